@@ -1,0 +1,115 @@
+package org.irevnet.layers;
+
+import org.irevnet.nn.Tensors;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Glow's activation normalisation: {@code y = x * exp(logs) + b} per channel, log-det {@code
+ * h*w*sum(logs)}. Parameters are {@code [1, c, 1, 1]} (PyTorch twin layout).
+ *
+ * <p>Data-dependent init makes the first batch zero-mean, unit-variance per channel, but the
+ * scale is clamped to {@code [1/MAX_INIT_SCALE, MAX_INIT_SCALE]}: on zero-padded images some
+ * channels are almost constant and an unclamped {@code 1/std} blew training up to losses of 1e9.
+ */
+public final class ActNorm implements Bijection, DataDependentInit {
+  /** Largest initial scale (and inverse of the smallest). */
+  public static final double MAX_INIT_SCALE = 4.0;
+
+  private final int channels;
+  private final Param logs;
+  private final Param bias;
+  private final Param initDone;
+  private final ParamTable params = ParamTable.empty();
+
+  public ActNorm(int channels, DataType dt) {
+    this.channels = channels;
+    this.logs = params.add("logs", Nd4j.zeros(dt, 1, channels, 1, 1));
+    this.bias = params.add("b", Nd4j.zeros(dt, 1, channels, 1, 1));
+    // Saved with the weights, so a loaded model is never re-initialised.
+    this.initDone = params.addBuffer("initialized", Nd4j.zeros(dt, 1));
+  }
+
+  public Param logs() {
+    return logs;
+  }
+
+  public Param bias() {
+    return bias;
+  }
+
+  @Override
+  public boolean initialized() {
+    return initDone.value().getDouble(0) != 0;
+  }
+
+  @Override
+  public void initFrom(INDArray x) {
+    if (initialized()) return;
+    check(x.shape());
+    INDArray mean = x.mean(0, 2, 3);
+    INDArray std = x.std(false, 0, 2, 3);
+    INDArray scale = Transforms.max(std, 1e-12, true).rdivi(1.0);
+    scale = Transforms.min(Transforms.max(scale, 1.0 / MAX_INIT_SCALE, false), MAX_INIT_SCALE, false);
+    logs.set(Transforms.log(scale, true).reshape(1, channels, 1, 1));
+    bias.set(mean.mul(scale).negi().reshape(1, channels, 1, 1));
+    initDone.value().assign(1);
+  }
+
+  @Override
+  public Flow forward(INDArray x) {
+    check(x.shape());
+    INDArray y = x.mul(Transforms.exp(logs.value(), true)).addi(bias.value());
+    return new Flow(y, logDet(x, 1));
+  }
+
+  @Override
+  public Flow inverse(INDArray y) {
+    check(y.shape());
+    INDArray x = y.sub(bias.value()).muli(Transforms.exp(logs.value().neg(), false));
+    return new Flow(x, logDet(y, -1));
+  }
+
+  private INDArray logDet(INDArray x, double sign) {
+    double v = sign * x.size(2) * x.size(3) * logs.value().sumNumber().doubleValue();
+    return Nd4j.valueArrayOf(new long[] {x.size(0)}, v, x.dataType());
+  }
+
+  @Override
+  public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
+    INDArray scale = Transforms.exp(logs.value(), true);
+    INDArray x = y.sub(bias.value()).divi(scale);
+    bias.grad().addi(dy.sum(true, 0, 2, 3));
+    // d/dlogs of (x*exp(logs)) is y - b; the log-det adds h*w per unit of dL/dlogdet.
+    INDArray dLogs = dy.mul(y.sub(bias.value())).sum(true, 0, 2, 3)
+        .addi(y.size(2) * y.size(3) * dLogDet.sumNumber().doubleValue());
+    logs.grad().addi(dLogs);
+    return new Grad(x, dy.mul(scale));
+  }
+
+  private void check(long[] s) {
+    Tensors.requireRank4("ActNorm(" + channels + ")", s);
+    if (s[1] != channels) {
+      throw new IllegalArgumentException("ActNorm(" + channels + ") expects " + channels
+          + " channels, got input of shape " + Tensors.shape(s));
+    }
+  }
+
+  @Override
+  public long[] outputShape(long[] s) {
+    check(s);
+    return s.clone();
+  }
+
+  @Override
+  public ParamTable params() {
+    return params;
+  }
+
+  @Override
+  public LogDetKind logDetKind() {
+    return LogDetKind.EXACT;
+  }
+}

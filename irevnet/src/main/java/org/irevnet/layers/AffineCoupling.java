@@ -1,0 +1,112 @@
+package org.irevnet.layers;
+
+import org.irevnet.nn.ConvNet;
+import org.irevnet.nn.Tensors;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import java.util.Random;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * RealNVP-style affine coupling in the fi-RevNet form (DESIGN.md section 3). With {@code x1, x2}
+ * the first and second halves of the channels and {@code h = net(x1)} split into {@code raw, t}:
+ * {@code s = sigmoid(raw + 2)}, {@code y = concat(x2 * s + t, x1)}, log-det {@code sum log s}.
+ * The halves swap, so consecutive couplings transform alternate halves. The sigmoid bounds the
+ * scale in (0, 1): the forward map never expands, and at init ({@code s ~ 0.88}) it is close to
+ * the identity.
+ */
+public final class AffineCoupling implements Bijection {
+  private final int channels;
+  private final ConvNet net;
+  private final ParamTable params = ParamTable.empty();
+
+  /**
+   * @param lastScale scale of the last conv's init; 0 (the default in models) starts the
+   *     coupling at {@code y = concat(0.88 * x2, x1)}; tests use a non-zero value
+   */
+  public AffineCoupling(int channels, int hidden, int kernel, DataType dt, Random rng, double lastScale) {
+    if (channels % 2 != 0 || channels < 2) {
+      throw new IllegalArgumentException("AffineCoupling needs an even channel count, got " + channels);
+    }
+    this.channels = channels;
+    this.net = new ConvNet(channels / 2, hidden, channels, kernel, dt, rng, lastScale);
+    params.include("net", net.params());
+  }
+
+  private record ScaleShift(INDArray s, INDArray t, ConvNet.Tape tape) {}
+
+  private ScaleShift scaleShift(INDArray x1) {
+    ConvNet.Tape tape = net.forward(x1);
+    int half = channels / 2;
+    INDArray s = Transforms.sigmoid(Tensors.channels(tape.out(), 0, half).addi(2.0), false);
+    INDArray t = Tensors.channels(tape.out(), half, channels);
+    return new ScaleShift(s, t, tape);
+  }
+
+  @Override
+  public Flow forward(INDArray x) {
+    check(x.shape());
+    int half = channels / 2;
+    INDArray x1 = Tensors.channels(x, 0, half);
+    INDArray x2 = Tensors.channels(x, half, channels);
+    ScaleShift st = scaleShift(x1);
+    INDArray y2 = x2.muli(st.s()).addi(st.t());
+    return new Flow(Tensors.concatChannels(y2, x1), Tensors.sumPerSample(Transforms.log(st.s(), true)));
+  }
+
+  @Override
+  public Flow inverse(INDArray y) {
+    check(y.shape());
+    int half = channels / 2;
+    INDArray y2 = Tensors.channels(y, 0, half);
+    INDArray x1 = Tensors.channels(y, half, channels);
+    ScaleShift st = scaleShift(x1);
+    INDArray x2 = y2.subi(st.t()).divi(st.s());
+    return new Flow(Tensors.concatChannels(x1, x2),
+        Tensors.sumPerSample(Transforms.log(st.s(), true)).negi());
+  }
+
+  @Override
+  public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
+    int half = channels / 2;
+    INDArray y2 = Tensors.channels(y, 0, half);
+    INDArray x1 = Tensors.channels(y, half, channels);
+    INDArray dy2 = Tensors.channels(dy, 0, half);
+    INDArray dx1 = Tensors.channels(dy, half, channels);
+    ScaleShift st = scaleShift(x1);
+    INDArray s = st.s();
+    INDArray x2 = y2.sub(st.t()).divi(s);
+    // L depends on raw through s = sigmoid(raw + 2): ds/draw = s(1-s), dlog(s)/draw = 1-s.
+    INDArray oneMinusS = s.rsub(1.0);
+    INDArray dRaw = dy2.mul(x2).muli(s).muli(oneMinusS)
+        .addi(Tensors.perSample(dLogDet, s).muli(oneMinusS));
+    INDArray dh = Tensors.concatChannels(dRaw, dy2);
+    dx1.addi(net.backward(st.tape(), dh));
+    INDArray dx2 = dy2.mul(s);
+    return new Grad(Tensors.concatChannels(x1, x2), Tensors.concatChannels(dx1, dx2));
+  }
+
+  private void check(long[] s) {
+    Tensors.requireRank4("AffineCoupling(" + channels + ")", s);
+    if (s[1] != channels) {
+      throw new IllegalArgumentException("AffineCoupling(" + channels + ") expects " + channels
+          + " channels, got input of shape " + Tensors.shape(s));
+    }
+  }
+
+  @Override
+  public long[] outputShape(long[] s) {
+    check(s);
+    return s.clone();
+  }
+
+  @Override
+  public ParamTable params() {
+    return params;
+  }
+
+  @Override
+  public LogDetKind logDetKind() {
+    return LogDetKind.EXACT;
+  }
+}

@@ -1,0 +1,146 @@
+package org.irevnet.layers;
+
+import org.apache.commons.math3.linear.Array2DRowRealMatrix;
+import org.apache.commons.math3.linear.LUDecomposition;
+import org.apache.commons.math3.linear.QRDecomposition;
+import org.apache.commons.math3.linear.RealMatrix;
+import org.irevnet.nn.Conv2d;
+import org.irevnet.nn.Tensors;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import java.util.Random;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.inverse.InvertMatrix;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Glow's invertible 1x1 convolution in LU form: {@code W = P (L + I) (U + diag(sign * exp(logs)))}
+ * with P a fixed permutation, L strictly lower and U strictly upper triangular; log-det {@code
+ * h*w*sum(logs)} costs nothing to compute. Initialised as a random rotation.
+ */
+public final class Invertible1x1Conv implements Bijection {
+  private final int c;
+  private final Param lower;
+  private final Param upper;
+  private final Param logS;
+  private final Param perm;
+  private final Param sign;
+  private final INDArray lowerMask;
+  private final INDArray upperMask;
+  private final ParamTable params = ParamTable.empty();
+
+  public Invertible1x1Conv(int channels, DataType dt, Random rng) {
+    this.c = channels;
+    double[][] a = new double[c][c];
+    for (int i = 0; i < c; i++) for (int j = 0; j < c; j++) a[i][j] = rng.nextGaussian();
+    RealMatrix q = new QRDecomposition(new Array2DRowRealMatrix(a)).getQ();
+    LUDecomposition lu = new LUDecomposition(q);
+    // commons-math: P q = L U, so q = P^T L U.
+    double[][] l = lu.getL().getData();
+    double[][] u = lu.getU().getData();
+    double[][] pt = lu.getP().transpose().getData();
+    double[] sgn = new double[c];
+    double[] logs = new double[c];
+    for (int i = 0; i < c; i++) {
+      sgn[i] = Math.signum(u[i][i]);
+      logs[i] = Math.log(Math.abs(u[i][i]));
+      l[i][i] = 0;
+      u[i][i] = 0;
+    }
+    lowerMask = Nd4j.ones(dt, c, c);
+    upperMask = Nd4j.ones(dt, c, c);
+    for (int i = 0; i < c; i++) {
+      for (int j = 0; j < c; j++) {
+        if (j >= i) lowerMask.putScalar(i, j, 0);
+        if (j <= i) upperMask.putScalar(i, j, 0);
+      }
+    }
+    this.lower = params.add("lower", Nd4j.create(l).castTo(dt));
+    this.upper = params.add("upper", Nd4j.create(u).castTo(dt));
+    this.logS = params.add("log_s", Nd4j.create(logs).castTo(dt));
+    this.perm = params.addBuffer("perm", Nd4j.create(pt).castTo(dt));
+    this.sign = params.addBuffer("sign_s", Nd4j.create(sgn).castTo(dt));
+  }
+
+  private INDArray lowerFactor() {
+    return lower.value().mul(lowerMask).addi(Nd4j.eye(c).castTo(lowerMask.dataType()));
+  }
+
+  private INDArray upperFactor() {
+    INDArray diag = Nd4j.diag(Transforms.exp(logS.value(), true).muli(sign.value()));
+    return upper.value().mul(upperMask).addi(diag);
+  }
+
+  /** The current c x c matrix W. */
+  public INDArray weight() {
+    return perm.value().mmul(lowerFactor()).mmul(upperFactor());
+  }
+
+  private INDArray kernel(INDArray w) {
+    return w.reshape('c', c, c, 1, 1).dup('c');
+  }
+
+  @Override
+  public Flow forward(INDArray x) {
+    check(x.shape());
+    INDArray y = Conv2d.forward(x.dup('c'), kernel(weight()), Nd4j.zeros(x.dataType(), c));
+    return new Flow(y, logDet(x, 1));
+  }
+
+  @Override
+  public Flow inverse(INDArray y) {
+    check(y.shape());
+    INDArray wInv = InvertMatrix.invert(weight(), false);
+    INDArray x = Conv2d.forward(y.dup('c'), kernel(wInv), Nd4j.zeros(y.dataType(), c));
+    return new Flow(x, logDet(y, -1));
+  }
+
+  private INDArray logDet(INDArray x, double sgn) {
+    double v = sgn * x.size(2) * x.size(3) * logS.value().sumNumber().doubleValue();
+    return Nd4j.valueArrayOf(new long[] {x.size(0)}, v, x.dataType());
+  }
+
+  @Override
+  public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
+    INDArray x = inverse(y).out();
+    INDArray lf = lowerFactor();
+    INDArray uf = upperFactor();
+    INDArray w = kernel(perm.value().mmul(lf).mmul(uf));
+    INDArray dw4 = Nd4j.zeros(x.dataType(), c, c, 1, 1);
+    INDArray dx = Conv2d.backward(x, w, Nd4j.zeros(x.dataType(), c), dy.dup('c'), dw4,
+        Nd4j.zeros(x.dataType(), c));
+    INDArray dW = dw4.reshape(c, c);
+    INDArray dM = perm.value().transpose().mmul(dW);
+    lower.grad().addi(dM.mmul(uf.transpose()).muli(lowerMask));
+    INDArray dU = lf.transpose().mmul(dM);
+    upper.grad().addi(dU.mul(upperMask));
+    INDArray dDiag = Nd4j.diag(dU).reshape(c);
+    INDArray s = Transforms.exp(logS.value(), true).muli(sign.value());
+    logS.grad().addi(dDiag.muli(s).addi(y.size(2) * y.size(3) * dLogDet.sumNumber().doubleValue()));
+    return new Grad(x, dx);
+  }
+
+  private void check(long[] s) {
+    Tensors.requireRank4("Invertible1x1Conv(" + c + ")", s);
+    if (s[1] != c) {
+      throw new IllegalArgumentException("Invertible1x1Conv(" + c + ") expects " + c
+          + " channels, got input of shape " + Tensors.shape(s));
+    }
+  }
+
+  @Override
+  public long[] outputShape(long[] s) {
+    check(s);
+    return s.clone();
+  }
+
+  @Override
+  public ParamTable params() {
+    return params;
+  }
+
+  @Override
+  public LogDetKind logDetKind() {
+    return LogDetKind.EXACT;
+  }
+}

@@ -1,0 +1,54 @@
+package org.irevnet.layers;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One named tensor of a block. Blocks always read {@link #value()} at call time, so that a model
+ * can move every parameter into views of one flat buffer (one optimiser call per step) after the
+ * blocks are built. Buffers (running statistics) are not trainable and have no gradient.
+ */
+public final class Param {
+  private final boolean trainable;
+  private INDArray value;
+  private INDArray grad;
+
+  Param(INDArray value, boolean trainable) {
+    this.value = value;
+    this.trainable = trainable;
+    this.grad = trainable ? value.ulike() : null;
+    if (grad != null) grad.assign(0);
+  }
+
+  public INDArray value() {
+    return value;
+  }
+
+  /** The accumulated gradient; {@code null} for buffers. */
+  public INDArray grad() {
+    return grad;
+  }
+
+  public boolean trainable() {
+    return trainable;
+  }
+
+  /** Moves the value and gradient into the given views (same shape), keeping their contents. */
+  void rebind(INDArray valueView, INDArray gradView) {
+    valueView.assign(value);
+    value = valueView;
+    if (trainable) {
+      gradView.assign(grad);
+      grad = gradView;
+    }
+  }
+
+  /** Overwrites the value (checkpoint loading, data-dependent init); shapes must match. */
+  public void set(INDArray v) {
+    if (!java.util.Arrays.equals(v.shape(), value.shape())) {
+      throw new IllegalArgumentException(
+          "shape " + java.util.Arrays.toString(v.shape()) + " does not fit parameter of shape "
+              + java.util.Arrays.toString(value.shape()));
+    }
+    value.assign(v);
+  }
+}

@@ -1,0 +1,52 @@
+package org.irevnet.nn;
+
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+
+import java.util.Arrays;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Small tensor helpers shared by the layers (NCHW layout throughout). */
+public final class Tensors {
+  private Tensors() {}
+
+  /**
+   * Channels {@code [from, to)} of an NCHW tensor as a new contiguous array. Custom ops on strided
+   * views can silently return wrong data in ND4J 1.0.0-M2.1, so slices are always copied.
+   */
+  public static INDArray channels(INDArray x, long from, long to) {
+    return x.get(all(), interval(from, to), all(), all()).dup('c');
+  }
+
+  /** Concatenates along the channel axis into a new contiguous array. */
+  public static INDArray concatChannels(INDArray a, INDArray b) {
+    return Nd4j.concat(1, a, b);
+  }
+
+  /** Per-sample sum over every axis but the first: {@code [batch, ...] -> [batch]}. */
+  public static INDArray sumPerSample(INDArray x) {
+    long n = x.size(0);
+    return x.reshape('c', n, x.length() / n).sum(1);
+  }
+
+  /** {@code v} (shape {@code [batch]}) broadcast to the shape of {@code like}, as a new array. */
+  public static INDArray perSample(INDArray v, INDArray like) {
+    long[] shape = new long[like.rank()];
+    Arrays.fill(shape, 1);
+    shape[0] = like.size(0);
+    return v.reshape(shape).mul(Nd4j.onesLike(like));
+  }
+
+  public static String shape(long[] s) {
+    return Arrays.toString(s);
+  }
+
+  /** Checks an NCHW shape; the message names the block, the expected and the actual shape. */
+  public static void requireRank4(String block, long[] s) {
+    if (s.length != 4) {
+      throw new IllegalArgumentException(block + " expects an NCHW input [batch, c, h, w], got "
+          + shape(s));
+    }
+  }
+}

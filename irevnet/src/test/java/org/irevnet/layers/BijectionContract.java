@@ -1,0 +1,193 @@
+package org.irevnet.layers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.irevnet.testing.Numerics.maxAbsDiff;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.irevnet.io.Npz;
+import org.irevnet.testing.Numerics;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The contract every {@link Bijection} passes. A new block needs one subclass with a factory
+ * method and a tiny input shape. Gradient and Jacobian checks run in float64 against
+ * independent numerical references ({@link Numerics}).
+ */
+public abstract class BijectionContract {
+
+  /** A block with seeded parameters (sub-networks with non-zero weights, so every path counts). */
+  protected abstract Bijection create(DataType dt, long seed);
+
+  /** A tiny input shape {@code [batch, c, h, w]} (the Jacobian is (c*h*w)^2). */
+  protected abstract long[] shape();
+
+  /** Inputs of the block's domain; unit-scale normal by default. */
+  protected INDArray input(DataType dt, long seed, long... shape) {
+    return Numerics.normal(dt, seed, shape);
+  }
+
+  /** Whether every tensor of the output shape is an output (false for injective blocks). */
+  protected boolean surjective() {
+    return create(DataType.DOUBLE, 1).logDetKind() != LogDetKind.INJECTIVE;
+  }
+
+  private long[] withBatch(long n) {
+    long[] s = shape().clone();
+    s[0] = n;
+    return s;
+  }
+
+  @Test
+  void roundTripForwardFloat32() {
+    Bijection b = create(DataType.FLOAT, 1);
+    INDArray x = input(DataType.FLOAT, 2, withBatch(3));
+    assertThat(maxAbsDiff(b.invert(b.apply(x)), x)).isLessThanOrEqualTo(1e-5);
+  }
+
+  @Test
+  void roundTripForwardFloat64() {
+    Bijection b = create(DataType.DOUBLE, 1);
+    INDArray x = input(DataType.DOUBLE, 2, withBatch(3));
+    assertThat(maxAbsDiff(b.invert(b.apply(x)), x)).isLessThanOrEqualTo(1e-12);
+  }
+
+  @Test
+  void roundTripInverse() {
+    Bijection b = create(DataType.DOUBLE, 1);
+    INDArray y = surjective()
+        ? Numerics.normal(DataType.DOUBLE, 3, b.outputShape(withBatch(3)))
+        : b.apply(input(DataType.DOUBLE, 3, withBatch(3)));
+    assertThat(maxAbsDiff(b.apply(b.invert(y)), y)).isLessThanOrEqualTo(1e-12);
+    Bijection f = create(DataType.FLOAT, 1);
+    assertThat(maxAbsDiff(f.apply(f.invert(y.castTo(DataType.FLOAT))), y)).isLessThanOrEqualTo(1e-5);
+  }
+
+  @Test
+  void shapesAndDtypePreserved() {
+    for (DataType dt : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+      Bijection b = create(dt, 1);
+      INDArray x = input(dt, 2, withBatch(2));
+      Flow f = b.forward(x);
+      assertThat(f.out().shape()).isEqualTo(b.outputShape(x.shape()));
+      assertThat(f.out().dataType()).isEqualTo(dt);
+      assertThat(f.logDet().shape()).isEqualTo(new long[] {2});
+      assertThat(b.inverse(f.out()).out().shape()).isEqualTo(x.shape());
+    }
+  }
+
+  @Test
+  void inverseLogDetIsMinusForwardLogDet() {
+    Bijection b = create(DataType.DOUBLE, 1);
+    INDArray x = input(DataType.DOUBLE, 2, withBatch(3));
+    Flow f = b.forward(x);
+    Flow i = b.inverse(f.out());
+    assertThat(maxAbsDiff(i.logDet(), f.logDet().neg())).isLessThanOrEqualTo(1e-10);
+    if (b.logDetKind() != LogDetKind.EXACT) {
+      assertThat(f.logDet().amaxNumber().doubleValue()).isZero();
+    }
+  }
+
+  @Test
+  void logDetMatchesBruteForceJacobian() {
+    Bijection b = create(DataType.DOUBLE, 1);
+    for (long seed = 5; seed < 7; seed++) {
+      INDArray x = input(DataType.DOUBLE, seed, withBatch(1));
+      double[][] jac = Numerics.jacobian(b::apply, x, 1e-5);
+      double reference = b.logDetKind() == LogDetKind.INJECTIVE
+          ? Numerics.halfLogDetGram(jac)
+          : Numerics.logAbsDet(jac);
+      double analytic = b.forward(x).logDet().getDouble(0);
+      assertThat(analytic).as("log-det vs brute-force Jacobian").isCloseTo(reference,
+          org.assertj.core.data.Offset.offset(1e-6 * Math.max(1, Math.abs(reference))));
+    }
+  }
+
+  @Test
+  void backwardRebuildsInputAndMatchesFiniteDifferences() {
+    Bijection b = create(DataType.DOUBLE, 1);
+    INDArray x = input(DataType.DOUBLE, 2, withBatch(2));
+    Flow f = b.forward(x);
+    INDArray r = Numerics.normal(DataType.DOUBLE, 11, f.out().shape());
+    INDArray rl = Numerics.normal(DataType.DOUBLE, 12, 2);
+    // L = <y, r> + <logdet, rl>, so dL/dy = r and dL/dlogdet = rl.
+    java.util.function.ToDoubleFunction<INDArray> lossOfX = xx -> {
+      Flow g = b.forward(xx);
+      return g.out().mul(r).sumNumber().doubleValue() + g.logDet().mul(rl).sumNumber().doubleValue();
+    };
+    b.params().zeroGrad();
+    Grad g = b.backward(f.out(), r, rl);
+    assertThat(maxAbsDiff(g.x(), x)).as("rebuilt input").isLessThanOrEqualTo(1e-10);
+
+    int[] xi = Numerics.sampleIndices(x.length(), 200, 3);
+    double[] fdx = Numerics.gradient(lossOfX, x, 1e-6, xi);
+    INDArray dxFlat = g.dx().dup('c').reshape(-1);
+    double[] dx = new double[xi.length];
+    for (int k = 0; k < xi.length; k++) dx[k] = dxFlat.getDouble(xi[k]);
+    assertThat(Numerics.maxRelDiff(dx, fdx)).as("dL/dx vs finite differences").isLessThanOrEqualTo(1e-6);
+
+    for (Map.Entry<String, Param> e : b.params().entries().entrySet()) {
+      Param p = e.getValue();
+      if (!p.trainable()) continue;
+      int[] pi = Numerics.sampleIndices(p.value().length(), 60, e.getKey().hashCode());
+      double[] fd = Numerics.gradient(v -> lossOfX.applyAsDouble(x), p.value(), 1e-6, pi);
+      INDArray gFlat = p.grad().dup('c').reshape(-1);
+      double[] an = new double[pi.length];
+      for (int k = 0; k < pi.length; k++) an[k] = gFlat.getDouble(pi[k]);
+      assertThat(Numerics.maxRelDiff(an, fd)).as("dL/d" + e.getKey() + " vs finite differences")
+          .isLessThanOrEqualTo(1e-6);
+    }
+  }
+
+  @Test
+  void outputsAreFinite() {
+    Bijection b = create(DataType.FLOAT, 1);
+    INDArray x = input(DataType.FLOAT, 4, withBatch(4)).muli(3);
+    Flow f = b.forward(x);
+    assertThat(f.out().isInfinite().any() || f.out().isNaN().any()).isFalse();
+    assertThat(f.logDet().isInfinite().any() || f.logDet().isNaN().any()).isFalse();
+  }
+
+  @Test
+  void batchRowsAreIndependent() {
+    Bijection b = create(DataType.DOUBLE, 1);
+    INDArray x = input(DataType.DOUBLE, 2, withBatch(3));
+    Flow all = b.forward(x);
+    for (int i = 0; i < 3; i++) {
+      INDArray xi = x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(i, i + 1)).dup();
+      Flow one = b.forward(xi);
+      INDArray row = all.out().get(org.nd4j.linalg.indexing.NDArrayIndex.interval(i, i + 1));
+      assertThat(maxAbsDiff(one.out(), row)).isLessThanOrEqualTo(1e-12);
+      assertThat(Math.abs(one.logDet().getDouble(0) - all.logDet().getDouble(i))).isLessThanOrEqualTo(1e-10);
+    }
+  }
+
+  @Test
+  void sameSeedSameBlock() {
+    INDArray x = input(DataType.FLOAT, 2, withBatch(2));
+    INDArray a = create(DataType.FLOAT, 7).apply(x);
+    INDArray b = create(DataType.FLOAT, 7).apply(x);
+    assertThat(a).isEqualTo(b);
+  }
+
+  @Test
+  void saveLoadGivesIdenticalOutputs(@TempDir Path dir) throws Exception {
+    Bijection b = create(DataType.FLOAT, 1);
+    Path file = dir.resolve("weights.npz");
+    Map<String, INDArray> state = b.params().state();
+    if (state.isEmpty()) return; // nothing to save
+    Npz.write(file, state);
+    Bijection other = create(DataType.FLOAT, 99);
+    other.params().load(Npz.read(file));
+    INDArray x = input(DataType.FLOAT, 2, withBatch(2));
+    assertThat(other.apply(x)).isEqualTo(b.apply(x));
+  }
+
+  protected static INDArray zeros(DataType dt, long... shape) {
+    return Nd4j.zeros(dt, shape);
+  }
+}

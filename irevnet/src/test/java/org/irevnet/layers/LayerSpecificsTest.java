@@ -1,0 +1,120 @@
+package org.irevnet.layers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Random;
+import org.irevnet.nn.Conv2d;
+import org.irevnet.nn.Init;
+import org.irevnet.testing.Numerics;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Checks that are particular to one layer: layouts, init rules, error messages. */
+class LayerSpecificsTest {
+
+  @Test
+  void spaceToDepthFollowsThePsiChannelOrder() {
+    // PAPERS.md 1.2 worked example: C = 2, 4x4, block 2. Value = 100*c + 10*row + col.
+    INDArray x = Nd4j.create(DataType.DOUBLE, 1, 2, 4, 4);
+    for (int c = 0; c < 2; c++) for (int r = 0; r < 4; r++) for (int s = 0; s < 4; s++) {
+      x.putScalar(new long[] {0, c, r, s}, 100 * c + 10 * r + s);
+    }
+    INDArray y = new SpaceToDepth(2).apply(x);
+    assertThat(y.shape()).isEqualTo(new long[] {1, 8, 2, 2});
+    double[] pixel00 = new double[8];
+    for (int k = 0; k < 8; k++) pixel00[k] = y.getDouble(0, k, 0, 0);
+    // [x0(0,0), x1(0,0), x0(0,1), x1(0,1), x0(1,0), x1(1,0), x0(1,1), x1(1,1)]
+    assertThat(pixel00).containsExactly(0, 100, 1, 101, 10, 110, 11, 111);
+    // General rule: out[(dh*b + dw)*C + c, i, j] = in[c, i*b + dh, j*b + dw].
+    for (int dh = 0; dh < 2; dh++) for (int dw = 0; dw < 2; dw++) for (int c = 0; c < 2; c++) {
+      for (int i = 0; i < 2; i++) for (int j = 0; j < 2; j++) {
+        assertThat(y.getDouble(0, (dh * 2 + dw) * 2 + c, i, j))
+            .isEqualTo(x.getDouble(0, c, i * 2 + dh, j * 2 + dw));
+      }
+    }
+  }
+
+  @Test
+  void spaceToDepthRejectsIndivisibleSizesWithAClearMessage() {
+    assertThatThrownBy(() -> new SpaceToDepth(2).outputShape(new long[] {1, 1, 5, 4}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("divisible by 2").hasMessageContaining("[1, 1, 5, 4]");
+  }
+
+  @Test
+  void sequentialNamesTheBlockThatDoesNotFit() {
+    assertThatThrownBy(() -> Sequential.builder(1, 1, 4, 4)
+        .add("psi", new SpaceToDepth(2)).add("norm", new ActNorm(3, DataType.FLOAT)).build())
+        .hasMessageContaining("norm").hasMessageContaining("expects 3 channels")
+        .hasMessageContaining("[1, 4, 2, 2]");
+  }
+
+  @Test
+  void injectivePadDropsTheAppendedChannelsNotTheFirstOnes() {
+    INDArray x = Numerics.normal(DataType.DOUBLE, 1, 2, 3, 2, 2);
+    INDArray y = new InjectivePad(2).apply(x);
+    assertThat(y.shape()).isEqualTo(new long[] {2, 5, 2, 2});
+    assertThat(Numerics.maxAbsDiff(org.irevnet.nn.Tensors.channels(y, 0, 3), x)).isZero();
+    assertThat(org.irevnet.nn.Tensors.channels(y, 3, 5).amaxNumber().doubleValue()).isZero();
+  }
+
+  @Test
+  void actNormInitNormalisesAndClampsNearConstantChannels() {
+    // Channel 0: unit-scale data shifted by 3. Channel 1: almost constant (a zero-padded border).
+    INDArray x = Numerics.normal(DataType.DOUBLE, 2, 64, 2, 4, 4);
+    INDArray c0 = x.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+        org.nd4j.linalg.indexing.NDArrayIndex.point(0));
+    c0.muli(2.0).addi(3.0);
+    x.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(1))
+        .muli(1e-7);
+    ActNorm a = new ActNorm(2, DataType.DOUBLE);
+    a.initFrom(x);
+    INDArray y = a.apply(x);
+    INDArray y0 = y.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(0));
+    assertThat(y0.meanNumber().doubleValue()).isCloseTo(0, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(y0.stdNumber().doubleValue()).isCloseTo(1, org.assertj.core.data.Offset.offset(0.02));
+    assertThat(Math.exp(a.logs().value().getDouble(0, 1, 0, 0))).isEqualTo(ActNorm.MAX_INIT_SCALE,
+        org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(y.amaxNumber().doubleValue()).isLessThan(20);
+    // A second call keeps the first batch's statistics.
+    INDArray logs = a.logs().value().dup();
+    a.initFrom(x.mul(5));
+    assertThat(a.logs().value()).isEqualTo(logs);
+  }
+
+  @Test
+  void convMatchesADirectLoop() {
+    Random r = new Random(4);
+    INDArray x = Init.normal(DataType.DOUBLE, r, 2, 3, 5, 4);
+    INDArray w = Init.normal(DataType.DOUBLE, r, 2, 3, 3, 3);
+    INDArray b = Init.normal(DataType.DOUBLE, r, 2);
+    INDArray y = Conv2d.forward(x, w, b);
+    for (int n = 0; n < 2; n++) for (int o = 0; o < 2; o++) for (int i = 0; i < 5; i++) for (int j = 0; j < 4; j++) {
+      double s = b.getDouble(o);
+      for (int c = 0; c < 3; c++) for (int di = 0; di < 3; di++) for (int dj = 0; dj < 3; dj++) {
+        int ii = i + di - 1, jj = j + dj - 1;
+        if (ii < 0 || jj < 0 || ii >= 5 || jj >= 4) continue;
+        // PyTorch semantics: cross-correlation with OIHW weights.
+        s += w.getDouble(o, c, di, dj) * x.getDouble(n, c, ii, jj);
+      }
+      assertThat(y.getDouble(n, o, i, j)).isCloseTo(s, org.assertj.core.data.Offset.offset(1e-12));
+    }
+  }
+
+  @Test
+  void flattenedParametersAreViewsOfOneBuffer() {
+    AffineCoupling c = new AffineCoupling(4, 3, 3, DataType.FLOAT, new Random(1), 1.0);
+    INDArray x = Numerics.normal(DataType.FLOAT, 2, 1, 4, 3, 3);
+    INDArray before = c.apply(x);
+    INDArray[] flat = c.params().flatten(DataType.FLOAT);
+    assertThat(flat[0].length()).isEqualTo(c.params().count());
+    assertThat(c.apply(x)).isEqualTo(before);
+    flat[0].assign(0);
+    assertThat(c.params().get("net.0.weight").value().amaxNumber().doubleValue()).isZero();
+    c.params().get("net.4.bias").grad().assign(1);
+    assertThat(flat[1].sumNumber().doubleValue()).isEqualTo(4.0);
+  }
+}
