@@ -1,0 +1,140 @@
+package org.irevnet.models;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An architecture as data (the JSON files under {@code org/irevnet/arch/}, or a user's file).
+ *
+ * @param type {@code fi-revnet} (fully invertible; logits are the first {@code numClasses}
+ *     entries of the flattened output) or {@code irevnet} (bijective or injective body plus the
+ *     BN-ReLU-avgpool-linear readout head)
+ * @param inputShape {@code [c, h, w]}
+ * @param stages applied in order
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonIgnoreProperties(ignoreUnknown = false)
+public record Architecture(String name, String type, String description, List<Integer> inputShape,
+    int numClasses, List<Stage> stages) {
+
+  /**
+   * One stage: an optional {@code SpaceToDepth(2)} ({@code squeeze}, default true), optional
+   * {@code pad} zero channels (injective), then {@code steps} steps of [ActNorm if {@code
+   * actnorm}, permutation ({@code none}, {@code reverse}, {@code 1x1conv}), coupling].
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Stage(int steps, int hidden, int kernel, String coupling, Boolean actnorm,
+      Boolean squeeze, Integer pad, String permutation) {
+    public boolean hasActnorm() { return actnorm != null && actnorm; }
+    public boolean hasSqueeze() { return squeeze == null || squeeze; }
+    public int padChannels() { return pad == null ? 0 : pad; }
+    public String permutationKind() { return permutation == null ? "none" : permutation; }
+  }
+
+  public static final List<String> BUNDLED = List.of("fi-revnet-s", "irevnet-s", "irevnet-s-inj");
+
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(SerializationFeature.INDENT_OUTPUT)
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  /**
+   * A bundled architecture by name, or a JSON file by path.
+   *
+   * @throws IllegalArgumentException with a one-line reason (unknown name, unreadable or
+   *     malformed file, invalid content)
+   */
+  public static Architecture load(String nameOrPath) {
+    Path p = Path.of(nameOrPath);
+    if (Files.isRegularFile(p)) {
+      try (InputStream in = Files.newInputStream(p)) {
+        return parse(in, p.toString());
+      } catch (IOException e) {
+        throw new IllegalArgumentException(p + ": cannot read architecture: " + e.getMessage(), e);
+      }
+    }
+    InputStream in = Architecture.class.getResourceAsStream("/org/irevnet/arch/" + nameOrPath + ".json");
+    if (in == null) {
+      throw new IllegalArgumentException("unknown architecture '" + nameOrPath + "': use one of "
+          + BUNDLED + " or the path of an architecture JSON file");
+    }
+    try (in) {
+      return parse(in, nameOrPath);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(nameOrPath + ": " + e.getMessage(), e);
+    }
+  }
+
+  static Architecture parse(InputStream in, String source) throws IOException {
+    Architecture a;
+    try {
+      a = JSON.readValue(in, Architecture.class);
+    } catch (IOException e) {
+      String msg = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+      throw new IllegalArgumentException(source + ": malformed architecture JSON: " + msg, e);
+    }
+    a.validate(source);
+    return a;
+  }
+
+  public static Architecture fromJson(String json) {
+    try {
+      return parse(new java.io.ByteArrayInputStream(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)), "model.json");
+    } catch (IOException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
+  public String toJson() {
+    try {
+      return JSON.writeValueAsString(this);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The same architecture with every stage's step count multiplied by {@code k} (benchmarks). */
+  public Architecture withDepthMultiplier(int k) {
+    List<Stage> s = new ArrayList<>();
+    for (Stage st : stages) {
+      s.add(new Stage(st.steps() * k, st.hidden(), st.kernel(), st.coupling(), st.actnorm(),
+          st.squeeze(), st.pad(), st.permutation()));
+    }
+    return new Architecture(k == 1 ? name : name + "-x" + k, type, description, inputShape, numClasses, s);
+  }
+
+  private void validate(String source) {
+    String where = source + ": ";
+    if (name == null || name.isBlank()) throw new IllegalArgumentException(where + "missing 'name'");
+    if (!"fi-revnet".equals(type) && !"irevnet".equals(type)) {
+      throw new IllegalArgumentException(where + "'type' must be \"fi-revnet\" or \"irevnet\", got " + type);
+    }
+    if (inputShape == null || inputShape.size() != 3 || inputShape.stream().anyMatch(v -> v == null || v < 1)) {
+      throw new IllegalArgumentException(where + "'inputShape' must be [channels, height, width], got " + inputShape);
+    }
+    if (numClasses < 2) throw new IllegalArgumentException(where + "'numClasses' must be >= 2, got " + numClasses);
+    if (stages == null || stages.isEmpty()) throw new IllegalArgumentException(where + "needs at least one stage");
+    for (int i = 0; i < stages.size(); i++) {
+      Stage s = stages.get(i);
+      String at = where + "stage " + i + ": ";
+      if (s.steps() < 0) throw new IllegalArgumentException(at + "'steps' must be >= 0");
+      if (s.hidden() < 1) throw new IllegalArgumentException(at + "'hidden' must be >= 1");
+      if (s.kernel() < 1 || s.kernel() % 2 == 0) throw new IllegalArgumentException(at + "'kernel' must be odd");
+      if (!"affine".equals(s.coupling()) && !"additive".equals(s.coupling())) {
+        throw new IllegalArgumentException(at + "'coupling' must be \"affine\" or \"additive\", got " + s.coupling());
+      }
+      if (!List.of("none", "reverse", "1x1conv").contains(s.permutationKind())) {
+        throw new IllegalArgumentException(at + "'permutation' must be none, reverse or 1x1conv");
+      }
+      if (s.padChannels() < 0) throw new IllegalArgumentException(at + "'pad' must be >= 0");
+    }
+  }
+}

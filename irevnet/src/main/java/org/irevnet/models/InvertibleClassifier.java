@@ -1,0 +1,190 @@
+package org.irevnet.models;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.irevnet.layers.ActNorm;
+import org.irevnet.layers.AdditiveCoupling;
+import org.irevnet.layers.AffineCoupling;
+import org.irevnet.layers.Bijection;
+import org.irevnet.layers.ChannelReverse;
+import org.irevnet.layers.Flow;
+import org.irevnet.layers.Grad;
+import org.irevnet.layers.InjectivePad;
+import org.irevnet.layers.Invertible1x1Conv;
+import org.irevnet.layers.LogDetKind;
+import org.irevnet.layers.ParamTable;
+import org.irevnet.layers.Sequential;
+import org.irevnet.layers.SpaceToDepth;
+import org.irevnet.nn.Tensors;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * A classifier built from an {@link Architecture}: an invertible body (a {@link Sequential}) and
+ * a readout. For {@code fi-revnet} the readout is the identity on the first {@code numClasses}
+ * entries of the flattened output {@code z} (the logits {@code z_s}; the rest is the nuisance
+ * {@code z_n}). For {@code irevnet} it is the {@link ReadoutHead}.
+ *
+ * <p>Training keeps only the body's output: {@link #backward} rebuilds every activation from it.
+ */
+public final class InvertibleClassifier {
+  private final Architecture arch;
+  private final Sequential body;
+  private final ReadoutHead head;
+  private final ParamTable params = ParamTable.empty();
+  private final List<Integer> stageEnds = new ArrayList<>();
+  private final DataType dtype;
+
+  /** One forward pass: the body output (NCHW), its log-det, the logits, and the head's tape. */
+  public record Forward(INDArray out, INDArray logDet, INDArray logits, ReadoutHead.Tape headTape) {
+    /** The body output flattened to {@code [n, d]} (the fi-RevNet's z). */
+    public INDArray z() {
+      return out.reshape('c', out.size(0), out.length() / out.size(0));
+    }
+  }
+
+  private InvertibleClassifier(Architecture arch, DataType dt, long seed) {
+    this.arch = arch;
+    this.dtype = dt;
+    Random rng = new Random(seed);
+    long[] in = inputShape(1);
+    Sequential.Builder b = Sequential.builder(in);
+    int layer = 0, squeeze = 0;
+    for (Architecture.Stage st : arch.stages()) {
+      if (st.hasSqueeze()) b.add("psi" + squeeze++, new SpaceToDepth(2));
+      if (st.padChannels() > 0) b.add("pad" + squeeze, new InjectivePad(st.padChannels()));
+      int c = (int) b.shape()[1];
+      for (int i = 0; i < st.steps(); i++) {
+        if (st.hasActnorm()) b.add("layers." + layer++, new ActNorm(c, dt));
+        switch (st.permutationKind()) {
+          case "reverse" -> b.add("reverse" + layer, new ChannelReverse());
+          case "1x1conv" -> b.add("layers." + layer++, new Invertible1x1Conv(c, dt, rng));
+          default -> { }
+        }
+        Bijection coupling = "affine".equals(st.coupling())
+            ? new AffineCoupling(c, st.hidden(), st.kernel(), dt, rng, 0.0)
+            : new AdditiveCoupling(c, st.hidden(), st.kernel(), dt, rng, 0.0);
+        b.add("layers." + layer++, coupling);
+      }
+      stageEnds.add(b.size() - 1);
+    }
+    this.body = b.build();
+    params.include("", body.params());
+    long[] out = body.outputShape(in);
+    if (isFullyInvertible()) {
+      long d = out[1] * out[2] * out[3];
+      if (d < arch.numClasses()) {
+        throw new IllegalArgumentException(arch.name() + ": output has " + d + " dimensions, fewer than "
+            + arch.numClasses() + " classes");
+      }
+      this.head = null;
+    } else {
+      this.head = new ReadoutHead((int) out[1], arch.numClasses(), dt, rng);
+      params.include("head", head.params());
+    }
+  }
+
+  /** Builds the model with seeded initial weights. */
+  public static InvertibleClassifier build(Architecture arch, DataType dt, long seed) {
+    return new InvertibleClassifier(arch, dt, seed);
+  }
+
+  public Architecture architecture() { return arch; }
+  public Sequential body() { return body; }
+  public ParamTable params() { return params; }
+  public DataType dataType() { return dtype; }
+  public int numClasses() { return arch.numClasses(); }
+  public boolean isFullyInvertible() { return "fi-revnet".equals(arch.type()); }
+
+  /** Whether the body is bijective (no injective padding). */
+  public boolean isBijective() {
+    return body.logDetKind() != LogDetKind.INJECTIVE;
+  }
+
+  /** {@code [n, c, h, w]} for this architecture's input. */
+  public long[] inputShape(long n) {
+    List<Integer> s = arch.inputShape();
+    return new long[] {n, s.get(0), s.get(1), s.get(2)};
+  }
+
+  /** Indices (into {@link Sequential#blocks()}) of the last block of every stage. */
+  public List<Integer> stageEnds() {
+    return List.copyOf(stageEnds);
+  }
+
+  /** Data-dependent initialisation (ActNorm) from the first training batch. */
+  public void initialize(INDArray x) {
+    body.initialize(x);
+  }
+
+  public Forward forward(INDArray x, boolean training) {
+    long[] expected = inputShape(x.size(0));
+    if (!java.util.Arrays.equals(x.shape(), expected)) {
+      throw new IllegalArgumentException(arch.name() + " expects inputs of shape " + Tensors.shape(expected)
+          + ", got " + Tensors.shape(x.shape()));
+    }
+    Flow f = body.forward(x);
+    if (head == null) {
+      INDArray z = f.out().reshape('c', x.size(0), f.out().length() / x.size(0));
+      INDArray logits = z.get(NDArrayIndex.all(), NDArrayIndex.interval(0, numClasses())).dup();
+      return new Forward(f.out(), f.logDet(), logits, null);
+    }
+    ReadoutHead.Tape[] tape = new ReadoutHead.Tape[1];
+    INDArray logits = head.forward(f.out(), training, tape);
+    return new Forward(f.out(), f.logDet(), logits, tape[0]);
+  }
+
+  public INDArray logits(INDArray x) {
+    return forward(x, false).logits();
+  }
+
+  /**
+   * Reversible backward pass of a loss of the logits, the body output and the log-det.
+   *
+   * @param dLogits {@code dL/dlogits}, or null
+   * @param dOut additional {@code dL/d out} on the body output (any shape with the same number of
+   *     entries per sample, e.g. {@code dL/dz} for nuisance terms), or null
+   * @param dLogDet {@code dL/dlogdet} per sample, or null
+   * @return the rebuilt input and {@code dL/dx}; parameter gradients are accumulated
+   */
+  public Grad backward(Forward f, INDArray dLogits, INDArray dOut, INDArray dLogDet) {
+    INDArray out = f.out();
+    long n = out.size(0);
+    INDArray d = dOut == null ? Nd4j.zeros(out.dataType(), out.shape()) : dOut.reshape('c', out.shape()).dup('c');
+    if (dLogits != null) {
+      if (head == null) {
+        INDArray flat = d.reshape('c', n, out.length() / n);
+        flat.get(NDArrayIndex.all(), NDArrayIndex.interval(0, numClasses())).addi(dLogits);
+      } else {
+        d.addi(head.backward(f.headTape(), dLogits));
+      }
+    }
+    INDArray dl = dLogDet == null ? Nd4j.zeros(out.dataType(), n) : dLogDet;
+    return body.backward(out, d, dl);
+  }
+
+  /** The input whose body output is {@code out} (NCHW, or flattened {@code z}). */
+  public INDArray invert(INDArray out) {
+    long[] shape = body.outputShape(inputShape(out.size(0)));
+    return body.invert(out.reshape('c', shape).dup('c'));
+  }
+
+  /** The output of every stage (NCHW), in order. */
+  public List<INDArray> stageOutputs(INDArray x) {
+    List<INDArray> all = body.forwardWithIntermediates(x);
+    List<INDArray> out = new ArrayList<>();
+    for (int i : stageEnds) out.add(all.get(i));
+    return out;
+  }
+
+  /** One line describing the model, for logs and reports. */
+  public String summary() {
+    long[] out = body.outputShape(inputShape(1));
+    return arch.name() + " (" + arch.type() + ", " + (isBijective() ? "bijective" : "injective")
+        + "): input " + Tensors.shape(inputShape(1)) + " -> " + Tensors.shape(out) + ", "
+        + String.format("%,d", params.count()) + " parameters";
+  }
+}
