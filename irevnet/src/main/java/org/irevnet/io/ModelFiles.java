@@ -1,0 +1,58 @@
+package org.irevnet.io;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.irevnet.models.Architecture;
+import org.irevnet.models.InvertibleClassifier;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A model on disk: {@code model.json} (the architecture) and {@code weights.npz} (float32,
+ * PyTorch-style names, conv weights OIHW; {@code np.load} reads it). Each file is written
+ * atomically.
+ */
+public final class ModelFiles {
+  public static final String ARCH = "model.json";
+  public static final String WEIGHTS = "weights.npz";
+
+  private ModelFiles() {}
+
+  public static void save(Path dir, InvertibleClassifier model) throws IOException {
+    Files.createDirectories(dir);
+    Map<String, INDArray> w = new LinkedHashMap<>();
+    model.params().state().forEach((k, v) -> w.put(k, v.castTo(DataType.FLOAT)));
+    Npz.write(dir.resolve(WEIGHTS), w);
+    AtomicFiles.writeString(dir.resolve(ARCH), model.architecture().toJson());
+  }
+
+  /**
+   * Loads a model saved by {@link #save}.
+   *
+   * @throws IOException with a one-line message naming the file and the problem
+   */
+  public static InvertibleClassifier load(Path dir, DataType dt) throws IOException {
+    Path archFile = dir.resolve(ARCH);
+    Architecture arch;
+    try {
+      arch = Architecture.fromJson(Files.readString(archFile));
+    } catch (NoSuchFileException e) {
+      throw new IOException(archFile + ": not found (is " + dir + " a model directory?)");
+    } catch (IllegalArgumentException e) {
+      throw new IOException(archFile + ": " + e.getMessage());
+    }
+    InvertibleClassifier model = InvertibleClassifier.build(arch, dt, 0);
+    Path wFile = dir.resolve(WEIGHTS);
+    if (!Files.isRegularFile(wFile)) throw new IOException(wFile + ": not found");
+    try {
+      model.params().load(Npz.read(wFile));
+    } catch (IllegalArgumentException e) {
+      throw new IOException(wFile + ": " + e.getMessage() + " (weights do not match " + archFile + ")");
+    }
+    return model;
+  }
+}

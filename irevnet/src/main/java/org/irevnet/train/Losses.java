@@ -1,0 +1,51 @@
+package org.irevnet.train;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/** Loss functions with their gradients, as plain ND4J arithmetic (batch means). */
+public final class Losses {
+  private Losses() {}
+
+  /** A loss value and its gradient with respect to the loss's input. */
+  public record LossGrad(double loss, INDArray grad) {}
+
+  /** Rows of log-softmax, computed stably (max subtracted). */
+  public static INDArray logSoftmax(INDArray logits) {
+    INDArray shifted = logits.subColumnVector(logits.max(1).reshape(logits.size(0), 1));
+    INDArray lse = Transforms.log(Transforms.exp(shifted, true).sum(1), false).reshape(logits.size(0), 1);
+    return shifted.subiColumnVector(lse);
+  }
+
+  /** One-hot rows for integer labels. */
+  public static INDArray oneHot(int[] labels, int classes, org.nd4j.linalg.api.buffer.DataType dt) {
+    INDArray y = Nd4j.zeros(dt, labels.length, classes);
+    for (int i = 0; i < labels.length; i++) {
+      if (labels[i] < 0 || labels[i] >= classes) {
+        throw new IllegalArgumentException("label " + labels[i] + " outside [0, " + classes + ")");
+      }
+      y.putScalar(i, labels[i], 1.0);
+    }
+    return y;
+  }
+
+  /** Mean softmax cross-entropy against target distributions (rows summing to one). */
+  public static LossGrad softmaxCrossEntropy(INDArray logits, INDArray targets) {
+    long n = logits.size(0);
+    INDArray logp = logSoftmax(logits);
+    double loss = -logp.mul(targets).sumNumber().doubleValue() / n;
+    INDArray grad = Transforms.exp(logp, false).subi(targets).divi(n);
+    return new LossGrad(loss, grad);
+  }
+
+  /** Mean softmax cross-entropy against integer labels. */
+  public static LossGrad softmaxCrossEntropy(INDArray logits, int[] labels) {
+    return softmaxCrossEntropy(logits, oneHot(labels, (int) logits.size(1), logits.dataType()));
+  }
+
+  /** Row-wise argmax. */
+  public static int[] argmax(INDArray logits) {
+    return logits.argMax(1).toIntVector();
+  }
+}
