@@ -1,12 +1,12 @@
 package org.irevnet.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.irevnet.testing.Numerics.maxAbsDiff;
+import static org.irevnet.check.Numerics.maxAbsDiff;
 
 import java.nio.file.Path;
 import java.util.Map;
 import org.irevnet.io.Npz;
-import org.irevnet.testing.Numerics;
+import org.irevnet.check.Numerics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,100 +1,78 @@
 package org.irevnet.layers;
 
-import java.util.Random;
-import org.irevnet.testing.Numerics;
+import org.irevnet.check.BlockCatalog;
 import org.junit.jupiter.api.Nested;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Every layer type through the shared {@link BijectionContract}. */
+/** Every layer type of {@link BlockCatalog} through the shared {@link BijectionContract}. */
 class LayerContractTests {
 
-  @Nested
-  class SpaceToDepthContract extends BijectionContract {
-    protected Bijection create(DataType dt, long seed) { return new SpaceToDepth(2); }
-    protected long[] shape() { return new long[] {1, 2, 4, 4}; }
-  }
+  /** Contract for one catalogue entry. */
+  abstract static class CatalogContract extends BijectionContract {
+    private final BlockCatalog.Spec spec;
 
-  @Nested
-  class InjectivePadContract extends BijectionContract {
-    protected Bijection create(DataType dt, long seed) { return new InjectivePad(3); }
-    protected long[] shape() { return new long[] {1, 2, 3, 3}; }
-  }
-
-  @Nested
-  class ChannelReverseContract extends BijectionContract {
-    protected Bijection create(DataType dt, long seed) { return new ChannelReverse(); }
-    protected long[] shape() { return new long[] {1, 3, 3, 3}; }
-  }
-
-  @Nested
-  class ActNormContract extends BijectionContract {
-    protected Bijection create(DataType dt, long seed) {
-      ActNorm a = new ActNorm(3, dt);
-      Random r = new Random(seed);
-      a.logs().set(org.irevnet.nn.Init.uniform(dt, r, 0.5, 1, 3, 1, 1));
-      a.bias().set(org.irevnet.nn.Init.uniform(dt, r, 0.5, 1, 3, 1, 1));
-      return a;
+    CatalogContract(String name) {
+      this.spec = BlockCatalog.get(name);
     }
-    protected long[] shape() { return new long[] {1, 3, 3, 3}; }
+
+    @Override
+    protected Bijection create(DataType dt, long seed) {
+      return spec.create(dt, seed);
+    }
+
+    @Override
+    protected long[] shape() {
+      return spec.shape();
+    }
   }
 
   @Nested
-  class AffineCouplingContract extends BijectionContract {
-    protected Bijection create(DataType dt, long seed) {
-      return new AffineCoupling(4, 6, 3, dt, new Random(seed), 1.0);
-    }
-    protected long[] shape() { return new long[] {1, 4, 3, 3}; }
+  class SpaceToDepthContract extends CatalogContract {
+    SpaceToDepthContract() { super("SpaceToDepth"); }
   }
 
   @Nested
-  class AffineCoupling1x1Contract extends BijectionContract {
-    protected Bijection create(DataType dt, long seed) {
-      return new AffineCoupling(8, 5, 1, dt, new Random(seed), 1.0);
-    }
-    protected long[] shape() { return new long[] {1, 8, 2, 2}; }
+  class InjectivePadContract extends CatalogContract {
+    InjectivePadContract() { super("InjectivePad"); }
   }
 
   @Nested
-  class AdditiveCouplingContract extends BijectionContract {
-    protected Bijection create(DataType dt, long seed) {
-      return new AdditiveCoupling(4, 6, 3, dt, new Random(seed), 1.0);
-    }
-    protected long[] shape() { return new long[] {1, 4, 3, 3}; }
+  class ChannelReverseContract extends CatalogContract {
+    ChannelReverseContract() { super("ChannelReverse"); }
   }
 
   @Nested
-  class Invertible1x1ConvContract extends BijectionContract {
-    protected Bijection create(DataType dt, long seed) {
-      Invertible1x1Conv c = new Invertible1x1Conv(4, dt, new Random(seed));
-      // Move away from a pure rotation so the log-det is not zero.
-      c.params().get("log_s").set(org.irevnet.nn.Init.uniform(dt, new Random(seed + 1), 0.4, 4));
-      return c;
-    }
-    protected long[] shape() { return new long[] {1, 4, 2, 3}; }
+  class ActNormContract extends CatalogContract {
+    ActNormContract() { super("ActNorm"); }
   }
 
   @Nested
-  class SequentialContract extends BijectionContract {
-    protected Bijection create(DataType dt, long seed) {
-      Random r = new Random(seed);
-      ActNorm a = new ActNorm(4, dt);
-      a.logs().set(org.irevnet.nn.Init.uniform(dt, r, 0.5, 1, 4, 1, 1));
-      return Sequential.of(new long[] {1, 1, 4, 4},
-          new SpaceToDepth(2), a, new AffineCoupling(4, 4, 3, dt, r, 1.0),
-          new Invertible1x1Conv(4, dt, r), new ChannelReverse(), new AdditiveCoupling(4, 4, 1, dt, r, 1.0));
-    }
-    protected long[] shape() { return new long[] {1, 1, 4, 4}; }
+  class AffineCouplingContract extends CatalogContract {
+    AffineCouplingContract() { super("AffineCoupling"); }
   }
 
   @Nested
-  class InjectiveSequentialContract extends BijectionContract {
-    protected Bijection create(DataType dt, long seed) {
-      Random r = new Random(seed);
-      return Sequential.of(new long[] {1, 1, 4, 4},
-          new SpaceToDepth(2), new InjectivePad(2), new AdditiveCoupling(6, 4, 3, dt, r, 1.0));
-    }
-    protected long[] shape() { return new long[] {1, 1, 4, 4}; }
+  class AffineCoupling1x1Contract extends CatalogContract {
+    AffineCoupling1x1Contract() { super("AffineCoupling1x1"); }
   }
 
+  @Nested
+  class AdditiveCouplingContract extends CatalogContract {
+    AdditiveCouplingContract() { super("AdditiveCoupling"); }
+  }
+
+  @Nested
+  class Invertible1x1ConvContract extends CatalogContract {
+    Invertible1x1ConvContract() { super("Invertible1x1Conv"); }
+  }
+
+  @Nested
+  class SequentialContract extends CatalogContract {
+    SequentialContract() { super("Sequential"); }
+  }
+
+  @Nested
+  class InjectiveSequentialContract extends CatalogContract {
+    InjectiveSequentialContract() { super("InjectiveSequential"); }
+  }
 }

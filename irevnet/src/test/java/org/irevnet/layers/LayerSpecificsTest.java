@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.Random;
 import org.irevnet.nn.Conv2d;
 import org.irevnet.nn.Init;
-import org.irevnet.testing.Numerics;
+import org.irevnet.check.Numerics;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -2,7 +2,7 @@ package org.irevnet.models;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.irevnet.testing.Numerics.maxAbsDiff;
+import static org.irevnet.check.Numerics.maxAbsDiff;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -11,7 +11,7 @@ import org.irevnet.io.ModelFiles;
 import org.irevnet.io.Npz;
 import org.irevnet.layers.Param;
 import org.irevnet.nn.Init;
-import org.irevnet.testing.Numerics;
+import org.irevnet.check.Numerics;
 import org.irevnet.train.AdamOptimizer;
 import org.irevnet.train.Losses;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package org.irevnet.testing;
+package org.irevnet.check;
 
 import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
@@ -10,7 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Independent numerical references for the tests: brute-force Jacobians by central differences
+ * Independent numerical references for tests and {@code selftest}: brute-force Jacobians by central differences
  * and log-determinants by LU, all in float64 and computed without any of the code under test.
  */
 public final class Numerics {

@@ -1,0 +1,21 @@
+package org.irevnet.cli;
+
+import picocli.CommandLine.Option;
+
+/** Options every command takes. */
+final class CommonOptions {
+  @Option(names = "--threads", description = "ND4J/OpenMP threads (default: all cores).")
+  Integer threads;
+
+  @Option(names = {"-v", "--verbose"}, description = "Show ND4J's log lines and stack traces.")
+  boolean verbose;
+
+  @Option(names = "--no-progress", description = "No progress output on stderr.")
+  boolean noProgress;
+
+  /** Applies the thread count; call before any work. */
+  void apply() {
+    int t = threads != null ? threads : java.lang.Runtime.getRuntime().availableProcessors();
+    org.irevnet.train.Runtime.setThreads(t);
+  }
+}

@@ -1,0 +1,50 @@
+package org.irevnet.cli;
+
+import java.util.Arrays;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code irevnet} command line. Exit codes: 0 ok, 1 failed check, 2 bad usage or input. */
+@Command(name = "irevnet", mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "A workbench for invertible neural networks (i-RevNet, fi-RevNet) used to understand classifiers.",
+    subcommands = {SelftestCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.err);
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs a command line and returns its exit code (tests call this). */
+  public static int execute(String... args) {
+    Logging.configure(Arrays.asList(args).contains("-v") || Arrays.asList(args).contains("--verbose"));
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+      // Bad input is one clear line; anything else is a bug and keeps its stack trace under -v.
+      String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+      cmd.getErr().println("irevnet " + cmd.getCommandName() + ": " + msg.lines().findFirst().orElse(msg));
+      if (Logging.verbose()) ex.printStackTrace(cmd.getErr());
+      return ex instanceof IllegalArgumentException || ex instanceof java.io.IOException ? 2 : 1;
+    });
+    cl.setParameterExceptionHandler((ex, a) -> {
+      ex.getCommandLine().getErr().println("irevnet: " + ex.getMessage());
+      ex.getCommandLine().getErr().println("Try 'irevnet " + ex.getCommandLine().getCommandName() + " --help'.");
+      return 2;
+    });
+    return cl.execute(args);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"irevnet-workbench " + (v == null ? "dev" : v) + " (ND4J 1.0.0-M2.1, CPU)"};
+    }
+  }
+}

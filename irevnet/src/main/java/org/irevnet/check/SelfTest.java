@@ -1,0 +1,138 @@
+package org.irevnet.check;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.ToDoubleFunction;
+import org.irevnet.layers.Bijection;
+import org.irevnet.layers.Flow;
+import org.irevnet.layers.Grad;
+import org.irevnet.layers.LogDetKind;
+import org.irevnet.layers.Param;
+import org.irevnet.models.Architecture;
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Init;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The checks behind {@code irevnet selftest}, memcnn-style: round trips in float32 and float64,
+ * log-dets against brute-force Jacobians (layers) or the inverse's log-det (whole models), and
+ * reversible-backward gradients against central finite differences in float64.
+ */
+public final class SelfTest {
+  public static final double RECON_F32 = 1e-5;
+  public static final double RECON_F64 = 1e-12;
+  public static final double LOGDET = 1e-6;
+  public static final double GRAD = 1e-6;
+
+  /** One checked block or model: the largest errors seen, and whether all are within bounds. */
+  public record Row(String name, String kind, double reconF32, double reconF64, double logDetErr,
+      double gradErr, boolean pass) {}
+
+  private SelfTest() {}
+
+  /** Every catalogue layer and every bundled architecture. */
+  public static List<Row> runAll(java.util.function.Consumer<Row> progress) {
+    List<Row> rows = new ArrayList<>();
+    for (BlockCatalog.Spec s : BlockCatalog.all().values()) {
+      Row r = checkBlock(s);
+      rows.add(r);
+      progress.accept(r);
+    }
+    for (String a : Architecture.BUNDLED) {
+      Row r = checkArchitecture(Architecture.load(a), null);
+      rows.add(r);
+      progress.accept(r);
+    }
+    return rows;
+  }
+
+  public static Row checkBlock(BlockCatalog.Spec spec) {
+    long[] shape = spec.shape().clone();
+    shape[0] = 3;
+    Bijection f32 = spec.create(DataType.FLOAT, 1);
+    Bijection f64 = spec.create(DataType.DOUBLE, 1);
+    INDArray x64 = Numerics.normal(DataType.DOUBLE, 2, shape);
+    double r32 = Numerics.maxAbsDiff(f32.invert(f32.apply(x64.castTo(DataType.FLOAT))), x64);
+    double r64 = Numerics.maxAbsDiff(f64.invert(f64.apply(x64)), x64);
+
+    INDArray one = Numerics.normal(DataType.DOUBLE, 5, spec.shape());
+    double[][] jac = Numerics.jacobian(f64::apply, one, 1e-5);
+    double ref = f64.logDetKind() == LogDetKind.INJECTIVE ? Numerics.halfLogDetGram(jac) : Numerics.logAbsDet(jac);
+    double ld = f64.forward(one).logDet().getDouble(0);
+    double ldErr = Math.abs(ld - ref) / Math.max(1, Math.abs(ref));
+
+    double gErr = gradientError(f64, x64, 7, Integer.MAX_VALUE);
+    boolean pass = r32 <= RECON_F32 && r64 <= RECON_F64 && ldErr <= LOGDET && gErr <= GRAD;
+    return new Row(spec.name(), "layer", r32, r64, ldErr, gErr, pass);
+  }
+
+  /**
+   * Checks a whole model with seeded, perturbed weights (a freshly built model starts close to the
+   * identity, which would hide errors). {@code x} are real inputs in the model's input shape, or
+   * null for seeded random images in [0,1].
+   */
+  public static Row checkArchitecture(Architecture arch, INDArray x) {
+    InvertibleClassifier m32 = InvertibleClassifier.build(arch, DataType.FLOAT, 1);
+    if (x == null) x = Init.uniform(DataType.DOUBLE, new Random(3), 0.5, m32.inputShape(2)).addi(0.5);
+    x = x.castTo(DataType.DOUBLE);
+    m32.initialize(x.castTo(DataType.FLOAT));
+    Random r = new Random(4);
+    for (Param p : m32.params().entries().values()) {
+      if (p.trainable()) p.value().addi(Init.uniform(DataType.FLOAT, r, 0.02, p.value().shape()));
+    }
+    InvertibleClassifier m64 = InvertibleClassifier.build(arch, DataType.DOUBLE, 1);
+    m64.params().copyFrom(m32.params());
+    Bijection b64 = m64.body();
+    double r32 = Numerics.maxAbsDiff(m32.body().invert(m32.body().apply(x.castTo(DataType.FLOAT))), x);
+    Flow f = b64.forward(x);
+    Flow inv = b64.inverse(f.out());
+    double r64 = Numerics.maxAbsDiff(inv.out(), x);
+    double ldErr = Numerics.maxAbsDiff(inv.logDet(), f.logDet().neg())
+        / Math.max(1, f.logDet().amaxNumber().doubleValue());
+    // Finite differences of a float64 model are slow: spread a few probes over the depth.
+    double gErr = gradientError(b64, x, 3, 8);
+    boolean pass = r32 <= RECON_F32 && r64 <= RECON_F64 && ldErr <= LOGDET && gErr <= GRAD;
+    return new Row(arch.name(), "model", r32, r64, ldErr, gErr, pass);
+  }
+
+  /**
+   * Largest relative error of the reversible backward (dx and up to {@code maxTensors} trainable
+   * parameter tensors spread evenly over the table, {@code samples} sampled entries each) against central finite differences of {@code <y, r> +
+   * <logdet, rl>}, in float64. Also fails (returns infinity) if the rebuilt input is not x.
+   */
+  static double gradientError(Bijection b, INDArray x, int samples, int maxTensors) {
+    Flow f = b.forward(x);
+    INDArray r = Numerics.normal(DataType.DOUBLE, 11, f.out().shape());
+    INDArray rl = Numerics.normal(DataType.DOUBLE, 12, x.size(0));
+    ToDoubleFunction<INDArray> loss = xx -> {
+      Flow g = b.forward(xx);
+      return g.out().mul(r).sumNumber().doubleValue() + g.logDet().mul(rl).sumNumber().doubleValue();
+    };
+    b.params().zeroGrad();
+    Grad g = b.backward(f.out(), r, rl);
+    if (Numerics.maxAbsDiff(g.x(), x) > 1e-9) return Double.POSITIVE_INFINITY;
+    double worst = compare(g.dx(), Numerics.gradient(loss, x, 1e-6,
+        Numerics.sampleIndices(x.length(), samples, 3)), Numerics.sampleIndices(x.length(), samples, 3));
+    List<Map.Entry<String, Param>> trainable = b.params().entries().entrySet().stream()
+        .filter(e -> e.getValue().trainable()).toList();
+    int stride = Math.max(1, (int) Math.ceil(trainable.size() / (double) maxTensors));
+    for (int t = 0; t < trainable.size(); t += stride) {
+      Map.Entry<String, Param> e = trainable.get(t);
+      Param p = e.getValue();
+      int[] idx = Numerics.sampleIndices(p.value().length(), samples, e.getKey().hashCode());
+      double[] fd = Numerics.gradient(v -> loss.applyAsDouble(x), p.value(), 1e-6, idx);
+      worst = Math.max(worst, compare(p.grad(), fd, idx));
+    }
+    return worst;
+  }
+
+  private static double compare(INDArray analytic, double[] fd, int[] idx) {
+    INDArray flat = analytic.dup('c').reshape(-1);
+    double[] an = new double[idx.length];
+    for (int k = 0; k < idx.length; k++) an[k] = flat.getDouble(idx[k]);
+    return Numerics.maxRelDiff(an, fd);
+  }
+}

@@ -1,0 +1,92 @@
+package org.irevnet.train;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.irevnet.models.Architecture;
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Init;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The work that {@code irevnet bench} measures, the same as the PyTorch twin
+ * ({@code shared/bench/torch_fi_revnet.py}): Adam training steps on 28x28 images in [0,1]
+ * zero-padded to 32x32 with random labels, a forward and an inverse pass, and reconstruction
+ * errors in float32 and float64. Times are medians.
+ */
+public final class Benchmark {
+  private Benchmark() {}
+
+  /** One benchmark result; field names are the JSON keys of DESIGN.md section 9. */
+  public record Result(String arch, int batch, int threads, long params, double train_step_ms,
+      double train_images_per_s, double forward_ms, double inverse_ms, double recon_max_abs_err_f32,
+      double recon_max_abs_err_f64, double peak_rss_mib, int depth_mult) {}
+
+  public static Result run(Architecture arch, int batch, int steps, int warmup, int depthMult,
+      java.util.function.IntConsumer onStep) {
+    Architecture a = arch.withDepthMultiplier(depthMult);
+    InvertibleClassifier model = InvertibleClassifier.build(a, DataType.FLOAT, 0);
+    Random rng = new Random(0);
+    INDArray x = images(model, batch, rng);
+    int[] y = rng.ints(batch, 0, model.numClasses()).toArray();
+    model.initialize(x);
+    AdamOptimizer adam = new AdamOptimizer(model.params(), 1e-3);
+    double[] times = new double[steps];
+    for (int i = 0; i < warmup + steps; i++) {
+      long t0 = System.nanoTime();
+      InvertibleClassifier.Forward f = model.forward(x, true);
+      Losses.LossGrad lg = Losses.softmaxCrossEntropy(f.logits(), y);
+      model.backward(f, lg.grad(), null, null);
+      adam.step();
+      double ms = (System.nanoTime() - t0) / 1e6;
+      if (i >= warmup) times[i - warmup] = ms;
+      if (onStep != null) onStep.accept(i);
+    }
+    double peak = Runtime.peakRssMiB();
+    double train = median(times);
+
+    double[] fwd = new double[3];
+    double[] inv = new double[3];
+    INDArray out = null;
+    INDArray back = null;
+    for (int i = 0; i < 3; i++) {
+      long t0 = System.nanoTime();
+      out = model.forward(x, false).out();
+      fwd[i] = (System.nanoTime() - t0) / 1e6;
+      t0 = System.nanoTime();
+      back = model.invert(out);
+      inv[i] = (System.nanoTime() - t0) / 1e6;
+    }
+    double err32 = back.sub(x).amaxNumber().doubleValue();
+    InvertibleClassifier m64 = InvertibleClassifier.build(a, DataType.DOUBLE, 0);
+    m64.params().copyFrom(model.params());
+    INDArray x64 = x.castTo(DataType.DOUBLE);
+    double err64 = m64.invert(m64.forward(x64, false).out()).sub(x64).amaxNumber().doubleValue();
+    return new Result(a.name(), batch, Runtime.threads(), model.params().count(), round(train),
+        round(batch * 1000.0 / train), round(median(fwd)), round(median(inv)), err32, err64,
+        round(peak), depthMult);
+  }
+
+  /** Images in [0,1] of 28x28 pixels, zero-padded to the model's input size. */
+  static INDArray images(InvertibleClassifier model, int batch, Random rng) {
+    long[] shape = model.inputShape(batch);
+    INDArray x = Nd4j.zeros(DataType.FLOAT, shape);
+    long ph = (shape[2] - 28) / 2, pw = (shape[3] - 28) / 2;
+    INDArray inner = Init.uniform(DataType.FLOAT, rng, 0.5, batch, shape[1], 28, 28).addi(0.5);
+    x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(ph, ph + 28),
+        NDArrayIndex.interval(pw, pw + 28)).assign(inner);
+    return x;
+  }
+
+  static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 10) / 10.0;
+  }
+}

@@ -1,0 +1,37 @@
+package org.irevnet.train;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Process-level settings and measurements: thread counts, peak memory, environment facts. */
+public final class Runtime {
+  private Runtime() {}
+
+  /** Sets libnd4j's OpenMP and BLAS thread counts (the launcher also sets OMP_NUM_THREADS). */
+  public static void setThreads(int threads) {
+    if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+    Nd4j.getEnvironment().setMaxThreads(threads);
+    Nd4j.getEnvironment().setMaxMasterThreads(threads);
+    Nd4j.factory().blas().setMaxThreads(threads);
+  }
+
+  public static int threads() {
+    return Nd4j.getEnvironment().maxThreads();
+  }
+
+  /** Peak resident set size of this process in MiB (VmHWM), or NaN where /proc is missing. */
+  public static double peakRssMiB() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return Double.NaN;
+    }
+    return Double.NaN;
+  }
+}

@@ -1,0 +1,34 @@
+package org.irevnet.reports;
+
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.irevnet.io.AtomicFiles;
+
+/**
+ * The JSON result file: sorted keys (stable diffs), a {@code schemaVersion}, written atomically
+ * so an interrupted run never leaves half a report.
+ */
+public final class JsonReport {
+  public static final int SCHEMA_VERSION = 1;
+
+  public static final ObjectMapper MAPPER = JsonMapper.builder()
+      .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+      .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+      .enable(SerializationFeature.INDENT_OUTPUT)
+      .build();
+
+  private JsonReport() {}
+
+  /** Writes {@code sections} (name to record) with the schema version. */
+  public static void write(Path file, Map<String, ?> sections) throws IOException {
+    Map<String, Object> all = new LinkedHashMap<>(sections);
+    all.put("schemaVersion", SCHEMA_VERSION);
+    AtomicFiles.write(file, out -> MAPPER.writeValue(out, all));
+  }
+}

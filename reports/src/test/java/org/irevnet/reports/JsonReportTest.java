@@ -1,0 +1,29 @@
+package org.irevnet.reports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JsonReportTest {
+  record Accuracy(double value, String split) {}
+
+  @Test
+  void writesSortedKeysAndTheSchemaVersionAtomically(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("report.json");
+    JsonReport.write(f, Map.of("zeta", 1, "accuracy", new Accuracy(0.875, "test")));
+    String text = Files.readString(f);
+    assertThat(text.indexOf("\"accuracy\"")).isLessThan(text.indexOf("\"schemaVersion\""));
+    assertThat(text.indexOf("\"schemaVersion\"")).isLessThan(text.indexOf("\"zeta\""));
+    JsonNode n = JsonReport.MAPPER.readTree(text);
+    assertThat(n.get("schemaVersion").asInt()).isEqualTo(JsonReport.SCHEMA_VERSION);
+    assertThat(n.get("accuracy").get("value").asDouble()).isEqualTo(0.875);
+    try (var files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString())).containsExactly("report.json");
+    }
+  }
+}
