@@ -11,12 +11,17 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * h*w*sum(logs)}. Parameters are {@code [1, c, 1, 1]} (PyTorch twin layout).
  *
  * <p>Data-dependent init makes the first batch zero-mean, unit-variance per channel, but the
- * scale is clamped to {@code [1/MAX_INIT_SCALE, MAX_INIT_SCALE]}: on zero-padded images some
- * channels are almost constant and an unclamped {@code 1/std} blew training up to losses of 1e9.
+ * scale is clamped to {@code [1/MAX_INIT_SCALE, MAX_INIT_SCALE]}, and channels that are constant
+ * on the batch (std below {@link #DEGENERATE_STD}) keep scale 1. On zero-padded images some
+ * channels are exactly zero (after five SpaceToDepth steps every channel is one pixel, the border
+ * ones always 0): an unclamped {@code 1/std} blew training up to losses of 1e9, and even a clamped
+ * scale on such a channel multiplies its gradient by the clamp at every ActNorm (4^56 at 4x depth).
  */
 public final class ActNorm implements Bijection, DataDependentInit {
   /** Largest initial scale (and inverse of the smallest). */
   public static final double MAX_INIT_SCALE = 4.0;
+  /** Channels with a smaller standard deviation on the init batch are left unscaled. */
+  public static final double DEGENERATE_STD = 1e-3;
 
   private final int channels;
   private final Param logs;
@@ -51,8 +56,10 @@ public final class ActNorm implements Bijection, DataDependentInit {
     check(x.shape());
     INDArray mean = x.mean(0, 2, 3);
     INDArray std = x.std(false, 0, 2, 3);
-    INDArray scale = Transforms.max(std, 1e-12, true).rdivi(1.0);
+    INDArray scale = Transforms.max(std, DEGENERATE_STD, true).rdivi(1.0);
     scale = Transforms.min(Transforms.max(scale, 1.0 / MAX_INIT_SCALE, false), MAX_INIT_SCALE, false);
+    INDArray degenerate = std.lt(DEGENERATE_STD).castTo(scale.dataType());
+    scale.muli(degenerate.rsub(1.0)).addi(degenerate);
     logs.set(Transforms.log(scale, true).reshape(1, channels, 1, 1));
     bias.set(mean.mul(scale).negi().reshape(1, channels, 1, 1));
     initDone.value().assign(1);

@@ -11,6 +11,8 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import static org.assertj.core.data.Offset.offset;
 
 /** Checks that are particular to one layer: layouts, init rules, error messages. */
 class LayerSpecificsTest {
@@ -62,27 +64,39 @@ class LayerSpecificsTest {
   }
 
   @Test
-  void actNormInitNormalisesAndClampsNearConstantChannels() {
-    // Channel 0: unit-scale data shifted by 3. Channel 1: almost constant (a zero-padded border).
-    INDArray x = Numerics.normal(DataType.DOUBLE, 2, 64, 2, 4, 4);
-    INDArray c0 = x.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
-        org.nd4j.linalg.indexing.NDArrayIndex.point(0));
-    c0.muli(2.0).addi(3.0);
-    x.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(1))
-        .muli(1e-7);
-    ActNorm a = new ActNorm(2, DataType.DOUBLE);
+  void actNormInitNormalisesClampsAndLeavesConstantChannelsAlone() {
+    // Channel 0: unit-scale data shifted by 3. Channel 1: small but real spread (std 0.05).
+    // Channel 2: exactly zero, like a zero-padded border pixel after five SpaceToDepth steps.
+    INDArray x = Numerics.normal(DataType.DOUBLE, 2, 64, 3, 4, 4);
+    x.get(NDArrayIndex.all(), NDArrayIndex.point(0)).muli(2.0).addi(3.0);
+    x.get(NDArrayIndex.all(), NDArrayIndex.point(1)).muli(0.05);
+    x.get(NDArrayIndex.all(), NDArrayIndex.point(2)).assign(0);
+    ActNorm a = new ActNorm(3, DataType.DOUBLE);
     a.initFrom(x);
     INDArray y = a.apply(x);
-    INDArray y0 = y.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(0));
-    assertThat(y0.meanNumber().doubleValue()).isCloseTo(0, org.assertj.core.data.Offset.offset(1e-9));
-    assertThat(y0.stdNumber().doubleValue()).isCloseTo(1, org.assertj.core.data.Offset.offset(0.02));
-    assertThat(Math.exp(a.logs().value().getDouble(0, 1, 0, 0))).isEqualTo(ActNorm.MAX_INIT_SCALE,
-        org.assertj.core.data.Offset.offset(1e-12));
-    assertThat(y.amaxNumber().doubleValue()).isLessThan(20);
+    INDArray y0 = y.get(NDArrayIndex.all(), NDArrayIndex.point(0));
+    assertThat(y0.meanNumber().doubleValue()).isCloseTo(0, offset(1e-9));
+    assertThat(y0.stdNumber().doubleValue()).isCloseTo(1, offset(0.02));
+    assertThat(Math.exp(a.logs().value().getDouble(0, 1, 0, 0))).isCloseTo(ActNorm.MAX_INIT_SCALE, offset(1e-12));
+    assertThat(a.logs().value().getDouble(0, 2, 0, 0)).isZero();
     // A second call keeps the first batch's statistics.
     INDArray logs = a.logs().value().dup();
     a.initFrom(x.mul(5));
     assertThat(a.logs().value()).isEqualTo(logs);
+  }
+
+  @Test
+  void stackedActNormsDoNotAmplifyTheGradientOfAConstantChannel() {
+    INDArray x = Numerics.normal(DataType.DOUBLE, 3, 32, 2, 2, 2);
+    x.get(NDArrayIndex.all(), NDArrayIndex.point(1)).assign(0);
+    Sequential.Builder b = Sequential.builder(1, 2, 2, 2);
+    for (int i = 0; i < 20; i++) b.add("an" + i, new ActNorm(2, DataType.DOUBLE));
+    Sequential s = b.build();
+    s.initialize(x);
+    INDArray y = s.apply(x);
+    INDArray dy = Nd4j.onesLike(y);
+    INDArray dx = s.backward(y, dy, Nd4j.zeros(DataType.DOUBLE, 32)).dx();
+    assertThat(dx.get(NDArrayIndex.all(), NDArrayIndex.point(1)).amaxNumber().doubleValue()).isEqualTo(1.0, offset(1e-12));
   }
 
   @Test
