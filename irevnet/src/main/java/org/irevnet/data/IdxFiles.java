@@ -1,0 +1,293 @@
+package org.irevnet.data;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * IDX files of MNIST, Fashion-MNIST and EMNIST: {@code train-images-idx3-ubyte},
+ * {@code train-labels-idx1-ubyte}, {@code t10k-images-idx3-ubyte}, {@code t10k-labels-idx1-ubyte},
+ * raw or gzipped (detected from the content; the usual names end in {@code .gz}). EMNIST's
+ * {@code emnist-<set>-train-images-idx3-ubyte.gz} names are found too; EMNIST stores its images
+ * transposed, so images of files whose name starts with {@code emnist} are transposed back.
+ *
+ * <p>Every header is checked (magic number, counts, sizes, and, for raw files, the file length)
+ * before the pixel buffer is allocated; gzipped data is read into a buffer that grows only with
+ * the bytes actually present, so a header that claims more images than the file holds is
+ * reported as truncated instead of allocating the claimed size.
+ *
+ * <p>Class names of a directory: {@code classes.txt} (one per line, in label order) if present,
+ * else EMNIST's {@code *mapping.txt} (label and character code per line), else the ten
+ * Fashion-MNIST names if the directory's name contains {@code fashion}, else {@code "0".."9"}
+ * (or up to the largest label, if larger).
+ */
+public final class IdxFiles {
+  private IdxFiles() {}
+
+  public static final int IMAGES_MAGIC = 0x00000803;
+  public static final int LABELS_MAGIC = 0x00000801;
+
+  /** Unsigned-byte images read from an IDX3 file, row-major, {@code n x rows x cols} bytes. */
+  public record Images(int count, int rows, int cols, byte[] pixels) {}
+
+  /** Reads an IDX3 unsigned-byte image file (raw or gzipped). */
+  public static Images readImages(Path file) {
+    DataFiles.requireFile(file);
+    boolean gz = DataFiles.isGzip(file);
+    try (InputStream in = DataFiles.open(file, gz)) {
+      long magic = DataFiles.readHeaderInt(in, file, "magic number");
+      if (magic != IMAGES_MAGIC) {
+        throw new DataFormatException(file, String.format(
+            "wrong magic number 0x%08X, expected 0x%08X (IDX images: unsigned bytes, 3 dimensions)%s",
+            magic, IMAGES_MAGIC, magic == LABELS_MAGIC ? "; this is a label file" : ""));
+      }
+      long n = DataFiles.readHeaderInt(in, file, "image count");
+      long rows = DataFiles.readHeaderInt(in, file, "row count");
+      long cols = DataFiles.readHeaderInt(in, file, "column count");
+      if (n == 0) {
+        throw new DataFormatException(file, "header says the file holds 0 images");
+      }
+      Pixels.checkSide(file, "row count", rows);
+      Pixels.checkSide(file, "column count", cols);
+      long payload = n * rows * cols;
+      if (!gz) {
+        long length = DataFiles.size(file);
+        if (length < 16 + payload) {
+          throw new DataFormatException(file, String.format(
+              "truncated image file: header claims %d images of %dx%d (%d bytes with the header),"
+                  + " the file has %d bytes", n, rows, cols, 16 + payload, length));
+        }
+        if (length > 16 + payload) {
+          throw new DataFormatException(file, String.format(
+              "file is longer than its header says: %d images of %dx%d take %d bytes with the"
+                  + " header, the file has %d", n, rows, cols, 16 + payload, length));
+        }
+      }
+      Pixels.checkFits(file, n, 1, rows, cols);
+      long perImage = rows * cols;
+      byte[] pixels = DataFiles.readExactly(in, payload, file, have -> String.format(
+          "truncated image file: header claims %d images of %dx%d, the data ends after %d"
+              + " complete images (%d of %d bytes)", n, rows, cols, have / perImage, have,
+          payload));
+      return new Images((int) n, (int) rows, (int) cols, pixels);
+    } catch (IOException e) {
+      throw DataFiles.unreadable(file, e);
+    }
+  }
+
+  /** Reads an IDX1 unsigned-byte label file (raw or gzipped). */
+  public static int[] readLabels(Path file) {
+    DataFiles.requireFile(file);
+    boolean gz = DataFiles.isGzip(file);
+    try (InputStream in = DataFiles.open(file, gz)) {
+      long magic = DataFiles.readHeaderInt(in, file, "magic number");
+      if (magic != LABELS_MAGIC) {
+        throw new DataFormatException(file, String.format(
+            "wrong magic number 0x%08X, expected 0x%08X (IDX labels: unsigned bytes, 1 dimension)%s",
+            magic, LABELS_MAGIC, magic == IMAGES_MAGIC ? "; this is an image file" : ""));
+      }
+      long n = DataFiles.readHeaderInt(in, file, "label count");
+      if (n == 0) {
+        throw new DataFormatException(file, "header says the file holds 0 labels");
+      }
+      if (!gz) {
+        long length = DataFiles.size(file);
+        if (length != 8 + n) {
+          throw new DataFormatException(file, String.format(
+              "%s: header claims %d labels (%d bytes with the header), the file has %d bytes",
+              length < 8 + n ? "truncated label file" : "file is longer than its header says",
+              n, 8 + n, length));
+        }
+      }
+      Pixels.checkFits(file, n, 1, 1, 1);
+      byte[] bytes = DataFiles.readExactly(in, n, file, have -> String.format(
+          "truncated label file: header claims %d labels, the data ends after %d", n, have));
+      int[] labels = new int[bytes.length];
+      for (int i = 0; i < labels.length; i++) {
+        labels[i] = bytes[i] & 0xFF;
+      }
+      return labels;
+    } catch (IOException e) {
+      throw DataFiles.unreadable(file, e);
+    }
+  }
+
+  /**
+   * Reads an image file and its label file into a dataset. {@code classNames} may be null: then
+   * they are {@code "0".."9"}, or {@code "0"..max label} if a label is 10 or more.
+   */
+  public static Dataset read(Path imagesFile, Path labelsFile, List<String> classNames,
+      String name) {
+    Images images = readImages(imagesFile);
+    int[] labels = readLabels(labelsFile);
+    if (labels.length != images.count()) {
+      throw new DataFormatException(labelsFile, labels.length + " labels, but "
+          + imagesFile.getFileName() + " has " + images.count() + " images");
+    }
+    int max = 0;
+    for (int y : labels) {
+      max = Math.max(max, y);
+    }
+    List<String> names = classNames != null ? classNames : numbered(Math.max(10, max + 1));
+    for (int i = 0; i < labels.length; i++) {
+      if (labels[i] >= names.size()) {
+        throw new DataFormatException(labelsFile, "label " + labels[i] + " of item " + i
+            + " is out of range for " + names.size() + " classes");
+      }
+    }
+    byte[] px = images.pixels();
+    String fileName = imagesFile.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+    if (fileName.startsWith("emnist")) {
+      px = transposeEach(px, images.count(), images.rows(), images.cols());
+      return new Dataset(name, Pixels.toImages(px, images.count(), 1, images.cols(),
+          images.rows()), labels, names);
+    }
+    return new Dataset(name, Pixels.toImages(px, images.count(), 1, images.rows(),
+        images.cols()), labels, names);
+  }
+
+  /** Loads one split of an IDX directory; class names as described in the class comment. */
+  public static Dataset load(Path dir, Split split, String name) {
+    DataFiles.requireDirectory(dir);
+    Path images = find(dir, split, "images-idx3-ubyte").orElseThrow(() -> missing(dir, split));
+    String imagesName = images.getFileName().toString();
+    Path labels = find(dir, split, "labels-idx1-ubyte").orElseThrow(() ->
+        new DataFormatException(dir, "no " + split.idxPrefix() + "-labels-idx1-ubyte[.gz] next to "
+            + imagesName));
+    return read(images, labels, classNames(dir), name);
+  }
+
+  /** True if the directory holds IDX image files for this split. */
+  public static boolean has(Path dir, Split split) {
+    return find(dir, split, "images-idx3-ubyte").isPresent();
+  }
+
+  /** Class names from {@code classes.txt}, EMNIST's mapping or the directory name; else null. */
+  public static List<String> classNames(Path dir) {
+    Path classes = dir.resolve("classes.txt");
+    if (Files.isRegularFile(classes)) {
+      return readClassNames(classes);
+    }
+    List<Path> mappings = list(dir).stream()
+        .filter(p -> p.getFileName().toString().endsWith("mapping.txt")).toList();
+    if (mappings.size() == 1) {
+      return emnistMapping(mappings.get(0));
+    }
+    Path fileName = dir.toAbsolutePath().normalize().getFileName();
+    if (fileName != null
+        && fileName.toString().toLowerCase(java.util.Locale.ROOT).contains("fashion")) {
+      return Datasets.FASHION_MNIST_CLASSES;
+    }
+    return null;
+  }
+
+  /** Non-blank lines, trimmed: one class name per line, in label order. */
+  static List<String> readClassNames(Path file) {
+    try {
+      List<String> names = Files.readAllLines(file, StandardCharsets.UTF_8).stream()
+          .map(String::strip).filter(s -> !s.isEmpty()).toList();
+      if (names.isEmpty()) {
+        throw new DataFormatException(file, "no class names in the file");
+      }
+      return names;
+    } catch (IOException e) {
+      throw DataFiles.unreadable(file, e);
+    }
+  }
+
+  private static List<String> emnistMapping(Path file) {
+    try {
+      List<String> lines = Files.readAllLines(file, StandardCharsets.US_ASCII).stream()
+          .map(String::strip).filter(s -> !s.isEmpty()).toList();
+      List<String> names = new ArrayList<>();
+      for (int i = 0; i < lines.size(); i++) {
+        String[] parts = lines.get(i).split("\\s+");
+        if (parts.length != 2 || !parts[0].equals(Integer.toString(i))) {
+          throw new DataFormatException(file, "line " + (i + 1) + " is not '" + i
+              + " <character code>': " + lines.get(i));
+        }
+        names.add(new String(Character.toChars(Integer.parseInt(parts[1]))));
+      }
+      return names;
+    } catch (NumberFormatException e) {
+      throw new DataFormatException(file, "bad character code: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw DataFiles.unreadable(file, e);
+    }
+  }
+
+  private static DataFormatException missing(Path dir, Split split) {
+    return new DataFormatException(dir, "no " + split.idxPrefix() + "-images-idx3-ubyte[.gz] ("
+        + split + " images) in this directory");
+  }
+
+  /**
+   * The file of this split and kind: a name ending with {@code <prefix>-<kind>} (or the
+   * {@code <prefix>-images.idx3-ubyte} spelling), optionally with {@code .gz}. The raw file wins
+   * over its gzipped twin; two different candidates are an error.
+   */
+  static Optional<Path> find(Path dir, Split split, String kind) {
+    String dash = split.idxPrefix() + "-" + kind;
+    String dot = split.idxPrefix() + "-" + kind.replaceFirst("-idx", ".idx");
+    List<Path> raw = new ArrayList<>();
+    List<Path> gz = new ArrayList<>();
+    for (Path p : list(dir)) {
+      String f = p.getFileName().toString();
+      String base = f.endsWith(".gz") ? f.substring(0, f.length() - 3) : f;
+      if ((base.endsWith(dash) || base.endsWith(dot)) && Files.isRegularFile(p)) {
+        (f.endsWith(".gz") ? gz : raw).add(p);
+      }
+    }
+    List<Path> candidates = new ArrayList<>(raw);
+    for (Path g : gz) {
+      String twin = g.getFileName().toString();
+      twin = twin.substring(0, twin.length() - 3);
+      final String t = twin;
+      if (raw.stream().noneMatch(r -> r.getFileName().toString().equals(t))) {
+        candidates.add(g);
+      }
+    }
+    if (candidates.size() > 1) {
+      throw new DataFormatException(dir, "several " + dash + " files: " + candidates.stream()
+          .map(p -> p.getFileName().toString()).sorted().toList()
+          + "; use a directory that holds one set");
+    }
+    return candidates.stream().findFirst();
+  }
+
+  static List<Path> list(Path dir) {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.sorted().toList();
+    } catch (IOException e) {
+      throw DataFiles.unreadable(dir, e);
+    }
+  }
+
+  static List<String> numbered(int k) {
+    List<String> names = new ArrayList<>(k);
+    for (int i = 0; i < k; i++) {
+      names.add(Integer.toString(i));
+    }
+    return names;
+  }
+
+  private static byte[] transposeEach(byte[] px, int n, int rows, int cols) {
+    byte[] out = new byte[px.length];
+    int per = rows * cols;
+    for (int k = 0; k < n; k++) {
+      int base = k * per;
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++) {
+          out[base + c * rows + r] = px[base + r * cols + c];
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,182 @@
+package org.irevnet.data;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+import javax.imageio.ImageIO;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Folders of PNG images: {@code DIR/train/<class>/*.png} and {@code DIR/test/<class>/*.png}. The
+ * class names are the names of the class folders of both splits, sorted (so that the labels of
+ * train and test agree); files are read in name order. Grey images give 1 channel, colour images
+ * 3; all images must have the same size and number of channels. An alpha channel is accepted
+ * only when every pixel is opaque (it is then dropped). 8- and 16-bit samples are scaled to
+ * [0, 1] by their maximum value. Files not ending in {@code .png} and hidden files are ignored.
+ */
+public final class PngFolders {
+  private PngFolders() {}
+
+  public static boolean has(Path dir, Split split) {
+    return Files.isDirectory(dir.resolve(split.folder()));
+  }
+
+  /** The class folder names of train and test together, sorted. */
+  public static List<String> classNames(Path dir) {
+    TreeSet<String> names = new TreeSet<>();
+    for (Split s : Split.values()) {
+      Path sub = dir.resolve(s.folder());
+      if (Files.isDirectory(sub)) {
+        for (Path p : IdxFiles.list(sub)) {
+          if (Files.isDirectory(p) && !hidden(p)) {
+            names.add(p.getFileName().toString());
+          }
+        }
+      }
+    }
+    return List.copyOf(names);
+  }
+
+  public static Dataset load(Path dir, Split split, String name) {
+    DataFiles.requireDirectory(dir);
+    Path root = dir.resolve(split.folder());
+    if (!Files.isDirectory(root)) {
+      throw new DataFormatException(root, "no such directory (expected " + split.folder()
+          + "/<class>/*.png)");
+    }
+    List<String> classes = classNames(dir);
+    List<Path> files = new ArrayList<>();
+    List<Integer> labels = new ArrayList<>();
+    for (int k = 0; k < classes.size(); k++) {
+      Path classDir = root.resolve(classes.get(k));
+      if (!Files.isDirectory(classDir)) {
+        continue;
+      }
+      for (Path p : IdxFiles.list(classDir)) {
+        if (!hidden(p) && Files.isRegularFile(p)
+            && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+          files.add(p);
+          labels.add(k);
+        }
+      }
+    }
+    if (files.isEmpty()) {
+      throw new DataFormatException(root, "no PNG images in " + split.folder() + "/<class>/");
+    }
+    int n = files.size();
+    float[] data = null;
+    int c = 0;
+    int h = 0;
+    int w = 0;
+    Path first = files.get(0);
+    for (int i = 0; i < n; i++) {
+      Path f = files.get(i);
+      BufferedImage img = decode(f);
+      int ci = channels(f, img);
+      if (data == null) {
+        c = ci;
+        h = img.getHeight();
+        w = img.getWidth();
+        Pixels.checkFits(f, n, c, h, w);
+        data = new float[n * c * h * w];
+      } else if (img.getHeight() != h || img.getWidth() != w || ci != c) {
+        throw new DataFormatException(f, String.format(
+            "image is %dx%d with %d channel(s), but %s is %dx%d with %d; all images must agree",
+            img.getHeight(), img.getWidth(), ci, first, h, w, c));
+      }
+      writePixels(f, img, c, data, i * c * h * w);
+    }
+    int[] y = labels.stream().mapToInt(Integer::intValue).toArray();
+    return new Dataset(name, Nd4j.create(data, new long[] {n, c, h, w}, DataType.FLOAT), y,
+        classes);
+  }
+
+  private static boolean hidden(Path p) {
+    return p.getFileName().toString().startsWith(".");
+  }
+
+  private static BufferedImage decode(Path f) {
+    try {
+      BufferedImage img = ImageIO.read(f.toFile());
+      if (img == null) {
+        throw new DataFormatException(f, "not a readable PNG image");
+      }
+      return img;
+    } catch (IOException e) {
+      throw new DataFormatException(f, "not a readable PNG image: " + e.getMessage(), e);
+    }
+  }
+
+  private static int channels(Path f, BufferedImage img) {
+    ColorModel cm = img.getColorModel();
+    if (cm instanceof IndexColorModel icm) {
+      for (int i = 0; i < icm.getMapSize(); i++) {
+        if (icm.getRed(i) != icm.getGreen(i) || icm.getGreen(i) != icm.getBlue(i)) {
+          return 3;
+        }
+      }
+      return 1;
+    }
+    int k = cm.getNumColorComponents();
+    if (k != 1 && k != 3) {
+      throw new DataFormatException(f, "unsupported colour model with " + k + " components");
+    }
+    return k;
+  }
+
+  private static void writePixels(Path f, BufferedImage img, int c, float[] out, int offset) {
+    int h = img.getHeight();
+    int w = img.getWidth();
+    int plane = h * w;
+    ColorModel cm = img.getColorModel();
+    if (cm instanceof IndexColorModel) {
+      int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
+      for (int p = 0; p < plane; p++) {
+        int v = argb[p];
+        if ((v >>> 24) != 0xFF) {
+          throw transparent(f);
+        }
+        if (c == 1) {
+          out[offset + p] = (v & 0xFF) / 255f;
+        } else {
+          out[offset + p] = ((v >> 16) & 0xFF) / 255f;
+          out[offset + plane + p] = ((v >> 8) & 0xFF) / 255f;
+          out[offset + 2 * plane + p] = (v & 0xFF) / 255f;
+        }
+      }
+      return;
+    }
+    Raster r = img.getRaster();
+    int[] samples = new int[plane];
+    for (int b = 0; b < c; b++) {
+      float max = (float) ((1L << cm.getComponentSize(b)) - 1);
+      r.getSamples(0, 0, w, h, b, samples);
+      for (int p = 0; p < plane; p++) {
+        out[offset + b * plane + p] = samples[p] / max;
+      }
+    }
+    if (cm.hasAlpha()) {
+      int a = cm.getNumComponents() - 1;
+      int max = (int) ((1L << cm.getComponentSize(a)) - 1);
+      r.getSamples(0, 0, w, h, a, samples);
+      for (int p = 0; p < plane; p++) {
+        if (samples[p] != max) {
+          throw transparent(f);
+        }
+      }
+    }
+  }
+
+  private static DataFormatException transparent(Path f) {
+    return new DataFormatException(f, "has transparent pixels; only opaque images are supported");
+  }
+}

@@ -1,0 +1,82 @@
+package org.irevnet.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class Cifar10FilesTest {
+  @TempDir Path tmp;
+
+  private Path cifarDir() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("cifar-10-batches-bin"));
+    Files.write(dir.resolve("data_batch_1.bin"), Synth.cifar(0, 3, 9, 0));
+    Files.write(dir.resolve("data_batch_2.bin"), Synth.cifar(3, 1, 2));
+    Files.write(dir.resolve("test_batch.bin"), Synth.cifar(100, 7));
+    return dir;
+  }
+
+  @Test
+  void readsBatchesInOrderWithChannelPlanes() throws IOException {
+    DataSource src = Datasets.open(cifarDir());
+    assertThat(src.format()).isEqualTo(DataSource.Format.CIFAR10);
+    Dataset train = src.train();
+    assertThat(train.images().shape()).containsExactly(5, 3, 32, 32);
+    assertThat(train.labels()).containsExactly(3, 9, 0, 1, 2);
+    assertThat(train.classNames()).isEqualTo(Cifar10Files.CLASSES);
+    // record i, channel c, row r, column x  <-  byte 1 + c*1024 + r*32 + x
+    int[][] probes = {{0, 0, 0, 0}, {1, 1, 5, 7}, {4, 2, 31, 31}, {3, 2, 0, 31}, {2, 0, 31, 0}};
+    for (int[] p : probes) {
+      assertThat(train.images().getFloat(p[0], p[1], p[2], p[3]))
+          .isEqualTo(Synth.pixel(p[0], p[1] * 1024 + p[2] * 32 + p[3]) / 255f);
+    }
+    Dataset test = src.test();
+    assertThat(test.labels()).containsExactly(7);
+    assertThat(test.images().getFloat(0, 1, 2, 3)).isEqualTo(Synth.pixel(100, 1024 + 67) / 255f);
+  }
+
+  @Test
+  void foundInsideTheTarballsSubdirectoryAndNamedFromBatchesMeta() throws IOException {
+    Path dir = cifarDir();
+    Files.writeString(dir.resolve("batches.meta.txt"),
+        "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n\n");
+    DataSource src = Datasets.open(tmp);
+    assertThat(src.dir()).isEqualTo(dir);
+    assertThat(src.test().classNames()).containsExactly("a", "b", "c", "d", "e", "f", "g", "h",
+        "i", "j");
+  }
+
+  @Test
+  void truncatedBatchFile() throws IOException {
+    Path dir = cifarDir();
+    byte[] rec = Synth.cifar(0, 1, 2);
+    Path f = Files.write(dir.resolve("data_batch_2.bin"), Arrays.copyOf(rec, rec.length - 100));
+    assertThatThrownBy(() -> Datasets.open(dir).train())
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(f + ": truncated or not a CIFAR-10 batch: length 6046 is not a positive"
+            + " multiple of 3073 (1 label byte + 3072 pixel bytes)");
+  }
+
+  @Test
+  void labelOutOfRange() throws IOException {
+    Path dir = cifarDir();
+    Path f = Files.write(dir.resolve("test_batch.bin"), Synth.cifar(0, 4, 10));
+    assertThatThrownBy(() -> Datasets.open(dir).test())
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(f + ": label 10 of record 1 is out of range for 10 classes");
+  }
+
+  @Test
+  void missingSplit() throws IOException {
+    Path dir = cifarDir();
+    Files.delete(dir.resolve("test_batch.bin"));
+    assertThatThrownBy(() -> Datasets.open(dir).test())
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(dir + ": no test_batch.bin (CIFAR-10 test batches)");
+  }
+}

@@ -1,0 +1,122 @@
+package org.irevnet.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DatasetsTest {
+  @TempDir Path tmp;
+
+  private Datasets.Resolver resolver(Path cwd, String home, Path fashion) {
+    return new Datasets.Resolver(cwd, home, fashion);
+  }
+
+  @Test
+  void aDirectoryPathIsOpenedWithItsLayoutDetected() throws IOException {
+    Synth.idxDir(tmp.resolve("idx"), 2, 2, 2, 2, 2, true);
+    Files.createDirectories(tmp.resolve("cifar"));
+    Files.write(tmp.resolve("cifar/test_batch.bin"), Synth.cifar(0, 1));
+    Files.createDirectories(tmp.resolve("png/train/a"));
+    Datasets.Resolver r = resolver(tmp, null, tmp.resolve("none"));
+    assertThat(r.resolve("idx").format()).isEqualTo(DataSource.Format.IDX);
+    assertThat(r.resolve("./cifar").format()).isEqualTo(DataSource.Format.CIFAR10);
+    assertThat(r.resolve(tmp.resolve("png").toString()).format())
+        .isEqualTo(DataSource.Format.PNG_FOLDERS);
+    assertThat(r.resolve("idx").name()).isEqualTo("idx");
+    assertThat(r.resolve("idx").dir()).isEqualTo(tmp.resolve("idx"));
+  }
+
+  @Test
+  void missingDirectoryAndUnknownName() {
+    Datasets.Resolver r = resolver(tmp, null, tmp.resolve("none"));
+    assertThatThrownBy(() -> r.resolve("./nowhere"))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(tmp.resolve("nowhere") + ": no such directory");
+    assertThatThrownBy(() -> Datasets.open(tmp.resolve("gone")))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(tmp.resolve("gone") + ": no such directory");
+    assertThatThrownBy(() -> r.resolve("mnist"))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessageStartingWith("mnist: no such directory and no such dataset name (known names:"
+            + " fashion-mnist, fashion-mnist-mini; also looked for data/mnist in " + tmp);
+  }
+
+  @Test
+  void aDirectoryWithoutADatasetSaysWhatWasExpected() throws IOException {
+    Path empty = Files.createDirectories(tmp.resolve("empty"));
+    Files.writeString(empty.resolve("readme.txt"), "hi");
+    assertThatThrownBy(() -> Datasets.open(empty))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessageStartingWith(empty + ": no dataset found: expected IDX files")
+        .hasMessageContaining("data_batch_1.bin").hasMessageContaining("train/<class>/*.png");
+  }
+
+  @Test
+  void twoLayoutsInOneDirectoryAreAmbiguous() throws IOException {
+    Path dir = Synth.idxDir(tmp.resolve("both"), 2, 2, 2, 2, 2, false);
+    Files.write(dir.resolve("test_batch.bin"), Synth.cifar(0, 1));
+    assertThatThrownBy(() -> Datasets.open(dir))
+        .hasMessage(dir + ": ambiguous dataset directory: it looks like [IDX, CIFAR10]; keep one"
+            + " layout per directory");
+  }
+
+  @Test
+  void fashionMnistNameUsesTheDebianDirectoryOrSaysHowToInstallIt() throws IOException {
+    Path missing = tmp.resolve("usr/share/datasets/fashion-mnist");
+    assertThatThrownBy(() -> resolver(tmp, null, missing).resolve("fashion-mnist"))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(missing + ": no such directory: the full Fashion-MNIST comes from the Debian"
+            + " package dataset-fashion-mnist (apt-get install dataset-fashion-mnist), or use"
+            + " --data fashion-mnist-mini");
+    Synth.idxDir(missing, 2, 2, 2, 2, 2, true);
+    DataSource src = resolver(tmp, null, missing).resolve("fashion-mnist");
+    assertThat(src.name()).isEqualTo("fashion-mnist");
+    assertThat(src.dir()).isEqualTo(missing);
+    assertThat(src.train().classNames()).isEqualTo(Datasets.FASHION_MNIST_CLASSES);
+  }
+
+  @Test
+  void shippedNameIsFoundUnderHomeOrByWalkingUpFromTheWorkingDirectory() throws IOException {
+    Path home = tmp.resolve("checkout");
+    Synth.idxDir(home.resolve("data/fashion-mnist-mini"), 3, 2, 2, 2, 2, true);
+    Path deep = Files.createDirectories(home.resolve("cli/target/run"));
+    Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere"));
+
+    DataSource viaWalk = resolver(deep, null, tmp.resolve("none")).resolve("fashion-mnist-mini");
+    assertThat(viaWalk.dir()).isEqualTo(home.resolve("data/fashion-mnist-mini"));
+    assertThat(viaWalk.train().name()).isEqualTo("fashion-mnist-mini/train");
+    DataSource viaHome = resolver(elsewhere, home.toString(), tmp.resolve("none"))
+        .resolve("fashion-mnist-mini");
+    assertThat(viaHome.dir()).isEqualTo(home.resolve("data/fashion-mnist-mini"));
+
+    assertThatThrownBy(() -> resolver(elsewhere, tmp.resolve("nohome").toString(),
+        tmp.resolve("none")).resolve("fashion-mnist-mini"))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage("fashion-mnist-mini: the dataset shipped with irevnet-workbench was not found"
+            + " (looked for " + tmp.resolve("nohome/data/fashion-mnist-mini") + ", data/fashion-"
+            + "mnist-mini in " + elsewhere + " and its parents): run from inside the checkout or"
+            + " set IREVNET_HOME to its root");
+  }
+
+  @Test
+  void homeSystemPropertyIsHonoured() throws IOException {
+    Path home = tmp.resolve("h");
+    Synth.idxDir(home.resolve("data/toy"), 2, 2, 2, 2, 2, false);
+    String before = System.getProperty(Datasets.HOME_PROPERTY);
+    System.setProperty(Datasets.HOME_PROPERTY, home.toString());
+    try {
+      assertThat(Datasets.resolve("toy").dir()).isEqualTo(home.resolve("data/toy"));
+    } finally {
+      if (before == null) {
+        System.clearProperty(Datasets.HOME_PROPERTY);
+      } else {
+        System.setProperty(Datasets.HOME_PROPERTY, before);
+      }
+    }
+  }
+}

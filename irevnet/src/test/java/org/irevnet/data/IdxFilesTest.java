@@ -1,0 +1,263 @@
+package org.irevnet.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
+
+class IdxFilesTest {
+  @TempDir Path tmp;
+
+  @ParameterizedTest(name = "gzip={0}")
+  @ValueSource(booleans = {false, true})
+  void roundTripKeepsEveryPixelAndLabel(boolean gzip) throws IOException {
+    Path dir = Synth.idxDir(tmp.resolve("digits"), 7, 3, 5, 4, 3, gzip);
+    DataSource src = Datasets.open(dir);
+    assertThat(src.format()).isEqualTo(DataSource.Format.IDX);
+    Dataset train = src.train();
+    Dataset test = src.test();
+
+    assertThat(train.name()).isEqualTo("digits/train");
+    assertThat(test.name()).isEqualTo("digits/test");
+    assertThat(train.images().shape()).containsExactly(7, 1, 5, 4);
+    assertThat(test.images().shape()).containsExactly(3, 1, 5, 4);
+    assertThat(train.images().dataType()).isEqualTo(DataType.FLOAT);
+    assertThat(train.labels()).containsExactly(0, 1, 2, 0, 1, 2, 0);
+    assertThat(train.classNames()).containsExactly("0", "1", "2", "3", "4", "5", "6", "7", "8",
+        "9");
+    for (int i = 0; i < 7; i++) {
+      for (int r = 0; r < 5; r++) {
+        for (int c = 0; c < 4; c++) {
+          assertThat(train.images().getFloat(i, 0, r, c))
+              .isEqualTo(Synth.pixel(i, r * 4 + c) / 255f);
+        }
+      }
+    }
+  }
+
+  @Test
+  void scalesTheFullByteRangeToZeroOne() throws IOException {
+    byte[] px = new byte[16 + 4];
+    System.arraycopy(Synth.idxImagesHeader(IdxFiles.IMAGES_MAGIC, 1, 2, 2, 0), 0, px, 0, 16);
+    px[16] = 0;
+    px[17] = (byte) 255;
+    px[18] = (byte) 128;
+    px[19] = 1;
+    Path img = Synth.write(tmp.resolve("x-images-idx3-ubyte"), px, false);
+    Path lab = Synth.write(tmp.resolve("x-labels-idx1-ubyte"), Synth.idxLabels(4), false);
+    Dataset d = IdxFiles.read(img, lab, null, "x");
+    assertThat(d.images().data().asFloat()).containsExactly(0f, 1f, 128 / 255f, 1 / 255f);
+    assertThat(d.labels()).containsExactly(4);
+  }
+
+  @Test
+  void classesTxtNamesTheClassesAndBoundsTheLabels() throws IOException {
+    Path dir = Synth.idxDir(tmp.resolve("set"), 4, 2, 2, 2, 3, true);
+    Files.writeString(dir.resolve("classes.txt"), "cat\ndog\n\nbird\n");
+    assertThat(Datasets.open(dir).train().classNames()).containsExactly("cat", "dog", "bird");
+
+    Files.writeString(dir.resolve("classes.txt"), "cat\ndog\n");
+    assertThatThrownBy(() -> Datasets.open(dir).train())
+        .isInstanceOf(DataFormatException.class)
+        .hasMessageContaining("train-labels-idx1-ubyte.gz")
+        .hasMessageContaining("label 2 of item 2 is out of range for 2 classes")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+  }
+
+  @Test
+  void aDirectoryNamedFashionGetsTheFashionMnistNames() throws IOException {
+    Path dir = Synth.idxDir(tmp.resolve("my-fashion-copy"), 2, 2, 2, 2, 2, false);
+    assertThat(Datasets.open(dir).test().classNames())
+        .isEqualTo(Datasets.FASHION_MNIST_CLASSES).hasSize(10).startsWith("T-shirt/top")
+        .endsWith("Ankle boot");
+  }
+
+  @Test
+  void emnistImagesAreTransposedAndNamedFromTheMapping() throws IOException {
+    Path dir = tmp.resolve("emnist");
+    // one 2x3 image stored transposed: rows of the stored image are columns of the real one
+    Synth.write(dir.resolve("emnist-letters-train-images-idx3-ubyte.gz"),
+        Synth.idxImages(1, 2, 3), true);
+    Synth.write(dir.resolve("emnist-letters-train-labels-idx1-ubyte.gz"), Synth.idxLabels(1),
+        true);
+    Files.writeString(dir.resolve("emnist-letters-mapping.txt"), "0 65\n1 66\n");
+    Dataset d = Datasets.open(dir).train();
+    assertThat(d.classNames()).containsExactly("A", "B");
+    assertThat(d.images().shape()).containsExactly(1, 1, 3, 2);
+    for (int r = 0; r < 3; r++) {
+      for (int c = 0; c < 2; c++) {
+        assertThat(d.images().getFloat(0, 0, r, c)).isEqualTo(Synth.pixel(0, c * 3 + r) / 255f);
+      }
+    }
+  }
+
+  // ---- bad inputs: one-line messages naming the file and the problem ----
+
+  @Test
+  void wrongMagicNumber() throws IOException {
+    Path f = Synth.write(tmp.resolve("train-images-idx3-ubyte"), Synth.idxLabels(1, 2), false);
+    assertThatThrownBy(() -> IdxFiles.readImages(f))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(f + ": wrong magic number 0x00000801, expected 0x00000803 (IDX images:"
+            + " unsigned bytes, 3 dimensions); this is a label file");
+    Path g = Synth.write(tmp.resolve("l.gz"), Synth.idxImages(1, 2, 2), true);
+    assertThatThrownBy(() -> IdxFiles.readLabels(g))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessageStartingWith(g + ": wrong magic number 0x00000803, expected 0x00000801");
+  }
+
+  @Test
+  void truncatedRawImageFileIsCaughtFromItsLength() throws IOException {
+    byte[] full = Synth.idxImages(5, 3, 3);
+    Path f = Synth.write(tmp.resolve("train-images-idx3-ubyte"),
+        Arrays.copyOf(full, full.length - 4), false);
+    assertThatThrownBy(() -> IdxFiles.readImages(f))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(f + ": truncated image file: header claims 5 images of 3x3 (61 bytes with the"
+            + " header), the file has 57 bytes");
+  }
+
+  @Test
+  void truncatedGzippedImageFileIsCaughtWhileReading() throws IOException {
+    byte[] full = Synth.idxImages(5, 3, 3);
+    Path f = Synth.write(tmp.resolve("train-images-idx3-ubyte.gz"),
+        Arrays.copyOf(full, full.length - 13), true);
+    assertThatThrownBy(() -> IdxFiles.readImages(f))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(f + ": truncated image file: header claims 5 images of 3x3, the data ends"
+            + " after 3 complete images (32 of 45 bytes)");
+  }
+
+  @Test
+  void aCutOffGzipStreamIsReportedNotThrownAsIoError() throws IOException {
+    Path good = Synth.write(tmp.resolve("a.gz"), Synth.idxImages(50, 8, 8), true);
+    byte[] gz = Files.readAllBytes(good);
+    Path f = Files.write(tmp.resolve("b.gz"), Arrays.copyOf(gz, gz.length / 2));
+    assertThatThrownBy(() -> IdxFiles.readImages(f))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessageStartingWith(f + ": ").hasMessageContaining("truncated")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+  }
+
+  @Test
+  void headerClaimingABillionImagesIsRefusedWithoutAllocating() throws IOException {
+    byte[] raw = Synth.idxImagesHeader(IdxFiles.IMAGES_MAGIC, 1_000_000_000L, 28, 28, 784);
+    Path f = Synth.write(tmp.resolve("train-images-idx3-ubyte"), raw, false);
+    assertThatThrownBy(() -> IdxFiles.readImages(f))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(f + ": truncated image file: header claims 1000000000 images of 28x28"
+            + " (784000000016 bytes with the header), the file has 800 bytes");
+
+    Path g = Synth.write(tmp.resolve("big.gz"), raw, true);
+    assertThatThrownBy(() -> IdxFiles.readImages(g))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(g + ": header claims 1000000000 images of 1x28x28 (784000000000 pixels),"
+            + " more than a loaded dataset may hold (2147483639)");
+  }
+
+  @Test
+  void plausibleButFalseCountInAGzipFileCostsOnlyWhatIsThere() throws IOException {
+    // 100,000 claimed images of 28x28 (78 MB) would fit; the file holds one image.
+    Path g = Synth.write(tmp.resolve("claims.gz"),
+        Synth.idxImagesHeader(IdxFiles.IMAGES_MAGIC, 100_000, 28, 28, 784), true);
+    assertThatThrownBy(() -> IdxFiles.readImages(g))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(g + ": truncated image file: header claims 100000 images of 28x28, the data"
+            + " ends after 1 complete images (784 of 78400000 bytes)");
+  }
+
+  @Test
+  void aCountThatFitsAnArrayButNotTheHeapIsRefusedBeforeAllocating() throws IOException {
+    long need = 2_000_000L * 784 * 5;
+    Assumptions.assumeTrue(Runtime.getRuntime().maxMemory() < need, "heap larger than 7.8 GB");
+    Path g = Synth.write(tmp.resolve("huge.gz"),
+        Synth.idxImagesHeader(IdxFiles.IMAGES_MAGIC, 2_000_000, 28, 28, 784), true);
+    assertThatThrownBy(() -> IdxFiles.readImages(g))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessageStartingWith(g + ": 2000000 images of 1x28x28 need about 7476 MiB of heap to"
+            + " load, the JVM may use at most ")
+        .hasMessageEndingWith(" MiB (raise -Xmx)");
+  }
+
+  @Test
+  void implausibleImageSizeAndZeroCount() throws IOException {
+    Path f = Synth.write(tmp.resolve("a"),
+        Synth.idxImagesHeader(IdxFiles.IMAGES_MAGIC, 1, 0, 28, 0), false);
+    assertThatThrownBy(() -> IdxFiles.readImages(f))
+        .hasMessage(f + ": implausible row count 0 in the header (expected 1..16384)");
+    Path g = Synth.write(tmp.resolve("b"),
+        Synth.idxImagesHeader(IdxFiles.IMAGES_MAGIC, 0, 28, 28, 0), false);
+    assertThatThrownBy(() -> IdxFiles.readImages(g))
+        .hasMessage(g + ": header says the file holds 0 images");
+    Path h = Synth.write(tmp.resolve("c"), new byte[] {0, 0, 8}, false);
+    assertThatThrownBy(() -> IdxFiles.readImages(h))
+        .hasMessage(h + ": truncated header: the file ends before the magic number");
+  }
+
+  @Test
+  void trailingBytesAreAnError() throws IOException {
+    byte[] full = Synth.idxLabels(1, 2, 3);
+    Path f = Synth.write(tmp.resolve("l"), Arrays.copyOf(full, full.length + 2), false);
+    assertThatThrownBy(() -> IdxFiles.readLabels(f))
+        .hasMessage(f + ": file is longer than its header says: header claims 3 labels (11 bytes"
+            + " with the header), the file has 13 bytes");
+    Path g = Synth.write(tmp.resolve("l.gz"), Arrays.copyOf(full, full.length + 2), true);
+    assertThatThrownBy(() -> IdxFiles.readLabels(g))
+        .hasMessage(g + ": file is longer than its header says (extra bytes after the last item)");
+  }
+
+  @Test
+  void truncatedLabelFile() throws IOException {
+    byte[] full = Synth.idxLabels(1, 2, 3, 4);
+    Path f = Synth.write(tmp.resolve("l"), Arrays.copyOf(full, full.length - 1), false);
+    assertThatThrownBy(() -> IdxFiles.readLabels(f))
+        .hasMessage(f + ": truncated label file: header claims 4 labels (12 bytes with the"
+            + " header), the file has 11 bytes");
+  }
+
+  @Test
+  void labelCountDifferentFromImageCount() throws IOException {
+    Path dir = Synth.idxDir(tmp.resolve("d"), 4, 2, 2, 2, 2, false);
+    Path labels = Synth.write(dir.resolve("train-labels-idx1-ubyte"), Synth.idxLabels(0, 1, 0),
+        false);
+    assertThatThrownBy(() -> Datasets.open(dir).train())
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(labels + ": 3 labels, but train-images-idx3-ubyte has 4 images");
+  }
+
+  @Test
+  void missingLabelFileAndMissingSplit() throws IOException {
+    Path dir = tmp.resolve("d");
+    Synth.write(dir.resolve("train-images-idx3-ubyte.gz"), Synth.idxImages(2, 2, 2), true);
+    DataSource src = Datasets.open(dir);
+    assertThat(src.has(Split.TRAIN)).isTrue();
+    assertThat(src.has(Split.TEST)).isFalse();
+    assertThatThrownBy(src::train).isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.toAbsolutePath() + ": no train-labels-idx1-ubyte[.gz] next to"
+            + " train-images-idx3-ubyte.gz");
+    assertThatThrownBy(src::test).isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.toAbsolutePath() + ": no t10k-images-idx3-ubyte[.gz] (test images) in"
+            + " this directory");
+  }
+
+  @Test
+  void rawFileWinsOverItsGzippedTwinButTwoSetsAreAmbiguous() throws IOException {
+    Path dir = Synth.idxDir(tmp.resolve("d"), 3, 2, 2, 2, 2, false);
+    Synth.write(dir.resolve("train-images-idx3-ubyte.gz"), Synth.idxImages(9, 2, 2), true);
+    assertThat(Datasets.open(dir).train().size()).isEqualTo(3);
+    Synth.write(dir.resolve("other-train-images-idx3-ubyte"), Synth.idxImages(9, 2, 2), false);
+    assertThatThrownBy(() -> Datasets.open(dir))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessageContaining("several train-images-idx3-ubyte files: [other-train-images-idx3-"
+            + "ubyte, train-images-idx3-ubyte]");
+  }
+}

@@ -1,0 +1,127 @@
+package org.irevnet.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PngFoldersTest {
+  @TempDir Path tmp;
+
+  /** A grey h x w PNG whose pixel (r, c) is pixel(seed, r * w + c). */
+  private static Path grey(Path file, int seed, int h, int w) throws IOException {
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
+    for (int r = 0; r < h; r++) {
+      for (int c = 0; c < w; c++) {
+        img.getRaster().setSample(c, r, 0, Synth.pixel(seed, r * w + c));
+      }
+    }
+    Files.createDirectories(file.getParent());
+    ImageIO.write(img, "png", file.toFile());
+    return file;
+  }
+
+  private static Path rgb(Path file, int h, int w, int argb, int type) throws IOException {
+    BufferedImage img = new BufferedImage(w, h, type);
+    for (int r = 0; r < h; r++) {
+      for (int c = 0; c < w; c++) {
+        img.setRGB(c, r, argb + r * 16 + c);
+      }
+    }
+    Files.createDirectories(file.getParent());
+    ImageIO.write(img, "png", file.toFile());
+    return file;
+  }
+
+  @Test
+  void classesAreSortedFolderNamesAndFilesAreReadInNameOrder() throws IOException {
+    Path dir = tmp.resolve("shapes");
+    grey(dir.resolve("train/zebra/b.png"), 1, 3, 4);
+    grey(dir.resolve("train/zebra/a.png"), 2, 3, 4);
+    grey(dir.resolve("train/apple/x.png"), 3, 3, 4);
+    grey(dir.resolve("test/mango/m.png"), 4, 3, 4);
+    Files.writeString(dir.resolve("train/apple/notes.txt"), "ignored");
+    grey(dir.resolve("train/apple/.hidden.png"), 9, 3, 4);
+
+    DataSource src = Datasets.open(dir);
+    assertThat(src.format()).isEqualTo(DataSource.Format.PNG_FOLDERS);
+    Dataset train = src.train();
+    assertThat(train.classNames()).containsExactly("apple", "mango", "zebra");
+    assertThat(train.labels()).containsExactly(0, 2, 2);
+    assertThat(train.images().shape()).containsExactly(3, 1, 3, 4);
+    int[] seeds = {3, 2, 1}; // apple/x, zebra/a, zebra/b
+    for (int i = 0; i < 3; i++) {
+      for (int r = 0; r < 3; r++) {
+        for (int c = 0; c < 4; c++) {
+          assertThat(train.images().getFloat(i, 0, r, c))
+              .isEqualTo(Synth.pixel(seeds[i], r * 4 + c) / 255f);
+        }
+      }
+    }
+    Dataset test = src.test();
+    assertThat(test.labels()).containsExactly(1);
+    assertThat(test.classNames()).isEqualTo(train.classNames());
+  }
+
+  @Test
+  void colourImagesGiveThreeChannelPlanes() throws IOException {
+    Path dir = tmp.resolve("colour");
+    rgb(dir.resolve("train/a/1.png"), 2, 3, 0xFF102030, BufferedImage.TYPE_INT_RGB);
+    rgb(dir.resolve("train/b/1.png"), 2, 3, 0xFFA0B0C0, BufferedImage.TYPE_INT_ARGB);
+    Dataset d = Datasets.open(dir).train();
+    assertThat(d.images().shape()).containsExactly(2, 3, 2, 3);
+    assertThat(d.images().getFloat(0, 0, 1, 2)).isEqualTo(0x10 / 255f);
+    assertThat(d.images().getFloat(0, 1, 1, 2)).isEqualTo(0x20 / 255f);
+    assertThat(d.images().getFloat(0, 2, 1, 2)).isEqualTo((0x30 + 16 + 2) / 255f);
+    assertThat(d.images().getFloat(1, 0, 0, 0)).isEqualTo(0xA0 / 255f);
+    assertThat(d.images().getFloat(1, 2, 0, 1)).isEqualTo((0xC0 + 1) / 255f);
+  }
+
+  @Test
+  void imagesOfAnotherSizeOrChannelCountAreRefused() throws IOException {
+    Path dir = tmp.resolve("mixed");
+    Path first = grey(dir.resolve("train/a/1.png"), 1, 3, 4);
+    Path odd = grey(dir.resolve("train/b/1.png"), 1, 4, 4);
+    assertThatThrownBy(() -> Datasets.open(dir).train())
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(odd + ": image is 4x4 with 1 channel(s), but " + first
+            + " is 3x4 with 1; all images must agree");
+    Files.delete(odd);
+    Path colour = rgb(dir.resolve("train/b/1.png"), 3, 4, 0xFF102030, BufferedImage.TYPE_INT_RGB);
+    assertThatThrownBy(() -> Datasets.open(dir).train())
+        .hasMessage(colour + ": image is 3x4 with 3 channel(s), but " + first
+            + " is 3x4 with 1; all images must agree");
+  }
+
+  @Test
+  void transparentPixelsAndUnreadableFilesAreRefused() throws IOException {
+    Path dir = tmp.resolve("bad");
+    Path f = rgb(dir.resolve("train/a/1.png"), 2, 2, 0x80102030, BufferedImage.TYPE_INT_ARGB);
+    assertThatThrownBy(() -> Datasets.open(dir).train())
+        .hasMessage(f + ": has transparent pixels; only opaque images are supported");
+    Files.delete(f);
+    Path junk = Files.writeString(dir.resolve("train/a/1.png"), "not a png");
+    assertThatThrownBy(() -> Datasets.open(dir).train())
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(junk + ": not a readable PNG image");
+  }
+
+  @Test
+  void missingSplitFolderAndEmptySplit() throws IOException {
+    Path dir = tmp.resolve("half");
+    grey(dir.resolve("train/a/1.png"), 1, 2, 2);
+    assertThatThrownBy(() -> Datasets.open(dir).test())
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.toAbsolutePath().resolve("test")
+            + ": no such directory (expected test/<class>/*.png)");
+    Files.createDirectories(dir.resolve("test/a"));
+    assertThatThrownBy(() -> Datasets.open(dir).test())
+        .hasMessage(dir.toAbsolutePath().resolve("test") + ": no PNG images in test/<class>/");
+  }
+}
