@@ -1,0 +1,126 @@
+package org.irevnet.io;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.irevnet.models.InvertibleClassifier;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Training checkpoints: a directory with {@code model.json}, {@code weights.npz}, {@code
+ * optimizer.npz}, {@code training.json} and a {@code manifest.json} of SHA-256 digests, verified
+ * on load. A checkpoint is built under a temporary name and renamed into place, so an interrupted
+ * save leaves the previous checkpoint intact.
+ */
+public final class Checkpoints {
+  public static final String MANIFEST = "manifest.json";
+  public static final String OPTIMIZER = "optimizer.npz";
+  public static final String TRAINING = "training.json";
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+      .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+
+  private Checkpoints() {}
+
+  /** Where training stands: the next step to run and the data position it starts at. */
+  public record TrainingState(long step, int epoch, int batch, double bestAccuracy, String configJson) {}
+
+  /** A verified, loaded checkpoint. */
+  public record Loaded(InvertibleClassifier model, Map<String, INDArray> optimizer, TrainingState state) {}
+
+  public static void save(Path target, InvertibleClassifier model, Map<String, INDArray> optimizer,
+      TrainingState state) throws IOException {
+    Path parent = target.toAbsolutePath().getParent();
+    Files.createDirectories(parent);
+    Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp");
+    try {
+      ModelFiles.save(tmp, model);
+      Npz.write(tmp.resolve(OPTIMIZER), optimizer);
+      Files.writeString(tmp.resolve(TRAINING), JSON.writeValueAsString(state));
+      Map<String, String> digests = new TreeMap<>();
+      for (String f : new String[] {ModelFiles.ARCH, ModelFiles.WEIGHTS, OPTIMIZER, TRAINING}) {
+        digests.put(f, sha256(tmp.resolve(f)));
+      }
+      Files.writeString(tmp.resolve(MANIFEST), JSON.writeValueAsString(Map.of("sha256", digests)));
+      Path old = parent.resolve("." + target.getFileName() + ".old");
+      deleteTree(old);
+      if (Files.exists(target)) AtomicFiles.moveAtomically(target, old);
+      AtomicFiles.moveAtomically(tmp, target);
+      deleteTree(old);
+    } finally {
+      deleteTree(tmp);
+    }
+  }
+
+  /** Whether a complete checkpoint is at {@code dir} (or its previous version, mid-save). */
+  public static boolean exists(Path dir) {
+    return Files.isRegularFile(dir.resolve(MANIFEST)) || Files.isRegularFile(previous(dir).resolve(MANIFEST));
+  }
+
+  private static Path previous(Path dir) {
+    return dir.toAbsolutePath().getParent().resolve("." + dir.getFileName() + ".old");
+  }
+
+  /**
+   * Verifies the manifest and loads everything.
+   *
+   * @throws IOException one line naming the checkpoint and the file that does not match
+   */
+  public static Loaded load(Path dir, DataType dt) throws IOException {
+    if (!Files.isRegularFile(dir.resolve(MANIFEST)) && Files.isRegularFile(previous(dir).resolve(MANIFEST))) {
+      dir = previous(dir); // a save was interrupted between its two renames
+    }
+    verify(dir);
+    InvertibleClassifier model = ModelFiles.load(dir, dt);
+    Map<String, INDArray> opt = Npz.read(dir.resolve(OPTIMIZER));
+    TrainingState st = JSON.readValue(dir.resolve(TRAINING).toFile(), TrainingState.class);
+    return new Loaded(model, opt, st);
+  }
+
+  /** Checks every file against the manifest. */
+  public static void verify(Path dir) throws IOException {
+    Path m = dir.resolve(MANIFEST);
+    if (!Files.isRegularFile(m)) throw new IOException(dir + ": not a checkpoint (no " + MANIFEST + ")");
+    Map<?, ?> digests;
+    try {
+      digests = (Map<?, ?>) JSON.readValue(m.toFile(), Map.class).get("sha256");
+    } catch (IOException | ClassCastException e) {
+      throw new IOException(m + ": malformed manifest");
+    }
+    if (digests == null || digests.isEmpty()) throw new IOException(m + ": malformed manifest");
+    for (Map.Entry<?, ?> e : digests.entrySet()) {
+      Path f = dir.resolve(String.valueOf(e.getKey()));
+      if (!Files.isRegularFile(f)) throw new IOException(dir + ": " + e.getKey() + " is missing");
+      if (!sha256(f).equals(e.getValue())) {
+        throw new IOException(dir + ": " + e.getKey() + " does not match its SHA-256 in " + MANIFEST
+            + " (corrupt or modified checkpoint)");
+      }
+    }
+  }
+
+  static String sha256(Path f) throws IOException {
+    try (InputStream in = new DigestInputStream(Files.newInputStream(f), MessageDigest.getInstance("SHA-256"))) {
+      in.transferTo(java.io.OutputStream.nullOutputStream());
+      return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) return;
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package org.irevnet.train;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Everything that determines a training run. The resolved config (defaults, then the config file,
+ * then command-line options) is written to the run directory as {@code config.json}.
+ *
+ * @param schedule {@code cosine} (after warm-up, down to 0 at the last step), {@code step} (x0.1
+ *     at 50% and 75% of the steps) or {@code constant}
+ * @param checkpointEvery steps between {@code checkpoints/latest} saves (besides every epoch end)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record TrainConfig(String arch, String data, String objective, int epochs, int batch, double lr,
+    double weightDecay, int warmupSteps, String schedule, long seed, int logEvery, int checkpointEvery,
+    boolean dequantize, int augmentShift, int evalBatch) {
+
+  public static TrainConfig defaults() {
+    return new TrainConfig("fi-revnet-s", "fashion-mnist-mini", "ce", 3, 64, 1e-3, 0.0, 100, "cosine", 0,
+        20, 500, false, 0, 250);
+  }
+
+  static final ObjectMapper JSON = new ObjectMapper()
+      .enable(SerializationFeature.INDENT_OUTPUT)
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  /**
+   * Reads a (partial) config file over {@code base}: keys present in the file replace base's.
+   *
+   * @throws IllegalArgumentException with a one-line message naming the file
+   */
+  public static TrainConfig read(Path file, TrainConfig base) {
+    try {
+      java.util.Map<String, Object> merged = JSON.convertValue(base,
+          new com.fasterxml.jackson.core.type.TypeReference<java.util.LinkedHashMap<String, Object>>() {});
+      merged.putAll(JSON.readValue(Files.readString(file),
+          new com.fasterxml.jackson.core.type.TypeReference<java.util.LinkedHashMap<String, Object>>() {}));
+      return JSON.convertValue(merged, TrainConfig.class);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IllegalArgumentException(file + ": config file not found");
+    } catch (IOException | IllegalArgumentException e) {
+      String msg = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+      throw new IllegalArgumentException(file + ": malformed config JSON: " + msg);
+    }
+  }
+
+  public String toJson() {
+    try {
+      return JSON.writeValueAsString(this);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static TrainConfig fromJson(String json) {
+    try {
+      return JSON.readValue(json, TrainConfig.class);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("malformed config JSON: " + e.getMessage().lines().findFirst().orElse(""));
+    }
+  }
+
+  /** Checks ranges; the message names the option. */
+  public TrainConfig validate() {
+    if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+    if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
+    if (!(lr > 0)) throw new IllegalArgumentException("lr must be > 0, got " + lr);
+    if (weightDecay < 0) throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
+    if (!java.util.List.of("cosine", "step", "constant").contains(schedule)) {
+      throw new IllegalArgumentException("schedule must be cosine, step or constant, got " + schedule);
+    }
+    if (!"ce".equals(objective)) {
+      throw new IllegalArgumentException("objective must be ce (iCE is not implemented yet), got " + objective);
+    }
+    if (logEvery < 1 || checkpointEvery < 1 || evalBatch < 1) {
+      throw new IllegalArgumentException("logEvery, checkpointEvery and evalBatch must be >= 1");
+    }
+    return this;
+  }
+
+  /** The learning rate at a global step (0-based) of {@code total} steps. */
+  public double lrAt(long step, long total) {
+    if (warmupSteps > 0 && step < warmupSteps) return lr * (step + 1) / warmupSteps;
+    double progress = total <= warmupSteps ? 1.0 : (double) (step - warmupSteps) / (total - warmupSteps);
+    return switch (schedule) {
+      case "cosine" -> lr * 0.5 * (1 + Math.cos(Math.PI * Math.min(1.0, progress)));
+      case "step" -> lr * (progress < 0.5 ? 1 : progress < 0.75 ? 0.1 : 0.01);
+      default -> lr;
+    };
+  }
+}
