@@ -105,6 +105,20 @@ public final class Numerics {
     return m;
   }
 
+  /**
+   * max |a - b| / max(1, |a|, |b|) over entries of two arrays of the same shape.
+   *
+   * @throws IllegalArgumentException if the shapes differ
+   */
+  public static double maxRelDiff(INDArray a, INDArray b) {
+    if (!java.util.Arrays.equals(a.shape(), b.shape())) {
+      throw new IllegalArgumentException("shapes differ: " + java.util.Arrays.toString(a.shape()) + " vs "
+          + java.util.Arrays.toString(b.shape()));
+    }
+    return maxRelDiff(a.castTo(DataType.DOUBLE).dup('c').reshape(-1).toDoubleVector(),
+        b.castTo(DataType.DOUBLE).dup('c').reshape(-1).toDoubleVector());
+  }
+
   public static INDArray zerosLike(INDArray a) {
     return Nd4j.zerosLike(a);
   }
