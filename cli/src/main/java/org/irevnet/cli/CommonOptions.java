@@ -16,6 +16,6 @@ final class CommonOptions {
   /** Applies the thread count; call before any work. */
   void apply() {
     int t = threads != null ? threads : java.lang.Runtime.getRuntime().availableProcessors();
-    org.irevnet.train.Runtime.setThreads(t);
+    org.irevnet.train.Host.setThreads(t);
   }
 }

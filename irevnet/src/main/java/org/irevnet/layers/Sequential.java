@@ -3,6 +3,7 @@ package org.irevnet.layers;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.irevnet.nn.BlockWorkspace;
 import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -89,10 +90,18 @@ public final class Sequential implements Bijection {
   @Override
   public Flow forward(INDArray x) {
     INDArray logDet = null;
+    final INDArray input = x;
     for (Bijection b : blocks) {
-      Flow f = b.forward(x);
+      final INDArray in = x;
+      Flow f = BlockWorkspace.forward(() -> b.forward(in));
+      if (in != input) BlockWorkspace.release(in);
       x = f.out();
-      logDet = logDet == null ? f.logDet() : logDet.addi(f.logDet());
+      if (logDet == null) {
+        logDet = f.logDet();
+      } else {
+        logDet.addi(f.logDet());
+        BlockWorkspace.release(f.logDet());
+      }
     }
     return new Flow(x, logDet == null ? org.nd4j.linalg.factory.Nd4j.zeros(x.dataType(), x.size(0)) : logDet);
   }
@@ -104,7 +113,8 @@ public final class Sequential implements Bijection {
   public List<INDArray> forwardWithIntermediates(INDArray x) {
     List<INDArray> outs = new ArrayList<>(blocks.size());
     for (Bijection b : blocks) {
-      x = b.apply(x);
+      final INDArray in = x;
+      x = BlockWorkspace.forward(() -> b.forward(in)).out();
       outs.add(x);
     }
     return outs;
@@ -113,25 +123,47 @@ public final class Sequential implements Bijection {
   @Override
   public Flow inverse(INDArray y) {
     INDArray logDet = null;
+    final INDArray output = y;
     for (int i = blocks.size() - 1; i >= 0; i--) {
-      Flow f = blocks.get(i).inverse(y);
+      Bijection b = blocks.get(i);
+      final INDArray out = y;
+      Flow f = BlockWorkspace.forward(() -> b.inverse(out));
+      if (out != output) BlockWorkspace.release(out);
       y = f.out();
-      logDet = logDet == null ? f.logDet() : logDet.addi(f.logDet());
+      if (logDet == null) {
+        logDet = f.logDet();
+      } else {
+        logDet.addi(f.logDet());
+        BlockWorkspace.release(f.logDet());
+      }
     }
     return new Flow(y, logDet == null ? org.nd4j.linalg.factory.Nd4j.zeros(y.dataType(), y.size(0)) : logDet);
   }
 
   /** Inverts the output of block {@code index} back to the chain's input. */
   public INDArray invertFrom(int index, INDArray h) {
-    for (int i = index; i >= 0; i--) h = blocks.get(i).invert(h);
+    final INDArray start = h;
+    for (int i = index; i >= 0; i--) {
+      Bijection b = blocks.get(i);
+      final INDArray out = h;
+      Flow f = BlockWorkspace.forward(() -> b.inverse(out));
+      if (out != start) BlockWorkspace.release(out);
+      BlockWorkspace.release(f.logDet());
+      h = f.out();
+    }
     return h;
   }
 
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
     // Every block's log-det enters the total with weight one, so each sees the same dL/dlogdet.
+    final INDArray y0 = y, dy0 = dy;
     for (int i = blocks.size() - 1; i >= 0; i--) {
-      Grad g = blocks.get(i).backward(y, dy, dLogDet);
+      Bijection b = blocks.get(i);
+      final INDArray out = y, dOut = dy;
+      Grad g = BlockWorkspace.backward(() -> b.backward(out, dOut, dLogDet));
+      if (out != y0) BlockWorkspace.release(out);
+      if (dOut != dy0) BlockWorkspace.release(dOut);
       y = g.x();
       dy = g.dx();
     }

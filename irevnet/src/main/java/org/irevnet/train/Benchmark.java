@@ -44,7 +44,7 @@ public final class Benchmark {
       if (i >= warmup) times[i - warmup] = ms;
       if (onStep != null) onStep.accept(i);
     }
-    double peak = Runtime.peakRssMiB();
+    double peak = Host.peakRssMiB();
     double train = median(times);
 
     double[] fwd = new double[3];
@@ -64,7 +64,7 @@ public final class Benchmark {
     m64.params().copyFrom(model.params());
     INDArray x64 = x.castTo(DataType.DOUBLE);
     double err64 = m64.invert(m64.forward(x64, false).out()).sub(x64).amaxNumber().doubleValue();
-    return new Result(a.name(), batch, Runtime.threads(), model.params().count(), round(train),
+    return new Result(a.name(), batch, Host.threads(), model.params().count(), round(train),
         round(batch * 1000.0 / train), round(median(fwd)), round(median(inv)), err32, err64,
         round(peak), depthMult);
   }

@@ -144,6 +144,23 @@ public abstract class BijectionContract {
   }
 
   @Test
+  void resultsNeverAliasInputs() {
+    // Containers free intermediate results as soon as the next block has used them; a block that
+    // returned (a view of) its input would have that input freed under its caller.
+    Bijection b = create(DataType.DOUBLE, 1);
+    INDArray x = input(DataType.DOUBLE, 2, withBatch(2));
+    Flow f = b.forward(x);
+    Flow i = b.inverse(f.out());
+    Grad g = b.backward(f.out(), f.out().dup(), f.logDet().dup());
+    for (INDArray r : new INDArray[] {f.out(), f.logDet(), i.out(), i.logDet(), g.x(), g.dx()}) {
+      for (INDArray in : new INDArray[] {x, f.out()}) {
+        if (r == in) continue; // f.out() compared with itself
+        assertThat(r.data().address()).as("a result shares memory with an input").isNotEqualTo(in.data().address());
+      }
+    }
+  }
+
+  @Test
   void outputsAreFinite() {
     Bijection b = create(DataType.FLOAT, 1);
     INDArray x = input(DataType.FLOAT, 4, withBatch(4)).muli(3);

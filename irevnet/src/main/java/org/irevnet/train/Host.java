@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** Process-level settings and measurements: thread counts, peak memory, environment facts. */
-public final class Runtime {
-  private Runtime() {}
+public final class Host {
+  private Host() {}
 
   /** Sets libnd4j's OpenMP and BLAS thread counts (the launcher also sets OMP_NUM_THREADS). */
   public static void setThreads(int threads) {

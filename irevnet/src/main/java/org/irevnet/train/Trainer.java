@@ -1,0 +1,266 @@
+package org.irevnet.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.irevnet.data.BatchIterator;
+import org.irevnet.data.DataSource;
+import org.irevnet.data.Dataset;
+import org.irevnet.data.Datasets;
+import org.irevnet.data.Augment;
+import org.irevnet.data.Preprocess;
+import org.irevnet.io.AtomicFiles;
+import org.irevnet.io.Checkpoints;
+import org.irevnet.models.Architecture;
+import org.irevnet.models.InvertibleClassifier;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * Trains a classifier into a run directory (DESIGN.md section 7): {@code config.json}, {@code
+ * metrics.jsonl}, {@code checkpoints/latest} and {@code checkpoints/best}. A resumed run continues
+ * exactly where {@code latest} left off (weights, Adam state, data order, step), so N steps, a
+ * stop and N more give the same weights as 2N steps straight.
+ */
+public final class Trainer {
+  public static final String CONFIG = "config.json";
+  public static final String METRICS = "metrics.jsonl";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Progress callbacks (the command line draws a progress bar from them). */
+  public interface Listener {
+    void onStep(StepInfo s);
+
+    default void onEpoch(Map<String, Object> epochMetrics) {}
+
+    default void onMessage(String line) {}
+  }
+
+  public record StepInfo(long step, long totalSteps, int epoch, int epochs, int batch, int batchesPerEpoch,
+      double loss, double accuracy, double lr, double imagesPerSecond) {}
+
+  /** Training stopped because the loss or a gradient is not finite. */
+  public static final class DivergedException extends RuntimeException {
+    public DivergedException(String message) {
+      super(message);
+    }
+  }
+
+  /** What a run ended with. */
+  public record Result(long steps, double testAccuracy, double bestAccuracy, double seconds, Path latest) {}
+
+  private final TrainConfig cfg;
+  private final Path runDir;
+  private final Listener listener;
+  private final long maxSteps;
+
+  /**
+   * @param maxSteps stop after this many steps in this call (the run can be resumed), or
+   *     {@code Long.MAX_VALUE}
+   */
+  public Trainer(TrainConfig cfg, Path runDir, Listener listener, long maxSteps) {
+    this.cfg = cfg.validate();
+    this.runDir = runDir;
+    this.listener = listener;
+    this.maxSteps = maxSteps;
+  }
+
+  public static Path latest(Path runDir) {
+    return runDir.resolve("checkpoints").resolve("latest");
+  }
+
+  public static Path best(Path runDir) {
+    return runDir.resolve("checkpoints").resolve("best");
+  }
+
+  /** Loads and pads a split for an architecture, checking channels and classes. */
+  public static Dataset prepare(DataSource src, org.irevnet.data.Split split, Architecture arch) {
+    Dataset d = src.load(split);
+    List<Integer> in = arch.inputShape();
+    if (d.channels() != in.get(0)) {
+      throw new IllegalArgumentException(d.name() + ": images have " + d.channels() + " channels, architecture '"
+          + arch.name() + "' takes " + in.get(0));
+    }
+    if (d.classNames().size() > arch.numClasses()) {
+      throw new IllegalArgumentException(d.name() + ": " + d.classNames().size() + " classes, architecture '"
+          + arch.name() + "' has " + arch.numClasses() + " outputs");
+    }
+    return Preprocess.padTo(d, in.get(1), in.get(2));
+  }
+
+  /** Runs (or resumes, when {@code checkpoints/latest} exists) training. */
+  public Result run() throws IOException {
+    long t0 = System.nanoTime();
+    Architecture arch = Architecture.load(cfg.arch());
+    DataSource src = Datasets.resolve(cfg.data());
+    Dataset train = prepare(src, org.irevnet.data.Split.TRAIN, arch);
+    Dataset test = prepare(src, org.irevnet.data.Split.TEST, arch);
+
+    InvertibleClassifier model;
+    AdamOptimizer adam;
+    long step;
+    double best;
+    BatchIterator it = BatchIterator.builder(train).batchSize(cfg.batch()).seed(cfg.seed()).shuffle(true)
+        .dequantize(cfg.dequantize()).augment(cfg.augmentShift() > 0 ? Augment.shifts(cfg.augmentShift()) : Augment.NONE)
+        .build();
+    Files.createDirectories(runDir);
+    if (Checkpoints.exists(latest(runDir))) {
+      Checkpoints.Loaded c = Checkpoints.load(latest(runDir), DataType.FLOAT);
+      model = c.model();
+      if (!model.architecture().equals(arch)) {
+        throw new IllegalArgumentException(latest(runDir) + ": checkpoint architecture '" + model.architecture().name()
+            + "' differs from the configured '" + arch.name() + "'");
+      }
+      adam = new AdamOptimizer(model.params(), cfg.lr());
+      adam.loadState(c.optimizer());
+      step = c.state().step();
+      best = c.state().bestAccuracy();
+      it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
+      truncateMetrics(step);
+      listener.onMessage("resuming " + runDir + " at step " + step + " (epoch " + (c.state().epoch() + 1) + ")");
+    } else {
+      model = InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed());
+      adam = new AdamOptimizer(model.params(), cfg.lr());
+      adam.setWeightDecay(cfg.weightDecay());
+      step = 0;
+      best = Double.NEGATIVE_INFINITY;
+      Files.deleteIfExists(runDir.resolve(METRICS));
+      listener.onMessage(model.summary());
+    }
+    adam.setWeightDecay(cfg.weightDecay());
+    AtomicFiles.writeString(runDir.resolve(CONFIG), resolvedConfig());
+
+    long total = (long) cfg.epochs() * it.batchesPerEpoch();
+    long stopAt = Math.min(total, step + maxSteps);
+    double lastTest = Double.NaN;
+    try (BufferedWriter metrics = Files.newBufferedWriter(runDir.resolve(METRICS), StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+      double lossSum = 0, accSum = 0;
+      int window = 0;
+      long windowStart = System.nanoTime();
+      while (step < stopAt) {
+        if (!it.hasNext()) it.reset();
+        BatchIterator.Batch b = it.nextBatch();
+        if (step == 0) model.initialize(b.features());
+        double lr = cfg.lrAt(step, total);
+        adam.setLearningRate(lr);
+        InvertibleClassifier.Forward f = model.forward(b.features(), true);
+        Losses.LossGrad lg = Losses.softmaxCrossEntropy(f.logits(), b.labels());
+        if (!Double.isFinite(lg.loss())) diverged("loss is " + lg.loss(), step, b);
+        model.backward(f, lg.grad(), null, null);
+        if (!Double.isFinite(adam.gradients().norm2Number().doubleValue())) diverged("a gradient is not finite", step, b);
+        adam.step();
+        step++;
+        double acc = accuracy(f.logits(), b.labels());
+        lossSum += lg.loss();
+        accSum += acc;
+        window++;
+        if (step % cfg.logEvery() == 0 || step == stopAt) {
+          double secs = (System.nanoTime() - windowStart) / 1e9;
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("type", "train");
+          m.put("step", step);
+          m.put("epoch", b.epoch() + 1);
+          m.put("loss", lossSum / window);
+          m.put("accuracy", accSum / window);
+          m.put("lr", lr);
+          m.put("images_per_s", window * (double) cfg.batch() / secs);
+          writeLine(metrics, m);
+          listener.onStep(new StepInfo(step, total, b.epoch() + 1, cfg.epochs(), b.batch() + 1, it.batchesPerEpoch(),
+              lossSum / window, accSum / window, lr, window * (double) cfg.batch() / secs));
+          lossSum = accSum = 0;
+          window = 0;
+          windowStart = System.nanoTime();
+        }
+        boolean epochEnd = !it.hasNext();
+        if (epochEnd) {
+          Evaluation.Result ev = Evaluation.evaluate(model, test, cfg.evalBatch(), "test");
+          lastTest = ev.accuracy();
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("type", "epoch");
+          m.put("step", step);
+          m.put("epoch", b.epoch() + 1);
+          m.put("test_accuracy", ev.accuracy());
+          m.put("test_loss", ev.loss());
+          m.put("seconds", (System.nanoTime() - t0) / 1e9);
+          writeLine(metrics, m);
+          listener.onEpoch(m);
+          if (ev.accuracy() > best) {
+            best = ev.accuracy();
+            save(best(runDir), model, adam, step, it, best);
+          }
+        }
+        if (epochEnd || step % cfg.checkpointEvery() == 0 || step == stopAt) {
+          metrics.flush();
+          save(latest(runDir), model, adam, step, it, best);
+        }
+      }
+    }
+    return new Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9, latest(runDir));
+  }
+
+  private void save(Path where, InvertibleClassifier model, AdamOptimizer adam, long step, BatchIterator it,
+      double best) throws IOException {
+    BatchIterator.State s = it.state();
+    Checkpoints.save(where, model, adam.state(),
+        new Checkpoints.TrainingState(step, s.epoch(), s.batch(), best, cfg.toJson()));
+  }
+
+  private void diverged(String what, long step, BatchIterator.Batch b) {
+    throw new DivergedException(what + " at step " + (step + 1) + " (epoch " + (b.epoch() + 1) + ", batch "
+        + (b.batch() + 1) + "); stopped without saving, the last good checkpoint is " + latest(runDir)
+        + "; try a lower --lr");
+  }
+
+  static double accuracy(org.nd4j.linalg.api.ndarray.INDArray logits, int[] labels) {
+    int[] p = Losses.argmax(logits);
+    int ok = 0;
+    for (int i = 0; i < p.length; i++) if (p[i] == labels[i]) ok++;
+    return (double) ok / p.length;
+  }
+
+  private String resolvedConfig() throws IOException {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("config", JSON.readValue(cfg.toJson(), Map.class));
+    m.put("environment", environment());
+    return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m);
+  }
+
+  /** Versions and threads, echoed into every config and report. */
+  public static Map<String, Object> environment() {
+    Map<String, Object> env = new LinkedHashMap<>();
+    env.put("java", System.getProperty("java.version"));
+    env.put("nd4j", "1.0.0-M2.1");
+    env.put("backend", String.valueOf(org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName()));
+    env.put("threads", Host.threads());
+    env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+    return env;
+  }
+
+  private void truncateMetrics(long step) throws IOException {
+    Path p = runDir.resolve(METRICS);
+    if (!Files.exists(p)) return;
+    List<String> keep = new ArrayList<>();
+    for (String line : Files.readAllLines(p)) {
+      if (line.isBlank()) continue;
+      try {
+        if (JSON.readTree(line).path("step").asLong(Long.MAX_VALUE) <= step) keep.add(line);
+      } catch (IOException e) {
+        // a line cut off by an interruption: drop it
+      }
+    }
+    AtomicFiles.writeString(p, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");
+  }
+
+  private static void writeLine(BufferedWriter w, Map<String, Object> m) throws IOException {
+    w.write(JSON.writeValueAsString(m));
+    w.newLine();
+  }
+}
