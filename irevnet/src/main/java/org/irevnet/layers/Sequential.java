@@ -1,6 +1,9 @@
 package org.irevnet.layers;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Collections;
 import java.util.List;
 import org.irevnet.nn.BlockWorkspace;
@@ -87,23 +90,38 @@ public final class Sequential implements Bijection {
     return inputShape.clone();
   }
 
+  /**
+   * Reusable buffers for the results blocks hand each other: two per role and shape, used
+   * alternately, so block i reads what block i-1 wrote while writing the other one. The results
+   * a caller gets are always fresh arrays. A chain is therefore not safe for concurrent calls from
+   * several threads.
+   */
+  private final Map<List<Object>, INDArray> scratch = new HashMap<>();
+
+  private INDArray slot(String role, int i, INDArray like) {
+    List<Object> key = List.of(role, i % 2, like.dataType(), Arrays.toString(like.shape()));
+    return scratch.computeIfAbsent(key, k -> BlockWorkspace.outside(like.dataType(), like.shape()));
+  }
+
+  /** Copies a block's result out of its workspace: into a buffer, or fresh for the chain's result. */
+  private INDArray keep(String role, int i, boolean last, INDArray a) {
+    return last ? BlockWorkspace.copyOutside(a) : slot(role, i, a).assign(a);
+  }
+
   @Override
   public Flow forward(INDArray x) {
-    INDArray logDet = null;
-    final INDArray input = x;
-    for (Bijection b : blocks) {
+    INDArray logDet = BlockWorkspace.outside(x.dataType(), x.size(0)).assign(0);
+    if (blocks.isEmpty()) return new Flow(x.dup(), logDet);
+    for (int i = 0; i < blocks.size(); i++) {
+      final Bijection b = blocks.get(i);
       final INDArray in = x;
-      Flow f = BlockWorkspace.forward(() -> b.forward(in));
-      if (in != input) BlockWorkspace.release(in);
-      x = f.out();
-      if (logDet == null) {
-        logDet = f.logDet();
-      } else {
+      final int k = i;
+      x = BlockWorkspace.run(() -> b.forward(in), f -> {
         logDet.addi(f.logDet());
-        BlockWorkspace.release(f.logDet());
-      }
+        return keep("fwd", k, k == blocks.size() - 1, f.out());
+      });
     }
-    return new Flow(x, logDet == null ? org.nd4j.linalg.factory.Nd4j.zeros(x.dataType(), x.size(0)) : logDet);
+    return new Flow(x, logDet);
   }
 
   /**
@@ -114,7 +132,7 @@ public final class Sequential implements Bijection {
     List<INDArray> outs = new ArrayList<>(blocks.size());
     for (Bijection b : blocks) {
       final INDArray in = x;
-      x = BlockWorkspace.forward(() -> b.forward(in)).out();
+      x = BlockWorkspace.run(() -> b.forward(in), f -> BlockWorkspace.copyOutside(f.out()));
       outs.add(x);
     }
     return outs;
@@ -122,34 +140,28 @@ public final class Sequential implements Bijection {
 
   @Override
   public Flow inverse(INDArray y) {
-    INDArray logDet = null;
-    final INDArray output = y;
+    INDArray logDet = BlockWorkspace.outside(y.dataType(), y.size(0)).assign(0);
+    if (blocks.isEmpty()) return new Flow(y.dup(), logDet);
     for (int i = blocks.size() - 1; i >= 0; i--) {
-      Bijection b = blocks.get(i);
+      final Bijection b = blocks.get(i);
       final INDArray out = y;
-      Flow f = BlockWorkspace.forward(() -> b.inverse(out));
-      if (out != output) BlockWorkspace.release(out);
-      y = f.out();
-      if (logDet == null) {
-        logDet = f.logDet();
-      } else {
+      final int k = i;
+      y = BlockWorkspace.run(() -> b.inverse(out), f -> {
         logDet.addi(f.logDet());
-        BlockWorkspace.release(f.logDet());
-      }
+        return keep("inv", k, k == 0, f.out());
+      });
     }
-    return new Flow(y, logDet == null ? org.nd4j.linalg.factory.Nd4j.zeros(y.dataType(), y.size(0)) : logDet);
+    return new Flow(y, logDet);
   }
 
   /** Inverts the output of block {@code index} back to the chain's input. */
   public INDArray invertFrom(int index, INDArray h) {
-    final INDArray start = h;
+    if (index < 0) return h.dup();
     for (int i = index; i >= 0; i--) {
-      Bijection b = blocks.get(i);
+      final Bijection b = blocks.get(i);
       final INDArray out = h;
-      Flow f = BlockWorkspace.forward(() -> b.inverse(out));
-      if (out != start) BlockWorkspace.release(out);
-      BlockWorkspace.release(f.logDet());
-      h = f.out();
+      final int k = i;
+      h = BlockWorkspace.run(() -> b.inverse(out), f -> keep("inv", k, k == 0, f.out()));
     }
     return h;
   }
@@ -157,13 +169,13 @@ public final class Sequential implements Bijection {
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
     // Every block's log-det enters the total with weight one, so each sees the same dL/dlogdet.
-    final INDArray y0 = y, dy0 = dy;
+    if (blocks.isEmpty()) return new Grad(y.dup(), dy.dup());
     for (int i = blocks.size() - 1; i >= 0; i--) {
-      Bijection b = blocks.get(i);
+      final Bijection b = blocks.get(i);
       final INDArray out = y, dOut = dy;
-      Grad g = BlockWorkspace.backward(() -> b.backward(out, dOut, dLogDet));
-      if (out != y0) BlockWorkspace.release(out);
-      if (dOut != dy0) BlockWorkspace.release(dOut);
+      final int k = i;
+      Grad g = BlockWorkspace.run(() -> b.backward(out, dOut, dLogDet),
+          r -> new Grad(keep("x", k, k == 0, r.x()), keep("dx", k, k == 0, r.dx())));
       y = g.x();
       dy = g.dx();
     }
@@ -172,10 +184,15 @@ public final class Sequential implements Bijection {
 
   /** Data-dependent initialisation of every block that has one, from one input batch. */
   public void initialize(INDArray x) {
-    for (Bijection b : blocks) {
-      if (b instanceof DataDependentInit d) d.initFrom(x);
-      if (b instanceof Sequential s) s.initialize(x);
-      x = b.apply(x);
+    for (int i = 0; i < blocks.size(); i++) {
+      final Bijection b = blocks.get(i);
+      final INDArray in = x;
+      final int k = i;
+      x = BlockWorkspace.run(() -> {
+        if (b instanceof DataDependentInit d) d.initFrom(in);
+        if (b instanceof Sequential s) s.initialize(in);
+        return b.forward(in);
+      }, f -> slot("fwd", k, f.out()).assign(f.out()));
     }
   }
 

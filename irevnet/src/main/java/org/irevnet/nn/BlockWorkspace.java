@@ -1,23 +1,27 @@
 package org.irevnet.nn;
 
+import java.util.function.Function;
 import java.util.function.Supplier;
-import org.irevnet.layers.Flow;
-import org.irevnet.layers.Grad;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
 import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
 import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.memory.enums.SpillPolicy;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Runs one block's work in an ND4J workspace whose memory is reused by the next block, and copies
- * only the block's results out. Without it every temporary of every block is a fresh off-heap
- * allocation that lives until the garbage collector finds it: peak memory then grows with depth
- * and training steps (2.7 GB after 12 steps of fi-revnet-s), and fresh pages cost time. With it a
- * step holds one block's temporaries at a time, which is what makes reversible training flat in
- * depth. Nested containers get their own workspace per nesting level.
+ * Runs one block's work in an ND4J workspace whose memory the next block reuses; only the results
+ * are copied out (by the caller's {@code copyOut}, while the workspace is still open).
+ *
+ * <p>Why: every array created outside a workspace is off-heap memory that lives until the garbage
+ * collector finds its tiny Java wrapper ({@code INDArray.close()} does not free it in ND4J
+ * 1.0.0-M2.1, measured). Without workspaces fi-revnet-s reached 2.7 GB after 12 training steps and
+ * memory grew with depth; fresh pages also cost time. Containers ({@code Sequential}) copy block
+ * results into buffers they reuse, so a training step allocates almost nothing outside a
+ * workspace and holds one block's temporaries at a time. Nested containers get one workspace per
+ * nesting level.
  *
  * <p>Disable with {@code -Direvnet.workspaces=false} (for debugging a suspected workspace bug).
  */
@@ -34,31 +38,27 @@ public final class BlockWorkspace {
 
   private BlockWorkspace() {}
 
-  public static Flow forward(Supplier<Flow> work) {
-    return run(work, f -> new Flow(f.out().detach(), f.logDet().detach()));
-  }
-
-  public static Grad backward(Supplier<Grad> work) {
-    return run(work, g -> new Grad(g.x().detach(), g.dx().detach()));
-  }
-
-  /**
-   * Frees an intermediate result of {@link #forward} or {@link #backward} as soon as the next
-   * block has consumed it, instead of when the garbage collector gets to it. Only for arrays that
-   * nothing else references (blocks never return their inputs, the contract test checks it).
-   */
-  public static void release(INDArray a) {
-    if (ENABLED && a != null && a.closeable() && !a.wasClosed()) a.close();
-  }
-
-  private static <T> T run(Supplier<T> work, java.util.function.UnaryOperator<T> detach) {
-    if (!ENABLED) return work.get();
+  /** Runs {@code work} inside the workspace and returns what {@code copyOut} makes of its result. */
+  public static <T, R> R run(Supplier<T> work, Function<T, R> copyOut) {
+    if (!ENABLED) return copyOut.apply(work.get());
     int[] depth = DEPTH.get();
     depth[0]++;
     try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, "irevnet-block-" + depth[0])) {
-      return detach.apply(work.get());
+      return copyOut.apply(work.get());
     } finally {
       depth[0]--;
     }
+  }
+
+  /** A new array outside any workspace (for results and reusable buffers). */
+  public static INDArray outside(DataType dt, long... shape) {
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+      return Nd4j.createUninitialized(dt, shape);
+    }
+  }
+
+  /** A copy of {@code a} outside any workspace. */
+  public static INDArray copyOutside(INDArray a) {
+    return outside(a.dataType(), a.shape()).assign(a);
   }
 }

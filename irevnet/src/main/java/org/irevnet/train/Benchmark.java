@@ -17,6 +17,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * errors in float32 and float64. Times are medians.
  */
 public final class Benchmark {
+  /** Steps between garbage collections, as in training (see {@link Host#collectGarbage}). */
+  static final int GC_EVERY = 5;
+
   private Benchmark() {}
 
   /** One benchmark result; field names are the JSON keys of DESIGN.md section 9. */
@@ -40,6 +43,7 @@ public final class Benchmark {
       Losses.LossGrad lg = Losses.softmaxCrossEntropy(f.logits(), y);
       model.backward(f, lg.grad(), null, null);
       adam.step();
+      Host.collectGarbage(i + 1, GC_EVERY);
       double ms = (System.nanoTime() - t0) / 1e6;
       if (i >= warmup) times[i - warmup] = ms;
       if (onStep != null) onStep.accept(i);

@@ -21,6 +21,16 @@ public final class Host {
     return Nd4j.getEnvironment().maxThreads();
   }
 
+  /**
+   * Runs the garbage collector every {@code every} steps. ND4J's off-heap buffers are freed only
+   * when the collector finds their small Java wrappers, which it rarely looks for on its own: the
+   * per-op native bookkeeping of a training step then piles up with depth and time. A collection
+   * of this small heap takes a few milliseconds.
+   */
+  public static void collectGarbage(long step, int every) {
+    if (every > 0 && step % every == 0) System.gc();
+  }
+
   /** Peak resident set size of this process in MiB (VmHWM), or NaN where /proc is missing. */
   public static double peakRssMiB() {
     try {

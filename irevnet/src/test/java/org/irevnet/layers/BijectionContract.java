@@ -145,8 +145,8 @@ public abstract class BijectionContract {
 
   @Test
   void resultsNeverAliasInputs() {
-    // Containers free intermediate results as soon as the next block has used them; a block that
-    // returned (a view of) its input would have that input freed under its caller.
+    // memcnn's self-test warns about this: a result that shares memory with an input is changed
+    // when the caller updates either in place (containers write block results into reused buffers).
     Bijection b = create(DataType.DOUBLE, 1);
     INDArray x = input(DataType.DOUBLE, 2, withBatch(2));
     Flow f = b.forward(x);
