@@ -33,6 +33,7 @@ public final class Trainer {
   public static final String CONFIG = "config.json";
   public static final String METRICS = "metrics.jsonl";
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int GC_EVERY = 20;
 
   /** Progress callbacks (the command line draws a progress bar from them). */
   public interface Listener {
@@ -138,7 +139,7 @@ public final class Trainer {
     AtomicFiles.writeString(runDir.resolve(CONFIG), resolvedConfig());
 
     long total = (long) cfg.epochs() * it.batchesPerEpoch();
-    long stopAt = Math.min(total, step + maxSteps);
+    long stopAt = maxSteps >= total - step ? total : step + maxSteps;
     double lastTest = Double.NaN;
     try (BufferedWriter metrics = Files.newBufferedWriter(runDir.resolve(METRICS), StandardCharsets.UTF_8,
         StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
@@ -158,6 +159,7 @@ public final class Trainer {
         if (!Double.isFinite(adam.gradients().norm2Number().doubleValue())) diverged("a gradient is not finite", step, b);
         adam.step();
         step++;
+        Host.collectGarbage(step, GC_EVERY);
         double acc = accuracy(f.logits(), b.labels());
         lossSum += lg.loss();
         accSum += acc;

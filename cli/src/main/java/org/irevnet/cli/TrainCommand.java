@@ -1,0 +1,151 @@
+package org.irevnet.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.irevnet.io.Checkpoints;
+import org.irevnet.train.TrainConfig;
+import org.irevnet.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "train", mixinStandardHelpOptions = true,
+    header = "Train a classifier into a run directory (config, metrics, checkpoints).",
+    description = {
+        "Options override the --config file, which overrides the defaults. RUN_DIR gets config.json",
+        "(fully resolved), metrics.jsonl, checkpoints/latest and checkpoints/best. --resume continues",
+        "exactly where checkpoints/latest left off; a NaN loss stops with exit code 1 and leaves the",
+        "last good checkpoint intact."})
+final class TrainCommand implements Callable<Integer> {
+  @Mixin CommonOptions common;
+
+  @Option(names = "--out", required = true, paramLabel = "RUN_DIR", description = "Run directory.")
+  Path out;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "JSON file with any of the training options.")
+  Path config;
+
+  @Option(names = "--arch", description = "Architecture name or JSON file (default fi-revnet-s).")
+  String arch;
+
+  @Option(names = "--data", description = "Dataset: fashion-mnist-mini (shipped), fashion-mnist, or a directory.")
+  String data;
+
+  @Option(names = "--epochs") Integer epochs;
+  @Option(names = "--batch") Integer batch;
+  @Option(names = "--lr", description = "Peak learning rate of Adam (default 1e-3).") Double lr;
+  @Option(names = "--weight-decay", description = "Decoupled weight decay (AdamW), default 0.") Double weightDecay;
+  @Option(names = "--warmup-steps", description = "Linear learning-rate warm-up (default 100).") Integer warmupSteps;
+  @Option(names = "--schedule", description = "cosine (default), step or constant.") String schedule;
+  @Option(names = "--seed") Long seed;
+  @Option(names = "--dequantize", description = "Add uniform noise U(0,1/256) to the pixels.") Boolean dequantize;
+  @Option(names = "--augment-shift", description = "Random shifts of up to N pixels (default 0: off).") Integer augmentShift;
+  @Option(names = "--log-every", description = "Steps between metrics lines (default 20).") Integer logEvery;
+  @Option(names = "--checkpoint-every", description = "Steps between checkpoints (default 500; also every epoch).") Integer checkpointEvery;
+
+  @Option(names = "--resume", description = "Continue the run in RUN_DIR from checkpoints/latest.")
+  boolean resume;
+
+  @Option(names = "--fresh", description = "Delete RUN_DIR's checkpoints and metrics and start over.")
+  boolean fresh;
+
+  @Option(names = "--max-steps", paramLabel = "N", description = "Stop after N steps in this call (resume later).")
+  Long maxSteps;
+
+  @Override
+  public Integer call() throws Exception {
+    common.apply();
+    if (resume && fresh) throw new IllegalArgumentException("--resume and --fresh exclude each other");
+    Path latest = Trainer.latest(out);
+    TrainConfig base = TrainConfig.defaults();
+    if (resume) {
+      if (!Checkpoints.exists(latest)) throw new IllegalArgumentException(out + ": nothing to resume (no checkpoints/latest)");
+      base = TrainConfig.fromJson(Json.MAPPER.readTree(out.resolve(Trainer.CONFIG).toFile()).get("config").toString());
+    } else if (Checkpoints.exists(latest)) {
+      if (!fresh) {
+        throw new IllegalArgumentException(out + " already holds a run (checkpoints/latest): use --resume to continue it or --fresh to start over");
+      }
+      deleteRun(out);
+    }
+    if (config != null) base = TrainConfig.read(config, base);
+    TrainConfig cfg = new TrainConfig(or(arch, base.arch()), or(data, base.data()), base.objective(),
+        or(epochs, base.epochs()), or(batch, base.batch()), or(lr, base.lr()), or(weightDecay, base.weightDecay()),
+        or(warmupSteps, base.warmupSteps()), or(schedule, base.schedule()), or(seed, base.seed()),
+        or(logEvery, base.logEvery()), or(checkpointEvery, base.checkpointEvery()), or(dequantize, base.dequantize()),
+        or(augmentShift, base.augmentShift()), base.evalBatch()).validate();
+    ProgressListener listener = new ProgressListener(!common.noProgress && System.console() != null);
+    Trainer.Result r;
+    try {
+      r = new Trainer(cfg, out, listener, maxSteps == null ? Long.MAX_VALUE : maxSteps).run();
+    } finally {
+      listener.close();
+    }
+    System.out.printf("trained %d steps in %.0f s; test accuracy %.4f (best %.4f); run: %s%n", r.steps(), r.seconds(),
+        r.testAccuracy(), r.bestAccuracy(), out);
+    return 0;
+  }
+
+  private static <T> T or(T v, T fallback) {
+    return v != null ? v : fallback;
+  }
+
+  private static void deleteRun(Path run) throws IOException {
+    Path ck = run.resolve("checkpoints");
+    if (Files.exists(ck)) {
+      try (var s = Files.walk(ck)) {
+        for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+      }
+    }
+    Files.deleteIfExists(run.resolve(Trainer.METRICS));
+  }
+
+  /** A progress bar on a terminal; plain log lines on stderr otherwise. */
+  static final class ProgressListener implements Trainer.Listener, AutoCloseable {
+    private final boolean bar;
+    private ProgressBar pb;
+
+    ProgressListener(boolean bar) {
+      this.bar = bar;
+    }
+
+    @Override
+    public void onStep(Trainer.StepInfo s) {
+      if (bar) {
+        if (pb == null) {
+          pb = new ProgressBarBuilder().setTaskName("train").setInitialMax(s.totalSteps())
+              .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).showSpeed().build();
+        }
+        pb.stepTo(s.step());
+        pb.setExtraMessage(String.format("epoch %d/%d loss %.3f acc %.3f %.0f img/s", s.epoch(), s.epochs(),
+            s.loss(), s.accuracy(), s.imagesPerSecond()));
+      } else {
+        System.err.printf("step %d/%d  epoch %d/%d  batch %d/%d  loss %.4f  acc %.3f  lr %.2e  %.0f img/s%n",
+            s.step(), s.totalSteps(), s.epoch(), s.epochs(), s.batch(), s.batchesPerEpoch(), s.loss(), s.accuracy(),
+            s.lr(), s.imagesPerSecond());
+      }
+    }
+
+    @Override
+    public void onEpoch(java.util.Map<String, Object> m) {
+      String line = String.format("epoch %s done: test accuracy %.4f, test loss %.4f, %.0f s", m.get("epoch"),
+          (Double) m.get("test_accuracy"), (Double) m.get("test_loss"), (Double) m.get("seconds"));
+      if (pb != null) pb.setExtraMessage(line);
+      else System.err.println(line);
+    }
+
+    @Override
+    public void onMessage(String line) {
+      System.err.println(line);
+    }
+
+    @Override
+    public void close() {
+      if (pb != null) pb.close();
+    }
+  }
+}

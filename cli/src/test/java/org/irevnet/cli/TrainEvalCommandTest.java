@@ -1,0 +1,109 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.irevnet.cli.MainTest.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.irevnet.testing.TinyData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** train and eval end to end on a tiny model, and every bad input: one line, exit 2, no output. */
+class TrainEvalCommandTest {
+
+  @Test
+  void trainThenEvalWritesTheRunDirectory(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    Path runDir = tmp.resolve("run");
+    MainTest.Run t = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out", runDir.toString(),
+        "--epochs", "2", "--batch", "16", "--no-progress");
+    assertThat(t.code()).as(t.err()).isZero();
+    assertThat(t.out()).contains("trained 8 steps");
+    for (String f : new String[] {"config.json", "metrics.jsonl", "checkpoints/latest/manifest.json",
+        "checkpoints/best/weights.npz"}) {
+      assertThat(runDir.resolve(f)).exists();
+    }
+    JsonNode cfg = Json.MAPPER.readTree(runDir.resolve("config.json").toFile());
+    assertThat(cfg.path("config").path("epochs").asInt()).isEqualTo(2);
+    assertThat(cfg.path("environment").path("java").asText()).isNotEmpty();
+
+    MainTest.Run e = run("eval", "--run", runDir.toString());
+    assertThat(e.code()).as(e.err()).isZero();
+    JsonNode j = Json.MAPPER.readTree(e.out());
+    assertThat(j.get("count").asInt()).isEqualTo(20);
+    assertThat(j.get("confusion_matrix")).hasSize(10);
+    long total = 0;
+    for (JsonNode row : j.get("confusion_matrix")) for (JsonNode v : row) total += v.asLong();
+    assertThat(total).isEqualTo(20);
+    assertThat(runDir.resolve("eval-test.json")).exists();
+
+    // Same run again without --resume: refused, nothing touched.
+    MainTest.Run again = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out", runDir.toString(),
+        "--no-progress");
+    assertThat(again.code()).isEqualTo(2);
+    assertThat(again.err()).contains("--resume").contains("--fresh");
+
+    // A tampered checkpoint is refused by eval.
+    Path w = runDir.resolve("checkpoints/best/weights.npz");
+    byte[] b = Files.readAllBytes(w);
+    b[100] ^= 1;
+    Files.write(w, b);
+    MainTest.Run bad = run("eval", "--run", runDir.toString());
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err().strip().lines()).hasSize(1);
+    assertThat(bad.err()).contains("weights.npz does not match its SHA-256");
+  }
+
+  /** Runs train with a bad input and checks the error contract. */
+  static void refused(Path tmp, String expected, String... extra) {
+    Path out = tmp.resolve("out");
+    String[] args = new String[extra.length + 4];
+    args[0] = "train";
+    args[1] = "--out";
+    args[2] = out.toString();
+    args[3] = "--no-progress";
+    System.arraycopy(extra, 0, args, 4, extra.length);
+    MainTest.Run r = run(args);
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err().strip().lines()).as(r.err()).hasSize(1);
+    assertThat(r.err()).contains(expected);
+    assertThat(out).doesNotExist();
+  }
+
+  @Test
+  void badInputsAreOneLineErrorsWithExitCode2AndNoOutput(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    refused(tmp, "no such directory", "--data", tmp.resolve("missing").toString() + "/", "--arch", arch.toString());
+    refused(tmp, "unknown architecture 'resnet-9000'", "--arch", "resnet-9000");
+
+    Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
+    Path magic = Files.createDirectories(tmp.resolve("magic"));
+    for (String f : new String[] {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte"}) {
+      Files.copy(data.resolve(f), magic.resolve(f));
+    }
+    byte[] img = Files.readAllBytes(magic.resolve("train-images-idx3-ubyte"));
+    img[3] = 0x7; // 2051 -> 2055
+    Files.write(magic.resolve("train-images-idx3-ubyte"), img);
+    refused(tmp, "magic", "--data", magic.toString(), "--arch", arch.toString());
+
+    Path truncated = Files.createDirectories(tmp.resolve("truncated"));
+    for (String f : new String[] {"train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+      Files.copy(data.resolve(f), truncated.resolve(f));
+    }
+    byte[] full = Files.readAllBytes(data.resolve("train-images-idx3-ubyte"));
+    Files.write(truncated.resolve("train-images-idx3-ubyte"), java.util.Arrays.copyOf(full, full.length - 100));
+    refused(tmp, "truncated", "--data", truncated.toString(), "--arch", arch.toString());
+
+    Path cfg = Files.writeString(tmp.resolve("bad.json"), "{\"epochs\": ");
+    refused(tmp, "malformed config JSON", "--config", cfg.toString(), "--arch", arch.toString(),
+        "--data", data.toString());
+
+    String small = TinyData.ARCH.replace("[1, 32, 32]", "[1, 16, 16]");
+    Path smallArch = Files.writeString(tmp.resolve("small.json"), small);
+    refused(tmp, "larger than the model input", "--arch", smallArch.toString(), "--data", data.toString());
+  }
+}
