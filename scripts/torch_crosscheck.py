@@ -4,12 +4,19 @@
 reconstruction error: the same number as `irevnet eval` means both frameworks compute the same
 function. Usage: /usr/bin/python3 scripts/torch_crosscheck.py RUN/checkpoints/best/weights.npz
 """
-import sys, gzip, struct, numpy as np, torch
+import sys, gzip, json, struct, numpy as np, torch
 import os
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'bench'))
 import torch_fi_revnet as tw
 torch.set_num_threads(1)
 w = np.load(sys.argv[1])
+# The bundled fi-revnet-s floors the coupling scale (docs/decisions.md): patch the twin to match.
+arch = json.load(open(os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])), 'model.json')))
+floor = arch['stages'][0].get('scaleFloor', 0.0)
+def _st(self, x1):
+    h = self.net(x1); raw, t = h.chunk(2, 1)
+    return floor + (1 - floor) * torch.sigmoid(raw + 2.0), t
+tw.AffineCoupling._st = _st
 net = tw.FiRevNet()
 sd = {k: torch.from_numpy(w[k]) for k in w.files}
 missing, unexpected = net.load_state_dict(sd, strict=False)

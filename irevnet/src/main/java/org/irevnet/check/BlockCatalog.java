@@ -50,6 +50,7 @@ public final class BlockCatalog {
     add("ChannelReverse", (dt, s) -> new ChannelReverse(), 1, 3, 3, 3);
     add("ActNorm", (dt, s) -> actNorm(3, dt, new Random(s)), 1, 3, 3, 3);
     add("AffineCoupling", (dt, s) -> new AffineCoupling(4, 6, 3, dt, new Random(s), 1.0), 1, 4, 3, 3);
+    add("AffineCouplingFloor", (dt, s) -> new AffineCoupling(4, 6, 3, 0.05, dt, new Random(s), 1.0), 1, 4, 3, 3);
     add("AffineCoupling1x1", (dt, s) -> new AffineCoupling(8, 5, 1, dt, new Random(s), 1.0), 1, 8, 2, 2);
     add("AdditiveCoupling", (dt, s) -> new AdditiveCoupling(4, 6, 3, dt, new Random(s), 1.0), 1, 4, 3, 3);
     add("Invertible1x1Conv", (dt, s) -> {

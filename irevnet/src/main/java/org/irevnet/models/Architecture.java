@@ -29,11 +29,13 @@ public record Architecture(String name, String type, String description, List<In
   /**
    * One stage: an optional {@code SpaceToDepth(2)} ({@code squeeze}, default true), optional
    * {@code pad} zero channels (injective), then {@code steps} steps of [ActNorm if {@code
-   * actnorm}, permutation ({@code none}, {@code reverse}, {@code 1x1conv}), coupling].
+   * actnorm}, permutation ({@code none}, {@code reverse}, {@code 1x1conv}), coupling]. {@code
+   * scaleFloor} is the affine couplings' smallest scale (see {@code AffineCoupling}; default 0).
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Stage(int steps, int hidden, int kernel, String coupling, Boolean actnorm,
-      Boolean squeeze, Integer pad, String permutation) {
+      Boolean squeeze, Integer pad, String permutation, Double scaleFloor) {
+    public double scaleFloorValue() { return scaleFloor == null ? 0.0 : scaleFloor; }
     public boolean hasActnorm() { return actnorm != null && actnorm; }
     public boolean hasSqueeze() { return squeeze == null || squeeze; }
     public int padChannels() { return pad == null ? 0 : pad; }
@@ -106,7 +108,7 @@ public record Architecture(String name, String type, String description, List<In
     List<Stage> s = new ArrayList<>();
     for (Stage st : stages) {
       s.add(new Stage(st.steps() * k, st.hidden(), st.kernel(), st.coupling(), st.actnorm(),
-          st.squeeze(), st.pad(), st.permutation()));
+          st.squeeze(), st.pad(), st.permutation(), st.scaleFloor()));
     }
     return new Architecture(k == 1 ? name : name + "-x" + k, type, description, inputShape, numClasses, s);
   }
@@ -135,6 +137,9 @@ public record Architecture(String name, String type, String description, List<In
         throw new IllegalArgumentException(at + "'permutation' must be none, reverse or 1x1conv");
       }
       if (s.padChannels() < 0) throw new IllegalArgumentException(at + "'pad' must be >= 0");
+      if (!(s.scaleFloorValue() >= 0 && s.scaleFloorValue() < 1)) {
+        throw new IllegalArgumentException(at + "'scaleFloor' must be in [0, 1)");
+      }
     }
   }
 }

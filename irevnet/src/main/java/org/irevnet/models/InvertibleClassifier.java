@@ -65,7 +65,7 @@ public final class InvertibleClassifier {
           default -> { }
         }
         Bijection coupling = "affine".equals(st.coupling())
-            ? new AffineCoupling(c, st.hidden(), st.kernel(), dt, rng, 0.0)
+            ? new AffineCoupling(c, st.hidden(), st.kernel(), st.scaleFloorValue(), dt, rng, 0.0)
             : new AdditiveCoupling(c, st.hidden(), st.kernel(), dt, rng, 0.0);
         b.add("layers." + layer++, coupling);
       }

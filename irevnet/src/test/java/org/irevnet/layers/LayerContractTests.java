@@ -52,6 +52,11 @@ class LayerContractTests {
   }
 
   @Nested
+  class AffineCouplingFloorContract extends CatalogContract {
+    AffineCouplingFloorContract() { super("AffineCouplingFloor"); }
+  }
+
+  @Nested
   class AffineCoupling1x1Contract extends CatalogContract {
     AffineCoupling1x1Contract() { super("AffineCoupling1x1"); }
   }

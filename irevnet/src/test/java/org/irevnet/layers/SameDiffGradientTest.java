@@ -47,6 +47,7 @@ class SameDiffGradientTest {
     c.add(new Case("ActNorm", r -> actNorm(3, r), new long[] {2, 3, 3, 2}));
     c.add(new Case("Invertible1x1Conv", r -> oneByOne(5, r), new long[] {2, 5, 3, 2}));
     c.add(new Case("AffineCoupling k3", r -> new AffineCoupling(4, 6, 3, F64, r, 1.0), new long[] {2, 4, 4, 3}));
+    c.add(new Case("AffineCoupling k3 floor 0.05", r -> new AffineCoupling(4, 6, 3, 0.05, F64, r, 1.0), new long[] {2, 4, 4, 3}));
     c.add(new Case("AffineCoupling k1", r -> new AffineCoupling(8, 5, 1, F64, r, 1.0), new long[] {2, 8, 2, 2}));
     c.add(new Case("AffineCoupling k5", r -> new AffineCoupling(2, 3, 5, F64, r, 1.0), new long[] {2, 2, 4, 5}));
     c.add(new Case("AdditiveCoupling k3", r -> new AdditiveCoupling(6, 5, 3, F64, r, 1.0), new long[] {2, 6, 3, 4}));

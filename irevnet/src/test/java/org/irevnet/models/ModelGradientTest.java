@@ -82,7 +82,7 @@ class ModelGradientTest {
     List<Architecture.Stage> s = new ArrayList<>();
     for (Architecture.Stage st : a.stages()) {
       s.add(new Architecture.Stage(steps, hidden, st.kernel(), st.coupling(), st.actnorm(), st.squeeze(),
-          st.pad(), st.permutation()));
+          st.pad(), st.permutation(), st.scaleFloor()));
     }
     List<Integer> in = List.of(a.inputShape().get(0), size, size);
     return Architecture.fromJson(new Architecture(a.name() + "-reduced", a.type(), a.description(), in,

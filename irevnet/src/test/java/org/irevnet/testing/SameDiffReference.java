@@ -225,7 +225,7 @@ public final class SameDiffReference {
     if (b instanceof ChannelReverse) return channelReverse(x, s);
     if (b instanceof ActNorm) return actNorm(x, s, prefix);
     if (b instanceof Invertible1x1Conv) return invertible1x1(x, s, prefix);
-    if (b instanceof AffineCoupling) return affineCoupling(x, s, prefix);
+    if (b instanceof AffineCoupling a) return affineCoupling(x, s, prefix, a.scaleFloor());
     if (b instanceof AdditiveCoupling) return additiveCoupling(x, s, prefix);
     throw new IllegalArgumentException("no SameDiff reference for " + b.getClass().getName());
   }
@@ -301,10 +301,10 @@ public final class SameDiffReference {
   }
 
   /**
-   * x1, x2 = channel halves; h = net(x1); raw, t = halves of h; s = sigmoid(raw + 2);
+   * x1, x2 = channel halves; h = net(x1); raw, t = halves of h; s = f + (1 - f) sigmoid(raw + 2);
    * y = concat(x2 * s + t, x1); log-det = sum log s.
    */
-  private Node affineCoupling(SDVariable x, long[] s, String prefix) {
+  private Node affineCoupling(SDVariable x, long[] s, String prefix, double floor) {
     long half = s[1] / 2;
     long[] hs = {s[0], half, s[2], s[3]};
     SDVariable x1 = channels(x, s, 0, half);
@@ -312,7 +312,7 @@ public final class SameDiffReference {
     SDVariable h = convNet(x1, hs, prefix + "net.");
     SDVariable raw = channels(h, s, 0, half);
     SDVariable t = channels(h, s, half, s[1]);
-    SDVariable sc = sd.nn().sigmoid(raw.add(2.0));
+    SDVariable sc = sd.nn().sigmoid(raw.add(2.0)).mul(1 - floor).add(floor);
     SDVariable y = sd.concat(1, x2.mul(sc).add(t), x1);
     SDVariable ld = sd.math().log(sc).sum(1, 2, 3);
     return new Node(y, ld, s.clone());
