@@ -15,16 +15,21 @@ public final class Param {
   Param(INDArray value, boolean trainable) {
     this.value = value;
     this.trainable = trainable;
-    this.grad = trainable ? value.ulike() : null;
-    if (grad != null) grad.assign(0);
   }
 
   public INDArray value() {
     return value;
   }
 
-  /** The accumulated gradient; {@code null} for buffers. */
+  /**
+   * The accumulated gradient; {@code null} for buffers. Allocated on first use (outside any
+   * workspace), so a model whose parameters are then flattened never holds two copies of its
+   * gradients.
+   */
   public INDArray grad() {
+    if (grad == null && trainable) {
+      grad = org.irevnet.nn.BlockWorkspace.outside(value.dataType(), value.shape()).assign(0);
+    }
     return grad;
   }
 
@@ -37,7 +42,7 @@ public final class Param {
     valueView.assign(value);
     value = valueView;
     if (trainable) {
-      gradView.assign(grad);
+      if (grad == null) gradView.assign(0); else gradView.assign(grad);
       grad = gradView;
     }
   }

@@ -60,9 +60,11 @@ public final class ParamTable {
     for (Param p : entries.values()) if (p.trainable()) p.grad().assign(0);
   }
 
+
   /**
    * Moves every trainable parameter and its gradient into views of two flat row vectors, so an
-   * optimiser updates all of them with one call. Returns {@code [values, grads]}.
+   * optimiser updates all of them with one call. Returns {@code [values, grads]}. The previous
+   * arrays become garbage (off-heap memory that ND4J frees when the Java collector runs).
    */
   public INDArray[] flatten(DataType dtype) {
     long n = count();

@@ -36,6 +36,7 @@ public final class Benchmark {
     int[] y = rng.ints(batch, 0, model.numClasses()).toArray();
     model.initialize(x);
     AdamOptimizer adam = new AdamOptimizer(model.params(), 1e-3);
+    Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
     double[] times = new double[steps];
     for (int i = 0; i < warmup + steps; i++) {
       long t0 = System.nanoTime();

@@ -136,6 +136,7 @@ public final class Trainer {
       listener.onMessage(model.summary());
     }
     adam.setWeightDecay(cfg.weightDecay());
+    Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
     AtomicFiles.writeString(runDir.resolve(CONFIG), resolvedConfig());
 
     long total = (long) cfg.epochs() * it.batchesPerEpoch();
