@@ -17,20 +17,18 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * ones always 0): an unclamped {@code 1/std} blew training up to losses of 1e9, and even a clamped
  * scale on such a channel multiplies its gradient by the clamp at every ActNorm (4^56 at 4x depth).
  */
-public final class ActNorm implements Bijection, DataDependentInit {
+public final class ActNorm extends ChannelBlock implements DataDependentInit {
   /** Largest initial scale (and inverse of the smallest). */
   public static final double MAX_INIT_SCALE = 4.0;
   /** Channels with a smaller standard deviation on the init batch are left unscaled. */
   public static final double DEGENERATE_STD = 1e-3;
 
-  private final int channels;
   private final Param logs;
   private final Param bias;
   private final Param initDone;
-  private final ParamTable params = ParamTable.empty();
 
   public ActNorm(int channels, DataType dt) {
-    this.channels = channels;
+    super(channels);
     this.logs = params.add("logs", Nd4j.zeros(dt, 1, channels, 1, 1));
     this.bias = params.add("b", Nd4j.zeros(dt, 1, channels, 1, 1));
     // Saved with the weights, so a loaded model is never re-initialised.
@@ -96,24 +94,8 @@ public final class ActNorm implements Bijection, DataDependentInit {
     return new Grad(x, dy.mul(scale));
   }
 
-  private void check(long[] s) {
-    Tensors.requireRank4("ActNorm(" + channels + ")", s);
-    if (s[1] != channels) {
-      throw new IllegalArgumentException("ActNorm(" + channels + ") expects " + channels
-          + " channels, got input of shape " + Tensors.shape(s));
-    }
-  }
 
-  @Override
-  public long[] outputShape(long[] s) {
-    check(s);
-    return s.clone();
-  }
 
-  @Override
-  public ParamTable params() {
-    return params;
-  }
 
   @Override
   public LogDetKind logDetKind() {

@@ -13,16 +13,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * bottleneck conv(k) ReLU conv(k) ReLU conv(k), without the reference's batch normalisation (which
  * would make a sample's output depend on its batch). Volume preserving: log-det zero.
  */
-public final class AdditiveCoupling implements Bijection {
-  private final int channels;
+public final class AdditiveCoupling extends ChannelBlock {
   private final ConvNet f;
-  private final ParamTable params = ParamTable.empty();
 
   public AdditiveCoupling(int channels, int hidden, int kernel, DataType dt, Random rng, double lastScale) {
+    super(channels);
     if (channels % 2 != 0 || channels < 2) {
       throw new IllegalArgumentException("AdditiveCoupling needs an even channel count, got " + channels);
     }
-    this.channels = channels;
     this.f = new ConvNet(channels / 2, hidden, channels / 2, kernel, dt, rng, lastScale);
     params.include("bottleneck", f.params());
   }
@@ -59,24 +57,8 @@ public final class AdditiveCoupling implements Bijection {
     return new Grad(Tensors.concatChannels(x1, x2), Tensors.concatChannels(dy1, dx2));
   }
 
-  private void check(long[] s) {
-    Tensors.requireRank4("AdditiveCoupling(" + channels + ")", s);
-    if (s[1] != channels) {
-      throw new IllegalArgumentException("AdditiveCoupling(" + channels + ") expects " + channels
-          + " channels, got input of shape " + Tensors.shape(s));
-    }
-  }
 
-  @Override
-  public long[] outputShape(long[] s) {
-    check(s);
-    return s.clone();
-  }
 
-  @Override
-  public ParamTable params() {
-    return params;
-  }
 
   @Override
   public LogDetKind logDetKind() {

@@ -20,11 +20,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * a CE-trained fi-revnet-s on full Fashion-MNIST drove some {@code s} to float32 zero within 700
  * steps (rebuild errors 6e-3 at step 500, an infinite gradient at step 672).
  */
-public final class AffineCoupling implements Bijection {
-  private final int channels;
+public final class AffineCoupling extends ChannelBlock {
   private final double floor;
   private final ConvNet net;
-  private final ParamTable params = ParamTable.empty();
 
   /**
    * @param lastScale scale of the last conv's init; 0 (the default in models) starts the
@@ -37,13 +35,13 @@ public final class AffineCoupling implements Bijection {
   /** @param scaleFloor the smallest scale {@code f} in [0, 1) */
   public AffineCoupling(int channels, int hidden, int kernel, double scaleFloor, DataType dt, Random rng,
       double lastScale) {
+    super(channels);
     if (channels % 2 != 0 || channels < 2) {
       throw new IllegalArgumentException("AffineCoupling needs an even channel count, got " + channels);
     }
     if (!(scaleFloor >= 0 && scaleFloor < 1)) {
       throw new IllegalArgumentException("AffineCoupling scale floor must be in [0, 1), got " + scaleFloor);
     }
-    this.channels = channels;
     this.floor = scaleFloor;
     this.net = new ConvNet(channels / 2, hidden, channels, kernel, dt, rng, lastScale);
     params.include("net", net.params());
@@ -109,24 +107,8 @@ public final class AffineCoupling implements Bijection {
     return new Grad(Tensors.concatChannels(x1, x2), Tensors.concatChannels(dx1, dx2));
   }
 
-  private void check(long[] s) {
-    Tensors.requireRank4("AffineCoupling(" + channels + ")", s);
-    if (s[1] != channels) {
-      throw new IllegalArgumentException("AffineCoupling(" + channels + ") expects " + channels
-          + " channels, got input of shape " + Tensors.shape(s));
-    }
-  }
 
-  @Override
-  public long[] outputShape(long[] s) {
-    check(s);
-    return s.clone();
-  }
 
-  @Override
-  public ParamTable params() {
-    return params;
-  }
 
   @Override
   public LogDetKind logDetKind() {

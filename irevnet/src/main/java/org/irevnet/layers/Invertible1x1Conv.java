@@ -18,8 +18,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * with P a fixed permutation, L strictly lower and U strictly upper triangular; log-det {@code
  * h*w*sum(logs)} costs nothing to compute. Initialised as a random rotation.
  */
-public final class Invertible1x1Conv implements Bijection {
-  private final int c;
+public final class Invertible1x1Conv extends ChannelBlock {
   private final Param lower;
   private final Param upper;
   private final Param logS;
@@ -27,30 +26,29 @@ public final class Invertible1x1Conv implements Bijection {
   private final Param sign;
   private final INDArray lowerMask;
   private final INDArray upperMask;
-  private final ParamTable params = ParamTable.empty();
 
   public Invertible1x1Conv(int channels, DataType dt, Random rng) {
-    this.c = channels;
-    double[][] a = new double[c][c];
-    for (int i = 0; i < c; i++) for (int j = 0; j < c; j++) a[i][j] = rng.nextGaussian();
+    super(channels);
+    double[][] a = new double[channels][channels];
+    for (int i = 0; i < channels; i++) for (int j = 0; j < channels; j++) a[i][j] = rng.nextGaussian();
     RealMatrix q = new QRDecomposition(new Array2DRowRealMatrix(a)).getQ();
     LUDecomposition lu = new LUDecomposition(q);
     // commons-math: P q = L U, so q = P^T L U.
     double[][] l = lu.getL().getData();
     double[][] u = lu.getU().getData();
     double[][] pt = lu.getP().transpose().getData();
-    double[] sgn = new double[c];
-    double[] logs = new double[c];
-    for (int i = 0; i < c; i++) {
+    double[] sgn = new double[channels];
+    double[] logs = new double[channels];
+    for (int i = 0; i < channels; i++) {
       sgn[i] = Math.signum(u[i][i]);
       logs[i] = Math.log(Math.abs(u[i][i]));
       l[i][i] = 0;
       u[i][i] = 0;
     }
-    lowerMask = Nd4j.ones(dt, c, c);
-    upperMask = Nd4j.ones(dt, c, c);
-    for (int i = 0; i < c; i++) {
-      for (int j = 0; j < c; j++) {
+    lowerMask = Nd4j.ones(dt, channels, channels);
+    upperMask = Nd4j.ones(dt, channels, channels);
+    for (int i = 0; i < channels; i++) {
+      for (int j = 0; j < channels; j++) {
         if (j >= i) lowerMask.putScalar(i, j, 0);
         if (j <= i) upperMask.putScalar(i, j, 0);
       }
@@ -63,7 +61,7 @@ public final class Invertible1x1Conv implements Bijection {
   }
 
   private INDArray lowerFactor() {
-    return lower.value().mul(lowerMask).addi(Nd4j.eye(c).castTo(lowerMask.dataType()));
+    return lower.value().mul(lowerMask).addi(Nd4j.eye(channels).castTo(lowerMask.dataType()));
   }
 
   private INDArray upperFactor() {
@@ -71,19 +69,19 @@ public final class Invertible1x1Conv implements Bijection {
     return upper.value().mul(upperMask).addi(diag);
   }
 
-  /** The current c x c matrix W. */
+  /** The current channels x channels matrix W. */
   public INDArray weight() {
     return perm.value().mmul(lowerFactor()).mmul(upperFactor());
   }
 
   private INDArray kernel(INDArray w) {
-    return w.reshape('c', c, c, 1, 1).dup('c');
+    return w.reshape('c', channels, channels, 1, 1).dup('c');
   }
 
   @Override
   public Flow forward(INDArray x) {
     check(x.shape());
-    INDArray y = Conv2d.forward(x.dup('c'), kernel(weight()), Nd4j.zeros(x.dataType(), c));
+    INDArray y = Conv2d.forward(x.dup('c'), kernel(weight()), Nd4j.zeros(x.dataType(), channels));
     return new Flow(y, logDet(x, 1));
   }
 
@@ -91,7 +89,7 @@ public final class Invertible1x1Conv implements Bijection {
   public Flow inverse(INDArray y) {
     check(y.shape());
     INDArray wInv = InvertMatrix.invert(weight(), false);
-    INDArray x = Conv2d.forward(y.dup('c'), kernel(wInv), Nd4j.zeros(y.dataType(), c));
+    INDArray x = Conv2d.forward(y.dup('c'), kernel(wInv), Nd4j.zeros(y.dataType(), channels));
     return new Flow(x, logDet(y, -1));
   }
 
@@ -106,38 +104,22 @@ public final class Invertible1x1Conv implements Bijection {
     INDArray lf = lowerFactor();
     INDArray uf = upperFactor();
     INDArray w = kernel(perm.value().mmul(lf).mmul(uf));
-    INDArray dw4 = Nd4j.zeros(x.dataType(), c, c, 1, 1);
-    INDArray dx = Conv2d.backward(x, w, Nd4j.zeros(x.dataType(), c), dy.dup('c'), dw4,
-        Nd4j.zeros(x.dataType(), c));
-    INDArray dW = dw4.reshape(c, c);
+    INDArray dw4 = Nd4j.zeros(x.dataType(), channels, channels, 1, 1);
+    INDArray dx = Conv2d.backward(x, w, Nd4j.zeros(x.dataType(), channels), dy.dup('c'), dw4,
+        Nd4j.zeros(x.dataType(), channels));
+    INDArray dW = dw4.reshape(channels, channels);
     INDArray dM = perm.value().transpose().mmul(dW);
     lower.grad().addi(dM.mmul(uf.transpose()).muli(lowerMask));
     INDArray dU = lf.transpose().mmul(dM);
     upper.grad().addi(dU.mul(upperMask));
-    INDArray dDiag = Nd4j.diag(dU).reshape(c);
+    INDArray dDiag = Nd4j.diag(dU).reshape(channels);
     INDArray s = Transforms.exp(logS.value(), true).muli(sign.value());
     logS.grad().addi(dDiag.muli(s).addi(y.size(2) * y.size(3) * dLogDet.sumNumber().doubleValue()));
     return new Grad(x, dx);
   }
 
-  private void check(long[] s) {
-    Tensors.requireRank4("Invertible1x1Conv(" + c + ")", s);
-    if (s[1] != c) {
-      throw new IllegalArgumentException("Invertible1x1Conv(" + c + ") expects " + c
-          + " channels, got input of shape " + Tensors.shape(s));
-    }
-  }
 
-  @Override
-  public long[] outputShape(long[] s) {
-    check(s);
-    return s.clone();
-  }
 
-  @Override
-  public ParamTable params() {
-    return params;
-  }
 
   @Override
   public LogDetKind logDetKind() {
