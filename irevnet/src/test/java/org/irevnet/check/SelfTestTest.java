@@ -39,5 +39,15 @@ class SelfTestTest {
     assertThat(r.logDetErr()).isGreaterThan(0.5);
     assertThat(r.gradErr()).isGreaterThan(0.5);
     assertThat(r.reconF64()).isZero();
+    INDArray x = Numerics.normal(DataType.DOUBLE, 1, 2, 2, 2, 2);
+    assertThat(SelfTest.directionalGradientError(new Liar(), x, 2)).isGreaterThan(0.5);
+  }
+
+  @Test
+  void aSmallModelPassesTheModelChecks() {
+    SelfTest.Row r = SelfTest.checkArchitecture(org.irevnet.models.Architecture.fromJson(
+        org.irevnet.testing.TinyData.ARCH), null);
+    assertThat(r.pass()).as(r.toString()).isTrue();
+    assertThat(r.gradErr()).isLessThan(1e-7);
   }
 }
