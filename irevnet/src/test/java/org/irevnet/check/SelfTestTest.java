@@ -40,7 +40,8 @@ class SelfTestTest {
     assertThat(r.gradErr()).isGreaterThan(0.5);
     assertThat(r.reconF64()).isZero();
     INDArray x = Numerics.normal(DataType.DOUBLE, 1, 2, 2, 2, 2);
-    assertThat(SelfTest.directionalGradientError(new Liar(), x, 2)).isGreaterThan(0.5);
+    // The liar reports twice the true dx: a relative error of one half.
+    assertThat(SelfTest.directionalGradientError(new Liar(), x, 2)).isGreaterThan(0.4);
   }
 
   @Test
