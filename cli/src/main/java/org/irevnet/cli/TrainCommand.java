@@ -85,8 +85,13 @@ final class TrainCommand implements Callable<Integer> {
     } finally {
       listener.close();
     }
-    System.out.printf("trained %d steps in %.0f s; test accuracy %.4f (best %.4f); run: %s%n", r.steps(), r.seconds(),
-        r.testAccuracy(), r.bestAccuracy(), out);
+    if (Double.isNaN(r.testAccuracy())) {
+      System.out.printf("stopped after step %d (%.0f s) before the end of an epoch; continue with --resume; run: %s%n",
+          r.steps(), r.seconds(), out);
+    } else {
+      System.out.printf("trained %d steps in %.0f s; test accuracy %.4f (best %.4f); run: %s%n", r.steps(), r.seconds(),
+          r.testAccuracy(), r.bestAccuracy(), out);
+    }
     return 0;
   }
 
