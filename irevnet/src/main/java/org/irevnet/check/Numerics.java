@@ -119,7 +119,4 @@ public final class Numerics {
         b.castTo(DataType.DOUBLE).dup('c').reshape(-1).toDoubleVector());
   }
 
-  public static INDArray zerosLike(INDArray a) {
-    return Nd4j.zerosLike(a);
-  }
 }

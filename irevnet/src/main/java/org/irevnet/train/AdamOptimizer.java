@@ -38,18 +38,11 @@ public final class AdamOptimizer {
     config.setLearningRate(lr);
   }
 
-  public double learningRate() {
-    return config.getLearningRate();
-  }
 
   public void setWeightDecay(double wd) {
     this.weightDecay = wd;
   }
 
-  /** Steps taken so far (Adam's bias correction uses it). */
-  public int iteration() {
-    return iteration;
-  }
 
   /** The flat gradient buffer (all trainable parameters' gradients, in table order). */
   public INDArray gradients() {

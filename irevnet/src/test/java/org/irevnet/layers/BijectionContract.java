@@ -204,7 +204,4 @@ public abstract class BijectionContract {
     assertThat(other.apply(x)).isEqualTo(b.apply(x));
   }
 
-  protected static INDArray zeros(DataType dt, long... shape) {
-    return Nd4j.zeros(dt, shape);
-  }
 }
