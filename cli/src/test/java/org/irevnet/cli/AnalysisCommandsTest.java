@@ -62,11 +62,13 @@ class AnalysisCommandsTest {
       assertThat(p.get("max_logit_abs_diff_f64").asDouble()).isBetween(0.0, 1e-10);
       assertThat(p.get("metamer_class").asInt()).isEqualTo(p.get("class_a").asInt());
       assertThat(p.get("dist_to_b").asDouble()).isPositive();
+      assertThat(p.get("dist_a_to_b").asDouble()).isPositive();
     }
     JsonNode s = m.get("summary");
     assertThat(s.get("rate_metamer_class_is_class_of_a").asDouble()).isEqualTo(1.0);
     assertThat(s.get("max_logit_abs_diff").asDouble()).isBetween(0.0, 1e-4);
     assertThat(s.get("mean_dist_to_b").asDouble()).isPositive();
+    assertThat(s.get("mean_dist_a_to_b").asDouble()).isPositive();
     BufferedImage mpng = ImageIO.read(out.resolve("metamers.png").toFile());
     assertThat(mpng).isNotNull();
     assertThat(mpng.getWidth()).isEqualTo(4 * 96 + 5 * 2);

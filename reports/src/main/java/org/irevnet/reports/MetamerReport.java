@@ -1,5 +1,6 @@
 package org.irevnet.reports;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.io.IOException;
@@ -28,13 +29,13 @@ public record MetamerReport(String run, String checkpoint, String data, String m
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Pair(int indexA, int indexB, int labelA, int labelB, int classA, int classB, int metamerClass,
       double maxLogitAbsDiff, double maxLogitAbsDiffF64, double maxNuisanceAbsDiff, double distToA,
-      double distToB, double distAToB, double metamerMin, double metamerMax) {}
+      double distToB, @JsonProperty("dist_a_to_b") double distAToB, double metamerMin, double metamerMax) {}
 
   /** Aggregates over all pairs. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Summary(double maxLogitAbsDiff, double maxLogitAbsDiffF64, double maxNuisanceAbsDiff,
       double rateMetamerClassIsClassOfA, double rateMetamerClassIsLabelOfB, double meanDistToA, double meanDistToB,
-      double meanDistAToB) {}
+      @JsonProperty("mean_dist_a_to_b") double meanDistAToB) {}
 
   /**
    * @param pairs test-set indices {@code {a, b}} of each pair
