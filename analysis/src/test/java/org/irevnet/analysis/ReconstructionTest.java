@@ -41,4 +41,23 @@ class ReconstructionTest {
     INDArray back = m.body().invertFrom(m.stageEnds().get(1), h);
     assertThat(back.sub(x).amaxNumber().doubleValue()).isGreaterThan(0.1);
   }
+
+  @Test
+  void bothPrecisionsOfAFloat32Model() {
+    InvertibleClassifier m = MetamerSamplerTest.tiny(6);
+    INDArray x = MetamerSamplerTest.images(DataType.FLOAT, 7, 3);
+    Reconstruction.Precisions p = Reconstruction.inBothPrecisions(m, x);
+    assertThat(p.float32()).hasSize(2);
+    assertThat(p.float64()).hasSize(2);
+    for (int s = 0; s < 2; s++) {
+      assertThat(p.float32().get(s).maxAbs()).isLessThanOrEqualTo(1e-5);
+      assertThat(p.float64().get(s).maxAbs()).isLessThanOrEqualTo(1e-12);
+      assertThat(p.float64().get(s).shape()).isEqualTo(p.float32().get(s).shape());
+    }
+    assertThat(p.zFloat32().maxAbs()).isLessThanOrEqualTo(1e-5);
+    assertThat(p.zFloat64().maxAbs()).isLessThanOrEqualTo(1e-12);
+    assertThat(p.zFloat64().meanAbs()).isLessThanOrEqualTo(p.zFloat64().maxAbs());
+    assertThat(p.reconstruction().dataType()).isEqualTo(DataType.FLOAT);
+    assertThat(p.reconstruction().sub(x).amaxNumber().doubleValue()).isEqualTo(p.zFloat32().maxAbs());
+  }
 }

@@ -31,4 +31,10 @@ public final class JsonReport {
     all.put("schemaVersion", SCHEMA_VERSION);
     AtomicFiles.write(file, out -> MAPPER.writeValue(out, all));
   }
+
+  /** Writes a record's properties as the top-level fields, with the schema version. */
+  @SuppressWarnings("unchecked")
+  public static void writeRecord(Path file, Object record) throws IOException {
+    write(file, MAPPER.convertValue(record, Map.class));
+  }
 }

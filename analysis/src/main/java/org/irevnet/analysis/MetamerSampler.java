@@ -1,0 +1,143 @@
+package org.irevnet.analysis;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.irevnet.models.InvertibleClassifier;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Metameric sampling (PAPERS.md section 3, DESIGN.md section 5) for a fully invertible model
+ * {@code F}: with {@code z = F(x)} flattened, {@code z_s = z[0:C]} the logits and {@code z_n} the
+ * rest, {@code x_met = F^-1(concat(z_s(a), z_n(b)))}. Invariant: the logits of {@code x_met} equal
+ * {@code z_s(a)} (up to the inverse's rounding) and its nuisance equals {@code z_n(b)}. Works on the
+ * model's own input domain (e.g. 32x32 with the zero-padded border); {@code x_met} need not lie in
+ * [0, 1].
+ */
+public final class MetamerSampler {
+  private MetamerSampler() {}
+
+  /**
+   * Per-pair results.
+   *
+   * @param maxLogitAbsDiff max |logits(F(x_met)) - z_s(a)|: the invariant, zero up to rounding
+   * @param maxNuisanceAbsDiff max |z_n(F(x_met)) - z_n(b)|
+   * @param metamerClass the model's class of {@code x_met}
+   * @param classA the model's class of {@code a} (argmax of {@code z_s(a)})
+   * @param classB the model's class of {@code b}
+   * @param labelB the dataset label of {@code b} ({@code -1} when not given)
+   * @param distToA pixel L2 distance of {@code x_met} to {@code a}
+   * @param distToB pixel L2 distance of {@code x_met} to {@code b}
+   * @param min smallest pixel value of {@code x_met}
+   * @param max largest pixel value of {@code x_met}
+   */
+  public record Pair(double maxLogitAbsDiff, double maxNuisanceAbsDiff, int metamerClass, int classA, int classB,
+      int labelB, double distToA, double distToB, double min, double max) {}
+
+  /** The metamers ({@code [n, c, h, w]}, the model's dtype) and one {@link Pair} per row. */
+  public record Result(INDArray metamers, List<Pair> pairs) {}
+
+  /** {@link #sample(InvertibleClassifier, INDArray, INDArray, int[])} without labels for b. */
+  public static Result sample(InvertibleClassifier model, INDArray a, INDArray b) {
+    return sample(model, a, b, null);
+  }
+
+  /**
+   * Metamers of the pairs {@code (a[i], b[i])}: logits from {@code a}, nuisance from {@code b}.
+   *
+   * @param a logit sources, the model's input shape
+   * @param b nuisance sources, same shape as {@code a}
+   * @param labelsB dataset labels of {@code b} (reported only), or null
+   * @throws IllegalArgumentException for models that are not fully invertible, or mismatched inputs
+   */
+  public static Result sample(InvertibleClassifier model, INDArray a, INDArray b, int[] labelsB) {
+    if (!model.isFullyInvertible()) {
+      throw new IllegalArgumentException("metameric sampling needs a fully invertible (fi-revnet) model; '"
+          + model.architecture().name() + "' is " + model.architecture().type()
+          + " (the i-RevNet variant, inverting the last stage with a fixed readout, is future work)");
+    }
+    if (!java.util.Arrays.equals(a.shape(), b.shape())) {
+      throw new IllegalArgumentException("metamers: logit sources " + java.util.Arrays.toString(a.shape())
+          + " and nuisance sources " + java.util.Arrays.toString(b.shape()) + " differ in shape");
+    }
+    long n = a.size(0);
+    if (labelsB != null && labelsB.length != n) {
+      throw new IllegalArgumentException("metamers: " + labelsB.length + " labels for " + n + " nuisance sources");
+    }
+    a = a.castTo(model.dataType()).dup('c');
+    b = b.castTo(model.dataType()).dup('c');
+    int c = model.numClasses();
+    INDArray za = flatZ(model, a), zb = flatZ(model, b);
+    long d = za.size(1);
+    INDArray zMet = za.dup('c');
+    zMet.get(NDArrayIndex.all(), NDArrayIndex.interval(c, d)).assign(zb.get(NDArrayIndex.all(), NDArrayIndex.interval(c, d)));
+    INDArray xMet = model.invert(zMet).dup('c');
+    INDArray zm = flatZ(model, xMet);
+
+    INDArray logitDiff = zm.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c))
+        .sub(za.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)));
+    INDArray nuisanceDiff = d > c
+        ? zm.get(NDArrayIndex.all(), NDArrayIndex.interval(c, d)).sub(zb.get(NDArrayIndex.all(), NDArrayIndex.interval(c, d)))
+        : null;
+    long per = xMet.length() / n;
+    INDArray fm = xMet.reshape('c', new long[] {n, per}), fa = a.reshape('c', new long[] {n, per}),
+        fb = b.reshape('c', new long[] {n, per});
+    List<Pair> pairs = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      INDArray row = fm.getRow(i);
+      pairs.add(new Pair(
+          logitDiff.getRow(i).amaxNumber().doubleValue(),
+          nuisanceDiff == null ? 0 : nuisanceDiff.getRow(i).amaxNumber().doubleValue(),
+          argmax(zm, i, c), argmax(za, i, c), argmax(zb, i, c),
+          labelsB == null ? -1 : labelsB[i],
+          row.sub(fa.getRow(i)).norm2Number().doubleValue(),
+          row.sub(fb.getRow(i)).norm2Number().doubleValue(),
+          row.minNumber().doubleValue(), row.maxNumber().doubleValue()));
+    }
+    return new Result(xMet, pairs);
+  }
+
+  /** The body output of {@code x}, flattened to a fresh {@code [n, d]} array. */
+  static INDArray flatZ(InvertibleClassifier model, INDArray x) {
+    INDArray out = model.forward(x, false).out().dup('c');
+    return out.reshape('c', new long[] {x.size(0), out.length() / x.size(0)});
+  }
+
+  private static int argmax(INDArray z, int row, int c) {
+    int best = 0;
+    double bv = Double.NEGATIVE_INFINITY;
+    for (int k = 0; k < c; k++) {
+      double v = z.getDouble(row, k);
+      if (v > bv) {
+        bv = v;
+        best = k;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * {@code count} pairs {@code (a, b)} of indices into {@code labels} with different labels, drawn
+   * with {@code new Random(seed)}: the same seed gives the same pairs.
+   *
+   * @throws IllegalArgumentException if fewer than two distinct labels exist
+   */
+  public static int[][] choosePairs(int[] labels, int count, long seed) {
+    if (count < 1) throw new IllegalArgumentException("metamers: count must be at least 1, got " + count);
+    if (java.util.Arrays.stream(labels).distinct().count() < 2) {
+      throw new IllegalArgumentException("metamers: need images of at least two classes, got "
+          + java.util.Arrays.stream(labels).distinct().count() + " among " + labels.length + " images");
+    }
+    Random r = new Random(seed);
+    int[][] pairs = new int[count][];
+    for (int k = 0; k < count; k++) {
+      int a = r.nextInt(labels.length), b;
+      do {
+        b = r.nextInt(labels.length);
+      } while (labels[b] == labels[a]);
+      pairs[k] = new int[] {a, b};
+    }
+    return pairs;
+  }
+}

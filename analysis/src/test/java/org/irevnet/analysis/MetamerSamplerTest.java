@@ -1,0 +1,103 @@
+package org.irevnet.analysis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Random;
+import org.irevnet.layers.Param;
+import org.irevnet.models.Architecture;
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Init;
+import org.irevnet.testing.TinyData;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+class MetamerSamplerTest {
+
+  /** The tiny fi-RevNet with every trainable weight moved off its identity initialisation. */
+  static InvertibleClassifier tiny(long seed) {
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson(TinyData.ARCH), DataType.FLOAT, seed);
+    Random r = new Random(seed + 100);
+    for (Param p : m.params().entries().values()) {
+      if (p.trainable()) p.value().addi(Init.uniform(p.value().dataType(), r, 0.05, p.value().shape()));
+    }
+    return m;
+  }
+
+  static INDArray images(DataType dt, long seed, long n) {
+    return Init.uniform(dt, new Random(seed), 0.5, n, 1, 32, 32).addi(0.5);
+  }
+
+  static INDArray slice(INDArray z, long from, long to) {
+    return z.get(NDArrayIndex.all(), NDArrayIndex.interval(from, to));
+  }
+
+  void checkInvariant(InvertibleClassifier m, double tol) {
+    DataType dt = m.dataType();
+    INDArray a = images(dt, 1, 4), b = images(dt, 2, 4);
+    MetamerSampler.Result r = MetamerSampler.sample(m, a, b, new int[] {3, 1, 4, 1});
+    assertThat(r.metamers().shape()).isEqualTo(new long[] {4, 1, 32, 32});
+    INDArray za = MetamerSampler.flatZ(m, a), zb = MetamerSampler.flatZ(m, b), zm = MetamerSampler.flatZ(m, r.metamers());
+    long d = za.size(1);
+    assertThat(d).isEqualTo(1024);
+    // The model is not the identity: a and b have different logits, and the metamer is neither image.
+    assertThat(slice(za, 0, 10).sub(slice(zb, 0, 10)).amaxNumber().doubleValue()).isGreaterThan(0.01);
+    INDArray logits = m.logits(r.metamers());
+    assertThat(logits.sub(slice(za, 0, 10)).amaxNumber().doubleValue()).isLessThanOrEqualTo(tol);
+    assertThat(slice(zm, 10, d).sub(slice(zb, 10, d)).amaxNumber().doubleValue()).isLessThanOrEqualTo(tol);
+    for (int i = 0; i < 4; i++) {
+      MetamerSampler.Pair p = r.pairs().get(i);
+      assertThat(p.maxLogitAbsDiff()).isLessThanOrEqualTo(tol);
+      assertThat(p.maxNuisanceAbsDiff()).isLessThanOrEqualTo(tol);
+      assertThat(p.metamerClass()).isEqualTo(p.classA());
+      assertThat(p.distToA()).isGreaterThan(0.01);
+      assertThat(p.distToB()).isGreaterThan(0.0);
+      assertThat(p.min()).isLessThanOrEqualTo(p.max());
+    }
+    assertThat(r.pairs().get(2).labelB()).isEqualTo(4);
+  }
+
+  @Test
+  void logitsComeFromAAndNuisanceFromBInFloat32() {
+    checkInvariant(tiny(3), 1e-4);
+  }
+
+  @Test
+  void logitsComeFromAAndNuisanceFromBInFloat64() {
+    InvertibleClassifier m64 = ModelCopies.float64(tiny(3));
+    assertThat(m64.dataType()).isEqualTo(DataType.DOUBLE);
+    checkInvariant(m64, 1e-10);
+  }
+
+  @Test
+  void theFloat64CopyComputesWhatTheFloat32ModelDoes() {
+    InvertibleClassifier m = tiny(4);
+    InvertibleClassifier m64 = ModelCopies.float64(m);
+    INDArray x = images(DataType.FLOAT, 5, 2);
+    INDArray l32 = m.logits(x), l64 = m64.logits(x.castTo(DataType.DOUBLE));
+    assertThat(l64.castTo(DataType.FLOAT).sub(l32).amaxNumber().doubleValue()).isLessThan(1e-4);
+  }
+
+  @Test
+  void iRevNetModelsAreRefusedWithAClearMessage() {
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.load("irevnet-s"), DataType.FLOAT, 0);
+    INDArray a = images(DataType.FLOAT, 1, 1);
+    assertThatThrownBy(() -> MetamerSampler.sample(m, a, a))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("fully invertible").hasMessageContaining("future work");
+  }
+
+  @Test
+  void pairsHaveDifferentLabelsAndDependOnlyOnTheSeed() {
+    int[] labels = {0, 0, 0, 1, 2, 2, 0, 1};
+    int[][] p = MetamerSampler.choosePairs(labels, 20, 7);
+    assertThat(p).hasDimensions(20, 2);
+    for (int[] ab : p) assertThat(labels[ab[0]]).isNotEqualTo(labels[ab[1]]);
+    assertThat(MetamerSampler.choosePairs(labels, 20, 7)).isDeepEqualTo(p);
+    assertThat(java.util.Arrays.deepEquals(MetamerSampler.choosePairs(labels, 20, 8), p)).isFalse();
+    assertThatThrownBy(() -> MetamerSampler.choosePairs(new int[] {1, 1}, 2, 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("two classes");
+  }
+}

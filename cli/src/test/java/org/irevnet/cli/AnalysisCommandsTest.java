@@ -1,0 +1,101 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.irevnet.cli.MainTest.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.irevnet.testing.TinyData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** invert and metamers on a tiny trained run, and their bad-input errors. */
+class AnalysisCommandsTest {
+
+  @Test
+  void invertAndMetamersOnATinyRun(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    Path runDir = tmp.resolve("run");
+    MainTest.Run t = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out", runDir.toString(),
+        "--epochs", "1", "--batch", "16", "--no-progress");
+    assertThat(t.code()).as(t.err()).isZero();
+
+    MainTest.Run inv = run("invert", "--run", runDir.toString(), "--count", "5");
+    assertThat(inv.code()).as(inv.err()).isZero();
+    Path invJson = runDir.resolve("analysis/invert.json");
+    assertThat(inv.out()).contains("max f64").contains(invJson.toString());
+    JsonNode j = Json.MAPPER.readTree(invJson.toFile());
+    assertThat(j.get("schemaVersion").asInt()).isEqualTo(1);
+    assertThat(j.get("count").asInt()).isEqualTo(5);
+    assertThat(j.get("checkpoint").asText()).isEqualTo("best");
+    assertThat(j.get("stages")).hasSize(2);
+    assertThat(j.get("stages").get(1).get("shape").toString()).isEqualTo("[16,8,8]");
+    for (JsonNode s : j.get("stages")) {
+      assertThat(s.get("float32").get("max_abs_err").asDouble()).isBetween(0.0, 1e-5);
+      assertThat(s.get("float64").get("max_abs_err").asDouble()).isBetween(0.0, 1e-10);
+      assertThat(s.get("float64").get("mean_abs_err").asDouble()).isLessThanOrEqualTo(
+          s.get("float64").get("max_abs_err").asDouble());
+    }
+    assertThat(j.get("z").get("float64").get("max_abs_err").asDouble()).isBetween(0.0, 1e-10);
+    assertThat(j.get("max_abs_err_f64").asDouble()).isBetween(0.0, 1e-10);
+    assertThat(j.get("max_abs_err_f32").asDouble()).isBetween(0.0, 1e-5);
+    BufferedImage png = ImageIO.read(runDir.resolve("analysis/invert.png").toFile());
+    assertThat(png).isNotNull();
+    assertThat(png.getWidth()).isEqualTo(5 * 96 + 6 * 2);
+    assertThat(png.getHeight()).isEqualTo(3 * 96 + 4 * 2);
+
+    Path out = tmp.resolve("met");
+    MainTest.Run met = run("metamers", "--run", runDir.toString(), "--count", "4", "--seed", "3",
+        "--out", out.toString());
+    assertThat(met.code()).as(met.err()).isZero();
+    JsonNode m = Json.MAPPER.readTree(out.resolve("metamers.json").toFile());
+    assertThat(m.get("schemaVersion").asInt()).isEqualTo(1);
+    assertThat(m.get("invariant_holds").asBoolean()).isTrue();
+    assertThat(m.get("pairs")).hasSize(4);
+    for (JsonNode p : m.get("pairs")) {
+      assertThat(p.get("label_a").asInt()).isNotEqualTo(p.get("label_b").asInt());
+      assertThat(p.get("max_logit_abs_diff").asDouble()).isBetween(0.0, 1e-4);
+      assertThat(p.get("max_logit_abs_diff_f64").asDouble()).isBetween(0.0, 1e-10);
+      assertThat(p.get("metamer_class").asInt()).isEqualTo(p.get("class_a").asInt());
+      assertThat(p.get("dist_to_b").asDouble()).isPositive();
+      assertThat(p.get("dist_a_to_b").asDouble()).isPositive();
+    }
+    JsonNode s = m.get("summary");
+    assertThat(s.get("rate_metamer_class_is_class_of_a").asDouble()).isEqualTo(1.0);
+    assertThat(s.get("max_logit_abs_diff").asDouble()).isBetween(0.0, 1e-4);
+    assertThat(s.get("mean_dist_to_b").asDouble()).isPositive();
+    assertThat(s.get("mean_dist_a_to_b").asDouble()).isPositive();
+    BufferedImage mpng = ImageIO.read(out.resolve("metamers.png").toFile());
+    assertThat(mpng).isNotNull();
+    assertThat(mpng.getWidth()).isEqualTo(4 * 96 + 5 * 2);
+    assertThat(mpng.getHeight()).isEqualTo(3 * 96 + 4 * 2);
+    assertThat(runDir.resolve("analysis/metamers.json")).doesNotExist();
+
+    // Same seed, same pairs.
+    MainTest.Run again = run("metamers", "--run", runDir.toString(), "--count", "4", "--seed", "3",
+        "--out", tmp.resolve("met2").toString());
+    assertThat(again.code()).isZero();
+    assertThat(Json.MAPPER.readTree(tmp.resolve("met2/metamers.json").toFile()).get("pairs").toString())
+        .isEqualTo(m.get("pairs").toString());
+  }
+
+  @Test
+  void badInputsAreOneLineErrorsWithExitCode2(@TempDir Path tmp) throws Exception {
+    for (String cmd : new String[] {"invert", "metamers"}) {
+      MainTest.Run r = run(cmd, "--run", tmp.resolve("missing").toString());
+      assertThat(r.code()).as(r.err()).isEqualTo(2);
+      assertThat(r.err().strip().lines()).hasSize(1);
+      assertThat(r.err()).contains("no such run directory");
+
+      Path empty = Files.createDirectories(tmp.resolve("empty"));
+      r = run(cmd, "--run", empty.toString());
+      assertThat(r.code()).as(r.err()).isEqualTo(2);
+      assertThat(r.err().strip().lines()).hasSize(1);
+      assertThat(r.err()).contains("no checkpoint");
+    }
+  }
+}

@@ -1,0 +1,83 @@
+package org.irevnet.reports;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.irevnet.analysis.Reconstruction;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * {@code invert.json}: per-stage and from-z reconstruction errors in float32 and float64 (DESIGN.md
+ * section 5), and {@code invert.png}: originals, reconstructions from z, and 10x their absolute
+ * difference.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record InversionReport(String run, String checkpoint, String data, String model, int count,
+    List<Stage> stages, Stage z, double maxAbsErrF32, double maxAbsErrF64) {
+
+  /** Factor by which the difference image is amplified in the PNG. */
+  public static final double AMPLIFY = 10;
+
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record Errors(double maxAbsErr, double meanAbsErr) {
+    static Errors of(Reconstruction.Error e) {
+      return new Errors(e.maxAbs(), e.meanAbs());
+    }
+  }
+
+  /** One row: {@code stage} is 0-based, or {@code "z"}; {@code shape} is one sample's [c, h, w]. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record Stage(String stage, List<Long> shape, Errors float32, Errors float64) {}
+
+  public static InversionReport of(String run, String checkpoint, String data, String model, int count,
+      Reconstruction.Precisions p) {
+    List<Stage> stages = new ArrayList<>();
+    double max32 = p.zFloat32().maxAbs(), max64 = p.zFloat64().maxAbs();
+    for (int s = 0; s < p.float32().size(); s++) {
+      Reconstruction.StageError e32 = p.float32().get(s), e64 = p.float64().get(s);
+      stages.add(new Stage(String.valueOf(s), sampleShape(e32.shape()),
+          new Errors(e32.maxAbs(), e32.meanAbs()), new Errors(e64.maxAbs(), e64.meanAbs())));
+      max32 = Math.max(max32, e32.maxAbs());
+      max64 = Math.max(max64, e64.maxAbs());
+    }
+    List<Long> zShape = stages.isEmpty() ? List.of() : stages.get(stages.size() - 1).shape();
+    Stage z = new Stage("z", zShape, Errors.of(p.zFloat32()), Errors.of(p.zFloat64()));
+    return new InversionReport(run, checkpoint, data, model, count, stages, z, max32, max64);
+  }
+
+  private static List<Long> sampleShape(long[] s) {
+    List<Long> out = new ArrayList<>();
+    for (int i = 1; i < s.length; i++) out.add(s[i]);
+    return out;
+  }
+
+  public void writeJson(Path file) throws IOException {
+    JsonReport.writeRecord(file, this);
+  }
+
+  /** Rows: originals, reconstructions from z, {@code AMPLIFY * |difference|} (clipped to 1). */
+  public static void writePng(Path file, INDArray originals, INDArray reconstructions) throws IOException {
+    INDArray x = originals.castTo(DataType.DOUBLE), r = reconstructions.castTo(DataType.DOUBLE);
+    INDArray diff = Transforms.abs(r.sub(x), false).muli(AMPLIFY);
+    ImageGrid.write(file, List.of(x, r, diff));
+  }
+
+  /** A fixed-width table for the terminal. */
+  public String table() {
+    StringBuilder b = new StringBuilder(String.format("%-6s %-12s %12s %12s %12s %12s%n", "stage", "shape",
+        "max f32", "mean f32", "max f64", "mean f64"));
+    List<Stage> all = new ArrayList<>(stages);
+    all.add(z);
+    for (Stage s : all) {
+      String shape = String.join("x", s.shape().stream().map(String::valueOf).toList());
+      b.append(String.format("%-6s %-12s %12.2e %12.2e %12.2e %12.2e%n", s.stage(), shape, s.float32().maxAbsErr(),
+          s.float32().meanAbsErr(), s.float64().maxAbsErr(), s.float64().meanAbsErr()));
+    }
+    return b.toString();
+  }
+}

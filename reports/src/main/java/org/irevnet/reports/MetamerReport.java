@@ -1,0 +1,101 @@
+package org.irevnet.reports;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.irevnet.analysis.MetamerSampler;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * {@code metamers.json}: per pair and aggregated metamer metrics (DESIGN.md section 5), and
+ * {@code metamers.png}: logit sources a / metamers / nuisance sources b (the paper's figure 4).
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record MetamerReport(String run, String checkpoint, String data, String model, long seed, int count,
+    double tolerance, boolean invariantHolds, List<Pair> pairs, Summary summary) {
+
+  /** Bound on max |logits(x_met) - z_s(a)| in float32 above which the invariant counts as failed. */
+  public static final double TOLERANCE = 1e-4;
+
+  /**
+   * One metamer. {@code index_*} are test-set indices; {@code label_*} dataset labels;
+   * {@code class_*} the model's classes; distances are pixel L2 norms.
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record Pair(int indexA, int indexB, int labelA, int labelB, int classA, int classB, int metamerClass,
+      double maxLogitAbsDiff, double maxLogitAbsDiffF64, double maxNuisanceAbsDiff, double distToA,
+      double distToB, @JsonProperty("dist_a_to_b") double distAToB, double metamerMin, double metamerMax) {}
+
+  /** Aggregates over all pairs. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record Summary(double maxLogitAbsDiff, double maxLogitAbsDiffF64, double maxNuisanceAbsDiff,
+      double rateMetamerClassIsClassOfA, double rateMetamerClassIsLabelOfB, double meanDistToA, double meanDistToB,
+      @JsonProperty("mean_dist_a_to_b") double meanDistAToB) {}
+
+  /**
+   * @param pairs test-set indices {@code {a, b}} of each pair
+   * @param labels test-set labels
+   * @param r float32 sampler result; {@code r64} the float64 one for the same pairs (or null)
+   */
+  public static MetamerReport of(String run, String checkpoint, String data, String model, long seed,
+      int[][] pairs, int[] labels, INDArray a, INDArray b, MetamerSampler.Result r, MetamerSampler.Result r64) {
+    int n = pairs.length;
+    long per = a.length() / n;
+    INDArray fa = a.castTo(DataType.DOUBLE).dup('c').reshape('c', new long[] {n, per});
+    INDArray fb = b.castTo(DataType.DOUBLE).dup('c').reshape('c', new long[] {n, per});
+    List<Pair> rows = new ArrayList<>();
+    double maxDiff = 0, maxDiff64 = 0, maxNuis = 0, sameA = 0, sameB = 0, dA = 0, dB = 0, dAB = 0;
+    for (int i = 0; i < n; i++) {
+      MetamerSampler.Pair p = r.pairs().get(i);
+      double d64 = r64 == null ? Double.NaN : r64.pairs().get(i).maxLogitAbsDiff();
+      double ab = fa.getRow(i).sub(fb.getRow(i)).norm2Number().doubleValue();
+      rows.add(new Pair(pairs[i][0], pairs[i][1], labels[pairs[i][0]], labels[pairs[i][1]], p.classA(), p.classB(),
+          p.metamerClass(), p.maxLogitAbsDiff(), d64, p.maxNuisanceAbsDiff(), p.distToA(), p.distToB(), ab,
+          p.min(), p.max()));
+      maxDiff = Math.max(maxDiff, p.maxLogitAbsDiff());
+      maxDiff64 = Math.max(maxDiff64, d64);
+      maxNuis = Math.max(maxNuis, p.maxNuisanceAbsDiff());
+      if (p.metamerClass() == p.classA()) sameA++;
+      if (p.metamerClass() == labels[pairs[i][1]]) sameB++;
+      dA += p.distToA();
+      dB += p.distToB();
+      dAB += ab;
+    }
+    // NaN (a NaN metamer) must fail the invariant, hence the negated comparison.
+    boolean holds = rows.stream().noneMatch(p -> !(p.maxLogitAbsDiff() <= TOLERANCE));
+    Summary s = new Summary(maxDiff, r64 == null ? Double.NaN : maxDiff64, maxNuis, sameA / n, sameB / n, dA / n,
+        dB / n, dAB / n);
+    return new MetamerReport(run, checkpoint, data, model, seed, n, TOLERANCE, holds, rows, s);
+  }
+
+  public void writeJson(Path file) throws IOException {
+    JsonReport.writeRecord(file, this);
+  }
+
+  /** Rows: logit sources a, metamers, nuisance sources b. */
+  public static void writePng(Path file, INDArray a, INDArray metamers, INDArray b) throws IOException {
+    ImageGrid.write(file, List.of(a, metamers, b));
+  }
+
+  /** A fixed-width table for the terminal. */
+  public String table() {
+    StringBuilder t = new StringBuilder(String.format("%-5s %-9s %-9s %-7s %-7s %14s %10s %10s%n", "pair",
+        "a (lab)", "b (lab)", "class a", "class m", "max|dlogit|", "dist a", "dist b"));
+    for (int i = 0; i < pairs.size(); i++) {
+      Pair p = pairs.get(i);
+      t.append(String.format("%-5d %-9s %-9s %-7d %-7d %14.2e %10.3f %10.3f%n", i,
+          p.indexA() + " (" + p.labelA() + ")", p.indexB() + " (" + p.labelB() + ")", p.classA(), p.metamerClass(),
+          p.maxLogitAbsDiff(), p.distToA(), p.distToB()));
+    }
+    t.append(String.format("max |dlogit| f32 %.2e, f64 %.2e; metamer class == class of a: %.3f, == label of b: %.3f;"
+        + " mean dist to a %.3f, to b %.3f (a to b %.3f)%n", summary.maxLogitAbsDiff(), summary.maxLogitAbsDiffF64(),
+        summary.rateMetamerClassIsClassOfA(), summary.rateMetamerClassIsLabelOfB(), summary.meanDistToA(),
+        summary.meanDistToB(), summary.meanDistAToB()));
+    return t.toString();
+  }
+}

@@ -1,0 +1,68 @@
+package org.irevnet.reports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class ImageGridTest {
+
+  @Test
+  void writesAScaledGridThatReadsBackWithClippedValues(@TempDir Path tmp) throws Exception {
+    // Row 0: three 4x5 images; row 1: two (the third cell stays grey).
+    INDArray top = Nd4j.zeros(DataType.FLOAT, 3, 1, 4, 5);
+    top.putScalar(new long[] {0, 0, 0, 0}, 0.5);
+    top.putScalar(new long[] {1, 0, 3, 4}, 1.7);   // clipped to white
+    top.putScalar(new long[] {2, 0, 1, 2}, 0.2);
+    INDArray bottom = Nd4j.zeros(DataType.DOUBLE, 2, 4, 5).addi(1.0);
+    bottom.putScalar(new long[] {1, 2, 3}, -0.3);   // clipped to black
+    Path png = tmp.resolve("sub/grid.png");
+    ImageGrid.write(png, List.of(top, bottom), 3, 2);
+
+    BufferedImage img = ImageIO.read(png.toFile());
+    assertThat(img).isNotNull();
+    assertThat(img.getWidth()).isEqualTo(3 * 5 * 3 + 4 * 2);
+    assertThat(img.getHeight()).isEqualTo(2 * 4 * 3 + 3 * 2);
+    var raster = img.getRaster();
+    // Image (0, 0), pixel (0, 0) covers output pixels [2, 5) x [2, 5).
+    for (int d = 0; d < 3; d++) assertThat(raster.getSample(2 + d, 2 + d, 0)).isEqualTo(128);
+    assertThat(raster.getSample(5, 2, 0)).isZero();
+    assertThat(raster.getSample(0, 0, 0)).isEqualTo(ImageGrid.GAP_LEVEL);
+    // Image (0, 1), pixel (y 3, x 4): x0 = 2 + 17 = 19, y0 = 2.
+    assertThat(raster.getSample(19 + 12, 2 + 9, 0)).isEqualTo(255);
+    assertThat(raster.getSample(19 + 14, 2 + 11, 0)).isEqualTo(255);
+    // Image (0, 2), pixel (y 1, x 2): 0.2 -> 51.
+    assertThat(raster.getSample(2 + 2 * 17 + 6, 2 + 3, 0)).isEqualTo(51);
+    // Row 1 (y0 = 2 + 12 + 2 = 16): image 0 is white, image 1 has a black pixel at (2, 3), cell 2 is grey.
+    assertThat(raster.getSample(2, 16, 0)).isEqualTo(255);
+    assertThat(raster.getSample(19 + 9, 16 + 6, 0)).isZero();
+    assertThat(raster.getSample(19 + 8, 16 + 6, 0)).isEqualTo(255);
+    assertThat(raster.getSample(2 + 2 * 17 + 1, 16 + 1, 0)).isEqualTo(ImageGrid.GAP_LEVEL);
+  }
+
+  @Test
+  void levelsAreClippedAndRounded() {
+    assertThat(ImageGrid.level(-1)).isZero();
+    assertThat(ImageGrid.level(Double.NaN)).isZero();
+    assertThat(ImageGrid.level(0.5)).isEqualTo(128);
+    assertThat(ImageGrid.level(2)).isEqualTo(255);
+  }
+
+  @Test
+  void refusesMismatchedRowsAndNothingIsWritten(@TempDir Path tmp) {
+    Path png = tmp.resolve("bad.png");
+    assertThatThrownBy(() -> ImageGrid.write(png, List.of(Nd4j.zeros(2, 1, 4, 4), Nd4j.zeros(2, 1, 5, 4))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("row 1");
+    assertThatThrownBy(() -> ImageGrid.write(png, List.of(Nd4j.zeros(2, 3, 4, 4))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[n, 1, h, w]");
+    assertThat(png).doesNotExist();
+  }
+}
