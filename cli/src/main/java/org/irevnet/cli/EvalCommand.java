@@ -4,14 +4,9 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
 import org.irevnet.io.AtomicFiles;
-import org.irevnet.io.Checkpoints;
-import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.train.Evaluation;
-import org.irevnet.train.Trainer;
-import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,22 +28,14 @@ final class EvalCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     common.apply();
-    Path ck = switch (checkpoint) {
-      case "best" -> Trainer.best(run);
-      case "latest" -> Trainer.latest(run);
-      default -> throw new IllegalArgumentException("--checkpoint must be best or latest, got " + checkpoint);
-    };
-    if (!Checkpoints.exists(ck)) throw new IllegalArgumentException(ck + ": no checkpoint (has " + run + " been trained?)");
     Split sp = switch (split) {
       case "test" -> Split.TEST;
       case "train" -> Split.TRAIN;
       default -> throw new IllegalArgumentException("--split must be test or train, got " + split);
     };
-    InvertibleClassifier model = Checkpoints.load(ck, DataType.FLOAT).model();
-    String dataName = data != null ? data
-        : Json.MAPPER.readTree(run.resolve(Trainer.CONFIG).toFile()).path("config").path("data").asText();
-    var ds = Trainer.prepare(Datasets.resolve(dataName), sp, model.architecture());
-    Evaluation.Result r = Evaluation.evaluate(model, ds, 250, split);
+    RunInputs in = RunInputs.load(run, data, checkpoint, sp);
+    var ds = in.data();
+    Evaluation.Result r = Evaluation.evaluate(in.model(), ds, 250, split);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("accuracy", r.accuracy());
     out.put("loss", r.loss());

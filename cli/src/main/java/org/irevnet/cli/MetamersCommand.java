@@ -34,7 +34,7 @@ final class MetamersCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     common.apply();
     RunInputs in = RunInputs.load(run, data);
-    Dataset test = in.test();
+    Dataset test = in.data();
     int[][] pairs = MetamerSampler.choosePairs(test.labels(), count, seed);
     int[] ia = new int[pairs.length], ib = new int[pairs.length], labelsB = new int[pairs.length];
     for (int i = 0; i < pairs.length; i++) {

@@ -11,15 +11,27 @@ import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.train.Trainer;
 import org.nd4j.linalg.api.buffer.DataType;
 
-/** A trained run's model ({@code checkpoints/best}, else {@code latest}) and its test split. */
-record RunInputs(InvertibleClassifier model, String checkpoint, Dataset test) {
+/** A trained run's model and one split of its data (the test split unless asked otherwise). */
+record RunInputs(InvertibleClassifier model, String checkpoint, Dataset data) {
 
-  /** @param data dataset name or path, or null for the one in the run's {@code config.json} */
+  /** {@code checkpoints/best}, else {@code latest}, and the test split. */
   static RunInputs load(Path run, String data) throws IOException {
+    return load(run, data, null, Split.TEST);
+  }
+
+  /**
+   * @param data dataset name or path, or null for the one in the run's {@code config.json}
+   * @param checkpoint {@code best}, {@code latest}, or null for best falling back to latest
+   */
+  static RunInputs load(Path run, String data, String checkpoint, Split split) throws IOException {
     if (!Files.isDirectory(run)) throw new IllegalArgumentException(run + ": no such run directory");
-    String which = Checkpoints.exists(Trainer.best(run)) ? "best" : "latest";
-    Path ck = which.equals("best") ? Trainer.best(run) : Trainer.latest(run);
-    if (!Checkpoints.exists(ck)) throw new IllegalArgumentException(run + ": no checkpoint (has it been trained?)");
+    String which = checkpoint != null ? checkpoint : Checkpoints.exists(Trainer.best(run)) ? "best" : "latest";
+    Path ck = switch (which) {
+      case "best" -> Trainer.best(run);
+      case "latest" -> Trainer.latest(run);
+      default -> throw new IllegalArgumentException("--checkpoint must be best or latest, got " + which);
+    };
+    if (!Checkpoints.exists(ck)) throw new IllegalArgumentException(ck + ": no checkpoint (has " + run + " been trained?)");
     InvertibleClassifier model = Checkpoints.load(ck, DataType.FLOAT).model();
     String dataName = data;
     if (dataName == null) {
@@ -28,16 +40,16 @@ record RunInputs(InvertibleClassifier model, String checkpoint, Dataset test) {
       dataName = Json.MAPPER.readTree(cfg.toFile()).path("config").path("data").asText();
       if (dataName.isEmpty()) throw new IllegalArgumentException(cfg + ": no config.data; pass --data");
     }
-    Dataset test = Trainer.prepare(Datasets.resolve(dataName), Split.TEST, model.architecture());
-    return new RunInputs(model, which, test);
+    Dataset d = Trainer.prepare(Datasets.resolve(dataName), split, model.architecture());
+    return new RunInputs(model, which, d);
   }
 
-  /** The first {@code count} test images (fewer if the split is smaller). */
+  /** The first {@code count} images of the split (fewer if the split is smaller). */
   Dataset first(int count) {
     if (count < 1) throw new IllegalArgumentException("--count must be at least 1, got " + count);
-    int n = Math.min(count, test.size());
+    int n = Math.min(count, data.size());
     int[] idx = new int[n];
     for (int i = 0; i < n; i++) idx[i] = i;
-    return test.subset(test.name() + "[0:" + n + "]", idx);
+    return data.subset(data.name() + "[0:" + n + "]", idx);
   }
 }
