@@ -57,8 +57,8 @@ public final class Reconstruction {
       INDArray reconstruction) {}
 
   public static Precisions inBothPrecisions(InvertibleClassifier model, INDArray x) {
-    InvertibleClassifier m32 = model.dataType() == DataType.FLOAT ? model : ModelCopies.withDataType(model, DataType.FLOAT);
-    InvertibleClassifier m64 = model.dataType() == DataType.DOUBLE ? model : ModelCopies.float64(model);
+    InvertibleClassifier m32 = model.withDataType(DataType.FLOAT);
+    InvertibleClassifier m64 = model.withDataType(DataType.DOUBLE);
     INDArray x32 = x.castTo(DataType.FLOAT).dup('c'), x64 = x.castTo(DataType.DOUBLE).dup('c');
     FromZ z32 = fromZ(m32, x32), z64 = fromZ(m64, x64);
     return new Precisions(perStage(m32, x32), perStage(m64, x64), z32.error(), z64.error(), z32.reconstruction());

@@ -66,7 +66,7 @@ class MetamerSamplerTest {
 
   @Test
   void logitsComeFromAAndNuisanceFromBInFloat64() {
-    InvertibleClassifier m64 = ModelCopies.float64(tiny(3));
+    InvertibleClassifier m64 = tiny(3).withDataType(DataType.DOUBLE);
     assertThat(m64.dataType()).isEqualTo(DataType.DOUBLE);
     checkInvariant(m64, 1e-10);
   }
@@ -74,7 +74,7 @@ class MetamerSamplerTest {
   @Test
   void theFloat64CopyComputesWhatTheFloat32ModelDoes() {
     InvertibleClassifier m = tiny(4);
-    InvertibleClassifier m64 = ModelCopies.float64(m);
+    InvertibleClassifier m64 = m.withDataType(DataType.DOUBLE);
     INDArray x = images(DataType.FLOAT, 5, 2);
     INDArray l32 = m.logits(x), l64 = m64.logits(x.castTo(DataType.DOUBLE));
     assertThat(l64.castTo(DataType.FLOAT).sub(l32).amaxNumber().doubleValue()).isLessThan(1e-4);

@@ -3,7 +3,6 @@ package org.irevnet.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.irevnet.analysis.MetamerSampler;
-import org.irevnet.analysis.ModelCopies;
 import org.irevnet.data.Dataset;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.reports.MetamerReport;
@@ -45,7 +44,7 @@ final class MetamersCommand implements Callable<Integer> {
     INDArray a = test.subset("a", ia).images(), b = test.subset("b", ib).images();
     InvertibleClassifier model = in.model();
     MetamerSampler.Result r = MetamerSampler.sample(model, a, b, labelsB);
-    MetamerSampler.Result r64 = MetamerSampler.sample(ModelCopies.float64(model), a.castTo(DataType.DOUBLE),
+    MetamerSampler.Result r64 = MetamerSampler.sample(model.withDataType(DataType.DOUBLE), a.castTo(DataType.DOUBLE),
         b.castTo(DataType.DOUBLE), labelsB);
     MetamerReport rep = MetamerReport.of(run.toString(), in.checkpoint(), test.name(), model.summary(), seed, pairs,
         test.labels(), a, b, r, r64);

@@ -83,8 +83,7 @@ public final class SelfTest {
     for (Param p : m32.params().entries().values()) {
       if (p.trainable()) p.value().addi(Init.uniform(DataType.FLOAT, r, 0.02, p.value().shape()));
     }
-    InvertibleClassifier m64 = InvertibleClassifier.build(arch, DataType.DOUBLE, 1);
-    m64.params().copyFrom(m32.params());
+    InvertibleClassifier m64 = m32.withDataType(DataType.DOUBLE);
     Bijection b64 = m64.body();
     double r32 = Numerics.maxAbsDiff(m32.body().invert(m32.body().apply(x.castTo(DataType.FLOAT))), x);
     Flow f = b64.forward(x);

@@ -92,6 +92,17 @@ public final class InvertibleClassifier {
     return new InvertibleClassifier(arch, dt, seed);
   }
 
+  /**
+   * The same architecture and weights (including buffers such as ActNorm's init flag) in {@code
+   * dt}; float32 weights widen exactly. Analyses that need exact inverses use a float64 copy.
+   */
+  public InvertibleClassifier withDataType(DataType dt) {
+    if (dt == dtype) return this;
+    InvertibleClassifier copy = build(arch, dt, 0);
+    copy.params().copyFrom(params);
+    return copy;
+  }
+
   public Architecture architecture() { return arch; }
   public Sequential body() { return body; }
   public ParamTable params() { return params; }

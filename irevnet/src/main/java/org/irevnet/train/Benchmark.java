@@ -65,8 +65,7 @@ public final class Benchmark {
       inv[i] = (System.nanoTime() - t0) / 1e6;
     }
     double err32 = back.sub(x).amaxNumber().doubleValue();
-    InvertibleClassifier m64 = InvertibleClassifier.build(a, DataType.DOUBLE, 0);
-    m64.params().copyFrom(model.params());
+    InvertibleClassifier m64 = model.withDataType(DataType.DOUBLE);
     INDArray x64 = x.castTo(DataType.DOUBLE);
     double err64 = m64.invert(m64.forward(x64, false).out()).sub(x64).amaxNumber().doubleValue();
     return new Result(a.name(), batch, Host.threads(), model.params().count(), round(train),
