@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -211,19 +212,10 @@ public final class BatchIterator implements DataSetIterator {
     return out;
   }
 
-  /** Labels as one-hot float32 [b, classes]. */
-  public static INDArray oneHot(int[] labels, int classes) {
-    float[] v = new float[labels.length * classes];
-    for (int k = 0; k < labels.length; k++) {
-      v[k * classes + labels[k]] = 1f;
-    }
-    return Nd4j.create(v, new long[] {labels.length, classes}, DataType.FLOAT);
-  }
-
   @Override
   public DataSet next() {
     Batch b = nextBatch();
-    DataSet ds = new DataSet(b.features(), oneHot(b.labels(), data.numClasses()));
+    DataSet ds = new DataSet(b.features(), Tensors.oneHot(b.labels(), data.numClasses(), DataType.FLOAT));
     if (preProcessor != null) {
       preProcessor.preProcess(ds);
     }

@@ -38,6 +38,23 @@ public final class Tensors {
     return v.reshape(shape).mul(Nd4j.onesLike(like));
   }
 
+  /**
+   * One-hot rows {@code [n, classes]} for integer labels.
+   *
+   * @throws IllegalArgumentException for a label outside {@code [0, classes)}
+   */
+  public static INDArray oneHot(int[] labels, int classes, org.nd4j.linalg.api.buffer.DataType dt) {
+    float[] v = new float[labels.length * classes];
+    for (int k = 0; k < labels.length; k++) {
+      if (labels[k] < 0 || labels[k] >= classes) {
+        throw new IllegalArgumentException("label " + labels[k] + " outside [0, " + classes + ")");
+      }
+      v[k * classes + labels[k]] = 1f;
+    }
+    INDArray y = Nd4j.create(v, new long[] {labels.length, classes}, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    return dt == org.nd4j.linalg.api.buffer.DataType.FLOAT ? y : y.castTo(dt);
+  }
+
   public static String shape(long[] s) {
     return Arrays.toString(s);
   }

@@ -18,18 +18,6 @@ public final class Losses {
     return shifted.subiColumnVector(lse);
   }
 
-  /** One-hot rows for integer labels. */
-  public static INDArray oneHot(int[] labels, int classes, org.nd4j.linalg.api.buffer.DataType dt) {
-    INDArray y = Nd4j.zeros(dt, labels.length, classes);
-    for (int i = 0; i < labels.length; i++) {
-      if (labels[i] < 0 || labels[i] >= classes) {
-        throw new IllegalArgumentException("label " + labels[i] + " outside [0, " + classes + ")");
-      }
-      y.putScalar(i, labels[i], 1.0);
-    }
-    return y;
-  }
-
   /** Mean softmax cross-entropy against target distributions (rows summing to one). */
   public static LossGrad softmaxCrossEntropy(INDArray logits, INDArray targets) {
     long n = logits.size(0);
@@ -41,7 +29,7 @@ public final class Losses {
 
   /** Mean softmax cross-entropy against integer labels. */
   public static LossGrad softmaxCrossEntropy(INDArray logits, int[] labels) {
-    return softmaxCrossEntropy(logits, oneHot(labels, (int) logits.size(1), logits.dataType()));
+    return softmaxCrossEntropy(logits, org.irevnet.nn.Tensors.oneHot(labels, (int) logits.size(1), logits.dataType()));
   }
 
   /** Row-wise argmax. */

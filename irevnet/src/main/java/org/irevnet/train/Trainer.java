@@ -55,7 +55,7 @@ public final class Trainer {
   }
 
   /** What a run ended with. */
-  public record Result(long steps, double testAccuracy, double bestAccuracy, double seconds, Path latest) {}
+  public record Result(long steps, double testAccuracy, double bestAccuracy, double seconds) {}
 
   private final TrainConfig cfg;
   private final Path runDir;
@@ -129,7 +129,6 @@ public final class Trainer {
     } else {
       model = InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed());
       adam = new AdamOptimizer(model.params(), cfg.lr());
-      adam.setWeightDecay(cfg.weightDecay());
       step = 0;
       best = Double.NEGATIVE_INFINITY;
       Files.deleteIfExists(runDir.resolve(METRICS));
@@ -166,7 +165,7 @@ public final class Trainer {
         accSum += acc;
         window++;
         if (step % cfg.logEvery() == 0 || step == stopAt) {
-          double secs = (System.nanoTime() - windowStart) / 1e9;
+          double imagesPerSecond = window * (double) cfg.batch() / ((System.nanoTime() - windowStart) / 1e9);
           Map<String, Object> m = new LinkedHashMap<>();
           m.put("type", "train");
           m.put("step", step);
@@ -174,10 +173,10 @@ public final class Trainer {
           m.put("loss", lossSum / window);
           m.put("accuracy", accSum / window);
           m.put("lr", lr);
-          m.put("images_per_s", window * (double) cfg.batch() / secs);
+          m.put("images_per_s", imagesPerSecond);
           writeLine(metrics, m);
           listener.onStep(new StepInfo(step, total, b.epoch() + 1, cfg.epochs(), b.batch() + 1, it.batchesPerEpoch(),
-              lossSum / window, accSum / window, lr, window * (double) cfg.batch() / secs));
+              lossSum / window, accSum / window, lr, imagesPerSecond));
           lossSum = accSum = 0;
           window = 0;
           windowStart = System.nanoTime();
@@ -206,7 +205,7 @@ public final class Trainer {
         }
       }
     }
-    return new Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9, latest(runDir));
+    return new Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9);
   }
 
   private void save(Path where, InvertibleClassifier model, AdamOptimizer adam, long step, BatchIterator it,
