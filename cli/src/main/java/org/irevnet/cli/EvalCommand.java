@@ -17,9 +17,7 @@ import picocli.CommandLine.Option;
 final class EvalCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Option(names = "--run", required = true, paramLabel = "RUN_DIR") Path run;
-
-  @Option(names = "--data", description = "Dataset (default: the one the run was trained on).") String data;
+  @Mixin RunOptions target;
 
   @Option(names = "--split", defaultValue = "test", description = "test (default) or train.") String split;
 
@@ -33,7 +31,7 @@ final class EvalCommand implements Callable<Integer> {
       case "train" -> Split.TRAIN;
       default -> throw new IllegalArgumentException("--split must be test or train, got " + split);
     };
-    RunInputs in = RunInputs.load(run, data, checkpoint, sp);
+    RunInputs in = target.load(checkpoint, sp);
     var ds = in.data();
     Evaluation.Result r = Evaluation.evaluate(in.model(), ds, 250, split);
     Map<String, Object> out = new LinkedHashMap<>();
@@ -47,7 +45,7 @@ final class EvalCommand implements Callable<Integer> {
     out.put("per_class_accuracy", r.perClassAccuracy());
     out.put("confusion_matrix", r.confusion());
     String json = Json.line(out);
-    AtomicFiles.writeString(run.resolve("eval-" + split + ".json"), Json.pretty(out) + "\n");
+    AtomicFiles.writeString(target.run.resolve("eval-" + split + ".json"), Json.pretty(out) + "\n");
     System.out.println(json);
     return 0;
   }

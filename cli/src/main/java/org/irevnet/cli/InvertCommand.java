@@ -16,9 +16,7 @@ import picocli.CommandLine.Option;
 final class InvertCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Option(names = "--run", required = true, paramLabel = "RUN_DIR") Path run;
-
-  @Option(names = "--data", description = "Dataset (default: the one the run was trained on).") String data;
+  @Mixin RunOptions target;
 
   @Option(names = "--count", defaultValue = "8", description = "Number of test images, the first N (default 8).")
   int count;
@@ -28,12 +26,12 @@ final class InvertCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     common.apply();
-    RunInputs in = RunInputs.load(run, data);
+    RunInputs in = target.load();
     Dataset ds = in.first(count);
     Reconstruction.Precisions p = Reconstruction.inBothPrecisions(in.model(), ds.images());
-    InversionReport r = InversionReport.of(run.toString(), in.checkpoint(), ds.name(), in.model().summary(),
+    InversionReport r = InversionReport.of(target.run.toString(), in.checkpoint(), ds.name(), in.model().summary(),
         ds.size(), p);
-    Path dir = out != null ? out : run.resolve("analysis");
+    Path dir = target.outputDir(out);
     Path json = dir.resolve("invert.json");
     r.writeJson(json);
     InversionReport.writePng(dir.resolve("invert.png"), ds.images(), p.reconstruction());

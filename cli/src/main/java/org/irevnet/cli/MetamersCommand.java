@@ -19,9 +19,7 @@ import picocli.CommandLine.Option;
 final class MetamersCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Option(names = "--run", required = true, paramLabel = "RUN_DIR") Path run;
-
-  @Option(names = "--data", description = "Dataset (default: the one the run was trained on).") String data;
+  @Mixin RunOptions target;
 
   @Option(names = "--count", defaultValue = "8", description = "Number of pairs (default 8).") int count;
 
@@ -32,7 +30,7 @@ final class MetamersCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     common.apply();
-    RunInputs in = RunInputs.load(run, data);
+    RunInputs in = target.load();
     Dataset test = in.data();
     int[][] pairs = MetamerSampler.choosePairs(test.labels(), count, seed);
     int[] ia = new int[pairs.length], ib = new int[pairs.length], labelsB = new int[pairs.length];
@@ -46,9 +44,9 @@ final class MetamersCommand implements Callable<Integer> {
     MetamerSampler.Result r = MetamerSampler.sample(model, a, b, labelsB);
     MetamerSampler.Result r64 = MetamerSampler.sample(model.withDataType(DataType.DOUBLE), a.castTo(DataType.DOUBLE),
         b.castTo(DataType.DOUBLE), labelsB);
-    MetamerReport rep = MetamerReport.of(run.toString(), in.checkpoint(), test.name(), model.summary(), seed, pairs,
+    MetamerReport rep = MetamerReport.of(target.run.toString(), in.checkpoint(), test.name(), model.summary(), seed, pairs,
         test.labels(), a, b, r, r64);
-    Path dir = out != null ? out : run.resolve("analysis");
+    Path dir = target.outputDir(out);
     Path json = dir.resolve("metamers.json");
     rep.writeJson(json);
     MetamerReport.writePng(dir.resolve("metamers.png"), a, r.metamers(), b);

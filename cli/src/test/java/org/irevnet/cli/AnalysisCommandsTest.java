@@ -8,7 +8,6 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
-import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,12 +16,9 @@ class AnalysisCommandsTest {
 
   @Test
   void invertAndMetamersOnATinyRun(@TempDir Path tmp) throws Exception {
-    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
-    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
-    Path runDir = tmp.resolve("run");
-    MainTest.Run t = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out", runDir.toString(),
-        "--epochs", "1", "--batch", "16", "--no-progress");
-    assertThat(t.code()).as(t.err()).isZero();
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    Path runDir = tiny.dir();
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
 
     MainTest.Run inv = run("invert", "--run", runDir.toString(), "--count", "5");
     assertThat(inv.code()).as(inv.err()).isZero();

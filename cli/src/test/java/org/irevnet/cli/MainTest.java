@@ -27,6 +27,18 @@ class MainTest {
     }
   }
 
+  /** A tiny architecture and dataset written under {@code tmp}, and a run trained on them. */
+  record TinyRun(Path arch, Path data, Path dir, Run train) {}
+
+  static TinyRun trainTiny(Path tmp, int epochs) throws java.io.IOException {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), org.irevnet.testing.TinyData.ARCH);
+    Path data = org.irevnet.testing.TinyData.idx(tmp.resolve("data"), 64, 20);
+    Path dir = tmp.resolve("run");
+    Run t = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out", dir.toString(),
+        "--epochs", Integer.toString(epochs), "--batch", "16", "--no-progress");
+    return new TinyRun(arch, data, dir, t);
+  }
+
   static final String TINY = """
       {"name": "tiny", "type": "fi-revnet", "inputShape": [1, 32, 32], "numClasses": 10,
        "stages": [{"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": true},

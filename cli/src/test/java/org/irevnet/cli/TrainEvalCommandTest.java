@@ -15,11 +15,9 @@ class TrainEvalCommandTest {
 
   @Test
   void trainThenEvalWritesTheRunDirectory(@TempDir Path tmp) throws Exception {
-    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
-    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
-    Path runDir = tmp.resolve("run");
-    MainTest.Run t = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out", runDir.toString(),
-        "--epochs", "2", "--batch", "16", "--no-progress");
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 2);
+    Path arch = tiny.arch(), data = tiny.data(), runDir = tiny.dir();
+    MainTest.Run t = tiny.train();
     assertThat(t.code()).as(t.err()).isZero();
     assertThat(t.out()).contains("trained 8 steps");
     for (String f : new String[] {"config.json", "metrics.jsonl", "checkpoints/latest/manifest.json",
