@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Random;
 import org.irevnet.models.InvertibleClassifier;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.irevnet.train.Losses;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -68,12 +69,14 @@ public final class MetamerSampler {
     a = a.castTo(model.dataType()).dup('c');
     b = b.castTo(model.dataType()).dup('c');
     int c = model.numClasses();
-    INDArray za = flatZ(model, a), zb = flatZ(model, b);
+    INDArray za = model.forward(a, false).z(), zb = model.forward(b, false).z();
     long d = za.size(1);
     INDArray zMet = za.dup('c');
     zMet.get(NDArrayIndex.all(), NDArrayIndex.interval(c, d)).assign(zb.get(NDArrayIndex.all(), NDArrayIndex.interval(c, d)));
     INDArray xMet = model.invert(zMet).dup('c');
-    INDArray zm = flatZ(model, xMet);
+    INDArray zm = model.forward(xMet, false).z();
+    int[] classM = Losses.argmax(logits(zm, c)), classA = Losses.argmax(logits(za, c)),
+        classB = Losses.argmax(logits(zb, c));
 
     INDArray logitDiff = zm.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c))
         .sub(za.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)));
@@ -89,7 +92,7 @@ public final class MetamerSampler {
       pairs.add(new Pair(
           logitDiff.getRow(i).amaxNumber().doubleValue(),
           nuisanceDiff == null ? 0 : nuisanceDiff.getRow(i).amaxNumber().doubleValue(),
-          argmax(zm, i, c), argmax(za, i, c), argmax(zb, i, c),
+          classM[i], classA[i], classB[i],
           labelsB == null ? -1 : labelsB[i],
           row.sub(fa.getRow(i)).norm2Number().doubleValue(),
           row.sub(fb.getRow(i)).norm2Number().doubleValue(),
@@ -98,23 +101,8 @@ public final class MetamerSampler {
     return new Result(xMet, pairs);
   }
 
-  /** The body output of {@code x}, flattened to a fresh {@code [n, d]} array. */
-  static INDArray flatZ(InvertibleClassifier model, INDArray x) {
-    INDArray out = model.forward(x, false).out().dup('c');
-    return out.reshape('c', new long[] {x.size(0), out.length() / x.size(0)});
-  }
-
-  private static int argmax(INDArray z, int row, int c) {
-    int best = 0;
-    double bv = Double.NEGATIVE_INFINITY;
-    for (int k = 0; k < c; k++) {
-      double v = z.getDouble(row, k);
-      if (v > bv) {
-        bv = v;
-        best = k;
-      }
-    }
-    return best;
+  private static INDArray logits(INDArray z, int c) {
+    return z.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)).dup();
   }
 
   /**

@@ -23,10 +23,8 @@ public final class Reconstruction {
     List<Integer> ends = model.stageEnds();
     List<StageError> errs = new ArrayList<>();
     for (int s = 0; s < outs.size(); s++) {
-      INDArray back = model.body().invertFrom(ends.get(s), outs.get(s));
-      INDArray diff = Transforms.abs(back.sub(x), false);
-      errs.add(new StageError(s, outs.get(s).shape(), diff.maxNumber().doubleValue(),
-          diff.meanNumber().doubleValue()));
+      Error e = Error.of(model.body().invertFrom(ends.get(s), outs.get(s)), x);
+      errs.add(new StageError(s, outs.get(s).shape(), e.maxAbs(), e.meanAbs()));
     }
     return errs;
   }

@@ -39,7 +39,7 @@ class MetamerSamplerTest {
     INDArray a = images(dt, 1, 4), b = images(dt, 2, 4);
     MetamerSampler.Result r = MetamerSampler.sample(m, a, b, new int[] {3, 1, 4, 1});
     assertThat(r.metamers().shape()).isEqualTo(new long[] {4, 1, 32, 32});
-    INDArray za = MetamerSampler.flatZ(m, a), zb = MetamerSampler.flatZ(m, b), zm = MetamerSampler.flatZ(m, r.metamers());
+    INDArray za = m.forward(a, false).z(), zb = m.forward(b, false).z(), zm = m.forward(r.metamers(), false).z();
     long d = za.size(1);
     assertThat(d).isEqualTo(1024);
     // The model is not the identity: a and b have different logits, and the metamer is neither image.
