@@ -64,7 +64,7 @@ public final class SelfTest {
     double ld = f64.forward(one).logDet().getDouble(0);
     double ldErr = Math.abs(ld - ref) / Math.max(1, Math.abs(ref));
 
-    double gErr = gradientError(f64, x64, 7, Integer.MAX_VALUE);
+    double gErr = gradientError(f64, x64, 7);
     boolean pass = r32 <= RECON_F32 && r64 <= RECON_F64 && ldErr <= LOGDET && gErr <= GRAD;
     return new Row(spec.name(), "layer", r32, r64, ldErr, gErr, pass);
   }
@@ -96,34 +96,44 @@ public final class SelfTest {
     return new Row(arch.name(), "model", r32, r64, ldErr, gErr, pass);
   }
 
-  /**
-   * Largest relative error of the reversible backward (dx and up to {@code maxTensors} trainable
-   * parameter tensors spread evenly over the table, {@code samples} sampled entries each; used for
-   * single layers) against central finite differences of {@code <y, r> +
-   * <logdet, rl>}, in float64. Also fails (returns infinity) if the rebuilt input is not x.
-   */
-  static double gradientError(Bijection b, INDArray x, int samples, int maxTensors) {
-    Flow f = b.forward(x);
-    INDArray r = Numerics.normal(DataType.DOUBLE, 11, f.out().shape());
-    INDArray rl = Numerics.normal(DataType.DOUBLE, 12, x.size(0));
-    ToDoubleFunction<INDArray> loss = xx -> {
-      Flow g = b.forward(xx);
+  /** The loss {@code <y, r> + <logdet, rl>} at {@code x} and its reversible-backward gradient. */
+  private record Probe(INDArray r, INDArray rl, Grad grad) {
+    static Probe at(Bijection b, INDArray x) {
+      Flow f = b.forward(x);
+      INDArray r = Numerics.normal(DataType.DOUBLE, 11, f.out().shape());
+      INDArray rl = Numerics.normal(DataType.DOUBLE, 12, x.size(0));
+      b.params().zeroGrad();
+      return new Probe(r, rl, b.backward(f.out(), r, rl));
+    }
+
+    double loss(Bijection b, INDArray x) {
+      Flow g = b.forward(x);
       return g.out().mul(r).sumNumber().doubleValue() + g.logDet().mul(rl).sumNumber().doubleValue();
-    };
-    b.params().zeroGrad();
-    Grad g = b.backward(f.out(), r, rl);
-    if (Numerics.maxAbsDiff(g.x(), x) > 1e-9) return Double.POSITIVE_INFINITY;
-    double worst = compare(g.dx(), Numerics.gradient(loss, x, 1e-6,
-        Numerics.sampleIndices(x.length(), samples, 3)), Numerics.sampleIndices(x.length(), samples, 3));
-    List<Map.Entry<String, Param>> trainable = b.params().entries().entrySet().stream()
-        .filter(e -> e.getValue().trainable()).toList();
-    int stride = Math.max(1, (int) Math.ceil(trainable.size() / (double) maxTensors));
-    for (int t = 0; t < trainable.size(); t += stride) {
-      Map.Entry<String, Param> e = trainable.get(t);
-      Param p = e.getValue();
-      int[] idx = Numerics.sampleIndices(p.value().length(), samples, e.getKey().hashCode());
-      double[] fd = Numerics.gradient(v -> loss.applyAsDouble(x), p.value(), 1e-6, idx);
-      worst = Math.max(worst, compare(p.grad(), fd, idx));
+    }
+
+    /** Whether the backward pass rebuilt {@code x}. */
+    boolean rebuilt(INDArray x) {
+      return Numerics.maxAbsDiff(grad.x(), x) <= 1e-9;
+    }
+  }
+
+  /**
+   * Largest relative error of the reversible backward (dx and every trainable parameter, {@code
+   * samples} sampled entries each; used for single layers) against central finite differences in
+   * float64. Infinite if the rebuilt input is not x.
+   */
+  static double gradientError(Bijection b, INDArray x, int samples) {
+    Probe p = Probe.at(b, x);
+    if (!p.rebuilt(x)) return Double.POSITIVE_INFINITY;
+    ToDoubleFunction<INDArray> loss = xx -> p.loss(b, xx);
+    int[] xi = Numerics.sampleIndices(x.length(), samples, 3);
+    double worst = compare(p.grad().dx(), Numerics.gradient(loss, x, 1e-6, xi), xi);
+    for (Map.Entry<String, Param> e : b.params().entries().entrySet()) {
+      Param q = e.getValue();
+      if (!q.trainable()) continue;
+      int[] idx = Numerics.sampleIndices(q.value().length(), samples, e.getKey().hashCode());
+      double[] fd = Numerics.gradient(v -> loss.applyAsDouble(x), q.value(), 1e-6, idx);
+      worst = Math.max(worst, compare(q.grad(), fd, idx));
     }
     return worst;
   }
@@ -136,12 +146,9 @@ public final class SelfTest {
    * errors up to 3e-4 at step 1e-6, where the SameDiff autodiff reference agrees to 1e-9).
    */
   static double directionalGradientError(Bijection b, INDArray x, int directions) {
-    Flow f = b.forward(x);
-    INDArray r = Numerics.normal(DataType.DOUBLE, 11, f.out().shape());
-    INDArray rl = Numerics.normal(DataType.DOUBLE, 12, x.size(0));
-    b.params().zeroGrad();
-    Grad g = b.backward(f.out(), r, rl);
-    if (Numerics.maxAbsDiff(g.x(), x) > 1e-9) return Double.POSITIVE_INFINITY;
+    Probe probe = Probe.at(b, x);
+    if (!probe.rebuilt(x)) return Double.POSITIVE_INFINITY;
+    Grad g = probe.grad();
     List<Param> ps = b.params().entries().values().stream().filter(Param::trainable).toList();
     Random rng = new Random(21);
     double worst = 0;
@@ -159,8 +166,8 @@ public final class SelfTest {
       // Two steps, the better one counts: a kink can spoil one, a wrong gradient spoils both.
       double best = Double.POSITIVE_INFINITY;
       for (double eps : new double[] {1e-7, 3e-8}) {
-        double plus = shiftedLoss(b, x, vx, ps, vp, eps, r, rl);
-        double minus = shiftedLoss(b, x, vx, ps, vp, -eps, r, rl);
+        double plus = shiftedLoss(b, x, vx, ps, vp, eps, probe);
+        double minus = shiftedLoss(b, x, vx, ps, vp, -eps, probe);
         double fd = (plus - minus) / (2 * eps);
         best = Math.min(best, Math.abs(fd - analytic) / Math.max(1, Math.max(Math.abs(fd), Math.abs(analytic))));
       }
@@ -170,11 +177,11 @@ public final class SelfTest {
   }
 
   private static double shiftedLoss(Bijection b, INDArray x, INDArray vx, List<Param> ps, List<INDArray> vp,
-      double eps, INDArray r, INDArray rl) {
+      double eps, Probe probe) {
     for (int i = 0; i < ps.size(); i++) ps.get(i).value().addi(vp.get(i).mul(eps));
-    Flow f = b.forward(x.add(vx.mul(eps)));
+    double l = probe.loss(b, x.add(vx.mul(eps)));
     for (int i = 0; i < ps.size(); i++) ps.get(i).value().subi(vp.get(i).mul(eps));
-    return f.out().mul(r).sumNumber().doubleValue() + f.logDet().mul(rl).sumNumber().doubleValue();
+    return l;
   }
 
   private static double compare(INDArray analytic, double[] fd, int[] idx) {
