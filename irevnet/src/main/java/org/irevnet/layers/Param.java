@@ -40,11 +40,20 @@ public final class Param {
   /** Moves the value and gradient into the given views (same shape), keeping their contents. */
   void rebind(INDArray valueView, INDArray gradView) {
     valueView.assign(value);
+    release(value);
     value = valueView;
     if (trainable) {
       if (grad == null) gradView.assign(0); else gradView.assign(grad);
+      release(grad);
       grad = gradView;
     }
+  }
+
+  // Frees the replaced array's native memory now rather than at some later garbage collection,
+  // so a model never holds its parameters twice (blocks read value() at call time, so nothing
+  // else refers to it). Views and workspace arrays are not closeable and are left alone.
+  private static void release(INDArray old) {
+    if (old != null && old.closeable()) old.close();
   }
 
   /** Overwrites the value (checkpoint loading, data-dependent init); shapes must match. */

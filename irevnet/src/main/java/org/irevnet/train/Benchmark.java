@@ -22,10 +22,16 @@ public final class Benchmark {
 
   private Benchmark() {}
 
-  /** One benchmark result; field names are the JSON keys of DESIGN.md section 9. */
+  /**
+   * One benchmark result; field names are the JSON keys of DESIGN.md section 9, plus the split of
+   * the peak into what must grow with depth ({@code param_state_mib}: parameters, gradients and
+   * Adam's two moments, four numbers per parameter) and everything else ({@code working_rss_mib}:
+   * activations, workspaces, JVM and native libraries), which is what reversibility keeps flat.
+   */
   public record Result(String arch, int batch, int threads, long params, double train_step_ms,
       double train_images_per_s, double forward_ms, double inverse_ms, double recon_max_abs_err_f32,
-      double recon_max_abs_err_f64, double peak_rss_mib, int depth_mult) {}
+      double recon_max_abs_err_f64, double peak_rss_mib, double param_state_mib, double working_rss_mib,
+      int depth_mult) {}
 
   public static Result run(Architecture arch, int batch, int steps, int warmup, int depthMult,
       java.util.function.IntConsumer onStep) {
@@ -50,6 +56,7 @@ public final class Benchmark {
       if (onStep != null) onStep.accept(i);
     }
     double peak = Host.peakRssMiB();
+    double paramState = 4.0 * model.params().count() * DataType.FLOAT.width() / (1 << 20);
     double train = median(times);
 
     double[] fwd = new double[3];
@@ -70,7 +77,7 @@ public final class Benchmark {
     double err64 = m64.invert(m64.forward(x64, false).out()).sub(x64).amaxNumber().doubleValue();
     return new Result(a.name(), batch, Host.threads(), model.params().count(), round(train),
         round(batch * 1000.0 / train), round(median(fwd)), round(median(inv)), err32, err64,
-        round(peak), depthMult);
+        round(peak), round(paramState), round(peak - paramState), depthMult);
   }
 
   /** Images in [0,1] of 28x28 pixels, zero-padded to the model's input size. */
