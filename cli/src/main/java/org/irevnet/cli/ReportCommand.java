@@ -1,0 +1,38 @@
+package org.irevnet.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.irevnet.reports.Report;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "report", mixinStandardHelpOptions = true,
+    header = "report.json and a self-contained report.html of one run, or a side-by-side comparison of several.",
+    description = "Renders every section whose files exist in the run directories (training curves, accuracy,"
+        + " invertibility, probes, nuisance probe, metamers, interpolation, attacks) and marks the others"
+        + " 'not run'. The HTML embeds its images and charts and fetches nothing.")
+final class ReportCommand implements Callable<Integer> {
+  @Mixin CommonOptions common;
+
+  @Parameters(arity = "1..*", paramLabel = "RUN_DIR", description = "Run directories made by train.")
+  List<Path> runs;
+
+  @Option(names = "--out", paramLabel = "DIR",
+      description = "Output directory (default: the run directory; required with several runs).")
+  Path out;
+
+  @Override
+  public Integer call() throws Exception {
+    // No common.apply(): a report reads JSON and PNG files only, it never starts ND4J.
+    if (out == null && runs.size() > 1) throw new IllegalArgumentException("several runs need --out DIR");
+    Report r = Report.of(runs);
+    Path dir = out != null ? out : runs.get(0);
+    r.write(dir);
+    System.out.println(dir.resolve(Report.HTML));
+    System.out.println(dir.resolve(Report.JSON));
+    return 0;
+  }
+}
