@@ -321,10 +321,11 @@ final class RunSections {
     return h;
   }
 
-  /** Top-level numeric fields whose names mention accuracy, as {@code "<prefix>: <field>"}. */
+  /** Numeric fields whose names mention accuracy, outside arrays, as {@code "<prefix>: <dotted.field>"}. */
   private static void accuracies(JsonNode n, String prefix, Map<String, Object> h) {
     n.fields().forEachRemaining(e -> {
-      if (e.getKey().contains("acc") && e.getValue().isNumber()) h.put(prefix + ": " + e.getKey(), TreeFigures.scalar(e.getValue()));
+      if (e.getValue().isObject()) accuracies(e.getValue(), prefix + ": " + e.getKey(), h);
+      else if (e.getKey().contains("acc") && e.getValue().isNumber()) h.put(prefix + ": " + e.getKey(), TreeFigures.scalar(e.getValue()));
     });
   }
 
