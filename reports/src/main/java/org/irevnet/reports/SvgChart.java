@@ -16,6 +16,8 @@ final class SvgChart {
       "#000000", "#F0E442");
   /** Series with at most this many points are also drawn as dots. */
   static final int MAX_DOTS = 40;
+  /** Longer series are drawn through every k-th point (and the last); report.json keeps them all. */
+  static final int MAX_POINTS = 1000;
 
   private SvgChart() {}
 
@@ -69,6 +71,7 @@ final class SvgChart {
       ymin = Math.floor(ymin);
       ymax = Math.max(Math.ceil(ymax), ymin + 1);
       int step = (int) Math.ceil((ymax - ymin) / 8);
+      ymax = ymin + Math.ceil((ymax - ymin) / step) * step;
       yt = new ArrayList<>();
       for (double v = ymin; v <= ymax + 1e-9; v += step) yt.add(v);
     } else {
@@ -98,8 +101,9 @@ final class SvgChart {
       List<String> paths = new ArrayList<>();
       List<Dot> dots = new ArrayList<>();
       StringBuilder path = new StringBuilder();
-      int points = 0;
-      for (int i = 0; i < s.x().size(); i++) {
+      int points = 0, n = s.x().size(), stride = Math.max(1, (n + MAX_POINTS - 1) / MAX_POINTS);
+      for (int i = 0; i < n; i++) {
+        if (i % stride != 0 && i != n - 1) continue;
         Double x = s.x().get(i), y = y(f, s, i);
         if (x == null || y == null) {
           if (path.length() > 0) paths.add(path.toString());

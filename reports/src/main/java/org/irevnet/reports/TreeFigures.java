@@ -28,6 +28,8 @@ final class TreeFigures {
       "alpha", "t", "layer", "stage", "depth");
   /** Rows shown per table; report.json's figures keep the same cap, the source file has all. */
   static final int MAX_ROWS = 40;
+  /** How Jackson writes non-finite numbers. */
+  private static final Set<String> NON_FINITE = Set.of("NaN", "Infinity", "-Infinity");
   /** Charts per array at most. */
   static final int MAX_CHARTS = 6;
 
@@ -150,14 +152,14 @@ final class TreeFigures {
     String x = X_KEYS.stream().filter(k -> rows.stream().allMatch(r -> r.cells().get(k) instanceof Number))
         .findFirst().orElse(null);
     if (x == null || rows.size() < 2) return List.of();
-    // Text columns (attack name, norm) and the enclosing group name a curve.
+    // Columns of text in every row (attack name, norm) and the enclosing group name a curve.
+    Set<String> textColumns = new LinkedHashSet<>(rows.get(0).cells().keySet());
+    textColumns.removeIf(k -> rows.stream().anyMatch(r -> !(r.cells().get(k) instanceof String s) || NON_FINITE.contains(s)));
     Map<String, List<Row>> groups = new LinkedHashMap<>();
     for (Row r : rows) {
       List<String> texts = new ArrayList<>();
       if (!r.group().isEmpty()) texts.add(r.group());
-      r.cells().forEach((k, v) -> {
-        if (v instanceof String s) texts.add(s);
-      });
+      textColumns.forEach(k -> texts.add((String) r.cells().get(k)));
       groups.computeIfAbsent(String.join(" ", texts), g -> new ArrayList<>()).add(r);
     }
     Set<String> ys = new LinkedHashSet<>();
@@ -242,6 +244,6 @@ final class TreeFigures {
   }
 
   private static boolean isNonFiniteText(JsonNode v) {
-    return v.isTextual() && List.of("NaN", "Infinity", "-Infinity").contains(v.asText());
+    return v.isTextual() && NON_FINITE.contains(v.asText());
   }
 }
