@@ -37,7 +37,7 @@ final class RunSections {
       new Spec("accuracy", "Accuracy and confusion matrix", RunSections::accuracy),
       new Spec("invertibility", "Invertibility", RunSections::invertibility),
       new Spec("probes", "Per-layer probes and PCA", f -> generic(f, "probes", "Per-layer probes and PCA",
-          List.of("probe*.json", "pca*.json"), List.of("probe*.png", "pca*.png"), "*nuisance*",
+          List.of("*probe*.json", "pca*.json"), List.of("*probe*.png", "pca*.png"), "*nuisance*",
           "bin/irevnet probe --run RUN_DIR --layers")),
       new Spec("nuisance", "Nuisance probe", f -> generic(f, "nuisance", "Nuisance probe",
           List.of("*nuisance*.json"), List.of("*nuisance*.png"), null, "bin/irevnet probe --run RUN_DIR --nuisance")),
@@ -45,8 +45,7 @@ final class RunSections {
           List.of("metamers*.png"), null, "bin/irevnet metamers --run RUN_DIR")),
       new Spec("interpolation", "Interpolation", f -> generic(f, "interpolation", "Interpolation",
           List.of("interpolat*.json"), List.of("interpolat*.png"), null, "bin/irevnet probe --run RUN_DIR --interpolate")),
-      new Spec("attacks", "Attacks", f -> generic(f, "attacks", "Attacks", List.of("attack*.json"),
-          List.of("attack*.png"), null, "bin/irevnet attack --run RUN_DIR")),
+      new Spec("attacks", "Attacks", RunSections::attacks),
       new Spec("other", "Other results", RunSections::other));
 
   /** Ids of every section, in report order. */
@@ -223,6 +222,73 @@ final class RunSections {
   }
 
   /**
+   * {@code attack-<name>.json} (one attack each: {@code attack}, {@code norm}, {@code targeted},
+   * {@code count}, {@code clean_accuracy}, {@code curve[]} of {@code eps}/{@code accuracy}/..., {@code
+   * monotone}, {@code sanity.passed}): robustness curves by epsilon, one chart per norm with a
+   * curve per attack, a summary table, the example grids, and each file's tables.
+   */
+  private static Section attacks(RunFiles f) throws IOException {
+    String id = "attacks", title = "Attacks";
+    List<String> json = f.matching(ANALYSIS, "attack*.json"), png = f.matching(ANALYSIS, "attack*.png");
+    if (json.isEmpty() && png.isEmpty()) {
+      return Section.notRun(id, title, "no analysis/attack*.json (made by bin/irevnet attack --run RUN_DIR)");
+    }
+    Map<String, List<Figure.Series>> byNorm = new LinkedHashMap<>();
+    List<List<Object>> summary = new ArrayList<>();
+    List<Figure> details = new ArrayList<>();
+    for (String j : json) {
+      JsonNode a = f.json(j);
+      Attack at = Attack.of(a, baseName(j));
+      if (at.eps().size() > 1) {
+        byNorm.computeIfAbsent(at.norm(), n -> new ArrayList<>()).add(new Figure.Series(at.name(), at.eps(), at.accuracy()));
+      }
+      summary.add(Arrays.asList(at.name(), at.norm(), TreeFigures.scalar(a.get("count")),
+          TreeFigures.scalar(a.get("clean_accuracy")), at.lastEps(), at.lastAccuracy(),
+          TreeFigures.scalar(at.last().get("success_rate")), TreeFigures.scalar(a.get("monotone")),
+          TreeFigures.scalar(a.path("sanity").get("passed"))));
+      details.addAll(TreeFigures.tables(baseName(j), a));
+    }
+    List<Figure> figs = new ArrayList<>();
+    byNorm.forEach((norm, series) -> figs.add(new Figure.Line("robustness" + (norm.isEmpty() ? "" : " (" + norm + ")"),
+        "epsilon", "accuracy", null, false, series)));
+    if (!summary.isEmpty()) {
+      figs.add(new Figure.Table("attacks", List.of("attack", "norm", "images", "clean accuracy", "largest eps",
+          "accuracy there", "success rate", "monotone", "sanity"), summary, null));
+    }
+    for (String p : png) figs.add(f.image(p, baseName(p)));
+    figs.addAll(details);
+    List<String> sources = new ArrayList<>(json);
+    sources.addAll(png);
+    return Section.ok(id, title, sources, figs);
+  }
+
+  /** One attack file's robustness curve (points without an epsilon left out) and its last point. */
+  private record Attack(String name, String norm, List<Double> eps, List<Double> accuracy, JsonNode last) {
+    static Attack of(JsonNode a, String fallbackName) {
+      String targeted = a.path("targeted").asText("");
+      String name = a.path("attack").asText(fallbackName) + (targeted.isEmpty() ? "" : " targeted " + targeted);
+      List<Double> eps = new ArrayList<>(), acc = new ArrayList<>();
+      JsonNode last = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+      for (JsonNode p : a.path("curve")) {
+        last = p;
+        Double e = TreeFigures.number(p.has("eps") ? p.get("eps") : p.get("epsilon"));
+        if (e == null) continue;
+        eps.add(e);
+        acc.add(TreeFigures.number(p.get("accuracy")));
+      }
+      return new Attack(name, a.path("norm").asText(""), eps, acc, last);
+    }
+
+    Double lastEps() {
+      return eps.isEmpty() ? null : eps.get(eps.size() - 1);
+    }
+
+    Double lastAccuracy() {
+      return eps.isEmpty() ? null : accuracy.get(accuracy.size() - 1);
+    }
+  }
+
+  /**
    * A section whose JSON files ({@code analysis/} globs, minus {@code exclude}) are rendered by
    * {@link TreeFigures} and whose PNGs are embedded.
    */
@@ -243,7 +309,7 @@ final class RunSections {
   /** Every analysis/ JSON or PNG that no other section reads, rendered generically; absent when none. */
   private static Section other(RunFiles f) throws IOException {
     Set<String> claimed = new LinkedHashSet<>();
-    for (String g : List.of("invert*", "stability*", "probe*", "pca*", "*nuisance*", "metamers*", "interpolat*",
+    for (String g : List.of("invert*", "stability*", "*probe*", "pca*", "*nuisance*", "metamers*", "interpolat*",
         "attack*")) {
       claimed.addAll(f.matching(ANALYSIS, g));
     }
@@ -315,17 +381,29 @@ final class RunSections {
     }
     try {
       for (String n : f.matching(ANALYSIS, "*nuisance*.json")) accuracies(read(f, n), "nuisance probe", h);
+      for (String n : f.matching(ANALYSIS, "attack*.json")) {
+        JsonNode a = read(f, n);
+        if (a.isMissingNode()) continue;
+        Attack at = Attack.of(a, baseName(n));
+        if (at.lastEps() != null) {
+          h.put("attack " + at.name() + ": accuracy at eps " + HtmlPage.text(at.lastEps()), at.lastAccuracy());
+        } else if (at.last().has("success_rate")) {
+          h.put("attack " + at.name() + ": success rate", TreeFigures.scalar(at.last().get("success_rate")));
+        }
+      }
     } catch (IOException e) {
-      // The nuisance section reports it.
+      // The sections report it.
     }
     return h;
   }
 
-  /** Numeric fields whose names mention accuracy, outside arrays, as {@code "<prefix>: <dotted.field>"}. */
+  /** Numeric fields named like an accuracy, or {@code excess}, outside arrays, as {@code "<prefix>: <field>"}. */
   private static void accuracies(JsonNode n, String prefix, Map<String, Object> h) {
     n.fields().forEachRemaining(e -> {
       if (e.getValue().isObject()) accuracies(e.getValue(), prefix + ": " + e.getKey(), h);
-      else if (e.getKey().contains("acc") && e.getValue().isNumber()) h.put(prefix + ": " + e.getKey(), TreeFigures.scalar(e.getValue()));
+      else if ((e.getKey().contains("acc") || e.getKey().equals("excess")) && e.getValue().isNumber()) {
+        h.put(prefix + ": " + e.getKey(), TreeFigures.scalar(e.getValue()));
+      }
     });
   }
 

@@ -18,8 +18,9 @@ import java.util.Set;
  *       elements are arrays of their own, whose rows carry the element's text fields as a group).
  *       Sibling numeric arrays of one length in one object count as such an array too.
  *   <li>Such an array is also charted when it has an x column ({@link #X_KEYS}, in that order):
- *       one curve per group and numeric column; columns with values in [0, 1] share one chart,
- *       every other column gets its own (log scale when it spans more than three decades).
+ *       one curve per group (the text columns) and non-integer numeric column; accuracy-like
+ *       columns ({@link #RATE} in the name, values in [0, 1]) share one chart, every other column
+ *       gets its own (log scale when it spans more than three decades).
  * </ul>
  */
 final class TreeFigures {
@@ -28,6 +29,8 @@ final class TreeFigures {
       "alpha", "t", "layer", "stage", "depth");
   /** Rows shown per table; report.json's figures keep the same cap, the source file has all. */
   static final int MAX_ROWS = 40;
+  /** Names of columns that share one [0, 1] chart when their values are in [0, 1]. */
+  private static final java.util.regex.Pattern RATE = java.util.regex.Pattern.compile("acc|rate|success|fraction");
   /** How Jackson writes non-finite numbers. */
   private static final Set<String> NON_FINITE = Set.of("NaN", "Infinity", "-Infinity");
   /** Charts per array at most. */
@@ -35,10 +38,22 @@ final class TreeFigures {
 
   private TreeFigures() {}
 
-  /** A row of an array: its group label (text fields of the enclosing elements) and flattened scalars. */
-  private record Row(String group, Map<String, Object> cells) {}
+  /**
+   * A row of an array: its group label (text fields of the enclosing elements), its flattened
+   * scalars, and which of them are arrays shown as text (never a curve's group).
+   */
+  private record Row(String group, Map<String, Object> cells, Set<String> lists) {}
 
   static List<Figure> of(String title, JsonNode root) {
+    return of(title, root, true);
+  }
+
+  /** Tables only: for results whose curves a section draws itself. */
+  static List<Figure> tables(String title, JsonNode root) {
+    return of(title, root, false);
+  }
+
+  private static List<Figure> of(String title, JsonNode root, boolean charts) {
     Map<String, Object> scalars = new LinkedHashMap<>();
     Map<String, List<Row>> arrays = new LinkedHashMap<>();
     walk(root, "", scalars, arrays);
@@ -50,7 +65,7 @@ final class TreeFigures {
     }
     arrays.forEach((path, rows) -> {
       String name = path.isEmpty() ? title : title + ": " + path;
-      out.addAll(charts(name, rows));
+      if (charts) out.addAll(charts(name, rows));
       out.add(table(name, rows));
     });
     return out;
@@ -92,7 +107,7 @@ final class TreeFigures {
       for (int i = 0; i < n; i++) {
         Map<String, Object> cells = new LinkedHashMap<>();
         for (String k : keys) cells.put(k, scalar(numeric.get(k).get(i)));
-        rows.add(new Row("", cells));
+        rows.add(new Row("", cells, Set.of()));
       }
       String path = prefix.endsWith(".") ? prefix.substring(0, prefix.length() - 1) : prefix;
       arrays.computeIfAbsent(path, p -> new ArrayList<>()).addAll(rows);
@@ -105,28 +120,36 @@ final class TreeFigures {
       if (!el.isObject()) continue;
       Map<String, Object> cells = new LinkedHashMap<>();
       Map<String, JsonNode> nested = new LinkedHashMap<>();
-      flatten(el, "", cells, nested);
-      rows.add(new Row(group, cells));
+      Set<String> lists = new LinkedHashSet<>();
+      flatten(el, "", cells, nested, lists);
+      rows.add(new Row(group, cells, lists));
       if (nested.isEmpty()) continue;
       List<String> texts = new ArrayList<>();
       if (!group.isEmpty()) texts.add(group);
-      cells.values().forEach(v -> {
-        if (v instanceof String s) texts.add(s);
+      cells.forEach((k, v) -> {
+        if (v instanceof String s && !lists.contains(k)) texts.add(s);
       });
       String label = String.join(" ", texts);
       nested.forEach((k, v) -> rows(v, path + "[]." + k, label, arrays));
     }
   }
 
-  private static void flatten(JsonNode obj, String prefix, Map<String, Object> cells, Map<String, JsonNode> nested) {
+  private static void flatten(JsonNode obj, String prefix, Map<String, Object> cells, Map<String, JsonNode> nested,
+      Set<String> lists) {
     for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       String key = prefix + e.getKey();
       JsonNode v = e.getValue();
-      if (v.isObject()) flatten(v, key + ".", cells, nested);
-      else if (v.isArray() && isArrayOfObjects(v)) nested.put(key, v);
-      else if (v.isArray()) cells.put(key, summary(v));
-      else cells.put(key, scalar(v));
+      if (v.isObject()) {
+        flatten(v, key + ".", cells, nested, lists);
+      } else if (v.isArray() && isArrayOfObjects(v)) {
+        nested.put(key, v);
+      } else if (v.isArray()) {
+        cells.put(key, summary(v));
+        lists.add(key);
+      } else {
+        cells.put(key, scalar(v));
+      }
     }
   }
 
@@ -154,7 +177,8 @@ final class TreeFigures {
     if (x == null || rows.size() < 2) return List.of();
     // Columns of text in every row (attack name, norm) and the enclosing group name a curve.
     Set<String> textColumns = new LinkedHashSet<>(rows.get(0).cells().keySet());
-    textColumns.removeIf(k -> rows.stream().anyMatch(r -> !(r.cells().get(k) instanceof String s) || NON_FINITE.contains(s)));
+    textColumns.removeIf(k -> rows.stream().anyMatch(r -> !(r.cells().get(k) instanceof String s) || NON_FINITE.contains(s)
+        || r.lists().contains(k)));
     Map<String, List<Row>> groups = new LinkedHashMap<>();
     for (Row r : rows) {
       List<String> texts = new ArrayList<>();
@@ -168,9 +192,9 @@ final class TreeFigures {
     }));
     List<String> unit = new ArrayList<>(), other = new ArrayList<>();
     for (String y : ys) {
-      boolean inUnit = rows.stream().map(r -> r.cells().get(y))
+      boolean rate = RATE.matcher(y).find() && rows.stream().map(r -> r.cells().get(y))
           .allMatch(v -> !(v instanceof Number n) || n.doubleValue() >= 0 && n.doubleValue() <= 1);
-      (inUnit ? unit : other).add(y);
+      (rate ? unit : other).add(y);
     }
     List<Figure> out = new ArrayList<>();
     if (!unit.isEmpty()) out.add(line(title, x, unit, groups));

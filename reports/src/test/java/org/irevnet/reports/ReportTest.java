@@ -48,19 +48,28 @@ class ReportTest {
     assertThat(s.get("invertibility").sources()).contains("analysis/invert.json", "analysis/invert.png",
         "analysis/stability.json");
 
-    // Probes: the per-layer array charted by stage, the PCA arrays by components.
+    // Probes: the per-stage accuracies in one chart by stage (shapes do not split the curves), PCA by components.
     List<Figure.Line> probeCharts = lines(s.get("probes"));
-    assertThat(probeCharts).extracting(Figure.Line::xLabel).contains("stage", "components");
-    assertThat(s.get("probes").sources()).containsExactly("analysis/probe-layers.json");
-    assertThat(s.get("nuisance").sources()).containsExactly("analysis/probe-nuisance.json");
+    Figure.Line byStage = probeCharts.get(0);
+    assertThat(byStage.xLabel()).isEqualTo("stage");
+    assertThat(byStage.series()).extracting(Figure.Series::name).containsExactly("linear_accuracy",
+        "linear_train_accuracy", "nearest_neighbour_accuracy");
+    assertThat(probeCharts).extracting(Figure.Line::xLabel).contains("components");
+    assertThat(s.get("probes").sources()).containsExactly("analysis/layer-probes.json");
+    assertThat(s.get("nuisance").sources()).containsExactly("analysis/nuisance-probe.json");
 
-    // Attacks: one curve per attack, from arrays nested in the attack objects.
+    // Attacks: one robustness chart per norm with a curve per attack; the metameric attack in the table.
     Figure.Line attack = lines(s.get("attacks")).get(0);
-    assertThat(attack.xLabel()).isEqualTo("epsilon");
-    assertThat(attack.series()).extracting(Figure.Series::name).containsExactly("fgsm linf", "pgd linf");
+    assertThat(attack.title()).isEqualTo("robustness (linf)");
+    assertThat(attack.series()).extracting(Figure.Series::name).containsExactly("fgsm", "pgd-linf");
+    assertThat(attack.series().get(0).y()).containsExactly(0.7, 0.3);
+    Figure.Table attacks = (Figure.Table) s.get("attacks").figures().get(1);
+    assertThat(attacks.rows()).hasSize(3);
+    assertThat(attacks.rows().get(1)).containsExactly("metamer", "", 30L, 0.7, null, null, 0.9, null, null);
     assertThat(s.get("attacks").figures()).anyMatch(f -> f instanceof Figure.Image i && i.width() == 30);
 
-    assertThat(r.runs().get(0).headline()).containsEntry("nuisance probe: test_accuracy", 0.31)
+    assertThat(r.runs().get(0).headline()).containsEntry("nuisance probe: nuisance_accuracy", 0.31)
+        .containsEntry("attack fgsm: accuracy at eps 0.1", 0.3).containsEntry("attack metamer: success rate", 0.9)
         .containsEntry("test accuracy", 0.7).containsEntry("objective", "ice").containsEntry("steps", 60L);
 
     String html = HtmlPage.render(r);
@@ -133,11 +142,12 @@ class ReportTest {
   void comparesTwoRunsSideBySide(@TempDir Path tmp) throws Exception {
     Path ce = SyntheticRun.full(tmp.resolve("a/ce"), "ce", 0.97);
     Path ice = SyntheticRun.full(tmp.resolve("b/ice"), "ice", 0.31);
-    Files.delete(ice.resolve("analysis/attacks.json"));
-    Files.delete(ice.resolve("analysis/attack-fgsm.png"));
+    try (var attacks = Files.newDirectoryStream(ice.resolve("analysis"), "attack*")) {
+      for (Path p : attacks) Files.delete(p);
+    }
     Report r = Report.of(List.of(ce, ice));
     assertThat(r.headline().columns()).containsExactly("", "ce", "ice");
-    assertThat(r.headline().rows()).contains(List.of("nuisance probe: test_accuracy", 0.97, 0.31),
+    assertThat(r.headline().rows()).contains(List.of("nuisance probe: nuisance_accuracy", 0.97, 0.31),
         List.of("objective", "ce", "ice"));
     assertThat(sections(r, 1).get("attacks").status()).isEqualTo(Section.NOT_RUN);
 

@@ -64,23 +64,40 @@ final class SyntheticRun {
     Files.writeString(a.resolve("stability.json"), """
         {"schemaVersion": 1, "rows": [{"block": "stage0", "max_abs_err": 1e-7}, {"block": "%s", "max_abs_err": 2e-6}]}
         """.formatted("stage1 \\u003cscript\\u003e"));
-    Files.writeString(a.resolve("probe-layers.json"), """
-        {"schemaVersion": 1, "layers": [{"stage": 0, "linear_accuracy": 0.5, "knn_accuracy": 0.4},
-          {"stage": 1, "linear_accuracy": 0.7, "knn_accuracy": 0.6}, {"stage": 2, "linear_accuracy": 0.8, "knn_accuracy": 0.75}],
-         "pca": {"components": [1, 2, 4, 8], "accuracy": [0.3, 0.5, 0.7, 0.8]}}
+    // Shapes of the analysis branch's LayerProbes.Result and NuisanceProbeReport.
+    Files.writeString(a.resolve("layer-probes.json"), """
+        {"schemaVersion": 1, "train_count": 60, "test_count": 30, "seconds": 1.5,
+         "recipe": {"hidden": [], "epochs": 20, "batch": 500, "learning_rate": 0.01},
+         "stages": [{"stage": 0, "shape": [4, 16, 16], "features": 4, "linear_accuracy": 0.5,
+                     "linear_train_accuracy": 0.55, "nearest_neighbour_accuracy": 0.4},
+                    {"stage": 1, "shape": [16, 8, 8], "features": 16, "linear_accuracy": 0.7,
+                     "linear_train_accuracy": 0.8, "nearest_neighbour_accuracy": 0.6}],
+         "pca": [{"components": 1, "explained_variance": 0.3, "linear_accuracy": 0.3},
+                 {"components": 4, "explained_variance": 0.6, "linear_accuracy": 0.6},
+                 {"components": 16, "explained_variance": 0.9, "linear_accuracy": 0.7}]}
         """);
-    Files.writeString(a.resolve("probe-nuisance.json"), """
-        {"schemaVersion": 1, "test_accuracy": %s, "train_accuracy": 0.99, "chance": 0.1, "epochs": 3}
-        """.formatted(nuisanceAccuracy));
+    Files.writeString(a.resolve("nuisance-probe.json"), """
+        {"schemaVersion": 1, "run": "r", "checkpoint": "best", "data": "d", "model": "m", "logit_accuracy": 0.7,
+         "nuisance_accuracy": %s, "excess": %s, "nuisance_train_accuracy": 0.99, "train_count": 60, "test_count": 30,
+         "nuisance_dims": 1014, "recipe": {"hidden": [256], "epochs": 3}, "seconds": 2.0, "total_seconds": 3.0}
+        """.formatted(nuisanceAccuracy, nuisanceAccuracy - 0.7));
     Files.writeString(a.resolve("interpolation.json"), """
         {"schemaVersion": 1, "paths": [{"alpha": 0.0, "class": 0, "logit_max_abs_diff": 0.0},
           {"alpha": 0.5, "class": 0, "logit_max_abs_diff": 1e-6}, {"alpha": 1.0, "class": 0, "logit_max_abs_diff": 2e-6}]}
         """);
     png(a.resolve("interpolation.png"), 40, 10);
-    Files.writeString(a.resolve("attacks.json"), """
-        {"schemaVersion": 1, "clean_accuracy": 0.7, "attacks": [
-          {"attack": "fgsm", "norm": "linf", "curve": [{"epsilon": 0.0, "accuracy": 0.7}, {"epsilon": 0.1, "accuracy": 0.3}]},
-          {"attack": "pgd", "norm": "linf", "curve": [{"epsilon": 0.0, "accuracy": 0.7}, {"epsilon": 0.1, "accuracy": 0.1}]}]}
+    // Shapes of the attacks branch's AttackReport: a sweep, and the metameric attack without epsilon.
+    for (String[] at : new String[][] {{"fgsm", "0.3"}, {"pgd-linf", "0.1"}}) {
+      Files.writeString(a.resolve("attack-" + at[0] + ".json"), """
+          {"schemaVersion": 1, "attack": "%s", "norm": "linf", "targeted": null, "count": 30, "clean_accuracy": 0.7,
+           "monotone": true, "sanity": {"passed": true, "accuracy_at_zero": 0.7},
+           "curve": [{"eps": 0.0, "accuracy": 0.7, "accuracy_at_eps": 0.7, "target_rate": null, "mean_linf": 0.0},
+                     {"eps": 0.1, "accuracy": %s, "accuracy_at_eps": %s, "target_rate": null, "mean_linf": 0.1}]}
+          """.formatted(at[0], at[1], at[1]));
+    }
+    Files.writeString(a.resolve("attack-metamer.json"), """
+        {"schemaVersion": 1, "attack": "metamer", "norm": null, "count": 30, "clean_accuracy": 0.7, "sanity": null,
+         "curve": [{"eps": null, "accuracy": 0.0, "success_rate": 0.9, "representation_distance": 0.0}]}
         """);
     png(a.resolve("attack-fgsm.png"), 30, 10);
     return dir;
