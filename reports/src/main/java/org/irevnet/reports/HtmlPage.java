@@ -41,7 +41,15 @@ final class HtmlPage {
 
   public record TableView(List<String> columns, List<RowView> rows, String note) {}
 
-  public record RowView(List<String> cells) {}
+  public record RowView(List<Text> cells) {}
+
+  /** A table cell; long text may wrap, the rest (numbers, short names) stays on one line. */
+  public record Text(String text, boolean wrap) {
+    static Text of(Object v) {
+      String t = HtmlPage.text(v);
+      return new Text(t, t.length() > 24);
+    }
+  }
 
   public record MatrixView(String rowLabel, String columnLabel, List<String> labels, List<MatrixRow> rows) {}
 
@@ -104,7 +112,7 @@ final class HtmlPage {
 
   private static TableView table(Figure.Table t) {
     List<RowView> rows = new ArrayList<>();
-    for (List<Object> row : t.rows()) rows.add(new RowView(row.stream().map(HtmlPage::text).toList()));
+    for (List<Object> row : t.rows()) rows.add(new RowView(row.stream().map(Text::of).toList()));
     return new TableView(t.columns(), rows, t.note());
   }
 

@@ -91,6 +91,7 @@ final class SvgChart {
       for (int i = 0; i < n; i += every) xTicks.add(new Tick(fmt(sx.at(i)), shorten(f.xCategories().get(i))));
     } else {
       List<Double> xt = ticks(xmin, xmax);
+      if (integral(f) && xt.get(1) - xt.get(0) < 1) xt = ticks(xmin, xmax, 1);
       for (double v : xt) if (v >= xmin - 1e-9 && v <= xmax + 1e-9) xTicks.add(new Tick(fmt(sx.at(v)), label(v, xt)));
     }
     List<Tick> yTicks = new ArrayList<>();
@@ -123,6 +124,11 @@ final class SvgChart {
         fmt((x0 + x1) / 2.0), String.valueOf(HEIGHT - 6), fmt((y0 + y1) / 2.0), empty);
   }
 
+  /** Whether every x is a whole number (epochs, stages): then ticks are too. */
+  private static boolean integral(Figure.Line f) {
+    return f.series().stream().flatMap(s -> s.x().stream()).allMatch(x -> x == null || x == Math.rint(x));
+  }
+
   /** The plotted y of point i: the value, or its log10 on a log chart (null when not positive). */
   private static Double y(Figure.Line f, Figure.Series s, int i) {
     Double v = i < s.y().size() ? s.y().get(i) : null;
@@ -140,7 +146,10 @@ final class SvgChart {
   /** About five round ticks (1, 2 or 5 times a power of ten) covering [lo, hi]. */
   static List<Double> ticks(double lo, double hi) {
     double raw = (hi - lo) / 5, mag = Math.pow(10, Math.floor(Math.log10(raw))), r = raw / mag;
-    double step = (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag;
+    return ticks(lo, hi, (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag);
+  }
+
+  private static List<Double> ticks(double lo, double hi, double step) {
     List<Double> out = new ArrayList<>();
     for (double v = Math.floor(lo / step) * step; v <= hi + step * 1e-9 || out.size() < 2; v += step) {
       out.add(Math.abs(v) < step * 1e-9 ? 0 : v);

@@ -225,7 +225,7 @@ final class TreeFigures {
       }
     }
     boolean log = min > 0 && max / min > 1e3;
-    String yLabel = String.join(", ", ys);
+    String yLabel = ys.size() == 1 ? ys.get(0) : ys.stream().allMatch(y -> y.contains("accuracy")) ? "accuracy" : "value";
     return new Figure.Line(ys.size() == 1 ? title + ": " + ys.get(0) : title, x, yLabel, null, log, series);
   }
 
