@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.irevnet.reports.Report;
+import org.irevnet.reports.Section;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,6 +32,14 @@ final class ReportCommand implements Callable<Integer> {
     Report r = Report.of(runs);
     Path dir = out != null ? out : runs.get(0);
     r.write(dir);
+    for (Report.Run run : r.runs()) {
+      StringBuilder line = new StringBuilder(run.name());
+      for (String status : List.of(Section.OK, Section.NOT_RUN, Section.ERROR)) {
+        List<String> ids = run.sections().stream().filter(s -> s.status().equals(status)).map(Section::id).toList();
+        if (!ids.isEmpty()) line.append("  ").append(status).append(": ").append(String.join(", ", ids));
+      }
+      System.out.println(line);
+    }
     System.out.println(dir.resolve(Report.HTML));
     System.out.println(dir.resolve(Report.JSON));
     return 0;

@@ -26,7 +26,8 @@ class ReportCommandTest {
     Path ce = runDir(tmp.resolve("ce"), "ce"), ice = runDir(tmp.resolve("ice"), "ice");
     MainTest.Run one = run("report", ce.toString());
     assertThat(one.code()).as(one.err()).isZero();
-    assertThat(one.out()).contains(ce.resolve("report.html").toString());
+    assertThat(one.out()).contains(ce.resolve("report.html").toString())
+        .contains("ce  ok: config, accuracy  not_run: training, invertibility, probes");
     assertThat(Files.readString(ce.resolve("report.html"))).contains("Accuracy and confusion matrix");
 
     Path out = tmp.resolve("cmp");
