@@ -28,10 +28,6 @@ final class RunFiles {
     this.dir = dir;
   }
 
-  Path dir() {
-    return dir;
-  }
-
   boolean exists(String rel) {
     return Files.isRegularFile(dir.resolve(rel));
   }
