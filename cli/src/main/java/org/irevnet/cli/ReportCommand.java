@@ -1,0 +1,47 @@
+package org.irevnet.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.irevnet.reports.Report;
+import org.irevnet.reports.Section;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "report", mixinStandardHelpOptions = true,
+    header = "report.json and a self-contained report.html of one run, or a side-by-side comparison of several.",
+    description = "Renders every section whose files exist in the run directories (training curves, accuracy,"
+        + " invertibility, probes, nuisance probe, metamers, interpolation, attacks) and marks the others"
+        + " 'not run'. The HTML embeds its images and charts and fetches nothing.")
+final class ReportCommand implements Callable<Integer> {
+  @Mixin CommonOptions common;
+
+  @Parameters(arity = "1..*", paramLabel = "RUN_DIR", description = "Run directories made by train.")
+  List<Path> runs;
+
+  @Option(names = "--out", paramLabel = "DIR",
+      description = "Output directory (default: the run directory; required with several runs).")
+  Path out;
+
+  @Override
+  public Integer call() throws Exception {
+    // No common.apply(): a report reads JSON and PNG files only, it never starts ND4J.
+    if (out == null && runs.size() > 1) throw new IllegalArgumentException("several runs need --out DIR");
+    Report r = Report.of(runs);
+    Path dir = out != null ? out : runs.get(0);
+    r.write(dir);
+    for (Report.Run run : r.runs()) {
+      StringBuilder line = new StringBuilder(run.name());
+      for (String status : List.of(Section.OK, Section.NOT_RUN, Section.ERROR)) {
+        List<String> ids = run.sections().stream().filter(s -> s.status().equals(status)).map(Section::id).toList();
+        if (!ids.isEmpty()) line.append("  ").append(status).append(": ").append(String.join(", ", ids));
+      }
+      System.out.println(line);
+    }
+    System.out.println(dir.resolve(Report.HTML));
+    System.out.println(dir.resolve(Report.JSON));
+    return 0;
+  }
+}

@@ -1,0 +1,55 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.irevnet.cli.MainTest.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code report} on run directories (hand-made: training one is not what this tests) and on bad input. */
+class ReportCommandTest {
+
+  private static Path runDir(Path dir, String objective) throws Exception {
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("config.json"), "{\"config\": {\"arch\": \"fi-revnet-s\", \"objective\": \""
+        + objective + "\"}, \"environment\": {\"java\": \"17\"}}");
+    Files.writeString(dir.resolve("eval-test.json"), "{\"accuracy\": 0.5, \"loss\": 1.0, \"split\": \"test\","
+        + " \"class_names\": [\"a\", \"b\"], \"per_class_accuracy\": [0.5, 0.5], \"confusion_matrix\": [[1, 1], [1, 1]]}");
+    return dir;
+  }
+
+  @Test
+  void writesTheReportIntoTheRunOrIntoOutForAComparison(@TempDir Path tmp) throws Exception {
+    Path ce = runDir(tmp.resolve("ce"), "ce"), ice = runDir(tmp.resolve("ice"), "ice");
+    MainTest.Run one = run("report", ce.toString());
+    assertThat(one.code()).as(one.err()).isZero();
+    assertThat(one.out()).contains(ce.resolve("report.html").toString())
+        .contains("ce  ok: config, accuracy  not_run: training, invertibility, probes");
+    assertThat(Files.readString(ce.resolve("report.html"))).contains("Accuracy and confusion matrix");
+
+    Path out = tmp.resolve("cmp");
+    MainTest.Run two = run("report", ce.toString(), ice.toString(), "--out", out.toString());
+    assertThat(two.code()).as(two.err()).isZero();
+    JsonNode j = Json.MAPPER.readTree(out.resolve("report.json").toFile());
+    assertThat(j.get("schemaVersion").asInt()).isEqualTo(1);
+    assertThat(j.get("headline").get("columns").toString()).isEqualTo("[\"\",\"ce\",\"ice\"]");
+    assertThat(out.resolve("report.html")).exists();
+  }
+
+  @Test
+  void badInputIsOneLineAndExitCode2(@TempDir Path tmp) throws Exception {
+    Path ce = runDir(tmp.resolve("ce"), "ce");
+    for (String[] args : new String[][] {{"report", tmp.resolve("missing").toString()}, {"report", tmp.toString()},
+        {"report", ce.toString(), ce.toString()}}) {
+      MainTest.Run r = run(args);
+      assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(r.err().strip().lines()).as(r.err()).hasSize(1);
+      assertThat(r.err()).startsWith("irevnet report: ");
+    }
+    assertThat(run("report", tmp.toString()).err()).contains("not a run directory");
+    assertThat(run("report").code()).isEqualTo(2);
+  }
+}

@@ -1,0 +1,419 @@
+package org.irevnet.reports;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The sections of one run's report, each from the files that exist in its run directory (the
+ * mapping is in {@code docs/report.md}). A section without its files is {@code not_run} and says
+ * which command makes them; a file that cannot be read makes its section {@code error}, never
+ * the whole report.
+ */
+final class RunSections {
+  static final String METRICS = "metrics.jsonl";
+  static final String ANALYSIS = "analysis";
+
+  private RunSections() {}
+
+  /** A section's content from the run's files; an IOException turns the section into an error. */
+  @FunctionalInterface
+  private interface Builder {
+    Section build(RunFiles f) throws IOException;
+  }
+
+  private record Spec(String id, String title, Builder builder) {}
+
+  private static final List<Spec> SPECS = List.of(
+      new Spec("config", "Run configuration and environment", RunSections::config),
+      new Spec("training", "Training curves", RunSections::training),
+      new Spec("accuracy", "Accuracy and confusion matrix", RunSections::accuracy),
+      new Spec("invertibility", "Invertibility", RunSections::invertibility),
+      new Spec("probes", "Per-layer probes and PCA", f -> generic(f, "probes", "Per-layer probes and PCA",
+          List.of("*probe*.json", "pca*.json"), List.of("*probe*.png", "pca*.png"), "*nuisance*",
+          "bin/irevnet probe --run RUN_DIR --layers")),
+      new Spec("nuisance", "Nuisance probe", f -> generic(f, "nuisance", "Nuisance probe",
+          List.of("*nuisance*.json"), List.of("*nuisance*.png"), null, "bin/irevnet probe --run RUN_DIR --nuisance")),
+      new Spec("metamers", "Metamers", f -> generic(f, "metamers", "Metamers", List.of("metamers*.json"),
+          List.of("metamers*.png"), null, "bin/irevnet metamers --run RUN_DIR")),
+      new Spec("interpolation", "Interpolation", f -> generic(f, "interpolation", "Interpolation",
+          List.of("interpolat*.json"), List.of("interpolat*.png"), null, "bin/irevnet probe --run RUN_DIR --interpolate")),
+      new Spec("attacks", "Attacks", RunSections::attacks),
+      new Spec("other", "Other results", RunSections::other));
+
+  /** Ids of every section, in report order. */
+  static final List<String> IDS = SPECS.stream().map(Spec::id).toList();
+
+  static List<Section> of(RunFiles f) {
+    List<Section> out = new ArrayList<>();
+    for (Spec s : SPECS) {
+      Section sec;
+      try {
+        sec = s.builder().build(f);
+      } catch (IOException | RuntimeException e) {
+        sec = Section.error(s.id(), s.title(), List.of(), RunFiles.firstLine(e.getMessage()));
+      }
+      if (sec != null) out.add(sec);
+    }
+    return out;
+  }
+
+  private static Section config(RunFiles f) throws IOException {
+    JsonNode c = f.json(RunFiles.CONFIG);
+    List<Figure> figs = new ArrayList<>(TreeFigures.of("config", c.path("config")));
+    figs.addAll(TreeFigures.of("environment", c.path("environment")));
+    return Section.ok("config", "Run configuration and environment", List.of(RunFiles.CONFIG), figs);
+  }
+
+  /** One chart per numeric field of each line type: {@code train} lines by step, {@code epoch} lines by epoch. */
+  private static Section training(RunFiles f) throws IOException {
+    String id = "training", title = "Training curves";
+    if (!f.exists(METRICS)) return Section.notRun(id, title, "no " + METRICS + " (made by bin/irevnet train)");
+    Map<String, List<JsonNode>> byType = new LinkedHashMap<>();
+    for (JsonNode line : f.jsonLines(METRICS)) byType.computeIfAbsent(line.path("type").asText("train"), t -> new ArrayList<>()).add(line);
+    List<Figure> figs = new ArrayList<>();
+    for (Map.Entry<String, List<JsonNode>> e : byType.entrySet()) {
+      String x = e.getKey().equals("epoch") ? "epoch" : "step";
+      Set<String> fields = new LinkedHashSet<>();
+      for (JsonNode line : e.getValue()) {
+        for (Iterator<String> it = line.fieldNames(); it.hasNext(); ) {
+          String k = it.next();
+          if (line.get(k).isNumber() && !k.equals("step") && !k.equals("epoch")) fields.add(k);
+        }
+      }
+      for (String field : fields) {
+        List<Double> xs = new ArrayList<>(), ys = new ArrayList<>();
+        for (JsonNode line : e.getValue()) {
+          Double xv = TreeFigures.number(line.get(x));
+          if (xv == null) continue;
+          xs.add(xv);
+          ys.add(TreeFigures.number(line.get(field)));
+        }
+        if (ys.stream().allMatch(java.util.Objects::isNull)) continue;
+        figs.add(new Figure.Line(e.getKey() + ": " + field, x, field, null, false,
+            List.of(new Figure.Series(field, xs, ys))));
+      }
+    }
+    if (byType.containsKey("epoch")) figs.add(linesTable("epochs", byType.get("epoch")));
+    return Section.ok(id, title, List.of(METRICS), figs);
+  }
+
+  private static Figure.Table linesTable(String title, List<JsonNode> lines) {
+    Set<String> keys = new LinkedHashSet<>();
+    lines.forEach(l -> l.fieldNames().forEachRemaining(k -> {
+      if (!k.equals("type")) keys.add(k);
+    }));
+    List<List<Object>> rows = new ArrayList<>();
+    for (JsonNode l : lines) rows.add(keys.stream().map(k -> TreeFigures.scalar(l.get(k))).toList());
+    return new Figure.Table(title, List.copyOf(keys), rows, null);
+  }
+
+  /** {@code eval-<split>.json} written by eval: headline numbers, per-class accuracy, confusion matrix. */
+  private static Section accuracy(RunFiles f) throws IOException {
+    String id = "accuracy", title = "Accuracy and confusion matrix";
+    List<String> files = new ArrayList<>(f.matching(".", "eval-test.json"));
+    files.addAll(f.matching(".", "eval-train.json"));
+    if (files.isEmpty()) return Section.notRun(id, title, "no eval-test.json (made by bin/irevnet eval --run RUN_DIR)");
+    List<Figure> figs = new ArrayList<>();
+    for (String file : files) {
+      JsonNode e = f.json(file);
+      String split = e.path("split").asText(file);
+      List<List<Object>> head = new ArrayList<>();
+      for (String k : List.of("accuracy", "loss", "count", "data", "checkpoint")) {
+        if (e.has(k)) head.add(Arrays.asList(k, TreeFigures.scalar(e.get(k))));
+      }
+      figs.add(new Figure.Table(split, List.of("field", "value"), head, null));
+      List<String> names = new ArrayList<>();
+      e.path("class_names").forEach(n -> names.add(n.asText()));
+      JsonNode cm = e.path("confusion_matrix");
+      List<List<Object>> perClass = new ArrayList<>();
+      JsonNode pca = e.path("per_class_accuracy");
+      for (int c = 0; c < pca.size(); c++) {
+        double support = 0;
+        for (JsonNode v : cm.path(c)) support += v.asDouble();
+        perClass.add(Arrays.asList(c < names.size() ? names.get(c) : String.valueOf(c),
+            TreeFigures.number(pca.get(c)), cm.has(c) ? (Object) (long) support : null));
+      }
+      if (!perClass.isEmpty()) {
+        figs.add(new Figure.Table(split + ": per-class accuracy", List.of("class", "accuracy", "images"), perClass, null));
+      }
+      if (cm.isArray() && !cm.isEmpty()) {
+        List<List<Double>> values = new ArrayList<>();
+        cm.forEach(row -> {
+          List<Double> r = new ArrayList<>();
+          row.forEach(v -> r.add(TreeFigures.number(v)));
+          values.add(r);
+        });
+        List<String> labels = new ArrayList<>(names);
+        for (int c = labels.size(); c < values.size(); c++) labels.add(String.valueOf(c));
+        figs.add(new Figure.Matrix(split + ": confusion matrix", "true", "predicted", labels, values));
+      }
+    }
+    return Section.ok(id, title, files, figs);
+  }
+
+  /** invert.json (per-stage reconstruction error), invert.png, and any stability*.json. */
+  private static Section invertibility(RunFiles f) throws IOException {
+    String id = "invertibility", title = "Invertibility";
+    String inv = ANALYSIS + "/invert.json";
+    List<String> stability = f.matching(ANALYSIS, "stability*.json");
+    List<String> pngs = f.matching(ANALYSIS, "invert*.png");
+    if (!f.exists(inv) && stability.isEmpty() && pngs.isEmpty()) {
+      return Section.notRun(id, title, "no analysis/invert.json (made by bin/irevnet invert --run RUN_DIR)");
+    }
+    List<String> sources = new ArrayList<>();
+    List<Figure> figs = new ArrayList<>();
+    if (f.exists(inv)) {
+      sources.add(inv);
+      figs.addAll(reconstruction(f.json(inv)));
+    }
+    for (String png : pngs) {
+      sources.add(png);
+      figs.add(f.image(png, "original / reconstruction from z / 10x |difference|"));
+    }
+    for (String s : stability) {
+      sources.add(s);
+      figs.addAll(TreeFigures.of(baseName(s), f.json(s)));
+    }
+    return Section.ok(id, title, sources, figs);
+  }
+
+  private static List<Figure> reconstruction(JsonNode inv) {
+    List<JsonNode> stages = new ArrayList<>();
+    inv.path("stages").forEach(stages::add);
+    if (inv.has("z")) stages.add(inv.get("z"));
+    List<String> cats = new ArrayList<>();
+    List<List<Object>> rows = new ArrayList<>();
+    String[][] cols = {{"float32", "max_abs_err"}, {"float32", "mean_abs_err"}, {"float64", "max_abs_err"},
+        {"float64", "mean_abs_err"}};
+    List<List<Double>> ys = new ArrayList<>();
+    for (String[] c : cols) ys.add(new ArrayList<>());
+    List<Double> xs = new ArrayList<>();
+    for (JsonNode s : stages) {
+      String stage = s.path("stage").asText("?");
+      List<String> shape = new ArrayList<>();
+      s.path("shape").forEach(d -> shape.add(d.asText()));
+      List<Object> row = new ArrayList<>(List.of(stage, String.join("x", shape)));
+      for (int i = 0; i < cols.length; i++) {
+        Double v = TreeFigures.number(s.path(cols[i][0]).get(cols[i][1]));
+        row.add(v);
+        ys.get(i).add(v);
+      }
+      xs.add((double) cats.size());
+      cats.add(stage);
+      rows.add(row);
+    }
+    List<Figure.Series> series = new ArrayList<>();
+    for (int i = 0; i < cols.length; i++) {
+      series.add(new Figure.Series(cols[i][0] + " " + cols[i][1].replace("_abs_err", ""), xs, ys.get(i)));
+    }
+    String data = inv.path("data").asText("");
+    String title = "reconstruction error |x - F^-1(h)|" + (data.isEmpty() ? "" : " on " + data);
+    return List.of(
+        new Figure.Line(title, "from the output of stage", "abs error", cats, true, series),
+        new Figure.Table(title, List.of("stage", "shape", "max f32", "mean f32", "max f64", "mean f64"), rows, null));
+  }
+
+  /**
+   * {@code attack-<name>.json} (one attack each: {@code attack}, {@code norm}, {@code targeted},
+   * {@code count}, {@code clean_accuracy}, {@code curve[]} of {@code eps}/{@code accuracy}/..., {@code
+   * monotone}, {@code sanity.passed}): robustness curves by epsilon, one chart per norm with a
+   * curve per attack, a summary table, the example grids, and each file's tables.
+   */
+  private static Section attacks(RunFiles f) throws IOException {
+    String id = "attacks", title = "Attacks";
+    List<String> json = f.matching(ANALYSIS, "attack*.json"), png = f.matching(ANALYSIS, "attack*.png");
+    if (json.isEmpty() && png.isEmpty()) {
+      return Section.notRun(id, title, "no analysis/attack*.json (made by bin/irevnet attack --run RUN_DIR)");
+    }
+    Map<String, List<Figure.Series>> byNorm = new LinkedHashMap<>();
+    List<List<Object>> summary = new ArrayList<>();
+    List<Figure> details = new ArrayList<>();
+    for (String j : json) {
+      JsonNode a = f.json(j);
+      Attack at = Attack.of(a, baseName(j));
+      if (at.eps().size() > 1) {
+        byNorm.computeIfAbsent(at.norm(), n -> new ArrayList<>()).add(new Figure.Series(at.name(), at.eps(), at.accuracy()));
+      }
+      summary.add(Arrays.asList(at.name(), at.norm(), TreeFigures.scalar(a.get("count")),
+          TreeFigures.scalar(a.get("clean_accuracy")), at.lastEps(), at.lastAccuracy(),
+          TreeFigures.scalar(at.last().get("success_rate")), TreeFigures.scalar(a.get("monotone")),
+          TreeFigures.scalar(a.path("sanity").get("passed"))));
+      details.addAll(TreeFigures.tables(baseName(j), a));
+    }
+    List<Figure> figs = new ArrayList<>();
+    byNorm.forEach((norm, series) -> figs.add(new Figure.Line("robustness" + (norm.isEmpty() ? "" : " (" + norm + ")"),
+        "epsilon", "accuracy", null, false, series)));
+    if (!summary.isEmpty()) {
+      figs.add(new Figure.Table("attacks", List.of("attack", "norm", "images", "clean accuracy", "largest eps",
+          "accuracy there", "success rate", "monotone", "sanity"), summary, null));
+    }
+    for (String p : png) figs.add(f.image(p, baseName(p)));
+    figs.addAll(details);
+    List<String> sources = new ArrayList<>(json);
+    sources.addAll(png);
+    return Section.ok(id, title, sources, figs);
+  }
+
+  /** One attack file's robustness curve (points without an epsilon left out) and its last point. */
+  private record Attack(String name, String norm, List<Double> eps, List<Double> accuracy, JsonNode last) {
+    static Attack of(JsonNode a, String fallbackName) {
+      String targeted = a.path("targeted").asText("");
+      String name = a.path("attack").asText(fallbackName) + (targeted.isEmpty() ? "" : " targeted " + targeted);
+      List<Double> eps = new ArrayList<>(), acc = new ArrayList<>();
+      JsonNode last = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+      for (JsonNode p : a.path("curve")) {
+        last = p;
+        Double e = TreeFigures.number(p.has("eps") ? p.get("eps") : p.get("epsilon"));
+        if (e == null) continue;
+        eps.add(e);
+        acc.add(TreeFigures.number(p.get("accuracy")));
+      }
+      return new Attack(name, a.path("norm").asText(""), eps, acc, last);
+    }
+
+    Double lastEps() {
+      return eps.isEmpty() ? null : eps.get(eps.size() - 1);
+    }
+
+    Double lastAccuracy() {
+      return eps.isEmpty() ? null : accuracy.get(accuracy.size() - 1);
+    }
+  }
+
+  /**
+   * A section whose JSON files ({@code analysis/} globs, minus {@code exclude}) are rendered by
+   * {@link TreeFigures} and whose PNGs are embedded.
+   */
+  private static Section generic(RunFiles f, String id, String title, List<String> jsonGlobs, List<String> pngGlobs,
+      String exclude, String command) throws IOException {
+    List<String> json = collect(f, jsonGlobs, exclude), png = collect(f, pngGlobs, exclude);
+    if (json.isEmpty() && png.isEmpty()) {
+      return Section.notRun(id, title, "no analysis/" + String.join(" or ", jsonGlobs) + " (made by " + command + ")");
+    }
+    List<Figure> figs = new ArrayList<>();
+    for (String j : json) figs.addAll(TreeFigures.of(baseName(j), f.json(j)));
+    for (String p : png) figs.add(f.image(p, baseName(p)));
+    List<String> sources = new ArrayList<>(json);
+    sources.addAll(png);
+    return Section.ok(id, title, sources, figs);
+  }
+
+  /** Every analysis/ JSON or PNG that no other section reads, rendered generically; absent when none. */
+  private static Section other(RunFiles f) throws IOException {
+    Set<String> claimed = new LinkedHashSet<>();
+    for (String g : List.of("invert*", "stability*", "*probe*", "pca*", "*nuisance*", "metamers*", "interpolat*",
+        "attack*")) {
+      claimed.addAll(f.matching(ANALYSIS, g));
+    }
+    List<String> rest = new ArrayList<>();
+    for (String g : List.of("*.json", "*.png")) {
+      for (String file : f.matching(ANALYSIS, g)) if (!claimed.contains(file)) rest.add(file);
+    }
+    if (rest.isEmpty()) return null;
+    List<Figure> figs = new ArrayList<>();
+    for (String r : rest) figs.addAll(r.endsWith(".png") ? List.of(f.image(r, baseName(r))) : TreeFigures.of(baseName(r), f.json(r)));
+    return Section.ok("other", "Other results", rest, figs);
+  }
+
+  private static List<String> collect(RunFiles f, List<String> globs, String exclude) throws IOException {
+    Set<String> out = new LinkedHashSet<>();
+    java.nio.file.PathMatcher ex = exclude == null ? null
+        : java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + exclude);
+    for (String g : globs) {
+      for (String file : f.matching(ANALYSIS, g)) {
+        if (ex == null || !ex.matches(java.nio.file.Path.of(file).getFileName())) out.add(file);
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  static String baseName(String rel) {
+    String name = rel.substring(rel.lastIndexOf('/') + 1);
+    int dot = name.lastIndexOf('.');
+    return dot > 0 ? name.substring(0, dot) : name;
+  }
+
+  /**
+   * The run's headline numbers (label to value; labels missing for what was not run): what a
+   * comparison of runs puts side by side.
+   */
+  static Map<String, Object> headline(RunFiles f) {
+    Map<String, Object> h = new LinkedHashMap<>();
+    JsonNode cfg = read(f, RunFiles.CONFIG).path("config");
+    for (String k : List.of("arch", "objective", "data", "epochs")) {
+      if (cfg.has(k)) h.put(k, TreeFigures.scalar(cfg.get(k)));
+    }
+    JsonNode lastEpoch = null, last = null;
+    if (f.exists(METRICS)) {
+      try {
+        for (JsonNode l : f.jsonLines(METRICS)) {
+          last = l;
+          if (l.path("type").asText().equals("epoch")) lastEpoch = l;
+        }
+      } catch (IOException e) {
+        // The training section reports it.
+      }
+    }
+    if (last != null && last.has("step")) h.put("steps", TreeFigures.scalar(last.get("step")));
+    if (lastEpoch != null && lastEpoch.has("seconds")) h.put("training time (s)", TreeFigures.scalar(lastEpoch.get("seconds")));
+    JsonNode eval = read(f, "eval-test.json");
+    if (eval.has("accuracy")) {
+      h.put("test accuracy", TreeFigures.scalar(eval.get("accuracy")));
+      h.put("test loss", TreeFigures.scalar(eval.get("loss")));
+    } else if (lastEpoch != null) {
+      h.put("test accuracy", TreeFigures.scalar(lastEpoch.get("test_accuracy")));
+      h.put("test loss", TreeFigures.scalar(lastEpoch.get("test_loss")));
+    }
+    JsonNode inv = read(f, ANALYSIS + "/invert.json");
+    if (inv.has("max_abs_err_f32")) h.put("reconstruction max error f32", TreeFigures.scalar(inv.get("max_abs_err_f32")));
+    if (inv.has("max_abs_err_f64")) h.put("reconstruction max error f64", TreeFigures.scalar(inv.get("max_abs_err_f64")));
+    JsonNode met = read(f, ANALYSIS + "/metamers.json").path("summary");
+    if (met.has("rate_metamer_class_is_class_of_a")) {
+      h.put("metamers: model class is class of a", TreeFigures.scalar(met.get("rate_metamer_class_is_class_of_a")));
+    }
+    try {
+      for (String n : f.matching(ANALYSIS, "*nuisance*.json")) accuracies(read(f, n), "nuisance probe", h);
+      for (String n : f.matching(ANALYSIS, "attack*.json")) {
+        JsonNode a = read(f, n);
+        if (a.isMissingNode()) continue;
+        Attack at = Attack.of(a, baseName(n));
+        if (at.lastEps() != null) {
+          h.put("attack " + at.name() + ": accuracy at eps " + HtmlPage.text(at.lastEps()), at.lastAccuracy());
+        } else if (at.last().has("success_rate")) {
+          h.put("attack " + at.name() + ": success rate", TreeFigures.scalar(at.last().get("success_rate")));
+        }
+      }
+    } catch (IOException e) {
+      // The sections report it.
+    }
+    return h;
+  }
+
+  /** Numeric fields named like an accuracy, or {@code excess}, outside arrays, as {@code "<prefix>: <field>"}. */
+  private static void accuracies(JsonNode n, String prefix, Map<String, Object> h) {
+    n.fields().forEachRemaining(e -> {
+      if (e.getValue().isObject()) accuracies(e.getValue(), prefix + ": " + e.getKey(), h);
+      else if ((e.getKey().contains("acc") || e.getKey().equals("excess")) && e.getValue().isNumber()) {
+        h.put(prefix + ": " + e.getKey(), TreeFigures.scalar(e.getValue()));
+      }
+    });
+  }
+
+  /** The JSON file, or a missing node when it is absent or unreadable (its section says why). */
+  private static JsonNode read(RunFiles f, String rel) {
+    if (!f.exists(rel)) return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    try {
+      return f.json(rel);
+    } catch (IOException e) {
+      return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+  }
+}

@@ -1,0 +1,177 @@
+package org.irevnet.reports;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The geometry of a {@link Figure.Line} as an inline SVG chart: axes with round ticks, one
+ * polyline per series (broken where a value is missing), dots when there are few points. The
+ * markup is in {@code chart.mustache}; every coordinate here is a string with one decimal.
+ */
+final class SvgChart {
+  static final int WIDTH = 440, HEIGHT = 250, LEFT = 62, RIGHT = 14, TOP = 10, BOTTOM = 40;
+  /** Colour-blind safe (Okabe-Ito) series colours. */
+  static final List<String> COLORS = List.of("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
+      "#000000", "#F0E442");
+  /** Series with at most this many points are also drawn as dots. */
+  static final int MAX_DOTS = 40;
+  /** Longer series are drawn through every k-th point (and the last); report.json keeps them all. */
+  static final int MAX_POINTS = 1000;
+
+  private SvgChart() {}
+
+  public record Tick(String pos, String label) {}
+
+  public record Dot(String x, String y) {}
+
+  public record Curve(String color, String name, List<String> paths, List<Dot> dots) {}
+
+  /** Everything chart.mustache needs; {@code x0, x1, y0, y1} bound the plot area. */
+  public record View(int width, int height, int x0, int x1, int y0, int y1, List<Tick> xTicks, List<Tick> yTicks,
+      List<Curve> curves, String xLabel, String yLabel, String xLabelX, String xLabelY, String yLabelY, boolean empty) {
+    public int plotWidth() {
+      return x1 - x0;
+    }
+
+    public int plotHeight() {
+      return y1 - y0;
+    }
+  }
+
+  static View of(Figure.Line f) {
+    int x0 = LEFT, x1 = WIDTH - RIGHT, y0 = TOP, y1 = HEIGHT - BOTTOM;
+    boolean cats = f.xCategories() != null && !f.xCategories().isEmpty();
+    double xmin = Double.POSITIVE_INFINITY, xmax = Double.NEGATIVE_INFINITY;
+    double ymin = Double.POSITIVE_INFINITY, ymax = Double.NEGATIVE_INFINITY;
+    for (Figure.Series s : f.series()) {
+      for (int i = 0; i < s.x().size(); i++) {
+        Double x = s.x().get(i), y = y(f, s, i);
+        if (x == null || y == null) continue;
+        xmin = Math.min(xmin, x);
+        xmax = Math.max(xmax, x);
+        ymin = Math.min(ymin, y);
+        ymax = Math.max(ymax, y);
+      }
+    }
+    boolean empty = !(xmin <= xmax);
+    if (empty) {
+      xmin = ymin = 0;
+      xmax = ymax = 1;
+    }
+    if (cats) {
+      xmin = -0.5;
+      xmax = f.xCategories().size() - 0.5;
+    } else if (xmin == xmax) {
+      xmin -= 1;
+      xmax += 1;
+    }
+    List<Double> yt;
+    if (f.logY()) {
+      ymin = Math.floor(ymin);
+      ymax = Math.max(Math.ceil(ymax), ymin + 1);
+      int step = (int) Math.ceil((ymax - ymin) / 8);
+      ymax = ymin + Math.ceil((ymax - ymin) / step) * step;
+      yt = new ArrayList<>();
+      for (double v = ymin; v <= ymax + 1e-9; v += step) yt.add(v);
+    } else {
+      if (ymin == ymax) {
+        double pad = ymin == 0 ? 1 : Math.abs(ymin) * 0.1;
+        ymin -= pad;
+        ymax += pad;
+      }
+      yt = ticks(ymin, ymax);
+      ymin = Math.min(ymin, yt.get(0));
+      ymax = Math.max(ymax, yt.get(yt.size() - 1));
+    }
+    Scale sx = new Scale(xmin, xmax, x0, x1), sy = new Scale(ymin, ymax, y1, y0);
+    List<Tick> xTicks = new ArrayList<>();
+    if (cats) {
+      int n = f.xCategories().size(), every = Math.max(1, (int) Math.ceil(n / 12.0));
+      for (int i = 0; i < n; i += every) xTicks.add(new Tick(fmt(sx.at(i)), shorten(f.xCategories().get(i))));
+    } else {
+      List<Double> xt = ticks(xmin, xmax);
+      if (integral(f) && xt.get(1) - xt.get(0) < 1) xt = ticks(xmin, xmax, 1);
+      for (double v : xt) if (v >= xmin - 1e-9 && v <= xmax + 1e-9) xTicks.add(new Tick(fmt(sx.at(v)), label(v, xt)));
+    }
+    List<Tick> yTicks = new ArrayList<>();
+    for (double v : yt) yTicks.add(new Tick(fmt(sy.at(v)), f.logY() ? "1e" + (long) v : label(v, yt)));
+    List<Curve> curves = new ArrayList<>();
+    for (int k = 0; k < f.series().size(); k++) {
+      Figure.Series s = f.series().get(k);
+      List<String> paths = new ArrayList<>();
+      List<Dot> dots = new ArrayList<>();
+      StringBuilder path = new StringBuilder();
+      int points = 0, n = s.x().size(), stride = Math.max(1, (n + MAX_POINTS - 1) / MAX_POINTS);
+      for (int i = 0; i < n; i++) {
+        if (i % stride != 0 && i != n - 1) continue;
+        Double x = s.x().get(i), y = y(f, s, i);
+        if (x == null || y == null) {
+          if (path.length() > 0) paths.add(path.toString());
+          path.setLength(0);
+          continue;
+        }
+        String px = fmt(sx.at(x)), py = fmt(sy.at(y));
+        path.append(path.length() > 0 ? " " : "").append(px).append(',').append(py);
+        dots.add(new Dot(px, py));
+        points++;
+      }
+      if (path.length() > 0) paths.add(path.toString());
+      curves.add(new Curve(COLORS.get(k % COLORS.size()), s.name(), paths, points <= MAX_DOTS ? dots : List.of()));
+    }
+    String yLabel = f.logY() ? f.yLabel() + " (log scale)" : f.yLabel();
+    return new View(WIDTH, HEIGHT, x0, x1, y0, y1, xTicks, yTicks, curves, f.xLabel(), yLabel,
+        fmt((x0 + x1) / 2.0), String.valueOf(HEIGHT - 6), fmt((y0 + y1) / 2.0), empty);
+  }
+
+  /** Whether every x is a whole number (epochs, stages): then ticks are too. */
+  private static boolean integral(Figure.Line f) {
+    return f.series().stream().flatMap(s -> s.x().stream()).allMatch(x -> x == null || x == Math.rint(x));
+  }
+
+  /** The plotted y of point i: the value, or its log10 on a log chart (null when not positive). */
+  private static Double y(Figure.Line f, Figure.Series s, int i) {
+    Double v = i < s.y().size() ? s.y().get(i) : null;
+    if (v == null || !Double.isFinite(v)) return null;
+    if (!f.logY()) return v;
+    return v > 0 ? Math.log10(v) : null;
+  }
+
+  private record Scale(double d0, double d1, double r0, double r1) {
+    double at(double v) {
+      return r0 + (v - d0) / (d1 - d0) * (r1 - r0);
+    }
+  }
+
+  /** About five round ticks (1, 2 or 5 times a power of ten) covering [lo, hi]. */
+  static List<Double> ticks(double lo, double hi) {
+    double raw = (hi - lo) / 5, mag = Math.pow(10, Math.floor(Math.log10(raw))), r = raw / mag;
+    return ticks(lo, hi, (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag);
+  }
+
+  private static List<Double> ticks(double lo, double hi, double step) {
+    List<Double> out = new ArrayList<>();
+    for (double v = Math.floor(lo / step) * step; v <= hi + step * 1e-9 || out.size() < 2; v += step) {
+      out.add(Math.abs(v) < step * 1e-9 ? 0 : v);
+      if (out.size() > 50) break;
+    }
+    return out;
+  }
+
+  /** A tick label with as many decimals as the tick spacing needs. */
+  private static String label(double v, List<Double> ticks) {
+    double step = ticks.size() > 1 ? Math.abs(ticks.get(1) - ticks.get(0)) : 1;
+    double big = Math.max(Math.abs(ticks.get(0)), Math.abs(ticks.get(ticks.size() - 1)));
+    if (big >= 1e6 || step < 1e-4) return String.format(Locale.ROOT, "%.1e", v);
+    int decimals = Math.max(0, (int) -Math.floor(Math.log10(step) + 1e-9));
+    return String.format(Locale.ROOT, "%." + decimals + "f", v);
+  }
+
+  private static String shorten(String s) {
+    return s.length() <= 10 ? s : s.substring(0, 9) + "…";
+  }
+
+  private static String fmt(double v) {
+    return String.format(Locale.ROOT, "%.1f", v);
+  }
+}

@@ -1,0 +1,56 @@
+package org.irevnet.reports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.networknt.schema.Error;
+import com.networknt.schema.InputFormat;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** report.json against report.schema.json (draft 2020-12), for one run, a comparison and a bare run. */
+class ReportSchemaTest {
+  static Schema schema;
+
+  @BeforeAll
+  static void load() throws Exception {
+    try (InputStream in = Report.class.getResourceAsStream(Report.SCHEMA)) {
+      assertThat(in).as(Report.SCHEMA).isNotNull();
+      schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12).getSchema(in);
+    }
+  }
+
+  private static List<Error> validate(Path reportJson) throws Exception {
+    return schema.validate(Files.readString(reportJson), InputFormat.JSON);
+  }
+
+  @Test
+  void reportsOfOneRunAndOfAComparisonValidate(@TempDir Path tmp) throws Exception {
+    Path ce = SyntheticRun.full(tmp.resolve("ce"), "ce", 0.97);
+    Path bare = SyntheticRun.bare(tmp.resolve("bare"), "ice");
+    Report.of(List.of(ce)).write(ce);
+    assertThat(validate(ce.resolve(Report.JSON))).isEmpty();
+    Path out = tmp.resolve("cmp");
+    Report.of(List.of(ce, bare)).write(out);
+    assertThat(validate(out.resolve(Report.JSON))).isEmpty();
+  }
+
+  @Test
+  void theSchemaRejectsAReportWithoutItsVersionOrWithAnUnknownFigure(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.5);
+    Report.of(List.of(run)).write(run);
+    Path json = run.resolve(Report.JSON);
+    String text = Files.readString(json);
+    Files.writeString(json, text.replace("\"schemaVersion\" : 1", "\"schemaVersion\" : 2"));
+    assertThat(validate(json)).isNotEmpty();
+    Files.writeString(json, text.replaceFirst("\"kind\" : \"line\"", "\"kind\" : \"pie\""));
+    assertThat(validate(json)).isNotEmpty();
+  }
+}

@@ -1,0 +1,182 @@
+package org.irevnet.reports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReportTest {
+
+  private static Map<String, Section> sections(Report r, int run) {
+    return r.runs().get(run).sections().stream().collect(Collectors.toMap(Section::id, s -> s));
+  }
+
+  @Test
+  void everySectionRendersFromASyntheticRun(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("ice"), "ice", 0.31);
+    Report r = Report.of(List.of(run));
+    Map<String, Section> s = sections(r, 0);
+    assertThat(s.keySet()).containsExactlyInAnyOrder("config", "training", "accuracy", "invertibility", "probes",
+        "nuisance", "metamers", "interpolation", "attacks");
+    s.values().forEach(sec -> assertThat(sec.status()).as(sec.id() + ": " + sec.note()).isEqualTo(Section.OK));
+
+    // Training: every numeric field of train lines, iCE extras included; the half-written line is skipped.
+    List<String> training = s.get("training").figures().stream().map(Figure::title).toList();
+    assertThat(training).contains("train: loss", "train: nuisance_ce", "train: dnc_accuracy", "train: nll_bits_per_dim",
+        "epoch: test_accuracy", "epochs");
+    Figure.Line loss = (Figure.Line) s.get("training").figures().get(0);
+    assertThat(loss.series().get(0).x()).containsExactly(10.0, 20.0, 30.0, 40.0, 50.0, 60.0);
+
+    Figure.Matrix cm = (Figure.Matrix) s.get("accuracy").figures().stream().filter(f -> f instanceof Figure.Matrix)
+        .findFirst().orElseThrow();
+    assertThat(cm.labels()).containsExactly("T-shirt", SyntheticRun.EVIL, "Bag");
+    assertThat(cm.values().get(1)).containsExactly(2.0, 6.0, 2.0);
+
+    Figure.Line recon = (Figure.Line) s.get("invertibility").figures().get(0);
+    assertThat(recon.logY()).isTrue();
+    assertThat(recon.xCategories()).containsExactly("0", "1", "z");
+    assertThat(s.get("invertibility").sources()).contains("analysis/invert.json", "analysis/invert.png",
+        "analysis/stability.json");
+
+    // Probes: the per-stage accuracies in one chart by stage (shapes do not split the curves), PCA by components.
+    List<Figure.Line> probeCharts = lines(s.get("probes"));
+    Figure.Line byStage = probeCharts.get(0);
+    assertThat(byStage.xLabel()).isEqualTo("stage");
+    assertThat(byStage.series()).extracting(Figure.Series::name).containsExactly("linear_accuracy",
+        "linear_train_accuracy", "nearest_neighbour_accuracy");
+    assertThat(probeCharts).extracting(Figure.Line::xLabel).contains("components");
+    assertThat(s.get("probes").sources()).containsExactly("analysis/layer-probes.json");
+    assertThat(s.get("nuisance").sources()).containsExactly("analysis/nuisance-probe.json");
+
+    // Attacks: one robustness chart per norm with a curve per attack; the metameric attack in the table.
+    Figure.Line attack = lines(s.get("attacks")).get(0);
+    assertThat(attack.title()).isEqualTo("robustness (linf)");
+    assertThat(attack.series()).extracting(Figure.Series::name).containsExactly("fgsm", "pgd-linf");
+    assertThat(attack.series().get(0).y()).containsExactly(0.7, 0.3);
+    Figure.Table attacks = (Figure.Table) s.get("attacks").figures().get(1);
+    assertThat(attacks.rows()).hasSize(3);
+    assertThat(attacks.rows().get(1)).containsExactly("metamer", "", 30L, 0.7, null, null, 0.9, null, null);
+    assertThat(s.get("attacks").figures()).anyMatch(f -> f instanceof Figure.Image i && i.width() == 30);
+
+    assertThat(r.runs().get(0).headline()).containsEntry("nuisance probe: nuisance_accuracy", 0.31)
+        .containsEntry("attack fgsm: accuracy at eps 0.1", 0.3).containsEntry("attack metamer: success rate", 0.9)
+        .containsEntry("test accuracy", 0.7).containsEntry("objective", "ice").containsEntry("steps", 60L);
+
+    String html = HtmlPage.render(r);
+    for (String id : RunSections.IDS) if (!id.equals("other")) assertThat(html).contains("<section id=\"" + id + "\">");
+    assertThat(html).contains("<svg class=\"chart\"").contains("nll_bits_per_dim");
+  }
+
+  private static List<Figure.Line> lines(Section s) {
+    return s.figures().stream().filter(f -> f instanceof Figure.Line).map(f -> (Figure.Line) f).toList();
+  }
+
+  @Test
+  void textFromDataIsEscaped(@TempDir Path tmp) throws Exception {
+    Report r = Report.of(List.of(SyntheticRun.full(tmp.resolve("run"), "ce", 0.9)));
+    String html = HtmlPage.render(r);
+    assertThat(html).doesNotContain("<script").doesNotContain("alert(1)</");
+    assertThat(html).contains("&lt;script&gt;alert(1)&lt;/script&gt;");
+  }
+
+  @Test
+  void theHtmlIsSelfContained(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Report.of(List.of(run)).write(run);
+    String html = Files.readString(run.resolve(Report.HTML));
+    List<String> urls = attributes(html, "(?:src|href)");
+    assertThat(urls).isNotEmpty().allSatisfy(u -> assertThat(u).matches("(data:image/png;base64,|#).*"));
+    List<String> images = attributes(html, "src");
+    assertThat(images).hasSize(4).allSatisfy(u -> assertThat(u).startsWith("data:image/png;base64,"));
+    assertThat(html).doesNotContainIgnoringCase("http://").doesNotContainIgnoringCase("https://")
+        .doesNotContain("<link").doesNotContain("@import").doesNotContain("url(");
+  }
+
+  private static List<String> attributes(String html, String name) {
+    Matcher m = Pattern.compile("\\s" + name + "\\s*=\\s*\"([^\"]*)\"").matcher(html);
+    List<String> out = new ArrayList<>();
+    while (m.find()) out.add(m.group(1));
+    return out;
+  }
+
+  @Test
+  void sectionsWithoutFilesAreMarkedNotRun(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("bare"), "ce");
+    Report r = Report.of(List.of(run));
+    Map<String, Section> s = sections(r, 0);
+    assertThat(s.get("config").status()).isEqualTo(Section.OK);
+    for (String id : List.of("training", "accuracy", "invertibility", "probes", "nuisance", "metamers", "interpolation",
+        "attacks")) {
+      assertThat(s.get(id).status()).as(id).isEqualTo(Section.NOT_RUN);
+      assertThat(s.get(id).note()).as(id).contains("bin/irevnet");
+    }
+    assertThat(HtmlPage.render(r)).contains("Not run: no analysis/invert.json (made by bin/irevnet invert");
+  }
+
+  @Test
+  void anUnreadableFileFailsItsSectionOnly(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Files.writeString(run.resolve("analysis/invert.json"), "{\"stages\": [");
+    Files.writeString(run.resolve("analysis/attack-fgsm.png"), "not a png");
+    Report r = Report.of(List.of(run));
+    Map<String, Section> s = sections(r, 0);
+    assertThat(s.get("invertibility").status()).isEqualTo(Section.ERROR);
+    assertThat(s.get("invertibility").note()).startsWith("analysis/invert.json: ");
+    assertThat(s.get("attacks").note()).isEqualTo("analysis/attack-fgsm.png: not a readable PNG");
+    assertThat(s.get("metamers").status()).isEqualTo(Section.OK);
+    r.write(run);
+    assertThat(Files.readString(run.resolve(Report.HTML))).contains("Could not read: analysis/invert.json");
+  }
+
+  @Test
+  void comparesTwoRunsSideBySide(@TempDir Path tmp) throws Exception {
+    Path ce = SyntheticRun.full(tmp.resolve("a/ce"), "ce", 0.97);
+    Path ice = SyntheticRun.full(tmp.resolve("b/ice"), "ice", 0.31);
+    try (var attacks = Files.newDirectoryStream(ice.resolve("analysis"), "attack*")) {
+      for (Path p : attacks) Files.delete(p);
+    }
+    Report r = Report.of(List.of(ce, ice));
+    assertThat(r.headline().columns()).containsExactly("", "ce", "ice");
+    assertThat(r.headline().rows()).contains(List.of("nuisance probe: nuisance_accuracy", 0.97, 0.31),
+        List.of("objective", "ce", "ice"));
+    assertThat(sections(r, 1).get("attacks").status()).isEqualTo(Section.NOT_RUN);
+
+    Path out = tmp.resolve("cmp");
+    r.write(out);
+    JsonNode j = JsonReport.MAPPER.readTree(out.resolve(Report.JSON).toFile());
+    assertThat(j.get("runs")).hasSize(2);
+    assertThat(j.get("runs").get(1).get("config").get("objective").asText()).isEqualTo("ice");
+    String html = Files.readString(out.resolve(Report.HTML));
+    assertThat(html).contains("irevnet report: ce vs ice").contains("--cols:2");
+    // Every section has one column per run.
+    int nuisance = html.indexOf("<section id=\"nuisance\">");
+    String section = html.substring(nuisance, html.indexOf("</section>", nuisance));
+    assertThat(section.split("<div class=\"run\">")).hasSize(3);
+    assertThat(section).contains("0.97").contains("0.31");
+  }
+
+  @Test
+  void runsWithTheSameNameAreNamedByPath(@TempDir Path tmp) throws Exception {
+    Path a = SyntheticRun.bare(tmp.resolve("a/run"), "ce"), b = SyntheticRun.bare(tmp.resolve("b/run"), "ice");
+    assertThat(Report.of(List.of(a, b)).runs()).extracting(Report.Run::name).containsExactly(a.toString(), b.toString());
+  }
+
+  @Test
+  void refusesADirectoryThatIsNotARun(@TempDir Path tmp) throws Exception {
+    assertThatThrownBy(() -> Report.of(List.of(tmp.resolve("missing")))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageEndingWith("missing: no such run directory");
+    assertThatThrownBy(() -> Report.of(List.of(tmp))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not a run directory (no config.json");
+    assertThat(tmp.resolve(Report.HTML)).doesNotExist();
+  }
+}
