@@ -42,14 +42,38 @@ public final class InputGradient {
     return model;
   }
 
+  /** Classification losses of the logits and a goal class per row, summed over rows (not averaged). */
+  public enum Loss {
+    /** Softmax cross-entropy {@code CE(logits_i, goal_i)}. */
+    CE,
+    /**
+     * The margin (Carlini-Wagner) loss {@code max_{j != goal_i} logit_j - logit_goal_i}: positive
+     * exactly when the goal class is not the model's class. Unlike the cross-entropy it does not
+     * saturate for confidently classified inputs, whose softmax rounds to one-hot.
+     */
+    MARGIN;
+
+    INDArray gradient(INDArray logits, int[] goals) {
+      if (this == CE) return Losses.softmaxCrossEntropy(logits, goals).grad().muli(logits.size(0));
+      INDArray d = Nd4j.zeros(logits.dataType(), logits.shape());
+      INDArray others = logits.dup();
+      for (int i = 0; i < goals.length; i++) others.putScalar(i, goals[i], Double.NEGATIVE_INFINITY);
+      int[] runnerUp = Losses.argmax(others);
+      for (int i = 0; i < goals.length; i++) {
+        d.putScalar(i, goals[i], -1.0);
+        d.putScalar(i, runnerUp[i], 1.0);
+      }
+      return d;
+    }
+  }
+
   /**
-   * The logits of {@code x} and the gradient of the summed (not averaged) softmax cross-entropy
-   * {@code sum_i CE(logits_i, classes_i)}, so each row's gradient does not depend on the batch size.
+   * The logits of {@code x} and the gradient of {@code loss} to the goal classes, summed over rows,
+   * so each row's gradient does not depend on the batch size.
    */
-  public Step crossEntropy(INDArray x, int[] classes) {
+  public Step classification(Loss loss, INDArray x, int[] goals) {
     InvertibleClassifier.Forward f = model.forward(x, false);
-    INDArray dLogits = Losses.softmaxCrossEntropy(f.logits(), classes).grad().muli(x.size(0));
-    INDArray dx = model.backward(f, dLogits, null, null).dx();
+    INDArray dx = model.backward(f, loss.gradient(f.logits(), goals), null, null).dx();
     restore();
     return new Step(f.logits(), dx);
   }

@@ -1,6 +1,7 @@
 package org.irevnet.attacks;
 
 import java.util.Arrays;
+import java.util.function.UnaryOperator;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -115,7 +116,8 @@ public final class Robustness {
         if (k == 0) maxDiffAtZero = Math.max(maxDiffAtZero, adv.sub(xb).amaxNumber().doubleValue());
       }
     }
-    boolean unchanged = logits(model, x, batch).equals(cleanLogits);
+    // Bit for bit (INDArray.equals would allow 1e-5).
+    boolean unchanged = logits(model, x, batch).sub(cleanLogits).amaxNumber().doubleValue() == 0;
 
     int[][] counted = new int[e.length][n];
     INDArray[] adv = new INDArray[e.length];
@@ -132,14 +134,24 @@ public final class Robustness {
     return new Sweep(e, labels.clone(), Losses.argmax(cleanLogits), raw, counted, adv, maxDiffAtZero, unchanged);
   }
 
-  private static INDArray logits(InvertibleClassifier model, INDArray x, int batch) {
+  /** The model's logits of {@code x}, {@code batch} rows at a time (evaluation mode). */
+  public static INDArray logits(InvertibleClassifier model, INDArray x, int batch) {
+    return batched(model::logits, x, batch);
+  }
+
+  /** {@code f} applied to {@code batch} rows of {@code x} at a time, the results stacked. */
+  public static INDArray batched(UnaryOperator<INDArray> f, INDArray x, int batch) {
     int n = (int) x.size(0);
     INDArray out = null;
     for (int from = 0; from < n; from += batch) {
       int to = Math.min(n, from + batch);
-      INDArray l = model.logits(x.get(NDArrayIndex.interval(from, to)).dup('c'));
-      if (out == null) out = Nd4j.create(l.dataType(), n, l.size(1));
-      out.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).assign(l);
+      INDArray y = f.apply(x.get(NDArrayIndex.interval(from, to)).dup('c'));
+      if (out == null) {
+        long[] shape = y.shape().clone();
+        shape[0] = n;
+        out = Nd4j.create(y.dataType(), shape);
+      }
+      out.get(NDArrayIndex.interval(from, to)).assign(y);
     }
     return out;
   }

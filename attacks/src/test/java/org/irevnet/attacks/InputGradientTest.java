@@ -33,10 +33,13 @@ class InputGradientTest {
     p.grad().assign(0.25);
     java.util.Map<String, INDArray> state = m.params().state();
     InputGradient ig = new InputGradient(m);
-    INDArray g = ig.crossEntropy(x, y).grad();
+    INDArray g = ig.classification(InputGradient.Loss.CE, x, y).grad();
     int[] idx = Numerics.sampleIndices(x.length(), 24, 7);
     double[] fd = Numerics.gradient(v -> Losses.softmaxCrossEntropy(m.logits(v), y).loss() * 2, x, 1e-6, idx);
     assertClose(g, fd, idx);
+    INDArray gm = ig.classification(InputGradient.Loss.MARGIN, x, y).grad();
+    double[] fdm = Numerics.gradient(v -> margin(m.logits(v), y), x, 1e-6, idx);
+    assertClose(gm, fdm, idx);
     assertThat(p.grad().minNumber().doubleValue()).isEqualTo(0.25);
     assertThat(p.grad().maxNumber().doubleValue()).isEqualTo(0.25);
     for (Param q : m.params().entries().values()) {
@@ -64,6 +67,17 @@ class InputGradientTest {
     for (Param q : m.params().entries().values()) {
       if (q.trainable()) assertThat(q.grad().amaxNumber().doubleValue()).isZero();
     }
+  }
+
+  /** sum_i max_{j != y_i} logit_ij - logit_i,y_i, written out. */
+  private static double margin(INDArray logits, int[] y) {
+    double s = 0;
+    for (int i = 0; i < y.length; i++) {
+      double best = Double.NEGATIVE_INFINITY;
+      for (int j = 0; j < logits.size(1); j++) if (j != y[i]) best = Math.max(best, logits.getDouble(i, j));
+      s += best - logits.getDouble(i, y[i]);
+    }
+    return s;
   }
 
   private static void assertClose(INDArray g, double[] fd, int[] idx) {
