@@ -33,11 +33,12 @@ public final class Robustness {
    * @param rawClasses {@code [k][i]}: class of image i under the attack at {@code eps[k]} alone
    * @param classes {@code [k][i]}: class of the counted example (worst case over {@code eps[0..k]})
    * @param adversarial {@code [k]}: the counted examples, {@code [n, c, h, w]}
+   * @param rawAdversarial {@code [k]}: the examples of the attack at {@code eps[k]} alone
    * @param maxAbsDiffAtZero max |x' - x| of the attack at epsilon 0 (must be 0)
    * @param modelUnchanged whether the clean logits after the sweep equal those before, bit for bit
    */
   public record Sweep(double[] eps, int[] labels, int[] cleanClasses, int[][] rawClasses, int[][] classes,
-      INDArray[] adversarial, double maxAbsDiffAtZero, boolean modelUnchanged) {
+      INDArray[] adversarial, INDArray[] rawAdversarial, double maxAbsDiffAtZero, boolean modelUnchanged) {
 
     public double cleanAccuracy() {
       return Robustness.accuracy(cleanClasses, labels);
@@ -131,7 +132,8 @@ public final class Robustness {
         if (src != k) adv[k].get(NDArrayIndex.point(i)).assign(rawAdv[src].get(NDArrayIndex.point(i)));
       }
     }
-    return new Sweep(e, labels.clone(), Losses.argmax(cleanLogits), raw, counted, adv, maxDiffAtZero, unchanged);
+    return new Sweep(e, labels.clone(), Losses.argmax(cleanLogits), raw, counted, adv, rawAdv, maxDiffAtZero,
+        unchanged);
   }
 
   /** The model's logits of {@code x}, {@code batch} rows at a time (evaluation mode). */

@@ -178,11 +178,13 @@ final class AttackCommand implements Callable<Integer> {
     UnaryOperator<INDArray> h = x -> Robustness.batched(fm::representation, x, batch);
     INDArray ha = h.apply(p.a), hb = h.apply(p.b);
     double[] success = new double[s.eps().length], distance = new double[s.eps().length];
+    // Of each epsilon's own matched images (the worst case over smaller epsilons is for the accuracy).
     for (int k = 0; k < s.eps().length; k++) {
-      success[k] = successRate(s.classes()[k], p.classA, p.labelsB);
-      distance[k] = relativeDistance(h.apply(s.adversarial()[k]), ha, hb);
+      success[k] = successRate(s.rawClasses()[k], p.classA, p.labelsB);
+      distance[k] = relativeDistance(h.apply(s.rawAdversarial()[k]), ha, hb);
     }
-    return new Result(p.a, p.b, nonZero(s), s.cleanAccuracy(), AttackReport.curve(s, p.b, mask, null, success, distance),
+    List<INDArray> shown = Arrays.asList(s.rawAdversarial()).subList(1, s.eps().length);
+    return new Result(p.a, p.b, shown, s.cleanAccuracy(), AttackReport.curve(s, p.b, mask, null, success, distance),
         s, stage, null);
   }
 

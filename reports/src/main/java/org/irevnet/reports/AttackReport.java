@@ -37,7 +37,9 @@ public record AttackReport(String run, String checkpoint, String data, String mo
     Timing timing, String image) {
 
   /**
-   * One epsilon. All figures are over the counted examples (see {@link Robustness}).
+   * One epsilon. The accuracies, norms and pixel ranges are over the counted examples (see {@link
+   * Robustness}); {@code success_rate} and {@code representation_distance} over this epsilon's
+   * own examples.
    *
    * @param accuracy the robustness curve: fraction still classified as their label when every
    *     image counts as broken if the attack broke it at this or any smaller epsilon of the sweep
