@@ -71,6 +71,7 @@ public final class Pgd implements Attack {
         else left++;
       }
       if (left == 0) return result;
+      INDArray grad = s.grad();
       if (left < rows.length) {
         // Finished rows leave the batch: the remaining steps cost only what is still attacked.
         long[] keep = new long[left];
@@ -81,14 +82,14 @@ public final class Pgd implements Attack {
           keptRows[k] = rows[j];
           keptGoals[k++] = gs[j];
         }
-        s = new InputGradient.Step(null, s.grad().get(NDArrayIndex.indices(keep)).dup('c'));
+        grad = grad.get(NDArrayIndex.indices(keep)).dup('c');
         xs = xs.get(NDArrayIndex.indices(keep)).dup('c');
         adv = adv.get(NDArrayIndex.indices(keep)).dup('c');
         rows = keptRows;
         gs = keptGoals;
       }
       INDArray before = adv.dup('c');
-      adv.addi(norm.direction(s.grad(), mask).muli(targeted ? -alpha : alpha));
+      adv.addi(norm.direction(grad, mask).muli(targeted ? -alpha : alpha));
       norm.project(adv, xs, eps, mask);
       if (adv.sub(before).amaxNumber().doubleValue() == 0) {   // exact: INDArray.equals has a tolerance
         // A fixed point (e.g. eps = 0, or every pixel at the edge of the ball and the box): the

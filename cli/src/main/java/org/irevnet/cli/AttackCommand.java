@@ -206,18 +206,10 @@ final class AttackCommand implements Callable<Integer> {
   private record Pairs(INDArray a, INDArray b, int[] labelsB, int[] classA) {}
 
   private Pairs pairs(RunInputs in) {
-    Dataset test = in.data();
-    int[][] pairs = MetamerSampler.choosePairs(test.labels(), count, seed);
-    int[] ia = new int[pairs.length], ib = new int[pairs.length], labelsB = new int[pairs.length];
-    for (int i = 0; i < pairs.length; i++) {
-      ia[i] = pairs[i][0];
-      ib[i] = pairs[i][1];
-      labelsB[i] = test.labels()[ib[i]];
-    }
     InvertibleClassifier model = in.model();
-    INDArray a = test.subset("a", ia).images().castTo(model.dataType());
-    INDArray b = test.subset("b", ib).images().castTo(model.dataType());
-    return new Pairs(a, b, labelsB, Losses.argmax(Robustness.logits(model, a, batch)));
+    ImagePairs p = ImagePairs.choose(in.data(), count, seed);
+    INDArray a = p.a().castTo(model.dataType()), b = p.b().castTo(model.dataType());
+    return new Pairs(a, b, p.labelsB(), Losses.argmax(Robustness.logits(model, a, batch)));
   }
 
   /** Fraction whose class is a's model class while b's label is another one. */
