@@ -32,14 +32,10 @@ final class MetamersCommand implements Callable<Integer> {
     common.apply();
     RunInputs in = target.load();
     Dataset test = in.data();
-    int[][] pairs = MetamerSampler.choosePairs(test.labels(), count, seed);
-    int[] ia = new int[pairs.length], ib = new int[pairs.length], labelsB = new int[pairs.length];
-    for (int i = 0; i < pairs.length; i++) {
-      ia[i] = pairs[i][0];
-      ib[i] = pairs[i][1];
-      labelsB[i] = test.labels()[ib[i]];
-    }
-    INDArray a = test.subset("a", ia).images(), b = test.subset("b", ib).images();
+    ImagePairs p = ImagePairs.choose(test, count, seed);
+    int[][] pairs = p.indices();
+    int[] labelsB = p.labelsB();
+    INDArray a = p.a(), b = p.b();
     InvertibleClassifier model = in.model();
     MetamerSampler.Result r = MetamerSampler.sample(model, a, b, labelsB);
     MetamerSampler.Result r64 = MetamerSampler.sample(model.withDataType(DataType.DOUBLE), a.castTo(DataType.DOUBLE),

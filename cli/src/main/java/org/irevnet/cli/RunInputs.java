@@ -33,15 +33,18 @@ record RunInputs(InvertibleClassifier model, String checkpoint, Dataset data) {
     };
     if (!Checkpoints.exists(ck)) throw new IllegalArgumentException(ck + ": no checkpoint (has " + run + " been trained?)");
     InvertibleClassifier model = Checkpoints.load(ck, DataType.FLOAT).model();
-    String dataName = data;
-    if (dataName == null) {
-      Path cfg = run.resolve(Trainer.CONFIG);
-      if (!Files.isRegularFile(cfg)) throw new IllegalArgumentException(cfg + ": not found; pass --data");
-      dataName = Json.MAPPER.readTree(cfg.toFile()).path("config").path("data").asText();
-      if (dataName.isEmpty()) throw new IllegalArgumentException(cfg + ": no config.data; pass --data");
-    }
-    Dataset d = Trainer.prepare(Datasets.resolve(dataName), split, model.architecture());
+    Dataset d = Trainer.prepare(Datasets.resolve(dataName(run, data)), split, model.architecture());
     return new RunInputs(model, which, d);
+  }
+
+  /** {@code data}, or the dataset named in the run's {@code config.json} when it is null. */
+  static String dataName(Path run, String data) throws IOException {
+    if (data != null) return data;
+    Path cfg = run.resolve(Trainer.CONFIG);
+    if (!Files.isRegularFile(cfg)) throw new IllegalArgumentException(cfg + ": not found; pass --data");
+    String name = Json.MAPPER.readTree(cfg.toFile()).path("config").path("data").asText();
+    if (name.isEmpty()) throw new IllegalArgumentException(cfg + ": no config.data; pass --data");
+    return name;
   }
 
   /** The first {@code count} images of the split (fewer if the split is smaller). */

@@ -1,0 +1,74 @@
+package org.irevnet.attacks;
+
+import org.irevnet.layers.Sequential;
+import org.irevnet.models.InvertibleClassifier;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The feature-matching invariance attack: starting from an image {@code b}, find {@code x} in
+ * [0, 1] within {@code eps} (L-inf) of {@code b} whose representation {@code h(x)} at a chosen
+ * stage matches that of an image {@code a} of another class, by projected sign-gradient descent
+ * on {@code ||h(x) - h(a)||^2} (gradient through the reversible backward of the stages up to that
+ * point). Works for any model, including the injective i-RevNet, whose readout is not invertible.
+ * Each row's result is its iterate with the smallest distance. For {@code eps = 0} it is {@code b}.
+ */
+public final class FeatureMatch {
+  private final InputGradient gradient;
+  private final Sequential prefix;
+  private final INDArray mask;
+  private final int steps;
+  private final double stepSize;
+
+  /**
+   * @param stage index into {@link InvertibleClassifier#stageEnds()}: the representation is that
+   *     stage's output
+   * @param stepSize absolute step length, or {@code NaN} for {@code 2.5 * eps / steps}
+   */
+  public FeatureMatch(InputGradient gradient, int stage, INDArray mask, int steps, double stepSize) {
+    int stages = gradient.model().stageEnds().size();
+    if (stage < 0 || stage >= stages) {
+      throw new IllegalArgumentException("--layer must be a stage in 0.." + (stages - 1) + " or 'last', got " + stage);
+    }
+    if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+    this.gradient = gradient;
+    this.prefix = gradient.prefix(gradient.model().stageEnds().get(stage) + 1);
+    this.mask = mask;
+    this.steps = steps;
+    this.stepSize = stepSize;
+  }
+
+  /** The representation of {@code x} at the chosen stage. */
+  public INDArray representation(INDArray x) {
+    return prefix.forward(x).out();
+  }
+
+  /**
+   * @param b starting images {@code [n, c, h, w]} in [0, 1]
+   * @param a images whose representations are matched, same shape
+   * @return the matched images
+   */
+  public INDArray perturb(INDArray b, INDArray a, double eps) {
+    if (eps < 0) throw new IllegalArgumentException("epsilon must be >= 0, got " + eps);
+    double alpha = Double.isNaN(stepSize) ? 2.5 * eps / steps : stepSize;
+    INDArray target = representation(a);
+    INDArray x = b.dup('c'), best = b.dup('c');
+    double[] bestDist = null;
+    for (int t = 0; t <= steps; t++) {
+      // One forward per iterate: the gradient step's forward also gives the iterate's distance.
+      InputGradient.Step s = t < steps && eps > 0 ? gradient.featureDistance(prefix, x, target) : null;
+      double[] d = InputGradient.squaredDistances(s != null ? s.output() : representation(x), target);
+      if (bestDist == null) bestDist = d;
+      for (int i = 0; i < d.length; i++) {
+        if (d[i] < bestDist[i]) {
+          bestDist[i] = d[i];
+          best.get(NDArrayIndex.point(i)).assign(x.get(NDArrayIndex.point(i)));
+        }
+      }
+      if (s == null) break;
+      x.subi(Norm.LINF.direction(s.grad(), mask).muli(alpha));
+      Projection.linf(x, b, eps, mask);
+    }
+    return best;
+  }
+}

@@ -1,0 +1,135 @@
+package org.irevnet.attacks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.train.Losses;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/** FGSM, PGD, the feature-matching attack and the epsilon sweep on tiny models. */
+class AttacksTest {
+  static final DataType F64 = DataType.DOUBLE;
+
+  @Test
+  void fgsmIsOnePgdLinfStepWithoutRandomStart() {
+    InvertibleClassifier m = TinyModels.fiRevnet(F64, 1);
+    INDArray x = TinyModels.images(4, F64, 2), mask = TinyModels.mask(m);
+    int[] y = TinyModels.labels(4, 3);
+    InputGradient ig = new InputGradient(m);
+    for (boolean targeted : new boolean[] {false, true}) {
+      INDArray fgsm = new Fgsm(ig, mask, InputGradient.Loss.CE, targeted).perturb(x, y, 0.1);
+      INDArray pgd = new Pgd(ig, mask, Norm.LINF, InputGradient.Loss.CE, 1, 0.1, false, targeted, 0).perturb(x, y, 0.1);
+      assertThat(pgd.sub(fgsm).amaxNumber().doubleValue()).isZero();
+      // The textbook formula, written out independently.
+      INDArray sign = Transforms.sign(ig.classification(InputGradient.Loss.CE, x, y).grad(), true).muli(mask).muli(targeted ? -0.1 : 0.1);
+      INDArray expected = Transforms.min(Transforms.max(x.add(sign), 0.0, false), 1.0, false);
+      assertThat(fgsm.sub(expected).amaxNumber().doubleValue()).isLessThan(1e-12);
+      assertThat(fgsm.sub(x).amaxNumber().doubleValue()).isGreaterThan(0.09);
+    }
+  }
+
+  @Test
+  void everyAttackStaysInTheBallTheBoxAndTheContent() {
+    InvertibleClassifier m = TinyModels.fiRevnet(DataType.FLOAT, 4);
+    INDArray x = TinyModels.images(5, DataType.FLOAT, 5), mask = TinyModels.mask(m);
+    int[] y = TinyModels.labels(5, 6);
+    InputGradient ig = new InputGradient(m);
+    double eps = 0.08;
+    for (Norm norm : Norm.values()) {
+      for (boolean start : new boolean[] {false, true}) {
+        INDArray adv = new Pgd(ig, mask, norm, InputGradient.Loss.CE, 5, eps / 2, start, false, 7).perturb(x, y, eps);
+        assertValid(adv, x, mask, norm, eps);
+        // A step much larger than the ball: the projection has to do the work.
+        assertValid(new Pgd(ig, mask, norm, InputGradient.Loss.MARGIN, 2, 10 * eps, start, true, 7).perturb(x, y, eps), x, mask, norm, eps);
+      }
+    }
+    assertValid(new Fgsm(ig, mask, InputGradient.Loss.MARGIN, false).perturb(x, y, eps), x, mask, Norm.LINF, eps);
+    assertValid(new FeatureMatch(ig, 1, mask, 3, Double.NaN).perturb(x, TinyModels.images(5, DataType.FLOAT, 8), eps),
+        x, mask, Norm.LINF, eps);
+  }
+
+  private static void assertValid(INDArray adv, INDArray x, INDArray mask, Norm norm, double eps) {
+    INDArray delta = adv.sub(x);
+    double tol = 1e-6;
+    assertThat(Norm.rowNorms(delta, norm).maxNumber().doubleValue()).isLessThanOrEqualTo(eps + tol).isPositive();
+    assertThat(adv.minNumber().doubleValue()).isGreaterThanOrEqualTo(0.0);
+    assertThat(adv.maxNumber().doubleValue()).isLessThanOrEqualTo(1.0);
+    assertThat(delta.mul(mask.rsub(1.0)).amaxNumber().doubleValue()).as("padding").isZero();
+    assertThat(adv.mul(mask.rsub(1.0)).amaxNumber().doubleValue()).as("padding").isZero();
+  }
+
+  @Test
+  void l2ProjectionScalesOnlyLongPerturbations() {
+    INDArray x = TinyModels.images(2, F64, 1);
+    INDArray mask = Projection.contentMask(new long[] {1, 32, 32}, 28, 28, F64);
+    INDArray adv = x.dup();
+    adv.slice(0).addi(mask.slice(0).mul(0.01));   // norm 0.28: scaled to 0.1 (then clipped)
+    adv.slice(1).putScalar(new long[] {0, 10, 10}, x.slice(1).getDouble(0, 10, 10) + 0.05 * Math.signum(0.5 - x.slice(1).getDouble(0, 10, 10)));
+    INDArray before = adv.dup();
+    Projection.l2(adv, x, 0.1, mask);
+    assertThat(Norm.rowNorms(adv.sub(x), Norm.L2).getDouble(0)).isLessThanOrEqualTo(0.1 + 1e-12).isGreaterThan(0.05);
+    assertThat(adv.slice(1)).isEqualTo(before.slice(1));
+    Projection.l2(adv, x, 0.0, mask);
+    assertThat(adv.sub(x).amaxNumber().doubleValue()).isZero();
+    assertThat(mask.sumNumber().intValue()).isEqualTo(28 * 28);
+  }
+
+  @Test
+  void epsilonZeroReproducesTheCleanClassesAndTheCurveIsMonotone() {
+    InvertibleClassifier m = TinyModels.irevnet(DataType.FLOAT, 2);
+    INDArray x = TinyModels.images(8, DataType.FLOAT, 3), mask = TinyModels.mask(m);
+    int[] y = Losses.argmax(m.logits(x));   // every image correct: the attack has work to do
+    y[0] = (y[0] + 1) % 10;                 // and one wrong from the start
+    Pgd pgd = new Pgd(new InputGradient(m), mask, Norm.LINF, InputGradient.Loss.MARGIN, 6, Double.NaN, true, false, 1);
+    Robustness.Sweep s = Robustness.run(m, x, y, new double[] {0.3, 0.05}, 4,
+        (xb, from, to, eps) -> pgd.perturb(xb, java.util.Arrays.copyOfRange(y, from, to), eps));
+    assertThat(s.eps()).containsExactly(0, 0.05, 0.3);
+    assertThat(s.saneAtZero()).isTrue();
+    assertThat(s.accuracy(0)).isEqualTo(s.cleanAccuracy()).isEqualTo(7 / 8.0);
+    assertThat(s.accuracy(2)).isLessThan(7 / 8.0);
+    for (int k = 0; k < 3; k++) {
+      assertThat(Norm.rowNorms(s.adversarial()[k].sub(x), Norm.LINF).maxNumber().doubleValue())
+          .isLessThanOrEqualTo(s.eps()[k] + 1e-6);
+      assertThat(s.accuracy(k)).isLessThanOrEqualTo(s.rawAccuracy(k));
+      if (k > 0) assertThat(s.accuracy(k)).as("monotone").isLessThanOrEqualTo(s.accuracy(k - 1));
+    }
+  }
+
+  @Test
+  void theSanityCheckFailsWhenEpsilonZeroMovesTheImageOrTheModelChanges() {
+    InvertibleClassifier m = TinyModels.fiRevnet(DataType.FLOAT, 2);
+    INDArray x = TinyModels.images(4, DataType.FLOAT, 3);
+    int[] y = TinyModels.labels(4, 1);
+    Robustness.Sweep moved = Robustness.run(m, x, y, new double[] {0}, 4, (xb, from, to, eps) -> xb.add(1e-3));
+    assertThat(moved.saneAtZero()).isFalse();
+    Robustness.Sweep changed = Robustness.run(m, x, y, new double[] {0}, 4, (xb, from, to, eps) -> {
+      m.params().get("layers.0.b").value().addi(1e-3);   // e.g. a data-dependent init or BN update
+      return xb.dup();
+    });
+    assertThat(changed.modelUnchanged()).isFalse();
+    assertThat(changed.saneAtZero()).isFalse();
+    assertThatThrownBy(() -> Robustness.withZero(new double[] {0.1, 0.1})).hasMessageContaining("twice");
+    assertThatThrownBy(() -> Robustness.withZero(new double[] {-0.1})).hasMessageContaining(">= 0");
+  }
+
+  @Test
+  void featureMatchingReducesTheRepresentationDistance() {
+    InvertibleClassifier m = TinyModels.fiRevnet(DataType.FLOAT, 6);
+    INDArray b = TinyModels.images(4, DataType.FLOAT, 7), a = TinyModels.images(4, DataType.FLOAT, 8);
+    InputGradient ig = new InputGradient(m);
+    for (int stage = 0; stage < 2; stage++) {
+      FeatureMatch fm = new FeatureMatch(ig, stage, TinyModels.mask(m), 12, Double.NaN);
+      INDArray ha = fm.representation(a);
+      double[] before = InputGradient.squaredDistances(fm.representation(b), ha);
+      INDArray x = fm.perturb(b, a, 0.3);
+      double[] after = InputGradient.squaredDistances(fm.representation(x), ha);
+      for (int i = 0; i < 4; i++) assertThat(after[i]).as("stage %d row %d", stage, i).isLessThan(0.8 * before[i]);
+      assertThat(fm.perturb(b, a, 0.0).sub(b).amaxNumber().doubleValue()).isZero();
+    }
+    assertThatThrownBy(() -> new FeatureMatch(ig, 2, TinyModels.mask(m), 1, Double.NaN)).hasMessageContaining("0..1");
+  }
+}

@@ -1,0 +1,93 @@
+package org.irevnet.attacks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.irevnet.check.Numerics;
+import org.irevnet.layers.Param;
+import org.irevnet.layers.Sequential;
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.train.Losses;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Input gradients through the reversible backward against central differences, in float64. */
+class InputGradientTest {
+  static final DataType F64 = DataType.DOUBLE;
+
+  @Test
+  void crossEntropyGradientOfAFiRevnet() {
+    checkCrossEntropy(TinyModels.fiRevnet(F64, 1));
+  }
+
+  @Test
+  void crossEntropyGradientOfAnIrevnetInEvaluationMode() {
+    checkCrossEntropy(TinyModels.irevnet(F64, 2));
+  }
+
+  private static void checkCrossEntropy(InvertibleClassifier m) {
+    INDArray x = TinyModels.images(2, F64, 5);
+    int[] y = TinyModels.labels(2, 6);
+    // A non-zero gradient already present must survive the attack's backward passes.
+    Param p = m.params().entries().values().stream().filter(Param::trainable).findFirst().orElseThrow();
+    p.grad().assign(0.25);
+    java.util.Map<String, INDArray> state = m.params().state();
+    InputGradient ig = new InputGradient(m);
+    INDArray g = ig.classification(InputGradient.Loss.CE, x, y).grad();
+    int[] idx = Numerics.sampleIndices(x.length(), 24, 7);
+    double[] fd = Numerics.gradient(v -> Losses.softmaxCrossEntropy(m.logits(v), y).loss() * 2, x, 1e-6, idx);
+    assertClose(g, fd, idx);
+    INDArray gm = ig.classification(InputGradient.Loss.MARGIN, x, y).grad();
+    double[] fdm = Numerics.gradient(v -> margin(m.logits(v), y), x, 1e-6, idx);
+    assertClose(gm, fdm, idx);
+    assertThat(p.grad().minNumber().doubleValue()).isEqualTo(0.25);
+    assertThat(p.grad().maxNumber().doubleValue()).isEqualTo(0.25);
+    for (Param q : m.params().entries().values()) {
+      if (q.trainable() && q != p) assertThat(q.grad().amaxNumber().doubleValue()).isZero();
+    }
+    // Parameters and buffers (BatchNorm running statistics, ActNorm init flags) untouched.
+    assertThat(m.params().state()).isEqualTo(state);
+  }
+
+  @Test
+  void featureDistanceGradientAtTheFirstStage() {
+    InvertibleClassifier m = TinyModels.fiRevnet(F64, 3);
+    InputGradient ig = new InputGradient(m);
+    Sequential prefix = ig.prefix(m.stageEnds().get(0) + 1);
+    INDArray x = TinyModels.images(2, F64, 8), a = TinyModels.images(2, F64, 9);
+    INDArray target = prefix.forward(a).out();
+    assertThat(target.shape()).containsExactly(2, 4, 16, 16);
+    INDArray g = ig.featureDistance(prefix, x, target).grad();
+    int[] idx = Numerics.sampleIndices(x.length(), 24, 10);
+    double[] fd = Numerics.gradient(v -> {
+      INDArray d = prefix.forward(v).out().sub(target);
+      return d.mul(d).sumNumber().doubleValue();
+    }, x, 1e-6, idx);
+    assertClose(g, fd, idx);
+    for (Param q : m.params().entries().values()) {
+      if (q.trainable()) assertThat(q.grad().amaxNumber().doubleValue()).isZero();
+    }
+  }
+
+  /** sum_i max_{j != y_i} logit_ij - logit_i,y_i, written out. */
+  private static double margin(INDArray logits, int[] y) {
+    double s = 0;
+    for (int i = 0; i < y.length; i++) {
+      double best = Double.NEGATIVE_INFINITY;
+      for (int j = 0; j < logits.size(1); j++) if (j != y[i]) best = Math.max(best, logits.getDouble(i, j));
+      s += best - logits.getDouble(i, y[i]);
+    }
+    return s;
+  }
+
+  private static void assertClose(INDArray g, double[] fd, int[] idx) {
+    INDArray flat = g.dup('c').reshape(g.length());
+    double scale = 0;
+    for (double v : fd) scale = Math.max(scale, Math.abs(v));
+    assertThat(scale).as("gradient not all zero").isGreaterThan(1e-6);
+    for (int k = 0; k < idx.length; k++) {
+      assertThat(flat.getDouble(idx[k])).as("index %d", idx[k]).isCloseTo(fd[k],
+          org.assertj.core.api.Assertions.within(1e-6 * scale + 1e-9));
+    }
+  }
+}

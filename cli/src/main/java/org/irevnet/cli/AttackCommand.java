@@ -1,0 +1,269 @@
+package org.irevnet.cli;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
+import org.irevnet.analysis.MetamerSampler;
+import org.irevnet.attacks.Attack;
+import org.irevnet.attacks.FeatureMatch;
+import org.irevnet.attacks.Fgsm;
+import org.irevnet.attacks.InputGradient;
+import org.irevnet.attacks.Norm;
+import org.irevnet.attacks.Pgd;
+import org.irevnet.attacks.Projection;
+import org.irevnet.attacks.Robustness;
+import org.irevnet.data.Dataset;
+import org.irevnet.data.Datasets;
+import org.irevnet.data.Split;
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.reports.AttackReport;
+import org.irevnet.reports.MetamerReport;
+import org.irevnet.train.Host;
+import org.irevnet.train.Losses;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "attack", mixinStandardHelpOptions = true,
+    header = "Adversarial attacks on a trained run: FGSM, PGD (L-inf, L2), metamers, feature matching.",
+    description = {"Writes attack-<name>.json (robustness curve, perturbation norms, checks) and attack-<name>.png"
+        + " (rows: [source a,] attacked image, then per epsilon the example and its perturbation amplified) into"
+        + " --out (default RUN_DIR/analysis).",
+        "Epsilon 0 is always part of the sweep and must reproduce the clean classes exactly, else exit code 1."})
+final class AttackCommand implements Callable<Integer> {
+  static final List<String> ATTACKS = List.of("fgsm", "pgd-linf", "pgd-l2", "metamer", "feature-match");
+
+  @Mixin CommonOptions common;
+
+  @Mixin RunOptions target;
+
+  @Option(names = "--attack", required = true, paramLabel = "NAME", description = "fgsm, pgd-linf, pgd-l2, metamer or feature-match.")
+  String attack;
+
+  @Option(names = "--eps", split = ",", defaultValue = "0,0.05,0.1,0.2",
+      description = "Radii, comma-separated (default 0,0.05,0.1,0.2; 0 is added if missing). Not used by metamer.")
+  double[] eps;
+
+  @Option(names = "--steps", defaultValue = "40", description = "PGD and feature-match steps (default 40).") int steps;
+
+  @Option(names = "--step-size", description = "PGD and feature-match step length (default 2.5 * eps / steps).")
+  Double stepSize;
+
+  @Option(names = "--loss", defaultValue = "ce", paramLabel = "ce|margin",
+      description = "FGSM/PGD loss: ce (cross-entropy, default) or margin (max other logit - goal logit).")
+  String loss;
+
+  @Option(names = "--random-start", description = "PGD: start from a random point of the ball.") boolean randomStart;
+
+  @Option(names = "--targeted", paramLabel = "next|random|CLASS",
+      description = "FGSM/PGD: aim at a target class: the next one ((label + 1) mod C), a seeded random other one, or a fixed class.")
+  String targeted;
+
+  @Option(names = "--layer", defaultValue = "last", paramLabel = "STAGE",
+      description = "feature-match: the stage whose output is matched, 0-based or 'last' (default).")
+  String layer;
+
+  @Option(names = "--count", defaultValue = "256", description = "Images (or pairs for metamer/feature-match; default 256).")
+  int count;
+
+  @Option(names = "--batch", defaultValue = "64", description = "Images per batch (default 64).") int batch;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed: random starts, random targets, pairs (default 0).")
+  long seed;
+
+  @Option(names = "--grid", defaultValue = "8", description = "Images shown in the PNG (default 8).") int grid;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default RUN_DIR/analysis).") Path out;
+
+  @Override
+  public Integer call() throws Exception {
+    common.apply();
+    String name = attack.toLowerCase(java.util.Locale.ROOT);
+    if (!ATTACKS.contains(name)) throw new IllegalArgumentException("--attack must be one of " + ATTACKS + ", got '" + attack + "'");
+    boolean perturbation = name.equals("fgsm") || name.startsWith("pgd");
+    if (targeted != null && !perturbation) throw new IllegalArgumentException("--targeted applies to fgsm and pgd only");
+    if (!loss.equals("ce") && !perturbation) throw new IllegalArgumentException("--loss applies to fgsm and pgd only");
+    lossKind();
+    if (randomStart && !name.startsWith("pgd")) throw new IllegalArgumentException("--random-start applies to pgd only");
+    if (count < 1 || batch < 1 || grid < 1) throw new IllegalArgumentException("--count, --batch and --grid must be at least 1");
+    if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+    if (stepSize != null && !(stepSize > 0)) throw new IllegalArgumentException("--step-size must be positive, got " + stepSize);
+    Robustness.withZero(eps);   // validates the radii before anything is loaded
+
+    RunInputs in = target.load();
+    InvertibleClassifier model = in.model();
+    // The padding is zero and stays zero: the mask is where the raw images sit in the model input.
+    Dataset raw = Datasets.resolve(RunInputs.dataName(target.run, target.data)).load(Split.TEST);
+    INDArray mask = Projection.contentMask(model.inputShape(1), raw.height(), raw.width(), model.dataType());
+    InputGradient gradient = new InputGradient(model);
+    double load0 = loadAverage();
+    long t0 = System.nanoTime();
+    Result r = switch (name) {
+      case "metamer" -> metamer(in, mask);
+      case "feature-match" -> featureMatch(in, gradient, mask);
+      default -> perturbation(in, gradient, mask, name);
+    };
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    AttackReport.Timing timing = new AttackReport.Timing(seconds, Host.threads(), Runtime.getRuntime().availableProcessors(),
+        load0, loadAverage());
+    String file = "attack-" + name + (targeted != null ? "-targeted" : "");
+    Path dir = target.outputDir(out);
+    boolean metamer = name.equals("metamer");
+    AttackReport rep = new AttackReport(target.run.toString(), in.checkpoint(), in.data().name(), model.summary(), name,
+        metamer ? null : name.equals("pgd-l2") ? "l2" : "linf", perturbation ? loss : null, targeted,
+        name.equals("fgsm") || metamer ? null : steps, name.equals("fgsm") || metamer ? null : stepSize,
+        name.startsWith("pgd") ? randomStart : null, r.layer, seed, (int) r.attacked.size(0), r.cleanAccuracy, r.curve,
+        AttackReport.monotone(r.curve), r.sweep == null ? null : AttackReport.Sanity.of(r.sweep), r.maxLogitAbsDiff,
+        timing, file + ".png");
+    Path json = dir.resolve(file + ".json");
+    rep.writeJson(json);
+    AttackReport.writePng(dir.resolve(file + ".png"), r.sources, r.attacked, r.examples, grid);
+    System.out.print(rep.table());
+    System.out.println(json);
+    if (r.sweep != null && !r.sweep.saneAtZero()) {
+      AttackReport.Sanity s = rep.sanity();
+      System.err.println("irevnet attack: SANITY CHECK FAILED: epsilon 0 gives accuracy " + s.accuracyAtZero()
+          + ", clean accuracy " + s.cleanAccuracy() + " (max |x' - x| " + s.maxAbsDiffAtZero() + ", model unchanged: "
+          + s.modelUnchanged() + "); the attack or the model's evaluation mode is broken");
+      return 1;
+    }
+    if (metamer && !(r.maxLogitAbsDiff <= MetamerReport.TOLERANCE)) {
+      System.err.println("irevnet attack: metamer invariant failed: max |logits(x_met) - z_s(a)| = "
+          + String.format("%.3e", r.maxLogitAbsDiff) + " > " + MetamerReport.TOLERANCE);
+      return 1;
+    }
+    return 0;
+  }
+
+  /** What an attack produced, for the report. */
+  private record Result(INDArray sources, INDArray attacked, List<INDArray> examples, double cleanAccuracy,
+      List<AttackReport.Point> curve, Robustness.Sweep sweep, Integer layer, Double maxLogitAbsDiff) {}
+
+  private Result perturbation(RunInputs in, InputGradient gradient, INDArray mask, String name) {
+    InvertibleClassifier model = in.model();
+    Dataset test = in.first(count);
+    INDArray x = test.images().castTo(model.dataType());
+    int[] labels = test.labels();
+    int[] goals = targeted == null ? labels : targets(labels, model.numClasses());
+    double step = stepSize == null ? Double.NaN : stepSize;
+    InputGradient.Loss l = lossKind();
+    Attack a = name.equals("fgsm") ? new Fgsm(gradient, mask, l, targeted != null)
+        : new Pgd(gradient, mask, name.equals("pgd-l2") ? Norm.L2 : Norm.LINF, l, steps, step, randomStart,
+            targeted != null, seed);
+    Robustness.Sweep s = Robustness.run(model, x, labels, eps, batch,
+        (xb, from, to, e) -> a.perturb(xb, Arrays.copyOfRange(goals, from, to), e));
+    return new Result(null, x, nonZero(s), s.cleanAccuracy(),
+        AttackReport.curve(s, x, mask, targeted == null ? null : goals, null, null), s, null, null);
+  }
+
+  private Result featureMatch(RunInputs in, InputGradient gradient, INDArray mask) {
+    InvertibleClassifier model = in.model();
+    Pairs p = pairs(in);
+    int stages = model.stageEnds().size();
+    int stage;
+    try {
+      stage = layer.equals("last") ? stages - 1 : Integer.parseInt(layer);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--layer must be a stage in 0.." + (stages - 1) + " or 'last', got '" + layer + "'");
+    }
+    FeatureMatch fm = new FeatureMatch(gradient, stage, mask, steps, stepSize == null ? Double.NaN : stepSize);
+    Robustness.Sweep s = Robustness.run(model, p.b, p.labelsB, eps, batch,
+        (xb, from, to, e) -> fm.perturb(xb, p.a.get(NDArrayIndex.interval(from, to)).dup('c'), e));
+    UnaryOperator<INDArray> h = x -> Robustness.batched(fm::representation, x, batch);
+    INDArray ha = h.apply(p.a), hb = h.apply(p.b);
+    double[] success = new double[s.eps().length], distance = new double[s.eps().length];
+    // Of each epsilon's own matched images (the worst case over smaller epsilons is for the accuracy).
+    for (int k = 0; k < s.eps().length; k++) {
+      success[k] = successRate(s.rawClasses()[k], p.classA, p.labelsB);
+      distance[k] = relativeDistance(h.apply(s.rawAdversarial()[k]), ha, hb);
+    }
+    List<INDArray> shown = Arrays.asList(s.rawAdversarial()).subList(1, s.eps().length);
+    return new Result(p.a, p.b, shown, s.cleanAccuracy(), AttackReport.curve(s, p.b, mask, null, success, distance),
+        s, stage, null);
+  }
+
+  private Result metamer(RunInputs in, INDArray mask) {
+    InvertibleClassifier model = in.model();
+    Pairs p = pairs(in);
+    MetamerSampler.Result m = MetamerSampler.sample(model, p.a, p.b, p.labelsB);
+    INDArray logitsM = Robustness.logits(model, m.metamers(), batch);
+    int[] classes = Losses.argmax(logitsM);
+    INDArray la = Robustness.logits(model, p.a, batch), lb = Robustness.logits(model, p.b, batch);
+    double maxDiff = logitsM.sub(la).amaxNumber().doubleValue();
+    AttackReport.Point point = AttackReport.Point.of(null, p.labelsB, classes, classes, m.metamers(), p.b, mask, null,
+        successRate(classes, p.classA, p.labelsB), relativeDistance(logitsM, la, lb));
+    double clean = Robustness.accuracy(Losses.argmax(lb), p.labelsB);
+    return new Result(p.a, p.b, List.of(m.metamers()), clean, List.of(point), null, null, maxDiff);
+  }
+
+  /** Seeded pairs (a, b) of test images with different labels: a gives the class, b is attacked. */
+  private record Pairs(INDArray a, INDArray b, int[] labelsB, int[] classA) {}
+
+  private Pairs pairs(RunInputs in) {
+    InvertibleClassifier model = in.model();
+    ImagePairs p = ImagePairs.choose(in.data(), count, seed);
+    INDArray a = p.a().castTo(model.dataType()), b = p.b().castTo(model.dataType());
+    return new Pairs(a, b, p.labelsB(), Losses.argmax(Robustness.logits(model, a, batch)));
+  }
+
+  /** Fraction whose class is a's model class while b's label is another one. */
+  private static double successRate(int[] classes, int[] classA, int[] labelsB) {
+    int hit = 0;
+    for (int i = 0; i < classes.length; i++) if (classes[i] == classA[i] && labelsB[i] != classA[i]) hit++;
+    return (double) hit / classes.length;
+  }
+
+  /** Mean over rows of ||h - ha|| / ||hb - ha||. */
+  private static double relativeDistance(INDArray h, INDArray ha, INDArray hb) {
+    INDArray num = Norm.rowNorms(h.sub(ha), Norm.L2), den = Norm.rowNorms(hb.sub(ha), Norm.L2);
+    return num.divi(org.nd4j.linalg.ops.transforms.Transforms.max(den, 1e-30, false)).meanNumber().doubleValue();
+  }
+
+  /** The examples of every epsilon after the sanity point 0, for the image grid. */
+  private static List<INDArray> nonZero(Robustness.Sweep s) {
+    return Arrays.asList(s.adversarial()).subList(1, s.eps().length);
+  }
+
+  private int[] targets(int[] labels, int classes) {
+    int[] t = new int[labels.length];
+    Random r = new Random(seed);
+    for (int i = 0; i < labels.length; i++) {
+      t[i] = switch (targeted) {
+        case "next" -> (labels[i] + 1) % classes;
+        case "random" -> (labels[i] + 1 + r.nextInt(classes - 1)) % classes;
+        default -> {
+          int k;
+          try {
+            k = Integer.parseInt(targeted);
+          } catch (NumberFormatException e) {
+            k = -1;
+          }
+          if (k < 0 || k >= classes) {
+            throw new IllegalArgumentException("--targeted must be next, random or a class in 0.." + (classes - 1)
+                + ", got '" + targeted + "'");
+          }
+          yield k;
+        }
+      };
+    }
+    return t;
+  }
+
+  private InputGradient.Loss lossKind() {
+    return switch (loss) {
+      case "ce" -> InputGradient.Loss.CE;
+      case "margin" -> InputGradient.Loss.MARGIN;
+      default -> throw new IllegalArgumentException("--loss must be ce or margin, got '" + loss + "'");
+    };
+  }
+
+  private static double loadAverage() {
+    return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+  }
+}

@@ -1,0 +1,106 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.irevnet.cli.MainTest.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The attack command on a tiny trained run: JSON shape, the image grid, bad input. */
+class AttackCommandTest {
+
+  @Test
+  void attacksOnATinyRun(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    String runDir = tiny.dir().toString();
+
+    MainTest.Run r = run("attack", "--run", runDir, "--attack", "pgd-linf", "--eps", "0.2,0.05", "--steps", "3",
+        "--count", "6", "--batch", "4", "--grid", "3", "--random-start", "--no-progress");
+    assertThat(r.code()).as(r.err()).isZero();
+    Path json = tiny.dir().resolve("analysis/attack-pgd-linf.json");
+    assertThat(r.out()).contains(json.toString());
+    JsonNode j = Json.MAPPER.readTree(json.toFile());
+    assertThat(j.get("schemaVersion").asInt()).isEqualTo(1);
+    assertThat(j.get("attack").asText()).isEqualTo("pgd-linf");
+    assertThat(j.get("norm").asText()).isEqualTo("linf");
+    assertThat(j.get("count").asInt()).isEqualTo(6);
+    assertThat(j.get("steps").asInt()).isEqualTo(3);
+    assertThat(j.get("random_start").asBoolean()).isTrue();
+    assertThat(j.get("targeted").isNull()).isTrue();
+    assertThat(j.get("monotone").asBoolean()).isTrue();
+    assertThat(j.get("sanity").get("passed").asBoolean()).isTrue();
+    assertThat(j.get("sanity").get("model_unchanged").asBoolean()).isTrue();
+    assertThat(j.get("timing").get("seconds").asDouble()).isPositive();
+    JsonNode curve = j.get("curve");
+    assertThat(curve).hasSize(3);
+    assertThat(curve.get(0).get("eps").asDouble()).isZero();
+    assertThat(curve.get(0).get("accuracy").asDouble()).isEqualTo(j.get("clean_accuracy").asDouble());
+    assertThat(curve.get(0).get("max_linf").asDouble()).isZero();
+    for (int k = 1; k < 3; k++) {
+      JsonNode p = curve.get(k);
+      assertThat(p.get("max_linf").asDouble()).isLessThanOrEqualTo(p.get("eps").asDouble() + 1e-6);
+      assertThat(p.get("mean_l2").asDouble()).isPositive();
+      assertThat(p.get("max_abs_padding").asDouble()).isZero();
+      assertThat(p.get("min_pixel").asDouble()).isGreaterThanOrEqualTo(0);
+      assertThat(p.get("max_pixel").asDouble()).isLessThanOrEqualTo(1);
+      assertThat(p.get("accuracy").asDouble()).isLessThanOrEqualTo(curve.get(k - 1).get("accuracy").asDouble());
+    }
+    assertThat(curve.get(1).get("eps").asDouble()).isEqualTo(0.05);
+    BufferedImage png = ImageIO.read(tiny.dir().resolve("analysis/attack-pgd-linf.png").toFile());
+    assertThat(png.getWidth()).isEqualTo(3 * 96 + 4 * 2);
+    assertThat(png.getHeight()).isEqualTo(5 * 96 + 6 * 2);   // clean, then 2 rows per nonzero epsilon
+
+    Path out = tmp.resolve("fm");
+    MainTest.Run fm = run("attack", "--run", runDir, "--attack", "feature-match", "--layer", "0", "--eps", "0.1",
+        "--steps", "3", "--count", "4", "--out", out.toString());
+    assertThat(fm.code()).as(fm.err()).isZero();
+    JsonNode f = Json.MAPPER.readTree(out.resolve("attack-feature-match.json").toFile());
+    assertThat(f.get("layer").asInt()).isZero();
+    assertThat(f.get("curve").get(0).get("representation_distance").asDouble()).isEqualTo(1.0);
+    assertThat(f.get("curve").get(1).get("representation_distance").asDouble()).isLessThan(1.0);
+    assertThat(f.get("curve").get(1).get("success_rate").isNumber()).isTrue();
+
+    MainTest.Run met = run("attack", "--run", runDir, "--attack", "metamer", "--count", "4", "--out", out.toString());
+    assertThat(met.code()).as(met.err()).isZero();
+    JsonNode m = Json.MAPPER.readTree(out.resolve("attack-metamer.json").toFile());
+    assertThat(m.get("curve")).hasSize(1);
+    assertThat(m.get("curve").get(0).get("eps").isNull()).isTrue();
+    assertThat(m.get("sanity").isNull()).isTrue();
+    assertThat(m.get("max_logit_abs_diff").asDouble()).isBetween(0.0, 1e-4);
+    // Logits are a's exactly, so the model's class is a's: success unless b's label is that class.
+    assertThat(m.get("curve").get(0).get("success_rate").asDouble()).isPositive();
+    assertThat(m.get("curve").get(0).get("representation_distance").asDouble()).isLessThan(1e-3);
+  }
+
+  @Test
+  void badInputIsOneLineAndExitCode2(@TempDir Path tmp) throws Exception {
+    String[][] cases = {
+        {"--run", tmp.resolve("missing").toString(), "--attack", "pgd-linf"},
+        {"--run", tmp.toString(), "--attack", "cw"},
+        {"--run", tmp.toString(), "--attack", "pgd-linf", "--eps", "0.1,-0.1"},
+        {"--run", tmp.toString(), "--attack", "metamer", "--targeted", "next"},
+        {"--run", tmp.toString(), "--attack", "fgsm", "--random-start"},
+        {"--run", tmp.toString(), "--attack", "pgd-l2", "--steps", "0"},
+        {"--run", tmp.toString(), "--attack", "pgd-l2", "--eps", "x"},
+    };
+    for (String[] c : cases) {
+      String[] args = new String[c.length + 1];
+      args[0] = "attack";
+      System.arraycopy(c, 0, args, 1, c.length);
+      MainTest.Run r = run(args);
+      assertThat(r.code()).as(String.join(" ", c) + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err().strip().lines().count()).as(r.err()).isLessThanOrEqualTo(2);   // picocli adds a usage hint
+    }
+    Files.createDirectories(tmp.resolve("empty"));
+    MainTest.Run r = run("attack", "--run", tmp.resolve("empty").toString(), "--attack", "fgsm");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip().lines()).hasSize(1);
+    assertThat(r.err()).contains("no checkpoint");
+  }
+}

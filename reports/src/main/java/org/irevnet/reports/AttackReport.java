@@ -1,0 +1,170 @@
+package org.irevnet.reports;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.irevnet.attacks.Norm;
+import org.irevnet.attacks.Robustness;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * {@code attack-<name>.json}: one attack on a trained run, in one shape for perturbation attacks
+ * (FGSM, PGD) and invariance attacks (metamer, feature-match). {@code curve} has one point per
+ * epsilon (one point with {@code eps = null} for the metameric attack, which has no radius).
+ * Perturbations are measured from the attacked image: the clean image, or the nuisance/start
+ * image {@code b} of an invariance attack. Fields that do not apply to an attack are null.
+ *
+ * @param attack {@code fgsm}, {@code pgd-linf}, {@code pgd-l2}, {@code metamer} or {@code feature-match}
+ * @param norm the threat model's norm ({@code linf} or {@code l2}), null for the metameric attack
+ * @param loss the loss FGSM and PGD ascend ({@code ce} or {@code margin}), null for invariance attacks
+ * @param targeted how targets were chosen ({@code next}, {@code random} or a class), null if untargeted
+ * @param layer the stage whose representation {@code feature-match} matches
+ * @param cleanAccuracy the model's accuracy on the attacked (clean) images
+ * @param monotone whether {@code accuracy} is non-increasing in epsilon
+ * @param sanity the epsilon-0 check; null for the metameric attack (its check is the logit invariant)
+ * @param maxLogitAbsDiff metamer only: max |logits(x_met) - z_s(a)| (the invariant, bound 1e-4)
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record AttackReport(String run, String checkpoint, String data, String model, String attack, String norm,
+    String loss, String targeted, Integer steps, Double stepSize, Boolean randomStart, Integer layer, long seed, int count,
+    double cleanAccuracy, List<Point> curve, boolean monotone, Sanity sanity, Double maxLogitAbsDiff,
+    Timing timing, String image) {
+
+  /**
+   * One epsilon. The accuracies, norms and pixel ranges are over the counted examples (see {@link
+   * Robustness}); {@code success_rate} and {@code representation_distance} over this epsilon's
+   * own examples.
+   *
+   * @param accuracy the robustness curve: fraction still classified as their label when every
+   *     image counts as broken if the attack broke it at this or any smaller epsilon of the sweep
+   * @param accuracyAtEps the accuracy under this epsilon's attack alone
+   * @param targetRate targeted attacks: fraction classified as their target (among images whose
+   *     label is not the target)
+   * @param successRate invariance attacks: fraction whose model class is that of the source a
+   *     while b's label differs from it
+   * @param representationDistance invariance attacks: mean of ||h(x) - h(a)|| / ||h(b) - h(a)||
+   *     (h: the matched stage's output, or the logits for metamers); 1 at b, 0 when matched
+   * @param meanLinf mean L-inf norm of the perturbations (likewise {@code max*}, {@code *L2})
+   * @param minPixel smallest pixel of the examples ({@code maxPixel} largest): [0, 1] when valid
+   * @param maxAbsPadding largest |pixel| on the zero padding: 0 when valid
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record Point(Double eps, double accuracy, double accuracyAtEps, Double targetRate, Double successRate,
+      Double representationDistance, double meanLinf, double maxLinf, double meanL2, double maxL2, double minPixel,
+      double maxPixel, double maxAbsPadding) {
+
+    /**
+     * @param examples the counted examples {@code [n, c, h, w]}; {@code clean} the attacked images
+     * @param mask 1 on the image content, 0 on the padding
+     */
+    public static Point of(Double eps, int[] labels, int[] rawClasses, int[] classes, INDArray examples,
+        INDArray clean, INDArray mask, int[] targets, Double successRate, Double representationDistance) {
+      INDArray d = examples.castTo(DataType.DOUBLE).sub(clean.castTo(DataType.DOUBLE));
+      INDArray linf = Norm.rowNorms(d, Norm.LINF), l2 = Norm.rowNorms(d, Norm.L2);
+      INDArray padding = examples.castTo(DataType.DOUBLE).mul(mask.castTo(DataType.DOUBLE).rsub(1.0));
+      Double targetRate = null;
+      if (targets != null) {
+        int hit = 0, eligible = 0;
+        for (int i = 0; i < labels.length; i++) {
+          if (targets[i] == labels[i]) continue;
+          eligible++;
+          if (classes[i] == targets[i]) hit++;
+        }
+        targetRate = eligible == 0 ? Double.NaN : (double) hit / eligible;
+      }
+      return new Point(eps, Robustness.accuracy(classes, labels), Robustness.accuracy(rawClasses, labels),
+          targetRate, successRate, representationDistance, linf.meanNumber().doubleValue(),
+          linf.maxNumber().doubleValue(), l2.meanNumber().doubleValue(), l2.maxNumber().doubleValue(),
+          examples.minNumber().doubleValue(), examples.maxNumber().doubleValue(),
+          Transforms.abs(padding, false).maxNumber().doubleValue());
+    }
+  }
+
+  /**
+   * The built-in check: epsilon 0 must give back every clean image and the model's clean classes
+   * (so exactly the clean accuracy), and the model must be unchanged by the sweep.
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record Sanity(double cleanAccuracy, double accuracyAtZero, double maxAbsDiffAtZero, boolean modelUnchanged,
+      boolean passed) {
+    public static Sanity of(Robustness.Sweep s) {
+      return new Sanity(s.cleanAccuracy(), s.rawAccuracy(0), s.maxAbsDiffAtZero(), s.modelUnchanged(), s.saneAtZero());
+    }
+  }
+
+  /** Wall time of the attack, threads, and the machine's 1-minute load average before and after. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record Timing(double seconds, int threads, int cores, double loadAverageStart, double loadAverageEnd) {}
+
+  /** The points of a sweep; {@code extra} gives the invariance attacks' per-epsilon figures (or null). */
+  public static List<Point> curve(Robustness.Sweep s, INDArray clean, INDArray mask, int[] targets,
+      double[] successRate, double[] representationDistance) {
+    List<Point> points = new ArrayList<>();
+    for (int k = 0; k < s.eps().length; k++) {
+      points.add(Point.of(s.eps()[k], s.labels(), s.rawClasses()[k], s.classes()[k], s.adversarial()[k], clean, mask,
+          targets, successRate == null ? null : successRate[k],
+          representationDistance == null ? null : representationDistance[k]));
+    }
+    return points;
+  }
+
+  public static boolean monotone(List<Point> curve) {
+    for (int k = 1; k < curve.size(); k++) if (curve.get(k).accuracy() > curve.get(k - 1).accuracy()) return false;
+    return true;
+  }
+
+  public void writeJson(Path file) throws IOException {
+    JsonReport.writeRecord(file, this);
+  }
+
+  /**
+   * The example grid, first {@code columns} images: optionally a row of sources {@code a}
+   * (invariance attacks), the attacked images, then for each set of examples two rows: the
+   * examples and their perturbation, amplified per image to {@code 0.5 + 0.5 d / max|d|} (mid
+   * grey is no change).
+   */
+  public static void writePng(Path file, INDArray sources, INDArray clean, List<INDArray> examples, int columns)
+      throws IOException {
+    int n = (int) Math.min(columns, clean.size(0));
+    List<INDArray> rows = new ArrayList<>();
+    if (sources != null) rows.add(first(sources, n));
+    INDArray c = first(clean, n);
+    rows.add(c);
+    for (INDArray e : examples) {
+      INDArray x = first(e, n);
+      rows.add(x);
+      INDArray d = x.sub(c);
+      INDArray scale = Transforms.max(Norm.rowNorms(d, Norm.LINF), 1e-12, false).muli(2).reshape(n, 1);
+      rows.add(d.reshape('c', n, d.length() / n).diviColumnVector(scale).addi(0.5).reshape('c', d.shape()));
+    }
+    ImageGrid.write(file, rows);
+  }
+
+  private static INDArray first(INDArray x, int n) {
+    return x.get(NDArrayIndex.interval(0, n)).castTo(DataType.DOUBLE).dup('c');
+  }
+
+  /** A fixed-width table for the terminal. */
+  public String table() {
+    StringBuilder t = new StringBuilder(String.format("%-8s %9s %11s %9s %9s %9s %9s%n", "eps", "accuracy",
+        "acc at eps", "mean Linf", "mean L2", "success", "repr dist"));
+    for (Point p : curve) {
+      t.append(String.format("%-8s %9.4f %11.4f %9.4f %9.4f %9s %9s%n", p.eps() == null ? "-" : String.valueOf(p.eps()),
+          p.accuracy(), p.accuracyAtEps(), p.meanLinf(), p.meanL2(), fmt(p.successRate() != null ? p.successRate()
+              : p.targetRate()), fmt(p.representationDistance())));
+    }
+    t.append(String.format("%s on %d images: clean accuracy %.4f, %.1f s%n", attack, count, cleanAccuracy,
+        timing.seconds()));
+    return t.toString();
+  }
+
+  private static String fmt(Double v) {
+    return v == null ? "-" : String.format("%.4f", v);
+  }
+}
