@@ -80,18 +80,55 @@ class AnalysisCommandsTest {
   }
 
   @Test
+  void nuisanceProbeOnATinyRun(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    String run = tiny.dir().toString();
+    MainTest.Run r = run("probe", "--run", run, "--nuisance", "--epochs", "2", "--train-count", "50", "--seed", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    Path json = tiny.dir().resolve("analysis/nuisance-probe.json");
+    assertThat(r.out()).contains("nuisance accuracy").contains(json.toString());
+    JsonNode j = Json.MAPPER.readTree(json.toFile());
+    assertThat(j.get("schemaVersion").asInt()).isEqualTo(1);
+    assertThat(j.get("train_count").asInt()).isEqualTo(50);
+    assertThat(j.get("test_count").asInt()).isEqualTo(20);
+    assertThat(j.get("nuisance_dims").asInt()).isEqualTo(1014);
+    double logit = j.get("logit_accuracy").asDouble(), nuis = j.get("nuisance_accuracy").asDouble();
+    assertThat(logit).isBetween(0.0, 1.0);
+    assertThat(nuis).isBetween(0.0, 1.0);
+    assertThat(j.get("excess").asDouble()).isCloseTo(nuis - logit, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(j.get("recipe").get("hidden").toString()).isEqualTo("[512,512]");
+    assertThat(j.get("recipe").get("epochs").asInt()).isEqualTo(2);
+    assertThat(j.get("recipe").get("seed").asInt()).isEqualTo(1);
+
+    MainTest.Run none = run("probe", "--run", run);
+    assertThat(none.code()).isEqualTo(2);
+    assertThat(none.err().strip().lines()).hasSize(1);
+    assertThat(none.err()).contains("--nuisance");
+    MainTest.Run bad = run("probe", "--run", run, "--nuisance", "--train-count", "0");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("at least 1");
+  }
+
+  @Test
   void badInputsAreOneLineErrorsWithExitCode2(@TempDir Path tmp) throws Exception {
-    for (String cmd : new String[] {"invert", "metamers"}) {
-      MainTest.Run r = run(cmd, "--run", tmp.resolve("missing").toString());
+    for (String cmd : new String[] {"invert", "metamers", "probe --nuisance"}) {
+      MainTest.Run r = run(args(cmd, "--run", tmp.resolve("missing").toString()));
       assertThat(r.code()).as(r.err()).isEqualTo(2);
       assertThat(r.err().strip().lines()).hasSize(1);
       assertThat(r.err()).contains("no such run directory");
 
       Path empty = Files.createDirectories(tmp.resolve("empty"));
-      r = run(cmd, "--run", empty.toString());
+      r = run(args(cmd, "--run", empty.toString()));
       assertThat(r.code()).as(r.err()).isEqualTo(2);
       assertThat(r.err().strip().lines()).hasSize(1);
       assertThat(r.err()).contains("no checkpoint");
     }
+  }
+
+  /** A command (possibly with flags, space separated) followed by more arguments. */
+  static String[] args(String cmd, String... more) {
+    return java.util.stream.Stream.concat(java.util.Arrays.stream(cmd.split(" ")), java.util.Arrays.stream(more))
+        .toArray(String[]::new);
   }
 }
