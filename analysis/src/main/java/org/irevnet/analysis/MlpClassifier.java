@@ -94,16 +94,16 @@ public final class MlpClassifier {
     adam.setWeightDecay(recipe.weightDecay());
     int n = labels.length;
     long total = (long) recipe.epochs() * Batches.count(n, recipe.batch(), false), step = 0;
+    INDArray targets = Tensors.oneHot(labels, classes, DataType.FLOAT);
     for (int epoch = 0; epoch < recipe.epochs(); epoch++) {
       // One gather per epoch; the batches are then views (a gather per step costs more than the step).
       int[] order = Batches.order(n, recipe.seed(), epoch, true);
-      INDArray shuffled = Nd4j.pullRows(xs, 1, order, 'c');
+      INDArray xe = Nd4j.pullRows(xs, 1, order, 'c'), ye = Nd4j.pullRows(targets, 1, order, 'c');
       for (int start = 0; start < n; start += recipe.batch()) {
         int end = Math.min(n, start + recipe.batch());
         adam.setLearningRate(recipe.learningRate() * 0.5 * (1 + Math.cos(Math.PI * step / total)));
-        int[] y = new int[end - start];
-        for (int k = 0; k < y.length; k++) y[k] = labels[order[start + k]];
-        m.step(shuffled.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()), y);
+        m.step(xe.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()),
+            ye.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()));
         adam.step();
         step++;
       }
@@ -112,7 +112,7 @@ public final class MlpClassifier {
   }
 
   /** One forward and backward pass; accumulates the gradients of the mean cross-entropy. */
-  private void step(INDArray x, int[] y) {
+  private void step(INDArray x, INDArray targets) {
     List<INDArray> acts = new ArrayList<>();
     acts.add(x);
     INDArray h = x;
@@ -125,12 +125,12 @@ public final class MlpClassifier {
     }
     // d(mean cross-entropy)/d logits = (softmax - one-hot) / n. (Losses.softmaxCrossEntropy also
     // computes the loss value, a synchronising reduction per step that a probe does not need.)
-    INDArray g = Transforms.softmax(h, false).subi(Tensors.oneHot(y, (int) h.size(1), DataType.FLOAT)).divi(y.length);
+    INDArray g = Transforms.softmax(h, false).subi(targets).divi(x.size(0));
     for (int i = weights.size() - 1; i >= 0; i--) {
       INDArray a = acts.get(i);
       weights.get(i).grad().addi(a.transpose().mmul(g));
       biases.get(i).grad().addi(g.sum(true, 0));
-      if (i > 0) g = g.mmul(weights.get(i).value().transpose()).muli(a.gt(0).castTo(DataType.FLOAT));
+      if (i > 0) g = g.mmul(weights.get(i).value().transpose()).muli(Transforms.step(a));
     }
   }
 
