@@ -7,7 +7,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Features of a frozen model for the probes: its output {@code z} and its spatially averaged
@@ -91,10 +90,5 @@ public final class Features {
   /** Columns {@code [from, to)} of a matrix, as a contiguous copy. */
   public static INDArray columns(INDArray x, long from, long to) {
     return x.get(NDArrayIndex.all(), NDArrayIndex.interval(from, to)).dup('c');
-  }
-
-  /** Squared Euclidean norm of every row, {@code [n, 1]}. */
-  static INDArray rowSquaredNorms(INDArray x) {
-    return Transforms.pow(x, 2, true).sum(true, 1);
   }
 }

@@ -111,18 +111,21 @@ public final class MlpClassifier {
     return m;
   }
 
+  /** The logits of {@code x}; the inputs of every layer are appended to {@code acts} when given. */
+  private INDArray forward(INDArray x, List<INDArray> acts) {
+    INDArray h = x;
+    for (int i = 0; i < weights.size(); i++) {
+      if (acts != null) acts.add(h);
+      h = h.mmul(weights.get(i).value()).addi(biases.get(i).value());
+      if (i < weights.size() - 1) h = Transforms.relu(h, false);
+    }
+    return h;
+  }
+
   /** One forward and backward pass; accumulates the gradients of the mean cross-entropy. */
   private void step(INDArray x, INDArray targets) {
     List<INDArray> acts = new ArrayList<>();
-    acts.add(x);
-    INDArray h = x;
-    for (int i = 0; i < weights.size(); i++) {
-      h = h.mmul(weights.get(i).value()).addi(biases.get(i).value());
-      if (i < weights.size() - 1) {
-        h = Transforms.relu(h, false);
-        acts.add(h);
-      }
-    }
+    INDArray h = forward(x, acts);
     // d(mean cross-entropy)/d logits = (softmax - one-hot) / n. (Losses.softmaxCrossEntropy also
     // computes the loss value, a synchronising reduction per step that a probe does not need.)
     INDArray g = Transforms.softmax(h, false).subi(targets).divi(x.size(0));
@@ -140,11 +143,7 @@ public final class MlpClassifier {
     INDArray out = Nd4j.create(DataType.FLOAT, n, biases.get(biases.size() - 1).value().size(1));
     for (long start = 0; start < n; start += Features.BATCH * 4L) {
       long end = Math.min(n, start + Features.BATCH * 4L);
-      INDArray h = x.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).castTo(DataType.FLOAT);
-      for (int i = 0; i < weights.size(); i++) {
-        h = h.mmul(weights.get(i).value()).addi(biases.get(i).value());
-        if (i < weights.size() - 1) h = Transforms.relu(h, false);
-      }
+      INDArray h = forward(x.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).castTo(DataType.FLOAT), null);
       out.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(h);
     }
     return out;
@@ -153,10 +152,5 @@ public final class MlpClassifier {
   /** The fraction of rows classified as their label. */
   public double accuracy(INDArray x, int[] labels) {
     return Features.accuracy(logits(x), labels);
-  }
-
-  /** Number of trainable parameters. */
-  public long parameterCount() {
-    return params.count();
   }
 }
