@@ -49,7 +49,7 @@ final class ProbeCommand implements Callable<Integer> {
   long seed;
 
   @Option(names = "--epochs", paramLabel = "E",
-      description = "Epochs of the probes (default: the fixed recipes, 20 for --layers, 10 for --nuisance).")
+      description = "Epochs of the probes (default: the fixed recipes, 10 for both).")
   Integer epochs;
 
   @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default RUN_DIR/analysis).") Path out;
