@@ -3,6 +3,7 @@ package org.irevnet.analysis;
 import java.util.ArrayList;
 import java.util.List;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.train.Host;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -16,6 +17,12 @@ public final class Features {
   /** Images per forward pass; large enough to keep the convolutions busy, small enough for memory. */
   public static final int BATCH = 256;
 
+  /**
+   * Batches between garbage collections: each forward pass leaves its results outside any
+   * workspace, freed only when the collector finds them (see {@link Host#collectGarbage}).
+   */
+  private static final int GC_EVERY = 20;
+
   private Features() {}
 
   /** The flattened body output {@code z} ({@code [n, d]}, float32) of {@code images}, in batches. */
@@ -27,6 +34,7 @@ public final class Features {
       INDArray z = model.forward(batch(model, images, start, end), false).z().castTo(DataType.FLOAT);
       if (out == null) out = Nd4j.create(DataType.FLOAT, n, z.size(1));
       out.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(z);
+      Host.collectGarbage(start / BATCH + 1, GC_EVERY);
     }
     return out;
   }
@@ -46,6 +54,7 @@ public final class Features {
         if (out.size() <= s) out.add(Nd4j.create(DataType.FLOAT, n, pooled.size(1)));
         out.get(s).get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(pooled);
       }
+      Host.collectGarbage(start / BATCH + 1, GC_EVERY);
     }
     return out;
   }
