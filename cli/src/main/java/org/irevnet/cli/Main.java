@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
     description = "A workbench for invertible neural networks (i-RevNet, fi-RevNet) used to understand classifiers.",
     subcommands = {TrainCommand.class, EvalCommand.class, InvertCommand.class, MetamersCommand.class,
         SelftestCommand.class, BenchCommand.class,
+        DataCommand.class,
         ReportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -133,6 +134,7 @@ public final class ShortcutDatasets {
 
     Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".tmp-");
     try {
+      readableByAll(tmp);
       IdxFiles.writeImages(tmp.resolve(TRAIN_IMAGES), train.size(), rows, cols, trainPx);
       IdxFiles.writeLabels(tmp.resolve(TRAIN_LABELS), train.labels());
       IdxFiles.writeImages(tmp.resolve(TEST_IMAGES), test.size(), rows, cols, consistent);
@@ -240,6 +242,15 @@ public final class ShortcutDatasets {
           + " channels; shortcut datasets take 1 (grey) or 3 (RGB, converted to grey)");
     }
     return out;
+  }
+
+  /** Temporary directories are created owner-only; the dataset is as readable as a new one. */
+  private static void readableByAll(Path dir) throws IOException {
+    try {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: keep its defaults
+    }
   }
 
   private static void checkTarget(Path target, boolean force) throws IOException {
