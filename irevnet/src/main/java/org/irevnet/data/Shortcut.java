@@ -184,7 +184,12 @@ public abstract sealed class Shortcut permits Shortcut.BinaryCode, Shortcut.Text
     public Map<String, Object> describe() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("corner", "top-left");
-      m.put("region", Map.of("row", 0, "col", 0, "rows", regionRows, "cols", regionCols));
+      Map<String, Object> region = new LinkedHashMap<>(); // not Map.of: its order varies by run
+      region.put("row", 0);
+      region.put("col", 0);
+      region.put("rows", regionRows);
+      region.put("cols", regionCols);
+      m.put("region", region);
       m.put("cell_pixels", cell);
       m.put("cells", cells);
       List<int[]> at = new ArrayList<>();
