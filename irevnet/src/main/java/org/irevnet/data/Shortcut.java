@@ -79,7 +79,28 @@ public abstract sealed class Shortcut permits Shortcut.BinaryCode, Shortcut.Text
    * Stamps the pattern of {@code label} into the image at {@code offset} (in place; the image
    * must still hold the base pixels). Returns the number of pixels whose value changed.
    */
-  public abstract int apply(byte[] px, int offset, int label);
+  public final int apply(byte[] px, int offset, int label) {
+    int changed = 0;
+    for (int r = 0; r < stampRows(); r++) {
+      for (int c = 0; c < stampCols(); c++) {
+        int p = offset + r * cols + c;
+        int v = stampValue(r, c, label, px[p] & 0xFF);
+        if (v >= 0 && px[p] != (byte) v) {
+          changed++;
+          px[p] = (byte) v;
+        }
+      }
+    }
+    return changed;
+  }
+
+  /** The pattern lies within the top-left {@code stampRows() x stampCols()} pixels. */
+  abstract int stampRows();
+
+  abstract int stampCols();
+
+  /** The value of pixel (r, c) in {@code label}'s pattern given its base value; -1: keep it. */
+  abstract int stampValue(int r, int c, int label, int base);
 
   /** The label whose pattern the image at {@code offset} carries, or {@link #NONE}. */
   public abstract int decode(byte[] px, int offset);
@@ -136,20 +157,19 @@ public abstract sealed class Shortcut permits Shortcut.BinaryCode, Shortcut.Text
     }
 
     @Override
-    public int apply(byte[] px, int offset, int label) {
-      int changed = 0;
-      for (int r = 0; r < regionRows; r++) {
-        for (int c = 0; c < regionCols; c++) {
-          int j = cellAt(r, c);
-          byte v = (byte) (j < cells && codes[label][j] ? LIT : 0);
-          int p = offset + r * cols + c;
-          if (px[p] != v) {
-            changed++;
-            px[p] = v;
-          }
-        }
-      }
-      return changed;
+    int stampRows() {
+      return regionRows;
+    }
+
+    @Override
+    int stampCols() {
+      return regionCols;
+    }
+
+    @Override
+    int stampValue(int r, int c, int label, int base) {
+      int j = cellAt(r, c);
+      return j < cells && codes[label][j] ? LIT : 0;
     }
 
     @Override
@@ -298,22 +318,21 @@ public abstract sealed class Shortcut permits Shortcut.BinaryCode, Shortcut.Text
     }
 
     @Override
-    public int apply(byte[] px, int offset, int label) {
-      boolean[] tile = tiles[label];
-      int changed = 0;
-      for (int r = 0; r < rows; r++) {
-        for (int c = 0; c < cols; c++) {
-          int p = offset + r * cols + c;
-          if ((px[p] & 0xFF) <= BACKGROUND_MAX) {
-            byte v = (byte) (tile[(r % TILE) * TILE + c % TILE] ? VALUE : 0);
-            if (px[p] != v) {
-              changed++;
-              px[p] = v;
-            }
-          }
-        }
+    int stampRows() {
+      return rows;
+    }
+
+    @Override
+    int stampCols() {
+      return cols;
+    }
+
+    @Override
+    int stampValue(int r, int c, int label, int base) {
+      if (base > BACKGROUND_MAX) {
+        return -1;
       }
-      return changed;
+      return tiles[label][(r % TILE) * TILE + c % TILE] ? VALUE : 0;
     }
 
     @Override

@@ -144,12 +144,12 @@ public final class ShortcutDatasets {
       for (String v : VARIANTS) {
         Path dir = Files.createDirectory(tmp.resolve(v));
         for (String f : List.of(TRAIN_IMAGES, TRAIN_LABELS, CLASSES)) {
-          link(tmp, v, f, f);
+          link(tmp, v, f);
         }
         switch (v) {
           case "consistent" -> {
-            link(tmp, v, TEST_IMAGES, TEST_IMAGES);
-            link(tmp, v, TEST_LABELS, TEST_LABELS);
+            link(tmp, v, TEST_IMAGES);
+            link(tmp, v, TEST_LABELS);
           }
           case "randomised" -> {
             IdxFiles.writeImages(dir.resolve(TEST_IMAGES), test.size(), rows, cols, randomised);
@@ -270,14 +270,13 @@ public final class ShortcutDatasets {
     }
   }
 
-  /** {@code root/variant/name} as a link to {@code ../target}, or a copy. */
-  private static void link(Path root, String variant, String name, String target)
-      throws IOException {
+  /** {@code root/variant/name} as a relative link to {@code root/name}, or a copy. */
+  private static void link(Path root, String variant, String name) throws IOException {
     Path link = root.resolve(variant).resolve(name);
     try {
-      Files.createSymbolicLink(link, Path.of("..", target));
+      Files.createSymbolicLink(link, Path.of("..", name));
     } catch (UnsupportedOperationException | FileSystemException e) {
-      Files.copy(root.resolve(target), link);
+      Files.copy(root.resolve(name), link);
     }
   }
 
