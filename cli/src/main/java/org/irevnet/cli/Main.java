@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     subcommands = {TrainCommand.class, EvalCommand.class, InvertCommand.class, MetamersCommand.class, ProbeCommand.class,
         InterpolateCommand.class, AttackCommand.class,
         SelftestCommand.class, BenchCommand.class,
+        DataCommand.class,
         ReportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -1,5 +1,7 @@
 package org.irevnet.data;
 
+import java.io.BufferedOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -150,6 +152,44 @@ public final class IdxFiles {
     }
     return new Dataset(name, Pixels.toImages(px, images.count(), 1, images.rows(),
         images.cols()), labels, names);
+  }
+
+  /**
+   * Writes an uncompressed IDX3 unsigned-byte image file: {@code count} images of
+   * {@code rows x cols} bytes, row-major. The bytes depend only on the arguments.
+   */
+  public static void writeImages(Path file, int count, int rows, int cols, byte[] pixels)
+      throws IOException {
+    if ((long) count * rows * cols != pixels.length) {
+      throw new IllegalArgumentException(pixels.length + " pixel bytes are not " + count
+          + " images of " + rows + "x" + cols);
+    }
+    try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+        Files.newOutputStream(file), 1 << 16))) {
+      out.writeInt(IMAGES_MAGIC);
+      out.writeInt(count);
+      out.writeInt(rows);
+      out.writeInt(cols);
+      out.write(pixels);
+    }
+  }
+
+  /** Writes an uncompressed IDX1 unsigned-byte label file; every label must be 0..255. */
+  public static void writeLabels(Path file, int[] labels) throws IOException {
+    byte[] bytes = new byte[labels.length];
+    for (int i = 0; i < labels.length; i++) {
+      if (labels[i] < 0 || labels[i] > 255) {
+        throw new IllegalArgumentException("label " + labels[i] + " of item " + i
+            + " does not fit in an unsigned byte");
+      }
+      bytes[i] = (byte) labels[i];
+    }
+    try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+        Files.newOutputStream(file), 1 << 16))) {
+      out.writeInt(LABELS_MAGIC);
+      out.writeInt(labels.length);
+      out.write(bytes);
+    }
   }
 
   /** Loads one split of an IDX directory; class names as described in the class comment. */

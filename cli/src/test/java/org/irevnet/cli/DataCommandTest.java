@@ -1,0 +1,71 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.irevnet.cli.MainTest.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.irevnet.testing.TinyData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** data shortcut: writes a dataset that train and eval take; bad input is one line, exit 2. */
+class DataCommandTest {
+
+  @Test
+  void writesADatasetThatTrainsAndEvaluatesOnEveryVariant(@TempDir Path tmp) throws Exception {
+    Path base = TinyData.idx(tmp.resolve("base"), 64, 20);
+    Path out = tmp.resolve("shortcut");
+    MainTest.Run r = run("data", "shortcut", "--base", base.toString(), "--kind", "binary-code",
+        "--out", out.toString(), "--seed", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("binary-code shortcut (seed 1)")
+        .contains("randomised decodes as stamped: 20 of 20");
+    JsonNode json = Json.MAPPER.readTree(out.resolve("shortcut.json").toFile());
+    assertThat(json.path("seed").asLong()).isEqualTo(1);
+
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path runDir = tmp.resolve("run");
+    MainTest.Run t = run("train", "--arch", arch.toString(), "--data", out.toString(), "--out",
+        runDir.toString(), "--epochs", "1", "--batch", "16", "--no-progress");
+    assertThat(t.code()).as(t.err()).isZero();
+    for (String v : new String[] {"consistent", "randomised", "removed"}) {
+      MainTest.Run e = run("eval", "--run", runDir.toString(), "--data", out.resolve(v).toString());
+      assertThat(e.code()).as(e.err()).isZero();
+      JsonNode j = Json.MAPPER.readTree(e.out());
+      assertThat(j.get("count").asInt()).isEqualTo(20);
+      assertThat(j.get("data").asText()).isEqualTo(v + "/test");
+    }
+  }
+
+  @Test
+  void badInputIsOneLineAndExitCode2(@TempDir Path tmp) throws Exception {
+    Path base = TinyData.idx(tmp.resolve("base"), 20, 10);
+    Path out = tmp.resolve("out");
+    refused("no such directory", "--base", tmp.resolve("missing").toString() + "/", "--kind",
+        "texture", "--out", out.toString());
+    refused("unknown shortcut kind 'stripes'", "--base", base.toString(), "--kind", "stripes",
+        "--out", out.toString());
+    assertThat(out).doesNotExist();
+    Files.createDirectories(out);
+    Files.writeString(out.resolve("notes.txt"), "mine");
+    refused("--force", "--base", base.toString(), "--kind", "texture", "--out", out.toString());
+    assertThat(Files.readString(out.resolve("notes.txt"))).isEqualTo("mine");
+    MainTest.Run forced = run("data", "shortcut", "--base", base.toString(), "--kind", "texture",
+        "--out", out.toString(), "--force");
+    assertThat(forced.code()).as(forced.err()).isZero();
+    assertThat(out.resolve("notes.txt")).doesNotExist();
+  }
+
+  private static void refused(String expected, String... args) {
+    String[] all = new String[args.length + 2];
+    all[0] = "data";
+    all[1] = "shortcut";
+    System.arraycopy(args, 0, all, 2, args.length);
+    MainTest.Run r = run(all);
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err().strip().lines()).as(r.err()).hasSize(1);
+    assertThat(r.err()).contains(expected);
+  }
+}
