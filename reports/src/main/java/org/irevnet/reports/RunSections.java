@@ -44,7 +44,7 @@ final class RunSections {
       new Spec("metamers", "Metamers", f -> generic(f, "metamers", "Metamers", List.of("metamers*.json"),
           List.of("metamers*.png"), null, "bin/irevnet metamers --run RUN_DIR")),
       new Spec("interpolation", "Interpolation", f -> generic(f, "interpolation", "Interpolation",
-          List.of("interpolat*.json"), List.of("interpolat*.png"), null, "bin/irevnet probe --run RUN_DIR --interpolate")),
+          List.of("interpolat*.json"), List.of("interpolat*.png"), null, "bin/irevnet interpolate --run RUN_DIR")),
       new Spec("attacks", "Attacks", RunSections::attacks),
       new Spec("other", "Other results", RunSections::other));
 
@@ -159,7 +159,7 @@ final class RunSections {
     return Section.ok(id, title, files, figs);
   }
 
-  /** invert.json (per-stage reconstruction error), invert.png, and any stability*.json. */
+  /** invert.json (per-stage reconstruction error, stability table), invert.png, and any stability*.json. */
   private static Section invertibility(RunFiles f) throws IOException {
     String id = "invertibility", title = "Invertibility";
     String inv = ANALYSIS + "/invert.json";
@@ -172,7 +172,12 @@ final class RunSections {
     List<Figure> figs = new ArrayList<>();
     if (f.exists(inv)) {
       sources.add(inv);
-      figs.addAll(reconstruction(f.json(inv)));
+      JsonNode node = f.json(inv);
+      figs.addAll(reconstruction(node));
+      // invert --stability adds its Lipschitz and condition estimates to the same file.
+      if (node.path("stability").size() > 0) {
+        figs.addAll(TreeFigures.tables("inverse stability", node.get("stability")));
+      }
     }
     for (String png : pngs) {
       sources.add(png);

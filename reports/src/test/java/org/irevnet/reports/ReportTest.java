@@ -47,6 +47,10 @@ class ReportTest {
     assertThat(recon.xCategories()).containsExactly("0", "1", "z");
     assertThat(s.get("invertibility").sources()).contains("analysis/invert.json", "analysis/invert.png",
         "analysis/stability.json");
+    Figure.Table stability = s.get("invertibility").figures().stream().filter(f -> f instanceof Figure.Table)
+        .map(f -> (Figure.Table) f).filter(t -> t.title().startsWith("inverse stability")).findFirst().orElseThrow();
+    assertThat(stability.columns()).contains("condition_max", "ill_conditioned");
+    assertThat(stability.rows()).hasSize(1);
 
     // Probes: the per-stage accuracies in one chart by stage (shapes do not split the curves), PCA by components.
     List<Figure.Line> probeCharts = lines(s.get("probes"));

@@ -54,7 +54,9 @@ final class SyntheticRun {
     List<InversionReport.Stage> stages = List.of(new InversionReport.Stage("0", List.of(4L, 16L, 16L), e32, e64),
         new InversionReport.Stage("1", List.of(16L, 8L, 8L), e32, e64));
     new InversionReport(dir.toString(), "best", "synthetic/test[0:2]", "tiny " + EVIL, 2, stages,
-        new InversionReport.Stage("z", List.of(16L, 8L, 8L), e32, e64), 2e-6, 3e-15).writeJson(a.resolve("invert.json"));
+        new InversionReport.Stage("z", List.of(16L, 8L, 8L), e32, e64), 2e-6, 3e-15, 1e3,
+        List.of(new InversionReport.StabilityRow("stage 0 " + EVIL, 1024, 20, 2.5, 2.0, 1.5, 1.2, 3.75, 2.4, false)))
+        .writeJson(a.resolve("invert.json"));
     png(a.resolve("invert.png"), 20, 12);
     MetamerReport.Pair p = new MetamerReport.Pair(1, 2, 0, 1, 0, 1, 0, 1e-6, 1e-14, 1e-6, 3.0, 2.0, 4.0, -0.1, 1.2);
     new MetamerReport(dir.toString(), "best", "synthetic/test", "tiny", 0, 1, MetamerReport.TOLERANCE, true,
