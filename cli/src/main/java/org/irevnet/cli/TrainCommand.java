@@ -72,6 +72,9 @@ final class TrainCommand implements Callable<Integer> {
   Integer advReinitEvery;
   @Option(names = "--adv-standardize", arity = "1", paramLabel = "true|false",
       description = "iCE: adversaries see batch-standardised z_n (default true).") Boolean advStandardize;
+  @Option(names = "--adv-replay", paramLabel = "BATCHES",
+      description = "iCE: adversary steps draw from the last BATCHES batches' z_n (default 0: current batch).")
+  Integer advReplay;
 
   @Option(names = "--resume", description = "Continue the run in RUN_DIR from checkpoints/latest.")
   boolean resume;
@@ -105,9 +108,10 @@ final class TrainCommand implements Callable<Integer> {
       ice = new IceConfig(or(wNc, i.wNc()), or(wNcWarmup, i.wNcWarmupSteps()), or(wMle, i.wMle()),
           or(nuisanceForm, i.nuisanceForm()), or(paperCap, i.paperCap()), or(advSteps, i.advSteps()),
           or(advHidden, i.advHidden()), or(advLr, i.advLr()), or(adversaries, i.adversaries()),
-          or(advReinitEvery, i.advReinitEvery()), or(advStandardize, i.advStandardize()));
+          or(advReinitEvery, i.advReinitEvery()), or(advStandardize, i.advStandardize()),
+          or(advReplay, i.advReplay()));
     } else if (java.util.stream.Stream.of(wNc, wNcWarmup, wMle, nuisanceForm, paperCap, advSteps, advHidden, advLr,
-        adversaries, advReinitEvery, advStandardize).anyMatch(java.util.Objects::nonNull)) {
+        adversaries, advReinitEvery, advStandardize, advReplay).anyMatch(java.util.Objects::nonNull)) {
       throw new IllegalArgumentException("the iCE options (--w-nc, --adv-*, ...) need --objective ice");
     }
     TrainConfig cfg = new TrainConfig(or(arch, base.arch()), or(data, base.data()), obj,

@@ -28,19 +28,24 @@ import java.util.List;
  * @param advStandardize adversaries see {@code z_n} standardised per dimension with the batch's
  *     statistics (the model's gradient flows through them), so rescaling {@code z_n} cannot fool
  *     them
+ * @param advReplay keep the detached adversary inputs of the last this many batches and train
+ *     each adversary step on one of them drawn at random (0: always the current batch), so that
+ *     adversaries fit the recent representation as a whole, as a fresh probe does, rather than
+ *     the last batch
  */
 public record IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuisanceForm, double paperCap,
-    int advSteps, int advHidden, double advLr, int adversaries, int advReinitEvery, boolean advStandardize) {
+    int advSteps, int advHidden, double advLr, int adversaries, int advReinitEvery, boolean advStandardize,
+    int advReplay) {
 
   public static IceConfig defaults() {
-    return new IceConfig(1.0, 500, 0.0, "bounded", Math.log(10), 5, 256, 1e-3, 1, 0, true);
+    return new IceConfig(1.0, 500, 0.0, "bounded", Math.log(10), 5, 256, 1e-3, 1, 0, true, 0);
   }
 
   /** Checks ranges; the message names the option. */
   public IceConfig validate() {
     if (!(wNc >= 0) || !(wMle >= 0)) throw new IllegalArgumentException("wNc and wMle must be >= 0");
-    if (wNcWarmupSteps < 0 || advReinitEvery < 0 || advHidden < 0) {
-      throw new IllegalArgumentException("wNcWarmupSteps, advReinitEvery and advHidden must be >= 0");
+    if (wNcWarmupSteps < 0 || advReinitEvery < 0 || advHidden < 0 || advReplay < 0) {
+      throw new IllegalArgumentException("wNcWarmupSteps, advReinitEvery, advHidden and advReplay must be >= 0");
     }
     if (!List.of("bounded", "paper").contains(nuisanceForm)) {
       throw new IllegalArgumentException("nuisanceForm must be bounded or paper, got " + nuisanceForm);

@@ -28,8 +28,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * </ul>
  *
  * A model step ({@link #step}) first re-initialises adversaries that are due, trains every
- * adversary {@code k} times on the batch's detached {@code z_n} (their parameters move only
- * there), then computes the model's loss against the updated adversaries and runs the model's
+ * adversary {@code k} times on the batch's detached {@code z_n} (or on batches drawn from a replay
+ * buffer of recent ones; their parameters move only there), then computes the model's loss against the updated adversaries and runs the model's
  * reversible backward pass with {@code dL/dz} (nuisance and MLE terms) and {@code dL/dlogdet}. The
  * prior's parameters get their gradients in the same pass and move in {@link #stepPrior}, with
  * the model. All state (adversaries and prior with their Adam states) is in {@link #state()}, and
@@ -38,6 +38,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 public final class IceObjective {
   private static final double STD_EPS = 1e-5;
   private static final long REINIT = 0x5245494e4954L; // "REINIT"
+  private static final long REPLAY = 0x5245504c4159L; // "REPLAY"
   private final IceConfig cfg;
   private final int classes;
   private final long zDims;
@@ -45,6 +46,9 @@ public final class IceObjective {
   private final List<NuisanceClassifier> adversaries = new ArrayList<>();
   private final GaussianPrior prior;
   private final AdamOptimizer priorAdam;
+  /** The last {@code advReplay} batches' adversary inputs and labels, oldest first. */
+  private final List<INDArray> replayX = new ArrayList<>();
+  private final List<int[]> replayY = new ArrayList<>();
 
   /** One batch's terms (batch means). {@code nllBitsPerDim} is NaN when the MLE term is off. */
   public record Terms(double ce, double accuracy, double nuisanceCe, double adversaryAccuracy, double nuisanceLoss,
@@ -101,8 +105,24 @@ public final class IceObjective {
       }
     }
     INDArray x = adversaryInput(nuisance(f.z()));
+    if (cfg.advReplay() > 0) {
+      replayX.add(x);
+      replayY.add(labels.clone());
+      if (replayX.size() > cfg.advReplay()) {
+        replayX.remove(0);
+        replayY.remove(0);
+      }
+    }
+    Random pick = new Random(mix(mix(mix(0x243F6A8885A308D3L, seed), REPLAY), step));
     for (int s = 0; s < cfg.advSteps(); s++) {
-      for (NuisanceClassifier a : adversaries) a.trainStep(x, labels);
+      for (NuisanceClassifier a : adversaries) {
+        if (cfg.advReplay() == 0) {
+          a.trainStep(x, labels);
+        } else {
+          int i = pick.nextInt(replayX.size());
+          a.trainStep(replayX.get(i), replayY.get(i));
+        }
+      }
     }
     return terms(model, f, labels, cfg.wNcAt(step), true);
   }
@@ -220,7 +240,10 @@ public final class IceObjective {
     return new Eval(correct / adversaries.size() / n, bits);
   }
 
-  /** Adversaries and prior with their Adam states, by name ({@code adv.J.*}, {@code prior.*}). */
+  /**
+   * Adversaries and prior with their Adam states and the replay buffer, by name ({@code adv.J.*},
+   * {@code prior.*}, {@code replay.I.x|y}).
+   */
   public Map<String, INDArray> state() {
     Map<String, INDArray> m = new LinkedHashMap<>();
     for (int j = 0; j < adversaries.size(); j++) {
@@ -229,6 +252,10 @@ public final class IceObjective {
     }
     prior.params().state().forEach((k, v) -> m.put("prior." + k, v));
     priorAdam.state().forEach((k, v) -> m.put("prior." + k, v));
+    for (int i = 0; i < replayX.size(); i++) {
+      m.put("replay." + i + ".x", replayX.get(i).dup());
+      m.put("replay." + i + ".y", Nd4j.createFromArray(replayY.get(i)));
+    }
     return m;
   }
 
@@ -240,6 +267,12 @@ public final class IceObjective {
     for (String k : List.copyOf(p.keySet())) if (k.startsWith("adam.")) opt.put(k, p.remove(k));
     prior.params().load(p);
     priorAdam.loadState(opt);
+    replayX.clear();
+    replayY.clear();
+    for (int i = 0; m.containsKey("replay." + i + ".x"); i++) {
+      replayX.add(m.get("replay." + i + ".x").dup());
+      replayY.add(m.get("replay." + i + ".y").toIntVector());
+    }
   }
 
   private static Map<String, INDArray> prefixed(Map<String, INDArray> m, String prefix) {

@@ -35,7 +35,7 @@ class IceObjectiveTest {
                   {"steps": 1, "hidden": 3, "kernel": 3, "coupling": "affine", "actnorm": true}]}""");
 
   static IceConfig config(double wNc, double wMle, String form, double cap, int k, int hidden, boolean standardize) {
-    return new IceConfig(wNc, 0, wMle, form, cap, k, hidden, 1e-2, 2, 0, standardize);
+    return new IceConfig(wNc, 0, wMle, form, cap, k, hidden, 1e-2, 2, 0, standardize, 0);
   }
 
   @Test
@@ -179,7 +179,7 @@ class IceObjectiveTest {
 
   /** The adversaries' parameters after each of 7 steps. */
   static List<Map<String, INDArray>> adversaryTrajectory(int reinitEvery) {
-    Setup s = setup(new IceConfig(1, 0, 0, "bounded", Math.log(10), 1, 4, 1e-2, 2, reinitEvery, true));
+    Setup s = setup(new IceConfig(1, 0, 0, "bounded", Math.log(10), 1, 4, 1e-2, 2, reinitEvery, true, 0));
     List<Map<String, INDArray>> out = new ArrayList<>();
     for (long step = 0; step < 7; step++) {
       s.obj.step(s.model, s.model.forward(s.x, true), s.labels, step);

@@ -67,7 +67,7 @@ class TrainerTest {
     TrainConfig c = config(arch, data, 3e-3, epochs);
     return new TrainConfig(c.arch(), c.data(), "ice", c.epochs(), c.batch(), c.lr(), c.weightDecay(),
         c.warmupSteps(), c.schedule(), c.seed(), c.logEvery(), c.checkpointEvery(), false, c.augmentShift(),
-        c.evalBatch(), new IceConfig(1, 3, 0.2, "paper", Math.log(10), 2, 8, 1e-3, 2, 3, true));
+        c.evalBatch(), new IceConfig(1, 3, 0.2, "paper", Math.log(10), 2, 8, 1e-3, 2, 3, true, 3));
   }
 
   @Test
@@ -101,7 +101,7 @@ class TrainerTest {
   void boundedIceTrainsWithoutNaNOnTheShippedMiniSet(@TempDir Path tmp) throws Exception {
     TrainConfig d = TrainConfig.defaults();
     TrainConfig cfg = new TrainConfig(d.arch(), "fashion-mnist-mini", "ice", 1, 32, d.lr(), 0, 5, "cosine", 0, 5,
-        1000, false, 0, 250, new IceConfig(2, 10, 0.1, "bounded", Math.log(10), 3, 64, 1e-3, 1, 0, true));
+        1000, false, 0, 250, new IceConfig(2, 10, 0.1, "bounded", Math.log(10), 3, 64, 1e-3, 1, 0, true, 4));
     Path run = tmp.resolve("run");
     Trainer.Result r = new Trainer(cfg, run, QUIET, 30).run();
     assertThat(r.steps()).isEqualTo(30);
