@@ -15,6 +15,15 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code z_s(a)} (up to the inverse's rounding) and its nuisance equals {@code z_n(b)}. Works on the
  * model's own input domain (e.g. 32x32 with the zero-padded border); {@code x_met} need not lie in
  * [0, 1].
+ *
+ * <p>i-RevNets (bijective or injective) are refused: their logits are BatchNorm-ReLU-average-pool-
+ * linear of the <em>whole</em> final representation {@code phi}, so no coordinates of {@code phi}
+ * are "the logits" and none are a nuisance the classifier ignores. The nearest sound analogue,
+ * {@code phi_met = argmin |phi - phi(b)|} subject to {@code readout(phi) = readout(phi(a))} (which
+ * reduces to the coordinate swap above when the readout is a coordinate projection), is a
+ * constrained optimisation rather than an analytic sample; and for the injective model the
+ * bijective part's inverse of {@code phi_met} has non-zero padding channels in general, so it is
+ * not an image, and dropping them breaks the invariant.
  */
 public final class MetamerSampler {
   private MetamerSampler() {}
@@ -56,7 +65,7 @@ public final class MetamerSampler {
     if (!model.isFullyInvertible()) {
       throw new IllegalArgumentException("metameric sampling needs a fully invertible (fi-revnet) model; '"
           + model.architecture().name() + "' is " + model.architecture().type()
-          + " (the i-RevNet variant, inverting the last stage with a fixed readout, is future work)");
+          + ": an i-RevNet's logits depend non-linearly on its whole representation, which has no z_s/z_n split");
     }
     if (!java.util.Arrays.equals(a.shape(), b.shape())) {
       throw new IllegalArgumentException("metamers: logit sources " + java.util.Arrays.toString(a.shape())

@@ -3,8 +3,12 @@ package org.irevnet.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.irevnet.analysis.Reconstruction;
+import org.irevnet.analysis.Stability;
 import org.irevnet.data.Dataset;
 import org.irevnet.reports.InversionReport;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -12,7 +16,8 @@ import picocli.CommandLine.Option;
 @Command(name = "invert", mixinStandardHelpOptions = true,
     header = "Reconstruction error of a trained run, from every stage's output and from z, in float32 and float64.",
     description = "Writes invert.json and invert.png (rows: original, reconstruction from z, 10x |difference|)"
-        + " into --out (default RUN_DIR/analysis).")
+        + " into --out (default RUN_DIR/analysis). --stability adds local Lipschitz constants of each stage's map and"
+        + " its inverse (Lanczos power iteration, float64) and flags ill-conditioned stages.")
 final class InvertCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -23,6 +28,22 @@ final class InvertCommand implements Callable<Integer> {
 
   @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default RUN_DIR/analysis).") Path out;
 
+  @Option(names = "--stability", description = "Add local Lipschitz and condition estimates of every stage's map and of"
+      + " the whole body (float64) to invert.json.")
+  boolean stability;
+
+  @Option(names = "--stability-count", defaultValue = "4", paramLabel = "N",
+      description = "Images (the first N of --count) at which --stability estimates (default 4).")
+  int stabilityCount;
+
+  @Option(names = "--iterations", defaultValue = "" + Stability.ITERATIONS, paramLabel = "K",
+      description = "Lanczos (power-iteration) steps of --stability (default ${DEFAULT-VALUE}).")
+  int iterations;
+
+  @Option(names = "--ill-conditioned", defaultValue = "" + Stability.ILL_CONDITIONED, paramLabel = "C",
+      description = "Flag maps whose condition estimate exceeds C (default ${DEFAULT-VALUE}).")
+  double illConditioned;
+
   @Override
   public Integer call() throws Exception {
     common.apply();
@@ -31,11 +52,18 @@ final class InvertCommand implements Callable<Integer> {
     Reconstruction.Precisions p = Reconstruction.inBothPrecisions(in.model(), ds.images());
     InversionReport r = InversionReport.of(target.run.toString(), in.checkpoint(), ds.name(), in.model().summary(),
         ds.size(), p);
+    if (stability) {
+      if (stabilityCount < 1) throw new IllegalArgumentException("--stability-count must be at least 1, got " + stabilityCount);
+      INDArray points = ds.images().get(NDArrayIndex.interval(0, Math.min(stabilityCount, ds.size())));
+      r = r.withStability(Stability.perStage(in.model().withDataType(DataType.DOUBLE), points, iterations, 0),
+          illConditioned);
+    }
     Path dir = target.outputDir(out);
     Path json = dir.resolve("invert.json");
     r.writeJson(json);
     InversionReport.writePng(dir.resolve("invert.png"), ds.images(), p.reconstruction());
     System.out.print(r.table());
+    System.out.print(r.stabilityTable());
     System.out.println(json);
     return 0;
   }

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "irevnet", mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "A workbench for invertible neural networks (i-RevNet, fi-RevNet) used to understand classifiers.",
-    subcommands = {TrainCommand.class, EvalCommand.class, InvertCommand.class, MetamersCommand.class,
+    subcommands = {TrainCommand.class, EvalCommand.class, InvertCommand.class, MetamersCommand.class, ProbeCommand.class,
+        InterpolateCommand.class,
         SelftestCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -80,18 +80,110 @@ class AnalysisCommandsTest {
   }
 
   @Test
+  void probesInterpolationAndStabilityOnATinyRun(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    String run = tiny.dir().toString();
+    MainTest.Run r = run("probe", "--run", run, "--nuisance", "--epochs", "2", "--train-count", "50", "--seed", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    Path json = tiny.dir().resolve("analysis/nuisance-probe.json");
+    assertThat(r.out()).contains("nuisance accuracy").contains(json.toString());
+    JsonNode j = Json.MAPPER.readTree(json.toFile());
+    assertThat(j.get("schemaVersion").asInt()).isEqualTo(1);
+    assertThat(j.get("train_count").asInt()).isEqualTo(50);
+    assertThat(j.get("test_count").asInt()).isEqualTo(20);
+    assertThat(j.get("nuisance_dims").asInt()).isEqualTo(1014);
+    double logit = j.get("logit_accuracy").asDouble(), nuis = j.get("nuisance_accuracy").asDouble();
+    assertThat(logit).isBetween(0.0, 1.0);
+    assertThat(nuis).isBetween(0.0, 1.0);
+    assertThat(j.get("excess").asDouble()).isCloseTo(nuis - logit, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(j.get("recipe").get("hidden").toString()).isEqualTo("[512,512]");
+    assertThat(j.get("recipe").get("epochs").asInt()).isEqualTo(2);
+    assertThat(j.get("recipe").get("seed").asInt()).isEqualTo(1);
+
+    MainTest.Run lay = run("probe", "--run", run, "--layers", "--epochs", "2", "--train-count", "40", "--out",
+        tmp.resolve("lay").toString());
+    assertThat(lay.code()).as(lay.err()).isZero();
+    assertThat(lay.out()).contains("1-NN").contains("PCA");
+    JsonNode l = Json.MAPPER.readTree(tmp.resolve("lay/layer-probes.json").toFile());
+    assertThat(l.get("train_count").asInt()).isEqualTo(40);
+    assertThat(l.get("test_count").asInt()).isEqualTo(20);
+    assertThat(l.get("stages")).hasSize(2);
+    assertThat(l.get("stages").get(1).get("shape").toString()).isEqualTo("[16,8,8]");
+    assertThat(l.get("stages").get(1).get("features").asInt()).isEqualTo(16);
+    for (JsonNode s : l.get("stages")) {
+      assertThat(s.get("linear_accuracy").asDouble()).isBetween(0.0, 1.0);
+      assertThat(s.get("nearest_neighbour_accuracy").asDouble()).isBetween(0.0, 1.0);
+    }
+    assertThat(l.get("pca").findValues("components")).extracting(JsonNode::asInt).containsExactly(1, 2, 4, 8, 16);
+    assertThat(l.get("pca").get(4).get("explained_variance").asDouble()).isCloseTo(1.0,
+        org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(l.get("recipe").get("hidden")).isEmpty();
+
+    MainTest.Run ip = run("interpolate", "--run", run, "--count", "2", "--steps", "3", "--seed", "2");
+    assertThat(ip.code()).as(ip.err()).isZero();
+    JsonNode ij = Json.MAPPER.readTree(tiny.dir().resolve("analysis/interpolate.json").toFile());
+    assertThat(ij.get("pairs")).hasSize(2);
+    for (JsonNode p : ij.get("pairs")) {
+      assertThat(p.get("label_from").asInt()).isNotEqualTo(p.get("label_to").asInt());
+      assertThat(p.get("full")).hasSize(3);
+      assertThat(p.get("nuisance")).hasSize(3);
+      assertThat(p.get("full").get(2).get("alpha").asDouble()).isEqualTo(1.0);
+      for (JsonNode st : p.get("nuisance")) assertThat(st.get("max_logit_drift").asDouble()).isLessThan(1e-4);
+      assertThat(p.get("nuisance").get(2).get("model_class").asInt())
+          .isEqualTo(p.get("nuisance").get(0).get("model_class").asInt());
+    }
+    BufferedImage ipng = ImageIO.read(tiny.dir().resolve("analysis/interpolate.png").toFile());
+    assertThat(ipng.getWidth()).isEqualTo(3 * 96 + 4 * 2);
+    assertThat(ipng.getHeight()).isEqualTo(4 * 96 + 5 * 2);
+
+    MainTest.Run st = run("invert", "--run", run, "--count", "2", "--stability", "--iterations", "3",
+        "--out", tmp.resolve("st").toString());
+    assertThat(st.code()).as(st.err()).isZero();
+    assertThat(st.out()).contains("Lip_inv max");
+    JsonNode sj = Json.MAPPER.readTree(tmp.resolve("st/invert.json").toFile());
+    assertThat(sj.get("stability").findValues("stage")).extracting(JsonNode::asText).containsExactly("0", "1", "z");
+    assertThat(sj.get("ill_conditioned_above").asDouble()).isEqualTo(1000.0);
+    for (JsonNode row : sj.get("stability")) {
+      assertThat(row.get("iterations").asInt()).isEqualTo(3);
+      assertThat(row.get("condition_max").asDouble()).isGreaterThanOrEqualTo(1.0);
+      assertThat(row.get("ill_conditioned").asBoolean()).isEqualTo(row.get("condition_max").asDouble() > 1000);
+    }
+    MainTest.Run plain = run("invert", "--run", run, "--count", "1", "--out", tmp.resolve("plain").toString());
+    assertThat(plain.code()).as(plain.err()).isZero();
+    assertThat(Json.MAPPER.readTree(tmp.resolve("plain/invert.json").toFile()).has("stability")).isFalse();
+
+    MainTest.Run none = run("probe", "--run", run);
+    assertThat(none.code()).isEqualTo(2);
+    assertThat(none.err().strip().lines()).hasSize(1);
+    assertThat(none.err()).contains("--layers, --nuisance");
+    MainTest.Run steps = run("interpolate", "--run", run, "--steps", "1");
+    assertThat(steps.code()).isEqualTo(2);
+    assertThat(steps.err()).contains("at least 2 steps");
+    MainTest.Run bad = run("probe", "--run", run, "--nuisance", "--train-count", "0");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("at least 1");
+  }
+
+  @Test
   void badInputsAreOneLineErrorsWithExitCode2(@TempDir Path tmp) throws Exception {
-    for (String cmd : new String[] {"invert", "metamers"}) {
-      MainTest.Run r = run(cmd, "--run", tmp.resolve("missing").toString());
+    for (String cmd : new String[] {"invert", "metamers", "probe --nuisance", "probe --layers", "interpolate"}) {
+      MainTest.Run r = run(args(cmd, "--run", tmp.resolve("missing").toString()));
       assertThat(r.code()).as(r.err()).isEqualTo(2);
       assertThat(r.err().strip().lines()).hasSize(1);
       assertThat(r.err()).contains("no such run directory");
 
       Path empty = Files.createDirectories(tmp.resolve("empty"));
-      r = run(cmd, "--run", empty.toString());
+      r = run(args(cmd, "--run", empty.toString()));
       assertThat(r.code()).as(r.err()).isEqualTo(2);
       assertThat(r.err().strip().lines()).hasSize(1);
       assertThat(r.err()).contains("no checkpoint");
     }
+  }
+
+  /** A command (possibly with flags, space separated) followed by more arguments. */
+  static String[] args(String cmd, String... more) {
+    return java.util.stream.Stream.concat(java.util.Arrays.stream(cmd.split(" ")), java.util.Arrays.stream(more))
+        .toArray(String[]::new);
   }
 }

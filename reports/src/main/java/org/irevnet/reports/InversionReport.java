@@ -1,12 +1,15 @@
 package org.irevnet.reports;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToDoubleFunction;
 import org.irevnet.analysis.Reconstruction;
+import org.irevnet.analysis.Stability;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -14,11 +17,14 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 /**
  * {@code invert.json}: per-stage and from-z reconstruction errors in float32 and float64 (DESIGN.md
  * section 5), and {@code invert.png}: originals, reconstructions from z, and 10x their absolute
- * difference.
+ * difference. With {@code --stability}, {@code stability} lists the local Lipschitz and condition
+ * estimates of every stage's map and of the whole body ({@link org.irevnet.analysis.Stability}).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record InversionReport(String run, String checkpoint, String data, String model, int count,
-    List<Stage> stages, Stage z, double maxAbsErrF32, double maxAbsErrF64) {
+    List<Stage> stages, Stage z, double maxAbsErrF32, double maxAbsErrF64, Double illConditionedAbove,
+    List<StabilityRow> stability) {
 
   /** Factor by which the difference image is amplified in the PNG. */
   public static final double AMPLIFY = 10;
@@ -28,6 +34,45 @@ public record InversionReport(String run, String checkpoint, String data, String
     static Errors of(Reconstruction.Error e) {
       return new Errors(e.maxAbs(), e.meanAbs());
     }
+  }
+
+  /**
+   * Stability of one map ({@code stage} 0-based: from the previous stage's output to this one's;
+   * {@code "z"}: the whole body) over the inverted images: maxima and means of the per-image
+   * estimates; {@code ill_conditioned} when the largest condition estimate exceeds the threshold.
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record StabilityRow(String stage, long inputDims, int iterations, double forwardLipschitzMax,
+      double forwardLipschitzMean, double inverseLipschitzMax, double inverseLipschitzMean, double conditionMax,
+      double conditionMean, boolean illConditioned) {}
+
+  /** This report with the stability estimates added. */
+  public InversionReport withStability(List<Stability.MapStability> maps, double threshold) {
+    List<StabilityRow> rows = new ArrayList<>();
+    for (Stability.MapStability m : maps) {
+      rows.add(new StabilityRow(m.name(), m.inputDims(), m.iterations(), m.maxForward(),
+          mean(m, Stability.Point::forwardLipschitz), m.maxInverse(), mean(m, Stability.Point::inverseLipschitz),
+          m.maxCondition(), mean(m, Stability.Point::condition), !(m.maxCondition() <= threshold)));
+    }
+    return new InversionReport(run, checkpoint, data, model, count, stages, z, maxAbsErrF32, maxAbsErrF64, threshold,
+        rows);
+  }
+
+  private static double mean(Stability.MapStability m, ToDoubleFunction<Stability.Point> f) {
+    return m.points().stream().mapToDouble(f).average().orElse(Double.NaN);
+  }
+
+  /** The stability table for the terminal (empty without estimates). */
+  public String stabilityTable() {
+    if (stability == null) return "";
+    StringBuilder b = new StringBuilder(String.format("%-6s %8s %12s %12s %12s %12s  %s%n", "map", "dims", "Lip max",
+        "Lip_inv max", "cond max", "cond mean", "flag"));
+    for (StabilityRow r : stability) {
+      b.append(String.format("%-6s %8d %12.3e %12.3e %12.3e %12.3e  %s%n", r.stage(), r.inputDims(),
+          r.forwardLipschitzMax(), r.inverseLipschitzMax(), r.conditionMax(), r.conditionMean(),
+          r.illConditioned() ? "ill-conditioned (> " + illConditionedAbove + ")" : "ok"));
+    }
+    return b.toString();
   }
 
   /** One row: {@code stage} is 0-based, or {@code "z"}; {@code shape} is one sample's [c, h, w]. */
@@ -47,7 +92,7 @@ public record InversionReport(String run, String checkpoint, String data, String
     }
     List<Long> zShape = stages.isEmpty() ? List.of() : stages.get(stages.size() - 1).shape();
     Stage z = new Stage("z", zShape, Errors.of(p.zFloat32()), Errors.of(p.zFloat64()));
-    return new InversionReport(run, checkpoint, data, model, count, stages, z, max32, max64);
+    return new InversionReport(run, checkpoint, data, model, count, stages, z, max32, max64, null, null);
   }
 
   private static List<Long> sampleShape(long[] s) {

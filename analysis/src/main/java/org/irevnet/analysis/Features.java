@@ -1,0 +1,100 @@
+package org.irevnet.analysis;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.irevnet.models.InvertibleClassifier;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Features of a frozen model for the probes: its output {@code z} and its spatially averaged
+ * stage outputs, computed in batches in evaluation mode, and their standardisation.
+ */
+public final class Features {
+  /** Images per forward pass; large enough to keep the convolutions busy, small enough for memory. */
+  public static final int BATCH = 256;
+
+  private Features() {}
+
+  /** The flattened body output {@code z} ({@code [n, d]}, float32) of {@code images}, in batches. */
+  public static INDArray z(InvertibleClassifier model, INDArray images) {
+    long n = images.size(0);
+    INDArray out = null;
+    for (long start = 0; start < n; start += BATCH) {
+      long end = Math.min(n, start + BATCH);
+      INDArray z = model.forward(batch(model, images, start, end), false).z().castTo(DataType.FLOAT);
+      if (out == null) out = Nd4j.create(DataType.FLOAT, n, z.size(1));
+      out.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(z);
+    }
+    return out;
+  }
+
+  /**
+   * Every stage's output averaged over its spatial positions: one {@code [n, channels]} float32
+   * matrix per stage, in stage order.
+   */
+  public static List<INDArray> pooledStages(InvertibleClassifier model, INDArray images) {
+    long n = images.size(0);
+    List<INDArray> out = new ArrayList<>();
+    for (long start = 0; start < n; start += BATCH) {
+      long end = Math.min(n, start + BATCH);
+      List<INDArray> stages = model.stageOutputs(batch(model, images, start, end));
+      for (int s = 0; s < stages.size(); s++) {
+        INDArray pooled = stages.get(s).mean(2, 3).castTo(DataType.FLOAT);
+        if (out.size() <= s) out.add(Nd4j.create(DataType.FLOAT, n, pooled.size(1)));
+        out.get(s).get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(pooled);
+      }
+    }
+    return out;
+  }
+
+  private static INDArray batch(InvertibleClassifier model, INDArray images, long start, long end) {
+    return images.get(NDArrayIndex.interval(start, end)).castTo(model.dataType()).dup('c');
+  }
+
+  /**
+   * Per-column standardisation {@code (x - mean) / std} with statistics from one (training) set.
+   * Columns with (near) zero spread keep scale 1, so constant features become 0 rather than NaN.
+   *
+   * @param mean {@code [1, d]}
+   * @param std {@code [1, d]}
+   */
+  public record Standardizer(INDArray mean, INDArray std) {
+    /** Smallest standard deviation treated as a real spread. */
+    public static final double MIN_STD = 1e-6;
+
+    public static Standardizer fit(INDArray x) {
+      INDArray mean = x.mean(true, 0);
+      INDArray std = x.std(false, true, 0);
+      INDArray tiny = std.lt(MIN_STD).castTo(std.dataType());
+      std.muli(tiny.rsub(1)).addi(tiny);
+      return new Standardizer(mean, std);
+    }
+
+    /** A standardised copy of {@code x}. */
+    public INDArray apply(INDArray x) {
+      return x.subRowVector(mean).diviRowVector(std);
+    }
+  }
+
+  /** The fraction of rows of {@code logits} whose argmax equals the label. */
+  public static double accuracy(INDArray logits, int[] labels) {
+    int[] pred = org.irevnet.train.Losses.argmax(logits);
+    int correct = 0;
+    for (int i = 0; i < labels.length; i++) if (pred[i] == labels[i]) correct++;
+    return labels.length == 0 ? Double.NaN : (double) correct / labels.length;
+  }
+
+  /** Columns {@code [from, to)} of a matrix, as a contiguous copy. */
+  public static INDArray columns(INDArray x, long from, long to) {
+    return x.get(NDArrayIndex.all(), NDArrayIndex.interval(from, to)).dup('c');
+  }
+
+  /** Squared Euclidean norm of every row, {@code [n, 1]}. */
+  static INDArray rowSquaredNorms(INDArray x) {
+    return Transforms.pow(x, 2, true).sum(true, 1);
+  }
+}

@@ -1,0 +1,105 @@
+package org.irevnet.analysis;
+
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.train.Losses;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Interpolation between two images in a model's representation (PAPERS.md 1.7 and 3, DESIGN.md
+ * section 5). With {@code phi = F(x)} the body output and {@code alpha} from 0 to 1:
+ * <ul>
+ *   <li>{@link #full}: {@code x(alpha) = F^-1((1 - alpha) F(x0) + alpha F(x1))}, the i-RevNet
+ *       paper's path ({@code t = 1 - alpha} in its notation). Any model: for an injective i-RevNet,
+ *       {@code F^-1} inverts the bijective part and then drops the padded channels (the left
+ *       inverse), so {@code x(alpha)} need not map back onto {@code phi(alpha)}: {@link
+ *       Path#reencodeError} says by how much.</li>
+ *   <li>{@link #nuisance} (fully invertible models): {@code z_s} held at {@code z_s(x0)} while
+ *       {@code z_n} moves linearly from {@code z_n(x0)} to {@code z_n(x1)}; the end point is the
+ *       metamer of {@code (x0, x1)}, and the logits stay those of {@code x0} all along.</li>
+ * </ul>
+ * Both endpoints of {@link #full} reproduce the images (up to the inverse's rounding).
+ */
+public final class Interpolation {
+  private Interpolation() {}
+
+  /**
+   * One path.
+   *
+   * @param images {@code [steps, c, h, w]}, in the model's dtype
+   * @param alphas the mixing weight of {@code x1} at each step
+   * @param classes the model's class of each image
+   * @param probabilities the model's softmax probability of that class
+   * @param reencodeError per step, {@code max |F(x(alpha)) - phi(alpha)|}: rounding for a
+   *     bijective model, the distance from the model's range for an injective one
+   * @param maxLogitDrift per step, {@code max |logits(x(alpha)) - z_s(x0)|} (the nuisance path's
+   *     invariant; for the full path the logits are free to change)
+   */
+  public record Path(INDArray images, double[] alphas, int[] classes, double[] probabilities, double[] reencodeError,
+      double[] maxLogitDrift) {}
+
+  /** {@code steps} evenly spaced weights from 0 to 1 inclusive. */
+  public static double[] alphas(int steps) {
+    if (steps < 2) throw new IllegalArgumentException("interpolation needs at least 2 steps, got " + steps);
+    double[] a = new double[steps];
+    for (int i = 0; i < steps; i++) a[i] = (double) i / (steps - 1);
+    return a;
+  }
+
+  /** The path in the full representation between the single images {@code x0} and {@code x1} ({@code [1, c, h, w]}). */
+  public static Path full(InvertibleClassifier model, INDArray x0, INDArray x1, int steps) {
+    double[] alphas = alphas(steps);
+    InvertibleClassifier.Forward f0 = forward(model, x0), f1 = forward(model, x1);
+    return path(model, mix(f0.z(), f1.z(), alphas, 0), alphas, f0.logits());
+  }
+
+  /**
+   * The path with {@code z_s} fixed at {@code z_s(x0)} and {@code z_n} moving from {@code x0}'s to
+   * {@code x1}'s.
+   *
+   * @throws IllegalArgumentException for a model that is not fully invertible
+   */
+  public static Path nuisance(InvertibleClassifier model, INDArray x0, INDArray x1, int steps) {
+    if (!model.isFullyInvertible()) {
+      throw new IllegalArgumentException("the nuisance path needs a fully invertible (fi-revnet) model; '"
+          + model.architecture().name() + "' is " + model.architecture().type());
+    }
+    double[] alphas = alphas(steps);
+    InvertibleClassifier.Forward f0 = forward(model, x0), f1 = forward(model, x1);
+    return path(model, mix(f0.z(), f1.z(), alphas, model.numClasses()), alphas, f0.logits());
+  }
+
+  /** Rows {@code (1 - alpha) p0 + alpha p1}, except the first {@code keep} columns, which stay {@code p0}'s. */
+  private static INDArray mix(INDArray p0, INDArray p1, double[] alphas, int keep) {
+    INDArray a = Nd4j.createFromArray(alphas).castTo(p0.dataType()).reshape(alphas.length, 1);
+    INDArray rows = p0.repeat(0, alphas.length).mul(a.rsub(1)).addi(p1.repeat(0, alphas.length).mul(a));
+    if (keep > 0) {
+      rows.get(NDArrayIndex.all(), NDArrayIndex.interval(0, keep)).assign(
+          p0.get(NDArrayIndex.all(), NDArrayIndex.interval(0, keep)).repeat(0, alphas.length));
+    }
+    return rows;
+  }
+
+  private static Path path(InvertibleClassifier model, INDArray phi, double[] alphas, INDArray logits0) {
+    INDArray images = model.invert(phi).dup('c');
+    InvertibleClassifier.Forward f = model.forward(images, false);
+    INDArray reencoded = f.z();
+    int n = alphas.length;
+    INDArray probs = Transforms.softmax(f.logits(), true);
+    int[] classes = Losses.argmax(f.logits());
+    double[] p = new double[n], reencode = new double[n], drift = new double[n];
+    for (int i = 0; i < n; i++) {
+      p[i] = probs.getDouble(i, classes[i]);
+      reencode[i] = reencoded.getRow(i).sub(phi.getRow(i)).amaxNumber().doubleValue();
+      drift[i] = f.logits().getRow(i).sub(logits0.getRow(0)).amaxNumber().doubleValue();
+    }
+    return new Path(images, alphas, classes, p, reencode, drift);
+  }
+
+  private static InvertibleClassifier.Forward forward(InvertibleClassifier model, INDArray x) {
+    if (x.size(0) != 1) throw new IllegalArgumentException("interpolation: one image per endpoint, got " + x.size(0));
+    return model.forward(x.castTo(model.dataType()).dup('c'), false);
+  }
+}

@@ -1,0 +1,117 @@
+package org.irevnet.analysis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.List;
+import java.util.Random;
+import org.irevnet.data.Dataset;
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Init;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class LayerProbesTest {
+  /** The linear recipe with batches small enough for a few hundred steps on these small sets. */
+  static final MlpClassifier.Recipe FAST = new MlpClassifier.Recipe(List.of(), 12, 40, 2e-2, 0, 0);
+
+  /** Gaussian clusters: class c has mean {@code sep} on axis c (and 0 elsewhere), unit noise. */
+  static INDArray clusters(int[] y, int dims, double sep, long seed) {
+    INDArray x = Init.normal(DataType.FLOAT, new Random(seed), y.length, dims);
+    for (int i = 0; i < y.length; i++) x.putScalar(i, y[i], x.getDouble(i, y[i]) + sep);
+    return x;
+  }
+
+  @Test
+  void linearlySeparableClassesGiveFullAccuracyAndRandomLabelsGiveChance() {
+    int[] yTrain = NuisanceProbeTest.labels(800, 4, 1), yTest = NuisanceProbeTest.labels(400, 4, 2);
+    INDArray tr = clusters(yTrain, 8, 12, 3), te = clusters(yTest, 8, 12, 4);
+    LayerProbes.Result sep = LayerProbes.measure(List.of(tr), yTrain, List.of(te), yTest, 4, null, FAST);
+    LayerProbes.Stage s = sep.stages().get(0);
+    assertThat(s.linearAccuracy()).isGreaterThanOrEqualTo(0.995);
+    assertThat(s.nearestNeighbourAccuracy()).isGreaterThanOrEqualTo(0.995);
+    assertThat(s.features()).isEqualTo(8);
+    assertThat(s.shape()).containsExactly(8L);
+
+    int[] randomTrain = NuisanceProbeTest.labels(800, 4, 5), randomTest = NuisanceProbeTest.labels(400, 4, 6);
+    LayerProbes.Result rnd = LayerProbes.measure(List.of(tr), randomTrain, List.of(te), randomTest, 4, null, FAST);
+    assertThat(rnd.stages().get(0).linearAccuracy()).isBetween(0.17, 0.33);
+    assertThat(rnd.stages().get(0).nearestNeighbourAccuracy()).isBetween(0.17, 0.33);
+    assertThat(rnd.trainCount()).isEqualTo(800);
+    assertThat(rnd.testCount()).isEqualTo(400);
+  }
+
+  @Test
+  void nearestNeighbourIsExact() {
+    INDArray ref = Init.normal(DataType.FLOAT, new Random(1), 60, 5), q = Init.normal(DataType.FLOAT, new Random(2), 23, 5);
+    int[] nn = LayerProbes.nearestNeighbour(ref, q);
+    for (int i = 0; i < 23; i++) {
+      int best = -1;
+      double bestD = Double.POSITIVE_INFINITY;
+      for (int j = 0; j < 60; j++) {
+        double d = q.getRow(i).castTo(DataType.DOUBLE).distance2(ref.getRow(j).castTo(DataType.DOUBLE));
+        if (d < bestD) {
+          bestD = d;
+          best = j;
+        }
+      }
+      assertThat(nn[i]).as("query %d", i).isEqualTo(best);
+    }
+    // A hand case: the nearest point is not the one with the largest dot product.
+    INDArray r2 = Nd4j.create(new float[][] {{10, 0}, {1, 0}, {0, 3}});
+    assertThat(LayerProbes.nearestNeighbour(r2, Nd4j.create(new float[][] {{1.2f, 0.1f}, {0, 2}, {8, 1}})))
+        .containsExactly(1, 2, 0);
+  }
+
+  @Test
+  void pcaCurveIsMonotoneWhenTheLabelLivesInTheTopComponents() {
+    // Labels in a 2-D latent (class means on a circle), mixed into 12 correlated dimensions plus
+    // weak noise: two principal components hold the class, one holds half of it.
+    int[] yTrain = NuisanceProbeTest.labels(600, 4, 1), yTest = NuisanceProbeTest.labels(300, 4, 2);
+    INDArray mix = Init.normal(DataType.FLOAT, new Random(9), 2, 12);
+    INDArray tr = latent(yTrain, 3).mmul(mix).addi(Init.normal(DataType.FLOAT, new Random(4), 600, 12).muli(0.05));
+    INDArray te = latent(yTest, 5).mmul(mix).addi(Init.normal(DataType.FLOAT, new Random(6), 300, 12).muli(0.05));
+    Features.Standardizer st = Features.Standardizer.fit(tr);
+    List<LayerProbes.PcaPoint> curve = LayerProbes.pcaCurve(st.apply(tr), yTrain, st.apply(te), yTest, 4, FAST);
+    assertThat(curve).extracting(LayerProbes.PcaPoint::components).containsExactly(1, 2, 4, 8, 12);
+    for (int i = 1; i < curve.size(); i++) {
+      assertThat(curve.get(i).explainedVariance()).isGreaterThan(curve.get(i - 1).explainedVariance());
+      assertThat(curve.get(i).linearAccuracy()).isGreaterThanOrEqualTo(curve.get(i - 1).linearAccuracy() - 0.02);
+    }
+    assertThat(curve.get(1).explainedVariance()).isGreaterThan(0.98);
+    assertThat(curve.get(4).explainedVariance()).isCloseTo(1.0, within(1e-9));
+    assertThat(curve.get(0).linearAccuracy()).isLessThan(0.8);
+    assertThat(curve.get(1).linearAccuracy()).isGreaterThan(0.95);
+  }
+
+  /** Class means at 90-degree steps on a circle of radius 3, unit-variance noise. */
+  static INDArray latent(int[] y, long seed) {
+    INDArray u = Init.normal(DataType.FLOAT, new Random(seed), y.length, 2).muli(0.5);
+    for (int i = 0; i < y.length; i++) {
+      u.putScalar(i, 0, u.getDouble(i, 0) + 3 * Math.cos(Math.PI / 2 * y[i]));
+      u.putScalar(i, 1, u.getDouble(i, 1) + 3 * Math.sin(Math.PI / 2 * y[i]));
+    }
+    return u;
+  }
+
+  @Test
+  void probesEveryStageOfATinyModel() {
+    InvertibleClassifier m = MetamerSamplerTest.tiny(5);
+    List<String> names = List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9");
+    Dataset train = new Dataset("train", MetamerSamplerTest.images(DataType.FLOAT, 1, 40),
+        NuisanceProbeTest.labels(40, 10, 1), names);
+    Dataset test = new Dataset("test", MetamerSamplerTest.images(DataType.FLOAT, 2, 20),
+        NuisanceProbeTest.labels(20, 10, 2), names);
+    LayerProbes.Result r = LayerProbes.measure(m, train, test, FAST.withEpochs(1));
+    assertThat(r.stages()).hasSize(2);
+    assertThat(r.stages().get(0).shape()).containsExactly(4L, 16L, 16L);
+    assertThat(r.stages().get(1).shape()).containsExactly(16L, 8L, 8L);
+    assertThat(r.stages().get(1).features()).isEqualTo(16);
+    assertThat(r.pca()).extracting(LayerProbes.PcaPoint::components).containsExactly(1, 2, 4, 8, 16);
+    // The pooled features are those of the model's stage outputs.
+    INDArray pooled = Features.pooledStages(m, test.images()).get(1);
+    assertThat(pooled.getRow(3).equalsWithEps(m.stageOutputs(test.images()).get(1).mean(2, 3).getRow(3), 1e-6)).isTrue();
+  }
+}

@@ -1,0 +1,110 @@
+package org.irevnet.analysis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.List;
+import java.util.Random;
+import org.irevnet.data.Dataset;
+import org.irevnet.models.Architecture;
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Init;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class NuisanceProbeTest {
+  static final MlpClassifier.Recipe SMALL = new MlpClassifier.Recipe(List.of(32), 15, 32, 3e-3, 0, 0);
+
+  static int[] labels(int n, int classes, long seed) {
+    Random r = new Random(seed);
+    int[] y = new int[n];
+    for (int i = 0; i < n; i++) y[i] = r.nextInt(classes);
+    return y;
+  }
+
+  /**
+   * Synthetic outputs z = [logits | nuisance] for labels y: the logits point to the label in a
+   * fraction {@code logitCorrect} of the rows (and to the next class otherwise); the nuisance is
+   * Gaussian noise, plus a class-dependent mean when {@code informative}.
+   */
+  static INDArray z(int[] y, int classes, int nuisance, double logitCorrect, boolean informative, long seed) {
+    Random r = new Random(seed);
+    INDArray z = Init.normal(DataType.FLOAT, r, y.length, classes + nuisance);
+    INDArray means = Init.normal(DataType.FLOAT, new Random(99), classes, nuisance).muli(1.5);
+    for (int i = 0; i < y.length; i++) {
+      int shown = i < logitCorrect * y.length ? y[i] : (y[i] + 1) % classes;
+      z.putScalar(i, shown, 10);
+      if (informative) {
+        INDArray row = z.getRow(i);
+        for (int j = 0; j < nuisance; j++) row.putScalar(classes + j, row.getDouble(classes + j) + means.getDouble(y[i], j));
+      }
+    }
+    return z;
+  }
+
+  @Test
+  void labelInformationInTheNuisanceIsFoundAndReportedAsExcess() {
+    int[] yTrain = labels(600, 4, 1), yTest = labels(200, 4, 2);
+    NuisanceProbe.Result r = NuisanceProbe.measure(z(yTrain, 4, 12, 0.7, true, 3), yTrain,
+        z(yTest, 4, 12, 0.7, true, 4), yTest, 4, SMALL);
+    assertThat(r.logitAccuracy()).isCloseTo(0.7, within(1e-9));
+    assertThat(r.nuisanceAccuracy()).isGreaterThan(0.95);
+    assertThat(r.excess()).isCloseTo(r.nuisanceAccuracy() - 0.7, within(1e-12)).isGreaterThan(0.25);
+    assertThat(r.nuisanceDims()).isEqualTo(12);
+    assertThat(r.trainCount()).isEqualTo(600);
+    assertThat(r.testCount()).isEqualTo(200);
+    assertThat(r.recipe()).isEqualTo(SMALL);
+  }
+
+  @Test
+  void aNuisanceWithoutLabelInformationGivesChance() {
+    int[] yTrain = labels(600, 4, 1), yTest = labels(400, 4, 2);
+    NuisanceProbe.Result r = NuisanceProbe.measure(z(yTrain, 4, 12, 1.0, false, 3), yTrain,
+        z(yTest, 4, 12, 1.0, false, 4), yTest, 4, SMALL);
+    assertThat(r.logitAccuracy()).isEqualTo(1.0);
+    // Chance is 0.25; the probe overfits its training set but learns nothing that generalises.
+    assertThat(r.nuisanceAccuracy()).isBetween(0.15, 0.35);
+    assertThat(r.nuisanceTrainAccuracy()).isGreaterThan(r.nuisanceAccuracy());
+    assertThat(r.excess()).isLessThan(-0.6);
+  }
+
+  @Test
+  void sameRecipeSameResultAndTheSeedMatters() {
+    int[] yTrain = labels(300, 4, 1), yTest = labels(200, 4, 2);
+    INDArray zTrain = z(yTrain, 4, 12, 0.5, true, 3), zTest = z(yTest, 4, 12, 0.5, true, 4);
+    MlpClassifier.Recipe weak = SMALL.withEpochs(1);
+    NuisanceProbe.Result a = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, 4, weak);
+    NuisanceProbe.Result b = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, 4, weak);
+    assertThat(b.nuisanceAccuracy()).isEqualTo(a.nuisanceAccuracy());
+    assertThat(b.nuisanceTrainAccuracy()).isEqualTo(a.nuisanceTrainAccuracy());
+    MlpClassifier p0 = MlpClassifier.train(zTrain, yTrain, 4, weak), p1 = MlpClassifier.train(zTrain, yTrain, 4,
+        weak.withSeed(1));
+    assertThat(p0.logits(zTest).equalsWithEps(p1.logits(zTest), 1e-3)).isFalse();
+    assertThat(p0.logits(zTest)).isEqualTo(MlpClassifier.train(zTrain, yTrain, 4, weak).logits(zTest));
+  }
+
+  @Test
+  void measuresAFrozenTinyModelAndRefusesIRevNets() {
+    InvertibleClassifier m = MetamerSamplerTest.tiny(5);
+    int[] yTrain = labels(40, 10, 1), yTest = labels(20, 10, 2);
+    List<String> names = List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9");
+    Dataset train = new Dataset("train", MetamerSamplerTest.images(DataType.FLOAT, 1, 40), yTrain, names);
+    Dataset test = new Dataset("test", MetamerSamplerTest.images(DataType.FLOAT, 2, 20), yTest, names);
+    INDArray before = m.params().entries().values().iterator().next().value().dup();
+    NuisanceProbe.Result r = NuisanceProbe.measure(m, train, test, SMALL.withEpochs(2));
+    assertThat(r.nuisanceDims()).isEqualTo(1014);
+    assertThat(r.trainCount()).isEqualTo(40);
+    double expected = Features.accuracy(m.logits(test.images()), yTest);
+    assertThat(r.logitAccuracy()).isEqualTo(expected);
+    assertThat(m.params().entries().values().iterator().next().value()).isEqualTo(before);
+
+    InvertibleClassifier irev = InvertibleClassifier.build(Architecture.load("irevnet-s"), DataType.FLOAT, 0);
+    assertThatThrownBy(() -> NuisanceProbe.measure(irev, train, test, SMALL))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fully invertible");
+    assertThatThrownBy(() -> NuisanceProbe.measure(Nd4j.zeros(DataType.FLOAT, 4, 4), new int[4],
+        Nd4j.zeros(DataType.FLOAT, 4, 4), new int[4], 4, SMALL)).hasMessageContaining("more than 4 columns");
+  }
+}

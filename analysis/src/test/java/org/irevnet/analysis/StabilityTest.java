@@ -1,0 +1,96 @@
+package org.irevnet.analysis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.List;
+import java.util.Random;
+import org.apache.commons.math3.linear.Array2DRowRealMatrix;
+import org.apache.commons.math3.linear.SingularValueDecomposition;
+import org.irevnet.layers.Bijection;
+import org.irevnet.layers.InjectivePad;
+import org.irevnet.layers.Invertible1x1Conv;
+import org.irevnet.layers.Param;
+import org.irevnet.layers.Sequential;
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Init;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+class StabilityTest {
+
+  /** An invertible 1x1 convolution with a spread spectrum (singular values from about 0.05 to 5). */
+  static Invertible1x1Conv conv(int c) {
+    Invertible1x1Conv conv = new Invertible1x1Conv(c, DataType.DOUBLE, new Random(3));
+    Random r = new Random(4);
+    for (Param p : conv.params().entries().values()) {
+      if (p.trainable()) p.value().addi(Init.normal(DataType.DOUBLE, r, p.value().shape()).muli(0.7));
+    }
+    INDArray logS = conv.params().get("log_s").value();
+    for (int i = 0; i < c; i++) logS.putScalar(i, Math.log(5) - i * Math.log(100) / (c - 1));
+    return conv;
+  }
+
+  static double[] singularValues(INDArray m) {
+    return new SingularValueDecomposition(new Array2DRowRealMatrix(m.toDoubleMatrix())).getSingularValues();
+  }
+
+  void check(Bijection map, INDArray jacobianPerPixel, long[] inShape) {
+    INDArray x = Init.normal(DataType.DOUBLE, new Random(1), inShape);
+    Stability.MapStability s = Stability.estimate("m", map, x, 20, 0);
+    double[] sv = singularValues(jacobianPerPixel);
+    double max = sv[0], min = sv[sv.length - 1];
+    assertThat(min).isLessThan(max / 10);
+    assertThat(s.points()).hasSize((int) inShape[0]);
+    for (Stability.Point p : s.points()) {
+      assertThat(p.forwardLipschitz()).isCloseTo(max, within(1e-7 * max));
+      assertThat(p.inverseLipschitz()).isCloseTo(1 / min, within(1e-6 / min));
+      assertThat(p.condition()).isCloseTo(max / min, within(2e-6 * max / min));
+    }
+    assertThat(s.maxCondition()).isCloseTo(max / min, within(2e-6 * max / min));
+  }
+
+  @Test
+  void matchesTheSingularValuesOfALinearMap() {
+    // A 1x1 convolution on 2x2 pixels: J is W repeated per pixel, 16 dimensions.
+    Invertible1x1Conv conv = conv(4);
+    check(conv, conv.weight(), new long[] {3, 4, 2, 2});
+  }
+
+  @Test
+  void matchesTheLeftInverseOfAnInjectiveLinearMap() {
+    // Zero channels appended, then mixed: J = W[:, :3] per pixel (tall); L_inv is 1 / its sigma_min.
+    Invertible1x1Conv conv = conv(5);
+    Sequential map = Sequential.of(new long[] {1, 3, 2, 2}, new InjectivePad(2), conv);
+    INDArray tall = conv.weight().get(NDArrayIndex.all(), NDArrayIndex.interval(0, 3));
+    check(map, tall, new long[] {2, 3, 2, 2});
+  }
+
+  @Test
+  void everyStageOfATinyModelAndTheWholeBody() {
+    InvertibleClassifier m = MetamerSamplerTest.tiny(5).withDataType(DataType.DOUBLE);
+    INDArray x = MetamerSamplerTest.images(DataType.DOUBLE, 1, 1);
+    List<Stability.MapStability> all = Stability.perStage(m, x, 5, 0);
+    assertThat(all).extracting(Stability.MapStability::name).containsExactly("0", "1", "z");
+    assertThat(all).extracting(Stability.MapStability::inputDims).containsExactly(1024L, 1024L, 1024L);
+    for (Stability.MapStability s : all) {
+      assertThat(s.iterations()).isEqualTo(5);
+      for (Stability.Point p : s.points()) {
+        assertThat(p.forwardLipschitz()).isPositive().isFinite();
+        assertThat(p.inverseLipschitz()).isPositive().isFinite();
+        // sigma_max >= sigma_min, so L * L_inv >= 1.
+        assertThat(p.condition()).isGreaterThanOrEqualTo(1.0);
+      }
+    }
+    // The whole body's constant is at most the product of the stages' (up to the estimates' slack).
+    Stability.Point whole = all.get(2).points().get(0);
+    assertThat(whole.forwardLipschitz()).isLessThanOrEqualTo(
+        all.get(0).points().get(0).forwardLipschitz() * all.get(1).points().get(0).forwardLipschitz() * 1.001);
+    // Stability leaves no parameter gradients behind.
+    for (Param p : m.params().entries().values()) {
+      if (p.trainable()) assertThat(p.grad().amaxNumber().doubleValue()).isZero();
+    }
+  }
+}

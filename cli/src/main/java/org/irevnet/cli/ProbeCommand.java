@@ -1,0 +1,105 @@
+package org.irevnet.cli;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import org.irevnet.analysis.Features;
+import org.irevnet.analysis.LayerProbes;
+import org.irevnet.analysis.MlpClassifier;
+import org.irevnet.analysis.NuisanceProbe;
+import org.irevnet.data.Batches;
+import org.irevnet.data.Dataset;
+import org.irevnet.data.Split;
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.train.Evaluation;
+import org.irevnet.reports.LayerProbeReport;
+import org.irevnet.reports.NuisanceProbeReport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "probe", mixinStandardHelpOptions = true,
+    header = "Probes of a frozen trained run: per-stage linear and 1-NN probes (--layers), label information in the"
+        + " nuisance z_n (--nuisance).",
+    description = "--layers writes layer-probes.json (per stage: linear and 1-NN test accuracy of the spatially"
+        + " averaged, standardised stage output; PCA curve at the last stage). --nuisance trains a fresh MLP on the"
+        + " standardised z_n of the training split and writes nuisance-probe.json (logit_accuracy,"
+        + " nuisance_accuracy, excess, recipe). Both go into --out (default RUN_DIR/analysis).")
+final class ProbeCommand implements Callable<Integer> {
+  @Mixin CommonOptions common;
+
+  @Mixin RunOptions target;
+
+  /** Default subset sizes of --layers (all of fashion-mnist-mini). */
+  static final int LAYERS_TRAIN = 6000, LAYERS_TEST = 1000;
+
+  @Option(names = "--layers", description = "Per-stage probes and the PCA curve.") boolean layers;
+
+  @Option(names = "--nuisance", description = "Nuisance probe (fi-RevNet models only).") boolean nuisance;
+
+  @Option(names = "--train-count", paramLabel = "N", description = "Use a seeded random subset of N training images"
+      + " (default: " + LAYERS_TRAIN + " for --layers, all for --nuisance).")
+  Integer trainCount;
+
+  @Option(names = "--test-count", paramLabel = "N", description = "Use a seeded random subset of N test images"
+      + " (default: " + LAYERS_TEST + " for --layers, all for --nuisance).")
+  Integer testCount;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of the subsets and of the probes (default 0).")
+  long seed;
+
+  @Option(names = "--epochs", paramLabel = "E",
+      description = "Epochs of the probes (default: the fixed recipes, 20 for --layers, 10 for --nuisance).")
+  Integer epochs;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default RUN_DIR/analysis).") Path out;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!layers && !nuisance) throw new IllegalArgumentException("say what to probe: --layers, --nuisance or both");
+    common.apply();
+    long t0 = System.nanoTime();
+    RunInputs test = target.load();
+    InvertibleClassifier model = test.model();
+    Dataset trainAll = target.load(test.checkpoint(), Split.TRAIN).data();
+    Path dir = target.outputDir(out);
+    if (nuisance) {
+      Dataset train = subsample(trainAll, trainCount, seed), testSet = subsample(test.data(), testCount, seed);
+      NuisanceProbe.Result r = NuisanceProbe.measure(model, train, testSet, recipe(NuisanceProbe.DEFAULT_RECIPE));
+      NuisanceProbeReport rep = NuisanceProbeReport.of(target.run.toString(), test.checkpoint(), testSet.name(),
+          model.summary(), r, (System.nanoTime() - t0) / 1e9);
+      Path json = dir.resolve("nuisance-probe.json");
+      rep.writeJson(json);
+      System.out.print(rep.line());
+      System.out.println(json);
+    }
+    if (layers) {
+      long t1 = System.nanoTime();
+      Dataset train = subsample(trainAll, trainCount != null ? trainCount : LAYERS_TRAIN, seed);
+      Dataset testSet = subsample(test.data(), testCount != null ? testCount : LAYERS_TEST, seed);
+      LayerProbes.Result r = LayerProbes.measure(model, train, testSet, recipe(LayerProbes.LINEAR_RECIPE));
+      double logitAcc = Evaluation.evaluate(model, testSet, Features.BATCH, "test").accuracy();
+      LayerProbeReport rep = LayerProbeReport.of(target.run.toString(), test.checkpoint(), testSet.name(),
+          model.summary(), logitAcc, r, (System.nanoTime() - t1) / 1e9);
+      Path json = dir.resolve("layer-probes.json");
+      rep.writeJson(json);
+      System.out.print(rep.table());
+      System.out.println(json);
+    }
+    return 0;
+  }
+
+  private MlpClassifier.Recipe recipe(MlpClassifier.Recipe base) {
+    MlpClassifier.Recipe r = base.withSeed(seed);
+    return epochs == null ? r : r.withEpochs(epochs);
+  }
+
+  /** A seeded random subset of {@code count} images (in dataset order), or all when null or larger. */
+  static Dataset subsample(Dataset d, Integer count, long seed) {
+    if (count == null || count >= d.size()) return d;
+    if (count < 1) throw new IllegalArgumentException("--train-count and --test-count must be at least 1, got " + count);
+    int[] idx = Arrays.copyOf(Batches.order(d.size(), seed, 0, true), count);
+    Arrays.sort(idx);
+    return d.subset(d.name() + "[" + count + " of " + d.size() + "]", idx);
+  }
+}

@@ -1,0 +1,75 @@
+package org.irevnet.reports;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.irevnet.analysis.Interpolation;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * {@code interpolate.json} and {@code interpolate.png}: for each pair of test images, the path in
+ * the full representation ({@code full}) and, for fully invertible models, the path with {@code
+ * z_s} fixed ({@code nuisance}); per step the model's class and its probability (see {@link
+ * Interpolation}).
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record InterpolationReport(String run, String checkpoint, String data, String model, long seed, int steps,
+    List<Pair> pairs) {
+
+  /** One step of a path. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record Step(double alpha, int modelClass, double probability, double reencodeError, double maxLogitDrift) {}
+
+  /**
+   * Test-set indices and labels of both endpoints ({@code from} = x0 at alpha 0, {@code to} = x1),
+   * and the paths ({@code nuisance} absent for i-RevNets).
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Pair(int indexFrom, int indexTo, int labelFrom, int labelTo, List<Step> full, List<Step> nuisance) {}
+
+  static List<Step> steps(Interpolation.Path p) {
+    List<Step> out = new ArrayList<>();
+    for (int i = 0; i < p.alphas().length; i++) {
+      out.add(new Step(p.alphas()[i], p.classes()[i], p.probabilities()[i], p.reencodeError()[i], p.maxLogitDrift()[i]));
+    }
+    return out;
+  }
+
+  /** A pair's record from its paths ({@code nuisance} null for i-RevNets). */
+  public static Pair pair(int indexFrom, int indexTo, int labelFrom, int labelTo, Interpolation.Path full,
+      Interpolation.Path nuisance) {
+    return new Pair(indexFrom, indexTo, labelFrom, labelTo, steps(full), nuisance == null ? null : steps(nuisance));
+  }
+
+  public void writeJson(Path file) throws IOException {
+    JsonReport.writeRecord(file, this);
+  }
+
+  /** One row per path, left to right from alpha 0 (image 0) to 1. */
+  public static void writePng(Path file, List<INDArray> rows) throws IOException {
+    ImageGrid.write(file, rows);
+  }
+
+  /** One line per path: the model's class along it. */
+  public String table() {
+    StringBuilder b = new StringBuilder();
+    for (Pair p : pairs) {
+      b.append(String.format("%d (label %d) -> %d (label %d); model class:probability per step%n", p.indexFrom(),
+          p.labelFrom(), p.indexTo(), p.labelTo()));
+      b.append(row("  full     ", p.full()));
+      if (p.nuisance() != null) b.append(row("  nuisance ", p.nuisance()));
+    }
+    return b.toString();
+  }
+
+  private static String row(String name, List<Step> steps) {
+    StringBuilder b = new StringBuilder(name);
+    for (Step s : steps) b.append(String.format(" %d:%.2f", s.modelClass(), s.probability()));
+    return b.append(String.format("%n")).toString();
+  }
+}

@@ -1,0 +1,48 @@
+package org.irevnet.reports;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.irevnet.analysis.LayerProbes;
+import org.irevnet.analysis.MlpClassifier;
+
+/**
+ * {@code layer-probes.json}: per-stage linear and 1-nearest-neighbour test accuracies of the
+ * spatially averaged, standardised stage outputs, and the PCA contraction curve at the last stage
+ * (DESIGN.md section 5). {@code logit_accuracy} is the model's own accuracy on the same test images.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record LayerProbeReport(String run, String checkpoint, String data, String model, int trainCount,
+    int testCount, double logitAccuracy, List<LayerProbes.Stage> stages, List<LayerProbes.PcaPoint> pca,
+    MlpClassifier.Recipe recipe, double seconds, double totalSeconds) {
+
+  public static LayerProbeReport of(String run, String checkpoint, String data, String model, double logitAccuracy,
+      LayerProbes.Result r, double totalSeconds) {
+    return new LayerProbeReport(run, checkpoint, data, model, r.trainCount(), r.testCount(), logitAccuracy, r.stages(),
+        r.pca(), r.recipe(), r.seconds(), totalSeconds);
+  }
+
+  public void writeJson(Path file) throws IOException {
+    JsonReport.writeRecord(file, this);
+  }
+
+  /** Fixed-width tables for the terminal. */
+  public String table() {
+    StringBuilder b = new StringBuilder(String.format("%-6s %-12s %8s %10s %10s %10s%n", "stage", "shape", "dims",
+        "linear", "(train)", "1-NN"));
+    for (LayerProbes.Stage s : stages) {
+      String shape = String.join("x", s.shape().stream().map(String::valueOf).toList());
+      b.append(String.format("%-6d %-12s %8d %10.4f %10.4f %10.4f%n", s.stage(), shape, s.features(),
+          s.linearAccuracy(), s.linearTrainAccuracy(), s.nearestNeighbourAccuracy()));
+    }
+    b.append(String.format("PCA at the last stage (components: linear accuracy, explained variance)%n"));
+    for (LayerProbes.PcaPoint p : pca) {
+      b.append(String.format("  %5d: %.4f  %.3f%n", p.components(), p.linearAccuracy(), p.explainedVariance()));
+    }
+    b.append(String.format("model's own accuracy %.4f; %d train / %d test images, probes %.1f s (%.1f s in all)%n",
+        logitAccuracy, trainCount, testCount, seconds, totalSeconds));
+    return b.toString();
+  }
+}
