@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.irevnet.data.Dataset;
+import org.irevnet.data.Seeds;
 import org.irevnet.models.InvertibleClassifier;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -81,15 +82,7 @@ public final class IceObjective {
   }
 
   private Random reinitRng(int adversary, long step) {
-    return new Random(mix(mix(mix(0x243F6A8885A308D3L, seed), REINIT + adversary), step));
-  }
-
-  private static long mix(long h, long v) {
-    long z = h ^ v;
-    z += 0x9E3779B97F4A7C15L;
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
+    return new Random(Seeds.mix(seed, REINIT + adversary, step));
   }
 
   /**
@@ -113,7 +106,7 @@ public final class IceObjective {
         replayY.remove(0);
       }
     }
-    Random pick = new Random(mix(mix(mix(0x243F6A8885A308D3L, seed), REPLAY), step));
+    Random pick = new Random(Seeds.mix(seed, REPLAY, step));
     for (int s = 0; s < cfg.advSteps(); s++) {
       for (NuisanceClassifier a : adversaries) {
         if (cfg.advReplay() == 0) {
