@@ -54,26 +54,26 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--w-nc", description = "iCE: weight of the nuisance term (default 1).") Double wNc;
   @Option(names = "--w-nc-warmup", paramLabel = "STEPS",
-      description = "iCE: w_nc rises linearly from 0 over this many steps (default 500).") Integer wNcWarmup;
+      description = "iCE: w_nc rises linearly from 0 over this many steps (default 200).") Integer wNcWarmup;
   @Option(names = "--w-mle", description = "iCE: weight of the MLE term (default 0; > 0 turns on --dequantize).")
   Double wMle;
   @Option(names = "--nuisance-form", description = "iCE: bounded (CE against uniform, default) or paper "
       + "(-CE against y, capped per sample at --paper-cap).") String nuisanceForm;
   @Option(names = "--paper-cap", description = "iCE paper form: cap of the adversary's per-sample CE (default ln 10).")
   Double paperCap;
-  @Option(names = "--adv-steps", paramLabel = "K", description = "iCE: adversary updates per model step (default 5).")
+  @Option(names = "--adv-steps", paramLabel = "K", description = "iCE: adversary updates per model step (default 3).")
   Integer advSteps;
-  @Option(names = "--adv-hidden", description = "iCE: adversary MLP hidden width, 0 = linear (default 256).")
+  @Option(names = "--adv-hidden", description = "iCE: adversary MLP hidden width, 0 = linear (default 512).")
   Integer advHidden;
   @Option(names = "--adv-lr", description = "iCE: adversary Adam learning rate (default 1e-3).") Double advLr;
-  @Option(names = "--adversaries", description = "iCE: ensemble size (default 1).") Integer adversaries;
+  @Option(names = "--adversaries", description = "iCE: ensemble size (default 3).") Integer adversaries;
   @Option(names = "--adv-reinit-every", paramLabel = "STEPS",
-      description = "iCE: re-initialise each adversary every STEPS steps, staggered (default 0: never).")
+      description = "iCE: re-initialise each adversary every STEPS steps, staggered (default 300; 0: never).")
   Integer advReinitEvery;
   @Option(names = "--adv-standardize", arity = "1", paramLabel = "true|false",
       description = "iCE: adversaries see batch-standardised z_n (default true).") Boolean advStandardize;
   @Option(names = "--adv-replay", paramLabel = "BATCHES",
-      description = "iCE: adversary steps draw from the last BATCHES batches' z_n (default 0: current batch).")
+      description = "iCE: adversary steps draw from the last BATCHES batches' z_n (default 32; 0: current batch).")
   Integer advReplay;
 
   @Option(names = "--resume", description = "Continue the run in RUN_DIR from checkpoints/latest.")

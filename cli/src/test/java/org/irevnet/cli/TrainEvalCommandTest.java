@@ -73,7 +73,7 @@ class TrainEvalCommandTest {
     assertThat(ice.path("advHidden").asInt()).as("from the config file").isZero();
     assertThat(ice.path("adversaries").asInt()).isEqualTo(2);
     assertThat(ice.path("nuisanceForm").asText()).isEqualTo("paper");
-    assertThat(ice.path("wNcWarmupSteps").asInt()).as("default").isEqualTo(500);
+    assertThat(ice.path("wNcWarmupSteps").asInt()).as("default").isEqualTo(200);
     JsonNode first = Json.MAPPER.readTree(Files.readAllLines(runDir.resolve("metrics.jsonl")).get(0));
     for (String k : new String[] {"ce", "nuisance_ce", "adversary_accuracy", "nll_bits_per_dim", "w_nc"}) {
       assertThat(first.path(k).isNumber()).as(k).isTrue();

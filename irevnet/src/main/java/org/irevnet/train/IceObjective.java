@@ -52,7 +52,7 @@ public final class IceObjective {
   private final List<int[]> replayY = new ArrayList<>();
 
   /** One batch's terms (batch means). {@code nllBitsPerDim} is NaN when the MLE term is off. */
-  public record Terms(double ce, double accuracy, double nuisanceCe, double adversaryAccuracy, double nuisanceLoss,
+  public record Terms(double ce, double nuisanceCe, double adversaryAccuracy, double nuisanceLoss,
       double nllBitsPerDim, double wNc, double loss) {}
 
   /** The adversaries' accuracy and the NLL on a whole split. */
@@ -177,7 +177,7 @@ public final class IceObjective {
       dz.get(NDArrayIndex.all(), NDArrayIndex.interval(classes, zDims)).assign(dzn);
       model.backward(f, ce.grad(), dz, dLogDet);
     }
-    return new Terms(ce.loss(), Trainer.accuracy(f.logits(), labels), nuisCe, advAcc, nuisLoss, bits, wNc, loss);
+    return new Terms(ce.loss(), nuisCe, advAcc, nuisLoss, bits, wNc, loss);
   }
 
   private INDArray nuisance(INDArray z) {

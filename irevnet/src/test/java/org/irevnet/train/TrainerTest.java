@@ -17,6 +17,8 @@ import org.irevnet.io.Npz;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 class TrainerTest {
@@ -118,13 +120,15 @@ class TrainerTest {
         .map(l -> l.replaceAll(".*\"type\":\"(\\w+)\".*\"step\":(\\d+).*", "$1@$2")).toList();
   }
 
-  @Test
-  void aDivergingRunStopsNamingTheStepAndKeepsTheLastGoodCheckpoint(@TempDir Path tmp) throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"ce", "ice"})
+  void aDivergingRunStopsNamingTheStepAndKeepsTheLastGoodCheckpoint(String objective, @TempDir Path tmp)
+      throws Exception {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
     Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
     TrainConfig base = config(arch, data, 1e7, 50);
-    TrainConfig cfg = new TrainConfig(base.arch(), base.data(), "ce", 50, 16, 1e7, 0, 0, "constant", 7, 1, 1,
-        false, 0, 50, null);
+    TrainConfig cfg = new TrainConfig(base.arch(), base.data(), objective, 50, 16, 1e7, 0, 0, "constant", 7, 1, 1,
+        false, 0, 50, objective.equals("ice") ? IceConfig.defaults() : null);
     Path run = tmp.resolve("run");
     assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run())
         .isInstanceOf(Trainer.DivergedException.class)
