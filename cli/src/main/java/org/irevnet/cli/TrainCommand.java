@@ -8,6 +8,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.irevnet.io.Checkpoints;
+import org.irevnet.train.IceConfig;
 import org.irevnet.train.TrainConfig;
 import org.irevnet.train.Trainer;
 import picocli.CommandLine.Command;
@@ -48,6 +49,33 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--log-every", description = "Steps between metrics lines (default 20).") Integer logEvery;
   @Option(names = "--checkpoint-every", description = "Steps between checkpoints (default 500; also every epoch).") Integer checkpointEvery;
 
+  @Option(names = "--objective", description = "ce (default) or ice (independence cross-entropy; fi-revnet only).")
+  String objective;
+
+  @Option(names = "--w-nc", description = "iCE: weight of the nuisance term (default 1).") Double wNc;
+  @Option(names = "--w-nc-warmup", paramLabel = "STEPS",
+      description = "iCE: w_nc rises linearly from 0 over this many steps (default 200).") Integer wNcWarmup;
+  @Option(names = "--w-mle", description = "iCE: weight of the MLE term (default 0; > 0 turns on --dequantize).")
+  Double wMle;
+  @Option(names = "--nuisance-form", description = "iCE: bounded (CE against uniform, default) or paper "
+      + "(-CE against y, capped per sample at --paper-cap).") String nuisanceForm;
+  @Option(names = "--paper-cap", description = "iCE paper form: cap of the adversary's per-sample CE (default ln 10).")
+  Double paperCap;
+  @Option(names = "--adv-steps", paramLabel = "K", description = "iCE: adversary updates per model step (default 3).")
+  Integer advSteps;
+  @Option(names = "--adv-hidden", description = "iCE: adversary MLP hidden width, 0 = linear (default 512).")
+  Integer advHidden;
+  @Option(names = "--adv-lr", description = "iCE: adversary Adam learning rate (default 1e-3).") Double advLr;
+  @Option(names = "--adversaries", description = "iCE: ensemble size (default 3).") Integer adversaries;
+  @Option(names = "--adv-reinit-every", paramLabel = "STEPS",
+      description = "iCE: re-initialise each adversary every STEPS steps, staggered (default 300; 0: never).")
+  Integer advReinitEvery;
+  @Option(names = "--adv-standardize", arity = "1", paramLabel = "true|false",
+      description = "iCE: adversaries see batch-standardised z_n (default true).") Boolean advStandardize;
+  @Option(names = "--adv-replay", paramLabel = "BATCHES",
+      description = "iCE: adversary steps draw from the last BATCHES batches' z_n (default 32; 0: current batch).")
+  Integer advReplay;
+
   @Option(names = "--resume", description = "Continue the run in RUN_DIR from checkpoints/latest.")
   boolean resume;
 
@@ -73,11 +101,24 @@ final class TrainCommand implements Callable<Integer> {
       deleteRun(out);
     }
     if (config != null) base = TrainConfig.read(config, base);
-    TrainConfig cfg = new TrainConfig(or(arch, base.arch()), or(data, base.data()), base.objective(),
+    String obj = or(objective, base.objective());
+    IceConfig ice = null;
+    if ("ice".equals(obj)) {
+      IceConfig i = base.ice() != null ? base.ice() : IceConfig.defaults();
+      ice = new IceConfig(or(wNc, i.wNc()), or(wNcWarmup, i.wNcWarmupSteps()), or(wMle, i.wMle()),
+          or(nuisanceForm, i.nuisanceForm()), or(paperCap, i.paperCap()), or(advSteps, i.advSteps()),
+          or(advHidden, i.advHidden()), or(advLr, i.advLr()), or(adversaries, i.adversaries()),
+          or(advReinitEvery, i.advReinitEvery()), or(advStandardize, i.advStandardize()),
+          or(advReplay, i.advReplay()));
+    } else if (java.util.stream.Stream.of(wNc, wNcWarmup, wMle, nuisanceForm, paperCap, advSteps, advHidden, advLr,
+        adversaries, advReinitEvery, advStandardize, advReplay).anyMatch(java.util.Objects::nonNull)) {
+      throw new IllegalArgumentException("the iCE options (--w-nc, --adv-*, ...) need --objective ice");
+    }
+    TrainConfig cfg = new TrainConfig(or(arch, base.arch()), or(data, base.data()), obj,
         or(epochs, base.epochs()), or(batch, base.batch()), or(lr, base.lr()), or(weightDecay, base.weightDecay()),
         or(warmupSteps, base.warmupSteps()), or(schedule, base.schedule()), or(seed, base.seed()),
         or(logEvery, base.logEvery()), or(checkpointEvery, base.checkpointEvery()), or(dequantize, base.dequantize()),
-        or(augmentShift, base.augmentShift()), base.evalBatch()).validate();
+        or(augmentShift, base.augmentShift()), base.evalBatch(), ice).resolved().validate();
     ProgressListener listener = new ProgressListener(!common.noProgress && System.console() != null);
     Trainer.Result r;
     try {

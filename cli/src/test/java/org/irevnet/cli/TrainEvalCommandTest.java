@@ -55,6 +55,32 @@ class TrainEvalCommandTest {
     assertThat(bad.err()).contains("weights.npz does not match its SHA-256");
   }
 
+  @Test
+  void iceOptionsReachTheResolvedConfigAndTheMetrics(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
+    Path cfgFile = Files.writeString(tmp.resolve("ice.json"), "{\"objective\": \"ice\", \"ice\": {\"advHidden\": 0}}");
+    Path runDir = tmp.resolve("run");
+    MainTest.Run t = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out", runDir.toString(),
+        "--epochs", "1", "--batch", "16", "--no-progress", "--config", cfgFile.toString(), "--w-nc", "2",
+        "--w-mle", "0.1", "--adv-steps", "1", "--adversaries", "2", "--nuisance-form", "paper", "--log-every", "1");
+    assertThat(t.code()).as(t.err()).isZero();
+    JsonNode c = Json.MAPPER.readTree(runDir.resolve("config.json").toFile()).path("config");
+    assertThat(c.path("objective").asText()).isEqualTo("ice");
+    assertThat(c.path("dequantize").asBoolean()).as("turned on by --w-mle").isTrue();
+    JsonNode ice = c.path("ice");
+    assertThat(ice.path("wNc").asDouble()).isEqualTo(2.0);
+    assertThat(ice.path("advHidden").asInt()).as("from the config file").isZero();
+    assertThat(ice.path("adversaries").asInt()).isEqualTo(2);
+    assertThat(ice.path("nuisanceForm").asText()).isEqualTo("paper");
+    assertThat(ice.path("wNcWarmupSteps").asInt()).as("default").isEqualTo(200);
+    JsonNode first = Json.MAPPER.readTree(Files.readAllLines(runDir.resolve("metrics.jsonl")).get(0));
+    for (String k : new String[] {"ce", "nuisance_ce", "adversary_accuracy", "nll_bits_per_dim", "w_nc"}) {
+      assertThat(first.path(k).isNumber()).as(k).isTrue();
+    }
+    assertThat(runDir.resolve("checkpoints/latest/objective.npz")).exists();
+  }
+
   /** Runs train with a bad input and checks the error contract. */
   static void refused(Path tmp, String expected, String... extra) {
     Path out = tmp.resolve("out");
@@ -99,6 +125,14 @@ class TrainEvalCommandTest {
     Path cfg = Files.writeString(tmp.resolve("bad.json"), "{\"epochs\": ");
     refused(tmp, "malformed config JSON", "--config", cfg.toString(), "--arch", arch.toString(),
         "--data", data.toString());
+
+    refused(tmp, "need --objective ice", "--arch", arch.toString(), "--data", data.toString(), "--w-nc", "2");
+    refused(tmp, "nuisanceForm must be bounded or paper", "--arch", arch.toString(), "--data", data.toString(),
+        "--objective", "ice", "--nuisance-form", "adversarial");
+    refused(tmp, "objective must be ce or ice", "--arch", arch.toString(), "--data", data.toString(),
+        "--objective", "mle");
+    refused(tmp, "objective ice needs a fully invertible", "--arch", "irevnet-s", "--data", data.toString(),
+        "--objective", "ice");
 
     String small = TinyData.ARCH.replace("[1, 32, 32]", "[1, 16, 16]");
     Path smallArch = Files.writeString(tmp.resolve("small.json"), small);

@@ -1,14 +1,14 @@
 package org.irevnet.data;
 
 /** Derives independent seeds from a base seed and counters (SplitMix64 finaliser). */
-final class Seeds {
+public final class Seeds {
   private Seeds() {}
 
   static final long ORDER = 0x4f52444552L; // "ORDER"
   static final long NOISE = 0x4e4f495345L; // "NOISE"
   static final long SHIFT = 0x5348494654L; // "SHIFT"
 
-  static long mix(long... parts) {
+  public static long mix(long... parts) {
     long h = 0x243F6A8885A308D3L;
     for (long p : parts) {
       h = splitMix(h ^ p);

@@ -19,14 +19,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Training checkpoints: a directory with {@code model.json}, {@code weights.npz}, {@code
- * optimizer.npz}, {@code training.json} and a {@code manifest.json} of SHA-256 digests, verified
- * on load. A checkpoint is built under a temporary name and renamed into place, so an interrupted
+ * optimizer.npz}, {@code training.json}, for objectives with state of their own (iCE: adversaries,
+ * prior and their Adam states) {@code objective.npz}, and a {@code manifest.json} of SHA-256
+ * digests, verified on load. A checkpoint is built under a temporary name and renamed into place, so an interrupted
  * save leaves the previous checkpoint intact.
  */
 public final class Checkpoints {
   public static final String MANIFEST = "manifest.json";
   public static final String OPTIMIZER = "optimizer.npz";
   public static final String TRAINING = "training.json";
+  public static final String OBJECTIVE = "objective.npz";
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
       .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
@@ -35,11 +37,18 @@ public final class Checkpoints {
   /** Where training stands: the next step to run and the data position it starts at. */
   public record TrainingState(long step, int epoch, int batch, double bestAccuracy, String configJson) {}
 
-  /** A verified, loaded checkpoint. */
-  public record Loaded(InvertibleClassifier model, Map<String, INDArray> optimizer, TrainingState state) {}
+  /** A verified, loaded checkpoint; {@code objective} is empty when the checkpoint has none. */
+  public record Loaded(InvertibleClassifier model, Map<String, INDArray> optimizer, TrainingState state,
+      Map<String, INDArray> objective) {}
 
   public static void save(Path target, InvertibleClassifier model, Map<String, INDArray> optimizer,
       TrainingState state) throws IOException {
+    save(target, model, optimizer, state, Map.of());
+  }
+
+  /** @param objective the objective's own state, written as {@code objective.npz} unless empty */
+  public static void save(Path target, InvertibleClassifier model, Map<String, INDArray> optimizer,
+      TrainingState state, Map<String, INDArray> objective) throws IOException {
     Path parent = target.toAbsolutePath().getParent();
     Files.createDirectories(parent);
     Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp");
@@ -47,9 +56,10 @@ public final class Checkpoints {
       ModelFiles.save(tmp, model);
       Npz.write(tmp.resolve(OPTIMIZER), optimizer);
       Files.writeString(tmp.resolve(TRAINING), JSON.writeValueAsString(state));
+      if (!objective.isEmpty()) Npz.write(tmp.resolve(OBJECTIVE), objective);
       Map<String, String> digests = new TreeMap<>();
-      for (String f : new String[] {ModelFiles.ARCH, ModelFiles.WEIGHTS, OPTIMIZER, TRAINING}) {
-        digests.put(f, sha256(tmp.resolve(f)));
+      for (String f : new String[] {ModelFiles.ARCH, ModelFiles.WEIGHTS, OPTIMIZER, TRAINING, OBJECTIVE}) {
+        if (Files.exists(tmp.resolve(f))) digests.put(f, sha256(tmp.resolve(f)));
       }
       Files.writeString(tmp.resolve(MANIFEST), JSON.writeValueAsString(Map.of("sha256", digests)));
       Path old = parent.resolve("." + target.getFileName() + ".old");
@@ -84,7 +94,8 @@ public final class Checkpoints {
     InvertibleClassifier model = ModelFiles.load(dir, dt);
     Map<String, INDArray> opt = Npz.read(dir.resolve(OPTIMIZER));
     TrainingState st = JSON.readValue(dir.resolve(TRAINING).toFile(), TrainingState.class);
-    return new Loaded(model, opt, st);
+    Map<String, INDArray> objective = Files.exists(dir.resolve(OBJECTIVE)) ? Npz.read(dir.resolve(OBJECTIVE)) : Map.of();
+    return new Loaded(model, opt, st, objective);
   }
 
   /** Checks every file against the manifest. */

@@ -59,6 +59,12 @@ public final class AdamOptimizer {
     iteration++;
   }
 
+  /** Forgets the moment estimates and the step count (a fresh optimiser for the same parameters). */
+  public void resetState() {
+    state.assign(0);
+    iteration = 0;
+  }
+
   /** Optimiser state for checkpoints: the moment estimates and the step count. */
   public Map<String, INDArray> state() {
     Map<String, INDArray> m = new LinkedHashMap<>();

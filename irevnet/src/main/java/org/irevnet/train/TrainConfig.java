@@ -15,15 +15,34 @@ import java.nio.file.Path;
  * @param schedule {@code cosine} (after warm-up, down to 0 at the last step), {@code step} (x0.1
  *     at 50% and 75% of the steps) or {@code constant}
  * @param checkpointEvery steps between {@code checkpoints/latest} saves (besides every epoch end)
+ * @param objective {@code ce} or {@code ice}
+ * @param ice the iCE settings; null (and absent from the JSON) for {@code ce}, filled with {@link
+ *     IceConfig#defaults()} by {@link #resolved()} for {@code ice}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TrainConfig(String arch, String data, String objective, int epochs, int batch, double lr,
     double weightDecay, int warmupSteps, String schedule, long seed, int logEvery, int checkpointEvery,
-    boolean dequantize, int augmentShift, int evalBatch) {
+    boolean dequantize, int augmentShift, int evalBatch, IceConfig ice) {
 
   public static TrainConfig defaults() {
     return new TrainConfig("fi-revnet-s", "fashion-mnist-mini", "ce", 3, 64, 1e-3, 0.0, 100, "cosine", 0,
-        20, 500, false, 0, 250);
+        20, 500, false, 0, 250, null);
+  }
+
+  public boolean hasIceObjective() {
+    return "ice".equals(objective);
+  }
+
+  /**
+   * This config with what the objective implies: iCE settings filled with defaults when missing,
+   * and dequantisation on when the MLE term is (the likelihood of noise-free pixels, padding
+   * included, is unbounded).
+   */
+  public TrainConfig resolved() {
+    if (!hasIceObjective()) return this;
+    IceConfig i = ice == null ? IceConfig.defaults() : ice;
+    return new TrainConfig(arch, data, objective, epochs, batch, lr, weightDecay, warmupSteps, schedule, seed,
+        logEvery, checkpointEvery, dequantize || i.wMle() > 0, augmentShift, evalBatch, i);
   }
 
   static final ObjectMapper JSON = new ObjectMapper()
@@ -39,8 +58,17 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     try {
       java.util.Map<String, Object> merged = JSON.convertValue(base,
           new com.fasterxml.jackson.core.type.TypeReference<java.util.LinkedHashMap<String, Object>>() {});
-      merged.putAll(JSON.readValue(Files.readString(file),
-          new com.fasterxml.jackson.core.type.TypeReference<java.util.LinkedHashMap<String, Object>>() {}));
+      java.util.Map<String, Object> read = JSON.readValue(Files.readString(file),
+          new com.fasterxml.jackson.core.type.TypeReference<java.util.LinkedHashMap<String, Object>>() {});
+      // A partial "ice" object replaces only the keys it names.
+      if (read.get("ice") instanceof java.util.Map<?, ?> fileIce) {
+        java.util.Map<String, Object> ice = JSON.convertValue(
+            base.ice() != null ? base.ice() : IceConfig.defaults(),
+            new com.fasterxml.jackson.core.type.TypeReference<java.util.LinkedHashMap<String, Object>>() {});
+        fileIce.forEach((k, v) -> ice.put(String.valueOf(k), v));
+        read.put("ice", ice);
+      }
+      merged.putAll(read);
       return JSON.convertValue(merged, TrainConfig.class);
     } catch (java.nio.file.NoSuchFileException e) {
       throw new IllegalArgumentException(file + ": config file not found");
@@ -75,8 +103,12 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     if (!java.util.List.of("cosine", "step", "constant").contains(schedule)) {
       throw new IllegalArgumentException("schedule must be cosine, step or constant, got " + schedule);
     }
-    if (!"ce".equals(objective)) {
-      throw new IllegalArgumentException("objective must be ce (iCE is not implemented yet), got " + objective);
+    if (!java.util.List.of("ce", "ice").contains(objective)) {
+      throw new IllegalArgumentException("objective must be ce or ice, got " + objective);
+    }
+    if (ice != null) {
+      if (!hasIceObjective()) throw new IllegalArgumentException("iCE settings given for objective " + objective);
+      ice.validate();
     }
     if (logEvery < 1 || checkpointEvery < 1 || evalBatch < 1) {
       throw new IllegalArgumentException("logEvery, checkpointEvery and evalBatch must be >= 1");

@@ -67,7 +67,7 @@ public final class Trainer {
    *     {@code Long.MAX_VALUE}
    */
   public Trainer(TrainConfig cfg, Path runDir, Listener listener, long maxSteps) {
-    this.cfg = cfg.validate();
+    this.cfg = cfg.resolved().validate();
     this.runDir = runDir;
     this.listener = listener;
     this.maxSteps = maxSteps;
@@ -100,12 +100,17 @@ public final class Trainer {
   public Result run() throws IOException {
     long t0 = System.nanoTime();
     Architecture arch = Architecture.load(cfg.arch());
+    if (cfg.hasIceObjective() && !"fi-revnet".equals(arch.type())) {
+      throw new IllegalArgumentException("objective ice needs a fully invertible (fi-revnet) architecture, '"
+          + arch.name() + "' is " + arch.type());
+    }
     DataSource src = Datasets.resolve(cfg.data());
     Dataset train = prepare(src, org.irevnet.data.Split.TRAIN, arch);
     Dataset test = prepare(src, org.irevnet.data.Split.TEST, arch);
 
     InvertibleClassifier model;
     AdamOptimizer adam;
+    IceObjective ice = null;
     long step;
     double best;
     BatchIterator it = BatchIterator.builder(train).batchSize(cfg.batch()).seed(cfg.seed()).shuffle(true)
@@ -121,6 +126,10 @@ public final class Trainer {
       }
       adam = new AdamOptimizer(model.params(), cfg.lr());
       adam.loadState(c.optimizer());
+      if (cfg.hasIceObjective()) {
+        ice = IceObjective.forModel(cfg.ice(), model, cfg.seed(), cfg.lr());
+        ice.loadState(c.objective());
+      }
       step = c.state().step();
       best = c.state().bestAccuracy();
       it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
@@ -129,6 +138,7 @@ public final class Trainer {
     } else {
       model = InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed());
       adam = new AdamOptimizer(model.params(), cfg.lr());
+      if (cfg.hasIceObjective()) ice = IceObjective.forModel(cfg.ice(), model, cfg.seed(), cfg.lr());
       step = 0;
       best = Double.NEGATIVE_INFINITY;
       Files.deleteIfExists(runDir.resolve(METRICS));
@@ -144,6 +154,7 @@ public final class Trainer {
     try (BufferedWriter metrics = Files.newBufferedWriter(runDir.resolve(METRICS), StandardCharsets.UTF_8,
         StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
       double lossSum = 0, accSum = 0;
+      double[] iceSums = new double[5]; // ce, nuisance ce, adversary accuracy, nll bits/dim, w_nc
       int window = 0;
       long windowStart = System.nanoTime();
       while (step < stopAt) {
@@ -153,15 +164,29 @@ public final class Trainer {
         double lr = cfg.lrAt(step, total);
         adam.setLearningRate(lr);
         InvertibleClassifier.Forward f = model.forward(b.features(), true);
-        Losses.LossGrad lg = Losses.softmaxCrossEntropy(f.logits(), b.labels());
-        if (!Double.isFinite(lg.loss())) diverged("loss is " + lg.loss(), step, b);
-        model.backward(f, lg.grad(), null, null);
+        double loss;
+        if (ice == null) {
+          Losses.LossGrad lg = Losses.softmaxCrossEntropy(f.logits(), b.labels());
+          loss = lg.loss();
+          if (!Double.isFinite(loss)) diverged("loss is " + loss, step, b);
+          model.backward(f, lg.grad(), null, null);
+        } else {
+          IceObjective.Terms t = ice.step(model, f, b.labels(), step);
+          loss = t.loss();
+          if (!Double.isFinite(loss)) diverged("loss is " + loss, step, b);
+          if (!Double.isFinite(ice.priorGradients().norm2Number().doubleValue())) {
+            diverged("a gradient is not finite", step, b);
+          }
+          double[] v = {t.ce(), t.nuisanceCe(), t.adversaryAccuracy(), t.nllBitsPerDim(), t.wNc()};
+          for (int i = 0; i < v.length; i++) iceSums[i] += v[i];
+        }
         if (!Double.isFinite(adam.gradients().norm2Number().doubleValue())) diverged("a gradient is not finite", step, b);
         adam.step();
+        if (ice != null) ice.stepPrior(lr);
         step++;
         Host.collectGarbage(step, GC_EVERY);
         double acc = accuracy(f.logits(), b.labels());
-        lossSum += lg.loss();
+        lossSum += loss;
         accSum += acc;
         window++;
         if (step % cfg.logEvery() == 0 || step == stopAt) {
@@ -174,6 +199,14 @@ public final class Trainer {
           m.put("accuracy", accSum / window);
           m.put("lr", lr);
           m.put("images_per_s", imagesPerSecond);
+          if (ice != null) {
+            m.put("ce", iceSums[0] / window);
+            m.put("nuisance_ce", iceSums[1] / window);
+            m.put("adversary_accuracy", iceSums[2] / window);
+            if (cfg.ice().wMle() > 0) m.put("nll_bits_per_dim", iceSums[3] / window);
+            m.put("w_nc", iceSums[4] / window);
+            java.util.Arrays.fill(iceSums, 0);
+          }
           writeLine(metrics, m);
           listener.onStep(new StepInfo(step, total, b.epoch() + 1, cfg.epochs(), b.batch() + 1, it.batchesPerEpoch(),
               lossSum / window, accSum / window, lr, imagesPerSecond));
@@ -191,28 +224,34 @@ public final class Trainer {
           m.put("epoch", b.epoch() + 1);
           m.put("test_accuracy", ev.accuracy());
           m.put("test_loss", ev.loss());
+          if (ice != null) {
+            IceObjective.Eval ie = ice.evaluate(model, test, cfg.evalBatch());
+            m.put("adversary_test_accuracy", ie.adversaryAccuracy());
+            if (cfg.ice().wMle() > 0) m.put("test_nll_bits_per_dim", ie.nllBitsPerDim());
+          }
           m.put("seconds", (System.nanoTime() - t0) / 1e9);
           writeLine(metrics, m);
           listener.onEpoch(m);
           if (ev.accuracy() > best) {
             best = ev.accuracy();
-            save(best(runDir), model, adam, step, it, best);
+            save(best(runDir), model, adam, ice, step, it, best);
           }
         }
         if (epochEnd || step % cfg.checkpointEvery() == 0 || step == stopAt) {
           metrics.flush();
-          save(latest(runDir), model, adam, step, it, best);
+          save(latest(runDir), model, adam, ice, step, it, best);
         }
       }
     }
     return new Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9);
   }
 
-  private void save(Path where, InvertibleClassifier model, AdamOptimizer adam, long step, BatchIterator it,
-      double best) throws IOException {
+  private void save(Path where, InvertibleClassifier model, AdamOptimizer adam, IceObjective ice, long step,
+      BatchIterator it, double best) throws IOException {
     BatchIterator.State s = it.state();
     Checkpoints.save(where, model, adam.state(),
-        new Checkpoints.TrainingState(step, s.epoch(), s.batch(), best, cfg.toJson()));
+        new Checkpoints.TrainingState(step, s.epoch(), s.batch(), best, cfg.toJson()),
+        ice == null ? Map.of() : ice.state());
   }
 
   private void diverged(String what, long step, BatchIterator.Batch b) {

@@ -17,6 +17,8 @@ import org.irevnet.io.Npz;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 class TrainerTest {
@@ -24,7 +26,7 @@ class TrainerTest {
 
   static TrainConfig config(Path arch, Path data, double lr, int epochs) {
     return new TrainConfig(arch.toString(), data.toString(), "ce", epochs, 16, lr, 0.01, 2, "cosine", 7, 2, 1000,
-        true, 1, 50);
+        true, 1, 50, null);
   }
 
   static final Trainer.Listener QUIET = s -> { };
@@ -62,18 +64,71 @@ class TrainerTest {
     assertThat(mb.stream().filter(x -> !x.equals("train@3")).toList()).isEqualTo(ma);
   }
 
+  /** iCE with every stateful part on: two adversaries re-initialised every 3 steps, the MLE prior. */
+  static TrainConfig iceConfig(Path arch, Path data, int epochs) {
+    TrainConfig c = config(arch, data, 3e-3, epochs);
+    return new TrainConfig(c.arch(), c.data(), "ice", c.epochs(), c.batch(), c.lr(), c.weightDecay(),
+        c.warmupSteps(), c.schedule(), c.seed(), c.logEvery(), c.checkpointEvery(), false, c.augmentShift(),
+        c.evalBatch(), new IceConfig(1, 3, 0.2, "paper", Math.log(10), 2, 8, 1e-3, 2, 3, true, 3));
+  }
+
+  @Test
+  void iceResumesExactlyIncludingAdversariesAndPrior(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    TrainConfig cfg = iceConfig(arch, data, 2); // 8 steps
+    new Trainer(cfg, tmp.resolve("a"), QUIET, Long.MAX_VALUE).run();
+    new Trainer(cfg, tmp.resolve("b"), QUIET, 4).run();
+    new Trainer(cfg, tmp.resolve("b"), QUIET, Long.MAX_VALUE).run();
+    for (String f : new String[] {ModelFiles.WEIGHTS, Checkpoints.OPTIMIZER, Checkpoints.OBJECTIVE}) {
+      Map<String, INDArray> a = Npz.read(Trainer.latest(tmp.resolve("a")).resolve(f));
+      Map<String, INDArray> b = Npz.read(Trainer.latest(tmp.resolve("b")).resolve(f));
+      assertThat(b.keySet()).as(f).isEqualTo(a.keySet());
+      for (String k : a.keySet()) assertThat(b.get(k)).as(f + " " + k).isEqualTo(a.get(k));
+    }
+    Map<String, INDArray> obj = Npz.read(Trainer.latest(tmp.resolve("a")).resolve(Checkpoints.OBJECTIVE));
+    assertThat(obj).containsKeys("adv.0.fc0.weight", "adv.1.fc1.bias", "adv.1.adam.moments", "prior.beta",
+        "prior.gamma", "prior.adam.moments");
+    assertThat(obj.get("prior.gamma").amaxNumber().doubleValue()).as("the prior learned").isPositive();
+    // The MLE term turned dequantisation on, and every term is logged.
+    assertThat(Files.readString(tmp.resolve("a").resolve(Trainer.CONFIG))).contains("\"dequantize\" : true");
+    String last = Files.readAllLines(tmp.resolve("a").resolve(Trainer.METRICS)).stream()
+        .filter(l -> l.contains("\"epoch\"") && l.contains("test_accuracy")).reduce((x, y) -> y).orElseThrow();
+    assertThat(last).contains("adversary_test_accuracy").contains("test_nll_bits_per_dim");
+    assertThat(Files.readAllLines(tmp.resolve("a").resolve(Trainer.METRICS)).get(0))
+        .contains("\"ce\"", "\"nuisance_ce\"", "\"adversary_accuracy\"", "\"nll_bits_per_dim\"", "\"w_nc\"");
+  }
+
+  @Test
+  void boundedIceTrainsWithoutNaNOnTheShippedMiniSet(@TempDir Path tmp) throws Exception {
+    TrainConfig d = TrainConfig.defaults();
+    TrainConfig cfg = new TrainConfig(d.arch(), "fashion-mnist-mini", "ice", 1, 32, d.lr(), 0, 5, "cosine", 0, 5,
+        1000, false, 0, 250, new IceConfig(2, 10, 0.1, "bounded", Math.log(10), 3, 64, 1e-3, 1, 0, true, 4));
+    Path run = tmp.resolve("run");
+    Trainer.Result r = new Trainer(cfg, run, QUIET, 30).run();
+    assertThat(r.steps()).isEqualTo(30);
+    List<String> lines = Files.readAllLines(run.resolve(Trainer.METRICS));
+    assertThat(lines).hasSize(6);
+    for (String l : lines) {
+      assertThat(l).doesNotContain("NaN").doesNotContain("Infinity").contains("nll_bits_per_dim");
+    }
+    assertThat(lines.get(5)).contains("\"w_nc\":2.0");
+  }
+
   static List<String> steps(Path run) throws IOException {
     return Files.readAllLines(run.resolve(Trainer.METRICS)).stream()
         .map(l -> l.replaceAll(".*\"type\":\"(\\w+)\".*\"step\":(\\d+).*", "$1@$2")).toList();
   }
 
-  @Test
-  void aDivergingRunStopsNamingTheStepAndKeepsTheLastGoodCheckpoint(@TempDir Path tmp) throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"ce", "ice"})
+  void aDivergingRunStopsNamingTheStepAndKeepsTheLastGoodCheckpoint(String objective, @TempDir Path tmp)
+      throws Exception {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
     Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
     TrainConfig base = config(arch, data, 1e7, 50);
-    TrainConfig cfg = new TrainConfig(base.arch(), base.data(), "ce", 50, 16, 1e7, 0, 0, "constant", 7, 1, 1,
-        false, 0, 50);
+    TrainConfig cfg = new TrainConfig(base.arch(), base.data(), objective, 50, 16, 1e7, 0, 0, "constant", 7, 1, 1,
+        false, 0, 50, objective.equals("ice") ? IceConfig.defaults() : null);
     Path run = tmp.resolve("run");
     assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run())
         .isInstanceOf(Trainer.DivergedException.class)

@@ -1,0 +1,68 @@
+package org.irevnet.train;
+
+import org.irevnet.layers.Param;
+import org.irevnet.layers.ParamTable;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The factorised Gaussian prior of iCE's MLE term on the nuisance {@code z_n}: {@code z_n,k ~
+ * N(beta_k, exp(gamma_k)^2)}, with learned per-dimension mean {@code beta} and log-scale {@code
+ * gamma} (both start at 0).
+ *
+ * <p>{@link #nll} is the per-dimension negative log-likelihood {@code -(sum_k log N(z_n,k) +
+ * logdet) / d}, batch mean, where {@code d} counts <b>all</b> dimensions of {@code z} (= of the
+ * input): the log-det is the whole network's, so dividing by the input size keeps the number on
+ * the usual bits/dim scale. {@code z_s}'s density is not modelled (the paper's prior covers {@code
+ * z_n} only), so it is not a bound on the full likelihood.
+ */
+final class GaussianPrior {
+  private static final double HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+  private final ParamTable params = ParamTable.empty();
+  private final Param beta;
+  private final Param gamma;
+
+  /** The value of the term in nats per dimension and its gradients ({@code dz_n} and {@code dlogdet}). */
+  record Nll(double natsPerDim, INDArray dzn, INDArray dLogDet) {
+    /** Bits per dimension of the 8-bit image ({@code [0,1]} pixels of 256 levels: {@code + log2 256}). */
+    double bitsPerDim() {
+      return natsPerDim / Math.log(2) + 8;
+    }
+  }
+
+  GaussianPrior(int dims, DataType dt) {
+    beta = params.add("beta", Nd4j.zeros(dt, 1, dims));
+    gamma = params.add("gamma", Nd4j.zeros(dt, 1, dims));
+  }
+
+  ParamTable params() {
+    return params;
+  }
+
+  /**
+   * The term for a batch; with {@code accumulate}, adds {@code weight * d nll / d(beta, gamma)} to
+   * the parameter gradients. The returned {@code dzn} and {@code dLogDet} are scaled by {@code weight}.
+   *
+   * @param zn {@code [n, d - C]}
+   * @param logDet {@code [n]}
+   * @param d all dimensions of {@code z}
+   */
+  Nll nll(INDArray zn, INDArray logDet, long d, double weight, boolean accumulate) {
+    long n = zn.size(0);
+    INDArray invScale = Transforms.exp(gamma.value().neg(), false);
+    INDArray u = zn.subRowVector(beta.value()).muliRowVector(invScale);
+    double logp = -0.5 * u.mul(u).sumNumber().doubleValue() - n * (gamma.value().sumNumber().doubleValue()
+        + zn.size(1) * HALF_LOG_2PI);
+    double value = -(logp + logDet.sumNumber().doubleValue()) / ((double) n * d);
+    double c = weight / ((double) n * d);
+    INDArray dzn = u.mulRowVector(invScale).muli(c);
+    if (accumulate) {
+      beta.grad().subi(dzn.sum(true, 0));
+      gamma.grad().addi(u.mul(u).rsubi(1).sum(true, 0).muli(c));
+    }
+    INDArray dLogDet = Nd4j.valueArrayOf(new long[] {n}, -c, zn.dataType());
+    return new Nll(value, dzn, dLogDet);
+  }
+}

@@ -1,0 +1,71 @@
+package org.irevnet.train;
+
+import java.util.List;
+
+/**
+ * The settings of the independence cross-entropy objective (iCE, DESIGN.md section 4):
+ *
+ * <pre>L = CE(z_s, y) + w_nc(step) * L_nuis + wMle * L_mle</pre>
+ *
+ * @param wNc weight of the nuisance term after warm-up
+ * @param wNcWarmupSteps {@code w_nc} rises linearly from 0 to {@code wNc} over these steps (0: no
+ *     warm-up); at initialisation the nuisance term would otherwise keep the logits at chance
+ * @param wMle weight of the MLE term (0: off); when on, dequantisation noise is added to every
+ *     input pixel (padding included), since noise-free padding makes the likelihood unbounded
+ * @param nuisanceForm {@code bounded}: {@code CE(D_nc(z_n), uniform)}; {@code paper}: {@code
+ *     -min(CE(D_nc(z_n), y), paperCap)} per sample (the paper's {@code -CE} with a cap: unclamped it
+ *     is unbounded below and diverges)
+ * @param paperCap per-sample cap of the adversary's cross-entropy in the paper form (default
+ *     {@code ln 10}, chance level: no push past "uninformative")
+ * @param advSteps adversary updates per model step (k), all on the current batch's detached
+ *     {@code z_n}
+ * @param advHidden hidden width of each adversary's MLP (one ReLU layer; 0: linear)
+ * @param advLr the adversaries' Adam learning rate (constant)
+ * @param adversaries number of independently initialised adversaries (the nuisance term is their
+ *     mean)
+ * @param advReinitEvery re-initialise each adversary (weights and Adam state) every this many
+ *     steps, staggered across the ensemble (0: never)
+ * @param advStandardize adversaries see {@code z_n} standardised per dimension with the batch's
+ *     statistics (the model's gradient flows through them), so rescaling {@code z_n} cannot fool
+ *     them
+ * @param advReplay keep the detached adversary inputs of the last this many batches and train
+ *     each adversary step on one of them drawn at random (0: always the current batch), so that
+ *     adversaries fit the recent representation as a whole, as a fresh probe does, rather than
+ *     the last batch
+ */
+public record IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuisanceForm, double paperCap,
+    int advSteps, int advHidden, double advLr, int adversaries, int advReinitEvery, boolean advStandardize,
+    int advReplay) {
+
+  /**
+   * The defaults, chosen from the experiments in the README: three adversaries (MLP width 512, 3
+   * updates per model step) re-initialised in turn every 300 steps and trained on a replay of the
+   * last 32 batches; bounded nuisance term at weight 1, warmed up over 200 steps; no MLE term. A
+   * single co-trained adversary is fooled while a fresh probe still reads the label from {@code
+   * z_n}; fresh, well-fed adversaries remove the information instead.
+   */
+  public static IceConfig defaults() {
+    return new IceConfig(1.0, 200, 0.0, "bounded", Math.log(10), 3, 512, 1e-3, 3, 300, true, 32);
+  }
+
+  /** Checks ranges; the message names the option. */
+  public IceConfig validate() {
+    if (!(wNc >= 0) || !(wMle >= 0)) throw new IllegalArgumentException("wNc and wMle must be >= 0");
+    if (wNcWarmupSteps < 0 || advReinitEvery < 0 || advHidden < 0 || advReplay < 0) {
+      throw new IllegalArgumentException("wNcWarmupSteps, advReinitEvery, advHidden and advReplay must be >= 0");
+    }
+    if (!List.of("bounded", "paper").contains(nuisanceForm)) {
+      throw new IllegalArgumentException("nuisanceForm must be bounded or paper, got " + nuisanceForm);
+    }
+    if (!(paperCap > 0)) throw new IllegalArgumentException("paperCap must be > 0, got " + paperCap);
+    if (advSteps < 0) throw new IllegalArgumentException("advSteps must be >= 0, got " + advSteps);
+    if (adversaries < 1) throw new IllegalArgumentException("adversaries must be >= 1, got " + adversaries);
+    if (!(advLr > 0)) throw new IllegalArgumentException("advLr must be > 0, got " + advLr);
+    return this;
+  }
+
+  /** The nuisance weight at a global step (0-based). */
+  public double wNcAt(long step) {
+    return wNcWarmupSteps == 0 || step >= wNcWarmupSteps ? wNc : wNc * step / wNcWarmupSteps;
+  }
+}

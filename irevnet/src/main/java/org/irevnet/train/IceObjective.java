@@ -1,0 +1,288 @@
+package org.irevnet.train;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.irevnet.data.Dataset;
+import org.irevnet.data.Seeds;
+import org.irevnet.models.InvertibleClassifier;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Independence cross-entropy (DESIGN.md section 4) for a fully invertible classifier with {@code z
+ * = (z_s, z_n)}, {@code z_s = z[0:C]}:
+ *
+ * <pre>L = CE(z_s, y) + w_nc(step) * L_nuis + w_mle * L_mle</pre>
+ *
+ * <ul>
+ *   <li>{@code L_nuis}, averaged over an ensemble of adversaries {@code D_nc} ({@link
+ *       NuisanceClassifier}) that see {@code z_n} (optionally standardised with the batch's
+ *       statistics): {@code bounded} = {@code CE(D_nc(z_n), uniform)}; {@code paper} = {@code
+ *       -min(CE(D_nc(z_n), y), cap)} per sample.
+ *   <li>{@code L_mle}: {@link GaussianPrior#nll}.
+ * </ul>
+ *
+ * A model step ({@link #step}) first re-initialises adversaries that are due, trains every
+ * adversary {@code k} times on the batch's detached {@code z_n} (or on batches drawn from a replay
+ * buffer of recent ones; their parameters move only there), then computes the model's loss against the updated adversaries and runs the model's
+ * reversible backward pass with {@code dL/dz} (nuisance and MLE terms) and {@code dL/dlogdet}. The
+ * prior's parameters get their gradients in the same pass and move in {@link #stepPrior}, with
+ * the model. All state (adversaries and prior with their Adam states) is in {@link #state()}, and
+ * re-initialisation is seeded by (seed, adversary, step), so a resumed run is exact.
+ */
+public final class IceObjective {
+  private static final double STD_EPS = 1e-5;
+  private static final long REINIT = 0x5245494e4954L; // "REINIT"
+  private static final long REPLAY = 0x5245504c4159L; // "REPLAY"
+  private final IceConfig cfg;
+  private final int classes;
+  private final long zDims;
+  private final long seed;
+  private final List<NuisanceClassifier> adversaries = new ArrayList<>();
+  private final GaussianPrior prior;
+  private final AdamOptimizer priorAdam;
+  /** The last {@code advReplay} batches' adversary inputs and labels, oldest first. */
+  private final List<INDArray> replayX = new ArrayList<>();
+  private final List<int[]> replayY = new ArrayList<>();
+
+  /** One batch's terms (batch means). {@code nllBitsPerDim} is NaN when the MLE term is off. */
+  public record Terms(double ce, double nuisanceCe, double adversaryAccuracy, double nuisanceLoss,
+      double nllBitsPerDim, double wNc, double loss) {}
+
+  /** The adversaries' accuracy and the NLL on a whole split. */
+  public record Eval(double adversaryAccuracy, double nllBitsPerDim) {}
+
+  /**
+   * @param zDims entries of {@code z} per sample (the input size for a bijective model)
+   */
+  public IceObjective(IceConfig cfg, int classes, long zDims, DataType dt, long seed, double lr) {
+    this.cfg = cfg.validate();
+    this.classes = classes;
+    this.zDims = zDims;
+    this.seed = seed;
+    int zn = Math.toIntExact(zDims - classes);
+    for (int j = 0; j < cfg.adversaries(); j++) {
+      adversaries.add(new NuisanceClassifier(zn, cfg.advHidden(), classes, dt, cfg.advLr(), reinitRng(j, 0)));
+    }
+    prior = new GaussianPrior(zn, dt);
+    priorAdam = new AdamOptimizer(prior.params(), lr);
+  }
+
+  /** The objective for a fully invertible model. */
+  public static IceObjective forModel(IceConfig cfg, InvertibleClassifier model, long seed, double lr) {
+    if (!model.isFullyInvertible()) throw new IllegalArgumentException("iCE needs a fully invertible model");
+    long[] out = model.body().outputShape(model.inputShape(1));
+    return new IceObjective(cfg, model.numClasses(), out[1] * out[2] * out[3], model.dataType(), seed, lr);
+  }
+
+  private Random reinitRng(int adversary, long step) {
+    return new Random(Seeds.mix(seed, REINIT + adversary, step));
+  }
+
+  /**
+   * One model step's objective work: re-initialisation, {@code k} adversary updates, then the
+   * model's gradients (accumulated by {@code model.backward}) and the prior's. Does not update
+   * the model or the prior.
+   */
+  public Terms step(InvertibleClassifier model, InvertibleClassifier.Forward f, int[] labels, long step) {
+    int r = cfg.advReinitEvery();
+    for (int j = 0; j < adversaries.size(); j++) {
+      if (r > 0 && step > 0 && (step + (long) j * r / adversaries.size()) % r == 0) {
+        adversaries.get(j).reinitialize(reinitRng(j, step));
+      }
+    }
+    INDArray x = adversaryInput(nuisance(f.z()));
+    if (cfg.advReplay() > 0) {
+      replayX.add(x);
+      replayY.add(labels.clone());
+      if (replayX.size() > cfg.advReplay()) {
+        replayX.remove(0);
+        replayY.remove(0);
+      }
+    }
+    Random pick = new Random(Seeds.mix(seed, REPLAY, step));
+    for (int s = 0; s < cfg.advSteps(); s++) {
+      for (NuisanceClassifier a : adversaries) {
+        if (cfg.advReplay() == 0) {
+          a.trainStep(x, labels);
+        } else {
+          int i = pick.nextInt(replayX.size());
+          a.trainStep(replayX.get(i), replayY.get(i));
+        }
+      }
+    }
+    return terms(model, f, labels, cfg.wNcAt(step), true);
+  }
+
+  /** The loss of the current model, adversaries and prior, without gradients (for checks). */
+  Terms loss(InvertibleClassifier model, InvertibleClassifier.Forward f, int[] labels, long step) {
+    return terms(model, f, labels, cfg.wNcAt(step), false);
+  }
+
+  private Terms terms(InvertibleClassifier model, InvertibleClassifier.Forward f, int[] labels, double wNc,
+      boolean backward) {
+    long n = labels.length;
+    Losses.LossGrad ce = Losses.softmaxCrossEntropy(f.logits(), labels);
+    INDArray zn = nuisance(f.z());
+    Standardized std = cfg.advStandardize() ? standardize(zn) : null;
+    INDArray x = std == null ? zn : std.x();
+    INDArray onehot = org.irevnet.nn.Tensors.oneHot(labels, classes, zn.dataType());
+    double nuisCe = 0, advAcc = 0, nuisLoss = 0;
+    INDArray dx = backward ? Nd4j.zeros(zn.dataType(), zn.shape()) : null;
+    for (NuisanceClassifier a : adversaries) {
+      NuisanceClassifier.Tape t = a.forward(x);
+      INDArray logp = Losses.logSoftmax(t.logits());
+      INDArray ceRows = logp.mul(onehot).sum(1).negi();
+      nuisCe += ceRows.sumNumber().doubleValue() / n;
+      advAcc += Trainer.accuracy(t.logits(), labels);
+      INDArray dLogits;
+      if ("bounded".equals(cfg.nuisanceForm())) {
+        nuisLoss += -logp.sumNumber().doubleValue() / (n * classes);
+        dLogits = Transforms.exp(logp, true).subi(1.0 / classes).divi(n);
+      } else {
+        INDArray active = ceRows.lt(cfg.paperCap()).castTo(zn.dataType()).reshape(n, 1);
+        nuisLoss += -Transforms.min(ceRows, cfg.paperCap(), true).sumNumber().doubleValue() / n;
+        dLogits = Transforms.exp(logp, true).subi(onehot).divi(-n).muliColumnVector(active);
+      }
+      if (backward) dx.addi(a.inputGradient(t, dLogits));
+    }
+    int m = adversaries.size();
+    nuisCe /= m;
+    advAcc /= m;
+    nuisLoss /= m;
+    double loss = ce.loss() + wNc * nuisLoss;
+    double bits = Double.NaN;
+    INDArray dzn = null, dLogDet = null;
+    if (backward) {
+      dx.muli(wNc / m);
+      dzn = std == null ? dx : std.backward(dx);
+    }
+    if (cfg.wMle() > 0) {
+      GaussianPrior.Nll nll = prior.nll(zn, f.logDet(), zDims, cfg.wMle(), backward);
+      bits = nll.bitsPerDim();
+      loss += cfg.wMle() * nll.natsPerDim();
+      if (backward) {
+        dzn.addi(nll.dzn());
+        dLogDet = nll.dLogDet();
+      }
+    }
+    if (backward) {
+      INDArray dz = Nd4j.zeros(zn.dataType(), n, zDims);
+      dz.get(NDArrayIndex.all(), NDArrayIndex.interval(classes, zDims)).assign(dzn);
+      model.backward(f, ce.grad(), dz, dLogDet);
+    }
+    return new Terms(ce.loss(), nuisCe, advAcc, nuisLoss, bits, wNc, loss);
+  }
+
+  private INDArray nuisance(INDArray z) {
+    return z.get(NDArrayIndex.all(), NDArrayIndex.interval(classes, zDims)).dup('c');
+  }
+
+  private INDArray adversaryInput(INDArray zn) {
+    return cfg.advStandardize() ? standardize(zn).x() : zn;
+  }
+
+  /** Per-dimension batch standardisation and its backward pass (as batch norm without affine). */
+  private record Standardized(INDArray x, INDArray invStd) {
+    INDArray backward(INDArray g) {
+      INDArray meanG = g.mean(true, 0);
+      INDArray meanGx = g.mul(x).mean(true, 0);
+      return g.subRowVector(meanG).subi(x.mulRowVector(meanGx)).muliRowVector(invStd);
+    }
+  }
+
+  private static Standardized standardize(INDArray zn) {
+    INDArray mean = zn.mean(true, 0);
+    INDArray centred = zn.subRowVector(mean);
+    INDArray invStd = Transforms.pow(centred.mul(centred).mean(true, 0).addi(STD_EPS), -0.5, false);
+    return new Standardized(centred.muliRowVector(invStd), invStd);
+  }
+
+  /** The prior's flat gradient buffer (checked for finiteness with the model's). */
+  public INDArray priorGradients() {
+    return priorAdam.gradients();
+  }
+
+  /** Updates the prior from its accumulated gradients (with the model, at the model's rate). */
+  public void stepPrior(double lr) {
+    priorAdam.setLearningRate(lr);
+    priorAdam.step();
+  }
+
+  /** The adversaries' accuracy and the NLL (when the MLE term is on) on a split, in evaluation batches. */
+  public Eval evaluate(InvertibleClassifier model, Dataset data, int batch) {
+    int n = data.size();
+    double correct = 0, nats = 0;
+    for (int start = 0; start < n; start += batch) {
+      int end = Math.min(n, start + batch);
+      INDArray x = data.images().get(NDArrayIndex.interval(start, end)).dup('c').castTo(model.dataType());
+      int[] y = java.util.Arrays.copyOfRange(data.labels(), start, end);
+      InvertibleClassifier.Forward f = model.forward(x, false);
+      INDArray zn = nuisance(f.z());
+      INDArray in = adversaryInput(zn);
+      for (NuisanceClassifier a : adversaries) correct += Trainer.accuracy(a.forward(in).logits(), y) * y.length;
+      if (cfg.wMle() > 0) nats += prior.nll(zn, f.logDet(), zDims, 1, false).natsPerDim() * y.length;
+    }
+    double bits = cfg.wMle() > 0 ? nats / n / Math.log(2) + 8 : Double.NaN;
+    return new Eval(correct / adversaries.size() / n, bits);
+  }
+
+  /**
+   * Adversaries and prior with their Adam states and the replay buffer, by name ({@code adv.J.*},
+   * {@code prior.*}, {@code replay.I.x|y}).
+   */
+  public Map<String, INDArray> state() {
+    Map<String, INDArray> m = new LinkedHashMap<>();
+    for (int j = 0; j < adversaries.size(); j++) {
+      int jj = j;
+      adversaries.get(j).state().forEach((k, v) -> m.put("adv." + jj + "." + k, v));
+    }
+    prior.params().state().forEach((k, v) -> m.put("prior." + k, v));
+    priorAdam.state().forEach((k, v) -> m.put("prior." + k, v));
+    for (int i = 0; i < replayX.size(); i++) {
+      m.put("replay." + i + ".x", replayX.get(i).dup());
+      m.put("replay." + i + ".y", Nd4j.createFromArray(replayY.get(i)));
+    }
+    return m;
+  }
+
+  /** Loads {@link #state()}; every entry must be present with its shape. */
+  public void loadState(Map<String, INDArray> m) {
+    for (int j = 0; j < adversaries.size(); j++) adversaries.get(j).loadState(prefixed(m, "adv." + j + "."));
+    Map<String, INDArray> p = prefixed(m, "prior.");
+    Map<String, INDArray> opt = new LinkedHashMap<>();
+    for (String k : List.copyOf(p.keySet())) if (k.startsWith("adam.")) opt.put(k, p.remove(k));
+    prior.params().load(p);
+    priorAdam.loadState(opt);
+    replayX.clear();
+    replayY.clear();
+    for (int i = 0; m.containsKey("replay." + i + ".x"); i++) {
+      replayX.add(m.get("replay." + i + ".x").dup());
+      replayY.add(m.get("replay." + i + ".y").toIntVector());
+    }
+  }
+
+  private static Map<String, INDArray> prefixed(Map<String, INDArray> m, String prefix) {
+    Map<String, INDArray> out = new LinkedHashMap<>();
+    m.forEach((k, v) -> {
+      if (k.startsWith(prefix)) out.put(k.substring(prefix.length()), v);
+    });
+    if (out.isEmpty()) throw new IllegalArgumentException("objective state has no entries " + prefix + "*");
+    return out;
+  }
+
+  /** The adversaries (for tests). */
+  List<NuisanceClassifier> adversaries() {
+    return adversaries;
+  }
+
+  GaussianPrior prior() {
+    return prior;
+  }
+}

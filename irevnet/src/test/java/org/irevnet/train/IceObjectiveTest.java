@@ -1,0 +1,190 @@
+package org.irevnet.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.irevnet.check.Numerics;
+import org.irevnet.layers.Param;
+import org.irevnet.layers.ParamTable;
+import org.irevnet.models.Architecture;
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Init;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * iCE's gradients against central finite differences of its loss on a tiny fi-RevNet in float64
+ * (every term, with adversaries trained a few steps first so that they are informative), and the
+ * rule that the adversaries' parameters move only in their own steps and the model's and prior's
+ * only in model steps.
+ */
+class IceObjectiveTest {
+  static final DataType F64 = DataType.DOUBLE;
+  static final int BATCH = 6;
+  static final double EPS = 1e-6;
+  static final double TOL = 1e-6;
+
+  /** 1x8x8 -> 16x2x2: 64 dimensions, z_s = 10 of them, z_n = 54. */
+  static final Architecture ARCH = Architecture.fromJson("""
+      {"name": "ice-tiny", "type": "fi-revnet", "inputShape": [1, 8, 8], "numClasses": 10,
+       "stages": [{"steps": 1, "hidden": 3, "kernel": 3, "coupling": "affine", "actnorm": true},
+                  {"steps": 1, "hidden": 3, "kernel": 3, "coupling": "affine", "actnorm": true}]}""");
+
+  static IceConfig config(double wNc, double wMle, String form, double cap, int k, int hidden, boolean standardize) {
+    return new IceConfig(wNc, 0, wMle, form, cap, k, hidden, 1e-2, 2, 0, standardize, 0);
+  }
+
+  @Test
+  void boundedNuisanceTermWithStandardisedInputs() {
+    checkGradients(config(1.5, 0, "bounded", Math.log(10), 3, 8, true));
+  }
+
+  @Test
+  void paperNuisanceTermWithALinearAdversary() {
+    // The cap is far above every sample's CE here, so no sample sits at the clamp's kink.
+    checkGradients(config(0.7, 0, "paper", 50, 3, 0, false));
+  }
+
+  @Test
+  void mleTermIncludingThePriorParameters() {
+    checkGradients(config(0, 0.9, "bounded", Math.log(10), 0, 8, true));
+  }
+
+  @Test
+  void allTermsTogether() {
+    checkGradients(config(1.2, 0.5, "paper", 50, 2, 5, true));
+  }
+
+  @Test
+  void paperFormPassesNoGradientForSamplesAboveTheCap() {
+    IceConfig capped = config(3, 0, "paper", 1e-3, 2, 8, true);
+    IceConfig ceOnly = config(0, 0, "paper", 1e-3, 2, 8, true);
+    Setup a = setup(capped), b = setup(ceOnly);
+    a.obj.step(a.model, a.model.forward(a.x, true), a.labels, 0);
+    b.obj.step(b.model, b.model.forward(b.x, true), b.labels, 0);
+    for (String k : a.model.params().entries().keySet()) {
+      Param p = a.model.params().get(k);
+      if (p.trainable()) assertThat(p.grad()).as(k).isEqualTo(b.model.params().get(k).grad());
+    }
+  }
+
+  record Setup(InvertibleClassifier model, IceObjective obj, INDArray x, int[] labels) {}
+
+  static Setup setup(IceConfig cfg) {
+    InvertibleClassifier m = InvertibleClassifier.build(ARCH, F64, 3);
+    Random r = new Random(4);
+    for (Param p : m.params().entries().values()) {
+      if (p.trainable()) p.set(p.value().add(Init.uniform(F64, r, 0.3, p.value().shape())));
+    }
+    IceObjective obj = IceObjective.forModel(cfg, m, 5, 1e-3);
+    for (Param p : obj.prior().params().entries().values()) p.set(Init.uniform(F64, r, 0.3, p.value().shape()));
+    INDArray x = Numerics.normal(F64, 6, m.inputShape(BATCH));
+    int[] labels = new int[BATCH];
+    for (int i = 0; i < BATCH; i++) labels[i] = r.nextInt(10);
+    return new Setup(m, obj, x, labels);
+  }
+
+  /**
+   * Runs one objective step (adversaries train, then the model's and prior's gradients), then
+   * compares sampled entries of every model and prior parameter's gradient with central
+   * differences of {@link IceObjective#loss} with the adversaries as they are after the step.
+   */
+  static void checkGradients(IceConfig cfg) {
+    Setup s = setup(cfg);
+    InvertibleClassifier.Forward f = s.model.forward(s.x.dup(), true);
+    IceObjective.Terms t = s.obj.step(s.model, f, s.labels, 0);
+    assertThat(t.loss()).isFinite();
+    if (cfg.wNc() > 0) assertThat(t.nuisanceLoss()).isNotZero();
+    if (cfg.wMle() > 0) assertThat(t.nllBitsPerDim()).isFinite();
+
+    List<ParamTable> tables = new ArrayList<>(List.of(s.model.params()));
+    if (cfg.wMle() > 0) tables.add(s.obj.prior().params());
+    int compared = 0;
+    for (ParamTable table : tables) {
+      for (Map.Entry<String, Param> e : table.entries().entrySet()) {
+        Param p = e.getValue();
+        if (!p.trainable()) continue;
+        int[] idx = Numerics.sampleIndices(p.value().length(), 4, e.getKey().hashCode());
+        double[] numeric = Numerics.gradient(v -> s.obj.loss(s.model, s.model.forward(s.x.dup(), true), s.labels, 0)
+            .loss(), p.value(), EPS, idx);
+        INDArray g = p.grad().dup('c').reshape(-1);
+        double[] analytic = new double[idx.length];
+        for (int i = 0; i < idx.length; i++) analytic[i] = g.getDouble(idx[i]);
+        assertThat(Numerics.maxRelDiff(analytic, numeric)).as("dL/d" + e.getKey()).isLessThanOrEqualTo(TOL);
+        compared++;
+      }
+    }
+    assertThat(compared).isGreaterThan(10);
+  }
+
+  @Test
+  void adversariesMoveOnlyInTheirStepsAndTheModelAndPriorOnlyInModelSteps() {
+    Setup s = setup(config(1, 0.5, "bounded", Math.log(10), 2, 8, true));
+    AdamOptimizer adam = new AdamOptimizer(s.model.params(), 1e-2);
+    Map<String, INDArray> model0 = s.model.params().state();
+    Map<String, INDArray> prior0 = s.obj.prior().params().state();
+    Map<String, INDArray> adv0 = adversaryParams(s.obj);
+
+    s.obj.step(s.model, s.model.forward(s.x, true), s.labels, 0);
+    assertThat(s.model.params().state()).as("model after the adversary steps").isEqualTo(model0);
+    assertThat(s.obj.prior().params().state()).as("prior after the adversary steps").isEqualTo(prior0);
+    Map<String, INDArray> adv1 = adversaryParams(s.obj);
+    for (String k : adv0.keySet()) assertThat(adv1.get(k)).as(k + " moved in its step").isNotEqualTo(adv0.get(k));
+    for (NuisanceClassifier a : s.obj.adversaries()) {
+      for (Param p : a.params().entries().values()) {
+        assertThat(p.grad().amaxNumber().doubleValue()).as("adversary gradient left by the model's pass").isZero();
+      }
+    }
+    assertThat(adam.gradients().amaxNumber().doubleValue()).as("model gradient").isPositive();
+
+    adam.step();
+    s.obj.stepPrior(1e-2);
+    assertThat(adversaryParams(s.obj)).as("adversaries after the model step").isEqualTo(adv1);
+    for (String k : model0.keySet()) {
+      if (s.model.params().get(k).trainable()) {
+        assertThat(s.model.params().get(k).value()).as(k + " moved in the model step").isNotEqualTo(model0.get(k));
+      }
+    }
+    for (String k : prior0.keySet()) {
+      assertThat(s.obj.prior().params().get(k).value()).as(k + " moved in the model step").isNotEqualTo(prior0.get(k));
+    }
+  }
+
+  static Map<String, INDArray> adversaryParams(IceObjective obj) {
+    Map<String, INDArray> m = new java.util.LinkedHashMap<>();
+    for (int j = 0; j < obj.adversaries().size(); j++) {
+      int jj = j;
+      obj.adversaries().get(j).params().state().forEach((k, v) -> m.put(jj + "." + k, v));
+    }
+    return m;
+  }
+
+  @Test
+  void adversariesAreReinitialisedOnScheduleStaggered() {
+    // Two adversaries, re-initialised every 4 steps: adversary 1 at steps 2 and 6, adversary 0
+    // at step 4. Compared with the same run without re-initialisation.
+    List<Map<String, INDArray>> with = adversaryTrajectory(4), without = adversaryTrajectory(0);
+    for (int step = 0; step < 7; step++) {
+      Map<String, INDArray> a = with.get(step), b = without.get(step);
+      assertThat(a.get("1.fc0.weight").equals(b.get("1.fc0.weight"))).as("adversary 1 after step " + step)
+          .isEqualTo(step < 2);
+      assertThat(a.get("0.fc0.weight").equals(b.get("0.fc0.weight"))).as("adversary 0 after step " + step)
+          .isEqualTo(step < 4);
+    }
+  }
+
+  /** The adversaries' parameters after each of 7 steps. */
+  static List<Map<String, INDArray>> adversaryTrajectory(int reinitEvery) {
+    Setup s = setup(new IceConfig(1, 0, 0, "bounded", Math.log(10), 1, 4, 1e-2, 2, reinitEvery, true, 0));
+    List<Map<String, INDArray>> out = new ArrayList<>();
+    for (long step = 0; step < 7; step++) {
+      s.obj.step(s.model, s.model.forward(s.x, true), s.labels, step);
+      out.add(adversaryParams(s.obj));
+    }
+    return out;
+  }
+}
