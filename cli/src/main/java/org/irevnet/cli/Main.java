@@ -8,8 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "irevnet", mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "A workbench for invertible neural networks (i-RevNet, fi-RevNet) used to understand classifiers.",
-    subcommands = {TrainCommand.class, EvalCommand.class, InvertCommand.class, MetamersCommand.class, ProbeCommand.class,
-        InterpolateCommand.class, AttackCommand.class,
+    subcommands = {QuickstartCommand.class, TrainCommand.class, EvalCommand.class, InvertCommand.class,
+        MetamersCommand.class, ProbeCommand.class, InterpolateCommand.class, AttackCommand.class,
         SelftestCommand.class, BenchCommand.class,
         DataCommand.class,
         ReportCommand.class, CommandLine.HelpCommand.class})

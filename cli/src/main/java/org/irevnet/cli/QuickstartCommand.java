@@ -1,0 +1,144 @@
+package org.irevnet.cli;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.irevnet.reports.JsonReport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The default experiment: a CE and an iCE {@code fi-revnet-s} trained with short recipes, every
+ * analysis and attack on both, and one comparison report. Each step is the same command a user
+ * would type (run through {@link Main#execute}), so the experiment exercises exactly the tool's
+ * public surface and a failing step names the command to rerun by hand.
+ */
+@Command(name = "quickstart", mixinStandardHelpOptions = true,
+    header = "The default experiment end to end: train CE and iCE models, analyse and attack both, write the report.",
+    description = {
+        "Runs selftest; trains a CE and an iCE fi-revnet-s on --data (default: the shipped",
+        "fashion-mnist-mini); runs eval, invert --stability, probe --layers --nuisance, metamers,",
+        "interpolate, and the fgsm, pgd-linf and metamer attacks on both; writes the comparison",
+        "report (report.json, report.html) and quickstart.json (steps, times, exit codes) into --out."})
+final class QuickstartCommand implements Callable<Integer> {
+  @Mixin CommonOptions common;
+
+  @Option(names = "--out", defaultValue = "runs/quickstart", description = "Output directory (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Option(names = "--data", defaultValue = "fashion-mnist-mini",
+      description = "Dataset (default: ${DEFAULT-VALUE}; fashion-mnist for the full set).")
+  String data;
+
+  @Option(names = "--arch", defaultValue = "fi-revnet-s",
+      description = "Architecture of both models, bundled name or JSON file; must be a fi-revnet (default: ${DEFAULT-VALUE}).")
+  String arch;
+
+  @Option(names = "--epochs", defaultValue = "3", description = "Training epochs of each model (default: ${DEFAULT-VALUE}).")
+  int epochs;
+
+  @Option(names = "--count", defaultValue = "256",
+      description = "Test images attacked (default: ${DEFAULT-VALUE}).")
+  int count;
+
+  @Option(names = "--skip-selftest", description = "Do not run the self-test first.")
+  boolean skipSelftest;
+
+  @Option(names = "--fresh", description = "Replace runs already in --out instead of refusing.")
+  boolean fresh;
+
+  /** One step of the experiment and how it went. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  record Step(String name, List<String> args, int exitCode, double seconds) {}
+
+  @Override
+  public Integer call() throws IOException {
+    if (epochs < 1) throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
+    if (count < 1) throw new IllegalArgumentException("--count must be >= 1, got " + count);
+    if (!fresh && Files.exists(out.resolve("ce"))) {
+      throw new IllegalArgumentException(out + " already holds a quickstart; pass --fresh to replace it");
+    }
+    Files.createDirectories(out);
+    List<List<String>> plan = plan();
+    List<Step> done = new ArrayList<>();
+    long start = System.nanoTime();
+    PrintStream err = System.err;
+    for (int i = 0; i < plan.size(); i++) {
+      List<String> args = plan.get(i);
+      String name = String.join(" ", args);
+      err.printf("quickstart [%d/%d, %s elapsed] %s%n", i + 1, plan.size(), clock(start), name);
+      long t0 = System.nanoTime();
+      int code = Main.execute(args.toArray(String[]::new));
+      done.add(new Step(name, args, code, (System.nanoTime() - t0) / 1e9));
+      if (code != 0) {
+        writeSummary(done, start, false);
+        err.println("irevnet quickstart: step failed with exit code " + code + ": irevnet " + name);
+        return code;
+      }
+    }
+    writeSummary(done, start, true);
+    err.printf("quickstart: done in %s; open %s%n", clock(start), out.resolve("report.html"));
+    return 0;
+  }
+
+  /** The commands, in order, with the common options passed on. */
+  List<List<String>> plan() {
+    List<List<String>> p = new ArrayList<>();
+    if (!skipSelftest) p.add(cmd("selftest"));
+    Path ce = out.resolve("ce"), ice = out.resolve("ice");
+    for (Path run : List.of(ce, ice)) {
+      p.add(cmd("train", "--arch", arch, "--data", data, "--epochs", "" + epochs, "--out", run.toString(), "--fresh",
+          "--objective", run == ce ? "ce" : "ice"));
+    }
+    for (Path run : List.of(ce, ice)) {
+      String r = run.toString();
+      p.add(cmd("eval", "--run", r, "--data", data));
+      p.add(cmd("invert", "--run", r, "--data", data, "--stability"));
+      p.add(cmd("probe", "--run", r, "--data", data, "--layers", "--nuisance"));
+      p.add(cmd("metamers", "--run", r, "--data", data));
+      p.add(cmd("interpolate", "--run", r, "--data", data));
+      p.add(cmd("attack", "--run", r, "--data", data, "--attack", "fgsm", "--count", "" + count));
+      p.add(cmd("attack", "--run", r, "--data", data, "--attack", "pgd-linf", "--count", "" + count));
+      p.add(cmd("attack", "--run", r, "--data", data, "--attack", "metamer"));
+    }
+    p.add(cmd("report", ce.toString(), ice.toString(), "--out", out.toString()));
+    return p;
+  }
+
+  private List<String> cmd(String... words) {
+    List<String> a = new ArrayList<>(List.of(words));
+    boolean nd4j = !"report".equals(words[0]);
+    if (nd4j && common.threads != null) {
+      a.add("--threads");
+      a.add("" + common.threads);
+    }
+    if (nd4j && common.noProgress) a.add("--no-progress");
+    if (common.verbose) a.add("-v");
+    return a;
+  }
+
+  private void writeSummary(List<Step> steps, long start, boolean complete) throws IOException {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("complete", complete);
+    m.put("arch", arch);
+    m.put("data", data);
+    m.put("epochs", epochs);
+    m.put("seconds", (System.nanoTime() - start) / 1e9);
+    m.put("steps", steps);
+    JsonReport.writeRecord(out.resolve("quickstart.json"), m);
+  }
+
+  private static String clock(long start) {
+    long s = (System.nanoTime() - start) / 1_000_000_000L;
+    return String.format("%d:%02d", s / 60, s % 60);
+  }
+}

@@ -1,0 +1,54 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.irevnet.cli.MainTest.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The default experiment end to end on a tiny model and tiny data, and its bad-input errors. */
+class QuickstartCommandTest {
+
+  @Test
+  void runsEveryStepAndWritesTheComparisonReport(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), org.irevnet.testing.TinyData.ARCH);
+    Path data = org.irevnet.testing.TinyData.idx(tmp.resolve("data"), 64, 20);
+    Path out = tmp.resolve("qs");
+    MainTest.Run r = run("quickstart", "--arch", arch.toString(), "--data", data.toString(), "--out", out.toString(),
+        "--epochs", "1", "--count", "8", "--skip-selftest", "--no-progress", "--threads", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains("quickstart [1/").contains("report.html");
+
+    JsonNode summary = Json.MAPPER.readTree(out.resolve("quickstart.json").toFile());
+    assertThat(summary.get("complete").asBoolean()).isTrue();
+    assertThat(summary.get("steps")).hasSize(19);
+    for (JsonNode s : summary.get("steps")) assertThat(s.get("exit_code").asInt()).as(s.get("name").asText()).isZero();
+
+    for (String run : new String[] {"ce", "ice"}) {
+      Path a = out.resolve(run).resolve("analysis");
+      for (String f : new String[] {"invert.json", "nuisance-probe.json", "layer-probes.json", "metamers.json",
+          "interpolate.json", "attack-fgsm.json", "attack-pgd-linf.json", "attack-metamer.json"}) {
+        assertThat(a.resolve(f)).as(run + "/" + f).exists();
+      }
+    }
+    JsonNode ice = Json.MAPPER.readTree(out.resolve("ice/config.json").toFile());
+    assertThat(ice.at("/config/objective").asText()).isEqualTo("ice");
+    JsonNode report = Json.MAPPER.readTree(out.resolve("report.json").toFile());
+    assertThat(report.get("runs")).hasSize(2);
+    assertThat(Files.readString(out.resolve("report.html"))).contains("Nuisance probe").contains("ice");
+  }
+
+  @Test
+  void refusesAnExistingQuickstartAndBadCounts(@TempDir Path tmp) throws Exception {
+    Files.createDirectories(tmp.resolve("qs/ce"));
+    MainTest.Run again = run("quickstart", "--out", tmp.resolve("qs").toString(), "--no-progress");
+    assertThat(again.code()).isEqualTo(2);
+    assertThat(again.err()).contains("--fresh").hasLineCount(1);
+    MainTest.Run zero = run("quickstart", "--out", tmp.resolve("other").toString(), "--epochs", "0");
+    assertThat(zero.code()).isEqualTo(2);
+    assertThat(zero.err()).contains("--epochs");
+  }
+}
