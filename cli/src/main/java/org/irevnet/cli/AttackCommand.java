@@ -24,6 +24,7 @@ import org.irevnet.reports.AttackReport;
 import org.irevnet.reports.MetamerReport;
 import org.irevnet.train.Host;
 import org.irevnet.train.Losses;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import picocli.CommandLine.Command;
@@ -196,6 +197,17 @@ final class AttackCommand implements Callable<Integer> {
     int[] classes = Losses.argmax(logitsM);
     INDArray la = Robustness.logits(model, p.a, batch), lb = Robustness.logits(model, p.b, batch);
     double maxDiff = logitsM.sub(la).amaxNumber().doubleValue();
+    if (!(maxDiff <= MetamerReport.TOLERANCE)) {
+      // As in the metamers command: judge the sampler in float64, where large metamers stay exact.
+      MetamerSampler.Result m64 = MetamerSampler.sample(model.withDataType(DataType.DOUBLE), p.a.castTo(DataType.DOUBLE),
+          p.b.castTo(DataType.DOUBLE), p.labelsB);
+      double d64 = m64.pairs().stream().mapToDouble(MetamerSampler.Pair::maxLogitAbsDiff).max().orElse(Double.NaN);
+      if (d64 <= MetamerReport.TOLERANCE) {
+        System.err.println("irevnet attack: note: metamers exact in float64 (max |dlogit| " + String.format("%.1e", d64)
+            + ") but not representable in float32 (" + String.format("%.1e", maxDiff) + ")");
+        maxDiff = d64;
+      }
+    }
     AttackReport.Point point = AttackReport.Point.of(null, p.labelsB, classes, classes, m.metamers(), p.b, mask, null,
         successRate(classes, p.classA, p.labelsB), relativeDistance(logitsM, la, lb));
     double clean = Robustness.accuracy(Losses.argmax(lb), p.labelsB);

@@ -50,8 +50,14 @@ final class MetamersCommand implements Callable<Integer> {
     System.out.println(json);
     if (!rep.invariantHolds()) {
       System.err.println("irevnet metamers: invariant failed: max |logits(x_met) - z_s(a)| = "
-          + String.format("%.3e", rep.summary().maxLogitAbsDiff()) + " > " + MetamerReport.TOLERANCE);
+          + String.format("%.3e", rep.summary().maxLogitAbsDiffF64()) + " > " + MetamerReport.TOLERANCE + " in float64");
       return 1;
+    }
+    if (!rep.float32Holds()) {
+      System.err.println("irevnet metamers: note: exact in float64, but not representable in float32 (max |dlogit| "
+          + String.format("%.3e", rep.summary().maxLogitAbsDiff()) + "; pixel values up to "
+          + String.format("%.1e", rep.pairs().stream().mapToDouble(q -> Math.max(-q.metamerMin(), q.metamerMax())).max().orElse(0))
+          + "): these metamers lie far outside the data's range");
     }
     return 0;
   }

@@ -17,9 +17,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record MetamerReport(String run, String checkpoint, String data, String model, long seed, int count,
-    double tolerance, boolean invariantHolds, List<Pair> pairs, Summary summary) {
+    double tolerance, boolean invariantHolds, boolean float32Holds, List<Pair> pairs, Summary summary) {
 
-  /** Bound on max |logits(x_met) - z_s(a)| in float32 above which the invariant counts as failed. */
+  /**
+   * Bound on max |logits(x_met) - z_s(a)| above which the invariant counts as failed, in float64
+   * when the float64 sample was made ({@code invariant_holds}) and in float32 ({@code float32_holds}).
+   */
   public static final double TOLERANCE = 1e-4;
 
   /**
@@ -66,11 +69,15 @@ public record MetamerReport(String run, String checkpoint, String data, String m
       dB += p.distToB();
       dAB += ab;
     }
-    // NaN (a NaN metamer) must fail the invariant, hence the negated comparison.
-    boolean holds = rows.stream().noneMatch(p -> !(p.maxLogitAbsDiff() <= TOLERANCE));
+    // The invariant is checked in the most precise arithmetic run: metamers of trained models
+    // can reach pixel values of 1e8 and more, where float32 rounding of the input alone moves the
+    // logits; that is a property of the metamer (reported as float32_holds), not a wrong sample.
+    // NaN (a NaN metamer) must fail, hence the negated comparisons.
+    boolean holds32 = rows.stream().noneMatch(p -> !(p.maxLogitAbsDiff() <= TOLERANCE));
+    boolean holds = r64 == null ? holds32 : rows.stream().noneMatch(p -> !(p.maxLogitAbsDiffF64() <= TOLERANCE));
     Summary s = new Summary(maxDiff, r64 == null ? Double.NaN : maxDiff64, maxNuis, sameA / n, sameB / n, dA / n,
         dB / n, dAB / n);
-    return new MetamerReport(run, checkpoint, data, model, seed, n, TOLERANCE, holds, rows, s);
+    return new MetamerReport(run, checkpoint, data, model, seed, n, TOLERANCE, holds, holds32, rows, s);
   }
 
   public void writeJson(Path file) throws IOException {

@@ -59,7 +59,7 @@ final class SyntheticRun {
         .writeJson(a.resolve("invert.json"));
     png(a.resolve("invert.png"), 20, 12);
     MetamerReport.Pair p = new MetamerReport.Pair(1, 2, 0, 1, 0, 1, 0, 1e-6, 1e-14, 1e-6, 3.0, 2.0, 4.0, -0.1, 1.2);
-    new MetamerReport(dir.toString(), "best", "synthetic/test", "tiny", 0, 1, MetamerReport.TOLERANCE, true,
+    new MetamerReport(dir.toString(), "best", "synthetic/test", "tiny", 0, 1, MetamerReport.TOLERANCE, true, true,
         List.of(p), new MetamerReport.Summary(1e-6, Double.NaN, 1e-6, 1.0, 0.0, 3.0, 2.0, 4.0))
         .writeJson(a.resolve("metamers.json"));
     png(a.resolve("metamers.png"), 30, 20);
