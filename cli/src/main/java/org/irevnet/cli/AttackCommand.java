@@ -44,6 +44,8 @@ final class AttackCommand implements Callable<Integer> {
 
   @Mixin RunOptions target;
 
+  @Mixin AnalysisOutput output;
+
   @Option(names = "--attack", required = true, paramLabel = "NAME", description = "fgsm, pgd-linf, pgd-l2, metamer or feature-match.")
   String attack;
 
@@ -80,8 +82,6 @@ final class AttackCommand implements Callable<Integer> {
 
   @Option(names = "--grid", defaultValue = "8", description = "Images shown in the PNG (default 8).") int grid;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default RUN_DIR/analysis).") Path out;
-
   @Override
   public Integer call() throws Exception {
     common.apply();
@@ -114,7 +114,7 @@ final class AttackCommand implements Callable<Integer> {
     AttackReport.Timing timing = new AttackReport.Timing(seconds, Host.threads(), Runtime.getRuntime().availableProcessors(),
         load0, loadAverage());
     String file = "attack-" + name + (targeted != null ? "-targeted" : "");
-    Path dir = target.outputDir(out);
+    Path dir = output.dir(target);
     boolean metamer = name.equals("metamer");
     AttackReport rep = new AttackReport(target.run.toString(), in.checkpoint(), in.data().name(), model.summary(), name,
         metamer ? null : name.equals("pgd-l2") ? "l2" : "linf", perturbation ? loss : null, targeted,

@@ -27,14 +27,14 @@ final class InterpolateCommand implements Callable<Integer> {
 
   @Mixin RunOptions target;
 
+  @Mixin AnalysisOutput output;
+
   @Option(names = "--count", defaultValue = "4", description = "Number of pairs (default 4).") int count;
 
   @Option(names = "--steps", defaultValue = "9", description = "Images per path, endpoints included (default 9).")
   int steps;
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the pair choice (default 0).") long seed;
-
-  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default RUN_DIR/analysis).") Path out;
 
   @Override
   public Integer call() throws Exception {
@@ -59,7 +59,7 @@ final class InterpolateCommand implements Callable<Integer> {
     }
     InterpolationReport rep = new InterpolationReport(target.run.toString(), in.checkpoint(), test.name(),
         model.summary(), seed, steps, records);
-    Path dir = target.outputDir(out);
+    Path dir = output.dir(target);
     Path json = dir.resolve("interpolate.json");
     rep.writeJson(json);
     InterpolationReport.writePng(dir.resolve("interpolate.png"), rows);

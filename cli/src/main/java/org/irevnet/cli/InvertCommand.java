@@ -23,10 +23,10 @@ final class InvertCommand implements Callable<Integer> {
 
   @Mixin RunOptions target;
 
+  @Mixin AnalysisOutput output;
+
   @Option(names = "--count", defaultValue = "8", description = "Number of test images, the first N (default 8).")
   int count;
-
-  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default RUN_DIR/analysis).") Path out;
 
   @Option(names = "--stability", description = "Add local Lipschitz and condition estimates of every stage's map and of"
       + " the whole body (float64) to invert.json.")
@@ -58,7 +58,7 @@ final class InvertCommand implements Callable<Integer> {
       r = r.withStability(Stability.perStage(in.model().withDataType(DataType.DOUBLE), points, iterations, 0),
           illConditioned);
     }
-    Path dir = target.outputDir(out);
+    Path dir = output.dir(target);
     Path json = dir.resolve("invert.json");
     r.writeJson(json);
     InversionReport.writePng(dir.resolve("invert.png"), ds.images(), p.reconstruction());

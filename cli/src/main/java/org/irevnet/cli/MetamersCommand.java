@@ -15,17 +15,17 @@ import picocli.CommandLine.Option;
 @Command(name = "metamers", mixinStandardHelpOptions = true,
     header = "Metamers of a trained fi-RevNet: x_met = F^-1(z_s(a), z_n(b)) for seeded pairs of test images.",
     description = "Writes metamers.json and metamers.png (rows: logit source a, metamer, nuisance source b) into"
-        + " --out (default RUN_DIR/analysis). Exit code 1 if a metamer's logits differ from a's by more than 1e-4.")
+        + " --out (default RUN_DIR/analysis). Exit code 1 if a metamer's logits differ from a's by more than 1e-4 in float64.")
 final class MetamersCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
   @Mixin RunOptions target;
 
+  @Mixin AnalysisOutput output;
+
   @Option(names = "--count", defaultValue = "8", description = "Number of pairs (default 8).") int count;
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the pair choice (default 0).") long seed;
-
-  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default RUN_DIR/analysis).") Path out;
 
   @Override
   public Integer call() throws Exception {
@@ -42,7 +42,7 @@ final class MetamersCommand implements Callable<Integer> {
         b.castTo(DataType.DOUBLE), labelsB);
     MetamerReport rep = MetamerReport.of(target.run.toString(), in.checkpoint(), test.name(), model.summary(), seed, pairs,
         test.labels(), a, b, r, r64);
-    Path dir = target.outputDir(out);
+    Path dir = output.dir(target);
     Path json = dir.resolve("metamers.json");
     rep.writeJson(json);
     MetamerReport.writePng(dir.resolve("metamers.png"), a, r.metamers(), b);

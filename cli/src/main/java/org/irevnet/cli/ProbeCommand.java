@@ -30,6 +30,8 @@ final class ProbeCommand implements Callable<Integer> {
 
   @Mixin RunOptions target;
 
+  @Mixin AnalysisOutput output;
+
   /** Default subset sizes of --layers (all of fashion-mnist-mini). */
   static final int LAYERS_TRAIN = 6000, LAYERS_TEST = 1000;
 
@@ -52,8 +54,6 @@ final class ProbeCommand implements Callable<Integer> {
       description = "Epochs of the probes (default: the fixed recipes, 10 for both).")
   Integer epochs;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default RUN_DIR/analysis).") Path out;
-
   @Override
   public Integer call() throws Exception {
     if (!layers && !nuisance) throw new IllegalArgumentException("say what to probe: --layers, --nuisance or both");
@@ -62,7 +62,7 @@ final class ProbeCommand implements Callable<Integer> {
     RunInputs test = target.load();
     InvertibleClassifier model = test.model();
     Dataset trainAll = target.load(test.checkpoint(), Split.TRAIN).data();
-    Path dir = target.outputDir(out);
+    Path dir = output.dir(target);
     if (nuisance) {
       Dataset train = subsample(trainAll, trainCount, seed), testSet = subsample(test.data(), testCount, seed);
       NuisanceProbe.Result r = NuisanceProbe.measure(model, train, testSet, recipe(NuisanceProbe.DEFAULT_RECIPE));

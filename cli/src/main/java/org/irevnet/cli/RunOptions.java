@@ -21,9 +21,4 @@ final class RunOptions {
   RunInputs load(String checkpoint, Split split) throws IOException {
     return RunInputs.load(run, data, checkpoint, split);
   }
-
-  /** {@code out}, or {@code RUN_DIR/analysis} when it is null. */
-  Path outputDir(Path out) {
-    return out != null ? out : run.resolve("analysis");
-  }
 }
