@@ -78,14 +78,16 @@ public final class MetamerSampler {
     a = a.castTo(model.dataType()).dup('c');
     b = b.castTo(model.dataType()).dup('c');
     int c = model.numClasses();
-    INDArray za = model.forward(a, false).z(), zb = model.forward(b, false).z();
+    InvertibleClassifier.Forward forwardA = model.forward(a, false), forwardB = model.forward(b, false);
+    INDArray za = forwardA.z(), zb = forwardB.z();
     long d = za.size(1);
     INDArray zMet = za.dup('c');
     zMet.get(NDArrayIndex.all(), NDArrayIndex.interval(c, d)).assign(zb.get(NDArrayIndex.all(), NDArrayIndex.interval(c, d)));
     INDArray xMet = model.invert(zMet).dup('c');
-    INDArray zm = model.forward(xMet, false).z();
-    int[] classM = Losses.argmax(logits(zm, c)), classA = Losses.argmax(logits(za, c)),
-        classB = Losses.argmax(logits(zb, c));
+    InvertibleClassifier.Forward forwardM = model.forward(xMet, false);
+    INDArray zm = forwardM.z();
+    int[] classM = Losses.argmax(forwardM.logits()), classA = Losses.argmax(forwardA.logits()),
+        classB = Losses.argmax(forwardB.logits());
 
     INDArray logitDiff = zm.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c))
         .sub(za.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)));
@@ -108,10 +110,6 @@ public final class MetamerSampler {
           row.minNumber().doubleValue(), row.maxNumber().doubleValue()));
     }
     return new Result(xMet, pairs);
-  }
-
-  private static INDArray logits(INDArray z, int c) {
-    return z.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)).dup();
   }
 
   /**

@@ -195,7 +195,7 @@ final class AttackCommand implements Callable<Integer> {
     MetamerSampler.Result m = MetamerSampler.sample(model, p.a, p.b, p.labelsB);
     INDArray logitsM = Robustness.logits(model, m.metamers(), batch);
     int[] classes = Losses.argmax(logitsM);
-    INDArray la = Robustness.logits(model, p.a, batch), lb = Robustness.logits(model, p.b, batch);
+    INDArray la = p.logitsA, lb = Robustness.logits(model, p.b, batch);
     double maxDiff = logitsM.sub(la).amaxNumber().doubleValue();
     if (!(maxDiff <= MetamerReport.TOLERANCE)) {
       // As in the metamers command: judge the sampler in float64, where large metamers stay exact.
@@ -215,13 +215,14 @@ final class AttackCommand implements Callable<Integer> {
   }
 
   /** Seeded pairs (a, b) of test images with different labels: a gives the class, b is attacked. */
-  private record Pairs(INDArray a, INDArray b, int[] labelsB, int[] classA) {}
+  private record Pairs(INDArray a, INDArray b, int[] labelsB, INDArray logitsA, int[] classA) {}
 
   private Pairs pairs(RunInputs in) {
     InvertibleClassifier model = in.model();
     ImagePairs p = ImagePairs.choose(in.data(), count, seed);
     INDArray a = p.a().castTo(model.dataType()), b = p.b().castTo(model.dataType());
-    return new Pairs(a, b, p.labelsB(), Losses.argmax(Robustness.logits(model, a, batch)));
+    INDArray logitsA = Robustness.logits(model, a, batch);
+    return new Pairs(a, b, p.labelsB(), logitsA, Losses.argmax(logitsA));
   }
 
   /** Fraction whose class is a's model class while b's label is another one. */

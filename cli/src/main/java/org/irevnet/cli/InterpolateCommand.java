@@ -5,11 +5,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.irevnet.analysis.Interpolation;
-import org.irevnet.analysis.MetamerSampler;
 import org.irevnet.data.Dataset;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.reports.InterpolationReport;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -43,11 +43,12 @@ final class InterpolateCommand implements Callable<Integer> {
     RunInputs in = target.load();
     Dataset test = in.data();
     InvertibleClassifier model = in.model();
-    int[][] pairs = MetamerSampler.choosePairs(test.labels(), count, seed);
+    ImagePairs chosen = ImagePairs.choose(test, count, seed);
     List<InterpolationReport.Pair> records = new ArrayList<>();
     List<INDArray> rows = new ArrayList<>();
-    for (int[] p : pairs) {
-      INDArray x0 = test.subset("x0", p[0]).images(), x1 = test.subset("x1", p[1]).images();
+    for (int i = 0; i < chosen.indices().length; i++) {
+      int[] p = chosen.indices()[i];
+      INDArray x0 = chosen.a().get(NDArrayIndex.interval(i, i + 1)).dup(), x1 = chosen.b().get(NDArrayIndex.interval(i, i + 1)).dup();
       Interpolation.Path full = Interpolation.full(model, x0, x1, steps);
       rows.add(full.images());
       Interpolation.Path nuisance = null;

@@ -61,7 +61,7 @@ final class ProbeCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     RunInputs test = target.load();
     InvertibleClassifier model = test.model();
-    Dataset trainAll = target.load(test.checkpoint(), Split.TRAIN).data();
+    Dataset trainAll = RunInputs.dataset(target.run, target.data, Split.TRAIN, model.architecture());
     Path dir = output.dir(target);
     if (nuisance) {
       Dataset train = subsample(trainAll, trainCount, seed), testSet = subsample(test.data(), testCount, seed);

@@ -7,6 +7,7 @@ import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
 import org.irevnet.io.Checkpoints;
+import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.train.Trainer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -33,8 +34,12 @@ record RunInputs(InvertibleClassifier model, String checkpoint, Dataset data) {
     };
     if (!Checkpoints.exists(ck)) throw new IllegalArgumentException(ck + ": no checkpoint (has " + run + " been trained?)");
     InvertibleClassifier model = Checkpoints.load(ck, DataType.FLOAT).model();
-    Dataset d = Trainer.prepare(Datasets.resolve(dataName(run, data)), split, model.architecture());
-    return new RunInputs(model, which, d);
+    return new RunInputs(model, which, dataset(run, data, split, model.architecture()));
+  }
+
+  /** One split of the run's dataset (or of {@code data}), prepared for {@code arch}. */
+  static Dataset dataset(Path run, String data, Split split, Architecture arch) throws IOException {
+    return Trainer.prepare(Datasets.resolve(dataName(run, data)), split, arch);
   }
 
   /** {@code data}, or the dataset named in the run's {@code config.json} when it is null. */
