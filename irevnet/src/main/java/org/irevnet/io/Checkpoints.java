@@ -62,7 +62,7 @@ public final class Checkpoints {
         if (Files.exists(tmp.resolve(f))) digests.put(f, sha256(tmp.resolve(f)));
       }
       Files.writeString(tmp.resolve(MANIFEST), JSON.writeValueAsString(Map.of("sha256", digests)));
-      Path old = parent.resolve("." + target.getFileName() + ".old");
+      Path old = previous(target);
       deleteTree(old);
       if (Files.exists(target)) AtomicFiles.moveAtomically(target, old);
       AtomicFiles.moveAtomically(tmp, target);

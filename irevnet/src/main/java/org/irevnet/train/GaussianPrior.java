@@ -53,14 +53,15 @@ final class GaussianPrior {
     long n = zn.size(0);
     INDArray invScale = Transforms.exp(gamma.value().neg(), false);
     INDArray u = zn.subRowVector(beta.value()).muliRowVector(invScale);
-    double logp = -0.5 * u.mul(u).sumNumber().doubleValue() - n * (gamma.value().sumNumber().doubleValue()
+    INDArray uu = u.mul(u);
+    double logp = -0.5 * uu.sumNumber().doubleValue() - n * (gamma.value().sumNumber().doubleValue()
         + zn.size(1) * HALF_LOG_2PI);
     double value = -(logp + logDet.sumNumber().doubleValue()) / ((double) n * d);
     double c = weight / ((double) n * d);
     INDArray dzn = u.mulRowVector(invScale).muli(c);
     if (accumulate) {
       beta.grad().subi(dzn.sum(true, 0));
-      gamma.grad().addi(u.mul(u).rsubi(1).sum(true, 0).muli(c));
+      gamma.grad().addi(uu.rsubi(1).sum(true, 0).muli(c));
     }
     INDArray dLogDet = Nd4j.valueArrayOf(new long[] {n}, -c, zn.dataType());
     return new Nll(value, dzn, dLogDet);

@@ -97,7 +97,9 @@ public final class IceObjective {
         adversaries.get(j).reinitialize(reinitRng(j, step));
       }
     }
-    INDArray x = adversaryInput(nuisance(f.z()));
+    INDArray zn = nuisance(f.z());
+    Standardized std = cfg.advStandardize() ? standardize(zn) : null;
+    INDArray x = std == null ? zn : std.x();
     if (cfg.advReplay() > 0) {
       replayX.add(x);
       replayY.add(labels.clone());
@@ -117,20 +119,20 @@ public final class IceObjective {
         }
       }
     }
-    return terms(model, f, labels, cfg.wNcAt(step), true);
+    return terms(model, f, labels, zn, std, cfg.wNcAt(step), true);
   }
 
   /** The loss of the current model, adversaries and prior, without gradients (for checks). */
   Terms loss(InvertibleClassifier model, InvertibleClassifier.Forward f, int[] labels, long step) {
-    return terms(model, f, labels, cfg.wNcAt(step), false);
+    INDArray zn = nuisance(f.z());
+    return terms(model, f, labels, zn, cfg.advStandardize() ? standardize(zn) : null, cfg.wNcAt(step), false);
   }
 
-  private Terms terms(InvertibleClassifier model, InvertibleClassifier.Forward f, int[] labels, double wNc,
-      boolean backward) {
+  /** The terms on {@code zn = z_n} and its standardisation {@code std} (null when off), made once per step. */
+  private Terms terms(InvertibleClassifier model, InvertibleClassifier.Forward f, int[] labels, INDArray zn,
+      Standardized std, double wNc, boolean backward) {
     long n = labels.length;
     Losses.LossGrad ce = Losses.softmaxCrossEntropy(f.logits(), labels);
-    INDArray zn = nuisance(f.z());
-    Standardized std = cfg.advStandardize() ? standardize(zn) : null;
     INDArray x = std == null ? zn : std.x();
     INDArray onehot = org.irevnet.nn.Tensors.oneHot(labels, classes, zn.dataType());
     double nuisCe = 0, advAcc = 0, nuisLoss = 0;
