@@ -32,10 +32,19 @@ final class RunFiles {
     return Files.isRegularFile(dir.resolve(rel));
   }
 
+  // Several sections and the headline read the same files: each is parsed once per report.
+  // Only successful parses are kept, so an unreadable file fails the same way every time.
+  private final java.util.Map<String, JsonNode> parsed = new java.util.HashMap<>();
+  private final java.util.Map<String, List<JsonNode>> parsedLines = new java.util.HashMap<>();
+
   /** The parsed JSON file; an unreadable one is an IOException naming the file. */
   JsonNode json(String rel) throws IOException {
+    JsonNode cached = parsed.get(rel);
+    if (cached != null) return cached;
     try {
-      return JsonReport.MAPPER.readTree(dir.resolve(rel).toFile());
+      JsonNode n = JsonReport.MAPPER.readTree(dir.resolve(rel).toFile());
+      parsed.put(rel, n);
+      return n;
     } catch (IOException e) {
       throw new IOException(rel + ": " + firstLine(e.getMessage()), e);
     }
@@ -43,6 +52,14 @@ final class RunFiles {
 
   /** The lines of a JSON-lines file that parse as objects (others are skipped: a run may be writing). */
   List<JsonNode> jsonLines(String rel) throws IOException {
+    List<JsonNode> cached = parsedLines.get(rel);
+    if (cached != null) return cached;
+    List<JsonNode> out = List.copyOf(readLines(rel));
+    parsedLines.put(rel, out);
+    return out;
+  }
+
+  private List<JsonNode> readLines(String rel) throws IOException {
     List<JsonNode> out = new ArrayList<>();
     for (String line : Files.readAllLines(dir.resolve(rel))) {
       if (line.isBlank()) continue;
