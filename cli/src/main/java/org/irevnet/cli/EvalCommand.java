@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
     header = "Accuracy, per-class accuracy and confusion matrix of a trained run; one JSON object.",
-    description = "Prints the JSON object and saves it as RUN_DIR/eval-<split>.json.")
+    description = "Prints the JSON object and saves it as RUN_DIR/eval-<split>.json, or eval-NAME.json with --as NAME.")
 final class EvalCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -23,9 +23,19 @@ final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--checkpoint", defaultValue = "best", description = "best (default) or latest.") String checkpoint;
 
+  @Option(names = "--as", paramLabel = "NAME",
+      description = "Save as RUN_DIR/eval-NAME.json (letters, digits, - and _), so evaluations on other test sets "
+          + "(e.g. --data SHORTCUT/randomised --as randomised) sit next to eval-test.json; the report shows each.")
+  String as;
+
   @Override
   public Integer call() throws Exception {
     common.apply();
+    String name = as == null ? split : as;
+    if (!name.matches("[A-Za-z0-9_-]+")) throw new IllegalArgumentException("--as must be letters, digits, - or _, got '" + as + "'");
+    if (as != null && (as.equals("test") || as.equals("train")) && !as.equals(split)) {
+      throw new IllegalArgumentException("--as " + as + " would overwrite the " + as + " split's evaluation; choose another name");
+    }
     Split sp = switch (split) {
       case "test" -> Split.TEST;
       case "train" -> Split.TRAIN;
@@ -39,13 +49,14 @@ final class EvalCommand implements Callable<Integer> {
     out.put("loss", r.loss());
     out.put("count", r.count());
     out.put("split", split);
+    out.put("name", name);
     out.put("data", ds.name());
     out.put("checkpoint", checkpoint);
     out.put("class_names", r.classNames());
     out.put("per_class_accuracy", r.perClassAccuracy());
     out.put("confusion_matrix", r.confusion());
     String json = Json.line(out);
-    AtomicFiles.writeString(target.run.resolve("eval-" + split + ".json"), Json.pretty(out) + "\n");
+    AtomicFiles.writeString(target.run.resolve("eval-" + name + ".json"), Json.pretty(out) + "\n");
     System.out.println(json);
     return 0;
   }

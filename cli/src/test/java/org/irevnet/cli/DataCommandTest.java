@@ -30,12 +30,30 @@ class DataCommandTest {
     MainTest.Run t = run("train", "--arch", arch.toString(), "--data", out.toString(), "--out",
         runDir.toString(), "--epochs", "1", "--batch", "16", "--no-progress");
     assertThat(t.code()).as(t.err()).isZero();
+    assertThat(run("eval", "--run", runDir.toString()).code()).isZero();
+    String inDistribution = Files.readString(runDir.resolve("eval-test.json"));
     for (String v : new String[] {"consistent", "randomised", "removed"}) {
-      MainTest.Run e = run("eval", "--run", runDir.toString(), "--data", out.resolve(v).toString());
+      MainTest.Run e = run("eval", "--run", runDir.toString(), "--data", out.resolve(v).toString(), "--as", v);
       assertThat(e.code()).as(e.err()).isZero();
       JsonNode j = Json.MAPPER.readTree(e.out());
       assertThat(j.get("count").asInt()).isEqualTo(20);
       assertThat(j.get("data").asText()).isEqualTo(v + "/test");
+      assertThat(Json.MAPPER.readTree(runDir.resolve("eval-" + v + ".json").toFile()).get("accuracy").asDouble())
+          .isEqualTo(j.get("accuracy").asDouble());
+    }
+    // Each test set keeps its own file: the in-distribution evaluation is untouched.
+    assertThat(Files.readString(runDir.resolve("eval-test.json"))).isEqualTo(inDistribution);
+    MainTest.Run clash = run("eval", "--run", runDir.toString(), "--as", "train");
+    assertThat(clash.code()).isEqualTo(2);
+    assertThat(clash.err()).contains("--as train would overwrite");
+    assertThat(run("eval", "--run", runDir.toString(), "--as", "../up").err()).contains("--as must be letters");
+
+    // The report shows every test set, in the headline too.
+    MainTest.Run rep = run("report", runDir.toString(), "--out", tmp.resolve("report").toString());
+    assertThat(rep.code()).as(rep.err()).isZero();
+    String html = Files.readString(tmp.resolve("report/report.html"));
+    for (String v : new String[] {"consistent", "randomised", "removed"}) {
+      assertThat(html).contains("accuracy on " + v + " (" + v + "/test)");
     }
   }
 

@@ -105,6 +105,14 @@ final class RunSections {
     return Section.ok(id, title, List.of(METRICS), figs);
   }
 
+  /** {@code eval-test.json}, {@code eval-train.json}, then the other test sets ({@code eval --as NAME}) by name. */
+  private static List<String> evalFiles(RunFiles f) throws IOException {
+    List<String> files = new ArrayList<>(f.matching(".", "eval-test.json"));
+    files.addAll(f.matching(".", "eval-train.json"));
+    f.matching(".", "eval-*.json").stream().filter(n -> !files.contains(n)).sorted().forEach(files::add);
+    return files;
+  }
+
   private static Figure.Table linesTable(String title, List<JsonNode> lines) {
     Set<String> keys = new LinkedHashSet<>();
     lines.forEach(l -> l.fieldNames().forEachRemaining(k -> {
@@ -118,13 +126,12 @@ final class RunSections {
   /** {@code eval-<split>.json} written by eval: headline numbers, per-class accuracy, confusion matrix. */
   private static Section accuracy(RunFiles f) throws IOException {
     String id = "accuracy", title = "Accuracy and confusion matrix";
-    List<String> files = new ArrayList<>(f.matching(".", "eval-test.json"));
-    files.addAll(f.matching(".", "eval-train.json"));
+    List<String> files = evalFiles(f);
     if (files.isEmpty()) return Section.notRun(id, title, "no eval-test.json (made by bin/irevnet eval --run RUN_DIR)");
     List<Figure> figs = new ArrayList<>();
     for (String file : files) {
       JsonNode e = f.json(file);
-      String split = e.path("split").asText(file);
+      String split = e.path("name").asText(e.path("split").asText(file));
       List<List<Object>> head = new ArrayList<>();
       for (String k : List.of("accuracy", "loss", "count", "data", "checkpoint")) {
         if (e.has(k)) head.add(Arrays.asList(k, TreeFigures.scalar(e.get(k))));
@@ -376,6 +383,17 @@ final class RunSections {
     } else if (lastEpoch != null) {
       h.put("test accuracy", TreeFigures.scalar(lastEpoch.get("test_accuracy")));
       h.put("test loss", TreeFigures.scalar(lastEpoch.get("test_loss")));
+    }
+    try {
+      for (String n : evalFiles(f)) {
+        JsonNode e = read(f, n);
+        String name = e.path("name").asText("");
+        if (!name.isEmpty() && !name.equals("test") && !name.equals("train") && e.has("accuracy")) {
+          h.put("accuracy on " + name + " (" + e.path("data").asText("?") + ")", TreeFigures.scalar(e.get("accuracy")));
+        }
+      }
+    } catch (IOException e) {
+      // The accuracy section reports it.
     }
     JsonNode inv = read(f, ANALYSIS + "/invert.json");
     if (inv.has("max_abs_err_f32")) h.put("reconstruction max error f32", TreeFigures.scalar(inv.get("max_abs_err_f32")));
