@@ -1,0 +1,44 @@
+# Shared by the scripts in experiments/: sourced, not run.
+# Settings (environment variables, all optional):
+#   DATA     base dataset for every finding (default fashion-mnist: the Debian package
+#            dataset-fashion-mnist; fashion-mnist-mini, shipped in data/, runs in minutes)
+#   EPOCHS   training epochs per model (default 1)
+#   THREADS  ND4J/OpenMP threads (default 1: on a shared 2-core machine one thread is faster)
+#   OUT      where runs, datasets and reports go (default runs/paper)
+#   FRESH=1  retrain models that an earlier script already trained (default: reuse them)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+DATA="${DATA:-fashion-mnist}"
+EPOCHS="${EPOCHS:-1}"
+THREADS="${THREADS:-1}"
+OUT="${OUT:-runs/paper}"
+FRESH="${FRESH:-0}"
+mkdir -p "$OUT"
+START=$SECONDS
+
+# Runs one bin/irevnet command and prints its wall time. Exit 1 means "ran, but a check it
+# makes failed" (the result files are written and the report shows the failure), so the script
+# goes on; any other failure stops it.
+irevnet() {
+  local t=$SECONDS code=0
+  echo "+ bin/irevnet $*" >&2
+  bin/irevnet "$@" --threads "$THREADS" --no-progress || code=$?
+  echo "  ($((SECONDS - t)) s, exit $code)" >&2
+  if [ "$code" -ne 0 ] && [ "$code" -ne 1 ]; then exit "$code"; fi
+}
+
+# Trains RUN (a directory under $OUT/runs) with the given train options unless an earlier
+# script already did (eval-test.json is written last), then evaluates it on its test split.
+train_once() {
+  local run="$OUT/runs/$1"; shift
+  if [ "$FRESH" != 1 ] && [ -f "$run/eval-test.json" ]; then
+    echo "= $run: trained already (FRESH=1 retrains)" >&2
+    return
+  fi
+  irevnet train --out "$run" --fresh --epochs "$EPOCHS" "$@"
+  irevnet eval --run "$run"
+}
+
+finish() {
+  echo "done in $((SECONDS - START)) s; report: $1/report.html" >&2
+}
