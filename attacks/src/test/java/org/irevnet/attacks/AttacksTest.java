@@ -132,4 +132,46 @@ class AttacksTest {
     }
     assertThatThrownBy(() -> new FeatureMatch(ig, 2, TinyModels.mask(m), 1, Double.NaN)).hasMessageContaining("0..1");
   }
+
+  @Test
+  void multiTargetedKeepsWhatTheUntargetedAttackBrokeAndBreaksWhatItLeft() {
+    InvertibleClassifier m = TinyModels.fiRevnet(DataType.FLOAT, 2);
+    INDArray x = TinyModels.images(6, DataType.FLOAT, 3), mask = TinyModels.mask(m);
+    int[] y = Losses.argmax(m.logits(x));   // every image correct
+    InputGradient ig = new InputGradient(m);
+    Pgd untargeted = new Pgd(ig, mask, Norm.LINF, InputGradient.Loss.CE, 1, Double.NaN, false, false, 0);
+    Pgd towards = new Pgd(ig, mask, Norm.LINF, InputGradient.Loss.MARGIN, 5, Double.NaN, false, true, 0);
+    double eps = 0.05;
+    INDArray alone = untargeted.perturb(x, y, eps);
+    INDArray multi = new MultiTargeted(m, untargeted, towards).perturb(x, y, eps);
+    int[] clsAlone = Losses.argmax(m.logits(alone)), clsMulti = Losses.argmax(m.logits(multi));
+    for (int i = 0; i < y.length; i++) {
+      if (clsAlone[i] != y[i]) {
+        assertThat(multi.slice(i)).as("row %d: the untargeted result is kept", i).isEqualTo(alone.slice(i));
+        assertThat(clsMulti[i]).isNotEqualTo(y[i]);
+      }
+    }
+    assertValid(multi, x, mask, Norm.LINF, eps);
+
+    // An untargeted attack that does nothing: what breaks is the targeted runs' work, and an image
+    // they cannot break comes back unchanged.
+    Attack nothing = (xb, goals, e) -> xb.dup();
+    INDArray fromNothing = new MultiTargeted(m, nothing, towards).perturb(x, y, eps);
+    int[] cls = Losses.argmax(m.logits(fromNothing));
+    int broken = 0;
+    for (int i = 0; i < y.length; i++) {
+      if (cls[i] == y[i]) assertThat(fromNothing.slice(i)).isEqualTo(x.slice(i));
+      else broken++;
+    }
+    assertThat(broken).isPositive();
+    assertThat(new MultiTargeted(m, nothing, towards).perturb(x, y, 0.0)).isEqualTo(x);
+  }
+
+  @Test
+  void wrongClassesAreTriedMostLikelyFirst() {
+    INDArray logits = org.nd4j.linalg.factory.Nd4j.createFromArray(new double[][] {{0.1, 3, -1, 2}, {5, 4, 6, -2}});
+    int[][] order = MultiTargeted.wrongClassesByLikelihood(logits, new int[] {1, 2});
+    assertThat(order[0]).containsExactly(3, 0, 2);
+    assertThat(order[1]).containsExactly(0, 1, 3);
+  }
 }

@@ -13,6 +13,7 @@ import org.irevnet.attacks.FeatureMatch;
 import org.irevnet.attacks.Fgsm;
 import org.irevnet.attacks.InputGradient;
 import org.irevnet.attacks.Norm;
+import org.irevnet.attacks.MultiTargeted;
 import org.irevnet.attacks.Pgd;
 import org.irevnet.attacks.Projection;
 import org.irevnet.attacks.Robustness;
@@ -64,6 +65,12 @@ final class AttackCommand implements Callable<Integer> {
 
   @Option(names = "--random-start", description = "PGD: start from a random point of the ball.") boolean randomStart;
 
+  @Option(names = "--multi-targeted",
+      description = "PGD, untargeted: then attack the images still classified correctly towards each wrong class in turn, "
+          + "most likely first, until misclassified (MultiTargeted; a stronger evaluation, up to C-1 more runs on the "
+          + "images that resist).")
+  boolean multiTargeted;
+
   @Option(names = "--targeted", paramLabel = "next|random|CLASS",
       description = "FGSM/PGD: aim at a target class: the next one ((label + 1) mod C), a seeded random other one, or a fixed class.")
   String targeted;
@@ -92,6 +99,9 @@ final class AttackCommand implements Callable<Integer> {
     if (!loss.equals("ce") && !perturbation) throw new IllegalArgumentException("--loss applies to fgsm and pgd only");
     lossKind();
     if (randomStart && !name.startsWith("pgd")) throw new IllegalArgumentException("--random-start applies to pgd only");
+    if (multiTargeted && (!name.startsWith("pgd") || targeted != null)) {
+      throw new IllegalArgumentException("--multi-targeted applies to untargeted pgd only");
+    }
     if (count < 1 || batch < 1 || grid < 1) throw new IllegalArgumentException("--count, --batch and --grid must be at least 1");
     if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
     if (stepSize != null && !(stepSize > 0)) throw new IllegalArgumentException("--step-size must be positive, got " + stepSize);
@@ -113,13 +123,13 @@ final class AttackCommand implements Callable<Integer> {
     double seconds = (System.nanoTime() - t0) / 1e9;
     AttackReport.Timing timing = new AttackReport.Timing(seconds, Host.threads(), Runtime.getRuntime().availableProcessors(),
         load0, loadAverage());
-    String file = "attack-" + name + (targeted != null ? "-targeted" : "");
+    String file = "attack-" + name + (targeted != null ? "-targeted" : multiTargeted ? "-multi-targeted" : "");
     Path dir = output.dir(target);
     boolean metamer = name.equals("metamer");
     AttackReport rep = new AttackReport(target.run.toString(), in.checkpoint(), in.data().name(), model.summary(), name,
         metamer ? null : name.equals("pgd-l2") ? "l2" : "linf", perturbation ? loss : null, targeted,
         name.equals("fgsm") || metamer ? null : steps, name.equals("fgsm") || metamer ? null : stepSize,
-        name.startsWith("pgd") ? randomStart : null, r.layer, seed, (int) r.attacked.size(0), r.cleanAccuracy, r.curve,
+        name.startsWith("pgd") ? randomStart : null, name.startsWith("pgd") ? multiTargeted : null, r.layer, seed, (int) r.attacked.size(0), r.cleanAccuracy, r.curve,
         AttackReport.monotone(r.curve), r.sweep == null ? null : AttackReport.Sanity.of(r.sweep), r.maxLogitAbsDiff,
         timing, file + ".png");
     Path json = dir.resolve(file + ".json");
@@ -154,11 +164,13 @@ final class AttackCommand implements Callable<Integer> {
     int[] goals = targeted == null ? labels : targets(labels, model.numClasses());
     double step = stepSize == null ? Double.NaN : stepSize;
     InputGradient.Loss l = lossKind();
-    Attack a = name.equals("fgsm") ? new Fgsm(gradient, mask, l, targeted != null)
-        : new Pgd(gradient, mask, name.equals("pgd-l2") ? Norm.L2 : Norm.LINF, l, steps, step, randomStart,
-            targeted != null, seed);
+    Norm norm = name.equals("pgd-l2") ? Norm.L2 : Norm.LINF;
+    Attack first = name.equals("fgsm") ? new Fgsm(gradient, mask, l, targeted != null)
+        : new Pgd(gradient, mask, norm, l, steps, step, randomStart, targeted != null, seed);
+    Attack chosen = !multiTargeted ? first
+        : new MultiTargeted(model, first, new Pgd(gradient, mask, norm, l, steps, step, randomStart, true, seed));
     Robustness.Sweep s = Robustness.run(model, x, labels, eps, batch,
-        (xb, from, to, e) -> a.perturb(xb, Arrays.copyOfRange(goals, from, to), e));
+        (xb, from, to, e) -> chosen.perturb(xb, Arrays.copyOfRange(goals, from, to), e));
     return new Result(null, x, nonZero(s), s.cleanAccuracy(),
         AttackReport.curve(s, x, mask, targeted == null ? null : goals, null, null), s, null, null);
   }

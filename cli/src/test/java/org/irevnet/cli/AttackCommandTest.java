@@ -56,6 +56,14 @@ class AttackCommandTest {
     assertThat(png.getWidth()).isEqualTo(3 * 96 + 4 * 2);
     assertThat(png.getHeight()).isEqualTo(5 * 96 + 6 * 2);   // clean, then 2 rows per nonzero epsilon
 
+    MainTest.Run mt = run("attack", "--run", runDir, "--attack", "pgd-linf", "--eps", "0.05", "--steps", "2",
+        "--count", "4", "--multi-targeted", "--no-progress");
+    assertThat(mt.code()).as(mt.err()).isZero();
+    JsonNode multi = Json.MAPPER.readTree(tiny.dir().resolve("analysis/attack-pgd-linf-multi-targeted.json").toFile());
+    assertThat(multi.get("multi_targeted").asBoolean()).isTrue();
+    assertThat(multi.get("curve").get(1).get("max_linf").asDouble()).isLessThanOrEqualTo(0.05 + 1e-6);
+    assertThat(j.get("multi_targeted").asBoolean()).isFalse();
+
     Path out = tmp.resolve("fm");
     MainTest.Run fm = run("attack", "--run", runDir, "--attack", "feature-match", "--layer", "0", "--eps", "0.1",
         "--steps", "3", "--count", "4", "--out", out.toString());
@@ -86,6 +94,8 @@ class AttackCommandTest {
         {"--run", tmp.toString(), "--attack", "pgd-linf", "--eps", "0.1,-0.1"},
         {"--run", tmp.toString(), "--attack", "metamer", "--targeted", "next"},
         {"--run", tmp.toString(), "--attack", "fgsm", "--random-start"},
+        {"--run", tmp.toString(), "--attack", "fgsm", "--multi-targeted"},
+        {"--run", tmp.toString(), "--attack", "pgd-linf", "--multi-targeted", "--targeted", "next"},
         {"--run", tmp.toString(), "--attack", "pgd-l2", "--steps", "0"},
         {"--run", tmp.toString(), "--attack", "pgd-l2", "--eps", "x"},
     };

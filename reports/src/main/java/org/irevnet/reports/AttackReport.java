@@ -24,6 +24,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * @param norm the threat model's norm ({@code linf} or {@code l2}), null for the metameric attack
  * @param loss the loss FGSM and PGD ascend ({@code ce} or {@code margin}), null for invariance attacks
  * @param targeted how targets were chosen ({@code next}, {@code random} or a class), null if untargeted
+ * @param multiTargeted PGD only: whether the images the untargeted attack left correct were then
+ *     attacked towards each wrong class in turn (an image counts as broken when misclassified)
  * @param layer the stage whose representation {@code feature-match} matches
  * @param cleanAccuracy the model's accuracy on the attacked (clean) images
  * @param monotone whether {@code accuracy} is non-increasing in epsilon
@@ -32,8 +34,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record AttackReport(String run, String checkpoint, String data, String model, String attack, String norm,
-    String loss, String targeted, Integer steps, Double stepSize, Boolean randomStart, Integer layer, long seed, int count,
-    double cleanAccuracy, List<Point> curve, boolean monotone, Sanity sanity, Double maxLogitAbsDiff,
+    String loss, String targeted, Integer steps, Double stepSize, Boolean randomStart, Boolean multiTargeted, Integer layer, long seed,
+    int count, double cleanAccuracy, List<Point> curve, boolean monotone, Sanity sanity, Double maxLogitAbsDiff,
     Timing timing, String image) {
 
   /**
