@@ -118,11 +118,7 @@ public final class MlpDynamics {
       Row r = new Row(trace != null);
       for (int b = 0; b < batch; b++) {
         r.forward(z, b, t);
-        for (int i = 0; i < d; i++) {
-          double s = b3[i];
-          for (int j = 0; j < h; j++) s += w3[i * h + j] * r.h2[j];
-          f[b * d + i] = s;
-        }
+        r.output(f, b);
         if (trace != null) {
           double tr = 0;
           for (int i = 0; i < d; i++) {
@@ -151,13 +147,7 @@ public final class MlpDynamics {
       double[][] rbar = new double[d][h], qbar = new double[d][h];
       for (int b = 0; b < batch; b++) {
         r.forward(z, b, t);
-        if (fOut != null) {
-          for (int i = 0; i < d; i++) {
-            double s = b3[i];
-            for (int j = 0; j < h; j++) s += w3[i * h + j] * r.h2[j];
-            fOut[b * d + i] = s;
-          }
-        }
+        if (fOut != null) r.output(fOut, b);
         java.util.Arrays.fill(h2bar, 0);
         for (int i = 0; i < d; i++) {
           double a = af[b * d + i];
@@ -197,18 +187,7 @@ public final class MlpDynamics {
         }
         java.util.Arrays.fill(h1bar, 0);
         if (tr) for (int i = 0; i < d; i++) java.util.Arrays.fill(qbar[i], 0);
-        for (int j = 0; j < h; j++) {
-          int row = j * h;
-          double pj = p2bar[j];
-          for (int k = 0; k < h; k++) h1bar[k] += pj * w2[row + k];
-          if (tr) {
-            for (int i = 0; i < d; i++) {
-              double rj = rbar[i][j];
-              double[] qb = qbar[i];
-              for (int k = 0; k < h; k++) qb[k] += rj * w2[row + k];
-            }
-          }
-        }
+        accumulateRows(w2, p2bar, h1bar, tr ? rbar : null, qbar);
         if (tr) {
           // q_i = s1 * W1[:, i] with s1 = 1 - h1^2.
           for (int k = 0; k < h; k++) {
@@ -237,6 +216,27 @@ public final class MlpDynamics {
       }
     }
 
+    /**
+     * {@code out[j] += sum_k v[k] m[k*h + j]}, and the same for each pair {@code (vs[i], outs[i])}
+     * unless {@code vs} is null: {@code W2 v} with {@code m = W2^T}, {@code W2^T v} with
+     * {@code m = W2}. Each row of {@code m} is read once for all vectors; the inner loops are
+     * contiguous so the JIT vectorises them.
+     */
+    private void accumulateRows(double[] m, double[] v, double[] out, double[][] vs, double[][] outs) {
+      for (int k = 0; k < h; k++) {
+        int row = k * h;
+        double a = v[k];
+        for (int j = 0; j < h; j++) out[j] += a * m[row + j];
+        if (vs != null) {
+          for (int i = 0; i < d; i++) {
+            double b = vs[i][k];
+            double[] o = outs[i];
+            for (int j = 0; j < h; j++) o[j] += b * m[row + j];
+          }
+        }
+      }
+    }
+
     /** One row's hidden activations and, when tangents are on, {@code q_i} and {@code r_i = W2 q_i}. */
     private final class Row {
       final double[] h1 = new double[h], s1 = new double[h], h2 = new double[h], s2 = new double[h];
@@ -247,6 +247,15 @@ public final class MlpDynamics {
         this.tangents = tangents;
         q = tangents ? new double[d][h] : null;
         r = tangents ? new double[d][h] : null;
+      }
+
+      /** {@code f = W3 h2 + b3} into row {@code b} of {@code f}. */
+      void output(double[] f, int b) {
+        for (int i = 0; i < d; i++) {
+          double s = b3[i];
+          for (int j = 0; j < h; j++) s += w3[i * h + j] * h2[j];
+          f[b * d + i] = s;
+        }
       }
 
       void forward(double[] z, int b, double t) {
@@ -265,18 +274,7 @@ public final class MlpDynamics {
             for (int k = 0; k < h; k++) q[i][k] = s1[k] * w1[k * (d + 1) + i];
           }
         }
-        for (int k = 0; k < h; k++) {
-          int row = k * h;
-          double a = h1[k];
-          for (int j = 0; j < h; j++) h2[j] += a * w2t[row + j];
-          if (tangents) {
-            for (int i = 0; i < d; i++) {
-              double qk = q[i][k];
-              double[] ri = r[i];
-              for (int j = 0; j < h; j++) ri[j] += qk * w2t[row + j];
-            }
-          }
-        }
+        accumulateRows(w2t, h1, h2, tangents ? q : null, r);
         for (int j = 0; j < h; j++) {
           double a = Math.tanh(h2[j]);
           h2[j] = a;
