@@ -38,6 +38,20 @@ class CnfCommandTest {
   }
 
   @Test
+  void adaptiveTrainingSolverCountsItsEvaluations(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("cnf");
+    MainTest.Run r = run("cnf", "--target", "8-gaussians", "--iterations", "1", "--batch", "8", "--hidden", "4",
+        "--solver", "dopri5", "--rtol", "1e-4", "--atol", "1e-4", "--test-samples", "20", "--plot-samples", "50",
+        "--grid", "8", "--out", out.toString(), "--no-progress", "--threads", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode j = Json.MAPPER.readTree(out.resolve("cnf.json").toFile());
+    assertThat(j.path("trainSolver").asText()).isEqualTo("dopri5(rtol=1.0E-4, atol=1.0E-4)");
+    // Two evaluations pick the first step, then six per attempted step.
+    assertThat((j.path("nfeForwardPerIteration").asDouble() - 2) % 6).isZero();
+    assertThat(j.path("nfeBackwardPerIteration").asDouble()).isGreaterThanOrEqualTo(8);
+  }
+
+  @Test
   void badInputIsOneLineAndExitCode2(@TempDir Path tmp) {
     Path out = tmp.resolve("out");
     refused("unknown target 'spirals'", "--target", "spirals", "--out", out.toString());
