@@ -1,0 +1,73 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.irevnet.cli.MainTest.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** cnf: a tiny training run writes its JSON, weights and plots; bad input is one line, exit 2. */
+class CnfCommandTest {
+
+  @Test
+  void tinyRunWritesResultsAndPlots(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("cnf");
+    MainTest.Run r = run("cnf", "--target", "two-moons", "--iterations", "3", "--batch", "16", "--hidden", "8",
+        "--steps", "2", "--test-samples", "40", "--plot-samples", "200", "--grid", "12", "--out", out.toString(),
+        "--no-progress", "--threads", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode j = Json.MAPPER.readTree(out.resolve("cnf.json").toFile());
+    assertThat(j.path("target").asText()).isEqualTo("two-moons");
+    assertThat(j.path("trainSolver").asText()).isEqualTo("rk4(steps=2)");
+    assertThat(j.path("nfeForwardPerIteration").asDouble()).isEqualTo(8.0);
+    assertThat(j.path("nfeBackwardPerIteration").asDouble()).isEqualTo(8.0);
+    assertThat(j.path("nfeTestForward").asInt()).isPositive();
+    assertThat(j.path("testLogLikelihood").asDouble()).isFinite().isLessThan(0);
+    assertThat(j.path("inversionMaxAbsError").asDouble()).isLessThan(1e-3);
+    assertThat(j.path("parameters").asLong()).isEqualTo(8 * 3 + 8 + 8 * 8 + 8 + 2 * 8 + 2);
+    assertThat(j.path("schemaVersion").asInt()).isEqualTo(1);
+    assertThat(out.resolve("weights.npz")).exists();
+    for (String png : new String[] {"density.png", "samples.png"}) {
+      BufferedImage img = ImageIO.read(out.resolve(png).toFile());
+      assertThat(img.getWidth()).as(png).isGreaterThan(2 * 12);
+    }
+  }
+
+  @Test
+  void adaptiveTrainingSolverCountsItsEvaluations(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("cnf");
+    MainTest.Run r = run("cnf", "--target", "8-gaussians", "--iterations", "1", "--batch", "8", "--hidden", "4",
+        "--solver", "dopri5", "--rtol", "1e-4", "--atol", "1e-4", "--test-samples", "20", "--plot-samples", "50",
+        "--grid", "8", "--out", out.toString(), "--no-progress", "--threads", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode j = Json.MAPPER.readTree(out.resolve("cnf.json").toFile());
+    assertThat(j.path("trainSolver").asText()).isEqualTo("dopri5(rtol=1.0E-4, atol=1.0E-4)");
+    // Two evaluations pick the first step, then six per attempted step.
+    assertThat((j.path("nfeForwardPerIteration").asDouble() - 2) % 6).isZero();
+    assertThat(j.path("nfeBackwardPerIteration").asDouble()).isGreaterThanOrEqualTo(8);
+  }
+
+  @Test
+  void badInputIsOneLineAndExitCode2(@TempDir Path tmp) {
+    Path out = tmp.resolve("out");
+    refused("unknown target 'spirals'", "--target", "spirals", "--out", out.toString());
+    refused("unknown solver 'euler'", "--target", "rings", "--solver", "euler", "--out", out.toString());
+    refused("rtol and atol must be > 0", "--target", "rings", "--eval-tol", "0", "--out", out.toString());
+    refused("RK4 needs at least one step", "--target", "rings", "--steps", "0", "--out", out.toString());
+    assertThat(out).doesNotExist();
+  }
+
+  private static void refused(String expected, String... args) {
+    String[] all = new String[args.length + 1];
+    all[0] = "cnf";
+    System.arraycopy(args, 0, all, 1, args.length);
+    MainTest.Run r = run(all);
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err().strip().lines()).as(r.err()).hasSize(1);
+    assertThat(r.err()).contains(expected);
+  }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Trains the continuous normalising flow on the four 2-D toy densities, one after the other with
+# one thread, and puts the plots into docs/images and a table of the measured numbers on stdout
+# (the README's "Continuous normalising flows" section is made from it).
+#   experiments/cnf.sh [extra cnf options, e.g. --iterations 200]
+#   experiments/cnf.sh --table      (only the table, from the existing runs)
+# Runs go to runs/cnf-<target>/ (cnf.json, weights.npz, density.png, samples.png). IREVNET may name
+# another launcher, e.g. IREVNET="java -jar /tmp/copy/irevnet-cli.jar" to keep building meanwhile.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+targets="two-moons rings checkerboard 8-gaussians"
+if [ "${1:-}" != "--table" ]; then
+  images="$root/docs/images"
+  mkdir -p "$images"
+  for target in $targets; do
+    start=$(date +%s)
+    nice -n 10 ${IREVNET:-bin/irevnet} cnf --target "$target" --out "runs/cnf-$target" --threads 1 --no-progress "$@" >/dev/null
+    echo "$target: $(( $(date +%s) - start )) s wall" >&2
+    cp "runs/cnf-$target/density.png" "$images/cnf-$target-density.png"
+    cp "runs/cnf-$target/samples.png" "$images/cnf-$target-samples.png"
+  done
+fi
+echo "| target | test log-likelihood (nats) | NFE forward / adjoint per iteration | NFE test / sampling (dopri5) | train / eval time | inversion max error |"
+echo "|---|---|---|---|---|---|"
+for target in $targets; do
+  jq -r '[.target, .testLogLikelihood, .testLogLikelihoodStdError, .nfeForwardPerIteration, .nfeBackwardPerIteration,
+      .nfeTestForward, .nfeSampling, .trainSeconds, .iterations, .evalSeconds, .inversionMaxAbsError] | @tsv' \
+    "runs/cnf-$target/cnf.json" |
+    awk -F'\t' '{printf "| %s | %.3f ± %.3f | %d / %d | %d / %d | %.0f s (%d it.) / %.0f s | %.1e |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11}'
+done

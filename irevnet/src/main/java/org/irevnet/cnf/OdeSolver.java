@@ -1,0 +1,20 @@
+package org.irevnet.cnf;
+
+/**
+ * Integrates an {@link OdeSystem} from {@code t0} to {@code t1}; {@code t1 < t0} integrates
+ * backwards in time (how a continuous flow is inverted and how its adjoint is solved).
+ */
+public interface OdeSolver {
+
+  /** The state at {@code t1} and what the solve cost. {@code y0} is not modified. */
+  Solution solve(OdeSystem system, double[] y0, double t0, double t1);
+
+  /** Short description for logs and result files, e.g. {@code rk4(steps=8)}. */
+  String describe();
+
+  /**
+   * The end state, the number of function evaluations (calls of {@link OdeSystem#derivative})
+   * and the number of accepted and rejected steps.
+   */
+  record Solution(double[] y, int evaluations, int acceptedSteps, int rejectedSteps) {}
+}

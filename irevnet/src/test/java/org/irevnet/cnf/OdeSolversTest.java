@@ -1,0 +1,82 @@
+package org.irevnet.cnf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+/** RK4 and Dormand-Prince against ODEs with known solutions. */
+class OdeSolversTest {
+
+  // y' = -2 t y, y(0) = 1: y(t) = exp(-t^2). Time-dependent, so the stage times matter.
+  private static final OdeSystem GAUSSIAN_DECAY = new OdeSystem() {
+    @Override public int dimension() { return 1; }
+    @Override public void derivative(double t, double[] y, double[] dydt) { dydt[0] = -2 * t * y[0]; }
+  };
+
+  // Harmonic oscillator y1' = y2, y2' = -y1 from (1, 0): (cos t, -sin t).
+  private static final OdeSystem OSCILLATOR = new OdeSystem() {
+    @Override public int dimension() { return 2; }
+    @Override public void derivative(double t, double[] y, double[] dydt) {
+      dydt[0] = y[1];
+      dydt[1] = -y[0];
+    }
+  };
+
+  private static double oscillatorError(OdeSolver.Solution s, double t) {
+    return Math.max(Math.abs(s.y()[0] - Math.cos(t)), Math.abs(s.y()[1] + Math.sin(t)));
+  }
+
+  @Test
+  void rk4MatchesAnalyticSolutionsWithFourthOrderConvergence() {
+    double e20 = Math.abs(new Rk4(20).solve(GAUSSIAN_DECAY, new double[] {1}, 0, 2).y()[0] - Math.exp(-4));
+    double e40 = Math.abs(new Rk4(40).solve(GAUSSIAN_DECAY, new double[] {1}, 0, 2).y()[0] - Math.exp(-4));
+    assertThat(e40).isLessThan(1e-6);
+    // Halving the step divides the global error by about 2^4.
+    assertThat(e20 / e40).isBetween(12.0, 20.0);
+    OdeSolver.Solution s = new Rk4(200).solve(OSCILLATOR, new double[] {1, 0}, 0, 2 * Math.PI + 1);
+    assertThat(oscillatorError(s, 2 * Math.PI + 1)).isLessThan(2e-7);
+    assertThat(s.evaluations()).isEqualTo(800);
+  }
+
+  @Test
+  void rk4IntegratesBackwardsInTime() {
+    OdeSolver.Solution s = new Rk4(100).solve(GAUSSIAN_DECAY, new double[] {Math.exp(-1)}, 1, 0);
+    assertThat(s.y()[0]).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+  }
+
+  @Test
+  void dormandPrinceMeetsItsToleranceAndCountsEvaluations() {
+    double previousError = Double.MAX_VALUE;
+    int previousNfe = 0;
+    for (double tol : new double[] {1e-4, 1e-7, 1e-10}) {
+      DormandPrince dp = new DormandPrince(tol, tol);
+      OdeSolver.Solution s = dp.solve(OSCILLATOR, new double[] {1, 0}, 0, 10);
+      double err = oscillatorError(s, 10);
+      // The local error control keeps the global error within a small multiple of the tolerance.
+      assertThat(err).as("error at tol " + tol).isLessThan(100 * tol);
+      assertThat(err).isLessThan(previousError);
+      assertThat(s.evaluations()).isGreaterThan(previousNfe);
+      // Two evaluations choose the first step, then six per attempted step (first same as last).
+      assertThat(s.evaluations()).isEqualTo(2 + 6 * (s.acceptedSteps() + s.rejectedSteps()));
+      previousError = err;
+      previousNfe = s.evaluations();
+    }
+    OdeSolver.Solution g = new DormandPrince(1e-10, 1e-10).solve(GAUSSIAN_DECAY, new double[] {1}, 0, 2);
+    assertThat(Math.abs(g.y()[0] - Math.exp(-4))).isLessThan(1e-9);
+  }
+
+  @Test
+  void dormandPrinceIntegratesBackwardsInTime() {
+    OdeSolver.Solution s = new DormandPrince(1e-10, 1e-12).solve(OSCILLATOR, new double[] {Math.cos(3), -Math.sin(3)}, 3, 0);
+    assertThat(Math.abs(s.y()[0] - 1)).isLessThan(1e-8);
+    assertThat(Math.abs(s.y()[1])).isLessThan(1e-8);
+  }
+
+  @Test
+  void badSolverSettingsAreRejected() {
+    assertThatThrownBy(() -> new Rk4(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("step");
+    assertThatThrownBy(() -> new DormandPrince(0, 1e-5)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("rtol");
+  }
+}
