@@ -76,15 +76,22 @@ final class VaeCommand implements Callable<Integer> {
         .getProcessCpuTime();
   }
 
+  private static void positive(String option, int value) {
+    if (value < 1) throw new IllegalArgumentException(option + " must be at least 1, got " + value);
+  }
+
   @Override
   public Integer call() throws Exception {
     common.apply();
     if (!Flows.NAMES.contains(flow)) {
       throw new IllegalArgumentException("--flow must be one of " + String.join(", ", Flows.NAMES) + ", got " + flow);
     }
-    for (int[] v : new int[][] {{epochs, 0}, {batch, 1}, {latent, 1}, {hidden, 1}, {testImages, 1}, {isSamples, 1}}) {
-      if (v[0] < v[1]) throw new IllegalArgumentException("epochs, batch, latent, hidden, test-images and is-samples must be positive");
-    }
+    positive("--epochs", epochs);
+    positive("--batch", batch);
+    positive("--latent", latent);
+    positive("--hidden", hidden);
+    positive("--test-images", testImages);
+    positive("--is-samples", isSamples);
     DataSource source = Datasets.resolve(data);
     Dataset train = source.train();
     Dataset test = source.test();
