@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
         "Bernoulli likelihood. The posterior is a diagonal Gaussian refined by --flow, whose",
         "parameters the encoder emits per image. Evaluation on the first --test-images test",
         "images: ELBO = mean log w and NLL = -log mean w over --is-samples samples per image.",
-        "Writes OUT/vae.json."})
+        "Writes OUT/vae.json and OUT/config.json (bin/irevnet report OUT... compares runs)."})
 final class VaeCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -128,21 +128,23 @@ final class VaeCommand implements Callable<Integer> {
       return 1;
     }
 
-    Map<String, Object> r = new LinkedHashMap<>();
-    r.put("flow", flow);
-    r.put("data", source.name());
-    r.put("likelihood", "Bernoulli on binarised pixels (dynamic in training, fixed seed for test)");
-    r.put("latent", latent);
-    r.put("hidden", hidden);
-    r.put("flow_steps", flowSteps);
-    r.put("reflections", reflections);
-    r.put("orthonormal", orthonormal);
+    Map<String, Object> cfgMap = new LinkedHashMap<>();
+    cfgMap.put("flow", flow);
+    cfgMap.put("data", source.name());
+    cfgMap.put("likelihood", "Bernoulli on binarised pixels (dynamic in training, fixed seed for test)");
+    cfgMap.put("latent", latent);
+    cfgMap.put("hidden", hidden);
+    cfgMap.put("flow_steps", flowSteps);
+    cfgMap.put("reflections", reflections);
+    cfgMap.put("orthonormal", orthonormal);
+    cfgMap.put("seed", seed);
+    cfgMap.put("epochs", epochs);
+    cfgMap.put("batch", batch);
+    cfgMap.put("lr", lr);
+    cfgMap.put("train_images", nTrain);
+    Map<String, Object> r = new LinkedHashMap<>(cfgMap);
     r.put("flow_params_per_image", vae.flow().paramCount());
     r.put("params", vae.params().count());
-    r.put("epochs", epochs);
-    r.put("batch", batch);
-    r.put("lr", lr);
-    r.put("train_images", nTrain);
     r.put("test_images", ev.images());
     r.put("is_samples", ev.samples());
     r.put("test_elbo_nats", ev.elbo());
@@ -155,8 +157,10 @@ final class VaeCommand implements Callable<Integer> {
     r.put("train_cpu_seconds", trainCpu);
     r.put("eval_cpu_seconds", evalCpu);
     r.put("threads", org.irevnet.train.Host.threads());
-    r.put("seed", seed);
     Files.createDirectories(out);
+    // config.json makes OUT a run directory for the report command (its "VAE" section and headline).
+    AtomicFiles.writeString(out.resolve("config.json"),
+        Json.pretty(Map.of("config", cfgMap, "environment", org.irevnet.train.Trainer.environment())) + "\n");
     AtomicFiles.writeString(out.resolve("vae.json"), Json.pretty(r) + "\n");
     System.out.println(Json.line(r));
     return 0;

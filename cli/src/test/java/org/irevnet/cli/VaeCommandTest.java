@@ -9,7 +9,10 @@ import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** vae: a tiny run writes vae.json (and prints it as one JSON line); bad input is one line, exit 2. */
+/**
+ * vae: a tiny run writes vae.json (and prints it as one JSON line) and a config.json that makes it
+ * a run the report shows; bad input is one line, exit 2.
+ */
 class VaeCommandTest {
 
   @Test
@@ -29,6 +32,12 @@ class VaeCommandTest {
     assertThat(saved.get("train_images").asInt()).isEqualTo(32);
     assertThat(saved.get("test_is_nll_nats").asDouble()).isPositive()
         .isLessThanOrEqualTo(-saved.get("test_elbo_nats").asDouble());
+
+    MainTest.Run rep = run("report", out.toString());
+    assertThat(rep.code()).as(rep.err()).isZero();
+    JsonNode report = Json.MAPPER.readTree(out.resolve("report.json").toFile());
+    assertThat(report.toString()).contains("\"vae\"").contains("VAE with a flow posterior")
+        .contains("vae test_is_nll_nats");
   }
 
   @Test
