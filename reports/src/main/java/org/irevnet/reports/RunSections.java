@@ -313,7 +313,10 @@ final class RunSections {
     return Section.ok(id, title, sources, figs);
   }
 
-  /** {@code vae.json} written by the vae command, as a table; absent in other runs. */
+  /**
+   * {@code vae.json} written by the vae command, as a table; absent (not "not run") in classifier
+   * runs, whose report it does not concern.
+   */
   private static Section vae(RunFiles f) throws IOException {
     if (!f.exists(VAE)) return null;
     return Section.ok("vae", "VAE with a flow posterior", List.of(VAE), TreeFigures.of("vae", f.json(VAE)));
