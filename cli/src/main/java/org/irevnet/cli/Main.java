@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     subcommands = {QuickstartCommand.class, TrainCommand.class, EvalCommand.class, InvertCommand.class,
         MetamersCommand.class, ProbeCommand.class, InterpolateCommand.class, AttackCommand.class,
         SelftestCommand.class, BenchCommand.class,
-        DataCommand.class, CnfCommand.class,
+        DataCommand.class, CnfCommand.class, VaeCommand.class,
         ReportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -20,6 +20,7 @@ import java.util.Set;
 final class RunSections {
   static final String METRICS = "metrics.jsonl";
   static final String ANALYSIS = "analysis";
+  static final String VAE = "vae.json";
 
   private RunSections() {}
 
@@ -46,6 +47,7 @@ final class RunSections {
       new Spec("interpolation", "Interpolation", f -> generic(f, "interpolation", "Interpolation",
           List.of("interpolat*.json"), List.of("interpolat*.png"), null, "bin/irevnet interpolate --run RUN_DIR")),
       new Spec("attacks", "Attacks", RunSections::attacks),
+      new Spec("vae", "VAE with a flow posterior", RunSections::vae),
       new Spec("other", "Other results", RunSections::other));
 
   /** Ids of every section, in report order. */
@@ -318,6 +320,15 @@ final class RunSections {
     return Section.ok(id, title, sources, figs);
   }
 
+  /**
+   * {@code vae.json} written by the vae command, as a table; absent (not "not run") in classifier
+   * runs, whose report it does not concern.
+   */
+  private static Section vae(RunFiles f) throws IOException {
+    if (!f.exists(VAE)) return null;
+    return Section.ok("vae", "VAE with a flow posterior", List.of(VAE), TreeFigures.of("vae", f.json(VAE)));
+  }
+
   /** Every analysis/ JSON or PNG that no other section reads, rendered generically; absent when none. */
   private static Section other(RunFiles f) throws IOException {
     Set<String> claimed = new LinkedHashSet<>();
@@ -394,6 +405,10 @@ final class RunSections {
       }
     } catch (IOException e) {
       // The accuracy section reports it.
+    }
+    JsonNode vae = read(f, VAE);
+    for (String k : List.of("flow", "test_elbo_nats", "test_is_nll_nats", "is_samples", "train_seconds")) {
+      if (vae.has(k)) h.put("vae " + k, TreeFigures.scalar(vae.get(k)));
     }
     JsonNode inv = read(f, ANALYSIS + "/invert.json");
     if (inv.has("max_abs_err_f32")) h.put("reconstruction max error f32", TreeFigures.scalar(inv.get("max_abs_err_f32")));

@@ -1,0 +1,58 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.irevnet.cli.MainTest.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import org.irevnet.testing.TinyData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * vae: a tiny run writes vae.json (and prints it as one JSON line) and a config.json that makes it
+ * a run the report shows; bad input is one line, exit 2.
+ */
+class VaeCommandTest {
+
+  @Test
+  void tinyRunWritesTheResultFile(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 32, 4);
+    Path out = tmp.resolve("vae");
+    MainTest.Run r = run("vae", "--flow", "sylvester-householder", "--data", data.toString(), "--out", out.toString(),
+        "--epochs", "1", "--batch", "16", "--latent", "4", "--hidden", "16", "--flow-steps", "2",
+        "--test-images", "3", "--is-samples", "20", "--threads", "1", "--no-progress");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode printed = Json.MAPPER.readTree(r.out());
+    JsonNode saved = Json.MAPPER.readTree(out.resolve("vae.json").toFile());
+    assertThat(printed).isEqualTo(saved);
+    assertThat(saved.get("flow").asText()).isEqualTo("sylvester-householder");
+    assertThat(saved.get("test_images").asInt()).isEqualTo(3);
+    assertThat(saved.get("is_samples").asInt()).isEqualTo(20);
+    assertThat(saved.get("train_images").asInt()).isEqualTo(32);
+    assertThat(saved.get("test_is_nll_nats").asDouble()).isPositive()
+        .isLessThanOrEqualTo(-saved.get("test_elbo_nats").asDouble());
+
+    MainTest.Run rep = run("report", out.toString());
+    assertThat(rep.code()).as(rep.err()).isZero();
+    JsonNode report = Json.MAPPER.readTree(out.resolve("report.json").toFile());
+    assertThat(report.toString()).contains("\"vae\"").contains("VAE with a flow posterior")
+        .contains("vae test_is_nll_nats");
+  }
+
+  @Test
+  void badInputIsOneLineAndExitCode2(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 8, 2);
+    Path out = tmp.resolve("vae");
+    MainTest.Run unknown = run("vae", "--flow", "radial", "--data", data.toString(), "--out", out.toString());
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err().strip()).contains("--flow must be one of").doesNotContain("\n");
+    MainTest.Run bigBatch = run("vae", "--flow", "none", "--data", data.toString(), "--out", out.toString(),
+        "--batch", "100");
+    assertThat(bigBatch.code()).isEqualTo(2);
+    assertThat(bigBatch.err().strip()).contains("--batch 100 exceeds the 8 training images").doesNotContain("\n");
+    MainTest.Run zero = run("vae", "--flow", "none", "--data", data.toString(), "--out", out.toString(), "--epochs", "0");
+    assertThat(zero.code()).isEqualTo(2);
+    assertThat(out).doesNotExist();
+  }
+}

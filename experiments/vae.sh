@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Trains the convolutional VAE once per posterior flow (none, planar, householder and the three
+# Sylvester variants) on the same data, epochs and seed, one after the other with one thread
+# under nice, and prints a markdown table of the measured numbers (the README's "VAE with flow
+# posteriors" section is made from it) and a side-by-side report in OUT/vae-report.
+#   experiments/vae.sh [extra vae options, e.g. --epochs 5]
+# Settings (environment variables, all optional):
+#   DATA          dataset (default fashion-mnist: the Debian package dataset-fashion-mnist)
+#   TRAIN_IMAGES  first N training images (default 2000)
+#   EPOCHS        epochs (default 2)
+#   TEST_IMAGES   test images for ELBO and IS-NLL (default 100)
+#   IS_SAMPLES    importance samples per test image (default 1000)
+#   OUT           where the runs go (default runs): OUT/vae-<flow>/vae.json
+#   PARALLEL=1    run the six flows at the same time (each still one thread under nice): the
+#                 wall times then include waiting for each other; compare the CPU times
+#   IREVNET       the launcher (default bin/irevnet), e.g. "java -jar /tmp/copy/irevnet-cli.jar"
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+DATA="${DATA:-fashion-mnist}"
+OUT="${OUT:-runs}"
+flows=(none planar householder sylvester-orthogonal sylvester-householder sylvester-triangular)
+run() {
+  local flow="$1" start code=0
+  shift
+  start=$(date +%s)
+  nice -n 10 ${IREVNET:-bin/irevnet} vae --flow "$flow" --data "$DATA" --out "$OUT/vae-$flow" --threads 1 --no-progress \
+    --train-images "${TRAIN_IMAGES:-2000}" --epochs "${EPOCHS:-2}" \
+    --test-images "${TEST_IMAGES:-100}" --is-samples "${IS_SAMPLES:-1000}" "$@" >/dev/null || code=$?
+  echo "$flow: $(( $(date +%s) - start )) s wall, exit $code" >&2
+  # Exit 1: trained, but the evaluation was not finite (no vae.json); the other flows still run.
+  if [ "$code" -ne 0 ] && [ "$code" -ne 1 ]; then exit "$code"; fi
+}
+for flow in "${flows[@]}"; do
+  if [ "${PARALLEL:-0}" = 1 ]; then run "$flow" "$@" & else run "$flow" "$@"; fi
+done
+wait
+first="$OUT/vae-${flows[0]}/vae.json"
+jq -r '"Data \(.data): first \(.train_images) training images, \(.epochs) epochs, batch \(.batch); latent \(.latent), \(.flow_steps) flow steps; test: first \(.test_images) test images, \(.is_samples) importance samples each; nats per image."' "$first"
+echo
+echo "| flow | test ELBO | test IS-NLL (± s.e.) | flow params per image | train time wall (CPU) | eval time wall (CPU) |"
+echo "|---|---|---|---|---|---|"
+for flow in "${flows[@]}"; do
+  [ -f "$OUT/vae-$flow/vae.json" ] || { echo "| $flow | no result (see the run's error) | | | | |"; continue; }
+  jq -r '"| \(.flow) | \(.test_elbo_nats*100|round/100) | \(.test_is_nll_nats*100|round/100) ± \(.test_is_nll_std_error*100|round/100) | \(.flow_params_per_image) | \(.train_seconds|round) s (\(.train_cpu_seconds|round) s) | \(.eval_seconds|round) s (\(.eval_cpu_seconds|round) s) |"' \
+    "$OUT/vae-$flow/vae.json"
+done
+# The same runs side by side in report.html (headline: flow, test ELBO, IS-NLL, train time).
+reports=()
+for flow in "${flows[@]}"; do [ -f "$OUT/vae-$flow/config.json" ] && reports+=("$OUT/vae-$flow"); done
+if [ "${#reports[@]}" -gt 1 ]; then
+  ${IREVNET:-bin/irevnet} report "${reports[@]}" --out "$OUT/vae-report" --threads 1 >/dev/null
+  echo "report: $OUT/vae-report/report.html" >&2
+fi
