@@ -26,7 +26,10 @@ import java.util.function.Supplier;
  */
 public final class NativeHeap {
   private static final int M_MMAP_THRESHOLD = -3;
-  /** The threshold while a convolution runs: above any temporary of the bundled architectures. */
+  /**
+   * The threshold while a convolution runs: above fi-revnet-s's largest temporary at batch 64 (19
+   * MB); larger ones (bigger batches) are mmapped as before, which costs time, never correctness.
+   */
   private static final int CONV_MMAP_THRESHOLD = 64 << 20;
   private static final Function MALLOPT = mallopt();
   private static final int BASE_MMAP_THRESHOLD = baseThreshold();
@@ -34,7 +37,10 @@ public final class NativeHeap {
 
   private NativeHeap() {}
 
-  /** Runs a oneDNN-backed op with the raised threshold (nested and concurrent calls share it). */
+  /**
+   * Runs a oneDNN-backed op with the raised threshold. Nested and concurrent calls share one
+   * raise; the threshold is process-wide, so a race between threads can only cost speed.
+   */
   public static <T> T forConvolution(Supplier<T> op) {
     boolean adjust = MALLOPT != null && BASE_MMAP_THRESHOLD > 0;
     if (ACTIVE.getAndIncrement() == 0 && adjust) setMmapThreshold(CONV_MMAP_THRESHOLD);
