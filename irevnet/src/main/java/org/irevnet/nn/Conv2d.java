@@ -6,7 +6,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Stride-1 'same' 2-D convolution with bias on NCHW inputs and PyTorch-layout (OIHW) weights,
- * run as libnd4j's {@code conv2d} / {@code conv2d_bp} custom ops (oneDNN kernels in float32).
+ * run as libnd4j's {@code conv2d} / {@code conv2d_bp} custom ops (oneDNN kernels in float32; their
+ * temporaries are served as {@link NativeHeap} describes).
  */
 public final class Conv2d {
   private Conv2d() {}
@@ -24,11 +25,11 @@ public final class Conv2d {
   /** {@code conv(x, w) + b}: x {@code [n, ci, h, w]}, w {@code [co, ci, k, k]}, b {@code [co]}. */
   public static INDArray forward(INDArray x, INDArray w, INDArray b) {
     INDArray out = Nd4j.create(x.dataType(), x.size(0), w.size(0), x.size(2), x.size(3));
-    Nd4j.exec(DynamicCustomOp.builder("conv2d")
+    NativeHeap.forConvolution(() -> Nd4j.exec(DynamicCustomOp.builder("conv2d")
         .addInputs(x, w, b)
         .addOutputs(out)
         .addIntegerArguments(iargs(w))
-        .build());
+        .build()));
     return out;
   }
 
@@ -41,11 +42,11 @@ public final class Conv2d {
     INDArray dx = x.ulike();
     INDArray gw = w.ulike();
     INDArray gb = b.ulike();
-    Nd4j.exec(DynamicCustomOp.builder("conv2d_bp")
+    NativeHeap.forConvolution(() -> Nd4j.exec(DynamicCustomOp.builder("conv2d_bp")
         .addInputs(x, w, b, dOut)
         .addOutputs(dx, gw, gb)
         .addIntegerArguments(iargs(w))
-        .build());
+        .build()));
     dw.addi(gw);
     db.addi(gb);
     return dx;

@@ -1,0 +1,40 @@
+package org.irevnet.nn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The raised mmap threshold is scoped to the convolution: it is lowered again after the op, also
+ * when the op throws, and nested calls keep it raised until the outermost one ends. (The surefire
+ * configuration sets MALLOC_MMAP_THRESHOLD_ as bin/irevnet does, so mallopt is really called.)
+ */
+class NativeHeapTest {
+  @Test
+  void scopesTheRaisedThresholdToTheOp() {
+    int inside = NativeHeap.forConvolution(() -> NativeHeap.running());
+    assertThat(inside).isEqualTo(1);
+    assertThat(NativeHeap.running()).isZero();
+  }
+
+  @Test
+  void nestedCallsShareOneRaise() {
+    int[] seen = new int[2];
+    NativeHeap.forConvolution(() -> {
+      seen[0] = NativeHeap.running();
+      seen[1] = NativeHeap.forConvolution(NativeHeap::running);
+      return null;
+    });
+    assertThat(seen).containsExactly(1, 2);
+    assertThat(NativeHeap.running()).isZero();
+  }
+
+  @Test
+  void lowersTheThresholdWhenTheOpThrows() {
+    assertThatThrownBy(() -> NativeHeap.forConvolution(() -> {
+      throw new IllegalStateException("op failed");
+    })).isInstanceOf(IllegalStateException.class).hasMessage("op failed");
+    assertThat(NativeHeap.running()).isZero();
+  }
+}
