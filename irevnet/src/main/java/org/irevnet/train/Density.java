@@ -3,7 +3,6 @@ package org.irevnet.train;
 import java.util.Random;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Preprocess;
-import org.irevnet.data.Seeds;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -31,6 +30,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * by all {@code D} input dimensions (the number a 32x32 model would report).
  */
 public final class Density {
+  /** The dequantisation seed of test-set evaluations (training and {@code eval}): runs compare on the same noise. */
+  public static final long EVAL_SEED = 0;
   private final InvertibleClassifier model;
   private final long dims;
   private final long contentDims;
@@ -105,16 +106,17 @@ public final class Density {
   }
 
   /**
-   * The density of a split in batches of {@code batch}, each image dequantised once with noise
-   * drawn from {@code seed} (the same seed gives the same number).
+   * The density of a split, each image dequantised once with noise drawn from {@code seed} for the
+   * whole split (so the number depends on the seed, not on {@code batch}).
    */
   public Eval evaluate(Dataset data, int batch, long seed) {
     int n = data.size();
+    INDArray noisy = Preprocess.dequantize(data.images(), seed);
     double nats = 0;
     for (int start = 0; start < n; start += batch) {
       int end = Math.min(n, start + batch);
-      INDArray x = Preprocess.dequantize(data.images().get(NDArrayIndex.interval(start, end)), Seeds.mix(seed, start));
-      nats += nll(model.forward(x.castTo(model.dataType()), false), false).natsPerDim() * (end - start);
+      INDArray x = noisy.get(NDArrayIndex.interval(start, end)).castTo(model.dataType()).dup('c');
+      nats += nll(model.forward(x, false), false).natsPerDim() * (end - start);
     }
     double natsPerDim = nats / n;
     double bits = bitsPerDim(natsPerDim);

@@ -150,11 +150,11 @@ public final class Trainer {
       step = 0;
       best = Double.NEGATIVE_INFINITY;
       Files.deleteIfExists(runDir.resolve(METRICS));
-      listener.onMessage(model.summary());
     }
     // The real pixels (before zero padding) are what bits/dim is counted over.
     Density density = cfg.hasMleObjective()
         ? new Density(model, (long) rawTest.channels() * rawTest.height() * rawTest.width()) : null;
+    if (step == 0) listener.onMessage(model.summary());
     adam.setWeightDecay(cfg.weightDecay());
     Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
     Files.createDirectories(runDir); // only now: bad input above leaves no directory behind
@@ -246,7 +246,7 @@ public final class Trainer {
           m.put("test_loss", ev.loss());
           double score = ev.accuracy();
           if (density != null) {
-            lastBits = density.evaluate(test, cfg.evalBatch(), cfg.seed()).bitsPerDim();
+            lastBits = density.evaluate(test, cfg.evalBatch(), Density.EVAL_SEED).bitsPerDim();
             m.put("test_bits_per_dim", lastBits);
             score = -lastBits;
           }

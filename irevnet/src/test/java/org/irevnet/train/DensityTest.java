@@ -136,6 +136,8 @@ class DensityTest {
     // Seeded: the same noise gives the same number, other noise a slightly different one.
     Density d = new Density(m, 4);
     assertThat(d.evaluate(data, 64, 11).bitsPerDim()).isEqualTo(ev.bitsPerDim());
+    assertThat(d.evaluate(data, 250, 11).bitsPerDim()).as("batching does not change the noise")
+        .isCloseTo(ev.bitsPerDim(), within(1e-12));
     assertThat(d.evaluate(data, 64, 12).bitsPerDim()).isNotEqualTo(ev.bitsPerDim()).isCloseTo(expected, within(3e-3));
   }
 
