@@ -20,7 +20,6 @@ import picocli.CommandLine.Option;
         "dequantised pixels and zero padding, an upper bound on the real pixels' NLL), bits_per_input_dim (the same",
         "per input dimension, padding included), nats_per_input_dim (the continuous NLL)."})
 final class EvalCommand implements Callable<Integer> {
-
   @Mixin CommonOptions common;
 
   @Mixin RunOptions target;

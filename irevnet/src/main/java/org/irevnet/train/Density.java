@@ -16,7 +16,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p><b>Bits per dimension.</b> Pixels are {@code k/255} (k = 0..255) and dequantised by adding
  * {@code u/256}, {@code u ~ U[0,1)}, so pixel k owns the cell {@code [k/255, k/255 + 1/256)} of
  * width {@code 1/256}. The cells are disjoint, so {@code P(k) = integral of p over the cell} is a
- * discrete distribution, and Jensen gives {@code -log P(k) <= E_u[-log p(y)] - D ln 256}. In the
+ * discrete distribution, and Jensen gives {@code -log P(k) <= E_u[-log p(y)] + D ln 256}. In the
  * usual convention (data {@code v = k + u} in units of one grey level, density {@code p_v}) the
  * preprocessing {@code v -> y} is, within each cell, a scaling by 1/256 (log-det {@code -D ln
  * 256}); no further normalisation is applied to the model input, so this is the whole correction.
@@ -61,7 +61,10 @@ public final class Density {
    *     maps its input onto a lower-dimensional subset of its output: no density)
    */
   public Density(InvertibleClassifier model, long contentDims) {
-    requireBijective(model);
+    if (!model.isBijective()) {
+      throw new IllegalArgumentException("architecture '" + model.architecture().name() + "' is injective (it pads "
+          + "zero channels), so it has no density on its input; use a bijective one such as fi-revnet-s or irevnet-s");
+    }
     long[] out = model.body().outputShape(model.inputShape(1));
     this.model = model;
     this.dims = out[1] * out[2] * out[3];
@@ -71,14 +74,6 @@ public final class Density {
     }
     this.contentDims = contentDims;
     this.standardNormal = new GaussianPrior(Math.toIntExact(dims), model.dataType());
-  }
-
-  /** Refuses models without a density on their input, naming why. */
-  public static void requireBijective(InvertibleClassifier model) {
-    if (!model.isBijective()) {
-      throw new IllegalArgumentException("architecture '" + model.architecture().name() + "' is injective (it pads "
-          + "zero channels), so it has no density on its input; use a bijective one such as fi-revnet-s or irevnet-s");
-    }
   }
 
   public long inputDims() {
