@@ -80,10 +80,6 @@ public final class Density {
     return dims;
   }
 
-  public long contentDims() {
-    return contentDims;
-  }
-
   /**
    * The loss of a forward pass ({@code -log p / D}, batch mean) and, with {@code backward}, the
    * model's reversible backward pass with {@code dL/dz} and {@code dL/dlogdet} (parameter
