@@ -7,8 +7,8 @@
 #   MAX_STEPS=N  stop training after N steps (a partial epoch, e.g. on the full set within
 #                a time budget); eval and sample then use checkpoints/latest
 # The README's numbers come from these commands, as run by `nice -n 10 experiments/density.sh`
-# (mini set, 3 epochs) and `DATA=fashion-mnist EPOCHS=1 MAX_STEPS=400 nice -n 10 experiments/density.sh`
-# (they were typed one at a time, with a copy of the jar, into runs/mle-mini and runs/mle-full).
+# (mini set, 3 epochs), `EPOCHS=20 ...` and `DATA=fashion-mnist EPOCHS=1 MAX_STEPS=400 ...` (they were
+# typed one at a time, with a copy of the jar, into runs/mle-mini, runs/mle-mini-20 and runs/mle-full).
 DATA="${DATA:-fashion-mnist-mini}"
 EPOCHS="${EPOCHS:-3}"
 OUT="${OUT:-runs/density}"
