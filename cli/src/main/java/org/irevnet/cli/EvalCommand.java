@@ -6,14 +6,19 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.irevnet.data.Split;
 import org.irevnet.io.AtomicFiles;
+import org.irevnet.train.Density;
 import org.irevnet.train.Evaluation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
-    header = "Accuracy, per-class accuracy and confusion matrix of a trained run; one JSON object.",
-    description = "Prints the JSON object and saves it as RUN_DIR/eval-<split>.json, or eval-NAME.json with --as NAME.")
+    header = "Accuracy, per-class accuracy and confusion matrix of a trained run (and, for bijective models, "
+        + "bits/dim); one JSON object.",
+    description = {"Prints the JSON object and saves it as RUN_DIR/eval-<split>.json, or eval-NAME.json with --as NAME.",
+        "Bijective models add the density of the split: bits_per_dim (per real pixel: the joint likelihood of the",
+        "dequantised pixels and zero padding, an upper bound on the real pixels' NLL), bits_per_input_dim (the same",
+        "per input dimension, padding included), nats_per_input_dim (the continuous NLL)."})
 final class EvalCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -55,6 +60,15 @@ final class EvalCommand implements Callable<Integer> {
     out.put("class_names", r.classNames());
     out.put("per_class_accuracy", r.perClassAccuracy());
     out.put("confusion_matrix", r.confusion());
+    if (in.model().isBijective()) {
+      Density.Eval d = new Density(in.model(), in.contentDims()).evaluate(ds, 250, Density.EVAL_SEED);
+      out.put("bits_per_dim", d.bitsPerDim());
+      out.put("bits_per_input_dim", d.bitsPerInputDim());
+      out.put("nats_per_input_dim", d.natsPerDim());
+      out.put("content_dims", d.contentDims());
+      out.put("input_dims", d.inputDims());
+      out.put("dequantization_seed", Density.EVAL_SEED);
+    }
     String json = Json.line(out);
     AtomicFiles.writeString(target.run.resolve("eval-" + name + ".json"), Json.pretty(out) + "\n");
     System.out.println(json);

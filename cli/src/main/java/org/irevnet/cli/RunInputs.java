@@ -12,8 +12,11 @@ import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.train.Trainer;
 import org.nd4j.linalg.api.buffer.DataType;
 
-/** A trained run's model and one split of its data (the test split unless asked otherwise). */
-record RunInputs(InvertibleClassifier model, String checkpoint, Dataset data) {
+/**
+ * A trained run's model and one split of its data (the test split unless asked otherwise), padded
+ * to the model's input; {@code contentDims} counts the dimensions of the images before padding.
+ */
+record RunInputs(InvertibleClassifier model, String checkpoint, Dataset data, long contentDims) {
 
   /** {@code checkpoints/best}, else {@code latest}, and the test split. */
   static RunInputs load(Path run, String data) throws IOException {
@@ -34,7 +37,9 @@ record RunInputs(InvertibleClassifier model, String checkpoint, Dataset data) {
     };
     if (!Checkpoints.exists(ck)) throw new IllegalArgumentException(ck + ": no checkpoint (has " + run + " been trained?)");
     InvertibleClassifier model = Checkpoints.load(ck, DataType.FLOAT).model();
-    return new RunInputs(model, which, dataset(run, data, split, model.architecture()));
+    Dataset raw = Datasets.resolve(dataName(run, data)).load(split);
+    return new RunInputs(model, which, Trainer.prepare(raw, model.architecture()),
+        (long) raw.channels() * raw.height() * raw.width());
   }
 
   /** One split of the run's dataset (or of {@code data}), prepared for {@code arch}. */

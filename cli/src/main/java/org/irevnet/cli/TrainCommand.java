@@ -49,7 +49,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--log-every", description = "Steps between metrics lines (default 20).") Integer logEvery;
   @Option(names = "--checkpoint-every", description = "Steps between checkpoints (default 500; also every epoch).") Integer checkpointEvery;
 
-  @Option(names = "--objective", description = "ce (default) or ice (independence cross-entropy; fi-revnet only).")
+  @Option(names = "--objective", description = "ce (default), ice (independence cross-entropy; fi-revnet only) or "
+      + "mle (maximum likelihood: the model as a density on its input, dequantised; bijective architectures only).")
   String objective;
 
   @Option(names = "--w-nc", description = "iCE: weight of the nuisance term (default 1).") Double wNc;
@@ -126,7 +127,10 @@ final class TrainCommand implements Callable<Integer> {
     } finally {
       listener.close();
     }
-    if (Double.isNaN(r.testAccuracy())) {
+    if (cfg.hasMleObjective() && !Double.isNaN(r.testBitsPerDim())) {
+      System.out.printf("trained %d steps in %.0f s; test bits/dim %.4f (best %.4f); run: %s%n", r.steps(), r.seconds(),
+          r.testBitsPerDim(), -r.bestAccuracy(), out);
+    } else if (Double.isNaN(r.testAccuracy())) {
       System.out.printf("stopped after step %d (%.0f s) before the end of an epoch; continue with --resume; run: %s%n",
           r.steps(), r.seconds(), out);
     } else {
@@ -178,8 +182,11 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public void onEpoch(java.util.Map<String, Object> m) {
-      String line = String.format("epoch %s done: test accuracy %.4f, test loss %.4f, %.0f s", m.get("epoch"),
-          (Double) m.get("test_accuracy"), (Double) m.get("test_loss"), (Double) m.get("seconds"));
+      String line = m.containsKey("test_bits_per_dim")
+          ? String.format("epoch %s done: test bits/dim %.4f, %.0f s", m.get("epoch"), (Double) m.get("test_bits_per_dim"),
+              (Double) m.get("seconds"))
+          : String.format("epoch %s done: test accuracy %.4f, test loss %.4f, %.0f s", m.get("epoch"),
+              (Double) m.get("test_accuracy"), (Double) m.get("test_loss"), (Double) m.get("seconds"));
       if (pb != null) pb.setExtraMessage(line);
       else System.err.println(line);
     }

@@ -129,8 +129,8 @@ class TrainEvalCommandTest {
     refused(tmp, "need --objective ice", "--arch", arch.toString(), "--data", data.toString(), "--w-nc", "2");
     refused(tmp, "nuisanceForm must be bounded or paper", "--arch", arch.toString(), "--data", data.toString(),
         "--objective", "ice", "--nuisance-form", "adversarial");
-    refused(tmp, "objective must be ce or ice", "--arch", arch.toString(), "--data", data.toString(),
-        "--objective", "mle");
+    refused(tmp, "objective must be ce, ice or mle", "--arch", arch.toString(), "--data", data.toString(),
+        "--objective", "gan");
     refused(tmp, "objective ice needs a fully invertible", "--arch", "irevnet-s", "--data", data.toString(),
         "--objective", "ice");
 

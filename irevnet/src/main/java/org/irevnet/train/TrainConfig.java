@@ -15,7 +15,8 @@ import java.nio.file.Path;
  * @param schedule {@code cosine} (after warm-up, down to 0 at the last step), {@code step} (x0.1
  *     at 50% and 75% of the steps) or {@code constant}
  * @param checkpointEvery steps between {@code checkpoints/latest} saves (besides every epoch end)
- * @param objective {@code ce} or {@code ice}
+ * @param objective {@code ce}, {@code ice}, or {@code mle} (the model as a density on its input: see {@link
+ *     Density}; dequantisation is then always on)
  * @param ice the iCE settings; null (and absent from the JSON) for {@code ce}, filled with {@link
  *     IceConfig#defaults()} by {@link #resolved()} for {@code ice}
  */
@@ -33,12 +34,20 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     return "ice".equals(objective);
   }
 
+  public boolean hasMleObjective() {
+    return "mle".equals(objective);
+  }
+
   /**
    * This config with what the objective implies: iCE settings filled with defaults when missing,
-   * and dequantisation on when the MLE term is (the likelihood of noise-free pixels, padding
-   * included, is unbounded).
+   * and dequantisation on when a likelihood is trained (objective {@code mle}, or iCE's MLE term):
+   * the likelihood of noise-free pixels, padding included, is unbounded.
    */
   public TrainConfig resolved() {
+    if (hasMleObjective()) {
+      return new TrainConfig(arch, data, objective, epochs, batch, lr, weightDecay, warmupSteps, schedule, seed,
+          logEvery, checkpointEvery, true, augmentShift, evalBatch, ice);
+    }
     if (!hasIceObjective()) return this;
     IceConfig i = ice == null ? IceConfig.defaults() : ice;
     return new TrainConfig(arch, data, objective, epochs, batch, lr, weightDecay, warmupSteps, schedule, seed,
@@ -103,8 +112,8 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     if (!java.util.List.of("cosine", "step", "constant").contains(schedule)) {
       throw new IllegalArgumentException("schedule must be cosine, step or constant, got " + schedule);
     }
-    if (!java.util.List.of("ce", "ice").contains(objective)) {
-      throw new IllegalArgumentException("objective must be ce or ice, got " + objective);
+    if (!java.util.List.of("ce", "ice", "mle").contains(objective)) {
+      throw new IllegalArgumentException("objective must be ce, ice or mle, got " + objective);
     }
     if (ice != null) {
       if (!hasIceObjective()) throw new IllegalArgumentException("iCE settings given for objective " + objective);

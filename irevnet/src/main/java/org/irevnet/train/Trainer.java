@@ -54,8 +54,12 @@ public final class Trainer {
     }
   }
 
-  /** What a run ended with. */
-  public record Result(long steps, double testAccuracy, double bestAccuracy, double seconds) {}
+  /**
+   * What a run ended with. For objective {@code mle}, {@code bestAccuracy} is minus the best test
+   * bits/dim (the checkpoint score: higher is better) and {@code testBitsPerDim} the last epoch's;
+   * otherwise {@code testBitsPerDim} is NaN.
+   */
+  public record Result(long steps, double testAccuracy, double bestAccuracy, double seconds, double testBitsPerDim) {}
 
   private final TrainConfig cfg;
   private final Path runDir;
@@ -83,7 +87,11 @@ public final class Trainer {
 
   /** Loads and pads a split for an architecture, checking channels and classes. */
   public static Dataset prepare(DataSource src, org.irevnet.data.Split split, Architecture arch) {
-    Dataset d = src.load(split);
+    return prepare(src.load(split), arch);
+  }
+
+  /** Pads a loaded split for an architecture, checking channels and classes. */
+  public static Dataset prepare(Dataset d, Architecture arch) {
     List<Integer> in = arch.inputShape();
     if (d.channels() != in.get(0)) {
       throw new IllegalArgumentException(d.name() + ": images have " + d.channels() + " channels, architecture '"
@@ -106,7 +114,8 @@ public final class Trainer {
     }
     DataSource src = Datasets.resolve(cfg.data());
     Dataset train = prepare(src, org.irevnet.data.Split.TRAIN, arch);
-    Dataset test = prepare(src, org.irevnet.data.Split.TEST, arch);
+    Dataset rawTest = src.load(org.irevnet.data.Split.TEST);
+    Dataset test = prepare(rawTest, arch);
 
     InvertibleClassifier model;
     AdamOptimizer adam;
@@ -116,7 +125,6 @@ public final class Trainer {
     BatchIterator it = BatchIterator.builder(train).batchSize(cfg.batch()).seed(cfg.seed()).shuffle(true)
         .dequantize(cfg.dequantize()).augment(cfg.augmentShift() > 0 ? Augment.shifts(cfg.augmentShift()) : Augment.NONE)
         .build();
-    Files.createDirectories(runDir);
     if (Checkpoints.exists(latest(runDir))) {
       Checkpoints.Loaded c = Checkpoints.load(latest(runDir), DataType.FLOAT);
       model = c.model();
@@ -142,19 +150,24 @@ public final class Trainer {
       step = 0;
       best = Double.NEGATIVE_INFINITY;
       Files.deleteIfExists(runDir.resolve(METRICS));
-      listener.onMessage(model.summary());
     }
+    // The real pixels (before zero padding) are what bits/dim is counted over.
+    Density density = cfg.hasMleObjective()
+        ? new Density(model, (long) rawTest.channels() * rawTest.height() * rawTest.width()) : null;
+    if (step == 0) listener.onMessage(model.summary());
     adam.setWeightDecay(cfg.weightDecay());
     Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
+    Files.createDirectories(runDir); // only now: bad input above leaves no directory behind
     AtomicFiles.writeString(runDir.resolve(CONFIG), resolvedConfig());
 
     long total = (long) cfg.epochs() * it.batchesPerEpoch();
     long stopAt = maxSteps >= total - step ? total : step + maxSteps;
-    double lastTest = Double.NaN;
+    double lastTest = Double.NaN, lastBits = Double.NaN;
     try (BufferedWriter metrics = Files.newBufferedWriter(runDir.resolve(METRICS), StandardCharsets.UTF_8,
         StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
       double lossSum = 0, accSum = 0;
       double[] iceSums = new double[5]; // ce, nuisance ce, adversary accuracy, nll bits/dim, w_nc
+      double bitsSum = 0;
       int window = 0;
       long windowStart = System.nanoTime();
       while (step < stopAt) {
@@ -165,7 +178,12 @@ public final class Trainer {
         adam.setLearningRate(lr);
         InvertibleClassifier.Forward f = model.forward(b.features(), true);
         double loss;
-        if (ice == null) {
+        if (density != null) {
+          Density.Step d = density.nll(f, true);
+          loss = d.natsPerDim();
+          if (!Double.isFinite(loss)) diverged("loss is " + loss, step, b);
+          bitsSum += d.bitsPerDim();
+        } else if (ice == null) {
           Losses.LossGrad lg = Losses.softmaxCrossEntropy(f.logits(), b.labels());
           loss = lg.loss();
           if (!Double.isFinite(loss)) diverged("loss is " + loss, step, b);
@@ -199,6 +217,8 @@ public final class Trainer {
           m.put("accuracy", accSum / window);
           m.put("lr", lr);
           m.put("images_per_s", imagesPerSecond);
+          if (density != null) m.put("bits_per_dim", bitsSum / window);
+          bitsSum = 0;
           if (ice != null) {
             m.put("ce", iceSums[0] / window);
             m.put("nuisance_ce", iceSums[1] / window);
@@ -224,6 +244,12 @@ public final class Trainer {
           m.put("epoch", b.epoch() + 1);
           m.put("test_accuracy", ev.accuracy());
           m.put("test_loss", ev.loss());
+          double score = ev.accuracy();
+          if (density != null) {
+            lastBits = density.evaluate(test, cfg.evalBatch(), Density.EVAL_SEED).bitsPerDim();
+            m.put("test_bits_per_dim", lastBits);
+            score = -lastBits;
+          }
           if (ice != null) {
             IceObjective.Eval ie = ice.evaluate(model, test, cfg.evalBatch());
             m.put("adversary_test_accuracy", ie.adversaryAccuracy());
@@ -232,8 +258,8 @@ public final class Trainer {
           m.put("seconds", (System.nanoTime() - t0) / 1e9);
           writeLine(metrics, m);
           listener.onEpoch(m);
-          if (ev.accuracy() > best) {
-            best = ev.accuracy();
+          if (score > best) {
+            best = score;
             save(best(runDir), model, adam, ice, step, it, best);
           }
         }
@@ -243,7 +269,7 @@ public final class Trainer {
         }
       }
     }
-    return new Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9);
+    return new Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9, lastBits);
   }
 
   private void save(Path where, InvertibleClassifier model, AdamOptimizer adam, IceObjective ice, long step,

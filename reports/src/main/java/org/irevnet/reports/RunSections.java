@@ -46,6 +46,9 @@ final class RunSections {
           List.of("metamers*.png"), null, "bin/irevnet metamers --run RUN_DIR")),
       new Spec("interpolation", "Interpolation", f -> generic(f, "interpolation", "Interpolation",
           List.of("interpolat*.json"), List.of("interpolat*.png"), null, "bin/irevnet interpolate --run RUN_DIR")),
+      new Spec("samples", "Samples from the model (density)", f -> generic(f, "samples",
+          "Samples from the model (density)", List.of("samples*.json"), List.of("samples*.png"), null,
+          "bin/irevnet sample --run RUN_DIR")),
       new Spec("attacks", "Attacks", RunSections::attacks),
       new Spec("vae", "VAE with a flow posterior", RunSections::vae),
       new Spec("other", "Other results", RunSections::other));
@@ -135,7 +138,7 @@ final class RunSections {
       JsonNode e = f.json(file);
       String split = e.path("name").asText(e.path("split").asText(file));
       List<List<Object>> head = new ArrayList<>();
-      for (String k : List.of("accuracy", "loss", "count", "data", "checkpoint")) {
+      for (String k : List.of("accuracy", "loss", "bits_per_dim", "bits_per_input_dim", "count", "data", "checkpoint")) {
         if (e.has(k)) head.add(Arrays.asList(k, TreeFigures.scalar(e.get(k))));
       }
       figs.add(new Figure.Table(split, List.of("field", "value"), head, null));
@@ -333,7 +336,7 @@ final class RunSections {
   private static Section other(RunFiles f) throws IOException {
     Set<String> claimed = new LinkedHashSet<>();
     for (String g : List.of("invert*", "stability*", "*probe*", "pca*", "*nuisance*", "metamers*", "interpolat*",
-        "attack*")) {
+        "attack*", "samples*")) {
       claimed.addAll(f.matching(ANALYSIS, g));
     }
     List<String> rest = new ArrayList<>();
@@ -391,6 +394,7 @@ final class RunSections {
     if (eval.has("accuracy")) {
       h.put("test accuracy", TreeFigures.scalar(eval.get("accuracy")));
       h.put("test loss", TreeFigures.scalar(eval.get("loss")));
+      if (eval.has("bits_per_dim")) h.put("test bits/dim", TreeFigures.scalar(eval.get("bits_per_dim")));
     } else if (lastEpoch != null) {
       h.put("test accuracy", TreeFigures.scalar(lastEpoch.get("test_accuracy")));
       h.put("test loss", TreeFigures.scalar(lastEpoch.get("test_loss")));

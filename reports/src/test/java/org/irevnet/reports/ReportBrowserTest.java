@@ -76,7 +76,7 @@ class ReportBrowserTest {
       driver.get(out.resolve(Report.HTML).toUri().toString());
       assertThat(problems(driver)).as("console errors and broken images").isEmpty();
       JavascriptExecutor js = (JavascriptExecutor) driver;
-      assertThat((Long) js.executeScript("return document.images.length")).isEqualTo(8);
+      assertThat((Long) js.executeScript("return document.images.length")).as("5 PNGs per run").isEqualTo(10);
       assertThat((Long) js.executeScript("return Array.from(document.querySelectorAll('svg.chart'))"
           + ".filter(s => s.getBoundingClientRect().width > 100).length")).isGreaterThan(10);
       assertThat(driver.getTitle()).isEqualTo("irevnet report: ce vs ice");

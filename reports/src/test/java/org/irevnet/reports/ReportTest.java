@@ -27,7 +27,7 @@ class ReportTest {
     Report r = Report.of(List.of(run));
     Map<String, Section> s = sections(r, 0);
     assertThat(s.keySet()).containsExactlyInAnyOrder("config", "training", "accuracy", "invertibility", "probes",
-        "nuisance", "metamers", "interpolation", "attacks");
+        "nuisance", "metamers", "interpolation", "samples", "attacks");
     s.values().forEach(sec -> assertThat(sec.status()).as(sec.id() + ": " + sec.note()).isEqualTo(Section.OK));
 
     // Training: every numeric field of train lines, iCE extras included; the half-written line is skipped.
@@ -74,7 +74,10 @@ class ReportTest {
 
     assertThat(r.runs().get(0).headline()).containsEntry("nuisance probe: nuisance_accuracy", 0.31)
         .containsEntry("attack fgsm: accuracy at eps 0.1", 0.3).containsEntry("attack metamer: success rate", 0.9)
-        .containsEntry("test accuracy", 0.7).containsEntry("objective", "ice").containsEntry("steps", 60L);
+        .containsEntry("test accuracy", 0.7).containsEntry("objective", "ice").containsEntry("steps", 60L)
+        .containsEntry("test bits/dim", 4.25);
+    assertThat(s.get("samples").sources()).containsExactly("analysis/samples-t0.7.json", "analysis/samples-t0.7.png");
+    assertThat(s.get("accuracy").figures().get(0).toString()).contains("bits_per_dim");
 
     String html = HtmlPage.render(r);
     // "other" and "vae" are left out of runs without their files (VaeCommandTest covers "vae").
@@ -102,7 +105,7 @@ class ReportTest {
     List<String> urls = attributes(html, "(?:src|href)");
     assertThat(urls).isNotEmpty().allSatisfy(u -> assertThat(u).matches("(data:image/png;base64,|#).*"));
     List<String> images = attributes(html, "src");
-    assertThat(images).hasSize(4).allSatisfy(u -> assertThat(u).startsWith("data:image/png;base64,"));
+    assertThat(images).hasSize(5).allSatisfy(u -> assertThat(u).startsWith("data:image/png;base64,"));
     assertThat(html).doesNotContainIgnoringCase("http://").doesNotContainIgnoringCase("https://")
         .doesNotContain("<link").doesNotContain("@import").doesNotContain("url(");
   }
@@ -121,7 +124,7 @@ class ReportTest {
     Map<String, Section> s = sections(r, 0);
     assertThat(s.get("config").status()).isEqualTo(Section.OK);
     for (String id : List.of("training", "accuracy", "invertibility", "probes", "nuisance", "metamers", "interpolation",
-        "attacks")) {
+        "samples", "attacks")) {
       assertThat(s.get(id).status()).as(id).isEqualTo(Section.NOT_RUN);
       assertThat(s.get(id).note()).as(id).contains("bin/irevnet");
     }

@@ -46,7 +46,7 @@ final class SyntheticRun {
     Files.writeString(dir.resolve("metrics.jsonl"), m.toString());
     List<String> names = List.of("T-shirt", EVIL, "Bag");
     JsonReport.MAPPER.writeValue(dir.resolve("eval-test.json").toFile(), Map.of("accuracy", 0.7, "loss", 0.8,
-        "count", 30, "split", "test", "data", "synthetic/test", "checkpoint", "best", "class_names", names,
+        "bits_per_dim", 4.25, "count", 30, "split", "test", "data", "synthetic/test", "checkpoint", "best", "class_names", names,
         "per_class_accuracy", List.of(0.8, 0.6, 0.7), "confusion_matrix",
         List.of(List.of(8, 1, 1), List.of(2, 6, 2), List.of(1, 2, 7))));
     Path a = Files.createDirectories(dir.resolve("analysis"));
@@ -88,6 +88,12 @@ final class SyntheticRun {
           {"alpha": 0.5, "class": 0, "logit_max_abs_diff": 1e-6}, {"alpha": 1.0, "class": 0, "logit_max_abs_diff": 2e-6}]}
         """);
     png(a.resolve("interpolation.png"), 40, 10);
+    // The shape of the cli's SampleCommand output.
+    Files.writeString(a.resolve("samples-t0.7.json"), """
+        {"schemaVersion": 1, "count": 16, "temperature": 0.7, "seed": 0, "finite": true, "min_pixel": -0.1,
+         "max_pixel": 1.2, "reencode_max_abs_err": 1e-6, "image": "samples-t0.7.png"}
+        """);
+    png(a.resolve("samples-t0.7.png"), 24, 24);
     // Shapes of the attacks branch's AttackReport: a sweep, and the metameric attack without epsilon.
     for (String[] at : new String[][] {{"fgsm", "0.3"}, {"pgd-linf", "0.1"}}) {
       Files.writeString(a.resolve("attack-" + at[0] + ".json"), """

@@ -1,0 +1,111 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.irevnet.cli.MainTest.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.irevnet.testing.TinyData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** train --objective mle, eval's bits/dim and sample end to end on a tiny model; bad input: exit 2, nothing written. */
+class DensityCommandsTest {
+
+  @Test
+  void mleTrainingThenEvalAndSample(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    Path runDir = tmp.resolve("run");
+    MainTest.Run t = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out", runDir.toString(),
+        "--epochs", "2", "--batch", "16", "--lr", "3e-3", "--warmup-steps", "2", "--no-progress", "--log-every", "2",
+        "--objective", "mle");
+    assertThat(t.code()).as(t.err()).isZero();
+    assertThat(t.out()).containsPattern("trained 8 steps in \\d+ s; test bits/dim \\d+\\.\\d{4} \\(best");
+    JsonNode cfg = Json.MAPPER.readTree(runDir.resolve("config.json").toFile()).path("config");
+    assertThat(cfg.path("objective").asText()).isEqualTo("mle");
+    assertThat(cfg.path("dequantize").asBoolean()).as("always on for mle").isTrue();
+    List<JsonNode> lines = Files.readAllLines(runDir.resolve("metrics.jsonl")).stream().map(l -> {
+      try {
+        return Json.MAPPER.readTree(l);
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }).toList();
+    List<Double> testBits = lines.stream().filter(l -> l.path("type").asText().equals("epoch"))
+        .map(l -> l.path("test_bits_per_dim").asDouble()).toList();
+    assertThat(testBits).hasSize(2).allSatisfy(b -> assertThat(b).isBetween(0.0, 100.0));
+    assertThat(lines.get(0).path("bits_per_dim").isNumber()).isTrue();
+    assertThat(lines.get(lines.size() - 2).path("bits_per_dim").asDouble()).as("training lowered the NLL")
+        .isLessThan(lines.get(0).path("bits_per_dim").asDouble());
+    double best = testBits.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+    JsonNode state = Json.MAPPER.readTree(runDir.resolve("checkpoints/best/training.json").toFile());
+    assertThat(-state.path("bestAccuracy").asDouble()).as("best checkpoint by test bits/dim").isEqualTo(best);
+
+    // eval adds the density on the same dequantisation noise as training: the best epoch's number again.
+    MainTest.Run e = run("eval", "--run", runDir.toString());
+    assertThat(e.code()).as(e.err()).isZero();
+    JsonNode j = Json.MAPPER.readTree(runDir.resolve("eval-test.json").toFile());
+    assertThat(j.path("content_dims").asLong()).as("28x28 real pixels").isEqualTo(784);
+    assertThat(j.path("input_dims").asLong()).isEqualTo(1024);
+    assertThat(j.path("bits_per_dim").asDouble()).isCloseTo(best, within(1e-4));
+    assertThat(j.path("bits_per_input_dim").asDouble()).isCloseTo(best * 784 / 1024, within(1e-4));
+    assertThat(j.path("accuracy").isNumber()).isTrue();
+
+    MainTest.Run s = run("sample", "--run", runDir.toString(), "-n", "10", "--temperature", "0.5", "--columns", "4");
+    assertThat(s.code()).as(s.err()).isZero();
+    Path png = runDir.resolve("analysis/samples-t0.5.png");
+    assertThat(png).exists();
+    java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+    int cell = 32 * org.irevnet.reports.ImageGrid.SCALE + org.irevnet.reports.ImageGrid.GAP;
+    assertThat(img.getWidth()).as("4 columns").isEqualTo(4 * cell + org.irevnet.reports.ImageGrid.GAP);
+    assertThat(img.getHeight()).as("3 rows").isEqualTo(3 * cell + org.irevnet.reports.ImageGrid.GAP);
+    JsonNode sj = Json.MAPPER.readTree(runDir.resolve("analysis/samples-t0.5.json").toFile());
+    assertThat(sj.path("count").asInt()).isEqualTo(10);
+    assertThat(sj.path("temperature").asDouble()).isEqualTo(0.5);
+    assertThat(sj.path("finite").asBoolean()).isTrue();
+    assertThat(sj.path("reencode_max_abs_err").asDouble()).isLessThan(1e-3);
+    assertThat(sj.path("image").asText()).isEqualTo("samples-t0.5.png");
+
+    // Bad input: one line, exit 2, nothing written.
+    Path out = tmp.resolve("nothing");
+    for (String[] bad : new String[][] {{"--temperature", "0"}, {"--temperature", "-1"}, {"-n", "0"},
+        {"--columns", "0"}, {"--checkpoint", "worst"}}) {
+      String[] args = java.util.stream.Stream.concat(java.util.stream.Stream.of("sample", "--run", runDir.toString(),
+          "--out", out.toString()), java.util.Arrays.stream(bad)).toArray(String[]::new);
+      MainTest.Run r = run(args);
+      assertThat(r.code()).as(String.join(" ", bad)).isEqualTo(2);
+      assertThat(r.err().strip().lines()).as(r.err()).hasSize(1);
+      assertThat(out).doesNotExist();
+    }
+  }
+
+  @Test
+  void injectiveArchitecturesAreRefused(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
+    Path runDir = tmp.resolve("run");
+    MainTest.Run t = run("train", "--arch", "irevnet-s-inj", "--data", data.toString(), "--out", runDir.toString(),
+        "--epochs", "1", "--objective", "mle", "--no-progress");
+    assertThat(t.code()).isEqualTo(2);
+    assertThat(t.err().strip().lines()).hasSize(1);
+    assertThat(t.err()).contains("'irevnet-s-inj' is injective").contains("no density");
+    assertThat(runDir).doesNotExist();
+
+    // A classifier trained with CE on it: eval leaves bits/dim out, sample refuses.
+    Path arch = Files.writeString(tmp.resolve("inj.json"), """
+        {"name": "inj", "type": "irevnet", "inputShape": [1, 32, 32], "numClasses": 10,
+         "stages": [{"steps": 1, "hidden": 2, "kernel": 3, "coupling": "additive", "pad": 4}]}""");
+    MainTest.Run ce = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out", runDir.toString(),
+        "--epochs", "1", "--batch", "16", "--no-progress");
+    assertThat(ce.code()).as(ce.err()).isZero();
+    assertThat(run("eval", "--run", runDir.toString()).code()).isZero();
+    assertThat(Json.MAPPER.readTree(runDir.resolve("eval-test.json").toFile()).has("bits_per_dim")).isFalse();
+    MainTest.Run s = run("sample", "--run", runDir.toString());
+    assertThat(s.code()).isEqualTo(2);
+    assertThat(s.err()).contains("injective");
+    assertThat(runDir.resolve("analysis")).doesNotExist();
+  }
+}
