@@ -33,7 +33,7 @@ final class EvalCommand implements Callable<Integer> {
     };
     RunInputs in = target.load(checkpoint, sp);
     var ds = in.data();
-    Evaluation.Result r = Evaluation.evaluate(in.model(), ds, 250, split);
+    Evaluation.Result r = Evaluation.evaluate(in.classifier(), ds, 250, split);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("accuracy", r.accuracy());
     out.put("loss", r.loss());
@@ -45,7 +45,7 @@ final class EvalCommand implements Callable<Integer> {
     out.put("per_class_accuracy", r.perClassAccuracy());
     out.put("confusion_matrix", r.confusion());
     String json = Json.line(out);
-    AtomicFiles.writeString(target.run.resolve("eval-" + split + ".json"), Json.pretty(out) + "\n");
+    AtomicFiles.writeString(target.runDir().resolve("eval-" + split + ".json"), Json.pretty(out) + "\n");
     System.out.println(json);
     return 0;
   }

@@ -25,8 +25,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * the dataset's: 1 for Fashion-MNIST, 3 for CIFAR-10), softmax cross-entropy, Adam.
  *
  * <ul>
- *   <li>{@code resnet-s}: a ResNet-style CNN. Stem conv3x3(16)-BN-ReLU, then three stages of two
- *       basic blocks (16, 32, 64 channels at 32x32, 16x16, 8x8; the first block of stages 2 and 3
+ *   <li>{@code resnet-s}: a ResNet-style CNN. Stem conv3x3(16, stride 2)-BN-ReLU, then three stages of two
+ *       basic blocks (16, 32, 64 channels at 16x16, 8x8, 4x4; the first block of stages 2 and 3
  *       has stride 2 and a 1x1-conv-BN shortcut), each block conv3x3-BN-ReLU-conv3x3-BN, add,
  *       ReLU; global average pool; linear readout. The ReLU after each add is named {@code
  *       s<stage>b<block>}.
@@ -40,6 +40,11 @@ public final class Baselines {
   public static final int SIZE = 32;
 
   private Baselines() {}
+
+  /** A split padded to the baselines' 32x32 input (the channels are the dataset's). */
+  public static org.irevnet.data.Dataset prepare(org.irevnet.data.DataSource src, org.irevnet.data.Split split) {
+    return org.irevnet.data.Preprocess.padTo(src.load(split), SIZE, SIZE);
+  }
 
   public static boolean isBaseline(String arch) {
     return NAMES.contains(arch);
@@ -63,7 +68,7 @@ public final class Baselines {
   private static ComputationGraphConfiguration resnet(NeuralNetConfiguration.Builder base, int channels, int classes) {
     ComputationGraphConfiguration.GraphBuilder g = base.graphBuilder().addInputs("input")
         .setInputTypes(InputType.convolutional(SIZE, SIZE, channels));
-    g.addLayer("stem_conv", conv(3, 16, 1), "input").addLayer("stem_bn", bn(), "stem_conv")
+    g.addLayer("stem_conv", conv(3, 16, 2), "input").addLayer("stem_bn", bn(), "stem_conv")
         .addLayer("stem", relu(), "stem_bn");
     String prev = "stem";
     int[] widths = {16, 32, 64};

@@ -13,7 +13,6 @@ import org.irevnet.data.BatchIterator;
 import org.irevnet.data.DataSource;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
-import org.irevnet.data.Preprocess;
 import org.irevnet.data.Split;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.io.Checkpoints;
@@ -50,16 +49,11 @@ final class NetworkTrainer {
     this.maxSteps = maxSteps;
   }
 
-  /** A split padded to the baselines' 32x32 input (the channels are the dataset's). */
-  static Dataset prepare(DataSource src, Split split) {
-    return Preprocess.padTo(src.load(split), Baselines.SIZE, Baselines.SIZE);
-  }
-
   Trainer.Result run() throws IOException {
     long t0 = System.nanoTime();
     DataSource src = Datasets.resolve(cfg.data());
-    Dataset train = prepare(src, Split.TRAIN);
-    Dataset test = prepare(src, Split.TEST);
+    Dataset train = Baselines.prepare(src, Split.TRAIN);
+    Dataset test = Baselines.prepare(src, Split.TEST);
     int classes = train.classNames().size();
     long[] chw = {train.channels(), Baselines.SIZE, Baselines.SIZE};
     BatchIterator it = BatchIterator.builder(train).batchSize(cfg.batch()).seed(cfg.seed()).shuffle(true)

@@ -24,7 +24,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * @param norm the threat model's norm ({@code linf} or {@code l2}), null for the metameric attack
  * @param loss the loss FGSM and PGD ascend ({@code ce} or {@code margin}), null for invariance attacks
  * @param targeted how targets were chosen ({@code next}, {@code random} or a class), null if untargeted
- * @param layer the stage whose representation {@code feature-match} matches
+ * @param layer the stage (or probed layer of a DL4J network) whose representation {@code feature-match} matches
+ * @param layerName its name ({@code stage<i>}, or the network's layer name)
  * @param cleanAccuracy the model's accuracy on the attacked (clean) images
  * @param monotone whether {@code accuracy} is non-increasing in epsilon
  * @param sanity the epsilon-0 check; null for the metameric attack (its check is the logit invariant)
@@ -32,7 +33,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record AttackReport(String run, String checkpoint, String data, String model, String attack, String norm,
-    String loss, String targeted, Integer steps, Double stepSize, Boolean randomStart, Integer layer, long seed, int count,
+    String loss, String targeted, Integer steps, Double stepSize, Boolean randomStart, Integer layer, String layerName, long seed, int count,
     double cleanAccuracy, List<Point> curve, boolean monotone, Sanity sanity, Double maxLogitAbsDiff,
     Timing timing, String image) {
 
