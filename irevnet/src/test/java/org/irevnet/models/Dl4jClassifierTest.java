@@ -7,16 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.ActivationLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
@@ -24,12 +19,12 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.irevnet.check.Numerics;
+import org.irevnet.testing.TinyNetworks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
@@ -37,29 +32,6 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 class Dl4jClassifierTest {
   static final long[] CHW = {1, 6, 6};
-
-  /**
-   * A tiny residual graph in {@code dt}: conv, BN, ReLU, conv, added to the first conv's output,
-   * tanh, max-pool, dense sigmoid, softmax output.
-   */
-  static ComputationGraph tinyGraph(DataType dt, long seed) {
-    ComputationGraph net = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(seed).dataType(dt)
-        .updater(new Adam(0.05)).convolutionMode(ConvolutionMode.Same).graphBuilder().addInputs("in")
-        .setInputTypes(InputType.convolutional(6, 6, 1))
-        .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(2).activation(Activation.IDENTITY).build(), "in")
-        .addLayer("bn", new BatchNormalization.Builder().build(), "conv")
-        .addLayer("relu", new ActivationLayer.Builder().activation(Activation.RELU).build(), "bn")
-        .addLayer("conv2", new ConvolutionLayer.Builder(3, 3).nOut(2).activation(Activation.IDENTITY).build(), "relu")
-        .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "conv2", "conv")
-        .addLayer("block", new ActivationLayer.Builder().activation(Activation.TANH).build(), "add")
-        .addLayer("pool", new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(), "block")
-        .addLayer("dense", new DenseLayer.Builder().nOut(5).activation(Activation.SIGMOID).build(), "pool")
-        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
-            .activation(Activation.SOFTMAX).build(), "dense")
-        .setOutputs("out").build());
-    net.init();
-    return net;
-  }
 
   static MultiLayerNetwork tinyLeNet(long seed) {
     MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed).updater(new Adam(0.01)).list()
@@ -73,17 +45,6 @@ class Dl4jClassifierTest {
     return net;
   }
 
-  /** A few training steps, so that BatchNorm's running statistics are not the identity. */
-  static void train(ComputationGraph net, int classes, long seed) {
-    Nd4j.getRandom().setSeed(seed);
-    for (int i = 0; i < 5; i++) {
-      INDArray x = Nd4j.rand(net.params().dataType(), 8, 1, 6, 6);
-      INDArray y = Nd4j.zeros(net.params().dataType(), 8, classes);
-      for (int r = 0; r < 8; r++) y.putScalar(r, (r + i) % classes, 1.0);
-      net.fit(new DataSet(x, y));
-    }
-  }
-
   static INDArray images(DataType dt, long seed, int n) {
     Nd4j.getRandom().setSeed(seed);
     return Nd4j.rand(dt, n, 1, 6, 6);
@@ -92,8 +53,8 @@ class Dl4jClassifierTest {
   @Test
   void aModelSavedByModelSerializerGivesTheSamePredictionsWhenLoadedByModel(@TempDir Path dir) throws Exception {
     MultiLayerNetwork mln = tinyLeNet(3);
-    ComputationGraph cg = tinyGraph(DataType.FLOAT, 4);
-    train(cg, 3, 1);
+    ComputationGraph cg = TinyNetworks.graph(DataType.FLOAT, 4);
+    TinyNetworks.train(cg, 3, 1);
     INDArray x = images(DataType.FLOAT, 7, 16);
     Path mlnZip = dir.resolve("lenet.zip"), cgZip = dir.resolve("graph.zip");
     ModelSerializer.writeModel(mln, mlnZip.toFile(), false);
@@ -109,8 +70,8 @@ class Dl4jClassifierTest {
 
   @Test
   void layerActivationsEqualDl4jFeedForward() {
-    ComputationGraph net = tinyGraph(DataType.DOUBLE, 5);
-    train(net, 3, 2);
+    ComputationGraph net = TinyNetworks.graph(DataType.DOUBLE, 5);
+    TinyNetworks.train(net, 3, 2);
     Dl4jClassifier m = Dl4jClassifier.of(net, "tiny", CHW, null);
     // Default probes: after every non-linearity or pooling; the output layer is not one.
     assertThat(m.layerNames()).containsExactly("relu", "block", "pool", "dense");
@@ -154,8 +115,8 @@ class Dl4jClassifierTest {
 
   @Test
   void inputGradientsMatchFiniteDifferencesThroughBatchNormInEvaluationMode() {
-    ComputationGraph net = tinyGraph(DataType.DOUBLE, 6);
-    train(net, 3, 3);
+    ComputationGraph net = TinyNetworks.graph(DataType.DOUBLE, 6);
+    TinyNetworks.train(net, 3, 3);
     Dl4jClassifier m = Dl4jClassifier.of(net, "tiny", CHW, null);
     INDArray x = images(DataType.DOUBLE, 11, 2);
     INDArray w = images(DataType.DOUBLE, 12, 2).reshape(2, 36).get(
