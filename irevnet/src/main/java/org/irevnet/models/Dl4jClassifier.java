@@ -80,13 +80,14 @@ public final class Dl4jClassifier implements Classifier {
     net.initGradientsView();
     this.layers = probed != null ? List.copyOf(probed) : defaultLayers();
     this.layerVertices = new int[layers.size()];
+    List<String> hidden = hiddenVertexNames();
     for (int i = 0; i < layers.size(); i++) {
-      GraphVertex v = net.getVertex(layers.get(i));
-      if (v == null || v.isInputVertex() || v.getVertexIndex() == outputVertex) {
+      int at = hidden.indexOf(layers.get(i));
+      if (at < 0) {
         throw new IllegalArgumentException(name + ": no hidden layer or vertex '" + layers.get(i) + "'; its layers are "
-            + hiddenVertexNames());
+            + hidden);
       }
-      layerVertices[i] = v.getVertexIndex();
+      layerVertices[i] = hiddenVertices().get(at);
     }
     this.numClasses = (int) logits(Nd4j.zeros(dataType(), inputShape(1))).size(1);
   }
@@ -115,7 +116,15 @@ public final class Dl4jClassifier implements Classifier {
       return ModelSerializer.restoreComputationGraph(zip.toFile(), false);
     } catch (Exception notAGraph) {
       try {
-        return ModelSerializer.restoreMultiLayerNetwork(zip.toFile(), false).toComputationGraph();
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork mln = ModelSerializer.restoreMultiLayerNetwork(zip.toFile(), false);
+        ComputationGraph g = mln.toComputationGraph();
+        // The conversion names the vertices (and their layers) by index: give the layers back their own names.
+        for (int i = 0; i < mln.getnLayers(); i++) {
+          String own = mln.getLayerWiseConfigurations().getConf(i).getLayer().getLayerName();
+          GraphVertex v = g.getVertex(String.valueOf(i));
+          if (own != null && v != null && v.hasLayer()) v.getLayer().conf().getLayer().setLayerName(own);
+        }
+        return g;
       } catch (Exception e) {
         throw new IOException(zip + ": not a DL4J model saved by ModelSerializer (" + firstLine(e) + ")");
       }
@@ -321,12 +330,25 @@ public final class Dl4jClassifier implements Classifier {
     throw new IllegalStateException("vertex " + vertex + " not in the topological order");
   }
 
+  /** The vertices between input and output, in topological order. */
+  private List<Integer> hiddenVertices() {
+    List<Integer> out = new ArrayList<>();
+    for (int idx : order) if (!vertices[idx].isInputVertex() && idx != outputVertex) out.add(idx);
+    return out;
+  }
+
   private List<String> hiddenVertexNames() {
-    List<String> names = new ArrayList<>();
-    for (int idx : order) {
-      if (!vertices[idx].isInputVertex() && idx != outputVertex) names.add(vertices[idx].getVertexName());
-    }
-    return names;
+    return hiddenVertices().stream().map(this::displayName).toList();
+  }
+
+  /**
+   * A vertex's name: its layer's own name where it has one (a MultiLayerNetwork converted to a
+   * graph names its vertices by index but keeps the names given to its layers), else the vertex name.
+   */
+  private String displayName(int idx) {
+    GraphVertex v = vertices[idx];
+    String layerName = v.hasLayer() ? v.getLayer().conf().getLayer().getLayerName() : null;
+    return layerName != null && !layerName.isEmpty() ? layerName : v.getVertexName();
   }
 
   private List<String> defaultLayers() {
@@ -340,7 +362,7 @@ public final class Dl4jClassifier implements Classifier {
       boolean nonLinear = (conf instanceof BaseLayer b && b.getActivationFn() != null
           && !(b.getActivationFn() instanceof ActivationIdentity))
           || (conf instanceof ActivationLayer a && !(a.getActivationFn() instanceof ActivationIdentity));
-      if (pooling || nonLinear) names.add(v.getVertexName());
+      if (pooling || nonLinear) names.add(displayName(idx));
     }
     return names.isEmpty() ? hiddenVertexNames() : names;
   }
