@@ -77,9 +77,9 @@ final class NetworkTrainer {
       step = 0;
       best = Double.NEGATIVE_INFINITY;
       Files.deleteIfExists(runDir.resolve(Trainer.METRICS));
-      listener.onMessage(Dl4jClassifier.of(net, cfg.arch(), chw, null).summary());
     }
     Dl4jClassifier model = Dl4jClassifier.of(net, cfg.arch(), chw, null);
+    if (step == 0) listener.onMessage(model.summary());
     AtomicFiles.writeString(runDir.resolve(Trainer.CONFIG), Trainer.resolvedConfig(cfg));
 
     long total = (long) cfg.epochs() * it.batchesPerEpoch();
