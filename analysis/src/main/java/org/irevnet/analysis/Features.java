@@ -2,6 +2,7 @@ package org.irevnet.analysis;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.irevnet.models.Classifier;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.train.Host;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -40,17 +41,19 @@ public final class Features {
   }
 
   /**
-   * Every stage's output averaged over its spatial positions: one {@code [n, channels]} float32
-   * matrix per stage, in stage order.
+   * Every probed layer's output ({@link Classifier#layerOutputs}: an invertible model's stages)
+   * averaged over its spatial positions: one {@code [n, channels]} float32 matrix per layer, in
+   * layer order. Outputs without spatial positions ({@code [n, d]}, dense layers) are taken as they are.
    */
-  public static List<INDArray> pooledStages(InvertibleClassifier model, INDArray images) {
+  public static List<INDArray> pooledStages(Classifier model, INDArray images) {
     long n = images.size(0);
     List<INDArray> out = new ArrayList<>();
     for (long start = 0; start < n; start += BATCH) {
       long end = Math.min(n, start + BATCH);
-      List<INDArray> stages = model.stageOutputs(batch(model, images, start, end));
+      List<INDArray> stages = model.layerOutputs(batch(model, images, start, end));
       for (int s = 0; s < stages.size(); s++) {
-        INDArray pooled = stages.get(s).mean(2, 3).castTo(DataType.FLOAT);
+        INDArray h = stages.get(s);
+        INDArray pooled = (h.rank() == 4 ? h.mean(2, 3) : h.reshape(h.size(0), -1)).castTo(DataType.FLOAT);
         if (out.size() <= s) out.add(Nd4j.create(DataType.FLOAT, n, pooled.size(1)));
         out.get(s).get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(pooled);
       }
@@ -59,7 +62,7 @@ public final class Features {
     return out;
   }
 
-  private static INDArray batch(InvertibleClassifier model, INDArray images, long start, long end) {
+  private static INDArray batch(Classifier model, INDArray images, long start, long end) {
     return images.get(NDArrayIndex.interval(start, end)).castTo(model.dataType()).dup('c');
   }
 

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.ArrayList;
 import java.util.List;
 import org.irevnet.data.Dataset;
-import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.models.Classifier;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.eigen.Eigen;
@@ -37,7 +37,8 @@ public final class LayerProbes {
   /**
    * One stage.
    *
-   * @param stage 0-based stage index
+   * @param stage 0-based stage (probed layer) index
+   * @param layer the layer's name ({@code stage<i>} for invertible models), or null when unnamed
    * @param shape one sample's stage output {@code [c, h, w]}
    * @param features dimensions after spatial averaging ({@code c})
    * @param linearAccuracy test accuracy of the linear probe
@@ -45,7 +46,8 @@ public final class LayerProbes {
    * @param nearestNeighbourAccuracy test accuracy of 1-NN against the training features
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-  public record Stage(int stage, List<Long> shape, long features, double linearAccuracy, double linearTrainAccuracy,
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  public record Stage(int stage, String layer, List<Long> shape, long features, double linearAccuracy, double linearTrainAccuracy,
       double nearestNeighbourAccuracy) {}
 
   /**
@@ -63,16 +65,25 @@ public final class LayerProbes {
   public record Result(List<Stage> stages, List<PcaPoint> pca, MlpClassifier.Recipe recipe, int trainCount,
       int testCount, double seconds) {}
 
-  /** Probes every stage of the frozen {@code model}; features computed in batches in evaluation mode. */
-  public static Result measure(InvertibleClassifier model, Dataset train, Dataset test, MlpClassifier.Recipe recipe) {
+  /**
+   * Probes every probed layer of the frozen {@code model} (an invertible model's stages, a DL4J
+   * network's layers); features computed in batches in evaluation mode.
+   */
+  public static Result measure(Classifier model, Dataset train, Dataset test, MlpClassifier.Recipe recipe) {
     List<List<Long>> shapes = new ArrayList<>();
-    for (INDArray s : model.stageOutputs(train.images().get(NDArrayIndex.interval(0, 1)).castTo(model.dataType()))) {
+    for (INDArray s : model.layerOutputs(train.images().get(NDArrayIndex.interval(0, 1)).castTo(model.dataType()))) {
       List<Long> shape = new ArrayList<>();
       for (int i = 1; i < s.rank(); i++) shape.add(s.size(i));
       shapes.add(shape);
     }
-    return measure(Features.pooledStages(model, train.images()), train.labels(),
+    Result r = measure(Features.pooledStages(model, train.images()), train.labels(),
         Features.pooledStages(model, test.images()), test.labels(), model.numClasses(), shapes, recipe);
+    List<Stage> named = new ArrayList<>();
+    for (Stage s : r.stages()) {
+      named.add(new Stage(s.stage(), model.layerNames().get(s.stage()), s.shape(), s.features(), s.linearAccuracy(),
+          s.linearTrainAccuracy(), s.nearestNeighbourAccuracy()));
+    }
+    return new Result(named, r.pca(), r.recipe(), r.trainCount(), r.testCount(), r.seconds());
   }
 
   /**
@@ -97,7 +108,7 @@ public final class LayerProbes {
       int correct = 0;
       for (int i = 0; i < yTest.length; i++) if (yTrain[nn[i]] == yTest[i]) correct++;
       long d = tr.size(1);
-      stages.add(new Stage(s, shapes == null ? List.of(d) : shapes.get(s), d, probe.accuracy(te, yTest),
+      stages.add(new Stage(s, null, shapes == null ? List.of(d) : shapes.get(s), d, probe.accuracy(te, yTest),
           probe.accuracy(tr, yTrain), (double) correct / yTest.length));
       lastTrain = tr;
       lastTest = te;

@@ -1,46 +1,46 @@
 package org.irevnet.attacks;
 
-import org.irevnet.layers.Sequential;
-import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.models.Classifier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The feature-matching invariance attack: starting from an image {@code b}, find {@code x} in
  * [0, 1] within {@code eps} (L-inf) of {@code b} whose representation {@code h(x)} at a chosen
- * stage matches that of an image {@code a} of another class, by projected sign-gradient descent
- * on {@code ||h(x) - h(a)||^2} (gradient through the reversible backward of the stages up to that
- * point). Works for any model, including the injective i-RevNet, whose readout is not invertible.
+ * layer matches that of an image {@code a} of another class, by projected sign-gradient descent
+ * on {@code ||h(x) - h(a)||^2} (for invertible models the gradient goes through the reversible
+ * backward of the stages up to that point). Works for any {@link Classifier}: the injective
+ * i-RevNet, whose readout is not invertible, and ordinary DL4J networks.
  * Each row's result is its iterate with the smallest distance. For {@code eps = 0} it is {@code b}.
  */
 public final class FeatureMatch {
   private final InputGradient gradient;
-  private final Sequential prefix;
+  private final int layer;
   private final INDArray mask;
   private final int steps;
   private final double stepSize;
 
   /**
-   * @param stage index into {@link InvertibleClassifier#stageEnds()}: the representation is that
-   *     stage's output
+   * @param layer index into {@link Classifier#layerNames()} (an invertible model's stages): the
+   *     representation is that layer's output
    * @param stepSize absolute step length, or {@code NaN} for {@code 2.5 * eps / steps}
    */
-  public FeatureMatch(InputGradient gradient, int stage, INDArray mask, int steps, double stepSize) {
-    int stages = gradient.model().stageEnds().size();
-    if (stage < 0 || stage >= stages) {
-      throw new IllegalArgumentException("--layer must be a stage in 0.." + (stages - 1) + " or 'last', got " + stage);
+  public FeatureMatch(InputGradient gradient, int layer, INDArray mask, int steps, double stepSize) {
+    int layers = gradient.model().layerNames().size();
+    if (layer < 0 || layer >= layers) {
+      throw new IllegalArgumentException("--layer must be in 0.." + (layers - 1) + ", a layer name or 'last', got " + layer);
     }
     if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
     this.gradient = gradient;
-    this.prefix = gradient.prefix(gradient.model().stageEnds().get(stage) + 1);
+    this.layer = layer;
     this.mask = mask;
     this.steps = steps;
     this.stepSize = stepSize;
   }
 
-  /** The representation of {@code x} at the chosen stage. */
+  /** The representation of {@code x} at the chosen layer. */
   public INDArray representation(INDArray x) {
-    return prefix.forward(x).out();
+    return gradient.model().layerOutput(x, layer);
   }
 
   /**
@@ -56,7 +56,7 @@ public final class FeatureMatch {
     double[] bestDist = null;
     for (int t = 0; t <= steps; t++) {
       // One forward per iterate: the gradient step's forward also gives the iterate's distance.
-      InputGradient.Step s = t < steps && eps > 0 ? gradient.featureDistance(prefix, x, target) : null;
+      InputGradient.Step s = t < steps && eps > 0 ? gradient.featureDistance(layer, x, target) : null;
       double[] d = InputGradient.squaredDistances(s != null ? s.output() : representation(x), target);
       if (bestDist == null) bestDist = d;
       for (int i = 0; i < d.length; i++) {

@@ -3,7 +3,7 @@ package org.irevnet.attacks;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
-import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.models.Classifier;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -20,14 +20,14 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * gradient; trying each class rules out that the target choice, not robustness, kept an input.
  */
 public final class MultiTargeted implements Attack {
-  private final InvertibleClassifier model;
+  private final Classifier model;
   private final Attack untargeted, targeted;
 
   /**
    * @param untargeted the attack run first, goals = labels
    * @param targeted the same attack in its targeted form (goals = target classes)
    */
-  public MultiTargeted(InvertibleClassifier model, Attack untargeted, Attack targeted) {
+  public MultiTargeted(Classifier model, Attack untargeted, Attack targeted) {
     this.model = model;
     this.untargeted = untargeted;
     this.targeted = targeted;

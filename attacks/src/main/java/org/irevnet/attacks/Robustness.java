@@ -2,7 +2,7 @@ package org.irevnet.attacks;
 
 import java.util.Arrays;
 import java.util.function.UnaryOperator;
-import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.models.Classifier;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -95,7 +95,7 @@ public final class Robustness {
    *
    * @param labels true labels (the curve's accuracy is against them)
    */
-  public static Sweep run(InvertibleClassifier model, INDArray x, int[] labels, double[] eps, int batch,
+  public static Sweep run(Classifier model, INDArray x, int[] labels, double[] eps, int batch,
       Batched attack) {
     double[] e = withZero(eps);
     int n = (int) x.size(0);
@@ -137,7 +137,7 @@ public final class Robustness {
   }
 
   /** The model's logits of {@code x}, {@code batch} rows at a time (evaluation mode). */
-  public static INDArray logits(InvertibleClassifier model, INDArray x, int batch) {
+  public static INDArray logits(Classifier model, INDArray x, int batch) {
     return batched(model::logits, x, batch);
   }
 

@@ -3,6 +3,7 @@ package org.irevnet.attacks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.train.Losses;
 import org.junit.jupiter.api.Test;
@@ -173,5 +174,30 @@ class AttacksTest {
     int[][] order = MultiTargeted.wrongClassesByLikelihood(logits, new int[] {1, 2});
     assertThat(order[0]).containsExactly(3, 0, 2);
     assertThat(order[1]).containsExactly(0, 1, 3);
+  }
+
+  @Test
+  void featureMatchingReducesTheRepresentationDistanceOfAnOrdinaryDl4jNetwork() {
+    var net = org.irevnet.testing.TinyNetworks.graph(DataType.FLOAT, 5);
+    org.irevnet.testing.TinyNetworks.train(net, 3, 4);
+    org.irevnet.models.Dl4jClassifier m = org.irevnet.models.Dl4jClassifier.of(net, "tiny", new long[] {1, 6, 6}, null);
+    org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(3);
+    INDArray b = org.nd4j.linalg.factory.Nd4j.rand(DataType.FLOAT, 4, 1, 6, 6);
+    INDArray a = org.nd4j.linalg.factory.Nd4j.rand(DataType.FLOAT, 4, 1, 6, 6);
+    INDArray before = net.params().dup();
+    InputGradient ig = new InputGradient(m);
+    INDArray mask = org.nd4j.linalg.factory.Nd4j.ones(DataType.FLOAT, 1, 1, 6, 6);
+    for (String layer : List.of("block", "dense")) {
+      FeatureMatch fm = new FeatureMatch(ig, m.layerIndex(layer), mask, 20, Double.NaN);
+      INDArray ha = fm.representation(a);
+      double[] start = InputGradient.squaredDistances(fm.representation(b), ha);
+      INDArray x = fm.perturb(b, a, 0.3);
+      double[] after = InputGradient.squaredDistances(fm.representation(x), ha);
+      for (int i = 0; i < 4; i++) assertThat(after[i]).as("%s row %d", layer, i).isLessThan(0.8 * start[i]);
+      assertThat(x.sub(b).amaxNumber().doubleValue()).isLessThanOrEqualTo(0.3 + 1e-6);
+      assertThat(x.minNumber().doubleValue()).isGreaterThanOrEqualTo(0.0);
+      assertThat(x.maxNumber().doubleValue()).isLessThanOrEqualTo(1.0);
+    }
+    assertThat(net.params()).isEqualTo(before);
   }
 }

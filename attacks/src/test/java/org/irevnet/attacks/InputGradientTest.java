@@ -53,11 +53,11 @@ class InputGradientTest {
   void featureDistanceGradientAtTheFirstStage() {
     InvertibleClassifier m = TinyModels.fiRevnet(F64, 3);
     InputGradient ig = new InputGradient(m);
-    Sequential prefix = ig.prefix(m.stageEnds().get(0) + 1);
+    Sequential prefix = m.stagePrefix(0);
     INDArray x = TinyModels.images(2, F64, 8), a = TinyModels.images(2, F64, 9);
     INDArray target = prefix.forward(a).out();
     assertThat(target.shape()).containsExactly(2, 4, 16, 16);
-    INDArray g = ig.featureDistance(prefix, x, target).grad();
+    INDArray g = ig.featureDistance(0, x, target).grad();
     int[] idx = Numerics.sampleIndices(x.length(), 24, 10);
     double[] fd = Numerics.gradient(v -> {
       INDArray d = prefix.forward(v).out().sub(target);

@@ -8,8 +8,8 @@ final class AnalysisOutput {
   @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default RUN_DIR/analysis).")
   Path out;
 
-  /** {@code --out}, or {@code RUN_DIR/analysis} when it is not given. */
-  Path dir(RunOptions target) {
-    return out != null ? out : target.run.resolve("analysis");
+  /** {@code --out}, or {@code RUN_DIR/analysis} (for {@code --model}: its analysis directory's) when it is not given. */
+  Path dir(RunOptions target) throws java.io.IOException {
+    return out != null ? out : target.runDir().resolve("analysis");
   }
 }

@@ -20,6 +20,7 @@ import org.irevnet.attacks.Robustness;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
+import org.irevnet.models.Classifier;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.reports.AttackReport;
 import org.irevnet.reports.MetamerReport;
@@ -75,8 +76,9 @@ final class AttackCommand implements Callable<Integer> {
       description = "FGSM/PGD: aim at a target class: the next one ((label + 1) mod C), a seeded random other one, or a fixed class.")
   String targeted;
 
-  @Option(names = "--layer", defaultValue = "last", paramLabel = "STAGE",
-      description = "feature-match: the stage whose output is matched, 0-based or 'last' (default).")
+  @Option(names = "--layer", defaultValue = "last", paramLabel = "LAYER",
+      description = "feature-match: the stage (or probed layer of a DL4J network) whose output is matched: 0-based"
+          + " index, name (stage2, or the network's layer name) or 'last' (default).")
   String layer;
 
   @Option(names = "--count", defaultValue = "256", description = "Images (or pairs for metamer/feature-match; default 256).")
@@ -108,9 +110,9 @@ final class AttackCommand implements Callable<Integer> {
     Robustness.withZero(eps);   // validates the radii before anything is loaded
 
     RunInputs in = target.load();
-    InvertibleClassifier model = in.model();
+    Classifier model = name.equals("metamer") ? in.model() : in.classifier();
     // The padding is zero and stays zero: the mask is where the raw images sit in the model input.
-    Dataset raw = Datasets.resolve(RunInputs.dataName(target.run, target.data)).load(Split.TEST);
+    Dataset raw = Datasets.resolve(target.dataName()).load(Split.TEST);
     INDArray mask = Projection.contentMask(model.inputShape(1), raw.height(), raw.width(), model.dataType());
     InputGradient gradient = new InputGradient(model);
     double load0 = loadAverage();
@@ -126,10 +128,11 @@ final class AttackCommand implements Callable<Integer> {
     String file = "attack-" + name + (targeted != null ? "-targeted" : multiTargeted ? "-multi-targeted" : "");
     Path dir = output.dir(target);
     boolean metamer = name.equals("metamer");
-    AttackReport rep = new AttackReport(target.run.toString(), in.checkpoint(), in.data().name(), model.summary(), name,
+    AttackReport rep = new AttackReport(target.runDir().toString(), in.checkpoint(), in.data().name(), model.summary(), name,
         metamer ? null : name.equals("pgd-l2") ? "l2" : "linf", perturbation ? loss : null, targeted,
         name.equals("fgsm") || metamer ? null : steps, name.equals("fgsm") || metamer ? null : stepSize,
-        name.startsWith("pgd") ? randomStart : null, name.startsWith("pgd") ? multiTargeted : null, r.layer, seed, (int) r.attacked.size(0), r.cleanAccuracy, r.curve,
+        name.startsWith("pgd") ? randomStart : null, name.startsWith("pgd") ? multiTargeted : null, r.layer,
+        r.layer == null ? null : model.layerNames().get(r.layer), seed, (int) r.attacked.size(0), r.cleanAccuracy, r.curve,
         AttackReport.monotone(r.curve), r.sweep == null ? null : AttackReport.Sanity.of(r.sweep), r.maxLogitAbsDiff,
         timing, file + ".png");
     Path json = dir.resolve(file + ".json");
@@ -157,7 +160,7 @@ final class AttackCommand implements Callable<Integer> {
       List<AttackReport.Point> curve, Robustness.Sweep sweep, Integer layer, Double maxLogitAbsDiff) {}
 
   private Result perturbation(RunInputs in, InputGradient gradient, INDArray mask, String name) {
-    InvertibleClassifier model = in.model();
+    Classifier model = in.classifier();
     Dataset test = in.first(count);
     INDArray x = test.images().castTo(model.dataType());
     int[] labels = test.labels();
@@ -176,15 +179,14 @@ final class AttackCommand implements Callable<Integer> {
   }
 
   private Result featureMatch(RunInputs in, InputGradient gradient, INDArray mask) {
-    InvertibleClassifier model = in.model();
+    Classifier model = in.classifier();
     Pairs p = pairs(in);
-    int stages = model.stageEnds().size();
+    List<String> names = model.layerNames();
     int stage;
-    try {
-      stage = layer.equals("last") ? stages - 1 : Integer.parseInt(layer);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--layer must be a stage in 0.." + (stages - 1) + " or 'last', got '" + layer + "'");
-    }
+    if (layer.equals("last")) stage = names.size() - 1;
+    else if (layer.matches("\\d+")) stage = Integer.parseInt(layer);
+    else if (names.contains(layer)) stage = names.indexOf(layer);
+    else throw new IllegalArgumentException("--layer must be 0.." + (names.size() - 1) + ", 'last' or one of " + names + ", got '" + layer + "'");
     FeatureMatch fm = new FeatureMatch(gradient, stage, mask, steps, stepSize == null ? Double.NaN : stepSize);
     Robustness.Sweep s = Robustness.run(model, p.b, p.labelsB, eps, batch,
         (xb, from, to, e) -> fm.perturb(xb, p.a.get(NDArrayIndex.interval(from, to)).dup('c'), e));
@@ -230,7 +232,7 @@ final class AttackCommand implements Callable<Integer> {
   private record Pairs(INDArray a, INDArray b, int[] labelsB, INDArray logitsA, int[] classA) {}
 
   private Pairs pairs(RunInputs in) {
-    InvertibleClassifier model = in.model();
+    Classifier model = in.classifier();
     ImagePairs p = ImagePairs.choose(in.data(), count, seed);
     INDArray a = p.a().castTo(model.dataType()), b = p.b().castTo(model.dataType());
     INDArray logitsA = Robustness.logits(model, a, batch);

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.irevnet.data.Split;
 import org.irevnet.io.AtomicFiles;
+import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.train.Density;
 import org.irevnet.train.Evaluation;
 import picocli.CommandLine.Command;
@@ -48,7 +49,7 @@ final class EvalCommand implements Callable<Integer> {
     };
     RunInputs in = target.load(checkpoint, sp);
     var ds = in.data();
-    Evaluation.Result r = Evaluation.evaluate(in.model(), ds, 250, split);
+    Evaluation.Result r = Evaluation.evaluate(in.classifier(), ds, 250, split);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("accuracy", r.accuracy());
     out.put("loss", r.loss());
@@ -60,8 +61,8 @@ final class EvalCommand implements Callable<Integer> {
     out.put("class_names", r.classNames());
     out.put("per_class_accuracy", r.perClassAccuracy());
     out.put("confusion_matrix", r.confusion());
-    if (in.model().isBijective()) {
-      Density.Eval d = new Density(in.model(), in.contentDims()).evaluate(ds, 250, Density.EVAL_SEED);
+    if (in.classifier() instanceof InvertibleClassifier m && m.isBijective()) {
+      Density.Eval d = new Density(m, in.contentDims()).evaluate(ds, 250, Density.EVAL_SEED);
       out.put("bits_per_dim", d.bitsPerDim());
       out.put("bits_per_input_dim", d.bitsPerInputDim());
       out.put("nats_per_input_dim", d.natsPerDim());
@@ -70,7 +71,7 @@ final class EvalCommand implements Callable<Integer> {
       out.put("dequantization_seed", Density.EVAL_SEED);
     }
     String json = Json.line(out);
-    AtomicFiles.writeString(target.run.resolve("eval-" + name + ".json"), Json.pretty(out) + "\n");
+    AtomicFiles.writeString(target.runDir().resolve("eval-" + name + ".json"), Json.pretty(out) + "\n");
     System.out.println(json);
     return 0;
   }

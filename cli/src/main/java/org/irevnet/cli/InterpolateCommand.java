@@ -58,7 +58,7 @@ final class InterpolateCommand implements Callable<Integer> {
       }
       records.add(InterpolationReport.pair(p[0], p[1], test.labels()[p[0]], test.labels()[p[1]], full, nuisance));
     }
-    InterpolationReport rep = new InterpolationReport(target.run.toString(), in.checkpoint(), test.name(),
+    InterpolationReport rep = new InterpolationReport(target.runDir().toString(), in.checkpoint(), test.name(),
         model.summary(), seed, steps, records);
     Path dir = output.dir(target);
     Path json = dir.resolve("interpolate.json");

@@ -50,7 +50,7 @@ final class InvertCommand implements Callable<Integer> {
     RunInputs in = target.load();
     Dataset ds = in.first(count);
     Reconstruction.Precisions p = Reconstruction.inBothPrecisions(in.model(), ds.images());
-    InversionReport r = InversionReport.of(target.run.toString(), in.checkpoint(), ds.name(), in.model().summary(),
+    InversionReport r = InversionReport.of(target.runDir().toString(), in.checkpoint(), ds.name(), in.model().summary(),
         ds.size(), p);
     if (stability) {
       if (stabilityCount < 1) throw new IllegalArgumentException("--stability-count must be at least 1, got " + stabilityCount);

@@ -40,7 +40,7 @@ final class MetamersCommand implements Callable<Integer> {
     MetamerSampler.Result r = MetamerSampler.sample(model, a, b, labelsB);
     MetamerSampler.Result r64 = MetamerSampler.sample(model.withDataType(DataType.DOUBLE), a.castTo(DataType.DOUBLE),
         b.castTo(DataType.DOUBLE), labelsB);
-    MetamerReport rep = MetamerReport.of(target.run.toString(), in.checkpoint(), test.name(), model.summary(), seed, pairs,
+    MetamerReport rep = MetamerReport.of(target.runDir().toString(), in.checkpoint(), test.name(), model.summary(), seed, pairs,
         test.labels(), a, b, r, r64);
     Path dir = output.dir(target);
     Path json = dir.resolve("metamers.json");

@@ -10,7 +10,7 @@ import org.irevnet.analysis.NuisanceProbe;
 import org.irevnet.data.Batches;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Split;
-import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.models.Classifier;
 import org.irevnet.train.Evaluation;
 import org.irevnet.reports.LayerProbeReport;
 import org.irevnet.reports.NuisanceProbeReport;
@@ -21,8 +21,8 @@ import picocli.CommandLine.Option;
 @Command(name = "probe", mixinStandardHelpOptions = true,
     header = "Probes of a frozen trained run: per-stage linear and 1-NN probes (--layers), label information in the"
         + " nuisance z_n (--nuisance).",
-    description = "--layers writes layer-probes.json (per stage: linear and 1-NN test accuracy of the spatially"
-        + " averaged, standardised stage output; PCA curve at the last stage). --nuisance trains a fresh MLP on the"
+    description = "--layers writes layer-probes.json (per stage, or per layer of a DL4J network: linear and 1-NN"
+        + " test accuracy of the spatially averaged, standardised output; PCA curve at the last one). --nuisance trains a fresh MLP on the"
         + " standardised z_n of the training split and writes nuisance-probe.json (logit_accuracy,"
         + " nuisance_accuracy, excess, recipe). Both go into --out (default RUN_DIR/analysis).")
 final class ProbeCommand implements Callable<Integer> {
@@ -60,13 +60,14 @@ final class ProbeCommand implements Callable<Integer> {
     common.apply();
     long t0 = System.nanoTime();
     RunInputs test = target.load();
-    InvertibleClassifier model = test.model();
-    Dataset trainAll = RunInputs.dataset(target.run, target.data, Split.TRAIN, model.architecture());
+    Classifier model = test.classifier();
+    if (nuisance) test.model(); // an invertible model, checked before any work
+    Dataset trainAll = test.splits().apply(Split.TRAIN);
     Path dir = output.dir(target);
     if (nuisance) {
       Dataset train = subsample(trainAll, trainCount, seed), testSet = subsample(test.data(), testCount, seed);
-      NuisanceProbe.Result r = NuisanceProbe.measure(model, train, testSet, recipe(NuisanceProbe.DEFAULT_RECIPE));
-      NuisanceProbeReport rep = NuisanceProbeReport.of(target.run.toString(), test.checkpoint(), testSet.name(),
+      NuisanceProbe.Result r = NuisanceProbe.measure(test.model(), train, testSet, recipe(NuisanceProbe.DEFAULT_RECIPE));
+      NuisanceProbeReport rep = NuisanceProbeReport.of(target.runDir().toString(), test.checkpoint(), testSet.name(),
           model.summary(), r, (System.nanoTime() - t0) / 1e9);
       Path json = dir.resolve("nuisance-probe.json");
       rep.writeJson(json);
@@ -79,7 +80,7 @@ final class ProbeCommand implements Callable<Integer> {
       Dataset testSet = subsample(test.data(), testCount != null ? testCount : LAYERS_TEST, seed);
       LayerProbes.Result r = LayerProbes.measure(model, train, testSet, recipe(LayerProbes.LINEAR_RECIPE));
       double logitAcc = Evaluation.evaluate(model, testSet, Features.BATCH, "test").accuracy();
-      LayerProbeReport rep = LayerProbeReport.of(target.run.toString(), test.checkpoint(), testSet.name(),
+      LayerProbeReport rep = LayerProbeReport.of(target.runDir().toString(), test.checkpoint(), testSet.name(),
           model.summary(), logitAcc, r, (System.nanoTime() - t1) / 1e9);
       Path json = dir.resolve("layer-probes.json");
       rep.writeJson(json);

@@ -14,11 +14,13 @@ import picocli.CommandLine.Parameters;
     header = "report.json and a self-contained report.html of one run, or a side-by-side comparison of several.",
     description = "Renders every section whose files exist in the run directories (training curves, accuracy,"
         + " invertibility, probes, nuisance probe, metamers, interpolation, attacks) and marks the others"
-        + " 'not run'. The HTML embeds its images and charts and fetches nothing.")
+        + " 'not run'. Several runs also get a comparison on shared axes: per-layer probe curves by relative depth"
+        + " and the feature-matching attacks side by side. The HTML embeds its images and charts and fetches nothing.")
 final class ReportCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Parameters(arity = "1..*", paramLabel = "RUN_DIR", description = "Run directories made by train.")
+  @Parameters(arity = "1..*", paramLabel = "RUN_DIR", description = "Run directories made by train, or DL4J model"
+      + " zips analysed with --model (their analysis directories are read).")
   List<Path> runs;
 
   @Option(names = "--out", paramLabel = "DIR",
@@ -29,8 +31,10 @@ final class ReportCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     // No common.apply(): a report reads JSON and PNG files only, it never starts ND4J.
     if (out == null && runs.size() > 1) throw new IllegalArgumentException("several runs need --out DIR");
-    Report r = Report.of(runs);
-    Path dir = out != null ? out : runs.get(0);
+    List<Path> dirs = runs.stream().map(p -> java.nio.file.Files.isRegularFile(p) && p.toString().endsWith(".zip")
+        ? RunOptions.modelRunDir(p) : p).toList();
+    Report r = Report.of(dirs);
+    Path dir = out != null ? out : dirs.get(0);
     r.write(dir);
     for (Report.Run run : r.runs()) {
       StringBuilder line = new StringBuilder(run.name());

@@ -3,31 +3,50 @@ package org.irevnet.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Function;
 import org.irevnet.data.Dataset;
+import org.irevnet.data.DataSource;
 import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
 import org.irevnet.io.Checkpoints;
-import org.irevnet.models.Architecture;
+import org.irevnet.models.Baselines;
+import org.irevnet.models.Classifier;
+import org.irevnet.models.Dl4jClassifier;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.train.Trainer;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
- * A trained run's model and one split of its data (the test split unless asked otherwise), padded
- * to the model's input; {@code contentDims} counts the dimensions of the images before padding.
+ * A model to analyse (a trained run's invertible model or DL4J baseline, or a user's DL4J model
+ * zip) and one split of its data (the test split unless asked otherwise); {@code splits} prepares
+ * any split the same way; {@code contentDims} counts the dimensions of the images before padding
+ * (what bits/dim is counted over).
  */
-record RunInputs(InvertibleClassifier model, String checkpoint, Dataset data, long contentDims) {
+record RunInputs(Classifier classifier, String checkpoint, Dataset data, Function<Split, Dataset> splits,
+    long contentDims) {
+
+  /**
+   * The invertible model, for the commands that need one (invert, metamers, interpolate, the
+   * nuisance probe).
+   */
+  InvertibleClassifier model() {
+    if (classifier instanceof InvertibleClassifier m) return m;
+    throw new IllegalArgumentException("this needs an invertible model; " + classifier.summary()
+        + " is not (per-layer probes, eval and the fgsm, pgd and feature-match attacks work on it)");
+  }
 
   /** {@code checkpoints/best}, else {@code latest}, and the test split. */
   static RunInputs load(Path run, String data) throws IOException {
-    return load(run, data, null, Split.TEST);
+    return load(run, data, null, Split.TEST, null);
   }
 
   /**
    * @param data dataset name or path, or null for the one in the run's {@code config.json}
    * @param checkpoint {@code best}, {@code latest}, or null for best falling back to latest
+   * @param probed a DL4J network's probed layers, or null for its default ones
    */
-  static RunInputs load(Path run, String data, String checkpoint, Split split) throws IOException {
+  static RunInputs load(Path run, String data, String checkpoint, Split split, List<String> probed) throws IOException {
     if (!Files.isDirectory(run)) throw new IllegalArgumentException(run + ": no such run directory");
     String which = checkpoint != null ? checkpoint : Checkpoints.exists(Trainer.best(run)) ? "best" : "latest";
     Path ck = switch (which) {
@@ -36,15 +55,37 @@ record RunInputs(InvertibleClassifier model, String checkpoint, Dataset data, lo
       default -> throw new IllegalArgumentException("--checkpoint must be best or latest, got " + which);
     };
     if (!Checkpoints.exists(ck)) throw new IllegalArgumentException(ck + ": no checkpoint (has " + run + " been trained?)");
+    DataSource src = Datasets.resolve(dataName(run, data));
+    if (Checkpoints.holdsNetwork(ck)) {
+      Function<Split, Dataset> splits = s -> Baselines.prepare(src, s);
+      Dataset d = splits.apply(split);
+      String arch = Json.MAPPER.readTree(run.resolve(Trainer.CONFIG).toFile()).path("config").path("arch").asText("dl4j");
+      Dl4jClassifier model = Dl4jClassifier.of(Checkpoints.loadNetwork(ck).net(), arch,
+          new long[] {d.channels(), d.height(), d.width()}, probed);
+      return new RunInputs(model, which, d, splits, pixels(d));
+    }
+    if (probed != null) throw new IllegalArgumentException("--probe-layers applies to DL4J networks only");
     InvertibleClassifier model = Checkpoints.load(ck, DataType.FLOAT).model();
-    Dataset raw = Datasets.resolve(dataName(run, data)).load(split);
+    Dataset raw = src.load(split);
     return new RunInputs(model, which, Trainer.prepare(raw, model.architecture()),
-        (long) raw.channels() * raw.height() * raw.width());
+        s -> Trainer.prepare(src, s, model.architecture()), pixels(raw));
   }
 
-  /** One split of the run's dataset (or of {@code data}), prepared for {@code arch}. */
-  static Dataset dataset(Path run, String data, Split split, Architecture arch) throws IOException {
-    return Trainer.prepare(Datasets.resolve(dataName(run, data)), split, arch);
+  /** A user's DL4J model zip, with the images of {@code data} as they are (no padding). */
+  static RunInputs ofModel(Path zip, String data, Split split, List<String> probed) throws IOException {
+    DataSource src = Datasets.resolve(data);
+    Function<Split, Dataset> splits = src::load;
+    Dataset d = splits.apply(split);
+    Dl4jClassifier model = Dl4jClassifier.load(zip, new long[] {d.channels(), d.height(), d.width()}, probed);
+    if (d.classNames().size() > model.numClasses()) {
+      throw new IllegalArgumentException(d.name() + ": " + d.classNames().size() + " classes, the model " + zip + " has "
+          + model.numClasses() + " outputs");
+    }
+    return new RunInputs(model, zip.toString(), d, splits, pixels(d));
+  }
+
+  private static long pixels(Dataset d) {
+    return (long) d.channels() * d.height() * d.width();
   }
 
   /** {@code data}, or the dataset named in the run's {@code config.json} when it is null. */

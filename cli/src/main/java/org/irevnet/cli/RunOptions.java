@@ -1,24 +1,85 @@
 package org.irevnet.cli;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.irevnet.data.Split;
+import org.irevnet.io.AtomicFiles;
+import org.irevnet.train.Trainer;
 import picocli.CommandLine.Option;
 
-/** {@code --run} and {@code --data}: the options of every command that works on a trained run. */
+/**
+ * What a command analyses: a trained run ({@code --run}) or a user's DL4J model zip ({@code
+ * --model}, with {@code --data}), and its dataset.
+ */
 final class RunOptions {
-  @Option(names = "--run", required = true, paramLabel = "RUN_DIR", description = "A run directory made by train.")
+  @Option(names = "--run", paramLabel = "RUN_DIR", description = "A run directory made by train.")
   Path run;
+
+  @Option(names = "--model", paramLabel = "FILE", description = "Instead of --run: a DL4J model zip saved by"
+      + " ModelSerializer (ComputationGraph or MultiLayerNetwork); needs --data. Results go to FILE's analysis"
+      + " directory (FILE without .zip, plus -analysis), which report reads.")
+  Path model;
 
   @Option(names = "--data", description = "Dataset (default: the one the run was trained on).")
   String data;
 
-  /** The run's model ({@code best}, else {@code latest}) and its test split. */
+  @Option(names = "--probe-layers", split = ",", paramLabel = "NAME",
+      description = "DL4J networks: the layers or vertices to probe, by name (default: every layer after a"
+          + " non-linearity or a pooling).")
+  List<String> probeLayers;
+
+  /** The run directory, or for {@code --model} its analysis directory (made, with a config.json, when missing). */
+  Path runDir() throws IOException {
+    check();
+    if (run != null) return run;
+    Path dir = modelRunDir(model);
+    if (!Files.isRegularFile(dir.resolve(Trainer.CONFIG))) {
+      Map<String, Object> cfg = new LinkedHashMap<>();
+      cfg.put("arch", "DL4J model " + model.getFileName());
+      cfg.put("model", model.toString());
+      cfg.put("data", data);
+      Map<String, Object> all = new LinkedHashMap<>();
+      all.put("config", cfg);
+      all.put("environment", Trainer.environment());
+      Files.createDirectories(dir);
+      AtomicFiles.writeString(dir.resolve(Trainer.CONFIG), Json.pretty(all) + "\n");
+    }
+    return dir;
+  }
+
+  /** Where the analyses of a model zip go: {@code NAME-analysis} next to {@code NAME.zip}. */
+  static Path modelRunDir(Path zip) {
+    String name = zip.getFileName().toString();
+    if (name.endsWith(".zip")) name = name.substring(0, name.length() - 4);
+    return zip.toAbsolutePath().resolveSibling(name + "-analysis");
+  }
+
+  /** The dataset's name: {@code --data}, or the run's. */
+  String dataName() throws IOException {
+    check();
+    return run != null ? RunInputs.dataName(run, data) : data;
+  }
+
+  /** The model ({@code best}, else {@code latest}) and its test split. */
   RunInputs load() throws IOException {
-    return RunInputs.load(run, data);
+    return load(null, Split.TEST);
   }
 
   RunInputs load(String checkpoint, Split split) throws IOException {
-    return RunInputs.load(run, data, checkpoint, split);
+    check();
+    if (model != null) {
+      if (checkpoint != null && !checkpoint.equals("best")) throw new IllegalArgumentException("--checkpoint applies to --run only");
+      return RunInputs.ofModel(model, data, split, probeLayers);
+    }
+    return RunInputs.load(run, data, checkpoint, split, probeLayers);
+  }
+
+  private void check() {
+    if ((run == null) == (model == null)) throw new IllegalArgumentException("give either --run RUN_DIR or --model FILE");
+    if (model != null && data == null) throw new IllegalArgumentException("--model needs --data (the dataset to analyse it on)");
   }
 }

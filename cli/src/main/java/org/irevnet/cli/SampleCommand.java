@@ -55,7 +55,7 @@ final class SampleCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--temperature must be positive and finite, got " + temperature);
     }
     if (columns < 1) throw new IllegalArgumentException("--columns must be at least 1, got " + columns);
-    RunInputs in = RunInputs.load(target.run, target.data, checkpoint, Split.TEST);
+    RunInputs in = target.load(checkpoint, Split.TEST);
     InvertibleClassifier model = in.model();
     Density density = new Density(model, in.contentDims());
     long t0 = System.nanoTime();

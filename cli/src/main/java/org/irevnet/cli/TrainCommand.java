@@ -31,7 +31,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "JSON file with any of the training options.")
   Path config;
 
-  @Option(names = "--arch", description = "Architecture name or JSON file (default fi-revnet-s).")
+  @Option(names = "--arch", description = "Architecture name or JSON file (default fi-revnet-s), or a"
+      + " non-invertible DL4J baseline: resnet-s, cnn-s.")
   String arch;
 
   @Option(names = "--data", description = "Dataset: fashion-mnist-mini (shipped), fashion-mnist, or a directory.")

@@ -13,13 +13,15 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
 import org.irevnet.models.InvertibleClassifier;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Training checkpoints: a directory with {@code model.json}, {@code weights.npz}, {@code
- * optimizer.npz}, {@code training.json}, for objectives with state of their own (iCE: adversaries,
+ * optimizer.npz} (a DL4J baseline: {@code model.zip} instead of these three), {@code training.json}, for objectives with state of their own (iCE: adversaries,
  * prior and their Adam states) {@code objective.npz}, and a {@code manifest.json} of SHA-256
  * digests, verified on load. A checkpoint is built under a temporary name and renamed into place, so an interrupted
  * save leaves the previous checkpoint intact.
@@ -29,6 +31,8 @@ public final class Checkpoints {
   public static final String OPTIMIZER = "optimizer.npz";
   public static final String TRAINING = "training.json";
   public static final String OBJECTIVE = "objective.npz";
+  /** A DL4J network (baselines), as written by ModelSerializer. */
+  public static final String NETWORK = "model.zip";
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
       .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
@@ -49,16 +53,35 @@ public final class Checkpoints {
   /** @param objective the objective's own state, written as {@code objective.npz} unless empty */
   public static void save(Path target, InvertibleClassifier model, Map<String, INDArray> optimizer,
       TrainingState state, Map<String, INDArray> objective) throws IOException {
+    write(target, state, tmp -> {
+      ModelFiles.save(tmp, model);
+      Npz.write(tmp.resolve(OPTIMIZER), optimizer);
+      if (!objective.isEmpty()) Npz.write(tmp.resolve(OBJECTIVE), objective);
+    });
+  }
+
+  /**
+   * A DL4J network's checkpoint: {@code model.zip} written by DL4J's {@link ModelSerializer}
+   * (configuration, weights and updater state), with the same {@code training.json} and manifest.
+   */
+  public static void save(Path target, ComputationGraph net, TrainingState state) throws IOException {
+    write(target, state, tmp -> ModelSerializer.writeModel(net, tmp.resolve(NETWORK).toFile(), true));
+  }
+
+  private interface FileWriter {
+    void write(Path dir) throws IOException;
+  }
+
+  /** Builds the checkpoint in a temporary directory, then renames it into place. */
+  private static void write(Path target, TrainingState state, FileWriter modelFiles) throws IOException {
     Path parent = target.toAbsolutePath().getParent();
     Files.createDirectories(parent);
     Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp");
     try {
-      ModelFiles.save(tmp, model);
-      Npz.write(tmp.resolve(OPTIMIZER), optimizer);
+      modelFiles.write(tmp);
       Files.writeString(tmp.resolve(TRAINING), JSON.writeValueAsString(state));
-      if (!objective.isEmpty()) Npz.write(tmp.resolve(OBJECTIVE), objective);
       Map<String, String> digests = new TreeMap<>();
-      for (String f : new String[] {ModelFiles.ARCH, ModelFiles.WEIGHTS, OPTIMIZER, TRAINING, OBJECTIVE}) {
+      for (String f : new String[] {ModelFiles.ARCH, ModelFiles.WEIGHTS, NETWORK, OPTIMIZER, TRAINING, OBJECTIVE}) {
         if (Files.exists(tmp.resolve(f))) digests.put(f, sha256(tmp.resolve(f)));
       }
       Files.writeString(tmp.resolve(MANIFEST), JSON.writeValueAsString(Map.of("sha256", digests)));
@@ -81,16 +104,42 @@ public final class Checkpoints {
     return dir.toAbsolutePath().getParent().resolve("." + dir.getFileName() + ".old");
   }
 
+  /** A verified DL4J checkpoint: the network (with its updater state) and where training stands. */
+  public record LoadedNetwork(ComputationGraph net, TrainingState state) {}
+
+  /** Whether the checkpoint at {@code dir} holds a DL4J network ({@code model.zip}) rather than an invertible model. */
+  public static boolean holdsNetwork(Path dir) {
+    return Files.isRegularFile(complete(dir).resolve(NETWORK));
+  }
+
+  /** Verifies the manifest and loads a DL4J checkpoint written by {@link #save(Path, ComputationGraph, TrainingState)}. */
+  public static LoadedNetwork loadNetwork(Path dir) throws IOException {
+    dir = complete(dir);
+    verify(dir);
+    if (!Files.isRegularFile(dir.resolve(NETWORK))) throw new IOException(dir + ": no " + NETWORK + " (not a DL4J checkpoint)");
+    ComputationGraph net = ModelSerializer.restoreComputationGraph(dir.resolve(NETWORK).toFile(), true);
+    return new LoadedNetwork(net, JSON.readValue(dir.resolve(TRAINING).toFile(), TrainingState.class));
+  }
+
+  /** {@code dir}, or its previous version when a save was interrupted between its two renames. */
+  private static Path complete(Path dir) {
+    if (!Files.isRegularFile(dir.resolve(MANIFEST)) && Files.isRegularFile(previous(dir).resolve(MANIFEST))) {
+      return previous(dir);
+    }
+    return dir;
+  }
+
   /**
    * Verifies the manifest and loads everything.
    *
    * @throws IOException one line naming the checkpoint and the file that does not match
    */
   public static Loaded load(Path dir, DataType dt) throws IOException {
-    if (!Files.isRegularFile(dir.resolve(MANIFEST)) && Files.isRegularFile(previous(dir).resolve(MANIFEST))) {
-      dir = previous(dir); // a save was interrupted between its two renames
-    }
+    dir = complete(dir);
     verify(dir);
+    if (Files.isRegularFile(dir.resolve(NETWORK))) {
+      throw new IOException(dir + ": holds a DL4J network (" + NETWORK + "), not an invertible model");
+    }
     InvertibleClassifier model = ModelFiles.load(dir, dt);
     Map<String, INDArray> opt = Npz.read(dir.resolve(OPTIMIZER));
     TrainingState st = JSON.readValue(dir.resolve(TRAINING).toFile(), TrainingState.class);

@@ -3,6 +3,7 @@ package org.irevnet.models;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.UnaryOperator;
 import org.irevnet.layers.ActNorm;
 import org.irevnet.layers.AdditiveCoupling;
 import org.irevnet.layers.AffineCoupling;
@@ -30,13 +31,14 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p>Training keeps only the body's output: {@link #backward} rebuilds every activation from it.
  */
-public final class InvertibleClassifier {
+public final class InvertibleClassifier implements Classifier {
   private final Architecture arch;
   private final Sequential body;
   private final ReadoutHead head;
   private final ParamTable params = ParamTable.empty();
   private final List<Integer> stageEnds = new ArrayList<>();
   private final DataType dtype;
+  private final java.util.Map<Integer, Sequential> prefixes = new java.util.HashMap<>();
 
   /** One forward pass: the body output (NCHW), its log-det, the logits, and the head's tape. */
   public record Forward(INDArray out, INDArray logDet, INDArray logits, ReadoutHead.Tape headTape) {
@@ -106,8 +108,8 @@ public final class InvertibleClassifier {
   public Architecture architecture() { return arch; }
   public Sequential body() { return body; }
   public ParamTable params() { return params; }
-  public DataType dataType() { return dtype; }
-  public int numClasses() { return arch.numClasses(); }
+  @Override public DataType dataType() { return dtype; }
+  @Override public int numClasses() { return arch.numClasses(); }
   public boolean isFullyInvertible() { return "fi-revnet".equals(arch.type()); }
 
   /** Whether the body is bijective (no injective padding). */
@@ -116,6 +118,7 @@ public final class InvertibleClassifier {
   }
 
   /** {@code [n, c, h, w]} for this architecture's input. */
+  @Override
   public long[] inputShape(long n) {
     List<Integer> s = arch.inputShape();
     return new long[] {n, s.get(0), s.get(1), s.get(2)};
@@ -148,6 +151,7 @@ public final class InvertibleClassifier {
     return new Forward(f.out(), f.logDet(), logits, tape[0]);
   }
 
+  @Override
   public INDArray logits(INDArray x) {
     return forward(x, false).logits();
   }
@@ -191,7 +195,75 @@ public final class InvertibleClassifier {
     return out;
   }
 
+  /** The stages, named {@code stage0, stage1, ...}: the probed layers of an invertible model. */
+  @Override
+  public List<String> layerNames() {
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < stageEnds.size(); i++) names.add("stage" + i);
+    return names;
+  }
+
+  @Override
+  public List<INDArray> layerOutputs(INDArray x) {
+    return stageOutputs(x);
+  }
+
+  @Override
+  public INDArray layerOutput(INDArray x, int stage) {
+    return stagePrefix(stage).forward(x).out();
+  }
+
+  /**
+   * The body up to the end of {@code stage}: the map {@code x -> h(x)} of that stage's output,
+   * sharing the model's blocks and parameters.
+   */
+  public Sequential stagePrefix(int stage) {
+    if (stage < 0 || stage >= stageEnds.size()) {
+      throw new IllegalArgumentException("stage must be in 0.." + (stageEnds.size() - 1) + ", got " + stage);
+    }
+    return prefixes.computeIfAbsent(stage, s -> {
+      Sequential.Builder b = Sequential.builder(inputShape(1));
+      for (int i = 0; i <= stageEnds.get(s); i++) b.add(body.names().get(i), body.blocks().get(i));
+      return b.build();
+    });
+  }
+
+  /** Through the reversible backward pass; parameter gradients are put back as they were. */
+  @Override
+  public Gradient logitGradient(INDArray x, UnaryOperator<INDArray> dLogits) {
+    return keepingParamGradients(() -> {
+      Forward f = forward(x, false);
+      return new Gradient(f.logits(), backward(f, dLogits.apply(f.logits()), null, null).dx());
+    });
+  }
+
+  /** Through the reversible backward pass of the stages up to {@code stage}; parameter gradients are put back. */
+  @Override
+  public Gradient layerGradient(INDArray x, int stage, UnaryOperator<INDArray> dOutput) {
+    Sequential prefix = stagePrefix(stage);
+    return keepingParamGradients(() -> {
+      Flow f = prefix.forward(x);
+      INDArray dx = prefix.backward(f.out(), dOutput.apply(f.out()), Nd4j.zeros(x.dataType(), x.size(0))).dx();
+      return new Gradient(f.out(), dx);
+    });
+  }
+
+  /** Backward passes accumulate parameter gradients: analyses must not leak into an optimiser. */
+  private Gradient keepingParamGradients(java.util.function.Supplier<Gradient> pass) {
+    List<org.irevnet.layers.Param> trainable = new ArrayList<>();
+    List<INDArray> saved = new ArrayList<>();
+    for (org.irevnet.layers.Param p : params.entries().values()) {
+      if (!p.trainable()) continue;
+      trainable.add(p);
+      saved.add(p.grad().dup());
+    }
+    Gradient g = pass.get();
+    for (int i = 0; i < trainable.size(); i++) trainable.get(i).grad().assign(saved.get(i));
+    return g;
+  }
+
   /** One line describing the model, for logs and reports. */
+  @Override
   public String summary() {
     long[] out = body.outputShape(inputShape(1));
     return arch.name() + " (" + arch.type() + ", " + (isBijective() ? "bijective" : "injective")

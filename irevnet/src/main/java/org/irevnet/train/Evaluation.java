@@ -2,7 +2,7 @@ package org.irevnet.train;
 
 import java.util.List;
 import org.irevnet.data.Dataset;
-import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.models.Classifier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -16,7 +16,7 @@ public final class Evaluation {
   public record Result(String split, int count, double accuracy, double loss, double[] perClassAccuracy,
       long[][] confusion, List<String> classNames) {}
 
-  public static Result evaluate(InvertibleClassifier model, Dataset data, int batch, String split) {
+  public static Result evaluate(Classifier model, Dataset data, int batch, String split) {
     int n = data.size();
     int k = model.numClasses();
     long[][] confusion = new long[k][k];

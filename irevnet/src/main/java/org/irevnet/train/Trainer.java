@@ -20,6 +20,7 @@ import org.irevnet.data.Preprocess;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.io.Checkpoints;
 import org.irevnet.models.Architecture;
+import org.irevnet.models.Baselines;
 import org.irevnet.models.InvertibleClassifier;
 import org.nd4j.linalg.api.buffer.DataType;
 
@@ -106,6 +107,7 @@ public final class Trainer {
 
   /** Runs (or resumes, when {@code checkpoints/latest} exists) training. */
   public Result run() throws IOException {
+    if (Baselines.isBaseline(cfg.arch())) return new NetworkTrainer(cfg, runDir, listener, maxSteps).run();
     long t0 = System.nanoTime();
     Architecture arch = Architecture.load(cfg.arch());
     if (cfg.hasIceObjective() && !"fi-revnet".equals(arch.type())) {
@@ -141,7 +143,7 @@ public final class Trainer {
       step = c.state().step();
       best = c.state().bestAccuracy();
       it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
-      truncateMetrics(step);
+      truncateMetrics(runDir, step);
       listener.onMessage("resuming " + runDir + " at step " + step + " (epoch " + (c.state().epoch() + 1) + ")");
     } else {
       model = InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed());
@@ -158,7 +160,7 @@ public final class Trainer {
     adam.setWeightDecay(cfg.weightDecay());
     Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
     Files.createDirectories(runDir); // only now: bad input above leaves no directory behind
-    AtomicFiles.writeString(runDir.resolve(CONFIG), resolvedConfig());
+    AtomicFiles.writeString(runDir.resolve(CONFIG), resolvedConfig(cfg));
 
     long total = (long) cfg.epochs() * it.batchesPerEpoch();
     long stopAt = maxSteps >= total - step ? total : step + maxSteps;
@@ -293,7 +295,7 @@ public final class Trainer {
     return (double) ok / p.length;
   }
 
-  private String resolvedConfig() throws IOException {
+  static String resolvedConfig(TrainConfig cfg) throws IOException {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("config", JSON.readValue(cfg.toJson(), Map.class));
     m.put("environment", environment());
@@ -311,7 +313,8 @@ public final class Trainer {
     return env;
   }
 
-  private void truncateMetrics(long step) throws IOException {
+  /** Drops the metrics lines after {@code step} (a resumed run logs them again). */
+  static void truncateMetrics(Path runDir, long step) throws IOException {
     Path p = runDir.resolve(METRICS);
     if (!Files.exists(p)) return;
     List<String> keep = new ArrayList<>();
@@ -326,7 +329,7 @@ public final class Trainer {
     AtomicFiles.writeString(p, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");
   }
 
-  private static void writeLine(BufferedWriter w, Map<String, Object> m) throws IOException {
+  static void writeLine(BufferedWriter w, Map<String, Object> m) throws IOException {
     w.write(JSON.writeValueAsString(m));
     w.newLine();
   }

@@ -26,7 +26,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * @param targeted how targets were chosen ({@code next}, {@code random} or a class), null if untargeted
  * @param multiTargeted PGD only: whether the images the untargeted attack left correct were then
  *     attacked towards each wrong class in turn (an image counts as broken when misclassified)
- * @param layer the stage whose representation {@code feature-match} matches
+ * @param layer the stage (or probed layer of a DL4J network) whose representation {@code feature-match} matches
+ * @param layerName its name ({@code stage<i>}, or the network's layer name)
  * @param cleanAccuracy the model's accuracy on the attacked (clean) images
  * @param monotone whether {@code accuracy} is non-increasing in epsilon
  * @param sanity the epsilon-0 check; null for the metameric attack (its check is the logit invariant)
@@ -34,9 +35,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record AttackReport(String run, String checkpoint, String data, String model, String attack, String norm,
-    String loss, String targeted, Integer steps, Double stepSize, Boolean randomStart, Boolean multiTargeted, Integer layer, long seed,
-    int count, double cleanAccuracy, List<Point> curve, boolean monotone, Sanity sanity, Double maxLogitAbsDiff,
-    Timing timing, String image) {
+    String loss, String targeted, Integer steps, Double stepSize, Boolean randomStart, Boolean multiTargeted, Integer layer,
+    String layerName, long seed, int count, double cleanAccuracy, List<Point> curve, boolean monotone, Sanity sanity,
+    Double maxLogitAbsDiff, Timing timing, String image) {
 
   /**
    * One epsilon. The accuracies, norms and pixel ranges are over the counted examples (see {@link

@@ -21,7 +21,12 @@ final class HtmlPage {
   private HtmlPage() {}
 
   // The view model: what report.mustache reads. Records are public for Mustache's reflection.
-  public record Page(String title, int columns, List<String> runs, TableView headline, List<SectionView> sections) {}
+  public record Page(String title, int columns, List<String> runs, TableView headline, List<FigureView> comparison,
+      List<SectionView> sections) {
+    public boolean hasComparison() {
+      return !comparison.isEmpty();
+    }
+  }
 
   public record SectionView(String id, String title, List<Cell> cells) {}
 
@@ -81,7 +86,9 @@ final class HtmlPage {
       sections.add(new SectionView(id, title, cells));
     }
     String title = "irevnet report: " + String.join(" vs ", names);
-    return new Page(title, names.size(), names, table(r.headline()), sections);
+    List<FigureView> comparison = new ArrayList<>();
+    if (r.comparison() != null) for (Figure f : r.comparison()) comparison.add(figure(f));
+    return new Page(title, names.size(), names, table(r.headline()), comparison, sections);
   }
 
   private static Optional<Section> section(Report.Run run, String id) {

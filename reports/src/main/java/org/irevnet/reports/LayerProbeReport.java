@@ -30,14 +30,14 @@ public record LayerProbeReport(String run, String checkpoint, String data, Strin
 
   /** Fixed-width tables for the terminal. */
   public String table() {
-    StringBuilder b = new StringBuilder(String.format("%-6s %-12s %8s %10s %10s %10s%n", "stage", "shape", "dims",
-        "linear", "(train)", "1-NN"));
+    StringBuilder b = new StringBuilder(String.format("%-6s %-12s %-12s %8s %10s %10s %10s%n", "stage", "layer",
+        "shape", "dims", "linear", "(train)", "1-NN"));
     for (LayerProbes.Stage s : stages) {
       String shape = String.join("x", s.shape().stream().map(String::valueOf).toList());
-      b.append(String.format("%-6d %-12s %8d %10.4f %10.4f %10.4f%n", s.stage(), shape, s.features(),
-          s.linearAccuracy(), s.linearTrainAccuracy(), s.nearestNeighbourAccuracy()));
+      b.append(String.format("%-6d %-12s %-12s %8d %10.4f %10.4f %10.4f%n", s.stage(), s.layer() == null ? "" : s.layer(),
+          shape, s.features(), s.linearAccuracy(), s.linearTrainAccuracy(), s.nearestNeighbourAccuracy()));
     }
-    b.append(String.format("PCA at the last stage (components: linear accuracy, explained variance)%n"));
+    b.append(String.format("PCA at the last one (components: linear accuracy, explained variance)%n"));
     for (LayerProbes.PcaPoint p : pca) {
       b.append(String.format("  %5d: %.4f  %.3f%n", p.components(), p.linearAccuracy(), p.explainedVariance()));
     }

@@ -17,8 +17,11 @@ import org.irevnet.io.AtomicFiles;
  * self-contained {@code report.html} rendered from the same figures.
  *
  * @param headline one row per headline number, one column per run ({@code headline} of each run)
+ * @param comparison figures across runs on shared axes ({@link Comparison}); absent for one run
  */
-public record Report(int schemaVersion, List<Run> runs, Figure.Table headline) {
+public record Report(int schemaVersion, List<Run> runs, Figure.Table headline,
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY)
+    List<Figure> comparison) {
   public static final String JSON = "report.json", HTML = "report.html";
   /** Where the JSON Schema of report.json is on the classpath. */
   public static final String SCHEMA = "/org/irevnet/reports/report.schema.json";
@@ -42,7 +45,7 @@ public record Report(int schemaVersion, List<Run> runs, Figure.Table headline) {
       runs.add(new Run(names.get(i), runDirs.get(i).toString(), cfg.path("config"), cfg.path("environment"),
           RunSections.headline(f), RunSections.of(f)));
     }
-    return new Report(JsonReport.SCHEMA_VERSION, runs, headline(runs));
+    return new Report(JsonReport.SCHEMA_VERSION, runs, headline(runs), Comparison.of(names, files));
   }
 
   /** Directory names, or the paths as given where two runs share a name. */

@@ -450,7 +450,7 @@ final class RunSections {
   }
 
   /** The JSON file, or a missing node when it is absent or unreadable (its section says why). */
-  private static JsonNode read(RunFiles f, String rel) {
+  static JsonNode read(RunFiles f, String rel) {
     if (!f.exists(rel)) return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
     try {
       return f.json(rel);

@@ -147,6 +147,47 @@ class ReportTest {
   }
 
   @Test
+  void aComparisonDrawsTheProbeCurvesOfAllRunsByRelativeDepthAndTheFeatureMatchAttacksSideBySide(@TempDir Path tmp)
+      throws Exception {
+    Path inv = SyntheticRun.full(tmp.resolve("inv"), "ce", 0.9);
+    Path cnn = SyntheticRun.bare(tmp.resolve("cnn"), "ce");
+    Files.createDirectories(cnn.resolve("analysis"));
+    // A baseline with four named layers and a feature-match attack at its last one.
+    Files.writeString(cnn.resolve("analysis/layer-probes.json"), """
+        {"model": "resnet-s", "logit_accuracy": 0.8, "stages": [
+          {"stage": 0, "layer": "stem", "linear_accuracy": 0.4, "nearest_neighbour_accuracy": 0.3},
+          {"stage": 1, "layer": "s1b1", "linear_accuracy": 0.5, "nearest_neighbour_accuracy": 0.4},
+          {"stage": 2, "layer": "s2b1", "linear_accuracy": 0.6, "nearest_neighbour_accuracy": 0.5},
+          {"stage": 3, "layer": "pool", "linear_accuracy": 0.8, "nearest_neighbour_accuracy": 0.7}],
+         "pca": [{"components": 1, "linear_accuracy": 0.2}, {"components": 64, "linear_accuracy": 0.8}]}
+        """);
+    Files.writeString(cnn.resolve("analysis/attack-feature-match.json"), """
+        {"attack": "feature-match", "layer": 3, "layer_name": "pool", "count": 8, "curve": [
+          {"eps": 0.0, "success_rate": 0.0, "representation_distance": 1.0, "mean_l2": 0.0, "mean_linf": 0.0},
+          {"eps": 0.1, "success_rate": 0.25, "representation_distance": 0.5, "mean_l2": 1.5, "mean_linf": 0.1,
+           "accuracy_at_eps": 0.6}]}
+        """);
+    Report r = Report.of(List.of(inv, cnn));
+    Figure.Line linear = (Figure.Line) r.comparison().stream().filter(f -> f.title().startsWith("linear probe"))
+        .findFirst().orElseThrow();
+    assertThat(linear.series()).hasSize(2);
+    assertThat(linear.series().get(0).x()).containsExactly(0.5, 1.0);
+    assertThat(linear.series().get(1).x()).containsExactly(0.25, 0.5, 0.75, 1.0);
+    assertThat(linear.series().get(1).y()).containsExactly(0.4, 0.5, 0.6, 0.8);
+    Figure.Line pca = (Figure.Line) r.comparison().stream().filter(f -> f.title().startsWith("PCA")).findFirst()
+        .orElseThrow();
+    assertThat(pca.series().get(1).x()).containsExactly(0.0, 6.0);
+    Figure.Table attacks = (Figure.Table) r.comparison().stream().filter(f -> f.title().startsWith("feature-matching"))
+        .findFirst().orElseThrow();
+    assertThat(attacks.rows()).contains(java.util.Arrays.asList("cnn", "pool", 0.1, 0.25, 0.5, 1.5, 0.1, 0.6, 8L));
+    Path out = tmp.resolve("cmp");
+    r.write(out);
+    String html = Files.readString(out.resolve(Report.HTML));
+    assertThat(html).contains("<section id=\"comparison\">").contains("relative depth");
+    assertThat(Report.of(List.of(inv)).comparison()).isEmpty();
+  }
+
+  @Test
   void comparesTwoRunsSideBySide(@TempDir Path tmp) throws Exception {
     Path ce = SyntheticRun.full(tmp.resolve("a/ce"), "ce", 0.97);
     Path ice = SyntheticRun.full(tmp.resolve("b/ice"), "ice", 0.31);

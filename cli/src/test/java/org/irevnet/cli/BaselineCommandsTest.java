@@ -1,0 +1,86 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.irevnet.testing.TinyData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+class BaselineCommandsTest {
+  @Test
+  void aBaselineTrainsEvaluatesProbesAndIsAttackedLikeAnInvertibleRun(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 48, 20);
+    Path run = tmp.resolve("cnn");
+    MainTest.Run t = MainTest.run("train", "--arch", "cnn-s", "--data", data.toString(), "--out", run.toString(),
+        "--epochs", "1", "--batch", "16", "--no-progress");
+    assertThat(t.code()).as(t.err()).isZero();
+    assertThat(Files.exists(run.resolve("checkpoints/best/model.zip"))).isTrue();
+    MainTest.Run e = MainTest.run("eval", "--run", run.toString());
+    assertThat(e.code()).as(e.err()).isZero();
+    assertThat(Json.MAPPER.readTree(e.out()).get("count").asInt()).isEqualTo(20);
+    MainTest.Run p = MainTest.run("probe", "--run", run.toString(), "--layers", "--epochs", "1");
+    assertThat(p.code()).as(p.err()).isZero();
+    JsonNode probes = Json.MAPPER.readTree(run.resolve("analysis/layer-probes.json").toFile());
+    assertThat(probes.get("stages")).hasSize(5);
+    assertThat(probes.get("stages").get(0).get("layer").asText()).isEqualTo("conv1");
+    MainTest.Run a = MainTest.run("attack", "--run", run.toString(), "--attack", "feature-match", "--layer", "dense",
+        "--count", "4", "--steps", "3", "--eps", "0.1");
+    assertThat(a.code()).as(a.err()).isZero();
+    JsonNode fm = Json.MAPPER.readTree(run.resolve("analysis/attack-feature-match.json").toFile());
+    assertThat(fm.get("layer_name").asText()).isEqualTo("dense");
+    assertThat(fm.get("sanity").get("passed").asBoolean()).isTrue();
+    MainTest.Run f = MainTest.run("attack", "--run", run.toString(), "--attack", "fgsm", "--count", "8", "--eps", "0.1");
+    assertThat(f.code()).as(f.err()).isZero();
+    MainTest.Run m = MainTest.run("metamers", "--run", run.toString());
+    assertThat(m.code()).isEqualTo(2);
+    assertThat(m.err()).contains("needs an invertible model");
+  }
+
+  @Test
+  void aUsersModelZipIsProbedAttackedAndReportedWithModel(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 40, 20);
+    MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1).updater(new Adam(1e-3))
+        .list()
+        .layer(new ConvolutionLayer.Builder(5, 5).stride(2, 2).nOut(4).name("conv").activation(Activation.RELU).build())
+        .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).name("pool").build())
+        .layer(new DenseLayer.Builder().nOut(16).name("hidden").activation(Activation.RELU).build())
+        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10).activation(Activation.SOFTMAX).build())
+        .setInputType(InputType.convolutionalFlat(28, 28, 1)).build());
+    net.init();
+    Path zip = tmp.resolve("mine.zip");
+    ModelSerializer.writeModel(net, zip.toFile(), false);
+
+    MainTest.Run noData = MainTest.run("probe", "--model", zip.toString(), "--layers");
+    assertThat(noData.code()).isEqualTo(2);
+    assertThat(noData.err()).contains("--model needs --data");
+    MainTest.Run p = MainTest.run("probe", "--model", zip.toString(), "--data", data.toString(), "--layers", "--epochs",
+        "1", "--probe-layers", "pool,hidden");
+    assertThat(p.code()).as(p.err()).isZero();
+    Path dir = tmp.resolve("mine-analysis");
+    JsonNode probes = Json.MAPPER.readTree(dir.resolve("analysis/layer-probes.json").toFile());
+    assertThat(probes.get("stages")).hasSize(2);
+    assertThat(probes.get("stages").get(1).get("layer").asText()).isEqualTo("hidden");
+    MainTest.Run a = MainTest.run("attack", "--model", zip.toString(), "--data", data.toString(), "--attack",
+        "feature-match", "--count", "4", "--steps", "2", "--eps", "0.1");
+    assertThat(a.code()).as(a.err()).isZero();
+    assertThat(dir.resolve("analysis/attack-feature-match.json")).exists();
+    MainTest.Run r = MainTest.run("report", zip.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(Files.readString(dir.resolve("report.html"))).contains("hidden");
+  }
+}

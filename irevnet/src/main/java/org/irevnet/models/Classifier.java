@@ -1,0 +1,62 @@
+package org.irevnet.models;
+
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * What probes and attacks need of a trained image classifier, invertible or not: logits, the
+ * outputs of named layers, and input gradients of losses of either. Implemented by the invertible
+ * models ({@link InvertibleClassifier}: the layers are its stages) and by DL4J networks ({@link
+ * Dl4jClassifier}: the layers are the network's own layers or vertices), so one analysis runs
+ * unchanged on both and their curves can be compared.
+ *
+ * <p>Everything runs in evaluation mode (BatchNorm uses running statistics, no dropout) and leaves
+ * the model unchanged: the gradient methods touch no parameter or parameter gradient.
+ */
+public interface Classifier {
+  /** What a loss was computed from (the logits, or a layer's output) and its gradient to the input. */
+  record Gradient(INDArray output, INDArray dx) {}
+
+  /** One line describing the model, for logs and reports. */
+  String summary();
+
+  int numClasses();
+
+  /** {@code [n, c, h, w]} of the model's input. */
+  long[] inputShape(long n);
+
+  DataType dataType();
+
+  /** The logits {@code [n, classes]} of {@code x}. */
+  INDArray logits(INDArray x);
+
+  /** The probed layers, from input to output (the layers the probes and feature matching address). */
+  List<String> layerNames();
+
+  /** The outputs of every probed layer for {@code x}, in {@link #layerNames()} order. */
+  List<INDArray> layerOutputs(INDArray x);
+
+  /** The output of probed layer {@code layer} (an index into {@link #layerNames()}). */
+  INDArray layerOutput(INDArray x, int layer);
+
+  /**
+   * The logits of {@code x} and the input gradient of a loss whose gradient with respect to the
+   * logits is {@code dLogits.apply(logits)}.
+   */
+  Gradient logitGradient(INDArray x, UnaryOperator<INDArray> dLogits);
+
+  /**
+   * The output {@code h} of probed layer {@code layer} and the input gradient of a loss whose
+   * gradient with respect to {@code h} is {@code dOutput.apply(h)}.
+   */
+  Gradient layerGradient(INDArray x, int layer, UnaryOperator<INDArray> dOutput);
+
+  /** Index of a probed layer by name, or a one-line error listing the names. */
+  default int layerIndex(String name) {
+    int i = layerNames().indexOf(name);
+    if (i < 0) throw new IllegalArgumentException("no layer '" + name + "': the model's layers are " + layerNames());
+    return i;
+  }
+}

@@ -1,0 +1,369 @@
+package org.irevnet.models;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.VertexIndices;
+import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
+import org.deeplearning4j.nn.layers.LossLayer;
+import org.deeplearning4j.nn.layers.OutputLayer;
+import org.deeplearning4j.nn.layers.convolution.CnnLossLayer;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * A DL4J network ({@link ComputationGraph}; a {@code MultiLayerNetwork} is converted to one) as a
+ * {@link Classifier}: the non-invertible baselines and a user's own model zip saved by {@link
+ * ModelSerializer}.
+ *
+ * <p>The graph is walked vertex by vertex in topological order with DL4J's own {@code doForward}
+ * and {@code doBackward} (evaluation mode, no workspaces), so any layer's output and the input
+ * gradient of a loss of it come from DL4J's layer code. Each vertex gets copies of its inputs:
+ * DL4J's {@code ActivationLayer} works in place in evaluation mode, which makes {@code
+ * ComputationGraph.feedForward} return the activated values for a vertex that feeds one. BatchNorm
+ * is differentiated here (its own backward is the training-mode one). The output layer is too:
+ * its loss-bound backward needs labels, so the logits are taken before its activation ({@code
+ * OutputLayer}: {@code x W + b}; {@code LossLayer}, {@code CnnLossLayer}: its input) and
+ * differentiated here. For a softmax output, softmax(logits) is the network's output.
+ *
+ * <p>Probed layers default to every point after a non-linearity or a pooling (layers with a
+ * non-identity activation, activation layers, pooling layers), the output layer excepted: the
+ * places where a representation is complete. Backward passes overwrite the network's parameter
+ * gradient buffer (never its parameters): do not analyse a network while an optimiser uses it.
+ */
+public final class Dl4jClassifier implements Classifier {
+  private final ComputationGraph net;
+  private final String name;
+  private final long[] chw;
+  private final boolean flatInput;
+  private final GraphVertex[] vertices;
+  private final int[] order;
+  private final int outputVertex;
+  private final List<String> layers;
+  private final int[] layerVertices;
+  private final int numClasses;
+
+  private Dl4jClassifier(ComputationGraph net, String name, long[] chw, List<String> probed) {
+    if (net.getNumInputArrays() != 1 || net.getNumOutputArrays() != 1) {
+      throw new IllegalArgumentException(name + ": only networks with one input and one output are supported, this one has "
+          + net.getNumInputArrays() + " and " + net.getNumOutputArrays());
+    }
+    this.net = net;
+    this.name = name;
+    this.chw = chw.clone();
+    this.vertices = net.getVertices();
+    this.order = net.topologicalSortOrder();
+    this.outputVertex = net.getVertex(net.getConfiguration().getNetworkOutputs().get(0)).getVertexIndex();
+    Layer out = vertices[outputVertex].getLayer();
+    if (!(out instanceof OutputLayer || out instanceof LossLayer || out instanceof CnnLossLayer)) {
+      throw new IllegalArgumentException(name + ": the output vertex '" + vertices[outputVertex].getVertexName()
+          + "' must be an OutputLayer, LossLayer or CnnLossLayer, got " + (out == null ? "no layer" : out.getClass().getSimpleName()));
+    }
+    this.flatInput = takesFlatInput();
+    net.initGradientsView();
+    this.layers = probed != null ? List.copyOf(probed) : defaultLayers();
+    this.layerVertices = new int[layers.size()];
+    List<String> hidden = hiddenVertexNames();
+    for (int i = 0; i < layers.size(); i++) {
+      int at = hidden.indexOf(layers.get(i));
+      if (at < 0) {
+        throw new IllegalArgumentException(name + ": no hidden layer or vertex '" + layers.get(i) + "'; its layers are "
+            + hidden);
+      }
+      layerVertices[i] = hiddenVertices().get(at);
+    }
+    this.numClasses = (int) logits(Nd4j.zeros(dataType(), inputShape(1))).size(1);
+  }
+
+  /**
+   * @param chw the input shape {@code [c, h, w]} the images are given in
+   * @param probed the probed layers or vertices by name, or null for the default
+   */
+  public static Dl4jClassifier of(ComputationGraph net, String name, long[] chw, List<String> probed) {
+    return new Dl4jClassifier(net, name, chw, probed);
+  }
+
+  /**
+   * A model zip written by {@link ModelSerializer} (a ComputationGraph or a MultiLayerNetwork).
+   *
+   * @throws IOException one line naming the file when it is missing or not a DL4J model
+   */
+  public static Dl4jClassifier load(Path zip, long[] chw, List<String> probed) throws IOException {
+    return of(restore(zip), zip.getFileName().toString(), chw, probed);
+  }
+
+  /** The network in a {@link ModelSerializer} zip, as a ComputationGraph. */
+  public static ComputationGraph restore(Path zip) throws IOException {
+    if (!Files.isRegularFile(zip)) throw new IOException(zip + ": no such model file");
+    try {
+      return ModelSerializer.restoreComputationGraph(zip.toFile(), false);
+    } catch (Exception notAGraph) {
+      try {
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork mln = ModelSerializer.restoreMultiLayerNetwork(zip.toFile(), false);
+        ComputationGraph g = mln.toComputationGraph();
+        // The conversion names the vertices (and their layers) by index: give the layers back their own names.
+        for (int i = 0; i < mln.getnLayers(); i++) {
+          String own = mln.getLayerWiseConfigurations().getConf(i).getLayer().getLayerName();
+          GraphVertex v = g.getVertex(String.valueOf(i));
+          if (own != null && v != null && v.hasLayer()) v.getLayer().conf().getLayer().setLayerName(own);
+        }
+        return g;
+      } catch (Exception e) {
+        throw new IOException(zip + ": not a DL4J model saved by ModelSerializer (" + firstLine(e) + ")");
+      }
+    }
+  }
+
+  private static String firstLine(Exception e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return m.lines().findFirst().orElse("");
+  }
+
+  public ComputationGraph network() {
+    return net;
+  }
+
+  @Override
+  public String summary() {
+    return name + " (DL4J " + net.getNumLayers() + " layers, not invertible): input " + Arrays.toString(inputShape(1))
+        + ", " + String.format("%,d", net.numParams()) + " parameters";
+  }
+
+  @Override
+  public int numClasses() {
+    return numClasses;
+  }
+
+  @Override
+  public long[] inputShape(long n) {
+    return new long[] {n, chw[0], chw[1], chw[2]};
+  }
+
+  @Override
+  public DataType dataType() {
+    return net.params().dataType();
+  }
+
+  @Override
+  public List<String> layerNames() {
+    return layers;
+  }
+
+  @Override
+  public INDArray logits(INDArray x) {
+    return forward(x, outputVertex)[outputVertex];
+  }
+
+  @Override
+  public List<INDArray> layerOutputs(INDArray x) {
+    int last = 0;
+    for (int v : layerVertices) last = Math.max(last, position(v));
+    INDArray[] out = forward(x, order[last]);
+    List<INDArray> r = new ArrayList<>();
+    for (int v : layerVertices) r.add(out[v]);
+    return r;
+  }
+
+  @Override
+  public INDArray layerOutput(INDArray x, int layer) {
+    int v = layerVertices[layer];
+    return forward(x, v)[v];
+  }
+
+  @Override
+  public Gradient logitGradient(INDArray x, UnaryOperator<INDArray> dLogits) {
+    return gradient(x, outputVertex, dLogits);
+  }
+
+  @Override
+  public Gradient layerGradient(INDArray x, int layer, UnaryOperator<INDArray> dOutput) {
+    return gradient(x, layerVertices[layer], dOutput);
+  }
+
+  private Gradient gradient(INDArray x, int target, UnaryOperator<INDArray> dOut) {
+    INDArray[] out = forward(x, target);
+    INDArray dx = backward(out, target, dOut.apply(out[target]), (int) x.size(0));
+    return new Gradient(out[target], dx.reshape('c', x.shape()));
+  }
+
+  /** Every vertex's output up to {@code target} in topological order (the output vertex gives the logits). */
+  private INDArray[] forward(INDArray x, int target) {
+    long[] expected = inputShape(x.size(0));
+    if (!Arrays.equals(x.shape(), expected)) {
+      throw new IllegalArgumentException(name + " expects inputs of shape " + Arrays.toString(expected) + ", got "
+          + Arrays.toString(x.shape()));
+    }
+    LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+    INDArray[] out = new INDArray[vertices.length];
+    INDArray input = flatInput ? x.reshape('c', x.size(0), x.length() / x.size(0)) : x;
+    net.setInput(0, input); // preprocessors read the batch size from the graph's input
+    for (int idx : order) {
+      GraphVertex v = vertices[idx];
+      if (v.isInputVertex()) {
+        out[idx] = input;
+      } else {
+        VertexIndices[] in = v.getInputVertices();
+        // A copy: some layers work in place in evaluation mode (ActivationLayer), which would
+        // overwrite the kept output of the vertex before and the point its backward needs.
+        for (int j = 0; j < in.length; j++) v.setInput(j, out[in[j].getVertexIndex()].dup(), mgr);
+        out[idx] = idx == outputVertex ? outputLogits(v, mgr) : v.doForward(false, mgr);
+      }
+      if (idx == target) break;
+    }
+    return out;
+  }
+
+  /** The input gradient given {@code dTarget}, the gradient with respect to vertex {@code target}'s output. */
+  private INDArray backward(INDArray[] out, int target, INDArray dTarget, int batch) {
+    LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+    INDArray[] eps = new INDArray[vertices.length];
+    eps[target] = dTarget;
+    for (int k = position(target); k >= 0; k--) {
+      int idx = order[k];
+      GraphVertex v = vertices[idx];
+      if (eps[idx] == null) continue;
+      if (v.isInputVertex()) return eps[idx];
+      VertexIndices[] in = v.getInputVertices();
+      // Fresh copies: a layer that worked in place has overwritten the input it kept.
+      for (int j = 0; j < in.length; j++) v.setInput(j, out[in[j].getVertexIndex()].dup(), mgr);
+      INDArray[] dIn;
+      if (idx == outputVertex) {
+        dIn = new INDArray[] {outputBackward(v, eps[idx], batch, mgr)};
+      } else if (v.getLayer() instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization) {
+        dIn = new INDArray[] {batchNormBackward(v, eps[idx], batch, mgr)};
+      } else {
+        v.setEpsilon(eps[idx]);
+        dIn = v.doBackward(false, mgr).getSecond();
+      }
+      for (int j = 0; j < in.length; j++) {
+        int src = in[j].getVertexIndex();
+        eps[src] = eps[src] == null ? dIn[j].dup() : eps[src].addi(dIn[j]);
+      }
+    }
+    throw new IllegalStateException(name + ": vertex " + vertices[target].getVertexName() + " does not depend on the input");
+  }
+
+  private INDArray outputLogits(GraphVertex v, LayerWorkspaceMgr mgr) {
+    INDArray in = v.getInputs()[0];
+    InputPreProcessor pre = ((LayerVertex) v).getLayerPreProcessor();
+    if (pre != null) in = pre.preProcess(in, (int) in.size(0), mgr);
+    Layer l = v.getLayer();
+    if (!(l instanceof OutputLayer)) return in.dup();
+    INDArray z = in.mmul(l.getParam("W"));
+    INDArray b = l.getParam("b");
+    return b == null ? z : z.addiRowVector(b);
+  }
+
+  private INDArray outputBackward(GraphVertex v, INDArray dLogits, int batch, LayerWorkspaceMgr mgr) {
+    Layer l = v.getLayer();
+    INDArray d = l instanceof OutputLayer ? dLogits.mmul(l.getParam("W").transpose()) : dLogits;
+    InputPreProcessor pre = ((LayerVertex) v).getLayerPreProcessor();
+    return pre == null ? d : pre.backprop(d, batch, mgr);
+  }
+
+  /** Whether the input goes straight into a dense layer (an MLP on flattened images), not a convolution. */
+  private boolean takesFlatInput() {
+    for (GraphVertex v : vertices) {
+      if (!v.hasLayer() || ((LayerVertex) v).getLayerPreProcessor() != null) continue;
+      for (VertexIndices in : v.getInputVertices()) {
+        if (!vertices[in.getVertexIndex()].isInputVertex()) continue;
+        org.deeplearning4j.nn.conf.layers.Layer conf = v.getLayer().conf().getLayer();
+        if (conf instanceof org.deeplearning4j.nn.conf.layers.DenseLayer
+            || conf instanceof org.deeplearning4j.nn.conf.layers.OutputLayer) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * BatchNorm with its running statistics: DL4J's own backward assumes batch statistics (the
+   * training-mode gradient), wrong for the fixed affine map of evaluation mode, checked against
+   * finite differences in the tests.
+   */
+  private INDArray batchNormBackward(GraphVertex v, INDArray dOut, int batch, LayerWorkspaceMgr mgr) {
+    Layer l = v.getLayer();
+    org.deeplearning4j.nn.conf.layers.BatchNormalization conf =
+        (org.deeplearning4j.nn.conf.layers.BatchNormalization) l.conf().getLayer();
+    INDArray in = v.getInputs()[0];
+    InputPreProcessor pre = ((LayerVertex) v).getLayerPreProcessor();
+    if (pre != null) in = pre.preProcess(in, batch, mgr);
+    if (in.rank() == 4 && conf.getCnn2DFormat() != org.deeplearning4j.nn.conf.CNN2DFormat.NCHW) {
+      throw new IllegalArgumentException(name + ": BatchNormalization '" + v.getVertexName() + "' in NHWC is not supported");
+    }
+    // useLogStd stores log10 of the running standard deviation: var = 10^(2 log10std).
+    INDArray var = conf.isUseLogStd() ? Transforms.exp(l.getParam("log10stdev").mul(2 * Math.log(10)), false)
+        : l.getParam("var");
+    INDArray invStd = Transforms.pow(var.add(conf.getEps()), -0.5, false).reshape(-1);
+    INDArray gamma = conf.isLockGammaBeta() ? Nd4j.valueArrayOf(invStd.shape(), conf.getGamma(), invStd.dataType())
+        : l.getParam("gamma").reshape(-1);
+    INDArray beta = conf.isLockGammaBeta() ? Nd4j.valueArrayOf(invStd.shape(), conf.getBeta(), invStd.dataType())
+        : l.getParam("beta").reshape(-1);
+    INDArray mean = l.getParam("mean").reshape(-1);
+    long[] perChannel = in.rank() == 4 ? new long[] {1, invStd.length(), 1, 1} : new long[] {1, invStd.length()};
+    INDArray scale = gamma.mul(invStd).reshape(perChannel);
+    // DL4J's BatchNormalization applies no activation function (its configured one is unused).
+    INDArray d = dOut.mul(scale);
+    return pre == null ? d : pre.backprop(d, batch, mgr);
+  }
+
+  private int position(int vertex) {
+    for (int k = 0; k < order.length; k++) if (order[k] == vertex) return k;
+    throw new IllegalStateException("vertex " + vertex + " not in the topological order");
+  }
+
+  /** The vertices between input and output, in topological order. */
+  private List<Integer> hiddenVertices() {
+    List<Integer> out = new ArrayList<>();
+    for (int idx : order) if (!vertices[idx].isInputVertex() && idx != outputVertex) out.add(idx);
+    return out;
+  }
+
+  private List<String> hiddenVertexNames() {
+    return hiddenVertices().stream().map(this::displayName).toList();
+  }
+
+  /**
+   * A vertex's name: its layer's own name where it has one (a MultiLayerNetwork converted to a
+   * graph names its vertices by index but keeps the names given to its layers), else the vertex name.
+   */
+  private String displayName(int idx) {
+    GraphVertex v = vertices[idx];
+    String layerName = v.hasLayer() ? v.getLayer().conf().getLayer().getLayerName() : null;
+    return layerName != null && !layerName.isEmpty() ? layerName : v.getVertexName();
+  }
+
+  private List<String> defaultLayers() {
+    List<String> names = new ArrayList<>();
+    for (int idx : order) {
+      GraphVertex v = vertices[idx];
+      if (v.isInputVertex() || idx == outputVertex || !v.hasLayer()) continue;
+      org.deeplearning4j.nn.conf.layers.Layer conf = v.getLayer().conf().getLayer();
+      if (conf instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization) continue;
+      boolean pooling = conf instanceof SubsamplingLayer || conf instanceof GlobalPoolingLayer;
+      boolean nonLinear = (conf instanceof BaseLayer b && b.getActivationFn() != null
+          && !(b.getActivationFn() instanceof ActivationIdentity))
+          || (conf instanceof ActivationLayer a && !(a.getActivationFn() instanceof ActivationIdentity));
+      if (pooling || nonLinear) names.add(displayName(idx));
+    }
+    return names.isEmpty() ? hiddenVertexNames() : names;
+  }
+}

@@ -1,0 +1,160 @@
+package org.irevnet.train;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.irevnet.data.Augment;
+import org.irevnet.data.BatchIterator;
+import org.irevnet.data.DataSource;
+import org.irevnet.data.Dataset;
+import org.irevnet.data.Datasets;
+import org.irevnet.data.Split;
+import org.irevnet.io.AtomicFiles;
+import org.irevnet.io.Checkpoints;
+import org.irevnet.models.Baselines;
+import org.irevnet.models.Dl4jClassifier;
+import org.irevnet.nn.Tensors;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * Trains a non-invertible DL4J baseline ({@link Baselines}) into a run directory exactly as {@link
+ * Trainer} does an invertible model: the same data pipeline and order, learning-rate schedule,
+ * {@code config.json}, {@code metrics.jsonl} lines, epoch evaluation, {@code checkpoints/latest}
+ * and {@code best} (with DL4J's {@code model.zip}, see {@link Checkpoints}) and resumption. DL4J's
+ * own {@code fit} does the steps (softmax cross-entropy, Adam with the configured learning rate
+ * set before each step).
+ */
+final class NetworkTrainer {
+  private static final int GC_EVERY = 20;
+  private final TrainConfig cfg;
+  private final Path runDir;
+  private final Trainer.Listener listener;
+  private final long maxSteps;
+
+  NetworkTrainer(TrainConfig cfg, Path runDir, Trainer.Listener listener, long maxSteps) {
+    if (cfg.hasIceObjective() || cfg.hasMleObjective()) {
+      throw new IllegalArgumentException("objective " + (cfg.hasIceObjective() ? "ice" : "mle")
+          + " needs an invertible architecture, '" + cfg.arch() + "' is a non-invertible baseline");
+    }
+    this.cfg = cfg;
+    this.runDir = runDir;
+    this.listener = listener;
+    this.maxSteps = maxSteps;
+  }
+
+  Trainer.Result run() throws IOException {
+    long t0 = System.nanoTime();
+    DataSource src = Datasets.resolve(cfg.data());
+    Dataset train = Baselines.prepare(src, Split.TRAIN);
+    Dataset test = Baselines.prepare(src, Split.TEST);
+    int classes = train.classNames().size();
+    long[] chw = {train.channels(), Baselines.SIZE, Baselines.SIZE};
+    BatchIterator it = BatchIterator.builder(train).batchSize(cfg.batch()).seed(cfg.seed()).shuffle(true)
+        .dequantize(cfg.dequantize()).augment(cfg.augmentShift() > 0 ? Augment.shifts(cfg.augmentShift()) : Augment.NONE)
+        .build();
+    Files.createDirectories(runDir);
+    ComputationGraph net;
+    long step;
+    double best;
+    Path latest = Trainer.latest(runDir);
+    if (Checkpoints.exists(latest)) {
+      Checkpoints.LoadedNetwork c = Checkpoints.loadNetwork(latest);
+      net = c.net();
+      step = c.state().step();
+      best = c.state().bestAccuracy();
+      it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
+      Trainer.truncateMetrics(runDir, step);
+      listener.onMessage("resuming " + runDir + " at step " + step + " (epoch " + (c.state().epoch() + 1) + ")");
+    } else {
+      net = Baselines.build(cfg.arch(), train.channels(), classes, cfg.seed(), cfg.lr(), cfg.weightDecay());
+      step = 0;
+      best = Double.NEGATIVE_INFINITY;
+      Files.deleteIfExists(runDir.resolve(Trainer.METRICS));
+    }
+    Dl4jClassifier model = Dl4jClassifier.of(net, cfg.arch(), chw, null);
+    if (step == 0) listener.onMessage(model.summary());
+    AtomicFiles.writeString(runDir.resolve(Trainer.CONFIG), Trainer.resolvedConfig(cfg));
+
+    long total = (long) cfg.epochs() * it.batchesPerEpoch();
+    long stopAt = maxSteps >= total - step ? total : step + maxSteps;
+    double lastTest = Double.NaN;
+    try (BufferedWriter metrics = Files.newBufferedWriter(runDir.resolve(Trainer.METRICS), StandardCharsets.UTF_8,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND)) {
+      double lossSum = 0, accSum = 0;
+      int window = 0;
+      long windowStart = System.nanoTime();
+      while (step < stopAt) {
+        if (!it.hasNext()) it.reset();
+        BatchIterator.Batch b = it.nextBatch();
+        double lr = cfg.lrAt(step, total);
+        net.setLearningRate(lr);
+        INDArray x = b.features();
+        // The batch's accuracy before the step, as Trainer logs that of its forward pass.
+        double acc = Trainer.accuracy(net.outputSingle(false, x), b.labels());
+        net.fit(new DataSet(x, Tensors.oneHot(b.labels(), classes, DataType.FLOAT)));
+        double loss = net.score();
+        if (!Double.isFinite(loss)) {
+          throw new Trainer.DivergedException("loss is " + loss + " at step " + (step + 1) + "; stopped without saving, the"
+              + " last good checkpoint is " + latest + "; try a lower --lr");
+        }
+        step++;
+        Host.collectGarbage(step, GC_EVERY);
+        lossSum += loss;
+        accSum += acc;
+        window++;
+        if (step % cfg.logEvery() == 0 || step == stopAt) {
+          double imagesPerSecond = window * (double) cfg.batch() / ((System.nanoTime() - windowStart) / 1e9);
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("type", "train");
+          m.put("step", step);
+          m.put("epoch", b.epoch() + 1);
+          m.put("loss", lossSum / window);
+          m.put("accuracy", accSum / window);
+          m.put("lr", lr);
+          m.put("images_per_s", imagesPerSecond);
+          Trainer.writeLine(metrics, m);
+          listener.onStep(new Trainer.StepInfo(step, total, b.epoch() + 1, cfg.epochs(), b.batch() + 1,
+              it.batchesPerEpoch(), lossSum / window, accSum / window, lr, imagesPerSecond));
+          lossSum = accSum = 0;
+          window = 0;
+          windowStart = System.nanoTime();
+        }
+        boolean epochEnd = !it.hasNext();
+        if (epochEnd) {
+          Evaluation.Result ev = Evaluation.evaluate(model, test, cfg.evalBatch(), "test");
+          lastTest = ev.accuracy();
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("type", "epoch");
+          m.put("step", step);
+          m.put("epoch", b.epoch() + 1);
+          m.put("test_accuracy", ev.accuracy());
+          m.put("test_loss", ev.loss());
+          m.put("seconds", (System.nanoTime() - t0) / 1e9);
+          Trainer.writeLine(metrics, m);
+          listener.onEpoch(m);
+          if (ev.accuracy() > best) {
+            best = ev.accuracy();
+            save(Trainer.best(runDir), net, step, it, best);
+          }
+        }
+        if (epochEnd || step % cfg.checkpointEvery() == 0 || step == stopAt) {
+          metrics.flush();
+          save(latest, net, step, it, best);
+        }
+      }
+    }
+    return new Trainer.Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9, Double.NaN);
+  }
+
+  private void save(Path where, ComputationGraph net, long step, BatchIterator it, double best) throws IOException {
+    BatchIterator.State s = it.state();
+    Checkpoints.save(where, net, new Checkpoints.TrainingState(step, s.epoch(), s.batch(), best, cfg.toJson()));
+  }
+}

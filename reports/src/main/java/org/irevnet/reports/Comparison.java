@@ -1,0 +1,93 @@
+package org.irevnet.reports;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The figures that compare several runs on shared axes (invertible and ordinary networks alike):
+ * the per-layer probe curves of {@code analysis/layer-probes.json} by relative depth (layer {@code
+ * i} of {@code n} at {@code (i + 1) / n}, so an i-RevNet's 5 stages and a ResNet's 14 layers share
+ * the x axis), the PCA curves at the last probed layer, and the feature-matching invariance
+ * attacks ({@code analysis/attack-feature-match*.json}) side by side.
+ */
+final class Comparison {
+  static final String PROBES = RunSections.ANALYSIS + "/layer-probes.json";
+
+  private Comparison() {}
+
+  /** The comparison figures of the runs (empty when fewer than two runs or none has the files). */
+  static List<Figure> of(List<String> names, List<RunFiles> files) {
+    if (files.size() < 2) return List.of();
+    List<Figure.Series> linear = new ArrayList<>(), nn = new ArrayList<>(), pca = new ArrayList<>();
+    List<List<Object>> probeRows = new ArrayList<>(), attackRows = new ArrayList<>();
+    for (int r = 0; r < files.size(); r++) {
+      RunFiles f = files.get(r);
+      String run = names.get(r);
+      JsonNode probes = RunSections.read(f, PROBES);
+      JsonNode stages = probes.path("stages");
+      if (stages.isArray() && !stages.isEmpty()) {
+        int n = stages.size();
+        List<Double> x = new ArrayList<>(), lin = new ArrayList<>(), knn = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          x.add((i + 1) / (double) n);
+          lin.add(TreeFigures.number(stages.get(i).get("linear_accuracy")));
+          knn.add(TreeFigures.number(stages.get(i).get("nearest_neighbour_accuracy")));
+        }
+        String label = run + " (" + n + " layers)";
+        linear.add(new Figure.Series(label, x, lin));
+        nn.add(new Figure.Series(label, x, knn));
+        List<Double> px = new ArrayList<>(), py = new ArrayList<>();
+        for (JsonNode p : probes.path("pca")) {
+          px.add(Math.log(p.path("components").asDouble()) / Math.log(2));
+          py.add(TreeFigures.number(p.get("linear_accuracy")));
+        }
+        if (!px.isEmpty()) pca.add(new Figure.Series(run, px, py));
+        JsonNode last = stages.get(n - 1);
+        probeRows.add(Arrays.asList(run, TreeFigures.scalar(probes.get("model")), n,
+            TreeFigures.scalar(last.has("layer") ? last.get("layer") : last.get("stage")),
+            TreeFigures.number(stages.get(0).get("linear_accuracy")), TreeFigures.number(last.get("linear_accuracy")),
+            TreeFigures.number(stages.get(0).get("nearest_neighbour_accuracy")),
+            TreeFigures.number(last.get("nearest_neighbour_accuracy")), TreeFigures.number(probes.get("logit_accuracy"))));
+      }
+      try {
+        for (String file : f.matching(RunSections.ANALYSIS, "attack-feature-match*.json")) {
+          JsonNode a = f.json(file);
+          Object layer = a.hasNonNull("layer_name") ? a.get("layer_name").asText() : TreeFigures.scalar(a.get("layer"));
+          for (JsonNode p : a.path("curve")) {
+            Double eps = TreeFigures.number(p.get("eps"));
+            if (eps == null || eps == 0) continue;
+            attackRows.add(Arrays.asList(run, layer, eps, TreeFigures.number(p.get("success_rate")),
+                TreeFigures.number(p.get("representation_distance")), TreeFigures.number(p.get("mean_l2")),
+                TreeFigures.number(p.get("mean_linf")), TreeFigures.number(p.get("accuracy_at_eps")),
+                TreeFigures.scalar(a.get("count"))));
+          }
+        }
+      } catch (IOException e) {
+        // The run's attacks section reports the unreadable file.
+      }
+    }
+    List<Figure> figs = new ArrayList<>();
+    if (!linear.isEmpty()) {
+      figs.add(new Figure.Line("linear probe accuracy by relative depth", "relative depth (layer / layers)",
+          "test accuracy", null, false, linear));
+      figs.add(new Figure.Line("1-NN accuracy by relative depth", "relative depth (layer / layers)", "test accuracy",
+          null, false, nn));
+      if (!pca.isEmpty()) {
+        figs.add(new Figure.Line("PCA at the last probed layer", "log2(principal components kept)",
+            "linear probe accuracy", null, false, pca));
+      }
+      figs.add(new Figure.Table("per-layer probes", List.of("run", "model", "layers", "last layer", "linear first",
+          "linear last", "1-NN first", "1-NN last", "model accuracy"), probeRows, null));
+    }
+    if (!attackRows.isEmpty()) {
+      figs.add(new Figure.Table("feature-matching invariance attack (x near b, matched to a at the layer)",
+          List.of("run", "layer", "eps", "success: class of x is a's", "match error ||h(x)-h(a)||/||h(b)-h(a)||",
+              "mean L2 to b", "mean L-inf to b", "accuracy at eps", "pairs"), attackRows,
+          "success rate and match error over each epsilon's own examples; distances over the counted examples"));
+    }
+    return figs;
+  }
+}
