@@ -54,7 +54,7 @@ final class TrainCommand implements Callable<Integer> {
       + "mle (maximum likelihood: the model as a density on its input, dequantised; bijective architectures only).")
   String objective;
 
-  @Option(names = "--w-nc", description = "iCE: weight of the nuisance term (default 1).") Double wNc;
+  @Option(names = "--w-nc", description = "iCE: weight of the nuisance term (default 0.3).") Double wNc;
   @Option(names = "--w-nc-warmup", paramLabel = "STEPS",
       description = "iCE: w_nc rises linearly from 0 over this many steps (default 200).") Integer wNcWarmup;
   @Option(names = "--w-mle", description = "iCE: weight of the MLE term (default 0; > 0 turns on --dequantize).")

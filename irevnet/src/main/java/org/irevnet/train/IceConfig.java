@@ -40,12 +40,14 @@ public record IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuis
   /**
    * The defaults, chosen from the experiments in the README: three adversaries (MLP width 512, 3
    * updates per model step) re-initialised in turn every 300 steps and trained on a replay of the
-   * last 32 batches; bounded nuisance term at weight 1, warmed up over 200 steps; no MLE term. A
+   * last 32 batches; bounded nuisance term at weight 0.3, warmed up over 200 steps; no MLE term. A
    * single co-trained adversary is fooled while a fresh probe still reads the label from {@code
-   * z_n}; fresh, well-fed adversaries remove the information instead.
+   * z_n}; fresh, well-fed adversaries remove the information instead. Weight 0.3, not 1: on the
+   * full Fashion-MNIST both removed the information (fresh probe 24 and 31 points below CE's), but
+   * at 1 the logits fell 5.6 points behind CE's and at 0.3 only 2.3.
    */
   public static IceConfig defaults() {
-    return new IceConfig(1.0, 200, 0.0, "bounded", Math.log(10), 3, 512, 1e-3, 3, 300, true, 32);
+    return new IceConfig(0.3, 200, 0.0, "bounded", Math.log(10), 3, 512, 1e-3, 3, 300, true, 32);
   }
 
   /** Checks ranges; the message names the option. */
