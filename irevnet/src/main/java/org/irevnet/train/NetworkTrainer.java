@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.irevnet.data.Augment;
@@ -111,14 +110,8 @@ final class NetworkTrainer {
         window++;
         if (step % cfg.logEvery() == 0 || step == stopAt) {
           double imagesPerSecond = window * (double) cfg.batch() / ((System.nanoTime() - windowStart) / 1e9);
-          Map<String, Object> m = new LinkedHashMap<>();
-          m.put("type", "train");
-          m.put("step", step);
-          m.put("epoch", b.epoch() + 1);
-          m.put("loss", lossSum / window);
-          m.put("accuracy", accSum / window);
-          m.put("lr", lr);
-          m.put("images_per_s", imagesPerSecond);
+          Map<String, Object> m = Trainer.trainLine(step, b.epoch() + 1, lossSum / window, accSum / window, lr,
+              imagesPerSecond);
           Trainer.writeLine(metrics, m);
           listener.onStep(new Trainer.StepInfo(step, total, b.epoch() + 1, cfg.epochs(), b.batch() + 1,
               it.batchesPerEpoch(), lossSum / window, accSum / window, lr, imagesPerSecond));
@@ -130,12 +123,7 @@ final class NetworkTrainer {
         if (epochEnd) {
           Evaluation.Result ev = Evaluation.evaluate(model, test, cfg.evalBatch(), "test");
           lastTest = ev.accuracy();
-          Map<String, Object> m = new LinkedHashMap<>();
-          m.put("type", "epoch");
-          m.put("step", step);
-          m.put("epoch", b.epoch() + 1);
-          m.put("test_accuracy", ev.accuracy());
-          m.put("test_loss", ev.loss());
+          Map<String, Object> m = Trainer.epochLine(step, b.epoch() + 1, ev);
           m.put("seconds", (System.nanoTime() - t0) / 1e9);
           Trainer.writeLine(metrics, m);
           listener.onEpoch(m);

@@ -211,14 +211,7 @@ public final class Trainer {
         window++;
         if (step % cfg.logEvery() == 0 || step == stopAt) {
           double imagesPerSecond = window * (double) cfg.batch() / ((System.nanoTime() - windowStart) / 1e9);
-          Map<String, Object> m = new LinkedHashMap<>();
-          m.put("type", "train");
-          m.put("step", step);
-          m.put("epoch", b.epoch() + 1);
-          m.put("loss", lossSum / window);
-          m.put("accuracy", accSum / window);
-          m.put("lr", lr);
-          m.put("images_per_s", imagesPerSecond);
+          Map<String, Object> m = trainLine(step, b.epoch() + 1, lossSum / window, accSum / window, lr, imagesPerSecond);
           if (density != null) m.put("bits_per_dim", bitsSum / window);
           bitsSum = 0;
           if (ice != null) {
@@ -240,12 +233,7 @@ public final class Trainer {
         if (epochEnd) {
           Evaluation.Result ev = Evaluation.evaluate(model, test, cfg.evalBatch(), "test");
           lastTest = ev.accuracy();
-          Map<String, Object> m = new LinkedHashMap<>();
-          m.put("type", "epoch");
-          m.put("step", step);
-          m.put("epoch", b.epoch() + 1);
-          m.put("test_accuracy", ev.accuracy());
-          m.put("test_loss", ev.loss());
+          Map<String, Object> m = epochLine(step, b.epoch() + 1, ev);
           double score = ev.accuracy();
           if (density != null) {
             lastBits = density.evaluate(test, cfg.evalBatch(), Density.EVAL_SEED).bitsPerDim();
@@ -327,6 +315,30 @@ public final class Trainer {
       }
     }
     AtomicFiles.writeString(p, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");
+  }
+
+  /** The fields of a {@code train} line of metrics.jsonl every objective and trainer logs. */
+  static Map<String, Object> trainLine(long step, int epoch, double loss, double accuracy, double lr, double imagesPerSecond) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("type", "train");
+    m.put("step", step);
+    m.put("epoch", epoch);
+    m.put("loss", loss);
+    m.put("accuracy", accuracy);
+    m.put("lr", lr);
+    m.put("images_per_s", imagesPerSecond);
+    return m;
+  }
+
+  /** The fields of an {@code epoch} line every trainer logs. */
+  static Map<String, Object> epochLine(long step, int epoch, Evaluation.Result test) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("type", "epoch");
+    m.put("step", step);
+    m.put("epoch", epoch);
+    m.put("test_accuracy", test.accuracy());
+    m.put("test_loss", test.loss());
+    return m;
   }
 
   static void writeLine(BufferedWriter w, Map<String, Object> m) throws IOException {
