@@ -268,7 +268,7 @@ public final class Dl4jClassifier implements Classifier {
     if (!(l instanceof OutputLayer)) return in.dup();
     INDArray z = in.mmul(l.getParam("W"));
     INDArray b = l.getParam("b");
-    return b == null ? z : z.addiRowVector(b);
+    return b == null ? z : z.addi(b);
   }
 
   private INDArray outputBackward(GraphVertex v, INDArray dLogits, int batch, LayerWorkspaceMgr mgr) {

@@ -54,7 +54,7 @@ public final class ReadoutHead {
     INDArray xhat = x.sub(mean).muli(invStd);
     INDArray act = Transforms.relu(xhat.mul(gamma.value()).addi(beta.value()), false);
     INDArray pooled = act.mean(2, 3);
-    INDArray logits = pooled.mmul(w.value().transpose()).addiRowVector(b.value());
+    INDArray logits = pooled.mmul(w.value().transpose()).addi(b.value());
     if (tapeOut != null) tapeOut[0] = new Tape(xhat, invStd, act, pooled, training);
     return logits;
   }

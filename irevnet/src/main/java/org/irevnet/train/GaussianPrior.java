@@ -52,13 +52,13 @@ final class GaussianPrior {
   Nll nll(INDArray zn, INDArray logDet, long d, double weight, boolean accumulate) {
     long n = zn.size(0);
     INDArray invScale = Transforms.exp(gamma.value().neg(), false);
-    INDArray u = zn.subRowVector(beta.value()).muliRowVector(invScale);
+    INDArray u = zn.sub(beta.value()).muli(invScale);
     INDArray uu = u.mul(u);
     double logp = -0.5 * uu.sumNumber().doubleValue() - n * (gamma.value().sumNumber().doubleValue()
         + zn.size(1) * HALF_LOG_2PI);
     double value = -(logp + logDet.sumNumber().doubleValue()) / ((double) n * d);
     double c = weight / ((double) n * d);
-    INDArray dzn = u.mulRowVector(invScale).muli(c);
+    INDArray dzn = u.mul(invScale).muli(c);
     if (accumulate) {
       beta.grad().subi(dzn.sum(true, 0));
       gamma.grad().addi(uu.rsubi(1).sum(true, 0).muli(c));

@@ -150,7 +150,7 @@ public final class IceObjective {
       } else {
         INDArray active = ceRows.lt(cfg.paperCap()).castTo(zn.dataType()).reshape(n, 1);
         nuisLoss += -Transforms.min(ceRows, cfg.paperCap(), true).sumNumber().doubleValue() / n;
-        dLogits = Transforms.exp(logp, true).subi(onehot).divi(-n).muliColumnVector(active);
+        dLogits = Transforms.exp(logp, true).subi(onehot).divi(-n).muli(active);
       }
       if (backward) dx.addi(a.inputGradient(t, dLogits));
     }
@@ -195,15 +195,15 @@ public final class IceObjective {
     INDArray backward(INDArray g) {
       INDArray meanG = g.mean(true, 0);
       INDArray meanGx = g.mul(x).mean(true, 0);
-      return g.subRowVector(meanG).subi(x.mulRowVector(meanGx)).muliRowVector(invStd);
+      return g.sub(meanG).subi(x.mul(meanGx)).muli(invStd);
     }
   }
 
   private static Standardized standardize(INDArray zn) {
     INDArray mean = zn.mean(true, 0);
-    INDArray centred = zn.subRowVector(mean);
+    INDArray centred = zn.sub(mean);
     INDArray invStd = Transforms.pow(centred.mul(centred).mean(true, 0).addi(STD_EPS), -0.5, false);
-    return new Standardized(centred.muliRowVector(invStd), invStd);
+    return new Standardized(centred.muli(invStd), invStd);
   }
 
   /** The prior's flat gradient buffer (checked for finiteness with the model's). */

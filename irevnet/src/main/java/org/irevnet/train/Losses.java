@@ -13,9 +13,9 @@ public final class Losses {
 
   /** Rows of log-softmax, computed stably (max subtracted). */
   public static INDArray logSoftmax(INDArray logits) {
-    INDArray shifted = logits.subColumnVector(logits.max(1).reshape(logits.size(0), 1));
+    INDArray shifted = logits.sub(logits.max(1).reshape(logits.size(0), 1));
     INDArray lse = Transforms.log(Transforms.exp(shifted, true).sum(1), false).reshape(logits.size(0), 1);
-    return shifted.subiColumnVector(lse);
+    return shifted.subi(lse);
   }
 
   /** Mean softmax cross-entropy against target distributions (rows summing to one). */

@@ -56,9 +56,9 @@ final class NuisanceClassifier {
   }
 
   Tape forward(INDArray x) {
-    if (hidden == 0) return new Tape(x, null, x.mmul(w[0].value()).addiRowVector(b[0].value()));
-    INDArray h = Transforms.relu(x.mmul(w[0].value()).addiRowVector(b[0].value()), false);
-    return new Tape(x, h, h.mmul(w[1].value()).addiRowVector(b[1].value()));
+    if (hidden == 0) return new Tape(x, null, x.mmul(w[0].value()).addi(b[0].value()));
+    INDArray h = Transforms.relu(x.mmul(w[0].value()).addi(b[0].value()), false);
+    return new Tape(x, h, h.mmul(w[1].value()).addi(b[1].value()));
   }
 
   /** {@code dL/dx} of a loss of this adversary's logits; the adversary's own state is untouched. */
