@@ -85,6 +85,70 @@ public final class ParamTable {
     return new INDArray[] {values, grads};
   }
 
+  /**
+   * The flat layout of an optimiser that updates one group of parameters at a time: values in one
+   * flat row vector as in {@link #flatten}, but the gradients of all groups share one scratch row
+   * vector the size of the largest group, so no gradient of the whole model exists at once.
+   *
+   * @param values all trainable values, in table order
+   * @param scratch the shared gradient buffer; group {@code g}'s gradients are its first {@code
+   *     range[1]} entries while that group is being updated
+   * @param ranges per group (by identity): {@code {offset in values, length}}
+   */
+  public record GroupedLayout(INDArray values, INDArray scratch, Map<ParamTable, long[]> ranges) {}
+
+  /**
+   * Binds every trainable parameter to a {@link GroupedLayout}. {@code groups} must cover the
+   * trainable parameters of this table exactly once, each group's parameters contiguous and in
+   * table order (as a model's blocks are).
+   *
+   * @throws IllegalArgumentException if they do not
+   */
+  public GroupedLayout flattenGrouped(DataType dtype, java.util.List<ParamTable> groups) {
+    Map<Param, Long> offset = new java.util.IdentityHashMap<>();
+    long n = 0;
+    for (Param p : entries.values()) {
+      if (!p.trainable()) continue;
+      offset.put(p, n);
+      n += p.value().length();
+    }
+    Map<ParamTable, long[]> ranges = new java.util.IdentityHashMap<>();
+    Map<Param, Long> inGroup = new java.util.IdentityHashMap<>();
+    long covered = 0, largest = 1;
+    for (ParamTable g : groups) {
+      long start = -1, len = 0;
+      for (Param p : g.entries.values()) {
+        if (!p.trainable()) continue;
+        Long at = offset.get(p);
+        if (at == null) throw new IllegalArgumentException("a group holds a parameter this table does not");
+        if (inGroup.containsKey(p)) throw new IllegalArgumentException("a parameter is in two groups");
+        if (start < 0) start = at;
+        if (at != start + len) throw new IllegalArgumentException("a group's parameters are not contiguous in the table");
+        inGroup.put(p, len);
+        len += p.value().length();
+      }
+      if (len == 0) continue;
+      ranges.put(g, new long[] {start, len});
+      covered += len;
+      largest = Math.max(largest, len);
+    }
+    if (covered != n) throw new IllegalArgumentException("the groups cover " + covered + " of " + n + " parameters");
+    INDArray values = Nd4j.create(dtype, 1, Math.max(n, 1));
+    INDArray scratch = Nd4j.create(dtype, 1, largest);
+    for (Param p : entries.values()) {
+      if (!p.trainable()) continue;
+      long at = offset.get(p), len = p.value().length(), g = inGroup.get(p);
+      p.rebind(row(values, at, len).reshape('c', p.value().shape()), row(scratch, g, len).reshape('c', p.value().shape()));
+    }
+    scratch.assign(0);
+    return new GroupedLayout(values, scratch, ranges);
+  }
+
+  private static INDArray row(INDArray flat, long from, long len) {
+    return flat.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1),
+        org.nd4j.linalg.indexing.NDArrayIndex.interval(from, from + len));
+  }
+
   /** Every entry's value, by name (a snapshot: the arrays are copies). */
   public Map<String, INDArray> state() {
     Map<String, INDArray> m = new LinkedHashMap<>();

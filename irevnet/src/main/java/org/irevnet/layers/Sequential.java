@@ -2,10 +2,11 @@ package org.irevnet.layers;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 import org.irevnet.nn.BlockWorkspace;
 import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -168,6 +169,15 @@ public final class Sequential implements Bijection {
 
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
+    return backward(y, dy, dLogDet, null);
+  }
+
+  /**
+   * {@link #backward(INDArray, INDArray, INDArray)}, calling {@code blockDone} with each block as
+   * soon as its parameter gradients are complete (last block first). Nothing later in the pass
+   * reads a finished block's parameters, so the callback may update them at once.
+   */
+  public Grad backward(INDArray y, INDArray dy, INDArray dLogDet, Consumer<Bijection> blockDone) {
     // Every block's log-det enters the total with weight one, so each sees the same dL/dlogdet.
     if (blocks.isEmpty()) return new Grad(y.dup(), dy.dup());
     for (int i = blocks.size() - 1; i >= 0; i--) {
@@ -176,6 +186,7 @@ public final class Sequential implements Bijection {
       final int k = i;
       Grad g = BlockWorkspace.run(() -> b.backward(out, dOut, dLogDet),
           r -> new Grad(keep("x", k, k == 0, r.x()), keep("dx", k, k == 0, r.dx())));
+      if (blockDone != null) blockDone.accept(b);
       y = g.x();
       dy = g.dx();
     }

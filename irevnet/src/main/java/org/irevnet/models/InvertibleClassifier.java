@@ -3,6 +3,7 @@ package org.irevnet.models;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.irevnet.layers.ActNorm;
 import org.irevnet.layers.AdditiveCoupling;
@@ -34,6 +35,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 public final class InvertibleClassifier implements Classifier {
   private final Architecture arch;
   private final Sequential body;
+  private Consumer<ParamTable> gradientListener;
   private final ReadoutHead head;
   private final ParamTable params = ParamTable.empty();
   private final List<Integer> stageEnds = new ArrayList<>();
@@ -166,6 +168,7 @@ public final class InvertibleClassifier implements Classifier {
    * @return the rebuilt input and {@code dL/dx}; parameter gradients are accumulated
    */
   public Grad backward(Forward f, INDArray dLogits, INDArray dOut, INDArray dLogDet) {
+    Consumer<ParamTable> groupDone = gradientListener;
     INDArray out = f.out();
     long n = out.size(0);
     INDArray d = dOut == null ? Nd4j.zeros(out.dataType(), out.shape()) : dOut.reshape('c', out.shape()).dup('c');
@@ -177,8 +180,30 @@ public final class InvertibleClassifier implements Classifier {
         d.addi(head.backward(f.headTape(), dLogits));
       }
     }
+    if (head != null && groupDone != null) groupDone.accept(head.params());
     INDArray dl = dLogDet == null ? Nd4j.zeros(out.dataType(), n) : dLogDet;
-    return body.backward(out, d, dl);
+    return body.backward(out, d, dl, groupDone == null ? null : b -> groupDone.accept(b.params()));
+  }
+
+  /**
+   * Called by every later {@link #backward} with each of {@link #parameterGroups()} as soon as its
+   * gradients are complete, so that an optimiser can update that block at once and reuse its
+   * gradient memory for the next ({@code AdamOptimizer.grouped}); null: none.
+   */
+  public void setGradientListener(Consumer<ParamTable> listener) {
+    this.gradientListener = listener;
+  }
+
+  /**
+   * The parameters by block, in the order the backward pass finishes them: the readout head, then
+   * the body's blocks from last to first.
+   */
+  public List<ParamTable> parameterGroups() {
+    List<ParamTable> g = new ArrayList<>();
+    if (head != null) g.add(head.params());
+    List<Bijection> blocks = body.blocks();
+    for (int i = blocks.size() - 1; i >= 0; i--) g.add(blocks.get(i).params());
+    return g;
   }
 
   /** The input whose body output is {@code out} (NCHW, or flattened {@code z}). */

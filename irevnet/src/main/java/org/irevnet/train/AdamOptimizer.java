@@ -1,37 +1,74 @@
 package org.irevnet.train;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.irevnet.layers.ParamTable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.AdamUpdater;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 
 /**
  * Adam over a whole {@link ParamTable}: the parameters and gradients are moved into two flat
  * buffers once, so a step is one ND4J updater call and one subtraction, whatever the depth.
  * Optional decoupled weight decay (AdamW: {@code theta -= lr * wd * theta}).
+ *
+ * <p>{@link #grouped} instead updates one group of parameters (a block) at a time, as soon as the
+ * reversible backward pass has finished that block: its gradients then live in one scratch
+ * buffer the size of the largest block, and a model never holds a gradient of all its
+ * parameters, which is what keeps training memory (parameter state aside) flat in depth. Both
+ * modes run the same elementwise update on the same state layout, so they give identical
+ * parameters and checkpoints.
  */
 public final class AdamOptimizer {
   private final INDArray values;
   private final INDArray grads;
   private final INDArray state;
-  private final AdamUpdater updater;
+  private final INDArray m;
+  private final INDArray v;
+  private final Map<ParamTable, long[]> groups;
   private final Adam config;
   private double weightDecay;
   private int iteration;
 
   public AdamOptimizer(ParamTable params, double learningRate) {
-    DataType dt = params.entries().values().iterator().next().value().dataType();
-    INDArray[] flat = params.flatten(dt);
+    this(params.flatten(dataType(params)), null, learningRate);
+  }
+
+  private AdamOptimizer(INDArray[] flat, Map<ParamTable, long[]> groups, double learningRate) {
     this.values = flat[0];
     this.grads = flat[1];
+    this.groups = groups;
     this.config = new Adam(learningRate);
-    this.updater = new AdamUpdater(config);
-    this.state = Nd4j.zeros(dt, 1, 2 * values.length());
-    updater.setStateViewArray(state, values.shape(), 'c', true);
+    long n = values.length();
+    this.state = Nd4j.zeros(values.dataType(), 1, 2 * n);
+    // DL4J's AdamUpdater layout (first moments, then second moments), kept for checkpoints.
+    this.m = slice(state, 0, n);
+    this.v = slice(state, n, n);
+  }
+
+  /**
+   * Adam that updates each of {@code groups} on its own ({@link #stepGroup}), the model's blocks
+   * in the order the backward pass finishes them; see {@link ParamTable#flattenGrouped}.
+   */
+  public static AdamOptimizer grouped(ParamTable params, List<ParamTable> groups, double learningRate) {
+    ParamTable.GroupedLayout l = params.flattenGrouped(dataType(params), groups);
+    return new AdamOptimizer(new INDArray[] {l.values(), l.scratch()}, l.ranges(), learningRate);
+  }
+
+  private static DataType dataType(ParamTable params) {
+    return params.entries().values().iterator().next().value().dataType();
+  }
+
+  private static INDArray slice(INDArray row, long from, long len) {
+    return row.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(from, from + len));
+  }
+
+  /** Whether this optimiser updates group by group ({@link #grouped}). */
+  public boolean isGrouped() {
+    return groups != null;
   }
 
   public void setLearningRate(double lr) {
@@ -44,19 +81,61 @@ public final class AdamOptimizer {
   }
 
 
-  /** The flat gradient buffer (all trainable parameters' gradients, in table order). */
+  /**
+   * The flat gradient buffer (all trainable parameters' gradients, in table order); for a
+   * {@link #grouped} optimiser the scratch buffer of the group being updated.
+   */
   public INDArray gradients() {
     return grads;
   }
 
   /** Applies one update from the accumulated gradients, then zeroes them. */
   public void step() {
-    double lr = config.getLearningRate();
-    updater.applyUpdater(grads, iteration, 0);
-    if (weightDecay != 0) values.muli(1 - lr * weightDecay);
-    values.subi(grads);
-    grads.assign(0);
+    if (groups != null) throw new IllegalStateException("a grouped optimiser steps with stepGroup and endStep");
+    update(values, grads, m, v);
     iteration++;
+  }
+
+  /**
+   * Updates one group from its gradients (in the scratch buffer) and zeroes them; the step's
+   * count advances in {@link #endStep}, after every group.
+   *
+   * @throws NonFiniteGradientException if a gradient of the group is NaN or infinite (nothing of
+   *     the group is changed)
+   */
+  public void stepGroup(ParamTable group) {
+    long[] r = groups.get(group);
+    if (r == null) {
+      if (group.count() == 0) return;
+      throw new IllegalArgumentException("not a group of this optimiser");
+    }
+    INDArray g = slice(grads, 0, r[1]);
+    if (!Double.isFinite(g.norm2Number().doubleValue())) throw new NonFiniteGradientException();
+    long n = values.length();
+    update(slice(values, r[0], r[1]), g, slice(state, r[0], r[1]), slice(state, n + r[0], r[1]));
+  }
+
+  /** Ends a step of a {@link #grouped} optimiser (every group has been updated). */
+  public void endStep() {
+    iteration++;
+  }
+
+  private void update(INDArray theta, INDArray g, INDArray m1, INDArray m2) {
+    double lr = config.getLearningRate();
+    // The op DL4J's AdamUpdater runs, in place on (g, v, m): elementwise, so a block's slices
+    // give the same numbers as the whole buffers.
+    Nd4j.exec(new org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater(g, m2, m1, lr, config.getBeta1(),
+        config.getBeta2(), config.getEpsilon(), iteration));
+    if (weightDecay != 0) theta.muli(1 - lr * weightDecay);
+    theta.subi(g);
+    g.assign(0);
+  }
+
+  /** A gradient was NaN or infinite; the group it belongs to was left unchanged. */
+  public static final class NonFiniteGradientException extends RuntimeException {
+    NonFiniteGradientException() {
+      super("a gradient is not finite");
+    }
   }
 
   /** Forgets the moment estimates and the step count (a fresh optimiser for the same parameters). */

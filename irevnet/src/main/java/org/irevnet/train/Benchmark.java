@@ -24,9 +24,10 @@ public final class Benchmark {
 
   /**
    * One benchmark result; field names are the JSON keys of DESIGN.md section 9, plus the split of
-   * the peak into what must grow with depth ({@code param_state_mib}: parameters, gradients and
-   * Adam's two moments, four numbers per parameter) and everything else ({@code working_rss_mib}:
-   * activations, workspaces, JVM and native libraries), which is what reversibility keeps flat.
+   * the peak into what must grow with depth ({@code param_state_mib}: parameters and Adam's two
+   * moments, three numbers per parameter; gradients live one block at a time) and everything else
+   * ({@code working_rss_mib}: activations, workspaces, the block gradient buffer, JVM and native
+   * libraries), which is what reversibility keeps flat.
    */
   public record Result(String arch, int batch, int threads, long params, double train_step_ms,
       double train_images_per_s, double forward_ms, double inverse_ms, double recon_max_abs_err_f32,
@@ -41,7 +42,8 @@ public final class Benchmark {
     INDArray x = images(model, batch, rng);
     int[] y = rng.ints(batch, 0, model.numClasses()).toArray();
     model.initialize(x);
-    AdamOptimizer adam = new AdamOptimizer(model.params(), 1e-3);
+    AdamOptimizer adam = AdamOptimizer.grouped(model.params(), model.parameterGroups(), 1e-3);
+    model.setGradientListener(adam::stepGroup);
     Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
     double[] times = new double[steps];
     for (int i = 0; i < warmup + steps; i++) {
@@ -49,14 +51,14 @@ public final class Benchmark {
       InvertibleClassifier.Forward f = model.forward(x, true);
       Losses.LossGrad lg = Losses.softmaxCrossEntropy(f.logits(), y);
       model.backward(f, lg.grad(), null, null);
-      adam.step();
+      adam.endStep();
       Host.collectGarbage(i + 1, GC_EVERY);
       double ms = (System.nanoTime() - t0) / 1e6;
       if (i >= warmup) times[i - warmup] = ms;
       if (onStep != null) onStep.accept(i);
     }
     double peak = Host.peakRssMiB();
-    double paramState = 4.0 * model.params().count() * DataType.FLOAT.width() / (1 << 20);
+    double paramState = 3.0 * model.params().count() * DataType.FLOAT.width() / (1 << 20);
     double train = median(times);
 
     double[] fwd = new double[3];

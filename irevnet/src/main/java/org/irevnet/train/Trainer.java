@@ -134,7 +134,7 @@ public final class Trainer {
         throw new IllegalArgumentException(latest(runDir) + ": checkpoint architecture '" + model.architecture().name()
             + "' differs from the configured '" + arch.name() + "'");
       }
-      adam = new AdamOptimizer(model.params(), cfg.lr());
+      adam = optimizer(model, cfg.lr());
       adam.loadState(c.optimizer());
       if (cfg.hasIceObjective()) {
         ice = IceObjective.forModel(cfg.ice(), model, cfg.seed(), cfg.lr());
@@ -147,7 +147,7 @@ public final class Trainer {
       listener.onMessage("resuming " + runDir + " at step " + step + " (epoch " + (c.state().epoch() + 1) + ")");
     } else {
       model = InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed());
-      adam = new AdamOptimizer(model.params(), cfg.lr());
+      adam = optimizer(model, cfg.lr());
       if (cfg.hasIceObjective()) ice = IceObjective.forModel(cfg.ice(), model, cfg.seed(), cfg.lr());
       step = 0;
       best = Double.NEGATIVE_INFINITY;
@@ -180,28 +180,32 @@ public final class Trainer {
         adam.setLearningRate(lr);
         InvertibleClassifier.Forward f = model.forward(b.features(), true);
         double loss;
-        if (density != null) {
-          Density.Step d = density.nll(f, true);
-          loss = d.natsPerDim();
-          if (!Double.isFinite(loss)) diverged("loss is " + loss, step, b);
-          bitsSum += d.bitsPerDim();
-        } else if (ice == null) {
-          Losses.LossGrad lg = Losses.softmaxCrossEntropy(f.logits(), b.labels());
-          loss = lg.loss();
-          if (!Double.isFinite(loss)) diverged("loss is " + loss, step, b);
-          model.backward(f, lg.grad(), null, null);
-        } else {
-          IceObjective.Terms t = ice.step(model, f, b.labels(), step);
-          loss = t.loss();
-          if (!Double.isFinite(loss)) diverged("loss is " + loss, step, b);
-          if (!Double.isFinite(ice.priorGradients().norm2Number().doubleValue())) {
-            diverged("a gradient is not finite", step, b);
+        try {
+          if (density != null) {
+            Density.Step d = density.nll(f, true);
+            loss = d.natsPerDim();
+            if (!Double.isFinite(loss)) throw diverged("loss is " + loss, step, b);
+            bitsSum += d.bitsPerDim();
+          } else if (ice == null) {
+            Losses.LossGrad lg = Losses.softmaxCrossEntropy(f.logits(), b.labels());
+            loss = lg.loss();
+            if (!Double.isFinite(loss)) throw diverged("loss is " + loss, step, b);
+            model.backward(f, lg.grad(), null, null);
+          } else {
+            IceObjective.Terms t = ice.step(model, f, b.labels(), step);
+            loss = t.loss();
+            if (!Double.isFinite(loss)) throw diverged("loss is " + loss, step, b);
+            if (!Double.isFinite(ice.priorGradients().norm2Number().doubleValue())) {
+              throw diverged("a gradient is not finite", step, b);
+            }
+            double[] v = {t.ce(), t.nuisanceCe(), t.adversaryAccuracy(), t.nllBitsPerDim(), t.wNc()};
+            for (int i = 0; i < v.length; i++) iceSums[i] += v[i];
           }
-          double[] v = {t.ce(), t.nuisanceCe(), t.adversaryAccuracy(), t.nllBitsPerDim(), t.wNc()};
-          for (int i = 0; i < v.length; i++) iceSums[i] += v[i];
+        } catch (AdamOptimizer.NonFiniteGradientException e) {
+          // Raised by the block update inside the backward pass (see optimizer()).
+          throw diverged("a gradient is not finite", step, b);
         }
-        if (!Double.isFinite(adam.gradients().norm2Number().doubleValue())) diverged("a gradient is not finite", step, b);
-        adam.step();
+        adam.endStep();
         if (ice != null) ice.stepPrior(lr);
         step++;
         Host.collectGarbage(step, GC_EVERY);
@@ -270,8 +274,8 @@ public final class Trainer {
         ice == null ? Map.of() : ice.state());
   }
 
-  private void diverged(String what, long step, BatchIterator.Batch b) {
-    throw new DivergedException(what + " at step " + (step + 1) + " (epoch " + (b.epoch() + 1) + ", batch "
+  private DivergedException diverged(String what, long step, BatchIterator.Batch b) {
+    return new DivergedException(what + " at step " + (step + 1) + " (epoch " + (b.epoch() + 1) + ", batch "
         + (b.batch() + 1) + "); stopped without saving, the last good checkpoint is " + latest(runDir)
         + "; try a lower --lr");
   }
@@ -315,6 +319,17 @@ public final class Trainer {
       }
     }
     AtomicFiles.writeString(p, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");
+  }
+
+  /**
+   * Adam that updates each block as soon as the reversible backward pass has finished it, so no
+   * gradient of the whole model is ever held (training memory flat in depth, parameter state
+   * aside); the same updates as one step over all parameters.
+   */
+  private static AdamOptimizer optimizer(InvertibleClassifier model, double lr) {
+    AdamOptimizer adam = AdamOptimizer.grouped(model.params(), model.parameterGroups(), lr);
+    model.setGradientListener(adam::stepGroup);
+    return adam;
   }
 
   /** The fields of a {@code train} line of metrics.jsonl every objective and trainer logs. */
