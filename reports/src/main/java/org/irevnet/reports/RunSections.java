@@ -394,7 +394,10 @@ final class RunSections {
     if (eval.has("accuracy")) {
       h.put("test accuracy", TreeFigures.scalar(eval.get("accuracy")));
       h.put("test loss", TreeFigures.scalar(eval.get("loss")));
-      if (eval.has("bits_per_dim")) h.put("test bits/dim", TreeFigures.scalar(eval.get("bits_per_dim")));
+      // A classifier's density is in the accuracy section; next to accuracy it reads as a result.
+      if (eval.has("bits_per_dim") && "mle".equals(cfg.path("objective").asText())) {
+        h.put("test bits/dim", TreeFigures.scalar(eval.get("bits_per_dim")));
+      }
     } else if (lastEpoch != null) {
       h.put("test accuracy", TreeFigures.scalar(lastEpoch.get("test_accuracy")));
       h.put("test loss", TreeFigures.scalar(lastEpoch.get("test_loss")));
