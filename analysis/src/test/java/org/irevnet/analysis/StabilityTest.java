@@ -44,12 +44,16 @@ class StabilityTest {
     double max = sv[0], min = sv[sv.length - 1];
     assertThat(min).isLessThan(max / 10);
     assertThat(s.points()).hasSize((int) inShape[0]);
+    // J v comes from central differences with a step of ~1e-6 |x|: rounding leaves ~1e-10 |J| in
+    // it, which is ~1e-5 of sigma_min^2 here (sigma_max / sigma_min ~ 600), so sigma_min is only
+    // good to a few 1e-6 relative and the digits past that differ between CPUs (seen: 1.7e-6).
+    double minTol = 2e-5;
     for (Stability.Point p : s.points()) {
       assertThat(p.forwardLipschitz()).isCloseTo(max, within(1e-7 * max));
-      assertThat(p.inverseLipschitz()).isCloseTo(1 / min, within(1e-6 / min));
-      assertThat(p.condition()).isCloseTo(max / min, within(2e-6 * max / min));
+      assertThat(p.inverseLipschitz()).isCloseTo(1 / min, within(minTol / min));
+      assertThat(p.condition()).isCloseTo(max / min, within(minTol * max / min));
     }
-    assertThat(s.maxCondition()).isCloseTo(max / min, within(2e-6 * max / min));
+    assertThat(s.maxCondition()).isCloseTo(max / min, within(minTol * max / min));
   }
 
   @Test
