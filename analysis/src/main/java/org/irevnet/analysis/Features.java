@@ -91,14 +91,6 @@ public final class Features {
     }
   }
 
-  /** The fraction of rows of {@code logits} whose argmax equals the label. */
-  public static double accuracy(INDArray logits, int[] labels) {
-    int[] pred = org.irevnet.train.Losses.argmax(logits);
-    int correct = 0;
-    for (int i = 0; i < labels.length; i++) if (pred[i] == labels[i]) correct++;
-    return labels.length == 0 ? Double.NaN : (double) correct / labels.length;
-  }
-
   /** Columns {@code [from, to)} of a matrix, as a contiguous copy. */
   public static INDArray columns(INDArray x, long from, long to) {
     return x.get(NDArrayIndex.all(), NDArrayIndex.interval(from, to)).dup('c');

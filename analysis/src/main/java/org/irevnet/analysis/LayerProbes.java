@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.irevnet.data.Dataset;
 import org.irevnet.models.Classifier;
+import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.eigen.Eigen;
@@ -105,11 +106,11 @@ public final class LayerProbes {
       INDArray tr = st.apply(trainFeatures.get(s)), te = st.apply(testFeatures.get(s));
       MlpClassifier probe = MlpClassifier.train(tr, yTrain, classes, recipe);
       int[] nn = nearestNeighbour(tr, te);
-      int correct = 0;
-      for (int i = 0; i < yTest.length; i++) if (yTrain[nn[i]] == yTest[i]) correct++;
+      int[] nnLabels = new int[nn.length];
+      for (int i = 0; i < nn.length; i++) nnLabels[i] = yTrain[nn[i]];
       long d = tr.size(1);
       stages.add(new Stage(s, null, shapes == null ? List.of(d) : shapes.get(s), d, probe.accuracy(te, yTest),
-          probe.accuracy(tr, yTrain), (double) correct / yTest.length));
+          probe.accuracy(tr, yTrain), Losses.accuracy(nnLabels, yTest)));
       lastTrain = tr;
       lastTest = te;
     }

@@ -12,6 +12,7 @@ import org.irevnet.nn.BlockWorkspace;
 import org.irevnet.nn.Init;
 import org.irevnet.nn.Tensors;
 import org.irevnet.train.AdamOptimizer;
+import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -161,6 +162,6 @@ public final class MlpClassifier {
 
   /** The fraction of rows classified as their label. */
   public double accuracy(INDArray x, int[] labels) {
-    return Features.accuracy(logits(x), labels);
+    return Losses.accuracy(logits(x), labels);
   }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.List;
 import org.irevnet.data.Dataset;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -79,7 +80,7 @@ public final class NuisanceProbe {
     }
     if (yTest.length == 0) throw new IllegalArgumentException("nuisance probe: empty test split");
     long t0 = System.nanoTime();
-    double logitAcc = Features.accuracy(Features.columns(zTest, 0, numClasses), yTest);
+    double logitAcc = Losses.accuracy(Features.columns(zTest, 0, numClasses), yTest);
     INDArray nTrain = Features.columns(zTrain, numClasses, d), nTest = Features.columns(zTest, numClasses, d);
     Features.Standardizer st = Features.Standardizer.fit(nTrain);
     nTrain = st.apply(nTrain);

@@ -10,6 +10,7 @@ import org.irevnet.data.Dataset;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
+import org.irevnet.train.Losses;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -97,7 +98,7 @@ class NuisanceProbeTest {
     NuisanceProbe.Result r = NuisanceProbe.measure(m, train, test, SMALL.withEpochs(2));
     assertThat(r.nuisanceDims()).isEqualTo(1014);
     assertThat(r.trainCount()).isEqualTo(40);
-    double expected = Features.accuracy(m.logits(test.images()), yTest);
+    double expected = Losses.accuracy(m.logits(test.images()), yTest);
     assertThat(r.logitAccuracy()).isEqualTo(expected);
     assertThat(m.params().entries().values().iterator().next().value()).isEqualTo(before);
 

@@ -41,17 +41,17 @@ public final class Robustness {
       INDArray[] adversarial, INDArray[] rawAdversarial, double maxAbsDiffAtZero, boolean modelUnchanged) {
 
     public double cleanAccuracy() {
-      return Robustness.accuracy(cleanClasses, labels);
+      return Losses.accuracy(cleanClasses, labels);
     }
 
     /** The robustness curve at {@code eps[k]}. */
     public double accuracy(int k) {
-      return Robustness.accuracy(classes[k], labels);
+      return Losses.accuracy(classes[k], labels);
     }
 
     /** The accuracy under the attack at {@code eps[k]} alone. */
     public double rawAccuracy(int k) {
-      return Robustness.accuracy(rawClasses[k], labels);
+      return Losses.accuracy(rawClasses[k], labels);
     }
 
     /**
@@ -62,13 +62,6 @@ public final class Robustness {
       return maxAbsDiffAtZero == 0 && Arrays.equals(rawClasses[0], cleanClasses) && modelUnchanged;
     }
 
-  }
-
-  /** Fraction of {@code predicted} equal to {@code labels}. */
-  public static double accuracy(int[] predicted, int[] labels) {
-    int ok = 0;
-    for (int i = 0; i < labels.length; i++) if (predicted[i] == labels[i]) ok++;
-    return labels.length == 0 ? Double.NaN : (double) ok / labels.length;
   }
 
   /**

@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.irevnet.io.AtomicFiles;
 import org.irevnet.io.Checkpoints;
 import org.irevnet.train.IceConfig;
 import org.irevnet.train.TrainConfig;
@@ -146,12 +147,7 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   private static void deleteRun(Path run) throws IOException {
-    Path ck = run.resolve("checkpoints");
-    if (Files.exists(ck)) {
-      try (var s = Files.walk(ck)) {
-        for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-      }
-    }
+    AtomicFiles.deleteTree(run.resolve("checkpoints"));
     Files.deleteIfExists(run.resolve(Trainer.METRICS));
   }
 

@@ -8,7 +8,6 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -166,7 +165,7 @@ public final class ShortcutDatasets {
           StandardCharsets.UTF_8);
       install(tmp, target);
     } finally {
-      deleteTree(tmp);
+      AtomicFiles.deleteTree(tmp);
     }
     return new Result(target, d);
   }
@@ -291,17 +290,6 @@ public final class ShortcutDatasets {
     Files.delete(old);
     AtomicFiles.moveAtomically(target, old);
     AtomicFiles.moveAtomically(tmp, target);
-    deleteTree(old);
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
+    AtomicFiles.deleteTree(old);
   }
 }

@@ -39,6 +39,14 @@ public final class AtomicFiles {
     write(target, out -> out.write(content.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
 
+  /** Deletes a file or a directory with everything in it; nothing if it does not exist. */
+  public static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+    try (java.util.stream.Stream<Path> s = Files.walk(root)) {
+      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    }
+  }
+
   /** Renames {@code from} to {@code to}, replacing it, atomically where the file system can. */
   public static void moveAtomically(Path from, Path to) throws IOException {
     try {

@@ -12,7 +12,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.irevnet.models.InvertibleClassifier;
@@ -86,12 +85,12 @@ public final class Checkpoints {
       }
       Files.writeString(tmp.resolve(MANIFEST), JSON.writeValueAsString(Map.of("sha256", digests)));
       Path old = previous(target);
-      deleteTree(old);
+      AtomicFiles.deleteTree(old);
       if (Files.exists(target)) AtomicFiles.moveAtomically(target, old);
       AtomicFiles.moveAtomically(tmp, target);
-      deleteTree(old);
+      AtomicFiles.deleteTree(old);
     } finally {
-      deleteTree(tmp);
+      AtomicFiles.deleteTree(tmp);
     }
   }
 
@@ -174,13 +173,6 @@ public final class Checkpoints {
       return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) return;
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
     }
   }
 }

@@ -142,7 +142,7 @@ public final class IceObjective {
       INDArray logp = Losses.logSoftmax(t.logits());
       INDArray ceRows = logp.mul(onehot).sum(1).negi();
       nuisCe += ceRows.sumNumber().doubleValue() / n;
-      advAcc += Trainer.accuracy(t.logits(), labels);
+      advAcc += Losses.accuracy(t.logits(), labels);
       INDArray dLogits;
       if ("bounded".equals(cfg.nuisanceForm())) {
         nuisLoss += -logp.sumNumber().doubleValue() / (n * classes);
@@ -228,7 +228,7 @@ public final class IceObjective {
       InvertibleClassifier.Forward f = model.forward(x, false);
       INDArray zn = nuisance(f.z());
       INDArray in = adversaryInput(zn);
-      for (NuisanceClassifier a : adversaries) correct += Trainer.accuracy(a.forward(in).logits(), y) * y.length;
+      for (NuisanceClassifier a : adversaries) correct += Losses.accuracy(a.forward(in).logits(), y) * y.length;
       if (cfg.wMle() > 0) nats += prior.nll(zn, f.logDet(), zDims, 1, false).natsPerDim() * y.length;
     }
     double bits = cfg.wMle() > 0 ? nats / n / Math.log(2) + 8 : Double.NaN;

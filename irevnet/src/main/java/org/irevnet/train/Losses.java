@@ -36,4 +36,19 @@ public final class Losses {
   public static int[] argmax(INDArray logits) {
     return logits.argMax(1).toIntVector();
   }
+
+  /** The fraction of rows of {@code logits} whose argmax is the label (NaN for no rows). */
+  public static double accuracy(INDArray logits, int[] labels) {
+    return accuracy(argmax(logits), labels);
+  }
+
+  /** The fraction of {@code predicted} equal to {@code labels} (NaN for none). */
+  public static double accuracy(int[] predicted, int[] labels) {
+    if (predicted.length != labels.length) {
+      throw new IllegalArgumentException("accuracy: " + predicted.length + " predictions for " + labels.length + " labels");
+    }
+    int ok = 0;
+    for (int i = 0; i < labels.length; i++) if (predicted[i] == labels[i]) ok++;
+    return labels.length == 0 ? Double.NaN : (double) ok / labels.length;
+  }
 }

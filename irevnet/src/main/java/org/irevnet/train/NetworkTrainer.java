@@ -96,7 +96,7 @@ final class NetworkTrainer {
         net.setLearningRate(lr);
         INDArray x = b.features();
         // The batch's accuracy before the step, as Trainer logs that of its forward pass.
-        double acc = Trainer.accuracy(net.outputSingle(false, x), b.labels());
+        double acc = Losses.accuracy(net.outputSingle(false, x), b.labels());
         net.fit(new DataSet(x, Tensors.oneHot(b.labels(), classes, DataType.FLOAT)));
         double loss = net.score();
         if (!Double.isFinite(loss)) {

@@ -209,7 +209,7 @@ public final class Trainer {
         if (ice != null) ice.stepPrior(lr);
         step++;
         Host.collectGarbage(step, GC_EVERY);
-        double acc = accuracy(f.logits(), b.labels());
+        double acc = Losses.accuracy(f.logits(), b.labels());
         lossSum += loss;
         accSum += acc;
         window++;
@@ -278,13 +278,6 @@ public final class Trainer {
     return new DivergedException(what + " at step " + (step + 1) + " (epoch " + (b.epoch() + 1) + ", batch "
         + (b.batch() + 1) + "); stopped without saving, the last good checkpoint is " + latest(runDir)
         + "; try a lower --lr");
-  }
-
-  static double accuracy(org.nd4j.linalg.api.ndarray.INDArray logits, int[] labels) {
-    int[] p = Losses.argmax(logits);
-    int ok = 0;
-    for (int i = 0; i < p.length; i++) if (p[i] == labels[i]) ok++;
-    return (double) ok / p.length;
   }
 
   static String resolvedConfig(TrainConfig cfg) throws IOException {

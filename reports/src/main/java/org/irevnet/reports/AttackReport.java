@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.irevnet.attacks.Norm;
 import org.irevnet.attacks.Robustness;
+import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -81,7 +82,7 @@ public record AttackReport(String run, String checkpoint, String data, String mo
         }
         targetRate = eligible == 0 ? Double.NaN : (double) hit / eligible;
       }
-      return new Point(eps, Robustness.accuracy(classes, labels), Robustness.accuracy(rawClasses, labels),
+      return new Point(eps, Losses.accuracy(classes, labels), Losses.accuracy(rawClasses, labels),
           targetRate, successRate, representationDistance, linf.meanNumber().doubleValue(),
           linf.maxNumber().doubleValue(), l2.meanNumber().doubleValue(), l2.maxNumber().doubleValue(),
           examples.minNumber().doubleValue(), examples.maxNumber().doubleValue(),
