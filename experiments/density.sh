@@ -14,15 +14,17 @@ EPOCHS="${EPOCHS:-3}"
 OUT="${OUT:-runs/density}"
 source "$(dirname "$0")/lib.sh"
 run="$OUT/runs/mle-$(basename "$DATA")"
+checkpoint=()
 if [ -n "${MAX_STEPS:-}" ]; then
+  checkpoint=(--checkpoint latest)
   irevnet train --out "$run" --fresh --arch fi-revnet-s --data "$DATA" --objective mle --epochs "$EPOCHS" \
     --max-steps "$MAX_STEPS"
-  irevnet eval --run "$run" --checkpoint latest
+  irevnet eval --run "$run" "${checkpoint[@]}"
 else
   train_once "mle-$(basename "$DATA")" --arch fi-revnet-s --data "$DATA" --objective mle
 fi
 for t in 0.7 1; do
-  irevnet sample --run "$run" --temperature "$t" --count 64 --seed 0
+  irevnet sample --run "$run" --temperature "$t" --count 64 --seed 0 ${checkpoint[@]+"${checkpoint[@]}"}
 done
 irevnet report "$run"
 finish "$run"

@@ -19,7 +19,7 @@ START=$SECONDS
 
 # Runs one bin/irevnet command and prints its wall time. Exit 1 means "ran, but a check it
 # makes failed" (the result files are written and the report shows the failure), so the script
-# goes on; any other failure stops it.
+# goes on; any other failure (2 bad input, 3 a diverged or crashed run) stops it.
 irevnet() {
   local t=$SECONDS code=0
   echo "+ bin/irevnet $*" >&2

@@ -183,9 +183,10 @@ final class AttackCommand implements Callable<Integer> {
     Pairs p = pairs(in);
     List<String> names = model.layerNames();
     int stage;
+    // Names first: a DL4J vertex may be called "1", and then it means that vertex, not index 1.
     if (layer.equals("last")) stage = names.size() - 1;
-    else if (layer.matches("\\d+")) stage = Integer.parseInt(layer);
     else if (names.contains(layer)) stage = names.indexOf(layer);
+    else if (layer.matches("\\d+")) stage = Integer.parseInt(layer);
     else throw new IllegalArgumentException("--layer must be 0.." + (names.size() - 1) + ", 'last' or one of " + names + ", got '" + layer + "'");
     FeatureMatch fm = new FeatureMatch(gradient, stage, mask, steps, stepSize == null ? Double.NaN : stepSize);
     Robustness.Sweep s = Robustness.run(model, p.b, p.labelsB, eps, batch,

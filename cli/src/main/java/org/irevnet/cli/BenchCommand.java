@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
         "update) on 28x28 images zero-padded to 32x32, then a forward and an inverse pass, and",
         "prints one JSON line: arch, batch, threads, params, train_step_ms, train_images_per_s,",
         "forward_ms, inverse_ms, recon_max_abs_err_f32, recon_max_abs_err_f64, peak_rss_mib",
-        "(medians), param_state_mib (parameters, gradients, Adam moments) and working_rss_mib",
+        "(medians), param_state_mib (parameters and Adam's two moments) and working_rss_mib",
         "(the rest of the peak, what reversibility keeps flat in depth). Compare with ../shared/bench/torch_fi_revnet.py on the same machine."})
 final class BenchCommand implements Callable<Integer> {
   @Mixin CommonOptions common;

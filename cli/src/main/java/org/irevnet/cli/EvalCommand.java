@@ -1,6 +1,5 @@
 package org.irevnet.cli;
 
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -37,16 +36,16 @@ final class EvalCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     common.apply();
-    String name = as == null ? split : as;
-    if (!name.matches("[A-Za-z0-9_-]+")) throw new IllegalArgumentException("--as must be letters, digits, - or _, got '" + as + "'");
-    if (as != null && (as.equals("test") || as.equals("train")) && !as.equals(split)) {
-      throw new IllegalArgumentException("--as " + as + " would overwrite the " + as + " split's evaluation; choose another name");
-    }
     Split sp = switch (split) {
       case "test" -> Split.TEST;
       case "train" -> Split.TRAIN;
       default -> throw new IllegalArgumentException("--split must be test or train, got " + split);
     };
+    if (as != null && !as.matches("[A-Za-z0-9_-]+")) throw new IllegalArgumentException("--as must be letters, digits, - or _, got '" + as + "'");
+    if (as != null && (as.equals("test") || as.equals("train")) && !as.equals(split)) {
+      throw new IllegalArgumentException("--as " + as + " would overwrite the " + as + " split's evaluation; choose another name");
+    }
+    String name = as == null ? split : as;
     RunInputs in = target.load(checkpoint, sp);
     var ds = in.data();
     Evaluation.Result r = Evaluation.evaluate(in.classifier(), ds, 250, split);

@@ -21,8 +21,20 @@ public final class Main implements Runnable {
     spec.commandLine().usage(System.err);
   }
 
+  /** Exit code of a run that failed (a diverged training, an internal error): nothing was written. */
+  static final int RUN_FAILED = 3;
+
   public static void main(String[] args) {
-    System.exit(execute(args));
+    int code;
+    try {
+      code = execute(args);
+    } catch (Throwable t) {
+      // An Error (out of memory, a native library failing to load) gets past picocli's handler;
+      // without this the JVM would exit with 1, the code of a failed check.
+      System.err.println("irevnet: " + t);
+      code = RUN_FAILED;
+    }
+    System.exit(code);
   }
 
   /** Runs a command line and returns its exit code (tests call this). */
@@ -30,11 +42,13 @@ public final class Main implements Runnable {
     Logging.configure(Arrays.asList(args).contains("-v") || Arrays.asList(args).contains("--verbose"));
     CommandLine cl = new CommandLine(new Main());
     cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
-      // Bad input is one clear line; anything else is a bug and keeps its stack trace under -v.
+      // Bad input is one clear line (2); anything else, a diverged run or a bug, is a failed run
+      // (3, never 1, which says "ran, results written, a check failed") and keeps its stack
+      // trace under -v.
       String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
       cmd.getErr().println("irevnet " + cmd.getCommandName() + ": " + msg.lines().findFirst().orElse(msg));
       if (Logging.verbose()) ex.printStackTrace(cmd.getErr());
-      return ex instanceof IllegalArgumentException || ex instanceof java.io.IOException ? 2 : 1;
+      return ex instanceof IllegalArgumentException || ex instanceof java.io.IOException ? 2 : RUN_FAILED;
     });
     cl.setParameterExceptionHandler((ex, a) -> {
       ex.getCommandLine().getErr().println("irevnet: " + ex.getMessage());

@@ -36,11 +36,6 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
         + " is not (per-layer probes, eval and the fgsm, pgd and feature-match attacks work on it)");
   }
 
-  /** {@code checkpoints/best}, else {@code latest}, and the test split. */
-  static RunInputs load(Path run, String data) throws IOException {
-    return load(run, data, null, Split.TEST, null);
-  }
-
   /**
    * @param data dataset name or path, or null for the one in the run's {@code config.json}
    * @param checkpoint {@code best}, {@code latest}, or null for best falling back to latest

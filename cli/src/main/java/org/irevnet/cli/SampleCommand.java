@@ -77,7 +77,7 @@ final class SampleCommand implements Callable<Integer> {
 
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("schemaVersion", 1);
-    out.put("run", target.run.toString());
+    out.put("run", target.runDir().toString());
     out.put("checkpoint", in.checkpoint());
     out.put("model", model.summary());
     out.put("count", count);

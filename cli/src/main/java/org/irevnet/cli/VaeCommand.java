@@ -124,8 +124,9 @@ final class VaeCommand implements Callable<Integer> {
     ConvVae.Evaluation ev = vae.evaluate(testX, isSamples, Math.min(isSamples, 500), new Random(Seeds.mix(seed, 3)));
     double evalSeconds = (System.nanoTime() - t1) / 1e9, evalCpu = (cpuNanos() - cpu1) / 1e9;
     if (!Double.isFinite(ev.elbo()) || !Double.isFinite(ev.nll())) {
-      System.err.println("irevnet vae: the evaluation is not finite (ELBO " + ev.elbo() + ", NLL " + ev.nll() + ")");
-      return 1;
+      System.err.println("irevnet vae: the evaluation is not finite (ELBO " + ev.elbo() + ", NLL " + ev.nll()
+          + "); nothing written");
+      return Main.RUN_FAILED;
     }
 
     Map<String, Object> cfgMap = new LinkedHashMap<>();

@@ -138,4 +138,18 @@ class TrainEvalCommandTest {
     Path smallArch = Files.writeString(tmp.resolve("small.json"), small);
     refused(tmp, "larger than the model input", "--arch", smallArch.toString(), "--data", data.toString());
   }
+
+  @Test
+  void aDivergedTrainingExitsWith3NotWithTheFailedCheckCode1(@TempDir Path tmp) throws Exception {
+    // Exit 1 means "ran, results written, a check failed": scripts and quickstart go on after it,
+    // so a run that diverged must not return it.
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), MainTest.TINY);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    MainTest.Run r = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out",
+        tmp.resolve("run").toString(), "--epochs", "50", "--batch", "16", "--lr", "1e7", "--warmup-steps", "0",
+        "--schedule", "constant", "--no-progress");
+    assertThat(r.code()).as(r.err()).isEqualTo(3);
+    assertThat(r.err()).containsPattern("(loss is (NaN|Infinity)|a gradient is not finite) at step \\d+");
+    assertThat(r.err().strip().lines().filter(l -> l.startsWith("irevnet train:"))).hasSize(1);
+  }
 }
