@@ -111,6 +111,28 @@ final class SyntheticRun {
     return dir;
   }
 
+  /**
+   * A run of the cli's vae command: its config.json and a vae.json with the fields VaeCommand
+   * writes (made-up values), which the vae section and the headline read.
+   */
+  static Path vae(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    String config = """
+        "flow": "sylvester-householder", "data": "synthetic %s", "latent": 4, "hidden": 16, "flow_steps": 2,
+        "reflections": 2, "orthonormal": true, "seed": 0, "epochs": 2, "batch": 16, "lr": 0.001, "train_images": 32
+        """.formatted("\\u003cscript\\u003e");
+    Files.writeString(dir.resolve("config.json"), """
+        {"config": {%s}, "environment": {"java": "17", "nd4j": "1.0.0-M2.1", "backend": "CpuBackend", "threads": 1}}
+        """.formatted(config));
+    Files.writeString(dir.resolve(RunSections.VAE), """
+        {%s, "flow_params_per_image": 40, "params": 5000, "test_images": 3, "is_samples": 20,
+         "test_elbo_nats": -210.5, "test_is_nll_nats": 205.25, "test_is_nll_std_error": 1.5,
+         "train_neg_elbo_per_epoch": [400.0, 250.0], "train_seconds": 2.5, "eval_seconds": 0.5,
+         "train_cpu_seconds": 2.4, "eval_cpu_seconds": 0.5, "threads": 1}
+        """.formatted(config));
+    return dir;
+  }
+
   /** A grey ramp PNG (not one colour, so screenshots of it are not blank). */
   static void png(Path file, int w, int h) throws IOException {
     BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
