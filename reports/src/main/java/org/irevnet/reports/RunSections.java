@@ -283,7 +283,10 @@ final class RunSections {
   private record Attack(String name, String norm, List<Double> eps, List<Double> accuracy, JsonNode last) {
     static Attack of(JsonNode a, String fallbackName) {
       String targeted = a.path("targeted").asText("");
-      String name = a.path("attack").asText(fallbackName) + (targeted.isEmpty() ? "" : " targeted " + targeted);
+      // A multi-targeted PGD file has the attack and targeted fields of the plain one; without the
+      // suffix both would draw and tabulate under one name.
+      String name = a.path("attack").asText(fallbackName) + (targeted.isEmpty() ? "" : " targeted " + targeted)
+          + (a.path("multi_targeted").asBoolean(false) ? " multi-targeted" : "");
       List<Double> eps = new ArrayList<>(), acc = new ArrayList<>();
       JsonNode last = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
       for (JsonNode p : a.path("curve")) {

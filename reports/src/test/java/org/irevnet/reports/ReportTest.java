@@ -188,6 +188,26 @@ class ReportTest {
   }
 
   @Test
+  void aMultiTargetedAttackIsNamedApartFromThePlainOne(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    // The fields AttackCommand writes for --multi-targeted: those of the plain PGD file but the flag.
+    Files.writeString(run.resolve("analysis/attack-pgd-linf-multi-targeted.json"), """
+        {"schemaVersion": 1, "attack": "pgd-linf", "norm": "linf", "targeted": null, "multi_targeted": true,
+         "count": 30, "clean_accuracy": 0.7, "monotone": true, "sanity": {"passed": true},
+         "curve": [{"eps": 0.0, "accuracy": 0.7}, {"eps": 0.1, "accuracy": 0.05}]}
+        """);
+    Report r = Report.of(List.of(run));
+    Section attacks = sections(r, 0).get("attacks");
+    assertThat(lines(attacks).get(0).series()).extracting(Figure.Series::name)
+        .containsExactly("fgsm", "pgd-linf multi-targeted", "pgd-linf");
+    Figure.Table summary = (Figure.Table) attacks.figures().stream()
+        .filter(f -> f instanceof Figure.Table t && t.title().equals("attacks")).findFirst().orElseThrow();
+    assertThat(summary.rows()).extracting(row -> row.get(0)).doesNotHaveDuplicates();
+    assertThat(r.runs().get(0).headline()).containsEntry("attack pgd-linf: accuracy at eps 0.1", 0.1)
+        .containsEntry("attack pgd-linf multi-targeted: accuracy at eps 0.1", 0.05);
+  }
+
+  @Test
   void comparesTwoRunsSideBySide(@TempDir Path tmp) throws Exception {
     Path ce = SyntheticRun.full(tmp.resolve("a/ce"), "ce", 0.97);
     Path ice = SyntheticRun.full(tmp.resolve("b/ice"), "ice", 0.31);
