@@ -48,6 +48,8 @@ public final class CnfFigures {
   public static double[] histogram(double[] points, int grid, double lo, double hi) {
     double[] counts = new double[grid * grid];
     for (int k = 0; k < points.length / 2; k++) {
+      // (int) Math.floor(NaN) is 0: a NaN point would pass the bounds check and count in a corner cell.
+      if (!Double.isFinite(points[2 * k]) || !Double.isFinite(points[2 * k + 1])) continue;
       int j = (int) Math.floor((points[2 * k] - lo) / (hi - lo) * grid);
       int i = (int) Math.floor((hi - points[2 * k + 1]) / (hi - lo) * grid);
       if (i >= 0 && i < grid && j >= 0 && j < grid) counts[i * grid + j]++;
