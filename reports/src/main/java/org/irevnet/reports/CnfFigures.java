@@ -8,8 +8,6 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import javax.imageio.ImageIO;
-import org.irevnet.io.AtomicFiles;
 
 /**
  * Pictures of 2-D densities for the continuous-flow command: heat maps of a density on a square
@@ -105,9 +103,6 @@ public final class CnfFigures {
 
   /** Renders and writes a PNG atomically. */
   public static void write(Path file, List<Panel> panels, int scale) throws IOException {
-    BufferedImage img = render(panels, scale);
-    AtomicFiles.write(file, out -> {
-      if (!ImageIO.write(img, "png", out)) throw new IOException(file + ": no PNG writer available");
-    });
+    ImageGrid.writePng(file, render(panels, scale));
   }
 }
