@@ -88,7 +88,8 @@ final class SyntheticRun {
           {"alpha": 0.5, "class": 0, "logit_max_abs_diff": 1e-6}, {"alpha": 1.0, "class": 0, "logit_max_abs_diff": 2e-6}]}
         """);
     png(a.resolve("interpolation.png"), 40, 10);
-    // The shape of the cli's SampleCommand output.
+    // Some fields of the cli's SampleCommand output (the settings, the checks and the image's name);
+    // run, checkpoint, model, input_dims, fraction_outside_unit_interval, seconds and threads are left out.
     Files.writeString(a.resolve("samples-t0.7.json"), """
         {"schemaVersion": 1, "count": 16, "temperature": 0.7, "seed": 0, "finite": true, "min_pixel": -0.1,
          "max_pixel": 1.2, "reencode_max_abs_err": 1e-6, "image": "samples-t0.7.png"}
