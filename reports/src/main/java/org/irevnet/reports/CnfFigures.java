@@ -8,8 +8,6 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import javax.imageio.ImageIO;
-import org.irevnet.io.AtomicFiles;
 
 /**
  * Pictures of 2-D densities for the continuous-flow command: heat maps of a density on a square
@@ -48,6 +46,8 @@ public final class CnfFigures {
   public static double[] histogram(double[] points, int grid, double lo, double hi) {
     double[] counts = new double[grid * grid];
     for (int k = 0; k < points.length / 2; k++) {
+      // (int) Math.floor(NaN) is 0: a NaN point would pass the bounds check and count in a corner cell.
+      if (!Double.isFinite(points[2 * k]) || !Double.isFinite(points[2 * k + 1])) continue;
       int j = (int) Math.floor((points[2 * k] - lo) / (hi - lo) * grid);
       int i = (int) Math.floor((hi - points[2 * k + 1]) / (hi - lo) * grid);
       if (i >= 0 && i < grid && j >= 0 && j < grid) counts[i * grid + j]++;
@@ -103,9 +103,6 @@ public final class CnfFigures {
 
   /** Renders and writes a PNG atomically. */
   public static void write(Path file, List<Panel> panels, int scale) throws IOException {
-    BufferedImage img = render(panels, scale);
-    AtomicFiles.write(file, out -> {
-      if (!ImageIO.write(img, "png", out)) throw new IOException(file + ": no PNG writer available");
-    });
+    ImageGrid.writePng(file, render(panels, scale));
   }
 }

@@ -41,7 +41,10 @@ final class Comparison {
         nn.add(new Figure.Series(label, x, knn));
         List<Double> px = new ArrayList<>(), py = new ArrayList<>();
         for (JsonNode p : probes.path("pca")) {
-          px.add(Math.log(p.path("components").asDouble()) / Math.log(2));
+          // No components (or a missing count, read as 0) has no place on a log axis.
+          Double log2 = TreeFigures.finite(Math.log(p.path("components").asDouble()) / Math.log(2));
+          if (log2 == null) continue;
+          px.add(log2);
           py.add(TreeFigures.number(p.get("linear_accuracy")));
         }
         if (!px.isEmpty()) pca.add(new Figure.Series(run, px, py));
@@ -52,21 +55,30 @@ final class Comparison {
             TreeFigures.number(stages.get(0).get("nearest_neighbour_accuracy")),
             TreeFigures.number(last.get("nearest_neighbour_accuracy")), TreeFigures.number(probes.get("logit_accuracy"))));
       }
+      List<String> attackFiles;
       try {
-        for (String file : f.matching(RunSections.ANALYSIS, "attack-feature-match*.json")) {
-          JsonNode a = f.json(file);
-          Object layer = a.hasNonNull("layer_name") ? a.get("layer_name").asText() : TreeFigures.scalar(a.get("layer"));
-          for (JsonNode p : a.path("curve")) {
-            Double eps = TreeFigures.number(p.get("eps"));
-            if (eps == null || eps == 0) continue;
-            attackRows.add(Arrays.asList(run, layer, eps, TreeFigures.number(p.get("success_rate")),
-                TreeFigures.number(p.get("representation_distance")), TreeFigures.number(p.get("mean_l2")),
-                TreeFigures.number(p.get("mean_linf")), TreeFigures.number(p.get("accuracy_at_eps")),
-                TreeFigures.scalar(a.get("count"))));
-          }
-        }
+        attackFiles = f.matching(RunSections.ANALYSIS, "attack-feature-match*.json");
       } catch (IOException e) {
-        // The run's attacks section reports the unreadable file.
+        // The run's attacks section reports the unreadable directory.
+        attackFiles = List.of();
+      }
+      for (String file : attackFiles) {
+        JsonNode a;
+        try {
+          a = f.json(file);
+        } catch (IOException e) {
+          // The run's attacks section reports the unreadable file; the run's other files still count.
+          continue;
+        }
+        Object layer = a.hasNonNull("layer_name") ? a.get("layer_name").asText() : TreeFigures.scalar(a.get("layer"));
+        for (JsonNode p : a.path("curve")) {
+          Double eps = RunSections.epsilon(p);
+          if (eps == null || eps == 0) continue;
+          attackRows.add(Arrays.asList(run, layer, eps, TreeFigures.number(p.get("success_rate")),
+              TreeFigures.number(p.get("representation_distance")), TreeFigures.number(p.get("mean_l2")),
+              TreeFigures.number(p.get("mean_linf")), TreeFigures.number(p.get("accuracy_at_eps")),
+              TreeFigures.scalar(a.get("count"))));
+        }
       }
     }
     List<Figure> figs = new ArrayList<>();

@@ -87,7 +87,7 @@ final class HtmlPage {
     }
     String title = "irevnet report: " + String.join(" vs ", names);
     List<FigureView> comparison = new ArrayList<>();
-    if (r.comparison() != null) for (Figure f : r.comparison()) comparison.add(figure(f));
+    for (Figure f : r.comparison()) comparison.add(figure(f));
     return new Page(title, names.size(), names, table(r.headline()), comparison, sections);
   }
 

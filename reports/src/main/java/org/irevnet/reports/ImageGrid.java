@@ -87,7 +87,11 @@ public final class ImageGrid {
 
   /** Renders the grid and writes it as a PNG, atomically (a reader never sees half a file). */
   public static void write(Path file, List<INDArray> rows, int scale, int gap) throws IOException {
-    BufferedImage img = render(rows, scale, gap);
+    writePng(file, render(rows, scale, gap));
+  }
+
+  /** Writes {@code img} as a PNG atomically (a reader never sees half a file). */
+  static void writePng(Path file, BufferedImage img) throws IOException {
     AtomicFiles.write(file, out -> {
       if (!ImageIO.write(img, "png", out)) throw new IOException(file + ": no PNG writer available");
     });

@@ -279,16 +279,27 @@ final class RunSections {
     return Section.ok(id, title, sources, figs);
   }
 
+  /**
+   * A curve point's epsilon, {@code eps} or else {@code epsilon} (both spellings occur in attack
+   * files); null when it has none or it is not finite.
+   */
+  static Double epsilon(JsonNode point) {
+    return TreeFigures.number(point.has("eps") ? point.get("eps") : point.get("epsilon"));
+  }
+
   /** One attack file's robustness curve (points without an epsilon left out) and its last point. */
   private record Attack(String name, String norm, List<Double> eps, List<Double> accuracy, JsonNode last) {
     static Attack of(JsonNode a, String fallbackName) {
       String targeted = a.path("targeted").asText("");
-      String name = a.path("attack").asText(fallbackName) + (targeted.isEmpty() ? "" : " targeted " + targeted);
+      // A multi-targeted PGD file has the attack and targeted fields of the plain one; without the
+      // suffix both would draw and tabulate under one name.
+      String name = a.path("attack").asText(fallbackName) + (targeted.isEmpty() ? "" : " targeted " + targeted)
+          + (a.path("multi_targeted").asBoolean(false) ? " multi-targeted" : "");
       List<Double> eps = new ArrayList<>(), acc = new ArrayList<>();
       JsonNode last = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
       for (JsonNode p : a.path("curve")) {
         last = p;
-        Double e = TreeFigures.number(p.has("eps") ? p.get("eps") : p.get("epsilon"));
+        Double e = epsilon(p);
         if (e == null) continue;
         eps.add(e);
         acc.add(TreeFigures.number(p.get("accuracy")));

@@ -15,7 +15,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** report.json against report.schema.json (draft 2020-12), for one run, a comparison and a bare run. */
+/**
+ * report.json against report.schema.json (draft 2020-12), for one run, a comparison, a bare run and
+ * a VAE run.
+ */
 class ReportSchemaTest {
   static Schema schema;
 
@@ -39,6 +42,21 @@ class ReportSchemaTest {
     assertThat(validate(ce.resolve(Report.JSON))).isEmpty();
     Path out = tmp.resolve("cmp");
     Report.of(List.of(ce, bare)).write(out);
+    assertThat(validate(out.resolve(Report.JSON))).isEmpty();
+  }
+
+  @Test
+  void reportsWithAVaeRunValidate(@TempDir Path tmp) throws Exception {
+    Path vae = SyntheticRun.vae(tmp.resolve("vae"));
+    Report one = Report.of(List.of(vae));
+    // Without its section the run would validate whatever the schema says of "vae".
+    assertThat(one.runs().get(0).sections()).filteredOn(s -> s.id().equals("vae")).singleElement()
+        .extracting(Section::status).isEqualTo(Section.OK);
+    one.write(vae);
+    assertThat(validate(vae.resolve(Report.JSON))).isEmpty();
+    Path ce = SyntheticRun.full(tmp.resolve("ce"), "ce", 0.9);
+    Path out = tmp.resolve("cmp");
+    Report.of(List.of(ce, vae)).write(out);
     assertThat(validate(out.resolve(Report.JSON))).isEmpty();
   }
 

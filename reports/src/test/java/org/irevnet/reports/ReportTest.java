@@ -146,14 +146,24 @@ class ReportTest {
     assertThat(Files.readString(run.resolve(Report.HTML))).contains("Could not read: analysis/invert.json");
   }
 
+  /** A run directory "cnn" to compare with: config.json and analysis/, with layer-probes.json unless null. */
+  private static Path baseline(Path tmp, String layerProbes) throws Exception {
+    Path cnn = SyntheticRun.bare(tmp.resolve("cnn"), "ce");
+    Files.createDirectories(cnn.resolve("analysis"));
+    if (layerProbes != null) Files.writeString(cnn.resolve("analysis/layer-probes.json"), layerProbes);
+    return cnn;
+  }
+
+  private static Figure comparison(Report r, String titlePrefix) {
+    return r.comparison().stream().filter(f -> f.title().startsWith(titlePrefix)).findFirst().orElseThrow();
+  }
+
   @Test
   void aComparisonDrawsTheProbeCurvesOfAllRunsByRelativeDepthAndTheFeatureMatchAttacksSideBySide(@TempDir Path tmp)
       throws Exception {
     Path inv = SyntheticRun.full(tmp.resolve("inv"), "ce", 0.9);
-    Path cnn = SyntheticRun.bare(tmp.resolve("cnn"), "ce");
-    Files.createDirectories(cnn.resolve("analysis"));
     // A baseline with four named layers and a feature-match attack at its last one.
-    Files.writeString(cnn.resolve("analysis/layer-probes.json"), """
+    Path cnn = baseline(tmp, """
         {"model": "resnet-s", "logit_accuracy": 0.8, "stages": [
           {"stage": 0, "layer": "stem", "linear_accuracy": 0.4, "nearest_neighbour_accuracy": 0.3},
           {"stage": 1, "layer": "s1b1", "linear_accuracy": 0.5, "nearest_neighbour_accuracy": 0.4},
@@ -168,23 +178,76 @@ class ReportTest {
            "accuracy_at_eps": 0.6}]}
         """);
     Report r = Report.of(List.of(inv, cnn));
-    Figure.Line linear = (Figure.Line) r.comparison().stream().filter(f -> f.title().startsWith("linear probe"))
-        .findFirst().orElseThrow();
+    Figure.Line linear = (Figure.Line) comparison(r, "linear probe");
     assertThat(linear.series()).hasSize(2);
     assertThat(linear.series().get(0).x()).containsExactly(0.5, 1.0);
     assertThat(linear.series().get(1).x()).containsExactly(0.25, 0.5, 0.75, 1.0);
     assertThat(linear.series().get(1).y()).containsExactly(0.4, 0.5, 0.6, 0.8);
-    Figure.Line pca = (Figure.Line) r.comparison().stream().filter(f -> f.title().startsWith("PCA")).findFirst()
-        .orElseThrow();
+    Figure.Line pca = (Figure.Line) comparison(r, "PCA");
     assertThat(pca.series().get(1).x()).containsExactly(0.0, 6.0);
-    Figure.Table attacks = (Figure.Table) r.comparison().stream().filter(f -> f.title().startsWith("feature-matching"))
-        .findFirst().orElseThrow();
+    Figure.Table attacks = (Figure.Table) comparison(r, "feature-matching");
     assertThat(attacks.rows()).contains(java.util.Arrays.asList("cnn", "pool", 0.1, 0.25, 0.5, 1.5, 0.1, 0.6, 8L));
     Path out = tmp.resolve("cmp");
     r.write(out);
     String html = Files.readString(out.resolve(Report.HTML));
     assertThat(html).contains("<section id=\"comparison\">").contains("relative depth");
     assertThat(Report.of(List.of(inv)).comparison()).isEmpty();
+  }
+
+  @Test
+  void aMultiTargetedAttackIsNamedApartFromThePlainOne(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    // The fields AttackCommand writes for --multi-targeted: those of the plain PGD file but the flag.
+    Files.writeString(run.resolve("analysis/attack-pgd-linf-multi-targeted.json"), """
+        {"schemaVersion": 1, "attack": "pgd-linf", "norm": "linf", "targeted": null, "multi_targeted": true,
+         "count": 30, "clean_accuracy": 0.7, "monotone": true, "sanity": {"passed": true},
+         "curve": [{"eps": 0.0, "accuracy": 0.7}, {"eps": 0.1, "accuracy": 0.05}]}
+        """);
+    Report r = Report.of(List.of(run));
+    Section attacks = sections(r, 0).get("attacks");
+    assertThat(lines(attacks).get(0).series()).extracting(Figure.Series::name)
+        .containsExactly("fgsm", "pgd-linf multi-targeted", "pgd-linf");
+    Figure.Table summary = (Figure.Table) attacks.figures().stream()
+        .filter(f -> f instanceof Figure.Table t && t.title().equals("attacks")).findFirst().orElseThrow();
+    assertThat(summary.rows()).extracting(row -> row.get(0)).doesNotHaveDuplicates();
+    assertThat(r.runs().get(0).headline()).containsEntry("attack pgd-linf: accuracy at eps 0.1", 0.1)
+        .containsEntry("attack pgd-linf multi-targeted: accuracy at eps 0.1", 0.05);
+  }
+
+  @Test
+  void theComparisonsPcaCurvesLeaveOutPointsOffTheLogAxis(@TempDir Path tmp) throws Exception {
+    Path inv = SyntheticRun.full(tmp.resolve("inv"), "ce", 0.9);
+    Path cnn = baseline(tmp, """
+        {"stages": [{"stage": 0, "linear_accuracy": 0.4}, {"stage": 1, "linear_accuracy": 0.8}],
+         "pca": [{"components": 0, "linear_accuracy": 0.1}, {"linear_accuracy": 0.15},
+                 {"components": 4, "linear_accuracy": 0.5}]}
+        """);
+    Report r = Report.of(List.of(inv, cnn));
+    Figure.Line pca = (Figure.Line) comparison(r, "PCA");
+    assertThat(pca.series().get(1).x()).containsExactly(2.0);
+    assertThat(pca.series().get(1).y()).containsExactly(0.5);
+  }
+
+  @Test
+  void theComparisonsFeatureMatchTableKeepsTheReadableFilesOfARunAndReadsEitherEpsilon(@TempDir Path tmp)
+      throws Exception {
+    Path inv = SyntheticRun.full(tmp.resolve("inv"), "ce", 0.9);
+    Path cnn = baseline(tmp, null);
+    Files.writeString(inv.resolve("analysis/attack-feature-match.json"), """
+        {"attack": "feature-match", "layer_name": "z", "count": 8, "curve": [
+          {"epsilon": 0.0, "success_rate": 0.0}, {"epsilon": 0.2, "success_rate": 0.5}]}
+        """);
+    // Sorts before the readable file, so a failure that ended the run's loop would drop that one too.
+    Files.writeString(cnn.resolve("analysis/attack-feature-match-broken.json"), "{\"curve\": [");
+    Files.writeString(cnn.resolve("analysis/attack-feature-match.json"), """
+        {"attack": "feature-match", "layer_name": "pool", "count": 8, "curve": [
+          {"eps": 0.0, "success_rate": 0.0}, {"eps": 0.1, "success_rate": 0.25}]}
+        """);
+    Report r = Report.of(List.of(inv, cnn));
+    Figure.Table attacks = (Figure.Table) comparison(r, "feature-matching");
+    assertThat(attacks.rows()).extracting(row -> row.subList(0, 4)).containsExactly(List.of("inv", "z", 0.2, 0.5),
+        List.of("cnn", "pool", 0.1, 0.25));
+    assertThat(sections(r, 1).get("attacks").status()).isEqualTo(Section.ERROR);
   }
 
   @Test

@@ -88,7 +88,8 @@ final class SyntheticRun {
           {"alpha": 0.5, "class": 0, "logit_max_abs_diff": 1e-6}, {"alpha": 1.0, "class": 0, "logit_max_abs_diff": 2e-6}]}
         """);
     png(a.resolve("interpolation.png"), 40, 10);
-    // The shape of the cli's SampleCommand output.
+    // Some fields of the cli's SampleCommand output (the settings, the checks and the image's name);
+    // run, checkpoint, model, input_dims, fraction_outside_unit_interval, seconds and threads are left out.
     Files.writeString(a.resolve("samples-t0.7.json"), """
         {"schemaVersion": 1, "count": 16, "temperature": 0.7, "seed": 0, "finite": true, "min_pixel": -0.1,
          "max_pixel": 1.2, "reencode_max_abs_err": 1e-6, "image": "samples-t0.7.png"}
@@ -108,6 +109,28 @@ final class SyntheticRun {
          "curve": [{"eps": null, "accuracy": 0.0, "success_rate": 0.9, "representation_distance": 0.0}]}
         """);
     png(a.resolve("attack-fgsm.png"), 30, 10);
+    return dir;
+  }
+
+  /**
+   * A run of the cli's vae command: its config.json and a vae.json with the fields VaeCommand
+   * writes (made-up values), which the vae section and the headline read.
+   */
+  static Path vae(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    String config = """
+        "flow": "sylvester-householder", "data": "synthetic %s", "latent": 4, "hidden": 16, "flow_steps": 2,
+        "reflections": 2, "orthonormal": true, "seed": 0, "epochs": 2, "batch": 16, "lr": 0.001, "train_images": 32
+        """.formatted("\\u003cscript\\u003e");
+    Files.writeString(dir.resolve("config.json"), """
+        {"config": {%s}, "environment": {"java": "17", "nd4j": "1.0.0-M2.1", "backend": "CpuBackend", "threads": 1}}
+        """.formatted(config));
+    Files.writeString(dir.resolve(RunSections.VAE), """
+        {%s, "flow_params_per_image": 40, "params": 5000, "test_images": 3, "is_samples": 20,
+         "test_elbo_nats": -210.5, "test_is_nll_nats": 205.25, "test_is_nll_std_error": 1.5,
+         "train_neg_elbo_per_epoch": [400.0, 250.0], "train_seconds": 2.5, "eval_seconds": 0.5,
+         "train_cpu_seconds": 2.4, "eval_cpu_seconds": 0.5, "threads": 1}
+        """.formatted(config));
     return dir;
   }
 
