@@ -110,7 +110,7 @@ public final class Dl4jClassifier implements Classifier {
   }
 
   /** The network in a {@link ModelSerializer} zip, as a ComputationGraph. */
-  public static ComputationGraph restore(Path zip) throws IOException {
+  private static ComputationGraph restore(Path zip) throws IOException {
     if (!Files.isRegularFile(zip)) throw new IOException(zip + ": no such model file");
     try {
       return ModelSerializer.restoreComputationGraph(zip.toFile(), false);
@@ -126,7 +126,11 @@ public final class Dl4jClassifier implements Classifier {
         }
         return g;
       } catch (Exception e) {
-        throw new IOException(zip + ": not a DL4J model saved by ModelSerializer (" + firstLine(e) + ")");
+        // Either reason may be the real one: a graph zip that is damaged fails both ways.
+        IOException failure = new IOException(zip + ": not a DL4J model saved by ModelSerializer (as a"
+            + " ComputationGraph: " + firstLine(notAGraph) + "; as a MultiLayerNetwork: " + firstLine(e) + ")", e);
+        failure.addSuppressed(notAGraph);
+        throw failure;
       }
     }
   }
