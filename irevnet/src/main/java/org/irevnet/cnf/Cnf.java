@@ -40,10 +40,6 @@ public final class Cnf implements Bijection {
     this.endTime = endTime;
   }
 
-  public MlpDynamics dynamics() {
-    return dynamics;
-  }
-
   public OdeSolver solver() {
     return solver;
   }
@@ -51,10 +47,6 @@ public final class Cnf implements Bijection {
   /** The same flow (shared parameters) solved with another solver. */
   public Cnf withSolver(OdeSolver other) {
     return new Cnf(dynamics, other, endTime);
-  }
-
-  public double endTime() {
-    return endTime;
   }
 
   /** Points moved by the flow, the per-row log-det of the map, and the solver's evaluation count. */

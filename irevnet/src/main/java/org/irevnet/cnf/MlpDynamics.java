@@ -47,10 +47,6 @@ public final class MlpDynamics {
     return dim;
   }
 
-  public int hidden() {
-    return hidden;
-  }
-
   public ParamTable params() {
     return params;
   }
@@ -104,10 +100,6 @@ public final class MlpDynamics {
       // W2 and its transpose, so both W2 v and W2^T v run as contiguous axpy loops.
       this.w2t = new double[h * h];
       for (int j = 0; j < h; j++) for (int k = 0; k < h; k++) w2t[k * h + j] = w2[j * h + k];
-    }
-
-    public int dim() {
-      return d;
     }
 
     /**

@@ -140,10 +140,6 @@ public final class Dl4jClassifier implements Classifier {
     return m.lines().findFirst().orElse("");
   }
 
-  public ComputationGraph network() {
-    return net;
-  }
-
   @Override
   public String summary() {
     return name + " (DL4J " + net.getNumLayers() + " layers, not invertible): input " + Arrays.toString(inputShape(1))
@@ -319,9 +315,6 @@ public final class Dl4jClassifier implements Classifier {
     INDArray invStd = Transforms.pow(var.add(conf.getEps()), -0.5, false).reshape(-1);
     INDArray gamma = conf.isLockGammaBeta() ? Nd4j.valueArrayOf(invStd.shape(), conf.getGamma(), invStd.dataType())
         : l.getParam("gamma").reshape(-1);
-    INDArray beta = conf.isLockGammaBeta() ? Nd4j.valueArrayOf(invStd.shape(), conf.getBeta(), invStd.dataType())
-        : l.getParam("beta").reshape(-1);
-    INDArray mean = l.getParam("mean").reshape(-1);
     long[] perChannel = in.rank() == 4 ? new long[] {1, invStd.length(), 1, 1} : new long[] {1, invStd.length()};
     INDArray scale = gamma.mul(invStd).reshape(perChannel);
     // DL4J's BatchNormalization applies no activation function (its configured one is unused).

@@ -66,11 +66,6 @@ public final class AdamOptimizer {
     return row.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(from, from + len));
   }
 
-  /** Whether this optimiser updates group by group ({@link #grouped}). */
-  public boolean isGrouped() {
-    return groups != null;
-  }
-
   public void setLearningRate(double lr) {
     config.setLearningRate(lr);
   }
