@@ -87,7 +87,7 @@ final class NetworkTrainer {
     AtomicFiles.writeString(runDir.resolve(Trainer.CONFIG), Trainer.resolvedConfig(cfg));
 
     long total = (long) cfg.epochs() * it.batchesPerEpoch();
-    long stopAt = maxSteps >= total - step ? total : step + maxSteps;
+    long stopAt = Trainer.stopAt(step, total, maxSteps);
     double lastTest = Double.NaN;
     try (BufferedWriter metrics = Files.newBufferedWriter(runDir.resolve(Trainer.METRICS), StandardCharsets.UTF_8,
         java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND)) {
@@ -106,8 +106,7 @@ final class NetworkTrainer {
         net.fit(new DataSet(x, Tensors.oneHot(b.labels(), classes, DataType.FLOAT)));
         double loss = net.score();
         if (!Double.isFinite(loss)) {
-          throw new Trainer.DivergedException("loss is " + loss + " at step " + (step + 1) + "; stopped without saving, the"
-              + " last good checkpoint is " + latest + "; try a lower --lr");
+          throw Trainer.diverged("loss is " + loss, step, b, runDir);
         }
         step++;
         Host.collectGarbage(step, GC_EVERY);
