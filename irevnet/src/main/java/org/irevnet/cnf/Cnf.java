@@ -1,5 +1,7 @@
 package org.irevnet.cnf;
 
+import static org.irevnet.nn.Tensors.doubles;
+
 import java.util.Arrays;
 import org.irevnet.layers.Bijection;
 import org.irevnet.layers.Flow;
@@ -166,19 +168,19 @@ public final class Cnf implements Bijection {
 
   @Override
   public Flow forward(INDArray x) {
-    Transport t = forward(rows(x), batch(x));
+    Transport t = forward(doubles(x), batch(x));
     return new Flow(tensor(t.z(), x), vector(t.logDet(), x.dataType()));
   }
 
   @Override
   public Flow inverse(INDArray y) {
-    Transport t = inverse(rows(y), batch(y));
+    Transport t = inverse(doubles(y), batch(y));
     return new Flow(tensor(t.z(), y), vector(t.logDet(), y.dataType()));
   }
 
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
-    Adjoint a = adjoint(rows(y), rows(dy), dLogDet.castTo(DataType.DOUBLE).dup().data().asDouble(), batch(y));
+    Adjoint a = adjoint(doubles(y), doubles(dy), doubles(dLogDet), batch(y));
     dynamics.accumulateGradient(a.dTheta());
     return new Grad(tensor(a.x(), y), tensor(a.dx(), y));
   }
@@ -208,10 +210,6 @@ public final class Cnf implements Bijection {
   private int batch(INDArray x) {
     outputShape(x.shape());
     return (int) x.size(0);
-  }
-
-  private static double[] rows(INDArray x) {
-    return x.castTo(DataType.DOUBLE).dup('c').data().asDouble();
   }
 
   private static INDArray tensor(double[] values, INDArray like) {

@@ -27,6 +27,14 @@ public final class Tensors {
     return row.get(interval(0, 1), interval(from, from + len));
   }
 
+  /**
+   * The entries of {@code x} in row-major order as a new float64 Java array. The copy matters: a
+   * view's {@code data()} is its whole backing buffer, not the view.
+   */
+  public static double[] doubles(INDArray x) {
+    return x.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup('c').data().asDouble();
+  }
+
   /** Concatenates along the channel axis into a new contiguous array. */
   public static INDArray concatChannels(INDArray a, INDArray b) {
     return Nd4j.concat(1, a, b);
