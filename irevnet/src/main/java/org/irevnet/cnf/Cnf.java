@@ -95,17 +95,16 @@ public final class Cnf implements Bijection {
 
       @Override
       public void derivative(double t, double[] y, double[] dydt) {
-        double[] trace = new double[batch];
+        double[] trace;
         double[] f = new double[nz];
         if (noise == null) {
+          trace = new double[batch];
           w.evaluate(t, y, batch, f, trace);
         } else {
-          w.vjp(t, y, batch, noise, null, zbar, null, f);
-          for (int b = 0; b < batch; b++) {
-            double s = 0;
-            for (int i = 0; i < d; i++) s += zbar[b * d + i] * noise[b * d + i];
-            trace[b] = s;
-          }
+          trace = Hutchinson.estimates(e -> {
+            w.vjp(t, y, batch, e, null, zbar, null, f); // f(z, t) comes with the product
+            return zbar;
+          }, noise, batch);
         }
         System.arraycopy(f, 0, dydt, 0, nz);
         System.arraycopy(trace, 0, dydt, nz, batch);
