@@ -1,5 +1,7 @@
 package org.irevnet.cnf;
 
+import static org.irevnet.nn.Tensors.doubles;
+
 import java.util.Arrays;
 import org.irevnet.layers.Bijection;
 import org.irevnet.layers.Flow;
@@ -40,10 +42,6 @@ public final class Cnf implements Bijection {
     this.endTime = endTime;
   }
 
-  public MlpDynamics dynamics() {
-    return dynamics;
-  }
-
   public OdeSolver solver() {
     return solver;
   }
@@ -51,10 +49,6 @@ public final class Cnf implements Bijection {
   /** The same flow (shared parameters) solved with another solver. */
   public Cnf withSolver(OdeSolver other) {
     return new Cnf(dynamics, other, endTime);
-  }
-
-  public double endTime() {
-    return endTime;
   }
 
   /** Points moved by the flow, the per-row log-det of the map, and the solver's evaluation count. */
@@ -101,17 +95,16 @@ public final class Cnf implements Bijection {
 
       @Override
       public void derivative(double t, double[] y, double[] dydt) {
-        double[] trace = new double[batch];
+        double[] trace;
         double[] f = new double[nz];
         if (noise == null) {
+          trace = new double[batch];
           w.evaluate(t, y, batch, f, trace);
         } else {
-          w.vjp(t, y, batch, noise, null, zbar, null, f);
-          for (int b = 0; b < batch; b++) {
-            double s = 0;
-            for (int i = 0; i < d; i++) s += zbar[b * d + i] * noise[b * d + i];
-            trace[b] = s;
-          }
+          trace = Hutchinson.estimates(e -> {
+            w.vjp(t, y, batch, e, null, zbar, null, f); // f(z, t) comes with the product
+            return zbar;
+          }, noise, batch);
         }
         System.arraycopy(f, 0, dydt, 0, nz);
         System.arraycopy(trace, 0, dydt, nz, batch);
@@ -174,19 +167,19 @@ public final class Cnf implements Bijection {
 
   @Override
   public Flow forward(INDArray x) {
-    Transport t = forward(rows(x), batch(x));
+    Transport t = forward(doubles(x), batch(x));
     return new Flow(tensor(t.z(), x), vector(t.logDet(), x.dataType()));
   }
 
   @Override
   public Flow inverse(INDArray y) {
-    Transport t = inverse(rows(y), batch(y));
+    Transport t = inverse(doubles(y), batch(y));
     return new Flow(tensor(t.z(), y), vector(t.logDet(), y.dataType()));
   }
 
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
-    Adjoint a = adjoint(rows(y), rows(dy), dLogDet.castTo(DataType.DOUBLE).dup().data().asDouble(), batch(y));
+    Adjoint a = adjoint(doubles(y), doubles(dy), doubles(dLogDet), batch(y));
     dynamics.accumulateGradient(a.dTheta());
     return new Grad(tensor(a.x(), y), tensor(a.dx(), y));
   }
@@ -216,10 +209,6 @@ public final class Cnf implements Bijection {
   private int batch(INDArray x) {
     outputShape(x.shape());
     return (int) x.size(0);
-  }
-
-  private static double[] rows(INDArray x) {
-    return x.castTo(DataType.DOUBLE).dup('c').data().asDouble();
   }
 
   private static INDArray tensor(double[] values, INDArray like) {

@@ -105,7 +105,8 @@ public final class DormandPrince implements OdeSolver {
         factor = Math.min(1, factor);
       }
       h *= factor;
-      if (Math.abs(h) < 1e-14 * Math.max(1, Math.abs(t))) {
+      // After a short last step that reached t1, h is tiny but no step is left to take.
+      if (dir * (t1 - t) > 0 && Math.abs(h) < 1e-14 * Math.max(1, Math.abs(t))) {
         throw new IllegalStateException("dopri5: step size underflow at t=" + t);
       }
     }

@@ -32,9 +32,27 @@ public final class Hutchinson {
    * @param vectorJacobian {@code v -> v^T A} (one vector-Jacobian product)
    */
   public static double estimate(UnaryOperator<double[]> vectorJacobian, double[] noise) {
+    return estimates(vectorJacobian, noise, 1)[0];
+  }
+
+  /**
+   * One estimate {@code e_b^T A_b e_b} per row for a block-diagonal {@code A} (rows that do not
+   * interact, such as the points of a batch), all from one vector-Jacobian product.
+   *
+   * @param noise {@code rows} rows of equal length, one noise vector each
+   */
+  public static double[] estimates(UnaryOperator<double[]> vectorJacobian, double[] noise, int rows) {
+    if (rows < 1 || noise.length % rows != 0) {
+      throw new IllegalArgumentException(noise.length + " noise values do not split into " + rows + " rows");
+    }
+    int d = noise.length / rows;
     double[] vA = vectorJacobian.apply(noise);
-    double s = 0;
-    for (int i = 0; i < noise.length; i++) s += vA[i] * noise[i];
-    return s;
+    double[] out = new double[rows];
+    for (int b = 0; b < rows; b++) {
+      double s = 0;
+      for (int i = 0; i < d; i++) s += vA[b * d + i] * noise[b * d + i];
+      out[b] = s;
+    }
+    return out;
   }
 }

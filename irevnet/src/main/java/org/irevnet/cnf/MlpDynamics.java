@@ -1,5 +1,7 @@
 package org.irevnet.cnf;
 
+import static org.irevnet.nn.Tensors.doubles;
+
 import java.util.Random;
 import org.irevnet.layers.Param;
 import org.irevnet.layers.ParamTable;
@@ -47,10 +49,6 @@ public final class MlpDynamics {
     return dim;
   }
 
-  public int hidden() {
-    return hidden;
-  }
-
   public ParamTable params() {
     return params;
   }
@@ -62,7 +60,8 @@ public final class MlpDynamics {
 
   /** The current parameter values as Java arrays (read once per solve). */
   public Weights snapshot() {
-    return new Weights(dim, hidden, values(w1), values(b1), values(w2), values(b2), values(w3), values(b3));
+    return new Weights(dim, hidden, doubles(w1.value()), doubles(b1.value()), doubles(w2.value()), doubles(b2.value()),
+        doubles(w3.value()), doubles(b3.value()));
   }
 
   /** Adds a gradient in the flat layout of {@link Weights} to the parameters' gradients. */
@@ -77,10 +76,6 @@ public final class MlpDynamics {
       }
       o += n;
     }
-  }
-
-  private static double[] values(Param p) {
-    return p.value().castTo(DataType.DOUBLE).dup('c').data().asDouble();
   }
 
   /**
@@ -104,10 +99,6 @@ public final class MlpDynamics {
       // W2 and its transpose, so both W2 v and W2^T v run as contiguous axpy loops.
       this.w2t = new double[h * h];
       for (int j = 0; j < h; j++) for (int k = 0; k < h; k++) w2t[k * h + j] = w2[j * h + k];
-    }
-
-    public int dim() {
-      return d;
     }
 
     /**

@@ -9,10 +9,6 @@ public final class Rk4 implements OdeSolver {
     this.steps = steps;
   }
 
-  public int steps() {
-    return steps;
-  }
-
   @Override
   public Solution solve(OdeSystem system, double[] y0, double t0, double t1) {
     int n = system.dimension();

@@ -3,6 +3,7 @@ package org.irevnet.layers;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -75,10 +76,8 @@ public final class ParamTable {
       if (!p.trainable()) continue;
       long len = p.value().length();
       long[] shape = p.value().shape();
-      INDArray vv = values.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1),
-          org.nd4j.linalg.indexing.NDArrayIndex.interval(offset, offset + len)).reshape('c', shape);
-      INDArray gv = grads.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1),
-          org.nd4j.linalg.indexing.NDArrayIndex.interval(offset, offset + len)).reshape('c', shape);
+      INDArray vv = Tensors.rowSlice(values, offset, len).reshape('c', shape);
+      INDArray gv = Tensors.rowSlice(grads, offset, len).reshape('c', shape);
       p.rebind(vv, gv);
       offset += len;
     }
@@ -138,15 +137,11 @@ public final class ParamTable {
     for (Param p : entries.values()) {
       if (!p.trainable()) continue;
       long at = offset.get(p), len = p.value().length(), g = inGroup.get(p);
-      p.rebind(row(values, at, len).reshape('c', p.value().shape()), row(scratch, g, len).reshape('c', p.value().shape()));
+      long[] shape = p.value().shape();
+      p.rebind(Tensors.rowSlice(values, at, len).reshape('c', shape), Tensors.rowSlice(scratch, g, len).reshape('c', shape));
     }
     scratch.assign(0);
     return new GroupedLayout(values, scratch, ranges);
-  }
-
-  private static INDArray row(INDArray flat, long from, long len) {
-    return flat.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1),
-        org.nd4j.linalg.indexing.NDArrayIndex.interval(from, from + len));
   }
 
   /** Every entry's value, by name (a snapshot: the arrays are copies). */

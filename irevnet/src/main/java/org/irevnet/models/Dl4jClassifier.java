@@ -110,7 +110,7 @@ public final class Dl4jClassifier implements Classifier {
   }
 
   /** The network in a {@link ModelSerializer} zip, as a ComputationGraph. */
-  public static ComputationGraph restore(Path zip) throws IOException {
+  private static ComputationGraph restore(Path zip) throws IOException {
     if (!Files.isRegularFile(zip)) throw new IOException(zip + ": no such model file");
     try {
       return ModelSerializer.restoreComputationGraph(zip.toFile(), false);
@@ -126,7 +126,11 @@ public final class Dl4jClassifier implements Classifier {
         }
         return g;
       } catch (Exception e) {
-        throw new IOException(zip + ": not a DL4J model saved by ModelSerializer (" + firstLine(e) + ")");
+        // Either reason may be the real one: a graph zip that is damaged fails both ways.
+        IOException failure = new IOException(zip + ": not a DL4J model saved by ModelSerializer (as a"
+            + " ComputationGraph: " + firstLine(notAGraph) + "; as a MultiLayerNetwork: " + firstLine(e) + ")", e);
+        failure.addSuppressed(notAGraph);
+        throw failure;
       }
     }
   }
@@ -134,10 +138,6 @@ public final class Dl4jClassifier implements Classifier {
   private static String firstLine(Exception e) {
     String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     return m.lines().findFirst().orElse("");
-  }
-
-  public ComputationGraph network() {
-    return net;
   }
 
   @Override
@@ -315,9 +315,6 @@ public final class Dl4jClassifier implements Classifier {
     INDArray invStd = Transforms.pow(var.add(conf.getEps()), -0.5, false).reshape(-1);
     INDArray gamma = conf.isLockGammaBeta() ? Nd4j.valueArrayOf(invStd.shape(), conf.getGamma(), invStd.dataType())
         : l.getParam("gamma").reshape(-1);
-    INDArray beta = conf.isLockGammaBeta() ? Nd4j.valueArrayOf(invStd.shape(), conf.getBeta(), invStd.dataType())
-        : l.getParam("beta").reshape(-1);
-    INDArray mean = l.getParam("mean").reshape(-1);
     long[] perChannel = in.rank() == 4 ? new long[] {1, invStd.length(), 1, 1} : new long[] {1, invStd.length()};
     INDArray scale = gamma.mul(invStd).reshape(perChannel);
     // DL4J's BatchNormalization applies no activation function (its configured one is unused).

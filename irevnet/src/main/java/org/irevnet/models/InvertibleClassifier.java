@@ -273,7 +273,11 @@ public final class InvertibleClassifier implements Classifier {
     });
   }
 
-  /** Backward passes accumulate parameter gradients: analyses must not leak into an optimiser. */
+  /**
+   * Backward passes accumulate parameter gradients and call the gradient listener (a training
+   * optimiser's block update): an analysis must neither leak into the optimiser nor step it, also
+   * when the pass throws.
+   */
   private Gradient keepingParamGradients(java.util.function.Supplier<Gradient> pass) {
     List<org.irevnet.layers.Param> trainable = new ArrayList<>();
     List<INDArray> saved = new ArrayList<>();
@@ -282,9 +286,14 @@ public final class InvertibleClassifier implements Classifier {
       trainable.add(p);
       saved.add(p.grad().dup());
     }
-    Gradient g = pass.get();
-    for (int i = 0; i < trainable.size(); i++) trainable.get(i).grad().assign(saved.get(i));
-    return g;
+    Consumer<ParamTable> listener = gradientListener;
+    gradientListener = null;
+    try {
+      return pass.get();
+    } finally {
+      gradientListener = listener;
+      for (int i = 0; i < trainable.size(); i++) trainable.get(i).grad().assign(saved.get(i));
+    }
   }
 
   /** One line describing the model, for logs and reports. */

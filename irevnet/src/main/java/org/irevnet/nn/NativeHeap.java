@@ -22,18 +22,23 @@ import java.util.function.Supplier;
  *
  * <p>Only active when the process runs with {@code MALLOC_MMAP_THRESHOLD_} set (the launcher
  * does): otherwise glibc's own adaptive threshold is left alone. Where {@code mallopt} cannot be
- * found (not glibc) this does nothing.
+ * found (not glibc) this does nothing; where it refuses the raised threshold, this turns itself off
+ * for the rest of the process (one debug log line) rather than call it again on every convolution.
  */
 public final class NativeHeap {
   private static final int M_MMAP_THRESHOLD = -3;
   /**
    * The threshold while a convolution runs: above fi-revnet-s's largest temporary at batch 64 (19
    * MB); larger ones (bigger batches) are mmapped as before, which costs time, never correctness.
+   * Not higher: older glibc refuses thresholds above HEAP_MAX_SIZE / 2, 32 MiB on 64-bit (2.36 no
+   * longer does).
    */
-  private static final int CONV_MMAP_THRESHOLD = 64 << 20;
+  static final int CONV_MMAP_THRESHOLD = 32 << 20;
   private static final Function MALLOPT = mallopt();
   private static final int BASE_MMAP_THRESHOLD = baseThreshold();
   private static final AtomicInteger ACTIVE = new AtomicInteger();
+  /** mallopt refused a threshold: from then on the threshold is left alone. */
+  private static volatile boolean refused;
 
   private NativeHeap() {}
 
@@ -42,7 +47,7 @@ public final class NativeHeap {
    * raise; the threshold is process-wide, so a race between threads can only cost speed.
    */
   public static <T> T forConvolution(Supplier<T> op) {
-    boolean adjust = MALLOPT != null && BASE_MMAP_THRESHOLD > 0;
+    boolean adjust = adjusts();
     if (ACTIVE.getAndIncrement() == 0 && adjust) setMmapThreshold(CONV_MMAP_THRESHOLD);
     try {
       return op.get();
@@ -56,8 +61,23 @@ public final class NativeHeap {
     return ACTIVE.get();
   }
 
+  /** Whether there is a threshold to raise: mallopt found (glibc) and the launcher's setting. */
+  static boolean available() {
+    return MALLOPT != null && BASE_MMAP_THRESHOLD > 0;
+  }
+
+  /** Whether convolutions raise the threshold: available and never refused by mallopt. */
+  static boolean adjusts() {
+    return available() && !refused;
+  }
+
   private static void setMmapThreshold(int bytes) {
-    MALLOPT.invokeInt(new Object[] {M_MMAP_THRESHOLD, bytes});
+    // mallopt returns 0, changing nothing, for a value it refuses.
+    if (MALLOPT.invokeInt(new Object[] {M_MMAP_THRESHOLD, bytes}) == 0 && !refused) {
+      refused = true;
+      org.slf4j.LoggerFactory.getLogger(NativeHeap.class).debug(
+          "mallopt refused an mmap threshold of {} bytes; convolution temporaries stay mmapped", bytes);
+    }
   }
 
   private static Function mallopt() {

@@ -19,6 +19,22 @@ public final class Tensors {
     return x.get(all(), interval(from, to), all(), all()).dup('c');
   }
 
+  /**
+   * Entries {@code [from, from + len)} of a {@code [1, n]} row as a view, not a copy: the flat
+   * parameter, gradient and optimiser-state buffers are written through such views.
+   */
+  public static INDArray rowSlice(INDArray row, long from, long len) {
+    return row.get(interval(0, 1), interval(from, from + len));
+  }
+
+  /**
+   * The entries of {@code x} in row-major order as a new float64 Java array. The copy matters: a
+   * view's {@code data()} is its whole backing buffer, not the view.
+   */
+  public static double[] doubles(INDArray x) {
+    return x.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup('c').data().asDouble();
+  }
+
   /** Concatenates along the channel axis into a new contiguous array. */
   public static INDArray concatChannels(INDArray a, INDArray b) {
     return Nd4j.concat(1, a, b);

@@ -1,5 +1,7 @@
 package org.irevnet.train;
 
+import static org.irevnet.nn.Tensors.rowSlice;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -7,7 +9,6 @@ import org.irevnet.layers.ParamTable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 
 /**
@@ -45,8 +46,8 @@ public final class AdamOptimizer {
     long n = values.length();
     this.state = Nd4j.zeros(values.dataType(), 1, 2 * n);
     // DL4J's AdamUpdater layout (first moments, then second moments), kept for checkpoints.
-    this.m = slice(state, 0, n);
-    this.v = slice(state, n, n);
+    this.m = rowSlice(state, 0, n);
+    this.v = rowSlice(state, n, n);
   }
 
   /**
@@ -60,15 +61,6 @@ public final class AdamOptimizer {
 
   private static DataType dataType(ParamTable params) {
     return params.entries().values().iterator().next().value().dataType();
-  }
-
-  private static INDArray slice(INDArray row, long from, long len) {
-    return row.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(from, from + len));
-  }
-
-  /** Whether this optimiser updates group by group ({@link #grouped}). */
-  public boolean isGrouped() {
-    return groups != null;
   }
 
   public void setLearningRate(double lr) {
@@ -109,10 +101,10 @@ public final class AdamOptimizer {
       if (group.count() == 0) return;
       throw new IllegalArgumentException("not a group of this optimiser");
     }
-    INDArray g = slice(grads, 0, r[1]);
+    INDArray g = rowSlice(grads, 0, r[1]);
     if (!Double.isFinite(g.norm2Number().doubleValue())) throw new NonFiniteGradientException();
     long n = values.length();
-    update(slice(values, r[0], r[1]), g, slice(state, r[0], r[1]), slice(state, n + r[0], r[1]));
+    update(rowSlice(values, r[0], r[1]), g, rowSlice(state, r[0], r[1]), rowSlice(state, n + r[0], r[1]));
   }
 
   /** Ends a step of a {@link #grouped} optimiser (every group has been updated). */

@@ -83,11 +83,13 @@ public final class Density {
   /**
    * The loss of a forward pass ({@code -log p / D}, batch mean) and, with {@code backward}, the
    * model's reversible backward pass with {@code dL/dz} and {@code dL/dlogdet} (parameter
-   * gradients accumulate in the model).
+   * gradients accumulate in the model). A loss that is not finite skips the backward pass: its
+   * gradients would be too, and the model's gradient listener (block-wise Adam) would take them as
+   * a non-finite gradient instead of the caller reporting the loss.
    */
   public Step nll(InvertibleClassifier.Forward f, boolean backward) {
     GaussianPrior.Nll nll = standardNormal.nll(f.z(), f.logDet(), dims, 1, false);
-    if (backward) model.backward(f, null, nll.dzn(), nll.dLogDet());
+    if (backward && Double.isFinite(nll.natsPerDim())) model.backward(f, null, nll.dzn(), nll.dLogDet());
     return new Step(nll.natsPerDim(), bitsPerDim(nll.natsPerDim()));
   }
 

@@ -58,13 +58,17 @@ final class NetworkTrainer {
     BatchIterator it = BatchIterator.builder(train).batchSize(cfg.batch()).seed(cfg.seed()).shuffle(true)
         .dequantize(cfg.dequantize()).augment(cfg.augmentShift() > 0 ? Augment.shifts(cfg.augmentShift()) : Augment.NONE)
         .build();
-    Files.createDirectories(runDir);
     ComputationGraph net;
     long step;
     double best;
     Path latest = Trainer.latest(runDir);
     if (Checkpoints.exists(latest)) {
       Checkpoints.LoadedNetwork c = Checkpoints.loadNetwork(latest);
+      String saved = TrainConfig.fromJson(c.state().configJson()).arch();
+      if (!saved.equals(cfg.arch())) {
+        throw new IllegalArgumentException(latest + ": checkpoint architecture '" + saved
+            + "' differs from the configured '" + cfg.arch() + "'");
+      }
       net = c.net();
       step = c.state().step();
       best = c.state().bestAccuracy();
@@ -79,10 +83,11 @@ final class NetworkTrainer {
     }
     Dl4jClassifier model = Dl4jClassifier.of(net, cfg.arch(), chw, null);
     if (step == 0) listener.onMessage(model.summary());
+    Files.createDirectories(runDir); // only now: bad input above leaves no directory behind
     AtomicFiles.writeString(runDir.resolve(Trainer.CONFIG), Trainer.resolvedConfig(cfg));
 
     long total = (long) cfg.epochs() * it.batchesPerEpoch();
-    long stopAt = maxSteps >= total - step ? total : step + maxSteps;
+    long stopAt = Trainer.stopAt(step, total, maxSteps);
     double lastTest = Double.NaN;
     try (BufferedWriter metrics = Files.newBufferedWriter(runDir.resolve(Trainer.METRICS), StandardCharsets.UTF_8,
         java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND)) {
@@ -95,13 +100,13 @@ final class NetworkTrainer {
         double lr = cfg.lrAt(step, total);
         net.setLearningRate(lr);
         INDArray x = b.features();
-        // The batch's accuracy before the step, as Trainer logs that of its forward pass.
+        // The batch's accuracy before the step, from an extra evaluation-mode forward pass (fit
+        // does not expose its outputs); Trainer's comes from its training-mode pass instead.
         double acc = Losses.accuracy(net.outputSingle(false, x), b.labels());
         net.fit(new DataSet(x, Tensors.oneHot(b.labels(), classes, DataType.FLOAT)));
         double loss = net.score();
         if (!Double.isFinite(loss)) {
-          throw new Trainer.DivergedException("loss is " + loss + " at step " + (step + 1) + "; stopped without saving, the"
-              + " last good checkpoint is " + latest + "; try a lower --lr");
+          throw Trainer.diverged("loss is " + loss, step, b, runDir);
         }
         step++;
         Host.collectGarbage(step, GC_EVERY);

@@ -163,7 +163,7 @@ public final class Trainer {
     AtomicFiles.writeString(runDir.resolve(CONFIG), resolvedConfig(cfg));
 
     long total = (long) cfg.epochs() * it.batchesPerEpoch();
-    long stopAt = maxSteps >= total - step ? total : step + maxSteps;
+    long stopAt = stopAt(step, total, maxSteps);
     double lastTest = Double.NaN, lastBits = Double.NaN;
     try (BufferedWriter metrics = Files.newBufferedWriter(runDir.resolve(METRICS), StandardCharsets.UTF_8,
         StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
@@ -184,26 +184,26 @@ public final class Trainer {
           if (density != null) {
             Density.Step d = density.nll(f, true);
             loss = d.natsPerDim();
-            if (!Double.isFinite(loss)) throw diverged("loss is " + loss, step, b);
+            if (!Double.isFinite(loss)) throw diverged("loss is " + loss, step, b, runDir);
             bitsSum += d.bitsPerDim();
           } else if (ice == null) {
             Losses.LossGrad lg = Losses.softmaxCrossEntropy(f.logits(), b.labels());
             loss = lg.loss();
-            if (!Double.isFinite(loss)) throw diverged("loss is " + loss, step, b);
+            if (!Double.isFinite(loss)) throw diverged("loss is " + loss, step, b, runDir);
             model.backward(f, lg.grad(), null, null);
           } else {
             IceObjective.Terms t = ice.step(model, f, b.labels(), step);
             loss = t.loss();
-            if (!Double.isFinite(loss)) throw diverged("loss is " + loss, step, b);
+            if (!Double.isFinite(loss)) throw diverged("loss is " + loss, step, b, runDir);
             if (!Double.isFinite(ice.priorGradients().norm2Number().doubleValue())) {
-              throw diverged("a gradient is not finite", step, b);
+              throw diverged("a gradient is not finite", step, b, runDir);
             }
             double[] v = {t.ce(), t.nuisanceCe(), t.adversaryAccuracy(), t.nllBitsPerDim(), t.wNc()};
             for (int i = 0; i < v.length; i++) iceSums[i] += v[i];
           }
         } catch (AdamOptimizer.NonFiniteGradientException e) {
           // Raised by the block update inside the backward pass (see optimizer()).
-          throw diverged("a gradient is not finite", step, b);
+          throw diverged("a gradient is not finite", step, b, runDir);
         }
         adam.endStep();
         if (ice != null) ice.stepPrior(lr);
@@ -274,10 +274,16 @@ public final class Trainer {
         ice == null ? Map.of() : ice.state());
   }
 
-  private DivergedException diverged(String what, long step, BatchIterator.Batch b) {
+  /** Training of {@code runDir} stopped at {@code step} (0-based) on batch {@code b}; every trainer's message. */
+  static DivergedException diverged(String what, long step, BatchIterator.Batch b, Path runDir) {
     return new DivergedException(what + " at step " + (step + 1) + " (epoch " + (b.epoch() + 1) + ", batch "
         + (b.batch() + 1) + "); stopped without saving, the last good checkpoint is " + latest(runDir)
         + "; try a lower --lr");
+  }
+
+  /** Where a call that may run {@code maxSteps} more steps from {@code step} stops, at most {@code total}. */
+  static long stopAt(long step, long total, long maxSteps) {
+    return maxSteps >= total - step ? total : step + maxSteps;
   }
 
   static String resolvedConfig(TrainConfig cfg) throws IOException {

@@ -58,6 +58,27 @@ class HutchinsonTest {
   }
 
   @Test
+  void rowsOfABlockDiagonalMatrixGetOneEstimateEach() {
+    Random rng = new Random(9);
+    double[] noise = Hutchinson.Noise.GAUSSIAN.sample(rng, 9);
+    // Three rows, each multiplied by A on its own.
+    double[] rows = Hutchinson.estimates(v -> {
+      double[] r = new double[9];
+      for (int b = 0; b < 3; b++) {
+        System.arraycopy(vectorTimesA(java.util.Arrays.copyOfRange(v, 3 * b, 3 * b + 3)), 0, r, 3 * b, 3);
+      }
+      return r;
+    }, noise, 3);
+    for (int b = 0; b < 3; b++) {
+      double[] e = java.util.Arrays.copyOfRange(noise, 3 * b, 3 * b + 3);
+      assertThat(rows[b]).isEqualTo(Hutchinson.estimate(HutchinsonTest::vectorTimesA, e));
+    }
+    assertThat(rows[0]).isNotEqualTo(rows[1]);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Hutchinson.estimates(v -> v, noise, 2))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("9 noise values do not split into 2 rows");
+  }
+
+  @Test
   void estimatedLogDetOfTheFlowAveragesToTheExactOne() {
     // Many copies of one point, each with its own noise: rows are independent solves.
     int copies = 4000;

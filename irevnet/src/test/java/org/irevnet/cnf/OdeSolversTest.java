@@ -74,6 +74,19 @@ class OdeSolversTest {
   }
 
   @Test
+  void dormandPrinceFinishesIntervalsShorterThanItsUnderflowLimit() {
+    // One step reaches t1, after which the grown step is still below 1e-14 |t|: not an underflow.
+    OdeSolver.Solution s = new DormandPrince(1e-6, 1e-6).solve(OSCILLATOR, new double[] {1, 0}, 0, 1e-16);
+    assertThat(s.acceptedSteps()).isEqualTo(1);
+    assertThat(s.y()[0]).isEqualTo(1.0);
+    assertThat(s.y()[1]).isCloseTo(-1e-16, org.assertj.core.data.Offset.offset(1e-24));
+    double t1 = Math.nextUp(1.0);
+    OdeSolver.Solution next = new DormandPrince(1e-6, 1e-6).solve(OSCILLATOR, new double[] {Math.cos(1), -Math.sin(1)}, 1, t1);
+    assertThat(next.acceptedSteps()).isEqualTo(1);
+    assertThat(oscillatorError(next, t1)).isLessThan(1e-15);
+  }
+
+  @Test
   void badSolverSettingsAreRejected() {
     assertThatThrownBy(() -> new Rk4(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("step");
     assertThatThrownBy(() -> new DormandPrince(0, 1e-5)).isInstanceOf(IllegalArgumentException.class)

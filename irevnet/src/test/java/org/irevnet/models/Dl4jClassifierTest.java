@@ -145,7 +145,13 @@ class Dl4jClassifierTest {
     Path bad = dir.resolve("bad.zip");
     Files.writeString(bad, "not a zip");
     assertThatThrownBy(() -> Dl4jClassifier.load(bad, CHW, null)).isInstanceOf(java.io.IOException.class)
-        .hasMessageStartingWith(bad + ": not a DL4J model");
+        .hasMessageStartingWith(bad + ": not a DL4J model")
+        .hasMessageContaining("as a ComputationGraph: ").hasMessageContaining("; as a MultiLayerNetwork: ")
+        .satisfies(e -> {
+          assertThat(e.getMessage()).doesNotContain("\n");
+          assertThat(e.getSuppressed()).as("the ComputationGraph attempt's exception").hasSize(1);
+          assertThat(e.getCause()).as("the MultiLayerNetwork attempt's exception").isNotNull();
+        });
     assertThatThrownBy(() -> Dl4jClassifier.load(dir.resolve("missing.zip"), CHW, null))
         .hasMessageContaining("no such model file");
   }

@@ -155,4 +155,52 @@ class InvertibleClassifierTest {
     INDArray x64 = x.castTo(DataType.DOUBLE);
     assertThat(maxAbsDiff(m64.invert(m64.forward(x64, false).z()), x64)).isLessThanOrEqualTo(1e-6);
   }
+
+  /** Every trainable parameter's value and gradient, copied. */
+  private static Map<String, INDArray> valuesAndGradients(InvertibleClassifier m) {
+    Map<String, INDArray> out = new java.util.TreeMap<>();
+    m.params().entries().forEach((name, p) -> {
+      if (!p.trainable()) return;
+      out.put(name, p.value().dup());
+      out.put(name + ".grad", p.grad().dup());
+    });
+    return out;
+  }
+
+  @Test
+  void inputGradientsNeitherCallTheGradientListenerNorTouchParametersOrGradients() {
+    // With a readout head, whose block update is a separate listener call.
+    Architecture tiny = Architecture.fromJson("""
+        {"name": "tiny-head", "type": "irevnet", "inputShape": [1, 8, 8], "numClasses": 4,
+         "stages": [{"steps": 2, "hidden": 4, "kernel": 3, "coupling": "additive"}]}""");
+    InvertibleClassifier m = InvertibleClassifier.build(tiny, DataType.DOUBLE, 1);
+    INDArray x = Numerics.normal(DataType.DOUBLE, 3, 5, 1, 8, 8);
+    m.initialize(x);
+    // As Trainer wires it: Adam steps each block from inside the backward pass.
+    AdamOptimizer adam = AdamOptimizer.grouped(m.params(), m.parameterGroups(), 1e-2);
+    int[] calls = {0};
+    m.setGradientListener(g -> {
+      calls[0]++;
+      adam.stepGroup(g);
+    });
+    // Non-zero gradients, so that a pass which adds to them or zeroes them shows.
+    Random r = new Random(8);
+    for (Param p : m.params().entries().values()) {
+      if (p.trainable()) p.grad().assign(Init.uniform(DataType.DOUBLE, r, 1.0, p.grad().shape()));
+    }
+    Map<String, INDArray> before = valuesAndGradients(m);
+
+    Classifier.Gradient g = m.logitGradient(x, logits -> Nd4j.onesLike(logits));
+    assertThat(maxAbsDiff(g.dx(), Nd4j.zerosLike(x))).as("a real input gradient").isGreaterThan(0);
+    assertThatThrownBy(() -> m.logitGradient(x, logits -> {
+      throw new IllegalStateException("loss failed");
+    })).hasMessage("loss failed");
+    assertThat(calls[0]).isZero();
+    assertThat(valuesAndGradients(m)).isEqualTo(before);
+
+    // The listener is back for training.
+    InvertibleClassifier.Forward f = m.forward(x, true);
+    m.backward(f, Nd4j.onesLike(f.logits()), null, null);
+    assertThat(calls[0]).isEqualTo(m.parameterGroups().size());
+  }
 }

@@ -2,6 +2,7 @@ package org.irevnet.nn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -11,6 +12,15 @@ import org.junit.jupiter.api.Test;
  * configuration sets MALLOC_MMAP_THRESHOLD_ as bin/irevnet does, so mallopt is really called.)
  */
 class NativeHeapTest {
+  @Test
+  void mallocAcceptsTheRaisedThreshold() {
+    // Only glibc has mallopt; elsewhere (or without the launcher's setting) nothing is raised.
+    assumeTrue(NativeHeap.available(), "no glibc mallopt or no MALLOC_MMAP_THRESHOLD_");
+    NativeHeap.forConvolution(() -> null);
+    assertThat(NativeHeap.adjusts()).as("mallopt returned 1 for " + NativeHeap.CONV_MMAP_THRESHOLD + " and back")
+        .isTrue();
+  }
+
   @Test
   void scopesTheRaisedThresholdToTheOp() {
     int inside = NativeHeap.forConvolution(() -> NativeHeap.running());

@@ -170,4 +170,25 @@ class DensityTest {
     assertThatThrownBy(() -> new Density(InvertibleClassifier.build(FI, F64, 0), 65))
         .hasMessageContaining("do not fit");
   }
+
+  @Test
+  void aNonFiniteLossRunsNoBackwardPass() {
+    InvertibleClassifier m = perturbed(FI, 4);
+    Density d = new Density(m, 64);
+    int[] listened = {0};
+    m.setGradientListener(g -> listened[0]++);
+    INDArray x = Numerics.normal(F64, 6, m.inputShape(3)).muli(0.5).addi(0.5);
+    InvertibleClassifier.Forward f = m.forward(x, true);
+    INDArray logDet = f.logDet().dup();
+    logDet.putScalar(1, Double.NaN);
+    Density.Step s = d.nll(new InvertibleClassifier.Forward(f.out(), logDet, f.logits(), f.headTape()), true);
+    assertThat(s.natsPerDim()).isNaN();
+    assertThat(listened[0]).isZero();
+    for (Param p : m.params().entries().values()) {
+      if (p.trainable()) assertThat(p.grad().amaxNumber().doubleValue()).as(p.toString()).isZero();
+    }
+    // A finite loss still runs it.
+    d.nll(f, true);
+    assertThat(listened[0]).isEqualTo(m.parameterGroups().size());
+  }
 }

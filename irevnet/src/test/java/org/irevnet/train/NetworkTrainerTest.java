@@ -52,4 +52,14 @@ class NetworkTrainerTest {
     assertThatThrownBy(() -> new Trainer(ice, tmp.resolve("r"), TrainerTest.QUIET, 1).run())
         .hasMessageContaining("non-invertible baseline");
   }
+
+  @Test
+  void resumingWithAnotherArchitectureNamesBoth(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 16, 8);
+    Path run = tmp.resolve("r");
+    new Trainer(config("cnn-s", data, 1), run, TrainerTest.QUIET, 1).run();
+    assertThatThrownBy(() -> new Trainer(config("resnet-s", data, 1), run, TrainerTest.QUIET, 1).run())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("checkpoint architecture 'cnn-s' differs from the configured 'resnet-s'");
+  }
 }
