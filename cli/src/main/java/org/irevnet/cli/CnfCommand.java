@@ -126,7 +126,7 @@ final class CnfCommand implements Callable<Integer> {
     double[] gridDensity = CnfTraining.logDensities(eval, CnfFigures.gridPoints(grid, LO, HI)).logDensity();
     for (int i = 0; i < gridDensity.length; i++) gridDensity[i] = Math.exp(gridDensity[i]);
     double[] data = CnfFigures.histogram(density.sample(rng, plotSamples), grid, LO, HI);
-    Cnf.Transport sampled = eval.inverse(gaussian(rng, plotSamples), plotSamples);
+    Cnf.Transport sampled = CnfTraining.sample(eval, rng, plotSamples);
     double[] model = CnfFigures.histogram(sampled.z(), grid, LO, HI);
     double evalSeconds = (System.nanoTime() - evalStart) / 1e9;
 
@@ -146,11 +146,5 @@ final class CnfCommand implements Callable<Integer> {
     JsonReport.writeRecord(json, summary);
     System.out.println(Json.line(summary));
     return 0;
-  }
-
-  private static double[] gaussian(Random rng, int n) {
-    double[] z = new double[2 * n];
-    for (int i = 0; i < z.length; i++) z[i] = rng.nextGaussian();
-    return z;
   }
 }

@@ -84,11 +84,14 @@ public final class CnfTraining {
     return new Densities(lp, t.evaluations());
   }
 
-  /** {@code n} samples: standard normal points integrated from {@code T} back to {@code 0}. */
-  public static double[] sample(Cnf cnf, Random rng, int n) {
+  /**
+   * {@code n} samples: standard normal points integrated from {@code T} back to {@code 0} (in
+   * {@code z()}), with the solver's function evaluations.
+   */
+  public static Cnf.Transport sample(Cnf cnf, Random rng, int n) {
     double[] z = new double[2 * n];
     for (int i = 0; i < z.length; i++) z[i] = rng.nextGaussian();
-    return cnf.inverse(z, n).z();
+    return cnf.inverse(z, n);
   }
 
   /** Largest absolute coordinate error of {@code x -> z(T) -> x}. */
