@@ -1,5 +1,8 @@
 package org.irevnet.cli;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.irevnet.models.Architecture;
 import org.irevnet.train.Benchmark;
@@ -15,7 +18,13 @@ import picocli.CommandLine.Option;
         "prints one JSON line: arch, batch, threads, params, train_step_ms, train_images_per_s,",
         "forward_ms, inverse_ms, recon_max_abs_err_f32, recon_max_abs_err_f64, peak_rss_mib",
         "(medians), param_state_mib (parameters and Adam's two moments) and working_rss_mib",
-        "(the rest of the peak, what reversibility keeps flat in depth). Compare with ../shared/bench/torch_fi_revnet.py on the same machine."})
+        "(the rest of the peak, what reversibility keeps flat in depth).",
+        "",
+        "With --peer CMD (e.g. --peer '/usr/bin/python3 ../shared/bench/torch_fi_revnet.py', the",
+        "PyTorch twin): --rounds alternating runs of this benchmark and of CMD (with --threads,",
+        "--steps, --batch and --warmup appended), each in a fresh process; prints every JSON line as",
+        "it is measured, then a summary line with the medians of both sides and ours/peer ratios",
+        "of train_step_ms, forward_ms, inverse_ms and peak_rss_mib."})
 final class BenchCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -35,11 +44,19 @@ final class BenchCommand implements Callable<Integer> {
       description = "Multiply the steps per stage by K (memory-versus-depth curve; default: ${DEFAULT-VALUE}).")
   int depthMult;
 
+  @Option(names = "--peer", paramLabel = "CMD",
+      description = "Another implementation's benchmark command to compare with, in alternating rounds.")
+  String peer;
+
+  @Option(names = "--rounds", defaultValue = "3", description = "Rounds of each side with --peer (default: ${DEFAULT-VALUE}).")
+  int rounds;
+
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     if (batch < 1 || steps < 1 || warmup < 0 || depthMult < 1) {
       throw new IllegalArgumentException("--batch, --steps and --depth-mult must be >= 1, --warmup >= 0");
     }
+    if (peer != null) return comparePeer();
     common.apply();
     Architecture a = Architecture.load(arch);
     Benchmark.Result r = Benchmark.run(a, batch, steps, warmup, depthMult, i -> {
@@ -47,6 +64,24 @@ final class BenchCommand implements Callable<Integer> {
     });
     if (!common.noProgress) System.err.println();
     System.out.println(Json.line(r));
+    return 0;
+  }
+
+  private int comparePeer() throws Exception {
+    if (rounds < 1) throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
+    if (peer.isBlank()) throw new IllegalArgumentException("--peer needs a command");
+    if (depthMult != 1) throw new IllegalArgumentException("--peer compares at --depth-mult 1 only (the PyTorch twin has no depth option)");
+    int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
+    List<String> ours = new ArrayList<>(List.of("bench", "--arch", arch, "--batch", "" + batch, "--steps", "" + steps,
+        "--warmup", "" + warmup, "--depth-mult", "" + depthMult, "--threads", "" + threads, "--no-progress"));
+    List<String> theirs = List.of("--threads", "" + threads, "--steps", "" + steps, "--batch", "" + batch,
+        "--warmup", "" + warmup);
+    int[] done = {0};
+    Map<String, Object> summary = PeerComparison.run(ours, peer, theirs, rounds, line -> {
+      System.out.println(line);
+      if (!common.noProgress) System.err.printf("bench: %d of %d runs done%n", ++done[0], 2 * rounds);
+    });
+    System.out.println(Json.line(summary));
     return 0;
   }
 }

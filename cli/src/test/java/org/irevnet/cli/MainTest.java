@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,5 +79,43 @@ class MainTest {
     Run r = run("--help");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("selftest").contains("bench");
+  }
+
+  @Test
+  void benchAgainstAPeerAlternatesFreshProcessesAndPrintsRatiosOfMedians(@TempDir Path dir) throws Exception {
+    Path arch = Files.writeString(dir.resolve("tiny.json"), TINY);
+    // A stand-in for the PyTorch twin: records its arguments, answers with fixed numbers.
+    Path calls = dir.resolve("calls.txt");
+    Path peer = Files.writeString(dir.resolve("peer.sh"), "#!/bin/sh\necho \"$@\" >> " + calls + "\n"
+        + "echo 'some log line'\n"
+        + "echo '{\"peer\": \"fake\", \"train_step_ms\": 2.0, \"forward_ms\": 0.5, \"inverse_ms\": 0.25, \"peak_rss_mib\": 1000.0}'\n");
+    Run r = run("bench", "--arch", arch.toString(), "--batch", "4", "--steps", "1", "--warmup", "0", "--threads", "1",
+        "--peer", "/bin/sh " + peer, "--rounds", "2", "--no-progress");
+    assertThat(r.code()).as(r.err()).isZero();
+    List<String> lines = r.out().strip().lines().toList();
+    assertThat(lines).hasSize(5);
+    // Round 1: ours then the peer; round 2: the peer first.
+    assertThat(lines.get(0)).contains("\"arch\":\"tiny\"");
+    assertThat(lines.get(1)).contains("\"peer\": \"fake\"");
+    assertThat(lines.get(2)).contains("\"peer\": \"fake\"");
+    assertThat(lines.get(3)).contains("\"arch\":\"tiny\"");
+    assertThat(Files.readAllLines(calls)).containsExactly("--threads 1 --steps 1 --batch 4 --warmup 0",
+        "--threads 1 --steps 1 --batch 4 --warmup 0");
+    JsonNode a = Json.MAPPER.readTree(lines.get(0)), b = Json.MAPPER.readTree(lines.get(3));
+    JsonNode s = Json.MAPPER.readTree(lines.get(4));
+    assertThat(s.get("rounds").asInt()).isEqualTo(2);
+    assertThat(s.get("peer").asText()).isEqualTo("fake");
+    double medianStep = (a.get("train_step_ms").asDouble() + b.get("train_step_ms").asDouble()) / 2;
+    assertThat(s.get("train_step_ms_ratio").asDouble()).isCloseTo(medianStep / 2.0, org.assertj.core.api.Assertions.within(2e-3 * medianStep));
+    double medianRss = (a.get("peak_rss_mib").asDouble() + b.get("peak_rss_mib").asDouble()) / 2;
+    assertThat(s.get("peak_rss_mib_ratio").asDouble()).isCloseTo(medianRss / 1000.0, org.assertj.core.api.Assertions.within(1e-3));
+    assertThat(s.get("peak_rss_mib").get("peer").asDouble()).isEqualTo(1000.0);
+
+    // A peer that fails or prints no JSON is a failed run (3), named in one line.
+    Path broken = Files.writeString(dir.resolve("broken.sh"), "#!/bin/sh\necho 'no json here'\n");
+    Run f = run("bench", "--arch", arch.toString(), "--batch", "4", "--steps", "1", "--warmup", "0", "--threads", "1",
+        "--peer", "/bin/sh " + broken, "--rounds", "1", "--no-progress");
+    assertThat(f.code()).isEqualTo(3);
+    assertThat(f.err()).contains("the peer failed (exit code 0, no JSON line)");
   }
 }

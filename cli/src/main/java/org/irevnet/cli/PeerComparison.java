@@ -1,0 +1,108 @@
+package org.irevnet.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * {@code bench --peer}: this project's benchmark and another implementation's (the PyTorch twin)
+ * in alternating rounds, each in a fresh process, and their ratios. The machine is shared and
+ * noisy, so both sides are measured in one run, interleaved, and compared by medians.
+ */
+final class PeerComparison {
+  /** The fields compared; for each, {@code ours / peer} of the medians over the rounds. */
+  static final List<String> FIELDS = List.of("train_step_ms", "forward_ms", "inverse_ms", "peak_rss_mib");
+
+  private PeerComparison() {}
+
+  /**
+   * @param ours arguments of {@code irevnet bench} for one round in a child JVM
+   * @param peer a shell command; {@code --threads T --steps S --batch B --warmup W} are appended
+   * @param out receives every JSON line as it is measured, then the summary
+   */
+  static Map<String, Object> run(List<String> ours, String peer, List<String> peerArgs, int rounds,
+      Consumer<String> out) throws IOException, InterruptedException {
+    List<JsonNode> mine = new ArrayList<>(), theirs = new ArrayList<>();
+    for (int r = 0; r < rounds; r++) {
+      // Alternate which side goes first, so a trend in the machine's load hits both alike.
+      boolean oursFirst = r % 2 == 0;
+      for (int side = 0; side < 2; side++) {
+        boolean isOurs = (side == 0) == oursFirst;
+        String line = isOurs ? runOnce(new ProcessBuilder(javaCommand(ours)), "irevnet bench")
+            : runOnce(peerProcess(peer, peerArgs, System.getenv("IREVNET_LAUNCHER_SET")), "the peer");
+        (isOurs ? mine : theirs).add(Json.MAPPER.readTree(line));
+        out.accept(line);
+      }
+    }
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("rounds", rounds);
+    summary.put("peer", theirs.get(0).path("peer").asText("peer"));
+    for (String f : FIELDS) {
+      double a = median(mine, f), b = median(theirs, f);
+      summary.put(f, Map.of("ours", round(a), "peer", round(b)));
+      summary.put(f + "_ratio", Math.round(a / b * 1000) / 1000.0);
+    }
+    return summary;
+  }
+
+  /** The same JVM, options and class path as this process, running {@code Main} with {@code args}. */
+  static List<String> javaCommand(List<String> args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(Main.class.getName());
+    cmd.addAll(args);
+    return cmd;
+  }
+
+  /**
+   * The peer through {@code /bin/sh}, without the malloc settings bin/irevnet made for this JVM
+   * ({@code launcherSet}: the names it set itself, space-separated): tuned for ND4J, they made
+   * the PyTorch twin's step 1.7x slower. What the user set stays.
+   */
+  static ProcessBuilder peerProcess(String peer, List<String> args, String launcherSet) {
+    List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", peer + " \"$@\"", "peer"));
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    if (launcherSet != null) {
+      for (String name : launcherSet.trim().split("\\s+")) if (!name.isEmpty()) pb.environment().remove(name);
+    }
+    return pb;
+  }
+
+  /** Runs {@code cmd} and returns the last line of its stdout that is a JSON object. */
+  static String runOnce(ProcessBuilder pb, String who) throws IOException, InterruptedException {
+    List<String> cmd = pb.command();
+    Process p = pb.redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    int code = p.waitFor();
+    List<String> json = stdout.lines().map(String::strip).filter(l -> l.startsWith("{") && l.endsWith("}")).toList();
+    if (code != 0 || json.isEmpty()) {
+      throw new IllegalStateException(who + " failed (exit code " + code + (json.isEmpty() ? ", no JSON line" : "")
+          + "): " + String.join(" ", cmd.size() > 6 ? cmd.subList(cmd.size() - 6, cmd.size()) : cmd));
+    }
+    String line = json.get(json.size() - 1);
+    JsonNode n = Json.MAPPER.readTree(line);
+    for (String f : FIELDS) {
+      if (!n.path(f).isNumber()) throw new IllegalStateException(who + " printed no number for " + f + ": " + line);
+    }
+    return line;
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 10) / 10.0;
+  }
+
+  static double median(List<JsonNode> rows, String field) {
+    double[] v = rows.stream().mapToDouble(n -> n.path(field).asDouble()).sorted().toArray();
+    return v.length % 2 == 1 ? v[v.length / 2] : 0.5 * (v[v.length / 2 - 1] + v[v.length / 2]);
+  }
+}
