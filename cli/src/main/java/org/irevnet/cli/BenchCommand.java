@@ -1,6 +1,5 @@
 package org.irevnet.cli;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -72,8 +71,8 @@ final class BenchCommand implements Callable<Integer> {
     if (peer.isBlank()) throw new IllegalArgumentException("--peer needs a command");
     if (depthMult != 1) throw new IllegalArgumentException("--peer compares at --depth-mult 1 only (the PyTorch twin has no depth option)");
     int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
-    List<String> ours = new ArrayList<>(List.of("bench", "--arch", arch, "--batch", "" + batch, "--steps", "" + steps,
-        "--warmup", "" + warmup, "--depth-mult", "" + depthMult, "--threads", "" + threads, "--no-progress"));
+    List<String> ours = List.of("bench", "--arch", arch, "--batch", "" + batch, "--steps", "" + steps,
+        "--warmup", "" + warmup, "--threads", "" + threads, "--no-progress");
     List<String> theirs = List.of("--threads", "" + threads, "--steps", "" + steps, "--batch", "" + batch,
         "--warmup", "" + warmup);
     int[] done = {0};

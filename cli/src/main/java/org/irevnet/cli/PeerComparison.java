@@ -24,7 +24,8 @@ final class PeerComparison {
   /**
    * @param ours arguments of {@code irevnet bench} for one round in a child JVM
    * @param peer a shell command; {@code --threads T --steps S --batch B --warmup W} are appended
-   * @param out receives every JSON line as it is measured, then the summary
+   * @param out receives every JSON line as it is measured
+   * @return the summary: rounds, the peer's name, both sides' medians and the ratios
    */
   static Map<String, Object> run(List<String> ours, String peer, List<String> peerArgs, int rounds,
       Consumer<String> out) throws IOException, InterruptedException {
