@@ -68,20 +68,35 @@ public final class ParamTable {
    * arrays become garbage (off-heap memory that ND4J frees when the Java collector runs).
    */
   public INDArray[] flatten(DataType dtype) {
+    Map<Param, Long> offset = offsets();
     long n = count();
     INDArray values = Nd4j.create(dtype, 1, Math.max(n, 1));
     INDArray grads = Nd4j.create(dtype, 1, Math.max(n, 1));
-    long offset = 0;
+    bind(values, offset, grads, offset);
+    return new INDArray[] {values, grads};
+  }
+
+  /** Each trainable parameter's offset in a flat buffer of all of them, in table order. */
+  private Map<Param, Long> offsets() {
+    Map<Param, Long> offset = new java.util.IdentityHashMap<>();
+    long n = 0;
+    for (Param p : entries.values()) {
+      if (!p.trainable()) continue;
+      offset.put(p, n);
+      n += p.value().length();
+    }
+    return offset;
+  }
+
+  /** Rebinds every trainable parameter to views of {@code values} and {@code grads} at the given offsets. */
+  private void bind(INDArray values, Map<Param, Long> valueAt, INDArray grads, Map<Param, Long> gradAt) {
     for (Param p : entries.values()) {
       if (!p.trainable()) continue;
       long len = p.value().length();
       long[] shape = p.value().shape();
-      INDArray vv = Tensors.rowSlice(values, offset, len).reshape('c', shape);
-      INDArray gv = Tensors.rowSlice(grads, offset, len).reshape('c', shape);
-      p.rebind(vv, gv);
-      offset += len;
+      p.rebind(Tensors.rowSlice(values, valueAt.get(p), len).reshape('c', shape),
+          Tensors.rowSlice(grads, gradAt.get(p), len).reshape('c', shape));
     }
-    return new INDArray[] {values, grads};
   }
 
   /**
@@ -104,13 +119,8 @@ public final class ParamTable {
    * @throws IllegalArgumentException if they do not
    */
   public GroupedLayout flattenGrouped(DataType dtype, java.util.List<ParamTable> groups) {
-    Map<Param, Long> offset = new java.util.IdentityHashMap<>();
-    long n = 0;
-    for (Param p : entries.values()) {
-      if (!p.trainable()) continue;
-      offset.put(p, n);
-      n += p.value().length();
-    }
+    Map<Param, Long> offset = offsets();
+    long n = count();
     Map<ParamTable, long[]> ranges = new java.util.IdentityHashMap<>();
     Map<Param, Long> inGroup = new java.util.IdentityHashMap<>();
     long covered = 0, largest = 1;
@@ -134,12 +144,8 @@ public final class ParamTable {
     if (covered != n) throw new IllegalArgumentException("the groups cover " + covered + " of " + n + " parameters");
     INDArray values = Nd4j.create(dtype, 1, Math.max(n, 1));
     INDArray scratch = Nd4j.create(dtype, 1, largest);
-    for (Param p : entries.values()) {
-      if (!p.trainable()) continue;
-      long at = offset.get(p), len = p.value().length(), g = inGroup.get(p);
-      long[] shape = p.value().shape();
-      p.rebind(Tensors.rowSlice(values, at, len).reshape('c', shape), Tensors.rowSlice(scratch, g, len).reshape('c', shape));
-    }
+    bind(values, offset, scratch, inGroup);
+    // Rebinding copied each old gradient into the shared scratch, where the groups overlap.
     scratch.assign(0);
     return new GroupedLayout(values, scratch, ranges);
   }

@@ -27,8 +27,6 @@ public final class AdamOptimizer {
   private final INDArray values;
   private final INDArray grads;
   private final INDArray state;
-  private final INDArray m;
-  private final INDArray v;
   private final Map<ParamTable, long[]> groups;
   private final Adam config;
   private double weightDecay;
@@ -43,11 +41,8 @@ public final class AdamOptimizer {
     this.grads = flat[1];
     this.groups = groups;
     this.config = new Adam(learningRate);
-    long n = values.length();
-    this.state = Nd4j.zeros(values.dataType(), 1, 2 * n);
     // DL4J's AdamUpdater layout (first moments, then second moments), kept for checkpoints.
-    this.m = rowSlice(state, 0, n);
-    this.v = rowSlice(state, n, n);
+    this.state = Nd4j.zeros(values.dataType(), 1, 2 * values.length());
   }
 
   /**
@@ -84,7 +79,7 @@ public final class AdamOptimizer {
   /** Applies one update from the accumulated gradients, then zeroes them. */
   public void step() {
     if (groups != null) throw new IllegalStateException("a grouped optimiser steps with stepGroup and endStep");
-    update(values, grads, m, v);
+    update(0, values.length(), grads);
     iteration++;
   }
 
@@ -103,8 +98,7 @@ public final class AdamOptimizer {
     }
     INDArray g = rowSlice(grads, 0, r[1]);
     if (!Double.isFinite(g.norm2Number().doubleValue())) throw new NonFiniteGradientException();
-    long n = values.length();
-    update(rowSlice(values, r[0], r[1]), g, rowSlice(state, r[0], r[1]), rowSlice(state, n + r[0], r[1]));
+    update(r[0], r[1], g);
   }
 
   /** Ends a step of a {@link #grouped} optimiser (every group has been updated). */
@@ -112,7 +106,10 @@ public final class AdamOptimizer {
     iteration++;
   }
 
-  private void update(INDArray theta, INDArray g, INDArray m1, INDArray m2) {
+  /** Updates values {@code [from, from + len)} and their moments from {@code g}, then zeroes {@code g}. */
+  private void update(long from, long len, INDArray g) {
+    long n = values.length();
+    INDArray theta = rowSlice(values, from, len), m1 = rowSlice(state, from, len), m2 = rowSlice(state, n + from, len);
     double lr = config.getLearningRate();
     // The op DL4J's AdamUpdater runs, in place on (g, v, m): elementwise, so a block's slices
     // give the same numbers as the whole buffers.

@@ -42,8 +42,7 @@ public final class Benchmark {
     INDArray x = images(model, batch, rng);
     int[] y = rng.ints(batch, 0, model.numClasses()).toArray();
     model.initialize(x);
-    AdamOptimizer adam = AdamOptimizer.grouped(model.params(), model.parameterGroups(), 1e-3);
-    model.setGradientListener(adam::stepGroup);
+    AdamOptimizer adam = Trainer.optimizer(model, 1e-3);   // as training does: block by block
     Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
     double[] times = new double[steps];
     for (int i = 0; i < warmup + steps; i++) {

@@ -325,7 +325,7 @@ public final class Trainer {
    * gradient of the whole model is ever held (training memory flat in depth, parameter state
    * aside); the same updates as one step over all parameters.
    */
-  private static AdamOptimizer optimizer(InvertibleClassifier model, double lr) {
+  static AdamOptimizer optimizer(InvertibleClassifier model, double lr) {
     AdamOptimizer adam = AdamOptimizer.grouped(model.params(), model.parameterGroups(), lr);
     model.setGradientListener(adam::stepGroup);
     return adam;
