@@ -99,8 +99,9 @@ public final class AffineCoupling extends ChannelBlock {
     // L depends on raw through s = f + (1-f) sig, sig = sigmoid(raw + 2):
     // ds/draw = (1-f) sig (1-sig), and dlog(s)/draw = ds/draw / s.
     INDArray sig = st.sig();
-    INDArray dsdRaw = sig.rsub(1.0).muli(sig).muli(1 - floor);
-    INDArray dRaw = dy2.mul(x2).addi(Tensors.perSample(dLogDet, s).divi(s)).muli(dsdRaw);
+    INDArray dsdRaw = sig.rsub(1.0).muli(sig);
+    if (floor != 0) dsdRaw.muli(1 - floor);
+    INDArray dRaw = dy2.mul(x2).addi(Tensors.perSampleOver(dLogDet, s)).muli(dsdRaw);
     INDArray dh = Tensors.concatChannels(dRaw, dy2);
     dx1.addi(net.backward(st.tape(), dh));
     INDArray dx2 = dy2.mul(s);

@@ -24,7 +24,8 @@ public final class Conv2d {
 
   /** {@code conv(x, w) + b}: x {@code [n, ci, h, w]}, w {@code [co, ci, k, k]}, b {@code [co]}. */
   public static INDArray forward(INDArray x, INDArray w, INDArray b) {
-    INDArray out = Nd4j.create(x.dataType(), x.size(0), w.size(0), x.size(2), x.size(3));
+    // Uninitialised: the op writes every entry (zero-filling it was a wasted pass over the output).
+    INDArray out = Nd4j.createUninitialized(x.dataType(), x.size(0), w.size(0), x.size(2), x.size(3));
     NativeHeap.forConvolution(() -> Nd4j.exec(DynamicCustomOp.builder("conv2d")
         .addInputs(x, w, b)
         .addOutputs(out)

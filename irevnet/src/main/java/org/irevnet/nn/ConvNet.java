@@ -65,9 +65,11 @@ public final class ConvNet {
   /** Returns {@code dL/dx} for the taped input and accumulates the parameter gradients. */
   public INDArray backward(Tape t, INDArray dOut) {
     INDArray d2 = Conv2d.backward(t.r2(), w[2].value(), b[2].value(), dOut, w[2].grad(), b[2].grad());
-    d2.muli(t.r2().gt(0).castTo(d2.dataType()));
+    // ReLU's derivative on its own output r >= 0 is sign(r): one op, where gt(0) and a cast took
+    // two and an extra array (libnd4j's fused relu_bp measured slower).
+    d2.muli(Transforms.sign(t.r2(), true));
     INDArray d1 = Conv2d.backward(t.r1(), w[1].value(), b[1].value(), d2, w[1].grad(), b[1].grad());
-    d1.muli(t.r1().gt(0).castTo(d1.dataType()));
+    d1.muli(Transforms.sign(t.r1(), true));
     return Conv2d.backward(t.x(), w[0].value(), b[0].value(), d1, w[0].grad(), b[0].grad());
   }
 }

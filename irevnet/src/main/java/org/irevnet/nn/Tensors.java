@@ -46,12 +46,14 @@ public final class Tensors {
     return x.reshape('c', n, x.length() / n).sum(1);
   }
 
-  /** {@code v} (shape {@code [batch]}) broadcast to the shape of {@code like}, as a new array. */
-  public static INDArray perSample(INDArray v, INDArray like) {
-    long[] shape = new long[like.rank()];
-    Arrays.fill(shape, 1);
-    shape[0] = like.size(0);
-    return v.reshape(shape).mul(Nd4j.onesLike(like));
+  /**
+   * {@code v[i] / x[i, ...]} for every entry of sample {@code i} ({@code v} of shape {@code
+   * [batch]}), as a new array, in one broadcast op.
+   */
+  public static INDArray perSampleOver(INDArray v, INDArray x) {
+    long n = x.size(0);
+    INDArray rows = x.reshape('c', n, x.length() / n).dup('c');
+    return rows.rdiviColumnVector(v.reshape(n, 1)).reshape('c', x.shape());
   }
 
   /**
