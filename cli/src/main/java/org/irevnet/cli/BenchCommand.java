@@ -36,7 +36,8 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--steps", defaultValue = "10", description = "Timed training steps (default: ${DEFAULT-VALUE}).")
   int steps;
 
-  @Option(names = "--warmup", defaultValue = "2", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--warmup", defaultValue = "30",
+      description = "Untimed steps first, while the JVM compiles the hot paths (default: ${DEFAULT-VALUE}).")
   int warmup;
 
   @Option(names = "--depth-mult", defaultValue = "1", paramLabel = "K",
