@@ -37,7 +37,7 @@ final class BenchCommand implements Callable<Integer> {
   int steps;
 
   @Option(names = "--warmup", defaultValue = "30",
-      description = "Untimed steps first, while the JVM compiles the hot paths (default: ${DEFAULT-VALUE}).")
+      description = "Untimed steps first, at learning rate 0, while the JVM compiles the hot paths (default: ${DEFAULT-VALUE}).")
   int warmup;
 
   @Option(names = "--depth-mult", defaultValue = "1", paramLabel = "K",
