@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.irevnet.train.Benchmark;
 
 /**
  * {@code bench --peer}: this project's benchmark and another implementation's (the PyTorch twin)
@@ -102,8 +103,7 @@ final class PeerComparison {
     return Math.round(v * 10) / 10.0;
   }
 
-  static double median(List<JsonNode> rows, String field) {
-    double[] v = rows.stream().mapToDouble(n -> n.path(field).asDouble()).sorted().toArray();
-    return v.length % 2 == 1 ? v[v.length / 2] : 0.5 * (v[v.length / 2 - 1] + v[v.length / 2]);
+  private static double median(List<JsonNode> rows, String field) {
+    return Benchmark.median(rows.stream().mapToDouble(n -> n.path(field).asDouble()).toArray());
   }
 }

@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,10 +41,7 @@ class MainTest {
     return new TinyRun(arch, data, dir, t);
   }
 
-  static final String TINY = """
-      {"name": "tiny", "type": "fi-revnet", "inputShape": [1, 32, 32], "numClasses": 10,
-       "stages": [{"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": true},
-                  {"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": true}]}""";
+  static final String TINY = TinyData.ARCH;
 
   @Test
   void benchPrintsOneJsonLineWithEveryField(@TempDir Path dir) throws Exception {

@@ -5,6 +5,7 @@ import java.util.function.ToDoubleFunction;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.LUDecomposition;
 import org.apache.commons.math3.linear.RealMatrix;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -115,8 +116,7 @@ public final class Numerics {
       throw new IllegalArgumentException("shapes differ: " + java.util.Arrays.toString(a.shape()) + " vs "
           + java.util.Arrays.toString(b.shape()));
     }
-    return maxRelDiff(a.castTo(DataType.DOUBLE).dup('c').reshape(-1).toDoubleVector(),
-        b.castTo(DataType.DOUBLE).dup('c').reshape(-1).toDoubleVector());
+    return maxRelDiff(Tensors.doubles(a), Tensors.doubles(b));
   }
 
 }

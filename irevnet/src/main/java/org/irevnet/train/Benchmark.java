@@ -102,7 +102,8 @@ public final class Benchmark {
     return x;
   }
 
-  static double median(double[] v) {
+  /** The median of {@code v} (the mean of the middle two for an even count). */
+  public static double median(double[] v) {
     double[] s = v.clone();
     Arrays.sort(s);
     return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);

@@ -3,6 +3,7 @@ package org.irevnet.train;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.irevnet.models.Architecture;
+import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -10,10 +11,7 @@ import org.junit.jupiter.api.Test;
  * steps are the same to the last bit with or without them, and training does move the weights.
  */
 class BenchmarkTest {
-  private static final Architecture TINY = Architecture.fromJson("""
-      {"name": "tiny", "type": "fi-revnet", "inputShape": [1, 32, 32], "numClasses": 10,
-       "stages": [{"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": true},
-                  {"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": true}]}""");
+  private static final Architecture TINY = Architecture.fromJson(TinyData.ARCH);
 
   @Test
   void warmupStepsDoNotChangeTheMeasuredModel() {

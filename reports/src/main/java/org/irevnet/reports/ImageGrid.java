@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
 import org.irevnet.io.AtomicFiles;
-import org.nd4j.linalg.api.buffer.DataType;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -49,8 +49,7 @@ public final class ImageGrid {
       h = rh;
       w = rw;
       cols = Math.max(cols, (int) s[0]);
-      // A contiguous float64 copy: views and other dtypes read correctly.
-      values[r] = a.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+      values[r] = Tensors.doubles(a);
     }
     int cellH = (int) h * scale, cellW = (int) w * scale;
     int width = cols * cellW + (cols + 1) * gap, height = rows.size() * cellH + (rows.size() + 1) * gap;
