@@ -23,7 +23,12 @@ import picocli.CommandLine.Option;
         "PyTorch twin): --rounds alternating runs of this benchmark and of CMD (with --threads,",
         "--steps, --batch and --warmup appended), each in a fresh process; prints every JSON line as",
         "it is measured, then a summary line with the medians of both sides and ours/peer ratios",
-        "of train_step_ms, forward_ms, inverse_ms and peak_rss_mib."})
+        "of train_step_ms, forward_ms, inverse_ms and peak_rss_mib.",
+        "",
+        "With --blocks: JMH benchmarks of one step (ActNorm, permutation, coupling) of every stage",
+        "at --batch: forward, inverse and reversible backward; prints a JSON line per stage with",
+        "the times (ms per call) and the ratios backward/forward and inverse/forward, then one",
+        "line summing each over the architecture's steps. JMH's own report goes to stderr."})
 final class BenchCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -51,6 +56,17 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--rounds", defaultValue = "3", description = "Rounds of each side with --peer (default: ${DEFAULT-VALUE}).")
   int rounds;
 
+  @Option(names = "--blocks", description = "JMH benchmarks of one step of every stage instead of whole training steps.")
+  boolean blocks;
+
+  @Option(names = "--forks", defaultValue = "1",
+      description = "With --blocks: JVMs JMH forks per benchmark, 0 to run in this one (default: ${DEFAULT-VALUE}).")
+  int forks;
+
+  @Option(names = "--iterations", defaultValue = "5",
+      description = "With --blocks: measured iterations of 1 s each, after 5 of warm-up (default: ${DEFAULT-VALUE}).")
+  int iterations;
+
   @Override
   public Integer call() throws Exception {
     if (batch < 1 || steps < 1 || warmup < 0 || depthMult < 1) {
@@ -58,6 +74,15 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (peer != null) return comparePeer();
     common.apply();
+    if (blocks) {
+      if (forks < 0 || iterations < 1) throw new IllegalArgumentException("--forks must be >= 0, --iterations >= 1");
+      Architecture.load(arch);   // a wrong name fails here, in one line, not inside JMH
+      for (Map<String, Object> line : BlockBenchmarks.run(arch, batch, org.irevnet.train.Host.threads(),
+          new BlockBenchmarks.Settings(forks, 5, iterations, 1000), !common.noProgress)) {
+        System.out.println(Json.line(line));
+      }
+      return 0;
+    }
     Architecture a = Architecture.load(arch);
     Benchmark.Result r = Benchmark.run(a, batch, steps, warmup, depthMult, i -> {
       if (!common.noProgress) System.err.printf("\rbench: step %d/%d", i + 1, warmup + steps);
