@@ -72,6 +72,9 @@ final class BenchCommand implements Callable<Integer> {
     if (batch < 1 || steps < 1 || warmup < 0 || depthMult < 1) {
       throw new IllegalArgumentException("--batch, --steps and --depth-mult must be >= 1, --warmup >= 0");
     }
+    if (blocks && (peer != null || depthMult != 1)) {
+      throw new IllegalArgumentException("--blocks takes neither --peer nor --depth-mult");
+    }
     if (peer != null) return comparePeer();
     common.apply();
     if (blocks) {

@@ -65,11 +65,10 @@ public class BlockBenchmarks {
     model.initialize(images);
     List<Bijection> body = model.body().blocks();
     List<INDArray> outs = model.body().forwardWithIntermediates(images);
+    int first = stepStart(model, stage);
     List<Bijection> step = new ArrayList<>();
-    for (int i = stepStart(model, stage); step.isEmpty() || !isCoupling(step.get(step.size() - 1)); i++) {
-      step.add(body.get(i));
-    }
-    int first = stepStart(model, stage), n = step.size();
+    for (int i = first; step.isEmpty() || !isCoupling(step.get(step.size() - 1)); i++) step.add(body.get(i));
+    int n = step.size();
     blocks = step.toArray(Bijection[]::new);
     xs = new INDArray[n];
     ys = new INDArray[n];
@@ -123,10 +122,9 @@ public class BlockBenchmarks {
     if (stage < 1 || stage > ends.size()) {
       throw new IllegalArgumentException("stage must be in 1.." + ends.size() + ", got " + stage);
     }
-    int i = stage == 1 ? 0 : ends.get(stage - 2) + 1;
-    List<Bijection> blocks = model.body().blocks();
-    while (i <= ends.get(stage - 1) && !isCoupling(blocks.get(i)) && model.body().names().get(i).matches("psi.*|pad.*")) i++;
-    for (int j = i; j <= ends.get(stage - 1); j++) if (isCoupling(blocks.get(j))) return i;
+    int i = stage == 1 ? 0 : ends.get(stage - 2) + 1, last = ends.get(stage - 1);
+    while (i <= last && model.body().names().get(i).matches("psi.*|pad.*")) i++;
+    for (int j = i; j <= last; j++) if (isCoupling(model.body().blocks().get(j))) return i;
     throw new IllegalArgumentException("stage " + stage + " of " + model.architecture().name() + " has no coupling to benchmark");
   }
 
@@ -168,7 +166,7 @@ public class BlockBenchmarks {
     return summarize(a, runner.run());
   }
 
-  static List<Map<String, Object>> summarize(Architecture a, Collection<RunResult> results) {
+  private static List<Map<String, Object>> summarize(Architecture a, Collection<RunResult> results) {
     InvertibleClassifier model = InvertibleClassifier.build(a, DataType.FLOAT, 0);
     Map<Integer, Map<String, Double>> ms = new java.util.TreeMap<>();
     for (RunResult r : results) {

@@ -52,5 +52,8 @@ class BlockBenchmarksTest {
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err().strip().lines()).hasSize(1);
     assertThat(r.err()).contains("--forks");
+    MainTest.Run d = MainTest.run("bench", "--blocks", "--depth-mult", "2", "--no-progress");
+    assertThat(d.code()).isEqualTo(2);
+    assertThat(d.err()).contains("--blocks takes neither");
   }
 }
