@@ -85,17 +85,15 @@ public final class ActNorm extends ChannelBlock implements DataDependentInit {
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
     INDArray scale = Transforms.exp(logs.value(), true);
-    INDArray x = y.sub(bias.value()).divi(scale);
+    INDArray centred = y.sub(bias.value());
+    INDArray x = centred.div(scale);
     bias.grad().addi(dy.sum(true, 0, 2, 3));
     // d/dlogs of (x*exp(logs)) is y - b; the log-det adds h*w per unit of dL/dlogdet.
-    INDArray dLogs = dy.mul(y.sub(bias.value())).sum(true, 0, 2, 3)
+    INDArray dLogs = centred.muli(dy).sum(true, 0, 2, 3)
         .addi(y.size(2) * y.size(3) * dLogDet.sumNumber().doubleValue());
     logs.grad().addi(dLogs);
     return new Grad(x, dy.mul(scale));
   }
-
-
-
 
   @Override
   public LogDetKind logDetKind() {
