@@ -23,10 +23,12 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Training memory counted in array bytes, not process RSS (which the allocator, the JVM and the
- * machine blur by tens of MiB from run to run): between and during training steps, everything
- * but parameter state (the values and Adam's two moments, 12 bytes per float32 parameter) is the
- * same at every depth. This is what the reversible backward pass promises; {@code bench
- * --depth-mult} measures the same thing in RSS.
+ * machine blur by tens of MiB from run to run): what the model and the optimiser keep between
+ * training steps, the forward result a backward pass starts from, and the block workspaces a step
+ * runs in are the same at every depth, but for parameter state (the values and Adam's two
+ * moments, 12 bytes per float32 parameter). This is what the reversible backward pass promises;
+ * {@code bench --depth-mult} measures it in RSS. Not counted: short-lived arrays a step allocates
+ * outside the workspaces, garbage until the next collection.
  */
 class TrainingMemoryTest {
   private static final Architecture TINY = Architecture.fromJson(TinyData.ARCH);
