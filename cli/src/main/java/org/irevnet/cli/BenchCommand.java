@@ -79,7 +79,6 @@ final class BenchCommand implements Callable<Integer> {
     common.apply();
     if (blocks) {
       if (forks < 0 || iterations < 1) throw new IllegalArgumentException("--forks must be >= 0, --iterations >= 1");
-      Architecture.load(arch);   // a wrong name fails here, in one line, not inside JMH
       for (Map<String, Object> line : BlockBenchmarks.run(arch, batch, org.irevnet.train.Host.threads(),
           new BlockBenchmarks.Settings(forks, 5, iterations, 1000), !common.noProgress)) {
         System.out.println(Json.line(line));

@@ -142,7 +142,7 @@ public class BlockBenchmarks {
    */
   static List<Map<String, Object>> run(String arch, int batch, int threads, Settings s, boolean verbose)
       throws RunnerException {
-    Architecture a = Architecture.load(arch);
+    Architecture a = Architecture.load(arch);   // a wrong name fails here, in one line, not in JMH
     String[] stages = new String[a.stages().size()];
     for (int i = 0; i < stages.length; i++) stages[i] = Integer.toString(i + 1);
     OptionsBuilder o = new OptionsBuilder();
@@ -189,7 +189,7 @@ public class BlockBenchmarks {
       // JMH's 99.9% confidence half-width; none from fewer than three iterations.
       for (String k : new String[] {"forward", "inverse", "backward"}) {
         double err = m.get(k + "_error");
-        line.put(k + "_ms_error", Double.isFinite(err) ? round(err, 1000) : null);
+        line.put(k + "_ms_error", Double.isFinite(err) ? Json.round(err, 3) : null);
       }
       lines.add(line);
       fwd += st.steps() * m.get("forward");
@@ -206,22 +206,19 @@ public class BlockBenchmarks {
 
   private static Map<String, Object> times(double fwd, double inv, double bwd) {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("forward_ms", round(fwd, 1000));
-    m.put("inverse_ms", round(inv, 1000));
-    m.put("backward_ms", round(bwd, 1000));
-    m.put("backward_forward_ratio", round(bwd / fwd, 100));
-    m.put("inverse_forward_ratio", round(inv / fwd, 100));
+    m.put("forward_ms", Json.round(fwd, 3));
+    m.put("inverse_ms", Json.round(inv, 3));
+    m.put("backward_ms", Json.round(bwd, 3));
+    m.put("backward_forward_ratio", Json.round(bwd / fwd, 2));
+    m.put("inverse_forward_ratio", Json.round(inv / fwd, 2));
     return m;
   }
 
   /** The shape of one sample at a stage's first step, as {@code CxHxW}. */
   private static String inputShape(InvertibleClassifier m, int stage) {
     long[] s = m.inputShape(1);
-    for (int i = 0; i < stepStart(m, stage); i++) s = m.body().blocks().get(i).outputShape(s);
+    int first = stepStart(m, stage);
+    for (int i = 0; i < first; i++) s = m.body().blocks().get(i).outputShape(s);
     return s[1] + "x" + s[2] + "x" + s[3];
-  }
-
-  private static double round(double v, double scale) {
-    return Math.round(v * scale) / scale;
   }
 }

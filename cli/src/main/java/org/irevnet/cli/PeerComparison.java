@@ -47,8 +47,8 @@ final class PeerComparison {
     summary.put("peer", theirs.get(0).path("peer").asText("peer"));
     for (String f : FIELDS) {
       double a = median(mine, f), b = median(theirs, f);
-      summary.put(f, Map.of("ours", round(a), "peer", round(b)));
-      summary.put(f + "_ratio", Math.round(a / b * 1000) / 1000.0);
+      summary.put(f, Map.of("ours", Json.round(a, 1), "peer", Json.round(b, 1)));
+      summary.put(f + "_ratio", Json.round(a / b, 3));
     }
     return summary;
   }
@@ -97,10 +97,6 @@ final class PeerComparison {
       if (!n.path(f).isNumber()) throw new IllegalStateException(who + " printed no number for " + f + ": " + line);
     }
     return line;
-  }
-
-  private static double round(double v) {
-    return Math.round(v * 10) / 10.0;
   }
 
   private static double median(List<JsonNode> rows, String field) {

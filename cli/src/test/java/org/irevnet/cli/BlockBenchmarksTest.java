@@ -20,9 +20,9 @@ class BlockBenchmarksTest {
   void oneLinePerStageAndTheirSumOverTheSteps(@TempDir Path dir) throws Exception {
     Path arch = dir.resolve("tiny.json");
     // Two steps in the second stage, so that the sum weights the stages differently.
-    String tiny = TinyData.ARCH;
-    int second = tiny.lastIndexOf("\"steps\": 1");
-    Files.writeString(arch, tiny.substring(0, second) + "\"steps\": 2" + tiny.substring(second + 10));
+    String tiny = TinyData.ARCH, one = "\"steps\": 1";
+    int second = tiny.lastIndexOf(one);
+    Files.writeString(arch, tiny.substring(0, second) + "\"steps\": 2" + tiny.substring(second + one.length()));
     List<Map<String, Object>> lines = BlockBenchmarks.run(arch.toString(), 2, 1,
         new BlockBenchmarks.Settings(0, 0, 3, 50), false);
 

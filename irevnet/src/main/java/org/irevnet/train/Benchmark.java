@@ -57,10 +57,7 @@ public final class Benchmark {
         adam.resetState();
       }
       long t0 = System.nanoTime();
-      InvertibleClassifier.Forward f = model.forward(x, true);
-      Losses.LossGrad lg = Losses.softmaxCrossEntropy(f.logits(), y);
-      model.backward(f, lg.grad(), null, null);
-      adam.endStep();
+      step(model, x, y, adam);
       Host.collectGarbage(i + 1, GC_EVERY);
       double ms = (System.nanoTime() - t0) / 1e6;
       if (i >= warmup) times[i - warmup] = ms;
@@ -89,6 +86,16 @@ public final class Benchmark {
     return new Result(a.name(), batch, Host.threads(), model.params().count(), round(train),
         round(batch * 1000.0 / train), round(median(fwd)), round(median(inv)), err32, err64,
         round(peak), round(paramState), round(peak - paramState), depthMult);
+  }
+
+  /**
+   * One training step as the benchmark times it: forward, cross-entropy on the logits, reversible
+   * backward with {@code adam} (from {@code Trainer.optimizer}) updating each block as it finishes.
+   */
+  static void step(InvertibleClassifier model, INDArray x, int[] y, AdamOptimizer adam) {
+    InvertibleClassifier.Forward f = model.forward(x, true);
+    model.backward(f, Losses.softmaxCrossEntropy(f.logits(), y).grad(), null, null);
+    adam.endStep();
   }
 
   /** Images in [0,1] of 28x28 pixels, zero-padded to the model's input size. */

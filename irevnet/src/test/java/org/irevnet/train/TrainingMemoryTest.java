@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -97,11 +99,7 @@ class TrainingMemoryTest {
     int[] y = rng.ints(BATCH, 0, model.numClasses()).toArray();
     model.initialize(x);
     AdamOptimizer adam = Trainer.optimizer(model, 1e-3);
-    for (int s = 0; s < 2; s++) {
-      InvertibleClassifier.Forward f = model.forward(x, true);
-      model.backward(f, Losses.softmaxCrossEntropy(f.logits(), y).grad(), null, null);
-      adam.endStep();
-    }
+    for (int s = 0; s < 2; s++) Benchmark.step(model, x, y, adam);
     InvertibleClassifier.Forward f = model.forward(x, true);
     long workspaces = 0;
     for (MemoryWorkspace ws : Nd4j.getWorkspaceManager().getAllWorkspacesForCurrentThread()) {
@@ -120,7 +118,7 @@ class TrainingMemoryTest {
   static long heldBytes(Object... roots) {
     List<long[]> ranges = new ArrayList<>();
     Map<Object, Boolean> seen = new IdentityHashMap<>();
-    List<Object> todo = new ArrayList<>(List.of(roots));
+    List<Object> todo = new ArrayList<>(Arrays.asList(roots));
     while (!todo.isEmpty()) {
       Object o = todo.remove(todo.size() - 1);
       if (o == null || seen.put(o, Boolean.TRUE) != null) continue;
@@ -137,7 +135,7 @@ class TrainingMemoryTest {
         todo.addAll(m.keySet());
         todo.addAll(m.values());
       } else if (o instanceof Object[] arr) {
-        todo.addAll(List.of(arr).stream().filter(e -> e != null).toList());
+        Collections.addAll(todo, arr);
       } else if (o.getClass().getName().startsWith("org.irevnet.")) {
         for (Class<?> c = o.getClass(); c != null && c.getName().startsWith("org.irevnet."); c = c.getSuperclass()) {
           for (Field fld : c.getDeclaredFields()) {
