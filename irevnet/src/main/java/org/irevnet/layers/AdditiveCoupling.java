@@ -13,7 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * bottleneck conv(k) ReLU conv(k) ReLU conv(k), without the reference's batch normalisation (which
  * would make a sample's output depend on its batch). Volume preserving: log-det zero.
  */
-public final class AdditiveCoupling extends ChannelBlock {
+public final class AdditiveCoupling extends ChannelBlock implements TapedBlock {
   private final ConvNet f;
 
   public AdditiveCoupling(int channels, int hidden, int kernel, DataType dt, Random rng, double lastScale) {
@@ -26,13 +26,14 @@ public final class AdditiveCoupling extends ChannelBlock {
   }
 
   @Override
-  public Flow forward(INDArray x) {
+  public Taped forwardTaped(INDArray x) {
     check(x.shape());
     int half = channels / 2;
     INDArray x1 = Tensors.channels(x, 0, half);
     INDArray x2 = Tensors.channels(x, half, channels);
-    INDArray y1 = x1.addi(f.apply(x2));
-    return new Flow(Tensors.concatChannels(x2, y1), Nd4j.zeros(x.dataType(), x.size(0)));
+    ConvNet.Tape tape = f.forward(x2);
+    INDArray y1 = x1.addi(tape.out());
+    return new Taped(new Flow(Tensors.concatChannels(x2, y1), Nd4j.zeros(x.dataType(), x.size(0))), tape.arrays());
   }
 
   @Override
@@ -46,19 +47,16 @@ public final class AdditiveCoupling extends ChannelBlock {
   }
 
   @Override
-  public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
+  public Grad backward(INDArray y, INDArray dy, INDArray dLogDet, INDArray[] kept) {
     int half = channels / 2;
     INDArray x2 = Tensors.channels(y, 0, half);
     INDArray y1 = Tensors.channels(y, half, channels);
-    ConvNet.Tape tape = f.forward(x2);
+    ConvNet.Tape tape = kept == null ? f.forward(x2) : ConvNet.Tape.of(kept);
     INDArray x1 = y1.subi(tape.out());
     INDArray dy1 = Tensors.channels(dy, half, channels);
     INDArray dx2 = Tensors.channels(dy, 0, half).addi(f.backward(tape, dy1));
     return new Grad(Tensors.concatChannels(x1, x2), Tensors.concatChannels(dy1, dx2));
   }
-
-
-
 
   @Override
   public LogDetKind logDetKind() {

@@ -20,7 +20,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * a CE-trained fi-revnet-s on full Fashion-MNIST drove some {@code s} to float32 zero within 700
  * steps (rebuild errors 6e-3 at step 500, an infinite gradient at step 672).
  */
-public final class AffineCoupling extends ChannelBlock {
+public final class AffineCoupling extends ChannelBlock implements TapedBlock {
   private final double floor;
   private final ConvNet net;
 
@@ -54,8 +54,7 @@ public final class AffineCoupling extends ChannelBlock {
   /** {@code sig} is {@code sigmoid(raw + 2)}; {@code s = f + (1 - f) sig}. */
   private record ScaleShift(INDArray s, INDArray sig, INDArray t, ConvNet.Tape tape) {}
 
-  private ScaleShift scaleShift(INDArray x1) {
-    ConvNet.Tape tape = net.forward(x1);
+  private ScaleShift scaleShift(ConvNet.Tape tape) {
     int half = channels / 2;
     INDArray sig = Transforms.sigmoid(Tensors.channels(tape.out(), 0, half).addi(2.0), false);
     INDArray s = floor == 0 ? sig : sig.mul(1 - floor).addi(floor);
@@ -64,14 +63,15 @@ public final class AffineCoupling extends ChannelBlock {
   }
 
   @Override
-  public Flow forward(INDArray x) {
+  public Taped forwardTaped(INDArray x) {
     check(x.shape());
     int half = channels / 2;
     INDArray x1 = Tensors.channels(x, 0, half);
     INDArray x2 = Tensors.channels(x, half, channels);
-    ScaleShift st = scaleShift(x1);
+    ScaleShift st = scaleShift(net.forward(x1));
     INDArray y2 = x2.muli(st.s()).addi(st.t());
-    return new Flow(Tensors.concatChannels(y2, x1), Tensors.sumPerSample(Transforms.log(st.s(), true)));
+    Flow f = new Flow(Tensors.concatChannels(y2, x1), Tensors.sumPerSample(Transforms.log(st.s(), true)));
+    return new Taped(f, st.tape().arrays());
   }
 
   @Override
@@ -80,20 +80,20 @@ public final class AffineCoupling extends ChannelBlock {
     int half = channels / 2;
     INDArray y2 = Tensors.channels(y, 0, half);
     INDArray x1 = Tensors.channels(y, half, channels);
-    ScaleShift st = scaleShift(x1);
+    ScaleShift st = scaleShift(net.forward(x1));
     INDArray x2 = y2.subi(st.t()).divi(st.s());
     return new Flow(Tensors.concatChannels(x1, x2),
         Tensors.sumPerSample(Transforms.log(st.s(), true)).negi());
   }
 
   @Override
-  public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
+  public Grad backward(INDArray y, INDArray dy, INDArray dLogDet, INDArray[] tape) {
     int half = channels / 2;
     INDArray y2 = Tensors.channels(y, 0, half);
     INDArray x1 = Tensors.channels(y, half, channels);
     INDArray dy2 = Tensors.channels(dy, 0, half);
     INDArray dx1 = Tensors.channels(dy, half, channels);
-    ScaleShift st = scaleShift(x1);
+    ScaleShift st = scaleShift(tape == null ? net.forward(x1) : ConvNet.Tape.of(tape));
     INDArray s = st.s();
     INDArray x2 = y2.sub(st.t()).divi(s);
     // L depends on raw through s = f + (1-f) sig, sig = sigmoid(raw + 2):
@@ -107,9 +107,6 @@ public final class AffineCoupling extends ChannelBlock {
     INDArray dx2 = dy2.mul(s);
     return new Grad(Tensors.concatChannels(x1, x2), Tensors.concatChannels(dx1, dx2));
   }
-
-
-
 
   @Override
   public LogDetKind logDetKind() {

@@ -111,18 +111,37 @@ public final class Sequential implements Bijection {
 
   @Override
   public Flow forward(INDArray x) {
+    return forward(x, null);
+  }
+
+  /**
+   * {@link #forward(INDArray)}, keeping the tape of every {@link TapedBlock} (also inside nested
+   * chains) in {@code tapes} for {@link #backward(INDArray, INDArray, INDArray, Consumer, Tapes)};
+   * null keeps nothing.
+   */
+  public Flow forward(INDArray x, Tapes tapes) {
     INDArray logDet = BlockWorkspace.outside(x.dataType(), x.size(0)).assign(0);
     if (blocks.isEmpty()) return new Flow(x.dup(), logDet);
     for (int i = 0; i < blocks.size(); i++) {
       final Bijection b = blocks.get(i);
       final INDArray in = x;
       final int k = i;
-      x = BlockWorkspace.run(() -> b.forward(in), f -> {
+      x = BlockWorkspace.run(() -> forward(b, in, tapes), f -> {
         logDet.addi(f.logDet());
         return keep("fwd", k, k == blocks.size() - 1, f.out());
       });
     }
     return new Flow(x, logDet);
+  }
+
+  // Inside the block's workspace: a tape is copied out before the workspace closes.
+  private static Flow forward(Bijection b, INDArray x, Tapes tapes) {
+    if (tapes == null) return b.forward(x);
+    if (b instanceof Sequential s) return s.forward(x, tapes);
+    if (!(b instanceof TapedBlock t)) return b.forward(x);
+    TapedBlock.Taped r = t.forwardTaped(x);
+    tapes.keep(t, r.tape());
+    return r.flow();
   }
 
   /**
@@ -178,19 +197,35 @@ public final class Sequential implements Bijection {
    * reads a finished block's parameters, so the callback may update them at once.
    */
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet, Consumer<Bijection> blockDone) {
+    return backward(y, dy, dLogDet, blockDone, null);
+  }
+
+  /**
+   * {@link #backward(INDArray, INDArray, INDArray, Consumer)} using the tapes that {@link
+   * #forward(INDArray, Tapes)} kept in {@code tapes} for the pass that produced {@code y}; blocks
+   * without a tape (and every block when {@code tapes} is null) run their reversible backward.
+   */
+  public Grad backward(INDArray y, INDArray dy, INDArray dLogDet, Consumer<Bijection> blockDone, Tapes tapes) {
     // Every block's log-det enters the total with weight one, so each sees the same dL/dlogdet.
     if (blocks.isEmpty()) return new Grad(y.dup(), dy.dup());
     for (int i = blocks.size() - 1; i >= 0; i--) {
       final Bijection b = blocks.get(i);
       final INDArray out = y, dOut = dy;
       final int k = i;
-      Grad g = BlockWorkspace.run(() -> b.backward(out, dOut, dLogDet),
+      Grad g = BlockWorkspace.run(() -> backward(b, out, dOut, dLogDet, tapes),
           r -> new Grad(keep("x", k, k == 0, r.x()), keep("dx", k, k == 0, r.dx())));
       if (blockDone != null) blockDone.accept(b);
       y = g.x();
       dy = g.dx();
     }
     return new Grad(y, dy);
+  }
+
+  private static Grad backward(Bijection b, INDArray y, INDArray dy, INDArray dLogDet, Tapes tapes) {
+    if (tapes == null) return b.backward(y, dy, dLogDet);
+    if (b instanceof Sequential s) return s.backward(y, dy, dLogDet, null, tapes);
+    if (b instanceof TapedBlock t) return t.backward(y, dy, dLogDet, tapes.get(t));
+    return b.backward(y, dy, dLogDet);
   }
 
   /** Data-dependent initialisation of every block that has one, from one input batch. */

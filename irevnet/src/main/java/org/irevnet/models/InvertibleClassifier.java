@@ -18,6 +18,7 @@ import org.irevnet.layers.LogDetKind;
 import org.irevnet.layers.ParamTable;
 import org.irevnet.layers.Sequential;
 import org.irevnet.layers.SpaceToDepth;
+import org.irevnet.layers.Tapes;
 import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -30,7 +31,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * entries of the flattened output {@code z} (the logits {@code z_s}; the rest is the nuisance
  * {@code z_n}). For {@code irevnet} it is the {@link ReadoutHead}.
  *
- * <p>Training keeps only the body's output: {@link #backward} rebuilds every activation from it.
+ * <p>Training keeps only the body's output: {@link #backward} rebuilds every activation from it
+ * (unless {@link #setStoredActivations} trades memory for time).
  */
 public final class InvertibleClassifier implements Classifier {
   private final Architecture arch;
@@ -41,9 +43,18 @@ public final class InvertibleClassifier implements Classifier {
   private final List<Integer> stageEnds = new ArrayList<>();
   private final DataType dtype;
   private final java.util.Map<Integer, Sequential> prefixes = new java.util.HashMap<>();
+  private Tapes tapes;
 
-  /** One forward pass: the body output (NCHW), its log-det, the logits, and the head's tape. */
-  public record Forward(INDArray out, INDArray logDet, INDArray logits, ReadoutHead.Tape headTape) {
+  /**
+   * One forward pass: the body output (NCHW), its log-det, the logits, the head's tape, and the
+   * body's tapes when activations are stored ({@link #setStoredActivations}), else null.
+   */
+  public record Forward(INDArray out, INDArray logDet, INDArray logits, ReadoutHead.Tape headTape,
+      Tapes.Pass bodyTapes) {
+    public Forward(INDArray out, INDArray logDet, INDArray logits, ReadoutHead.Tape headTape) {
+      this(out, logDet, logits, headTape, null);
+    }
+
     /** The body output flattened to {@code [n, d]} (the fi-RevNet's z). */
     public INDArray z() {
       return out.reshape('c', out.size(0), out.length() / out.size(0));
@@ -142,15 +153,34 @@ public final class InvertibleClassifier implements Classifier {
       throw new IllegalArgumentException(arch.name() + " expects inputs of shape " + Tensors.shape(expected)
           + ", got " + Tensors.shape(x.shape()));
     }
-    Flow f = body.forward(x);
+    Tapes.Pass pass = training && tapes != null ? tapes.record() : null;
+    Flow f = body.forward(x, pass == null ? null : tapes);
     if (head == null) {
       INDArray z = f.out().reshape('c', x.size(0), f.out().length() / x.size(0));
       INDArray logits = z.get(NDArrayIndex.all(), NDArrayIndex.interval(0, numClasses())).dup();
-      return new Forward(f.out(), f.logDet(), logits, null);
+      return new Forward(f.out(), f.logDet(), logits, null, pass);
     }
     ReadoutHead.Tape[] tape = new ReadoutHead.Tape[1];
     INDArray logits = head.forward(f.out(), training, tape);
-    return new Forward(f.out(), f.logDet(), logits, tape[0]);
+    return new Forward(f.out(), f.logDet(), logits, tape[0], pass);
+  }
+
+  /**
+   * Whether training forward passes store the couplings' conditioner activations for the backward
+   * pass (faster; memory grows with depth and batch) instead of the default reversible backward,
+   * which recomputes them (memory flat in depth). Gradients agree up to rounding.
+   */
+  public void setStoredActivations(boolean store) {
+    tapes = store ? new Tapes() : null;
+  }
+
+  public boolean storesActivations() {
+    return tapes != null;
+  }
+
+  /** Bytes of the stored activations of the last training pass (0 for the reversible backward). */
+  public long storedActivationBytes() {
+    return tapes == null ? 0 : tapes.bytes();
   }
 
   @Override
@@ -159,7 +189,9 @@ public final class InvertibleClassifier implements Classifier {
   }
 
   /**
-   * Reversible backward pass of a loss of the logits, the body output and the log-det.
+   * Backward pass of a loss of the logits, the body output and the log-det: reversible, or from
+   * the pass's stored activations while they are the latest (a later training forward pass
+   * replaces them, and the pass is then reversible).
    *
    * @param dLogits {@code dL/dlogits}, or null
    * @param dOut additional {@code dL/d out} on the body output (any shape with the same number of
@@ -182,7 +214,8 @@ public final class InvertibleClassifier implements Classifier {
     }
     if (head != null && groupDone != null) groupDone.accept(head.params());
     INDArray dl = dLogDet == null ? Nd4j.zeros(out.dataType(), n) : dLogDet;
-    return body.backward(out, d, dl, groupDone == null ? null : b -> groupDone.accept(b.params()));
+    Tapes stored = f.bodyTapes() != null && f.bodyTapes().isCurrent() ? f.bodyTapes().tapes() : null;
+    return body.backward(out, d, dl, groupDone == null ? null : b -> groupDone.accept(b.params()), stored);
   }
 
   /**

@@ -22,7 +22,17 @@ public final class ConvNet {
   private final int in, hidden, out, kernel;
 
   /** The activations one forward pass needs for its backward pass. */
-  public record Tape(INDArray x, INDArray r1, INDArray r2, INDArray out) {}
+  public record Tape(INDArray x, INDArray r1, INDArray r2, INDArray out) {
+    public INDArray[] arrays() {
+      return new INDArray[] {x, r1, r2, out};
+    }
+
+    /** The tape of {@link #arrays()}. */
+    public static Tape of(INDArray[] a) {
+      if (a.length != 4) throw new IllegalArgumentException("a ConvNet tape has 4 arrays, got " + a.length);
+      return new Tape(a[0], a[1], a[2], a[3]);
+    }
+  }
 
   public ConvNet(int in, int hidden, int out, int kernel, DataType dt, Random rng, double lastScale) {
     this.in = in;

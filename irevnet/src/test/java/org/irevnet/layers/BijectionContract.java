@@ -144,6 +144,46 @@ public abstract class BijectionContract {
   }
 
   @Test
+  void storedActivationBackwardEqualsReversibleBackward() {
+    // In a chain with tapes (TapedBlock skips recomputing its conditioner; any other block runs
+    // its reversible backward) the gradients are those of the reversible pass, up to rounding.
+    Bijection b = create(DataType.DOUBLE, 1);
+    Sequential chain = Sequential.of(withBatch(1), b);
+    INDArray x = input(DataType.DOUBLE, 2, withBatch(2));
+    INDArray r = Numerics.normal(DataType.DOUBLE, 11, b.outputShape(x.shape()));
+    INDArray rl = Numerics.normal(DataType.DOUBLE, 12, 2);
+    Flow f = chain.forward(x);
+    b.params().zeroGrad();
+    Grad reversible = chain.backward(f.out(), r, rl);
+    Map<String, INDArray> reversibleGrads = grads(b);
+
+    Tapes tapes = new Tapes();
+    tapes.record();
+    Flow taped = chain.forward(x, tapes);
+    assertThat(maxAbsDiff(taped.out(), f.out())).as("forward with tapes").isEqualTo(0.0);
+    assertThat(tapes.bytes() > 0).as("tapes kept").isEqualTo(b instanceof TapedBlock || hasTapedBlock(b));
+    b.params().zeroGrad();
+    Grad stored = chain.backward(taped.out(), r, rl, null, tapes);
+    assertThat(maxAbsDiff(stored.x(), reversible.x())).as("rebuilt input").isLessThanOrEqualTo(1e-12);
+    assertThat(maxAbsDiff(stored.dx(), reversible.dx())).as("dL/dx").isLessThanOrEqualTo(1e-10);
+    grads(b).forEach((name, g) -> assertThat(maxAbsDiff(g, reversibleGrads.get(name)))
+        .as("dL/d" + name).isLessThanOrEqualTo(1e-10 * Math.max(1, reversibleGrads.get(name).amaxNumber().doubleValue())));
+  }
+
+  private static boolean hasTapedBlock(Bijection b) {
+    if (b instanceof TapedBlock) return true;
+    return b instanceof Sequential s && s.blocks().stream().anyMatch(BijectionContract::hasTapedBlock);
+  }
+
+  private static Map<String, INDArray> grads(Bijection b) {
+    Map<String, INDArray> m = new java.util.LinkedHashMap<>();
+    b.params().entries().forEach((k, p) -> {
+      if (p.trainable()) m.put(k, p.grad().dup());
+    });
+    return m;
+  }
+
+  @Test
   void resultsNeverAliasInputs() {
     // memcnn's self-test warns about this: a result that shares memory with an input is changed
     // when the caller updates either in place (containers write block results into reused buffers).

@@ -42,6 +42,47 @@ class InvertibleClassifierTest {
   }
 
   @Test
+  void storedActivationsAreReusedAndAStalePassFallsBackToTheReversibleBackward() {
+    Architecture a = ModelGradientTest.reduced(Architecture.load("fi-revnet-s"), 32, 4, 1);
+    InvertibleClassifier m = InvertibleClassifier.build(a, DataType.DOUBLE, 3);
+    perturb(m, 0.2, 4);
+    INDArray x1 = Numerics.normal(DataType.DOUBLE, 5, m.inputShape(2));
+    INDArray x2 = Numerics.normal(DataType.DOUBLE, 6, m.inputShape(2));
+    int[] y = {1, 7};
+
+    InvertibleClassifier.Forward reversible = m.forward(x1, true);
+    m.params().zeroGrad();
+    m.backward(reversible, Losses.softmaxCrossEntropy(reversible.logits(), y).grad(), null, null);
+    Map<String, INDArray> want = gradients(m);
+
+    m.setStoredActivations(true);
+    InvertibleClassifier.Forward first = m.forward(x1, true);
+    long bytes = m.storedActivationBytes();
+    // Four arrays per coupling: conditioner input, two hidden activations, output.
+    assertThat(bytes).isPositive();
+    InvertibleClassifier.Forward second = m.forward(x2, true);
+    assertThat(m.storedActivationBytes()).as("buffers reused, not added").isEqualTo(bytes);
+    assertThat(first.bodyTapes().isCurrent()).isFalse();
+    assertThat(second.bodyTapes().isCurrent()).isTrue();
+    // first's tapes were overwritten by x2's: its backward must rebuild, and still be right.
+    m.params().zeroGrad();
+    m.backward(first, Losses.softmaxCrossEntropy(first.logits(), y).grad(), null, null);
+    Map<String, INDArray> got = gradients(m);
+    want.forEach((k, g) -> assertThat(maxAbsDiff(got.get(k), g)).as(k).isLessThanOrEqualTo(1e-12));
+    // Evaluation passes store nothing, and leave the training pass's tapes current.
+    m.forward(x1, false);
+    assertThat(second.bodyTapes().isCurrent()).isTrue();
+  }
+
+  private static Map<String, INDArray> gradients(InvertibleClassifier m) {
+    Map<String, INDArray> g = new java.util.LinkedHashMap<>();
+    m.params().entries().forEach((k, p) -> {
+      if (p.trainable()) g.put(k, p.grad().dup());
+    });
+    return g;
+  }
+
+  @Test
   void fiRevnetSHasTheReferenceParameterCount() {
     InvertibleClassifier m = InvertibleClassifier.build(Architecture.load("fi-revnet-s"), DataType.FLOAT, 1);
     // Independent count from DESIGN.md section 3: per step, ActNorm 2c and three convs.

@@ -70,6 +70,31 @@ class ModelGradientTest {
     check(a, 2, ConvImpl.SHIFTED_MATMUL, Set.of(), true);
   }
 
+  /**
+   * The stored-activation backward ({@link InvertibleClassifier#setStoredActivations}) against the
+   * same references: the couplings' conditioners come from the forward pass, not recomputed.
+   */
+  @Test
+  void fiRevnetSmallStoredActivations() {
+    check(Architecture.load("fi-revnet-s"), 2, ConvImpl.CONV2D_OP, Set.of(), false, true);
+  }
+
+  @Test
+  void irevnetSmallInjectiveReducedStoredActivations() {
+    check(reduced(Architecture.load("irevnet-s-inj"), 16, 4, 2), 3, ConvImpl.CONV2D_OP,
+        FIRST_BLOCK_SEES_ONLY_PADDING, false, true);
+  }
+
+  @Test
+  void everyStageOptionReducedStoredActivations() {
+    check(Architecture.fromJson("""
+        {"name": "options", "type": "fi-revnet", "inputShape": [2, 8, 8], "numClasses": 3,
+         "stages": [
+           {"steps": 2, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": true, "permutation": "1x1conv"},
+           {"steps": 1, "hidden": 3, "kernel": 1, "coupling": "additive", "actnorm": true, "permutation": "reverse"}
+         ]}"""), 2, ConvImpl.SHIFTED_MATMUL, Set.of(), true, true);
+  }
+
   /** With shifted-matmul convolutions and the parameters in one flat buffer. */
   @Test
   void irevnetInjectiveWithShiftedMatmulConvs() {
@@ -138,8 +163,15 @@ class ModelGradientTest {
    *     first ({@link org.irevnet.layers.ParamTable#flatten})
    */
   static void check(Architecture arch, int batch, ConvImpl conv, Set<String> zeroGradient, boolean flatten) {
+    check(arch, batch, conv, zeroGradient, flatten, false);
+  }
+
+  /** @param stored whether the backward pass reads stored activations instead of rebuilding them */
+  static void check(Architecture arch, int batch, ConvImpl conv, Set<String> zeroGradient, boolean flatten,
+      boolean stored) {
     InvertibleClassifier m = InvertibleClassifier.build(arch, F64, 7);
     if (flatten) m.params().flatten(F64);
+    m.setStoredActivations(stored);
     perturb(m, 8);
     INDArray x = Numerics.normal(F64, 9, m.inputShape(batch));
     int classes = m.numClasses();
@@ -154,6 +186,7 @@ class ModelGradientTest {
     SameDiffReference ref = SameDiffReference.ofClassifier(m, x, conv);
 
     InvertibleClassifier.Forward f = m.forward(x.dup(), true);
+    assertThat(m.storedActivationBytes() > 0).as("activations stored").isEqualTo(stored);
     INDArray dOut = Numerics.normal(F64, 11, f.out().shape());
     INDArray dLogDet = Numerics.normal(F64, 12, batch);
 
