@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.irevnet.models.Architecture;
 import org.irevnet.train.Benchmark;
+import org.irevnet.train.TrainConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -49,6 +50,12 @@ final class BenchCommand implements Callable<Integer> {
       description = "Multiply the steps per stage by K (memory-versus-depth curve; default: ${DEFAULT-VALUE}).")
   int depthMult;
 
+  @Option(names = "--backward", defaultValue = "reversible", paramLabel = "reversible|stored",
+      description = "Backward pass of the timed steps: reversible (rebuilds activations, memory flat in depth;"
+          + " the default) or stored (keeps the couplings' conditioner activations: faster, memory grows"
+          + " with depth).")
+  String backward;
+
   @Option(names = "--peer", paramLabel = "CMD",
       description = "Another implementation's benchmark command to compare with, in alternating rounds.")
   String peer;
@@ -72,8 +79,9 @@ final class BenchCommand implements Callable<Integer> {
     if (batch < 1 || steps < 1 || warmup < 0 || depthMult < 1) {
       throw new IllegalArgumentException("--batch, --steps and --depth-mult must be >= 1, --warmup >= 0");
     }
-    if (blocks && (peer != null || depthMult != 1)) {
-      throw new IllegalArgumentException("--blocks takes neither --peer nor --depth-mult");
+    boolean stored = TrainConfig.storesActivations(backward);
+    if (blocks && (peer != null || depthMult != 1 || stored)) {
+      throw new IllegalArgumentException("--blocks takes neither --peer, --depth-mult nor --backward stored");
     }
     if (peer != null) return comparePeer();
     common.apply();
@@ -86,7 +94,7 @@ final class BenchCommand implements Callable<Integer> {
       return 0;
     }
     Architecture a = Architecture.load(arch);
-    Benchmark.Result r = Benchmark.run(a, batch, steps, warmup, depthMult, i -> {
+    Benchmark.Result r = Benchmark.run(a, batch, steps, warmup, depthMult, stored, i -> {
       if (!common.noProgress) System.err.printf("\rbench: step %d/%d", i + 1, warmup + steps);
     });
     if (!common.noProgress) System.err.println();
@@ -100,7 +108,7 @@ final class BenchCommand implements Callable<Integer> {
     if (depthMult != 1) throw new IllegalArgumentException("--peer compares at --depth-mult 1 only (the PyTorch twin has no depth option)");
     int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
     List<String> ours = List.of("bench", "--arch", arch, "--batch", "" + batch, "--steps", "" + steps,
-        "--warmup", "" + warmup, "--threads", "" + threads, "--no-progress");
+        "--warmup", "" + warmup, "--threads", "" + threads, "--backward", backward, "--no-progress");
     List<String> theirs = List.of("--threads", "" + threads, "--steps", "" + steps, "--batch", "" + batch,
         "--warmup", "" + warmup);
     int[] done = {0};

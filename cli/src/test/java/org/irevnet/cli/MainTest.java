@@ -59,6 +59,16 @@ class MainTest {
     assertThat(j.get("recon_max_abs_err_f32").asDouble()).isLessThanOrEqualTo(1e-5);
     assertThat(j.get("recon_max_abs_err_f64").asDouble()).isLessThanOrEqualTo(1e-12);
     assertThat(r.out()).doesNotContain("Added differentiated op").doesNotContain("INFO");
+    assertThat(j.get("backward").asText()).isEqualTo("reversible");
+    assertThat(j.get("stored_activation_mib").asDouble()).isZero();
+
+    Run s = run("bench", "--arch", arch.toString(), "--batch", "4", "--steps", "2", "--warmup", "0", "--no-progress",
+        "--backward", "stored");
+    assertThat(s.code()).as(s.err()).isZero();
+    JsonNode st = Json.MAPPER.readTree(s.out());
+    assertThat(st.get("backward").asText()).isEqualTo("stored");
+    assertThat(st.get("stored_activation_mib").asDouble()).isPositive();
+    assertThat(st.get("recon_max_abs_err_f32").asDouble()).isLessThanOrEqualTo(1e-5);
   }
 
   @Test
@@ -70,6 +80,10 @@ class MainTest {
     Run u = run("bench", "--batch", "many");
     assertThat(u.code()).isEqualTo(2);
     assertThat(u.err()).contains("--batch");
+    Run b = run("bench", "--backward", "sideways", "--no-progress");
+    assertThat(b.code()).isEqualTo(2);
+    assertThat(b.err().strip().lines()).hasSize(1);
+    assertThat(b.err()).contains("backward must be reversible or stored, got sideways");
   }
 
   @Test

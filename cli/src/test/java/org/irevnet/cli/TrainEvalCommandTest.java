@@ -131,6 +131,8 @@ class TrainEvalCommandTest {
         "--objective", "ice", "--nuisance-form", "adversarial");
     refused(tmp, "objective must be ce, ice or mle", "--arch", arch.toString(), "--data", data.toString(),
         "--objective", "gan");
+    refused(tmp, "backward must be reversible or stored", "--arch", arch.toString(), "--data", data.toString(),
+        "--backward", "checkpointed");
     refused(tmp, "objective ice needs a fully invertible", "--arch", "irevnet-s", "--data", data.toString(),
         "--objective", "ice");
 

@@ -28,17 +28,27 @@ public final class Benchmark {
    * the peak into what must grow with depth ({@code param_state_mib}: parameters and Adam's two
    * moments, three numbers per parameter; gradients live one block at a time) and everything else
    * ({@code working_rss_mib}: activations, workspaces, the block gradient buffer, JVM and native
-   * libraries), which is what reversibility keeps flat.
+   * libraries), which is what reversibility keeps flat. {@code backward} is {@code reversible} or
+   * {@code stored} ({@link InvertibleClassifier#setStoredActivations}), whose activations take
+   * {@code stored_activation_mib} of the working set.
    */
   public record Result(String arch, int batch, int threads, long params, double train_step_ms,
       double train_images_per_s, double forward_ms, double inverse_ms, double recon_max_abs_err_f32,
       double recon_max_abs_err_f64, double peak_rss_mib, double param_state_mib, double working_rss_mib,
-      int depth_mult) {}
+      int depth_mult, String backward, double stored_activation_mib) {}
 
+  /** {@link #run(Architecture, int, int, int, int, boolean, java.util.function.IntConsumer)} with the reversible backward. */
   public static Result run(Architecture arch, int batch, int steps, int warmup, int depthMult,
       java.util.function.IntConsumer onStep) {
+    return run(arch, batch, steps, warmup, depthMult, false, onStep);
+  }
+
+  /** @param storedActivations whether the backward pass reads stored activations instead of rebuilding them */
+  public static Result run(Architecture arch, int batch, int steps, int warmup, int depthMult,
+      boolean storedActivations, java.util.function.IntConsumer onStep) {
     Architecture a = arch.withDepthMultiplier(depthMult);
     InvertibleClassifier model = InvertibleClassifier.build(a, DataType.FLOAT, 0);
+    model.setStoredActivations(storedActivations);
     Random rng = new Random(0);
     INDArray x = images(model, batch, rng);
     int[] y = rng.ints(batch, 0, model.numClasses()).toArray();
@@ -85,7 +95,8 @@ public final class Benchmark {
     double err64 = m64.invert(m64.forward(x64, false).out()).sub(x64).amaxNumber().doubleValue();
     return new Result(a.name(), batch, Host.threads(), model.params().count(), round(train),
         round(batch * 1000.0 / train), round(median(fwd)), round(median(inv)), err32, err64,
-        round(peak), round(paramState), round(peak - paramState), depthMult);
+        round(peak), round(paramState), round(peak - paramState), depthMult,
+        storedActivations ? "stored" : "reversible", round(model.storedActivationBytes() / (double) (1 << 20)));
   }
 
   /**

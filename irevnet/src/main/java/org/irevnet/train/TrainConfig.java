@@ -19,15 +19,18 @@ import java.nio.file.Path;
  *     Density}; dequantisation is then always on)
  * @param ice the iCE settings; null (and absent from the JSON) for {@code ce}, filled with {@link
  *     IceConfig#defaults()} by {@link #resolved()} for {@code ice}
+ * @param backward {@code reversible} (rebuild activations from the output: memory flat in depth) or
+ *     {@code stored} (keep the couplings' conditioner activations: faster, memory grows with depth
+ *     and batch); null (configs written before the option) is reversible
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TrainConfig(String arch, String data, String objective, int epochs, int batch, double lr,
     double weightDecay, int warmupSteps, String schedule, long seed, int logEvery, int checkpointEvery,
-    boolean dequantize, int augmentShift, int evalBatch, IceConfig ice) {
+    boolean dequantize, int augmentShift, int evalBatch, IceConfig ice, String backward) {
 
   public static TrainConfig defaults() {
     return new TrainConfig("fi-revnet-s", "fashion-mnist-mini", "ce", 3, 64, 1e-3, 0.0, 100, "cosine", 0,
-        20, 500, false, 0, 250, null);
+        20, 500, false, 0, 250, null, "reversible");
   }
 
   public boolean hasIceObjective() {
@@ -38,6 +41,24 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     return "mle".equals(objective);
   }
 
+  /** Whether training keeps activations for the backward pass ({@code backward} is {@code stored}). */
+  public boolean storesActivations() {
+    return backward != null && storesActivations(backward);
+  }
+
+  /**
+   * Reads a backward-pass name.
+   *
+   * @throws IllegalArgumentException unless it is {@code reversible} or {@code stored}
+   */
+  public static boolean storesActivations(String backward) {
+    return switch (backward) {
+      case "stored" -> true;
+      case "reversible" -> false;
+      default -> throw new IllegalArgumentException("backward must be reversible or stored, got " + backward);
+    };
+  }
+
   /**
    * This config with what the objective implies: iCE settings filled with defaults when missing,
    * and dequantisation on when a likelihood is trained (objective {@code mle}, or iCE's MLE term):
@@ -46,12 +67,12 @@ public record TrainConfig(String arch, String data, String objective, int epochs
   public TrainConfig resolved() {
     if (hasMleObjective()) {
       return new TrainConfig(arch, data, objective, epochs, batch, lr, weightDecay, warmupSteps, schedule, seed,
-          logEvery, checkpointEvery, true, augmentShift, evalBatch, ice);
+          logEvery, checkpointEvery, true, augmentShift, evalBatch, ice, backward);
     }
     if (!hasIceObjective()) return this;
     IceConfig i = ice == null ? IceConfig.defaults() : ice;
     return new TrainConfig(arch, data, objective, epochs, batch, lr, weightDecay, warmupSteps, schedule, seed,
-        logEvery, checkpointEvery, dequantize || i.wMle() > 0, augmentShift, evalBatch, i);
+        logEvery, checkpointEvery, dequantize || i.wMle() > 0, augmentShift, evalBatch, i, backward);
   }
 
   static final ObjectMapper JSON = new ObjectMapper()
@@ -119,6 +140,7 @@ public record TrainConfig(String arch, String data, String objective, int epochs
       if (!hasIceObjective()) throw new IllegalArgumentException("iCE settings given for objective " + objective);
       ice.validate();
     }
+    if (backward != null) storesActivations(backward);
     if (logEvery < 1 || checkpointEvery < 1 || evalBatch < 1) {
       throw new IllegalArgumentException("logEvery, checkpointEvery and evalBatch must be >= 1");
     }

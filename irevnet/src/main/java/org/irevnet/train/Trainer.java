@@ -156,7 +156,10 @@ public final class Trainer {
     // The real pixels (before zero padding) are what bits/dim is counted over.
     Density density = cfg.hasMleObjective()
         ? new Density(model, (long) rawTest.channels() * rawTest.height() * rawTest.width()) : null;
-    if (step == 0) listener.onMessage(model.summary());
+    model.setStoredActivations(cfg.storesActivations());
+    if (step == 0) {
+      listener.onMessage(model.summary() + (cfg.storesActivations() ? "; backward from stored activations" : ""));
+    }
     adam.setWeightDecay(cfg.weightDecay());
     Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
     Files.createDirectories(runDir); // only now: bad input above leaves no directory behind

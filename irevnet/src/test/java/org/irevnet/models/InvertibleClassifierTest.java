@@ -72,6 +72,16 @@ class InvertibleClassifierTest {
     // Evaluation passes store nothing, and leave the training pass's tapes current.
     m.forward(x1, false);
     assertThat(second.bodyTapes().isCurrent()).isTrue();
+    // The reused buffers hold the latest pass (x2's), not the first one's.
+    m.setStoredActivations(false);
+    InvertibleClassifier.Forward rebuilt = m.forward(x2, true);
+    m.params().zeroGrad();
+    m.backward(rebuilt, Losses.softmaxCrossEntropy(rebuilt.logits(), y).grad(), null, null);
+    Map<String, INDArray> want2 = gradients(m);
+    m.params().zeroGrad();
+    m.backward(second, Losses.softmaxCrossEntropy(second.logits(), y).grad(), null, null);
+    Map<String, INDArray> got2 = gradients(m);
+    want2.forEach((k, g) -> assertThat(maxAbsDiff(got2.get(k), g)).as(k).isLessThanOrEqualTo(1e-12));
   }
 
   private static Map<String, INDArray> gradients(InvertibleClassifier m) {

@@ -26,7 +26,7 @@ class TrainerTest {
 
   static TrainConfig config(Path arch, Path data, double lr, int epochs) {
     return new TrainConfig(arch.toString(), data.toString(), "ce", epochs, 16, lr, 0.01, 2, "cosine", 7, 2, 1000,
-        true, 1, 50, null);
+        true, 1, 50, null, null);
   }
 
   static final Trainer.Listener QUIET = s -> { };
@@ -64,12 +64,46 @@ class TrainerTest {
     assertThat(mb.stream().filter(x -> !x.equals("train@3")).toList()).isEqualTo(ma);
   }
 
+  @Test
+  void storedActivationTrainingIsWiredAndFollowsTheReversibleOne(@TempDir Path tmp) throws Exception {
+    // The same 8 steps with either backward stay close while moving far from their init. (Adam's
+    // first steps barely depend on gradient magnitudes, so this is a wiring check; the gradients
+    // themselves are checked in ModelGradientTest and InvertibleClassifierTest.)
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    TrainConfig rev = config(arch, data, 3e-3, 2);
+    TrainConfig stored = new TrainConfig(rev.arch(), rev.data(), rev.objective(), rev.epochs(), rev.batch(), rev.lr(),
+        rev.weightDecay(), rev.warmupSteps(), rev.schedule(), rev.seed(), rev.logEvery(), rev.checkpointEvery(),
+        rev.dequantize(), rev.augmentShift(), rev.evalBatch(), rev.ice(), "stored");
+    List<String> messages = new java.util.ArrayList<>();
+    Trainer.Listener listen = new Trainer.Listener() {
+      @Override public void onStep(Trainer.StepInfo s) { }
+      @Override public void onMessage(String line) { messages.add(line); }
+    };
+    new Trainer(rev, tmp.resolve("rev"), QUIET, Long.MAX_VALUE).run();
+    new Trainer(stored, tmp.resolve("stored"), listen, Long.MAX_VALUE).run();
+    assertThat(messages).anyMatch(m -> m.endsWith("backward from stored activations"));
+    assertThat(Files.readString(tmp.resolve("stored").resolve(Trainer.CONFIG))).contains("\"backward\" : \"stored\"");
+
+    Map<String, INDArray> a = Npz.read(Trainer.latest(tmp.resolve("rev")).resolve(ModelFiles.WEIGHTS));
+    Map<String, INDArray> b = Npz.read(Trainer.latest(tmp.resolve("stored")).resolve(ModelFiles.WEIGHTS));
+    Map<String, INDArray> fresh = org.irevnet.models.InvertibleClassifier.build(
+        org.irevnet.models.Architecture.load(arch.toString()), org.nd4j.linalg.api.buffer.DataType.FLOAT, 7).params().state();
+    double apart = 0, moved = 0;
+    for (String k : a.keySet()) {
+      apart = Math.max(apart, a.get(k).sub(b.get(k)).amaxNumber().doubleValue());
+      moved = Math.max(moved, a.get(k).sub(fresh.get(k)).amaxNumber().doubleValue());
+    }
+    assertThat(moved).as("largest change from init").isGreaterThan(1e-2);
+    assertThat(apart).as("largest difference between the two runs").isLessThan(moved / 20);
+  }
+
   /** iCE with every stateful part on: two adversaries re-initialised every 3 steps, the MLE prior. */
   static TrainConfig iceConfig(Path arch, Path data, int epochs) {
     TrainConfig c = config(arch, data, 3e-3, epochs);
     return new TrainConfig(c.arch(), c.data(), "ice", c.epochs(), c.batch(), c.lr(), c.weightDecay(),
         c.warmupSteps(), c.schedule(), c.seed(), c.logEvery(), c.checkpointEvery(), false, c.augmentShift(),
-        c.evalBatch(), new IceConfig(1, 3, 0.2, "paper", Math.log(10), 2, 8, 1e-3, 2, 3, true, 3));
+        c.evalBatch(), new IceConfig(1, 3, 0.2, "paper", Math.log(10), 2, 8, 1e-3, 2, 3, true, 3), c.backward());
   }
 
   @Test
@@ -103,7 +137,7 @@ class TrainerTest {
   void boundedIceTrainsWithoutNaNOnTheShippedMiniSet(@TempDir Path tmp) throws Exception {
     TrainConfig d = TrainConfig.defaults();
     TrainConfig cfg = new TrainConfig(d.arch(), "fashion-mnist-mini", "ice", 1, 32, d.lr(), 0, 5, "cosine", 0, 5,
-        1000, false, 0, 250, new IceConfig(2, 10, 0.1, "bounded", Math.log(10), 3, 64, 1e-3, 1, 0, true, 4));
+        1000, false, 0, 250, new IceConfig(2, 10, 0.1, "bounded", Math.log(10), 3, 64, 1e-3, 1, 0, true, 4), null);
     Path run = tmp.resolve("run");
     Trainer.Result r = new Trainer(cfg, run, QUIET, 30).run();
     assertThat(r.steps()).isEqualTo(30);
@@ -128,7 +162,7 @@ class TrainerTest {
     Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
     TrainConfig base = config(arch, data, 1e7, 50);
     TrainConfig cfg = new TrainConfig(base.arch(), base.data(), objective, 50, 16, 1e7, 0, 0, "constant", 7, 1, 1,
-        false, 0, 50, objective.equals("ice") ? IceConfig.defaults() : null);
+        false, 0, 50, objective.equals("ice") ? IceConfig.defaults() : null, null);
     Path run = tmp.resolve("run");
     assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run())
         .isInstanceOf(Trainer.DivergedException.class)
