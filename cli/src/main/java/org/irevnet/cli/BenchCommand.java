@@ -50,17 +50,19 @@ final class BenchCommand implements Callable<Integer> {
       description = "Multiply the steps per stage by K (memory-versus-depth curve; default: ${DEFAULT-VALUE}).")
   int depthMult;
 
-  @Option(names = "--backward", defaultValue = "reversible", paramLabel = "reversible|stored",
+  @Option(names = "--backward", defaultValue = "reversible", paramLabel = "reversible|stored|both",
       description = "Backward pass of the timed steps: reversible (rebuilds activations, memory flat in depth;"
           + " the default) or stored (keeps the couplings' conditioner activations: faster, memory grows"
-          + " with depth).")
+          + " with depth); both: --rounds rounds of --steps steps of each, alternating in this process,"
+          + " and one line with both medians and their ratio.")
   String backward;
 
   @Option(names = "--peer", paramLabel = "CMD",
       description = "Another implementation's benchmark command to compare with, in alternating rounds.")
   String peer;
 
-  @Option(names = "--rounds", defaultValue = "3", description = "Rounds of each side with --peer (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--rounds", defaultValue = "3",
+      description = "Rounds of each side with --peer or --backward both (default: ${DEFAULT-VALUE}).")
   int rounds;
 
   @Option(names = "--blocks", description = "JMH benchmarks of one step of every stage instead of whole training steps.")
@@ -79,10 +81,12 @@ final class BenchCommand implements Callable<Integer> {
     if (batch < 1 || steps < 1 || warmup < 0 || depthMult < 1) {
       throw new IllegalArgumentException("--batch, --steps and --depth-mult must be >= 1, --warmup >= 0");
     }
-    boolean stored = TrainConfig.storesActivations(backward);
-    if (blocks && (peer != null || depthMult != 1 || stored)) {
-      throw new IllegalArgumentException("--blocks takes neither --peer, --depth-mult nor --backward stored");
+    boolean both = "both".equals(backward);
+    boolean stored = !both && TrainConfig.storesActivations(backward);
+    if (blocks && (peer != null || depthMult != 1 || !"reversible".equals(backward))) {
+      throw new IllegalArgumentException("--blocks takes neither --peer, --depth-mult nor --backward");
     }
+    if (both) return compareBackward();
     if (peer != null) return comparePeer();
     common.apply();
     if (blocks) {
@@ -99,6 +103,20 @@ final class BenchCommand implements Callable<Integer> {
     });
     if (!common.noProgress) System.err.println();
     System.out.println(Json.line(r));
+    return 0;
+  }
+
+  private int compareBackward() {
+    if (peer != null) throw new IllegalArgumentException("--backward both takes no --peer");
+    if (rounds < 1) throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
+    common.apply();
+    int total = warmup + 2 * rounds * steps;
+    Benchmark.BackwardComparison c = Benchmark.compareBackward(Architecture.load(arch), batch, steps, warmup,
+        depthMult, rounds, i -> {
+          if (!common.noProgress) System.err.printf("\rbench: step %d/%d", i + 1, total);
+        });
+    if (!common.noProgress) System.err.println();
+    System.out.println(Json.line(c));
     return 0;
   }
 

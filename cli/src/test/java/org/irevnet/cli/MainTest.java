@@ -69,6 +69,19 @@ class MainTest {
     assertThat(st.get("backward").asText()).isEqualTo("stored");
     assertThat(st.get("stored_activation_mib").asDouble()).isPositive();
     assertThat(st.get("recon_max_abs_err_f32").asDouble()).isLessThanOrEqualTo(1e-5);
+
+    Run both = run("bench", "--arch", arch.toString(), "--batch", "4", "--steps", "2", "--warmup", "2", "--rounds", "2",
+        "--no-progress", "--backward", "both");
+    assertThat(both.code()).as(both.err()).isZero();
+    assertThat(both.out().strip().lines()).hasSize(1);
+    JsonNode c = Json.MAPPER.readTree(both.out());
+    assertThat(c.get("reversible_train_step_ms").asDouble()).isPositive();
+    assertThat(c.get("stored_train_step_ms").asDouble()).isPositive();
+    assertThat(c.get("stored_reversible_ratio").asDouble()).isPositive();
+    assertThat(c.get("rounds").asInt()).isEqualTo(2);
+    Run refused = run("bench", "--backward", "both", "--peer", "true", "--no-progress");
+    assertThat(refused.code()).isEqualTo(2);
+    assertThat(refused.err()).contains("--backward both takes no --peer");
   }
 
   @Test

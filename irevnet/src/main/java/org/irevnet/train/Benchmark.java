@@ -47,14 +47,12 @@ public final class Benchmark {
   public static Result run(Architecture arch, int batch, int steps, int warmup, int depthMult,
       boolean storedActivations, java.util.function.IntConsumer onStep) {
     Architecture a = arch.withDepthMultiplier(depthMult);
-    InvertibleClassifier model = InvertibleClassifier.build(a, DataType.FLOAT, 0);
+    Setup setup = Setup.of(a, batch);
+    InvertibleClassifier model = setup.model();
+    INDArray x = setup.x();
+    int[] y = setup.y();
+    AdamOptimizer adam = setup.adam();
     model.setStoredActivations(storedActivations);
-    Random rng = new Random(0);
-    INDArray x = images(model, batch, rng);
-    int[] y = rng.ints(batch, 0, model.numClasses()).toArray();
-    model.initialize(x);
-    AdamOptimizer adam = Trainer.optimizer(model, LEARNING_RATE);   // as training does: block by block
-    Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
     double[] times = new double[steps];
     // The warm-up steps run while the JVM compiles the hot paths. At learning rate 0 they leave
     // the weights as initialised (and the moments are reset after them), so the timed steps and
@@ -97,6 +95,72 @@ public final class Benchmark {
         round(batch * 1000.0 / train), round(median(fwd)), round(median(inv)), err32, err64,
         round(peak), round(paramState), round(peak - paramState), depthMult,
         storedActivations ? "stored" : "reversible", round(model.storedActivationBytes() / (double) (1 << 20)));
+  }
+
+  /**
+   * The two backward passes timed in one process, in alternating blocks of steps: separate
+   * processes of this shared machine differed by 15-30% between identical runs, more than the
+   * difference measured here. Field names are the JSON keys of {@code bench --backward both}.
+   */
+  public record BackwardComparison(String arch, int batch, int threads, int depth_mult, int rounds,
+      int steps_per_round, double reversible_train_step_ms, double stored_train_step_ms,
+      double stored_reversible_ratio, double stored_activation_mib) {}
+
+  /**
+   * Times {@code rounds} rounds of {@code steps} training steps with each backward pass (which goes
+   * first alternates by round), after {@code warmup} steps alternating the two; times are medians
+   * over all timed steps of a pass. The weights train on as in {@link #run} (after warm-up steps at
+   * learning rate 0), so both passes see the same kind of weights.
+   */
+  public static BackwardComparison compareBackward(Architecture arch, int batch, int steps, int warmup,
+      int depthMult, int rounds, java.util.function.IntConsumer onStep) {
+    Architecture a = arch.withDepthMultiplier(depthMult);
+    Setup s = Setup.of(a, batch);
+    InvertibleClassifier model = s.model();
+    AdamOptimizer adam = s.adam();
+    adam.setLearningRate(0);
+    int done = 0;
+    for (int i = 0; i < warmup; i++) {
+      model.setStoredActivations(i % 2 == 1);
+      step(model, s.x(), s.y(), adam);
+      Host.collectGarbage(++done, GC_EVERY);
+      if (onStep != null) onStep.accept(done - 1);
+    }
+    adam.setLearningRate(LEARNING_RATE);
+    adam.resetState();
+    double[][] times = new double[2][rounds * steps];
+    long storedBytes = 0;
+    for (int r = 0; r < rounds; r++) {
+      for (int k = 0; k < 2; k++) {
+        boolean stored = (r + k) % 2 == 1;
+        model.setStoredActivations(stored);
+        for (int i = 0; i < steps; i++) {
+          long t0 = System.nanoTime();
+          step(model, s.x(), s.y(), adam);
+          Host.collectGarbage(++done, GC_EVERY);
+          times[stored ? 1 : 0][r * steps + i] = (System.nanoTime() - t0) / 1e6;
+          if (onStep != null) onStep.accept(done - 1);
+        }
+        if (stored) storedBytes = model.storedActivationBytes();
+      }
+    }
+    double rev = median(times[0]), sto = median(times[1]);
+    return new BackwardComparison(a.name(), batch, Host.threads(), depthMult, rounds, steps, round(rev), round(sto),
+        Math.round(sto / rev * 1000) / 1000.0, round(storedBytes / (double) (1 << 20)));
+  }
+
+  /** A freshly initialised model, its batch and labels, and its optimiser. */
+  private record Setup(InvertibleClassifier model, INDArray x, int[] y, AdamOptimizer adam) {
+    static Setup of(Architecture a, int batch) {
+      InvertibleClassifier model = InvertibleClassifier.build(a, DataType.FLOAT, 0);
+      Random rng = new Random(0);
+      INDArray x = images(model, batch, rng);
+      int[] y = rng.ints(batch, 0, model.numClasses()).toArray();
+      model.initialize(x);
+      AdamOptimizer adam = Trainer.optimizer(model, LEARNING_RATE);   // as training does: block by block
+      Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
+      return new Setup(model, x, y, adam);
+    }
   }
 
   /**

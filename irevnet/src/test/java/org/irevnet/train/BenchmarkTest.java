@@ -23,4 +23,20 @@ class BenchmarkTest {
     Benchmark.Result longer = Benchmark.run(TINY, 4, 5, 0, 1, null);
     assertThat(longer.recon_max_abs_err_f64()).isNotEqualTo(cold.recon_max_abs_err_f64());
   }
+
+  @Test
+  void backwardComparisonTimesBothPassesInAlternatingRounds() {
+    int[] steps = {0};
+    Benchmark.BackwardComparison c = Benchmark.compareBackward(TINY, 4, 2, 3, 1, 3, i -> steps[0]++);
+    assertThat(steps[0]).as("warm-up plus 3 rounds of 2 steps of each pass").isEqualTo(3 + 3 * 2 * 2);
+    assertThat(c.reversible_train_step_ms()).isPositive();
+    assertThat(c.stored_train_step_ms()).isPositive();
+    // The printed times are rounded to 0.1 ms, the ratio is of the unrounded medians.
+    double sto = c.stored_train_step_ms(), rev = c.reversible_train_step_ms();
+    assertThat(c.stored_reversible_ratio()).isBetween((sto - 0.05) / (rev + 0.05) - 1e-3, (sto + 0.05) / (rev - 0.05) + 1e-3);
+    // Two couplings of the tiny net at batch 4: four float32 arrays each, 88 KiB in all.
+    assertThat(c.stored_activation_mib()).isEqualTo(0.1);
+    assertThat(c.rounds()).isEqualTo(3);
+    assertThat(c.steps_per_round()).isEqualTo(2);
+  }
 }
