@@ -24,6 +24,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * the math is the same). Forward and backward run the flow's own SameDiff graph (this form is
  * for checks, not for speed); the inverse is the flow's eager {@link
  * LatentFlow#invert}. So the contract tests check exactly the code the VAE trains.
+ *
+ * <p>Everything runs outside ND4J workspaces: the cached graphs keep arrays from call to call,
+ * which a container's block workspace (a {@link org.irevnet.layers.Sequential}) would invalidate
+ * when it reopens.
  */
 public final class FlowBijection implements Bijection {
   private final LatentFlow flow;
@@ -91,15 +95,27 @@ public final class FlowBijection implements Bijection {
     return z.reshape(z.size(0), flow.dim(), 1, 1);
   }
 
+  private static <T> T outsideWorkspaces(java.util.function.Supplier<T> work) {
+    try (org.nd4j.linalg.api.memory.MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+      return work.get();
+    }
+  }
+
   @Override
   public Flow forward(INDArray x) {
-    Graph g = graph(latent(x));
-    Map<String, INDArray> v = g.values(List.of(g.step.out().name(), g.step.logDet().name()));
-    return new Flow(image(v.get(g.step.out().name())), v.get(g.step.logDet().name()));
+    return outsideWorkspaces(() -> {
+      Graph g = graph(latent(x));
+      Map<String, INDArray> v = g.values(List.of(g.step.out().name(), g.step.logDet().name()));
+      return new Flow(image(v.get(g.step.out().name())), v.get(g.step.logDet().name()));
+    });
   }
 
   @Override
   public Flow inverse(INDArray y) {
+    return outsideWorkspaces(() -> invertOutside(y));
+  }
+
+  private Flow invertOutside(INDArray y) {
     INDArray yz = latent(y);
     Graph g = graph(yz);
     Map<String, String> names = new LinkedHashMap<>();
@@ -113,13 +129,15 @@ public final class FlowBijection implements Bijection {
 
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
-    INDArray x = inverse(y).out();
-    Graph g = graph(latent(x));
-    g.dy.setArray(dy.reshape(dy.size(0), flow.dim()).dup('c'));
-    g.dLogDet.setArray(dLogDet.dup('c'));
-    Map<String, INDArray> grads = g.sd.calculateGradients(new LinkedHashMap<>(), "z", "theta");
-    theta.grad().addi(grads.get("theta"));
-    return new Grad(x, image(grads.get("z").dup('c')));
+    return outsideWorkspaces(() -> {
+      INDArray x = inverse(y).out();
+      Graph g = graph(latent(x));
+      g.dy.setArray(dy.reshape(dy.size(0), flow.dim()).dup('c'));
+      g.dLogDet.setArray(dLogDet.dup('c'));
+      Map<String, INDArray> grads = g.sd.calculateGradients(new LinkedHashMap<>(), "z", "theta");
+      theta.grad().addi(grads.get("theta"));
+      return new Grad(x, image(grads.get("z").dup('c')));
+    });
   }
 
   @Override
