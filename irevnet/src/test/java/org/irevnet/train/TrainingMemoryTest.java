@@ -40,17 +40,34 @@ class TrainingMemoryTest {
    * What one training run at one depth holds, in bytes of distinct native memory; {@code params}
    * counts trainable scalars, {@code buffers} the bytes of non-trainable state (ActNorm's flag).
    */
-  record Held(long params, long buffers, long modelAndOptimizer, long forwardResult, long workspaces) {}
+  record Held(long params, long buffers, long modelAndOptimizer, long forwardResult, long workspaces,
+      long storedActivations) {}
 
   @Test
   void onlyParameterStateGrowsWithDepth() {
-    Held shallow = measure(2), deep = measure(6);
-    assertThat(deep.params()).isEqualTo(3 * shallow.params());
-    // Values and Adam's two moments, 4 bytes each, and the blocks' buffers: nothing else that the
-    // model and the optimiser keep between steps depends on depth.
-    long stateGrowth = 12 * (deep.params() - shallow.params()) + deep.buffers() - shallow.buffers();
-    assertThat(deep.modelAndOptimizer() - shallow.modelAndOptimizer()).isEqualTo(stateGrowth);
+    Held shallow = measure(2, false), deep = measure(6, false);
+    assertThat(deep.storedActivations()).isZero();
+    assertOnlyStateAndTapesGrow(shallow, deep);
     assertThat(deep.forwardResult()).isEqualTo(shallow.forwardResult());
+  }
+
+  @Test
+  void theStoredActivationBackwardAlsoKeepsItsTapesWhichGrowWithDepth() {
+    // The trade `--backward stored` makes, in bytes: on top of the parameter state, the
+    // couplings' conditioner activations, three times as many at three times the depth.
+    Held shallow = measure(2, true), deep = measure(6, true);
+    assertThat(shallow.storedActivations()).isPositive();
+    assertThat(deep.storedActivations()).isEqualTo(3 * shallow.storedActivations());
+    assertOnlyStateAndTapesGrow(shallow, deep);
+  }
+
+  private static void assertOnlyStateAndTapesGrow(Held shallow, Held deep) {
+    assertThat(deep.params()).isEqualTo(3 * shallow.params());
+    // Values and Adam's two moments, 4 bytes each, the blocks' buffers and any stored tapes:
+    // nothing else that the model and the optimiser keep between steps depends on depth.
+    long stateGrowth = 12 * (deep.params() - shallow.params()) + deep.buffers() - shallow.buffers();
+    assertThat(deep.modelAndOptimizer() - shallow.modelAndOptimizer())
+        .isEqualTo(stateGrowth + deep.storedActivations() - shallow.storedActivations());
     // The block workspaces hold one block's temporaries at a time, so they are sized by the
     // largest block, the same at both depths.
     assertThat(deep.workspaces()).isPositive().isEqualTo(shallow.workspaces());
@@ -69,15 +86,18 @@ class TrainingMemoryTest {
     assertThat(held[1]).isGreaterThan(2 * held[0]);
   }
 
-  /** Two training steps at depth multiplier {@code k}, then a forward pass, on a fresh thread. */
-  private static Held measure(int k) {
+  /**
+   * Two training steps at depth multiplier {@code k} (with the stored-activation backward if
+   * {@code stored}), then a forward pass, on a fresh thread.
+   */
+  private static Held measure(int k, boolean stored) {
     AtomicReference<Held> result = new AtomicReference<>();
     AtomicReference<Throwable> failure = new AtomicReference<>();
     // Workspaces belong to a thread and keep the largest size they have learned: a fresh thread
     // sees only this run's.
     Thread t = new Thread(() -> {
       try {
-        result.set(train(k));
+        result.set(train(k, stored));
       } catch (Throwable e) {
         failure.set(e);
       }
@@ -92,8 +112,9 @@ class TrainingMemoryTest {
     return result.get();
   }
 
-  private static Held train(int k) {
+  private static Held train(int k, boolean stored) {
     InvertibleClassifier model = InvertibleClassifier.build(TINY.withDepthMultiplier(k), DataType.FLOAT, 0);
+    model.setStoredActivations(stored);
     Random rng = new Random(0);
     INDArray x = Benchmark.images(model, BATCH, rng);
     int[] y = rng.ints(BATCH, 0, model.numClasses()).toArray();
@@ -107,7 +128,8 @@ class TrainingMemoryTest {
     }
     long buffers = model.params().entries().values().stream().filter(p -> !p.trainable())
         .mapToLong(p -> p.value().length() * p.value().dataType().width()).sum();
-    return new Held(model.params().count(), buffers, heldBytes(model, adam), heldBytes(f), workspaces);
+    return new Held(model.params().count(), buffers, heldBytes(model, adam), heldBytes(f), workspaces,
+        model.storedActivationBytes());
   }
 
   /**
