@@ -87,7 +87,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--backward", paramLabel = "reversible|stored",
       description = "reversible (default: rebuilds activations, memory flat in depth) or stored (keeps the"
-          + " couplings' conditioner activations: 5-18% faster here, memory grows with depth and batch).")
+          + " couplings' conditioner activations: 5-18%% faster here, memory grows with depth and batch).")
   String backward;
 
   @Option(names = "--max-steps", paramLabel = "N", description = "Stop after N steps in this call (resume later).")

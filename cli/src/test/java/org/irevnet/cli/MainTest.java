@@ -107,6 +107,18 @@ class MainTest {
   }
 
   @Test
+  void everyCommandsHelpRendersWithoutPicocliWarnings() {
+    // Descriptions are format strings: a bare '%' (as in "5-18% faster") makes picocli print
+    // a warning and the raw text.
+    for (String name : new picocli.CommandLine(new Main()).getSubcommands().keySet()) {
+      if (name.equals("help")) continue;
+      Run r = run(name, "--help");
+      assertThat(r.code()).as(name).isZero();
+      assertThat(r.out() + r.err()).as(name).doesNotContain("picocli WARN").doesNotContain("Could not format");
+    }
+  }
+
+  @Test
   void benchAgainstAPeerAlternatesFreshProcessesAndPrintsRatiosOfMedians(@TempDir Path dir) throws Exception {
     Path arch = Files.writeString(dir.resolve("tiny.json"), TINY);
     // A stand-in for the PyTorch twin: records its arguments, answers with fixed numbers.
