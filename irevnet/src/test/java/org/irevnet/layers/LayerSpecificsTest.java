@@ -3,11 +3,15 @@ package org.irevnet.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Random;
 import org.irevnet.nn.Conv2d;
 import org.irevnet.nn.Init;
 import org.irevnet.check.Numerics;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -39,8 +43,8 @@ class LayerSpecificsTest {
     }
   }
 
-  @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"affine", "additive"})
+  @ParameterizedTest
+  @ValueSource(strings = {"affine", "additive"})
   void aCouplingsStoredBackwardReadsItsTape(String kind) {
     // The contract shows that a tape gives the reversible gradients; this shows the tape is what
     // the backward pass reads (not a recomputation): a changed tape changes the gradients.
@@ -53,7 +57,7 @@ class LayerSpecificsTest {
     INDArray rl = Numerics.normal(DataType.DOUBLE, 12, 2);
     t.params().zeroGrad();
     t.backward(taped.flow().out(), r, rl, taped.tape());
-    java.util.Map<String, INDArray> exact = new java.util.LinkedHashMap<>();
+    Map<String, INDArray> exact = new LinkedHashMap<>();
     t.params().entries().forEach((k, p) -> exact.put(k, p.grad().dup()));
     INDArray[] changed = new INDArray[taped.tape().length];
     for (int i = 0; i < changed.length; i++) changed[i] = taped.tape()[i].add(0.5);
