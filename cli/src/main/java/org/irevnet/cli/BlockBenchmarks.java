@@ -1,5 +1,7 @@
 package org.irevnet.cli;
 
+import static org.irevnet.train.Benchmark.round;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -189,7 +191,7 @@ public class BlockBenchmarks {
       // JMH's 99.9% confidence half-width; none from fewer than three iterations.
       for (String k : new String[] {"forward", "inverse", "backward"}) {
         double err = m.get(k + "_error");
-        line.put(k + "_ms_error", Double.isFinite(err) ? Json.round(err, 3) : null);
+        line.put(k + "_ms_error", Double.isFinite(err) ? round(err, 3) : null);
       }
       lines.add(line);
       fwd += st.steps() * m.get("forward");
@@ -206,11 +208,11 @@ public class BlockBenchmarks {
 
   private static Map<String, Object> times(double fwd, double inv, double bwd) {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("forward_ms", Json.round(fwd, 3));
-    m.put("inverse_ms", Json.round(inv, 3));
-    m.put("backward_ms", Json.round(bwd, 3));
-    m.put("backward_forward_ratio", Json.round(bwd / fwd, 2));
-    m.put("inverse_forward_ratio", Json.round(inv / fwd, 2));
+    m.put("forward_ms", round(fwd, 3));
+    m.put("inverse_ms", round(inv, 3));
+    m.put("backward_ms", round(bwd, 3));
+    m.put("backward_forward_ratio", round(bwd / fwd, 2));
+    m.put("inverse_forward_ratio", round(inv / fwd, 2));
     return m;
   }
 

@@ -19,12 +19,6 @@ final class Json {
     }
   }
 
-  /** {@code v} rounded to {@code decimals} decimal places, for the numbers of a JSON line. */
-  static double round(double v, int decimals) {
-    double scale = Math.pow(10, decimals);
-    return Math.round(v * scale) / scale;
-  }
-
   static String pretty(Object o) {
     try {
       return MAPPER.writeValueAsString(o);

@@ -47,8 +47,8 @@ final class PeerComparison {
     summary.put("peer", theirs.get(0).path("peer").asText("peer"));
     for (String f : FIELDS) {
       double a = median(mine, f), b = median(theirs, f);
-      summary.put(f, Map.of("ours", Json.round(a, 1), "peer", Json.round(b, 1)));
-      summary.put(f + "_ratio", Json.round(a / b, 3));
+      summary.put(f, Map.of("ours", Benchmark.round(a, 1), "peer", Benchmark.round(b, 1)));
+      summary.put(f + "_ratio", Benchmark.round(a / b, 3));
     }
     return summary;
   }

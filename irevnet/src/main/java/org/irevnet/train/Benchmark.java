@@ -72,7 +72,7 @@ public final class Benchmark {
       if (onStep != null) onStep.accept(i);
     }
     double peak = Host.peakRssMiB();
-    double paramState = 3.0 * model.params().count() * DataType.FLOAT.width() / (1 << 20);
+    double paramState = mib(3.0 * model.params().count() * DataType.FLOAT.width());
     double train = median(times);
 
     double[] fwd = new double[3];
@@ -94,7 +94,7 @@ public final class Benchmark {
     return new Result(a.name(), batch, Host.threads(), model.params().count(), round(train),
         round(batch * 1000.0 / train), round(median(fwd)), round(median(inv)), err32, err64,
         round(peak), round(paramState), round(peak - paramState), depthMult,
-        storedActivations ? "stored" : "reversible", round(model.storedActivationBytes() / (double) (1 << 20)));
+        storedActivations ? "stored" : "reversible", round(mib(model.storedActivationBytes())));
   }
 
   /**
@@ -146,11 +146,14 @@ public final class Benchmark {
     }
     double rev = median(times[0]), sto = median(times[1]);
     return new BackwardComparison(a.name(), batch, Host.threads(), depthMult, rounds, steps, round(rev), round(sto),
-        Math.round(sto / rev * 1000) / 1000.0, round(storedBytes / (double) (1 << 20)));
+        round(sto / rev, 3), round(mib(storedBytes)));
   }
 
-  /** A freshly initialised model, its batch and labels, and its optimiser. */
-  private record Setup(InvertibleClassifier model, INDArray x, int[] y, AdamOptimizer adam) {
+  /**
+   * A freshly initialised model, its batch and labels (seeded), and its block-wise optimiser: what
+   * the benchmark (and {@code TrainingMemoryTest}) trains.
+   */
+  record Setup(InvertibleClassifier model, INDArray x, int[] y, AdamOptimizer adam) {
     static Setup of(Architecture a, int batch) {
       InvertibleClassifier model = InvertibleClassifier.build(a, DataType.FLOAT, 0);
       Random rng = new Random(0);
@@ -191,7 +194,17 @@ public final class Benchmark {
     return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
   }
 
+  /** {@code v} rounded to {@code decimals} decimal places, for the numbers of a JSON line. */
+  public static double round(double v, int decimals) {
+    double scale = Math.pow(10, decimals);
+    return Math.round(v * scale) / scale;
+  }
+
   private static double round(double v) {
-    return Math.round(v * 10) / 10.0;
+    return round(v, 1);
+  }
+
+  private static double mib(double bytes) {
+    return bytes / (1 << 20);
   }
 }

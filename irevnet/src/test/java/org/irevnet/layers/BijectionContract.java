@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.irevnet.io.Npz;
 import org.irevnet.check.Numerics;
+import org.irevnet.testing.ParamGradients;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -155,7 +156,7 @@ public abstract class BijectionContract {
     Flow f = chain.forward(x);
     b.params().zeroGrad();
     Grad reversible = chain.backward(f.out(), r, rl);
-    Map<String, INDArray> reversibleGrads = grads(b);
+    Map<String, INDArray> reversibleGrads = ParamGradients.copy(b.params());
 
     Tapes tapes = new Tapes();
     tapes.record();
@@ -166,21 +167,13 @@ public abstract class BijectionContract {
     Grad stored = chain.backward(taped.out(), r, rl, null, tapes);
     assertThat(maxAbsDiff(stored.x(), reversible.x())).as("rebuilt input").isLessThanOrEqualTo(1e-12);
     assertThat(maxAbsDiff(stored.dx(), reversible.dx())).as("dL/dx").isLessThanOrEqualTo(1e-10);
-    grads(b).forEach((name, g) -> assertThat(maxAbsDiff(g, reversibleGrads.get(name)))
+    ParamGradients.copy(b.params()).forEach((name, g) -> assertThat(maxAbsDiff(g, reversibleGrads.get(name)))
         .as("dL/d" + name).isLessThanOrEqualTo(1e-10 * Math.max(1, reversibleGrads.get(name).amaxNumber().doubleValue())));
   }
 
   private static boolean hasTapedBlock(Bijection b) {
     if (b instanceof TapedBlock) return true;
     return b instanceof Sequential s && s.blocks().stream().anyMatch(BijectionContract::hasTapedBlock);
-  }
-
-  private static Map<String, INDArray> grads(Bijection b) {
-    Map<String, INDArray> m = new java.util.LinkedHashMap<>();
-    b.params().entries().forEach((k, p) -> {
-      if (p.trainable()) m.put(k, p.grad().dup());
-    });
-    return m;
   }
 
   @Test

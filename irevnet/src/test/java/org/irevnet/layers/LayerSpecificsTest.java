@@ -3,12 +3,12 @@ package org.irevnet.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import org.irevnet.nn.Conv2d;
 import org.irevnet.nn.Init;
 import org.irevnet.check.Numerics;
+import org.irevnet.testing.ParamGradients;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -57,8 +57,7 @@ class LayerSpecificsTest {
     INDArray rl = Numerics.normal(DataType.DOUBLE, 12, 2);
     t.params().zeroGrad();
     t.backward(taped.flow().out(), r, rl, taped.tape());
-    Map<String, INDArray> exact = new LinkedHashMap<>();
-    t.params().entries().forEach((k, p) -> exact.put(k, p.grad().dup()));
+    Map<String, INDArray> exact = ParamGradients.copy(t.params());
     INDArray[] changed = new INDArray[taped.tape().length];
     for (int i = 0; i < changed.length; i++) changed[i] = taped.tape()[i].add(0.5);
     t.params().zeroGrad();

@@ -12,6 +12,7 @@ import org.irevnet.io.Npz;
 import org.irevnet.layers.Param;
 import org.irevnet.nn.Init;
 import org.irevnet.check.Numerics;
+import org.irevnet.testing.ParamGradients;
 import org.irevnet.train.AdamOptimizer;
 import org.irevnet.train.Losses;
 import org.junit.jupiter.api.Test;
@@ -53,7 +54,7 @@ class InvertibleClassifierTest {
     InvertibleClassifier.Forward reversible = m.forward(x1, true);
     m.params().zeroGrad();
     m.backward(reversible, Losses.softmaxCrossEntropy(reversible.logits(), y).grad(), null, null);
-    Map<String, INDArray> want = gradients(m);
+    Map<String, INDArray> want = ParamGradients.copy(m.params());
 
     m.setStoredActivations(true);
     InvertibleClassifier.Forward first = m.forward(x1, true);
@@ -67,7 +68,7 @@ class InvertibleClassifierTest {
     // first's tapes were overwritten by x2's: its backward must rebuild, and still be right.
     m.params().zeroGrad();
     m.backward(first, Losses.softmaxCrossEntropy(first.logits(), y).grad(), null, null);
-    Map<String, INDArray> got = gradients(m);
+    Map<String, INDArray> got = ParamGradients.copy(m.params());
     want.forEach((k, g) -> assertThat(maxAbsDiff(got.get(k), g)).as(k).isLessThanOrEqualTo(1e-12));
     // Evaluation passes store nothing, and leave the training pass's tapes current.
     m.forward(x1, false);
@@ -77,19 +78,11 @@ class InvertibleClassifierTest {
     InvertibleClassifier.Forward rebuilt = m.forward(x2, true);
     m.params().zeroGrad();
     m.backward(rebuilt, Losses.softmaxCrossEntropy(rebuilt.logits(), y).grad(), null, null);
-    Map<String, INDArray> want2 = gradients(m);
+    Map<String, INDArray> want2 = ParamGradients.copy(m.params());
     m.params().zeroGrad();
     m.backward(second, Losses.softmaxCrossEntropy(second.logits(), y).grad(), null, null);
-    Map<String, INDArray> got2 = gradients(m);
+    Map<String, INDArray> got2 = ParamGradients.copy(m.params());
     want2.forEach((k, g) -> assertThat(maxAbsDiff(got2.get(k), g)).as(k).isLessThanOrEqualTo(1e-12));
-  }
-
-  private static Map<String, INDArray> gradients(InvertibleClassifier m) {
-    Map<String, INDArray> g = new java.util.LinkedHashMap<>();
-    m.params().entries().forEach((k, p) -> {
-      if (p.trainable()) g.put(k, p.grad().dup());
-    });
-    return g;
   }
 
   @Test

@@ -113,15 +113,12 @@ class TrainingMemoryTest {
   }
 
   private static Held train(int k, boolean stored) {
-    InvertibleClassifier model = InvertibleClassifier.build(TINY.withDepthMultiplier(k), DataType.FLOAT, 0);
+    Benchmark.Setup setup = Benchmark.Setup.of(TINY.withDepthMultiplier(k), BATCH);
+    InvertibleClassifier model = setup.model();
+    AdamOptimizer adam = setup.adam();
     model.setStoredActivations(stored);
-    Random rng = new Random(0);
-    INDArray x = Benchmark.images(model, BATCH, rng);
-    int[] y = rng.ints(BATCH, 0, model.numClasses()).toArray();
-    model.initialize(x);
-    AdamOptimizer adam = Trainer.optimizer(model, 1e-3);
-    for (int s = 0; s < 2; s++) Benchmark.step(model, x, y, adam);
-    InvertibleClassifier.Forward f = model.forward(x, true);
+    for (int s = 0; s < 2; s++) Benchmark.step(model, setup.x(), setup.y(), adam);
+    InvertibleClassifier.Forward f = model.forward(setup.x(), true);
     long workspaces = 0;
     for (MemoryWorkspace ws : Nd4j.getWorkspaceManager().getAllWorkspacesForCurrentThread()) {
       workspaces += ws.getCurrentSize();
