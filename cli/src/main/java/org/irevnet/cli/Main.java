@@ -1,6 +1,8 @@
 package org.irevnet.cli;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -41,6 +43,7 @@ public final class Main implements Runnable {
   public static int execute(String... args) {
     Logging.configure(Arrays.asList(args).contains("-v") || Arrays.asList(args).contains("--verbose"));
     CommandLine cl = new CommandLine(new Main());
+    joinDescriptionParagraphs(cl);
     cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
       // Bad input is one clear line (2); anything else, a diverged run or a bug, is a failed run
       // (3, never 1, which says "ran, results written, a check failed") and keeps its stack
@@ -56,6 +59,36 @@ public final class Main implements Runnable {
       return 2;
     });
     return cl.execute(args);
+  }
+
+  /**
+   * Makes each paragraph of every command's description one string, so picocli wraps it once at
+   * the help width. Why: the descriptions are written as source lines of about 90 characters and
+   * picocli keeps each element as a line of its own, wrapping it again at 80 columns: every
+   * paragraph came out with orphaned fragments of a word or two. Empty elements separate
+   * paragraphs.
+   */
+  static void joinDescriptionParagraphs(CommandLine cl) {
+    CommandLine.Model.UsageMessageSpec usage = cl.getCommandSpec().usageMessage();
+    usage.description(paragraphs(usage.description()));
+    cl.getSubcommands().values().forEach(Main::joinDescriptionParagraphs);
+  }
+
+  static String[] paragraphs(String[] lines) {
+    List<String> out = new ArrayList<>();
+    StringBuilder paragraph = new StringBuilder();
+    for (String line : lines) {
+      if (line.isBlank()) {
+        if (paragraph.length() > 0) out.add(paragraph.toString());
+        paragraph.setLength(0);
+        out.add("");
+      } else {
+        if (paragraph.length() > 0) paragraph.append(' ');
+        paragraph.append(line.strip());
+      }
+    }
+    if (paragraph.length() > 0) out.add(paragraph.toString());
+    return out.toArray(String[]::new);
   }
 
   static final class Version implements CommandLine.IVersionProvider {

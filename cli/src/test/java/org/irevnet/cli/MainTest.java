@@ -119,6 +119,29 @@ class MainTest {
   }
 
   @Test
+  void everyCommandsDescriptionWrapsAsParagraphs() {
+    // Each line of a paragraph must be full: the next line's first word would not have fit on it
+    // (picocli fills description lines to at most 79 of its 80 columns). Descriptions written as ~90-character source lines used to come
+    // out with one- and two-word orphans ("shipped", "exact trace,").
+    for (String name : new picocli.CommandLine(new Main()).getSubcommands().keySet()) {
+      if (name.equals("help")) continue;
+      List<String> lines = run(name, "--help").out().lines().toList();
+      int i = 0;
+      while (!lines.get(i).startsWith("Usage:")) i++;
+      i++;
+      while (i < lines.size() && lines.get(i).startsWith(" ")) i++;   // the synopsis's continuation
+      int checked = 0;
+      for (; i + 1 < lines.size() && !lines.get(i).startsWith(" "); i++) {
+        String line = lines.get(i), next = lines.get(i + 1);
+        if (line.isEmpty() || next.isEmpty() || next.startsWith(" ")) continue;
+        assertThat(line.length() + 1 + next.split(" ")[0].length()).as(name + ": \"" + line + "\"").isGreaterThan(79);
+        checked++;
+      }
+      if (name.equals("bench")) assertThat(checked).isGreaterThan(10);
+    }
+  }
+
+  @Test
   void benchAgainstAPeerAlternatesFreshProcessesAndPrintsRatiosOfMedians(@TempDir Path dir) throws Exception {
     Path arch = Files.writeString(dir.resolve("tiny.json"), TINY);
     // A stand-in for the PyTorch twin: records its arguments, answers with fixed numbers.
