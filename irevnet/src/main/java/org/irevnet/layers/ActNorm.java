@@ -1,6 +1,11 @@
 package org.irevnet.layers;
 
-import org.irevnet.nn.Tensors;
+import static org.irevnet.nn.Tensors.ChannelOp.ADD;
+import static org.irevnet.nn.Tensors.ChannelOp.DIV;
+import static org.irevnet.nn.Tensors.ChannelOp.MUL;
+import static org.irevnet.nn.Tensors.ChannelOp.SUB;
+import static org.irevnet.nn.Tensors.perChannel;
+
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -66,14 +71,16 @@ public final class ActNorm extends ChannelBlock implements DataDependentInit {
   @Override
   public Flow forward(INDArray x) {
     check(x.shape());
-    INDArray y = x.mul(Transforms.exp(logs.value(), true)).addi(bias.value());
+    INDArray y = perChannel(x, MUL, Transforms.exp(logs.value(), true), false);
+    perChannel(y, ADD, bias.value(), true);
     return new Flow(y, logDet(x, 1));
   }
 
   @Override
   public Flow inverse(INDArray y) {
     check(y.shape());
-    INDArray x = y.sub(bias.value()).muli(Transforms.exp(logs.value().neg(), false));
+    INDArray x = perChannel(y, SUB, bias.value(), false);
+    perChannel(x, MUL, Transforms.exp(logs.value().neg(), false), true);
     return new Flow(x, logDet(y, -1));
   }
 
@@ -85,14 +92,14 @@ public final class ActNorm extends ChannelBlock implements DataDependentInit {
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
     INDArray scale = Transforms.exp(logs.value(), true);
-    INDArray centred = y.sub(bias.value());
-    INDArray x = centred.div(scale);
+    INDArray centred = perChannel(y, SUB, bias.value(), false);
+    INDArray x = perChannel(centred, DIV, scale, false);
     bias.grad().addi(dy.sum(true, 0, 2, 3));
     // d/dlogs of (x*exp(logs)) is y - b; the log-det adds h*w per unit of dL/dlogdet.
     INDArray dLogs = centred.muli(dy).sum(true, 0, 2, 3)
         .addi(y.size(2) * y.size(3) * dLogDet.sumNumber().doubleValue());
     logs.grad().addi(dLogs);
-    return new Grad(x, dy.mul(scale));
+    return new Grad(x, perChannel(dy, MUL, scale, false));
   }
 
   @Override

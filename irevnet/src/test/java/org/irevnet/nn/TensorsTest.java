@@ -2,14 +2,120 @@ package org.irevnet.nn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
-/** The per-sample broadcast against an entry-by-entry computation, on contiguous and strided inputs. */
+/**
+ * Channel slices, channel concatenation and the per-sample broadcast against entry-by-entry
+ * computations, on fresh arrays, views into larger buffers, strided views, and inside a workspace.
+ */
 class TensorsTest {
+  /** How the input array is made: each reaches a different path or buffer offset. */
+  enum Source { FRESH, BATCH_VIEW, OFFSET_VIEW, STRIDED, IN_WORKSPACE }
+
+  @Property(tries = 150)
+  void channelsCopiesExactlyTheChannelsAsked(@ForAll @IntRange(min = 1, max = 5) int n,
+      @ForAll @IntRange(min = 1, max = 7) int c, @ForAll @IntRange(min = 1, max = 4) int h,
+      @ForAll @IntRange(min = 1, max = 3) int w, @ForAll @IntRange(min = 0, max = 7) int a,
+      @ForAll @IntRange(min = 0, max = 7) int b, @ForAll boolean dbl, @ForAll Source source) {
+    long from = Math.min(a, b) % c, to = Math.min(Math.max(Math.max(a, b), from + 1), c);
+    DataType dt = dbl ? DataType.DOUBLE : DataType.FLOAT;
+    long f = from, t = to;
+    withSource(source, dt, new long[] {n, c, h, w}, x -> {
+      INDArray got = Tensors.channels(x, f, t);
+      assertThat(got.shape()).isEqualTo(new long[] {n, t - f, h, w});
+      assertThat(got.dataType()).isEqualTo(dt);
+      for (int i = 0; i < n; i++) for (long k = f; k < t; k++) for (int y = 0; y < h; y++) for (int z = 0; z < w; z++) {
+        assertThat(got.getDouble(i, k - f, y, z)).isEqualTo(x.getDouble(i, k, y, z));
+      }
+    });
+  }
+
+  @Property(tries = 150)
+  void concatChannelsPutsTheSecondAfterTheFirst(@ForAll @IntRange(min = 1, max = 5) int n,
+      @ForAll @IntRange(min = 1, max = 5) int ca, @ForAll @IntRange(min = 1, max = 5) int cb,
+      @ForAll @IntRange(min = 1, max = 4) int h, @ForAll @IntRange(min = 1, max = 3) int w,
+      @ForAll boolean dbl, @ForAll Source sourceA, @ForAll Source sourceB) {
+    DataType dt = dbl ? DataType.DOUBLE : DataType.FLOAT;
+    withSource(sourceA, dt, new long[] {n, ca, h, w}, a -> withSource(sourceB, dt, new long[] {n, cb, h, w}, b -> {
+      INDArray got = Tensors.concatChannels(a, b);
+      assertThat(got.shape()).isEqualTo(new long[] {n, ca + cb, h, w});
+      for (int i = 0; i < n; i++) for (int k = 0; k < ca + cb; k++) for (int y = 0; y < h; y++) for (int z = 0; z < w; z++) {
+        double expected = k < ca ? a.getDouble(i, k, y, z) : b.getDouble(i, k - ca, y, z);
+        assertThat(got.getDouble(i, k, y, z)).isEqualTo(expected);
+      }
+    }));
+  }
+
+  @Property(tries = 200)
+  void perChannelAppliesEachChannelsValue(@ForAll @IntRange(min = 1, max = 4) int n,
+      @ForAll @IntRange(min = 1, max = 20) int c, @ForAll @IntRange(min = 1, max = 5) int h,
+      @ForAll @IntRange(min = 1, max = 5) int w, @ForAll Tensors.ChannelOp op, @ForAll boolean inPlace,
+      @ForAll boolean vectorAsRow, @ForAll Source source) {
+    // c against h*w decides which libnd4j op runs; both sides of it are drawn.
+    withSource(source, DataType.DOUBLE, new long[] {n, c, h, w}, x -> {
+      INDArray v = Nd4j.rand(DataType.DOUBLE, c).addi(0.5);
+      INDArray before = x.dup('c');
+      INDArray got = Tensors.perChannel(x, op, vectorAsRow ? v : v.reshape(1, c, 1, 1), inPlace);
+      assertThat(got.shape()).isEqualTo(x.shape());
+      if (inPlace) assertThat(got).isSameAs(x);
+      else assertThat(x).as("the input is left alone").isEqualTo(before);
+      for (int i = 0; i < n; i++) for (int k = 0; k < c; k++) for (int y = 0; y < h; y++) for (int z = 0; z < w; z++) {
+        double a = before.getDouble(i, k, y, z), b = v.getDouble(k);
+        double expected = switch (op) {
+          case ADD -> a + b;
+          case SUB -> a - b;
+          case MUL -> a * b;
+          case DIV -> a / b;
+        };
+        assertThat(got.getDouble(i, k, y, z)).isEqualTo(expected);
+      }
+    });
+  }
+
+  @Test
+  void theBulkCopyPathIsTakenForDenseArraysAndViewsIntoThem() {
+    INDArray big = Nd4j.rand(DataType.FLOAT, 6, 4, 2, 2);
+    INDArray view = big.get(NDArrayIndex.interval(2, 5));
+    assertThat(Tensors.isDenseC(big)).isTrue();
+    assertThat(Tensors.isDenseC(view)).as("a batch range is one run of its base's buffer").isTrue();
+    assertThat(Tensors.isDenseC(big.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2)))).isFalse();
+    INDArray out = Nd4j.zeros(DataType.FLOAT, 3, 2, 2, 2);
+    assertThat(Tensors.copyBlocks(view, 4, 16, out, 0, 8, 8, 3)).isTrue();
+    assertThat(out).isEqualTo(view.get(NDArrayIndex.all(), NDArrayIndex.interval(1, 3)).dup('c'));
+    assertThat(Tensors.copyBlocks(view, 0, 16, Nd4j.zeros(DataType.DOUBLE, 3, 2, 2, 2), 0, 8, 8, 3))
+        .as("different data types are left to libnd4j").isFalse();
+  }
+
+  /** Makes an array of {@code shape} with random entries the way {@code source} says, and runs {@code body} on it. */
+  private static void withSource(Source source, DataType dt, long[] shape, java.util.function.Consumer<INDArray> body) {
+    long n = shape[0], c = shape[1], h = shape[2], w = shape[3];
+    switch (source) {
+      case FRESH -> body.accept(Nd4j.rand(dt, shape));
+      case BATCH_VIEW -> body.accept(Nd4j.rand(dt, n + 3, c, h, w).get(NDArrayIndex.interval(2, 2 + n)));
+      // Any offset into a larger buffer, not only whole samples (get() cannot make every such
+      // view: on a view, an interval of one sample returns an empty array in ND4J 1.0.0-M2.1).
+      case OFFSET_VIEW -> body.accept(Nd4j.create(Nd4j.rand(dt, 1, n * c * h * w + 7).data(), shape,
+          Nd4j.getStrides(shape, 'c'), 7, 'c'));
+      case STRIDED -> body.accept(Nd4j.rand(dt, n, c + 2, h, w).get(NDArrayIndex.all(), NDArrayIndex.interval(1, 1 + c)));
+      case IN_WORKSPACE -> {
+        WorkspaceConfiguration conf = WorkspaceConfiguration.builder().initialSize(1 << 20).build();
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(conf, "tensors-test")) {
+          Nd4j.rand(dt, 3, 5);   // so the array does not start at the workspace's first byte
+          body.accept(Nd4j.rand(dt, shape));
+        }
+      }
+    }
+  }
+
   @Test
   void perSampleOverDividesEachSamplesFactorByItsEntries() {
     INDArray x = Nd4j.rand(DataType.DOUBLE, 3, 4, 2, 5).addi(0.5);
