@@ -3,10 +3,12 @@ package org.irevnet.nn;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.bytedeco.javacpp.BytePointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.BroadcastOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastDivOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
@@ -59,6 +61,9 @@ public final class Tensors {
       out.put((int) ((dst.offset() + dstStart + i * dstStride) * width), in,
           (int) ((src.offset() + srcStart + i * srcStride) * width), bytes);
     }
+    // The byte buffers do not keep the arrays, which own the memory, reachable.
+    Reference.reachabilityFence(src);
+    Reference.reachabilityFence(dst);
     return true;
   }
 
@@ -130,12 +135,17 @@ public final class Tensors {
     INDArray z = inPlace ? x : x.ulike();
     if (c >= hw) {
       INDArray vec = v.reshape(c);
-      Nd4j.getExecutioner().exec(switch (op) {
+      BroadcastOp broadcast = switch (op) {
         case ADD -> new BroadcastAddOp(x, vec, z, 1);
         case SUB -> new BroadcastSubOp(x, vec, z, 1);
         case MUL -> new BroadcastMulOp(x, vec, z, 1);
         case DIV -> new BroadcastDivOp(x, vec, z, 1);
-      });
+      };
+      Nd4j.getExecutioner().exec(broadcast);
+      // The executioner hands libnd4j only native handles of the op's arrays: the temporary view
+      // and the op's own dimension array. Without the fence a collection inside exec could free
+      // them first (training crashed in libnd4j's execBroadcast when perChannel was compiled).
+      Reference.reachabilityFence(broadcast);
       return z;
     }
     INDArray v4 = v.reshape(1, c, 1, 1);
