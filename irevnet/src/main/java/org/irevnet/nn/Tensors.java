@@ -46,7 +46,7 @@ public final class Tensors {
    * {@code srcStart + i * srcStride}) to {@code dst} (at {@code dstStart + i * dstStride}), both
    * dense row-major arrays of one data type, as Java bulk copies between their direct buffers: no
    * libnd4j op, and no per-element index arithmetic. Returns false, copying nothing, where that
-   * cannot be done (offsets beyond 2 GB), for the caller's libnd4j fallback.
+   * cannot be done (two data types, or offsets beyond 2 GB), for the caller's libnd4j fallback.
    */
   static boolean copyBlocks(INDArray src, long srcStart, long srcStride, INDArray dst, long dstStart,
       long dstStride, long len, long count) {
