@@ -121,8 +121,8 @@ class MainTest {
   @Test
   void everyCommandsDescriptionWrapsAsParagraphs() {
     // Each line of a paragraph must be full: the next line's first word would not have fit on it
-    // (picocli fills description lines to at most 79 of its 80 columns). Descriptions written as ~90-character source lines used to come
-    // out with one- and two-word orphans ("shipped", "exact trace,").
+    // (picocli fills description lines to at most 79 of its 80 columns). Descriptions written as
+    // ~90-character source lines used to come out with one- and two-word orphans ("shipped").
     for (String name : new picocli.CommandLine(new Main()).getSubcommands().keySet()) {
       if (name.equals("help")) continue;
       List<String> lines = run(name, "--help").out().lines().toList();
