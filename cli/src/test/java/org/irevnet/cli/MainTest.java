@@ -52,10 +52,13 @@ class MainTest {
     assertThat(r.out().strip().lines()).hasSize(1);
     JsonNode j = Json.MAPPER.readTree(r.out());
     for (String f : new String[] {"arch", "batch", "threads", "params", "train_step_ms", "train_images_per_s",
-        "forward_ms", "inverse_ms", "recon_max_abs_err_f32", "recon_max_abs_err_f64", "peak_rss_mib", "param_state_mib", "working_rss_mib"}) {
+        "forward_ms", "inverse_ms", "recon_max_abs_err_f32", "recon_max_abs_err_f64", "peak_rss_mib", "param_state_mib", "working_rss_mib",
+        "steps", "warmup"}) {
       assertThat(j.has(f)).as(f).isTrue();
     }
     assertThat(j.get("batch").asInt()).isEqualTo(4);
+    assertThat(j.get("steps").asInt()).isEqualTo(2);
+    assertThat(j.get("warmup").asInt()).isZero();
     assertThat(j.get("recon_max_abs_err_f32").asDouble()).isLessThanOrEqualTo(1e-5);
     assertThat(j.get("recon_max_abs_err_f64").asDouble()).isLessThanOrEqualTo(1e-12);
     assertThat(r.out()).doesNotContain("Added differentiated op").doesNotContain("INFO");
