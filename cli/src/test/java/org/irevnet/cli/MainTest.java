@@ -110,25 +110,18 @@ class MainTest {
   }
 
   @Test
-  void everyCommandsHelpRendersWithoutPicocliWarnings() {
-    // Descriptions are format strings: a bare '%' (as in "5-18% faster") makes picocli print
-    // a warning and the raw text.
+  void everyCommandsHelpRendersCleanly() {
     for (String name : new picocli.CommandLine(new Main()).getSubcommands().keySet()) {
       if (name.equals("help")) continue;
       Run r = run(name, "--help");
       assertThat(r.code()).as(name).isZero();
+      // Descriptions are format strings: a bare '%' (as in "5-18% faster") makes picocli print
+      // a warning and the raw text.
       assertThat(r.out() + r.err()).as(name).doesNotContain("picocli WARN").doesNotContain("Could not format");
-    }
-  }
-
-  @Test
-  void everyCommandsDescriptionWrapsAsParagraphs() {
-    // Each line of a paragraph must be full: the next line's first word would not have fit on it
-    // (picocli fills description lines to at most 79 of its 80 columns). Descriptions written as
-    // ~90-character source lines used to come out with one- and two-word orphans ("shipped").
-    for (String name : new picocli.CommandLine(new Main()).getSubcommands().keySet()) {
-      if (name.equals("help")) continue;
-      List<String> lines = run(name, "--help").out().lines().toList();
+      // Each line of a paragraph must be full: the next line's first word would not have fit on it
+      // (picocli fills description lines to at most 79 of its 80 columns). Descriptions written as
+      // ~90-character source lines used to come out with one- and two-word orphans ("shipped").
+      List<String> lines = r.out().lines().toList();
       int i = 0;
       while (!lines.get(i).startsWith("Usage:")) i++;
       i++;

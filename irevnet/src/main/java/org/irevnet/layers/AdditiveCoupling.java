@@ -47,14 +47,14 @@ public final class AdditiveCoupling extends ChannelBlock implements TapedBlock {
   }
 
   @Override
-  public Grad backward(INDArray y, INDArray dy, INDArray dLogDet, INDArray[] kept) {
+  public Grad backward(INDArray y, INDArray dy, INDArray dLogDet, INDArray[] tape) {
     int half = channels / 2;
     INDArray x2 = Tensors.channels(y, 0, half);
     INDArray y1 = Tensors.channels(y, half, channels);
-    ConvNet.Tape tape = kept == null ? f.forward(x2) : ConvNet.Tape.of(kept);
-    INDArray x1 = y1.subi(tape.out());
+    ConvNet.Tape t = tape == null ? f.forward(x2) : ConvNet.Tape.of(tape);
+    INDArray x1 = y1.subi(t.out());
     INDArray dy1 = Tensors.channels(dy, half, channels);
-    INDArray dx2 = Tensors.channels(dy, 0, half).addi(f.backward(tape, dy1));
+    INDArray dx2 = Tensors.channels(dy, 0, half).addi(f.backward(t, dy1));
     return new Grad(Tensors.concatChannels(x1, x2), Tensors.concatChannels(dy1, dx2));
   }
 

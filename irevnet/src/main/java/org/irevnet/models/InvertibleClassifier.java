@@ -51,10 +51,6 @@ public final class InvertibleClassifier implements Classifier {
    */
   public record Forward(INDArray out, INDArray logDet, INDArray logits, ReadoutHead.Tape headTape,
       Tapes.Pass bodyTapes) {
-    public Forward(INDArray out, INDArray logDet, INDArray logits, ReadoutHead.Tape headTape) {
-      this(out, logDet, logits, headTape, null);
-    }
-
     /** The body output flattened to {@code [n, d]} (the fi-RevNet's z). */
     public INDArray z() {
       return out.reshape('c', out.size(0), out.length() / out.size(0));

@@ -35,9 +35,8 @@ public final class Tensors {
           + shape(s));
     }
     long hw = s[2] * s[3];
-    INDArray dense = isDenseC(x) ? x : x.dup('c');
     INDArray out = Nd4j.createUninitialized(x.dataType(), s[0], to - from, s[2], s[3]);
-    if (copyBlocks(dense, from * hw, s[1] * hw, out, 0, (to - from) * hw, (to - from) * hw, s[0])) return out;
+    if (copyBlocks(dense(x), from * hw, s[1] * hw, out, 0, (to - from) * hw, (to - from) * hw, s[0])) return out;
     return x.get(all(), interval(from, to), all(), all()).dup('c');   // beyond 2 GB
   }
 
@@ -77,6 +76,11 @@ public final class Tensors {
     return new BytePointer(a.data().pointer()).position(0).capacity(length).limit(length).asByteBuffer();
   }
 
+  /** {@code x} itself if {@link #isDenseC}, else a dense copy. */
+  private static INDArray dense(INDArray x) {
+    return isDenseC(x) ? x : x.dup('c');
+  }
+
   /** Row-major with the default strides: its elements are one run of its buffer, in order. */
   static boolean isDenseC(INDArray x) {
     return x.ordering() == 'c' && Arrays.equals(x.stride(), Nd4j.getStrides(x.shape(), 'c'));
@@ -110,8 +114,8 @@ public final class Tensors {
     }
     long hw = sa[2] * sa[3], c = sa[1] + sb[1];
     INDArray out = Nd4j.createUninitialized(a.dataType(), sa[0], c, sa[2], sa[3]);
-    boolean copied = copyBlocks(isDenseC(a) ? a : a.dup('c'), 0, sa[1] * hw, out, 0, c * hw, sa[1] * hw, sa[0])
-        && copyBlocks(isDenseC(b) ? b : b.dup('c'), 0, sb[1] * hw, out, sa[1] * hw, c * hw, sb[1] * hw, sa[0]);
+    boolean copied = copyBlocks(dense(a), 0, sa[1] * hw, out, 0, c * hw, sa[1] * hw, sa[0])
+        && copyBlocks(dense(b), 0, sb[1] * hw, out, sa[1] * hw, c * hw, sb[1] * hw, sa[0]);
     return copied ? out : Nd4j.concat(1, a, b);   // beyond 2 GB
   }
 

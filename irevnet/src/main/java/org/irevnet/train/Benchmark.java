@@ -52,7 +52,6 @@ public final class Benchmark {
     Setup setup = Setup.of(a, batch);
     InvertibleClassifier model = setup.model();
     INDArray x = setup.x();
-    int[] y = setup.y();
     AdamOptimizer adam = setup.adam();
     model.setStoredActivations(storedActivations);
     double[] times = new double[steps];
@@ -66,12 +65,8 @@ public final class Benchmark {
         adam.setLearningRate(LEARNING_RATE);
         adam.resetState();
       }
-      long t0 = System.nanoTime();
-      step(model, x, y, adam);
-      Host.collectGarbage(i + 1, GC_EVERY);
-      double ms = (System.nanoTime() - t0) / 1e6;
+      double ms = timedStep(setup, i, onStep);
       if (i >= warmup) times[i - warmup] = ms;
-      if (onStep != null) onStep.accept(i);
     }
     double peak = Host.peakRssMiB();
     double paramState = mib(3.0 * model.params().count() * DataType.FLOAT.width());
@@ -124,9 +119,7 @@ public final class Benchmark {
     int done = 0;
     for (int i = 0; i < warmup; i++) {
       model.setStoredActivations(i % 2 == 1);
-      step(model, s.x(), s.y(), adam);
-      Host.collectGarbage(++done, GC_EVERY);
-      if (onStep != null) onStep.accept(done - 1);
+      timedStep(s, done++, onStep);
     }
     adam.setLearningRate(LEARNING_RATE);
     adam.resetState();
@@ -136,13 +129,7 @@ public final class Benchmark {
       for (int k = 0; k < 2; k++) {
         boolean stored = (r + k) % 2 == 1;
         model.setStoredActivations(stored);
-        for (int i = 0; i < steps; i++) {
-          long t0 = System.nanoTime();
-          step(model, s.x(), s.y(), adam);
-          Host.collectGarbage(++done, GC_EVERY);
-          times[stored ? 1 : 0][r * steps + i] = (System.nanoTime() - t0) / 1e6;
-          if (onStep != null) onStep.accept(done - 1);
-        }
+        for (int i = 0; i < steps; i++) times[stored ? 1 : 0][r * steps + i] = timedStep(s, done++, onStep);
         if (stored) storedBytes = model.storedActivationBytes();
       }
     }
@@ -169,8 +156,22 @@ public final class Benchmark {
   }
 
   /**
-   * One training step as the benchmark times it: forward, cross-entropy on the logits, reversible
-   * backward with {@code adam} (from {@code Trainer.optimizer}) updating each block as it finishes.
+   * The {@code index}-th step of a run ({@link #step}, then the periodic garbage collection, both
+   * timed), reported to {@code onStep}; returns its milliseconds.
+   */
+  private static double timedStep(Setup s, int index, java.util.function.IntConsumer onStep) {
+    long t0 = System.nanoTime();
+    step(s.model(), s.x(), s.y(), s.adam());
+    Host.collectGarbage(index + 1, GC_EVERY);
+    double ms = (System.nanoTime() - t0) / 1e6;
+    if (onStep != null) onStep.accept(index);
+    return ms;
+  }
+
+  /**
+   * One training step as the benchmark times it: forward, cross-entropy on the logits, backward
+   * (reversible, or from stored activations if the model keeps them) with {@code adam} (from
+   * {@code Trainer.optimizer}) updating each block as it finishes.
    */
   static void step(InvertibleClassifier model, INDArray x, int[] y, AdamOptimizer adam) {
     InvertibleClassifier.Forward f = model.forward(x, true);

@@ -130,7 +130,7 @@ public final class FlowBijection implements Bijection {
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
     return outsideWorkspaces(() -> {
-      INDArray x = inverse(y).out();
+      INDArray x = invertOutside(y).out();
       Graph g = graph(latent(x));
       g.dy.setArray(dy.reshape(dy.size(0), flow.dim()).dup('c'));
       g.dLogDet.setArray(dLogDet.dup('c'));

@@ -181,7 +181,7 @@ class DensityTest {
     InvertibleClassifier.Forward f = m.forward(x, true);
     INDArray logDet = f.logDet().dup();
     logDet.putScalar(1, Double.NaN);
-    Density.Step s = d.nll(new InvertibleClassifier.Forward(f.out(), logDet, f.logits(), f.headTape()), true);
+    Density.Step s = d.nll(new InvertibleClassifier.Forward(f.out(), logDet, f.logits(), f.headTape(), null), true);
     assertThat(s.natsPerDim()).isNaN();
     assertThat(listened[0]).isZero();
     for (Param p : m.params().entries().values()) {
