@@ -1,5 +1,6 @@
 package org.irevnet.cli;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -31,6 +32,12 @@ import picocli.CommandLine.Option;
         "it is measured, then a summary line with the medians of both sides and ours/peer ratios",
         "of train_step_ms, forward_ms, inverse_ms and peak_rss_mib.",
         "",
+        "With --depth-curve K,K,...: --rounds rounds of one run per depth multiplier, each in a",
+        "fresh process (odd rounds in reverse order); prints every JSON line as it is measured, then",
+        "a summary line: per depth the medians of peak_rss_mib, param_state_mib, working_rss_mib and",
+        "train_step_ms, a least-squares line of each in K (_per_depth_mult, _at_depth_mult_0), and",
+        "peak_rss_mib_ratio and working_rss_mib_ratio (median at the largest K over the smallest).",
+        "",
         "With --blocks: JMH benchmarks of one step (ActNorm, permutation, coupling) of every stage",
         "at --batch: forward, inverse and reversible backward; prints a JSON line per stage with",
         "the times (ms per call) and the ratios backward/forward and inverse/forward, then one",
@@ -55,6 +62,10 @@ final class BenchCommand implements Callable<Integer> {
       description = "Multiply the steps per stage by K (memory-versus-depth curve; default: ${DEFAULT-VALUE}).")
   int depthMult;
 
+  @Option(names = "--depth-curve", split = ",", paramLabel = "K,K,...",
+      description = "Memory and time against depth: one fresh process per multiplier and round, then medians and a line in K.")
+  int[] depthCurve;
+
   @Option(names = "--backward", defaultValue = "reversible", paramLabel = "reversible|stored|both",
       description = "Backward pass of the timed steps: reversible (rebuilds activations, memory flat in depth;"
           + " the default) or stored (keeps the couplings' conditioner activations: faster, memory grows"
@@ -67,7 +78,7 @@ final class BenchCommand implements Callable<Integer> {
   String peer;
 
   @Option(names = "--rounds", defaultValue = "3",
-      description = "Rounds of each side with --peer or --backward both (default: ${DEFAULT-VALUE}).")
+      description = "Rounds of each side with --peer, --backward both or --depth-curve (default: ${DEFAULT-VALUE}).")
   int rounds;
 
   @Option(names = "--blocks", description = "JMH benchmarks of one step of every stage instead of whole training steps.")
@@ -91,6 +102,7 @@ final class BenchCommand implements Callable<Integer> {
     if (blocks && (peer != null || depthMult != 1 || !"reversible".equals(backward))) {
       throw new IllegalArgumentException("--blocks takes neither --peer, --depth-mult nor --backward");
     }
+    if (depthCurve != null) return depthCurve(both);
     if (both) return compareBackward();
     if (peer != null) return comparePeer();
     common.apply();
@@ -122,6 +134,31 @@ final class BenchCommand implements Callable<Integer> {
         });
     if (!common.noProgress) System.err.println();
     System.out.println(Json.line(c));
+    return 0;
+  }
+
+  private int depthCurve(boolean both) throws Exception {
+    if (peer != null || blocks || both || depthMult != 1) {
+      throw new IllegalArgumentException("--depth-curve takes neither --peer, --blocks, --backward both nor --depth-mult");
+    }
+    if (rounds < 1) throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
+    if (depthCurve.length < 2 || Arrays.stream(depthCurve).distinct().count() != depthCurve.length
+        || Arrays.stream(depthCurve).anyMatch(k -> k < 1)) {
+      throw new IllegalArgumentException("--depth-curve needs two or more distinct multipliers >= 1, got "
+          + Arrays.toString(depthCurve));
+    }
+    Architecture.load(arch); // a wrong name fails here, with its message, not in a child process
+    int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
+    int[] done = {0};
+    Map<String, Object> summary = DepthCurve.run(depthCurve, rounds, k -> List.of("bench", "--arch", arch,
+        "--batch", "" + batch, "--steps", "" + steps, "--warmup", "" + warmup, "--threads", "" + threads,
+        "--backward", backward, "--depth-mult", "" + k, "--no-progress"), line -> {
+          System.out.println(line);
+          if (!common.noProgress) {
+            System.err.printf("bench: %d of %d runs done%n", ++done[0], rounds * depthCurve.length);
+          }
+        });
+    System.out.println(Json.line(summary));
     return 0;
   }
 

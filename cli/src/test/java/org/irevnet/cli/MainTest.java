@@ -1,6 +1,7 @@
 package org.irevnet.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
@@ -82,6 +83,32 @@ class MainTest {
     assertThat(c.get("stored_train_step_ms").asDouble()).isPositive();
     assertThat(c.get("stored_reversible_ratio").asDouble()).isPositive();
     assertThat(c.get("rounds").asInt()).isEqualTo(2);
+
+    // Each multiplier in a child JVM of this one: two JSON lines, then the curve.
+    Run curve = run("bench", "--arch", arch.toString(), "--batch", "4", "--steps", "1", "--warmup", "0", "--rounds", "1",
+        "--no-progress", "--depth-curve", "1,2");
+    assertThat(curve.code()).as(curve.err()).isZero();
+    List<String> lines = curve.out().strip().lines().toList();
+    assertThat(lines).hasSize(3);
+    JsonNode x1 = Json.MAPPER.readTree(lines.get(0)), x2 = Json.MAPPER.readTree(lines.get(1));
+    assertThat(x1.get("depth_mult").asInt()).isEqualTo(1);
+    assertThat(x2.get("depth_mult").asInt()).isEqualTo(2);
+    assertThat(x2.get("params").asLong()).isGreaterThan(x1.get("params").asLong());
+    JsonNode sum = Json.MAPPER.readTree(lines.get(2));
+    assertThat(sum.get("rounds").asInt()).isEqualTo(1);
+    assertThat(sum.get("peak_rss_mib").get("1").asDouble()).isEqualTo(x1.get("peak_rss_mib").asDouble());
+    assertThat(sum.get("peak_rss_mib").get("2").asDouble()).isEqualTo(x2.get("peak_rss_mib").asDouble());
+    assertThat(sum.get("peak_rss_mib_ratio").asDouble())
+        .isCloseTo(x2.get("peak_rss_mib").asDouble() / x1.get("peak_rss_mib").asDouble(), within(1e-3));
+    for (String[] bad : new String[][] {{"1"}, {"1,1"}, {"0,2"}}) {
+      Run refusedCurve = run("bench", "--depth-curve", bad[0], "--no-progress");
+      assertThat(refusedCurve.code()).as(bad[0]).isEqualTo(2);
+      assertThat(refusedCurve.err()).contains("--depth-curve needs two or more distinct multipliers >= 1");
+    }
+    Run withPeer = run("bench", "--depth-curve", "1,4", "--peer", "true", "--no-progress");
+    assertThat(withPeer.code()).isEqualTo(2);
+    assertThat(withPeer.err()).contains("--depth-curve takes neither");
+
     Run refused = run("bench", "--backward", "both", "--peer", "true", "--no-progress");
     assertThat(refused.code()).isEqualTo(2);
     assertThat(refused.err()).contains("--backward both takes no --peer");

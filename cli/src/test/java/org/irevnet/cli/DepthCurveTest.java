@@ -1,0 +1,64 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class DepthCurveTest {
+
+  private static JsonNode row(int k, double peak, double param, double ms) {
+    String arch = k == 1 ? "fi-revnet-s" : "fi-revnet-s-x" + k;
+    return Json.MAPPER.valueToTree(Map.of("arch", arch, "batch", 64, "threads", 2, "backward", "reversible",
+        "depth_mult", k, "peak_rss_mib", peak, "param_state_mib", param, "working_rss_mib", peak - param,
+        "train_step_ms", ms));
+  }
+
+  @Test
+  void mediansPerDepthRatiosOfTheExtremesAndALeastSquaresLine() {
+    // Parameter state exactly 40 MiB per unit of depth; the rest 250 MiB with noise of +-20 that
+    // is symmetric at every depth, so the line through all rows has the state's slope.
+    List<JsonNode> rows = new ArrayList<>();
+    int[] ks = {4, 1, 2};
+    double[] noise = {-20, 0, 20};
+    for (double e : noise) {
+      for (int k : ks) rows.add(row(k, 250 + e + 40 * k, 40 * k, 100 * k + e));
+    }
+    Map<String, Object> s = DepthCurve.summary(ks, rows);
+
+    assertThat(s.get("arch")).isEqualTo("fi-revnet-s");
+    assertThat(s.get("rounds")).isEqualTo(3);
+    assertThat(s.get("peak_rss_mib")).isEqualTo(Map.of("4", 410.0, "1", 290.0, "2", 330.0));
+    assertThat(s.get("working_rss_mib")).isEqualTo(Map.of("4", 250.0, "1", 250.0, "2", 250.0));
+    assertThat((double) s.get("peak_rss_mib_ratio")).isCloseTo(410.0 / 290.0, within(1e-3));
+    assertThat((double) s.get("working_rss_mib_ratio")).isEqualTo(1.0);
+    assertThat((double) s.get("param_state_mib_per_depth_mult")).isEqualTo(40.0);
+    assertThat((double) s.get("param_state_mib_at_depth_mult_0")).isEqualTo(0.0);
+    assertThat((double) s.get("working_rss_mib_per_depth_mult")).isEqualTo(0.0);
+    assertThat((double) s.get("working_rss_mib_at_depth_mult_0")).isEqualTo(250.0);
+    assertThat((double) s.get("train_step_ms_per_depth_mult")).isEqualTo(100.0);
+  }
+
+  @Test
+  void theLineIsTheLeastSquaresOneWhenTheNoiseIsNotSymmetric() {
+    // y = 1, 2, 6 at K = 1, 2, 3: slope (3*(1+4+18) - 6*9) / (3*14 - 36) = 15/6 = 2.5,
+    // intercept (9 - 2.5*6)/3 = -2.
+    List<JsonNode> rows = List.of(row(1, 1, 0, 1), row(2, 2, 0, 1), row(3, 6, 0, 1));
+    Map<String, Object> s = DepthCurve.summary(new int[] {1, 2, 3}, rows);
+    assertThat((double) s.get("peak_rss_mib_per_depth_mult")).isEqualTo(2.5);
+    assertThat((double) s.get("peak_rss_mib_at_depth_mult_0")).isEqualTo(-2.0);
+    assertThat((double) s.get("peak_rss_mib_ratio")).isEqualTo(6.0);
+  }
+
+  @Test
+  void aRowWithoutTheMemoryFieldsIsAClearError() {
+    List<JsonNode> rows = List.of(row(1, 300, 40, 1), Json.MAPPER.valueToTree(Map.of("depth_mult", 4, "arch", "a")));
+    assertThatThrownBy(() -> DepthCurve.summary(new int[] {1, 4}, rows))
+        .hasMessageContaining("printed no number for peak_rss_mib");
+  }
+}
