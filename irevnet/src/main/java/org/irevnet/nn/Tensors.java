@@ -77,7 +77,7 @@ public final class Tensors {
   }
 
   /** {@code x} itself if {@link #isDenseC}, else a dense copy. */
-  private static INDArray dense(INDArray x) {
+  public static INDArray dense(INDArray x) {
     return isDenseC(x) ? x : x.dup('c');
   }
 
