@@ -1,0 +1,88 @@
+package org.irevnet.nn;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Triangular solves {@code T X = B} for many right-hand sides, blocked so that nearly all the work
+ * is matrix products: halve T, solve one half, subtract its contribution from the other, recurse;
+ * blocks of at most {@link #BLOCK} rows are inverted by substitution in double precision. Cost
+ * {@code n^2 k}, against {@code n^3} for forming an inverse.
+ *
+ * <p>Why not libnd4j: in 1.0.0-M2.1 its {@code triangular_solve} took 1.3 s for a 1024 x 1024
+ * system with 64 right-hand sides, and its {@code matrix_inverse} refuses a matrix whose
+ * determinant underflows to zero, which every 512 x 512 rotation does in float32 (and took 74 s
+ * for a 1024 x 1024 one in float64).
+ */
+public final class Triangular {
+  static final int BLOCK = 64;
+
+  private Triangular() {}
+
+  /** X with {@code L X = B}, L lower triangular ({@code n x n}, with a unit diagonal if {@code unitDiagonal}), B {@code n x k}. */
+  public static INDArray solveLower(INDArray l, INDArray b, boolean unitDiagonal) {
+    return solve(l, b, true, unitDiagonal);
+  }
+
+  /** X with {@code U X = B}, U upper triangular ({@code n x n}), B {@code n x k}. */
+  public static INDArray solveUpper(INDArray u, INDArray b) {
+    return solve(u, b, false, false);
+  }
+
+  private static INDArray solve(INDArray t, INDArray b, boolean lower, boolean unit) {
+    long n = t.rows();
+    if (t.rank() != 2 || t.columns() != n || b.rank() != 2 || b.rows() != n) {
+      throw new IllegalArgumentException("triangular solve needs an n x n matrix and n rows, got "
+          + Tensors.shape(t.shape()) + " and " + Tensors.shape(b.shape()));
+    }
+    return solve(t, 0, n, b.dup('c'), lower, unit);
+  }
+
+  /**
+   * Solves with the diagonal block {@code t[from:to, from:to]} for {@code b} (dense, to - from
+   * rows). Blocks are always taken from the whole matrix: ND4J's views of views lost their data.
+   */
+  private static INDArray solve(INDArray t, long from, long to, INDArray b, boolean lower, boolean unit) {
+    long n = to - from;
+    if (n <= BLOCK) return smallInverse(block(t, from, to, from, to), lower, unit).mmul(b);
+    long mid = from + n / 2;
+    // The half solved first: the top one for a lower matrix, the bottom one for an upper matrix.
+    long f0 = lower ? from : mid, f1 = lower ? mid : to, s0 = lower ? mid : from, s1 = lower ? to : mid;
+    INDArray first = solve(t, f0, f1, rows(b, f0 - from, f1 - from), lower, unit);
+    INDArray rest = rows(b, s0 - from, s1 - from).subi(block(t, s0, s1, f0, f1).mmul(first));
+    INDArray second = solve(t, s0, s1, rest, lower, unit);
+    return lower ? Nd4j.vstack(first, second) : Nd4j.vstack(second, first);
+  }
+
+  private static INDArray block(INDArray t, long r0, long r1, long c0, long c1) {
+    return t.get(NDArrayIndex.interval(r0, r1), NDArrayIndex.interval(c0, c1)).dup('c');
+  }
+
+  /** Rows {@code [r0, r1)} of a dense {@code b}, as a dense copy. */
+  private static INDArray rows(INDArray b, long r0, long r1) {
+    return b.get(NDArrayIndex.interval(r0, r1), NDArrayIndex.all()).dup('c');
+  }
+
+  /** The inverse of a small triangular matrix, by substitution in double precision. */
+  private static INDArray smallInverse(INDArray t, boolean lower, boolean unit) {
+    int n = (int) t.rows();
+    double[][] a = t.toDoubleMatrix();
+    double[][] inv = new double[n][n];
+    // Column j of the inverse solves T x = e_j; x is zero above j (lower) or below j (upper).
+    for (int j = 0; j < n; j++) {
+      for (int step = 0; step < n; step++) {
+        int i = lower ? step : n - 1 - step;
+        double s = i == j ? 1 : 0;
+        if (lower) {
+          for (int k = j; k < i; k++) s -= a[i][k] * inv[k][j];
+        } else {
+          for (int k = i + 1; k <= j; k++) s -= a[i][k] * inv[k][j];
+        }
+        if (lower ? i < j : i > j) continue;
+        inv[i][j] = unit ? s : s / a[i][i];
+      }
+    }
+    return Nd4j.createFromArray(inv).castTo(t.dataType());
+  }
+}
