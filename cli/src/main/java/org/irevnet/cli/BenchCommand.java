@@ -148,34 +148,38 @@ final class BenchCommand implements Callable<Integer> {
           + Arrays.toString(depthCurve));
     }
     Architecture.load(arch); // a wrong name fails here, with its message, not in a child process
-    int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
-    int[] done = {0};
-    Map<String, Object> summary = DepthCurve.run(depthCurve, rounds, k -> List.of("bench", "--arch", arch,
-        "--batch", "" + batch, "--steps", "" + steps, "--warmup", "" + warmup, "--threads", "" + threads,
-        "--backward", backward, "--depth-mult", "" + k, "--no-progress"), line -> {
-          System.out.println(line);
-          if (!common.noProgress) {
-            System.err.printf("bench: %d of %d runs done%n", ++done[0], rounds * depthCurve.length);
-          }
-        });
+    Map<String, Object> summary = DepthCurve.run(depthCurve, rounds, this::childBench, printing(rounds * depthCurve.length));
     System.out.println(Json.line(summary));
     return 0;
+  }
+
+  /** The threads a child benchmark runs with: --threads, else every core. */
+  private int childThreads() {
+    return common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
+  }
+
+  /** The arguments of this benchmark in a child process, at depth multiplier {@code k}. */
+  private List<String> childBench(int k) {
+    return List.of("bench", "--arch", arch, "--batch", "" + batch, "--steps", "" + steps, "--warmup", "" + warmup,
+        "--threads", "" + childThreads(), "--backward", backward, "--depth-mult", "" + k, "--no-progress");
+  }
+
+  /** Prints each child's JSON line as it comes, and the progress of {@code total} runs on stderr. */
+  private java.util.function.Consumer<String> printing(int total) {
+    int[] done = {0};
+    return line -> {
+      System.out.println(line);
+      if (!common.noProgress) System.err.printf("bench: %d of %d runs done%n", ++done[0], total);
+    };
   }
 
   private int comparePeer() throws Exception {
     if (rounds < 1) throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
     if (peer.isBlank()) throw new IllegalArgumentException("--peer needs a command");
     if (depthMult != 1) throw new IllegalArgumentException("--peer compares at --depth-mult 1 only (the PyTorch twin has no depth option)");
-    int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
-    List<String> ours = List.of("bench", "--arch", arch, "--batch", "" + batch, "--steps", "" + steps,
-        "--warmup", "" + warmup, "--threads", "" + threads, "--backward", backward, "--no-progress");
-    List<String> theirs = List.of("--threads", "" + threads, "--steps", "" + steps, "--batch", "" + batch,
+    List<String> theirs = List.of("--threads", "" + childThreads(), "--steps", "" + steps, "--batch", "" + batch,
         "--warmup", "" + warmup);
-    int[] done = {0};
-    Map<String, Object> summary = PeerComparison.run(ours, peer, theirs, rounds, line -> {
-      System.out.println(line);
-      if (!common.noProgress) System.err.printf("bench: %d of %d runs done%n", ++done[0], 2 * rounds);
-    });
+    Map<String, Object> summary = PeerComparison.run(childBench(1), peer, theirs, rounds, printing(2 * rounds));
     System.out.println(Json.line(summary));
     return 0;
   }

@@ -1,6 +1,5 @@
 package org.irevnet.nn;
 
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -69,7 +68,7 @@ public final class Triangular {
   private static INDArray smallInverse(INDArray t, boolean lower, boolean unit) {
     int n = (int) t.rows();
     // One bulk copy: toDoubleMatrix reads element by element (2 ms for 64 x 64, against 0.05).
-    double[] flat = t.dup('c').castTo(DataType.DOUBLE).data().asDouble();
+    double[] flat = Tensors.doubles(t);
     double[][] a = new double[n][];
     for (int i = 0; i < n; i++) a[i] = java.util.Arrays.copyOfRange(flat, i * n, (i + 1) * n);
     double[][] inv = new double[n][n];

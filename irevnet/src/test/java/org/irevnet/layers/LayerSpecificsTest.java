@@ -165,14 +165,14 @@ class LayerSpecificsTest {
   @Test
   void channelReverseReversesChannelsAndHoldsNoNativeMemoryAfterwards() {
     INDArray x = Numerics.normal(DataType.FLOAT, 3, 64, 256, 4, 4); // 1 MiB
-    INDArray y = new ChannelReverse().apply(x);
+    ChannelReverse r = new ChannelReverse();
+    INDArray y = r.apply(x);
     for (int c = 0; c < 256; c++) {
       assertThat(y.get(NDArrayIndex.all(), NDArrayIndex.point(c))).isEqualTo(x.get(NDArrayIndex.all(), NDArrayIndex.point(255 - c)));
     }
     // libnd4j's reverse op kept about its output's size of native memory per call: 300 calls
     // grew the process by 360 MiB. Counted as resident memory; each output is freed at once, so
     // the collector's timing does not enter.
-    ChannelReverse r = new ChannelReverse();
     for (int i = 0; i < 20; i++) r.apply(x).close();
     long before = org.bytedeco.javacpp.Pointer.physicalBytes();
     for (int i = 0; i < 300; i++) r.apply(x).close();
