@@ -21,6 +21,11 @@ import org.irevnet.train.Benchmark;
 final class DepthCurve {
   /** The fields summarised per depth: medians over the rounds, and a least-squares line in K. */
   static final List<String> FIELDS = List.of("peak_rss_mib", "param_state_mib", "working_rss_mib", "train_step_ms");
+  /**
+   * Summarised too where every row has them (glibc): the native heap the process holds between
+   * steps, which grows with depth by the parameter state alone, and what glibc keeps freed.
+   */
+  static final List<String> ALLOCATOR_FIELDS = List.of("native_in_use_mib", "native_free_mib");
 
   private DepthCurve() {}
 
@@ -65,7 +70,11 @@ final class DepthCurve {
     s.put("backward", first.path("backward").asText());
     s.put("rounds", rows.size() / depthMults.length);
     s.put("depth_mults", depthMults);
-    for (String f : FIELDS) {
+    List<String> fields = new ArrayList<>(FIELDS);
+    for (String f : ALLOCATOR_FIELDS) {
+      if (rows.stream().allMatch(r -> r.path(f).isNumber())) fields.add(f);
+    }
+    for (String f : fields) {
       Map<String, Double> medians = new LinkedHashMap<>();
       for (int k : depthMults) medians.put(Integer.toString(k), Benchmark.round(median(rows, f, k), 1));
       double[] line = leastSquares(rows, f);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,5 +61,24 @@ class DepthCurveTest {
     List<JsonNode> rows = List.of(row(1, 300, 40, 1), Json.MAPPER.valueToTree(Map.of("depth_mult", 4, "arch", "a")));
     assertThatThrownBy(() -> DepthCurve.summary(new int[] {1, 4}, rows))
         .hasMessageContaining("printed no number for peak_rss_mib");
+  }
+
+  @Test
+  void theAllocatorsCountsAreSummarisedWhereEveryRowHasThem() {
+    List<JsonNode> rows = new ArrayList<>();
+    for (int k : new int[] {1, 4}) {
+      ObjectNode r = (ObjectNode) row(k, 250 + 40 * k, 40 * k, 1);
+      r.put("native_in_use_mib", 100 + 40 * k).put("native_free_mib", 30);
+      rows.add(r);
+    }
+    Map<String, Object> s = DepthCurve.summary(new int[] {1, 4}, rows);
+    assertThat(s.get("native_in_use_mib")).isEqualTo(Map.of("1", 140.0, "4", 260.0));
+    assertThat((double) s.get("native_in_use_mib_per_depth_mult")).isEqualTo(40.0);
+    assertThat(s.get("native_free_mib")).isEqualTo(Map.of("1", 30.0, "4", 30.0));
+
+    // Without glibc's counters (bench prints NaN) the summary leaves them out.
+    ((ObjectNode) rows.get(1)).put("native_in_use_mib", "NaN");
+    assertThat(DepthCurve.summary(new int[] {1, 4}, rows)).doesNotContainKey("native_in_use_mib")
+        .containsKey("native_free_mib");
   }
 }

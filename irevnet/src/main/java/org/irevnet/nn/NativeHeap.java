@@ -2,12 +2,14 @@ package org.irevnet.nn;
 
 import com.sun.jna.Function;
 import com.sun.jna.NativeLibrary;
+import com.sun.jna.Structure;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
  * Lets oneDNN's convolution temporaries reuse heap memory while everything else keeps going
- * straight back to the system.
+ * straight back to the system, and reads what glibc's heap holds ({@link #usage}).
  *
  * <p>Why: {@code bin/irevnet} fixes glibc's mmap threshold at 128 KiB ({@code
  * MALLOC_MMAP_THRESHOLD_}), so every large block freed (ND4J arrays found dead by the collector)
@@ -34,7 +36,8 @@ public final class NativeHeap {
    * longer does).
    */
   static final int CONV_MMAP_THRESHOLD = 32 << 20;
-  private static final Function MALLOPT = mallopt();
+  private static final Function MALLOPT = function("mallopt");
+  private static final Function MALLINFO2 = function("mallinfo2");
   private static final int BASE_MMAP_THRESHOLD = baseThreshold();
   private static final AtomicInteger ACTIVE = new AtomicInteger();
   /** mallopt refused a threshold: from then on the threshold is left alone. */
@@ -80,9 +83,35 @@ public final class NativeHeap {
     }
   }
 
-  private static Function mallopt() {
+  /**
+   * What glibc's allocator holds now: {@code inUseBytes} handed out to the program and not freed
+   * (heap chunks and mmapped blocks, every arena), and {@code freeBytes} freed into the arenas but
+   * kept from the system. Resident memory counts both; only the first is the program's. Null
+   * where there is no {@code mallinfo2} (not glibc, or glibc before 2.33).
+   */
+  public static Usage usage() {
+    if (MALLINFO2 == null) return null;
+    MallInfo2 m = (MallInfo2) MALLINFO2.invoke(MallInfo2.class, new Object[0]);
+    return new Usage(m.uordblks + m.hblkhd, m.fordblks);
+  }
+
+  /** See {@link #usage()}. */
+  public record Usage(long inUseBytes, long freeBytes) {}
+
+  /** glibc's {@code struct mallinfo2}: ten {@code size_t} counters (64-bit here). */
+  public static final class MallInfo2 extends Structure implements Structure.ByValue {
+    public long arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
+
+    @Override
+    protected List<String> getFieldOrder() {
+      return List.of("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+          "fordblks", "keepcost");
+    }
+  }
+
+  private static Function function(String name) {
     try {
-      return NativeLibrary.getInstance("c").getFunction("mallopt");
+      return NativeLibrary.getInstance("c").getFunction(name);
     } catch (UnsatisfiedLinkError | RuntimeException e) {
       return null;
     }

@@ -5,6 +5,7 @@ import java.util.Random;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
+import org.irevnet.nn.NativeHeap;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -33,11 +34,19 @@ public final class Benchmark {
    * {@code stored_activation_mib} of the working set. {@code steps} and {@code warmup} say what was
    * run: the reconstruction errors are measured after the {@code steps} timed Adam updates on the
    * one batch, and grow with them (float32 5e-7 after 5, 1.1e-5 after 40 on fi-revnet-s).
+   *
+   * <p>{@code native_in_use_mib} and {@code native_free_mib} split the native heap after the timed
+   * steps (between two steps) as glibc's allocator counts it ({@link NativeHeap#usage}): what the
+   * process holds, and what it has freed but glibc keeps in its arenas for reuse. Resident memory
+   * counts both; the second varies by tens of MiB between identical runs (how freed chunks happen
+   * to fragment), which is most of the noise in {@code peak_rss_mib}. NaN without glibc's {@code
+   * mallinfo2}.
    */
   public record Result(String arch, int batch, int threads, long params, double train_step_ms,
       double train_images_per_s, double forward_ms, double inverse_ms, double recon_max_abs_err_f32,
       double recon_max_abs_err_f64, double peak_rss_mib, double param_state_mib, double working_rss_mib,
-      int depth_mult, String backward, double stored_activation_mib, int steps, int warmup) {}
+      double native_in_use_mib, double native_free_mib, int depth_mult, String backward,
+      double stored_activation_mib, int steps, int warmup) {}
 
   /** {@link #run(Architecture, int, int, int, int, boolean, java.util.function.IntConsumer)} with the reversible backward. */
   public static Result run(Architecture arch, int batch, int steps, int warmup, int depthMult,
@@ -69,6 +78,7 @@ public final class Benchmark {
       if (i >= warmup) times[i - warmup] = ms;
     }
     double peak = Host.peakRssMiB();
+    NativeHeap.Usage heap = NativeHeap.usage();
     double paramState = mib(3.0 * model.params().count() * DataType.FLOAT.width());
     double train = median(times);
 
@@ -90,7 +100,9 @@ public final class Benchmark {
     double err64 = m64.invert(m64.forward(x64, false).out()).sub(x64).amaxNumber().doubleValue();
     return new Result(a.name(), batch, Host.threads(), model.params().count(), round(train),
         round(batch * 1000.0 / train), round(median(fwd)), round(median(inv)), err32, err64,
-        round(peak), round(paramState), round(peak - paramState), depthMult,
+        round(peak), round(paramState), round(peak - paramState),
+        heap == null ? Double.NaN : round(mib(heap.inUseBytes())), heap == null ? Double.NaN : round(mib(heap.freeBytes())),
+        depthMult,
         storedActivations ? "stored" : "reversible", round(mib(model.storedActivationBytes())), steps, warmup);
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.sun.jna.Native;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,5 +47,23 @@ class NativeHeapTest {
       throw new IllegalStateException("op failed");
     })).isInstanceOf(IllegalStateException.class).hasMessage("op failed");
     assertThat(NativeHeap.running()).isZero();
+  }
+
+  @Test
+  void usageCountsWhatIsAllocatedUntilItIsFreed() {
+    assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
+    long size = 64L << 20;
+    NativeHeap.Usage before = NativeHeap.usage();
+    long block = Native.malloc(size);
+    long small = Native.malloc(1000);
+    try {
+      NativeHeap.Usage held = NativeHeap.usage();
+      // Other threads (the JIT, the collector) allocate too, so a few MiB of slack.
+      assertThat(held.inUseBytes() - before.inUseBytes()).isBetween(size, size + (4L << 20));
+    } finally {
+      Native.free(block);
+      Native.free(small);
+    }
+    assertThat(NativeHeap.usage().inUseBytes() - before.inUseBytes()).isLessThan(4L << 20);
   }
 }
