@@ -39,8 +39,8 @@ public final class Benchmark {
    * steps (between two steps) as glibc's allocator counts it ({@link NativeHeap#usage}): what the
    * process holds, and what it has freed but glibc keeps in its arenas for reuse. Resident memory
    * counts both; the second varies by tens of MiB between identical runs (how freed chunks happen
-   * to fragment), which is most of the noise in {@code peak_rss_mib}. NaN without glibc's {@code
-   * mallinfo2}.
+   * to fragment), as much as depth changes the rest of {@code peak_rss_mib}. NaN without glibc's
+   * {@code mallinfo2}.
    */
   public record Result(String arch, int batch, int threads, long params, double train_step_ms,
       double train_images_per_s, double forward_ms, double inverse_ms, double recon_max_abs_err_f32,

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
  * The raised mmap threshold is scoped to the convolution: it is lowered again after the op, also
  * when the op throws, and nested calls keep it raised until the outermost one ends. (The surefire
  * configuration sets MALLOC_MMAP_THRESHOLD_ as bin/irevnet does, so mallopt is really called.)
+ * And the heap's usage counts a block from its malloc to its free.
  */
 class NativeHeapTest {
   @Test
