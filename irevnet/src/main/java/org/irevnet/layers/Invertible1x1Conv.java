@@ -88,14 +88,34 @@ public final class Invertible1x1Conv extends ChannelBlock {
     return m.reshape(channels, shape[0], shape[2], shape[3]).permute(1, 0, 2, 3).dup('c');
   }
 
+  /**
+   * Where row i of P has its one: {@code (P m)[i] = m[p[i]]}. P is applied by gathering rows, not by
+   * a {@code c x c} product; read from the buffer on each call, since a checkpoint may overwrite it.
+   */
+  private int[] permIndex() {
+    return Nd4j.argMax(perm.value(), 1).toIntVector();
+  }
+
+  /** {@code P m}. */
+  private INDArray permuteRows(INDArray m) {
+    return m.getRows(permIndex());
+  }
+
+  /** {@code P^T m}. */
+  private INDArray unpermuteRows(INDArray m) {
+    int[] p = permIndex();
+    int[] inverse = new int[p.length];
+    for (int i = 0; i < p.length; i++) inverse[p[i]] = i;
+    return m.getRows(inverse);
+  }
+
   @Override
   public Flow forward(INDArray x) {
     check(x.shape());
     // In float64, as the inverse: in float32 the three products put the round trip at 512 channels
     // at 4e-5, where U x grows and L cancels it.
     DataType f64 = DataType.DOUBLE;
-    INDArray y = perm.value().castTo(f64).mmul(lowerFactor().castTo(f64).mmul(upperFactor().castTo(f64)
-        .mmul(pixels(x).castTo(f64))));
+    INDArray y = permuteRows(lowerFactor().castTo(f64).mmul(upperFactor().castTo(f64).mmul(pixels(x).castTo(f64))));
     return new Flow(image(y.castTo(x.dataType()), x.shape()), logDet(x, 1));
   }
 
@@ -113,7 +133,7 @@ public final class Invertible1x1Conv extends ChannelBlock {
    */
   private INDArray solvePixels(INDArray y, INDArray lf, INDArray uf) {
     DataType f64 = DataType.DOUBLE;
-    INDArray z = Triangular.solveLower(lf.castTo(f64), perm.value().castTo(f64).transpose().mmul(y.castTo(f64)), true);
+    INDArray z = Triangular.solveLower(lf.castTo(f64), unpermuteRows(y.castTo(f64)), true);
     return Triangular.solveUpper(uf.castTo(f64), z).castTo(y.dataType());
   }
 
@@ -130,7 +150,7 @@ public final class Invertible1x1Conv extends ChannelBlock {
     INDArray uf = upperFactor();
     INDArray x = solvePixels(pixels(y), lf, uf);
     INDArray z1 = uf.mmul(x);
-    INDArray dz2 = perm.value().transpose().mmul(pixels(dy));
+    INDArray dz2 = unpermuteRows(pixels(dy));
     lower.grad().addi(dz2.mmul(z1.transpose()).muli(lowerMask));
     INDArray dz1 = lf.transpose().mmul(dz2);
     INDArray dU = dz1.mmul(x.transpose());
