@@ -105,6 +105,9 @@ final class BenchCommand implements Callable<Integer> {
     if (blocks && (peer != null || depthMult != 1 || !"reversible".equals(backward))) {
       throw new IllegalArgumentException("--blocks takes neither --peer, --depth-mult nor --backward");
     }
+    if ((depthCurve != null || both || peer != null) && rounds < 1) {
+      throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
+    }
     if (depthCurve != null) return depthCurve(both);
     if (both) return compareBackward();
     if (peer != null) return comparePeer();
@@ -128,7 +131,6 @@ final class BenchCommand implements Callable<Integer> {
 
   private int compareBackward() {
     if (peer != null) throw new IllegalArgumentException("--backward both takes no --peer");
-    if (rounds < 1) throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
     common.apply();
     int total = warmup + 2 * rounds * steps;
     Benchmark.BackwardComparison c = Benchmark.compareBackward(Architecture.load(arch), batch, steps, warmup,
@@ -144,7 +146,6 @@ final class BenchCommand implements Callable<Integer> {
     if (peer != null || blocks || both || depthMult != 1) {
       throw new IllegalArgumentException("--depth-curve takes neither --peer, --blocks, --backward both nor --depth-mult");
     }
-    if (rounds < 1) throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
     if (depthCurve.length < 2 || Arrays.stream(depthCurve).distinct().count() != depthCurve.length
         || Arrays.stream(depthCurve).anyMatch(k -> k < 1)) {
       throw new IllegalArgumentException("--depth-curve needs two or more distinct multipliers >= 1, got "
@@ -177,7 +178,6 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private int comparePeer() throws Exception {
-    if (rounds < 1) throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
     if (peer.isBlank()) throw new IllegalArgumentException("--peer needs a command");
     if (depthMult != 1) throw new IllegalArgumentException("--peer compares at --depth-mult 1 only (the PyTorch twin has no depth option)");
     List<String> theirs = List.of("--threads", "" + childThreads(), "--steps", "" + steps, "--batch", "" + batch,
