@@ -97,7 +97,9 @@ public final class AdamOptimizer {
       throw new IllegalArgumentException("not a group of this optimiser");
     }
     INDArray g = rowSlice(grads, 0, r[1]);
-    if (!Double.isFinite(g.norm2Number().doubleValue())) throw new NonFiniteGradientException();
+    // A sum is NaN or infinite when an entry is, and overflows only past 3e38, where the norm
+    // (a sum of squares) did past 2e19: finite float32 gradients of 1e18 stopped training.
+    if (!Double.isFinite(g.sumNumber().doubleValue())) throw new NonFiniteGradientException();
     update(r[0], r[1], g);
   }
 
@@ -115,8 +117,12 @@ public final class AdamOptimizer {
     // give the same numbers as the whole buffers.
     Nd4j.exec(new org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater(g, m2, m1, lr, config.getBeta1(),
         config.getBeta2(), config.getEpsilon(), iteration));
-    if (weightDecay != 0) theta.muli(1 - lr * weightDecay);
-    theta.subi(g);
+    // At learning rate 0 libnd4j's updater steps by epsilon instead (it replaces a zero step
+    // size), which moved float32 weights by an ulp or so per step; PyTorch leaves them alone.
+    if (lr != 0) {
+      if (weightDecay != 0) theta.muli(1 - lr * weightDecay);
+      theta.subi(g);
+    }
     g.assign(0);
   }
 

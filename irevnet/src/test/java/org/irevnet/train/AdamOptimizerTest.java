@@ -56,4 +56,24 @@ class AdamOptimizerTest {
     }
     assertThat(b.value()).isEqualTo(a.value());
   }
+
+  @Test
+  void learningRateZeroLeavesTheParametersExactlyAsTheyAre() {
+    // libnd4j's updater alone steps by epsilon at learning rate 0; benchmarks warm up at 0.
+    ParamTable t = ParamTable.empty();
+    Param a = t.add("a", Nd4j.createFromArray(0.1f, -0.3f, 7f));
+    INDArray before = a.value().dup();
+    AdamOptimizer adam = new AdamOptimizer(t, 0);
+    adam.setWeightDecay(0.5);
+    for (int i = 0; i < 3; i++) {
+      a.grad().assign(Nd4j.createFromArray(0.3f, -1f, 2f));
+      adam.step();
+    }
+    assertThat(a.value()).isEqualTo(before);
+    assertThat(adam.state().get("adam.moments").amaxNumber().doubleValue()).as("the moments still move").isPositive();
+    adam.setLearningRate(0.1);
+    a.grad().assign(1);
+    adam.step();
+    assertThat(a.value().getDouble(0)).isLessThan(before.getDouble(0));
+  }
 }

@@ -97,4 +97,22 @@ class GroupedAdamTest {
     assertThatThrownBy(() -> AdamOptimizer.grouped(m.params(), m.parameterGroups().subList(1, m.parameterGroups().size()), 1e-2))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cover");
   }
+
+  @Test
+  void finitenessIsCheckedEntryByEntry() {
+    ParamTable t = ParamTable.empty();
+    Param a = t.add("a", Nd4j.zeros(DataType.FLOAT, 1, 10_000));
+    AdamOptimizer adam = AdamOptimizer.grouped(t, java.util.List.of(t), 1e-2);
+    // Finite, but the float32 sum of their squares is not: an update (Adam's first step moves
+    // every parameter by the learning rate against its gradient's sign), not an error.
+    a.grad().assign(1e18);
+    adam.stepGroup(t);
+    adam.endStep();
+    assertThat(a.value().getDouble(0, 9_999)).isCloseTo(-1e-2, org.assertj.core.data.Offset.offset(1e-6));
+    // One NaN far into the block (past the first run of entries read at once) is found.
+    INDArray before = a.value().dup();
+    a.grad().putScalar(0, 9_000, Double.NaN);
+    assertThatThrownBy(() -> adam.stepGroup(t)).isInstanceOf(AdamOptimizer.NonFiniteGradientException.class);
+    assertThat(a.value()).isEqualTo(before);
+  }
 }
