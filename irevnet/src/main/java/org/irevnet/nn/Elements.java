@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * through its direct buffer, in float64 arithmetic.
  *
  * <p>Why: the elementwise parts of a layer (a coupling's sigmoid, scale, shift and log-det, an
- * ActNorm, Adam) took a dozen libnd4j ops each, every one a JNI call and a pass over memory of
+ * ActNorm) took a dozen libnd4j ops each, every one a JNI call and a pass over memory of
  * 15-90 us on fi-revnet-s's 32-64 K element arrays. One Java loop over the elements does all of
  * it in one pass. float32 arrays are computed in float64 and rounded once when stored.
  *
@@ -21,12 +21,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * reference until its loops end ({@link #fence}).
  */
 public abstract sealed class Elements permits Elements.F32, Elements.F64 {
-  /** Number of elements. */
-  public final int length;
-
-  private Elements(int length) {
-    this.length = length;
-  }
+  private Elements() {}
 
   /**
    * A view of every element of {@code a}.
@@ -52,12 +47,12 @@ public abstract sealed class Elements permits Elements.F32, Elements.F64 {
     Reference.reachabilityFence(arrays);
   }
 
-  private static final int SLOTS = 6;
+  private static final int SLOTS = 4;
   private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(() -> new double[SLOTS][]);
   private static final ThreadLocal<float[]> NARROW = ThreadLocal.withInitial(() -> new float[0]);
 
   /**
-   * This thread's Java array number {@code slot} (0 to 5) of at least {@code len} elements, reused
+   * This thread's Java array number {@code slot} (0 to 3) of at least {@code len} elements, reused
    * from call to call: a loop copies a run of elements into it, computes on the Java array, and
    * copies the result back, because reading a direct buffer element by element took twice as long.
    */
@@ -85,14 +80,16 @@ public abstract sealed class Elements permits Elements.F32, Elements.F64 {
   /** {@code src[0, len)} into elements {@code [to, to + len)}. */
   public abstract void put(int to, double[] src, int len);
 
-  /** Copies {@code len} elements from {@code src} at {@code from} to this view at {@code to}. */
+  /**
+   * Copies {@code len} elements from {@code src} (of the same data type) at {@code from} to this
+   * view at {@code to}.
+   */
   public abstract void copy(Elements src, int from, int to, int len);
 
   static final class F32 extends Elements {
     private final FloatBuffer b;
 
     F32(FloatBuffer b) {
-      super(b.capacity());
       this.b = b;
     }
 
@@ -131,7 +128,6 @@ public abstract sealed class Elements permits Elements.F32, Elements.F64 {
     private final DoubleBuffer b;
 
     F64(DoubleBuffer b) {
-      super(b.capacity());
       this.b = b;
     }
 
