@@ -1,7 +1,11 @@
 package org.irevnet.layers;
 
-import org.irevnet.nn.Elements;
-import org.irevnet.nn.Tensors;
+import static org.irevnet.nn.Tensors.ChannelOp.ADD;
+import static org.irevnet.nn.Tensors.ChannelOp.DIV;
+import static org.irevnet.nn.Tensors.ChannelOp.MUL;
+import static org.irevnet.nn.Tensors.ChannelOp.SUB;
+import static org.irevnet.nn.Tensors.perChannel;
+
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -67,105 +71,35 @@ public final class ActNorm extends ChannelBlock implements DataDependentInit {
   @Override
   public Flow forward(INDArray x) {
     check(x.shape());
-    double[] logScale = channelValues(logs.value());
-    double[] scale = new double[channels];
-    for (int c = 0; c < channels; c++) scale[c] = Math.exp(logScale[c]);
-    INDArray y = affine(x, new double[channels], scale, channelValues(bias.value()));
-    return new Flow(y, logDet(x, sum(logScale)));
+    INDArray y = perChannel(x, MUL, Transforms.exp(logs.value(), true), false);
+    perChannel(y, ADD, bias.value(), true);
+    return new Flow(y, logDet(x, 1));
   }
 
   @Override
   public Flow inverse(INDArray y) {
     check(y.shape());
-    double[] logScale = channelValues(logs.value()), shift = channelValues(bias.value());
-    double[] inverseScale = new double[channels];
-    for (int c = 0; c < channels; c++) {
-      inverseScale[c] = Math.exp(-logScale[c]);
-      shift[c] = -shift[c];
-    }
-    INDArray x = affine(y, shift, inverseScale, new double[channels]);
-    return new Flow(x, logDet(y, -sum(logScale)));
+    INDArray x = perChannel(y, SUB, bias.value(), false);
+    perChannel(x, MUL, Transforms.exp(logs.value().neg(), false), true);
+    return new Flow(x, logDet(y, -1));
   }
 
-  private static INDArray logDet(INDArray x, double sumLogs) {
-    return Nd4j.valueArrayOf(new long[] {x.size(0)}, x.size(2) * x.size(3) * sumLogs, x.dataType());
-  }
-
-  private static double sum(double[] v) {
-    double s = 0;
-    for (double e : v) s += e;
-    return s;
-  }
-
-  /** A {@code [1, c, 1, 1]} parameter's values. */
-  private double[] channelValues(INDArray p) {
-    double[] v = Elements.of(p).get(0, channels, new double[channels]);
-    Elements.fence(p);
-    return v;
-  }
-
-  /** Adds {@code v} to a {@code [1, c, 1, 1]} gradient. */
-  private void addTo(INDArray grad, double[] v) {
-    Elements g = Elements.of(grad);
-    double[] sum = g.get(0, channels, new double[channels]);
-    for (int c = 0; c < channels; c++) sum[c] += v[c];
-    g.put(0, sum, channels);
-    Elements.fence(grad);
-  }
-
-  /** {@code (x + pre[c]) * mul[c] + post[c]} on every element of channel {@code c}, into a new array. */
-  private static INDArray affine(INDArray x, double[] pre, double[] mul, double[] post) {
-    INDArray in = Tensors.dense(x), out = in.ulike();
-    int n = (int) in.size(0), c = (int) in.size(1), hw = (int) (in.size(2) * in.size(3)), sample = c * hw;
-    Elements src = Elements.of(in), dst = Elements.of(out);
-    for (int i = 0; i < n; i++) {
-      double[] row = src.get(i * sample, sample, Elements.scratch(0, sample));
-      for (int ch = 0, k = 0; ch < c; ch++) {
-        for (int end = k + hw; k < end; k++) row[k] = (row[k] + pre[ch]) * mul[ch] + post[ch];
-      }
-      dst.put(i * sample, row, sample);
-    }
-    Elements.fence(in, out);
-    return out;
+  private INDArray logDet(INDArray x, double sign) {
+    double v = sign * x.size(2) * x.size(3) * logs.value().sumNumber().doubleValue();
+    return Nd4j.valueArrayOf(new long[] {x.size(0)}, v, x.dataType());
   }
 
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
-    check(y.shape());
-    INDArray in = Tensors.dense(y), dOut = Tensors.dense(dy), dLd = Tensors.dense(dLogDet);
-    double[] logScale = channelValues(logs.value()), shift = channelValues(bias.value());
-    int n = (int) in.size(0), hw = (int) (in.size(2) * in.size(3)), sample = channels * hw;
-    INDArray x = in.ulike(), dx = in.ulike();
-    Elements ys = Elements.of(in), dys = Elements.of(dOut), dl = Elements.of(dLd), xs = Elements.of(x),
-        dxs = Elements.of(dx);
-    double[] dShift = new double[channels], dLogs = new double[channels];
-    double dLogDetSum = 0;
-    for (int i = 0; i < n; i++) {
-      double[] row = ys.get(i * sample, sample, Elements.scratch(0, sample));
-      double[] dRow = dys.get(i * sample, sample, Elements.scratch(1, sample));
-      for (int c = 0, k = 0; c < channels; c++) {
-        double scale = Math.exp(logScale[c]), b = shift[c], sumD = 0, sumCentredD = 0;
-        for (int end = k + hw; k < end; k++) {
-          // y - b = x exp(logs) is also d/dlogs of y.
-          double centred = row[k] - b, d = dRow[k];
-          sumD += d;
-          sumCentredD += centred * d;
-          row[k] = centred / scale;
-          dRow[k] = d * scale;
-        }
-        dShift[c] += sumD;
-        dLogs[c] += sumCentredD;
-      }
-      xs.put(i * sample, row, sample);
-      dxs.put(i * sample, dRow, sample);
-      dLogDetSum += dl.get(i);
-    }
-    // The log-det h*w*sum(logs) adds h*w per unit of dL/dlogdet to every channel's dL/dlogs.
-    for (int c = 0; c < channels; c++) dLogs[c] += hw * dLogDetSum;
-    addTo(bias.grad(), dShift);
-    addTo(logs.grad(), dLogs);
-    Elements.fence(in, dOut, dLd, x, dx);
-    return new Grad(x, dx);
+    INDArray scale = Transforms.exp(logs.value(), true);
+    INDArray centred = perChannel(y, SUB, bias.value(), false);
+    INDArray x = perChannel(centred, DIV, scale, false);
+    bias.grad().addi(dy.sum(true, 0, 2, 3));
+    // d/dlogs of (x*exp(logs)) is y - b; the log-det adds h*w per unit of dL/dlogdet.
+    INDArray dLogs = centred.muli(dy).sum(true, 0, 2, 3)
+        .addi(y.size(2) * y.size(3) * dLogDet.sumNumber().doubleValue());
+    logs.grad().addi(dLogs);
+    return new Grad(x, perChannel(dy, MUL, scale, false));
   }
 
   @Override

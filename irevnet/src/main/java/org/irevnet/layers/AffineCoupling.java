@@ -1,12 +1,11 @@
 package org.irevnet.layers;
 
-import java.util.Random;
 import org.irevnet.nn.ConvNet;
-import org.irevnet.nn.Elements;
 import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import java.util.Random;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * RealNVP-style affine coupling in the fi-RevNet form (DESIGN.md section 3). With {@code x1, x2}
@@ -52,135 +51,61 @@ public final class AffineCoupling extends ChannelBlock implements TapedBlock {
     return floor;
   }
 
-  /**
-   * Sizes of one NCHW batch in elements: {@code n} samples of {@code sample} elements, each the
-   * two channel halves of {@code half} elements. The conditioner's output has the same layout:
-   * {@code raw} in its first half, {@code t} in its second.
-   */
-  private record Halves(int n, int sample, int half) {
-    static Halves of(INDArray x) {
-      int n = (int) x.size(0), sample = (int) (x.length() / n);
-      return new Halves(n, sample, sample / 2);
-    }
-  }
+  /** {@code sig} is {@code sigmoid(raw + 2)}; {@code s = f + (1 - f) sig}. */
+  private record ScaleShift(INDArray s, INDArray sig, INDArray t, ConvNet.Tape tape) {}
 
-  private static double sigmoid(double z) {
-    return 1 / (1 + Math.exp(-z));
-  }
-
-  /** {@code s = f + (1 - f) sigmoid(raw + 2)} for {@code raw[0, len)}, in place. */
-  private void scales(double[] raw, int len) {
-    for (int k = 0; k < len; k++) raw[k] = floor + (1 - floor) * sigmoid(raw[k] + 2);
-  }
-
-  /**
-   * {@code sum log s[k]} for scales in (0, 1]: one log per run of factors whose product stays
-   * above 1e-200 (a log per element was half of the forward pass's elementwise time), and a log
-   * of its own for a factor so small that the product could underflow.
-   */
-  static double sumLog(double[] s, int len) {
-    double sum = 0, prod = 1;
-    for (int k = 0; k < len; k++) {
-      double v = s[k];
-      if (v < 1e-100) {
-        sum += Math.log(v);
-      } else {
-        prod *= v;
-        if (prod < 1e-200) {
-          sum += Math.log(prod);
-          prod = 1;
-        }
-      }
-    }
-    return sum + Math.log(prod);
+  private ScaleShift scaleShift(ConvNet.Tape tape) {
+    int half = channels / 2;
+    INDArray sig = Transforms.sigmoid(Tensors.channels(tape.out(), 0, half).addi(2.0), false);
+    INDArray s = floor == 0 ? sig : sig.mul(1 - floor).addi(floor);
+    INDArray t = Tensors.channels(tape.out(), half, channels);
+    return new ScaleShift(s, sig, t, tape);
   }
 
   @Override
   public Taped forwardTaped(INDArray x) {
     check(x.shape());
-    INDArray in = Tensors.dense(x);
-    ConvNet.Tape tape = net.forward(Tensors.channels(in, 0, channels / 2));
-    INDArray y = in.ulike(), logDet = Nd4j.createUninitialized(in.dataType(), in.size(0));
-    Halves z = Halves.of(in);
-    int half = z.half();
-    Elements xs = Elements.of(in), h = Elements.of(tape.out()), ys = Elements.of(y), ld = Elements.of(logDet);
-    for (int i = 0; i < z.n(); i++) {
-      int b = i * z.sample();
-      double[] s = h.get(b, half, Elements.scratch(0, half)), t = h.get(b + half, half, Elements.scratch(1, half));
-      double[] x2 = xs.get(b + half, half, Elements.scratch(2, half));
-      scales(s, half);
-      for (int j = 0; j < half; j++) x2[j] = x2[j] * s[j] + t[j];
-      ys.put(b, x2, half);
-      ys.copy(xs, b, b + half, half);
-      ld.set(i, sumLog(s, half));
-    }
-    Elements.fence(in, tape.out(), y, logDet);
-    return new Taped(new Flow(y, logDet), tape.arrays());
+    int half = channels / 2;
+    INDArray x1 = Tensors.channels(x, 0, half);
+    INDArray x2 = Tensors.channels(x, half, channels);
+    ScaleShift st = scaleShift(net.forward(x1));
+    INDArray y2 = x2.muli(st.s()).addi(st.t());
+    Flow f = new Flow(Tensors.concatChannels(y2, x1), Tensors.sumPerSample(Transforms.log(st.s(), true)));
+    return new Taped(f, st.tape().arrays());
   }
 
   @Override
   public Flow inverse(INDArray y) {
     check(y.shape());
-    INDArray in = Tensors.dense(y);
-    INDArray out = net.apply(Tensors.channels(in, channels / 2, channels));
-    INDArray x = in.ulike(), logDet = Nd4j.createUninitialized(in.dataType(), in.size(0));
-    Halves z = Halves.of(in);
-    int half = z.half();
-    Elements ys = Elements.of(in), h = Elements.of(out), xs = Elements.of(x), ld = Elements.of(logDet);
-    for (int i = 0; i < z.n(); i++) {
-      int b = i * z.sample();
-      double[] s = h.get(b, half, Elements.scratch(0, half)), t = h.get(b + half, half, Elements.scratch(1, half));
-      double[] y2 = ys.get(b, half, Elements.scratch(2, half));
-      scales(s, half);
-      for (int j = 0; j < half; j++) y2[j] = (y2[j] - t[j]) / s[j];
-      xs.put(b + half, y2, half);
-      xs.copy(ys, b + half, b, half);
-      ld.set(i, -sumLog(s, half));
-    }
-    Elements.fence(in, out, x, logDet);
-    return new Flow(x, logDet);
+    int half = channels / 2;
+    INDArray y2 = Tensors.channels(y, 0, half);
+    INDArray x1 = Tensors.channels(y, half, channels);
+    ScaleShift st = scaleShift(net.forward(x1));
+    INDArray x2 = y2.subi(st.t()).divi(st.s());
+    return new Flow(Tensors.concatChannels(x1, x2),
+        Tensors.sumPerSample(Transforms.log(st.s(), true)).negi());
   }
 
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet, INDArray[] tape) {
-    check(y.shape());
-    INDArray in = Tensors.dense(y), dOut = Tensors.dense(dy), dLd = Tensors.dense(dLogDet);
-    ConvNet.Tape t = tape == null ? net.forward(Tensors.channels(in, channels / 2, channels)) : ConvNet.Tape.of(tape);
-    INDArray x = in.ulike(), dx = in.ulike(), dh = in.ulike();
-    Halves z = Halves.of(in);
-    int half = z.half();
-    Elements ys = Elements.of(in), dys = Elements.of(dOut), dl = Elements.of(dLd), h = Elements.of(t.out()),
-        xs = Elements.of(x), dxs = Elements.of(dx), dhs = Elements.of(dh);
-    // y = (y2, x1) with y2 = x2 s + t and s = f + (1-f) sig, sig = sigmoid(raw + 2), log-det sum log s:
-    // dL/draw = (dL/dy2 x2 + dL/dlogdet / s) ds/draw, with ds/draw = (1-f) sig (1-sig);
-    // dL/dt = dL/dy2; dL/dx2 = dL/dy2 s; dL/dx1 = dL/d(second half of y) + the conditioner's part.
-    for (int i = 0; i < z.n(); i++) {
-      int b = i * z.sample();
-      double[] raw = h.get(b, half, Elements.scratch(0, half)), sh = h.get(b + half, half, Elements.scratch(1, half));
-      double[] x2 = ys.get(b, half, Elements.scratch(2, half)), dy2 = dys.get(b, half, Elements.scratch(3, half));
-      double dLogDetI = dl.get(i);
-      for (int j = 0; j < half; j++) {
-        double sig = sigmoid(raw[j] + 2), s = floor + (1 - floor) * sig;
-        x2[j] = (x2[j] - sh[j]) / s;
-        raw[j] = (dy2[j] * x2[j] + dLogDetI / s) * (1 - floor) * sig * (1 - sig);
-        sh[j] = dy2[j] * s;
-      }
-      xs.put(b + half, x2, half);
-      xs.copy(ys, b + half, b, half);
-      dhs.put(b, raw, half);
-      dhs.copy(dys, b, b + half, half);
-      dxs.put(b + half, sh, half);
-    }
-    INDArray dNet = net.backward(t, dh);
-    Elements dn = Elements.of(dNet);
-    for (int i = 0; i < z.n(); i++) {
-      int b = i * z.sample();
-      double[] d = dys.get(b + half, half, Elements.scratch(0, half)), e = dn.get(i * half, half, Elements.scratch(1, half));
-      for (int j = 0; j < half; j++) d[j] += e[j];
-      dxs.put(b, d, half);
-    }
-    Elements.fence(in, dOut, dLd, t.out(), x, dx, dh, dNet);
-    return new Grad(x, dx);
+    int half = channels / 2;
+    INDArray y2 = Tensors.channels(y, 0, half);
+    INDArray x1 = Tensors.channels(y, half, channels);
+    INDArray dy2 = Tensors.channels(dy, 0, half);
+    INDArray dx1 = Tensors.channels(dy, half, channels);
+    ScaleShift st = scaleShift(tape == null ? net.forward(x1) : ConvNet.Tape.of(tape));
+    INDArray s = st.s();
+    INDArray x2 = y2.sub(st.t()).divi(s);
+    // L depends on raw through s = f + (1-f) sig, sig = sigmoid(raw + 2):
+    // ds/draw = (1-f) sig (1-sig), and dlog(s)/draw = ds/draw / s.
+    INDArray sig = st.sig();
+    INDArray dsdRaw = sig.rsub(1.0).muli(sig);
+    if (floor != 0) dsdRaw.muli(1 - floor);
+    INDArray dRaw = dy2.mul(x2).addi(Tensors.perSampleOver(dLogDet, s)).muli(dsdRaw);
+    INDArray dh = Tensors.concatChannels(dRaw, dy2);
+    dx1.addi(net.backward(st.tape(), dh));
+    INDArray dx2 = dy2.mul(s);
+    return new Grad(Tensors.concatChannels(x1, x2), Tensors.concatChannels(dx1, dx2));
   }
 
   @Override

@@ -1,6 +1,5 @@
 package org.irevnet.layers;
 
-import org.irevnet.nn.Elements;
 import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -41,7 +40,9 @@ public final class SpaceToDepth implements Bijection {
 
   INDArray squeeze(INDArray x) {
     long[] s = outputShape(x.shape());
-    return permute(x, s, sourceIndex((int) x.size(1), (int) x.size(2), (int) x.size(3)), true);
+    long n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+    return x.dup('c').reshape('c', n, c, h / b, b, w / b, b).permute(0, 3, 5, 1, 2, 4).dup('c')
+        .reshape('c', s);
   }
 
   INDArray unsqueeze(INDArray y) {
@@ -50,52 +51,9 @@ public final class SpaceToDepth implements Bijection {
       throw new IllegalArgumentException("SpaceToDepth(" + b + ") inverse needs channels divisible by "
           + (b * b) + ", got " + Tensors.shape(y.shape()));
     }
-    int c = (int) (cb / ((long) b * b));
-    return permute(y, new long[] {n, c, h * b, w * b}, sourceIndex(c, (int) h * b, (int) w * b), false);
-  }
-
-  /**
-   * For each element of one output sample of {@link #squeeze} (row-major {@code [c*b*b, h/b,
-   * w/b]}), its index in the input sample ({@code [c, h, w]}).
-   */
-  private int[] sourceIndex(int c, int h, int w) {
-    int ho = h / b, wo = w / b;
-    int[] src = new int[c * h * w];
-    int k = 0;
-    for (int dh = 0; dh < b; dh++) {
-      for (int dw = 0; dw < b; dw++) {
-        for (int ci = 0; ci < c; ci++) {
-          for (int i = 0; i < ho; i++) {
-            for (int j = 0; j < wo; j++) src[k++] = (ci * h + i * b + dh) * w + j * b + dw;
-          }
-        }
-      }
-    }
-    return src;
-  }
-
-  /**
-   * Moves every sample's elements by {@code index}: gathers ({@code out[k] = in[index[k]]}) for
-   * the forward direction, scatters ({@code out[index[k]] = in[k]}) for the inverse. One Java pass
-   * per sample: libnd4j's copy of the permuted 6-d view (after a copy of its own) took 2-3% of a
-   * training step.
-   */
-  private static INDArray permute(INDArray x, long[] outShape, int[] index, boolean gather) {
-    INDArray in = Tensors.dense(x), out = Nd4j.createUninitialized(in.dataType(), outShape);
-    int n = (int) in.size(0), sample = index.length;
-    Elements src = Elements.of(in), dst = Elements.of(out);
-    for (int i = 0; i < n; i++) {
-      double[] from = src.get(i * sample, sample, Elements.scratch(0, sample));
-      double[] to = Elements.scratch(1, sample);
-      if (gather) {
-        for (int k = 0; k < sample; k++) to[k] = from[index[k]];
-      } else {
-        for (int k = 0; k < sample; k++) to[index[k]] = from[k];
-      }
-      dst.put(i * sample, to, sample);
-    }
-    Elements.fence(in, out);
-    return out;
+    long c = cb / ((long) b * b);
+    return y.dup('c').reshape('c', n, b, b, c, h, w).permute(0, 3, 4, 1, 5, 2).dup('c')
+        .reshape('c', n, c, h * b, w * b);
   }
 
   @Override

@@ -70,27 +70,6 @@ class LayerSpecificsTest {
   }
 
   @Test
-  void aCouplingsLogDetSumIsTheSumOfLogsEvenWhereAProductWouldUnderflow() {
-    Random r = new Random(3);
-    // 2,000 scales at the floor 0.05: their product (1e-2602) is far below the smallest double.
-    double[] s = new double[2_000];
-    for (int k = 0; k < s.length; k++) s[k] = 0.05 + 0.95 * r.nextDouble() * (k % 3 == 0 ? 0 : 1);
-    // Single factors small enough to underflow a running product, and 1 exactly.
-    s[7] = 1e-150;
-    s[8] = 1e-300;
-    s[9] = Double.MIN_NORMAL;
-    s[10] = 1;
-    double expected = 0;
-    for (double v : s) expected += Math.log(v);
-    assertThat(AffineCoupling.sumLog(s, s.length)).isCloseTo(expected, offset(1e-12 * Math.abs(expected)));
-    assertThat(AffineCoupling.sumLog(s, 5)).isCloseTo(Math.log(s[0]) + Math.log(s[1]) + Math.log(s[2])
-        + Math.log(s[3]) + Math.log(s[4]), offset(1e-13));
-    // A zero scale (sigmoid underflowed, floor 0) is an infinitely negative log-det, as log gives.
-    s[11] = 0;
-    assertThat(AffineCoupling.sumLog(s, s.length)).isEqualTo(Double.NEGATIVE_INFINITY);
-  }
-
-  @Test
   void spaceToDepthRejectsIndivisibleSizesWithAClearMessage() {
     assertThatThrownBy(() -> new SpaceToDepth(2).outputShape(new long[] {1, 1, 5, 4}))
         .isInstanceOf(IllegalArgumentException.class)

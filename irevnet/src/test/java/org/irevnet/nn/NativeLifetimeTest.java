@@ -6,34 +6,31 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.irevnet.layers.ActNorm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * The helpers that hand libnd4j or Java code the native memory of arrays keep the arrays alive
- * until they are done. Without {@code reachabilityFence}, a collection inside the executioner
- * freed a legacy broadcast op's temporaries while libnd4j read them: a crash (SIGSEGV) once the
- * JIT had compiled the helper, seen in training. {@link Elements}' direct buffers do not keep
- * their arrays reachable either, so ActNorm's loops over them (on parameter views, as in
- * training) run here too.
+ * The helpers that hand libnd4j native handles keep the arrays behind them alive until it is
+ * done. Without {@code reachabilityFence}, a collection inside the executioner freed the legacy
+ * broadcast op's temporaries while libnd4j read them: a crash (SIGSEGV) once the JIT had compiled
+ * {@link Tensors#perChannel}, seen in training.
  */
 class NativeLifetimeTest {
   /** Runs the helpers in a loop under constant collection pressure until {@code args[0]} seconds pass. */
   public static void main(String[] args) {
+    INDArray flat = Nd4j.rand(DataType.FLOAT, 1, 4096);
+    // A parameter-like view, as ActNorm's scale and bias are views into the optimiser's buffer.
+    INDArray v = flat.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(100, 1124)).reshape(1, 1024, 1, 1);
     INDArray x = Nd4j.rand(DataType.FLOAT, 64, 1024, 1, 1);
-    ActNorm norm = new ActNorm(1024, DataType.FLOAT);
-    // Parameters and gradients as views into flat buffers, as the optimiser makes them.
-    norm.params().flatten(DataType.FLOAT);
-    norm.logs().set(Nd4j.rand(DataType.FLOAT, 1, 1024, 1, 1).subi(0.5));
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.parseLong(args[0]));
     long calls = 0;
     while (System.nanoTime() < end) {
-      INDArray y = norm.forward(x).out();
-      norm.backward(y, x, Nd4j.ones(DataType.FLOAT, 64));
+      INDArray y = Tensors.perChannel(x, Tensors.ChannelOp.MUL, v, false);
+      Tensors.perChannel(y, Tensors.ChannelOp.ADD, v, true);
       Tensors.concatChannels(Tensors.channels(y, 0, 512), Tensors.channels(y, 512, 1024));
       calls++;
     }

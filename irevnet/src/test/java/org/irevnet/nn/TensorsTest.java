@@ -1,7 +1,6 @@
 package org.irevnet.nn;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -15,7 +14,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * Channel slices, channel concatenation and {@link Elements} against entry-by-entry computations, on fresh arrays, views into larger buffers, strided views, and inside a workspace.
+ * Channel slices, channel concatenation and the per-sample broadcast against entry-by-entry
+ * computations, on fresh arrays, views into larger buffers, strided views, and inside a workspace.
  */
 class TensorsTest {
   /** How the input array is made: each reaches a different path or buffer offset. */
@@ -55,6 +55,32 @@ class TensorsTest {
     }));
   }
 
+  @Property(tries = 200)
+  void perChannelAppliesEachChannelsValue(@ForAll @IntRange(min = 1, max = 4) int n,
+      @ForAll @IntRange(min = 1, max = 20) int c, @ForAll @IntRange(min = 1, max = 5) int h,
+      @ForAll @IntRange(min = 1, max = 5) int w, @ForAll Tensors.ChannelOp op, @ForAll boolean inPlace,
+      @ForAll boolean vectorAsRow, @ForAll Source source) {
+    // c against h*w decides which libnd4j op runs; both sides of it are drawn.
+    withSource(source, DataType.DOUBLE, new long[] {n, c, h, w}, x -> {
+      INDArray v = Nd4j.rand(DataType.DOUBLE, c).addi(0.5);
+      INDArray before = x.dup('c');
+      INDArray got = Tensors.perChannel(x, op, vectorAsRow ? v : v.reshape(1, c, 1, 1), inPlace);
+      assertThat(got.shape()).isEqualTo(x.shape());
+      if (inPlace) assertThat(got).isSameAs(x);
+      else assertThat(x).as("the input is left alone").isEqualTo(before);
+      for (int i = 0; i < n; i++) for (int k = 0; k < c; k++) for (int y = 0; y < h; y++) for (int z = 0; z < w; z++) {
+        double a = before.getDouble(i, k, y, z), b = v.getDouble(k);
+        double expected = switch (op) {
+          case ADD -> a + b;
+          case SUB -> a - b;
+          case MUL -> a * b;
+          case DIV -> a / b;
+        };
+        assertThat(got.getDouble(i, k, y, z)).isEqualTo(expected);
+      }
+    });
+  }
+
   @Test
   void theBulkCopyPathIsTakenForDenseArraysAndViewsIntoThem() {
     INDArray big = Nd4j.rand(DataType.FLOAT, 6, 4, 2, 2);
@@ -90,45 +116,28 @@ class TensorsTest {
     }
   }
 
-  @Property(tries = 150)
-  void elementsReadAndWriteTheArraysOwnEntries(@ForAll @IntRange(min = 1, max = 4) int n,
-      @ForAll @IntRange(min = 1, max = 6) int c, @ForAll @IntRange(min = 1, max = 4) int h,
-      @ForAll @IntRange(min = 1, max = 3) int w, @ForAll boolean dbl, @ForAll Source source) {
-    DataType dt = dbl ? DataType.DOUBLE : DataType.FLOAT;
-    withSource(source, dt, new long[] {n, c, h, w}, x -> {
-      // A channel range of one sample is one run of its buffer; of several samples it is not.
-      if (source == Source.STRIDED && n > 1) {
-        assertThatThrownBy(() -> Elements.of(x)).isInstanceOf(IllegalArgumentException.class)
-            .hasMessageContaining("dense");
-        return;
-      }
-      int len = (int) x.length();
-      INDArray flat = x.dup('c').reshape(len);
-      Elements e = Elements.of(x);
-      double[] all = e.get(0, len, new double[len]);
-      for (int k = 0; k < len; k++) {
-        assertThat(all[k]).isEqualTo(flat.getDouble(k));
-        assertThat(e.get(k)).isEqualTo(flat.getDouble(k));
-      }
-      // Writes land on the array's own entries, in order, and nowhere else.
-      double[] run = new double[len];
-      for (int k = 0; k < len; k++) run[k] = k + 0.5;
-      e.put(0, run, len);
-      e.set(len - 1, -1);
-      for (int k = 0; k < len; k++) assertThat(x.dup('c').reshape(len).getDouble(k)).isEqualTo(k == len - 1 ? -1 : k + 0.5);
-      Elements.fence(x);
-    });
+  @Test
+  void perSampleOverDividesEachSamplesFactorByItsEntries() {
+    INDArray x = Nd4j.rand(DataType.DOUBLE, 3, 4, 2, 5).addi(0.5);
+    INDArray v = Nd4j.createFromArray(2.0, -0.5, 3.0);
+    INDArray before = x.dup();
+    assertThat(Tensors.perSampleOver(v, x).equalsWithEps(expected(v, x), 0)).isTrue();
+    assertThat(x).as("the input is left alone").isEqualTo(before);
   }
 
   @Test
-  void aParameterViewOfAFlatBufferIsDense() {
-    // ParamTable's views: a [1, c, 1, 1] reshape of a slice of a [1, N] row, whose strides on the
-    // axes of size 1 are not the default ones.
-    INDArray row = Nd4j.rand(DataType.FLOAT, 1, 40);
-    INDArray p = Tensors.rowSlice(row, 13, 8).reshape('c', 1, 8, 1, 1);
-    assertThat(Tensors.isDenseC(p)).isTrue();
-    double[] got = Elements.of(p).get(0, 8, new double[8]);
-    for (int k = 0; k < 8; k++) assertThat(got[k]).isEqualTo(row.getDouble(0, 13 + k));
-    assertThat(Tensors.isDenseC(Nd4j.rand(DataType.FLOAT, 4, 6).transpose())).isFalse();
+  void perSampleOverIsRightOnAStridedView() {
+    INDArray base = Nd4j.rand(DataType.DOUBLE, 2, 6, 3, 3).addi(0.5);
+    INDArray view = base.get(NDArrayIndex.all(), NDArrayIndex.interval(1, 4));
+    INDArray v = Nd4j.createFromArray(-1.0, 4.0);
+    INDArray got = Tensors.perSampleOver(v, view);
+    assertThat(got.shape()).isEqualTo(view.shape());
+    assertThat(got.equalsWithEps(expected(v, view), 0)).isTrue();
+  }
+
+  private static INDArray expected(INDArray v, INDArray x) {
+    INDArray e = x.dup('c');
+    for (int i = 0; i < x.size(0); i++) e.slice(i).rdivi(v.getDouble(i));
+    return e;
   }
 }
