@@ -101,12 +101,12 @@ public final class Invertible1x1Conv extends ChannelBlock {
     return m.getRows(permIndex());
   }
 
-  /** {@code P^T m}. */
-  private INDArray unpermuteRows(INDArray m) {
+  /** The index of P^T: {@code (P^T m)[j] = m[q[j]]}. */
+  private int[] unpermIndex() {
     int[] p = permIndex();
     int[] inverse = new int[p.length];
     for (int i = 0; i < p.length; i++) inverse[p[i]] = i;
-    return m.getRows(inverse);
+    return inverse;
   }
 
   @Override
@@ -122,18 +122,19 @@ public final class Invertible1x1Conv extends ChannelBlock {
   @Override
   public Flow inverse(INDArray y) {
     check(y.shape());
-    return new Flow(image(solvePixels(pixels(y), lowerFactor(), upperFactor()), y.shape()), logDet(y, -1));
+    return new Flow(image(solvePixels(pixels(y), lowerFactor(), upperFactor(), unpermIndex()), y.shape()),
+        logDet(y, -1));
   }
 
   /**
    * {@code U^-1 L^-1 P^T y} by triangular solves on the factors, in float64 whatever the model's
    * type: no inverse is formed (libnd4j's refused every 512-channel rotation in float32, its
    * determinant underflowing), and in float32 the solves alone added up to 3e-5 to the round trip
-   * at 1024 channels.
+   * at 1024 channels. {@code unperm} is {@link #unpermIndex()}.
    */
-  private INDArray solvePixels(INDArray y, INDArray lf, INDArray uf) {
+  private INDArray solvePixels(INDArray y, INDArray lf, INDArray uf, int[] unperm) {
     DataType f64 = DataType.DOUBLE;
-    INDArray z = Triangular.solveLower(lf.castTo(f64), unpermuteRows(y.castTo(f64)), true);
+    INDArray z = Triangular.solveLower(lf.castTo(f64), y.castTo(f64).getRows(unperm), true);
     return Triangular.solveUpper(uf.castTo(f64), z).castTo(y.dataType());
   }
 
@@ -148,9 +149,11 @@ public final class Invertible1x1Conv extends ChannelBlock {
     // y = P z2, z2 = L z1, z1 = U x: back through the three products, pixel by pixel.
     INDArray lf = lowerFactor();
     INDArray uf = upperFactor();
-    INDArray x = solvePixels(pixels(y), lf, uf);
+    // One argmax over the c x c permutation serves both uses of P^T.
+    int[] unperm = unpermIndex();
+    INDArray x = solvePixels(pixels(y), lf, uf, unperm);
     INDArray z1 = uf.mmul(x);
-    INDArray dz2 = unpermuteRows(pixels(dy));
+    INDArray dz2 = pixels(dy).getRows(unperm);
     lower.grad().addi(dz2.mmul(z1.transpose()).muli(lowerMask));
     INDArray dz1 = lf.transpose().mmul(dz2);
     INDArray dU = dz1.mmul(x.transpose());
