@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -131,9 +130,8 @@ public final class ShortcutDatasets {
     d.put(kind.id(), shortcut.describe());
     d.put("stamped", counts);
 
-    Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".tmp-");
+    Path tmp = AtomicFiles.createSibling(target, ".tmp", true);
     try {
-      readableByAll(tmp);
       IdxFiles.writeImages(tmp.resolve(TRAIN_IMAGES), train.size(), rows, cols, trainPx);
       IdxFiles.writeLabels(tmp.resolve(TRAIN_LABELS), train.labels());
       IdxFiles.writeImages(tmp.resolve(TEST_IMAGES), test.size(), rows, cols, consistent);
@@ -244,14 +242,6 @@ public final class ShortcutDatasets {
   }
 
   /** Temporary directories are created owner-only; the dataset is as readable as a new one. */
-  private static void readableByAll(Path dir) throws IOException {
-    try {
-      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-    } catch (UnsupportedOperationException e) {
-      // not a POSIX file system: keep its defaults
-    }
-  }
-
   private static void checkTarget(Path target, boolean force) throws IOException {
     if (Files.exists(target) && !Files.isDirectory(target)) {
       throw new IllegalArgumentException(target + ": exists and is not a directory");
@@ -285,8 +275,7 @@ public final class ShortcutDatasets {
       AtomicFiles.moveAtomically(tmp, target);
       return;
     }
-    Path old = Files.createTempDirectory(target.getParent(), "." + target.getFileName()
-        + ".old-");
+    Path old = AtomicFiles.createSibling(target, ".old", true);
     Files.delete(old);
     AtomicFiles.moveAtomically(target, old);
     AtomicFiles.moveAtomically(tmp, target);

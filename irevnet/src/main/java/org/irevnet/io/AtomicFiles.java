@@ -3,9 +3,11 @@ package org.irevnet.io;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writes files so that a reader never sees half of one: the content goes to a temporary file in
@@ -22,9 +24,7 @@ public final class AtomicFiles {
   }
 
   public static void write(Path target, Writer writer) throws IOException {
-    Path dir = target.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+    Path tmp = createSibling(target, ".tmp", false);
     try {
       try (OutputStream out = Files.newOutputStream(tmp)) {
         writer.write(out);
@@ -32,6 +32,27 @@ public final class AtomicFiles {
       moveAtomically(tmp, target);
     } finally {
       Files.deleteIfExists(tmp);
+    }
+  }
+
+  /**
+   * A new empty file or directory (created in one step, so two writers never share one) in the
+   * directory of {@code target}, hidden and named after it. It gets the permissions of any new
+   * file, those of the user's umask: {@code Files.createTempFile} and {@code createTempDirectory}
+   * make them private to their owner (0600, 0700), and the rename carried that onto every
+   * report, model file and checkpoint.
+   */
+  public static Path createSibling(Path target, String suffix, boolean directory) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    for (int attempt = 1; ; attempt++) {
+      Path p = dir.resolve("." + target.getFileName() + "."
+          + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + suffix);
+      try {
+        return directory ? Files.createDirectory(p) : Files.createFile(p);
+      } catch (FileAlreadyExistsException e) {
+        if (attempt == 100) throw e;
+      }
     }
   }
 

@@ -73,9 +73,7 @@ public final class Checkpoints {
 
   /** Builds the checkpoint in a temporary directory, then renames it into place. */
   private static void write(Path target, TrainingState state, FileWriter modelFiles) throws IOException {
-    Path parent = target.toAbsolutePath().getParent();
-    Files.createDirectories(parent);
-    Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp");
+    Path tmp = AtomicFiles.createSibling(target, ".tmp", true);
     try {
       modelFiles.write(tmp);
       Files.writeString(tmp.resolve(TRAINING), JSON.writeValueAsString(state));

@@ -4,6 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Map;
+import java.util.Set;
+import org.irevnet.models.Architecture;
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,5 +39,40 @@ class AtomicFilesTest {
     AtomicFiles.deleteTree(root);
     AtomicFiles.deleteTree(tmp.resolve("keep.txt"));
     assertThat(sibling).doesNotExist();
+  }
+
+  /**
+   * What we write is readable by whoever may read any other new file there: the temporary files
+   * it starts as were private to their owner (0600, directories 0700), and a colleague could not
+   * open a report or a checkpoint. The reference is a file created plainly next to it, whatever
+   * the umask of the machine running the test.
+   */
+  @Test
+  void writtenFilesAndCheckpointsHaveThePermissionsOfAnyNewFile(@TempDir Path tmp) throws Exception {
+    Set<PosixFilePermission> newFile = Files.getPosixFilePermissions(Files.createFile(tmp.resolve("plain")));
+    Set<PosixFilePermission> newDir = Files.getPosixFilePermissions(Files.createDirectory(tmp.resolve("plain-dir")));
+
+    Path report = tmp.resolve("run/report.json");
+    AtomicFiles.writeString(report, "{}");
+    assertThat(Files.getPosixFilePermissions(report)).isEqualTo(newFile);
+
+    Path ckpt = tmp.resolve("run/checkpoints/last");
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson(TinyData.ARCH),
+        org.nd4j.linalg.api.buffer.DataType.FLOAT, 1);
+    Checkpoints.save(ckpt, m, Map.of(), new Checkpoints.TrainingState(1, 0, 1, 0.5, "{}"));
+    assertThat(Files.getPosixFilePermissions(ckpt)).isEqualTo(newDir);
+    try (var files = Files.list(ckpt)) {
+      for (Path f : files.toList()) assertThat(Files.getPosixFilePermissions(f)).as(f.toString()).isEqualTo(newFile);
+    }
+  }
+
+  @Test
+  void siblingsAreNewHiddenAndNamedAfterTheirTarget(@TempDir Path tmp) throws Exception {
+    Path report = tmp.resolve("run/report.json");
+    Path a = AtomicFiles.createSibling(report, ".tmp", true), b = AtomicFiles.createSibling(report, ".tmp", false);
+    assertThat(a.getParent()).isEqualTo(report.getParent());
+    assertThat(a.getFileName().toString()).startsWith(".report.json.").endsWith(".tmp");
+    assertThat(a).isDirectory().isNotEqualTo(b);
+    assertThat(b).isRegularFile().isEmptyFile();
   }
 }
