@@ -279,9 +279,10 @@ public final class Trainer {
 
   /** Training of {@code runDir} stopped at {@code step} (0-based) on batch {@code b}; every trainer's message. */
   static DivergedException diverged(String what, long step, BatchIterator.Batch b, Path runDir) {
+    String kept = Checkpoints.exists(latest(runDir)) ? "the last good checkpoint is " + latest(runDir)
+        : "no checkpoint had been written yet";
     return new DivergedException(what + " at step " + (step + 1) + " (epoch " + (b.epoch() + 1) + ", batch "
-        + (b.batch() + 1) + "); stopped without saving, the last good checkpoint is " + latest(runDir)
-        + "; try a lower --lr");
+        + (b.batch() + 1) + "); stopped without saving, " + kept + "; try a lower --lr");
   }
 
   /** Where a call that may run {@code maxSteps} more steps from {@code step} stops, at most {@code total}. */

@@ -176,6 +176,21 @@ class TrainerTest {
   }
 
   @Test
+  void aRunDivergingBeforeItsFirstCheckpointDoesNotPointToOne(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    TrainConfig base = config(arch, data, 1e7, 50);
+    TrainConfig cfg = new TrainConfig(base.arch(), base.data(), "ce", 50, 16, 1e7, 0, 0, "constant", 7, 1, 1000,
+        false, 0, 50, null, null);
+    Path run = tmp.resolve("run");
+    assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run())
+        .isInstanceOf(Trainer.DivergedException.class)
+        .hasMessageContaining("no checkpoint had been written yet")
+        .hasMessageNotContaining("checkpoints/latest");
+    assertThat(Checkpoints.exists(Trainer.latest(run))).isFalse();
+  }
+
+  @Test
   void aTamperedCheckpointIsRefused(@TempDir Path tmp) throws Exception {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
     Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
