@@ -48,8 +48,7 @@ public final class Main implements Runnable {
       // Bad input is one clear line (2); anything else, a diverged run or a bug, is a failed run
       // (3, never 1, which says "ran, results written, a check failed") and keeps its stack
       // trace under -v.
-      String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
-      cmd.getErr().println("irevnet " + cmd.getCommandName() + ": " + msg.lines().findFirst().orElse(msg));
+      cmd.getErr().println("irevnet " + cmd.getCommandName() + ": " + message(ex));
       if (Logging.verbose()) ex.printStackTrace(cmd.getErr());
       return ex instanceof IllegalArgumentException || ex instanceof java.io.IOException ? 2 : RUN_FAILED;
     });
@@ -59,6 +58,24 @@ public final class Main implements Runnable {
       return 2;
     });
     return cl.execute(args);
+  }
+
+  /**
+   * The first line of what went wrong. A file-system error from java.nio often carries only the
+   * path (an {@code AccessDeniedException}'s message is the path alone): the reason is then its
+   * type, spelled as the shell would.
+   */
+  static String message(Throwable ex) {
+    String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+    if (ex instanceof java.nio.file.FileSystemException f && f.getReason() == null) {
+      msg += ": " + (f instanceof java.nio.file.AccessDeniedException ? "permission denied"
+          : f instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
+          : f instanceof java.nio.file.FileAlreadyExistsException ? "already exists"
+          : f instanceof java.nio.file.NotDirectoryException ? "not a directory"
+          : f instanceof java.nio.file.DirectoryNotEmptyException ? "directory not empty"
+          : f.getClass().getSimpleName());
+    }
+    return msg.lines().findFirst().orElse(msg);
   }
 
   /**

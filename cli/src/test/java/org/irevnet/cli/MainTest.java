@@ -131,6 +131,17 @@ class MainTest {
   }
 
   @Test
+  void fileSystemErrorsNameTheirReason() {
+    assertThat(Main.message(new java.nio.file.AccessDeniedException("/proc/x"))).isEqualTo("/proc/x: permission denied");
+    assertThat(Main.message(new java.nio.file.NoSuchFileException("a/b"))).isEqualTo("a/b: no such file or directory");
+    assertThat(Main.message(new java.nio.file.NotDirectoryException("f"))).isEqualTo("f: not a directory");
+    assertThat(Main.message(new java.nio.file.FileSystemException("f", null, "Read-only file system")))
+        .as("a reason of its own is kept").isEqualTo("f: Read-only file system");
+    assertThat(Main.message(new IllegalArgumentException("first\nsecond"))).isEqualTo("first");
+    assertThat(Main.message(new NullPointerException())).isEqualTo("java.lang.NullPointerException");
+  }
+
+  @Test
   void helpListsTheCommands() {
     Run r = run("--help");
     assertThat(r.code()).isZero();
