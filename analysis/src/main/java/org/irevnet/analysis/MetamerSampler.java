@@ -119,9 +119,9 @@ public final class MetamerSampler {
    * @throws IllegalArgumentException if fewer than two distinct labels exist
    */
   public static int[][] choosePairs(int[] labels, int count, long seed) {
-    if (count < 1) throw new IllegalArgumentException("metamers: count must be at least 1, got " + count);
+    if (count < 1) throw new IllegalArgumentException("pairs: count must be at least 1, got " + count);
     if (java.util.Arrays.stream(labels).distinct().count() < 2) {
-      throw new IllegalArgumentException("metamers: need images of at least two classes, got "
+      throw new IllegalArgumentException("pairs: need images of at least two classes, got "
           + java.util.Arrays.stream(labels).distinct().count() + " among " + labels.length + " images");
     }
     Random r = new Random(seed);

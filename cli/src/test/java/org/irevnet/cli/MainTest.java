@@ -142,6 +142,15 @@ class MainTest {
   }
 
   @Test
+  void pairCommandsCheckTheirCountsBeforeLoadingAnything() {
+    for (String cmd : new String[] {"metamers", "interpolate"}) {
+      Run r = run(cmd, "--run", "no-such-run", "--count", "0", "--no-progress");
+      assertThat(r.code()).as(cmd).isEqualTo(2);
+      assertThat(r.err().strip()).as(cmd).isEqualTo("irevnet " + cmd + ": --count must be at least 1, got 0");
+    }
+  }
+
+  @Test
   void helpListsTheCommands() {
     Run r = run("--help");
     assertThat(r.code()).isZero();
