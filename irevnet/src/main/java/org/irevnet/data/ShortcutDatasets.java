@@ -130,6 +130,7 @@ public final class ShortcutDatasets {
     d.put(kind.id(), shortcut.describe());
     d.put("stamped", counts);
 
+    AtomicFiles.deleteTemporarySiblings(target); // what a killed run of this command left
     Path tmp = AtomicFiles.createSibling(target, ".tmp", true);
     try {
       IdxFiles.writeImages(tmp.resolve(TRAIN_IMAGES), train.size(), rows, cols, trainPx);

@@ -56,6 +56,21 @@ public final class AtomicFiles {
     }
   }
 
+  /**
+   * Deletes what {@link #createSibling} with suffix {@code .tmp} (or, before it, {@code
+   * createTempDirectory} with prefix {@code .NAME.tmp}) left next to {@code target} when a process
+   * was killed mid-write. Only for targets one process writes at a time.
+   */
+  public static void deleteTemporarySiblings(Path target) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    if (!Files.isDirectory(dir)) return;
+    java.util.regex.Pattern left = java.util.regex.Pattern.compile(
+        java.util.regex.Pattern.quote("." + target.getFileName() + ".") + "([0-9a-z]+\\.tmp|tmp[0-9]+)");
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.filter(p -> left.matcher(p.getFileName().toString()).matches()).toList()) deleteTree(p);
+    }
+  }
+
   public static void writeString(Path target, String content) throws IOException {
     write(target, out -> out.write(content.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }

@@ -73,6 +73,9 @@ public final class Checkpoints {
 
   /** Builds the checkpoint in a temporary directory, then renames it into place. */
   private static void write(Path target, TrainingState state, FileWriter modelFiles) throws IOException {
+    // A run killed while saving leaves its temporary directory (tens of MiB) behind: the next save
+    // of the same checkpoint removes it. One process trains a run at a time.
+    AtomicFiles.deleteTemporarySiblings(target);
     Path tmp = AtomicFiles.createSibling(target, ".tmp", true);
     try {
       modelFiles.write(tmp);
@@ -83,8 +86,12 @@ public final class Checkpoints {
       }
       Files.writeString(tmp.resolve(MANIFEST), JSON.writeValueAsString(Map.of("sha256", digests)));
       Path old = previous(target);
-      AtomicFiles.deleteTree(old);
-      if (Files.exists(target)) AtomicFiles.moveAtomically(target, old);
+      // Without a target (a save was killed between the two renames) the previous version is the
+      // only complete checkpoint: it goes only once the new one is in place.
+      if (Files.exists(target)) {
+        AtomicFiles.deleteTree(old);
+        AtomicFiles.moveAtomically(target, old);
+      }
       AtomicFiles.moveAtomically(tmp, target);
       AtomicFiles.deleteTree(old);
     } finally {

@@ -75,4 +75,23 @@ class AtomicFilesTest {
     assertThat(a).isDirectory().isNotEqualTo(b);
     assertThat(b).isRegularFile().isEmptyFile();
   }
+
+  /** A run killed while saving left a copy of its checkpoint behind per kill (found with kill -TERM). */
+  @Test
+  void aSaveRemovesWhatAKilledSaveOfTheSameCheckpointLeft(@TempDir Path tmp) throws Exception {
+    Path ckpts = Files.createDirectories(tmp.resolve("run/checkpoints"));
+    Path leftNow = Files.createDirectories(ckpts.resolve(".latest.2z7d75ubxae6q.tmp"));
+    Files.writeString(leftNow.resolve("weights.npz"), "x");
+    Path leftBefore = Files.createDirectories(ckpts.resolve(".latest.tmp1234567890"));
+    Path otherCheckpoints = Files.createDirectories(ckpts.resolve(".best.2z7d75ubxae6q.tmp"));
+    Path notOurs = Files.writeString(ckpts.resolve(".latest.notes"), "keep");
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson(TinyData.ARCH),
+        org.nd4j.linalg.api.buffer.DataType.FLOAT, 1);
+    Checkpoints.save(ckpts.resolve("latest"), m, Map.of(), new Checkpoints.TrainingState(1, 0, 1, 0.5, "{}"));
+    assertThat(leftNow).doesNotExist();
+    assertThat(leftBefore).doesNotExist();
+    assertThat(otherCheckpoints).exists();
+    assertThat(notOurs).exists();
+    Checkpoints.verify(ckpts.resolve("latest"));
+  }
 }
