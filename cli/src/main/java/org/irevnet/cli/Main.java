@@ -28,6 +28,7 @@ public final class Main implements Runnable {
 
   public static void main(String[] args) {
     int code;
+    Interruption.install();
     try {
       code = execute(args);
     } catch (Throwable t) {
@@ -51,6 +52,16 @@ public final class Main implements Runnable {
       cmd.getErr().println("irevnet " + cmd.getCommandName() + ": " + message(ex));
       if (Logging.verbose()) ex.printStackTrace(cmd.getErr());
       return ex instanceof IllegalArgumentException || ex instanceof java.io.IOException ? 2 : RUN_FAILED;
+    });
+    cl.setExecutionStrategy(parsed -> {
+      CommandLine.ParseResult leaf = parsed;
+      while (leaf.hasSubcommand()) leaf = leaf.subcommand();
+      Interruption.started(leaf.commandSpec().name());
+      try {
+        return new CommandLine.RunLast().execute(parsed);
+      } finally {
+        Interruption.finished();
+      }
     });
     cl.setParameterExceptionHandler((ex, a) -> {
       ex.getCommandLine().getErr().println("irevnet: " + ex.getMessage());

@@ -21,8 +21,8 @@ import picocli.CommandLine.Option;
     description = {
         "Options override the --config file, which overrides the defaults. RUN_DIR gets config.json",
         "(fully resolved), metrics.jsonl, checkpoints/latest and checkpoints/best. --resume continues",
-        "exactly where checkpoints/latest left off; a NaN loss stops with exit code 1 and leaves the",
-        "last good checkpoint intact."})
+        "exactly where checkpoints/latest left off; a NaN loss stops with exit code 3 and leaves the",
+        "last good checkpoint intact, as does stopping it (Ctrl-C), which says where to resume from."})
 final class TrainCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -127,6 +127,8 @@ final class TrainCommand implements Callable<Integer> {
         or(warmupSteps, base.warmupSteps()), or(schedule, base.schedule()), or(seed, base.seed()),
         or(logEvery, base.logEvery()), or(checkpointEvery, base.checkpointEvery()), or(dequantize, base.dequantize()),
         or(augmentShift, base.augmentShift()), base.evalBatch(), ice, or(backward, base.backward())).resolved().validate();
+    Interruption.hint(() -> Checkpoints.exists(latest)
+        ? "continue from " + latest + " with --resume" : "no checkpoint had been written yet");
     ProgressListener listener = new ProgressListener(!common.noProgress && System.console() != null);
     Trainer.Result r;
     try {

@@ -151,6 +151,22 @@ class MainTest {
   }
 
   @Test
+  void theInterruptionLineNamesTheRunningCommandOnlyWhileItRuns() {
+    assertThat(Interruption.line()).isNull();
+    Interruption.started("probe");
+    assertThat(Interruption.line()).isEqualTo("irevnet probe: interrupted");
+    Interruption.hint(() -> "continue with --resume");
+    assertThat(Interruption.line()).isEqualTo("irevnet probe: interrupted; continue with --resume");
+    Interruption.hint(() -> { throw new IllegalStateException("no run"); });
+    assertThat(Interruption.line()).isEqualTo("irevnet probe: interrupted");
+    Interruption.finished();
+    assertThat(Interruption.line()).isNull();
+    Run r = run("bench", "--batch", "many");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(Interruption.line()).as("a command that ended is not running").isNull();
+  }
+
+  @Test
   void helpListsTheCommands() {
     Run r = run("--help");
     assertThat(r.code()).isZero();

@@ -154,4 +154,36 @@ class TrainEvalCommandTest {
     assertThat(r.err()).containsPattern("(loss is (NaN|Infinity)|a gradient is not finite) at step \\d+");
     assertThat(r.err().strip().lines().filter(l -> l.startsWith("irevnet train:"))).hasSize(1);
   }
+
+  /**
+   * Stopped from outside (here SIGTERM; Ctrl-C is SIGINT), a training says so in one line naming
+   * the checkpoint to resume from, exits non-zero, and leaves that checkpoint intact.
+   */
+  @Test
+  void aStoppedTrainingSaysWhereToResumeFrom(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), MainTest.TINY);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    Path run = tmp.resolve("run");
+    Process p = new ProcessBuilder(PeerComparison.javaCommand(java.util.List.of("train", "--arch", arch.toString(),
+        "--data", data.toString(), "--out", run.toString(), "--epochs", "100000", "--batch", "16",
+        "--checkpoint-every", "2", "--no-progress", "--threads", "1")))
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(tmp.resolve("err.txt").toFile()).start();
+    try {
+      long deadline = System.nanoTime() + 120_000_000_000L;
+      while (!org.irevnet.io.Checkpoints.exists(org.irevnet.train.Trainer.latest(run)) && p.isAlive()
+          && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(p.isAlive()).as("still training once the first checkpoint is written").isTrue();
+      p.destroy(); // SIGTERM
+      assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    } finally {
+      p.destroyForcibly();
+    }
+    assertThat(p.exitValue()).isEqualTo(143);
+    java.util.List<String> err = Files.readAllLines(tmp.resolve("err.txt"));
+    assertThat(err.get(err.size() - 1))
+        .isEqualTo("irevnet train: interrupted; continue from " + run.resolve("checkpoints/latest") + " with --resume");
+    org.irevnet.io.Checkpoints.verify(org.irevnet.train.Trainer.latest(run));
+  }
 }
