@@ -49,8 +49,10 @@ final class DataFiles {
   static InputStream open(Path file, boolean gzip) throws IOException {
     InputStream raw = Files.newInputStream(file);
     try {
-      return gzip ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16)
-          : new BufferedInputStream(raw, 1 << 16);
+      // Not buffered over gzip: a BufferedInputStream reads on until a read fails and then loses
+      // what it had read, so a cut-off file's message counted 0 bytes. GZIPInputStream buffers
+      // its input itself.
+      return gzip ? new GZIPInputStream(raw, 1 << 16) : new BufferedInputStream(raw, 1 << 16);
     } catch (IOException e) {
       raw.close();
       throw e;

@@ -148,6 +148,42 @@ class IdxFilesTest {
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
   }
 
+  /**
+   * A gzip file cut off in the middle says how many images it held: the count came out as 0 when
+   * a buffered stream lost what it had read on the failing read (found on a cut-off Fashion-MNIST
+   * file: "ends after 0 complete images"). The expected count is inflated independently, with a
+   * bare {@link java.util.zip.Inflater}.
+   */
+  @Test
+  void aCutOffGzipStreamNamesHowManyImagesItHeld() throws Exception {
+    byte[] header = Synth.idxImagesHeader(IdxFiles.IMAGES_MAGIC, 400, 28, 28, 0);
+    byte[] raw = Arrays.copyOf(header, header.length + 400 * 784);
+    new java.util.Random(3).ints(400 * 784, 0, 64).forEach(new java.util.function.IntConsumer() {
+      int i = header.length;
+
+      @Override
+      public void accept(int v) {
+        raw[i++] = (byte) v;
+      }
+    });
+    byte[] gz = Files.readAllBytes(Synth.write(tmp.resolve("full.gz"), raw, true));
+    byte[] cut = Arrays.copyOf(gz, gz.length * 3 / 5);
+    Path f = Files.write(tmp.resolve("cut-images-idx3-ubyte.gz"), cut);
+
+    java.util.zip.Inflater inf = new java.util.zip.Inflater(true);
+    inf.setInput(cut, 10, cut.length - 10); // after gzip's 10-byte header
+    byte[] out = new byte[raw.length];
+    while (inf.inflate(out, (int) inf.getBytesWritten(), out.length - (int) inf.getBytesWritten()) > 0) {
+      // inflate all that is there
+    }
+    long pixels = inf.getBytesWritten() - 16;
+    assertThat(pixels / 784).as("the cut leaves some whole images").isBetween(10L, 390L);
+    assertThatThrownBy(() -> IdxFiles.readImages(f))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessageStartingWith(f + ": truncated image file: header claims 400 images of 28x28, the data ends after "
+            + pixels / 784 + " complete images (" + pixels + " of 313600 bytes)");
+  }
+
   @Test
   void headerClaimingABillionImagesIsRefusedWithoutAllocating() throws IOException {
     byte[] raw = Synth.idxImagesHeader(IdxFiles.IMAGES_MAGIC, 1_000_000_000L, 28, 28, 784);
