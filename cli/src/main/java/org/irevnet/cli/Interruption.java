@@ -9,8 +9,10 @@ import java.util.function.Supplier;
  * the one the shell gives a signalled process (130, 143): not 0.
  */
 final class Interruption {
-  private static volatile String command;
-  private static volatile Supplier<String> hint;
+  /** The running commands, innermost first (quickstart runs others in-process). */
+  private record Running(String command, Supplier<String> hint, Running outer) {}
+
+  private static volatile Running running;
 
   private Interruption() {}
 
@@ -22,31 +24,35 @@ final class Interruption {
     }, "irevnet-interruption"));
   }
 
-  static void started(String name) {
-    command = name;
-    hint = null;
+  static synchronized void started(String name) {
+    running = new Running(name, null, running);
   }
 
-  static void finished() {
-    command = null;
+  static synchronized void finished() {
+    if (running != null) running = running.outer();
   }
 
-  /** What the running command adds after "interrupted", computed when it is stopped. */
-  static void hint(Supplier<String> h) {
-    hint = h;
+  /** What the innermost running command adds after "interrupted", computed when it is stopped. */
+  static synchronized void hint(Supplier<String> h) {
+    if (running != null) running = new Running(running.command(), h, running.outer());
   }
 
-  /** The line for a command stopped now, or null if none is running. */
+  /**
+   * The line for commands stopped now, or null if none is running: the command the user typed,
+   * the one running inside it if another, and the innermost one's hint.
+   */
   static String line() {
-    String c = command;
-    if (c == null) return null;
-    Supplier<String> h = hint;
+    Running r = running;
+    if (r == null) return null;
+    Running top = r;
+    while (top.outer() != null) top = top.outer();
     String more = null;
     try {
-      more = h == null ? null : h.get();
+      more = r.hint() == null ? null : r.hint().get();
     } catch (RuntimeException e) {
       // the hint is a courtesy: the line still goes out
     }
-    return "irevnet " + c + ": interrupted" + (more == null ? "" : "; " + more);
+    return "irevnet " + top.command() + ": interrupted" + (top == r ? "" : " during " + r.command())
+        + (more == null ? "" : "; " + more);
   }
 }

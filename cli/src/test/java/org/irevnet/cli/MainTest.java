@@ -159,6 +159,12 @@ class MainTest {
     assertThat(Interruption.line()).isEqualTo("irevnet probe: interrupted; continue with --resume");
     Interruption.hint(() -> { throw new IllegalStateException("no run"); });
     assertThat(Interruption.line()).isEqualTo("irevnet probe: interrupted");
+    Interruption.started("train");
+    assertThat(Interruption.line()).as("a command run by another").isEqualTo("irevnet probe: interrupted during train");
+    Interruption.hint(() -> "continue with --resume");
+    assertThat(Interruption.line()).isEqualTo("irevnet probe: interrupted during train; continue with --resume");
+    Interruption.finished();
+    assertThat(Interruption.line()).isEqualTo("irevnet probe: interrupted");
     Interruption.finished();
     assertThat(Interruption.line()).isNull();
     Run r = run("bench", "--batch", "many");
