@@ -32,14 +32,18 @@ final class Interruption {
     if (running != null) running = running.outer();
   }
 
-  /** What the innermost running command adds after "interrupted", computed when it is stopped. */
+  /**
+   * What the running command adds after "interrupted", computed when it is stopped. Only the
+   * hint of the command the user typed is shown: a train inside quickstart would say
+   * {@code --resume}, which quickstart does not have.
+   */
   static synchronized void hint(Supplier<String> h) {
     if (running != null) running = new Running(running.command(), h, running.outer());
   }
 
   /**
    * The line for commands stopped now, or null if none is running: the command the user typed,
-   * the one running inside it if another, and the innermost one's hint.
+   * the one running inside it if another, and the typed one's hint.
    */
   static String line() {
     Running r = running;
@@ -48,7 +52,7 @@ final class Interruption {
     while (top.outer() != null) top = top.outer();
     String more = null;
     try {
-      more = r.hint() == null ? null : r.hint().get();
+      more = top.hint() == null ? null : top.hint().get();
     } catch (RuntimeException e) {
       // the hint is a courtesy: the line still goes out
     }

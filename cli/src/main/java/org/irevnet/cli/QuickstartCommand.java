@@ -68,6 +68,7 @@ final class QuickstartCommand implements Callable<Integer> {
       throw new IllegalArgumentException(out + " already holds a quickstart; pass --fresh to replace it");
     }
     Files.createDirectories(out);
+    Interruption.hint(() -> "what it finished is in " + out + "; start it again with --fresh");
     List<List<String>> plan = plan();
     List<Step> done = new ArrayList<>();
     long start = System.nanoTime();

@@ -159,12 +159,14 @@ class MainTest {
     assertThat(Interruption.line()).isEqualTo("irevnet probe: interrupted; continue with --resume");
     Interruption.hint(() -> { throw new IllegalStateException("no run"); });
     assertThat(Interruption.line()).isEqualTo("irevnet probe: interrupted");
+    Interruption.hint(() -> "start it again");
     Interruption.started("train");
-    assertThat(Interruption.line()).as("a command run by another").isEqualTo("irevnet probe: interrupted during train");
+    assertThat(Interruption.line()).as("a command run by another").isEqualTo("irevnet probe: interrupted during train; start it again");
     Interruption.hint(() -> "continue with --resume");
-    assertThat(Interruption.line()).isEqualTo("irevnet probe: interrupted during train; continue with --resume");
+    assertThat(Interruption.line()).as("the inner one's hint is not for the user")
+        .isEqualTo("irevnet probe: interrupted during train; start it again");
     Interruption.finished();
-    assertThat(Interruption.line()).isEqualTo("irevnet probe: interrupted");
+    assertThat(Interruption.line()).isEqualTo("irevnet probe: interrupted; start it again");
     Interruption.finished();
     assertThat(Interruption.line()).isNull();
     Run r = run("bench", "--batch", "many");
