@@ -101,7 +101,7 @@ public final class Benchmark {
     return new Result(a.name(), batch, Host.threads(), model.params().count(), round(train),
         round(batch * 1000.0 / train), round(median(fwd)), round(median(inv)), err32, err64,
         round(peak), round(paramState), round(peak - paramState),
-        heap == null ? Double.NaN : round(mib(heap.inUseBytes())), heap == null ? Double.NaN : round(mib(heap.freeBytes())),
+        heapMiB(heap, NativeHeap.Usage::inUseBytes), heapMiB(heap, NativeHeap.Usage::freeBytes),
         depthMult,
         storedActivations ? "stored" : "reversible", round(mib(model.storedActivationBytes())), steps, warmup);
   }
@@ -217,6 +217,11 @@ public final class Benchmark {
 
   private static double round(double v) {
     return round(v, 1);
+  }
+
+  /** One of glibc's counters in MiB, NaN where it cannot be read (not glibc, or before 2.33). */
+  private static double heapMiB(NativeHeap.Usage heap, java.util.function.ToLongFunction<NativeHeap.Usage> counter) {
+    return heap == null ? Double.NaN : round(mib(counter.applyAsLong(heap)));
   }
 
   private static double mib(double bytes) {
