@@ -64,6 +64,9 @@ final class QuickstartCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     if (epochs < 1) throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
     if (count < 1) throw new IllegalArgumentException("--count must be >= 1, got " + count);
+    if (Files.exists(out) && !Files.isDirectory(out)) {
+      throw new IllegalArgumentException(out + ": exists and is not a directory");
+    }
     if (!fresh && Files.exists(out.resolve("ce"))) {
       throw new IllegalArgumentException(out + " already holds a quickstart; pass --fresh to replace it");
     }

@@ -50,5 +50,9 @@ class QuickstartCommandTest {
     MainTest.Run zero = run("quickstart", "--out", tmp.resolve("other").toString(), "--epochs", "0");
     assertThat(zero.code()).isEqualTo(2);
     assertThat(zero.err()).contains("--epochs");
+    Path file = Files.writeString(tmp.resolve("a-file"), "x");
+    MainTest.Run onAFile = run("quickstart", "--out", file.toString(), "--no-progress");
+    assertThat(onAFile.code()).isEqualTo(2);
+    assertThat(onAFile.err().strip()).isEqualTo("irevnet quickstart: " + file + ": exists and is not a directory");
   }
 }
