@@ -82,7 +82,10 @@ final class NetworkTrainer {
       Files.deleteIfExists(runDir.resolve(Trainer.METRICS));
     }
     Dl4jClassifier model = Dl4jClassifier.of(net, cfg.arch(), chw, null);
-    if (step == 0) listener.onMessage(model.summary());
+    if (step == 0) {
+      listener.onMessage(model.summary());
+      Trainer.sayIfBatchExceeds(listener, cfg.batch(), train.size());
+    }
     Files.createDirectories(runDir); // only now: bad input above leaves no directory behind
     AtomicFiles.writeString(runDir.resolve(Trainer.CONFIG), Trainer.resolvedConfig(cfg));
 

@@ -159,6 +159,7 @@ public final class Trainer {
     model.setStoredActivations(cfg.storesActivations());
     if (step == 0) {
       listener.onMessage(model.summary() + (cfg.storesActivations() ? "; backward from stored activations" : ""));
+      sayIfBatchExceeds(listener, cfg.batch(), train.size());
     }
     adam.setWeightDecay(cfg.weightDecay());
     Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
@@ -275,6 +276,14 @@ public final class Trainer {
     Checkpoints.save(where, model, adam.state(),
         new Checkpoints.TrainingState(step, s.epoch(), s.batch(), best, cfg.toJson()),
         ice == null ? Map.of() : ice.state());
+  }
+
+  /** A batch larger than the training set is the whole set: said once, as it is likely a typo. */
+  static void sayIfBatchExceeds(Listener listener, int batch, int trainingImages) {
+    if (batch > trainingImages) {
+      listener.onMessage("batch " + batch + " is more than the " + trainingImages
+          + " training images: every step trains on all of them");
+    }
   }
 
   /** Training of {@code runDir} stopped at {@code step} (0-based) on batch {@code b}; every trainer's message. */

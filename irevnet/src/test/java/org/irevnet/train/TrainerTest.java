@@ -191,6 +191,25 @@ class TrainerTest {
   }
 
   @Test
+  void aBatchLargerThanTheTrainingSetIsSaidOnce(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
+    Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
+    TrainConfig base = config(arch, data, 1e-3, 1);
+    List<String> messages = new java.util.ArrayList<>();
+    Trainer.Listener listen = new Trainer.Listener() {
+      @Override public void onStep(Trainer.StepInfo s) { }
+      @Override public void onMessage(String line) { messages.add(line); }
+    };
+    for (int batch : new int[] {32, 1000}) {
+      TrainConfig cfg = new TrainConfig(base.arch(), base.data(), "ce", 1, batch, 1e-3, 0, 0, "constant", 7, 1, 1000,
+          false, 0, 50, null, null);
+      new Trainer(cfg, tmp.resolve("run" + batch), listen, Long.MAX_VALUE).run();
+    }
+    assertThat(messages.stream().filter(m -> m.startsWith("batch "))).containsExactly(
+        "batch 1000 is more than the 32 training images: every step trains on all of them");
+  }
+
+  @Test
   void aTamperedCheckpointIsRefused(@TempDir Path tmp) throws Exception {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
     Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
