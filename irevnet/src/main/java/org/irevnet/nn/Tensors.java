@@ -76,6 +76,19 @@ public final class Tensors {
     return new BytePointer(a.data().pointer()).position(0).capacity(length).limit(length).asByteBuffer();
   }
 
+  /**
+   * The elements of a dense row-major {@code x} as a read-only view of its native memory, in
+   * native byte order, without copying; null beyond 2 GB. The buffer does not keep {@code x}
+   * reachable: the caller must, for as long as it reads.
+   */
+  public static ByteBuffer nativeBytes(INDArray x) {
+    if (!isDenseC(x)) throw new IllegalArgumentException("not a dense row-major array");
+    long width = x.dataType().width();
+    long start = x.offset() * width, end = start + x.length() * width;
+    if (end > Integer.MAX_VALUE) return null;
+    return bytes(x, end).position((int) start).slice().asReadOnlyBuffer();
+  }
+
   /** {@code x} itself if {@link #isDenseC}, else a dense copy. */
   public static INDArray dense(INDArray x) {
     return isDenseC(x) ? x : x.dup('c');

@@ -1,0 +1,73 @@
+package org.irevnet.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import org.irevnet.nn.Tensors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class NpzTest {
+
+  @Test
+  void arraysOfEveryKindComeBackEqual(@TempDir Path tmp) throws Exception {
+    INDArray base = Nd4j.linspace(DataType.FLOAT, 1, 12, 1).reshape(3, 4);
+    Map<String, INDArray> m = new LinkedHashMap<>();
+    m.put("transposed", base.transpose());                              // not dense: copied
+    m.put("row.slice", Tensors.rowSlice(Nd4j.linspace(DataType.FLOAT, 0, 10, 1).reshape(1, 10), 3, 4)); // an offset
+    m.put("f64", Nd4j.rand(DataType.DOUBLE, 2, 2, 2));
+    m.put("step", Nd4j.scalar(DataType.LONG, 1234567890123L).reshape(1));
+    m.put("rank0", Nd4j.scalar(DataType.INT, -7));
+    m.put("flags", Nd4j.createFromArray(true, false, true));           // ND4J's own converter
+    Path f = tmp.resolve("a.npz");
+    Npz.write(f, m);
+    Map<String, INDArray> back = Npz.read(f);
+    assertThat(back.keySet()).containsExactlyElementsOf(m.keySet());
+    for (String k : m.keySet()) {
+      assertThat(back.get(k).dataType()).as(k).isEqualTo(m.get(k).dataType());
+      assertThat(back.get(k).shape()).as(k).isEqualTo(m.get(k).shape());
+      assertThat(back.get(k)).as(k).isEqualTo(m.get(k));
+    }
+  }
+
+  /** The bytes against the .npy 1.0 spec and little-endian floats written here by hand, not by ND4J. */
+  @Test
+  void anEntryIsNumpysFormatByte(@TempDir Path tmp) throws Exception {
+    float[] v = {1.5f, -2f, 3.25f, 1e-7f, 0f, 7f};
+    Path f = tmp.resolve("b.npz");
+    Npz.write(f, Map.of("w", Nd4j.createFromArray(v).reshape(2, 3)));
+    byte[] npy;
+    try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(f))) {
+      ZipEntry e = zip.getNextEntry();
+      assertThat(e.getName()).isEqualTo("w.npy");
+      npy = zip.readAllBytes();
+    }
+    assertThat(Arrays.copyOf(npy, 8)).isEqualTo(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
+    int headerLength = ByteBuffer.wrap(npy, 8, 2).order(ByteOrder.LITTLE_ENDIAN).getShort();
+    assertThat((10 + headerLength) % 64).as("data aligned to 64 bytes").isZero();
+    String header = new String(npy, 10, headerLength, StandardCharsets.US_ASCII);
+    assertThat(header).startsWith("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }").endsWith("\n");
+    ByteBuffer expected = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (float x : v) expected.putFloat(x);
+    assertThat(Arrays.copyOfRange(npy, 10 + headerLength, npy.length)).isEqualTo(expected.array());
+  }
+
+  @Test
+  void headersOfOneDimensionAndOfScalarsFollowPythonsTupleSyntax() {
+    assertThat(new String(Npz.npyHeader("<i8", new long[] {5}), StandardCharsets.US_ASCII)).contains("'shape': (5,), }");
+    assertThat(new String(Npz.npyHeader("<i4", new long[0]), StandardCharsets.US_ASCII)).contains("'shape': (), }");
+    assertThat(Npz.npyHeader("<f4", new long[] {1, 7316712}).length % 64).isZero();
+  }
+}
