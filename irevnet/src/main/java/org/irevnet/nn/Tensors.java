@@ -77,9 +77,9 @@ public final class Tensors {
   }
 
   /**
-   * The elements of a dense row-major {@code x} as a read-only view of its native memory, in
-   * native byte order, without copying; null beyond 2 GB. The buffer does not keep {@code x}
-   * reachable: the caller must, for as long as it reads.
+   * The raw bytes of a dense row-major {@code x} (its elements in the machine's byte order) as a
+   * read-only view of its native memory, without copying; null beyond 2 GB. The buffer does not
+   * keep {@code x} reachable: the caller must, for as long as it reads.
    */
   public static ByteBuffer nativeBytes(INDArray x) {
     if (!isDenseC(x)) throw new IllegalArgumentException("not a dense row-major array");

@@ -44,7 +44,7 @@ class NpzTest {
 
   /** The bytes against the .npy 1.0 spec and little-endian floats written here by hand, not by ND4J. */
   @Test
-  void anEntryIsNumpysFormatByte(@TempDir Path tmp) throws Exception {
+  void anEntryIsNumpysFormatToTheByte(@TempDir Path tmp) throws Exception {
     float[] v = {1.5f, -2f, 3.25f, 1e-7f, 0f, 7f};
     Path f = tmp.resolve("b.npz");
     Npz.write(f, Map.of("w", Nd4j.createFromArray(v).reshape(2, 3)));
