@@ -105,7 +105,7 @@ final class AttackCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--multi-targeted applies to untargeted pgd only");
     }
     if (count < 1 || batch < 1 || grid < 1) throw new IllegalArgumentException("--count, --batch and --grid must be at least 1");
-    if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+    CommonOptions.positive("--steps", steps);
     if (stepSize != null && !(stepSize > 0)) throw new IllegalArgumentException("--step-size must be positive, got " + stepSize);
     Robustness.withZero(eps);   // validates the radii before anything is loaded
 

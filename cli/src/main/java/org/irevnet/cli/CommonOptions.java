@@ -13,6 +13,11 @@ final class CommonOptions {
   @Option(names = "--no-progress", description = "No progress output on stderr.")
   boolean noProgress;
 
+  /** Refuses a count option below 1 with the one message every command gives for it. */
+  static void positive(String option, int value) {
+    if (value < 1) throw new IllegalArgumentException(option + " must be at least 1, got " + value);
+  }
+
   /** Applies the thread count; call before any work. */
   void apply() {
     int t = threads != null ? threads : java.lang.Runtime.getRuntime().availableProcessors();

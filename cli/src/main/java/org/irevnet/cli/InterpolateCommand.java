@@ -39,7 +39,7 @@ final class InterpolateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Interpolation.alphas(steps);
-    if (count < 1) throw new IllegalArgumentException("--count must be at least 1, got " + count);
+    CommonOptions.positive("--count", count);
     common.apply();
     RunInputs in = target.load();
     Dataset test = in.data();

@@ -53,7 +53,7 @@ final class InvertCommand implements Callable<Integer> {
     InversionReport r = InversionReport.of(target.runDir().toString(), in.checkpoint(), ds.name(), in.model().summary(),
         ds.size(), p);
     if (stability) {
-      if (stabilityCount < 1) throw new IllegalArgumentException("--stability-count must be at least 1, got " + stabilityCount);
+      CommonOptions.positive("--stability-count", stabilityCount);
       INDArray points = ds.images().get(NDArrayIndex.interval(0, Math.min(stabilityCount, ds.size())));
       r = r.withStability(Stability.perStage(in.model().withDataType(DataType.DOUBLE), points, iterations, 0),
           illConditioned);

@@ -95,7 +95,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
 
   /** The first {@code count} images of the split (fewer if the split is smaller). */
   Dataset first(int count) {
-    if (count < 1) throw new IllegalArgumentException("--count must be at least 1, got " + count);
+    CommonOptions.positive("--count", count);
     int n = Math.min(count, data.size());
     int[] idx = new int[n];
     for (int i = 0; i < n; i++) idx[i] = i;

@@ -50,11 +50,11 @@ final class SampleCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     common.apply();
-    if (count < 1) throw new IllegalArgumentException("--count must be at least 1, got " + count);
+    CommonOptions.positive("--count", count);
     if (!(temperature > 0) || Double.isInfinite(temperature)) {
       throw new IllegalArgumentException("--temperature must be positive and finite, got " + temperature);
     }
-    if (columns < 1) throw new IllegalArgumentException("--columns must be at least 1, got " + columns);
+    CommonOptions.positive("--columns", columns);
     RunInputs in = target.load(checkpoint, Split.TEST);
     InvertibleClassifier model = in.model();
     Density density = new Density(model, in.contentDims());

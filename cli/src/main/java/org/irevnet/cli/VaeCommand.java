@@ -76,22 +76,18 @@ final class VaeCommand implements Callable<Integer> {
         .getProcessCpuTime();
   }
 
-  private static void positive(String option, int value) {
-    if (value < 1) throw new IllegalArgumentException(option + " must be at least 1, got " + value);
-  }
-
   @Override
   public Integer call() throws Exception {
     common.apply();
     if (!Flows.NAMES.contains(flow)) {
       throw new IllegalArgumentException("--flow must be one of " + String.join(", ", Flows.NAMES) + ", got " + flow);
     }
-    positive("--epochs", epochs);
-    positive("--batch", batch);
-    positive("--latent", latent);
-    positive("--hidden", hidden);
-    positive("--test-images", testImages);
-    positive("--is-samples", isSamples);
+    CommonOptions.positive("--epochs", epochs);
+    CommonOptions.positive("--batch", batch);
+    CommonOptions.positive("--latent", latent);
+    CommonOptions.positive("--hidden", hidden);
+    CommonOptions.positive("--test-images", testImages);
+    CommonOptions.positive("--is-samples", isSamples);
     DataSource source = Datasets.resolve(data);
     Dataset train = source.train();
     Dataset test = source.test();
