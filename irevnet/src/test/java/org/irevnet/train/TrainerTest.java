@@ -31,6 +31,14 @@ class TrainerTest {
 
   static final Trainer.Listener QUIET = s -> { };
 
+  /** A listener that keeps the trainer's messages. */
+  static Trainer.Listener collecting(List<String> messages) {
+    return new Trainer.Listener() {
+      @Override public void onStep(Trainer.StepInfo s) { }
+      @Override public void onMessage(String line) { messages.add(line); }
+    };
+  }
+
   @Test
   void stoppingAndResumingGivesTheSameWeightsAsTrainingStraight(@TempDir Path tmp) throws Exception {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
@@ -76,10 +84,7 @@ class TrainerTest {
         rev.weightDecay(), rev.warmupSteps(), rev.schedule(), rev.seed(), rev.logEvery(), rev.checkpointEvery(),
         rev.dequantize(), rev.augmentShift(), rev.evalBatch(), rev.ice(), "stored");
     List<String> messages = new java.util.ArrayList<>();
-    Trainer.Listener listen = new Trainer.Listener() {
-      @Override public void onStep(Trainer.StepInfo s) { }
-      @Override public void onMessage(String line) { messages.add(line); }
-    };
+    Trainer.Listener listen = collecting(messages);
     new Trainer(rev, tmp.resolve("rev"), QUIET, Long.MAX_VALUE).run();
     new Trainer(stored, tmp.resolve("stored"), listen, Long.MAX_VALUE).run();
     assertThat(messages).anyMatch(m -> m.endsWith("backward from stored activations"));
@@ -196,10 +201,7 @@ class TrainerTest {
     Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
     TrainConfig base = config(arch, data, 1e-3, 1);
     List<String> messages = new java.util.ArrayList<>();
-    Trainer.Listener listen = new Trainer.Listener() {
-      @Override public void onStep(Trainer.StepInfo s) { }
-      @Override public void onMessage(String line) { messages.add(line); }
-    };
+    Trainer.Listener listen = collecting(messages);
     for (int batch : new int[] {32, 1000}) {
       TrainConfig cfg = new TrainConfig(base.arch(), base.data(), "ce", 1, batch, 1e-3, 0, 0, "constant", 7, 1, 1000,
           false, 0, 50, null, null);
