@@ -1,5 +1,6 @@
 package org.irevnet.io;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,6 +13,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
@@ -82,26 +85,88 @@ public final class Npz {
   /**
    * Reads every array of the archive.
    *
-   * @throws IOException naming the file when it is not a readable npz archive
+   * @throws IOException naming the file (and the entry) when it is not a readable npz archive
    */
   public static Map<String, INDArray> read(Path file) throws IOException {
     Map<String, INDArray> arrays = new LinkedHashMap<>();
-    try (InputStream in = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(in)) {
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+        ZipInputStream zip = new ZipInputStream(in)) {
       ZipEntry e;
       while ((e = zip.getNextEntry()) != null) {
         String name = e.getName();
         if (!name.endsWith(".npy")) throw new IOException(file + ": unexpected entry " + name);
-        byte[] bytes = zip.readAllBytes();
         INDArray a;
         try {
-          a = Nd4j.createNpyFromByteArray(bytes).dup();
-        } catch (RuntimeException ex) {
-          throw new IOException(file + ": entry " + name + " is not a valid .npy array", ex);
+          a = readNpy(zip);
+        } catch (IOException | RuntimeException ex) {
+          throw new IOException(file + ": entry " + name + " is not a valid .npy array ("
+              + (ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage()) + ")", ex);
         }
         arrays.put(name.substring(0, name.length() - 4), a);
       }
+    } catch (java.util.zip.ZipException e) {
+      throw new IOException(file + ": not a readable npz archive (" + e.getMessage() + ")", e);
     }
     if (arrays.isEmpty()) throw new IOException(file + ": not an npz archive (no arrays found)");
     return arrays;
+  }
+
+  private static final Pattern DESCR_FIELD = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
+  private static final Pattern FORTRAN_FIELD = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
+  private static final Pattern SHAPE_FIELD = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+
+  /**
+   * One {@code .npy} array from {@code in}, which must end where the array does (a zip entry).
+   * Little-endian C-order arrays of the {@link #DESCR} types stream straight into the new array's
+   * native memory; ND4J's converter, which reads the others, held three whole copies (the Java
+   * bytes, a native .npy buffer, and the array).
+   */
+  static INDArray readNpy(InputStream in) throws IOException {
+    byte[] magic = in.readNBytes(8);
+    if (magic.length < 8 || (magic[0] & 0xff) != 0x93
+        || !"NUMPY".equals(new String(magic, 1, 5, StandardCharsets.US_ASCII))) {
+      throw new IOException("no .npy magic number");
+    }
+    int major = magic[6];
+    // Version 1 has a 2-byte header length; versions 2 and 3 a 4-byte one.
+    byte[] length = in.readNBytes(major == 1 ? 2 : 4);
+    ByteBuffer lb = ByteBuffer.wrap(Arrays.copyOf(length, 4)).order(ByteOrder.LITTLE_ENDIAN);
+    long headerLength = lb.getInt() & 0xffffffffL;
+    if (length.length < (major == 1 ? 2 : 4) || headerLength > 1 << 20) throw new IOException("bad header length");
+    byte[] header = in.readNBytes((int) headerLength);
+    if (header.length < headerLength) throw new IOException("header cut short");
+    String dict = new String(header, major >= 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    Matcher d = DESCR_FIELD.matcher(dict), f = FORTRAN_FIELD.matcher(dict), s = SHAPE_FIELD.matcher(dict);
+    if (!d.find() || !f.find() || !s.find()) throw new IOException("header lacks descr, fortran_order or shape: " + dict.trim());
+    DataType type = DESCR.entrySet().stream().filter(t -> t.getValue().equals(d.group(1)))
+        .map(Map.Entry::getKey).findFirst().orElse(null);
+    long[] shape = Arrays.stream(s.group(1).split(",")).map(String::trim).filter(x -> !x.isEmpty())
+        .mapToLong(x -> Long.parseLong(x.endsWith("L") ? x.substring(0, x.length() - 1) : x)).toArray();
+    if (type == null || f.group(1).equals("True") || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+      byte[] prefix = new byte[magic.length + length.length + header.length];
+      System.arraycopy(magic, 0, prefix, 0, magic.length);
+      System.arraycopy(length, 0, prefix, magic.length, length.length);
+      System.arraycopy(header, 0, prefix, magic.length + length.length, header.length);
+      byte[] data = in.readAllBytes();
+      byte[] npy = Arrays.copyOf(prefix, prefix.length + data.length);
+      System.arraycopy(data, 0, npy, prefix.length, data.length);
+      return Nd4j.createNpyFromByteArray(npy).dup();
+    }
+    long count = Arrays.stream(shape).reduce(1, Math::multiplyExact);
+    long expected = Math.multiplyExact(count, type.width());
+    INDArray a = count == 0 ? Nd4j.create(type, shape) : Nd4j.createUninitialized(type, shape, 'c');
+    ByteBuffer dst = count == 0 ? ByteBuffer.allocate(0) : Tensors.writableNativeBytes(a);
+    if (dst == null) throw new IOException("larger than 2 GB");
+    byte[] piece = new byte[(int) Math.min(Math.max(expected, 1), 1 << 20)];
+    long got = 0;
+    for (int n; (n = in.read(piece)) >= 0; got += n) {
+      if (got + n > expected) throw new IOException("more data than its shape " + Arrays.toString(shape) + " holds");
+      dst.put(piece, 0, n);
+    }
+    if (got < expected) {
+      throw new IOException("truncated: shape " + Arrays.toString(shape) + " of " + d.group(1) + " needs "
+          + expected + " bytes, the entry has " + got);
+    }
+    return a;
   }
 }

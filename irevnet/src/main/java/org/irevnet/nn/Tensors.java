@@ -82,11 +82,17 @@ public final class Tensors {
    * keep {@code x} reachable: the caller must, for as long as it reads.
    */
   public static ByteBuffer nativeBytes(INDArray x) {
+    ByteBuffer b = writableNativeBytes(x);
+    return b == null ? null : b.asReadOnlyBuffer();
+  }
+
+  /** {@link #nativeBytes}, writable: what is put into it lands in {@code x}. */
+  public static ByteBuffer writableNativeBytes(INDArray x) {
     if (!isDenseC(x)) throw new IllegalArgumentException("not a dense row-major array");
     long width = x.dataType().width();
     long start = x.offset() * width, end = start + x.length() * width;
     if (end > Integer.MAX_VALUE) return null;
-    return bytes(x, end).position((int) start).slice().asReadOnlyBuffer();
+    return bytes(x, end).position((int) start).slice();
   }
 
   /** {@code x} itself if {@link #isDenseC}, else a dense copy. */

@@ -1,6 +1,7 @@
 package org.irevnet.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -69,5 +70,55 @@ class NpzTest {
     assertThat(new String(Npz.npyHeader("<i8", new long[] {5}), StandardCharsets.US_ASCII)).contains("'shape': (5,), }");
     assertThat(new String(Npz.npyHeader("<i4", new long[0]), StandardCharsets.US_ASCII)).contains("'shape': (), }");
     assertThat(Npz.npyHeader("<f4", new long[] {1, 7316712}).length % 64).isZero();
+  }
+
+  @Test
+  void emptyArraysAndVersionTwoHeadersAreRead(@TempDir Path tmp) throws Exception {
+    Path f = tmp.resolve("e.npz");
+    Npz.write(f, Map.of("none", Nd4j.create(DataType.FLOAT, 0, 3)));
+    assertThat(Npz.read(f).get("none").shape()).isEqualTo(new long[] {0, 3});
+
+    // Version 2.0: a 4-byte header length (NumPy writes it for headers over 64 KiB).
+    byte[] v1 = npy("<f8", "(2,)", 16);
+    ByteBuffer v2 = ByteBuffer.allocate(v1.length + 2).order(ByteOrder.LITTLE_ENDIAN);
+    v2.put(Arrays.copyOf(v1, 6)).put((byte) 2).put((byte) 0).putInt(v1.length - 10 - 16)
+        .put(Arrays.copyOfRange(v1, 10, v1.length));
+    INDArray a = Npz.readNpy(new java.io.ByteArrayInputStream(v2.array()));
+    assertThat(a.dataType()).isEqualTo(DataType.DOUBLE);
+    assertThat(a.toDoubleVector()).containsExactly(1.5, -2.0);
+  }
+
+  @Test
+  void anEntryWithTooFewOrTooManyBytesIsNamedAndRefused(@TempDir Path tmp) throws Exception {
+    Path shortFile = tmp.resolve("short.npz"), longFile = tmp.resolve("long.npz");
+    writeZip(shortFile, "w.npy", Arrays.copyOf(npy("<f8", "(2,)", 16), 10 + headerOf(npy("<f8", "(2,)", 16)) + 12));
+    writeZip(longFile, "w.npy", npy("<f8", "(1,)", 16));
+    assertThatThrownBy(() -> Npz.read(shortFile)).isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("short.npz").hasMessageContaining("w.npy").hasMessageContaining("truncated");
+    assertThatThrownBy(() -> Npz.read(longFile)).isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("long.npz").hasMessageContaining("more data than its shape");
+  }
+
+  /** A version 1.0 .npy entry with the given header fields and the float64 data 1.5, -2 (dataBytes of it). */
+  private static byte[] npy(String descr, String shape, int dataBytes) {
+    String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }\n";
+    ByteBuffer b = ByteBuffer.allocate(10 + dict.length() + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+    b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0)
+        .putShort((short) dict.length()).put(dict.getBytes(StandardCharsets.US_ASCII));
+    double[] values = {1.5, -2.0};
+    for (int i = 0; i < dataBytes / 8; i++) b.putDouble(values[i % 2]);
+    return b.array();
+  }
+
+  private static int headerOf(byte[] npy) {
+    return ByteBuffer.wrap(npy, 8, 2).order(ByteOrder.LITTLE_ENDIAN).getShort();
+  }
+
+  private static void writeZip(Path file, String entry, byte[] content) throws Exception {
+    try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
+      zip.putNextEntry(new ZipEntry(entry));
+      zip.write(content);
+      zip.closeEntry();
+    }
   }
 }
