@@ -75,6 +75,7 @@ final class NetworkTrainer {
       it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
       Trainer.truncateMetrics(runDir, step);
       listener.onMessage("resuming " + runDir + " at step " + step + " (epoch " + (c.state().epoch() + 1) + ")");
+      Trainer.sayIfThreadsChanged(listener, runDir);
     } else {
       net = Baselines.build(cfg.arch(), train.channels(), classes, cfg.seed(), cfg.lr(), cfg.weightDecay());
       step = 0;

@@ -145,6 +145,7 @@ public final class Trainer {
       it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
       truncateMetrics(runDir, step);
       listener.onMessage("resuming " + runDir + " at step " + step + " (epoch " + (c.state().epoch() + 1) + ")");
+      sayIfThreadsChanged(listener, runDir);
     } else {
       model = InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed());
       adam = optimizer(model, cfg.lr());
@@ -283,6 +284,24 @@ public final class Trainer {
     if (batch > trainingImages) {
       listener.onMessage("batch " + batch + " is more than the " + trainingImages
           + " training images: every step trains on all of them");
+    }
+  }
+
+  /**
+   * A run resumed at another thread count than its {@code config.json} records: said, because the
+   * convolutions then round differently and the run leaves the path an uninterrupted one takes (an
+   * iCE run can take or miss a shock over it; see the README). Resuming at the same count is exact.
+   */
+  static void sayIfThreadsChanged(Listener listener, Path runDir) {
+    int before;
+    try {
+      before = JSON.readTree(runDir.resolve(CONFIG).toFile()).path("environment").path("threads").asInt(0);
+    } catch (IOException e) {
+      return; // no readable record: nothing to compare with
+    }
+    if (before > 0 && before != Host.threads()) {
+      listener.onMessage("resuming at " + Host.threads() + " thread(s) where the run so far used " + before
+          + ": it will not repeat an uninterrupted run exactly (use --threads " + before + " for that)");
     }
   }
 

@@ -212,6 +212,26 @@ class TrainerTest {
   }
 
   @Test
+  void resumingAtAnotherThreadCountIsSaid(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 10);
+    TrainConfig cfg = config(arch, data, 1e-3, 2);
+    Path run = tmp.resolve("run");
+    List<String> messages = new java.util.ArrayList<>();
+    new Trainer(cfg, run, QUIET, 2).run();
+    new Trainer(cfg, run, collecting(messages), 1).run();
+    assertThat(messages).noneMatch(m -> m.contains("thread"));
+
+    int other = Host.threads() + 1;
+    Path config = run.resolve(Trainer.CONFIG);
+    Files.writeString(config, Files.readString(config).replaceFirst("\"threads\" : \\d+", "\"threads\" : " + other));
+    new Trainer(cfg, run, collecting(messages), 1).run();
+    assertThat(messages).contains("resuming at " + Host.threads() + " thread(s) where the run so far used " + other
+        + ": it will not repeat an uninterrupted run exactly (use --threads " + other + " for that)");
+    assertThat(Files.readString(config)).as("the record is of this call").contains("\"threads\" : " + Host.threads());
+  }
+
+  @Test
   void aTamperedCheckpointIsRefused(@TempDir Path tmp) throws Exception {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
     Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
