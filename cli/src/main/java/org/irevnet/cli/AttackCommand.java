@@ -104,7 +104,9 @@ final class AttackCommand implements Callable<Integer> {
     if (multiTargeted && (!name.startsWith("pgd") || targeted != null)) {
       throw new IllegalArgumentException("--multi-targeted applies to untargeted pgd only");
     }
-    if (count < 1 || batch < 1 || grid < 1) throw new IllegalArgumentException("--count, --batch and --grid must be at least 1");
+    CommonOptions.positive("--count", count);
+    CommonOptions.positive("--batch", batch);
+    CommonOptions.positive("--grid", grid);
     CommonOptions.positive("--steps", steps);
     if (stepSize != null && !(stepSize > 0)) throw new IllegalArgumentException("--step-size must be positive, got " + stepSize);
     Robustness.withZero(eps);   // validates the radii before anything is loaded

@@ -97,23 +97,23 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (batch < 1 || steps < 1 || warmup < 0 || depthMult < 1) {
-      throw new IllegalArgumentException("--batch, --steps and --depth-mult must be >= 1, --warmup >= 0");
-    }
+    CommonOptions.positive("--batch", batch);
+    CommonOptions.positive("--steps", steps);
+    CommonOptions.positive("--depth-mult", depthMult);
+    if (warmup < 0) throw new IllegalArgumentException("--warmup must be at least 0, got " + warmup);
     boolean both = "both".equals(backward);
     boolean stored = !both && TrainConfig.storesActivations(backward);
     if (blocks && (peer != null || depthMult != 1 || !"reversible".equals(backward))) {
       throw new IllegalArgumentException("--blocks takes neither --peer, --depth-mult nor --backward");
     }
-    if ((depthCurve != null || both || peer != null) && rounds < 1) {
-      throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
-    }
+    if (depthCurve != null || both || peer != null) CommonOptions.positive("--rounds", rounds);
     if (depthCurve != null) return depthCurve(both);
     if (both) return compareBackward();
     if (peer != null) return comparePeer();
     common.apply();
     if (blocks) {
-      if (forks < 0 || iterations < 1) throw new IllegalArgumentException("--forks must be >= 0, --iterations >= 1");
+      if (forks < 0) throw new IllegalArgumentException("--forks must be at least 0, got " + forks);
+      CommonOptions.positive("--iterations", iterations);
       for (Map<String, Object> line : BlockBenchmarks.run(arch, batch, org.irevnet.train.Host.threads(),
           new BlockBenchmarks.Settings(forks, 5, iterations, 1000), !common.noProgress)) {
         System.out.println(Json.line(line));

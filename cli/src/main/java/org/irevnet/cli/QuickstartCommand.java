@@ -62,8 +62,8 @@ final class QuickstartCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (epochs < 1) throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
-    if (count < 1) throw new IllegalArgumentException("--count must be >= 1, got " + count);
+    CommonOptions.positive("--epochs", epochs);
+    CommonOptions.positive("--count", count);
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new IllegalArgumentException(out + ": exists and is not a directory");
     }

@@ -150,6 +150,23 @@ class MainTest {
     }
   }
 
+  /** Every command words a count below 1 alike, one option at a time. */
+  @Test
+  void countsBelowOneAreRefusedInOneWording() {
+    String[][] cases = {
+        {"quickstart", "--epochs", "0"}, {"bench", "--depth-mult", "0"},
+        {"bench", "--depth-curve", "1,2", "--rounds", "0"},
+        {"attack", "--run", "no-such-run", "--attack", "fgsm", "--grid", "0"}};
+    for (String[] c : cases) {
+      String[] args = java.util.Arrays.copyOf(c, c.length + 1);
+      args[c.length] = "--no-progress";
+      Run r = run(args);
+      String option = c[c.length - 2];
+      assertThat(r.code()).as(String.join(" ", c)).isEqualTo(2);
+      assertThat(r.err().strip()).isEqualTo("irevnet " + c[0] + ": " + option + " must be at least 1, got 0");
+    }
+  }
+
   @Test
   void theInterruptionLineNamesTheRunningCommandOnlyWhileItRuns() {
     assertThat(Interruption.line()).isNull();
