@@ -127,15 +127,15 @@ public final class Npz {
         || !"NUMPY".equals(new String(magic, 1, 5, StandardCharsets.US_ASCII))) {
       throw new IOException("no .npy magic number");
     }
-    int major = magic[6];
     // Version 1 has a 2-byte header length; versions 2 and 3 a 4-byte one.
-    byte[] length = in.readNBytes(major == 1 ? 2 : 4);
-    ByteBuffer lb = ByteBuffer.wrap(Arrays.copyOf(length, 4)).order(ByteOrder.LITTLE_ENDIAN);
-    long headerLength = lb.getInt() & 0xffffffffL;
-    if (length.length < (major == 1 ? 2 : 4) || headerLength > 1 << 20) throw new IOException("bad header length");
+    int lengthBytes = magic[6] == 1 ? 2 : 4;
+    byte[] length = in.readNBytes(lengthBytes);
+    if (length.length < lengthBytes) throw new IOException("header cut short");
+    long headerLength = ByteBuffer.wrap(Arrays.copyOf(length, 4)).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL;
+    if (headerLength > 1 << 20) throw new IOException("bad header length " + headerLength);
     byte[] header = in.readNBytes((int) headerLength);
     if (header.length < headerLength) throw new IOException("header cut short");
-    String dict = new String(header, major >= 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    String dict = new String(header, magic[6] >= 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
     Matcher d = DESCR_FIELD.matcher(dict), f = FORTRAN_FIELD.matcher(dict), s = SHAPE_FIELD.matcher(dict);
     if (!d.find() || !f.find() || !s.find()) throw new IOException("header lacks descr, fortran_order or shape: " + dict.trim());
     DataType type = DESCR.entrySet().stream().filter(t -> t.getValue().equals(d.group(1)))
@@ -143,14 +143,12 @@ public final class Npz {
     long[] shape = Arrays.stream(s.group(1).split(",")).map(String::trim).filter(x -> !x.isEmpty())
         .mapToLong(x -> Long.parseLong(x.endsWith("L") ? x.substring(0, x.length() - 1) : x)).toArray();
     if (type == null || f.group(1).equals("True") || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-      byte[] prefix = new byte[magic.length + length.length + header.length];
-      System.arraycopy(magic, 0, prefix, 0, magic.length);
-      System.arraycopy(length, 0, prefix, magic.length, length.length);
-      System.arraycopy(header, 0, prefix, magic.length + length.length, header.length);
-      byte[] data = in.readAllBytes();
-      byte[] npy = Arrays.copyOf(prefix, prefix.length + data.length);
-      System.arraycopy(data, 0, npy, prefix.length, data.length);
-      return Nd4j.createNpyFromByteArray(npy).dup();
+      java.io.ByteArrayOutputStream npy = new java.io.ByteArrayOutputStream();
+      npy.write(magic);
+      npy.write(length);
+      npy.write(header);
+      in.transferTo(npy);
+      return Nd4j.createNpyFromByteArray(npy.toByteArray()).dup();
     }
     long count = Arrays.stream(shape).reduce(1, Math::multiplyExact);
     long expected = Math.multiplyExact(count, type.width());
