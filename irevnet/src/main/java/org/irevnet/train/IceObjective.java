@@ -51,9 +51,14 @@ public final class IceObjective {
   private final List<INDArray> replayX = new ArrayList<>();
   private final List<int[]> replayY = new ArrayList<>();
 
-  /** One batch's terms (batch means). {@code nllBitsPerDim} is NaN when the MLE term is off. */
+  /**
+   * One batch's terms (batch means). {@code nllBitsPerDim} is NaN when the MLE term is off. {@code
+   * znMaxAbs} is the largest {@code |z_n|} in the batch: without the MLE term nothing bounds it,
+   * and full-set runs whose {@code z_n} grew outliers of 10^3-10^4 collapsed (README, iCE
+   * experiments).
+   */
   public record Terms(double ce, double nuisanceCe, double adversaryAccuracy, double nuisanceLoss,
-      double nllBitsPerDim, double wNc, double loss) {}
+      double nllBitsPerDim, double wNc, double loss, double znMaxAbs) {}
 
   /** The adversaries' accuracy and the NLL on a whole split. */
   public record Eval(double adversaryAccuracy, double nllBitsPerDim) {}
@@ -179,7 +184,7 @@ public final class IceObjective {
       dz.get(NDArrayIndex.all(), NDArrayIndex.interval(classes, zDims)).assign(dzn);
       model.backward(f, ce.grad(), dz, dLogDet);
     }
-    return new Terms(ce.loss(), nuisCe, advAcc, nuisLoss, bits, wNc, loss);
+    return new Terms(ce.loss(), nuisCe, advAcc, nuisLoss, bits, wNc, loss, zn.amaxNumber().doubleValue());
   }
 
   private INDArray nuisance(INDArray z) {

@@ -174,6 +174,8 @@ public final class Trainer {
         StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
       double lossSum = 0, accSum = 0;
       double[] iceSums = new double[5]; // ce, nuisance ce, adversary accuracy, nll bits/dim, w_nc
+      double znMaxAbs = 0;
+      boolean saidOutliers = false;
       double bitsSum = 0;
       int window = 0;
       long windowStart = System.nanoTime();
@@ -205,6 +207,8 @@ public final class Trainer {
             }
             double[] v = {t.ce(), t.nuisanceCe(), t.adversaryAccuracy(), t.nllBitsPerDim(), t.wNc()};
             for (int i = 0; i < v.length; i++) iceSums[i] += v[i];
+            znMaxAbs = Math.max(znMaxAbs, t.znMaxAbs());
+            if (!saidOutliers) saidOutliers = sayIfNuisanceOutliers(listener, t.znMaxAbs(), step, cfg.ice().wMle());
           }
         } catch (AdamOptimizer.NonFiniteGradientException e) {
           // Raised by the block update inside the backward pass (see optimizer()).
@@ -229,7 +233,9 @@ public final class Trainer {
             m.put("adversary_accuracy", iceSums[2] / window);
             if (cfg.ice().wMle() > 0) m.put("nll_bits_per_dim", iceSums[3] / window);
             m.put("w_nc", iceSums[4] / window);
+            m.put("zn_max_abs", znMaxAbs);
             java.util.Arrays.fill(iceSums, 0);
+            znMaxAbs = 0;
           }
           writeLine(metrics, m);
           listener.onStep(new StepInfo(step, total, b.epoch() + 1, cfg.epochs(), b.batch() + 1, it.batchesPerEpoch(),
@@ -303,6 +309,22 @@ public final class Trainer {
       listener.onMessage("resuming at " + Host.threads() + " thread(s) where the run so far used " + before
           + ": it will not repeat an uninterrupted run exactly (use --threads " + before + " for that)");
     }
+  }
+
+  /** The largest {@code |z_n|} past which an iCE run without the MLE term is warned (once). */
+  static final double NUISANCE_OUTLIER = 1e3;
+
+  /**
+   * Says, and returns true, when an iCE step without the MLE term saw {@code |z_n|} beyond {@link
+   * #NUISANCE_OUTLIER}: on the full Fashion-MNIST such outliers grew to 10^4 before the runs that
+   * collapsed did, and stayed below 900 with {@code --w-mle 0.001} (README, iCE experiments).
+   */
+  static boolean sayIfNuisanceOutliers(Listener listener, double znMaxAbs, long step, double wMle) {
+    if (wMle > 0 || !(znMaxAbs > NUISANCE_OUTLIER)) return false;
+    listener.onMessage(String.format(java.util.Locale.ROOT, "z_n reached |z| = %.3g at step %d: without the MLE"
+        + " term nothing bounds its scale, and on the full Fashion-MNIST iCE runs whose z_n grew outliers like this"
+        + " went on to collapse; --w-mle 0.001 bounds it (see the README's iCE experiments)", znMaxAbs, step + 1));
+    return true;
   }
 
   /** Training of {@code runDir} stopped at {@code step} (0-based) on batch {@code b}; every trainer's message. */

@@ -96,8 +96,12 @@ class IceObjectiveTest {
   static void checkGradients(IceConfig cfg) {
     Setup s = setup(cfg);
     InvertibleClassifier.Forward f = s.model.forward(s.x.dup(), true);
+    double[][] z = f.z().toDoubleMatrix();
     IceObjective.Terms t = s.obj.step(s.model, f, s.labels, 0);
     assertThat(t.loss()).isFinite();
+    double largest = 0;
+    for (double[] row : z) for (int j = 10; j < row.length; j++) largest = Math.max(largest, Math.abs(row[j]));
+    assertThat(t.znMaxAbs()).as("the largest |z_n|, logits excluded").isEqualTo(largest);
     if (cfg.wNc() > 0) assertThat(t.nuisanceLoss()).isNotZero();
     if (cfg.wMle() > 0) assertThat(t.nllBitsPerDim()).isFinite();
 

@@ -136,6 +136,25 @@ class TrainerTest {
     assertThat(last).contains("adversary_test_accuracy").contains("test_nll_bits_per_dim");
     assertThat(Files.readAllLines(tmp.resolve("a").resolve(Trainer.METRICS)).get(0))
         .contains("\"ce\"", "\"nuisance_ce\"", "\"adversary_accuracy\"", "\"nll_bits_per_dim\"", "\"w_nc\"");
+    for (String line : Files.readAllLines(tmp.resolve("a").resolve(Trainer.METRICS))) {
+      if (line.contains("\"type\":\"train\"")) {
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(line).path("zn_max_abs").asDouble(-1))
+            .as(line).isPositive().isFinite();
+      }
+    }
+  }
+
+  @Test
+  void nuisanceOutliersAreSaidOnlyWithoutTheMleTerm() {
+    List<String> messages = new java.util.ArrayList<>();
+    Trainer.Listener listen = collecting(messages);
+    assertThat(Trainer.sayIfNuisanceOutliers(listen, 999, 10, 0)).isFalse();
+    assertThat(Trainer.sayIfNuisanceOutliers(listen, 2e4, 10, 1e-3)).isFalse();
+    assertThat(Trainer.sayIfNuisanceOutliers(listen, Double.NaN, 10, 0)).isFalse();
+    assertThat(messages).isEmpty();
+    assertThat(Trainer.sayIfNuisanceOutliers(listen, 1234.5, 41, 0)).isTrue();
+    assertThat(messages).singleElement().asString().startsWith("z_n reached |z| = 1.23e+03 at step 42: ")
+        .contains("--w-mle 0.001");
   }
 
   @Test
