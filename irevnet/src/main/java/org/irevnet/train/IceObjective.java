@@ -53,9 +53,8 @@ public final class IceObjective {
 
   /**
    * One batch's terms (batch means). {@code nllBitsPerDim} is NaN when the MLE term is off. {@code
-   * znMaxAbs} is the largest {@code |z_n|} in the batch: without the MLE term nothing bounds it,
-   * and full-set runs whose {@code z_n} grew outliers of 10^3-10^4 collapsed (README, iCE
-   * experiments).
+   * znMaxAbs} is the largest {@code |z_n|} in the batch: without the MLE term nothing bounds it
+   * (README, iCE experiments).
    */
   public record Terms(double ce, double nuisanceCe, double adversaryAccuracy, double nuisanceLoss,
       double nllBitsPerDim, double wNc, double loss, double znMaxAbs) {}
