@@ -102,7 +102,8 @@ final class RunSections {
           ys.add(TreeFigures.number(line.get(field)));
         }
         if (ys.stream().allMatch(java.util.Objects::isNull)) continue;
-        figs.add(new Figure.Line(e.getKey() + ": " + field, x, field, null, false,
+        // iCE's largest |z_n| spans decades when nothing bounds it (README, iCE experiments).
+        figs.add(new Figure.Line(e.getKey() + ": " + field, x, field, null, field.equals("zn_max_abs"),
             List.of(new Figure.Series(field, xs, ys))));
       }
     }

@@ -36,6 +36,10 @@ class ReportTest {
         "epoch: test_accuracy", "epochs");
     Figure.Line loss = (Figure.Line) s.get("training").figures().get(0);
     assertThat(loss.series().get(0).x()).containsExactly(10.0, 20.0, 30.0, 40.0, 50.0, 60.0);
+    assertThat(loss.logY()).isFalse();
+    assertThat(s.get("training").figures().stream().filter(f -> f.title().equals("train: zn_max_abs")))
+        .as("the largest |z_n| spans decades: drawn on a log scale")
+        .singleElement().satisfies(f -> assertThat(((Figure.Line) f).logY()).isTrue());
 
     Figure.Matrix cm = (Figure.Matrix) s.get("accuracy").figures().stream().filter(f -> f instanceof Figure.Matrix)
         .findFirst().orElseThrow();

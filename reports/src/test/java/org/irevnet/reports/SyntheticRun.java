@@ -35,8 +35,8 @@ final class SyntheticRun {
     for (int s = 1; s <= 6; s++) {
       m.append(String.format(java.util.Locale.ROOT, "{\"type\":\"train\",\"step\":%d,\"epoch\":%d,\"loss\":%.3f,"
           + "\"accuracy\":%.3f,\"lr\":0.001,\"images_per_s\":500,\"nuisance_ce\":%.3f,\"dnc_accuracy\":%.3f,"
-          + "\"nll_bits_per_dim\":%.3f}%n", s * 10, (s + 2) / 3, 2.0 / s, 0.5 + s * 0.05, 2.3 - s * 0.01, 0.9 - s * 0.1,
-          5.0 - s * 0.3));
+          + "\"nll_bits_per_dim\":%.3f,\"zn_max_abs\":%.1f}%n", s * 10, (s + 2) / 3, 2.0 / s, 0.5 + s * 0.05,
+          2.3 - s * 0.01, 0.9 - s * 0.1, 5.0 - s * 0.3, Math.pow(10, s)));
       if (s % 3 == 0) {
         m.append(String.format(java.util.Locale.ROOT, "{\"type\":\"epoch\",\"step\":%d,\"epoch\":%d,"
             + "\"test_accuracy\":%.3f,\"test_loss\":%.3f,\"seconds\":%d}%n", s * 10, s / 3, 0.6 + s * 0.03, 1.0 / s, s * 5));
