@@ -16,12 +16,57 @@ final class Interruption {
 
   private Interruption() {}
 
-  /** Installs the shutdown hook that speaks when a command is stopped while running. */
+  /**
+   * Installs the shutdown hook that speaks when a command is stopped while running, and a standard
+   * error that falls silent after that line: the command's threads run on while the hooks do, and
+   * an "epoch 1 done" line once followed it.
+   */
   static void install() {
+    LastWordStream err = new LastWordStream(System.err);
+    System.setErr(err);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       String line = line();
-      if (line != null) System.err.println((System.console() != null ? "\n" : "") + line);
+      if (line != null) err.last((System.console() != null ? "\n" : "") + line);
     }, "irevnet-interruption"));
+  }
+
+  /** A print stream that can say one last line, after which it drops whatever is printed to it. */
+  static final class LastWordStream extends java.io.PrintStream {
+    private final Gate gate;
+
+    LastWordStream(java.io.OutputStream out) {
+      this(new Gate(out));
+    }
+
+    private LastWordStream(Gate gate) {
+      super(gate, true);
+      this.gate = gate;
+    }
+
+    /** Prints {@code line} and falls silent; a print from another thread comes wholly before or not at all. */
+    synchronized void last(String line) {
+      println(line);
+      flush();
+      gate.silent = true;
+    }
+
+    private static final class Gate extends java.io.FilterOutputStream {
+      private volatile boolean silent;
+
+      Gate(java.io.OutputStream out) {
+        super(out);
+      }
+
+      @Override
+      public void write(int b) throws java.io.IOException {
+        if (!silent) out.write(b);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws java.io.IOException {
+        if (!silent) out.write(b, off, len);
+      }
+    }
   }
 
   static synchronized void started(String name) {

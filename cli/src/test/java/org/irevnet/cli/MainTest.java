@@ -167,6 +167,27 @@ class MainTest {
     }
   }
 
+  /** Another thread printing all along: the interruption line is the last one out, whole. */
+  @Test
+  void theInterruptionLineIsTheLastLineOnStandardError() throws Exception {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    Interruption.LastWordStream err = new Interruption.LastWordStream(bytes);
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread printer = new Thread(() -> {
+      for (int i = 0; !stop.get(); i++) err.printf(java.util.Locale.ROOT, "step %d  loss %.4f%n", i, 1.0 / (i + 1));
+    });
+    printer.start();
+    Thread.sleep(50);
+    err.last("irevnet train: interrupted");
+    Thread.sleep(50);
+    stop.set(true);
+    printer.join();
+    String[] lines = bytes.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n");
+    assertThat(lines.length).as("the other thread printed before").isGreaterThan(1);
+    assertThat(lines[lines.length - 1]).isEqualTo("irevnet train: interrupted");
+    assertThat(java.util.Arrays.copyOf(lines, lines.length - 1)).allMatch(l -> l.matches("step \\d+  loss [0-9.]+"));
+  }
+
   @Test
   void theInterruptionLineNamesTheRunningCommandOnlyWhileItRuns() {
     assertThat(Interruption.line()).isNull();
