@@ -74,8 +74,7 @@ final class NetworkTrainer {
       best = c.state().bestAccuracy();
       it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
       Trainer.truncateMetrics(runDir, step);
-      listener.onMessage("resuming " + runDir + " at step " + step + " (epoch " + (c.state().epoch() + 1) + ")");
-      Trainer.sayIfThreadsChanged(listener, runDir);
+      Trainer.sayResuming(listener, runDir, step, c.state().epoch());
     } else {
       net = Baselines.build(cfg.arch(), train.channels(), classes, cfg.seed(), cfg.lr(), cfg.weightDecay());
       step = 0;

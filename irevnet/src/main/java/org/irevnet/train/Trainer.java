@@ -144,8 +144,7 @@ public final class Trainer {
       best = c.state().bestAccuracy();
       it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
       truncateMetrics(runDir, step);
-      listener.onMessage("resuming " + runDir + " at step " + step + " (epoch " + (c.state().epoch() + 1) + ")");
-      sayIfThreadsChanged(listener, runDir);
+      sayResuming(listener, runDir, step, c.state().epoch());
     } else {
       model = InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed());
       adam = optimizer(model, cfg.lr());
@@ -293,12 +292,18 @@ public final class Trainer {
     }
   }
 
+  /** Every trainer's first line on resuming {@code runDir} at {@code step} in (0-based) {@code epoch}. */
+  static void sayResuming(Listener listener, Path runDir, long step, int epoch) {
+    listener.onMessage("resuming " + runDir + " at step " + step + " (epoch " + (epoch + 1) + ")");
+    sayIfThreadsChanged(listener, runDir);
+  }
+
   /**
    * A run resumed at another thread count than its {@code config.json} records: said, because the
    * convolutions then round differently and the run leaves the path an uninterrupted one takes (an
    * iCE run can take or miss a shock over it; see the README). Resuming at the same count is exact.
    */
-  static void sayIfThreadsChanged(Listener listener, Path runDir) {
+  private static void sayIfThreadsChanged(Listener listener, Path runDir) {
     int before;
     try {
       before = JSON.readTree(runDir.resolve(CONFIG).toFile()).path("environment").path("threads").asInt(0);
