@@ -45,8 +45,7 @@ final class Interruption {
 
     /** Prints {@code line} and falls silent; a print from another thread comes wholly before or not at all. */
     synchronized void last(String line) {
-      println(line);
-      flush();
+      println(line); // flushed: the stream flushes on every line
       gate.silent = true;
     }
 

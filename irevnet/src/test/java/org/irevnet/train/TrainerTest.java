@@ -136,9 +136,10 @@ class TrainerTest {
     assertThat(last).contains("adversary_test_accuracy").contains("test_nll_bits_per_dim");
     assertThat(Files.readAllLines(tmp.resolve("a").resolve(Trainer.METRICS)).get(0))
         .contains("\"ce\"", "\"nuisance_ce\"", "\"adversary_accuracy\"", "\"nll_bits_per_dim\"", "\"w_nc\"");
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
     for (String line : Files.readAllLines(tmp.resolve("a").resolve(Trainer.METRICS))) {
       if (line.contains("\"type\":\"train\"")) {
-        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(line).path("zn_max_abs").asDouble(-1))
+        assertThat(json.readTree(line).path("zn_max_abs").asDouble(-1))
             .as(line).isPositive().isFinite();
       }
     }
