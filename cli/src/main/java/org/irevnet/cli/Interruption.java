@@ -19,7 +19,8 @@ final class Interruption {
   /**
    * Installs the shutdown hook that speaks when a command is stopped while running, and a standard
    * error that falls silent after that line: the command's threads run on while the hooks do, and
-   * an "epoch 1 done" line once followed it.
+   * an "epoch 1 done" line once followed it. The hook then deletes the temporaries of unfinished
+   * writes, after the line, so that a writer finding its temporary gone stays silent.
    */
   static void install() {
     LastWordStream err = new LastWordStream(System.err);
@@ -27,6 +28,7 @@ final class Interruption {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       String line = line();
       if (line != null) err.last((System.console() != null ? "\n" : "") + line);
+      org.irevnet.io.AtomicFiles.deleteUnfinished();
     }, "irevnet-interruption"));
   }
 

@@ -188,6 +188,56 @@ class MainTest {
     assertThat(java.util.Arrays.copyOf(lines, lines.length - 1)).allMatch(l -> l.matches("step \\d+  loss [0-9.]+"));
   }
 
+  /**
+   * A process stopped mid-write (here a checkpoint directory and a report file, both half written)
+   * leaves nothing behind: the JVM runs its shutdown hooks on SIGTERM, not the writers' cleanup.
+   */
+  @Test
+  void aCommandStoppedWhileWritingLeavesNoTemporaries(@TempDir Path tmp) throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("run"));
+    List<String> cmd = new java.util.ArrayList<>(PeerComparison.javaCommand(List.of(dir.toString())));
+    cmd.set(cmd.indexOf(Main.class.getName()), StoppedMidWrite.class.getName());
+    Process p = new ProcessBuilder(cmd).redirectError(tmp.resolve("err.txt").toFile()).start();
+    try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+      assertThat(out.readLine()).isEqualTo("writing");
+      try (var s = Files.list(dir)) {
+        assertThat(s.toList()).as("both temporaries exist before the stop").hasSize(2);
+      }
+      p.destroy(); // SIGTERM
+      assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    } finally {
+      p.destroyForcibly();
+    }
+    assertThat(p.exitValue()).isEqualTo(143);
+    List<String> err = Files.readAllLines(tmp.resolve("err.txt"));
+    assertThat(err).last().isEqualTo("irevnet write: interrupted");
+    try (var s = Files.list(dir)) {
+      assertThat(s.toList()).isEmpty();
+    }
+  }
+
+  /** The child process of the test above: a command that hangs in the middle of two writes. */
+  static final class StoppedMidWrite {
+    public static void main(String[] args) throws Exception {
+      Interruption.install();
+      Interruption.started("write");
+      Path dir = Path.of(args[0]);
+      Path ckpt = org.irevnet.io.AtomicFiles.createTemporary(dir.resolve("latest"), true);
+      Files.writeString(ckpt.resolve("weights.npz"), "half");
+      org.irevnet.io.AtomicFiles.write(dir.resolve("report.json"), out -> {
+        out.write("{\"half\":".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        out.flush();
+        System.out.println("writing");
+        System.out.flush();
+        try {
+          Thread.sleep(Long.MAX_VALUE);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+    }
+  }
+
   @Test
   void theInterruptionLineNamesTheRunningCommandOnlyWhileItRuns() {
     assertThat(Interruption.line()).isNull();

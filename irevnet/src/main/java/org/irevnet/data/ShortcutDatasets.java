@@ -131,7 +131,7 @@ public final class ShortcutDatasets {
     d.put("stamped", counts);
 
     AtomicFiles.deleteTemporarySiblings(target); // what a killed run of this command left
-    Path tmp = AtomicFiles.createSibling(target, ".tmp", true);
+    Path tmp = AtomicFiles.createTemporary(target, true);
     try {
       IdxFiles.writeImages(tmp.resolve(TRAIN_IMAGES), train.size(), rows, cols, trainPx);
       IdxFiles.writeLabels(tmp.resolve(TRAIN_LABELS), train.labels());

@@ -7,6 +7,8 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -15,6 +17,13 @@ import java.util.concurrent.ThreadLocalRandom;
  * previous file intact.
  */
 public final class AtomicFiles {
+  /**
+   * Temporaries being written now. A stopped JVM runs its shutdown hooks, not the writers'
+   * {@code finally} blocks, so without {@link #deleteUnfinished} every Ctrl-C during a write left a
+   * hidden file next to its target.
+   */
+  private static final Set<Path> UNFINISHED = ConcurrentHashMap.newKeySet();
+
   private AtomicFiles() {}
 
   /** Something that writes a file's content to a stream. */
@@ -24,14 +33,43 @@ public final class AtomicFiles {
   }
 
   public static void write(Path target, Writer writer) throws IOException {
-    Path tmp = createSibling(target, ".tmp", false);
+    Path tmp = createTemporary(target, false);
     try {
       try (OutputStream out = Files.newOutputStream(tmp)) {
         writer.write(out);
       }
       moveAtomically(tmp, target);
     } finally {
-      Files.deleteIfExists(tmp);
+      deleteTree(tmp);
+    }
+  }
+
+  /**
+   * A new temporary file or directory for {@code target}'s next content ({@link #createSibling}
+   * with suffix {@code .tmp}), which {@link #deleteUnfinished} removes until it is renamed into
+   * place or deleted. Its content is never the only copy of anything: the target stays until the
+   * rename.
+   */
+  public static Path createTemporary(Path target, boolean directory) throws IOException {
+    Path tmp = createSibling(target, ".tmp", directory);
+    UNFINISHED.add(tmp);
+    return tmp;
+  }
+
+  /**
+   * Deletes the temporaries of writes still under way, for a process that is being stopped (a
+   * shutdown hook): the writers' threads may run on meanwhile, and then find their temporary gone.
+   */
+  public static void deleteUnfinished() {
+    for (Path p : UNFINISHED) {
+      for (int attempt = 0; attempt < 3; attempt++) {
+        try {
+          deleteTree(p);
+          break;
+        } catch (IOException | java.io.UncheckedIOException e) {
+          // a writer added a file while the tree was going: walk it again
+        }
+      }
     }
   }
 
@@ -77,10 +115,12 @@ public final class AtomicFiles {
 
   /** Deletes a file or a directory with everything in it; nothing if it does not exist. */
   public static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-    try (java.util.stream.Stream<Path> s = Files.walk(root)) {
-      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    if (Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      try (java.util.stream.Stream<Path> s = Files.walk(root)) {
+        for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+      }
     }
+    UNFINISHED.remove(root);
   }
 
   /** Renames {@code from} to {@code to}, replacing it, atomically where the file system can. */
@@ -90,5 +130,6 @@ public final class AtomicFiles {
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
     }
+    UNFINISHED.remove(from);
   }
 }

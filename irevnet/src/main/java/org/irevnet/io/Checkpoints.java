@@ -76,7 +76,7 @@ public final class Checkpoints {
     // A run killed while saving leaves its temporary directory (tens of MiB) behind: the next save
     // of the same checkpoint removes it. One process trains a run at a time.
     AtomicFiles.deleteTemporarySiblings(target);
-    Path tmp = AtomicFiles.createSibling(target, ".tmp", true);
+    Path tmp = AtomicFiles.createTemporary(target, true);
     try {
       modelFiles.write(tmp);
       Files.writeString(tmp.resolve(TRAINING), JSON.writeValueAsString(state));

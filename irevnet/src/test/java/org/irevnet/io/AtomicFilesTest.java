@@ -94,4 +94,33 @@ class AtomicFilesTest {
     assertThat(notOurs).exists();
     Checkpoints.verify(ckpts.resolve("latest"));
   }
+
+  /**
+   * What a stopped process's shutdown hook deletes: temporaries still being written, and nothing
+   * else (not a finished file, not a checkpoint's previous version, not a renamed temporary).
+   */
+  @Test
+  void deleteUnfinishedRemovesOnlyTemporariesStillBeingWritten(@TempDir Path tmp) throws Exception {
+    Path report = tmp.resolve("run/report.json");
+    AtomicFiles.writeString(report, "{}");
+    Path unfinishedFile = AtomicFiles.createTemporary(report, false);
+    Files.writeString(unfinishedFile, "{\"half\":");
+    Path ckpt = tmp.resolve("run/checkpoints/latest");
+    Path unfinishedDir = AtomicFiles.createTemporary(ckpt, true);
+    Files.writeString(Files.createDirectory(unfinishedDir.resolve("nested")).resolve("weights.npz"), "x");
+    Path renamed = AtomicFiles.createTemporary(tmp.resolve("run/model.json"), false);
+    AtomicFiles.moveAtomically(renamed, tmp.resolve("run/model.json"));
+    Path old = AtomicFiles.createSibling(ckpt, ".old", true);
+
+    AtomicFiles.deleteUnfinished();
+
+    assertThat(unfinishedFile).doesNotExist();
+    assertThat(unfinishedDir).doesNotExist();
+    assertThat(report).hasContent("{}");
+    assertThat(tmp.resolve("run/model.json")).exists();
+    assertThat(old).isDirectory();
+    Path again = Files.createFile(unfinishedFile);
+    AtomicFiles.deleteUnfinished();
+    assertThat(again).as("a path is forgotten once deleted").exists();
+  }
 }
