@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.irevnet.check.Ranges;
 import org.irevnet.models.Architecture;
 import org.irevnet.train.Benchmark;
 import org.irevnet.train.TrainConfig;
@@ -100,7 +101,7 @@ final class BenchCommand implements Callable<Integer> {
     CommonOptions.positive("--batch", batch);
     CommonOptions.positive("--steps", steps);
     CommonOptions.positive("--depth-mult", depthMult);
-    if (warmup < 0) throw new IllegalArgumentException("--warmup must be at least 0, got " + warmup);
+    Ranges.atLeast("--warmup", warmup, 0);
     boolean both = "both".equals(backward);
     boolean stored = !both && TrainConfig.storesActivations(backward);
     if (blocks && (peer != null || depthMult != 1 || !"reversible".equals(backward))) {
@@ -112,7 +113,7 @@ final class BenchCommand implements Callable<Integer> {
     if (peer != null) return comparePeer();
     common.apply();
     if (blocks) {
-      if (forks < 0) throw new IllegalArgumentException("--forks must be at least 0, got " + forks);
+      Ranges.atLeast("--forks", forks, 0);
       CommonOptions.positive("--iterations", iterations);
       for (Map<String, Object> line : BlockBenchmarks.run(arch, batch, org.irevnet.train.Host.threads(),
           new BlockBenchmarks.Settings(forks, 5, iterations, 1000), !common.noProgress)) {

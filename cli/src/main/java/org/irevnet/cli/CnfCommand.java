@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import org.irevnet.check.Ranges;
 import org.irevnet.cnf.Cnf;
 import org.irevnet.cnf.CnfTraining;
 import org.irevnet.cnf.DormandPrince;
@@ -92,14 +93,27 @@ final class CnfCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ToyDensity density = ToyDensity.of(target);
     OdeSolver trainSolver = switch (solver) {
-      case "rk4" -> new Rk4(steps);
-      case "dopri5" -> new DormandPrince(rtol, atol);
+      case "rk4" -> {
+        CommonOptions.positive("--steps", steps);
+        yield new Rk4(steps);
+      }
+      case "dopri5" -> {
+        Ranges.positive("--rtol", rtol);
+        Ranges.positive("--atol", atol);
+        yield new DormandPrince(rtol, atol);
+      }
       default -> throw new IllegalArgumentException("unknown solver '" + solver + "' (expected rk4 or dopri5)");
     };
+    Ranges.positive("--eval-tol", evalTol);
     DormandPrince evalSolver = new DormandPrince(evalTol, evalTol);
-    if (testSamples < 1 || plotSamples < 1 || grid < 2) {
-      throw new IllegalArgumentException("--test-samples and --plot-samples must be >= 1, --grid >= 2");
-    }
+    CommonOptions.positive("--iterations", iterations);
+    CommonOptions.positive("--batch", batch);
+    CommonOptions.positive("--hidden", hidden);
+    CommonOptions.positive("--test-samples", testSamples);
+    CommonOptions.positive("--plot-samples", plotSamples);
+    Ranges.atLeast("--grid", grid, 2);
+    Ranges.positive("--lr", lr);
+    Ranges.positive("--time", time);
     CnfTraining.Config config = new CnfTraining.Config(density, hidden, time, trainSolver, iterations, batch, lr, seed);
     Path dir = out != null ? out : Path.of("runs", "cnf-" + density.id());
     common.apply();

@@ -15,7 +15,7 @@ final class CommonOptions {
 
   /** Refuses a count option below 1 with the one message every command gives for it. */
   static void positive(String option, int value) {
-    if (value < 1) throw new IllegalArgumentException(option + " must be at least 1, got " + value);
+    org.irevnet.check.Ranges.atLeast(option, value, 1);
   }
 
   /** Applies the thread count; call before any work. */

@@ -57,6 +57,9 @@ final class ProbeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (!layers && !nuisance) throw new IllegalArgumentException("say what to probe: --layers, --nuisance or both");
+    if (trainCount != null) CommonOptions.positive("--train-count", trainCount);
+    if (testCount != null) CommonOptions.positive("--test-count", testCount);
+    if (epochs != null) CommonOptions.positive("--epochs", epochs);
     common.apply();
     long t0 = System.nanoTime();
     RunInputs test = target.load();
@@ -98,7 +101,6 @@ final class ProbeCommand implements Callable<Integer> {
   /** A seeded random subset of {@code count} images (in dataset order), or all when null or larger. */
   static Dataset subsample(Dataset d, Integer count, long seed) {
     if (count == null || count >= d.size()) return d;
-    if (count < 1) throw new IllegalArgumentException("--train-count and --test-count must be at least 1, got " + count);
     int[] idx = Arrays.copyOf(Batches.order(d.size(), seed, 0, true), count);
     Arrays.sort(idx);
     return d.subset(d.name() + "[" + count + " of " + d.size() + "]", idx);

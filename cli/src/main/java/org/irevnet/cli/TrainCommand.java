@@ -1,13 +1,11 @@
 package org.irevnet.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.irevnet.io.AtomicFiles;
+import org.irevnet.check.Ranges;
 import org.irevnet.io.Checkpoints;
 import org.irevnet.train.IceConfig;
 import org.irevnet.train.TrainConfig;
@@ -97,16 +95,14 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     common.apply();
     if (resume && fresh) throw new IllegalArgumentException("--resume and --fresh exclude each other");
+    if (maxSteps != null) Ranges.atLeast("--max-steps", maxSteps, 1);
     Path latest = Trainer.latest(out);
     TrainConfig base = TrainConfig.defaults();
     if (resume) {
       if (!Checkpoints.exists(latest)) throw new IllegalArgumentException(out + ": nothing to resume (no checkpoints/latest)");
       base = TrainConfig.fromJson(Json.MAPPER.readTree(out.resolve(Trainer.CONFIG).toFile()).get("config").toString());
-    } else if (Checkpoints.exists(latest)) {
-      if (!fresh) {
-        throw new IllegalArgumentException(out + " already holds a run (checkpoints/latest): use --resume to continue it or --fresh to start over");
-      }
-      deleteRun(out);
+    } else if (!fresh && Checkpoints.exists(latest)) {
+      throw new IllegalArgumentException(out + " already holds a run (checkpoints/latest): use --resume to continue it or --fresh to start over");
     }
     if (config != null) base = TrainConfig.read(config, base);
     String obj = or(objective, base.objective());
@@ -132,7 +128,7 @@ final class TrainCommand implements Callable<Integer> {
     ProgressListener listener = new ProgressListener(!common.noProgress && System.console() != null);
     Trainer.Result r;
     try {
-      r = new Trainer(cfg, out, listener, maxSteps == null ? Long.MAX_VALUE : maxSteps).run();
+      r = new Trainer(cfg, out, listener, maxSteps == null ? Long.MAX_VALUE : maxSteps, fresh).run();
     } finally {
       listener.close();
     }
@@ -151,11 +147,6 @@ final class TrainCommand implements Callable<Integer> {
 
   private static <T> T or(T v, T fallback) {
     return v != null ? v : fallback;
-  }
-
-  private static void deleteRun(Path run) throws IOException {
-    AtomicFiles.deleteTree(run.resolve("checkpoints"));
-    Files.deleteIfExists(run.resolve(Trainer.METRICS));
   }
 
   /** A progress bar on a terminal; plain log lines on stderr otherwise. */

@@ -56,8 +56,12 @@ class CnfCommandTest {
     Path out = tmp.resolve("out");
     refused("unknown target 'spirals'", "--target", "spirals", "--out", out.toString());
     refused("unknown solver 'euler'", "--target", "rings", "--solver", "euler", "--out", out.toString());
-    refused("rtol and atol must be > 0", "--target", "rings", "--eval-tol", "0", "--out", out.toString());
-    refused("RK4 needs at least one step", "--target", "rings", "--steps", "0", "--out", out.toString());
+    refused("--eval-tol must be above 0, got 0.0", "--target", "rings", "--eval-tol", "0", "--out", out.toString());
+    refused("--steps must be at least 1, got 0", "--target", "rings", "--steps", "0", "--out", out.toString());
+    refused("--rtol must be above 0, got -1.0", "--target", "rings", "--solver", "dopri5", "--rtol", "-1",
+        "--out", out.toString());
+    refused("--grid must be at least 2, got 1", "--target", "rings", "--grid", "1", "--out", out.toString());
+    refused("--lr must be a finite number, got NaN", "--target", "rings", "--lr", "NaN", "--out", out.toString());
     assertThat(out).doesNotExist();
   }
 

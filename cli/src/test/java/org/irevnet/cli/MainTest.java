@@ -156,7 +156,9 @@ class MainTest {
     String[][] cases = {
         {"quickstart", "--epochs", "0"}, {"bench", "--depth-mult", "0"},
         {"bench", "--depth-curve", "1,2", "--rounds", "0"},
-        {"attack", "--run", "no-such-run", "--attack", "fgsm", "--grid", "0"}};
+        {"attack", "--run", "no-such-run", "--attack", "fgsm", "--grid", "0"},
+        {"probe", "--run", "no-such-run", "--nuisance", "--train-count", "0"},
+        {"cnf", "--target", "rings", "--iterations", "0"}, {"train", "--out", "no-such-run", "--max-steps", "0"}};
     for (String[] c : cases) {
       String[] args = java.util.Arrays.copyOf(c, c.length + 1);
       args[c.length] = "--no-progress";

@@ -55,6 +55,40 @@ class TrainEvalCommandTest {
     assertThat(bad.err()).contains("weights.npz does not match its SHA-256");
   }
 
+  /**
+   * {@code --fresh} replaces a run, but only once what replaces it has loaded: it once deleted the
+   * checkpoints first, so a typo in any other option lost the run it was meant to keep.
+   */
+  @Test
+  void freshStartsOverOnlyOnceTheNewRunsInputsHaveLoaded(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 2);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    Path run = tiny.dir(), latest = org.irevnet.train.Trainer.latest(run);
+    String metrics = Files.readString(run.resolve("metrics.jsonl"));
+    String[][] typos = {{"--epochs", "0"}, {"--data", tmp.resolve("no-such-data").toString()},
+        {"--arch", "no-such-arch"}, {"--lr", "NaN"}};
+    for (String[] typo : typos) {
+      java.util.Map<String, String> options = new java.util.LinkedHashMap<>(java.util.Map.of("--arch",
+          tiny.arch().toString(), "--data", tiny.data().toString(), "--out", run.toString(), "--batch", "16"));
+      options.put(typo[0], typo[1]);
+      java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("train", "--fresh", "--no-progress"));
+      options.forEach((k, v) -> args.addAll(java.util.List.of(k, v)));
+      MainTest.Run r = run(args.toArray(String[]::new));
+      assertThat(r.code()).as(String.join(" ", typo)).isEqualTo(2);
+      assertThat(r.err().strip().lines()).as(r.err()).hasSize(1);
+      org.irevnet.io.Checkpoints.verify(latest);
+      assertThat(run.resolve("metrics.jsonl")).as(String.join(" ", typo)).hasContent(metrics);
+    }
+    MainTest.Run again = run("train", "--arch", tiny.arch().toString(), "--data", tiny.data().toString(),
+        "--out", run.toString(), "--batch", "16", "--epochs", "1", "--fresh", "--no-progress");
+    assertThat(again.code()).as(again.err()).isZero();
+    assertThat(again.out()).contains("trained 4 steps");
+    java.util.List<JsonNode> lines = new java.util.ArrayList<>();
+    for (String l : Files.readAllLines(run.resolve("metrics.jsonl"))) lines.add(Json.MAPPER.readTree(l));
+    assertThat(lines).as("the old run's lines are gone").allMatch(j -> j.path("step").asLong() <= 4);
+    assertThat(Json.MAPPER.readTree(run.resolve("config.json").toFile()).path("config").path("epochs").asInt()).isEqualTo(1);
+  }
+
   @Test
   void iceOptionsReachTheResolvedConfigAndTheMetrics(@TempDir Path tmp) throws Exception {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
@@ -135,6 +169,19 @@ class TrainEvalCommandTest {
         "--backward", "checkpointed");
     refused(tmp, "objective ice needs a fully invertible", "--arch", "irevnet-s", "--data", data.toString(),
         "--objective", "ice");
+    // Each range error names the one setting refused and its value; these two were once accepted.
+    refused(tmp, "warmupSteps must be at least 0, got -1", "--arch", arch.toString(), "--data", data.toString(),
+        "--warmup-steps", "-1");
+    refused(tmp, "augmentShift must be at least 0, got -2", "--arch", arch.toString(), "--data", data.toString(),
+        "--augment-shift", "-2");
+    refused(tmp, "checkpointEvery must be at least 1, got 0", "--arch", arch.toString(), "--data", data.toString(),
+        "--checkpoint-every", "0");
+    refused(tmp, "advReplay must be at least 0, got -1", "--arch", arch.toString(), "--data", data.toString(),
+        "--objective", "ice", "--adv-replay", "-1");
+    refused(tmp, "wMle must be a finite number, got Infinity", "--arch", arch.toString(), "--data", data.toString(),
+        "--objective", "ice", "--w-mle", "Infinity");
+    refused(tmp, "--max-steps must be at least 1, got 0", "--arch", arch.toString(), "--data", data.toString(),
+        "--max-steps", "0");
 
     String small = TinyData.ARCH.replace("[1, 32, 32]", "[1, 16, 16]");
     Path smallArch = Files.writeString(tmp.resolve("small.json"), small);

@@ -11,7 +11,7 @@ public final class Host {
 
   /** Sets libnd4j's OpenMP and BLAS thread counts (the launcher also sets OMP_NUM_THREADS). */
   public static void setThreads(int threads) {
-    if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+    org.irevnet.check.Ranges.atLeast("--threads", threads, 1);
     Nd4j.getEnvironment().setMaxThreads(threads);
     Nd4j.getEnvironment().setMaxMasterThreads(threads);
     Nd4j.factory().blas().setMaxThreads(threads);

@@ -1,6 +1,7 @@
 package org.irevnet.train;
 
 import java.util.List;
+import org.irevnet.check.Ranges;
 
 /**
  * The settings of the independence cross-entropy objective (iCE, DESIGN.md section 4):
@@ -55,17 +56,19 @@ public record IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuis
 
   /** Checks ranges; the message names the option. */
   public IceConfig validate() {
-    if (!(wNc >= 0) || !(wMle >= 0)) throw new IllegalArgumentException("wNc and wMle must be >= 0");
-    if (wNcWarmupSteps < 0 || advReinitEvery < 0 || advHidden < 0 || advReplay < 0) {
-      throw new IllegalArgumentException("wNcWarmupSteps, advReinitEvery, advHidden and advReplay must be >= 0");
-    }
+    Ranges.nonNegative("wNc", wNc);
+    Ranges.nonNegative("wMle", wMle);
+    Ranges.atLeast("wNcWarmupSteps", wNcWarmupSteps, 0);
+    Ranges.atLeast("advReinitEvery", advReinitEvery, 0);
+    Ranges.atLeast("advHidden", advHidden, 0);
+    Ranges.atLeast("advReplay", advReplay, 0);
     if (!List.of("bounded", "paper").contains(nuisanceForm)) {
       throw new IllegalArgumentException("nuisanceForm must be bounded or paper, got " + nuisanceForm);
     }
-    if (!(paperCap > 0)) throw new IllegalArgumentException("paperCap must be > 0, got " + paperCap);
-    if (advSteps < 0) throw new IllegalArgumentException("advSteps must be >= 0, got " + advSteps);
-    if (adversaries < 1) throw new IllegalArgumentException("adversaries must be >= 1, got " + adversaries);
-    if (!(advLr > 0)) throw new IllegalArgumentException("advLr must be > 0, got " + advLr);
+    Ranges.positive("paperCap", paperCap);
+    Ranges.atLeast("advSteps", advSteps, 0);
+    Ranges.atLeast("adversaries", adversaries, 1);
+    Ranges.positive("advLr", advLr);
     return this;
   }
 

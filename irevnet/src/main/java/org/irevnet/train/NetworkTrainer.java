@@ -36,8 +36,9 @@ final class NetworkTrainer {
   private final Path runDir;
   private final Trainer.Listener listener;
   private final long maxSteps;
+  private final boolean startOver;
 
-  NetworkTrainer(TrainConfig cfg, Path runDir, Trainer.Listener listener, long maxSteps) {
+  NetworkTrainer(TrainConfig cfg, Path runDir, Trainer.Listener listener, long maxSteps, boolean startOver) {
     if (cfg.hasIceObjective() || cfg.hasMleObjective()) {
       throw new IllegalArgumentException("objective " + (cfg.hasIceObjective() ? "ice" : "mle")
           + " needs an invertible architecture, '" + cfg.arch() + "' is a non-invertible baseline");
@@ -46,6 +47,7 @@ final class NetworkTrainer {
     this.runDir = runDir;
     this.listener = listener;
     this.maxSteps = maxSteps;
+    this.startOver = startOver;
   }
 
   Trainer.Result run() throws IOException {
@@ -62,7 +64,7 @@ final class NetworkTrainer {
     long step;
     double best;
     Path latest = Trainer.latest(runDir);
-    if (Checkpoints.exists(latest)) {
+    if (!startOver && Checkpoints.exists(latest)) {
       Checkpoints.LoadedNetwork c = Checkpoints.loadNetwork(latest);
       String saved = TrainConfig.fromJson(c.state().configJson()).arch();
       if (!saved.equals(cfg.arch())) {
@@ -79,7 +81,7 @@ final class NetworkTrainer {
       net = Baselines.build(cfg.arch(), train.channels(), classes, cfg.seed(), cfg.lr(), cfg.weightDecay());
       step = 0;
       best = Double.NEGATIVE_INFINITY;
-      Files.deleteIfExists(runDir.resolve(Trainer.METRICS));
+      Trainer.clearForNewRun(runDir, startOver);
     }
     Dl4jClassifier model = Dl4jClassifier.of(net, cfg.arch(), chw, null);
     if (step == 0) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.irevnet.check.Ranges;
 
 /**
  * Everything that determines a training run. The resolved config (defaults, then the config file,
@@ -126,10 +127,12 @@ public record TrainConfig(String arch, String data, String objective, int epochs
 
   /** Checks ranges; the message names the option. */
   public TrainConfig validate() {
-    if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
-    if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
-    if (!(lr > 0)) throw new IllegalArgumentException("lr must be > 0, got " + lr);
-    if (weightDecay < 0) throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
+    Ranges.atLeast("epochs", epochs, 1);
+    Ranges.atLeast("batch", batch, 1);
+    Ranges.positive("lr", lr);
+    Ranges.nonNegative("weightDecay", weightDecay);
+    Ranges.atLeast("warmupSteps", warmupSteps, 0);
+    Ranges.atLeast("augmentShift", augmentShift, 0);
     if (!java.util.List.of("cosine", "step", "constant").contains(schedule)) {
       throw new IllegalArgumentException("schedule must be cosine, step or constant, got " + schedule);
     }
@@ -141,9 +144,9 @@ public record TrainConfig(String arch, String data, String objective, int epochs
       ice.validate();
     }
     if (backward != null) storesActivations(backward);
-    if (logEvery < 1 || checkpointEvery < 1 || evalBatch < 1) {
-      throw new IllegalArgumentException("logEvery, checkpointEvery and evalBatch must be >= 1");
-    }
+    Ranges.atLeast("logEvery", logEvery, 1);
+    Ranges.atLeast("checkpointEvery", checkpointEvery, 1);
+    Ranges.atLeast("evalBatch", evalBatch, 1);
     return this;
   }
 

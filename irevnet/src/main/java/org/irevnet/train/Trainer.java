@@ -66,16 +66,27 @@ public final class Trainer {
   private final Path runDir;
   private final Listener listener;
   private final long maxSteps;
+  private final boolean startOver;
 
   /**
    * @param maxSteps stop after this many steps in this call (the run can be resumed), or
    *     {@code Long.MAX_VALUE}
    */
   public Trainer(TrainConfig cfg, Path runDir, Listener listener, long maxSteps) {
+    this(cfg, runDir, listener, maxSteps, false);
+  }
+
+  /**
+   * @param startOver begin a new run even if {@code runDir} holds one, whose checkpoints and
+   *     metrics are deleted only once the architecture and data have loaded (see {@link
+   *     #clearForNewRun})
+   */
+  public Trainer(TrainConfig cfg, Path runDir, Listener listener, long maxSteps, boolean startOver) {
     this.cfg = cfg.resolved().validate();
     this.runDir = runDir;
     this.listener = listener;
     this.maxSteps = maxSteps;
+    this.startOver = startOver;
   }
 
   public static Path latest(Path runDir) {
@@ -107,7 +118,7 @@ public final class Trainer {
 
   /** Runs (or resumes, when {@code checkpoints/latest} exists) training. */
   public Result run() throws IOException {
-    if (Baselines.isBaseline(cfg.arch())) return new NetworkTrainer(cfg, runDir, listener, maxSteps).run();
+    if (Baselines.isBaseline(cfg.arch())) return new NetworkTrainer(cfg, runDir, listener, maxSteps, startOver).run();
     long t0 = System.nanoTime();
     Architecture arch = Architecture.load(cfg.arch());
     if (cfg.hasIceObjective() && !"fi-revnet".equals(arch.type())) {
@@ -127,7 +138,7 @@ public final class Trainer {
     BatchIterator it = BatchIterator.builder(train).batchSize(cfg.batch()).seed(cfg.seed()).shuffle(true)
         .dequantize(cfg.dequantize()).augment(cfg.augmentShift() > 0 ? Augment.shifts(cfg.augmentShift()) : Augment.NONE)
         .build();
-    if (Checkpoints.exists(latest(runDir))) {
+    if (!startOver && Checkpoints.exists(latest(runDir))) {
       Checkpoints.Loaded c = Checkpoints.load(latest(runDir), DataType.FLOAT);
       model = c.model();
       if (!model.architecture().equals(arch)) {
@@ -151,7 +162,7 @@ public final class Trainer {
       if (cfg.hasIceObjective()) ice = IceObjective.forModel(cfg.ice(), model, cfg.seed(), cfg.lr());
       step = 0;
       best = Double.NEGATIVE_INFINITY;
-      Files.deleteIfExists(runDir.resolve(METRICS));
+      clearForNewRun(runDir, startOver);
     }
     // The real pixels (before zero padding) are what bits/dim is counted over.
     Density density = cfg.hasMleObjective()
@@ -339,6 +350,16 @@ public final class Trainer {
         : "no checkpoint had been written yet";
     return new DivergedException(what + " at step " + (step + 1) + " (epoch " + (b.epoch() + 1) + ", batch "
         + (b.batch() + 1) + "); stopped without saving, " + kept + "; try a lower --lr");
+  }
+
+  /**
+   * Removes what a new run in {@code runDir} replaces: its metrics and, when starting over, its
+   * checkpoints. Called once the configuration, architecture and data have loaded, so that a
+   * mistyped {@code train --fresh} (a wrong option, a missing dataset) loses nothing.
+   */
+  static void clearForNewRun(Path runDir, boolean startOver) throws IOException {
+    if (startOver) AtomicFiles.deleteTree(latest(runDir).getParent());
+    Files.deleteIfExists(runDir.resolve(METRICS));
   }
 
   /** Where a call that may run {@code maxSteps} more steps from {@code step} stops, at most {@code total}. */

@@ -1,0 +1,30 @@
+package org.irevnet.check;
+
+/**
+ * Range checks for settings, one wording everywhere: each names one setting and the value it got,
+ * so a user who passed several never has to guess which one was refused.
+ */
+public final class Ranges {
+  private Ranges() {}
+
+  /** Refuses {@code value < min}: "NAME must be at least MIN, got VALUE". */
+  public static void atLeast(String name, long value, long min) {
+    if (value < min) throw new IllegalArgumentException(name + " must be at least " + min + ", got " + value);
+  }
+
+  /** Refuses a value that is not a finite number above 0 (NaN compares false both ways). */
+  public static void positive(String name, double value) {
+    finite(name, value);
+    if (!(value > 0)) throw new IllegalArgumentException(name + " must be above 0, got " + value);
+  }
+
+  /** Refuses a value that is not a finite number of at least 0. */
+  public static void nonNegative(String name, double value) {
+    finite(name, value);
+    if (value < 0) throw new IllegalArgumentException(name + " must be at least 0, got " + value);
+  }
+
+  private static void finite(String name, double value) {
+    if (!Double.isFinite(value)) throw new IllegalArgumentException(name + " must be a finite number, got " + value);
+  }
+}
