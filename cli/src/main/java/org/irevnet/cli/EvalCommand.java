@@ -26,7 +26,7 @@ final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--split", defaultValue = "test", description = "test (default) or train.") String split;
 
-  @Option(names = "--checkpoint", defaultValue = "best", description = "best (default) or latest.") String checkpoint;
+  @Option(names = "--checkpoint", description = "best or latest (default: best, else latest).") String checkpoint;
 
   @Option(names = "--as", paramLabel = "NAME",
       description = "Save as RUN_DIR/eval-NAME.json (letters, digits, - and _), so evaluations on other test sets "
@@ -56,7 +56,7 @@ final class EvalCommand implements Callable<Integer> {
     out.put("split", split);
     out.put("name", name);
     out.put("data", ds.name());
-    out.put("checkpoint", checkpoint);
+    out.put("checkpoint", in.checkpoint());
     out.put("class_names", r.classNames());
     out.put("per_class_accuracy", r.perClassAccuracy());
     out.put("confusion_matrix", r.confusion());

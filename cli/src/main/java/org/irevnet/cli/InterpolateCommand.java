@@ -38,7 +38,7 @@ final class InterpolateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Interpolation.alphas(steps);
+    org.irevnet.check.Ranges.atLeast("--steps", steps, 2); // the two endpoints
     CommonOptions.positive("--count", count);
     common.apply();
     RunInputs in = target.load();

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.irevnet.analysis.Reconstruction;
 import org.irevnet.analysis.Stability;
+import org.irevnet.check.Ranges;
 import org.irevnet.data.Dataset;
 import org.irevnet.reports.InversionReport;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -46,6 +47,11 @@ final class InvertCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (stability) {
+      CommonOptions.positive("--stability-count", stabilityCount);
+      CommonOptions.positive("--iterations", iterations);
+      Ranges.atLeast("--ill-conditioned", illConditioned, 1); // a condition number is at least 1
+    }
     common.apply();
     RunInputs in = target.load();
     Dataset ds = in.first(count);
@@ -53,7 +59,6 @@ final class InvertCommand implements Callable<Integer> {
     InversionReport r = InversionReport.of(target.runDir().toString(), in.checkpoint(), ds.name(), in.model().summary(),
         ds.size(), p);
     if (stability) {
-      CommonOptions.positive("--stability-count", stabilityCount);
       INDArray points = ds.images().get(NDArrayIndex.interval(0, Math.min(stabilityCount, ds.size())));
       r = r.withStability(Stability.perStage(in.model().withDataType(DataType.DOUBLE), points, iterations, 0),
           illConditioned);

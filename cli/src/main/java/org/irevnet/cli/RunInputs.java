@@ -49,7 +49,11 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
       case "latest" -> Trainer.latest(run);
       default -> throw new IllegalArgumentException("--checkpoint must be best or latest, got " + which);
     };
-    if (!Checkpoints.exists(ck)) throw new IllegalArgumentException(ck + ": no checkpoint (has " + run + " been trained?)");
+    if (!Checkpoints.exists(ck)) {
+      throw new IllegalArgumentException(ck + ": no checkpoint " + (Checkpoints.exists(Trainer.latest(run))
+          ? "yet (best is saved at the end of an epoch); --checkpoint latest takes " + Trainer.latest(run)
+          : "(has " + run + " been trained?)"));
+    }
     DataSource src = Datasets.resolve(dataName(run, data));
     if (Checkpoints.holdsNetwork(ck)) {
       Function<Split, Dataset> splits = s -> Baselines.prepare(src, s);

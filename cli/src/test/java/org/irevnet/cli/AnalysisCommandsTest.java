@@ -159,7 +159,7 @@ class AnalysisCommandsTest {
     assertThat(none.err()).contains("--layers, --nuisance");
     MainTest.Run steps = run("interpolate", "--run", run, "--steps", "1");
     assertThat(steps.code()).isEqualTo(2);
-    assertThat(steps.err()).contains("at least 2 steps");
+    assertThat(steps.err()).contains("--steps must be at least 2, got 1");
     MainTest.Run bad = run("probe", "--run", run, "--nuisance", "--train-count", "0");
     assertThat(bad.code()).isEqualTo(2);
     assertThat(bad.err()).contains("at least 1");

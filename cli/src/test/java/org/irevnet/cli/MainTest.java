@@ -33,12 +33,14 @@ class MainTest {
   /** A tiny architecture and dataset written under {@code tmp}, and a run trained on them. */
   record TinyRun(Path arch, Path data, Path dir, Run train) {}
 
-  static TinyRun trainTiny(Path tmp, int epochs) throws java.io.IOException {
+  static TinyRun trainTiny(Path tmp, int epochs, String... more) throws java.io.IOException {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), org.irevnet.testing.TinyData.ARCH);
     Path data = org.irevnet.testing.TinyData.idx(tmp.resolve("data"), 64, 20);
     Path dir = tmp.resolve("run");
-    Run t = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out", dir.toString(),
-        "--epochs", Integer.toString(epochs), "--batch", "16", "--no-progress");
+    List<String> args = new java.util.ArrayList<>(List.of("train", "--arch", arch.toString(), "--data", data.toString(),
+        "--out", dir.toString(), "--epochs", Integer.toString(epochs), "--batch", "16", "--no-progress"));
+    args.addAll(List.of(more));
+    Run t = run(args.toArray(String[]::new));
     return new TinyRun(arch, data, dir, t);
   }
 
@@ -166,6 +168,24 @@ class MainTest {
       String option = c[c.length - 2];
       assertThat(r.code()).as(String.join(" ", c)).isEqualTo(2);
       assertThat(r.err().strip()).isEqualTo("irevnet " + c[0] + ": " + option + " must be at least 1, got 0");
+    }
+  }
+
+  /** Other ranges, in the same wording, checked before the run is loaded. */
+  @Test
+  void rangesAreRefusedByOptionNameBeforeTheRunLoads() {
+    String[][] cases = {
+        {"interpolate", "--steps", "1", "--steps must be at least 2, got 1"},
+        {"invert", "--stability", "--ill-conditioned", "0.5", "--ill-conditioned must be at least 1, got 0.5"},
+        {"invert", "--stability", "--iterations", "0", "--iterations must be at least 1, got 0"},
+        {"cnf", "--target", "rings", "--lr", "Infinity", "--lr must be a finite number, got Infinity"}};
+    for (String[] c : cases) {
+      List<String> args = new java.util.ArrayList<>(List.of(c).subList(0, c.length - 1));
+      if (!c[0].equals("cnf")) args.addAll(List.of("--run", "no-such-run"));
+      args.add("--no-progress");
+      Run r = run(args.toArray(String[]::new));
+      assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(r.err().strip()).isEqualTo("irevnet " + c[0] + ": " + c[c.length - 1]);
     }
   }
 

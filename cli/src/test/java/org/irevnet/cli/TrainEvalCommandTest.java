@@ -55,6 +55,21 @@ class TrainEvalCommandTest {
     assertThat(bad.err()).contains("weights.npz does not match its SHA-256");
   }
 
+  /** A run stopped before its first epoch ended has only checkpoints/latest, which eval then takes. */
+  @Test
+  void evalOfARunStoppedBeforeItsFirstEpochEndedUsesTheLatestCheckpoint(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1, "--max-steps", "2");
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    Path run = tiny.dir();
+    MainTest.Run e = run("eval", "--run", run.toString());
+    assertThat(e.code()).as(e.err()).isZero();
+    assertThat(Json.MAPPER.readTree(e.out()).path("checkpoint").asText()).isEqualTo("latest");
+    MainTest.Run best = run("eval", "--run", run.toString(), "--checkpoint", "best");
+    assertThat(best.code()).isEqualTo(2);
+    assertThat(best.err().strip()).isEqualTo("irevnet eval: " + run.resolve("checkpoints/best") + ": no checkpoint yet"
+        + " (best is saved at the end of an epoch); --checkpoint latest takes " + run.resolve("checkpoints/latest"));
+  }
+
   /**
    * {@code --fresh} replaces a run, but only once what replaces it has loaded: it once deleted the
    * checkpoints first, so a typo in any other option lost the run it was meant to keep.

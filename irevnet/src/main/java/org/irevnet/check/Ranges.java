@@ -12,6 +12,15 @@ public final class Ranges {
     if (value < min) throw new IllegalArgumentException(name + " must be at least " + min + ", got " + value);
   }
 
+  /** Refuses a value that is not a finite number of at least {@code min}. */
+  public static void atLeast(String name, double value, double min) {
+    finite(name, value);
+    if (value < min) {
+      throw new IllegalArgumentException(name + " must be at least " + (min == Math.rint(min) ? "" + (long) min : "" + min)
+          + ", got " + value);
+    }
+  }
+
   /** Refuses a value that is not a finite number above 0 (NaN compares false both ways). */
   public static void positive(String name, double value) {
     finite(name, value);
@@ -20,8 +29,7 @@ public final class Ranges {
 
   /** Refuses a value that is not a finite number of at least 0. */
   public static void nonNegative(String name, double value) {
-    finite(name, value);
-    if (value < 0) throw new IllegalArgumentException(name + " must be at least 0, got " + value);
+    atLeast(name, value, 0);
   }
 
   private static void finite(String name, double value) {
