@@ -45,7 +45,7 @@ final class RunOptions {
       Map<String, Object> all = new LinkedHashMap<>();
       all.put("config", cfg);
       all.put("environment", Trainer.environment());
-      Files.createDirectories(dir);
+      AtomicFiles.createDirectories(dir);
       AtomicFiles.writeString(dir.resolve(Trainer.CONFIG), Json.pretty(all) + "\n");
     }
     return dir;

@@ -68,7 +68,7 @@ final class SampleCommand implements Callable<Integer> {
 
     String name = "samples-t" + compact(temperature);
     Path dir = output.dir(target);
-    Files.createDirectories(dir);
+    AtomicFiles.createDirectories(dir);
     List<INDArray> rows = new ArrayList<>();
     for (int start = 0; start < count; start += columns) {
       rows.add(x.get(NDArrayIndex.interval(start, Math.min(count, start + columns))).castTo(DataType.FLOAT));

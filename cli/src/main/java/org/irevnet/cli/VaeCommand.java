@@ -154,7 +154,7 @@ final class VaeCommand implements Callable<Integer> {
     r.put("train_cpu_seconds", trainCpu);
     r.put("eval_cpu_seconds", evalCpu);
     r.put("threads", org.irevnet.train.Host.threads());
-    Files.createDirectories(out);
+    AtomicFiles.createDirectories(out);
     // config.json makes OUT a run directory for the report command (its "VAE" section and headline).
     AtomicFiles.writeString(out.resolve("config.json"),
         Json.pretty(Map.of("config", cfgMap, "environment", org.irevnet.train.Trainer.environment())) + "\n");

@@ -251,7 +251,7 @@ public final class ShortcutDatasets {
       throw new IllegalArgumentException(target + ": exists and is not empty (use --force to"
           + " replace it)");
     }
-    Files.createDirectories(target.getParent());
+    AtomicFiles.createDirectories(target.getParent());
   }
 
   private static boolean isEmpty(Path dir) throws IOException {

@@ -82,7 +82,7 @@ public final class AtomicFiles {
    */
   public static Path createSibling(Path target, String suffix, boolean directory) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
+    createDirectories(dir);
     for (int attempt = 1; ; attempt++) {
       Path p = dir.resolve("." + target.getFileName() + "."
           + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + suffix);
@@ -90,6 +90,11 @@ public final class AtomicFiles {
         return directory ? Files.createDirectory(p) : Files.createFile(p);
       } catch (FileAlreadyExistsException e) {
         if (attempt == 100) throw e;
+      } catch (java.nio.file.AccessDeniedException e) {
+        // The sibling's random name means nothing to the user: name the file they asked for.
+        throw new java.nio.file.AccessDeniedException(target.toString());
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new java.nio.file.NoSuchFileException(target.toString());
       }
     }
   }
@@ -106,6 +111,18 @@ public final class AtomicFiles {
         java.util.regex.Pattern.quote("." + target.getFileName() + ".") + "([0-9a-z]+\\.tmp|tmp[0-9]+)");
     try (java.util.stream.Stream<Path> s = Files.list(dir)) {
       for (Path p : s.filter(p -> left.matcher(p.getFileName().toString()).matches()).toList()) deleteTree(p);
+    }
+  }
+
+  /**
+   * {@link Files#createDirectories}, saying what is wrong when a file is in the way (Java says
+   * only that it "already exists").
+   */
+  public static Path createDirectories(Path dir) throws IOException {
+    try {
+      return Files.createDirectories(dir);
+    } catch (FileAlreadyExistsException e) {
+      throw new java.nio.file.FileSystemException(e.getFile(), null, "exists and is not a directory");
     }
   }
 

@@ -23,7 +23,7 @@ public final class ModelFiles {
   private ModelFiles() {}
 
   public static void save(Path dir, InvertibleClassifier model) throws IOException {
-    Files.createDirectories(dir);
+    AtomicFiles.createDirectories(dir);
     Map<String, INDArray> w = new LinkedHashMap<>();
     model.params().state().forEach((k, v) -> w.put(k, v.castTo(DataType.FLOAT)));
     Npz.write(dir.resolve(WEIGHTS), w);

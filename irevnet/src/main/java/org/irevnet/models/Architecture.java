@@ -46,7 +46,8 @@ public record Architecture(String name, String type, String description, List<In
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT)
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT); // "steps": 2.5 built 2 steps
 
   /**
    * A bundled architecture by name, or a JSON file by path.
@@ -80,8 +81,7 @@ public record Architecture(String name, String type, String description, List<In
     try {
       a = JSON.readValue(in, Architecture.class);
     } catch (IOException e) {
-      String msg = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-      throw new IllegalArgumentException(source + ": malformed architecture JSON: " + msg, e);
+      throw new IllegalArgumentException(source + ": " + org.irevnet.io.JsonErrors.describe(e, "architecture"), e);
     }
     a.validate(source);
     return a;

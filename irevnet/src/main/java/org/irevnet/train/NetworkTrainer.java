@@ -88,7 +88,7 @@ final class NetworkTrainer {
       listener.onMessage(model.summary());
       Trainer.sayIfBatchExceeds(listener, cfg.batch(), train.size());
     }
-    Files.createDirectories(runDir); // only now: bad input above leaves no directory behind
+    AtomicFiles.createDirectories(runDir); // only now: bad input above leaves no directory behind
     AtomicFiles.writeString(runDir.resolve(Trainer.CONFIG), Trainer.resolvedConfig(cfg));
 
     long total = (long) cfg.epochs() * it.batchesPerEpoch();

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.irevnet.check.Ranges;
+import org.irevnet.io.JsonErrors;
 
 /**
  * Everything that determines a training run. The resolved config (defaults, then the config file,
@@ -78,7 +79,8 @@ public record TrainConfig(String arch, String data, String objective, int epochs
 
   static final ObjectMapper JSON = new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT)
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT); // "epochs": 2.5 ran 2 epochs
 
   /**
    * Reads a (partial) config file over {@code base}: keys present in the file replace base's.
@@ -104,10 +106,10 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     } catch (java.nio.file.NoSuchFileException e) {
       throw new IllegalArgumentException(file + ": config file not found");
     } catch (IOException | IllegalArgumentException e) {
-      String msg = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-      throw new IllegalArgumentException(file + ": malformed config JSON: " + msg);
+      throw new IllegalArgumentException(file + ": " + JsonErrors.describe(e, "config"));
     }
   }
+
 
   public String toJson() {
     try {

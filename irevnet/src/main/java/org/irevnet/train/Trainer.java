@@ -174,7 +174,7 @@ public final class Trainer {
     }
     adam.setWeightDecay(cfg.weightDecay());
     Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
-    Files.createDirectories(runDir); // only now: bad input above leaves no directory behind
+    AtomicFiles.createDirectories(runDir); // only now: bad input above leaves no directory behind
     AtomicFiles.writeString(runDir.resolve(CONFIG), resolvedConfig(cfg));
 
     long total = (long) cfg.epochs() * it.batchesPerEpoch();
@@ -358,6 +358,7 @@ public final class Trainer {
    * mistyped {@code train --fresh} (a wrong option, a missing dataset) loses nothing.
    */
   static void clearForNewRun(Path runDir, boolean startOver) throws IOException {
+    if (!Files.isDirectory(runDir)) return; // nothing to clear; a file in the way is said when the run is created
     if (startOver) AtomicFiles.deleteTree(latest(runDir).getParent());
     Files.deleteIfExists(runDir.resolve(METRICS));
   }

@@ -1,6 +1,7 @@
 package org.irevnet.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,6 +65,25 @@ class AtomicFilesTest {
     try (var files = Files.list(ckpt)) {
       for (Path f : files.toList()) assertThat(Files.getPosixFilePermissions(f)).as(f.toString()).isEqualTo(newFile);
     }
+  }
+
+  /** A file that cannot be created is named as the user gave it, not by its temporary's name. */
+  @Test
+  void aFailedWriteNamesItsTarget() {
+    Path target = Path.of("/proc/irevnet-cannot-write-here.json"); // Linux refuses new files in /proc
+    assertThatThrownBy(() -> AtomicFiles.writeString(target, "{}"))
+        .isInstanceOf(java.nio.file.NoSuchFileException.class).hasMessage(target.toString());
+  }
+
+  /** An output directory where a file is: Java said only that the file "already exists". */
+  @Test
+  void aFileInTheWayOfADirectoryIsSaidSo(@TempDir Path tmp) throws Exception {
+    Path file = Files.writeString(tmp.resolve("runs"), "not a directory");
+    assertThatThrownBy(() -> AtomicFiles.createDirectories(file))
+        .hasMessage(file + ": exists and is not a directory");
+    assertThatThrownBy(() -> AtomicFiles.writeString(file.resolve("report.json"), "{}"))
+        .hasMessage(file + ": exists and is not a directory");
+    assertThat(file).hasContent("not a directory");
   }
 
   @Test

@@ -150,6 +150,15 @@ class InvertibleClassifierTest {
     Path wrong = dir.resolve("wrong.json");
     java.nio.file.Files.writeString(wrong, Architecture.load("fi-revnet-s").toJson().replace("\"affine\"", "\"cubic\""));
     assertThatThrownBy(() -> Architecture.load(wrong.toString())).hasMessageContaining("'coupling'");
+    String json = Architecture.load("fi-revnet-s").toJson();
+    Path fraction = dir.resolve("fraction.json");
+    java.nio.file.Files.writeString(fraction, json.replaceFirst("\"steps\" : 3", "\"steps\" : 2.5"));
+    assertThatThrownBy(() -> Architecture.load(fraction.toString())).as("once truncated to 2 steps")
+        .hasMessage(fraction + ": key 'stages[0].steps' must be an integer, got 2.5");
+    Path typo = dir.resolve("typo.json");
+    java.nio.file.Files.writeString(typo, json.replaceFirst("\"steps\"", "\"step\""));
+    assertThatThrownBy(() -> Architecture.load(typo.toString())).hasMessageStartingWith(typo
+        + ": unknown key 'stages[0].step' (known: actnorm, coupling, hidden, kernel, pad, permutation, scaleFloor,");
   }
 
   @Test

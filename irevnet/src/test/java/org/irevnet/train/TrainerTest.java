@@ -276,8 +276,22 @@ class TrainerTest {
     Path bad = Files.writeString(tmp.resolve("bad.json"), "{\"epochs\": 7,");
     assertThatThrownBy(() -> TrainConfig.read(bad, TrainConfig.defaults()))
         .hasMessageStartingWith(bad + ": malformed config JSON").hasMessageNotContaining("\n");
-    Path unknown = Files.writeString(tmp.resolve("u.json"), "{\"epochz\": 7}");
-    assertThatThrownBy(() -> TrainConfig.read(unknown, TrainConfig.defaults())).hasMessageContaining("epochz");
+    String[][] cases = {
+        {"{\"epochz\": 7}", "unknown key 'epochz' (known: arch, augmentShift, backward, batch, checkpointEvery, data,"
+            + " dequantize, epochs, evalBatch, ice, logEvery, lr, objective, schedule, seed, warmupSteps, weightDecay)"},
+        {"{\"ice\": {\"advStep\": 2}}", "unknown key 'ice.advStep' (known: advHidden, advLr, advReinitEvery, advReplay,"
+            + " advStandardize, advSteps, adversaries, nuisanceForm, paperCap, wMle, wNc, wNcWarmupSteps)"},
+        {"[7]", "malformed config JSON: the file must hold one JSON object"},
+        {"{\"epochs\": \"two\"}", "key 'epochs' must be an integer, got \"two\""},
+        {"{\"epochs\": 2.5}", "key 'epochs' must be an integer, got 2.5"}, // Jackson truncated it to 2
+        {"{\"epochs\": [2]}", "key 'epochs' must be an integer"},
+        {"{\"lr\": \"fast\"}", "key 'lr' must be a number, got \"fast\""},
+        {"{\"dequantize\": \"yes\"}", "key 'dequantize' must be true or false, got \"yes\""},
+        {"{\"ice\": 3}", "key 'ice' must be a JSON object"}};
+    for (String[] k : cases) {
+      Path f = Files.writeString(tmp.resolve("case.json"), k[0]);
+      assertThatThrownBy(() -> TrainConfig.read(f, TrainConfig.defaults())).as(k[0]).hasMessage(f + ": " + k[1]);
+    }
   }
 
   @Test

@@ -1,0 +1,61 @@
+package org.irevnet.io;
+
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import java.io.IOException;
+import java.util.TreeSet;
+
+/**
+ * What is wrong with a JSON file a user wrote (a config, an architecture), in the user's terms:
+ * Jackson's own messages name Java classes and list the known keys unsorted in a paragraph.
+ */
+public final class JsonErrors {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private JsonErrors() {}
+
+  /**
+   * One line for {@code e}, a failure to read a {@code what} file (or its cause): the key and what
+   * it must be, or Jackson's first line for malformed JSON.
+   */
+  public static String describe(Exception e, String what) {
+    Throwable t = e;
+    while (t != null && !(t instanceof JsonMappingException)) t = t.getCause();
+    if (t instanceof JsonMappingException m) {
+      StringBuilder key = new StringBuilder();
+      for (JsonMappingException.Reference r : m.getPath()) {
+        if (r.getFieldName() == null) key.append('[').append(r.getIndex()).append(']');
+        else key.append(key.length() == 0 ? "" : ".").append(r.getFieldName());
+      }
+      if (m instanceof UnrecognizedPropertyException u) {
+        TreeSet<String> known = new TreeSet<>();
+        u.getKnownPropertyIds().forEach(k -> known.add(String.valueOf(k)));
+        return "unknown key '" + key + "' (known: " + String.join(", ", known) + ")";
+      }
+      if (key.length() == 0) return "malformed " + what + " JSON: the file must hold one JSON object";
+      if (m instanceof MismatchedInputException i && i.getTargetType() != null) {
+        String got = "";
+        if (m instanceof InvalidFormatException f) {
+          try {
+            got = ", got " + JSON.writeValueAsString(f.getValue());
+          } catch (IOException never) {
+            // a value Jackson has just read is writable
+          }
+        }
+        return "key '" + key + "' must be " + kind(i.getTargetType()) + got;
+      }
+    }
+    String msg = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+    return "malformed " + what + " JSON: " + msg;
+  }
+
+  private static String kind(Class<?> type) {
+    if (type == int.class || type == Integer.class || type == long.class || type == Long.class) return "an integer";
+    if (type == double.class || type == Double.class || type == float.class || type == Float.class) return "a number";
+    if (type == boolean.class || type == Boolean.class) return "true or false";
+    return type == String.class ? "a string" : "a JSON object";
+  }
+}
