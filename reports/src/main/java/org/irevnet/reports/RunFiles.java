@@ -37,17 +37,28 @@ final class RunFiles {
   private final java.util.Map<String, JsonNode> parsed = new java.util.HashMap<>();
   private final java.util.Map<String, List<JsonNode>> parsedLines = new java.util.HashMap<>();
 
-  /** The parsed JSON file; an unreadable one is an IOException naming the file. */
+  /**
+   * The parsed JSON file; an unreadable one, or one of a newer schema than this report knows (its
+   * fields may have moved: read as ours, its sections came out empty and "ok"), is an IOException
+   * naming the file.
+   */
   JsonNode json(String rel) throws IOException {
     JsonNode cached = parsed.get(rel);
     if (cached != null) return cached;
+    JsonNode n;
     try {
-      JsonNode n = JsonReport.MAPPER.readTree(dir.resolve(rel).toFile());
-      parsed.put(rel, n);
-      return n;
+      n = JsonReport.MAPPER.readTree(dir.resolve(rel).toFile());
     } catch (IOException e) {
       throw new IOException(rel + ": " + firstLine(e.getMessage()), e);
     }
+    if (n == null || !n.isObject()) throw new IOException(rel + ": not a JSON object");
+    int schema = n.path("schemaVersion").asInt(JsonReport.SCHEMA_VERSION);
+    if (schema > JsonReport.SCHEMA_VERSION) {
+      throw new IOException(rel + ": schemaVersion " + schema + ", newer than this irevnet reads ("
+          + JsonReport.SCHEMA_VERSION + "); report it with the irevnet that wrote it");
+    }
+    parsed.put(rel, n);
+    return n;
   }
 
   /** The lines of a JSON-lines file that parse as objects (others are skipped: a run may be writing). */

@@ -148,6 +148,14 @@ class ReportTest {
     assertThat(s.get("metamers").status()).isEqualTo(Section.OK);
     r.write(run);
     assertThat(Files.readString(run.resolve(Report.HTML))).contains("Could not read: analysis/invert.json");
+
+    Files.writeString(run.resolve("analysis/invert.json"), "{\"schemaVersion\": 2, \"levels\": []}");
+    Files.writeString(run.resolve("analysis/metamers.json"), "[]");
+    s = sections(Report.of(List.of(run)), 0);
+    assertThat(s.get("invertibility").status()).as("a newer schema is not read as ours").isEqualTo(Section.ERROR);
+    assertThat(s.get("invertibility").note()).isEqualTo("analysis/invert.json: schemaVersion 2, newer than this"
+        + " irevnet reads (1); report it with the irevnet that wrote it");
+    assertThat(s.get("metamers").note()).isEqualTo("analysis/metamers.json: not a JSON object");
   }
 
   /** A run directory "cnn" to compare with: config.json and analysis/, with layer-probes.json unless null. */
