@@ -66,17 +66,13 @@ final class NetworkTrainer {
     Path latest = Trainer.latest(runDir);
     if (!startOver && Checkpoints.exists(latest)) {
       Checkpoints.LoadedNetwork c = Checkpoints.loadNetwork(latest);
-      String saved = TrainConfig.fromJson(c.state().configJson()).arch();
-      if (!saved.equals(cfg.arch())) {
-        throw new IllegalArgumentException(latest + ": checkpoint architecture '" + saved
-            + "' differs from the configured '" + cfg.arch() + "'");
-      }
+      String changed = Trainer.checkResumeSettings(c.state().configJson(), cfg);
       net = c.net();
       step = c.state().step();
       best = c.state().bestAccuracy();
       it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
       Trainer.truncateMetrics(runDir, step);
-      Trainer.sayResuming(listener, runDir, step, c.state().epoch());
+      Trainer.sayResuming(listener, runDir, step, c.state().epoch(), changed);
     } else {
       net = Baselines.build(cfg.arch(), train.channels(), classes, cfg.seed(), cfg.lr(), cfg.weightDecay());
       step = 0;

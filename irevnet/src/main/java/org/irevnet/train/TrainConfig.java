@@ -152,6 +152,28 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     return this;
   }
 
+  /**
+   * The settings that differ from {@code before}'s, in declaration order, as {@code key ->
+   * "old -> new"}; iCE settings as {@code ice.KEY}.
+   */
+  public java.util.Map<String, String> changesFrom(TrainConfig before) {
+    java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+    changes("", JSON.valueToTree(before), JSON.valueToTree(this), out);
+    return out;
+  }
+
+  private static void changes(String prefix, com.fasterxml.jackson.databind.JsonNode a,
+      com.fasterxml.jackson.databind.JsonNode b, java.util.Map<String, String> out) {
+    java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+    a.fieldNames().forEachRemaining(keys::add);
+    b.fieldNames().forEachRemaining(keys::add);
+    for (String k : keys) {
+      com.fasterxml.jackson.databind.JsonNode x = a.path(k), y = b.path(k);
+      if (x.isObject() && y.isObject()) changes(prefix + k + ".", x, y, out);
+      else if (!x.equals(y)) out.put(prefix + k, (x.isMissingNode() ? "none" : x) + " -> " + (y.isMissingNode() ? "none" : y));
+    }
+  }
+
   /** The learning rate at a global step (0-based) of {@code total} steps. */
   public double lrAt(long step, long total) {
     if (warmupSteps > 0 && step < warmupSteps) return lr * (step + 1) / warmupSteps;

@@ -140,6 +140,7 @@ public final class Trainer {
         .build();
     if (!startOver && Checkpoints.exists(latest(runDir))) {
       Checkpoints.Loaded c = Checkpoints.load(latest(runDir), DataType.FLOAT);
+      String changed = checkResumeSettings(c.state().configJson(), cfg);
       model = c.model();
       if (!model.architecture().equals(arch)) {
         throw new IllegalArgumentException(latest(runDir) + ": checkpoint architecture '" + model.architecture().name()
@@ -155,7 +156,7 @@ public final class Trainer {
       best = c.state().bestAccuracy();
       it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
       truncateMetrics(runDir, step);
-      sayResuming(listener, runDir, step, c.state().epoch());
+      sayResuming(listener, runDir, step, c.state().epoch(), changed);
     } else {
       model = InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed());
       adam = optimizer(model, cfg.lr());
@@ -303,9 +304,40 @@ public final class Trainer {
     }
   }
 
-  /** Every trainer's first line on resuming {@code runDir} at {@code step} in (0-based) {@code epoch}. */
-  static void sayResuming(Listener listener, Path runDir, long step, int epoch) {
+  /**
+   * Settings that make the steps so far what they are (the data stream and the loss): a resume
+   * that changed one would continue another run than the one checkpointed, and once did so
+   * silently ({@code --batch 32} restored the data position in units of 64).
+   */
+  private static final java.util.List<String> FIXED_ON_RESUME =
+      java.util.List.of("arch", "objective", "batch", "seed", "dequantize", "augmentShift", "ice");
+
+  /**
+   * Compares the configuration a resume runs with ({@code now}) against the checkpoint's ({@code
+   * TrainingState.configJson}), before any file of the run changes: refuses a change to a setting
+   * that defines the run; returns what else changed (epochs, the learning rate and its schedule,
+   * the data's path...), for {@link #sayResuming}, or null.
+   */
+  static String checkResumeSettings(String checkpointConfigJson, TrainConfig now) {
+    if (checkpointConfigJson == null || checkpointConfigJson.isBlank() || checkpointConfigJson.equals("{}")) return null;
+    java.util.Map<String, String> changed = now.changesFrom(TrainConfig.fromJson(checkpointConfigJson).resolved());
+    for (var e : changed.entrySet()) {
+      if (FIXED_ON_RESUME.contains(e.getKey().split("\\.")[0])) {
+        throw new IllegalArgumentException("--resume continues the run as it was configured, and " + e.getKey()
+            + " would change (" + e.getValue() + "): start a new run for that (--fresh, or another --out)");
+      }
+    }
+    return changed.isEmpty() ? null : "resuming with " + String.join(", ", changed.entrySet().stream()
+        .map(e -> e.getKey() + " " + e.getValue()).toList()) + ": the steps so far used the former";
+  }
+
+  /**
+   * Every trainer's first line on resuming {@code runDir} at {@code step} in (0-based) {@code
+   * epoch}, then the settings that changed ({@link #checkResumeSettings}) and the thread count's.
+   */
+  static void sayResuming(Listener listener, Path runDir, long step, int epoch, String changedSettings) {
     listener.onMessage("resuming " + runDir + " at step " + step + " (epoch " + (epoch + 1) + ")");
+    if (changedSettings != null) listener.onMessage(changedSettings);
     sayIfThreadsChanged(listener, runDir);
   }
 

@@ -60,6 +60,6 @@ class NetworkTrainerTest {
     new Trainer(config("cnn-s", data, 1), run, TrainerTest.QUIET, 1).run();
     assertThatThrownBy(() -> new Trainer(config("resnet-s", data, 1), run, TrainerTest.QUIET, 1).run())
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("checkpoint architecture 'cnn-s' differs from the configured 'resnet-s'");
+        .hasMessageContaining("arch would change (\"cnn-s\" -> \"resnet-s\")");
   }
 }

@@ -233,9 +233,7 @@ class TrainerTest {
 
   @Test
   void resumingAtAnotherThreadCountIsSaid(@TempDir Path tmp) throws Exception {
-    Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
-    Path data = TinyData.idx(tmp.resolve("data"), 64, 10);
-    TrainConfig cfg = config(arch, data, 1e-3, 2);
+    TrainConfig cfg = tinyTwoEpochs(tmp);
     Path run = tmp.resolve("run");
     List<String> messages = new java.util.ArrayList<>();
     new Trainer(cfg, run, QUIET, 2).run();
@@ -249,6 +247,43 @@ class TrainerTest {
     assertThat(messages).contains("resuming at " + Host.threads() + " thread(s) where the run so far used " + other
         + ": it will not repeat an uninterrupted run exactly (use --threads " + other + " for that)");
     assertThat(Files.readString(config)).as("the record is of this call").contains("\"threads\" : " + Host.threads());
+  }
+
+  /**
+   * A resume that would change the data stream or the loss is refused before the run changes (a
+   * --batch 32 once restored the data position in units of the old batch); other changes are said.
+   */
+  @Test
+  void resumingRefusesSettingsThatDefineTheRunAndSaysTheOthers(@TempDir Path tmp) throws Exception {
+    TrainConfig cfg = tinyTwoEpochs(tmp);
+    Path run = tmp.resolve("run");
+    new Trainer(cfg, run, QUIET, 2).run();
+    String metrics = Files.readString(run.resolve(Trainer.METRICS));
+    assertThatThrownBy(() -> new Trainer(with(cfg, 2, 8, 1e-3, 7), run, QUIET, 1).run()).hasMessage("--resume"
+        + " continues the run as it was configured, and batch would change (16 -> 8): start a new run for that"
+        + " (--fresh, or another --out)");
+    assertThatThrownBy(() -> new Trainer(with(cfg, 2, 16, 1e-3, 8), run, QUIET, 1).run())
+        .hasMessageContaining("seed would change (7 -> 8)");
+    assertThat(run.resolve(Trainer.METRICS)).as("refused before anything changed").hasContent(metrics);
+
+    List<String> messages = new java.util.ArrayList<>();
+    TrainConfig longer = with(cfg, 3, 16, 2e-3, 7);
+    new Trainer(longer, run, collecting(messages), 1).run();
+    assertThat(messages).contains("resuming with epochs 2 -> 3, lr 0.001 -> 0.002: the steps so far used the former");
+    messages.clear();
+    new Trainer(longer, run, collecting(messages), 1).run();
+    assertThat(messages).as("the checkpoint now records the new settings").noneMatch(m -> m.startsWith("resuming with"));
+  }
+
+  /** The tiny architecture and 64 images under {@code tmp}, as a two-epoch configuration. */
+  private static TrainConfig tinyTwoEpochs(Path tmp) throws IOException {
+    return config(Files.writeString(tmp.resolve("tiny.json"), TINY), TinyData.idx(tmp.resolve("data"), 64, 10), 1e-3, 2);
+  }
+
+  private static TrainConfig with(TrainConfig c, int epochs, int batch, double lr, long seed) {
+    return new TrainConfig(c.arch(), c.data(), c.objective(), epochs, batch, lr, c.weightDecay(), c.warmupSteps(),
+        c.schedule(), seed, c.logEvery(), c.checkpointEvery(), c.dequantize(), c.augmentShift(), c.evalBatch(), c.ice(),
+        c.backward());
   }
 
   @Test
