@@ -108,7 +108,7 @@ final class AttackCommand implements Callable<Integer> {
     CommonOptions.positive("--batch", batch);
     CommonOptions.positive("--grid", grid);
     CommonOptions.positive("--steps", steps);
-    if (stepSize != null && !(stepSize > 0)) throw new IllegalArgumentException("--step-size must be positive, got " + stepSize);
+    if (stepSize != null) org.irevnet.check.Ranges.positive("--step-size", stepSize);
     Robustness.withZero(eps);   // validates the radii before anything is loaded
 
     RunInputs in = target.load();

@@ -51,9 +51,7 @@ final class SampleCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     common.apply();
     CommonOptions.positive("--count", count);
-    if (!(temperature > 0) || Double.isInfinite(temperature)) {
-      throw new IllegalArgumentException("--temperature must be positive and finite, got " + temperature);
-    }
+    org.irevnet.check.Ranges.positive("--temperature", temperature);
     CommonOptions.positive("--columns", columns);
     RunInputs in = target.load(checkpoint, Split.TEST);
     InvertibleClassifier model = in.model();

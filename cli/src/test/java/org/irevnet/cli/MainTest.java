@@ -178,7 +178,10 @@ class MainTest {
         {"interpolate", "--steps", "1", "--steps must be at least 2, got 1"},
         {"invert", "--stability", "--ill-conditioned", "0.5", "--ill-conditioned must be at least 1, got 0.5"},
         {"invert", "--stability", "--iterations", "0", "--iterations must be at least 1, got 0"},
-        {"cnf", "--target", "rings", "--lr", "Infinity", "--lr must be a finite number, got Infinity"}};
+        {"cnf", "--target", "rings", "--lr", "Infinity", "--lr must be a finite number, got Infinity"},
+        {"attack", "--attack", "pgd-linf", "--eps", "0.1,NaN", "--eps must be a finite number, got NaN"},
+        {"attack", "--attack", "pgd-l2", "--step-size", "Infinity", "--step-size must be a finite number, got Infinity"},
+        {"sample", "--temperature", "0", "--temperature must be above 0, got 0.0"}};
     for (String[] c : cases) {
       List<String> args = new java.util.ArrayList<>(List.of(c).subList(0, c.length - 1));
       if (!c[0].equals("cnf")) args.addAll(List.of("--run", "no-such-run"));
