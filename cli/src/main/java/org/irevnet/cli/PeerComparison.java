@@ -80,18 +80,30 @@ final class PeerComparison {
     return pb;
   }
 
-  /** Runs {@code cmd} and returns the last line of its stdout that is a JSON object. */
+  /**
+   * Runs {@code cmd} and returns the last line of its stdout that is a JSON object. A failure says
+   * the last line the process printed on stderr: its reason ("No module named torch").
+   */
   static String runOnce(ProcessBuilder pb, String who) throws IOException, InterruptedException {
-    List<String> cmd = pb.command();
-    Process p = pb.redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    int code = p.waitFor();
-    List<String> json = stdout.lines().map(String::strip).filter(l -> l.startsWith("{") && l.endsWith("}")).toList();
-    if (code != 0 || json.isEmpty()) {
-      throw new IllegalStateException(who + " failed (exit code " + code + (json.isEmpty() ? ", no JSON line" : "")
-          + "): " + String.join(" ", cmd.size() > 6 ? cmd.subList(cmd.size() - 6, cmd.size()) : cmd));
+    java.nio.file.Path err = java.nio.file.Files.createTempFile("irevnet-bench-", ".err");
+    try {
+      Process p = pb.redirectError(err.toFile()).start();
+      String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      int code = p.waitFor();
+      List<String> json = stdout.lines().map(String::strip).filter(l -> l.startsWith("{") && l.endsWith("}")).toList();
+      if (code != 0 || json.isEmpty()) {
+        String reason = new String(java.nio.file.Files.readAllBytes(err), StandardCharsets.UTF_8).lines().map(String::strip)
+            .filter(l -> !l.isEmpty()).reduce((a, b) -> b).orElse("nothing on stderr");
+        throw new IllegalStateException(who + " failed (exit code " + code + (json.isEmpty() ? ", no JSON line" : "")
+            + "): " + reason);
+      }
+      return checked(json.get(json.size() - 1), who);
+    } finally {
+      java.nio.file.Files.deleteIfExists(err);
     }
-    String line = json.get(json.size() - 1);
+  }
+
+  private static String checked(String line, String who) throws IOException {
     JsonNode n = Json.MAPPER.readTree(line);
     for (String f : FIELDS) {
       if (!n.path(f).isNumber()) throw new IllegalStateException(who + " printed no number for " + f + ": " + line);

@@ -357,6 +357,13 @@ class MainTest {
     Run f = run("bench", "--arch", arch.toString(), "--batch", "4", "--steps", "1", "--warmup", "0", "--threads", "1",
         "--peer", "/bin/sh " + broken, "--rounds", "1", "--no-progress");
     assertThat(f.code()).isEqualTo(3);
-    assertThat(f.err()).contains("the peer failed (exit code 0, no JSON line)");
+    assertThat(f.err()).contains("the peer failed (exit code 0, no JSON line): nothing on stderr");
+    Path failing = Files.writeString(dir.resolve("failing.sh"),
+        "#!/bin/sh\necho 'Traceback (most recent call last):' >&2\necho \"ModuleNotFoundError: No module named 'torch'\" >&2\nexit 1\n");
+    Run g = run("bench", "--arch", arch.toString(), "--batch", "4", "--steps", "1", "--warmup", "0", "--threads", "1",
+        "--peer", "/bin/sh " + failing, "--rounds", "1", "--no-progress");
+    assertThat(g.code()).isEqualTo(3);
+    assertThat(g.err().strip()).as("its reason, from its stderr")
+        .endsWith("the peer failed (exit code 1, no JSON line): ModuleNotFoundError: No module named 'torch'");
   }
 }
