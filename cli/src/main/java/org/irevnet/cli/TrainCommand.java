@@ -132,7 +132,11 @@ final class TrainCommand implements Callable<Integer> {
     } finally {
       listener.close();
     }
-    if (cfg.hasMleObjective() && !Double.isNaN(r.testBitsPerDim())) {
+    if (r.nothingLeft()) {
+      System.out.printf("%s has trained all its %d steps (%d epoch(s)); nothing left to train (--resume --epochs %d"
+          + " trains on); best %s %.4f%n", out, r.steps(), cfg.epochs(), cfg.epochs() + 1,
+          cfg.hasMleObjective() ? "test bits/dim" : "test accuracy", cfg.hasMleObjective() ? -r.bestAccuracy() : r.bestAccuracy());
+    } else if (cfg.hasMleObjective() && !Double.isNaN(r.testBitsPerDim())) {
       System.out.printf("trained %d steps in %.0f s; test bits/dim %.4f (best %.4f); run: %s%n", r.steps(), r.seconds(),
           r.testBitsPerDim(), -r.bestAccuracy(), out);
     } else if (Double.isNaN(r.testAccuracy())) {

@@ -55,6 +55,24 @@ class TrainEvalCommandTest {
     assertThat(bad.err()).contains("weights.npz does not match its SHA-256");
   }
 
+  /** Resuming a finished run trains nothing and says so; with more epochs it trains on. */
+  @Test
+  void resumingAFinishedRunSaysSoAndMoreEpochsTrainOn(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    Path run = tiny.dir();
+    String metrics = Files.readString(run.resolve("metrics.jsonl"));
+    MainTest.Run again = run("train", "--out", run.toString(), "--resume", "--no-progress");
+    assertThat(again.code()).as(again.err()).isZero();
+    assertThat(again.out()).startsWith(run + " has trained all its 4 steps (1 epoch(s)); nothing left to train"
+        + " (--resume --epochs 2 trains on); best test accuracy ");
+    assertThat(run.resolve("metrics.jsonl")).hasContent(metrics);
+    MainTest.Run more = run("train", "--out", run.toString(), "--resume", "--epochs", "2", "--no-progress");
+    assertThat(more.code()).as(more.err()).isZero();
+    assertThat(more.out()).startsWith("trained 8 steps");
+    assertThat(more.err()).contains("resuming with epochs 1 -> 2: the steps so far used the former");
+  }
+
   /** A run stopped before its first epoch ended has only checkpoints/latest, which eval then takes. */
   @Test
   void evalOfARunStoppedBeforeItsFirstEpochEndedUsesTheLatestCheckpoint(@TempDir Path tmp) throws Exception {

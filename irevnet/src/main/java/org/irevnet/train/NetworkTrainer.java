@@ -84,10 +84,11 @@ final class NetworkTrainer {
       listener.onMessage(model.summary());
       Trainer.sayIfBatchExceeds(listener, cfg.batch(), train.size());
     }
+    long total = (long) cfg.epochs() * it.batchesPerEpoch();
+    if (step >= total) return new Trainer.Result(step, Double.NaN, best, 0, Double.NaN, true);
     AtomicFiles.createDirectories(runDir); // only now: bad input above leaves no directory behind
     AtomicFiles.writeString(runDir.resolve(Trainer.CONFIG), Trainer.resolvedConfig(cfg));
 
-    long total = (long) cfg.epochs() * it.batchesPerEpoch();
     long stopAt = Trainer.stopAt(step, total, maxSteps);
     double lastTest = Double.NaN;
     try (BufferedWriter metrics = Files.newBufferedWriter(runDir.resolve(Trainer.METRICS), StandardCharsets.UTF_8,
@@ -144,7 +145,7 @@ final class NetworkTrainer {
         }
       }
     }
-    return new Trainer.Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9, Double.NaN);
+    return new Trainer.Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9, Double.NaN, false);
   }
 
   private void save(Path where, ComputationGraph net, long step, BatchIterator it, double best) throws IOException {

@@ -58,9 +58,11 @@ public final class Trainer {
   /**
    * What a run ended with. For objective {@code mle}, {@code bestAccuracy} is minus the best test
    * bits/dim (the checkpoint score: higher is better) and {@code testBitsPerDim} the last epoch's;
-   * otherwise {@code testBitsPerDim} is NaN.
+   * otherwise {@code testBitsPerDim} is NaN. {@code nothingLeft}: the run had already trained all
+   * its {@code steps} when resumed, and this call trained none (nor evaluated: testAccuracy NaN).
    */
-  public record Result(long steps, double testAccuracy, double bestAccuracy, double seconds, double testBitsPerDim) {}
+  public record Result(long steps, double testAccuracy, double bestAccuracy, double seconds, double testBitsPerDim,
+      boolean nothingLeft) {}
 
   private final TrainConfig cfg;
   private final Path runDir;
@@ -174,11 +176,12 @@ public final class Trainer {
       sayIfBatchExceeds(listener, cfg.batch(), train.size());
     }
     adam.setWeightDecay(cfg.weightDecay());
+    long total = (long) cfg.epochs() * it.batchesPerEpoch();
+    if (step >= total) return new Result(step, Double.NaN, best, 0, Double.NaN, true);
     Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
     AtomicFiles.createDirectories(runDir); // only now: bad input above leaves no directory behind
     AtomicFiles.writeString(runDir.resolve(CONFIG), resolvedConfig(cfg));
 
-    long total = (long) cfg.epochs() * it.batchesPerEpoch();
     long stopAt = stopAt(step, total, maxSteps);
     double lastTest = Double.NaN, lastBits = Double.NaN;
     try (BufferedWriter metrics = Files.newBufferedWriter(runDir.resolve(METRICS), StandardCharsets.UTF_8,
@@ -285,7 +288,7 @@ public final class Trainer {
         }
       }
     }
-    return new Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9, lastBits);
+    return new Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9, lastBits, false);
   }
 
   private void save(Path where, InvertibleClassifier model, AdamOptimizer adam, IceObjective ice, long step,
