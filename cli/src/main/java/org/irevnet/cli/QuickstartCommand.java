@@ -11,7 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.irevnet.io.Checkpoints;
 import org.irevnet.reports.JsonReport;
+import org.irevnet.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -56,6 +58,10 @@ final class QuickstartCommand implements Callable<Integer> {
   @Option(names = "--fresh", description = "Replace runs already in --out instead of refusing.")
   boolean fresh;
 
+  @Option(names = "--resume", description = "Continue a stopped quickstart in --out: the steps it finished are kept,"
+      + " a training it was in goes on from its checkpoint.")
+  boolean resume;
+
   /** One step of the experiment and how it went. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   record Step(String name, List<String> args, int exitCode, double seconds) {}
@@ -67,29 +73,41 @@ final class QuickstartCommand implements Callable<Integer> {
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new IllegalArgumentException(out + ": exists and is not a directory");
     }
-    if (!fresh && Files.exists(out.resolve("ce"))) {
-      throw new IllegalArgumentException(out + " already holds a quickstart; pass --fresh to replace it");
+    if (resume && fresh) throw new IllegalArgumentException("--resume and --fresh exclude each other");
+    Map<List<String>, Step> finished = new LinkedHashMap<>();
+    if (resume) {
+      earlier = finishedSteps(finished);
+    } else if (!fresh && Files.exists(out.resolve("ce"))) {
+      throw new IllegalArgumentException(out + " already holds a quickstart; pass --resume to continue it or --fresh"
+          + " to replace it");
     }
     Files.createDirectories(out);
-    Interruption.hint(() -> "what it finished is in " + out + "; start it again with --fresh");
+    Interruption.hint(() -> "what it finished is in " + out + "; continue with --resume (or start again with --fresh)");
     List<List<String>> plan = plan();
     List<Step> done = new ArrayList<>();
     long start = System.nanoTime();
     PrintStream err = System.err;
     for (int i = 0; i < plan.size(); i++) {
       List<String> args = plan.get(i);
+      Step before = finished.get(key(args));
+      if (before != null) {
+        err.printf("quickstart [%d/%d] done before: %s%n", i + 1, plan.size(), before.name());
+        done.add(before);
+        continue;
+      }
+      if (resume) args = continuingTraining(args);
       String name = String.join(" ", args);
       err.printf("quickstart [%d/%d, %s elapsed] %s%n", i + 1, plan.size(), clock(start), name);
       long t0 = System.nanoTime();
       int code = Main.execute(args.toArray(String[]::new));
       done.add(new Step(name, args, code, (System.nanoTime() - t0) / 1e9));
+      writeSummary(done, start, false); // what a stop leaves for --resume
       // Exit code 1 is a failed check (a result, e.g. metamers that float64 cannot represent):
       // the experiment goes on so the report shows it. Anything else means the later steps
       // cannot run.
       if (code == 1) {
         err.println("irevnet quickstart: a check failed (exit code 1), continuing: irevnet " + name);
       } else if (code != 0) {
-        writeSummary(done, start, false);
         err.println("irevnet quickstart: step failed with exit code " + code + ": irevnet " + name);
         return code;
       }
@@ -103,6 +121,64 @@ final class QuickstartCommand implements Callable<Integer> {
       return 1;
     }
     return 0;
+  }
+
+  /** Seconds the quickstart took before this call (when resumed). */
+  private double earlier;
+
+  /**
+   * Reads the steps a stopped quickstart in {@code out} finished (exit code 0 or 1) into {@code
+   * finished}, by {@link #key}, and returns the seconds it took; refuses one started with other
+   * settings.
+   */
+  private double finishedSteps(Map<List<String>, Step> finished) throws IOException {
+    Path record = out.resolve("quickstart.json");
+    if (!Files.isRegularFile(record)) throw new IllegalArgumentException(out + ": no quickstart to resume (no quickstart.json)");
+    com.fasterxml.jackson.databind.JsonNode s = Json.MAPPER.readTree(record.toFile());
+    Map<String, Object> now = settings();
+    for (var e : now.entrySet()) {
+      com.fasterxml.jackson.databind.JsonNode was = s.path(e.getKey());
+      if (!was.isMissingNode() && !was.asText().equals(String.valueOf(e.getValue()))) {
+        throw new IllegalArgumentException("--resume continues the quickstart in " + out + " as it was started: its --"
+            + e.getKey() + " was " + was.asText() + ", not " + e.getValue() + " (or start again with --fresh)");
+      }
+    }
+    for (com.fasterxml.jackson.databind.JsonNode n : s.path("steps")) {
+      Step step = Json.MAPPER.treeToValue(n, Step.class);
+      if (step.exitCode() == 0 || step.exitCode() == 1) finished.put(key(step.args()), step);
+    }
+    return s.path("seconds").asDouble(0);
+  }
+
+  /** A train step whose run has a checkpoint goes on from it (--resume), where the plan starts it afresh. */
+  private static List<String> continuingTraining(List<String> args) {
+    if (!args.get(0).equals("train")) return args;
+    Path run = Path.of(args.get(args.indexOf("--out") + 1));
+    if (!Checkpoints.exists(Trainer.latest(run))) return args;
+    List<String> a = new ArrayList<>(args);
+    a.set(a.indexOf("--fresh"), "--resume");
+    return a;
+  }
+
+  /** A step's command without the options that do not change its result (threads, progress, verbosity). */
+  static List<String> key(List<String> args) {
+    List<String> k = new ArrayList<>();
+    for (int i = 0; i < args.size(); i++) {
+      String a = args.get(i);
+      if (a.equals("--threads")) i++;
+      else if (!a.equals("--no-progress") && !a.equals("-v") && !a.equals("--fresh") && !a.equals("--resume")) k.add(a);
+    }
+    return k;
+  }
+
+  /** The settings a resumed quickstart must share with the one it continues. */
+  private Map<String, Object> settings() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("arch", arch);
+    m.put("data", data);
+    m.put("epochs", epochs);
+    m.put("count", count);
+    return m;
   }
 
   /** The commands, in order, with the common options passed on. */
@@ -144,10 +220,8 @@ final class QuickstartCommand implements Callable<Integer> {
   private void writeSummary(List<Step> steps, long start, boolean complete) throws IOException {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("complete", complete);
-    m.put("arch", arch);
-    m.put("data", data);
-    m.put("epochs", epochs);
-    m.put("seconds", (System.nanoTime() - start) / 1e9);
+    m.putAll(settings());
+    m.put("seconds", earlier + (System.nanoTime() - start) / 1e9);
     m.put("steps", steps);
     JsonReport.writeRecord(out.resolve("quickstart.json"), m);
   }
