@@ -255,6 +255,14 @@ class TrainEvalCommandTest {
         Thread.sleep(100);
       }
       assertThat(p.isAlive()).as("still training once the first checkpoint is written").isTrue();
+      // The same run started again meanwhile is refused: two trainings raced their checkpoint saves.
+      for (String again : new String[] {"--resume", "--fresh"}) {
+        MainTest.Run second = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out", run.toString(),
+            "--batch", "16", again, "--no-progress", "--threads", "1");
+        assertThat(second.code()).as(second.err()).isEqualTo(2);
+        assertThat(second.err().strip()).isEqualTo("irevnet train: " + run + " is being trained by another process (pid "
+            + p.pid() + "): wait for it to end, or stop it and continue with --resume");
+      }
       p.destroy(); // SIGTERM
       assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     } finally {

@@ -19,6 +19,7 @@ import org.irevnet.data.Augment;
 import org.irevnet.data.Preprocess;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.io.Checkpoints;
+import org.irevnet.io.RunLock;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.Baselines;
 import org.irevnet.models.InvertibleClassifier;
@@ -118,9 +119,18 @@ public final class Trainer {
     return Preprocess.padTo(d, in.get(1), in.get(2));
   }
 
-  /** Runs (or resumes, when {@code checkpoints/latest} exists) training. */
+  /**
+   * Runs (or resumes, when {@code checkpoints/latest} exists) training, holding the run
+   * directory's {@link RunLock}.
+   */
   public Result run() throws IOException {
-    if (Baselines.isBaseline(cfg.arch())) return new NetworkTrainer(cfg, runDir, listener, maxSteps, startOver).run();
+    try (RunLock lock = RunLock.acquire(runDir)) {
+      return Baselines.isBaseline(cfg.arch()) ? new NetworkTrainer(cfg, runDir, listener, maxSteps, startOver).run()
+          : runLocked();
+    }
+  }
+
+  private Result runLocked() throws IOException {
     long t0 = System.nanoTime();
     Architecture arch = Architecture.load(cfg.arch());
     if (cfg.hasIceObjective() && !"fi-revnet".equals(arch.type())) {

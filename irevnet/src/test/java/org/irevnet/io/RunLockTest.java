@@ -1,0 +1,32 @@
+package org.irevnet.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RunLockTest {
+
+  @Test
+  void aRunIsLockedUntilItsHolderClosesTheLock(@TempDir Path tmp) throws Exception {
+    Path run = tmp.resolve("runs/r1");
+    Path file = tmp.resolve("runs/.r1.lock");
+    try (RunLock held = RunLock.acquire(run)) {
+      assertThat(file).hasContent("pid " + ProcessHandle.current().pid());
+      assertThat(run).as("the run directory is not made for the lock").doesNotExist();
+      assertThatThrownBy(() -> RunLock.acquire(run)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(run + " is being trained by another process (pid " + ProcessHandle.current().pid()
+              + "): wait for it to end, or stop it and continue with --resume");
+      try (RunLock other = RunLock.acquire(tmp.resolve("runs/r2"))) {
+        assertThat(tmp.resolve("runs/.r2.lock")).exists();
+      }
+    }
+    assertThat(file).doesNotExist();
+    try (RunLock again = RunLock.acquire(run)) {
+      assertThat(Files.exists(file)).isTrue();
+    }
+  }
+}
