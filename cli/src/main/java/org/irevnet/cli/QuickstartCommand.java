@@ -62,6 +62,9 @@ final class QuickstartCommand implements Callable<Integer> {
       + " a training it was in goes on from its checkpoint.")
   boolean resume;
 
+  /** Seconds the quickstart took before this call (when resumed). */
+  private double earlier;
+
   /** One step of the experiment and how it went. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   record Step(String name, List<String> args, int exitCode, double seconds) {}
@@ -122,9 +125,6 @@ final class QuickstartCommand implements Callable<Integer> {
     }
     return 0;
   }
-
-  /** Seconds the quickstart took before this call (when resumed). */
-  private double earlier;
 
   /**
    * Reads the steps a stopped quickstart in {@code out} finished (exit code 0 or 1) into {@code

@@ -110,7 +110,6 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     }
   }
 
-
   public String toJson() {
     try {
       return JSON.writeValueAsString(this);
