@@ -126,6 +126,12 @@ public final class IdxFiles {
    */
   public static Dataset read(Path imagesFile, Path labelsFile, List<String> classNames,
       String name) {
+    return read(imagesFile, labelsFile, classNames, null, name);
+  }
+
+  /** {@link #read}, saying where the class names came from when a label is beyond them. */
+  private static Dataset read(Path imagesFile, Path labelsFile, List<String> classNames, String namesFrom,
+      String name) {
     Images images = readImages(imagesFile);
     int[] labels = readLabels(labelsFile);
     if (labels.length != images.count()) {
@@ -140,7 +146,8 @@ public final class IdxFiles {
     for (int i = 0; i < labels.length; i++) {
       if (labels[i] >= names.size()) {
         throw new DataFormatException(labelsFile, "label " + labels[i] + " of item " + i
-            + " is out of range for " + names.size() + " classes");
+            + " is out of range for " + names.size() + " classes"
+            + (classNames != null && namesFrom != null ? " (named by " + namesFrom + ")" : ""));
       }
     }
     byte[] px = images.pixels();
@@ -200,7 +207,8 @@ public final class IdxFiles {
     Path labels = find(dir, split, "labels-idx1-ubyte").orElseThrow(() ->
         new DataFormatException(dir, "no " + split.idxPrefix() + "-labels-idx1-ubyte[.gz] next to "
             + imagesName));
-    return read(images, labels, classNames(dir), name);
+    Named n = namedClasses(dir);
+    return read(images, labels, n == null ? null : n.names(), n == null ? null : n.from(), name);
   }
 
   /** True if the directory holds IDX image files for this split. */
@@ -210,19 +218,27 @@ public final class IdxFiles {
 
   /** Class names from {@code classes.txt}, EMNIST's mapping or the directory name; else null. */
   public static List<String> classNames(Path dir) {
+    Named n = namedClasses(dir);
+    return n == null ? null : n.names();
+  }
+
+  /** Class names and where they came from, for messages. */
+  private record Named(List<String> names, String from) {}
+
+  private static Named namedClasses(Path dir) {
     Path classes = dir.resolve("classes.txt");
     if (Files.isRegularFile(classes)) {
-      return readClassNames(classes);
+      return new Named(readClassNames(classes), "classes.txt");
     }
     List<Path> mappings = list(dir).stream()
         .filter(p -> p.getFileName().toString().endsWith("mapping.txt")).toList();
     if (mappings.size() == 1) {
-      return emnistMapping(mappings.get(0));
+      return new Named(emnistMapping(mappings.get(0)), mappings.get(0).getFileName().toString());
     }
     Path fileName = dir.toAbsolutePath().normalize().getFileName();
     if (fileName != null
         && fileName.toString().toLowerCase(java.util.Locale.ROOT).contains("fashion")) {
-      return Datasets.FASHION_MNIST_CLASSES;
+      return new Named(Datasets.FASHION_MNIST_CLASSES, "the directory's name: Fashion-MNIST's ten");
     }
     return null;
   }

@@ -69,7 +69,7 @@ class IdxFilesTest {
     assertThatThrownBy(() -> Datasets.open(dir).train())
         .isInstanceOf(DataFormatException.class)
         .hasMessageContaining("train-labels-idx1-ubyte.gz")
-        .hasMessageContaining("label 2 of item 2 is out of range for 2 classes")
+        .hasMessageEndingWith("label 2 of item 2 is out of range for 2 classes (named by classes.txt)")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
   }
 
