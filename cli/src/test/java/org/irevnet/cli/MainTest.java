@@ -162,13 +162,17 @@ class MainTest {
         {"probe", "--run", "no-such-run", "--nuisance", "--train-count", "0"},
         {"cnf", "--target", "rings", "--iterations", "0"}, {"train", "--out", "no-such-run", "--max-steps", "0"}};
     for (String[] c : cases) {
-      String[] args = java.util.Arrays.copyOf(c, c.length + 1);
-      args[c.length] = "--no-progress";
-      Run r = run(args);
-      String option = c[c.length - 2];
-      assertThat(r.code()).as(String.join(" ", c)).isEqualTo(2);
-      assertThat(r.err().strip()).isEqualTo("irevnet " + c[0] + ": " + option + " must be at least 1, got 0");
+      List<String> args = new java.util.ArrayList<>(List.of(c));
+      args.add("--no-progress");
+      assertRefused(args, c[c.length - 2] + " must be at least 1, got 0");
     }
+  }
+
+  /** {@code args} exit with code 2 and the one line "irevnet COMMAND: message". */
+  private static void assertRefused(List<String> args, String message) {
+    Run r = run(args.toArray(String[]::new));
+    assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet " + args.get(0) + ": " + message);
   }
 
   /** Other ranges, in the same wording, checked before the run is loaded. */
@@ -186,9 +190,7 @@ class MainTest {
       List<String> args = new java.util.ArrayList<>(List.of(c).subList(0, c.length - 1));
       if (!c[0].equals("cnf")) args.addAll(List.of("--run", "no-such-run"));
       args.add("--no-progress");
-      Run r = run(args.toArray(String[]::new));
-      assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
-      assertThat(r.err().strip()).isEqualTo("irevnet " + c[0] + ": " + c[c.length - 1]);
+      assertRefused(args, c[c.length - 1]);
     }
   }
 

@@ -126,12 +126,12 @@ public final class IdxFiles {
    */
   public static Dataset read(Path imagesFile, Path labelsFile, List<String> classNames,
       String name) {
-    return read(imagesFile, labelsFile, classNames, null, name);
+    return read(imagesFile, labelsFile, classNames == null ? null : new Named(classNames, null), name);
   }
 
-  /** {@link #read}, saying where the class names came from when a label is beyond them. */
-  private static Dataset read(Path imagesFile, Path labelsFile, List<String> classNames, String namesFrom,
-      String name) {
+  /** {@link #read}, saying where the class names came from (if known) when a label is beyond them. */
+  private static Dataset read(Path imagesFile, Path labelsFile, Named named, String name) {
+    List<String> classNames = named == null ? null : named.names();
     Images images = readImages(imagesFile);
     int[] labels = readLabels(labelsFile);
     if (labels.length != images.count()) {
@@ -147,7 +147,7 @@ public final class IdxFiles {
       if (labels[i] >= names.size()) {
         throw new DataFormatException(labelsFile, "label " + labels[i] + " of item " + i
             + " is out of range for " + names.size() + " classes"
-            + (classNames != null && namesFrom != null ? " (named by " + namesFrom + ")" : ""));
+            + (named != null && named.from() != null ? " (named by " + named.from() + ")" : ""));
       }
     }
     byte[] px = images.pixels();
@@ -207,8 +207,7 @@ public final class IdxFiles {
     Path labels = find(dir, split, "labels-idx1-ubyte").orElseThrow(() ->
         new DataFormatException(dir, "no " + split.idxPrefix() + "-labels-idx1-ubyte[.gz] next to "
             + imagesName));
-    Named n = namedClasses(dir);
-    return read(images, labels, n == null ? null : n.names(), n == null ? null : n.from(), name);
+    return read(images, labels, namedClasses(dir), name);
   }
 
   /** True if the directory holds IDX image files for this split. */
@@ -222,7 +221,7 @@ public final class IdxFiles {
     return n == null ? null : n.names();
   }
 
-  /** Class names and where they came from, for messages. */
+  /** Class names and where they came from (null: the caller's), for messages. */
   private record Named(List<String> names, String from) {}
 
   private static Named namedClasses(Path dir) {

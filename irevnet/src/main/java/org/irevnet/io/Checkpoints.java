@@ -74,7 +74,7 @@ public final class Checkpoints {
   /** Builds the checkpoint in a temporary directory, then renames it into place. */
   private static void write(Path target, TrainingState state, FileWriter modelFiles) throws IOException {
     // A run killed while saving leaves its temporary directory (tens of MiB) behind: the next save
-    // of the same checkpoint removes it. One process trains a run at a time.
+    // of the same checkpoint removes it. One process trains a run at a time (RunLock).
     AtomicFiles.deleteTemporarySiblings(target);
     Path tmp = AtomicFiles.createTemporary(target, true);
     try {
