@@ -4,11 +4,17 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One process at a time per run directory. Two trainings of one run (a command started twice)
@@ -18,49 +24,86 @@ import java.nio.file.StandardOpenOption;
  * must leave no directory behind); a killed holder's lock goes with its process.
  */
 public final class RunLock implements AutoCloseable {
+  /** Lock files this process holds. */
+  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+  private static final Object ABSENT = new Object();
+
   private final Path file;
   private final FileChannel channel;
   private final FileLock lock;
+  private final List<Path> made;
 
-  private RunLock(Path file, FileChannel channel, FileLock lock) {
+  private RunLock(Path file, FileChannel channel, FileLock lock, List<Path> made) {
     this.file = file;
     this.channel = channel;
     this.lock = lock;
+    this.made = made;
   }
 
   /**
    * Takes the lock of {@code runDir}, or refuses with a message naming the process that holds it.
+   * Directories it makes for the lock file go again with {@link #close} while they stay empty, so
+   * a training refused for bad input leaves nothing behind.
    *
    * @throws IllegalArgumentException if another process (or this one) holds it
    */
   public static RunLock acquire(Path runDir) throws IOException {
     Path abs = runDir.toAbsolutePath().normalize();
-    AtomicFiles.createDirectories(abs.getParent());
     Path file = abs.getParent().resolve("." + abs.getFileName() + ".lock");
-    FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    FileLock l;
+    // Checked before any channel is opened: closing a channel on the file would release every
+    // lock this process holds on it (POSIX record locks).
+    if (!HELD.add(file)) throw refused(runDir, "pid " + ProcessHandle.current().pid());
     try {
-      l = ch.tryLock();
-    } catch (OverlappingFileLockException e) {
-      l = null; // held by this process
+      List<Path> made = new ArrayList<>();
+      for (Path d = abs.getParent(); d != null && !Files.exists(d); d = d.getParent()) made.add(d);
+      AtomicFiles.createDirectories(abs.getParent());
+      while (true) {
+        Object before = fileKey(file);
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileLock l = ch.tryLock();
+        if (l == null) {
+          ByteBuffer holder = ByteBuffer.allocate(64);
+          ch.read(holder, 0);
+          ch.close();
+          throw refused(runDir, new String(holder.array(), 0, holder.position(), StandardCharsets.UTF_8).strip());
+        }
+        // A holder deletes the file before it releases the lock: if it did so after this
+        // process opened the file, the lock is on an unlinked file that the next process will
+        // not see. The name holds the locked file if it named one file before the opening and
+        // after the lock (a file held open keeps its inode number). Else: again.
+        if (before != ABSENT && java.util.Objects.equals(before, fileKey(file))) {
+          ch.truncate(0);
+          ch.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
+          file.toFile().deleteOnExit(); // a stopped training (Ctrl-C) leaves no lock file behind
+          return new RunLock(file, ch, l, made);
+        }
+        l.release();
+        ch.close();
+      }
+    } catch (IOException | RuntimeException e) {
+      HELD.remove(file);
+      throw e;
     }
-    if (l == null) {
-      String holder = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).strip();
-      ch.close();
-      throw new IllegalArgumentException(runDir + " is being trained by another process" + (holder.isEmpty() ? "" : " (" + holder
-          + ")") + ": wait for it to end, or stop it and continue with --resume");
-    }
-    file.toFile().deleteOnExit(); // a stopped training (Ctrl-C) leaves no lock file behind
-    ch.truncate(0);
-    ch.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
-    return new RunLock(file, ch, l);
+  }
+
+  private static IllegalArgumentException refused(Path runDir, String holder) {
+    return new IllegalArgumentException(runDir + " is being trained by another process" + (holder.isEmpty() ? ""
+        : " (" + holder + ")") + ": wait for it to end, or stop it and continue with --resume");
   }
 
   /**
-   * Releases the lock and deletes its file. (A process that opened the file just before the
-   * deletion could then lock the unlinked file while a third locks a new one: that needs three
-   * trainings of one run started within the same moment.)
+   * The file's identity (device and inode; null where the platform has none), or {@link #ABSENT};
+   * opens no descriptor.
    */
+  private static Object fileKey(Path file) throws IOException {
+    try {
+      return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+    } catch (NoSuchFileException e) {
+      return ABSENT;
+    }
+  }
+
+  /** Releases the lock, deletes its file and the directories made for it that are empty. */
   @Override
   public void close() throws IOException {
     try {
@@ -68,6 +111,12 @@ public final class RunLock implements AutoCloseable {
       lock.release();
     } finally {
       channel.close();
+      HELD.remove(file);
+    }
+    try {
+      for (Path d : made) Files.delete(d); // innermost first
+    } catch (DirectoryNotEmptyException | NoSuchFileException e) {
+      // The run (or another one) is in it: it stays.
     }
   }
 }

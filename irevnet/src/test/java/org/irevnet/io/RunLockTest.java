@@ -29,4 +29,24 @@ class RunLockTest {
       assertThat(Files.exists(file)).isTrue();
     }
   }
+
+  @Test
+  void directoriesMadeForTheLockGoWithItUnlessTheRunIsInThem(@TempDir Path tmp) throws Exception {
+    try (RunLock refused = RunLock.acquire(tmp.resolve("new/deeper/run"))) {
+      assertThat(tmp.resolve("new/deeper/.run.lock")).exists();
+    }
+    assertThat(tmp.resolve("new")).as("a training refused for bad input leaves no directory").doesNotExist();
+
+    try (RunLock trained = RunLock.acquire(tmp.resolve("new/deeper/run"))) {
+      Files.createDirectories(tmp.resolve("new/deeper/run"));
+    }
+    assertThat(tmp.resolve("new/deeper/run")).isDirectory();
+    assertThat(tmp.resolve("new/deeper/.run.lock")).doesNotExist();
+
+    Files.createDirectories(tmp.resolve("kept"));
+    try (RunLock existing = RunLock.acquire(tmp.resolve("kept/run"))) {
+      assertThat(tmp.resolve("kept/.run.lock")).exists();
+    }
+    assertThat(tmp.resolve("kept")).as("a directory that was there stays").isDirectory();
+  }
 }
