@@ -81,6 +81,38 @@ class MetamerSamplerTest {
   }
 
   @Test
+  void pairsAreSampledInBatchesWithTheResultsOfOneBatch() {
+    InvertibleClassifier m = tiny(3).withDataType(DataType.DOUBLE);
+    INDArray a = images(DataType.DOUBLE, 1, 7), b = images(DataType.DOUBLE, 2, 7);
+    int[] labels = {0, 1, 2, 3, 4, 5, 6};
+    MetamerSampler.Result whole = MetamerSampler.sample(m, a, b, labels, 7), inThrees = MetamerSampler.sample(m, a, b,
+        labels, 3);
+    assertThat(inThrees.metamers().shape()).isEqualTo(whole.metamers().shape());
+    assertThat(inThrees.metamers().sub(whole.metamers()).amaxNumber().doubleValue()).isLessThan(1e-12);
+    assertThat(inThrees.pairs()).hasSize(7);
+    for (int i = 0; i < 7; i++) {
+      assertThat(inThrees.pairs().get(i).labelB()).isEqualTo(i);
+      assertThat(inThrees.pairs().get(i).metamerClass()).isEqualTo(whole.pairs().get(i).metamerClass());
+      assertThat(inThrees.pairs().get(i).distToB()).isCloseTo(whole.pairs().get(i).distToB(),
+          org.assertj.core.data.Offset.offset(1e-12));
+    }
+  }
+
+  @Test
+  void theInvariantAllowsRoundingButNotAnErrorThatPrecisionDoesNotShrink() {
+    assertThat(MetamerSampler.invariantHolds(3e-5, 1e-12)).isTrue();
+    assertThat(MetamerSampler.invariantHolds(5e3, 9e-5)).isTrue();
+    // A metamer of pixel values near 1e9: float32 misses by 3e3, float64 by 1.5e-4 (rounding).
+    assertThat(MetamerSampler.invariantHolds(3.3e3, 1.5e-4)).isTrue();
+    // The same difference in both precisions is a wrong construction, however large.
+    assertThat(MetamerSampler.invariantHolds(2e-4, 1.5e-4)).isFalse();
+    assertThat(MetamerSampler.invariantHolds(1.2, 1.2)).isFalse();
+    assertThat(MetamerSampler.invariantHolds(1e2, 1e-3)).isFalse();
+    assertThat(MetamerSampler.invariantHolds(Double.NaN, 1e-3)).isFalse();
+    assertThat(MetamerSampler.invariantHolds(1.0, Double.NaN)).isFalse();
+  }
+
+  @Test
   void iRevNetModelsAreRefusedWithAClearMessage() {
     InvertibleClassifier m = InvertibleClassifier.build(Architecture.load("irevnet-s"), DataType.FLOAT, 0);
     INDArray a = images(DataType.FLOAT, 1, 1);

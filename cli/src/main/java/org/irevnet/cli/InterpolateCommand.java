@@ -36,10 +36,15 @@ final class InterpolateCommand implements Callable<Integer> {
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the pair choice (default 0).") long seed;
 
+  @Option(names = "--grid", defaultValue = "32", paramLabel = "N",
+      description = "Pairs shown in interpolate.png and the table, the first N (default 32); interpolate.json holds all.")
+  int grid;
+
   @Override
   public Integer call() throws Exception {
     org.irevnet.check.Ranges.atLeast("--steps", steps, 2); // the two endpoints
     CommonOptions.positive("--count", count);
+    CommonOptions.positive("--grid", grid);
     common.apply();
     RunInputs in = target.load();
     Dataset test = in.data();
@@ -51,11 +56,10 @@ final class InterpolateCommand implements Callable<Integer> {
       int[] p = chosen.indices()[i];
       INDArray x0 = chosen.a().get(NDArrayIndex.interval(i, i + 1)).dup(), x1 = chosen.b().get(NDArrayIndex.interval(i, i + 1)).dup();
       Interpolation.Path full = Interpolation.full(model, x0, x1, steps);
-      rows.add(full.images());
-      Interpolation.Path nuisance = null;
-      if (model.isFullyInvertible()) {
-        nuisance = Interpolation.nuisance(model, x0, x1, steps);
-        rows.add(nuisance.images());
+      Interpolation.Path nuisance = model.isFullyInvertible() ? Interpolation.nuisance(model, x0, x1, steps) : null;
+      if (i < grid) {
+        rows.add(full.images());
+        if (nuisance != null) rows.add(nuisance.images());
       }
       records.add(InterpolationReport.pair(p[0], p[1], test.labels()[p[0]], test.labels()[p[1]], full, nuisance));
     }
@@ -65,7 +69,7 @@ final class InterpolateCommand implements Callable<Integer> {
     Path json = dir.resolve("interpolate.json");
     rep.writeJson(json);
     InterpolationReport.writePng(dir.resolve("interpolate.png"), rows);
-    System.out.print(rep.table());
+    System.out.print(rep.table(grid));
     System.out.println(json);
     return 0;
   }

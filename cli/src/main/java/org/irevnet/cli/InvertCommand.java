@@ -9,6 +9,7 @@ import org.irevnet.data.Dataset;
 import org.irevnet.reports.InversionReport;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,6 +30,10 @@ final class InvertCommand implements Callable<Integer> {
   @Option(names = "--count", defaultValue = "8", description = "Number of test images, the first N (default 8).")
   int count;
 
+  @Option(names = "--grid", defaultValue = "32", paramLabel = "N",
+      description = "Images shown in invert.png, the first N (default 32).")
+  int grid;
+
   @Option(names = "--stability", description = "Add local Lipschitz and condition estimates of every stage's map and of"
       + " the whole body (float64) to invert.json.")
   boolean stability;
@@ -47,6 +52,8 @@ final class InvertCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    CommonOptions.positive("--count", count);
+    CommonOptions.positive("--grid", grid);
     if (stability) {
       CommonOptions.positive("--stability-count", stabilityCount);
       CommonOptions.positive("--iterations", iterations);
@@ -66,7 +73,8 @@ final class InvertCommand implements Callable<Integer> {
     Path dir = output.dir(target);
     Path json = dir.resolve("invert.json");
     r.writeJson(json);
-    InversionReport.writePng(dir.resolve("invert.png"), ds.images(), p.reconstruction());
+    INDArrayIndex shown = NDArrayIndex.interval(0, Math.min(grid, ds.size()));
+    InversionReport.writePng(dir.resolve("invert.png"), ds.images().get(shown), p.reconstruction().get(shown));
     System.out.print(r.table());
     System.out.print(r.stabilityTable());
     System.out.println(json);

@@ -71,12 +71,26 @@ class AnalysisCommandsTest {
     assertThat(mpng.getHeight()).isEqualTo(3 * 96 + 4 * 2);
     assertThat(runDir.resolve("analysis/metamers.json")).doesNotExist();
 
-    // Same seed, same pairs.
+    for (JsonNode p : m.get("pairs")) assertThat(p.get("invariant_holds").asBoolean()).isTrue();
+    assertThat(m.get("rounding_ratio").asDouble()).isEqualTo(1e-6);
+
+    // Same seed, same pairs; --grid shows the first pairs only, the JSON keeps all.
     MainTest.Run again = run("metamers", "--run", runDir.toString(), "--count", "4", "--seed", "3",
-        "--out", tmp.resolve("met2").toString());
+        "--out", tmp.resolve("met2").toString(), "--grid", "3");
     assertThat(again.code()).isZero();
     assertThat(Json.MAPPER.readTree(tmp.resolve("met2/metamers.json").toFile()).get("pairs").toString())
         .isEqualTo(m.get("pairs").toString());
+    assertThat(ImageIO.read(tmp.resolve("met2/metamers.png").toFile()).getWidth()).isEqualTo(3 * 96 + 4 * 2);
+    assertThat(again.out()).contains("... 1 more pairs in metamers.json").doesNotContain("\n3     ");
+
+    MainTest.Run shown = run("invert", "--run", runDir.toString(), "--count", "5", "--grid", "2", "--out",
+        tmp.resolve("inv2").toString());
+    assertThat(shown.code()).as(shown.err()).isZero();
+    assertThat(Json.MAPPER.readTree(tmp.resolve("inv2/invert.json").toFile()).get("count").asInt()).isEqualTo(5);
+    assertThat(ImageIO.read(tmp.resolve("inv2/invert.png").toFile()).getWidth()).isEqualTo(2 * 96 + 3 * 2);
+    MainTest.Run noGrid = run("metamers", "--run", runDir.toString(), "--grid", "0");
+    assertThat(noGrid.code()).isEqualTo(2);
+    assertThat(noGrid.err()).contains("--grid must be at least 1, got 0");
   }
 
   @Test
@@ -136,6 +150,12 @@ class AnalysisCommandsTest {
     BufferedImage ipng = ImageIO.read(tiny.dir().resolve("analysis/interpolate.png").toFile());
     assertThat(ipng.getWidth()).isEqualTo(3 * 96 + 4 * 2);
     assertThat(ipng.getHeight()).isEqualTo(4 * 96 + 5 * 2);
+    MainTest.Run ip1 = run("interpolate", "--run", run, "--count", "2", "--steps", "3", "--seed", "2", "--grid", "1",
+        "--out", tmp.resolve("ip1").toString());
+    assertThat(ip1.code()).as(ip1.err()).isZero();
+    assertThat(Json.MAPPER.readTree(tmp.resolve("ip1/interpolate.json").toFile())).isEqualTo(ij);
+    assertThat(ImageIO.read(tmp.resolve("ip1/interpolate.png").toFile()).getHeight()).isEqualTo(2 * 96 + 3 * 2);
+    assertThat(ip1.out()).contains("... 1 more pairs in interpolate.json");
 
     MainTest.Run st = run("invert", "--run", run, "--count", "2", "--stability", "--iterations", "3",
         "--out", tmp.resolve("st").toString());

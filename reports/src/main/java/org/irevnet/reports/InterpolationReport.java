@@ -55,15 +55,16 @@ public record InterpolationReport(String run, String checkpoint, String data, St
     ImageGrid.write(file, rows);
   }
 
-  /** One line per path: the model's class along it. */
-  public String table() {
+  /** One line per path of the first {@code shown} pairs: the model's class along it. */
+  public String table(int shown) {
     StringBuilder b = new StringBuilder();
-    for (Pair p : pairs) {
+    for (Pair p : pairs.subList(0, Math.min(shown, pairs.size()))) {
       b.append(String.format("%d (label %d) -> %d (label %d); model class:probability per step%n", p.indexFrom(),
           p.labelFrom(), p.indexTo(), p.labelTo()));
       b.append(row("  full     ", p.full()));
       if (p.nuisance() != null) b.append(row("  nuisance ", p.nuisance()));
     }
+    if (pairs.size() > shown) b.append("... ").append(pairs.size() - shown).append(" more pairs in interpolate.json\n");
     return b.toString();
   }
 
