@@ -5,6 +5,8 @@ import java.util.List;
 import org.irevnet.models.InvertibleClassifier;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -12,10 +14,19 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * how far {@code x'} is from {@code x} (the reconstruction error of DESIGN.md section 5).
  */
 public final class Reconstruction {
+  /** Images inverted at once: activations are held for one batch, not for every image. */
+  private static final int BATCH = 256;
+
   private Reconstruction() {}
 
-  /** Reconstruction error from the output of stage {@code stage} (0-based). */
-  public record StageError(int stage, long[] shape, double maxAbs, double meanAbs) {}
+  /** Reconstruction error from the output of stage {@code stage} (0-based), whose shape is {@code shape}. */
+  public record StageError(int stage, long[] shape, Error error) {}
+
+  /**
+   * Max and mean absolute error of a reconstruction, and {@code worst}, the row of {@code x} (the
+   * image) where the max is: one ill-conditioned image among many is otherwise a bare number.
+   */
+  public record Error(double maxAbs, double meanAbs, long worst) {}
 
   /** Errors per stage for inputs {@code x}, in the model's dtype. */
   public static List<StageError> perStage(InvertibleClassifier model, INDArray x) {
@@ -23,18 +34,10 @@ public final class Reconstruction {
     List<Integer> ends = model.stageEnds();
     List<StageError> errs = new ArrayList<>();
     for (int s = 0; s < outs.size(); s++) {
-      Error e = Error.of(model.body().invertFrom(ends.get(s), outs.get(s)), x);
-      errs.add(new StageError(s, outs.get(s).shape(), e.maxAbs(), e.meanAbs()));
+      Error e = new Tally().add(model.body().invertFrom(ends.get(s), outs.get(s)), x, 0).error();
+      errs.add(new StageError(s, outs.get(s).shape(), e));
     }
     return errs;
-  }
-
-  /** Max and mean absolute error of a reconstruction. */
-  public record Error(double maxAbs, double meanAbs) {
-    static Error of(INDArray back, INDArray x) {
-      INDArray diff = Transforms.abs(back.sub(x), false);
-      return new Error(diff.maxNumber().doubleValue(), diff.meanNumber().doubleValue());
-    }
   }
 
   /** {@code F^-1(F(x))} through the whole body ({@link InvertibleClassifier#invert} of the output z). */
@@ -42,9 +45,8 @@ public final class Reconstruction {
 
   /** Reconstruction from the body output {@code z}, in the model's dtype. */
   public static FromZ fromZ(InvertibleClassifier model, INDArray x) {
-    INDArray out = model.forward(x, false).out();
-    INDArray back = model.invert(out);
-    return new FromZ(back, Error.of(back, x));
+    INDArray back = model.invert(model.forward(x, false).out());
+    return new FromZ(back, new Tally().add(back, x, 0).error());
   }
 
   /**
@@ -54,11 +56,87 @@ public final class Reconstruction {
   public record Precisions(List<StageError> float32, List<StageError> float64, Error zFloat32, Error zFloat64,
       INDArray reconstruction) {}
 
+  /** {@link Precisions} of {@code x}, {@value #BATCH} images at a time. */
   public static Precisions inBothPrecisions(InvertibleClassifier model, INDArray x) {
+    return inBothPrecisions(model, x, BATCH);
+  }
+
+  static Precisions inBothPrecisions(InvertibleClassifier model, INDArray x, int batch) {
     InvertibleClassifier m32 = model.withDataType(DataType.FLOAT);
     InvertibleClassifier m64 = model.withDataType(DataType.DOUBLE);
-    INDArray x32 = x.castTo(DataType.FLOAT).dup('c'), x64 = x.castTo(DataType.DOUBLE).dup('c');
-    FromZ z32 = fromZ(m32, x32), z64 = fromZ(m64, x64);
-    return new Precisions(perStage(m32, x32), perStage(m64, x64), z32.error(), z64.error(), z32.reconstruction());
+    long n = x.size(0);
+    int stages = m32.stageEnds().size();
+    List<Tally> t32 = new ArrayList<>(), t64 = new ArrayList<>();
+    for (int s = 0; s < stages; s++) {
+      t32.add(new Tally());
+      t64.add(new Tally());
+    }
+    Tally z32 = new Tally(), z64 = new Tally();
+    INDArray reconstruction = Nd4j.create(DataType.FLOAT, x.shape());
+    List<long[]> shapes = new ArrayList<>();
+    for (long from = 0; from < n; from += batch) {
+      long to = Math.min(n, from + batch);
+      INDArray xb = x.get(NDArrayIndex.interval(from, to));
+      INDArray x32 = xb.castTo(DataType.FLOAT).dup('c'), x64 = xb.castTo(DataType.DOUBLE).dup('c');
+      List<StageError> s32 = perStage(m32, x32), s64 = perStage(m64, x64);
+      for (int s = 0; s < stages; s++) {
+        t32.get(s).add(s32.get(s).error(), to - from, from);
+        t64.get(s).add(s64.get(s).error(), to - from, from);
+        if (from == 0) shapes.add(s32.get(s).shape().clone());
+      }
+      FromZ f32 = fromZ(m32, x32), f64 = fromZ(m64, x64);
+      z32.add(f32.error(), to - from, from);
+      z64.add(f64.error(), to - from, from);
+      reconstruction.get(NDArrayIndex.interval(from, to)).assign(f32.reconstruction());
+    }
+    List<StageError> e32 = new ArrayList<>(), e64 = new ArrayList<>();
+    for (int s = 0; s < stages; s++) {
+      long[] shape = shapes.get(s);
+      shape[0] = n;
+      e32.add(new StageError(s, shape, t32.get(s).error()));
+      e64.add(new StageError(s, shape, t64.get(s).error()));
+    }
+    return new Precisions(e32, e64, z32.error(), z64.error(), reconstruction);
+  }
+
+  /**
+   * Errors gathered over batches of images (the mean as the mean of per-image means: every image
+   * has as many elements); a NaN error is the maximum and stays it.
+   */
+  static final class Tally {
+    private double max = Double.NEGATIVE_INFINITY, sum;
+    private long count, worst = -1;
+
+    /** The errors of {@code back} against {@code x}, whose row 0 is image {@code offset}. */
+    Tally add(INDArray back, INDArray x, long offset) {
+      long n = x.size(0), per = x.length() / n;
+      INDArray diff = Transforms.abs(back.sub(x), false).reshape('c', n, per);
+      INDArray rowMax = diff.max(1), rowSum = diff.sum(1); // a NaN shows in the sum, not always in the max
+      for (long i = 0; i < n; i++) {
+        double rs = rowSum.getDouble(i);
+        take(Double.isNaN(rs) ? Double.NaN : rowMax.getDouble(i), offset + i);
+        sum += rs / per;
+      }
+      count += n;
+      return this;
+    }
+
+    /** A batch's error, as one of {@code images} images from image {@code offset} on. */
+    void add(Error e, long images, long offset) {
+      take(e.maxAbs(), offset + e.worst());
+      sum += e.meanAbs() * images;
+      count += images;
+    }
+
+    private void take(double v, long index) {
+      if (!Double.isNaN(max) && (Double.isNaN(v) || v > max)) {
+        max = v;
+        worst = index;
+      }
+    }
+
+    Error error() {
+      return new Error(max, sum / count, worst);
+    }
   }
 }

@@ -27,8 +27,8 @@ class ReconstructionTest {
     assertThat(errs.get(0).shape()).isEqualTo(new long[] {2, 16, 16, 16});
     assertThat(errs.get(2).shape()).isEqualTo(new long[] {2, 256, 4, 4});
     for (Reconstruction.StageError e : errs) {
-      assertThat(e.maxAbs()).isLessThanOrEqualTo(1e-12);
-      assertThat(e.meanAbs()).isLessThanOrEqualTo(e.maxAbs());
+      assertThat(e.error().maxAbs()).isLessThanOrEqualTo(1e-12);
+      assertThat(e.error().meanAbs()).isLessThanOrEqualTo(e.error().maxAbs());
     }
   }
 
@@ -50,8 +50,8 @@ class ReconstructionTest {
     assertThat(p.float32()).hasSize(2);
     assertThat(p.float64()).hasSize(2);
     for (int s = 0; s < 2; s++) {
-      assertThat(p.float32().get(s).maxAbs()).isLessThanOrEqualTo(1e-5);
-      assertThat(p.float64().get(s).maxAbs()).isLessThanOrEqualTo(1e-12);
+      assertThat(p.float32().get(s).error().maxAbs()).isLessThanOrEqualTo(1e-5);
+      assertThat(p.float64().get(s).error().maxAbs()).isLessThanOrEqualTo(1e-12);
       assertThat(p.float64().get(s).shape()).isEqualTo(p.float32().get(s).shape());
     }
     assertThat(p.zFloat32().maxAbs()).isLessThanOrEqualTo(1e-5);
@@ -59,5 +59,38 @@ class ReconstructionTest {
     assertThat(p.zFloat64().meanAbs()).isLessThanOrEqualTo(p.zFloat64().maxAbs());
     assertThat(p.reconstruction().dataType()).isEqualTo(DataType.FLOAT);
     assertThat(p.reconstruction().sub(x).amaxNumber().doubleValue()).isEqualTo(p.zFloat32().maxAbs());
+  }
+
+  @Test
+  void batchesGiveTheErrorsOfOneBatchAndNameTheWorstImage() {
+    InvertibleClassifier m = MetamerSamplerTest.tiny(6);
+    INDArray x = MetamerSamplerTest.images(DataType.FLOAT, 7, 5);
+    Reconstruction.Precisions whole = Reconstruction.inBothPrecisions(m, x, 5),
+        inTwos = Reconstruction.inBothPrecisions(m, x, 2);
+    for (int s = 0; s < 2; s++) {
+      for (boolean f64 : new boolean[] {false, true}) {
+        Reconstruction.StageError a = (f64 ? whole.float64() : whole.float32()).get(s),
+            b = (f64 ? inTwos.float64() : inTwos.float32()).get(s);
+        assertThat(b.shape()).isEqualTo(a.shape());
+        assertThat(b.shape()[0]).isEqualTo(5);
+        assertThat(b.error().maxAbs()).isEqualTo(a.error().maxAbs());
+        assertThat(b.error().meanAbs()).isCloseTo(a.error().meanAbs(), org.assertj.core.data.Offset.offset(1e-18));
+        assertThat(b.error().worst()).isEqualTo(a.error().worst()).isBetween(0L, 4L);
+      }
+    }
+    assertThat(inTwos.reconstruction()).isEqualTo(whole.reconstruction());
+
+    // The worst image is where the largest error is, whichever batch it falls in.
+    INDArray back = x.dup();
+    back.putScalar(new long[] {3, 0, 5, 5}, x.getDouble(3, 0, 5, 5) + 0.25);
+    back.putScalar(new long[] {1, 0, 0, 0}, x.getDouble(1, 0, 0, 0) - 0.125);
+    Reconstruction.Error e = new Reconstruction.Tally().add(back, x, 0).error();
+    assertThat(e.worst()).isEqualTo(3);
+    assertThat(e.maxAbs()).isCloseTo(0.25, org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(e.meanAbs()).isCloseTo(0.375 / x.length(), org.assertj.core.data.Offset.offset(1e-9));
+    back.putScalar(new long[] {4, 0, 1, 1}, Double.NaN);
+    Reconstruction.Error nan = new Reconstruction.Tally().add(back, x, 10).error();
+    assertThat(nan.maxAbs()).isNaN();
+    assertThat(nan.worst()).isEqualTo(14);
   }
 }

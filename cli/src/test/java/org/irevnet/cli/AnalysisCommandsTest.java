@@ -35,7 +35,9 @@ class AnalysisCommandsTest {
       assertThat(s.get("float64").get("max_abs_err").asDouble()).isBetween(0.0, 1e-10);
       assertThat(s.get("float64").get("mean_abs_err").asDouble()).isLessThanOrEqualTo(
           s.get("float64").get("max_abs_err").asDouble());
+      assertThat(s.get("float32").get("worst_image").asInt()).isBetween(0, 4);
     }
+    assertThat(inv.out()).contains("image");
     assertThat(j.get("z").get("float64").get("max_abs_err").asDouble()).isBetween(0.0, 1e-10);
     assertThat(j.get("max_abs_err_f64").asDouble()).isBetween(0.0, 1e-10);
     assertThat(j.get("max_abs_err_f32").asDouble()).isBetween(0.0, 1e-5);

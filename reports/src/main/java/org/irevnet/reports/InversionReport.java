@@ -29,10 +29,11 @@ public record InversionReport(String run, String checkpoint, String data, String
   /** Factor by which the difference image is amplified in the PNG. */
   public static final double AMPLIFY = 10;
 
+  /** {@code worst_image}: the index (among the inverted images) of the image where the max is. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-  public record Errors(double maxAbsErr, double meanAbsErr) {
+  public record Errors(double maxAbsErr, double meanAbsErr, long worstImage) {
     static Errors of(Reconstruction.Error e) {
-      return new Errors(e.maxAbs(), e.meanAbs());
+      return new Errors(e.maxAbs(), e.meanAbs(), e.worst());
     }
   }
 
@@ -85,10 +86,9 @@ public record InversionReport(String run, String checkpoint, String data, String
     double max32 = p.zFloat32().maxAbs(), max64 = p.zFloat64().maxAbs();
     for (int s = 0; s < p.float32().size(); s++) {
       Reconstruction.StageError e32 = p.float32().get(s), e64 = p.float64().get(s);
-      stages.add(new Stage(String.valueOf(s), sampleShape(e32.shape()),
-          new Errors(e32.maxAbs(), e32.meanAbs()), new Errors(e64.maxAbs(), e64.meanAbs())));
-      max32 = Math.max(max32, e32.maxAbs());
-      max64 = Math.max(max64, e64.maxAbs());
+      stages.add(new Stage(String.valueOf(s), sampleShape(e32.shape()), Errors.of(e32.error()), Errors.of(e64.error())));
+      max32 = Math.max(max32, e32.error().maxAbs());
+      max64 = Math.max(max64, e64.error().maxAbs());
     }
     List<Long> zShape = stages.isEmpty() ? List.of() : stages.get(stages.size() - 1).shape();
     Stage z = new Stage("z", zShape, Errors.of(p.zFloat32()), Errors.of(p.zFloat64()));
@@ -112,16 +112,16 @@ public record InversionReport(String run, String checkpoint, String data, String
     ImageGrid.write(file, List.of(x, r, diff));
   }
 
-  /** A fixed-width table for the terminal. */
+  /** A fixed-width table for the terminal; {@code image}: where the float32 max is. */
   public String table() {
-    StringBuilder b = new StringBuilder(String.format("%-6s %-12s %12s %12s %12s %12s%n", "stage", "shape",
-        "max f32", "mean f32", "max f64", "mean f64"));
+    StringBuilder b = new StringBuilder(String.format("%-6s %-12s %12s %6s %12s %12s %12s%n", "stage", "shape",
+        "max f32", "image", "mean f32", "max f64", "mean f64"));
     List<Stage> all = new ArrayList<>(stages);
     all.add(z);
     for (Stage s : all) {
       String shape = String.join("x", s.shape().stream().map(String::valueOf).toList());
-      b.append(String.format("%-6s %-12s %12.2e %12.2e %12.2e %12.2e%n", s.stage(), shape, s.float32().maxAbsErr(),
-          s.float32().meanAbsErr(), s.float64().maxAbsErr(), s.float64().meanAbsErr()));
+      b.append(String.format("%-6s %-12s %12.2e %6d %12.2e %12.2e %12.2e%n", s.stage(), shape, s.float32().maxAbsErr(),
+          s.float32().worstImage(), s.float32().meanAbsErr(), s.float64().maxAbsErr(), s.float64().meanAbsErr()));
     }
     return b.toString();
   }

@@ -51,7 +51,7 @@ final class SyntheticRun {
         "per_class_accuracy", List.of(0.8, 0.6, 0.7), "confusion_matrix",
         List.of(List.of(8, 1, 1), List.of(2, 6, 2), List.of(1, 2, 7))));
     Path a = Files.createDirectories(dir.resolve("analysis"));
-    InversionReport.Errors e32 = new InversionReport.Errors(2e-6, 1e-7), e64 = new InversionReport.Errors(3e-15, 0.0);
+    InversionReport.Errors e32 = new InversionReport.Errors(2e-6, 1e-7, 1), e64 = new InversionReport.Errors(3e-15, 0.0, 0);
     List<InversionReport.Stage> stages = List.of(new InversionReport.Stage("0", List.of(4L, 16L, 16L), e32, e64),
         new InversionReport.Stage("1", List.of(16L, 8L, 8L), e32, e64));
     new InversionReport(dir.toString(), "best", "synthetic/test[0:2]", "tiny " + EVIL, 2, stages,
