@@ -1,6 +1,7 @@
 package org.irevnet.cli;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.irevnet.analysis.Reconstruction;
 import org.irevnet.analysis.Stability;
@@ -42,6 +43,11 @@ final class InvertCommand implements Callable<Integer> {
       description = "Images (the first N of --count) at which --stability estimates (default 4).")
   int stabilityCount;
 
+  @Option(names = "--stability-images", split = ",", paramLabel = "I",
+      description = "Images at which --stability estimates instead: indices among the inverted images, or 'worst' (the"
+          + " one with the largest float32 error from z).")
+  List<String> stabilityImages;
+
   @Option(names = "--iterations", defaultValue = "" + Stability.ITERATIONS, paramLabel = "K",
       description = "Lanczos (power-iteration) steps of --stability (default ${DEFAULT-VALUE}).")
   int iterations;
@@ -54,7 +60,9 @@ final class InvertCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     CommonOptions.positive("--count", count);
     CommonOptions.positive("--grid", grid);
+    if (stabilityImages != null && !stability) throw new IllegalArgumentException("--stability-images needs --stability");
     if (stability) {
+      for (String i : stabilityImages == null ? List.<String>of() : stabilityImages) imageIndex(i, Long.MAX_VALUE, -1);
       CommonOptions.positive("--stability-count", stabilityCount);
       CommonOptions.positive("--iterations", iterations);
       Ranges.atLeast("--ill-conditioned", illConditioned, 1); // a condition number is at least 1
@@ -66,9 +74,11 @@ final class InvertCommand implements Callable<Integer> {
     InversionReport r = InversionReport.of(target.runDir().toString(), in.checkpoint(), ds.name(), in.model().summary(),
         ds.size(), p);
     if (stability) {
-      INDArray points = ds.images().get(NDArrayIndex.interval(0, Math.min(stabilityCount, ds.size())));
+      long[] at = stabilityImages == null ? java.util.stream.LongStream.range(0, Math.min(stabilityCount, ds.size())).toArray()
+          : stabilityImages.stream().mapToLong(i -> imageIndex(i, ds.size(), p.zFloat32().worst())).distinct().toArray();
+      INDArray points = ds.images().get(NDArrayIndex.indices(at), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
       r = r.withStability(Stability.perStage(in.model().withDataType(DataType.DOUBLE), points, iterations, 0),
-          illConditioned);
+          illConditioned, java.util.Arrays.stream(at).boxed().toList());
     }
     Path dir = output.dir(target);
     Path json = dir.resolve("invert.json");
@@ -79,5 +89,21 @@ final class InvertCommand implements Callable<Integer> {
     System.out.print(r.stabilityTable());
     System.out.println(json);
     return 0;
+  }
+
+  /** An entry of --stability-images: an index below {@code count}, or 'worst' ({@code worst}). */
+  private static long imageIndex(String entry, long count, long worst) {
+    if (entry.equals("worst")) return worst;
+    long i;
+    try {
+      i = Long.parseLong(entry.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--stability-images takes image indices or 'worst', got '" + entry + "'");
+    }
+    Ranges.atLeast("--stability-images", i, 0);
+    if (i >= count) {
+      throw new IllegalArgumentException("--stability-images " + i + " is beyond the " + count + " inverted images (--count)");
+    }
+    return i;
   }
 }

@@ -171,6 +171,27 @@ class AnalysisCommandsTest {
       assertThat(row.get("condition_max").asDouble()).isGreaterThanOrEqualTo(1.0);
       assertThat(row.get("ill_conditioned").asBoolean()).isEqualTo(row.get("condition_max").asDouble() > 1000);
     }
+    assertThat(sj.get("stability_images").toString()).isEqualTo("[0,1]");
+    MainTest.Run at = run("invert", "--run", run, "--count", "3", "--stability", "--iterations", "3",
+        "--stability-images", "2,worst,2", "--out", tmp.resolve("at").toString());
+    assertThat(at.code()).as(at.err()).isZero();
+    JsonNode aj = Json.MAPPER.readTree(tmp.resolve("at/invert.json").toFile());
+    long worst = aj.get("z").get("float32").get("worst_image").asLong();
+    assertThat(aj.get("stability_images").toString()).isEqualTo(worst == 2 ? "[2]" : "[2," + worst + "]");
+    assertThat(at.out()).contains("at images 2");
+    java.util.Map<String, String> refusals = java.util.Map.of(
+        "--stability-images 1", "--stability-images needs --stability",
+        "--stability --stability-images x", "--stability-images takes image indices or 'worst', got 'x'",
+        "--stability --stability-images -1", "--stability-images must be at least 0, got -1",
+        "--stability --stability-images 3", "--stability-images 3 is beyond the 3 inverted images (--count)");
+    for (var e : refusals.entrySet()) {
+      java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("invert", "--run", run, "--count", "3"));
+      args.addAll(java.util.List.of(e.getKey().split(" ")));
+      MainTest.Run r1 = run(args.toArray(new String[0]));
+      assertThat(r1.code()).as(e.getKey()).isEqualTo(2);
+      assertThat(r1.err().strip()).isEqualTo("irevnet invert: " + e.getValue());
+    }
+
     MainTest.Run plain = run("invert", "--run", run, "--count", "1", "--out", tmp.resolve("plain").toString());
     assertThat(plain.code()).as(plain.err()).isZero();
     assertThat(Json.MAPPER.readTree(tmp.resolve("plain/invert.json").toFile()).has("stability")).isFalse();

@@ -24,7 +24,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record InversionReport(String run, String checkpoint, String data, String model, int count,
     List<Stage> stages, Stage z, double maxAbsErrF32, double maxAbsErrF64, Double illConditionedAbove,
-    List<StabilityRow> stability) {
+    List<Long> stabilityImages, List<StabilityRow> stability) {
 
   /** Factor by which the difference image is amplified in the PNG. */
   public static final double AMPLIFY = 10;
@@ -47,8 +47,8 @@ public record InversionReport(String run, String checkpoint, String data, String
       double forwardLipschitzMean, double inverseLipschitzMax, double inverseLipschitzMean, double conditionMax,
       double conditionMean, boolean illConditioned) {}
 
-  /** This report with the stability estimates added. */
-  public InversionReport withStability(List<Stability.MapStability> maps, double threshold) {
+  /** This report with the stability estimates added, made at the inverted images {@code images}. */
+  public InversionReport withStability(List<Stability.MapStability> maps, double threshold, List<Long> images) {
     List<StabilityRow> rows = new ArrayList<>();
     for (Stability.MapStability m : maps) {
       rows.add(new StabilityRow(m.name(), m.inputDims(), m.iterations(), m.maxForward(),
@@ -56,7 +56,7 @@ public record InversionReport(String run, String checkpoint, String data, String
           m.maxCondition(), mean(m, Stability.Point::condition), !(m.maxCondition() <= threshold)));
     }
     return new InversionReport(run, checkpoint, data, model, count, stages, z, maxAbsErrF32, maxAbsErrF64, threshold,
-        rows);
+        images, rows);
   }
 
   private static double mean(Stability.MapStability m, ToDoubleFunction<Stability.Point> f) {
@@ -66,7 +66,9 @@ public record InversionReport(String run, String checkpoint, String data, String
   /** The stability table for the terminal (empty without estimates). */
   public String stabilityTable() {
     if (stability == null) return "";
-    StringBuilder b = new StringBuilder(String.format("%-6s %8s %12s %12s %12s %12s  %s%n", "map", "dims", "Lip max",
+    StringBuilder b = new StringBuilder(stabilityImages == null ? "" : "at images " + stabilityImages.stream()
+        .map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")) + String.format(":%n"));
+    b.append(String.format("%-6s %8s %12s %12s %12s %12s  %s%n", "map", "dims", "Lip max",
         "Lip_inv max", "cond max", "cond mean", "flag"));
     for (StabilityRow r : stability) {
       b.append(String.format("%-6s %8d %12.3e %12.3e %12.3e %12.3e  %s%n", r.stage(), r.inputDims(),
@@ -92,7 +94,7 @@ public record InversionReport(String run, String checkpoint, String data, String
     }
     List<Long> zShape = stages.isEmpty() ? List.of() : stages.get(stages.size() - 1).shape();
     Stage z = new Stage("z", zShape, Errors.of(p.zFloat32()), Errors.of(p.zFloat64()));
-    return new InversionReport(run, checkpoint, data, model, count, stages, z, max32, max64, null, null);
+    return new InversionReport(run, checkpoint, data, model, count, stages, z, max32, max64, null, null, null);
   }
 
   private static List<Long> sampleShape(long[] s) {
