@@ -56,7 +56,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--w-nc", description = "iCE: weight of the nuisance term (default 0.3).") Double wNc;
   @Option(names = "--w-nc-warmup", paramLabel = "STEPS",
       description = "iCE: w_nc rises linearly from 0 over this many steps (default 200).") Integer wNcWarmup;
-  @Option(names = "--w-mle", description = "iCE: weight of the MLE term (default 0; > 0 turns on --dequantize).")
+  @Option(names = "--w-mle", description = "iCE: weight of the MLE term (default 0.0003; > 0 turns on --dequantize).")
   Double wMle;
   @Option(names = "--nuisance-form", description = "iCE: bounded (CE against uniform, default) or paper "
       + "(-CE against y, capped per sample at --paper-cap).") String nuisanceForm;

@@ -385,7 +385,7 @@ public final class Trainer {
     if (wMle > 0 || !(znMaxAbs > NUISANCE_OUTLIER)) return false;
     listener.onMessage(String.format(java.util.Locale.ROOT, "z_n reached |z| = %.3g at step %d: without the MLE"
         + " term nothing bounds its scale, and on the full Fashion-MNIST most such runs collapsed part-way;"
-        + " --w-mle 0.001 bounds it (see the README's iCE experiments)", znMaxAbs, step + 1));
+        + " a positive --w-mle (the default, 0.0003) bounds it (see the README's iCE experiments)", znMaxAbs, step + 1));
     return true;
   }
 

@@ -146,6 +146,19 @@ class TrainerTest {
   }
 
   @Test
+  void iceByDefaultTrainsTheMleTermOnDequantisedPixels(@TempDir Path tmp) throws Exception {
+    Path file = Files.writeString(tmp.resolve("ice.json"), "{\"objective\": \"ice\"}");
+    TrainConfig ice = TrainConfig.read(file, TrainConfig.defaults()).resolved();
+    assertThat(ice.ice().wMle()).as("the README's iCE experiments chose it").isEqualTo(3e-4);
+    assertThat(ice.dequantize()).isTrue();
+    assertThat(ice.hasMleObjective()).as("the objective stays iCE").isFalse();
+    Path off = Files.writeString(tmp.resolve("off.json"), "{\"objective\": \"ice\", \"ice\": {\"wMle\": 0}}");
+    TrainConfig without = TrainConfig.read(off, TrainConfig.defaults()).resolved();
+    assertThat(without.ice().wMle()).isZero();
+    assertThat(without.dequantize()).isFalse();
+  }
+
+  @Test
   void nuisanceOutliersAreSaidOnlyWithoutTheMleTerm() {
     List<String> messages = new java.util.ArrayList<>();
     Trainer.Listener listen = collecting(messages);
@@ -155,7 +168,7 @@ class TrainerTest {
     assertThat(messages).isEmpty();
     assertThat(Trainer.sayIfNuisanceOutliers(listen, 1234.5, 41, 0)).isTrue();
     assertThat(messages).singleElement().asString().startsWith("z_n reached |z| = 1.23e+03 at step 42: ")
-        .contains("--w-mle 0.001");
+        .contains("a positive --w-mle (the default, 0.0003) bounds it");
   }
 
   @Test
