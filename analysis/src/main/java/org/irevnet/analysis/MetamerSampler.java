@@ -48,7 +48,7 @@ public final class MetamerSampler {
    * float32 and in float64: within {@link #TOLERANCE} in float64, or limited by rounding, i.e. at
    * most {@link #ROUNDING_RATIO} times the float32 difference. The second case is a metamer with
    * pixel values of 1e9 and more, where float64 rounding alone moves the logits by 1e-4 (seen on 1
-   * of 4,000 pairs of the quickstart's iCE model). NaN fails.
+   * of 4,000 pairs of an iCE model trained without the MLE term). NaN fails.
    */
   public static boolean invariantHolds(double diffFloat32, double diffFloat64) {
     return diffFloat64 <= TOLERANCE || diffFloat64 <= ROUNDING_RATIO * diffFloat32;

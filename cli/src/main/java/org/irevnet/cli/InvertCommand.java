@@ -1,8 +1,10 @@
 package org.irevnet.cli;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.LongStream;
 import org.irevnet.analysis.Reconstruction;
 import org.irevnet.analysis.Stability;
 import org.irevnet.check.Ranges;
@@ -74,11 +76,11 @@ final class InvertCommand implements Callable<Integer> {
     InversionReport r = InversionReport.of(target.runDir().toString(), in.checkpoint(), ds.name(), in.model().summary(),
         ds.size(), p);
     if (stability) {
-      long[] at = stabilityImages == null ? java.util.stream.LongStream.range(0, Math.min(stabilityCount, ds.size())).toArray()
+      long[] at = stabilityImages == null ? LongStream.range(0, Math.min(stabilityCount, ds.size())).toArray()
           : stabilityImages.stream().mapToLong(i -> imageIndex(i, ds.size(), p.zFloat32().worst())).distinct().toArray();
       INDArray points = ds.images().get(NDArrayIndex.indices(at), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
       r = r.withStability(Stability.perStage(in.model().withDataType(DataType.DOUBLE), points, iterations, 0),
-          illConditioned, java.util.Arrays.stream(at).boxed().toList());
+          illConditioned, Arrays.stream(at).boxed().toList());
     }
     Path dir = output.dir(target);
     Path json = dir.resolve("invert.json");
