@@ -1,9 +1,9 @@
 package org.irevnet.attacks;
 
 import java.util.Arrays;
-import java.util.function.UnaryOperator;
 import org.irevnet.models.Classifier;
 import org.irevnet.train.Losses;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -131,23 +131,6 @@ public final class Robustness {
 
   /** The model's logits of {@code x}, {@code batch} rows at a time (evaluation mode). */
   public static INDArray logits(Classifier model, INDArray x, int batch) {
-    return batched(model::logits, x, batch);
-  }
-
-  /** {@code f} applied to {@code batch} rows of {@code x} at a time, the results stacked. */
-  public static INDArray batched(UnaryOperator<INDArray> f, INDArray x, int batch) {
-    int n = (int) x.size(0);
-    INDArray out = null;
-    for (int from = 0; from < n; from += batch) {
-      int to = Math.min(n, from + batch);
-      INDArray y = f.apply(x.get(NDArrayIndex.interval(from, to)).dup('c'));
-      if (out == null) {
-        long[] shape = y.shape().clone();
-        shape[0] = n;
-        out = Nd4j.create(y.dataType(), shape);
-      }
-      out.get(NDArrayIndex.interval(from, to)).assign(y);
-    }
-    return out;
+    return Tensors.batched(model::logits, x, batch);
   }
 }

@@ -22,6 +22,7 @@ import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
 import org.irevnet.models.Classifier;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Tensors;
 import org.irevnet.reports.AttackReport;
 import org.irevnet.train.Host;
 import org.irevnet.train.Losses;
@@ -194,7 +195,7 @@ final class AttackCommand implements Callable<Integer> {
     FeatureMatch fm = new FeatureMatch(gradient, stage, mask, steps, stepSize == null ? Double.NaN : stepSize);
     Robustness.Sweep s = Robustness.run(model, p.b, p.labelsB, eps, batch,
         (xb, from, to, e) -> fm.perturb(xb, p.a.get(NDArrayIndex.interval(from, to)).dup('c'), e));
-    UnaryOperator<INDArray> h = x -> Robustness.batched(fm::representation, x, batch);
+    UnaryOperator<INDArray> h = x -> Tensors.batched(fm::representation, x, batch);
     INDArray ha = h.apply(p.a), hb = h.apply(p.b);
     double[] success = new double[s.eps().length], distance = new double[s.eps().length];
     // Of each epsilon's own matched images (the worst case over smaller epsilons is for the accuracy).

@@ -45,6 +45,10 @@ final class SampleCommand implements Callable<Integer> {
   @Option(names = "--columns", defaultValue = "8", description = "Images per row of the grid (default 8).")
   int columns;
 
+  @Option(names = "--grid", defaultValue = "64", paramLabel = "N",
+      description = "Images shown in the PNG, the first N (default 64); the JSON's statistics cover all.")
+  int grid;
+
   @Option(names = "--checkpoint", description = "best or latest (default: best, else latest).") String checkpoint;
 
   @Override
@@ -53,6 +57,7 @@ final class SampleCommand implements Callable<Integer> {
     CommonOptions.positive("--count", count);
     org.irevnet.check.Ranges.positive("--temperature", temperature);
     CommonOptions.positive("--columns", columns);
+    CommonOptions.positive("--grid", grid);
     RunInputs in = target.load(checkpoint, Split.TEST);
     InvertibleClassifier model = in.model();
     Density density = new Density(model, in.contentDims());
@@ -60,16 +65,16 @@ final class SampleCommand implements Callable<Integer> {
     Density.Samples s = density.sample(count, temperature, seed);
     INDArray x = s.x();
     boolean finite = !x.isNaN().any() && !x.isInfinite().any();
-    // Sampling is F^-1 of z: encoding the samples again must give z back (up to float32 rounding).
-    double reencode = finite ? model.forward(x, false).z().sub(s.z()).amaxNumber().doubleValue() : Double.NaN;
+    double reencode = finite ? density.reencodeError(s) : Double.NaN;
     double seconds = (System.nanoTime() - t0) / 1e9;
 
     String name = "samples-t" + compact(temperature);
     Path dir = output.dir(target);
     AtomicFiles.createDirectories(dir);
     List<INDArray> rows = new ArrayList<>();
-    for (int start = 0; start < count; start += columns) {
-      rows.add(x.get(NDArrayIndex.interval(start, Math.min(count, start + columns))).castTo(DataType.FLOAT));
+    int shown = Math.min(grid, count);
+    for (int start = 0; start < shown; start += columns) {
+      rows.add(x.get(NDArrayIndex.interval(start, Math.min(shown, start + columns))).castTo(DataType.FLOAT));
     }
     ImageGrid.write(dir.resolve(name + ".png"), rows);
 

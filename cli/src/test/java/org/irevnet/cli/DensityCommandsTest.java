@@ -69,6 +69,13 @@ class DensityCommandsTest {
     assertThat(sj.path("finite").asBoolean()).isTrue();
     assertThat(sj.path("reencode_max_abs_err").asDouble()).isLessThan(1e-3);
     assertThat(sj.path("image").asText()).isEqualTo("samples-t0.5.png");
+    MainTest.Run few = run("sample", "--run", runDir.toString(), "-n", "10", "--temperature", "0.5", "--columns", "4",
+        "--grid", "5", "--out", tmp.resolve("few").toString());
+    assertThat(few.code()).as(few.err()).isZero();
+    java.awt.image.BufferedImage fewImg = javax.imageio.ImageIO.read(tmp.resolve("few/samples-t0.5.png").toFile());
+    assertThat(fewImg.getHeight()).as("5 of 10 shown: 2 rows").isEqualTo(2 * cell + org.irevnet.reports.ImageGrid.GAP);
+    assertThat(Json.MAPPER.readTree(tmp.resolve("few/samples-t0.5.json").toFile()).path("max_pixel").asDouble())
+        .as("statistics of all 10").isEqualTo(sj.path("max_pixel").asDouble());
 
     // Bad input: one line, exit 2, nothing written.
     Path out = tmp.resolve("nothing");

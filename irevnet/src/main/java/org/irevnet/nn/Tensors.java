@@ -224,4 +224,24 @@ public final class Tensors {
           + shape(s));
     }
   }
+
+  /**
+   * {@code f} applied to {@code batch} rows of {@code x} at a time, the results stacked: whatever
+   * {@code f} holds (activations, workspaces) is held for one batch, not for every row.
+   */
+  public static INDArray batched(java.util.function.UnaryOperator<INDArray> f, INDArray x, int batch) {
+    long n = x.size(0);
+    INDArray out = null;
+    for (long from = 0; from < n; from += batch) {
+      long to = Math.min(n, from + batch);
+      INDArray y = f.apply(x.get(interval(from, to)).dup('c'));
+      if (out == null) {
+        long[] shape = y.shape().clone();
+        shape[0] = n;
+        out = Nd4j.create(y.dataType(), shape);
+      }
+      out.get(interval(from, to)).assign(y);
+    }
+    return out;
+  }
 }

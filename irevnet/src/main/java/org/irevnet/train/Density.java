@@ -5,6 +5,7 @@ import org.irevnet.data.Dataset;
 import org.irevnet.data.Preprocess;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -32,6 +33,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 public final class Density {
   /** The dequantisation seed of test-set evaluations (training and {@code eval}): runs compare on the same noise. */
   public static final long EVAL_SEED = 0;
+  /** Samples inverted (and encoded again) at once. */
+  static final int SAMPLE_BATCH = 256;
   private final InvertibleClassifier model;
   private final long dims;
   private final long contentDims;
@@ -118,11 +121,35 @@ public final class Density {
 
   /** {@code n} images from the model at temperature {@code t} (the standard deviation of {@code z}), seeded. */
   public Samples sample(int n, double temperature, long seed) {
+    return sample(n, temperature, seed, SAMPLE_BATCH);
+  }
+
+  Samples sample(int n, double temperature, long seed, int batch) {
     if (n < 1) throw new IllegalArgumentException("the number of samples must be at least 1, got " + n);
     if (!(temperature > 0) || Double.isInfinite(temperature)) {
       throw new IllegalArgumentException("temperature must be positive and finite, got " + temperature);
     }
     INDArray z = Init.normal(model.dataType(), new Random(seed), n, dims).muli(temperature);
-    return new Samples(z, model.invert(z));
+    // Activations are held for one batch, not for every sample.
+    INDArray x = Tensors.batched(model::invert, z, batch);
+    return new Samples(z, x);
+  }
+
+  /**
+   * The largest |F(x) - z| over the samples, {@value #SAMPLE_BATCH} at a time: sampling is
+   * {@code F^-1} of {@code z}, so encoding the samples again must give {@code z} back up to
+   * rounding. NaN if a sample is not finite.
+   */
+  public double reencodeError(Samples s) {
+    double max = 0;
+    long n = s.x().size(0);
+    for (long from = 0; from < n; from += SAMPLE_BATCH) {
+      long to = Math.min(n, from + SAMPLE_BATCH);
+      INDArray zb = model.forward(s.x().get(NDArrayIndex.interval(from, to)).dup('c'), false).z();
+      double e = zb.sub(s.z().get(NDArrayIndex.interval(from, to))).amaxNumber().doubleValue();
+      if (!(e <= max)) max = e; // NaN stays
+      if (Double.isNaN(max)) break;
+    }
+    return max;
   }
 }

@@ -140,4 +140,20 @@ class TensorsTest {
     for (int i = 0; i < x.size(0); i++) e.slice(i).rdivi(v.getDouble(i));
     return e;
   }
+
+  @Property(tries = 30)
+  void batchedStacksWhatTheFunctionGivesForEachBatch(@ForAll @IntRange(min = 1, max = 9) int n,
+      @ForAll @IntRange(min = 1, max = 10) int batch) {
+    INDArray x = Nd4j.rand(DataType.DOUBLE, n, 3, 2);
+    java.util.List<Long> sizes = new java.util.ArrayList<>();
+    // A function whose output has another shape and depends on its whole batch only row by row.
+    INDArray y = Tensors.batched(b -> {
+      sizes.add(b.size(0));
+      return b.sum(2).mul(2);
+    }, x, batch);
+    assertThat(y.shape()).containsExactly(n, 3);
+    assertThat(y.equalsWithEps(x.sum(2).mul(2), 1e-15)).isTrue();
+    assertThat(sizes).hasSize((n + batch - 1) / batch).allMatch(k -> k <= batch);
+    assertThat(sizes.stream().mapToLong(Long::longValue).sum()).isEqualTo(n);
+  }
 }

@@ -160,6 +160,20 @@ class DensityTest {
   }
 
   @Test
+  void samplesInBatchesAreTheSamplesOfOneInverse() {
+    InvertibleClassifier m = perturbed(FI, 7);
+    Density d = new Density(m, 64);
+    Density.Samples inThrees = d.sample(7, 0.7, 3, 3);
+    assertThat(inThrees.z()).isEqualTo(d.sample(7, 0.7, 3, 7).z());
+    assertThat(Numerics.maxAbsDiff(inThrees.x(), m.invert(inThrees.z()))).isLessThan(1e-14);
+    double direct = Numerics.maxAbsDiff(m.forward(inThrees.x(), false).z(), inThrees.z());
+    assertThat(d.reencodeError(inThrees)).isCloseTo(direct, within(1e-15)).isLessThan(1e-10);
+    INDArray broken = inThrees.x().dup();
+    broken.putScalar(new long[] {6, 0, 1, 1}, broken.getDouble(6, 0, 1, 1) + 1);
+    assertThat(d.reencodeError(new Density.Samples(inThrees.z(), broken))).isGreaterThan(1e-3);
+  }
+
+  @Test
   void injectiveModelsHaveNoDensity() {
     Architecture inj = Architecture.fromJson("""
         {"name": "inj", "type": "irevnet", "inputShape": [1, 8, 8], "numClasses": 10,
