@@ -189,7 +189,10 @@ final class RunSections {
       figs.addAll(reconstruction(node));
       // invert --stability adds its Lipschitz and condition estimates to the same file.
       if (node.path("stability").size() > 0) {
-        figs.addAll(TreeFigures.tables("inverse stability", node.get("stability")));
+        List<String> at = new ArrayList<>();
+        node.path("stability_images").forEach(i -> at.add(i.asText()));
+        figs.addAll(TreeFigures.tables("inverse stability" + (at.isEmpty() ? "" : " at images " + String.join(", ", at)),
+            node.get("stability")));
       }
     }
     for (String png : pngs) {
@@ -224,6 +227,8 @@ final class RunSections {
         row.add(v);
         ys.get(i).add(v);
       }
+      JsonNode worst = s.path("float32").path("worst_image"); // absent in files before it existed
+      row.add(3, worst.isIntegralNumber() ? worst.asLong() : null);
       xs.add((double) cats.size());
       cats.add(stage);
       rows.add(row);
@@ -236,7 +241,8 @@ final class RunSections {
     String title = "reconstruction error |x - F^-1(h)|" + (data.isEmpty() ? "" : " on " + data);
     return List.of(
         new Figure.Line(title, "from the output of stage", "abs error", cats, true, series),
-        new Figure.Table(title, List.of("stage", "shape", "max f32", "mean f32", "max f64", "mean f64"), rows, null));
+        new Figure.Table(title, List.of("stage", "shape", "max f32", "at image", "mean f32", "max f64", "mean f64"), rows,
+            null));
   }
 
   /**

@@ -55,6 +55,12 @@ class ReportTest {
         .map(f -> (Figure.Table) f).filter(t -> t.title().startsWith("inverse stability")).findFirst().orElseThrow();
     assertThat(stability.columns()).contains("condition_max", "ill_conditioned");
     assertThat(stability.rows()).hasSize(1);
+    assertThat(stability.title()).isEqualTo("inverse stability at images 0");
+    Figure.Table errors = s.get("invertibility").figures().stream().filter(f -> f instanceof Figure.Table)
+        .map(f -> (Figure.Table) f).filter(t -> t.title().startsWith("reconstruction error")).findFirst().orElseThrow();
+    assertThat(errors.columns()).containsExactly("stage", "shape", "max f32", "at image", "mean f32", "max f64",
+        "mean f64");
+    assertThat(errors.rows()).extracting(row -> row.get(3)).containsExactly(1L, 1L, 1L);
 
     // Probes: the per-stage accuracies in one chart by stage (shapes do not split the curves), PCA by components.
     List<Figure.Line> probeCharts = lines(s.get("probes"));
