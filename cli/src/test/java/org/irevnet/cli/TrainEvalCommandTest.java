@@ -73,6 +73,28 @@ class TrainEvalCommandTest {
     assertThat(more.err()).contains("resuming with epochs 1 -> 2: the steps so far used the former");
   }
 
+  /** The iCE default gained the MLE term; a run made without it keeps its setting when resumed. */
+  @Test
+  void anIceRunResumesWithItsOwnMleWeightNotTodaysDefault(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun old = MainTest.trainTiny(tmp, 1, "--objective", "ice", "--w-mle", "0", "--max-steps", "2");
+    assertThat(old.train().code()).as(old.train().err()).isZero();
+    MainTest.Run resumed = run("train", "--arch", old.arch().toString(), "--data", old.data().toString(), "--out",
+        old.dir().toString(), "--batch", "16", "--resume", "--no-progress");
+    assertThat(resumed.code()).as(resumed.err()).isZero();
+    assertThat(resumed.err()).contains("resuming").doesNotContain("resuming with");
+    JsonNode c = Json.MAPPER.readTree(old.dir().resolve("config.json").toFile()).path("config");
+    assertThat(c.path("ice").path("wMle").asDouble()).isZero();
+    assertThat(c.path("dequantize").asBoolean()).isFalse();
+
+    MainTest.Run fresh = run("train", "--arch", old.arch().toString(), "--data", old.data().toString(), "--out",
+        tmp.resolve("new").toString(), "--epochs", "1", "--batch", "16", "--max-steps", "1", "--no-progress",
+        "--objective", "ice");
+    assertThat(fresh.code()).as(fresh.err()).isZero();
+    JsonNode d = Json.MAPPER.readTree(tmp.resolve("new/config.json").toFile()).path("config");
+    assertThat(d.path("ice").path("wMle").asDouble()).isEqualTo(3e-4);
+    assertThat(d.path("dequantize").asBoolean()).isTrue();
+  }
+
   /** A run stopped before its first epoch ended has only checkpoints/latest, which eval then takes. */
   @Test
   void evalOfARunStoppedBeforeItsFirstEpochEndedUsesTheLatestCheckpoint(@TempDir Path tmp) throws Exception {
