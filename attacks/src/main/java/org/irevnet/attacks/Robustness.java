@@ -2,8 +2,8 @@ package org.irevnet.attacks;
 
 import java.util.Arrays;
 import org.irevnet.models.Classifier;
-import org.irevnet.train.Losses;
 import org.irevnet.nn.Tensors;
+import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;

@@ -32,7 +32,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * @param cleanAccuracy the model's accuracy on the attacked (clean) images
  * @param monotone whether {@code accuracy} is non-increasing in epsilon
  * @param sanity the epsilon-0 check; null for the metameric attack (its check is the logit invariant)
- * @param maxLogitAbsDiff metamer only: max |logits(x_met) - z_s(a)| (the invariant, bound 1e-4)
+ * @param maxLogitAbsDiff metamer only: max |logits(x_met) - z_s(a)|, in float32, or in float64 where float32
+ *     missed 1e-4 (the invariant holds within 1e-4 or up to rounding: {@code MetamerSampler.invariantHolds})
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record AttackReport(String run, String checkpoint, String data, String model, String attack, String norm,
