@@ -38,9 +38,6 @@ public final class MetamerSampler {
    */
   public static final double ROUNDING_RATIO = 1e-6;
 
-  /** Pairs sampled at once: activations are held for one batch, not for every pair. */
-  private static final int BATCH = 256;
-
   private MetamerSampler() {}
 
   /**
@@ -81,7 +78,7 @@ public final class MetamerSampler {
 
   /**
    * Metamers of the pairs {@code (a[i], b[i])}: logits from {@code a}, nuisance from {@code b},
-   * {@value #BATCH} pairs at a time.
+   * {@value Features#BATCH} pairs at a time.
    *
    * @param a logit sources, the model's input shape
    * @param b nuisance sources, same shape as {@code a}
@@ -89,7 +86,7 @@ public final class MetamerSampler {
    * @throws IllegalArgumentException for models that are not fully invertible, or mismatched inputs
    */
   public static Result sample(InvertibleClassifier model, INDArray a, INDArray b, int[] labelsB) {
-    return sample(model, a, b, labelsB, BATCH);
+    return sample(model, a, b, labelsB, Features.BATCH);
   }
 
   static Result sample(InvertibleClassifier model, INDArray a, INDArray b, int[] labelsB, int batch) {

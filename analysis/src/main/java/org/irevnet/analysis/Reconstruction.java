@@ -14,9 +14,6 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * how far {@code x'} is from {@code x} (the reconstruction error of DESIGN.md section 5).
  */
 public final class Reconstruction {
-  /** Images inverted at once: activations are held for one batch, not for every image. */
-  private static final int BATCH = 256;
-
   private Reconstruction() {}
 
   /** Reconstruction error from the output of stage {@code stage} (0-based), whose shape is {@code shape}. */
@@ -56,9 +53,9 @@ public final class Reconstruction {
   public record Precisions(List<StageError> float32, List<StageError> float64, Error zFloat32, Error zFloat64,
       INDArray reconstruction) {}
 
-  /** {@link Precisions} of {@code x}, {@value #BATCH} images at a time. */
+  /** {@link Precisions} of {@code x}, {@value Features#BATCH} images at a time. */
   public static Precisions inBothPrecisions(InvertibleClassifier model, INDArray x) {
-    return inBothPrecisions(model, x, BATCH);
+    return inBothPrecisions(model, x, Features.BATCH);
   }
 
   static Precisions inBothPrecisions(InvertibleClassifier model, INDArray x, int batch) {
