@@ -1,5 +1,6 @@
 package org.irevnet.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.io.IOException;
@@ -134,16 +135,16 @@ final class QuickstartCommand implements Callable<Integer> {
   private double finishedSteps(Map<List<String>, Step> finished) throws IOException {
     Path record = out.resolve("quickstart.json");
     if (!Files.isRegularFile(record)) throw new IllegalArgumentException(out + ": no quickstart to resume (no quickstart.json)");
-    com.fasterxml.jackson.databind.JsonNode s = Json.MAPPER.readTree(record.toFile());
+    JsonNode s = Json.MAPPER.readTree(record.toFile());
     Map<String, Object> now = settings();
     for (var e : now.entrySet()) {
-      com.fasterxml.jackson.databind.JsonNode was = s.path(e.getKey());
+      JsonNode was = s.path(e.getKey());
       if (!was.isMissingNode() && !was.asText().equals(String.valueOf(e.getValue()))) {
         throw new IllegalArgumentException("--resume continues the quickstart in " + out + " as it was started: its --"
             + e.getKey() + " was " + was.asText() + ", not " + e.getValue() + " (or start again with --fresh)");
       }
     }
-    for (com.fasterxml.jackson.databind.JsonNode n : s.path("steps")) {
+    for (JsonNode n : s.path("steps")) {
       Step step = Json.MAPPER.treeToValue(n, Step.class);
       if (step.exitCode() == 0 || step.exitCode() == 1) finished.put(key(step.args()), step);
     }

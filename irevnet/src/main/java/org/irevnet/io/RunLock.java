@@ -13,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -71,7 +72,7 @@ public final class RunLock implements AutoCloseable {
         // process opened the file, the lock is on an unlinked file that the next process will
         // not see. The name holds the locked file if it named one file before the opening and
         // after the lock (a file held open keeps its inode number). Else: again.
-        if (before != ABSENT && java.util.Objects.equals(before, fileKey(file))) {
+        if (before != ABSENT && Objects.equals(before, fileKey(file))) {
           ch.truncate(0);
           ch.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
           file.toFile().deleteOnExit(); // a stopped training (Ctrl-C) leaves no lock file behind

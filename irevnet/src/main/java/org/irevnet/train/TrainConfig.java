@@ -1,12 +1,19 @@
 package org.irevnet.train;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.irevnet.check.Ranges;
 import org.irevnet.io.JsonErrors;
 
@@ -89,15 +96,15 @@ public record TrainConfig(String arch, String data, String objective, int epochs
    */
   public static TrainConfig read(Path file, TrainConfig base) {
     try {
-      java.util.Map<String, Object> merged = JSON.convertValue(base,
-          new com.fasterxml.jackson.core.type.TypeReference<java.util.LinkedHashMap<String, Object>>() {});
-      java.util.Map<String, Object> read = JSON.readValue(Files.readString(file),
-          new com.fasterxml.jackson.core.type.TypeReference<java.util.LinkedHashMap<String, Object>>() {});
+      Map<String, Object> merged = JSON.convertValue(base,
+          new TypeReference<LinkedHashMap<String, Object>>() {});
+      Map<String, Object> read = JSON.readValue(Files.readString(file),
+          new TypeReference<LinkedHashMap<String, Object>>() {});
       // A partial "ice" object replaces only the keys it names.
-      if (read.get("ice") instanceof java.util.Map<?, ?> fileIce) {
-        java.util.Map<String, Object> ice = JSON.convertValue(
+      if (read.get("ice") instanceof Map<?, ?> fileIce) {
+        Map<String, Object> ice = JSON.convertValue(
             base.ice() != null ? base.ice() : IceConfig.defaults(),
-            new com.fasterxml.jackson.core.type.TypeReference<java.util.LinkedHashMap<String, Object>>() {});
+            new TypeReference<LinkedHashMap<String, Object>>() {});
         fileIce.forEach((k, v) -> ice.put(String.valueOf(k), v));
         read.put("ice", ice);
       }
@@ -134,10 +141,10 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     Ranges.nonNegative("weightDecay", weightDecay);
     Ranges.atLeast("warmupSteps", warmupSteps, 0);
     Ranges.atLeast("augmentShift", augmentShift, 0);
-    if (!java.util.List.of("cosine", "step", "constant").contains(schedule)) {
+    if (!List.of("cosine", "step", "constant").contains(schedule)) {
       throw new IllegalArgumentException("schedule must be cosine, step or constant, got " + schedule);
     }
-    if (!java.util.List.of("ce", "ice", "mle").contains(objective)) {
+    if (!List.of("ce", "ice", "mle").contains(objective)) {
       throw new IllegalArgumentException("objective must be ce, ice or mle, got " + objective);
     }
     if (ice != null) {
@@ -155,19 +162,19 @@ public record TrainConfig(String arch, String data, String objective, int epochs
    * The settings that differ from {@code before}'s, in declaration order, as {@code key ->
    * "old -> new"}; iCE settings as {@code ice.KEY}.
    */
-  public java.util.Map<String, String> changesFrom(TrainConfig before) {
-    java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+  public Map<String, String> changesFrom(TrainConfig before) {
+    Map<String, String> out = new LinkedHashMap<>();
     changes("", JSON.valueToTree(before), JSON.valueToTree(this), out);
     return out;
   }
 
-  private static void changes(String prefix, com.fasterxml.jackson.databind.JsonNode a,
-      com.fasterxml.jackson.databind.JsonNode b, java.util.Map<String, String> out) {
-    java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+  private static void changes(String prefix, JsonNode a,
+      JsonNode b, Map<String, String> out) {
+    Set<String> keys = new LinkedHashSet<>();
     a.fieldNames().forEachRemaining(keys::add);
     b.fieldNames().forEachRemaining(keys::add);
     for (String k : keys) {
-      com.fasterxml.jackson.databind.JsonNode x = a.path(k), y = b.path(k);
+      JsonNode x = a.path(k), y = b.path(k);
       if (x.isObject() && y.isObject()) changes(prefix + k + ".", x, y, out);
       else if (!x.equals(y)) out.put(prefix + k, (x.isMissingNode() ? "none" : x) + " -> " + (y.isMissingNode() ? "none" : y));
     }
