@@ -187,9 +187,7 @@ class AnalysisCommandsTest {
     for (var e : refusals.entrySet()) {
       java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("invert", "--run", run, "--count", "3"));
       args.addAll(java.util.List.of(e.getKey().split(" ")));
-      MainTest.Run r1 = run(args.toArray(new String[0]));
-      assertThat(r1.code()).as(e.getKey()).isEqualTo(2);
-      assertThat(r1.err().strip()).isEqualTo("irevnet invert: " + e.getValue());
+      MainTest.assertRefused(args, e.getValue());
     }
 
     MainTest.Run plain = run("invert", "--run", run, "--count", "1", "--out", tmp.resolve("plain").toString());

@@ -169,7 +169,7 @@ class MainTest {
   }
 
   /** {@code args} exit with code 2 and the one line "irevnet COMMAND: message". */
-  private static void assertRefused(List<String> args, String message) {
+  static void assertRefused(List<String> args, String message) {
     Run r = run(args.toArray(String[]::new));
     assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
     assertThat(r.err().strip()).isEqualTo("irevnet " + args.get(0) + ": " + message);

@@ -51,13 +51,11 @@ class ReportTest {
     assertThat(recon.xCategories()).containsExactly("0", "1", "z");
     assertThat(s.get("invertibility").sources()).contains("analysis/invert.json", "analysis/invert.png",
         "analysis/stability.json");
-    Figure.Table stability = s.get("invertibility").figures().stream().filter(f -> f instanceof Figure.Table)
-        .map(f -> (Figure.Table) f).filter(t -> t.title().startsWith("inverse stability")).findFirst().orElseThrow();
+    Figure.Table stability = table(s.get("invertibility"), "inverse stability");
     assertThat(stability.columns()).contains("condition_max", "ill_conditioned");
     assertThat(stability.rows()).hasSize(1);
     assertThat(stability.title()).isEqualTo("inverse stability at images 0");
-    Figure.Table errors = s.get("invertibility").figures().stream().filter(f -> f instanceof Figure.Table)
-        .map(f -> (Figure.Table) f).filter(t -> t.title().startsWith("reconstruction error")).findFirst().orElseThrow();
+    Figure.Table errors = table(s.get("invertibility"), "reconstruction error");
     assertThat(errors.columns()).containsExactly("stage", "shape", "max f32", "at image", "mean f32", "max f64",
         "mean f64");
     assertThat(errors.rows()).extracting(row -> row.get(3)).containsExactly(1L, 1L, 1L);
@@ -97,6 +95,12 @@ class ReportTest {
 
   private static List<Figure.Line> lines(Section s) {
     return s.figures().stream().filter(f -> f instanceof Figure.Line).map(f -> (Figure.Line) f).toList();
+  }
+
+  /** The section's first table whose title starts with {@code title}. */
+  private static Figure.Table table(Section s, String title) {
+    return s.figures().stream().filter(f -> f instanceof Figure.Table).map(f -> (Figure.Table) f)
+        .filter(t -> t.title().startsWith(title)).findFirst().orElseThrow();
   }
 
   @Test
