@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.irevnet.data.Dataset;
+import org.irevnet.data.Preprocess;
 import org.irevnet.data.Seeds;
 import org.irevnet.models.InvertibleClassifier;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -81,6 +82,11 @@ public final class IceObjective {
   /** The objective for a fully invertible model. */
   public static IceObjective forModel(IceConfig cfg, InvertibleClassifier model, long seed, double lr) {
     if (!model.isFullyInvertible()) throw new IllegalArgumentException("iCE needs a fully invertible model");
+    if (cfg.wMle() > 0 && !model.isBijective()) {
+      // z has more dimensions than the input, and the log-det leaves out the padded ones.
+      throw new IllegalArgumentException("architecture '" + model.architecture().name() + "' is injective (it pads "
+          + "zero channels), so iCE's MLE term has no density to fit; use --w-mle 0 or a bijective architecture");
+    }
     long[] out = model.body().outputShape(model.inputShape(1));
     return new IceObjective(cfg, model.numClasses(), out[1] * out[2] * out[3], model.dataType(), seed, lr);
   }
@@ -221,20 +227,32 @@ public final class IceObjective {
     priorAdam.step();
   }
 
-  /** The adversaries' accuracy and the NLL (when the MLE term is on) on a split, in evaluation batches. */
+  /**
+   * The adversaries' accuracy and the NLL (when the MLE term is on) on a split, in evaluation
+   * batches. With the MLE term on, the images get the dequantisation noise training gives them
+   * (drawn from {@link Density#EVAL_SEED}, as {@link Density#evaluate}): the bound's "+ 8" bits
+   * average the density over each pixel's cell, and on noise-free pixels, the padding's exact
+   * zeros above all, it would be read at the cell's corner instead. The adversaries see {@code
+   * z_n} standardised with the whole split's statistics (as batch norm at inference), so the
+   * accuracy does not depend on {@code batch}.
+   */
   public Eval evaluate(InvertibleClassifier model, Dataset data, int batch) {
     int n = data.size();
-    double correct = 0, nats = 0;
+    INDArray images = cfg.wMle() > 0 ? Preprocess.dequantize(data.images(), Density.EVAL_SEED) : data.images();
+    INDArray zn = null;
+    double nats = 0;
     for (int start = 0; start < n; start += batch) {
       int end = Math.min(n, start + batch);
-      INDArray x = data.images().get(NDArrayIndex.interval(start, end)).dup('c').castTo(model.dataType());
-      int[] y = java.util.Arrays.copyOfRange(data.labels(), start, end);
+      INDArray x = images.get(NDArrayIndex.interval(start, end)).dup('c').castTo(model.dataType());
       InvertibleClassifier.Forward f = model.forward(x, false);
-      INDArray zn = nuisance(f.z());
-      INDArray in = adversaryInput(zn);
-      for (NuisanceClassifier a : adversaries) correct += Losses.accuracy(a.forward(in).logits(), y) * y.length;
-      if (cfg.wMle() > 0) nats += prior.nll(zn, f.logDet(), zDims, 1, false).natsPerDim() * y.length;
+      INDArray part = nuisance(f.z());
+      if (zn == null) zn = Nd4j.create(part.dataType(), n, part.size(1));
+      zn.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(part);
+      if (cfg.wMle() > 0) nats += prior.nll(part, f.logDet(), zDims, 1, false).natsPerDim() * (end - start);
     }
+    INDArray in = adversaryInput(zn);
+    double correct = 0;
+    for (NuisanceClassifier a : adversaries) correct += Losses.accuracy(a.forward(in).logits(), data.labels()) * n;
     double bits = cfg.wMle() > 0 ? nats / n / Math.log(2) + 8 : Double.NaN;
     return new Eval(correct / adversaries.size() / n, bits);
   }

@@ -1,12 +1,16 @@
 package org.irevnet.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.irevnet.check.Numerics;
+import org.irevnet.data.Dataset;
+import org.irevnet.data.Preprocess;
 import org.irevnet.layers.Param;
 import org.irevnet.layers.ParamTable;
 import org.irevnet.models.Architecture;
@@ -15,6 +19,8 @@ import org.irevnet.nn.Init;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * iCE's gradients against central finite differences of its loss on a tiny fi-RevNet in float64
@@ -70,6 +76,51 @@ class IceObjectiveTest {
       Param p = a.model.params().get(k);
       if (p.trainable()) assertThat(p.grad()).as(k).isEqualTo(b.model.params().get(k).grad());
     }
+  }
+
+  @Test
+  void evaluationDoesNotDependOnTheBatchAndReadsTheDensityOnDequantisedImages() {
+    Setup s = setup(config(1, 0.5, "bounded", Math.log(10), 3, 8, true));
+    for (long step = 0; step < 4; step++) s.obj.step(s.model, s.model.forward(s.x, true), s.labels, step);
+    int n = 13;
+    Random r = new Random(7);
+    float[] pixels = new float[n * 64];
+    for (int i = 0; i < pixels.length; i++) pixels[i] = r.nextInt(4) == 0 ? 0 : r.nextInt(256) / 255f;
+    int[] labels = new int[n];
+    for (int i = 0; i < n; i++) labels[i] = r.nextInt(10);
+    Dataset data = new Dataset("t", Nd4j.create(pixels, new long[] {n, 1, 8, 8}, DataType.FLOAT), labels,
+        List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"));
+
+    IceObjective.Eval whole = s.obj.evaluate(s.model, data, n);
+    for (int batch : new int[] {1, 4, 5}) {
+      IceObjective.Eval e = s.obj.evaluate(s.model, data, batch);
+      assertThat(e.adversaryAccuracy()).as("adversary accuracy in batches of " + batch)
+          .isEqualTo(whole.adversaryAccuracy());
+      assertThat(e.nllBitsPerDim()).as("bits/dim in batches of " + batch).isCloseTo(whole.nllBitsPerDim(), within(1e-12));
+    }
+
+    // The NLL of the images with the evaluation noise, from the prior directly; noise-free
+    // pixels give another number.
+    double bits = Double.NaN, bitsNoiseFree = Double.NaN;
+    for (INDArray x : List.of(Preprocess.dequantize(data.images(), Density.EVAL_SEED), data.images())) {
+      InvertibleClassifier.Forward f = s.model.forward(x.castTo(F64), false);
+      INDArray zn = f.z().get(NDArrayIndex.all(), NDArrayIndex.interval(10, 64));
+      double b = s.obj.prior().nll(zn, f.logDet(), 64, 1, false).natsPerDim() / Math.log(2) + 8;
+      if (Double.isNaN(bits)) bits = b; else bitsNoiseFree = b;
+    }
+    assertThat(whole.nllBitsPerDim()).isCloseTo(bits, within(1e-9));
+    assertThat(Math.abs(bitsNoiseFree - bits)).as("noise-free pixels' bits/dim differ").isGreaterThan(1e-6);
+  }
+
+  @Test
+  void theMleTermRefusesAnInjectiveModel() {
+    InvertibleClassifier inj = InvertibleClassifier.build(Architecture.fromJson("""
+        {"name": "fi-inj", "type": "fi-revnet", "inputShape": [1, 8, 8], "numClasses": 10,
+         "stages": [{"steps": 1, "hidden": 3, "kernel": 3, "coupling": "affine", "pad": 4}]}"""), F64, 0);
+    assertThatThrownBy(() -> IceObjective.forModel(config(1, 0.5, "bounded", Math.log(10), 1, 4, true), inj, 0, 1e-3))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'fi-inj' is injective")
+        .hasMessageContaining("--w-mle 0").hasMessageNotContaining("\n");
+    assertThat(IceObjective.forModel(config(1, 0, "bounded", Math.log(10), 1, 4, true), inj, 0, 1e-3)).isNotNull();
   }
 
   record Setup(InvertibleClassifier model, IceObjective obj, INDArray x, int[] labels) {}
