@@ -110,6 +110,9 @@ class MetamerSamplerTest {
     assertThat(MetamerSampler.invariantHolds(1e2, 1e-3)).isFalse();
     assertThat(MetamerSampler.invariantHolds(Double.NaN, 1e-3)).isFalse();
     assertThat(MetamerSampler.invariantHolds(1.0, Double.NaN)).isFalse();
+    // An overflowed float32 sample tells nothing about rounding: only the tolerance is left.
+    assertThat(MetamerSampler.invariantHolds(Double.POSITIVE_INFINITY, 0.5)).isFalse();
+    assertThat(MetamerSampler.invariantHolds(Double.POSITIVE_INFINITY, 5e-5)).isTrue();
   }
 
   @Test
