@@ -34,7 +34,7 @@ public enum Norm {
       delta = Init.uniform(x.dataType(), rng, eps, x.shape()).muli(mask);
     } else {
       delta = direction(Init.normal(x.dataType(), rng, x.shape()), mask);
-      double d = Math.max(1, mask.sumNumber().doubleValue() * x.size(0) / mask.length());
+      double d = Math.max(1, mask.sumNumber().doubleValue() / mask.size(0)); // masked pixels per row
       for (int i = 0; i < x.size(0); i++) delta.slice(i).muli(eps * Math.pow(rng.nextDouble(), 1.0 / d));
     }
     return project(x.add(delta), x, eps, mask);

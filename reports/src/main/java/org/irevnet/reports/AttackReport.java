@@ -50,7 +50,7 @@ public record AttackReport(String run, String checkpoint, String data, String mo
    *     image counts as broken if the attack broke it at this or any smaller epsilon of the sweep
    * @param accuracyAtEps the accuracy under this epsilon's attack alone
    * @param targetRate targeted attacks: fraction classified as their target (among images whose
-   *     label is not the target)
+   *     label is not the target) by the attack at this or any smaller epsilon ({@link #curve})
    * @param successRate invariance attacks: fraction whose model class is that of the source a
    *     while b's label differs from it
    * @param representationDistance invariance attacks: mean of ||h(x) - h(a)|| / ||h(b) - h(a)||
@@ -67,22 +67,13 @@ public record AttackReport(String run, String checkpoint, String data, String mo
     /**
      * @param examples the counted examples {@code [n, c, h, w]}; {@code clean} the attacked images
      * @param mask 1 on the image content, 0 on the padding
+     * @param targetRate targeted attacks' rate (see {@link #curve}), else null
      */
     public static Point of(Double eps, int[] labels, int[] rawClasses, int[] classes, INDArray examples,
-        INDArray clean, INDArray mask, int[] targets, Double successRate, Double representationDistance) {
+        INDArray clean, INDArray mask, Double targetRate, Double successRate, Double representationDistance) {
       INDArray d = examples.castTo(DataType.DOUBLE).sub(clean.castTo(DataType.DOUBLE));
       INDArray linf = Norm.rowNorms(d, Norm.LINF), l2 = Norm.rowNorms(d, Norm.L2);
       INDArray padding = examples.castTo(DataType.DOUBLE).mul(mask.castTo(DataType.DOUBLE).rsub(1.0));
-      Double targetRate = null;
-      if (targets != null) {
-        int hit = 0, eligible = 0;
-        for (int i = 0; i < labels.length; i++) {
-          if (targets[i] == labels[i]) continue;
-          eligible++;
-          if (classes[i] == targets[i]) hit++;
-        }
-        targetRate = eligible == 0 ? Double.NaN : (double) hit / eligible;
-      }
       return new Point(eps, Losses.accuracy(classes, labels), Losses.accuracy(rawClasses, labels),
           targetRate, successRate, representationDistance, linf.meanNumber().doubleValue(),
           linf.maxNumber().doubleValue(), l2.meanNumber().doubleValue(), l2.maxNumber().doubleValue(),
@@ -107,13 +98,31 @@ public record AttackReport(String run, String checkpoint, String data, String mo
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Timing(double seconds, int threads, int cores, double loadAverageStart, double loadAverageEnd) {}
 
-  /** The points of a sweep; {@code extra} gives the invariance attacks' per-epsilon figures (or null). */
+  /**
+   * The points of a sweep; {@code targets} (targeted attacks, else null) gives each point's {@code
+   * target_rate}: the fraction of images whose label is not their target that an attack at this or
+   * any smaller epsilon of the sweep classified as the target. Like {@code accuracy}, a worst case
+   * over the sweep, but of its own: the counted examples are those that break the label, and an
+   * image first pushed into another wrong class may reach its target only at a larger epsilon.
+   */
   public static List<Point> curve(Robustness.Sweep s, INDArray clean, INDArray mask, int[] targets,
       double[] successRate, double[] representationDistance) {
     List<Point> points = new ArrayList<>();
+    boolean[] hit = new boolean[s.labels().length];
     for (int k = 0; k < s.eps().length; k++) {
+      Double targetRate = null;
+      if (targets != null) {
+        int hits = 0, eligible = 0;
+        for (int i = 0; i < hit.length; i++) {
+          if (targets[i] == s.labels()[i]) continue;
+          eligible++;
+          hit[i] |= s.rawClasses()[k][i] == targets[i];
+          if (hit[i]) hits++;
+        }
+        targetRate = eligible == 0 ? Double.NaN : (double) hits / eligible;
+      }
       points.add(Point.of(s.eps()[k], s.labels(), s.rawClasses()[k], s.classes()[k], s.adversarial()[k], clean, mask,
-          targets, successRate == null ? null : successRate[k],
+          targetRate, successRate == null ? null : successRate[k],
           representationDistance == null ? null : representationDistance[k]));
     }
     return points;
