@@ -48,6 +48,9 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--augment-shift", description = "Random shifts of up to N pixels (default 0: off).") Integer augmentShift;
   @Option(names = "--log-every", description = "Steps between metrics lines (default 20).") Integer logEvery;
   @Option(names = "--checkpoint-every", description = "Steps between checkpoints (default 500; also every epoch).") Integer checkpointEvery;
+  @Option(names = "--validation", paramLabel = "N", description = "Hold out N training images (drawn with --seed) and"
+      + " choose checkpoints/best by their accuracy (bits/dim for mle) after each epoch (default 0: none held out,"
+      + " and best is the last epoch's; the test split never chooses).") Integer validation;
 
   @Option(names = "--objective", description = "ce (default), ice (independence cross-entropy; fi-revnet only) or "
       + "mle (maximum likelihood: the model as a density on its input, dequantised; bijective architectures only).")
@@ -122,7 +125,8 @@ final class TrainCommand implements Callable<Integer> {
         or(epochs, base.epochs()), or(batch, base.batch()), or(lr, base.lr()), or(weightDecay, base.weightDecay()),
         or(warmupSteps, base.warmupSteps()), or(schedule, base.schedule()), or(seed, base.seed()),
         or(logEvery, base.logEvery()), or(checkpointEvery, base.checkpointEvery()), or(dequantize, base.dequantize()),
-        or(augmentShift, base.augmentShift()), base.evalBatch(), ice, or(backward, base.backward())).resolved().validate();
+        or(augmentShift, base.augmentShift()), base.evalBatch(), ice, or(backward, base.backward()),
+        or(validation, base.validation())).resolved().validate();
     Interruption.hint(() -> Checkpoints.exists(latest)
         ? "continue from " + latest + " with --resume" : "no checkpoint had been written yet");
     ProgressListener listener = new ProgressListener(!common.noProgress && System.console() != null);
@@ -132,19 +136,22 @@ final class TrainCommand implements Callable<Integer> {
     } finally {
       listener.close();
     }
+    // Best is chosen on the validation split, or is the last epoch (NaN score) without one.
+    String best = Double.isNaN(r.bestAccuracy()) ? ""
+        : cfg.hasMleObjective() ? String.format(" (checkpoints/best: validation bits/dim %.4f)", -r.bestAccuracy())
+        : String.format(" (checkpoints/best: validation accuracy %.4f)", r.bestAccuracy());
     if (r.nothingLeft()) {
       System.out.printf("%s has trained all its %d steps (%d epoch(s)); nothing left to train (--resume --epochs %d"
-          + " trains on); best %s %.4f%n", out, r.steps(), cfg.epochs(), cfg.epochs() + 1,
-          cfg.hasMleObjective() ? "test bits/dim" : "test accuracy", cfg.hasMleObjective() ? -r.bestAccuracy() : r.bestAccuracy());
+          + " trains on)%s%n", out, r.steps(), cfg.epochs(), cfg.epochs() + 1, best);
     } else if (cfg.hasMleObjective() && !Double.isNaN(r.testBitsPerDim())) {
-      System.out.printf("trained %d steps in %.0f s; test bits/dim %.4f (best %.4f); run: %s%n", r.steps(), r.seconds(),
-          r.testBitsPerDim(), -r.bestAccuracy(), out);
+      System.out.printf("trained %d steps in %.0f s; test bits/dim %.4f%s; run: %s%n", r.steps(), r.seconds(),
+          r.testBitsPerDim(), best, out);
     } else if (Double.isNaN(r.testAccuracy())) {
       System.out.printf("stopped after step %d (%.0f s) before the end of an epoch; continue with --resume; run: %s%n",
           r.steps(), r.seconds(), out);
     } else {
-      System.out.printf("trained %d steps in %.0f s; test accuracy %.4f (best %.4f); run: %s%n", r.steps(), r.seconds(),
-          r.testAccuracy(), r.bestAccuracy(), out);
+      System.out.printf("trained %d steps in %.0f s; test accuracy %.4f%s; run: %s%n", r.steps(), r.seconds(),
+          r.testAccuracy(), best, out);
     }
     return 0;
   }
@@ -181,10 +188,14 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public void onEpoch(java.util.Map<String, Object> m) {
+      String validation = m.containsKey("validation_bits_per_dim")
+          ? String.format("validation bits/dim %.4f, ", (Double) m.get("validation_bits_per_dim"))
+          : m.containsKey("validation_accuracy")
+              ? String.format("validation accuracy %.4f, ", (Double) m.get("validation_accuracy")) : "";
       String line = m.containsKey("test_bits_per_dim")
-          ? String.format("epoch %s done: test bits/dim %.4f, %.0f s", m.get("epoch"), (Double) m.get("test_bits_per_dim"),
-              (Double) m.get("seconds"))
-          : String.format("epoch %s done: test accuracy %.4f, test loss %.4f, %.0f s", m.get("epoch"),
+          ? String.format("epoch %s done: %stest bits/dim %.4f, %.0f s", m.get("epoch"), validation,
+              (Double) m.get("test_bits_per_dim"), (Double) m.get("seconds"))
+          : String.format("epoch %s done: %stest accuracy %.4f, test loss %.4f, %.0f s", m.get("epoch"), validation,
               (Double) m.get("test_accuracy"), (Double) m.get("test_loss"), (Double) m.get("seconds"));
       if (pb != null) pb.setExtraMessage(line);
       else System.err.println(line);

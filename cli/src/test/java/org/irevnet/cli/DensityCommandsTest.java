@@ -22,9 +22,10 @@ class DensityCommandsTest {
     Path runDir = tmp.resolve("run");
     MainTest.Run t = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out", runDir.toString(),
         "--epochs", "2", "--batch", "16", "--lr", "3e-3", "--warmup-steps", "2", "--no-progress", "--log-every", "2",
-        "--objective", "mle");
+        "--objective", "mle", "--validation", "16");
     assertThat(t.code()).as(t.err()).isZero();
-    assertThat(t.out()).containsPattern("trained 8 steps in \\d+ s; test bits/dim \\d+\\.\\d{4} \\(best");
+    assertThat(t.out()).containsPattern("trained 6 steps in \\d+ s; test bits/dim \\d+\\.\\d{4} \\(checkpoints/best:"
+        + " validation bits/dim \\d+\\.\\d{4}\\)");
     JsonNode cfg = Json.MAPPER.readTree(runDir.resolve("config.json").toFile()).path("config");
     assertThat(cfg.path("objective").asText()).isEqualTo("mle");
     assertThat(cfg.path("dequantize").asBoolean()).as("always on for mle").isTrue();
@@ -41,11 +42,18 @@ class DensityCommandsTest {
     assertThat(lines.get(0).path("bits_per_dim").isNumber()).isTrue();
     assertThat(lines.get(lines.size() - 2).path("bits_per_dim").asDouble()).as("training lowered the NLL")
         .isLessThan(lines.get(0).path("bits_per_dim").asDouble());
-    double best = testBits.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+    // The best checkpoint is the epoch with the lowest validation bits/dim (48 images trained on, 16 held out).
+    List<Double> validationBits = lines.stream().filter(l -> l.path("type").asText().equals("epoch"))
+        .map(l -> l.path("validation_bits_per_dim").asDouble()).toList();
+    assertThat(validationBits).hasSize(2).allSatisfy(b -> assertThat(b).isBetween(0.0, 100.0));
+    int bestEpoch = validationBits.get(1) < validationBits.get(0) ? 1 : 0;
+    double best = testBits.get(bestEpoch);
     JsonNode state = Json.MAPPER.readTree(runDir.resolve("checkpoints/best/training.json").toFile());
-    assertThat(-state.path("bestAccuracy").asDouble()).as("best checkpoint by test bits/dim").isEqualTo(best);
+    assertThat(-state.path("bestAccuracy").asDouble()).as("best checkpoint by validation bits/dim")
+        .isEqualTo(validationBits.get(bestEpoch));
+    assertThat(state.path("step").asLong()).isEqualTo(3L * (bestEpoch + 1));
 
-    // eval adds the density on the same dequantisation noise as training: the best epoch's number again.
+    // eval adds the density on the same dequantisation noise as training: the best epoch's test number again.
     MainTest.Run e = run("eval", "--run", runDir.toString());
     assertThat(e.code()).as(e.err()).isZero();
     JsonNode j = Json.MAPPER.readTree(runDir.resolve("eval-test.json").toFile());

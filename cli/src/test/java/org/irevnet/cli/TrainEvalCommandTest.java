@@ -6,6 +6,8 @@ import static org.irevnet.cli.MainTest.run;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,6 +28,11 @@ class TrainEvalCommandTest {
     }
     JsonNode cfg = Json.MAPPER.readTree(runDir.resolve("config.json").toFile());
     assertThat(cfg.path("config").path("epochs").asInt()).isEqualTo(2);
+    // Without a validation split nothing chooses: best is the last epoch, whatever the test split says.
+    assertThat(t.out()).doesNotContain("best");
+    JsonNode bestState = Json.MAPPER.readTree(runDir.resolve("checkpoints/best/training.json").toFile());
+    assertThat(bestState.path("step").asLong()).isEqualTo(8);
+    assertThat(bestState.path("bestAccuracy").asDouble()).isNaN();
     assertThat(cfg.path("environment").path("java").asText()).isNotEmpty();
 
     MainTest.Run e = run("eval", "--run", runDir.toString());
@@ -55,6 +62,48 @@ class TrainEvalCommandTest {
     assertThat(bad.err()).contains("weights.npz does not match its SHA-256");
   }
 
+  /**
+   * --validation N holds N training images out and chooses checkpoints/best by their accuracy;
+   * it cannot hold out every image, and a resume cannot change it.
+   */
+  @Test
+  void aValidationSplitChoosesTheBestCheckpoint(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 3, "--validation", "16", "--lr", "3e-3", "--warmup-steps", "1");
+    MainTest.Run t = tiny.train();
+    assertThat(t.code()).as(t.err()).isZero();
+    assertThat(t.out()).as("48 images of 64 trained on: 3 steps per epoch")
+        .containsPattern("trained 9 steps in \\d+ s; test accuracy \\d\\.\\d{4} \\(checkpoints/best: validation"
+            + " accuracy \\d\\.\\d{4}\\)");
+    assertThat(t.err()).containsPattern("epoch 1 done: validation accuracy \\d\\.\\d{4}, test accuracy");
+    List<JsonNode> epochs = new ArrayList<>();
+    for (String l : Files.readAllLines(tiny.dir().resolve("metrics.jsonl"))) {
+      JsonNode j = Json.MAPPER.readTree(l);
+      if (j.path("type").asText().equals("epoch")) epochs.add(j);
+    }
+    assertThat(epochs).hasSize(3).allSatisfy(l -> assertThat(l.path("validation_loss").isNumber()).isTrue());
+    int best = 0;
+    for (int i = 1; i < 3; i++) {
+      if (epochs.get(i).path("validation_accuracy").asDouble() > epochs.get(best).path("validation_accuracy").asDouble()) {
+        best = i;
+      }
+    }
+    JsonNode state = Json.MAPPER.readTree(tiny.dir().resolve("checkpoints/best/training.json").toFile());
+    assertThat(state.path("step").asLong()).isEqualTo(epochs.get(best).path("step").asLong());
+    assertThat(state.path("bestAccuracy").asDouble()).isEqualTo(epochs.get(best).path("validation_accuracy").asDouble());
+    JsonNode cfg = Json.MAPPER.readTree(tiny.dir().resolve("config.json").toFile()).path("config");
+    assertThat(cfg.path("validation").asInt()).isEqualTo(16);
+
+    MainTest.Run changed = run("train", "--out", tiny.dir().toString(), "--resume", "--epochs", "4", "--validation", "8",
+        "--no-progress");
+    assertThat(changed.code()).isEqualTo(2);
+    assertThat(changed.err()).contains("validation would change (16 -> 8)");
+
+    MainTest.assertRefused(List.of("train", "--arch", tiny.arch().toString(), "--data", tiny.data().toString(), "--out",
+        tmp.resolve("all").toString(), "--validation", "64", "--no-progress"),
+        "--validation 64 must leave training images: " + "data/train has 64");
+    assertThat(tmp.resolve("all")).doesNotExist();
+  }
+
   /** Resuming a finished run trains nothing and says so; with more epochs it trains on. */
   @Test
   void resumingAFinishedRunSaysSoAndMoreEpochsTrainOn(@TempDir Path tmp) throws Exception {
@@ -65,7 +114,7 @@ class TrainEvalCommandTest {
     MainTest.Run again = run("train", "--out", run.toString(), "--resume", "--no-progress");
     assertThat(again.code()).as(again.err()).isZero();
     assertThat(again.out()).startsWith(run + " has trained all its 4 steps (1 epoch(s)); nothing left to train"
-        + " (--resume --epochs 2 trains on); best test accuracy ");
+        + " (--resume --epochs 2 trains on)" + System.lineSeparator());
     assertThat(run.resolve("metrics.jsonl")).hasContent(metrics);
     MainTest.Run more = run("train", "--out", run.toString(), "--resume", "--epochs", "2", "--no-progress");
     assertThat(more.code()).as(more.err()).isZero();

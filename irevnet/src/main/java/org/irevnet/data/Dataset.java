@@ -3,6 +3,7 @@ package org.irevnet.data;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Random;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -95,6 +96,37 @@ public record Dataset(String name, INDArray images, int[] labels, List<String> c
     return new Dataset(newName,
         rows.reshape('c', new long[] {indices.length, channels(), height(), width()}), y,
         classNames);
+  }
+
+  /** A split divided into the images trained on and those held out to choose a checkpoint by. */
+  public record HeldOut(Dataset train, Dataset validation) {}
+
+  private static final long HOLD_OUT = 0x484f4c444f5554L; // "HOLDOUT"
+
+  /**
+   * Holds out {@code n} images drawn at random (from {@code seed}) as {@code NAME (validation)};
+   * the rest, in their order, keep the name.
+   *
+   * @throws IllegalArgumentException unless {@code 0 < n < size()}
+   */
+  public HeldOut holdOut(int n, long seed) {
+    if (n <= 0 || n >= size()) {
+      throw new IllegalArgumentException("validation must be between 1 and " + (size() - 1) + " images (" + name
+          + " has " + size() + "), got " + n);
+    }
+    int[] order = new int[size()];
+    for (int i = 0; i < order.length; i++) order[i] = i;
+    Random r = new Random(Seeds.mix(seed, HOLD_OUT));
+    for (int i = order.length - 1; i > 0; i--) {
+      int j = r.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    int[] held = Arrays.copyOf(order, n), kept = Arrays.copyOfRange(order, n, order.length);
+    Arrays.sort(held);
+    Arrays.sort(kept);
+    return new HeldOut(subset(name, kept), subset(name + " (validation)", held));
   }
 
   @Override

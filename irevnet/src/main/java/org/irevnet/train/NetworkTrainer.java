@@ -53,7 +53,8 @@ final class NetworkTrainer {
   Trainer.Result run() throws IOException {
     long t0 = System.nanoTime();
     DataSource src = Datasets.resolve(cfg.data());
-    Dataset train = Baselines.prepare(src, Split.TRAIN);
+    Dataset.HeldOut parts = Trainer.holdOut(Baselines.prepare(src, Split.TRAIN), cfg);
+    Dataset train = parts.train(), validation = parts.validation();
     Dataset test = Baselines.prepare(src, Split.TEST);
     int classes = train.classNames().size();
     long[] chw = {train.channels(), Baselines.SIZE, Baselines.SIZE};
@@ -131,11 +132,14 @@ final class NetworkTrainer {
           Evaluation.Result ev = Evaluation.evaluate(model, test, cfg.evalBatch(), "test");
           lastTest = ev.accuracy();
           Map<String, Object> m = Trainer.epochLine(step, b.epoch() + 1, ev);
+          // Without a validation split best is the last epoch's (NaN): the test split never chooses.
+          double score = validation == null ? Double.NaN
+              : Trainer.putValidation(m, Evaluation.evaluate(model, validation, cfg.evalBatch(), "validation"));
           m.put("seconds", (System.nanoTime() - t0) / 1e9);
           Trainer.writeLine(metrics, m);
           listener.onEpoch(m);
-          if (ev.accuracy() > best) {
-            best = ev.accuracy();
+          if (Double.isNaN(score) || score > best) {
+            best = score;
             save(Trainer.best(runDir), net, step, it, best);
           }
         }

@@ -31,15 +31,18 @@ import org.irevnet.io.JsonErrors;
  * @param backward {@code reversible} (rebuild activations from the output: memory flat in depth) or
  *     {@code stored} (keep the couplings' conditioner activations: faster, memory grows with depth
  *     and batch); null (configs written before the option) is reversible
+ * @param validation training images held out (drawn with {@code seed}) to choose {@code
+ *     checkpoints/best} by; 0 (and configs written before the option): none held out, and {@code
+ *     best} is the last epoch's, since the test split must not choose it
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TrainConfig(String arch, String data, String objective, int epochs, int batch, double lr,
     double weightDecay, int warmupSteps, String schedule, long seed, int logEvery, int checkpointEvery,
-    boolean dequantize, int augmentShift, int evalBatch, IceConfig ice, String backward) {
+    boolean dequantize, int augmentShift, int evalBatch, IceConfig ice, String backward, int validation) {
 
   public static TrainConfig defaults() {
     return new TrainConfig("fi-revnet-s", "fashion-mnist-mini", "ce", 3, 64, 1e-3, 0.0, 100, "cosine", 0,
-        20, 500, false, 0, 250, null, "reversible");
+        20, 500, false, 0, 250, null, "reversible", 0);
   }
 
   public boolean hasIceObjective() {
@@ -76,12 +79,12 @@ public record TrainConfig(String arch, String data, String objective, int epochs
   public TrainConfig resolved() {
     if (hasMleObjective()) {
       return new TrainConfig(arch, data, objective, epochs, batch, lr, weightDecay, warmupSteps, schedule, seed,
-          logEvery, checkpointEvery, true, augmentShift, evalBatch, ice, backward);
+          logEvery, checkpointEvery, true, augmentShift, evalBatch, ice, backward, validation);
     }
     if (!hasIceObjective()) return this;
     IceConfig i = ice == null ? IceConfig.defaults() : ice;
     return new TrainConfig(arch, data, objective, epochs, batch, lr, weightDecay, warmupSteps, schedule, seed,
-        logEvery, checkpointEvery, dequantize || i.wMle() > 0, augmentShift, evalBatch, i, backward);
+        logEvery, checkpointEvery, dequantize || i.wMle() > 0, augmentShift, evalBatch, i, backward, validation);
   }
 
   static final ObjectMapper JSON = new ObjectMapper()
@@ -155,6 +158,7 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     Ranges.atLeast("logEvery", logEvery, 1);
     Ranges.atLeast("checkpointEvery", checkpointEvery, 1);
     Ranges.atLeast("evalBatch", evalBatch, 1);
+    Ranges.atLeast("validation", validation, 0);
     return this;
   }
 

@@ -57,10 +57,12 @@ public final class Trainer {
   }
 
   /**
-   * What a run ended with. For objective {@code mle}, {@code bestAccuracy} is minus the best test
-   * bits/dim (the checkpoint score: higher is better) and {@code testBitsPerDim} the last epoch's;
-   * otherwise {@code testBitsPerDim} is NaN. {@code nothingLeft}: the run had already trained all
-   * its {@code steps} when resumed, and this call trained none (nor evaluated: testAccuracy NaN).
+   * What a run ended with. {@code bestAccuracy} is the validation score of {@code checkpoints/best}
+   * (NaN without a validation split: best is then the last epoch's); for objective {@code mle}
+   * minus the validation bits/dim (higher is better), and {@code testBitsPerDim} the last epoch's
+   * test bits/dim; otherwise {@code testBitsPerDim} is NaN. {@code nothingLeft}: the run had
+   * already trained all its {@code steps} when resumed, and this call trained none (nor
+   * evaluated: testAccuracy NaN).
    */
   public record Result(long steps, double testAccuracy, double bestAccuracy, double seconds, double testBitsPerDim,
       boolean nothingLeft) {}
@@ -138,7 +140,8 @@ public final class Trainer {
           + arch.name() + "' is " + arch.type());
     }
     DataSource src = Datasets.resolve(cfg.data());
-    Dataset train = prepare(src, org.irevnet.data.Split.TRAIN, arch);
+    Dataset.HeldOut parts = holdOut(prepare(src, org.irevnet.data.Split.TRAIN, arch), cfg);
+    Dataset train = parts.train(), validation = parts.validation();
     Dataset rawTest = src.load(org.irevnet.data.Split.TEST);
     Dataset test = prepare(rawTest, arch);
 
@@ -273,11 +276,17 @@ public final class Trainer {
           Evaluation.Result ev = Evaluation.evaluate(model, test, cfg.evalBatch(), "test");
           lastTest = ev.accuracy();
           Map<String, Object> m = epochLine(step, b.epoch() + 1, ev);
-          double score = ev.accuracy();
+          double score = Double.NaN; // by which best is chosen: NaN, without a validation split, keeps the last
           if (density != null) {
             lastBits = density.evaluate(test, cfg.evalBatch(), Density.EVAL_SEED).bitsPerDim();
             m.put("test_bits_per_dim", lastBits);
-            score = -lastBits;
+            if (validation != null) {
+              double bits = density.evaluate(validation, cfg.evalBatch(), Density.EVAL_SEED).bitsPerDim();
+              m.put("validation_bits_per_dim", bits);
+              score = -bits;
+            }
+          } else if (validation != null) {
+            score = putValidation(m, Evaluation.evaluate(model, validation, cfg.evalBatch(), "validation"));
           }
           if (ice != null) {
             IceObjective.Eval ie = ice.evaluate(model, test, cfg.evalBatch());
@@ -287,7 +296,7 @@ public final class Trainer {
           m.put("seconds", (System.nanoTime() - t0) / 1e9);
           writeLine(metrics, m);
           listener.onEpoch(m);
-          if (score > best) {
+          if (Double.isNaN(score) || score > best) {
             best = score;
             save(best(runDir), model, adam, ice, step, it, best);
           }
@@ -323,7 +332,7 @@ public final class Trainer {
    * silently ({@code --batch 32} restored the data position in units of 64).
    */
   private static final java.util.List<String> FIXED_ON_RESUME =
-      java.util.List.of("arch", "objective", "batch", "seed", "dequantize", "augmentShift", "ice");
+      java.util.List.of("arch", "objective", "batch", "seed", "dequantize", "augmentShift", "ice", "validation");
 
   /**
    * Compares the configuration a resume runs with ({@code now}) against the checkpoint's ({@code
@@ -472,6 +481,27 @@ public final class Trainer {
   }
 
   /** The fields of an {@code epoch} line every trainer logs. */
+  /**
+   * The training split and the images held out from it ({@code cfg.validation()}; null when none),
+   * drawn with the run's seed.
+   */
+  static Dataset.HeldOut holdOut(Dataset train, TrainConfig cfg) {
+    if (cfg.validation() == 0) return new Dataset.HeldOut(train, null);
+    try {
+      return train.holdOut(cfg.validation(), cfg.seed());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--validation " + cfg.validation() + " must leave training images: "
+          + train.name() + " has " + train.size());
+    }
+  }
+
+  /** Adds the validation split's accuracy to an epoch line; returns it (the score best is chosen by). */
+  static double putValidation(Map<String, Object> epochLine, Evaluation.Result validation) {
+    epochLine.put("validation_accuracy", validation.accuracy());
+    epochLine.put("validation_loss", validation.loss());
+    return validation.accuracy();
+  }
+
   static Map<String, Object> epochLine(long step, int epoch, Evaluation.Result test) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("type", "epoch");

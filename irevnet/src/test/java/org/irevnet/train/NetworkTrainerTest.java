@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class NetworkTrainerTest {
   static TrainConfig config(String arch, Path data, int epochs) {
     return new TrainConfig(arch, data.toString(), "ce", epochs, 16, 3e-3, 0, 2, "cosine", 7, 2, 1000, false, 0, 50,
-        null, null);
+        null, null, 0);
   }
 
   @ParameterizedTest
@@ -48,7 +48,7 @@ class NetworkTrainerTest {
     Path data = TinyData.idx(tmp.resolve("data"), 16, 8);
     TrainConfig c = config("cnn-s", data, 1);
     TrainConfig ice = new TrainConfig(c.arch(), c.data(), "ice", 1, 16, 1e-3, 0, 0, "cosine", 0, 1, 10, false, 0, 10,
-        null, null);
+        null, null, 0);
     assertThatThrownBy(() -> new Trainer(ice, tmp.resolve("r"), TrainerTest.QUIET, 1).run())
         .hasMessageContaining("non-invertible baseline");
   }

@@ -26,7 +26,7 @@ class TrainerTest {
 
   static TrainConfig config(Path arch, Path data, double lr, int epochs) {
     return new TrainConfig(arch.toString(), data.toString(), "ce", epochs, 16, lr, 0.01, 2, "cosine", 7, 2, 1000,
-        true, 1, 50, null, null);
+        true, 1, 50, null, null, 0);
   }
 
   static final Trainer.Listener QUIET = s -> { };
@@ -82,7 +82,7 @@ class TrainerTest {
     TrainConfig rev = config(arch, data, 3e-3, 2);
     TrainConfig stored = new TrainConfig(rev.arch(), rev.data(), rev.objective(), rev.epochs(), rev.batch(), rev.lr(),
         rev.weightDecay(), rev.warmupSteps(), rev.schedule(), rev.seed(), rev.logEvery(), rev.checkpointEvery(),
-        rev.dequantize(), rev.augmentShift(), rev.evalBatch(), rev.ice(), "stored");
+        rev.dequantize(), rev.augmentShift(), rev.evalBatch(), rev.ice(), "stored", 0);
     List<String> messages = new java.util.ArrayList<>();
     Trainer.Listener listen = collecting(messages);
     new Trainer(rev, tmp.resolve("rev"), QUIET, Long.MAX_VALUE).run();
@@ -108,7 +108,7 @@ class TrainerTest {
     TrainConfig c = config(arch, data, 3e-3, epochs);
     return new TrainConfig(c.arch(), c.data(), "ice", c.epochs(), c.batch(), c.lr(), c.weightDecay(),
         c.warmupSteps(), c.schedule(), c.seed(), c.logEvery(), c.checkpointEvery(), false, c.augmentShift(),
-        c.evalBatch(), new IceConfig(1, 3, 0.2, "paper", Math.log(10), 2, 8, 1e-3, 2, 3, true, 3), c.backward());
+        c.evalBatch(), new IceConfig(1, 3, 0.2, "paper", Math.log(10), 2, 8, 1e-3, 2, 3, true, 3), c.backward(), 0);
   }
 
   @Test
@@ -175,7 +175,7 @@ class TrainerTest {
   void boundedIceTrainsWithoutNaNOnTheShippedMiniSet(@TempDir Path tmp) throws Exception {
     TrainConfig d = TrainConfig.defaults();
     TrainConfig cfg = new TrainConfig(d.arch(), "fashion-mnist-mini", "ice", 1, 32, d.lr(), 0, 5, "cosine", 0, 5,
-        1000, false, 0, 250, new IceConfig(2, 10, 0.1, "bounded", Math.log(10), 3, 64, 1e-3, 1, 0, true, 4), null);
+        1000, false, 0, 250, new IceConfig(2, 10, 0.1, "bounded", Math.log(10), 3, 64, 1e-3, 1, 0, true, 4), null, 0);
     Path run = tmp.resolve("run");
     Trainer.Result r = new Trainer(cfg, run, QUIET, 30).run();
     assertThat(r.steps()).isEqualTo(30);
@@ -200,7 +200,7 @@ class TrainerTest {
     Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
     TrainConfig base = config(arch, data, 1e7, 50);
     TrainConfig cfg = new TrainConfig(base.arch(), base.data(), objective, 50, 16, 1e7, 0, 0, "constant", 7, 1, 1,
-        false, 0, 50, objective.equals("ice") ? IceConfig.defaults() : null, null);
+        false, 0, 50, objective.equals("ice") ? IceConfig.defaults() : null, null, 0);
     Path run = tmp.resolve("run");
     assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run())
         .isInstanceOf(Trainer.DivergedException.class)
@@ -219,7 +219,7 @@ class TrainerTest {
     Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
     TrainConfig base = config(arch, data, 1e7, 50);
     TrainConfig cfg = new TrainConfig(base.arch(), base.data(), "ce", 50, 16, 1e7, 0, 0, "constant", 7, 1, 1000,
-        false, 0, 50, null, null);
+        false, 0, 50, null, null, 0);
     Path run = tmp.resolve("run");
     assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run())
         .isInstanceOf(Trainer.DivergedException.class)
@@ -237,7 +237,7 @@ class TrainerTest {
     Trainer.Listener listen = collecting(messages);
     for (int batch : new int[] {32, 1000}) {
       TrainConfig cfg = new TrainConfig(base.arch(), base.data(), "ce", 1, batch, 1e-3, 0, 0, "constant", 7, 1, 1000,
-          false, 0, 50, null, null);
+          false, 0, 50, null, null, 0);
       new Trainer(cfg, tmp.resolve("run" + batch), listen, Long.MAX_VALUE).run();
     }
     assertThat(messages.stream().filter(m -> m.startsWith("batch "))).containsExactly(
@@ -296,7 +296,7 @@ class TrainerTest {
   private static TrainConfig with(TrainConfig c, int epochs, int batch, double lr, long seed) {
     return new TrainConfig(c.arch(), c.data(), c.objective(), epochs, batch, lr, c.weightDecay(), c.warmupSteps(),
         c.schedule(), seed, c.logEvery(), c.checkpointEvery(), c.dequantize(), c.augmentShift(), c.evalBatch(), c.ice(),
-        c.backward());
+        c.backward(), 0);
   }
 
   @Test
@@ -326,7 +326,7 @@ class TrainerTest {
         .hasMessageStartingWith(bad + ": malformed config JSON").hasMessageNotContaining("\n");
     String[][] cases = {
         {"{\"epochz\": 7}", "unknown key 'epochz' (known: arch, augmentShift, backward, batch, checkpointEvery, data,"
-            + " dequantize, epochs, evalBatch, ice, logEvery, lr, objective, schedule, seed, warmupSteps, weightDecay)"},
+            + " dequantize, epochs, evalBatch, ice, logEvery, lr, objective, schedule, seed, validation, warmupSteps, weightDecay)"},
         {"{\"ice\": {\"advStep\": 2}}", "unknown key 'ice.advStep' (known: advHidden, advLr, advReinitEvery, advReplay,"
             + " advStandardize, advSteps, adversaries, nuisanceForm, paperCap, wMle, wNc, wNcWarmupSteps)"},
         {"[7]", "malformed config JSON: the file must hold one JSON object"},
