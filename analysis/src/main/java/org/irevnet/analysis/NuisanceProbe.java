@@ -81,13 +81,30 @@ public final class NuisanceProbe {
     if (yTest.length == 0) throw new IllegalArgumentException("nuisance probe: empty test split");
     long t0 = System.nanoTime();
     double logitAcc = Losses.accuracy(Features.columns(zTest, 0, numClasses), yTest);
-    INDArray nTrain = Features.columns(zTrain, numClasses, d), nTest = Features.columns(zTest, numClasses, d);
-    Features.Standardizer st = Features.Standardizer.fit(nTrain);
-    nTrain = st.apply(nTrain);
-    MlpClassifier probe = MlpClassifier.train(nTrain, yTrain, numClasses, recipe);
-    double trainAcc = probe.accuracy(nTrain, yTrain);
-    double acc = probe.accuracy(st.apply(nTest), yTest);
-    return new Result(logitAcc, acc, acc - logitAcc, trainAcc, yTrain.length, yTest.length, d - numClasses, recipe,
-        (System.nanoTime() - t0) / 1e9);
+    Trained probe = train(zTrain, yTrain, numClasses, recipe);
+    double acc = Losses.accuracy(probe.classes(zTest), yTest);
+    return new Result(logitAcc, acc, acc - logitAcc, probe.trainAccuracy(), yTrain.length, yTest.length,
+        d - numClasses, recipe, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /**
+   * A trained nuisance probe: the standardisation of {@code z_n} (the training split's statistics)
+   * and the classifier on it.
+   */
+  public record Trained(int numClasses, Features.Standardizer standardizer, MlpClassifier classifier,
+      double trainAccuracy) {
+    /** The probe's class of each row of {@code z} ({@code [n, d]}, logits first), from its {@code z_n} alone. */
+    public int[] classes(INDArray z) {
+      return Losses.argmax(classifier.logits(standardizer.apply(Features.columns(z, numClasses, z.size(1)))));
+    }
+  }
+
+  /** Trains the probe on the outputs {@code zTrain} ({@code [n, d]}, logits first) of the training split. */
+  public static Trained train(INDArray zTrain, int[] yTrain, int numClasses, MlpClassifier.Recipe recipe) {
+    INDArray nuisance = Features.columns(zTrain, numClasses, zTrain.size(1));
+    Features.Standardizer st = Features.Standardizer.fit(nuisance);
+    INDArray x = st.apply(nuisance);
+    MlpClassifier probe = MlpClassifier.train(x, yTrain, numClasses, recipe);
+    return new Trained(numClasses, st, probe, probe.accuracy(x, yTrain));
   }
 }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class NuisanceProbeTest {
   static final MlpClassifier.Recipe SMALL = new MlpClassifier.Recipe(List.of(32), 15, 32, 3e-3, 0, 0);
@@ -58,6 +59,21 @@ class NuisanceProbeTest {
     assertThat(r.trainCount()).isEqualTo(600);
     assertThat(r.testCount()).isEqualTo(200);
     assertThat(r.recipe()).isEqualTo(SMALL);
+  }
+
+  /** The trained probe reads the nuisance only: its classes give the measured accuracy, whatever the logits say. */
+  @Test
+  void aTrainedProbeClassifiesFromTheNuisanceAlone() {
+    int[] yTrain = labels(600, 4, 1), yTest = labels(200, 4, 2);
+    INDArray zTrain = z(yTrain, 4, 12, 0.7, true, 3), zTest = z(yTest, 4, 12, 0.7, true, 4);
+    NuisanceProbe.Trained probe = NuisanceProbe.train(zTrain, yTrain, 4, SMALL);
+    int[] classes = probe.classes(zTest);
+    assertThat(Losses.accuracy(classes, yTest))
+        .isEqualTo(NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, 4, SMALL).nuisanceAccuracy()).isGreaterThan(0.6);
+    assertThat(Losses.accuracy(probe.classes(zTrain), yTrain)).isEqualTo(probe.trainAccuracy());
+    INDArray otherLogits = zTest.dup();
+    otherLogits.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 4)).assign(Init.normal(DataType.FLOAT, new Random(5), 200, 4));
+    assertThat(probe.classes(otherLogits)).isEqualTo(classes);
   }
 
   @Test

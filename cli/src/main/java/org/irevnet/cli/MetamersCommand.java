@@ -3,8 +3,11 @@ package org.irevnet.cli;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.irevnet.analysis.Features;
 import org.irevnet.analysis.MetamerSampler;
+import org.irevnet.analysis.NuisanceProbe;
 import org.irevnet.data.Dataset;
+import org.irevnet.data.Split;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.reports.MetamerReport;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -32,6 +35,11 @@ final class MetamersCommand implements Callable<Integer> {
       description = "Pairs shown in metamers.png and the table, the first N (default 32); metamers.json holds all.")
   int grid;
 
+  @Option(names = "--probe-class", description = "Also train the nuisance probe (as probe --nuisance: a fresh MLP on"
+      + " the standardised z_n of the training split) and report its class of every metamer: does the content the"
+      + " metamer shows, b's, stay readable from z_n while the model says a's class?")
+  boolean probeClass;
+
   @Override
   public Integer call() throws Exception {
     CommonOptions.positive("--count", count);
@@ -47,8 +55,17 @@ final class MetamersCommand implements Callable<Integer> {
     MetamerSampler.Result r = MetamerSampler.sample(model, a, b, labelsB);
     // The sampler casts each batch to float64 itself: no float64 copy of every pair at once.
     MetamerSampler.Result r64 = MetamerSampler.sample(model.withDataType(DataType.DOUBLE), a, b, labelsB);
+    int[] probeClasses = null;
+    if (probeClass) {
+      Dataset train = in.splits().apply(Split.TRAIN);
+      NuisanceProbe.Trained probe = NuisanceProbe.train(Features.z(model, train.images()), train.labels(),
+          model.numClasses(), NuisanceProbe.DEFAULT_RECIPE);
+      System.err.printf("nuisance probe: trained on the %d training images' z_n (train accuracy %.4f)%n", train.size(),
+          probe.trainAccuracy());
+      probeClasses = probe.classes(Features.z(model, r.metamers()));
+    }
     MetamerReport rep = MetamerReport.of(target.runDir().toString(), in.checkpoint(), test.name(), model.summary(), seed, pairs,
-        test.labels(), a, b, r, r64);
+        test.labels(), a, b, r, r64, probeClasses);
     Path dir = output.dir(target);
     Path json = dir.resolve("metamers.json");
     rep.writeJson(json);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.irevnet.cli.MainTest.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,6 +85,26 @@ class AnalysisCommandsTest {
         .isEqualTo(m.get("pairs").toString());
     assertThat(ImageIO.read(tmp.resolve("met2/metamers.png").toFile()).getWidth()).isEqualTo(3 * 96 + 4 * 2);
     assertThat(again.out()).contains("... 1 more pairs in metamers.json").doesNotContain("\n3     ");
+
+    // --probe-class adds the nuisance probe's class of every metamer; the rest is unchanged.
+    for (JsonNode p : m.get("pairs")) assertThat(p.get("probe_class").isNull()).isTrue();
+    assertThat(s.get("rate_probe_class_is_label_of_b").isNull()).isTrue();
+    MainTest.Run probed = run("metamers", "--run", runDir.toString(), "--count", "4", "--seed", "3",
+        "--out", tmp.resolve("met3").toString(), "--probe-class");
+    assertThat(probed.code()).as(probed.err()).isZero();
+    assertThat(probed.err()).contains("nuisance probe: trained on the 64 training images' z_n");
+    JsonNode mp = Json.MAPPER.readTree(tmp.resolve("met3/metamers.json").toFile());
+    int readB = 0;
+    for (int i = 0; i < 4; i++) {
+      ObjectNode p = (ObjectNode) mp.get("pairs").get(i);
+      int probeClass = p.get("probe_class").asInt();
+      assertThat(probeClass).isBetween(0, 9);
+      if (probeClass == p.get("label_b").asInt()) readB++;
+      p.putNull("probe_class");
+      assertThat(p).isEqualTo(m.get("pairs").get(i));
+    }
+    assertThat(mp.get("summary").get("rate_probe_class_is_label_of_b").asDouble()).isEqualTo(readB / 4.0);
+    assertThat(probed.out()).contains("probe m").contains("nuisance probe's class == label of b: ");
 
     MainTest.Run shown = run("invert", "--run", runDir.toString(), "--count", "5", "--grid", "2", "--out",
         tmp.resolve("inv2").toString());

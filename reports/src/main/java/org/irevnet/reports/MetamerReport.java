@@ -25,33 +25,41 @@ public record MetamerReport(String run, String checkpoint, String data, String m
   /**
    * One metamer. {@code index_*} are test-set indices; {@code label_*} dataset labels;
    * {@code class_*} the model's classes; distances are pixel L2 norms; {@code invariant_holds} by
-   * {@link MetamerSampler#invariantHolds} (float32 alone when no float64 sample was made).
+   * {@link MetamerSampler#invariantHolds} (float32 alone when no float64 sample was made); {@code
+   * probe_class} the nuisance probe's class of the metamer (from its {@code z_n}; null when no
+   * probe was trained).
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Pair(int indexA, int indexB, int labelA, int labelB, int classA, int classB, int metamerClass,
       double maxLogitAbsDiff, double maxLogitAbsDiffF64, boolean invariantHolds, double maxNuisanceAbsDiff,
       double distToA, double distToB, @JsonProperty("dist_a_to_b") double distAToB, double metamerMin,
-      double metamerMax) {}
+      double metamerMax, Integer probeClass) {}
 
-  /** Aggregates over all pairs. */
+  /**
+   * Aggregates over all pairs. {@code rate_probe_class_is_label_of_b}: how often the nuisance
+   * probe reads b's label from the metamer (DESIGN.md section 5: the model says a while the
+   * content is b's); null when no probe was trained.
+   */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Summary(double maxLogitAbsDiff, double maxLogitAbsDiffF64, double maxNuisanceAbsDiff,
       double rateMetamerClassIsClassOfA, double rateMetamerClassIsLabelOfB, double meanDistToA, double meanDistToB,
-      @JsonProperty("mean_dist_a_to_b") double meanDistAToB) {}
+      @JsonProperty("mean_dist_a_to_b") double meanDistAToB, Double rateProbeClassIsLabelOfB) {}
 
   /**
    * @param pairs test-set indices {@code {a, b}} of each pair
    * @param labels test-set labels
    * @param r float32 sampler result; {@code r64} the float64 one for the same pairs (or null)
+   * @param probeClasses the nuisance probe's class of each float32 metamer (or null)
    */
   public static MetamerReport of(String run, String checkpoint, String data, String model, long seed,
-      int[][] pairs, int[] labels, INDArray a, INDArray b, MetamerSampler.Result r, MetamerSampler.Result r64) {
+      int[][] pairs, int[] labels, INDArray a, INDArray b, MetamerSampler.Result r, MetamerSampler.Result r64,
+      int[] probeClasses) {
     int n = pairs.length;
     long per = a.length() / n;
     INDArray fa = a.castTo(DataType.DOUBLE).dup('c').reshape('c', new long[] {n, per});
     INDArray fb = b.castTo(DataType.DOUBLE).dup('c').reshape('c', new long[] {n, per});
     List<Pair> rows = new ArrayList<>();
-    double maxDiff = 0, maxDiff64 = 0, maxNuis = 0, sameA = 0, sameB = 0, dA = 0, dB = 0, dAB = 0;
+    double maxDiff = 0, maxDiff64 = 0, maxNuis = 0, sameA = 0, sameB = 0, probeB = 0, dA = 0, dB = 0, dAB = 0;
     for (int i = 0; i < n; i++) {
       MetamerSampler.Pair p = r.pairs().get(i);
       double d64 = r64 == null ? Double.NaN : r64.pairs().get(i).maxLogitAbsDiff();
@@ -60,12 +68,13 @@ public record MetamerReport(String run, String checkpoint, String data, String m
           : MetamerSampler.invariantHolds(p.maxLogitAbsDiff(), d64);
       rows.add(new Pair(pairs[i][0], pairs[i][1], labels[pairs[i][0]], labels[pairs[i][1]], p.classA(), p.classB(),
           p.metamerClass(), p.maxLogitAbsDiff(), d64, holds, p.maxNuisanceAbsDiff(), p.distToA(), p.distToB(), ab,
-          p.min(), p.max()));
+          p.min(), p.max(), probeClasses == null ? null : probeClasses[i]));
       maxDiff = Math.max(maxDiff, p.maxLogitAbsDiff());
       maxDiff64 = Math.max(maxDiff64, d64);
       maxNuis = Math.max(maxNuis, p.maxNuisanceAbsDiff());
       if (p.metamerClass() == p.classA()) sameA++;
       if (p.metamerClass() == labels[pairs[i][1]]) sameB++;
+      if (probeClasses != null && probeClasses[i] == labels[pairs[i][1]]) probeB++;
       dA += p.distToA();
       dB += p.distToB();
       dAB += ab;
@@ -77,7 +86,7 @@ public record MetamerReport(String run, String checkpoint, String data, String m
     boolean holds32 = rows.stream().noneMatch(p -> !(p.maxLogitAbsDiff() <= MetamerSampler.TOLERANCE));
     boolean holds = rows.stream().allMatch(Pair::invariantHolds);
     Summary s = new Summary(maxDiff, r64 == null ? Double.NaN : maxDiff64, maxNuis, sameA / n, sameB / n, dA / n,
-        dB / n, dAB / n);
+        dB / n, dAB / n, probeClasses == null ? null : probeB / n);
     return new MetamerReport(run, checkpoint, data, model, seed, n, MetamerSampler.TOLERANCE,
         MetamerSampler.ROUNDING_RATIO, holds, holds32, rows, s);
   }
@@ -94,19 +103,21 @@ public record MetamerReport(String run, String checkpoint, String data, String m
 
   /** A fixed-width table for the terminal: the first {@code rows} pairs, then the summary of all. */
   public String table(int rows) {
-    StringBuilder t = new StringBuilder(String.format("%-5s %-9s %-9s %-7s %-7s %14s %10s %10s%n", "pair",
-        "a (lab)", "b (lab)", "class a", "class m", "max|dlogit|", "dist a", "dist b"));
+    boolean probe = summary.rateProbeClassIsLabelOfB() != null;
+    StringBuilder t = new StringBuilder(String.format("%-5s %-9s %-9s %-7s %-7s %14s %10s %10s%s%n", "pair",
+        "a (lab)", "b (lab)", "class a", "class m", "max|dlogit|", "dist a", "dist b", probe ? "  probe m" : ""));
     for (int i = 0; i < Math.min(rows, pairs.size()); i++) {
       Pair p = pairs.get(i);
-      t.append(String.format("%-5d %-9s %-9s %-7d %-7d %14.2e %10.3f %10.3f%n", i,
+      t.append(String.format("%-5d %-9s %-9s %-7d %-7d %14.2e %10.3f %10.3f%s%n", i,
           p.indexA() + " (" + p.labelA() + ")", p.indexB() + " (" + p.labelB() + ")", p.classA(), p.metamerClass(),
-          p.maxLogitAbsDiff(), p.distToA(), p.distToB()));
+          p.maxLogitAbsDiff(), p.distToA(), p.distToB(), probe ? String.format("  %7d", p.probeClass()) : ""));
     }
     if (pairs.size() > rows) t.append("... ").append(pairs.size() - rows).append(" more pairs in metamers.json\n");
     t.append(String.format("max |dlogit| f32 %.2e, f64 %.2e; metamer class == class of a: %.3f, == label of b: %.3f;"
-        + " mean dist to a %.3f, to b %.3f (a to b %.3f)%n", summary.maxLogitAbsDiff(), summary.maxLogitAbsDiffF64(),
-        summary.rateMetamerClassIsClassOfA(), summary.rateMetamerClassIsLabelOfB(), summary.meanDistToA(),
-        summary.meanDistToB(), summary.meanDistAToB()));
+        + "%s mean dist to a %.3f, to b %.3f (a to b %.3f)%n", summary.maxLogitAbsDiff(), summary.maxLogitAbsDiffF64(),
+        summary.rateMetamerClassIsClassOfA(), summary.rateMetamerClassIsLabelOfB(),
+        probe ? String.format(" nuisance probe's class == label of b: %.3f;", summary.rateProbeClassIsLabelOfB()) : "",
+        summary.meanDistToA(), summary.meanDistToB(), summary.meanDistAToB()));
     return t.toString();
   }
 }

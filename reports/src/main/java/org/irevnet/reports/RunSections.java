@@ -442,6 +442,9 @@ final class RunSections {
     if (met.has("rate_metamer_class_is_class_of_a")) {
       h.put("metamers: model class is class of a", TreeFigures.scalar(met.get("rate_metamer_class_is_class_of_a")));
     }
+    if (met.path("rate_probe_class_is_label_of_b").isNumber()) {
+      h.put("metamers: nuisance probe reads label of b", TreeFigures.scalar(met.get("rate_probe_class_is_label_of_b")));
+    }
     try {
       for (String n : f.matching(ANALYSIS, "*nuisance*.json")) accuracies(read(f, n), "nuisance probe", h);
       for (String n : f.matching(ANALYSIS, "attack*.json")) {
