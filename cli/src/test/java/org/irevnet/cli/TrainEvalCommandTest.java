@@ -100,7 +100,7 @@ class TrainEvalCommandTest {
 
     MainTest.assertRefused(List.of("train", "--arch", tiny.arch().toString(), "--data", tiny.data().toString(), "--out",
         tmp.resolve("all").toString(), "--validation", "64", "--no-progress"),
-        "--validation 64 must leave training images: " + "data/train has 64");
+        "--validation 64 must leave training images: data/train has 64");
     assertThat(tmp.resolve("all")).doesNotExist();
   }
 
