@@ -29,8 +29,8 @@ import picocli.CommandLine.Option;
     header = "The default experiment end to end: train CE and iCE models, analyse and attack both, write the report.",
     description = {
         "Runs selftest; trains a CE and an iCE fi-revnet-s on --data (default: the shipped",
-        "fashion-mnist-mini); runs eval, invert --stability, probe --layers --nuisance, metamers,",
-        "interpolate, and the fgsm, pgd-linf and metamer attacks on both; writes the comparison",
+        "fashion-mnist-mini); runs eval, invert --stability, probe --layers --nuisance, metamers",
+        "--probe-class, interpolate, and the fgsm, pgd-linf and metamer attacks on both; writes the comparison",
         "report (report.json, report.html) and quickstart.json (steps, times, exit codes) into --out."})
 final class QuickstartCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
@@ -196,7 +196,7 @@ final class QuickstartCommand implements Callable<Integer> {
       p.add(cmd("eval", "--run", r, "--data", data));
       p.add(cmd("invert", "--run", r, "--data", data, "--stability"));
       p.add(cmd("probe", "--run", r, "--data", data, "--layers", "--nuisance"));
-      p.add(cmd("metamers", "--run", r, "--data", data));
+      p.add(cmd("metamers", "--run", r, "--data", data, "--probe-class"));
       p.add(cmd("interpolate", "--run", r, "--data", data));
       p.add(cmd("attack", "--run", r, "--data", data, "--attack", "fgsm", "--count", "" + count));
       p.add(cmd("attack", "--run", r, "--data", data, "--attack", "pgd-linf", "--count", "" + count));

@@ -34,6 +34,8 @@ class QuickstartCommandTest {
         assertThat(a.resolve(f)).as(run + "/" + f).exists();
       }
     }
+    JsonNode metamers = Json.MAPPER.readTree(out.resolve("ice/analysis/metamers.json").toFile());
+    assertThat(metamers.at("/summary/rate_probe_class_is_label_of_b").isNumber()).as("metamers --probe-class").isTrue();
     JsonNode ice = Json.MAPPER.readTree(out.resolve("ice/config.json").toFile());
     assertThat(ice.at("/config/objective").asText()).isEqualTo("ice");
     JsonNode report = Json.MAPPER.readTree(out.resolve("report.json").toFile());
