@@ -6,6 +6,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.BytePointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.BroadcastOp;
@@ -229,7 +230,7 @@ public final class Tensors {
    * {@code f} applied to {@code batch} rows of {@code x} at a time, the results stacked: whatever
    * {@code f} holds (activations, workspaces) is held for one batch, not for every row.
    */
-  public static INDArray batched(java.util.function.UnaryOperator<INDArray> f, INDArray x, int batch) {
+  public static INDArray batched(UnaryOperator<INDArray> f, INDArray x, int batch) {
     long n = x.size(0);
     INDArray out = null;
     for (long from = 0; from < n; from += batch) {

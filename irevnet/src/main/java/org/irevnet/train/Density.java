@@ -130,9 +130,7 @@ public final class Density {
       throw new IllegalArgumentException("temperature must be positive and finite, got " + temperature);
     }
     INDArray z = Init.normal(model.dataType(), new Random(seed), n, dims).muli(temperature);
-    // Activations are held for one batch, not for every sample.
-    INDArray x = Tensors.batched(model::invert, z, batch);
-    return new Samples(z, x);
+    return new Samples(z, Tensors.batched(model::invert, z, batch));
   }
 
   /**

@@ -9,6 +9,7 @@ import org.irevnet.data.Dataset;
 import org.irevnet.data.Preprocess;
 import org.irevnet.data.Seeds;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -239,21 +240,17 @@ public final class IceObjective {
   public Eval evaluate(InvertibleClassifier model, Dataset data, int batch) {
     int n = data.size();
     INDArray images = cfg.wMle() > 0 ? Preprocess.dequantize(data.images(), Density.EVAL_SEED) : data.images();
-    INDArray zn = null;
-    double nats = 0;
-    for (int start = 0; start < n; start += batch) {
-      int end = Math.min(n, start + batch);
-      INDArray x = images.get(NDArrayIndex.interval(start, end)).dup('c').castTo(model.dataType());
-      InvertibleClassifier.Forward f = model.forward(x, false);
+    double[] nats = {0};
+    INDArray zn = Tensors.batched(x -> {
+      InvertibleClassifier.Forward f = model.forward(x.castTo(model.dataType()), false);
       INDArray part = nuisance(f.z());
-      if (zn == null) zn = Nd4j.create(part.dataType(), n, part.size(1));
-      zn.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(part);
-      if (cfg.wMle() > 0) nats += prior.nll(part, f.logDet(), zDims, 1, false).natsPerDim() * (end - start);
-    }
+      if (cfg.wMle() > 0) nats[0] += prior.nll(part, f.logDet(), zDims, 1, false).natsPerDim() * x.size(0);
+      return part;
+    }, images, batch);
     INDArray in = adversaryInput(zn);
     double correct = 0;
     for (NuisanceClassifier a : adversaries) correct += Losses.accuracy(a.forward(in).logits(), data.labels()) * n;
-    double bits = cfg.wMle() > 0 ? nats / n / Math.log(2) + 8 : Double.NaN;
+    double bits = cfg.wMle() > 0 ? nats[0] / n / Math.log(2) + 8 : Double.NaN;
     return new Eval(correct / adversaries.size() / n, bits);
   }
 

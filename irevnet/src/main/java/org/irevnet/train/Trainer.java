@@ -487,12 +487,11 @@ public final class Trainer {
    */
   static Dataset.HeldOut holdOut(Dataset train, TrainConfig cfg) {
     if (cfg.validation() == 0) return new Dataset.HeldOut(train, null);
-    try {
-      return train.holdOut(cfg.validation(), cfg.seed());
-    } catch (IllegalArgumentException e) {
+    if (cfg.validation() >= train.size()) {
       throw new IllegalArgumentException("--validation " + cfg.validation() + " must leave training images: "
           + train.name() + " has " + train.size());
     }
+    return train.holdOut(cfg.validation(), cfg.seed());
   }
 
   /** Adds the validation split's accuracy to an epoch line; returns it (the score best is chosen by). */

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
 import org.irevnet.analysis.Reconstruction;
 import org.irevnet.analysis.Stability;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -67,7 +68,7 @@ public record InversionReport(String run, String checkpoint, String data, String
   public String stabilityTable() {
     if (stability == null) return "";
     StringBuilder b = new StringBuilder(stabilityImages == null ? "" : "at images " + stabilityImages.stream()
-        .map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")) + String.format(":%n"));
+        .map(String::valueOf).collect(Collectors.joining(", ")) + String.format(":%n"));
     b.append(String.format("%-6s %8s %12s %12s %12s %12s  %s%n", "map", "dims", "Lip max",
         "Lip_inv max", "cond max", "cond mean", "flag"));
     for (StabilityRow r : stability) {
