@@ -63,7 +63,7 @@ final class TrainCommand implements Callable<Integer> {
   Double wMle;
   @Option(names = "--nuisance-form", description = "iCE: bounded (CE against uniform, default) or paper "
       + "(-CE against y, capped per sample at --paper-cap).") String nuisanceForm;
-  @Option(names = "--paper-cap", description = "iCE paper form: cap of the adversary's per-sample CE (default ln 10).")
+  @Option(names = "--paper-cap", description = "iCE paper form: cap of the adversary's per-sample CE (default ln C, chance for C classes).")
   Double paperCap;
   @Option(names = "--adv-steps", paramLabel = "K", description = "iCE: adversary updates per model step (default 3).")
   Integer advSteps;

@@ -16,8 +16,9 @@ import org.irevnet.check.Ranges;
  * @param nuisanceForm {@code bounded}: {@code CE(D_nc(z_n), uniform)}; {@code paper}: {@code
  *     -min(CE(D_nc(z_n), y), paperCap)} per sample (the paper's {@code -CE} with a cap: unclamped it
  *     is unbounded below and diverges)
- * @param paperCap per-sample cap of the adversary's cross-entropy in the paper form (default
- *     {@code ln 10}, chance level: no push past "uninformative")
+ * @param paperCap per-sample cap of the adversary's cross-entropy in the paper form; null (the
+ *     default) is {@code ln C} for the model's {@code C} classes, chance level: no push past
+ *     "uninformative" (a fixed {@code ln 10} would push a 2-class adversary far past chance)
  * @param advSteps adversary updates per model step (k), all on the current batch's detached
  *     {@code z_n}
  * @param advHidden hidden width of each adversary's MLP (one ReLU layer; 0: linear)
@@ -34,7 +35,7 @@ import org.irevnet.check.Ranges;
  *     adversaries fit the recent representation as a whole, as a fresh probe does, rather than
  *     the last batch
  */
-public record IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuisanceForm, double paperCap,
+public record IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuisanceForm, Double paperCap,
     int advSteps, int advHidden, double advLr, int adversaries, int advReinitEvery, boolean advStandardize,
     int advReplay) {
 
@@ -53,7 +54,7 @@ public record IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuis
    * (README, iCE experiments).
    */
   public static IceConfig defaults() {
-    return new IceConfig(0.3, 200, 3e-4, "bounded", Math.log(10), 3, 512, 1e-3, 3, 300, true, 32);
+    return new IceConfig(0.3, 200, 3e-4, "bounded", null, 3, 512, 1e-3, 3, 300, true, 32);
   }
 
   /** Checks ranges; the message names the option. */
@@ -67,11 +68,16 @@ public record IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuis
     if (!List.of("bounded", "paper").contains(nuisanceForm)) {
       throw new IllegalArgumentException("nuisanceForm must be bounded or paper, got " + nuisanceForm);
     }
-    Ranges.positive("paperCap", paperCap);
+    if (paperCap != null) Ranges.positive("paperCap", paperCap);
     Ranges.atLeast("advSteps", advSteps, 0);
     Ranges.atLeast("adversaries", adversaries, 1);
     Ranges.positive("advLr", advLr);
     return this;
+  }
+
+  /** The paper form's cap for a model with {@code classes} classes. */
+  public double paperCapFor(int classes) {
+    return paperCap != null ? paperCap : Math.log(classes);
   }
 
   /** The nuisance weight at a global step (0-based). */

@@ -44,6 +44,7 @@ public final class IceObjective {
   private static final long REPLAY = 0x5245504c4159L; // "REPLAY"
   private final IceConfig cfg;
   private final int classes;
+  private final double paperCap;
   private final long zDims;
   private final long seed;
   private final List<NuisanceClassifier> adversaries = new ArrayList<>();
@@ -70,6 +71,7 @@ public final class IceObjective {
   public IceObjective(IceConfig cfg, int classes, long zDims, DataType dt, long seed, double lr) {
     this.cfg = cfg.validate();
     this.classes = classes;
+    this.paperCap = cfg.paperCapFor(classes);
     this.zDims = zDims;
     this.seed = seed;
     int zn = Math.toIntExact(zDims - classes);
@@ -159,8 +161,8 @@ public final class IceObjective {
         nuisLoss += -logp.sumNumber().doubleValue() / (n * classes);
         dLogits = Transforms.exp(logp, true).subi(1.0 / classes).divi(n);
       } else {
-        INDArray active = ceRows.lt(cfg.paperCap()).castTo(zn.dataType()).reshape(n, 1);
-        nuisLoss += -Transforms.min(ceRows, cfg.paperCap(), true).sumNumber().doubleValue() / n;
+        INDArray active = ceRows.lt(paperCap).castTo(zn.dataType()).reshape(n, 1);
+        nuisLoss += -Transforms.min(ceRows, paperCap, true).sumNumber().doubleValue() / n;
         dLogits = Transforms.exp(logp, true).subi(onehot).divi(-n).muli(active);
       }
       if (backward) dx.addi(a.inputGradient(t, dLogits));

@@ -40,7 +40,7 @@ class IceObjectiveTest {
        "stages": [{"steps": 1, "hidden": 3, "kernel": 3, "coupling": "affine", "actnorm": true},
                   {"steps": 1, "hidden": 3, "kernel": 3, "coupling": "affine", "actnorm": true}]}""");
 
-  static IceConfig config(double wNc, double wMle, String form, double cap, int k, int hidden, boolean standardize) {
+  static IceConfig config(double wNc, double wMle, String form, Double cap, int k, int hidden, boolean standardize) {
     return new IceConfig(wNc, 0, wMle, form, cap, k, hidden, 1e-2, 2, 0, standardize, 0);
   }
 
@@ -52,7 +52,7 @@ class IceObjectiveTest {
   @Test
   void paperNuisanceTermWithALinearAdversary() {
     // The cap is far above every sample's CE here, so no sample sits at the clamp's kink.
-    checkGradients(config(0.7, 0, "paper", 50, 3, 0, false));
+    checkGradients(config(0.7, 0, "paper", 50.0, 3, 0, false));
   }
 
   @Test
@@ -62,7 +62,7 @@ class IceObjectiveTest {
 
   @Test
   void allTermsTogether() {
-    checkGradients(config(1.2, 0.5, "paper", 50, 2, 5, true));
+    checkGradients(config(1.2, 0.5, "paper", 50.0, 2, 5, true));
   }
 
   @Test
@@ -76,6 +76,25 @@ class IceObjectiveTest {
       Param p = a.model.params().get(k);
       if (p.trainable()) assertThat(p.grad()).as(k).isEqualTo(b.model.params().get(k).grad());
     }
+  }
+
+  @Test
+  void paperFormCapsAtChanceForTheModelsClassCountByDefault() {
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson("""
+        {"name": "ice-3", "type": "fi-revnet", "inputShape": [1, 8, 8], "numClasses": 3,
+         "stages": [{"steps": 1, "hidden": 3, "kernel": 3, "coupling": "affine"},
+                    {"steps": 1, "hidden": 3, "kernel": 3, "coupling": "affine"}]}"""), F64, 3);
+    INDArray x = Numerics.normal(F64, 6, m.inputShape(40));
+    int[] labels = new int[40];
+    for (int i = 0; i < labels.length; i++) labels[i] = i % 3;
+    InvertibleClassifier.Forward f = m.forward(x, false);
+    java.util.function.Function<Double, Double> nuisanceLoss = cap -> IceObjective.forModel(
+        config(1, 0, "paper", cap, 0, 8, true), m, 5, 1e-3).loss(m, f, labels, 0).nuisanceLoss();
+
+    double byDefault = nuisanceLoss.apply(null);
+    assertThat(byDefault).isEqualTo(nuisanceLoss.apply(Math.log(3))).isGreaterThanOrEqualTo(-Math.log(3));
+    // Some of the untrained adversaries' per-sample CEs lie above ln 3, so ln 10 would count them.
+    assertThat(nuisanceLoss.apply(Math.log(10))).isLessThan(byDefault);
   }
 
   @Test
