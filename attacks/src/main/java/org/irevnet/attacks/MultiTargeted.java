@@ -13,7 +13,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * the untargeted attack; then, for the inputs it left correctly classified, a targeted attack
  * towards each input's k-th most likely wrong class (at the clean input), k = 1, 2, ..., until
  * every input is misclassified or every class has been tried. An input counts as broken as soon
- * as the model's class differs from its label, whichever target got it there.
+ * as the model's class differs from its label, whichever target got it there: each targeted run
+ * keeps a row's first misclassified iterate, also when it is on the way to another class.
  *
  * <p>Why: the untargeted loss pushes along one direction that can stall (the runner-up's margin
  * flattens, or the cross-entropy saturates), while a margin to a fixed target keeps a useful
@@ -21,13 +22,14 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 public final class MultiTargeted implements Attack {
   private final Classifier model;
-  private final Attack untargeted, targeted;
+  private final Attack untargeted;
+  private final Pgd targeted;
 
   /**
    * @param untargeted the attack run first, goals = labels
-   * @param targeted the same attack in its targeted form (goals = target classes)
+   * @param targeted the same attack in its targeted form
    */
-  public MultiTargeted(Classifier model, Attack untargeted, Attack targeted) {
+  public MultiTargeted(Classifier model, Attack untargeted, Pgd targeted) {
     this.model = model;
     this.untargeted = untargeted;
     this.targeted = targeted;
@@ -43,9 +45,12 @@ public final class MultiTargeted implements Attack {
       for (int i = 0; i < labels.length; i++) if (cls[i] == labels[i]) left.add(i);
       if (left.isEmpty()) break;
       long[] rows = left.stream().mapToLong(Integer::longValue).toArray();
-      int[] goals = new int[rows.length];
-      for (int j = 0; j < rows.length; j++) goals[j] = ranked[(int) rows[j]][k];
-      INDArray adv = targeted.perturb(x.get(NDArrayIndex.indices(rows)).dup('c'), goals, eps);
+      int[] goals = new int[rows.length], rowLabels = new int[rows.length];
+      for (int j = 0; j < rows.length; j++) {
+        goals[j] = ranked[(int) rows[j]][k];
+        rowLabels[j] = labels[(int) rows[j]];
+      }
+      INDArray adv = targeted.perturbUntilMisclassified(x.get(NDArrayIndex.indices(rows)).dup('c'), goals, rowLabels, eps);
       int[] advCls = Losses.argmax(model.logits(adv));
       for (int j = 0; j < rows.length; j++) {
         int i = (int) rows[j];

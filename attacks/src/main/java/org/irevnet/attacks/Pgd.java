@@ -54,6 +54,21 @@ public final class Pgd implements Attack {
 
   @Override
   public INDArray perturb(INDArray x, int[] goals, double eps) {
+    return run(x, goals, null, eps);
+  }
+
+  /**
+   * Steps as the targeted {@link #perturb} does, towards {@code targets}, but finishes each row at
+   * its first iterate that the model no longer assigns to {@code labels[row]}, in the target
+   * class or another: for an untargeted goal reached by a targeted path ({@link MultiTargeted}).
+   */
+  public INDArray perturbUntilMisclassified(INDArray x, int[] targets, int[] labels, double eps) {
+    if (!targeted) throw new IllegalStateException("perturbUntilMisclassified needs a targeted Pgd");
+    return run(x, targets, labels, eps);
+  }
+
+  /** PGD towards or away from {@code goals}; a row finishes when {@link #succeeded}, or with labels, when misclassified. */
+  private INDArray run(INDArray x, int[] goals, int[] labels, double eps) {
     double alpha = stepSize(eps);
     INDArray result = x.dup('c');
     // The rows still being attacked: their original indices, inputs, goals and iterates.
@@ -66,7 +81,7 @@ public final class Pgd implements Attack {
       boolean[] finished = new boolean[rows.length];
       int left = 0;
       for (int j = 0; j < rows.length; j++) {
-        finished[j] = t == steps || t > 0 && succeeded(cls[j], gs[j]);
+        finished[j] = t == steps || t > 0 && (labels == null ? succeeded(cls[j], gs[j]) : cls[j] != labels[rows[j]]);
         if (finished[j]) result.get(NDArrayIndex.point(rows[j])).assign(adv.get(NDArrayIndex.point(j)));
         else left++;
       }

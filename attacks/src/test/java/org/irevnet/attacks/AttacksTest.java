@@ -169,6 +169,40 @@ class AttacksTest {
   }
 
   @Test
+  void aTargetedRunForMultiTargetedKeepsTheFirstMisclassifiedIterateWhicheverClassItIsIn() {
+    InvertibleClassifier m = TinyModels.fiRevnet(DataType.DOUBLE, 2);
+    int n = 16, steps = 8;
+    INDArray x = TinyModels.images(n, DataType.DOUBLE, 3), mask = TinyModels.mask(m);
+    int[] y = Losses.argmax(m.logits(x));
+    int[][] ranked = MultiTargeted.wrongClassesByLikelihood(m.logits(x), y);
+    int[] targets = new int[n];
+    for (int i = 0; i < n; i++) targets[i] = ranked[i][8];   // the least likely class: far, with others on the way
+    double eps = 0.1, step = 0.03;
+    InputGradient ig = new InputGradient(m);
+    // Iterate t of a run is the result of a t-step run with the same step length (no random start),
+    // up to the target: the plain targeted run finishes a row only there.
+    int[][] cls = new int[steps + 1][];
+    INDArray[] iterates = new INDArray[steps + 1];
+    for (int t = 1; t <= steps; t++) {
+      iterates[t] = new Pgd(ig, mask, Norm.LINF, InputGradient.Loss.MARGIN, t, step, false, true, 0).perturb(x, targets, eps);
+      cls[t] = Losses.argmax(m.logits(iterates[t]));
+    }
+    Pgd pgd = new Pgd(ig, mask, Norm.LINF, InputGradient.Loss.MARGIN, steps, step, false, true, 0);
+    INDArray until = pgd.perturbUntilMisclassified(x, targets, y, eps);
+    int[] plainCls = Losses.argmax(m.logits(pgd.perturb(x, targets, eps)));
+    int lostByThePlainRun = 0;
+    for (int i = 0; i < n; i++) {
+      int first = steps;
+      for (int t = 1; t <= steps; t++) {
+        if (cls[t][i] != y[i]) { first = t; break; }
+      }
+      assertThat(until.slice(i).sub(iterates[first].slice(i)).amaxNumber().doubleValue()).as("row %d", i).isLessThan(1e-12);
+      if (cls[first][i] != y[i] && plainCls[i] == y[i]) lostByThePlainRun++;
+    }
+    assertThat(lostByThePlainRun).as("rows misclassified on the way that the plain targeted run ends correct").isPositive();
+  }
+
+  @Test
   void wrongClassesAreTriedMostLikelyFirst() {
     INDArray logits = org.nd4j.linalg.factory.Nd4j.createFromArray(new double[][] {{0.1, 3, -1, 2}, {5, 4, 6, -2}});
     int[][] order = MultiTargeted.wrongClassesByLikelihood(logits, new int[] {1, 2});
