@@ -42,7 +42,7 @@ public final class MlpClassifier {
       long seed) {
     public Recipe {
       hidden = List.copyOf(hidden);
-      if (epochs < 1 || batch < 1 || !(learningRate > 0) || weightDecay < 0) {
+      if (epochs < 1 || batch < 1 || !(learningRate > 0) || !(weightDecay >= 0)) {
         throw new IllegalArgumentException("probe recipe: need epochs >= 1, batch >= 1, learning rate > 0 and"
             + " weight decay >= 0, got " + epochs + ", " + batch + ", " + learningRate + ", " + weightDecay);
       }
@@ -57,6 +57,11 @@ public final class MlpClassifier {
     /** The same recipe with another number of epochs. */
     public Recipe withEpochs(int e) {
       return new Recipe(hidden, e, batch, learningRate, weightDecay, seed);
+    }
+
+    /** The same recipe with another weight decay. */
+    public Recipe withWeightDecay(double wd) {
+      return new Recipe(hidden, epochs, batch, learningRate, wd, seed);
     }
   }
 

@@ -89,6 +89,17 @@ class NuisanceProbeTest {
   }
 
   @Test
+  void weightDecayKeepsAProbeFromFittingNoise() {
+    int[] y = labels(200, 4, 1);
+    INDArray noise = z(y, 4, 60, 1.0, false, 3).get(NDArrayIndex.all(), NDArrayIndex.interval(4, 64)).dup();
+    double free = MlpClassifier.train(noise, y, 4, SMALL).accuracy(noise, y);
+    double decayed = MlpClassifier.train(noise, y, 4, SMALL.withWeightDecay(30)).accuracy(noise, y);
+    assertThat(free).as("unregularised, the probe fits the noise").isGreaterThan(0.5);
+    assertThat(decayed).isLessThan(free - 0.2);
+    assertThatThrownBy(() -> SMALL.withWeightDecay(Double.NaN)).hasMessageContaining("weight decay >= 0");
+  }
+
+  @Test
   void sameRecipeSameResultAndTheSeedMatters() {
     int[] yTrain = labels(300, 4, 1), yTest = labels(200, 4, 2);
     INDArray zTrain = z(yTrain, 4, 12, 0.5, true, 3), zTest = z(yTest, 4, 12, 0.5, true, 4);

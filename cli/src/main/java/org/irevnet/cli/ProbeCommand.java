@@ -7,6 +7,7 @@ import org.irevnet.analysis.Features;
 import org.irevnet.analysis.LayerProbes;
 import org.irevnet.analysis.MlpClassifier;
 import org.irevnet.analysis.NuisanceProbe;
+import org.irevnet.check.Ranges;
 import org.irevnet.data.Batches;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Split;
@@ -54,12 +55,17 @@ final class ProbeCommand implements Callable<Integer> {
       description = "Epochs of the probes (default: the fixed recipes, 10 for both).")
   Integer epochs;
 
+  @Option(names = "--weight-decay", paramLabel = "W", description = "Decoupled (AdamW) weight decay of the probes,"
+      + " on weights and biases alike (default 0, as in the fixed recipes: unregularised).")
+  Double weightDecay;
+
   @Override
   public Integer call() throws Exception {
     if (!layers && !nuisance) throw new IllegalArgumentException("say what to probe: --layers, --nuisance or both");
     if (trainCount != null) CommonOptions.positive("--train-count", trainCount);
     if (testCount != null) CommonOptions.positive("--test-count", testCount);
     if (epochs != null) CommonOptions.positive("--epochs", epochs);
+    if (weightDecay != null) Ranges.nonNegative("--weight-decay", weightDecay);
     common.apply();
     long t0 = System.nanoTime();
     RunInputs test = target.load();
@@ -95,6 +101,7 @@ final class ProbeCommand implements Callable<Integer> {
 
   private MlpClassifier.Recipe recipe(MlpClassifier.Recipe base) {
     MlpClassifier.Recipe r = base.withSeed(seed);
+    if (weightDecay != null) r = r.withWeightDecay(weightDecay);
     return epochs == null ? r : r.withEpochs(epochs);
   }
 

@@ -138,8 +138,10 @@ class AnalysisCommandsTest {
     assertThat(j.get("recipe").get("epochs").asInt()).isEqualTo(2);
     assertThat(j.get("recipe").get("seed").asInt()).isEqualTo(1);
 
-    MainTest.Run lay = run("probe", "--run", run, "--layers", "--epochs", "2", "--train-count", "40", "--out",
-        tmp.resolve("lay").toString());
+    assertThat(j.get("recipe").get("weight_decay").asDouble()).isZero();
+
+    MainTest.Run lay = run("probe", "--run", run, "--layers", "--epochs", "2", "--train-count", "40", "--weight-decay",
+        "0.05", "--out", tmp.resolve("lay").toString());
     assertThat(lay.code()).as(lay.err()).isZero();
     assertThat(lay.out()).contains("1-NN").contains("PCA");
     JsonNode l = Json.MAPPER.readTree(tmp.resolve("lay/layer-probes.json").toFile());
@@ -156,6 +158,10 @@ class AnalysisCommandsTest {
     assertThat(l.get("pca").get(4).get("explained_variance").asDouble()).isCloseTo(1.0,
         org.assertj.core.data.Offset.offset(1e-6));
     assertThat(l.get("recipe").get("hidden")).isEmpty();
+    assertThat(l.get("recipe").get("weight_decay").asDouble()).isEqualTo(0.05);
+    MainTest.Run badDecay = run("probe", "--run", run, "--layers", "--weight-decay", "-1");
+    assertThat(badDecay.code()).isEqualTo(2);
+    assertThat(badDecay.err()).contains("--weight-decay").doesNotContain("\n\tat ");
 
     MainTest.Run ip = run("interpolate", "--run", run, "--count", "2", "--steps", "3", "--seed", "2");
     assertThat(ip.code()).as(ip.err()).isZero();
