@@ -46,6 +46,10 @@ final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--as " + as + " would overwrite the " + as + " split's evaluation; choose another name");
     }
     String name = as == null ? split : as;
+    if (as == null && target.run != null && !RunInputs.isRunData(target.run, target.data)) {
+      throw new IllegalArgumentException("--data " + target.data + " is not the data " + target.run + " was trained on:"
+          + " name this evaluation with --as NAME, so that it does not replace eval-" + split + ".json");
+    }
     RunInputs in = target.load(checkpoint, sp);
     var ds = in.data();
     Evaluation.Result r = Evaluation.evaluate(in.classifier(), ds, 250, split);

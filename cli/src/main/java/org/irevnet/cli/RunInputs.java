@@ -58,14 +58,18 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     if (Checkpoints.holdsNetwork(ck)) {
       Function<Split, Dataset> splits = s -> Baselines.prepare(src, s);
       Dataset d = splits.apply(split);
+      checkClasses(run, data, d);
       String arch = Json.MAPPER.readTree(run.resolve(Trainer.CONFIG).toFile()).path("config").path("arch").asText("dl4j");
       Dl4jClassifier model = Dl4jClassifier.of(Checkpoints.loadNetwork(ck).net(), arch,
           new long[] {d.channels(), d.height(), d.width()}, probed);
+      checkOutputs(d, model.numClasses(), "the run's network");
       return new RunInputs(model, which, d, splits, pixels(d));
     }
     if (probed != null) throw new IllegalArgumentException("--probe-layers applies to DL4J networks only");
     InvertibleClassifier model = Checkpoints.load(ck, DataType.FLOAT).model();
     Dataset raw = src.load(split);
+    checkClasses(run, data, raw);
+    checkOutputs(raw, model.numClasses(), "the run's model");
     return new RunInputs(model, which, Trainer.prepare(raw, model.architecture()),
         s -> Trainer.prepare(src, s, model.architecture()), pixels(raw));
   }
@@ -76,11 +80,46 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     Function<Split, Dataset> splits = src::load;
     Dataset d = splits.apply(split);
     Dl4jClassifier model = Dl4jClassifier.load(zip, new long[] {d.channels(), d.height(), d.width()}, probed);
-    if (d.classNames().size() > model.numClasses()) {
-      throw new IllegalArgumentException(d.name() + ": " + d.classNames().size() + " classes, the model " + zip + " has "
-          + model.numClasses() + " outputs");
-    }
+    checkOutputs(d, model.numClasses(), "the model " + zip);
     return new RunInputs(model, zip.toString(), d, splits, pixels(d));
+  }
+
+  private static void checkOutputs(Dataset d, int outputs, String model) {
+    if (d.classNames().size() > outputs) {
+      throw new IllegalArgumentException(d.name() + ": " + d.classNames().size() + " classes, " + model + " has "
+          + outputs + " outputs");
+    }
+  }
+
+  /**
+   * Refuses other data ({@code data} not null) whose class names differ from those of the data
+   * the run was trained on: the model's outputs mean those classes, and scoring "a" as class 0 of
+   * Fashion-MNIST gives a number that means nothing. Unknown names (IDX files without any) or
+   * training data not found here leave nothing to compare.
+   */
+  private static void checkClasses(Path run, String data, Dataset d) throws IOException {
+    DataSource trained = data == null ? null : runSource(run);
+    List<String> names = trained == null ? null : trained.classNames();
+    if (names != null && !names.equals(d.classNames())) {
+      throw new IllegalArgumentException(d.name() + ": classes " + d.classNames() + ", but the run was trained on "
+          + trained.name() + " with " + names);
+    }
+  }
+
+  /** The data the run was trained on, or null when it cannot be found from here. */
+  private static DataSource runSource(Path run) throws IOException {
+    try {
+      return Datasets.resolve(dataName(run, null));
+    } catch (IllegalArgumentException notHere) {
+      return null;
+    }
+  }
+
+  /** Whether {@code data} (null: the run's own) is the data the run was trained on, as far as can be told here. */
+  static boolean isRunData(Path run, String data) throws IOException {
+    DataSource trained = data == null ? null : runSource(run);
+    return trained == null || trained.dir().toAbsolutePath().normalize()
+        .equals(Datasets.resolve(data).dir().toAbsolutePath().normalize());
   }
 
   private static long pixels(Dataset d) {

@@ -47,6 +47,19 @@ class DataCommandTest {
     assertThat(clash.code()).isEqualTo(2);
     assertThat(clash.err()).contains("--as train would overwrite");
     assertThat(run("eval", "--run", runDir.toString(), "--as", "../up").err()).contains("--as must be letters");
+    // Other data needs a name of its own: it would replace the run's own evaluation.
+    MainTest.Run unnamed = run("eval", "--run", runDir.toString(), "--data", out.resolve("randomised").toString());
+    assertThat(unnamed.code()).isEqualTo(2);
+    assertThat(unnamed.err()).contains("is not the data " + runDir + " was trained on").contains("--as NAME")
+        .doesNotContain("\n\tat ");
+    assertThat(Files.readString(runDir.resolve("eval-test.json"))).isEqualTo(inDistribution);
+    // Data with other classes is refused: the model's outputs mean the training classes.
+    Path other = TinyData.idx(tmp.resolve("other"), 64, 20);
+    Files.writeString(other.resolve("classes.txt"), String.join("\n", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j") + "\n");
+    MainTest.Run otherClasses = run("eval", "--run", runDir.toString(), "--data", other.toString(), "--as", "other");
+    assertThat(otherClasses.code()).isEqualTo(2);
+    assertThat(otherClasses.err()).contains("classes [a, b, c").contains("but the run was trained on");
+    assertThat(runDir.resolve("eval-other.json")).doesNotExist();
 
     // The report shows every test set, in the headline too.
     MainTest.Run rep = run("report", runDir.toString(), "--out", tmp.resolve("report").toString());

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.UnaryOperator;
+import org.deeplearning4j.exception.DL4JException;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
@@ -89,7 +90,13 @@ public final class Dl4jClassifier implements Classifier {
       }
       layerVertices[i] = hiddenVertices().get(at);
     }
-    this.numClasses = (int) logits(Nd4j.zeros(dataType(), inputShape(1))).size(1);
+    try {
+      this.numClasses = (int) logits(Nd4j.zeros(dataType(), inputShape(1))).size(1);
+    } catch (DL4JException e) {
+      // DL4J says which layer refused the shape, in several lines; one names the problem.
+      throw new IllegalArgumentException(name + ": does not take images of shape " + Arrays.toString(chw)
+          + " (" + firstLine(e) + ")", e);
+    }
   }
 
   /**

@@ -96,6 +96,15 @@ class Dl4jClassifierTest {
         .hasMessageContaining("no hidden layer or vertex 'nope'");
   }
 
+  @Test
+  void imagesOfAShapeTheNetworkDoesNotTakeAreAOneLineRefusal() {
+    ComputationGraph net = TinyNetworks.graph(DataType.FLOAT, 5);
+    assertThatThrownBy(() -> Dl4jClassifier.of(net, "tiny", new long[] {3, 6, 6}, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("tiny: does not take images of shape [3, 6, 6]")
+        .hasMessageNotContaining("\n");
+  }
+
   /** Central differences of a scalar function of the input, every pixel (float64). */
   static INDArray numericGradient(java.util.function.ToDoubleFunction<INDArray> f, INDArray x) {
     INDArray g = Nd4j.zeros(DataType.DOUBLE, x.shape());
