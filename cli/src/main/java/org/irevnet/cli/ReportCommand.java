@@ -43,6 +43,13 @@ final class ReportCommand implements Callable<Integer> {
         if (!ids.isEmpty()) line.append("  ").append(status).append(": ").append(String.join(", ", ids));
       }
       System.out.println(line);
+      // A damaged file does not fail the report (its other sections are still worth reading), so
+      // say on stderr which file it is: the status line alone would pass unnoticed in a script.
+      for (Section s : run.sections()) {
+        if (s.status().equals(Section.ERROR)) {
+          System.err.println("irevnet report: " + run.path() + ": section " + s.id() + ": " + s.note());
+        }
+      }
     }
     System.out.println(dir.resolve(Report.HTML));
     System.out.println(dir.resolve(Report.JSON));

@@ -6,6 +6,7 @@ import static org.irevnet.cli.MainTest.run;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,5 +52,32 @@ class ReportCommandTest {
     }
     assertThat(run("report", tmp.toString()).err()).contains("not a run directory");
     assertThat(run("report").code()).isEqualTo(2);
+
+    // With several runs the message must say whose config.json it is.
+    Path ice = runDir(tmp.resolve("ice"), "ice"), out = tmp.resolve("cmp");
+    Files.writeString(ice.resolve("config.json"), "[1,2,3]");
+    MainTest.Run r = run("report", ce.toString(), ice.toString(), "--out", out.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet report: " + ice.resolve("config.json") + ": not a JSON object");
+    assertThat(out.resolve("report.html")).doesNotExist();
+    assertThat(out.resolve("report.json")).doesNotExist();
+  }
+
+  @Test
+  void aDamagedFileMarksItsSectionAndSaysSoOnStderrButTheReportIsWritten(@TempDir Path tmp) throws Exception {
+    Path ce = runDir(tmp.resolve("ce"), "ce");
+    Files.writeString(ce.resolve("metrics.jsonl"), "{\"type\":\"train\",\"step\":1,\"loss\":2.0}\nNaN\n"
+        + "{\"type\":\"train\",\"step\":2,\"loss\":1.5}\n");
+    Files.writeString(ce.resolve("eval-test.json"), "{\"accuracy\": \"high\"}");
+    MainTest.Run r = run("report", ce.toString());
+    // Exit 0 as for any unreadable file: the README promises a damaged section does not fail the report.
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("error: training, accuracy");
+    List<String> err = r.err().lines().toList();
+    assertThat(err).hasSize(2);
+    assertThat(err.get(0)).startsWith("irevnet report: " + ce + ": section training: metrics.jsonl: line 2: ");
+    assertThat(err.get(1))
+        .isEqualTo("irevnet report: " + ce + ": section accuracy: eval-test.json: accuracy is \"high\", not a number");
+    assertThat(Files.readString(ce.resolve("report.html"))).contains("eval-test.json: accuracy is");
   }
 }

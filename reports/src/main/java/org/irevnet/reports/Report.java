@@ -41,11 +41,16 @@ public record Report(int schemaVersion, List<Run> runs, Figure.Table headline,
     List<Run> runs = new ArrayList<>();
     for (int i = 0; i < files.size(); i++) {
       RunFiles f = files.get(i);
-      JsonNode cfg = f.json(RunFiles.CONFIG);
-      runs.add(new Run(names.get(i), runDirs.get(i).toString(), cfg.path("config"), cfg.path("environment"),
-          RunSections.headline(f), RunSections.of(f)));
+      JsonNode cfg = f.config();
+      runs.add(new Run(names.get(i), runDirs.get(i).toString(), object(cfg.get("config")),
+          object(cfg.get("environment")), RunSections.headline(f), RunSections.of(f)));
     }
     return new Report(JsonReport.SCHEMA_VERSION, runs, headline(runs), Comparison.of(names, files));
+  }
+
+  /** The node, or an empty object where report.json's schema needs one (the config section says what is wrong). */
+  private static JsonNode object(JsonNode n) {
+    return n != null && n.isObject() ? n : JsonReport.MAPPER.createObjectNode();
   }
 
   /** Directory names, or the paths as given where two runs share a name. */
@@ -76,7 +81,9 @@ public record Report(int schemaVersion, List<Run> runs, Figure.Table headline,
 
   /** Writes report.json and report.html into {@code dir}, each atomically. */
   public void write(Path dir) throws IOException {
+    // Rendered before either file is written: a failing render must not leave a new JSON beside an old HTML.
+    String html = HtmlPage.render(this);
     AtomicFiles.write(dir.resolve(JSON), out -> JsonReport.MAPPER.writeValue(out, this));
-    AtomicFiles.writeString(dir.resolve(HTML), HtmlPage.render(this));
+    AtomicFiles.writeString(dir.resolve(HTML), html);
   }
 }

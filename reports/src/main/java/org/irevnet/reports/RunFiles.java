@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 
@@ -43,25 +45,43 @@ final class RunFiles {
    * naming the file.
    */
   JsonNode json(String rel) throws IOException {
+    return json(rel, rel);
+  }
+
+  /**
+   * {@link #json} of config.json, named by its path as given: unlike a section's file it fails the
+   * whole report, whose message would otherwise not say which of several runs it is.
+   */
+  JsonNode config() throws IOException {
+    return json(CONFIG, dir.resolve(CONFIG).toString());
+  }
+
+  private JsonNode json(String rel, String name) throws IOException {
     JsonNode cached = parsed.get(rel);
     if (cached != null) return cached;
     JsonNode n;
     try {
       n = JsonReport.MAPPER.readTree(dir.resolve(rel).toFile());
     } catch (IOException e) {
-      throw new IOException(rel + ": " + firstLine(e.getMessage()), e);
+      throw new IOException(name + ": " + firstLine(e.getMessage()), e);
     }
-    if (n == null || !n.isObject()) throw new IOException(rel + ": not a JSON object");
+    if (n == null || !n.isObject()) throw new IOException(name + ": not a JSON object");
     int schema = n.path("schemaVersion").asInt(JsonReport.SCHEMA_VERSION);
     if (schema > JsonReport.SCHEMA_VERSION) {
-      throw new IOException(rel + ": schemaVersion " + schema + ", newer than this irevnet reads ("
+      throw new IOException(name + ": schemaVersion " + schema + ", newer than this irevnet reads ("
           + JsonReport.SCHEMA_VERSION + "); report it with the irevnet that wrote it");
     }
     parsed.put(rel, n);
     return n;
   }
 
-  /** The lines of a JSON-lines file that parse as objects (others are skipped: a run may be writing). */
+  /**
+   * The lines of a JSON-lines file of numbers by name ({@code metrics.jsonl}: {@code type} is
+   * text, everything else a number). A line that does not parse or has a field of another type is
+   * an IOException naming the file and the line, except a last line without its newline: the
+   * trainer ends every line with one, so that is a line still being written (a running or
+   * interrupted training, whose resume drops it), and it is skipped.
+   */
   List<JsonNode> jsonLines(String rel) throws IOException {
     List<JsonNode> cached = parsedLines.get(rel);
     if (cached != null) return cached;
@@ -71,17 +91,74 @@ final class RunFiles {
   }
 
   private List<JsonNode> readLines(String rel) throws IOException {
+    String text;
+    try {
+      text = Files.readString(dir.resolve(rel));
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IOException(rel + ": not UTF-8 text", e); // its own message is "Input length = 1"
+    }
+    List<String> lines = text.lines().toList();
+    boolean open = !text.endsWith("\n");
     List<JsonNode> out = new ArrayList<>();
-    for (String line : Files.readAllLines(dir.resolve(rel))) {
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i), where = rel + ": line " + (i + 1);
       if (line.isBlank()) continue;
+      JsonNode n;
       try {
-        JsonNode n = JsonReport.MAPPER.readTree(line);
-        if (n.isObject()) out.add(n);
+        n = JsonReport.MAPPER.readTree(line);
       } catch (IOException e) {
-        // A half-written last line of a running training; the rest is still worth showing.
+        if (open && i == lines.size() - 1) continue;
+        throw new IOException(where + ": " + firstLine(e.getMessage()), e);
       }
+      if (!n.isObject()) throw new IOException(where + ": not a JSON object");
+      for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> field = it.next();
+        Kind kind = field.getKey().equals("type") ? Kind.TEXT
+            : field.getKey().equals("step") || field.getKey().equals("epoch") ? Kind.INTEGER : Kind.NUMBER;
+        expect(where, field.getKey(), field.getValue(), kind);
+      }
+      out.add(n);
     }
     return out;
+  }
+
+  /** What a field the report reads by name must hold. */
+  enum Kind {
+    TEXT("text"), INTEGER("an integer"), NUMBER("a number"), OBJECT("an object");
+
+    private final String what;
+
+    Kind(String what) {
+      this.what = what;
+    }
+
+    boolean holds(JsonNode v) {
+      return switch (this) {
+        case TEXT -> v.isTextual();
+        case INTEGER -> v.isIntegralNumber();
+        // Jackson writes a non-finite double as "NaN", "Infinity" or "-Infinity".
+        case NUMBER -> v.isNumber() || TreeFigures.isNonFiniteText(v);
+        case OBJECT -> v.isObject();
+      };
+    }
+  }
+
+  /**
+   * A field the report reads by name (shown as {@code label}) holds {@code kind}, else an
+   * IOException naming {@code where} (the file). Absent and null pass: older files lack fields.
+   */
+  static void expect(String where, String label, JsonNode v, Kind kind) throws IOException {
+    if (v == null || v.isNull() || v.isMissingNode() || kind.holds(v)) return;
+    String shown = v.toString();
+    if (shown.length() > 40) shown = shown.substring(0, 37) + "...";
+    throw new IOException(where + ": " + label + " is " + shown + ", not " + kind.what);
+  }
+
+  /** {@link #expect} for an array field and each of its elements. */
+  static void expectArray(String where, String label, JsonNode v, Kind element) throws IOException {
+    if (v == null || v.isNull() || v.isMissingNode()) return;
+    if (!v.isArray()) throw new IOException(where + ": " + label + " is not an array");
+    for (int i = 0; i < v.size(); i++) expect(where, label + "[" + i + "]", v.get(i), element);
   }
 
   /** Files in {@code sub} (relative to the run dir) whose names match the glob, sorted, as relative paths. */

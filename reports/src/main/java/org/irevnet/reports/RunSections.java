@@ -71,10 +71,25 @@ final class RunSections {
   }
 
   private static Section config(RunFiles f) throws IOException {
-    JsonNode c = f.json(RunFiles.CONFIG);
+    JsonNode c = checkedConfig(f);
     List<Figure> figs = new ArrayList<>(TreeFigures.of("config", c.path("config")));
     figs.addAll(TreeFigures.of("environment", c.path("environment")));
     return Section.ok("config", "Run configuration and environment", List.of(RunFiles.CONFIG), figs);
+  }
+
+  /**
+   * config.json with the fields the headline and report.json take from it checked (absent ones
+   * pass); a wrong type is an IOException naming the file and the field.
+   */
+  static JsonNode checkedConfig(RunFiles f) throws IOException {
+    JsonNode c = f.json(RunFiles.CONFIG);
+    RunFiles.expect(RunFiles.CONFIG, "config", c.get("config"), RunFiles.Kind.OBJECT);
+    RunFiles.expect(RunFiles.CONFIG, "environment", c.get("environment"), RunFiles.Kind.OBJECT);
+    for (String k : List.of("arch", "objective", "data")) {
+      RunFiles.expect(RunFiles.CONFIG, "config." + k, c.path("config").get(k), RunFiles.Kind.TEXT);
+    }
+    RunFiles.expect(RunFiles.CONFIG, "config.epochs", c.path("config").get("epochs"), RunFiles.Kind.INTEGER);
+    return c;
   }
 
   /** One chart per numeric field of each line type: {@code train} lines by step, {@code epoch} lines by epoch. */
@@ -136,7 +151,7 @@ final class RunSections {
     if (files.isEmpty()) return Section.notRun(id, title, "no eval-test.json (made by bin/irevnet eval --run RUN_DIR)");
     List<Figure> figs = new ArrayList<>();
     for (String file : files) {
-      JsonNode e = f.json(file);
+      JsonNode e = checkedEval(f, file);
       String split = e.path("name").asText(e.path("split").asText(file));
       List<List<Object>> head = new ArrayList<>();
       for (String k : List.of("accuracy", "loss", "bits_per_dim", "bits_per_input_dim", "count", "data", "checkpoint")) {
@@ -170,6 +185,29 @@ final class RunSections {
       }
     }
     return Section.ok(id, title, files, figs);
+  }
+
+  /**
+   * An {@code eval-*.json} with the fields the accuracy section and the headline take from it
+   * checked (absent ones pass); a wrong type is an IOException naming the file and the field.
+   */
+  static JsonNode checkedEval(RunFiles f, String file) throws IOException {
+    JsonNode e = f.json(file);
+    for (String k : List.of("accuracy", "loss", "bits_per_dim", "bits_per_input_dim")) {
+      RunFiles.expect(file, k, e.get(k), RunFiles.Kind.NUMBER);
+    }
+    RunFiles.expect(file, "count", e.get("count"), RunFiles.Kind.INTEGER);
+    for (String k : List.of("name", "split", "data", "checkpoint")) {
+      RunFiles.expect(file, k, e.get(k), RunFiles.Kind.TEXT);
+    }
+    RunFiles.expectArray(file, "class_names", e.get("class_names"), RunFiles.Kind.TEXT);
+    RunFiles.expectArray(file, "per_class_accuracy", e.get("per_class_accuracy"), RunFiles.Kind.NUMBER);
+    JsonNode cm = e.get("confusion_matrix");
+    if (cm != null && !cm.isNull() && !cm.isArray()) throw new IOException(file + ": confusion_matrix is not an array");
+    for (int r = 0; cm != null && r < cm.size(); r++) {
+      RunFiles.expectArray(file, "confusion_matrix[" + r + "]", cm.get(r), RunFiles.Kind.NUMBER);
+    }
+    return e;
   }
 
   /** invert.json (per-stage reconstruction error, stability table), invert.png, and any stability*.json. */
@@ -391,7 +429,7 @@ final class RunSections {
    */
   static Map<String, Object> headline(RunFiles f) {
     Map<String, Object> h = new LinkedHashMap<>();
-    JsonNode cfg = read(f, RunFiles.CONFIG).path("config");
+    JsonNode cfg = checked(f, RunFiles.CONFIG, (g, rel) -> checkedConfig(g)).path("config");
     for (String k : List.of("arch", "objective", "data", "epochs")) {
       if (cfg.has(k)) h.put(k, TreeFigures.scalar(cfg.get(k)));
     }
@@ -408,7 +446,7 @@ final class RunSections {
     }
     if (last != null && last.has("step")) h.put("steps", TreeFigures.scalar(last.get("step")));
     if (lastEpoch != null && lastEpoch.has("seconds")) h.put("training time (s)", TreeFigures.scalar(lastEpoch.get("seconds")));
-    JsonNode eval = read(f, "eval-test.json");
+    JsonNode eval = checked(f, "eval-test.json", RunSections::checkedEval);
     if (eval.has("accuracy")) {
       h.put("test accuracy", TreeFigures.scalar(eval.get("accuracy")));
       h.put("test loss", TreeFigures.scalar(eval.get("loss")));
@@ -422,7 +460,7 @@ final class RunSections {
     }
     try {
       for (String n : evalFiles(f)) {
-        JsonNode e = read(f, n);
+        JsonNode e = checked(f, n, RunSections::checkedEval);
         String name = e.path("name").asText("");
         if (!name.isEmpty() && !name.equals("test") && !name.equals("train") && e.has("accuracy")) {
           h.put("accuracy on " + name + " (" + e.path("data").asText("?") + ")", TreeFigures.scalar(e.get("accuracy")));
@@ -473,13 +511,27 @@ final class RunSections {
     });
   }
 
-  /** The JSON file, or a missing node when it is absent or unreadable (its section says why). */
-  static JsonNode read(RunFiles f, String rel) {
+  /** A file reader that checks the types of the fields it is read for. */
+  @FunctionalInterface
+  private interface Checked {
+    JsonNode read(RunFiles f, String rel) throws IOException;
+  }
+
+  /**
+   * The file as {@code reader} reads and checks it, or a missing node when it is absent, unreadable
+   * or has a field of the wrong type (its section says why).
+   */
+  private static JsonNode checked(RunFiles f, String rel, Checked reader) {
     if (!f.exists(rel)) return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
     try {
-      return f.json(rel);
+      return reader.read(f, rel);
     } catch (IOException e) {
       return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
     }
+  }
+
+  /** The JSON file, or a missing node when it is absent or unreadable (its section says why). */
+  static JsonNode read(RunFiles f, String rel) {
+    return checked(f, rel, RunFiles::json);
   }
 }

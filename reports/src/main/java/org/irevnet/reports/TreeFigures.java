@@ -267,7 +267,7 @@ final class TreeFigures {
     return Double.isFinite(v) ? v : null;
   }
 
-  private static boolean isNonFiniteText(JsonNode v) {
+  static boolean isNonFiniteText(JsonNode v) {
     return v.isTextual() && NON_FINITE.contains(v.asText());
   }
 }

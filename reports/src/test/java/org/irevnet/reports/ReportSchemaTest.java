@@ -46,6 +46,17 @@ class ReportSchemaTest {
   }
 
   @Test
+  void aReportWhoseConfigSectionIsDamagedValidates(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    Files.writeString(run.resolve("config.json"), "{\"config\": [1], \"environment\": 3}");
+    Report r = Report.of(List.of(run));
+    assertThat(r.runs().get(0).sections()).filteredOn(s -> s.id().equals("config")).singleElement()
+        .extracting(Section::status).isEqualTo(Section.ERROR);
+    r.write(run);
+    assertThat(validate(run.resolve(Report.JSON))).isEmpty();
+  }
+
+  @Test
   void reportsWithAVaeRunValidate(@TempDir Path tmp) throws Exception {
     Path vae = SyntheticRun.vae(tmp.resolve("vae"));
     Report one = Report.of(List.of(vae));

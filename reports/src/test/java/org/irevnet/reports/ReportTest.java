@@ -168,6 +168,78 @@ class ReportTest {
     assertThat(s.get("metamers").note()).isEqualTo("analysis/metamers.json: not a JSON object");
   }
 
+  @Test
+  void aMalformedMetricsLineFailsTheTrainingSectionNamingTheLine(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Path metrics = run.resolve("metrics.jsonl");
+    List<String> lines = Files.readAllLines(metrics);
+    for (String bad : List.of("NaN", "{\"type\":\"train\",\"step\":\"x\",\"loss\":NaN", "[1, 2]")) {
+      List<String> damaged = new ArrayList<>(lines);
+      damaged.add(2, bad);
+      Files.writeString(metrics, String.join("\n", damaged));
+      Report r = Report.of(List.of(run));
+      Map<String, Section> s = sections(r, 0);
+      assertThat(s.get("training").status()).as(bad).isEqualTo(Section.ERROR);
+      assertThat(s.get("training").note()).as(bad).startsWith("metrics.jsonl: line 3: ");
+      assertThat(s.get("accuracy").status()).isEqualTo(Section.OK);
+      assertThat(r.runs().get(0).headline()).as("no step count from a damaged log").doesNotContainKey("steps");
+    }
+
+    List<String> wrongStep = new ArrayList<>(lines);
+    wrongStep.set(0, "{\"type\":\"train\",\"step\":\"x\",\"loss\":1.0}");
+    Files.writeString(metrics, String.join("\n", wrongStep));
+    assertThat(sections(Report.of(List.of(run)), 0).get("training").note())
+        .isEqualTo("metrics.jsonl: line 1: step is \"x\", not an integer");
+
+    // The trainer ends every line with a newline: a cut-off last line that has one is damage, not a run still writing.
+    Files.writeString(metrics, String.join("\n", lines) + "\n");
+    Section training = sections(Report.of(List.of(run)), 0).get("training");
+    assertThat(training.status()).isEqualTo(Section.ERROR);
+    assertThat(training.note()).startsWith("metrics.jsonl: line " + lines.size() + ": ");
+  }
+
+  @Test
+  void aWronglyTypedEvalOrConfigFieldFailsItsSectionNamingTheFieldAndStaysOutOfTheHeadline(@TempDir Path tmp)
+      throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Files.writeString(run.resolve("eval-test.json"), "{\"accuracy\": \"high\", \"loss\": 0.5, \"split\": \"test\"}");
+    Report r = Report.of(List.of(run));
+    Map<String, Section> s = sections(r, 0);
+    assertThat(s.get("accuracy").status()).isEqualTo(Section.ERROR);
+    assertThat(s.get("accuracy").note()).isEqualTo("eval-test.json: accuracy is \"high\", not a number");
+    // As for an unreadable eval-test.json, the headline falls back to the last epoch line.
+    assertThat(r.runs().get(0).headline()).containsEntry("test accuracy", 0.78);
+
+    Files.writeString(run.resolve("eval-test.json"), "{\"accuracy\": 0.5, \"loss\": \"NaN\", \"per_class_accuracy\": [0.5,"
+        + " \"NaN\"], \"confusion_matrix\": [[1, 0], [0, 0]]}");
+    assertThat(sections(Report.of(List.of(run)), 0).get("accuracy").status())
+        .as("Jackson writes a non-finite number as text").isEqualTo(Section.OK);
+    Files.writeString(run.resolve("eval-test.json"), "{\"accuracy\": 0.5, \"confusion_matrix\": [[1, 0], [0, \"x\"]]}");
+    assertThat(sections(Report.of(List.of(run)), 0).get("accuracy").note())
+        .isEqualTo("eval-test.json: confusion_matrix[1][1] is \"x\", not a number");
+
+    Files.writeString(run.resolve("config.json"), "{\"config\": {\"data\": 5, \"arch\": [1]}, \"environment\": 3}");
+    r = Report.of(List.of(run));
+    s = sections(r, 0);
+    assertThat(s.get("config").status()).isEqualTo(Section.ERROR);
+    assertThat(s.get("config").note()).isEqualTo("config.json: environment is 3, not an object");
+    assertThat(s.get("metamers").status()).isEqualTo(Section.OK);
+    assertThat(r.runs().get(0).headline()).doesNotContainKeys("arch", "data");
+    Files.writeString(run.resolve("config.json"), "{\"config\": {\"data\": 5, \"arch\": [1]}, \"environment\": {}}");
+    assertThat(sections(Report.of(List.of(run)), 0).get("config").note())
+        .isEqualTo("config.json: config.arch is [1], not text");
+  }
+
+  @Test
+  void aConfigThatFailsTheReportNamesItsRun(@TempDir Path tmp) throws Exception {
+    Path a = SyntheticRun.bare(tmp.resolve("a"), "ce"), b = SyntheticRun.bare(tmp.resolve("b"), "ice");
+    Files.writeString(b.resolve("config.json"), "[1,2,3]");
+    assertThatThrownBy(() -> Report.of(List.of(a, b))).isInstanceOf(java.io.IOException.class)
+        .hasMessage(b.resolve("config.json") + ": not a JSON object");
+    Files.writeString(b.resolve("config.json"), "{\"config\": ");
+    assertThatThrownBy(() -> Report.of(List.of(a, b))).hasMessageStartingWith(b.resolve("config.json") + ": ");
+  }
+
   /** A run directory "cnn" to compare with: config.json and analysis/, with layer-probes.json unless null. */
   private static Path baseline(Path tmp, String layerProbes) throws Exception {
     Path cnn = SyntheticRun.bare(tmp.resolve("cnn"), "ce");
