@@ -45,7 +45,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--schedule", description = "cosine (default), step or constant.") String schedule;
   @Option(names = "--seed") Long seed;
   @Option(names = "--dequantize", description = "Add uniform noise U(0,1/256) to the pixels.") Boolean dequantize;
-  @Option(names = "--augment-shift", description = "Random shifts of up to N pixels (default 0: off).") Integer augmentShift;
+  @Option(names = "--augment-shift", description = "Random shifts of up to N pixels, below the image size (default 0: off).") Integer augmentShift;
   @Option(names = "--log-every", description = "Steps between metrics lines (default 20).") Integer logEvery;
   @Option(names = "--checkpoint-every", description = "Steps between checkpoints (default 500; also every epoch).") Integer checkpointEvery;
   @Option(names = "--validation", paramLabel = "N", description = "Hold out N training images (drawn with --seed) and"

@@ -43,7 +43,11 @@ public final class Baselines {
 
   /** A split padded to the baselines' 32x32 input (the channels are the dataset's). */
   public static org.irevnet.data.Dataset prepare(org.irevnet.data.DataSource src, org.irevnet.data.Split split) {
-    return org.irevnet.data.Preprocess.padTo(src.load(split), SIZE, SIZE);
+    return prepare(src.load(split));
+  }
+
+  public static org.irevnet.data.Dataset prepare(org.irevnet.data.Dataset loaded) {
+    return org.irevnet.data.Preprocess.padTo(loaded, SIZE, SIZE);
   }
 
   public static boolean isBaseline(String arch) {

@@ -53,7 +53,8 @@ final class NetworkTrainer {
   Trainer.Result run() throws IOException {
     long t0 = System.nanoTime();
     DataSource src = Datasets.resolve(cfg.data());
-    Dataset.HeldOut parts = Trainer.holdOut(Baselines.prepare(src, Split.TRAIN), cfg);
+    Dataset.HeldOut parts =
+        Trainer.holdOut(Baselines.prepare(Trainer.checkAugmentShift(src.load(Split.TRAIN), cfg)), cfg);
     Dataset train = parts.train(), validation = parts.validation();
     Dataset test = Baselines.prepare(src, Split.TEST);
     int classes = train.classNames().size();

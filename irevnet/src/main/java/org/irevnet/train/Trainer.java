@@ -122,6 +122,20 @@ public final class Trainer {
   }
 
   /**
+   * Returns {@code raw} (the training images before padding) once {@code cfg.augmentShift()} is
+   * below their size: a shift as large as the image moves it off the canvas, and a run on blank
+   * images trained at a loss of exactly ln 10 without a word.
+   */
+  static Dataset checkAugmentShift(Dataset raw, TrainConfig cfg) {
+    int limit = Math.min(raw.height(), raw.width()) - 1;
+    if (cfg.augmentShift() > limit) {
+      throw new IllegalArgumentException("augmentShift must be at most " + limit + " (" + raw.name() + " has "
+          + raw.height() + "x" + raw.width() + " images), got " + cfg.augmentShift());
+    }
+    return raw;
+  }
+
+  /**
    * Runs (or resumes, when {@code checkpoints/latest} exists) training, holding the run
    * directory's {@link RunLock}.
    */
@@ -140,7 +154,8 @@ public final class Trainer {
           + arch.name() + "' is " + arch.type());
     }
     DataSource src = Datasets.resolve(cfg.data());
-    Dataset.HeldOut parts = holdOut(prepare(src, org.irevnet.data.Split.TRAIN, arch), cfg);
+    Dataset.HeldOut parts =
+        holdOut(prepare(checkAugmentShift(src.load(org.irevnet.data.Split.TRAIN), cfg), arch), cfg);
     Dataset train = parts.train(), validation = parts.validation();
     Dataset rawTest = src.load(org.irevnet.data.Split.TEST);
     Dataset test = prepare(rawTest, arch);

@@ -228,6 +228,26 @@ class TrainerTest {
     assertThat(Checkpoints.exists(Trainer.latest(run))).isFalse();
   }
 
+  /** A shift as large as the image once trained on blank canvases, at loss ln 10 and exit code 0. */
+  @Test
+  void anAugmentShiftAsLargeAsTheImagesIsRefusedBeforeTheRunStarts(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
+    Path data = TinyData.idx(tmp.resolve("data"), 32, 10); // 28x28 images, padded to 32x32 for both kinds of model
+    for (String a : new String[] {arch.toString(), "cnn-s"}) {
+      TrainConfig cfg = new TrainConfig(a, data.toString(), "ce", 1, 16, 1e-3, 0, 0, "constant", 7, 1, 1000,
+          false, 28, 50, null, null, 0);
+      Path run = tmp.resolve("run-" + (a.equals("cnn-s") ? "cnn" : "tiny"));
+      assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, 1).run()).as(a)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("augmentShift must be at most 27 (")
+          .hasMessageEndingWith(" has 28x28 images), got 28");
+      assertThat(run).as("refused before the run directory is made").doesNotExist();
+    }
+    TrainConfig largest = new TrainConfig(arch.toString(), data.toString(), "ce", 1, 16, 1e-3, 0, 0, "constant", 7, 1,
+        1000, false, 27, 50, null, null, 0);
+    assertThat(new Trainer(largest, tmp.resolve("run-27"), QUIET, 1).run().steps()).isEqualTo(1);
+  }
+
   @Test
   void aBatchLargerThanTheTrainingSetIsSaidOnce(@TempDir Path tmp) throws Exception {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
