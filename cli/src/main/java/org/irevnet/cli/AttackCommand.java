@@ -109,6 +109,7 @@ final class AttackCommand implements Callable<Integer> {
     CommonOptions.positive("--grid", grid);
     CommonOptions.positive("--steps", steps);
     if (stepSize != null) org.irevnet.check.Ranges.positive("--step-size", stepSize);
+    CommonOptions.given("--eps", eps.length, "radii");
     Robustness.withZero(eps);   // validates the radii before anything is loaded
 
     RunInputs in = target.load();

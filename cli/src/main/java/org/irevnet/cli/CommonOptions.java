@@ -18,6 +18,14 @@ final class CommonOptions {
     org.irevnet.check.Ranges.atLeast(option, value, 1);
   }
 
+  /**
+   * Refuses a comma-separated option given no entries: picocli parses {@code --eps ,} to an empty
+   * list, which commands otherwise took for a short one (an attack ran epsilon 0 alone).
+   */
+  static void given(String option, int entries, String what) {
+    if (entries == 0) throw new IllegalArgumentException(option + ": no " + what + " given");
+  }
+
   /** Applies the thread count; call before any work. */
   void apply() {
     int t = threads != null ? threads : java.lang.Runtime.getRuntime().availableProcessors();

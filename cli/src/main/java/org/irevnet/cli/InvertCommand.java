@@ -64,6 +64,7 @@ final class InvertCommand implements Callable<Integer> {
     CommonOptions.positive("--grid", grid);
     if (stabilityImages != null && !stability) throw new IllegalArgumentException("--stability-images needs --stability");
     if (stability) {
+      if (stabilityImages != null) CommonOptions.given("--stability-images", stabilityImages.size(), "images");
       for (String i : stabilityImages == null ? List.<String>of() : stabilityImages) imageIndex(i, Long.MAX_VALUE, -1);
       CommonOptions.positive("--stability-count", stabilityCount);
       CommonOptions.positive("--iterations", iterations);

@@ -210,6 +210,7 @@ class AnalysisCommandsTest {
         "--stability-images 1", "--stability-images needs --stability",
         "--stability --stability-images x", "--stability-images takes image indices or 'worst', got 'x'",
         "--stability --stability-images -1", "--stability-images must be at least 0, got -1",
+        "--stability --stability-images ,", "--stability-images: no images given",
         "--stability --stability-images 3", "--stability-images 3 is beyond the 3 inverted images (--count)");
     for (var e : refusals.entrySet()) {
       java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("invert", "--run", run, "--count", "3"));

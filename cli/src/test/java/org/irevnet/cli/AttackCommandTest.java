@@ -52,6 +52,12 @@ class AttackCommandTest {
       assertThat(p.get("accuracy").asDouble()).isLessThanOrEqualTo(curve.get(k - 1).get("accuracy").asDouble());
     }
     assertThat(curve.get(1).get("eps").asDouble()).isEqualTo(0.05);
+    // An empty list once ran epsilon 0 alone and replaced this report with it.
+    String before = Files.readString(json);
+    MainTest.Run none = run("attack", "--run", runDir, "--attack", "pgd-linf", "--eps", ",", "--no-progress");
+    assertThat(none.code()).isEqualTo(2);
+    assertThat(none.err().strip()).isEqualTo("irevnet attack: --eps: no radii given");
+    assertThat(json).hasContent(before);
     BufferedImage png = ImageIO.read(tiny.dir().resolve("analysis/attack-pgd-linf.png").toFile());
     assertThat(png.getWidth()).isEqualTo(3 * 96 + 4 * 2);
     assertThat(png.getHeight()).isEqualTo(5 * 96 + 6 * 2);   // clean, then 2 rows per nonzero epsilon
