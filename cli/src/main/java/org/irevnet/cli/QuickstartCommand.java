@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.irevnet.io.Checkpoints;
+import org.irevnet.models.Architecture;
+import org.irevnet.models.Baselines;
 import org.irevnet.reports.JsonReport;
 import org.irevnet.train.Trainer;
 import picocli.CommandLine.Command;
@@ -74,6 +76,7 @@ final class QuickstartCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     CommonOptions.positive("--epochs", epochs);
     CommonOptions.positive("--count", count);
+    checkFullyInvertible(arch);
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new IllegalArgumentException(out + ": exists and is not a directory");
     }
@@ -180,6 +183,18 @@ final class QuickstartCommand implements Callable<Integer> {
     m.put("epochs", epochs);
     m.put("count", count);
     return m;
+  }
+
+  /**
+   * Refuses an architecture the iCE model cannot be trained on: without this a baseline or an
+   * injective i-RevNet trained the whole CE model first and failed only at the iCE training.
+   */
+  static void checkFullyInvertible(String arch) {
+    String kind = Baselines.isBaseline(arch) ? "a non-invertible baseline" : Architecture.load(arch).type();
+    if (!"fi-revnet".equals(kind)) {
+      throw new IllegalArgumentException("--arch must be a fully invertible (fi-revnet) architecture, as the iCE model"
+          + " needs one; '" + arch + "' is " + kind);
+    }
   }
 
   /** The commands, in order, with the common options passed on. */

@@ -104,6 +104,15 @@ class QuickstartCommandTest {
     MainTest.Run zero = run("quickstart", "--out", tmp.resolve("other").toString(), "--epochs", "0");
     assertThat(zero.code()).isEqualTo(2);
     assertThat(zero.err()).contains("--epochs");
+    for (String[] a : new String[][] {{"cnn-s", "a non-invertible baseline"}, {"irevnet-s", "irevnet"}}) {
+      Path where = tmp.resolve("arch-" + a[0]);
+      MainTest.Run notFi = run("quickstart", "--arch", a[0], "--out", where.toString(), "--epochs", "1", "--count", "1",
+          "--skip-selftest", "--no-progress", "--threads", "1");
+      assertThat(notFi.code()).as(a[0]).isEqualTo(2);
+      assertThat(notFi.err().strip()).isEqualTo("irevnet quickstart: --arch must be a fully invertible (fi-revnet)"
+          + " architecture, as the iCE model needs one; '" + a[0] + "' is " + a[1]);
+      assertThat(where).as("refused before the CE model's training").doesNotExist();
+    }
     Path file = Files.writeString(tmp.resolve("a-file"), "x");
     MainTest.Run onAFile = run("quickstart", "--out", file.toString(), "--no-progress");
     assertThat(onAFile.code()).isEqualTo(2);
