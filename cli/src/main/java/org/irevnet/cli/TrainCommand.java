@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
         "Options override the --config file, which overrides the defaults. RUN_DIR gets config.json",
         "(fully resolved), metrics.jsonl, checkpoints/latest and checkpoints/best. --resume continues",
         "exactly where checkpoints/latest left off; a NaN loss stops with exit code 3 and leaves the",
-        "last good checkpoint intact, as does stopping it (Ctrl-C), which says where to resume from."})
+        "last checkpoint intact, as does stopping it (Ctrl-C), which says where to resume from."})
 final class TrainCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 

@@ -151,6 +151,11 @@ public final class Checkpoints {
     return new Loaded(model, opt, st, objective);
   }
 
+  /** Where training stood at the checkpoint {@code dir}, without verifying or loading the rest. */
+  public static TrainingState trainingState(Path dir) throws IOException {
+    return JSON.readValue(complete(dir).resolve(TRAINING).toFile(), TrainingState.class);
+  }
+
   /** Checks every file against the manifest. */
   public static void verify(Path dir) throws IOException {
     Path m = dir.resolve(MANIFEST);

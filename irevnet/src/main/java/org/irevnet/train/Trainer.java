@@ -413,12 +413,26 @@ public final class Trainer {
     return true;
   }
 
-  /** Training of {@code runDir} stopped at {@code step} (0-based) on batch {@code b}; every trainer's message. */
+  /**
+   * Training of {@code runDir} stopped at {@code step} (0-based) on batch {@code b}; every trainer's
+   * message. It does not call {@code latest} good: saved a step or a few before, its weights can
+   * be finite yet already diverged (~1e30), and a resume with a lower --lr then fails the same way.
+   */
   static DivergedException diverged(String what, long step, BatchIterator.Batch b, Path runDir) {
-    String kept = Checkpoints.exists(latest(runDir)) ? "the last good checkpoint is " + latest(runDir)
-        : "no checkpoint had been written yet";
-    return new DivergedException(what + " at step " + (step + 1) + " (epoch " + (b.epoch() + 1) + ", batch "
-        + (b.batch() + 1) + "); stopped without saving, " + kept + "; try a lower --lr");
+    String stopped = what + " at step " + (step + 1) + " (epoch " + (b.epoch() + 1) + ", batch " + (b.batch() + 1)
+        + "); stopped without saving; ";
+    if (!Checkpoints.exists(latest(runDir))) {
+      return new DivergedException(stopped + "no checkpoint had been written yet; try a lower --lr");
+    }
+    String saved;
+    try {
+      saved = "the weights after step " + Checkpoints.trainingState(latest(runDir)).step();
+    } catch (IOException e) {
+      saved = "the weights last saved";
+    }
+    return new DivergedException(stopped + latest(runDir) + " holds " + saved + ": resume from it with a lower"
+        + " --lr, and if that stops the same way its weights had already diverged: start over with --fresh and a"
+        + " lower --lr");
   }
 
   /**

@@ -2,6 +2,7 @@ package org.irevnet.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -202,12 +203,19 @@ class TrainerTest {
     TrainConfig cfg = new TrainConfig(base.arch(), base.data(), objective, 50, 16, 1e7, 0, 0, "constant", 7, 1, 1,
         false, 0, 50, objective.equals("ice") ? IceConfig.defaults() : null, null, 0);
     Path run = tmp.resolve("run");
-    assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run())
-        .isInstanceOf(Trainer.DivergedException.class)
+    Throwable thrown = catchThrowable(() -> new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run());
+    assertThat(thrown).isInstanceOf(Trainer.DivergedException.class)
         .hasMessageMatching("(loss is (NaN|Infinity)|a gradient is not finite) at step \\d+ .*")
         .hasMessageNotContaining("\n");
     Checkpoints.verify(Trainer.latest(run));
     Checkpoints.Loaded c = Checkpoints.load(Trainer.latest(run), org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    // Saved every step, latest is from the step before; its weights may already have diverged, which
+    // the message must not hide by calling it good.
+    long stoppedAt = Long.parseLong(thrown.getMessage().replaceFirst(".* at step (\\d+) .*", "$1"));
+    assertThat(c.state().step()).isEqualTo(stoppedAt - 1);
+    assertThat(thrown).hasMessageContaining("; " + Trainer.latest(run) + " holds the weights after step "
+        + (stoppedAt - 1) + ": resume from it with a lower --lr, and if that stops the same way its weights had"
+        + " already diverged: start over with --fresh and a lower --lr").hasMessageNotContaining("good");
     for (var p : c.model().params().entries().values()) {
       assertThat(p.value().isNaN().any() || p.value().isInfinite().any()).isFalse();
     }
