@@ -1,5 +1,6 @@
 package org.irevnet.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,6 +28,8 @@ final class SelftestCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Found only at the end, a directory here failed the minute-long run naming a temporary file.
+    if (json != null && Files.isDirectory(json)) throw new IllegalArgumentException("--json " + json + ": is a directory");
     common.apply();
     System.out.printf("%-22s %-6s %12s %12s %12s %12s  %s%n", "block", "kind", "recon f32", "recon f64",
         "logdet err", "grad err", "result");

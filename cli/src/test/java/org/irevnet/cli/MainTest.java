@@ -175,6 +175,15 @@ class MainTest {
     assertThat(r.err().strip()).isEqualTo("irevnet " + args.get(0) + ": " + message);
   }
 
+  /** Found only after the checks ran, a directory for --json failed with the name of a temporary file. */
+  @Test
+  void selftestRefusesADirectoryForItsJsonBeforeRunning(@TempDir Path tmp) {
+    Run r = run("selftest", "--json", tmp.toString(), "--threads", "1");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet selftest: --json " + tmp + ": is a directory");
+    assertThat(r.out()).as("refused before the table's first line").isEmpty();
+  }
+
   /** Other ranges, in the same wording, checked before the run is loaded. */
   @Test
   void rangesAreRefusedByOptionNameBeforeTheRunLoads() {
