@@ -64,6 +64,12 @@ public record Architecture(String name, String type, String description, List<In
         throw new IllegalArgumentException(p + ": cannot read architecture: " + e.getMessage(), e);
       }
     }
+    // No bundled name has a slash or ends in .json: such an argument is a file, and a missing one
+    // was reported as an unknown architecture name.
+    if (nameOrPath.endsWith(".json") || nameOrPath.contains("/") || nameOrPath.contains(java.io.File.separator)) {
+      throw new IllegalArgumentException(p + (Files.isDirectory(p) ? ": is a directory, not an architecture file"
+          : ": architecture file not found"));
+    }
     InputStream in = Architecture.class.getResourceAsStream("/org/irevnet/arch/" + nameOrPath + ".json");
     if (in == null) {
       throw new IllegalArgumentException("unknown architecture '" + nameOrPath + "': use one of "

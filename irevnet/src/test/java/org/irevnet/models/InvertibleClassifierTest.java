@@ -143,6 +143,9 @@ class InvertibleClassifierTest {
   void unknownArchitectureAndMalformedJsonGiveOneLineErrors(@TempDir Path dir) throws Exception {
     assertThatThrownBy(() -> Architecture.load("resnet-9000"))
         .hasMessageContaining("unknown architecture 'resnet-9000'").hasMessageContaining("fi-revnet-s");
+    Path none = dir.resolve("none.json");
+    assertThatThrownBy(() -> Architecture.load(none.toString())).hasMessage(none + ": architecture file not found");
+    assertThatThrownBy(() -> Architecture.load(dir.toString())).hasMessage(dir + ": is a directory, not an architecture file");
     Path bad = dir.resolve("bad.json");
     java.nio.file.Files.writeString(bad, "{\"name\": \"x\", \"type\": ");
     assertThatThrownBy(() -> Architecture.load(bad.toString()))
