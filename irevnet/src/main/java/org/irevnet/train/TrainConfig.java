@@ -98,10 +98,17 @@ public record TrainConfig(String arch, String data, String objective, int epochs
    * @throws IllegalArgumentException with a one-line message naming the file
    */
   public static TrainConfig read(Path file, TrainConfig base) {
+    Map<String, Object> read;
+    try {
+      read = JSON.readValue(Files.readString(file), new TypeReference<LinkedHashMap<String, Object>>() {});
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IllegalArgumentException(file + ": config file not found");
+    } catch (IOException e) {
+      throw new IllegalArgumentException(file + ": " + JsonErrors.describe(e, "config"));
+    }
+    refuseNulls(file, read);
     try {
       Map<String, Object> merged = JSON.convertValue(base,
-          new TypeReference<LinkedHashMap<String, Object>>() {});
-      Map<String, Object> read = JSON.readValue(Files.readString(file),
           new TypeReference<LinkedHashMap<String, Object>>() {});
       // A partial "ice" object replaces only the keys it names.
       if (read.get("ice") instanceof Map<?, ?> fileIce) {
@@ -113,11 +120,24 @@ public record TrainConfig(String arch, String data, String objective, int epochs
       }
       merged.putAll(read);
       return JSON.convertValue(merged, TrainConfig.class);
-    } catch (java.nio.file.NoSuchFileException e) {
-      throw new IllegalArgumentException(file + ": config file not found");
-    } catch (IOException | IllegalArgumentException e) {
+    } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + JsonErrors.describe(e, "config"));
     }
+  }
+
+  /**
+   * Refuses a key given as null: Jackson read it as 0 (or false), and {@code "epochs": null} was
+   * refused as "epochs must be at least 1, got 0", naming no file. Only the iCE paperCap has a
+   * null of its own (ln C), which config.json writes.
+   */
+  private static void refuseNulls(Path file, Map<String, Object> read) {
+    Map<String, Object> keys = new LinkedHashMap<>(read);
+    if (read.get("ice") instanceof Map<?, ?> ice) ice.forEach((k, v) -> keys.put("ice." + k, v));
+    keys.forEach((k, v) -> {
+      if (v == null && !k.equals("ice.paperCap")) {
+        throw new IllegalArgumentException(file + ": key '" + k + "' must not be null: leave the key out instead");
+      }
+    });
   }
 
   public String toJson() {

@@ -363,11 +363,16 @@ class TrainerTest {
         {"{\"epochs\": [2]}", "key 'epochs' must be an integer"},
         {"{\"lr\": \"fast\"}", "key 'lr' must be a number, got \"fast\""},
         {"{\"dequantize\": \"yes\"}", "key 'dequantize' must be true or false, got \"yes\""},
-        {"{\"ice\": 3}", "key 'ice' must be a JSON object"}};
+        {"{\"ice\": 3}", "key 'ice' must be a JSON object"},
+        {"{\"epochs\": null}", "key 'epochs' must not be null: leave the key out instead"}, // read as 0
+        {"{\"ice\": {\"wNc\": null}}", "key 'ice.wNc' must not be null: leave the key out instead"}};
     for (String[] k : cases) {
       Path f = Files.writeString(tmp.resolve("case.json"), k[0]);
       assertThatThrownBy(() -> TrainConfig.read(f, TrainConfig.defaults())).as(k[0]).hasMessage(f + ": " + k[1]);
     }
+    // config.json writes the iCE paperCap as null (ln C), and a config file may copy it.
+    Path cap = Files.writeString(tmp.resolve("cap.json"), "{\"objective\": \"ice\", \"ice\": {\"paperCap\": null}}");
+    assertThat(TrainConfig.read(cap, TrainConfig.defaults()).ice().paperCap()).isNull();
   }
 
   @Test
