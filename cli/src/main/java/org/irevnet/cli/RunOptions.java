@@ -81,5 +81,6 @@ final class RunOptions {
   private void check() {
     if ((run == null) == (model == null)) throw new IllegalArgumentException("give either --run RUN_DIR or --model FILE");
     if (model != null && data == null) throw new IllegalArgumentException("--model needs --data (the dataset to analyse it on)");
+    if (probeLayers != null) CommonOptions.given("--probe-layers", probeLayers.size(), "layers");
   }
 }

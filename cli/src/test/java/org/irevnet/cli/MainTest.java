@@ -194,7 +194,8 @@ class MainTest {
         {"cnf", "--target", "rings", "--lr", "Infinity", "--lr must be a finite number, got Infinity"},
         {"attack", "--attack", "pgd-linf", "--eps", "0.1,NaN", "--eps must be a finite number, got NaN"},
         {"attack", "--attack", "pgd-l2", "--step-size", "Infinity", "--step-size must be a finite number, got Infinity"},
-        {"sample", "--temperature", "0", "--temperature must be above 0, got 0.0"}};
+        {"sample", "--temperature", "0", "--temperature must be above 0, got 0.0"},
+        {"probe", "--layers", "--probe-layers", ",", "--probe-layers: no layers given"}};
     for (String[] c : cases) {
       List<String> args = new java.util.ArrayList<>(List.of(c).subList(0, c.length - 1));
       if (!c[0].equals("cnf")) args.addAll(List.of("--run", "no-such-run"));
