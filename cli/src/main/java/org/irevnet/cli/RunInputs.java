@@ -42,7 +42,10 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
    * @param probed a DL4J network's probed layers, or null for its default ones
    */
   static RunInputs load(Path run, String data, String checkpoint, Split split, List<String> probed) throws IOException {
-    if (!Files.isDirectory(run)) throw new IllegalArgumentException(run + ": no such run directory");
+    if (!Files.isDirectory(run)) {
+      throw new IllegalArgumentException(run + (Files.exists(run) ? ": not a directory (--run takes a run directory)"
+          : ": no such run directory"));
+    }
     String which = checkpoint != null ? checkpoint : Checkpoints.exists(Trainer.best(run)) ? "best" : "latest";
     Path ck = switch (which) {
       case "best" -> Trainer.best(run);

@@ -241,6 +241,10 @@ class AnalysisCommandsTest {
       assertThat(r.code()).as(r.err()).isEqualTo(2);
       assertThat(r.err().strip().lines()).hasSize(1);
       assertThat(r.err()).contains("no such run directory");
+      Path file = Files.writeString(tmp.resolve("a-file.txt"), "x");
+      r = run(args(cmd, "--run", file.toString()));
+      assertThat(r.code()).as(r.err()).isEqualTo(2);
+      assertThat(r.err()).contains(file + ": not a directory");
 
       Path empty = Files.createDirectories(tmp.resolve("empty"));
       r = run(args(cmd, "--run", empty.toString()));

@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * CIFAR-10 binary batches: {@code data_batch_1.bin} .. {@code data_batch_5.bin} (train; those
- * present are read in order) and {@code test_batch.bin} (test). Each record is 1 label byte and
+ * CIFAR-10 binary batches: {@code data_batch_1.bin} .. {@code data_batch_5.bin} (train; the
+ * first k of them, read in order: a gap is refused as a partial copy) and {@code test_batch.bin} (test). Each record is 1 label byte and
  * 3072 pixel bytes (1024 red, 1024 green, 1024 blue, each 32x32 row-major), so images are
  * 3x32x32. Class names come from {@code batches.meta.txt} (one per line) when present, else the
  * ten standard CIFAR-10 names. File lengths and the total size are checked before allocating.
@@ -60,7 +60,23 @@ public final class Cifar10Files {
       throw new DataFormatException(dir, "no " + (split == Split.TEST ? "test_batch.bin"
           : "data_batch_1.bin .. data_batch_5.bin") + " (CIFAR-10 " + split + " batches)");
     }
+    if (split == Split.TRAIN) {
+      // A gap (1 and 3 without 2) is a copy that lost a file, not a chosen subset: reading on
+      // would train on a fifth less data without a word.
+      String last = files.get(files.size() - 1).getFileName().toString();
+      if (!last.equals("data_batch_" + files.size() + ".bin")) {
+        throw new DataFormatException(dir, "data_batch_" + missing(files) + ".bin is missing but " + last
+            + " is present (a partial copy?); CIFAR-10 training data is data_batch_1.bin .. data_batch_5.bin");
+      }
+    }
     return read(files, classNames(dir), name);
+  }
+
+  /** The first batch number without a file. */
+  private static int missing(List<Path> files) {
+    int i = 1;
+    while (files.get(i - 1).getFileName().toString().equals("data_batch_" + i + ".bin")) i++;
+    return i;
   }
 
   /** Reads the given batch files, in order, into one dataset. */

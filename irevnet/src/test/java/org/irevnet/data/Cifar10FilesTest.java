@@ -63,6 +63,18 @@ class Cifar10FilesTest {
   }
 
   @Test
+  void aGapInTheTrainingBatchesIsRefusedAndTheFirstBatchesAlonePass() throws IOException {
+    Path dir = cifarDir();
+    Files.move(dir.resolve("data_batch_2.bin"), dir.resolve("data_batch_3.bin"));
+    assertThatThrownBy(() -> Datasets.open(dir).train())
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(dir + ": data_batch_2.bin is missing but data_batch_3.bin is present (a partial copy?); CIFAR-10"
+            + " training data is data_batch_1.bin .. data_batch_5.bin");
+    Files.delete(dir.resolve("data_batch_3.bin"));
+    assertThat(Datasets.open(dir).train().labels()).containsExactly(3, 9, 0);
+  }
+
+  @Test
   void labelOutOfRange() throws IOException {
     Path dir = cifarDir();
     Path f = Files.write(dir.resolve("test_batch.bin"), Synth.cifar(0, 4, 10));
