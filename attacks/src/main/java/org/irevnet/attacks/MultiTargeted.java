@@ -50,7 +50,8 @@ public final class MultiTargeted implements Attack {
         goals[j] = ranked[(int) rows[j]][k];
         rowLabels[j] = labels[(int) rows[j]];
       }
-      INDArray adv = targeted.perturbUntilMisclassified(x.get(NDArrayIndex.indices(rows)).dup('c'), goals, rowLabels, eps);
+      INDArray adv = targeted.perturbUntilMisclassified(x.get(NDArrayIndex.indices(rows)).dup('c'), goals, rowLabels,
+          eps);
       int[] advCls = Losses.argmax(model.logits(adv));
       for (int j = 0; j < rows.length; j++) {
         int i = (int) rows[j];

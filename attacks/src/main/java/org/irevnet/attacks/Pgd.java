@@ -67,7 +67,10 @@ public final class Pgd implements Attack {
     return run(x, targets, labels, eps);
   }
 
-  /** PGD towards or away from {@code goals}; a row finishes when {@link #succeeded}, or with labels, when misclassified. */
+  /**
+   * PGD towards or away from {@code goals}; a row finishes when {@link #succeeded}, or, given
+   * {@code labels}, when misclassified.
+   */
   private INDArray run(INDArray x, int[] goals, int[] labels, double eps) {
     double alpha = stepSize(eps);
     INDArray result = x.dup('c');

@@ -9,10 +9,11 @@ import java.util.List;
 
 /**
  * CIFAR-10 binary batches: {@code data_batch_1.bin} .. {@code data_batch_5.bin} (train; the
- * first k of them, read in order: a gap is refused as a partial copy) and {@code test_batch.bin} (test). Each record is 1 label byte and
- * 3072 pixel bytes (1024 red, 1024 green, 1024 blue, each 32x32 row-major), so images are
- * 3x32x32. Class names come from {@code batches.meta.txt} (one per line) when present, else the
- * ten standard CIFAR-10 names. File lengths and the total size are checked before allocating.
+ * first k of them, read in order: a gap is refused as a partial copy) and {@code test_batch.bin}
+ * (test). Each record is 1 label byte and 3072 pixel bytes (1024 red, 1024 green, 1024 blue, each
+ * 32x32 row-major), so images are 3x32x32. Class names come from {@code batches.meta.txt} (one per
+ * line) when present, else the ten standard CIFAR-10 names. File lengths and the total size are
+ * checked before allocating.
  */
 public final class Cifar10Files {
   private Cifar10Files() {}

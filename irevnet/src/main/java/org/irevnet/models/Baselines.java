@@ -46,6 +46,7 @@ public final class Baselines {
     return prepare(src.load(split));
   }
 
+  /** {@link #prepare(org.irevnet.data.DataSource, org.irevnet.data.Split)} of a split already loaded. */
   public static org.irevnet.data.Dataset prepare(org.irevnet.data.Dataset loaded) {
     return org.irevnet.data.Preprocess.padTo(loaded, SIZE, SIZE);
   }
