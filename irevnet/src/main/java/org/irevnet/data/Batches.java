@@ -3,6 +3,7 @@ package org.irevnet.data;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * Index-based batching: the order of an epoch and its split into batches. The order of epoch
@@ -14,18 +15,25 @@ public final class Batches {
 
   /** A permutation of {@code 0..n-1} for this epoch (identity if {@code shuffle} is false). */
   public static int[] order(int n, long seed, int epoch, boolean shuffle) {
+    if (shuffle) return permutation(n, new SplittableRandom(Seeds.mix(seed, epoch, Seeds.ORDER)));
     int[] order = new int[n];
     for (int i = 0; i < n; i++) {
       order[i] = i;
     }
-    if (shuffle) {
-      SplittableRandom rng = new SplittableRandom(Seeds.mix(seed, epoch, Seeds.ORDER));
-      for (int i = n - 1; i > 0; i--) {
-        int j = rng.nextInt(i + 1);
-        int t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-      }
+    return order;
+  }
+
+  /** A uniformly random permutation of {@code 0..n-1} (Fisher-Yates), drawn from {@code rng}. */
+  public static int[] permutation(int n, RandomGenerator rng) {
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
     }
     return order;
   }

@@ -61,23 +61,16 @@ public final class Cifar10Files {
       throw new DataFormatException(dir, "no " + (split == Split.TEST ? "test_batch.bin"
           : "data_batch_1.bin .. data_batch_5.bin") + " (CIFAR-10 " + split + " batches)");
     }
-    if (split == Split.TRAIN) {
-      // A gap (1 and 3 without 2) is a copy that lost a file, not a chosen subset: reading on
-      // would train on a fifth less data without a word.
-      String last = files.get(files.size() - 1).getFileName().toString();
-      if (!last.equals("data_batch_" + files.size() + ".bin")) {
-        throw new DataFormatException(dir, "data_batch_" + missing(files) + ".bin is missing but " + last
-            + " is present (a partial copy?); CIFAR-10 training data is data_batch_1.bin .. data_batch_5.bin");
+    // A gap (1 and 3 without 2) is a copy that lost a file, not a chosen subset: reading on would
+    // train on a fifth less data without a word. files() lists the batches in order.
+    for (int i = 1; split == Split.TRAIN && i <= files.size(); i++) {
+      if (!files.get(i - 1).getFileName().toString().equals("data_batch_" + i + ".bin")) {
+        throw new DataFormatException(dir, "data_batch_" + i + ".bin is missing but "
+            + files.get(files.size() - 1).getFileName() + " is present (a partial copy?); CIFAR-10 training data is"
+            + " data_batch_1.bin .. data_batch_5.bin");
       }
     }
     return read(files, classNames(dir), name);
-  }
-
-  /** The first batch number without a file. */
-  private static int missing(List<Path> files) {
-    int i = 1;
-    while (files.get(i - 1).getFileName().toString().equals("data_batch_" + i + ".bin")) i++;
-    return i;
   }
 
   /** Reads the given batch files, in order, into one dataset. */

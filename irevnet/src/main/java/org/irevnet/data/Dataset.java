@@ -114,15 +114,7 @@ public record Dataset(String name, INDArray images, int[] labels, List<String> c
       throw new IllegalArgumentException("validation must be between 1 and " + (size() - 1) + " images (" + name
           + " has " + size() + "), got " + n);
     }
-    int[] order = new int[size()];
-    for (int i = 0; i < order.length; i++) order[i] = i;
-    Random r = new Random(Seeds.mix(seed, HOLD_OUT));
-    for (int i = order.length - 1; i > 0; i--) {
-      int j = r.nextInt(i + 1);
-      int t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
+    int[] order = Batches.permutation(size(), new Random(Seeds.mix(seed, HOLD_OUT)));
     int[] held = Arrays.copyOf(order, n), kept = Arrays.copyOfRange(order, n, order.length);
     Arrays.sort(held);
     Arrays.sort(kept);

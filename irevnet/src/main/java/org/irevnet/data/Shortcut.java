@@ -388,16 +388,7 @@ public abstract sealed class Shortcut permits Shortcut.BinaryCode, Shortcut.Text
     /** A uniformly random tile with exactly half of its pixels lit. */
     private static boolean[] randomTile(SplittableRandom rnd) {
       int n = TILE * TILE;
-      int[] order = new int[n];
-      for (int i = 0; i < n; i++) {
-        order[i] = i;
-      }
-      for (int i = n - 1; i > 0; i--) {
-        int j = rnd.nextInt(i + 1);
-        int tmp = order[i];
-        order[i] = order[j];
-        order[j] = tmp;
-      }
+      int[] order = Batches.permutation(n, rnd);
       boolean[] t = new boolean[n];
       for (int i = 0; i < n / 2; i++) {
         t[order[i]] = true;

@@ -509,7 +509,6 @@ public final class Trainer {
     return m;
   }
 
-  /** The fields of an {@code epoch} line every trainer logs. */
   /**
    * The training split and the images held out from it ({@code cfg.validation()}; null when none),
    * drawn with the run's seed.
@@ -530,6 +529,7 @@ public final class Trainer {
     return validation.accuracy();
   }
 
+  /** The fields of an {@code epoch} line every trainer logs. */
   static Map<String, Object> epochLine(long step, int epoch, Evaluation.Result test) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("type", "epoch");
