@@ -9,6 +9,7 @@ import org.irevnet.train.Losses;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** FGSM, PGD, the feature-matching attack and the epsilon sweep on tiny models. */
@@ -200,6 +201,131 @@ class AttacksTest {
       if (cls[first][i] != y[i] && plainCls[i] == y[i]) lostByThePlainRun++;
     }
     assertThat(lostByThePlainRun).as("rows misclassified on the way that the plain targeted run ends correct").isPositive();
+  }
+
+  /**
+   * PGD written out in float64: the projected sign steps from x, and per row the first iterate
+   * (after a step) that reaches the goal, else the last. The targeted run aims at the least likely
+   * class, so most rows need every step.
+   */
+  @Test
+  void pgdIsTheProjectedSignStepsUpToEachRowsFirstSuccess() {
+    InvertibleClassifier m = TinyModels.fiRevnet(F64, 2);
+    int n = 6, steps = 4;
+    INDArray x = TinyModels.images(n, F64, 3), mask = TinyModels.mask(m);
+    int[] y = Losses.argmax(m.logits(x));
+    int[][] ranked = MultiTargeted.wrongClassesByLikelihood(m.logits(x), y);
+    int[] far = new int[n];
+    for (int i = 0; i < n; i++) far[i] = ranked[i][8];
+    InputGradient ig = new InputGradient(m);
+    double eps = 0.1, step = 0.03;
+    int laterThanTheFirstStep = 0;
+    for (boolean targeted : new boolean[] {false, true}) {
+      int[] goals = targeted ? far : y;
+      InputGradient.Loss loss = targeted ? InputGradient.Loss.MARGIN : InputGradient.Loss.CE;
+      INDArray[] it = new INDArray[steps + 1];
+      it[0] = x;
+      for (int t = 1; t <= steps; t++) {
+        INDArray g = ig.classification(loss, it[t - 1], goals).grad();
+        INDArray moved = it[t - 1].add(Transforms.sign(g.mul(mask), false).muli(targeted ? -step : step));
+        INDArray inBall = x.add(Transforms.min(Transforms.max(moved.sub(x), -eps, false), eps, false).muli(mask));
+        it[t] = Transforms.min(Transforms.max(inBall, 0.0, false), 1.0, false);
+      }
+      INDArray adv = new Pgd(ig, mask, Norm.LINF, loss, steps, step, false, targeted, 0).perturb(x, goals, eps);
+      for (int i = 0; i < n; i++) {
+        int first = steps;
+        for (int t = 1; t <= steps; t++) {
+          int c = Losses.argmax(m.logits(it[t]))[i];
+          if (targeted ? c == goals[i] : c != goals[i]) { first = t; break; }
+        }
+        if (first > 1) laterThanTheFirstStep++;
+        assertThat(adv.slice(i).sub(it[first].slice(i)).amaxNumber().doubleValue()).as("targeted %s row %d", targeted, i)
+            .isLessThan(1e-12);
+      }
+    }
+    assertThat(laterThanTheFirstStep).as("rows that needed more than one step").isPositive();
+  }
+
+  @Test
+  void pgdsDefaultStepIsTwoAndAHalfRadiiOverTheSteps() {
+    InvertibleClassifier m = TinyModels.fiRevnet(F64, 1);
+    InputGradient ig = new InputGradient(m);
+    INDArray mask = TinyModels.mask(m);
+    assertThat(new Pgd(ig, mask, Norm.L2, InputGradient.Loss.CE, 5, Double.NaN, false, false, 0).stepSize(0.2))
+        .isCloseTo(0.1, org.assertj.core.api.Assertions.within(1e-15));
+    assertThat(new Pgd(ig, mask, Norm.L2, InputGradient.Loss.CE, 5, 0.03, false, false, 0).stepSize(0.2)).isEqualTo(0.03);
+    // Zero would never move: refused like a negative step, not run as a no-op attack.
+    assertThatThrownBy(() -> new Pgd(ig, mask, Norm.LINF, InputGradient.Loss.CE, 5, 0.0, false, false, 0))
+        .hasMessageContaining("--step-size must be positive");
+  }
+
+  /**
+   * The feature-matching result written out: projected sign steps down the distance gradient,
+   * and per row the iterate with the smallest distance, the last one included. One step is a
+   * valid run too.
+   */
+  @Test
+  void featureMatchingKeepsEachRowsNearestIterateTheLastIncluded() {
+    InvertibleClassifier m = TinyModels.fiRevnet(F64, 6);
+    INDArray b = TinyModels.images(3, F64, 7), a = TinyModels.images(3, F64, 8), mask = TinyModels.mask(m);
+    InputGradient ig = new InputGradient(m);
+    double eps = 0.05;
+    for (int steps : new int[] {1, 3}) {
+      FeatureMatch fm = new FeatureMatch(ig, 1, mask, steps, Double.NaN);
+      INDArray target = fm.representation(a);
+      double alpha = 2.5 * eps / steps;
+      INDArray it = b.dup(), best = b.dup();
+      double[] bestDist = InputGradient.squaredDistances(fm.representation(b), target);
+      int improvedAtTheLast = 0;
+      for (int t = 1; t <= steps; t++) {
+        INDArray g = ig.featureDistance(1, it, target).grad();
+        INDArray moved = it.sub(Transforms.sign(g.mul(mask), false).muli(alpha));
+        INDArray inBall = b.add(Transforms.min(Transforms.max(moved.sub(b), -eps, false), eps, false).muli(mask));
+        it = Transforms.min(Transforms.max(inBall, 0.0, false), 1.0, false);
+        double[] d = InputGradient.squaredDistances(fm.representation(it), target);
+        for (int i = 0; i < d.length; i++) {
+          if (d[i] < bestDist[i]) {
+            bestDist[i] = d[i];
+            best.slice(i).assign(it.slice(i));
+            if (t == steps) improvedAtTheLast++;
+          }
+        }
+      }
+      assertThat(improvedAtTheLast).as("steps %d: rows whose last iterate is the nearest", steps).isPositive();
+      assertThat(fm.perturb(b, a, eps).sub(best).amaxNumber().doubleValue()).as("steps %d", steps).isLessThan(1e-12);
+    }
+  }
+
+  /**
+   * Each row the untargeted attack leaves correct gets targeted runs towards its wrong classes,
+   * most likely first, until one misclassifies it; a row none breaks comes back unchanged. Rows are independent (evaluation mode, a loss
+   * summed over rows), so one row at a time written out must give the batch's result.
+   */
+  @Test
+  void multiTargetedTriesEachRowsWrongClassesInOrderUntilOneBreaksIt() {
+    InvertibleClassifier m = TinyModels.fiRevnet(F64, 2);
+    int n = 6;
+    INDArray x = TinyModels.images(n, F64, 3), mask = TinyModels.mask(m);
+    int[] y = Losses.argmax(m.logits(x));
+    int[][] ranked = MultiTargeted.wrongClassesByLikelihood(m.logits(x), y);
+    Pgd towards = new Pgd(new InputGradient(m), mask, Norm.LINF, InputGradient.Loss.MARGIN, 1, Double.NaN, false, true, 0);
+    double eps = 0.03;
+    INDArray multi = new MultiTargeted(m, (xb, goals, e) -> xb.dup(), towards).perturb(x, y, eps);
+    int broken = 0;
+    for (int i = 0; i < n; i++) {
+      INDArray xi = x.get(NDArrayIndex.interval(i, i + 1)).dup('c'), expected = xi;
+      for (int k = 0; k < ranked[i].length; k++) {
+        INDArray adv = towards.perturbUntilMisclassified(xi, new int[] {ranked[i][k]}, new int[] {y[i]}, eps);
+        if (Losses.argmax(m.logits(adv))[0] != y[i]) {
+          expected = adv;
+          broken++;
+          break;
+        }
+      }
+      assertThat(multi.slice(i).sub(expected.slice(0)).amaxNumber().doubleValue()).as("row %d", i).isLessThan(1e-12);
+    }
+    // Both outcomes occur: rows some target broke, and rows every target left unchanged.
+    assertThat(broken).isBetween(1, n - 1);
   }
 
   @Test

@@ -33,8 +33,8 @@ class ProjectionTest {
 
   /**
    * The L2 random start's radius is eps * u^(1/d), d = the 36 content pixels of a row, whatever
-   * the batch size: its mean is d / (d + 1) = 0.973 eps. (Once d came from the batch size, and a
-   * single image started at 0.5 eps on average.)
+   * the batch size and whether the mask is one row or one per image: its mean is d / (d + 1) =
+   * 0.973 eps. (Once d came from the batch size, and a single image started at 0.5 eps on average.)
    */
   @Test
   void theL2RandomStartFillsTheBallOfTheContentPixelsAtAnyBatchSize() {
@@ -44,15 +44,17 @@ class ProjectionTest {
     Random r = new Random(3);
     for (int batch : new int[] {1, 64}) {
       INDArray x = mask.mul(0.5).repeat(0, batch);
-      double sum = 0;
-      int draws = 0;
-      for (int t = 0; t < 400 / batch + 1; t++) {
-        INDArray norms = Norm.rowNorms(Norm.L2.randomStart(x, eps, mask, r).sub(x), Norm.L2);
-        assertThat(norms.maxNumber().doubleValue()).isLessThanOrEqualTo(eps + 1e-12);
-        sum += norms.sumNumber().doubleValue();
-        draws += batch;
+      for (INDArray m : new INDArray[] {mask, mask.repeat(0, batch)}) {
+        double sum = 0;
+        int draws = 0;
+        for (int t = 0; t < 400 / batch + 1; t++) {
+          INDArray norms = Norm.rowNorms(Norm.L2.randomStart(x, eps, m, r).sub(x), Norm.L2);
+          assertThat(norms.maxNumber().doubleValue()).isLessThanOrEqualTo(eps + 1e-12);
+          sum += norms.sumNumber().doubleValue();
+          draws += batch;
+        }
+        assertThat(sum / draws / eps).as("mean radius / eps at batch %d, mask rows %d", batch, m.size(0)).isBetween(0.95, 0.99);
       }
-      assertThat(sum / draws / eps).as("mean radius / eps at batch " + batch).isBetween(0.95, 0.99);
     }
   }
 }
