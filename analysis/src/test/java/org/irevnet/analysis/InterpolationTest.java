@@ -73,5 +73,6 @@ class InterpolationTest {
     assertThatThrownBy(() -> Interpolation.nuisance(m, x0, x1, 3)).hasMessageContaining("fully invertible");
     assertThatThrownBy(() -> Interpolation.full(m, xs, x1, 3)).hasMessageContaining("one image");
     assertThatThrownBy(() -> Interpolation.alphas(1)).hasMessageContaining("at least 2");
+    assertThat(Interpolation.alphas(2)).containsExactly(0, 1);
   }
 }

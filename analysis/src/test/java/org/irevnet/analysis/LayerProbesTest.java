@@ -43,6 +43,27 @@ class LayerProbesTest {
     assertThat(rnd.testCount()).isEqualTo(400);
   }
 
+  /** Queries are searched in blocks: two full blocks, ending exactly at a block's end, lose no row. */
+  @Test
+  void nearestNeighbourOfMoreQueriesThanOneBlock() {
+    int m = 2 * LayerProbes.NN_BLOCK;
+    INDArray ref = Init.normal(DataType.FLOAT, new Random(1), 7, 3), q = Init.normal(DataType.FLOAT, new Random(2), m, 3);
+    double[][] r = ref.toDoubleMatrix(), qs = q.toDoubleMatrix();
+    int[] nn = LayerProbes.nearestNeighbour(ref, q);
+    assertThat(nn).hasSize(m);
+    for (int i = 0; i < m; i++) {
+      int best = 0;
+      for (int j = 1; j < r.length; j++) if (squaredDistance(qs[i], r[j]) < squaredDistance(qs[i], r[best])) best = j;
+      assertThat(nn[i]).as("query %d", i).isEqualTo(best);
+    }
+  }
+
+  private static double squaredDistance(double[] a, double[] b) {
+    double s = 0;
+    for (int k = 0; k < a.length; k++) s += (a[k] - b[k]) * (a[k] - b[k]);
+    return s;
+  }
+
   @Test
   void nearestNeighbourIsExact() {
     INDArray ref = Init.normal(DataType.FLOAT, new Random(1), 60, 5), q = Init.normal(DataType.FLOAT, new Random(2), 23, 5);

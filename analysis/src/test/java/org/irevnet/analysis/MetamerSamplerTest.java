@@ -47,16 +47,22 @@ class MetamerSamplerTest {
     INDArray logits = m.logits(r.metamers());
     assertThat(logits.sub(slice(za, 0, 10)).amaxNumber().doubleValue()).isLessThanOrEqualTo(tol);
     assertThat(slice(zm, 10, d).sub(slice(zb, 10, d)).amaxNumber().doubleValue()).isLessThanOrEqualTo(tol);
+    double largestNuisanceDiff = 0;
     for (int i = 0; i < 4; i++) {
       MetamerSampler.Pair p = r.pairs().get(i);
       assertThat(p.maxLogitAbsDiff()).isLessThanOrEqualTo(tol);
       assertThat(p.maxNuisanceAbsDiff()).isLessThanOrEqualTo(tol);
+      // The reported nuisance difference is the one measured here, rounding and all.
+      double nuisanceDiff = slice(zm, 10, d).getRow(i).sub(slice(zb, 10, d).getRow(i)).amaxNumber().doubleValue();
+      assertThat(p.maxNuisanceAbsDiff()).isCloseTo(nuisanceDiff, org.assertj.core.data.Offset.offset(1e-3 * tol));
+      largestNuisanceDiff = Math.max(largestNuisanceDiff, nuisanceDiff);
       assertThat(p.metamerClass()).isEqualTo(p.classA());
       assertThat(p.distToA()).isGreaterThan(0.01);
       assertThat(p.distToB()).isGreaterThan(0.0);
       assertThat(p.min()).isLessThanOrEqualTo(p.max());
     }
     assertThat(r.pairs().get(2).labelB()).isEqualTo(4);
+    assertThat(largestNuisanceDiff).as("the inverse's rounding").isPositive();
   }
 
   @Test
@@ -113,6 +119,9 @@ class MetamerSamplerTest {
     // An overflowed float32 sample tells nothing about rounding: only the tolerance is left.
     assertThat(MetamerSampler.invariantHolds(Double.POSITIVE_INFINITY, 0.5)).isFalse();
     assertThat(MetamerSampler.invariantHolds(Double.POSITIVE_INFINITY, 5e-5)).isTrue();
+    // Both bounds are inclusive ("within", "at most").
+    assertThat(MetamerSampler.invariantHolds(1e3, MetamerSampler.TOLERANCE)).isTrue();
+    assertThat(MetamerSampler.invariantHolds(300, MetamerSampler.ROUNDING_RATIO * 300)).isTrue();
   }
 
   @Test
@@ -134,5 +143,10 @@ class MetamerSamplerTest {
     assertThat(java.util.Arrays.deepEquals(MetamerSampler.choosePairs(labels, 20, 8), p)).isFalse();
     assertThatThrownBy(() -> MetamerSampler.choosePairs(new int[] {1, 1}, 2, 0))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("two classes");
+    // The smallest valid requests: one pair, from two classes.
+    int[][] one = MetamerSampler.choosePairs(new int[] {4, 4, 7}, 1, 3);
+    assertThat(one).hasDimensions(1, 2);
+    assertThat(one[0][0] == 2).isNotEqualTo(one[0][1] == 2);
+    assertThatThrownBy(() -> MetamerSampler.choosePairs(labels, 0, 0)).hasMessageContaining("at least 1");
   }
 }

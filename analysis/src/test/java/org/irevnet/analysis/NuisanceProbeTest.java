@@ -97,6 +97,10 @@ class NuisanceProbeTest {
     assertThat(free).as("unregularised, the probe fits the noise").isGreaterThan(0.5);
     assertThat(decayed).isLessThan(free - 0.2);
     assertThatThrownBy(() -> SMALL.withWeightDecay(Double.NaN)).hasMessageContaining("weight decay >= 0");
+    // The smallest valid recipe: one epoch, batches of one, a hidden layer of one unit.
+    assertThat(new MlpClassifier.Recipe(List.of(1), 1, 1, 1e-3, 0, 0).hidden()).containsExactly(1);
+    assertThatThrownBy(() -> new MlpClassifier.Recipe(List.of(0), 1, 1, 1e-3, 0, 0)).hasMessageContaining("hidden width 0");
+    assertThatThrownBy(() -> new MlpClassifier.Recipe(List.of(), 1, 0, 1e-3, 0, 0)).hasMessageContaining("batch >= 1");
   }
 
   @Test

@@ -79,6 +79,13 @@ class ReconstructionTest {
       }
     }
     assertThat(inTwos.reconstruction()).isEqualTo(whole.reconstruction());
+    for (boolean f64 : new boolean[] {false, true}) {
+      Reconstruction.Error a = f64 ? whole.zFloat64() : whole.zFloat32(), b = f64 ? inTwos.zFloat64() : inTwos.zFloat32();
+      assertThat(b.maxAbs()).isEqualTo(a.maxAbs());
+      assertThat(b.meanAbs()).isCloseTo(a.meanAbs(), org.assertj.core.data.Offset.offset(1e-9 * a.meanAbs()));
+      assertThat(b.worst()).isEqualTo(a.worst());
+    }
+    assertThat(whole.zFloat32().meanAbs()).as("float32 rounding, so the mean has something to weigh").isPositive();
 
     // The worst image is where the largest error is, whichever batch it falls in.
     INDArray back = x.dup();
@@ -92,5 +99,17 @@ class ReconstructionTest {
     Reconstruction.Error nan = new Reconstruction.Tally().add(back, x, 10).error();
     assertThat(nan.maxAbs()).isNaN();
     assertThat(nan.worst()).isEqualTo(14);
+  }
+
+  /** Batches' errors combine into the errors of all their images: the mean weighted by batch size. */
+  @Test
+  void batchErrorsCombineIntoTheErrorOverAllImages() {
+    Reconstruction.Tally t = new Reconstruction.Tally();
+    t.add(new Reconstruction.Error(0.5, 0.1, 1), 2, 0);
+    t.add(new Reconstruction.Error(0.2, 0.4, 0), 3, 2);
+    Reconstruction.Error e = t.error();
+    assertThat(e.maxAbs()).isEqualTo(0.5);
+    assertThat(e.worst()).isEqualTo(1);
+    assertThat(e.meanAbs()).isCloseTo((2 * 0.1 + 3 * 0.4) / 5, org.assertj.core.data.Offset.offset(1e-15));
   }
 }

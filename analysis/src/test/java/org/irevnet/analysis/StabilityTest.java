@@ -38,8 +38,12 @@ class StabilityTest {
   }
 
   void check(Bijection map, INDArray jacobianPerPixel, long[] inShape) {
+    check(map, jacobianPerPixel, inShape, 20);
+  }
+
+  void check(Bijection map, INDArray jacobianPerPixel, long[] inShape, int iterations) {
     INDArray x = Init.normal(DataType.DOUBLE, new Random(1), inShape);
-    Stability.MapStability s = Stability.estimate("m", map, x, 20, 0);
+    Stability.MapStability s = Stability.estimate("m", map, x, iterations, 0);
     double[] sv = singularValues(jacobianPerPixel);
     double max = sv[0], min = sv[sv.length - 1];
     assertThat(min).isLessThan(max / 10);
@@ -54,6 +58,8 @@ class StabilityTest {
       assertThat(p.condition()).isCloseTo(max / min, within(minTol * max / min));
     }
     assertThat(s.maxCondition()).isCloseTo(max / min, within(minTol * max / min));
+    assertThat(s.maxForward()).isCloseTo(max, within(1e-7 * max));
+    assertThat(s.maxInverse()).isCloseTo(1 / min, within(minTol / min));
   }
 
   @Test
@@ -61,6 +67,31 @@ class StabilityTest {
     // A 1x1 convolution on 2x2 pixels: J is W repeated per pixel, 16 dimensions.
     Invertible1x1Conv conv = conv(4);
     check(conv, conv.weight(), new long[] {3, 4, 2, 2});
+  }
+
+  /**
+   * J^T J of a 1x1 convolution on 2x2 pixels has only 4 distinct eigenvalues (each 4 times), so
+   * the Krylov space of any start is 4-dimensional: Lanczos has the exact extremes after 4 of
+   * the 16 dimensions, where random directions would not.
+   */
+  @Test
+  void lanczosIsExactOnceItsKrylovSpaceIsInvariantBeforeTheDimensionIsReached() {
+    Invertible1x1Conv conv = conv(4);
+    check(conv, conv.weight(), new long[] {3, 4, 2, 2}, 6);
+  }
+
+  /** One step is the Rayleigh quotient of the start: one Ritz value, so a condition of exactly 1. */
+  @Test
+  void oneIterationGivesOneRitzValue() {
+    Invertible1x1Conv conv = conv(4);
+    INDArray x = Init.normal(DataType.DOUBLE, new Random(1), 2, 4, 2, 2);
+    Stability.MapStability s = Stability.estimate("m", conv, x, 1, 0);
+    double max = singularValues(conv.weight())[0];
+    for (Stability.Point p : s.points()) {
+      assertThat(p.condition()).isEqualTo(1.0);
+      assertThat(p.forwardLipschitz()).isCloseTo(1 / p.inverseLipschitz(), within(1e-12 * max)).isLessThanOrEqualTo(max * (1 + 1e-7));
+    }
+    assertThat(s.iterations()).isEqualTo(1);
   }
 
   @Test
