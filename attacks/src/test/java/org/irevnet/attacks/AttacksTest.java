@@ -211,39 +211,56 @@ class AttacksTest {
   @Test
   void pgdIsTheProjectedSignStepsUpToEachRowsFirstSuccess() {
     InvertibleClassifier m = TinyModels.fiRevnet(F64, 2);
-    int n = 6, steps = 4;
+    int n = 6;
     INDArray x = TinyModels.images(n, F64, 3), mask = TinyModels.mask(m);
     int[] y = Losses.argmax(m.logits(x));
     int[][] ranked = MultiTargeted.wrongClassesByLikelihood(m.logits(x), y);
     int[] far = new int[n];
     for (int i = 0; i < n; i++) far[i] = ranked[i][8];
     InputGradient ig = new InputGradient(m);
-    double eps = 0.1, step = 0.03;
     int laterThanTheFirstStep = 0;
     for (boolean targeted : new boolean[] {false, true}) {
-      int[] goals = targeted ? far : y;
-      InputGradient.Loss loss = targeted ? InputGradient.Loss.MARGIN : InputGradient.Loss.CE;
-      INDArray[] it = new INDArray[steps + 1];
-      it[0] = x;
-      for (int t = 1; t <= steps; t++) {
-        INDArray g = ig.classification(loss, it[t - 1], goals).grad();
-        INDArray moved = it[t - 1].add(Transforms.sign(g.mul(mask), false).muli(targeted ? -step : step));
-        INDArray inBall = x.add(Transforms.min(Transforms.max(moved.sub(x), -eps, false), eps, false).muli(mask));
-        it[t] = Transforms.min(Transforms.max(inBall, 0.0, false), 1.0, false);
-      }
-      INDArray adv = new Pgd(ig, mask, Norm.LINF, loss, steps, step, false, targeted, 0).perturb(x, goals, eps);
-      for (int i = 0; i < n; i++) {
-        int first = steps;
-        for (int t = 1; t <= steps; t++) {
-          int c = Losses.argmax(m.logits(it[t]))[i];
-          if (targeted ? c == goals[i] : c != goals[i]) { first = t; break; }
-        }
-        if (first > 1) laterThanTheFirstStep++;
-        assertThat(adv.slice(i).sub(it[first].slice(i)).amaxNumber().doubleValue()).as("targeted %s row %d", targeted, i)
-            .isLessThan(1e-12);
-      }
+      laterThanTheFirstStep += checkAgainstWrittenOutPgd(ig, x, targeted ? far : y, mask, 0.03, 4, targeted);
     }
     assertThat(laterThanTheFirstStep).as("rows that needed more than one step").isPositive();
+
+    // One free pixel and a step past the ball: after the first step the iterates sit at a corner
+    // the sign keeps them in, a fixed point, and the attack stops there with the corner.
+    INDArray onePixel = mask.mul(0);
+    onePixel.putScalar(new long[] {0, 0, 10, 10}, 1.0);
+    assertThat(checkAgainstWrittenOutPgd(ig, x, y, onePixel, 1.0, 4, false)).isPositive();
+  }
+
+  /**
+   * Checks a PGD L-inf run (no random start, eps 0.1) against the same steps written out; returns
+   * how many rows finished after more than one step.
+   */
+  private static int checkAgainstWrittenOutPgd(InputGradient ig, INDArray x, int[] goals, INDArray mask, double step,
+      int steps, boolean targeted) {
+    double eps = 0.1;
+    InputGradient.Loss loss = targeted ? InputGradient.Loss.MARGIN : InputGradient.Loss.CE;
+    INDArray[] it = new INDArray[steps + 1];
+    it[0] = x;
+    for (int t = 1; t <= steps; t++) {
+      INDArray g = ig.classification(loss, it[t - 1], goals).grad();
+      INDArray moved = it[t - 1].add(Transforms.sign(g.mul(mask), false).muli(targeted ? -step : step));
+      INDArray inBall = x.add(Transforms.min(Transforms.max(moved.sub(x), -eps, false), eps, false).muli(mask));
+      it[t] = Transforms.min(Transforms.max(inBall, 0.0, false), 1.0, false);
+    }
+    INDArray adv = new Pgd(ig, mask, Norm.LINF, loss, steps, step, false, targeted, 0).perturb(x, goals, eps);
+    int later = 0;
+    for (int i = 0; i < goals.length; i++) {
+      int first = steps;
+      for (int t = 1; t <= steps; t++) {
+        int c = Losses.argmax(ig.model().logits(it[t]))[i];
+        if (targeted ? c == goals[i] : c != goals[i]) { first = t; break; }
+      }
+      if (first > 1) later++;
+      assertThat(adv.slice(i).sub(it[first].slice(i)).amaxNumber().doubleValue()).as("targeted %s row %d", targeted, i)
+          .isLessThan(1e-12);
+      assertThat(adv.slice(i).sub(x.slice(i)).amaxNumber().doubleValue()).as("row %d moved", i).isPositive();
+    }
+    return later;
   }
 
   @Test
