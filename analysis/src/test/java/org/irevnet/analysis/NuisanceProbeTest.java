@@ -101,6 +101,7 @@ class NuisanceProbeTest {
     assertThat(new MlpClassifier.Recipe(List.of(1), 1, 1, 1e-3, 0, 0).hidden()).containsExactly(1);
     assertThatThrownBy(() -> new MlpClassifier.Recipe(List.of(0), 1, 1, 1e-3, 0, 0)).hasMessageContaining("hidden width 0");
     assertThatThrownBy(() -> new MlpClassifier.Recipe(List.of(), 1, 0, 1e-3, 0, 0)).hasMessageContaining("batch >= 1");
+    assertThatThrownBy(() -> new MlpClassifier.Recipe(List.of(), 1, 1, 0, 0, 0)).hasMessageContaining("learning rate > 0");
   }
 
   @Test
