@@ -128,4 +128,27 @@ class StabilityTest {
       if (p.trainable()) assertThat(p.grad().amaxNumber().doubleValue()).isZero();
     }
   }
+
+  /**
+   * Each stage's map is that stage's blocks alone, from the previous stage's output: built here as
+   * the difference of two stage prefixes, it maps the one output to the next and gives the same
+   * estimates (same seed, same arithmetic). A stage that also ran a block of the previous one
+   * would differ.
+   */
+  @Test
+  void eachStagesMapIsItsOwnBlocksFromThePreviousStagesOutput() {
+    InvertibleClassifier m = MetamerSamplerTest.tiny(5).withDataType(DataType.DOUBLE);
+    INDArray x = MetamerSamplerTest.images(DataType.DOUBLE, 2, 1);
+    List<Stability.MapStability> all = Stability.perStage(m, x, 4, 7);
+    List<INDArray> outs = m.stageOutputs(x);
+    for (int s = 0; s < outs.size(); s++) {
+      List<Bijection> before = s == 0 ? List.of() : m.stagePrefix(s - 1).blocks();
+      List<Bijection> upTo = m.stagePrefix(s).blocks();
+      INDArray in = s == 0 ? x : outs.get(s - 1);
+      Sequential stage = Sequential.of(in.shape(), upTo.subList(before.size(), upTo.size()).toArray(new Bijection[0]));
+      assertThat(stage.forward(in).out().sub(outs.get(s)).amaxNumber().doubleValue()).as("stage %d", s).isZero();
+      assertThat(all.get(s).points()).as("stage %d", s)
+          .isEqualTo(Stability.estimate(String.valueOf(s), stage, in, 4, 7).points());
+    }
+  }
 }

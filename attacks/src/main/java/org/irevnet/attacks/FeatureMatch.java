@@ -31,6 +31,8 @@ public final class FeatureMatch {
       throw new IllegalArgumentException("--layer must be in 0.." + (layers - 1) + ", a layer name or 'last', got " + layer);
     }
     if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+    // As Pgd: a zero step would return b unchanged, a negative one would climb the distance.
+    if (stepSize <= 0) throw new IllegalArgumentException("--step-size must be positive, got " + stepSize);
     this.gradient = gradient;
     this.layer = layer;
     this.mask = mask;

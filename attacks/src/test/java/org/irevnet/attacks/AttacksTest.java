@@ -133,6 +133,10 @@ class AttacksTest {
       assertThat(fm.perturb(b, a, 0.0).sub(b).amaxNumber().doubleValue()).isZero();
     }
     assertThatThrownBy(() -> new FeatureMatch(ig, 2, TinyModels.mask(m), 1, Double.NaN)).hasMessageContaining("0..1");
+    for (double step : new double[] {0, -0.01}) {
+      assertThatThrownBy(() -> new FeatureMatch(ig, 0, TinyModels.mask(m), 1, step))
+          .hasMessage("--step-size must be positive, got " + step);
+    }
   }
 
   @Test
