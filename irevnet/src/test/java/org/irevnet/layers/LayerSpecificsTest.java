@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Map;
 import java.util.Random;
+import org.irevnet.check.BlockCatalog;
 import org.irevnet.nn.Conv2d;
 import org.irevnet.nn.Init;
 import org.irevnet.check.Numerics;
@@ -16,6 +17,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
 import static org.assertj.core.data.Offset.offset;
 
 /** Checks that are particular to one layer: layouts, init rules, error messages. */
@@ -74,6 +76,106 @@ class LayerSpecificsTest {
     assertThatThrownBy(() -> new SpaceToDepth(2).outputShape(new long[] {1, 1, 5, 4}))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("divisible by 2").hasMessageContaining("[1, 1, 5, 4]");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ActNorm", "AffineCoupling", "AdditiveCoupling", "Invertible1x1Conv"})
+  void aChannelBlockRefusesAnInputWithOtherChannelsNamingItselfAndTheShape(String name) {
+    // Six channels where the catalogue's block has three or four: without the check a coupling
+    // transforms the first four and silently drops the rest, and the others fail inside libnd4j
+    // with a message that names neither the block nor the shape.
+    Bijection b = BlockCatalog.get(name).create(DataType.DOUBLE, 1);
+    INDArray x = Numerics.normal(DataType.DOUBLE, 1, 1, 6, 2, 2);
+    java.util.List<org.assertj.core.api.ThrowableAssert.ThrowingCallable> calls = new java.util.ArrayList<>(
+        java.util.List.of(() -> b.forward(x), () -> b.inverse(x)));
+    if (b instanceof DataDependentInit d) calls.add(() -> d.initFrom(x));
+    if (b instanceof Invertible1x1Conv) calls.add(() -> b.backward(x, x, Nd4j.zeros(DataType.DOUBLE, 1)));
+    for (var call : calls) {
+      assertThatThrownBy(call).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(name + "(").hasMessageContaining("channels, got input of shape [1, 6, 2, 2]");
+    }
+  }
+
+  @Test
+  void everyBlockRefusesAShapeThatIsNotNchw() {
+    // Without the rank check a rank-3 shape fails with an index out of bounds, or passes a
+    // channel check and fails later, naming nothing.
+    for (BlockCatalog.Spec spec : BlockCatalog.all().values()) {
+      Bijection b = spec.create(DataType.DOUBLE, 1);
+      long[] s = spec.shape();
+      assertThatThrownBy(() -> b.outputShape(new long[] {s[0], s[1], s[2]})).as(spec.name())
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expects an NCHW input");
+    }
+  }
+
+  @Test
+  void theSmallestSizesAreAcceptedAndTheOnesBelowRefused() {
+    Random r = new Random(1);
+    INDArray x = Numerics.normal(DataType.DOUBLE, 1, 2, 2, 2, 2);
+    // Two channels: one per coupling half.
+    AdditiveCoupling additive = new AdditiveCoupling(2, 3, 1, DataType.DOUBLE, r, 1.0);
+    assertThat(Numerics.maxAbsDiff(additive.invert(additive.apply(x)), x)).isLessThan(1e-12);
+    AffineCoupling nearlyFixed = new AffineCoupling(2, 3, 1, 0.999, DataType.DOUBLE, r, 1.0);
+    assertThat(Numerics.maxAbsDiff(nearlyFixed.invert(nearlyFixed.apply(x)), x)).isLessThan(1e-12);
+    assertThatThrownBy(() -> new AffineCoupling(2, 3, 1, 1.0, DataType.DOUBLE, r, 1.0))
+        .hasMessageContaining("scale floor must be in [0, 1), got 1.0");
+    assertThat(new SpaceToDepth(1).apply(x)).as("block size 1 is the identity").isEqualTo(x);
+    assertThatThrownBy(() -> new SpaceToDepth(0)).hasMessageContaining("block size must be >= 1, got 0");
+    assertThat(new InjectivePad(1).apply(x).shape()).isEqualTo(new long[] {2, 3, 2, 2});
+    assertThatThrownBy(() -> new InjectivePad(0)).hasMessageContaining("padding must be >= 1 channel, got 0");
+    assertThat(new ActNorm(1, DataType.DOUBLE).apply(Numerics.normal(DataType.DOUBLE, 2, 1, 1, 2, 2)).shape())
+        .isEqualTo(new long[] {1, 1, 2, 2});
+    assertThatThrownBy(() -> new ActNorm(0, DataType.DOUBLE)).hasMessageContaining("ActNorm needs >= 1 channel");
+  }
+
+  @Test
+  void inversesRefuseOutputsTheForwardCannotHaveMade() {
+    // Two channels are all padding for InjectivePad(2): nothing of the input would be left.
+    assertThatThrownBy(() -> new InjectivePad(2).inverse(Numerics.normal(DataType.DOUBLE, 1, 1, 2, 2, 2)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("InjectivePad(2) inverse needs more than 2 channels, got [1, 2, 2, 2]");
+    assertThatThrownBy(() -> new SpaceToDepth(2).inverse(Numerics.normal(DataType.DOUBLE, 1, 1, 6, 2, 2)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("SpaceToDepth(2) inverse needs channels divisible by 4, got [1, 6, 2, 2]");
+  }
+
+  @Test
+  void invertible1x1ConvStartsAsARandomRotationThatItsForwardApplies() {
+    // Glow's init: a random rotation mixes every channel and keeps volume. A fixed or identity
+    // start would pass every round-trip and log-det check and still not be that init.
+    Invertible1x1Conv b = new Invertible1x1Conv(4, DataType.DOUBLE, new Random(3));
+    INDArray w = b.weight();
+    assertThat(Numerics.maxAbsDiff(w.mmul(w.transpose()), Nd4j.eye(4).castTo(DataType.DOUBLE))).isLessThan(1e-12);
+    for (int i = 0; i < 4; i++) {
+      INDArray row = Transforms.abs(w.getRow(i), true);
+      assertThat(row.gt(1e-3).castTo(DataType.INT).sumNumber().intValue()).as("channels mixed into row " + i)
+          .isGreaterThan(1);
+    }
+    assertThat(Numerics.maxAbsDiff(new Invertible1x1Conv(4, DataType.DOUBLE, new Random(4)).weight(), w))
+        .as("another seed, another rotation").isGreaterThan(0.1);
+    INDArray x = Numerics.normal(DataType.DOUBLE, 5, 2, 4, 3, 2);
+    Flow f = b.forward(x);
+    assertThat(f.logDet().amaxNumber().doubleValue()).isLessThan(1e-12);
+    // Pixel by pixel, y = W x.
+    for (int n = 0; n < 2; n++) for (int i = 0; i < 3; i++) for (int j = 0; j < 2; j++) {
+      for (int o = 0; o < 4; o++) {
+        double s = 0;
+        for (int c = 0; c < 4; c++) s += w.getDouble(o, c) * x.getDouble(n, c, i, j);
+        assertThat(f.out().getDouble(n, o, i, j)).isCloseTo(s, offset(1e-12));
+      }
+    }
+  }
+
+  @Test
+  void flatteningFreesTheArraysItReplaces() {
+    // The model must not hold its parameters twice: the old value and gradient arrays are freed
+    // at once, not at some later garbage collection.
+    ActNorm a = new ActNorm(3, DataType.FLOAT);
+    INDArray value = a.logs().value(), grad = a.logs().grad();
+    a.params().flatten(DataType.FLOAT);
+    assertThat(value.wasClosed()).as("old value freed").isTrue();
+    assertThat(grad.wasClosed()).as("old gradient freed").isTrue();
+    assertThat(a.logs().value().wasClosed()).isFalse();
   }
 
   @Test
