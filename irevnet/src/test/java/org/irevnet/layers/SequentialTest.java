@@ -1,0 +1,126 @@
+package org.irevnet.layers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
+import static org.irevnet.check.Numerics.maxAbsDiff;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.irevnet.check.BlockCatalog;
+import org.irevnet.check.Numerics;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/** What a chain adds to its blocks: buffer reuse, partial inverses, data-dependent init, its log-det kind. */
+class SequentialTest {
+  private static final DataType F64 = DataType.DOUBLE;
+
+  /** The catalogue's six-block chain on {@code [n, 1, 4, 4]}. */
+  private static Sequential chain() {
+    return (Sequential) BlockCatalog.get("Sequential").create(F64, 1);
+  }
+
+  @Test
+  void aResultIsNotOverwrittenByTheChainsNextCall() {
+    // Blocks hand each other reused buffers; the chain's own results must be fresh, or a caller
+    // holding one (a training step's output, an analysis's inverse) sees it change on the next call.
+    Sequential s = chain();
+    INDArray x1 = Numerics.normal(F64, 1, 2, 1, 4, 4), x2 = Numerics.normal(F64, 2, 2, 1, 4, 4);
+    Flow f1 = s.forward(x1);
+    INDArray out1 = f1.out().dup(), logDet1 = f1.logDet().dup();
+    Flow i1 = s.inverse(out1);
+    INDArray back1 = i1.out().dup();
+    INDArray dy = Numerics.normal(F64, 3, out1.shape()), dl = Numerics.normal(F64, 4, 2);
+    Grad g1 = s.backward(out1, dy, dl);
+    INDArray gx1 = g1.x().dup(), gdx1 = g1.dx().dup();
+
+    Flow f2 = s.forward(x2);
+    s.inverse(f2.out());
+    s.backward(f2.out(), dy, dl);
+    assertThat(maxAbsDiff(f1.out(), out1)).as("forward output").isZero();
+    assertThat(maxAbsDiff(f1.logDet(), logDet1)).as("forward log-det").isZero();
+    assertThat(maxAbsDiff(i1.out(), back1)).as("inverse output").isZero();
+    assertThat(maxAbsDiff(g1.x(), gx1)).as("rebuilt input").isZero();
+    assertThat(maxAbsDiff(g1.dx(), gdx1)).as("input gradient").isZero();
+    assertThat(maxAbsDiff(back1, x1)).isLessThan(1e-12);
+  }
+
+  @Test
+  void anEmptyChainIsTheIdentityAndReturnsCopies() {
+    Sequential s = Sequential.builder(1, 2, 3, 3).build();
+    INDArray x = Numerics.normal(F64, 1, 2, 2, 3, 3);
+    for (Flow f : new Flow[] {s.forward(x), s.inverse(x)}) {
+      assertThat(f.out()).isEqualTo(x).isNotSameAs(x);
+      assertThat(f.logDet()).isEqualTo(Nd4j.zeros(F64, 2));
+    }
+    Grad g = s.backward(x, x.mul(2), Nd4j.zeros(F64, 2));
+    assertThat(g.x()).isEqualTo(x).isNotSameAs(x);
+    assertThat(g.dx()).isEqualTo(x.mul(2));
+  }
+
+  @Test
+  void intermediatesArePrefixOutputsAndInvertFromUndoesAPrefix() {
+    Sequential s = chain();
+    INDArray x = Numerics.normal(F64, 5, 2, 1, 4, 4);
+    List<INDArray> outs = s.forwardWithIntermediates(x);
+    assertThat(outs).hasSize(s.blocks().size());
+    INDArray h = x;
+    for (int i = 0; i < outs.size(); i++) {
+      // Each block applied on its own, not through the chain's buffers.
+      h = s.blocks().get(i).apply(h);
+      assertThat(maxAbsDiff(outs.get(i), h)).as("output of block " + i).isLessThan(1e-12);
+      assertThat(maxAbsDiff(s.invertFrom(i, outs.get(i)), x)).as("inverted from block " + i).isLessThan(1e-10);
+    }
+    assertThat(s.invertFrom(-1, x)).isEqualTo(x).isNotSameAs(x);
+  }
+
+  @Test
+  void blockDoneSeesEveryBlockFromLastToFirst() {
+    Sequential s = chain();
+    INDArray y = s.apply(Numerics.normal(F64, 6, 2, 1, 4, 4));
+    List<Bijection> done = new ArrayList<>();
+    s.backward(y, Nd4j.onesLike(y), Nd4j.zeros(F64, 2), done::add);
+    List<Bijection> reversed = new ArrayList<>(s.blocks());
+    java.util.Collections.reverse(reversed);
+    assertThat(done).containsExactlyElementsOf(reversed);
+  }
+
+  @Test
+  void initializeFeedsEachActNormTheOutputOfTheBlocksBeforeItAlsoInNestedChains() {
+    // The inner ActNorm sees the outer one's normalised output; initialised from the chain's raw
+    // input instead (or not at all), the chain's output would not be normalised.
+    ActNorm outer = new ActNorm(4, F64), inner = new ActNorm(4, F64);
+    Sequential nested = Sequential.of(new long[] {1, 4, 2, 2}, new ChannelReverse(), inner);
+    Sequential s = Sequential.of(new long[] {1, 1, 4, 4}, new SpaceToDepth(2), outer, nested);
+    INDArray x = Numerics.normal(F64, 7, 64, 1, 4, 4).muli(3).addi(2);
+    s.initialize(x);
+    assertThat(outer.initialized()).isTrue();
+    assertThat(inner.initialized()).isTrue();
+    INDArray y = s.apply(x);
+    for (int c = 0; c < 4; c++) {
+      INDArray yc = y.get(NDArrayIndex.all(), NDArrayIndex.point(c));
+      assertThat(yc.meanNumber().doubleValue()).as("mean of channel " + c).isCloseTo(0, offset(1e-9));
+    }
+    // Normalised once already, the inner ActNorm starts at the identity.
+    assertThat(inner.logs().value().amaxNumber().doubleValue()).isLessThan(1e-9);
+    assertThat(inner.bias().value().amaxNumber().doubleValue()).isLessThan(1e-9);
+    assertThat(outer.bias().value().amaxNumber().doubleValue()).isGreaterThan(0.1);
+  }
+
+  @Test
+  void aChainIsVolumePreservingOnlyIfEveryBlockIs() {
+    Random r = new Random(1);
+    long[] in = {1, 1, 4, 4};
+    Sequential zero = Sequential.of(in, new SpaceToDepth(2), new ChannelReverse(),
+        new AdditiveCoupling(4, 3, 1, F64, r, 1.0));
+    assertThat(zero.logDetKind()).isEqualTo(LogDetKind.ZERO);
+    Sequential exact = Sequential.of(in, new SpaceToDepth(2), new ActNorm(4, F64), new ChannelReverse());
+    assertThat(exact.logDetKind()).isEqualTo(LogDetKind.EXACT);
+    Sequential injective = Sequential.of(in, new SpaceToDepth(2), new ActNorm(4, F64), new InjectivePad(1));
+    assertThat(injective.logDetKind()).isEqualTo(LogDetKind.INJECTIVE);
+  }
+}
