@@ -194,6 +194,21 @@ public abstract class BijectionContract {
   }
 
   @Test
+  void logDetKindSaysWhatTheLogDetIs() {
+    // Tests choose their log-det reference by the kind, so a wrong kind would check the wrong thing.
+    Bijection b = create(DataType.DOUBLE, 1);
+    INDArray x = input(DataType.DOUBLE, 2, withBatch(2));
+    Flow f = b.forward(x);
+    LogDetKind kind = b.logDetKind();
+    assertThat(kind).isNotNull();
+    assertThat(f.out().length() > x.length()).as("more outputs than inputs").isEqualTo(kind == LogDetKind.INJECTIVE);
+    if (kind != LogDetKind.EXACT) {
+      assertThat(f.logDet().amaxNumber().doubleValue()).isZero();
+      assertThat(b.inverse(f.out()).logDet().amaxNumber().doubleValue()).isZero();
+    }
+  }
+
+  @Test
   void outputsAreFinite() {
     Bijection b = create(DataType.FLOAT, 1);
     INDArray x = input(DataType.FLOAT, 4, withBatch(4)).muli(3);
@@ -229,7 +244,9 @@ public abstract class BijectionContract {
     Bijection b = create(DataType.FLOAT, 1);
     Path file = dir.resolve("weights.npz");
     Map<String, INDArray> state = b.params().state();
-    if (state.isEmpty()) return; // nothing to save
+    // Every entry is saved; only a block without parameters has nothing to check.
+    assertThat(state.keySet()).containsExactlyElementsOf(b.params().entries().keySet());
+    if (state.isEmpty()) return;
     Npz.write(file, state);
     Bijection other = create(DataType.FLOAT, 99);
     other.params().load(Npz.read(file));
