@@ -37,10 +37,14 @@ class SequentialTest {
     INDArray dy = Numerics.normal(F64, 3, out1.shape()), dl = Numerics.normal(F64, 4, 2);
     Grad g1 = s.backward(out1, dy, dl);
     INDArray gx1 = g1.x().dup(), gdx1 = g1.dx().dup();
+    int last = s.blocks().size() - 1;
+    INDArray from1 = s.invertFrom(last, out1), fromCopy1 = from1.dup();
 
     Flow f2 = s.forward(x2);
     s.inverse(f2.out());
     s.backward(f2.out(), dy, dl);
+    s.invertFrom(last, f2.out());
+    assertThat(maxAbsDiff(from1, fromCopy1)).as("invertFrom output").isZero();
     assertThat(maxAbsDiff(f1.out(), out1)).as("forward output").isZero();
     assertThat(maxAbsDiff(f1.logDet(), logDet1)).as("forward log-det").isZero();
     assertThat(maxAbsDiff(i1.out(), back1)).as("inverse output").isZero();
