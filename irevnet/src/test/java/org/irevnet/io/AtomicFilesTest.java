@@ -27,6 +27,21 @@ class AtomicFilesTest {
     }
   }
 
+  /** A writer that fails midway leaves the previous content, and no half-written temporary beside it. */
+  @Test
+  void aFailedWriteKeepsThePreviousFileAndLeavesNoTemporary(@TempDir Path tmp) throws Exception {
+    Path f = tmp.resolve("b.txt");
+    AtomicFiles.writeString(f, "one");
+    assertThatThrownBy(() -> AtomicFiles.write(f, out -> {
+      out.write("tw".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      throw new java.io.IOException("disk full");
+    })).hasMessage("disk full");
+    assertThat(f).hasContent("one");
+    try (var s = Files.list(tmp)) {
+      assertThat(s.toList()).containsExactly(f);
+    }
+  }
+
   @Test
   void deleteTreeRemovesNestedDirectoriesAndIgnoresMissingOnes(@TempDir Path tmp) throws Exception {
     Path root = tmp.resolve("run");
@@ -78,7 +93,8 @@ class AtomicFilesTest {
   /** An output directory where a file is: Java said only that the file "already exists". */
   @Test
   void aFileInTheWayOfADirectoryIsSaidSo(@TempDir Path tmp) throws Exception {
-    Path file = Files.writeString(tmp.resolve("runs"), "not a directory");
+    assertThat(AtomicFiles.createDirectories(tmp.resolve("runs/a/b"))).isEqualTo(tmp.resolve("runs/a/b")).isDirectory();
+    Path file = Files.writeString(tmp.resolve("runs/a/b/runs"), "not a directory");
     assertThatThrownBy(() -> AtomicFiles.createDirectories(file))
         .hasMessage(file + ": exists and is not a directory");
     assertThatThrownBy(() -> AtomicFiles.writeString(file.resolve("report.json"), "{}"))

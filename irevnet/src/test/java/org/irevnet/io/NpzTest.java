@@ -88,6 +88,30 @@ class NpzTest {
     assertThat(a.toDoubleVector()).containsExactly(1.5, -2.0);
   }
 
+  /**
+   * np.load opens the archive with Python's zipfile, which reads the central directory at the
+   * end of the file; a zip stream (Npz.read) does without it.
+   */
+  @Test
+  void theArchiveEndsWithTheCentralDirectoryNumpyReads(@TempDir Path tmp) throws Exception {
+    Path f = tmp.resolve("c.npz");
+    Map<String, INDArray> m = new LinkedHashMap<>();
+    m.put("b", Nd4j.ones(DataType.FLOAT, 2));
+    m.put("a", Nd4j.zeros(DataType.DOUBLE, 3));
+    Npz.write(f, m);
+    try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(f.toFile())) {
+      assertThat(zip.stream().map(ZipEntry::getName)).containsExactly("b.npy", "a.npy");
+    }
+  }
+
+  /** Python 2's NumPy wrote shapes of longs: {@code (2L,)}. */
+  @Test
+  void shapesWithPython2LongSuffixesAreRead() throws Exception {
+    INDArray a = Npz.readNpy(new java.io.ByteArrayInputStream(npy("<f8", "(2L,)", 16)));
+    assertThat(a.shape()).isEqualTo(new long[] {2});
+    assertThat(a.toDoubleVector()).containsExactly(1.5, -2.0);
+  }
+
   @Test
   void anEntryWithTooFewOrTooManyBytesIsNamedAndRefused(@TempDir Path tmp) throws Exception {
     Path shortFile = tmp.resolve("short.npz"), longFile = tmp.resolve("long.npz");

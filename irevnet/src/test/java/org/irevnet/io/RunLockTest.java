@@ -30,6 +30,40 @@ class RunLockTest {
     }
   }
 
+  /**
+   * No descriptor of the lock file stays open once the lock is closed: on Linux, closing any
+   * descriptor of a file releases every lock the process holds on it, so a leaked one would drop a
+   * later holder's lock whenever the garbage collector closed it.
+   */
+  @Test
+  void aClosedLockLeavesNoDescriptorOfItsFileOpen(@TempDir Path tmp) throws Exception {
+    Path file = tmp.resolve(".r1.lock");
+    try (RunLock held = RunLock.acquire(tmp.resolve("r1"))) {
+      assertThat(openDescriptorsOf(file)).isEqualTo(1);
+    }
+    try (RunLock again = RunLock.acquire(tmp.resolve("r1"))) {
+      assertThat(openDescriptorsOf(file)).isEqualTo(1);
+    }
+    assertThat(openDescriptorsOf(file)).isZero();
+  }
+
+  /** Descriptors of this process open on {@code file}, deleted or not (Linux's /proc). */
+  static long openDescriptorsOf(Path file) throws java.io.IOException {
+    String name = file.toAbsolutePath().toString();
+    long n = 0;
+    try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+      for (Path fd : fds.toList()) {
+        try {
+          String target = Files.readSymbolicLink(fd).toString();
+          if (target.equals(name) || target.equals(name + " (deleted)")) n++;
+        } catch (java.io.IOException e) {
+          // the descriptor of the listing itself, closed by now
+        }
+      }
+    }
+    return n;
+  }
+
   @Test
   void directoriesMadeForTheLockGoWithItUnlessTheRunIsInThem(@TempDir Path tmp) throws Exception {
     try (RunLock refused = RunLock.acquire(tmp.resolve("new/deeper/run"))) {

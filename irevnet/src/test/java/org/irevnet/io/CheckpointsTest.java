@@ -1,0 +1,187 @@
+package org.irevnet.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import org.irevnet.layers.Param;
+import org.irevnet.models.Architecture;
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Init;
+import org.irevnet.testing.TinyData;
+import org.irevnet.testing.TinyNetworks;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Checkpoints on their own, without a training run: what comes back from a save, what a save
+ * interrupted at each of its renames leaves for the next load and the next save, and what the
+ * manifest refuses.
+ */
+class CheckpointsTest {
+  static final Checkpoints.TrainingState STATE = new Checkpoints.TrainingState(42, 3, 7, 0.625, "{\"lr\":0.1}");
+
+  /** Weights no freshly built model has, so that a load which skipped them is seen. */
+  static InvertibleClassifier model() {
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson(TinyData.ARCH), DataType.FLOAT, 1);
+    Random r = new Random(3);
+    for (Param p : m.params().entries().values()) {
+      p.set(p.value().add(Init.uniform(DataType.FLOAT, r, 0.3, p.value().shape())));
+    }
+    return m;
+  }
+
+  static Map<String, INDArray> optimizer() {
+    Map<String, INDArray> m = new LinkedHashMap<>();
+    m.put("adam.moments", Nd4j.createFromArray(0.5f, -1.25f, 3f, 1e-3f).reshape(1, 4));
+    m.put("adam.iteration", Nd4j.scalar(DataType.LONG, 42).reshape(1));
+    return m;
+  }
+
+  @Test
+  void aCheckpointComesBackAsSavedWithOrWithoutObjectiveState(@TempDir Path tmp) throws Exception {
+    InvertibleClassifier m = model();
+    Map<String, INDArray> objective = Map.of("prior.beta", Nd4j.createFromArray(0.25, -0.5).reshape(1, 2));
+    Path withObjective = tmp.resolve("a"), without = tmp.resolve("b");
+    Checkpoints.save(withObjective, m, optimizer(), STATE, objective);
+    Checkpoints.save(without, m, optimizer(), STATE);
+
+    for (Path dir : new Path[] {withObjective, without}) {
+      Checkpoints.Loaded c = Checkpoints.load(dir, DataType.FLOAT);
+      assertThat(c.model().params().state()).as(dir.toString()).isEqualTo(m.params().state());
+      assertThat(c.optimizer()).isEqualTo(optimizer());
+      assertThat(c.state()).isEqualTo(STATE);
+      assertThat(Checkpoints.trainingState(dir)).isEqualTo(STATE);
+      assertThat(Checkpoints.exists(dir)).isTrue();
+      assertThat(Checkpoints.holdsNetwork(dir)).isFalse();
+    }
+    assertThat(Checkpoints.load(withObjective, DataType.FLOAT).objective()).isEqualTo(objective);
+    assertThat(Checkpoints.load(without, DataType.FLOAT).objective()).isEmpty();
+    assertThat(without.resolve(Checkpoints.OBJECTIVE)).doesNotExist();
+    assertThat(Checkpoints.exists(tmp.resolve("never-saved"))).isFalse();
+  }
+
+  /** The manifest holds each file's SHA-256, computed here independently of the checkpoint code. */
+  @Test
+  void theManifestListsEveryFileWithItsSha256(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("c");
+    Checkpoints.save(dir, model(), optimizer(), STATE, Map.of("x", Nd4j.ones(DataType.FLOAT, 2)));
+    Map<?, ?> digests = (Map<?, ?>) new com.fasterxml.jackson.databind.ObjectMapper()
+        .readValue(dir.resolve(Checkpoints.MANIFEST).toFile(), Map.class).get("sha256");
+    Map<String, String> expected = new HashMap<>();
+    for (String f : new String[] {ModelFiles.ARCH, ModelFiles.WEIGHTS, Checkpoints.OPTIMIZER, Checkpoints.TRAINING,
+        Checkpoints.OBJECTIVE}) {
+      expected.put(f, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(dir.resolve(f)))));
+    }
+    assertThat(digests).isEqualTo(expected);
+  }
+
+  @Test
+  void aModifiedOrMissingFileIsRefusedByName(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("c");
+    Checkpoints.save(dir, model(), optimizer(), STATE, Map.of("x", Nd4j.ones(DataType.FLOAT, 2)));
+    Path opt = dir.resolve(Checkpoints.OPTIMIZER);
+    byte[] bytes = Files.readAllBytes(opt);
+    bytes[bytes.length / 2] ^= 1;
+    Files.write(opt, bytes);
+    assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
+        .hasMessage(dir + ": optimizer.npz does not match its SHA-256 in manifest.json (corrupt or modified checkpoint)");
+
+    Checkpoints.save(dir, model(), optimizer(), STATE, Map.of("x", Nd4j.ones(DataType.FLOAT, 2)));
+    Files.delete(dir.resolve(Checkpoints.OBJECTIVE));
+    assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT)).hasMessage(dir + ": objective.npz is missing");
+  }
+
+  /**
+   * A save killed between its two renames leaves the checkpoint only under its previous name:
+   * it still loads from there, and the next save puts the new one in place and drops the old.
+   */
+  @Test
+  void aSaveKilledBetweenItsRenamesLeavesACheckpointTheNextSaveReplaces(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("latest"), old = tmp.resolve(".latest.old");
+    InvertibleClassifier m = model();
+    Checkpoints.save(dir, m, optimizer(), STATE);
+    Files.move(dir, old);
+
+    assertThat(Checkpoints.exists(dir)).isTrue();
+    assertThat(Checkpoints.trainingState(dir)).isEqualTo(STATE);
+    assertThat(Checkpoints.load(dir, DataType.FLOAT).model().params().state()).isEqualTo(m.params().state());
+
+    Checkpoints.TrainingState next = new Checkpoints.TrainingState(43, 3, 8, 0.75, "{}");
+    Checkpoints.save(dir, m, optimizer(), next);
+    assertThat(Checkpoints.load(dir, DataType.FLOAT).state()).isEqualTo(next);
+    assertThat(old).doesNotExist();
+  }
+
+  /** Killed after both renames, before the previous version went: both are there. */
+  @Test
+  void aSaveKilledBeforeDroppingThePreviousVersionDoesNotStopTheNextOne(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("latest"), old = tmp.resolve(".latest.old");
+    Checkpoints.save(dir, model(), optimizer(), STATE);
+    Files.createDirectory(old);
+    try (var s = Files.list(dir)) {
+      for (Path f : s.toList()) Files.copy(f, old.resolve(f.getFileName()));
+    }
+
+    Checkpoints.TrainingState next = new Checkpoints.TrainingState(43, 3, 8, 0.75, "{}");
+    Checkpoints.save(dir, model(), optimizer(), next);
+    assertThat(Checkpoints.trainingState(dir)).isEqualTo(next);
+    assertThat(old).doesNotExist();
+    try (var s = Files.list(tmp)) {
+      assertThat(s.toList()).containsExactly(dir);
+    }
+  }
+
+  /** Whatever fails while the files are written, the previous checkpoint stays and nothing is left beside it. */
+  @Test
+  void aFailedSaveKeepsThePreviousCheckpointAndLeavesNoTemporary(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("latest");
+    InvertibleClassifier m = model();
+    Checkpoints.save(dir, m, optimizer(), STATE);
+    Map<String, INDArray> broken = new HashMap<>(optimizer());
+    broken.put("adam.moments", null);
+    assertThatThrownBy(() -> Checkpoints.save(dir, m, broken, new Checkpoints.TrainingState(43, 3, 8, 0.75, "{}")))
+        .isInstanceOf(NullPointerException.class);
+    try (var s = Files.list(tmp)) {
+      assertThat(s.toList()).containsExactly(dir);
+    }
+    assertThat(Checkpoints.load(dir, DataType.FLOAT).state()).isEqualTo(STATE);
+  }
+
+  @Test
+  void aNetworkCheckpointLoadsOnlyAsANetwork(@TempDir Path tmp) throws Exception {
+    var net = TinyNetworks.graph(DataType.FLOAT, 5);
+    TinyNetworks.train(net, 3, 5);
+    Path dir = tmp.resolve("net"), model = tmp.resolve("model");
+    Checkpoints.save(dir, net, STATE);
+    Checkpoints.save(model, model(), optimizer(), STATE);
+
+    assertThat(Checkpoints.holdsNetwork(dir)).isTrue();
+    Checkpoints.LoadedNetwork back = Checkpoints.loadNetwork(dir);
+    assertThat(back.net().params()).isEqualTo(net.params());
+    assertThat(back.net().getUpdater().getStateViewArray()).isEqualTo(net.getUpdater().getStateViewArray());
+    assertThat(back.state()).isEqualTo(STATE);
+
+    assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT))
+        .hasMessage(dir + ": holds a DL4J network (model.zip), not an invertible model");
+    assertThatThrownBy(() -> Checkpoints.loadNetwork(model))
+        .hasMessage(model + ": no model.zip (not a DL4J checkpoint)");
+
+    Path zip = dir.resolve(Checkpoints.NETWORK);
+    byte[] bytes = Files.readAllBytes(zip);
+    bytes[bytes.length / 2] ^= 1;
+    Files.write(zip, bytes);
+    assertThatThrownBy(() -> Checkpoints.loadNetwork(dir)).hasMessageContaining("model.zip does not match its SHA-256");
+  }
+}

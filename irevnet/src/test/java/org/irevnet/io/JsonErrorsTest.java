@@ -1,0 +1,70 @@
+package org.irevnet.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class JsonErrorsTest {
+  record Stage(int steps, String coupling) {}
+
+  record Config(int steps, long seed, Integer batch, double lr, Float floor, boolean flag, Boolean augment,
+      String name, Stage head, List<Stage> stages) {}
+
+  /** What {@link JsonErrors#describe} says when reading {@code json} as a {@link Config} fails. */
+  static String describe(String json) {
+    try {
+      new ObjectMapper().readValue(json, Config.class);
+    } catch (IOException e) {
+      return JsonErrors.describe(e, "config");
+    }
+    throw new AssertionError("read: " + json);
+  }
+
+  @Test
+  void aValueOfTheWrongKindIsNamedByItsPathWithWhatItMustBe() {
+    assertThat(describe("{\"steps\": \"many\"}")).isEqualTo("key 'steps' must be an integer, got \"many\"");
+    assertThat(describe("{\"seed\": \"x\"}")).isEqualTo("key 'seed' must be an integer, got \"x\"");
+    assertThat(describe("{\"batch\": \"x\"}")).isEqualTo("key 'batch' must be an integer, got \"x\"");
+    assertThat(describe("{\"lr\": \"fast\"}")).isEqualTo("key 'lr' must be a number, got \"fast\"");
+    assertThat(describe("{\"floor\": \"low\"}")).isEqualTo("key 'floor' must be a number, got \"low\"");
+    assertThat(describe("{\"flag\": \"yes\"}")).isEqualTo("key 'flag' must be true or false, got \"yes\"");
+    assertThat(describe("{\"augment\": \"yes\"}")).isEqualTo("key 'augment' must be true or false, got \"yes\"");
+    // Not an InvalidFormatException: a mismatched token has no value to quote.
+    assertThat(describe("{\"name\": {}}")).isEqualTo("key 'name' must be a string");
+    assertThat(describe("{\"head\": 3}")).isEqualTo("key 'head' must be a JSON object");
+    assertThat(describe("{\"stages\": [{\"steps\": 1}, {\"steps\": \"two\"}]}"))
+        .isEqualTo("key 'stages[1].steps' must be an integer, got \"two\"");
+  }
+
+  @Test
+  void anUnknownKeyListsTheKnownOnesSorted() {
+    assertThat(describe("{\"head\": {\"step\": 1}}")).isEqualTo("unknown key 'head.step' (known: coupling, steps)");
+  }
+
+  @Test
+  void aFileThatIsNoObjectOrNoJsonIsCalledMalformed() {
+    assertThat(describe("[1, 2]")).isEqualTo("malformed config JSON: the file must hold one JSON object");
+    assertThat(describe("{\"steps\": ")).startsWith("malformed config JSON: Unexpected end-of-input")
+        .doesNotContain("\n");
+  }
+
+  /** Jackson's exception is found where the caller wrapped it. */
+  @Test
+  void theCauseOfAWrappingExceptionIsDescribed() {
+    IOException cause;
+    try {
+      new ObjectMapper().readValue("{\"steps\": true}", Config.class);
+      throw new AssertionError();
+    } catch (IOException e) {
+      cause = e;
+    }
+    assertThat(JsonErrors.describe(new UncheckedIOException("reading", cause), "config"))
+        .isEqualTo("key 'steps' must be an integer");
+    assertThat(JsonErrors.describe(new IllegalStateException(), "architecture"))
+        .isEqualTo("malformed architecture JSON: java.lang.IllegalStateException");
+  }
+}

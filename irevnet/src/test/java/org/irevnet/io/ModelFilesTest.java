@@ -1,0 +1,40 @@
+package org.irevnet.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.irevnet.models.InvertibleClassifier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+class ModelFilesTest {
+
+  /** Each way a model directory can be incomplete is named by its file, in one line. */
+  @Test
+  void aMissingOrMismatchedFileIsNamed(@TempDir Path tmp) throws Exception {
+    InvertibleClassifier m = CheckpointsTest.model();
+    Path dir = tmp.resolve("model");
+    ModelFiles.save(dir, m);
+    assertThat(ModelFiles.load(dir, DataType.FLOAT).params().state()).isEqualTo(m.params().state());
+
+    Path weights = dir.resolve(ModelFiles.WEIGHTS), arch = dir.resolve(ModelFiles.ARCH);
+    Map<String, INDArray> w = Npz.read(weights);
+    w.remove(w.keySet().iterator().next());
+    Npz.write(weights, w);
+    assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
+        .hasMessageStartingWith(weights + ": ").hasMessageEndingWith("(weights do not match " + arch + ")")
+        .hasMessageNotContaining("\n");
+
+    Files.delete(weights);
+    assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT)).hasMessage(weights + ": not found");
+    Files.delete(arch);
+    assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT))
+        .hasMessage(arch + ": not found (is " + dir + " a model directory?)");
+  }
+}
