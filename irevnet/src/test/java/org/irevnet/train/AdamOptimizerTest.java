@@ -13,6 +13,11 @@ class AdamOptimizerTest {
 
   /** Adam's update written out by hand (Kingma and Ba, Algorithm 1), for a scalar. */
   static double[] reference(double p, double[] grads, double lr) {
+    return reference(p, grads, lr, 0);
+  }
+
+  /** With decoupled weight decay (AdamW, Loshchilov and Hutter): {@code p -= lr * wd * p} before the step. */
+  static double[] reference(double p, double[] grads, double lr, double wd) {
     double m = 0, v = 0, b1 = 0.9, b2 = 0.999, eps = 1e-8;
     double[] out = new double[grads.length];
     for (int t = 1; t <= grads.length; t++) {
@@ -20,6 +25,7 @@ class AdamOptimizerTest {
       m = b1 * m + (1 - b1) * g;
       v = b2 * v + (1 - b2) * g * g;
       double mh = m / (1 - Math.pow(b1, t)), vh = v / (1 - Math.pow(b2, t));
+      p -= lr * wd * p;
       p -= lr * mh / (Math.sqrt(vh) + eps);
       out[t - 1] = p;
     }
@@ -75,5 +81,39 @@ class AdamOptimizerTest {
     a.grad().assign(1);
     adam.step();
     assertThat(a.value().getDouble(0)).isLessThan(before.getDouble(0));
+  }
+
+  @Test
+  void weightDecayShrinksTheParametersAsAdamWDoes() {
+    ParamTable t = ParamTable.empty();
+    Param a = t.add("a", Nd4j.createFromArray(1.5, -2.0));
+    AdamOptimizer adam = new AdamOptimizer(t, 0.1);
+    adam.setWeightDecay(0.3);
+    double[] g0 = {0.3, -1.0, 2.0, 0.5}, g1 = {1.0, 1.0, -0.5, 0.25};
+    double[] ref0 = reference(1.5, g0, 0.1, 0.3), ref1 = reference(-2.0, g1, 0.1, 0.3);
+    // 1e-6: libnd4j adds epsilon to the uncorrected sqrt(v), the paper to the corrected one.
+    for (int i = 0; i < g0.length; i++) {
+      a.grad().assign(Nd4j.createFromArray(g0[i], g1[i]));
+      adam.step();
+      assertThat(a.value().getDouble(0)).isCloseTo(ref0[i], org.assertj.core.data.Offset.offset(1e-6));
+      assertThat(a.value().getDouble(1)).isCloseTo(ref1[i], org.assertj.core.data.Offset.offset(1e-6));
+    }
+    // Without the decay the same gradients end elsewhere: the comparison above is not blind to it.
+    assertThat(Math.abs(reference(1.5, g0, 0.1)[3] - ref0[3])).isGreaterThan(1e-3);
+  }
+
+  @Test
+  void aStateOfAnotherSizeOrWithoutMomentsIsRefused() {
+    ParamTable t = ParamTable.empty();
+    t.add("a", Nd4j.createFromArray(1.5, -2.0));
+    AdamOptimizer adam = new AdamOptimizer(t, 0.1);
+    ParamTable bigger = ParamTable.empty();
+    bigger.add("a", Nd4j.zeros(DataType.DOUBLE, 3));
+    java.util.Map<String, INDArray> other = new AdamOptimizer(bigger, 0.1).state();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> adam.loadState(other))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("optimizer state does not match this model (6 vs 4 values)");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> adam.loadState(java.util.Map.of("adam.iteration", Nd4j.scalar(3L))))
+        .hasMessage("optimizer state does not match this model (missing)");
   }
 }

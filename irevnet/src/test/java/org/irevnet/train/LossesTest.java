@@ -2,8 +2,11 @@ package org.irevnet.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
+import org.irevnet.check.Numerics;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 class LossesTest {
@@ -21,5 +24,43 @@ class LossesTest {
   void accuracyRefusesPredictionsAndLabelsOfDifferentLengths() {
     assertThatThrownBy(() -> Losses.accuracy(new int[] {1, 2}, new int[] {1}))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 predictions for 1 labels");
+  }
+
+  /** Mean softmax cross-entropy written out row by row in doubles: {@code -sum_k t_k log(e^x_k / sum_j e^x_j)}. */
+  static double byHand(double[][] x, double[][] t) {
+    double total = 0;
+    for (int i = 0; i < x.length; i++) {
+      double z = 0;
+      for (double v : x[i]) z += Math.exp(v);
+      for (int k = 0; k < x[i].length; k++) total -= t[i][k] * (x[i][k] - Math.log(z));
+    }
+    return total / x.length;
+  }
+
+  @Test
+  void crossEntropyAndItsGradientMatchAHandComputationAndFiniteDifferences() {
+    double[][] x = {{0.5, -1.0, 2.0}, {3.0, 0.0, -0.5}, {-0.25, 0.75, 0.1}};
+    double[][] t = {{0.2, 0.3, 0.5}, {0, 1, 0}, {1, 0, 0}};
+    INDArray logits = Nd4j.createFromArray(x);
+    Losses.LossGrad lg = Losses.softmaxCrossEntropy(logits, Nd4j.createFromArray(t));
+    assertThat(lg.loss()).isCloseTo(byHand(x, t), within(1e-12));
+    double[] numeric = Numerics.gradient(a -> byHand(a.toDoubleMatrix(), t), logits.dup(), 1e-6,
+        Numerics.sampleIndices(9, 9, 0));
+    assertThat(Numerics.maxRelDiff(lg.grad().reshape(9).toDoubleVector(), numeric)).isLessThan(1e-8);
+
+    // Integer labels are one-hot targets.
+    double[][] oneHot = {{0, 0, 1}, {1, 0, 0}, {0, 1, 0}};
+    Losses.LossGrad byLabel = Losses.softmaxCrossEntropy(logits, new int[] {2, 0, 1});
+    assertThat(byLabel.loss()).isCloseTo(byHand(x, oneHot), within(1e-12));
+    assertThat(byLabel.grad()).isEqualTo(Losses.softmaxCrossEntropy(logits, Nd4j.createFromArray(oneHot)).grad());
+  }
+
+  /** e^1000 overflows a double: the row's largest logit comes off before the exponential. */
+  @Test
+  void logSoftmaxStaysExactForLogitsWhoseExponentialOverflows() {
+    INDArray logp = Losses.logSoftmax(Nd4j.createFromArray(new double[][] {{1000, 999, 0}, {-1000, -1001, -1000}}));
+    double a = Math.log(1 + Math.exp(-1) + Math.exp(-1000)), b = Math.log(2 + Math.exp(-1));
+    assertThat(logp.getRow(0).toDoubleVector()).containsExactly(new double[] {-a, -1 - a, -1000 - a}, within(1e-12));
+    assertThat(logp.getRow(1).toDoubleVector()).containsExactly(new double[] {-b, -1 - b, -b}, within(1e-12));
   }
 }
