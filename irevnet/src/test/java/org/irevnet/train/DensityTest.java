@@ -138,6 +138,8 @@ class DensityTest {
     assertThat(d.evaluate(data, 64, 11).bitsPerDim()).isEqualTo(ev.bitsPerDim());
     assertThat(d.evaluate(data, 250, 11).bitsPerDim()).as("batching does not change the noise")
         .isCloseTo(ev.bitsPerDim(), within(1e-12));
+    assertThat(d.evaluate(data, 200, 11).bitsPerDim()).as("in batches that divide the split")
+        .isCloseTo(ev.bitsPerDim(), within(1e-12));
     assertThat(d.evaluate(data, 64, 12).bitsPerDim()).isNotEqualTo(ev.bitsPerDim()).isCloseTo(expected, within(3e-3));
   }
 
@@ -157,6 +159,7 @@ class DensityTest {
     assertThat(Numerics.maxAbsDiff(d.sample(5, 1.4, 3).z(), s.z().mul(2))).isLessThan(1e-15);
     assertThatThrownBy(() -> d.sample(5, 0, 3)).hasMessageContaining("temperature");
     assertThatThrownBy(() -> d.sample(0, 1, 3)).hasMessageContaining("at least 1");
+    assertThat(d.sample(1, 0.7, 3).x().shape()).containsExactly(1, 1, 8, 8);
   }
 
   @Test
@@ -181,8 +184,10 @@ class DensityTest {
     InvertibleClassifier m = InvertibleClassifier.build(inj, F64, 0);
     assertThatThrownBy(() -> new Density(m, 64)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'inj' is injective").hasMessageNotContaining("\n");
-    assertThatThrownBy(() -> new Density(InvertibleClassifier.build(FI, F64, 0), 65))
-        .hasMessageContaining("do not fit");
+    InvertibleClassifier bijective = InvertibleClassifier.build(FI, F64, 0);
+    assertThatThrownBy(() -> new Density(bijective, 65)).hasMessageContaining("do not fit");
+    assertThatThrownBy(() -> new Density(bijective, 0)).hasMessageContaining("do not fit");
+    assertThat(new Density(bijective, 1).inputDims()).as("one real pixel of 64").isEqualTo(64);
   }
 
   @Test

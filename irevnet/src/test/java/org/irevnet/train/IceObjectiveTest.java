@@ -99,16 +99,13 @@ class IceObjectiveTest {
 
   @Test
   void evaluationDoesNotDependOnTheBatchAndReadsTheDensityOnDequantisedImages() {
-    Setup s = setup(config(1, 0.5, "bounded", Math.log(10), 3, 8, true));
-    for (long step = 0; step < 4; step++) s.obj.step(s.model, s.model.forward(s.x, true), s.labels, step);
+    Setup s = trained(config(1, 0.5, "bounded", Math.log(10), 3, 8, true));
     int n = 13;
     Random r = new Random(7);
-    float[] pixels = new float[n * 64];
-    for (int i = 0; i < pixels.length; i++) pixels[i] = r.nextInt(4) == 0 ? 0 : r.nextInt(256) / 255f;
+    INDArray images = images(n, r);
     int[] labels = new int[n];
     for (int i = 0; i < n; i++) labels[i] = r.nextInt(10);
-    Dataset data = new Dataset("t", Nd4j.create(pixels, new long[] {n, 1, 8, 8}, DataType.FLOAT), labels,
-        List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"));
+    Dataset data = new Dataset("t", images, labels, List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"));
 
     IceObjective.Eval whole = s.obj.evaluate(s.model, data, n);
     for (int batch : new int[] {1, 4, 5}) {
@@ -143,6 +140,20 @@ class IceObjectiveTest {
   }
 
   record Setup(InvertibleClassifier model, IceObjective obj, INDArray x, int[] labels) {}
+
+  /** {@link #setup} with the adversaries and prior after four objective steps on its batch. */
+  static Setup trained(IceConfig cfg) {
+    Setup s = setup(cfg);
+    for (long step = 0; step < 4; step++) s.obj.step(s.model, s.model.forward(s.x, true), s.labels, step);
+    return s;
+  }
+
+  /** {@code n} 1x8x8 images of 8-bit pixels, a quarter of them exact zeros (as padding is). */
+  static INDArray images(int n, Random r) {
+    float[] pixels = new float[n * 64];
+    for (int i = 0; i < pixels.length; i++) pixels[i] = r.nextInt(4) == 0 ? 0 : r.nextInt(256) / 255f;
+    return Nd4j.create(pixels, new long[] {n, 1, 8, 8}, DataType.FLOAT);
+  }
 
   static Setup setup(IceConfig cfg) {
     InvertibleClassifier m = InvertibleClassifier.build(ARCH, F64, 3);
@@ -251,14 +262,197 @@ class IceObjectiveTest {
     }
   }
 
-  /** The adversaries' parameters after each of 7 steps. */
+  @Test
+  void threeAdversariesAreReinitialisedAThirdOfThePeriodApart() {
+    // Every 3 steps: adversary 2 first at step 1, adversary 1 at step 2, adversary 0 at step 3.
+    List<Map<String, INDArray>> with = adversaryTrajectory(3, 3, 4), without = adversaryTrajectory(0, 3, 4);
+    for (int step = 0; step < 4; step++) {
+      for (int j = 0; j < 3; j++) {
+        String w = j + ".fc0.weight";
+        assertThat(with.get(step).get(w).equals(without.get(step).get(w))).as("adversary " + j + " after step " + step)
+            .isEqualTo(step < 3 - j);
+      }
+    }
+  }
+
   static List<Map<String, INDArray>> adversaryTrajectory(int reinitEvery) {
-    Setup s = setup(new IceConfig(1, 0, 0, "bounded", Math.log(10), 1, 4, 1e-2, 2, reinitEvery, true, 0));
+    return adversaryTrajectory(reinitEvery, 2, 7);
+  }
+
+  /** The adversaries' parameters after each of {@code steps} steps. */
+  static List<Map<String, INDArray>> adversaryTrajectory(int reinitEvery, int adversaries, int steps) {
+    Setup s = setup(new IceConfig(1, 0, 0, "bounded", Math.log(10), 1, 4, 1e-2, adversaries, reinitEvery, true, 0));
     List<Map<String, INDArray>> out = new ArrayList<>();
-    for (long step = 0; step < 7; step++) {
+    for (long step = 0; step < steps; step++) {
       s.obj.step(s.model, s.model.forward(s.x, true), s.labels, step);
       out.add(adversaryParams(s.obj));
     }
     return out;
+  }
+
+  /** {@code zn} standardised per dimension with its own batch statistics, as batch norm without affine, by hand. */
+  static double[][] standardized(double[][] zn) {
+    int n = zn.length, d = zn[0].length;
+    double[][] out = new double[n][d];
+    for (int k = 0; k < d; k++) {
+      double mean = 0, var = 0;
+      for (double[] row : zn) mean += row[k] / n;
+      for (double[] row : zn) var += (row[k] - mean) * (row[k] - mean) / n;
+      for (int i = 0; i < n; i++) out[i][k] = (zn[i][k] - mean) / Math.sqrt(var + 1e-5);
+    }
+    return out;
+  }
+
+  static double[][] nuisance(InvertibleClassifier m, INDArray x) {
+    return m.forward(x, false).z().get(NDArrayIndex.all(), NDArrayIndex.interval(10, 64)).toDoubleMatrix();
+  }
+
+  static int argmax(double[] row) {
+    int best = 0;
+    for (int k = 1; k < row.length; k++) if (row[k] > row[best]) best = k;
+    return best;
+  }
+
+  /**
+   * The reported terms against the two adversaries' cross-entropies and accuracies on the
+   * standardised {@code z_n}, computed here; without the MLE term there are no bits per dimension.
+   */
+  @Test
+  void theTermsAverageTheAdversariesCrossEntropyAndAccuracyComputedByHand() {
+    Setup s = setup(config(1.5, 0, "bounded", Math.log(10), 2, 8, true));
+    for (long step = 0; step < 3; step++) s.obj.step(s.model, s.model.forward(s.x, true), s.labels, step);
+    IceObjective.Terms t = s.obj.loss(s.model, s.model.forward(s.x, true), s.labels, 0);
+
+    INDArray x = Nd4j.createFromArray(standardized(nuisance(s.model, s.x)));
+    double ce = 0, acc = 0, uniform = 0;
+    for (NuisanceClassifier a : s.obj.adversaries()) {
+      double[][] logits = a.forward(x).logits().toDoubleMatrix();
+      for (int i = 0; i < BATCH; i++) {
+        double lse = 0;
+        for (double v : logits[i]) lse += Math.exp(v);
+        lse = Math.log(lse);
+        ce += (lse - logits[i][s.labels[i]]) / BATCH / 2;
+        for (double v : logits[i]) uniform += (lse - v) / 10 / BATCH / 2;
+        if (argmax(logits[i]) == s.labels[i]) acc += 1.0 / BATCH / 2;
+      }
+    }
+    assertThat(t.nuisanceCe()).isCloseTo(ce, within(1e-9));
+    assertThat(t.adversaryAccuracy()).isCloseTo(acc, within(1e-12));
+    assertThat(t.nuisanceLoss()).isCloseTo(uniform, within(1e-9));
+    assertThat(t.loss()).isCloseTo(t.ce() + 1.5 * uniform, within(1e-9));
+    assertThat(t.nllBitsPerDim()).isNaN();
+  }
+
+  /** k adversary updates per model step: one step with k = 2 is two steps with k = 1 on the same batch. */
+  @Test
+  void eachModelStepTrainsTheAdversariesKTimes() {
+    Setup twice = setup(config(1, 0, "bounded", Math.log(10), 2, 8, true));
+    Setup once = setup(config(1, 0, "bounded", Math.log(10), 1, 8, true));
+    Setup never = setup(config(1, 0, "bounded", Math.log(10), 0, 8, true));
+    Map<String, INDArray> initial = adversaryParams(never.obj);
+    twice.obj.step(twice.model, twice.model.forward(twice.x, true), twice.labels, 0);
+    once.obj.step(once.model, once.model.forward(once.x, true), once.labels, 0);
+    once.obj.step(once.model, once.model.forward(once.x, true), once.labels, 0);
+    never.obj.step(never.model, never.model.forward(never.x, true), never.labels, 0);
+    assertThat(adversaryParams(twice.obj)).isEqualTo(adversaryParams(once.obj)).isNotEqualTo(initial);
+    assertThat(adversaryParams(never.obj)).isEqualTo(initial);
+  }
+
+  /**
+   * The adversaries' accuracy on a split is theirs on the whole split's standardised {@code z_n}
+   * of the images as they are (no dequantisation noise without the MLE term), and there are no
+   * bits per dimension. The labels are adversary 0's predictions there, so that its accuracy is
+   * 1 exactly when it sees what this test standardised.
+   */
+  @Test
+  void evaluationWithoutTheMleTermIsTheAdversariesAccuracyOnTheStandardisedSplit() {
+    Setup s = trained(config(1, 0, "bounded", Math.log(10), 3, 8, true));
+    int n = 13;
+    INDArray images = images(n, new Random(7));
+    INDArray x = Nd4j.createFromArray(standardized(nuisance(s.model, images.castTo(F64))));
+    double[][] first = s.obj.adversaries().get(0).forward(x).logits().toDoubleMatrix();
+    double[][] second = s.obj.adversaries().get(1).forward(x).logits().toDoubleMatrix();
+    int[] labels = new int[n];
+    double secondCorrect = 0;
+    for (int i = 0; i < n; i++) {
+      labels[i] = argmax(first[i]);
+      if (argmax(second[i]) == labels[i]) secondCorrect++;
+    }
+    Dataset data = new Dataset("t", images, labels, List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"));
+    IceObjective.Eval e = s.obj.evaluate(s.model, data, 4);
+    assertThat(e.adversaryAccuracy()).isEqualTo((n + secondCorrect) / 2 / n);
+    assertThat(e.nllBitsPerDim()).isNaN();
+  }
+
+  /** The prior moves with the model at the rate it is given: Adam's first step is that rate against each gradient's sign. */
+  @Test
+  void thePriorStepsAtTheGivenRate() {
+    Setup s = setup(config(0, 0.9, "bounded", Math.log(10), 0, 8, true));
+    s.obj.step(s.model, s.model.forward(s.x, true), s.labels, 0);
+    assertThat(s.obj.priorGradients().amaxNumber().doubleValue()).isPositive();
+    Map<String, INDArray> before = s.obj.prior().params().state();
+    Map<String, double[]> grads = new java.util.HashMap<>();
+    s.obj.prior().params().entries().forEach((k, p) -> grads.put(k, p.grad().dup().reshape(-1).toDoubleVector()));
+    s.obj.stepPrior(0.05);
+    for (String k : before.keySet()) {
+      double[] step = s.obj.prior().params().get(k).value().sub(before.get(k)).reshape(-1).toDoubleVector();
+      double[] g = grads.get(k);
+      for (int i = 0; i < g.length; i++) {
+        assertThat(step[i]).as(k + "[" + i + "]").isCloseTo(-0.05 * Math.signum(g[i]), within(1e-3));
+      }
+    }
+    assertThat(s.obj.priorGradients().amaxNumber().doubleValue()).isZero();
+  }
+
+  /**
+   * The objective's state keeps the last advReplay batches, and an objective loaded from it
+   * continues exactly as the one it came from (adversaries, their Adam states, prior and replay
+   * draws), where a fresh one does not.
+   */
+  @Test
+  void aLoadedStateContinuesExactlyIncludingTheReplayBuffer() {
+    IceConfig cfg = new IceConfig(1, 0, 0.5, "bounded", Math.log(10), 2, 6, 1e-2, 2, 0, true, 2);
+    Setup a = setup(cfg);
+    List<INDArray> batches = new ArrayList<>();
+    for (int b = 0; b < 4; b++) batches.add(Numerics.normal(F64, 20 + b, a.model.inputShape(BATCH)));
+    for (int step = 0; step < 3; step++) {
+      a.obj.step(a.model, a.model.forward(batches.get(step), true), a.labels, step);
+      a.obj.stepPrior(1e-2);
+    }
+
+    Map<String, INDArray> state = a.obj.state();
+    assertThat(state).containsKeys("replay.0.x", "replay.0.y", "replay.1.x", "replay.1.y").doesNotContainKey("replay.2.x");
+    assertThat(state.get("replay.1.x").toDoubleMatrix()).isDeepEqualTo(standardizedRounded(nuisance(a.model, batches.get(2)),
+        state.get("replay.1.x").toDoubleMatrix()));
+
+    // b has trained on its own first: everything of it is replaced, its replay buffer too.
+    Setup b = setup(cfg), fresh = setup(cfg);
+    b.obj.step(b.model, b.model.forward(batches.get(3), true), b.labels, 0);
+    b.obj.stepPrior(1e-2);
+    b.obj.loadState(state);
+    IceObjective.Terms ta = a.obj.step(a.model, a.model.forward(batches.get(3), true), a.labels, 3);
+    IceObjective.Terms tb = b.obj.step(b.model, b.model.forward(batches.get(3), true), b.labels, 3);
+    fresh.obj.step(fresh.model, fresh.model.forward(batches.get(3), true), fresh.labels, 3);
+    a.obj.stepPrior(1e-2);
+    b.obj.stepPrior(1e-2);
+    assertThat(tb).isEqualTo(ta);
+    assertThat(b.obj.state()).isEqualTo(a.obj.state());
+    assertThat(adversaryParams(fresh.obj)).isNotEqualTo(adversaryParams(a.obj));
+
+    Map<String, INDArray> partial = new java.util.HashMap<>(state);
+    partial.keySet().removeIf(k -> k.startsWith("adv.1."));
+    assertThatThrownBy(() -> fresh.obj.loadState(partial)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("objective state has no entries adv.1.*");
+  }
+
+  /** {@code expected}, or {@code actual} where the two agree to 1e-9 (the mean and variance are summed in another order). */
+  static double[][] standardizedRounded(double[][] zn, double[][] actual) {
+    double[][] expected = standardized(zn);
+    for (int i = 0; i < expected.length; i++) {
+      for (int k = 0; k < expected[i].length; k++) {
+        if (Math.abs(expected[i][k] - actual[i][k]) < 1e-9) expected[i][k] = actual[i][k];
+      }
+    }
+    return expected;
   }
 }

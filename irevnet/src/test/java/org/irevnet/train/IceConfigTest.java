@@ -1,0 +1,63 @@
+package org.irevnet.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class IceConfigTest {
+  static IceConfig with(double wNc, int warmup, double wMle, String form, Double cap, int k, int hidden, double lr,
+      int adversaries, int reinit, int replay) {
+    return new IceConfig(wNc, warmup, wMle, form, cap, k, hidden, lr, adversaries, reinit, true, replay);
+  }
+
+  static final IceConfig OK = with(0.5, 4, 0.1, "paper", null, 1, 0, 1e-3, 1, 0, 0);
+
+  @Test
+  void theNuisanceWeightRisesLinearlyOverTheWarmUpThenStays() {
+    assertThat(OK.wNcAt(0)).isZero();
+    assertThat(OK.wNcAt(1)).isEqualTo(0.125);
+    assertThat(OK.wNcAt(3)).isEqualTo(0.375);
+    assertThat(OK.wNcAt(4)).isEqualTo(0.5);
+    assertThat(OK.wNcAt(1000)).isEqualTo(0.5);
+    assertThat(with(0.5, 0, 0, "bounded", null, 1, 0, 1e-3, 1, 0, 0).wNcAt(0)).as("no warm-up").isEqualTo(0.5);
+  }
+
+  @Test
+  void thePaperCapIsChanceForTheClassCountUnlessSet() {
+    assertThat(OK.paperCapFor(3)).isEqualTo(Math.log(3));
+    assertThat(with(0.5, 4, 0, "paper", 2.5, 1, 0, 1e-3, 1, 0, 0).paperCapFor(3)).isEqualTo(2.5);
+  }
+
+  @Test
+  void theDefaultsAreValid() {
+    assertThat(IceConfig.defaults().validate()).isEqualTo(IceConfig.defaults());
+  }
+
+  /** Each refusal names the setting; the boundary values are accepted. */
+  @Test
+  void eachSettingOutOfRangeIsRefusedByName() {
+    assertThat(with(0, 0, 0, "bounded", null, 0, 0, 1e-9, 1, 0, 0).validate()).as("every lower bound").isNotNull();
+    assertThatThrownBy(() -> with(-1, 4, 0, "paper", null, 1, 0, 1e-3, 1, 0, 0).validate()).hasMessageStartingWith("wNc ");
+    assertThatThrownBy(() -> with(1, -1, 0, "paper", null, 1, 0, 1e-3, 1, 0, 0).validate())
+        .hasMessageStartingWith("wNcWarmupSteps ");
+    assertThatThrownBy(() -> with(1, 4, -0.1, "paper", null, 1, 0, 1e-3, 1, 0, 0).validate())
+        .hasMessageStartingWith("wMle ");
+    assertThatThrownBy(() -> with(1, 4, 0, "Paper", null, 1, 0, 1e-3, 1, 0, 0).validate())
+        .hasMessage("nuisanceForm must be bounded or paper, got Paper");
+    assertThatThrownBy(() -> with(1, 4, 0, "paper", 0.0, 1, 0, 1e-3, 1, 0, 0).validate())
+        .hasMessageStartingWith("paperCap ");
+    assertThatThrownBy(() -> with(1, 4, 0, "paper", null, -1, 0, 1e-3, 1, 0, 0).validate())
+        .hasMessageStartingWith("advSteps ");
+    assertThatThrownBy(() -> with(1, 4, 0, "paper", null, 1, -1, 1e-3, 1, 0, 0).validate())
+        .hasMessageStartingWith("advHidden ");
+    assertThatThrownBy(() -> with(1, 4, 0, "paper", null, 1, 0, 0, 1, 0, 0).validate())
+        .hasMessageStartingWith("advLr ");
+    assertThatThrownBy(() -> with(1, 4, 0, "paper", null, 1, 0, 1e-3, 0, 0, 0).validate())
+        .hasMessageStartingWith("adversaries ");
+    assertThatThrownBy(() -> with(1, 4, 0, "paper", null, 1, 0, 1e-3, 1, -1, 0).validate())
+        .hasMessageStartingWith("advReinitEvery ");
+    assertThatThrownBy(() -> with(1, 4, 0, "paper", null, 1, 0, 1e-3, 1, 0, -1).validate())
+        .hasMessageStartingWith("advReplay ");
+  }
+}
