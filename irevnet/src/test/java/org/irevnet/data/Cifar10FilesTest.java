@@ -75,6 +75,27 @@ class Cifar10FilesTest {
   }
 
   @Test
+  void allFiveTrainingBatchesAreReadInOrder() throws IOException {
+    Path dir = cifarDir();
+    Files.write(dir.resolve("data_batch_3.bin"), Synth.cifar(4, 5));
+    Files.write(dir.resolve("data_batch_4.bin"), Synth.cifar(5, 6));
+    Files.write(dir.resolve("data_batch_5.bin"), Synth.cifar(6, 8, 4));
+    Dataset train = Datasets.open(dir).train();
+    assertThat(train.labels()).containsExactly(3, 9, 0, 1, 2, 5, 6, 8, 4);
+    assertThat(train.images().getFloat(8, 2, 31, 31)).isEqualTo(Synth.pixel(7, 3071) / 255f);
+  }
+
+  /** CIFAR-100's records carry a coarse and a fine label: 3074 bytes, which the message recognises. */
+  @Test
+  void aCifar100BatchIsNamedAsSuch() throws IOException {
+    Path dir = cifarDir();
+    Path f = Files.write(dir.resolve("test_batch.bin"), new byte[2 * (Cifar10Files.RECORD + 1)]);
+    assertThatThrownBy(() -> Datasets.open(dir).test()).isInstanceOf(DataFormatException.class)
+        .hasMessage(f + ": truncated or not a CIFAR-10 batch: length 6148 is not a positive multiple of 3073"
+            + " (1 label byte + 3072 pixel bytes); CIFAR-100 batches (2 label bytes per record) are not supported");
+  }
+
+  @Test
   void labelOutOfRange() throws IOException {
     Path dir = cifarDir();
     Path f = Files.write(dir.resolve("test_batch.bin"), Synth.cifar(0, 4, 10));
