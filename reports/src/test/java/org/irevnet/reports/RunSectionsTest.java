@@ -1,0 +1,153 @@
+package org.irevnet.reports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The headline a comparison puts side by side, and the type checks of the config and eval files it
+ * and their sections read. Expected values are read off the files SyntheticRun and these tests write.
+ */
+class RunSectionsTest {
+
+  @Test
+  void theHeadlineOfAFullRunHasEachNumberOnceInReportOrder(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "mle", 0.9);
+    // Exact and in order: an entry for a field the files lack would show as an empty cell in a comparison.
+    assertThat(RunSections.headline(new RunFiles(run))).containsExactly(
+        entry("arch", "fi-revnet-s"), entry("objective", "mle"),
+        entry("data", "fashion-mnist-mini " + SyntheticRun.EVIL), entry("epochs", 2L),
+        // The half-written line after step 60 is skipped; the last epoch line (s = 6) took 6 * 5 s.
+        entry("steps", 60L), entry("training time (s)", 30L),
+        entry("test accuracy", 0.7), entry("test loss", 0.8),
+        // A density model's bits/dim is a result next to its accuracy.
+        entry("test bits/dim", 4.25),
+        entry("reconstruction max error f32", 2e-6), entry("reconstruction max error f64", 3e-15),
+        // The summary's rate_probe_class_is_label_of_b is null: no probe was run, so no row.
+        entry("metamers: model class is class of a", 1.0),
+        entry("nuisance probe: logit_accuracy", 0.7), entry("nuisance probe: nuisance_accuracy", 0.9),
+        entry("nuisance probe: excess", 0.9 - 0.7), entry("nuisance probe: nuisance_train_accuracy", 0.99),
+        entry("attack fgsm: accuracy at eps 0.1", 0.3), entry("attack metamer: success rate", 0.9),
+        entry("attack pgd-linf: accuracy at eps 0.1", 0.1));
+  }
+
+  @Test
+  void theHeadlineOfAVaeRunHasItsVaeNumbersAndNothingItDidNotRun(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.vae(tmp.resolve("vae"));
+    assertThat(RunSections.headline(new RunFiles(run))).containsExactly(
+        entry("data", "synthetic <script>"), entry("epochs", 2L),
+        entry("vae flow", "sylvester-householder"), entry("vae test_elbo_nats", -210.5),
+        entry("vae test_is_nll_nats", 205.25), entry("vae is_samples", 20L), entry("vae train_seconds", 2.5));
+  }
+
+  @Test
+  void withoutAnEpochTimeOrAnEvalFileTheHeadlineFallsBackToTheLastEpochLine(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    Files.writeString(run.resolve(RunSections.METRICS), """
+        {"type":"train","step":10,"loss":1.5}
+        {"type":"epoch","step":10,"epoch":1,"test_accuracy":0.5,"test_loss":1.25}
+        {"type":"train","loss":1.0}
+        """);
+    // The last line has no step: the step count is not guessed from an earlier one.
+    assertThat(RunSections.headline(new RunFiles(run))).containsExactly(entry("arch", "fi-revnet-s"),
+        entry("objective", "ce"), entry("data", "fashion-mnist-mini " + SyntheticRun.EVIL), entry("epochs", 2L),
+        entry("test accuracy", 0.5), entry("test loss", 1.25));
+  }
+
+  @Test
+  void eachOtherTestSetGetsAnAccuracyRowButTestTrainAndUnnamedOnesDoNot(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    Files.writeString(run.resolve("eval-test.json"), "{\"name\": \"test\", \"accuracy\": 0.75, \"loss\": 0.5}");
+    Files.writeString(run.resolve("eval-train.json"), "{\"name\": \"train\", \"accuracy\": 0.875}");
+    Files.writeString(run.resolve("eval-ood.json"), "{\"name\": \"ood\", \"data\": \"mnist-c\", \"accuracy\": 0.25}");
+    Files.writeString(run.resolve("eval-blank.json"), "{\"name\": \"\", \"accuracy\": 0.125}");
+    Files.writeString(run.resolve("eval-loss-only.json"), "{\"name\": \"loss-only\", \"loss\": 3.0}");
+    Files.writeString(run.resolve("eval-nodata.json"), "{\"name\": \"nodata\", \"accuracy\": 0.5}");
+    // A wrongly typed file is its accuracy section's error; in the headline it is left out, not fatal.
+    Files.writeString(run.resolve("eval-typo.json"), "{\"name\": \"typo\", \"accuracy\": \"high\"}");
+    assertThat(RunSections.headline(new RunFiles(run))).containsExactly(entry("arch", "fi-revnet-s"),
+        entry("objective", "ce"), entry("data", "fashion-mnist-mini " + SyntheticRun.EVIL), entry("epochs", 2L),
+        entry("test accuracy", 0.75), entry("test loss", 0.5),
+        entry("accuracy on nodata (?)", 0.5), entry("accuracy on ood (mnist-c)", 0.25));
+  }
+
+  @Test
+  void theNuisanceProbeRowsAreItsNumericAccuraciesAndExcessAtAnyDepth(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    Path a = Files.createDirectories(run.resolve(RunSections.ANALYSIS));
+    Files.writeString(a.resolve("nuisance-probe.json"), """
+        {"nuisance_accuracy": 0.25, "excess": -0.5, "loss": 1.5, "per_class_accuracy": [0.5, 0.75],
+         "accuracy_note": "held out", "by_stage": {"s0": {"linear_accuracy": 0.125, "seconds": 2.0}}}
+        """);
+    // Without an attack field the attack is named by its file.
+    Files.writeString(a.resolve("attack-pgd-l2.json"), """
+        {"norm": "l2", "curve": [{"epsilon": 0.5, "accuracy": 0.375}]}
+        """);
+    Files.writeString(a.resolve("attack-broken.json"), "{\"curve\": [");
+    assertThat(RunSections.headline(new RunFiles(run))).containsExactly(entry("arch", "fi-revnet-s"),
+        entry("objective", "ce"), entry("data", "fashion-mnist-mini " + SyntheticRun.EVIL), entry("epochs", 2L),
+        entry("nuisance probe: nuisance_accuracy", 0.25), entry("nuisance probe: excess", -0.5),
+        entry("nuisance probe: by_stage: s0: linear_accuracy", 0.125),
+        entry("attack attack-pgd-l2: accuracy at eps 0.5", 0.375));
+  }
+
+  @Test
+  void aConfigFieldOfTheWrongTypeIsAnErrorNamingIt(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    String env = "\"environment\": {}";
+    for (String[] c : new String[][] {
+        {"{\"config\": [1], " + env + "}", "config.json: config is [1], not an object"},
+        {"{\"config\": {\"epochs\": 2.5}, " + env + "}", "config.json: config.epochs is 2.5, not an integer"},
+        {"{\"config\": {\"objective\": 1}, " + env + "}", "config.json: config.objective is 1, not text"}}) {
+      Files.writeString(run.resolve(RunFiles.CONFIG), c[0]);
+      assertThatThrownBy(() -> RunSections.checkedConfig(new RunFiles(run))).as(c[0])
+          .isInstanceOf(IOException.class).hasMessage(c[1]);
+    }
+    // Absent fields pass: configs of other commands (vae) lack some.
+    Files.writeString(run.resolve(RunFiles.CONFIG), "{\"config\": {\"epochs\": 3}}");
+    assertThat(RunSections.checkedConfig(new RunFiles(run)).path("config").path("epochs").asInt()).isEqualTo(3);
+  }
+
+  @Test
+  void anEvalFieldOfTheWrongTypeIsAnErrorNamingIt(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    String file = "eval-ood.json";
+    for (String[] c : new String[][] {
+        {"{\"count\": 2.5}", "count is 2.5, not an integer"},
+        {"{\"checkpoint\": 7}", "checkpoint is 7, not text"},
+        {"{\"class_names\": [\"a\", 2]}", "class_names[1] is 2, not text"},
+        {"{\"per_class_accuracy\": \"all\"}", "per_class_accuracy is not an array"},
+        {"{\"per_class_accuracy\": [0.5, true]}", "per_class_accuracy[1] is true, not a number"},
+        // An object has a size but no rows by index: it must not pass for an empty matrix.
+        {"{\"confusion_matrix\": {\"0\": [1, \"x\"]}}", "confusion_matrix is not an array"},
+        {"{\"confusion_matrix\": 3}", "confusion_matrix is not an array"},
+        {"{\"confusion_matrix\": [[1, 0], 2]}", "confusion_matrix[1] is not an array"}}) {
+      Files.writeString(run.resolve(file), c[0]);
+      assertThatThrownBy(() -> RunSections.checkedEval(new RunFiles(run), file)).as(c[0])
+          .isInstanceOf(IOException.class).hasMessage(file + ": " + c[1]);
+    }
+    // Absent and null fields pass: older eval files lack some.
+    for (String ok : List.of("{}", "{\"confusion_matrix\": null, \"class_names\": null, \"count\": null}",
+        "{\"confusion_matrix\": [[2, 0], [1, \"NaN\"]], \"count\": 3, \"name\": \"ood\"}")) {
+      Files.writeString(run.resolve(file), ok);
+      assertThat(RunSections.checkedEval(new RunFiles(run), file)).as(ok).isNotNull();
+    }
+  }
+
+  @Test
+  void aBaseNameDropsTheDirectoryAndTheLastExtensionOnly() {
+    assertThat(RunSections.baseName("analysis/attack-fgsm.json")).isEqualTo("attack-fgsm");
+    assertThat(RunSections.baseName("analysis/samples-t0.7.png")).isEqualTo("samples-t0.7");
+    assertThat(RunSections.baseName("vae.json")).isEqualTo("vae");
+    assertThat(RunSections.baseName("analysis/notes")).isEqualTo("notes");
+    // A leading dot is no extension: the title would be empty otherwise.
+    assertThat(RunSections.baseName("analysis/.json")).isEqualTo(".json");
+  }
+}
