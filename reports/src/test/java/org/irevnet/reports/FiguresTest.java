@@ -77,4 +77,113 @@ class FiguresTest {
     assertThat(unit.get(5)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-12));
     assertThat(SvgChart.ticks(3, 9380).get(1)).isEqualTo(2000.0);
   }
+
+  private static List<String> titles(List<Figure> figs) {
+    return figs.stream().map(Figure::title).toList();
+  }
+
+  @Test
+  void scalarsOutsideArraysFormOneTableWithArraysSummarised() throws Exception {
+    List<Figure> figs = TreeFigures.of("t", json("""
+        {"schemaVersion": 1, "name": "x", "ok": true, "rate": 0.25, "n": null,
+         "nested": {"schemaVersion": 2, "deep": {"k": 3}},
+         "twelve": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], "thirteen": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+         "mixed": ["a", 1.5, {"o": 1}, [2]], "none": []}"""));
+    // Only the file's own schemaVersion is bookkeeping; a nested one is data.
+    assertThat(figs).singleElement().isEqualTo(new Figure.Table("t", List.of("field", "value"), List.of(
+        Arrays.asList("name", "x"), Arrays.asList("ok", true), Arrays.asList("rate", 0.25), Arrays.asList("n", null),
+        Arrays.asList("nested.schemaVersion", 2L), Arrays.asList("nested.deep.k", 3L),
+        Arrays.asList("twelve", "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]"), Arrays.asList("thirteen", "[13 values]"),
+        Arrays.asList("mixed", "[a, 1.5, {..}, {..}]"), Arrays.asList("none", "[]")), null));
+    assertThat(TreeFigures.of("t", json("3"))).singleElement()
+        .isEqualTo(new Figure.Table("t", List.of("field", "value"), List.of(Arrays.asList("value", 3L)), null));
+    // A root array of non-objects is one value, shown as its JSON.
+    assertThat(TreeFigures.of("t", json("[1, [2]]"))).singleElement()
+        .isEqualTo(new Figure.Table("t", List.of("field", "value"), List.of(Arrays.asList("value", "[1,[2]]")), null));
+    assertThat(TreeFigures.of("t", com.fasterxml.jackson.databind.node.MissingNode.getInstance())).isEmpty();
+  }
+
+  @Test
+  void siblingNumericArraysOfOneLengthAreRowsAndALoneOneIsNot() throws Exception {
+    List<Figure> figs = TreeFigures.of("t", json("""
+        {"dims": [1, 2, 4], "accuracy": [0.5, null, "NaN"], "loss": [2.0, 1.0], "note": ["a", "b", "c"],
+         "one": [1], "other": [2], "probe": {"k": [1, 2], "err": [0.1, 1e-5]}}"""));
+    // probe's arrays are found while walking the root, before the root's own.
+    assertThat(titles(figs)).containsExactly("t", "t: probe: err", "t: probe", "t: accuracy", "t");
+    Figure.Line err = (Figure.Line) figs.get(1);
+    assertThat(err.xLabel()).isEqualTo("k");
+    assertThat(err.logY()).as("0.1 over 1e-5 spans four decades").isTrue();
+    assertThat(figs.get(2)).isEqualTo(new Figure.Table("t: probe", List.of("k", "err"),
+        List.of(Arrays.asList(1L, 0.1), Arrays.asList(2L, 1e-5)), null));
+    Figure.Line acc = (Figure.Line) figs.get(3);
+    assertThat(acc.xLabel()).isEqualTo("dims");
+    assertThat(acc.series()).singleElement().isEqualTo(new Figure.Series("accuracy", List.of(1.0, 2.0, 4.0),
+        Arrays.asList(0.5, null, null)));
+    assertThat(figs.get(4)).isEqualTo(new Figure.Table("t", List.of("dims", "accuracy"),
+        List.of(Arrays.asList(1L, 0.5), Arrays.asList(2L, null), Arrays.asList(4L, "NaN")), null));
+  }
+
+  @Test
+  void ratesShareAChartOtherColumnsGetTheirOwnUpToTheCap() throws Exception {
+    StringBuilder rows = new StringBuilder();
+    double[][] v = {{0.0, 0.0, 1.0}, {0.5, 0.5, 0.25}};
+    for (String attack : List.of("fgsm", "pgd")) {
+      for (double[] p : v) {
+        if (rows.length() > 0) rows.append(", ");
+        rows.append(String.format(java.util.Locale.ROOT, """
+            {"eps": %s, "attack": "%s", "note": "%s", "tags": ["%s"], "accuracy": %s, "success_rate": %s,
+             "top_acc": 1.5, "l2": %s, "dist": %s, "zero": %s, "e1": 0.5, "e2": 0.5}""", p[0], attack,
+            p[0] == 0 && attack.equals("fgsm") ? "NaN" : "ok", attack, p[1], p[2], p[0] == 0 ? 1e-3 : 10.0,
+            p[0] == 0 ? 1.0 : 1000.0, p[0] == 0 ? 0.0 : 1e6));
+      }
+    }
+    List<Figure> figs = TreeFigures.of("t", json("{\"curve\": [" + rows + "]}"));
+    // At most MAX_CHARTS charts: e2 is tabled only.
+    assertThat(titles(figs)).containsExactly("t: curve", "t: curve: top_acc", "t: curve: l2", "t: curve: dist",
+        "t: curve: zero", "t: curve: e1", "t: curve");
+    Figure.Line rates = (Figure.Line) figs.get(0);
+    // 0 and 1 are rates; "note" has a non-finite number in one row and "tags" are lists: neither names a curve.
+    assertThat(rates.yLabel()).isEqualTo("value");
+    assertThat(rates.series()).extracting(Figure.Series::name).containsExactly("fgsm accuracy", "pgd accuracy",
+        "fgsm success_rate", "pgd success_rate");
+    assertThat(rates.series().get(3).y()).containsExactly(1.0, 0.25);
+    assertThat(rates.logY()).isFalse();
+    assertThat(((Figure.Line) figs.get(1)).series()).extracting(Figure.Series::name).containsExactly("fgsm", "pgd");
+    assertThat(((Figure.Line) figs.get(1)).yLabel()).isEqualTo("top_acc");
+    // A span over three decades is drawn on a log axis; exactly three, or down to 0, is not.
+    assertThat(figs.subList(2, 5)).extracting(f -> ((Figure.Line) f).logY()).containsExactly(true, false, false);
+  }
+
+  @Test
+  void rowsOfNestedArraysAreGroupedByTheTextOfTheirElement() throws Exception {
+    List<Figure> figs = TreeFigures.of("t", json("""
+        {"attacks": [{"name": "fgsm", "tags": ["a"], "curve": [{"eps": 0.0, "norm": "linf", "accuracy": 0.9},
+                                                             {"eps": 0.1, "norm": "linf", "accuracy": 0.4, "clean_accuracy": 0.9}]},
+                     {"name": "pgd", "cfg": {"steps": 10}, "curve": [{"eps": 0.0, "norm": "linf", "accuracy": 0.9},
+                                                                   {"eps": 0.1, "norm": "linf", "accuracy": 0.2}]}]}"""));
+    assertThat(titles(figs)).containsExactly("t: attacks", "t: attacks[].curve", "t: attacks[].curve");
+    assertThat(figs.get(0)).isEqualTo(new Figure.Table("t: attacks", List.of("name", "tags", "cfg.steps"),
+        List.of(Arrays.asList("fgsm", "[a]", null), Arrays.asList("pgd", null, 10L)), null));
+    Figure.Line acc = (Figure.Line) figs.get(1);
+    // Curves of two accuracies share the label; a group whose curve has no number at all is left out.
+    assertThat(acc.yLabel()).isEqualTo("accuracy");
+    assertThat(acc.series()).extracting(Figure.Series::name).containsExactly("fgsm linf accuracy",
+        "pgd linf accuracy", "fgsm linf clean_accuracy");
+    assertThat(acc.series().get(1).y()).containsExactly(0.9, 0.2);
+    assertThat(acc.series().get(2).y()).containsExactly(null, 0.9);
+    assertThat(figs.get(2)).isEqualTo(new Figure.Table("t: attacks[].curve", List.of("group", "eps", "norm", "accuracy",
+        "clean_accuracy"), List.of(Arrays.asList("fgsm", 0.0, "linf", 0.9, null), Arrays.asList("fgsm", 0.1, "linf", 0.4, 0.9),
+            Arrays.asList("pgd", 0.0, "linf", 0.9, null), Arrays.asList("pgd", 0.1, "linf", 0.2, null)), null));
+  }
+
+  @Test
+  void aTableShowsAtMostMaxRowsAndSaysSo() throws Exception {
+    for (int n : new int[] {TreeFigures.MAX_ROWS, TreeFigures.MAX_ROWS + 1}) {
+      StringBuilder rows = new StringBuilder();
+      for (int i = 0; i < n; i++) rows.append(i == 0 ? "" : ", ").append("{\"name\": \"r").append(i).append("\"}");
+      Figure.Table t = (Figure.Table) TreeFigures.of("t", json("{\"rows\": [" + rows + "]}")).get(0);
+      assertThat(t.rows()).as("n = " + n).hasSize(TreeFigures.MAX_ROWS);
+      assertThat(t.note()).as("n = " + n).isEqualTo(n > TreeFigures.MAX_ROWS ? "first 40 of 41 rows" : null);
+    }
+  }
 }
