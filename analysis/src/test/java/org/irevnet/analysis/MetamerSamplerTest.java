@@ -2,6 +2,7 @@ package org.irevnet.analysis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 
 import java.util.Random;
 import org.irevnet.layers.Param;
@@ -54,7 +55,7 @@ class MetamerSamplerTest {
       assertThat(p.maxNuisanceAbsDiff()).isLessThanOrEqualTo(tol);
       // The reported nuisance difference is the one measured here, rounding and all.
       double nuisanceDiff = slice(zm, 10, d).getRow(i).sub(slice(zb, 10, d).getRow(i)).amaxNumber().doubleValue();
-      assertThat(p.maxNuisanceAbsDiff()).isCloseTo(nuisanceDiff, org.assertj.core.data.Offset.offset(1e-3 * tol));
+      assertThat(p.maxNuisanceAbsDiff()).isCloseTo(nuisanceDiff, offset(1e-3 * tol));
       largestNuisanceDiff = Math.max(largestNuisanceDiff, nuisanceDiff);
       assertThat(p.metamerClass()).isEqualTo(p.classA());
       assertThat(p.distToA()).isGreaterThan(0.01);
@@ -100,7 +101,7 @@ class MetamerSamplerTest {
       assertThat(inThrees.pairs().get(i).labelB()).isEqualTo(i);
       assertThat(inThrees.pairs().get(i).metamerClass()).isEqualTo(whole.pairs().get(i).metamerClass());
       assertThat(inThrees.pairs().get(i).distToB()).isCloseTo(whole.pairs().get(i).distToB(),
-          org.assertj.core.data.Offset.offset(1e-12));
+          offset(1e-12));
     }
   }
 

@@ -1,6 +1,7 @@
 package org.irevnet.analysis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 
 import java.util.List;
 import java.util.Random;
@@ -74,7 +75,7 @@ class ReconstructionTest {
         assertThat(b.shape()).isEqualTo(a.shape());
         assertThat(b.shape()[0]).isEqualTo(5);
         assertThat(b.error().maxAbs()).isEqualTo(a.error().maxAbs());
-        assertThat(b.error().meanAbs()).isCloseTo(a.error().meanAbs(), org.assertj.core.data.Offset.offset(1e-18));
+        assertThat(b.error().meanAbs()).isCloseTo(a.error().meanAbs(), offset(1e-18));
         assertThat(b.error().worst()).isEqualTo(a.error().worst()).isBetween(0L, 4L);
       }
     }
@@ -82,7 +83,7 @@ class ReconstructionTest {
     for (boolean f64 : new boolean[] {false, true}) {
       Reconstruction.Error a = f64 ? whole.zFloat64() : whole.zFloat32(), b = f64 ? inTwos.zFloat64() : inTwos.zFloat32();
       assertThat(b.maxAbs()).isEqualTo(a.maxAbs());
-      assertThat(b.meanAbs()).isCloseTo(a.meanAbs(), org.assertj.core.data.Offset.offset(1e-9 * a.meanAbs()));
+      assertThat(b.meanAbs()).isCloseTo(a.meanAbs(), offset(1e-9 * a.meanAbs()));
       assertThat(b.worst()).isEqualTo(a.worst());
     }
     assertThat(whole.zFloat32().meanAbs()).as("float32 rounding, so the mean has something to weigh").isPositive();
@@ -93,8 +94,8 @@ class ReconstructionTest {
     back.putScalar(new long[] {1, 0, 0, 0}, x.getDouble(1, 0, 0, 0) - 0.125);
     Reconstruction.Error e = new Reconstruction.Tally().add(back, x, 0).error();
     assertThat(e.worst()).isEqualTo(3);
-    assertThat(e.maxAbs()).isCloseTo(0.25, org.assertj.core.data.Offset.offset(1e-6));
-    assertThat(e.meanAbs()).isCloseTo(0.375 / x.length(), org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(e.maxAbs()).isCloseTo(0.25, offset(1e-6));
+    assertThat(e.meanAbs()).isCloseTo(0.375 / x.length(), offset(1e-9));
     back.putScalar(new long[] {4, 0, 1, 1}, Double.NaN);
     Reconstruction.Error nan = new Reconstruction.Tally().add(back, x, 10).error();
     assertThat(nan.maxAbs()).isNaN();
@@ -110,6 +111,6 @@ class ReconstructionTest {
     Reconstruction.Error e = t.error();
     assertThat(e.maxAbs()).isEqualTo(0.5);
     assertThat(e.worst()).isEqualTo(1);
-    assertThat(e.meanAbs()).isCloseTo((2 * 0.1 + 3 * 0.4) / 5, org.assertj.core.data.Offset.offset(1e-15));
+    assertThat(e.meanAbs()).isCloseTo((2 * 0.1 + 3 * 0.4) / 5, offset(1e-15));
   }
 }

@@ -2,6 +2,7 @@ package org.irevnet.attacks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
 import org.irevnet.models.InvertibleClassifier;
@@ -273,7 +274,7 @@ class AttacksTest {
     InputGradient ig = new InputGradient(m);
     INDArray mask = TinyModels.mask(m);
     assertThat(new Pgd(ig, mask, Norm.L2, InputGradient.Loss.CE, 5, Double.NaN, false, false, 0).stepSize(0.2))
-        .isCloseTo(0.1, org.assertj.core.api.Assertions.within(1e-15));
+        .isCloseTo(0.1, within(1e-15));
     assertThat(new Pgd(ig, mask, Norm.L2, InputGradient.Loss.CE, 5, 0.03, false, false, 0).stepSize(0.2)).isEqualTo(0.03);
     // Zero would never move: refused like a negative step, not run as a no-op attack.
     assertThatThrownBy(() -> new Pgd(ig, mask, Norm.LINF, InputGradient.Loss.CE, 5, 0.0, false, false, 0))

@@ -1,6 +1,7 @@
 package org.irevnet.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 import static org.irevnet.check.Numerics.maxAbsDiff;
 
 import java.nio.file.Path;
@@ -104,7 +105,7 @@ public abstract class BijectionContract {
           : Numerics.logAbsDet(jac);
       double analytic = b.forward(x).logDet().getDouble(0);
       assertThat(analytic).as("log-det vs brute-force Jacobian").isCloseTo(reference,
-          org.assertj.core.data.Offset.offset(1e-6 * Math.max(1, Math.abs(reference))));
+          offset(1e-6 * Math.max(1, Math.abs(reference))));
     }
   }
 

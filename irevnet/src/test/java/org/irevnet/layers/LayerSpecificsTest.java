@@ -246,7 +246,7 @@ class LayerSpecificsTest {
         // PyTorch semantics: cross-correlation with OIHW weights.
         s += w.getDouble(o, c, di, dj) * x.getDouble(n, c, ii, jj);
       }
-      assertThat(y.getDouble(n, o, i, j)).isCloseTo(s, org.assertj.core.data.Offset.offset(1e-12));
+      assertThat(y.getDouble(n, o, i, j)).isCloseTo(s, offset(1e-12));
     }
   }
 

@@ -1,6 +1,8 @@
 package org.irevnet.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 
 import org.irevnet.layers.Param;
 import org.irevnet.layers.ParamTable;
@@ -44,7 +46,7 @@ class AdamOptimizerTest {
     for (int i = 0; i < ga.length; i++) {
       a.grad().assign(Nd4j.createFromArray(ga[i], 1.0));
       adam.step();
-      assertThat(a.value().getDouble(0)).isCloseTo(ref[i], org.assertj.core.data.Offset.offset(1e-6));
+      assertThat(a.value().getDouble(0)).isCloseTo(ref[i], offset(1e-6));
       assertThat(a.grad().amaxNumber().doubleValue()).isZero();
       if (i == 1) {
         saved = adam.state();
@@ -95,8 +97,8 @@ class AdamOptimizerTest {
     for (int i = 0; i < g0.length; i++) {
       a.grad().assign(Nd4j.createFromArray(g0[i], g1[i]));
       adam.step();
-      assertThat(a.value().getDouble(0)).isCloseTo(ref0[i], org.assertj.core.data.Offset.offset(1e-6));
-      assertThat(a.value().getDouble(1)).isCloseTo(ref1[i], org.assertj.core.data.Offset.offset(1e-6));
+      assertThat(a.value().getDouble(0)).isCloseTo(ref0[i], offset(1e-6));
+      assertThat(a.value().getDouble(1)).isCloseTo(ref1[i], offset(1e-6));
     }
     // Without the decay the same gradients end elsewhere: the comparison above is not blind to it.
     assertThat(Math.abs(reference(1.5, g0, 0.1)[3] - ref0[3])).isGreaterThan(1e-3);
@@ -110,10 +112,10 @@ class AdamOptimizerTest {
     ParamTable bigger = ParamTable.empty();
     bigger.add("a", Nd4j.zeros(DataType.DOUBLE, 3));
     java.util.Map<String, INDArray> other = new AdamOptimizer(bigger, 0.1).state();
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> adam.loadState(other))
+    assertThatThrownBy(() -> adam.loadState(other))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("optimizer state does not match this model (6 vs 4 values)");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> adam.loadState(java.util.Map.of("adam.iteration", Nd4j.scalar(3L))))
+    assertThatThrownBy(() -> adam.loadState(java.util.Map.of("adam.iteration", Nd4j.scalar(3L))))
         .hasMessage("optimizer state does not match this model (missing)");
   }
 }

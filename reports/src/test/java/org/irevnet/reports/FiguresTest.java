@@ -1,6 +1,7 @@
 package org.irevnet.reports;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
@@ -74,7 +75,7 @@ class FiguresTest {
   void ticksAreRound() {
     List<Double> unit = SvgChart.ticks(0, 1);
     assertThat(unit).hasSize(6);
-    assertThat(unit.get(5)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(unit.get(5)).isCloseTo(1.0, offset(1e-12));
     assertThat(SvgChart.ticks(3, 9380).get(1)).isEqualTo(2000.0);
   }
 
