@@ -56,7 +56,9 @@ class InvertibleClassifierTest {
     m.backward(reversible, Losses.softmaxCrossEntropy(reversible.logits(), y).grad(), null, null);
     Map<String, INDArray> want = ParamGradients.copy(m.params());
 
+    assertThat(m.storesActivations()).isFalse();
     m.setStoredActivations(true);
+    assertThat(m.storesActivations()).isTrue();
     InvertibleClassifier.Forward first = m.forward(x1, true);
     long bytes = m.storedActivationBytes();
     // Four arrays per coupling: conditioner input, two hidden activations, output.
@@ -75,6 +77,7 @@ class InvertibleClassifierTest {
     assertThat(second.bodyTapes().isCurrent()).isTrue();
     // The reused buffers hold the latest pass (x2's), not the first one's.
     m.setStoredActivations(false);
+    assertThat(m.storesActivations()).isFalse();
     InvertibleClassifier.Forward rebuilt = m.forward(x2, true);
     m.params().zeroGrad();
     m.backward(rebuilt, Losses.softmaxCrossEntropy(rebuilt.logits(), y).grad(), null, null);
@@ -213,7 +216,7 @@ class InvertibleClassifierTest {
   }
 
   /** Every trainable parameter's value and gradient, copied. */
-  private static Map<String, INDArray> valuesAndGradients(InvertibleClassifier m) {
+  static Map<String, INDArray> valuesAndGradients(InvertibleClassifier m) {
     Map<String, INDArray> out = new java.util.TreeMap<>();
     m.params().entries().forEach((name, p) -> {
       if (!p.trainable()) return;
