@@ -1,0 +1,66 @@
+package org.irevnet.models;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Validation bounds of {@link Architecture}: the smallest legal value of each field passes, the next one out fails. */
+class ArchitectureTest {
+
+  /** One stage with {@code stage} as its fields, {@code classes} classes. */
+  private static String json(int classes, String stage) {
+    return """
+        {"name": "bounds", "type": "fi-revnet", "inputShape": [1, 4, 4], "numClasses": %d,
+         "stages": [{%s}]}""".formatted(classes, stage);
+  }
+
+  private static final String STAGE = "\"steps\": 1, \"hidden\": 2, \"kernel\": 3, \"coupling\": \"affine\"";
+
+  @Test
+  void theSmallestLegalValuesAreAcceptedAndTheNextOnesOutAreNamed() {
+    assertThat(Architecture.fromJson(json(2, STAGE)).numClasses()).isEqualTo(2);
+    assertThatThrownBy(() -> Architecture.fromJson(json(1, STAGE)))
+        .hasMessage("model.json: 'numClasses' must be >= 2, got 1");
+    // Zero steps: a stage that only squeezes.
+    assertThat(Architecture.fromJson(json(2, STAGE.replace("\"steps\": 1", "\"steps\": 0"))).stages().get(0).steps()).isZero();
+    assertThatThrownBy(() -> Architecture.fromJson(json(2, STAGE.replace("\"steps\": 1", "\"steps\": -1"))))
+        .hasMessage("model.json: stage 0: 'steps' must be >= 0");
+    assertThat(Architecture.fromJson(json(2, STAGE.replace("\"hidden\": 2", "\"hidden\": 1"))).stages().get(0).hidden()).isEqualTo(1);
+    assertThatThrownBy(() -> Architecture.fromJson(json(2, STAGE.replace("\"hidden\": 2", "\"hidden\": 0"))))
+        .hasMessage("model.json: stage 0: 'hidden' must be >= 1");
+    assertThat(Architecture.fromJson(json(2, STAGE.replace("\"kernel\": 3", "\"kernel\": 1"))).stages().get(0).kernel()).isEqualTo(1);
+    for (int even : new int[] {0, 2}) {
+      assertThatThrownBy(() -> Architecture.fromJson(json(2, STAGE.replace("\"kernel\": 3", "\"kernel\": " + even))))
+          .hasMessage("model.json: stage 0: 'kernel' must be odd");
+    }
+    // The scale floor is a lower bound on exp-type scales: 0 (off) is legal, 1 would freeze every scale.
+    Architecture floor = Architecture.fromJson(json(2, STAGE + ", \"scaleFloor\": 0.25"));
+    assertThat(floor.stages().get(0).scaleFloorValue()).isEqualTo(0.25);
+    assertThat(Architecture.fromJson(json(2, STAGE + ", \"scaleFloor\": 0.0")).stages().get(0).scaleFloorValue()).isZero();
+    for (String bad : new String[] {"1.0", "-0.1"}) {
+      assertThatThrownBy(() -> Architecture.fromJson(json(2, STAGE + ", \"scaleFloor\": " + bad)))
+          .hasMessage("model.json: stage 0: 'scaleFloor' must be in [0, 1)");
+    }
+  }
+
+  @Test
+  void aDepthMultiplierScalesEveryStagesStepsAndNamesTheResult() {
+    Architecture a = Architecture.load("irevnet-s");
+    Architecture deep = a.withDepthMultiplier(3);
+    assertThat(deep.name()).isEqualTo("irevnet-s-x3");
+    assertThat(deep.stages()).extracting(Architecture.Stage::steps).containsExactly(9, 9, 9);
+    assertThat(deep.stages()).extracting(Architecture.Stage::hidden).containsExactly(32, 64, 64);
+    assertThat(a.withDepthMultiplier(1)).isEqualTo(a);
+  }
+
+  @Test
+  void aFileLoadsTheSameArchitectureAsItsJson(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("mine.json");
+    Files.writeString(file, json(3, STAGE));
+    assertThat(Architecture.load(file.toString())).isEqualTo(Architecture.fromJson(json(3, STAGE)));
+  }
+}
