@@ -48,6 +48,23 @@ class ArchitectureTest {
   }
 
   @Test
+  void absentStageOptionsTakeTheirDefaultsAndGivenOnesAreKept() {
+    Architecture.Stage plain = Architecture.fromJson(json(2, STAGE)).stages().get(0);
+    // Squeezing is the default (every bundled stage starts with SpaceToDepth); the rest is off.
+    assertThat(plain.hasSqueeze()).isTrue();
+    assertThat(plain.hasActnorm()).isFalse();
+    assertThat(plain.padChannels()).isZero();
+    assertThat(plain.permutationKind()).isEqualTo("none");
+    Architecture.Stage given = Architecture.fromJson(json(2, STAGE
+        + ", \"squeeze\": false, \"actnorm\": true, \"pad\": 2, \"permutation\": \"reverse\"")).stages().get(0);
+    assertThat(given.hasSqueeze()).isFalse();
+    assertThat(given.hasActnorm()).isTrue();
+    assertThat(given.padChannels()).isEqualTo(2);
+    assertThat(given.permutationKind()).isEqualTo("reverse");
+    assertThat(Architecture.fromJson(json(2, STAGE + ", \"squeeze\": true")).stages().get(0).hasSqueeze()).isTrue();
+  }
+
+  @Test
   void aDepthMultiplierScalesEveryStagesStepsAndNamesTheResult() {
     Architecture a = Architecture.load("irevnet-s");
     Architecture deep = a.withDepthMultiplier(3);
