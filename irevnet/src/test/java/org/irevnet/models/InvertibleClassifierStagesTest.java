@@ -2,6 +2,7 @@ package org.irevnet.models;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 import static org.irevnet.check.Numerics.maxAbsDiff;
 
 import java.util.List;
@@ -160,7 +161,7 @@ class InvertibleClassifierStagesTest {
     }
     INDArray logits = m.logits(x);
     for (int n = 0; n < 2; n++) {
-      for (int k = 0; k < 3; k++) assertThat(logits.getDouble(n, k)).isCloseTo(want[n][k], org.assertj.core.data.Offset.offset(1e-12));
+      for (int k = 0; k < 3; k++) assertThat(logits.getDouble(n, k)).isCloseTo(want[n][k], offset(1e-12));
     }
   }
 
