@@ -176,11 +176,12 @@ class AttacksTest {
 
   @Test
   void aTargetedRunForMultiTargetedKeepsTheFirstMisclassifiedIterateWhicheverClassItIsIn() {
-    InvertibleClassifier m = TinyModels.fiRevnet(DataType.DOUBLE, 2);
     int n = 16, steps = 8;
-    INDArray x = TinyModels.images(n, DataType.DOUBLE, 3), mask = TinyModels.mask(m);
-    int[] y = Losses.argmax(m.logits(x));
-    int[][] ranked = MultiTargeted.wrongClassesByLikelihood(m.logits(x), y);
+    Ranked r = Ranked.of(n);
+    InvertibleClassifier m = r.m();
+    INDArray x = r.x(), mask = r.mask();
+    int[] y = r.y();
+    int[][] ranked = r.wrong();
     int[] targets = new int[n];
     for (int i = 0; i < n; i++) targets[i] = ranked[i][8];   // the least likely class: far, with others on the way
     double eps = 0.1, step = 0.03;
@@ -215,11 +216,12 @@ class AttacksTest {
    */
   @Test
   void pgdIsTheProjectedSignStepsUpToEachRowsFirstSuccess() {
-    InvertibleClassifier m = TinyModels.fiRevnet(F64, 2);
     int n = 6;
-    INDArray x = TinyModels.images(n, F64, 3), mask = TinyModels.mask(m);
-    int[] y = Losses.argmax(m.logits(x));
-    int[][] ranked = MultiTargeted.wrongClassesByLikelihood(m.logits(x), y);
+    Ranked r = Ranked.of(n);
+    InvertibleClassifier m = r.m();
+    INDArray x = r.x(), mask = r.mask();
+    int[] y = r.y();
+    int[][] ranked = r.wrong();
     int[] far = new int[n];
     for (int i = 0; i < n; i++) far[i] = ranked[i][8];
     InputGradient ig = new InputGradient(m);
@@ -234,6 +236,16 @@ class AttacksTest {
     INDArray onePixel = mask.mul(0);
     onePixel.putScalar(new long[] {0, 0, 10, 10}, 1.0);
     assertThat(checkAgainstWrittenOutPgd(ig, x, y, onePixel, 1.0, 4, false)).isPositive();
+  }
+
+  /** {@code n} float64 images for the tiny fi-RevNet (seed 2), their model classes and each row's wrong classes, most likely first. */
+  private record Ranked(InvertibleClassifier m, INDArray x, INDArray mask, int[] y, int[][] wrong) {
+    static Ranked of(int n) {
+      InvertibleClassifier m = TinyModels.fiRevnet(F64, 2);
+      INDArray x = TinyModels.images(n, F64, 3);
+      int[] y = Losses.argmax(m.logits(x));
+      return new Ranked(m, x, TinyModels.mask(m), y, MultiTargeted.wrongClassesByLikelihood(m.logits(x), y));
+    }
   }
 
   /**
@@ -325,11 +337,12 @@ class AttacksTest {
    */
   @Test
   void multiTargetedTriesEachRowsWrongClassesInOrderUntilOneBreaksIt() {
-    InvertibleClassifier m = TinyModels.fiRevnet(F64, 2);
     int n = 6;
-    INDArray x = TinyModels.images(n, F64, 3), mask = TinyModels.mask(m);
-    int[] y = Losses.argmax(m.logits(x));
-    int[][] ranked = MultiTargeted.wrongClassesByLikelihood(m.logits(x), y);
+    Ranked r = Ranked.of(n);
+    InvertibleClassifier m = r.m();
+    INDArray x = r.x(), mask = r.mask();
+    int[] y = r.y();
+    int[][] ranked = r.wrong();
     Pgd towards = new Pgd(new InputGradient(m), mask, Norm.LINF, InputGradient.Loss.MARGIN, 1, Double.NaN, false, true, 0);
     double eps = 0.03;
     INDArray multi = new MultiTargeted(m, (xb, goals, e) -> xb.dup(), towards).perturb(x, y, eps);
