@@ -31,6 +31,8 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class CheckpointsTest {
   static final Checkpoints.TrainingState STATE = new Checkpoints.TrainingState(42, 3, 7, 0.625, "{\"lr\":0.1}");
+  /** The state a later save writes over {@link #STATE}. */
+  static final Checkpoints.TrainingState NEXT = new Checkpoints.TrainingState(43, 3, 8, 0.75, "{}");
 
   /** Weights no freshly built model has, so that a load which skipped them is seen. */
   static InvertibleClassifier model() {
@@ -118,9 +120,8 @@ class CheckpointsTest {
     assertThat(Checkpoints.trainingState(dir)).isEqualTo(STATE);
     assertThat(Checkpoints.load(dir, DataType.FLOAT).model().params().state()).isEqualTo(m.params().state());
 
-    Checkpoints.TrainingState next = new Checkpoints.TrainingState(43, 3, 8, 0.75, "{}");
-    Checkpoints.save(dir, m, optimizer(), next);
-    assertThat(Checkpoints.load(dir, DataType.FLOAT).state()).isEqualTo(next);
+    Checkpoints.save(dir, m, optimizer(), NEXT);
+    assertThat(Checkpoints.load(dir, DataType.FLOAT).state()).isEqualTo(NEXT);
     assertThat(old).doesNotExist();
   }
 
@@ -134,9 +135,8 @@ class CheckpointsTest {
       for (Path f : s.toList()) Files.copy(f, old.resolve(f.getFileName()));
     }
 
-    Checkpoints.TrainingState next = new Checkpoints.TrainingState(43, 3, 8, 0.75, "{}");
-    Checkpoints.save(dir, model(), optimizer(), next);
-    assertThat(Checkpoints.trainingState(dir)).isEqualTo(next);
+    Checkpoints.save(dir, model(), optimizer(), NEXT);
+    assertThat(Checkpoints.trainingState(dir)).isEqualTo(NEXT);
     assertThat(old).doesNotExist();
     try (var s = Files.list(tmp)) {
       assertThat(s.toList()).containsExactly(dir);
@@ -151,7 +151,7 @@ class CheckpointsTest {
     Checkpoints.save(dir, m, optimizer(), STATE);
     Map<String, INDArray> broken = new HashMap<>(optimizer());
     broken.put("adam.moments", null);
-    assertThatThrownBy(() -> Checkpoints.save(dir, m, broken, new Checkpoints.TrainingState(43, 3, 8, 0.75, "{}")))
+    assertThatThrownBy(() -> Checkpoints.save(dir, m, broken, NEXT))
         .isInstanceOf(NullPointerException.class);
     try (var s = Files.list(tmp)) {
       assertThat(s.toList()).containsExactly(dir);
