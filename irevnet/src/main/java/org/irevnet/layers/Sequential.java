@@ -53,6 +53,13 @@ public final class Sequential implements Bijection {
     }
 
     public Builder add(String name, Bijection block) {
+      // Names index the chain's outputs (layer probes, per-block benchmarks): a repeated name would
+      // silently stand for its first block.
+      int taken = names.indexOf(name);
+      if (taken >= 0) {
+        throw new IllegalArgumentException("block " + blocks.size() + " (" + block.getClass().getSimpleName()
+            + "): the name '" + name + "' is already block " + taken + "'s");
+      }
       try {
         shape = block.outputShape(shape);
       } catch (IllegalArgumentException e) {

@@ -63,10 +63,10 @@ public final class InvertibleClassifier implements Classifier {
     Random rng = new Random(seed);
     long[] in = inputShape(1);
     Sequential.Builder b = Sequential.builder(in);
-    int layer = 0, squeeze = 0;
+    int layer = 0, squeeze = 0, pads = 0;
     for (Architecture.Stage st : arch.stages()) {
       if (st.hasSqueeze()) b.add("psi" + squeeze++, new SpaceToDepth(2));
-      if (st.padChannels() > 0) b.add("pad" + squeeze, new InjectivePad(st.padChannels()));
+      if (st.padChannels() > 0) b.add("pad" + pads++, new InjectivePad(st.padChannels()));
       int c = (int) b.shape()[1];
       for (int i = 0; i < st.steps(); i++) {
         if (st.hasActnorm()) b.add("layers." + layer++, new ActNorm(c, dt));

@@ -1,6 +1,7 @@
 package org.irevnet.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
 import static org.irevnet.check.Numerics.maxAbsDiff;
 
@@ -51,6 +52,16 @@ class SequentialTest {
     assertThat(maxAbsDiff(g1.x(), gx1)).as("rebuilt input").isZero();
     assertThat(maxAbsDiff(g1.dx(), gdx1)).as("input gradient").isZero();
     assertThat(maxAbsDiff(back1, x1)).isLessThan(1e-12);
+  }
+
+  @Test
+  void aRepeatedBlockNameIsRefused() {
+    // Parameter-free blocks add no parameter entries, so only the name check can catch the repeat.
+    Sequential.Builder b = Sequential.builder(1, 2, 4, 4).add("psi", new SpaceToDepth(2));
+    assertThatThrownBy(() -> b.add("psi", new SpaceToDepth(2)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("block 1 (SpaceToDepth): the name 'psi' is already block 0's");
+    assertThat(b.add("psi1", new SpaceToDepth(2)).build().names()).containsExactly("psi", "psi1");
   }
 
   @Test

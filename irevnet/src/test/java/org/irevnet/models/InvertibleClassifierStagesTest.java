@@ -37,12 +37,26 @@ class InvertibleClassifierStagesTest {
   }
 
   @Test
+  void everyPaddingBlockHasItsOwnName() {
+    // The second stage pads without squeezing; naming pads by the squeeze count gave both "pad1".
+    String arch = """
+        {"name": "pads", "type": "irevnet", "inputShape": [1, 4, 4], "numClasses": 3,
+         "stages": [
+           {"steps": 1, "hidden": 4, "kernel": 1, "coupling": "additive", "pad": 2},
+           {"steps": 1, "hidden": 4, "kernel": 1, "coupling": "additive", "pad": 2, "squeeze": false}
+         ]}""";
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson(arch), DataType.DOUBLE, 1);
+    assertThat(m.body().names()).containsExactly("psi0", "pad0", "layers.0", "pad1", "layers.1");
+    assertThat(m.body().outputShape(new long[] {1, 1, 4, 4})).containsExactly(1, 8, 2, 2);
+  }
+
+  @Test
   void blocksAreNamedLikeThePyTorchTwinsModules() {
     InvertibleClassifier m = twoStages();
     // Parameterised blocks (ActNorm, 1x1 conv, coupling) share one "layers.N" counter, as the
     // twin's ModuleList does; weight files are keyed by these names.
     assertThat(m.body().names()).containsExactly("psi0", "layers.0", "layers.1", "layers.2", "layers.3",
-        "layers.4", "layers.5", "psi1", "pad2", "reverse6", "layers.6");
+        "layers.4", "layers.5", "psi1", "pad0", "reverse6", "layers.6");
     assertThat(m.params().entries()).containsKeys("layers.1.lower", "layers.4.log_s", "layers.3.logs");
     assertThat(m.stageEnds()).containsExactly(6, 10);
     assertThat(m.layerNames()).containsExactly("stage0", "stage1");
