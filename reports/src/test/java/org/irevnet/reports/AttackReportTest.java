@@ -1,10 +1,14 @@
 package org.irevnet.reports;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
 import java.util.List;
 import org.irevnet.attacks.Robustness;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -34,5 +38,108 @@ class AttackReportTest {
     assertThat(curve).extracting(AttackReport.Point::accuracy).containsExactly(1.0, 1 / 3.0, 1 / 3.0);
     assertThat(AttackReport.curve(s, images, mask, null, null, null)).extracting(AttackReport.Point::targetRate)
         .containsOnlyNulls();
+  }
+
+  /**
+   * Two 2x2 images in float64 against clean images 0.5 and 0: perturbations (0.125, 0, -0.25, 0.25)
+   * and (0, 0.125, -0.0625, 0); the mask's padding is the top-right pixel, where the examples are 0.5
+   * and 0.125.
+   */
+  @Test
+  void aPointMeasuresThePerturbationsPixelRangeAndPadding() {
+    INDArray clean = Nd4j.createFromArray(new double[] {0.5, 0.5, 0.5, 0.5, 0, 0, 0, 0}).reshape(2, 1, 2, 2);
+    INDArray examples = Nd4j.createFromArray(new double[] {0.625, 0.5, 0.25, 0.75, 0, 0.125, -0.0625, 0})
+        .reshape(2, 1, 2, 2);
+    INDArray mask = Nd4j.createFromArray(new double[] {1, 0, 1, 1}).reshape(1, 1, 2, 2);
+    AttackReport.Point p = AttackReport.Point.of(0.25, new int[] {0, 1}, new int[] {0, 1}, new int[] {0, 0}, examples,
+        clean, mask, 0.5, 0.75, 0.125);
+    double l2a = Math.sqrt(0.125 * 0.125 + 0.25 * 0.25 + 0.25 * 0.25), l2b = Math.sqrt(0.125 * 0.125 + 0.0625 * 0.0625);
+    assertThat(p.eps()).isEqualTo(0.25);
+    assertThat(p.accuracy()).as("from the counted classes").isEqualTo(0.5);
+    assertThat(p.accuracyAtEps()).as("from the raw classes").isEqualTo(1.0);
+    assertThat(List.of(p.targetRate(), p.successRate(), p.representationDistance())).containsExactly(0.5, 0.75, 0.125);
+    assertThat(p.meanLinf()).isCloseTo((0.25 + 0.125) / 2, offset(1e-15));
+    assertThat(p.maxLinf()).isCloseTo(0.25, offset(1e-15));
+    assertThat(p.meanL2()).isCloseTo((l2a + l2b) / 2, offset(1e-15));
+    assertThat(p.maxL2()).isCloseTo(l2a, offset(1e-15));
+    assertThat(p.minPixel()).isEqualTo(-0.0625);
+    assertThat(p.maxPixel()).isEqualTo(0.75);
+    assertThat(p.maxAbsPadding()).isEqualTo(0.5);
+  }
+
+  @Test
+  void theSanityCheckReadsTheSweepAtEpsilonZero() {
+    INDArray images = Nd4j.zeros(DataType.FLOAT, 4, 1, 1, 1);
+    INDArray[] examples = {images};
+    int[] labels = {0, 1, 2, 3}, clean = {0, 1, 2, 0};
+    Robustness.Sweep broken = new Robustness.Sweep(new double[] {0}, labels, clean, new int[][] {{0, 1, 0, 0}},
+        new int[][] {{0, 1, 0, 0}}, examples, examples, 1e-7, false);
+    assertThat(AttackReport.Sanity.of(broken)).isEqualTo(new AttackReport.Sanity(0.75, 0.5, 1e-7, false, false));
+    Robustness.Sweep sane = new Robustness.Sweep(new double[] {0}, labels, clean, new int[][] {clean},
+        new int[][] {clean}, examples, examples, 0, true);
+    assertThat(AttackReport.Sanity.of(sane)).isEqualTo(new AttackReport.Sanity(0.75, 0.75, 0, true, true));
+  }
+
+  private static AttackReport.Point point(Double eps, double accuracy) {
+    return new AttackReport.Point(eps, accuracy, accuracy, null, null, null, 0, 0, 0, 0, 0, 1, 0);
+  }
+
+  @Test
+  void aCurveIsMonotoneWhenItsAccuracyNeverRises() {
+    assertThat(AttackReport.monotone(List.of())).isTrue();
+    assertThat(AttackReport.monotone(List.of(point(0.0, 0.5)))).isTrue();
+    assertThat(AttackReport.monotone(List.of(point(0.0, 0.9), point(0.1, 0.9), point(0.2, 0.5)))).isTrue();
+    assertThat(AttackReport.monotone(List.of(point(0.0, 0.9), point(0.1, 0.5), point(0.2, 0.6)))).isFalse();
+    assertThat(AttackReport.monotone(List.of(point(0.0, 0.5), point(0.1, 0.6)))).isFalse();
+  }
+
+  private static AttackReport report(List<AttackReport.Point> curve) {
+    return new AttackReport("run", "best", "d", "m", "pgd-linf", "linf", "ce", "next", 10, 0.01, true, false, null, null,
+        0, 30, 0.7, curve, true, null, null, new AttackReport.Timing(12.25, 2, 2, 0.5, 1.5), null);
+  }
+
+  @Test
+  void theTableHasAnEpsilonARowAndTheSuccessOrTargetRate() {
+    AttackReport.Point p0 = new AttackReport.Point(0.0, 0.7, 0.7, 0.0, null, null, 0, 0, 0, 0, 0, 1, 0);
+    AttackReport.Point p1 = new AttackReport.Point(0.1, 0.25, 0.375, 0.5, 0.75, 0.125, 0.0625, 0.1, 0.5, 0.6, 0, 1, 0);
+    AttackReport.Point metamer = new AttackReport.Point(null, 0, 0, null, null, null, 0, 0, 0, 0, 0, 1, 0);
+    assertThat(report(List.of(p0, p1, metamer)).table().lines().map(l -> List.of(l.trim().split("\\s+"))))
+        .containsExactly(
+            List.of("eps", "accuracy", "acc", "at", "eps", "mean", "Linf", "mean", "L2", "success", "repr", "dist"),
+            List.of("0.0", "0.7000", "0.7000", "0.0000", "0.0000", "0.0000", "-"),
+            // The success rate is shown where there is one, else the target rate.
+            List.of("0.1", "0.2500", "0.3750", "0.0625", "0.5000", "0.7500", "0.1250"),
+            List.of("-", "0.0000", "0.0000", "0.0000", "0.0000", "-", "-"),
+            List.of("pgd-linf", "on", "30", "images:", "clean", "accuracy", "0.7000,", "12.3", "s"));
+  }
+
+  @Test
+  void theJsonHasSnakeCaseFields(@TempDir Path tmp) throws Exception {
+    report(List.of(point(0.0, 0.7))).writeJson(tmp.resolve("attack.json"));
+    JsonNode j = JsonReport.MAPPER.readTree(tmp.resolve("attack.json").toFile());
+    assertThat(j.get("clean_accuracy").asDouble()).isEqualTo(0.7);
+    assertThat(j.get("multi_targeted").asBoolean()).isFalse();
+    assertThat(j.get("curve").get(0).get("accuracy_at_eps").asDouble()).isEqualTo(0.7);
+    assertThat(j.get("timing").get("load_average_end").asDouble()).isEqualTo(1.5);
+    assertThat(j.get("schemaVersion").asInt()).isEqualTo(JsonReport.SCHEMA_VERSION);
+  }
+
+  /**
+   * Three 1x2 images, two columns shown: the sources, the clean images, the examples and their
+   * perturbations scaled per image to 0.5 + 0.5 d / max|d| (an unchanged image is mid grey).
+   */
+  @Test
+  void thePngShowsSourcesCleanImagesExamplesAndTheirAmplifiedPerturbations(@TempDir Path tmp) throws Exception {
+    INDArray sources = Nd4j.createFromArray(new float[] {1, 1, 0, 0, 1, 0}).reshape(3, 1, 1, 2);
+    INDArray clean = Nd4j.createFromArray(new float[] {0.5f, 0.5f, 0.25f, 0.75f, 0, 0}).reshape(3, 1, 1, 2);
+    // Image 0: d = (0.125, -0.0625), max |d| 0.125: 1 and 0.25; image 1 unchanged: 0.5 everywhere.
+    INDArray examples = Nd4j.createFromArray(new float[] {0.625f, 0.4375f, 0.25f, 0.75f, 1, 1}).reshape(3, 1, 1, 2);
+    Path png = tmp.resolve("attack.png");
+    AttackReport.writePng(png, sources, clean, List.of(examples), 2);
+    assertThat(ImageGridTest.levels(png, 1, 2)).isDeepEqualTo(new int[][] {{255, 255, 0, 0}, {128, 128, 64, 191},
+        {159, 112, 64, 191}, {255, 64, 128, 128}});
+    AttackReport.writePng(png, null, clean, List.of(examples), 5);
+    assertThat(ImageGridTest.levels(png, 1, 2)).isDeepEqualTo(new int[][] {{128, 128, 64, 191, 0, 0},
+        {159, 112, 64, 191, 255, 255}, {255, 64, 128, 128, 255, 255}});
   }
 }

@@ -15,6 +15,31 @@ import org.nd4j.linalg.factory.Nd4j;
 
 class ImageGridTest {
 
+  /**
+   * The grey levels of a grid written with the default scale and gap, of {@code h x w} images: per
+   * grid row, the pixels of its images left to right, each image row-major (read at the centre of
+   * each magnified pixel). The grid's rows and columns follow from the PNG's size.
+   */
+  static int[][] levels(Path png, int h, int w) throws java.io.IOException {
+    BufferedImage img = ImageIO.read(png.toFile());
+    int cellW = w * ImageGrid.SCALE + ImageGrid.GAP, cellH = h * ImageGrid.SCALE + ImageGrid.GAP;
+    int cols = (img.getWidth() - ImageGrid.GAP) / cellW, rows = (img.getHeight() - ImageGrid.GAP) / cellH;
+    assertThat(cols * cellW + ImageGrid.GAP).as("width").isEqualTo(img.getWidth());
+    assertThat(rows * cellH + ImageGrid.GAP).as("height").isEqualTo(img.getHeight());
+    int[][] out = new int[rows][cols * h * w];
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        for (int y = 0; y < h; y++) {
+          for (int x = 0; x < w; x++) {
+            out[r][(c * h + y) * w + x] = img.getRaster().getSample(ImageGrid.GAP + c * cellW + x * ImageGrid.SCALE + 1,
+                ImageGrid.GAP + r * cellH + y * ImageGrid.SCALE + 1, 0);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
   @Test
   void writesAScaledGridThatReadsBackWithClippedValues(@TempDir Path tmp) throws Exception {
     // Row 0: three 4x5 images; row 1: two (the third cell stays grey).

@@ -1,0 +1,140 @@
+package org.irevnet.reports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.util.List;
+import org.irevnet.analysis.MetamerSampler;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** metamers.json from the sampler's pairs, its terminal table and metamers.png. */
+class MetamerReportTest {
+  /** Test-set pairs {a, b}; labels of indices 0..6 (b's labels: 2 for pair 0, 1 for pair 1). */
+  private static final int[][] PAIRS = {{3, 5}, {4, 6}};
+  private static final int[] LABELS = {9, 9, 9, 1, 0, 2, 1};
+  /** Two 1x1x2 images a and b: ||a0 - b0|| = 5 (a 3-4-5 triangle), ||a1 - b1|| = 1. */
+  private static final INDArray A = Nd4j.createFromArray(new double[] {0, 0, 1, 1}).reshape(2, 1, 1, 2),
+      B = Nd4j.createFromArray(new double[] {3, 4, 1, 2}).reshape(2, 1, 1, 2);
+  /**
+   * Pair 0's float32 difference is exactly the tolerance (holds); pair 1's is 3e-4. Both metamers
+   * are of class 1: a's class for both pairs, b's label for pair 1 only.
+   */
+  private static final MetamerSampler.Result F32 = new MetamerSampler.Result(null, List.of(
+      new MetamerSampler.Pair(MetamerSampler.TOLERANCE, 0.5, 1, 1, 2, 2, 1.0, 4.0, -0.25, 1.5),
+      new MetamerSampler.Pair(3e-4, 0.25, 1, 1, 0, 1, 3.0, 2.0, 0.0, 1.0)));
+
+  /** Float64 differences of a sample of the same pairs; only the second is read. */
+  private static MetamerSampler.Result f64(double d0, double d1) {
+    return new MetamerSampler.Result(null, List.of(new MetamerSampler.Pair(d0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        new MetamerSampler.Pair(d1, 0, 0, 0, 0, 0, 0, 0, 0, 0)));
+  }
+
+  private static MetamerReport report(MetamerSampler.Result r64, int[] probe) {
+    return MetamerReport.of("run", "best", "d", "m", 7, PAIRS, LABELS, A, B, F32, r64, probe);
+  }
+
+  @Test
+  void pairsCarryTheirIndicesLabelsAndDistancesAndTheSummaryAggregatesThem() {
+    // Pair 1's float64 difference 2e-4 is above the tolerance and not a rounding effect of its float32 one.
+    MetamerReport r = report(f64(1e-14, 2e-4), new int[] {2, 0});
+    assertThat(r.pairs()).containsExactly(
+        new MetamerReport.Pair(3, 5, 1, 2, 1, 2, 1, 1e-4, 1e-14, true, 0.5, 1.0, 4.0, 5.0, -0.25, 1.5, 2),
+        new MetamerReport.Pair(4, 6, 0, 1, 1, 0, 1, 3e-4, 2e-4, false, 0.25, 3.0, 2.0, 1.0, 0.0, 1.0, 0));
+    // Probe: pair 0's class 2 is b's label, pair 1's class 0 is not.
+    assertThat(r.summary()).isEqualTo(new MetamerReport.Summary(3e-4, 2e-4, 0.5, 1.0, 0.5, 2.0, 3.0, 3.0, 0.5));
+    assertThat(r.count()).isEqualTo(2);
+    assertThat(r.seed()).isEqualTo(7);
+    assertThat(r.tolerance()).isEqualTo(1e-4);
+    assertThat(r.roundingRatio()).isEqualTo(1e-6);
+    assertThat(r.invariantHolds()).isFalse();
+    assertThat(r.float32Holds()).isFalse();
+  }
+
+  @Test
+  void theInvariantIsJudgedInFloat64WhereThereIsASampleAndInFloat32Otherwise() {
+    // 2e-10 is at most 1e-6 of pair 1's float32 difference 3e-4: a rounding effect, so the invariant holds.
+    MetamerReport rounding = report(f64(1e-14, 2e-10), null);
+    assertThat(rounding.pairs()).extracting(MetamerReport.Pair::invariantHolds).containsExactly(true, true);
+    assertThat(rounding.invariantHolds()).isTrue();
+    assertThat(rounding.float32Holds()).as("pair 1's float32 difference is above the tolerance").isFalse();
+    assertThat(rounding.summary().maxLogitAbsDiffF64()).isEqualTo(2e-10);
+    assertThat(rounding.summary().rateProbeClassIsLabelOfB()).isNull();
+    assertThat(rounding.pairs()).extracting(MetamerReport.Pair::probeClass).containsOnlyNulls();
+
+    // Without a float64 sample: float32 alone, exactly at the tolerance is within it.
+    MetamerReport f32 = report(null, null);
+    assertThat(f32.pairs()).extracting(MetamerReport.Pair::invariantHolds).containsExactly(true, false);
+    assertThat(f32.pairs()).extracting(MetamerReport.Pair::maxLogitAbsDiffF64).containsExactly(Double.NaN, Double.NaN);
+    assertThat(f32.summary().maxLogitAbsDiffF64()).isNaN();
+    assertThat(f32.invariantHolds()).isFalse();
+
+    // One pair within the tolerance in float32: both flags hold.
+    MetamerReport one = MetamerReport.of("run", "best", "d", "m", 0, new int[][] {{3, 5}}, LABELS,
+        A.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)),
+        B.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)),
+        new MetamerSampler.Result(null, List.of(F32.pairs().get(0))), null, null);
+    assertThat(one.invariantHolds()).isTrue();
+    assertThat(one.float32Holds()).isTrue();
+    // A NaN metamer fails both.
+    MetamerReport nan = MetamerReport.of("run", "best", "d", "m", 0, new int[][] {{3, 5}}, LABELS,
+        A.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)),
+        B.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)), new MetamerSampler.Result(null,
+            List.of(new MetamerSampler.Pair(Double.NaN, 0, 1, 1, 2, 2, 1, 1, 0, 1))), null, null);
+    assertThat(nan.invariantHolds()).isFalse();
+    assertThat(nan.float32Holds()).isFalse();
+  }
+
+  private static List<List<String>> tokens(String table) {
+    return table.lines().map(l -> List.of(l.trim().split("\\s+"))).toList();
+  }
+
+  @Test
+  void theTableShowsTheFirstPairsAndTheSummaryWithTheProbeOnlyWhenOneWasTrained() {
+    String withProbe = report(f64(1e-14, 2e-4), new int[] {2, 0}).table(1);
+    assertThat(tokens(withProbe).subList(0, 3)).containsExactly(
+        List.of("pair", "a", "(lab)", "b", "(lab)", "class", "a", "class", "m", "max|dlogit|", "dist", "a", "dist", "b",
+            "probe", "m"),
+        List.of("0", "3", "(1)", "5", "(2)", "1", "1", "1.00e-04", "1.000", "4.000", "2"),
+        List.of("...", "1", "more", "pairs", "in", "metamers.json"));
+    assertThat(withProbe.lines().skip(3)).containsExactly("max |dlogit| f32 3.00e-04, f64 2.00e-04; metamer class =="
+        + " class of a: 1.000, == label of b: 0.500; nuisance probe's class == label of b: 0.500; mean dist to a 2.000,"
+        + " to b 3.000 (a to b 3.000)");
+
+    String plain = report(f64(1e-14, 2e-4), null).table(2);
+    assertThat(tokens(plain).subList(0, 3)).containsExactly(
+        List.of("pair", "a", "(lab)", "b", "(lab)", "class", "a", "class", "m", "max|dlogit|", "dist", "a", "dist", "b"),
+        List.of("0", "3", "(1)", "5", "(2)", "1", "1", "1.00e-04", "1.000", "4.000"),
+        List.of("1", "4", "(0)", "6", "(1)", "1", "1", "3.00e-04", "3.000", "2.000"));
+    assertThat(plain.lines().skip(3)).containsExactly("max |dlogit| f32 3.00e-04, f64 2.00e-04; metamer class =="
+        + " class of a: 1.000, == label of b: 0.500; mean dist to a 2.000, to b 3.000 (a to b 3.000)");
+  }
+
+  @Test
+  void theJsonNamesTheDistancesAsDocumented(@TempDir Path tmp) throws Exception {
+    report(f64(1e-14, 2e-4), null).writeJson(tmp.resolve("metamers.json"));
+    JsonNode j = JsonReport.MAPPER.readTree(tmp.resolve("metamers.json").toFile());
+    assertThat(j.get("pairs").get(0).get("dist_a_to_b").asDouble()).isEqualTo(5.0);
+    assertThat(j.get("summary").get("mean_dist_a_to_b").asDouble()).isEqualTo(3.0);
+    assertThat(j.get("summary").get("rate_metamer_class_is_label_of_b").asDouble()).isEqualTo(0.5);
+    assertThat(j.get("float32_holds").asBoolean()).isFalse();
+    assertThat(j.get("schemaVersion").asInt()).isEqualTo(JsonReport.SCHEMA_VERSION);
+  }
+
+  @Test
+  void thePngShowsAMetamerBetweenItsSourcesForTheFirstPairs(@TempDir Path tmp) throws Exception {
+    INDArray a = Nd4j.createFromArray(new double[] {0, 1, 0.5}).reshape(3, 1, 1, 1);
+    INDArray m = Nd4j.createFromArray(new double[] {0.25, 0.75, 1}).reshape(3, 1, 1, 1);
+    INDArray b = Nd4j.createFromArray(new double[] {1, 0, 0}).reshape(3, 1, 1, 1);
+    Path png = tmp.resolve("metamers.png");
+    MetamerReport.writePng(png, a, m, b, 2);
+    // 0.25 and 0.75 are 63.75 and 191.25 grey levels.
+    assertThat(ImageGridTest.levels(png, 1, 1)).isDeepEqualTo(new int[][] {{0, 255}, {64, 191}, {255, 0}});
+    MetamerReport.writePng(png, a, m, b, 5);
+    assertThat(ImageGridTest.levels(png, 1, 1)).isDeepEqualTo(new int[][] {{0, 255, 128}, {64, 191, 255},
+        {255, 0, 0}});
+  }
+}

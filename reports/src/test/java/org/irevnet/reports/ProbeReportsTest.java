@@ -1,0 +1,83 @@
+package org.irevnet.reports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.util.List;
+import org.irevnet.analysis.LayerProbes;
+import org.irevnet.analysis.MlpClassifier;
+import org.irevnet.analysis.NuisanceProbe;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** layer-probes.json and nuisance-probe.json from the probes' results, and their terminal output. */
+class ProbeReportsTest {
+  private static final MlpClassifier.Recipe RECIPE = new MlpClassifier.Recipe(List.of(256), 3, 500, 0.01, 0, 1);
+
+  private static LayerProbeReport layers() {
+    LayerProbes.Result r = new LayerProbes.Result(List.of(
+        new LayerProbes.Stage(0, null, List.of(4L, 16L, 16L), 4, 0.5, 0.55, 0.4),
+        new LayerProbes.Stage(1, "pool", List.of(16L, 8L, 8L), 16, 0.7, 0.8, 0.6)),
+        List.of(new LayerProbes.PcaPoint(1, 0.3, 0.25), new LayerProbes.PcaPoint(16, 0.9, 0.75)), RECIPE, 60, 30, 1.5);
+    return LayerProbeReport.of("run", "best", "d", "m", 0.875, r, 2.25);
+  }
+
+  @Test
+  void theLayerProbeReportKeepsTheResultsFieldsApart() {
+    LayerProbeReport p = layers();
+    assertThat(p.trainCount()).isEqualTo(60);
+    assertThat(p.testCount()).isEqualTo(30);
+    assertThat(p.logitAccuracy()).isEqualTo(0.875);
+    assertThat(p.seconds()).isEqualTo(1.5);
+    assertThat(p.totalSeconds()).isEqualTo(2.25);
+    assertThat(p.stages()).extracting(LayerProbes.Stage::layer).containsExactly(null, "pool");
+    assertThat(p.pca()).extracting(LayerProbes.PcaPoint::components).containsExactly(1, 16);
+    assertThat(p.recipe()).isSameAs(RECIPE);
+    assertThat(List.of(p.run(), p.checkpoint(), p.data(), p.model())).containsExactly("run", "best", "d", "m");
+  }
+
+  @Test
+  void theLayerProbeTableHasAStageARowThePcaCurveAndTheCounts() {
+    assertThat(layers().table().lines().map(l -> List.of(l.trim().split("\\s+")))).containsExactly(
+        List.of("stage", "layer", "shape", "dims", "linear", "(train)", "1-NN"),
+        // No layer name: an empty column.
+        List.of("0", "4x16x16", "4", "0.5000", "0.5500", "0.4000"),
+        List.of("1", "pool", "16x8x8", "16", "0.7000", "0.8000", "0.6000"),
+        List.of("PCA", "at", "the", "last", "one", "(components:", "linear", "accuracy,", "explained", "variance)"),
+        List.of("1:", "0.2500", "0.300"),
+        List.of("16:", "0.7500", "0.900"),
+        List.of("model's", "own", "accuracy", "0.8750;", "60", "train", "/", "30", "test", "images,", "probes", "1.5",
+            "s", "(2.3", "s", "in", "all)"));
+  }
+
+  private static NuisanceProbeReport nuisance() {
+    return NuisanceProbeReport.of("run", "best", "d", "m",
+        new NuisanceProbe.Result(0.7, 0.3125, -0.3875, 0.99, 60, 30, 1014, RECIPE, 2.0), 3.5);
+  }
+
+  @Test
+  void theNuisanceProbeLineHasEveryNumberOfTheResult() {
+    NuisanceProbeReport n = nuisance();
+    assertThat(n.line()).isEqualTo(String.format("nuisance probe: logit accuracy 0.7000, nuisance accuracy 0.3125"
+        + " (train 0.9900), excess -0.3875; 60 train / 30 test, 1014 nuisance dims, 2.0 s (3.5 s with z)%n"));
+    assertThat(n.recipe()).isSameAs(RECIPE);
+    assertThat(List.of(n.run(), n.checkpoint(), n.data(), n.model())).containsExactly("run", "best", "d", "m");
+  }
+
+  @Test
+  void bothWriteSnakeCaseJsonWithTheSchemaVersion(@TempDir Path tmp) throws Exception {
+    layers().writeJson(tmp.resolve("layer-probes.json"));
+    JsonNode l = JsonReport.MAPPER.readTree(tmp.resolve("layer-probes.json").toFile());
+    assertThat(l.get("stages").get(1).get("nearest_neighbour_accuracy").asDouble()).isEqualTo(0.6);
+    assertThat(l.get("stages").get(0).has("layer")).isFalse();
+    assertThat(l.get("total_seconds").asDouble()).isEqualTo(2.25);
+    assertThat(l.get("schemaVersion").asInt()).isEqualTo(JsonReport.SCHEMA_VERSION);
+    nuisance().writeJson(tmp.resolve("nuisance-probe.json"));
+    JsonNode n = JsonReport.MAPPER.readTree(tmp.resolve("nuisance-probe.json").toFile());
+    assertThat(n.get("nuisance_dims").asLong()).isEqualTo(1014);
+    assertThat(n.get("excess").asDouble()).isEqualTo(-0.3875);
+    assertThat(n.get("recipe").get("hidden").toString()).isEqualTo("[256]");
+    assertThat(n.get("schemaVersion").asInt()).isEqualTo(JsonReport.SCHEMA_VERSION);
+  }
+}
