@@ -11,8 +11,78 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The 2-D histogram on points it cannot place, and the PNG it writes. */
+/** The grid of cell centres, the 2-D histogram, the colour map and the rendered panels. */
 class CnfFiguresTest {
+
+  @Test
+  void gridPointsAreCellCentresRowMajorWithTheTopRowFirst() {
+    // On [-1, 3]^2 with 2x2 cells of side 2 the centres are at 0 and 2.
+    assertThat(CnfFigures.gridPoints(2, -1, 3)).containsExactly(0, 2, 2, 2, 0, 0, 2, 0);
+  }
+
+  @Test
+  void histogramCellsIncludeTheirLowerBoundsAndThePointsOutsideAreLeftOut() {
+    // On [0, 2]^2 with 2x2 cells: (0, 2) is the top-left corner (cell 0), (1, 1) the lower right
+    // cell's top-left corner (cell 3); x = 2, x < 0, y > 2 and y = 0 are outside.
+    double[] points = {0, 2, 1, 1, 1, 1, 2, 1, -0.5, 1, 0.5, 2.5, 0.5, 0, 1.5, 1.5};
+    assertThat(CnfFigures.histogram(points, 2, 0, 2)).containsExactly(1, 1, 0, 2);
+  }
+
+  @Test
+  void theColourMapRunsThroughItsStopsAndClipsWhatIsOutside() {
+    int dark = 0x000004, bright = 0xFCFDBF;
+    assertThat(CnfFigures.color(0)).isEqualTo(dark);
+    assertThat(CnfFigures.color(-1)).isEqualTo(dark);
+    assertThat(CnfFigures.color(Double.NaN)).isEqualTo(dark);
+    assertThat(CnfFigures.color(1)).isEqualTo(bright);
+    assertThat(CnfFigures.color(2)).isEqualTo(bright);
+    // 0.2 is the second stop (59, 15, 112); 0.5 halfway between the third and fourth:
+    // (140 + 222) / 2 = 181, (41 + 73) / 2 = 57, (129 + 104) / 2 = 116.5, rounded up.
+    assertThat(CnfFigures.color(0.2)).isEqualTo(0x3B0F70);
+    assertThat(CnfFigures.color(0.5)).isEqualTo(0xB53975);
+    // 0.95: three quarters of the way from (254, 159, 109) to (252, 253, 191): 252.5, 229.5, 170.5.
+    assertThat(CnfFigures.color(0.95)).isEqualTo((253 << 16) | (230 << 8) | 171);
+  }
+
+  /**
+   * A 2x2 panel at scale 3 beside a 3x3 one (6 pixels gap): each is shaded by its own maximum, an
+   * all-zero panel is dark, the gap and the space below the shorter panel stay white, and each
+   * caption is drawn above its panel.
+   */
+  @Test
+  void panelsAreDrawnSideBySideEachScaledToItsOwnMaximum() {
+    BufferedImage img = CnfFigures.render(List.of(new CnfFigures.Panel("a", new double[] {0, 1, 2, 4}, 2),
+        new CnfFigures.Panel("b", new double[9], 3)), 3);
+    int caption = 18, white = 0xFFFFFF;
+    assertThat(img.getWidth()).isEqualTo(6 + 6 + 9);
+    assertThat(img.getHeight()).isEqualTo(caption + 9);
+    int[][] want = {{CnfFigures.color(0), CnfFigures.color(0.25)}, {CnfFigures.color(0.5), CnfFigures.color(1)}};
+    for (int i = 0; i < 2; i++) {
+      for (int j = 0; j < 2; j++) {
+        for (int d = 0; d < 3; d++) {
+          assertThat(rgb(img, j * 3 + d, caption + i * 3 + d)).as("cell %d %d", i, j).isEqualTo(want[i][j]);
+          assertThat(rgb(img, j * 3 + 2 - d, caption + i * 3 + d)).as("cell %d %d", i, j).isEqualTo(want[i][j]);
+        }
+      }
+    }
+    for (int y = caption; y < caption + 9; y++) {
+      for (int x = 12; x < 21; x++) assertThat(rgb(img, x, y)).isEqualTo(CnfFigures.color(0));
+      for (int x = 6; x < 12; x++) assertThat(rgb(img, x, y)).as("gap").isEqualTo(white);
+    }
+    assertThat(rgb(img, 0, caption + 6)).as("below the shorter panel").isEqualTo(white);
+    assertThat(dark(img, 0, 6)).as("caption a").isTrue();
+    assertThat(dark(img, 12, 21)).as("caption b").isTrue();
+  }
+
+  private static int rgb(BufferedImage img, int x, int y) {
+    return img.getRGB(x, y) & 0xFFFFFF;
+  }
+
+  /** Whether the caption strip above columns [x0, x1) has a dark pixel. */
+  private static boolean dark(BufferedImage img, int x0, int x1) {
+    for (int y = 0; y < 18; y++) for (int x = x0; x < x1; x++) if ((img.getRGB(x, y) & 0xFF) < 128) return true;
+    return false;
+  }
 
   @Test
   void nonFinitePointsAreNotCounted() {

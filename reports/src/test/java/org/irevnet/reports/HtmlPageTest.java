@@ -1,0 +1,167 @@
+package org.irevnet.reports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** report.html's view model: how values are written, how matrices are shaded, how runs line up. */
+class HtmlPageTest {
+
+  @Test
+  void valuesAreWrittenAsIntegersWithFourSignificantDigitsOrInScientificNotation() {
+    assertThat(HtmlPage.text(null)).isEqualTo("–");
+    assertThat(HtmlPage.text(3.0)).isEqualTo("3");
+    assertThat(HtmlPage.text(-2.0)).isEqualTo("-2");
+    assertThat(HtmlPage.text(999_999_999_999_999.0)).isEqualTo("999999999999999");
+    assertThat(HtmlPage.text(1e15)).as("integers from 1e15 on are too long").isEqualTo("1.000e+15");
+    assertThat(HtmlPage.text(-1e15)).isEqualTo("-1.000e+15");
+    assertThat(HtmlPage.text(0.123456)).isEqualTo("0.1235");
+    assertThat(HtmlPage.text(-0.5)).isEqualTo("-0.5");
+    assertThat(HtmlPage.text(123456.7)).isEqualTo("123500");
+    assertThat(HtmlPage.text(0.001)).as("the smallest plain number").isEqualTo("0.001");
+    assertThat(HtmlPage.text(-0.001)).isEqualTo("-0.001");
+    assertThat(HtmlPage.text(0.000999)).isEqualTo("9.990e-04");
+    assertThat(HtmlPage.text(1234567.5)).isEqualTo("1.235e+06");
+    assertThat(HtmlPage.text(Double.NaN)).isEqualTo("NaN");
+    assertThat(HtmlPage.text(7L)).isEqualTo("7");
+    assertThat(HtmlPage.text("fgsm")).isEqualTo("fgsm");
+    assertThat(HtmlPage.text(true)).isEqualTo("true");
+  }
+
+  @Test
+  void onlyTextLongerThan24CharactersWraps() {
+    assertThat(HtmlPage.Text.of("a".repeat(24))).isEqualTo(new HtmlPage.Text("a".repeat(24), false));
+    assertThat(HtmlPage.Text.of("a".repeat(25))).isEqualTo(new HtmlPage.Text("a".repeat(25), true));
+  }
+
+  private static Report.Run run(String name, Section... sections) {
+    return new Report.Run(name, "/runs/" + name, JsonReport.MAPPER.createObjectNode(),
+        JsonReport.MAPPER.createObjectNode(), Map.of(), List.of(sections));
+  }
+
+  private static Report report(List<Figure> comparison, Report.Run... runs) {
+    return new Report(JsonReport.SCHEMA_VERSION, List.of(runs), new Figure.Table("headline", List.of("", "a"),
+        List.of(Arrays.asList("steps", 60.0)), null), comparison);
+  }
+
+  /** The one figure of the one section of run 0. */
+  private static HtmlPage.FigureView only(Figure f) {
+    HtmlPage.Page p = HtmlPage.page(report(List.of(), run("a", Section.ok("accuracy", "Accuracy", List.of(), List.of(f)))));
+    return p.sections().get(0).cells().get(0).figures().get(0);
+  }
+
+  /**
+   * Each cell is shaded by its share of the row's total: 0.2, 0.6 (white text above one half),
+   * exactly 0.5 (still black); a missing value, a negative one and a row without a positive total
+   * are not shaded. Rows without a label are numbered.
+   */
+  @Test
+  void matrixCellsAreShadedByTheirShareOfTheRow() {
+    HtmlPage.FigureView v = only(new Figure.Matrix("confusion", "label", "class", List.of("x", "y", "z"), List.of(
+        List.of(2.0, 6.0, 2.0), Arrays.asList(1.0, null, 1.0), List.of(-1.0, 1.0, 0.0), List.of(0.0, 0.0, 0.0))));
+    assertThat(v.title()).isEqualTo("confusion");
+    assertThat(List.of(v.chart() == null, v.table() == null, v.image() == null, v.legend().isEmpty()))
+        .containsOnly(true);
+    HtmlPage.MatrixView m = v.matrix();
+    assertThat(List.of(m.rowLabel(), m.columnLabel())).containsExactly("label", "class");
+    assertThat(m.labels()).containsExactly("x", "y", "z");
+    assertThat(m.rows()).extracting(HtmlPage.MatrixRow::label).containsExactly("x", "y", "z", "3");
+    String white = "background:rgba(0,114,178,%s);color:#fff", black = "background:rgba(0,114,178,%s);color:#000";
+    assertThat(m.rows().get(0).cells()).containsExactly(new HtmlPage.MatrixCell("2", black.formatted("0.20")),
+        new HtmlPage.MatrixCell("6", white.formatted("0.60")), new HtmlPage.MatrixCell("2", black.formatted("0.20")));
+    assertThat(m.rows().get(1).cells()).containsExactly(new HtmlPage.MatrixCell("1", black.formatted("0.50")),
+        new HtmlPage.MatrixCell("–", black.formatted("0.00")), new HtmlPage.MatrixCell("1", black.formatted("0.50")));
+    // The row's total is 0: nothing is shaded, the -1 included.
+    assertThat(m.rows().get(2).cells()).extracting(HtmlPage.MatrixCell::style).containsOnly(black.formatted("0.00"));
+    assertThat(m.rows().get(3).cells()).extracting(HtmlPage.MatrixCell::style).containsOnly(black.formatted("0.00"));
+  }
+
+  @Test
+  void aNegativeValueInARowWithAPositiveTotalIsNotShaded() {
+    HtmlPage.MatrixView m = only(new Figure.Matrix("m", "r", "c", List.of("x", "y"),
+        List.of(List.of(-1.0, 3.0)))).matrix();
+    assertThat(m.rows().get(0).cells()).extracting(HtmlPage.MatrixCell::style).containsExactly(
+        "background:rgba(0,114,178,0.00);color:#000", "background:rgba(0,114,178,1.00);color:#fff");
+  }
+
+  @Test
+  void aChartHasALegendOnlyForMoreThanOneCurve() {
+    Figure.Series s = new Figure.Series("s", List.of(0.0, 1.0), List.of(1.0, 2.0));
+    HtmlPage.FigureView one = only(new Figure.Line("one", "x", "y", null, false, List.of(s)));
+    assertThat(one.chart()).isNotNull();
+    assertThat(one.legend()).isEmpty();
+    assertThat(one.hasLegend()).isFalse();
+    HtmlPage.FigureView two = only(new Figure.Line("two", "x", "y", null, false,
+        List.of(s, new Figure.Series("t", List.of(0.0), List.of(3.0)))));
+    assertThat(two.legend()).containsExactly(new HtmlPage.Legend(SvgChart.COLORS.get(0), "s"),
+        new HtmlPage.Legend(SvgChart.COLORS.get(1), "t"));
+    assertThat(two.hasLegend()).isTrue();
+    assertThat(List.of(two.table() == null, two.matrix() == null, two.image() == null)).containsOnly(true);
+  }
+
+  @Test
+  void tablesAndImagesBecomeTheirViews() {
+    HtmlPage.FigureView t = only(new Figure.Table("t", List.of("name", "value"),
+        List.of(Arrays.asList("a much longer name than that", 0.5), Arrays.asList("b", null)), "first 2 of 3 rows"));
+    assertThat(t.table()).isEqualTo(new HtmlPage.TableView(List.of("name", "value"), List.of(
+        new HtmlPage.RowView(List.of(new HtmlPage.Text("a much longer name than that", true),
+            new HtmlPage.Text("0.5", false))),
+        new HtmlPage.RowView(List.of(new HtmlPage.Text("b", false), new HtmlPage.Text("–", false)))),
+        "first 2 of 3 rows"));
+    assertThat(List.of(t.chart() == null, t.matrix() == null, t.image() == null)).containsOnly(true);
+    // The bytes "PNG" are "UE5H" in base 64.
+    HtmlPage.FigureView i = only(new Figure.Image("samples", "analysis/s.png", 20, 12, new byte[] {'P', 'N', 'G'}));
+    assertThat(i.image()).isEqualTo(new HtmlPage.ImageView("data:image/png;base64,UE5H", 20, 12, "analysis/s.png"));
+    assertThat(i.title()).isEqualTo("samples");
+    assertThat(List.of(i.chart() == null, i.table() == null, i.matrix() == null)).containsOnly(true);
+  }
+
+  /**
+   * Sections in report order, one cell per run: a run without the section gets a "not run" cell of
+   * its own, and a section no run has is left out.
+   */
+  @Test
+  void sectionsFollowTheReportOrderWithACellPerRun() {
+    Section attacksA = Section.error("attacks", "Attacks", List.of("analysis/attack-x.json", "analysis/attack-y.json"),
+        "attack-x.json: broken");
+    Section configA = Section.ok("config", "Run configuration and environment", List.of("config.json"), List.of());
+    Section attacksB = Section.notRun("attacks", "Attacks", "bin/irevnet attack");
+    HtmlPage.Page p = HtmlPage.page(report(List.of(), run("a", attacksA, configA), run("b", attacksB)));
+    assertThat(p.title()).isEqualTo("irevnet report: a vs b");
+    assertThat(p.columns()).isEqualTo(2);
+    assertThat(p.runs()).containsExactly("a", "b");
+    assertThat(p.hasComparison()).isFalse();
+    assertThat(p.headline().rows()).containsExactly(new HtmlPage.RowView(List.of(new HtmlPage.Text("steps", false),
+        new HtmlPage.Text("60", false))));
+    assertThat(p.sections()).extracting(HtmlPage.SectionView::id).containsExactly("config", "attacks");
+    HtmlPage.SectionView config = p.sections().get(0), attacks = p.sections().get(1);
+    assertThat(config.title()).isEqualTo("Run configuration and environment");
+    assertThat(config.cells()).containsExactly(
+        new HtmlPage.Cell("a", "ok", false, false, null, "config.json", List.of()),
+        new HtmlPage.Cell("b", "not run", true, false, "nothing in this run", "", List.of()));
+    assertThat(attacks.title()).isEqualTo("Attacks");
+    assertThat(attacks.cells()).containsExactly(
+        new HtmlPage.Cell("a", "error", false, true, "attack-x.json: broken",
+            "analysis/attack-x.json, analysis/attack-y.json", List.of()),
+        new HtmlPage.Cell("b", "not run", true, false, "bin/irevnet attack", "", List.of()));
+
+    // Only the second run has the section: its title is still the section's.
+    HtmlPage.Page second = HtmlPage.page(report(List.of(), run("a"), run("b", attacksB)));
+    assertThat(second.sections()).singleElement().satisfies(s -> assertThat(s.title()).isEqualTo("Attacks"));
+  }
+
+  @Test
+  void comparisonFiguresAreRenderedLikeSectionFigures() {
+    Figure.Table t = new Figure.Table("per-layer probes", List.of("run"), List.of(List.of("a")), null);
+    HtmlPage.Page p = HtmlPage.page(report(List.of(t), run("a"), run("b")));
+    assertThat(p.hasComparison()).isTrue();
+    assertThat(p.comparison()).singleElement().satisfies(f -> {
+      assertThat(f.title()).isEqualTo("per-layer probes");
+      assertThat(f.table().rows()).containsExactly(new HtmlPage.RowView(List.of(new HtmlPage.Text("a", false))));
+    });
+    assertThat(p.sections()).isEmpty();
+  }
+}
