@@ -1,0 +1,191 @@
+package org.irevnet.reports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The chart geometry, worked out by hand: the plot area is x in [62, 426] and y in [10, 210] (y
+ * grows downwards), so a value at fraction t of the x range is at 62 + 364 t and at fraction t of
+ * the y range at 210 - 200 t.
+ */
+class SvgChartTest {
+
+  private static SvgChart.View chart(List<String> categories, boolean logY, Figure.Series... series) {
+    return SvgChart.of(new Figure.Line("f", "step", "loss", categories, logY, List.of(series)));
+  }
+
+  private static Figure.Series series(String name, List<Double> x, List<Double> y) {
+    return new Figure.Series(name, x, y);
+  }
+
+  private static List<String> labels(List<SvgChart.Tick> ticks) {
+    return ticks.stream().map(SvgChart.Tick::label).toList();
+  }
+
+  private static List<String> positions(List<SvgChart.Tick> ticks) {
+    return ticks.stream().map(SvgChart.Tick::pos).toList();
+  }
+
+  @Test
+  void aLineOnUnitTicksIsPlacedOnThePlotArea() {
+    SvgChart.View v = chart(null, false, series("a", List.of(0.0, 1.0, 2.0, 3.0, 4.0),
+        List.of(0.0, 0.25, 0.5, 0.75, 1.0)));
+    assertThat(List.of(v.width(), v.height(), v.x0(), v.x1(), v.y0(), v.y1())).containsExactly(440, 250, 62, 426, 10,
+        210);
+    assertThat(v.plotWidth()).isEqualTo(364);
+    assertThat(v.plotHeight()).isEqualTo(200);
+    assertThat(labels(v.xTicks())).containsExactly("0", "1", "2", "3", "4");
+    assertThat(positions(v.xTicks())).containsExactly("62.0", "153.0", "244.0", "335.0", "426.0");
+    // Steps of 0.2 from 0 to 1: one decimal.
+    assertThat(labels(v.yTicks())).containsExactly("0.0", "0.2", "0.4", "0.6", "0.8", "1.0");
+    assertThat(positions(v.yTicks())).containsExactly("210.0", "170.0", "130.0", "90.0", "50.0", "10.0");
+    assertThat(v.curves()).singleElement().isEqualTo(new SvgChart.Curve("#0072B2", "a",
+        List.of("62.0,210.0 153.0,160.0 244.0,110.0 335.0,60.0 426.0,10.0"), List.of(new SvgChart.Dot("62.0", "210.0"),
+            new SvgChart.Dot("153.0", "160.0"), new SvgChart.Dot("244.0", "110.0"), new SvgChart.Dot("335.0", "60.0"),
+            new SvgChart.Dot("426.0", "10.0"))));
+    assertThat(List.of(v.xLabel(), v.yLabel(), v.xLabelX(), v.xLabelY(), v.yLabelY())).containsExactly("step", "loss",
+        "244.0", "244", "110.0");
+    assertThat(v.empty()).isFalse();
+  }
+
+  @Test
+  void aMissingOrNonFiniteValueBreaksTheLineAndAShortYListEndsIt() {
+    SvgChart.View v = chart(null, false, series("a", List.of(0.0, 1.0, 2.0, 3.0, 4.0),
+        Arrays.asList(1.0, null, 0.0, Double.NaN, 1.0)), series("b", Arrays.asList(0.0, null, 2.0, 4.0),
+        List.of(0.5, 0.5, 0.5)));
+    SvgChart.Curve a = v.curves().get(0), b = v.curves().get(1);
+    assertThat(a.paths()).containsExactly("62.0,10.0", "244.0,210.0", "426.0,10.0");
+    assertThat(a.dots()).hasSize(3);
+    // b's null x breaks it too; its y list has no value for x = 4.
+    assertThat(b.paths()).containsExactly("62.0,110.0", "244.0,110.0");
+    assertThat(b.color()).isEqualTo("#D55E00");
+  }
+
+  @Test
+  void coloursRepeatAfterEightSeries() {
+    Figure.Series[] nine = new Figure.Series[9];
+    for (int k = 0; k < 9; k++) nine[k] = series("s" + k, List.of(0.0, 1.0), List.of(0.0, k + 1.0));
+    assertThat(chart(null, false, nine).curves()).extracting(SvgChart.Curve::color).containsExactly("#0072B2",
+        "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442", "#0072B2");
+  }
+
+  @Test
+  void dotsAreDrawnUpToFortyPoints() {
+    for (int n : new int[] {SvgChart.MAX_DOTS, SvgChart.MAX_DOTS + 1}) {
+      Double[] x = new Double[n];
+      for (int i = 0; i < n; i++) x[i] = (double) i;
+      SvgChart.View v = chart(null, false, series("s", List.of(x), List.of(x)));
+      assertThat(v.curves().get(0).dots()).as("n = " + n).hasSize(n == SvgChart.MAX_DOTS ? n : 0);
+    }
+  }
+
+  /** 2001 points: every third is drawn (stride ceil(2001 / 1000)), and the last. */
+  @Test
+  void aLongSeriesIsDrawnThroughEveryKthPointAndItsLast() {
+    int n = 2 * SvgChart.MAX_POINTS + 1;
+    Double[] x = new Double[n];
+    for (int i = 0; i < n; i++) x[i] = (double) i;
+    String path = chart(null, false, series("s", List.of(x), List.of(x))).curves().get(0).paths().get(0);
+    assertThat(path.split(" ")).hasSize(668);
+    // Exactly 1000 points: all drawn.
+    Double[] k = Arrays.copyOf(x, SvgChart.MAX_POINTS);
+    assertThat(chart(null, false, series("s", List.of(k), List.of(k))).curves().get(0).paths().get(0).split(" "))
+        .hasSize(SvgChart.MAX_POINTS);
+  }
+
+  @Test
+  void categoriesAreCentredInTheirSlotsAndLabelledEveryKthBeyondTwelve() {
+    SvgChart.View two = chart(List.of("stage0", "a-very-long-name"), false,
+        series("s", List.of(0.0, 1.0), List.of(1.0, 2.0)));
+    // x in [-0.5, 1.5]: 0 at a quarter, 1 at three quarters.
+    assertThat(positions(two.xTicks())).containsExactly("153.0", "335.0");
+    assertThat(labels(two.xTicks())).containsExactly("stage0", "a-very-lo…");
+    List<String> twelve = List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11");
+    assertThat(labels(chart(twelve, false, series("s", List.of(0.0), List.of(1.0))).xTicks())).isEqualTo(twelve);
+    List<String> thirteen = new java.util.ArrayList<>(twelve);
+    thirteen.add("12");
+    assertThat(labels(chart(thirteen, false, series("s", List.of(0.0), List.of(1.0))).xTicks()))
+        .containsExactly("0", "2", "4", "6", "8", "10", "12");
+    // Ten characters are kept.
+    assertThat(labels(chart(List.of("abcdefghij"), false, series("s", List.of(0.0), List.of(1.0))).xTicks()))
+        .containsExactly("abcdefghij");
+  }
+
+  @Test
+  void aLogAxisHasTicksAtWholeDecades() {
+    SvgChart.View v = chart(null, true, series("s", List.of(0.0, 1.0), List.of(0.01, 10.0)));
+    assertThat(labels(v.yTicks())).containsExactly("1e-2", "1e-1", "1e0", "1e1");
+    assertThat(positions(v.yTicks())).containsExactly("210.0", "143.3", "76.7", "10.0");
+    assertThat(v.curves().get(0).paths()).containsExactly("62.0,210.0 426.0,10.0");
+    assertThat(v.yLabel()).isEqualTo("loss (log scale)");
+    // Twenty decades: a tick every third, the axis extended to the next one.
+    assertThat(labels(chart(null, true, series("s", List.of(0.0, 1.0), List.of(1e-20, 1.0))).yTicks()))
+        .containsExactly("1e-20", "1e-17", "1e-14", "1e-11", "1e-8", "1e-5", "1e-2", "1e1");
+    // Eight decades: every one.
+    assertThat(labels(chart(null, true, series("s", List.of(0.0, 1.0), List.of(1e-8, 1.0))).yTicks())).hasSize(9);
+    // One value: one decade above it.
+    SvgChart.View one = chart(null, true, series("s", List.of(0.0), List.of(100.0)));
+    assertThat(labels(one.yTicks())).containsExactly("1e2", "1e3");
+    assertThat(one.curves().get(0).dots()).containsExactly(new SvgChart.Dot("244.0", "210.0"));
+  }
+
+  @Test
+  void aConstantSeriesIsPaddedAndAnEmptyChartSaysSo() {
+    // One point at x = 5: x in [4, 6]; y = 0 is padded by 1.
+    SvgChart.View zero = chart(null, false, series("s", List.of(5.0), List.of(0.0)));
+    assertThat(zero.curves().get(0).dots()).containsExactly(new SvgChart.Dot("244.0", "110.0"));
+    assertThat(labels(zero.xTicks())).containsExactly("4", "5", "6");
+    assertThat(labels(zero.yTicks())).containsExactly("-1.0", "-0.5", "0.0", "0.5", "1.0");
+    // y = -5 is padded by a tenth of its size, [-5.5, -4.5], and ticked every 0.2 from -5.6.
+    SvgChart.View five = chart(null, false, series("s", List.of(5.0), List.of(-5.0)));
+    assertThat(labels(five.yTicks())).containsExactly("-5.6", "-5.4", "-5.2", "-5.0", "-4.8", "-4.6");
+    SvgChart.View empty = chart(null, false, series("s", List.of(0.0), Arrays.asList((Double) null)));
+    assertThat(empty.empty()).isTrue();
+    // The x of the missing point is a whole number: whole ticks on the unit range.
+    assertThat(labels(empty.xTicks())).containsExactly("0", "1");
+    assertThat(labels(empty.yTicks())).containsExactly("0.0", "0.2", "0.4", "0.6", "0.8", "1.0");
+    assertThat(empty.curves().get(0).paths()).isEmpty();
+  }
+
+  @Test
+  void tickLabelsSwitchToScientificNotationForLargeValuesAndFineSteps() {
+    assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 2e6))).yTicks()))
+        .containsExactly("0.0e+00", "5.0e+05", "1.0e+06", "1.5e+06", "2.0e+06");
+    assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 2e-4))).yTicks()))
+        .containsExactly("0.0e+00", "5.0e-05", "1.0e-04", "1.5e-04", "2.0e-04");
+    // A step of 1e-4 is still written out.
+    assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 5e-4))).yTicks()))
+        .containsExactly("0.0000", "0.0001", "0.0002", "0.0003", "0.0004", "0.0005");
+    // Ticks up to a million are written in scientific notation, below it plainly (steps of 200000: no decimals).
+    assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 1e6))).yTicks()))
+        .containsExactly("0.0e+00", "2.0e+05", "4.0e+05", "6.0e+05", "8.0e+05", "1.0e+06");
+    assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 999999.0))).yTicks()))
+        .containsExactly("0", "200000", "400000", "600000", "800000");
+  }
+
+  @Test
+  void wholeNumberXHasWholeTicksAndFractionalXHasFractionalOnes() {
+    assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0, 2.0), List.of(1.0, 2.0, 3.0))).xTicks()))
+        .containsExactly("0", "1", "2");
+    assertThat(labels(chart(null, false, series("s", List.of(0.0, 0.5, 2.0), List.of(1.0, 2.0, 3.0))).xTicks()))
+        .containsExactly("0.0", "0.5", "1.0", "1.5", "2.0");
+  }
+
+  @Test
+  void ticksAreMultiplesOfOneTwoOrFiveTimesAPowerOfTen() {
+    // r = (hi - lo) / 5: below 1.5 steps of 1, below 3 of 2, below 7 of 5, else of 10.
+    assertThat(SvgChart.ticks(0, 7)).containsExactly(0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0);
+    assertThat(SvgChart.ticks(0, 7.5)).containsExactly(0.0, 2.0, 4.0, 6.0);
+    assertThat(SvgChart.ticks(0, 14)).containsExactly(0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0);
+    assertThat(SvgChart.ticks(0, 15)).containsExactly(0.0, 5.0, 10.0, 15.0);
+    assertThat(SvgChart.ticks(0, 34)).containsExactly(0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0);
+    assertThat(SvgChart.ticks(0, 35)).containsExactly(0.0, 10.0, 20.0, 30.0);
+    // The first tick is at or below lo; steps of 0.1 from -0.3 reach 0 only within rounding, and it is written as 0.
+    List<Double> t = SvgChart.ticks(-0.3, 0.3);
+    assertThat(t).hasSize(7).contains(0.0);
+    assertThat(t.get(0)).isCloseTo(-0.3, org.assertj.core.data.Offset.offset(1e-12));
+  }
+}
