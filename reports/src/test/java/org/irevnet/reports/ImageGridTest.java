@@ -90,4 +90,35 @@ class ImageGridTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[n, 1, h, w]");
     assertThat(png).doesNotExist();
   }
+
+  @Test
+  void refusesNoRowsABadScaleOrGapAndAGridWithoutAPixel() {
+    INDArray one = Nd4j.zeros(1, 1, 2, 2);
+    assertThatThrownBy(() -> ImageGrid.render(List.of(), 1, 0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("image grid: no rows");
+    for (int[] sg : new int[][] {{0, 0}, {1, -1}}) {
+      assertThatThrownBy(() -> ImageGrid.render(List.of(one), sg[0], sg[1])).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("image grid: scale must be >= 1 and gap >= 0");
+    }
+    // Scale 1 and no gap are allowed: the images alone, side by side.
+    BufferedImage tight = ImageGrid.render(List.of(Nd4j.ones(2, 2, 2)), 1, 0);
+    assertThat(List.of(tight.getWidth(), tight.getHeight())).containsExactly(4, 2);
+    assertThat(tight.getRaster().getSample(3, 1, 0)).isEqualTo(255);
+    // No images and no gap: nothing to draw.
+    assertThatThrownBy(() -> ImageGrid.render(List.of(Nd4j.zeros(0, 1, 2, 2)), 1, 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("image grid: nothing to draw");
+    assertThat(ImageGrid.render(List.of(Nd4j.zeros(0, 1, 2, 2)), 1, 3).getWidth()).as("the gaps alone").isEqualTo(3);
+  }
+
+  @Test
+  void refusesRowsOfOtherRanksAndNamesTheShapes() {
+    assertThatThrownBy(() -> ImageGrid.render(List.of(Nd4j.zeros(2, 4)), 1, 0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("image grid: row 0 must be [n, 1, h, w] or [n, h, w], got [2, 4]");
+    assertThatThrownBy(() -> ImageGrid.render(List.of(Nd4j.zeros(1, 1, 1, 2, 2)), 1, 0))
+        .hasMessage("image grid: row 0 must be [n, 1, h, w] or [n, h, w], got [1, 1, 1, 2, 2]");
+    assertThatThrownBy(() -> ImageGrid.render(List.of(Nd4j.zeros(1, 2, 2), Nd4j.zeros(1, 2, 3)), 1, 0))
+        .hasMessage("image grid: row 1 has 2x3 images, row 0 has 2x2");
+    assertThatThrownBy(() -> ImageGrid.render(List.of(Nd4j.zeros(1, 2, 2), Nd4j.zeros(1, 3, 2)), 1, 0))
+        .hasMessage("image grid: row 1 has 3x2 images, row 0 has 2x2");
+  }
 }

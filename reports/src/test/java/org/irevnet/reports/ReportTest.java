@@ -385,4 +385,31 @@ class ReportTest {
         .hasMessageContaining("not a run directory (no config.json");
     assertThat(tmp.resolve(Report.HTML)).doesNotExist();
   }
+
+  @Test
+  void aReportNeedsARunAndReadsAConfigWithoutItsObjectsAsEmptyOnes(@TempDir Path tmp) throws Exception {
+    assertThatThrownBy(() -> Report.of(List.of())).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("no run directory given");
+    Path run = Files.createDirectories(tmp.resolve("run"));
+    Files.writeString(run.resolve("config.json"), "{\"config\": [1]}");
+    Report.Run r = Report.of(List.of(run)).runs().get(0);
+    assertThat(r.name()).isEqualTo("run");
+    assertThat(r.path()).isEqualTo(run.toString());
+    assertThat(r.config()).isEqualTo(JsonReport.MAPPER.createObjectNode());
+    assertThat(r.environment()).isEqualTo(JsonReport.MAPPER.createObjectNode());
+  }
+
+  @Test
+  void theHeadlineHasARowForEachNumberOfAnyRunEmptyWhereARunLacksIt(@TempDir Path tmp) throws Exception {
+    Path bare = SyntheticRun.bare(tmp.resolve("bare"), "ce"), full = SyntheticRun.full(tmp.resolve("full"), "ice", 0.5);
+    Figure.Table h = Report.of(List.of(bare, full)).headline();
+    assertThat(h.title()).isEqualTo("headline");
+    assertThat(h.columns()).containsExactly("", "bare", "full");
+    assertThat(h.note()).isNull();
+    // Rows in the order the runs name them: the bare run's config first, then what only the full run has.
+    assertThat(h.rows().subList(0, 6)).containsExactly(List.of("arch", "fi-revnet-s", "fi-revnet-s"),
+        List.of("objective", "ce", "ice"), List.of("data", "fashion-mnist-mini " + SyntheticRun.EVIL,
+            "fashion-mnist-mini " + SyntheticRun.EVIL), List.of("epochs", 2L, 2L),
+        java.util.Arrays.asList("steps", null, 60L), java.util.Arrays.asList("training time (s)", null, 30L));
+  }
 }
