@@ -344,6 +344,63 @@ class ReportTest {
     assertThat(sections(r, 1).get("attacks").status()).isEqualTo(Section.ERROR);
   }
 
+  /**
+   * Three runs: the synthetic one (two stages, no model name or accuracy in its probe file, a PCA
+   * curve), a baseline with two named layers and no PCA, and one whose probe file has no stages,
+   * which has no curve and no row.
+   */
+  @Test
+  void theComparisonsProbeTableHasTheFirstAndLastLayerOfEachRunWithStages(@TempDir Path tmp) throws Exception {
+    Path inv = SyntheticRun.full(tmp.resolve("inv"), "ce", 0.9);
+    Path cnn = baseline(tmp, """
+        {"model": "resnet-s", "logit_accuracy": 0.8, "stages": [
+          {"stage": 0, "layer": "stem", "linear_accuracy": 0.4, "nearest_neighbour_accuracy": 0.3},
+          {"stage": 1, "layer": "pool", "linear_accuracy": 0.8, "nearest_neighbour_accuracy": 0.7}]}
+        """);
+    Path none = SyntheticRun.bare(tmp.resolve("none"), "ce");
+    Files.createDirectories(none.resolve("analysis"));
+    Files.writeString(none.resolve("analysis/layer-probes.json"), "{\"stages\": []}");
+    List<Figure> figs = Report.of(List.of(inv, cnn, none)).comparison();
+    assertThat(figs).extracting(Figure::title).containsExactly("linear probe accuracy by relative depth",
+        "1-NN accuracy by relative depth", "PCA at the last probed layer", "per-layer probes");
+    Figure.Line linear = (Figure.Line) figs.get(0), nn = (Figure.Line) figs.get(1), pca = (Figure.Line) figs.get(2);
+    assertThat(linear.series()).extracting(Figure.Series::name).containsExactly("inv (2 layers)", "cnn (2 layers)");
+    assertThat(linear.series().get(0).y()).containsExactly(0.5, 0.7);
+    assertThat(List.of(linear.xLabel(), linear.yLabel())).containsExactly("relative depth (layer / layers)",
+        "test accuracy");
+    assertThat(nn.series()).extracting(Figure.Series::name).containsExactly("inv (2 layers)", "cnn (2 layers)");
+    assertThat(nn.series().get(0).y()).containsExactly(0.4, 0.6);
+    assertThat(nn.series().get(1).x()).containsExactly(0.5, 1.0);
+    assertThat(nn.series().get(1).y()).containsExactly(0.3, 0.7);
+    // PCA: log2 of 1, 4 and 16 components.
+    assertThat(pca.series()).singleElement().isEqualTo(new Figure.Series("inv", List.of(0.0, 2.0, 4.0),
+        List.of(0.3, 0.6, 0.7)));
+    assertThat(List.of(pca.xLabel(), pca.yLabel())).containsExactly("log2(principal components kept)",
+        "linear probe accuracy");
+    assertThat(figs.get(3)).isEqualTo(new Figure.Table("per-layer probes", List.of("run", "model", "layers",
+        "last layer", "linear first", "linear last", "1-NN first", "1-NN last", "model accuracy"), List.of(
+            java.util.Arrays.asList("inv", null, 2, 1L, 0.5, 0.7, 0.4, 0.6, null),
+            java.util.Arrays.asList("cnn", "resnet-s", 2, "pool", 0.4, 0.8, 0.3, 0.7, 0.8)), null));
+  }
+
+  @Test
+  void aComparisonOfFeatureMatchAttacksAloneHasOnlyTheirTable(@TempDir Path tmp) throws Exception {
+    Path a = SyntheticRun.bare(tmp.resolve("a"), "ce"), b = SyntheticRun.bare(tmp.resolve("b"), "ce");
+    assertThat(Report.of(List.of(a, b)).comparison()).as("nothing to compare").isEmpty();
+    Files.createDirectories(b.resolve("analysis"));
+    // No layer name: the layer index; a point without an epsilon and the epsilon-0 point are left out.
+    Files.writeString(b.resolve("analysis/attack-feature-match-s2.json"), """
+        {"attack": "feature-match", "layer": 2, "count": 4, "curve": [{"success_rate": 0.9},
+          {"eps": 0.0, "success_rate": 0.0}, {"eps": 0.5, "success_rate": 0.75, "representation_distance": 0.25,
+           "mean_l2": 2.0, "mean_linf": 0.5, "accuracy_at_eps": 0.25}]}
+        """);
+    assertThat(Report.of(List.of(a, b)).comparison()).singleElement().isEqualTo(new Figure.Table(
+        "feature-matching invariance attack (x near b, matched to a at the layer)", List.of("run", "layer", "eps",
+            "success: class of x is a's", "match error ||h(x)-h(a)||/||h(b)-h(a)||", "mean L2 to b", "mean L-inf to b",
+            "accuracy at eps", "pairs"), List.of(java.util.Arrays.asList("b", 2L, 0.5, 0.75, 0.25, 2.0, 0.5, 0.25, 4L)),
+        "success rate and match error over each epsilon's own examples; distances over the counted examples"));
+  }
+
   @Test
   void comparesTwoRunsSideBySide(@TempDir Path tmp) throws Exception {
     Path ce = SyntheticRun.full(tmp.resolve("a/ce"), "ce", 0.97);
