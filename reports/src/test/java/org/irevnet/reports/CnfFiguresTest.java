@@ -22,10 +22,11 @@ class CnfFiguresTest {
 
   @Test
   void histogramCellsIncludeTheirLowerBoundsAndThePointsOutsideAreLeftOut() {
-    // On [0, 2]^2 with 2x2 cells: (0, 2) is the top-left corner (cell 0), (1, 1) the lower right
-    // cell's top-left corner (cell 3); x = 2, x < 0, y > 2 and y = 0 are outside.
-    double[] points = {0, 2, 1, 1, 1, 1, 2, 1, -0.5, 1, 0.5, 2.5, 0.5, 0, 1.5, 1.5};
-    assertThat(CnfFigures.histogram(points, 2, 0, 2)).containsExactly(1, 1, 0, 2);
+    // On [-1, 3]^2 with 2x2 cells of side 2: (-1, 3) is the top-left corner (cell 0), (1, 1) the
+    // lower right cell's top-left corner (cell 3), (2, 2) is in the top right cell; x = 3, x < -1,
+    // y > 3 and y = -1 are outside.
+    double[] points = {-1, 3, 1, 1, 1, 1, 3, 1, -1.5, 1, 0.5, 3.5, 0.5, -1, 2, 2};
+    assertThat(CnfFigures.histogram(points, 2, -1, 3)).containsExactly(1, 1, 0, 2);
   }
 
   @Test

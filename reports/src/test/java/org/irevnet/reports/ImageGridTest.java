@@ -108,6 +108,8 @@ class ImageGridTest {
     assertThatThrownBy(() -> ImageGrid.render(List.of(Nd4j.zeros(0, 1, 2, 2)), 1, 0))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("image grid: nothing to draw");
     assertThat(ImageGrid.render(List.of(Nd4j.zeros(0, 1, 2, 2)), 1, 3).getWidth()).as("the gaps alone").isEqualTo(3);
+    assertThatThrownBy(() -> ImageGrid.render(List.of(Nd4j.zeros(1, 1, 0, 2)), 1, 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("image grid: nothing to draw");
   }
 
   @Test
@@ -120,5 +122,8 @@ class ImageGridTest {
         .hasMessage("image grid: row 1 has 2x3 images, row 0 has 2x2");
     assertThatThrownBy(() -> ImageGrid.render(List.of(Nd4j.zeros(1, 2, 2), Nd4j.zeros(1, 3, 2)), 1, 0))
         .hasMessage("image grid: row 1 has 3x2 images, row 0 has 2x2");
+    // Row 0's images may have no rows of pixels; the next row is still compared with them.
+    assertThatThrownBy(() -> ImageGrid.render(List.of(Nd4j.zeros(1, 0, 2), Nd4j.zeros(1, 3, 2)), 1, 1))
+        .hasMessage("image grid: row 1 has 3x2 images, row 0 has 0x2");
   }
 }

@@ -43,6 +43,8 @@ class InterpolationReportTest {
         "  full      1:0.90 2:0.60 2:0.88",
         "  nuisance  1:0.95 1:0.80",
         "... 1 more pairs in interpolate.json");
+    // Exactly all pairs shown: no line about more.
+    assertThat(report().table(2).lines()).hasSize(5).noneMatch(l -> l.contains("more"));
     assertThat(report().table(5).lines()).containsExactly(
         "3 (label 1) -> 5 (label 2); model class:probability per step",
         "  full      1:0.90 2:0.60 2:0.88",

@@ -13,19 +13,19 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /** metamers.json from the sampler's pairs, its terminal table and metamers.png. */
 class MetamerReportTest {
-  /** Test-set pairs {a, b}; labels of indices 0..6 (b's labels: 2 for pair 0, 1 for pair 1). */
+  /** Test-set pairs {a, b}; labels of indices 0..6 (b's labels: 2 for pair 0, 0 for pair 1). */
   private static final int[][] PAIRS = {{3, 5}, {4, 6}};
-  private static final int[] LABELS = {9, 9, 9, 1, 0, 2, 1};
+  private static final int[] LABELS = {9, 9, 9, 1, 0, 2, 0};
   /** Two 1x1x2 images a and b: ||a0 - b0|| = 5 (a 3-4-5 triangle), ||a1 - b1|| = 1. */
   private static final INDArray A = Nd4j.createFromArray(new double[] {0, 0, 1, 1}).reshape(2, 1, 1, 2),
       B = Nd4j.createFromArray(new double[] {3, 4, 1, 2}).reshape(2, 1, 1, 2);
   /**
    * Pair 0's float32 difference is exactly the tolerance (holds); pair 1's is 3e-4. Both metamers
-   * are of class 1: a's class for both pairs, b's label for pair 1 only.
+   * are of class 1: a's class for both pairs, b's label for neither.
    */
   private static final MetamerSampler.Result F32 = new MetamerSampler.Result(null, List.of(
       new MetamerSampler.Pair(MetamerSampler.TOLERANCE, 0.5, 1, 1, 2, 2, 1.0, 4.0, -0.25, 1.5),
-      new MetamerSampler.Pair(3e-4, 0.25, 1, 1, 0, 1, 3.0, 2.0, 0.0, 1.0)));
+      new MetamerSampler.Pair(3e-4, 0.25, 1, 1, 0, 0, 3.0, 2.0, 0.0, 1.0)));
 
   /** Float64 differences of a sample of the same pairs; only the second is read. */
   private static MetamerSampler.Result f64(double d0, double d1) {
@@ -43,9 +43,9 @@ class MetamerReportTest {
     MetamerReport r = report(f64(1e-14, 2e-4), new int[] {2, 0});
     assertThat(r.pairs()).containsExactly(
         new MetamerReport.Pair(3, 5, 1, 2, 1, 2, 1, 1e-4, 1e-14, true, 0.5, 1.0, 4.0, 5.0, -0.25, 1.5, 2),
-        new MetamerReport.Pair(4, 6, 0, 1, 1, 0, 1, 3e-4, 2e-4, false, 0.25, 3.0, 2.0, 1.0, 0.0, 1.0, 0));
-    // Probe: pair 0's class 2 is b's label, pair 1's class 0 is not.
-    assertThat(r.summary()).isEqualTo(new MetamerReport.Summary(3e-4, 2e-4, 0.5, 1.0, 0.5, 2.0, 3.0, 3.0, 0.5));
+        new MetamerReport.Pair(4, 6, 0, 0, 1, 0, 1, 3e-4, 2e-4, false, 0.25, 3.0, 2.0, 1.0, 0.0, 1.0, 0));
+    // The probe reads b's label from both metamers (2 and 0).
+    assertThat(r.summary()).isEqualTo(new MetamerReport.Summary(3e-4, 2e-4, 0.5, 1.0, 0.0, 2.0, 3.0, 3.0, 1.0));
     assertThat(r.count()).isEqualTo(2);
     assertThat(r.seed()).isEqualTo(7);
     assertThat(r.tolerance()).isEqualTo(1e-4);
@@ -101,16 +101,16 @@ class MetamerReportTest {
         List.of("0", "3", "(1)", "5", "(2)", "1", "1", "1.00e-04", "1.000", "4.000", "2"),
         List.of("...", "1", "more", "pairs", "in", "metamers.json"));
     assertThat(withProbe.lines().skip(3)).containsExactly("max |dlogit| f32 3.00e-04, f64 2.00e-04; metamer class =="
-        + " class of a: 1.000, == label of b: 0.500; nuisance probe's class == label of b: 0.500; mean dist to a 2.000,"
+        + " class of a: 1.000, == label of b: 0.000; nuisance probe's class == label of b: 1.000; mean dist to a 2.000,"
         + " to b 3.000 (a to b 3.000)");
 
     String plain = report(f64(1e-14, 2e-4), null).table(2);
     assertThat(tokens(plain).subList(0, 3)).containsExactly(
         List.of("pair", "a", "(lab)", "b", "(lab)", "class", "a", "class", "m", "max|dlogit|", "dist", "a", "dist", "b"),
         List.of("0", "3", "(1)", "5", "(2)", "1", "1", "1.00e-04", "1.000", "4.000"),
-        List.of("1", "4", "(0)", "6", "(1)", "1", "1", "3.00e-04", "3.000", "2.000"));
+        List.of("1", "4", "(0)", "6", "(0)", "1", "1", "3.00e-04", "3.000", "2.000"));
     assertThat(plain.lines().skip(3)).containsExactly("max |dlogit| f32 3.00e-04, f64 2.00e-04; metamer class =="
-        + " class of a: 1.000, == label of b: 0.500; mean dist to a 2.000, to b 3.000 (a to b 3.000)");
+        + " class of a: 1.000, == label of b: 0.000; mean dist to a 2.000, to b 3.000 (a to b 3.000)");
   }
 
   @Test
@@ -119,7 +119,7 @@ class MetamerReportTest {
     JsonNode j = JsonReport.MAPPER.readTree(tmp.resolve("metamers.json").toFile());
     assertThat(j.get("pairs").get(0).get("dist_a_to_b").asDouble()).isEqualTo(5.0);
     assertThat(j.get("summary").get("mean_dist_a_to_b").asDouble()).isEqualTo(3.0);
-    assertThat(j.get("summary").get("rate_metamer_class_is_label_of_b").asDouble()).isEqualTo(0.5);
+    assertThat(j.get("summary").get("rate_metamer_class_is_class_of_a").asDouble()).isEqualTo(1.0);
     assertThat(j.get("float32_holds").asBoolean()).isFalse();
     assertThat(j.get("schemaVersion").asInt()).isEqualTo(JsonReport.SCHEMA_VERSION);
   }

@@ -168,6 +168,9 @@ class SvgChartTest {
 
   @Test
   void wholeNumberXHasWholeTicksAndFractionalXHasFractionalOnes() {
+    // Two whole ticks just below a million: plain, as the largest tick is not a million.
+    assertThat(labels(chart(null, false, series("s", List.of(999998.0, 999999.0), List.of(1.0, 2.0))).xTicks()))
+        .containsExactly("999998", "999999");
     assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0, 2.0), List.of(1.0, 2.0, 3.0))).xTicks()))
         .containsExactly("0", "1", "2");
     assertThat(labels(chart(null, false, series("s", List.of(0.0, 0.5, 2.0), List.of(1.0, 2.0, 3.0))).xTicks()))
