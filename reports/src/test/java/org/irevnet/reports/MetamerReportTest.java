@@ -52,6 +52,12 @@ class MetamerReportTest {
     assertThat(r.roundingRatio()).isEqualTo(1e-6);
     assertThat(r.invariantHolds()).isFalse();
     assertThat(r.float32Holds()).isFalse();
+    // With both b's labelled 1, the metamers' class, every metamer has b's label.
+    int[] bothB = LABELS.clone();
+    bothB[5] = 1;
+    bothB[6] = 1;
+    assertThat(MetamerReport.of("run", "best", "d", "m", 7, PAIRS, bothB, A, B, F32, null, null).summary()
+        .rateMetamerClassIsLabelOfB()).isEqualTo(1.0);
   }
 
   @Test
