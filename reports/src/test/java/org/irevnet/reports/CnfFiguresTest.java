@@ -75,6 +75,18 @@ class CnfFiguresTest {
     assertThat(dark(img, 12, 21)).as("caption b").isTrue();
   }
 
+  /**
+   * Panel a has no caption, so the caption strip left of panel b (from x = 12) stays blank unless
+   * b's caption starts left of its panel; it starts 2 pixels into it.
+   */
+  @Test
+  void aCaptionIsDrawnFromItsOwnPanel() {
+    BufferedImage img = CnfFigures.render(List.of(new CnfFigures.Panel("", new double[4], 2),
+        new CnfFigures.Panel("b", new double[4], 2)), 3);
+    assertThat(dark(img, 0, 12)).isFalse();
+    assertThat(dark(img, 12, img.getWidth())).isTrue();
+  }
+
   private static int rgb(BufferedImage img, int x, int y) {
     return img.getRGB(x, y) & 0xFFFFFF;
   }
