@@ -3,6 +3,7 @@ package org.irevnet.cli;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -42,6 +43,9 @@ public final class Main implements Runnable {
 
   /** Runs a command line and returns its exit code (tests call this). */
   public static int execute(String... args) {
+    // Numbers are printed as the result files and any script reading the output spell them
+    // ("0.8420", not "0,8420"), whatever the machine's locale.
+    Locale.setDefault(Locale.ROOT);
     Logging.configure(Arrays.asList(args).contains("-v") || Arrays.asList(args).contains("--verbose"));
     CommandLine cl = new CommandLine(new Main());
     joinDescriptionParagraphs(cl);

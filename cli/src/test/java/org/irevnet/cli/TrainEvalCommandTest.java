@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,7 +69,14 @@ class TrainEvalCommandTest {
    */
   @Test
   void aValidationSplitChoosesTheBestCheckpoint(@TempDir Path tmp) throws Exception {
-    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 3, "--validation", "16", "--lr", "3e-3", "--warmup-steps", "1");
+    Locale before = Locale.getDefault();
+    Locale.setDefault(Locale.GERMANY); // the printed numbers keep their decimal point
+    MainTest.TinyRun tiny;
+    try {
+      tiny = MainTest.trainTiny(tmp, 3, "--validation", "16", "--lr", "3e-3", "--warmup-steps", "1");
+    } finally {
+      Locale.setDefault(before);
+    }
     MainTest.Run t = tiny.train();
     assertThat(t.code()).as(t.err()).isZero();
     assertThat(t.out()).as("48 images of 64 trained on: 3 steps per epoch")

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.irevnet.attacks.Norm;
 import org.irevnet.attacks.Robustness;
 import org.irevnet.train.Losses;
@@ -166,19 +167,19 @@ public record AttackReport(String run, String checkpoint, String data, String mo
 
   /** A fixed-width table for the terminal. */
   public String table() {
-    StringBuilder t = new StringBuilder(String.format("%-8s %9s %11s %9s %9s %9s %9s%n", "eps", "accuracy",
+    StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%-8s %9s %11s %9s %9s %9s %9s%n", "eps", "accuracy",
         "acc at eps", "mean Linf", "mean L2", "success", "repr dist"));
     for (Point p : curve) {
-      t.append(String.format("%-8s %9.4f %11.4f %9.4f %9.4f %9s %9s%n", p.eps() == null ? "-" : String.valueOf(p.eps()),
+      t.append(String.format(Locale.ROOT, "%-8s %9.4f %11.4f %9.4f %9.4f %9s %9s%n", p.eps() == null ? "-" : String.valueOf(p.eps()),
           p.accuracy(), p.accuracyAtEps(), p.meanLinf(), p.meanL2(), fmt(p.successRate() != null ? p.successRate()
               : p.targetRate()), fmt(p.representationDistance())));
     }
-    t.append(String.format("%s on %d images: clean accuracy %.4f, %.1f s%n", attack, count, cleanAccuracy,
+    t.append(String.format(Locale.ROOT, "%s on %d images: clean accuracy %.4f, %.1f s%n", attack, count, cleanAccuracy,
         timing.seconds()));
     return t.toString();
   }
 
   private static String fmt(Double v) {
-    return v == null ? "-" : String.format("%.4f", v);
+    return v == null ? "-" : String.format(Locale.ROOT, "%.4f", v);
   }
 }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.irevnet.analysis.Interpolation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -59,7 +60,7 @@ public record InterpolationReport(String run, String checkpoint, String data, St
   public String table(int shown) {
     StringBuilder b = new StringBuilder();
     for (Pair p : pairs.subList(0, Math.min(shown, pairs.size()))) {
-      b.append(String.format("%d (label %d) -> %d (label %d); model class:probability per step%n", p.indexFrom(),
+      b.append(String.format(Locale.ROOT, "%d (label %d) -> %d (label %d); model class:probability per step%n", p.indexFrom(),
           p.labelFrom(), p.indexTo(), p.labelTo()));
       b.append(row("  full     ", p.full()));
       if (p.nuisance() != null) b.append(row("  nuisance ", p.nuisance()));
@@ -70,7 +71,7 @@ public record InterpolationReport(String run, String checkpoint, String data, St
 
   private static String row(String name, List<Step> steps) {
     StringBuilder b = new StringBuilder(name);
-    for (Step s : steps) b.append(String.format(" %d:%.2f", s.modelClass(), s.probability()));
-    return b.append(String.format("%n")).toString();
+    for (Step s : steps) b.append(String.format(Locale.ROOT, " %d:%.2f", s.modelClass(), s.probability()));
+    return b.append(String.format(Locale.ROOT, "%n")).toString();
   }
 }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 import org.irevnet.analysis.Reconstruction;
@@ -68,11 +69,11 @@ public record InversionReport(String run, String checkpoint, String data, String
   public String stabilityTable() {
     if (stability == null) return "";
     StringBuilder b = new StringBuilder(stabilityImages == null ? "" : "at images " + stabilityImages.stream()
-        .map(String::valueOf).collect(Collectors.joining(", ")) + String.format(":%n"));
-    b.append(String.format("%-6s %8s %12s %12s %12s %12s  %s%n", "map", "dims", "Lip max",
+        .map(String::valueOf).collect(Collectors.joining(", ")) + String.format(Locale.ROOT, ":%n"));
+    b.append(String.format(Locale.ROOT, "%-6s %8s %12s %12s %12s %12s  %s%n", "map", "dims", "Lip max",
         "Lip_inv max", "cond max", "cond mean", "flag"));
     for (StabilityRow r : stability) {
-      b.append(String.format("%-6s %8d %12.3e %12.3e %12.3e %12.3e  %s%n", r.stage(), r.inputDims(),
+      b.append(String.format(Locale.ROOT, "%-6s %8d %12.3e %12.3e %12.3e %12.3e  %s%n", r.stage(), r.inputDims(),
           r.forwardLipschitzMax(), r.inverseLipschitzMax(), r.conditionMax(), r.conditionMean(),
           r.illConditioned() ? "ill-conditioned (> " + illConditionedAbove + ")" : "ok"));
     }
@@ -117,13 +118,13 @@ public record InversionReport(String run, String checkpoint, String data, String
 
   /** A fixed-width table for the terminal; {@code image}: where the float32 max is. */
   public String table() {
-    StringBuilder b = new StringBuilder(String.format("%-6s %-12s %12s %6s %12s %12s %12s%n", "stage", "shape",
+    StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-6s %-12s %12s %6s %12s %12s %12s%n", "stage", "shape",
         "max f32", "image", "mean f32", "max f64", "mean f64"));
     List<Stage> all = new ArrayList<>(stages);
     all.add(z);
     for (Stage s : all) {
       String shape = String.join("x", s.shape().stream().map(String::valueOf).toList());
-      b.append(String.format("%-6s %-12s %12.2e %6d %12.2e %12.2e %12.2e%n", s.stage(), shape, s.float32().maxAbsErr(),
+      b.append(String.format(Locale.ROOT, "%-6s %-12s %12.2e %6d %12.2e %12.2e %12.2e%n", s.stage(), shape, s.float32().maxAbsErr(),
           s.float32().worstImage(), s.float32().meanAbsErr(), s.float64().maxAbsErr(), s.float64().meanAbsErr()));
     }
     return b.toString();

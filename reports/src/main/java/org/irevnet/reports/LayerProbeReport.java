@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import org.irevnet.analysis.LayerProbes;
 import org.irevnet.analysis.MlpClassifier;
 
@@ -30,18 +31,18 @@ public record LayerProbeReport(String run, String checkpoint, String data, Strin
 
   /** Fixed-width tables for the terminal. */
   public String table() {
-    StringBuilder b = new StringBuilder(String.format("%-6s %-12s %-12s %8s %10s %10s %10s%n", "stage", "layer",
+    StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-6s %-12s %-12s %8s %10s %10s %10s%n", "stage", "layer",
         "shape", "dims", "linear", "(train)", "1-NN"));
     for (LayerProbes.Stage s : stages) {
       String shape = String.join("x", s.shape().stream().map(String::valueOf).toList());
-      b.append(String.format("%-6d %-12s %-12s %8d %10.4f %10.4f %10.4f%n", s.stage(), s.layer() == null ? "" : s.layer(),
+      b.append(String.format(Locale.ROOT, "%-6d %-12s %-12s %8d %10.4f %10.4f %10.4f%n", s.stage(), s.layer() == null ? "" : s.layer(),
           shape, s.features(), s.linearAccuracy(), s.linearTrainAccuracy(), s.nearestNeighbourAccuracy()));
     }
-    b.append(String.format("PCA at the last one (components: linear accuracy, explained variance)%n"));
+    b.append(String.format(Locale.ROOT, "PCA at the last one (components: linear accuracy, explained variance)%n"));
     for (LayerProbes.PcaPoint p : pca) {
-      b.append(String.format("  %5d: %.4f  %.3f%n", p.components(), p.linearAccuracy(), p.explainedVariance()));
+      b.append(String.format(Locale.ROOT, "  %5d: %.4f  %.3f%n", p.components(), p.linearAccuracy(), p.explainedVariance()));
     }
-    b.append(String.format("model's own accuracy %.4f; %d train / %d test images, probes %.1f s (%.1f s in all)%n",
+    b.append(String.format(Locale.ROOT, "model's own accuracy %.4f; %d train / %d test images, probes %.1f s (%.1f s in all)%n",
         logitAccuracy, trainCount, testCount, seconds, totalSeconds));
     return b.toString();
   }

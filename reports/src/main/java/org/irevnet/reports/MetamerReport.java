@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.irevnet.analysis.MetamerSampler;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -104,19 +105,19 @@ public record MetamerReport(String run, String checkpoint, String data, String m
   /** A fixed-width table for the terminal: the first {@code rows} pairs, then the summary of all. */
   public String table(int rows) {
     boolean probe = summary.rateProbeClassIsLabelOfB() != null;
-    StringBuilder t = new StringBuilder(String.format("%-5s %-9s %-9s %-7s %-7s %14s %10s %10s%s%n", "pair",
+    StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%-5s %-9s %-9s %-7s %-7s %14s %10s %10s%s%n", "pair",
         "a (lab)", "b (lab)", "class a", "class m", "max|dlogit|", "dist a", "dist b", probe ? "  probe m" : ""));
     for (int i = 0; i < Math.min(rows, pairs.size()); i++) {
       Pair p = pairs.get(i);
-      t.append(String.format("%-5d %-9s %-9s %-7d %-7d %14.2e %10.3f %10.3f%s%n", i,
+      t.append(String.format(Locale.ROOT, "%-5d %-9s %-9s %-7d %-7d %14.2e %10.3f %10.3f%s%n", i,
           p.indexA() + " (" + p.labelA() + ")", p.indexB() + " (" + p.labelB() + ")", p.classA(), p.metamerClass(),
-          p.maxLogitAbsDiff(), p.distToA(), p.distToB(), probe ? String.format("  %7d", p.probeClass()) : ""));
+          p.maxLogitAbsDiff(), p.distToA(), p.distToB(), probe ? String.format(Locale.ROOT, "  %7d", p.probeClass()) : ""));
     }
     if (pairs.size() > rows) t.append("... ").append(pairs.size() - rows).append(" more pairs in metamers.json\n");
-    t.append(String.format("max |dlogit| f32 %.2e, f64 %.2e; metamer class == class of a: %.3f, == label of b: %.3f;"
+    t.append(String.format(Locale.ROOT, "max |dlogit| f32 %.2e, f64 %.2e; metamer class == class of a: %.3f, == label of b: %.3f;"
         + "%s mean dist to a %.3f, to b %.3f (a to b %.3f)%n", summary.maxLogitAbsDiff(), summary.maxLogitAbsDiffF64(),
         summary.rateMetamerClassIsClassOfA(), summary.rateMetamerClassIsLabelOfB(),
-        probe ? String.format(" nuisance probe's class == label of b: %.3f;", summary.rateProbeClassIsLabelOfB()) : "",
+        probe ? String.format(Locale.ROOT, " nuisance probe's class == label of b: %.3f;", summary.rateProbeClassIsLabelOfB()) : "",
         summary.meanDistToA(), summary.meanDistToB(), summary.meanDistAToB()));
     return t.toString();
   }

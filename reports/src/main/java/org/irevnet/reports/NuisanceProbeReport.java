@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Locale;
 import org.irevnet.analysis.MlpClassifier;
 import org.irevnet.analysis.NuisanceProbe;
 
@@ -31,7 +32,7 @@ public record NuisanceProbeReport(String run, String checkpoint, String data, St
 
   /** One line for the terminal. */
   public String line() {
-    return String.format("nuisance probe: logit accuracy %.4f, nuisance accuracy %.4f (train %.4f), excess %+.4f;"
+    return String.format(Locale.ROOT, "nuisance probe: logit accuracy %.4f, nuisance accuracy %.4f (train %.4f), excess %+.4f;"
         + " %d train / %d test, %d nuisance dims, %.1f s (%.1f s with z)%n", logitAccuracy, nuisanceAccuracy,
         nuisanceTrainAccuracy, excess, trainCount, testCount, nuisanceDims, seconds, totalSeconds);
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import org.irevnet.analysis.Reconstruction;
 import org.irevnet.analysis.Stability;
 import org.junit.jupiter.api.Test;
@@ -88,6 +89,16 @@ class InversionReportTest {
 
   @Test
   void theErrorTableHasAStageARowAndZLast() {
+    Locale before = Locale.getDefault();
+    Locale.setDefault(Locale.GERMANY); // a decimal comma must not reach the tables
+    try {
+      theErrorTable();
+    } finally {
+      Locale.setDefault(before);
+    }
+  }
+
+  private static void theErrorTable() {
     assertThat(tokens(twoStages().table())).containsExactly(
         List.of("stage", "shape", "max", "f32", "image", "mean", "f32", "max", "f64", "mean", "f64"),
         List.of("0", "4x16x16", "2.00e-06", "1", "1.00e-07", "3.00e-15", "1.00e-16"),
