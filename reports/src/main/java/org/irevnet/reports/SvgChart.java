@@ -143,7 +143,10 @@ final class SvgChart {
     }
   }
 
-  /** About five round ticks (1, 2 or 5 times a power of ten) covering [lo, hi]. */
+  /**
+   * About five round ticks (1, 2 or 5 times a power of ten) covering [lo, hi]: the first at or
+   * below lo, the last at or above hi, so a y axis stretched to them has both ends labelled.
+   */
   static List<Double> ticks(double lo, double hi) {
     double raw = (hi - lo) / 5, mag = Math.pow(10, Math.floor(Math.log10(raw))), r = raw / mag;
     return ticks(lo, hi, (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag);
@@ -151,7 +154,8 @@ final class SvgChart {
 
   private static List<Double> ticks(double lo, double hi, double step) {
     List<Double> out = new ArrayList<>();
-    for (double v = Math.floor(lo / step) * step; v <= hi + step * 1e-9 || out.size() < 2; v += step) {
+    for (double v = Math.floor(lo / step) * step; out.isEmpty() || out.get(out.size() - 1) < hi - step * 1e-9
+        || out.size() < 2; v += step) {
       out.add(Math.abs(v) < step * 1e-9 ? 0 : v);
       if (out.size() > 50) break;
     }

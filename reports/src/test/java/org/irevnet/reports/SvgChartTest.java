@@ -1,6 +1,7 @@
 package org.irevnet.reports;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 
 import java.util.Arrays;
 import java.util.List;
@@ -139,9 +140,9 @@ class SvgChartTest {
     assertThat(zero.curves().get(0).dots()).containsExactly(new SvgChart.Dot("244.0", "110.0"));
     assertThat(labels(zero.xTicks())).containsExactly("4", "5", "6");
     assertThat(labels(zero.yTicks())).containsExactly("-1.0", "-0.5", "0.0", "0.5", "1.0");
-    // y = -5 is padded by a tenth of its size, [-5.5, -4.5], and ticked every 0.2 from -5.6.
+    // y = -5 is padded by a tenth of its size, [-5.5, -4.5], and ticked every 0.2 from -5.6 to -4.4.
     SvgChart.View five = chart(null, false, series("s", List.of(5.0), List.of(-5.0)));
-    assertThat(labels(five.yTicks())).containsExactly("-5.6", "-5.4", "-5.2", "-5.0", "-4.8", "-4.6");
+    assertThat(labels(five.yTicks())).containsExactly("-5.6", "-5.4", "-5.2", "-5.0", "-4.8", "-4.6", "-4.4");
     SvgChart.View empty = chart(null, false, series("s", List.of(0.0), Arrays.asList((Double) null)));
     assertThat(empty.empty()).isTrue();
     // The x of the missing point is a whole number: whole ticks on the unit range.
@@ -159,10 +160,10 @@ class SvgChartTest {
     // A step of 1e-4 is still written out.
     assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 5e-4))).yTicks()))
         .containsExactly("0.0000", "0.0001", "0.0002", "0.0003", "0.0004", "0.0005");
-    // Ticks up to a million are written in scientific notation, below it plainly (steps of 200000: no decimals).
+    // Ticks reaching a million are written in scientific notation, below it plainly (steps of 200000: no decimals).
     assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 1e6))).yTicks()))
         .containsExactly("0.0e+00", "2.0e+05", "4.0e+05", "6.0e+05", "8.0e+05", "1.0e+06");
-    assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 999999.0))).yTicks()))
+    assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 799999.0))).yTicks()))
         .containsExactly("0", "200000", "400000", "600000", "800000");
   }
 
@@ -181,14 +182,19 @@ class SvgChartTest {
   void ticksAreMultiplesOfOneTwoOrFiveTimesAPowerOfTen() {
     // r = (hi - lo) / 5: below 1.5 steps of 1, below 3 of 2, below 7 of 5, else of 10.
     assertThat(SvgChart.ticks(0, 7)).containsExactly(0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0);
-    assertThat(SvgChart.ticks(0, 7.5)).containsExactly(0.0, 2.0, 4.0, 6.0);
+    assertThat(SvgChart.ticks(0, 7.5)).containsExactly(0.0, 2.0, 4.0, 6.0, 8.0);
     assertThat(SvgChart.ticks(0, 14)).containsExactly(0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0);
     assertThat(SvgChart.ticks(0, 15)).containsExactly(0.0, 5.0, 10.0, 15.0);
-    assertThat(SvgChart.ticks(0, 34)).containsExactly(0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0);
-    assertThat(SvgChart.ticks(0, 35)).containsExactly(0.0, 10.0, 20.0, 30.0);
+    assertThat(SvgChart.ticks(0, 34)).containsExactly(0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0);
+    assertThat(SvgChart.ticks(0, 35)).containsExactly(0.0, 10.0, 20.0, 30.0, 40.0);
     // The first tick is at or below lo; steps of 0.1 from -0.3 reach 0 only within rounding, and it is written as 0.
     List<Double> t = SvgChart.ticks(-0.3, 0.3);
     assertThat(t).hasSize(7).contains(0.0);
-    assertThat(t.get(0)).isCloseTo(-0.3, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(t.get(0)).isCloseTo(-0.3, offset(1e-12));
+    // ... and the last at or above hi, so the top of a y axis is labelled too.
+    List<Double> u = SvgChart.ticks(4.5, 5.5);
+    assertThat(u).hasSize(7);
+    assertThat(u.get(0)).isCloseTo(4.4, offset(1e-12));
+    assertThat(u.get(6)).isCloseTo(5.6, offset(1e-12));
   }
 }
