@@ -84,19 +84,24 @@ class IdxFilesTest {
   @Test
   void emnistImagesAreTransposedAndNamedFromTheMapping() throws IOException {
     Path dir = tmp.resolve("emnist");
-    // one 2x3 image stored transposed: rows of the stored image are columns of the real one
+    // two 2x3 images stored transposed: rows of the stored image are columns of the real one.
+    // Stored (Synth.pixel): image 0 = [3 14 25; 36 47 58], image 1 = [40 51 62; 73 84 95].
     Synth.write(dir.resolve("emnist-letters-train-images-idx3-ubyte.gz"),
-        Synth.idxImages(1, 2, 3), true);
-    Synth.write(dir.resolve("emnist-letters-train-labels-idx1-ubyte.gz"), Synth.idxLabels(1),
+        Synth.idxImages(2, 2, 3), true);
+    Synth.write(dir.resolve("emnist-letters-train-labels-idx1-ubyte.gz"), Synth.idxLabels(1, 0),
         true);
     Files.writeString(dir.resolve("emnist-letters-mapping.txt"), "0 65\n1 66\n");
     Dataset d = Datasets.open(dir).train();
     assertThat(d.classNames()).containsExactly("A", "B");
-    assertThat(d.images().shape()).containsExactly(1, 1, 3, 2);
-    for (int r = 0; r < 3; r++) {
-      for (int c = 0; c < 2; c++) {
-        assertThat(d.images().getFloat(0, 0, r, c)).isEqualTo(Synth.pixel(0, c * 3 + r) / 255f);
-      }
+    assertThat(d.labels()).containsExactly(1, 0);
+    assertThat(d.images().shape()).containsExactly(2, 1, 3, 2);
+    // each image transposed on its own, written out by hand: [3 36; 14 47; 25 58], then
+    // [40 73; 51 84; 62 95]
+    int[] expected = {3, 36, 14, 47, 25, 58, 40, 73, 51, 84, 62, 95};
+    float[] got = d.images().data().asFloat();
+    assertThat(got).hasSize(expected.length);
+    for (int i = 0; i < expected.length; i++) {
+      assertThat(got[i]).as("element %d", i).isEqualTo(expected[i] / 255f);
     }
   }
 
@@ -231,6 +236,23 @@ class IdxFilesTest {
     Path h = Synth.write(tmp.resolve("c"), new byte[] {0, 0, 8}, false);
     assertThatThrownBy(() -> IdxFiles.readImages(h))
         .hasMessage(h + ": truncated header: the file ends before the magic number");
+  }
+
+  @Test
+  void aDirectoryOrACorruptGzipHeaderIsNamedAsSuch() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("t10k-labels-idx1-ubyte"));
+    assertThatThrownBy(() -> IdxFiles.readLabels(dir))
+        .isInstanceOf(DataFormatException.class).hasMessage(dir + ": not a regular file");
+    // gzip magic, then compression method 7 where gzip has only 8 (deflate)
+    Path g = Synth.write(tmp.resolve("x.gz"), new byte[] {0x1f, (byte) 0x8b, 7, 0, 0, 0, 0, 0,
+        0, 0}, false);
+    assertThatThrownBy(() -> IdxFiles.readImages(g)).isInstanceOf(DataFormatException.class)
+        .hasMessage(g + ": truncated or corrupt: Unsupported compression method");
+    assertThatThrownBy(() -> IdxFiles.readLabels(g))
+        .hasMessage(g + ": truncated or corrupt: Unsupported compression method");
+    Path file = Files.writeString(tmp.resolve("plain"), "x");
+    assertThatThrownBy(() -> IdxFiles.list(file)).isInstanceOf(DataFormatException.class)
+        .hasMessage(file + ": cannot read: java.nio.file.NotDirectoryException: " + file);
   }
 
   @Test
