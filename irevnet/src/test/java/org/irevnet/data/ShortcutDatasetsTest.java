@@ -2,7 +2,9 @@ package org.irevnet.data;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.InstanceOfAssertFactories.MAP;
 
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import javax.imageio.ImageIO;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -207,6 +210,53 @@ class ShortcutDatasetsTest {
   }
 
   @Test
+  void binaryCodeDescribesItsCellsAndItsCodesInLexicographicOrder() {
+    Shortcut sc = Shortcut.create(Shortcut.Kind.BINARY_CODE, 10, 28, 28, 0);
+    assertThat(sc.kind()).isEqualTo(Shortcut.Kind.BINARY_CODE);
+    Map<String, Object> m = sc.describe();
+    assertThat(m).containsEntry("corner", "top-left").containsEntry("cell_pixels", 2)
+        .containsEntry("cells", 5).containsEntry("lit_cells_per_code", 2)
+        .containsEntry("lit_value", 255).containsEntry("dark_value", 0)
+        .containsEntry("region", Map.of("row", 0, "col", 0, "rows", 6, "cols", 4));
+    @SuppressWarnings("unchecked")
+    List<int[]> origins = (List<int[]>) m.get("cell_origins");
+    assertThat(origins.stream().map(Arrays::toString))
+        .containsExactly("[0, 0]", "[0, 2]", "[2, 0]", "[2, 2]", "[4, 0]");
+    // the 2-element subsets of 5 cells, in lexicographic order of their lit positions
+    assertThat(m.get("codes")).isEqualTo(List.of("11000", "10100", "10010", "10001", "01100",
+        "01010", "01001", "00110", "00101", "00011"));
+  }
+
+  @Test
+  void aBinaryCodeMayFillTheWholeImage() {
+    // 10 classes on images under 28 pixels: 1-pixel cells, 5 of them in a 3x2 region
+    Shortcut sc = Shortcut.create(Shortcut.Kind.BINARY_CODE, 10, 3, 2, 0);
+    for (int y = 0; y < 10; y++) {
+      byte[] img = new byte[6];
+      assertThat(sc.apply(img, 0, y)).isEqualTo(2);
+      assertThat(sc.decode(img, 0)).isEqualTo(y);
+    }
+    assertThatThrownBy(() -> Shortcut.create(Shortcut.Kind.BINARY_CODE, 10, 2, 2, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("binary-code: 10 classes need a 3x2 pixel code region, the images are 2x2");
+    assertThatThrownBy(() -> Shortcut.create(Shortcut.Kind.BINARY_CODE, 10, 3, 1, 0))
+        .hasMessage("binary-code: 10 classes need a 3x2 pixel code region, the images are 3x1");
+  }
+
+  @Test
+  void aCodeCellIsLitFromHalfOfFullBrightnessOn() {
+    Shortcut sc = Shortcut.create(Shortcut.Kind.BINARY_CODE, 10, 28, 28, 0);
+    byte[] img = new byte[PER];
+    sc.apply(img, 0, 0); // code 11000: cell 0 is pixels (0..1, 0..1), cell 1 (0..1, 2..3)
+    for (int p : new int[] {0, 1, 28, 29}) {
+      img[p] = (byte) 128; // cell 0 sums to 512 = 128 x 4 pixels
+    }
+    assertThat(sc.decode(img, 0)).isEqualTo(0);
+    img[29] = 127; // 511: cell 0 reads dark, and 01000 is no codeword
+    assertThat(sc.decode(img, 0)).isEqualTo(Shortcut.NONE);
+  }
+
+  @Test
   void texturesDifferUnderEveryShiftAndDecodeOnABlankImage() {
     Shortcut.Texture t = (Shortcut.Texture) Shortcut.create(Shortcut.Kind.TEXTURE, 32, 28, 28,
         5);
@@ -229,11 +279,135 @@ class ShortcutDatasetsTest {
   }
 
   @Test
+  void aTextureIsDecodedFromEightMatchingPixelsOn() {
+    // a 4x4 image holds one tile: its 8 lit pixels score 8, the least that decodes
+    Shortcut sc = Shortcut.create(Shortcut.Kind.TEXTURE, 10, 4, 4, 1);
+    byte[] img = new byte[16];
+    assertThat(sc.apply(img, 0, 3)).isEqualTo(8);
+    assertThat(sc.decode(img, 0)).isEqualTo(3);
+    for (int p = 0; p < 16; p++) {
+      if (img[p] != 0) {
+        img[p] = 0; // 7 matching pixels: no class
+        break;
+      }
+    }
+    assertThat(sc.decode(img, 0)).isEqualTo(Shortcut.NONE);
+  }
+
+  @Test
+  void textureDescribesItsTilesRowByRow() {
+    Shortcut sc = Shortcut.create(Shortcut.Kind.TEXTURE, 3, 4, 4, 2);
+    assertThat(sc.kind()).isEqualTo(Shortcut.Kind.TEXTURE);
+    Map<String, Object> m = sc.describe();
+    assertThat(m).containsEntry("tile_pixels", 4).containsEntry("lit_per_tile", 8)
+        .containsEntry("value", 96).containsEntry("background_max", 8)
+        .containsEntry("min_distance_under_shifts", 4).containsEntry("decode_min_score", 8);
+    @SuppressWarnings("unchecked")
+    List<List<String>> tiles = (List<List<String>>) m.get("tiles");
+    assertThat(tiles).hasSize(3);
+    for (int k = 0; k < 3; k++) {
+      byte[] img = new byte[16]; // one tile on a black 4x4 image: lit pixels become VALUE
+      sc.apply(img, 0, k);
+      StringBuilder lit = new StringBuilder();
+      for (int p = 0; p < 16; p++) {
+        lit.append(img[p] == Shortcut.Texture.VALUE ? '1' : '0');
+      }
+      assertThat(String.join("", tiles.get(k))).isEqualTo(lit.toString());
+      assertThat(tiles.get(k)).hasSize(4).allSatisfy(row -> assertThat(row).hasSize(4));
+    }
+  }
+
+  /** A 4x4 tile with the given pixels (row * 4 + column) lit. */
+  private static boolean[] tile(int... lit) {
+    boolean[] t = new boolean[16];
+    for (int p : lit) {
+      t[p] = true;
+    }
+    return t;
+  }
+
+  @Test
+  void minShiftDistanceTriesEveryCyclicShift() {
+    boolean[] l = tile(0, 1, 4); // an L in the top-left corner
+    assertThat(Shortcut.Texture.minShiftDistance(l, l)).isZero();
+    // the L moved 1 down and 2 right, wrapping around: (1,2), (1,3), (2,2)
+    assertThat(Shortcut.Texture.minShiftDistance(l, tile(6, 7, 10))).isZero();
+    // and moved 3 down, 3 right: (3,3), (3,0), (0,3)
+    assertThat(Shortcut.Texture.minShiftDistance(l, tile(15, 12, 3))).isZero();
+    // a row against a column: every shift overlaps them in one pixel, 3 + 3 differ
+    assertThat(Shortcut.Texture.minShiftDistance(tile(0, 1, 2, 3), tile(1, 5, 9, 13)))
+        .isEqualTo(6);
+    assertThat(Shortcut.Texture.minShiftDistance(tile(5), tile(0, 15))).isEqualTo(1);
+  }
+
+  @Test
   void rgbImagesBecomeGrey() {
-    float[] f = {1f, 0f, 0f, 1f, 0f, 0f}; // R of 2 pixels, then G, then B
-    Dataset d = new Dataset("rgb", Nd4j.create(f, new long[] {1, 3, 1, 2}), new int[] {0},
+    float[] f = {1f, 0f, 0f, 1f, 0f, 0f, // image 0: R of 2 pixels, then G, then B
+        0f, 1f, 0f, 1f, 1f, 0f}; // image 1: pixel 0 pure blue, pixel 1 red + green
+    Dataset d = new Dataset("rgb", Nd4j.create(f, new long[] {2, 3, 1, 2}), new int[] {0, 1},
         List.of("a", "b"));
-    assertThat(ShortcutDatasets.greyBytes(d)).containsExactly((byte) 76, (byte) 150);
+    // 0.299 * 255 = 76.2, 0.587 * 255 = 149.7, 0.114 * 255 = 29.1, (0.299 + 0.587) * 255 = 225.9
+    assertThat(ShortcutDatasets.greyBytes(d)).containsExactly((byte) 76, (byte) 150, (byte) 29,
+        (byte) 226);
+  }
+
+  /** An IDX directory of all-black 28x28 images with labels {@code train} and {@code test}. */
+  private static Path blankIdx(Path dir, int[] train, int[] test) throws IOException {
+    Files.createDirectories(dir);
+    IdxFiles.writeImages(dir.resolve("train-images-idx3-ubyte"), train.length, 28, 28,
+        new byte[train.length * PER]);
+    IdxFiles.writeLabels(dir.resolve("train-labels-idx1-ubyte"), train);
+    IdxFiles.writeImages(dir.resolve("t10k-images-idx3-ubyte"), test.length, 28, 28,
+        new byte[test.length * PER]);
+    IdxFiles.writeLabels(dir.resolve("t10k-labels-idx1-ubyte"), test);
+    return dir;
+  }
+
+  @Test
+  void anEmptyOutputIsUsedWithoutForceAndTheCountsOfStampedPixelsAreRecorded()
+      throws IOException {
+    Path base = blankIdx(tmp.resolve("blank"), new int[] {0, 3, 9, 9}, new int[] {1, 2, 5});
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    Path leftover = Files.createDirectories(tmp.resolve(".out.k1.tmp")); // a killed run's
+    Files.writeString(leftover.resolve("x"), "x");
+    ShortcutDatasets.Result r = ShortcutDatasets.generate(base.toString(),
+        Shortcut.Kind.BINARY_CODE, 0, out, false);
+    assertThat(r.out()).isEqualTo(out.toAbsolutePath().normalize());
+    assertThat(leftover).doesNotExist();
+    Map<String, Object> d = r.description();
+    assertThat(d.get("base")).asInstanceOf(MAP)
+        .containsEntry("channels", 1).containsEntry("converted_to_grey", false);
+    // 10 classes: a 2-of-5 code of 2x2-pixel cells, so each black image gets 2 x 4 lit pixels
+    @SuppressWarnings("unchecked")
+    Map<String, Object> stamped = (Map<String, Object>) d.get("stamped");
+    assertThat(stamped).containsOnlyKeys("train", "consistent", "randomised");
+    assertThat(stamped.get("train")).isEqualTo(Map.of("images", 4, "decoded_as_stamped", 4,
+        "changed_pixels_mean", 8.0, "changed_pixels_min", 8));
+    assertThat(stamped.get("randomised")).isEqualTo(Map.of("images", 3,
+        "decoded_as_stamped", 3, "changed_pixels_mean", 8.0, "changed_pixels_min", 8));
+  }
+
+  @Test
+  void aFailedWriteLeavesNoTemporaryDirectory() throws IOException {
+    // 257 classes: label 256 is stamped (a 2x6-cell code) but does not fit an IDX label byte
+    Path base = tmp.resolve("many");
+    for (int k = 0; k < 257; k++) {
+      Files.createDirectories(base.resolve(String.format("train/c%03d", k)));
+    }
+    for (String split : List.of("train", "test")) {
+      Path png = base.resolve(split + "/c256/a.png");
+      Files.createDirectories(png.getParent());
+      ImageIO.write(new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY), "png",
+          png.toFile());
+    }
+    Path out = tmp.resolve("out");
+    assertThatThrownBy(() -> ShortcutDatasets.generate(base.toString(),
+        Shortcut.Kind.BINARY_CODE, 0, out, false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("label 256 of item 0 does not fit in an unsigned byte");
+    try (Stream<Path> s = Files.list(tmp)) {
+      assertThat(s.map(p -> p.getFileName().toString())).containsExactly("many");
+    }
   }
 
   @Test
