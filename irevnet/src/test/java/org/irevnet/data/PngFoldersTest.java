@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.awt.image.BufferedImage;
+import java.awt.image.IndexColorModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +38,63 @@ class PngFoldersTest {
     Files.createDirectories(file.getParent());
     ImageIO.write(img, "png", file.toFile());
     return file;
+  }
+
+  /** A palette PNG of 2x3 pixels whose pixel (r, c) is palette entry {@code index[r * 3 + c]}. */
+  private static Path indexed(Path file, int[] red, int[] green, int[] blue, int[] alpha,
+      int... index) throws IOException {
+    byte[][] p = new byte[4][red.length];
+    for (int i = 0; i < red.length; i++) {
+      p[0][i] = (byte) red[i];
+      p[1][i] = (byte) green[i];
+      p[2][i] = (byte) blue[i];
+      p[3][i] = (byte) alpha[i];
+    }
+    IndexColorModel cm = new IndexColorModel(8, red.length, p[0], p[1], p[2], p[3]);
+    BufferedImage img = new BufferedImage(3, 2, BufferedImage.TYPE_BYTE_INDEXED, cm);
+    img.getRaster().setPixels(0, 0, 3, 2, index);
+    Files.createDirectories(file.getParent());
+    ImageIO.write(img, "png", file.toFile());
+    return file;
+  }
+
+  private static final int[] OPAQUE = {255, 255, 255, 255};
+
+  @Test
+  void paletteImagesAreGreyWhenEveryEntryIsGreyAndColourOtherwise() throws IOException {
+    // grey entries that are no even ramp, so that the PNG is written with its palette
+    int[] grey = {10, 200, 30, 90};
+    Path g = indexed(tmp.resolve("grey/train/a/1.png"), grey, grey, grey, OPAQUE,
+        0, 1, 2, 3, 0, 1);
+    assertThat(ImageIO.read(g.toFile()).getColorModel()).isInstanceOf(IndexColorModel.class);
+    Dataset d = Datasets.open(tmp.resolve("grey")).train();
+    assertThat(d.images().shape()).containsExactly(1, 1, 2, 3);
+    float[] v = d.images().data().asFloat();
+    int[] expected = {10, 200, 30, 90, 10, 200};
+    for (int i = 0; i < 6; i++) {
+      assertThat(v[i]).isEqualTo(expected[i] / 255f);
+    }
+
+    // the first entry differs in blue only: colour, as R, G and B planes
+    Path c = indexed(tmp.resolve("colour/train/a/1.png"), new int[] {7, 0, 255, 1},
+        new int[] {7, 0, 0, 2}, new int[] {70, 255, 0, 3}, OPAQUE, 0, 1, 2, 3, 0, 0);
+    assertThat(ImageIO.read(c.toFile()).getColorModel()).isInstanceOf(IndexColorModel.class);
+    Dataset e = Datasets.open(tmp.resolve("colour")).train();
+    assertThat(e.images().shape()).containsExactly(1, 3, 2, 3);
+    assertThat(e.images().data().asFloat()).containsExactly(
+        7 / 255f, 0f, 1f, 1 / 255f, 7 / 255f, 7 / 255f, // R
+        7 / 255f, 0f, 0f, 2 / 255f, 7 / 255f, 7 / 255f, // G
+        70 / 255f, 1f, 0f, 3 / 255f, 70 / 255f, 70 / 255f); // B
+  }
+
+  @Test
+  void aTransparentPaletteEntryInUseIsRefused() throws IOException {
+    int[] grey = {10, 200, 30, 90};
+    Path f = indexed(tmp.resolve("t/train/a/1.png"), grey, grey, grey,
+        new int[] {255, 255, 0, 255}, 0, 1, 3, 3, 2, 1);
+    assertThatThrownBy(() -> Datasets.open(tmp.resolve("t")).train())
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(f + ": has transparent pixels; only opaque images are supported");
   }
 
   @Test
@@ -110,6 +168,32 @@ class PngFoldersTest {
     assertThatThrownBy(() -> Datasets.open(dir).train())
         .isInstanceOf(DataFormatException.class)
         .hasMessage(junk + ": not a readable PNG image");
+  }
+
+  @Test
+  void aMissingDatasetDirectoryIsNamedAsSuch() throws IOException {
+    Path gone = tmp.resolve("gone");
+    assertThatThrownBy(() -> PngFolders.load(gone, Split.TRAIN, "x"))
+        .isInstanceOf(DataFormatException.class).hasMessage(gone + ": no such directory");
+  }
+
+  @Test
+  void tooManyPixelsAreRefusedBeforeTheBufferIsAllocated() throws IOException {
+    // 2048 files of 1024x1024: 2^31 pixels, past the largest Java array. Only the first file
+    // is decoded before the check; the others are never read.
+    Path dir = tmp.resolve("huge");
+    Path first = dir.resolve("train/a/0000.png");
+    Files.createDirectories(first.getParent());
+    ImageIO.write(new BufferedImage(1024, 1024, BufferedImage.TYPE_BYTE_GRAY), "png",
+        first.toFile());
+    for (int i = 1; i < 2048; i++) {
+      Files.createFile(dir.resolve(String.format("train/a/%04d.png", i)));
+    }
+    assertThatThrownBy(() -> PngFolders.load(dir, Split.TRAIN, "huge"))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessageStartingWith(first + ": ")
+        .hasMessageContaining("2048 images of 1x1024x1024 (2147483648 pixels), more than a"
+            + " loaded dataset may hold (2147483639)");
   }
 
   @Test
