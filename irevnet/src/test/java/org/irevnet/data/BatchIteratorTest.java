@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -85,6 +86,7 @@ class BatchIteratorTest {
         .hasMessageContaining("end of epoch 0");
     it.reset();
     assertThat(it.state()).isEqualTo(new BatchIterator.State(1, 0));
+    assertThat(it.epoch()).isEqualTo(1);
     assertThat(it.order(1)).isNotEqualTo(it.order(0));
     it.reset(); // at the start of an epoch: no effect
     assertThat(it.state()).isEqualTo(new BatchIterator.State(1, 0));
@@ -98,6 +100,11 @@ class BatchIteratorTest {
     assertThat(it.nextBatch().indices()).containsExactly(0, 1, 2, 3, 4);
     assertThat(Batches.epoch(23, 5, 42, 3, false, true)).hasSize(4);
     assertThat(Batches.epoch(23, 5, 42, 3, true, false).get(4)).hasSize(3);
+    assertThat(Batches.count(3, 1, true)).isEqualTo(3);
+    assertThat(Batches.count(10, 5, false)).isEqualTo(2);
+    assertThatThrownBy(() -> Batches.count(3, 0, false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("batch size must be >= 1, got 0");
   }
 
   @Test
@@ -138,6 +145,49 @@ class BatchIteratorTest {
         .hasMessage("cannot restore batch 6: an epoch of d has 5 batches of 5");
     it.restore(new BatchIterator.State(3, 5));
     assertThat(it.hasNext()).isFalse();
+  }
+
+  @Test
+  void tooFewImagesForABatchAreRefused() {
+    Dataset three = data().subset("three", 0, 1, 2);
+    assertThatThrownBy(() -> BatchIterator.builder(three).batchSize(5).dropLast(true).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("three: 3 images give no batch of 5 (dropLast)");
+    assertThatThrownBy(() -> BatchIterator.builder(data().subset("none")).batchSize(5).build())
+        .hasMessage("none: 0 images give no batch of 5");
+    assertThatThrownBy(() -> BatchIterator.builder(three).batchSize(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("batch size must be >= 1, got 0");
+  }
+
+  @Test
+  void shiftsAreOnFromOnePixelOn() {
+    assertThat(Augment.NONE.enabled()).isFalse();
+    assertThat(Augment.shifts(0).enabled()).isFalse();
+    assertThat(Augment.shifts(1).enabled()).isTrue();
+    assertThatThrownBy(() -> Augment.shifts(-1)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("maxShift must be >= 0, got -1");
+  }
+
+  @Test
+  void shiftsWithoutNoiseMoveTheImagesAndFillWithZero() {
+    BatchIterator it = it().augment(Augment.shifts(1)).build();
+    int moved = 0;
+    while (it.hasNext()) {
+      BatchIterator.Batch b = it.nextBatch();
+      for (int k = 0; k < b.indices().length; k++) {
+        float v = (b.indices()[k] + 1) / 32f; // every pixel of the image before the shift
+        float[] px = b.features().slice(k).dup().data().asFloat();
+        for (float p : px) {
+          assertThat(p).isIn(0f, v);
+        }
+        if (px[0] == 0f || px[15] == 0f) {
+          moved++;
+        }
+      }
+    }
+    // a shift of (0, 0) has chance 1/9, so most of the 23 images moved
+    assertThat(moved).isGreaterThan(10);
   }
 
   @Test
@@ -200,7 +250,10 @@ class BatchIteratorTest {
   void preProcessorIsApplied() {
     BatchIterator a = it().build();
     BatchIterator b = it().build();
-    b.setPreProcessor(ds -> ds.getFeatures().muli(2));
+    DataSetPreProcessor twice = ds -> ds.getFeatures().muli(2);
+    b.setPreProcessor(twice);
+    assertThat(b.getPreProcessor()).isSameAs(twice);
+    assertThat(a.getPreProcessor()).isNull();
     float[] x = a.next().getFeatures().data().asFloat();
     float[] y = b.next().getFeatures().data().asFloat();
     for (int i = 0; i < x.length; i++) {

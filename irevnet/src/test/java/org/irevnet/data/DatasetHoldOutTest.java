@@ -48,6 +48,25 @@ class DatasetHoldOutTest {
   }
 
   @Test
+  void labelsAndSubsetIndicesOutsideTheirRangeAreRefused() {
+    Dataset d = numbered();
+    assertThat(d).hasToString("d/train (50 images, 1x1x1, 3 classes)");
+    for (int y : new int[] {3, -1}) {
+      int[] labels = d.labels().clone();
+      labels[7] = y;
+      assertThatThrownBy(() -> new Dataset("e", d.images(), labels, d.classNames()))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("e: label " + y + " of image 7 is out of range for 3 classes");
+    }
+    assertThat(d.subset("last", 49).labels()).containsExactly(49 % 3);
+    for (int i : new int[] {50, -1}) {
+      assertThatThrownBy(() -> d.subset("s", 0, i))
+          .isInstanceOf(IndexOutOfBoundsException.class)
+          .hasMessage("d/train: index " + i + " of 50 images");
+    }
+  }
+
+  @Test
   void atLeastOneImageIsHeldOutAndOneKept() {
     Dataset d = numbered();
     assertThat(d.holdOut(49, 0).train().size()).isEqualTo(1);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -103,14 +104,12 @@ class DatasetsTest {
             + " set IREVNET_HOME to its root");
   }
 
-  @Test
-  void homeSystemPropertyIsHonoured() throws IOException {
-    Path home = tmp.resolve("h");
-    Synth.idxDir(home.resolve("data/toy"), 2, 2, 2, 2, 2, false);
+  /** Runs {@code body} with the system property {@code irevnet.home} set to {@code home}. */
+  private static void withHomeProperty(String home, Runnable body) {
     String before = System.getProperty(Datasets.HOME_PROPERTY);
-    System.setProperty(Datasets.HOME_PROPERTY, home.toString());
+    System.setProperty(Datasets.HOME_PROPERTY, home);
     try {
-      assertThat(Datasets.resolve("toy").dir()).isEqualTo(home.resolve("data/toy"));
+      body.run();
     } finally {
       if (before == null) {
         System.clearProperty(Datasets.HOME_PROPERTY);
@@ -118,5 +117,26 @@ class DatasetsTest {
         System.setProperty(Datasets.HOME_PROPERTY, before);
       }
     }
+  }
+
+  @Test
+  void homeSystemPropertyIsHonoured() throws IOException {
+    Path home = tmp.resolve("h");
+    Synth.idxDir(home.resolve("data/toy"), 2, 2, 2, 2, 2, false);
+    withHomeProperty(home.toString(), () ->
+        assertThat(Datasets.resolve("toy").dir()).isEqualTo(home.resolve("data/toy")));
+  }
+
+  @Test
+  void withoutAHomeOnlyTheWorkingDirectoryAndItsParentsAreSearched() {
+    Assumptions.assumeTrue(System.getenv(Datasets.HOME_ENV) == null
+        && System.getProperty(Datasets.HOME_ENV) == null, "IREVNET_HOME is set");
+    withHomeProperty(" ", () -> // blank: no home
+        assertThatThrownBy(() -> Datasets.resolve("no-such-dataset"))
+            .isInstanceOf(DataFormatException.class)
+            .hasMessage("no-such-dataset: no such directory and no such dataset name (known"
+                + " names: fashion-mnist, fashion-mnist-mini; also looked for"
+                + " data/no-such-dataset in " + Path.of("").toAbsolutePath()
+                + " and its parents)"));
   }
 }

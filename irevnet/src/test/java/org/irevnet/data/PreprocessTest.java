@@ -79,6 +79,19 @@ class PreprocessTest {
   }
 
   @Test
+  void aSideAlreadyAtTheTargetSizeIsKept() {
+    INDArray x = ramp(1, 1, 3, 2).images();
+    INDArray wider = Preprocess.padTo(x, 3, 4); // rows as they are, one column each side
+    assertThat(wider.shape()).containsExactly(1, 1, 3, 4);
+    assertThat(wider.getFloat(0, 0, 2, 2)).isEqualTo(x.getFloat(0, 0, 2, 1));
+    assertThat(wider.getFloat(0, 0, 2, 3)).isZero();
+    INDArray taller = Preprocess.padTo(x, 5, 2); // one row above and below
+    assertThat(taller.shape()).containsExactly(1, 1, 5, 2);
+    assertThat(taller.getFloat(0, 0, 1, 0)).isEqualTo(x.getFloat(0, 0, 0, 0));
+    assertThat(taller.getFloat(0, 0, 4, 1)).isZero();
+  }
+
+  @Test
   void sameSizeIsLeftAlone() {
     Dataset d = ramp(1, 1, 32, 32);
     assertThat(Preprocess.padTo(d, 32, 32)).isSameAs(d);
@@ -128,6 +141,43 @@ class PreprocessTest {
       assertThat(found).isEqualTo(1);
     }
     assertThat(seen.size()).isGreaterThan(5);
+    // every offset from -2 to 2 turns up in each direction (40 draws of 5 values each)
+    assertThat(seen.stream().map(o -> Integer.parseInt(o.split(",")[0])).distinct())
+        .containsExactlyInAnyOrder(-2, -1, 0, 1, 2);
+    assertThat(seen.stream().map(o -> Integer.parseInt(o.split(",")[1])).distinct())
+        .containsExactlyInAnyOrder(-2, -1, 0, 1, 2);
+  }
+
+  @Test
+  void theChannelsOfAnImageShiftTogether() {
+    // channel ch of every image: one pixel of value (ch + 1) / 4 in the middle of 7x7
+    int n = 6;
+    int c = 3;
+    float[] v = new float[n * c * 49];
+    for (int plane = 0; plane < n * c; plane++) {
+      v[plane * 49 + 3 * 7 + 3] = (plane % c + 1) / 4f;
+    }
+    INDArray y = Preprocess.randomShift(Nd4j.create(v, new long[] {n, c, 7, 7}, DataType.FLOAT),
+        1, 3);
+    for (int i = 0; i < n; i++) {
+      String where = null;
+      for (int ch = 0; ch < c; ch++) {
+        int found = 0;
+        for (int r = 0; r < 7; r++) {
+          for (int col = 0; col < 7; col++) {
+            if (y.getFloat(i, ch, r, col) != 0f) {
+              assertThat(y.getFloat(i, ch, r, col)).isEqualTo((ch + 1) / 4f);
+              if (where == null) {
+                where = r + "," + col;
+              }
+              assertThat(r + "," + col).as("image %d channel %d", i, ch).isEqualTo(where);
+              found++;
+            }
+          }
+        }
+        assertThat(found).as("image %d channel %d", i, ch).isEqualTo(1);
+      }
+    }
   }
 
   @Test
