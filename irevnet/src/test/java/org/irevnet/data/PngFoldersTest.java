@@ -62,15 +62,21 @@ class PngFoldersTest {
 
   @Test
   void paletteImagesAreGreyWhenEveryEntryIsGreyAndColourOtherwise() throws IOException {
-    // grey entries that are no even ramp, so that the PNG is written with its palette
-    int[] grey = {10, 200, 30, 90};
-    Path g = indexed(tmp.resolve("grey/train/a/1.png"), grey, grey, grey, OPAQUE,
-        0, 1, 2, 3, 0, 1);
+    // a full palette of 256 grey entries, 7i mod 256: no even ramp, so that the PNG is written
+    // with its palette
+    int[] grey = new int[256];
+    int[] opaque = new int[256];
+    for (int i = 0; i < 256; i++) {
+      grey[i] = i * 7 % 256;
+      opaque[i] = 255;
+    }
+    Path g = indexed(tmp.resolve("grey/train/a/1.png"), grey, grey, grey, opaque,
+        0, 1, 2, 3, 255, 128);
     assertThat(ImageIO.read(g.toFile()).getColorModel()).isInstanceOf(IndexColorModel.class);
     Dataset d = Datasets.open(tmp.resolve("grey")).train();
     assertThat(d.images().shape()).containsExactly(1, 1, 2, 3);
     float[] v = d.images().data().asFloat();
-    int[] expected = {10, 200, 30, 90, 10, 200};
+    int[] expected = {0, 7, 14, 21, 249, 128}; // 255 x 7 = 1785 = 6 x 256 + 249; 128 x 7 = 896
     for (int i = 0; i < 6; i++) {
       assertThat(v[i]).isEqualTo(expected[i] / 255f);
     }
@@ -179,20 +185,20 @@ class PngFoldersTest {
 
   @Test
   void tooManyPixelsAreRefusedBeforeTheBufferIsAllocated() throws IOException {
-    // 2048 files of 1024x1024: 2^31 pixels, past the largest Java array. Only the first file
+    // 512 files of 2048x2048: 2^31 pixels, past the largest Java array. Only the first file
     // is decoded before the check; the others are never read.
     Path dir = tmp.resolve("huge");
     Path first = dir.resolve("train/a/0000.png");
     Files.createDirectories(first.getParent());
-    ImageIO.write(new BufferedImage(1024, 1024, BufferedImage.TYPE_BYTE_GRAY), "png",
+    ImageIO.write(new BufferedImage(2048, 2048, BufferedImage.TYPE_BYTE_GRAY), "png",
         first.toFile());
-    for (int i = 1; i < 2048; i++) {
+    for (int i = 1; i < 512; i++) {
       Files.createFile(dir.resolve(String.format("train/a/%04d.png", i)));
     }
     assertThatThrownBy(() -> PngFolders.load(dir, Split.TRAIN, "huge"))
         .isInstanceOf(DataFormatException.class)
         .hasMessageStartingWith(first + ": ")
-        .hasMessageContaining("2048 images of 1x1024x1024 (2147483648 pixels), more than a"
+        .hasMessageContaining("512 images of 1x2048x2048 (2147483648 pixels), more than a"
             + " loaded dataset may hold (2147483639)");
   }
 

@@ -236,6 +236,10 @@ class ShortcutDatasetsTest {
       assertThat(sc.apply(img, 0, y)).isEqualTo(2);
       assertThat(sc.decode(img, 0)).isEqualTo(y);
     }
+    byte[] img = new byte[6];
+    sc.apply(img, 0, 0); // code 11000: pixels (0, 0) and (0, 1) lit
+    img[2] = 100; // cell 2, pixel (1, 0): under half brightness, so still dark
+    assertThat(sc.decode(img, 0)).isEqualTo(0);
     assertThatThrownBy(() -> Shortcut.create(Shortcut.Kind.BINARY_CODE, 10, 2, 2, 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("binary-code: 10 classes need a 3x2 pixel code region, the images are 2x2");
@@ -276,6 +280,8 @@ class ShortcutDatasetsTest {
         .hasMessageContaining("at most 32");
     assertThatThrownBy(() -> Shortcut.Kind.parse("stripes"))
         .hasMessageContaining("unknown shortcut kind 'stripes'");
+    assertThat(Shortcut.Kind.parse("texture")).isEqualTo(Shortcut.Kind.TEXTURE);
+    assertThat(Shortcut.Kind.parse("binary-code")).isEqualTo(Shortcut.Kind.BINARY_CODE);
   }
 
   @Test
@@ -343,12 +349,12 @@ class ShortcutDatasetsTest {
   @Test
   void rgbImagesBecomeGrey() {
     float[] f = {1f, 0f, 0f, 1f, 0f, 0f, // image 0: R of 2 pixels, then G, then B
-        0f, 1f, 0f, 1f, 1f, 0f}; // image 1: pixel 0 pure blue, pixel 1 red + green
+        0f, 0f, 0f, 1f, 1f, 1f}; // image 1: pixel 0 pure blue, pixel 1 green + blue
     Dataset d = new Dataset("rgb", Nd4j.create(f, new long[] {2, 3, 1, 2}), new int[] {0, 1},
         List.of("a", "b"));
-    // 0.299 * 255 = 76.2, 0.587 * 255 = 149.7, 0.114 * 255 = 29.1, (0.299 + 0.587) * 255 = 225.9
+    // 0.299 * 255 = 76.2, 0.587 * 255 = 149.7, 0.114 * 255 = 29.1, (0.587 + 0.114) * 255 = 178.8
     assertThat(ShortcutDatasets.greyBytes(d)).containsExactly((byte) 76, (byte) 150, (byte) 29,
-        (byte) 226);
+        (byte) 179);
   }
 
   /** An IDX directory of all-black 28x28 images with labels {@code train} and {@code test}. */
