@@ -91,7 +91,7 @@ final class DataFiles {
       try {
         r = in.read(buf, have, buf.length - have);
       } catch (EOFException | ZipException e) {
-        throw new DataFormatException(file, describe.apply(have) + " (" + e.getMessage() + ")", e);
+        throw new DataFormatException(file, describe.apply(have) + " (" + reason(e) + ")", e);
       }
       if (r < 0) {
         throw new DataFormatException(file, describe.apply(have));
@@ -108,8 +108,16 @@ final class DataFiles {
   /** An I/O failure while reading a dataset file, as a one-line {@link DataFormatException}. */
   static DataFormatException unreadable(Path file, IOException e) {
     if (e instanceof EOFException || e instanceof ZipException) {
-      return new DataFormatException(file, "truncated or corrupt: " + e.getMessage(), e);
+      return new DataFormatException(file, "truncated or corrupt: " + reason(e), e);
     }
     return new DataFormatException(file, "cannot read: " + e, e);
+  }
+
+  /**
+   * The message of an {@link EOFException} or {@link ZipException}. Java's EOFException often has
+   * none (GZIPInputStream's header reads); its ZipExceptions always have one.
+   */
+  private static String reason(IOException e) {
+    return e.getMessage() != null ? e.getMessage() : "the file ends early";
   }
 }

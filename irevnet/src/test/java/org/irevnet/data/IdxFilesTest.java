@@ -250,6 +250,10 @@ class IdxFilesTest {
         .hasMessage(g + ": truncated or corrupt: Unsupported compression method");
     assertThatThrownBy(() -> IdxFiles.readLabels(g))
         .hasMessage(g + ": truncated or corrupt: Unsupported compression method");
+    // gzip magic and nothing else: Java's EOFException has no message of its own
+    Path cut = Synth.write(tmp.resolve("cut.gz"), new byte[] {0x1f, (byte) 0x8b}, false);
+    assertThatThrownBy(() -> IdxFiles.readImages(cut))
+        .hasMessage(cut + ": truncated or corrupt: the file ends early");
     Path file = Files.writeString(tmp.resolve("plain"), "x");
     assertThatThrownBy(() -> IdxFiles.list(file)).isInstanceOf(DataFormatException.class)
         .hasMessage(file + ": cannot read: java.nio.file.NotDirectoryException: " + file);
