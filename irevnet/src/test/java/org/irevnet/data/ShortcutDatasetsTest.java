@@ -381,6 +381,7 @@ class ShortcutDatasetsTest {
     assertThat(r.out()).isEqualTo(out.toAbsolutePath().normalize());
     assertThat(leftover).doesNotExist();
     Map<String, Object> d = r.description();
+    assertThat(d).containsEntry("kind", "binary-code").containsKey("binary-code");
     assertThat(d.get("base")).asInstanceOf(MAP)
         .containsEntry("channels", 1).containsEntry("converted_to_grey", false);
     // 10 classes: a 2-of-5 code of 2x2-pixel cells, so each black image gets 2 x 4 lit pixels
