@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.sun.jna.Function;
 import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -70,5 +72,57 @@ class NativeHeapTest {
       if (Math.abs(held - before - size) < slack && Math.abs(after - before) < slack) return;
     }
     throw new AssertionError("in-use bytes after a 64 MiB malloc, then after its free: " + seen);
+  }
+
+  /** glibc's own {@code mallinfo2}, looked up here, or null where there is none. */
+  private static Function mallinfo2() {
+    try {
+      return NativeLibrary.getInstance("c").getFunction("mallinfo2");
+    } catch (UnsatisfiedLinkError | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static NativeHeap.MallInfo2 mallinfo() {
+    return (NativeHeap.MallInfo2) mallinfo2().invoke(NativeHeap.MallInfo2.class, new Object[0]);
+  }
+
+  @Test
+  void usageIsThereWhereGlibcHasMallinfo2() {
+    assumeTrue(mallinfo2() != null, "no glibc mallinfo2");
+    NativeHeap.Usage u = NativeHeap.usage();
+    assertThat(u).isNotNull();
+    assertThat(u.inUseBytes()).isPositive();
+  }
+
+  /** How far a block of {@code size} bytes, while it is held, moves glibc's count of mmapped bytes. */
+  private static long mmappedWhileHeld(long size) {
+    long before = mallinfo().hblkhd;
+    long block = Native.malloc(size);
+    long held = mallinfo().hblkhd;
+    Native.free(block);
+    return held - before;
+  }
+
+  @Test
+  void aLargeBlockIsMmappedOutsideAConvolutionAndServedFromTheHeapInsideIt() {
+    assumeTrue(NativeHeap.available() && mallinfo2() != null, "no glibc mallopt, mallinfo2 or MALLOC_MMAP_THRESHOLD_");
+    // glibc only mmaps (or grows the heap) when no free heap memory can serve the block, so each
+    // block is larger than everything the arenas hold free; and it is below the raised threshold.
+    List<String> seen = new ArrayList<>();
+    for (int attempt = 0; attempt < 5; attempt++) {
+      long outside = (long) mallinfo().fordblks + (2L << 20);
+      assumeTrue(outside < NativeHeap.CONV_MMAP_THRESHOLD / 2, "the arenas hold too much free memory");
+      long mmappedOutside = mmappedWhileHeld(outside);
+      long inside = (long) mallinfo().fordblks + (2L << 20);
+      long mmappedInside = NativeHeap.forConvolution(() -> mmappedWhileHeld(inside));
+      // The heap that served the block keeps it free: the next block must be larger still.
+      long after = (long) mallinfo().fordblks + (2L << 20);
+      assumeTrue(after < NativeHeap.CONV_MMAP_THRESHOLD, "the arenas hold too much free memory");
+      long mmappedAfter = mmappedWhileHeld(after);
+      seen.add(mmappedOutside + "/" + outside + ", " + mmappedInside + "/" + inside + ", " + mmappedAfter + "/" + after);
+      if (mmappedOutside >= outside && mmappedInside == 0 && mmappedAfter >= after) return;
+    }
+    throw new AssertionError("mmapped bytes / block size outside, inside, after a convolution: " + seen);
   }
 }

@@ -1,7 +1,10 @@
 package org.irevnet.nn;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -155,5 +158,93 @@ class TensorsTest {
     assertThat(y.equalsWithEps(x.sum(2).mul(2), 1e-15)).isTrue();
     assertThat(sizes).hasSize((n + batch - 1) / batch).allMatch(k -> k <= batch);
     assertThat(sizes.stream().mapToLong(Long::longValue).sum()).isEqualTo(n);
+  }
+
+  @Test
+  void anEmptyOrOutOfRangeChannelRangeIsRefused() {
+    INDArray x = Nd4j.zeros(DataType.FLOAT, 1, 3, 1, 1);
+    assertThatThrownBy(() -> Tensors.channels(x, 2, 2)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("channels [2, 2) of an NCHW tensor, got shape [1, 3, 1, 1]");
+    assertThatThrownBy(() -> Tensors.channels(x, -1, 2)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Tensors.channels(x, 1, 4)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(Tensors.channels(x, 0, 3).shape()).containsExactly(1, 3, 1, 1);
+  }
+
+  @Test
+  void concatChannelsLeavesWhatIsNotTwoMatchingNchwTensorsToLibnd4j() {
+    // Rank 3: libnd4j concatenates along axis 1 as well.
+    INDArray a3 = Nd4j.rand(DataType.DOUBLE, 2, 1, 3), b3 = Nd4j.rand(DataType.DOUBLE, 2, 2, 3);
+    INDArray got = Tensors.concatChannels(a3, b3);
+    assertThat(got.shape()).containsExactly(2, 3, 3);
+    for (int i = 0; i < 2; i++) for (int k = 0; k < 3; k++) for (int y = 0; y < 3; y++) {
+      assertThat(got.getDouble(i, k, y)).isEqualTo(k < 1 ? a3.getDouble(i, k, y) : b3.getDouble(i, k - 1, y));
+    }
+    INDArray a = Nd4j.rand(DataType.DOUBLE, 3, 2, 2, 2);
+    for (long[] other : new long[][] {{2, 2, 2, 2}, {3, 2, 1, 2}, {3, 2, 2, 1}}) {
+      assertThatThrownBy(() -> Tensors.concatChannels(a, Nd4j.rand(DataType.DOUBLE, other)))
+          .as("[3, 2, 2, 2] and %s", Tensors.shape(other)).isInstanceOf(RuntimeException.class);
+    }
+  }
+
+  @Test
+  void copyingNothingSucceeds() {
+    INDArray src = Nd4j.rand(DataType.FLOAT, 2, 3), dst = Nd4j.zeros(DataType.FLOAT, 2, 3);
+    assertThat(Tensors.copyBlocks(src, 0, 3, dst, 0, 3, 0, 2)).isTrue();
+    assertThat(Tensors.copyBlocks(src, 0, 3, dst, 0, 3, 3, 0)).isTrue();
+    assertThat(dst.sumNumber().doubleValue()).isZero();
+  }
+
+  @Test
+  void oneHotPutsAOneAtEachLabel() {
+    INDArray y = Tensors.oneHot(new int[] {2, 0, 1, 2}, 3, DataType.DOUBLE);
+    assertThat(y.dataType()).isEqualTo(DataType.DOUBLE);
+    assertThat(y.shape()).containsExactly(4, 3);
+    assertThat(Tensors.doubles(y)).containsExactly(0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1);
+    assertThat(Tensors.oneHot(new int[] {1}, 2, DataType.FLOAT).dataType()).isEqualTo(DataType.FLOAT);
+    assertThatThrownBy(() -> Tensors.oneHot(new int[] {0, 3}, 3, DataType.FLOAT))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("label 3 outside [0, 3)");
+    assertThatThrownBy(() -> Tensors.oneHot(new int[] {-1}, 3, DataType.FLOAT))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("label -1 outside [0, 3)");
+  }
+
+  @Test
+  void sumPerSampleAddsEverythingButTheBatchAxis() {
+    INDArray x = Nd4j.createFromArray(1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12).reshape(2, 3, 2);
+    assertThat(Tensors.doubles(Tensors.sumPerSample(x))).containsExactly(21, 57);
+  }
+
+  @Test
+  void rowSliceIsAViewOfTheEntriesAsked() {
+    INDArray row = Nd4j.createFromArray(0.0, 1, 2, 3, 4, 5).reshape(1, 6);
+    INDArray slice = Tensors.rowSlice(row, 2, 3);
+    assertThat(Tensors.doubles(slice)).containsExactly(2, 3, 4);
+    slice.assign(-1);
+    assertThat(Tensors.doubles(row)).containsExactly(0, 1, -1, -1, -1, 5);
+  }
+
+  @Test
+  void nativeBytesAreTheElementsOfTheViewInMachineOrder() {
+    INDArray base = Nd4j.createFromArray(1.0, 2, 3, 4, 5, 6).reshape(3, 2);
+    INDArray view = base.get(NDArrayIndex.interval(1, 3));
+    ByteBuffer read = Tensors.nativeBytes(view).order(ByteOrder.nativeOrder());
+    assertThat(read.isReadOnly()).isTrue();
+    assertThat(read.remaining()).isEqualTo(4 * 8);
+    double[] seen = new double[4];
+    for (int i = 0; i < 4; i++) seen[i] = read.getDouble(8 * i);
+    assertThat(seen).containsExactly(3, 4, 5, 6);
+    ByteBuffer write = Tensors.writableNativeBytes(view).order(ByteOrder.nativeOrder());
+    assertThat(write.isReadOnly()).isFalse();
+    write.putDouble(8, -4);
+    assertThat(Tensors.doubles(base)).containsExactly(1, 2, 3, -4, 5, 6);
+    assertThatThrownBy(() -> Tensors.nativeBytes(base.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 1))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("not a dense row-major array");
+  }
+
+  @Test
+  void requireRank4NamesTheBlockAndTheShape() {
+    Tensors.requireRank4("ActNorm", new long[] {1, 2, 3, 4});
+    assertThatThrownBy(() -> Tensors.requireRank4("ActNorm", new long[] {2, 3}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("ActNorm expects an NCHW input [batch, c, h, w], got [2, 3]");
   }
 }

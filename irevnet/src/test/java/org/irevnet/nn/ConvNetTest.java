@@ -1,0 +1,207 @@
+package org.irevnet.nn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Random;
+import org.irevnet.layers.Param;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * {@link Conv2d} against a convolution written out entry by entry in float64, and {@link ConvNet}'s
+ * initialisation, parameter names and backward pass against central finite differences.
+ */
+class ConvNetTest {
+  /** {@code b[o] + sum w[o, c, i, j] x[n, c, y + i - kh/2, z + j - kw/2]}, zero outside the image. */
+  private static double[][][][] bruteConv(double[][][][] x, double[][][][] w, double[] b) {
+    int n = x.length, ci = x[0].length, h = x[0][0].length, wd = x[0][0][0].length;
+    int co = w.length, kh = w[0][0].length, kw = w[0][0][0].length;
+    double[][][][] out = new double[n][co][h][wd];
+    for (int s = 0; s < n; s++) for (int o = 0; o < co; o++) for (int y = 0; y < h; y++) for (int z = 0; z < wd; z++) {
+      double v = b[o];
+      for (int c = 0; c < ci; c++) for (int i = 0; i < kh; i++) for (int j = 0; j < kw; j++) {
+        int yy = y + i - (kh - 1) / 2, zz = z + j - (kw - 1) / 2;
+        if (yy >= 0 && yy < h && zz >= 0 && zz < wd) v += w[o][c][i][j] * x[s][c][yy][zz];
+      }
+      out[s][o][y][z] = v;
+    }
+    return out;
+  }
+
+  private static double[][][][] bruteConv(INDArray x, INDArray w, INDArray b) {
+    return bruteConv(toArray(x), toArray(w), Tensors.doubles(b));
+  }
+
+  private static void assertEqualsEntrywise(INDArray got, double[][][][] expected, double tol) {
+    assertThat(got.shape()).containsExactly(expected.length, expected[0].length, expected[0][0].length,
+        expected[0][0][0].length);
+    for (int s = 0; s < expected.length; s++) for (int o = 0; o < expected[0].length; o++)
+      for (int y = 0; y < expected[0][0].length; y++) for (int z = 0; z < expected[0][0][0].length; z++) {
+        assertThat(got.getDouble(s, o, y, z)).as("[%d, %d, %d, %d]", s, o, y, z).isCloseTo(expected[s][o][y][z], within(tol));
+      }
+  }
+
+  @Test
+  void forwardIsTheSameConvolutionWithBiasForNonSquareKernels() {
+    // kh != kw: each padding comes from its own kernel side.
+    for (long[] k : new long[][] {{3, 1}, {1, 5}, {3, 3}}) {
+      INDArray x = Nd4j.randn(DataType.DOUBLE, 2, 3, 4, 5);
+      INDArray w = Nd4j.randn(DataType.DOUBLE, 2, 3, k[0], k[1]);
+      INDArray b = Nd4j.randn(DataType.DOUBLE, 2);
+      assertEqualsEntrywise(Conv2d.forward(x, w, b), bruteConv(x, w, b), 1e-12);
+    }
+  }
+
+  @Test
+  void backwardAddsTheExactGradientsToWhatIsAlreadyThere() {
+    INDArray x = Nd4j.randn(DataType.DOUBLE, 2, 2, 3, 4);
+    INDArray w = Nd4j.randn(DataType.DOUBLE, 3, 2, 3, 1);
+    INDArray b = Nd4j.randn(DataType.DOUBLE, 3);
+    INDArray dOut = Nd4j.randn(DataType.DOUBLE, 2, 3, 3, 4);
+    INDArray dw = Nd4j.ones(DataType.DOUBLE, 3, 2, 3, 1), db = Nd4j.ones(DataType.DOUBLE, 3);
+    INDArray dx = Conv2d.backward(x, w, b, dOut, dw, db);
+    // The convolution is linear in each argument, so L = sum(dOut * conv(x, w, b)) has
+    // dL/dx[s,c,p,q] = L of a one-hot x with b = 0 (and likewise for w and b).
+    double[][][][] xs = toArray(x), ws = toArray(w), ds = toArray(dOut);
+    double[] zeroB = new double[3];
+    for (int s = 0; s < 2; s++) for (int c = 0; c < 2; c++) for (int p = 0; p < 3; p++) for (int q = 0; q < 4; q++) {
+      double[][][][] e = new double[2][2][3][4];
+      e[s][c][p][q] = 1;
+      assertThat(dx.getDouble(s, c, p, q)).isCloseTo(dot(ds, bruteConv(e, ws, zeroB)), within(1e-12));
+    }
+    for (int o = 0; o < 3; o++) {
+      for (int c = 0; c < 2; c++) for (int i = 0; i < 3; i++) {
+        double[][][][] e = new double[3][2][3][1];
+        e[o][c][i][0] = 1;
+        assertThat(dw.getDouble(o, c, i, 0)).isCloseTo(1 + dot(ds, bruteConv(xs, e, zeroB)), within(1e-12));
+      }
+      double[] e = new double[3];
+      e[o] = 1;
+      assertThat(db.getDouble(o)).isCloseTo(1 + dot(ds, bruteConv(new double[2][2][3][4], ws, e)), within(1e-12));
+    }
+  }
+
+  @Test
+  void evenKernelsAreRefused() {
+    INDArray x = Nd4j.zeros(DataType.DOUBLE, 1, 1, 4, 4), b = Nd4j.zeros(DataType.DOUBLE, 1);
+    assertThatThrownBy(() -> Conv2d.forward(x, Nd4j.zeros(DataType.DOUBLE, 1, 1, 2, 3), b))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("'same' convolution needs an odd kernel, got 2x3");
+    assertThatThrownBy(() -> Conv2d.forward(x, Nd4j.zeros(DataType.DOUBLE, 1, 1, 3, 4), b))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("'same' convolution needs an odd kernel, got 3x4");
+  }
+
+  @Test
+  void initialisesAsPyTorchFromTheGivenRandomUnderPyTorchsNames() {
+    ConvNet net = new ConvNet(2, 3, 4, 3, DataType.DOUBLE, new Random(11), 0.5);
+    assertThat(new int[] {net.in(), net.hidden(), net.out(), net.kernel()}).containsExactly(2, 3, 4, 3);
+    assertThat(net.params().entries().keySet())
+        .containsExactly("0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias");
+    // U(-1/sqrt(fan_in), 1/sqrt(fan_in)), weights then bias, layer by layer; the last scaled by 0.5.
+    Random r = new Random(11);
+    int[][] layers = {{3, 2}, {3, 3}, {4, 3}};
+    for (int l = 0; l < 3; l++) {
+      double bound = (l == 2 ? 0.5 : 1.0) / Math.sqrt(layers[l][1] * 9.0);
+      INDArray w = net.params().get(2 * l + ".weight").value(), b = net.params().get(2 * l + ".bias").value();
+      assertThat(w.shape()).containsExactly(layers[l][0], layers[l][1], 3, 3);
+      assertThat(b.shape()).containsExactly(layers[l][0]);
+      for (double v : Tensors.doubles(w)) assertThat(v).isEqualTo((2 * r.nextDouble() - 1) * bound);
+      for (double v : Tensors.doubles(b)) assertThat(v).isEqualTo((2 * r.nextDouble() - 1) * bound);
+    }
+    ConvNet identity = new ConvNet(2, 3, 4, 3, DataType.DOUBLE, new Random(11), 0);
+    assertThat(identity.apply(Nd4j.randn(DataType.DOUBLE, 1, 2, 3, 3)).amaxNumber().doubleValue())
+        .as("a zero last layer outputs zeros").isZero();
+  }
+
+  @Test
+  void forwardIsConvReluConvReluConv() {
+    ConvNet net = new ConvNet(2, 3, 2, 3, DataType.DOUBLE, new Random(3), 1.0);
+    INDArray x = Nd4j.randn(DataType.DOUBLE, 2, 2, 3, 3);
+    ConvNet.Tape t = net.forward(x);
+    double[][][][] r1 = relu(bruteConv(x, value(net, "0.weight"), value(net, "0.bias")));
+    double[][][][] r2 = relu(bruteConv(r1, toArray(value(net, "2.weight")), Tensors.doubles(value(net, "2.bias"))));
+    assertEqualsEntrywise(t.r1(), r1, 1e-12);
+    assertEqualsEntrywise(t.r2(), r2, 1e-12);
+    assertEqualsEntrywise(t.out(), bruteConv(r2, toArray(value(net, "4.weight")), Tensors.doubles(value(net, "4.bias"))),
+        1e-12);
+    assertEqualsEntrywise(net.apply(x), toArray(t.out()), 0);
+    assertThat(t.arrays()).containsExactly(t.x(), t.r1(), t.r2(), t.out());
+    assertThat(ConvNet.Tape.of(t.arrays())).isEqualTo(t);
+    assertThatThrownBy(() -> ConvNet.Tape.of(new INDArray[3]))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("a ConvNet tape has 4 arrays, got 3");
+  }
+
+  @Test
+  void backwardMatchesCentralDifferencesForTheInputAndEveryParameter() {
+    ConvNet net = new ConvNet(2, 3, 2, 3, DataType.DOUBLE, new Random(5), 1.0);
+    INDArray x = Nd4j.randn(DataType.DOUBLE, 2, 2, 3, 3);
+    INDArray dOut = Nd4j.randn(DataType.DOUBLE, 2, 2, 3, 3);
+    INDArray dx = net.backward(net.forward(x), dOut);
+    // The loss sum(dOut * net(x)) recomputed in float64 Java loops, every value a flat array.
+    String[] names = {"x", "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"};
+    double[][] flat = new double[names.length][];
+    long[][] shapes = new long[names.length][];
+    for (int k = 0; k < names.length; k++) {
+      INDArray v = k == 0 ? x : value(net, names[k]);
+      flat[k] = Tensors.doubles(v);
+      shapes[k] = v.shape();
+    }
+    double[][][][] d = toArray(dOut);
+    double eps = 1e-6;
+    for (int k = 0; k < names.length; k++) {
+      double[] got = Tensors.doubles(k == 0 ? dx : net.params().get(names[k]).grad());
+      for (int i = 0; i < flat[k].length; i++) {
+        double v0 = flat[k][i];
+        flat[k][i] = v0 + eps;
+        double up = dot(d, javaNet(flat, shapes));
+        flat[k][i] = v0 - eps;
+        double down = dot(d, javaNet(flat, shapes));
+        flat[k][i] = v0;
+        assertThat(got[i]).as("%s[%d]", names[k], i).isCloseTo((up - down) / (2 * eps), within(1e-7));
+      }
+    }
+  }
+
+  private static double[][][][] javaNet(double[][] flat, long[][] shapes) {
+    double[][][][] r = toArray(flat[0], shapes[0]);
+    for (int l = 0; l < 3; l++) {
+      r = bruteConv(r, toArray(flat[1 + 2 * l], shapes[1 + 2 * l]), flat[2 + 2 * l]);
+      if (l < 2) r = relu(r);
+    }
+    return r;
+  }
+
+  private static double dot(double[][][][] a, double[][][][] b) {
+    double s = 0;
+    for (int i = 0; i < b.length; i++) for (int j = 0; j < b[0].length; j++) for (int k = 0; k < b[0][0].length; k++)
+      for (int l = 0; l < b[0][0][0].length; l++) s += a[i][j][k][l] * b[i][j][k][l];
+    return s;
+  }
+
+  private static INDArray value(ConvNet net, String name) {
+    return net.params().get(name).value();
+  }
+
+  private static double[][][][] relu(double[][][][] a) {
+    double[][][][] r = new double[a.length][a[0].length][a[0][0].length][a[0][0][0].length];
+    for (int i = 0; i < a.length; i++) for (int j = 0; j < a[0].length; j++) for (int k = 0; k < a[0][0].length; k++)
+      for (int l = 0; l < a[0][0][0].length; l++) r[i][j][k][l] = Math.max(0, a[i][j][k][l]);
+    return r;
+  }
+
+  private static double[][][][] toArray(INDArray a) {
+    return toArray(Tensors.doubles(a), a.shape());
+  }
+
+  /** Row-major {@code v} as a 4-D array of shape {@code s}. */
+  private static double[][][][] toArray(double[] v, long[] s) {
+    double[][][][] r = new double[(int) s[0]][(int) s[1]][(int) s[2]][(int) s[3]];
+    int p = 0;
+    for (int i = 0; i < r.length; i++) for (int j = 0; j < r[0].length; j++) for (int k = 0; k < r[0][0].length; k++)
+      for (int l = 0; l < r[0][0][0].length; l++) r[i][j][k][l] = v[p++];
+    return r;
+  }
+}
