@@ -89,7 +89,87 @@ class OdeSolversTest {
   @Test
   void badSolverSettingsAreRejected() {
     assertThatThrownBy(() -> new Rk4(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("step");
+    assertThatThrownBy(() -> new Rk4(-1)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("RK4 needs at least one step, got -1");
     assertThatThrownBy(() -> new DormandPrince(0, 1e-5)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("rtol");
+        .hasMessage("rtol and atol must be > 0, got 0.0 and 1.0E-5");
+    assertThatThrownBy(() -> new DormandPrince(1e-5, 0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("rtol and atol must be > 0, got 1.0E-5 and 0.0");
+    assertThat(new Rk4(1).describe()).isEqualTo("rk4(steps=1)");
+  }
+
+  // y' = 4 t^3, y(0) = 0: y = t^4. RK4 reduces to Simpson's rule here, exact for a cubic g.
+  private static final OdeSystem QUARTIC = new OdeSystem() {
+    @Override public int dimension() { return 1; }
+    @Override public void derivative(double t, double[] y, double[] dydt) { dydt[0] = 4 * t * t * t; }
+  };
+
+  @Test
+  void rk4IsExactWhereSimpsonsRuleIs() {
+    double[] y0 = {0.5};
+    OdeSolver.Solution s = new Rk4(1).solve(QUARTIC, y0, 1, 3);
+    assertThat(s.y()[0]).isCloseTo(0.5 + 81 - 1, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(y0).as("y0 is not modified").containsExactly(0.5);
+    assertThat(new int[] {s.evaluations(), s.acceptedSteps(), s.rejectedSteps()}).containsExactly(4, 1, 0);
+    OdeSolver.Solution three = new Rk4(3).solve(QUARTIC, y0, 1, 3);
+    assertThat(three.y()[0]).isCloseTo(80.5, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(new int[] {three.evaluations(), three.acceptedSteps(), three.rejectedSteps()}).containsExactly(12, 3, 0);
+    assertThat(new Rk4(8).describe()).isEqualTo("rk4(steps=8)");
+  }
+
+  @Test
+  void dormandPrinceOnAnEmptyIntervalReturnsACopyOfTheStart() {
+    double[] y0 = {1, 0};
+    OdeSolver.Solution s = new DormandPrince(1e-6, 1e-6).solve(OSCILLATOR, y0, 2, 2);
+    assertThat(s.y()).containsExactly(1, 0).isNotSameAs(y0);
+    assertThat(new int[] {s.evaluations(), s.acceptedSteps(), s.rejectedSteps()}).containsExactly(0, 0, 0);
+    OdeSolver.Solution moved = new DormandPrince(1e-6, 1e-6).solve(OSCILLATOR, y0, 0, 1);
+    assertThat(y0).as("y0 is not modified").containsExactly(1, 0);
+    assertThat(moved.y()).isNotSameAs(y0);
+    assertThat(new DormandPrince(1e-4, 1e-6).describe()).isEqualTo("dopri5(rtol=1.0E-4, atol=1.0E-6)");
+  }
+
+  @Test
+  void dormandPrinceStopsAtItsStepLimitAndOnDivergence() {
+    assertThatThrownBy(() -> new DormandPrince(1e-10, 1e-10, 3).solve(OSCILLATOR, new double[] {1, 0}, 0, 10))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("dopri5: more than 3 steps from t=0.0 to 10.0 (stiff or diverging dynamics?)");
+    // y' = y^2 from y(0) = 1 is 1 / (1 - t): it leaves every bound before t = 1.
+    OdeSystem blowUp = new OdeSystem() {
+      @Override public int dimension() { return 1; }
+      @Override public void derivative(double t, double[] y, double[] dydt) { dydt[0] = y[0] * y[0]; }
+    };
+    assertThatThrownBy(() -> new DormandPrince(1e-6, 1e-6).solve(blowUp, new double[] {1}, 0, 2))
+        .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("dopri5: ");
+    // Before the blow-up the solution is right.
+    assertThat(new DormandPrince(1e-10, 1e-10).solve(blowUp, new double[] {1}, 0, 0.5).y()[0])
+        .isCloseTo(2.0, org.assertj.core.data.Offset.offset(1e-8));
+  }
+
+  @Test
+  void dormandPrinceRejectsAStepWhoseErrorIsTooLarge() {
+    // A derivative that jumps at t = 0.5: the step across the jump fails the error test.
+    OdeSystem jump = new OdeSystem() {
+      @Override public int dimension() { return 1; }
+      @Override public void derivative(double t, double[] y, double[] dydt) { dydt[0] = t < 0.5 ? 0 : 1; }
+    };
+    OdeSolver.Solution s = new DormandPrince(1e-8, 1e-8).solve(jump, new double[] {0}, 0, 1);
+    assertThat(s.rejectedSteps()).isPositive();
+    assertThat(s.y()[0]).isCloseTo(0.5, org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(s.evaluations()).isEqualTo(2 + 6 * (s.acceptedSteps() + s.rejectedSteps()));
+  }
+
+  @Test
+  void dormandPrinceErrorShrinksAtFifthOrderOnOneStep() {
+    // rtol so loose that the first step is taken whole over [0, h]: the local error of a
+    // fifth-order method is O(h^6), so halving h divides it by about 64.
+    double[] err = new double[2];
+    double[] hs = {0.4, 0.2};
+    for (int k = 0; k < 2; k++) {
+      OdeSolver.Solution s = new DormandPrince(1e3, 1e3).solve(OSCILLATOR, new double[] {1, 0}, 0, hs[k]);
+      assertThat(s.acceptedSteps()).isEqualTo(1);
+      err[k] = oscillatorError(s, hs[k]);
+    }
+    assertThat(err[0] / err[1]).isBetween(40.0, 100.0);
   }
 }
