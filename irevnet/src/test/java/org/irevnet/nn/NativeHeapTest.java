@@ -104,25 +104,56 @@ class NativeHeapTest {
     return held - before;
   }
 
+  /**
+   * Takes every free heap chunk of 1 MiB or more (until a 1 MiB malloc has to be mmapped), after
+   * giving the free memory at the heaps' tops back to the system: then glibc cannot serve a larger
+   * block from free memory, and must mmap it or grow a heap. Returns the blocks taken.
+   */
+  private static List<Long> drainTheFreeHeap() {
+    NativeLibrary.getInstance("c").getFunction("malloc_trim").invokeInt(new Object[] {0L});
+    List<Long> taken = new ArrayList<>();
+    for (int i = 0; i < 1024; i++) {
+      long before = mallinfo().hblkhd;
+      long block = Native.malloc(1L << 20);
+      if (mallinfo().hblkhd > before) {
+        Native.free(block);
+        break;
+      }
+      taken.add(block);
+    }
+    return taken;
+  }
+
   @Test
   void aLargeBlockIsMmappedOutsideAConvolutionAndServedFromTheHeapInsideIt() {
-    assumeTrue(NativeHeap.available() && mallinfo2() != null, "no glibc mallopt, mallinfo2 or MALLOC_MMAP_THRESHOLD_");
-    // glibc only mmaps (or grows the heap) when no free heap memory can serve the block, so each
-    // block is larger than everything the arenas hold free; and it is below the raised threshold.
+    // Independent of NativeHeap's own checks: glibc's mallopt and mallinfo2, and the launcher's setting.
+    assumeTrue(System.getenv("MALLOC_MMAP_THRESHOLD_") != null, "no MALLOC_MMAP_THRESHOLD_");
+    assumeTrue(mallinfo2() != null && NativeLibrary.getInstance("c").getFunction("mallopt") != null, "not glibc 2.33+");
+    long size = 4L << 20;
     List<String> seen = new ArrayList<>();
     for (int attempt = 0; attempt < 5; attempt++) {
-      long outside = (long) mallinfo().fordblks + (2L << 20);
-      assumeTrue(outside < NativeHeap.CONV_MMAP_THRESHOLD / 2, "the arenas hold too much free memory");
-      long mmappedOutside = mmappedWhileHeld(outside);
-      long inside = (long) mallinfo().fordblks + (2L << 20);
-      long mmappedInside = NativeHeap.forConvolution(() -> mmappedWhileHeld(inside));
-      // The heap that served the block keeps it free: the next block must be larger still.
-      long after = (long) mallinfo().fordblks + (2L << 20);
-      assumeTrue(after < NativeHeap.CONV_MMAP_THRESHOLD, "the arenas hold too much free memory");
-      long mmappedAfter = mmappedWhileHeld(after);
-      seen.add(mmappedOutside + "/" + outside + ", " + mmappedInside + "/" + inside + ", " + mmappedAfter + "/" + after);
-      if (mmappedOutside >= outside && mmappedInside == 0 && mmappedAfter >= after) return;
+      long outside = drainedAndHeld(size);
+      long inside = NativeHeap.forConvolution(() -> drainedAndHeld(size));
+      long after = drainedAndHeld(size);
+      // The threshold comes down again also after an op that throws.
+      assertThatThrownBy(() -> NativeHeap.forConvolution(() -> {
+        throw new IllegalStateException("op failed");
+      })).hasMessage("op failed");
+      long afterThrow = drainedAndHeld(size);
+      seen.add(outside + ", " + inside + ", " + after + ", " + afterThrow);
+      if (outside >= size && inside == 0 && after >= size && afterThrow >= size) return;
     }
-    throw new AssertionError("mmapped bytes / block size outside, inside, after a convolution: " + seen);
+    throw new AssertionError("mmapped bytes while a 4 MiB block is held outside, inside, after a convolution, after "
+        + "one that threw: " + seen);
+  }
+
+  /** {@link #mmappedWhileHeld} with the free heap drained first ({@link #drainTheFreeHeap}). */
+  private static long drainedAndHeld(long size) {
+    List<Long> taken = drainTheFreeHeap();
+    try {
+      return mmappedWhileHeld(size);
+    } finally {
+      taken.forEach(Native::free);
+    }
   }
 }
