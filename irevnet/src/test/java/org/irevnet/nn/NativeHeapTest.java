@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.sun.jna.Function;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -95,13 +96,9 @@ class NativeHeapTest {
     assertThat(u.inUseBytes()).isPositive();
   }
 
-  /** How far a block of {@code size} bytes, while it is held, moves glibc's count of mmapped bytes. */
-  private static long mmappedWhileHeld(long size) {
-    long before = mallinfo().hblkhd;
-    long block = Native.malloc(size);
-    long held = mallinfo().hblkhd;
-    Native.free(block);
-    return held - before;
+  /** Whether glibc served {@code block} by mmap: the IS_MMAPPED bit of its chunk's size field, just before it. */
+  private static boolean isMmapped(long block) {
+    return (new Pointer(block).getLong(-8) & 2) != 0;
   }
 
   /**
@@ -113,9 +110,8 @@ class NativeHeapTest {
     NativeLibrary.getInstance("c").getFunction("malloc_trim").invokeInt(new Object[] {0L});
     List<Long> taken = new ArrayList<>();
     for (int i = 0; i < 1024; i++) {
-      long before = mallinfo().hblkhd;
       long block = Native.malloc(1L << 20);
-      if (mallinfo().hblkhd > before) {
+      if (isMmapped(block)) {
         Native.free(block);
         break;
       }
@@ -124,36 +120,30 @@ class NativeHeapTest {
     return taken;
   }
 
-  @Test
-  void aLargeBlockIsMmappedOutsideAConvolutionAndServedFromTheHeapInsideIt() {
-    // Independent of NativeHeap's own checks: glibc's mallopt and mallinfo2, and the launcher's setting.
-    assumeTrue(System.getenv("MALLOC_MMAP_THRESHOLD_") != null, "no MALLOC_MMAP_THRESHOLD_");
-    assumeTrue(mallinfo2() != null && NativeLibrary.getInstance("c").getFunction("mallopt") != null, "not glibc 2.33+");
-    long size = 4L << 20;
-    List<String> seen = new ArrayList<>();
-    for (int attempt = 0; attempt < 5; attempt++) {
-      long outside = drainedAndHeld(size);
-      long inside = NativeHeap.forConvolution(() -> drainedAndHeld(size));
-      long after = drainedAndHeld(size);
-      // The threshold comes down again also after an op that throws.
-      assertThatThrownBy(() -> NativeHeap.forConvolution(() -> {
-        throw new IllegalStateException("op failed");
-      })).hasMessage("op failed");
-      long afterThrow = drainedAndHeld(size);
-      seen.add(outside + ", " + inside + ", " + after + ", " + afterThrow);
-      if (outside >= size && inside == 0 && after >= size && afterThrow >= size) return;
-    }
-    throw new AssertionError("mmapped bytes while a 4 MiB block is held outside, inside, after a convolution, after "
-        + "one that threw: " + seen);
-  }
-
-  /** {@link #mmappedWhileHeld} with the free heap drained first ({@link #drainTheFreeHeap}). */
-  private static long drainedAndHeld(long size) {
+  /** Whether a 4 MiB block, malloced with the free heap drained first, is mmapped. */
+  private static boolean aDrainedBlockIsMmapped() {
     List<Long> taken = drainTheFreeHeap();
+    long block = Native.malloc(4L << 20);
     try {
-      return mmappedWhileHeld(size);
+      return isMmapped(block);
     } finally {
+      Native.free(block);
       taken.forEach(Native::free);
     }
+  }
+
+  @Test
+  void aLargeBlockIsMmappedOutsideAConvolutionAndServedFromTheHeapInsideIt() {
+    // Independent of NativeHeap's own checks: glibc's mallopt, and the launcher's setting.
+    assumeTrue(System.getenv("MALLOC_MMAP_THRESHOLD_") != null, "no MALLOC_MMAP_THRESHOLD_");
+    assumeTrue(mallinfo2() != null && NativeLibrary.getInstance("c").getFunction("mallopt") != null, "not glibc 2.33+");
+    assertThat(aDrainedBlockIsMmapped()).as("outside").isTrue();
+    assertThat(NativeHeap.forConvolution(NativeHeapTest::aDrainedBlockIsMmapped)).as("inside").isFalse();
+    assertThat(aDrainedBlockIsMmapped()).as("after").isTrue();
+    // The threshold comes down again also after an op that throws.
+    assertThatThrownBy(() -> NativeHeap.forConvolution(() -> {
+      throw new IllegalStateException("op failed");
+    })).hasMessage("op failed");
+    assertThat(aDrainedBlockIsMmapped()).as("after an op that threw").isTrue();
   }
 }
