@@ -41,6 +41,8 @@ class CnfTest {
         .hasMessage("expected 2 rows of 2 values, got 5 values");
     assertThatThrownBy(() -> cnf.adjoint(new double[4], new double[4], new double[1], 2))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("dLogDet needs 2 values");
+    assertThatThrownBy(() -> cnf.adjoint(new double[3], new double[4], new double[2], 2))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("expected 2 rows of 2 values, got 3 values");
     assertThatThrownBy(() -> cnf.adjoint(new double[4], new double[3], new double[2], 2))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("expected 2 rows of 2 values, got 3 values");
     for (long[] shape : new long[][] {{1, 3}, {1, 2, 1}, {1, 2, 2, 1}, {1, 2, 1, 2}, {1, 3, 1, 1}}) {
@@ -160,5 +162,87 @@ class CnfTest {
     assertThat(ToyDensity.TWO_MOONS.id()).isEqualTo("two-moons");
     assertThatThrownBy(() -> ToyDensity.of("spirals")).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("unknown target 'spirals' (expected one of two-moons, rings, checkerboard, 8-gaussians)");
+  }
+
+  @Test
+  void dynamicsInitialiseAsPyTorchWithTheLastLayerScaled() {
+    // W1 [H, d+1], b1 [H] with bound 1/sqrt(d+1); W2 [H, H], b2 [H] with 1/sqrt(H); W3 [d, H],
+    // b3 [d] with outputScale/sqrt(H): in that order from one Random.
+    MlpDynamics m = new MlpDynamics(2, 3, DataType.DOUBLE, 8, 0.5);
+    Random r = new Random(8);
+    String[] names = {"net.0.weight", "net.0.bias", "net.2.weight", "net.2.bias", "net.4.weight", "net.4.bias"};
+    double[] bounds = {1 / Math.sqrt(3), 1 / Math.sqrt(3), 1 / Math.sqrt(3), 1 / Math.sqrt(3), 0.5 / Math.sqrt(3),
+        0.5 / Math.sqrt(3)};
+    long[][] shapes = {{3, 3}, {3}, {3, 3}, {3}, {2, 3}, {2}};
+    for (int k = 0; k < names.length; k++) {
+      INDArray v = m.params().get(names[k]).value();
+      assertThat(v.shape()).as(names[k]).isEqualTo(shapes[k]);
+      for (double x : org.irevnet.nn.Tensors.doubles(v)) assertThat(x).isEqualTo((2 * r.nextDouble() - 1) * bounds[k]);
+    }
+    // d = 1 and H = 1 are allowed.
+    assertThat(new MlpDynamics(1, 1, DataType.DOUBLE, 1, 1.0).parameterCount()).isEqualTo(2 + 1 + 1 + 1 + 1 + 1);
+  }
+
+  @Test
+  void noiseHasTheDocumentedEntries() {
+    double[] rademacher = Hutchinson.Noise.RADEMACHER.sample(new Random(1), 50);
+    for (double e : rademacher) assertThat(Math.abs(e)).isEqualTo(1.0);
+    double[] gaussian = Hutchinson.Noise.GAUSSIAN.sample(new Random(1), 50);
+    Random r = new Random(1);
+    for (double e : gaussian) assertThat(e).isEqualTo(r.nextGaussian());
+  }
+
+  @Test
+  void toyPointsLieOnTheirShapes() {
+    Random rng = new Random(3);
+    int n = 2000;
+    // Two moons: before the affine map (2x - 1, 2y - 0.2), each point is within its noise
+    // (0.1 per coordinate) of the unit circle about (0, 0) (upper) or (1, 0.5) (lower).
+    double[] m = ToyDensity.TWO_MOONS.sample(rng, n);
+    int upper = 0;
+    double meanY = 0;
+    for (int k = 0; k < n; k++) {
+      double x = (m[2 * k] + 1) / 2, y = (m[2 * k + 1] + 0.2) / 2;
+      double ru = Math.hypot(x, y), rl = Math.hypot(x - 1, y - 0.5);
+      assertThat(Math.min(Math.abs(ru - 1), Math.abs(rl - 1))).as("moon point %d", k).isLessThan(0.6);
+      if (Math.abs(ru - 1) < Math.abs(rl - 1)) upper++;
+      meanY += m[2 * k + 1] / n;
+    }
+    assertThat(upper).isBetween(n / 2 - 150, n / 2 + 150);
+    // E[y] = (2/pi)/2 + (0.5 - 2/pi)/2 = 0.25 before the map, 0.3 after.
+    assertThat(meanY).isCloseTo(0.3, within(0.05));
+    // Rings: angles uniform, so the mean point is the origin.
+    double[] rings = ToyDensity.RINGS.sample(rng, n);
+    double sx = 0, sy = 0;
+    for (int k = 0; k < n; k++) {
+      sx += rings[2 * k] / n;
+      sy += rings[2 * k + 1] / n;
+    }
+    assertThat(Math.hypot(sx, sy)).isLessThan(0.2);
+    // Eight Gaussians: within 5 standard deviations (0.5/sqrt 2) of a centre at a multiple of 45 degrees.
+    double[] g = ToyDensity.EIGHT_GAUSSIANS.sample(rng, n);
+    int[] perCentre = new int[8];
+    for (int k = 0; k < n; k++) {
+      int best = 0;
+      double bestD = Double.MAX_VALUE;
+      for (int c = 0; c < 8; c++) {
+        double a = Math.PI / 4 * c;
+        double dist = Math.hypot(g[2 * k] - 4 * Math.cos(a) / Math.sqrt(2), g[2 * k + 1] - 4 * Math.sin(a) / Math.sqrt(2));
+        if (dist < bestD) {
+          bestD = dist;
+          best = c;
+        }
+      }
+      assertThat(bestD).isLessThan(5 * 0.5 / Math.sqrt(2));
+      perCentre[best]++;
+    }
+    for (int count : perCentre) assertThat(count).isBetween(n / 8 - 80, n / 8 + 80);
+    // Checkerboard: x uniform over [-4, 4]: its mean 0 and variance 64/12.
+    double[] c = ToyDensity.CHECKERBOARD.sample(rng, n);
+    double mx = 0, vx = 0;
+    for (int k = 0; k < n; k++) mx += c[2 * k] / n;
+    for (int k = 0; k < n; k++) vx += (c[2 * k] - mx) * (c[2 * k] - mx) / n;
+    assertThat(mx).isCloseTo(0, within(0.25));
+    assertThat(vx).isCloseTo(64.0 / 12, within(0.5));
   }
 }

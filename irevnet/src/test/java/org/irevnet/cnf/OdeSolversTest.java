@@ -172,4 +172,75 @@ class OdeSolversTest {
     }
     assertThat(err[0] / err[1]).isBetween(40.0, 100.0);
   }
+
+  /** {@code y' = y} in two components; records the time of every evaluation. */
+  private static final class Recorded implements OdeSystem {
+    final java.util.List<Double> times = new java.util.ArrayList<>();
+    final double rate;
+
+    Recorded(double rate) {
+      this.rate = rate;
+    }
+
+    @Override public int dimension() { return 2; }
+
+    @Override public void derivative(double t, double[] y, double[] dydt) {
+      times.add(t);
+      dydt[0] = rate * y[0];
+      dydt[1] = rate * y[1];
+    }
+  }
+
+  @Test
+  void dormandPrinceStartsWithHairersInitialStep() {
+    // Hairer, Norsett & Wanner (II.4): d0, d1 = RMS of y0 and f0 over sc = atol + rtol |y0|;
+    // h0 = 0.01 d0 / d1; one Euler probe at h0; d2 = RMS of (f1 - f0) / sc over h0;
+    // h = min(100 h0, (0.01 / max(d1, d2))^(1/5)). Here y' = y from (1, 2), rtol = atol = 1e-3,
+    // so d0 = d1 = d2 = d (f is linear), h0 = 0.01 and the first stage is at C2 h = h / 5.
+    for (double dir : new double[] {1, -1}) {
+      Recorded sys = new Recorded(dir);
+      new DormandPrince(1e-3, 1e-3).solve(sys, new double[] {1, 2}, 0, dir);
+      double d = Math.sqrt((Math.pow(1 / 0.002, 2) + Math.pow(2 / 0.003, 2)) / 2);
+      double h = Math.min(100 * 0.01, Math.pow(0.01 / d, 0.2));
+      assertThat(sys.times.get(0)).isEqualTo(0.0);
+      assertThat(sys.times.get(1)).isCloseTo(dir * 0.01, org.assertj.core.data.Offset.offset(1e-15));
+      assertThat(sys.times.get(2)).as("direction %s", dir).isCloseTo(dir * h / 5, org.assertj.core.data.Offset.offset(1e-12));
+    }
+    // y0 = 0 (d0 < 1e-5): h0 = 1e-6, d2 = 0, so h = min(1e-4, (0.01 / d1)^(1/5)) with d1 = 1/atol.
+    OdeSystem constant = new OdeSystem() {
+      @Override public int dimension() { return 1; }
+      @Override public void derivative(double t, double[] y, double[] dydt) { dydt[0] = 1; }
+    };
+    java.util.List<Double> times = new java.util.ArrayList<>();
+    OdeSystem recorded = new OdeSystem() {
+      @Override public int dimension() { return 1; }
+      @Override public void derivative(double t, double[] y, double[] dydt) {
+        times.add(t);
+        constant.derivative(t, y, dydt);
+      }
+    };
+    OdeSolver.Solution s = new DormandPrince(1e-3, 1e-3).solve(recorded, new double[] {0}, 0, 1);
+    assertThat(times.get(1)).isCloseTo(1e-6, org.assertj.core.data.Offset.offset(1e-18));
+    assertThat(times.get(2)).isCloseTo(1e-4 / 5, org.assertj.core.data.Offset.offset(1e-15));
+    assertThat(s.y()[0]).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-12));
+    // f = 0 everywhere (max(d1, d2) = 0): h = min(100 h0, max(1e-6, h0 / 1000)) = 1e-6.
+    Recorded still = new Recorded(0);
+    new DormandPrince(1e-3, 1e-3).solve(still, new double[] {1, 2}, 0, 1);
+    assertThat(still.times.get(2)).isCloseTo(1e-6 / 5, org.assertj.core.data.Offset.offset(1e-18));
+  }
+
+  @Test
+  void dormandPrinceTakesExactlyMaxStepsAttempts() {
+    // The jump problem needs rejected steps too: the limit counts both kinds.
+    OdeSystem jump = new OdeSystem() {
+      @Override public int dimension() { return 1; }
+      @Override public void derivative(double t, double[] y, double[] dydt) { dydt[0] = t < 0.5 ? 0 : 1; }
+    };
+    OdeSolver.Solution s = new DormandPrince(1e-8, 1e-8).solve(jump, new double[] {0}, 0, 1);
+    int attempts = s.acceptedSteps() + s.rejectedSteps();
+    assertThat(s.rejectedSteps()).isPositive();
+    assertThat(new DormandPrince(1e-8, 1e-8, attempts).solve(jump, new double[] {0}, 0, 1).y()).isEqualTo(s.y());
+    assertThatThrownBy(() -> new DormandPrince(1e-8, 1e-8, attempts - 1).solve(jump, new double[] {0}, 0, 1))
+        .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("dopri5: more than " + (attempts - 1) + " steps");
+  }
 }
