@@ -146,14 +146,15 @@ class OdeSolversTest {
         .isCloseTo(2.0, org.assertj.core.data.Offset.offset(1e-8));
   }
 
+  // A derivative that jumps at t = 0.5: the step across the jump fails the error test.
+  private static final OdeSystem JUMP = new OdeSystem() {
+    @Override public int dimension() { return 1; }
+    @Override public void derivative(double t, double[] y, double[] dydt) { dydt[0] = t < 0.5 ? 0 : 1; }
+  };
+
   @Test
   void dormandPrinceRejectsAStepWhoseErrorIsTooLarge() {
-    // A derivative that jumps at t = 0.5: the step across the jump fails the error test.
-    OdeSystem jump = new OdeSystem() {
-      @Override public int dimension() { return 1; }
-      @Override public void derivative(double t, double[] y, double[] dydt) { dydt[0] = t < 0.5 ? 0 : 1; }
-    };
-    OdeSolver.Solution s = new DormandPrince(1e-8, 1e-8).solve(jump, new double[] {0}, 0, 1);
+    OdeSolver.Solution s = new DormandPrince(1e-8, 1e-8).solve(JUMP, new double[] {0}, 0, 1);
     assertThat(s.rejectedSteps()).isPositive();
     assertThat(s.y()[0]).isCloseTo(0.5, org.assertj.core.data.Offset.offset(1e-6));
     assertThat(s.evaluations()).isEqualTo(2 + 6 * (s.acceptedSteps() + s.rejectedSteps()));
@@ -232,15 +233,11 @@ class OdeSolversTest {
   @Test
   void dormandPrinceTakesExactlyMaxStepsAttempts() {
     // The jump problem needs rejected steps too: the limit counts both kinds.
-    OdeSystem jump = new OdeSystem() {
-      @Override public int dimension() { return 1; }
-      @Override public void derivative(double t, double[] y, double[] dydt) { dydt[0] = t < 0.5 ? 0 : 1; }
-    };
-    OdeSolver.Solution s = new DormandPrince(1e-8, 1e-8).solve(jump, new double[] {0}, 0, 1);
+    OdeSolver.Solution s = new DormandPrince(1e-8, 1e-8).solve(JUMP, new double[] {0}, 0, 1);
     int attempts = s.acceptedSteps() + s.rejectedSteps();
     assertThat(s.rejectedSteps()).isPositive();
-    assertThat(new DormandPrince(1e-8, 1e-8, attempts).solve(jump, new double[] {0}, 0, 1).y()).isEqualTo(s.y());
-    assertThatThrownBy(() -> new DormandPrince(1e-8, 1e-8, attempts - 1).solve(jump, new double[] {0}, 0, 1))
+    assertThat(new DormandPrince(1e-8, 1e-8, attempts).solve(JUMP, new double[] {0}, 0, 1).y()).isEqualTo(s.y());
+    assertThatThrownBy(() -> new DormandPrince(1e-8, 1e-8, attempts - 1).solve(JUMP, new double[] {0}, 0, 1))
         .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("dopri5: more than " + (attempts - 1) + " steps");
   }
 }
