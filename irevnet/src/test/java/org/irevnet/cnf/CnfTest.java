@@ -199,16 +199,26 @@ class CnfTest {
     // Two moons: before the affine map (2x - 1, 2y - 0.2), each point is within its noise
     // (0.1 per coordinate) of the unit circle about (0, 0) (upper) or (1, 0.5) (lower).
     double[] m = ToyDensity.TWO_MOONS.sample(rng, n);
-    int upper = 0;
-    double meanY = 0;
+    int upper = 0, upperHigh = 0, upperLeft = 0;
+    double meanY = 0, meanDeviation = 0;
     for (int k = 0; k < n; k++) {
       double x = (m[2 * k] + 1) / 2, y = (m[2 * k + 1] + 0.2) / 2;
       double ru = Math.hypot(x, y), rl = Math.hypot(x - 1, y - 0.5);
       assertThat(Math.min(Math.abs(ru - 1), Math.abs(rl - 1))).as("moon point %d", k).isLessThan(0.6);
+      meanDeviation += Math.min(Math.abs(ru - 1), Math.abs(rl - 1)) / n;
+      // The upper moon is the upper half circle (y >= 0 before the noise), the lower one the lower.
       if (Math.abs(ru - 1) < Math.abs(rl - 1)) upper++;
+      if (Math.abs(ru - 1) < Math.abs(rl - 1) && y > 0.25) {
+        upperHigh++;
+        if (x < 0) upperLeft++;
+      }
       meanY += m[2 * k + 1] / n;
     }
+    // The distance to a circle is about |N(0, 0.1^2)| along the normal: mean 0.1 sqrt(2/pi) = 0.08.
+    assertThat(meanDeviation).isLessThan(0.1);
     assertThat(upper).isBetween(n / 2 - 150, n / 2 + 150);
+    // Angles uniform over [0, pi]: half of the upper moon lies left of its centre.
+    assertThat(upperLeft).isBetween(upperHigh / 2 - 100, upperHigh / 2 + 100);
     // E[y] = (2/pi)/2 + (0.5 - 2/pi)/2 = 0.25 before the map, 0.3 after.
     assertThat(meanY).isCloseTo(0.3, within(0.05));
     // Rings: angles uniform, so the mean point is the origin.
@@ -239,10 +249,15 @@ class CnfTest {
     for (int count : perCentre) assertThat(count).isBetween(n / 8 - 80, n / 8 + 80);
     // Checkerboard: x uniform over [-4, 4]: its mean 0 and variance 64/12.
     double[] c = ToyDensity.CHECKERBOARD.sample(rng, n);
-    double mx = 0, vx = 0;
-    for (int k = 0; k < n; k++) mx += c[2 * k] / n;
+    double mx = 0, vx = 0, my = 0;
+    for (int k = 0; k < n; k++) {
+      mx += c[2 * k] / n;
+      my += c[2 * k + 1] / n;
+      assertThat(Math.abs(c[2 * k + 1])).isLessThanOrEqualTo(4.0);
+    }
     for (int k = 0; k < n; k++) vx += (c[2 * k] - mx) * (c[2 * k] - mx) / n;
     assertThat(mx).isCloseTo(0, within(0.25));
+    assertThat(my).as("y, uniform over the dark squares, is symmetric about 0 too").isCloseTo(0, within(0.25));
     assertThat(vx).isCloseTo(64.0 / 12, within(0.5));
   }
 }

@@ -224,6 +224,18 @@ class OdeSolversTest {
     assertThat(times.get(1)).isCloseTo(1e-6, org.assertj.core.data.Offset.offset(1e-18));
     assertThat(times.get(2)).isCloseTo(1e-4 / 5, org.assertj.core.data.Offset.offset(1e-15));
     assertThat(s.y()[0]).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-12));
+    // y' = y^2 from 1: d0 = d1 = 1 / 0.002 = 500, h0 = 0.01, f1 = 1.01^2, so
+    // d2 = (0.0201 / 0.002) / 0.01 = 1005 > d1 decides h.
+    java.util.List<Double> squareTimes = new java.util.ArrayList<>();
+    OdeSystem square = new OdeSystem() {
+      @Override public int dimension() { return 1; }
+      @Override public void derivative(double t, double[] y, double[] dydt) {
+        squareTimes.add(t);
+        dydt[0] = y[0] * y[0];
+      }
+    };
+    new DormandPrince(1e-3, 1e-3).solve(square, new double[] {1}, 0, 0.5);
+    assertThat(squareTimes.get(2)).isCloseTo(Math.pow(0.01 / 1005, 0.2) / 5, org.assertj.core.data.Offset.offset(1e-12));
     // f = 0 everywhere (max(d1, d2) = 0): h = min(100 h0, max(1e-6, h0 / 1000)) = 1e-6.
     Recorded still = new Recorded(0);
     new DormandPrince(1e-3, 1e-3).solve(still, new double[] {1, 2}, 0, 1);
