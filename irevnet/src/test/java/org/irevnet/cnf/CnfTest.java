@@ -199,7 +199,7 @@ class CnfTest {
     // Two moons: before the affine map (2x - 1, 2y - 0.2), each point is within its noise
     // (0.1 per coordinate) of the unit circle about (0, 0) (upper) or (1, 0.5) (lower).
     double[] m = ToyDensity.TWO_MOONS.sample(rng, n);
-    int upper = 0, upperHigh = 0, upperLeft = 0;
+    int upper = 0, upperHigh = 0, upperLeft = 0, below = 0;
     double meanY = 0, meanDeviation = 0;
     for (int k = 0; k < n; k++) {
       double x = (m[2 * k] + 1) / 2, y = (m[2 * k + 1] + 0.2) / 2;
@@ -213,7 +213,11 @@ class CnfTest {
         if (x < 0) upperLeft++;
       }
       meanY += m[2 * k + 1] / n;
+      if (y < -0.9) below++;
     }
+    // Angles within [0, pi]: the upper moon is the upper half circle (sin >= 0), and the lower moon
+    // reaches down to -0.5: below -0.9 only 4 standard deviations of noise could take a point.
+    assertThat(below).isLessThan(3);
     // The distance to a circle is about |N(0, 0.1^2)| along the normal: mean 0.1 sqrt(2/pi) = 0.08.
     assertThat(meanDeviation).isLessThan(0.1);
     assertThat(upper).isBetween(n / 2 - 150, n / 2 + 150);
