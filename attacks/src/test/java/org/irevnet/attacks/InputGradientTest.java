@@ -1,6 +1,7 @@
 package org.irevnet.attacks;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import org.irevnet.check.Numerics;
 import org.irevnet.layers.Param;
@@ -87,7 +88,7 @@ class InputGradientTest {
     assertThat(scale).as("gradient not all zero").isGreaterThan(1e-6);
     for (int k = 0; k < idx.length; k++) {
       assertThat(flat.getDouble(idx[k])).as("index %d", idx[k]).isCloseTo(fd[k],
-          org.assertj.core.api.Assertions.within(1e-6 * scale + 1e-9));
+          within(1e-6 * scale + 1e-9));
     }
   }
 }

@@ -1,6 +1,7 @@
 package org.irevnet.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 import static org.irevnet.cli.MainTest.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -133,7 +134,7 @@ class AnalysisCommandsTest {
     double logit = j.get("logit_accuracy").asDouble(), nuis = j.get("nuisance_accuracy").asDouble();
     assertThat(logit).isBetween(0.0, 1.0);
     assertThat(nuis).isBetween(0.0, 1.0);
-    assertThat(j.get("excess").asDouble()).isCloseTo(nuis - logit, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(j.get("excess").asDouble()).isCloseTo(nuis - logit, offset(1e-12));
     assertThat(j.get("recipe").get("hidden").toString()).isEqualTo("[512,512]");
     assertThat(j.get("recipe").get("epochs").asInt()).isEqualTo(2);
     assertThat(j.get("recipe").get("seed").asInt()).isEqualTo(1);
@@ -156,7 +157,7 @@ class AnalysisCommandsTest {
     }
     assertThat(l.get("pca").findValues("components")).extracting(JsonNode::asInt).containsExactly(1, 2, 4, 8, 16);
     assertThat(l.get("pca").get(4).get("explained_variance").asDouble()).isCloseTo(1.0,
-        org.assertj.core.data.Offset.offset(1e-6));
+        offset(1e-6));
     assertThat(l.get("recipe").get("hidden")).isEmpty();
     assertThat(l.get("recipe").get("weight_decay").asDouble()).isEqualTo(0.05);
     MainTest.Run badDecay = run("probe", "--run", run, "--layers", "--weight-decay", "-1");

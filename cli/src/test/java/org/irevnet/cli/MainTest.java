@@ -359,9 +359,9 @@ class MainTest {
     assertThat(s.get("rounds").asInt()).isEqualTo(2);
     assertThat(s.get("peer").asText()).isEqualTo("fake");
     double medianStep = (a.get("train_step_ms").asDouble() + b.get("train_step_ms").asDouble()) / 2;
-    assertThat(s.get("train_step_ms_ratio").asDouble()).isCloseTo(medianStep / 2.0, org.assertj.core.api.Assertions.within(2e-3 * medianStep));
+    assertThat(s.get("train_step_ms_ratio").asDouble()).isCloseTo(medianStep / 2.0, within(2e-3 * medianStep));
     double medianRss = (a.get("peak_rss_mib").asDouble() + b.get("peak_rss_mib").asDouble()) / 2;
-    assertThat(s.get("peak_rss_mib_ratio").asDouble()).isCloseTo(medianRss / 1000.0, org.assertj.core.api.Assertions.within(1e-3));
+    assertThat(s.get("peak_rss_mib_ratio").asDouble()).isCloseTo(medianRss / 1000.0, within(1e-3));
     assertThat(s.get("peak_rss_mib").get("peer").asDouble()).isEqualTo(1000.0);
 
     // A peer that fails or prints no JSON is a failed run (3), named in one line.

@@ -1,6 +1,7 @@
 package org.irevnet.cnf;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 
 import java.util.Random;
 import org.irevnet.check.Numerics;
@@ -114,7 +115,7 @@ class AdjointTest {
       p[i] += eps;
       q[i] -= eps;
       double fd = (loss(cnf, p, dy, c) - loss(cnf, q, dy, c)) / (2 * eps);
-      assertThat(bp[0][i]).isCloseTo(fd, org.assertj.core.data.Offset.offset(1e-8 * Math.max(1, Math.abs(fd))));
+      assertThat(bp[0][i]).isCloseTo(fd, offset(1e-8 * Math.max(1, Math.abs(fd))));
     }
     var w2 = m.params().get("net.2.weight").value();
     int[] idx = Numerics.sampleIndices(w2.length(), 10, 1);
@@ -127,7 +128,7 @@ class AdjointTest {
       double lm = loss(cnf, x, dy, c);
       w2.putScalar(k, v);
       double fd = (lp - lm) / (2 * eps);
-      assertThat(bp[1][offset + k]).isCloseTo(fd, org.assertj.core.data.Offset.offset(1e-8 * Math.max(1, Math.abs(fd))));
+      assertThat(bp[1][offset + k]).isCloseTo(fd, offset(1e-8 * Math.max(1, Math.abs(fd))));
     }
   }
 

@@ -1,6 +1,7 @@
 package org.irevnet.cnf;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,7 @@ class CnfTrainingTest {
     }
     double mass = 0;
     for (double lp : CnfTraining.logDensities(cnf, xy).logDensity()) mass += Math.exp(lp) * cell * cell;
-    assertThat(mass).isCloseTo(1.0, org.assertj.core.data.Offset.offset(5e-3));
+    assertThat(mass).isCloseTo(1.0, offset(5e-3));
     double moved = 0;
     Cnf.Transport t = cnf.forward(xy, grid * grid);
     for (int b = 0; b < grid * grid; b++) moved = Math.max(moved, Math.abs(t.logDet()[b]));
@@ -73,7 +74,7 @@ class CnfTrainingTest {
     double[] moons = ToyDensity.TWO_MOONS.sample(rng, n);
     double meanX = 0;
     for (int k = 0; k < n; k++) meanX += moons[2 * k] / n;
-    assertThat(meanX).isCloseTo(0.0, org.assertj.core.data.Offset.offset(0.1));
+    assertThat(meanX).isCloseTo(0.0, offset(0.1));
     assertThat(ToyDensity.of("8-gaussians")).isEqualTo(ToyDensity.EIGHT_GAUSSIANS);
   }
 }

@@ -1,6 +1,7 @@
 package org.irevnet.cnf;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -74,7 +75,7 @@ class HutchinsonTest {
       assertThat(rows[b]).isEqualTo(Hutchinson.estimate(HutchinsonTest::vectorTimesA, e));
     }
     assertThat(rows[0]).isNotEqualTo(rows[1]);
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Hutchinson.estimates(v -> v, noise, 2))
+    assertThatThrownBy(() -> Hutchinson.estimates(v -> v, noise, 2))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("9 noise values do not split into 2 rows");
   }
 

@@ -1,6 +1,7 @@
 package org.irevnet.cnf;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 
 import java.util.Random;
 import org.irevnet.check.Numerics;
@@ -47,7 +48,7 @@ class MlpDynamicsTest {
         minus[b * D + i] -= eps;
         tr += (f(w, plus)[b * D + i] - f(w, minus)[b * D + i]) / (2 * eps);
       }
-      assertThat(trace[b]).isCloseTo(tr, org.assertj.core.data.Offset.offset(1e-8));
+      assertThat(trace[b]).isCloseTo(tr, offset(1e-8));
     }
   }
 
@@ -68,7 +69,7 @@ class MlpDynamicsTest {
     MlpDynamics.Weights w = m.snapshot();
     double[] zbar = new double[BATCH * D], thetaBar = new double[m.parameterCount()], fOut = new double[BATCH * D];
     w.vjp(T, z, BATCH, af, c, zbar, thetaBar, fOut);
-    assertThat(fOut).containsExactly(f(w, z), org.assertj.core.data.Offset.offset(1e-15));
+    assertThat(fOut).containsExactly(f(w, z), offset(1e-15));
     double eps = 1e-6;
     double[] fd = new double[z.length];
     for (int i = 0; i < z.length; i++) {
@@ -112,7 +113,7 @@ class MlpDynamicsTest {
         double[] fp = f(w, plus), fm = f(w, minus);
         double s = 0;
         for (int j = 0; j < D; j++) s += v[b * D + j] * (fp[b * D + j] - fm[b * D + j]) / (2 * eps);
-        assertThat(zbar[b * D + i]).isCloseTo(s, org.assertj.core.data.Offset.offset(1e-8));
+        assertThat(zbar[b * D + i]).isCloseTo(s, offset(1e-8));
       }
     }
   }

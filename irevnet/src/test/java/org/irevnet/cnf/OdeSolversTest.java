@@ -2,6 +2,7 @@ package org.irevnet.cnf;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 
 import org.junit.jupiter.api.Test;
 
@@ -42,7 +43,7 @@ class OdeSolversTest {
   @Test
   void rk4IntegratesBackwardsInTime() {
     OdeSolver.Solution s = new Rk4(100).solve(GAUSSIAN_DECAY, new double[] {Math.exp(-1)}, 1, 0);
-    assertThat(s.y()[0]).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(s.y()[0]).isCloseTo(1.0, offset(1e-9));
   }
 
   @Test
@@ -79,7 +80,7 @@ class OdeSolversTest {
     OdeSolver.Solution s = new DormandPrince(1e-6, 1e-6).solve(OSCILLATOR, new double[] {1, 0}, 0, 1e-16);
     assertThat(s.acceptedSteps()).isEqualTo(1);
     assertThat(s.y()[0]).isEqualTo(1.0);
-    assertThat(s.y()[1]).isCloseTo(-1e-16, org.assertj.core.data.Offset.offset(1e-24));
+    assertThat(s.y()[1]).isCloseTo(-1e-16, offset(1e-24));
     double t1 = Math.nextUp(1.0);
     OdeSolver.Solution next = new DormandPrince(1e-6, 1e-6).solve(OSCILLATOR, new double[] {Math.cos(1), -Math.sin(1)}, 1, t1);
     assertThat(next.acceptedSteps()).isEqualTo(1);
@@ -108,11 +109,11 @@ class OdeSolversTest {
   void rk4IsExactWhereSimpsonsRuleIs() {
     double[] y0 = {0.5};
     OdeSolver.Solution s = new Rk4(1).solve(QUARTIC, y0, 1, 3);
-    assertThat(s.y()[0]).isCloseTo(0.5 + 81 - 1, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(s.y()[0]).isCloseTo(0.5 + 81 - 1, offset(1e-12));
     assertThat(y0).as("y0 is not modified").containsExactly(0.5);
     assertThat(new int[] {s.evaluations(), s.acceptedSteps(), s.rejectedSteps()}).containsExactly(4, 1, 0);
     OdeSolver.Solution three = new Rk4(3).solve(QUARTIC, y0, 1, 3);
-    assertThat(three.y()[0]).isCloseTo(80.5, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(three.y()[0]).isCloseTo(80.5, offset(1e-12));
     assertThat(new int[] {three.evaluations(), three.acceptedSteps(), three.rejectedSteps()}).containsExactly(12, 3, 0);
     assertThat(new Rk4(8).describe()).isEqualTo("rk4(steps=8)");
   }
@@ -143,7 +144,7 @@ class OdeSolversTest {
         .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("dopri5: ");
     // Before the blow-up the solution is right.
     assertThat(new DormandPrince(1e-10, 1e-10).solve(blowUp, new double[] {1}, 0, 0.5).y()[0])
-        .isCloseTo(2.0, org.assertj.core.data.Offset.offset(1e-8));
+        .isCloseTo(2.0, offset(1e-8));
   }
 
   // A derivative that jumps at t = 0.5: the step across the jump fails the error test.
@@ -156,7 +157,7 @@ class OdeSolversTest {
   void dormandPrinceRejectsAStepWhoseErrorIsTooLarge() {
     OdeSolver.Solution s = new DormandPrince(1e-8, 1e-8).solve(JUMP, new double[] {0}, 0, 1);
     assertThat(s.rejectedSteps()).isPositive();
-    assertThat(s.y()[0]).isCloseTo(0.5, org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(s.y()[0]).isCloseTo(0.5, offset(1e-6));
     assertThat(s.evaluations()).isEqualTo(2 + 6 * (s.acceptedSteps() + s.rejectedSteps()));
   }
 
@@ -204,8 +205,8 @@ class OdeSolversTest {
       double d = Math.sqrt((Math.pow(1 / 0.002, 2) + Math.pow(2 / 0.003, 2)) / 2);
       double h = Math.min(100 * 0.01, Math.pow(0.01 / d, 0.2));
       assertThat(sys.times.get(0)).isEqualTo(0.0);
-      assertThat(sys.times.get(1)).isCloseTo(dir * 0.01, org.assertj.core.data.Offset.offset(1e-15));
-      assertThat(sys.times.get(2)).as("direction %s", dir).isCloseTo(dir * h / 5, org.assertj.core.data.Offset.offset(1e-12));
+      assertThat(sys.times.get(1)).isCloseTo(dir * 0.01, offset(1e-15));
+      assertThat(sys.times.get(2)).as("direction %s", dir).isCloseTo(dir * h / 5, offset(1e-12));
     }
     // y0 = 0 (d0 < 1e-5): h0 = 1e-6, d2 = 0, so h = min(1e-4, (0.01 / d1)^(1/5)) with d1 = 1/atol.
     OdeSystem constant = new OdeSystem() {
@@ -221,9 +222,9 @@ class OdeSolversTest {
       }
     };
     OdeSolver.Solution s = new DormandPrince(1e-3, 1e-3).solve(recorded, new double[] {0}, 0, 1);
-    assertThat(times.get(1)).isCloseTo(1e-6, org.assertj.core.data.Offset.offset(1e-18));
-    assertThat(times.get(2)).isCloseTo(1e-4 / 5, org.assertj.core.data.Offset.offset(1e-15));
-    assertThat(s.y()[0]).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(times.get(1)).isCloseTo(1e-6, offset(1e-18));
+    assertThat(times.get(2)).isCloseTo(1e-4 / 5, offset(1e-15));
+    assertThat(s.y()[0]).isCloseTo(1.0, offset(1e-12));
     // y' = y^2 from 1: d0 = d1 = 1 / 0.002 = 500, h0 = 0.01, f1 = 1.01^2, so
     // d2 = (0.0201 / 0.002) / 0.01 = 1005 > d1 decides h.
     java.util.List<Double> squareTimes = new java.util.ArrayList<>();
@@ -235,11 +236,11 @@ class OdeSolversTest {
       }
     };
     new DormandPrince(1e-3, 1e-3).solve(square, new double[] {1}, 0, 0.5);
-    assertThat(squareTimes.get(2)).isCloseTo(Math.pow(0.01 / 1005, 0.2) / 5, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(squareTimes.get(2)).isCloseTo(Math.pow(0.01 / 1005, 0.2) / 5, offset(1e-12));
     // f = 0 everywhere (max(d1, d2) = 0): h = min(100 h0, max(1e-6, h0 / 1000)) = 1e-6.
     Recorded still = new Recorded(0);
     new DormandPrince(1e-3, 1e-3).solve(still, new double[] {1, 2}, 0, 1);
-    assertThat(still.times.get(2)).isCloseTo(1e-6 / 5, org.assertj.core.data.Offset.offset(1e-18));
+    assertThat(still.times.get(2)).isCloseTo(1e-6 / 5, offset(1e-18));
   }
 
   @Test

@@ -2,6 +2,7 @@ package org.irevnet.data;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,7 @@ class PreprocessTest {
       }
     }
     assertThat(p.images().sumNumber().doubleValue())
-        .isCloseTo(d.images().sumNumber().doubleValue(), org.assertj.core.data.Offset.offset(1e-3));
+        .isCloseTo(d.images().sumNumber().doubleValue(), offset(1e-3));
   }
 
   @Test
@@ -109,7 +110,7 @@ class PreprocessTest {
     assertThat(diff.minNumber().doubleValue()).isGreaterThanOrEqualTo(0.0);
     assertThat(diff.maxNumber().doubleValue()).isLessThan(1.0 / 256 + 1e-6);
     assertThat(diff.meanNumber().doubleValue())
-        .isCloseTo(0.5 / 256, org.assertj.core.data.Offset.offset(0.1 / 256));
+        .isCloseTo(0.5 / 256, offset(0.1 / 256));
   }
 
   @Test

@@ -1,6 +1,7 @@
 package org.irevnet.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -199,7 +200,7 @@ class SameDiffGradientTest {
       public ParamTable params() { return ParamTable.empty(); }
       public LogDetKind logDetKind() { return LogDetKind.ZERO; }
     };
-    org.assertj.core.api.Assertions.assertThatThrownBy(
+    assertThatThrownBy(
         () -> SameDiffReference.of(unknown, Numerics.normal(F64, 1, 1, 2, 2, 2), ConvImpl.CONV2D_OP))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no SameDiff reference");
   }

@@ -2,6 +2,7 @@ package org.irevnet.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 
 import java.util.Map;
 import java.util.Random;
@@ -108,7 +109,7 @@ class GroupedAdamTest {
     a.grad().assign(1e18);
     adam.stepGroup(t);
     adam.endStep();
-    assertThat(a.value().getDouble(0, 9_999)).isCloseTo(-1e-2, org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(a.value().getDouble(0, 9_999)).isCloseTo(-1e-2, offset(1e-6));
     // One NaN among them is still found, and leaves the block as it was.
     INDArray before = a.value().dup();
     a.grad().putScalar(0, 9_000, Double.NaN);

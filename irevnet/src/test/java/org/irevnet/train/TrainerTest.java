@@ -3,6 +3,7 @@ package org.irevnet.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.data.Offset.offset;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -380,7 +381,7 @@ class TrainerTest {
     TrainConfig c = TrainConfig.defaults();
     assertThat(c.lrAt(0, 1000)).isEqualTo(c.lr() / c.warmupSteps());
     assertThat(c.lrAt(c.warmupSteps() - 1, 1000)).isEqualTo(c.lr());
-    assertThat(c.lrAt(550, 1000)).isCloseTo(c.lr() / 2, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(c.lrAt(550, 1000)).isCloseTo(c.lr() / 2, offset(1e-12));
     assertThat(c.lrAt(999, 1000)).isLessThan(1e-7);
   }
 }

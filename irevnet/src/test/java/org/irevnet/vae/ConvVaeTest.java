@@ -1,6 +1,7 @@
 package org.irevnet.vae;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,7 +54,7 @@ class ConvVaeTest {
       vae.params().zeroGrad();
       double loss = vae.accumulateGradients(x, eps);
       assertThat(loss).as("training graph vs sampling graph")
-          .isCloseTo(-vae.logWeights(x, eps, rows).meanNumber().doubleValue(), org.assertj.core.data.Offset.offset(1e-9));
+          .isCloseTo(-vae.logWeights(x, eps, rows).meanNumber().doubleValue(), offset(1e-9));
 
       List<Double> analytic = new ArrayList<>(), numeric = new ArrayList<>();
       for (Map.Entry<String, Param> e : vae.params().entries().entrySet()) {
@@ -84,7 +85,7 @@ class ConvVaeTest {
     assertThat(many.nll()).isLessThanOrEqualTo(-many.elbo());
     assertThat(many.nll()).isLessThan(-many.elbo() - 1e-3);
     ConvVae.Evaluation one = vae.evaluate(x, 1, 1, new Random(7));
-    assertThat(one.nll()).isCloseTo(-one.elbo(), org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(one.nll()).isCloseTo(-one.elbo(), offset(1e-9));
     assertThat(one.images()).isEqualTo(3);
   }
 
