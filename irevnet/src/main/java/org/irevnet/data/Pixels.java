@@ -22,8 +22,8 @@ final class Pixels {
     long total = n * c * h * w; // each factor < 2^32 and h, w <= MAX_SIDE: no overflow for c <= 4
     if (total > MAX_ELEMENTS) {
       throw new DataFormatException(file, String.format(
-          "header claims %d images of %dx%dx%d (%d pixels), more than a loaded dataset may hold"
-              + " (%d)", n, c, h, w, total, MAX_ELEMENTS));
+          "%d images of %dx%dx%d (%d pixels) are more than a loaded dataset may hold (%d)", n, c, h, w,
+          total, MAX_ELEMENTS));
     }
     long need = total * 5;
     long max = Runtime.getRuntime().maxMemory();

@@ -195,8 +195,8 @@ class IdxFilesTest {
     Path g = Synth.write(tmp.resolve("big.gz"), raw, true);
     assertThatThrownBy(() -> IdxFiles.readImages(g))
         .isInstanceOf(DataFormatException.class)
-        .hasMessage(g + ": header claims 1000000000 images of 1x28x28 (784000000000 pixels),"
-            + " more than a loaded dataset may hold (2147483639)");
+        .hasMessage(g + ": 1000000000 images of 1x28x28 (784000000000 pixels) are more than a loaded"
+            + " dataset may hold (2147483639)");
   }
 
   @Test

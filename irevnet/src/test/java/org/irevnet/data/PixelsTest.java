@@ -27,8 +27,8 @@ class PixelsTest {
     // one more: 2^31 - 8 = 17895697 x 3 x 8 x 5
     assertThatThrownBy(() -> Pixels.checkFits(F, 17895697, 3, 8, 5))
         .isInstanceOf(DataFormatException.class)
-        .hasMessage("f: header claims 17895697 images of 3x8x5 (2147483640 pixels), more than a"
-            + " loaded dataset may hold (2147483639)");
+        .hasMessage("f: 17895697 images of 3x8x5 (2147483640 pixels) are more than a loaded dataset"
+            + " may hold (2147483639)");
   }
 
   @Test
