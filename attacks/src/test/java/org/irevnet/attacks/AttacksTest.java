@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.Arrays;
 import java.util.List;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.train.Losses;
@@ -178,33 +179,28 @@ class AttacksTest {
   void aTargetedRunForMultiTargetedKeepsTheFirstMisclassifiedIterateWhicheverClassItIsIn() {
     int n = 16, steps = 8;
     Ranked r = Ranked.of(n);
-    InvertibleClassifier m = r.m();
-    INDArray x = r.x(), mask = r.mask();
-    int[] y = r.y();
-    int[][] ranked = r.wrong();
-    int[] targets = new int[n];
-    for (int i = 0; i < n; i++) targets[i] = ranked[i][8];   // the least likely class: far, with others on the way
+    int[] targets = r.leastLikely(); // far, with other wrong classes on the way
     double eps = 0.1, step = 0.03;
-    InputGradient ig = new InputGradient(m);
+    InputGradient ig = new InputGradient(r.m());
     // Iterate t of a run is the result of a t-step run with the same step length (no random start),
     // up to the target: the plain targeted run finishes a row only there.
     int[][] cls = new int[steps + 1][];
     INDArray[] iterates = new INDArray[steps + 1];
     for (int t = 1; t <= steps; t++) {
-      iterates[t] = new Pgd(ig, mask, Norm.LINF, InputGradient.Loss.MARGIN, t, step, false, true, 0).perturb(x, targets, eps);
-      cls[t] = Losses.argmax(m.logits(iterates[t]));
+      iterates[t] = new Pgd(ig, r.mask(), Norm.LINF, InputGradient.Loss.MARGIN, t, step, false, true, 0).perturb(r.x(), targets, eps);
+      cls[t] = Losses.argmax(r.m().logits(iterates[t]));
     }
-    Pgd pgd = new Pgd(ig, mask, Norm.LINF, InputGradient.Loss.MARGIN, steps, step, false, true, 0);
-    INDArray until = pgd.perturbUntilMisclassified(x, targets, y, eps);
-    int[] plainCls = Losses.argmax(m.logits(pgd.perturb(x, targets, eps)));
+    Pgd pgd = new Pgd(ig, r.mask(), Norm.LINF, InputGradient.Loss.MARGIN, steps, step, false, true, 0);
+    INDArray until = pgd.perturbUntilMisclassified(r.x(), targets, r.y(), eps);
+    int[] plainCls = Losses.argmax(r.m().logits(pgd.perturb(r.x(), targets, eps)));
     int lostByThePlainRun = 0;
     for (int i = 0; i < n; i++) {
       int first = steps;
       for (int t = 1; t <= steps; t++) {
-        if (cls[t][i] != y[i]) { first = t; break; }
+        if (cls[t][i] != r.y()[i]) { first = t; break; }
       }
       assertThat(until.slice(i).sub(iterates[first].slice(i)).amaxNumber().doubleValue()).as("row %d", i).isLessThan(1e-12);
-      if (cls[first][i] != y[i] && plainCls[i] == y[i]) lostByThePlainRun++;
+      if (cls[first][i] != r.y()[i] && plainCls[i] == r.y()[i]) lostByThePlainRun++;
     }
     assertThat(lostByThePlainRun).as("rows misclassified on the way that the plain targeted run ends correct").isPositive();
   }
@@ -218,24 +214,19 @@ class AttacksTest {
   void pgdIsTheProjectedSignStepsUpToEachRowsFirstSuccess() {
     int n = 6;
     Ranked r = Ranked.of(n);
-    InvertibleClassifier m = r.m();
-    INDArray x = r.x(), mask = r.mask();
-    int[] y = r.y();
-    int[][] ranked = r.wrong();
-    int[] far = new int[n];
-    for (int i = 0; i < n; i++) far[i] = ranked[i][8];
-    InputGradient ig = new InputGradient(m);
+    int[] far = r.leastLikely();
+    InputGradient ig = new InputGradient(r.m());
     int laterThanTheFirstStep = 0;
     for (boolean targeted : new boolean[] {false, true}) {
-      laterThanTheFirstStep += checkAgainstWrittenOutPgd(ig, x, targeted ? far : y, mask, 0.03, 4, targeted);
+      laterThanTheFirstStep += checkAgainstWrittenOutPgd(ig, r.x(), targeted ? far : r.y(), r.mask(), 0.03, 4, targeted);
     }
     assertThat(laterThanTheFirstStep).as("rows that needed more than one step").isPositive();
 
     // One free pixel and a step past the ball: after the first step the iterates sit at a corner
     // the sign keeps them in, a fixed point, and the attack stops there with the corner.
-    INDArray onePixel = mask.mul(0);
+    INDArray onePixel = r.mask().mul(0);
     onePixel.putScalar(new long[] {0, 0, 10, 10}, 1.0);
-    assertThat(checkAgainstWrittenOutPgd(ig, x, y, onePixel, 1.0, 4, false)).isPositive();
+    assertThat(checkAgainstWrittenOutPgd(ig, r.x(), r.y(), onePixel, 1.0, 4, false)).isPositive();
   }
 
   /** {@code n} float64 images for the tiny fi-RevNet (seed 2), their model classes and each row's wrong classes, most likely first. */
@@ -245,6 +236,11 @@ class AttacksTest {
       INDArray x = TinyModels.images(n, F64, 3);
       int[] y = Losses.argmax(m.logits(x));
       return new Ranked(m, x, TinyModels.mask(m), y, MultiTargeted.wrongClassesByLikelihood(m.logits(x), y));
+    }
+
+    /** Each row's least likely class. */
+    int[] leastLikely() {
+      return Arrays.stream(wrong).mapToInt(w -> w[w.length - 1]).toArray();
     }
   }
 
@@ -339,19 +335,15 @@ class AttacksTest {
   void multiTargetedTriesEachRowsWrongClassesInOrderUntilOneBreaksIt() {
     int n = 6;
     Ranked r = Ranked.of(n);
-    InvertibleClassifier m = r.m();
-    INDArray x = r.x(), mask = r.mask();
-    int[] y = r.y();
-    int[][] ranked = r.wrong();
-    Pgd towards = new Pgd(new InputGradient(m), mask, Norm.LINF, InputGradient.Loss.MARGIN, 1, Double.NaN, false, true, 0);
+    Pgd towards = new Pgd(new InputGradient(r.m()), r.mask(), Norm.LINF, InputGradient.Loss.MARGIN, 1, Double.NaN, false, true, 0);
     double eps = 0.03;
-    INDArray multi = new MultiTargeted(m, (xb, goals, e) -> xb.dup(), towards).perturb(x, y, eps);
+    INDArray multi = new MultiTargeted(r.m(), (xb, goals, e) -> xb.dup(), towards).perturb(r.x(), r.y(), eps);
     int broken = 0;
     for (int i = 0; i < n; i++) {
-      INDArray xi = x.get(NDArrayIndex.interval(i, i + 1)).dup('c'), expected = xi;
-      for (int k = 0; k < ranked[i].length; k++) {
-        INDArray adv = towards.perturbUntilMisclassified(xi, new int[] {ranked[i][k]}, new int[] {y[i]}, eps);
-        if (Losses.argmax(m.logits(adv))[0] != y[i]) {
+      INDArray xi = r.x().get(NDArrayIndex.interval(i, i + 1)).dup('c'), expected = xi;
+      for (int k = 0; k < r.wrong()[i].length; k++) {
+        INDArray adv = towards.perturbUntilMisclassified(xi, new int[] {r.wrong()[i][k]}, new int[] {r.y()[i]}, eps);
+        if (Losses.argmax(r.m().logits(adv))[0] != r.y()[i]) {
           expected = adv;
           broken++;
           break;
