@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.Random;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.IntStream;
+import org.irevnet.check.Numerics;
 import org.irevnet.layers.Param;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -140,35 +143,24 @@ class ConvNetTest {
     INDArray x = Nd4j.randn(DataType.DOUBLE, 2, 2, 3, 3);
     INDArray dOut = Nd4j.randn(DataType.DOUBLE, 2, 2, 3, 3);
     INDArray dx = net.backward(net.forward(x), dOut);
-    // The loss sum(dOut * net(x)) recomputed in float64 Java loops, every value a flat array.
-    String[] names = {"x", "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"};
-    double[][] flat = new double[names.length][];
-    long[][] shapes = new long[names.length][];
-    for (int k = 0; k < names.length; k++) {
-      INDArray v = k == 0 ? x : value(net, names[k]);
-      flat[k] = Tensors.doubles(v);
-      shapes[k] = v.shape();
-    }
+    // The loss sum(dOut * net(x)) recomputed in float64 Java loops from the arrays as they are:
+    // central differences perturb x and each parameter in place.
     double[][][][] d = toArray(dOut);
-    double eps = 1e-6;
-    for (int k = 0; k < names.length; k++) {
-      double[] got = Tensors.doubles(k == 0 ? dx : net.params().get(names[k]).grad());
-      for (int i = 0; i < flat[k].length; i++) {
-        double v0 = flat[k][i];
-        flat[k][i] = v0 + eps;
-        double up = dot(d, javaNet(flat, shapes));
-        flat[k][i] = v0 - eps;
-        double down = dot(d, javaNet(flat, shapes));
-        flat[k][i] = v0;
-        assertThat(got[i]).as("%s[%d]", names[k], i).isCloseTo((up - down) / (2 * eps), within(1e-7));
+    ToDoubleFunction<INDArray> loss = ignored -> dot(d, javaNet(net, x));
+    for (String name : new String[] {"x", "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"}) {
+      INDArray v = name.equals("x") ? x : value(net, name);
+      double[] got = Tensors.doubles(name.equals("x") ? dx : net.params().get(name).grad());
+      double[] fd = Numerics.gradient(loss, v, 1e-6, IntStream.range(0, got.length).toArray());
+      for (int i = 0; i < got.length; i++) {
+        assertThat(got[i]).as("%s[%d]", name, i).isCloseTo(fd[i], within(1e-7));
       }
     }
   }
 
-  private static double[][][][] javaNet(double[][] flat, long[][] shapes) {
-    double[][][][] r = toArray(flat[0], shapes[0]);
+  private static double[][][][] javaNet(ConvNet net, INDArray x) {
+    double[][][][] r = toArray(x);
     for (int l = 0; l < 3; l++) {
-      r = bruteConv(r, toArray(flat[1 + 2 * l], shapes[1 + 2 * l]), flat[2 + 2 * l]);
+      r = bruteConv(r, toArray(value(net, 2 * l + ".weight")), Tensors.doubles(value(net, 2 * l + ".bias")));
       if (l < 2) r = relu(r);
     }
     return r;
