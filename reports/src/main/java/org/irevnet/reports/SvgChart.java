@@ -154,10 +154,10 @@ final class SvgChart {
 
   private static List<Double> ticks(double lo, double hi, double step) {
     List<Double> out = new ArrayList<>();
-    for (double v = Math.floor(lo / step) * step; out.isEmpty() || out.get(out.size() - 1) < hi - step * 1e-9
-        || out.size() < 2; v += step) {
-      out.add(Math.abs(v) < step * 1e-9 ? 0 : v);
-      if (out.size() > 50) break;
+    for (double v = Math.floor(lo / step) * step; ; v += step) {
+      double tick = Math.abs(v) < step * 1e-9 ? 0 : v;
+      out.add(tick);
+      if (tick >= hi - step * 1e-9 && out.size() >= 2 || out.size() > 50) break;
     }
     return out;
   }
