@@ -46,7 +46,7 @@ final class SvgChart {
     double ymin = Double.POSITIVE_INFINITY, ymax = Double.NEGATIVE_INFINITY;
     for (Figure.Series s : f.series()) {
       for (int i = 0; i < s.x().size(); i++) {
-        Double x = s.x().get(i), y = y(f, s, i);
+        Double x = x(s, i), y = y(f, s, i);
         if (x == null || y == null) continue;
         xmin = Math.min(xmin, x);
         xmax = Math.max(xmax, x);
@@ -91,7 +91,7 @@ final class SvgChart {
       for (int i = 0; i < n; i += every) xTicks.add(new Tick(fmt(sx.at(i)), shorten(f.xCategories().get(i))));
     } else {
       List<Double> xt = ticks(xmin, xmax);
-      if (integral(f) && xt.get(1) - xt.get(0) < 1) xt = ticks(xmin, xmax, 1);
+      if (integral(f) && xt.size() > 1 && xt.get(1) - xt.get(0) < 1) xt = ticks(xmin, xmax, 1);
       for (double v : xt) if (v >= xmin - 1e-9 && v <= xmax + 1e-9) xTicks.add(new Tick(fmt(sx.at(v)), label(v, xt)));
     }
     List<Tick> yTicks = new ArrayList<>();
@@ -105,7 +105,7 @@ final class SvgChart {
       int points = 0, n = s.x().size(), stride = Math.max(1, (n + MAX_POINTS - 1) / MAX_POINTS);
       for (int i = 0; i < n; i++) {
         if (i % stride != 0 && i != n - 1) continue;
-        Double x = s.x().get(i), y = y(f, s, i);
+        Double x = x(s, i), y = y(f, s, i);
         if (x == null || y == null) {
           if (path.length() > 0) paths.add(path.toString());
           path.setLength(0);
@@ -127,6 +127,12 @@ final class SvgChart {
   /** Whether every x is a whole number (epochs, stages): then ticks are too. */
   private static boolean integral(Figure.Line f) {
     return f.series().stream().flatMap(s -> s.x().stream()).allMatch(x -> x == null || x == Math.rint(x));
+  }
+
+  /** The x of point i, null when missing or not finite (an infinite x would stretch the axis away). */
+  private static Double x(Figure.Series s, int i) {
+    Double v = s.x().get(i);
+    return v == null || !Double.isFinite(v) ? null : v;
   }
 
   /** The plotted y of point i: the value, or its log10 on a log chart (null when not positive). */
@@ -157,7 +163,8 @@ final class SvgChart {
     for (double v = Math.floor(lo / step) * step; ; v += step) {
       double tick = Math.abs(v) < step * 1e-9 ? 0 : v;
       out.add(tick);
-      if (tick >= hi - step * 1e-9 && out.size() >= 2 || out.size() > 50) break;
+      // v + step == v: the range is a few ulps of huge values and the step cannot advance
+      if (tick >= hi - step * 1e-9 && out.size() >= 2 || v + step == v) break;
     }
     return out;
   }

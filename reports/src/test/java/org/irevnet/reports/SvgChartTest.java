@@ -66,6 +66,26 @@ class SvgChartTest {
   }
 
   @Test
+  void aRangeOfAFewUlpsGetsOneTickInsteadOfALoop() {
+    // 1e17 and the next double but one: the round step, 5, is below their spacing of 16
+    SvgChart.View v = chart(null, false, series("s", List.of(0.0, 1.0), List.of(1e17, 1e17 + 32)));
+    assertThat(labels(v.yTicks())).containsExactly("1.0e+17");
+    assertThat(v.curves().get(0).paths()).containsExactly("62.0,210.0 426.0,10.0");
+    SvgChart.View x = chart(null, false, series("s", List.of(1e17, 1e17 + 32), List.of(0.0, 1.0)));
+    assertThat(labels(x.xTicks())).containsExactly("1.0e+17");
+    assertThat(x.curves().get(0).paths()).containsExactly("62.0,210.0 426.0,10.0");
+  }
+
+  @Test
+  void aNonFiniteXIsAMissingPointAndLeavesTheAxisToTheOthers() {
+    SvgChart.View v = chart(null, false, series("a", Arrays.asList(0.0, Double.POSITIVE_INFINITY, 2.0, Double.NaN, 4.0),
+        List.of(0.0, 5.0, 0.5, 5.0, 1.0)));
+    assertThat(labels(v.xTicks())).containsExactly("0", "1", "2", "3", "4");
+    assertThat(labels(v.yTicks())).containsExactly("0.0", "0.2", "0.4", "0.6", "0.8", "1.0");
+    assertThat(v.curves().get(0).paths()).containsExactly("62.0,210.0", "244.0,110.0", "426.0,10.0");
+  }
+
+  @Test
   void coloursRepeatAfterEightSeries() {
     Figure.Series[] nine = new Figure.Series[9];
     for (int k = 0; k < 9; k++) nine[k] = series("s" + k, List.of(0.0, 1.0), List.of(0.0, k + 1.0));
