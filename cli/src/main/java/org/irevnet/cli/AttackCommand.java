@@ -18,8 +18,6 @@ import org.irevnet.attacks.Pgd;
 import org.irevnet.attacks.Projection;
 import org.irevnet.attacks.Robustness;
 import org.irevnet.data.Dataset;
-import org.irevnet.data.Datasets;
-import org.irevnet.data.Split;
 import org.irevnet.models.Classifier;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Tensors;
@@ -115,8 +113,8 @@ final class AttackCommand implements Callable<Integer> {
     RunInputs in = target.load();
     Classifier model = name.equals("metamer") ? in.model() : in.classifier();
     // The padding is zero and stays zero: the mask is where the raw images sit in the model input.
-    Dataset raw = Datasets.resolve(target.dataName()).load(Split.TEST);
-    INDArray mask = Projection.contentMask(model.inputShape(1), raw.height(), raw.width(), model.dataType());
+    INDArray mask = Projection.contentMask(model.inputShape(1), in.content().height(), in.content().width(),
+        model.dataType());
     InputGradient gradient = new InputGradient(model);
     double load0 = loadAverage();
     long t0 = System.nanoTime();

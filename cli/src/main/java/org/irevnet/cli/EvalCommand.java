@@ -65,7 +65,7 @@ final class EvalCommand implements Callable<Integer> {
     out.put("per_class_accuracy", r.perClassAccuracy());
     out.put("confusion_matrix", r.confusion());
     if (in.classifier() instanceof InvertibleClassifier m && m.isBijective()) {
-      Density.Eval d = new Density(m, in.contentDims()).evaluate(ds, 250, Density.EVAL_SEED);
+      Density.Eval d = new Density(m, in.content().dims()).evaluate(ds, 250, Density.EVAL_SEED);
       out.put("bits_per_dim", d.bitsPerDim());
       out.put("bits_per_input_dim", d.bitsPerInputDim());
       out.put("nats_per_input_dim", d.natsPerDim());

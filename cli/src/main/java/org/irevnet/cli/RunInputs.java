@@ -20,11 +20,22 @@ import org.nd4j.linalg.api.buffer.DataType;
 /**
  * A model to analyse (a trained run's invertible model or DL4J baseline, or a user's DL4J model
  * zip) and one split of its data (the test split unless asked otherwise); {@code splits} prepares
- * any split the same way; {@code contentDims} counts the dimensions of the images before padding
- * (what bits/dim is counted over).
+ * any split the same way; {@code content} is the images' shape before padding (what bits/dim is
+ * counted over, and where an attack may change pixels).
  */
 record RunInputs(Classifier classifier, String checkpoint, Dataset data, Function<Split, Dataset> splits,
-    long contentDims) {
+    Content content) {
+
+  /** The shape of the data's images as stored, before the model's padding. */
+  record Content(int channels, int height, int width) {
+    static Content of(Dataset d) {
+      return new Content(d.channels(), d.height(), d.width());
+    }
+
+    long dims() {
+      return (long) channels * height * width;
+    }
+  }
 
   /**
    * The invertible model, for the commands that need one (invert, metamers, interpolate, the
@@ -66,7 +77,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
       Dl4jClassifier model = Dl4jClassifier.of(Checkpoints.loadNetwork(ck).net(), arch,
           new long[] {d.channels(), d.height(), d.width()}, probed);
       checkOutputs(d, model.numClasses(), "the run's network");
-      return new RunInputs(model, which, d, splits, pixels(d));
+      return new RunInputs(model, which, d, splits, Content.of(d));
     }
     if (probed != null) throw new IllegalArgumentException("--probe-layers applies to DL4J networks only");
     InvertibleClassifier model = Checkpoints.load(ck, DataType.FLOAT).model();
@@ -74,7 +85,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     checkClasses(run, data, raw);
     checkOutputs(raw, model.numClasses(), "the run's model");
     return new RunInputs(model, which, Trainer.prepare(raw, model.architecture()),
-        s -> Trainer.prepare(src, s, model.architecture()), pixels(raw));
+        s -> Trainer.prepare(src, s, model.architecture()), Content.of(raw));
   }
 
   /** A user's DL4J model zip, with the images of {@code data} as they are (no padding). */
@@ -84,7 +95,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     Dataset d = splits.apply(split);
     Dl4jClassifier model = Dl4jClassifier.load(zip, new long[] {d.channels(), d.height(), d.width()}, probed);
     checkOutputs(d, model.numClasses(), "the model " + zip);
-    return new RunInputs(model, zip.toString(), d, splits, pixels(d));
+    return new RunInputs(model, zip.toString(), d, splits, Content.of(d));
   }
 
   private static void checkOutputs(Dataset d, int outputs, String model) {
@@ -123,10 +134,6 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     DataSource trained = data == null ? null : runSource(run);
     return trained == null || trained.dir().toAbsolutePath().normalize()
         .equals(Datasets.resolve(data).dir().toAbsolutePath().normalize());
-  }
-
-  private static long pixels(Dataset d) {
-    return (long) d.channels() * d.height() * d.width();
   }
 
   /** {@code data}, or the dataset named in the run's {@code config.json} when it is null. */

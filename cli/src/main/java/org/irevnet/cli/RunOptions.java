@@ -58,12 +58,6 @@ final class RunOptions {
     return zip.toAbsolutePath().resolveSibling(name + "-analysis");
   }
 
-  /** The dataset's name: {@code --data}, or the run's. */
-  String dataName() throws IOException {
-    check();
-    return run != null ? RunInputs.dataName(run, data) : data;
-  }
-
   /** The model ({@code best}, else {@code latest}) and its test split. */
   RunInputs load() throws IOException {
     return load(null, Split.TEST);

@@ -60,7 +60,7 @@ final class SampleCommand implements Callable<Integer> {
     CommonOptions.positive("--grid", grid);
     RunInputs in = target.load(checkpoint, Split.TEST);
     InvertibleClassifier model = in.model();
-    Density density = new Density(model, in.contentDims());
+    Density density = new Density(model, in.content().dims());
     long t0 = System.nanoTime();
     Density.Samples s = density.sample(count, temperature, seed);
     INDArray x = s.x();
