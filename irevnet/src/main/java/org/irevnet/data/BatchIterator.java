@@ -49,8 +49,8 @@ public final class BatchIterator implements DataSetIterator {
    */
   public record Batch(INDArray features, int[] labels, int[] indices, int epoch, int batch) {}
 
-  private final transient Dataset data;
-  private final transient INDArray flat;
+  private final Dataset data;
+  private final INDArray flat;
   private final int batchSize;
   private final long seed;
   private final boolean shuffle;
@@ -60,9 +60,17 @@ public final class BatchIterator implements DataSetIterator {
   private final int batchesPerEpoch;
   private int epoch;
   private int batch;
-  private transient int[] order;
+  private int[] order;
   private int orderEpoch = -1;
-  private transient DataSetPreProcessor preProcessor;
+  private DataSetPreProcessor preProcessor;
+
+  /**
+   * DL4J's iterator interface is Serializable, but the images live in native memory: refuse,
+   * rather than write an iterator that would fail on first use. Save {@link #state()} instead.
+   */
+  private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+    throw new java.io.NotSerializableException("BatchIterator: save its state() and restore() a new one");
+  }
 
   private BatchIterator(Builder b) {
     this.data = b.data;

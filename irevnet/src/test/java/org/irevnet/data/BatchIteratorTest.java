@@ -3,6 +3,9 @@ package org.irevnet.data;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
+import java.io.NotSerializableException;
+import java.io.ObjectOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -269,5 +272,13 @@ class BatchIteratorTest {
     assertThat(s.images().getFloat(0, 0, 1, 1)).isEqualTo(5 / 32f);
     assertThat(s.images().getFloat(2, 0, 3, 3)).isEqualTo(23 / 32f);
     assertThat(s.classCounts()).containsExactly(1, 2, 0);
+  }
+
+  @Test
+  void serialisingRefusesWithTheWayToSaveAPosition() throws Exception {
+    try (ObjectOutputStream out = new ObjectOutputStream(new ByteArrayOutputStream())) {
+      assertThatThrownBy(() -> out.writeObject(it().build())).isInstanceOf(NotSerializableException.class)
+          .hasMessage("BatchIterator: save its state() and restore() a new one");
+    }
   }
 }
