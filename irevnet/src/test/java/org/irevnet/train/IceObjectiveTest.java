@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -382,6 +383,17 @@ class IceObjectiveTest {
     IceObjective.Eval e = s.obj.evaluate(s.model, data, 4);
     assertThat(e.adversaryAccuracy()).isEqualTo((n + secondCorrect) / 2 / n);
     assertThat(e.nllBitsPerDim()).isNaN();
+
+    // Copies of one image: one z_n, standardised to 0, so each adversary gives every image the
+    // class it gives 0. (Dequantisation noise would spread z_n over unit variance again.)
+    INDArray same = Nd4j.tile(images(1, new Random(8)), n, 1, 1, 1);
+    INDArray zero = Nd4j.zeros(F64, 1, 54);
+    int c0 = argmax(s.obj.adversaries().get(0).forward(zero).logits().toDoubleMatrix()[0]);
+    int c1 = argmax(s.obj.adversaries().get(1).forward(zero).logits().toDoubleMatrix()[0]);
+    int[] allC0 = new int[n];
+    Arrays.fill(allC0, c0);
+    Dataset copies = new Dataset("copies", same, allC0, data.classNames());
+    assertThat(s.obj.evaluate(s.model, copies, 4).adversaryAccuracy()).isEqualTo(c1 == c0 ? 1.0 : 0.5);
   }
 
   /** The prior moves with the model at the rate it is given: Adam's first step is that rate against each gradient's sign. */
