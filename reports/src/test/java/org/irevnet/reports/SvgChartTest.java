@@ -151,6 +151,10 @@ class SvgChartTest {
     SvgChart.View one = chart(null, true, series("s", List.of(0.0), List.of(100.0)));
     assertThat(labels(one.yTicks())).containsExactly("1e2", "1e3");
     assertThat(one.curves().get(0).dots()).containsExactly(new SvgChart.Dot("244.0", "210.0"));
+    // Zero and negative values have no place on it: missing points, the axis as without them.
+    SvgChart.View zero = chart(null, true, series("s", List.of(0.0, 1.0, 2.0, 3.0), List.of(0.01, 0.0, -1.0, 10.0)));
+    assertThat(labels(zero.yTicks())).containsExactly("1e-2", "1e-1", "1e0", "1e1");
+    assertThat(zero.curves().get(0).paths()).containsExactly("62.0,210.0", "426.0,10.0");
   }
 
   @Test
