@@ -43,14 +43,16 @@ class NetworkTrainerTest {
     assertThat(a.params()).isNotEqualTo(fresh.params());
   }
 
-  @Test
-  void baselinesRefuseTheIceObjective(@TempDir Path tmp) throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"ice", "mle"})
+  void baselinesRefuseTheObjectivesOfInvertibleModels(String objective, @TempDir Path tmp) throws Exception {
     Path data = TinyData.idx(tmp.resolve("data"), 16, 8);
     TrainConfig c = config("cnn-s", data, 1);
-    TrainConfig ice = new TrainConfig(c.arch(), c.data(), "ice", 1, 16, 1e-3, 0, 0, "cosine", 0, 1, 10, false, 0, 10,
-        null, null, 0);
-    assertThatThrownBy(() -> new Trainer(ice, tmp.resolve("r"), TrainerTest.QUIET, 1).run())
-        .hasMessageContaining("non-invertible baseline");
+    TrainConfig cfg = new TrainConfig(c.arch(), c.data(), objective, 1, 16, 1e-3, 0, 0, "cosine", 0, 1, 10, false, 0,
+        10, null, null, 0);
+    assertThatThrownBy(() -> new Trainer(cfg, tmp.resolve("r"), TrainerTest.QUIET, 1).run())
+        .hasMessage("objective " + objective + " needs an invertible architecture, 'cnn-s' is a non-invertible"
+            + " baseline");
   }
 
   @Test

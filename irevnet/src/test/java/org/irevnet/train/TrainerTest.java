@@ -5,23 +5,31 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.data.Offset.offset;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.irevnet.data.BatchIterator;
+import org.irevnet.data.Dataset;
 import org.irevnet.io.Checkpoints;
 import org.irevnet.io.ModelFiles;
 import org.irevnet.io.Npz;
+import org.irevnet.models.Architecture;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 class TrainerTest {
   static final String TINY = TinyData.ARCH;
@@ -165,6 +173,7 @@ class TrainerTest {
     List<String> messages = new java.util.ArrayList<>();
     Trainer.Listener listen = collecting(messages);
     assertThat(Trainer.sayIfNuisanceOutliers(listen, 999, 10, 0)).isFalse();
+    assertThat(Trainer.sayIfNuisanceOutliers(listen, 1e3, 10, 0)).as("at the limit").isFalse();
     assertThat(Trainer.sayIfNuisanceOutliers(listen, 2e4, 10, 1e-3)).isFalse();
     assertThat(Trainer.sayIfNuisanceOutliers(listen, Double.NaN, 10, 0)).isFalse();
     assertThat(messages).isEmpty();
@@ -383,5 +392,367 @@ class TrainerTest {
     assertThat(c.lrAt(c.warmupSteps() - 1, 1000)).isEqualTo(c.lr());
     assertThat(c.lrAt(550, 1000)).isCloseTo(c.lr() / 2, offset(1e-12));
     assertThat(c.lrAt(999, 1000)).isLessThan(1e-7);
+  }
+
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The {@code type} lines of a run's metrics.jsonl, in order. */
+  static List<JsonNode> lines(Path run, String type) throws IOException {
+    List<JsonNode> out = new ArrayList<>();
+    for (String l : Files.readAllLines(run.resolve(Trainer.METRICS))) {
+      JsonNode n = JSON.readTree(l);
+      if (n.path("type").asText().equals(type)) out.add(n);
+    }
+    return out;
+  }
+
+  /** A listener that keeps everything it is told. */
+  static final class Recorder implements Trainer.Listener {
+    final List<Trainer.StepInfo> steps = new ArrayList<>();
+    final List<Map<String, Object>> epochs = new ArrayList<>();
+    final List<String> messages = new ArrayList<>();
+
+    @Override public void onStep(Trainer.StepInfo s) { steps.add(s); }
+    @Override public void onEpoch(Map<String, Object> m) { epochs.add(m); }
+    @Override public void onMessage(String line) { messages.add(line); }
+  }
+
+  /** {@code c} with another objective, learning rate, log and checkpoint interval and held-out images. */
+  static TrainConfig with(TrainConfig c, String objective, double lr, int logEvery, int checkpointEvery,
+      int validation) {
+    return new TrainConfig(c.arch(), c.data(), objective, c.epochs(), c.batch(), lr, c.weightDecay(), c.warmupSteps(),
+        c.schedule(), c.seed(), logEvery, checkpointEvery, c.dequantize(), c.augmentShift(), c.evalBatch(), c.ice(),
+        c.backward(), validation);
+  }
+
+  /** The step of the first epoch line with the highest {@code score}, and that score. */
+  static Map.Entry<Long, Double> firstBest(List<JsonNode> epochLines, java.util.function.ToDoubleFunction<JsonNode> score) {
+    long step = -1;
+    double top = Double.NEGATIVE_INFINITY;
+    for (JsonNode l : epochLines) {
+      if (score.applyAsDouble(l) > top) {
+        top = score.applyAsDouble(l);
+        step = l.get("step").asLong();
+      }
+    }
+    return Map.entry(step, top);
+  }
+
+  @Test
+  void trainLinesAverageTheStepsSinceTheLastLineAndFollowTheSchedule(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    TrainConfig every2 = config(Files.writeString(tmp.resolve("tiny.json"), TINY), data, 3e-3, 2); // 4 steps per epoch, 8 in all; a line every 2
+    Recorder rec = new Recorder();
+    Path two = tmp.resolve("two"), one = tmp.resolve("one");
+    Trainer.Result r = new Trainer(every2, two, rec, Long.MAX_VALUE).run();
+    new Trainer(with(every2, "ce", 3e-3, 1, 1000, 0), one, QUIET, Long.MAX_VALUE).run();
+
+    assertThat(steps(two)).containsExactly("train@2", "train@4", "epoch@4", "train@6", "train@8", "epoch@8");
+    List<JsonNode> t = lines(two, "train"), o = lines(one, "train");
+    assertThat(o).extracting(l -> l.get("step").asLong()).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+    // Two warm-up steps to 3e-3, then cosine over the other 6: step s (0-based) at 1.5e-3 (1 + cos(pi (s - 2) / 6)).
+    double[] lr = {3e-3, 1.5e-3 * (1 + Math.cos(Math.PI / 6)), 1.5e-3, 1.5e-3 * (1 + Math.cos(5 * Math.PI / 6))};
+    assertThat(rec.steps).hasSize(4);
+    for (int i = 0; i < 4; i++) {
+      JsonNode line = t.get(i), a = o.get(2 * i), b = o.get(2 * i + 1);
+      for (String k : new String[] {"loss", "accuracy"}) {
+        assertThat(line.get(k).asDouble()).as(line + " " + k)
+            .isCloseTo((a.get(k).asDouble() + b.get(k).asDouble()) / 2, offset(1e-12));
+      }
+      int epoch = i < 2 ? 1 : 2;
+      assertThat(line.get("epoch").asInt()).as(line.toString()).isEqualTo(epoch);
+      assertThat(line.get("lr").asDouble()).as(line.toString()).isCloseTo(lr[i], offset(1e-15));
+      Trainer.StepInfo s = rec.steps.get(i);
+      assertThat(s).isEqualTo(new Trainer.StepInfo(2 * i + 2, 8, epoch, 2, i % 2 == 0 ? 2 : 4, 4,
+          line.get("loss").asDouble(), line.get("accuracy").asDouble(), line.get("lr").asDouble(), s.imagesPerSecond()));
+    }
+
+    List<JsonNode> e = lines(two, "epoch");
+    assertThat(e).extracting(l -> l.get("epoch").asInt()).containsExactly(1, 2);
+    assertThat(rec.epochs).extracting(m -> m.get("step")).containsExactly(4L, 8L);
+    assertThat(r.steps()).isEqualTo(8);
+    assertThat(r.testAccuracy()).isEqualTo(e.get(1).get("test_accuracy").asDouble());
+    assertThat(r.bestAccuracy()).as("no validation split").isNaN();
+    assertThat(r.testBitsPerDim()).isNaN();
+    assertThat(r.nothingLeft()).isFalse();
+    assertThat(Checkpoints.trainingState(Trainer.best(two)).step()).as("best is the last epoch's").isEqualTo(8);
+    assertThat(Checkpoints.trainingState(Trainer.latest(two)).step()).isEqualTo(8);
+
+    // Called again, the finished run trains, evaluates and writes nothing.
+    String metrics = Files.readString(two.resolve(Trainer.METRICS));
+    assertThat(new Trainer(every2, two, QUIET, Long.MAX_VALUE).run())
+        .isEqualTo(new Trainer.Result(8, Double.NaN, Double.NaN, 0, Double.NaN, true));
+    assertThat(Files.readString(two.resolve(Trainer.METRICS))).isEqualTo(metrics);
+  }
+
+  /**
+   * At a learning rate of 1e-30 the weights stay where the first step's data-dependent
+   * initialisation put them, so the epochs tie on validation accuracy.
+   */
+  @Test
+  void bestIsTheFirstEpochWithTheHighestValidationAccuracy(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    TrainConfig cfg = with(config(Files.writeString(tmp.resolve("tiny.json"), TINY), data, 1e-30, 3), "ce", 1e-30, 2,
+        1000, 16); // 3 steps an epoch
+    Path run = tmp.resolve("run");
+    Trainer.Result r = new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run();
+    List<JsonNode> e = lines(run, "epoch");
+    assertThat(e).extracting(l -> l.get("step").asLong()).containsExactly(3L, 6L, 9L);
+    for (JsonNode l : e) assertThat(l.get("validation_loss").asDouble()).as(l.toString()).isPositive().isFinite();
+    Map.Entry<Long, Double> best = firstBest(e, l -> l.get("validation_accuracy").asDouble());
+    assertThat(r.bestAccuracy()).isEqualTo(best.getValue());
+    assertThat(Checkpoints.trainingState(Trainer.best(run)).step()).isEqualTo(best.getKey());
+    assertThat(Checkpoints.trainingState(Trainer.latest(run)).bestAccuracy()).isEqualTo(best.getValue());
+    assertThat(e).as("the tie this test is about").extracting(l -> l.get("validation_accuracy").asDouble())
+        .containsOnly(best.getValue());
+  }
+
+  @Test
+  void mleLogsBitsPerDimOfTheRealPixelsAndChoosesBestByValidationBits(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    TrainConfig cfg = with(config(arch, data, 3e-3, 2), "mle", 3e-3, 2, 1000, 16); // 3 steps an epoch
+    Path run = tmp.resolve("run");
+    Trainer.Result r = new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run();
+    assertThat(steps(run)).containsExactly("train@2", "epoch@3", "train@4", "train@6", "epoch@6");
+    // The loss is nats per dimension of the padded 32x32 input; bits per dimension count the 28x28 real
+    // pixels on the 0..255 scale: (nats / ln 2 + 8) * 1024 / 784, linear, so also of a line's mean.
+    for (JsonNode l : lines(run, "train")) {
+      assertThat(l.get("bits_per_dim").asDouble()).as(l.toString())
+          .isCloseTo((l.get("loss").asDouble() / Math.log(2) + 8) * 1024 / 784, offset(1e-9));
+    }
+    List<JsonNode> e = lines(run, "epoch");
+    Map.Entry<Long, Double> best = firstBest(e, l -> -l.get("validation_bits_per_dim").asDouble());
+    assertThat(r.bestAccuracy()).isEqualTo(best.getValue());
+    assertThat(Checkpoints.trainingState(Trainer.best(run)).step()).isEqualTo(best.getKey());
+    assertThat(r.testBitsPerDim()).isEqualTo(e.get(1).get("test_bits_per_dim").asDouble());
+    // The same number from the saved weights, over the test split's 784 real pixels.
+    org.irevnet.models.InvertibleClassifier model =
+        Checkpoints.load(Trainer.latest(run), org.nd4j.linalg.api.buffer.DataType.FLOAT).model();
+    org.irevnet.data.Dataset test = Trainer.prepare(org.irevnet.data.Datasets.resolve(data.toString()),
+        org.irevnet.data.Split.TEST, model.architecture());
+    assertThat(new Density(model, 784).evaluate(test, 50, Density.EVAL_SEED).bitsPerDim())
+        .isCloseTo(r.testBitsPerDim(), offset(1e-6));
+  }
+
+  @Test
+  void iceTrainLinesAverageEachTermAndKeepTheLargestNuisance(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    TrainConfig every2 = iceConfig(arch, data, 1); // 4 steps, a line every 2
+    Path two = tmp.resolve("two"), one = tmp.resolve("one");
+    new Trainer(every2, two, QUIET, Long.MAX_VALUE).run();
+    new Trainer(with(every2, "ice", every2.lr(), 1, 1000, 0), one, QUIET, Long.MAX_VALUE).run();
+    List<JsonNode> t = lines(two, "train"), o = lines(one, "train");
+    assertThat(t).hasSize(2);
+    assertThat(o).hasSize(4);
+    for (int i = 0; i < 2; i++) {
+      JsonNode line = t.get(i), a = o.get(2 * i), b = o.get(2 * i + 1);
+      for (String k : new String[] {"loss", "ce", "nuisance_ce", "adversary_accuracy", "nll_bits_per_dim", "w_nc"}) {
+        assertThat(line.get(k).asDouble()).as(line + " " + k)
+            .isCloseTo((a.get(k).asDouble() + b.get(k).asDouble()) / 2, offset(1e-12));
+      }
+      assertThat(line.get("zn_max_abs").asDouble())
+          .isEqualTo(Math.max(a.get("zn_max_abs").asDouble(), b.get("zn_max_abs").asDouble()));
+    }
+    // Without the MLE term there are no bits/dim to log.
+    TrainConfig noMle = new TrainConfig(every2.arch(), every2.data(), "ice", 1, 16, 3e-3, 0, 0, "constant", 7, 2,
+        1000, false, 0, 50, new IceConfig(1, 3, 0, "paper", Math.log(10), 2, 8, 1e-3, 2, 3, true, 3), null, 0);
+    Path plain = tmp.resolve("plain");
+    new Trainer(noMle, plain, QUIET, Long.MAX_VALUE).run();
+    assertThat(Files.readAllLines(plain.resolve(Trainer.METRICS))).hasSize(3)
+        .allSatisfy(l -> assertThat(l).doesNotContain("nll_bits_per_dim"))
+        .anySatisfy(l -> assertThat(l).contains("adversary_test_accuracy"));
+  }
+
+  /** What the listener throws to stand for an interruption. */
+  static final class Interrupted extends RuntimeException {}
+
+  /** Trains {@code run} until {@code step} is logged, then interrupts; returns the step latest holds. */
+  static long interruptedAt(TrainConfig cfg, Path run, long step) throws IOException {
+    Trainer.Listener stop = s -> {
+      if (s.step() == step) throw new Interrupted();
+    };
+    assertThatThrownBy(() -> new Trainer(cfg, run, stop, Long.MAX_VALUE).run()).isInstanceOf(Interrupted.class);
+    return Checkpoints.trainingState(Trainer.latest(run)).step();
+  }
+
+  @Test
+  void latestIsSavedEveryCheckpointEveryStepsAndAtEachEpochsEnd(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    TrainConfig cfg = with(config(Files.writeString(tmp.resolve("tiny.json"), TINY), data, 3e-3, 2), "ce", 3e-3, 1, 3,
+        0); // 4 steps an epoch
+    Path a = tmp.resolve("a");
+    assertThat(interruptedAt(cfg, a, 4)).isEqualTo(3);
+    assertThat(interruptedAt(cfg, tmp.resolve("b"), 6)).as("the end of epoch 1").isEqualTo(4);
+    // The resumed run says where it is (and no model summary), and logs step 4 again in place of
+    // the line the interrupted one wrote.
+    Recorder rec = new Recorder();
+    assertThat(new Trainer(cfg, a, rec, 1).run().steps()).isEqualTo(4);
+    assertThat(rec.messages).containsExactly("resuming " + a + " at step 3 (epoch 1)");
+    assertThat(steps(a)).containsExactly("train@1", "train@2", "train@3", "train@4", "epoch@4");
+  }
+
+  @Test
+  void resumingWithAnArchitectureFileThatChangedNamesBoth(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
+    Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
+    TrainConfig cfg = config(arch, data, 1e-3, 1);
+    Path run = tmp.resolve("run");
+    new Trainer(cfg, run, QUIET, 1).run();
+    Files.writeString(arch, TINY.replace("\"tiny\"", "\"tiny-8\"").replace("\"hidden\": 4", "\"hidden\": 8"));
+    assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, 1).run()).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(Trainer.latest(run) + ": checkpoint architecture 'tiny' differs from the configured 'tiny-8'");
+  }
+
+  @Test
+  void iceIsRefusedForAnArchitectureThatIsNotFullyInvertible(@TempDir Path tmp) {
+    TrainConfig cfg = new TrainConfig("irevnet-s", tmp.resolve("data").toString(), "ice", 1, 16, 1e-3, 0, 0,
+        "constant", 7, 1, 1000, false, 0, 50, null, null, 0);
+    assertThatThrownBy(() -> new Trainer(cfg, tmp.resolve("run"), QUIET, 1).run())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("objective ice needs a fully invertible (fi-revnet) architecture, 'irevnet-s' is irevnet");
+  }
+
+  @Test
+  void stopAtIsMaxStepsFurtherButNeverPastTheTotal() {
+    assertThat(Trainer.stopAt(3, 8, 2)).isEqualTo(5);
+    assertThat(Trainer.stopAt(3, 8, 4)).isEqualTo(7);
+    assertThat(Trainer.stopAt(3, 8, 5)).isEqualTo(8);
+    assertThat(Trainer.stopAt(3, 8, 6)).isEqualTo(8);
+    assertThat(Trainer.stopAt(3, 8, Long.MAX_VALUE)).isEqualTo(8);
+  }
+
+  @Test
+  void truncatingMetricsKeepsTheLinesUpToTheStepAndDropsCutOffOnes(@TempDir Path tmp) throws IOException {
+    Path m = tmp.resolve(Trainer.METRICS);
+    Files.writeString(m, "{\"type\":\"train\",\"step\":2}\n\n{\"type\":\"epoch\",\"step\":3}\n"
+        + "{\"type\":\"train\",\"step\":4}\n{\"type\":\"note\"}\n{\"type\":\"train\",\"st");
+    Trainer.truncateMetrics(tmp, 3);
+    assertThat(Files.readString(m)).isEqualTo("{\"type\":\"train\",\"step\":2}\n{\"type\":\"epoch\",\"step\":3}\n");
+    Trainer.truncateMetrics(tmp, 1);
+    assertThat(Files.readString(m)).isEmpty();
+    Path none = Files.createDirectories(tmp.resolve("none"));
+    Trainer.truncateMetrics(none, 1);
+    assertThat(none.resolve(Trainer.METRICS)).doesNotExist();
+  }
+
+  @Test
+  void clearingForANewRunRemovesTheMetricsAndTheCheckpointsOnlyWhenStartingOver(@TempDir Path tmp)
+      throws IOException {
+    Path run = tmp.resolve("run");
+    Path inLatest = Files.writeString(Files.createDirectories(Trainer.latest(run)).resolve("x"), "x");
+    Files.writeString(run.resolve(Trainer.METRICS), "{}\n");
+    Trainer.clearForNewRun(run, false);
+    assertThat(run.resolve(Trainer.METRICS)).doesNotExist();
+    assertThat(inLatest).exists();
+    Files.writeString(run.resolve(Trainer.METRICS), "{}\n");
+    Trainer.clearForNewRun(run, true);
+    assertThat(run.resolve("checkpoints")).doesNotExist();
+    assertThat(run.resolve(Trainer.METRICS)).doesNotExist();
+    assertThat(run).isDirectory();
+    Trainer.clearForNewRun(tmp.resolve("absent"), true);
+    assertThat(tmp.resolve("absent")).doesNotExist();
+  }
+
+  @Test
+  void aCheckpointWithoutAConfigHasNoSettingsToCompareAndIceSettingsAreFixed(@TempDir Path tmp) {
+    TrainConfig cfg = TrainConfig.defaults();
+    assertThat(Trainer.checkResumeSettings(null, cfg)).isNull();
+    assertThat(Trainer.checkResumeSettings(" ", cfg)).isNull();
+    assertThat(Trainer.checkResumeSettings("{}", cfg)).isNull();
+    assertThat(Trainer.checkResumeSettings(cfg.toJson(), cfg)).isNull();
+    TrainConfig ice = new TrainConfig(cfg.arch(), cfg.data(), "ice", 1, 16, 1e-3, 0, 0, "constant", 7, 1, 1000, false,
+        0, 50, null, null, 0).resolved();
+    IceConfig d = ice.ice();
+    TrainConfig other = new TrainConfig(cfg.arch(), cfg.data(), "ice", 1, 16, 1e-3, 0, 0, "constant", 7, 1, 1000,
+        false, 0, 50, new IceConfig(d.wNc() + 1, d.wNcWarmupSteps(), d.wMle(), d.nuisanceForm(), d.paperCap(),
+            d.advSteps(), d.advHidden(), d.advLr(), d.adversaries(), d.advReinitEvery(), d.advStandardize(),
+            d.advReplay()), null, 0).resolved();
+    assertThatThrownBy(() -> Trainer.checkResumeSettings(ice.toJson(), other))
+        .hasMessage("--resume continues the run as it was configured, and ice.wNc would change (" + d.wNc() + " -> "
+            + (d.wNc() + 1) + "): start a new run for that (--fresh, or another --out)");
+  }
+
+  @Test
+  void resumingSaysWhereAndWhatChangedButNotAnUnrecordedThreadCount(@TempDir Path tmp) throws IOException {
+    List<String> messages = new ArrayList<>();
+    Trainer.sayResuming(collecting(messages), tmp, 41, 2, null);
+    assertThat(messages).containsExactly("resuming " + tmp + " at step 41 (epoch 3)");
+    messages.clear();
+    Files.writeString(tmp.resolve(Trainer.CONFIG), "{\"config\": {}, \"environment\": {\"java\": \"17\"}}");
+    Trainer.sayResuming(collecting(messages), tmp, 5, 0, "resuming with epochs 2 -> 3: the steps so far used the former");
+    assertThat(messages).containsExactly("resuming " + tmp + " at step 5 (epoch 1)",
+        "resuming with epochs 2 -> 3: the steps so far used the former");
+  }
+
+  @Test
+  void aDivergedRunNamesTheStepEpochAndBatchCountingFromOne(@TempDir Path tmp) throws IOException {
+    assertThat(Trainer.diverged("loss is NaN", 4, new BatchIterator.Batch(null, new int[0], new int[0], 1, 2), tmp))
+        .hasMessage("loss is NaN at step 5 (epoch 2, batch 3); stopped without saving; no checkpoint had been written"
+            + " yet; try a lower --lr");
+    // A latest whose training state cannot be read is still pointed to.
+    Files.writeString(Files.createDirectories(Trainer.latest(tmp)).resolve(Checkpoints.MANIFEST), "{}");
+    assertThat(Trainer.diverged("a gradient is not finite", 0, new BatchIterator.Batch(null, new int[0], new int[0],
+        0, 0), tmp)).hasMessage("a gradient is not finite at step 1 (epoch 1, batch 1); stopped without saving; "
+            + Trainer.latest(tmp) + " holds the weights last saved: resume from it with a lower --lr, and if that"
+            + " stops the same way its weights had already diverged: start over with --fresh and a lower --lr");
+  }
+
+  @Test
+  void preparingRefusesImagesTheArchitectureCannotTakeAndPadsTheOthers(@TempDir Path tmp) throws IOException {
+    Architecture tiny = Architecture.load(Files.writeString(tmp.resolve("tiny.json"), TINY).toString());
+    List<String> ten = java.util.stream.IntStream.range(0, 10).mapToObj(i -> "c" + i).toList();
+    Dataset rgb = new Dataset("rgb", Nd4j.zeros(DataType.FLOAT, 2, 3, 28, 28), new int[] {0, 1}, ten);
+    assertThatThrownBy(() -> Trainer.prepare(rgb, tiny))
+        .hasMessage("rgb: images have 3 channels, architecture 'tiny' takes 1");
+    List<String> eleven = java.util.stream.IntStream.range(0, 11).mapToObj(i -> "c" + i).toList();
+    Dataset many = new Dataset("many", Nd4j.zeros(DataType.FLOAT, 2, 1, 28, 28), new int[] {0, 1}, eleven);
+    assertThatThrownBy(() -> Trainer.prepare(many, tiny))
+        .hasMessage("many: 11 classes, architecture 'tiny' has 10 outputs");
+    Dataset padded = Trainer.prepare(new Dataset("ok", Nd4j.zeros(DataType.FLOAT, 2, 1, 28, 28), new int[] {0, 1}, ten),
+        tiny);
+    assertThat(padded.images().shape()).containsExactly(2, 1, 32, 32);
+  }
+
+  /** A configuration whose only settings that matter are the augmentation shift and the held-out images. */
+  private static TrainConfig shiftAndValidation(int shift, int validation) {
+    return new TrainConfig("fi-revnet-s", "unused", "ce", 1, 16, 1e-3, 0, 0, "constant", 7, 1, 1000, false, shift, 50,
+        null, null, validation);
+  }
+
+  @Test
+  void theAugmentShiftIsBoundByTheShorterSide() {
+    for (long[] hw : new long[][] {{5, 9}, {9, 5}}) {
+      Dataset d = new Dataset("d", Nd4j.zeros(DataType.FLOAT, 1, 1, hw[0], hw[1]), new int[] {0}, List.of("a"));
+      assertThat(Trainer.checkAugmentShift(d, shiftAndValidation(4, 0))).isSameAs(d);
+      assertThatThrownBy(() -> Trainer.checkAugmentShift(d, shiftAndValidation(5, 0)))
+          .hasMessage("augmentShift must be at most 4 (d has " + hw[0] + "x" + hw[1] + " images), got 5");
+    }
+  }
+
+  @Test
+  void heldOutImagesMustLeaveSomeToTrainOn() {
+    Dataset four = new Dataset("four", Nd4j.zeros(DataType.FLOAT, 4, 1, 2, 2), new int[] {0, 1, 0, 1},
+        List.of("a", "b"));
+    Dataset.HeldOut none = Trainer.holdOut(four, shiftAndValidation(0, 0));
+    assertThat(none.train()).isSameAs(four);
+    assertThat(none.validation()).isNull();
+    assertThat(Trainer.holdOut(four, shiftAndValidation(0, 3)).validation().size()).isEqualTo(3);
+    assertThatThrownBy(() -> Trainer.holdOut(four, shiftAndValidation(0, 4)))
+        .hasMessage("--validation 4 must leave training images: four has 4");
+  }
+
+  @Test
+  void configJsonRecordsTheConfigurationAndTheEnvironment() throws IOException {
+    TrainConfig cfg = TrainConfig.defaults();
+    JsonNode n = JSON.readTree(Trainer.resolvedConfig(cfg));
+    assertThat(n.get("config")).isEqualTo(JSON.readTree(cfg.toJson()));
+    JsonNode env = n.get("environment");
+    assertThat(env.get("java").asText()).isEqualTo(System.getProperty("java.version"));
+    assertThat(env.get("nd4j").asText()).isEqualTo("1.0.0-M2.1");
+    assertThat(env.get("backend").asText()).isEqualTo("CpuBackend");
+    assertThat(env.get("threads").asInt()).isEqualTo(Host.threads());
+    assertThat(env.get("os").asText()).isEqualTo(System.getProperty("os.name") + " " + System.getProperty("os.arch"));
   }
 }
