@@ -593,6 +593,31 @@ class TrainerTest {
     assertThat(steps(a)).containsExactly("train@1", "train@2", "train@3", "train@4", "epoch@4");
   }
 
+  /**
+   * The first step of two runs that differ only in weight decay takes the same Adam step (the same
+   * gradient at the same weights); AdamW then scales the weights by 1 - lr wd, at the warm-up
+   * learning rate 1e-3 * 1/2 of step 0, so they end lr wd p0 = 0.05 p0 apart.
+   */
+  @Test
+  void theFirstStepDecaysTheWeightsAtItsWarmUpLearningRate(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
+    Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
+    TrainConfig c = config(arch, data, 1e-3, 1); // 2 warm-up steps
+    Map<Double, INDArray> after = new java.util.HashMap<>();
+    for (double wd : new double[] {0, 100}) {
+      TrainConfig cfg = new TrainConfig(c.arch(), c.data(), "ce", 1, 16, 1e-3, wd, 2, "cosine", 7, 1, 1000, true, 1,
+          50, null, null, 0);
+      Path run = tmp.resolve("wd" + wd);
+      new Trainer(cfg, run, QUIET, 1).run();
+      after.put(wd, Npz.read(Trainer.latest(run).resolve(ModelFiles.WEIGHTS)).get("layers.1.net.0.weight"));
+    }
+    INDArray p0 = org.irevnet.models.InvertibleClassifier.build(Architecture.load(arch.toString()), DataType.FLOAT, 7)
+        .params().state().get("layers.1.net.0.weight");
+    assertThat(p0.amaxNumber().doubleValue()).as("weights well away from zero").isGreaterThan(0.1);
+    INDArray apart = after.get(0.0).sub(after.get(100.0));
+    assertThat(apart.sub(p0.mul(0.05)).amaxNumber().doubleValue()).isLessThan(1e-6);
+  }
+
   @Test
   void resumingWithAnArchitectureFileThatChangedNamesBoth(@TempDir Path tmp) throws Exception {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
