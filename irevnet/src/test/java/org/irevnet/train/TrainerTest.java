@@ -453,6 +453,10 @@ class TrainerTest {
     assertThat(steps(two)).containsExactly("train@2", "train@4", "epoch@4", "train@6", "train@8", "epoch@8");
     List<JsonNode> t = lines(two, "train"), o = lines(one, "train");
     assertThat(o).extracting(l -> l.get("step").asLong()).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+    assertThat(o).allSatisfy(l -> {
+      assertThat(l.get("accuracy").asDouble()).as(l.toString()).isBetween(0.0, 1.0);
+      assertThat(l.get("loss").asDouble()).as(l.toString()).isPositive();
+    });
     // Two warm-up steps to 3e-3, then cosine over the other 6: step s (0-based) at 1.5e-3 (1 + cos(pi (s - 2) / 6)).
     double[] lr = {3e-3, 1.5e-3 * (1 + Math.cos(Math.PI / 6)), 1.5e-3, 1.5e-3 * (1 + Math.cos(5 * Math.PI / 6))};
     assertThat(rec.steps).hasSize(4);
