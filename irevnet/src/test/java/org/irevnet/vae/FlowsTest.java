@@ -4,17 +4,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.DoubleUnaryOperator;
 import org.irevnet.layers.LogDetKind;
 import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** The flow factory, the stack's bookkeeping, argument checks, and the scalar root finder. */
+/**
+ * The flow factory, the stack's bookkeeping, argument checks, the scalar root finder, the flows'
+ * inverses where the forward map is nearly flat, and Sylvester's prepared parameters against
+ * hand-built matrices.
+ */
 class FlowsTest {
   @Test
   void createMakesTheNamedStepsOrOneHouseholderFlow() {
@@ -98,6 +107,105 @@ class FlowsTest {
     double y = root + c * Math.tanh(root + b);
     assertThat(Monotone.solve(a -> a + c * Math.tanh(a + b), a -> 1 + c * (1 - Math.pow(Math.tanh(a + b), 2)), y,
         y - 2, y + 2)).isCloseTo(root, within(1e-9));
+  }
+
+  @Test
+  void monotoneSolveTakesNewtonStepsAndRejectsStepsThatStayOnTheBracket() {
+    // A root at the bracket's midpoint (2^3 + 2 = 10 on [0, 4]) is the first point tried.
+    int[] calls = {0};
+    DoubleUnaryOperator cubic = a -> {
+      calls[0]++;
+      return a * a * a + a;
+    };
+    assertThat(Monotone.solve(cubic, a -> 3 * a * a + 1, 10, 0, 4)).isEqualTo(2);
+    assertThat(calls[0]).isEqualTo(1);
+    // Newton converges quadratically: a^3 + a = 3 (root 1.2134116627622296...) to round-off in far
+    // fewer evaluations than bisection's ~52 halvings of [0, 4].
+    calls[0] = 0;
+    double root = Monotone.solve(cubic, a -> 3 * a * a + 1, 3, 0, 4);
+    assertThat(root * root * root + root).isCloseTo(3, within(1e-15));
+    assertThat(calls[0]).as("evaluations").isLessThanOrEqualTo(20);
+    // cbrt has a vertical tangent at the midpoint 0: the Newton step there has length 0 and lands
+    // on the bracket's new end, which must fall back to bisection (the roots are ±1/8).
+    DoubleUnaryOperator dCbrt = a -> 1 / (3 * Math.cbrt(a * a));
+    assertThat(Monotone.solve(Math::cbrt, dCbrt, 0.5, -1, 1)).isCloseTo(0.125, within(1e-15));
+    assertThat(Monotone.solve(Math::cbrt, dCbrt, -0.5, -1, 1)).isCloseTo(-0.125, within(1e-15));
+  }
+
+  @Test
+  void inversesAreExactWhereTheForwardMapIsNearlyFlat() {
+    // Planar with w·û = -0.99 and w·z + b = 0.05: the slope of a + c tanh(a + b) at the root is
+    // 1 - 0.99 (1 - tanh²(0.05)) ≈ 0.012, where a wrong derivative slows Newton to a crawl.
+    double[] z = {-0.25, 0.7};
+    double[] u = {-0.99, 0.5};
+    double h = Math.tanh(z[0] + 0.3);
+    INDArray y = Nd4j.createFromArray(new double[][] {{z[0] + u[0] * h, z[1] + u[1] * h}});
+    Map<String, INDArray> planar = Map.of("u", Nd4j.createFromArray(new double[][] {u}),
+        "w", Nd4j.createFromArray(new double[][] {{1, 0}}), "b", Nd4j.createFromArray(new double[][] {{0.3}}));
+    assertThat(new PlanarFlow(2).invert(y, planar).toDoubleVector()).containsExactly(z, within(1e-12));
+    // Sylvester with Q = I, M = 2: the last coordinate solves the same flat equation (r11 r~11 = -0.99).
+    double[][] r = {{0.5, 0.7}, {0, -0.99}};
+    double[][] rt = {{-0.3, 0.6}, {0, 1}};
+    double[] b = {0.1, 0.3};
+    double[] x = {0.4, -0.25};
+    double[] hs = new double[2];
+    for (int i = 0; i < 2; i++) hs[i] = Math.tanh(rt[i][0] * x[0] + rt[i][1] * x[1] + b[i]);
+    double[] yv = new double[2];
+    for (int i = 0; i < 2; i++) yv[i] = x[i] + r[i][0] * hs[0] + r[i][1] * hs[1];
+    Map<String, INDArray> sylvester = Map.of("q", Nd4j.eye(2).castTo(DataType.DOUBLE).reshape(1, 2, 2),
+        "r", Nd4j.createFromArray(new double[][][] {r}), "rt", Nd4j.createFromArray(new double[][][] {rt}),
+        "b", Nd4j.createFromArray(new double[][] {b}));
+    INDArray back = SylvesterFlow.triangular(2, false).invert(Nd4j.createFromArray(new double[][] {yv}), sylvester);
+    assertThat(back.toDoubleVector()).containsExactly(x, within(1e-12));
+  }
+
+  /** The prepared parameters of {@code flow} for one raw vector, evaluated. */
+  private static Map<String, INDArray> prepared(LatentFlow flow, double[] raw) {
+    SameDiff sd = SameDiff.create();
+    Map<String, SDVariable> p = flow.prepare(sd, sd.var("raw", Nd4j.createFromArray(new double[][] {raw})));
+    Map<String, String> names = new LinkedHashMap<>();
+    p.forEach((k, v) -> names.put(k, v.name()));
+    Map<String, INDArray> out = sd.output(new HashMap<>(), new ArrayList<>(names.values()));
+    Map<String, INDArray> values = new LinkedHashMap<>();
+    names.forEach((k, n) -> values.put(k, out.get(n)));
+    return values;
+  }
+
+  @Test
+  void sylvesterPrepareBuildsTriangularFactorsAndOrthonormalQFromTheirRawColumns() {
+    // orthogonal(3, 2): full [4] = (1, 2, 3, 4), d1 = (0.5, -1), d2 = (2, 0.25), b = (7, 8), then Q's
+    // raw 3x2 block with orthogonal columns (1, 2, 0) and (-2, 1, 3), whose polar factor normalises them.
+    double[] raw = {1, 2, 3, 4, 0.5, -1, 2, 0.25, 7, 8, 1, -2, 2, 1, 0, 3};
+    Map<String, INDArray> p = prepared(SylvesterFlow.orthogonal(3, 2), raw);
+    assertThat(p.get("r").reshape(4).toDoubleVector()).containsExactly(
+        new double[] {Math.tanh(0.5), 2, 0, Math.tanh(-1)}, within(1e-15));
+    assertThat(p.get("rt").reshape(4).toDoubleVector()).as("R~: full's strict lower triangle transposed")
+        .containsExactly(new double[] {Math.tanh(2), 3, 0, Math.tanh(0.25)}, within(1e-15));
+    assertThat(p.get("b").toDoubleVector()).containsExactly(7, 8);
+    double s5 = Math.sqrt(5), s14 = Math.sqrt(14);
+    assertThat(p.get("q").reshape(6).toDoubleVector()).containsExactly(
+        new double[] {1 / s5, -2 / s14, 2 / s5, 1 / s14, 0, 3 / s14}, within(1e-12));
+    // householder(3, 1), a single reflection (v = (1, 2, 2), |v|² = 9): Q = I - 2 v vᵀ / 9.
+    double[] rawH = new double[21];
+    rawH[18] = 1;
+    rawH[19] = 2;
+    rawH[20] = 2;
+    double[] v = {1, 2, 2};
+    double[] reflection = new double[9];
+    for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) reflection[3 * i + j] = (i == j ? 1 : 0) - 2 * v[i] * v[j] / 9;
+    assertThat(prepared(SylvesterFlow.householder(3, 1), rawH).get("q").reshape(9).toDoubleVector())
+        .containsExactly(reflection, within(1e-15));
+  }
+
+  @Test
+  void sylvesterTriangularStepsAlternateIdentityAndReversal() {
+    FlowStack stack = Flows.create("sylvester-triangular", 3, 3, 0, 0);
+    Map<String, INDArray> p = prepared(stack, new double[stack.paramCount()]);
+    double[] identity = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    double[] reversal = {0, 0, 1, 0, 1, 0, 1, 0, 0};
+    assertThat(p.get("0.q").reshape(9).toDoubleVector()).containsExactly(identity);
+    assertThat(p.get("1.q").reshape(9).toDoubleVector()).containsExactly(reversal);
+    assertThat(p.get("2.q").reshape(9).toDoubleVector()).containsExactly(identity);
   }
 
   @Test
