@@ -3,6 +3,8 @@ package org.irevnet.vae;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.data.Offset.offset;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +25,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The VAE graph: its gradients through decoder, flow and encoder against finite differences
  * (float64), the training and sampling graphs computing the same {@code log w}, the
- * importance-sampling estimate against the ELBO, and training lowering the loss.
+ * importance-sampling estimate against the ELBO, and training lowering the loss; on a model with
+ * zeroed weights, {@code log w}, the evaluation's averages and an epoch's mean loss against hand
+ * computations.
  */
 class ConvVaeTest {
 
@@ -87,6 +91,149 @@ class ConvVaeTest {
     ConvVae.Evaluation one = vae.evaluate(x, 1, 1, new Random(7));
     assertThat(one.nll()).isCloseTo(-one.elbo(), offset(1e-9));
     assertThat(one.images()).isEqualTo(3);
+  }
+
+  /**
+   * A VAE whose weights are all zero: every image gets the head's bias as its {@code mu}, {@code
+   * log σ²} and flow parameters, and every pixel the logit {@code beta} (the last conv's bias), so
+   * {@code log w} can be computed by hand ({@link #logW}).
+   */
+  private static ConvVae zeroed(String flow, double[] headBias, double beta) {
+    ConvVae vae = new ConvVae(new ConvVae.Config(flow, 2, 4, 1, 1, 1), 5, DataType.DOUBLE);
+    for (Param p : vae.params().entries().values()) p.value().assign(0);
+    vae.params().get("enc.head.b").value().assign(Nd4j.createFromArray(new double[][] {headBias}));
+    vae.params().get("dec.conv2.b").value().assign(beta);
+    return vae;
+  }
+
+  /**
+   * {@code log w = log p(x|zK) + log N(zK; 0, I) - log N(z0; mu, σ²) + log|det|} in float64 for
+   * {@link #zeroed}'s model: Bernoulli with logit {@code beta} on every pixel, {@code z0 = mu + σ
+   * eps}, and with a 2D + 1 wide flow part of the head one planar step (û as in Rezende &amp;
+   * Mohamed's appendix).
+   */
+  private static double logW(double[] head, double beta, INDArray x, double[] eps) {
+    int d = eps.length;
+    double halfLog2Pi = 0.5 * Math.log(2 * Math.PI);
+    double[] z = new double[d];
+    double logQ0 = -d * halfLog2Pi;
+    for (int j = 0; j < d; j++) {
+      z[j] = head[j] + Math.exp(0.5 * head[d + j]) * eps[j];
+      logQ0 += -0.5 * eps[j] * eps[j] - 0.5 * head[d + j];
+    }
+    double logDet = 0;
+    if (head.length > 2 * d) {
+      double wu = 0, ww = 0, wz = 0;
+      for (int j = 0; j < d; j++) {
+        wu += head[3 * d + j] * head[2 * d + j];
+        ww += head[3 * d + j] * head[3 * d + j];
+        wz += head[3 * d + j] * z[j];
+      }
+      double m = -1 + Math.log1p(Math.exp(wu));
+      double h = Math.tanh(wz + head[4 * d]);
+      double wuHat = 0;
+      for (int j = 0; j < d; j++) {
+        double uHat = head[2 * d + j] + (m - wu) * head[3 * d + j] / ww;
+        wuHat += head[3 * d + j] * uHat;
+        z[j] += uHat * h;
+      }
+      logDet = Math.log(Math.abs(1 + (1 - h * h) * wuHat));
+    }
+    double logPz = -d * halfLog2Pi;
+    for (double v : z) logPz -= 0.5 * v * v;
+    double logPx = x.sumNumber().doubleValue() * beta - x.length() * Math.log1p(Math.exp(beta));
+    return logPx + logPz - logQ0 + logDet;
+  }
+
+  // mu (2), log σ² (2), planar u (2), w (2), b.
+  private static final double[] PLANAR_HEAD = {0.3, -0.5, -0.4, 0.6, 0.8, -0.3, 0.5, 1.2, -0.2};
+
+  @Test
+  void logWeightsMatchAHandComputationOfTheElboTerms() {
+    ConvVae vae = zeroed("planar", PLANAR_HEAD, -0.7);
+    INDArray x = binaryImages(DataType.DOUBLE, 2, 8);
+    double[][] eps = {{0.4, -1.1}, {1.3, 0.2}, {-0.6, 0.9}};
+    int[] rows = {0, 1, 1};
+    INDArray w = vae.logWeights(x, Nd4j.createFromArray(eps), Nd4j.createFromArray(rows));
+    for (int k = 0; k < 3; k++) {
+      assertThat(w.getDouble(k)).as("log w of sample " + k)
+          .isCloseTo(logW(PLANAR_HEAD, -0.7, x.getRow(rows[k]), eps[k]), offset(1e-9));
+    }
+    double loss = vae.accumulateGradients(x, Nd4j.createFromArray(new double[][] {eps[0], eps[1]}));
+    double expected = -(logW(PLANAR_HEAD, -0.7, x.getRow(0), eps[0]) + logW(PLANAR_HEAD, -0.7, x.getRow(1), eps[1])) / 2;
+    assertThat(loss).as("training loss: the mean of -log w").isCloseTo(expected, offset(1e-9));
+  }
+
+  /** Gaussian draws {@code 1.5 sin(1.7 i + 0.3)}, i = 0, 1, ...: the test knows every {@code eps}. */
+  private static final class ScriptedGaussians extends Random {
+    private int i;
+
+    static double draw(int i) {
+      return 1.5 * Math.sin(1.7 * i + 0.3);
+    }
+
+    @Override
+    public double nextGaussian() {
+      return draw(i++);
+    }
+  }
+
+  @Test
+  void evaluationAveragesTheElboAndTheImportanceSampledNllOverImages() {
+    ConvVae vae = zeroed("planar", PLANAR_HEAD, -0.7);
+    INDArray x = binaryImages(DataType.DOUBLE, 3, 9);
+    int samples = 3;
+    // Chunks of 2 rows: image i draws 2 * samples values, sample k's eps being draws 6i + 2k, 6i + 2k + 1.
+    ConvVae.Evaluation e = vae.evaluate(x, samples, 2, new ScriptedGaussians());
+    double[] nll = new double[3];
+    double elbo = 0;
+    for (int i = 0; i < 3; i++) {
+      double meanW = 0;
+      for (int k = 0; k < samples; k++) {
+        int at = 2 * samples * i + 2 * k;
+        double lw = logW(PLANAR_HEAD, -0.7, x.getRow(i), new double[] {ScriptedGaussians.draw(at), ScriptedGaussians.draw(at + 1)});
+        elbo += lw / (3 * samples);
+        meanW += Math.exp(lw) / samples;
+      }
+      nll[i] = -Math.log(meanW);
+    }
+    double nllMean = (nll[0] + nll[1] + nll[2]) / 3;
+    double ss = 0;
+    for (double v : nll) ss += (v - nllMean) * (v - nllMean);
+    assertThat(e.elbo()).isCloseTo(elbo, offset(1e-9));
+    assertThat(e.nll()).isCloseTo(nllMean, offset(1e-9));
+    assertThat(e.nllStdError()).as("standard error of the mean over 3 images").isCloseTo(Math.sqrt(ss / 2 / 3), offset(1e-9));
+    assertThat(e.samples()).isEqualTo(samples);
+    ConvVae.Evaluation one = vae.evaluate(x.getRow(0, true), samples, 2, new ScriptedGaussians());
+    assertThat(one.nll()).isCloseTo(nll[0], offset(1e-9));
+    assertThat(one.nllStdError()).as("one image: no spread to estimate").isZero();
+  }
+
+  @Test
+  void anEpochReturnsTheMeanLossOverItsBatches() {
+    // All zero: mu = 0, σ = 1 so z0 = eps and log N(z0) - log q(z0) = 0, and every pixel's logit
+    // is 0: log w = -784 log 2 for any image and noise, so every batch's loss is 784 log 2.
+    ConvVae vae = zeroed("none", new double[4], 0);
+    AdamOptimizer frozen = vae.optimizer(0);
+    double loss = vae.trainEpoch(binaryImages(DataType.FLOAT, 6, 10), 2, frozen, 1, 0, new Random(3));
+    assertThat(loss).isCloseTo(784 * Math.log(2), offset(1e-9));
+  }
+
+  @Test
+  void buildingAndRunningTheGradientGraphWritesNothingToStandardOutput() {
+    // The commands' stdout is their JSON result; SameDiff prints while it builds a gradient graph.
+    PrintStream original = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    PrintStream capture = new PrintStream(captured, true);
+    System.setOut(capture);
+    try {
+      ConvVae vae = new ConvVae(config("planar"), 2, DataType.FLOAT);
+      assertThat(System.out).as("standard output restored").isSameAs(capture);
+      vae.accumulateGradients(binaryImages(DataType.FLOAT, 2, 3), Numerics.normal(DataType.FLOAT, 2, 2, 3));
+    } finally {
+      System.setOut(original);
+    }
+    assertThat(captured.toString()).isEmpty();
   }
 
   @Test
