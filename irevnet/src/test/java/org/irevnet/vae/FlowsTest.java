@@ -159,6 +159,20 @@ class FlowsTest {
     assertThat(back.toDoubleVector()).containsExactly(x, within(1e-12));
   }
 
+  @Test
+  void planarInverseIsExactWhereNewtonStepsWouldCycleInsideTheBracket() {
+    // w·û = 5.168 (w·u ≈ 6.2): from the bracket's midpoint, Newton on a + c tanh(a + b) jumps back
+    // and forth between a ≈ 1.0 and a ≈ 3.8 for 200 iterations, each step inside the bracket.
+    double c = 5.168211, bias = -5.311402;
+    double[] z = {5.954601, -0.4};
+    double[] u = {c, 0.3};
+    double h = Math.tanh(z[0] + bias);
+    INDArray y = Nd4j.createFromArray(new double[][] {{z[0] + u[0] * h, z[1] + u[1] * h}});
+    Map<String, INDArray> planar = Map.of("u", Nd4j.createFromArray(new double[][] {u}),
+        "w", Nd4j.createFromArray(new double[][] {{1, 0}}), "b", Nd4j.createFromArray(new double[][] {{bias}}));
+    assertThat(new PlanarFlow(2).invert(y, planar).toDoubleVector()).containsExactly(z, within(1e-12));
+  }
+
   /** The prepared parameters of {@code flow} for one raw vector, evaluated. */
   private static Map<String, INDArray> prepared(LatentFlow flow, double[] raw) {
     SameDiff sd = SameDiff.create();
