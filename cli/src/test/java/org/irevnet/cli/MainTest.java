@@ -144,6 +144,80 @@ class MainTest {
   }
 
   @Test
+  void fileSystemErrorsWithoutAReasonOfTheirOwnAreNamedByTheirKind() {
+    assertThat(Main.message(new java.nio.file.FileAlreadyExistsException("out"))).isEqualTo("out: already exists");
+    assertThat(Main.message(new java.nio.file.DirectoryNotEmptyException("d"))).isEqualTo("d: directory not empty");
+    assertThat(Main.message(new java.nio.file.FileSystemLoopException("l")))
+        .as("any other kind by its class's name").isEqualTo("l: FileSystemLoopException");
+    assertThat(Main.message(new IllegalStateException(""))).isEmpty();
+  }
+
+  /** Source lines join into one string per paragraph; blank lines (also of spaces) stay as empty elements. */
+  @Test
+  void descriptionLinesJoinIntoParagraphs() {
+    assertThat(Main.paragraphs(new String[] {"Runs the", "  thing. ", "", "  ", "Then more."}))
+        .containsExactly("Runs the thing.", "", "", "Then more.");
+    assertThat(Main.paragraphs(new String[] {"", "one"})).containsExactly("", "one");
+    assertThat(Main.paragraphs(new String[0])).isEmpty();
+  }
+
+  @Test
+  void theVersionNamesTheBackend() {
+    Run r = run("--version");
+    assertThat(r.code()).isZero();
+    // Built from the classes directory, there is no jar manifest to give a version.
+    assertThat(r.out().strip()).isEqualTo("irevnet-workbench dev (ND4J 1.0.0-M2.1, CPU)");
+  }
+
+  @Test
+  void withoutACommandTheUsageGoesToStandardError() {
+    Run r = run();
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).startsWith("Usage: irevnet").contains("quickstart").contains("selftest");
+  }
+
+  /** A mistyped option: picocli's message and where to look, exit code 2. */
+  @Test
+  void anUnparsableOptionSaysWhereToLookForHelp() {
+    Run r = run("bench", "--batch", "many");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().lines().toList()).containsExactly(
+        "irevnet: Invalid value for option '--batch': 'many' is not an int", "Try 'irevnet bench --help'.");
+  }
+
+  /** The stack trace of bad input only under -v or --verbose, after the one line. */
+  @Test
+  void verboseAddsTheStackTrace() {
+    for (String v : new String[] {"-v", "--verbose"}) {
+      Run r = run("bench", "--backward", "sideways", "--no-progress", v);
+      assertThat(r.code()).as(v).isEqualTo(2);
+      List<String> lines = r.err().lines().toList();
+      assertThat(lines.get(0)).isEqualTo("irevnet bench: backward must be reversible or stored, got sideways");
+      assertThat(lines).as(v).hasSizeGreaterThan(2).anyMatch(l -> l.strip().startsWith("at org.irevnet."));
+      assertThat(Logging.verbose()).isTrue();
+      assertThat(System.getProperty("org.slf4j.simpleLogger.defaultLogLevel")).isEqualTo("info");
+    }
+    Run quiet = run("bench", "--backward", "sideways", "--no-progress");
+    assertThat(quiet.err().lines()).hasSize(1);
+    assertThat(Logging.verbose()).isFalse();
+    assertThat(System.getProperty("org.slf4j.simpleLogger.defaultLogLevel")).isEqualTo("error");
+  }
+
+  /** Numbers are spelled "0.8420" whatever the machine's locale. */
+  @Test
+  void commandsRunInTheRootLocale() {
+    java.util.Locale before = java.util.Locale.getDefault();
+    try {
+      java.util.Locale.setDefault(java.util.Locale.GERMANY);
+      run("--version");
+      assertThat(java.util.Locale.getDefault()).isEqualTo(java.util.Locale.ROOT);
+    } finally {
+      java.util.Locale.setDefault(before);
+    }
+  }
+
+  @Test
   void pairCommandsCheckTheirCountsBeforeLoadingAnything() {
     for (String cmd : new String[] {"metamers", "interpolate"}) {
       Run r = run(cmd, "--run", "no-such-run", "--count", "0", "--no-progress");
@@ -273,6 +347,29 @@ class MainTest {
         }
       });
     }
+  }
+
+  /** Before its last line the stream passes everything on, single bytes too; after it, nothing. */
+  @Test
+  void theLastWordStreamFallsSilentAfterItsLastLine() {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    Interruption.LastWordStream err = new Interruption.LastWordStream(bytes);
+    err.print("step 1");
+    err.write('!');
+    err.last(" interrupted");
+    err.print("epoch 1 done");
+    err.write('!');
+    err.flush();
+    assertThat(bytes.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("step 1! interrupted" + System.lineSeparator());
+  }
+
+  /** A hint or an end with nothing running changes nothing (the hooks call them at any time). */
+  @Test
+  void hintsAndEndsWithNothingRunningAreIgnored() {
+    assertThat(Interruption.line()).isNull();
+    Interruption.hint(() -> "continue with --resume");
+    Interruption.finished();
+    assertThat(Interruption.line()).isNull();
   }
 
   @Test

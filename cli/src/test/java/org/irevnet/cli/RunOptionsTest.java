@@ -1,0 +1,148 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.irevnet.data.Split;
+import org.irevnet.io.Checkpoints;
+import org.irevnet.train.Trainer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What an analysis command is given ({@code --run} or {@code --model} with {@code --data}) and
+ * what {@link RunInputs} refuses before it loads a model; run directories here are made by hand.
+ */
+class RunOptionsTest {
+
+  private static RunOptions options(Path run, Path model, String data) {
+    RunOptions o = new RunOptions();
+    o.run = run;
+    o.model = model;
+    o.data = data;
+    return o;
+  }
+
+  /** A run directory whose config.json names {@code data}, with a (fake) manifest in each of {@code checkpoints}. */
+  private static Path run(Path dir, String data, String... checkpoints) throws Exception {
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve(Trainer.CONFIG), data == null ? "{\"config\": {}}"
+        : "{\"config\": {\"data\": \"" + data + "\"}}");
+    for (String c : checkpoints) {
+      Path ck = Files.createDirectories(dir.resolve("checkpoints").resolve(c));
+      Files.writeString(ck.resolve(Checkpoints.MANIFEST), "{}");
+    }
+    return dir;
+  }
+
+  @Test
+  void eitherARunOrAModelWithItsData(@TempDir Path tmp) throws Exception {
+    String either = "give either --run RUN_DIR or --model FILE";
+    assertThatThrownBy(() -> options(null, null, "d").runDir()).hasMessage(either);
+    assertThatThrownBy(() -> options(tmp, tmp.resolve("m.zip"), "d").dataName()).hasMessage(either);
+    assertThatThrownBy(() -> options(null, tmp.resolve("m.zip"), null).load())
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("--model needs --data (the dataset to analyse it on)");
+    RunOptions noLayers = options(tmp, null, null);
+    noLayers.probeLayers = List.of();
+    assertThatThrownBy(noLayers::runDir).hasMessage("--probe-layers: no layers given");
+    RunOptions layers = options(tmp, null, "d");
+    layers.probeLayers = List.of("dense");
+    assertThat(layers.dataName()).as("once the layers pass").isEqualTo("d");
+  }
+
+  @Test
+  void aModelsAnalysesGoNextToItsZip(@TempDir Path tmp) {
+    assertThat(RunOptions.modelRunDir(tmp.resolve("nets/mine.zip"))).isEqualTo(tmp.resolve("nets/mine-analysis"));
+    assertThat(RunOptions.modelRunDir(tmp.resolve("mine.bin"))).isEqualTo(tmp.resolve("mine.bin-analysis"));
+    assertThat(RunOptions.modelRunDir(Path.of("mine.zip"))).isEqualTo(Path.of("mine-analysis").toAbsolutePath());
+  }
+
+  /** For --model the analysis directory gets a config.json naming the model and data, once. */
+  @Test
+  void aModelsRunDirectoryIsMadeWithItsConfigOnce(@TempDir Path tmp) throws Exception {
+    Path zip = tmp.resolve("mine.zip");
+    Path dir = options(null, zip, "some-data").runDir();
+    assertThat(dir).isEqualTo(tmp.resolve("mine-analysis"));
+    JsonNode cfg = Json.MAPPER.readTree(dir.resolve(Trainer.CONFIG).toFile());
+    assertThat(cfg.at("/config/arch").asText()).isEqualTo("DL4J model mine.zip");
+    assertThat(cfg.at("/config/model").asText()).isEqualTo(zip.toString());
+    assertThat(cfg.at("/config/data").asText()).isEqualTo("some-data");
+    assertThat(cfg.at("/environment/nd4j").asText()).isEqualTo("1.0.0-M2.1");
+    Files.writeString(dir.resolve(Trainer.CONFIG), "{\"config\": {\"data\": \"first\"}}");
+    assertThat(options(null, zip, "other-data").runDir()).isEqualTo(dir);
+    assertThat(dir.resolve(Trainer.CONFIG)).as("kept").hasContent("{\"config\": {\"data\": \"first\"}}");
+    assertThat(options(tmp, null, null).runDir()).isEqualTo(tmp);
+  }
+
+  @Test
+  void theDataIsGivenOrTheRunsOwn(@TempDir Path tmp) throws Exception {
+    Path r = run(tmp.resolve("r"), "fashion-mnist-mini");
+    assertThat(options(r, null, null).dataName()).isEqualTo("fashion-mnist-mini");
+    assertThat(options(r, null, "other").dataName()).isEqualTo("other");
+    assertThat(options(null, tmp.resolve("m.zip"), "other").dataName()).isEqualTo("other");
+    Path none = run(tmp.resolve("none"), null);
+    assertThatThrownBy(() -> RunInputs.dataName(none, null)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(none.resolve(Trainer.CONFIG) + ": no config.data; pass --data");
+    Path empty = Files.createDirectories(tmp.resolve("empty"));
+    assertThatThrownBy(() -> RunInputs.dataName(empty, null))
+        .hasMessage(empty.resolve(Trainer.CONFIG) + ": not found; pass --data");
+  }
+
+  /** --checkpoint belongs to runs; with --model, best (the default) goes on to load the model. */
+  @Test
+  void aModelTakesNoCheckpoint(@TempDir Path tmp) {
+    RunOptions m = options(null, tmp.resolve("m.zip"), "no-such-data-set");
+    assertThatThrownBy(() -> m.load("latest", Split.TEST)).hasMessage("--checkpoint applies to --run only");
+    for (String ck : new String[] {null, "best"}) {
+      assertThatThrownBy(() -> m.load(ck, Split.TEST)).as(ck).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("no-such-data-set");
+    }
+  }
+
+  @Test
+  void aRunThatIsNoDirectoryOrHasNoCheckpointIsRefused(@TempDir Path tmp) throws Exception {
+    Path file = Files.writeString(tmp.resolve("file"), "x");
+    assertThatThrownBy(() -> RunInputs.load(file, null, null, Split.TEST, null)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(file + ": not a directory (--run takes a run directory)");
+    Path missing = tmp.resolve("missing");
+    assertThatThrownBy(() -> options(missing, null, null).load()).hasMessage(missing + ": no such run directory");
+
+    Path untrained = run(tmp.resolve("untrained"), "d");
+    assertThatThrownBy(() -> RunInputs.load(untrained, null, null, Split.TEST, null))
+        .hasMessage(Trainer.latest(untrained) + ": no checkpoint (has " + untrained + " been trained?)");
+    assertThatThrownBy(() -> RunInputs.load(untrained, null, "last", Split.TEST, null))
+        .hasMessage("--checkpoint must be best or latest, got last");
+
+    Path stopped = run(tmp.resolve("stopped"), "d", "latest");
+    assertThatThrownBy(() -> RunInputs.load(stopped, null, "best", Split.TEST, null))
+        .hasMessage(Trainer.best(stopped) + ": no checkpoint yet (best is saved at the end of an epoch); --checkpoint"
+            + " latest takes " + Trainer.latest(stopped));
+  }
+
+  /** Without --checkpoint, best when there is one, else latest: both get past the checkpoint to the data. */
+  @Test
+  void theDefaultCheckpointIsBestElseLatest(@TempDir Path tmp) throws Exception {
+    for (String ck : new String[] {"best", "latest"}) {
+      Path r = run(tmp.resolve(ck), "no-such-data-set", ck);
+      assertThatThrownBy(() -> RunInputs.load(r, null, null, Split.TEST, null)).as(ck)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no-such-data-set");
+    }
+  }
+
+  /** Other data is the run's when it is the same directory, however it is spelled; unknown training data compares with nothing. */
+  @Test
+  void whetherDataIsTheRunsOwn(@TempDir Path tmp) throws Exception {
+    Path a = org.irevnet.testing.TinyData.idx(tmp.resolve("a"), 10, 10);
+    Path b = org.irevnet.testing.TinyData.idx(tmp.resolve("b"), 10, 10);
+    Path r = run(tmp.resolve("r"), a.toString());
+    assertThat(RunInputs.isRunData(r, null)).isTrue();
+    assertThat(RunInputs.isRunData(r, a.resolve("../a").toString())).isTrue();
+    assertThat(RunInputs.isRunData(r, b.toString())).isFalse();
+    Path gone = run(tmp.resolve("gone"), tmp.resolve("deleted").toString());
+    assertThat(RunInputs.isRunData(gone, b.toString())).isTrue();
+  }
+}
