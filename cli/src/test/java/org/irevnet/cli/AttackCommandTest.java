@@ -70,6 +70,23 @@ class AttackCommandTest {
     assertThat(multi.get("curve").get(1).get("max_linf").asDouble()).isLessThanOrEqualTo(0.05 + 1e-6);
     assertThat(j.get("multi_targeted").asBoolean()).isFalse();
 
+    // A target outside the model's classes is refused once the run is loaded; "next" is aimed at.
+    for (String bad : new String[] {"10", "x"}) {
+      MainTest.assertRefused(java.util.List.of("attack", "--run", runDir, "--attack", "fgsm", "--targeted", bad, "--count",
+          "2", "--no-progress"), "--targeted must be next, random or a class in 0..9, got '" + bad + "'");
+    }
+    MainTest.Run tg = run("attack", "--run", runDir, "--attack", "fgsm", "--targeted", "next", "--loss", "margin",
+        "--eps", "0.1", "--count", "2", "--no-progress");
+    assertThat(tg.code()).as(tg.err()).isZero();
+    JsonNode t = Json.MAPPER.readTree(tiny.dir().resolve("analysis/attack-fgsm-targeted.json").toFile());
+    assertThat(t.get("targeted").asText()).isEqualTo("next");
+    assertThat(t.get("loss").asText()).isEqualTo("margin");
+    assertThat(t.get("norm").asText()).isEqualTo("linf");
+    assertThat(t.get("steps").isNull()).as("fgsm takes no steps").isTrue();
+    assertThat(t.get("random_start").isNull()).isTrue();
+    assertThat(t.get("image").asText()).isEqualTo("attack-fgsm-targeted.png");
+    assertThat(tiny.dir().resolve("analysis/attack-fgsm-targeted.png")).exists();
+
     Path out = tmp.resolve("fm");
     MainTest.Run fm = run("attack", "--run", runDir, "--attack", "feature-match", "--layer", "0", "--eps", "0.1",
         "--steps", "3", "--count", "4", "--out", out.toString());
@@ -112,6 +129,33 @@ class AttackCommandTest {
       MainTest.Run r = run(args);
       assertThat(r.code()).as(String.join(" ", c) + ": " + r.err()).isEqualTo(2);
       assertThat(r.err().strip().lines().count()).as(r.err()).isLessThanOrEqualTo(2);   // picocli adds a usage hint
+    }
+    // Each refused by name, before the run is looked at (it does not exist).
+    String missing = tmp.resolve("missing").toString();
+    String[][] named = {
+        {"cw", "--attack must be one of [fgsm, pgd-linf, pgd-l2, metamer, feature-match], got 'cw'"},
+        {"metamer", "--targeted", "next", "--targeted applies to fgsm and pgd only"},
+        {"feature-match", "--loss", "margin", "--loss applies to fgsm and pgd only"},
+        {"fgsm", "--loss", "hinge", "--loss must be ce or margin, got 'hinge'"},
+        {"fgsm", "--random-start", "--random-start applies to pgd only"},
+        {"fgsm", "--multi-targeted", "--multi-targeted applies to untargeted pgd only"},
+        {"pgd-l2", "--multi-targeted", "--targeted", "2", "--multi-targeted applies to untargeted pgd only"},
+        {"fgsm", "--count", "0", "--count must be at least 1, got 0"},
+        {"fgsm", "--batch", "0", "--batch must be at least 1, got 0"},
+        {"pgd-linf", "--steps", "0", "--steps must be at least 1, got 0"},
+        {"pgd-linf", "--step-size", "0", "--step-size must be above 0, got 0.0"},
+        {"pgd-linf", "--eps", "0.1,-0.1", "--eps must be at least 0, got -0.1"},
+        {"pgd-linf", "--eps", "0.1,0.1", "--eps has 0.1 twice"},
+        // Accepted: a name in capitals, margin for fgsm, a random start and multi-targeted for pgd;
+        // then the missing run is what is refused.
+        {"FGSM", "--loss", "margin", missing + ": no such run directory"},
+        {"pgd-linf", "--random-start", "--multi-targeted", missing + ": no such run directory"},
+        {"pgd-l2", "--targeted", "next", "--loss", "margin", missing + ": no such run directory"}};
+    for (String[] c : named) {
+      java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("attack", "--run", missing, "--no-progress",
+          "--attack"));
+      args.addAll(java.util.List.of(c).subList(0, c.length - 1));
+      MainTest.assertRefused(args, c[c.length - 1]);
     }
     Files.createDirectories(tmp.resolve("empty"));
     MainTest.Run r = run("attack", "--run", tmp.resolve("empty").toString(), "--attack", "fgsm");

@@ -242,6 +242,37 @@ class MainTest {
     }
   }
 
+  /** bench's combinations of modes, refused by name before anything is measured or started. */
+  @Test
+  void benchRefusesModesThatDoNotCombine() {
+    String blocks = "--blocks takes neither --peer, --depth-mult nor --backward";
+    String curve = "--depth-curve takes neither --peer, --blocks, --backward both nor --depth-mult";
+    String[][] cases = {
+        {"--warmup", "-1", "--warmup must be at least 0, got -1"},
+        {"--steps", "0", "--steps must be at least 1, got 0"},
+        {"--batch", "0", "--batch must be at least 1, got 0"},
+        {"--blocks", "--peer", "true", blocks},
+        {"--blocks", "--backward", "stored", blocks},
+        {"--blocks", "--iterations", "0", "--iterations must be at least 1, got 0"},
+        {"--backward", "both", "--rounds", "0", "--rounds must be at least 1, got 0"},
+        {"--peer", "true", "--rounds", "0", "--rounds must be at least 1, got 0"},
+        {"--depth-curve", "1,2", "--blocks", curve},
+        {"--depth-curve", "1,2", "--backward", "both", curve},
+        {"--depth-curve", "1,2", "--depth-mult", "2", curve},
+        {"--depth-curve", "1,2", "--arch", "no-such-arch", "unknown architecture 'no-such-arch'"},
+        {"--peer", " ", "--peer needs a command"},
+        {"--peer", "true", "--depth-mult", "2", "--peer compares at --depth-mult 1 only (the PyTorch twin has no depth option)"}};
+    for (String[] c : cases) {
+      List<String> args = new java.util.ArrayList<>(List.of("bench", "--no-progress"));
+      args.addAll(List.of(c).subList(0, c.length - 1));
+      Run r = run(args.toArray(String[]::new));
+      assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(r.err().strip()).as(String.join(" ", args)).startsWith("irevnet bench: " + c[c.length - 1]);
+      assertThat(r.err().strip().lines()).hasSize(1);
+      assertThat(r.out()).isEmpty();
+    }
+  }
+
   /** {@code args} exit with code 2 and the one line "irevnet COMMAND: message". */
   static void assertRefused(List<String> args, String message) {
     Run r = run(args.toArray(String[]::new));

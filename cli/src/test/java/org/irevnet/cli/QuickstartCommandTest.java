@@ -91,6 +91,141 @@ class QuickstartCommandTest {
         + " as it was started: its --epochs was 1, not 2 (or start again with --fresh)");
   }
 
+  private static QuickstartCommand quickstart(Path out, boolean skipSelftest, Integer threads, boolean noProgress,
+      boolean verbose) {
+    QuickstartCommand q = new QuickstartCommand();
+    q.common = new CommonOptions();
+    q.common.threads = threads;
+    q.common.noProgress = noProgress;
+    q.common.verbose = verbose;
+    q.out = out;
+    q.data = "d";
+    q.arch = "a";
+    q.epochs = 2;
+    q.count = 5;
+    q.skipSelftest = skipSelftest;
+    return q;
+  }
+
+  /** The plan is the README's list of commands, with --threads and --no-progress for all but report, and -v for all. */
+  @Test
+  void thePlanIsTheDocumentedCommandsInOrder() {
+    Path out = Path.of("o");
+    String ce = out.resolve("ce").toString(), ice = out.resolve("ice").toString();
+    java.util.List<java.util.List<String>> expected = new java.util.ArrayList<>();
+    expected.add(java.util.List.of("selftest"));
+    for (String[] r : new String[][] {{ce, "ce"}, {ice, "ice"}}) {
+      expected.add(java.util.List.of("train", "--arch", "a", "--data", "d", "--epochs", "2", "--out", r[0], "--fresh",
+          "--objective", r[1]));
+    }
+    for (String r : new String[] {ce, ice}) {
+      expected.add(java.util.List.of("eval", "--run", r, "--data", "d"));
+      expected.add(java.util.List.of("invert", "--run", r, "--data", "d", "--stability"));
+      expected.add(java.util.List.of("probe", "--run", r, "--data", "d", "--layers", "--nuisance"));
+      expected.add(java.util.List.of("metamers", "--run", r, "--data", "d", "--probe-class"));
+      expected.add(java.util.List.of("interpolate", "--run", r, "--data", "d"));
+      for (String a : new String[] {"fgsm", "pgd-linf"}) {
+        expected.add(java.util.List.of("attack", "--run", r, "--data", "d", "--attack", a, "--count", "5"));
+      }
+      expected.add(java.util.List.of("attack", "--run", r, "--data", "d", "--attack", "metamer"));
+    }
+    expected.add(java.util.List.of("report", ce, ice, "--out", "o"));
+    assertThat(quickstart(out, false, null, false, false).plan()).isEqualTo(expected);
+    assertThat(quickstart(out, true, null, false, false).plan()).isEqualTo(expected.subList(1, expected.size()));
+
+    java.util.List<java.util.List<String>> passed = quickstart(out, true, 3, true, true).plan();
+    assertThat(passed.get(0)).endsWith("--objective", "ce", "--threads", "3", "--no-progress", "-v");
+    assertThat(passed.get(passed.size() - 1)).containsExactly("report", ce, ice, "--out", "o", "-v");
+    assertThat(quickstart(out, true, 3, false, false).plan().get(2)).endsWith("--data", "d", "--threads", "3");
+  }
+
+  /** Steps are recognised on --resume by their command without the options that do not change a result. */
+  @Test
+  void aStepsKeyLeavesOutThreadsProgressVerbosityAndFreshOrResume() {
+    assertThat(QuickstartCommand.key(java.util.List.of("train", "--threads", "2", "--out", "o/ce", "--fresh", "--no-progress",
+        "-v", "--resume", "--epochs", "3"))).containsExactly("train", "--out", "o/ce", "--epochs", "3");
+    assertThat(QuickstartCommand.key(java.util.List.of("report", "o/ce"))).containsExactly("report", "o/ce");
+  }
+
+  /**
+   * Writes OUT/quickstart.json as a stopped quickstart leaves it: {@code settings}, then each step
+   * of {@code plan} with its exit code and name, taking 1 s.
+   */
+  private static void record(Path out, com.fasterxml.jackson.databind.node.ObjectNode settings,
+      java.util.List<java.util.List<String>> plan, java.util.function.IntUnaryOperator exitCode,
+      java.util.function.IntFunction<String> name) throws java.io.IOException {
+    com.fasterxml.jackson.databind.node.ArrayNode steps = settings.putArray("steps");
+    for (int i = 0; i < plan.size(); i++) {
+      com.fasterxml.jackson.databind.node.ObjectNode st = steps.addObject().put("name", name.apply(i))
+          .put("exit_code", exitCode.applyAsInt(i)).put("seconds", 1.0);
+      plan.get(i).forEach(st.putArray("args")::add);
+    }
+    Files.writeString(out.resolve("quickstart.json"), Json.MAPPER.writeValueAsString(settings));
+  }
+
+  /**
+   * A resumed quickstart keeps the steps its record says ended with 0 or 1, reruns the others, adds
+   * the time it took before, and still names a failed check at the end. Here every step is done but
+   * the report, which the record says failed with exit code 2: it runs again, on runs that are not
+   * there, and fails again.
+   */
+  @Test
+  void aResumeKeepsFinishedStepsAndRerunsFailedOnes(@TempDir Path tmp) throws Exception {
+    Path out = Files.createDirectories(tmp.resolve("qs"));
+    QuickstartCommand q = quickstart(out, true, null, true, false);
+    q.arch = "fi-revnet-s";
+    java.util.List<java.util.List<String>> plan = q.plan();
+    com.fasterxml.jackson.databind.node.ObjectNode settings = Json.MAPPER.createObjectNode();
+    settings.put("complete", false).put("arch", "fi-revnet-s").put("data", "d").put("epochs", 2).put("count", 5)
+        .put("seconds", 1000.0);
+    record(out, settings, plan, i -> i == 3 ? 1 : i == plan.size() - 1 ? 2 : 0, i -> String.join(" ", plan.get(i)));
+    String invertCe = String.join(" ", plan.get(3));
+
+    MainTest.Run r = run("quickstart", "--out", out.toString(), "--arch", "fi-revnet-s", "--data", "d", "--epochs", "2",
+        "--count", "5", "--skip-selftest", "--resume", "--no-progress");
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err()).contains("quickstart [1/19] done before: " + String.join(" ", plan.get(0)))
+        .contains("quickstart [4/19] done before: " + invertCe)
+        .contains("quickstart [18/19] done before: ")
+        .containsPattern("quickstart \\[19/19, [0-9:]+ elapsed\\] report ")
+        .endsWith("irevnet quickstart: step failed with exit code 2: irevnet " + String.join(" ", plan.get(18)) + "\n");
+    JsonNode after = Json.MAPPER.readTree(out.resolve("quickstart.json").toFile());
+    assertThat(after.get("complete").asBoolean()).isFalse();
+    assertThat(after.get("seconds").asDouble()).as("the time before, and this call's").isGreaterThan(1000.0);
+    assertThat(after.get("steps")).hasSize(19);
+    assertThat(after.get("steps").get(3).get("exit_code").asInt()).isEqualTo(1);
+    assertThat(after.get("steps").get(18).get("exit_code").asInt()).isEqualTo(2);
+    assertThat(after.get("steps").get(18).get("seconds").asDouble()).as("measured again").isNotEqualTo(1.0);
+  }
+
+  /** A finished record whose steps all ended 0 or 1 runs nothing, and exits 1 naming the failed checks. */
+  @Test
+  void aResumeOfAFinishedQuickstartNamesItsFailedChecks(@TempDir Path tmp) throws Exception {
+    Path out = Files.createDirectories(tmp.resolve("qs"));
+    QuickstartCommand q = quickstart(out, true, null, true, false);
+    q.arch = "fi-revnet-s";
+    com.fasterxml.jackson.databind.node.ObjectNode settings = Json.MAPPER.createObjectNode();
+    settings.put("arch", "fi-revnet-s");   // the other settings missing: nothing to compare them with
+    record(out, settings, q.plan(), i -> i == 5 || i == 9 ? 1 : 0, i -> "step " + i);
+    MainTest.Run r = run("quickstart", "--out", out.toString(), "--arch", "fi-revnet-s", "--data", "d", "--epochs", "2",
+        "--count", "5", "--skip-selftest", "--resume", "--no-progress");
+    assertThat(r.code()).as(r.err()).isEqualTo(1);
+    assertThat(r.err().strip().lines().toList()).last()
+        .isEqualTo("irevnet quickstart: 2 check(s) failed (see quickstart.json and the report): step 5; step 9");
+    assertThat(r.err()).contains("quickstart: done in ").doesNotContain("elapsed");
+    JsonNode after = Json.MAPPER.readTree(out.resolve("quickstart.json").toFile());
+    assertThat(after.get("complete").asBoolean()).isTrue();
+    assertThat(after.get("epochs").asInt()).isEqualTo(2);
+  }
+
+  @Test
+  void resumeAndFreshExcludeEachOther(@TempDir Path tmp) {
+    MainTest.assertRefused(java.util.List.of("quickstart", "--out", tmp.toString(), "--resume", "--fresh", "--no-progress"),
+        "--resume and --fresh exclude each other");
+    MainTest.assertRefused(java.util.List.of("quickstart", "--out", tmp.toString(), "--count", "0", "--no-progress"),
+        "--count must be at least 1, got 0");
+  }
+
   @Test
   void refusesAnExistingQuickstartAndBadCounts(@TempDir Path tmp) throws Exception {
     Files.createDirectories(tmp.resolve("qs/ce"));

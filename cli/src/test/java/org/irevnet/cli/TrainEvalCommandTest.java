@@ -227,6 +227,49 @@ class TrainEvalCommandTest {
     assertThat(runDir.resolve("checkpoints/latest/objective.npz")).exists();
   }
 
+  /** What --resume and --fresh need, checked before any data or architecture loads. */
+  @Test
+  void resumeAndFreshAreRefusedWhereTheyDoNotApply(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("run");
+    MainTest.assertRefused(List.of("train", "--out", out.toString(), "--resume", "--fresh", "--no-progress"),
+        "--resume and --fresh exclude each other");
+    MainTest.assertRefused(List.of("train", "--out", out.toString(), "--resume", "--no-progress"),
+        out + ": nothing to resume (no checkpoints/latest)");
+    assertThat(out).doesNotExist();
+    Path latest = Files.createDirectories(out.resolve("checkpoints/latest"));
+    Files.writeString(latest.resolve(org.irevnet.io.Checkpoints.MANIFEST), "{}");
+    MainTest.assertRefused(List.of("train", "--out", out.toString(), "--no-progress"),
+        out + " already holds a run (checkpoints/latest): use --resume to continue it or --fresh to start over");
+  }
+
+  /** Without a terminal, every step and epoch is one plain line on stderr. */
+  @Test
+  void progressWithoutATerminalIsPlainLines() {
+    java.io.PrintStream old = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(err, true));
+    try (TrainCommand.ProgressListener p = new TrainCommand.ProgressListener(false)) {
+      p.onStep(new org.irevnet.train.Trainer.StepInfo(7, 40, 2, 3, 1, 13, 0.51234, 0.875, 1.5e-4, 321.6));
+      java.util.Map<String, Object> accuracy = new java.util.LinkedHashMap<>(java.util.Map.of("epoch", 1,
+          "test_accuracy", 0.8421, "test_loss", 0.41, "seconds", 12.4));
+      p.onEpoch(accuracy);
+      accuracy.put("validation_accuracy", 0.865);
+      p.onEpoch(accuracy);
+      p.onEpoch(java.util.Map.of("epoch", 3, "test_bits_per_dim", 6.74, "validation_bits_per_dim", 6.8, "seconds", 9.6));
+      p.onEpoch(java.util.Map.of("epoch", 4, "test_bits_per_dim", 6.5, "seconds", 1.0));
+      p.onMessage("resuming with epochs 3 -> 5");
+    } finally {
+      System.setErr(old);
+    }
+    assertThat(err.toString().lines().toList()).containsExactly(
+        "step 7/40  epoch 2/3  batch 1/13  loss 0.5123  acc 0.875  lr 1.50e-04  322 img/s",
+        "epoch 1 done: test accuracy 0.8421, test loss 0.4100, 12 s",
+        "epoch 1 done: validation accuracy 0.8650, test accuracy 0.8421, test loss 0.4100, 12 s",
+        "epoch 3 done: validation bits/dim 6.8000, test bits/dim 6.7400, 10 s",
+        "epoch 4 done: test bits/dim 6.5000, 1 s",
+        "resuming with epochs 3 -> 5");
+  }
+
   /** Runs train with a bad input and checks the error contract. */
   static void refused(Path tmp, String expected, String... extra) {
     Path out = tmp.resolve("runs/out");
