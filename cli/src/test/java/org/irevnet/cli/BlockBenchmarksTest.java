@@ -40,10 +40,16 @@ class BlockBenchmarksTest {
       }
       assertThat((Double) stage.get("backward_forward_ratio"))
           .isCloseTo((Double) stage.get("backward_ms") / (Double) stage.get("forward_ms"), within(0.02));
+      assertThat((Double) stage.get("inverse_forward_ratio"))
+          .isCloseTo((Double) stage.get("inverse_ms") / (Double) stage.get("forward_ms"), within(0.02));
     }
     Map<String, Object> total = lines.get(2);
     assertThat(total).containsEntry("all_steps", true).containsEntry("arch", "tiny");
     for (int k = 0; k < 3; k++) assertThat((Double) total.get(keys[k])).isCloseTo(sum[k], within(0.005));
+    assertThat((Double) total.get("inverse_forward_ratio"))
+        .isCloseTo((Double) total.get("inverse_ms") / (Double) total.get("forward_ms"), within(0.02));
+    assertThat((Double) total.get("backward_forward_ratio"))
+        .isCloseTo((Double) total.get("backward_ms") / (Double) total.get("forward_ms"), within(0.02));
   }
 
   @Test
