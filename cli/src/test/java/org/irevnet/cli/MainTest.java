@@ -394,6 +394,32 @@ class MainTest {
     assertThat(bytes.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("step 1! interrupted" + System.lineSeparator());
   }
 
+  /**
+   * A command run by another in-process (as quickstart runs its steps) is pushed while it runs and
+   * popped when it ends, however it ends: the outer one is what is running after.
+   */
+  @Test
+  void aCommandRunsAsTheInnerOneOfTheRunningCommand() {
+    Interruption.started("quickstart");
+    try {
+      Run r = run("bench", "--backward", "sideways", "--no-progress");
+      assertThat(r.code()).isEqualTo(2);
+      assertThat(Interruption.line()).isEqualTo("irevnet quickstart: interrupted");
+    } finally {
+      Interruption.finished();
+    }
+    assertThat(Interruption.line()).isNull();
+  }
+
+  /** A file-system error is bad input (2), named in one line by the path and the system's reason. */
+  @Test
+  void anIoErrorIsBadInput(@TempDir Path tmp) throws Exception {
+    Path file = Files.writeString(tmp.resolve("a-file"), "x");
+    Run r = run("quickstart", "--out", file.resolve("qs").toString(), "--no-progress");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).startsWith("irevnet quickstart: " + file.resolve("qs")).hasLineCount(1);
+  }
+
   /** A hint or an end with nothing running changes nothing (the hooks call them at any time). */
   @Test
   void hintsAndEndsWithNothingRunningAreIgnored() {
