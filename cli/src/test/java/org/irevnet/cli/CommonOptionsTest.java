@@ -23,7 +23,10 @@ class CommonOptionsTest {
     assertThatCode(() -> CommonOptions.given("--eps", 1, "radii")).doesNotThrowAnyException();
   }
 
-  /** Read back from the BLAS threads ND4J's CPU backend runs with (Host.threads() reports the pool size instead). */
+  /**
+   * Read back from the BLAS threads ND4J's CPU backend runs with: Host.threads() reports the OpenMP
+   * pool, sized from OMP_NUM_THREADS when the library loads (bin/irevnet sets it from --threads).
+   */
   @Test
   void threadsAreTheGivenCountOrEveryCore() {
     int cores = Runtime.getRuntime().availableProcessors();
