@@ -146,6 +146,7 @@ class AttackCommandTest {
         {"pgd-linf", "--step-size", "0", "--step-size must be above 0, got 0.0"},
         {"pgd-linf", "--eps", "0.1,-0.1", "--eps must be at least 0, got -0.1"},
         {"pgd-linf", "--eps", "0.1,0.1", "--eps has 0.1 twice"},
+        {"pgd-linf", "--eps", ",", "--eps: no radii given"},
         // Accepted: a name in capitals, margin for fgsm, a random start and multi-targeted for pgd;
         // then the missing run is what is refused.
         {"FGSM", "--loss", "margin", missing + ": no such run directory"},

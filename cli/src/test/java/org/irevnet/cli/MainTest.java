@@ -411,6 +411,25 @@ class MainTest {
     assertThat(Interruption.line()).isNull();
   }
 
+  /** --threads takes effect before a command checks the rest of its input (read back from ND4J's BLAS threads). */
+  @Test
+  void theThreadCountIsAppliedFirst() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    String[][] cases = {{"attack", "--run", "no-such-run", "--attack", "cw"}, {"train", "--out", "x", "--resume", "--fresh"},
+        {"bench", "--blocks", "--iterations", "0"}};
+    try {
+      for (String[] c : cases) {
+        org.irevnet.train.Host.setThreads(cores);
+        List<String> args = new java.util.ArrayList<>(List.of(c));
+        args.addAll(List.of("--threads", "" + (cores + 1), "--no-progress"));
+        assertThat(run(args.toArray(String[]::new)).code()).as(c[0]).isEqualTo(2);
+        assertThat(org.nd4j.linalg.factory.Nd4j.factory().blas().getMaxThreads()).as(c[0]).isEqualTo(cores + 1);
+      }
+    } finally {
+      org.irevnet.train.Host.setThreads(cores);
+    }
+  }
+
   /** A file-system error is bad input (2), named in one line by the path and the system's reason. */
   @Test
   void anIoErrorIsBadInput(@TempDir Path tmp) throws Exception {
