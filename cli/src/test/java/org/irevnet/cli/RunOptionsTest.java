@@ -43,7 +43,7 @@ class RunOptionsTest {
   void eitherARunOrAModelWithItsData(@TempDir Path tmp) throws Exception {
     String either = "give either --run RUN_DIR or --model FILE";
     assertThatThrownBy(() -> options(null, null, "d").runDir()).hasMessage(either);
-    assertThatThrownBy(() -> options(tmp, tmp.resolve("m.zip"), "d").dataName()).hasMessage(either);
+    assertThatThrownBy(() -> options(tmp, tmp.resolve("m.zip"), "d").runDir()).hasMessage(either);
     assertThatThrownBy(() -> options(null, tmp.resolve("m.zip"), null).load())
         .isInstanceOf(IllegalArgumentException.class).hasMessage("--model needs --data (the dataset to analyse it on)");
     RunOptions noLayers = options(tmp, null, null);
@@ -51,7 +51,7 @@ class RunOptionsTest {
     assertThatThrownBy(noLayers::runDir).hasMessage("--probe-layers: no layers given");
     RunOptions layers = options(tmp, null, "d");
     layers.probeLayers = List.of("dense");
-    assertThat(layers.dataName()).as("once the layers pass").isEqualTo("d");
+    assertThat(layers.runDir()).as("once the layers pass").isEqualTo(tmp);
   }
 
   @Test
@@ -81,9 +81,8 @@ class RunOptionsTest {
   @Test
   void theDataIsGivenOrTheRunsOwn(@TempDir Path tmp) throws Exception {
     Path r = run(tmp.resolve("r"), "fashion-mnist-mini");
-    assertThat(options(r, null, null).dataName()).isEqualTo("fashion-mnist-mini");
-    assertThat(options(r, null, "other").dataName()).isEqualTo("other");
-    assertThat(options(null, tmp.resolve("m.zip"), "other").dataName()).isEqualTo("other");
+    assertThat(RunInputs.dataName(r, null)).isEqualTo("fashion-mnist-mini");
+    assertThat(RunInputs.dataName(r, "other")).isEqualTo("other");
     Path none = run(tmp.resolve("none"), null);
     assertThatThrownBy(() -> RunInputs.dataName(none, null)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage(none.resolve(Trainer.CONFIG) + ": no config.data; pass --data");
