@@ -84,6 +84,8 @@ final class VaeCommand implements Callable<Integer> {
     }
     CommonOptions.positive("--epochs", epochs);
     CommonOptions.positive("--batch", batch);
+    // ND4J M2.1's strided_slice_bp fails on a one-row batch, in the middle of the first epoch
+    if (batch < 2) throw new IllegalArgumentException("--batch must be at least 2, got " + batch);
     CommonOptions.positive("--latent", latent);
     CommonOptions.positive("--hidden", hidden);
     CommonOptions.positive("--test-images", testImages);

@@ -51,6 +51,10 @@ class VaeCommandTest {
         "--batch", "100");
     assertThat(bigBatch.code()).isEqualTo(2);
     assertThat(bigBatch.err().strip()).contains("--batch 100 exceeds the 8 training images").doesNotContain("\n");
+    MainTest.Run oneRow = run("vae", "--flow", "none", "--data", data.toString(), "--out", out.toString(),
+        "--batch", "1");
+    assertThat(oneRow.code()).isEqualTo(2);
+    assertThat(oneRow.err().strip()).isEqualTo("irevnet vae: --batch must be at least 2, got 1");
     MainTest.Run zero = run("vae", "--flow", "none", "--data", data.toString(), "--out", out.toString(), "--epochs", "0");
     assertThat(zero.code()).isEqualTo(2);
     assertThat(out).doesNotExist();
