@@ -8,10 +8,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.irevnet.testing.TinyData;
+import org.irevnet.train.Host;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.factory.Nd4j;
 
 class MainTest {
   record Run(int code, String out, String err) {}
@@ -37,7 +40,7 @@ class MainTest {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), org.irevnet.testing.TinyData.ARCH);
     Path data = org.irevnet.testing.TinyData.idx(tmp.resolve("data"), 64, 20);
     Path dir = tmp.resolve("run");
-    List<String> args = new java.util.ArrayList<>(List.of("train", "--arch", arch.toString(), "--data", data.toString(),
+    List<String> args = new ArrayList<>(List.of("train", "--arch", arch.toString(), "--data", data.toString(),
         "--out", dir.toString(), "--epochs", Integer.toString(epochs), "--batch", "16", "--no-progress"));
     args.addAll(List.of(more));
     Run t = run(args.toArray(String[]::new));
@@ -236,7 +239,7 @@ class MainTest {
         {"probe", "--run", "no-such-run", "--nuisance", "--train-count", "0"},
         {"cnf", "--target", "rings", "--iterations", "0"}, {"train", "--out", "no-such-run", "--max-steps", "0"}};
     for (String[] c : cases) {
-      List<String> args = new java.util.ArrayList<>(List.of(c));
+      List<String> args = new ArrayList<>(List.of(c));
       args.add("--no-progress");
       assertRefused(args, c[c.length - 2] + " must be at least 1, got 0");
     }
@@ -263,7 +266,7 @@ class MainTest {
         {"--peer", " ", "--peer needs a command"},
         {"--peer", "true", "--depth-mult", "2", "--peer compares at --depth-mult 1 only (the PyTorch twin has no depth option)"}};
     for (String[] c : cases) {
-      List<String> args = new java.util.ArrayList<>(List.of("bench", "--no-progress"));
+      List<String> args = new ArrayList<>(List.of("bench", "--no-progress"));
       args.addAll(List.of(c).subList(0, c.length - 1));
       Run r = run(args.toArray(String[]::new));
       assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
@@ -302,7 +305,7 @@ class MainTest {
         {"sample", "--temperature", "0", "--temperature must be above 0, got 0.0"},
         {"probe", "--layers", "--probe-layers", ",", "--probe-layers: no layers given"}};
     for (String[] c : cases) {
-      List<String> args = new java.util.ArrayList<>(List.of(c).subList(0, c.length - 1));
+      List<String> args = new ArrayList<>(List.of(c).subList(0, c.length - 1));
       if (!c[0].equals("cnf")) args.addAll(List.of("--run", "no-such-run"));
       args.add("--no-progress");
       assertRefused(args, c[c.length - 1]);
@@ -337,7 +340,7 @@ class MainTest {
   @Test
   void aCommandStoppedWhileWritingLeavesNoTemporaries(@TempDir Path tmp) throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("run"));
-    List<String> cmd = new java.util.ArrayList<>(PeerComparison.javaCommand(List.of(dir.toString())));
+    List<String> cmd = new ArrayList<>(PeerComparison.javaCommand(List.of(dir.toString())));
     cmd.set(cmd.indexOf(Main.class.getName()), StoppedMidWrite.class.getName());
     Process p = new ProcessBuilder(cmd).redirectError(tmp.resolve("err.txt").toFile()).start();
     try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
@@ -419,14 +422,14 @@ class MainTest {
         {"bench", "--blocks", "--iterations", "0"}};
     try {
       for (String[] c : cases) {
-        org.irevnet.train.Host.setThreads(cores);
-        List<String> args = new java.util.ArrayList<>(List.of(c));
+        Host.setThreads(cores);
+        List<String> args = new ArrayList<>(List.of(c));
         args.addAll(List.of("--threads", "" + (cores + 1), "--no-progress"));
         assertThat(run(args.toArray(String[]::new)).code()).as(c[0]).isEqualTo(2);
-        assertThat(org.nd4j.linalg.factory.Nd4j.factory().blas().getMaxThreads()).as(c[0]).isEqualTo(cores + 1);
+        assertThat(Nd4j.factory().blas().getMaxThreads()).as(c[0]).isEqualTo(cores + 1);
       }
     } finally {
-      org.irevnet.train.Host.setThreads(cores);
+      Host.setThreads(cores);
     }
   }
 
