@@ -60,7 +60,7 @@ final class NetworkTrainer {
     int classes = train.classNames().size();
     long[] chw = {train.channels(), Baselines.SIZE, Baselines.SIZE};
     BatchIterator it = BatchIterator.builder(train).batchSize(cfg.batch()).seed(cfg.seed()).shuffle(true)
-        .dequantize(cfg.dequantize()).augment(cfg.augmentShift() > 0 ? Augment.shifts(cfg.augmentShift()) : Augment.NONE)
+        .dequantize(cfg.dequantize()).augment(Augment.shifts(cfg.augmentShift()))
         .build();
     ComputationGraph net;
     long step;

@@ -166,7 +166,7 @@ public final class Trainer {
     long step;
     double best;
     BatchIterator it = BatchIterator.builder(train).batchSize(cfg.batch()).seed(cfg.seed()).shuffle(true)
-        .dequantize(cfg.dequantize()).augment(cfg.augmentShift() > 0 ? Augment.shifts(cfg.augmentShift()) : Augment.NONE)
+        .dequantize(cfg.dequantize()).augment(Augment.shifts(cfg.augmentShift()))
         .build();
     if (!startOver && Checkpoints.exists(latest(runDir))) {
       Checkpoints.Loaded c = Checkpoints.load(latest(runDir), DataType.FLOAT);

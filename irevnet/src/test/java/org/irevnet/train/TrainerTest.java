@@ -104,11 +104,7 @@ class TrainerTest {
     Map<String, INDArray> b = Npz.read(Trainer.latest(tmp.resolve("stored")).resolve(ModelFiles.WEIGHTS));
     Map<String, INDArray> fresh = org.irevnet.models.InvertibleClassifier.build(
         org.irevnet.models.Architecture.load(arch.toString()), org.nd4j.linalg.api.buffer.DataType.FLOAT, 7).params().state();
-    double apart = 0, moved = 0;
-    for (String k : a.keySet()) {
-      apart = Math.max(apart, a.get(k).sub(b.get(k)).amaxNumber().doubleValue());
-      moved = Math.max(moved, a.get(k).sub(fresh.get(k)).amaxNumber().doubleValue());
-    }
+    double apart = maxAbsDifference(a, b), moved = maxAbsDifference(a, fresh);
     assertThat(moved).as("largest change from init").isGreaterThan(1e-2);
     assertThat(apart).as("largest difference between the two runs").isLessThan(moved / 20);
     // Activations rebuilt by inverting the couplings differ from stored ones by rounding, so the
@@ -761,6 +757,31 @@ class TrainerTest {
       assertThatThrownBy(() -> Trainer.checkAugmentShift(d, shiftAndValidation(5, 0)))
           .hasMessage("augmentShift must be at most 4 (d has " + hw[0] + "x" + hw[1] + " images), got 5");
     }
+  }
+
+  /** Shifted batches train another model than the images as they are, from the same seed. */
+  @Test
+  void theAugmentShiftReachesTheBatches(@TempDir Path tmp) throws Exception {
+    TrainConfig plain = config(Files.writeString(tmp.resolve("tiny.json"), TINY), TinyData.idx(tmp.resolve("data"), 32, 10),
+        3e-3, 1);
+    TrainConfig shifted = new TrainConfig(plain.arch(), plain.data(), plain.objective(), plain.epochs(), plain.batch(),
+        plain.lr(), plain.weightDecay(), plain.warmupSteps(), plain.schedule(), plain.seed(), plain.logEvery(),
+        plain.checkpointEvery(), plain.dequantize(), 2, plain.evalBatch(), plain.ice(), plain.backward(), 0);
+    List<Map<String, INDArray>> weights = new ArrayList<>();
+    for (TrainConfig c : List.of(plain, plain, shifted)) {
+      Path run = tmp.resolve("run" + weights.size());
+      new Trainer(c, run, QUIET, Long.MAX_VALUE).run();
+      weights.add(Npz.read(Trainer.latest(run).resolve(ModelFiles.WEIGHTS)));
+    }
+    assertThat(maxAbsDifference(weights.get(0), weights.get(1))).as("the same unshifted run again").isZero();
+    assertThat(maxAbsDifference(weights.get(0), weights.get(2))).as("shifted").isGreaterThan(1e-4);
+  }
+
+  private static double maxAbsDifference(Map<String, INDArray> a, Map<String, INDArray> b) {
+    assertThat(b.keySet()).isEqualTo(a.keySet());
+    double d = 0;
+    for (String k : a.keySet()) d = Math.max(d, a.get(k).sub(b.get(k)).amaxNumber().doubleValue());
+    return d;
   }
 
   @Test
