@@ -147,8 +147,13 @@ final class QuickstartCommand implements Callable<Integer> {
             + e.getKey() + " was " + was.asText() + ", not " + e.getValue() + " (or start again with --fresh)");
       }
     }
+    int i = 0;
     for (JsonNode n : s.path("steps")) {
       Step step = Json.MAPPER.treeToValue(n, Step.class);
+      i++;
+      if (step.args() == null || step.args().isEmpty()) {
+        throw new IllegalArgumentException(record + ": step " + i + " has no args (start again with --fresh)");
+      }
       if (step.exitCode() == 0 || step.exitCode() == 1) finished.put(key(step.args()), step);
     }
     return s.path("seconds").asDouble(0);

@@ -236,6 +236,16 @@ class QuickstartCommandTest {
     assertThat(nothing.code()).isEqualTo(2);
     assertThat(nothing.err().strip()).isEqualTo("irevnet quickstart: " + tmp.resolve("none")
         + ": no quickstart to resume (no quickstart.json)");
+    // A record damaged by hand: a step without its command line cannot be matched to the plan.
+    Path damaged = Files.createDirectories(tmp.resolve("damaged"));
+    for (String args : new String[] {"", ", \"args\": null", ", \"args\": []"}) {
+      Files.writeString(damaged.resolve("quickstart.json"), "{\"steps\": [{\"name\": \"selftest\", \"args\": [\"selftest\"],"
+          + " \"exit_code\": 0, \"seconds\": 1}, {\"name\": \"train\", \"exit_code\": 0" + args + "}]}");
+      MainTest.Run bad = run("quickstart", "--out", damaged.toString(), "--resume", "--no-progress");
+      assertThat(bad.code()).as(args).isEqualTo(2);
+      assertThat(bad.err().strip()).isEqualTo("irevnet quickstart: " + damaged.resolve("quickstart.json")
+          + ": step 2 has no args (start again with --fresh)");
+    }
     MainTest.Run zero = run("quickstart", "--out", tmp.resolve("other").toString(), "--epochs", "0");
     assertThat(zero.code()).isEqualTo(2);
     assertThat(zero.err()).contains("--epochs");
