@@ -163,8 +163,9 @@ final class SvgChart {
     for (double v = Math.floor(lo / step) * step; ; v += step) {
       double tick = Math.abs(v) < step * 1e-9 ? 0 : v;
       out.add(tick);
-      // v + step == v: the range is a few ulps of huge values and the step cannot advance
-      if (tick >= hi - step * 1e-9 && out.size() >= 2 || v + step == v) break;
+      // v + step == v: the range is a few ulps of huge values and the step cannot advance; more
+      // than 50: a range that overflows (near +-1e308) makes the step infinite and v NaN
+      if (tick >= hi - step * 1e-9 && out.size() >= 2 || v + step == v || out.size() > 50) break;
     }
     return out;
   }

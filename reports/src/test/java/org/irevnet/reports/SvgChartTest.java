@@ -71,6 +71,8 @@ class SvgChartTest {
     SvgChart.View v = chart(null, false, series("s", List.of(0.0, 1.0), List.of(1e17, 1e17 + 32)));
     assertThat(labels(v.yTicks())).containsExactly("1.0e+17");
     assertThat(v.curves().get(0).paths()).containsExactly("62.0,210.0 426.0,10.0");
+    // A range past the largest double: no loop without end, whatever the ticks then say.
+    assertThat(chart(null, false, series("s", List.of(0.0, 1.0), List.of(-1e308, 1e308))).yTicks()).hasSizeLessThan(52);
     SvgChart.View x = chart(null, false, series("s", List.of(1e17, 1e17 + 32), List.of(0.0, 1.0)));
     assertThat(labels(x.xTicks())).containsExactly("1.0e+17");
     assertThat(x.curves().get(0).paths()).containsExactly("62.0,210.0 426.0,10.0");
