@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import org.irevnet.check.Ranges;
 import org.irevnet.data.DataSource;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
@@ -83,9 +84,8 @@ final class VaeCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--flow must be one of " + String.join(", ", Flows.NAMES) + ", got " + flow);
     }
     CommonOptions.positive("--epochs", epochs);
-    CommonOptions.positive("--batch", batch);
     // ND4J M2.1's strided_slice_bp fails on a one-row batch, in the middle of the first epoch
-    if (batch < 2) throw new IllegalArgumentException("--batch must be at least 2, got " + batch);
+    Ranges.atLeast("--batch", batch, 2);
     CommonOptions.positive("--latent", latent);
     CommonOptions.positive("--hidden", hidden);
     CommonOptions.positive("--test-images", testImages);
