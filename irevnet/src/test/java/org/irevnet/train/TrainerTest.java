@@ -13,15 +13,19 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.irevnet.data.BatchIterator;
 import org.irevnet.data.Dataset;
+import org.irevnet.data.Datasets;
+import org.irevnet.data.Split;
 import org.irevnet.io.Checkpoints;
 import org.irevnet.io.ModelFiles;
 import org.irevnet.io.Npz;
 import org.irevnet.models.Architecture;
+import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,8 +75,8 @@ class TrainerTest {
     Map<String, INDArray> ob = Npz.read(Trainer.latest(tmp.resolve("b")).resolve(Checkpoints.OPTIMIZER));
     assertThat(ob.get("adam.moments")).isEqualTo(oa.get("adam.moments"));
     // Weights changed at all (the comparison is not between two untouched models).
-    Map<String, INDArray> fresh = org.irevnet.models.InvertibleClassifier.build(
-        org.irevnet.models.Architecture.load(arch.toString()), org.nd4j.linalg.api.buffer.DataType.FLOAT, 7).params().state();
+    Map<String, INDArray> fresh = InvertibleClassifier.build(
+        Architecture.load(arch.toString()), DataType.FLOAT, 7).params().state();
     assertThat(a.get("layers.1.net.4.weight")).isNotEqualTo(fresh.get("layers.1.net.4.weight"));
 
     // The metrics of the resumed run are those of the straight run, plus the line written where
@@ -93,7 +97,7 @@ class TrainerTest {
     TrainConfig stored = new TrainConfig(rev.arch(), rev.data(), rev.objective(), rev.epochs(), rev.batch(), rev.lr(),
         rev.weightDecay(), rev.warmupSteps(), rev.schedule(), rev.seed(), rev.logEvery(), rev.checkpointEvery(),
         rev.dequantize(), rev.augmentShift(), rev.evalBatch(), rev.ice(), "stored", 0);
-    List<String> messages = new java.util.ArrayList<>();
+    List<String> messages = new ArrayList<>();
     Trainer.Listener listen = collecting(messages);
     new Trainer(rev, tmp.resolve("rev"), QUIET, Long.MAX_VALUE).run();
     new Trainer(stored, tmp.resolve("stored"), listen, Long.MAX_VALUE).run();
@@ -102,8 +106,8 @@ class TrainerTest {
 
     Map<String, INDArray> a = Npz.read(Trainer.latest(tmp.resolve("rev")).resolve(ModelFiles.WEIGHTS));
     Map<String, INDArray> b = Npz.read(Trainer.latest(tmp.resolve("stored")).resolve(ModelFiles.WEIGHTS));
-    Map<String, INDArray> fresh = org.irevnet.models.InvertibleClassifier.build(
-        org.irevnet.models.Architecture.load(arch.toString()), org.nd4j.linalg.api.buffer.DataType.FLOAT, 7).params().state();
+    Map<String, INDArray> fresh = InvertibleClassifier.build(
+        Architecture.load(arch.toString()), DataType.FLOAT, 7).params().state();
     double apart = maxAbsDifference(a, b), moved = maxAbsDifference(a, fresh);
     assertThat(moved).as("largest change from init").isGreaterThan(1e-2);
     assertThat(apart).as("largest difference between the two runs").isLessThan(moved / 20);
@@ -169,7 +173,7 @@ class TrainerTest {
 
   @Test
   void nuisanceOutliersAreSaidOnlyWithoutTheMleTerm() {
-    List<String> messages = new java.util.ArrayList<>();
+    List<String> messages = new ArrayList<>();
     Trainer.Listener listen = collecting(messages);
     assertThat(Trainer.sayIfNuisanceOutliers(listen, 999, 10, 0)).isFalse();
     assertThat(Trainer.sayIfNuisanceOutliers(listen, 1e3, 10, 0)).as("at the limit").isFalse();
@@ -217,7 +221,7 @@ class TrainerTest {
         .hasMessageMatching("(loss is (NaN|Infinity)|a gradient is not finite) at step \\d+ .*")
         .hasMessageNotContaining("\n");
     Checkpoints.verify(Trainer.latest(run));
-    Checkpoints.Loaded c = Checkpoints.load(Trainer.latest(run), org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    Checkpoints.Loaded c = Checkpoints.load(Trainer.latest(run), DataType.FLOAT);
     // Saved every step, latest is from the step before; its weights may already have diverged, which
     // the message must not hide by calling it good.
     long stoppedAt = Long.parseLong(thrown.getMessage().replaceFirst(".* at step (\\d+) .*", "$1"));
@@ -270,7 +274,7 @@ class TrainerTest {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
     Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
     TrainConfig base = config(arch, data, 1e-3, 1);
-    List<String> messages = new java.util.ArrayList<>();
+    List<String> messages = new ArrayList<>();
     Trainer.Listener listen = collecting(messages);
     for (int batch : new int[] {32, 1000}) {
       TrainConfig cfg = new TrainConfig(base.arch(), base.data(), "ce", 1, batch, 1e-3, 0, 0, "constant", 7, 1, 1000,
@@ -285,7 +289,7 @@ class TrainerTest {
   void resumingAtAnotherThreadCountIsSaid(@TempDir Path tmp) throws Exception {
     TrainConfig cfg = tinyTwoEpochs(tmp);
     Path run = tmp.resolve("run");
-    List<String> messages = new java.util.ArrayList<>();
+    List<String> messages = new ArrayList<>();
     new Trainer(cfg, run, QUIET, 2).run();
     new Trainer(cfg, run, collecting(messages), 1).run();
     assertThat(messages).noneMatch(m -> m.contains("thread"));
@@ -316,7 +320,7 @@ class TrainerTest {
         .hasMessageContaining("seed would change (7 -> 8)");
     assertThat(run.resolve(Trainer.METRICS)).as("refused before anything changed").hasContent(metrics);
 
-    List<String> messages = new java.util.ArrayList<>();
+    List<String> messages = new ArrayList<>();
     TrainConfig longer = with(cfg, 3, 16, 2e-3, 7);
     new Trainer(longer, run, collecting(messages), 1).run();
     assertThat(messages).contains("resuming with epochs 2 -> 3, lr 0.001 -> 0.002: the steps so far used the former");
@@ -346,7 +350,7 @@ class TrainerTest {
     byte[] bytes = Files.readAllBytes(w);
     bytes[bytes.length / 2] ^= 1;
     Files.write(w, bytes);
-    assertThatThrownBy(() -> Checkpoints.load(Trainer.latest(run), org.nd4j.linalg.api.buffer.DataType.FLOAT))
+    assertThatThrownBy(() -> Checkpoints.load(Trainer.latest(run), DataType.FLOAT))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("weights.npz does not match its SHA-256");
   }
@@ -530,10 +534,10 @@ class TrainerTest {
     assertThat(Checkpoints.trainingState(Trainer.best(run)).step()).isEqualTo(best.getKey());
     assertThat(r.testBitsPerDim()).isEqualTo(e.get(1).get("test_bits_per_dim").asDouble());
     // The same number from the saved weights, over the test split's 784 real pixels.
-    org.irevnet.models.InvertibleClassifier model =
-        Checkpoints.load(Trainer.latest(run), org.nd4j.linalg.api.buffer.DataType.FLOAT).model();
-    org.irevnet.data.Dataset test = Trainer.prepare(org.irevnet.data.Datasets.resolve(data.toString()),
-        org.irevnet.data.Split.TEST, model.architecture());
+    InvertibleClassifier model =
+        Checkpoints.load(Trainer.latest(run), DataType.FLOAT).model();
+    Dataset test = Trainer.prepare(Datasets.resolve(data.toString()),
+        Split.TEST, model.architecture());
     assertThat(new Density(model, 784).evaluate(test, 50, Density.EVAL_SEED).bitsPerDim())
         .isCloseTo(r.testBitsPerDim(), offset(1e-6));
   }
@@ -606,7 +610,7 @@ class TrainerTest {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
     Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
     TrainConfig c = config(arch, data, 1e-3, 1); // 2 warm-up steps
-    Map<Double, INDArray> after = new java.util.HashMap<>();
+    Map<Double, INDArray> after = new HashMap<>();
     for (double wd : new double[] {0, 100}) {
       TrainConfig cfg = new TrainConfig(c.arch(), c.data(), "ce", 1, 16, 1e-3, wd, 2, "cosine", 7, 1, 1000, true, 1,
           50, null, null, 0);
@@ -614,7 +618,7 @@ class TrainerTest {
       new Trainer(cfg, run, QUIET, 1).run();
       after.put(wd, Npz.read(Trainer.latest(run).resolve(ModelFiles.WEIGHTS)).get("layers.1.net.0.weight"));
     }
-    INDArray p0 = org.irevnet.models.InvertibleClassifier.build(Architecture.load(arch.toString()), DataType.FLOAT, 7)
+    INDArray p0 = InvertibleClassifier.build(Architecture.load(arch.toString()), DataType.FLOAT, 7)
         .params().state().get("layers.1.net.0.weight");
     assertThat(p0.amaxNumber().doubleValue()).as("weights well away from zero").isGreaterThan(0.1);
     INDArray apart = after.get(0.0).sub(after.get(100.0));
