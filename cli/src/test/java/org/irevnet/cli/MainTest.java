@@ -4,12 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.irevnet.testing.TinyData;
 import org.irevnet.train.Host;
 import org.junit.jupiter.api.Test;
@@ -36,7 +41,7 @@ class MainTest {
   /** A tiny architecture and dataset written under {@code tmp}, and a run trained on them. */
   record TinyRun(Path arch, Path data, Path dir, Run train) {}
 
-  static TinyRun trainTiny(Path tmp, int epochs, String... more) throws java.io.IOException {
+  static TinyRun trainTiny(Path tmp, int epochs, String... more) throws IOException {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), org.irevnet.testing.TinyData.ARCH);
     Path data = org.irevnet.testing.TinyData.idx(tmp.resolve("data"), 64, 20);
     Path dir = tmp.resolve("run");
@@ -210,13 +215,13 @@ class MainTest {
   /** Numbers are spelled "0.8420" whatever the machine's locale. */
   @Test
   void commandsRunInTheRootLocale() {
-    java.util.Locale before = java.util.Locale.getDefault();
+    Locale before = Locale.getDefault();
     try {
-      java.util.Locale.setDefault(java.util.Locale.GERMANY);
+      Locale.setDefault(Locale.GERMANY);
       run("--version");
-      assertThat(java.util.Locale.getDefault()).isEqualTo(java.util.Locale.ROOT);
+      assertThat(Locale.getDefault()).isEqualTo(Locale.ROOT);
     } finally {
-      java.util.Locale.setDefault(before);
+      Locale.setDefault(before);
     }
   }
 
@@ -315,11 +320,11 @@ class MainTest {
   /** Another thread printing all along: the interruption line is the last one out, whole. */
   @Test
   void theInterruptionLineIsTheLastLineOnStandardError() throws Exception {
-    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     Interruption.LastWordStream err = new Interruption.LastWordStream(bytes);
     java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
     Thread printer = new Thread(() -> {
-      for (int i = 0; !stop.get(); i++) err.printf(java.util.Locale.ROOT, "step %d  loss %.4f%n", i, 1.0 / (i + 1));
+      for (int i = 0; !stop.get(); i++) err.printf(Locale.ROOT, "step %d  loss %.4f%n", i, 1.0 / (i + 1));
     });
     printer.start();
     Thread.sleep(50);
@@ -327,7 +332,7 @@ class MainTest {
     Thread.sleep(50);
     stop.set(true);
     printer.join();
-    String[] lines = bytes.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n");
+    String[] lines = bytes.toString(StandardCharsets.UTF_8).split("\n");
     assertThat(lines.length).as("the other thread printed before").isGreaterThan(1);
     assertThat(lines[lines.length - 1]).isEqualTo("irevnet train: interrupted");
     assertThat(java.util.Arrays.copyOf(lines, lines.length - 1)).allMatch(l -> l.matches("step \\d+  loss [0-9.]+"));
@@ -343,7 +348,7 @@ class MainTest {
     List<String> cmd = new ArrayList<>(PeerComparison.javaCommand(List.of(dir.toString())));
     cmd.set(cmd.indexOf(Main.class.getName()), StoppedMidWrite.class.getName());
     Process p = new ProcessBuilder(cmd).redirectError(tmp.resolve("err.txt").toFile()).start();
-    try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+    try (var out = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
       assertThat(out.readLine()).isEqualTo("writing");
       try (var s = Files.list(dir)) {
         assertThat(s.toList()).as("both temporaries exist before the stop").hasSize(2);
@@ -370,7 +375,7 @@ class MainTest {
       Path ckpt = org.irevnet.io.AtomicFiles.createTemporary(dir.resolve("latest"), true);
       Files.writeString(ckpt.resolve("weights.npz"), "half");
       org.irevnet.io.AtomicFiles.write(dir.resolve("report.json"), out -> {
-        out.write("{\"half\":".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        out.write("{\"half\":".getBytes(StandardCharsets.UTF_8));
         out.flush();
         System.out.println("writing");
         System.out.flush();
@@ -386,7 +391,7 @@ class MainTest {
   /** Before its last line the stream passes everything on, single bytes too; after it, nothing. */
   @Test
   void theLastWordStreamFallsSilentAfterItsLastLine() {
-    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     Interruption.LastWordStream err = new Interruption.LastWordStream(bytes);
     err.print("step 1");
     err.write('!');
@@ -394,7 +399,7 @@ class MainTest {
     err.print("epoch 1 done");
     err.write('!');
     err.flush();
-    assertThat(bytes.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("step 1! interrupted" + System.lineSeparator());
+    assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo("step 1! interrupted" + System.lineSeparator());
   }
 
   /**
