@@ -4,8 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.irevnet.cli.MainTest.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.IntFunction;
+import java.util.function.IntUnaryOperator;
+import java.util.stream.Stream;
+import org.irevnet.io.AtomicFiles;
+import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,8 +25,8 @@ class QuickstartCommandTest {
 
   @Test
   void runsEveryStepAndWritesTheComparisonReport(@TempDir Path tmp) throws Exception {
-    Path arch = Files.writeString(tmp.resolve("tiny.json"), org.irevnet.testing.TinyData.ARCH);
-    Path data = org.irevnet.testing.TinyData.idx(tmp.resolve("data"), 64, 20);
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
     Path out = tmp.resolve("qs");
     MainTest.Run r = run("quickstart", "--arch", arch.toString(), "--data", data.toString(), "--out", out.toString(),
         "--epochs", "1", "--count", "8", "--skip-selftest", "--no-progress", "--threads", "1");
@@ -50,25 +61,25 @@ class QuickstartCommandTest {
    */
   @Test
   void aStoppedQuickstartContinuesWithResume(@TempDir Path tmp) throws Exception {
-    Path arch = Files.writeString(tmp.resolve("tiny.json"), org.irevnet.testing.TinyData.ARCH);
-    Path data = org.irevnet.testing.TinyData.idx(tmp.resolve("data"), 64, 20);
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
     Path out = tmp.resolve("qs");
     String[] args = {"quickstart", "--arch", arch.toString(), "--data", data.toString(), "--out", out.toString(),
         "--epochs", "1", "--count", "8", "--skip-selftest", "--no-progress", "--threads", "1"};
     assertThat(run(args).code()).isZero();
     Path record = out.resolve("quickstart.json");
-    com.fasterxml.jackson.databind.node.ObjectNode summary = (com.fasterxml.jackson.databind.node.ObjectNode)
+    ObjectNode summary = (ObjectNode)
         Json.MAPPER.readTree(record.toFile());
     JsonNode first = summary.get("steps").get(0);
     summary.put("complete", false);
-    ((com.fasterxml.jackson.databind.node.ArrayNode) summary.get("steps")).removeAll().add(first);
+    ((ArrayNode) summary.get("steps")).removeAll().add(first);
     Files.writeString(record, Json.MAPPER.writeValueAsString(summary));
     for (String gone : new String[] {"report.html", "report.json", "ce/analysis", "ice/analysis"}) {
-      org.irevnet.io.AtomicFiles.deleteTree(out.resolve(gone));
+      AtomicFiles.deleteTree(out.resolve(gone));
     }
     String ceMetrics = Files.readString(out.resolve("ce/metrics.jsonl"));
 
-    MainTest.Run r = run(java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of("--resume"))
+    MainTest.Run r = run(Stream.concat(Arrays.stream(args), Stream.of("--resume"))
         .toArray(String[]::new));
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.err()).contains("quickstart [1/19] done before: " + first.get("name").asText());
@@ -83,9 +94,9 @@ class QuickstartCommandTest {
     assertThat(out.resolve("report.html")).exists();
 
     String[] other = args.clone();
-    other[java.util.Arrays.asList(args).indexOf("--epochs") + 1] = "2";
-    MainTest.Run refused = run(java.util.stream.Stream.concat(java.util.Arrays.stream(other),
-        java.util.stream.Stream.of("--resume")).toArray(String[]::new));
+    other[Arrays.asList(args).indexOf("--epochs") + 1] = "2";
+    MainTest.Run refused = run(Stream.concat(Arrays.stream(other),
+        Stream.of("--resume")).toArray(String[]::new));
     assertThat(refused.code()).isEqualTo(2);
     assertThat(refused.err().strip()).isEqualTo("irevnet quickstart: --resume continues the quickstart in " + out
         + " as it was started: its --epochs was 1, not 2 (or start again with --fresh)");
@@ -112,28 +123,28 @@ class QuickstartCommandTest {
   void thePlanIsTheDocumentedCommandsInOrder() {
     Path out = Path.of("o");
     String ce = out.resolve("ce").toString(), ice = out.resolve("ice").toString();
-    java.util.List<java.util.List<String>> expected = new java.util.ArrayList<>();
-    expected.add(java.util.List.of("selftest"));
+    List<List<String>> expected = new ArrayList<>();
+    expected.add(List.of("selftest"));
     for (String[] r : new String[][] {{ce, "ce"}, {ice, "ice"}}) {
-      expected.add(java.util.List.of("train", "--arch", "a", "--data", "d", "--epochs", "2", "--out", r[0], "--fresh",
+      expected.add(List.of("train", "--arch", "a", "--data", "d", "--epochs", "2", "--out", r[0], "--fresh",
           "--objective", r[1]));
     }
     for (String r : new String[] {ce, ice}) {
-      expected.add(java.util.List.of("eval", "--run", r, "--data", "d"));
-      expected.add(java.util.List.of("invert", "--run", r, "--data", "d", "--stability"));
-      expected.add(java.util.List.of("probe", "--run", r, "--data", "d", "--layers", "--nuisance"));
-      expected.add(java.util.List.of("metamers", "--run", r, "--data", "d", "--probe-class"));
-      expected.add(java.util.List.of("interpolate", "--run", r, "--data", "d"));
+      expected.add(List.of("eval", "--run", r, "--data", "d"));
+      expected.add(List.of("invert", "--run", r, "--data", "d", "--stability"));
+      expected.add(List.of("probe", "--run", r, "--data", "d", "--layers", "--nuisance"));
+      expected.add(List.of("metamers", "--run", r, "--data", "d", "--probe-class"));
+      expected.add(List.of("interpolate", "--run", r, "--data", "d"));
       for (String a : new String[] {"fgsm", "pgd-linf"}) {
-        expected.add(java.util.List.of("attack", "--run", r, "--data", "d", "--attack", a, "--count", "5"));
+        expected.add(List.of("attack", "--run", r, "--data", "d", "--attack", a, "--count", "5"));
       }
-      expected.add(java.util.List.of("attack", "--run", r, "--data", "d", "--attack", "metamer"));
+      expected.add(List.of("attack", "--run", r, "--data", "d", "--attack", "metamer"));
     }
-    expected.add(java.util.List.of("report", ce, ice, "--out", "o"));
+    expected.add(List.of("report", ce, ice, "--out", "o"));
     assertThat(quickstart(out, false, null, false, false).plan()).isEqualTo(expected);
     assertThat(quickstart(out, true, null, false, false).plan()).isEqualTo(expected.subList(1, expected.size()));
 
-    java.util.List<java.util.List<String>> passed = quickstart(out, true, 3, true, true).plan();
+    List<List<String>> passed = quickstart(out, true, 3, true, true).plan();
     assertThat(passed.get(0)).endsWith("--objective", "ce", "--threads", "3", "--no-progress", "-v");
     assertThat(passed.get(passed.size() - 1)).containsExactly("report", ce, ice, "--out", "o", "-v");
     assertThat(quickstart(out, true, 3, false, false).plan().get(2)).endsWith("--data", "d", "--threads", "3");
@@ -142,21 +153,21 @@ class QuickstartCommandTest {
   /** Steps are recognised on --resume by their command without the options that do not change a result. */
   @Test
   void aStepsKeyLeavesOutThreadsProgressVerbosityAndFreshOrResume() {
-    assertThat(QuickstartCommand.key(java.util.List.of("train", "--threads", "2", "--out", "o/ce", "--fresh", "--no-progress",
+    assertThat(QuickstartCommand.key(List.of("train", "--threads", "2", "--out", "o/ce", "--fresh", "--no-progress",
         "-v", "--resume", "--epochs", "3"))).containsExactly("train", "--out", "o/ce", "--epochs", "3");
-    assertThat(QuickstartCommand.key(java.util.List.of("report", "o/ce"))).containsExactly("report", "o/ce");
+    assertThat(QuickstartCommand.key(List.of("report", "o/ce"))).containsExactly("report", "o/ce");
   }
 
   /**
    * Writes OUT/quickstart.json as a stopped quickstart leaves it: {@code settings}, then each step
    * of {@code plan} with its exit code and name, taking 1 s.
    */
-  private static void record(Path out, com.fasterxml.jackson.databind.node.ObjectNode settings,
-      java.util.List<java.util.List<String>> plan, java.util.function.IntUnaryOperator exitCode,
-      java.util.function.IntFunction<String> name) throws java.io.IOException {
-    com.fasterxml.jackson.databind.node.ArrayNode steps = settings.putArray("steps");
+  private static void record(Path out, ObjectNode settings,
+      List<List<String>> plan, IntUnaryOperator exitCode,
+      IntFunction<String> name) throws IOException {
+    ArrayNode steps = settings.putArray("steps");
     for (int i = 0; i < plan.size(); i++) {
-      com.fasterxml.jackson.databind.node.ObjectNode st = steps.addObject().put("name", name.apply(i))
+      ObjectNode st = steps.addObject().put("name", name.apply(i))
           .put("exit_code", exitCode.applyAsInt(i)).put("seconds", 1.0);
       plan.get(i).forEach(st.putArray("args")::add);
     }
@@ -174,8 +185,8 @@ class QuickstartCommandTest {
     Path out = Files.createDirectories(tmp.resolve("qs"));
     QuickstartCommand q = quickstart(out, true, null, true, false);
     q.arch = "fi-revnet-s";
-    java.util.List<java.util.List<String>> plan = q.plan();
-    com.fasterxml.jackson.databind.node.ObjectNode settings = Json.MAPPER.createObjectNode();
+    List<List<String>> plan = q.plan();
+    ObjectNode settings = Json.MAPPER.createObjectNode();
     settings.put("complete", false).put("arch", "fi-revnet-s").put("data", "d").put("epochs", 2).put("count", 5)
         .put("seconds", 1000.0);
     record(out, settings, plan, i -> i == 3 ? 1 : i == plan.size() - 1 ? 2 : 0, i -> String.join(" ", plan.get(i)));
@@ -204,7 +215,7 @@ class QuickstartCommandTest {
     Path out = Files.createDirectories(tmp.resolve("qs"));
     QuickstartCommand q = quickstart(out, true, null, true, false);
     q.arch = "fi-revnet-s";
-    com.fasterxml.jackson.databind.node.ObjectNode settings = Json.MAPPER.createObjectNode();
+    ObjectNode settings = Json.MAPPER.createObjectNode();
     settings.put("arch", "fi-revnet-s");   // the other settings missing: nothing to compare them with
     record(out, settings, q.plan(), i -> i == 5 || i == 9 ? 1 : 0, i -> "step " + i);
     MainTest.Run r = run("quickstart", "--out", out.toString(), "--arch", "fi-revnet-s", "--data", "d", "--epochs", "2",
@@ -220,9 +231,9 @@ class QuickstartCommandTest {
 
   @Test
   void resumeAndFreshExcludeEachOther(@TempDir Path tmp) {
-    MainTest.assertRefused(java.util.List.of("quickstart", "--out", tmp.toString(), "--resume", "--fresh", "--no-progress"),
+    MainTest.assertRefused(List.of("quickstart", "--out", tmp.toString(), "--resume", "--fresh", "--no-progress"),
         "--resume and --fresh exclude each other");
-    MainTest.assertRefused(java.util.List.of("quickstart", "--out", tmp.toString(), "--count", "0", "--no-progress"),
+    MainTest.assertRefused(List.of("quickstart", "--out", tmp.toString(), "--count", "0", "--no-progress"),
         "--count must be at least 1, got 0");
   }
 
