@@ -136,13 +136,7 @@ class FlowsTest {
   void inversesAreExactWhereTheForwardMapIsNearlyFlat() {
     // Planar with w·û = -0.99 and w·z + b = 0.05: the slope of a + c tanh(a + b) at the root is
     // 1 - 0.99 (1 - tanh²(0.05)) ≈ 0.012, where a wrong derivative slows Newton to a crawl.
-    double[] z = {-0.25, 0.7};
-    double[] u = {-0.99, 0.5};
-    double h = Math.tanh(z[0] + 0.3);
-    INDArray y = Nd4j.createFromArray(new double[][] {{z[0] + u[0] * h, z[1] + u[1] * h}});
-    Map<String, INDArray> planar = Map.of("u", Nd4j.createFromArray(new double[][] {u}),
-        "w", Nd4j.createFromArray(new double[][] {{1, 0}}), "b", Nd4j.createFromArray(new double[][] {{0.3}}));
-    assertThat(new PlanarFlow(2).invert(y, planar).toDoubleVector()).containsExactly(z, within(1e-12));
+    assertPlanarInverts(new double[] {-0.25, 0.7}, new double[] {-0.99, 0.5}, 0.3);
     // Sylvester with Q = I, M = 2: the last coordinate solves the same flat equation (r11 r~11 = -0.99).
     double[][] r = {{0.5, 0.7}, {0, -0.99}};
     double[][] rt = {{-0.3, 0.6}, {0, 1}};
@@ -163,13 +157,15 @@ class FlowsTest {
   void planarInverseIsExactWhereNewtonStepsWouldCycleInsideTheBracket() {
     // w·û = 5.168 (w·u ≈ 6.2): from the bracket's midpoint, Newton on a + c tanh(a + b) jumps back
     // and forth between a ≈ 1.0 and a ≈ 3.8 for 200 iterations, each step inside the bracket.
-    double c = 5.168211, bias = -5.311402;
-    double[] z = {5.954601, -0.4};
-    double[] u = {c, 0.3};
-    double h = Math.tanh(z[0] + bias);
+    assertPlanarInverts(new double[] {5.954601, -0.4}, new double[] {5.168211, 0.3}, -5.311402);
+  }
+
+  /** A 2D planar step with w = (1, 0), {@code û = u} and bias {@code b} inverts {@code z + û tanh(z_0 + b)} back to z. */
+  private static void assertPlanarInverts(double[] z, double[] u, double b) {
+    double h = Math.tanh(z[0] + b);
     INDArray y = Nd4j.createFromArray(new double[][] {{z[0] + u[0] * h, z[1] + u[1] * h}});
     Map<String, INDArray> planar = Map.of("u", Nd4j.createFromArray(new double[][] {u}),
-        "w", Nd4j.createFromArray(new double[][] {{1, 0}}), "b", Nd4j.createFromArray(new double[][] {{bias}}));
+        "w", Nd4j.createFromArray(new double[][] {{1, 0}}), "b", Nd4j.createFromArray(new double[][] {{b}}));
     assertThat(new PlanarFlow(2).invert(y, planar).toDoubleVector()).containsExactly(z, within(1e-12));
   }
 
