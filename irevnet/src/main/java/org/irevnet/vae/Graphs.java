@@ -24,6 +24,17 @@ final class Graphs {
     return a.mul(b).sum(true, 1);
   }
 
+  /**
+   * {@code s}, with 1 where it is exactly 0: the divisor of a formula whose numerator vanishes
+   * with {@code s} ({@code w (m - w·u)/|w|²}, {@code v (v·z)/|v|²}), so that an all-zero vector
+   * (a blank image through a fresh encoder) gives 0 and finite gradients instead of 0/0. Every
+   * other value divides exactly as written; clamping small ones instead would break the
+   * invertibility and orthogonality the exact formulas give.
+   */
+  static SDVariable zeroAsOne(SDVariable s) {
+    return s.add(s.eq(0.0).castTo(s.dataType()));
+  }
+
   /** {@code A v} for {@code A [n, r, c]}, {@code v [n, c]}: {@code [n, r]}. */
   static SDVariable matVec(SDVariable a, SDVariable v, long c) {
     return a.mul(v.reshape(-1, 1, c)).sum(2);

@@ -45,9 +45,9 @@ public final class HouseholderFlow implements LatentFlow {
     return p;
   }
 
-  /** {@code z - 2 v (v·z)/|v|²} for vectors {@code [n, D]}; also used for Sylvester's Q. */
+  /** {@code z - 2 v (v·z)/|v|²} for vectors {@code [n, D]} ({@code z} where {@code v = 0}). */
   static SDVariable reflect(SDVariable z, SDVariable v) {
-    return z.sub(v.mul(dot(v, z).mul(2.0).div(dot(v, v))));
+    return z.sub(v.mul(dot(v, z).mul(2.0).div(Graphs.zeroAsOne(dot(v, v)))));
   }
 
   @Override
@@ -69,6 +69,7 @@ public final class HouseholderFlow implements LatentFlow {
       INDArray v = p.get("v" + t).castTo(DataType.DOUBLE);
       INDArray vz = v.mul(x).sum(true, 1);
       INDArray vv = v.mul(v).sum(true, 1);
+      vv.addi(vv.eq(0.0).castTo(DataType.DOUBLE)); // v = 0: no reflection, as in Graphs.zeroAsOne
       x.subi(v.mul(vz.mul(2.0).divi(vv)));
     }
     return x.castTo(y.dataType());

@@ -44,7 +44,7 @@ public final class PlanarFlow implements LatentFlow {
     SDVariable b = cols(raw, 2L * d, 2L * d + 1);
     SDVariable wu = dot(w, u);
     SDVariable m = sd.nn().softplus(wu).sub(1.0);
-    SDVariable uHat = u.add(w.mul(m.sub(wu).div(dot(w, w))));
+    SDVariable uHat = u.add(w.mul(m.sub(wu).div(Graphs.zeroAsOne(dot(w, w)))));
     Map<String, SDVariable> p = new LinkedHashMap<>();
     p.put("u", uHat);
     p.put("w", w);

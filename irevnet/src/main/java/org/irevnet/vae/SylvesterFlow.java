@@ -123,7 +123,7 @@ public final class SylvesterFlow implements LatentFlow {
         for (int t = 0; t < reflections; t++) {
           SDVariable v = cols(raw, from + (long) t * d, from + (long) (t + 1) * d).reshape(-1, 1, d);
           SDVariable qv = q.mul(v).sum(true, 2);
-          q = q.sub(qv.mul(v).mul(2.0).div(v.mul(v).sum(true, 2)));
+          q = q.sub(qv.mul(v).mul(2.0).div(Graphs.zeroAsOne(v.mul(v).sum(true, 2))));
         }
         return q;
       }

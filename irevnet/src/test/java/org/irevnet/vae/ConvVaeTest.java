@@ -220,6 +220,23 @@ class ConvVaeTest {
   }
 
   @Test
+  void aBlankImageGivesAFreshModelAFiniteLossAndFiniteGradients() {
+    // Biases start at zero, so a blank image gives all-zero flow parameters (w = 0, v = 0),
+    // where the planar and Householder formulas would divide 0 by 0 (FlowsTest has the flows alone).
+    for (String flow : List.of("planar", "householder")) {
+      ConvVae vae = new ConvVae(config(flow), 2, DataType.FLOAT);
+      INDArray x = binaryImages(DataType.FLOAT, 2, 8);
+      x.getRow(0).assign(0);
+      double loss = vae.accumulateGradients(x, Numerics.normal(DataType.FLOAT, 4, 2, 3));
+      assertThat(loss).as(flow).isFinite();
+      for (Map.Entry<String, Param> e : vae.params().entries().entrySet()) {
+        INDArray g = e.getValue().grad();
+        assertThat(g.isNaN().any() || g.isInfinite().any()).as("%s: gradient of %s finite", flow, e.getKey()).isFalse();
+      }
+    }
+  }
+
+  @Test
   void buildingAndRunningTheGradientGraphWritesNothingToStandardOutput() {
     // The commands' stdout is their JSON result; SameDiff prints while it builds a gradient graph.
     PrintStream original = System.out;

@@ -208,6 +208,32 @@ class FlowsTest {
   }
 
   @Test
+  void zeroRawParametersGiveTheIdentityWithFiniteGradients() {
+    // A blank image through a fresh encoder (biases at zero) gives all-zero raw parameters, where
+    // the planar reparametrisation divides by |w|² and a Householder reflection by |v|²: both
+    // become the identity there (u = 0, no reflection), with finite gradients, instead of 0/0.
+    for (String name : Flows.NAMES.subList(1, Flows.NAMES.size())) {
+      FlowStack stack = Flows.create(name, 3, 2, 2, 2);
+      SameDiff sd = SameDiff.create();
+      SDVariable raw = sd.var("raw", Nd4j.zeros(DataType.DOUBLE, 2, stack.paramCount()));
+      INDArray z0 = Nd4j.createFromArray(new double[][] {{0.3, -0.2, 0.5}, {-1, 0.4, 0.1}});
+      LatentFlow.Step step = stack.transform(sd, sd.var("z", z0), stack.prepare(sd, raw));
+      SDVariable loss = step.out().sum().add(step.logDet().sum());
+      loss.markAsLoss();
+      Map<String, INDArray> out = sd.output(new HashMap<>(), step.out().name(), step.logDet().name());
+      assertThat(out.get(step.out().name()).toDoubleMatrix()).as(name).isEqualTo(z0.toDoubleMatrix());
+      assertThat(out.get(step.logDet().name()).toDoubleVector()).as(name).containsExactly(0, 0);
+      Map<String, INDArray> grads = sd.calculateGradients(new HashMap<>(), "raw", "z");
+      for (String v : List.of("raw", "z")) {
+        assertThat(grads.get(v).isInfinite().any() || grads.get(v).isNaN().any()).as("%s: d/d%s finite", name, v).isFalse();
+      }
+      INDArray first = z0.getRow(0, true);
+      assertThat(stack.invert(first, prepared(stack, new double[stack.paramCount()])).toDoubleVector()).as("%s inverse", name)
+          .containsExactly(first.toDoubleVector());
+    }
+  }
+
+  @Test
   void sylvesterTriangularStepsAlternateIdentityAndReversal() {
     FlowStack stack = Flows.create("sylvester-triangular", 3, 3, 0, 0);
     Map<String, INDArray> p = prepared(stack, new double[stack.paramCount()]);
