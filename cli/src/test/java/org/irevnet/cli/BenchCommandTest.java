@@ -1,0 +1,139 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.irevnet.cli.MainTest.Run;
+import org.irevnet.testing.TinyData;
+import org.irevnet.train.Host;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * {@code bench} in this process (the modes that start other processes are in MainTest): its JSON
+ * lines, its progress on stderr, and the combinations of options it refuses. Times and memory are
+ * never checked, only that the fields are there and say what was run.
+ */
+class BenchCommandTest {
+
+  /** The progress of {@code total} steps as bench writes it on stderr: one carriage return per step, then a newline. */
+  private static String progress(int total) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 1; i <= total; i++) b.append("\rbench: step ").append(i).append('/').append(total);
+    return b.append(System.lineSeparator()).toString();
+  }
+
+  /**
+   * {@code bench --arch tiny.json --batch 4 --threads T args}, where T is one BLAS thread more than
+   * this process has; the run must leave the BLAS threads at T (they are put back after).
+   */
+  private static Run bench(Path dir, String... args) throws Exception {
+    Path arch = Files.writeString(dir.resolve("tiny.json"), TinyData.ARCH);
+    int blas = Nd4j.factory().blas().getMaxThreads();
+    List<String> all = new ArrayList<>(List.of("bench", "--arch", arch.toString(), "--batch", "4", "--threads", "" + (blas + 1)));
+    all.addAll(List.of(args));
+    try {
+      Run r = MainTest.run(all.toArray(String[]::new));
+      assertThat(Nd4j.factory().blas().getMaxThreads()).as("--threads applied").isEqualTo(blas + 1);
+      return r;
+    } finally {
+      Host.setThreads(blas);
+    }
+  }
+
+  @Test
+  void benchPrintsOneJsonLineWithEveryField(@TempDir Path dir) throws Exception {
+    Run r = bench(dir, "--steps", "2", "--warmup", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out().strip().lines()).hasSize(1);
+    JsonNode j = Json.MAPPER.readTree(r.out());
+    for (String f : new String[] {"arch", "batch", "threads", "params", "train_step_ms", "train_images_per_s",
+        "forward_ms", "inverse_ms", "recon_max_abs_err_f32", "recon_max_abs_err_f64", "peak_rss_mib", "param_state_mib", "working_rss_mib",
+        "native_in_use_mib", "native_free_mib",
+        "steps", "warmup"}) {
+      assertThat(j.has(f)).as(f).isTrue();
+    }
+    assertThat(j.get("arch").asText()).isEqualTo("tiny");
+    assertThat(j.get("batch").asInt()).isEqualTo(4);
+    assertThat(j.get("steps").asInt()).isEqualTo(2);
+    assertThat(j.get("warmup").asInt()).isEqualTo(1);
+    assertThat(j.get("depth_mult").asInt()).isEqualTo(1);
+    // --threads sets the BLAS threads; the JSON names libnd4j's OpenMP pool, which only
+    // OMP_NUM_THREADS at start-up sets (bin/irevnet sets it from --threads).
+    assertThat(j.get("threads").asInt()).isEqualTo(Host.threads());
+    assertThat(j.get("recon_max_abs_err_f32").asDouble()).isLessThanOrEqualTo(1e-5);
+    assertThat(j.get("recon_max_abs_err_f64").asDouble()).isLessThanOrEqualTo(1e-12);
+    assertThat(r.out()).doesNotContain("Added differentiated op").doesNotContain("INFO");
+    assertThat(j.get("backward").asText()).isEqualTo("reversible");
+    assertThat(j.get("stored_activation_mib").asDouble()).isZero();
+    assertThat(r.err()).as("a step counter over warm-up and timed steps").endsWith(progress(3));
+
+    Run s = bench(dir, "--steps", "2", "--warmup", "0", "--no-progress", "--backward", "stored");
+    assertThat(s.code()).as(s.err()).isZero();
+    assertThat(s.err()).isEmpty();
+    JsonNode st = Json.MAPPER.readTree(s.out());
+    assertThat(st.get("backward").asText()).isEqualTo("stored");
+    assertThat(st.get("stored_activation_mib").asDouble()).isPositive();
+    assertThat(st.get("recon_max_abs_err_f32").asDouble()).isLessThanOrEqualTo(1e-5);
+  }
+
+  /** --backward both: one line with both passes' medians; progress over warm-up and both passes' rounds. */
+  @Test
+  void bothBackwardPassesInOneLine(@TempDir Path dir) throws Exception {
+    Run both = bench(dir, "--steps", "2", "--warmup", "2", "--rounds", "2", "--backward", "both");
+    assertThat(both.code()).as(both.err()).isZero();
+    assertThat(both.out().strip().lines()).hasSize(1);
+    JsonNode c = Json.MAPPER.readTree(both.out());
+    assertThat(c.get("reversible_train_step_ms").asDouble()).isPositive();
+    assertThat(c.get("stored_train_step_ms").asDouble()).isPositive();
+    assertThat(c.get("stored_reversible_ratio").asDouble()).isPositive();
+    assertThat(c.get("rounds").asInt()).isEqualTo(2);
+    assertThat(c.get("steps_per_round").asInt()).isEqualTo(2);
+    assertThat(both.err()).as("2 warm-up steps, then 2 rounds of 2 steps of each pass").endsWith(progress(10));
+  }
+
+  /** bench's combinations of modes, refused by name before anything is measured or started. */
+  @Test
+  void benchRefusesModesThatDoNotCombine() {
+    String blocks = "--blocks takes neither --peer, --depth-mult nor --backward";
+    String curve = "--depth-curve takes neither --peer, --blocks, --backward both nor --depth-mult";
+    String multipliers = "--depth-curve needs two or more distinct multipliers >= 1, got ";
+    String[][] cases = {
+        {"--warmup", "-1", "--warmup must be at least 0, got -1"},
+        {"--steps", "0", "--steps must be at least 1, got 0"},
+        {"--batch", "0", "--batch must be at least 1, got 0"},
+        {"--depth-mult", "0", "--depth-mult must be at least 1, got 0"},
+        {"--blocks", "--peer", "true", blocks},
+        {"--blocks", "--backward", "stored", blocks},
+        {"--blocks", "--iterations", "0", "--iterations must be at least 1, got 0"},
+        {"--blocks", "--forks", "-1", "--forks must be at least 0, got -1"},
+        {"--backward", "both", "--rounds", "0", "--rounds must be at least 1, got 0"},
+        {"--backward", "both", "--peer", "true", "--backward both takes no --peer"},
+        {"--peer", "true", "--rounds", "0", "--rounds must be at least 1, got 0"},
+        {"--depth-curve", "1,2", "--rounds", "0", "--rounds must be at least 1, got 0"},
+        {"--depth-curve", "1,4", "--peer", "true", curve},
+        {"--depth-curve", "1,2", "--blocks", curve},
+        {"--depth-curve", "1,2", "--backward", "both", curve},
+        {"--depth-curve", "1,2", "--depth-mult", "2", curve},
+        {"--depth-curve", "1", multipliers + "[1]"},
+        {"--depth-curve", "1,1", multipliers + "[1, 1]"},
+        {"--depth-curve", "0,2", multipliers + "[0, 2]"},
+        {"--depth-curve", "1,2", "--arch", "no-such-arch", "unknown architecture 'no-such-arch'"},
+        {"--peer", " ", "--peer needs a command"},
+        {"--peer", "true", "--depth-mult", "2", "--peer compares at --depth-mult 1 only (the PyTorch twin has no depth option)"}};
+    for (String[] c : cases) {
+      List<String> args = new ArrayList<>(List.of("bench", "--no-progress"));
+      args.addAll(List.of(c).subList(0, c.length - 1));
+      Run r = MainTest.run(args.toArray(String[]::new));
+      assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(r.err().strip()).as(String.join(" ", args)).startsWith("irevnet bench: " + c[c.length - 1]);
+      assertThat(r.err().strip().lines()).hasSize(1);
+      assertThat(r.out()).isEmpty();
+    }
+  }
+}
