@@ -1,15 +1,20 @@
 package org.irevnet.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.irevnet.testing.TinyData;
+import org.irevnet.train.Host;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@code bench --blocks} runs the JMH benchmarks of every stage's step (here in this JVM, with one
@@ -23,8 +28,21 @@ class BlockBenchmarksTest {
     String tiny = TinyData.ARCH, one = "\"steps\": 1";
     int second = tiny.lastIndexOf(one);
     Files.writeString(arch, tiny.substring(0, second) + "\"steps\": 2" + tiny.substring(second + one.length()));
-    List<Map<String, Object>> lines = BlockBenchmarks.run(arch.toString(), 2, 1,
-        new BlockBenchmarks.Settings(0, 0, 3, 50), false);
+    // In this JVM (no forks) the benchmarks' set-up applies the thread count to this process;
+    // JMH's report, not asked for, stays off stderr.
+    int blas = Nd4j.factory().blas().getMaxThreads();
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    List<Map<String, Object>> lines;
+    try {
+      System.setErr(new PrintStream(err, true));
+      lines = BlockBenchmarks.run(arch.toString(), 2, blas + 1, new BlockBenchmarks.Settings(0, 0, 3, 50), false);
+      assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(blas + 1);
+    } finally {
+      System.setErr(stderr);
+      Host.setThreads(blas);
+    }
+    assertThat(err.toString()).doesNotContain("# JMH").doesNotContain("# Benchmark");
 
     assertThat(lines).hasSize(3);
     assertThat(lines.get(0)).containsEntry("stage", 1).containsEntry("input", "4x16x16").containsEntry("steps", 1);
@@ -50,6 +68,32 @@ class BlockBenchmarksTest {
         .isCloseTo((Double) total.get("inverse_ms") / (Double) total.get("forward_ms"), within(0.02));
     assertThat((Double) total.get("backward_forward_ratio"))
         .isCloseTo((Double) total.get("backward_ms") / (Double) total.get("forward_ms"), within(0.02));
+  }
+
+  /**
+   * A benchmark's set-up on a stage outside the architecture, or on one without a coupling (no
+   * steps), fails with the reason; with threads 0 it leaves this process's threads as they are.
+   */
+  @Test
+  void theSetUpRefusesAStageWithoutACoupling(@TempDir Path dir) throws Exception {
+    String tiny = TinyData.ARCH, one = "\"steps\": 1";
+    int second = tiny.lastIndexOf(one);
+    Path arch = Files.writeString(dir.resolve("tiny.json"),
+        tiny.substring(0, second) + "\"steps\": 0" + tiny.substring(second + one.length()));
+    BlockBenchmarks b = new BlockBenchmarks();
+    b.arch = arch.toString();
+    b.batch = 2;
+    b.threads = 0;
+    b.stage = 1;
+    int blas = Nd4j.factory().blas().getMaxThreads();
+    b.setUp();
+    assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(blas);
+    b.stage = 2;
+    assertThatThrownBy(b::setUp).hasMessage("stage 2 of tiny has no coupling to benchmark");
+    for (int stage : new int[] {0, 3}) {
+      b.stage = stage;
+      assertThatThrownBy(b::setUp).hasMessage("stage must be in 1..2, got " + stage);
+    }
   }
 
   @Test
