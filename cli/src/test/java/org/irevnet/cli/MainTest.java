@@ -458,10 +458,12 @@ class MainTest {
         + "echo 'some log line'\n"
         + "echo '{\"peer\": \"fake\", \"train_step_ms\": 2.0, \"forward_ms\": 0.5, \"inverse_ms\": 0.25, \"peak_rss_mib\": 1000.0}'\n");
     Run r = run("bench", "--arch", arch.toString(), "--batch", "4", "--steps", "1", "--warmup", "0", "--threads", "1",
-        "--peer", "/bin/sh " + peer, "--rounds", "2", "--no-progress");
+        "--peer", "/bin/sh " + peer, "--rounds", "2");
     assertThat(r.code()).as(r.err()).isZero();
     List<String> lines = r.out().strip().lines().toList();
     assertThat(lines).hasSize(5);
+    assertThat(r.err().lines().filter(l -> l.startsWith("bench: "))).containsExactly(
+        "bench: 1 of 4 runs done", "bench: 2 of 4 runs done", "bench: 3 of 4 runs done", "bench: 4 of 4 runs done");
     // Round 1: ours then the peer; round 2: the peer first.
     assertThat(lines.get(0)).contains("\"arch\":\"tiny\"");
     assertThat(lines.get(1)).contains("\"peer\": \"fake\"");
