@@ -2,10 +2,18 @@ package org.irevnet.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.data.Offset.offset;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.irevnet.data.BatchIterator;
+import org.irevnet.data.Dataset;
+import org.irevnet.data.Datasets;
+import org.irevnet.data.Split;
 import org.irevnet.io.Checkpoints;
 import org.irevnet.testing.TinyData;
 import org.irevnet.models.Baselines;
@@ -13,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 class NetworkTrainerTest {
   static TrainConfig config(String arch, Path data, int epochs) {
@@ -33,9 +42,15 @@ class NetworkTrainerTest {
     assertThat(Files.readAllLines(run.resolve(Trainer.METRICS))).anyMatch(l -> l.contains("\"type\":\"epoch\""));
     assertThat(Checkpoints.holdsNetwork(Trainer.best(run))).isTrue();
 
-    new Trainer(cfg, tmp.resolve("b"), TrainerTest.QUIET, 4).run();
+    new Trainer(cfg, tmp.resolve("b"), TrainerTest.QUIET, 5).run();
+    assertThat(Checkpoints.trainingState(Trainer.latest(tmp.resolve("b"))).step()).as("saved where the call stopped")
+        .isEqualTo(5);
     Trainer.Result rest = new Trainer(cfg, tmp.resolve("b"), TrainerTest.QUIET, Long.MAX_VALUE).run();
     assertThat(rest.steps()).isEqualTo(6);
+    // The straight run's lines, plus the one logged where the first call stopped.
+    List<String> mb = TrainerTest.steps(tmp.resolve("b"));
+    assertThat(mb).doesNotHaveDuplicates().contains("train@5");
+    assertThat(mb.stream().filter(x -> !x.equals("train@5")).toList()).isEqualTo(TrainerTest.steps(run));
     var a = Checkpoints.loadNetwork(Trainer.latest(run)).net();
     var b = Checkpoints.loadNetwork(Trainer.latest(tmp.resolve("b"))).net();
     assertThat(b.params()).isEqualTo(a.params());
@@ -63,5 +78,58 @@ class NetworkTrainerTest {
     assertThatThrownBy(() -> new Trainer(config("resnet-s", data, 1), run, TrainerTest.QUIET, 1).run())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("arch would change (\"cnn-s\" -> \"resnet-s\")");
+  }
+
+  /**
+   * The first step's line holds the freshly built network's cross-entropy and accuracy on the
+   * first shuffled batch (recomputed here in float64 from its softmax outputs; cnn-s has no
+   * dropout or batch norm, so training and evaluation mode agree), and Adam's first step moves a
+   * parameter by lr |g| / (|g| + eps), at most the warm-up learning rate 3e-3 / 2 and for nearly
+   * every gradient that much: not the 3e-3 the network was built with.
+   */
+  @Test
+  void theFirstStepIsAdamsAtTheWarmUpRateOnTheFirstShuffledBatch(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 48, 16);
+    TrainConfig cfg = TrainerTest.with(config("cnn-s", data, 2), "ce", 3e-3, 1, 1000, 0);
+    Path run = tmp.resolve("run");
+    new Trainer(cfg, run, TrainerTest.QUIET, 1).run();
+
+    ComputationGraph init = Baselines.build("cnn-s", 1, 10, 7, 3e-3, 0);
+    Dataset train = Baselines.prepare(Datasets.resolve(data.toString()), Split.TRAIN);
+    BatchIterator.Batch b = BatchIterator.builder(train).batchSize(16).seed(7).shuffle(true).build().nextBatch();
+    INDArray p = init.outputSingle(false, b.features());
+    double ce = 0;
+    int right = 0;
+    for (int i = 0; i < 16; i++) {
+      double[] row = p.getRow(i).toDoubleVector();
+      ce -= Math.log(row[b.labels()[i]]);
+      int top = 0;
+      for (int k = 1; k < row.length; k++) if (row[k] > row[top]) top = k;
+      if (top == b.labels()[i]) right++;
+    }
+    JsonNode line = TrainerTest.lines(run, "train").get(0);
+    assertThat(line.get("loss").asDouble()).isCloseTo(ce / 16, offset(1e-5));
+    assertThat(line.get("accuracy").asDouble()).isEqualTo(right / 16.0);
+
+    INDArray moved = Checkpoints.loadNetwork(Trainer.latest(run)).net().params().sub(init.params());
+    assertThat(moved.amaxNumber().doubleValue()).isCloseTo(1.5e-3, offset(1e-6));
+  }
+
+  /** DL4J's cross-entropy clips the softmax, so only non-finite weights make the loss diverge. */
+  @Test
+  void aDivergingBaselineStopsNamingTheStepAndTheCheckpointItHas(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 48, 16);
+    TrainConfig cfg = config("cnn-s", data, 2);
+    Path run = tmp.resolve("run");
+    new Trainer(cfg, run, TrainerTest.QUIET, 1).run();
+    Checkpoints.LoadedNetwork c = Checkpoints.loadNetwork(Trainer.latest(run));
+    c.net().params().assign(Double.NaN);
+    Checkpoints.save(Trainer.latest(run), c.net(), c.state());
+    Throwable thrown = catchThrowable(() -> new Trainer(cfg, run, TrainerTest.QUIET, Long.MAX_VALUE).run());
+    assertThat(thrown).isInstanceOf(Trainer.DivergedException.class).hasMessage("loss is NaN at step 2 (epoch 1,"
+        + " batch 2); stopped without saving; " + Trainer.latest(run) + " holds the weights after step 1: resume from"
+        + " it with a lower --lr, and if that stops the same way its weights had already diverged: start over with"
+        + " --fresh and a lower --lr");
+    assertThat(Checkpoints.trainingState(Trainer.latest(run)).step()).isEqualTo(1);
   }
 }

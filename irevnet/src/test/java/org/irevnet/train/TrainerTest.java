@@ -39,8 +39,21 @@ class TrainerTest {
   static final String TINY = TinyData.ARCH;
 
   static TrainConfig config(Path arch, Path data, double lr, int epochs) {
-    return new TrainConfig(arch.toString(), data.toString(), "ce", epochs, 16, lr, 0.01, 2, "cosine", 7, 2, 1000,
-        true, 1, 50, null, null, 0);
+    return config(arch.toString(), data, lr, epochs);
+  }
+
+  static TrainConfig config(String arch, Path data, double lr, int epochs) {
+    return new TrainConfig(arch, data.toString(), "ce", epochs, 16, lr, 0.01, 2, "cosine", 7, 2, 1000, true, 1, 50,
+        null, null, 0);
+  }
+
+  /**
+   * The architecture a test trains by name: {@code tiny}, the {@link #TINY} fi-RevNet (written to
+   * {@code tmp}), which {@link Trainer} trains itself, or a DL4J baseline ({@code cnn-s}), which it
+   * hands to {@link NetworkTrainer}.
+   */
+  static String arch(String name, Path tmp) throws IOException {
+    return name.equals("tiny") ? Files.writeString(tmp.resolve("tiny.json"), TINY).toString() : name;
   }
 
   static final Trainer.Listener QUIET = s -> { };
@@ -269,11 +282,11 @@ class TrainerTest {
     assertThat(new Trainer(largest, tmp.resolve("run-27"), QUIET, 1).run().steps()).isEqualTo(1);
   }
 
-  @Test
-  void aBatchLargerThanTheTrainingSetIsSaidOnce(@TempDir Path tmp) throws Exception {
-    Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny", "cnn-s"})
+  void aBatchLargerThanTheTrainingSetIsSaidOnce(String name, @TempDir Path tmp) throws Exception {
     Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
-    TrainConfig base = config(arch, data, 1e-3, 1);
+    TrainConfig base = config(arch(name, tmp), data, 1e-3, 1);
     List<String> messages = new ArrayList<>();
     Trainer.Listener listen = collecting(messages);
     for (int batch : new int[] {32, 1000}) {
@@ -441,15 +454,17 @@ class TrainerTest {
     return Map.entry(step, top);
   }
 
-  @Test
-  void trainLinesAverageTheStepsSinceTheLastLineAndFollowTheSchedule(@TempDir Path tmp) throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny", "cnn-s"})
+  void trainLinesAverageTheStepsSinceTheLastLineAndFollowTheSchedule(String name, @TempDir Path tmp) throws Exception {
     Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
-    TrainConfig every2 = config(Files.writeString(tmp.resolve("tiny.json"), TINY), data, 3e-3, 2); // 4 steps per epoch, 8 in all; a line every 2
+    TrainConfig every2 = config(arch(name, tmp), data, 3e-3, 2); // 4 steps per epoch, 8 in all; a line every 2
     Recorder rec = new Recorder();
     Path two = tmp.resolve("two"), one = tmp.resolve("one");
     Trainer.Result r = new Trainer(every2, two, rec, Long.MAX_VALUE).run();
     new Trainer(with(every2, "ce", 3e-3, 1, 1000, 0), one, QUIET, Long.MAX_VALUE).run();
 
+    assertThat(rec.messages).as("the model summary").singleElement().asString().startsWith(name + " (");
     assertThat(steps(two)).containsExactly("train@2", "train@4", "epoch@4", "train@6", "train@8", "epoch@8");
     List<JsonNode> t = lines(two, "train"), o = lines(one, "train");
     assertThat(o).extracting(l -> l.get("step").asLong()).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
@@ -494,13 +509,13 @@ class TrainerTest {
 
   /**
    * At a learning rate of 1e-30 the weights stay where the first step's data-dependent
-   * initialisation put them, so the epochs tie on validation accuracy.
+   * initialisation (tiny) or the build (cnn-s) put them, so the epochs tie on validation accuracy.
    */
-  @Test
-  void bestIsTheFirstEpochWithTheHighestValidationAccuracy(@TempDir Path tmp) throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny", "cnn-s"})
+  void bestIsTheFirstEpochWithTheHighestValidationAccuracy(String name, @TempDir Path tmp) throws Exception {
     Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
-    TrainConfig cfg = with(config(Files.writeString(tmp.resolve("tiny.json"), TINY), data, 1e-30, 3), "ce", 1e-30, 2,
-        1000, 16); // 3 steps an epoch
+    TrainConfig cfg = with(config(arch(name, tmp), data, 1e-30, 3), "ce", 1e-30, 2, 1000, 16); // 3 steps an epoch
     Path run = tmp.resolve("run");
     Trainer.Result r = new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run();
     List<JsonNode> e = lines(run, "epoch");
@@ -584,11 +599,11 @@ class TrainerTest {
     return Checkpoints.trainingState(Trainer.latest(run)).step();
   }
 
-  @Test
-  void latestIsSavedEveryCheckpointEveryStepsAndAtEachEpochsEnd(@TempDir Path tmp) throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny", "cnn-s"})
+  void latestIsSavedEveryCheckpointEveryStepsAndAtEachEpochsEnd(String name, @TempDir Path tmp) throws Exception {
     Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
-    TrainConfig cfg = with(config(Files.writeString(tmp.resolve("tiny.json"), TINY), data, 3e-3, 2), "ce", 3e-3, 1, 3,
-        0); // 4 steps an epoch
+    TrainConfig cfg = with(config(arch(name, tmp), data, 3e-3, 2), "ce", 3e-3, 1, 3, 0); // 4 steps an epoch
     Path a = tmp.resolve("a");
     assertThat(interruptedAt(cfg, a, 4)).isEqualTo(3);
     assertThat(interruptedAt(cfg, tmp.resolve("b"), 6)).as("the end of epoch 1").isEqualTo(4);
@@ -811,5 +826,27 @@ class TrainerTest {
     assertThat(env.get("backend").asText()).isEqualTo("CpuBackend");
     assertThat(env.get("threads").asInt()).isEqualTo(Host.threads());
     assertThat(env.get("os").asText()).isEqualTo(System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+  }
+
+  /**
+   * Starting over in a directory that holds a run trains from step 0 (the model summary said, no
+   * resuming) and leaves nothing of the old run: its metrics lines and its best checkpoint go.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny", "cnn-s"})
+  void startingOverClearsTheOldRunsCheckpointsAndMetrics(String name, @TempDir Path tmp) throws Exception {
+    TrainConfig cfg = with(config(arch(name, tmp), TinyData.idx(tmp.resolve("data"), 48, 10), 1e-3, 2), "ce", 1e-3,
+        1, 1000, 0); // 3 steps an epoch, a line every step
+    Path run = tmp.resolve("run");
+    new Trainer(cfg, run, QUIET, 3).run();
+    assertThat(steps(run)).containsExactly("train@1", "train@2", "train@3", "epoch@3");
+    assertThat(Checkpoints.exists(Trainer.best(run))).isTrue();
+
+    Recorder rec = new Recorder();
+    assertThat(new Trainer(cfg, run, rec, 1, true).run().steps()).isEqualTo(1);
+    assertThat(rec.messages).singleElement().asString().startsWith(name.equals("tiny") ? "tiny (" : "cnn-s (");
+    assertThat(steps(run)).containsExactly("train@1");
+    assertThat(Checkpoints.trainingState(Trainer.latest(run)).step()).isEqualTo(1);
+    assertThat(Checkpoints.exists(Trainer.best(run))).as("the old run's best").isFalse();
   }
 }
