@@ -598,10 +598,20 @@ class TrainerTest {
   /** What the listener throws to stand for an interruption. */
   static final class Interrupted extends RuntimeException {}
 
-  /** Trains {@code run} until {@code step} is logged, then interrupts; returns the step latest holds. */
-  static long interruptedAt(TrainConfig cfg, Path run, long step) throws IOException {
+  /**
+   * Trains {@code run} until {@code step} is logged, then interrupts; returns the step latest holds,
+   * and adds to {@code onDisk} the metrics lines ({@link #steps}) in the file at that moment: what
+   * a {@code kill -9} there would leave.
+   */
+  static long interruptedAt(TrainConfig cfg, Path run, long step, List<String> onDisk) throws IOException {
     Trainer.Listener stop = s -> {
-      if (s.step() == step) throw new Interrupted();
+      if (s.step() != step) return;
+      try {
+        onDisk.addAll(steps(run));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      throw new Interrupted();
     };
     assertThatThrownBy(() -> new Trainer(cfg, run, stop, Long.MAX_VALUE).run()).isInstanceOf(Interrupted.class);
     return Checkpoints.trainingState(Trainer.latest(run)).step();
@@ -613,8 +623,13 @@ class TrainerTest {
     Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
     TrainConfig cfg = with(config(arch(name, tmp), data, 3e-3, 2), "ce", 3e-3, 1, 3, 0); // 4 steps an epoch
     Path a = tmp.resolve("a");
-    assertThat(interruptedAt(cfg, a, 4)).isEqualTo(3);
-    assertThat(interruptedAt(cfg, tmp.resolve("b"), 6)).as("the end of epoch 1").isEqualTo(4);
+    List<String> onDisk = new ArrayList<>();
+    assertThat(interruptedAt(cfg, a, 4, onDisk)).isEqualTo(3);
+    // The lines up to a checkpoint reach the file with it.
+    assertThat(onDisk).startsWith("train@1", "train@2", "train@3");
+    onDisk.clear();
+    assertThat(interruptedAt(cfg, tmp.resolve("b"), 6, onDisk)).as("the end of epoch 1").isEqualTo(4);
+    assertThat(onDisk).startsWith("train@1", "train@2", "train@3", "train@4", "epoch@4");
     // The resumed run says where it is (and no model summary), and logs step 4 again in place of
     // the line the interrupted one wrote.
     Recorder rec = new Recorder();
