@@ -84,8 +84,9 @@ class NetworkTrainerTest {
    * The first step's line holds the freshly built network's cross-entropy and accuracy on the
    * first shuffled batch (recomputed here in float64 from its softmax outputs; cnn-s has no
    * dropout or batch norm, so training and evaluation mode agree), and Adam's first step moves a
-   * parameter by lr |g| / (|g| + eps), at most the warm-up learning rate 3e-3 / 2 and for nearly
-   * every gradient that much: not the 3e-3 the network was built with.
+   * parameter by lr |g| / (|g| + eps / sqrt(1 - beta2)) (DL4J's form, eps / sqrt(1 - beta2) about
+   * 3e-7), at most the warm-up learning rate 3e-3 / 2 and for any gradient well above 3e-7 that
+   * much: not the 3e-3 the network was built with.
    */
   @Test
   void theFirstStepIsAdamsAtTheWarmUpRateOnTheFirstShuffledBatch(@TempDir Path tmp) throws Exception {
