@@ -9,7 +9,11 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class Host {
   private Host() {}
 
-  /** Sets libnd4j's OpenMP and BLAS thread counts (the launcher also sets OMP_NUM_THREADS). */
+  /**
+   * Sets BLAS's thread count and caps libnd4j's master threads. libnd4j 1.0.0-M2.1 cannot resize
+   * its OpenMP pool once loaded (setMaxThreads does nothing), so the pool is OMP_NUM_THREADS,
+   * which the launcher sets from {@code --threads}; {@link #threads} reports the pool.
+   */
   public static void setThreads(int threads) {
     org.irevnet.check.Ranges.atLeast("--threads", threads, 1);
     Nd4j.getEnvironment().setMaxThreads(threads);
