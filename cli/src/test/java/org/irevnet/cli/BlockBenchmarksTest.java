@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,11 +24,8 @@ import org.nd4j.linalg.factory.Nd4j;
 class BlockBenchmarksTest {
   @Test
   void oneLinePerStageAndTheirSumOverTheSteps(@TempDir Path dir) throws Exception {
-    Path arch = dir.resolve("tiny.json");
     // Two steps in the second stage, so that the sum weights the stages differently.
-    String tiny = TinyData.ARCH, one = "\"steps\": 1";
-    int second = tiny.lastIndexOf(one);
-    Files.writeString(arch, tiny.substring(0, second) + "\"steps\": 2" + tiny.substring(second + one.length()));
+    Path arch = tinyWithSecondStageSteps(dir, 2);
     // In this JVM (no forks) the benchmarks' set-up applies the thread count to this process;
     // JMH's report, not asked for, stays off stderr.
     int blas = Nd4j.factory().blas().getMaxThreads();
@@ -66,6 +64,14 @@ class BlockBenchmarksTest {
     assertRatioToForward(total, "backward");
   }
 
+  /** The tiny architecture with {@code steps} steps in its second stage, written to {@code dir/tiny.json}. */
+  private static Path tinyWithSecondStageSteps(Path dir, int steps) throws IOException {
+    String tiny = TinyData.ARCH, one = "\"steps\": 1";
+    int second = tiny.lastIndexOf(one);
+    return Files.writeString(dir.resolve("tiny.json"),
+        tiny.substring(0, second) + "\"steps\": " + steps + tiny.substring(second + one.length()));
+  }
+
   /**
    * {@code name}_forward_ratio is {@code name}_ms over forward_ms, from the times before they were
    * rounded to 0.001 ms, itself rounded to 0.01: within what the rounding allows. A fixed margin of
@@ -84,10 +90,7 @@ class BlockBenchmarksTest {
    */
   @Test
   void theSetUpRefusesAStageWithoutACoupling(@TempDir Path dir) throws Exception {
-    String tiny = TinyData.ARCH, one = "\"steps\": 1";
-    int second = tiny.lastIndexOf(one);
-    Path arch = Files.writeString(dir.resolve("tiny.json"),
-        tiny.substring(0, second) + "\"steps\": 0" + tiny.substring(second + one.length()));
+    Path arch = tinyWithSecondStageSteps(dir, 0);
     BlockBenchmarks b = new BlockBenchmarks();
     b.arch = arch.toString();
     b.batch = 2;

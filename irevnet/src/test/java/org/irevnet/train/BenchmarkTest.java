@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.IntStream;
@@ -111,7 +112,7 @@ class BenchmarkTest {
     assertThat(s.model().params().state()).as("an uninitialised model differs").isNotEqualTo(fresh.params().state());
     fresh.initialize(s.x());
     assertThat(s.model().params().state()).isEqualTo(fresh.params().state());
-    assertThat(java.util.Arrays.stream(s.y()).boxed().toList()).hasSize(4).allMatch(c -> c >= 0 && c < 10);
+    assertThat(Arrays.stream(s.y()).boxed().toList()).hasSize(4).allMatch(c -> c >= 0 && c < 10);
 
     Benchmark.step(s.model(), s.x(), s.y(), s.adam());
     assertThat(s.adam().state().get("adam.iteration").getLong(0)).isEqualTo(1);

@@ -10,11 +10,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import org.irevnet.data.BatchIterator;
@@ -609,7 +611,7 @@ class TrainerTest {
       try {
         onDisk.addAll(steps(run));
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+        throw new UncheckedIOException(e);
       }
       throw new Interrupted();
     };
@@ -867,7 +869,7 @@ class TrainerTest {
 
     Recorder rec = new Recorder();
     assertThat(new Trainer(cfg, run, rec, 1, true).run().steps()).isEqualTo(1);
-    assertThat(rec.messages).singleElement().asString().startsWith(name.equals("tiny") ? "tiny (" : "cnn-s (");
+    assertThat(rec.messages).singleElement().asString().startsWith(name + " (");
     assertThat(steps(run)).containsExactly("train@1");
     assertThat(Checkpoints.trainingState(Trainer.latest(run)).step()).isEqualTo(1);
     assertThat(Checkpoints.exists(Trainer.best(run))).as("the old run's best").isFalse();
@@ -940,7 +942,7 @@ class TrainerTest {
     assertThat(t).hasSize(4);
     for (JsonNode l : t.subList(1, 4)) assertThat(l.get("zn_max_abs").asDouble()).as(l.toString()).isGreaterThan(1e3);
     assertThat(messages.stream().filter(m -> m.startsWith("z_n"))).singleElement().isEqualTo(String.format(
-        java.util.Locale.ROOT, "z_n reached |z| = %.3g at step 2: without the MLE term nothing bounds its scale, and on"
+        Locale.ROOT, "z_n reached |z| = %.3g at step 2: without the MLE term nothing bounds its scale, and on"
         + " the full Fashion-MNIST most such runs collapsed part-way; a positive --w-mle (the default, 0.0003) bounds"
         + " it (see the README's iCE experiments)", t.get(1).get("zn_max_abs").asDouble()));
   }

@@ -211,7 +211,7 @@ class FlowsTest {
   void zeroRawParametersGiveTheIdentityWithFiniteGradients() {
     // A blank image through a fresh encoder (biases at zero) gives all-zero raw parameters, where
     // the planar reparametrisation divides by |w|² and a Householder reflection by |v|²: both
-    // become the identity there (u = 0, no reflection), with finite gradients, instead of 0/0.
+    // become the identity there (û = u, no reflection), with finite gradients, instead of 0/0.
     for (String name : Flows.NAMES.subList(1, Flows.NAMES.size())) {
       FlowStack stack = Flows.create(name, 3, 2, 2, 2);
       SameDiff sd = SameDiff.create();
