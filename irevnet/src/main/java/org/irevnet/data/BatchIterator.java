@@ -163,6 +163,14 @@ public final class BatchIterator implements DataSetIterator {
     return new State(epoch, batch);
   }
 
+  /**
+   * Where the next batch a training loop takes comes from: {@link #state()}, or past an epoch's
+   * last batch the first of the next epoch (where {@link #reset()} moves).
+   */
+  public State nextPosition() {
+    return hasNext() ? state() : new State(epoch + 1, 0);
+  }
+
   /** Moves to a saved position; the next batch is batch {@code s.batch()} of {@code s.epoch()}. */
   public void restore(State s) {
     if (s.batch() > batchesPerEpoch) {

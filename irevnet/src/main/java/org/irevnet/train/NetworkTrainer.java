@@ -74,7 +74,7 @@ final class NetworkTrainer {
       best = c.state().bestAccuracy();
       it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
       Trainer.truncateMetrics(runDir, step);
-      Trainer.sayResuming(listener, runDir, step, c.state().epoch(), changed);
+      Trainer.sayResuming(listener, runDir, step, it.nextPosition(), changed);
     } else {
       net = Baselines.build(cfg.arch(), train.channels(), classes, cfg.seed(), cfg.lr(), cfg.weightDecay());
       step = 0;

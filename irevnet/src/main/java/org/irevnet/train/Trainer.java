@@ -186,7 +186,7 @@ public final class Trainer {
       best = c.state().bestAccuracy();
       it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
       truncateMetrics(runDir, step);
-      sayResuming(listener, runDir, step, c.state().epoch(), changed);
+      sayResuming(listener, runDir, step, it.nextPosition(), changed);
     } else {
       model = InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed());
       adam = optimizer(model, cfg.lr());
@@ -369,11 +369,14 @@ public final class Trainer {
   }
 
   /**
-   * Every trainer's first line on resuming {@code runDir} at {@code step} in (0-based) {@code
-   * epoch}, then the settings that changed ({@link #checkResumeSettings}) and the thread count's.
+   * Every trainer's first line on resuming {@code runDir} after {@code step} with the (0-based)
+   * position {@code next} of the next batch, then the settings that changed ({@link
+   * #checkResumeSettings}) and the thread count's.
    */
-  static void sayResuming(Listener listener, Path runDir, long step, int epoch, String changedSettings) {
-    listener.onMessage("resuming " + runDir + " at step " + step + " (epoch " + (epoch + 1) + ")");
+  static void sayResuming(Listener listener, Path runDir, long step, BatchIterator.State next,
+      String changedSettings) {
+    listener.onMessage("resuming " + runDir + " after step " + step + " (next: epoch " + (next.epoch() + 1)
+        + ", batch " + (next.batch() + 1) + ")");
     if (changedSettings != null) listener.onMessage(changedSettings);
     sayIfThreadsChanged(listener, runDir);
   }

@@ -87,8 +87,11 @@ class BatchIteratorTest {
     assertThat(seen).isNotEqualTo(java.util.stream.IntStream.range(0, 23).boxed().toList());
     assertThatThrownBy(it::nextBatch).isInstanceOf(NoSuchElementException.class)
         .hasMessageContaining("end of epoch 0");
+    assertThat(it.state()).isEqualTo(new BatchIterator.State(0, 5));
+    assertThat(it.nextPosition()).as("past the last batch").isEqualTo(new BatchIterator.State(1, 0));
     it.reset();
     assertThat(it.state()).isEqualTo(new BatchIterator.State(1, 0));
+    assertThat(it.nextPosition()).isEqualTo(it.state());
     assertThat(it.epoch()).isEqualTo(1);
     assertThat(it.order(1)).isNotEqualTo(it.order(0));
     it.reset(); // at the start of an epoch: no effect

@@ -636,7 +636,7 @@ class TrainerTest {
     // the line the interrupted one wrote.
     Recorder rec = new Recorder();
     assertThat(new Trainer(cfg, a, rec, 1).run().steps()).isEqualTo(4);
-    assertThat(rec.messages).containsExactly("resuming " + a + " at step 3 (epoch 1)");
+    assertThat(rec.messages).containsExactly("resuming " + a + " after step 3 (next: epoch 1, batch 4)");
     assertThat(steps(a)).containsExactly("train@1", "train@2", "train@3", "train@4", "epoch@4");
   }
 
@@ -749,12 +749,13 @@ class TrainerTest {
   @Test
   void resumingSaysWhereAndWhatChangedButNotAnUnrecordedThreadCount(@TempDir Path tmp) throws IOException {
     List<String> messages = new ArrayList<>();
-    Trainer.sayResuming(collecting(messages), tmp, 41, 2, null);
-    assertThat(messages).containsExactly("resuming " + tmp + " at step 41 (epoch 3)");
+    Trainer.sayResuming(collecting(messages), tmp, 41, new BatchIterator.State(2, 0), null);
+    assertThat(messages).containsExactly("resuming " + tmp + " after step 41 (next: epoch 3, batch 1)");
     messages.clear();
     Files.writeString(tmp.resolve(Trainer.CONFIG), "{\"config\": {}, \"environment\": {\"java\": \"17\"}}");
-    Trainer.sayResuming(collecting(messages), tmp, 5, 0, "resuming with epochs 2 -> 3: the steps so far used the former");
-    assertThat(messages).containsExactly("resuming " + tmp + " at step 5 (epoch 1)",
+    Trainer.sayResuming(collecting(messages), tmp, 5, new BatchIterator.State(0, 5),
+        "resuming with epochs 2 -> 3: the steps so far used the former");
+    assertThat(messages).containsExactly("resuming " + tmp + " after step 5 (next: epoch 1, batch 6)",
         "resuming with epochs 2 -> 3: the steps so far used the former");
   }
 
