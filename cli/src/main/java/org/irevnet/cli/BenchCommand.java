@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import org.irevnet.check.Ranges;
 import org.irevnet.models.Architecture;
 import org.irevnet.train.Benchmark;
+import org.irevnet.train.Host;
 import org.irevnet.train.TrainConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -115,7 +116,7 @@ final class BenchCommand implements Callable<Integer> {
     if (blocks) {
       Ranges.atLeast("--forks", forks, 0);
       CommonOptions.positive("--iterations", iterations);
-      for (Map<String, Object> line : BlockBenchmarks.run(arch, batch, org.irevnet.train.Host.threads(),
+      for (Map<String, Object> line : BlockBenchmarks.run(arch, batch, Host.threads(),
           new BlockBenchmarks.Settings(forks, 5, iterations, 1000), !common.noProgress)) {
         System.out.println(Json.line(line));
       }
@@ -158,15 +159,19 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The threads a child benchmark runs with: --threads, else every core. */
+  /**
+   * The threads a child benchmark and the peer run with: --threads, else this process's pool (all
+   * cores unless OMP_NUM_THREADS said otherwise), so that both sides of a comparison have the same.
+   */
   private int childThreads() {
-    return common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
+    return common.threads != null ? common.threads : Host.threads();
   }
 
-  /** The arguments of this benchmark in a child process, at depth multiplier {@code k}. */
-  private List<String> childBench(int k) {
-    return List.of("bench", "--arch", arch, "--batch", "" + batch, "--steps", "" + steps, "--warmup", "" + warmup,
-        "--threads", "" + childThreads(), "--backward", backward, "--depth-mult", "" + k, "--no-progress");
+  /** This benchmark in a child process, at depth multiplier {@code k}. */
+  private ProcessBuilder childBench(int k) {
+    return PeerComparison.ourProcess(List.of("bench", "--arch", arch, "--batch", "" + batch, "--steps", "" + steps,
+        "--warmup", "" + warmup, "--threads", "" + childThreads(), "--backward", backward, "--depth-mult", "" + k,
+        "--no-progress"), childThreads());
   }
 
   /** Prints each child's JSON line as it comes, and the progress of {@code total} runs on stderr. */

@@ -30,17 +30,17 @@ final class DepthCurve {
   private DepthCurve() {}
 
   /**
-   * @param benchArgs arguments of {@code irevnet bench} for one run at depth multiplier K
+   * @param bench {@code irevnet bench} in a child JVM for one run at depth multiplier K
    * @param out receives every JSON line as it is measured
    */
-  static Map<String, Object> run(int[] depthMults, int rounds, IntFunction<List<String>> benchArgs,
+  static Map<String, Object> run(int[] depthMults, int rounds, IntFunction<ProcessBuilder> bench,
       Consumer<String> out) throws IOException, InterruptedException {
     List<JsonNode> rows = new ArrayList<>();
     for (int r = 0; r < rounds; r++) {
       // Odd rounds run the depths backwards, so a trend in the machine's load hits each alike.
       for (int i = 0; i < depthMults.length; i++) {
         int k = depthMults[r % 2 == 0 ? i : depthMults.length - 1 - i];
-        String line = PeerComparison.runOnce(new ProcessBuilder(PeerComparison.javaCommand(benchArgs.apply(k))),
+        String line = PeerComparison.runOnce(bench.apply(k),
             "irevnet bench --depth-mult " + k);
         rows.add(Json.MAPPER.readTree(line));
         out.accept(line);

@@ -23,12 +23,12 @@ final class PeerComparison {
   private PeerComparison() {}
 
   /**
-   * @param ours arguments of {@code irevnet bench} for one round in a child JVM
+   * @param ours {@code irevnet bench} for one round in a child JVM ({@link #ourProcess})
    * @param peer a shell command; {@code --threads T --steps S --batch B --warmup W} are appended
    * @param out receives every JSON line as it is measured
    * @return the summary: rounds, the peer's name, both sides' medians and the ratios
    */
-  static Map<String, Object> run(List<String> ours, String peer, List<String> peerArgs, int rounds,
+  static Map<String, Object> run(ProcessBuilder ours, String peer, List<String> peerArgs, int rounds,
       Consumer<String> out) throws IOException, InterruptedException {
     List<JsonNode> mine = new ArrayList<>(), theirs = new ArrayList<>();
     for (int r = 0; r < rounds; r++) {
@@ -36,7 +36,7 @@ final class PeerComparison {
       boolean oursFirst = r % 2 == 0;
       for (int side = 0; side < 2; side++) {
         boolean isOurs = (side == 0) == oursFirst;
-        String line = isOurs ? runOnce(new ProcessBuilder(javaCommand(ours)), "irevnet bench")
+        String line = isOurs ? runOnce(ours, "irevnet bench")
             : runOnce(peerProcess(peer, peerArgs, System.getenv("IREVNET_LAUNCHER_SET")), "the peer");
         (isOurs ? mine : theirs).add(Json.MAPPER.readTree(line));
         out.accept(line);
@@ -63,6 +63,17 @@ final class PeerComparison {
     cmd.add(Main.class.getName());
     cmd.addAll(args);
     return cmd;
+  }
+
+  /**
+   * {@code Main} with {@code args} in a child JVM ({@link #javaCommand}) whose OpenMP pool has
+   * {@code threads}: libnd4j sizes it from OMP_NUM_THREADS at start-up only, so {@code --threads}
+   * alone would leave the child the pool this process was started with.
+   */
+  static ProcessBuilder ourProcess(List<String> args, int threads) {
+    ProcessBuilder pb = new ProcessBuilder(javaCommand(args));
+    pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
+    return pb;
   }
 
   /**

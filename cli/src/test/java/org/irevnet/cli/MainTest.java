@@ -57,13 +57,14 @@ class MainTest {
   /**
    * Each multiplier in a child JVM of this one, in three rounds, the second backwards; then the
    * curve, whose medians are over the three runs at each multiplier. Progress goes to stderr, one
-   * line per run.
+   * line per run. The children's OpenMP pool is --threads, not the one this JVM was started with
+   * (surefire's OMP_NUM_THREADS is 2).
    */
   @Test
   void benchDepthCurveRunsEveryMultiplierInAFreshProcessInAlternatingOrder(@TempDir Path dir) throws Exception {
     Path arch = Files.writeString(dir.resolve("tiny.json"), TINY);
     Run curve = run("bench", "--arch", arch.toString(), "--batch", "4", "--steps", "1", "--warmup", "0", "--rounds", "3",
-        "--depth-curve", "1,2");
+        "--depth-curve", "1,2", "--threads", "1");
     assertThat(curve.code()).as(curve.err()).isZero();
     List<String> lines = curve.out().strip().lines().toList();
     assertThat(lines).hasSize(7);
@@ -71,6 +72,7 @@ class MainTest {
     for (String l : lines.subList(0, 6)) runs.add(Json.MAPPER.readTree(l));
     assertThat(runs.stream().map(j -> j.get("depth_mult").asInt())).as("every other round backwards")
         .containsExactly(1, 2, 2, 1, 1, 2);
+    assertThat(runs.stream().map(j -> j.get("threads").asInt())).containsOnly(1);
     assertThat(runs.get(1).get("params").asLong()).isGreaterThan(runs.get(0).get("params").asLong());
     List<String> progress = new ArrayList<>();
     for (int i = 1; i <= 6; i++) progress.add("bench: " + i + " of 6 runs done");
@@ -472,6 +474,7 @@ class MainTest {
     assertThat(Files.readAllLines(calls)).containsExactly("--threads 1 --steps 1 --batch 4 --warmup 0",
         "--threads 1 --steps 1 --batch 4 --warmup 0");
     JsonNode a = Json.MAPPER.readTree(lines.get(0)), b = Json.MAPPER.readTree(lines.get(3));
+    assertThat(List.of(a.get("threads").asInt(), b.get("threads").asInt())).as("as many as the peer's").containsOnly(1);
     JsonNode s = Json.MAPPER.readTree(lines.get(4));
     assertThat(s.get("rounds").asInt()).isEqualTo(2);
     assertThat(s.get("peer").asText()).isEqualTo("fake");
