@@ -26,9 +26,19 @@ final class CommonOptions {
     if (entries == 0) throw new IllegalArgumentException(option + ": no " + what + " given");
   }
 
-  /** Applies the thread count; call before any work. */
+  /**
+   * Applies the thread count; call before any work. An explicit {@code --threads} that libnd4j's
+   * pool does not have is said: the pool is sized from OMP_NUM_THREADS at start-up, which
+   * bin/irevnet sets from {@code --threads} but {@code java -jar} does not.
+   */
   void apply() {
     int t = threads != null ? threads : java.lang.Runtime.getRuntime().availableProcessors();
     org.irevnet.train.Host.setThreads(t);
+    int pool = org.irevnet.train.Host.threads();
+    if (threads != null && pool != t) {
+      System.err.println("--threads " + t + " sets BLAS's threads, but ND4J's pool keeps the " + pool
+          + " that OMP_NUM_THREADS gave it at start-up: run through bin/irevnet, which sets it from --threads,"
+          + " or set OMP_NUM_THREADS=" + t);
+    }
   }
 }

@@ -374,6 +374,18 @@ class MainTest {
     }
   }
 
+  /** --threads equal to the pool, or none, says nothing about it: the error stays one line. */
+  @Test
+  void aThreadCountThePoolHasIsNotRemarkedOn() {
+    for (String[] threads : new String[][] {{"--threads", "" + Host.threads()}, {}}) {
+      List<String> args = new ArrayList<>(List.of("bench", "--blocks", "--iterations", "0", "--no-progress"));
+      args.addAll(List.of(threads));
+      Run r = run(args.toArray(String[]::new));
+      assertThat(r.code()).isEqualTo(2);
+      assertThat(r.err().strip()).startsWith("irevnet bench: ").hasLineCount(1);
+    }
+  }
+
   /** A file-system error is bad input (2), named in one line by the path and the system's reason. */
   @Test
   void anIoErrorIsBadInput(@TempDir Path tmp) throws Exception {

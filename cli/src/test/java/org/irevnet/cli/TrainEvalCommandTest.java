@@ -368,9 +368,9 @@ class TrainEvalCommandTest {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), MainTest.TINY);
     Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
     Path run = tmp.resolve("run");
-    Process p = new ProcessBuilder(PeerComparison.javaCommand(java.util.List.of("train", "--arch", arch.toString(),
+    Process p = PeerComparison.ourProcess(java.util.List.of("train", "--arch", arch.toString(),
         "--data", data.toString(), "--out", run.toString(), "--epochs", "100000", "--batch", "16",
-        "--checkpoint-every", "2", "--no-progress", "--threads", "1")))
+        "--checkpoint-every", "2", "--no-progress", "--threads", "1"), 1)
         .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(tmp.resolve("err.txt").toFile()).start();
     try {
       long deadline = System.nanoTime() + 120_000_000_000L;
@@ -382,7 +382,7 @@ class TrainEvalCommandTest {
       // The same run started again meanwhile is refused: two trainings raced their checkpoint saves.
       for (String again : new String[] {"--resume", "--fresh"}) {
         MainTest.Run second = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out", run.toString(),
-            "--batch", "16", again, "--no-progress", "--threads", "1");
+            "--batch", "16", again, "--no-progress");
         assertThat(second.code()).as(second.err()).isEqualTo(2);
         assertThat(second.err().strip()).isEqualTo("irevnet train: " + run + " is being trained by another process (pid "
             + p.pid() + "): wait for it to end, or stop it and continue with --resume");
