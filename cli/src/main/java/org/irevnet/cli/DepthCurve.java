@@ -40,8 +40,7 @@ final class DepthCurve {
       // Odd rounds run the depths backwards, so a trend in the machine's load hits each alike.
       for (int i = 0; i < depthMults.length; i++) {
         int k = depthMults[r % 2 == 0 ? i : depthMults.length - 1 - i];
-        String line = PeerComparison.runOnce(bench.apply(k),
-            "irevnet bench --depth-mult " + k);
+        String line = PeerComparison.runOnce(bench.apply(k), "irevnet bench --depth-mult " + k);
         rows.add(Json.MAPPER.readTree(line));
         out.accept(line);
       }
