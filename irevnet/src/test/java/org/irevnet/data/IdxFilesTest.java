@@ -316,4 +316,161 @@ class IdxFilesTest {
         .hasMessageContaining("several train-images-idx3-ubyte files: [other-train-images-idx3-"
             + "ubyte, train-images-idx3-ubyte]");
   }
+
+  // ---- gaps found by a mutation pass: each test says which check it holds in place ----
+
+  /** A missing file or directory is named as missing, not as an I/O error of a later step. */
+  @Test
+  void aMissingFileOrDirectoryIsNamedAsMissing() {
+    Path gone = tmp.resolve("train-images-idx3-ubyte");
+    assertThatThrownBy(() -> IdxFiles.readImages(gone))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(gone + ": no such file")
+        .satisfies(e -> assertThat(((DataFormatException) e).file()).isEqualTo(gone));
+    Path dir = tmp.resolve("nowhere");
+    assertThatThrownBy(() -> IdxFiles.load(dir, Split.TRAIN, "x"))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(dir + ": no such directory");
+  }
+
+  /**
+   * The column count is checked like the row count: a zero column count makes a zero-byte payload
+   * that a 16-byte file matches exactly, so without the check it loads as images with no pixels.
+   */
+  @Test
+  void implausibleColumnCountIsRefused() throws IOException {
+    Path f = Synth.write(tmp.resolve("a"),
+        Synth.idxImagesHeader(IdxFiles.IMAGES_MAGIC, 3, 28, 0, 0), false);
+    assertThatThrownBy(() -> IdxFiles.readImages(f))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(f + ": implausible column count 0 in the header (expected 1..16384)");
+    Path g = Synth.write(tmp.resolve("b"),
+        Synth.idxImagesHeader(IdxFiles.IMAGES_MAGIC, 1, 1, 16385, 0), false);
+    assertThatThrownBy(() -> IdxFiles.readImages(g))
+        .hasMessage(g + ": implausible column count 16385 in the header (expected 1..16384)");
+  }
+
+  /** The "this is an image file" hint is given for the image magic only, not for any magic. */
+  @Test
+  void aLabelReaderNamesAnImageFileButNotOtherMagics() throws IOException {
+    Path img = Synth.write(tmp.resolve("i"), Synth.idxImages(1, 2, 2), false);
+    assertThatThrownBy(() -> IdxFiles.readLabels(img))
+        .hasMessage(img + ": wrong magic number 0x00000803, expected 0x00000801 (IDX labels:"
+            + " unsigned bytes, 1 dimension); this is an image file");
+    // 0x00000802: unsigned bytes in 2 dimensions, neither kind the reader knows
+    Path two = Synth.write(tmp.resolve("t"), new byte[] {0, 0, 8, 2, 0, 0, 0, 1, 7}, false);
+    assertThatThrownBy(() -> IdxFiles.readLabels(two))
+        .hasMessage(two + ": wrong magic number 0x00000802, expected 0x00000801 (IDX labels:"
+            + " unsigned bytes, 1 dimension)");
+    assertThatThrownBy(() -> IdxFiles.readImages(two))
+        .hasMessage(two + ": wrong magic number 0x00000802, expected 0x00000803 (IDX images:"
+            + " unsigned bytes, 3 dimensions)");
+  }
+
+  @Test
+  void rawImageFileWithTrailingBytesIsRefused() throws IOException {
+    byte[] full = Synth.idxImages(2, 2, 3);
+    Path f = Synth.write(tmp.resolve("i"), Arrays.copyOf(full, full.length + 5), false);
+    // 16 header bytes + 2 * 2 * 3 pixels = 28; the file has 5 more
+    assertThatThrownBy(() -> IdxFiles.readImages(f))
+        .hasMessage(f + ": file is longer than its header says: 2 images of 2x3 take 28 bytes with"
+            + " the header, the file has 33");
+  }
+
+  @Test
+  void truncatedGzippedLabelFileSaysHowManyLabelsItHeld() throws IOException {
+    byte[] full = Synth.idxLabels(1, 2, 3, 4);
+    Path f = Synth.write(tmp.resolve("l.gz"), Arrays.copyOf(full, full.length - 2), true);
+    assertThatThrownBy(() -> IdxFiles.readLabels(f))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(f + ": truncated label file: header claims 4 labels, the data ends after 2");
+  }
+
+  /**
+   * A gzipped label file's count is not bounded by a file length; 3,000,000,000 (0xB2D05E00) is
+   * more than an array holds, and cast to int it is negative: refused before any allocation.
+   */
+  @Test
+  void gzippedLabelCountBeyondAnyArrayIsRefused() throws IOException {
+    Path f = Synth.write(tmp.resolve("l.gz"),
+        new byte[] {0, 0, 8, 1, (byte) 0xB2, (byte) 0xD0, 0x5E, 0x00, 1, 2}, true);
+    assertThatThrownBy(() -> IdxFiles.readLabels(f))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(f + ": 3000000000 images of 1x1x1 (3000000000 pixels) are more than a loaded"
+            + " dataset may hold (2147483639)");
+  }
+
+  /** Names given by the caller are used as they are, and a label beyond them names no source. */
+  @Test
+  void givenClassNamesAreUsedAndBoundTheLabels() throws IOException {
+    Path img = Synth.write(tmp.resolve("x-images-idx3-ubyte"), Synth.idxImages(2, 1, 1), false);
+    Path lab = Synth.write(tmp.resolve("x-labels-idx1-ubyte"), Synth.idxLabels(1, 0), false);
+    assertThat(IdxFiles.read(img, lab, java.util.List.of("no", "yes"), "x").classNames())
+        .containsExactly("no", "yes");
+    Synth.write(lab, Synth.idxLabels(0, 2), false);
+    assertThatThrownBy(() -> IdxFiles.read(img, lab, java.util.List.of("no", "yes"), "x"))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(lab + ": label 2 of item 1 is out of range for 2 classes");
+  }
+
+  /** Without names, a largest label of 12 gives the 13 names "0".."12", not an error. */
+  @Test
+  void numberedNamesReachTheLargestLabel() throws IOException {
+    Path img = Synth.write(tmp.resolve("x-images-idx3-ubyte"), Synth.idxImages(3, 1, 1), false);
+    Path lab = Synth.write(tmp.resolve("x-labels-idx1-ubyte"), Synth.idxLabels(12, 0, 5), false);
+    Dataset d = IdxFiles.read(img, lab, null, "x");
+    assertThat(d.classNames()).containsExactly("0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
+        "10", "11", "12");
+    assertThat(d.labels()).containsExactly(12, 0, 5);
+  }
+
+  @Test
+  void emnistMappingSkipsBlankLinesAndNamesABadLine() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("m"));
+    Path map = Files.writeString(dir.resolve("emnist-x-mapping.txt"), "0 65\n\n1 97\n  \n");
+    assertThat(IdxFiles.classNames(dir)).containsExactly("A", "a");
+    Files.writeString(map, "0 65\n2 67\n");
+    assertThatThrownBy(() -> IdxFiles.classNames(dir))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(map + ": line 2 is not '1 <character code>': 2 67");
+    Files.writeString(map, "0 6x\n");
+    assertThatThrownBy(() -> IdxFiles.classNames(dir))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(map + ": bad character code: For input string: \"6x\"");
+  }
+
+  /**
+   * A raw file and a gzipped file that is not its twin are two sets: picking the raw one would
+   * load whichever set happens to be uncompressed.
+   */
+  @Test
+  void aRawFileAndAnUnrelatedGzippedFileAreAmbiguous() throws IOException {
+    Path dir = tmp.resolve("d");
+    Synth.write(dir.resolve("a-train-images-idx3-ubyte"), Synth.idxImages(2, 2, 2), false);
+    Synth.write(dir.resolve("b-train-images-idx3-ubyte.gz"), Synth.idxImages(3, 2, 2), true);
+    assertThatThrownBy(() -> IdxFiles.find(dir, Split.TRAIN, "images-idx3-ubyte"))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(dir + ": several train-images-idx3-ubyte files: [a-train-images-idx3-ubyte,"
+            + " b-train-images-idx3-ubyte.gz]; use a directory that holds one set");
+  }
+
+  /**
+   * gzip's CRC-32 and length trailer are what tell a corrupt body from a good one: a file whose
+   * trailer is wrong or missing must not load, although every pixel byte inflates.
+   */
+  @Test
+  void aGzipFileWithABadOrMissingTrailerIsRefused() throws IOException {
+    Path good = Synth.write(tmp.resolve("good.gz"), Synth.idxImages(2, 3, 3), true);
+    byte[] gz = Files.readAllBytes(good);
+    byte[] badCrc = gz.clone();
+    badCrc[gz.length - 8] ^= 1; // the trailer is CRC-32 then length, 4 bytes each
+    Path f = Files.write(tmp.resolve("crc.gz"), badCrc);
+    assertThatThrownBy(() -> IdxFiles.readImages(f))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(f + ": truncated or corrupt: Corrupt GZIP trailer");
+    Path g = Files.write(tmp.resolve("cut.gz"), Arrays.copyOf(gz, gz.length - 8));
+    assertThatThrownBy(() -> IdxFiles.readImages(g))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessageStartingWith(g + ": truncated or corrupt: ");
+  }
 }
