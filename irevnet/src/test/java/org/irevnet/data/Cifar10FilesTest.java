@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -111,5 +112,52 @@ class Cifar10FilesTest {
     assertThatThrownBy(() -> Datasets.open(dir).test())
         .isInstanceOf(DataFormatException.class)
         .hasMessage(dir + ": no test_batch.bin (CIFAR-10 test batches)");
+  }
+
+  @Test
+  void aMissingDirectoryOrBatchFileIsNamedAsMissing() throws IOException {
+    Path dir = tmp.resolve("nowhere");
+    assertThatThrownBy(() -> Cifar10Files.load(dir, Split.TEST, "x"))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(dir + ": no such directory");
+    Path gone = tmp.resolve("test_batch.bin");
+    assertThatThrownBy(() -> Cifar10Files.read(List.of(gone), Cifar10Files.CLASSES, "x"))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(gone + ": no such file");
+    Path sub = Files.createDirectories(tmp.resolve("data_batch_1.bin"));
+    assertThatThrownBy(() -> Cifar10Files.read(List.of(sub), Cifar10Files.CLASSES, "x"))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(sub + ": not a regular file");
+  }
+
+  /** An empty file is a multiple of every record size; it must not be called a CIFAR-100 batch. */
+  @Test
+  void anEmptyBatchIsNotTakenForCifar100() throws IOException {
+    Path dir = cifarDir();
+    Path f = Files.write(dir.resolve("test_batch.bin"), new byte[0]);
+    assertThatThrownBy(() -> Datasets.open(dir).test())
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(f + ": truncated or not a CIFAR-10 batch: length 0 is not a positive multiple"
+            + " of 3073 (1 label byte + 3072 pixel bytes)");
+  }
+
+  /**
+   * The size limit is checked on the sum of all batches: five files of 140,000 records each are
+   * 700,000 x 3072 = 2,150,400,000 pixel bytes, over the 2^31 - 9 a Java array holds, though each
+   * file alone fits. The files are sparse (length set, nothing written), so nothing is read.
+   */
+  @Test
+  void batchesTogetherTooLargeForAnArrayAreRefusedBeforeReading() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("big"));
+    for (int i = 1; i <= 5; i++) {
+      try (java.io.RandomAccessFile f =
+          new java.io.RandomAccessFile(dir.resolve("data_batch_" + i + ".bin").toFile(), "rw")) {
+        f.setLength(140_000L * Cifar10Files.RECORD);
+      }
+    }
+    assertThatThrownBy(() -> Cifar10Files.load(dir, Split.TRAIN, "x"))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.resolve("data_batch_1.bin") + ": 700000 images of 3x32x32 (2150400000"
+            + " pixels) are more than a loaded dataset may hold (2147483639)");
   }
 }
