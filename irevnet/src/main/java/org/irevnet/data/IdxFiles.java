@@ -16,8 +16,9 @@ import java.util.stream.Stream;
  * IDX files of MNIST, Fashion-MNIST and EMNIST: {@code train-images-idx3-ubyte},
  * {@code train-labels-idx1-ubyte}, {@code t10k-images-idx3-ubyte}, {@code t10k-labels-idx1-ubyte},
  * raw or gzipped (detected from the content; the usual names end in {@code .gz}). EMNIST's
- * {@code emnist-<set>-train-images-idx3-ubyte.gz} names are found too; EMNIST stores its images
- * transposed, so images of files whose name starts with {@code emnist} are transposed back.
+ * {@code emnist-<set>-train-images-idx3-ubyte.gz} and {@code emnist-<set>-test-...} names are found
+ * too; EMNIST stores its images transposed, so images of files whose name starts with {@code
+ * emnist} are transposed back.
  *
  * <p>Every header is checked (magic number, counts, sizes, and, for raw files, the file length)
  * before the pixel buffer is allocated; gzipped data is read into a buffer that grows only with
@@ -25,7 +26,8 @@ import java.util.stream.Stream;
  * reported as truncated instead of allocating the claimed size.
  *
  * <p>Class names of a directory: {@code classes.txt} (one per line, in label order) if present,
- * else EMNIST's {@code *mapping.txt} (label and character code per line), else the ten
+ * else EMNIST's {@code *mapping.txt} (a label and one or more character codes per line, labels
+ * consecutive from 0, or from 1 as in EMNIST letters, whose label L is then class L - 1), else the ten
  * Fashion-MNIST names if the directory's name contains {@code fashion}, else {@code "0".."9"}
  * (or up to the largest label, if larger).
  */
@@ -126,7 +128,7 @@ public final class IdxFiles {
    */
   public static Dataset read(Path imagesFile, Path labelsFile, List<String> classNames,
       String name) {
-    return read(imagesFile, labelsFile, classNames == null ? null : new Named(classNames, null), name);
+    return read(imagesFile, labelsFile, classNames == null ? null : new Named(classNames, null, 0), name);
   }
 
   /** {@link #read}, saying where the class names came from (if known) when a label is beyond them. */
@@ -143,12 +145,17 @@ public final class IdxFiles {
       max = Math.max(max, y);
     }
     List<String> names = classNames != null ? classNames : numbered(Math.max(10, max + 1));
+    int first = named == null ? 0 : named.firstLabel();
     for (int i = 0; i < labels.length; i++) {
-      if (labels[i] >= names.size()) {
+      if (labels[i] < first || labels[i] - first >= names.size()) {
         throw new DataFormatException(labelsFile, "label " + labels[i] + " of item " + i
-            + " is out of range for " + names.size() + " classes"
+            + " is out of range for " + (first == 0 ? names.size() + " classes"
+                : "the labels " + first + ".." + (first + names.size() - 1))
             + (named != null && named.from() != null ? " (named by " + named.from() + ")" : ""));
       }
+    }
+    if (first != 0) {
+      for (int i = 0; i < labels.length; i++) labels[i] -= first;
     }
     byte[] px = images.pixels();
     String fileName = imagesFile.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
@@ -205,7 +212,7 @@ public final class IdxFiles {
     Path images = find(dir, split, "images-idx3-ubyte").orElseThrow(() -> missing(dir, split));
     String imagesName = images.getFileName().toString();
     Path labels = find(dir, split, "labels-idx1-ubyte").orElseThrow(() ->
-        new DataFormatException(dir, "no " + split.idxPrefix() + "-labels-idx1-ubyte[.gz] next to "
+        new DataFormatException(dir, "no " + prefixes(split).get(0) + "-labels-idx1-ubyte[.gz] next to "
             + imagesName));
     return read(images, labels, namedClasses(dir), name);
   }
@@ -221,23 +228,26 @@ public final class IdxFiles {
     return n == null ? null : n.names();
   }
 
-  /** Class names and where they came from (null: the caller's), for messages. */
-  private record Named(List<String> names, String from) {}
+  /**
+   * Class names, where they came from (null: the caller's), for messages, and the label of the
+   * first class (1 in EMNIST letters: the files' label L is class L - 1).
+   */
+  private record Named(List<String> names, String from, int firstLabel) {}
 
   private static Named namedClasses(Path dir) {
     Path classes = dir.resolve("classes.txt");
     if (Files.isRegularFile(classes)) {
-      return new Named(readClassNames(classes), "classes.txt");
+      return new Named(readClassNames(classes), "classes.txt", 0);
     }
     List<Path> mappings = list(dir).stream()
         .filter(p -> p.getFileName().toString().endsWith("mapping.txt")).toList();
     if (mappings.size() == 1) {
-      return new Named(emnistMapping(mappings.get(0)), mappings.get(0).getFileName().toString());
+      return emnistMapping(mappings.get(0));
     }
     Path fileName = dir.toAbsolutePath().normalize().getFileName();
     if (fileName != null
         && fileName.toString().toLowerCase(java.util.Locale.ROOT).contains("fashion")) {
-      return new Named(Datasets.FASHION_MNIST_CLASSES, "the directory's name: Fashion-MNIST's ten");
+      return new Named(Datasets.FASHION_MNIST_CLASSES, "the directory's name: Fashion-MNIST's ten", 0);
     }
     return null;
   }
@@ -256,20 +266,29 @@ public final class IdxFiles {
     }
   }
 
-  private static List<String> emnistMapping(Path file) {
+  /**
+   * EMNIST's mapping: {@code <label> <character code> ...} a line, labels consecutive from 0
+   * (digits, balanced, byclass, bymerge, mnist: one code) or from 1 (letters: the upper- and
+   * lower-case codes, named {@code A/a}).
+   */
+  private static Named emnistMapping(Path file) {
     try {
       List<String> lines = Files.readAllLines(file, StandardCharsets.US_ASCII).stream()
           .map(String::strip).filter(s -> !s.isEmpty()).toList();
       List<String> names = new ArrayList<>();
+      int first = !lines.isEmpty() && lines.get(0).split("\\s+")[0].equals("1") ? 1 : 0;
       for (int i = 0; i < lines.size(); i++) {
         String[] parts = lines.get(i).split("\\s+");
-        if (parts.length != 2 || !parts[0].equals(Integer.toString(i))) {
-          throw new DataFormatException(file, "line " + (i + 1) + " is not '" + i
-              + " <character code>': " + lines.get(i));
+        if (parts.length < 2 || !parts[0].equals(Integer.toString(first + i))) {
+          String form = "'" + (first + i) + " <character code> ...'";
+          throw new DataFormatException(file, "line " + (i + 1) + " is not "
+              + (i == 0 ? "'0 <character code> ...' or '1 <character code> ...'" : form) + ": " + lines.get(i));
         }
-        names.add(new String(Character.toChars(Integer.parseInt(parts[1]))));
+        java.util.LinkedHashSet<String> chars = new java.util.LinkedHashSet<>();
+        for (int k = 1; k < parts.length; k++) chars.add(new String(Character.toChars(Integer.parseInt(parts[k]))));
+        names.add(String.join("/", chars));
       }
-      return names;
+      return new Named(names, file.getFileName().toString(), first);
     } catch (NumberFormatException e) {
       throw new DataFormatException(file, "bad character code: " + e.getMessage(), e);
     } catch (IOException e) {
@@ -278,24 +297,34 @@ public final class IdxFiles {
   }
 
   private static DataFormatException missing(Path dir, Split split) {
-    return new DataFormatException(dir, "no " + split.idxPrefix() + "-images-idx3-ubyte[.gz] ("
-        + split + " images) in this directory");
+    return new DataFormatException(dir, "no " + String.join(" or ", prefixes(split).stream()
+        .map(p -> p + "-images-idx3-ubyte[.gz]").toList()) + " (" + split + " images) in this directory");
+  }
+
+  /** How file names end before {@code -images...}: {@code t10k} or EMNIST's {@code test} for the test split. */
+  private static List<String> prefixes(Split split) {
+    return split == Split.TEST ? List.of(split.idxPrefix(), "test") : List.of(split.idxPrefix());
   }
 
   /**
    * The file of this split and kind: a name ending with {@code <prefix>-<kind>} (or the
-   * {@code <prefix>-images.idx3-ubyte} spelling), optionally with {@code .gz}. The raw file wins
-   * over its gzipped twin; two different candidates are an error.
+   * {@code <prefix>-images.idx3-ubyte} spelling) for one of the split's {@link #prefixes},
+   * optionally with {@code .gz}. The raw file wins over its gzipped twin; two different
+   * candidates are an error.
    */
   static Optional<Path> find(Path dir, Split split, String kind) {
     String dash = split.idxPrefix() + "-" + kind;
-    String dot = split.idxPrefix() + "-" + kind.replaceFirst("-idx", ".idx");
+    List<String> endings = new ArrayList<>();
+    for (String prefix : prefixes(split)) {
+      endings.add(prefix + "-" + kind);
+      endings.add(prefix + "-" + kind.replaceFirst("-idx", ".idx"));
+    }
     List<Path> raw = new ArrayList<>();
     List<Path> gz = new ArrayList<>();
     for (Path p : list(dir)) {
       String f = p.getFileName().toString();
       String base = f.endsWith(".gz") ? f.substring(0, f.length() - 3) : f;
-      if ((base.endsWith(dash) || base.endsWith(dot)) && Files.isRegularFile(p)) {
+      if (endings.stream().anyMatch(base::endsWith) && Files.isRegularFile(p)) {
         (f.endsWith(".gz") ? gz : raw).add(p);
       }
     }

@@ -105,6 +105,36 @@ class IdxFilesTest {
     }
   }
 
+  /**
+   * EMNIST's own names and mappings, as its gzip distribution ships them: the test split is
+   * {@code emnist-<set>-test-*} (not t10k), and the letters set labels its 26 classes 1..26 with
+   * two character codes a line ({@code 1 65 97}), which name the classes in label order.
+   */
+  @Test
+  void emnistTestFilesAndTheOneBasedLettersMappingAreRead() throws IOException {
+    Path dir = tmp.resolve("emnist-gzip");
+    Synth.write(dir.resolve("emnist-letters-train-images-idx3-ubyte.gz"), Synth.idxImages(3, 2, 2), true);
+    Synth.write(dir.resolve("emnist-letters-train-labels-idx1-ubyte.gz"), Synth.idxLabels(1, 26, 2), true);
+    Synth.write(dir.resolve("emnist-letters-test-images-idx3-ubyte.gz"), Synth.idxImages(2, 2, 2), true);
+    Synth.write(dir.resolve("emnist-letters-test-labels-idx1-ubyte.gz"), Synth.idxLabels(3, 1), true);
+    StringBuilder mapping = new StringBuilder();
+    for (int k = 1; k <= 26; k++) mapping.append(k).append(' ').append(64 + k).append(' ').append(96 + k).append('\n');
+    Files.writeString(dir.resolve("emnist-letters-mapping.txt"), mapping.toString());
+    DataSource src = Datasets.open(dir);
+    assertThat(src.has(Split.TEST)).isTrue();
+    Dataset train = src.train(), test = src.test();
+    // Label L is the L-th line: class L - 1 of 26, named by its upper- and lower-case letter.
+    assertThat(train.classNames()).hasSize(26).startsWith("A/a", "B/b").endsWith("Z/z");
+    assertThat(train.labels()).containsExactly(0, 25, 1);
+    assertThat(test.labels()).containsExactly(2, 0);
+    assertThat(test.classNames()).isEqualTo(train.classNames());
+    // A label the mapping does not name (0 here) is refused, saying which labels it names.
+    Synth.write(dir.resolve("emnist-letters-test-labels-idx1-ubyte.gz"), Synth.idxLabels(3, 0), true);
+    assertThatThrownBy(src::test).isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.resolve("emnist-letters-test-labels-idx1-ubyte.gz") + ": label 0 of item 1 is out of range"
+            + " for the labels 1..26 (named by emnist-letters-mapping.txt)");
+  }
+
   // ---- bad inputs: one-line messages naming the file and the problem ----
 
   @Test
@@ -301,7 +331,7 @@ class IdxFilesTest {
         .hasMessage(dir.toAbsolutePath() + ": no train-labels-idx1-ubyte[.gz] next to"
             + " train-images-idx3-ubyte.gz");
     assertThatThrownBy(src::test).isInstanceOf(DataFormatException.class)
-        .hasMessage(dir.toAbsolutePath() + ": no t10k-images-idx3-ubyte[.gz] (test images) in"
+        .hasMessage(dir.toAbsolutePath() + ": no t10k-images-idx3-ubyte[.gz] or test-images-idx3-ubyte[.gz] (test images) in"
             + " this directory");
   }
 
@@ -432,7 +462,15 @@ class IdxFilesTest {
     Files.writeString(map, "0 65\n2 67\n");
     assertThatThrownBy(() -> IdxFiles.classNames(dir))
         .isInstanceOf(DataFormatException.class)
-        .hasMessage(map + ": line 2 is not '1 <character code>': 2 67");
+        .hasMessage(map + ": line 2 is not '1 <character code> ...': 2 67");
+    Files.writeString(map, "2 65\n");
+    assertThatThrownBy(() -> IdxFiles.classNames(dir))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(map + ": line 1 is not '0 <character code> ...' or '1 <character code> ...': 2 65");
+    Files.writeString(map, "0\n");
+    assertThatThrownBy(() -> IdxFiles.classNames(dir))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(map + ": line 1 is not '0 <character code> ...' or '1 <character code> ...': 0");
     Files.writeString(map, "0 6x\n");
     assertThatThrownBy(() -> IdxFiles.classNames(dir))
         .isInstanceOf(DataFormatException.class)
