@@ -109,7 +109,7 @@ public final class IdxFiles {
               n, 8 + n, length));
         }
       }
-      Pixels.checkFits(file, n, 1, 1, 1);
+      Pixels.checkLabelsFit(file, n);
       byte[] bytes = DataFiles.readExactly(in, n, file, have -> String.format(
           "truncated label file: header claims %d labels, the data ends after %d", n, have));
       int[] labels = new int[bytes.length];

@@ -20,17 +20,25 @@ final class Pixels {
    */
   static void checkFits(Path file, long n, long c, long h, long w) {
     long total = n * c * h * w; // each factor < 2^32 and h, w <= MAX_SIDE: no overflow for c <= 4
+    checkFits(file, total, String.format("%d images of %dx%dx%d", n, c, h, w), " (" + total + " pixels)");
+  }
+
+  /** {@link #checkFits} for {@code n} labels of a label file (1 byte each, then an int). */
+  static void checkLabelsFit(Path file, long n) {
+    checkFits(file, n, n + " labels", "");
+  }
+
+  private static void checkFits(Path file, long total, String what, String count) {
     if (total > MAX_ELEMENTS) {
       throw new DataFormatException(file, String.format(
-          "%d images of %dx%dx%d (%d pixels) are more than a loaded dataset may hold (%d)", n, c, h, w,
-          total, MAX_ELEMENTS));
+          "%s%s are more than a loaded dataset may hold (%d)", what, count, MAX_ELEMENTS));
     }
     long need = total * 5;
     long max = Runtime.getRuntime().maxMemory();
     if (need > max) {
       throw new DataFormatException(file, String.format(
-          "%d images of %dx%dx%d need about %d MiB of heap to load, the JVM may use at most %d MiB"
-              + " (raise -Xmx)", n, c, h, w, need >> 20, max >> 20));
+          "%s need about %d MiB of heap to load, the JVM may use at most %d MiB (raise -Xmx)", what, need >> 20,
+          max >> 20));
     }
   }
 

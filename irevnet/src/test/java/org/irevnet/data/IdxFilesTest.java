@@ -426,8 +426,7 @@ class IdxFilesTest {
         new byte[] {0, 0, 8, 1, (byte) 0xB2, (byte) 0xD0, 0x5E, 0x00, 1, 2}, true);
     assertThatThrownBy(() -> IdxFiles.readLabels(f))
         .isInstanceOf(DataFormatException.class)
-        .hasMessage(f + ": 3000000000 images of 1x1x1 (3000000000 pixels) are more than a loaded"
-            + " dataset may hold (2147483639)");
+        .hasMessage(f + ": 3000000000 labels are more than a loaded dataset may hold (2147483639)");
   }
 
   /** Names given by the caller are used as they are, and a label beyond them names no source. */

@@ -29,6 +29,14 @@ class PixelsTest {
         .isInstanceOf(DataFormatException.class)
         .hasMessage("f: 17895697 images of 3x8x5 (2147483640 pixels) are more than a loaded dataset"
             + " may hold (2147483639)");
+    // Labels are counted as labels: as many as an array holds need the heap, one more is refused.
+    assertThatThrownBy(() -> Pixels.checkLabelsFit(F, Pixels.MAX_ELEMENTS))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage("f: 2147483639 labels need about 10239 MiB of heap to load, the JVM may use at most "
+            + max / (1024 * 1024) + " MiB (raise -Xmx)");
+    assertThatThrownBy(() -> Pixels.checkLabelsFit(F, Pixels.MAX_ELEMENTS + 1))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage("f: 2147483640 labels are more than a loaded dataset may hold (2147483639)");
   }
 
   @Test
