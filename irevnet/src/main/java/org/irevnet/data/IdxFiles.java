@@ -211,9 +211,10 @@ public final class IdxFiles {
     DataFiles.requireDirectory(dir);
     Path images = find(dir, split, "images-idx3-ubyte").orElseThrow(() -> missing(dir, split));
     String imagesName = images.getFileName().toString();
+    String prefix = prefixes(split).stream().filter(p -> imagesName.contains(p + "-images")).findFirst()
+        .orElse(split.idxPrefix());
     Path labels = find(dir, split, "labels-idx1-ubyte").orElseThrow(() ->
-        new DataFormatException(dir, "no " + prefixes(split).get(0) + "-labels-idx1-ubyte[.gz] next to "
-            + imagesName));
+        new DataFormatException(dir, "no " + prefix + "-labels-idx1-ubyte[.gz] next to " + imagesName));
     return read(images, labels, namedClasses(dir), name);
   }
 
@@ -285,7 +286,13 @@ public final class IdxFiles {
               + (i == 0 ? "'0 <character code> ...' or '1 <character code> ...'" : form) + ": " + lines.get(i));
         }
         java.util.LinkedHashSet<String> chars = new java.util.LinkedHashSet<>();
-        for (int k = 1; k < parts.length; k++) chars.add(new String(Character.toChars(Integer.parseInt(parts[k]))));
+        for (int k = 1; k < parts.length; k++) {
+          int code = Integer.parseInt(parts[k]);
+          if (!Character.isValidCodePoint(code)) {
+            throw new DataFormatException(file, "line " + (i + 1) + ": " + code + " is not a character code");
+          }
+          chars.add(new String(Character.toChars(code)));
+        }
         names.add(String.join("/", chars));
       }
       return new Named(names, file.getFileName().toString(), first);

@@ -128,6 +128,11 @@ class IdxFilesTest {
     assertThat(train.labels()).containsExactly(0, 25, 1);
     assertThat(test.labels()).containsExactly(2, 0);
     assertThat(test.classNames()).isEqualTo(train.classNames());
+    // Missing labels are named by the test files' own spelling.
+    Files.move(dir.resolve("emnist-letters-test-labels-idx1-ubyte.gz"), tmp.resolve("aside.gz"));
+    assertThatThrownBy(src::test).isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.toAbsolutePath() + ": no test-labels-idx1-ubyte[.gz] next to"
+            + " emnist-letters-test-images-idx3-ubyte.gz");
     // A label the mapping does not name (0 here) is refused, saying which labels it names.
     Synth.write(dir.resolve("emnist-letters-test-labels-idx1-ubyte.gz"), Synth.idxLabels(3, 0), true);
     assertThatThrownBy(src::test).isInstanceOf(DataFormatException.class)
@@ -466,6 +471,10 @@ class IdxFilesTest {
     assertThatThrownBy(() -> IdxFiles.classNames(dir))
         .isInstanceOf(DataFormatException.class)
         .hasMessage(map + ": line 1 is not '0 <character code> ...' or '1 <character code> ...': 2 65");
+    Files.writeString(map, "0 65\n1 -5\n");
+    assertThatThrownBy(() -> IdxFiles.classNames(dir))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(map + ": line 2: -5 is not a character code");
     Files.writeString(map, "0\n");
     assertThatThrownBy(() -> IdxFiles.classNames(dir))
         .isInstanceOf(DataFormatException.class)
