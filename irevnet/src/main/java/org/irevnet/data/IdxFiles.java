@@ -215,6 +215,15 @@ public final class IdxFiles {
         .orElse(split.idxPrefix());
     Path labels = find(dir, split, "labels-idx1-ubyte").orElseThrow(() ->
         new DataFormatException(dir, "no " + prefix + "-labels-idx1-ubyte[.gz] next to " + imagesName));
+    // Each kind is one file, but the two could be of two sets (a-train-images, b-train-labels)
+    // whose counts happen to agree: paired, they would label every image wrongly.
+    String labelsName = labels.getFileName().toString();
+    String imagesSet = imagesName.substring(0, imagesName.indexOf(prefix + "-images"));
+    int at = labelsName.indexOf(prefix + "-labels");
+    if (at < 0 || !labelsName.substring(0, at).equals(imagesSet)) {
+      throw new DataFormatException(dir, labelsName + " is not of the set of " + imagesName
+          + "; use a directory that holds one set");
+    }
     return read(images, labels, namedClasses(dir), name);
   }
 

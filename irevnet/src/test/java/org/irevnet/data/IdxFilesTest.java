@@ -140,6 +140,28 @@ class IdxFilesTest {
             + " for the labels 1..26 (named by emnist-letters-mapping.txt)");
   }
 
+  /** Images of one set and labels of another are refused even when their counts agree. */
+  @Test
+  void imagesAndLabelsOfTwoSetsAreRefused() throws IOException {
+    Path dir = tmp.resolve("mixed");
+    Synth.write(dir.resolve("a-train-images-idx3-ubyte"), Synth.idxImages(2, 2, 2), false);
+    Synth.write(dir.resolve("b-train-labels-idx1-ubyte.gz"), Synth.idxLabels(1, 0), true);
+    assertThatThrownBy(() -> IdxFiles.load(dir, Split.TRAIN, "m")).isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.toAbsolutePath() + ": b-train-labels-idx1-ubyte.gz is not of the set of"
+            + " a-train-images-idx3-ubyte; use a directory that holds one set");
+    // MNIST's t10k images with an EMNIST set's test labels: two sets too.
+    Synth.write(dir.resolve("t10k-images-idx3-ubyte"), Synth.idxImages(2, 2, 2), false);
+    Synth.write(dir.resolve("emnist-digits-test-labels-idx1-ubyte"), Synth.idxLabels(1, 0), false);
+    assertThatThrownBy(() -> IdxFiles.load(dir, Split.TEST, "m")).isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.toAbsolutePath() + ": emnist-digits-test-labels-idx1-ubyte is not of the set of"
+            + " t10k-images-idx3-ubyte; use a directory that holds one set");
+    // The same set, one file raw and one gzipped, in the dotted spelling: one set.
+    Path one = tmp.resolve("one");
+    Synth.write(one.resolve("x-train-images.idx3-ubyte"), Synth.idxImages(2, 2, 2), false);
+    Synth.write(one.resolve("x-train-labels.idx1-ubyte.gz"), Synth.idxLabels(1, 0), true);
+    assertThat(IdxFiles.load(one, Split.TRAIN, "one").labels()).containsExactly(1, 0);
+  }
+
   // ---- bad inputs: one-line messages naming the file and the problem ----
 
   @Test
