@@ -6,11 +6,13 @@ import static org.assertj.core.data.Offset.offset;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.IntStream;
 import org.irevnet.check.Numerics;
 import org.irevnet.data.Batches;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@link MlpClassifier}'s training against a float64 re-implementation written from its
@@ -33,6 +35,28 @@ class MlpClassifierTest {
       for (int c = 0; c < CLASSES; c++) {
         assertThat(actual[i][c]).as("logit [%d, %d]", i, c).isCloseTo(expected[i][c],
             offset(2e-5 * (1 + Math.abs(expected[i][c]))));
+      }
+    }
+  }
+
+  /**
+   * Logits are computed {@code 4 * Features.BATCH} rows at a time: two full blocks, the last
+   * ending exactly at the last row, must give every row the logits it has on its own. The rows
+   * repeat a 7-row pattern, whose logits come from one short block; a row past the first block
+   * that were skipped or misplaced would not match its copy there.
+   */
+  @Test
+  void logitsInBlocksAreThoseOfEachRowAlone() {
+    INDArray base = Numerics.normal(DataType.FLOAT, 3, 7, D);
+    int[] labels = new Random(4).ints(7, 0, CLASSES).toArray();
+    MlpClassifier probe = MlpClassifier.train(base, labels, CLASSES, new MlpClassifier.Recipe(List.of(HIDDEN), 1, 7, 0.05, 0, 1));
+    int n = 2 * 4 * Features.BATCH;
+    INDArray x = Nd4j.pullRows(base, 1, IntStream.range(0, n).map(i -> i % 7).toArray());
+    double[][] expected = probe.logits(base).toDoubleMatrix(), actual = probe.logits(x).toDoubleMatrix();
+    assertThat(actual).hasNumberOfRows(n);
+    for (int i = 0; i < n; i++) {
+      for (int c = 0; c < CLASSES; c++) {
+        assertThat(actual[i][c]).as("logit [%d, %d]", i, c).isCloseTo(expected[i % 7][c], offset(1e-5));
       }
     }
   }
