@@ -17,6 +17,7 @@ import org.irevnet.nn.Init;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class StabilityTest {
@@ -42,7 +43,11 @@ class StabilityTest {
   }
 
   void check(Bijection map, INDArray jacobianPerPixel, long[] inShape, int iterations) {
-    INDArray x = Init.normal(DataType.DOUBLE, new Random(1), inShape);
+    check(map, jacobianPerPixel, Init.normal(DataType.DOUBLE, new Random(1), inShape), iterations);
+  }
+
+  void check(Bijection map, INDArray jacobianPerPixel, INDArray x, int iterations) {
+    long[] inShape = x.shape();
     Stability.MapStability s = Stability.estimate("m", map, x, iterations, 0);
     double[] sv = singularValues(jacobianPerPixel);
     double max = sv[0], min = sv[sv.length - 1];
@@ -78,6 +83,38 @@ class StabilityTest {
   void lanczosIsExactOnceItsKrylovSpaceIsInvariantBeforeTheDimensionIsReached() {
     Invertible1x1Conv conv = conv(4);
     check(conv, conv.weight(), new long[] {3, 4, 2, 2}, 6);
+  }
+
+  /**
+   * At x = 0 a linear map's central difference is exact up to one rounding (f(-u) = -f(u) in
+   * floating point), so after the 4 steps that span the Krylov space the residual is ~1e-16 of
+   * the Ritz values, not the ~1e-10 of finite-difference noise at other points: Lanczos must see
+   * the breakdown and go on from a fresh direction. The extremes are then still the true ones
+   * (from the SVD), for a run that stops inside the second Krylov space and for one that fills
+   * all 16 dimensions.
+   */
+  @Test
+  void anExactlyInvariantKrylovSpaceIsLeftForAFreshOrthogonalDirection() {
+    Invertible1x1Conv conv = conv(4);
+    INDArray zero = Nd4j.zeros(DataType.DOUBLE, 3, 4, 2, 2);
+    check(conv, conv.weight(), zero, 6);
+    check(conv, conv.weight(), zero, 16);
+  }
+
+  /**
+   * The breakdown test is relative to the Ritz values: a map whose singular values are all 1e3
+   * times smaller (a strongly contracting stage) is estimated as exactly as the original, its
+   * Lanczos residuals being small only in absolute terms.
+   */
+  @Test
+  void aStronglyContractingMapIsEstimatedAsWellAsAnyOther() {
+    Invertible1x1Conv conv = conv(4);
+    // W = P L U: scaling U (its diagonal exp(log_s) and the part above it) scales W.
+    INDArray w = conv.weight().dup();
+    conv.params().get("log_s").value().addi(Math.log(1e-3));
+    conv.params().get("upper").value().muli(1e-3);
+    assertThat(conv.weight().sub(w.muli(1e-3)).amaxNumber().doubleValue()).isLessThan(1e-15);
+    check(conv, conv.weight(), new long[] {3, 4, 2, 2});
   }
 
   /** One step is the Rayleigh quotient of the start: one Ritz value, so a condition of exactly 1. */
