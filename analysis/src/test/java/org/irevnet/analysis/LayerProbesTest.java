@@ -28,7 +28,10 @@ class LayerProbesTest {
   void linearlySeparableClassesGiveFullAccuracyAndRandomLabelsGiveChance() {
     int[] yTrain = NuisanceProbeTest.labels(800, 4, 1), yTest = NuisanceProbeTest.labels(400, 4, 2);
     INDArray tr = clusters(yTrain, 8, 12, 3), te = clusters(yTest, 8, 12, 4);
+    long t0 = System.nanoTime();
     LayerProbes.Result sep = LayerProbes.measure(List.of(tr), yTrain, List.of(te), yTest, 4, null, FAST);
+    // The reported time is part of the call's own wall time.
+    assertThat(sep.seconds()).isPositive().isLessThanOrEqualTo((System.nanoTime() - t0) / 1e9);
     LayerProbes.Stage s = sep.stages().get(0);
     assertThat(s.linearAccuracy()).isGreaterThanOrEqualTo(0.995);
     assertThat(s.nearestNeighbourAccuracy()).isGreaterThanOrEqualTo(0.995);
