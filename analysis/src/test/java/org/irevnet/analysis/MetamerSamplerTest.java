@@ -125,6 +125,34 @@ class MetamerSamplerTest {
     assertThat(MetamerSampler.invariantHolds(300, MetamerSampler.ROUNDING_RATIO * 300)).isTrue();
   }
 
+  /**
+   * A fully invertible model may have as many output dimensions as classes (the architecture
+   * allows d = C): z is all logits, there is no nuisance to take from b, and the metamer of
+   * (a, b) is F^-1(F(a)) = a, with nothing to differ in the nuisance.
+   */
+  @Test
+  void withoutANuisanceTheMetamerIsTheLogitSourceItself() {
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson("""
+        {"name": "no-nuisance", "type": "fi-revnet", "inputShape": [1, 4, 4], "numClasses": 16,
+         "stages": [{"steps": 1, "hidden": 3, "kernel": 1, "coupling": "affine", "actnorm": true}]}"""),
+        DataType.DOUBLE, 1);
+    Random r = new Random(2);
+    for (Param p : m.params().entries().values()) {
+      if (p.trainable()) p.value().addi(Init.uniform(DataType.DOUBLE, r, 0.05, p.value().shape()));
+    }
+    INDArray a = Init.uniform(DataType.DOUBLE, new Random(3), 0.5, 2, 1, 4, 4).addi(0.5),
+        b = Init.uniform(DataType.DOUBLE, new Random(4), 0.5, 2, 1, 4, 4).addi(0.5);
+    assertThat(m.forward(a, false).z().size(1)).isEqualTo(16);
+    MetamerSampler.Result res = MetamerSampler.sample(m, a, b);
+    assertThat(res.metamers().sub(a).amaxNumber().doubleValue()).isLessThan(1e-12);
+    for (MetamerSampler.Pair p : res.pairs()) {
+      assertThat(p.maxNuisanceAbsDiff()).isZero();
+      assertThat(p.maxLogitAbsDiff()).isLessThan(1e-12);
+      assertThat(p.distToA()).isLessThan(1e-12);
+      assertThat(p.metamerClass()).isEqualTo(p.classA());
+    }
+  }
+
   @Test
   void iRevNetModelsAreRefusedWithAClearMessage() {
     InvertibleClassifier m = InvertibleClassifier.build(Architecture.load("irevnet-s"), DataType.FLOAT, 0);
