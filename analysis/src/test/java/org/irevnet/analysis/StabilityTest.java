@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Random;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.SingularValueDecomposition;
+import org.irevnet.check.Numerics;
+import org.irevnet.layers.AffineCoupling;
 import org.irevnet.layers.Bijection;
 import org.irevnet.layers.InjectivePad;
 import org.irevnet.layers.Invertible1x1Conv;
@@ -115,6 +117,36 @@ class StabilityTest {
     conv.params().get("upper").value().muli(1e-3);
     assertThat(conv.weight().sub(w.muli(1e-3)).amaxNumber().doubleValue()).isLessThan(1e-15);
     check(conv, conv.weight(), new long[] {3, 4, 2, 2});
+  }
+
+  /**
+   * A non-linear map (an affine coupling, then the mixing convolution): J differs between points,
+   * and J^T u from the reversible backward pass must be the transpose of the J v that the finite
+   * differences give. At as many steps as dimensions every point's estimates are its Jacobian's
+   * extreme singular values, with the Jacobian built column by column by central differences.
+   */
+  @Test
+  void matchesTheSingularValuesOfANonLinearMapsJacobianAtEachPoint() {
+    Random r = new Random(5);
+    AffineCoupling coupling = new AffineCoupling(4, 3, 3, DataType.DOUBLE, r, 0.5);
+    Sequential map = Sequential.of(new long[] {1, 4, 2, 2}, coupling, conv(4));
+    INDArray x = Init.normal(DataType.DOUBLE, new Random(6), 3, 4, 2, 2);
+    Stability.MapStability s = Stability.estimate("m", map, x, 16, 0);
+    double[] firstPoint = null;
+    for (int i = 0; i < 3; i++) {
+      INDArray xi = x.get(NDArrayIndex.interval(i, i + 1)).dup('c');
+      double[] sv = new SingularValueDecomposition(new Array2DRowRealMatrix(
+          Numerics.jacobian(v -> map.forward(v).out(), xi, 1e-5))).getSingularValues();
+      double max = sv[0], min = sv[sv.length - 1];
+      if (firstPoint == null) firstPoint = sv;
+      // Same tolerances as for the linear maps (check): rounding in the central differences.
+      Stability.Point p = s.points().get(i);
+      assertThat(p.forwardLipschitz()).as("point %d", i).isCloseTo(max, within(1e-7 * max));
+      assertThat(p.inverseLipschitz()).as("point %d", i).isCloseTo(1 / min, within(2e-5 / min));
+      assertThat(p.condition()).as("point %d", i).isCloseTo(max / min, within(2e-5 * max / min));
+    }
+    // The map is not linear: the last point's Jacobian is not the first's.
+    assertThat(s.points().get(2).forwardLipschitz()).isNotCloseTo(firstPoint[0], within(1e-3 * firstPoint[0]));
   }
 
   /** One step is the Rayleigh quotient of the start: one Ritz value, so a condition of exactly 1. */
