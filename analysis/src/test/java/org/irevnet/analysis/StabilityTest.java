@@ -96,7 +96,7 @@ class StabilityTest {
    * all 16 dimensions.
    */
   @Test
-  void anExactlyInvariantKrylovSpaceIsLeftForAFreshOrthogonalDirection() {
+  void anExactlyInvariantKrylovSpaceIsLeftForAFreshDirection() {
     Invertible1x1Conv conv = conv(4);
     INDArray zero = Nd4j.zeros(DataType.DOUBLE, 3, 4, 2, 2);
     check(conv, conv.weight(), zero, 6);
