@@ -65,6 +65,26 @@ class SequentialTest {
   }
 
   @Test
+  void theBuilderAndTheChainReportTheirShapesAsCopies() {
+    // Model builders read the running shape to size the next block; a shared array would let a
+    // caller's edit change the chain's own record.
+    Sequential.Builder b = Sequential.builder(1, 2, 4, 4);
+    assertThat(b.size()).isZero();
+    assertThat(b.shape()).containsExactly(1, 2, 4, 4);
+    b.add("psi", new SpaceToDepth(2)).add("pad", new InjectivePad(3));
+    assertThat(b.size()).isEqualTo(2);
+    // 2 channels times 2*2 offsets, then 3 zero channels; 4x4 halved.
+    assertThat(b.shape()).containsExactly(1, 11, 2, 2);
+    b.shape()[1] = 99;
+    assertThat(b.shape()[1]).isEqualTo(11);
+    Sequential s = b.build();
+    assertThat(s.inputShape()).containsExactly(1, 2, 4, 4);
+    s.inputShape()[1] = 99;
+    assertThat(s.inputShape()[1]).isEqualTo(2);
+    assertThat(s).hasToString("Sequential[psi, pad] on [1, 2, 4, 4]");
+  }
+
+  @Test
   void anEmptyChainIsTheIdentityAndReturnsCopies() {
     Sequential s = Sequential.builder(1, 2, 3, 3).build();
     INDArray x = Numerics.normal(F64, 1, 2, 2, 3, 3);

@@ -42,6 +42,25 @@ class TapesTest {
   }
 
   @Test
+  void aTapeOfOtherArraysOrAnotherTypeGetsNewBuffers() {
+    // A block's tape normally keeps its length and type; if it changes (a model cast to float32
+    // between passes), reusing the old buffers would cast the tape or leave a stale array in it.
+    Tapes tapes = new Tapes();
+    tapes.record();
+    tapes.keep(a, new INDArray[] {Numerics.normal(DataType.DOUBLE, 1, 2, 2)});
+    INDArray[] longer = {Numerics.normal(DataType.DOUBLE, 2, 2, 2), Numerics.normal(DataType.DOUBLE, 3, 3)};
+    tapes.keep(a, longer);
+    assertThat(tapes.get(a)).hasSize(2);
+    assertThat(Numerics.maxAbsDiff(tapes.get(a)[1], longer[1])).isZero();
+    INDArray[] asFloat = {longer[0].castTo(DataType.FLOAT), longer[1].castTo(DataType.FLOAT)};
+    tapes.keep(a, asFloat);
+    assertThat(tapes.get(a)[0].dataType()).isEqualTo(DataType.FLOAT);
+    assertThat(tapes.get(a)[1].dataType()).isEqualTo(DataType.FLOAT);
+    // Two float arrays of 4 and 3 entries.
+    assertThat(tapes.bytes()).isEqualTo(4 * (4 + 3));
+  }
+
+  @Test
   void aPassTokenIsCurrentUntilTheNextPassIsRecorded() {
     Tapes tapes = new Tapes();
     Tapes.Pass p1 = tapes.record();
