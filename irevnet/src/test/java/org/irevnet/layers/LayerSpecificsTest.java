@@ -218,6 +218,33 @@ class LayerSpecificsTest {
   }
 
   @Test
+  void actNormInitClampsAWideChannelsScaleFromBelowAndLeavesANearlyConstantOneUnscaled() {
+    // The other init test has no channel wider than MAX_INIT_SCALE and its degenerate channel is
+    // exactly zero; these sit on the other side of each rule. Four values per channel (two
+    // samples, 1x2 pixels), statistics by hand (population std, as the init uses):
+    // channel 0: -8, 8, -8, 8: mean 0, std 8, 1/8 clamped up to 1/4, bias 0;
+    // channel 1: 2.5, 3.5, ...: mean 3, std 0.5, scale 2 (inside the clamp), bias -3 * 2 = -6;
+    // channel 2: 1 -+ 5e-4: std 5e-4 is below DEGENERATE_STD, so scale 1 (not the clamp's 4), bias -1.
+    double[][] values = {{-8, 8}, {2.5, 3.5}, {1 - 5e-4, 1 + 5e-4}};
+    INDArray x = Nd4j.create(DataType.DOUBLE, 2, 3, 1, 2);
+    for (int n = 0; n < 2; n++) for (int c = 0; c < 3; c++) for (int j = 0; j < 2; j++) {
+      x.putScalar(new long[] {n, c, 0, j}, values[c][j]);
+    }
+    ActNorm a = new ActNorm(3, DataType.DOUBLE);
+    a.initFrom(x);
+    double[] scale = new double[3], bias = new double[3];
+    for (int c = 0; c < 3; c++) {
+      scale[c] = Math.exp(a.logs().value().getDouble(0, c, 0, 0));
+      bias[c] = a.bias().value().getDouble(0, c, 0, 0);
+    }
+    assertThat(scale).containsExactly(new double[] {0.25, 2, 1}, offset(1e-12));
+    assertThat(bias).containsExactly(new double[] {0, -6, -1}, offset(1e-12));
+    INDArray y = a.apply(x);
+    assertThat(y.getDouble(0, 0, 0, 1)).isCloseTo(2, offset(1e-12));
+    assertThat(y.getDouble(0, 2, 0, 1)).isCloseTo(5e-4, offset(1e-12));
+  }
+
+  @Test
   void stackedActNormsDoNotAmplifyTheGradientOfAConstantChannel() {
     INDArray x = Numerics.normal(DataType.DOUBLE, 3, 32, 2, 2, 2);
     x.get(NDArrayIndex.all(), NDArrayIndex.point(1)).assign(0);
