@@ -65,7 +65,8 @@ public final class ParamTable {
   /**
    * Moves every trainable parameter and its gradient into views of two flat row vectors, so an
    * optimiser updates all of them with one call. Returns {@code [values, grads]}. The previous
-   * arrays become garbage (off-heap memory that ND4J frees when the Java collector runs).
+   * arrays' native memory is freed at once ({@link Param}), so the model never holds its
+   * parameters twice.
    */
   public INDArray[] flatten(DataType dtype) {
     Map<Param, Long> offset = offsets();
