@@ -3,12 +3,45 @@ package org.irevnet.io;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class RunLockTest {
+  /**
+   * A holder in another process (see {@link #holder}): takes the lock of {@code args[0]}, says
+   * "locked", and keeps it until its standard input ends.
+   */
+  public static void main(String[] args) throws Exception {
+    try (RunLock held = RunLock.acquire(Path.of(args[0]))) {
+      System.out.println("locked");
+      System.out.flush();
+      System.in.transferTo(java.io.OutputStream.nullOutputStream());
+    }
+  }
+
+  /**
+   * Starts {@link #main} for {@code run} in a new JVM and returns once it holds the lock. Another
+   * process, because this one's own second acquire is refused before the operating system's lock
+   * is tried (closing a second channel would drop the first one's lock).
+   */
+  static Process holder(Path run) throws Exception {
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), RunLockTest.class.getName(),
+        run.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    String line = out.readLine();
+    if (!"locked".equals(line)) {
+      p.destroyForcibly().waitFor();
+      throw new AssertionError("the holder did not take the lock: " + line);
+    }
+    return p;
+  }
 
   @Test
   void aRunIsLockedUntilItsHolderClosesTheLock(@TempDir Path tmp) throws Exception {
@@ -82,5 +115,47 @@ class RunLockTest {
       assertThat(tmp.resolve("kept/.run.lock")).exists();
     }
     assertThat(tmp.resolve("kept")).as("a directory that was there stays").isDirectory();
+  }
+
+  /**
+   * A run trained by another live process is refused, naming that process by the pid it wrote
+   * (Process.pid() here, not the file); the refusal leaves no descriptor of the lock file open and
+   * does not keep the run marked as held, so it is taken once the holder ends.
+   */
+  @Test
+  void aRunHeldByAnotherLiveProcessIsRefusedWithItsPidUntilItEnds(@TempDir Path tmp) throws Exception {
+    Path run = tmp.resolve("r1"), file = tmp.resolve(".r1.lock");
+    Process p = holder(run);
+    try {
+      assertThatThrownBy(() -> RunLock.acquire(run)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(run + " is being trained by another process (pid " + p.pid()
+              + "): wait for it to end, or stop it and continue with --resume");
+      assertThat(openDescriptorsOf(file)).as("descriptors left by the refusal").isZero();
+    } finally {
+      p.getOutputStream().close();
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(p.exitValue()).isZero();
+    try (RunLock mine = RunLock.acquire(run)) {
+      assertThat(file).hasContent("pid " + ProcessHandle.current().pid());
+    }
+  }
+
+  /**
+   * A holder killed with SIGKILL runs no shutdown hook: its lock file stays, naming a dead
+   * process. Its lock went with it, so the run is taken, and the file names the new holder.
+   */
+  @Test
+  void aLockFileLeftByAKilledProcessDoesNotStopTheNextRun(@TempDir Path tmp) throws Exception {
+    Path run = tmp.resolve("r1"), file = tmp.resolve(".r1.lock");
+    Process p = holder(run);
+    p.destroyForcibly();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(file).as("what the killed holder left").hasContent("pid " + p.pid());
+
+    try (RunLock mine = RunLock.acquire(run)) {
+      assertThat(file).hasContent("pid " + ProcessHandle.current().pid());
+    }
+    assertThat(file).doesNotExist();
   }
 }
