@@ -123,6 +123,52 @@ class NpzTest {
         .hasMessageContaining("long.npz").hasMessageContaining("more data than its shape");
   }
 
+  /**
+   * The header length is read before the header: a corrupt one (up to 4 GiB in a version 2 field)
+   * is refused before anything that size is allocated. The cap is 1 MiB, inclusive; NumPy's own
+   * headers stay far below it (it warns past 10000 bytes).
+   */
+  @Test
+  void aHeaderOfOneMebibyteIsReadAndOneByteMoreIsRefused() throws Exception {
+    String dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }";
+    byte[] atCap = (dict + " ".repeat((1 << 20) - dict.length() - 1) + "\n").getBytes(StandardCharsets.US_ASCII);
+    assertThat(atCap).hasSize(1 << 20);
+    INDArray a = Npz.readNpy(new java.io.ByteArrayInputStream(npy(2, atCap)));
+    assertThat(a.toDoubleVector()).containsExactly(1.5, -2.0);
+
+    byte[] over = (dict + " ".repeat(1 << 20) + "\n").getBytes(StandardCharsets.US_ASCII);
+    assertThat(over).hasSize((1 << 20) + dict.length() + 1);
+    assertThatThrownBy(() -> Npz.readNpy(new java.io.ByteArrayInputStream(npy(2, over))))
+        .hasMessage("bad header length " + over.length);
+  }
+
+  /**
+   * The refusal of a header quotes it as NumPy decodes it (numpy/lib/format.py): UTF-8 from
+   * version 3.0 on, Latin-1 before. The same header in each encoding reads back as the same text,
+   * here a key "shäpe" (ä is one byte in Latin-1, two in UTF-8) that is not "shape".
+   */
+  @Test
+  void aHeaderIsQuotedInTheEncodingOfItsVersion() {
+    String dict = "{'descr': '<f8', 'fortran_order': False, 'sh\u00e4pe': (2,), }";
+    for (int version : new int[] {1, 2, 3}) {
+      byte[] header = (dict + "\n").getBytes(version >= 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+      assertThatThrownBy(() -> Npz.readNpy(new java.io.ByteArrayInputStream(npy(version, header))))
+          .as("version %d", version).hasMessage("header lacks descr, fortran_order or shape: " + dict);
+    }
+  }
+
+  /**
+   * A .npy entry of the given version (1: 2-byte header length, 2 and 3: 4-byte) with {@code
+   * header} as its header, followed by the float64 data 1.5, -2.
+   */
+  private static byte[] npy(int version, byte[] header) {
+    ByteBuffer b = ByteBuffer.allocate(8 + (version == 1 ? 2 : 4) + header.length + 16).order(ByteOrder.LITTLE_ENDIAN);
+    b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) version).put((byte) 0);
+    if (version == 1) b.putShort((short) header.length);
+    else b.putInt(header.length);
+    return b.put(header).putDouble(1.5).putDouble(-2.0).array();
+  }
+
   /** A version 1.0 .npy entry with the given header fields and the float64 data 1.5, -2 (dataBytes of it). */
   private static byte[] npy(String descr, String shape, int dataBytes) {
     String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }\n";
