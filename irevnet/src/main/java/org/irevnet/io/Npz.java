@@ -104,10 +104,25 @@ public final class Npz {
         }
         arrays.put(name.substring(0, name.length() - 4), a);
       }
-    } catch (java.util.zip.ZipException e) {
-      throw new IOException(file + ": not a readable npz archive (" + e.getMessage() + ")", e);
+    } catch (java.util.zip.ZipException | java.io.EOFException e) {
+      throw new IOException(file + ": not a readable npz archive ("
+          + (e.getMessage() == null ? "cut short" : e.getMessage()) + ")", e);
     }
     if (arrays.isEmpty()) throw new IOException(file + ": not an npz archive (no arrays found)");
+    // The stream ends quietly where an entry should start and does not (an archive cut at the end
+    // of an entry, a damaged header): the central directory at the end, which np.load reads, lists
+    // every entry.
+    java.util.List<String> listed;
+    try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(file.toFile())) {
+      listed = z.stream().map(ZipEntry::getName).toList();
+    } catch (java.util.zip.ZipException e) {
+      throw new IOException(file + ": not a complete npz archive (" + e.getMessage() + ")", e);
+    }
+    java.util.List<String> read = arrays.keySet().stream().map(k -> k + ".npy").toList();
+    if (!listed.equals(read)) {
+      throw new IOException(file + ": not a complete npz archive (it lists " + listed + ", of which "
+          + read + " could be read)");
+    }
     return arrays;
   }
 

@@ -124,6 +124,51 @@ class NpzTest {
   }
 
   /**
+   * A prefix of an archive is never the archive, wherever the cut falls: inside an entry, at the
+   * end of one (a zip stream takes that for the end of the archive), or inside the central
+   * directory at the end, without which np.load (Python's zipfile) reads nothing. Every cut is
+   * refused in one line naming the file.
+   */
+  @Test
+  void anArchiveCutShortAnywhereIsRefusedNamingTheFile(@TempDir Path tmp) throws Exception {
+    Map<String, INDArray> m = new LinkedHashMap<>();
+    m.put("a", Nd4j.ones(DataType.FLOAT, 3));
+    m.put("b", Nd4j.zeros(DataType.DOUBLE, 2));
+    Path whole = tmp.resolve("whole.npz"), cut = tmp.resolve("cut.npz");
+    Npz.write(whole, m);
+    byte[] bytes = Files.readAllBytes(whole);
+    assertThat(Npz.read(whole)).isEqualTo(m);
+    for (int n = 0; n < bytes.length; n++) {
+      Files.write(cut, Arrays.copyOf(bytes, n));
+      assertThatThrownBy(() -> Npz.read(cut)).as("cut after %d of %d bytes", n, bytes.length)
+          .isInstanceOf(java.io.IOException.class).hasMessageStartingWith(cut + ": ").hasMessageNotContaining("\n");
+    }
+  }
+
+  /**
+   * An entry whose local header is damaged ends a zip stream there, silently; the central
+   * directory still lists it, as Python's zipfile (np.load) finds it and refuses its bad header.
+   */
+  @Test
+  void anEntryTheStreamCannotReachIsRefused(@TempDir Path tmp) throws Exception {
+    Map<String, INDArray> m = new LinkedHashMap<>();
+    m.put("a", Nd4j.ones(DataType.FLOAT, 3));
+    m.put("b", Nd4j.zeros(DataType.DOUBLE, 2));
+    Path f = tmp.resolve("f.npz");
+    Npz.write(f, m);
+    byte[] bytes = Files.readAllBytes(f);
+    int second = -1; // b's local header: the second "PK\3\4" (the signature APPNOTE.TXT gives)
+    for (int i = 1; i + 3 < bytes.length && second < 0; i++) {
+      if (bytes[i] == 'P' && bytes[i + 1] == 'K' && bytes[i + 2] == 3 && bytes[i + 3] == 4) second = i;
+    }
+    assertThat(second).isPositive();
+    bytes[second + 2] = 7;
+    Files.write(f, bytes);
+    assertThatThrownBy(() -> Npz.read(f)).isInstanceOf(java.io.IOException.class)
+        .hasMessageStartingWith(f + ": ").hasMessageContaining("b.npy");
+  }
+
+  /**
    * The header length is read before the header: a corrupt one (up to 4 GiB in a version 2 field)
    * is refused before anything that size is allocated. The cap is 1 MiB, inclusive; NumPy's own
    * headers stay far below it (it warns past 10000 bytes).
