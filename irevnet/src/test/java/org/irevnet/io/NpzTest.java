@@ -141,7 +141,8 @@ class NpzTest {
     for (int n = 0; n < bytes.length; n++) {
       Files.write(cut, Arrays.copyOf(bytes, n));
       assertThatThrownBy(() -> Npz.read(cut)).as("cut after %d of %d bytes", n, bytes.length)
-          .isInstanceOf(java.io.IOException.class).hasMessageStartingWith(cut + ": ").hasMessageNotContaining("\n");
+          .isInstanceOf(java.io.IOException.class).hasMessageStartingWith(cut + ": ").hasMessageNotContaining("\n")
+          .hasMessageNotContaining("null"); // an EOFException's message, inside a header
     }
   }
 
