@@ -158,4 +158,21 @@ class RunLockTest {
     }
     assertThat(file).doesNotExist();
   }
+
+  /**
+   * A training stopped with SIGTERM (what Ctrl-C's SIGINT also does) runs the shutdown hooks, not
+   * the holder's close: its lock file goes all the same, so the run directory's parent is left as
+   * it was. This runs in the child, so pitest cannot mutate what it checks; it checks the
+   * behaviour.
+   */
+  @Test
+  void aHolderStoppedBySigtermLeavesNoLockFile(@TempDir Path tmp) throws Exception {
+    Path file = tmp.resolve(".r1.lock");
+    Process p = holder(tmp.resolve("r1"));
+    assertThat(file).exists();
+    p.destroy();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as("stopped by the signal, not by the end of its input").isEqualTo(128 + 15);
+    assertThat(file).doesNotExist();
+  }
 }
