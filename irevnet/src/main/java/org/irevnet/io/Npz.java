@@ -128,6 +128,8 @@ public final class Npz {
 
   private static final Pattern DESCR_FIELD = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
   private static final Pattern FORTRAN_FIELD = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
+  /** The dtypes ND4J's converter reads (all little-endian; one byte: any order mark NumPy writes). */
+  private static final Pattern CONVERTIBLE = Pattern.compile("[<|](b1|[iu]1)|<([iu][248]|f[248])");
   private static final Pattern SHAPE_FIELD = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
 
   /**
@@ -157,15 +159,28 @@ public final class Npz {
         .map(Map.Entry::getKey).findFirst().orElse(null);
     long[] shape = Arrays.stream(s.group(1).split(",")).map(String::trim).filter(x -> !x.isEmpty())
         .mapToLong(x -> Long.parseLong(x.endsWith("L") ? x.substring(0, x.length() - 1) : x)).toArray();
+    if (Arrays.stream(shape).anyMatch(n -> n < 0)) throw new IOException("negative size in shape " + Arrays.toString(shape));
+    long count = Arrays.stream(shape).reduce(1, Math::multiplyExact);
     if (type == null || f.group(1).equals("True") || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+      // ND4J's converter trusts the header: a dtype it does not know crashed the JVM, and data
+      // shorter than the shape was read past its end.
+      Matcher t = CONVERTIBLE.matcher(d.group(1));
+      if (!t.matches()) {
+        throw new IOException("unsupported dtype '" + d.group(1) + "' (readable: little-endian floats, integers and bools)");
+      }
       java.io.ByteArrayOutputStream npy = new java.io.ByteArrayOutputStream();
       npy.write(magic);
       npy.write(length);
       npy.write(header);
-      in.transferTo(npy);
+      int itemBytes = d.group(1).charAt(d.group(1).length() - 1) - '0'; // a CONVERTIBLE descr ends in it
+      long got = in.transferTo(npy), expected = Math.multiplyExact(count, itemBytes);
+      if (got > expected) throw new IOException("more data than its shape " + Arrays.toString(shape) + " holds");
+      if (got < expected) {
+        throw new IOException("truncated: shape " + Arrays.toString(shape) + " of " + d.group(1) + " needs "
+            + expected + " bytes, the entry has " + got);
+      }
       return Nd4j.createNpyFromByteArray(npy.toByteArray()).dup();
     }
-    long count = Arrays.stream(shape).reduce(1, Math::multiplyExact);
     long expected = Math.multiplyExact(count, type.width());
     INDArray a = count == 0 ? Nd4j.create(type, shape) : Nd4j.createUninitialized(type, shape, 'c');
     ByteBuffer dst = count == 0 ? ByteBuffer.allocate(0) : Tensors.writableNativeBytes(a);

@@ -170,6 +170,53 @@ class NpzTest {
   }
 
   /**
+   * The dtypes other than float32/64 and int32/64 are read by ND4J's converter; each comes back
+   * as its ND4J type with its values. The bytes are written here by hand: half floats by their
+   * IEEE 754 bit patterns (1.5 is 0x3E00, -2 is 0xC000), unsigned values past the signed range.
+   */
+  @Test
+  void theOtherLittleEndianDtypesAreReadToTheValue() throws Exception {
+    record Case(String descr, DataType type, byte[] data, double... values) {}
+    Case[] cases = {
+        new Case("<f2", DataType.HALF, littleEndian(4, b -> b.putShort((short) 0x3E00).putShort((short) 0xC000)), 1.5, -2),
+        new Case("|i1", DataType.BYTE, new byte[] {-1, 100}, -1, 100),
+        new Case("<i2", DataType.SHORT, littleEndian(4, b -> b.putShort((short) -300).putShort((short) 300)), -300, 300),
+        new Case("|u1", DataType.UBYTE, new byte[] {(byte) 200, 1}, 200, 1),
+        new Case("<u2", DataType.UINT16, littleEndian(4, b -> b.putShort((short) 60000).putShort((short) 1)), 60000, 1),
+        new Case("<u4", DataType.UINT32, littleEndian(8, b -> b.putInt((int) 3000000000L).putInt(1)), 3e9, 1),
+        new Case("<u8", DataType.UINT64, littleEndian(16, b -> b.putLong(1L << 40).putLong(1)), 0x1p40, 1),
+        new Case("|b1", DataType.BOOL, new byte[] {1, 0}, 1, 0)};
+    for (Case c : cases) {
+      INDArray a = Npz.readNpy(new java.io.ByteArrayInputStream(npy(1, header(c.descr(), false, "(2,)"), c.data())));
+      assertThat(a.dataType()).as(c.descr()).isEqualTo(c.type());
+      assertThat(a.shape()).as(c.descr()).isEqualTo(new long[] {2});
+      assertThat(a.toDoubleVector()).as(c.descr()).containsExactly(c.values());
+    }
+  }
+
+  /**
+   * ND4J's converter trusts the header. A dtype it does not know (complex, strings, Python
+   * objects, raw bytes, big-endian or native-order data) crashed the JVM in native code, data
+   * shorter than the shape was read past its end (a bool array of 1000 from 3 bytes): each is
+   * refused in words, and a negative size by name (the length check would call it too much data).
+   */
+  @Test
+  void dtypesNd4jCannotReadAndDataThatDoesNotFitTheShapeAreRefused() {
+    for (String descr : new String[] {">f4", ">i8", "<c8", "<U1", "|O", "|V8", "=f4", "<f16"}) {
+      assertThatThrownBy(() -> Npz.readNpy(new java.io.ByteArrayInputStream(npy(1, header(descr, false, "(2,)"), F8))))
+          .as(descr).isInstanceOf(java.io.IOException.class).hasMessageStartingWith("unsupported dtype '" + descr + "'");
+    }
+    assertThatThrownBy(() -> Npz.readNpy(new java.io.ByteArrayInputStream(npy(1, header("|b1", false, "(1000,)"), new byte[] {1, 0, 1}))))
+        .hasMessage("truncated: shape [1000] of |b1 needs 1000 bytes, the entry has 3");
+    assertThatThrownBy(() -> Npz.readNpy(new java.io.ByteArrayInputStream(npy(1, header("<u2", false, "(1,)"), new byte[] {1, 0, 1}))))
+        .hasMessage("more data than its shape [1] holds");
+    for (String descr : new String[] {"|b1", "<f4"}) {
+      assertThatThrownBy(() -> Npz.readNpy(new java.io.ByteArrayInputStream(npy(1, header(descr, false, "(2, -1)"), F8))))
+          .as(descr).hasMessage("negative size in shape [2, -1]");
+    }
+  }
+
+  /**
    * The header length is read before the header: a corrupt one (up to 4 GiB in a version 2 field)
    * is refused before anything that size is allocated. The cap is 1 MiB, inclusive; NumPy's own
    * headers stay far below it (it warns past 10000 bytes).
@@ -179,12 +226,12 @@ class NpzTest {
     String dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }";
     byte[] atCap = (dict + " ".repeat((1 << 20) - dict.length() - 1) + "\n").getBytes(StandardCharsets.US_ASCII);
     assertThat(atCap).hasSize(1 << 20);
-    INDArray a = Npz.readNpy(new java.io.ByteArrayInputStream(npy(2, atCap)));
+    INDArray a = Npz.readNpy(new java.io.ByteArrayInputStream(npy(2, atCap, F8)));
     assertThat(a.toDoubleVector()).containsExactly(1.5, -2.0);
 
     byte[] over = (dict + " ".repeat(1 << 20) + "\n").getBytes(StandardCharsets.US_ASCII);
     assertThat(over).hasSize((1 << 20) + dict.length() + 1);
-    assertThatThrownBy(() -> Npz.readNpy(new java.io.ByteArrayInputStream(npy(2, over))))
+    assertThatThrownBy(() -> Npz.readNpy(new java.io.ByteArrayInputStream(npy(2, over, F8))))
         .hasMessage("bad header length " + over.length);
   }
 
@@ -198,21 +245,33 @@ class NpzTest {
     String dict = "{'descr': '<f8', 'fortran_order': False, 'sh\u00e4pe': (2,), }";
     for (int version : new int[] {1, 2, 3}) {
       byte[] header = (dict + "\n").getBytes(version >= 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-      assertThatThrownBy(() -> Npz.readNpy(new java.io.ByteArrayInputStream(npy(version, header))))
+      assertThatThrownBy(() -> Npz.readNpy(new java.io.ByteArrayInputStream(npy(version, header, F8))))
           .as("version %d", version).hasMessage("header lacks descr, fortran_order or shape: " + dict);
     }
   }
 
-  /**
-   * A .npy entry of the given version (1: 2-byte header length, 2 and 3: 4-byte) with {@code
-   * header} as its header, followed by the float64 data 1.5, -2.
-   */
-  private static byte[] npy(int version, byte[] header) {
-    ByteBuffer b = ByteBuffer.allocate(8 + (version == 1 ? 2 : 4) + header.length + 16).order(ByteOrder.LITTLE_ENDIAN);
+  /** The float64 data 1.5, -2: what the entries built here hold unless a test gives other data. */
+  private static final byte[] F8 = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putDouble(1.5).putDouble(-2.0).array();
+
+  /** A .npy entry of the given version (1: 2-byte header length, 2 and 3: 4-byte) with these header and data bytes. */
+  private static byte[] npy(int version, byte[] header, byte[] data) {
+    ByteBuffer b = ByteBuffer.allocate(8 + (version == 1 ? 2 : 4) + header.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
     b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) version).put((byte) 0);
     if (version == 1) b.putShort((short) header.length);
     else b.putInt(header.length);
-    return b.put(header).putDouble(1.5).putDouble(-2.0).array();
+    return b.put(header).put(data).array();
+  }
+
+  /** A header dict as NumPy writes it ({@code shape} in Python's tuple syntax). */
+  private static byte[] header(String descr, boolean fortran, String shape) {
+    return ("{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': " + shape + ", }\n")
+        .getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static byte[] littleEndian(int bytes, java.util.function.Consumer<ByteBuffer> put) {
+    ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    put.accept(b);
+    return b.array();
   }
 
   /** A version 1.0 .npy entry with the given header fields and the float64 data 1.5, -2 (dataBytes of it). */
