@@ -134,9 +134,9 @@ public final class Npz {
 
   /**
    * One {@code .npy} array from {@code in}, which must end where the array does (a zip entry).
-   * Little-endian C-order arrays of the {@link #DESCR} types stream straight into the new array's
-   * native memory; ND4J's converter, which reads the others, held three whole copies (the Java
-   * bytes, a native .npy buffer, and the array).
+   * Little-endian arrays of the {@link #DESCR} types stream straight into the new array's native
+   * memory (a Fortran-order one then takes one transposed copy); ND4J's converter, which reads the
+   * others, held three whole copies (the Java bytes, a native .npy buffer, and the array).
    */
   static INDArray readNpy(InputStream in) throws IOException {
     byte[] magic = in.readNBytes(8);
@@ -161,7 +161,16 @@ public final class Npz {
         .mapToLong(x -> Long.parseLong(x.endsWith("L") ? x.substring(0, x.length() - 1) : x)).toArray();
     if (Arrays.stream(shape).anyMatch(n -> n < 0)) throw new IOException("negative size in shape " + Arrays.toString(shape));
     long count = Arrays.stream(shape).reduce(1, Math::multiplyExact);
-    if (type == null || f.group(1).equals("True") || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+    // A Fortran-order array's bytes are those of its transpose in C order: that is what is read
+    // (ND4J's converter too ignores the flag), then transposed back.
+    boolean fortran = f.group(1).equals("True") && shape.length > 1;
+    long[] stored = shape.clone();
+    int[] reversedAxes = new int[shape.length];
+    for (int i = 0; i < shape.length; i++) {
+      reversedAxes[i] = shape.length - 1 - i;
+      if (fortran) stored[i] = shape[shape.length - 1 - i];
+    }
+    if (type == null || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
       // ND4J's converter trusts the header: a dtype it does not know crashed the JVM, and data
       // shorter than the shape was read past its end.
       Matcher t = CONVERTIBLE.matcher(d.group(1));
@@ -179,10 +188,11 @@ public final class Npz {
         throw new IOException("truncated: shape " + Arrays.toString(shape) + " of " + d.group(1) + " needs "
             + expected + " bytes, the entry has " + got);
       }
-      return Nd4j.createNpyFromByteArray(npy.toByteArray()).dup();
+      INDArray a = Nd4j.createNpyFromByteArray(npy.toByteArray()).dup();
+      return fortran ? a.reshape('c', stored).permute(reversedAxes).dup('c') : a;
     }
     long expected = Math.multiplyExact(count, type.width());
-    INDArray a = count == 0 ? Nd4j.create(type, shape) : Nd4j.createUninitialized(type, shape, 'c');
+    INDArray a = count == 0 ? Nd4j.create(type, stored) : Nd4j.createUninitialized(type, stored, 'c');
     ByteBuffer dst = count == 0 ? ByteBuffer.allocate(0) : Tensors.writableNativeBytes(a);
     if (dst == null) throw new IOException("larger than 2 GB");
     byte[] piece = new byte[(int) Math.min(Math.max(expected, 1), 1 << 20)];
@@ -195,6 +205,6 @@ public final class Npz {
       throw new IOException("truncated: shape " + Arrays.toString(shape) + " of " + d.group(1) + " needs "
           + expected + " bytes, the entry has " + got);
     }
-    return a;
+    return fortran ? a.permute(reversedAxes).dup('c') : a;
   }
 }

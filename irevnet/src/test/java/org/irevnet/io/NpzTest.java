@@ -217,6 +217,41 @@ class NpzTest {
   }
 
   /**
+   * NumPy writes an array that is Fortran-contiguous but not C-contiguous (a transposed matrix:
+   * np.savez(f, w=w.T)) with fortran_order True: its bytes run along the first axis first. Such
+   * entries were read as if in C order, their values scrambled in silence. Here the bytes are
+   * written in that order from a formula, v(i, j, k) = 100 i + 10 j + k, and read back against it,
+   * for a dtype that is streamed and two that go to ND4J's converter.
+   */
+  @Test
+  void fortranOrderEntriesAreReadInTheirOwnOrder() throws Exception {
+    int[] dims = {2, 3, 4};
+    for (String descr : new String[] {"<f4", "<i2", "|u1"}) {
+      int itemBytes = descr.charAt(2) - '0';
+      ByteBuffer data = ByteBuffer.allocate(24 * itemBytes).order(ByteOrder.LITTLE_ENDIAN);
+      for (int k = 0; k < dims[2]; k++) {
+        for (int j = 0; j < dims[1]; j++) {
+          for (int i = 0; i < dims[0]; i++) {
+            int v = 100 * i + 10 * j + k;
+            if (descr.equals("<f4")) data.putFloat(v);
+            else if (itemBytes == 2) data.putShort((short) v);
+            else data.put((byte) v);
+          }
+        }
+      }
+      INDArray a = Npz.readNpy(new java.io.ByteArrayInputStream(npy(1, header(descr, true, "(2, 3, 4)"), data.array())));
+      assertThat(a.shape()).as(descr).isEqualTo(new long[] {2, 3, 4});
+      for (int i = 0; i < dims[0]; i++) {
+        for (int j = 0; j < dims[1]; j++) {
+          for (int k = 0; k < dims[2]; k++) {
+            assertThat(a.getDouble(i, j, k)).as("%s at (%d, %d, %d)", descr, i, j, k).isEqualTo(100 * i + 10 * j + k);
+          }
+        }
+      }
+    }
+  }
+
+  /**
    * The header length is read before the header: a corrupt one (up to 4 GiB in a version 2 field)
    * is refused before anything that size is allocated. The cap is 1 MiB, inclusive; NumPy's own
    * headers stay far below it (it warns past 10000 bytes).
