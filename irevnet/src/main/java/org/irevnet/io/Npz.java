@@ -192,9 +192,10 @@ public final class Npz {
       return fortran ? a.reshape('c', stored).permute(reversedAxes).dup('c') : a;
     }
     long expected = Math.multiplyExact(count, type.width());
+    // Before the allocation: a corrupt shape of terabytes crashed the JVM where it failed.
+    if (expected > Integer.MAX_VALUE) throw new IOException("larger than 2 GB");
     INDArray a = count == 0 ? Nd4j.create(type, stored) : Nd4j.createUninitialized(type, stored, 'c');
     ByteBuffer dst = count == 0 ? ByteBuffer.allocate(0) : Tensors.writableNativeBytes(a);
-    if (dst == null) throw new IOException("larger than 2 GB");
     byte[] piece = new byte[(int) Math.min(Math.max(expected, 1), 1 << 20)];
     long got = 0;
     for (int n; (n = in.read(piece)) >= 0; got += n) {

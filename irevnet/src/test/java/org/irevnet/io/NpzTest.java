@@ -252,6 +252,19 @@ class NpzTest {
   }
 
   /**
+   * A shape whose data would pass 2 GB (what one ByteBuffer reaches) is refused before anything
+   * is allocated for it: a corrupt shape of 10^12 float32 crashed the JVM in native code, where
+   * the 4 TB allocation failed. 2^29 float32 are exactly 2 GiB, one byte more than a buffer holds.
+   */
+  @Test
+  void aShapeTooLargeToReadIsRefusedBeforeItIsAllocated() {
+    for (String shape : new String[] {"(1000000000, 1000)", "(536870912,)"}) {
+      assertThatThrownBy(() -> Npz.readNpy(new java.io.ByteArrayInputStream(npy(1, header("<f4", false, shape), F8))))
+          .as(shape).hasMessage("larger than 2 GB");
+    }
+  }
+
+  /**
    * The header length is read before the header: a corrupt one (up to 4 GiB in a version 2 field)
    * is refused before anything that size is allocated. The cap is 1 MiB, inclusive; NumPy's own
    * headers stay far below it (it warns past 10000 bytes).
