@@ -267,7 +267,7 @@ class NpzTest {
   /**
    * The header length is read before the header: a corrupt one (up to 4 GiB in a version 2 field)
    * is refused before anything that size is allocated. The cap is 1 MiB, inclusive; NumPy's own
-   * headers stay far below it (it warns past 10000 bytes).
+   * reader refuses headers over 10000 bytes unless told otherwise (max_header_size).
    */
   @Test
   void aHeaderOfOneMebibyteIsReadAndOneByteMoreIsRefused() throws Exception {
