@@ -102,7 +102,10 @@ public final class Npz {
           throw new IOException(file + ": entry " + name + " is not a valid .npy array ("
               + (ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage()) + ")", ex);
         }
-        arrays.put(name.substring(0, name.length() - 4), a);
+        // np.load would give the last one; neither could say which the writer meant.
+        if (arrays.put(name.substring(0, name.length() - 4), a) != null) {
+          throw new IOException(file + ": entry " + name + " appears twice");
+        }
       }
     } catch (java.util.zip.ZipException | java.io.EOFException e) {
       throw new IOException(file + ": not a readable npz archive ("

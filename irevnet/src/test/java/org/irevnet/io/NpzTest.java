@@ -169,6 +169,29 @@ class NpzTest {
         .hasMessageStartingWith(f + ": ").hasMessageContaining("b.npy");
   }
 
+  /** Two entries of one name (renamed here in the bytes: zip writers refuse them) are refused. */
+  @Test
+  void anEntryNameThatAppearsTwiceIsRefused(@TempDir Path tmp) throws Exception {
+    Map<String, INDArray> m = new LinkedHashMap<>();
+    m.put("a", Nd4j.ones(DataType.FLOAT, 3));
+    m.put("b", Nd4j.zeros(DataType.FLOAT, 3));
+    Path f = tmp.resolve("f.npz");
+    Npz.write(f, m);
+    byte[] bytes = Files.readAllBytes(f);
+    byte[] b = "b.npy".getBytes(StandardCharsets.US_ASCII);
+    int renamed = 0;
+    for (int i = 0; i + b.length <= bytes.length; i++) {
+      if (Arrays.equals(bytes, i, i + b.length, b, 0, b.length)) {
+        bytes[i] = 'a';
+        renamed++;
+      }
+    }
+    assertThat(renamed).as("the local header and the central directory").isEqualTo(2);
+    Files.write(f, bytes);
+    assertThatThrownBy(() -> Npz.read(f)).isInstanceOf(java.io.IOException.class)
+        .hasMessage(f + ": entry a.npy appears twice");
+  }
+
   /**
    * The dtypes other than float32/64 and int32/64 are read by ND4J's converter; each comes back
    * as its ND4J type with its values. The bytes are written here by hand: half floats by their
