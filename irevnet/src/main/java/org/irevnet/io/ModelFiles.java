@@ -48,8 +48,20 @@ public final class ModelFiles {
     InvertibleClassifier model = InvertibleClassifier.build(arch, dt, 0);
     Path wFile = dir.resolve(WEIGHTS);
     if (!Files.isRegularFile(wFile)) throw new IOException(wFile + ": not found");
+    Map<String, INDArray> weights = Npz.read(wFile);
+    for (Map.Entry<String, INDArray> e : weights.entrySet()) {
+      INDArray v = e.getValue();
+      if (!v.dataType().isFPType()) continue;
+      long bad = v.isNaN().castTo(DataType.LONG).sumNumber().longValue()
+          + v.isInfinite().castTo(DataType.LONG).sumNumber().longValue();
+      // Every analysis of such a model is NaN: say so here, naming the parameter.
+      if (bad > 0) {
+        throw new IOException(wFile + ": parameter " + e.getKey() + " has " + bad + " non-finite value(s) (NaN or"
+            + " infinite); the training that wrote them had diverged");
+      }
+    }
     try {
-      model.params().load(Npz.read(wFile));
+      model.params().load(weights);
     } catch (IllegalArgumentException e) {
       throw new IOException(wFile + ": " + e.getMessage() + " (weights do not match " + archFile + ")");
     }

@@ -37,4 +37,23 @@ class ModelFilesTest {
     assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT))
         .hasMessage(arch + ": not found (is " + dir + " a model directory?)");
   }
+
+  /** Weights with a NaN or an infinity are refused naming the parameter and how many. */
+  @Test
+  void nonFiniteWeightsAreRefusedNamingTheParameter(@TempDir Path tmp) throws Exception {
+    InvertibleClassifier m = CheckpointsTest.model();
+    Path dir = tmp.resolve("model");
+    ModelFiles.save(dir, m);
+    Path weights = dir.resolve(ModelFiles.WEIGHTS);
+    Map<String, INDArray> w = Npz.read(weights);
+    String last = w.keySet().stream().reduce((a, b) -> b).orElseThrow();
+    INDArray bad = w.get(last).dup();
+    bad.putScalar(0, Double.NaN);
+    bad.putScalar(bad.length() - 1, Double.NEGATIVE_INFINITY);
+    w.put(last, bad);
+    Npz.write(weights, w);
+    assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
+        .hasMessage(weights + ": parameter " + last + " has 2 non-finite value(s) (NaN or infinite); the training"
+            + " that wrote them had diverged");
+  }
 }
