@@ -185,12 +185,7 @@ public final class Npz {
       npy.write(length);
       npy.write(header);
       int itemBytes = d.group(1).charAt(d.group(1).length() - 1) - '0'; // a CONVERTIBLE descr ends in it
-      long got = in.transferTo(npy), expected = Math.multiplyExact(count, itemBytes);
-      if (got > expected) throw new IOException("more data than its shape " + Arrays.toString(shape) + " holds");
-      if (got < expected) {
-        throw new IOException("truncated: shape " + Arrays.toString(shape) + " of " + d.group(1) + " needs "
-            + expected + " bytes, the entry has " + got);
-      }
+      checkLength(in.transferTo(npy), Math.multiplyExact(count, itemBytes), shape, d.group(1));
       INDArray a = Nd4j.createNpyFromByteArray(npy.toByteArray()).dup();
       return fortran ? a.reshape('c', stored).permute(reversedAxes).dup('c') : a;
     }
@@ -202,13 +197,19 @@ public final class Npz {
     byte[] piece = new byte[(int) Math.min(Math.max(expected, 1), 1 << 20)];
     long got = 0;
     for (int n; (n = in.read(piece)) >= 0; got += n) {
-      if (got + n > expected) throw new IOException("more data than its shape " + Arrays.toString(shape) + " holds");
+      if (got + n > expected) checkLength(got + n, expected, shape, d.group(1)); // before it overruns dst
       dst.put(piece, 0, n);
     }
-    if (got < expected) {
-      throw new IOException("truncated: shape " + Arrays.toString(shape) + " of " + d.group(1) + " needs "
-          + expected + " bytes, the entry has " + got);
-    }
+    checkLength(got, expected, shape, d.group(1));
     return fortran ? a.permute(reversedAxes).dup('c') : a;
+  }
+
+  /** Refuses an entry of {@code got} bytes where its shape and dtype {@code descr} need {@code expected}. */
+  private static void checkLength(long got, long expected, long[] shape, String descr) throws IOException {
+    if (got > expected) throw new IOException("more data than its shape " + Arrays.toString(shape) + " holds");
+    if (got < expected) {
+      throw new IOException("truncated: shape " + Arrays.toString(shape) + " of " + descr + " needs " + expected
+          + " bytes, the entry has " + got);
+    }
   }
 }
