@@ -218,8 +218,8 @@ public final class IdxFiles {
     // Each kind is one file, but the two could be of two sets (a-train-images, b-train-labels)
     // whose counts happen to agree: paired, they would label every image wrongly.
     String labelsName = labels.getFileName().toString();
-    String imagesSet = imagesName.substring(0, imagesName.indexOf(prefix + "-images"));
-    int at = labelsName.indexOf(prefix + "-labels");
+    String imagesSet = imagesName.substring(0, imagesName.lastIndexOf(prefix + "-images"));
+    int at = labelsName.lastIndexOf(prefix + "-labels");
     if (at < 0 || !labelsName.substring(0, at).equals(imagesSet)) {
       throw new DataFormatException(dir, labelsName + " is not of the set of " + imagesName
           + "; use a directory that holds one set");
