@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * {@link Conv2d} against a convolution written out entry by entry in float64, and {@link ConvNet}'s
@@ -85,6 +86,94 @@ class ConvNetTest {
       double[] e = new double[3];
       e[o] = 1;
       assertThat(db.getDouble(o)).isCloseTo(1 + dot(ds, bruteConv(new double[2][2][3][4], ws, e)), within(1e-12));
+    }
+  }
+
+  /**
+   * The arrays as training hands them over: weights, biases and gradients are views into the flat
+   * parameter and gradient rows ({@code ParamTable} rebinds them there), and an input may be a
+   * channel range or a batch range of a larger tensor. Each starts at an offset into its buffer,
+   * and the channel range is not even one run of it.
+   */
+  private static INDArray inFlatRow(INDArray a, long at) {
+    INDArray row = Nd4j.randn(a.dataType(), 1, at + a.length() + 5);
+    INDArray v = Tensors.rowSlice(row, at, a.length()).reshape('c', a.shape());
+    return v.assign(a);
+  }
+
+  @Test
+  void forwardAndBackwardAreRightOnViewsIntoLargerBuffers() {
+    // float32 runs oneDNN's kernels, float64 libnd4j's own: each meets the views.
+    for (DataType dt : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+      double tol = dt == DataType.DOUBLE ? 1e-12 : 1e-4;
+      INDArray base = Nd4j.randn(dt, 4, 5, 3, 4);
+      INDArray x = base.get(NDArrayIndex.interval(1, 3), NDArrayIndex.interval(1, 3), NDArrayIndex.all(), NDArrayIndex.all());
+      assertThat(Tensors.isDenseC(x)).as("the input is a strided view").isFalse();
+      INDArray w0 = Nd4j.randn(dt, 3, 2, 3, 3), b0 = Nd4j.randn(dt, 3);
+      INDArray w = inFlatRow(w0, 7), b = inFlatRow(b0, 3);
+      INDArray dOutBase = Nd4j.randn(dt, 2, 5, 3, 4);
+      INDArray dOut = dOutBase.get(NDArrayIndex.all(), NDArrayIndex.interval(2, 5), NDArrayIndex.all(), NDArrayIndex.all());
+      // The expected values come from dense copies (ND4J's dup) run through the float64 loops.
+      INDArray xd = x.dup('c');
+      assertEqualsEntrywise(Conv2d.forward(x, w, b), bruteConv(xd, w0, b0), tol);
+
+      INDArray dw = inFlatRow(Nd4j.zeros(dt, 3, 2, 3, 3), 11), db = inFlatRow(Nd4j.zeros(dt, 3), 2);
+      INDArray dx = Conv2d.backward(x, w, b, dOut, dw, db);
+      INDArray dxDense = Conv2d.backward(xd, w0, b0, dOut.dup('c'), Nd4j.zeros(dt, 3, 2, 3, 3),
+          Nd4j.zeros(dt, 3));
+      // Against the same op on dense copies, whose exactness the tests below check;
+      // plus the bias gradient by hand: the sum of dOut over batch and pixels, per channel.
+      assertThat(dx.equalsWithEps(dxDense, tol)).as("dx").isTrue();
+      double[][][][] d = toArray(dOut.dup('c'));
+      for (int o = 0; o < 3; o++) {
+        double sum = 0;
+        for (int s = 0; s < 2; s++) for (int y = 0; y < 3; y++) for (int z = 0; z < 4; z++) sum += d[s][o][y][z];
+        assertThat(db.getDouble(o)).as("db[%d]", o).isCloseTo(sum, within(tol));
+      }
+      // dL/dw[o,c,i,j] = sum dOut[s,o,y,z] x[s,c,y+i-1,z+j-1]: the correlation written out.
+      double[][][][] xs = toArray(xd);
+      for (int o = 0; o < 3; o++) for (int c = 0; c < 2; c++) for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) {
+        double sum = 0;
+        for (int s = 0; s < 2; s++) for (int y = 0; y < 3; y++) for (int z = 0; z < 4; z++) {
+          int yy = y + i - 1, zz = z + j - 1;
+          if (yy >= 0 && yy < 3 && zz >= 0 && zz < 4) sum += d[s][o][y][z] * xs[s][c][yy][zz];
+        }
+        assertThat(dw.getDouble(o, c, i, j)).as("dw[%d, %d, %d, %d]", o, c, i, j).isCloseTo(sum, within(tol));
+      }
+    }
+  }
+
+  @Test
+  void float32ForwardAndBackwardMatchTheFloat64Loops() {
+    // Float32 runs oneDNN's kernels, float64 libnd4j's own: the shapes the models use (3x3 and 1x1
+    // kernels, batch 1, a 1x1 image smaller than the kernel) against the loops in float64.
+    for (int[] shape : new int[][] {{1, 3, 4, 4, 3}, {2, 4, 2, 3, 1}, {1, 2, 1, 1, 3}, {3, 1, 5, 2, 5}}) {
+      int n = shape[0], c = shape[1], h = shape[2], wd = shape[3], k = shape[4];
+      INDArray x = Nd4j.randn(DataType.FLOAT, n, c, h, wd), w = Nd4j.randn(DataType.FLOAT, 2, c, k, k);
+      INDArray b = Nd4j.randn(DataType.FLOAT, 2);
+      String what = java.util.Arrays.toString(shape);
+      INDArray got = Conv2d.forward(x, w, b);
+      assertThat(got.dataType()).isEqualTo(DataType.FLOAT);
+      double[][][][] expected = bruteConv(x, w, b);
+      for (int s = 0; s < n; s++) for (int o = 0; o < 2; o++) for (int y = 0; y < h; y++) for (int z = 0; z < wd; z++) {
+        assertThat(got.getDouble(s, o, y, z)).as("%s [%d, %d, %d, %d]", what, s, o, y, z)
+            .isCloseTo(expected[s][o][y][z], within(1e-4));
+      }
+      // The input gradient of L = sum(dOut * conv) is L of a one-hot input with zero bias (linearity).
+      INDArray dOut = Nd4j.randn(DataType.FLOAT, n, 2, h, wd);
+      INDArray dw = Nd4j.zeros(DataType.FLOAT, 2, c, k, k), db = Nd4j.zeros(DataType.FLOAT, 2);
+      INDArray dx = Conv2d.backward(x, w, b, dOut, dw, db);
+      double[][][][] ws = toArray(w), ds = toArray(dOut), xs = toArray(x);
+      for (int s = 0; s < n; s++) for (int ci = 0; ci < c; ci++) for (int p = 0; p < h; p++) for (int q = 0; q < wd; q++) {
+        double[][][][] e = new double[n][c][h][wd];
+        e[s][ci][p][q] = 1;
+        assertThat(dx.getDouble(s, ci, p, q)).as("%s dx", what).isCloseTo(dot(ds, bruteConv(e, ws, new double[2])), within(1e-4));
+      }
+      for (int o = 0; o < 2; o++) for (int ci = 0; ci < c; ci++) for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) {
+        double[][][][] e = new double[2][c][k][k];
+        e[o][ci][i][j] = 1;
+        assertThat(dw.getDouble(o, ci, i, j)).as("%s dw", what).isCloseTo(dot(ds, bruteConv(xs, e, new double[2])), within(1e-4));
+      }
     }
   }
 

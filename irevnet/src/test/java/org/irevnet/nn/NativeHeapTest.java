@@ -8,7 +8,9 @@ import com.sun.jna.Function;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -26,6 +28,30 @@ class NativeHeapTest {
     NativeHeap.forConvolution(() -> null);
     assertThat(NativeHeap.adjusts()).as("mallopt returned 1 for " + NativeHeap.CONV_MMAP_THRESHOLD + " and back")
         .isTrue();
+  }
+
+  /** Prints what the threshold logic decided in this process, for {@link #withoutTheLaunchersSettingNothingIsRaised}. */
+  public static void main(String[] args) {
+    NativeHeap.forConvolution(() -> null);
+    System.out.println("available=" + NativeHeap.available() + " adjusts=" + NativeHeap.adjusts());
+  }
+
+  @Test
+  void withoutTheLaunchersSettingNothingIsRaised() throws Exception {
+    // Without MALLOC_MMAP_THRESHOLD_ (a plain java run, a test from an IDE) glibc's adaptive
+    // threshold must be left alone: a mallopt call, even restoring "0", would fix the threshold
+    // and switch the adaptation off for the rest of the process. The setting is read once per
+    // process, so a child JVM runs without it (and with a value that is not a number).
+    for (String value : new String[] {null, "128k"}) {
+      ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-cp", System.getProperty("java.class.path"), NativeHeapTest.class.getName()).redirectErrorStream(true);
+      if (value == null) pb.environment().remove("MALLOC_MMAP_THRESHOLD_");
+      else pb.environment().put("MALLOC_MMAP_THRESHOLD_", value);
+      Process p = pb.start();
+      String out = new String(p.getInputStream().readAllBytes());
+      assertThat(p.waitFor(1, TimeUnit.MINUTES)).isTrue();
+      assertThat(out).as("MALLOC_MMAP_THRESHOLD_=%s", value).contains("available=false adjusts=false");
+    }
   }
 
   @Test
