@@ -179,6 +179,12 @@ class TensorsTest {
     for (int i = 0; i < 2; i++) for (int k = 0; k < 3; k++) for (int y = 0; y < 3; y++) {
       assertThat(got.getDouble(i, k, y)).isEqualTo(k < 1 ? a3.getDouble(i, k, y) : b3.getDouble(i, k - 1, y));
     }
+    // One argument of rank 4 and one not: still libnd4j's refusal, not an index error of the shape check.
+    INDArray r4 = Nd4j.rand(DataType.DOUBLE, 2, 1, 3, 1);
+    assertThatThrownBy(() -> Tensors.concatChannels(r4, b3)).isInstanceOf(RuntimeException.class)
+        .isNotInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> Tensors.concatChannels(b3, r4)).isInstanceOf(RuntimeException.class)
+        .isNotInstanceOf(IndexOutOfBoundsException.class);
     INDArray a = Nd4j.rand(DataType.DOUBLE, 3, 2, 2, 2);
     for (long[] other : new long[][] {{2, 2, 2, 2}, {3, 2, 1, 2}, {3, 2, 2, 1}}) {
       assertThatThrownBy(() -> Tensors.concatChannels(a, Nd4j.rand(DataType.DOUBLE, other)))
