@@ -26,6 +26,8 @@ public final class Conv2d {
   public static INDArray forward(INDArray x, INDArray w, INDArray b) {
     // Uninitialised: the op writes every entry (zero-filling it was a wasted pass over the output).
     INDArray out = Nd4j.createUninitialized(x.dataType(), x.size(0), w.size(0), x.size(2), x.size(3));
+    // libnd4j's float64 conv2d divides by zero on an empty input (SIGFPE in addBias_, the JVM dies).
+    if (x.isEmpty()) return out;
     NativeHeap.forConvolution(() -> Nd4j.exec(DynamicCustomOp.builder("conv2d")
         .addInputs(x, w, b)
         .addOutputs(out)
@@ -41,6 +43,7 @@ public final class Conv2d {
   public static INDArray backward(INDArray x, INDArray w, INDArray b, INDArray dOut,
       INDArray dw, INDArray db) {
     INDArray dx = x.ulike();
+    if (x.isEmpty()) return dx;   // nothing to convolve, nothing to add (and see forward)
     INDArray gw = w.ulike();
     INDArray gb = b.ulike();
     NativeHeap.forConvolution(() -> Nd4j.exec(DynamicCustomOp.builder("conv2d_bp")

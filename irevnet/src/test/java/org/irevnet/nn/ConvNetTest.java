@@ -178,6 +178,23 @@ class ConvNetTest {
   }
 
   @Test
+  void anEmptyBatchGivesEmptyResultsAndNoGradientInEveryDtype() {
+    // A batch of 0 samples (an empty split, a last batch of nothing): in float64 libnd4j's own
+    // conv2d aborted the whole JVM on it, where oneDNN's float32 one returns an empty array.
+    for (DataType dt : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+      INDArray x = Nd4j.create(dt, 0, 2, 3, 4), w = Nd4j.randn(dt, 3, 2, 3, 3), b = Nd4j.randn(dt, 3);
+      assertThat(Conv2d.forward(x, w, b).shape()).as("%s", dt).containsExactly(0, 3, 3, 4);
+      INDArray dw = Nd4j.ones(dt, 3, 2, 3, 3), db = Nd4j.ones(dt, 3);
+      INDArray dx = Conv2d.backward(x, w, b, Nd4j.create(dt, 0, 3, 3, 4), dw, db);
+      assertThat(dx.shape()).as("%s", dt).containsExactly(0, 2, 3, 4);
+      // No sample, no contribution: the gradients stay as they were.
+      assertThat(dw.minNumber().doubleValue()).isEqualTo(1.0);
+      assertThat(dw.maxNumber().doubleValue()).isEqualTo(1.0);
+      assertThat(Tensors.doubles(db)).containsExactly(1, 1, 1);
+    }
+  }
+
+  @Test
   void evenKernelsAreRefused() {
     INDArray x = Nd4j.zeros(DataType.DOUBLE, 1, 1, 4, 4), b = Nd4j.zeros(DataType.DOUBLE, 1);
     assertThatThrownBy(() -> Conv2d.forward(x, Nd4j.zeros(DataType.DOUBLE, 1, 1, 2, 3), b))
