@@ -231,7 +231,10 @@ public final class Tensors {
    * {@code f} holds (activations, workspaces) is held for one batch, not for every row.
    */
   public static INDArray batched(UnaryOperator<INDArray> f, INDArray x, int batch) {
+    // A batch below 1 never advanced (the loop ran forever), and no rows gave no output shape.
+    org.irevnet.check.Ranges.atLeast("batch", batch, 1);
     long n = x.size(0);
+    if (n == 0) throw new IllegalArgumentException("no rows to apply the function to, got shape " + shape(x.shape()));
     INDArray out = null;
     for (long from = 0; from < n; from += batch) {
       long to = Math.min(n, from + batch);

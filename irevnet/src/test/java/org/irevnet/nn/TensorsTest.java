@@ -161,6 +161,15 @@ class TensorsTest {
   }
 
   @Test
+  void batchedRefusesABatchBelowOneAndNoRows() {
+    INDArray x = Nd4j.zeros(DataType.DOUBLE, 2, 3);
+    assertThatThrownBy(() -> Tensors.batched(b -> b, x, 0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("batch must be at least 1, got 0");
+    assertThatThrownBy(() -> Tensors.batched(b -> b, Nd4j.zeros(DataType.DOUBLE, 0, 3), 4))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("no rows to apply the function to, got shape [0, 3]");
+  }
+
+  @Test
   void anEmptyOrOutOfRangeChannelRangeIsRefused() {
     INDArray x = Nd4j.zeros(DataType.FLOAT, 1, 3, 1, 1);
     assertThatThrownBy(() -> Tensors.channels(x, 2, 2)).isInstanceOf(IllegalArgumentException.class)
