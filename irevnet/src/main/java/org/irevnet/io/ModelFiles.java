@@ -57,7 +57,7 @@ public final class ModelFiles {
       // Every analysis of such a model is NaN: say so here, naming the parameter.
       if (bad > 0) {
         throw new IOException(wFile + ": parameter " + e.getKey() + " has " + bad + " non-finite value(s) (NaN or"
-            + " infinite); the training that wrote them had diverged");
+            + " infinite): a model with them computes NaN");
       }
     }
     try {

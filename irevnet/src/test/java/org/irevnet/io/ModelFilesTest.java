@@ -53,7 +53,7 @@ class ModelFilesTest {
     w.put(last, bad);
     Npz.write(weights, w);
     assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
-        .hasMessage(weights + ": parameter " + last + " has 2 non-finite value(s) (NaN or infinite); the training"
-            + " that wrote them had diverged");
+        .hasMessage(weights + ": parameter " + last + " has 2 non-finite value(s) (NaN or infinite): a model with"
+            + " them computes NaN");
   }
 }
