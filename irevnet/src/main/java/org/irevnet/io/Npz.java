@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -115,13 +116,13 @@ public final class Npz {
     // The stream ends quietly where an entry should start and does not (an archive cut at the end
     // of an entry, a damaged header): the central directory at the end, which np.load reads, lists
     // every entry.
-    java.util.List<String> listed;
+    List<String> listed;
     try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(file.toFile())) {
       listed = z.stream().map(ZipEntry::getName).toList();
     } catch (java.util.zip.ZipException e) {
       throw new IOException(file + ": not a complete npz archive (" + e.getMessage() + ")", e);
     }
-    java.util.List<String> read = arrays.keySet().stream().map(k -> k + ".npy").toList();
+    List<String> read = arrays.keySet().stream().map(k -> k + ".npy").toList();
     if (!listed.equals(read)) {
       throw new IOException(file + ": not a complete npz archive (it lists " + listed + ", of which "
           + read + " could be read)");
@@ -176,8 +177,7 @@ public final class Npz {
     if (type == null || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
       // ND4J's converter trusts the header: a dtype it does not know crashed the JVM, and data
       // shorter than the shape was read past its end.
-      Matcher t = CONVERTIBLE.matcher(d.group(1));
-      if (!t.matches()) {
+      if (!CONVERTIBLE.matcher(d.group(1)).matches()) {
         throw new IOException("unsupported dtype '" + d.group(1) + "' (readable: little-endian floats, integers and bools)");
       }
       java.io.ByteArrayOutputStream npy = new java.io.ByteArrayOutputStream();

@@ -485,26 +485,19 @@ class IdxFilesTest {
     Path dir = Files.createDirectories(tmp.resolve("m"));
     Path map = Files.writeString(dir.resolve("emnist-x-mapping.txt"), "0 65\n\n1 97\n  \n");
     assertThat(IdxFiles.classNames(dir)).containsExactly("A", "a");
-    Files.writeString(map, "0 65\n2 67\n");
-    assertThatThrownBy(() -> IdxFiles.classNames(dir))
+    assertMappingRefused(map, "0 65\n2 67\n", "line 2 is not '1 <character code> ...': 2 67");
+    assertMappingRefused(map, "2 65\n", "line 1 is not '0 <character code> ...' or '1 <character code> ...': 2 65");
+    assertMappingRefused(map, "0 65\n1 -5\n", "line 2: -5 is not a character code");
+    assertMappingRefused(map, "0\n", "line 1 is not '0 <character code> ...' or '1 <character code> ...': 0");
+    assertMappingRefused(map, "0 6x\n", "bad character code: For input string: \"6x\"");
+  }
+
+  /** The mapping file {@code map}, holding {@code content}, is refused with {@code message} after its name. */
+  private static void assertMappingRefused(Path map, String content, String message) throws IOException {
+    Files.writeString(map, content);
+    assertThatThrownBy(() -> IdxFiles.classNames(map.getParent()))
         .isInstanceOf(DataFormatException.class)
-        .hasMessage(map + ": line 2 is not '1 <character code> ...': 2 67");
-    Files.writeString(map, "2 65\n");
-    assertThatThrownBy(() -> IdxFiles.classNames(dir))
-        .isInstanceOf(DataFormatException.class)
-        .hasMessage(map + ": line 1 is not '0 <character code> ...' or '1 <character code> ...': 2 65");
-    Files.writeString(map, "0 65\n1 -5\n");
-    assertThatThrownBy(() -> IdxFiles.classNames(dir))
-        .isInstanceOf(DataFormatException.class)
-        .hasMessage(map + ": line 2: -5 is not a character code");
-    Files.writeString(map, "0\n");
-    assertThatThrownBy(() -> IdxFiles.classNames(dir))
-        .isInstanceOf(DataFormatException.class)
-        .hasMessage(map + ": line 1 is not '0 <character code> ...' or '1 <character code> ...': 0");
-    Files.writeString(map, "0 6x\n");
-    assertThatThrownBy(() -> IdxFiles.classNames(dir))
-        .isInstanceOf(DataFormatException.class)
-        .hasMessage(map + ": bad character code: For input string: \"6x\"");
+        .hasMessage(map + ": " + message);
   }
 
   /**

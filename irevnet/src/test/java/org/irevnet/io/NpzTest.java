@@ -152,11 +152,7 @@ class NpzTest {
    */
   @Test
   void anEntryTheStreamCannotReachIsRefused(@TempDir Path tmp) throws Exception {
-    Map<String, INDArray> m = new LinkedHashMap<>();
-    m.put("a", Nd4j.ones(DataType.FLOAT, 3));
-    m.put("b", Nd4j.zeros(DataType.DOUBLE, 2));
-    Path f = tmp.resolve("f.npz");
-    Npz.write(f, m);
+    Path f = aThenB(tmp, Nd4j.zeros(DataType.DOUBLE, 2));
     byte[] bytes = Files.readAllBytes(f);
     int second = -1; // b's local header: the second "PK\3\4" (the signature APPNOTE.TXT gives)
     for (int i = 1; i + 3 < bytes.length && second < 0; i++) {
@@ -172,11 +168,7 @@ class NpzTest {
   /** Two entries of one name (renamed here in the bytes: zip writers refuse them) are refused. */
   @Test
   void anEntryNameThatAppearsTwiceIsRefused(@TempDir Path tmp) throws Exception {
-    Map<String, INDArray> m = new LinkedHashMap<>();
-    m.put("a", Nd4j.ones(DataType.FLOAT, 3));
-    m.put("b", Nd4j.zeros(DataType.FLOAT, 3));
-    Path f = tmp.resolve("f.npz");
-    Npz.write(f, m);
+    Path f = aThenB(tmp, Nd4j.zeros(DataType.FLOAT, 3));
     byte[] bytes = Files.readAllBytes(f);
     byte[] b = "b.npy".getBytes(StandardCharsets.US_ASCII);
     int renamed = 0;
@@ -347,13 +339,20 @@ class NpzTest {
 
   /** A version 1.0 .npy entry with the given header fields and the float64 data 1.5, -2 (dataBytes of it). */
   private static byte[] npy(String descr, String shape, int dataBytes) {
-    String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }\n";
-    ByteBuffer b = ByteBuffer.allocate(10 + dict.length() + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
-    b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0)
-        .putShort((short) dict.length()).put(dict.getBytes(StandardCharsets.US_ASCII));
+    ByteBuffer data = ByteBuffer.allocate(dataBytes).order(ByteOrder.LITTLE_ENDIAN);
     double[] values = {1.5, -2.0};
-    for (int i = 0; i < dataBytes / 8; i++) b.putDouble(values[i % 2]);
-    return b.array();
+    for (int i = 0; i < dataBytes / 8; i++) data.putDouble(values[i % 2]);
+    return npy(1, header(descr, false, shape), data.array());
+  }
+
+  /** {@code tmp/f.npz} holding {@code a} (three float ones), then {@code b}. */
+  private static Path aThenB(Path tmp, INDArray b) throws Exception {
+    Map<String, INDArray> m = new LinkedHashMap<>();
+    m.put("a", Nd4j.ones(DataType.FLOAT, 3));
+    m.put("b", b);
+    Path f = tmp.resolve("f.npz");
+    Npz.write(f, m);
+    return f;
   }
 
   private static int headerOf(byte[] npy) {
