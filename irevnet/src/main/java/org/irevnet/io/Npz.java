@@ -89,6 +89,16 @@ public final class Npz {
    * @throws IOException naming the file (and the entry) when it is not a readable npz archive
    */
   public static Map<String, INDArray> read(Path file) throws IOException {
+    // The central directory at the end, which np.load reads, lists every entry with its size: the
+    // stream below ends quietly where an entry should start and does not (an archive cut at the
+    // end of an entry, a damaged header), and an entry's size bounds what its header may claim.
+    Map<String, Long> listed = new LinkedHashMap<>();
+    java.util.zip.ZipException unlisted = null;
+    try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(file.toFile())) {
+      z.stream().forEach(e -> listed.put(e.getName(), e.getSize()));
+    } catch (java.util.zip.ZipException e) {
+      unlisted = e; // said after the stream, whose messages name what is wrong more closely
+    }
     Map<String, INDArray> arrays = new LinkedHashMap<>();
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
         ZipInputStream zip = new ZipInputStream(in)) {
@@ -98,7 +108,7 @@ public final class Npz {
         if (!name.endsWith(".npy")) throw new IOException(file + ": unexpected entry " + name);
         INDArray a;
         try {
-          a = readNpy(zip);
+          a = readNpy(zip, listed.getOrDefault(name, -1L));
         } catch (IOException | RuntimeException ex) {
           throw new IOException(file + ": entry " + name + " is not a valid .npy array ("
               + (ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage()) + ")", ex);
@@ -113,18 +123,12 @@ public final class Npz {
           + (e.getMessage() == null ? "cut short" : e.getMessage()) + ")", e);
     }
     if (arrays.isEmpty()) throw new IOException(file + ": not an npz archive (no arrays found)");
-    // The stream ends quietly where an entry should start and does not (an archive cut at the end
-    // of an entry, a damaged header): the central directory at the end, which np.load reads, lists
-    // every entry.
-    List<String> listed;
-    try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(file.toFile())) {
-      listed = z.stream().map(ZipEntry::getName).toList();
-    } catch (java.util.zip.ZipException e) {
-      throw new IOException(file + ": not a complete npz archive (" + e.getMessage() + ")", e);
+    if (unlisted != null) {
+      throw new IOException(file + ": not a complete npz archive (" + unlisted.getMessage() + ")", unlisted);
     }
     List<String> read = arrays.keySet().stream().map(k -> k + ".npy").toList();
-    if (!listed.equals(read)) {
-      throw new IOException(file + ": not a complete npz archive (it lists " + listed + ", of which "
+    if (!List.copyOf(listed.keySet()).equals(read)) {
+      throw new IOException(file + ": not a complete npz archive (it lists " + listed.keySet() + ", of which "
           + read + " could be read)");
     }
     return arrays;
@@ -143,6 +147,11 @@ public final class Npz {
    * others, held three whole copies (the Java bytes, a native .npy buffer, and the array).
    */
   static INDArray readNpy(InputStream in) throws IOException {
+    return readNpy(in, -1);
+  }
+
+  /** {@link #readNpy(InputStream)} of an entry of {@code entryBytes} bytes ({@code -1}: not known). */
+  private static INDArray readNpy(InputStream in, long entryBytes) throws IOException {
     byte[] magic = in.readNBytes(8);
     if (magic.length < 8 || (magic[0] & 0xff) != 0x93
         || !"NUMPY".equals(new String(magic, 1, 5, StandardCharsets.US_ASCII))) {
@@ -190,6 +199,8 @@ public final class Npz {
       return fortran ? a.reshape('c', stored).permute(reversedAxes).dup('c') : a;
     }
     long expected = Math.multiplyExact(count, type.width());
+    // Before the allocation, which a header may make 2 GB over a few bytes of data.
+    if (entryBytes >= 0) checkLength(entryBytes - magic.length - lengthBytes - headerLength, expected, shape, d.group(1));
     // Before the allocation: a corrupt shape of terabytes crashed the JVM where it failed.
     if (expected > Integer.MAX_VALUE) throw new IOException("larger than 2 GB");
     INDArray a = count == 0 ? Nd4j.create(type, stored) : Nd4j.createUninitialized(type, stored, 'c');

@@ -280,6 +280,23 @@ class NpzTest {
   }
 
   /**
+   * A header claiming just under 2 GB over an entry of 16 bytes is refused by the entry's size,
+   * which the archive's central directory records, before the array is allocated: the unfixed
+   * read allocated (and touched) the 2 GB first, an OutOfMemoryError where javacpp's limit is
+   * lower. The process's resident memory shows it; reading 16 bytes grows it by far less.
+   */
+  @Test
+  void anEntryShorterThanItsHeaderClaimsIsRefusedBeforeItIsAllocated(@TempDir Path tmp) throws Exception {
+    Path f = tmp.resolve("claims.npz");
+    writeZip(f, "w.npy", npy(1, header("<f4", false, "(536870911,)"), F8));
+    long before = org.bytedeco.javacpp.Pointer.physicalBytes();
+    assertThatThrownBy(() -> Npz.read(f)).isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("claims.npz").hasMessageContaining("w.npy")
+        .hasMessageContaining("truncated: shape [536870911] of <f4 needs 2147483644 bytes, the entry has 16");
+    assertThat(org.bytedeco.javacpp.Pointer.physicalBytes() - before).isLessThan(512L << 20);
+  }
+
+  /**
    * The header length is read before the header: a corrupt one (up to 4 GiB in a version 2 field)
    * is refused before anything that size is allocated. The cap is 1 MiB, inclusive; NumPy's own
    * reader refuses headers over 10000 bytes unless told otherwise (max_header_size).
