@@ -73,6 +73,10 @@ public final class Checkpoints {
 
   /** Builds the checkpoint in a temporary directory, then renames it into place. */
   private static void write(Path target, TrainingState state, FileWriter modelFiles) throws IOException {
+    // What is at the target goes once the new checkpoint is in place: only ever a checkpoint.
+    if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(target.resolve(MANIFEST))) {
+      throw new IOException(target + " exists and is not a checkpoint: not replacing it");
+    }
     // A run killed while saving leaves its temporary directory (tens of MiB) behind: the next save
     // of the same checkpoint removes it. One process trains a run at a time (RunLock).
     AtomicFiles.deleteTemporarySiblings(target);

@@ -143,6 +143,28 @@ class CheckpointsTest {
     }
   }
 
+  /**
+   * A save replaces a checkpoint and nothing else: a file or a directory of the user's at the
+   * target stays as it was (the save used to move it aside and delete it, as a previous version).
+   */
+  @Test
+  void aSaveOntoSomethingThatIsNoCheckpointIsRefusedAndLeavesIt(@TempDir Path tmp) throws Exception {
+    Path file = tmp.resolve("notes.txt"), dir = tmp.resolve("photos");
+    Files.writeString(file, "mine");
+    Files.createDirectory(dir);
+    Files.writeString(dir.resolve("a.png"), "also mine");
+    for (Path target : new Path[] {file, dir}) {
+      assertThatThrownBy(() -> Checkpoints.save(target, model(), optimizer(), STATE))
+          .isInstanceOf(java.io.IOException.class)
+          .hasMessage(target + " exists and is not a checkpoint: not replacing it");
+    }
+    assertThat(file).hasContent("mine");
+    assertThat(dir.resolve("a.png")).hasContent("also mine");
+    try (var s = Files.list(tmp)) {
+      assertThat(s.toList()).containsExactlyInAnyOrder(file, dir);
+    }
+  }
+
   /** Whatever fails while the files are written, the previous checkpoint stays and nothing is left beside it. */
   @Test
   void aFailedSaveKeepsThePreviousCheckpointAndLeavesNoTemporary(@TempDir Path tmp) throws Exception {
