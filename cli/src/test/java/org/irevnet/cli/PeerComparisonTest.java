@@ -3,8 +3,13 @@ package org.irevnet.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class PeerComparisonTest {
 
@@ -52,5 +57,46 @@ class PeerComparisonTest {
     assertThatThrownBy(() -> PeerComparison.runOnce(sh("echo '" + noInverse + "'"), "the peer"))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("the peer printed no number for inverse_ms: " + noInverse);
+  }
+
+  /**
+   * A side that prints one JSON line per call, taking its numbers in turn from {@code values}
+   * (one per call, the same for every field, over again when they run out) and appending its
+   * arguments to {@code calls}.
+   */
+  private static String counting(Path dir, String name, double[] values, Path calls) throws Exception {
+    Path counter = dir.resolve(name + ".n");
+    StringBuilder cases = new StringBuilder();
+    for (int i = 0; i < values.length; i++) cases.append(i).append(") v=").append(values[i]).append(";; ");
+    return Files.writeString(dir.resolve(name + ".sh"), "n=$(cat " + counter + " 2>/dev/null || echo 0)\n"
+        + "echo $((n + 1)) > " + counter + "\n"
+        + "case $((n % " + values.length + ")) in " + cases + "esac\n"
+        + "echo \"" + name + " $*\" >> " + calls + "\n"
+        + "echo '{\"peer\": \"" + name + "\", \"train_step_ms\": '$v', \"forward_ms\": '$v', \"inverse_ms\": '$v',"
+        + " \"peak_rss_mib\": '$v'}'\n").toString();
+  }
+
+  /**
+   * Three rounds, ours first in the first and third: the lines come in that order, the peer gets
+   * its arguments each time, and the summary holds the medians and their ratio. Ours print 10, 40,
+   * 20 (median 20), the peer 3, 1, 9 (median 3): the ratio 20/3 = 6.667 to three decimals.
+   */
+  @Test
+  void roundsAlternateWhichSideGoesFirstAndTheRatiosAreOfTheMedians(@TempDir Path dir) throws Exception {
+    Path calls = dir.resolve("calls.txt");
+    String ours = counting(dir, "ours", new double[] {10, 40, 20}, calls);
+    String peer = counting(dir, "twin", new double[] {3, 1, 9}, calls);
+    List<String> lines = new ArrayList<>();
+    Map<String, Object> s = PeerComparison.run(sh("/bin/sh " + ours), "/bin/sh " + peer, List.of("--steps", "2"), 3,
+        lines::add);
+    assertThat(Files.readAllLines(calls)).containsExactly("ours ", "twin --steps 2", "twin --steps 2", "ours ", "ours ",
+        "twin --steps 2");
+    assertThat(lines).hasSize(6);
+    assertThat(lines.get(1)).isEqualTo(lines.get(1).strip()).contains("\"twin\"").contains(": 3.0,");
+    assertThat(lines.get(3)).contains("\"ours\"").contains(": 40.0,");
+    assertThat(s).containsEntry("rounds", 3).containsEntry("peer", "twin");
+    for (String f : PeerComparison.FIELDS) {
+      assertThat(s).containsEntry(f, Map.of("ours", 20.0, "peer", 3.0)).containsEntry(f + "_ratio", 6.667);
+    }
   }
 }
