@@ -99,4 +99,21 @@ class PeerComparisonTest {
       assertThat(s).containsEntry(f, Map.of("ours", 20.0, "peer", 3.0)).containsEntry(f + "_ratio", 6.667);
     }
   }
+
+  /**
+   * A peer that times a pass at 0.0 ms (its own rounding of a tiny model's forward pass): the
+   * ratio over it is infinite, and 0 over 0 is undefined. Rounding once turned the first into
+   * 9.2e15 (Math.round saturating) and the second into 0.0, both finite and wrong.
+   */
+  @Test
+  void aRatioOverAZeroMedianIsNotAFiniteNumber(@TempDir Path dir) throws Exception {
+    Path calls = dir.resolve("calls.txt");
+    String ours = counting(dir, "ours", new double[] {2}, calls);
+    String peer = counting(dir, "twin", new double[] {0}, calls);
+    Map<String, Object> s = PeerComparison.run(sh("/bin/sh " + ours), "/bin/sh " + peer, List.of(), 1, l -> {});
+    assertThat(s).containsEntry("forward_ms_ratio", Double.POSITIVE_INFINITY);
+    String zeros = counting(dir, "zeros", new double[] {0}, calls);
+    Map<String, Object> z = PeerComparison.run(sh("/bin/sh " + zeros), "/bin/sh " + peer, List.of(), 1, l -> {});
+    assertThat((Double) z.get("forward_ms_ratio")).isNaN();
+  }
 }

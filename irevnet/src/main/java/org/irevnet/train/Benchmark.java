@@ -209,8 +209,12 @@ public final class Benchmark {
     return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
   }
 
-  /** {@code v} rounded to {@code decimals} decimal places, for the numbers of a JSON line. */
+  /**
+   * {@code v} rounded to {@code decimals} decimal places, for the numbers of a JSON line; NaN and
+   * infinities as they are (Math.round would make them 0 and 9.2e18).
+   */
   public static double round(double v, int decimals) {
+    if (!Double.isFinite(v)) return v;
     double scale = Math.pow(10, decimals);
     return Math.round(v * scale) / scale;
   }

@@ -146,4 +146,15 @@ class BenchmarkTest {
     assertThat(Benchmark.median(new double[] {7})).isEqualTo(7.0);
     assertThat(Benchmark.round(2.345678, 3)).isEqualTo(2.346);
   }
+
+  /**
+   * A ratio over a zero time is infinite and 0/0 undefined; rounding must not make either a
+   * number (Math.round saturates infinity to Long.MAX_VALUE and takes NaN to 0).
+   */
+  @Test
+  void roundingLeavesNonFiniteValuesAsTheyAre() {
+    assertThat(Benchmark.round(Double.POSITIVE_INFINITY, 3)).isEqualTo(Double.POSITIVE_INFINITY);
+    assertThat(Benchmark.round(Double.NEGATIVE_INFINITY, 1)).isEqualTo(Double.NEGATIVE_INFINITY);
+    assertThat(Benchmark.round(Double.NaN, 1)).isNaN();
+  }
 }
