@@ -114,8 +114,18 @@ final class PeerComparison {
     }
   }
 
-  private static String checked(String line, String who) throws IOException {
-    JsonNode n = Json.MAPPER.readTree(line);
+  /**
+   * {@code line}, if it has every compared number. A line that is no JSON (Python prints a NaN
+   * as a bare NaN) is the process's failure too, named as such: Jackson's own message would say
+   * neither whose line it was nor that the run failed (it would pass for bad input, exit code 2).
+   */
+  private static String checked(String line, String who) {
+    JsonNode n;
+    try {
+      n = Json.MAPPER.readTree(line);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(who + " printed a line that is not JSON: " + line);
+    }
     for (String f : FIELDS) {
       if (!n.path(f).isNumber()) throw new IllegalStateException(who + " printed no number for " + f + ": " + line);
     }

@@ -116,4 +116,16 @@ class PeerComparisonTest {
     Map<String, Object> z = PeerComparison.run(sh("/bin/sh " + zeros), "/bin/sh " + peer, List.of(), 1, l -> {});
     assertThat((Double) z.get("forward_ms_ratio")).isNaN();
   }
+
+  /**
+   * Python's json.dumps prints a NaN as the bare token NaN, which is no JSON: the peer's line is
+   * refused as the peer's failure, naming it, like any other line it printed wrong.
+   */
+  @Test
+  void aLineThatLooksLikeJsonButIsNotIsThePeersFailure() {
+    String nan = FULL.replace("9.0", "NaN");
+    assertThatThrownBy(() -> PeerComparison.runOnce(sh("echo '" + nan + "'"), "the peer"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("the peer printed a line that is not JSON: " + nan);
+  }
 }
