@@ -128,4 +128,19 @@ class PeerComparisonTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("the peer printed a line that is not JSON: " + nan);
   }
+
+  /**
+   * Our side's child: this JVM's own java, options and class path running Main, with the OpenMP
+   * pool sized by the environment (libnd4j reads OMP_NUM_THREADS only when it loads).
+   */
+  @Test
+  void ourRoundRunsMainInAJvmLikeThisOneWithItsPoolSetByTheEnvironment() {
+    ProcessBuilder pb = PeerComparison.ourProcess(List.of("bench", "--threads", "3"), 3);
+    assertThat(pb.environment()).containsEntry("OMP_NUM_THREADS", "3");
+    List<String> cmd = pb.command();
+    assertThat(cmd.get(0)).isEqualTo(ProcessHandle.current().info().command().orElseThrow());
+    assertThat(cmd).containsSequence("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench")
+        .endsWith(Main.class.getName(), "bench", "--threads", "3")
+        .containsAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+  }
 }
