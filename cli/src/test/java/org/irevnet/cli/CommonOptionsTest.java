@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.irevnet.train.Host;
 import org.junit.jupiter.api.Test;
@@ -43,6 +46,37 @@ class CommonOptionsTest {
     }
   }
 
+  /**
+   * libnd4j's pool cannot grow after it loads: a --threads above it is said on stderr, once, with
+   * the way out; one it has, or none, is not (the pool is read back, since it is the environment's).
+   */
+  @Test
+  void aThreadCountAboveThePoolIsRemarkedOnAndOnlyThen() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    PrintStream old = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true));
+    try {
+      Host.setThreads(cores);
+      int pool = Host.threads();
+      CommonOptions o = new CommonOptions();
+      o.threads = pool + 1;
+      o.apply();
+      assertThat(err.toString().lines().toList()).singleElement().asString()
+          .startsWith("--threads " + (pool + 1) + " sets BLAS's threads, but ND4J's pool keeps the " + pool + " ")
+          .endsWith("or set OMP_NUM_THREADS=" + (pool + 1));
+      err.reset();
+      o.threads = pool;
+      o.apply();
+      o.threads = null;
+      o.apply();
+      assertThat(err.toString()).isEmpty();
+    } finally {
+      System.setErr(old);
+      Host.setThreads(cores);
+    }
+  }
+
   /** One line with sorted keys, or the same indented over several lines. */
   @Test
   void jsonIsOneLineOrIndentedWithSortedKeys() throws Exception {
@@ -54,6 +88,33 @@ class CommonOptionsTest {
     assertThat(pretty.lines().count()).isGreaterThan(2);
     assertThat(pretty.replaceAll("\\s", "")).isEqualTo("{\"a\":[2.5,\"x\"],\"b\":1}");
     assertThat(Json.MAPPER.readTree(pretty)).isEqualTo(Json.MAPPER.readTree(Json.line(m)));
+  }
+
+  /**
+   * JSON has no NaN or infinity: Jackson's default (WRITE_NAN_AS_STRINGS) quotes them, which a
+   * strict reader takes and the reports read back as non-finite. Decimals keep their point on a
+   * comma-decimal locale (Jackson formats numbers without the locale; Main also sets the root
+   * one), and non-ASCII names are written as they are, sorted by code point.
+   */
+  @Test
+  void jsonQuotesNonFiniteNumbersAndIgnoresTheLocale() throws Exception {
+    Locale before = Locale.getDefault();
+    try {
+      Locale.setDefault(Locale.GERMANY);
+      Map<String, Object> m = new java.util.LinkedHashMap<>();
+      m.put("größe", 0.5);
+      m.put("inf", Double.NEGATIVE_INFINITY);
+      m.put("nan", Double.NaN);
+      m.put("gross", 1.25f);
+      String line = Json.line(m);
+      assertThat(line).isEqualTo("{\"gross\":1.25,\"größe\":0.5,\"inf\":\"-Infinity\",\"nan\":\"NaN\"}");
+      com.fasterxml.jackson.databind.JsonNode back = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+      assertThat(back.get("nan").asDouble()).isNaN();
+      assertThat(back.get("inf").asDouble()).isEqualTo(Double.NEGATIVE_INFINITY);
+      assertThat(Json.pretty(m).replaceAll("\\s", "")).isEqualTo(line);
+    } finally {
+      Locale.setDefault(before);
+    }
   }
 
   /** A value Jackson cannot write is an internal error, not bad input. */
