@@ -36,6 +36,17 @@ class ImagePairsTest {
     }
   }
 
+  /**
+   * --data can name a split of one class: no pair has two labels, and the search for b would
+   * never end. It is bad input, said in one line before anything is sampled.
+   */
+  @Test
+  void aSplitOfOneClassIsRefused() {
+    Dataset one = new Dataset("ones", Nd4j.zeros(DataType.FLOAT, 3, 1, 2, 2), new int[] {1, 1, 1}, List.of("x", "y"));
+    assertThatThrownBy(() -> ImagePairs.choose(one, 1, 0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("pairs: need images of at least two classes, got 1 among 3 images");
+  }
+
   @Test
   void theFirstImagesOfTheSplitAtMostAllOfThem() {
     RunInputs in = new RunInputs(null, "best", numbered(), null, new RunInputs.Content(1, 2, 2));

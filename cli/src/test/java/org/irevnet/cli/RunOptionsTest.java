@@ -61,6 +61,19 @@ class RunOptionsTest {
     assertThat(RunOptions.modelRunDir(Path.of("mine.zip"))).isEqualTo(Path.of("mine-analysis").toAbsolutePath());
   }
 
+  /**
+   * --out is where the results go, as given (a name not in ASCII too); without it a run's go
+   * under RUN_DIR/analysis and a model's under its own analysis directory, where report reads them.
+   */
+  @Test
+  void theOutputIsOutElseTheAnalysisDirectoryOfTheRunOrModel(@TempDir Path tmp) throws Exception {
+    AnalysisOutput o = new AnalysisOutput();
+    assertThat(o.dir(options(tmp.resolve("r"), null, null))).isEqualTo(tmp.resolve("r/analysis"));
+    assertThat(o.dir(options(null, tmp.resolve("nets/mine.zip"), "d"))).isEqualTo(tmp.resolve("nets/mine-analysis/analysis"));
+    o.out = tmp.resolve("résumé/ergebnisse");
+    assertThat(o.dir(options(tmp.resolve("r"), null, null))).isEqualTo(tmp.resolve("résumé/ergebnisse"));
+  }
+
   /** For --model the analysis directory gets a config.json naming the model and data, once. */
   @Test
   void aModelsRunDirectoryIsMadeWithItsConfigOnce(@TempDir Path tmp) throws Exception {
