@@ -1,0 +1,90 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.irevnet.cli.MainTest.run;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import org.irevnet.data.IdxFiles;
+import org.irevnet.testing.TinyData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * data shortcut's report, its failed check and its refusals. Apart from DataCommandTest, whose
+ * first test trains on the result, so that a mutation pass can run these alone: nothing here trains.
+ */
+class ShortcutCommandTest {
+
+  /** Names of the entries of {@code dir}: what a run left there, temporaries included. */
+  private static List<String> entries(Path dir) throws Exception {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).toList();
+    }
+  }
+
+  @Test
+  void dataAloneShowsItsUsageOnStandardError() {
+    MainTest.Run r = run("data");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).startsWith("Dataset tools: shortcut datasets.").contains("Usage: irevnet data").contains("shortcut");
+  }
+
+  /**
+   * Each stamped split's count, train's first, under a name that is not ASCII; the seconds keep
+   * their decimal point on a comma-decimal machine. The 20 and 10 are TinyData's sizes, and every
+   * image decodes: the binary code overwrites its whole corner region. Nothing else (no
+   * temporary) is left beside the output.
+   */
+  @Test
+  void eachStampedSplitIsCountedUnderTheOutputAsNamed(@TempDir Path tmp) throws Exception {
+    Path base = TinyData.idx(tmp.resolve("base"), 20, 10);
+    Path out = tmp.resolve("ausgabe-ü");
+    Locale before = Locale.getDefault();
+    MainTest.Run r;
+    try {
+      Locale.setDefault(Locale.GERMANY);
+      r = run("data", "shortcut", "--base", base.toString(), "--kind", "binary-code", "--out", out.toString(), "--seed", "-3");
+    } finally {
+      Locale.setDefault(before);
+    }
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).isEmpty();
+    assertThat(r.out().lines().toList()).satisfiesExactly(
+        l -> assertThat(l).matches(java.util.regex.Pattern.quote(out + ": binary-code shortcut (seed -3) on base: 20 train,"
+            + " 10 test images per variant (consistent, randomised, removed) in ") + "\\d+\\.\\d s"),
+        l -> assertThat(l).isEqualTo("  train      decodes as stamped: 20 of 20"),
+        l -> assertThat(l).isEqualTo("  consistent decodes as stamped: 10 of 10"),
+        l -> assertThat(l).isEqualTo("  randomised decodes as stamped: 10 of 10"));
+    assertThat(out.resolve("shortcut.json")).isRegularFile();
+    assertThat(entries(tmp)).containsExactlyInAnyOrder("base", "ausgabe-ü");
+  }
+
+  /**
+   * The texture goes on background pixels (at most 8): on images bright all over nothing is
+   * stamped, no class scores, and none of the 10 train, 10 consistent and 10 randomised images
+   * decodes. A failed check (1): the dataset is written, the reason said in one line.
+   */
+  @Test
+  void imagesThatDoNotDecodeFailTheCheck(@TempDir Path tmp) throws Exception {
+    Path base = Files.createDirectories(tmp.resolve("bright"));
+    int[] labels = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    byte[] px = new byte[labels.length * 28 * 28];
+    java.util.Arrays.fill(px, (byte) 200);
+    for (String split : new String[] {"train", "t10k"}) {
+      IdxFiles.writeImages(base.resolve(split + "-images-idx3-ubyte"), labels.length, 28, 28, px);
+      IdxFiles.writeLabels(base.resolve(split + "-labels-idx1-ubyte"), labels);
+    }
+    Path out = tmp.resolve("out");
+    MainTest.Run r = run("data", "shortcut", "--base", base.toString(), "--kind", "texture", "--out", out.toString());
+    assertThat(r.code()).as(r.err()).isEqualTo(1);
+    assertThat(r.err().strip()).isEqualTo("irevnet data shortcut: 30 images do not decode to the shortcut they carry"
+        + " (too little background?); see shortcut.json");
+    assertThat(r.out()).contains("  train      decodes as stamped: 0 of 10").contains("  randomised decodes as stamped: 0 of 10");
+    assertThat(out.resolve("shortcut.json")).isRegularFile();
+  }
+}
