@@ -53,7 +53,8 @@ public final class Main implements Runnable {
       // Bad input is one clear line (2); anything else, a diverged run or a bug, is a failed run
       // (3, never 1, which says "ran, results written, a check failed") and keeps its stack
       // trace under -v.
-      cmd.getErr().println("irevnet " + cmd.getCommandName() + ": " + message(ex));
+      // The command as typed ("irevnet data shortcut"): a subcommand's own name is no command.
+      cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + message(ex));
       if (Logging.verbose()) ex.printStackTrace(cmd.getErr());
       return ex instanceof IllegalArgumentException || ex instanceof java.io.IOException ? 2 : RUN_FAILED;
     });
@@ -69,7 +70,7 @@ public final class Main implements Runnable {
     });
     cl.setParameterExceptionHandler((ex, a) -> {
       ex.getCommandLine().getErr().println("irevnet: " + ex.getMessage());
-      ex.getCommandLine().getErr().println("Try 'irevnet " + ex.getCommandLine().getCommandName() + " --help'.");
+      ex.getCommandLine().getErr().println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
       return 2;
     });
     return cl.execute(args);

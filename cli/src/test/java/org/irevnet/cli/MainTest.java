@@ -161,6 +161,14 @@ class MainTest {
         "irevnet: Invalid value for option '--batch': 'many' is not an int", "Try 'irevnet bench --help'.");
   }
 
+  /** Without a command, the help to look at is irevnet's own (not "irevnet irevnet --help"). */
+  @Test
+  void anUnknownOptionOfNoCommandPointsToTheMainHelp() {
+    Run r = run("--bogus");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().lines().toList()).containsExactly("irevnet: Unknown option: '--bogus'", "Try 'irevnet --help'.");
+  }
+
   /** The stack trace of bad input only under -v or --verbose, after the one line. */
   @Test
   void verboseAddsTheStackTrace() {

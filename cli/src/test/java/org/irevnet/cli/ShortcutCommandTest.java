@@ -87,4 +87,35 @@ class ShortcutCommandTest {
     assertThat(r.out()).contains("  train      decodes as stamped: 0 of 10").contains("  randomised decodes as stamped: 0 of 10");
     assertThat(out.resolve("shortcut.json")).isRegularFile();
   }
+
+  /**
+   * Bad input is one line naming the command as typed, "irevnet data shortcut", and exit code 2;
+   * a parse error says where the help is, and `irevnet shortcut --help` is no command. The output
+   * is a file, under one, in a directory nothing can be made in (as root, /proc: a chmod would not
+   * stop root), or would replace the base; the options are past their bounds. Nothing is left.
+   */
+  @Test
+  void badInputIsOneLineNamingTheCommandAsTyped(@TempDir Path tmp) throws Exception {
+    Path base = TinyData.idx(tmp.resolve("base"), 10, 10);
+    Path file = Files.writeString(tmp.resolve("a-file"), "x");
+    String[][] cases = {
+        {"--out", file.toString(), file + ": exists and is not a directory"},
+        {"--out", file.resolve("sub").toString(), file + ": exists and is not a directory"},
+        {"--out", "/proc/irevnet-out", "/proc/irevnet-out: no such file or directory"},
+        {"--out", tmp.toString(), "--force", tmp + ": the output directory would replace the base dataset " + base},
+        {"--out", tmp.resolve("o").toString(), "--threads", "0", "--threads must be at least 1, got 0"}};
+    for (String[] c : cases) {
+      List<String> args = new java.util.ArrayList<>(List.of("data", "shortcut", "--base", base.toString(), "--kind", "texture"));
+      args.addAll(List.of(c).subList(0, c.length - 1));
+      MainTest.Run r = run(args.toArray(String[]::new));
+      assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(r.err().strip()).isEqualTo("irevnet data shortcut: " + c[c.length - 1]);
+    }
+    MainTest.Run r = run("data", "shortcut", "--base", base.toString(), "--kind", "texture", "--out", tmp.resolve("o").toString(),
+        "--seed", "9223372036854775808");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().lines().toList()).containsExactly(
+        "irevnet: Invalid value for option '--seed': '9223372036854775808' is not a long", "Try 'irevnet data shortcut --help'.");
+    assertThat(entries(tmp)).containsExactlyInAnyOrder("base", "a-file");
+  }
 }
