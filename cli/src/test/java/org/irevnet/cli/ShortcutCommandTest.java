@@ -46,12 +46,14 @@ class ShortcutCommandTest {
     Path out = tmp.resolve("ausgabe-ü");
     Locale before = Locale.getDefault();
     MainTest.Run r;
+    long t0 = System.nanoTime();
     try {
       Locale.setDefault(Locale.GERMANY);
       r = run("data", "shortcut", "--base", base.toString(), "--kind", "binary-code", "--out", out.toString(), "--seed", "-3");
     } finally {
       Locale.setDefault(before);
     }
+    double wall = (System.nanoTime() - t0) / 1e9;
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.err()).isEmpty();
     assertThat(r.out().lines().toList()).satisfiesExactly(
@@ -60,6 +62,9 @@ class ShortcutCommandTest {
         l -> assertThat(l).isEqualTo("  train      decodes as stamped: 20 of 20"),
         l -> assertThat(l).isEqualTo("  consistent decodes as stamped: 10 of 10"),
         l -> assertThat(l).isEqualTo("  randomised decodes as stamped: 10 of 10"));
+    // The time it says is at most what this test measured around it (rounded to 0.1 s).
+    double said = Double.parseDouble(r.out().lines().findFirst().orElseThrow().replaceAll(".* in (\\S+) s$", "$1"));
+    assertThat(said).isBetween(0.0, wall + 0.05);
     assertThat(out.resolve("shortcut.json")).isRegularFile();
     assertThat(entries(tmp)).containsExactlyInAnyOrder("base", "ausgabe-ü");
   }
