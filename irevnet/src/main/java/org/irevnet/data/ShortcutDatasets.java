@@ -64,7 +64,7 @@ public final class ShortcutDatasets {
   /**
    * Builds the shortcut dataset of {@code base} (resolved like {@code --data}) into {@code out}.
    * An existing non-empty {@code out} is refused unless {@code force}, and never replaced when
-   * it is (or contains) the base's directory.
+   * it is (or contains) the base's directory or the working directory.
    *
    * @throws IllegalArgumentException bad input (unknown base, unusable output directory, too
    *     many classes for the kind); the message is one line
@@ -73,6 +73,10 @@ public final class ShortcutDatasets {
       boolean force) throws IOException {
     Path target = out.toAbsolutePath().normalize();
     checkTarget(target, force);
+    Path cwd = Path.of("").toAbsolutePath().normalize();
+    if (cwd.startsWith(target)) {
+      throw new IllegalArgumentException(out + ": the output directory would replace the working directory " + cwd);
+    }
     DataSource src = Datasets.resolve(base);
     if (src.dir().toAbsolutePath().normalize().startsWith(target)) {
       throw new IllegalArgumentException(out + ": the output directory would replace the base"

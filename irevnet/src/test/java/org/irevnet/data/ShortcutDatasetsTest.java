@@ -188,6 +188,22 @@ class ShortcutDatasetsTest {
     assertThat(base.resolve("train-images-idx3-ubyte")).exists();
   }
 
+  /**
+   * --force never replaces the working directory or one holding it ({@code --out .} or {@code ..}
+   * in a script). The base named here does not exist and is looked for after the output is
+   * checked: a regression fails on the message instead of replacing this module's directory.
+   */
+  @Test
+  void neverReplacesTheWorkingDirectoryOrOneAboveIt() {
+    Path cwd = Path.of("").toAbsolutePath();
+    for (Path out : new Path[] {Path.of("."), cwd, cwd.getParent()}) {
+      assertThatThrownBy(() -> ShortcutDatasets.generate(tmp.resolve("no-such-base").toString(),
+          Shortcut.Kind.TEXTURE, 0, out, true))
+          .as(out.toString()).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(out + ": the output directory would replace the working directory " + cwd);
+    }
+  }
+
   @Test
   void binaryCodesAreDistinctConstantWeightAndDecodeForUpTo256Classes() {
     Shortcut.BinaryCode ten = (Shortcut.BinaryCode) Shortcut.create(Shortcut.Kind.BINARY_CODE,
