@@ -61,12 +61,18 @@ public final class Main implements Runnable {
     cl.setExecutionStrategy(parsed -> {
       CommandLine.ParseResult leaf = parsed;
       while (leaf.hasSubcommand()) leaf = leaf.subcommand();
-      Interruption.started(leaf.commandSpec().name());
+      Interruption.started(commandAsTyped(leaf.commandSpec()));
       try {
         return new CommandLine.RunLast().execute(parsed);
       } finally {
         Interruption.finished();
       }
+    });
+    // The file system reads "" as the working directory: an unset "$OUT" would write there, and
+    // data shortcut --force replaced it.
+    cl.registerConverter(java.nio.file.Path.class, s -> {
+      if (s.isEmpty()) throw new CommandLine.TypeConversionException("an empty path names no file (the working directory is '.')");
+      return java.nio.file.Path.of(s);
     });
     cl.setParameterExceptionHandler((ex, a) -> {
       ex.getCommandLine().getErr().println("irevnet: " + ex.getMessage());
@@ -74,6 +80,12 @@ public final class Main implements Runnable {
       return 2;
     });
     return cl.execute(args);
+  }
+
+  /** "data shortcut" for {@code irevnet data shortcut}: the command as typed, without the program. */
+  static String commandAsTyped(CommandLine.Model.CommandSpec spec) {
+    String name = spec.qualifiedName();
+    return name.substring(name.indexOf(' ') + 1);
   }
 
   /**

@@ -123,4 +123,35 @@ class ShortcutCommandTest {
         "irevnet: Invalid value for option '--seed': '9223372036854775808' is not a long", "Try 'irevnet data shortcut --help'.");
     assertThat(entries(tmp)).containsExactlyInAnyOrder("base", "a-file");
   }
+
+  /**
+   * An empty path ("$OUT" unset in a script) is refused as it is parsed, for every path option:
+   * the file system reads it as the working directory, which {@code data shortcut --out ""
+   * --force} replaced with the dataset (found by running this test without the fix: it replaced
+   * the module's directory, sources and all). Without --force here, a regression fails on the
+   * message and leaves the working directory alone.
+   */
+  @Test
+  void anEmptyPathIsRefusedBeforeAnythingRuns(@TempDir Path tmp) throws Exception {
+    Path base = TinyData.idx(tmp.resolve("base"), 10, 10);
+    for (String[] args : new String[][] {
+        {"data", "shortcut", "--base", base.toString(), "--kind", "texture", "--out", ""},
+        {"eval", "--run", ""}}) {
+      MainTest.Run r = run(args);
+      String option = args[args.length - 2];
+      assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(r.err().lines().findFirst()).as(String.join(" ", args)).hasValue(
+          "irevnet: Invalid value for option '" + option + "': an empty path names no file (the working directory is '.')");
+    }
+    assertThat(entries(tmp)).containsExactly("base");
+  }
+
+  /** The interruption line names the command as typed, as the error lines do. */
+  @Test
+  void theInterruptedCommandIsNamedAsTyped() {
+    picocli.CommandLine cl = new picocli.CommandLine(new Main());
+    assertThat(Main.commandAsTyped(cl.getSubcommands().get("data").getSubcommands().get("shortcut").getCommandSpec()))
+        .isEqualTo("data shortcut");
+    assertThat(Main.commandAsTyped(cl.getSubcommands().get("train").getCommandSpec())).isEqualTo("train");
+  }
 }
