@@ -7,6 +7,9 @@ final class CommonOptions {
   @Option(names = "--threads", description = "ND4J/OpenMP threads (default: all cores).")
   Integer threads;
 
+  /** More threads than any CPU this runs on has cores. */
+  static final int MAX_THREADS = 1024;
+
   @Option(names = {"-v", "--verbose"}, description = "Show ND4J's log lines and stack traces.")
   boolean verbose;
 
@@ -32,6 +35,11 @@ final class CommonOptions {
    * bin/irevnet sets from {@code --threads} but {@code java -jar} does not.
    */
   void apply() {
+    // bin/irevnet gives OpenMP --threads at start-up: 10,000 threads crashed libgomp at the first
+    // parallel op (a segmentation fault, nothing on stderr); refused here before any op runs.
+    if (threads != null && threads > MAX_THREADS) {
+      throw new IllegalArgumentException("--threads must be at most " + MAX_THREADS + ", got " + threads);
+    }
     int t = threads != null ? threads : java.lang.Runtime.getRuntime().availableProcessors();
     org.irevnet.train.Host.setThreads(t);
     int pool = org.irevnet.train.Host.threads();

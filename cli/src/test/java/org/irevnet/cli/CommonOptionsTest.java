@@ -77,6 +77,27 @@ class CommonOptionsTest {
     }
   }
 
+  /**
+   * bin/irevnet sizes the OpenMP pool from --threads before Java starts: --threads 100000 ended in a
+   * segmentation fault (exit 139, nothing on stderr) and 10000 too, measured on this machine; the
+   * count is refused before it reaches BLAS. No CPU this runs on has more than 1024 cores.
+   */
+  @Test
+  void aThreadCountNoMachineHasIsRefusedBeforeItReachesBlas() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    try {
+      CommonOptions o = new CommonOptions();
+      o.threads = 100000;
+      assertThatThrownBy(o::apply).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("--threads must be at most 1024, got 100000");
+      assertThat(Nd4j.factory().blas().getMaxThreads()).isNotEqualTo(100000);
+      o.threads = 1024;
+      assertThatCode(o::apply).doesNotThrowAnyException();
+    } finally {
+      Host.setThreads(cores);
+    }
+  }
+
   /** One line with sorted keys, or the same indented over several lines. */
   @Test
   void jsonIsOneLineOrIndentedWithSortedKeys() throws Exception {
