@@ -90,6 +90,8 @@ final class VaeCommand implements Callable<Integer> {
     CommonOptions.positive("--hidden", hidden);
     CommonOptions.positive("--test-images", testImages);
     CommonOptions.positive("--is-samples", isSamples);
+    Ranges.positive("--lr", lr);
+    Ranges.atLeast("--train-images", trainImages, 0); // 0 means all
     DataSource source = Datasets.resolve(data);
     Dataset train = source.train();
     Dataset test = source.test();

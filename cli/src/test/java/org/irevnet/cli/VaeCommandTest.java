@@ -5,6 +5,7 @@ import static org.irevnet.cli.MainTest.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
+import java.util.List;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,6 +58,29 @@ class VaeCommandTest {
     assertThat(oneRow.err().strip()).isEqualTo("irevnet vae: --batch must be at least 2, got 1");
     MainTest.Run zero = run("vae", "--flow", "none", "--data", data.toString(), "--out", out.toString(), "--epochs", "0");
     assertThat(zero.code()).isEqualTo(2);
+    assertThat(out).doesNotExist();
+  }
+
+  /**
+   * A learning rate of NaN or infinity once trained and wrote vae.json with "lr": "NaN" (exit 0),
+   * and a negative one ended as a failed run (exit 3, "the evaluation is not finite"): both are
+   * bad input, refused before any data is read. --train-images 0 means all; below that is a typo.
+   */
+  @Test
+  void aLearningRateThatIsNotAPositiveNumberOrANegativeImageCountIsBadInput(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 8, 2);
+    Path out = tmp.resolve("vae");
+    for (String lr : List.of("NaN", "Infinity", "-1", "0")) {
+      MainTest.Run r = run("vae", "--flow", "none", "--data", data.toString(), "--out", out.toString(),
+          "--epochs", "1", "--batch", "4", "--latent", "2", "--hidden", "8", "--test-images", "2", "--is-samples", "2",
+          "--lr", lr, "--no-progress");
+      assertThat(r.code()).as(lr + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err().strip()).as(lr).startsWith("irevnet vae: --lr must be").doesNotContain("\n");
+    }
+    MainTest.Run negative = run("vae", "--flow", "none", "--data", data.toString(), "--out", out.toString(),
+        "--train-images", "-5", "--no-progress");
+    assertThat(negative.code()).isEqualTo(2);
+    assertThat(negative.err().strip()).isEqualTo("irevnet vae: --train-images must be at least 0, got -5");
     assertThat(out).doesNotExist();
   }
 }
