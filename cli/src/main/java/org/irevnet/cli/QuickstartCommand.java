@@ -138,7 +138,13 @@ final class QuickstartCommand implements Callable<Integer> {
   private double finishedSteps(Map<List<String>, Step> finished) throws IOException {
     Path record = out.resolve("quickstart.json");
     if (!Files.isRegularFile(record)) throw new IllegalArgumentException(out + ": no quickstart to resume (no quickstart.json)");
-    JsonNode s = Json.MAPPER.readTree(record.toFile());
+    JsonNode s;
+    try {
+      s = Json.MAPPER.readTree(record.toFile());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException(record + ": not valid JSON: " + e.getOriginalMessage()
+          + " (start again with --fresh)");
+    }
     Map<String, Object> now = settings();
     for (var e : now.entrySet()) {
       JsonNode was = s.path(e.getKey());
