@@ -65,6 +65,9 @@ final class QuickstartCommand implements Callable<Integer> {
       + " a training it was in goes on from its checkpoint.")
   boolean resume;
 
+  /** The record of every step, in --out: what --resume continues from. */
+  static final String RECORD = "quickstart.json";
+
   /** Seconds the quickstart took before this call (when resumed). */
   private double earlier;
 
@@ -84,7 +87,7 @@ final class QuickstartCommand implements Callable<Integer> {
     Map<List<String>, Step> finished = new LinkedHashMap<>();
     if (resume) {
       earlier = finishedSteps(finished);
-    } else if (!fresh && Files.exists(out.resolve("ce"))) {
+    } else if (!fresh && (Files.exists(out.resolve("ce")) || Files.exists(out.resolve(RECORD)))) {
       throw new IllegalArgumentException(out + " already holds a quickstart; pass --resume to continue it or --fresh"
           + " to replace it");
     }
@@ -136,7 +139,7 @@ final class QuickstartCommand implements Callable<Integer> {
    * settings.
    */
   private double finishedSteps(Map<List<String>, Step> finished) throws IOException {
-    Path record = out.resolve("quickstart.json");
+    Path record = out.resolve(RECORD);
     if (!Files.isRegularFile(record)) throw new IllegalArgumentException(out + ": no quickstart to resume (no quickstart.json)");
     JsonNode s;
     try {
@@ -250,7 +253,7 @@ final class QuickstartCommand implements Callable<Integer> {
     m.putAll(settings());
     m.put("seconds", earlier + (System.nanoTime() - start) / 1e9);
     m.put("steps", steps);
-    JsonReport.writeRecord(out.resolve("quickstart.json"), m);
+    JsonReport.writeRecord(out.resolve(RECORD), m);
   }
 
   private static String clock(long start) {

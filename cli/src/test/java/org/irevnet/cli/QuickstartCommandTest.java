@@ -243,6 +243,15 @@ class QuickstartCommandTest {
     MainTest.Run again = run("quickstart", "--out", tmp.resolve("qs").toString(), "--no-progress");
     assertThat(again.code()).isEqualTo(2);
     assertThat(again.err()).contains("--resume").contains("--fresh").hasLineCount(1);
+    // Stopped before its first training made ce/, a quickstart is known by its record alone (it
+    // started over; a regression here fails fast on the missing dataset).
+    Path early = Files.createDirectories(tmp.resolve("early"));
+    Files.writeString(early.resolve("quickstart.json"), "{\"steps\": []}");
+    MainTest.Run recorded = run("quickstart", "--out", early.toString(), "--skip-selftest",
+        "--data", tmp.resolve("no-such-data").toString(), "--no-progress");
+    assertThat(recorded.code()).isEqualTo(2);
+    assertThat(recorded.err().strip()).isEqualTo("irevnet quickstart: " + early
+        + " already holds a quickstart; pass --resume to continue it or --fresh to replace it");
     MainTest.Run nothing = run("quickstart", "--out", tmp.resolve("none").toString(), "--resume", "--no-progress");
     assertThat(nothing.code()).isEqualTo(2);
     assertThat(nothing.err().strip()).isEqualTo("irevnet quickstart: " + tmp.resolve("none")
