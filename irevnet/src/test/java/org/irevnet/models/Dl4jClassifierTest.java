@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -160,8 +161,198 @@ class Dl4jClassifierTest {
           assertThat(e.getMessage()).doesNotContain("\n");
           assertThat(e.getSuppressed()).as("the ComputationGraph attempt's exception").hasSize(1);
           assertThat(e.getCause()).as("the MultiLayerNetwork attempt's exception").isNotNull();
+          // Each attempt's own reason, its first line.
+          assertThat(e.getMessage())
+              .contains("as a ComputationGraph: " + e.getSuppressed()[0].getMessage().lines().findFirst().orElseThrow())
+              .contains("as a MultiLayerNetwork: " + e.getCause().getMessage().lines().findFirst().orElseThrow());
         });
     assertThatThrownBy(() -> Dl4jClassifier.load(dir.resolve("missing.zip"), CHW, null))
         .hasMessageContaining("no such model file");
+  }
+  /** A graph on {@code 1 x 6 x 6} images in float64, trained a few steps unless {@code fresh}. */
+  private static ComputationGraph graph(ComputationGraphConfiguration.GraphBuilder g, boolean fresh) {
+    ComputationGraph net = new ComputationGraph(g.build());
+    net.init();
+    if (!fresh) TinyNetworks.train(net, 3, 8);
+    return net;
+  }
+
+  private static ComputationGraphConfiguration.GraphBuilder builder() {
+    return new NeuralNetConfiguration.Builder().seed(4).dataType(DataType.DOUBLE).updater(new Adam(0.05)).graphBuilder()
+        .addInputs("in");
+  }
+
+  /** The input gradient of sum(w * logits) against central differences, with w fixed per row. */
+  private static void assertLogitGradientMatchesFiniteDifferences(Dl4jClassifier m, INDArray x) {
+    Nd4j.getRandom().setSeed(21);
+    INDArray w = Nd4j.rand(DataType.DOUBLE, x.size(0), m.numClasses()).subi(0.5);
+    Classifier.Gradient g = m.logitGradient(x, logits -> w);
+    INDArray numeric = numericGradient(xx -> m.logits(xx).mul(w).sumNumber().doubleValue(), x.dup());
+    assertThat(g.dx().shape()).containsExactly(x.shape());
+    assertThat(Numerics.maxAbsDiff(g.dx(), numeric)).isLessThan(1e-6);
+    assertThat(g.dx().amaxNumber().doubleValue()).isGreaterThan(1e-3);
+  }
+
+  /**
+   * An MLP on flattened images (no preprocessor between the input and its first dense layer):
+   * the classifier flattens the [n, 1, 6, 6] images itself and gives the gradient back in their
+   * shape. The logits are tanh(x W1 + b1) W2 + b2 from the parameters; the network is fresh, so
+   * the gradient also works before any training initialised the gradient buffers.
+   */
+  @Test
+  void anMlpOnFlattenedImagesTakesImagesAndGivesImageShapedGradients() {
+    ComputationGraph net = graph(builder().setInputTypes(InputType.feedForward(36))
+        .addLayer("hidden", new DenseLayer.Builder().nOut(4).activation(Activation.TANH).build(), "in")
+        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+            .activation(Activation.SOFTMAX).build(), "hidden").setOutputs("out"), true);
+    Dl4jClassifier m = Dl4jClassifier.of(net, "mlp", CHW, null);
+    INDArray x = images(DataType.DOUBLE, 14, 3);
+    INDArray flat = x.reshape(3, 36);
+    INDArray h = Transforms.tanh(flat.mmul(net.getParam("hidden_W")).addiRowVector(net.getParam("hidden_b")), false);
+    INDArray logits = h.mmul(net.getParam("out_W")).addiRowVector(net.getParam("out_b"));
+    assertThat(Numerics.maxAbsDiff(m.logits(x), logits)).isLessThan(1e-12);
+    assertThat(Numerics.maxAbsDiff(Transforms.softmax(m.logits(x), true), net.outputSingle(false, flat))).isLessThan(1e-12);
+    assertThat(m.layerNames()).containsExactly("hidden");
+    assertThat(m.dataType()).isEqualTo(DataType.DOUBLE);
+    assertLogitGradientMatchesFiniteDifferences(m, x);
+    assertThatThrownBy(() -> m.logits(flat)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("mlp expects inputs of shape [3, 1, 6, 6], got [3, 36]");
+  }
+
+  /**
+   * A LossLayer's logits are its input (here a linear layer's x W + b), and with no non-linear
+   * layer at all the probes fall back to every hidden layer. A single OutputLayer on flat inputs
+   * is an MLP too.
+   */
+  @Test
+  void aLossLayersLogitsAreItsInput() {
+    ComputationGraph net = graph(builder().setInputTypes(InputType.feedForward(36))
+        .addLayer("lin", new DenseLayer.Builder().nOut(3).activation(Activation.IDENTITY).build(), "in")
+        .addLayer("out", new org.deeplearning4j.nn.conf.layers.LossLayer.Builder(LossFunctions.LossFunction.MCXENT)
+            .activation(Activation.SOFTMAX).build(), "lin").setOutputs("out"), true);
+    Dl4jClassifier m = Dl4jClassifier.of(net, "linear", CHW, null);
+    INDArray x = images(DataType.DOUBLE, 15, 2);
+    INDArray logits = x.reshape(2, 36).mmul(net.getParam("lin_W")).addiRowVector(net.getParam("lin_b"));
+    assertThat(Numerics.maxAbsDiff(m.logits(x), logits)).isLessThan(1e-12);
+    assertThat(m.layerNames()).containsExactly("lin");
+    assertThat(m.numClasses()).isEqualTo(3);
+    assertLogitGradientMatchesFiniteDifferences(m, x);
+
+    ComputationGraph single = graph(builder().setInputTypes(InputType.feedForward(36))
+        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2)
+            .activation(Activation.SOFTMAX).build(), "in").setOutputs("out"), true);
+    Dl4jClassifier s = Dl4jClassifier.of(single, "logistic", CHW, List.of());
+    INDArray sl = x.reshape(2, 36).mmul(single.getParam("out_W")).addiRowVector(single.getParam("out_b"));
+    assertThat(Numerics.maxAbsDiff(s.logits(x), sl)).isLessThan(1e-12);
+  }
+
+  /**
+   * An OutputLayer without bias straight after a pooling layer (DL4J puts a flattening
+   * preprocessor in front of it): the logits are the flattened pooled map times W.
+   */
+  @Test
+  void anOutputLayerWithoutBiasAfterAPoolingLayer() {
+    ComputationGraph net = graph(builder().setInputTypes(InputType.convolutional(6, 6, 1))
+        .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(2).activation(Activation.TANH).build(), "in")
+        .addLayer("pool", new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(), "conv")
+        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3).hasBias(false)
+            .activation(Activation.SOFTMAX).build(), "pool").setOutputs("out"), false);
+    Dl4jClassifier m = Dl4jClassifier.of(net, "nobias", CHW, null);
+    assertThat(net.getParam("out_b")).isNull();
+    INDArray x = images(DataType.DOUBLE, 16, 1);
+    INDArray pooled = m.layerOutput(x, m.layerIndex("pool"));
+    assertThat(pooled.shape()).containsExactly(1, 2, 2, 2);
+    assertThat(Numerics.maxAbsDiff(m.logits(x), pooled.reshape('c', 1, 8).mmul(net.getParam("out_W")))).isLessThan(1e-12);
+    assertLogitGradientMatchesFiniteDifferences(m, x);
+  }
+
+  /**
+   * BatchNorm on a flattened feature map (a preprocessor in front of it), with gamma and beta
+   * fixed by the configuration, storing its running variance as a variance or as log10 of the
+   * standard deviation: the evaluation-mode gradient against central differences in each case.
+   */
+  @Test
+  void batchNormGradientsWithAPreprocessorFixedGammaAndEitherVarianceForm() {
+    // Each form of the variance once, gamma fixed in one of them (every combination would double the run time).
+    for (boolean logStd : new boolean[] {false, true}) {
+      boolean locked = !logStd;
+      ComputationGraph net = graph(builder().setInputTypes(InputType.convolutional(6, 6, 1))
+          .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(2).activation(Activation.IDENTITY).build(), "in")
+          .addLayer("bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().lockGammaBeta(locked)
+              .gamma(1.7).beta(0.2).useLogStd(logStd).build(), "conv")
+          .inputPreProcessor("bn", new org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor(4, 4, 2))
+          .addLayer("dense", new DenseLayer.Builder().nOut(4).activation(Activation.SIGMOID).build(), "bn")
+          .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+              .activation(Activation.SOFTMAX).build(), "dense").setOutputs("out"), false);
+      Dl4jClassifier m = Dl4jClassifier.of(net, "bn", CHW, null);
+      assertThat(m.layerNames()).as("BatchNorm is not a probe").containsExactly("dense");
+      assertThat(m.layerOutput(images(DataType.DOUBLE, 17, 1), 0).shape()).containsExactly(1, 4);
+      assertLogitGradientMatchesFiniteDifferences(m, images(DataType.DOUBLE, 18, 1));
+    }
+  }
+
+  /**
+   * A MultiLayerNetwork's layers keep the names given to them (the conversion to a graph names
+   * the vertices by index), and probes and layerIndex address them by those names.
+   */
+  @Test
+  void aLoadedMultiLayerNetworksLayersKeepTheirNames(@TempDir Path dir) throws Exception {
+    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(2).list()
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(3).activation(Activation.RELU).name("features").build())
+        .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).name("pooled").build())
+        .layer(new DenseLayer.Builder().nOut(8).activation(Activation.RELU).name("hidden").build())
+        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(4).activation(Activation.SOFTMAX).build())
+        .setInputType(InputType.convolutional(6, 6, 1)).build();
+    MultiLayerNetwork mln = new MultiLayerNetwork(conf);
+    mln.init();
+    Path zip = dir.resolve("named.zip");
+    ModelSerializer.writeModel(mln, zip.toFile(), false);
+    Dl4jClassifier m = Dl4jClassifier.load(zip, CHW, null);
+    assertThat(m.layerNames()).containsExactly("features", "pooled", "hidden");
+    assertThat(m.layerIndex("features")).isZero();
+    assertThat(m.layerIndex("hidden")).isEqualTo(2);
+    assertThatThrownBy(() -> m.layerIndex("conv")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("no layer 'conv': the model's layers are [features, pooled, hidden]");
+    INDArray x = images(DataType.FLOAT, 19, 2);
+    // The MultiLayerNetwork's own activations, by layer index: 0 = features, 2 = hidden.
+    List<INDArray> ff = mln.feedForward(x, false);
+    Dl4jClassifier probed = Dl4jClassifier.load(zip, CHW, List.of("hidden", "features"));
+    assertThat(Numerics.maxAbsDiff(probed.layerOutputs(x).get(0), ff.get(3))).isEqualTo(0.0);
+    assertThat(Numerics.maxAbsDiff(probed.layerOutputs(x).get(1), ff.get(1))).isEqualTo(0.0);
+  }
+
+  /** Eight layers (conv, bn, relu, conv2, block, pool, dense, out) and 20 + 8 + 38 + 95 + 18 parameters, counted by hand. */
+  @Test
+  void theSummaryNamesTheModelItsInputAndItsSize() {
+    Dl4jClassifier m = Dl4jClassifier.of(TinyNetworks.graph(DataType.FLOAT, 5), "tiny", CHW, null);
+    assertThat(m.summary()).isEqualTo("tiny (DL4J 8 layers, not invertible): input [1, 1, 6, 6], 179 parameters");
+  }
+
+  @Test
+  void networksWithoutOneInputOneOutputAndALossBoundOutputAreRefused() {
+    ComputationGraph twoInputs = graph(new NeuralNetConfiguration.Builder().graphBuilder().addInputs("a", "b")
+        .setInputTypes(InputType.feedForward(36), InputType.feedForward(36))
+        .addVertex("sum", new org.deeplearning4j.nn.conf.graph.ElementWiseVertex(
+            org.deeplearning4j.nn.conf.graph.ElementWiseVertex.Op.Add), "a", "b")
+        .addLayer("out", new OutputLayer.Builder().nOut(3).activation(Activation.SOFTMAX).build(), "sum")
+        .setOutputs("out"), true);
+    assertThatThrownBy(() -> Dl4jClassifier.of(twoInputs, "two", CHW, null)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("two: only networks with one input and one output are supported, this one has 2 and 1");
+    ComputationGraph twoOutputs = graph(builder().setInputTypes(InputType.feedForward(36))
+        .addLayer("o1", new OutputLayer.Builder().nOut(3).activation(Activation.SOFTMAX).build(), "in")
+        .addLayer("o2", new OutputLayer.Builder().nOut(2).activation(Activation.SOFTMAX).build(), "in")
+        .setOutputs("o1", "o2"), true);
+    assertThatThrownBy(() -> Dl4jClassifier.of(twoOutputs, "two", CHW, null))
+        .hasMessage("two: only networks with one input and one output are supported, this one has 1 and 2");
+    ComputationGraph denseOut = graph(builder().setInputTypes(InputType.feedForward(36))
+        .addLayer("dense", new DenseLayer.Builder().nOut(3).build(), "in").setOutputs("dense"), true);
+    assertThatThrownBy(() -> Dl4jClassifier.of(denseOut, "d", CHW, null))
+        .hasMessage("d: the output vertex 'dense' must be an OutputLayer, LossLayer or CnnLossLayer, got DenseLayer");
+    ComputationGraph vertexOut = graph(builder().setInputTypes(InputType.feedForward(36))
+        .addLayer("dense", new DenseLayer.Builder().nOut(3).build(), "in")
+        .addVertex("twice", new org.deeplearning4j.nn.conf.graph.ElementWiseVertex(
+            org.deeplearning4j.nn.conf.graph.ElementWiseVertex.Op.Add), "dense", "dense").setOutputs("twice"), true);
+    assertThatThrownBy(() -> Dl4jClassifier.of(vertexOut, "v", CHW, null))
+        .hasMessage("v: the output vertex 'twice' must be an OutputLayer, LossLayer or CnnLossLayer, got no layer");
   }
 }
