@@ -1,12 +1,16 @@
 package org.irevnet.models;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -18,6 +22,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.regularization.WeightDecay;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
@@ -59,12 +64,20 @@ public final class Baselines {
   public static ComputationGraph build(String arch, int channels, int classes, long seed, double lr, double weightDecay) {
     NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder().seed(seed).updater(new Adam(lr))
         .weightInit(WeightInit.RELU).convolutionMode(ConvolutionMode.Same);
-    if (weightDecay > 0) base.weightDecay(weightDecay);
     ComputationGraphConfiguration conf = switch (arch) {
       case "resnet-s" -> resnet(base, channels, classes);
       case "cnn-s" -> cnn(base, channels, classes);
       default -> throw new IllegalArgumentException("unknown baseline '" + arch + "': use one of " + NAMES);
     };
+    if (weightDecay > 0) {
+      // Set per layer: DL4J (1.0.0-M2.1) puts a network-wide weight decay (the builder's) into every
+      // layer's list twice, and its updater applies each entry, which decayed at twice the rate.
+      for (GraphVertex v : conf.getVertices().values()) {
+        if (v instanceof LayerVertex lv && lv.getLayerConf().getLayer() instanceof BaseLayer b) {
+          b.setRegularization(new ArrayList<>(List.of(new WeightDecay(weightDecay, true))));
+        }
+      }
+    }
     ComputationGraph net = new ComputationGraph(conf);
     net.init();
     return net;

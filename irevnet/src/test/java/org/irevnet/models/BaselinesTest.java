@@ -19,7 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.regularization.WeightDecay;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -124,6 +126,40 @@ class BaselinesTest {
     assertThat(Baselines.isBaseline("fi-revnet-s")).isFalse();
     assertThatThrownBy(() -> Baselines.build("resnet", 1, 10, 1, 1e-3, 0))
         .hasMessage("unknown baseline 'resnet': use one of [resnet-s, cnn-s]");
+  }
+
+  /**
+   * {@code --weight-decay W} is decoupled weight decay (AdamW, as the invertible models' optimiser
+   * has it): one step later, the decayed run's weights differ from the undecayed run's by exactly
+   * lr * W * theta (DL4J applies it after Adam's update, which the two runs share). DL4J 1.0.0-M2.1
+   * puts a network-wide weight decay into every layer's list twice, and the weights decayed at 2 W.
+   */
+  @Test
+  void weightDecayIsAppliedOnceAtTheGivenRate() {
+    Nd4j.getRandom().setSeed(4);
+    INDArray x = Nd4j.rand(DataType.FLOAT, 4, 1, 32, 32);
+    INDArray y = Nd4j.zeros(DataType.FLOAT, 4, 10);
+    for (int i = 0; i < 4; i++) y.putScalar(i, i, 1.0);
+    double lr = 1e-2, wd = 0.1;
+    for (String arch : Baselines.NAMES) {
+      ComputationGraph plain = Baselines.build(arch, 1, 10, 5, lr, 0), decayed = Baselines.build(arch, 1, 10, 5, lr, wd);
+      for (var layer : decayed.getLayers()) {
+        if (layer.numParams() == 0) continue;
+        assertThat(((BaseLayer) layer.conf().getLayer()).getRegularization()).as("%s %s", arch, layer.conf().getLayer().getLayerName())
+            .containsExactly(new WeightDecay(wd, true));
+      }
+      List<String> checked = List.of(arch.equals("cnn-s") ? "conv1_W" : "stem_conv_W", "output_W");
+      List<INDArray> before = checked.stream().map(p -> plain.getParam(p).dup()).toList();
+      plain.fit(new DataSet(x, y));
+      decayed.fit(new DataSet(x, y));
+      for (int k = 0; k < checked.size(); k++) {
+        String p = checked.get(k);
+        INDArray expected = before.get(k).mul(lr * wd);
+        INDArray decay = plain.getParam(p).sub(decayed.getParam(p));
+        assertThat(Numerics.maxAbsDiff(decay, expected)).as("%s %s", arch, p)
+            .isLessThan(0.01 * expected.amaxNumber().doubleValue());
+      }
+    }
   }
 
   @Test
