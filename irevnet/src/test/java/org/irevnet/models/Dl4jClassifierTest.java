@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -289,6 +290,26 @@ class Dl4jClassifierTest {
       assertThat(m.layerOutput(images(DataType.DOUBLE, 17, 1), 0).shape()).containsExactly(1, 4);
       assertLogitGradientMatchesFiniteDifferences(m, images(DataType.DOUBLE, 18, 1));
     }
+  }
+
+  /**
+   * A BatchNorm over channels-last maps: its gradient here assumes NCHW, so the gradient is
+   * refused by name (the forward pass is DL4J's own and works).
+   */
+  @Test
+  void batchNormInNhwcIsRefusedForGradients() {
+    CNN2DFormat nhwc = CNN2DFormat.NHWC;
+    ComputationGraph net = graph(builder().setInputTypes(InputType.convolutional(6, 6, 1, nhwc))
+        .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(2).dataFormat(nhwc).activation(Activation.IDENTITY)
+            .build(), "in")
+        .addLayer("bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().dataFormat(nhwc).build(), "conv")
+        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+            .activation(Activation.SOFTMAX).build(), "bn").setOutputs("out"), true);
+    Dl4jClassifier m = Dl4jClassifier.of(net, "nhwc", new long[] {6, 6, 1}, null);
+    INDArray x = images(DataType.DOUBLE, 22, 1).reshape(1, 6, 6, 1);
+    assertThat(Numerics.maxAbsDiff(Transforms.softmax(m.logits(x), true), net.outputSingle(false, x))).isLessThan(1e-12);
+    assertThatThrownBy(() -> m.logitGradient(x, logits -> logits)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("nhwc: BatchNormalization 'bn' in NHWC is not supported");
   }
 
   /**
