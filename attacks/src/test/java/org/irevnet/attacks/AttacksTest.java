@@ -276,6 +276,92 @@ class AttacksTest {
     return later;
   }
 
+  /**
+   * L2 PGD written out in float64: steps along g / ||g|| per row (of the masked gradient), the
+   * perturbation scaled back to norm eps when longer, then clipped to [0, 1]; per row the first
+   * iterate that reaches the goal, else the last. The step is as long as the ball's radius, so
+   * the projection acts.
+   */
+  @Test
+  void l2PgdIsTheProjectedNormalisedStepsUpToEachRowsFirstSuccess() {
+    Ranked r = Ranked.of(4);
+    InputGradient ig = new InputGradient(r.m());
+    double eps = 0.5, step = 0.5;
+    int steps = 3, projected = 0;
+    for (boolean targeted : new boolean[] {false, true}) {
+      int[] goals = targeted ? r.leastLikely() : r.y();
+      InputGradient.Loss loss = targeted ? InputGradient.Loss.MARGIN : InputGradient.Loss.CE;
+      INDArray[] it = new INDArray[steps + 1];
+      it[0] = r.x();
+      for (int t = 1; t <= steps; t++) {
+        INDArray g = ig.classification(loss, it[t - 1], goals).grad().mul(r.mask());
+        INDArray moved = it[t - 1].dup();
+        INDArray delta = r.x().mul(0);
+        for (int i = 0; i < goals.length; i++) {
+          double gn = g.slice(i).norm2Number().doubleValue();
+          moved.slice(i).addi(g.slice(i).mul((targeted ? -step : step) / gn));
+          INDArray d = moved.slice(i).sub(r.x().slice(i)).muli(r.mask().slice(0));
+          double dn = d.norm2Number().doubleValue();
+          if (dn > eps) projected++;
+          delta.slice(i).assign(d.muli(Math.min(1.0, eps / dn)));
+        }
+        it[t] = Transforms.min(Transforms.max(r.x().add(delta), 0.0, false), 1.0, false);
+      }
+      INDArray adv = new Pgd(ig, r.mask(), Norm.L2, loss, steps, step, false, targeted, 0).perturb(r.x(), goals, eps);
+      for (int i = 0; i < goals.length; i++) {
+        int first = steps;
+        for (int t = 1; t <= steps; t++) {
+          int c = Losses.argmax(r.m().logits(it[t]))[i];
+          if (targeted ? c == goals[i] : c != goals[i]) { first = t; break; }
+        }
+        assertThat(adv.slice(i).sub(it[first].slice(i)).amaxNumber().doubleValue()).as("targeted %s row %d", targeted, i)
+            .isLessThan(1e-12);
+      }
+      assertThat(Norm.rowNorms(adv.sub(r.x()), Norm.L2).maxNumber().doubleValue()).isLessThanOrEqualTo(eps + 1e-12);
+    }
+    assertThat(projected).as("iterates the projection scaled back").isPositive();
+  }
+
+  /**
+   * The edges: eps 0 gives x itself, for every attack and a batch of one; an eps larger than the
+   * pixel range leaves FGSM at clip(x + eps sign(g)), every moved pixel at 0 or 1.
+   */
+  @Test
+  void epsilonZeroAndAnEpsilonBeyondThePixelRange() {
+    Ranked r = Ranked.of(1);
+    InputGradient ig = new InputGradient(r.m());
+    for (Norm norm : Norm.values()) {
+      for (boolean start : new boolean[] {false, true}) {
+        INDArray adv = new Pgd(ig, r.mask(), norm, InputGradient.Loss.CE, 3, Double.NaN, start, false, 2).perturb(r.x(), r.y(), 0);
+        assertThat(adv.sub(r.x()).amaxNumber().doubleValue()).as("%s start %s", norm, start).isZero();
+      }
+    }
+    assertThat(new Fgsm(ig, r.mask(), InputGradient.Loss.CE, false).perturb(r.x(), r.y(), 0).sub(r.x()).amaxNumber()
+        .doubleValue()).isZero();
+    assertThat(new FeatureMatch(ig, 1, r.mask(), 2, Double.NaN).perturb(r.x(), TinyModels.images(1, F64, 9), 0)
+        .sub(r.x()).amaxNumber().doubleValue()).isZero();
+
+    INDArray g = ig.classification(InputGradient.Loss.CE, r.x(), r.y()).grad().mul(r.mask());
+    INDArray wide = new Fgsm(ig, r.mask(), InputGradient.Loss.CE, false).perturb(r.x(), r.y(), 2.0);
+    double[] gv = g.reshape(g.length()).toDoubleVector(), xv = r.x().reshape(g.length()).toDoubleVector();
+    double[] av = wide.reshape(g.length()).toDoubleVector();
+    for (int k = 0; k < gv.length; k++) {
+      double expected = gv[k] > 0 ? 1.0 : gv[k] < 0 ? 0.0 : xv[k];
+      assertThat(av[k]).as("pixel %d", k).isEqualTo(expected);
+    }
+  }
+
+  /**
+   * A feature-matching target that is the start itself: the distance is 0 from the start and
+   * cannot get smaller, so the start comes back unchanged.
+   */
+  @Test
+  void featureMatchingTowardsItsOwnRepresentationKeepsTheStart() {
+    Ranked r = Ranked.of(2);
+    FeatureMatch fm = new FeatureMatch(new InputGradient(r.m()), 0, r.mask(), 3, Double.NaN);
+    assertThat(fm.perturb(r.x(), r.x(), 0.1).sub(r.x()).amaxNumber().doubleValue()).isZero();
+  }
+
   @Test
   void pgdsDefaultStepIsTwoAndAHalfRadiiOverTheSteps() {
     InvertibleClassifier m = TinyModels.fiRevnet(F64, 1);

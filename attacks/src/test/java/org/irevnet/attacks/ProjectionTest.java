@@ -57,4 +57,68 @@ class ProjectionTest {
       }
     }
   }
+  /** A [rows, 1, 2, 2] float64 batch, one row per array of four pixel values. */
+  private static INDArray rows(double[]... v) {
+    return Nd4j.createFromArray(v).reshape(v.length, 1, 2, 2);
+  }
+
+  /**
+   * Hand-computed L2 projections around x = 0.5 with eps 0.1: a perturbation of norm 0.05 stays;
+   * (0.3, 0.4) has norm 0.5 and lands on the sphere along its own direction, (0.06, 0.08); the
+   * zero perturbation has no direction and stays zero; a masked pixel neither moves nor counts
+   * in the norm; each row is projected on its own.
+   */
+  @Test
+  void l2ProjectionsByHand() {
+    INDArray x = rows(new double[] {0.5, 0.5, 0.5, 0.5}, new double[] {0.5, 0.5, 0.5, 0.5},
+        new double[] {0.5, 0.5, 0.5, 0.5});
+    INDArray mask = rows(new double[] {1, 1, 0, 1});
+    INDArray adv = rows(new double[] {0.53, 0.54, 0.5, 0.5}, new double[] {0.8, 0.9, 1.0, 0.5},
+        new double[] {0.5, 0.5, 0.5, 0.5});
+    INDArray out = Projection.l2(adv, x, 0.1, mask);
+    assertThat(out).isSameAs(adv);
+    assertClose(out, rows(new double[] {0.53, 0.54, 0.5, 0.5}, new double[] {0.56, 0.58, 0.5, 0.5},
+        new double[] {0.5, 0.5, 0.5, 0.5}));
+    assertThat(Norm.rowNorms(out.sub(x), Norm.L2).getDouble(1)).isCloseTo(0.1, org.assertj.core.api.Assertions.within(1e-15));
+    assertThat(out.slice(2).sub(0.5).amaxNumber().doubleValue()).as("zero stays zero, no NaN").isZero();
+  }
+
+  /**
+   * Hand-computed L-inf projections: each pixel's change clipped to [-eps, eps] ((0.3, -0.05,
+   * -0.2, 0) -> (0.1, -0.05, -0.1, 0) at eps 0.1); an eps larger than the pixel range leaves the
+   * box to do the clipping; an image at the bounds pushed outwards stays where it is, in either norm.
+   */
+  @Test
+  void linfProjectionsAndTheBoxByHand() {
+    INDArray ones = rows(new double[] {1, 1, 1, 1});
+    INDArray x = rows(new double[] {0.5, 0.5, 0.5, 0.5});
+    assertClose(Projection.linf(rows(new double[] {0.8, 0.45, 0.3, 0.5}), x, 0.1, ones),
+        rows(new double[] {0.6, 0.45, 0.4, 0.5}));
+    INDArray near = rows(new double[] {0.9, 0.1, 0.5, 0.5});
+    assertClose(Projection.linf(rows(new double[] {2.9, -1.9, 0.5, 3.0}), near, 5.0, ones), rows(new double[] {1, 0, 0.5, 1}));
+    assertClose(Projection.l2(rows(new double[] {2.9, -1.9, 0.5, 0.5}), near, 5.0, ones), rows(new double[] {1, 0, 0.5, 0.5}));
+    INDArray bounds = rows(new double[] {1, 0, 1, 0});
+    for (Norm norm : Norm.values()) {
+      INDArray pushed = rows(new double[] {1.05, -0.05, 1.2, -0.01});
+      assertClose(norm.project(pushed, bounds, 0.1, ones), bounds);
+    }
+  }
+
+  /**
+   * The ascent directions, by hand: the sign per pixel (L-inf; a zero gradient does not move),
+   * the gradient over its norm per row (L2; (3, 4) -> (0.6, 0.8), and a zero gradient gives zero,
+   * not NaN), both of the masked gradient.
+   */
+  @Test
+  void directionsByHand() {
+    INDArray g = rows(new double[] {3, -4, 0, 12}, new double[] {0, 0, 0, 0});
+    INDArray mask = rows(new double[] {1, 1, 1, 0});
+    assertClose(Norm.LINF.direction(g, mask), rows(new double[] {1, -1, 0, 0}, new double[] {0, 0, 0, 0}));
+    assertClose(Norm.L2.direction(g, mask), rows(new double[] {0.6, -0.8, 0, 0}, new double[] {0, 0, 0, 0}));
+  }
+
+  private static void assertClose(INDArray actual, INDArray expected) {
+    assertThat(actual.shape()).containsExactly(expected.shape());
+    assertThat(actual.sub(expected).amaxNumber().doubleValue()).as("%s vs %s", actual, expected).isLessThan(1e-14);
+  }
 }
