@@ -352,6 +352,45 @@ class AttacksTest {
   }
 
   /**
+   * A targeted run whose target is the true class of correctly classified images: the goal holds
+   * after the first step (descending the margin to the model's own class keeps it), so each row
+   * is that step, clip(x - alpha sign(g)), and nothing further.
+   */
+  @Test
+  void aTargetEqualToTheTrueClassFinishesAfterOneStep() {
+    Ranked r = Ranked.of(3);
+    InputGradient ig = new InputGradient(r.m());
+    double eps = 0.05, alpha = 0.02;
+    INDArray g = ig.classification(InputGradient.Loss.MARGIN, r.x(), r.y()).grad();
+    INDArray moved = r.x().sub(Transforms.sign(g.mul(r.mask()), false).muli(alpha));
+    INDArray expected = Transforms.min(Transforms.max(moved, 0.0, false), 1.0, false);
+    assertThat(Losses.argmax(r.m().logits(expected))).containsExactly(r.y());
+    INDArray adv = new Pgd(ig, r.mask(), Norm.LINF, InputGradient.Loss.MARGIN, 5, alpha, false, true, 0).perturb(r.x(), r.y(), eps);
+    assertThat(adv.sub(expected).amaxNumber().doubleValue()).isLessThan(1e-12);
+    assertThat(adv.sub(r.x()).amaxNumber().doubleValue()).isGreaterThan(0.0);
+  }
+
+  /**
+   * Untargeted PGD against labels the model already gets wrong: a row counts as broken only after
+   * a step, so each row is the first step's iterate, clip(x + alpha sign(g)), not x itself.
+   */
+  @Test
+  void aRowMisclassifiedFromTheStartStillTakesOneStep() {
+    Ranked r = Ranked.of(3);
+    int[] wrong = r.leastLikely();
+    InputGradient ig = new InputGradient(r.m());
+    double alpha = 0.02;
+    INDArray g = ig.classification(InputGradient.Loss.CE, r.x(), wrong).grad();
+    INDArray expected = Transforms.min(Transforms.max(r.x().add(Transforms.sign(g.mul(r.mask()), false).muli(alpha)), 0.0,
+        false), 1.0, false);
+    int[] cls = Losses.argmax(r.m().logits(expected));
+    for (int i = 0; i < 3; i++) assertThat(cls[i]).as("row %d still misclassified after the step", i).isNotEqualTo(wrong[i]);
+    INDArray adv = new Pgd(ig, r.mask(), Norm.LINF, InputGradient.Loss.CE, 4, alpha, false, false, 0).perturb(r.x(), wrong, 0.05);
+    assertThat(adv.sub(expected).amaxNumber().doubleValue()).isLessThan(1e-12);
+    assertThat(adv.sub(r.x()).amaxNumber().doubleValue()).isGreaterThan(0.0);
+  }
+
+  /**
    * A feature-matching target that is the start itself: the distance is 0 from the start and
    * cannot get smaller, so the start comes back unchanged.
    */
