@@ -445,9 +445,25 @@ public final class Trainer {
    */
   static void clearForNewRun(Path runDir, boolean startOver) throws IOException {
     if (!Files.isDirectory(runDir)) return; // nothing to clear; a file in the way is said when the run is created
-    if (startOver) AtomicFiles.deleteTree(latest(runDir).getParent());
+    Path checkpoints = latest(runDir).getParent();
+    if (startOver && Files.isDirectory(checkpoints)) {
+      try (java.util.stream.Stream<Path> s = Files.list(checkpoints)) {
+        java.util.Optional<Path> theirs = s.filter(p -> !WRITTEN_BY_TRAINING.matcher(p.getFileName().toString()).matches()).findFirst();
+        if (theirs.isPresent()) {
+          throw new IOException(theirs.get() + ": not written by training; not deleting it (move it, or train into another directory)");
+        }
+      }
+    }
+    if (startOver) AtomicFiles.deleteTree(checkpoints);
     Files.deleteIfExists(runDir.resolve(METRICS));
   }
+
+  /**
+   * What training writes under checkpoints/: latest and best, the previous version a save keeps
+   * until the new one is in place, and temporaries (AtomicFiles' current and former names).
+   */
+  private static final java.util.regex.Pattern WRITTEN_BY_TRAINING =
+      java.util.regex.Pattern.compile("latest|best|\\.(latest|best)\\.(old|[0-9a-z]+\\.tmp|tmp[0-9]+)");
 
   /** Where a call that may run {@code maxSteps} more steps from {@code step} stops, at most {@code total}. */
   static long stopAt(long step, long total, long maxSteps) {

@@ -727,6 +727,30 @@ class TrainerTest {
     assertThat(tmp.resolve("absent")).doesNotExist();
   }
 
+  /**
+   * Starting over deletes what training writes under checkpoints/ (latest, best, the previous
+   * version a killed save leaves, temporaries) and nothing else: a --out whose checkpoints/ holds
+   * the user's own files (another framework's) is refused, naming one, with everything kept.
+   */
+  @Test
+  void startingOverDeletesOnlyWhatTrainingWrote(@TempDir Path tmp) throws IOException {
+    Path run = tmp.resolve("run"), dir = Trainer.latest(run).getParent();
+    for (String ours : new String[] {"latest", "best", ".latest.old", ".best.old", ".latest.k3x9q.tmp", ".best.tmp123"}) {
+      Files.writeString(Files.createDirectories(dir.resolve(ours)).resolve("x"), "x");
+    }
+    Files.writeString(run.resolve(Trainer.METRICS), "{}\n");
+    Path theirs = Files.writeString(dir.resolve("epoch3.pt"), "weights");
+    assertThatThrownBy(() -> Trainer.clearForNewRun(run, true)).isInstanceOf(IOException.class)
+        .hasMessage(theirs + ": not written by training; not deleting it (move it, or train into another directory)");
+    try (var s = Files.list(dir)) {
+      assertThat(s.count()).isEqualTo(7);
+    }
+    assertThat(run.resolve(Trainer.METRICS)).exists();
+    Files.delete(theirs);
+    Trainer.clearForNewRun(run, true);
+    assertThat(dir).doesNotExist();
+  }
+
   @Test
   void aCheckpointWithoutAConfigHasNoSettingsToCompareAndIceSettingsAreFixed(@TempDir Path tmp) {
     TrainConfig cfg = TrainConfig.defaults();
