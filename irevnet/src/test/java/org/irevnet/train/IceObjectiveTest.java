@@ -457,4 +457,22 @@ class IceObjectiveTest {
     assertThatThrownBy(() -> fresh.obj.loadState(partial)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("objective state has no entries adv.1.*");
   }
+
+  /**
+   * A loaded state replaces the replay buffer's labels along with its inputs. The objective here
+   * had replayed a batch of its own under other labels; a stale label list would pair the loaded
+   * inputs with those labels (the test above cannot tell: its batches all share one labelling).
+   */
+  @Test
+  void loadingAStateReplacesTheReplayedLabelsAsWellAsTheInputs() {
+    IceConfig cfg = new IceConfig(1, 0, 0, "bounded", Math.log(10), 1, 0, 1e-2, 1, 0, true, 2);
+    Setup a = setup(cfg), b = setup(cfg);
+    int[] other = new int[BATCH];
+    for (int i = 0; i < BATCH; i++) other[i] = (a.labels[i] + 1) % 10;
+    for (int step = 0; step < 2; step++) a.obj.step(a.model, a.model.forward(a.x, true), a.labels, step);
+    b.obj.step(b.model, b.model.forward(b.x, true), other, 0);
+    Map<String, INDArray> state = a.obj.state();
+    b.obj.loadState(state);
+    assertThat(b.obj.state()).isEqualTo(state);
+  }
 }

@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.within;
 
 import org.irevnet.check.Numerics;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -62,5 +65,43 @@ class LossesTest {
     double a = Math.log(1 + Math.exp(-1) + Math.exp(-1000)), b = Math.log(2 + Math.exp(-1));
     assertThat(logp.getRow(0).toDoubleVector()).containsExactly(new double[] {-a, -1 - a, -1000 - a}, within(1e-12));
     assertThat(logp.getRow(1).toDoubleVector()).containsExactly(new double[] {-b, -1 - b, -b}, within(1e-12));
+  }
+
+  /**
+   * Logits of +-1e4, where e^x overflows even a double: row {1e4, -1e4, 0} labelled 1 costs
+   * 2e4 + ln(1 + e^-1e4 + e^-2e4), which is 2e4 in any precision, and a row of equal logits costs
+   * ln 3 whatever their size, so the mean is (2e4 + ln 3) / 2. The gradient is softmax minus the
+   * one-hot label over the batch: (1, 0, 0) - (0, 1, 0) and (1/3, 1/3, 1/3) - (0, 0, 1), halved.
+   */
+  @ParameterizedTest
+  @EnumSource(value = DataType.class, names = {"FLOAT", "DOUBLE"})
+  void crossEntropyOfLogitsWhoseExponentialOverflowsIsExactInEitherPrecision(DataType dt) {
+    INDArray logits = Nd4j.createFromArray(new double[][] {{1e4, -1e4, 0}, {-1e4, -1e4, -1e4}}).castTo(dt);
+    Losses.LossGrad lg = Losses.softmaxCrossEntropy(logits, new int[] {1, 2});
+    // float32 keeps 2e4 + ln 3 to within an ulp of 2e4 (0.002).
+    double tol = dt == DataType.FLOAT ? 2e-3 : 1e-9;
+    assertThat(lg.loss()).isCloseTo((2e4 + Math.log(3)) / 2, within(tol));
+    double third = 1.0 / 3;
+    assertThat(lg.grad().toDoubleMatrix()[0]).containsExactly(new double[] {0.5, -0.5, 0}, within(1e-7));
+    assertThat(lg.grad().toDoubleMatrix()[1]).containsExactly(new double[] {third / 2, third / 2, (third - 1) / 2},
+        within(1e-7));
+  }
+
+  /**
+   * One row is a batch too: the mean is that row's cross-entropy, ln(e^3 + e^1 + e^-2) - 3, and
+   * its gradient is not divided by anything; a class no label names (1 here) still gets its
+   * softmax share as gradient.
+   */
+  @Test
+  void aBatchOfOneIsThatRowsCrossEntropy() {
+    INDArray logits = Nd4j.createFromArray(new double[][] {{3, 1, -2}});
+    Losses.LossGrad lg = Losses.softmaxCrossEntropy(logits, new int[] {0});
+    double z = Math.exp(3) + Math.exp(1) + Math.exp(-2);
+    assertThat(lg.loss()).isCloseTo(Math.log(z) - 3, within(1e-14));
+    assertThat(lg.grad().toDoubleMatrix()[0])
+        .containsExactly(new double[] {Math.exp(3) / z - 1, Math.exp(1) / z, Math.exp(-2) / z}, within(1e-14));
+    assertThat(Losses.argmax(logits)).containsExactly(0);
+    assertThat(Losses.accuracy(logits, new int[] {0})).isEqualTo(1.0);
+    assertThat(Losses.accuracy(logits, new int[] {2})).isZero();
   }
 }

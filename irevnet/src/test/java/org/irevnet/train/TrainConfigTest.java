@@ -1,0 +1,241 @@
+package org.irevnet.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * TrainConfig without training: the schedules against values worked out by hand, what {@link
+ * TrainConfig#resolved} fills in, config files over a base, and the range checks. (TrainerTest
+ * has the config tests that need a trainer; these run in milliseconds, so mutation passes can
+ * afford them.)
+ */
+class TrainConfigTest {
+
+  /** The defaults with another schedule, learning rate, warm-up and weight decay. */
+  static TrainConfig with(String schedule, double lr, int warmup, double weightDecay) {
+    TrainConfig d = TrainConfig.defaults();
+    return new TrainConfig(d.arch(), d.data(), d.objective(), d.epochs(), d.batch(), lr, weightDecay, warmup, schedule,
+        d.seed(), d.logEvery(), d.checkpointEvery(), d.dequantize(), d.augmentShift(), d.evalBatch(), d.ice(),
+        d.backward(), d.validation());
+  }
+
+  static TrainConfig withObjective(String objective, boolean dequantize, IceConfig ice) {
+    TrainConfig d = TrainConfig.defaults();
+    return new TrainConfig(d.arch(), d.data(), objective, d.epochs(), d.batch(), d.lr(), d.weightDecay(),
+        d.warmupSteps(), d.schedule(), d.seed(), d.logEvery(), d.checkpointEvery(), dequantize, d.augmentShift(),
+        d.evalBatch(), ice, d.backward(), d.validation());
+  }
+
+  /**
+   * Warm-up {@code lr (step + 1) / w}, then cosine {@code lr (1 + cos(pi p)) / 2} with {@code p =
+   * (step - w) / (total - w)}: here w = 100 of 1000 steps, so step 400 is p = 1/3 and cos(pi/3) =
+   * 1/2 gives 3/4 of the rate.
+   */
+  @Test
+  void cosineScheduleWarmsUpLinearlyThenFollowsTheHalfCosine() {
+    TrainConfig c = with("cosine", 1e-3, 100, 0);
+    assertThat(c.lrAt(0, 1000)).isCloseTo(1e-5, offset(1e-18));
+    assertThat(c.lrAt(49, 1000)).isCloseTo(5e-4, offset(1e-18));
+    assertThat(c.lrAt(99, 1000)).isCloseTo(1e-3, offset(1e-18));
+    // The first step after warm-up is p = 0: the full rate (the warm-up formula would give 1.01e-3).
+    assertThat(c.lrAt(100, 1000)).isEqualTo(1e-3);
+    assertThat(c.lrAt(400, 1000)).isCloseTo(7.5e-4, offset(1e-15));
+    assertThat(c.lrAt(1000, 1000)).isCloseTo(0, offset(1e-18));
+    // Past the end p is held at 1 (cos(pi p) would rise again: at p = 2.1 the rate is back near lr).
+    assertThat(c.lrAt(2000, 1000)).isCloseTo(0, offset(1e-18));
+    // A run no longer than its warm-up has nothing left after it: 0, not 0/0.
+    assertThat(c.lrAt(100, 100)).isCloseTo(0, offset(1e-18));
+    assertThat(c.lrAt(150, 120)).isCloseTo(0, offset(1e-18));
+  }
+
+  @Test
+  void withoutWarmUpTheFirstStepHasTheFullRate() {
+    // warmupSteps 0 must not reach lr * (step + 1) / 0.
+    assertThat(with("cosine", 2e-3, 0, 0).lrAt(0, 10)).isEqualTo(2e-3);
+    assertThat(with("constant", 2e-3, 0, 0).lrAt(0, 10)).isEqualTo(2e-3);
+  }
+
+  /** x0.1 from half the steps after warm-up, x0.01 from three quarters: with 100 steps and no warm-up at 50 and 75. */
+  @Test
+  void stepScheduleDropsTenfoldAtHalfAndThreeQuarters() {
+    TrainConfig c = with("step", 1.0, 0, 0);
+    assertThat(c.lrAt(0, 100)).isEqualTo(1.0);
+    assertThat(c.lrAt(49, 100)).isEqualTo(1.0);
+    assertThat(c.lrAt(50, 100)).isEqualTo(0.1);
+    assertThat(c.lrAt(74, 100)).isEqualTo(0.1);
+    assertThat(c.lrAt(75, 100)).isEqualTo(0.01);
+    assertThat(c.lrAt(99, 100)).isEqualTo(0.01);
+    // With a warm-up of 20 of 100 steps the fractions count from step 20: half is step 60.
+    TrainConfig w = with("step", 1.0, 20, 0);
+    assertThat(w.lrAt(59, 100)).isEqualTo(1.0);
+    assertThat(w.lrAt(60, 100)).isEqualTo(0.1);
+  }
+
+  @Test
+  void constantScheduleKeepsTheRateAfterWarmUp() {
+    TrainConfig c = with("constant", 0.5, 10, 0);
+    assertThat(c.lrAt(3, 100)).isEqualTo(0.2); // 0.5 * 4 / 10
+    assertThat(c.lrAt(10, 100)).isEqualTo(0.5);
+    assertThat(c.lrAt(99, 100)).isEqualTo(0.5);
+  }
+
+  @Test
+  void resolvedFillsWhatTheObjectiveImplies() {
+    TrainConfig ce = withObjective("ce", false, null);
+    assertThat(ce.resolved()).isSameAs(ce);
+    assertThat(ce.hasIceObjective()).isFalse();
+    assertThat(ce.hasMleObjective()).isFalse();
+
+    // A likelihood of noise-free pixels is unbounded: mle always dequantises.
+    TrainConfig mle = withObjective("mle", false, null).resolved();
+    assertThat(mle.hasMleObjective()).isTrue();
+    assertThat(mle.dequantize()).isTrue();
+    assertThat(mle).isEqualTo(withObjective("mle", true, null));
+
+    // iCE without settings takes the defaults, whose MLE term is on, so it dequantises too.
+    TrainConfig ice = withObjective("ice", false, null).resolved();
+    assertThat(ice.hasIceObjective()).isTrue();
+    assertThat(ice.ice()).isEqualTo(IceConfig.defaults());
+    assertThat(ice.dequantize()).isTrue();
+    assertThat(ice).isEqualTo(withObjective("ice", true, IceConfig.defaults()));
+
+    // With the MLE term off the dequantisation is the user's choice either way.
+    IceConfig d = IceConfig.defaults();
+    IceConfig noMle = new IceConfig(d.wNc(), d.wNcWarmupSteps(), 0, d.nuisanceForm(), d.paperCap(), d.advSteps(),
+        d.advHidden(), d.advLr(), d.adversaries(), d.advReinitEvery(), d.advStandardize(), d.advReplay());
+    assertThat(withObjective("ice", false, noMle).resolved().dequantize()).isFalse();
+    assertThat(withObjective("ice", true, noMle).resolved().dequantize()).isTrue();
+    assertThat(withObjective("ice", false, noMle).resolved().ice()).isSameAs(noMle);
+  }
+
+  @Test
+  void theBackwardPassIsReversibleUnlessStored() {
+    assertThat(TrainConfig.storesActivations("stored")).isTrue();
+    assertThat(TrainConfig.storesActivations("reversible")).isFalse();
+    assertThatThrownBy(() -> TrainConfig.storesActivations("Stored"))
+        .hasMessage("backward must be reversible or stored, got Stored");
+    TrainConfig d = TrainConfig.defaults();
+    assertThat(d.storesActivations()).isFalse();
+    TrainConfig stored = new TrainConfig(d.arch(), d.data(), d.objective(), d.epochs(), d.batch(), d.lr(),
+        d.weightDecay(), d.warmupSteps(), d.schedule(), d.seed(), d.logEvery(), d.checkpointEvery(), d.dequantize(),
+        d.augmentShift(), d.evalBatch(), d.ice(), "stored", d.validation());
+    assertThat(stored.storesActivations()).isTrue();
+    // Configs written before the option have none: reversible.
+    TrainConfig old = new TrainConfig(d.arch(), d.data(), d.objective(), d.epochs(), d.batch(), d.lr(),
+        d.weightDecay(), d.warmupSteps(), d.schedule(), d.seed(), d.logEvery(), d.checkpointEvery(), d.dequantize(),
+        d.augmentShift(), d.evalBatch(), d.ice(), null, d.validation());
+    assertThat(old.storesActivations()).isFalse();
+    assertThat(old.validate()).isSameAs(old);
+  }
+
+  /** A partial "ice" object replaces only the keys it names, over the base's settings or else the defaults. */
+  @Test
+  void aConfigFileReplacesOnlyTheKeysItNames(@TempDir Path tmp) throws Exception {
+    Path f = Files.writeString(tmp.resolve("c.json"), "{\"objective\": \"ice\", \"ice\": {\"wNc\": 0.7, \"advSteps\": 5}}");
+    TrainConfig read = TrainConfig.read(f, TrainConfig.defaults());
+    IceConfig d = IceConfig.defaults();
+    assertThat(read.objective()).isEqualTo("ice");
+    assertThat(read.ice()).isEqualTo(new IceConfig(0.7, d.wNcWarmupSteps(), d.wMle(), d.nuisanceForm(), d.paperCap(),
+        5, d.advHidden(), d.advLr(), d.adversaries(), d.advReinitEvery(), d.advStandardize(), d.advReplay()));
+    assertThat(read.epochs()).isEqualTo(TrainConfig.defaults().epochs());
+
+    // Over a base that has iCE settings of its own, those are what the file's keys replace.
+    IceConfig base = new IceConfig(0.1, 7, 0, "paper", 1.5, 2, 16, 1e-2, 1, 0, false, 0);
+    Path g = Files.writeString(tmp.resolve("g.json"), "{\"ice\": {\"advHidden\": 32}, \"lr\": 0.01}");
+    TrainConfig over = TrainConfig.read(g, withObjective("ice", false, base));
+    assertThat(over.ice()).isEqualTo(new IceConfig(0.1, 7, 0, "paper", 1.5, 2, 32, 1e-2, 1, 0, false, 0));
+    assertThat(over.lr()).isEqualTo(0.01);
+
+    Path missing = tmp.resolve("none.json");
+    assertThatThrownBy(() -> TrainConfig.read(missing, TrainConfig.defaults()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage(missing + ": config file not found");
+  }
+
+  /** Only the iCE paperCap may be null (it means ln C); a null anywhere else names its key, top level or in "ice". */
+  @Test
+  void nullKeysAreRefusedExceptThePaperCap(@TempDir Path tmp) throws Exception {
+    Path cap = Files.writeString(tmp.resolve("cap.json"), "{\"objective\": \"ice\", \"ice\": {\"paperCap\": null}}");
+    assertThat(TrainConfig.read(cap, withObjective("ice", false,
+        new IceConfig(0.3, 0, 0, "paper", 2.0, 1, 0, 1e-3, 1, 0, true, 0))).ice().paperCap()).isNull();
+    Path lr = Files.writeString(tmp.resolve("lr.json"), "{\"lr\": null}");
+    assertThatThrownBy(() -> TrainConfig.read(lr, TrainConfig.defaults()))
+        .hasMessage(lr + ": key 'lr' must not be null: leave the key out instead");
+    Path form = Files.writeString(tmp.resolve("form.json"), "{\"objective\": \"ice\", \"ice\": {\"nuisanceForm\": null}}");
+    assertThatThrownBy(() -> TrainConfig.read(form, TrainConfig.defaults()))
+        .hasMessage(form + ": key 'ice.nuisanceForm' must not be null: leave the key out instead");
+  }
+
+  @Test
+  void jsonRoundTripsAndLeavesOutAnAbsentIceObject() {
+    TrainConfig ce = TrainConfig.defaults();
+    assertThat(ce.toJson()).doesNotContain("\"ice\"").contains("\"schedule\" : \"cosine\"");
+    assertThat(TrainConfig.fromJson(ce.toJson())).isEqualTo(ce);
+    TrainConfig ice = withObjective("ice", true, new IceConfig(0.3, 0, 0, "paper", null, 1, 0, 1e-3, 1, 0, true, 0));
+    assertThat(TrainConfig.fromJson(ice.toJson())).isEqualTo(ice);
+    assertThatThrownBy(() -> TrainConfig.fromJson("{\"epochs\": "))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("malformed config JSON: ")
+        .hasMessageNotContaining("\n");
+  }
+
+  /** Each changed setting once, in declaration order, iCE settings by their dotted key, an added object as none -> it. */
+  @Test
+  void changesFromListsEachChangedSettingOldToNew() {
+    TrainConfig d = TrainConfig.defaults();
+    assertThat(d.changesFrom(d)).isEmpty();
+    TrainConfig more = with("step", 0.01, d.warmupSteps(), d.weightDecay());
+    assertThat(more.changesFrom(d)).containsExactly(Map.entry("lr", "0.001 -> 0.01"), Map.entry("schedule",
+        "\"cosine\" -> \"step\""));
+    IceConfig a = new IceConfig(0.3, 0, 0, "paper", null, 1, 0, 1e-3, 1, 0, true, 0);
+    IceConfig b = new IceConfig(0.5, 0, 0, "paper", null, 1, 0, 1e-3, 1, 0, true, 4);
+    assertThat(withObjective("ice", false, b).changesFrom(withObjective("ice", false, a)))
+        .containsExactly(Map.entry("ice.wNc", "0.3 -> 0.5"), Map.entry("ice.advReplay", "0 -> 4"));
+    Map<String, String> added = withObjective("ice", false, a).changesFrom(d);
+    assertThat(added.keySet()).containsExactly("objective", "ice");
+    assertThat(added.get("ice")).startsWith("none -> {\"wNc\":0.3,");
+    assertThat(d.changesFrom(withObjective("ice", false, a)).get("ice")).endsWith("} -> none");
+  }
+
+  /** Each refusal names the setting; the defaults pass. */
+  @Test
+  void eachSettingOutOfRangeIsRefusedByName() {
+    TrainConfig d = TrainConfig.defaults();
+    assertThat(d.validate()).isSameAs(d);
+    String[][] cases = {
+        {"epochs", "{\"epochs\": 0}"}, {"batch", "{\"batch\": 0}"}, {"lr", "{\"lr\": 0}"},
+        {"weightDecay", "{\"weightDecay\": -0.1}"}, {"warmupSteps", "{\"warmupSteps\": -1}"},
+        {"augmentShift", "{\"augmentShift\": -1}"}, {"schedule", "{\"schedule\": \"linear\"}"},
+        {"objective", "{\"objective\": \"gan\"}"}, {"backward", "{\"backward\": \"both\"}"},
+        {"logEvery", "{\"logEvery\": 0}"}, {"checkpointEvery", "{\"checkpointEvery\": 0}"},
+        {"evalBatch", "{\"evalBatch\": 0}"}, {"validation", "{\"validation\": -1}"},
+        {"iCE settings", "{\"objective\": \"mle\", \"ice\": {}}"}, {"adversaries", "{\"objective\": \"ice\", \"ice\": {\"adversaries\": 0}}"}};
+    for (String[] c : cases) {
+      TrainConfig bad = merged(d, c[1]);
+      assertThatThrownBy(bad::validate).as(c[1]).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith(c[0] + " ");
+    }
+    // The lower bounds themselves pass.
+    assertThat(merged(d, "{\"epochs\": 1, \"batch\": 1, \"lr\": 1e-12, \"warmupSteps\": 0, \"augmentShift\": 0,"
+        + " \"logEvery\": 1, \"checkpointEvery\": 1, \"evalBatch\": 1, \"validation\": 0, \"schedule\": \"constant\","
+        + " \"objective\": \"mle\"}").validate()).isNotNull();
+  }
+
+  /** {@code base} with the keys of {@code json} (a config file's content), unchecked. */
+  static TrainConfig merged(TrainConfig base, String json) {
+    try {
+      Path f = Files.createTempFile("train-config", ".json");
+      try {
+        return TrainConfig.read(Files.writeString(f, json), base);
+      } finally {
+        Files.delete(f);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}
