@@ -65,7 +65,7 @@ public record IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuis
     Ranges.atLeast("advReinitEvery", advReinitEvery, 0);
     Ranges.atLeast("advHidden", advHidden, 0);
     Ranges.atLeast("advReplay", advReplay, 0);
-    if (!List.of("bounded", "paper").contains(nuisanceForm)) {
+    if (nuisanceForm == null || !List.of("bounded", "paper").contains(nuisanceForm)) {
       throw new IllegalArgumentException("nuisanceForm must be bounded or paper, got " + nuisanceForm);
     }
     if (paperCap != null) Ranges.positive("paperCap", paperCap);

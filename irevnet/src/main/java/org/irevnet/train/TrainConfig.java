@@ -164,10 +164,10 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     Ranges.nonNegative("weightDecay", weightDecay);
     Ranges.atLeast("warmupSteps", warmupSteps, 0);
     Ranges.atLeast("augmentShift", augmentShift, 0);
-    if (!List.of("cosine", "step", "constant").contains(schedule)) {
+    if (schedule == null || !List.of("cosine", "step", "constant").contains(schedule)) {
       throw new IllegalArgumentException("schedule must be cosine, step or constant, got " + schedule);
     }
-    if (!List.of("ce", "ice", "mle").contains(objective)) {
+    if (objective == null || !List.of("ce", "ice", "mle").contains(objective)) {
       throw new IllegalArgumentException("objective must be ce, ice or mle, got " + objective);
     }
     if (ice != null) {

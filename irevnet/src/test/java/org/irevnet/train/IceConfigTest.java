@@ -45,6 +45,9 @@ class IceConfigTest {
         .hasMessageStartingWith("wMle ");
     assertThatThrownBy(() -> with(1, 4, 0, "Paper", null, 1, 0, 1e-3, 1, 0, 0).validate())
         .hasMessage("nuisanceForm must be bounded or paper, got Paper");
+    // A config.json without the key (--resume reads it as it is): refused by name, not with a NullPointerException.
+    assertThatThrownBy(() -> with(1, 4, 0, null, null, 1, 0, 1e-3, 1, 0, 0).validate())
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("nuisanceForm must be bounded or paper, got null");
     assertThatThrownBy(() -> with(1, 4, 0, "paper", 0.0, 1, 0, 1e-3, 1, 0, 0).validate())
         .hasMessageStartingWith("paperCap ");
     assertThatThrownBy(() -> with(1, 4, 0, "paper", null, -1, 0, 1e-3, 1, 0, 0).validate())

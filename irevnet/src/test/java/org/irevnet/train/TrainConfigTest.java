@@ -238,4 +238,21 @@ class TrainConfigTest {
       throw new java.io.UncheckedIOException(e);
     }
   }
+
+  /**
+   * A config.json without a name (edited by hand, or damaged; --resume reads it as it is) reaches
+   * validate with null there: refused by name as any other value, not with a NullPointerException,
+   * which the command line reports as an internal error (exit 3).
+   */
+  @Test
+  void aMissingNameIsRefusedByName() {
+    String json = TrainConfig.defaults().toJson();
+    for (String key : new String[] {"schedule", "objective"}) {
+      String without = json.replaceFirst("\"" + key + "\" : \"[a-z]*\",", "");
+      assertThat(without).as(key + " removed").isNotEqualTo(json);
+      TrainConfig c = TrainConfig.fromJson(without);
+      assertThatThrownBy(c::validate).as(key).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith(key + " must be ").hasMessageEndingWith(", got null");
+    }
+  }
 }
