@@ -162,6 +162,11 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     Ranges.atLeast("batch", batch, 1);
     Ranges.positive("lr", lr);
     Ranges.nonNegative("weightDecay", weightDecay);
+    // AdamW scales the weights by 1 - lr * weightDecay each step, and no step's rate exceeds lr.
+    if (lr * weightDecay >= 1) {
+      throw new IllegalArgumentException("weightDecay must be below 1 / lr = " + 1 / lr + " (each step scales the "
+          + "weights by 1 - lr * weightDecay), got " + weightDecay);
+    }
     Ranges.atLeast("warmupSteps", warmupSteps, 0);
     Ranges.atLeast("augmentShift", augmentShift, 0);
     if (schedule == null || !List.of("cosine", "step", "constant").contains(schedule)) {

@@ -255,4 +255,22 @@ class TrainConfigTest {
           .hasMessageStartingWith(key + " must be ").hasMessageEndingWith(", got null");
     }
   }
+
+  /**
+   * AdamW scales every weight by 1 - lr * weightDecay before each step, and no step's rate exceeds
+   * lr (warm-up rises to it, the schedules fall from it): at lr * weightDecay = 1 the first step at
+   * the full rate zeroes every weight, above it flips their signs and grows them (5000 at 1e-3: x(-4)
+   * per step). Refused; just below is a strong decay, accepted.
+   */
+  @Test
+  void aWeightDecayThatZeroesOrFlipsTheWeightsIsRefused() {
+    for (double wd : new double[] {1000, 5000}) {
+      assertThatThrownBy(() -> with("cosine", 1e-3, 100, wd).validate()).as("weightDecay " + wd)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("weightDecay must be below 1 / lr")
+          .hasMessageEndingWith("got " + wd);
+    }
+    assertThat(with("cosine", 1e-3, 100, 999).validate()).isNotNull();
+    assertThat(with("constant", 0.5, 0, 1.9).validate()).isNotNull();
+    assertThatThrownBy(() -> with("constant", 0.5, 0, 2).validate()).hasMessageStartingWith("weightDecay ");
+  }
 }
