@@ -66,6 +66,18 @@ class IceObjectiveTest {
     checkGradients(config(1.2, 0.5, "paper", 50.0, 2, 5, true));
   }
 
+  /**
+   * A batch of one image: its standardised z_n is exactly 0 whatever the model does, so the
+   * nuisance term is constant and passes no gradient through the standardisation (the finite
+   * differences see the same), while CE and the MLE term still do; nine of the ten classes are
+   * absent from the batch. Without standardisation the adversaries' gradient reaches the model.
+   */
+  @Test
+  void aBatchOfOneImageHasFiniteTermsAndExactGradients() {
+    checkGradients(config(1.2, 0.5, "bounded", Math.log(10), 2, 5, true), 1);
+    checkGradients(config(0.7, 0.5, "paper", 50.0, 2, 5, false), 1);
+  }
+
   @Test
   void paperFormPassesNoGradientForSamplesAboveTheCap() {
     IceConfig capped = config(3, 0, "paper", 1e-3, 2, 8, true);
@@ -157,6 +169,10 @@ class IceObjectiveTest {
   }
 
   static Setup setup(IceConfig cfg) {
+    return setup(cfg, BATCH);
+  }
+
+  static Setup setup(IceConfig cfg, int batch) {
     InvertibleClassifier m = InvertibleClassifier.build(ARCH, F64, 3);
     Random r = new Random(4);
     for (Param p : m.params().entries().values()) {
@@ -164,9 +180,9 @@ class IceObjectiveTest {
     }
     IceObjective obj = IceObjective.forModel(cfg, m, 5, 1e-3);
     for (Param p : obj.prior().params().entries().values()) p.set(Init.uniform(F64, r, 0.3, p.value().shape()));
-    INDArray x = Numerics.normal(F64, 6, m.inputShape(BATCH));
-    int[] labels = new int[BATCH];
-    for (int i = 0; i < BATCH; i++) labels[i] = r.nextInt(10);
+    INDArray x = Numerics.normal(F64, 6, m.inputShape(batch));
+    int[] labels = new int[batch];
+    for (int i = 0; i < batch; i++) labels[i] = r.nextInt(10);
     return new Setup(m, obj, x, labels);
   }
 
@@ -176,7 +192,11 @@ class IceObjectiveTest {
    * differences of {@link IceObjective#loss} with the adversaries as they are after the step.
    */
   static void checkGradients(IceConfig cfg) {
-    Setup s = setup(cfg);
+    checkGradients(cfg, BATCH);
+  }
+
+  static void checkGradients(IceConfig cfg, int batch) {
+    Setup s = setup(cfg, batch);
     InvertibleClassifier.Forward f = s.model.forward(s.x.dup(), true);
     double[][] z = f.z().toDoubleMatrix();
     IceObjective.Terms t = s.obj.step(s.model, f, s.labels, 0);
