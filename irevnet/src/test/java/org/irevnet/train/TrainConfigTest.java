@@ -271,6 +271,8 @@ class TrainConfigTest {
     }
     assertThat(with("cosine", 1e-3, 100, 999).validate()).isNotNull();
     assertThat(with("constant", 0.5, 0, 1.9).validate()).isNotNull();
-    assertThatThrownBy(() -> with("constant", 0.5, 0, 2).validate()).hasMessageStartingWith("weightDecay ");
+    // The message gives the limit for this rate (1 / 0.5, exact in binary).
+    assertThatThrownBy(() -> with("constant", 0.5, 0, 2).validate()).hasMessage("weightDecay must be below 1 / lr = 2.0"
+        + " (each step scales the weights by 1 - lr * weightDecay), got 2.0");
   }
 }
