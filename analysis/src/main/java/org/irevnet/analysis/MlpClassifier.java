@@ -46,6 +46,11 @@ public final class MlpClassifier {
         throw new IllegalArgumentException("probe recipe: need epochs >= 1, batch >= 1, learning rate > 0 and"
             + " weight decay >= 0, got " + epochs + ", " + batch + ", " + learningRate + ", " + weightDecay);
       }
+      if (learningRate * weightDecay >= 1) {
+        throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "probe recipe: weight decay must be below"
+            + " 1 / learning rate = %.3f (each step scales the weights by 1 - learning rate * weight decay), got %.3f",
+            1 / learningRate, weightDecay));
+      }
       for (int h : hidden) if (h < 1) throw new IllegalArgumentException("probe recipe: hidden width " + h);
     }
 

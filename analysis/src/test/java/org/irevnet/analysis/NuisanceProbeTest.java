@@ -100,6 +100,11 @@ class NuisanceProbeTest {
     assertThat(free).as("unregularised, the probe fits the noise").isGreaterThan(0.5);
     assertThat(decayed).isLessThan(free - 0.2);
     assertThatThrownBy(() -> SMALL.withWeightDecay(Double.NaN)).hasMessageContaining("weight decay >= 0");
+    // Each step scales the weights by 1 - lr * wd: at lr * wd = 1 the first step zeroes them, above
+    // it flips and grows them (as the trainer's AdamW refuses it). lr 3e-3: the limit is 333.3.
+    assertThat(SMALL.withWeightDecay(333).weightDecay()).isEqualTo(333);
+    assertThatThrownBy(() -> SMALL.withWeightDecay(1 / 3e-3)).hasMessage("probe recipe: weight decay must be below"
+        + " 1 / learning rate = 333.333 (each step scales the weights by 1 - learning rate * weight decay), got 333.333");
     // The smallest valid recipe: one epoch, batches of one, a hidden layer of one unit.
     assertThat(new MlpClassifier.Recipe(List.of(1), 1, 1, 1e-3, 0, 0).hidden()).containsExactly(1);
     assertThatThrownBy(() -> new MlpClassifier.Recipe(List.of(0), 1, 1, 1e-3, 0, 0)).hasMessageContaining("hidden width 0");
