@@ -211,7 +211,7 @@ public final class Benchmark {
 
   /**
    * {@code v} rounded to {@code decimals} decimal places, for the numbers of a JSON line; NaN and
-   * infinities as they are (Math.round would make them 0 and 9.2e18).
+   * infinities as they are (Math.round would make them 0 and Long.MAX_VALUE).
    */
   public static double round(double v, int decimals) {
     if (!Double.isFinite(v)) return v;
