@@ -12,4 +12,16 @@ final class AnalysisOutput {
   Path dir(RunOptions target) throws java.io.IOException {
     return out != null ? out : target.runDir().resolve("analysis");
   }
+
+  /**
+   * Refuses the output directory before anything is loaded when nothing can be written in it:
+   * the commands write their results last, and found out after all the work. Makes nothing, so a
+   * run refused afterwards (its data, its checkpoint) leaves no directory behind. Without --out,
+   * a run or model that is not there is left for loading to name.
+   */
+  void check(RunOptions target) throws java.io.IOException {
+    target.check();
+    Path dir = out != null ? out : target.analysisDir();
+    if (dir != null) org.irevnet.io.AtomicFiles.checkCanCreate(dir);
+  }
 }

@@ -110,6 +110,7 @@ final class AttackCommand implements Callable<Integer> {
     CommonOptions.given("--eps", eps.length, "radii");
     Robustness.withZero(eps);   // validates the radii before anything is loaded
 
+    output.check(target);
     RunInputs in = target.load();
     Classifier model = name.equals("metamer") ? in.model() : in.classifier();
     // The padding is zero and stays zero: the mask is where the raw images sit in the model input.

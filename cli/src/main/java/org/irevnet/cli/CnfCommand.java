@@ -11,6 +11,7 @@ import org.irevnet.cnf.DormandPrince;
 import org.irevnet.cnf.OdeSolver;
 import org.irevnet.cnf.Rk4;
 import org.irevnet.cnf.ToyDensity;
+import org.irevnet.io.AtomicFiles;
 import org.irevnet.io.Npz;
 import org.irevnet.reports.CnfFigures;
 import org.irevnet.reports.JsonReport;
@@ -116,6 +117,7 @@ final class CnfCommand implements Callable<Integer> {
     Ranges.positive("--time", time);
     CnfTraining.Config config = new CnfTraining.Config(density, hidden, time, trainSolver, iterations, batch, lr, seed);
     Path dir = out != null ? out : Path.of("runs", "cnf-" + density.id());
+    AtomicFiles.checkCanCreate(dir); // the results are written last
     common.apply();
 
     CnfTraining.Result r = CnfTraining.train(config, s -> {

@@ -46,6 +46,7 @@ final class InterpolateCommand implements Callable<Integer> {
     CommonOptions.positive("--count", count);
     CommonOptions.positive("--grid", grid);
     common.apply();
+    output.check(target);
     RunInputs in = target.load();
     Dataset test = in.data();
     InvertibleClassifier model = in.model();

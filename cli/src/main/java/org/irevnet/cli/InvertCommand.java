@@ -71,6 +71,7 @@ final class InvertCommand implements Callable<Integer> {
       Ranges.atLeast("--ill-conditioned", illConditioned, 1); // a condition number is at least 1
     }
     common.apply();
+    output.check(target);
     RunInputs in = target.load();
     Dataset ds = in.first(count);
     Reconstruction.Precisions p = Reconstruction.inBothPrecisions(in.model(), ds.images());

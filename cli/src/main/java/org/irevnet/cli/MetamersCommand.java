@@ -45,6 +45,7 @@ final class MetamersCommand implements Callable<Integer> {
     CommonOptions.positive("--count", count);
     CommonOptions.positive("--grid", grid);
     common.apply();
+    output.check(target);
     RunInputs in = target.load();
     Dataset test = in.data();
     ImagePairs p = ImagePairs.choose(test, count, seed);

@@ -68,6 +68,7 @@ final class ProbeCommand implements Callable<Integer> {
     if (weightDecay != null) Ranges.nonNegative("--weight-decay", weightDecay);
     common.apply();
     long t0 = System.nanoTime();
+    output.check(target);
     RunInputs test = target.load();
     Classifier model = test.classifier();
     if (nuisance) test.model(); // an invertible model, checked before any work

@@ -51,6 +51,16 @@ final class RunOptions {
     return dir;
   }
 
+  /**
+   * {@code RUN_DIR/analysis} as {@link AnalysisOutput#dir} makes it (for {@code --model}, in
+   * its analysis directory), without making anything; null when the run directory or the model
+   * is not there.
+   */
+  Path analysisDir() {
+    if (run != null) return Files.isDirectory(run) ? run.resolve("analysis") : null;
+    return Files.isRegularFile(model) ? modelRunDir(model).resolve("analysis") : null;
+  }
+
   /** Where the analyses of a model zip go: {@code NAME-analysis} next to {@code NAME.zip}. */
   static Path modelRunDir(Path zip) {
     String name = zip.getFileName().toString();
@@ -72,7 +82,7 @@ final class RunOptions {
     return RunInputs.load(run, data, checkpoint, split, probeLayers);
   }
 
-  private void check() {
+  void check() {
     if ((run == null) == (model == null)) throw new IllegalArgumentException("give either --run RUN_DIR or --model FILE");
     if (model != null && data == null) throw new IllegalArgumentException("--model needs --data (the dataset to analyse it on)");
     if (probeLayers != null) CommonOptions.given("--probe-layers", probeLayers.size(), "layers");

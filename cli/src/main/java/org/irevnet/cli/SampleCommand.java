@@ -58,6 +58,7 @@ final class SampleCommand implements Callable<Integer> {
     org.irevnet.check.Ranges.positive("--temperature", temperature);
     CommonOptions.positive("--columns", columns);
     CommonOptions.positive("--grid", grid);
+    output.check(target);
     RunInputs in = target.load(checkpoint, Split.TEST);
     InvertibleClassifier model = in.model();
     Density density = new Density(model, in.content().dims());

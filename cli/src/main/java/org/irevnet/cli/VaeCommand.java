@@ -92,6 +92,7 @@ final class VaeCommand implements Callable<Integer> {
     CommonOptions.positive("--is-samples", isSamples);
     Ranges.positive("--lr", lr);
     Ranges.atLeast("--train-images", trainImages, 0); // 0 means all
+    AtomicFiles.checkCanCreate(out); // vae.json is written last
     DataSource source = Datasets.resolve(data);
     Dataset train = source.train();
     Dataset test = source.test();

@@ -255,6 +255,63 @@ class AnalysisCommandsTest {
     }
   }
 
+  /**
+   * An output directory nothing can be written in is refused before the run is loaded: the
+   * commands found out only when they wrote their results, after loading the model and all the
+   * work (minutes of it). The runs here do not exist, so a check after loading would name them
+   * instead. The check makes nothing: a usable --out that does not exist yet is not left behind
+   * by a run refused afterwards, and no file of the check is left where it looked.
+   */
+  @Test
+  void anUnusableOutputDirectoryIsRefusedBeforeTheRunLoads(@TempDir Path tmp) throws Exception {
+    Path file = Files.writeString(tmp.resolve("a-file"), "x");
+    String missing = tmp.resolve("missing").toString();
+    // The wording data shortcut already gives for the same three cases; as root a chmod would not
+    // stop the writes, /proc does (it makes nothing on request).
+    String[][] outs = {
+        {file.toString(), file + ": exists and is not a directory"},
+        {file.resolve("sub").toString(), file + ": exists and is not a directory"},
+        {"/proc/irevnet-out", "/proc/irevnet-out: no such file or directory"}};
+    for (String cmd : COMMANDS) {
+      for (String[] o : outs) {
+        MainTest.Run r = run(args(cmd, "--run", missing, "--out", o[0], "--no-progress"));
+        assertThat(r.code()).as(cmd + " --out " + o[0] + ": " + r.err()).isEqualTo(2);
+        assertThat(r.err().strip()).isEqualTo("irevnet " + cmd.split(" ")[0] + ": " + o[1]);
+      }
+      MainTest.Run r = run(args(cmd, "--run", missing, "--out", tmp.resolve("new/analysis").toString(), "--no-progress"));
+      assertThat(r.code()).as(cmd).isEqualTo(2);
+      assertThat(r.err().strip()).isEqualTo("irevnet " + cmd.split(" ")[0] + ": " + missing + ": no such run directory");
+    }
+    try (var s = Files.list(tmp)) {
+      assertThat(s.map(p -> p.getFileName().toString()).toList()).as("nothing made, nothing left").containsExactly("a-file");
+    }
+  }
+
+  /**
+   * Without --out the results go to RUN_DIR/analysis (for --model, to NAME-analysis/analysis next
+   * to the zip): checked alike before loading. The run directory here has no checkpoint and the
+   * zip is no model, so loading first would have said that instead.
+   */
+  @Test
+  void theDefaultOutputDirectoryIsCheckedBeforeTheRunLoads(@TempDir Path tmp) throws Exception {
+    Path runDir = Files.createDirectories(tmp.resolve("run"));
+    Path inTheWay = Files.writeString(runDir.resolve("analysis"), "x");
+    Path zip = Files.writeString(tmp.resolve("m.zip"), "not a model");
+    Path modelDir = Files.writeString(tmp.resolve("m-analysis"), "x");
+    for (String cmd : COMMANDS) {
+      MainTest.Run r = run(args(cmd, "--run", runDir.toString(), "--no-progress"));
+      assertThat(r.code()).as(cmd + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err().strip()).isEqualTo("irevnet " + cmd.split(" ")[0] + ": " + inTheWay + ": exists and is not a directory");
+      r = run(args(cmd, "--model", zip.toString(), "--data", "no-such-data", "--no-progress"));
+      assertThat(r.code()).as(cmd + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err().strip()).isEqualTo("irevnet " + cmd.split(" ")[0] + ": " + modelDir + ": exists and is not a directory");
+    }
+  }
+
+  /** The commands that write into --out (default RUN_DIR/analysis), with what they need besides a run. */
+  private static final String[] COMMANDS = {"attack --attack fgsm", "interpolate", "invert", "metamers", "probe --layers",
+      "sample"};
+
   /** A command (possibly with flags, space separated) followed by more arguments. */
   static String[] args(String cmd, String... more) {
     return java.util.stream.Stream.concat(java.util.Arrays.stream(cmd.split(" ")), java.util.Arrays.stream(more))

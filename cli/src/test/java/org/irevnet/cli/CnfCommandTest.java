@@ -65,6 +65,22 @@ class CnfCommandTest {
     assertThat(out).doesNotExist();
   }
 
+  /**
+   * An --out nothing can be written in is refused before training: cnf.json and the plots are
+   * written last, so the run used to train and evaluate, then fail. Progress is on here: a run
+   * that trained first would have printed its iteration line before the error.
+   */
+  @Test
+  void anUnusableOutputDirectoryIsRefusedBeforeTraining(@TempDir Path tmp) throws Exception {
+    Path file = java.nio.file.Files.writeString(tmp.resolve("a-file"), "x");
+    MainTest.Run r = run("cnf", "--target", "rings", "--iterations", "1", "--batch", "8", "--hidden", "4",
+        "--steps", "1", "--test-samples", "10", "--plot-samples", "10", "--grid", "4", "--threads", "1",
+        "--out", file.resolve("cnf").toString());
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet cnf: " + file + ": exists and is not a directory");
+    assertThat(r.out()).isEmpty();
+  }
+
   private static void refused(String expected, String... args) {
     String[] all = new String[args.length + 1];
     all[0] = "cnf";

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.irevnet.cli.MainTest.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.irevnet.testing.TinyData;
@@ -82,5 +83,21 @@ class VaeCommandTest {
     assertThat(negative.code()).isEqualTo(2);
     assertThat(negative.err().strip()).isEqualTo("irevnet vae: --train-images must be at least 0, got -5");
     assertThat(out).doesNotExist();
+  }
+
+  /**
+   * An --out nothing can be written in is refused before the data are read and the VAE trained:
+   * vae.json is written last, so the run used to train and evaluate, then fail. Progress is on
+   * here: a run that trained first would have printed its epoch line before the error.
+   */
+  @Test
+  void anUnusableOutputDirectoryIsRefusedBeforeTraining(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 8, 2);
+    Path file = Files.writeString(tmp.resolve("a-file"), "x");
+    MainTest.Run r = run("vae", "--flow", "none", "--data", data.toString(), "--out", file.resolve("vae").toString(),
+        "--epochs", "1", "--batch", "4", "--latent", "2", "--hidden", "8", "--test-images", "2", "--is-samples", "2");
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet vae: " + file + ": exists and is not a directory");
+    assertThat(r.out()).isEmpty();
   }
 }

@@ -126,6 +126,37 @@ public final class AtomicFiles {
     }
   }
 
+  /**
+   * Throws what making directory {@code dir} and writing a file in it would, without making it:
+   * a file in the way ({@link #createDirectories}' "exists and is not a directory"), or a
+   * directory nothing can be made in. That is found by making and deleting a temporary file in
+   * the nearest directory on the way that exists: access(2) tells root it may write anywhere,
+   * and /proc refuses only the creation itself. For commands that write their results last, to
+   * refuse before the work; bad input found after the check leaves no directory behind.
+   */
+  public static void checkCanCreate(Path dir) throws IOException {
+    Path existing = dir;
+    // Without following links: a dangling one is in the way, as createDirectories finds.
+    while (existing != null && !Files.exists(existing, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      existing = existing.getParent();
+    }
+    if (existing == null) existing = Path.of("").toAbsolutePath(); // a relative path's first name is missing
+    if (!Files.isDirectory(existing)) {
+      throw new java.nio.file.FileSystemException(existing.toString(), null, "exists and is not a directory");
+    }
+    Path probe;
+    try {
+      probe = createTemporary(existing.resolve("write-check"), false);
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new java.nio.file.AccessDeniedException(dir.toString());
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new java.nio.file.NoSuchFileException(dir.toString());
+    } catch (java.nio.file.FileSystemException e) {
+      throw new java.nio.file.FileSystemException(dir.toString(), null, e.getReason());
+    }
+    deleteTree(probe);
+  }
+
   public static void writeString(Path target, String content) throws IOException {
     write(target, out -> out.write(content.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }

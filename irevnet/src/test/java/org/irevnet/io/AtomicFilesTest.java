@@ -159,4 +159,25 @@ class AtomicFilesTest {
     AtomicFiles.deleteUnfinished();
     assertThat(again).as("a path is forgotten once deleted").exists();
   }
+
+  /**
+   * checkCanCreate refuses what createDirectories and a write would refuse, and makes nothing: a
+   * directory that can be made is not, an existing one keeps its entries, and a dangling link
+   * (which createDirectories cannot make a directory of) is in the way like a file.
+   */
+  @Test
+  void checkingWhereADirectoryCanBeMadeMakesNothing(@TempDir Path tmp) throws Exception {
+    AtomicFiles.checkCanCreate(tmp.resolve("a/b/c"));
+    AtomicFiles.checkCanCreate(tmp);
+    try (var s = Files.list(tmp)) {
+      assertThat(s.toList()).as("no directory made, no check file left").isEmpty();
+    }
+    Path link = Files.createSymbolicLink(tmp.resolve("link"), tmp.resolve("nowhere"));
+    assertThatThrownBy(() -> AtomicFiles.checkCanCreate(link.resolve("out")))
+        .hasMessage(link + ": exists and is not a directory");
+    assertThatThrownBy(() -> AtomicFiles.createDirectories(link.resolve("out"))).as("as making it finds")
+        .hasMessage(link + ": exists and is not a directory");
+    assertThatThrownBy(() -> AtomicFiles.checkCanCreate(Path.of("/proc/irevnet-x/y")))
+        .isInstanceOf(java.nio.file.NoSuchFileException.class).hasMessage("/proc/irevnet-x/y");
+  }
 }
