@@ -53,6 +53,28 @@ final class PeerComparison {
     return summary;
   }
 
+  /**
+   * Refuses a peer whose program is not there, before any round runs: sh said "not found" only
+   * after a whole round of ours, and that was taken for a failed run. The first word is looked up
+   * as /bin/sh would run it: a path must be an executable file, a name a command sh finds (on
+   * PATH, or a builtin). A first word with quotes, expansions or an assignment is left to sh.
+   */
+  static void checkCommand(String peer) throws IOException, InterruptedException {
+    String first = peer.strip().split("\\s+")[0];
+    if (!first.matches("[A-Za-z0-9_./+,:@%-]+")) return;
+    if (first.contains("/")) {
+      java.nio.file.Path p = java.nio.file.Path.of(first);
+      if (!java.nio.file.Files.exists(p)) throw new IllegalArgumentException("--peer: " + first + ": command not found");
+      if (!java.nio.file.Files.isRegularFile(p) || !java.nio.file.Files.isExecutable(p)) {
+        throw new IllegalArgumentException("--peer: " + first + ": not an executable file");
+      }
+      return;
+    }
+    Process p = new ProcessBuilder("/bin/sh", "-c", "command -v -- \"$1\"", "sh", first).redirectErrorStream(true).start();
+    p.getInputStream().readAllBytes();
+    if (p.waitFor() != 0) throw new IllegalArgumentException("--peer: " + first + ": command not found");
+  }
+
   /** The same JVM, options and class path as this process, running {@code Main} with {@code args}. */
   static List<String> javaCommand(List<String> args) {
     List<String> cmd = new ArrayList<>();

@@ -143,4 +143,29 @@ class BenchCommandTest {
       assertThat(r.out()).isEmpty();
     }
   }
+
+  /**
+   * A --peer whose program is not there is bad input, named in one line before any round runs:
+   * it was a failed run (exit 3, "the peer failed (exit code 127 ...)") after a whole round of
+   * ours. The first word is looked up as /bin/sh would run it: a path must be an executable file
+   * (sh says "Permission denied" for the others), a name a command sh finds. Our side would print
+   * a JSON line if it ran, so the empty standard output says none did.
+   */
+  @Test
+  void aPeerCommandThatIsNotThereIsRefusedBeforeAnyRound(@TempDir Path dir) throws Exception {
+    Path arch = Files.writeString(dir.resolve("tiny.json"), TinyData.ARCH);
+    Path script = Files.writeString(dir.resolve("peer.sh"), "#!/bin/sh\n"); // not executable: written without x bits
+    String[][] cases = {
+        {"/no/such/python x.py", "--peer: /no/such/python: command not found"},
+        {"no-such-command-of-irevnet --flag", "--peer: no-such-command-of-irevnet: command not found"},
+        {script + " --flag", "--peer: " + script + ": not an executable file"},
+        {dir.toString(), "--peer: " + dir + ": not an executable file"}};
+    for (String[] c : cases) {
+      Run r = MainTest.run("bench", "--arch", arch.toString(), "--batch", "2", "--steps", "1", "--warmup", "0",
+          "--rounds", "1", "--threads", "1", "--no-progress", "--peer", c[0]);
+      assertThat(r.code()).as(c[0] + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err().strip()).isEqualTo("irevnet bench: " + c[1]);
+      assertThat(r.out()).as(c[0]).isEmpty();
+    }
+  }
 }
