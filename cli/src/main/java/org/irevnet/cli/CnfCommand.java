@@ -31,6 +31,15 @@ import picocli.CommandLine.Option;
 final class CnfCommand implements Callable<Integer> {
   private static final double LO = -4, HI = 4;
 
+  /**
+   * The smallest --eval-tol (rtol = atol) float64 can meet: about 45 epsilons. Below it a step's
+   * rounding is as large as the error allowed, and the error estimate measures rounding: Hairer's
+   * DOPRI5 refuses rtol up to 10 unit roundoffs (2.2e-15), SciPy's solve_ivp and MATLAB's ode45
+   * raise rtol below 100 epsilons (2.2e-14); 1e-14 lies between. At 1e-300 the scaled error
+   * overflowed and the evaluation failed as "non-finite state", after all the training.
+   */
+  static final double MIN_EVAL_TOL = 1e-14;
+
   @Mixin CommonOptions common;
 
   @Option(names = "--target", required = true, paramLabel = "NAME",
@@ -105,7 +114,7 @@ final class CnfCommand implements Callable<Integer> {
       }
       default -> throw new IllegalArgumentException("unknown solver '" + solver + "' (expected rk4 or dopri5)");
     };
-    Ranges.positive("--eval-tol", evalTol);
+    Ranges.atLeast("--eval-tol", evalTol, MIN_EVAL_TOL);
     DormandPrince evalSolver = new DormandPrince(evalTol, evalTol);
     CommonOptions.positive("--iterations", iterations);
     CommonOptions.positive("--batch", batch);

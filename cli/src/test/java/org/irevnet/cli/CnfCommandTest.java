@@ -56,7 +56,7 @@ class CnfCommandTest {
     Path out = tmp.resolve("out");
     refused("unknown target 'spirals'", "--target", "spirals", "--out", out.toString());
     refused("unknown solver 'euler'", "--target", "rings", "--solver", "euler", "--out", out.toString());
-    refused("--eval-tol must be above 0, got 0.0", "--target", "rings", "--eval-tol", "0", "--out", out.toString());
+    refused("--eval-tol must be at least 1.0E-14, got 0.0", "--target", "rings", "--eval-tol", "0", "--out", out.toString());
     refused("--steps must be at least 1, got 0", "--target", "rings", "--steps", "0", "--out", out.toString());
     refused("--rtol must be above 0, got -1.0", "--target", "rings", "--solver", "dopri5", "--rtol", "-1",
         "--out", out.toString());
@@ -79,6 +79,47 @@ class CnfCommandTest {
     assertThat(r.code()).as(r.err()).isEqualTo(2);
     assertThat(r.err().strip()).isEqualTo("irevnet cnf: " + file + ": exists and is not a directory");
     assertThat(r.out()).isEmpty();
+  }
+
+  /**
+   * An evaluation tolerance float64 cannot meet is refused by name before training: at 1e-300 the
+   * run trained, then failed in evaluation with "dopri5: non-finite state at t=0.0 (diverging
+   * dynamics)" (the scaled error overflowed; the state was finite), and between that and 1e-14
+   * the solver's error estimate is rounding, not a bound. The smallest tolerance allowed still
+   * runs (the evaluation solver in cnf.json says it was used).
+   */
+  @Test
+  void anEvaluationToleranceBelowWhatFloat64CanMeetIsRefused(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("out");
+    refused("--eval-tol must be at least 1.0E-14, got 1.0E-300", "--target", "rings", "--eval-tol", "1e-300",
+        "--out", out.toString());
+    refused("--eval-tol must be at least 1.0E-14, got 9.0E-15", "--target", "rings", "--eval-tol", "9e-15",
+        "--out", out.toString());
+    assertThat(out).doesNotExist();
+    MainTest.Run r = run("cnf", "--target", "rings", "--iterations", "1", "--batch", "8", "--hidden", "4", "--steps", "1",
+        "--test-samples", "10", "--plot-samples", "10", "--grid", "4", "--eval-tol", "1e-14", "--out", out.toString(),
+        "--no-progress", "--threads", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(Json.MAPPER.readTree(out.resolve("cnf.json").toFile()).path("evalSolver").asText())
+        .isEqualTo("dopri5(rtol=1.0E-14, atol=1.0E-14)");
+  }
+
+  /**
+   * An integration time over which the untrained flow overflows has no bound that holds for every
+   * width and seed, but the loss of iteration 0 comes before any update: --lr cannot be its
+   * cause, as the message said ("try a smaller --lr"). It names --time, as bad input.
+   */
+  @Test
+  void aLossThatOverflowsBeforeAnyUpdateNamesTheIntegrationTime(@TempDir Path tmp) {
+    Path out = tmp.resolve("out");
+    for (String solver : new String[] {"rk4", "dopri5"}) {
+      MainTest.Run r = run("cnf", "--target", "rings", "--iterations", "2", "--batch", "8", "--hidden", "4",
+          "--solver", solver, "--time", "1e300", "--out", out.toString(), "--no-progress");
+      assertThat(r.code()).as(solver + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err().strip()).isEqualTo("irevnet cnf: training diverged at iteration 0, before any update (loss"
+          + " Infinity): the untrained flow overflows over --time 1.0E300; try a smaller --time");
+    }
+    assertThat(out).doesNotExist();
   }
 
   private static void refused(String expected, String... args) {

@@ -53,6 +53,12 @@ public final class CnfTraining {
         dz[2 * b + 1] = t.z()[2 * b + 1] / c.batch();
         dLogDet[b] = -1.0 / c.batch();
       }
+      if (!Double.isFinite(loss) && it == 0) {
+        // No update yet: the untrained flow (near the identity) overflows only when it is
+        // integrated too far, a setting to change, not a run that failed.
+        throw new IllegalArgumentException("training diverged at iteration 0, before any update (loss " + loss
+            + "): the untrained flow overflows over --time " + c.endTime() + "; try a smaller --time");
+      }
       if (!Double.isFinite(loss)) {
         throw new IllegalStateException("training diverged at iteration " + it + " (loss " + loss + "); try a smaller --lr");
       }
