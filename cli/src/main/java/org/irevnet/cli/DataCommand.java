@@ -12,13 +12,20 @@ import picocli.CommandLine.Option;
 
 @Command(name = "data", mixinStandardHelpOptions = true,
     header = "Dataset tools: shortcut datasets.",
+    synopsisSubcommandLabel = "COMMAND",
     subcommands = {DataCommand.ShortcutCommand.class})
-final class DataCommand implements Runnable {
+final class DataCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /**
+   * The group alone does nothing: an incomplete command line (a script's unset "$SUB"), bad
+   * usage, so that the script stops. Bare {@code irevnet}, which people type to see what there
+   * is, keeps exit code 0.
+   */
   @Override
-  public void run() {
+  public Integer call() {
     spec.commandLine().usage(System.err);
+    return 2;
   }
 
   @Command(name = "shortcut", mixinStandardHelpOptions = true,
