@@ -89,23 +89,6 @@ class DataCommandTest {
     assertThat(out.resolve("notes.txt")).doesNotExist();
   }
 
-  /**
-   * A group without its command is an incomplete command line: `irevnet data` printed its usage
-   * and exited 0, so a script whose "$SUB" was unset carried on as if a dataset had been written.
-   * It is bad usage now (2), the usage on stderr, its synopsis saying a command is needed. Asked
-   * for with --help, the usage is no error. Bare `irevnet` keeps its exit code 0 (MainTest).
-   */
-  @Test
-  void theDataGroupWithoutItsCommandIsBadUsage() {
-    MainTest.Run r = run("data");
-    assertThat(r.code()).isEqualTo(2);
-    assertThat(r.out()).isEmpty();
-    assertThat(r.err().lines()).contains("Usage: irevnet data [-hV] COMMAND").anyMatch(l -> l.strip().startsWith("shortcut"));
-    MainTest.Run help = run("data", "--help");
-    assertThat(help.code()).isZero();
-    assertThat(help.out().lines()).contains("Usage: irevnet data [-hV] COMMAND");
-  }
-
   private static void refused(String expected, String... args) {
     String[] all = new String[args.length + 2];
     all[0] = "data";

@@ -26,12 +26,22 @@ class ShortcutCommandTest {
     }
   }
 
+  /**
+   * A group without its command is an incomplete command line: `irevnet data` printed its usage
+   * and exited 0, so a script whose "$SUB" was unset carried on as if a dataset had been written.
+   * It is bad usage now (2), the usage on stderr, its synopsis saying a command is needed. Asked
+   * for with --help, the usage is no error. Bare `irevnet` keeps its exit code 0 (MainTest).
+   */
   @Test
-  void dataAloneShowsItsUsageOnStandardError() {
+  void theDataGroupWithoutItsCommandIsBadUsage() {
     MainTest.Run r = run("data");
-    assertThat(r.code()).isZero();
+    assertThat(r.code()).isEqualTo(2);
     assertThat(r.out()).isEmpty();
-    assertThat(r.err()).startsWith("Dataset tools: shortcut datasets.").contains("Usage: irevnet data").contains("shortcut");
+    assertThat(r.err()).startsWith("Dataset tools: shortcut datasets.");
+    assertThat(r.err().lines()).contains("Usage: irevnet data [-hV] COMMAND").anyMatch(l -> l.strip().startsWith("shortcut"));
+    MainTest.Run help = run("data", "--help");
+    assertThat(help.code()).isZero();
+    assertThat(help.out().lines()).contains("Usage: irevnet data [-hV] COMMAND");
   }
 
   /**
