@@ -186,6 +186,7 @@ final class BenchCommand implements Callable<Integer> {
   private int comparePeer() throws Exception {
     if (peer.isBlank()) throw new IllegalArgumentException("--peer needs a command");
     if (depthMult != 1) throw new IllegalArgumentException("--peer compares at --depth-mult 1 only (the PyTorch twin has no depth option)");
+    Architecture.load(arch); // as for --depth-curve: a wrong name fails here, not as our child's failed run
     PeerComparison.checkCommand(peer);
     List<String> theirs = List.of("--threads", "" + childThreads(), "--steps", "" + steps, "--batch", "" + batch,
         "--warmup", "" + warmup);

@@ -131,6 +131,8 @@ class BenchCommandTest {
         {"--depth-curve", "1,1", multipliers + "[1, 1]"},
         {"--depth-curve", "0,2", multipliers + "[0, 2]"},
         {"--depth-curve", "1,2", "--arch", "no-such-arch", "unknown architecture 'no-such-arch'"},
+        // Loaded in our round's child process only, it came back as a failed run (exit 3).
+        {"--peer", "true", "--arch", "no-such-arch", "unknown architecture 'no-such-arch'"},
         {"--peer", " ", "--peer needs a command"},
         {"--peer", "true", "--depth-mult", "2", "--peer compares at --depth-mult 1 only (the PyTorch twin has no depth option)"}};
     for (String[] c : cases) {
