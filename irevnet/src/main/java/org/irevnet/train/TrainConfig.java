@@ -158,6 +158,9 @@ public record TrainConfig(String arch, String data, String objective, int epochs
 
   /** Checks ranges; the message names the option. */
   public TrainConfig validate() {
+    // Null from a config.json without the key (--resume reads it as it is).
+    if (arch == null) throw new IllegalArgumentException("arch must be an architecture name or file, got null");
+    if (data == null) throw new IllegalArgumentException("data must be a dataset name or path, got null");
     Ranges.atLeast("epochs", epochs, 1);
     Ranges.atLeast("batch", batch, 1);
     Ranges.positive("lr", lr);

@@ -247,8 +247,8 @@ class TrainConfigTest {
   @Test
   void aMissingNameIsRefusedByName() {
     String json = TrainConfig.defaults().toJson();
-    for (String key : new String[] {"schedule", "objective"}) {
-      String without = json.replaceFirst("\"" + key + "\" : \"[a-z]*\",", "");
+    for (String key : new String[] {"arch", "data", "schedule", "objective"}) {
+      String without = json.replaceFirst("\"" + key + "\" : \"[a-z-]*\",", "");
       assertThat(without).as(key + " removed").isNotEqualTo(json);
       TrainConfig c = TrainConfig.fromJson(without);
       assertThatThrownBy(c::validate).as(key).isInstanceOf(IllegalArgumentException.class)
