@@ -103,7 +103,8 @@ final class TrainCommand implements Callable<Integer> {
     TrainConfig base = TrainConfig.defaults();
     if (resume) {
       if (!Checkpoints.exists(latest)) throw new IllegalArgumentException(out + ": nothing to resume (no checkpoints/latest)");
-      base = TrainConfig.fromJson(Json.MAPPER.readTree(out.resolve(Trainer.CONFIG).toFile()).get("config").toString());
+      Path runConfig = out.resolve(Trainer.CONFIG);
+      base = TrainConfig.fromJson(Json.MAPPER.readTree(runConfig.toFile()).get("config").toString(), runConfig);
     } else if (!fresh && Checkpoints.exists(latest)) {
       throw new IllegalArgumentException(out + " already holds a run (checkpoints/latest): use --resume to continue it or --fresh to start over");
     }

@@ -398,4 +398,20 @@ class TrainEvalCommandTest {
         .isEqualTo("irevnet train: interrupted; continue from " + run.resolve("checkpoints/latest") + " with --resume");
     org.irevnet.io.Checkpoints.verify(org.irevnet.train.Trainer.latest(run));
   }
+
+  /**
+   * --resume reads the run's config.json: a value of the wrong JSON type there (hand-edited) was
+   * read as a number, and an error named no file. The checkpoint is a fake: the config is refused first.
+   */
+  @Test
+  void aResumedRunsConfigOfTheWrongTypeIsRefusedNamingTheFile(@TempDir Path tmp) throws Exception {
+    Path run = tmp.resolve("run");
+    Path latest = Files.createDirectories(org.irevnet.train.Trainer.latest(run));
+    Files.writeString(latest.resolve(org.irevnet.io.Checkpoints.MANIFEST), "{}");
+    Path config = run.resolve(org.irevnet.train.Trainer.CONFIG);
+    Files.writeString(config, "{\"config\": {\"epochs\": \"7\"}}");
+    MainTest.Run r = run("train", "--out", run.toString(), "--resume", "--no-progress");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet train: " + config + ": key 'epochs' must be an integer");
+  }
 }

@@ -1,11 +1,19 @@
 package org.irevnet.train;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.deser.std.NumberDeserializers;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,10 +95,45 @@ public record TrainConfig(String arch, String data, String objective, int epochs
         logEvery, checkpointEvery, dequantize || i.wMle() > 0, augmentShift, evalBatch, i, backward, validation);
   }
 
-  static final ObjectMapper JSON = new ObjectMapper()
+  static final ObjectMapper JSON = strict(new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT)
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT); // "epochs": 2.5 ran 2 epochs
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)); // "epochs": 2.5 ran 2 epochs
+
+  /**
+   * Refuses Jackson's scalar coercions: "epochs": "7" was read as 7, "dequantize": 1 as true and
+   * "lr": "NaN" as NaN. An integer where a number is expected stays accepted (it is one).
+   */
+  private static ObjectMapper strict(ObjectMapper m) {
+    // Jackson reads "NaN" and "Infinity" as doubles before it consults the coercion config below.
+    m.registerModule(new SimpleModule("strict-numbers").addDeserializer(double.class, new NumberOnly(double.class, 0.0))
+        .addDeserializer(Double.class, new NumberOnly(Double.class, null)));
+    for (LogicalType t : new LogicalType[] {LogicalType.Integer, LogicalType.Boolean}) {
+      m.coercionConfigFor(t).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+    }
+    m.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
+    for (CoercionInputShape from : new CoercionInputShape[] {CoercionInputShape.Integer, CoercionInputShape.Float,
+        CoercionInputShape.Boolean}) {
+      m.coercionConfigFor(LogicalType.Textual).setCoercion(from, CoercionAction.Fail);
+    }
+    return m;
+  }
+
+  /**
+   * Jackson's double reading (so a missing key stays 0, a null paperCap null) without strings: it
+   * reads "NaN", "Infinity" and "1e-3" as doubles.
+   */
+  private static final class NumberOnly extends NumberDeserializers.DoubleDeserializer {
+    NumberOnly(Class<Double> type, Double nullValue) {
+      super(type, nullValue);
+    }
+
+    @Override
+    public Double deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+      if (p.hasToken(JsonToken.VALUE_STRING)) return (Double) ctxt.handleUnexpectedToken(handledType(), p);
+      return super.deserialize(p, ctxt);
+    }
+  }
 
   /**
    * Reads a (partial) config file over {@code base}: keys present in the file replace base's.
@@ -148,11 +191,25 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     }
   }
 
+  /** @throws IllegalArgumentException with a one-line message naming the key when one is at fault */
   public static TrainConfig fromJson(String json) {
     try {
       return JSON.readValue(json, TrainConfig.class);
     } catch (IOException e) {
-      throw new IllegalArgumentException("malformed config JSON: " + e.getMessage().lines().findFirst().orElse(""));
+      throw new IllegalArgumentException(JsonErrors.describe(e, "config"));
+    }
+  }
+
+  /**
+   * {@link #fromJson(String)} of what was read from {@code file} (a run's {@code config.json}).
+   *
+   * @throws IllegalArgumentException with a one-line message naming the file
+   */
+  public static TrainConfig fromJson(String json, Path file) {
+    try {
+      return fromJson(json);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage());
     }
   }
 

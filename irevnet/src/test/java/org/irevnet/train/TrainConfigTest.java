@@ -184,6 +184,53 @@ class TrainConfigTest {
         .hasMessageNotContaining("\n");
   }
 
+  /**
+   * Jackson's default coercions read "epochs": "7" as 7, "dequantize": 1 as true and "lr": "NaN"
+   * as NaN (which validate then refused naming no file): a value of the wrong JSON type in a config
+   * file is a mistake to show, not to guess at. Each is refused at reading, naming the file and
+   * the key and the JSON type it needs (JsonErrors' wording, which adds the value where Jackson
+   * keeps it).
+   */
+  @Test
+  void aValueOfTheWrongJsonTypeIsRefusedNamingTheFileAndKey(@TempDir Path tmp) throws Exception {
+    String[][] cases = {
+        {"{\"epochs\": \"7\"}", "key 'epochs' must be an integer"},
+        {"{\"lr\": \"NaN\"}", "key 'lr' must be a number"},
+        {"{\"lr\": \"0.001\"}", "key 'lr' must be a number"},
+        {"{\"dequantize\": 1}", "key 'dequantize' must be true or false, got 1"},
+        {"{\"dequantize\": \"true\"}", "key 'dequantize' must be true or false"},
+        {"{\"arch\": 5}", "key 'arch' must be a string, got 5"},
+        {"{\"objective\": \"ice\", \"ice\": {\"advSteps\": \"3\"}}", "key 'ice.advSteps' must be an integer"},
+        {"{\"objective\": \"ice\", \"ice\": {\"advStandardize\": 0}}",
+            "key 'ice.advStandardize' must be true or false, got 0"}};
+    for (int i = 0; i < cases.length; i++) {
+      Path f = Files.writeString(tmp.resolve("c" + i + ".json"), cases[i][0]);
+      assertThatThrownBy(() -> TrainConfig.read(f, TrainConfig.defaults())).as(cases[i][0])
+          .isInstanceOf(IllegalArgumentException.class).hasMessage(f + ": " + cases[i][1]);
+    }
+    // An integer where a number is expected is a number, not a coercion.
+    Path whole = Files.writeString(tmp.resolve("whole.json"), "{\"lr\": 1, \"objective\": \"ice\", \"ice\": {\"paperCap\": 2}}");
+    TrainConfig read = TrainConfig.read(whole, TrainConfig.defaults());
+    assertThat(read.lr()).isEqualTo(1.0);
+    assertThat(read.ice().paperCap()).isEqualTo(2.0);
+  }
+
+  /** A run's config.json (read by --resume) is held to the same types, and its errors name it. */
+  @Test
+  void aRunConfigOfTheWrongJsonTypeIsRefusedNamingTheFile(@TempDir Path tmp) {
+    Path file = tmp.resolve("config.json");
+    String json = TrainConfig.defaults().toJson();
+    String sevenAsText = json.replace("\"epochs\" : 3", "\"epochs\" : \"7\"");
+    assertThat(sevenAsText).isNotEqualTo(json);
+    assertThatThrownBy(() -> TrainConfig.fromJson(sevenAsText, file)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(file + ": key 'epochs' must be an integer");
+    assertThatThrownBy(() -> TrainConfig.fromJson(sevenAsText)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("key 'epochs' must be an integer");
+    assertThatThrownBy(() -> TrainConfig.fromJson("{\"epochs\": ", file)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(file + ": malformed config JSON: ").hasMessageNotContaining("\n");
+    assertThat(TrainConfig.fromJson(json, file)).isEqualTo(TrainConfig.defaults());
+  }
+
   /** Each changed setting once, in declaration order, iCE settings by their dotted key, an added object as none -> it. */
   @Test
   void changesFromListsEachChangedSettingOldToNew() {
