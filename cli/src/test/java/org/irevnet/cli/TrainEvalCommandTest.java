@@ -412,6 +412,6 @@ class TrainEvalCommandTest {
     Files.writeString(config, "{\"config\": {\"epochs\": \"7\"}}");
     MainTest.Run r = run("train", "--out", run.toString(), "--resume", "--no-progress");
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err().strip()).isEqualTo("irevnet train: " + config + ": key 'epochs' must be an integer");
+    assertThat(r.err().strip()).isEqualTo("irevnet train: " + config + ": key 'epochs' must be an integer, got \"7\"");
   }
 }

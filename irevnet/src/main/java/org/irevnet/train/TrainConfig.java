@@ -6,17 +6,23 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.deser.std.NumberDeserializers;
+import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.type.LogicalType;
+import com.fasterxml.jackson.databind.util.AccessPattern;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -105,13 +111,17 @@ public record TrainConfig(String arch, String data, String objective, int epochs
    * "lr": "NaN" as NaN. An integer where a number is expected stays accepted (it is one).
    */
   private static ObjectMapper strict(ObjectMapper m) {
-    // Jackson reads "NaN" and "Infinity" as doubles before it consults the coercion config below.
-    m.registerModule(new SimpleModule("strict-numbers").addDeserializer(double.class, new NumberOnly(double.class, 0.0))
-        .addDeserializer(Double.class, new NumberOnly(Double.class, null)));
-    for (LogicalType t : new LogicalType[] {LogicalType.Integer, LogicalType.Boolean}) {
-      m.coercionConfigFor(t).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
-    }
-    m.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
+    // A deserializer rather than the CoercionConfig for the numbers: Jackson reads "NaN" and
+    // "Infinity" as doubles before it consults that, and its refusals there drop the value.
+    EnumSet<JsonToken> string = EnumSet.of(JsonToken.VALUE_STRING);
+    EnumSet<JsonToken> notBoolean = EnumSet.of(JsonToken.VALUE_STRING, JsonToken.VALUE_NUMBER_INT,
+        JsonToken.VALUE_NUMBER_FLOAT);
+    m.registerModule(new SimpleModule("strict-scalars")
+        .addDeserializer(int.class, new Refusing<>(int.class, "int", string))
+        .addDeserializer(long.class, new Refusing<>(long.class, "long", string))
+        .addDeserializer(double.class, new Refusing<>(double.class, "double", string))
+        .addDeserializer(Double.class, new Refusing<>(Double.class, Double.class.getName(), string))
+        .addDeserializer(boolean.class, new Refusing<>(boolean.class, "boolean", notBoolean)));
     for (CoercionInputShape from : new CoercionInputShape[] {CoercionInputShape.Integer, CoercionInputShape.Float,
         CoercionInputShape.Boolean}) {
       m.coercionConfigFor(LogicalType.Textual).setCoercion(from, CoercionAction.Fail);
@@ -119,19 +129,35 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     return m;
   }
 
-  /**
-   * Jackson's double reading (so a missing key stays 0, a null paperCap null) without strings: it
-   * reads "NaN", "Infinity" and "1e-3" as doubles.
-   */
-  private static final class NumberOnly extends NumberDeserializers.DoubleDeserializer {
-    NumberOnly(Class<Double> type, Double nullValue) {
-      super(type, nullValue);
+  /** Jackson's own reading of a scalar type, but for the JSON tokens in {@code refused}, which name their value. */
+  private static final class Refusing<T> extends StdScalarDeserializer<T> {
+    private final JsonDeserializer<T> std;
+    private final Set<JsonToken> refused;
+
+    @SuppressWarnings("unchecked")
+    Refusing(Class<T> type, String name, Set<JsonToken> refused) {
+      super(type);
+      this.std = (JsonDeserializer<T>) NumberDeserializers.find(type, name);
+      this.refused = refused;
     }
 
     @Override
-    public Double deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
-      if (p.hasToken(JsonToken.VALUE_STRING)) return (Double) ctxt.handleUnexpectedToken(handledType(), p);
-      return super.deserialize(p, ctxt);
+    public T deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+      if (refused.contains(p.currentToken())) {
+        Object value = p.currentToken() == JsonToken.VALUE_STRING ? p.getText() : p.getNumberValue();
+        throw InvalidFormatException.from(p, "not a " + handledType().getSimpleName(), value, handledType());
+      }
+      return std.deserialize(p, ctxt);
+    }
+
+    @Override
+    public T getNullValue(DeserializationContext ctxt) throws JsonMappingException {
+      return std.getNullValue(ctxt); // 0 or false for a primitive left out, as before
+    }
+
+    @Override
+    public AccessPattern getNullAccessPattern() {
+      return std.getNullAccessPattern();
     }
   }
 

@@ -188,19 +188,19 @@ class TrainConfigTest {
    * Jackson's default coercions read "epochs": "7" as 7, "dequantize": 1 as true and "lr": "NaN"
    * as NaN (which validate then refused naming no file): a value of the wrong JSON type in a config
    * file is a mistake to show, not to guess at. Each is refused at reading, naming the file and
-   * the key and the JSON type it needs (JsonErrors' wording, which adds the value where Jackson
-   * keeps it).
+   * the key, the JSON type it needs and the value (JsonErrors' wording).
    */
   @Test
   void aValueOfTheWrongJsonTypeIsRefusedNamingTheFileAndKey(@TempDir Path tmp) throws Exception {
     String[][] cases = {
-        {"{\"epochs\": \"7\"}", "key 'epochs' must be an integer"},
-        {"{\"lr\": \"NaN\"}", "key 'lr' must be a number"},
-        {"{\"lr\": \"0.001\"}", "key 'lr' must be a number"},
+        {"{\"epochs\": \"7\"}", "key 'epochs' must be an integer, got \"7\""},
+        {"{\"seed\": \"1\"}", "key 'seed' must be an integer, got \"1\""},
+        {"{\"lr\": \"NaN\"}", "key 'lr' must be a number, got \"NaN\""},
+        {"{\"lr\": \"0.001\"}", "key 'lr' must be a number, got \"0.001\""},
         {"{\"dequantize\": 1}", "key 'dequantize' must be true or false, got 1"},
-        {"{\"dequantize\": \"true\"}", "key 'dequantize' must be true or false"},
+        {"{\"dequantize\": \"true\"}", "key 'dequantize' must be true or false, got \"true\""},
         {"{\"arch\": 5}", "key 'arch' must be a string, got 5"},
-        {"{\"objective\": \"ice\", \"ice\": {\"advSteps\": \"3\"}}", "key 'ice.advSteps' must be an integer"},
+        {"{\"objective\": \"ice\", \"ice\": {\"advSteps\": \"3\"}}", "key 'ice.advSteps' must be an integer, got \"3\""},
         {"{\"objective\": \"ice\", \"ice\": {\"advStandardize\": 0}}",
             "key 'ice.advStandardize' must be true or false, got 0"}};
     for (int i = 0; i < cases.length; i++) {
@@ -223,9 +223,9 @@ class TrainConfigTest {
     String sevenAsText = json.replace("\"epochs\" : 3", "\"epochs\" : \"7\"");
     assertThat(sevenAsText).isNotEqualTo(json);
     assertThatThrownBy(() -> TrainConfig.fromJson(sevenAsText, file)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage(file + ": key 'epochs' must be an integer");
+        .hasMessage(file + ": key 'epochs' must be an integer, got \"7\"");
     assertThatThrownBy(() -> TrainConfig.fromJson(sevenAsText)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("key 'epochs' must be an integer");
+        .hasMessage("key 'epochs' must be an integer, got \"7\"");
     assertThatThrownBy(() -> TrainConfig.fromJson("{\"epochs\": ", file)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith(file + ": malformed config JSON: ").hasMessageNotContaining("\n");
     assertThat(TrainConfig.fromJson(json, file)).isEqualTo(TrainConfig.defaults());
