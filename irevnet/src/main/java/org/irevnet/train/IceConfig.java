@@ -18,9 +18,11 @@ import org.irevnet.check.Ranges;
  *     is unbounded below and diverges)
  * @param paperCap per-sample cap of the adversary's cross-entropy in the paper form; null (the
  *     default) is {@code ln C} for the model's {@code C} classes, chance level: no push past
- *     "uninformative" (a fixed {@code ln 10} would push a 2-class adversary far past chance)
+ *     "uninformative" (a fixed {@code ln 10} would push a 2-class adversary far past chance);
+ *     refused with the bounded form, which has no cap
  * @param advSteps adversary updates per model step (k), all on the current batch's detached
- *     {@code z_n}
+ *     {@code z_n}; 0 only with {@code wNc} 0 (untrained adversaries would make the nuisance term
+ *     push against classifiers that never learned to read y)
  * @param advHidden hidden width of each adversary's MLP (one ReLU layer; 0: linear)
  * @param advLr the adversaries' Adam learning rate (constant)
  * @param adversaries number of independently initialised adversaries (the nuisance term is their
@@ -69,7 +71,15 @@ public record IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuis
       throw new IllegalArgumentException("nuisanceForm must be bounded or paper, got " + nuisanceForm);
     }
     if (paperCap != null) Ranges.positive("paperCap", paperCap);
+    if (paperCap != null && !"paper".equals(nuisanceForm)) {
+      throw new IllegalArgumentException("paperCap is for nuisanceForm paper only, got " + paperCap + " with "
+          + nuisanceForm + ": leave it out");
+    }
     Ranges.atLeast("advSteps", advSteps, 0);
+    if (advSteps == 0 && wNc > 0) {
+      throw new IllegalArgumentException("advSteps 0 with wNc " + wNc + ": the adversaries would never train, so the"
+          + " nuisance term would push against untrained classifiers; give advSteps at least 1, or wNc 0");
+    }
     Ranges.atLeast("adversaries", adversaries, 1);
     Ranges.positive("advLr", advLr);
     return this;

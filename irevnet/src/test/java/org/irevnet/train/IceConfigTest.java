@@ -63,4 +63,27 @@ class IceConfigTest {
     assertThatThrownBy(() -> with(1, 4, 0, "paper", null, 1, 0, 1e-3, 1, 0, -1).validate())
         .hasMessageStartingWith("advReplay ");
   }
+
+  /**
+   * With no adversary steps the adversaries stay as initialised, and a nuisance weight above 0
+   * would push z_n against classifiers that never learned to read y from it: not the min-max game
+   * the weight asks for. Without the term (wNc 0) untrained adversaries are harmless.
+   */
+  @Test
+  void noAdversaryStepsWithTheNuisanceTermOnIsRefused() {
+    assertThatThrownBy(() -> with(0.3, 4, 0, "bounded", null, 0, 0, 1e-3, 1, 0, 0).validate())
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("advSteps 0 with wNc 0.3: the adversaries would never"
+            + " train, so the nuisance term would push against untrained classifiers; give advSteps at least 1, or wNc 0");
+    assertThat(with(0, 4, 0, "bounded", null, 0, 0, 1e-3, 1, 0, 0).validate()).as("wNc 0").isNotNull();
+    assertThat(with(1e-9, 4, 0, "bounded", null, 1, 0, 1e-3, 1, 0, 0).validate()).as("one step").isNotNull();
+  }
+
+  /** The cap belongs to the paper form; the bounded form ignored one in silence. */
+  @Test
+  void aPaperCapWithTheBoundedFormIsRefused() {
+    assertThatThrownBy(() -> with(0.3, 4, 0, "bounded", 2.0, 1, 0, 1e-3, 1, 0, 0).validate())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("paperCap is for nuisanceForm paper only, got 2.0 with bounded: leave it out");
+    assertThat(with(0.3, 4, 0, "paper", 2.0, 1, 0, 1e-3, 1, 0, 0).validate()).as("paper").isNotNull();
+  }
 }

@@ -47,7 +47,7 @@ class IceObjectiveTest {
 
   @Test
   void boundedNuisanceTermWithStandardisedInputs() {
-    checkGradients(config(1.5, 0, "bounded", Math.log(10), 3, 8, true));
+    checkGradients(config(1.5, 0, "bounded", null, 3, 8, true));
   }
 
   @Test
@@ -58,7 +58,7 @@ class IceObjectiveTest {
 
   @Test
   void mleTermIncludingThePriorParameters() {
-    checkGradients(config(0, 0.9, "bounded", Math.log(10), 0, 8, true));
+    checkGradients(config(0, 0.9, "bounded", null, 0, 8, true));
   }
 
   @Test
@@ -74,7 +74,7 @@ class IceObjectiveTest {
    */
   @Test
   void aBatchOfOneImageHasFiniteTermsAndExactGradients() {
-    checkGradients(config(1.2, 0.5, "bounded", Math.log(10), 2, 5, true), 1);
+    checkGradients(config(1.2, 0.5, "bounded", null, 2, 5, true), 1);
     checkGradients(config(0.7, 0.5, "paper", 50.0, 2, 5, false), 1);
   }
 
@@ -101,8 +101,10 @@ class IceObjectiveTest {
     int[] labels = new int[40];
     for (int i = 0; i < labels.length; i++) labels[i] = i % 3;
     InvertibleClassifier.Forward f = m.forward(x, false);
+    // The term's value at wNc 0 (it does not depend on the weight): untrained adversaries with the
+    // term on are refused.
     java.util.function.Function<Double, Double> nuisanceLoss = cap -> IceObjective.forModel(
-        config(1, 0, "paper", cap, 0, 8, true), m, 5, 1e-3).loss(m, f, labels, 0).nuisanceLoss();
+        config(0, 0, "paper", cap, 0, 8, true), m, 5, 1e-3).loss(m, f, labels, 0).nuisanceLoss();
 
     double byDefault = nuisanceLoss.apply(null);
     assertThat(byDefault).isEqualTo(nuisanceLoss.apply(Math.log(3))).isGreaterThanOrEqualTo(-Math.log(3));
@@ -112,7 +114,7 @@ class IceObjectiveTest {
 
   @Test
   void evaluationDoesNotDependOnTheBatchAndReadsTheDensityOnDequantisedImages() {
-    Setup s = trained(config(1, 0.5, "bounded", Math.log(10), 3, 8, true));
+    Setup s = trained(config(1, 0.5, "bounded", null, 3, 8, true));
     int n = 13;
     Random r = new Random(7);
     INDArray images = images(n, r);
@@ -146,10 +148,10 @@ class IceObjectiveTest {
     InvertibleClassifier inj = InvertibleClassifier.build(Architecture.fromJson("""
         {"name": "fi-inj", "type": "fi-revnet", "inputShape": [1, 8, 8], "numClasses": 10,
          "stages": [{"steps": 1, "hidden": 3, "kernel": 3, "coupling": "affine", "pad": 4}]}"""), F64, 0);
-    assertThatThrownBy(() -> IceObjective.forModel(config(1, 0.5, "bounded", Math.log(10), 1, 4, true), inj, 0, 1e-3))
+    assertThatThrownBy(() -> IceObjective.forModel(config(1, 0.5, "bounded", null, 1, 4, true), inj, 0, 1e-3))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'fi-inj' is injective")
         .hasMessageContaining("--w-mle 0").hasMessageNotContaining("\n");
-    assertThat(IceObjective.forModel(config(1, 0, "bounded", Math.log(10), 1, 4, true), inj, 0, 1e-3)).isNotNull();
+    assertThat(IceObjective.forModel(config(1, 0, "bounded", null, 1, 4, true), inj, 0, 1e-3)).isNotNull();
   }
 
   record Setup(InvertibleClassifier model, IceObjective obj, INDArray x, int[] labels) {}
@@ -229,7 +231,7 @@ class IceObjectiveTest {
 
   @Test
   void adversariesMoveOnlyInTheirStepsAndTheModelAndPriorOnlyInModelSteps() {
-    Setup s = setup(config(1, 0.5, "bounded", Math.log(10), 2, 8, true));
+    Setup s = setup(config(1, 0.5, "bounded", null, 2, 8, true));
     AdamOptimizer adam = new AdamOptimizer(s.model.params(), 1e-2);
     Map<String, INDArray> model0 = s.model.params().state();
     Map<String, INDArray> prior0 = s.obj.prior().params().state();
@@ -302,7 +304,7 @@ class IceObjectiveTest {
 
   /** The adversaries' parameters after each of {@code steps} steps. */
   static List<Map<String, INDArray>> adversaryTrajectory(int reinitEvery, int adversaries, int steps) {
-    Setup s = setup(new IceConfig(1, 0, 0, "bounded", Math.log(10), 1, 4, 1e-2, adversaries, reinitEvery, true, 0));
+    Setup s = setup(new IceConfig(1, 0, 0, "bounded", null, 1, 4, 1e-2, adversaries, reinitEvery, true, 0));
     List<Map<String, INDArray>> out = new ArrayList<>();
     for (long step = 0; step < steps; step++) {
       s.obj.step(s.model, s.model.forward(s.x, true), s.labels, step);
@@ -340,7 +342,7 @@ class IceObjectiveTest {
    */
   @Test
   void theTermsAverageTheAdversariesCrossEntropyAndAccuracyComputedByHand() {
-    Setup s = setup(config(1.5, 0, "bounded", Math.log(10), 2, 8, true));
+    Setup s = setup(config(1.5, 0, "bounded", null, 2, 8, true));
     for (long step = 0; step < 3; step++) s.obj.step(s.model, s.model.forward(s.x, true), s.labels, step);
     IceObjective.Terms t = s.obj.loss(s.model, s.model.forward(s.x, true), s.labels, 0);
 
@@ -367,9 +369,10 @@ class IceObjectiveTest {
   /** k adversary updates per model step: one step with k = 2 is two steps with k = 1 on the same batch. */
   @Test
   void eachModelStepTrainsTheAdversariesKTimes() {
-    Setup twice = setup(config(1, 0, "bounded", Math.log(10), 2, 8, true));
-    Setup once = setup(config(1, 0, "bounded", Math.log(10), 1, 8, true));
-    Setup never = setup(config(1, 0, "bounded", Math.log(10), 0, 8, true));
+    Setup twice = setup(config(1, 0, "bounded", null, 2, 8, true));
+    Setup once = setup(config(1, 0, "bounded", null, 1, 8, true));
+    // The nuisance term off: with it on, no adversary steps is refused. It does not enter their steps.
+    Setup never = setup(config(0, 0, "bounded", null, 0, 8, true));
     Map<String, INDArray> initial = adversaryParams(never.obj);
     twice.obj.step(twice.model, twice.model.forward(twice.x, true), twice.labels, 0);
     once.obj.step(once.model, once.model.forward(once.x, true), once.labels, 0);
@@ -387,7 +390,7 @@ class IceObjectiveTest {
    */
   @Test
   void evaluationWithoutTheMleTermIsTheAdversariesAccuracyOnTheStandardisedSplit() {
-    Setup s = trained(config(1, 0, "bounded", Math.log(10), 3, 8, true));
+    Setup s = trained(config(1, 0, "bounded", null, 3, 8, true));
     int n = 13;
     INDArray images = images(n, new Random(7));
     INDArray x = Nd4j.createFromArray(standardized(nuisance(s.model, images.castTo(F64))));
@@ -419,7 +422,7 @@ class IceObjectiveTest {
   /** The prior moves with the model at the rate it is given: Adam's first step is that rate against each gradient's sign. */
   @Test
   void thePriorStepsAtTheGivenRate() {
-    Setup s = setup(config(0, 0.9, "bounded", Math.log(10), 0, 8, true));
+    Setup s = setup(config(0, 0.9, "bounded", null, 0, 8, true));
     s.obj.step(s.model, s.model.forward(s.x, true), s.labels, 0);
     assertThat(s.obj.priorGradients().amaxNumber().doubleValue()).isPositive();
     Map<String, INDArray> before = s.obj.prior().params().state();
@@ -443,7 +446,7 @@ class IceObjectiveTest {
    */
   @Test
   void aLoadedStateContinuesExactlyIncludingTheReplayBuffer() {
-    IceConfig cfg = new IceConfig(1, 0, 0.5, "bounded", Math.log(10), 2, 6, 1e-2, 2, 0, true, 2);
+    IceConfig cfg = new IceConfig(1, 0, 0.5, "bounded", null, 2, 6, 1e-2, 2, 0, true, 2);
     Setup a = setup(cfg);
     List<INDArray> batches = new ArrayList<>();
     for (int b = 0; b < 4; b++) batches.add(Numerics.normal(F64, 20 + b, a.model.inputShape(BATCH)));
@@ -485,7 +488,7 @@ class IceObjectiveTest {
    */
   @Test
   void loadingAStateReplacesTheReplayedLabelsAsWellAsTheInputs() {
-    IceConfig cfg = new IceConfig(1, 0, 0, "bounded", Math.log(10), 1, 0, 1e-2, 1, 0, true, 2);
+    IceConfig cfg = new IceConfig(1, 0, 0, "bounded", null, 1, 0, 1e-2, 1, 0, true, 2);
     Setup a = setup(cfg), b = setup(cfg);
     int[] other = new int[BATCH];
     for (int i = 0; i < BATCH; i++) other[i] = (a.labels[i] + 1) % 10;

@@ -212,7 +212,7 @@ class TrainerTest {
   void boundedIceTrainsWithoutNaNOnTheShippedMiniSet(@TempDir Path tmp) throws Exception {
     TrainConfig d = TrainConfig.defaults();
     TrainConfig cfg = new TrainConfig(d.arch(), "fashion-mnist-mini", "ice", 1, 32, d.lr(), 0, 5, "cosine", 0, 5,
-        1000, false, 0, 250, new IceConfig(2, 10, 0.1, "bounded", Math.log(10), 3, 64, 1e-3, 1, 0, true, 4), null, 0);
+        1000, false, 0, 250, new IceConfig(2, 10, 0.1, "bounded", null, 3, 64, 1e-3, 1, 0, true, 4), null, 0);
     Path run = tmp.resolve("run");
     Trainer.Result r = new Trainer(cfg, run, QUIET, 30).run();
     assertThat(r.steps()).isEqualTo(30);
