@@ -313,6 +313,44 @@ class IceObjectiveTest {
     return out;
   }
 
+  /**
+   * A period shorter than the ensemble (here 3 adversaries) cannot give each its own phase, but
+   * each adversary is still restarted every {@code r} steps, as asked, and the ensemble uses every
+   * phase there is: at {@code r = 1} every adversary restarts every step (fresh adversaries, each
+   * with its k updates), at {@code r = 2} the restarts alternate between two groups, so the
+   * ensemble never holds only just-restarted adversaries. So the setting is kept, not refused.
+   * Without adversary steps and nuisance term, an adversary's parameters change exactly when it
+   * is restarted.
+   */
+  @Test
+  void aReinitPeriodShorterThanTheEnsembleRestartsEachAdversaryEveryPeriod() {
+    for (int r : new int[] {1, 2}) {
+      Setup s = setup(new IceConfig(0, 0, 0, "bounded", null, 0, 4, 1e-2, 3, r, true, 0));
+      List<Map<String, INDArray>> after = new ArrayList<>();
+      after.add(adversaryParams(s.obj));
+      for (long step = 0; step < 9; step++) {
+        s.obj.step(s.model, s.model.forward(s.x, true), s.labels, step);
+        after.add(adversaryParams(s.obj));
+      }
+      java.util.Set<Integer> phases = new java.util.HashSet<>();
+      for (int j = 0; j < 3; j++) {
+        List<Integer> restarts = new ArrayList<>();
+        for (int step = 0; step < 9; step++) {
+          String w = j + ".fc0.weight";
+          if (!after.get(step + 1).get(w).equals(after.get(step).get(w))) restarts.add(step);
+        }
+        assertThat(restarts).as("r = " + r + ": adversary " + j + " restarted at").isNotEmpty()
+            .doesNotContain(0).hasSize((9 - 1 - restarts.get(0)) / r + 1);
+        for (int i = 1; i < restarts.size(); i++) {
+          assertThat(restarts.get(i) - restarts.get(i - 1)).as("r = " + r + ": adversary " + j).isEqualTo(r);
+        }
+        assertThat(restarts.get(0)).as("r = " + r + ": adversary " + j + "'s first restart").isLessThanOrEqualTo(r);
+        phases.add(restarts.get(0) % r);
+      }
+      assertThat(phases).as("r = " + r + ": phases used").hasSize(r);
+    }
+  }
+
   /** {@code zn} standardised per dimension with its own batch statistics, as batch norm without affine, by hand. */
   static double[][] standardized(double[][] zn) {
     int n = zn.length, d = zn[0].length;
