@@ -57,6 +57,7 @@ final class EvalCommand implements Callable<Integer> {
     out.put("accuracy", r.accuracy());
     out.put("loss", r.loss());
     out.put("count", r.count());
+    out.put("non_finite_logits", r.nonFinite()); // images counted as wrong for want of a prediction
     out.put("split", split);
     out.put("name", name);
     out.put("data", ds.name());

@@ -40,6 +40,7 @@ class TrainEvalCommandTest {
     assertThat(e.code()).as(e.err()).isZero();
     JsonNode j = Json.MAPPER.readTree(e.out());
     assertThat(j.get("count").asInt()).isEqualTo(20);
+    assertThat(j.get("non_finite_logits").asInt()).as("a trained model's logits are finite").isZero();
     assertThat(j.get("confusion_matrix")).hasSize(10);
     long total = 0;
     for (JsonNode row : j.get("confusion_matrix")) for (JsonNode v : row) total += v.asLong();

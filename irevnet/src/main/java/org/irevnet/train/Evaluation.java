@@ -11,17 +11,25 @@ public final class Evaluation {
   private Evaluation() {}
 
   /**
-   * @param confusion {@code confusion[true][predicted]} counts
+   * @param accuracy the fraction of the {@code count} images predicted right; an image with a
+   *     non-finite logit has no prediction and counts as wrong
+   * @param loss the mean cross-entropy, NaN when any image's logits are not finite
+   * @param perClassAccuracy per true class, over all its images (those without a prediction included)
+   * @param confusion {@code confusion[true][predicted]} counts of the images with a prediction, so
+   *     a row sums to fewer than the class's images when {@code nonFinite > 0}
+   * @param nonFinite images whose logits are not all finite (a model with finite weights can
+   *     overflow): counted as wrong rather than as ND4J's argmax of a NaN row, class 0
    */
   public record Result(String split, int count, double accuracy, double loss, double[] perClassAccuracy,
-      long[][] confusion, List<String> classNames) {}
+      long[][] confusion, List<String> classNames, int nonFinite) {}
 
   public static Result evaluate(Classifier model, Dataset data, int batch, String split) {
     int n = data.size();
     int k = model.numClasses();
     long[][] confusion = new long[k][k];
+    long[] inClass = new long[k];
     double lossSum = 0;
-    int correct = 0;
+    int correct = 0, nonFinite = 0;
     for (int start = 0; start < n; start += batch) {
       int end = Math.min(n, start + batch);
       INDArray x = data.images().get(NDArrayIndex.interval(start, end)).dup('c');
@@ -29,18 +37,20 @@ public final class Evaluation {
       INDArray logits = model.logits(x.castTo(model.dataType()));
       lossSum += Losses.softmaxCrossEntropy(logits, y).loss() * (end - start);
       int[] pred = Losses.argmax(logits);
+      double[][] rows = logits.toDoubleMatrix();
       for (int i = 0; i < y.length; i++) {
+        inClass[y[i]]++;
+        if (!java.util.Arrays.stream(rows[i]).allMatch(Double::isFinite)) {
+          nonFinite++;
+          continue;
+        }
         confusion[y[i]][pred[i]]++;
         if (pred[i] == y[i]) correct++;
       }
     }
     double[] perClass = new double[k];
-    for (int c = 0; c < k; c++) {
-      long total = 0;
-      for (long v : confusion[c]) total += v;
-      perClass[c] = total == 0 ? Double.NaN : (double) confusion[c][c] / total;
-    }
+    for (int c = 0; c < k; c++) perClass[c] = inClass[c] == 0 ? Double.NaN : (double) confusion[c][c] / inClass[c];
     return new Result(split, n, n == 0 ? Double.NaN : (double) correct / n, lossSum / Math.max(1, n), perClass,
-        confusion, data.classNames());
+        confusion, data.classNames(), nonFinite);
   }
 }

@@ -545,6 +545,7 @@ public final class Trainer {
   static double putValidation(Map<String, Object> epochLine, Evaluation.Result validation) {
     epochLine.put("validation_accuracy", validation.accuracy());
     epochLine.put("validation_loss", validation.loss());
+    if (validation.nonFinite() > 0) epochLine.put("validation_non_finite_logits", validation.nonFinite());
     return validation.accuracy();
   }
 
@@ -556,6 +557,8 @@ public final class Trainer {
     m.put("epoch", epoch);
     m.put("test_accuracy", test.accuracy());
     m.put("test_loss", test.loss());
+    // Only when there are any: such images count as wrong, and this says why the loss is NaN.
+    if (test.nonFinite() > 0) m.put("test_non_finite_logits", test.nonFinite());
     return m;
   }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import java.util.List;
 import java.util.Random;
 import org.irevnet.data.Dataset;
+import org.irevnet.layers.Param;
 import org.irevnet.models.InvertibleClassifier;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -60,5 +61,64 @@ class EvaluationTest {
     Evaluation.Result whole = Evaluation.evaluate(m, data, 5, "test");
     assertThat(whole.confusion()).as("in one batch").isEqualTo(confusion);
     assertThat(whole.loss()).isCloseTo(loss, within(1e-12));
+  }
+
+  /**
+   * A model with finite weights can still overflow: this one's, scaled by 1600, give NaN logits
+   * for images of random pixels and finite ones for blank images (found by trying scales). Such a
+   * row has no prediction: it counts as wrong and is counted, and stays out of the confusion
+   * matrix. Losses.argmax (ND4J's argMax) makes a NaN row class 0, so each such image, labelled 0
+   * here, counted as a hit: accuracy 1. The expected values come from the logits of each image
+   * alone, checked for finiteness here.
+   */
+  @Test
+  void imagesWithNonFiniteLogitsCountAsWrongAndAreCounted() {
+    InvertibleClassifier m = DensityTest.perturbed(DensityTest.FI, 3);
+    for (Param p : m.params().entries().values()) if (p.trainable()) p.set(p.value().mul(1600));
+    Random r = new Random(11);
+    float[] pixels = new float[6 * 64];
+    for (int i = 2 * 64; i < pixels.length; i++) pixels[i] = r.nextFloat(); // images 0 and 1 blank
+    var images = Nd4j.create(pixels, new long[] {6, 1, 8, 8}, DataType.FLOAT);
+    int[] labels = new int[6];
+    int finite = 0;
+    long[][] confusion = new long[10][10];
+    for (int i = 0; i < 6; i++) {
+      double[] row = m.logits(images.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(i, i + 1)).castTo(DataType.DOUBLE))
+          .toDoubleMatrix()[0];
+      if (java.util.Arrays.stream(row).allMatch(Double::isFinite)) {
+        int p = 0;
+        for (int k = 1; k < 10; k++) if (row[k] > row[p]) p = k;
+        labels[i] = p; // right
+        confusion[p][p]++;
+        finite++;
+      }
+    }
+    assertThat(finite).as("some rows finite, some not").isBetween(1, 5);
+
+    Evaluation.Result e = Evaluation.evaluate(m, new Dataset("t", images, labels,
+        List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")), 4, "test");
+    assertThat(e.nonFinite()).isEqualTo(6 - finite);
+    assertThat(e.accuracy()).isEqualTo(finite / 6.0);
+    assertThat(e.confusion()).isEqualTo(confusion);
+    long inClass0 = java.util.Arrays.stream(labels).filter(y -> y == 0).count();
+    assertThat(e.perClassAccuracy()[0]).as("class 0, its non-finite images included").isEqualTo(confusion[0][0] / (double) inClass0);
+    assertThat(e.loss()).as("the cross-entropy of a NaN row").isNaN();
+  }
+
+  /** An epoch line names the images without a prediction when there are any, so a NaN loss is explained; else no key. */
+  @Test
+  void epochLinesCountNonFiniteLogitsOnlyWhenThereAreAny() {
+    List<String> names = List.of("a", "b");
+    Evaluation.Result clean = new Evaluation.Result("test", 4, 0.5, 0.7, new double[] {0.5, 0.5},
+        new long[][] {{1, 1}, {1, 1}}, names, 0);
+    Evaluation.Result two = new Evaluation.Result("test", 4, 0.25, Double.NaN, new double[] {0.5, 0},
+        new long[][] {{1, 1}, {0, 0}}, names, 2);
+    assertThat(Trainer.epochLine(8, 1, clean)).doesNotContainKey("test_non_finite_logits");
+    assertThat(Trainer.epochLine(8, 1, two)).containsEntry("test_non_finite_logits", 2);
+    java.util.Map<String, Object> line = new java.util.HashMap<>();
+    Trainer.putValidation(line, clean);
+    assertThat(line).doesNotContainKey("validation_non_finite_logits");
+    assertThat(Trainer.putValidation(line, two)).isEqualTo(0.25);
+    assertThat(line).containsEntry("validation_non_finite_logits", 2);
   }
 }
