@@ -201,6 +201,7 @@ class TrainConfigTest {
         {"{\"dequantize\": \"true\"}", "key 'dequantize' must be true or false, got \"true\""},
         {"{\"arch\": 5}", "key 'arch' must be a string, got 5"},
         {"{\"objective\": \"ice\", \"ice\": {\"advSteps\": \"3\"}}", "key 'ice.advSteps' must be an integer, got \"3\""},
+        {"{\"objective\": \"ice\", \"ice\": {\"paperCap\": \"2\"}}", "key 'ice.paperCap' must be a number, got \"2\""},
         {"{\"objective\": \"ice\", \"ice\": {\"advStandardize\": 0}}",
             "key 'ice.advStandardize' must be true or false, got 0"}};
     for (int i = 0; i < cases.length; i++) {
