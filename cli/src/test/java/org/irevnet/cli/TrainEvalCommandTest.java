@@ -414,5 +414,12 @@ class TrainEvalCommandTest {
     MainTest.Run r = run("train", "--out", run.toString(), "--resume", "--no-progress");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err().strip()).isEqualTo("irevnet train: " + config + ": key 'epochs' must be an integer, got \"7\"");
+    // Without its config section (a NullPointerException, exit 3) or not JSON at all (the parser's words alone).
+    for (String[] c : new String[][] {{"{\"environment\": {}}", "has no \"config\" object"}, {"{epochs", "is not valid JSON"}}) {
+      Files.writeString(config, c[0]);
+      MainTest.Run bad = run("train", "--out", run.toString(), "--resume", "--no-progress");
+      assertThat(bad.code()).as(c[0]).isEqualTo(2);
+      assertThat(bad.err().strip()).as(c[0]).startsWith("irevnet train: " + config + ": " + c[1]).hasLineCount(1);
+    }
   }
 }
