@@ -107,11 +107,15 @@ public final class AtomicFiles {
   public static void deleteTemporarySiblings(Path target) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     if (!Files.isDirectory(dir)) return;
-    java.util.regex.Pattern left = java.util.regex.Pattern.compile(
-        java.util.regex.Pattern.quote("." + target.getFileName() + ".") + "([0-9a-z]+\\.tmp|tmp[0-9]+)");
     try (java.util.stream.Stream<Path> s = Files.list(dir)) {
-      for (Path p : s.filter(p -> left.matcher(p.getFileName().toString()).matches()).toList()) deleteTree(p);
+      for (Path p : s.filter(p -> isTemporarySibling(target, p)).toList()) deleteTree(p);
     }
+  }
+
+  /** Whether {@code p} is named as a {@code .tmp} {@link #createSibling} of {@code target} (or its former name). */
+  public static boolean isTemporarySibling(Path target, Path p) {
+    return p.getFileName().toString().matches(
+        java.util.regex.Pattern.quote("." + target.getFileName() + ".") + "([0-9a-z]+\\.tmp|tmp[0-9]+)");
   }
 
   /**

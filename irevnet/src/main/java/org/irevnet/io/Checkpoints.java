@@ -108,6 +108,16 @@ public final class Checkpoints {
     return Files.isRegularFile(dir.resolve(MANIFEST)) || Files.isRegularFile(previous(dir).resolve(MANIFEST));
   }
 
+  /**
+   * Whether {@code p}, next to {@code target}, is something saving {@code target} makes: the
+   * checkpoint, the previous version kept until the new one is in place, or a temporary.
+   */
+  public static boolean isSavedAs(Path target, Path p) {
+    String name = p.getFileName().toString();
+    return name.equals(target.getFileName().toString()) || name.equals(previous(target).getFileName().toString())
+        || AtomicFiles.isTemporarySibling(target, p);
+  }
+
   private static Path previous(Path dir) {
     return dir.toAbsolutePath().getParent().resolve("." + dir.getFileName() + ".old");
   }

@@ -199,9 +199,9 @@ public final class Npz {
       return fortran ? a.reshape('c', stored).permute(reversedAxes).dup('c') : a;
     }
     long expected = Math.multiplyExact(count, type.width());
-    // Before the allocation, which a header may make 2 GB over a few bytes of data.
+    // Before the allocation, which a corrupt header could make 2 GB over a few bytes of data, or
+    // terabytes (the JVM crashed where that failed).
     if (entryBytes >= 0) checkLength(entryBytes - magic.length - lengthBytes - headerLength, expected, shape, d.group(1));
-    // Before the allocation: a corrupt shape of terabytes crashed the JVM where it failed.
     if (expected > Integer.MAX_VALUE) throw new IOException("larger than 2 GB");
     INDArray a = count == 0 ? Nd4j.create(type, stored) : Nd4j.createUninitialized(type, stored, 'c');
     ByteBuffer dst = count == 0 ? ByteBuffer.allocate(0) : Tensors.writableNativeBytes(a);

@@ -448,7 +448,8 @@ public final class Trainer {
     Path checkpoints = latest(runDir).getParent();
     if (startOver && Files.isDirectory(checkpoints)) {
       try (java.util.stream.Stream<Path> s = Files.list(checkpoints)) {
-        java.util.Optional<Path> theirs = s.filter(p -> !WRITTEN_BY_TRAINING.matcher(p.getFileName().toString()).matches()).findFirst();
+        java.util.Optional<Path> theirs = s.filter(p -> !Checkpoints.isSavedAs(latest(runDir), p)
+            && !Checkpoints.isSavedAs(best(runDir), p)).findFirst();
         if (theirs.isPresent()) {
           throw new IOException(theirs.get() + ": not written by training; not deleting it (move it, or train into another directory)");
         }
@@ -457,13 +458,6 @@ public final class Trainer {
     if (startOver) AtomicFiles.deleteTree(checkpoints);
     Files.deleteIfExists(runDir.resolve(METRICS));
   }
-
-  /**
-   * What training writes under checkpoints/: latest and best, the previous version a save keeps
-   * until the new one is in place, and temporaries (AtomicFiles' current and former names).
-   */
-  private static final java.util.regex.Pattern WRITTEN_BY_TRAINING =
-      java.util.regex.Pattern.compile("latest|best|\\.(latest|best)\\.(old|[0-9a-z]+\\.tmp|tmp[0-9]+)");
 
   /** Where a call that may run {@code maxSteps} more steps from {@code step} stops, at most {@code total}. */
   static long stopAt(long step, long total, long maxSteps) {
