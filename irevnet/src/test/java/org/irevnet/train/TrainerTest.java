@@ -378,48 +378,6 @@ class TrainerTest {
         .hasMessageContaining("weights.npz does not match its SHA-256");
   }
 
-  @Test
-  void configFilesAreMergedAndCheckedWithOneLineErrors(@TempDir Path tmp) throws Exception {
-    Path good = Files.writeString(tmp.resolve("c.json"), "{\"epochs\": 7, \"lr\": 0.0005}");
-    TrainConfig c = TrainConfig.read(good, TrainConfig.defaults());
-    assertThat(c.epochs()).isEqualTo(7);
-    assertThat(c.lr()).isEqualTo(5e-4);
-    assertThat(c.batch()).isEqualTo(TrainConfig.defaults().batch());
-    Path bad = Files.writeString(tmp.resolve("bad.json"), "{\"epochs\": 7,");
-    assertThatThrownBy(() -> TrainConfig.read(bad, TrainConfig.defaults()))
-        .hasMessageStartingWith(bad + ": malformed config JSON").hasMessageNotContaining("\n");
-    String[][] cases = {
-        {"{\"epochz\": 7}", "unknown key 'epochz' (known: arch, augmentShift, backward, batch, checkpointEvery, data,"
-            + " dequantize, epochs, evalBatch, ice, logEvery, lr, objective, schedule, seed, validation, warmupSteps, weightDecay)"},
-        {"{\"ice\": {\"advStep\": 2}}", "unknown key 'ice.advStep' (known: advHidden, advLr, advReinitEvery, advReplay,"
-            + " advStandardize, advSteps, adversaries, nuisanceForm, paperCap, wMle, wNc, wNcWarmupSteps)"},
-        {"[7]", "malformed config JSON: the file must hold one JSON object"},
-        {"{\"epochs\": \"two\"}", "key 'epochs' must be an integer, got \"two\""},
-        {"{\"epochs\": 2.5}", "key 'epochs' must be an integer, got 2.5"}, // Jackson truncated it to 2
-        {"{\"epochs\": [2]}", "key 'epochs' must be an integer"},
-        {"{\"lr\": \"fast\"}", "key 'lr' must be a number, got \"fast\""},
-        {"{\"dequantize\": \"yes\"}", "key 'dequantize' must be true or false, got \"yes\""},
-        {"{\"ice\": 3}", "key 'ice' must be a JSON object"},
-        {"{\"epochs\": null}", "key 'epochs' must not be null: leave the key out instead"}, // read as 0
-        {"{\"ice\": {\"wNc\": null}}", "key 'ice.wNc' must not be null: leave the key out instead"}};
-    for (String[] k : cases) {
-      Path f = Files.writeString(tmp.resolve("case.json"), k[0]);
-      assertThatThrownBy(() -> TrainConfig.read(f, TrainConfig.defaults())).as(k[0]).hasMessage(f + ": " + k[1]);
-    }
-    // config.json writes the iCE paperCap as null (ln C), and a config file may copy it.
-    Path cap = Files.writeString(tmp.resolve("cap.json"), "{\"objective\": \"ice\", \"ice\": {\"paperCap\": null}}");
-    assertThat(TrainConfig.read(cap, TrainConfig.defaults()).ice().paperCap()).isNull();
-  }
-
-  @Test
-  void learningRateWarmsUpThenDecays() {
-    TrainConfig c = TrainConfig.defaults();
-    assertThat(c.lrAt(0, 1000)).isEqualTo(c.lr() / c.warmupSteps());
-    assertThat(c.lrAt(c.warmupSteps() - 1, 1000)).isEqualTo(c.lr());
-    assertThat(c.lrAt(550, 1000)).isCloseTo(c.lr() / 2, offset(1e-12));
-    assertThat(c.lrAt(999, 1000)).isLessThan(1e-7);
-  }
-
   static final ObjectMapper JSON = new ObjectMapper();
 
   /** The {@code type} lines of a run's metrics.jsonl, in order. */
