@@ -170,6 +170,7 @@ class Dl4jClassifierTest {
     assertThatThrownBy(() -> Dl4jClassifier.load(dir.resolve("missing.zip"), CHW, null))
         .hasMessageContaining("no such model file");
   }
+
   /** A graph on {@code 1 x 6 x 6} images in float64, trained a few steps unless {@code fresh}. */
   private static ComputationGraph graph(ComputationGraphConfiguration.GraphBuilder g, boolean fresh) {
     ComputationGraph net = new ComputationGraph(g.build());
