@@ -9,7 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * The tapes of one forward pass of a chain, kept for its backward pass ({@link TapedBlock}): the
  * stored-activation backward, which skips recomputing every coupling's conditioner (a training
- * step of fi-revnet-s 5-18% faster, see the README) at the price of memory that grows with depth
+ * step of fi-revnet-s 5-18% faster, see docs/measurements.md) at the price of memory that grows with depth
  * and batch. Buffers are allocated outside workspaces on first use and reused by every
  * later pass of the same shapes. Each pass overwrites the previous one: {@link #record} returns a
  * token that tells a backward pass whether its tapes are still there.
