@@ -184,6 +184,8 @@ public final class Tensors {
   /** Per-sample sum over every axis but the first: {@code [batch, ...] -> [batch]}. */
   public static INDArray sumPerSample(INDArray x) {
     long n = x.size(0);
+    // The reshape below divides by n: an empty batch threw ArithmeticException.
+    if (n == 0) return Nd4j.create(x.dataType(), 0);
     return x.reshape('c', n, x.length() / n).sum(1);
   }
 
@@ -193,6 +195,8 @@ public final class Tensors {
    */
   public static INDArray perSampleOver(INDArray v, INDArray x) {
     long n = x.size(0);
+    // No entries to divide (no samples, or samples of none): libnd4j refuses a broadcast on them.
+    if (x.isEmpty()) return Nd4j.create(x.dataType(), x.shape());
     INDArray rows = x.reshape('c', n, x.length() / n).dup('c');
     return rows.rdiviColumnVector(v.reshape(n, 1)).reshape('c', x.shape());
   }

@@ -229,6 +229,21 @@ class TensorsTest {
   }
 
   @Test
+  void perSampleHelpersGiveEmptyResultsForAnEmptyBatch() {
+    INDArray none = Nd4j.zeros(DataType.FLOAT, 0, 3, 2, 2);
+    INDArray sums = Tensors.sumPerSample(none);
+    assertThat(sums.shape()).containsExactly(0);
+    assertThat(sums.dataType()).isEqualTo(DataType.FLOAT);
+    INDArray quotients = Tensors.perSampleOver(Nd4j.zeros(DataType.FLOAT, 0), none);
+    assertThat(quotients.shape()).containsExactly(0, 3, 2, 2);
+    assertThat(quotients.dataType()).isEqualTo(DataType.FLOAT);
+    // Samples without entries: each sum is 0, and there is nothing to divide.
+    INDArray hollow = Nd4j.zeros(DataType.DOUBLE, 2, 0, 3, 3);
+    assertThat(Tensors.doubles(Tensors.sumPerSample(hollow))).containsExactly(0, 0);
+    assertThat(Tensors.perSampleOver(Nd4j.createFromArray(1.0, 2.0), hollow).shape()).containsExactly(2, 0, 3, 3);
+  }
+
+  @Test
   void rowSliceIsAViewOfTheEntriesAsked() {
     INDArray row = Nd4j.createFromArray(0.0, 1, 2, 3, 4, 5).reshape(1, 6);
     INDArray slice = Tensors.rowSlice(row, 2, 3);
