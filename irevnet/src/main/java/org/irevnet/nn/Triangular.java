@@ -31,12 +31,15 @@ public final class Triangular {
   }
 
   private static INDArray solve(INDArray t, INDArray b, boolean lower, boolean unit) {
-    long n = t.rows();
-    if (t.rank() != 2 || t.columns() != n || b.rank() != 2 || b.rows() != n) {
+    // The ranks first: ND4J's rows() throws on anything but a matrix or a vector.
+    if (t.rank() != 2 || b.rank() != 2 || t.columns() != t.rows() || b.rows() != t.rows()) {
       throw new IllegalArgumentException("triangular solve needs an n x n matrix and n rows, got "
           + Tensors.shape(t.shape()) + " and " + Tensors.shape(b.shape()));
     }
-    return solve(t, 0, n, b.dup('c'), lower, unit);
+    // No unknowns or no right-hand sides: libnd4j refuses the subtraction of the recursion on empty
+    // arrays (k = 0 above BLOCK rows), and an empty block has no rows to invert (n = 0).
+    if (b.isEmpty()) return Nd4j.create(t.dataType(), b.rows(), b.columns());
+    return solve(t, 0, t.rows(), b.dup('c'), lower, unit);
   }
 
   /**

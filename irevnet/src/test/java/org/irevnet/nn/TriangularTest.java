@@ -67,9 +67,25 @@ class TriangularTest {
     assertThat(x.castTo(DataType.DOUBLE).sub(exact).amaxNumber().doubleValue()).isLessThan(1e-5);
   }
 
+  @ParameterizedTest
+  @CsvSource({"0,0", "0,3", "5,0", "64,0", "65,0", "130,0"})
+  void anEmptySystemHasAnEmptySolution(int n, int k) {
+    // An inverse on an empty batch (a 1x1 convolution's k pixels) asks for this: n = channels.
+    Random r = new Random(n);
+    INDArray l = triangle(n, true, false, r).castTo(DataType.FLOAT);
+    INDArray b = Nd4j.create(DataType.FLOAT, n, k);
+    for (INDArray x : new INDArray[] {Triangular.solveLower(l, b, false), Triangular.solveUpper(l.transpose(), b)}) {
+      assertThat(x.shape()).containsExactly(n, k);
+      assertThat(x.dataType()).isEqualTo(DataType.FLOAT);
+    }
+  }
+
   @Test
   void mismatchedShapesAreAClearError() {
     assertThatThrownBy(() -> Triangular.solveUpper(Nd4j.eye(3), Nd4j.ones(4, 2)))
         .hasMessageContaining("needs an n x n matrix and n rows, got [3, 3] and [4, 2]");
+    assertThatThrownBy(() -> Triangular.solveUpper(Nd4j.ones(3, 3, 3), Nd4j.ones(3, 2)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("triangular solve needs an n x n matrix and n rows, got [3, 3, 3] and [3, 2]");
   }
 }
