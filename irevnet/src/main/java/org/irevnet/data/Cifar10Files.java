@@ -73,8 +73,16 @@ public final class Cifar10Files {
     return read(files, classNames(dir), name);
   }
 
-  /** Reads the given batch files, in order, into one dataset. */
+  /**
+   * Reads the given batch files, in order, into one dataset.
+   *
+   * @throws IllegalArgumentException for no files or no class names
+   */
   public static Dataset read(List<Path> files, List<String> classNames, String name) {
+    // No files threw IndexOutOfBoundsException at the size check; no class names blamed the first
+    // file's first label as out of range.
+    if (files.isEmpty()) throw new IllegalArgumentException(name + ": no CIFAR-10 batch files to read");
+    if (classNames.isEmpty()) throw new IllegalArgumentException(name + ": no class names");
     long records = 0;
     for (Path f : files) {
       DataFiles.requireFile(f);

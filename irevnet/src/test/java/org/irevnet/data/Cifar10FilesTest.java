@@ -130,6 +130,15 @@ class Cifar10FilesTest {
         .hasMessage(sub + ": not a regular file");
   }
 
+  @Test
+  void noFilesOrNoClassNamesAreRefusedByName() throws IOException {
+    assertThatThrownBy(() -> Cifar10Files.read(List.of(), Cifar10Files.CLASSES, "cifar/train"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("cifar/train: no CIFAR-10 batch files to read");
+    Path batch = cifarDir().resolve("test_batch.bin");
+    assertThatThrownBy(() -> Cifar10Files.read(List.of(batch), List.of(), "cifar/test"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("cifar/test: no class names");
+  }
+
   /** An empty file is a multiple of every record size; it must not be called a CIFAR-100 batch. */
   @Test
   void anEmptyBatchIsNotTakenForCifar100() throws IOException {
