@@ -160,7 +160,7 @@ public final class ParamTable {
 
   /**
    * Loads values by name. Every entry must be present with its shape; values are cast to each
-   * entry's dtype.
+   * entry's dtype. Nothing is loaded unless everything fits.
    *
    * @throws IllegalArgumentException naming the first missing, extra or misshapen entry
    */
@@ -168,6 +168,8 @@ public final class ParamTable {
     for (String k : state.keySet()) {
       if (!entries.containsKey(k)) throw new IllegalArgumentException("unexpected parameter " + k);
     }
+    // Every check before the first write: a misshapen entry late in the table left the entries
+    // before it loaded, a model half of one checkpoint and half of its own weights.
     for (Map.Entry<String, Param> e : entries.entrySet()) {
       INDArray v = state.get(e.getKey());
       if (v == null) throw new IllegalArgumentException("missing parameter " + e.getKey());
@@ -176,14 +178,22 @@ public final class ParamTable {
         throw new IllegalArgumentException("parameter " + e.getKey() + " has shape "
             + java.util.Arrays.toString(v.shape()) + ", expected " + java.util.Arrays.toString(cur.shape()));
       }
-      cur.assign(v.castTo(cur.dataType()));
+    }
+    for (Map.Entry<String, Param> e : entries.entrySet()) {
+      INDArray cur = e.getValue().value();
+      cur.assign(state.get(e.getKey()).castTo(cur.dataType()));
     }
   }
 
-  /** Copies values from another table with the same names and shapes. */
+  /**
+   * Copies values from another table with the same names and shapes, as {@link #load}: an entry
+   * only the source has is refused, not dropped (it would be a weight of another architecture).
+   *
+   * @throws IllegalArgumentException naming the first missing, extra or misshapen entry
+   */
   public void copyFrom(ParamTable other) {
-    for (Map.Entry<String, Param> e : entries.entrySet()) {
-      e.getValue().set(other.get(e.getKey()).value().castTo(e.getValue().value().dataType()));
-    }
+    Map<String, INDArray> values = new LinkedHashMap<>();
+    other.entries.forEach((k, v) -> values.put(k, v.value()));
+    load(values);
   }
 }

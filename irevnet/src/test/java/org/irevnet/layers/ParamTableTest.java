@@ -97,6 +97,38 @@ class ParamTableTest {
     }
     assertThat(target.initialized()).isTrue();
     assertThatThrownBy(() -> new ActNorm(2, F64).params().copyFrom(ParamTable.empty()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessage("no parameter named logs");
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("missing parameter logs");
+  }
+
+  @Test
+  void copyFromRefusesWeightsOfAnotherArchitectureAndCopiesNothing() {
+    ActNorm target = actNorm(2, 0);
+    INDArray before = target.params().get("logs").value().dup();
+    // The same block and one more weight: copying would silently drop it.
+    ParamTable wider = ParamTable.empty().include("", actNorm(2, 5).params());
+    wider.add("scale", Nd4j.ones(F64, 1));
+    assertThatThrownBy(() -> target.params().copyFrom(wider))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("unexpected parameter scale");
+    assertThatThrownBy(() -> target.params().copyFrom(actNorm(3, 5).params()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("parameter logs has shape [1, 3, 1, 1], expected [1, 2, 1, 1]");
+    assertThat(target.params().get("logs").value()).isEqualTo(before);
+  }
+
+  @Test
+  void loadWritesNothingUnlessEveryEntryFits() {
+    ParamTable table = ParamTable.empty();
+    table.add("a", Nd4j.zeros(F64, 2));
+    table.addBuffer("b", Nd4j.zeros(F64, 3));
+    java.util.Map<String, INDArray> state = new java.util.LinkedHashMap<>();
+    state.put("a", Nd4j.ones(F64, 2));
+    state.put("b", Nd4j.ones(F64, 4));
+    assertThatThrownBy(() -> table.load(state))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("parameter b has shape [4], expected [3]");
+    assertThat(table.get("a").value().sumNumber().doubleValue()).as("a, before the misshapen b").isZero();
+    state.put("b", Nd4j.ones(F64, 3));
+    table.load(state);
+    assertThat(table.get("a").value().sumNumber().doubleValue()).isEqualTo(2);
+    assertThat(table.get("b").value().sumNumber().doubleValue()).isEqualTo(3);
   }
 }
