@@ -22,6 +22,8 @@ public final class DormandPrince implements OdeSolver {
   private static final double E1 = 71.0 / 57600, E3 = -71.0 / 16695, E4 = 71.0 / 1920,
       E5 = -17253.0 / 339200, E6 = 22.0 / 525, E7 = -1.0 / 40;
   private static final double SAFETY = 0.9, MIN_FACTOR = 0.2, MAX_FACTOR = 10;
+  // Steps below this (times max(1, |t|)) are an underflow: the error control cannot be met.
+  private static final double MIN_STEP = 1e-14;
 
   private final double rtol;
   private final double atol;
@@ -79,16 +81,17 @@ public final class DormandPrince implements OdeSolver {
       }
       system.derivative(t + h, yNew, k7);
       nfe += 6;
-      double sum = 0;
+      boolean finite = true;
       for (int i = 0; i < n; i++) {
         double err = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]);
-        double scale = atol + rtol * Math.max(Math.abs(y[i]), Math.abs(yNew[i]));
-        sum += (err / scale) * (err / scale);
+        finite &= Double.isFinite(err) && Double.isFinite(yNew[i]);
+        tmp[i] = err / (atol + rtol * Math.max(Math.abs(y[i]), Math.abs(yNew[i])));
       }
-      double errNorm = Math.sqrt(sum / n);
-      if (!Double.isFinite(errNorm)) {
+      if (!finite) {
         throw new IllegalStateException("dopri5: non-finite state at t=" + t + " (diverging dynamics)");
       }
+      // Infinite only where err / scale itself overflows, the state finite: a step to reject.
+      double errNorm = rms(tmp, n);
       double factor = errNorm == 0 ? MAX_FACTOR
           : Math.min(MAX_FACTOR, Math.max(MIN_FACTOR, SAFETY * Math.pow(errNorm, -0.2)));
       if (errNorm <= 1) {
@@ -106,36 +109,59 @@ public final class DormandPrince implements OdeSolver {
       }
       h *= factor;
       // After a short last step that reached t1, h is tiny but no step is left to take.
-      if (dir * (t1 - t) > 0 && Math.abs(h) < 1e-14 * Math.max(1, Math.abs(t))) {
-        throw new IllegalStateException("dopri5: step size underflow at t=" + t);
+      if (dir * (t1 - t) > 0 && Math.abs(h) < minStep(t)) {
+        throw new IllegalStateException("dopri5: step size underflow at t=" + t + " (a step of " + Math.abs(h)
+            + " for rtol=" + rtol + ", atol=" + atol + ")");
       }
     }
     return new Solution(y, nfe, accepted, rejected);
   }
 
-  // Hairer, Norsett & Wanner's starting step: from the sizes of y, g(y) and one Euler probe.
+  private static double minStep(double t) {
+    return MIN_STEP * Math.max(1, Math.abs(t));
+  }
+
+  /**
+   * Hairer, Norsett & Wanner's starting step, from the sizes of y, g(y) and one Euler probe, but
+   * no smaller than the smallest step the solver takes. Their estimate scales with atol where a
+   * component starts at 0 (its derivative over atol): at atol = 1e-300 it came out near 1e-294,
+   * and the step control, growing the step at most tenfold a step, called that an underflow though
+   * rtol held at far larger steps. The error test still rejects a start that is too large.
+   */
   private double initialStep(OdeSystem system, double t0, double[] y0, double[] f0, double dir,
       double[] probe, double[] f1) {
     int n = y0.length;
-    double d0 = 0, d1 = 0;
-    for (int i = 0; i < n; i++) {
-      double scale = atol + rtol * Math.abs(y0[i]);
-      d0 += (y0[i] / scale) * (y0[i] / scale);
-      d1 += (f0[i] / scale) * (f0[i] / scale);
-    }
-    d0 = Math.sqrt(d0 / n);
-    d1 = Math.sqrt(d1 / n);
-    double h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
+    for (int i = 0; i < n; i++) probe[i] = y0[i] / (atol + rtol * Math.abs(y0[i]));
+    double d0 = rms(probe, n);
+    for (int i = 0; i < n; i++) probe[i] = f0[i] / (atol + rtol * Math.abs(y0[i]));
+    double d1 = rms(probe, n);
+    double h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : Math.max(minStep(t0), 0.01 * d0 / d1);
     for (int i = 0; i < n; i++) probe[i] = y0[i] + dir * h0 * f0[i];
     system.derivative(t0 + dir * h0, probe, f1);
-    double d2 = 0;
-    for (int i = 0; i < n; i++) {
-      double scale = atol + rtol * Math.abs(y0[i]);
-      d2 += ((f1[i] - f0[i]) / scale) * ((f1[i] - f0[i]) / scale);
-    }
-    d2 = Math.sqrt(d2 / n) / h0;
+    for (int i = 0; i < n; i++) probe[i] = (f1[i] - f0[i]) / (atol + rtol * Math.abs(y0[i]));
+    double d2 = rms(probe, n) / h0;
     double h1 = Math.max(d1, d2) <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : Math.pow(0.01 / Math.max(d1, d2), 0.2);
-    return dir * Math.min(100 * h0, h1);
+    return dir * Math.max(minStep(t0), Math.min(100 * h0, h1));
+  }
+
+  /**
+   * The RMS of {@code ratio[0, n)}, its squares taken after scaling by the power of two of the
+   * largest entry, so that they neither overflow nor underflow: at atol = 1e-300 the plain squares
+   * of err / atol were infinite, and the solver reported a "non-finite state". A power of two
+   * scales exactly, so wherever the plain sum of squares is finite and normal the result is the
+   * plain formula's to the last bit.
+   */
+  static double rms(double[] ratio, int n) {
+    double max = 0;
+    for (int i = 0; i < n; i++) max = Math.max(max, Math.abs(ratio[i]));
+    if (max == 0 || !Double.isFinite(max)) return max;
+    int e = Math.getExponent(max);
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      double r = Math.scalb(ratio[i], -e);
+      sum += r * r;
+    }
+    return Math.scalb(Math.sqrt(sum / n), e);
   }
 
   @Override

@@ -244,6 +244,47 @@ class OdeSolversTest {
   }
 
   @Test
+  void theScaledRmsIsThePlainOneOnOrdinaryRatiosAndFiniteOnExtremeOnes() {
+    java.util.Random r = new java.util.Random(11);
+    for (int trial = 0; trial < 500; trial++) {
+      double[] ratio = new double[1 + r.nextInt(20)];
+      for (int i = 0; i < ratio.length; i++) ratio[i] = r.nextGaussian() * Math.pow(10, 200 * r.nextDouble() - 100);
+      double sum = 0;
+      for (double v : ratio) sum += v * v;
+      assertThat(DormandPrince.rms(ratio, ratio.length)).as("trial %d", trial).isEqualTo(Math.sqrt(sum / ratio.length));
+    }
+    // Where the plain squares overflow (to infinity) or underflow (to 0): rms(3a, 4a) = a sqrt(12.5).
+    for (double a : new double[] {1e300, 1e-300, Double.MAX_VALUE / 4}) {
+      assertThat(DormandPrince.rms(new double[] {3 * a, -4 * a}, 2) / (a * Math.sqrt(12.5))).as("a = %s", a)
+          .isCloseTo(1.0, offset(1e-15));
+    }
+    assertThat(DormandPrince.rms(new double[] {0, 0}, 2)).isZero();
+    assertThat(DormandPrince.rms(new double[] {1, Double.POSITIVE_INFINITY}, 2)).isInfinite();
+    assertThat(DormandPrince.rms(new double[] {Double.NaN, 1e300}, 2)).isNaN();
+  }
+
+  @Test
+  void aTinyAbsoluteToleranceLeavesTheRelativeOneInCharge() {
+    // The oscillator's second component starts at 0 with slope -1: over atol = 1e-300 the error
+    // norm's squares overflowed ("non-finite state"), and the starting step was 1e-294 (an
+    // "underflow"). Away from 0, rtol decides, so the solution is as good as with a usual atol.
+    OdeSolver.Solution tiny = new DormandPrince(1e-8, 1e-300).solve(OSCILLATOR, new double[] {1, 0}, 0, 1);
+    OdeSolver.Solution usual = new DormandPrince(1e-8, 1e-8).solve(OSCILLATOR, new double[] {1, 0}, 0, 1);
+    assertThat(oscillatorError(tiny, 1)).isLessThan(1e-7);
+    assertThat(oscillatorError(usual, 1)).isLessThan(1e-7);
+    assertThat(tiny.y()[1]).isCloseTo(usual.y()[1], offset(1e-7));
+  }
+
+  @Test
+  void aToleranceNoStepCanMeetIsAStepSizeUnderflow() {
+    // rtol = atol = 1e-300 asks for errors far below rounding: every step is rejected.
+    assertThatThrownBy(() -> new DormandPrince(1e-300, 1e-300).solve(OSCILLATOR, new double[] {1, 0}, 0, 1))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("dopri5: step size underflow at t=0.0 (a step of ")
+        .hasMessageEndingWith(" for rtol=1.0E-300, atol=1.0E-300)");
+  }
+
+  @Test
   void dormandPrinceTakesExactlyMaxStepsAttempts() {
     // The jump problem needs rejected steps too: the limit counts both kinds.
     OdeSolver.Solution s = new DormandPrince(1e-8, 1e-8).solve(JUMP, new double[] {0}, 0, 1);
