@@ -34,9 +34,11 @@ public final class DormandPrince implements OdeSolver {
   }
 
   public DormandPrince(double rtol, double atol, int maxSteps) {
-    if (!(rtol > 0) || !(atol > 0)) {
-      throw new IllegalArgumentException("rtol and atol must be > 0, got " + rtol + " and " + atol);
+    // An infinite tolerance accepts every step: no error control at all.
+    if (!(rtol > 0) || !(atol > 0) || !Double.isFinite(rtol) || !Double.isFinite(atol)) {
+      throw new IllegalArgumentException("rtol and atol must be finite and > 0, got " + rtol + " and " + atol);
     }
+    if (maxSteps < 1) throw new IllegalArgumentException("dopri5 needs a step limit of at least 1, got " + maxSteps);
     this.rtol = rtol;
     this.atol = atol;
     this.maxSteps = maxSteps;
@@ -45,6 +47,14 @@ public final class DormandPrince implements OdeSolver {
   @Override
   public Solution solve(OdeSystem system, double[] y0, double t0, double t1) {
     int n = system.dimension();
+    // A NaN time made every comparison false: the start came back as the solution, without a step.
+    if (!Double.isFinite(t0) || !Double.isFinite(t1)) {
+      throw new IllegalArgumentException("dopri5: times must be finite, got t0=" + t0 + " and t1=" + t1);
+    }
+    // Values past the system's dimension came back untouched.
+    if (y0.length != n) {
+      throw new IllegalArgumentException("dopri5: y0 has " + y0.length + " values for a system of dimension " + n);
+    }
     double[] y = y0.clone();
     if (t0 == t1) return new Solution(y, 0, 0, 0);
     double dir = Math.signum(t1 - t0);

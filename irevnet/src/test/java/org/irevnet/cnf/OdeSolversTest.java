@@ -93,9 +93,13 @@ class OdeSolversTest {
     assertThatThrownBy(() -> new Rk4(-1)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("RK4 needs at least one step, got -1");
     assertThatThrownBy(() -> new DormandPrince(0, 1e-5)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("rtol and atol must be > 0, got 0.0 and 1.0E-5");
+        .hasMessage("rtol and atol must be finite and > 0, got 0.0 and 1.0E-5");
     assertThatThrownBy(() -> new DormandPrince(1e-5, 0)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("rtol and atol must be > 0, got 1.0E-5 and 0.0");
+        .hasMessage("rtol and atol must be finite and > 0, got 1.0E-5 and 0.0");
+    assertThatThrownBy(() -> new DormandPrince(1e-5, Double.POSITIVE_INFINITY)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("rtol and atol must be finite and > 0, got 1.0E-5 and Infinity");
+    assertThatThrownBy(() -> new DormandPrince(1e-5, 1e-5, 0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("dopri5 needs a step limit of at least 1, got 0");
     assertThat(new Rk4(1).describe()).isEqualTo("rk4(steps=1)");
   }
 
@@ -282,6 +286,19 @@ class OdeSolversTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessageStartingWith("dopri5: step size underflow at t=0.0 (a step of ")
         .hasMessageEndingWith(" for rtol=1.0E-300, atol=1.0E-300)");
+  }
+
+  @Test
+  void dormandPrinceRefusesTimesThatAreNotNumbersAndAStartOfTheWrongSize() {
+    DormandPrince dp = new DormandPrince(1e-6, 1e-6);
+    for (double[] times : new double[][] {{0, Double.NaN}, {Double.NaN, 1}, {0, Double.POSITIVE_INFINITY}}) {
+      assertThatThrownBy(() -> dp.solve(OSCILLATOR, new double[] {1, 0}, times[0], times[1]))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("dopri5: times must be finite, got t0=" + times[0] + " and t1=" + times[1]);
+    }
+    assertThatThrownBy(() -> dp.solve(OSCILLATOR, new double[] {1, 0, 5}, 0, 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("dopri5: y0 has 3 values for a system of dimension 2");
   }
 
   @Test
