@@ -204,10 +204,19 @@ public final class Tensors {
   /**
    * One-hot rows {@code [n, classes]} for integer labels.
    *
-   * @throws IllegalArgumentException for a label outside {@code [0, classes)}
+   * @throws IllegalArgumentException for fewer than one class, more entries than a Java array
+   *     holds, or a label outside {@code [0, classes)}
    */
   public static INDArray oneHot(int[] labels, int classes, org.nd4j.linalg.api.buffer.DataType dt) {
-    float[] v = new float[labels.length * classes];
+    // Below one class, or past 2^31 entries (the int product wrapped), the array size was
+    // negative (NegativeArraySizeException) or silently too small.
+    org.irevnet.check.Ranges.atLeast("classes", classes, 1);
+    long entries = (long) labels.length * classes;
+    if (entries > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("one-hot rows of " + labels.length + " labels x " + classes
+          + " classes are more entries than a Java array holds");
+    }
+    float[] v = new float[(int) entries];
     for (int k = 0; k < labels.length; k++) {
       if (labels[k] < 0 || labels[k] >= classes) {
         throw new IllegalArgumentException("label " + labels[k] + " outside [0, " + classes + ")");

@@ -220,6 +220,17 @@ class TensorsTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessage("label 3 outside [0, 3)");
     assertThatThrownBy(() -> Tensors.oneHot(new int[] {-1}, 3, DataType.FLOAT))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("label -1 outside [0, 3)");
+    assertThat(Tensors.oneHot(new int[0], 3, DataType.FLOAT).shape()).containsExactly(0, 3);
+  }
+
+  @Test
+  void oneHotRefusesNoClassesAndRowsBeyondAJavaArray() {
+    assertThatThrownBy(() -> Tensors.oneHot(new int[] {0}, -1, DataType.FLOAT))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("classes must be at least 1, got -1");
+    // 3 x 2^30 entries: the int product wrapped to a negative size.
+    assertThatThrownBy(() -> Tensors.oneHot(new int[3], 1 << 30, DataType.FLOAT))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("one-hot rows of 3 labels x 1073741824 classes are more entries than a Java array holds");
   }
 
   @Test
