@@ -35,8 +35,9 @@ final class CnfCommand implements Callable<Integer> {
    * The smallest --eval-tol (rtol = atol) float64 can meet: about 45 epsilons. Below it a step's
    * rounding is as large as the error allowed, and the error estimate measures rounding: Hairer's
    * DOPRI5 refuses rtol up to 10 unit roundoffs (2.2e-15), SciPy's solve_ivp and MATLAB's ode45
-   * raise rtol below 100 epsilons (2.2e-14); 1e-14 lies between. At 1e-300 the scaled error
-   * overflowed and the evaluation failed as "non-finite state", after all the training.
+   * raise rtol below 100 epsilons (2.2e-14); 1e-14 lies between. Checked before training: at
+   * 1e-300 the evaluation failed after all of it (then with "non-finite state", the scaled error
+   * overflowing; the solver's norms no longer overflow, but no step meets such a tolerance).
    */
   static final double MIN_EVAL_TOL = 1e-14;
 

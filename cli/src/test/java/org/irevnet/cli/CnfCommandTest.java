@@ -83,9 +83,9 @@ class CnfCommandTest {
 
   /**
    * An evaluation tolerance float64 cannot meet is refused by name before training: at 1e-300 the
-   * run trained, then failed in evaluation with "dopri5: non-finite state at t=0.0 (diverging
-   * dynamics)" (the scaled error overflowed; the state was finite), and between that and 1e-14
-   * the solver's error estimate is rounding, not a bound. The smallest tolerance allowed still
+   * run trained, then failed in evaluation (with "dopri5: non-finite state at t=0.0", the scaled
+   * error overflowing, before the solver's norms were made overflow-safe), and between that and
+   * 1e-14 the solver's error estimate is rounding, not a bound. The smallest tolerance allowed still
    * runs (the evaluation solver in cnf.json says it was used).
    */
   @Test
