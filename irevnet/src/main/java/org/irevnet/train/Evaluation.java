@@ -36,11 +36,10 @@ public final class Evaluation {
       int[] y = java.util.Arrays.copyOfRange(data.labels(), start, end);
       INDArray logits = model.logits(x.castTo(model.dataType()));
       lossSum += Losses.softmaxCrossEntropy(logits, y).loss() * (end - start);
-      int[] pred = Losses.argmax(logits);
-      double[][] rows = logits.toDoubleMatrix();
+      int[] pred = Losses.predictions(logits);
       for (int i = 0; i < y.length; i++) {
         inClass[y[i]]++;
-        if (!java.util.Arrays.stream(rows[i]).allMatch(Double::isFinite)) {
+        if (pred[i] < 0) {
           nonFinite++;
           continue;
         }

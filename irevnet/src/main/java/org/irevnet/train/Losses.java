@@ -37,9 +37,25 @@ public final class Losses {
     return logits.argMax(1).toIntVector();
   }
 
-  /** The fraction of rows of {@code logits} whose argmax is the label (NaN for no rows). */
+  /**
+   * Row-wise argmax, -1 for a row with a non-finite logit: such a row has no prediction (a model
+   * with finite weights can overflow), and ND4J's argmax of a NaN row is class 0.
+   */
+  public static int[] predictions(INDArray logits) {
+    int[] pred = argmax(logits);
+    double[][] rows = logits.toDoubleMatrix();
+    for (int i = 0; i < pred.length; i++) {
+      if (!java.util.Arrays.stream(rows[i]).allMatch(Double::isFinite)) pred[i] = -1;
+    }
+    return pred;
+  }
+
+  /**
+   * The fraction of rows of {@code logits} whose argmax is the label (NaN for no rows); a row
+   * without a prediction ({@link #predictions}) counts as wrong.
+   */
   public static double accuracy(INDArray logits, int[] labels) {
-    return accuracy(argmax(logits), labels);
+    return accuracy(predictions(logits), labels);
   }
 
   /** The fraction of {@code predicted} equal to {@code labels} (NaN for none). */

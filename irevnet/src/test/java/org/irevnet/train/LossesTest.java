@@ -23,6 +23,20 @@ class LossesTest {
     assertThat(Losses.accuracy(new int[0], new int[0])).isNaN();
   }
 
+  /**
+   * A row with a NaN or infinite logit has no prediction and counts as wrong, as in Evaluation:
+   * ND4J's argmax makes a NaN row class 0, so the first row, labelled 0, counted as a hit (the
+   * adversaries' accuracy of a diverged iCE run read as its share of class 0).
+   */
+  @Test
+  void aRowWithANonFiniteLogitHasNoPredictionAndCountsAsWrong() {
+    var logits = Nd4j.createFromArray(new float[][] {{Float.NaN, Float.NaN, Float.NaN}, {0, Float.NaN, 1},
+        {Float.POSITIVE_INFINITY, 0, 0}, {0, 2, 1}});
+    assertThat(Losses.predictions(logits)).containsExactly(-1, -1, -1, 1);
+    assertThat(Losses.accuracy(logits, new int[] {0, 2, 0, 1})).isEqualTo(1.0 / 4);
+    assertThat(Losses.accuracy(logits, new int[] {0, 0, 0, 0})).isZero();
+  }
+
   @Test
   void accuracyRefusesPredictionsAndLabelsOfDifferentLengths() {
     assertThatThrownBy(() -> Losses.accuracy(new int[] {1, 2}, new int[] {1}))
