@@ -64,6 +64,7 @@ final class EvalCommand implements Callable<Integer> {
     out.put("checkpoint", in.checkpoint());
     out.put("class_names", r.classNames());
     out.put("per_class_accuracy", r.perClassAccuracy());
+    out.put("per_class_count", r.perClassCount()); // the images each accuracy is over, non-finite ones included
     out.put("confusion_matrix", r.confusion());
     if (in.classifier() instanceof InvertibleClassifier m && m.isBijective()) {
       Density.Eval d = new Density(m, in.content().dims()).evaluate(ds, 250, Density.EVAL_SEED);

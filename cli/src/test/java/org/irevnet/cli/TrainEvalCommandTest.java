@@ -45,6 +45,12 @@ class TrainEvalCommandTest {
     long total = 0;
     for (JsonNode row : j.get("confusion_matrix")) for (JsonNode v : row) total += v.asLong();
     assertThat(total).isEqualTo(20);
+    for (int c = 0; c < 10; c++) {
+      long row = 0;
+      for (JsonNode v : j.get("confusion_matrix").get(c)) row += v.asLong();
+      assertThat(j.get("per_class_count").get(c).asLong()).as("class %d: all its logits finite, all in its row", c)
+          .isEqualTo(row);
+    }
     assertThat(runDir.resolve("eval-test.json")).exists();
 
     // Same run again without --resume: refused, nothing touched.

@@ -19,9 +19,11 @@ public final class Evaluation {
    *     a row sums to fewer than the class's images when {@code nonFinite > 0}
    * @param nonFinite images whose logits are not all finite (a model with finite weights can
    *     overflow): counted as wrong rather than as ND4J's argmax of a NaN row, class 0
+   * @param perClassCount images per true class, those without a prediction included: what {@code
+   *     perClassAccuracy} is a fraction of, which a confusion row undercounts when {@code nonFinite > 0}
    */
   public record Result(String split, int count, double accuracy, double loss, double[] perClassAccuracy,
-      long[][] confusion, List<String> classNames, int nonFinite) {}
+      long[][] confusion, List<String> classNames, int nonFinite, long[] perClassCount) {}
 
   public static Result evaluate(Classifier model, Dataset data, int batch, String split) {
     int n = data.size();
@@ -50,6 +52,6 @@ public final class Evaluation {
     double[] perClass = new double[k];
     for (int c = 0; c < k; c++) perClass[c] = inClass[c] == 0 ? Double.NaN : (double) confusion[c][c] / inClass[c];
     return new Result(split, n, n == 0 ? Double.NaN : (double) correct / n, lossSum / Math.max(1, n), perClass,
-        confusion, data.classNames(), nonFinite);
+        confusion, data.classNames(), nonFinite, inClass);
   }
 }

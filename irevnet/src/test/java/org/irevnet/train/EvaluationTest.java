@@ -102,6 +102,11 @@ class EvaluationTest {
     assertThat(e.confusion()).isEqualTo(confusion);
     long inClass0 = java.util.Arrays.stream(labels).filter(y -> y == 0).count();
     assertThat(e.perClassAccuracy()[0]).as("class 0, its non-finite images included").isEqualTo(confusion[0][0] / (double) inClass0);
+    for (int c = 0; c < 10; c++) {
+      int cls = c;
+      assertThat(e.perClassCount()[c]).as("class " + c + ": its images, with and without a prediction")
+          .isEqualTo(java.util.Arrays.stream(labels).filter(y -> y == cls).count());
+    }
     assertThat(e.loss()).as("the cross-entropy of a NaN row").isNaN();
   }
 
@@ -110,9 +115,9 @@ class EvaluationTest {
   void epochLinesCountNonFiniteLogitsOnlyWhenThereAreAny() {
     List<String> names = List.of("a", "b");
     Evaluation.Result clean = new Evaluation.Result("test", 4, 0.5, 0.7, new double[] {0.5, 0.5},
-        new long[][] {{1, 1}, {1, 1}}, names, 0);
+        new long[][] {{1, 1}, {1, 1}}, names, 0, new long[] {2, 2});
     Evaluation.Result two = new Evaluation.Result("test", 4, 0.25, Double.NaN, new double[] {0.5, 0},
-        new long[][] {{1, 1}, {0, 0}}, names, 2);
+        new long[][] {{1, 1}, {0, 0}}, names, 2, new long[] {2, 2});
     assertThat(Trainer.epochLine(8, 1, clean)).doesNotContainKey("test_non_finite_logits");
     assertThat(Trainer.epochLine(8, 1, two)).containsEntry("test_non_finite_logits", 2);
     java.util.Map<String, Object> line = new java.util.HashMap<>();

@@ -154,23 +154,37 @@ final class RunSections {
       JsonNode e = checkedEval(f, file);
       String split = e.path("name").asText(e.path("split").asText(file));
       List<List<Object>> head = new ArrayList<>();
-      for (String k : List.of("accuracy", "loss", "bits_per_dim", "bits_per_input_dim", "count", "data", "checkpoint")) {
+      for (String k : List.of("accuracy", "loss", "bits_per_dim", "bits_per_input_dim", "count", "non_finite_logits",
+          "data", "checkpoint")) {
         if (e.has(k)) head.add(Arrays.asList(k, TreeFigures.scalar(e.get(k))));
       }
       figs.add(new Figure.Table(split, List.of("field", "value"), head, null));
       List<String> names = new ArrayList<>();
       e.path("class_names").forEach(n -> names.add(n.asText()));
       JsonNode cm = e.path("confusion_matrix");
+      JsonNode counts = e.path("per_class_count");
+      // Images without a prediction are in no confusion row: without per_class_count (eval files
+      // written before it) the rows undercount their classes, and by how much per class is unknown.
+      boolean rowsUndercount = !counts.isArray() && e.path("non_finite_logits").asLong(0) > 0;
       List<List<Object>> perClass = new ArrayList<>();
       JsonNode pca = e.path("per_class_accuracy");
       for (int c = 0; c < pca.size(); c++) {
-        double support = 0;
-        for (JsonNode v : cm.path(c)) support += v.asDouble();
+        Object support = null;
+        if (counts.isArray()) {
+          if (counts.path(c).isIntegralNumber()) support = counts.get(c).asLong();
+        } else if (cm.has(c) && !rowsUndercount) {
+          long sum = 0;
+          for (JsonNode v : cm.get(c)) sum += v.asLong();
+          support = sum;
+        }
         perClass.add(Arrays.asList(c < names.size() ? names.get(c) : String.valueOf(c),
-            TreeFigures.number(pca.get(c)), cm.has(c) ? (Object) (long) support : null));
+            TreeFigures.number(pca.get(c)), support));
       }
       if (!perClass.isEmpty()) {
-        figs.add(new Figure.Table(split + ": per-class accuracy", List.of("class", "accuracy", "images"), perClass, null));
+        String note = rowsUndercount ? "images per class left out: " + e.get("non_finite_logits").asLong()
+            + " image(s) with non-finite logits are in no confusion row, and this file has no per_class_count"
+            + " (eval writes it now)" : null;
+        figs.add(new Figure.Table(split + ": per-class accuracy", List.of("class", "accuracy", "images"), perClass, note));
       }
       if (cm.isArray() && !cm.isEmpty()) {
         List<List<Double>> values = new ArrayList<>();
@@ -197,11 +211,13 @@ final class RunSections {
       RunFiles.expect(file, k, e.get(k), RunFiles.Kind.NUMBER);
     }
     RunFiles.expect(file, "count", e.get("count"), RunFiles.Kind.INTEGER);
+    RunFiles.expect(file, "non_finite_logits", e.get("non_finite_logits"), RunFiles.Kind.INTEGER);
     for (String k : List.of("name", "split", "data", "checkpoint")) {
       RunFiles.expect(file, k, e.get(k), RunFiles.Kind.TEXT);
     }
     RunFiles.expectArray(file, "class_names", e.get("class_names"), RunFiles.Kind.TEXT);
     RunFiles.expectArray(file, "per_class_accuracy", e.get("per_class_accuracy"), RunFiles.Kind.NUMBER);
+    RunFiles.expectArray(file, "per_class_count", e.get("per_class_count"), RunFiles.Kind.INTEGER);
     JsonNode cm = e.get("confusion_matrix");
     if (cm != null && !cm.isNull() && !cm.isArray()) throw new IOException(file + ": confusion_matrix is not an array");
     for (int r = 0; cm != null && r < cm.size(); r++) {

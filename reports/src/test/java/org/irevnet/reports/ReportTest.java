@@ -230,6 +230,38 @@ class ReportTest {
         .isEqualTo("config.json: config.arch is [1], not text");
   }
 
+  /**
+   * A class's images (the per-class table's "images") are its per_class_count: its confusion row
+   * leaves out the images with non-finite logits, which count as wrong. Here class a has 3 images,
+   * 2 of them without a prediction, so its row holds 1. An eval file from before per_class_count
+   * has no count to give when some logits were not finite (blank, with a note), and its rows are
+   * whole when all were.
+   */
+  @Test
+  void thePerClassImagesIncludeThoseWithNonFiniteLogits(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    String cm = "\"split\": \"test\", \"class_names\": [\"a\", \"b\"], \"confusion_matrix\": [[1, 0], [1, 1]]";
+    Files.writeString(run.resolve("eval-test.json"), "{\"accuracy\": 0.4, \"count\": 5, \"non_finite_logits\": 2,"
+        + " \"per_class_accuracy\": [0.3333333333333333, 0.5], \"per_class_count\": [3, 2], " + cm + "}");
+    Section accuracy = sections(Report.of(List.of(run)), 0).get("accuracy");
+    assertThat(table(accuracy, "test").rows()).contains(List.of("non_finite_logits", 2L));
+    Figure.Table perClass = table(accuracy, "test: per-class");
+    assertThat(perClass.rows()).containsExactly(List.of("a", 1.0 / 3, 3L), List.of("b", 0.5, 2L));
+    assertThat(perClass.note()).isNull();
+
+    Files.writeString(run.resolve("eval-test.json"), "{\"accuracy\": 0.4, \"count\": 5, \"non_finite_logits\": 2,"
+        + " \"per_class_accuracy\": [0.3333333333333333, 0.5], " + cm + "}");
+    perClass = table(sections(Report.of(List.of(run)), 0).get("accuracy"), "test: per-class");
+    assertThat(perClass.rows()).extracting(row -> row.get(2)).containsExactly(null, null);
+    assertThat(perClass.note()).contains("2 image(s) with non-finite logits");
+
+    Files.writeString(run.resolve("eval-test.json"), "{\"accuracy\": 0.6, \"count\": 3,"
+        + " \"per_class_accuracy\": [1.0, 0.5], " + cm + "}");
+    perClass = table(sections(Report.of(List.of(run)), 0).get("accuracy"), "test: per-class");
+    assertThat(perClass.rows()).extracting(row -> row.get(2)).containsExactly(1L, 2L);
+    assertThat(perClass.note()).isNull();
+  }
+
   @Test
   void aConfigThatFailsTheReportNamesItsRun(@TempDir Path tmp) throws Exception {
     Path a = SyntheticRun.bare(tmp.resolve("a"), "ce"), b = SyntheticRun.bare(tmp.resolve("b"), "ice");
