@@ -115,6 +115,7 @@ final class TrainCommand implements Callable<Integer> {
     } else if (!fresh && Checkpoints.exists(latest)) {
       throw new IllegalArgumentException(out + " already holds a run (checkpoints/latest): use --resume to continue it or --fresh to start over");
     }
+    TrainConfig beforeFile = base;
     if (config != null) base = TrainConfig.read(config, base);
     String obj = or(objective, base.objective());
     IceConfig ice = null;
@@ -134,7 +135,8 @@ final class TrainCommand implements Callable<Integer> {
         or(warmupSteps, base.warmupSteps()), or(schedule, base.schedule()), or(seed, base.seed()),
         or(logEvery, base.logEvery()), or(checkpointEvery, base.checkpointEvery()), or(dequantize, base.dequantize()),
         or(augmentShift, base.augmentShift()), base.evalBatch(), ice, or(backward, base.backward()),
-        or(validation, base.validation())).resolved().validate();
+        or(validation, base.validation())).resolved();
+    cfg = config == null ? cfg.validate() : cfg.validate(config, beforeFile, base);
     Interruption.hint(() -> Checkpoints.exists(latest)
         ? "continue from " + latest + " with --resume" : "no checkpoint had been written yet");
     ProgressListener listener = new ProgressListener(!common.noProgress && System.console() != null);

@@ -352,6 +352,25 @@ class TrainEvalCommandTest {
     refused(tmp, "larger than the model input", "--arch", smallArch.toString(), "--data", data.toString());
   }
 
+  /**
+   * A refused value from the --config file names the file (options are merged over it before the
+   * check, and the error named no file); a refused value an option gave does not.
+   */
+  @Test
+  void aRangeErrorNamesTheConfigFileOnlyWhenTheValueCameFromIt(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
+    Path cfg = Files.writeString(tmp.resolve("cfg.json"), "{\"epochs\": 0, \"objective\": \"ice\", \"ice\": {\"adversaries\": 0}}");
+    String c = cfg.toString(), a = arch.toString(), d = data.toString();
+    refused(tmp, "irevnet train: " + cfg + ": epochs must be at least 1, got 0", "--config", c, "--arch", a, "--data", d);
+    refused(tmp, "irevnet train: " + cfg + ": adversaries must be at least 1, got 0", "--config", c, "--arch", a,
+        "--data", d, "--epochs", "1");
+    MainTest.Run option = run("train", "--out", tmp.resolve("runs/out").toString(), "--no-progress", "--config", c,
+        "--arch", a, "--data", d, "--epochs", "-1");
+    assertThat(option.code()).isEqualTo(2);
+    assertThat(option.err().strip()).isEqualTo("irevnet train: epochs must be at least 1, got -1");
+  }
+
   @Test
   void aDivergedTrainingExitsWith3NotWithTheFailedCheckCode1(@TempDir Path tmp) throws Exception {
     // Exit 1 means "ran, results written, a check failed": scripts and quickstart go on after it,

@@ -239,7 +239,33 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     }
   }
 
-  /** Checks ranges; the message names the option. */
+  /**
+   * {@link #validate}, naming {@code file} when the refused value came from it: {@code fromFile}
+   * is what {@link #read} made of {@code file} over {@code base}, and this config what the
+   * command-line options then made of {@code fromFile}. The options are merged before the check,
+   * so its message alone cannot say where the refused value came from.
+   */
+  public TrainConfig validate(Path file, TrainConfig base, TrainConfig fromFile) {
+    try {
+      return validate();
+    } catch (IllegalArgumentException e) {
+      String key = e.getMessage().split(" ", 2)[0];
+      JsonNode read = setting(fromFile.resolved(), key);
+      // The file's value, unless an option replaced it or the file kept the base's.
+      if (!read.isMissingNode() && read.equals(setting(this, key)) && !read.equals(setting(base.resolved(), key))) {
+        throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+      }
+      throw e;
+    }
+  }
+
+  /** The value of a setting by its name in validate's messages (an iCE setting's without "ice."); missing if none. */
+  private static JsonNode setting(TrainConfig c, String key) {
+    JsonNode tree = JSON.valueToTree(c);
+    return tree.has(key) ? tree.get(key) : tree.path("ice").path(key);
+  }
+
+  /** Checks ranges; the message starts with the setting refused. */
   public TrainConfig validate() {
     // Null from a config.json without the key (--resume reads it as it is).
     if (arch == null) throw new IllegalArgumentException("arch must be an architecture name or file, got null");

@@ -315,6 +315,34 @@ class TrainConfigTest {
         + " \"objective\": \"mle\"}").validate()).isNotNull();
   }
 
+  /**
+   * Options are merged over the --config file before the check, so a refused value from the file
+   * was refused naming no file. It names the file now, an iCE setting too; a value an option gave,
+   * or one the file left as its base had it (a resumed run's), is refused as before.
+   */
+  @Test
+  void aRefusedValueFromAConfigFileNamesTheFile(@TempDir Path tmp) throws Exception {
+    TrainConfig base = TrainConfig.defaults();
+    Path file = Files.writeString(tmp.resolve("run.json"), "{\"epochs\": 0, \"objective\": \"ice\", \"ice\": {\"adversaries\": 0}}");
+    TrainConfig fromFile = TrainConfig.read(file, base);
+    assertThatThrownBy(() -> fromFile.resolved().validate(file, base, fromFile))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage(file + ": epochs must be at least 1, got 0");
+    TrainConfig epochsGiven = merged(fromFile, "{\"epochs\": 2}");
+    assertThatThrownBy(() -> epochsGiven.resolved().validate(file, base, fromFile))
+        .hasMessage(file + ": adversaries must be at least 1, got 0");
+    TrainConfig epochsRefused = merged(fromFile, "{\"epochs\": -1}");
+    assertThatThrownBy(() -> epochsRefused.resolved().validate(file, base, fromFile))
+        .hasMessage("epochs must be at least 1, got -1");
+
+    TrainConfig badBase = merged(base, "{\"batch\": 0}");
+    Path lr = Files.writeString(tmp.resolve("lr.json"), "{\"lr\": 0.01, \"batch\": 0}");
+    TrainConfig overBadBase = TrainConfig.read(lr, badBase);
+    assertThatThrownBy(() -> overBadBase.validate(lr, badBase, overBadBase)).hasMessage("batch must be at least 1, got 0");
+    TrainConfig overDefaults = TrainConfig.read(lr, base);
+    assertThatThrownBy(() -> overDefaults.validate(lr, base, overDefaults)).as("over a base whose batch it changes")
+        .hasMessage(lr + ": batch must be at least 1, got 0");
+  }
+
   /** {@code base} with the keys of {@code json} (a config file's content), unchecked. */
   static TrainConfig merged(TrainConfig base, String json) {
     try {
