@@ -1,5 +1,6 @@
 package org.irevnet.io;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
@@ -136,7 +137,7 @@ public final class Checkpoints {
     verify(dir);
     if (!Files.isRegularFile(dir.resolve(NETWORK))) throw new IOException(dir + ": no " + NETWORK + " (not a DL4J checkpoint)");
     ComputationGraph net = ModelSerializer.restoreComputationGraph(dir.resolve(NETWORK).toFile(), true);
-    return new LoadedNetwork(net, JSON.readValue(dir.resolve(TRAINING).toFile(), TrainingState.class));
+    return new LoadedNetwork(net, readState(dir));
   }
 
   /** {@code dir}, or its previous version when a save was interrupted between its two renames. */
@@ -160,14 +161,27 @@ public final class Checkpoints {
     }
     InvertibleClassifier model = ModelFiles.load(dir, dt);
     Map<String, INDArray> opt = Npz.read(dir.resolve(OPTIMIZER));
-    TrainingState st = JSON.readValue(dir.resolve(TRAINING).toFile(), TrainingState.class);
+    TrainingState st = readState(dir);
     Map<String, INDArray> objective = Files.exists(dir.resolve(OBJECTIVE)) ? Npz.read(dir.resolve(OBJECTIVE)) : Map.of();
     return new Loaded(model, opt, st, objective);
   }
 
   /** Where training stood at the checkpoint {@code dir}, without verifying or loading the rest. */
   public static TrainingState trainingState(Path dir) throws IOException {
-    return JSON.readValue(complete(dir).resolve(TRAINING).toFile(), TrainingState.class);
+    return readState(complete(dir));
+  }
+
+  /**
+   * @throws IOException one line naming the file: Jackson names it on a later line only, and the
+   *     manifest vouches for its bytes, not that this version of the code can read them
+   */
+  private static TrainingState readState(Path dir) throws IOException {
+    Path file = dir.resolve(TRAINING);
+    try {
+      return JSON.readValue(file.toFile(), TrainingState.class);
+    } catch (JsonProcessingException e) {
+      throw new IOException(file + ": " + JsonErrors.describe(e, "training state"), e);
+    }
   }
 
   /** Checks every file against the manifest. */

@@ -170,7 +170,7 @@ public final class Trainer {
         .build();
     if (!startOver && Checkpoints.exists(latest(runDir))) {
       Checkpoints.Loaded c = Checkpoints.load(latest(runDir), DataType.FLOAT);
-      String changed = checkResumeSettings(c.state().configJson(), cfg);
+      String changed = checkResumeSettings(c.state().configJson(), latest(runDir), cfg);
       model = c.model();
       if (!model.architecture().equals(arch)) {
         throw new IllegalArgumentException(latest(runDir) + ": checkpoint architecture '" + model.architecture().name()
@@ -351,13 +351,20 @@ public final class Trainer {
 
   /**
    * Compares the configuration a resume runs with ({@code now}) against the checkpoint's ({@code
-   * TrainingState.configJson}), before any file of the run changes: refuses a change to a setting
-   * that defines the run; returns what else changed (epochs, the learning rate and its schedule,
-   * the data's path...), for {@link #sayResuming}, or null.
+   * TrainingState.configJson} of the checkpoint {@code checkpoint}), before any file of the run
+   * changes: refuses a change to a setting that defines the run; returns what else changed
+   * (epochs, the learning rate and its schedule, the data's path...), for {@link #sayResuming}, or
+   * null.
    */
-  static String checkResumeSettings(String checkpointConfigJson, TrainConfig now) {
+  static String checkResumeSettings(String checkpointConfigJson, Path checkpoint, TrainConfig now) {
     if (checkpointConfigJson == null || checkpointConfigJson.isBlank() || checkpointConfigJson.equals("{}")) return null;
-    java.util.Map<String, String> changed = now.changesFrom(TrainConfig.fromJson(checkpointConfigJson).resolved());
+    TrainConfig saved;
+    try {
+      saved = TrainConfig.fromJson(checkpointConfigJson);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(checkpoint.resolve(Checkpoints.TRAINING) + ": configJson: " + e.getMessage(), e);
+    }
+    java.util.Map<String, String> changed = now.changesFrom(saved.resolved());
     for (var e : changed.entrySet()) {
       if (FIXED_ON_RESUME.contains(e.getKey().split("\\.")[0])) {
         throw new IllegalArgumentException("--resume continues the run as it was configured, and " + e.getKey()

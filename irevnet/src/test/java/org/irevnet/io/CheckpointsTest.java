@@ -16,6 +16,7 @@ import org.irevnet.layers.Param;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
+import org.irevnet.testing.CheckpointEdits;
 import org.irevnet.testing.TinyData;
 import org.irevnet.testing.TinyNetworks;
 import org.junit.jupiter.api.Test;
@@ -103,6 +104,23 @@ class CheckpointsTest {
     Checkpoints.save(dir, model(), optimizer(), STATE, Map.of("x", Nd4j.ones(DataType.FLOAT, 2)));
     Files.delete(dir.resolve(Checkpoints.OBJECTIVE));
     assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT)).hasMessage(dir + ": objective.npz is missing");
+  }
+
+  /**
+   * A training.json that does not read (its manifest kept right, so the digests pass) is refused in
+   * one line naming it: Jackson named the file on a later line, which a command's error leaves out.
+   */
+  @Test
+  void aTrainingStateThatDoesNotReadIsRefusedNamingItsFile(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("c");
+    Checkpoints.save(dir, model(), optimizer(), STATE);
+    Path file = dir.resolve(Checkpoints.TRAINING);
+    CheckpointEdits.rewrite(dir, Checkpoints.TRAINING, "{\"step\": ");
+    assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
+        .hasMessageStartingWith(file + ": malformed training state JSON: ").hasMessageNotContaining("\n");
+    CheckpointEdits.rewrite(dir, Checkpoints.TRAINING, "{\"step\": \"x\"}");
+    assertThatThrownBy(() -> Checkpoints.trainingState(dir)).isInstanceOf(IOException.class)
+        .hasMessage(file + ": key 'step' must be an integer, got \"x\"");
   }
 
   /**

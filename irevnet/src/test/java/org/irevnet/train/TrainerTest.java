@@ -7,6 +7,7 @@ import static org.assertj.core.data.Offset.offset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -28,6 +29,7 @@ import org.irevnet.io.ModelFiles;
 import org.irevnet.io.Npz;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.testing.CheckpointEdits;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -350,6 +352,25 @@ class TrainerTest {
     messages.clear();
     new Trainer(longer, run, collecting(messages), 1).run();
     assertThat(messages).as("the checkpoint now records the new settings").noneMatch(m -> m.startsWith("resuming with"));
+  }
+
+  /**
+   * The config a checkpoint keeps (training.json's configJson, which a resume compares with) is
+   * refused naming the checkpoint's file when it does not read: the manifest vouches for its
+   * bytes, not that this version of the code reads them.
+   */
+  @Test
+  void aCheckpointsConfigThatDoesNotReadIsRefusedNamingTheCheckpoint(@TempDir Path tmp) throws Exception {
+    TrainConfig cfg = tinyTwoEpochs(tmp);
+    Path run = tmp.resolve("run");
+    new Trainer(cfg, run, QUIET, 2).run();
+    Path latest = Trainer.latest(run);
+    ObjectNode state = (ObjectNode) JSON.readTree(latest.resolve(Checkpoints.TRAINING).toFile());
+    String damaged = state.get("configJson").asText().replace("\"epochs\" : 2", "\"epochs\" : \"2\"");
+    assertThat(damaged).isNotEqualTo(state.get("configJson").asText());
+    CheckpointEdits.rewrite(latest, Checkpoints.TRAINING, state.put("configJson", damaged).toString());
+    assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, 1).run()).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(latest.resolve(Checkpoints.TRAINING) + ": configJson: key 'epochs' must be an integer, got \"2\"");
   }
 
   /** The tiny architecture and 64 images under {@code tmp}, as a two-epoch configuration. */
@@ -712,10 +733,10 @@ class TrainerTest {
   @Test
   void aCheckpointWithoutAConfigHasNoSettingsToCompareAndIceSettingsAreFixed(@TempDir Path tmp) {
     TrainConfig cfg = TrainConfig.defaults();
-    assertThat(Trainer.checkResumeSettings(null, cfg)).isNull();
-    assertThat(Trainer.checkResumeSettings(" ", cfg)).isNull();
-    assertThat(Trainer.checkResumeSettings("{}", cfg)).isNull();
-    assertThat(Trainer.checkResumeSettings(cfg.toJson(), cfg)).isNull();
+    assertThat(Trainer.checkResumeSettings(null, tmp, cfg)).isNull();
+    assertThat(Trainer.checkResumeSettings(" ", tmp, cfg)).isNull();
+    assertThat(Trainer.checkResumeSettings("{}", tmp, cfg)).isNull();
+    assertThat(Trainer.checkResumeSettings(cfg.toJson(), tmp, cfg)).isNull();
     TrainConfig ice = new TrainConfig(cfg.arch(), cfg.data(), "ice", 1, 16, 1e-3, 0, 0, "constant", 7, 1, 1000, false,
         0, 50, null, null, 0).resolved();
     IceConfig d = ice.ice();
@@ -723,7 +744,7 @@ class TrainerTest {
         false, 0, 50, new IceConfig(d.wNc() + 1, d.wNcWarmupSteps(), d.wMle(), d.nuisanceForm(), d.paperCap(),
             d.advSteps(), d.advHidden(), d.advLr(), d.adversaries(), d.advReinitEvery(), d.advStandardize(),
             d.advReplay()), null, 0).resolved();
-    assertThatThrownBy(() -> Trainer.checkResumeSettings(ice.toJson(), other))
+    assertThatThrownBy(() -> Trainer.checkResumeSettings(ice.toJson(), tmp, other))
         .hasMessage("--resume continues the run as it was configured, and ice.wNc would change (" + d.wNc() + " -> "
             + (d.wNc() + 1) + "): start a new run for that (--fresh, or another --out)");
   }
