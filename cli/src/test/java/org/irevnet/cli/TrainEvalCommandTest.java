@@ -446,5 +446,12 @@ class TrainEvalCommandTest {
       assertThat(bad.code()).as(c[0]).isEqualTo(2);
       assertThat(bad.err().strip()).as(c[0]).startsWith("irevnet train: " + config + ": " + c[1]).hasLineCount(1);
     }
+    // A primitive key it lacks read as 0: seed 0 and dequantize false would have resumed another run.
+    String withoutSeed = org.irevnet.train.TrainConfig.defaults().toJson().replaceFirst("\"seed\" : 0,", "");
+    assertThat(withoutSeed).doesNotContain("seed");
+    Files.writeString(config, "{\"config\": " + withoutSeed + "}");
+    MainTest.Run noSeed = run("train", "--out", run.toString(), "--resume", "--no-progress");
+    assertThat(noSeed.code()).isEqualTo(2);
+    assertThat(noSeed.err().strip()).isEqualTo("irevnet train: " + config + ": key 'seed' is missing");
   }
 }

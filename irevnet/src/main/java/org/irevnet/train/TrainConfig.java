@@ -152,7 +152,7 @@ public record TrainConfig(String arch, String data, String objective, int epochs
 
     @Override
     public T getNullValue(DeserializationContext ctxt) throws JsonMappingException {
-      return std.getNullValue(ctxt); // 0 or false for a primitive left out, as before
+      return std.getNullValue(ctxt); // 0 for a key older configs lack (ADDED_SINCE_FIRST_RUNS)
     }
 
     @Override
@@ -217,12 +217,39 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     }
   }
 
-  /** @throws IllegalArgumentException with a one-line message naming the key when one is at fault */
+  /**
+   * Primitive keys a saved config may lack: added since the first runs, whose configs do not have
+   * them, and read as 0 (Jackson's value for a missing primitive), which is what those runs did: no
+   * held-out images, adversaries trained on the current batch. A new primitive key belongs here,
+   * with 0 meaning what the code did before it, or older runs can no longer be resumed.
+   */
+  private static final Set<String> ADDED_SINCE_FIRST_RUNS = Set.of("validation", "ice.advReplay");
+
+  /**
+   * A saved config (a run's {@code config.json}, a checkpoint's): written whole, so a primitive key
+   * it lacks (hand-edited, damaged) is refused, not read as 0 or false, which only a range check
+   * could catch, and not at all for seed, dequantize or weightDecay.
+   *
+   * @throws IllegalArgumentException with a one-line message naming the key when one is at fault
+   */
   public static TrainConfig fromJson(String json) {
     try {
-      return JSON.readValue(json, TrainConfig.class);
+      TrainConfig c = JSON.readValue(json, TrainConfig.class);
+      JsonNode saved = JSON.readTree(json);
+      refuseMissingPrimitives(saved, TrainConfig.class, "");
+      if (saved.path("ice").isObject()) refuseMissingPrimitives(saved.get("ice"), IceConfig.class, "ice.");
+      return c;
     } catch (IOException e) {
       throw new IllegalArgumentException(JsonErrors.describe(e, "config"));
+    }
+  }
+
+  private static void refuseMissingPrimitives(JsonNode saved, Class<? extends Record> type, String prefix) {
+    for (java.lang.reflect.RecordComponent rc : type.getRecordComponents()) {
+      String key = prefix + rc.getName();
+      JsonNode v = saved.get(rc.getName());
+      if (!rc.getType().isPrimitive() || ADDED_SINCE_FIRST_RUNS.contains(key) || (v != null && !v.isNull())) continue;
+      throw new IllegalArgumentException("key '" + key + "' " + (v == null ? "is missing" : "must not be null"));
     }
   }
 

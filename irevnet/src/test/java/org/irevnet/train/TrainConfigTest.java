@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -272,6 +274,43 @@ class TrainConfigTest {
     assertThatThrownBy(() -> TrainConfig.fromJson("{\"epochs\": ", file)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith(file + ": malformed config JSON: ").hasMessageNotContaining("\n");
     assertThat(TrainConfig.fromJson(json, file)).isEqualTo(TrainConfig.defaults());
+  }
+
+  /**
+   * A run's saved config (config.json, which --resume reads, or a checkpoint's) is written whole:
+   * one without a primitive key read it as 0 or false, refused only where 0 is out of range (a
+   * missing seed, dequantize or weightDecay changed the run silently). Refused naming the key and
+   * the file, as a null there is; the keys added since the first runs (validation, ice.advReplay)
+   * read as what those runs did, 0, as does a missing backward (reversible).
+   */
+  @Test
+  void aSavedConfigWithoutAPrimitiveKeyIsRefusedUnlessOlderRunsLackedIt(@TempDir Path tmp) {
+    Path file = tmp.resolve("config.json");
+    TrainConfig d = TrainConfig.defaults();
+    TrainConfig run = new TrainConfig(d.arch(), d.data(), "ice", 2, 16, 1e-3, 0.5, 10, "constant", 7, 5, 100, true, 1,
+        50, IceConfig.defaults(), "stored", 20);
+    ObjectNode saved = TrainConfig.JSON.valueToTree(run);
+    for (String key : new String[] {"epochs", "weightDecay", "seed", "dequantize", "evalBatch", "ice.wMle",
+        "ice.advSteps", "ice.advStandardize"}) {
+      var without = saved.deepCopy();
+      (key.startsWith("ice.") ? (ObjectNode) without.get("ice") : without)
+          .remove(key.replace("ice.", ""));
+      assertThatThrownBy(() -> TrainConfig.fromJson(without.toString(), file)).as(key)
+          .isInstanceOf(IllegalArgumentException.class).hasMessage(file + ": key '" + key + "' is missing");
+    }
+    var nullSeed = saved.deepCopy().putNull("seed");
+    assertThatThrownBy(() -> TrainConfig.fromJson(nullSeed.toString(), file))
+        .hasMessage(file + ": key 'seed' must not be null");
+
+    var older = saved.deepCopy();
+    older.remove(List.of("validation", "backward"));
+    ((ObjectNode) older.get("ice")).remove("advReplay");
+    TrainConfig read = TrainConfig.fromJson(older.toString(), file);
+    assertThat(read.validation()).isZero();
+    assertThat(read.ice().advReplay()).isZero();
+    assertThat(read.storesActivations()).isFalse();
+    assertThat(read.seed()).isEqualTo(7);
+    assertThat(TrainConfig.fromJson(saved.toString(), file)).isEqualTo(run);
   }
 
   /** Each changed setting once, in declaration order, iCE settings by their dotted key, an added object as none -> it. */
