@@ -29,7 +29,9 @@ public final class Robustness {
 
   /**
    * @param eps the epsilons, ascending, the first 0
-   * @param cleanClasses the model's classes of the clean images
+   * @param cleanClasses the model's classes of the clean images; here and below -1 for an image
+   *     whose logits are not all finite, which has no class and counts as wrong ({@link
+   *     Losses#predictions})
    * @param rawClasses {@code [k][i]}: class of image i under the attack at {@code eps[k]} alone
    * @param classes {@code [k][i]}: class of the counted example (worst case over {@code eps[0..k]})
    * @param adversarial {@code [k]}: the counted examples, {@code [n, c, h, w]}
@@ -104,7 +106,7 @@ public final class Robustness {
       INDArray xb = x.get(NDArrayIndex.interval(from, to)).dup('c');
       for (int k = 0; k < e.length; k++) {
         INDArray adv = attack.perturb(xb, from, to, e[k]);
-        int[] cls = Losses.argmax(model.logits(adv));
+        int[] cls = Losses.predictions(model.logits(adv));
         System.arraycopy(cls, 0, raw[k], from, to - from);
         rawAdv[k].get(NDArrayIndex.interval(from, to)).assign(adv);
         if (k == 0) maxDiffAtZero = Math.max(maxDiffAtZero, adv.sub(xb).amaxNumber().doubleValue());
@@ -125,7 +127,7 @@ public final class Robustness {
         if (src != k) adv[k].get(NDArrayIndex.point(i)).assign(rawAdv[src].get(NDArrayIndex.point(i)));
       }
     }
-    return new Sweep(e, labels.clone(), Losses.argmax(cleanLogits), raw, counted, adv, rawAdv, maxDiffAtZero,
+    return new Sweep(e, labels.clone(), Losses.predictions(cleanLogits), raw, counted, adv, rawAdv, maxDiffAtZero,
         unchanged);
   }
 

@@ -74,6 +74,28 @@ class RobustnessTest {
     }
   }
 
+  /**
+   * An example on which the model's logits are not all finite has no class: it counts as wrong,
+   * where ND4J's argmax of a NaN row, class 0, counted it as correct for a label of 0.
+   */
+  @Test
+  void anExampleWithNonFiniteLogitsHasNoClassAndCountsAsWrong() {
+    InvertibleClassifier m = TinyModels.fiRevnet(DataType.FLOAT, 2);
+    INDArray x = TinyModels.images(2, DataType.FLOAT, 3);
+    int[] clean = Losses.argmax(m.logits(x));
+    int[] y = {0, clean[1]};
+    Robustness.Batched overflowing = (xb, from, to, eps) -> {
+      INDArray out = xb.dup('c');
+      if (eps > 0 && from == 0) out.slice(0).assign(Double.NaN);
+      return out;
+    };
+    Robustness.Sweep s = Robustness.run(m, x, y, new double[] {0.1}, 2, overflowing);
+    assertThat(m.logits(s.rawAdversarial()[1]).getRow(0).isNaN().any()).as("the model's logits of the NaN example").isTrue();
+    assertThat(s.rawClasses()[1]).containsExactly(-1, clean[1]);
+    assertThat(s.rawAccuracy(1)).isEqualTo(0.5);
+    assertThat(s.saneAtZero()).isTrue();
+  }
+
   private static int firstOtherThan(int[] classes, int c) {
     for (int i = 3; i < classes.length; i++) if (classes[i] != c) return i;
     throw new AssertionError("every pool image is in class " + c);

@@ -213,7 +213,7 @@ final class AttackCommand implements Callable<Integer> {
     Pairs p = pairs(in);
     MetamerSampler.Result m = MetamerSampler.sample(model, p.a, p.b, p.labelsB);
     INDArray logitsM = Robustness.logits(model, m.metamers(), batch);
-    int[] classes = Losses.argmax(logitsM);
+    int[] classes = Losses.predictions(logitsM);
     INDArray la = p.logitsA, lb = Robustness.logits(model, p.b, batch);
     double maxDiff = logitsM.sub(la).amaxNumber().doubleValue();
     boolean holds = maxDiff <= MetamerSampler.TOLERANCE;
@@ -246,13 +246,13 @@ final class AttackCommand implements Callable<Integer> {
     ImagePairs p = ImagePairs.choose(in.data(), count, seed);
     INDArray a = p.a().castTo(model.dataType()), b = p.b().castTo(model.dataType());
     INDArray logitsA = Robustness.logits(model, a, batch);
-    return new Pairs(a, b, p.labelsB(), logitsA, Losses.argmax(logitsA));
+    return new Pairs(a, b, p.labelsB(), logitsA, Losses.predictions(logitsA));
   }
 
-  /** Fraction whose class is a's model class while b's label is another one. */
+  /** Fraction whose class is a's model class while b's label is another one (a without a class: no hit). */
   private static double successRate(int[] classes, int[] classA, int[] labelsB) {
     int hit = 0;
-    for (int i = 0; i < classes.length; i++) if (classes[i] == classA[i] && labelsB[i] != classA[i]) hit++;
+    for (int i = 0; i < classes.length; i++) if (classA[i] >= 0 && classes[i] == classA[i] && labelsB[i] != classA[i]) hit++;
     return (double) hit / classes.length;
   }
 
