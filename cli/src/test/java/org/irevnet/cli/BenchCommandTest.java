@@ -92,7 +92,7 @@ class BenchCommandTest {
   /** --backward both: one line with both passes' medians; progress over warm-up and both passes' rounds. */
   @Test
   void bothBackwardPassesInOneLine(@TempDir Path dir) throws Exception {
-    Run both = bench(dir, "--steps", "2", "--warmup", "2", "--rounds", "2", "--backward", "both");
+    Run both = bench(dir, "--steps", "2", "--warmup", "3", "--rounds", "2", "--backward", "both");
     assertThat(both.code()).as(both.err()).isZero();
     assertThat(both.out().strip().lines()).hasSize(1);
     JsonNode c = Json.MAPPER.readTree(both.out());
@@ -101,7 +101,11 @@ class BenchCommandTest {
     assertThat(c.get("stored_reversible_ratio").asDouble()).isPositive();
     assertThat(c.get("rounds").asInt()).isEqualTo(2);
     assertThat(c.get("steps_per_round").asInt()).isEqualTo(2);
-    assertThat(both.err()).as("2 warm-up steps, then 2 rounds of 2 steps of each pass").endsWith(progress(10));
+    assertThat(both.err()).as("3 warm-up steps, then 2 rounds of 2 steps of each pass").endsWith(progress(11));
+    // The schedule: the warm-up alternates from the reversible pass, and so does the first pass of a round.
+    assertThat(c.get("warmup_steps_reversible").asInt()).isEqualTo(2);
+    assertThat(c.get("warmup_steps_stored").asInt()).isEqualTo(1);
+    assertThat(Json.MAPPER.convertValue(c.get("first_pass_by_round"), List.class)).containsExactly("reversible", "stored");
   }
 
   /** bench's combinations of modes, refused by name before anything is measured or started. */

@@ -1,6 +1,8 @@
 package org.irevnet.train;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
@@ -103,23 +105,29 @@ public final class Benchmark {
         round(peak), round(paramState), round(peak - paramState),
         heapMiB(heap, NativeHeap.Usage::inUseBytes), heapMiB(heap, NativeHeap.Usage::freeBytes),
         depthMult,
-        storedActivations ? "stored" : "reversible", round(mib(model.storedActivationBytes())), steps, warmup);
+        passName(storedActivations), round(mib(model.storedActivationBytes())), steps, warmup);
   }
 
   /**
    * The two backward passes timed in one process, in alternating blocks of steps: separate
    * processes of this shared machine differed by 15-30% between identical runs, more than the
    * difference measured here. Field names are the JSON keys of {@code bench --backward both}.
+   * The line says how the passes were ordered, as they ran, so that a reader can tell whether
+   * the order favoured one (an odd warm-up gives one pass a step more): the warm-up steps of each
+   * pass ({@code warmup_steps_reversible}, {@code warmup_steps_stored}) and the pass that went
+   * first in each round ({@code first_pass_by_round}).
    */
   public record BackwardComparison(String arch, int batch, int threads, int depth_mult, int rounds,
       int steps_per_round, double reversible_train_step_ms, double stored_train_step_ms,
-      double stored_reversible_ratio, double stored_activation_mib) {}
+      double stored_reversible_ratio, double stored_activation_mib, int warmup_steps_reversible,
+      int warmup_steps_stored, List<String> first_pass_by_round) {}
 
   /**
    * Times {@code rounds} rounds of {@code steps} training steps with each backward pass (which goes
-   * first alternates by round), after {@code warmup} steps alternating the two; times are medians
-   * over all timed steps of a pass. The weights train on as in {@link #run} (after warm-up steps at
-   * learning rate 0), so both passes see the same kind of weights.
+   * first alternates by round, reversible in the first), after {@code warmup} steps alternating
+   * the two, reversible first; times are medians over all timed steps of a pass. The weights train
+   * on as in {@link #run} (after warm-up steps at learning rate 0), so both passes see the same
+   * kind of weights.
    */
   public static BackwardComparison compareBackward(Architecture arch, int batch, int steps, int warmup,
       int depthMult, int rounds, java.util.function.IntConsumer onStep) {
@@ -129,25 +137,33 @@ public final class Benchmark {
     AdamOptimizer adam = s.adam();
     adam.setLearningRate(0);
     int done = 0;
+    int[] warmupSteps = new int[2];
     for (int i = 0; i < warmup; i++) {
       model.setStoredActivations(i % 2 == 1);
+      warmupSteps[model.storesActivations() ? 1 : 0]++;
       timedStep(s, done++, onStep);
     }
     adam.setLearningRate(LEARNING_RATE);
     adam.resetState();
     double[][] times = new double[2][rounds * steps];
     long storedBytes = 0;
+    List<String> firstPasses = new ArrayList<>();
     for (int r = 0; r < rounds; r++) {
       for (int k = 0; k < 2; k++) {
-        boolean stored = (r + k) % 2 == 1;
-        model.setStoredActivations(stored);
+        model.setStoredActivations((r + k) % 2 == 1);
+        boolean stored = model.storesActivations();
+        if (k == 0) firstPasses.add(passName(stored));
         for (int i = 0; i < steps; i++) times[stored ? 1 : 0][r * steps + i] = timedStep(s, done++, onStep);
         if (stored) storedBytes = model.storedActivationBytes();
       }
     }
     double rev = median(times[0]), sto = median(times[1]);
     return new BackwardComparison(a.name(), batch, Host.threads(), depthMult, rounds, steps, round(rev), round(sto),
-        round(sto / rev, 3), round(mib(storedBytes)));
+        round(sto / rev, 3), round(mib(storedBytes)), warmupSteps[0], warmupSteps[1], List.copyOf(firstPasses));
+  }
+
+  private static String passName(boolean storedActivations) {
+    return storedActivations ? "stored" : "reversible";
   }
 
   /**

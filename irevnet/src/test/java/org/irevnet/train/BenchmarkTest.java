@@ -99,6 +99,10 @@ class BenchmarkTest {
     assertThat(c.steps_per_round()).isEqualTo(2);
     assertThat(c.arch()).isEqualTo("tiny");
     assertThat(List.of(c.batch(), c.depth_mult(), c.threads())).containsExactly(4, 1, Host.threads());
+    // The schedule as it ran: warm-up alternating from the reversible pass (three steps, so it had
+    // one more), then rounds whose first pass alternates from the reversible one.
+    assertThat(List.of(c.warmup_steps_reversible(), c.warmup_steps_stored())).containsExactly(2, 1);
+    assertThat(c.first_pass_by_round()).containsExactly("reversible", "stored", "reversible", "stored");
   }
 
   /**
