@@ -46,9 +46,11 @@ import picocli.CommandLine.Option;
         "peak_rss_mib_ratio and working_rss_mib_ratio (median at the largest K over the smallest).",
         "",
         "With --blocks: JMH benchmarks of one step (ActNorm, permutation, coupling) of every stage",
-        "at --batch: forward, inverse and reversible backward; prints a JSON line per stage with",
-        "the times (ms per call) and the ratios backward/forward and inverse/forward, then one",
-        "line summing each over the architecture's steps. JMH's own report goes to stderr."})
+        "at --batch: forward, inverse and reversible backward, --iterations measured iterations of",
+        "1 s after --warmup-iterations unmeasured ones (--steps and --warmup do not apply); prints",
+        "a JSON line per stage with the times (ms per call) and the ratios backward/forward and",
+        "inverse/forward, then one line summing each over the architecture's steps. JMH's own",
+        "report goes to stderr."})
 final class BenchCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -96,8 +98,12 @@ final class BenchCommand implements Callable<Integer> {
   int forks;
 
   @Option(names = "--iterations", defaultValue = "5",
-      description = "With --blocks: measured iterations of 1 s each, after 5 of warm-up (default: ${DEFAULT-VALUE}).")
+      description = "With --blocks: measured iterations of 1 s each, after the warm-up ones (default: ${DEFAULT-VALUE}).")
   int iterations;
+
+  @Option(names = "--warmup-iterations", defaultValue = "5",
+      description = "With --blocks: unmeasured iterations of 1 s each first (default: ${DEFAULT-VALUE}).")
+  int warmupIterations;
 
   @Override
   public Integer call() throws Exception {
@@ -118,8 +124,9 @@ final class BenchCommand implements Callable<Integer> {
     if (blocks) {
       Ranges.atLeast("--forks", forks, 0);
       CommonOptions.positive("--iterations", iterations);
+      Ranges.atLeast("--warmup-iterations", warmupIterations, 0);
       for (Map<String, Object> line : BlockBenchmarks.run(arch, batch, Host.threads(),
-          new BlockBenchmarks.Settings(forks, 5, iterations, 1000), !common.noProgress)) {
+          new BlockBenchmarks.Settings(forks, warmupIterations, iterations, 1000), !common.noProgress)) {
         System.out.println(Json.line(line));
       }
       return 0;

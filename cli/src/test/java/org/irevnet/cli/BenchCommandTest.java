@@ -108,6 +108,50 @@ class BenchCommandTest {
     assertThat(Json.MAPPER.convertValue(c.get("first_pass_by_round"), List.class)).containsExactly("reversible", "stored");
   }
 
+  /**
+   * bench --blocks in this JVM (--forks 0) on a one-stage net, one measured iteration and none of
+   * warm-up: a line for the stage and one for the whole net on stdout. JMH's report, on stderr,
+   * shows the settings it was given; --no-progress silences it. The benchmarks' set-up gives this
+   * JVM's BLAS the thread count bench passes, this process's pool, so BLAS is set one above first.
+   */
+  @Test
+  void blocksPrintsALinePerStageAndTheSumThroughTheCommand(@TempDir Path dir) throws Exception {
+    Path arch = Files.writeString(dir.resolve("one.json"), """
+        {"name": "one", "type": "fi-revnet", "inputShape": [1, 32, 32], "numClasses": 10,
+         "stages": [{"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": true}]}""");
+    int blas = Nd4j.factory().blas().getMaxThreads(), pool = Host.threads();
+    List<Run> runs = new ArrayList<>();
+    try {
+      for (boolean quiet : new boolean[] {true, false}) {
+        Host.setThreads(pool + 1);
+        List<String> args = new ArrayList<>(List.of("bench", "--arch", arch.toString(), "--batch", "2", "--blocks",
+            "--forks", "0", "--warmup-iterations", "0", "--iterations", "1"));
+        if (quiet) args.add("--no-progress");
+        runs.add(MainTest.run(args.toArray(String[]::new)));
+        assertThat(Nd4j.factory().blas().getMaxThreads()).as("set by the set-up in this JVM").isEqualTo(pool);
+      }
+    } finally {
+      Host.setThreads(blas);
+    }
+    for (Run r : runs) {
+      assertThat(r.code()).as(r.err()).isZero();
+      List<String> lines = r.out().strip().lines().toList();
+      assertThat(lines).hasSize(2);
+      JsonNode stage = Json.MAPPER.readTree(lines.get(0)), total = Json.MAPPER.readTree(lines.get(1));
+      assertThat(stage.get("stage").asInt()).isEqualTo(1);
+      assertThat(stage.get("input").asText()).isEqualTo("4x16x16");
+      for (String k : new String[] {"forward", "inverse", "backward"}) {
+        assertThat(stage.get(k + "_ms").asDouble()).as(k).isPositive().isFinite();
+        assertThat(stage.get(k + "_ms_error").isNull()).as("no error from one iteration").isTrue();
+        assertThat(total.get(k + "_ms").asDouble()).as("one step: the total is the stage").isEqualTo(stage.get(k + "_ms").asDouble());
+      }
+      assertThat(total.get("arch").asText()).isEqualTo("one");
+    }
+    assertThat(runs.get(0).err()).isEmpty();
+    assertThat(runs.get(1).err()).contains("# Warmup: <none>", "# Measurement: 1 iterations, 1000 ms each",
+        "# Fork: N/A, test runs in the host VM", "# Parameters: (arch = " + arch + ", batch = 2, stage = 1, threads = " + pool + ")");
+  }
+
   /** bench's combinations of modes, refused by name before anything is measured or started. */
   @Test
   void benchRefusesModesThatDoNotCombine() {
@@ -123,6 +167,7 @@ class BenchCommandTest {
         {"--blocks", "--backward", "stored", blocks},
         {"--blocks", "--iterations", "0", "--iterations must be at least 1, got 0"},
         {"--blocks", "--forks", "-1", "--forks must be at least 0, got -1"},
+        {"--blocks", "--warmup-iterations", "-1", "--warmup-iterations must be at least 0, got -1"},
         {"--backward", "both", "--rounds", "0", "--rounds must be at least 1, got 0"},
         {"--backward", "both", "--peer", "true", "--backward both takes no --peer"},
         {"--peer", "true", "--rounds", "0", "--rounds must be at least 1, got 0"},
