@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.irevnet.train.Benchmark;
 import org.junit.jupiter.api.Test;
 
 class DepthCurveTest {
@@ -54,6 +55,39 @@ class DepthCurveTest {
     assertThat((double) s.get("peak_rss_mib_per_depth_mult")).isEqualTo(2.5);
     assertThat((double) s.get("peak_rss_mib_at_depth_mult_0")).isEqualTo(-2.0);
     assertThat((double) s.get("peak_rss_mib_ratio")).isEqualTo(6.0);
+  }
+
+  /**
+   * The runs through their processes (here /bin/sh printing a line, for bench in a child JVM): two
+   * multipliers in three rounds, the second backwards, each line passed on as it comes, and the
+   * summary made of those lines. The n-th run's peak is 100 K + 10 n, so the medians say which runs
+   * each multiplier had: K = 1 runs 0, 3 and 4 (130 MiB), K = 3 runs 1, 2 and 5 (320 MiB).
+   */
+  @Test
+  void theRunsAlternateTheirOrderByRoundAndTheSummaryIsOfTheirLines() throws Exception {
+    List<Integer> started = new ArrayList<>();
+    List<String> printed = new ArrayList<>();
+    Map<String, Object> s = DepthCurve.run(new int[] {1, 3}, 3, k -> {
+      int n = started.size();
+      started.add(k);
+      String line = Json.MAPPER.createObjectNode().put("arch", k == 1 ? "tiny" : "tiny-x" + k).put("batch", 4)
+          .put("threads", 1).put("backward", "stored").put("depth_mult", k).put("peak_rss_mib", 100 * k + 10 * n)
+          .put("param_state_mib", 10 * k).put("working_rss_mib", 100 * k + 10 * n - 10 * k).put("train_step_ms", k)
+          .put("forward_ms", 1).put("inverse_ms", 1).toString();
+      return new ProcessBuilder("/bin/sh", "-c", "echo '" + line + "'");
+    }, printed::add);
+
+    assertThat(started).containsExactly(1, 3, 3, 1, 1, 3);
+    assertThat(printed).hasSize(6);
+    for (int n = 0; n < 6; n++) {
+      JsonNode line = Json.MAPPER.readTree(printed.get(n));
+      assertThat(line.get("depth_mult").asInt()).isEqualTo(started.get(n));
+      assertThat(line.get("peak_rss_mib").asInt()).isEqualTo(100 * started.get(n) + 10 * n);
+    }
+    assertThat(s).containsEntry("arch", "tiny").containsEntry("batch", 4).containsEntry("threads", 1)
+        .containsEntry("backward", "stored").containsEntry("rounds", 3)
+        .containsEntry("peak_rss_mib", Map.of("1", 130.0, "3", 320.0))
+        .containsEntry("peak_rss_mib_ratio", Benchmark.round(320.0 / 130, 3));
   }
 
   @Test
