@@ -48,9 +48,9 @@ import picocli.CommandLine.Option;
         "With --blocks: JMH benchmarks of one step (ActNorm, permutation, coupling) of every stage",
         "at --batch: forward, inverse and reversible backward, --iterations measured iterations of",
         "1 s after --warmup-iterations unmeasured ones (--steps and --warmup do not apply); prints",
-        "a JSON line per stage with the times (ms per call) and the ratios backward/forward and",
-        "inverse/forward, then one line summing each over the architecture's steps. JMH's own",
-        "report goes to stderr."})
+        "a JSON line per stage with the step's blocks (by class), the times (ms per call) and the",
+        "ratios backward/forward and inverse/forward, then one line summing each over the",
+        "architecture's steps. JMH's own report goes to stderr."})
 final class BenchCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 

@@ -53,9 +53,9 @@ public class BlockBenchmarks {
   @Param("1") public int stage;
   @Param("0") public int threads;
 
-  /** The step's blocks, and for each its input, output, and seeded random gradients. */
-  private Bijection[] blocks;
-  private INDArray[] xs, ys, dys;
+  /** The step's blocks, and for each its input, output, and seeded random gradients (package-private: tests check the set-up). */
+  Bijection[] blocks;
+  INDArray[] xs, ys, dys;
   private INDArray dLogDet;
 
   @Setup(Level.Trial)
@@ -65,13 +65,10 @@ public class BlockBenchmarks {
     InvertibleClassifier model = InvertibleClassifier.build(Architecture.load(arch), DataType.FLOAT, 0);
     INDArray images = Nd4j.rand(DataType.FLOAT, model.inputShape(batch));
     model.initialize(images);
-    List<Bijection> body = model.body().blocks();
     List<INDArray> outs = model.body().forwardWithIntermediates(images);
     int first = stepStart(model, stage);
-    List<Bijection> step = new ArrayList<>();
-    for (int i = first; step.isEmpty() || !isCoupling(step.get(step.size() - 1)); i++) step.add(body.get(i));
-    int n = step.size();
-    blocks = step.toArray(Bijection[]::new);
+    blocks = step(model, stage).toArray(Bijection[]::new);
+    int n = blocks.length;
     xs = new INDArray[n];
     ys = new INDArray[n];
     dys = new INDArray[n];
@@ -130,6 +127,13 @@ public class BlockBenchmarks {
     throw new IllegalArgumentException("stage " + stage + " of " + model.architecture().name() + " has no coupling to benchmark");
   }
 
+  /** The blocks of stage {@code stage}'s first step: from {@link #stepStart} through its coupling. */
+  static List<Bijection> step(InvertibleClassifier model, int stage) {
+    List<Bijection> body = model.body().blocks(), step = new ArrayList<>();
+    for (int i = stepStart(model, stage); step.isEmpty() || !isCoupling(step.get(step.size() - 1)); i++) step.add(body.get(i));
+    return step;
+  }
+
   private static boolean isCoupling(Bijection b) {
     return b instanceof AffineCoupling || b instanceof AdditiveCoupling;
   }
@@ -138,8 +142,9 @@ public class BlockBenchmarks {
   record Settings(int forks, int warmupIterations, int iterations, long iterationMs) {}
 
   /**
-   * Runs the benchmarks and returns one map per stage ({@code stage, input, steps, forward_ms,
-   * inverse_ms, backward_ms}, the two ratios, and JMH's error of each time) and a last one summing
+   * Runs the benchmarks and returns one map per stage ({@code stage, input, steps, blocks} (the
+   * step's blocks by class), {@code forward_ms, inverse_ms, backward_ms}, the two ratios, and JMH's
+   * error of each time) and a last one summing
    * the times over the model's steps.
    */
   static List<Map<String, Object>> run(String arch, int batch, int threads, Settings s, boolean verbose)
@@ -187,6 +192,7 @@ public class BlockBenchmarks {
       line.put("stage", e.getKey());
       line.put("input", inputShape(model, e.getKey()));
       line.put("steps", st.steps());
+      line.put("blocks", step(model, e.getKey()).stream().map(b -> b.getClass().getSimpleName()).toList());
       line.putAll(times(m.get("forward"), m.get("inverse"), m.get("backward")));
       // JMH's 99.9% confidence half-width; none from fewer than three iterations.
       for (String k : new String[] {"forward", "inverse", "backward"}) {

@@ -140,6 +140,7 @@ class BenchCommandTest {
       JsonNode stage = Json.MAPPER.readTree(lines.get(0)), total = Json.MAPPER.readTree(lines.get(1));
       assertThat(stage.get("stage").asInt()).isEqualTo(1);
       assertThat(stage.get("input").asText()).isEqualTo("4x16x16");
+      assertThat(stage.get("blocks").toString()).isEqualTo("[\"ActNorm\",\"AffineCoupling\"]");
       for (String k : new String[] {"forward", "inverse", "backward"}) {
         assertThat(stage.get(k + "_ms").asDouble()).as(k).isPositive().isFinite();
         assertThat(stage.get(k + "_ms_error").isNull()).as("no error from one iteration").isTrue();

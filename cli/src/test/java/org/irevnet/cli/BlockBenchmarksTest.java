@@ -11,10 +11,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.irevnet.models.Architecture;
+import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.testing.TinyData;
 import org.irevnet.train.Host;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -44,7 +47,8 @@ class BlockBenchmarksTest {
 
     assertThat(lines).hasSize(3);
     assertThat(lines.get(0)).containsEntry("stage", 1).containsEntry("input", "4x16x16").containsEntry("steps", 1);
-    assertThat(lines.get(1)).containsEntry("stage", 2).containsEntry("input", "16x8x8").containsEntry("steps", 2);
+    assertThat(lines.get(1)).containsEntry("stage", 2).containsEntry("input", "16x8x8").containsEntry("steps", 2)
+        .containsEntry("blocks", List.of("ActNorm", "AffineCoupling"));
     double[] sum = new double[3];
     String[] keys = {"forward_ms", "inverse_ms", "backward_ms"};
     for (Map<String, Object> stage : lines.subList(0, 2)) {
@@ -104,6 +108,38 @@ class BlockBenchmarksTest {
     for (int stage : new int[] {0, 3}) {
       b.stage = stage;
       assertThatThrownBy(b::setUp).hasMessage("stage must be in 1..2, got " + stage);
+    }
+  }
+
+  /**
+   * A step is the blocks from a stage's first after SpaceToDepth through its coupling, whichever
+   * permutation and coupling the stage has; the set-up gives each block what reaches it in the
+   * model: the first block's input has the stage's shape, and each block's output is what its
+   * forward pass makes of its input and the next block's input.
+   */
+  @Test
+  void theSetUpHoldsAStepsBlocksAndTheActivationsThatReachThem(@TempDir Path dir) throws Exception {
+    Path arch = Files.writeString(dir.resolve("mixed.json"), """
+        {"name": "mixed", "type": "fi-revnet", "inputShape": [1, 32, 32], "numClasses": 10,
+         "stages": [{"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": true, "permutation": "1x1conv"},
+                    {"steps": 2, "hidden": 4, "kernel": 3, "coupling": "additive", "actnorm": true, "permutation": "reverse"}]}""");
+    InvertibleClassifier model = InvertibleClassifier.build(Architecture.load(arch.toString()), DataType.FLOAT, 0);
+    assertThat(BlockBenchmarks.step(model, 1).stream().map(b -> b.getClass().getSimpleName()))
+        .containsExactly("ActNorm", "Invertible1x1Conv", "AffineCoupling");
+    assertThat(BlockBenchmarks.step(model, 2).stream().map(b -> b.getClass().getSimpleName()))
+        .containsExactly("ActNorm", "ChannelReverse", "AdditiveCoupling");
+
+    BlockBenchmarks b = new BlockBenchmarks();
+    b.arch = arch.toString();
+    b.batch = 2;
+    b.stage = 2;
+    b.setUp();
+    assertThat(b.blocks).extracting(x -> x.getClass().getSimpleName()).containsExactly("ActNorm", "ChannelReverse", "AdditiveCoupling");
+    assertThat(b.xs[0].shape()).containsExactly(2, 16, 8, 8);
+    for (int i = 0; i < 3; i++) {
+      assertThat(b.blocks[i].apply(b.xs[i]).equalsWithEps(b.ys[i], 1e-6)).as("block %d's output", i).isTrue();
+      if (i < 2) assertThat(b.xs[i + 1]).as("block %d's input", i + 1).isEqualTo(b.ys[i]);
+      assertThat(b.dys[i].shape()).isEqualTo(b.ys[i].shape());
     }
   }
 
