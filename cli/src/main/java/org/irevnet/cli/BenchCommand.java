@@ -172,19 +172,19 @@ final class BenchCommand implements Callable<Integer> {
    * The threads a child benchmark and the peer run with: --threads, else this process's pool (all
    * cores unless OMP_NUM_THREADS said otherwise), so that both sides of a comparison have the same.
    */
-  private int childThreads() {
+  int childThreads() {
     return common.threads != null ? common.threads : Host.threads();
   }
 
   /** This benchmark in a child process, at depth multiplier {@code k}. */
-  private ProcessBuilder childBench(int k) {
+  ProcessBuilder childBench(int k) {
     return PeerComparison.ourProcess(List.of("bench", "--arch", arch, "--batch", "" + batch, "--steps", "" + steps,
         "--warmup", "" + warmup, "--threads", "" + childThreads(), "--backward", backward, "--depth-mult", "" + k,
         "--no-progress"), childThreads());
   }
 
   /** Prints each child's JSON line as it comes, and the progress of {@code total} runs on stderr. */
-  private java.util.function.Consumer<String> printing(int total) {
+  java.util.function.Consumer<String> printing(int total) {
     int[] done = {0};
     return line -> {
       System.out.println(line);

@@ -3,6 +3,8 @@ package org.irevnet.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -151,6 +153,61 @@ class BenchCommandTest {
     assertThat(runs.get(0).err()).isEmpty();
     assertThat(runs.get(1).err()).contains("# Warmup: <none>", "# Measurement: 1 iterations, 1000 ms each",
         "# Fork: N/A, test runs in the host VM", "# Parameters: (arch = " + arch + ", batch = 2, stage = 1, threads = " + pool + ")");
+  }
+
+  /**
+   * A child benchmark (of --depth-curve and --peer) gets every setting that shapes the run, at its
+   * depth multiplier, with --threads (or this process's pool) both as the option and as
+   * OMP_NUM_THREADS, which alone sizes the child's pool. Its lines are printed as they come, and
+   * each run's end is counted on stderr unless --no-progress.
+   */
+  @Test
+  void aChildBenchmarkGetsTheRunsSettingsAndItsLinesArePrinted() {
+    BenchCommand told = parsed("--arch", "a.json", "--batch", "3", "--steps", "2", "--warmup", "1", "--threads", "5",
+        "--backward", "stored");
+    ProcessBuilder child = told.childBench(4);
+    List<String> cmd = child.command();
+    assertThat(cmd.subList(cmd.indexOf(Main.class.getName()) + 1, cmd.size())).containsExactly("bench", "--arch", "a.json",
+        "--batch", "3", "--steps", "2", "--warmup", "1", "--threads", "5", "--backward", "stored", "--depth-mult", "4",
+        "--no-progress");
+    assertThat(child.environment()).containsEntry("OMP_NUM_THREADS", "5");
+    BenchCommand untold = parsed("--no-progress");
+    assertThat(untold.childBench(1).environment()).containsEntry("OMP_NUM_THREADS", "" + Host.threads());
+    assertThat(untold.childBench(1).command()).containsSequence("--threads", "" + Host.threads());
+
+    Run loud = captured(() -> {
+      java.util.function.Consumer<String> out = told.printing(2);
+      out.accept("{\"a\": 1}");
+      out.accept("{\"a\": 2}");
+    });
+    String nl = System.lineSeparator();
+    assertThat(loud.out()).isEqualTo("{\"a\": 1}" + nl + "{\"a\": 2}" + nl);
+    assertThat(loud.err()).isEqualTo("bench: 1 of 2 runs done" + nl + "bench: 2 of 2 runs done" + nl);
+    Run quiet = captured(() -> untold.printing(1).accept("{}"));
+    assertThat(quiet.out()).isEqualTo("{}" + nl);
+    assertThat(quiet.err()).isEmpty();
+  }
+
+  /** What {@code r} prints on stdout and stderr. */
+  private static Run captured(Runnable r) {
+    PrintStream out = System.out, err = System.err;
+    ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(o, true));
+    System.setErr(new PrintStream(e, true));
+    try {
+      r.run();
+      return new Run(0, o.toString(), e.toString());
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+  }
+
+  /** A bench command with {@code args} parsed, not run. */
+  private static BenchCommand parsed(String... args) {
+    BenchCommand b = new BenchCommand();
+    new picocli.CommandLine(b).parseArgs(args);
+    return b;
   }
 
   /** bench's combinations of modes, refused by name before anything is measured or started. */
