@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
         "With --backward both: --rounds rounds of --steps steps of each backward pass, alternating",
         "in this process, then one line with both medians and stored_reversible_ratio; its schedule",
         "as run: warmup_steps_reversible and warmup_steps_stored (the warm-up alternates, reversible",
-        "first) and first_pass_by_round (which pass went first in each round).",
+        "first) and passes_by_round (each round's two passes in the order they ran).",
         "",
         "With --peer CMD (e.g. --peer '/usr/bin/python3 ../shared/bench/torch_fi_revnet.py', the",
         "PyTorch twin): --rounds alternating runs of this benchmark and of CMD (with --threads,",

@@ -114,13 +114,13 @@ public final class Benchmark {
    * difference measured here. Field names are the JSON keys of {@code bench --backward both}.
    * The line says how the passes were ordered, as they ran, so that a reader can tell whether
    * the order favoured one (an odd warm-up gives one pass a step more): the warm-up steps of each
-   * pass ({@code warmup_steps_reversible}, {@code warmup_steps_stored}) and the pass that went
-   * first in each round ({@code first_pass_by_round}).
+   * pass ({@code warmup_steps_reversible}, {@code warmup_steps_stored}) and each round's passes in
+   * the order they ran ({@code passes_by_round}).
    */
   public record BackwardComparison(String arch, int batch, int threads, int depth_mult, int rounds,
       int steps_per_round, double reversible_train_step_ms, double stored_train_step_ms,
       double stored_reversible_ratio, double stored_activation_mib, int warmup_steps_reversible,
-      int warmup_steps_stored, List<String> first_pass_by_round) {}
+      int warmup_steps_stored, List<List<String>> passes_by_round) {}
 
   /**
    * Times {@code rounds} rounds of {@code steps} training steps with each backward pass (which goes
@@ -147,19 +147,21 @@ public final class Benchmark {
     adam.resetState();
     double[][] times = new double[2][rounds * steps];
     long storedBytes = 0;
-    List<String> firstPasses = new ArrayList<>();
+    List<List<String>> passes = new ArrayList<>();
     for (int r = 0; r < rounds; r++) {
+      List<String> round = new ArrayList<>();
       for (int k = 0; k < 2; k++) {
         model.setStoredActivations((r + k) % 2 == 1);
         boolean stored = model.storesActivations();
-        if (k == 0) firstPasses.add(passName(stored));
+        round.add(passName(stored));
         for (int i = 0; i < steps; i++) times[stored ? 1 : 0][r * steps + i] = timedStep(s, done++, onStep);
         if (stored) storedBytes = model.storedActivationBytes();
       }
+      passes.add(List.copyOf(round));
     }
     double rev = median(times[0]), sto = median(times[1]);
     return new BackwardComparison(a.name(), batch, Host.threads(), depthMult, rounds, steps, round(rev), round(sto),
-        round(sto / rev, 3), round(mib(storedBytes)), warmupSteps[0], warmupSteps[1], List.copyOf(firstPasses));
+        round(sto / rev, 3), round(mib(storedBytes)), warmupSteps[0], warmupSteps[1], List.copyOf(passes));
   }
 
   private static String passName(boolean storedActivations) {

@@ -100,9 +100,10 @@ class BenchmarkTest {
     assertThat(c.arch()).isEqualTo("tiny");
     assertThat(List.of(c.batch(), c.depth_mult(), c.threads())).containsExactly(4, 1, Host.threads());
     // The schedule as it ran: warm-up alternating from the reversible pass (three steps, so it had
-    // one more), then rounds whose first pass alternates from the reversible one.
+    // one more), then each pass once a round, the first alternating from the reversible one.
     assertThat(List.of(c.warmup_steps_reversible(), c.warmup_steps_stored())).containsExactly(2, 1);
-    assertThat(c.first_pass_by_round()).containsExactly("reversible", "stored", "reversible", "stored");
+    List<String> rs = List.of("reversible", "stored"), sr = List.of("stored", "reversible");
+    assertThat(c.passes_by_round()).containsExactly(rs, sr, rs, sr);
   }
 
   /**
