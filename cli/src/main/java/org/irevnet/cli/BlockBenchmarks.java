@@ -53,7 +53,10 @@ public class BlockBenchmarks {
   @Param("1") public int stage;
   @Param("0") public int threads;
 
-  /** The step's blocks, and for each its input, output, and seeded random gradients (package-private: tests check the set-up). */
+  /**
+   * The step's blocks, and for each its input, output, and seeded random gradients; package-private
+   * so that a test can check what the set-up made.
+   */
   Bijection[] blocks;
   INDArray[] xs, ys, dys;
   private INDArray dLogDet;
@@ -144,8 +147,7 @@ public class BlockBenchmarks {
   /**
    * Runs the benchmarks and returns one map per stage ({@code stage, input, steps, blocks} (the
    * step's blocks by class), {@code forward_ms, inverse_ms, backward_ms}, the two ratios, and JMH's
-   * error of each time) and a last one summing
-   * the times over the model's steps.
+   * error of each time) and a last one summing the times over the model's steps.
    */
   static List<Map<String, Object>> run(String arch, int batch, int threads, Settings s, boolean verbose)
       throws RunnerException {
