@@ -113,7 +113,7 @@ class BlockBenchmarksTest {
 
   /**
    * A step is the blocks from a stage's first after SpaceToDepth through its coupling, whichever
-   * permutation and coupling the stage has; the set-up gives each block what reaches it in the
+   * permutation and coupling the stage has (a lone coupling without either); the set-up gives each block what reaches it in the
    * model: the first block's input has the stage's shape, and each block's output is what its
    * forward pass makes of its input and the next block's input.
    */
@@ -122,12 +122,14 @@ class BlockBenchmarksTest {
     Path arch = Files.writeString(dir.resolve("mixed.json"), """
         {"name": "mixed", "type": "fi-revnet", "inputShape": [1, 32, 32], "numClasses": 10,
          "stages": [{"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": true, "permutation": "1x1conv"},
-                    {"steps": 2, "hidden": 4, "kernel": 3, "coupling": "additive", "actnorm": true, "permutation": "reverse"}]}""");
+                    {"steps": 2, "hidden": 4, "kernel": 3, "coupling": "additive", "actnorm": true, "permutation": "reverse"},
+                    {"steps": 2, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": false}]}""");
     InvertibleClassifier model = InvertibleClassifier.build(Architecture.load(arch.toString()), DataType.FLOAT, 0);
     assertThat(BlockBenchmarks.step(model, 1).stream().map(b -> b.getClass().getSimpleName()))
         .containsExactly("ActNorm", "Invertible1x1Conv", "AffineCoupling");
     assertThat(BlockBenchmarks.step(model, 2).stream().map(b -> b.getClass().getSimpleName()))
         .containsExactly("ActNorm", "ChannelReverse", "AdditiveCoupling");
+    assertThat(BlockBenchmarks.step(model, 3).stream().map(b -> b.getClass().getSimpleName())).containsExactly("AffineCoupling");
 
     BlockBenchmarks b = new BlockBenchmarks();
     b.arch = arch.toString();
