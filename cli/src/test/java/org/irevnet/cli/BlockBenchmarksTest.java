@@ -113,9 +113,9 @@ class BlockBenchmarksTest {
 
   /**
    * A step is the blocks from a stage's first after SpaceToDepth through its coupling, whichever
-   * permutation and coupling the stage has (a lone coupling without either); the set-up gives each block what reaches it in the
-   * model: the first block's input has the stage's shape, and each block's output is what its
-   * forward pass makes of its input and the next block's input.
+   * permutation and coupling the stage has (a lone coupling without either); the set-up gives each
+   * block what reaches it in the model: the first block's input has the stage's shape, and each
+   * block's output is what its forward pass makes of its input and the next block's input.
    */
   @Test
   void theSetUpHoldsAStepsBlocksAndTheActivationsThatReachThem(@TempDir Path dir) throws Exception {
