@@ -1,5 +1,6 @@
 package org.irevnet.cli;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -50,6 +51,10 @@ final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--data " + target.data + " is not the data " + target.run + " was trained on:"
           + " name this evaluation with --as NAME, so that it does not replace eval-" + split + ".json");
     }
+    target.check();
+    // Written last: a run directory nothing can be written in failed only after the evaluation.
+    Path dir = target.existingRunDir();
+    if (dir != null) AtomicFiles.checkCanWrite(dir.resolve("eval-" + name + ".json"));
     RunInputs in = target.load(checkpoint, sp);
     var ds = in.data();
     Evaluation.Result r = Evaluation.evaluate(in.classifier(), ds, 250, split);

@@ -57,8 +57,17 @@ final class RunOptions {
    * is not there.
    */
   Path analysisDir() {
-    if (run != null) return Files.isDirectory(run) ? run.resolve("analysis") : null;
-    return Files.isRegularFile(model) ? modelRunDir(model).resolve("analysis") : null;
+    Path dir = existingRunDir();
+    return dir == null ? null : dir.resolve("analysis");
+  }
+
+  /**
+   * The directory {@link #runDir} returns, without making anything; null when the run directory or
+   * the model is not there.
+   */
+  Path existingRunDir() {
+    if (run != null) return Files.isDirectory(run) ? run : null;
+    return Files.isRegularFile(model) ? modelRunDir(model) : null;
   }
 
   /** Where the analyses of a model zip go: {@code NAME-analysis} next to {@code NAME.zip}. */

@@ -30,6 +30,7 @@ final class SelftestCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     // Found only at the end, a directory here failed the minute-long run naming a temporary file.
     if (json != null && Files.isDirectory(json)) throw new IllegalArgumentException("--json " + json + ": is a directory");
+    if (json != null) AtomicFiles.checkCanWrite(json); // nor a directory it cannot be made in
     common.apply();
     System.out.printf("%-22s %-6s %12s %12s %12s %12s  %s%n", "block", "kind", "recon f32", "recon f64",
         "logdet err", "grad err", "result");

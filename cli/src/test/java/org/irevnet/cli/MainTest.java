@@ -241,6 +241,18 @@ class MainTest {
     assertThat(r.out()).as("refused before the table's first line").isEmpty();
   }
 
+  /**
+   * Nor a --json where nothing can be written (as root a chmod would not stop the write, /proc
+   * does): found only when the table was written, after the minute of checks.
+   */
+  @Test
+  void selftestRefusesAJsonItCannotWriteBeforeRunning() {
+    Run r = run("selftest", "--json", "/proc/irevnet-selftest.json", "--threads", "1");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet selftest: /proc/irevnet-selftest.json: no such file or directory");
+    assertThat(r.out()).as("refused before the table's first line").isEmpty();
+  }
+
   /** Other ranges, in the same wording, checked before the run is loaded. */
   @Test
   void rangesAreRefusedByOptionNameBeforeTheRunLoads() {

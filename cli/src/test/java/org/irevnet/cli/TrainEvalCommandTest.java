@@ -177,6 +177,33 @@ class TrainEvalCommandTest {
   }
 
   /**
+   * eval writes its JSON last: a place it cannot write it in is refused before the model loads
+   * (it failed only after the evaluation, naming a temporary file). The run here has no
+   * checkpoint and the zip is no model, so loading first would have said that instead; the
+   * check makes nothing.
+   */
+  @Test
+  void evalRefusesWhereItCannotWriteBeforeTheModelLoads(@TempDir Path tmp) throws Exception {
+    Path runDir = Files.createDirectories(tmp.resolve("run"));
+    Path inTheWay = Files.createDirectories(runDir.resolve("eval-test.json"));
+    MainTest.assertRefused(List.of("eval", "--run", runDir.toString()), inTheWay + ": is a directory");
+    Files.createDirectories(runDir.resolve("eval-other.json"));
+    MainTest.assertRefused(List.of("eval", "--run", runDir.toString(), "--data", "no-such-data", "--as", "other"),
+        runDir.resolve("eval-other.json") + ": is a directory");
+    Path zip = Files.writeString(tmp.resolve("m.zip"), "not a model");
+    Path fileInTheWay = Files.writeString(tmp.resolve("m-analysis"), "x");
+    MainTest.assertRefused(List.of("eval", "--model", zip.toString(), "--data", "no-such-data"),
+        fileInTheWay + ": exists and is not a directory");
+    try (var s = Files.list(runDir)) {
+      assertThat(s.map(p -> p.getFileName().toString()).sorted().toList()).as("nothing made")
+          .containsExactly("eval-other.json", "eval-test.json");
+    }
+    try (var s = Files.list(tmp)) {
+      assertThat(s.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("m-analysis", "m.zip", "run");
+    }
+  }
+
+  /**
    * {@code --fresh} replaces a run, but only once what replaces it has loaded: it once deleted the
    * checkpoints first, so a typo in any other option lost the run it was meant to keep.
    */

@@ -161,6 +161,24 @@ public final class AtomicFiles {
     deleteTree(probe);
   }
 
+  /**
+   * Throws what {@link #write} of {@code target} would, without writing it: a directory in its
+   * place (the final rename cannot replace one), or a directory it cannot be made in ({@link
+   * #checkCanCreate} of its parent), naming {@code target}. For commands that write a file last.
+   */
+  public static void checkCanWrite(Path target) throws IOException {
+    if (Files.isDirectory(target)) {
+      throw new java.nio.file.FileSystemException(target.toString(), null, "is a directory");
+    }
+    try {
+      checkCanCreate(target.toAbsolutePath().getParent());
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new java.nio.file.AccessDeniedException(target.toString());
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new java.nio.file.NoSuchFileException(target.toString());
+    }
+  }
+
   public static void writeString(Path target, String content) throws IOException {
     write(target, out -> out.write(content.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }

@@ -180,4 +180,31 @@ class AtomicFilesTest {
     assertThatThrownBy(() -> AtomicFiles.checkCanCreate(Path.of("/proc/irevnet-x/y")))
         .isInstanceOf(java.nio.file.NoSuchFileException.class).hasMessage("/proc/irevnet-x/y");
   }
+
+  /**
+   * checkCanWrite refuses, naming the file, what write would fail on only at its end: a
+   * directory in the file's place, or a directory nothing can be made in; it makes nothing.
+   */
+  @Test
+  void checkingWhereAFileCanBeWrittenNamesTheFileAndMakesNothing(@TempDir Path tmp) throws Exception {
+    AtomicFiles.checkCanWrite(tmp.resolve("new/out.json"));
+    Path dir = Files.createDirectories(tmp.resolve("out.json"));
+    assertThatThrownBy(() -> AtomicFiles.checkCanWrite(dir)).hasMessage(dir + ": is a directory");
+    assertThatThrownBy(() -> AtomicFiles.write(dir, out -> out.write(1))).as("as writing it finds, at its end")
+        .isInstanceOf(java.io.IOException.class);
+    Path file = Files.writeString(tmp.resolve("a-file"), "x");
+    assertThatThrownBy(() -> AtomicFiles.checkCanWrite(file.resolve("out.json")))
+        .hasMessage(file + ": exists and is not a directory");
+    assertThatThrownBy(() -> AtomicFiles.checkCanWrite(Path.of("/proc/irevnet-x.json")))
+        .isInstanceOf(java.nio.file.NoSuchFileException.class).hasMessage("/proc/irevnet-x.json");
+    AtomicFiles.checkCanWrite(file);
+    assertThat(file).hasContent("x");
+    try (var s = Files.list(tmp)) {
+      assertThat(s.map(p -> p.getFileName().toString()).sorted().toList()).as("no directory made, no check file left")
+          .containsExactly("a-file", "out.json");
+    }
+    try (var s = Files.list(dir)) {
+      assertThat(s.toList()).isEmpty();
+    }
+  }
 }
