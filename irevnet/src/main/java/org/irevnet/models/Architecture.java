@@ -2,6 +2,8 @@ package org.irevnet.models;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -11,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.irevnet.io.StrictJson;
 
 /**
  * An architecture as data (the JSON files under {@code org/irevnet/arch/}, or a user's file).
@@ -24,7 +27,7 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record Architecture(String name, String type, String description, List<Integer> inputShape,
-    int numClasses, List<Stage> stages) {
+    @JsonProperty(required = true) int numClasses, List<Stage> stages) {
 
   /**
    * One stage: an optional {@code SpaceToDepth(2)} ({@code squeeze}, default true), optional
@@ -33,7 +36,9 @@ public record Architecture(String name, String type, String description, List<In
    * scaleFloor} is the affine couplings' smallest scale (see {@code AffineCoupling}; default 0).
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record Stage(int steps, int hidden, int kernel, String coupling, Boolean actnorm,
+  // Required: left out, an int was read as 0, and a stage without "steps" was a stage of none.
+  public record Stage(@JsonProperty(required = true) int steps, @JsonProperty(required = true) int hidden,
+      @JsonProperty(required = true) int kernel, String coupling, Boolean actnorm,
       Boolean squeeze, Integer pad, String permutation, Double scaleFloor) {
     public double scaleFloorValue() { return scaleFloor == null ? 0.0 : scaleFloor; }
     public boolean hasActnorm() { return actnorm != null && actnorm; }
@@ -44,10 +49,13 @@ public record Architecture(String name, String type, String description, List<In
 
   public static final List<String> BUNDLED = List.of("fi-revnet-s", "irevnet-s", "irevnet-s-inj");
 
-  private static final ObjectMapper JSON = new ObjectMapper()
+  private static final ObjectMapper JSON = StrictJson.scalars(new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT)
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT); // "steps": 2.5 built 2 steps
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT) // "steps": 2.5 built 2 steps
+      // A key given twice was read as its last value, and a second document after the first ignored.
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS));
 
   /**
    * A bundled architecture by name, or a JSON file by path.
@@ -89,6 +97,7 @@ public record Architecture(String name, String type, String description, List<In
     } catch (IOException e) {
       throw new IllegalArgumentException(source + ": " + org.irevnet.io.JsonErrors.describe(e, "architecture"), e);
     }
+    if (a == null) throw new IllegalArgumentException(source + ": malformed architecture JSON: the file must hold one JSON object");
     a.validate(source);
     return a;
   }
@@ -119,6 +128,22 @@ public record Architecture(String name, String type, String description, List<In
     return new Architecture(k == 1 ? name : name + "-x" + k, type, description, inputShape, numClasses, s);
   }
 
+  /**
+   * Refuses a stage with a weight array larger than Java's arrays, naming the file and stage: the
+   * build stopped on an integer overflow (exit code 3).
+   */
+  private static void checkArraySizes(String at, Stage s, long channels) {
+    // The conditioner's convolutions: channels/2 -> hidden -> hidden -> channels (affine) or channels/2.
+    double out = "affine".equals(s.coupling()) ? channels : channels / 2;
+    double largest = (double) s.hidden() * s.kernel() * s.kernel() * Math.max(s.hidden(), out);
+    if ("1x1conv".equals(s.permutationKind())) largest = Math.max(largest, (double) channels * channels);
+    if (largest > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "%sone of its weight arrays would have"
+          + " %.3g entries (hidden %d, kernel %d, %d channels), more than an array can hold (%d)", at, largest,
+          s.hidden(), s.kernel(), channels, Integer.MAX_VALUE));
+    }
+  }
+
   private void validate(String source) {
     String where = source + ": ";
     if (name == null || name.isBlank()) throw new IllegalArgumentException(where + "missing 'name'");
@@ -130,9 +155,11 @@ public record Architecture(String name, String type, String description, List<In
     }
     if (numClasses < 2) throw new IllegalArgumentException(where + "'numClasses' must be >= 2, got " + numClasses);
     if (stages == null || stages.isEmpty()) throw new IllegalArgumentException(where + "needs at least one stage");
+    long channels = inputShape.get(0);
     for (int i = 0; i < stages.size(); i++) {
       Stage s = stages.get(i);
       String at = where + "stage " + i + ": ";
+      if (s == null) throw new IllegalArgumentException(at + "must be a JSON object, got null");
       if (s.steps() < 0) throw new IllegalArgumentException(at + "'steps' must be >= 0");
       if (s.hidden() < 1) throw new IllegalArgumentException(at + "'hidden' must be >= 1");
       if (s.kernel() < 1 || s.kernel() % 2 == 0) throw new IllegalArgumentException(at + "'kernel' must be odd");
@@ -146,6 +173,8 @@ public record Architecture(String name, String type, String description, List<In
       if (!(s.scaleFloorValue() >= 0 && s.scaleFloorValue() < 1)) {
         throw new IllegalArgumentException(at + "'scaleFloor' must be in [0, 1)");
       }
+      channels = (s.hasSqueeze() ? 4 * channels : channels) + s.padChannels();
+      if (s.steps() > 0) checkArraySizes(at, s, channels);
     }
   }
 }

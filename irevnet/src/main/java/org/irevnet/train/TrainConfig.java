@@ -1,28 +1,14 @@
 package org.irevnet.train;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonDeserializer;
-import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.cfg.CoercionAction;
-import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
-import com.fasterxml.jackson.databind.deser.std.NumberDeserializers;
-import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
-import com.fasterxml.jackson.databind.exc.InvalidFormatException;
-import com.fasterxml.jackson.databind.module.SimpleModule;
-import com.fasterxml.jackson.databind.type.LogicalType;
-import com.fasterxml.jackson.databind.util.AccessPattern;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -30,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import org.irevnet.check.Ranges;
 import org.irevnet.io.JsonErrors;
+import org.irevnet.io.StrictJson;
 
 /**
  * Everything that determines a training run. The resolved config (defaults, then the config file,
@@ -101,65 +88,10 @@ public record TrainConfig(String arch, String data, String objective, int epochs
         logEvery, checkpointEvery, dequantize || i.wMle() > 0, augmentShift, evalBatch, i, backward, validation);
   }
 
-  static final ObjectMapper JSON = strict(new ObjectMapper()
+  static final ObjectMapper JSON = StrictJson.scalars(new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT)
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)); // "epochs": 2.5 ran 2 epochs
-
-  /**
-   * Refuses Jackson's scalar coercions: "epochs": "7" was read as 7, "dequantize": 1 as true and
-   * "lr": "NaN" as NaN. An integer where a number is expected stays accepted (it is one).
-   */
-  private static ObjectMapper strict(ObjectMapper m) {
-    // A deserializer rather than the CoercionConfig for the numbers: Jackson reads "NaN" and
-    // "Infinity" as doubles before it consults that, and its refusals there drop the value.
-    EnumSet<JsonToken> string = EnumSet.of(JsonToken.VALUE_STRING);
-    EnumSet<JsonToken> notBoolean = EnumSet.of(JsonToken.VALUE_STRING, JsonToken.VALUE_NUMBER_INT,
-        JsonToken.VALUE_NUMBER_FLOAT);
-    m.registerModule(new SimpleModule("strict-scalars")
-        .addDeserializer(int.class, new Refusing<>(int.class, "int", string))
-        .addDeserializer(long.class, new Refusing<>(long.class, "long", string))
-        .addDeserializer(double.class, new Refusing<>(double.class, "double", string))
-        .addDeserializer(Double.class, new Refusing<>(Double.class, Double.class.getName(), string))
-        .addDeserializer(boolean.class, new Refusing<>(boolean.class, "boolean", notBoolean)));
-    for (CoercionInputShape from : new CoercionInputShape[] {CoercionInputShape.Integer, CoercionInputShape.Float,
-        CoercionInputShape.Boolean}) {
-      m.coercionConfigFor(LogicalType.Textual).setCoercion(from, CoercionAction.Fail);
-    }
-    return m;
-  }
-
-  /** Jackson's own reading of a scalar type, but for the JSON tokens in {@code refused}, which name their value. */
-  private static final class Refusing<T> extends StdScalarDeserializer<T> {
-    private final JsonDeserializer<T> std;
-    private final Set<JsonToken> refused;
-
-    @SuppressWarnings("unchecked")
-    Refusing(Class<T> type, String name, Set<JsonToken> refused) {
-      super(type);
-      this.std = (JsonDeserializer<T>) NumberDeserializers.find(type, name);
-      this.refused = refused;
-    }
-
-    @Override
-    public T deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
-      if (refused.contains(p.currentToken())) {
-        Object value = p.currentToken() == JsonToken.VALUE_STRING ? p.getText() : p.getNumberValue();
-        throw InvalidFormatException.from(p, "not a " + handledType().getSimpleName(), value, handledType());
-      }
-      return std.deserialize(p, ctxt);
-    }
-
-    @Override
-    public T getNullValue(DeserializationContext ctxt) throws JsonMappingException {
-      return std.getNullValue(ctxt); // 0 for a key older configs lack (ADDED_SINCE_FIRST_RUNS)
-    }
-
-    @Override
-    public AccessPattern getNullAccessPattern() {
-      return std.getNullAccessPattern();
-    }
-  }
 
   /**
    * Reads a (partial) config file over {@code base}: keys present in the file replace base's.
