@@ -1,8 +1,11 @@
 package org.irevnet.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Path;
 import org.irevnet.reports.JsonReport;
 
 /** JSON on the command line: the reports' mapper (sorted keys), one line or indented. */
@@ -10,6 +13,15 @@ final class Json {
   static final ObjectMapper MAPPER = JsonReport.MAPPER;
 
   private Json() {}
+
+  /** A run's JSON file (config.json), refused in one line naming it when it is not JSON. */
+  static JsonNode read(Path file) throws IOException {
+    try {
+      return MAPPER.readTree(file.toFile());
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(file + ": is not valid JSON (" + e.getOriginalMessage() + ")");
+    }
+  }
 
   static String line(Object o) {
     try {

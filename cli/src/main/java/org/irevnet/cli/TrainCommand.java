@@ -104,12 +104,7 @@ final class TrainCommand implements Callable<Integer> {
     if (resume) {
       if (!Checkpoints.exists(latest)) throw new IllegalArgumentException(out + ": nothing to resume (no checkpoints/latest)");
       Path runConfig = out.resolve(Trainer.CONFIG);
-      com.fasterxml.jackson.databind.JsonNode saved;
-      try {
-        saved = Json.MAPPER.readTree(runConfig.toFile()).get("config");
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-        throw new IllegalArgumentException(runConfig + ": is not valid JSON (" + e.getOriginalMessage() + ")");
-      }
+      com.fasterxml.jackson.databind.JsonNode saved = Json.read(runConfig).get("config");
       if (saved == null || !saved.isObject()) throw new IllegalArgumentException(runConfig + ": has no \"config\" object");
       base = TrainConfig.fromJson(saved.toString(), runConfig);
     } else if (!fresh && Checkpoints.exists(latest)) {

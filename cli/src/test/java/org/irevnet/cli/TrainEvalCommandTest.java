@@ -174,6 +174,13 @@ class TrainEvalCommandTest {
     assertThat(best.code()).isEqualTo(2);
     assertThat(best.err().strip()).isEqualTo("irevnet eval: " + run.resolve("checkpoints/best") + ": no checkpoint yet"
         + " (best is saved at the end of an epoch); --checkpoint latest takes " + run.resolve("checkpoints/latest"));
+    // config.json (no checkpoint file: the manifest does not cover it) edited into bad JSON: named,
+    // where Jackson's message alone was printed.
+    Path config = run.resolve("config.json");
+    Files.writeString(config, Files.readString(config).replaceFirst("\\}\\s*$", ""));
+    MainTest.Run broken = run("eval", "--run", run.toString());
+    assertThat(broken.code()).isEqualTo(2);
+    assertThat(broken.err().strip()).startsWith("irevnet eval: " + config + ": is not valid JSON (Unexpected end-of-input");
   }
 
   /**
