@@ -136,7 +136,15 @@ public final class Checkpoints {
     dir = complete(dir);
     verify(dir);
     if (!Files.isRegularFile(dir.resolve(NETWORK))) throw new IOException(dir + ": no " + NETWORK + " (not a DL4J checkpoint)");
-    ComputationGraph net = ModelSerializer.restoreComputationGraph(dir.resolve(NETWORK).toFile(), true);
+    ComputationGraph net;
+    try {
+      net = ModelSerializer.restoreComputationGraph(dir.resolve(NETWORK).toFile(), true);
+    } catch (RuntimeException e) {
+      // A zip the manifest vouches for can still be no network (a checkpoint assembled by hand):
+      // DL4J's refusal is a RuntimeException, which stopped the command with exit code 3.
+      throw new IOException(dir.resolve(NETWORK) + ": not a DL4J network saved by ModelSerializer ("
+          + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + ")", e);
+    }
     return new LoadedNetwork(net, readState(dir));
   }
 

@@ -223,5 +223,16 @@ class CheckpointsTest {
     bytes[bytes.length / 2] ^= 1;
     Files.write(zip, bytes);
     assertThatThrownBy(() -> Checkpoints.loadNetwork(dir)).hasMessageContaining("model.zip does not match its SHA-256");
+
+    // A zip its manifest vouches for that holds no network: an IOException naming it (exit code 2).
+    try (var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(zip))) {
+      out.putNextEntry(new java.util.zip.ZipEntry("hello.txt"));
+      out.write(1);
+    }
+    Path manifest = dir.resolve(Checkpoints.MANIFEST);
+    Files.writeString(manifest, Files.readString(manifest).replaceAll("(\"model.zip\" : \")[0-9a-f]+",
+        "$1" + Checkpoints.sha256(zip)));
+    assertThatThrownBy(() -> Checkpoints.loadNetwork(dir)).isInstanceOf(java.io.IOException.class)
+        .hasMessageStartingWith(zip + ": not a DL4J network saved by ModelSerializer (");
   }
 }
