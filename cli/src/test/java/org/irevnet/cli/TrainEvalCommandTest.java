@@ -349,6 +349,14 @@ class TrainEvalCommandTest {
     Files.write(magic.resolve("train-images-idx3-ubyte"), img);
     refused(tmp, "magic", "--data", magic.toString(), "--arch", arch.toString());
 
+    Path sizes = Files.createDirectories(tmp.resolve("sizes"));
+    for (String f : new String[] {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"}) {
+      Files.copy(data.resolve(f), sizes.resolve(f));
+    }
+    org.irevnet.data.IdxFiles.writeImages(sizes.resolve("t10k-images-idx3-ubyte"), 10, 20, 20, new byte[10 * 20 * 20]);
+    refused(tmp, sizes + ": the training images are 28x28, the test images 20x20; both splits must have one size",
+        "--data", sizes.toString(), "--arch", arch.toString());
+
     Path truncated = Files.createDirectories(tmp.resolve("truncated"));
     for (String f : new String[] {"train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
       Files.copy(data.resolve(f), truncated.resolve(f));

@@ -154,10 +154,17 @@ public final class Trainer {
           + arch.name() + "' is " + arch.type());
     }
     DataSource src = Datasets.resolve(cfg.data());
-    Dataset.HeldOut parts =
-        holdOut(prepare(checkAugmentShift(src.load(org.irevnet.data.Split.TRAIN), cfg), arch), cfg);
+    Dataset rawTrain = checkAugmentShift(src.load(org.irevnet.data.Split.TRAIN), cfg);
+    String trainSize = rawTrain.height() + "x" + rawTrain.width();
+    Dataset.HeldOut parts = holdOut(prepare(rawTrain, arch), cfg);
     Dataset train = parts.train(), validation = parts.validation();
     Dataset rawTest = src.load(org.irevnet.data.Split.TEST);
+    // Each split is padded to the model's input on its own: 28x28 training and 20x20 test images
+    // were both accepted, and the test images sat elsewhere on the canvas than those trained on.
+    if (!trainSize.equals(rawTest.height() + "x" + rawTest.width())) {
+      throw new IllegalArgumentException(cfg.data() + ": the training images are " + trainSize + ", the test images "
+          + rawTest.height() + "x" + rawTest.width() + "; both splits must have one size");
+    }
     Dataset test = prepare(rawTest, arch);
 
     InvertibleClassifier model;
