@@ -11,6 +11,7 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -33,6 +34,9 @@ public final class Checkpoints {
   public static final String OBJECTIVE = "objective.npz";
   /** A DL4J network (baselines), as written by ModelSerializer. */
   public static final String NETWORK = "model.zip";
+  /** Every file a checkpoint can hold, each listed in its manifest when present. */
+  private static final List<String> FILES = List.of(ModelFiles.ARCH, ModelFiles.WEIGHTS, NETWORK, OPTIMIZER, TRAINING,
+      OBJECTIVE);
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
       .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
@@ -86,7 +90,7 @@ public final class Checkpoints {
       modelFiles.write(tmp);
       Files.writeString(tmp.resolve(TRAINING), JSON.writeValueAsString(state));
       Map<String, String> digests = new TreeMap<>();
-      for (String f : new String[] {ModelFiles.ARCH, ModelFiles.WEIGHTS, NETWORK, OPTIMIZER, TRAINING, OBJECTIVE}) {
+      for (String f : FILES) {
         if (Files.exists(tmp.resolve(f))) digests.put(f, sha256(tmp.resolve(f)));
       }
       Files.writeString(tmp.resolve(MANIFEST), JSON.writeValueAsString(Map.of("sha256", digests)));
@@ -203,6 +207,16 @@ public final class Checkpoints {
       throw new IOException(m + ": malformed manifest");
     }
     if (digests == null || digests.isEmpty()) throw new IOException(m + ": malformed manifest");
+    // Only what the manifest lists was checked: one that left out weights.npz vouched for any
+    // weights, and its names were resolved wherever they led ("../../x").
+    for (String f : FILES) {
+      if (Files.exists(dir.resolve(f)) && !digests.containsKey(f)) {
+        throw new IOException(dir + ": " + f + " is not in " + MANIFEST + " (corrupt or modified checkpoint)");
+      }
+    }
+    for (Object f : digests.keySet()) {
+      if (!FILES.contains(String.valueOf(f))) throw new IOException(m + ": lists " + f + ", which is no checkpoint file");
+    }
     for (Map.Entry<?, ?> e : digests.entrySet()) {
       Path f = dir.resolve(String.valueOf(e.getKey()));
       if (!Files.isRegularFile(f)) throw new IOException(dir + ": " + e.getKey() + " is missing");

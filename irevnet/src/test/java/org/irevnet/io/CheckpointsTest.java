@@ -104,6 +104,26 @@ class CheckpointsTest {
     Checkpoints.save(dir, model(), optimizer(), STATE, Map.of("x", Nd4j.ones(DataType.FLOAT, 2)));
     Files.delete(dir.resolve(Checkpoints.OBJECTIVE));
     assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT)).hasMessage(dir + ": objective.npz is missing");
+
+    // A manifest that leaves a file out vouches for nothing about it; one naming other files
+    // has them read wherever they are.
+    Checkpoints.save(dir, model(), optimizer(), STATE);
+    Path manifest = dir.resolve(Checkpoints.MANIFEST);
+    String listed = Files.readString(manifest);
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var tree = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(listed);
+    ((com.fasterxml.jackson.databind.node.ObjectNode) tree.get("sha256")).remove("weights.npz");
+    Files.writeString(manifest, json.writeValueAsString(tree));
+    assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
+        .hasMessage(dir + ": weights.npz is not in manifest.json (corrupt or modified checkpoint)");
+    Path outside = Files.writeString(tmp.resolve("outside.txt"), "x");
+    tree = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(listed);
+    ((com.fasterxml.jackson.databind.node.ObjectNode) tree.get("sha256")).put("../outside.txt", Checkpoints.sha256(outside));
+    Files.writeString(manifest, json.writeValueAsString(tree));
+    assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
+        .hasMessage(manifest + ": lists ../outside.txt, which is no checkpoint file");
+    Files.writeString(manifest, listed);
+    assertThat(Checkpoints.load(dir, DataType.FLOAT).state()).isEqualTo(STATE);
   }
 
   /**
