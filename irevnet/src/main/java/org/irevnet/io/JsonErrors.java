@@ -14,9 +14,6 @@ import java.util.TreeSet;
  */
 public final class JsonErrors {
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** Jackson's words for a key marked required and left out. */
-  private static final java.util.regex.Pattern MISSING =
-      java.util.regex.Pattern.compile("Missing required creator property '([^']*)'");
 
   private JsonErrors() {}
 
@@ -38,8 +35,6 @@ public final class JsonErrors {
         u.getKnownPropertyIds().forEach(k -> known.add(String.valueOf(k)));
         return "unknown key '" + key + "' (known: " + String.join(", ", known) + ")";
       }
-      java.util.regex.Matcher missing = MISSING.matcher(String.valueOf(m.getOriginalMessage()));
-      if (missing.lookingAt()) return "missing key '" + (key.length() == 0 ? missing.group(1) : key) + "'";
       if (key.length() == 0) return "malformed " + what + " JSON: the file must hold one JSON object";
       if (m instanceof MismatchedInputException i && i.getTargetType() != null) {
         String got = "";

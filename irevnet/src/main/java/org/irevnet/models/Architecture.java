@@ -2,7 +2,6 @@ package org.irevnet.models;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,7 +26,7 @@ import org.irevnet.io.StrictJson;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record Architecture(String name, String type, String description, List<Integer> inputShape,
-    @JsonProperty(required = true) int numClasses, List<Stage> stages) {
+    int numClasses, List<Stage> stages) {
 
   /**
    * One stage: an optional {@code SpaceToDepth(2)} ({@code squeeze}, default true), optional
@@ -36,9 +35,7 @@ public record Architecture(String name, String type, String description, List<In
    * scaleFloor} is the affine couplings' smallest scale (see {@code AffineCoupling}; default 0).
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  // Required: left out, an int was read as 0, and a stage without "steps" was a stage of none.
-  public record Stage(@JsonProperty(required = true) int steps, @JsonProperty(required = true) int hidden,
-      @JsonProperty(required = true) int kernel, String coupling, Boolean actnorm,
+  public record Stage(int steps, int hidden, int kernel, String coupling, Boolean actnorm,
       Boolean squeeze, Integer pad, String permutation, Double scaleFloor) {
     public double scaleFloorValue() { return scaleFloor == null ? 0.0 : scaleFloor; }
     public boolean hasActnorm() { return actnorm != null && actnorm; }
