@@ -39,11 +39,11 @@ public final class ModelFiles {
     Path archFile = dir.resolve(ARCH);
     Architecture arch;
     try {
-      arch = Architecture.fromJson(Files.readString(archFile));
+      arch = Architecture.fromJson(Files.readString(archFile), archFile.toString());
     } catch (NoSuchFileException e) {
       throw new IOException(archFile + ": not found (is " + dir + " a model directory?)");
     } catch (IllegalArgumentException e) {
-      throw new IOException(archFile + ": " + e.getMessage());
+      throw new IOException(e.getMessage()); // it names archFile
     }
     InvertibleClassifier model = InvertibleClassifier.build(arch, dt, 0);
     Path wFile = dir.resolve(WEIGHTS);

@@ -100,8 +100,13 @@ public record Architecture(String name, String type, String description, List<In
   }
 
   public static Architecture fromJson(String json) {
+    return fromJson(json, "model.json");
+  }
+
+  /** {@link #fromJson(String)}, its errors naming {@code source} (one line, starting with it). */
+  public static Architecture fromJson(String json, String source) {
     try {
-      return parse(new java.io.ByteArrayInputStream(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)), "model.json");
+      return parse(new java.io.ByteArrayInputStream(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)), source);
     } catch (IOException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }

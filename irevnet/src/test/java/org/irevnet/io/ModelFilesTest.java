@@ -31,6 +31,16 @@ class ModelFilesTest {
         .hasMessageStartingWith(weights + ": ").hasMessageEndingWith("(weights do not match " + arch + ")")
         .hasMessageNotContaining("\n");
 
+    // Named once: the architecture's own checks name their source too ("model.json: model.json: ...").
+    String good = Files.readString(arch);
+    Files.writeString(arch, good.replace("\"numClasses\" : 10", "\"numClasses\" : 1"));
+    assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
+        .hasMessage(arch + ": 'numClasses' must be >= 2, got 1");
+    Files.writeString(arch, "{");
+    assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT)).message().startsWith(arch + ": malformed")
+        .doesNotContain(ModelFiles.ARCH + ": " + ModelFiles.ARCH);
+    Files.writeString(arch, good);
+
     Files.delete(weights);
     assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT)).hasMessage(weights + ": not found");
     Files.delete(arch);
