@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
@@ -88,13 +89,23 @@ public record Architecture(String name, String type, String description, List<In
   }
 
   static Architecture parse(InputStream in, String source) throws IOException {
+    byte[] json = in.readAllBytes();
     Architecture a;
     try {
-      a = JSON.readValue(in, Architecture.class);
+      a = JSON.readValue(json, Architecture.class);
     } catch (IOException e) {
       throw new IllegalArgumentException(source + ": " + org.irevnet.io.JsonErrors.describe(e, "architecture"), e);
     }
     if (a == null) throw new IllegalArgumentException(source + ": malformed architecture JSON: the file must hold one JSON object");
+    // A stage without "steps" read as 0 steps, a stage of SpaceToDepth alone, without a word. The
+    // tree is checked after the mapping, so a misspelt key is still refused as the unknown one.
+    JsonNode stagesRead = JSON.readTree(json).path("stages");
+    for (int i = 0; i < stagesRead.size(); i++) {
+      if (stagesRead.get(i).isObject() && !stagesRead.get(i).has("steps")) {
+        throw new IllegalArgumentException(source + ": stage " + i + ": 'steps' is missing (0 for a stage without"
+            + " couplings)");
+      }
+    }
     a.validate(source);
     return a;
   }

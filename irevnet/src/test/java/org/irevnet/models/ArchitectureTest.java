@@ -64,6 +64,8 @@ class ArchitectureTest {
         {STAGE + ", \"pad\": \"2\"", "key 'stages[0].pad' must be an integer, got \"2\""},
         {STAGE + ", \"scaleFloor\": \"0.1\"", "key 'stages[0].scaleFloor' must be a number, got \"0.1\""},
         {STAGE + ", \"steps\": 2", "malformed architecture JSON: Duplicate field 'steps'"},
+        // Left out, "steps" read as 0: a stage of SpaceToDepth alone, without a word.
+        {STAGE.replace("\"steps\": 1, ", ""), "stage 0: 'steps' is missing (0 for a stage without couplings)"},
         {STAGE.replace("\"hidden\": 2", "\"hidden\": 100000"),
             "stage 0: one of its weight arrays would have 9.00e+10 entries (hidden 100000, kernel 3, 4 channels),"
                 + " more than an array can hold (2147483647)"},
@@ -77,6 +79,9 @@ class ArchitectureTest {
       assertThatThrownBy(() -> Architecture.fromJson(json(2, c[0]))).as(c[0]).isInstanceOf(IllegalArgumentException.class)
           .hasMessage("model.json: " + c[1]);
     }
+    // Misspelt, it is named as the unknown key it is, not as a missing "steps".
+    assertThatThrownBy(() -> Architecture.fromJson(json(2, STAGE.replace("\"steps\"", "\"step\""))))
+        .message().startsWith("model.json: unknown key 'stages[0].step'").doesNotContain("missing");
     // The largest array that fits is built: the bound is Java's, not a guess.
     assertThat(Architecture.fromJson(json(2, STAGE.replace("\"hidden\": 2", "\"hidden\": 15000"))).stages().get(0).hidden())
         .as("15000^2 * 9 = 2.03e9 entries").isEqualTo(15000);
