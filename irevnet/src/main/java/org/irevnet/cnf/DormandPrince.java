@@ -47,14 +47,7 @@ public final class DormandPrince implements OdeSolver {
   @Override
   public Solution solve(OdeSystem system, double[] y0, double t0, double t1) {
     int n = system.dimension();
-    // A NaN time made every comparison false: the start came back as the solution, without a step.
-    if (!Double.isFinite(t0) || !Double.isFinite(t1)) {
-      throw new IllegalArgumentException("dopri5: times must be finite, got t0=" + t0 + " and t1=" + t1);
-    }
-    // Values past the system's dimension came back untouched.
-    if (y0.length != n) {
-      throw new IllegalArgumentException("dopri5: y0 has " + y0.length + " values for a system of dimension " + n);
-    }
+    OdeSolver.checkStart("dopri5", system, y0, t0, t1);
     double[] y = y0.clone();
     if (t0 == t1) return new Solution(y, 0, 0, 0);
     double dir = Math.signum(t1 - t0);

@@ -17,4 +17,19 @@ public interface OdeSolver {
    * and the number of accepted and rejected steps.
    */
   record Solution(double[] y, int evaluations, int acceptedSteps, int rejectedSteps) {}
+
+  /**
+   * Refuses what no solver can integrate, naming {@code solver}: a time that is not finite (dopri5
+   * returned its start for a NaN time, every comparison false; RK4 a NaN state) and a start whose
+   * length is not the system's (values past it came back untouched).
+   */
+  static void checkStart(String solver, OdeSystem system, double[] y0, double t0, double t1) {
+    if (!Double.isFinite(t0) || !Double.isFinite(t1)) {
+      throw new IllegalArgumentException(solver + ": times must be finite, got t0=" + t0 + " and t1=" + t1);
+    }
+    if (y0.length != system.dimension()) {
+      throw new IllegalArgumentException(solver + ": y0 has " + y0.length + " values for a system of dimension "
+          + system.dimension());
+    }
+  }
 }

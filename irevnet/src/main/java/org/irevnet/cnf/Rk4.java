@@ -12,6 +12,7 @@ public final class Rk4 implements OdeSolver {
   @Override
   public Solution solve(OdeSystem system, double[] y0, double t0, double t1) {
     int n = system.dimension();
+    OdeSolver.checkStart("rk4", system, y0, t0, t1);
     double h = (t1 - t0) / steps;
     double[] y = y0.clone();
     double[] k1 = new double[n], k2 = new double[n], k3 = new double[n], k4 = new double[n], tmp = new double[n];

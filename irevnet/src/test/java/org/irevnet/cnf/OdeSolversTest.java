@@ -289,16 +289,21 @@ class OdeSolversTest {
   }
 
   @Test
-  void dormandPrinceRefusesTimesThatAreNotNumbersAndAStartOfTheWrongSize() {
-    DormandPrince dp = new DormandPrince(1e-6, 1e-6);
-    for (double[] times : new double[][] {{0, Double.NaN}, {Double.NaN, 1}, {0, Double.POSITIVE_INFINITY}}) {
-      assertThatThrownBy(() -> dp.solve(OSCILLATOR, new double[] {1, 0}, times[0], times[1]))
-          .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("dopri5: times must be finite, got t0=" + times[0] + " and t1=" + times[1]);
+  void bothSolversRefuseTimesThatAreNotNumbersAndAStartOfTheWrongSize() {
+    for (OdeSolver solver : new OdeSolver[] {new DormandPrince(1e-6, 1e-6), new Rk4(4)}) {
+      String name = solver instanceof Rk4 ? "rk4" : "dopri5";
+      for (double[] times : new double[][] {{0, Double.NaN}, {Double.NaN, 1}, {0, Double.POSITIVE_INFINITY}}) {
+        assertThatThrownBy(() -> solver.solve(OSCILLATOR, new double[] {1, 0}, times[0], times[1]))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage(name + ": times must be finite, got t0=" + times[0] + " and t1=" + times[1]);
+      }
+      // Longer: the extra values came back untouched; shorter: an index out of bounds.
+      for (double[] y0 : new double[][] {{1, 0, 5}, {1}}) {
+        assertThatThrownBy(() -> solver.solve(OSCILLATOR, y0, 0, 1))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage(name + ": y0 has " + y0.length + " values for a system of dimension 2");
+      }
     }
-    assertThatThrownBy(() -> dp.solve(OSCILLATOR, new double[] {1, 0, 5}, 0, 1))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("dopri5: y0 has 3 values for a system of dimension 2");
   }
 
   @Test
