@@ -14,10 +14,15 @@ import java.util.HexFormat;
 public final class CheckpointEdits {
   private CheckpointEdits() {}
 
-  /** Writes {@code content} as the checkpoint's {@code file}, and its SHA-256 (computed here) into manifest.json. */
+  /** Writes {@code content} as the checkpoint's {@code file}, and its SHA-256 into manifest.json. */
   public static void rewrite(Path checkpoint, String file, String content) throws IOException {
-    byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-    Files.write(checkpoint.resolve(file), bytes);
+    Files.write(checkpoint.resolve(file), content.getBytes(StandardCharsets.UTF_8));
+    rehash(checkpoint, file);
+  }
+
+  /** Writes the SHA-256 of the checkpoint's {@code file} as it is now (computed here) into manifest.json. */
+  public static void rehash(Path checkpoint, String file) throws IOException {
+    byte[] bytes = Files.readAllBytes(checkpoint.resolve(file));
     ObjectMapper json = new ObjectMapper();
     Path manifest = checkpoint.resolve("manifest.json");
     ObjectNode m = (ObjectNode) json.readTree(manifest.toFile());
