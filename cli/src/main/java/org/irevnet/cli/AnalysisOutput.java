@@ -21,7 +21,8 @@ final class AnalysisOutput {
    */
   void check(RunOptions target) throws java.io.IOException {
     target.check();
-    Path dir = out != null ? out : target.analysisDir();
+    Path run = target.existingRunDir();
+    Path dir = out != null ? out : run == null ? null : run.resolve("analysis");
     if (dir != null) org.irevnet.io.AtomicFiles.checkCanCreate(dir);
   }
 }

@@ -52,16 +52,6 @@ final class RunOptions {
   }
 
   /**
-   * {@code RUN_DIR/analysis} as {@link AnalysisOutput#dir} makes it (for {@code --model}, in
-   * its analysis directory), without making anything; null when the run directory or the model
-   * is not there.
-   */
-  Path analysisDir() {
-    Path dir = existingRunDir();
-    return dir == null ? null : dir.resolve("analysis");
-  }
-
-  /**
    * The directory {@link #runDir} returns, without making anything; null when the run directory or
    * the model is not there.
    */

@@ -106,7 +106,7 @@ final class TrainCommand implements Callable<Integer> {
       Path runConfig = out.resolve(Trainer.CONFIG);
       com.fasterxml.jackson.databind.JsonNode saved = Json.read(runConfig).get("config");
       if (saved == null || !saved.isObject()) throw new IllegalArgumentException(runConfig + ": has no \"config\" object");
-      base = TrainConfig.fromJson(saved.toString(), runConfig);
+      base = TrainConfig.fromJson(saved.toString(), runConfig.toString());
     } else if (!fresh && Checkpoints.exists(latest)) {
       throw new IllegalArgumentException(out + " already holds a run (checkpoints/latest): use --resume to continue it or --fresh to start over");
     }

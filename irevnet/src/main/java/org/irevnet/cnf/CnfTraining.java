@@ -53,13 +53,13 @@ public final class CnfTraining {
         dz[2 * b + 1] = t.z()[2 * b + 1] / c.batch();
         dLogDet[b] = -1.0 / c.batch();
       }
-      if (!Double.isFinite(loss) && it == 0) {
+      if (!Double.isFinite(loss)) {
         // No update yet: the untrained flow (near the identity) overflows only when it is
         // integrated too far, a setting to change, not a run that failed.
-        throw new IllegalArgumentException("training diverged at iteration 0, before any update (loss " + loss
-            + "): the untrained flow overflows over --time " + c.endTime() + "; try a smaller --time");
-      }
-      if (!Double.isFinite(loss)) {
+        if (it == 0) {
+          throw new IllegalArgumentException("training diverged at iteration 0, before any update (loss " + loss
+              + "): the untrained flow overflows over --time " + c.endTime() + "; try a smaller --time");
+        }
         throw new IllegalStateException("training diverged at iteration " + it + " (loss " + loss + "); try a smaller --lr");
       }
       Cnf.Adjoint a = cnf.adjoint(t.z(), dz, dLogDet, c.batch());

@@ -186,15 +186,16 @@ public record TrainConfig(String arch, String data, String objective, int epochs
   }
 
   /**
-   * {@link #fromJson(String)} of what was read from {@code file} (a run's {@code config.json}).
+   * {@link #fromJson(String)} of what was read from {@code source} (a run's {@code config.json}, the
+   * config a checkpoint's state holds).
    *
-   * @throws IllegalArgumentException with a one-line message naming the file
+   * @throws IllegalArgumentException with a one-line message starting with {@code source}
    */
-  public static TrainConfig fromJson(String json, Path file) {
+  public static TrainConfig fromJson(String json, String source) {
     try {
       return fromJson(json);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(file + ": " + e.getMessage());
+      throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
     }
   }
 

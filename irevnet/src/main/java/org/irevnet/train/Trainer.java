@@ -155,14 +155,14 @@ public final class Trainer {
     }
     DataSource src = Datasets.resolve(cfg.data());
     Dataset rawTrain = checkAugmentShift(src.load(org.irevnet.data.Split.TRAIN), cfg);
-    String trainSize = rawTrain.height() + "x" + rawTrain.width();
     Dataset.HeldOut parts = holdOut(prepare(rawTrain, arch), cfg);
     Dataset train = parts.train(), validation = parts.validation();
     Dataset rawTest = src.load(org.irevnet.data.Split.TEST);
     // Each split is padded to the model's input on its own: 28x28 training and 20x20 test images
     // were both accepted, and the test images sat elsewhere on the canvas than those trained on.
-    if (!trainSize.equals(rawTest.height() + "x" + rawTest.width())) {
-      throw new IllegalArgumentException(cfg.data() + ": the training images are " + trainSize + ", the test images "
+    if (rawTrain.height() != rawTest.height() || rawTrain.width() != rawTest.width()) {
+      throw new IllegalArgumentException(cfg.data() + ": the training images are " + rawTrain.height() + "x"
+          + rawTrain.width() + ", the test images "
           + rawTest.height() + "x" + rawTest.width() + "; both splits must have one size");
     }
     Dataset test = prepare(rawTest, arch);
@@ -370,12 +370,7 @@ public final class Trainer {
    */
   static String checkResumeSettings(String checkpointConfigJson, Path checkpoint, TrainConfig now) {
     if (checkpointConfigJson == null || checkpointConfigJson.isBlank() || checkpointConfigJson.equals("{}")) return null;
-    TrainConfig saved;
-    try {
-      saved = TrainConfig.fromJson(checkpointConfigJson);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(checkpoint.resolve(Checkpoints.TRAINING) + ": configJson: " + e.getMessage(), e);
-    }
+    TrainConfig saved = TrainConfig.fromJson(checkpointConfigJson, checkpoint.resolve(Checkpoints.TRAINING) + ": configJson");
     java.util.Map<String, String> changed = now.changesFrom(saved.resolved());
     for (var e : changed.entrySet()) {
       if (FIXED_ON_RESUME.contains(e.getKey().split("\\.")[0])) {

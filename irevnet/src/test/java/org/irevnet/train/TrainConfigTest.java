@@ -267,13 +267,13 @@ class TrainConfigTest {
     String json = TrainConfig.defaults().toJson();
     String sevenAsText = json.replace("\"epochs\" : 3", "\"epochs\" : \"7\"");
     assertThat(sevenAsText).isNotEqualTo(json);
-    assertThatThrownBy(() -> TrainConfig.fromJson(sevenAsText, file)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> TrainConfig.fromJson(sevenAsText, file.toString())).isInstanceOf(IllegalArgumentException.class)
         .hasMessage(file + ": key 'epochs' must be an integer, got \"7\"");
     assertThatThrownBy(() -> TrainConfig.fromJson(sevenAsText)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("key 'epochs' must be an integer, got \"7\"");
-    assertThatThrownBy(() -> TrainConfig.fromJson("{\"epochs\": ", file)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> TrainConfig.fromJson("{\"epochs\": ", file.toString())).isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith(file + ": malformed config JSON: ").hasMessageNotContaining("\n");
-    assertThat(TrainConfig.fromJson(json, file)).isEqualTo(TrainConfig.defaults());
+    assertThat(TrainConfig.fromJson(json, file.toString())).isEqualTo(TrainConfig.defaults());
   }
 
   /**
@@ -295,22 +295,22 @@ class TrainConfigTest {
       var without = saved.deepCopy();
       (key.startsWith("ice.") ? (ObjectNode) without.get("ice") : without)
           .remove(key.replace("ice.", ""));
-      assertThatThrownBy(() -> TrainConfig.fromJson(without.toString(), file)).as(key)
+      assertThatThrownBy(() -> TrainConfig.fromJson(without.toString(), file.toString())).as(key)
           .isInstanceOf(IllegalArgumentException.class).hasMessage(file + ": key '" + key + "' is missing");
     }
     var nullSeed = saved.deepCopy().putNull("seed");
-    assertThatThrownBy(() -> TrainConfig.fromJson(nullSeed.toString(), file))
+    assertThatThrownBy(() -> TrainConfig.fromJson(nullSeed.toString(), file.toString()))
         .hasMessage(file + ": key 'seed' must not be null");
 
     var older = saved.deepCopy();
     older.remove(List.of("validation", "backward"));
     ((ObjectNode) older.get("ice")).remove("advReplay");
-    TrainConfig read = TrainConfig.fromJson(older.toString(), file);
+    TrainConfig read = TrainConfig.fromJson(older.toString(), file.toString());
     assertThat(read.validation()).isZero();
     assertThat(read.ice().advReplay()).isZero();
     assertThat(read.storesActivations()).isFalse();
     assertThat(read.seed()).isEqualTo(7);
-    assertThat(TrainConfig.fromJson(saved.toString(), file)).isEqualTo(run);
+    assertThat(TrainConfig.fromJson(saved.toString(), file.toString())).isEqualTo(run);
   }
 
   /** Each changed setting once, in declaration order, iCE settings by their dotted key, an added object as none -> it. */
