@@ -49,6 +49,7 @@ public final class Main implements Runnable {
     Logging.configure(Arrays.asList(args).contains("-v") || Arrays.asList(args).contains("--verbose"));
     CommandLine cl = new CommandLine(new Main());
     joinDescriptionParagraphs(cl);
+    shareVersion(cl, cl.getCommandSpec().versionProvider());
     cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
       // Bad input is one clear line (2); anything else, a diverged run or a bug, is a failed run
       // (3, never 1, which says "ran, results written, a check failed") and keeps its stack
@@ -117,6 +118,15 @@ public final class Main implements Runnable {
     CommandLine.Model.UsageMessageSpec usage = cl.getCommandSpec().usageMessage();
     usage.description(paragraphs(usage.description()));
     cl.getSubcommands().values().forEach(Main::joinDescriptionParagraphs);
+  }
+
+  /**
+   * Gives every command the program's version: each has {@code --version} (standard help options),
+   * and without a provider of its own {@code irevnet train --version} printed nothing and exited 0.
+   */
+  static void shareVersion(CommandLine cl, CommandLine.IVersionProvider version) {
+    cl.getCommandSpec().versionProvider(version);
+    cl.getSubcommands().values().forEach(sub -> shareVersion(sub, version));
   }
 
   static String[] paragraphs(String[] lines) {

@@ -145,6 +145,16 @@ class MainTest {
   }
 
   @Test
+  void everyCommandGivesTheSameVersion() {
+    String version = run("--version").out();
+    for (String[] args : new String[][] {{"train", "--version"}, {"data", "shortcut", "--version"}, {"report", "--version"}}) {
+      Run r = run(args);
+      assertThat(r.code()).as(String.join(" ", args)).isZero();
+      assertThat(r.out()).as(String.join(" ", args)).isEqualTo(version);
+    }
+  }
+
+  @Test
   void withoutACommandTheUsageGoesToStandardError() {
     Run r = run();
     assertThat(r.code()).isZero();
