@@ -52,8 +52,7 @@ public final class ModelFiles {
     for (Map.Entry<String, INDArray> e : weights.entrySet()) {
       INDArray v = e.getValue();
       if (!v.dataType().isFPType()) continue;
-      long bad = v.isNaN().castTo(DataType.LONG).sumNumber().longValue()
-          + v.isInfinite().castTo(DataType.LONG).sumNumber().longValue();
+      long bad = org.irevnet.nn.Tensors.nonFinite(v);
       // Every analysis of such a model is NaN: say so here, naming the parameter.
       if (bad > 0) {
         throw new IOException(wFile + ": parameter " + e.getKey() + " has " + bad + " non-finite value(s) (NaN or"

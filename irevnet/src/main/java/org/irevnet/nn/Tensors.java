@@ -8,13 +8,16 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.BytePointer;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.BroadcastOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastDivOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
+import org.nd4j.linalg.api.ops.impl.reduce.longer.MatchCondition;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.conditions.Conditions;
 
 /** Small tensor helpers shared by the layers (NCHW layout throughout). */
 public final class Tensors {
@@ -120,6 +123,17 @@ public final class Tensors {
    */
   public static double[] doubles(INDArray x) {
     return x.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup('c').data().asDouble();
+  }
+
+  /**
+   * How many entries of {@code x} are NaN or infinite, in one reduction (zero for an empty array,
+   * where ND4J's {@code sumNumber} throws). Other types than float32 and float64 are widened first:
+   * 1.0.0-M2.1's match op counts no NaN in float16.
+   */
+  public static long nonFinite(INDArray x) {
+    DataType dt = x.dataType();
+    INDArray v = dt == DataType.FLOAT || dt == DataType.DOUBLE ? x : x.castTo(DataType.DOUBLE);
+    return Nd4j.getExecutioner().exec(new MatchCondition(v, Conditions.notFinite())).getLong(0);
   }
 
   /**

@@ -66,4 +66,31 @@ class ModelFilesTest {
         .hasMessage(weights + ": parameter " + last + " has 2 non-finite value(s) (NaN or infinite): a model with"
             + " them computes NaN");
   }
+
+  /**
+   * The non-finite count is one reduction over the entry: a lone NaN counts once, and an empty
+   * float entry (left in a file by hand) reaches the name check instead of failing in ND4J's sum.
+   */
+  @Test
+  void theNonFiniteCountCountsEachValueOnceAndAcceptsAnEmptyEntry(@TempDir Path tmp) throws Exception {
+    InvertibleClassifier m = CheckpointsTest.model();
+    Path dir = tmp.resolve("model");
+    ModelFiles.save(dir, m);
+    Path weights = dir.resolve(ModelFiles.WEIGHTS), arch = dir.resolve(ModelFiles.ARCH);
+    Map<String, INDArray> good = Npz.read(weights);
+    Map<String, INDArray> w = new java.util.LinkedHashMap<>(good);
+    w.put("extra", org.nd4j.linalg.factory.Nd4j.create(DataType.FLOAT, 0));
+    Npz.write(weights, w);
+    assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
+        .hasMessage(weights + ": unexpected parameter extra (weights do not match " + arch + ")");
+
+    w = new java.util.LinkedHashMap<>(good);
+    String first = w.keySet().iterator().next();
+    INDArray bad = w.get(first).dup();
+    bad.putScalar(bad.length() - 1, Double.NaN);
+    w.put(first, bad);
+    Npz.write(weights, w);
+    assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
+        .hasMessageStartingWith(weights + ": parameter " + first + " has 1 non-finite value(s)");
+  }
 }
