@@ -6,6 +6,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.irevnet.layers.ParamTable;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -49,14 +50,12 @@ public final class ModelFiles {
     Path wFile = dir.resolve(WEIGHTS);
     if (!Files.isRegularFile(wFile)) throw new IOException(wFile + ": not found");
     Map<String, INDArray> weights = Npz.read(wFile);
+    // Values first, named by this file: they are its fault, not a mismatch with the architecture.
     for (Map.Entry<String, INDArray> e : weights.entrySet()) {
-      INDArray v = e.getValue();
-      if (!v.dataType().isFPType()) continue;
-      long bad = org.irevnet.nn.Tensors.nonFinite(v);
-      // Every analysis of such a model is NaN: say so here, naming the parameter.
-      if (bad > 0) {
-        throw new IOException(wFile + ": parameter " + e.getKey() + " has " + bad + " non-finite value(s) (NaN or"
-            + " infinite): a model with them computes NaN");
+      try {
+        ParamTable.requireFinite(e.getKey(), e.getValue(), dt);
+      } catch (IllegalArgumentException ex) {
+        throw new IOException(wFile + ": " + ex.getMessage());
       }
     }
     try {

@@ -159,10 +159,10 @@ public final class ParamTable {
   }
 
   /**
-   * Loads values by name. Every entry must be present with its shape; values are cast to each
-   * entry's dtype. Nothing is loaded unless everything fits.
+   * Loads values by name. Every entry must be present with its shape and finite in the entry's
+   * dtype ({@link #requireFinite}); values are cast to it. Nothing is loaded unless everything fits.
    *
-   * @throws IllegalArgumentException naming the first missing, extra or misshapen entry
+   * @throws IllegalArgumentException naming the first missing, extra, misshapen or non-finite entry
    */
   public void load(Map<String, INDArray> state) {
     for (String k : state.keySet()) {
@@ -178,10 +178,33 @@ public final class ParamTable {
         throw new IllegalArgumentException("parameter " + e.getKey() + " has shape "
             + java.util.Arrays.toString(v.shape()) + ", expected " + java.util.Arrays.toString(cur.shape()));
       }
+      requireFinite(e.getKey(), v, cur.dataType());
     }
     for (Map.Entry<String, Param> e : entries.entrySet()) {
       INDArray cur = e.getValue().value();
       cur.assign(state.get(e.getKey()).castTo(cur.dataType()));
+    }
+  }
+
+  /**
+   * Refuses a floating-point {@code value} of the parameter {@code name} that is not finite as
+   * {@code target}: NaN or infinite already, or beyond {@code target}'s range (1e300 into
+   * float32), which the cast would make infinite without a word. Every analysis of such a model is
+   * NaN.
+   *
+   * @throws IllegalArgumentException naming the parameter, how many values and why
+   */
+  public static void requireFinite(String name, INDArray value, DataType target) {
+    if (!value.dataType().isFPType()) return;
+    long bad = Tensors.nonFinite(value);
+    if (bad > 0) {
+      throw new IllegalArgumentException("parameter " + name + " has " + bad + " non-finite value(s) (NaN or"
+          + " infinite): a model with them computes NaN");
+    }
+    long overflow = value.dataType() == target ? 0 : Tensors.nonFinite(value.castTo(target));
+    if (overflow > 0) {
+      throw new IllegalArgumentException("parameter " + name + " has " + overflow + " value(s) beyond the range of "
+          + target + " (largest magnitude " + value.amaxNumber().doubleValue() + "), infinite as " + target);
     }
   }
 

@@ -93,4 +93,24 @@ class ModelFilesTest {
     assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
         .hasMessageStartingWith(weights + ": parameter " + first + " has 1 non-finite value(s)");
   }
+
+  /** A float64 file's value beyond float32's range is refused for a float32 model, naming the file and entry. */
+  @Test
+  void float64WeightsThatOverflowFloat32AreRefused(@TempDir Path tmp) throws Exception {
+    InvertibleClassifier m = CheckpointsTest.model();
+    Path dir = tmp.resolve("model");
+    ModelFiles.save(dir, m);
+    Path weights = dir.resolve(ModelFiles.WEIGHTS);
+    Map<String, INDArray> w = Npz.read(weights);
+    String first = w.keySet().iterator().next();
+    INDArray big = w.get(first).castTo(DataType.DOUBLE);
+    big.putScalar(0, 1e300);
+    w.put(first, big);
+    Npz.write(weights, w);
+    assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
+        .hasMessage(weights + ": parameter " + first + " has 1 value(s) beyond the range of FLOAT (largest magnitude"
+            + " 1.0E300), infinite as FLOAT");
+    // In float64 the same file is a finite model.
+    assertThat(ModelFiles.load(dir, DataType.DOUBLE).params().get(first).value().getDouble(0)).isEqualTo(1e300);
+  }
 }

@@ -131,4 +131,25 @@ class ParamTableTest {
     assertThat(table.get("a").value().sumNumber().doubleValue()).isEqualTo(2);
     assertThat(table.get("b").value().sumNumber().doubleValue()).isEqualTo(3);
   }
+
+  @Test
+  void loadRefusesValuesThatAreNotFiniteInTheEntrysTypeAndWritesNothing() {
+    ParamTable table = ParamTable.empty();
+    table.add("a", Nd4j.zeros(DataType.FLOAT, 2));
+    table.add("w", Nd4j.zeros(DataType.FLOAT, 3));
+    java.util.Map<String, INDArray> state = new java.util.LinkedHashMap<>();
+    state.put("a", Nd4j.ones(F64, 2));
+    // Finite in float64, infinite in float32 (whose largest value is 3.4e38).
+    state.put("w", Nd4j.createFromArray(1.0, -1e300, 1e39));
+    assertThatThrownBy(() -> table.load(state)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("parameter w has 2 value(s) beyond the range of FLOAT (largest magnitude 1.0E300), infinite as FLOAT");
+    state.put("w", Nd4j.createFromArray(1.0, Double.NaN, 2.0));
+    assertThatThrownBy(() -> table.load(state)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("parameter w has 1 non-finite value(s) (NaN or infinite): a model with them computes NaN");
+    assertThat(table.get("a").value().sumNumber().doubleValue()).as("a, before the bad w").isZero();
+    // The largest float32 itself still loads.
+    state.put("w", Nd4j.createFromArray(1.0, -(double) Float.MAX_VALUE, 0.0));
+    table.load(state);
+    assertThat(table.get("w").value().getDouble(1)).isEqualTo(-(double) Float.MAX_VALUE);
+  }
 }
