@@ -131,11 +131,19 @@ public final class Invertible1x1Conv extends ChannelBlock {
    * type: no inverse is formed (libnd4j's refused every 512-channel rotation in float32, its
    * determinant underflowing), and in float32 the solves alone added up to 3e-5 to the round trip
    * at 1024 channels. {@code unperm} is {@link #unpermIndex()}.
+   *
+   * @throws ArithmeticException when W is singular: a zero {@code sign_s * exp(log_s)} on U's
+   *     diagonal (a {@code log_s} below about -745 underflows in float64, -104 in float32)
    */
   private INDArray solvePixels(INDArray y, INDArray lf, INDArray uf, int[] unperm) {
     DataType f64 = DataType.DOUBLE;
     INDArray z = Triangular.solveLower(lf.castTo(f64), y.castTo(f64).getRows(unperm), true);
-    return Triangular.solveUpper(uf.castTo(f64), z).castTo(y.dataType());
+    try {
+      return Triangular.solveUpper(uf.castTo(f64), z).castTo(y.dataType());
+    } catch (ArithmeticException e) {
+      throw new ArithmeticException("Invertible1x1Conv(" + channels + " channels) has no inverse: its factor U = "
+          + "upper + diag(sign_s * exp(log_s)) is singular (" + e.getMessage() + ")");
+    }
   }
 
   private INDArray logDet(INDArray x, double sgn) {

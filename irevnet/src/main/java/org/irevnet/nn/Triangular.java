@@ -20,12 +20,21 @@ public final class Triangular {
 
   private Triangular() {}
 
-  /** X with {@code L X = B}, L lower triangular ({@code n x n}, with a unit diagonal if {@code unitDiagonal}), B {@code n x k}. */
+  /**
+   * X with {@code L X = B}, L lower triangular ({@code n x n}, with a unit diagonal if {@code
+   * unitDiagonal}), B {@code n x k}.
+   *
+   * @throws ArithmeticException naming the first zero on L's diagonal (unless unit): L is singular
+   */
   public static INDArray solveLower(INDArray l, INDArray b, boolean unitDiagonal) {
     return solve(l, b, true, unitDiagonal);
   }
 
-  /** X with {@code U X = B}, U upper triangular ({@code n x n}), B {@code n x k}. */
+  /**
+   * X with {@code U X = B}, U upper triangular ({@code n x n}), B {@code n x k}.
+   *
+   * @throws ArithmeticException naming the first zero on U's diagonal: U is singular
+   */
   public static INDArray solveUpper(INDArray u, INDArray b) {
     return solve(u, b, false, false);
   }
@@ -39,6 +48,16 @@ public final class Triangular {
     // No unknowns or no right-hand sides: libnd4j refuses the subtraction of the recursion on empty
     // arrays (k = 0 above BLOCK rows), and an empty block has no rows to invert (n = 0).
     if (b.isEmpty()) return Nd4j.create(t.dataType(), b.rows(), b.columns());
+    // A zero pivot gave infinities and NaN (0/0) in X without a word; none of it is a solution.
+    if (!unit) {
+      double[] diagonal = Tensors.doubles(Nd4j.diag(t));
+      for (int i = 0; i < diagonal.length; i++) {
+        if (diagonal[i] == 0) {
+          throw new ArithmeticException("triangular solve: diagonal entry " + i + " of the " + t.rows() + " x "
+              + t.rows() + " matrix is 0: the matrix is singular");
+        }
+      }
+    }
     return solve(t, 0, t.rows(), b.dup('c'), lower, unit);
   }
 

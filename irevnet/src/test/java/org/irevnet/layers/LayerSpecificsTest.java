@@ -320,4 +320,18 @@ class LayerSpecificsTest {
     assertThat(back.out().sub(x).amaxNumber().doubleValue()).isLessThan(1e-6);
     assertThat(back.logDet().add(y.logDet()).amaxNumber().doubleValue()).isLessThan(1e-4);
   }
+
+  @Test
+  void aSingularInvertible1x1ConvRefusesToInvertNamingTheFactor() {
+    // exp(-1e4) is 0 even in float64: U gets a zero pivot, and the inverse was Infinity and NaN.
+    Invertible1x1Conv b = new Invertible1x1Conv(4, DataType.DOUBLE, new Random(3));
+    b.params().get("log_s").value().putScalar(2, -1e4);
+    INDArray x = Numerics.normal(DataType.DOUBLE, 5, 2, 4, 3, 2);
+    INDArray y = b.forward(x).out();
+    String message = "Invertible1x1Conv(4 channels) has no inverse: its factor U = upper + diag(sign_s * exp(log_s))"
+        + " is singular (triangular solve: diagonal entry 2 of the 4 x 4 matrix is 0: the matrix is singular)";
+    assertThatThrownBy(() -> b.inverse(y)).isInstanceOf(ArithmeticException.class).hasMessage(message);
+    assertThatThrownBy(() -> b.backward(y, y, Nd4j.zeros(DataType.DOUBLE, 2)))
+        .isInstanceOf(ArithmeticException.class).hasMessage(message);
+  }
 }

@@ -88,4 +88,22 @@ class TriangularTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("triangular solve needs an n x n matrix and n rows, got [3, 3, 3] and [3, 2]");
   }
+
+  /** A zero pivot, inside a small block or past the first of a blocked solve, is named instead of dividing by it. */
+  @ParameterizedTest
+  @CsvSource({"5, 3, true", "5, 3, false", "150, 120, true", "150, 120, false"})
+  void aSingularMatrixIsRefusedNamingTheZeroOnTheDiagonal(int n, int zeroAt, boolean lower) {
+    INDArray t = triangle(n, lower, false, new Random(n));
+    t.putScalar(zeroAt, zeroAt, 0.0);
+    INDArray b = Nd4j.ones(DataType.DOUBLE, n, 2);
+    assertThatThrownBy(() -> {
+      if (lower) Triangular.solveLower(t, b, false);
+      else Triangular.solveUpper(t, b);
+    })
+        .isInstanceOf(ArithmeticException.class)
+        .hasMessage("triangular solve: diagonal entry " + zeroAt + " of the " + n + " x " + n
+            + " matrix is 0: the matrix is singular");
+    // A unit diagonal replaces the stored one: the same matrix is then regular.
+    if (lower) assertThat(Triangular.solveLower(t, b, true).isInfinite().any()).isFalse();
+  }
 }
