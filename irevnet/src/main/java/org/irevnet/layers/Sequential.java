@@ -3,7 +3,7 @@ package org.irevnet.layers;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -103,8 +103,29 @@ public final class Sequential implements Bijection {
    * alternately, so block i reads what block i-1 wrote while writing the other one. The results
    * a caller gets are always fresh arrays. A chain is therefore not safe for concurrent calls from
    * several threads.
+   *
+   * <p>At most {@link #scratchCapacity} buffers, the least recently used dropped first: kept per
+   * shape, one per batch size ever seen grew without bound (an evaluation's last, smaller batch,
+   * an analysis over many sizes). The capacity holds all four roles of two batch shapes (a
+   * training batch and its epoch's last one), and a buffer being read, written by the block just
+   * before, is always the most recently used one, so it is never the one dropped.
    */
-  private final Map<List<Object>, INDArray> scratch = new HashMap<>();
+  private final Map<List<Object>, INDArray> scratch = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<List<Object>, INDArray> eldest) {
+      return size() > scratchCapacity();
+    }
+  };
+
+  /** Four roles (forward, inverse, rebuilt input, input gradient), each one buffer per block, for two batch shapes. */
+  int scratchCapacity() {
+    return 8 * Math.max(1, blocks.size());
+  }
+
+  /** How many reusable buffers the chain holds now. */
+  int scratchBuffers() {
+    return scratch.size();
+  }
 
   private INDArray slot(String role, int i, INDArray like) {
     List<Object> key = List.of(role, i % 2, like.dataType(), Arrays.toString(like.shape()));

@@ -55,6 +55,29 @@ class SequentialTest {
   }
 
   @Test
+  void theReusableBuffersStayBoundedOverManyBatchSizes() {
+    // One buffer pair per role and shape, kept for every batch size ever seen, grew without bound
+    // over an analysis of many sizes; the chain keeps at most scratchCapacity() and still computes.
+    Sequential s = chain();
+    INDArray x0 = Numerics.normal(F64, 7, 3, 1, 4, 4);
+    Flow f0 = s.forward(x0);
+    s.backward(f0.out(), Numerics.normal(F64, 8, f0.out().shape()), Numerics.normal(F64, 9, 3));
+    int oneShape = s.scratchBuffers();
+    assertThat(oneShape).as("buffers for one batch shape").isPositive();
+    s.forward(x0);
+    assertThat(s.scratchBuffers()).as("the same shape again reuses them").isEqualTo(oneShape);
+    for (int n = 1; n <= 30; n++) {
+      INDArray x = Numerics.normal(F64, 100 + n, n, 1, 4, 4);
+      Flow f = s.forward(x);
+      s.inverse(f.out());
+      s.backward(f.out(), Numerics.normal(F64, 200 + n, f.out().shape()), Numerics.normal(F64, 300 + n, n));
+      assertThat(maxAbsDiff(s.inverse(f.out()).out(), x)).as("round trip at batch " + n).isLessThan(1e-12);
+      assertThat(s.scratchBuffers()).as("buffers after batch " + n).isLessThanOrEqualTo(s.scratchCapacity());
+    }
+    assertThat(s.scratchCapacity()).as("30 batch shapes need more than the bound").isLessThan(30 * oneShape);
+  }
+
+  @Test
   void aRepeatedBlockNameIsRefused() {
     // Parameter-free blocks add no parameter entries, so only the name check can catch the repeat.
     Sequential.Builder b = Sequential.builder(1, 2, 4, 4).add("psi", new SpaceToDepth(2));
