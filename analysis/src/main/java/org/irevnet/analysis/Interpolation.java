@@ -30,8 +30,9 @@ public final class Interpolation {
    *
    * @param images {@code [steps, c, h, w]}, in the model's dtype
    * @param alphas the mixing weight of {@code x1} at each step
-   * @param classes the model's class of each image
-   * @param probabilities the model's softmax probability of that class
+   * @param classes the model's class of each image, -1 for an image with a non-finite logit
+   *     ({@link Losses#predictions}: it has no class)
+   * @param probabilities the model's softmax probability of that class (NaN without a class)
    * @param reencodeError per step, {@code max |F(x(alpha)) - phi(alpha)|}: rounding for a
    *     bijective model, the distance from the model's range for an injective one
    * @param maxLogitDrift per step, {@code max |logits(x(alpha)) - z_s(x0)|} (the nuisance path's
@@ -88,10 +89,10 @@ public final class Interpolation {
     INDArray reencoded = f.z();
     int n = alphas.length;
     INDArray probs = Transforms.softmax(f.logits(), true);
-    int[] classes = Losses.argmax(f.logits());
+    int[] classes = Losses.predictions(f.logits());
     double[] p = new double[n], reencode = new double[n], drift = new double[n];
     for (int i = 0; i < n; i++) {
-      p[i] = probs.getDouble(i, classes[i]);
+      p[i] = classes[i] < 0 ? Double.NaN : probs.getDouble(i, classes[i]);
       reencode[i] = reencoded.getRow(i).sub(phi.getRow(i)).amaxNumber().doubleValue();
       drift[i] = f.logits().getRow(i).sub(logits0.getRow(0)).amaxNumber().doubleValue();
     }

@@ -58,7 +58,8 @@ public final class MetamerSampler {
    *
    * @param maxLogitAbsDiff max |logits(F(x_met)) - z_s(a)|: the invariant, zero up to rounding
    * @param maxNuisanceAbsDiff max |z_n(F(x_met)) - z_n(b)|
-   * @param metamerClass the model's class of {@code x_met}
+   * @param metamerClass the model's class of {@code x_met}; here and in {@code classA} and {@code
+   *     classB}, -1 for an image with a non-finite logit ({@link Losses#predictions}: no class)
    * @param classA the model's class of {@code a} (argmax of {@code z_s(a)})
    * @param classB the model's class of {@code b}
    * @param labelB the dataset label of {@code b} ({@code -1} when not given)
@@ -135,8 +136,8 @@ public final class MetamerSampler {
     INDArray xMet = model.invert(zMet).dup('c');
     InvertibleClassifier.Forward forwardM = model.forward(xMet, false);
     INDArray zm = forwardM.z();
-    int[] classM = Losses.argmax(forwardM.logits()), classA = Losses.argmax(forwardA.logits()),
-        classB = Losses.argmax(forwardB.logits());
+    int[] classM = Losses.predictions(forwardM.logits()), classA = Losses.predictions(forwardA.logits()),
+        classB = Losses.predictions(forwardB.logits());
 
     INDArray logitDiff = zm.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c))
         .sub(za.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)));

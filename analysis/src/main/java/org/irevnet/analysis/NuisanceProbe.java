@@ -93,9 +93,12 @@ public final class NuisanceProbe {
    */
   public record Trained(int numClasses, Features.Standardizer standardizer, MlpClassifier classifier,
       double trainAccuracy) {
-    /** The probe's class of each row of {@code z} ({@code [n, d]}, logits first), from its {@code z_n} alone. */
+    /**
+     * The probe's class of each row of {@code z} ({@code [n, d]}, logits first), from its {@code
+     * z_n} alone; -1 for a row whose probe logits are not finite ({@link Losses#predictions}).
+     */
     public int[] classes(INDArray z) {
-      return Losses.argmax(classifier.logits(standardizer.apply(Features.columns(z, numClasses, z.size(1)))));
+      return Losses.predictions(classifier.logits(standardizer.apply(Features.columns(z, numClasses, z.size(1)))));
     }
   }
 

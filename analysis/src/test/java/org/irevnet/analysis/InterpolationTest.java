@@ -75,4 +75,20 @@ class InterpolationTest {
     assertThatThrownBy(() -> Interpolation.alphas(1)).hasMessageContaining("at least 2");
     assertThat(Interpolation.alphas(2)).containsExactly(0, 1);
   }
+
+  /** A path through NaN images has no classes (-1) and no probabilities (NaN), not class 0. */
+  @Test
+  void stepsWithNonFiniteLogitsHaveNoClass() {
+    InvertibleClassifier m = MetamerSamplerTest.tiny(5).withDataType(DataType.DOUBLE);
+    INDArray xs = MetamerSamplerTest.images(DataType.DOUBLE, 1, 2), x0 = image(xs, 0), x1 = image(xs, 1);
+    x1.putScalar(new long[] {0, 0, 16, 16}, Double.NaN);
+    for (Interpolation.Path p : java.util.List.of(Interpolation.full(m, x0, x1, 3), Interpolation.nuisance(m, x0, x1, 3))) {
+      INDArray logits = m.logits(p.images());
+      for (int i = 0; i < 3; i++) {
+        assertThat(logits.getRow(i).isNaN().any()).as("step " + i + " has NaN logits").isTrue();
+      }
+      assertThat(p.classes()).containsOnly(-1);
+      assertThat(p.probabilities()).containsOnly(Double.NaN);
+    }
+  }
 }

@@ -178,4 +178,24 @@ class MetamerSamplerTest {
     assertThat(one[0][0] == 2).isNotEqualTo(one[0][1] == 2);
     assertThatThrownBy(() -> MetamerSampler.choosePairs(labels, 0, 0)).hasMessageContaining("at least 1");
   }
+
+  /** A NaN nuisance source gives a NaN metamer: it and b have no class (-1), a keeps its own. */
+  @Test
+  void imagesWithNonFiniteLogitsHaveNoClass() {
+    InvertibleClassifier m = tiny(3);
+    INDArray a = images(DataType.FLOAT, 1, 2), b = images(DataType.FLOAT, 2, 2);
+    b.putScalar(new long[] {1, 0, 16, 16}, Float.NaN);
+    MetamerSampler.Result r = MetamerSampler.sample(m, a, b);
+    int[] classA = org.irevnet.train.Losses.argmax(m.logits(a));
+    MetamerSampler.Pair bad = r.pairs().get(1), good = r.pairs().get(0);
+    assertThat(bad.metamerClass()).isEqualTo(-1);
+    assertThat(bad.classB()).isEqualTo(-1);
+    assertThat(bad.classA()).isEqualTo(classA[1]);
+    assertThat(good.metamerClass()).isEqualTo(org.irevnet.train.Losses.argmax(m.logits(image(r.metamers(), 0)))[0]);
+    assertThat(good.classA()).isEqualTo(classA[0]);
+  }
+
+  private static INDArray image(INDArray images, int i) {
+    return images.get(NDArrayIndex.interval(i, i + 1)).dup('c');
+  }
 }

@@ -148,4 +148,18 @@ class NuisanceProbeTest {
     assertThatThrownBy(() -> NuisanceProbe.measure(Nd4j.zeros(DataType.FLOAT, 4, 4), new int[4],
         Nd4j.zeros(DataType.FLOAT, 4, 4), new int[4], 4, SMALL)).hasMessageContaining("more than 4 columns");
   }
+
+  /** A row whose nuisance is NaN has no probe class (-1), not ND4J's argmax of a NaN row, class 0. */
+  @Test
+  void aRowWithANonFiniteNuisanceHasNoProbeClass() {
+    int[] yTrain = labels(600, 4, 1), yTest = labels(200, 4, 2);
+    NuisanceProbe.Trained probe = NuisanceProbe.train(z(yTrain, 4, 12, 0.7, true, 3), yTrain, 4, SMALL);
+    INDArray zTest = z(yTest, 4, 12, 0.7, true, 4);
+    int[] clean = probe.classes(zTest);
+    zTest.putScalar(3, 4 + 5, Double.NaN);
+    int[] classes = probe.classes(zTest);
+    assertThat(classes[3]).isEqualTo(-1);
+    classes[3] = clean[3];
+    assertThat(classes).as("the other rows").isEqualTo(clean);
+  }
 }
