@@ -21,7 +21,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public record InterpolationReport(String run, String checkpoint, String data, String model, long seed, int steps,
     List<Pair> pairs) {
 
-  /** One step of a path. */
+  /**
+   * One step of a path; {@code model_class} -1 and {@code probability} NaN for an image with a
+   * non-finite logit, which has no class.
+   */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Step(double alpha, int modelClass, double probability, double reencodeError, double maxLogitDrift) {}
 
@@ -32,6 +35,9 @@ public record InterpolationReport(String run, String checkpoint, String data, St
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Pair(int indexFrom, int indexTo, int labelFrom, int labelTo, List<Step> full, List<Step> nuisance) {}
+
+  /** A step or image whose logits are not all finite: it has no class to show. */
+  static final String NON_FINITE = "non-finite";
 
   static List<Step> steps(Interpolation.Path p) {
     List<Step> out = new ArrayList<>();
@@ -71,7 +77,10 @@ public record InterpolationReport(String run, String checkpoint, String data, St
 
   private static String row(String name, List<Step> steps) {
     StringBuilder b = new StringBuilder(name);
-    for (Step s : steps) b.append(String.format(Locale.ROOT, " %d:%.2f", s.modelClass(), s.probability()));
+    for (Step s : steps) {
+      b.append(s.modelClass() < 0 ? " " + NON_FINITE
+          : String.format(Locale.ROOT, " %d:%.2f", s.modelClass(), s.probability()));
+    }
     return b.append(String.format(Locale.ROOT, "%n")).toString();
   }
 }

@@ -25,7 +25,8 @@ public record MetamerReport(String run, String checkpoint, String data, String m
 
   /**
    * One metamer. {@code index_*} are test-set indices; {@code label_*} dataset labels;
-   * {@code class_*} the model's classes; distances are pixel L2 norms; {@code invariant_holds} by
+   * {@code class_*} the model's classes (-1 for an image with a non-finite logit, which has no
+   * class; {@code probe_class} likewise); distances are pixel L2 norms; {@code invariant_holds} by
    * {@link MetamerSampler#invariantHolds} (float32 alone when no float64 sample was made); {@code
    * probe_class} the nuisance probe's class of the metamer (from its {@code z_n}; null when no
    * probe was trained).
@@ -39,7 +40,8 @@ public record MetamerReport(String run, String checkpoint, String data, String m
   /**
    * Aggregates over all pairs. {@code rate_probe_class_is_label_of_b}: how often the nuisance
    * probe reads b's label from the metamer (DESIGN.md section 5: the model says a while the
-   * content is b's); null when no probe was trained.
+   * content is b's); null when no probe was trained. A metamer without a class (-1) counts as
+   * matching nothing, also not an {@code a} without one.
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Summary(double maxLogitAbsDiff, double maxLogitAbsDiffF64, double maxNuisanceAbsDiff,
@@ -73,7 +75,7 @@ public record MetamerReport(String run, String checkpoint, String data, String m
       maxDiff = Math.max(maxDiff, p.maxLogitAbsDiff());
       maxDiff64 = Math.max(maxDiff64, d64);
       maxNuis = Math.max(maxNuis, p.maxNuisanceAbsDiff());
-      if (p.metamerClass() == p.classA()) sameA++;
+      if (p.metamerClass() >= 0 && p.metamerClass() == p.classA()) sameA++;
       if (p.metamerClass() == labels[pairs[i][1]]) sameB++;
       if (probeClasses != null && probeClasses[i] == labels[pairs[i][1]]) probeB++;
       dA += p.distToA();
@@ -102,6 +104,11 @@ public record MetamerReport(String run, String checkpoint, String data, String m
     ImageGrid.write(file, List.of(a.get(shown), metamers.get(shown), b.get(shown)));
   }
 
+  /** A class as the table shows it: -1 (no class, non-finite logits) as words, not as a class number. */
+  private static String shown(int modelClass) {
+    return modelClass < 0 ? InterpolationReport.NON_FINITE : Integer.toString(modelClass);
+  }
+
   /** A fixed-width table for the terminal: the first {@code rows} pairs, then the summary of all. */
   public String table(int rows) {
     boolean probe = summary.rateProbeClassIsLabelOfB() != null;
@@ -109,9 +116,10 @@ public record MetamerReport(String run, String checkpoint, String data, String m
         "a (lab)", "b (lab)", "class a", "class m", "max|dlogit|", "dist a", "dist b", probe ? "  probe m" : ""));
     for (int i = 0; i < Math.min(rows, pairs.size()); i++) {
       Pair p = pairs.get(i);
-      t.append(String.format(Locale.ROOT, "%-5d %-9s %-9s %-7d %-7d %14.2e %10.3f %10.3f%s%n", i,
-          p.indexA() + " (" + p.labelA() + ")", p.indexB() + " (" + p.labelB() + ")", p.classA(), p.metamerClass(),
-          p.maxLogitAbsDiff(), p.distToA(), p.distToB(), probe ? String.format(Locale.ROOT, "  %7d", p.probeClass()) : ""));
+      t.append(String.format(Locale.ROOT, "%-5d %-9s %-9s %-7s %-7s %14.2e %10.3f %10.3f%s%n", i,
+          p.indexA() + " (" + p.labelA() + ")", p.indexB() + " (" + p.labelB() + ")", shown(p.classA()),
+          shown(p.metamerClass()), p.maxLogitAbsDiff(), p.distToA(), p.distToB(),
+          probe ? String.format(Locale.ROOT, "  %7s", shown(p.probeClass())) : ""));
     }
     if (pairs.size() > rows) t.append("... ").append(pairs.size() - rows).append(" more pairs in metamers.json\n");
     t.append(String.format(Locale.ROOT, "max |dlogit| f32 %.2e, f64 %.2e; metamer class == class of a: %.3f, == label of b: %.3f;"

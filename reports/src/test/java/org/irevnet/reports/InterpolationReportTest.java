@@ -70,4 +70,19 @@ class InterpolationReportTest {
         Nd4j.createFromArray(new double[] {1, 0.25}).reshape(2, 1, 1)));
     assertThat(ImageGridTest.levels(png, 1, 1)).isDeepEqualTo(new int[][] {{0, 128, 255}, {255, 64, ImageGrid.GAP_LEVEL}});
   }
+
+  @Test
+  void aStepWithoutAClassIsShownAsNonFiniteNotAsAClass(@TempDir Path tmp) throws Exception {
+    Interpolation.Path nan = new Interpolation.Path(null, new double[] {0, 1}, new int[] {3, -1},
+        new double[] {0.5, Double.NaN}, new double[] {0, Double.NaN}, new double[] {0, Double.NaN});
+    InterpolationReport r = new InterpolationReport("run", "best", "d", "m", 3, 2,
+        List.of(InterpolationReport.pair(1, 2, 3, 4, nan, null)));
+    assertThat(r.table(1).lines()).containsExactly(
+        "1 (label 3) -> 2 (label 4); model class:probability per step",
+        "  full      3:0.50 non-finite");
+    r.writeJson(tmp.resolve("interpolate.json"));
+    JsonNode step = JsonReport.MAPPER.readTree(tmp.resolve("interpolate.json").toFile()).at("/pairs/0/full/1");
+    assertThat(step.get("model_class").asInt()).isEqualTo(-1);
+    assertThat(step.get("probability").asText()).isEqualTo("NaN");
+  }
 }

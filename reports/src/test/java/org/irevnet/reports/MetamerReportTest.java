@@ -143,4 +143,20 @@ class MetamerReportTest {
     assertThat(ImageGridTest.levels(png, 1, 1)).isDeepEqualTo(new int[][] {{0, 255, 128}, {64, 191, 255},
         {255, 0, 0}});
   }
+
+  @Test
+  void aMetamerWithoutAClassMatchesNothingAndIsShownAsNonFinite() {
+    // Pair 0: a NaN metamer of an a that also has no class; pair 1: a's class 1 kept, probe none.
+    MetamerSampler.Result r = new MetamerSampler.Result(null, List.of(
+        new MetamerSampler.Pair(Double.NaN, Double.NaN, -1, -1, -1, 2, Double.NaN, Double.NaN, Double.NaN, Double.NaN),
+        new MetamerSampler.Pair(1e-5, 0.25, 1, 1, 0, 0, 3.0, 2.0, 0.0, 1.0)));
+    MetamerReport m = MetamerReport.of("run", "best", "d", "m", 7, PAIRS, LABELS, A, B, r, null, new int[] {-1, -1});
+    assertThat(m.summary().rateMetamerClassIsClassOfA()).as("two missing classes do not agree").isEqualTo(0.5);
+    assertThat(m.summary().rateProbeClassIsLabelOfB()).isZero();
+    List<List<String>> rows = tokens(m.table(2));
+    assertThat(rows.get(1)).containsExactly("0", "3", "(1)", "5", "(2)", "non-finite", "non-finite", "NaN", "NaN",
+        "NaN", "non-finite");
+    assertThat(rows.get(2)).containsExactly("1", "4", "(0)", "6", "(0)", "1", "1", "1.00e-05", "3.000", "2.000",
+        "non-finite");
+  }
 }
