@@ -23,10 +23,24 @@ public final class ModelFiles {
 
   private ModelFiles() {}
 
+  /**
+   * Writes {@code model} to {@code dir}.
+   *
+   * @throws IOException naming the weights file and the parameter, before writing anything, when
+   *     a value of a float64 model lies beyond float32's range: the file would hold an infinity
+   *     that {@link #load} refuses
+   */
   public static void save(Path dir, InvertibleClassifier model) throws IOException {
-    AtomicFiles.createDirectories(dir);
     Map<String, INDArray> w = new LinkedHashMap<>();
-    model.params().state().forEach((k, v) -> w.put(k, v.castTo(DataType.FLOAT)));
+    for (Map.Entry<String, INDArray> e : model.params().state().entrySet()) {
+      try {
+        ParamTable.requireFinite(e.getKey(), e.getValue(), DataType.FLOAT);
+      } catch (IllegalArgumentException ex) {
+        throw new IOException(dir.resolve(WEIGHTS) + ": not written: " + ex.getMessage());
+      }
+      w.put(e.getKey(), e.getValue().castTo(DataType.FLOAT));
+    }
+    AtomicFiles.createDirectories(dir);
     Npz.write(dir.resolve(WEIGHTS), w);
     AtomicFiles.writeString(dir.resolve(ARCH), model.architecture().toJson());
   }

@@ -113,4 +113,17 @@ class ModelFilesTest {
     // In float64 the same file is a finite model.
     assertThat(ModelFiles.load(dir, DataType.DOUBLE).params().get(first).value().getDouble(0)).isEqualTo(1e300);
   }
+
+  /** A float64 model with a weight beyond float32's range is not saved as an unloadable infinity. */
+  @Test
+  void aFloat64WeightBeyondFloat32IsNotSaved(@TempDir Path tmp) throws Exception {
+    InvertibleClassifier m = CheckpointsTest.model().withDataType(DataType.DOUBLE);
+    String first = m.params().entries().keySet().iterator().next();
+    m.params().get(first).value().putScalar(0, -1e39);
+    Path dir = tmp.resolve("model");
+    assertThatThrownBy(() -> ModelFiles.save(dir, m)).isInstanceOf(IOException.class)
+        .hasMessage(dir.resolve(ModelFiles.WEIGHTS) + ": not written: parameter " + first + " has 1 value(s) beyond"
+            + " the range of FLOAT (largest magnitude 1.0E39), infinite as FLOAT");
+    assertThat(dir).doesNotExist();
+  }
 }
