@@ -38,7 +38,7 @@ public final class MultiTargeted implements Attack {
   @Override
   public INDArray perturb(INDArray x, int[] labels, double eps) {
     INDArray result = untargeted.perturb(x, labels, eps);
-    int[] cls = Losses.argmax(model.logits(result));
+    int[] cls = Losses.predictions(model.logits(result)); // -1, no class, for non-finite logits: broken
     int[][] ranked = wrongClassesByLikelihood(model.logits(x), labels);
     for (int k = 0; k < ranked[0].length; k++) {
       List<Integer> left = new ArrayList<>();
@@ -52,7 +52,7 @@ public final class MultiTargeted implements Attack {
       }
       INDArray adv = targeted.perturbUntilMisclassified(x.get(NDArrayIndex.indices(rows)).dup('c'), goals, rowLabels,
           eps);
-      int[] advCls = Losses.argmax(model.logits(adv));
+      int[] advCls = Losses.predictions(model.logits(adv));
       for (int j = 0; j < rows.length; j++) {
         int i = (int) rows[j];
         if (advCls[j] != labels[i]) {

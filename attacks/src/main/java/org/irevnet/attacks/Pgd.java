@@ -80,7 +80,9 @@ public final class Pgd implements Attack {
     int[] gs = goals;
     for (int t = 0; ; t++) {
       InputGradient.Step s = t < steps ? gradient.classification(loss, adv, gs) : null;
-      int[] cls = Losses.argmax(s != null ? s.output() : gradient.model().logits(adv));
+      // A row whose logits are not finite has no class (-1): misclassified, as Robustness counts it,
+      // where argmax's class 0 kept attacking an image labelled 0 on NaN gradients to the last step.
+      int[] cls = Losses.predictions(s != null ? s.output() : gradient.model().logits(adv));
       boolean[] finished = new boolean[rows.length];
       int left = 0;
       for (int j = 0; j < rows.length; j++) {

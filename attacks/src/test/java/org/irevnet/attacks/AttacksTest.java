@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.UnaryOperator;
+import org.irevnet.models.Classifier;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.train.Losses;
 import org.junit.jupiter.api.Test;
@@ -511,5 +514,71 @@ class AttacksTest {
       assertThat(x.maxNumber().doubleValue()).isLessThanOrEqualTo(1.0);
     }
     assertThat(net.params()).isEqualTo(before);
+  }
+
+  /**
+   * An image whose logits are not finite has no class, so it counts as broken (as Robustness
+   * counts it) and leaves the batch after the first step; with argmax's class of a NaN row, an image
+   * of that label stayed in to the last step on NaN gradients, and MultiTargeted ran its targeted
+   * attacks on it too.
+   */
+  @Test
+  void anImageWithNonFiniteLogitsLeavesTheAttackAsBroken() {
+    InvertibleClassifier m = TinyModels.fiRevnet(DataType.FLOAT, 2);
+    INDArray x = TinyModels.images(3, DataType.FLOAT, 3), mask = TinyModels.mask(m);
+    x.slice(0).assign(1.0);
+    OverflowsOnWhite model = new OverflowsOnWhite(m);
+    int[] y = Losses.argmax(model.logits(x)); // the label argmax finds for the white image too
+    InputGradient ig = new InputGradient(model);
+    Pgd untargeted = new Pgd(ig, mask, Norm.LINF, InputGradient.Loss.CE, 4, Double.NaN, false, false, 0);
+    untargeted.perturb(x, y, 1e-6);
+    assertThat(model.sizes).as("images per gradient call").startsWith(3L, 3L, 2L);
+
+    model.sizes.clear();
+    Pgd towards = new Pgd(ig, mask, Norm.LINF, InputGradient.Loss.MARGIN, 2, Double.NaN, false, true, 0);
+    Attack nothing = (xb, goals, e) -> xb.dup();
+    new MultiTargeted(model, nothing, towards).perturb(x, y, 1e-6);
+    assertThat(model.sizes).as("images per targeted gradient call").isNotEmpty().allMatch(n -> n <= 2L);
+  }
+
+  /**
+   * A model whose logits overflow to NaN on an all-white image (each pixel at least 0.99) and that
+   * records how many images each gradient call gets.
+   */
+  private static final class OverflowsOnWhite implements Classifier {
+    final Classifier m;
+    final List<Long> sizes = new ArrayList<>();
+
+    OverflowsOnWhite(Classifier m) {
+      this.m = m;
+    }
+
+    private static INDArray poisoned(INDArray x, INDArray logits) {
+      for (int i = 0; i < x.size(0); i++) {
+        if (x.slice(i).minNumber().doubleValue() >= 0.99) logits.getRow(i).assign(Double.NaN);
+      }
+      return logits;
+    }
+
+    @Override public String summary() { return m.summary(); }
+    @Override public int numClasses() { return m.numClasses(); }
+    @Override public long[] inputShape(long n) { return m.inputShape(n); }
+    @Override public DataType dataType() { return m.dataType(); }
+    @Override public INDArray logits(INDArray x) { return poisoned(x, m.logits(x)); }
+    @Override public List<String> layerNames() { return m.layerNames(); }
+    @Override public List<INDArray> layerOutputs(INDArray x) { return m.layerOutputs(x); }
+    @Override public INDArray layerOutput(INDArray x, int layer) { return m.layerOutput(x, layer); }
+
+    @Override
+    public Gradient logitGradient(INDArray x, UnaryOperator<INDArray> dLogits) {
+      sizes.add(x.size(0));
+      Gradient g = m.logitGradient(x, dLogits);
+      return new Gradient(poisoned(x, g.output()), g.dx());
+    }
+
+    @Override
+    public Gradient layerGradient(INDArray x, int layer, UnaryOperator<INDArray> dOutput) {
+      return m.layerGradient(x, layer, dOutput);
+    }
   }
 }
