@@ -47,6 +47,15 @@ public record Architecture(String name, String type, String description, List<In
 
   public static final List<String> BUNDLED = List.of("fi-revnet-s", "irevnet-s", "irevnet-s-inj");
 
+  /**
+   * Most steps a stage may have: 100000 took minutes to build and then ran out of memory. Glow's
+   * levels have 32 steps, the deepest stage of the i-RevNet paper 72 blocks.
+   */
+  public static final int MAX_STEPS = 1000;
+
+  /** Bytes a parameter takes in training: float32 values, gradients and Adam's two moments. */
+  public static final int TRAINING_BYTES_PER_PARAMETER = 16;
+
   private static final ObjectMapper JSON = StrictJson.scalars(new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT)
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -131,14 +140,61 @@ public record Architecture(String name, String type, String description, List<In
     }
   }
 
-  /** The same architecture with every stage's step count multiplied by {@code k} (benchmarks). */
+  /**
+   * The same architecture with every stage's step count multiplied by {@code k} (benchmarks),
+   * validated as a file is: a large {@code k} overflowed to a negative count, which built no steps.
+   */
   public Architecture withDepthMultiplier(int k) {
     List<Stage> s = new ArrayList<>();
     for (Stage st : stages) {
-      s.add(new Stage(st.steps() * k, st.hidden(), st.kernel(), st.coupling(), st.actnorm(),
+      s.add(new Stage((int) Math.min(Integer.MAX_VALUE, (long) st.steps() * k), st.hidden(), st.kernel(), st.coupling(), st.actnorm(),
           st.squeeze(), st.pad(), st.permutation(), st.scaleFloor()));
     }
-    return new Architecture(k == 1 ? name : name + "-x" + k, type, description, inputShape, numClasses, s);
+    Architecture deeper = new Architecture(k == 1 ? name : name + "-x" + k, type, description, inputShape, numClasses, s);
+    deeper.validate(deeper.name());
+    return deeper;
+  }
+
+  /**
+   * The trainable scalars of the built model (what {@code params().count()} of {@link
+   * InvertibleClassifier#build} says), from the architecture alone: a model too large to train is
+   * refused before anything is allocated.
+   */
+  public long parameterCount() {
+    return Math.round(parameters());
+  }
+
+  /** {@link #parameterCount()} in double: a file's extreme values cannot overflow it. */
+  private double parameters() {
+    double channels = inputShape.get(0);
+    double total = 0;
+    for (Stage s : stages) {
+      channels = (s.hasSqueeze() ? 4 * channels : channels) + s.padChannels();
+      double half = channels / 2;
+      double out = "affine".equals(s.coupling()) ? channels : half;
+      double hidden = s.hidden();
+      // The conditioner's three convolutions (half -> hidden -> hidden -> out) and their biases.
+      double conditioner = (double) s.kernel() * s.kernel() * hidden * (half + hidden + out) + 2 * hidden + out;
+      double actnorm = s.hasActnorm() ? 2 * channels : 0;
+      double permutation = "1x1conv".equals(s.permutationKind()) ? 2 * channels * channels + channels : 0;
+      total += s.steps() * (actnorm + permutation + conditioner);
+    }
+    // irevnet's readout: batch normalisation's scale and shift, then the linear layer.
+    return "irevnet".equals(type) ? total + 2 * channels + numClasses * (channels + 1) : total;
+  }
+
+  /**
+   * Refuses {@code parameters} whose training state needs more than {@code physicalBytes} (-1:
+   * unknown, nothing refused): the build took minutes to allocate them, then ran out of memory.
+   */
+  static void checkFitsInMemory(String source, double parameters, long physicalBytes) {
+    double need = parameters * TRAINING_BYTES_PER_PARAMETER;
+    if (physicalBytes > 0 && need > physicalBytes) {
+      throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "%s: %,.0f parameters need %.1f GiB"
+          + " to train (%d bytes each: values, gradients and Adam's two moments), more than this machine's %.1f GiB"
+          + " of physical memory", source, parameters, need / (1L << 30), TRAINING_BYTES_PER_PARAMETER,
+          physicalBytes / (double) (1L << 30)));
+    }
   }
 
   /**
@@ -174,6 +230,9 @@ public record Architecture(String name, String type, String description, List<In
       String at = where + "stage " + i + ": ";
       if (s == null) throw new IllegalArgumentException(at + "must be a JSON object, got null");
       if (s.steps() < 0) throw new IllegalArgumentException(at + "'steps' must be >= 0");
+      if (s.steps() > MAX_STEPS) {
+        throw new IllegalArgumentException(at + "'steps' must be at most " + MAX_STEPS + ", got " + s.steps());
+      }
       if (s.hidden() < 1) throw new IllegalArgumentException(at + "'hidden' must be >= 1");
       if (s.kernel() < 1 || s.kernel() % 2 == 0) throw new IllegalArgumentException(at + "'kernel' must be odd");
       if (!"affine".equals(s.coupling()) && !"additive".equals(s.coupling())) {
@@ -189,5 +248,6 @@ public record Architecture(String name, String type, String description, List<In
       channels = (s.hasSqueeze() ? 4 * channels : channels) + s.padChannels();
       if (s.steps() > 0) checkArraySizes(at, s, channels);
     }
+    checkFitsInMemory(source, parameters(), org.irevnet.train.Host.physicalMemoryBytes());
   }
 }

@@ -35,6 +35,20 @@ public final class Host {
     if (every > 0 && step % every == 0) System.gc();
   }
 
+  /** The machine's physical memory in bytes (MemTotal of /proc/meminfo), or -1 where /proc is missing. */
+  public static long physicalMemoryBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (line.startsWith("MemTotal:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    }
+    return -1;
+  }
+
   /** Peak resident set size of this process in MiB (VmHWM), or NaN where /proc is missing. */
   public static double peakRssMiB() {
     try {

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /** Validation bounds of {@link Architecture}: the smallest legal value of each field passes, the next one out fails. */
 class ArchitectureTest {
@@ -82,9 +85,14 @@ class ArchitectureTest {
     // Misspelt, it is named as the unknown key it is, not as a missing "steps".
     assertThatThrownBy(() -> Architecture.fromJson(json(2, STAGE.replace("\"steps\"", "\"step\""))))
         .message().startsWith("model.json: unknown key 'stages[0].step'").doesNotContain("missing");
-    // The largest array that fits is built: the bound is Java's, not a guess.
-    assertThat(Architecture.fromJson(json(2, STAGE.replace("\"hidden\": 2", "\"hidden\": 15000"))).stages().get(0).hidden())
-        .as("15000^2 * 9 = 2.03e9 entries").isEqualTo(15000);
+    // The largest array that fits passes the array check: the bound is Java's, not a guess. Its
+    // 2.03e9 parameters need 30 GiB to train, so on a smaller machine the memory check refuses it.
+    try {
+      assertThat(Architecture.fromJson(json(2, STAGE.replace("\"hidden\": 2", "\"hidden\": 15000"))).stages().get(0)
+          .hidden()).as("15000^2 * 9 = 2.03e9 entries").isEqualTo(15000);
+    } catch (IllegalArgumentException tooLargeHere) {
+      assertThat(tooLargeHere).hasMessageContaining("of physical memory").hasMessageNotContaining("array");
+    }
     String whole = json(2, STAGE);
     String[][] documents = {
         {"null", "malformed architecture JSON: the file must hold one JSON object"},
@@ -94,6 +102,71 @@ class ArchitectureTest {
       assertThatThrownBy(() -> Architecture.fromJson(d[0])).as(d[0]).isInstanceOf(IllegalArgumentException.class)
           .message().startsWith("model.json: " + d[1]).doesNotContain("\n");
     }
+  }
+
+  /**
+   * The count that the memory check goes by is the built model's, on every bundled architecture
+   * and on stages with every option (1x1 convolutions, reversal, padding, no squeeze, both
+   * couplings in both types).
+   */
+  @Test
+  void theParameterCountIsTheBuiltModelsOnEveryArchitecture() {
+    List<Architecture> archs = new ArrayList<>();
+    for (String name : Architecture.BUNDLED) archs.add(Architecture.load(name));
+    String[] stages = {
+        "{\"steps\": 2, \"hidden\": 3, \"kernel\": 3, \"coupling\": \"affine\", \"actnorm\": true,"
+            + " \"permutation\": \"1x1conv\"}, {\"steps\": 1, \"hidden\": 5, \"kernel\": 1, \"coupling\": \"additive\","
+            + " \"squeeze\": false, \"pad\": 2, \"permutation\": \"reverse\"}",
+        "{\"steps\": 1, \"hidden\": 4, \"kernel\": 5, \"coupling\": \"additive\", \"pad\": 4},"
+            + " {\"steps\": 0, \"hidden\": 4, \"kernel\": 3, \"coupling\": \"affine\"}"};
+    for (String type : new String[] {"fi-revnet", "irevnet"}) {
+      for (String st : stages) {
+        archs.add(Architecture.fromJson("""
+            {"name": "options", "type": "%s", "inputShape": [2, 8, 8], "numClasses": 3, "stages": [%s]}"""
+            .formatted(type, st)));
+      }
+    }
+    for (Architecture a : archs) {
+      assertThat(a.parameterCount()).as(a.name() + " " + a.type() + " " + a.stages())
+          .isEqualTo(InvertibleClassifier.build(a, DataType.FLOAT, 0).params().count());
+    }
+  }
+
+  /**
+   * 100000 steps, or a stage wide enough, built for minutes and then ran out of memory; now both
+   * are refused as the file is read, naming it, the parameter count and the memory they need.
+   */
+  @Test
+  void aModelTooLargeToTrainIsRefusedBeforeItIsBuilt(@TempDir Path dir) throws Exception {
+    String tiny = "\"hidden\": 1, \"kernel\": 1, \"coupling\": \"additive\"";
+    assertThat(Architecture.fromJson(json(2, "\"steps\": " + Architecture.MAX_STEPS + ", " + tiny)).stages().get(0)
+        .steps()).isEqualTo(Architecture.MAX_STEPS);
+    Path deep = dir.resolve("deep.json");
+    Files.writeString(deep, json(2, "\"steps\": 100000, " + tiny));
+    assertThatThrownBy(() -> Architecture.load(deep.toString()))
+        .hasMessage(deep + ": stage 0: 'steps' must be at most 1000, got 100000");
+    // 1000 steps of a conditioner with 9 * 10000^2 weights in its middle convolution: 9.0e11
+    // parameters, 13 TiB of training state.
+    Path wide = dir.resolve("wide.json");
+    Files.writeString(wide, json(2, "\"steps\": 1000, \"hidden\": 10000, \"kernel\": 3, \"coupling\": \"affine\""));
+    long count = 1000L * (9L * 10000 * (2 + 10000 + 4) + 2 * 10000 + 4);
+    assertThatThrownBy(() -> Architecture.load(wide.toString()))
+        .hasMessageMatching(java.util.regex.Pattern.quote(wide + ": " + String.format(java.util.Locale.ROOT, "%,d", count) + " parameters need "
+            + String.format(java.util.Locale.ROOT, "%.1f", count * 16.0 / (1L << 30)) + " GiB to train (16 bytes each:"
+            + " values, gradients and Adam's two moments), more than this machine's ") + "[0-9.]+ GiB of physical memory");
+    // A depth multiplier is validated too: 3 steps times 2^30 overflowed to a negative count, which built none.
+    assertThatThrownBy(() -> Architecture.load("irevnet-s").withDepthMultiplier(1 << 30))
+        .hasMessage("irevnet-s-x1073741824: stage 0: 'steps' must be at most 1000, got 2147483647");
+  }
+
+  /** What fits is kept, a byte more is refused; an unknown memory size refuses nothing. */
+  @Test
+  void theMemoryBoundIsSixteenBytesAParameter() {
+    Architecture.checkFitsInMemory("a.json", 1000, 16000);
+    assertThatThrownBy(() -> Architecture.checkFitsInMemory("a.json", 1000, 15999))
+        .hasMessage("a.json: 1,000 parameters need 0.0 GiB to train (16 bytes each: values, gradients and Adam's two"
+            + " moments), more than this machine's 0.0 GiB of physical memory");
+    Architecture.checkFitsInMemory("a.json", 1e15, -1);
   }
 
   @Test

@@ -65,6 +65,15 @@ class HostTest {
     assertThat(peak).isBetween(before, after);
   }
 
+  /** The physical memory is /proc/meminfo's MemTotal, in bytes, and at least what this JVM has committed. */
+  @Test
+  void physicalMemoryIsTheKernelsMemTotal() throws IOException {
+    Matcher m = Pattern.compile("(?m)^MemTotal:\\s+(\\d+) kB$").matcher(Files.readString(Path.of("/proc/meminfo")));
+    assertThat(m.find()).as("MemTotal in /proc/meminfo").isTrue();
+    assertThat(Host.physicalMemoryBytes()).isEqualTo(Long.parseLong(m.group(1)) * 1024)
+        .isGreaterThan(Runtime.getRuntime().totalMemory());
+  }
+
   private static long vmHwmKiB() throws IOException {
     Matcher m = Pattern.compile("(?m)^VmHWM:\\s+(\\d+) kB$").matcher(Files.readString(Path.of("/proc/self/status")));
     assertThat(m.find()).as("VmHWM in /proc/self/status").isTrue();
