@@ -98,10 +98,15 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     return new RunInputs(model, zip.toString(), d, splits, Content.of(d));
   }
 
+  /**
+   * Refuses data whose class count is not the model's outputs. Fewer classes were accepted: eval
+   * then printed a 10x10 confusion matrix under 3 class names, and the outputs past them scored
+   * as classes the data does not have.
+   */
   private static void checkOutputs(Dataset d, int outputs, String model) {
-    if (d.classNames().size() > outputs) {
+    if (d.classNames().size() != outputs) {
       throw new IllegalArgumentException(d.name() + ": " + d.classNames().size() + " classes, " + model + " has "
-          + outputs + " outputs");
+          + outputs + " outputs; evaluate it on data with its " + outputs + " classes");
     }
   }
 

@@ -71,6 +71,15 @@ class BaselineCommandsTest {
     MainTest.Run p = MainTest.run("probe", "--model", zip.toString(), "--data", data.toString(), "--layers", "--epochs",
         "1", "--probe-layers", "pool,hidden");
     assertThat(p.code()).as(p.err()).isZero();
+    // Data of 3 classes for its 10 outputs was accepted: eval showed a 10x10 matrix under 3 names.
+    Path three = Files.createDirectories(tmp.resolve("three"));
+    org.irevnet.data.IdxFiles.writeImages(three.resolve("t10k-images-idx3-ubyte"), 3, 28, 28, new byte[3 * 28 * 28]);
+    org.irevnet.data.IdxFiles.writeLabels(three.resolve("t10k-labels-idx1-ubyte"), new int[] {0, 1, 2});
+    Files.writeString(three.resolve("classes.txt"), "a\nb\nc\n");
+    MainTest.Run fewer = MainTest.run("eval", "--model", zip.toString(), "--data", three.toString());
+    assertThat(fewer.code()).isEqualTo(2);
+    assertThat(fewer.err()).isEqualTo("irevnet eval: three/test: 3 classes, the model " + zip + " has 10 outputs;"
+        + " evaluate it on data with its 10 classes\n");
     Path dir = tmp.resolve("mine-analysis");
     JsonNode probes = Json.MAPPER.readTree(dir.resolve("analysis/layer-probes.json").toFile());
     assertThat(probes.get("stages")).hasSize(2);

@@ -28,6 +28,11 @@ public final class Evaluation {
   public static Result evaluate(Classifier model, Dataset data, int batch, String split) {
     int n = data.size();
     int k = model.numClasses();
+    // The matrix is k x k and labelled by the data's class names: they must be as many.
+    if (data.numClasses() != k) {
+      throw new IllegalArgumentException(data.name() + ": " + data.numClasses() + " classes, the model has " + k
+          + " outputs");
+    }
     long[][] confusion = new long[k][k];
     long[] inClass = new long[k];
     double lossSum = 0;

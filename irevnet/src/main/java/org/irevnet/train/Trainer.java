@@ -107,16 +107,20 @@ public final class Trainer {
     return prepare(src.load(split), arch);
   }
 
-  /** Pads a loaded split for an architecture, checking channels and classes. */
+  /** Pads a loaded split for an architecture, checking its channels and that its classes are the outputs. */
   public static Dataset prepare(Dataset d, Architecture arch) {
     List<Integer> in = arch.inputShape();
     if (d.channels() != in.get(0)) {
       throw new IllegalArgumentException(d.name() + ": images have " + d.channels() + " channels, architecture '"
           + arch.name() + "' takes " + in.get(0));
     }
-    if (d.classNames().size() > arch.numClasses()) {
-      throw new IllegalArgumentException(d.name() + ": " + d.classNames().size() + " classes, architecture '"
-          + arch.name() + "' has " + arch.numClasses() + " outputs");
+    // Fewer classes were accepted: a fi-RevNet's logits are the first numClasses entries of z, so
+    // the outputs past the classes went on being trained as logits no label ever named, and eval
+    // printed a 10x10 confusion matrix under 3 class names.
+    int classes = d.classNames().size();
+    if (classes != arch.numClasses()) {
+      throw new IllegalArgumentException(d.name() + ": " + classes + " classes, architecture '" + arch.name()
+          + "' has " + arch.numClasses() + " outputs; set \"numClasses\": " + classes + " in a copy of its JSON file");
     }
     return Preprocess.padTo(d, in.get(1), in.get(2));
   }

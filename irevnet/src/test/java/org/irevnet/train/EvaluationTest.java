@@ -1,6 +1,7 @@
 package org.irevnet.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
@@ -13,6 +14,18 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 class EvaluationTest {
+
+  /** A 10-output model on 3 classes gave a 10x10 confusion matrix under 3 class names. */
+  @Test
+  void classesThatAreNotTheModelsOutputsAreRefused() {
+    InvertibleClassifier m = DensityTest.perturbed(DensityTest.FI, 3);
+    var images = Nd4j.zeros(DataType.FLOAT, 2, 1, 8, 8);
+    for (int classes : new int[] {3, 11}) {
+      List<String> names = java.util.stream.IntStream.range(0, classes).mapToObj(i -> "c" + i).toList();
+      assertThatThrownBy(() -> Evaluation.evaluate(m, new Dataset("t", images, new int[] {0, 2}, names), 2, "test"))
+          .hasMessage("t: " + classes + " classes, the model has 10 outputs");
+    }
+  }
 
   /**
    * Evaluated in batches of 2 (the last one short), against the logits of all 5 images at once

@@ -785,7 +785,11 @@ class TrainerTest {
     List<String> eleven = java.util.stream.IntStream.range(0, 11).mapToObj(i -> "c" + i).toList();
     Dataset many = new Dataset("many", Nd4j.zeros(DataType.FLOAT, 2, 1, 28, 28), new int[] {0, 1}, eleven);
     assertThatThrownBy(() -> Trainer.prepare(many, tiny))
-        .hasMessage("many: 11 classes, architecture 'tiny' has 10 outputs");
+        .hasMessage("many: 11 classes, architecture 'tiny' has 10 outputs; set \"numClasses\": 11 in a copy of its JSON file");
+    // Fewer were accepted: the fi-RevNet's logits past the classes were trained as classes no label named.
+    Dataset few = new Dataset("few", Nd4j.zeros(DataType.FLOAT, 2, 1, 28, 28), new int[] {0, 2}, List.of("a", "b", "c"));
+    assertThatThrownBy(() -> Trainer.prepare(few, tiny))
+        .hasMessage("few: 3 classes, architecture 'tiny' has 10 outputs; set \"numClasses\": 3 in a copy of its JSON file");
     Dataset padded = Trainer.prepare(new Dataset("ok", Nd4j.zeros(DataType.FLOAT, 2, 1, 28, 28), new int[] {0, 1}, ten),
         tiny);
     assertThat(padded.images().shape()).containsExactly(2, 1, 32, 32);

@@ -222,6 +222,16 @@ final class RunSections {
     if (cm != null && !cm.isNull() && !cm.isArray()) throw new IOException(file + ": confusion_matrix is not an array");
     for (int r = 0; cm != null && r < cm.size(); r++) {
       RunFiles.expectArray(file, "confusion_matrix[" + r + "]", cm.get(r), RunFiles.Kind.NUMBER);
+      if (cm.get(r).size() != cm.size()) {
+        throw new IOException(file + ": confusion_matrix[" + r + "] has " + cm.get(r).size() + " entries, the matrix "
+            + cm.size() + " rows");
+      }
+    }
+    // A 10x10 matrix was shown under 3 class names, the rest labelled by number as if classes.
+    JsonNode names = e.get("class_names");
+    if (cm != null && names != null && names.isArray() && cm.size() != names.size()) {
+      throw new IOException(file + ": confusion_matrix is " + cm.size() + "x" + cm.size() + ", but class_names has "
+          + names.size() + " names");
     }
     return e;
   }

@@ -128,7 +128,11 @@ class RunSectionsTest {
         // An object has a size but no rows by index: it must not pass for an empty matrix.
         {"{\"confusion_matrix\": {\"0\": [1, \"x\"]}}", "confusion_matrix is not an array"},
         {"{\"confusion_matrix\": 3}", "confusion_matrix is not an array"},
-        {"{\"confusion_matrix\": [[1, 0], 2]}", "confusion_matrix[1] is not an array"}}) {
+        {"{\"confusion_matrix\": [[1, 0], 2]}", "confusion_matrix[1] is not an array"},
+        {"{\"confusion_matrix\": [[1, 0], [0]]}", "confusion_matrix[1] has 1 entries, the matrix 2 rows"},
+        // A model with more outputs than classes: the extra rows were labelled by number, as classes.
+        {"{\"class_names\": [\"a\", \"b\"], \"confusion_matrix\": [[1, 0, 0], [0, 1, 0], [0, 0, 0]]}",
+            "confusion_matrix is 3x3, but class_names has 2 names"}}) {
       Files.writeString(run.resolve(file), c[0]);
       assertThatThrownBy(() -> RunSections.checkedEval(new RunFiles(run), file)).as(c[0])
           .isInstanceOf(IOException.class).hasMessage(file + ": " + c[1]);
