@@ -262,11 +262,23 @@ public final class IdxFiles {
     return null;
   }
 
-  /** Non-blank lines, trimmed: one class name per line, in label order. */
+  /** Non-blank lines, trimmed: one class name per line, in label order, each once. */
   static List<String> readClassNames(Path file) {
     try {
-      List<String> names = Files.readAllLines(file, StandardCharsets.UTF_8).stream()
-          .map(String::strip).filter(s -> !s.isEmpty()).toList();
+      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      List<String> names = new ArrayList<>();
+      java.util.Map<String, Integer> lineOf = new java.util.HashMap<>();
+      for (int i = 0; i < lines.size(); i++) {
+        String name = lines.get(i).strip();
+        if (name.isEmpty()) continue;
+        // Two classes of one name were accepted, and nothing told their predictions apart.
+        Integer first = lineOf.putIfAbsent(name, i + 1);
+        if (first != null) {
+          throw new DataFormatException(file, "class name '" + name + "' is given twice (lines " + first + " and "
+              + (i + 1) + ")");
+        }
+        names.add(name);
+      }
       if (names.isEmpty()) {
         throw new DataFormatException(file, "no class names in the file");
       }
@@ -302,7 +314,13 @@ public final class IdxFiles {
           }
           chars.add(new String(Character.toChars(code)));
         }
-        names.add(String.join("/", chars));
+        String name = String.join("/", chars);
+        int same = names.indexOf(name);
+        if (same >= 0) {
+          throw new DataFormatException(file, "class name '" + name + "' is given twice (lines " + (same + 1) + " and "
+              + (i + 1) + ")");
+        }
+        names.add(name);
       }
       return new Named(names, file.getFileName().toString(), first);
     } catch (NumberFormatException e) {

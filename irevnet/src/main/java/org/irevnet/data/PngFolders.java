@@ -61,12 +61,17 @@ public final class PngFolders {
       if (!Files.isDirectory(classDir)) {
         continue;
       }
+      int before = files.size();
       for (Path p : IdxFiles.list(classDir)) {
         if (!hidden(p) && Files.isRegularFile(p)
             && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
           files.add(p);
           labels.add(k);
         }
+      }
+      // Accepted, it was a class without a sample: never learnt, NaN in the per-class accuracy.
+      if (files.size() == before) {
+        throw new DataFormatException(classDir, "class folder without PNG images: add images or remove the folder");
       }
     }
     if (files.isEmpty()) {

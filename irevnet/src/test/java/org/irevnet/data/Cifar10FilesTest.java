@@ -50,6 +50,9 @@ class Cifar10FilesTest {
     assertThat(src.dir()).isEqualTo(dir);
     assertThat(src.test().classNames()).containsExactly("a", "b", "c", "d", "e", "f", "g", "h",
         "i", "j");
+    Files.writeString(dir.resolve("batches.meta.txt"), "a\nb\nc\nd\ne\nf\ng\nh\ni\nb\n");
+    assertThatThrownBy(src::test).isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.resolve("batches.meta.txt") + ": class name 'b' is given twice (lines 2 and 10)");
   }
 
   @Test

@@ -65,6 +65,16 @@ class IdxFilesTest {
     Files.writeString(dir.resolve("classes.txt"), "cat\ndog\n\nbird\n");
     assertThat(Datasets.open(dir).train().classNames()).containsExactly("cat", "dog", "bird");
 
+    // Two classes of one name were accepted; the lines are the file's, blank ones counted.
+    Files.writeString(dir.resolve("classes.txt"), "cat\n\ndog\n cat \n");
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.resolve("classes.txt") + ": class name 'cat' is given twice (lines 1 and 4)");
+    Files.writeString(dir.resolve("emnist-mapping.txt"), "0 65\n1 66\n2 65\n");
+    Files.delete(dir.resolve("classes.txt"));
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.resolve("emnist-mapping.txt") + ": class name 'A' is given twice (lines 1 and 3)");
+    Files.delete(dir.resolve("emnist-mapping.txt"));
+
     Files.writeString(dir.resolve("classes.txt"), "cat\ndog\n");
     assertThatThrownBy(() -> Datasets.open(dir).train())
         .isInstanceOf(DataFormatException.class)

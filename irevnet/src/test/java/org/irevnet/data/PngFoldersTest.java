@@ -209,8 +209,25 @@ class PngFoldersTest {
         .isInstanceOf(DataFormatException.class)
         .hasMessage(dir.toAbsolutePath().resolve("test")
             + ": no such directory (expected test/<class>/*.png)");
-    Files.createDirectories(dir.resolve("test/a"));
+    Files.createDirectories(dir.resolve("test"));
     assertThatThrownBy(() -> Datasets.open(dir).test())
         .hasMessage(dir.toAbsolutePath().resolve("test") + ": no PNG images in test/<class>/");
+  }
+
+  /** A class folder without images was a class without samples: never learnt, NaN per-class accuracy. */
+  @Test
+  void aClassFolderWithoutImagesIsNamed() throws IOException {
+    Path dir = tmp.resolve("gap");
+    grey(dir.resolve("train/a/1.png"), 1, 2, 2);
+    Files.writeString(Files.createDirectories(dir.resolve("train/b")).resolve("notes.txt"), "no images");
+    grey(dir.resolve("train/b/.hidden.png"), 2, 2, 2);
+    grey(dir.resolve("train/c/1.png"), 3, 2, 2);
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.toAbsolutePath().resolve("train/b") + ": class folder without PNG images: add images or"
+            + " remove the folder");
+    // The test split may lack a class's folder altogether.
+    grey(dir.resolve("train/b/1.png"), 2, 2, 2);
+    grey(dir.resolve("test/c/1.png"), 4, 2, 2);
+    assertThat(Datasets.open(dir).test().labels()).containsExactly(2);
   }
 }
