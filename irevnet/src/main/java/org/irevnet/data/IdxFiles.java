@@ -283,6 +283,9 @@ public final class IdxFiles {
         throw new DataFormatException(file, "no class names in the file");
       }
       return names;
+    } catch (java.nio.charset.CharacterCodingException e) {
+      // Java's own message was "Input length = 1".
+      throw new DataFormatException(file, "not UTF-8 text; save it as UTF-8, one class name a line", e);
     } catch (IOException e) {
       throw DataFiles.unreadable(file, e);
     }
@@ -325,6 +328,8 @@ public final class IdxFiles {
       return new Named(names, file.getFileName().toString(), first);
     } catch (NumberFormatException e) {
       throw new DataFormatException(file, "bad character code: " + e.getMessage(), e);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new DataFormatException(file, "not ASCII text; EMNIST's mapping is lines of decimal numbers", e);
     } catch (IOException e) {
       throw DataFiles.unreadable(file, e);
     }

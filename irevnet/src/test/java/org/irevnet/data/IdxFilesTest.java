@@ -69,8 +69,15 @@ class IdxFilesTest {
     Files.writeString(dir.resolve("classes.txt"), "cat\n\ndog\n cat \n");
     assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
         .hasMessage(dir.resolve("classes.txt") + ": class name 'cat' is given twice (lines 1 and 4)");
-    Files.writeString(dir.resolve("emnist-mapping.txt"), "0 65\n1 66\n2 65\n");
+    // Latin-1 bytes: Java's MalformedInputException said only "Input length = 1".
+    Files.write(dir.resolve("classes.txt"), "caf\u00e9\nd\u00f6g\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.resolve("classes.txt") + ": not UTF-8 text; save it as UTF-8, one class name a line");
     Files.delete(dir.resolve("classes.txt"));
+    Files.write(dir.resolve("emnist-mapping.txt"), "0 65\n1 66\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.resolve("emnist-mapping.txt") + ": not ASCII text; EMNIST's mapping is lines of decimal numbers");
+    Files.writeString(dir.resolve("emnist-mapping.txt"), "0 65\n1 66\n2 65\n");
     assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
         .hasMessage(dir.resolve("emnist-mapping.txt") + ": class name 'A' is given twice (lines 1 and 3)");
     Files.delete(dir.resolve("emnist-mapping.txt"));
