@@ -269,7 +269,9 @@ public final class IdxFiles {
       List<String> names = new ArrayList<>();
       java.util.Map<String, Integer> lineOf = new java.util.HashMap<>();
       for (int i = 0; i < lines.size(); i++) {
-        String name = lines.get(i).strip();
+        // A byte-order mark (Windows editors write one) became part of the first class's name,
+        // which then differed from the same name typed elsewhere.
+        String name = (i == 0 ? lines.get(i).replaceFirst("^\uFEFF", "") : lines.get(i)).strip();
         if (name.isEmpty()) continue;
         // Two classes of one name were accepted, and nothing told their predictions apart.
         Integer first = lineOf.putIfAbsent(name, i + 1);

@@ -64,6 +64,9 @@ class IdxFilesTest {
     Path dir = Synth.idxDir(tmp.resolve("set"), 4, 2, 2, 2, 3, true);
     Files.writeString(dir.resolve("classes.txt"), "cat\ndog\n\nbird\n");
     assertThat(Datasets.open(dir).train().classNames()).containsExactly("cat", "dog", "bird");
+    Files.writeString(dir.resolve("classes.txt"), "\uFEFFcat\ndog\nbird\n");
+    assertThat(Datasets.open(dir).train().classNames()).as("a byte-order mark is no part of a name")
+        .containsExactly("cat", "dog", "bird");
 
     // Two classes of one name were accepted; the lines are the file's, blank ones counted.
     Files.writeString(dir.resolve("classes.txt"), "cat\n\ndog\n cat \n");
