@@ -53,10 +53,12 @@ final class NetworkTrainer {
   Trainer.Result run() throws IOException {
     long t0 = System.nanoTime();
     DataSource src = Datasets.resolve(cfg.data());
-    Dataset.HeldOut parts =
-        Trainer.holdOut(Baselines.prepare(Trainer.checkAugmentShift(src.load(Split.TRAIN), cfg)), cfg);
+    Dataset rawTrain = Trainer.checkAugmentShift(src.load(Split.TRAIN), cfg);
+    Dataset rawTest = src.load(Split.TEST);
+    Trainer.checkSameClasses(cfg.data(), rawTrain, rawTest);
+    Dataset.HeldOut parts = Trainer.holdOut(Baselines.prepare(rawTrain), cfg);
     Dataset train = parts.train(), validation = parts.validation();
-    Dataset test = Baselines.prepare(src, Split.TEST);
+    Dataset test = Baselines.prepare(rawTest);
     int classes = train.classNames().size();
     long[] chw = {train.channels(), Baselines.SIZE, Baselines.SIZE};
     BatchIterator it = BatchIterator.builder(train).batchSize(cfg.batch()).seed(cfg.seed()).shuffle(true)

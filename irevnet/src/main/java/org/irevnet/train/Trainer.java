@@ -126,6 +126,21 @@ public final class Trainer {
   }
 
   /**
+   * Refuses splits whose classes differ. IDX files without a classes.txt number each split's
+   * classes up to its own largest label: labels up to 10 in training and 9 in test gave 11 and 10
+   * classes, and the test split was refused as the wrong data for the model, or for a baseline,
+   * whose outputs are the training split's classes, only once the first epoch was trained.
+   */
+  static void checkSameClasses(String data, Dataset train, Dataset test) {
+    if (!train.classNames().equals(test.classNames())) {
+      throw new IllegalArgumentException(data + ": the training split's " + train.numClasses() + " classes "
+          + (train.numClasses() == test.numClasses() ? train.classNames() + " " : "") + "are not the test split's "
+          + test.numClasses() + (train.numClasses() == test.numClasses() ? " " + test.classNames() : "")
+          + "; name every class, in label order, in a classes.txt");
+    }
+  }
+
+  /**
    * Returns {@code raw} (the training images before padding) once {@code cfg.augmentShift()} is
    * below their size: a shift as large as the image moves it off the canvas, and a run on blank
    * images trained at a loss of exactly ln 10 without a word.
@@ -162,6 +177,7 @@ public final class Trainer {
     Dataset.HeldOut parts = holdOut(prepare(rawTrain, arch), cfg);
     Dataset train = parts.train(), validation = parts.validation();
     Dataset rawTest = src.load(org.irevnet.data.Split.TEST);
+    checkSameClasses(cfg.data(), rawTrain, rawTest);
     // Each split is padded to the model's input on its own: 28x28 training and 20x20 test images
     // were both accepted, and the test images sat elsewhere on the canvas than those trained on.
     if (rawTrain.height() != rawTest.height() || rawTrain.width() != rawTest.width()) {

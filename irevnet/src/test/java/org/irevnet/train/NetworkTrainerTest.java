@@ -29,6 +29,30 @@ class NetworkTrainerTest {
         null, null, 0);
   }
 
+  /**
+   * IDX labels without a classes.txt are numbered per split: up to 10 in training and 9 in test
+   * gave 11 and 10 classes. A baseline (11 outputs) trained its first epoch before the test split
+   * was refused; an invertible model with 11 outputs was told to set "numClasses" to 10.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"cnn-s", "invertible"})
+  void splitsWithDifferentClassesAreRefusedBeforeTraining(String arch, @TempDir Path tmp) throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("numbered"));
+    int[] train = java.util.stream.IntStream.range(0, 22).map(i -> i % 11).toArray();
+    org.irevnet.data.IdxFiles.writeImages(data.resolve("train-images-idx3-ubyte"), 22, 28, 28, new byte[22 * 28 * 28]);
+    org.irevnet.data.IdxFiles.writeLabels(data.resolve("train-labels-idx1-ubyte"), train);
+    org.irevnet.data.IdxFiles.writeImages(data.resolve("t10k-images-idx3-ubyte"), 2, 28, 28, new byte[2 * 28 * 28]);
+    org.irevnet.data.IdxFiles.writeLabels(data.resolve("t10k-labels-idx1-ubyte"), new int[] {0, 9});
+    String a = arch.equals("cnn-s") ? arch
+        : Files.writeString(tmp.resolve("eleven.json"), TinyData.ARCH.replace("\"numClasses\": 10", "\"numClasses\": 11"))
+            .toString();
+    Path run = tmp.resolve("run");
+    assertThatThrownBy(() -> new Trainer(config(a, data, 1), run, TrainerTest.QUIET, Long.MAX_VALUE).run())
+        .hasMessage(data + ": the training split's 11 classes are not the test split's 10; name every class, in label"
+            + " order, in a classes.txt");
+    assertThat(run.resolve("checkpoints")).doesNotExist();
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"cnn-s", "resnet-s"})
   void baselinesTrainIntoARunDirectoryAndResumeExactly(String arch, @TempDir Path tmp) throws Exception {
