@@ -225,6 +225,8 @@ public record Architecture(String name, String type, String description, List<In
     if (numClasses < 2) throw new IllegalArgumentException(where + "'numClasses' must be >= 2, got " + numClasses);
     if (stages == null || stages.isEmpty()) throw new IllegalArgumentException(where + "needs at least one stage");
     long channels = inputShape.get(0);
+    long height = inputShape.get(1);
+    long width = inputShape.get(2);
     for (int i = 0; i < stages.size(); i++) {
       Stage s = stages.get(i);
       String at = where + "stage " + i + ": ";
@@ -245,8 +247,25 @@ public record Architecture(String name, String type, String description, List<In
       if (!(s.scaleFloorValue() >= 0 && s.scaleFloorValue() < 1)) {
         throw new IllegalArgumentException(at + "'scaleFloor' must be in [0, 1)");
       }
+      // These were found only while building, after the earlier stages had been allocated, and
+      // named neither the file nor the stage.
+      if (s.hasSqueeze() && (height % 2 != 0 || width % 2 != 0)) {
+        throw new IllegalArgumentException(at + "its SpaceToDepth(2) needs an even height and width, its input is "
+            + channels + "x" + height + "x" + width + " (\"squeeze\": false skips it)");
+      }
+      if (s.hasSqueeze()) {
+        height /= 2;
+        width /= 2;
+      }
       channels = (s.hasSqueeze() ? 4 * channels : channels) + s.padChannels();
+      if (s.steps() > 0 && channels % 2 != 0) {
+        throw new IllegalArgumentException(at + "its couplings split the channels in halves, but it has " + channels);
+      }
       if (s.steps() > 0) checkArraySizes(at, s, channels);
+    }
+    if ("fi-revnet".equals(type) && channels * height * width < numClasses) {
+      throw new IllegalArgumentException(where + "the output has " + channels * height * width + " dimensions, fewer"
+          + " than 'numClasses' " + numClasses + " (a fi-revnet's logits are its first numClasses)");
     }
     checkFitsInMemory(source, parameters(), org.irevnet.train.Host.physicalMemoryBytes());
   }

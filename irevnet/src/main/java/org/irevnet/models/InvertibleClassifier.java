@@ -86,11 +86,6 @@ public final class InvertibleClassifier implements Classifier {
     params.include("", body.params());
     long[] out = body.outputShape(in);
     if (isFullyInvertible()) {
-      long d = out[1] * out[2] * out[3];
-      if (d < arch.numClasses()) {
-        throw new IllegalArgumentException(arch.name() + ": output has " + d + " dimensions, fewer than "
-            + arch.numClasses() + " classes");
-      }
       this.head = null;
     } else {
       this.head = new ReadoutHead((int) out[1], arch.numClasses(), dt, rng);

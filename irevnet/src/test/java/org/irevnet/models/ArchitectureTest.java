@@ -78,6 +78,17 @@ class ArchitectureTest {
         {STAGE + ", \"pad\": 2000000000",
             "stage 0: one of its weight arrays would have 3.60e+10 entries (hidden 2, kernel 3, 2000000004 channels),"
                 + " more than an array can hold (2147483647)"}};
+    // Found only while building, after the stages before them were allocated, without the file or stage.
+    String odd = """
+        {"name": "odd", "type": "irevnet", "inputShape": [1, 6, 6], "numClasses": 2, "stages": [{%s}, {%s}]}"""
+        .formatted(STAGE, STAGE);
+    assertThatThrownBy(() -> Architecture.fromJson(odd)).hasMessage("model.json: stage 1: its SpaceToDepth(2) needs an"
+        + " even height and width, its input is 4x3x3 (\"squeeze\": false skips it)");
+    assertThat(Architecture.fromJson(odd.replace("[1, 6, 6]", "[1, 4, 4]")).stages()).hasSize(2);
+    assertThatThrownBy(() -> Architecture.fromJson(json(2, STAGE + ", \"pad\": 1")))
+        .hasMessage("model.json: stage 0: its couplings split the channels in halves, but it has 5");
+    assertThat(Architecture.fromJson(json(2, STAGE.replace("\"steps\": 1", "\"steps\": 0") + ", \"pad\": 1"))
+        .stages()).as("a stage without couplings splits nothing").hasSize(1);
     for (String[] c : cases) {
       assertThatThrownBy(() -> Architecture.fromJson(json(2, c[0]))).as(c[0]).isInstanceOf(IllegalArgumentException.class)
           .hasMessage("model.json: " + c[1]);
@@ -178,10 +189,10 @@ class ArchitectureTest {
     assertThat(plain.padChannels()).isZero();
     assertThat(plain.permutationKind()).isEqualTo("none");
     Architecture.Stage given = Architecture.fromJson(json(2, STAGE
-        + ", \"squeeze\": false, \"actnorm\": true, \"pad\": 2, \"permutation\": \"reverse\"")).stages().get(0);
+        + ", \"squeeze\": false, \"actnorm\": true, \"pad\": 1, \"permutation\": \"reverse\"")).stages().get(0);
     assertThat(given.hasSqueeze()).isFalse();
     assertThat(given.hasActnorm()).isTrue();
-    assertThat(given.padChannels()).isEqualTo(2);
+    assertThat(given.padChannels()).isEqualTo(1);
     assertThat(given.permutationKind()).isEqualTo("reverse");
     assertThat(Architecture.fromJson(json(2, STAGE + ", \"squeeze\": true")).stages().get(0).hasSqueeze()).isTrue();
   }

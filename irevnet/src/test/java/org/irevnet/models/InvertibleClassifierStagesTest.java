@@ -127,8 +127,10 @@ class InvertibleClassifierStagesTest {
     InvertibleClassifier fits = InvertibleClassifier.build(Architecture.fromJson(json.formatted(16)), DataType.DOUBLE, 1);
     assertThat(fits.forward(Numerics.normal(DataType.DOUBLE, 1, 2, 1, 4, 4), false).logits().shape())
         .isEqualTo(new long[] {2, 16});
-    assertThatThrownBy(() -> InvertibleClassifier.build(Architecture.fromJson(json.formatted(17)), DataType.DOUBLE, 1))
-        .hasMessage("narrow: output has 16 dimensions, fewer than 17 classes");
+    // Refused as the file is read, before anything is built.
+    assertThatThrownBy(() -> Architecture.fromJson(json.formatted(17)))
+        .hasMessage("model.json: the output has 16 dimensions, fewer than 'numClasses' 17 (a fi-revnet's logits are its"
+            + " first numClasses)");
   }
 
   @Test
