@@ -229,7 +229,7 @@ final class RunSections {
     }
     // A 10x10 matrix was shown under 3 class names, the rest labelled by number as if classes.
     JsonNode names = e.get("class_names");
-    if (cm != null && names != null && names.isArray() && cm.size() != names.size()) {
+    if (cm != null && cm.isArray() && names != null && names.isArray() && cm.size() != names.size()) {
       throw new IOException(file + ": confusion_matrix is " + cm.size() + "x" + cm.size() + ", but class_names has "
           + names.size() + " names");
     }

@@ -139,6 +139,7 @@ class RunSectionsTest {
     }
     // Absent and null fields pass: older eval files lack some.
     for (String ok : List.of("{}", "{\"confusion_matrix\": null, \"class_names\": null, \"count\": null}",
+        "{\"confusion_matrix\": null, \"class_names\": [\"a\", \"b\"]}",
         "{\"confusion_matrix\": [[2, 0], [1, \"NaN\"]], \"count\": 3, \"name\": \"ood\"}")) {
       Files.writeString(run.resolve(file), ok);
       assertThat(RunSections.checkedEval(new RunFiles(run), file)).as(ok).isNotNull();
