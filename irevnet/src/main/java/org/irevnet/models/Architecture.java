@@ -48,8 +48,8 @@ public record Architecture(String name, String type, String description, List<In
   public static final List<String> BUNDLED = List.of("fi-revnet-s", "irevnet-s", "irevnet-s-inj");
 
   /**
-   * Most steps a stage may have: 100000 took minutes to build and then ran out of memory. Glow's
-   * levels have 32 steps, the deepest stage of the i-RevNet paper 72 blocks.
+   * Most steps a stage may have: 100000 took minutes to build and then ran out of memory; the
+   * bundled stages have 2 or 3, published flows and i-RevNets tens.
    */
   public static final int MAX_STEPS = 1000;
 
@@ -147,8 +147,9 @@ public record Architecture(String name, String type, String description, List<In
   public Architecture withDepthMultiplier(int k) {
     List<Stage> s = new ArrayList<>();
     for (Stage st : stages) {
-      s.add(new Stage((int) Math.min(Integer.MAX_VALUE, (long) st.steps() * k), st.hidden(), st.kernel(), st.coupling(), st.actnorm(),
-          st.squeeze(), st.pad(), st.permutation(), st.scaleFloor()));
+      int steps = (int) Math.min(Integer.MAX_VALUE, (long) st.steps() * k);
+      s.add(new Stage(steps, st.hidden(), st.kernel(), st.coupling(), st.actnorm(), st.squeeze(), st.pad(),
+          st.permutation(), st.scaleFloor()));
     }
     Architecture deeper = new Architecture(k == 1 ? name : name + "-x" + k, type, description, inputShape, numClasses, s);
     deeper.validate(deeper.name());
