@@ -53,8 +53,11 @@ public record Architecture(String name, String type, String description, List<In
    */
   public static final int MAX_STEPS = 1000;
 
-  /** Bytes a parameter takes in training: float32 values, gradients and Adam's two moments. */
-  public static final int TRAINING_BYTES_PER_PARAMETER = 16;
+  /**
+   * Bytes a parameter takes in training: float32 values and Adam's two moments. Gradients are not
+   * held for the whole model: Adam steps each block as the reversible backward finishes it.
+   */
+  public static final int TRAINING_BYTES_PER_PARAMETER = 12;
 
   private static final ObjectMapper JSON = StrictJson.scalars(new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT)
@@ -192,7 +195,7 @@ public record Architecture(String name, String type, String description, List<In
     double need = parameters * TRAINING_BYTES_PER_PARAMETER;
     if (physicalBytes > 0 && need > physicalBytes) {
       throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "%s: %,.0f parameters need %.1f GiB"
-          + " to train (%d bytes each: values, gradients and Adam's two moments), more than this machine's %.1f GiB"
+          + " to train (%d bytes each: values and Adam's two moments), more than this machine's %.1f GiB"
           + " of physical memory", source, parameters, need / (1L << 30), TRAINING_BYTES_PER_PARAMETER,
           physicalBytes / (double) (1L << 30)));
     }

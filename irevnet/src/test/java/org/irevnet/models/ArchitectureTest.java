@@ -157,14 +157,14 @@ class ArchitectureTest {
     assertThatThrownBy(() -> Architecture.load(deep.toString()))
         .hasMessage(deep + ": stage 0: 'steps' must be at most 1000, got 100000");
     // 1000 steps of a conditioner with 9 * 10000^2 weights in its middle convolution: 9.0e11
-    // parameters, 13 TiB of training state.
+    // parameters, 9.8 TiB of training state.
     Path wide = dir.resolve("wide.json");
     Files.writeString(wide, json(2, "\"steps\": 1000, \"hidden\": 10000, \"kernel\": 3, \"coupling\": \"affine\""));
     long count = 1000L * (9L * 10000 * (2 + 10000 + 4) + 2 * 10000 + 4);
     assertThatThrownBy(() -> Architecture.load(wide.toString()))
         .hasMessageMatching(java.util.regex.Pattern.quote(wide + ": " + String.format(java.util.Locale.ROOT, "%,d", count) + " parameters need "
-            + String.format(java.util.Locale.ROOT, "%.1f", count * 16.0 / (1L << 30)) + " GiB to train (16 bytes each:"
-            + " values, gradients and Adam's two moments), more than this machine's ") + "[0-9.]+ GiB of physical memory");
+            + String.format(java.util.Locale.ROOT, "%.1f", count * 12.0 / (1L << 30)) + " GiB to train (12 bytes each:"
+            + " values and Adam's two moments), more than this machine's ") + "[0-9.]+ GiB of physical memory");
     // A depth multiplier is validated too: 3 steps times 2^30 overflowed to a negative count, which built none.
     assertThatThrownBy(() -> Architecture.load("irevnet-s").withDepthMultiplier(1 << 30))
         .hasMessage("irevnet-s-x1073741824: stage 0: 'steps' must be at most 1000, got 2147483647");
@@ -172,10 +172,10 @@ class ArchitectureTest {
 
   /** What fits is kept, a byte more is refused; an unknown memory size refuses nothing. */
   @Test
-  void theMemoryBoundIsSixteenBytesAParameter() {
-    Architecture.checkFitsInMemory("a.json", 1000, 16000);
-    assertThatThrownBy(() -> Architecture.checkFitsInMemory("a.json", 1000, 15999))
-        .hasMessage("a.json: 1,000 parameters need 0.0 GiB to train (16 bytes each: values, gradients and Adam's two"
+  void theMemoryBoundIsTwelveBytesAParameter() {
+    Architecture.checkFitsInMemory("a.json", 1000, 12000);
+    assertThatThrownBy(() -> Architecture.checkFitsInMemory("a.json", 1000, 11999))
+        .hasMessage("a.json: 1,000 parameters need 0.0 GiB to train (12 bytes each: values and Adam's two"
             + " moments), more than this machine's 0.0 GiB of physical memory");
     Architecture.checkFitsInMemory("a.json", 1e15, -1);
   }
