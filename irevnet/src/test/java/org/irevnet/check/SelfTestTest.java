@@ -1,6 +1,7 @@
 package org.irevnet.check;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import org.irevnet.layers.Bijection;
 import org.irevnet.layers.Flow;
@@ -10,6 +11,7 @@ import org.irevnet.layers.ParamTable;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 class SelfTestTest {
 
@@ -42,6 +44,134 @@ class SelfTestTest {
     INDArray x = Numerics.normal(DataType.DOUBLE, 1, 2, 2, 2, 2);
     // The liar reports twice the true dx: a relative error of one half.
     assertThat(SelfTest.directionalGradientError(new Liar(), x, 2)).isGreaterThan(0.4);
+  }
+
+  /**
+   * {@code y = 2x} (with {@code injective}: {@code [2x, 0]}, twice the channels), exact unless
+   * told to err by the given amounts: its inverse's output, its log-det, its dL/dx (a factor), the
+   * input its backward rebuilds. Each check must fail on its own error alone.
+   */
+  record Scaler(boolean injective, double inverseError, double logDetError, double gradFactor, double rebuildError)
+      implements Bijection {
+    static Scaler exact(boolean injective) {
+      return new Scaler(injective, 0, 0, 1, 0);
+    }
+
+    /** n ln 2 per sample; for [2x, 0] too, as 1/2 log det(J^T J) = 1/2 log 4^n. */
+    private INDArray trueLogDet(INDArray x) {
+      return Nd4j.ones(x.dataType(), x.size(0)).muli(x.length() / x.size(0) * Math.log(2));
+    }
+
+    private INDArray firstHalf(INDArray y) {
+      return injective ? y.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+          org.nd4j.linalg.indexing.NDArrayIndex.interval(0, y.size(1) / 2)).dup() : y;
+    }
+
+    public Flow forward(INDArray x) {
+      INDArray y = injective ? Nd4j.concat(1, x.mul(2), Nd4j.zerosLike(x)) : x.mul(2);
+      return new Flow(y, trueLogDet(x).addi(logDetError));
+    }
+
+    public Flow inverse(INDArray y) {
+      INDArray x = firstHalf(y).div(2).addi(inverseError);
+      return new Flow(x, trueLogDet(x).negi().subi(logDetError));
+    }
+
+    public Grad backward(INDArray y, INDArray dy, INDArray dl) {
+      return new Grad(firstHalf(y).div(2).addi(rebuildError), firstHalf(dy).mul(2 * gradFactor));
+    }
+
+    public long[] outputShape(long[] s) {
+      long[] o = s.clone();
+      if (injective) o[1] *= 2;
+      return o;
+    }
+
+    public ParamTable params() { return ParamTable.empty(); }
+
+    public LogDetKind logDetKind() { return injective ? LogDetKind.INJECTIVE : LogDetKind.EXACT; }
+  }
+
+  private static SelfTest.Row check(Scaler f64, Scaler f32) {
+    return SelfTest.checkBlock(new BlockCatalog.Spec("scaler", (dt, s) -> dt == DataType.FLOAT ? f32 : f64, new long[] {1, 2, 2, 2}));
+  }
+
+  private static SelfTest.Row check(Scaler both) {
+    return check(both, both);
+  }
+
+  @Test
+  void anExactBlockPassesAndEachSingleErrorFailsItsOwnCheck() {
+    for (boolean injective : new boolean[] {false, true}) {
+      SelfTest.Row exact = check(Scaler.exact(injective));
+      assertThat(exact.pass()).as(exact.toString()).isTrue();
+      assertThat(exact.reconF64()).isZero();
+      assertThat(exact.logDetErr()).isLessThan(1e-9);
+      assertThat(exact.gradErr()).isLessThan(1e-8);
+    }
+
+    SelfTest.Row inverse = check(new Scaler(false, 1e-9, 0, 1, 0));
+    assertThat(inverse.pass()).as(inverse.toString()).isFalse();
+    assertThat(inverse.reconF64()).isCloseTo(1e-9, within(1e-15));
+    assertThat(inverse.logDetErr()).isLessThan(1e-9);
+
+    SelfTest.Row inverse32 = check(Scaler.exact(false), new Scaler(false, 1e-4, 0, 1, 0));
+    assertThat(inverse32.pass()).as(inverse32.toString()).isFalse();
+    assertThat(inverse32.reconF32()).isCloseTo(1e-4, within(1e-6));
+    assertThat(inverse32.reconF64()).isZero();
+
+    // Relative to the true 8 ln 2 (above 1, so the error is divided by it).
+    SelfTest.Row logDet = check(new Scaler(false, 0, 1e-5, 1, 0));
+    assertThat(logDet.pass()).as(logDet.toString()).isFalse();
+    assertThat(logDet.logDetErr()).isCloseTo(1e-5 / (8 * Math.log(2)), within(1e-9));
+    assertThat(logDet.gradErr()).isLessThan(1e-8);
+
+    // [2x, 0] reporting the log-det of 2x alone, as if it were a square map: 8 ln 2 is missed.
+    SelfTest.Row injective = check(new Scaler(true, 0, -8 * Math.log(2), 1, 0));
+    assertThat(injective.pass()).as(injective.toString()).isFalse();
+    assertThat(injective.logDetErr()).isCloseTo(1, within(1e-6));
+
+    // dL/dx of 2 dy (1 + 1e-5): entries of |dL/dx| below 1 are compared absolutely.
+    SelfTest.Row grad = check(new Scaler(false, 0, 0, 1 + 1e-5, 0));
+    assertThat(grad.pass()).as(grad.toString()).isFalse();
+    assertThat(grad.gradErr()).isGreaterThan(SelfTest.GRAD).isLessThan(1e-4);
+    assertThat(grad.logDetErr()).isLessThan(1e-9);
+
+    // A backward that rebuilds another input than x computes its gradient at the wrong point.
+    SelfTest.Row rebuild = check(new Scaler(false, 0, 0, 1, 1e-6));
+    assertThat(rebuild.pass()).as(rebuild.toString()).isFalse();
+    assertThat(rebuild.gradErr()).isInfinite();
+    INDArray x = Numerics.normal(DataType.DOUBLE, 1, 2, 2, 2, 2);
+    assertThat(SelfTest.directionalGradientError(new Scaler(false, 0, 0, 1, 1e-6), x, 2)).isInfinite();
+    assertThat(SelfTest.directionalGradientError(Scaler.exact(false), x, 2)).isLessThan(1e-6);
+  }
+
+  @Test
+  void leftoverGradientsDoNotCount() {
+    // backward adds to the parameters' gradients: a check run on a block whose gradients are not
+    // zero must clear them first, or it would see their sum.
+    Bijection b = BlockCatalog.get("AffineCoupling").create(DataType.DOUBLE, 1);
+    INDArray x = Numerics.normal(DataType.DOUBLE, 2, 3, 4, 3, 3);
+    assertThat(SelfTest.gradientError(b, x, 7)).isLessThan(SelfTest.GRAD);
+    assertThat(SelfTest.gradientError(b, x, 7)).isLessThan(SelfTest.GRAD);
+  }
+
+  @Test
+  void theCatalogueHasEveryLayerTypeAndNamesItsBlocks() {
+    java.util.Set<Class<?>> types = new java.util.HashSet<>();
+    for (BlockCatalog.Spec s : BlockCatalog.all().values()) {
+      Bijection b = s.create(DataType.DOUBLE, 1);
+      types.add(b.getClass());
+      if (b instanceof org.irevnet.layers.Sequential q) q.blocks().forEach(c -> types.add(c.getClass()));
+    }
+    assertThat(types).contains(org.irevnet.layers.SpaceToDepth.class, org.irevnet.layers.InjectivePad.class,
+        org.irevnet.layers.ChannelReverse.class, org.irevnet.layers.ActNorm.class,
+        org.irevnet.layers.AffineCoupling.class, org.irevnet.layers.AdditiveCoupling.class,
+        org.irevnet.layers.Invertible1x1Conv.class, org.irevnet.layers.Sequential.class);
+    assertThat(BlockCatalog.get("ActNorm").name()).isEqualTo("ActNorm");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> BlockCatalog.get("Actnorm"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no block named Actnorm").hasMessageContaining("ActNorm");
   }
 
   @Test
