@@ -425,6 +425,15 @@ class MainTest {
     assertThat(r.err().strip()).startsWith("irevnet quickstart: " + file.resolve("qs")).hasLineCount(1);
   }
 
+  /** The interruption line names a command as typed: a subcommand with its parent, never the program. */
+  @Test
+  void aCommandIsNamedAsTyped() {
+    picocli.CommandLine cl = new picocli.CommandLine(new Main());
+    assertThat(Main.commandAsTyped(cl.getSubcommands().get("bench").getCommandSpec())).isEqualTo("bench");
+    assertThat(Main.commandAsTyped(cl.getSubcommands().get("data").getSubcommands().get("shortcut").getCommandSpec()))
+        .isEqualTo("data shortcut");
+  }
+
   /** A hint or an end with nothing running changes nothing (the hooks call them at any time). */
   @Test
   void hintsAndEndsWithNothingRunningAreIgnored() {

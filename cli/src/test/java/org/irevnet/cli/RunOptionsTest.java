@@ -157,4 +157,55 @@ class RunOptionsTest {
     Path gone = run(tmp.resolve("gone"), tmp.resolve("deleted").toString());
     assertThat(RunInputs.isRunData(gone, b.toString())).isTrue();
   }
+
+  /** The directory analyses would go to, only when the run or the model is there; nothing is made. */
+  @Test
+  void anExistingRunDirectoryIsTheRunOrTheModelsIfThere(@TempDir Path tmp) throws Exception {
+    Path r = Files.createDirectories(tmp.resolve("r"));
+    assertThat(options(r, null, null).existingRunDir()).isEqualTo(r);
+    assertThat(options(tmp.resolve("none"), null, null).existingRunDir()).isNull();
+    Path zip = Files.writeString(tmp.resolve("m.zip"), "x");
+    assertThat(options(zip, null, null).existingRunDir()).as("a file is no run directory").isNull();
+    assertThat(options(null, zip, "d").existingRunDir()).isEqualTo(tmp.resolve("m-analysis"));
+    assertThat(options(null, tmp.resolve("gone.zip"), "d").existingRunDir()).isNull();
+    assertThat(options(null, r, "d").existingRunDir()).as("a directory is no model file").isNull();
+    assertThat(tmp.resolve("m-analysis")).doesNotExist();
+  }
+
+  /** Five images of shape [3, 2, 4] labelled 0..4 mod 2, read back by label. */
+  private static RunInputs inputs(org.irevnet.models.Classifier classifier) {
+    org.nd4j.linalg.api.ndarray.INDArray images = org.nd4j.linalg.factory.Nd4j.zeros(
+        org.nd4j.linalg.api.buffer.DataType.FLOAT, 5, 3, 2, 4);
+    org.irevnet.data.Dataset d = new org.irevnet.data.Dataset("five", images, new int[] {0, 1, 0, 1, 0}, List.of("a", "b"));
+    return new RunInputs(classifier, "best", d, s -> d, RunInputs.Content.of(d));
+  }
+
+  @Test
+  void theFirstImagesAndTheContentsSize() {
+    RunInputs in = inputs(null);
+    assertThat(in.content()).isEqualTo(new RunInputs.Content(3, 2, 4));
+    assertThat(in.content().dims()).isEqualTo(24);
+    org.irevnet.data.Dataset two = in.first(2);
+    assertThat(two.name()).isEqualTo("five[0:2]");
+    assertThat(two.labels()).containsExactly(0, 1);
+    assertThat(in.first(9).labels()).as("all of a smaller split").containsExactly(0, 1, 0, 1, 0);
+    assertThat(in.first(9).name()).isEqualTo("five[0:5]");
+    assertThatThrownBy(() -> in.first(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--count");
+  }
+
+  /** Only the invertible model is handed out; a DL4J network is named in the refusal. */
+  @Test
+  void theInvertibleModelOrARefusalNamingTheNetwork() {
+    org.irevnet.models.Classifier net = (org.irevnet.models.Classifier) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {org.irevnet.models.Classifier.class}, (proxy, m, args) -> {
+          if (m.getName().equals("summary")) return "DL4J network 'lenet'";
+          throw new UnsupportedOperationException(m.getName());
+        });
+    assertThatThrownBy(() -> inputs(net).model()).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("this needs an invertible model; DL4J network 'lenet' is not");
+    org.irevnet.models.InvertibleClassifier m = org.irevnet.models.InvertibleClassifier.build(
+        org.irevnet.models.Architecture.fromJson(org.irevnet.testing.TinyData.ARCH),
+        org.nd4j.linalg.api.buffer.DataType.FLOAT, 1);
+    assertThat(inputs(m).model()).isSameAs(m);
+  }
 }
