@@ -1,5 +1,7 @@
 package org.irevnet.io;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
@@ -7,6 +9,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import java.io.IOException;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * What is wrong with a JSON file a user wrote (a config, an architecture), in the user's terms:
@@ -14,12 +17,18 @@ import java.util.TreeSet;
  */
 public final class JsonErrors {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * A location inside one of Jackson's messages ("start marker at [Source: REDACTED
+   * (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 1]"): the source
+   * text is Jackson's, not the user's.
+   */
+  private static final Pattern SOURCE = Pattern.compile("\\[Source: .*?; line: (\\d+), column: (\\d+)]");
 
   private JsonErrors() {}
 
   /**
    * One line for {@code e}, a failure to read a {@code what} file (or its cause): the key and what
-   * it must be, or Jackson's first line for malformed JSON.
+   * it must be, or for malformed JSON where (line and column) and Jackson's words for what is wrong.
    */
   public static String describe(Exception e, String what) {
     Throwable t = e;
@@ -47,6 +56,14 @@ public final class JsonErrors {
         }
         return "key '" + key + "' must be " + kind(i.getTargetType()) + got;
       }
+    }
+    Throwable p = e;
+    while (p != null && !(p instanceof JsonProcessingException)) p = p.getCause();
+    if (p instanceof JsonProcessingException j && j.getOriginalMessage() != null) {
+      JsonLocation at = j.getLocation();
+      String where = at == null || at.getLineNr() < 1 ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+      String msg = SOURCE.matcher(j.getOriginalMessage()).replaceAll("line $1, column $2");
+      return "malformed " + what + " JSON" + where + ": " + msg.lines().findFirst().orElse("");
     }
     String msg = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
     return "malformed " + what + " JSON: " + msg;

@@ -137,7 +137,8 @@ class CheckpointsTest {
     Path file = dir.resolve(Checkpoints.TRAINING);
     CheckpointEdits.rewrite(dir, Checkpoints.TRAINING, "{\"step\": ");
     assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
-        .hasMessageStartingWith(file + ": malformed training state JSON: ").hasMessageNotContaining("\n");
+        .hasMessage(file + ": malformed training state JSON at line 1, column 10: Unexpected end-of-input within/between"
+            + " Object entries");
     CheckpointEdits.rewrite(dir, Checkpoints.TRAINING, "{\"step\": \"x\"}");
     assertThatThrownBy(() -> Checkpoints.trainingState(dir)).isInstanceOf(IOException.class)
         .hasMessage(file + ": key 'step' must be an integer, got \"x\"");

@@ -48,8 +48,22 @@ class JsonErrorsTest {
   @Test
   void aFileThatIsNoObjectOrNoJsonIsCalledMalformed() {
     assertThat(describe("[1, 2]")).isEqualTo("malformed config JSON: the file must hold one JSON object");
-    assertThat(describe("{\"steps\": ")).startsWith("malformed config JSON: Unexpected end-of-input")
+    assertThat(describe("{\"steps\": ")).startsWith("malformed config JSON at line 1, column 11: Unexpected end-of-input")
         .doesNotContain("\n");
+  }
+
+  /**
+   * Malformed JSON is placed by line and column, once: Jackson's messages carried a location of
+   * their own, "[Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line:
+   * 1, column: 1]", which is no text a user wrote.
+   */
+  @Test
+  void malformedJsonIsPlacedByLineAndColumnWithoutJacksonsSourceText() {
+    assertThat(describe("{\"steps\": 1")).isEqualTo("malformed config JSON at line 1, column 12: Unexpected"
+        + " end-of-input: expected close marker for Object (start marker at line 1, column 1)");
+    assertThat(describe("{\n  \"steps\": 1,\n  \"seed\": x\n}"))
+        .startsWith("malformed config JSON at line 3, column ").contains(": Unrecognized token 'x'")
+        .doesNotContain("Source").doesNotContain("\n");
   }
 
   /** Jackson's exception is found where the caller wrapped it. */

@@ -39,6 +39,10 @@ class ModelFilesTest {
     Files.writeString(arch, "{");
     assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT)).message().startsWith(arch + ": malformed")
         .doesNotContain(ModelFiles.ARCH + ": " + ModelFiles.ARCH);
+    Files.writeString(arch, good.substring(0, good.lastIndexOf('}')));
+    assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT)).message()
+        .startsWith(arch + ": malformed architecture JSON at line " + good.lines().count() + ", column ")
+        .endsWith(": Unexpected end-of-input: expected close marker for Object (start marker at line 1, column 1)");
     Files.writeString(arch, good);
 
     Files.delete(weights);

@@ -66,7 +66,8 @@ class ArchitectureTest {
         {STAGE + ", \"squeeze\": \"false\"", "key 'stages[0].squeeze' must be true or false, got \"false\""},
         {STAGE + ", \"pad\": \"2\"", "key 'stages[0].pad' must be an integer, got \"2\""},
         {STAGE + ", \"scaleFloor\": \"0.1\"", "key 'stages[0].scaleFloor' must be a number, got \"0.1\""},
-        {STAGE + ", \"steps\": 2", "malformed architecture JSON: Duplicate field 'steps'"},
+        // Placed where Jackson found it (the end of the second "steps", column 80 of line 2).
+        {STAGE + ", \"steps\": 2", "malformed architecture JSON at line 2, column 81: Duplicate field 'steps'"},
         // Left out, "steps" read as 0: a stage of SpaceToDepth alone, without a word.
         {STAGE.replace("\"steps\": 1, ", ""), "stage 0: 'steps' is missing (0 for a stage without couplings)"},
         {STAGE.replace("\"hidden\": 2", "\"hidden\": 100000"),
@@ -212,5 +213,10 @@ class ArchitectureTest {
     Path file = dir.resolve("mine.json");
     Files.writeString(file, json(3, STAGE));
     assertThat(Architecture.load(file.toString())).isEqualTo(Architecture.fromJson(json(3, STAGE)));
+    // Unclosed: the second line ends (column 17) inside the stages array opened at column 12.
+    Files.writeString(file, "{\"name\": \"open\",\n \"stages\": [{}\n");
+    assertThatThrownBy(() -> Architecture.load(file.toString())).hasMessage(file + ": malformed architecture JSON at"
+        + " line 3, column 1: Unexpected end-of-input: expected close marker for Array (start marker at line 2,"
+        + " column 12)");
   }
 }

@@ -146,7 +146,11 @@ class TrainConfigTest {
     assertThat(c.batch()).isEqualTo(TrainConfig.defaults().batch());
     Path bad = Files.writeString(tmp.resolve("bad.json"), "{\"epochs\": 7,");
     assertThatThrownBy(() -> TrainConfig.read(bad, TrainConfig.defaults()))
-        .hasMessageStartingWith(bad + ": malformed config JSON").hasMessageNotContaining("\n");
+        .hasMessageStartingWith(bad + ": malformed config JSON at line 1, column 14: ").hasMessageNotContaining("\n");
+    Path open = Files.writeString(tmp.resolve("open.json"), "{\n  \"epochs\": 7");
+    assertThatThrownBy(() -> TrainConfig.read(open, TrainConfig.defaults())).hasMessage(open + ": malformed config JSON"
+        + " at line 2, column 14: Unexpected end-of-input: expected close marker for Object (start marker at line 1,"
+        + " column 1)");
     String[][] cases = {
         {"{\"epochz\": 7}", "unknown key 'epochz' (known: arch, augmentShift, backward, batch, checkpointEvery, data,"
             + " dequantize, epochs, evalBatch, ice, logEvery, lr, objective, schedule, seed, validation, warmupSteps, weightDecay)"},
@@ -224,7 +228,7 @@ class TrainConfigTest {
     TrainConfig ice = withObjective("ice", true, new IceConfig(0.3, 0, 0, "paper", null, 1, 0, 1e-3, 1, 0, true, 0));
     assertThat(TrainConfig.fromJson(ice.toJson())).isEqualTo(ice);
     assertThatThrownBy(() -> TrainConfig.fromJson("{\"epochs\": "))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("malformed config JSON: ")
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("malformed config JSON at line 1, column 12: ")
         .hasMessageNotContaining("\n");
   }
 
@@ -272,7 +276,7 @@ class TrainConfigTest {
     assertThatThrownBy(() -> TrainConfig.fromJson(sevenAsText)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("key 'epochs' must be an integer, got \"7\"");
     assertThatThrownBy(() -> TrainConfig.fromJson("{\"epochs\": ", file.toString())).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith(file + ": malformed config JSON: ").hasMessageNotContaining("\n");
+        .hasMessageStartingWith(file + ": malformed config JSON at line 1, column 12: ").hasMessageNotContaining("\n");
     assertThat(TrainConfig.fromJson(json, file.toString())).isEqualTo(TrainConfig.defaults());
   }
 

@@ -1,5 +1,6 @@
 package org.irevnet.reports;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import org.irevnet.io.JsonErrors;
 
 /** Read access to the files of a run directory (DESIGN.md section 7), by paths relative to it. */
 final class RunFiles {
@@ -62,6 +64,9 @@ final class RunFiles {
     JsonNode n;
     try {
       n = JsonReport.MAPPER.readTree(dir.resolve(rel).toFile());
+    } catch (JsonProcessingException e) {
+      String what = Path.of(rel).getFileName().toString().replaceFirst("\\.json$", ""); // "malformed eval-test JSON"
+      throw new IOException(name + ": " + JsonErrors.describe(e, what), e);
     } catch (IOException e) {
       throw new IOException(name + ": " + firstLine(e.getMessage()), e);
     }

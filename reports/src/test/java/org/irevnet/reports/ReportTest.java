@@ -153,7 +153,8 @@ class ReportTest {
     Report r = Report.of(List.of(run));
     Map<String, Section> s = sections(r, 0);
     assertThat(s.get("invertibility").status()).isEqualTo(Section.ERROR);
-    assertThat(s.get("invertibility").note()).startsWith("analysis/invert.json: ");
+    assertThat(s.get("invertibility").note()).isEqualTo("analysis/invert.json: malformed invert JSON at line 1, column"
+        + " 13: Unexpected end-of-input: expected close marker for Array (start marker at line 1, column 12)");
     assertThat(s.get("attacks").note()).isEqualTo("analysis/attack-fgsm.png: not a readable PNG");
     assertThat(s.get("metamers").status()).isEqualTo(Section.OK);
     r.write(run);
@@ -268,8 +269,10 @@ class ReportTest {
     Files.writeString(b.resolve("config.json"), "[1,2,3]");
     assertThatThrownBy(() -> Report.of(List.of(a, b))).isInstanceOf(java.io.IOException.class)
         .hasMessage(b.resolve("config.json") + ": not a JSON object");
-    Files.writeString(b.resolve("config.json"), "{\"config\": ");
-    assertThatThrownBy(() -> Report.of(List.of(a, b))).hasMessageStartingWith(b.resolve("config.json") + ": ");
+    Files.writeString(b.resolve("config.json"), "{\"config\": {}");
+    assertThatThrownBy(() -> Report.of(List.of(a, b))).hasMessage(b.resolve("config.json") + ": malformed config JSON"
+        + " at line 1, column 14: Unexpected end-of-input: expected close marker for Object (start marker at line 1,"
+        + " column 1)");
   }
 
   /** A run directory "cnn" to compare with: config.json and analysis/, with layer-probes.json unless null. */
