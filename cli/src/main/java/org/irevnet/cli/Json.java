@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Path;
+import org.irevnet.io.JsonErrors;
 import org.irevnet.reports.JsonReport;
 
 /** JSON on the command line: the reports' mapper (sorted keys), one line or indented. */
@@ -14,12 +15,15 @@ final class Json {
 
   private Json() {}
 
-  /** A run's JSON file (config.json), refused in one line naming it when it is not JSON. */
-  static JsonNode read(Path file) throws IOException {
+  /**
+   * A JSON file a command wrote (a run's config.json, a {@code what} file), refused in one line
+   * naming it when it is not JSON, as {@link JsonErrors} words it for the files users write.
+   */
+  static JsonNode read(Path file, String what) throws IOException {
     try {
       return MAPPER.readTree(file.toFile());
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(file + ": is not valid JSON (" + e.getOriginalMessage() + ")");
+      throw new IllegalArgumentException(file + ": " + JsonErrors.describe(e, what));
     }
   }
 

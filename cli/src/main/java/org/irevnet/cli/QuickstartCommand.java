@@ -143,10 +143,9 @@ final class QuickstartCommand implements Callable<Integer> {
     if (!Files.isRegularFile(record)) throw new IllegalArgumentException(out + ": no quickstart to resume (no quickstart.json)");
     JsonNode s;
     try {
-      s = Json.MAPPER.readTree(record.toFile());
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalArgumentException(record + ": not valid JSON: " + e.getOriginalMessage()
-          + " (start again with --fresh)");
+      s = Json.read(record, "quickstart record");
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage() + " (start again with --fresh)", e);
     }
     Map<String, Object> now = settings();
     for (var e : now.entrySet()) {

@@ -73,7 +73,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
       Function<Split, Dataset> splits = s -> Baselines.prepare(src, s);
       Dataset d = splits.apply(split);
       checkClasses(run, data, d);
-      String arch = Json.read(run.resolve(Trainer.CONFIG)).path("config").path("arch").asText("dl4j");
+      String arch = Json.read(run.resolve(Trainer.CONFIG), "config").path("config").path("arch").asText("dl4j");
       Dl4jClassifier model = Dl4jClassifier.of(Checkpoints.loadNetwork(ck).net(), arch,
           new long[] {d.channels(), d.height(), d.width()}, probed);
       checkOutputs(d, model.numClasses(), "the run's network");
@@ -146,7 +146,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     if (data != null) return data;
     Path cfg = run.resolve(Trainer.CONFIG);
     if (!Files.isRegularFile(cfg)) throw new IllegalArgumentException(cfg + ": not found; pass --data");
-    String name = Json.read(cfg).path("config").path("data").asText();
+    String name = Json.read(cfg, "config").path("config").path("data").asText();
     if (name.isEmpty()) throw new IllegalArgumentException(cfg + ": no config.data; pass --data");
     return name;
   }

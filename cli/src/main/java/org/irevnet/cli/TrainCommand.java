@@ -104,7 +104,7 @@ final class TrainCommand implements Callable<Integer> {
     if (resume) {
       if (!Checkpoints.exists(latest)) throw new IllegalArgumentException(out + ": nothing to resume (no checkpoints/latest)");
       Path runConfig = out.resolve(Trainer.CONFIG);
-      com.fasterxml.jackson.databind.JsonNode saved = Json.read(runConfig).get("config");
+      com.fasterxml.jackson.databind.JsonNode saved = Json.read(runConfig, "config").get("config");
       if (saved == null || !saved.isObject()) throw new IllegalArgumentException(runConfig + ": has no \"config\" object");
       base = TrainConfig.fromJson(saved.toString(), runConfig.toString());
     } else if (!fresh && Checkpoints.exists(latest)) {

@@ -180,7 +180,9 @@ class TrainEvalCommandTest {
     Files.writeString(config, Files.readString(config).replaceFirst("\\}\\s*$", ""));
     MainTest.Run broken = run("eval", "--run", run.toString());
     assertThat(broken.code()).isEqualTo(2);
-    assertThat(broken.err().strip()).startsWith("irevnet eval: " + config + ": is not valid JSON (Unexpected end-of-input");
+    assertThat(broken.err().strip()).startsWith("irevnet eval: " + config + ": malformed config JSON at line ")
+        .contains(": Unexpected end-of-input: expected close marker for Object (start marker at line 1, column 1)")
+        .hasLineCount(1);
   }
 
   /**
@@ -485,7 +487,8 @@ class TrainEvalCommandTest {
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err().strip()).isEqualTo("irevnet train: " + config + ": key 'epochs' must be an integer, got \"7\"");
     // Without its config section (a NullPointerException, exit 3) or not JSON at all (the parser's words alone).
-    for (String[] c : new String[][] {{"{\"environment\": {}}", "has no \"config\" object"}, {"{epochs", "is not valid JSON"}}) {
+    for (String[] c : new String[][] {{"{\"environment\": {}}", "has no \"config\" object"}, {"{epochs", "malformed config JSON at line 1, column 2: Unexpected character ('e' (code 101)): was expecting"
+        + " double-quote to start field name"}}) {
       Files.writeString(config, c[0]);
       MainTest.Run bad = run("train", "--out", run.toString(), "--resume", "--no-progress");
       assertThat(bad.code()).as(c[0]).isEqualTo(2);
