@@ -501,5 +501,12 @@ class TrainEvalCommandTest {
     MainTest.Run noSeed = run("train", "--out", run.toString(), "--resume", "--no-progress");
     assertThat(noSeed.code()).isEqualTo(2);
     assertThat(noSeed.err().strip()).isEqualTo("irevnet train: " + config + ": key 'seed' is missing");
+    // A text key it lacks was read as null: "arch must be an architecture name or file, got null", naming no file.
+    String withoutArch = org.irevnet.train.TrainConfig.defaults().toJson().replaceFirst("\"arch\" : \"[^\"]*\",", "");
+    assertThat(withoutArch).doesNotContain("arch");
+    Files.writeString(config, "{\"config\": " + withoutArch + "}");
+    MainTest.Run noArch = run("train", "--out", run.toString(), "--resume", "--no-progress");
+    assertThat(noArch.code()).isEqualTo(2);
+    assertThat(noArch.err().strip()).isEqualTo("irevnet train: " + config + ": key 'arch' is missing");
   }
 }

@@ -137,7 +137,10 @@ public final class Checkpoints {
 
   /** Verifies the manifest and loads a DL4J checkpoint written by {@link #save(Path, ComputationGraph, TrainingState)}. */
   public static LoadedNetwork loadNetwork(Path dir) throws IOException {
-    dir = complete(dir);
+    return fromComplete(dir, Checkpoints::loadCompleteNetwork);
+  }
+
+  private static LoadedNetwork loadCompleteNetwork(Path dir) throws IOException {
     verify(dir);
     if (!Files.isRegularFile(dir.resolve(NETWORK))) throw new IOException(dir + ": no " + NETWORK + " (not a DL4J checkpoint)");
     ComputationGraph net;
@@ -152,8 +155,11 @@ public final class Checkpoints {
     return new LoadedNetwork(net, readState(dir));
   }
 
-  /** {@code dir}, or its previous version when a save was interrupted between its two renames. */
-  private static Path complete(Path dir) {
+  /**
+   * The directory a load of the checkpoint {@code dir} reads: {@code dir}, or its previous version
+   * when a save was interrupted between its two renames.
+   */
+  public static Path complete(Path dir) {
     if (!Files.isRegularFile(dir.resolve(MANIFEST)) && Files.isRegularFile(previous(dir).resolve(MANIFEST))) {
       return previous(dir);
     }
@@ -166,7 +172,10 @@ public final class Checkpoints {
    * @throws IOException one line naming the checkpoint and the file that does not match
    */
   public static Loaded load(Path dir, DataType dt) throws IOException {
-    dir = complete(dir);
+    return fromComplete(dir, complete -> loadComplete(complete, dt));
+  }
+
+  private static Loaded loadComplete(Path dir, DataType dt) throws IOException {
     verify(dir);
     if (Files.isRegularFile(dir.resolve(NETWORK))) {
       throw new IOException(dir + ": holds a DL4J network (" + NETWORK + "), not an invertible model");
@@ -180,7 +189,27 @@ public final class Checkpoints {
 
   /** Where training stood at the checkpoint {@code dir}, without verifying or loading the rest. */
   public static TrainingState trainingState(Path dir) throws IOException {
-    return readState(complete(dir));
+    return fromComplete(dir, Checkpoints::readState);
+  }
+
+  private interface Reader<T> {
+    T read(Path complete) throws IOException;
+  }
+
+  /**
+   * {@code reader} of {@link #complete}({@code dir}). An error in the previous version says what
+   * that is: a hidden ".latest.old" named alone, where checkpoints/latest was asked for, said
+   * neither where it came from nor that latest is missing.
+   */
+  private static <T> T fromComplete(Path dir, Reader<T> reader) throws IOException {
+    Path complete = complete(dir);
+    try {
+      return reader.read(complete);
+    } catch (IOException e) {
+      if (complete.equals(dir)) throw e;
+      throw new IOException(e.getMessage() + " (" + complete + " is the previous version of " + dir + ", which is"
+          + " missing: a save of it was interrupted)", e);
+    }
   }
 
   /**

@@ -70,7 +70,7 @@ final class NetworkTrainer {
     Path latest = Trainer.latest(runDir);
     if (!startOver && Checkpoints.exists(latest)) {
       Checkpoints.LoadedNetwork c = Checkpoints.loadNetwork(latest);
-      String changed = Trainer.checkResumeSettings(c.state().configJson(), latest, cfg);
+      String changed = Trainer.checkResumeSettings(c.state().configJson(), Checkpoints.complete(latest), cfg);
       net = c.net();
       step = c.state().step();
       best = c.state().bestAccuracy();

@@ -157,10 +157,14 @@ public record TrainConfig(String arch, String data, String objective, int epochs
    */
   private static final Set<String> ADDED_SINCE_FIRST_RUNS = Set.of("validation", "ice.advReplay");
 
+  /** Text keys a saved config may lack: null means what the code did before the key (see backward). */
+  private static final Set<String> TEXT_ADDED_SINCE_FIRST_RUNS = Set.of("backward");
+
   /**
    * A saved config (a run's {@code config.json}, a checkpoint's): written whole, so a primitive key
    * it lacks (hand-edited, damaged) is refused, not read as 0 or false, which only a range check
-   * could catch, and not at all for seed, dequantize or weightDecay.
+   * could catch, and not at all for seed, dequantize or weightDecay; a text key it lacks, not read
+   * as null, which {@link #validate} refused without the file's name.
    *
    * @throws IllegalArgumentException with a one-line message naming the key when one is at fault
    */
@@ -168,19 +172,21 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     try {
       TrainConfig c = JSON.readValue(json, TrainConfig.class);
       JsonNode saved = JSON.readTree(json);
-      refuseMissingPrimitives(saved, TrainConfig.class, "");
-      if (saved.path("ice").isObject()) refuseMissingPrimitives(saved.get("ice"), IceConfig.class, "ice.");
+      refuseMissingKeys(saved, TrainConfig.class, "");
+      if (saved.path("ice").isObject()) refuseMissingKeys(saved.get("ice"), IceConfig.class, "ice.");
       return c;
     } catch (IOException e) {
       throw new IllegalArgumentException(JsonErrors.describe(e, "config"));
     }
   }
 
-  private static void refuseMissingPrimitives(JsonNode saved, Class<? extends Record> type, String prefix) {
+  private static void refuseMissingKeys(JsonNode saved, Class<? extends Record> type, String prefix) {
     for (java.lang.reflect.RecordComponent rc : type.getRecordComponents()) {
       String key = prefix + rc.getName();
       JsonNode v = saved.get(rc.getName());
-      if (!rc.getType().isPrimitive() || ADDED_SINCE_FIRST_RUNS.contains(key) || (v != null && !v.isNull())) continue;
+      boolean required = rc.getType().isPrimitive() ? !ADDED_SINCE_FIRST_RUNS.contains(key)
+          : rc.getType() == String.class && !TEXT_ADDED_SINCE_FIRST_RUNS.contains(key);
+      if (!required || (v != null && !v.isNull())) continue;
       throw new IllegalArgumentException("key '" + key + "' " + (v == null ? "is missing" : "must not be null"));
     }
   }

@@ -197,7 +197,7 @@ public final class Trainer {
         .build();
     if (!startOver && Checkpoints.exists(latest(runDir))) {
       Checkpoints.Loaded c = Checkpoints.load(latest(runDir), DataType.FLOAT);
-      String changed = checkResumeSettings(c.state().configJson(), latest(runDir), cfg);
+      String changed = checkResumeSettings(c.state().configJson(), Checkpoints.complete(latest(runDir)), cfg);
       model = c.model();
       if (!model.architecture().equals(arch)) {
         throw new IllegalArgumentException(latest(runDir) + ": checkpoint architecture '" + model.architecture().name()

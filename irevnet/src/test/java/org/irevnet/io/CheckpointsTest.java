@@ -158,6 +158,14 @@ class CheckpointsTest {
     assertThat(Checkpoints.exists(dir)).isTrue();
     assertThat(Checkpoints.trainingState(dir)).isEqualTo(STATE);
     assertThat(Checkpoints.load(dir, DataType.FLOAT).model().params().state()).isEqualTo(m.params().state());
+    // An error there says what the hidden directory is, which its path alone did not.
+    String training = Files.readString(old.resolve(Checkpoints.TRAINING));
+    CheckpointEdits.rewrite(old, Checkpoints.TRAINING, "{\"step\": ");
+    String previous = " (" + old + " is the previous version of " + dir + ", which is missing: a save of it was interrupted)";
+    assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT)).hasMessageStartingWith(
+        old.resolve(Checkpoints.TRAINING) + ": malformed training state JSON").hasMessageEndingWith(previous);
+    assertThatThrownBy(() -> Checkpoints.trainingState(dir)).hasMessageEndingWith(previous);
+    CheckpointEdits.rewrite(old, Checkpoints.TRAINING, training);
 
     Checkpoints.save(dir, m, optimizer(), NEXT);
     assertThat(Checkpoints.load(dir, DataType.FLOAT).state()).isEqualTo(NEXT);

@@ -329,6 +329,29 @@ class TrainerTest {
   }
 
   /**
+   * A checkpoint whose config lacks a text key is refused naming the file read, also when that is
+   * the previous version a save stopped between its renames left: the key was read as null and
+   * refused without a file, and the file named was checkpoints/latest/training.json, which is not
+   * there.
+   */
+  @Test
+  void aCheckpointsConfigWithoutATextKeyIsRefusedNamingTheFileRead(@TempDir Path tmp) throws Exception {
+    TrainConfig cfg = tinyTwoEpochs(tmp);
+    Path run = tmp.resolve("run");
+    new Trainer(cfg, run, QUIET, 2).run();
+    Path latest = Trainer.latest(run), old = latest.resolveSibling(".latest.old");
+    Files.move(latest, old);
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode state = (ObjectNode) json.readTree(old.resolve(Checkpoints.TRAINING).toFile());
+    ObjectNode config = (ObjectNode) json.readTree(state.get("configJson").asText());
+    assertThat(config.remove("arch")).isNotNull();
+    state.put("configJson", config.toString());
+    CheckpointEdits.rewrite(old, Checkpoints.TRAINING, state.toString());
+    assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, 1).run()).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(old.resolve(Checkpoints.TRAINING) + ": configJson: key 'arch' is missing");
+  }
+
+  /**
    * A resume that would change the data stream or the loss is refused before the run changes (a
    * --batch 32 once restored the data position in units of the old batch); other changes are said.
    */
