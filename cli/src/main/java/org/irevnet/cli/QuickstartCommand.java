@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.irevnet.io.AtomicFiles;
 import org.irevnet.io.Checkpoints;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.Baselines;
@@ -91,7 +92,9 @@ final class QuickstartCommand implements Callable<Integer> {
       throw new IllegalArgumentException(out + " already holds a quickstart; pass --resume to continue it or --fresh"
           + " to replace it");
     }
-    Files.createDirectories(out);
+    // Its record is written after each step: a --out it cannot write in failed after the first.
+    AtomicFiles.checkCanCreate(out);
+    AtomicFiles.createDirectories(out);
     Interruption.hint(() -> "what it finished is in " + out + "; continue with --resume (or start again with --fresh)");
     List<List<String>> plan = plan();
     List<Step> done = new ArrayList<>();

@@ -186,6 +186,21 @@ class TrainEvalCommandTest {
   }
 
   /**
+   * A run directory nothing can be made in (Linux's /proc) is named, with exit code 2: train named
+   * the hidden lock file next to it, quickstart ran its first training into a --out that exists
+   * before it found that it could not write its record there.
+   */
+  @Test
+  void trainAndQuickstartNameTheDirectoryTheyCannotWriteIn(@TempDir Path tmp) throws Exception {
+    Path cfg = Files.writeString(tmp.resolve("cfg.json"), "{\"epochs\": 1}");
+    MainTest.assertRefused(List.of("train", "--out", "/proc/irevnet-run", "--config", cfg.toString(), "--no-progress"),
+        "/proc/irevnet-run: no such file or directory");
+    MainTest.Run q = run("quickstart", "--out", "/proc", "--skip-selftest", "--epochs", "1", "--no-progress");
+    assertThat(q.code()).isEqualTo(2);
+    assertThat(q.err().strip()).isEqualTo("irevnet quickstart: /proc: no such file or directory");
+  }
+
+  /**
    * eval writes its JSON last: a place it cannot write it in is refused before the model loads
    * (it failed only after the evaluation, naming a temporary file). The run here has no
    * checkpoint and the zip is no model, so loading first would have said that instead; the

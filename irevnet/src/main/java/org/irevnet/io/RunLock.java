@@ -49,6 +49,9 @@ public final class RunLock implements AutoCloseable {
    * @throws IllegalArgumentException if another process (or this one) holds it
    */
   public static RunLock acquire(Path runDir) throws IOException {
+    // A run directory that cannot be written was refused naming the lock file, a name the user
+    // never gave; the check names the directory and makes nothing.
+    AtomicFiles.checkCanCreate(runDir);
     Path abs = runDir.toAbsolutePath().normalize();
     Path file = abs.getParent().resolve("." + abs.getFileName() + ".lock");
     // Checked before any channel is opened: closing a channel on the file would release every

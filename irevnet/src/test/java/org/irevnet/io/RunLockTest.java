@@ -97,6 +97,17 @@ class RunLockTest {
     return n;
   }
 
+  /**
+   * A run directory nothing can be made in (Linux's /proc makes nothing on request, root's writes
+   * included) is named: the refusal named the hidden lock file, which the user never gave.
+   */
+  @Test
+  void aRunDirectoryThatCannotBeWrittenIsNamedNotItsLockFile() {
+    Path run = Path.of("/proc/irevnet-run");
+    assertThatThrownBy(() -> RunLock.acquire(run)).isInstanceOf(java.nio.file.NoSuchFileException.class)
+        .hasMessage(run.toString());
+  }
+
   @Test
   void directoriesMadeForTheLockGoWithItUnlessTheRunIsInThem(@TempDir Path tmp) throws Exception {
     try (RunLock refused = RunLock.acquire(tmp.resolve("new/deeper/run"))) {
