@@ -15,7 +15,7 @@ if [ "${1:-}" != "--table" ]; then
   mkdir -p "$images"
   for target in $targets; do
     start=$(date +%s)
-    nice -n 10 ${IREVNET:-bin/irevnet} cnf --target "$target" --out "runs/cnf-$target" --threads 1 --no-progress "$@" >/dev/null
+    nice -n 10 ${IREVNET:-bin/irevnet} cnf --target "$target" --out "runs/cnf-$target" --fresh --threads 1 --no-progress "$@" >/dev/null
     echo "$target: $(( $(date +%s) - start )) s wall" >&2
     cp "runs/cnf-$target/density.png" "$images/cnf-$target-density.png"
     cp "runs/cnf-$target/samples.png" "$images/cnf-$target-samples.png"

@@ -24,7 +24,7 @@ run() {
   local flow="$1" start code=0
   shift
   start=$(date +%s)
-  nice -n 10 ${IREVNET:-bin/irevnet} vae --flow "$flow" --data "$DATA" --out "$OUT/vae-$flow" --threads 1 --no-progress \
+  nice -n 10 ${IREVNET:-bin/irevnet} vae --flow "$flow" --data "$DATA" --out "$OUT/vae-$flow" --fresh --threads 1 --no-progress \
     --train-images "${TRAIN_IMAGES:-2000}" --epochs "${EPOCHS:-2}" \
     --test-images "${TEST_IMAGES:-100}" --is-samples "${IS_SAMPLES:-1000}" "$@" >/dev/null || code=$?
   echo "$flow: $(( $(date +%s) - start )) s wall, exit $code" >&2

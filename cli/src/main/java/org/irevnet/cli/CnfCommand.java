@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
         "dopri5 with --rtol/--atol); evaluation always uses dopri5 at --eval-tol. Writes into --out:",
         "cnf.json (test log-likelihood in nats per sample, solver evaluations (NFE) per forward and",
         "adjoint solve, times, inversion error), weights.npz, density.png (data histogram | learned",
-        "density) and samples.png (data | samples from integrating Gaussian noise backwards)."})
+        "density) and samples.png (data | samples from integrating Gaussian noise backwards); a --out",
+        "that holds them already needs --fresh."})
 final class CnfCommand implements Callable<Integer> {
   private static final double LO = -4, HI = 4;
 
@@ -93,6 +94,9 @@ final class CnfCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Seed of weights and data (default ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--fresh", description = "Replace the results of an earlier run in --out instead of refusing.")
+  boolean fresh;
+
   /** Everything cnf.json holds. */
   record Summary(String target, String trainSolver, String evalSolver, int hidden, int iterations, int batch,
       double learningRate, double integrationTime, long seed, int threads, long parameters,
@@ -128,6 +132,7 @@ final class CnfCommand implements Callable<Integer> {
     CnfTraining.Config config = new CnfTraining.Config(density, hidden, time, trainSolver, iterations, batch, lr, seed);
     Path dir = out != null ? out : Path.of("runs", "cnf-" + density.id());
     AtomicFiles.checkCanCreate(dir); // the results are written last
+    CommonOptions.refuseEarlierResults(dir, fresh, "cnf.json", "weights.npz", "density.png", "samples.png");
     common.apply();
 
     CnfTraining.Result r = CnfTraining.train(config, s -> {

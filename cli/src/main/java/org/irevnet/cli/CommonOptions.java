@@ -30,6 +30,20 @@ final class CommonOptions {
   }
 
   /**
+   * Refuses {@code dir} when it holds one of {@code files}, the results of an earlier run, unless
+   * {@code fresh} (--fresh): as train and quickstart do, results are replaced only when asked.
+   */
+  static void refuseEarlierResults(java.nio.file.Path dir, boolean fresh, String... files) {
+    if (fresh) return;
+    for (String f : files) {
+      if (java.nio.file.Files.exists(dir.resolve(f), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new IllegalArgumentException(dir + " already holds the results of a run (" + f + "): pass --fresh to"
+            + " replace them, or choose another --out");
+      }
+    }
+  }
+
+  /**
    * Applies the thread count; call before any work. An explicit {@code --threads} that libnd4j's
    * pool does not have is said: the pool is sized from OMP_NUM_THREADS at start-up, which
    * bin/irevnet sets from {@code --threads} but {@code java -jar} does not.

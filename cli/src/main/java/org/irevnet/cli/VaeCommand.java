@@ -29,7 +29,8 @@ import picocli.CommandLine.Option;
         "Bernoulli likelihood. The posterior is a diagonal Gaussian refined by --flow, whose",
         "parameters the encoder emits per image. Evaluation on the first --test-images test",
         "images: ELBO = mean log w and NLL = -log mean w over --is-samples samples per image.",
-        "Writes OUT/vae.json and OUT/config.json (bin/irevnet report OUT... compares runs)."})
+        "Writes OUT/vae.json and OUT/config.json (bin/irevnet report OUT... compares runs); an OUT that",
+        "holds them already needs --fresh."})
 final class VaeCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -72,6 +73,9 @@ final class VaeCommand implements Callable<Integer> {
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed (default 0).") long seed;
 
+  @Option(names = "--fresh", description = "Replace the results of an earlier run in --out instead of refusing.")
+  boolean fresh;
+
   private static long cpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
@@ -93,6 +97,7 @@ final class VaeCommand implements Callable<Integer> {
     Ranges.positive("--lr", lr);
     Ranges.atLeast("--train-images", trainImages, 0); // 0 means all
     AtomicFiles.checkCanCreate(out); // vae.json is written last
+    CommonOptions.refuseEarlierResults(out, fresh, "vae.json", "config.json");
     DataSource source = Datasets.resolve(data);
     Dataset train = source.train();
     Dataset test = source.test();
