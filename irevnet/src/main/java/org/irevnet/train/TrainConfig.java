@@ -91,6 +91,7 @@ public record TrainConfig(String arch, String data, String objective, int epochs
   static final ObjectMapper JSON = StrictJson.scalars(new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT)
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS) // a second object, a paste gone wrong, was ignored
       .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)); // "epochs": 2.5 ran 2 epochs
 
   /**

@@ -157,6 +157,7 @@ class TrainConfigTest {
         {"{\"ice\": {\"advStep\": 2}}", "unknown key 'ice.advStep' (known: advHidden, advLr, advReinitEvery, advReplay,"
             + " advStandardize, advSteps, adversaries, nuisanceForm, paperCap, wMle, wNc, wNcWarmupSteps)"},
         {"[7]", "malformed config JSON: the file must hold one JSON object"},
+        {"{\"epochs\": 7}\n{\"epochs\": 8}", "malformed config JSON: the file must hold one JSON object"},
         {"{\"epochs\": \"two\"}", "key 'epochs' must be an integer, got \"two\""},
         {"{\"epochs\": 2.5}", "key 'epochs' must be an integer, got 2.5"}, // Jackson truncated it to 2
         {"{\"epochs\": [2]}", "key 'epochs' must be an integer"},
