@@ -28,8 +28,9 @@ run() {
     --train-images "${TRAIN_IMAGES:-2000}" --epochs "${EPOCHS:-2}" \
     --test-images "${TEST_IMAGES:-100}" --is-samples "${IS_SAMPLES:-1000}" "$@" >/dev/null || code=$?
   echo "$flow: $(( $(date +%s) - start )) s wall, exit $code" >&2
-  # Exit 1: trained, but the evaluation was not finite (no vae.json); the other flows still run.
-  if [ "$code" -ne 0 ] && [ "$code" -ne 1 ]; then exit "$code"; fi
+  # Exit 3: a failed run, e.g. trained but an evaluation that is not finite (nothing written); the
+  # table says "no result" for it and the other flows still run. Bad usage (2) or an interrupt stops.
+  if [ "$code" -ne 0 ] && [ "$code" -ne 3 ]; then exit "$code"; fi
 }
 for flow in "${flows[@]}"; do
   if [ "${PARALLEL:-0}" = 1 ]; then run "$flow" "$@" & else run "$flow" "$@"; fi
