@@ -27,6 +27,15 @@ public final class JsonErrors {
   private JsonErrors() {}
 
   /**
+   * What Jackson says is wrong, in one line and without its source text: a location inside its
+   * words reads "line L, column C".
+   */
+  public static String problem(JsonProcessingException e) {
+    String msg = e.getOriginalMessage() == null ? String.valueOf(e.getMessage()) : e.getOriginalMessage();
+    return SOURCE.matcher(msg).replaceAll("line $1, column $2").lines().findFirst().orElse("");
+  }
+
+  /**
    * One line for {@code e}, a failure to read a {@code what} file (or its cause): the key and what
    * it must be, or for malformed JSON where (line and column) and Jackson's words for what is wrong.
    */
@@ -62,8 +71,7 @@ public final class JsonErrors {
     if (p instanceof JsonProcessingException j && j.getOriginalMessage() != null) {
       JsonLocation at = j.getLocation();
       String where = at == null || at.getLineNr() < 1 ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-      String msg = SOURCE.matcher(j.getOriginalMessage()).replaceAll("line $1, column $2");
-      return "malformed " + what + " JSON" + where + ": " + msg.lines().findFirst().orElse("");
+      return "malformed " + what + " JSON" + where + ": " + problem(j);
     }
     String msg = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
     return "malformed " + what + " JSON: " + msg;

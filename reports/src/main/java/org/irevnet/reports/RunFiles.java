@@ -111,9 +111,11 @@ final class RunFiles {
       JsonNode n;
       try {
         n = JsonReport.MAPPER.readTree(line);
-      } catch (IOException e) {
+      } catch (JsonProcessingException e) {
         if (open && i == lines.size() - 1) continue;
-        throw new IOException(where + ": " + firstLine(e.getMessage()), e);
+        // Jackson's own message ended in its source text ("[Source: REDACTED ...; line: 1, column: 40]").
+        String column = e.getLocation() == null ? "" : ", column " + e.getLocation().getColumnNr();
+        throw new IOException(where + column + ": " + JsonErrors.problem(e), e);
       }
       if (!n.isObject()) throw new IOException(where + ": not a JSON object");
       for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {

@@ -181,7 +181,8 @@ class ReportTest {
       Report r = Report.of(List.of(run));
       Map<String, Section> s = sections(r, 0);
       assertThat(s.get("training").status()).as(bad).isEqualTo(Section.ERROR);
-      assertThat(s.get("training").note()).as(bad).startsWith("metrics.jsonl: line 3: ");
+      assertThat(s.get("training").note()).as(bad).startsWith("metrics.jsonl: line 3").doesNotContain("Source")
+          .doesNotContain("\n");
       assertThat(s.get("accuracy").status()).isEqualTo(Section.OK);
       assertThat(r.runs().get(0).headline()).as("no step count from a damaged log").doesNotContainKey("steps");
     }
@@ -196,7 +197,14 @@ class ReportTest {
     Files.writeString(metrics, String.join("\n", lines) + "\n");
     Section training = sections(Report.of(List.of(run)), 0).get("training");
     assertThat(training.status()).isEqualTo(Section.ERROR);
-    assertThat(training.note()).startsWith("metrics.jsonl: line " + lines.size() + ": ");
+    assertThat(training.note()).startsWith("metrics.jsonl: line " + lines.size() + ", column ");
+
+    // Where in the line, in the user's terms, and Jackson's words without its source text.
+    List<String> cut = new ArrayList<>(lines);
+    cut.set(0, "{\"type\":\"train\",\"step\":1");
+    Files.writeString(metrics, String.join("\n", cut));
+    assertThat(sections(Report.of(List.of(run)), 0).get("training").note()).isEqualTo("metrics.jsonl: line 1, column"
+        + " 25: Unexpected end-of-input: expected close marker for Object (start marker at line 1, column 1)");
   }
 
   @Test
