@@ -153,6 +153,11 @@ public final class Datasets {
             + " irevnet-workbench was not found (looked for " + where + "): run from inside the"
             + " checkout or set IREVNET_HOME to its root");
       }
+      if (Files.exists(asPath)) {
+        // A file (an archive, one IDX file) was "no such directory", which it is not.
+        throw new DataFormatException(asPath, "not a directory: --data takes a dataset's directory (IDX files,"
+            + " CIFAR-10 batches or PNG class folders) or a dataset name (" + String.join(", ", knownNames()) + ")");
+      }
       throw new DataFormatException(Path.of(nameOrPath), "no such directory and no such dataset"
           + " name (known names: " + String.join(", ", knownNames()) + "; also looked for "
           + where + ")");

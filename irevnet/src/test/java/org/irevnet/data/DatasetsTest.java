@@ -47,6 +47,17 @@ class DatasetsTest {
             + " fashion-mnist, fashion-mnist-mini; also looked for data/mnist in " + tmp);
   }
 
+  /** A file given by a bare name is not a directory, not a name that was not found. */
+  @Test
+  void aFileIsNamedAsNotADirectory() throws IOException {
+    Files.writeString(tmp.resolve("train-images.gz"), "not a dataset");
+    Datasets.Resolver r = resolver(tmp, null, tmp.resolve("none"));
+    assertThatThrownBy(() -> r.resolve("train-images.gz"))
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(tmp.resolve("train-images.gz") + ": not a directory: --data takes a dataset's directory (IDX"
+            + " files, CIFAR-10 batches or PNG class folders) or a dataset name (fashion-mnist, fashion-mnist-mini)");
+  }
+
   @Test
   void aDirectoryWithoutADatasetSaysWhatWasExpected() throws IOException {
     Path empty = Files.createDirectories(tmp.resolve("empty"));
