@@ -75,7 +75,8 @@ class ReportCommandTest {
     assertThat(r.out()).contains("error: training, accuracy");
     List<String> err = r.err().lines().toList();
     assertThat(err).hasSize(2);
-    assertThat(err.get(0)).startsWith("irevnet report: " + ce + ": section training: metrics.jsonl: line 2: ");
+    assertThat(err.get(0)).startsWith("irevnet report: " + ce + ": section training: metrics.jsonl: line 2, column 4:"
+        + " Non-standard token 'NaN'");
     assertThat(err.get(1))
         .isEqualTo("irevnet report: " + ce + ": section accuracy: eval-test.json: accuracy is \"high\", not a number");
     assertThat(Files.readString(ce.resolve("report.html"))).contains("eval-test.json: accuracy is");
