@@ -272,14 +272,7 @@ public final class IdxFiles {
         // A byte-order mark (Windows editors write one) became part of the first class's name,
         // which then differed from the same name typed elsewhere.
         String name = (i == 0 ? lines.get(i).replaceFirst("^\uFEFF", "") : lines.get(i)).strip();
-        if (name.isEmpty()) continue;
-        // Two classes of one name were accepted, and nothing told their predictions apart.
-        Integer first = lineOf.putIfAbsent(name, i + 1);
-        if (first != null) {
-          throw new DataFormatException(file, "class name '" + name + "' is given twice (lines " + first + " and "
-              + (i + 1) + ")");
-        }
-        names.add(name);
+        if (!name.isEmpty()) addClassName(names, lineOf, name, i + 1, file);
       }
       if (names.isEmpty()) {
         throw new DataFormatException(file, "no class names in the file");
@@ -294,6 +287,19 @@ public final class IdxFiles {
   }
 
   /**
+   * Appends {@code name}, read at {@code line} of {@code file}, unless an earlier line gave it: two
+   * classes of one name were accepted, and nothing told their predictions apart.
+   */
+  private static void addClassName(List<String> names, java.util.Map<String, Integer> lineOf, String name, int line,
+      Path file) {
+    Integer first = lineOf.putIfAbsent(name, line);
+    if (first != null) {
+      throw new DataFormatException(file, "class name '" + name + "' is given twice (lines " + first + " and " + line + ")");
+    }
+    names.add(name);
+  }
+
+  /**
    * EMNIST's mapping: {@code <label> <character code> ...} a line, labels consecutive from 0
    * (digits, balanced, byclass, bymerge, mnist: one code) or from 1 (letters: the upper- and
    * lower-case codes, named {@code A/a}).
@@ -303,6 +309,7 @@ public final class IdxFiles {
       List<String> lines = Files.readAllLines(file, StandardCharsets.US_ASCII).stream()
           .map(String::strip).filter(s -> !s.isEmpty()).toList();
       List<String> names = new ArrayList<>();
+      java.util.Map<String, Integer> lineOf = new java.util.HashMap<>();
       int first = !lines.isEmpty() && lines.get(0).split("\\s+")[0].equals("1") ? 1 : 0;
       for (int i = 0; i < lines.size(); i++) {
         String[] parts = lines.get(i).split("\\s+");
@@ -319,13 +326,7 @@ public final class IdxFiles {
           }
           chars.add(new String(Character.toChars(code)));
         }
-        String name = String.join("/", chars);
-        int same = names.indexOf(name);
-        if (same >= 0) {
-          throw new DataFormatException(file, "class name '" + name + "' is given twice (lines " + (same + 1) + " and "
-              + (i + 1) + ")");
-        }
-        names.add(name);
+        addClassName(names, lineOf, String.join("/", chars), i + 1, file);
       }
       return new Named(names, file.getFileName().toString(), first);
     } catch (NumberFormatException e) {

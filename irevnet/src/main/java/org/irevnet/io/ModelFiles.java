@@ -34,11 +34,10 @@ public final class ModelFiles {
     Map<String, INDArray> w = new LinkedHashMap<>();
     for (Map.Entry<String, INDArray> e : model.params().state().entrySet()) {
       try {
-        ParamTable.requireFinite(e.getKey(), e.getValue(), DataType.FLOAT);
+        w.put(e.getKey(), ParamTable.finiteAs(e.getKey(), e.getValue(), DataType.FLOAT));
       } catch (IllegalArgumentException ex) {
         throw new IOException(dir.resolve(WEIGHTS) + ": not written: " + ex.getMessage());
       }
-      w.put(e.getKey(), e.getValue().castTo(DataType.FLOAT));
     }
     AtomicFiles.createDirectories(dir);
     Npz.write(dir.resolve(WEIGHTS), w);
@@ -67,7 +66,7 @@ public final class ModelFiles {
     // Values first, named by this file: they are its fault, not a mismatch with the architecture.
     for (Map.Entry<String, INDArray> e : weights.entrySet()) {
       try {
-        ParamTable.requireFinite(e.getKey(), e.getValue(), dt);
+        ParamTable.finiteAs(e.getKey(), e.getValue(), dt);
       } catch (IllegalArgumentException ex) {
         throw new IOException(wFile + ": " + ex.getMessage());
       }

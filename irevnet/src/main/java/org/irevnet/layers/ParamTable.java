@@ -160,7 +160,7 @@ public final class ParamTable {
 
   /**
    * Loads values by name. Every entry must be present with its shape and finite in the entry's
-   * dtype ({@link #requireFinite}); values are cast to it. Nothing is loaded unless everything fits.
+   * dtype ({@link #finiteAs}); values are cast to it. Nothing is loaded unless everything fits.
    *
    * @throws IllegalArgumentException naming the first missing, extra, misshapen or non-finite entry
    */
@@ -170,6 +170,7 @@ public final class ParamTable {
     }
     // Every check before the first write: a misshapen entry late in the table left the entries
     // before it loaded, a model half of one checkpoint and half of its own weights.
+    Map<String, INDArray> cast = new LinkedHashMap<>();
     for (Map.Entry<String, Param> e : entries.entrySet()) {
       INDArray v = state.get(e.getKey());
       if (v == null) throw new IllegalArgumentException("missing parameter " + e.getKey());
@@ -178,34 +179,33 @@ public final class ParamTable {
         throw new IllegalArgumentException("parameter " + e.getKey() + " has shape "
             + java.util.Arrays.toString(v.shape()) + ", expected " + java.util.Arrays.toString(cur.shape()));
       }
-      requireFinite(e.getKey(), v, cur.dataType());
+      cast.put(e.getKey(), finiteAs(e.getKey(), v, cur.dataType()));
     }
-    for (Map.Entry<String, Param> e : entries.entrySet()) {
-      INDArray cur = e.getValue().value();
-      cur.assign(state.get(e.getKey()).castTo(cur.dataType()));
-    }
+    for (Map.Entry<String, Param> e : entries.entrySet()) e.getValue().value().assign(cast.get(e.getKey()));
   }
 
   /**
-   * Refuses a floating-point {@code value} of the parameter {@code name} that is not finite as
-   * {@code target}: NaN or infinite already, or beyond {@code target}'s range (1e300 into
-   * float32), which the cast would make infinite without a word. Every analysis of such a model is
-   * NaN.
+   * {@code value} of the parameter {@code name} cast to {@code target}, refused when a
+   * floating-point value is not finite as {@code target}: NaN or infinite already, or beyond
+   * {@code target}'s range (1e300 into float32), which the cast would make infinite without a word.
+   * Every analysis of such a model is NaN.
    *
    * @throws IllegalArgumentException naming the parameter, how many values and why
    */
-  public static void requireFinite(String name, INDArray value, DataType target) {
-    if (!value.dataType().isFPType()) return;
+  public static INDArray finiteAs(String name, INDArray value, DataType target) {
+    INDArray cast = value.castTo(target);
+    if (!value.dataType().isFPType()) return cast;
     long bad = Tensors.nonFinite(value);
     if (bad > 0) {
       throw new IllegalArgumentException("parameter " + name + " has " + bad + " non-finite value(s) (NaN or"
           + " infinite): a model with them computes NaN");
     }
-    long overflow = value.dataType() == target ? 0 : Tensors.nonFinite(value.castTo(target));
+    long overflow = value.dataType() == target ? 0 : Tensors.nonFinite(cast);
     if (overflow > 0) {
       throw new IllegalArgumentException("parameter " + name + " has " + overflow + " value(s) beyond the range of "
           + target + " (largest magnitude " + value.amaxNumber().doubleValue() + "), infinite as " + target);
     }
+    return cast;
   }
 
   /**

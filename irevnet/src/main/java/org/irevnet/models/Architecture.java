@@ -101,17 +101,18 @@ public record Architecture(String name, String type, String description, List<In
   }
 
   static Architecture parse(InputStream in, String source) throws IOException {
-    byte[] json = in.readAllBytes();
+    JsonNode tree;
     Architecture a;
     try {
-      a = JSON.readValue(json, Architecture.class);
+      tree = JSON.readTree(in);
+      a = JSON.treeToValue(tree, Architecture.class);
     } catch (IOException e) {
       throw new IllegalArgumentException(source + ": " + org.irevnet.io.JsonErrors.describe(e, "architecture"), e);
     }
     if (a == null) throw new IllegalArgumentException(source + ": malformed architecture JSON: the file must hold one JSON object");
     // A stage without "steps" read as 0 steps, a stage of SpaceToDepth alone, without a word. The
     // tree is checked after the mapping, so a misspelt key is still refused as the unknown one.
-    JsonNode stagesRead = JSON.readTree(json).path("stages");
+    JsonNode stagesRead = tree.path("stages");
     for (int i = 0; i < stagesRead.size(); i++) {
       if (stagesRead.get(i).isObject() && !stagesRead.get(i).has("steps")) {
         throw new IllegalArgumentException(source + ": stage " + i + ": 'steps' is missing (0 for a stage without"

@@ -171,8 +171,8 @@ public record TrainConfig(String arch, String data, String objective, int epochs
    */
   public static TrainConfig fromJson(String json) {
     try {
-      TrainConfig c = JSON.readValue(json, TrainConfig.class);
       JsonNode saved = JSON.readTree(json);
+      TrainConfig c = JSON.treeToValue(saved, TrainConfig.class);
       refuseMissingKeys(saved, TrainConfig.class, "");
       if (saved.path("ice").isObject()) refuseMissingKeys(saved.get("ice"), IceConfig.class, "ice.");
       return c;
