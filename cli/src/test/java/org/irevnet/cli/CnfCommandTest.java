@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,17 +38,10 @@ class CnfCommandTest {
     }
 
     // A second run into it replaced these results without a word; as train does, it needs --fresh.
-    String before = Files.readString(out.resolve("cnf.json"));
     String[] again = {"cnf", "--target", "rings", "--iterations", "1", "--batch", "8", "--hidden", "4", "--steps", "1",
         "--test-samples", "8", "--plot-samples", "20", "--grid", "4", "--out", out.toString(), "--no-progress",
         "--threads", "1"};
-    MainTest.assertRefused(List.of(again), out + " already holds the results of a run (cnf.json): pass --fresh to"
-        + " replace them, or choose another --out");
-    assertThat(out.resolve("cnf.json")).hasContent(before);
-    List<String> fresh = new ArrayList<>(List.of(again));
-    fresh.add("--fresh");
-    MainTest.Run replaced = run(fresh.toArray(String[]::new));
-    assertThat(replaced.code()).as(replaced.err()).isZero();
+    MainTest.assertNeedsFresh(again, out, "cnf.json");
     assertThat(Json.MAPPER.readTree(out.resolve("cnf.json").toFile()).path("target").asText()).isEqualTo("rings");
   }
 

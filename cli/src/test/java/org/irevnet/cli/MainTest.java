@@ -242,6 +242,21 @@ class MainTest {
     assertThat(r.err().strip()).isEqualTo("irevnet " + args.get(0) + ": " + message);
   }
 
+  /**
+   * {@code again}, a second run into {@code out}, is refused while {@code out/file} holds the first
+   * run's result, which stays as it was, and runs (exit 0) with --fresh.
+   */
+  static void assertNeedsFresh(String[] again, Path out, String file) throws IOException {
+    String before = Files.readString(out.resolve(file));
+    assertRefused(List.of(again), out + " already holds the results of a run (" + file + "): pass --fresh to"
+        + " replace them, or choose another --out");
+    assertThat(out.resolve(file)).hasContent(before);
+    List<String> fresh = new ArrayList<>(List.of(again));
+    fresh.add("--fresh");
+    Run replaced = run(fresh.toArray(String[]::new));
+    assertThat(replaced.code()).as(replaced.err()).isZero();
+  }
+
   /** Found only after the checks ran, a directory for --json failed with the name of a temporary file. */
   @Test
   void selftestRefusesADirectoryForItsJsonBeforeRunning(@TempDir Path tmp) {

@@ -510,18 +510,14 @@ class TrainEvalCommandTest {
       assertThat(bad.err().strip()).as(c[0]).startsWith("irevnet train: " + config + ": " + c[1]).hasLineCount(1);
     }
     // A primitive key it lacks read as 0: seed 0 and dequantize false would have resumed another run.
-    String withoutSeed = org.irevnet.train.TrainConfig.defaults().toJson().replaceFirst("\"seed\" : 0,", "");
-    assertThat(withoutSeed).doesNotContain("seed");
-    Files.writeString(config, "{\"config\": " + withoutSeed + "}");
-    MainTest.Run noSeed = run("train", "--out", run.toString(), "--resume", "--no-progress");
-    assertThat(noSeed.code()).isEqualTo(2);
-    assertThat(noSeed.err().strip()).isEqualTo("irevnet train: " + config + ": key 'seed' is missing");
     // A text key it lacks was read as null: "arch must be an architecture name or file, got null", naming no file.
-    String withoutArch = org.irevnet.train.TrainConfig.defaults().toJson().replaceFirst("\"arch\" : \"[^\"]*\",", "");
-    assertThat(withoutArch).doesNotContain("arch");
-    Files.writeString(config, "{\"config\": " + withoutArch + "}");
-    MainTest.Run noArch = run("train", "--out", run.toString(), "--resume", "--no-progress");
-    assertThat(noArch.code()).isEqualTo(2);
-    assertThat(noArch.err().strip()).isEqualTo("irevnet train: " + config + ": key 'arch' is missing");
+    for (String[] key : new String[][] {{"seed", "\"seed\" : 0,"}, {"arch", "\"arch\" : \"[^\"]*\","}}) {
+      String without = org.irevnet.train.TrainConfig.defaults().toJson().replaceFirst(key[1], "");
+      assertThat(without).doesNotContain(key[0]);
+      Files.writeString(config, "{\"config\": " + without + "}");
+      MainTest.Run missing = run("train", "--out", run.toString(), "--resume", "--no-progress");
+      assertThat(missing.code()).as(key[0]).isEqualTo(2);
+      assertThat(missing.err().strip()).isEqualTo("irevnet train: " + config + ": key '" + key[0] + "' is missing");
+    }
   }
 }

@@ -6,7 +6,6 @@ import static org.irevnet.cli.MainTest.run;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
@@ -43,17 +42,10 @@ class VaeCommandTest {
         .contains("vae test_is_nll_nats");
 
     // A second run into it replaced these results without a word; as train does, it needs --fresh.
-    String before = Files.readString(out.resolve("vae.json"));
     String[] again = {"vae", "--flow", "none", "--data", data.toString(), "--out", out.toString(), "--epochs", "1",
         "--batch", "16", "--latent", "4", "--hidden", "16", "--test-images", "3", "--is-samples", "20",
         "--no-progress"};
-    MainTest.assertRefused(List.of(again), out + " already holds the results of a run (vae.json): pass --fresh to"
-        + " replace them, or choose another --out");
-    assertThat(out.resolve("vae.json")).hasContent(before);
-    List<String> fresh = new ArrayList<>(List.of(again));
-    fresh.add("--fresh");
-    MainTest.Run replaced = run(fresh.toArray(String[]::new));
-    assertThat(replaced.code()).as(replaced.err()).isZero();
+    MainTest.assertNeedsFresh(again, out, "vae.json");
     assertThat(Json.MAPPER.readTree(out.resolve("vae.json").toFile()).get("flow").asText()).isEqualTo("none");
   }
 
