@@ -99,6 +99,7 @@ final class NetworkTrainer {
         java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND)) {
       double lossSum = 0, accSum = 0;
       int window = 0;
+      long windowImages = 0;
       long windowStart = System.nanoTime();
       while (step < stopAt) {
         if (!it.hasNext()) it.reset();
@@ -119,15 +120,17 @@ final class NetworkTrainer {
         lossSum += loss;
         accSum += acc;
         window++;
+        windowImages += b.labels().length;
         if (step % cfg.logEvery() == 0 || step == stopAt) {
-          double imagesPerSecond = window * (double) cfg.batch() / ((System.nanoTime() - windowStart) / 1e9);
-          Map<String, Object> m = Trainer.trainLine(step, b.epoch() + 1, lossSum / window, accSum / window, lr,
+          double imagesPerSecond = windowImages / ((System.nanoTime() - windowStart) / 1e9);
+          Map<String, Object> m = Trainer.trainLine(step, b.epoch() + 1, window, lossSum / window, accSum / window, lr,
               imagesPerSecond);
           Trainer.writeLine(metrics, m);
           listener.onStep(new Trainer.StepInfo(step, total, b.epoch() + 1, cfg.epochs(), b.batch() + 1,
               it.batchesPerEpoch(), lossSum / window, accSum / window, lr, imagesPerSecond));
           lossSum = accSum = 0;
           window = 0;
+          windowImages = 0;
           windowStart = System.nanoTime();
         }
         boolean epochEnd = !it.hasNext();

@@ -252,6 +252,7 @@ public final class Trainer {
       boolean saidOutliers = false;
       double bitsSum = 0;
       int window = 0;
+      long windowImages = 0;
       long windowStart = System.nanoTime();
       while (step < stopAt) {
         if (!it.hasNext()) it.reset();
@@ -296,9 +297,10 @@ public final class Trainer {
         lossSum += loss;
         accSum += acc;
         window++;
+        windowImages += b.labels().length;
         if (step % cfg.logEvery() == 0 || step == stopAt) {
-          double imagesPerSecond = window * (double) cfg.batch() / ((System.nanoTime() - windowStart) / 1e9);
-          Map<String, Object> m = trainLine(step, b.epoch() + 1, lossSum / window, accSum / window, lr, imagesPerSecond);
+          double imagesPerSecond = windowImages / ((System.nanoTime() - windowStart) / 1e9);
+          Map<String, Object> m = trainLine(step, b.epoch() + 1, window, lossSum / window, accSum / window, lr, imagesPerSecond);
           if (density != null) m.put("bits_per_dim", bitsSum / window);
           bitsSum = 0;
           if (ice != null) {
@@ -316,6 +318,7 @@ public final class Trainer {
               lossSum / window, accSum / window, lr, imagesPerSecond));
           lossSum = accSum = 0;
           window = 0;
+          windowImages = 0;
           windowStart = System.nanoTime();
         }
         boolean epochEnd = !it.hasNext();
@@ -543,12 +546,19 @@ public final class Trainer {
     return adam;
   }
 
-  /** The fields of a {@code train} line of metrics.jsonl every objective and trainer logs. */
-  static Map<String, Object> trainLine(long step, int epoch, double loss, double accuracy, double lr, double imagesPerSecond) {
+  /**
+   * The fields of a {@code train} line of metrics.jsonl every objective and trainer logs: means
+   * over the {@code windowSteps} steps since the previous line, which are fewer than {@code
+   * --log-every} at the end of training and after a resume (a report must not read such a mean as
+   * a change of trend).
+   */
+  static Map<String, Object> trainLine(long step, int epoch, int windowSteps, double loss, double accuracy, double lr,
+      double imagesPerSecond) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("type", "train");
     m.put("step", step);
     m.put("epoch", epoch);
+    m.put("window_steps", windowSteps);
     m.put("loss", loss);
     m.put("accuracy", accuracy);
     m.put("lr", lr);

@@ -104,6 +104,12 @@ class TrainerTest {
     List<String> ma = steps(tmp.resolve("a")), mb = steps(tmp.resolve("b"));
     assertThat(mb).doesNotHaveDuplicates();
     assertThat(mb.stream().filter(x -> !x.equals("train@3")).toList()).isEqualTo(ma);
+    // Every step is in the means of exactly one line: the lines at the stop and after the resume
+    // each average one step, which a report must not read as a change of trend.
+    assertThat(lines(tmp.resolve("b"), "train")).extracting(l -> l.get("window_steps").asInt())
+        .containsExactly(2, 1, 1, 2, 2);
+    assertThat(lines(tmp.resolve("a"), "train")).extracting(l -> l.get("window_steps").asInt())
+        .containsExactly(2, 2, 2, 2);
   }
 
   /** The step count Adam's bias correction uses, as {@code checkpoints/latest} of {@code run} holds it. */
@@ -480,6 +486,8 @@ class TrainerTest {
     assertThat(steps(two)).containsExactly("train@2", "train@4", "epoch@4", "train@6", "train@8", "epoch@8");
     List<JsonNode> t = lines(two, "train"), o = lines(one, "train");
     assertThat(o).extracting(l -> l.get("step").asLong()).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+    assertThat(o).extracting(l -> l.get("window_steps").asInt()).containsOnly(1);
+    assertThat(t).extracting(l -> l.get("window_steps").asInt()).containsOnly(2);
     assertThat(o).allSatisfy(l -> {
       assertThat(l.get("accuracy").asDouble()).as(l.toString()).isBetween(0.0, 1.0);
       assertThat(l.get("loss").asDouble()).as(l.toString()).isPositive();

@@ -92,7 +92,15 @@ final class RunSections {
     return c;
   }
 
-  /** One chart per numeric field of each line type: {@code train} lines by step, {@code epoch} lines by epoch. */
+  /**
+   * One chart per numeric field of each line type: {@code train} lines by step, {@code epoch} lines
+   * by epoch. A {@code train} line averages its {@code window_steps}; one that averages fewer than
+   * the run's most (the end of training, a resume) is its own series of dots, not joined to the
+   * curve: a mean of 2 steps beside means of 20 read as a sudden change of trend.
+   */
+  /** The {@code train} line's count of steps its means are over ({@link #training}). */
+  static final String WINDOW = "window_steps";
+
   private static Section training(RunFiles f) throws IOException {
     String id = "training", title = "Training curves";
     if (!f.exists(METRICS)) return Section.notRun(id, title, "no " + METRICS + " (made by bin/irevnet train)");
@@ -105,21 +113,29 @@ final class RunSections {
       for (JsonNode line : e.getValue()) {
         for (Iterator<String> it = line.fieldNames(); it.hasNext(); ) {
           String k = it.next();
-          if (line.get(k).isNumber() && !k.equals("step") && !k.equals("epoch")) fields.add(k);
+          if (line.get(k).isNumber() && !List.of("step", "epoch", WINDOW).contains(k)) fields.add(k);
         }
       }
+      int fullWindow = e.getValue().stream().mapToInt(l -> l.path(WINDOW).asInt(0)).max().orElse(0);
       for (String field : fields) {
-        List<Double> xs = new ArrayList<>(), ys = new ArrayList<>();
+        List<Double> xs = new ArrayList<>(), ys = new ArrayList<>(), shortYs = new ArrayList<>();
         for (JsonNode line : e.getValue()) {
           Double xv = TreeFigures.number(line.get(x));
           if (xv == null) continue;
           xs.add(xv);
-          ys.add(TreeFigures.number(line.get(field)));
+          Double y = TreeFigures.number(line.get(field));
+          // The learning rate is the step's own, not a mean.
+          boolean isShort = !field.equals("lr") && line.path(WINDOW).asInt(fullWindow) < fullWindow;
+          ys.add(isShort ? null : y);
+          shortYs.add(isShort ? y : null);
         }
-        if (ys.stream().allMatch(java.util.Objects::isNull)) continue;
+        if (ys.stream().allMatch(java.util.Objects::isNull) && shortYs.stream().allMatch(java.util.Objects::isNull)) continue;
+        List<Figure.Series> series = new ArrayList<>(List.of(new Figure.Series(field, xs, ys)));
+        if (shortYs.stream().anyMatch(java.util.Objects::nonNull)) {
+          series.add(new Figure.Series(field + " (over fewer than " + fullWindow + " steps)", xs, shortYs));
+        }
         // iCE's largest |z_n| spans decades when nothing bounds it (README, iCE experiments).
-        figs.add(new Figure.Line(e.getKey() + ": " + field, x, field, null, field.equals("zn_max_abs"),
-            List.of(new Figure.Series(field, xs, ys))));
+        figs.add(new Figure.Line(e.getKey() + ": " + field, x, field, null, field.equals("zn_max_abs"), series));
       }
     }
     if (byType.containsKey("epoch")) figs.add(linesTable("epochs", byType.get("epoch")));

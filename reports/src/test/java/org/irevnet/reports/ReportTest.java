@@ -207,6 +207,35 @@ class ReportTest {
         + " 25: Unexpected end-of-input: expected close marker for Object (start marker at line 1, column 1)");
   }
 
+  /**
+   * The line at the end of training averages fewer steps than the others (2 here, against 20): it
+   * is drawn apart, not joined to the curve, and the step count itself is no chart.
+   */
+  @Test
+  void aTrainLineOverFewerStepsIsItsOwnSeries(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    Files.writeString(run.resolve("metrics.jsonl"), String.join("\n",
+        "{\"type\":\"train\",\"step\":20,\"window_steps\":20,\"loss\":2.0,\"lr\":0.01}",
+        "{\"type\":\"train\",\"step\":40,\"window_steps\":20,\"loss\":1.0,\"lr\":0.02}",
+        "{\"type\":\"train\",\"step\":42,\"window_steps\":2,\"loss\":1.5,\"lr\":0.03}") + "\n");
+    List<Figure> figs = sections(Report.of(List.of(run)), 0).get("training").figures();
+    assertThat(figs).extracting(Figure::title).containsExactly("train: loss", "train: lr");
+    Figure.Line loss = (Figure.Line) figs.get(0);
+    assertThat(loss.series()).extracting(Figure.Series::name)
+        .containsExactly("loss", "loss (over fewer than 20 steps)");
+    assertThat(loss.series().get(0).y()).containsExactly(2.0, 1.0, null);
+    assertThat(loss.series().get(1).y()).containsExactly(null, null, 1.5);
+    assertThat(loss.series().get(1).x()).containsExactly(20.0, 40.0, 42.0);
+    assertThat(((Figure.Line) figs.get(1)).series()).as("the step's own learning rate, not a mean").singleElement()
+        .extracting(Figure.Series::y).isEqualTo(List.of(0.01, 0.02, 0.03));
+
+    // Lines without the field (an older run's) are one curve, as before.
+    Files.writeString(run.resolve("metrics.jsonl"), "{\"type\":\"train\",\"step\":20,\"loss\":2.0}\n"
+        + "{\"type\":\"train\",\"step\":22,\"loss\":1.5}\n");
+    Figure.Line old = (Figure.Line) sections(Report.of(List.of(run)), 0).get("training").figures().get(0);
+    assertThat(old.series()).singleElement().extracting(Figure.Series::y).isEqualTo(List.of(2.0, 1.5));
+  }
+
   @Test
   void aWronglyTypedEvalOrConfigFieldFailsItsSectionNamingTheFieldAndStaysOutOfTheHeadline(@TempDir Path tmp)
       throws Exception {
