@@ -37,13 +37,14 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--data", description = "Dataset: fashion-mnist-mini (shipped), fashion-mnist, or a directory.")
   String data;
 
-  @Option(names = "--epochs") Integer epochs;
-  @Option(names = "--batch") Integer batch;
+  @Option(names = "--epochs", description = "Passes over the training images (default 3).") Integer epochs;
+  @Option(names = "--batch", description = "Images per training step (default 64).") Integer batch;
   @Option(names = "--lr", description = "Peak learning rate of Adam (default 1e-3).") Double lr;
   @Option(names = "--weight-decay", description = "Decoupled weight decay (AdamW), default 0.") Double weightDecay;
   @Option(names = "--warmup-steps", description = "Linear learning-rate warm-up (default 100).") Integer warmupSteps;
   @Option(names = "--schedule", description = "cosine (default), step or constant.") String schedule;
-  @Option(names = "--seed") Long seed;
+  @Option(names = "--seed", description = "Seed of everything random in the run: initialisation, batch order,"
+      + " noise, held-out images (default 0).") Long seed;
   @Option(names = "--dequantize", description = "Add uniform noise U(0,1/256) to the pixels.") Boolean dequantize;
   @Option(names = "--augment-shift", description = "Random shifts of up to N pixels, below the image size (default 0: off).") Integer augmentShift;
   @Option(names = "--log-every", description = "Steps between metrics lines (default 20).") Integer logEvery;

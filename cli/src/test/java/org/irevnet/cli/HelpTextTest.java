@@ -1,0 +1,92 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.irevnet.train.IceConfig;
+import org.irevnet.train.TrainConfig;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
+
+/** {@code --help} says what every option and parameter of every command is. */
+class HelpTextTest {
+  @Test
+  void everyOptionAndParameterHasADescription() {
+    List<String> bare = new ArrayList<>();
+    walk(new CommandLine(new Main()), bare);
+    assertThat(bare).isEmpty();
+  }
+
+  @Test
+  void anOptionWithoutADescriptionIsFound() {
+    @CommandLine.Command(name = "probe-me")
+    class Undescribed {
+      @CommandLine.Option(names = "--size") int size;
+      @CommandLine.Option(names = "--seed", description = "Seed.") int seed;
+    }
+    List<String> bare = new ArrayList<>();
+    walk(new CommandLine(new Main()).addSubcommand(new CommandLine(new Undescribed())), bare);
+    assertThat(bare).contains("probe-me --size").doesNotContain("probe-me --seed");
+  }
+
+  /**
+   * A default that {@code train --help} states as a number or a boolean is the one the run gets
+   * ({@link TrainConfig#defaults()}, {@link IceConfig#defaults()}): the options have no picocli
+   * defaults (they override a --config file), so nothing else ties the text to the value.
+   */
+  @Test
+  void trainHelpStatesTheConfigDefaults() throws Exception {
+    Pattern stated = Pattern.compile("default:? ([-+0-9.eE]+|true|false)\\b");
+    List<String> checked = new ArrayList<>();
+    for (OptionSpec o : new CommandLine(new TrainCommand()).getCommandSpec().options()) {
+      Matcher m = stated.matcher(String.join(" ", o.description()));
+      if (!m.find()) continue;
+      String name = o.longestName().substring(2);
+      Object actual = configDefault(name);
+      assertThat(actual).as(o.longestName() + " has no config field").isNotNull();
+      if (actual instanceof Boolean) {
+        assertThat(actual.toString()).as(o.longestName()).isEqualTo(m.group(1));
+      } else {
+        assertThat(((Number) actual).doubleValue()).as(o.longestName()).isEqualTo(Double.parseDouble(m.group(1)));
+      }
+      checked.add(name);
+    }
+    assertThat(checked).contains("epochs", "batch", "lr", "seed", "w-nc", "w-mle", "w-nc-warmup", "adv-standardize");
+  }
+
+  /** The default of the config field an option sets ({@code --w-nc-warmup}: {@code wNcWarmupSteps}); null if none. */
+  private static Object configDefault(String option) throws Exception {
+    StringBuilder camel = new StringBuilder();
+    for (String part : option.split("-")) {
+      camel.append(camel.length() == 0 ? part : Character.toUpperCase(part.charAt(0)) + part.substring(1));
+    }
+    for (Object defaults : new Object[] {TrainConfig.defaults(), IceConfig.defaults()}) {
+      for (String field : List.of(camel.toString(), camel + "Steps")) {
+        try {
+          Method accessor = defaults.getClass().getMethod(field);
+          return accessor.invoke(defaults);
+        } catch (NoSuchMethodException e) {
+          // not this record's, or not this name
+        }
+      }
+    }
+    return null;
+  }
+
+  private static void walk(CommandLine cl, List<String> bare) {
+    String command = Main.commandAsTyped(cl.getCommandSpec());
+    for (OptionSpec o : cl.getCommandSpec().options()) {
+      if (String.join("", o.description()).isBlank()) bare.add(command + " " + o.longestName());
+    }
+    for (PositionalParamSpec p : cl.getCommandSpec().positionalParameters()) {
+      if (String.join("", p.description()).isBlank()) bare.add(command + " " + p.paramLabel());
+    }
+    for (CommandLine sub : cl.getSubcommands().values()) walk(sub, bare);
+  }
+}
