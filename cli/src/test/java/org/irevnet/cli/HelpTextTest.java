@@ -16,11 +16,45 @@ import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** {@code --help} says what every option and parameter of every command is. */
 class HelpTextTest {
+  /** "(default 64)", "default: 0.3", "(default 0,0.05)", "(default true)" in an option's description. */
+  private static final Pattern STATED = Pattern.compile("default:? ([-+0-9.eE]+(?:,[-+0-9.eE]+)*|true|false)\\b");
+
   @Test
   void everyOptionAndParameterHasADescription() {
     List<String> bare = new ArrayList<>();
     walk(new CommandLine(new Main()), bare);
     assertThat(bare).isEmpty();
+  }
+
+  /** Where an option has a picocli default, a default its description states as a number is that one. */
+  @Test
+  void aStatedDefaultIsTheOptionsDefault() {
+    List<String> wrong = new ArrayList<>(), checked = new ArrayList<>();
+    statedDefaults(new CommandLine(new Main()), wrong, checked);
+    assertThat(wrong).isEmpty();
+    assertThat(checked).isNotEmpty();
+  }
+
+  private static void statedDefaults(CommandLine cl, List<String> wrong, List<String> checked) {
+    for (OptionSpec o : cl.getCommandSpec().options()) {
+      Matcher m = STATED.matcher(String.join(" ", o.description()));
+      if (o.defaultValue() == null || !m.find() || m.group(1).matches("true|false")) continue;
+      String option = Main.commandAsTyped(cl.getCommandSpec()) + " " + o.longestName();
+      if (numbers(m.group(1)) == null || !numbers(m.group(1)).equals(numbers(o.defaultValue()))) {
+        wrong.add(option + ": says " + m.group(1) + ", is " + o.defaultValue());
+      }
+      checked.add(option);
+    }
+    for (CommandLine sub : cl.getSubcommands().values()) statedDefaults(sub, wrong, checked);
+  }
+
+  /** A comma-separated list of numbers, or null if it is not one. */
+  private static List<Double> numbers(String text) {
+    try {
+      return java.util.Arrays.stream(text.split(",")).map(Double::valueOf).toList();
+    } catch (NumberFormatException e) {
+      return null;
+    }
   }
 
   @Test
@@ -42,10 +76,9 @@ class HelpTextTest {
    */
   @Test
   void trainHelpStatesTheConfigDefaults() throws Exception {
-    Pattern stated = Pattern.compile("default:? ([-+0-9.eE]+|true|false)\\b");
     List<String> checked = new ArrayList<>();
     for (OptionSpec o : new CommandLine(new TrainCommand()).getCommandSpec().options()) {
-      Matcher m = stated.matcher(String.join(" ", o.description()));
+      Matcher m = STATED.matcher(String.join(" ", o.description()));
       if (!m.find()) continue;
       String name = o.longestName().substring(2);
       Object actual = configDefault(name);
