@@ -95,6 +95,8 @@ public final class AtomicFiles {
         throw new java.nio.file.AccessDeniedException(target.toString());
       } catch (java.nio.file.NoSuchFileException e) {
         throw new java.nio.file.NoSuchFileException(target.toString());
+      } catch (java.nio.file.FileSystemException e) {
+        throw new java.nio.file.FileSystemException(target.toString(), null, e.getReason());
       }
     }
   }

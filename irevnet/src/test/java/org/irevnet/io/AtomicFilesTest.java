@@ -90,6 +90,23 @@ class AtomicFilesTest {
         .isInstanceOf(java.nio.file.NoSuchFileException.class).hasMessage(target.toString());
   }
 
+  /**
+   * Other refusals name the target too, with the file system's reason: a name of 250 characters
+   * is allowed, its temporary's (a dot, the name, a random part, .tmp) is too long, and the
+   * message named that temporary, a file the user never asked for.
+   */
+  @Test
+  void aTemporaryTheFileSystemRefusesIsNamedByItsTarget(@TempDir Path tmp) throws Exception {
+    Path target = tmp.resolve("r".repeat(250) + ".json");
+    Files.writeString(target, "old");
+    assertThatThrownBy(() -> AtomicFiles.writeString(target, "{}"))
+        .isInstanceOf(java.nio.file.FileSystemException.class).hasMessage(target + ": File name too long");
+    assertThat(target).hasContent("old");
+    try (var s = Files.list(tmp)) {
+      assertThat(s.toList()).containsExactly(target);
+    }
+  }
+
   /** An output directory where a file is: Java said only that the file "already exists". */
   @Test
   void aFileInTheWayOfADirectoryIsSaidSo(@TempDir Path tmp) throws Exception {
