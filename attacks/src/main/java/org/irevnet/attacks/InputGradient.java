@@ -49,13 +49,24 @@ public final class InputGradient {
      */
     MARGIN;
 
+    /**
+     * The loss gradient to the logits. A row with a NaN or infinite logit has no class ({@link
+     * Losses#predictions}) and gets none: ND4J's argmax made class 0 of a NaN row the runner-up,
+     * and for goal 0 the margin gradient then raised the goal's own logit.
+     */
     INDArray gradient(INDArray logits, int[] goals) {
-      if (this == CE) return Losses.softmaxCrossEntropy(logits, goals).grad().muli(logits.size(0));
+      int[] classes = Losses.predictions(logits);
+      if (this == CE) {
+        INDArray d = Losses.softmaxCrossEntropy(logits, goals).grad().muli(logits.size(0));
+        for (int i = 0; i < goals.length; i++) if (classes[i] < 0) d.getRow(i).assign(0);
+        return d;
+      }
       INDArray d = Nd4j.zeros(logits.dataType(), logits.shape());
       INDArray others = logits.dup();
       for (int i = 0; i < goals.length; i++) others.putScalar(i, goals[i], Double.NEGATIVE_INFINITY);
       int[] runnerUp = Losses.argmax(others);
       for (int i = 0; i < goals.length; i++) {
+        if (classes[i] < 0) continue;
         d.putScalar(i, goals[i], -1.0);
         d.putScalar(i, runnerUp[i], 1.0);
       }

@@ -70,6 +70,42 @@ class InputGradientTest {
     }
   }
 
+  /**
+   * A row with a NaN or infinite logit has no class, as {@link Losses#predictions} says, and no
+   * loss gradient: the margin took class 0 of a NaN row as the runner-up, which for goal 0 raised
+   * the goal's own logit, and the cross-entropy's NaN would have spread into the image. Finite
+   * rows keep theirs: -1 at the goal, +1 at the largest other logit (found here by a loop).
+   */
+  @Test
+  void rowsWithNonFiniteLogitsHaveNoClassAndNoGradient() {
+    double nan = Double.NaN, inf = Double.POSITIVE_INFINITY;
+    double[][] rows = {{nan, nan, nan}, {0.5, nan, 2}, {inf, 1, 0}, {0.5, 3, 2}, {4, 1, 2}};
+    int[] goals = {0, 0, 1, 0, 0};
+    INDArray logits = org.nd4j.linalg.factory.Nd4j.createFromArray(rows);
+    INDArray margin = InputGradient.Loss.MARGIN.gradient(logits, goals);
+    INDArray ce = InputGradient.Loss.CE.gradient(logits, goals);
+    for (int i = 0; i < rows.length; i++) {
+      boolean finite = java.util.Arrays.stream(rows[i]).allMatch(Double::isFinite);
+      int runnerUp = -1;
+      for (int j = 0; j < rows[i].length; j++) {
+        if (j != goals[i] && (runnerUp < 0 || rows[i][j] > rows[i][runnerUp])) runnerUp = j;
+      }
+      for (int j = 0; j < rows[i].length; j++) {
+        double expected = !finite ? 0 : j == goals[i] ? -1 : j == runnerUp ? 1 : 0;
+        assertThat(margin.getDouble(i, j)).as("margin row %d class %d", i, j).isEqualTo(expected);
+        if (!finite) assertThat(ce.getDouble(i, j)).as("cross-entropy row %d class %d", i, j).isZero();
+      }
+      if (finite) {
+        double[] p = java.util.Arrays.stream(rows[i]).map(Math::exp).toArray();
+        double sum = java.util.Arrays.stream(p).sum();
+        for (int j = 0; j < p.length; j++) {
+          assertThat(ce.getDouble(i, j)).as("cross-entropy row %d class %d", i, j)
+              .isCloseTo(p[j] / sum - (j == goals[i] ? 1 : 0), within(1e-12));
+        }
+      }
+    }
+  }
+
   /** sum_i max_{j != y_i} logit_ij - logit_i,y_i, written out. */
   private static double margin(INDArray logits, int[] y) {
     double s = 0;
