@@ -173,10 +173,23 @@ public final class ShortcutDatasets {
     return new Result(target, d);
   }
 
-  /** Reads {@code shortcut.json} of a generated directory. */
+  /**
+   * Reads {@code shortcut.json} of a generated directory.
+   *
+   * @throws IOException one line naming the file, and for malformed JSON the line and column:
+   *     Jackson's own message quoted the file's text over several lines
+   */
   @SuppressWarnings("unchecked")
   public static Map<String, Object> readDescription(Path dir) throws IOException {
-    return JSON.readValue(dir.resolve(JSON_FILE).toFile(), Map.class);
+    Path file = dir.resolve(JSON_FILE);
+    Map<String, Object> d;
+    try {
+      d = JSON.readValue(Files.readAllBytes(file), Map.class);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IOException(file + ": " + org.irevnet.io.JsonErrors.describe(e, "shortcut"), e);
+    }
+    if (d == null) throw new IOException(file + ": malformed shortcut JSON: the file must hold one JSON object");
+    return d;
   }
 
   /**

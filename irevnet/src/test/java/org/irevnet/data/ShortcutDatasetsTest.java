@@ -110,6 +110,30 @@ class ShortcutDatasetsTest {
         .contains("decoded_as_stamped=1000");
   }
 
+  /**
+   * A damaged shortcut.json is one line naming the file, and where malformed JSON breaks, its line
+   * and column; the file must hold an object. Jackson's own message spread over several lines.
+   */
+  @Test
+  void aDamagedDescriptionIsOneLineNamingTheFileLineAndColumn() throws IOException {
+    Path file = tmp.resolve(ShortcutDatasets.JSON_FILE);
+    String[][] cases = {
+        {"{\n  \"kind\": \"texture\",\n  \"seed\": 7,,\n}", "malformed shortcut JSON at line 3, column 13: "},
+        {"{\"kind\": \"texture\"", "malformed shortcut JSON at line 1, column 19: "},
+        {"[1, 2]", "malformed shortcut JSON: the file must hold one JSON object"},
+        {"null", "malformed shortcut JSON: the file must hold one JSON object"}};
+    for (String[] c : cases) {
+      Files.writeString(file, c[0]);
+      assertThatThrownBy(() -> ShortcutDatasets.readDescription(tmp)).as(c[0]).isInstanceOf(IOException.class)
+          .message().startsWith(file + ": " + c[1]).doesNotContain("\n").doesNotContain("Source");
+    }
+    Files.writeString(file, "{\"kind\": \"texture\", \"seed\": 7}");
+    assertThat(ShortcutDatasets.readDescription(tmp)).containsEntry("kind", "texture").containsEntry("seed", 7);
+    Files.delete(file);
+    assertThatThrownBy(() -> ShortcutDatasets.readDescription(tmp)).isInstanceOf(java.nio.file.NoSuchFileException.class)
+        .hasMessage(file.toString());
+  }
+
   /** Binary code: only the code region changed. Texture: only background pixels changed. */
   private static void assertOnlyShortcutPixelsChanged(Shortcut.Kind kind, byte[] base,
       byte[] px) {
