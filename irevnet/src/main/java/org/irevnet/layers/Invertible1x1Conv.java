@@ -133,7 +133,8 @@ public final class Invertible1x1Conv extends ChannelBlock {
    * at 1024 channels. {@code unperm} is {@link #unpermIndex()}.
    *
    * @throws ArithmeticException when W is singular: a zero {@code sign_s * exp(log_s)} on U's
-   *     diagonal (a {@code log_s} below about -745 underflows in float64, -104 in float32)
+   *     diagonal (a {@code log_s} below about -745 underflows in float64, -104 in float32), or so
+   *     nearly singular that the solution overflows float64
    */
   private INDArray solvePixels(INDArray y, INDArray lf, INDArray uf, int[] unperm) {
     DataType f64 = DataType.DOUBLE;
@@ -142,7 +143,7 @@ public final class Invertible1x1Conv extends ChannelBlock {
       return Triangular.solveUpper(uf.castTo(f64), z).castTo(y.dataType());
     } catch (ArithmeticException e) {
       throw new ArithmeticException("Invertible1x1Conv(" + channels + " channels) has no inverse: its factor U = "
-          + "upper + diag(sign_s * exp(log_s)) is singular (" + e.getMessage() + ")");
+          + "upper + diag(sign_s * exp(log_s)) is singular or too close to it (" + e.getMessage() + ")");
     }
   }
 

@@ -1,5 +1,6 @@
 package org.irevnet.nn;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -24,7 +25,8 @@ public final class Triangular {
    * X with {@code L X = B}, L lower triangular ({@code n x n}, with a unit diagonal if {@code
    * unitDiagonal}), B {@code n x k}.
    *
-   * @throws ArithmeticException naming the first zero on L's diagonal (unless unit): L is singular
+   * @throws ArithmeticException naming the first zero on L's diagonal (unless unit): L is singular;
+   *     or when X overflows its type although L and B are finite: L is too close to singular
    */
   public static INDArray solveLower(INDArray l, INDArray b, boolean unitDiagonal) {
     return solve(l, b, true, unitDiagonal);
@@ -33,7 +35,8 @@ public final class Triangular {
   /**
    * X with {@code U X = B}, U upper triangular ({@code n x n}), B {@code n x k}.
    *
-   * @throws ArithmeticException naming the first zero on U's diagonal: U is singular
+   * @throws ArithmeticException naming the first zero on U's diagonal: U is singular; or when X
+   *     overflows its type although U and B are finite: U is too close to singular
    */
   public static INDArray solveUpper(INDArray u, INDArray b) {
     return solve(u, b, false, false);
@@ -58,7 +61,44 @@ public final class Triangular {
         }
       }
     }
-    return solve(t, 0, t.rows(), b.dup('c'), lower, unit);
+    INDArray x = solve(t, 0, t.rows(), b.dup('c'), lower, unit);
+    if (Tensors.nonFinite(x) > 0 && finiteSystem(t, b, lower, unit)) {
+      throw new ArithmeticException("triangular solve: the solution of the " + t.rows() + " x " + t.rows()
+          + " system overflows " + typeName(x) + " (Infinity or NaN): the matrix is too close to singular for this"
+          + " right-hand side" + (unit ? "" : smallestPivot(t)));
+    }
+    return x;
+  }
+
+  /**
+   * Whether the triangle a solve reads and the right-hand side are finite. Only then is an
+   * Infinity or NaN in X the solve's own: a tiny pivot (1e-309 in float64, 1e-39 in float32, or a
+   * larger one with a large right-hand side) is not zero but its quotient overflows. No threshold
+   * on the pivots could say when: that depends on B and on the other entries, so the check is on
+   * the result. A NaN or infinity the caller passed in is passed on, as arithmetic does.
+   */
+  private static boolean finiteSystem(INDArray t, INDArray b, boolean lower, boolean unit) {
+    if (Tensors.nonFinite(b) > 0) return false;
+    int n = (int) t.rows();
+    double[] a = Tensors.doubles(t);
+    for (int i = 0; i < n; i++) {
+      for (int j = lower ? 0 : i; j < (lower ? i + 1 : n); j++) {
+        if (!(unit && i == j) && !Double.isFinite(a[i * n + j])) return false;
+      }
+    }
+    return true;
+  }
+
+  private static String smallestPivot(INDArray t) {
+    double[] diagonal = Tensors.doubles(Nd4j.diag(t));
+    int k = 0;
+    for (int i = 1; i < diagonal.length; i++) if (Math.abs(diagonal[i]) < Math.abs(diagonal[k])) k = i;
+    String value = t.dataType() == DataType.FLOAT ? Float.toString((float) diagonal[k]) : Double.toString(diagonal[k]);
+    return " (its smallest diagonal entry is " + value + ", entry " + k + ")";
+  }
+
+  private static String typeName(INDArray x) {
+    return x.dataType() == DataType.DOUBLE ? "float64" : x.dataType() == DataType.FLOAT ? "float32" : x.dataType().toString();
   }
 
   /**

@@ -106,4 +106,49 @@ class TriangularTest {
     // A unit diagonal replaces the stored one: the same matrix is then regular.
     if (lower) assertThat(Triangular.solveLower(t, b, true).isInfinite().any()).isFalse();
   }
+
+  /**
+   * A pivot that is not zero but so small that X overflows is refused, not returned as Infinity:
+   * 1e-300 gave Inf for a right-hand side of 1e10. The line is where b / pivot leaves the type's
+   * range (1.8e308 in float64, 3.4e38 in float32), checked on both sides on a diagonal system,
+   * whose solution b / pivot is known, in small blocks and past the first block, lower and upper.
+   */
+  @ParameterizedTest
+  @CsvSource({
+      "5, 2, true, DOUBLE, 1e-300, 1e5, 1e10, 1.0E-300",
+      "5, 2, false, DOUBLE, 1e-308, 1, 1, 1.0E-309",
+      "150, 120, true, DOUBLE, 1e-308, 1, 1, 1.0E-309",
+      "150, 120, false, FLOAT, 1e-38, 1, 1, 1.0E-39",
+      "5, 0, true, FLOAT, 1e-30, 1e7, 1e9, 1.0E-30"})
+  void aSolutionThatOverflowsItsTypeIsRefusedNamingTheSmallestPivot(int n, int at, boolean lower, DataType type,
+      double pivot, double fits, double overflows, String refusedPivot) {
+    INDArray t = used(triangle(n, lower, false, new Random(n)), lower, false);
+    for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) if (i != j) t.putScalar(i, j, 0.0);
+    t.putScalar(at, at, pivot);
+    INDArray b = Nd4j.ones(DataType.DOUBLE, n, 2);
+    b.putScalar(at, 1, fits);
+    INDArray x = solve(t.castTo(type), b.castTo(type), lower);
+    assertThat(x.getDouble(at, 1)).as("b / pivot, representable").isCloseTo(fits / pivot,
+        org.assertj.core.data.Percentage.withPercentage(1e-4));
+    assertThat(Tensors.nonFinite(x)).isZero();
+    double refused = Double.parseDouble(refusedPivot);
+    if (refused != pivot) {
+      t.putScalar(at, at, refused);
+      b.putScalar(at, 1, fits);
+    } else {
+      b.putScalar(at, 1, overflows);
+    }
+    assertThatThrownBy(() -> solve(t.castTo(type), b.castTo(type), lower))
+        .isInstanceOf(ArithmeticException.class)
+        .hasMessage("triangular solve: the solution of the " + n + " x " + n + " system overflows "
+            + (type == DataType.DOUBLE ? "float64" : "float32") + " (Infinity or NaN): the matrix is too close to"
+            + " singular for this right-hand side (its smallest diagonal entry is " + refusedPivot + ", entry " + at + ")");
+    // A NaN the caller passes in is passed on: it is not the solve's.
+    b.putScalar(0, 0, Double.NaN);
+    assertThat(solve(t.castTo(type), b.castTo(type), lower).getDouble(0, 0)).isNaN();
+  }
+
+  private static INDArray solve(INDArray t, INDArray b, boolean lower) {
+    return lower ? Triangular.solveLower(t, b, false) : Triangular.solveUpper(t, b);
+  }
 }
