@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.irevnet.host.Memory;
 import org.irevnet.io.StrictJson;
 
 /**
@@ -189,16 +190,16 @@ public record Architecture(String name, String type, String description, List<In
   }
 
   /**
-   * Refuses {@code parameters} whose training state needs more than {@code physicalBytes} (-1:
+   * Refuses {@code parameters} whose training state needs more than {@code limit} (-1 bytes:
    * unknown, nothing refused): the build took minutes to allocate them, then ran out of memory.
    */
-  static void checkFitsInMemory(String source, double parameters, long physicalBytes) {
+  static void checkFitsInMemory(String source, double parameters, Memory.Limit limit) {
     double need = parameters * TRAINING_BYTES_PER_PARAMETER;
-    if (physicalBytes > 0 && need > physicalBytes) {
+    if (limit.bytes() > 0 && need > limit.bytes()) {
       throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "%s: %,.0f parameters need %.1f GiB"
-          + " to train (%d bytes each: values and Adam's two moments), more than this machine's %.1f GiB"
-          + " of physical memory", source, parameters, need / (1L << 30), TRAINING_BYTES_PER_PARAMETER,
-          physicalBytes / (double) (1L << 30)));
+          + " to train (%d bytes each: values and Adam's two moments), more than the %.1f GiB of memory this"
+          + " process may use (%s)", source, parameters, need / (1L << 30), TRAINING_BYTES_PER_PARAMETER,
+          limit.bytes() / (double) (1L << 30), limit.source()));
     }
   }
 
@@ -272,6 +273,6 @@ public record Architecture(String name, String type, String description, List<In
       throw new IllegalArgumentException(where + "the output has " + channels * height * width + " dimensions, fewer"
           + " than 'numClasses' " + numClasses + " (a fi-revnet's logits are its first numClasses)");
     }
-    checkFitsInMemory(source, parameters(), org.irevnet.train.Host.physicalMemoryBytes());
+    checkFitsInMemory(source, parameters(), Memory.limit());
   }
 }

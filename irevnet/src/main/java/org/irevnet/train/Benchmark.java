@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.irevnet.host.Memory;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
@@ -79,7 +80,7 @@ public final class Benchmark {
       double ms = timedStep(setup, i, onStep);
       if (i >= warmup) times[i - warmup] = ms;
     }
-    double peak = Host.peakRssMiB();
+    double peak = Memory.peakRssMiB();
     NativeHeap.Usage heap = NativeHeap.usage();
     double paramState = mib(3.0 * model.params().count() * DataType.FLOAT.width());
     double train = median(times);

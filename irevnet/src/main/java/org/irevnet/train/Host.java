@@ -1,11 +1,8 @@
 package org.irevnet.train;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Process-level settings and measurements: thread counts, peak memory, environment facts. */
+/** Process-level settings: thread counts and garbage collection (memory facts: {@link org.irevnet.host.Memory}). */
 public final class Host {
   private Host() {}
 
@@ -33,33 +30,5 @@ public final class Host {
    */
   public static void collectGarbage(long step, int every) {
     if (every > 0 && step % every == 0) System.gc();
-  }
-
-  /** The machine's physical memory in bytes (MemTotal of /proc/meminfo), or -1 where /proc is missing. */
-  public static long physicalMemoryBytes() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-        if (line.startsWith("MemTotal:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-        }
-      }
-    } catch (IOException | NumberFormatException e) {
-      return -1;
-    }
-    return -1;
-  }
-
-  /** Peak resident set size of this process in MiB (VmHWM), or NaN where /proc is missing. */
-  public static double peakRssMiB() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmHWM:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-        }
-      }
-    } catch (IOException | NumberFormatException e) {
-      return Double.NaN;
-    }
-    return Double.NaN;
   }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.irevnet.host.Memory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -103,7 +104,7 @@ class ArchitectureTest {
       assertThat(Architecture.fromJson(json(2, STAGE.replace("\"hidden\": 2", "\"hidden\": 15000"))).stages().get(0)
           .hidden()).as("15000^2 * 9 = 2.03e9 entries").isEqualTo(15000);
     } catch (IllegalArgumentException tooLargeHere) {
-      assertThat(tooLargeHere).hasMessageContaining("of physical memory").hasMessageNotContaining("array");
+      assertThat(tooLargeHere).hasMessageContaining("of memory this process may use").hasMessageNotContaining("array");
     }
     String whole = json(2, STAGE);
     String[][] documents = {
@@ -165,20 +166,21 @@ class ArchitectureTest {
     assertThatThrownBy(() -> Architecture.load(wide.toString()))
         .hasMessageMatching(java.util.regex.Pattern.quote(wide + ": " + String.format(java.util.Locale.ROOT, "%,d", count) + " parameters need "
             + String.format(java.util.Locale.ROOT, "%.1f", count * 12.0 / (1L << 30)) + " GiB to train (12 bytes each:"
-            + " values and Adam's two moments), more than this machine's ") + "[0-9.]+ GiB of physical memory");
+            + " values and Adam's two moments), more than the ") + "[0-9.]+ GiB of memory this process may use \\(.+\\)");
     // A depth multiplier is validated too: 3 steps times 2^30 overflowed to a negative count, which built none.
     assertThatThrownBy(() -> Architecture.load("irevnet-s").withDepthMultiplier(1 << 30))
         .hasMessage("irevnet-s-x1073741824: stage 0: 'steps' must be at most 1000, got 2147483647");
   }
 
-  /** What fits is kept, a byte more is refused; an unknown memory size refuses nothing. */
+  /** What fits is kept, a byte more is refused, naming what set the limit; an unknown memory size refuses nothing. */
   @Test
   void theMemoryBoundIsTwelveBytesAParameter() {
-    Architecture.checkFitsInMemory("a.json", 1000, 12000);
-    assertThatThrownBy(() -> Architecture.checkFitsInMemory("a.json", 1000, 11999))
+    String cgroup = "the cgroup limit in /sys/fs/cgroup/memory.max";
+    Architecture.checkFitsInMemory("a.json", 1000, new Memory.Limit(12000, cgroup));
+    assertThatThrownBy(() -> Architecture.checkFitsInMemory("a.json", 1000, new Memory.Limit(11999, cgroup)))
         .hasMessage("a.json: 1,000 parameters need 0.0 GiB to train (12 bytes each: values and Adam's two"
-            + " moments), more than this machine's 0.0 GiB of physical memory");
-    Architecture.checkFitsInMemory("a.json", 1e15, -1);
+            + " moments), more than the 0.0 GiB of memory this process may use (" + cgroup + ")");
+    Architecture.checkFitsInMemory("a.json", 1e15, new Memory.Limit(-1, "unknown"));
   }
 
   @Test

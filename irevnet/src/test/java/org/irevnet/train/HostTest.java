@@ -3,13 +3,8 @@ package org.irevnet.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -54,29 +49,5 @@ class HostTest {
     long n = 0;
     for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) n += Math.max(0, gc.getCollectionCount());
     return n;
-  }
-
-  /** The peak is the kernel's VmHWM in MiB: between this process's peaks read before and after. */
-  @Test
-  void thePeakIsTheProcessesHighWaterMarkInMib() throws IOException {
-    double before = vmHwmKiB() / 1024.0;
-    double peak = Host.peakRssMiB();
-    double after = vmHwmKiB() / 1024.0;
-    assertThat(peak).isBetween(before, after);
-  }
-
-  /** The physical memory is /proc/meminfo's MemTotal, in bytes, and at least what this JVM has committed. */
-  @Test
-  void physicalMemoryIsTheKernelsMemTotal() throws IOException {
-    Matcher m = Pattern.compile("(?m)^MemTotal:\\s+(\\d+) kB$").matcher(Files.readString(Path.of("/proc/meminfo")));
-    assertThat(m.find()).as("MemTotal in /proc/meminfo").isTrue();
-    assertThat(Host.physicalMemoryBytes()).isEqualTo(Long.parseLong(m.group(1)) * 1024)
-        .isGreaterThan(Runtime.getRuntime().totalMemory());
-  }
-
-  private static long vmHwmKiB() throws IOException {
-    Matcher m = Pattern.compile("(?m)^VmHWM:\\s+(\\d+) kB$").matcher(Files.readString(Path.of("/proc/self/status")));
-    assertThat(m.find()).as("VmHWM in /proc/self/status").isTrue();
-    return Long.parseLong(m.group(1));
   }
 }
