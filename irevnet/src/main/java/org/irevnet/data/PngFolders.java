@@ -8,10 +8,15 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -21,9 +26,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * train and test agree); files are read in name order. Grey images give 1 channel, colour images
  * 3; all images must have the same size and number of channels. An alpha channel is accepted
  * only when every pixel is opaque (it is then dropped). 8- and 16-bit samples are scaled to
- * [0, 1] by their maximum value. Files not ending in {@code .png} and hidden files are ignored.
+ * [0, 1] by their maximum value; palette PNGs whose entries are all grey are grey. Hidden files
+ * and folders (a leading dot: .DS_Store, AppleDouble ._x.png, .ipynb_checkpoints) and files of
+ * other kinds (text) are ignored; a folder inside a class folder, an image file of another format
+ * (.jpg, .jpeg, .gif, .bmp, .tif, .tiff, .webp) and a .png file that is not a PNG are refused,
+ * naming the file. Linked class folders and files are read through the link.
  */
 public final class PngFolders {
+  /** Image files of other formats, refused rather than skipped: a class would lose them unnoticed. */
+  private static final Pattern OTHER_IMAGES = Pattern.compile(".*\\.(jpe?g|gif|bmp|tiff?|webp)");
+
   private PngFolders() {}
 
   public static boolean has(Path dir, Split split) {
@@ -63,8 +75,19 @@ public final class PngFolders {
       }
       int before = files.size();
       for (Path p : IdxFiles.list(classDir)) {
-        if (!hidden(p) && Files.isRegularFile(p)
-            && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+        if (hidden(p)) {
+          continue;
+        }
+        // Both were skipped without a word: a class lost its nested or JPEG images unnoticed.
+        if (Files.isDirectory(p)) {
+          throw new DataFormatException(p, "a folder inside a class folder: images must be directly in "
+              + split.folder() + "/<class>/ (move them up or remove the folder)");
+        }
+        String file = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (OTHER_IMAGES.matcher(file).matches()) {
+          throw new DataFormatException(p, "not a PNG image: convert it to PNG or move it out of the class folder");
+        }
+        if (Files.isRegularFile(p) && file.endsWith(".png")) {
           files.add(p);
           labels.add(k);
         }
@@ -109,13 +132,27 @@ public final class PngFolders {
     return p.getFileName().toString().startsWith(".");
   }
 
+  /**
+   * The image of a PNG file. ImageIO reads any format it knows whatever the name: a JPEG renamed
+   * .png was read as a JPEG, ignoring its orientation and with its colour conversions.
+   */
   private static BufferedImage decode(Path f) {
-    try {
-      BufferedImage img = ImageIO.read(f.toFile());
-      if (img == null) {
+    try (ImageInputStream in = ImageIO.createImageInputStream(f.toFile())) {
+      Iterator<ImageReader> readers = in == null ? Collections.emptyIterator() : ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) {
         throw new DataFormatException(f, "not a readable PNG image");
       }
-      return img;
+      ImageReader reader = readers.next();
+      try {
+        if (!"png".equalsIgnoreCase(reader.getFormatName())) {
+          throw new DataFormatException(f, "a " + reader.getFormatName().toUpperCase(Locale.ROOT)
+              + " image, not a PNG: convert it to PNG");
+        }
+        reader.setInput(in, true, true);
+        return reader.read(0);
+      } finally {
+        reader.dispose();
+      }
     } catch (IOException e) {
       throw new DataFormatException(f, "not a readable PNG image: " + e.getMessage(), e);
     }

@@ -230,4 +230,109 @@ class PngFoldersTest {
     grey(dir.resolve("test/c/1.png"), 4, 2, 2);
     assertThat(Datasets.open(dir).test().labels()).containsExactly(2);
   }
+
+  /** A {@code w x h} PNG of {@code bands} samples per pixel of {@code bits} each (1 or 3 colour bands, then alpha). */
+  private static Path component(Path file, int w, int h, boolean grey, boolean alpha, int bits,
+      java.util.function.IntBinaryOperator sample) throws IOException {
+    java.awt.color.ColorSpace cs = java.awt.color.ColorSpace.getInstance(
+        grey ? java.awt.color.ColorSpace.CS_GRAY : java.awt.color.ColorSpace.CS_sRGB);
+    var cm = new java.awt.image.ComponentColorModel(cs, alpha, false,
+        alpha ? java.awt.Transparency.TRANSLUCENT : java.awt.Transparency.OPAQUE,
+        bits == 16 ? java.awt.image.DataBuffer.TYPE_USHORT : java.awt.image.DataBuffer.TYPE_BYTE);
+    var raster = cm.createCompatibleWritableRaster(w, h);
+    for (int b = 0; b < raster.getNumBands(); b++) {
+      for (int p = 0; p < w * h; p++) raster.setSample(p % w, p / w, b, sample.applyAsInt(b, p));
+    }
+    Files.createDirectories(file.getParent());
+    assertThat(ImageIO.write(new BufferedImage(cm, raster, false, null), "png", file.toFile())).isTrue();
+    return file;
+  }
+
+  /**
+   * Folders as they come: an upper-case .PNG is an image; macOS's .DS_Store and ._x.png
+   * AppleDouble files, a text file and a hidden folder (.ipynb_checkpoints) are ignored; a class
+   * folder that is a link to another is read through it. 16-bit grey is scaled by 65535, grey
+   * with an opaque alpha and RGBA with an opaque alpha lose the alpha, a palette of greys is grey.
+   */
+  @Test
+  void realWorldFoldersAreReadAsTheirPixelsSay() throws IOException {
+    Path dir = tmp.resolve("real");
+    int w = 3, h = 2;
+    // Four grey images of four kinds, one a class: 8-bit (.PNG), 16-bit, grey + alpha, grey palette.
+    component(dir.resolve("train/a/1.PNG"), w, h, true, false, 8, (b, p) -> 10 * p + 1);
+    component(dir.resolve("train/b/1.png"), w, h, true, false, 16, (b, p) -> 12345 * p + 7);
+    component(dir.resolve("train/c/1.png"), w, h, true, true, 8, (b, p) -> b == 1 ? 255 : 40 + p);
+    int[] ramp = new int[256], opaque = new int[256];
+    for (int i = 0; i < 256; i++) {
+      ramp[i] = i * 7 % 256;
+      opaque[i] = 255;
+    }
+    Path target = tmp.resolve("elsewhere/d");
+    indexed(target.resolve("1.png"), ramp, ramp, ramp, opaque, 5, 4, 3, 2, 1, 0);
+    Files.createDirectories(dir.resolve("train"));
+    Files.createSymbolicLink(dir.resolve("train/d"), target);
+    Files.write(dir.resolve("train/a/.DS_Store"), new byte[] {0, 0, 0, 1, 'B', 'u', 'd', '1'});
+    Files.write(dir.resolve("train/a/._1.PNG"), new byte[] {0, 5, 22, 7, 0, 2, 0, 0}); // AppleDouble header
+    Files.write(dir.resolve(".DS_Store"), new byte[] {0, 0, 0, 1});
+    Files.writeString(dir.resolve("train/b/labels.txt"), "notes");
+    component(dir.resolve("train/c/.ipynb_checkpoints/1-checkpoint.png"), w, h, true, false, 8, (b, p) -> 0);
+
+    Dataset d = Datasets.open(dir).train();
+    assertThat(d.classNames()).containsExactly("a", "b", "c", "d");
+    assertThat(d.labels()).containsExactly(0, 1, 2, 3);
+    assertThat(d.images().shape()).containsExactly(4, 1, h, w);
+    for (int p = 0; p < w * h; p++) {
+      assertThat(d.images().getFloat(0, 0, p / w, p % w)).isEqualTo((10 * p + 1) / 255f);
+      assertThat(d.images().getFloat(1, 0, p / w, p % w)).isEqualTo((12345 * p + 7) / 65535f);
+      assertThat(d.images().getFloat(2, 0, p / w, p % w)).isEqualTo((40 + p) / 255f);
+      assertThat(d.images().getFloat(3, 0, p / w, p % w)).isEqualTo(ramp[5 - p] / 255f);
+    }
+
+    // RGBA, 8 and 16 bits, with an opaque alpha: three planes.
+    Path colour = tmp.resolve("colour");
+    component(colour.resolve("train/a/1.png"), w, h, false, true, 8, (b, p) -> b == 3 ? 255 : 50 * b + p);
+    component(colour.resolve("train/b/1.png"), w, h, false, true, 16, (b, p) -> b == 3 ? 65535 : 20000 * b + p);
+    Dataset c = Datasets.open(colour).train();
+    assertThat(c.images().shape()).containsExactly(2, 3, h, w);
+    for (int b = 0; b < 3; b++) {
+      for (int p = 0; p < w * h; p++) {
+        assertThat(c.images().getFloat(0, b, p / w, p % w)).isEqualTo((50 * b + p) / 255f);
+        assertThat(c.images().getFloat(1, b, p / w, p % w)).isEqualTo((20000 * b + p) / 65535f);
+      }
+    }
+  }
+
+  /**
+   * What was skipped without a word is refused, naming the file: a folder inside a class folder
+   * (its images were lost to the class), an image of another format beside the PNGs, and a JPEG
+   * renamed .png (ImageIO read it as a JPEG). Each refusal names the file; once it is gone, the
+   * folder loads.
+   */
+  @Test
+  void nestedFoldersAndImagesOfOtherFormatsAreRefusedNamingThem() throws IOException {
+    Path dir = tmp.resolve("mixed");
+    grey(dir.resolve("train/a/1.png"), 1, 2, 3);
+    grey(dir.resolve("train/b/1.png"), 2, 2, 3);
+    Path nested = grey(dir.resolve("train/b/more/2.png"), 3, 2, 3).getParent();
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(nested.toAbsolutePath() + ": a folder inside a class folder: images must be directly in train/<class>/"
+            + " (move them up or remove the folder)");
+    Files.delete(nested.resolve("2.png"));
+    Files.delete(nested);
+    BufferedImage photo = new BufferedImage(3, 2, BufferedImage.TYPE_BYTE_GRAY);
+    for (String name : new String[] {"2.jpg", "2.JPEG", "2.gif", "2.bmp", "2.tiff"}) {
+      Path other = dir.resolve("train/a/" + name);
+      String format = name.substring(2).toLowerCase(java.util.Locale.ROOT);
+      assertThat(ImageIO.write(photo, format.equals("jpg") ? "jpeg" : format, other.toFile())).as(name).isTrue();
+      assertThatThrownBy(() -> Datasets.open(dir).train()).as(name).isInstanceOf(DataFormatException.class)
+          .hasMessage(other.toAbsolutePath() + ": not a PNG image: convert it to PNG or move it out of the class folder");
+      Files.delete(other);
+    }
+    Path renamed = dir.resolve("train/a/2.png");
+    assertThat(ImageIO.write(photo, "jpeg", renamed.toFile())).isTrue();
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(renamed.toAbsolutePath() + ": a JPEG image, not a PNG: convert it to PNG");
+    Files.delete(renamed);
+    assertThat(Datasets.open(dir).train().labels()).containsExactly(0, 1);
+  }
 }
