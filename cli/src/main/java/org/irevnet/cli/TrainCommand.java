@@ -139,6 +139,8 @@ final class TrainCommand implements Callable<Integer> {
     Trainer.Result r;
     try {
       r = new Trainer(cfg, out, listener, maxSteps == null ? Long.MAX_VALUE : maxSteps, fresh).run();
+    } catch (IllegalArgumentException e) {
+      throw config == null ? e : cfg.namingFile(e, config, beforeFile, base);
     } finally {
       listener.close();
     }

@@ -431,6 +431,10 @@ class TrainEvalCommandTest {
         "--arch", a, "--data", d, "--epochs", "-1");
     assertThat(option.code()).isEqualTo(2);
     assertThat(option.err().strip()).isEqualTo("irevnet train: epochs must be at least 1, got -1");
+    // Checked against the images' size only once training has loaded them, after the merge.
+    Path shift = Files.writeString(tmp.resolve("shift.json"), "{\"augmentShift\": 28}");
+    refused(tmp, "irevnet train: " + shift + ": augmentShift must be at most 27", "--config", shift.toString(),
+        "--arch", a, "--data", d);
   }
 
   @Test

@@ -216,14 +216,24 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     try {
       return validate();
     } catch (IllegalArgumentException e) {
-      String key = e.getMessage().split(" ", 2)[0];
-      JsonNode read = setting(fromFile.resolved(), key);
-      // The file's value, unless an option replaced it or the file kept the base's.
-      if (!read.isMissingNode() && read.equals(setting(this, key)) && !read.equals(setting(base.resolved(), key))) {
-        throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
-      }
-      throw e;
+      throw namingFile(e, file, base, fromFile);
     }
+  }
+
+  /**
+   * {@code e}, naming {@code file} when the setting its message starts with has the value the file
+   * gave (as {@link #validate(Path, TrainConfig, TrainConfig)}); also for the checks that need the
+   * data, such as {@code augmentShift} against the image size, which only training can make.
+   */
+  public IllegalArgumentException namingFile(IllegalArgumentException e, Path file, TrainConfig base,
+      TrainConfig fromFile) {
+    String key = String.valueOf(e.getMessage()).split(" ", 2)[0];
+    JsonNode read = setting(fromFile.resolved(), key);
+    // The file's value, unless an option replaced it or the file kept the base's.
+    if (!read.isMissingNode() && read.equals(setting(this, key)) && !read.equals(setting(base.resolved(), key))) {
+      return new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
+    return e;
   }
 
   /** The value of a setting by its name in validate's messages (an iCE setting's without "ice."); missing if none. */
