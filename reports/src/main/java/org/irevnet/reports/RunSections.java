@@ -57,6 +57,8 @@ final class RunSections {
   static final List<String> IDS = SPECS.stream().map(Spec::id).toList();
 
   static List<Section> of(RunFiles f) {
+    // A VAE run is no classifier: its "not run" sections would name commands (eval, invert, ...) that refuse it.
+    boolean vaeRun = f.exists(VAE);
     List<Section> out = new ArrayList<>();
     for (Spec s : SPECS) {
       Section sec;
@@ -65,7 +67,7 @@ final class RunSections {
       } catch (IOException | RuntimeException e) {
         sec = Section.error(s.id(), s.title(), List.of(), RunFiles.firstLine(e.getMessage()));
       }
-      if (sec != null) out.add(sec);
+      if (sec != null && !(vaeRun && sec.status().equals(Section.NOT_RUN))) out.add(sec);
     }
     return out;
   }

@@ -93,6 +93,25 @@ class ReportTest {
     assertThat(html).contains("<svg class=\"chart\"").contains("nll_bits_per_dim");
   }
 
+  /**
+   * A VAE run listed nine classifier sections as "not run", each naming a command (eval, invert,
+   * ...) that refuses a VAE run; a classifier run keeps its "not run" sections.
+   */
+  @Test
+  void aVaeRunHasNoNotRunClassifierSections(@TempDir Path tmp) throws Exception {
+    Report r = Report.of(List.of(SyntheticRun.vae(tmp.resolve("vae"))));
+    assertThat(r.runs().get(0).sections()).extracting(Section::id).containsExactly("config", "vae");
+    String html = HtmlPage.render(r);
+    assertThat(html).contains("<section id=\"vae\">").doesNotContain("<section id=\"accuracy\">")
+        .doesNotContain("bin/irevnet eval");
+
+    Path ce = Files.createDirectories(tmp.resolve("ce"));
+    Files.writeString(ce.resolve("config.json"), "{\"config\": {\"arch\": \"fi-revnet-s\", \"objective\": \"ce\","
+        + " \"data\": \"d\", \"epochs\": 1}, \"environment\": {}}");
+    assertThat(Report.of(List.of(ce)).runs().get(0).sections()).filteredOn(s -> s.id().equals("accuracy"))
+        .singleElement().extracting(Section::status).isEqualTo(Section.NOT_RUN);
+  }
+
   private static List<Figure.Line> lines(Section s) {
     return s.figures().stream().filter(f -> f instanceof Figure.Line).map(f -> (Figure.Line) f).toList();
   }
