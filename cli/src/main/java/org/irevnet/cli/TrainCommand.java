@@ -12,7 +12,10 @@ import org.irevnet.train.TrainConfig;
 import org.irevnet.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
     header = "Train a classifier into a run directory (config, metrics, checkpoints).",
@@ -23,6 +26,7 @@ import picocli.CommandLine.Option;
         "last checkpoint intact, as does stopping it (Ctrl-C), which says where to resume from."})
 final class TrainCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
+  @Spec CommandSpec spec;
 
   @Option(names = "--out", required = true, paramLabel = "RUN_DIR", description = "Run directory.")
   Path out;
@@ -132,7 +136,11 @@ final class TrainCommand implements Callable<Integer> {
         or(logEvery, base.logEvery()), or(checkpointEvery, base.checkpointEvery()), or(dequantize, base.dequantize()),
         or(augmentShift, base.augmentShift()), base.evalBatch(), ice, or(backward, base.backward()),
         or(validation, base.validation())).resolved();
-    cfg = config == null ? cfg.validate() : cfg.validate(config, beforeFile, base);
+    try {
+      cfg = config == null ? cfg.validate() : cfg.validate(config, beforeFile, base);
+    } catch (IllegalArgumentException e) {
+      throw namingOption(e);
+    }
     Interruption.hint(() -> Checkpoints.exists(latest)
         ? "continue from " + latest + " with --resume" : "no checkpoint had been written yet");
     ProgressListener listener = new ProgressListener(!common.noProgress && System.console() != null);
@@ -140,7 +148,7 @@ final class TrainCommand implements Callable<Integer> {
     try {
       r = new Trainer(cfg, out, listener, maxSteps == null ? Long.MAX_VALUE : maxSteps, fresh).run();
     } catch (IllegalArgumentException e) {
-      throw config == null ? e : cfg.namingFile(e, config, beforeFile, base);
+      throw namingOption(config == null ? e : cfg.namingFile(e, config, beforeFile, base));
     } finally {
       listener.close();
     }
@@ -162,6 +170,20 @@ final class TrainCommand implements Callable<Integer> {
           r.testAccuracy(), best, out);
     }
     return 0;
+  }
+
+  /**
+   * {@code e} with the setting its message starts with ({@code wNc must be ...}) named as the option
+   * the user typed ({@code --w-nc must be ...}), when an option gave the value; as the other
+   * commands name theirs.
+   */
+  private IllegalArgumentException namingOption(IllegalArgumentException e) {
+    String message = String.valueOf(e.getMessage()), key = message.split(" ", 2)[0];
+    String name = "wNcWarmupSteps".equals(key) ? "--w-nc-warmup"
+        : "--" + key.replaceAll("([A-Z])", "-$1").toLowerCase(java.util.Locale.ROOT);
+    OptionSpec option = key.isEmpty() ? null : spec.findOption(name);
+    if (option == null || option.getValue() == null) return e;
+    return new IllegalArgumentException(name + message.substring(key.length()), e);
   }
 
   private static <T> T or(T v, T fallback) {

@@ -227,7 +227,8 @@ class MainTest {
         {"bench", "--depth-curve", "1,2", "--rounds", "0"},
         {"attack", "--run", "no-such-run", "--attack", "fgsm", "--grid", "0"},
         {"probe", "--run", "no-such-run", "--nuisance", "--train-count", "0"},
-        {"cnf", "--target", "rings", "--iterations", "0"}, {"train", "--out", "no-such-run", "--max-steps", "0"}};
+        {"cnf", "--target", "rings", "--iterations", "0"}, {"train", "--out", "no-such-run", "--max-steps", "0"},
+        {"train", "--out", "no-such-run", "--epochs", "0"}, {"train", "--out", "no-such-run", "--checkpoint-every", "0"}};
     for (String[] c : cases) {
       List<String> args = new ArrayList<>(List.of(c));
       args.add("--no-progress");

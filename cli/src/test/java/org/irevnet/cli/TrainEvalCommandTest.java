@@ -387,24 +387,24 @@ class TrainEvalCommandTest {
         "--data", data.toString());
 
     refused(tmp, "need --objective ice", "--arch", arch.toString(), "--data", data.toString(), "--w-nc", "2");
-    refused(tmp, "nuisanceForm must be bounded or paper", "--arch", arch.toString(), "--data", data.toString(),
+    refused(tmp, "--nuisance-form must be bounded or paper", "--arch", arch.toString(), "--data", data.toString(),
         "--objective", "ice", "--nuisance-form", "adversarial");
-    refused(tmp, "objective must be ce, ice or mle", "--arch", arch.toString(), "--data", data.toString(),
+    refused(tmp, "--objective must be ce, ice or mle", "--arch", arch.toString(), "--data", data.toString(),
         "--objective", "gan");
-    refused(tmp, "backward must be reversible or stored", "--arch", arch.toString(), "--data", data.toString(),
+    refused(tmp, "--backward must be reversible or stored", "--arch", arch.toString(), "--data", data.toString(),
         "--backward", "checkpointed");
-    refused(tmp, "objective ice needs a fully invertible", "--arch", "irevnet-s", "--data", data.toString(),
+    refused(tmp, "--objective ice needs a fully invertible", "--arch", "irevnet-s", "--data", data.toString(),
         "--objective", "ice");
     // Each range error names the one setting refused and its value; these two were once accepted.
-    refused(tmp, "warmupSteps must be at least 0, got -1", "--arch", arch.toString(), "--data", data.toString(),
+    refused(tmp, "--warmup-steps must be at least 0, got -1", "--arch", arch.toString(), "--data", data.toString(),
         "--warmup-steps", "-1");
-    refused(tmp, "augmentShift must be at least 0, got -2", "--arch", arch.toString(), "--data", data.toString(),
+    refused(tmp, "--augment-shift must be at least 0, got -2", "--arch", arch.toString(), "--data", data.toString(),
         "--augment-shift", "-2");
-    refused(tmp, "checkpointEvery must be at least 1, got 0", "--arch", arch.toString(), "--data", data.toString(),
+    refused(tmp, "--checkpoint-every must be at least 1, got 0", "--arch", arch.toString(), "--data", data.toString(),
         "--checkpoint-every", "0");
-    refused(tmp, "advReplay must be at least 0, got -1", "--arch", arch.toString(), "--data", data.toString(),
+    refused(tmp, "--adv-replay must be at least 0, got -1", "--arch", arch.toString(), "--data", data.toString(),
         "--objective", "ice", "--adv-replay", "-1");
-    refused(tmp, "wMle must be a finite number, got Infinity", "--arch", arch.toString(), "--data", data.toString(),
+    refused(tmp, "--w-mle must be a finite number, got Infinity", "--arch", arch.toString(), "--data", data.toString(),
         "--objective", "ice", "--w-mle", "Infinity");
     refused(tmp, "--max-steps must be at least 1, got 0", "--arch", arch.toString(), "--data", data.toString(),
         "--max-steps", "0");
@@ -416,7 +416,7 @@ class TrainEvalCommandTest {
 
   /**
    * A refused value from the --config file names the file (options are merged over it before the
-   * check, and the error named no file); a refused value an option gave does not.
+   * check, and the error named no file); a refused value an option gave names the option.
    */
   @Test
   void aRangeErrorNamesTheConfigFileOnlyWhenTheValueCameFromIt(@TempDir Path tmp) throws Exception {
@@ -430,11 +430,12 @@ class TrainEvalCommandTest {
     MainTest.Run option = run("train", "--out", tmp.resolve("runs/out").toString(), "--no-progress", "--config", c,
         "--arch", a, "--data", d, "--epochs", "-1");
     assertThat(option.code()).isEqualTo(2);
-    assertThat(option.err().strip()).isEqualTo("irevnet train: epochs must be at least 1, got -1");
+    assertThat(option.err().strip()).isEqualTo("irevnet train: --epochs must be at least 1, got -1");
     // Checked against the images' size only once training has loaded them, after the merge.
     Path shift = Files.writeString(tmp.resolve("shift.json"), "{\"augmentShift\": 28}");
     refused(tmp, "irevnet train: " + shift + ": augmentShift must be at most 27", "--config", shift.toString(),
         "--arch", a, "--data", d);
+    refused(tmp, "irevnet train: --augment-shift must be at most 27", "--augment-shift", "28", "--arch", a, "--data", d);
   }
 
   @Test
