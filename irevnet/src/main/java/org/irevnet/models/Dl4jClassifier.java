@@ -92,10 +92,12 @@ public final class Dl4jClassifier implements Classifier {
     }
     try {
       this.numClasses = (int) logits(Nd4j.zeros(dataType(), inputShape(1))).size(1);
-    } catch (DL4JException e) {
-      // DL4J says which layer refused the shape, in several lines; one names the problem.
+    } catch (DL4JException | IllegalStateException e) {
+      // DL4J says which layer refused the shape, in several lines; one names the problem. A
+      // preprocessor (conv to dense) refuses a wrong height or width with an IllegalStateException.
       throw new IllegalArgumentException(name + ": does not take images of shape " + Arrays.toString(chw)
-          + " (" + firstLine(e) + ")", e);
+          + " (" + firstLine(e) + "); the images are given as the data stores them, without the zero padding"
+          + " train adds (a baseline trained here takes " + Baselines.SIZE + "x" + Baselines.SIZE + ")", e);
     }
   }
 

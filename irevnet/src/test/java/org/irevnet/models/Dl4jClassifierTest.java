@@ -105,6 +105,13 @@ class Dl4jClassifierTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("tiny: does not take images of shape [3, 6, 6]")
         .hasMessageNotContaining("\n");
+    // A wrong height and width reach the dense layer's preprocessor, which threw its own exception (exit code 3).
+    ComputationGraph lenet = tinyLeNet(3).toComputationGraph();
+    assertThatThrownBy(() -> Dl4jClassifier.of(lenet, "lenet", new long[] {1, 8, 8}, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("lenet: does not take images of shape [1, 8, 8]")
+        .hasMessageContaining("without the zero padding train adds")
+        .hasMessageNotContaining("\n");
   }
 
   /** Central differences of a scalar function of the input, every pixel (float64). */
