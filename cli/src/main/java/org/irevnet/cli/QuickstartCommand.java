@@ -18,8 +18,10 @@ import org.irevnet.models.Architecture;
 import org.irevnet.models.Baselines;
 import org.irevnet.reports.JsonReport;
 import org.irevnet.train.Trainer;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /**
@@ -95,7 +97,9 @@ final class QuickstartCommand implements Callable<Integer> {
     // Its record is written after each step: a --out it cannot write in failed after the first.
     AtomicFiles.checkCanCreate(out);
     AtomicFiles.createDirectories(out);
-    Interruption.hint(() -> "what it finished is in " + out + "; continue with --resume (or start again with --fresh)");
+    String resumeWith = "--resume" + repeated(settings());
+    Interruption.hint(() -> "what it finished is in " + out + "; continue with " + resumeWith
+        + " (or start again with --fresh)");
     List<List<String>> plan = plan();
     List<Step> done = new ArrayList<>();
     long start = System.nanoTime();
@@ -150,13 +154,19 @@ final class QuickstartCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(e.getMessage() + " (start again with --fresh)", e);
     }
-    Map<String, Object> now = settings();
+    Map<String, Object> now = settings(), started = new LinkedHashMap<>(now);
+    List<String> changed = new ArrayList<>();
     for (var e : now.entrySet()) {
       JsonNode was = s.path(e.getKey());
       if (!was.isMissingNode() && !was.asText().equals(String.valueOf(e.getValue()))) {
-        throw new IllegalArgumentException("--resume continues the quickstart in " + out + " as it was started: its --"
-            + e.getKey() + " was " + was.asText() + ", not " + e.getValue() + " (or start again with --fresh)");
+        changed.add("its --" + e.getKey() + " was " + was.asText() + ", not " + e.getValue());
+        started.put(e.getKey(), was.asText());
       }
+    }
+    if (!changed.isEmpty()) {
+      throw new IllegalArgumentException("--resume continues the quickstart in " + out + " as it was started: "
+          + String.join("; ", changed) + " (continue it with --resume" + repeated(started)
+          + ", or start again with --fresh)");
     }
     int i = 0;
     for (JsonNode n : s.path("steps")) {
@@ -189,6 +199,22 @@ final class QuickstartCommand implements Callable<Integer> {
       else if (!a.equals("--no-progress") && !a.equals("-v") && !a.equals("--fresh") && !a.equals("--resume")) k.add(a);
     }
     return k;
+  }
+
+  /**
+   * The options among {@code settings} that are not at their defaults, as --resume must repeat
+   * them (" --epochs 1 --count 8"): "continue with --resume" alone was refused after a
+   * quickstart started with other settings.
+   */
+  private static String repeated(Map<String, Object> settings) {
+    CommandSpec defaults = new CommandLine(new QuickstartCommand()).getCommandSpec();
+    StringBuilder b = new StringBuilder();
+    settings.forEach((key, value) -> {
+      if (!String.valueOf(value).equals(defaults.findOption("--" + key).defaultValue())) {
+        b.append(" --").append(key).append(' ').append(value);
+      }
+    });
+    return b.toString();
   }
 
   /** The settings a resumed quickstart must share with the one it continues. */

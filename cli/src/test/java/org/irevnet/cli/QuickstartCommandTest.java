@@ -98,8 +98,18 @@ class QuickstartCommandTest {
     MainTest.Run refused = run(Stream.concat(Arrays.stream(other),
         Stream.of("--resume")).toArray(String[]::new));
     assertThat(refused.code()).isEqualTo(2);
+    String started = "--resume --arch " + arch + " --data " + data + " --epochs 1 --count 8";
     assertThat(refused.err().strip()).isEqualTo("irevnet quickstart: --resume continues the quickstart in " + out
-        + " as it was started: its --epochs was 1, not 2 (or start again with --fresh)");
+        + " as it was started: its --epochs was 1, not 2 (continue it with " + started
+        + ", or start again with --fresh)");
+    // "continue with --resume" alone, as the interrupted quickstart said, takes the defaults: every
+    // setting that differs is named at once, with the command that continues it.
+    MainTest.Run bare = run("quickstart", "--out", out.toString(), "--resume", "--arch", arch.toString(), "--data",
+        data.toString(), "--no-progress");
+    assertThat(bare.code()).isEqualTo(2);
+    assertThat(bare.err().strip()).isEqualTo("irevnet quickstart: --resume continues the quickstart in " + out
+        + " as it was started: its --epochs was 1, not 3; its --count was 8, not 256 (continue it with " + started
+        + ", or start again with --fresh)");
   }
 
   private static QuickstartCommand quickstart(Path out, boolean skipSelftest, Integer threads, boolean noProgress,
