@@ -165,9 +165,20 @@ public final class Trainer {
     }
   }
 
+  /** {@link Architecture#load}, whose list of known names leaves out the baselines training also takes. */
+  private static Architecture load(String arch) {
+    try {
+      return Architecture.load(arch);
+    } catch (IllegalArgumentException e) {
+      if (!String.valueOf(e.getMessage()).startsWith("unknown architecture")) throw e;
+      throw new IllegalArgumentException(e.getMessage() + " (train also takes the non-invertible baselines "
+          + String.join(", ", Baselines.NAMES) + ")", e);
+    }
+  }
+
   private Result runLocked() throws IOException {
     long t0 = System.nanoTime();
-    Architecture arch = Architecture.load(cfg.arch());
+    Architecture arch = load(cfg.arch());
     if (cfg.hasIceObjective() && !"fi-revnet".equals(arch.type())) {
       throw new IllegalArgumentException("objective ice needs a fully invertible (fi-revnet) architecture, '"
           + arch.name() + "' is " + arch.type());
