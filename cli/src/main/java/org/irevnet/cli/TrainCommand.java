@@ -38,7 +38,8 @@ final class TrainCommand implements Callable<Integer> {
       + " non-invertible DL4J baseline: resnet-s, cnn-s.")
   String arch;
 
-  @Option(names = "--data", description = "Dataset: fashion-mnist-mini (shipped), fashion-mnist, or a directory.")
+  @Option(names = "--data", description = "Dataset: fashion-mnist-mini (shipped), fashion-mnist, or a directory"
+      + " (default fashion-mnist-mini).")
   String data;
 
   @Option(names = "--epochs", description = "Passes over the training images (default 3).") Integer epochs;

@@ -91,6 +91,10 @@ class HelpTextTest {
       checked.add(name);
     }
     assertThat(checked).contains("epochs", "batch", "lr", "seed", "w-nc", "w-mle", "w-nc-warmup", "adv-standardize");
+    CommandLine.Model.CommandSpec train = new CommandLine(new TrainCommand()).getCommandSpec();
+    for (String[] text : new String[][] {{"--data", TrainConfig.defaults().data()}, {"--arch", TrainConfig.defaults().arch()}}) {
+      assertThat(String.join(" ", train.findOption(text[0]).description())).as(text[0]).contains("(default " + text[1] + ")");
+    }
   }
 
   /** The default of the config field an option sets ({@code --w-nc-warmup}: {@code wNcWarmupSteps}); null if none. */
