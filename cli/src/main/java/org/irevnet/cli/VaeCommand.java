@@ -98,6 +98,14 @@ final class VaeCommand implements Callable<Integer> {
     Ranges.atLeast("--train-images", trainImages, 0); // 0 means all
     AtomicFiles.checkCanCreate(out); // vae.json is written last
     CommonOptions.refuseEarlierResults(out, fresh, "vae.json", "config.json");
+    // --fresh replaces a vae's results; a training run's config.json is what its --resume, eval and
+    // analyses read, and replacing it would break them all.
+    for (String f : new String[] {"checkpoints", "metrics.jsonl"}) {
+      if (java.nio.file.Files.exists(out.resolve(f), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new IllegalArgumentException(out + " holds a training run (" + f + "), whose config.json vae would"
+            + " replace: choose another --out");
+      }
+    }
     DataSource source = Datasets.resolve(data);
     Dataset train = source.train();
     Dataset test = source.test();

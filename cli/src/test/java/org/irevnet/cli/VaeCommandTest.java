@@ -49,6 +49,21 @@ class VaeCommandTest {
     assertThat(Json.MAPPER.readTree(out.resolve("vae.json").toFile()).get("flow").asText()).isEqualTo("none");
   }
 
+  /** Not even with --fresh into a training run's directory: its config.json is what --resume and eval read. */
+  @Test
+  void aTrainingRunIsNeverReplaced(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 8, 2);
+    for (String f : new String[] {"checkpoints", "metrics.jsonl"}) {
+      Path run = Files.createDirectories(tmp.resolve("run-" + f));
+      Files.writeString(run.resolve("config.json"), "{\"config\": {}}");
+      if (f.equals("checkpoints")) Files.createDirectory(run.resolve(f)); else Files.writeString(run.resolve(f), "");
+      MainTest.assertRefused(List.of("vae", "--flow", "none", "--data", data.toString(), "--out", run.toString(),
+          "--fresh", "--no-progress"), run + " holds a training run (" + f + "), whose config.json vae would replace:"
+          + " choose another --out");
+      assertThat(run.resolve("config.json")).hasContent("{\"config\": {}}");
+    }
+  }
+
   @Test
   void badInputIsOneLineAndExitCode2(@TempDir Path tmp) throws Exception {
     Path data = TinyData.idx(tmp.resolve("data"), 8, 2);
