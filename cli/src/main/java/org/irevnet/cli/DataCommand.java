@@ -24,6 +24,7 @@ final class DataCommand implements Callable<Integer> {
    */
   @Override
   public Integer call() {
+    System.err.println("irevnet data: missing a subcommand: " + String.join(", ", spec.subcommands().keySet()));
     spec.commandLine().usage(System.err);
     return 2;
   }

@@ -37,7 +37,8 @@ class ShortcutCommandTest {
     MainTest.Run r = run("data");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.out()).isEmpty();
-    assertThat(r.err()).startsWith("Dataset tools: shortcut datasets.");
+    assertThat(r.err()).as("one line naming the problem, then the usage")
+        .startsWith("irevnet data: missing a subcommand: shortcut\nDataset tools: shortcut datasets.");
     assertThat(r.err().lines()).contains("Usage: irevnet data [-hV] COMMAND").anyMatch(l -> l.strip().startsWith("shortcut"));
     MainTest.Run help = run("data", "--help");
     assertThat(help.code()).isZero();
