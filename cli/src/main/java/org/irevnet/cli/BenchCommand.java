@@ -132,10 +132,10 @@ final class BenchCommand implements Callable<Integer> {
       return 0;
     }
     Architecture a = Architecture.load(arch);
-    Benchmark.Result r = Benchmark.run(a, batch, steps, warmup, depthMult, stored, i -> {
-      if (!common.noProgress) System.err.printf("\rbench: step %d/%d", i + 1, warmup + steps);
-    });
-    if (!common.noProgress) System.err.println();
+    StatusLine status = new StatusLine(!common.noProgress);
+    Benchmark.Result r = Benchmark.run(a, batch, steps, warmup, depthMult, stored,
+        i -> status.update(i + 1, warmup + steps, "bench: step " + (i + 1) + "/" + (warmup + steps)));
+    status.end();
     System.out.println(Json.line(r));
     return 0;
   }
@@ -144,11 +144,10 @@ final class BenchCommand implements Callable<Integer> {
     if (peer != null) throw new IllegalArgumentException("--backward both takes no --peer");
     common.apply();
     int total = warmup + 2 * rounds * steps;
+    StatusLine status = new StatusLine(!common.noProgress);
     Benchmark.BackwardComparison c = Benchmark.compareBackward(Architecture.load(arch), batch, steps, warmup,
-        depthMult, rounds, i -> {
-          if (!common.noProgress) System.err.printf("\rbench: step %d/%d", i + 1, total);
-        });
-    if (!common.noProgress) System.err.println();
+        depthMult, rounds, i -> status.update(i + 1, total, "bench: step " + (i + 1) + "/" + total));
+    status.end();
     System.out.println(Json.line(c));
     return 0;
   }

@@ -135,13 +135,15 @@ final class CnfCommand implements Callable<Integer> {
     CommonOptions.refuseEarlierResults(dir, fresh, "cnf.json", "weights.npz", "density.png", "samples.png");
     common.apply();
 
+    StatusLine status = new StatusLine(!common.noProgress);
     CnfTraining.Result r = CnfTraining.train(config, s -> {
-      if (!common.noProgress && (s.iteration() % 10 == 0 || s.iteration() == iterations - 1)) {
-        System.err.printf("\rcnf %s: iteration %d/%d, loss %.3f, NFE %d + %d   ", density.id(), s.iteration() + 1,
-            iterations, s.loss(), s.forwardEvaluations(), s.backwardEvaluations());
+      if (s.iteration() % 10 == 0 || s.iteration() == iterations - 1) {
+        status.update(s.iteration() + 1, iterations, String.format(java.util.Locale.ROOT,
+            "cnf %s: iteration %d/%d, loss %.3f, NFE %d + %d   ", density.id(), s.iteration() + 1, iterations, s.loss(),
+            s.forwardEvaluations(), s.backwardEvaluations()));
       }
     });
-    if (!common.noProgress) System.err.println();
+    status.end();
 
     long evalStart = System.nanoTime();
     Cnf eval = r.cnf().withSolver(evalSolver);

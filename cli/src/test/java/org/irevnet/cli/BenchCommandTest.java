@@ -23,11 +23,15 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class BenchCommandTest {
 
-  /** The progress of {@code total} steps as bench writes it on stderr: one carriage return per step, then a newline. */
+  /**
+   * The progress of {@code total} steps as bench writes it on a stderr that is no terminal (a log,
+   * as here): a line at each tenth of the steps ({@link StatusLine}), so one a step up to 11.
+   */
   private static String progress(int total) {
+    assertThat(total).as("a line a step").isLessThanOrEqualTo(11);
     StringBuilder b = new StringBuilder();
-    for (int i = 1; i <= total; i++) b.append("\rbench: step ").append(i).append('/').append(total);
-    return b.append(System.lineSeparator()).toString();
+    for (int i = 1; i <= total; i++) b.append("bench: step ").append(i).append('/').append(total).append(System.lineSeparator());
+    return b.toString();
   }
 
   /**
