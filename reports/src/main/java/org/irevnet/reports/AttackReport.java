@@ -170,16 +170,23 @@ public record AttackReport(String run, String checkpoint, String data, String mo
     StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%-8s %9s %11s %9s %9s %9s %9s%n", "eps", "accuracy",
         "acc at eps", "mean Linf", "mean L2", "success", "repr dist"));
     for (Point p : curve) {
-      t.append(String.format(Locale.ROOT, "%-8s %9.4f %11.4f %9.4f %9.4f %9s %9s%n", p.eps() == null ? "-" : String.valueOf(p.eps()),
-          p.accuracy(), p.accuracyAtEps(), p.meanLinf(), p.meanL2(), fmt(p.successRate() != null ? p.successRate()
-              : p.targetRate()), fmt(p.representationDistance())));
+      t.append(String.format(Locale.ROOT, "%-8s %9s %11s %9s %9s %9s %9s%n", p.eps() == null ? "-" : String.valueOf(p.eps()),
+          fmt(p.accuracy()), fmt(p.accuracyAtEps()), fmt(p.meanLinf()), fmt(p.meanL2()), fmt(p.successRate() != null
+              ? p.successRate() : p.targetRate()), fmt(p.representationDistance())));
     }
-    t.append(String.format(Locale.ROOT, "%s on %d images: clean accuracy %.4f, %.1f s%n", attack, count, cleanAccuracy,
+    // The invariance attacks attack image b of each pair (a, b).
+    String unit = attack.equals("metamer") || attack.equals("feature-match") ? "pairs" : "images";
+    t.append(String.format(Locale.ROOT, "%s on %d %s: clean accuracy %.4f, %.1f s%n", attack, count, unit, cleanAccuracy,
         timing.seconds()));
     return t.toString();
   }
 
-  private static String fmt(Double v) {
-    return v == null ? "-" : String.format(Locale.ROOT, "%.4f", v);
+  /**
+   * Four decimals, in scientific notation from 10^4 on, so that a column stays 9 wide: a metamer's
+   * perturbation norms reach millions (its pixels are not kept in [0,1]).
+   */
+  static String fmt(Double v) {
+    if (v == null) return "-";
+    return String.format(Locale.ROOT, Math.abs(v) < 1e4 || !Double.isFinite(v) ? "%.4f" : "%.3e", v);
   }
 }

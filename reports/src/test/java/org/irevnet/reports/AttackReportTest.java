@@ -94,8 +94,28 @@ class AttackReportTest {
   }
 
   private static AttackReport report(List<AttackReport.Point> curve) {
-    return new AttackReport("run", "best", "d", "m", "pgd-linf", "linf", "ce", "next", 10, 0.01, true, false, null, null,
+    return report("pgd-linf", curve);
+  }
+
+  private static AttackReport report(String attack, List<AttackReport.Point> curve) {
+    return new AttackReport("run", "best", "d", "m", attack, "linf", "ce", "next", 10, 0.01, true, false, null, null,
         0, 30, 0.7, curve, true, null, null, new AttackReport.Timing(12.25, 2, 2, 0.5, 1.5), null);
+  }
+
+  /**
+   * A metamer's pixels are not kept in [0,1], so its perturbation norms reach millions: they took
+   * the columns out of line. And it attacks pairs, not images.
+   */
+  @Test
+  void largeNormsKeepTheColumnsAndInvarianceAttacksCountPairs() {
+    AttackReport.Point metamer = new AttackReport.Point(null, 0.25, 0.25, null, 1.0, 0.5, 6676958.8253, 9e6, 12345.678,
+        2e7, -3e5, 4e5, 0);
+    List<String> lines = report("metamer", List.of(metamer)).table().lines().toList();
+    assertThat(lines.get(1)).hasSameSizeAs(lines.get(0));
+    assertThat(lines.get(1).trim().split("\\s+")).containsExactly("-", "0.2500", "0.2500", "6.677e+06", "1.235e+04",
+        "1.0000", "0.5000");
+    assertThat(lines.get(2)).startsWith("metamer on 30 pairs:");
+    assertThat(report("feature-match", List.of(metamer)).table()).contains("feature-match on 30 pairs:");
   }
 
   @Test
