@@ -49,6 +49,7 @@ public final class PngFolders {
       Path sub = dir.resolve(s.folder());
       if (Files.isDirectory(sub)) {
         for (Path p : IdxFiles.list(sub)) {
+          if (!hidden(p)) requireLinkTarget(p);
           if (Files.isDirectory(p) && !hidden(p)) {
             names.add(p.getFileName().toString());
           }
@@ -78,6 +79,7 @@ public final class PngFolders {
         if (hidden(p)) {
           continue;
         }
+        requireLinkTarget(p);
         // Both were skipped without a word: a class lost its nested or JPEG images unnoticed.
         if (Files.isDirectory(p)) {
           throw new DataFormatException(p, "a folder inside a class folder: images must be directly in "
@@ -126,6 +128,13 @@ public final class PngFolders {
     int[] y = labels.stream().mapToInt(Integer::intValue).toArray();
     return new Dataset(name, Nd4j.create(data, new long[] {n, c, h, w}, DataType.FLOAT), y,
         classes);
+  }
+
+  /** A link to nothing was skipped without a word: a class folder or an image lost unnoticed. */
+  private static void requireLinkTarget(Path p) {
+    if (Files.isSymbolicLink(p) && !Files.exists(p)) {
+      throw new DataFormatException(p, "a link to nothing (its target is missing): restore the target or remove the link");
+    }
   }
 
   private static boolean hidden(Path p) {

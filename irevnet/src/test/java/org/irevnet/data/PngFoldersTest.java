@@ -335,4 +335,23 @@ class PngFoldersTest {
     Files.delete(renamed);
     assertThat(Datasets.open(dir).train().labels()).containsExactly(0, 1);
   }
+
+  /** A link to nothing, a class folder's or an image's, was skipped without a word. */
+  @Test
+  void aLinkToNothingIsRefusedNamingIt() throws IOException {
+    Path dir = tmp.resolve("links");
+    grey(dir.resolve("train/a/1.png"), 1, 2, 2);
+    grey(dir.resolve("train/b/1.png"), 2, 2, 2);
+    Path image = Files.createSymbolicLink(dir.resolve("train/a/2.png"), tmp.resolve("gone/2.png"));
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(image.toAbsolutePath() + ": a link to nothing (its target is missing): restore the target or remove"
+            + " the link");
+    Files.delete(image);
+    Path folder = Files.createSymbolicLink(dir.resolve("train/c"), tmp.resolve("gone/c"));
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessageStartingWith(folder.toAbsolutePath() + ": a link to nothing");
+    Files.delete(folder);
+    assertThat(Datasets.open(dir).train().classNames()).containsExactly("a", "b");
+  }
+
 }
