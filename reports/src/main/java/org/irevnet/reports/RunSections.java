@@ -94,15 +94,15 @@ final class RunSections {
     return c;
   }
 
+  /** The {@code train} line's count of steps its means are over ({@link #training}). */
+  private static final String WINDOW = "window_steps";
+
   /**
    * One chart per numeric field of each line type: {@code train} lines by step, {@code epoch} lines
    * by epoch. A {@code train} line averages its {@code window_steps}; one that averages fewer than
    * the run's most (the end of training, a resume) is its own series of dots, not joined to the
    * curve: a mean of 2 steps beside means of 20 read as a sudden change of trend.
    */
-  /** The {@code train} line's count of steps its means are over ({@link #training}). */
-  static final String WINDOW = "window_steps";
-
   private static Section training(RunFiles f) throws IOException {
     String id = "training", title = "Training curves";
     if (!f.exists(METRICS)) return Section.notRun(id, title, "no " + METRICS + " (made by bin/irevnet train)");
