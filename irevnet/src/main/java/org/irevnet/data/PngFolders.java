@@ -72,6 +72,13 @@ public final class PngFolders {
     for (int k = 0; k < classes.size(); k++) {
       Path classDir = root.resolve(classes.get(k));
       if (!Files.isDirectory(classDir)) {
+        // A test split may lack a class; a class only the test split has is one the model never
+        // learns, most often a folder misspelt in one split.
+        if (split == Split.TRAIN) {
+          throw new DataFormatException(dir.resolve(Split.TEST.folder()).resolve(classes.get(k)),
+              "a class without training images (no " + split.folder() + "/" + classes.get(k)
+                  + "): add them or remove the folder");
+        }
         continue;
       }
       int before = files.size();

@@ -115,12 +115,17 @@ class PngFoldersTest {
 
     DataSource src = Datasets.open(dir);
     assertThat(src.format()).isEqualTo(DataSource.Format.PNG_FOLDERS);
-    Dataset train = src.train();
+    // A class only the test split has would be a class the model never learns (a misspelt folder).
+    assertThatThrownBy(src::train).isInstanceOf(DataFormatException.class).hasMessage(
+        dir.toAbsolutePath().resolve("test/mango") + ": a class without training images (no train/mango): add them"
+            + " or remove the folder");
+    grey(dir.resolve("train/mango/m.png"), 5, 3, 4);
+    Dataset train = Datasets.open(dir).train();
     assertThat(train.classNames()).containsExactly("apple", "mango", "zebra");
-    assertThat(train.labels()).containsExactly(0, 2, 2);
-    assertThat(train.images().shape()).containsExactly(3, 1, 3, 4);
-    int[] seeds = {3, 2, 1}; // apple/x, zebra/a, zebra/b
-    for (int i = 0; i < 3; i++) {
+    assertThat(train.labels()).containsExactly(0, 1, 2, 2);
+    assertThat(train.images().shape()).containsExactly(4, 1, 3, 4);
+    int[] seeds = {3, 5, 2, 1}; // apple/x, mango/m, zebra/a, zebra/b
+    for (int i = 0; i < 4; i++) {
       for (int r = 0; r < 3; r++) {
         for (int c = 0; c < 4; c++) {
           assertThat(train.images().getFloat(i, 0, r, c))
