@@ -71,6 +71,19 @@ class MemoryTest {
     assertThat(Memory.limit(root)).as("v1's no limit").isEqualTo(new Memory.Limit(64 * GIB, "MemTotal in /proc/meminfo"));
   }
 
+  /**
+   * v1 mounts each controller's hierarchy under its own name, and a process may sit in a different
+   * cgroup in each: the memory controller's path is the one followed, not the cpu or systemd one.
+   */
+  @Test
+  void aCgroupV1LimitFollowsTheMemoryControllersOwnPath(@TempDir Path root) throws IOException {
+    host(root, "5:cpu,cpuacct:/docker/cpu-only\n4:memory:/docker/mem\n1:name=systemd:/docker/cpu-only\n");
+    write(root, "sys/fs/cgroup/memory/docker/mem/memory.limit_in_bytes", "1073741824\n");
+    write(root, "sys/fs/cgroup/memory/docker/cpu-only/memory.limit_in_bytes", "536870912\n");
+    assertThat(Memory.limit(root))
+        .isEqualTo(new Memory.Limit(GIB, "the cgroup limit in /sys/fs/cgroup/memory/docker/mem/memory.limit_in_bytes"));
+  }
+
   /** Missing or unreadable facts are unknown, never an error: nothing at all, no MemTotal, a damaged limit. */
   @Test
   void whatCannotBeReadIsUnknown(@TempDir Path root) throws IOException {
@@ -84,6 +97,8 @@ class MemoryTest {
     assertThat(Memory.limit(root)).isEqualTo(new Memory.Limit(64 * GIB, "MemTotal in /proc/meminfo"));
     write(root, "proc/self/cgroup", "garbage\n\n");
     assertThat(Memory.limit(root)).isEqualTo(new Memory.Limit(64 * GIB, "MemTotal in /proc/meminfo"));
+    write(root, "proc/meminfo", "MemFree:        1000 kB\n");
+    assertThat(Memory.limit(root)).as("a meminfo without MemTotal").isEqualTo(new Memory.Limit(-1, "unknown"));
   }
 
   /** On this machine: MemTotal of the real /proc/meminfo, at least what this JVM has committed, and the limit no more. */

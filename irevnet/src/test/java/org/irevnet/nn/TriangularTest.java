@@ -148,7 +148,45 @@ class TriangularTest {
     assertThat(solve(t.castTo(type), b.castTo(type), lower).getDouble(0, 0)).isNaN();
   }
 
+  /**
+   * Only a NaN in the entries a solve reads (its triangle, the diagonal unless unit) is the
+   * caller's and passed on; one elsewhere must not hide an overflow that is the solve's own. Each
+   * 3 x 3 system has a NaN at {@code (nanRow, nanCol)} and, if {@code overflows}, entries that make
+   * X leave float64 (a pivot of 1e-309, or for a unit diagonal 1e300 times 1e10 below it).
+   */
+  @ParameterizedTest
+  @CsvSource({
+      "true, false, 0, 2, true", "true, false, 2, 0, false", "true, false, 1, 1, false",
+      "false, false, 2, 0, true", "false, false, 0, 2, false", "false, false, 1, 1, false",
+      "true, true, 1, 1, true", "true, true, 2, 1, false"})
+  void onlyANanInTheEntriesASolveReadsIsPassedOn(boolean lower, boolean unit, int nanRow, int nanCol, boolean overflows) {
+    INDArray t = Nd4j.eye(3).castTo(DataType.DOUBLE);
+    INDArray b = Nd4j.ones(DataType.DOUBLE, 3, 1);
+    if (overflows && unit) {
+      t.putScalar(1, 0, 1e300);
+      b.putScalar(0, 0, 1e10);
+    } else if (overflows) {
+      t.putScalar(lower ? 2 : 0, lower ? 2 : 0, 1e-309);
+    }
+    t.putScalar(nanRow, nanCol, Double.NaN);
+    if (overflows) {
+      assertThatThrownBy(() -> solve(t, b, lower, unit))
+          .isInstanceOf(ArithmeticException.class)
+          .hasMessageContaining("system overflows float64");
+    } else {
+      INDArray x = solve(t, b, lower, unit);
+      // Rows solved before the NaN's row are exact; the NaN reaches its own row.
+      assertThat(x.getDouble(nanRow, 0)).isNaN();
+      int firstSolved = lower ? 0 : 2;
+      if (firstSolved != nanRow) assertThat(x.getDouble(firstSolved, 0)).isEqualTo(1.0);
+    }
+  }
+
   private static INDArray solve(INDArray t, INDArray b, boolean lower) {
-    return lower ? Triangular.solveLower(t, b, false) : Triangular.solveUpper(t, b);
+    return solve(t, b, lower, false);
+  }
+
+  private static INDArray solve(INDArray t, INDArray b, boolean lower, boolean unit) {
+    return lower ? Triangular.solveLower(t, b, unit) : Triangular.solveUpper(t, b);
   }
 }
