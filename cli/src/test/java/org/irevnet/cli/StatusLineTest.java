@@ -32,6 +32,33 @@ class StatusLineTest {
         "step 50/100", "step 60/100", "step 70/100", "step 80/100", "step 90/100", "step 100/100");
   }
 
+  /** Work of no known size (a total of 0) gets its first line and no division by zero. */
+  @Test
+  void aTotalOfZeroIsOneLineInALog() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    StatusLine line = new StatusLine(true, false, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    line.update(0, 0, "starting");
+    line.update(1, 0, "still going");
+    assertThat(bytes.toString(StandardCharsets.UTF_8).lines()).containsExactly("starting");
+  }
+
+  /** The commands' constructor writes to System.err, rewriting in place only when there is a console. */
+  @Test
+  void theCommandsStatusLineRewritesInPlaceOnlyOnAConsole() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream err = System.err;
+    try {
+      System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+      StatusLine line = new StatusLine(true);
+      line.update(1, 2, "half");
+      line.end();
+    } finally {
+      System.setErr(err);
+    }
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    assertThat(out).isEqualTo(System.console() != null ? "\rhalf" + System.lineSeparator() : "half" + System.lineSeparator());
+  }
+
   @Test
   void noProgressIsNothing() {
     assertThat(run(false, true)).isEmpty();
