@@ -121,6 +121,9 @@ class RunSectionsTest {
     String file = "eval-ood.json";
     for (String[] c : new String[][] {
         {"{\"count\": 2.5}", "count is 2.5, not an integer"},
+        // Unchecked, 1.5 images were shown as 1 and a fractional count as an empty cell, without a word.
+        {"{\"non_finite_logits\": 1.5}", "non_finite_logits is 1.5, not an integer"},
+        {"{\"per_class_count\": [3, 2.5]}", "per_class_count[1] is 2.5, not an integer"},
         {"{\"checkpoint\": 7}", "checkpoint is 7, not text"},
         {"{\"class_names\": [\"a\", 2]}", "class_names[1] is 2, not text"},
         {"{\"per_class_accuracy\": \"all\"}", "per_class_accuracy is not an array"},
