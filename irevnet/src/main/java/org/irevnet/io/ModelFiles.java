@@ -64,9 +64,10 @@ public final class ModelFiles {
     if (!Files.isRegularFile(wFile)) throw new IOException(wFile + ": not found");
     Map<String, INDArray> weights = Npz.read(wFile);
     // Values first, named by this file: they are its fault, not a mismatch with the architecture.
+    // The checked values are the model's type already, so the table's load does not cast them again.
     for (Map.Entry<String, INDArray> e : weights.entrySet()) {
       try {
-        ParamTable.finiteAs(e.getKey(), e.getValue(), dt);
+        e.setValue(ParamTable.finiteAs(e.getKey(), e.getValue(), dt));
       } catch (IllegalArgumentException ex) {
         throw new IOException(wFile + ": " + ex.getMessage());
       }
