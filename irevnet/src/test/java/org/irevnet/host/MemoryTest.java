@@ -14,6 +14,13 @@ class MemoryTest {
   private static final long GIB = 1L << 30;
   /** cgroup v1's "no limit": Long.MAX_VALUE rounded down to 4 KiB pages. */
   private static final String V1_UNLIMITED = "9223372036854771712";
+  /** What {@link #host} gives when no cgroup limits it. */
+  private static final Memory.Limit MEM_TOTAL = new Memory.Limit(64 * GIB, "MemTotal in /proc/meminfo");
+
+  /** The limit {@code file} under /sys/fs/cgroup sets. */
+  private static Memory.Limit cgroup(long bytes, String file) {
+    return new Memory.Limit(bytes, "the cgroup limit in /sys/fs/cgroup/" + file);
+  }
 
   /** A host of 64 GiB as /proc/meminfo has it, under {@code root}, with {@code /proc/self/cgroup}. */
   private static Path host(Path root, String cgroup) throws IOException {
@@ -33,11 +40,11 @@ class MemoryTest {
   void aCgroupV2LimitBelowMemTotalIsTheLimit(@TempDir Path root) throws IOException {
     host(root, "0::/\n");
     write(root, "sys/fs/cgroup/memory.max", "4294967296\n");
-    assertThat(Memory.limit(root)).isEqualTo(new Memory.Limit(4 * GIB, "the cgroup limit in /sys/fs/cgroup/memory.max"));
+    assertThat(Memory.limit(root)).isEqualTo(cgroup(4 * GIB, "memory.max"));
     write(root, "sys/fs/cgroup/memory.max", "max\n");
-    assertThat(Memory.limit(root)).as("max: no limit").isEqualTo(new Memory.Limit(64 * GIB, "MemTotal in /proc/meminfo"));
+    assertThat(Memory.limit(root)).as("max: no limit").isEqualTo(MEM_TOTAL);
     write(root, "sys/fs/cgroup/memory.max", "137438953472\n");
-    assertThat(Memory.limit(root)).as("a limit above MemTotal").isEqualTo(new Memory.Limit(64 * GIB, "MemTotal in /proc/meminfo"));
+    assertThat(Memory.limit(root)).as("a limit above MemTotal").isEqualTo(MEM_TOTAL);
   }
 
   /** The process's own cgroup is found through /proc/self/cgroup; a parent's limit binds it too, the smallest wins. */
@@ -48,14 +55,14 @@ class MemoryTest {
     write(root, "sys/fs/cgroup/user.slice/memory.max", "2147483648\n");
     write(root, "sys/fs/cgroup/user.slice/app.scope/memory.max", "max\n");
     assertThat(Memory.limit(root))
-        .isEqualTo(new Memory.Limit(2 * GIB, "the cgroup limit in /sys/fs/cgroup/user.slice/memory.max"));
+        .isEqualTo(cgroup(2 * GIB, "user.slice/memory.max"));
     write(root, "sys/fs/cgroup/user.slice/app.scope/memory.max", "1073741824\n");
     assertThat(Memory.limit(root))
-        .isEqualTo(new Memory.Limit(GIB, "the cgroup limit in /sys/fs/cgroup/user.slice/app.scope/memory.max"));
+        .isEqualTo(cgroup(GIB, "user.slice/app.scope/memory.max"));
     // A cgroup path that is not under the mount (a namespace mounted only its own part): the mount's file is read.
     host(root, "0::/elsewhere/x\n");
     write(root, "sys/fs/cgroup/memory.max", "3221225472\n");
-    assertThat(Memory.limit(root)).isEqualTo(new Memory.Limit(3 * GIB, "the cgroup limit in /sys/fs/cgroup/memory.max"));
+    assertThat(Memory.limit(root)).isEqualTo(cgroup(3 * GIB, "memory.max"));
   }
 
   /** cgroup v1 (and the hybrid layout this machine has): the memory controller's memory.limit_in_bytes. */
@@ -66,9 +73,9 @@ class MemoryTest {
     write(root, "sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes", "1073741824\n");
     write(root, "sys/fs/cgroup/cpu/docker/abc/memory.limit_in_bytes", "1\n"); // not the memory controller's
     assertThat(Memory.limit(root))
-        .isEqualTo(new Memory.Limit(GIB, "the cgroup limit in /sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes"));
+        .isEqualTo(cgroup(GIB, "memory/docker/abc/memory.limit_in_bytes"));
     write(root, "sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes", V1_UNLIMITED + "\n");
-    assertThat(Memory.limit(root)).as("v1's no limit").isEqualTo(new Memory.Limit(64 * GIB, "MemTotal in /proc/meminfo"));
+    assertThat(Memory.limit(root)).as("v1's no limit").isEqualTo(MEM_TOTAL);
   }
 
   /**
@@ -81,7 +88,7 @@ class MemoryTest {
     write(root, "sys/fs/cgroup/memory/docker/mem/memory.limit_in_bytes", "1073741824\n");
     write(root, "sys/fs/cgroup/memory/docker/cpu-only/memory.limit_in_bytes", "536870912\n");
     assertThat(Memory.limit(root))
-        .isEqualTo(new Memory.Limit(GIB, "the cgroup limit in /sys/fs/cgroup/memory/docker/mem/memory.limit_in_bytes"));
+        .isEqualTo(cgroup(GIB, "memory/docker/mem/memory.limit_in_bytes"));
   }
 
   /** Missing or unreadable facts are unknown, never an error: nothing at all, no MemTotal, a damaged limit. */
@@ -91,12 +98,12 @@ class MemoryTest {
     write(root, "proc/self/cgroup", "0::/\n");
     write(root, "sys/fs/cgroup/memory.max", "4294967296\n");
     assertThat(Memory.limit(root)).as("a limit without MemTotal")
-        .isEqualTo(new Memory.Limit(4 * GIB, "the cgroup limit in /sys/fs/cgroup/memory.max"));
+        .isEqualTo(cgroup(4 * GIB, "memory.max"));
     host(root, "0::/\n");
     write(root, "sys/fs/cgroup/memory.max", "lots\n");
-    assertThat(Memory.limit(root)).isEqualTo(new Memory.Limit(64 * GIB, "MemTotal in /proc/meminfo"));
+    assertThat(Memory.limit(root)).isEqualTo(MEM_TOTAL);
     write(root, "proc/self/cgroup", "garbage\n\n");
-    assertThat(Memory.limit(root)).isEqualTo(new Memory.Limit(64 * GIB, "MemTotal in /proc/meminfo"));
+    assertThat(Memory.limit(root)).isEqualTo(MEM_TOTAL);
     write(root, "proc/meminfo", "MemFree:        1000 kB\n");
     assertThat(Memory.limit(root)).as("a meminfo without MemTotal").isEqualTo(new Memory.Limit(-1, "unknown"));
   }
