@@ -52,12 +52,17 @@ class ModelFilesTest {
         .hasMessage(arch + ": not found (is " + dir + " a model directory?)");
   }
 
+  /** The directory of a saved model, whose files a test then damages. */
+  private static Path savedModel(Path tmp) throws IOException {
+    Path dir = tmp.resolve("model");
+    ModelFiles.save(dir, CheckpointsTest.model());
+    return dir;
+  }
+
   /** Weights with a NaN or an infinity are refused naming the parameter and how many. */
   @Test
   void nonFiniteWeightsAreRefusedNamingTheParameter(@TempDir Path tmp) throws Exception {
-    InvertibleClassifier m = CheckpointsTest.model();
-    Path dir = tmp.resolve("model");
-    ModelFiles.save(dir, m);
+    Path dir = savedModel(tmp);
     Path weights = dir.resolve(ModelFiles.WEIGHTS);
     Map<String, INDArray> w = Npz.read(weights);
     String last = w.keySet().stream().reduce((a, b) -> b).orElseThrow();
@@ -77,9 +82,7 @@ class ModelFilesTest {
    */
   @Test
   void theNonFiniteCountCountsEachValueOnceAndAcceptsAnEmptyEntry(@TempDir Path tmp) throws Exception {
-    InvertibleClassifier m = CheckpointsTest.model();
-    Path dir = tmp.resolve("model");
-    ModelFiles.save(dir, m);
+    Path dir = savedModel(tmp);
     Path weights = dir.resolve(ModelFiles.WEIGHTS), arch = dir.resolve(ModelFiles.ARCH);
     Map<String, INDArray> good = Npz.read(weights);
     Map<String, INDArray> w = new java.util.LinkedHashMap<>(good);
@@ -101,9 +104,7 @@ class ModelFilesTest {
   /** A float64 file's value beyond float32's range is refused for a float32 model, naming the file and entry. */
   @Test
   void float64WeightsThatOverflowFloat32AreRefused(@TempDir Path tmp) throws Exception {
-    InvertibleClassifier m = CheckpointsTest.model();
-    Path dir = tmp.resolve("model");
-    ModelFiles.save(dir, m);
+    Path dir = savedModel(tmp);
     Path weights = dir.resolve(ModelFiles.WEIGHTS);
     Map<String, INDArray> w = Npz.read(weights);
     String first = w.keySet().iterator().next();
