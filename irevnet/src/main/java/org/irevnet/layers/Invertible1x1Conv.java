@@ -4,11 +4,14 @@ import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.LUDecomposition;
 import org.apache.commons.math3.linear.QRDecomposition;
 import org.apache.commons.math3.linear.RealMatrix;
+import org.irevnet.nn.Tensors;
 import org.irevnet.nn.Triangular;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import java.util.Random;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -134,17 +137,33 @@ public final class Invertible1x1Conv extends ChannelBlock {
    *
    * @throws ArithmeticException when W is singular: a zero {@code sign_s * exp(log_s)} on U's
    *     diagonal (a {@code log_s} below about -745 underflows in float64, -104 in float32), or so
-   *     nearly singular that the solution overflows float64
+   *     nearly singular that the solution overflows float64, or the model's type (float32) when
+   *     cast back
    */
   private INDArray solvePixels(INDArray y, INDArray lf, INDArray uf, int[] unperm) {
     DataType f64 = DataType.DOUBLE;
     INDArray z = Triangular.solveLower(lf.castTo(f64), y.castTo(f64).getRows(unperm), true);
+    INDArray x;
     try {
-      return Triangular.solveUpper(uf.castTo(f64), z).castTo(y.dataType());
+      x = Triangular.solveUpper(uf.castTo(f64), z);
     } catch (ArithmeticException e) {
-      throw new ArithmeticException("Invertible1x1Conv(" + channels + " channels) has no inverse: its factor U = "
-          + "upper + diag(sign_s * exp(log_s)) is singular or too close to it (" + e.getMessage() + ")");
+      throw noInverse(e.getMessage());
     }
+    INDArray cast = x.castTo(y.dataType());
+    // The cast keeps every NaN and infinity the solve passed on from y, so only an entry finite in
+    // float64 can add to the count: one beyond float32's range, which the cast made infinite.
+    long overflow = Tensors.nonFinite(cast) - Tensors.nonFinite(x);
+    if (overflow > 0) {
+      BooleanIndexing.replaceWhere(x, 0.0, Conditions.notFinite());
+      throw noInverse("the solution has " + overflow + " value(s) beyond the range of float32, largest magnitude "
+          + x.amaxNumber().doubleValue());
+    }
+    return cast;
+  }
+
+  private ArithmeticException noInverse(String cause) {
+    return new ArithmeticException("Invertible1x1Conv(" + channels + " channels) has no inverse: its factor U = "
+        + "upper + diag(sign_s * exp(log_s)) is singular or too close to it (" + cause + ")");
   }
 
   private INDArray logDet(INDArray x, double sgn) {

@@ -8,10 +8,12 @@ import java.util.Random;
 import org.irevnet.check.BlockCatalog;
 import org.irevnet.nn.Conv2d;
 import org.irevnet.nn.Init;
+import org.irevnet.nn.Tensors;
 import org.irevnet.check.Numerics;
 import org.irevnet.testing.ParamGradients;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -333,5 +335,38 @@ class LayerSpecificsTest {
     assertThatThrownBy(() -> b.inverse(y)).isInstanceOf(ArithmeticException.class).hasMessage(message);
     assertThatThrownBy(() -> b.backward(y, y, Nd4j.zeros(DataType.DOUBLE, 2)))
         .isInstanceOf(ArithmeticException.class).hasMessage(message);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"3e30, true", "4e30, false"})
+  void aFloat32Invertible1x1ConvRefusesAnInverseBeyondFloat32(double entry, boolean fits) {
+    // W = P diag(sign_s * 1e-8): its inverse multiplies by 1e8, so an output of 3e30 comes back as
+    // 3e38 (float32's largest value is 3.4e38) and one of 4e30 as 4e38, which the cast from the
+    // float64 solve made Infinity without a word.
+    Invertible1x1Conv b = new Invertible1x1Conv(3, DataType.FLOAT, new Random(3));
+    b.params().get("lower").value().assign(0);
+    b.params().get("upper").value().assign(0);
+    b.params().get("log_s").value().assign(Math.log(1e-8));
+    INDArray y = Nd4j.valueArrayOf(new long[] {2, 3, 2, 2}, entry, DataType.FLOAT);
+    double[] s = Tensors.doubles(b.params().get("sign_s").value());
+    // The layer takes exp(log_s) in float32, its type; the solve divides by it in float64.
+    double scale = Math.exp(b.params().get("log_s").value().getFloat(0));
+    assertThat(Math.abs(entry / scale) <= Float.MAX_VALUE).as("the float64 solution fits float32").isEqualTo(fits);
+    if (fits) {
+      INDArray x = b.inverse(y).out();
+      for (int c = 0; c < 3; c++) {
+        double expected = (float) entry / (s[c] * (float) scale);
+        INDArray channel = x.get(NDArrayIndex.all(), NDArrayIndex.point(c)).castTo(DataType.DOUBLE);
+        assertThat(channel.sub(expected).amaxNumber().doubleValue() / Math.abs(expected)).isLessThan(1e-6);
+      }
+      assertThat(Tensors.nonFinite(b.backward(y, y, Nd4j.zeros(DataType.FLOAT, 2)).x())).isZero();
+    } else {
+      String message = "Invertible1x1Conv(3 channels) has no inverse: its factor U = upper + diag(sign_s * exp(log_s))"
+          + " is singular or too close to it (the solution has 24 value(s) beyond the range of float32, largest"
+          + " magnitude ";
+      assertThatThrownBy(() -> b.inverse(y)).isInstanceOf(ArithmeticException.class).hasMessageStartingWith(message);
+      assertThatThrownBy(() -> b.backward(y, y, Nd4j.zeros(DataType.FLOAT, 2)))
+          .isInstanceOf(ArithmeticException.class).hasMessageStartingWith(message);
+    }
   }
 }
