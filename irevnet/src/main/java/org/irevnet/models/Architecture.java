@@ -71,8 +71,9 @@ public record Architecture(String name, String type, String description, List<In
   /**
    * A bundled architecture by name, or a JSON file by path.
    *
-   * @throws IllegalArgumentException with a one-line reason (unknown name, unreadable or
-   *     malformed file, invalid content)
+   * @throws UnknownArchitectureException for a name neither bundled nor a file
+   * @throws IllegalArgumentException with a one-line reason (unreadable or malformed file, invalid
+   *     content)
    */
   public static Architecture load(String nameOrPath) {
     Path p = Path.of(nameOrPath);
@@ -91,8 +92,7 @@ public record Architecture(String name, String type, String description, List<In
     }
     InputStream in = Architecture.class.getResourceAsStream("/org/irevnet/arch/" + nameOrPath + ".json");
     if (in == null) {
-      throw new IllegalArgumentException("unknown architecture '" + nameOrPath + "': use one of "
-          + BUNDLED + " or the path of an architecture JSON file");
+      throw new UnknownArchitectureException(nameOrPath, BUNDLED);
     }
     try (in) {
       return parse(in, nameOrPath);

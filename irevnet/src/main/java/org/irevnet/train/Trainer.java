@@ -23,6 +23,7 @@ import org.irevnet.io.RunLock;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.Baselines;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.models.UnknownArchitectureException;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -169,8 +170,7 @@ public final class Trainer {
   private static Architecture load(String arch) {
     try {
       return Architecture.load(arch);
-    } catch (IllegalArgumentException e) {
-      if (!String.valueOf(e.getMessage()).startsWith("unknown architecture")) throw e;
+    } catch (UnknownArchitectureException e) {
       throw new IllegalArgumentException(e.getMessage() + " (train also takes the non-invertible baselines "
           + String.join(", ", Baselines.NAMES) + ")", e);
     }

@@ -280,6 +280,20 @@ class TrainerTest {
     assertThat(Checkpoints.exists(Trainer.latest(run))).isFalse();
   }
 
+  @Test
+  void onlyAnUnknownArchitectureNameIsToldAboutTheBaselines(@TempDir Path tmp) {
+    Path data = tmp.resolve("data"); // never read: the architecture is refused first
+    assertThatThrownBy(() -> new Trainer(config("resnet-9000", data, 1e-3, 1), tmp.resolve("a"), QUIET, 1).run())
+        .hasMessage("unknown architecture 'resnet-9000': use one of " + Architecture.BUNDLED + " or the path of an"
+            + " architecture JSON file (train also takes the non-invertible baselines resnet-s, cnn-s)");
+    // A missing file whose name begins as that message did got the hint too, when the message was
+    // recognised by its first words. Relative, as only that can begin so; read, never written.
+    String file = "unknown architecture.json";
+    assertThat(Path.of(file)).doesNotExist();
+    assertThatThrownBy(() -> new Trainer(config(file, data, 1e-3, 1), tmp.resolve("b"), QUIET, 1).run())
+        .hasMessage(file + ": architecture file not found");
+  }
+
   /** A shift as large as the image once trained on blank canvases, at loss ln 10 and exit code 0. */
   @Test
   void anAugmentShiftAsLargeAsTheImagesIsRefusedBeforeTheRunStarts(@TempDir Path tmp) throws Exception {
