@@ -67,34 +67,35 @@ final class ProbeCommand implements Callable<Integer> {
     if (epochs != null) CommonOptions.positive("--epochs", epochs);
     if (weightDecay != null) Ranges.nonNegative("--weight-decay", weightDecay);
     common.apply();
-    long t0 = System.nanoTime();
     output.check(target);
     RunInputs test = target.load();
     Classifier model = test.classifier();
     if (nuisance) test.model(); // an invertible model, checked before any work
     Dataset trainAll = test.splits().apply(Split.TRAIN);
     Path dir = output.dir(target);
-    if (nuisance) {
-      Dataset train = subsample(trainAll, trainCount, seed), testSet = subsample(test.data(), testCount, seed);
-      NuisanceProbe.Result r = NuisanceProbe.measure(test.model(), train, testSet, recipe(NuisanceProbe.DEFAULT_RECIPE));
-      NuisanceProbeReport rep = NuisanceProbeReport.of(target.runDir().toString(), test.checkpoint(), testSet.name(),
-          model.summary(), r, (System.nanoTime() - t0) / 1e9);
-      Path json = dir.resolve("nuisance-probe.json");
-      rep.writeJson(json);
-      System.out.print(rep.line());
-      System.out.println(json);
-    }
+    // In the order the README and the help text give them.
     if (layers) {
-      long t1 = System.nanoTime();
+      long start = System.nanoTime();
       Dataset train = subsample(trainAll, trainCount != null ? trainCount : LAYERS_TRAIN, seed);
       Dataset testSet = subsample(test.data(), testCount != null ? testCount : LAYERS_TEST, seed);
       LayerProbes.Result r = LayerProbes.measure(model, train, testSet, recipe(LayerProbes.LINEAR_RECIPE));
       double logitAcc = Evaluation.evaluate(model, testSet, Features.BATCH, "test").accuracy();
       LayerProbeReport rep = LayerProbeReport.of(target.runDir().toString(), test.checkpoint(), testSet.name(),
-          model.summary(), logitAcc, r, (System.nanoTime() - t1) / 1e9);
+          model.summary(), logitAcc, r, (System.nanoTime() - start) / 1e9);
       Path json = dir.resolve("layer-probes.json");
       rep.writeJson(json);
       System.out.print(rep.table());
+      System.out.println(json);
+    }
+    if (nuisance) {
+      long start = System.nanoTime();
+      Dataset train = subsample(trainAll, trainCount, seed), testSet = subsample(test.data(), testCount, seed);
+      NuisanceProbe.Result r = NuisanceProbe.measure(test.model(), train, testSet, recipe(NuisanceProbe.DEFAULT_RECIPE));
+      NuisanceProbeReport rep = NuisanceProbeReport.of(target.runDir().toString(), test.checkpoint(), testSet.name(),
+          model.summary(), r, (System.nanoTime() - start) / 1e9);
+      Path json = dir.resolve("nuisance-probe.json");
+      rep.writeJson(json);
+      System.out.print(rep.line());
       System.out.println(json);
     }
     return 0;

@@ -163,6 +163,14 @@ class AnalysisCommandsTest {
     MainTest.Run badDecay = run("probe", "--run", run, "--layers", "--weight-decay", "-1");
     assertThat(badDecay.code()).isEqualTo(2);
     assertThat(badDecay.err()).contains("--weight-decay").doesNotContain("\n\tat ");
+    // Both: the layer probes first, as the README and the option names have them, each followed
+    // by the file it wrote. The nuisance probe's came first.
+    Path both = tmp.resolve("both");
+    MainTest.Run lb = run("probe", "--run", run, "--nuisance", "--layers", "--epochs", "1", "--train-count", "30",
+        "--out", both.toString());
+    assertThat(lb.code()).as(lb.err()).isZero();
+    assertThat(lb.out()).containsSubsequence("stage  layer", "PCA", both.resolve("layer-probes.json").toString(),
+        "nuisance probe: ", both.resolve("nuisance-probe.json").toString());
 
     MainTest.Run ip = run("interpolate", "--run", run, "--count", "2", "--steps", "3", "--seed", "2");
     assertThat(ip.code()).as(ip.err()).isZero();
