@@ -28,8 +28,9 @@ import java.util.stream.Stream;
  * <p>Class names of a directory: {@code classes.txt} (one per line, in label order) if present,
  * else EMNIST's {@code *mapping.txt} (a label and one or more character codes per line, labels
  * consecutive from 0, or from 1 as in EMNIST letters, whose label L is then class L - 1), else the ten
- * Fashion-MNIST names if the directory's name contains {@code fashion}, else {@code "0".."9"}
- * (or up to the largest label, if larger).
+ * Fashion-MNIST names if the directory's name contains {@code fashion}, else {@code "0"} up to
+ * the largest label of both splits: a label only the test split has is a class of the training
+ * split too, so that the two agree.
  */
 public final class IdxFiles {
   private IdxFiles() {}
@@ -124,7 +125,7 @@ public final class IdxFiles {
 
   /**
    * Reads an image file and its label file into a dataset. {@code classNames} may be null: then
-   * they are {@code "0".."9"}, or {@code "0"..max label} if a label is 10 or more.
+   * they are {@code "0"} up to the file's largest label.
    */
   public static Dataset read(Path imagesFile, Path labelsFile, List<String> classNames,
       String name) {
@@ -140,11 +141,7 @@ public final class IdxFiles {
       throw new DataFormatException(labelsFile, labels.length + " labels, but "
           + imagesFile.getFileName() + " has " + images.count() + " images");
     }
-    int max = 0;
-    for (int y : labels) {
-      max = Math.max(max, y);
-    }
-    List<String> names = classNames != null ? classNames : numbered(Math.max(10, max + 1));
+    List<String> names = classNames != null ? classNames : numbered(largest(labels) + 1);
     int first = named == null ? 0 : named.firstLabel();
     for (int i = 0; i < labels.length; i++) {
       if (labels[i] < first || labels[i] - first >= names.size()) {
@@ -224,7 +221,32 @@ public final class IdxFiles {
       throw new DataFormatException(dir, labelsName + " is not of the set of " + imagesName
           + "; use a directory that holds one set");
     }
-    return read(images, labels, namedClasses(dir), name);
+    Named named = namedClasses(dir);
+    return read(images, labels, named != null ? named : numberedClasses(dir), name);
+  }
+
+  /**
+   * {@code "0"} up to the largest label of the splits present. They were at least ten, and up to
+   * each split's own largest label: a five-class dataset got a 10-way classifier and reports with
+   * five empty classes, and a label only the test split had made the splits' classes differ.
+   */
+  private static Named numberedClasses(Path dir) {
+    int max = 0;
+    for (Split s : Split.values()) {
+      if (!has(dir, s)) continue;
+      Optional<Path> labels = find(dir, s, "labels-idx1-ubyte");
+      // Its absence is reported when that split is loaded.
+      if (labels.isPresent()) max = Math.max(max, largest(readLabels(labels.get())));
+    }
+    return new Named(numbered(max + 1), null, 0);
+  }
+
+  private static int largest(int[] labels) {
+    int max = 0;
+    for (int y : labels) {
+      max = Math.max(max, y);
+    }
+    return max;
   }
 
   /** True if the directory holds IDX image files for this split. */

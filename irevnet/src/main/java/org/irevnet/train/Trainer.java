@@ -127,10 +127,11 @@ public final class Trainer {
   }
 
   /**
-   * Refuses splits whose classes differ. IDX files without a classes.txt number each split's
-   * classes up to its own largest label: labels up to 10 in training and 9 in test gave 11 and 10
-   * classes, and the test split was refused as the wrong data for the model, or for a baseline,
-   * whose outputs are the training split's classes, only once the first epoch was trained.
+   * Refuses splits whose classes differ, before anything trains. IDX files without a classes.txt
+   * were numbered per split (labels up to 10 in training and 9 in test gave 11 and 10 classes),
+   * and the test split was refused as the wrong data for the model, or for a baseline, whose
+   * outputs are the training split's classes, only once the first epoch was trained. Every loader
+   * now gives the splits of one directory the same classes; this keeps it so.
    */
   static void checkSameClasses(String data, Dataset train, Dataset test) {
     if (!train.classNames().equals(test.classNames())) {

@@ -32,8 +32,7 @@ class IdxFilesTest {
     assertThat(test.images().shape()).containsExactly(3, 1, 5, 4);
     assertThat(train.images().dataType()).isEqualTo(DataType.FLOAT);
     assertThat(train.labels()).containsExactly(0, 1, 2, 0, 1, 2, 0);
-    assertThat(train.classNames()).containsExactly("0", "1", "2", "3", "4", "5", "6", "7", "8",
-        "9");
+    assertThat(train.classNames()).containsExactly("0", "1", "2");
     for (int i = 0; i < 7; i++) {
       for (int r = 0; r < 5; r++) {
         for (int c = 0; c < 4; c++) {
@@ -91,6 +90,30 @@ class IdxFilesTest {
         .hasMessageContaining("train-labels-idx1-ubyte.gz")
         .hasMessageEndingWith("label 2 of item 2 is out of range for 2 classes (named by classes.txt)")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+  }
+
+  /**
+   * Without names, the classes are numbered up to the largest label of both splits: a five-class
+   * set got ten (a 10-way classifier, five classes never seen), and a label only the test split
+   * has is a class of the training split too. A classes.txt names them instead.
+   */
+  @Test
+  void numberedClassesReachTheLargestLabelOfBothSplits() throws IOException {
+    Path dir = tmp.resolve("five");
+    Synth.write(dir.resolve("train-images-idx3-ubyte"), Synth.idxImages(6, 2, 2), false);
+    Synth.write(dir.resolve("train-labels-idx1-ubyte"), Synth.idxLabels(0, 1, 2, 3, 0, 1), false);
+    Synth.write(dir.resolve("t10k-images-idx3-ubyte"), Synth.idxImages(3, 2, 2), false);
+    Synth.write(dir.resolve("t10k-labels-idx1-ubyte"), Synth.idxLabels(4, 2, 0), false);
+    DataSource src = Datasets.open(dir);
+    Dataset train = src.train(), test = src.test();
+    assertThat(train.classNames()).containsExactly("0", "1", "2", "3", "4");
+    assertThat(test.classNames()).isEqualTo(train.classNames());
+    assertThat(train.labels()).containsExactly(0, 1, 2, 3, 0, 1);
+    assertThat(test.labels()).containsExactly(4, 2, 0);
+
+    Files.writeString(dir.resolve("classes.txt"), "a\nb\nc\nd\ne\nf\n");
+    assertThat(Datasets.open(dir).train().classNames()).containsExactly("a", "b", "c", "d", "e", "f");
+    assertThat(Datasets.open(dir).test().classNames()).containsExactly("a", "b", "c", "d", "e", "f");
   }
 
   @Test
