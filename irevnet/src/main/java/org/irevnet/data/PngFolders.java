@@ -24,8 +24,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * Folders of PNG images: {@code DIR/train/<class>/*.png} and {@code DIR/test/<class>/*.png}. The
  * class names are the names of the class folders of both splits, sorted (so that the labels of
  * train and test agree); files are read in name order. Grey images give 1 channel, colour images
- * 3; all images must have the same size and number of channels. An alpha channel is accepted
- * only when every pixel is opaque (it is then dropped). 8- and 16-bit samples are scaled to
+ * 3; all images must have the same size and number of channels, where an RGB image with R = G = B
+ * at every pixel is grey among grey images (export tools save a stray one so). An alpha channel
+ * is accepted only when every pixel is opaque (it is then dropped). 8- and 16-bit samples are scaled to
  * [0, 1] by their maximum value; palette PNGs whose entries are all grey are grey. Hidden files
  * and folders (a leading dot: .DS_Store, AppleDouble ._x.png, .ipynb_checkpoints) and files of
  * other kinds (text) are ignored; a folder inside a class folder, an image file of another format
@@ -111,26 +112,42 @@ public final class PngFolders {
     }
     int n = files.size();
     float[] data = null;
-    int c = 0;
+    // One plane an image until a colour one comes: whether an RGB image without colour is grey
+    // depends on the others (three equal planes if every image is stored so, as before).
+    int c = 1;
     int h = 0;
     int w = 0;
     Path first = files.get(0);
+    int firstChannels = 0;
+    Path greyFile = null;
+    Path colourFile = null;
     for (int i = 0; i < n; i++) {
       Path f = files.get(i);
       BufferedImage img = decode(f);
       int ci = channels(f, img);
+      boolean colour = ci == 3 && !greyEverywhere(img);
       if (data == null) {
-        c = ci;
         h = img.getHeight();
         w = img.getWidth();
-        Pixels.checkFits(f, n, c, h, w);
-        data = new float[n * c * h * w];
-      } else if (img.getHeight() != h || img.getWidth() != w || ci != c) {
-        throw new DataFormatException(f, String.format(
-            "image is %dx%d with %d channel(s), but %s is %dx%d with %d; all images must agree",
-            img.getHeight(), img.getWidth(), ci, first, h, w, c));
+        firstChannels = ci;
+        Pixels.checkFits(f, n, ci, h, w);
+        data = new float[n * h * w];
+      } else if (img.getHeight() != h || img.getWidth() != w) {
+        throw mismatch(f, img, ci, first, h, w, firstChannels);
+      }
+      if (ci == 1 && colourFile != null) throw mismatch(f, img, 1, colourFile, h, w, 3);
+      if (colour && greyFile != null) throw mismatch(f, img, 3, greyFile, h, w, 1);
+      if (ci == 1 && greyFile == null) greyFile = f;
+      if (colour && colourFile == null) {
+        colourFile = f;
+        data = threeChannels(data, n, i, h * w);
+        c = 3;
       }
       writePixels(f, img, c, data, i * c * h * w);
+    }
+    if (greyFile == null && c == 1) {
+      data = threeChannels(data, n, n, h * w);
+      c = 3;
     }
     int[] y = labels.stream().mapToInt(Integer::intValue).toArray();
     return new Dataset(name, Nd4j.create(data, new long[] {n, c, h, w}, DataType.FLOAT), y,
@@ -189,6 +206,42 @@ public final class PngFolders {
       throw new DataFormatException(f, "unsupported colour model with " + k + " components");
     }
     return k;
+  }
+
+  private static DataFormatException mismatch(Path f, BufferedImage img, int channels, Path other, int h, int w,
+      int otherChannels) {
+    return new DataFormatException(f, String.format(
+        "image is %dx%d with %d channel(s), but %s is %dx%d with %d; all images must agree",
+        img.getHeight(), img.getWidth(), channels, other, h, w, otherChannels));
+  }
+
+  /** Whether every pixel of a three-component image has R = G = B. */
+  private static boolean greyEverywhere(BufferedImage img) {
+    int h = img.getHeight();
+    int w = img.getWidth();
+    if (img.getColorModel() instanceof IndexColorModel) {
+      for (int v : img.getRGB(0, 0, w, h, null, 0, w)) {
+        if (((v >> 16) & 0xFF) != (v & 0xFF) || ((v >> 8) & 0xFF) != (v & 0xFF)) return false;
+      }
+      return true;
+    }
+    Raster r = img.getRaster();
+    int[] red = r.getSamples(0, 0, w, h, 0, (int[]) null);
+    int[] green = r.getSamples(0, 0, w, h, 1, (int[]) null);
+    int[] blue = r.getSamples(0, 0, w, h, 2, (int[]) null);
+    return java.util.Arrays.equals(red, green) && java.util.Arrays.equals(red, blue);
+  }
+
+  /**
+   * {@code n} images of one plane each, the first {@code done} of them written, laid out as three
+   * equal planes each.
+   */
+  private static float[] threeChannels(float[] grey, int n, int done, int plane) {
+    float[] out = new float[n * 3 * plane];
+    for (int i = 0; i < done; i++) {
+      for (int b = 0; b < 3; b++) System.arraycopy(grey, i * plane, out, (i * 3 + b) * plane, plane);
+    }
+    return out;
   }
 
   private static void writePixels(Path f, BufferedImage img, int c, float[] out, int offset) {

@@ -168,6 +168,65 @@ class PngFoldersTest {
             + " is 3x4 with 1; all images must agree");
   }
 
+  /** A grey image stored as RGB of {@code type}: R = G = B = pixel(seed, r * w + c). */
+  private static Path greyAsRgb(Path file, int seed, int h, int w, int type) throws IOException {
+    BufferedImage img = new BufferedImage(w, h, type);
+    for (int r = 0; r < h; r++) {
+      for (int c = 0; c < w; c++) {
+        int v = Synth.pixel(seed, r * w + c);
+        img.setRGB(c, r, 0xFF000000 | v << 16 | v << 8 | v);
+      }
+    }
+    Files.createDirectories(file.getParent());
+    ImageIO.write(img, "png", file.toFile());
+    return file;
+  }
+
+  /**
+   * Among grey images, one saved as RGB with R = G = B everywhere (export tools do this) is read
+   * as grey, wherever it comes in the split; it was refused for its three channels. Among colour
+   * images, or when every image is stored so, it stays three equal planes, and one pixel of colour
+   * keeps it colour, refused among grey images.
+   */
+  @Test
+  void anRgbImageWithoutColourIsGreyAmongGreyImages() throws IOException {
+    Path dir = tmp.resolve("grey");
+    greyAsRgb(dir.resolve("train/a/0.png"), 5, 2, 3, BufferedImage.TYPE_INT_RGB);
+    grey(dir.resolve("train/a/1.png"), 6, 2, 3);
+    greyAsRgb(dir.resolve("train/b/0.png"), 7, 2, 3, BufferedImage.TYPE_INT_ARGB);
+    grey(dir.resolve("train/b/1.png"), 8, 2, 3);
+    Dataset d = Datasets.open(dir).train();
+    assertThat(d.images().shape()).containsExactly(4, 1, 2, 3);
+    int[] seeds = {5, 6, 7, 8};
+    for (int i = 0; i < 4; i++) {
+      for (int p = 0; p < 6; p++) {
+        assertThat(d.images().getFloat(i, 0, p / 3, p % 3)).as("image %d pixel %d", i, p)
+            .isEqualTo(Synth.pixel(seeds[i], p) / 255f);
+      }
+    }
+
+    Path colour = tmp.resolve("colour");
+    greyAsRgb(colour.resolve("train/a/0.png"), 5, 2, 3, BufferedImage.TYPE_INT_RGB);
+    rgb(colour.resolve("train/b/1.png"), 2, 3, 0xFF102030, BufferedImage.TYPE_INT_RGB);
+    Dataset c = Datasets.open(colour).train();
+    assertThat(c.images().shape()).containsExactly(2, 3, 2, 3);
+    for (int b = 0; b < 3; b++) {
+      assertThat(c.images().getFloat(0, b, 1, 2)).isEqualTo(Synth.pixel(5, 5) / 255f);
+    }
+    assertThat(c.images().getFloat(1, 1, 1, 2)).isEqualTo(0x20 / 255f);
+    Files.delete(colour.resolve("train/b/1.png"));
+    greyAsRgb(colour.resolve("train/b/1.png"), 6, 2, 3, BufferedImage.TYPE_INT_RGB);
+    assertThat(Datasets.open(colour).train().images().shape()).containsExactly(2, 3, 2, 3);
+
+    Path one = greyAsRgb(dir.resolve("train/b/2.png"), 9, 2, 3, BufferedImage.TYPE_INT_RGB);
+    BufferedImage img = ImageIO.read(one.toFile());
+    img.setRGB(2, 1, 0xFF000001 | Synth.pixel(9, 5) << 16 | Synth.pixel(9, 5) << 8);
+    ImageIO.write(img, "png", one.toFile());
+    assertThatThrownBy(() -> Datasets.open(dir).train())
+        .hasMessage(one + ": image is 2x3 with 3 channel(s), but " + dir.resolve("train/a/1.png")
+            + " is 2x3 with 1; all images must agree");
+  }
+
   @Test
   void transparentPixelsAndUnreadableFilesAreRefused() throws IOException {
     Path dir = tmp.resolve("bad");
