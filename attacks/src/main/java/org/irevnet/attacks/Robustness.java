@@ -75,7 +75,7 @@ public final class Robustness {
     double[] s = eps.clone();
     Arrays.sort(s);
     for (int k = 0; k < s.length; k++) {
-      org.irevnet.check.Ranges.nonNegative("--eps", s[k]);
+      org.irevnet.settings.Ranges.nonNegative("--eps", s[k]);
       if (k > 0 && s[k] == s[k - 1]) throw new IllegalArgumentException("--eps has " + s[k] + " twice");
     }
     if (s.length > 0 && s[0] == 0) return s;

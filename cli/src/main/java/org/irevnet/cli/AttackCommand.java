@@ -12,8 +12,8 @@ import org.irevnet.attacks.Attack;
 import org.irevnet.attacks.FeatureMatch;
 import org.irevnet.attacks.Fgsm;
 import org.irevnet.attacks.InputGradient;
-import org.irevnet.attacks.Norm;
 import org.irevnet.attacks.MultiTargeted;
+import org.irevnet.attacks.Norm;
 import org.irevnet.attacks.Pgd;
 import org.irevnet.attacks.Projection;
 import org.irevnet.attacks.Robustness;
@@ -106,7 +106,7 @@ final class AttackCommand implements Callable<Integer> {
     CommonOptions.positive("--batch", batch);
     CommonOptions.positive("--grid", grid);
     CommonOptions.positive("--steps", steps);
-    if (stepSize != null) org.irevnet.check.Ranges.positive("--step-size", stepSize);
+    if (stepSize != null) org.irevnet.settings.Ranges.positive("--step-size", stepSize);
     CommonOptions.given("--eps", eps.length, "radii");
     Robustness.withZero(eps);   // validates the radii before anything is loaded
 

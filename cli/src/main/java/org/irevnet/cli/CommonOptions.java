@@ -18,7 +18,7 @@ final class CommonOptions {
 
   /** Refuses a count option below 1 with the one message every command gives for it. */
   static void positive(String option, int value) {
-    org.irevnet.check.Ranges.atLeast(option, value, 1);
+    org.irevnet.settings.Ranges.atLeast(option, value, 1);
   }
 
   /**

@@ -42,7 +42,7 @@ final class InterpolateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    org.irevnet.check.Ranges.atLeast("--steps", steps, 2); // the two endpoints
+    org.irevnet.settings.Ranges.atLeast("--steps", steps, 2); // the two endpoints
     CommonOptions.positive("--count", count);
     CommonOptions.positive("--grid", grid);
     common.apply();

@@ -13,16 +13,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.irevnet.io.AtomicFiles;
-import org.irevnet.io.Checkpoints;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.Baselines;
 import org.irevnet.reports.JsonReport;
+import org.irevnet.train.Checkpoints;
 import org.irevnet.train.Trainer;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The default experiment: a CE and an iCE {@code fi-revnet-s} trained with short recipes, every

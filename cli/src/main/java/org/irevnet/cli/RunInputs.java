@@ -5,15 +5,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Function;
-import org.irevnet.data.Dataset;
 import org.irevnet.data.DataSource;
+import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
-import org.irevnet.io.Checkpoints;
 import org.irevnet.models.Baselines;
 import org.irevnet.models.Classifier;
 import org.irevnet.models.Dl4jClassifier;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.train.Checkpoints;
 import org.irevnet.train.Trainer;
 import org.nd4j.linalg.api.buffer.DataType;
 

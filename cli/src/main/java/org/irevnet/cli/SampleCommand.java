@@ -1,6 +1,5 @@
 package org.irevnet.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -55,7 +54,7 @@ final class SampleCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     common.apply();
     CommonOptions.positive("--count", count);
-    org.irevnet.check.Ranges.positive("--temperature", temperature);
+    org.irevnet.settings.Ranges.positive("--temperature", temperature);
     CommonOptions.positive("--columns", columns);
     CommonOptions.positive("--grid", grid);
     output.check(target);

@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.irevnet.data.Split;
-import org.irevnet.io.Checkpoints;
+import org.irevnet.train.Checkpoints;
 import org.irevnet.train.Trainer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -248,7 +248,7 @@ class TrainEvalCommandTest {
       MainTest.Run r = run(args.toArray(String[]::new));
       assertThat(r.code()).as(String.join(" ", typo)).isEqualTo(2);
       assertThat(r.err().strip().lines()).as(r.err()).hasSize(1);
-      org.irevnet.io.Checkpoints.verify(latest);
+      org.irevnet.train.Checkpoints.verify(latest);
       assertThat(run.resolve("metrics.jsonl")).as(String.join(" ", typo)).hasContent(metrics);
     }
     MainTest.Run again = run("train", "--arch", tiny.arch().toString(), "--data", tiny.data().toString(),
@@ -297,7 +297,7 @@ class TrainEvalCommandTest {
         out + ": nothing to resume (no checkpoints/latest)");
     assertThat(out).doesNotExist();
     Path latest = Files.createDirectories(out.resolve("checkpoints/latest"));
-    Files.writeString(latest.resolve(org.irevnet.io.Checkpoints.MANIFEST), "{}");
+    Files.writeString(latest.resolve(org.irevnet.train.Checkpoints.MANIFEST), "{}");
     MainTest.assertRefused(List.of("train", "--out", out.toString(), "--no-progress"),
         out + " already holds a run (checkpoints/latest): use --resume to continue it or --fresh to start over");
   }
@@ -469,7 +469,7 @@ class TrainEvalCommandTest {
         .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(tmp.resolve("err.txt").toFile()).start();
     try {
       long deadline = System.nanoTime() + 120_000_000_000L;
-      while (!org.irevnet.io.Checkpoints.exists(org.irevnet.train.Trainer.latest(run)) && p.isAlive()
+      while (!org.irevnet.train.Checkpoints.exists(org.irevnet.train.Trainer.latest(run)) && p.isAlive()
           && System.nanoTime() < deadline) {
         Thread.sleep(100);
       }
@@ -491,7 +491,7 @@ class TrainEvalCommandTest {
     java.util.List<String> err = Files.readAllLines(tmp.resolve("err.txt"));
     assertThat(err.get(err.size() - 1))
         .isEqualTo("irevnet train: interrupted; continue from " + run.resolve("checkpoints/latest") + " with --resume");
-    org.irevnet.io.Checkpoints.verify(org.irevnet.train.Trainer.latest(run));
+    org.irevnet.train.Checkpoints.verify(org.irevnet.train.Trainer.latest(run));
   }
 
   /**
@@ -502,7 +502,7 @@ class TrainEvalCommandTest {
   void aResumedRunsConfigOfTheWrongTypeIsRefusedNamingTheFile(@TempDir Path tmp) throws Exception {
     Path run = tmp.resolve("run");
     Path latest = Files.createDirectories(org.irevnet.train.Trainer.latest(run));
-    Files.writeString(latest.resolve(org.irevnet.io.Checkpoints.MANIFEST), "{}");
+    Files.writeString(latest.resolve(org.irevnet.train.Checkpoints.MANIFEST), "{}");
     Path config = run.resolve(org.irevnet.train.Trainer.CONFIG);
     Files.writeString(config, "{\"config\": {\"epochs\": \"7\"}}");
     MainTest.Run r = run("train", "--out", run.toString(), "--resume", "--no-progress");

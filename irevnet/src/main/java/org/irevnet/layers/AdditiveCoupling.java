@@ -1,10 +1,9 @@
 package org.irevnet.layers;
 
-import org.irevnet.nn.ConvNet;
+import java.util.Random;
 import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import java.util.Random;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**

@@ -224,7 +224,7 @@ public final class Tensors {
   public static INDArray oneHot(int[] labels, int classes, org.nd4j.linalg.api.buffer.DataType dt) {
     // Below one class, or past 2^31 entries (the int product wrapped), the array size was
     // negative (NegativeArraySizeException) or silently too small.
-    org.irevnet.check.Ranges.atLeast("classes", classes, 1);
+    org.irevnet.settings.Ranges.atLeast("classes", classes, 1);
     long entries = (long) labels.length * classes;
     if (entries > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("one-hot rows of " + labels.length + " labels x " + classes
@@ -259,7 +259,7 @@ public final class Tensors {
    */
   public static INDArray batched(UnaryOperator<INDArray> f, INDArray x, int batch) {
     // A batch below 1 never advanced (the loop ran forever), and no rows gave no output shape.
-    org.irevnet.check.Ranges.atLeast("batch", batch, 1);
+    org.irevnet.settings.Ranges.atLeast("batch", batch, 1);
     long n = x.size(0);
     if (n == 0) throw new IllegalArgumentException("no rows to apply the function to, got shape " + shape(x.shape()));
     INDArray out = null;

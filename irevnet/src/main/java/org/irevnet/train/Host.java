@@ -12,7 +12,7 @@ public final class Host {
    * which the launcher sets from {@code --threads}; {@link #threads} reports the pool.
    */
   public static void setThreads(int threads) {
-    org.irevnet.check.Ranges.atLeast("--threads", threads, 1);
+    org.irevnet.settings.Ranges.atLeast("--threads", threads, 1);
     Nd4j.getEnvironment().setMaxThreads(threads);
     Nd4j.getEnvironment().setMaxMasterThreads(threads);
     Nd4j.factory().blas().setMaxThreads(threads);

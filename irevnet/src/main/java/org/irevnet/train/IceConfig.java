@@ -1,7 +1,7 @@
 package org.irevnet.train;
 
 import java.util.List;
-import org.irevnet.check.Ranges;
+import org.irevnet.settings.Ranges;
 
 /**
  * The settings of the independence cross-entropy objective (iCE, DESIGN.md section 4):

@@ -14,7 +14,6 @@ import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
 import org.irevnet.io.AtomicFiles;
-import org.irevnet.io.Checkpoints;
 import org.irevnet.models.Baselines;
 import org.irevnet.models.Dl4jClassifier;
 import org.irevnet.nn.Tensors;

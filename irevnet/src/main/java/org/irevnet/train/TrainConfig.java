@@ -14,9 +14,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.irevnet.check.Ranges;
 import org.irevnet.io.JsonErrors;
 import org.irevnet.io.StrictJson;
+import org.irevnet.settings.Ranges;
 
 /**
  * Everything that determines a training run. The resolved config (defaults, then the config file,

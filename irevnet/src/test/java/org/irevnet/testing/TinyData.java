@@ -6,6 +6,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
+import org.irevnet.layers.Param;
+import org.irevnet.models.Architecture;
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Init;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /** Tiny datasets and architectures for fast training tests (shared through the test-jar). */
 public final class TinyData {
@@ -16,6 +21,16 @@ public final class TinyData {
       {"name": "tiny", "type": "fi-revnet", "inputShape": [1, 32, 32], "numClasses": 10,
        "stages": [{"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": true},
                   {"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": true}]}""";
+
+  /** Weights no freshly built model has, so that a load which skipped them is seen. */
+  public static InvertibleClassifier perturbedModel() {
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson(ARCH), DataType.FLOAT, 1);
+    Random r = new Random(3);
+    for (Param p : m.params().entries().values()) {
+      p.set(p.value().add(Init.uniform(DataType.FLOAT, r, 0.3, p.value().shape())));
+    }
+    return m;
+  }
 
   /** A tiny IDX dataset: class c has a bright 6x6 square at a class-specific place, plus noise. */
   public static Path idx(Path dir, int nTrain, int nTest) throws IOException {

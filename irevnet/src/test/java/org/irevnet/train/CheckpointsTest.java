@@ -1,4 +1,4 @@
-package org.irevnet.io;
+package org.irevnet.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -11,11 +11,8 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Random;
-import org.irevnet.layers.Param;
-import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
-import org.irevnet.nn.Init;
+import org.irevnet.models.ModelFiles;
 import org.irevnet.testing.CheckpointEdits;
 import org.irevnet.testing.TinyData;
 import org.irevnet.testing.TinyNetworks;
@@ -35,16 +32,6 @@ class CheckpointsTest {
   /** The state a later save writes over {@link #STATE}. */
   static final Checkpoints.TrainingState NEXT = new Checkpoints.TrainingState(43, 3, 8, 0.75, "{}");
 
-  /** Weights no freshly built model has, so that a load which skipped them is seen. */
-  static InvertibleClassifier model() {
-    InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson(TinyData.ARCH), DataType.FLOAT, 1);
-    Random r = new Random(3);
-    for (Param p : m.params().entries().values()) {
-      p.set(p.value().add(Init.uniform(DataType.FLOAT, r, 0.3, p.value().shape())));
-    }
-    return m;
-  }
-
   static Map<String, INDArray> optimizer() {
     Map<String, INDArray> m = new LinkedHashMap<>();
     m.put("adam.moments", Nd4j.createFromArray(0.5f, -1.25f, 3f, 1e-3f).reshape(1, 4));
@@ -54,7 +41,7 @@ class CheckpointsTest {
 
   @Test
   void aCheckpointComesBackAsSavedWithOrWithoutObjectiveState(@TempDir Path tmp) throws Exception {
-    InvertibleClassifier m = model();
+    InvertibleClassifier m = TinyData.perturbedModel();
     Map<String, INDArray> objective = Map.of("prior.beta", Nd4j.createFromArray(0.25, -0.5).reshape(1, 2));
     Path withObjective = tmp.resolve("a"), without = tmp.resolve("b");
     Checkpoints.save(withObjective, m, optimizer(), STATE, objective);
@@ -79,7 +66,7 @@ class CheckpointsTest {
   @Test
   void theManifestListsEveryFileWithItsSha256(@TempDir Path tmp) throws Exception {
     Path dir = tmp.resolve("c");
-    Checkpoints.save(dir, model(), optimizer(), STATE, Map.of("x", Nd4j.ones(DataType.FLOAT, 2)));
+    Checkpoints.save(dir, TinyData.perturbedModel(), optimizer(), STATE, Map.of("x", Nd4j.ones(DataType.FLOAT, 2)));
     Map<?, ?> digests = (Map<?, ?>) new com.fasterxml.jackson.databind.ObjectMapper()
         .readValue(dir.resolve(Checkpoints.MANIFEST).toFile(), Map.class).get("sha256");
     Map<String, String> expected = new HashMap<>();
@@ -93,7 +80,7 @@ class CheckpointsTest {
   @Test
   void aModifiedOrMissingFileIsRefusedByName(@TempDir Path tmp) throws Exception {
     Path dir = tmp.resolve("c");
-    Checkpoints.save(dir, model(), optimizer(), STATE, Map.of("x", Nd4j.ones(DataType.FLOAT, 2)));
+    Checkpoints.save(dir, TinyData.perturbedModel(), optimizer(), STATE, Map.of("x", Nd4j.ones(DataType.FLOAT, 2)));
     Path opt = dir.resolve(Checkpoints.OPTIMIZER);
     byte[] bytes = Files.readAllBytes(opt);
     bytes[bytes.length / 2] ^= 1;
@@ -101,13 +88,13 @@ class CheckpointsTest {
     assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
         .hasMessage(dir + ": optimizer.npz does not match its SHA-256 in manifest.json (corrupt or modified checkpoint)");
 
-    Checkpoints.save(dir, model(), optimizer(), STATE, Map.of("x", Nd4j.ones(DataType.FLOAT, 2)));
+    Checkpoints.save(dir, TinyData.perturbedModel(), optimizer(), STATE, Map.of("x", Nd4j.ones(DataType.FLOAT, 2)));
     Files.delete(dir.resolve(Checkpoints.OBJECTIVE));
     assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT)).hasMessage(dir + ": objective.npz is missing");
 
     // A manifest that leaves a file out vouches for nothing about it; one naming other files
     // has them read wherever they are.
-    Checkpoints.save(dir, model(), optimizer(), STATE);
+    Checkpoints.save(dir, TinyData.perturbedModel(), optimizer(), STATE);
     Path manifest = dir.resolve(Checkpoints.MANIFEST);
     String listed = Files.readString(manifest);
     var json = new com.fasterxml.jackson.databind.ObjectMapper();
@@ -133,7 +120,7 @@ class CheckpointsTest {
   @Test
   void aTrainingStateThatDoesNotReadIsRefusedNamingItsFile(@TempDir Path tmp) throws Exception {
     Path dir = tmp.resolve("c");
-    Checkpoints.save(dir, model(), optimizer(), STATE);
+    Checkpoints.save(dir, TinyData.perturbedModel(), optimizer(), STATE);
     Path file = dir.resolve(Checkpoints.TRAINING);
     CheckpointEdits.rewrite(dir, Checkpoints.TRAINING, "{\"step\": ");
     assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
@@ -151,7 +138,7 @@ class CheckpointsTest {
   @Test
   void aSaveKilledBetweenItsRenamesLeavesACheckpointTheNextSaveReplaces(@TempDir Path tmp) throws Exception {
     Path dir = tmp.resolve("latest"), old = tmp.resolve(".latest.old");
-    InvertibleClassifier m = model();
+    InvertibleClassifier m = TinyData.perturbedModel();
     Checkpoints.save(dir, m, optimizer(), STATE);
     Files.move(dir, old);
 
@@ -176,13 +163,13 @@ class CheckpointsTest {
   @Test
   void aSaveKilledBeforeDroppingThePreviousVersionDoesNotStopTheNextOne(@TempDir Path tmp) throws Exception {
     Path dir = tmp.resolve("latest"), old = tmp.resolve(".latest.old");
-    Checkpoints.save(dir, model(), optimizer(), STATE);
+    Checkpoints.save(dir, TinyData.perturbedModel(), optimizer(), STATE);
     Files.createDirectory(old);
     try (var s = Files.list(dir)) {
       for (Path f : s.toList()) Files.copy(f, old.resolve(f.getFileName()));
     }
 
-    Checkpoints.save(dir, model(), optimizer(), NEXT);
+    Checkpoints.save(dir, TinyData.perturbedModel(), optimizer(), NEXT);
     assertThat(Checkpoints.trainingState(dir)).isEqualTo(NEXT);
     assertThat(old).doesNotExist();
     try (var s = Files.list(tmp)) {
@@ -201,7 +188,7 @@ class CheckpointsTest {
     Files.createDirectory(dir);
     Files.writeString(dir.resolve("a.png"), "also mine");
     for (Path target : new Path[] {file, dir}) {
-      assertThatThrownBy(() -> Checkpoints.save(target, model(), optimizer(), STATE))
+      assertThatThrownBy(() -> Checkpoints.save(target, TinyData.perturbedModel(), optimizer(), STATE))
           .isInstanceOf(java.io.IOException.class)
           .hasMessage(target + " exists and is not a checkpoint: not replacing it");
     }
@@ -216,7 +203,7 @@ class CheckpointsTest {
   @Test
   void aFailedSaveKeepsThePreviousCheckpointAndLeavesNoTemporary(@TempDir Path tmp) throws Exception {
     Path dir = tmp.resolve("latest");
-    InvertibleClassifier m = model();
+    InvertibleClassifier m = TinyData.perturbedModel();
     Checkpoints.save(dir, m, optimizer(), STATE);
     Map<String, INDArray> broken = new HashMap<>(optimizer());
     broken.put("adam.moments", null);
@@ -234,7 +221,7 @@ class CheckpointsTest {
     TinyNetworks.train(net, 3, 5);
     Path dir = tmp.resolve("net"), model = tmp.resolve("model");
     Checkpoints.save(dir, net, STATE);
-    Checkpoints.save(model, model(), optimizer(), STATE);
+    Checkpoints.save(model, TinyData.perturbedModel(), optimizer(), STATE);
 
     assertThat(Checkpoints.holdsNetwork(dir)).isTrue();
     Checkpoints.LoadedNetwork back = Checkpoints.loadNetwork(dir);

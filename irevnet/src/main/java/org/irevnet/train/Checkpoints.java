@@ -1,4 +1,4 @@
-package org.irevnet.io;
+package org.irevnet.train;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,7 +16,12 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
+import org.irevnet.io.AtomicFiles;
+import org.irevnet.io.JsonErrors;
+import org.irevnet.io.Npz;
+import org.irevnet.io.RunLock;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.models.ModelFiles;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

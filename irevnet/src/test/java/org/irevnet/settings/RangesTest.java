@@ -1,4 +1,4 @@
-package org.irevnet.check;
+package org.irevnet.settings;
 
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

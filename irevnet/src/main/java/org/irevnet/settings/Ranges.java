@@ -1,4 +1,4 @@
-package org.irevnet.check;
+package org.irevnet.settings;
 
 /**
  * Range checks for settings, one wording everywhere: each names one setting and the value it got,

@@ -1,4 +1,4 @@
-package org.irevnet.io;
+package org.irevnet.models;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -6,9 +6,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.irevnet.io.AtomicFiles;
+import org.irevnet.io.Npz;
 import org.irevnet.layers.ParamTable;
-import org.irevnet.models.Architecture;
-import org.irevnet.models.InvertibleClassifier;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

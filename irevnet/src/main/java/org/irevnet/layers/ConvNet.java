@@ -1,10 +1,10 @@
-package org.irevnet.nn;
+package org.irevnet.layers;
 
-import org.irevnet.layers.Param;
-import org.irevnet.layers.ParamTable;
+import java.util.Random;
+import org.irevnet.nn.Conv2d;
+import org.irevnet.nn.Init;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import java.util.Random;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**

@@ -1,4 +1,4 @@
-package org.irevnet.io;
+package org.irevnet.models;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,7 +7,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.io.Npz;
+import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -18,7 +19,7 @@ class ModelFilesTest {
   /** Each way a model directory can be incomplete is named by its file, in one line. */
   @Test
   void aMissingOrMismatchedFileIsNamed(@TempDir Path tmp) throws Exception {
-    InvertibleClassifier m = CheckpointsTest.model();
+    InvertibleClassifier m = TinyData.perturbedModel();
     Path dir = tmp.resolve("model");
     ModelFiles.save(dir, m);
     assertThat(ModelFiles.load(dir, DataType.FLOAT).params().state()).isEqualTo(m.params().state());
@@ -55,7 +56,7 @@ class ModelFilesTest {
   /** The directory of a saved model, whose files a test then damages. */
   private static Path savedModel(Path tmp) throws IOException {
     Path dir = tmp.resolve("model");
-    ModelFiles.save(dir, CheckpointsTest.model());
+    ModelFiles.save(dir, TinyData.perturbedModel());
     return dir;
   }
 
@@ -122,7 +123,7 @@ class ModelFilesTest {
   /** A float64 model with a weight beyond float32's range is not saved as an unloadable infinity. */
   @Test
   void aFloat64WeightBeyondFloat32IsNotSaved(@TempDir Path tmp) throws Exception {
-    InvertibleClassifier m = CheckpointsTest.model().withDataType(DataType.DOUBLE);
+    InvertibleClassifier m = TinyData.perturbedModel().withDataType(DataType.DOUBLE);
     String first = m.params().entries().keySet().iterator().next();
     m.params().get(first).value().putScalar(0, -1e39);
     Path dir = tmp.resolve("model");
