@@ -18,6 +18,7 @@ import org.irevnet.attacks.Pgd;
 import org.irevnet.attacks.Projection;
 import org.irevnet.attacks.Robustness;
 import org.irevnet.data.Dataset;
+import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.Classifier;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Tensors;
@@ -138,8 +139,10 @@ final class AttackCommand implements Callable<Integer> {
         AttackReport.monotone(r.curve), r.sweep == null ? null : AttackReport.Sanity.of(r.sweep), r.maxLogitAbsDiff,
         timing, file + ".png");
     Path json = dir.resolve(file + ".json");
-    rep.writeJson(json);
-    AttackReport.writePng(dir.resolve(file + ".png"), r.sources, r.attacked, r.examples, grid);
+    AtomicFiles.together(() -> {
+      rep.writeJson(json);
+      AttackReport.writePng(dir.resolve(file + ".png"), r.sources, r.attacked, r.examples, grid);
+    });
     System.out.print(rep.table());
     System.out.println(json);
     if (r.sweep != null && !r.sweep.saneAtZero()) {

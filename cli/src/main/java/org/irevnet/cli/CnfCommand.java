@@ -168,15 +168,17 @@ final class CnfCommand implements Callable<Integer> {
         stdError, testSamples, r.meanForwardEvaluations(), r.meanBackwardEvaluations(), ll.evaluations(),
         sampled.evaluations(), r.seconds(), evalSeconds, inversionError);
     int scale = Math.max(1, 300 / grid);
-    CnfFigures.write(dir.resolve("density.png"), List.of(
-        new CnfFigures.Panel(density.id() + " data", data, grid),
-        new CnfFigures.Panel("learned density", gridDensity, grid)), scale);
-    CnfFigures.write(dir.resolve("samples.png"), List.of(
-        new CnfFigures.Panel(density.id() + " data", data, grid),
-        new CnfFigures.Panel("CNF samples", model, grid)), scale);
-    Npz.write(dir.resolve("weights.npz"), r.cnf().params().state());
     Path json = dir.resolve("cnf.json");
-    JsonReport.writeRecord(json, summary);
+    AtomicFiles.together(() -> {
+      CnfFigures.write(dir.resolve("density.png"), List.of(
+          new CnfFigures.Panel(density.id() + " data", data, grid),
+          new CnfFigures.Panel("learned density", gridDensity, grid)), scale);
+      CnfFigures.write(dir.resolve("samples.png"), List.of(
+          new CnfFigures.Panel(density.id() + " data", data, grid),
+          new CnfFigures.Panel("CNF samples", model, grid)), scale);
+      Npz.write(dir.resolve("weights.npz"), r.cnf().params().state());
+      JsonReport.writeRecord(json, summary);
+    });
     System.out.println(Json.line(summary));
     return 0;
   }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.irevnet.analysis.Interpolation;
 import org.irevnet.data.Dataset;
+import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.reports.InterpolationReport;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -68,8 +69,10 @@ final class InterpolateCommand implements Callable<Integer> {
         model.summary(), seed, steps, records);
     Path dir = output.dir(target);
     Path json = dir.resolve("interpolate.json");
-    rep.writeJson(json);
-    InterpolationReport.writePng(dir.resolve("interpolate.png"), rows);
+    AtomicFiles.together(() -> {
+      rep.writeJson(json);
+      InterpolationReport.writePng(dir.resolve("interpolate.png"), rows);
+    });
     System.out.print(rep.table(grid));
     System.out.println(json);
     return 0;

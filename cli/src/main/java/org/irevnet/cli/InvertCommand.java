@@ -8,6 +8,7 @@ import java.util.stream.LongStream;
 import org.irevnet.analysis.Reconstruction;
 import org.irevnet.analysis.Stability;
 import org.irevnet.data.Dataset;
+import org.irevnet.io.AtomicFiles;
 import org.irevnet.reports.InversionReport;
 import org.irevnet.settings.Ranges;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -86,9 +87,12 @@ final class InvertCommand implements Callable<Integer> {
     }
     Path dir = output.dir(target);
     Path json = dir.resolve("invert.json");
-    r.writeJson(json);
     INDArrayIndex shown = NDArrayIndex.interval(0, Math.min(grid, ds.size()));
-    InversionReport.writePng(dir.resolve("invert.png"), ds.images().get(shown), p.reconstruction().get(shown));
+    InversionReport report = r;
+    AtomicFiles.together(() -> {
+      report.writeJson(json);
+      InversionReport.writePng(dir.resolve("invert.png"), ds.images().get(shown), p.reconstruction().get(shown));
+    });
     System.out.print(r.table());
     System.out.print(r.stabilityTable());
     System.out.println(json);

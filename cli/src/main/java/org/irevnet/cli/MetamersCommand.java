@@ -8,6 +8,7 @@ import org.irevnet.analysis.MetamerSampler;
 import org.irevnet.analysis.NuisanceProbe;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Split;
+import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.reports.MetamerReport;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -69,8 +70,10 @@ final class MetamersCommand implements Callable<Integer> {
         test.labels(), a, b, r, r64, probeClasses);
     Path dir = output.dir(target);
     Path json = dir.resolve("metamers.json");
-    rep.writeJson(json);
-    MetamerReport.writePng(dir.resolve("metamers.png"), a, r.metamers(), b, grid);
+    AtomicFiles.together(() -> {
+      rep.writeJson(json);
+      MetamerReport.writePng(dir.resolve("metamers.png"), a, r.metamers(), b, grid);
+    });
     System.out.print(rep.table(grid));
     System.out.println(json);
     if (!rep.invariantHolds()) {

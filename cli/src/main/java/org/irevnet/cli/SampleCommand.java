@@ -76,7 +76,6 @@ final class SampleCommand implements Callable<Integer> {
     for (int start = 0; start < shown; start += columns) {
       rows.add(x.get(NDArrayIndex.interval(start, Math.min(shown, start + columns))).castTo(DataType.FLOAT));
     }
-    ImageGrid.write(dir.resolve(name + ".png"), rows);
 
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("schemaVersion", 1);
@@ -97,7 +96,10 @@ final class SampleCommand implements Callable<Integer> {
     out.put("seconds", seconds);
     out.put("threads", Host.threads());
     Path json = dir.resolve(name + ".json");
-    AtomicFiles.writeString(json, Json.pretty(out) + "\n");
+    AtomicFiles.together(() -> {
+      ImageGrid.write(dir.resolve(name + ".png"), rows);
+      AtomicFiles.writeString(json, Json.pretty(out) + "\n");
+    });
     System.out.printf("%d samples at temperature %s: pixels in [%.3g, %.3g], re-encoding error %.2e; %s, %s%n", count,
         compact(temperature), out.get("min_pixel"), out.get("max_pixel"), reencode, dir.resolve(name + ".png"), json);
     if (!finite) {

@@ -174,9 +174,11 @@ final class VaeCommand implements Callable<Integer> {
     r.put("threads", org.irevnet.train.Host.threads());
     AtomicFiles.createDirectories(out);
     // config.json makes OUT a run directory for the report command (its "VAE" section and headline).
-    AtomicFiles.writeString(out.resolve("config.json"),
-        Json.pretty(Map.of("config", cfgMap, "environment", org.irevnet.train.Trainer.environment())) + "\n");
-    AtomicFiles.writeString(out.resolve("vae.json"), Json.pretty(r) + "\n");
+    AtomicFiles.together(() -> {
+      AtomicFiles.writeString(out.resolve("config.json"),
+          Json.pretty(Map.of("config", cfgMap, "environment", org.irevnet.train.Trainer.environment())) + "\n");
+      AtomicFiles.writeString(out.resolve("vae.json"), Json.pretty(r) + "\n");
+    });
     System.out.println(Json.line(r));
     return 0;
   }

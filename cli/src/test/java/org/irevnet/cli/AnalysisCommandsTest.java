@@ -316,6 +316,36 @@ class AnalysisCommandsTest {
     }
   }
 
+  /**
+   * A command's JSON and picture are one result: when the file written second cannot be written (a
+   * directory in its place), the first keeps its earlier content. It was once replaced, so the
+   * analysis directory held a new JSON beside an old picture, as it did after a stop between the two.
+   */
+  @Test
+  void aResultThatCannotBeWrittenWholeReplacesNoFileOfIt(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    String[][] cases = { // command, the file it writes first, the one it writes second
+        {"invert --count 2", "invert.json", "invert.png"},
+        {"metamers --count 2", "metamers.json", "metamers.png"},
+        {"interpolate --count 1 --steps 2", "interpolate.json", "interpolate.png"},
+        {"attack --attack fgsm --count 4 --eps 0.1", "attack-fgsm.json", "attack-fgsm.png"},
+        {"sample --count 2", "samples-t0.7.png", "samples-t0.7.json"}};
+    for (String[] c : cases) {
+      Path out = tmp.resolve("out-" + c[1]);
+      Path first = Files.writeString(Files.createDirectories(out).resolve(c[1]), "earlier");
+      Path second = Files.createDirectories(out.resolve(c[2]));
+      Files.writeString(second.resolve("keep.txt"), "k");
+      MainTest.Run r = run(args(c[0], "--run", tiny.dir().toString(), "--out", out.toString(), "--no-progress"));
+      assertThat(first).as(c[0]).hasContent("earlier");
+      assertThat(r.code()).as(c[0] + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err().strip()).isEqualTo("irevnet " + c[0].split(" ")[0] + ": " + second + ": is a directory");
+      try (var s = Files.list(out)) {
+        assertThat(s.map(p -> p.getFileName().toString()).toList()).as(c[0]).containsExactlyInAnyOrder(c[1], c[2]);
+      }
+    }
+  }
+
   /** The commands that write into --out (default RUN_DIR/analysis), with what they need besides a run. */
   private static final String[] COMMANDS = {"attack --attack fgsm", "interpolate", "invert", "metamers", "probe --layers",
       "sample"};

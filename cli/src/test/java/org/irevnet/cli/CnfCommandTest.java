@@ -139,4 +139,25 @@ class CnfCommandTest {
     assertThat(r.err().strip().lines()).as(r.err()).hasSize(1);
     assertThat(r.err()).contains(expected);
   }
+
+  /**
+   * cnf's four files are one result: with cnf.json, written last, impossible (a directory in its
+   * place), --fresh keeps the earlier pictures and weights instead of replacing three of the four.
+   */
+  @Test
+  void aResultThatCannotBeWrittenWholeReplacesNoFileOfIt(@TempDir Path tmp) throws Exception {
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    for (String f : new String[] {"density.png", "samples.png", "weights.npz"}) Files.writeString(out.resolve(f), "earlier");
+    Path json = Files.createDirectories(out.resolve("cnf.json"));
+    Files.writeString(json.resolve("keep.txt"), "k");
+    MainTest.Run r = run("cnf", "--target", "rings", "--iterations", "1", "--batch", "8", "--hidden", "4", "--steps", "1",
+        "--test-samples", "10", "--plot-samples", "10", "--grid", "4", "--out", out.toString(), "--fresh",
+        "--no-progress");
+    for (String f : new String[] {"density.png", "samples.png", "weights.npz"}) assertThat(out.resolve(f)).hasContent("earlier");
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet cnf: " + json + ": is a directory");
+    try (var s = Files.list(out)) {
+      assertThat(s.toList()).hasSize(4);
+    }
+  }
 }

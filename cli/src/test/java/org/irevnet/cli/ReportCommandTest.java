@@ -81,4 +81,25 @@ class ReportCommandTest {
         .isEqualTo("irevnet report: " + ce + ": section accuracy: eval-test.json: accuracy is \"high\", not a number");
     assertThat(Files.readString(ce.resolve("report.html"))).contains("eval-test.json: accuracy is");
   }
+
+  /**
+   * report.json and report.html are one result: when the second cannot be written, the first keeps
+   * its earlier content (it was once replaced, beside the old HTML), and the error names the file.
+   */
+  @Test
+  void aReportThatCannotBeWrittenWholeReplacesNeitherFile(@TempDir Path tmp) throws Exception {
+    Path ce = runDir(tmp.resolve("ce"), "ce");
+    Files.writeString(ce.resolve("report.json"), "{\"earlier\": true}");
+    Files.createDirectories(ce.resolve("report.html"));
+    Files.writeString(ce.resolve("report.html/keep.txt"), "not the report's");
+    MainTest.Run r = run("report", ce.toString());
+    assertThat(ce.resolve("report.json")).hasContent("{\"earlier\": true}");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet report: " + ce.resolve("report.html") + ": is a directory");
+    assertThat(ce.resolve("report.html/keep.txt")).hasContent("not the report's");
+    try (var s = Files.list(ce)) {
+      assertThat(s.map(f -> f.getFileName().toString()).sorted().toList())
+          .containsExactly("config.json", "eval-test.json", "report.html", "report.json");
+    }
+  }
 }

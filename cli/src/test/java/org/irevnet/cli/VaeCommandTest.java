@@ -122,4 +122,23 @@ class VaeCommandTest {
     assertThat(r.err().strip()).isEqualTo("irevnet vae: " + file + ": exists and is not a directory");
     assertThat(r.out()).isEmpty();
   }
+
+  /** config.json and vae.json are one result: with vae.json impossible, --fresh keeps the earlier config.json. */
+  @Test
+  void aResultThatCannotBeWrittenWholeReplacesNoFileOfIt(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 8, 2);
+    Path out = Files.createDirectories(tmp.resolve("vae"));
+    Path config = Files.writeString(out.resolve("config.json"), "{\"earlier\": true}");
+    Path json = Files.createDirectories(out.resolve("vae.json"));
+    Files.writeString(json.resolve("keep.txt"), "k");
+    MainTest.Run r = run("vae", "--flow", "none", "--data", data.toString(), "--out", out.toString(), "--fresh",
+        "--epochs", "1", "--batch", "4", "--latent", "2", "--hidden", "8", "--test-images", "2", "--is-samples", "2",
+        "--no-progress");
+    assertThat(config).hasContent("{\"earlier\": true}");
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet vae: " + json + ": is a directory");
+    try (var s = Files.list(out)) {
+      assertThat(s.toList()).containsExactlyInAnyOrder(config, json);
+    }
+  }
 }

@@ -7,6 +7,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -32,15 +33,67 @@ public final class AtomicFiles {
     void write(OutputStream out) throws IOException;
   }
 
+  /**
+   * The finished temporaries of the writes inside {@link #together} on this thread, by target,
+   * renamed into place only when all are written.
+   */
+  private static final ThreadLocal<Map<Path, Path>> DEFERRED = new ThreadLocal<>();
+
+  /**
+   * Held while {@link #together} renames its files and while {@link #deleteUnfinished} deletes: a
+   * process stopped then keeps either the whole new set or none of it.
+   */
+  private static final Object RENAMES = new Object();
+
+  /** Writes done together ({@link #together}). */
+  @FunctionalInterface
+  public interface Writes {
+    void run() throws IOException;
+  }
+
   public static void write(Path target, Writer writer) throws IOException {
+    // The rename cannot replace a directory, and its error would name the temporary.
+    if (Files.isDirectory(target)) throw new java.nio.file.FileSystemException(target.toString(), null, "is a directory");
+    Map<Path, Path> deferred = DEFERRED.get();
     Path tmp = createTemporary(target, false);
+    boolean kept = false;
     try {
       try (OutputStream out = Files.newOutputStream(tmp)) {
         writer.write(out);
       }
-      moveAtomically(tmp, target);
+      if (deferred == null) {
+        moveAtomically(tmp, target);
+      } else {
+        Path earlier = deferred.put(target.toAbsolutePath().normalize(), tmp);
+        if (earlier != null) deleteTree(earlier);
+        kept = true;
+      }
     } finally {
-      deleteTree(tmp);
+      if (!kept) deleteTree(tmp);
+    }
+  }
+
+  /**
+   * Runs {@code writes}, whose {@link #write}s (on this thread) replace their targets only once all
+   * have succeeded: a command's JSON and its picture are one result, and a failure or a stop
+   * between the two once left the new JSON beside the old picture. A write inside the writes of an
+   * enclosing call joins that call's set.
+   */
+  public static void together(Writes writes) throws IOException {
+    if (DEFERRED.get() != null) {
+      writes.run();
+      return;
+    }
+    Map<Path, Path> deferred = new java.util.LinkedHashMap<>();
+    DEFERRED.set(deferred);
+    try {
+      writes.run();
+      synchronized (RENAMES) {
+        for (Map.Entry<Path, Path> e : deferred.entrySet()) moveAtomically(e.getValue(), e.getKey());
+      }
+    } finally {
+      DEFERRED.remove();
+      for (Path tmp : deferred.values()) deleteTree(tmp); // those not renamed
     }
   }
 
@@ -61,13 +114,15 @@ public final class AtomicFiles {
    * shutdown hook): the writers' threads may run on meanwhile, and then find their temporary gone.
    */
   public static void deleteUnfinished() {
-    for (Path p : UNFINISHED) {
-      for (int attempt = 0; attempt < 3; attempt++) {
-        try {
-          deleteTree(p);
-          break;
-        } catch (IOException | java.io.UncheckedIOException e) {
-          // a writer added a file while the tree was going: walk it again
+    synchronized (RENAMES) {
+      for (Path p : UNFINISHED) {
+        for (int attempt = 0; attempt < 3; attempt++) {
+          try {
+            deleteTree(p);
+            break;
+          } catch (IOException | java.io.UncheckedIOException e) {
+            // a writer added a file while the tree was going: walk it again
+          }
         }
       }
     }

@@ -43,6 +43,50 @@ class AtomicFilesTest {
     }
   }
 
+  /** Files written together appear only once all are written: a failing second write leaves the first's old content. */
+  @Test
+  void writesDoneTogetherReplaceNothingWhenOneFails(@TempDir Path tmp) throws Exception {
+    Path json = tmp.resolve("r.json"), png = tmp.resolve("r.png");
+    AtomicFiles.writeString(json, "old json");
+    AtomicFiles.writeString(png, "old png");
+    assertThatThrownBy(() -> AtomicFiles.together(() -> {
+      AtomicFiles.writeString(json, "new json");
+      assertThat(json).hasContent("old json");
+      AtomicFiles.write(png, out -> {
+        throw new java.io.IOException("disk full");
+      });
+    })).hasMessage("disk full");
+    assertThat(json).hasContent("old json");
+    assertThat(png).hasContent("old png");
+    try (var s = Files.list(tmp)) {
+      assertThat(s.toList()).containsExactlyInAnyOrder(json, png);
+    }
+
+    AtomicFiles.together(() -> {
+      AtomicFiles.writeString(json, "new json");
+      AtomicFiles.writeString(png, "first png");
+      AtomicFiles.writeString(png, "new png");
+    });
+    assertThat(json).hasContent("new json");
+    assertThat(png).hasContent("new png");
+    try (var s = Files.list(tmp)) {
+      assertThat(s.toList()).containsExactlyInAnyOrder(json, png);
+    }
+  }
+
+  /** The rename cannot replace a directory: the error names the target, not the temporary's random name. */
+  @Test
+  void aDirectoryInPlaceOfTheTargetIsNamed(@TempDir Path tmp) throws Exception {
+    Path target = Files.createDirectories(tmp.resolve("invert.png"));
+    Files.writeString(target.resolve("keep.txt"), "k");
+    assertThatThrownBy(() -> AtomicFiles.writeString(target, "png"))
+        .isInstanceOf(java.nio.file.FileSystemException.class).hasMessage(target + ": is a directory");
+    assertThat(target.resolve("keep.txt")).hasContent("k");
+    try (var s = Files.list(tmp)) {
+      assertThat(s.toList()).containsExactly(target);
+    }
+  }
+
   @Test
   void deleteTreeRemovesNestedDirectoriesAndIgnoresMissingOnes(@TempDir Path tmp) throws Exception {
     Path root = tmp.resolve("run");

@@ -79,11 +79,12 @@ public record Report(int schemaVersion, List<Run> runs, Figure.Table headline,
     return new Figure.Table("headline", columns, rows, null);
   }
 
-  /** Writes report.json and report.html into {@code dir}, each atomically. */
+  /** Writes report.json and report.html into {@code dir}, both or neither. */
   public void write(Path dir) throws IOException {
-    // Rendered before either file is written: a failing render must not leave a new JSON beside an old HTML.
     String html = HtmlPage.render(this);
-    AtomicFiles.write(dir.resolve(JSON), out -> JsonReport.MAPPER.writeValue(out, this));
-    AtomicFiles.writeString(dir.resolve(HTML), html);
+    AtomicFiles.together(() -> {
+      AtomicFiles.write(dir.resolve(JSON), out -> JsonReport.MAPPER.writeValue(out, this));
+      AtomicFiles.writeString(dir.resolve(HTML), html);
+    });
   }
 }
