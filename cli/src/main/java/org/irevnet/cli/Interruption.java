@@ -14,6 +14,9 @@ final class Interruption {
 
   private static volatile Running running;
 
+  /** From {@link #install} to {@link #ended}: a stop before a command starts is said too. */
+  private static volatile boolean commandLine;
+
   private Interruption() {}
 
   /**
@@ -21,15 +24,30 @@ final class Interruption {
    * error that falls silent after that line: the command's threads run on while the hooks do, and
    * an "epoch 1 done" line once followed it. The hook then deletes the temporaries of unfinished
    * writes, after the line, so that a writer finding its temporary gone stays silent.
+   *
+   * @return false, having said the line, if the process is being stopped already: stopped while
+   *     the JVM started, it refuses new hooks, which once ended in a stack trace
    */
-  static void install() {
+  static boolean install() {
     LastWordStream err = new LastWordStream(System.err);
     System.setErr(err);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      String line = line();
-      if (line != null) err.last((System.console() != null ? "\n" : "") + line);
-      org.irevnet.io.AtomicFiles.deleteUnfinished();
-    }, "irevnet-interruption"));
+    commandLine = true;
+    try {
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        String line = line();
+        if (line != null) err.last((System.console() != null ? "\n" : "") + line);
+        org.irevnet.io.AtomicFiles.deleteUnfinished();
+      }, "irevnet-interruption"));
+      return true;
+    } catch (IllegalStateException shutdownInProgress) {
+      err.last(line());
+      return false;
+    }
+  }
+
+  /** The command line has run: a stop now, as the process exits, has nothing to say. */
+  static void ended() {
+    commandLine = false;
   }
 
   /** A print stream that can say one last line, after which it drops whatever is printed to it. */
@@ -88,12 +106,14 @@ final class Interruption {
   }
 
   /**
-   * The line for commands stopped now, or null if none is running: the command the user typed,
-   * the one running inside it if another, and the typed one's hint.
+   * The line for commands stopped now: the command the user typed, the one running inside it if
+   * another, and the typed one's hint; before a command starts (the JVM loading the command
+   * classes, a second or so) the program's; null once the command line has run, or without {@link
+   * #install}.
    */
   static String line() {
     Running r = running;
-    if (r == null) return null;
+    if (r == null) return commandLine ? "irevnet: interrupted" : null;
     Running top = r;
     while (top.outer() != null) top = top.outer();
     String more = null;

@@ -29,7 +29,7 @@ public final class Main implements Runnable {
 
   public static void main(String[] args) {
     int code;
-    Interruption.install();
+    if (!Interruption.install()) return; // stopped as it started: the JVM exits with the signal's code
     try {
       code = execute(args);
     } catch (Throwable t) {
@@ -38,6 +38,7 @@ public final class Main implements Runnable {
       System.err.println("irevnet: " + t);
       code = RUN_FAILED;
     }
+    Interruption.ended();
     System.exit(code);
   }
 

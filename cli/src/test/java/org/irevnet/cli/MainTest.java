@@ -370,6 +370,53 @@ class MainTest {
     }
   }
 
+  /**
+   * A stop before any command has started says so too: in the second or so the JVM takes to load
+   * the command classes the process ended in silence, and stopped while the JVM started, with a
+   * stack trace ("Shutdown in progress", from adding the hook).
+   */
+  @Test
+  void aStopBeforeAnyCommandStartsIsOneLine(@TempDir Path tmp) throws Exception {
+    for (String moment : new String[] {"before-a-command", "as-the-jvm-starts"}) {
+      List<String> cmd = new ArrayList<>(PeerComparison.javaCommand(List.of(moment)));
+      cmd.set(cmd.indexOf(Main.class.getName()), StoppedBeforeACommand.class.getName());
+      Path errFile = tmp.resolve(moment + ".txt");
+      Process p = new ProcessBuilder(cmd).redirectError(errFile.toFile()).start();
+      try (var out = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
+        assertThat(out.readLine()).as(moment).isEqualTo("ready");
+        p.destroy(); // SIGTERM
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      } finally {
+        p.destroyForcibly();
+      }
+      assertThat(p.exitValue()).as(moment).isEqualTo(143);
+      assertThat(Files.readAllLines(errFile)).as(moment).containsExactly("irevnet: interrupted");
+    }
+  }
+
+  /** The child process of the test above, stopped before a command starts or before it can install its hook. */
+  static final class StoppedBeforeACommand {
+    public static void main(String[] args) throws Exception {
+      if (args[0].equals("as-the-jvm-starts")) {
+        // The stop comes first; main installs its hook while the JVM's shutdown is under way.
+        Thread stopped = new Thread(Interruption::install);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          stopped.start();
+          try {
+            stopped.join();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }));
+      } else {
+        Interruption.install();
+      }
+      System.out.println("ready");
+      System.out.flush();
+      Thread.sleep(Long.MAX_VALUE);
+    }
+  }
+
   /** Before its last line the stream passes everything on, single bytes too; after it, nothing. */
   @Test
   void theLastWordStreamFallsSilentAfterItsLastLine() {
