@@ -57,12 +57,19 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
       throw new IllegalArgumentException(run + (Files.exists(run) ? ": not a directory (--run takes a run directory)"
           : ": no such run directory"));
     }
-    String which = checkpoint != null ? checkpoint : Checkpoints.exists(Trainer.best(run)) ? "best" : "latest";
+    // A best directory without its manifest is damage, not a run stopped before its first epoch:
+    // the fallback to latest gave another checkpoint's results without a word.
+    Path best = Trainer.best(run);
+    boolean hasBest = Checkpoints.exists(best) || Files.exists(best, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    String which = checkpoint != null ? checkpoint : hasBest ? "best" : "latest";
     Path ck = switch (which) {
-      case "best" -> Trainer.best(run);
+      case "best" -> best;
       case "latest" -> Trainer.latest(run);
       default -> throw new IllegalArgumentException("--checkpoint must be best or latest, got " + which);
     };
+    if (!Checkpoints.exists(ck) && Files.exists(ck, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      throw new IllegalArgumentException(ck + ": not a checkpoint (no " + Checkpoints.MANIFEST + "): damaged or incomplete");
+    }
     if (!Checkpoints.exists(ck)) {
       throw new IllegalArgumentException(ck + ": no checkpoint " + (Checkpoints.exists(Trainer.latest(run))
           ? "yet (best is saved at the end of an epoch); --checkpoint latest takes " + Trainer.latest(run)

@@ -186,6 +186,28 @@ class TrainEvalCommandTest {
   }
 
   /**
+   * A best checkpoint without its manifest (damaged: train never leaves one so) is refused by name,
+   * with nothing written: it once fell back to latest silently, as for a run without a best yet.
+   */
+  @Test
+  void aBestCheckpointWithoutItsManifestIsRefusedNotReplacedByLatest(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    Path best = tiny.dir().resolve("checkpoints/best");
+    Files.delete(best.resolve("manifest.json"));
+    for (String[] args : new String[][] {{}, {"--checkpoint", "best"}}) {
+      List<String> all = new java.util.ArrayList<>(List.of("eval", "--run", tiny.dir().toString()));
+      all.addAll(List.of(args));
+      MainTest.Run e = run(all.toArray(String[]::new));
+      assertThat(e.code()).as(e.err()).isEqualTo(2);
+      assertThat(e.err().strip()).isEqualTo("irevnet eval: " + best + ": not a checkpoint (no manifest.json): damaged or incomplete");
+      assertThat(tiny.dir().resolve("eval-test.json")).doesNotExist();
+    }
+    MainTest.Run latest = run("eval", "--run", tiny.dir().toString(), "--checkpoint", "latest");
+    assertThat(latest.code()).as(latest.err()).isZero();
+  }
+
+  /**
    * A run directory nothing can be made in (Linux's /proc) is named, with exit code 2: train named
    * the hidden lock file next to it, quickstart ran its first training into a --out that exists
    * before it found that it could not write its record there.
