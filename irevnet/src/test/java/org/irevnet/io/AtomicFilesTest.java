@@ -74,6 +74,34 @@ class AtomicFilesTest {
     }
   }
 
+  /**
+   * Writes done together inside another such call (a command whose result writer groups its own
+   * files) join the outer set: nothing is replaced before the outer call ends, and a failure after
+   * the inner call keeps every old file.
+   */
+  @Test
+  void writesDoneTogetherInsideAnotherJoinItsSet(@TempDir Path tmp) throws Exception {
+    Path json = tmp.resolve("r.json"), png = tmp.resolve("r.png");
+    AtomicFiles.writeString(json, "old json");
+    AtomicFiles.writeString(png, "old png");
+    assertThatThrownBy(() -> AtomicFiles.together(() -> {
+      AtomicFiles.together(() -> AtomicFiles.writeString(json, "new json"));
+      assertThat(json).as("not before the outer call ends").hasContent("old json");
+      throw new java.io.IOException("disk full");
+    })).hasMessage("disk full");
+    assertThat(json).hasContent("old json");
+
+    AtomicFiles.together(() -> {
+      AtomicFiles.together(() -> AtomicFiles.writeString(json, "new json"));
+      AtomicFiles.writeString(png, "new png");
+    });
+    assertThat(json).hasContent("new json");
+    assertThat(png).hasContent("new png");
+    try (var s = Files.list(tmp)) {
+      assertThat(s.toList()).containsExactlyInAnyOrder(json, png);
+    }
+  }
+
   /** The rename cannot replace a directory: the error names the target, not the temporary's random name. */
   @Test
   void aDirectoryInPlaceOfTheTargetIsNamed(@TempDir Path tmp) throws Exception {
