@@ -512,6 +512,37 @@ class IdxFilesTest {
         .hasMessage(lab + ": label 2 of item 1 is out of range for 2 classes");
   }
 
+  /**
+   * What {@code data shortcut} and the tests write is byte for byte the IDX layout the readers
+   * take (compared with headers built field by field), and labels or pixel counts the layout
+   * cannot hold are refused before the file is opened.
+   */
+  @Test
+  void writtenImagesAndLabelsAreTheIdxBytes() throws IOException {
+    byte[] full = Synth.idxImages(3, 2, 5);
+    byte[] pixels = Arrays.copyOfRange(full, 16, full.length);
+    Path img = tmp.resolve("w-images-idx3-ubyte");
+    IdxFiles.writeImages(img, 3, 2, 5, pixels);
+    assertThat(Files.readAllBytes(img)).isEqualTo(full);
+    Path lab = tmp.resolve("w-labels-idx1-ubyte");
+    IdxFiles.writeLabels(lab, new int[] {255, 0, 128});
+    assertThat(Files.readAllBytes(lab)).isEqualTo(Synth.idxLabels(255, 0, 128));
+
+    Path none = tmp.resolve("refused");
+    assertThatThrownBy(() -> IdxFiles.writeImages(none, 3, 2, 4, pixels))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("30 pixel bytes are not 3 images of 2x4");
+    assertThatThrownBy(() -> IdxFiles.writeImages(none, 3, 5, 3, pixels))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> IdxFiles.writeLabels(none, new int[] {3, 256}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("label 256 of item 1 does not fit in an unsigned byte");
+    assertThatThrownBy(() -> IdxFiles.writeLabels(none, new int[] {-1}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("label -1 of item 0 does not fit in an unsigned byte");
+    assertThat(none).doesNotExist();
+  }
+
   /** Without names, a largest label of 12 gives the 13 names "0".."12", not an error. */
   @Test
   void numberedNamesReachTheLargestLabel() throws IOException {
