@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class PngFoldersTest {
   @TempDir Path tmp;
@@ -91,6 +92,34 @@ class PngFoldersTest {
         7 / 255f, 0f, 1f, 1 / 255f, 7 / 255f, 7 / 255f, // R
         7 / 255f, 0f, 0f, 2 / 255f, 7 / 255f, 7 / 255f, // G
         70 / 255f, 1f, 0f, 3 / 255f, 70 / 255f, 70 / 255f); // B
+  }
+
+  /**
+   * Whether a palette image is colour is decided by the entries its pixels use: one whose only
+   * colour entry is unused is grey among grey images, and an entry off grey in green alone
+   * (red = blue) makes it colour.
+   */
+  @Test
+  void aPaletteImageIsColourOnlyWhereItsPixelsAre() throws IOException {
+    Path dir = tmp.resolve("grey");
+    Path unused = indexed(dir.resolve("train/a/0.png"), new int[] {9, 120, 250, 200},
+        new int[] {9, 120, 250, 10}, new int[] {9, 120, 250, 10}, OPAQUE, 0, 1, 2, 1, 0, 2);
+    assertThat(ImageIO.read(unused.toFile()).getColorModel()).isInstanceOf(IndexColorModel.class);
+    grey(dir.resolve("train/a/1.png"), 6, 2, 3);
+    Dataset d = Datasets.open(dir).train();
+    assertThat(d.images().shape()).containsExactly(2, 1, 2, 3);
+    assertThat(d.images().get(NDArrayIndex.point(0)).dup().data().asFloat()).containsExactly(
+        9 / 255f, 120 / 255f, 250 / 255f, 120 / 255f, 9 / 255f, 250 / 255f);
+
+    Path green = tmp.resolve("green");
+    indexed(green.resolve("train/a/0.png"), new int[] {50, 100}, new int[] {50, 180}, new int[] {50, 100},
+        new int[] {255, 255}, 0, 1, 0, 1, 1, 0);
+    Dataset e = Datasets.open(green).train();
+    assertThat(e.images().shape()).containsExactly(1, 3, 2, 3);
+    assertThat(e.images().data().asFloat()).containsExactly(
+        50 / 255f, 100 / 255f, 50 / 255f, 100 / 255f, 100 / 255f, 50 / 255f, // R
+        50 / 255f, 180 / 255f, 50 / 255f, 180 / 255f, 180 / 255f, 50 / 255f, // G
+        50 / 255f, 100 / 255f, 50 / 255f, 100 / 255f, 100 / 255f, 50 / 255f); // B
   }
 
   @Test
@@ -225,6 +254,31 @@ class PngFoldersTest {
     assertThatThrownBy(() -> Datasets.open(dir).train())
         .hasMessage(one + ": image is 2x3 with 3 channel(s), but " + dir.resolve("train/a/1.png")
             + " is 2x3 with 1; all images must agree");
+  }
+
+  /**
+   * RGB images without colour read before the first colour one are widened to three planes when
+   * it comes: each keeps its own pixels in every plane.
+   */
+  @Test
+  void greyRgbImagesBeforeAColourOneKeepTheirOwnPixels() throws IOException {
+    Path dir = tmp.resolve("mixed");
+    int[] seeds = {5, 6, 7};
+    for (int i = 0; i < 3; i++) {
+      greyAsRgb(dir.resolve("train/a/" + i + ".png"), seeds[i], 2, 3, BufferedImage.TYPE_INT_RGB);
+    }
+    rgb(dir.resolve("train/a/3.png"), 2, 3, 0xFF102030, BufferedImage.TYPE_INT_RGB);
+    Dataset d = Datasets.open(dir).train();
+    assertThat(d.images().shape()).containsExactly(4, 3, 2, 3);
+    for (int i = 0; i < 3; i++) {
+      for (int b = 0; b < 3; b++) {
+        for (int p = 0; p < 6; p++) {
+          assertThat(d.images().getFloat(i, b, p / 3, p % 3)).as("image %d plane %d pixel %d", i, b, p)
+              .isEqualTo(Synth.pixel(seeds[i], p) / 255f);
+        }
+      }
+    }
+    assertThat(d.images().getFloat(3, 2, 1, 2)).isEqualTo((0x30 + 16 + 2) / 255f);
   }
 
   @Test
