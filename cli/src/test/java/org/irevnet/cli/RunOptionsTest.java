@@ -145,6 +145,108 @@ class RunOptionsTest {
     }
   }
 
+  /**
+   * A run's saved model (not trained: saved by hand) with the run's data prepared for it; other
+   * data is taken only with the classes the run was trained on, and any data only with as many
+   * classes as the model has outputs.
+   */
+  @Test
+  void aRunsModelComesWithItsDataOrOtherDataOfItsClasses(@TempDir Path tmp) throws Exception {
+    List<String> names = List.of("c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9");
+    Path data = org.irevnet.testing.TinyData.idx(tmp.resolve("data"), 10, 4);
+    Files.write(data.resolve("classes.txt"), names);
+    Path r = run(tmp.resolve("r"), data.toString());
+    org.irevnet.models.InvertibleClassifier saved = org.irevnet.testing.TinyData.perturbedModel();
+    var adam = java.util.Map.of("t", org.nd4j.linalg.factory.Nd4j.ones(org.nd4j.linalg.api.buffer.DataType.FLOAT, 1));
+    var state = new Checkpoints.TrainingState(1, 0, 1, 0, "{}");
+    Checkpoints.save(Trainer.latest(r), saved, adam, state);
+
+    RunInputs in = RunInputs.load(r, null, null, Split.TEST, null);
+    assertThat(in.checkpoint()).isEqualTo("latest");
+    for (var e : saved.params().entries().entrySet()) {
+      assertThat(in.model().params().get(e.getKey()).value()).as(e.getKey()).isEqualTo(e.getValue().value());
+    }
+    assertThat(in.data().images().shape()).as("padded to the model's input").containsExactly(4, 1, 32, 32);
+    assertThat(in.content()).as("the images as stored").isEqualTo(new RunInputs.Content(1, 28, 28));
+    assertThat(in.data().classNames()).isEqualTo(names);
+    assertThat(in.splits().apply(Split.TRAIN).images().shape()).containsExactly(10, 1, 32, 32);
+    assertThatThrownBy(() -> RunInputs.load(r, null, null, Split.TEST, List.of("conv1")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("--probe-layers applies to DL4J networks only");
+
+    Path copy = org.irevnet.testing.TinyData.idx(tmp.resolve("copy"), 10, 4);
+    Files.write(copy.resolve("classes.txt"), names);
+    assertThat(RunInputs.load(r, copy.toString(), null, Split.TEST, null).data().size()).isEqualTo(4);
+    Path renamed = org.irevnet.testing.TinyData.idx(tmp.resolve("renamed"), 10, 4);
+    List<String> others = names.stream().map(n -> n.replace('c', 'k')).toList();
+    Files.write(renamed.resolve("classes.txt"), others);
+    assertThatThrownBy(() -> RunInputs.load(r, renamed.toString(), null, Split.TEST, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("renamed/test: classes " + others + ", but the run was trained on data with " + names);
+
+    Path eleven = org.irevnet.testing.TinyData.idx(tmp.resolve("eleven"), 10, 4);
+    Files.write(eleven.resolve("classes.txt"), java.util.stream.IntStream.range(0, 11).mapToObj(i -> "c" + i).toList());
+    Path other = run(tmp.resolve("other"), eleven.toString());
+    Checkpoints.save(Trainer.latest(other), saved, adam, state);
+    assertThatThrownBy(() -> RunInputs.load(other, null, null, Split.TEST, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("eleven/test: 11 classes, the run's model has 10 outputs; evaluate it on data with its 10 classes");
+  }
+
+  /**
+   * A run's DL4J network comes with its data padded as the baselines train on it; a user's model
+   * zip with the data as it is. Data of fewer classes than the outputs is refused for both.
+   */
+  @Test
+  void aNetworkComesWithItsDataPreparedForIt(@TempDir Path tmp) throws Exception {
+    Path data = org.irevnet.testing.TinyData.idx(tmp.resolve("data"), 10, 4);
+    Path three = Files.createDirectories(tmp.resolve("three"));
+    org.irevnet.data.IdxFiles.writeImages(three.resolve("t10k-images-idx3-ubyte"), 3, 28, 28, new byte[3 * 28 * 28]);
+    org.irevnet.data.IdxFiles.writeLabels(three.resolve("t10k-labels-idx1-ubyte"), new int[] {0, 1, 2});
+    Path r = run(tmp.resolve("r"), data.toString());
+    Files.writeString(r.resolve(Trainer.CONFIG), "{\"config\": {\"data\": \"" + data + "\", \"arch\": \"cnn-s\"}}");
+    var network = org.irevnet.models.Baselines.build("cnn-s", 1, 10, 1, 1e-3, 0);
+    var state = new Checkpoints.TrainingState(1, 0, 1, 0, "{}");
+    Checkpoints.save(Trainer.latest(r), network, state);
+    RunInputs in = RunInputs.load(r, null, null, Split.TEST, null);
+    assertThat(in.classifier().numClasses()).isEqualTo(10);
+    assertThat(in.checkpoint()).isEqualTo("latest");
+    assertThat(in.data().images().shape()).containsExactly(4, 1, 32, 32);
+    assertThat(in.splits().apply(Split.TRAIN).images().shape()).containsExactly(10, 1, 32, 32);
+    List<String> names = java.util.stream.IntStream.range(0, 10).mapToObj(i -> "c" + i).toList();
+    Files.write(data.resolve("classes.txt"), names);
+    Path renamed = org.irevnet.testing.TinyData.idx(tmp.resolve("renamed"), 10, 4);
+    List<String> others = names.stream().map(n -> n.replace('c', 'k')).toList();
+    Files.write(renamed.resolve("classes.txt"), others);
+    assertThatThrownBy(() -> RunInputs.load(r, renamed.toString(), null, Split.TEST, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("renamed/test: classes " + others + ", but the run was trained on data with " + names);
+    Path onThree = run(tmp.resolve("on-three"), three.toString());
+    Checkpoints.save(Trainer.latest(onThree), network, state);
+    assertThatThrownBy(() -> RunInputs.load(onThree, null, null, Split.TEST, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("three/test: 3 classes, the run's network has 10 outputs; evaluate it on data with its 10 classes");
+
+    org.deeplearning4j.nn.multilayer.MultiLayerNetwork net = new org.deeplearning4j.nn.multilayer.MultiLayerNetwork(
+        new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(1).list()
+            .layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nOut(8)
+                .activation(org.nd4j.linalg.activations.Activation.RELU).build())
+            .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
+                org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT).nOut(10)
+                .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+            .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.convolutionalFlat(28, 28, 1)).build());
+    net.init();
+    Path zip = tmp.resolve("mine.zip");
+    org.deeplearning4j.util.ModelSerializer.writeModel(net, zip.toFile(), false);
+    RunInputs mine = RunInputs.ofModel(zip, data.toString(), Split.TEST, null);
+    assertThat(mine.checkpoint()).isEqualTo(zip.toString());
+    assertThat(mine.classifier().numClasses()).isEqualTo(10);
+    assertThat(mine.data().images().shape()).as("not padded").containsExactly(4, 1, 28, 28);
+    assertThat(mine.splits().apply(Split.TRAIN).size()).isEqualTo(10);
+    assertThatThrownBy(() -> RunInputs.ofModel(zip, three.toString(), Split.TEST, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("three/test: 3 classes, the model " + zip + " has 10 outputs; evaluate it on data with its 10 classes");
+  }
+
   /** Other data is the run's when it is the same directory, however it is spelled; unknown training data compares with nothing. */
   @Test
   void whetherDataIsTheRunsOwn(@TempDir Path tmp) throws Exception {
