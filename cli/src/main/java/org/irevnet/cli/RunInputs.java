@@ -78,13 +78,16 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     DataSource src = Datasets.resolve(dataName(run, data));
     if (Checkpoints.holdsNetwork(ck)) {
       Function<Split, Dataset> splits = s -> Baselines.prepare(src, s);
-      Dataset d = splits.apply(split);
+      // The shape before the baselines' padding, as for the invertible models: with the padded one
+      // an attack's mask took in the padding, and changed pixels that no image of the data has.
+      Dataset raw = src.load(split);
+      Dataset d = Baselines.prepare(raw);
       checkClasses(run, data, d);
       String arch = Json.read(run.resolve(Trainer.CONFIG), "config").path("config").path("arch").asText("dl4j");
       Dl4jClassifier model = Dl4jClassifier.of(Checkpoints.loadNetwork(ck).net(), arch,
           new long[] {d.channels(), d.height(), d.width()}, probed);
       checkOutputs(d, model.numClasses(), "the run's network");
-      return new RunInputs(model, which, d, splits, Content.of(d));
+      return new RunInputs(model, which, d, splits, Content.of(raw));
     }
     if (probed != null) throw new IllegalArgumentException("--probe-layers applies to DL4J networks only");
     InvertibleClassifier model = Checkpoints.load(ck, DataType.FLOAT).model();

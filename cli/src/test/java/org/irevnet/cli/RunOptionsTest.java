@@ -211,6 +211,8 @@ class RunOptionsTest {
     assertThat(in.classifier().numClasses()).isEqualTo(10);
     assertThat(in.checkpoint()).isEqualTo("latest");
     assertThat(in.data().images().shape()).containsExactly(4, 1, 32, 32);
+    assertThat(in.content()).as("the images as stored, where an attack may change pixels")
+        .isEqualTo(new RunInputs.Content(1, 28, 28));
     assertThat(in.splits().apply(Split.TRAIN).images().shape()).containsExactly(10, 1, 32, 32);
     List<String> names = java.util.stream.IntStream.range(0, 10).mapToObj(i -> "c" + i).toList();
     Files.write(data.resolve("classes.txt"), names);
