@@ -125,7 +125,8 @@ public final class PngFolders {
       Path f = files.get(i);
       BufferedImage img = decode(f);
       int ci = channels(f, img);
-      boolean colour = ci == 3 && !greyEverywhere(img);
+      // Once a colour image has come, every RGB image is three planes: no need to look for grey.
+      boolean colour = ci == 3 && (colourFile != null || !greyEverywhere(img));
       if (data == null) {
         h = img.getHeight();
         w = img.getWidth();
