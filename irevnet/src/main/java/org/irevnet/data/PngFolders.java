@@ -25,7 +25,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * class names are the names of the class folders of both splits, sorted (so that the labels of
  * train and test agree); files are read in name order. Grey images give 1 channel, colour images
  * 3; all images must have the same size and number of channels, where an RGB image with R = G = B
- * at every pixel is grey among grey images (export tools save a stray one so). An alpha channel
+ * at every pixel is grey among grey images (export tools save a stray one so, or a whole split).
+ * Grey or colour is decided over both splits, so that they load alike; a split of RGB images
+ * without colour beside another of the same is three equal planes. An alpha channel
  * is accepted only when every pixel is opaque (it is then dropped). 8- and 16-bit samples are scaled to
  * [0, 1] by their maximum value; palette PNGs whose entries are all grey are grey. Hidden files
  * and folders (a leading dot: .DS_Store, AppleDouble ._x.png, .ipynb_checkpoints) and files of
@@ -146,13 +148,52 @@ public final class PngFolders {
       }
       writePixels(f, img, c, data, i * c * h * w);
     }
-    if (greyFile == null && c == 1) {
+    // The other split decides too: a test split exported as RGB without colour was three planes
+    // beside a grey training split, and the run was refused by the model's channel check.
+    Deciding other = firstDeciding(dir, split == Split.TRAIN ? Split.TEST : Split.TRAIN, classes);
+    Path decided = colourFile != null ? colourFile : greyFile;
+    if (other != null && decided != null && other.channels() != c) {
+      throw mismatch(other.file(), other.image(), other.channels(), decided, h, w, c);
+    }
+    if (greyFile == null && c == 1 && (other == null || other.channels() == 3)) {
       data = threeChannels(data, n, n, h * w);
       c = 3;
     }
     int[] y = labels.stream().mapToInt(Integer::intValue).toArray();
     return new Dataset(name, Nd4j.create(data, new long[] {n, c, h, w}, DataType.FLOAT), y,
         classes);
+  }
+
+  /** An image that makes its split grey (1 channel) or colour (3). */
+  private record Deciding(Path file, BufferedImage image, int channels) {}
+
+  /**
+   * The first image of a split, in load order, that is grey or has colour; null when there is
+   * none (no such split, or every image RGB without colour). A split mixing both is refused when
+   * it is loaded itself, so its first such image speaks for it; files it cannot read are passed
+   * over, to be named then. Usually the first image decides: the scan costs one decoding.
+   */
+  private static Deciding firstDeciding(Path dir, Split split, List<String> classes) {
+    Path root = dir.resolve(split.folder());
+    if (!Files.isDirectory(root)) return null;
+    for (String name : classes) {
+      Path classDir = root.resolve(name);
+      if (!Files.isDirectory(classDir)) continue;
+      for (Path p : IdxFiles.list(classDir)) {
+        if (hidden(p) || !Files.isRegularFile(p)
+            || !p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+          continue;
+        }
+        try {
+          BufferedImage img = decode(p);
+          int ci = channels(p, img);
+          if (ci == 1 || !greyEverywhere(img)) return new Deciding(p, img, ci);
+        } catch (DataFormatException unreadable) {
+          // named when its own split is loaded
+        }
+      }
+    }
+    return null;
   }
 
   /** A link to nothing was skipped without a word: a class folder or an image lost unnoticed. */

@@ -281,6 +281,61 @@ class PngFoldersTest {
     assertThat(d.images().getFloat(3, 2, 1, 2)).isEqualTo((0x30 + 16 + 2) / 255f);
   }
 
+  /**
+   * Grey or colour is decided over both splits: a split exported entirely as RGB without colour
+   * is grey beside a grey split, whichever split it is (it was three planes, and the run was then
+   * refused by the model's channel check), and reads each image's own pixels.
+   */
+  @Test
+  void aSplitOfRgbImagesWithoutColourIsGreyBesideAGreySplit() throws IOException {
+    for (String greySplit : new String[] {"train", "test"}) {
+      String rgbSplit = greySplit.equals("train") ? "test" : "train";
+      Path dir = tmp.resolve("grey-" + greySplit);
+      grey(dir.resolve(greySplit + "/a/0.png"), 1, 2, 3);
+      grey(dir.resolve(greySplit + "/b/0.png"), 2, 2, 3);
+      greyAsRgb(dir.resolve(rgbSplit + "/a/0.png"), 3, 2, 3, BufferedImage.TYPE_INT_RGB);
+      greyAsRgb(dir.resolve(rgbSplit + "/b/0.png"), 4, 2, 3, BufferedImage.TYPE_INT_ARGB);
+      DataSource src = Datasets.open(dir);
+      Dataset rgbOnes = src.load(rgbSplit.equals("train") ? Split.TRAIN : Split.TEST);
+      assertThat(rgbOnes.images().shape()).as(rgbSplit).containsExactly(2, 1, 2, 3);
+      for (int i = 0; i < 2; i++) {
+        for (int p = 0; p < 6; p++) {
+          assertThat(rgbOnes.images().getFloat(i, 0, p / 3, p % 3)).as("%s image %d pixel %d", rgbSplit, i, p)
+              .isEqualTo(Synth.pixel(3 + i, p) / 255f);
+        }
+      }
+      Dataset greyOnes = src.load(greySplit.equals("train") ? Split.TRAIN : Split.TEST);
+      assertThat(greyOnes.images().shape()).as(greySplit).containsExactly(2, 1, 2, 3);
+    }
+  }
+
+  /**
+   * Beside a colour split, RGB images without colour stay three equal planes; a grey split beside
+   * a colour one is refused as grey and colour images are within a split, naming one of each,
+   * whichever split is loaded (the grey split loaded, and the run was refused later).
+   */
+  @Test
+  void aColourSplitMakesRgbImagesColourAndIsRefusedBesideGreyImages() throws IOException {
+    Path dir = tmp.resolve("colour");
+    greyAsRgb(dir.resolve("train/a/0.png"), 5, 2, 3, BufferedImage.TYPE_INT_RGB);
+    Path colour = rgb(dir.resolve("test/a/0.png"), 2, 3, 0xFF102030, BufferedImage.TYPE_INT_RGB);
+    Dataset train = Datasets.open(dir).train();
+    assertThat(train.images().shape()).containsExactly(1, 3, 2, 3);
+    for (int b = 0; b < 3; b++) {
+      assertThat(train.images().getFloat(0, b, 1, 2)).isEqualTo(Synth.pixel(5, 5) / 255f);
+    }
+    assertThat(Datasets.open(dir).test().images().shape()).containsExactly(1, 3, 2, 3);
+
+    Files.delete(dir.resolve("train/a/0.png"));
+    Path greyImage = grey(dir.resolve("train/a/0.png"), 5, 2, 3);
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(colour + ": image is 2x3 with 3 channel(s), but " + greyImage
+            + " is 2x3 with 1; all images must agree");
+    assertThatThrownBy(() -> Datasets.open(dir).test()).isInstanceOf(DataFormatException.class)
+        .hasMessage(greyImage + ": image is 2x3 with 1 channel(s), but " + colour
+            + " is 2x3 with 3; all images must agree");
+  }
+
   @Test
   void transparentPixelsAndUnreadableFilesAreRefused() throws IOException {
     Path dir = tmp.resolve("bad");
