@@ -103,7 +103,10 @@ final class SampleCommand implements Callable<Integer> {
     System.out.printf("%d samples at temperature %s: pixels in [%.3g, %.3g], re-encoding error %.2e; %s, %s%n", count,
         compact(temperature), out.get("min_pixel"), out.get("max_pixel"), reencode, dir.resolve(name + ".png"), json);
     if (!finite) {
-      System.err.println("irevnet sample: some samples are not finite (the inverse overflowed); try a lower --temperature");
+      // Inverts z again, block by block, to say where it overflowed: only now that it has.
+      String where = model.firstNonFiniteInverse(s.z());
+      System.err.println("irevnet sample: some samples are not finite (" + (where == null ? "the inverse overflowed" : where)
+          + "); try a lower --temperature");
       return 1;
     }
     return 0;

@@ -85,6 +85,18 @@ class DensityCommandsTest {
     assertThat(Json.MAPPER.readTree(tmp.resolve("few/samples-t0.5.json").toFile()).path("max_pixel").asDouble())
         .as("statistics of all 10").isEqualTo(sj.path("max_pixel").asDouble());
 
+    // Far outside the training range the float32 inverse overflows: the results are written,
+    // exit 1, and one line names the block whose inverse first gave a NaN or infinity.
+    MainTest.Run hot = run("sample", "--run", runDir.toString(), "-n", "4", "--temperature", "1e36",
+        "--out", tmp.resolve("hot").toString());
+    assertThat(hot.code()).as(hot.err()).isEqualTo(1);
+    assertThat(hot.err().strip().lines()).as(hot.err()).hasSize(1);
+    assertThat(hot.err()).containsPattern("irevnet sample: some samples are not finite \\(the inverse of block \\d+"
+        + " \\([^,]+, [A-Za-z0-9]+\\) gave \\d+ non-finite value\\(s\\) of 4096 from an input whose largest"
+        + " magnitude is \\d\\.\\d{3}e\\+\\d+\\); try a lower --temperature");
+    assertThat(Json.MAPPER.readTree(tmp.resolve("hot/samples-t" + SampleCommand.compact(1e36) + ".json").toFile())
+        .path("finite").asBoolean()).isFalse();
+
     // Bad input: one line, exit 2, nothing written.
     Path out = tmp.resolve("nothing");
     for (String[] bad : new String[][] {{"--temperature", "0"}, {"--temperature", "-1"}, {"-n", "0"},

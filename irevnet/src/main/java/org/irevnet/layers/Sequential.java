@@ -214,6 +214,30 @@ public final class Sequential implements Bijection {
     return h;
   }
 
+  /**
+   * Why {@link #invertFrom}{@code (index, h)} is not all finite, in one line: the first block, from
+   * {@code index} down, whose inverse gave a NaN or infinity from a finite input, how many, and
+   * its input's largest magnitude (float32 overflows past 3.4e38); or that {@code h} itself is not
+   * finite; null when every block's inverse is finite. Inverts again, one block at a time: for a
+   * command that found a result not finite, never for the training path.
+   */
+  public String firstNonFiniteInverse(int index, INDArray h) {
+    long given = Tensors.nonFinite(h);
+    if (given > 0) return "the representation to invert has " + given + " non-finite value(s) of " + h.length();
+    for (int i = index; i >= 0; i--) {
+      final Bijection b = blocks.get(i);
+      final INDArray in = h;
+      h = BlockWorkspace.run(() -> b.inverse(in), f -> BlockWorkspace.copyOutside(f.out()));
+      long bad = Tensors.nonFinite(h);
+      if (bad > 0) {
+        return String.format(java.util.Locale.ROOT, "the inverse of block %d (%s, %s) gave %d non-finite value(s)"
+            + " of %d from an input whose largest magnitude is %.3e", i, names.get(i), b.getClass().getSimpleName(),
+            bad, h.length(), in.amaxNumber().doubleValue());
+      }
+    }
+    return null;
+  }
+
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
     return backward(y, dy, dLogDet, null);

@@ -236,6 +236,12 @@ public final class InvertibleClassifier implements Classifier {
     return body.invert(out.reshape('c', shape).dup('c'));
   }
 
+  /** {@link Sequential#firstNonFiniteInverse} of {@link #invert}{@code (out)}: why it is not finite, or null. */
+  public String firstNonFiniteInverse(INDArray out) {
+    long[] shape = body.outputShape(inputShape(out.size(0)));
+    return body.firstNonFiniteInverse(body.blocks().size() - 1, out.reshape('c', shape).dup('c'));
+  }
+
   /** The output of every stage (NCHW), in order. */
   public List<INDArray> stageOutputs(INDArray x) {
     List<INDArray> all = body.forwardWithIntermediates(x);

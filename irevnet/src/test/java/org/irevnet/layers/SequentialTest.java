@@ -181,4 +181,38 @@ class SequentialTest {
     Sequential injective = Sequential.of(in, new SpaceToDepth(2), new ActNorm(4, F64), new InjectivePad(1));
     assertThat(injective.logDetKind()).isEqualTo(LogDetKind.INJECTIVE);
   }
+
+  /**
+   * A representation far outside the training range overflows float32 in a block's inverse: the
+   * chain names the first block (from the last down) whose inverse is not finite, how many values
+   * and its input's largest magnitude, computed here in float64.
+   */
+  @Test
+  void theFirstBlockWhoseInverseOverflowsIsNamed() {
+    DataType f32 = DataType.FLOAT;
+    ActNorm shrink = new ActNorm(2, f32), mild = new ActNorm(2, f32), last = new ActNorm(2, f32);
+    // Block 0's inverse multiplies channel 1 by exp(80) = 5.5e34: past float32 above 6.1e3.
+    shrink.logs().value().assign(Nd4j.createFromArray(0f, -80f).reshape(1, 2, 1, 1));
+    mild.logs().value().assign(Nd4j.createFromArray(-1f, 0f).reshape(1, 2, 1, 1));
+    last.bias().value().assign(Nd4j.createFromArray(100f, -3f).reshape(1, 2, 1, 1));
+    Sequential s = Sequential.builder(1, 2, 2, 2).add("shrink", shrink).add("mild", mild).add("last", last).build();
+    float[] y = {1f, -2f, 3f, 4f, 9000f, -9000f, 7000f, 1f}; // channel 0, then channel 1
+    INDArray z = Nd4j.create(y, new long[] {1, 2, 2, 2}, 'c');
+    // The input of block 0 in float64: (y - b_last) / exp(logs_mild); channel 1 of it is y + 3.
+    double largest = 0;
+    int overflow = 0;
+    for (int i = 0; i < 8; i++) {
+      double in = i < 4 ? (y[i] - 100) / Math.exp(-1) : y[i] + 3;
+      largest = Math.max(largest, Math.abs(in));
+      if (i >= 4 && Math.abs(in * Math.exp(80)) > Float.MAX_VALUE) overflow++;
+    }
+    assertThat(overflow).as("the inputs above chosen so").isEqualTo(3);
+    assertThat(org.irevnet.nn.Tensors.nonFinite(s.invert(z))).as("overflowed silently").isEqualTo(overflow);
+    assertThat(s.firstNonFiniteInverse(2, z)).isEqualTo(String.format(java.util.Locale.ROOT,
+        "the inverse of block 0 (shrink, ActNorm) gave %d non-finite value(s) of 8 from an input whose largest"
+            + " magnitude is %.3e", overflow, largest));
+    assertThat(s.firstNonFiniteInverse(2, z.div(1e4))).as("every inverse finite").isNull();
+    z.putScalar(new long[] {0, 0, 1, 1}, Float.NaN);
+    assertThat(s.firstNonFiniteInverse(2, z)).isEqualTo("the representation to invert has 1 non-finite value(s) of 8");
+  }
 }
