@@ -86,9 +86,16 @@ public final class SelfTest {
     for (Param p : m32.params().entries().values()) {
       if (p.trainable()) p.value().addi(Init.uniform(DataType.FLOAT, r, 0.02, p.value().shape()));
     }
-    InvertibleClassifier m64 = m32.withDataType(DataType.DOUBLE);
-    Bijection b64 = m64.body();
-    double r32 = Numerics.maxAbsDiff(m32.body().invert(m32.body().apply(x.castTo(DataType.FLOAT))), x);
+    return checkModel(arch.name(), m32.body(), m32.withDataType(DataType.DOUBLE).body(), x);
+  }
+
+  /**
+   * The checks of {@link #checkArchitecture} on a model's body in float32 ({@code b32}) and its
+   * float64 copy ({@code b64}), at float64 inputs {@code x}. Apart so that a test can hand it a
+   * broken body: a model built here passes every step.
+   */
+  static Row checkModel(String name, Bijection b32, Bijection b64, INDArray x) {
+    double r32 = Numerics.maxAbsDiff(b32.invert(b32.apply(x.castTo(DataType.FLOAT))), x);
     Flow f = b64.forward(x);
     Flow inv = b64.inverse(f.out());
     double r64 = Numerics.maxAbsDiff(inv.out(), x);
@@ -96,7 +103,7 @@ public final class SelfTest {
         / Math.max(1, f.logDet().amaxNumber().doubleValue());
     double gErr = directionalGradientError(b64, x, 3);
     boolean pass = r32 <= RECON_F32 && r64 <= RECON_F64 && ldErr <= LOGDET && gErr <= GRAD;
-    return new Row(arch.name(), "model", r32, r64, ldErr, gErr, pass);
+    return new Row(name, "model", r32, r64, ldErr, gErr, pass);
   }
 
   /** The loss {@code <y, r> + <logdet, rl>} at {@code x} and its reversible-backward gradient. */

@@ -8,6 +8,7 @@ import org.irevnet.layers.Flow;
 import org.irevnet.layers.Grad;
 import org.irevnet.layers.LogDetKind;
 import org.irevnet.layers.ParamTable;
+import org.irevnet.layers.Sequential;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -144,6 +145,62 @@ class SelfTestTest {
     INDArray x = Numerics.normal(DataType.DOUBLE, 1, 2, 2, 2, 2);
     assertThat(SelfTest.directionalGradientError(new Scaler(false, 0, 0, 1, 1e-6), x, 2)).isInfinite();
     assertThat(SelfTest.directionalGradientError(Scaler.exact(false), x, 2)).isLessThan(1e-6);
+  }
+
+  /** {@code inner}, but its inverse reports a log-det off by {@code error}: forward and inverse disagree. */
+  record InverseLogDetOff(Bijection inner, double error) implements Bijection {
+    public Flow forward(INDArray x) { return inner.forward(x); }
+    public Flow inverse(INDArray y) {
+      Flow f = inner.inverse(y);
+      return new Flow(f.out(), f.logDet().add(error));
+    }
+    public Grad backward(INDArray y, INDArray dy, INDArray dl) { return inner.backward(y, dy, dl); }
+    public long[] outputShape(long[] s) { return inner.outputShape(s); }
+    public ParamTable params() { return inner.params(); }
+    public LogDetKind logDetKind() { return inner.logDetKind(); }
+  }
+
+  /** The whole-model checks on a one-block chain of {@code f64}, with {@code f32} as its float32 model. */
+  private static SelfTest.Row checkModel(Bijection f64, Bijection f32) {
+    long[] shape = {1, 1, 2, 2};
+    return SelfTest.checkModel("scalers", Sequential.of(shape, f32), Sequential.of(shape, f64),
+        Numerics.normal(DataType.DOUBLE, 1, 2, 1, 2, 2));
+  }
+
+  /**
+   * The model checks, reached with a broken body (a model checkArchitecture builds passes them
+   * all): each fails on its own error alone. Log-dets are 4 ln 2 a sample, so an inverse's log-det
+   * off by 1e-5 is a relative error of 1e-5 / (4 ln 2).
+   */
+  @Test
+  void eachModelCheckFailsOnItsOwnError() {
+    SelfTest.Row exact = checkModel(Scaler.exact(false), Scaler.exact(false));
+    assertThat(exact.pass()).as(exact.toString()).isTrue();
+    assertThat(exact.kind()).isEqualTo("model");
+    assertThat(exact.reconF64()).isZero();
+    assertThat(exact.logDetErr()).isZero();
+    assertThat(exact.gradErr()).isLessThan(1e-8);
+
+    SelfTest.Row inverse = checkModel(new Scaler(false, 1e-9, 0, 1, 0), Scaler.exact(false));
+    assertThat(inverse.pass()).as(inverse.toString()).isFalse();
+    assertThat(inverse.reconF64()).isCloseTo(1e-9, within(1e-15));
+    assertThat(inverse.reconF32()).isLessThan(SelfTest.RECON_F32);
+
+    SelfTest.Row inverse32 = checkModel(Scaler.exact(false), new Scaler(false, 1e-4, 0, 1, 0));
+    assertThat(inverse32.pass()).as(inverse32.toString()).isFalse();
+    assertThat(inverse32.reconF32()).isCloseTo(1e-4, within(1e-6));
+    assertThat(inverse32.reconF64()).isZero();
+
+    SelfTest.Row logDet = checkModel(new InverseLogDetOff(Scaler.exact(false), 1e-5), Scaler.exact(false));
+    assertThat(logDet.pass()).as(logDet.toString()).isFalse();
+    assertThat(logDet.logDetErr()).isCloseTo(1e-5 / (4 * Math.log(2)), within(1e-12));
+    assertThat(logDet.reconF64()).isZero();
+    assertThat(logDet.gradErr()).isLessThan(1e-8);
+
+    SelfTest.Row grad = checkModel(new Scaler(false, 0, 0, 1 + 1e-5, 0), Scaler.exact(false));
+    assertThat(grad.pass()).as(grad.toString()).isFalse();
+    assertThat(grad.gradErr()).isGreaterThan(SelfTest.GRAD);
+    assertThat(grad.logDetErr()).isZero();
   }
 
   @Test
