@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
         "cnf.json (test log-likelihood in nats per sample, solver evaluations (NFE) per forward and",
         "adjoint solve, times, inversion error), weights.npz, density.png (data histogram | learned",
         "density) and samples.png (data | samples from integrating Gaussian noise backwards); a --out",
-        "that holds them already needs --fresh."})
+        "that holds them already needs --fresh. Exit code 1 (results written) if the inversion check fails:",
+        "test points integrated to T and back miss by more than 1000 x --eval-tol x (1 + their largest |coordinate|)."})
 final class CnfCommand implements Callable<Integer> {
   private static final double LO = -4, HI = 4;
 
@@ -41,6 +42,16 @@ final class CnfCommand implements Callable<Integer> {
    * overflowing; the solver's norms no longer overflow, but no step meets such a tolerance).
    */
   static final double MIN_EVAL_TOL = 1e-14;
+
+  /**
+   * The inversion check allows this many times what dopri5 aims at per step, {@code --eval-tol x
+   * (1 + |z|)}. Flows that invert well came back within 3 to 300 times --eval-tol (the README's
+   * four targets at 1e-6, untrained flows over --time 10 to 1000 at 1e-3); flows too stiff to
+   * integrate back (--lr 0.05 to 0.3, --time 30 to 100) missed by 360 to 1,240 at 1e-3. A longer
+   * --time needs no larger bound: the adaptive steps keep the error of a flow that inverts well
+   * where it was (4e-6 at 1e-6 for --time 10, 100 and 1000).
+   */
+  static final double INVERSION_TOLERANCE = 1000;
 
   @Mixin CommonOptions common;
 
@@ -102,7 +113,8 @@ final class CnfCommand implements Callable<Integer> {
       double learningRate, double integrationTime, long seed, int threads, long parameters,
       double finalTrainLoss, double testLogLikelihood, double testLogLikelihoodStdError, int testSamples,
       double nfeForwardPerIteration, double nfeBackwardPerIteration, int nfeTestForward, int nfeSampling,
-      double trainSeconds, double evalSeconds, double inversionMaxAbsError) {}
+      double trainSeconds, double evalSeconds, double inversionMaxAbsError, double inversionTolerance,
+      boolean inversionHolds) {}
 
   @Override
   public Integer call() throws Exception {
@@ -155,6 +167,10 @@ final class CnfCommand implements Callable<Integer> {
     for (double v : ll.logDensity()) sq += (v - mean) * (v - mean);
     double stdError = Math.sqrt(sq / Math.max(1, testSamples - 1) / testSamples);
     double inversionError = CnfTraining.roundTripError(eval, test);
+    double largest = 0;
+    for (double v : test) largest = Math.max(largest, Math.abs(v));
+    double inversionTolerance = INVERSION_TOLERANCE * evalTol * (1 + largest);
+    boolean inversionHolds = inversionError <= inversionTolerance; // false for NaN
 
     double[] gridDensity = CnfTraining.logDensities(eval, CnfFigures.gridPoints(grid, LO, HI)).logDensity();
     for (int i = 0; i < gridDensity.length; i++) gridDensity[i] = Math.exp(gridDensity[i]);
@@ -166,7 +182,7 @@ final class CnfCommand implements Callable<Integer> {
     Summary summary = new Summary(density.id(), trainSolver.describe(), eval.solver().describe(), hidden, iterations,
         batch, lr, time, seed, org.irevnet.train.Host.threads(), r.cnf().params().count(), r.finalLoss(), mean,
         stdError, testSamples, r.meanForwardEvaluations(), r.meanBackwardEvaluations(), ll.evaluations(),
-        sampled.evaluations(), r.seconds(), evalSeconds, inversionError);
+        sampled.evaluations(), r.seconds(), evalSeconds, inversionError, inversionTolerance, inversionHolds);
     int scale = Math.max(1, 300 / grid);
     Path json = dir.resolve("cnf.json");
     AtomicFiles.together(() -> {
@@ -180,6 +196,13 @@ final class CnfCommand implements Callable<Integer> {
       JsonReport.writeRecord(json, summary);
     });
     System.out.println(Json.line(summary));
+    if (!inversionHolds) {
+      System.err.printf(java.util.Locale.ROOT, "irevnet cnf: inversion check failed: test points integrated to T and back"
+          + " miss by up to %.3g, above %.3g (%s x --eval-tol %s x (1 + largest |x| %.3g)): the learned flow is too"
+          + " stiff to invert at this --eval-tol; samples.png may not show the density: try a smaller --eval-tol,"
+          + " --time or --lr%n", inversionError, inversionTolerance, (int) INVERSION_TOLERANCE, evalTol, largest);
+      return 1;
+    }
     return 0;
   }
 }

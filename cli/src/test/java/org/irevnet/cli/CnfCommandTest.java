@@ -29,6 +29,9 @@ class CnfCommandTest {
     assertThat(j.path("nfeTestForward").asInt()).isPositive();
     assertThat(j.path("testLogLikelihood").asDouble()).isFinite().isLessThan(0);
     assertThat(j.path("inversionMaxAbsError").asDouble()).isLessThan(1e-3);
+    assertThat(j.path("inversionHolds").asBoolean()).isTrue();
+    // 1000 x --eval-tol 1e-6 x (1 + the largest |coordinate| of two-moons' test points, at most 4)
+    assertThat(j.path("inversionTolerance").asDouble()).isBetween(1e-3, 5e-3);
     assertThat(j.path("parameters").asLong()).isEqualTo(8 * 3 + 8 + 8 * 8 + 8 + 2 * 8 + 2);
     assertThat(j.path("schemaVersion").asInt()).isEqualTo(1);
     assertThat(out.resolve("weights.npz")).exists();
@@ -43,6 +46,31 @@ class CnfCommandTest {
         "--threads", "1"};
     MainTest.assertNeedsFresh(again, out, "cnf.json");
     assertThat(Json.MAPPER.readTree(out.resolve("cnf.json").toFile()).path("target").asText()).isEqualTo("rings");
+  }
+
+  /**
+   * A long --time with a large --lr learns a flow too stiff to integrate back: the test points
+   * came back hundreds of units off and the command exited 0. The results are written, one line
+   * says so, and the exit code is 1, as for the other checks.
+   */
+  @Test
+  void aFailedInversionCheckExitsOneAfterWritingTheResults(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("cnf");
+    MainTest.Run r = run("cnf", "--target", "checkerboard", "--iterations", "20", "--batch", "64", "--hidden", "16",
+        "--steps", "4", "--lr", "0.3", "--time", "30", "--eval-tol", "1e-3", "--test-samples", "40", "--plot-samples",
+        "50", "--grid", "4", "--out", out.toString(), "--no-progress");
+    assertThat(r.code()).as(r.err()).isEqualTo(1);
+    JsonNode j = Json.MAPPER.readTree(out.resolve("cnf.json").toFile());
+    double error = j.path("inversionMaxAbsError").asDouble(), tolerance = j.path("inversionTolerance").asDouble();
+    assertThat(j.path("inversionHolds").asBoolean()).isFalse();
+    // 1000 x 1e-3 x (1 + at most 4: the checkerboard lies in [-4, 4]^2)
+    assertThat(tolerance).isBetween(1.0, 5.0);
+    assertThat(error).isGreaterThan(tolerance);
+    assertThat(r.err().strip().lines()).as(r.err()).hasSize(1);
+    assertThat(r.err()).startsWith(String.format(java.util.Locale.ROOT, "irevnet cnf: inversion check failed: test"
+        + " points integrated to T and back miss by up to %.3g, above %.3g (1000 x --eval-tol 0.001 x (1 + largest |x|",
+        error, tolerance));
+    for (String f : new String[] {"weights.npz", "density.png", "samples.png"}) assertThat(out.resolve(f)).exists();
   }
 
   @Test
