@@ -198,9 +198,10 @@ final class CnfCommand implements Callable<Integer> {
     System.out.println(Json.line(summary));
     if (!inversionHolds) {
       System.err.printf(java.util.Locale.ROOT, "irevnet cnf: inversion check failed: test points integrated to T and back"
-          + " miss by up to %.3g, above %.3g (%s x --eval-tol %s x (1 + largest |x| %.3g)): the learned flow is too"
-          + " stiff to invert at this --eval-tol; samples.png may not show the density: try a smaller --eval-tol,"
-          + " --time or --lr%n", inversionError, inversionTolerance, (int) INVERSION_TOLERANCE, evalTol, largest);
+          + " miss by up to %.3g, above %.3g (%s x --eval-tol %s x (1 + largest |x| %.3g)): integrating back"
+          + " amplifies the solver's error past that, so samples.png may not show the learned density; retrain with a"
+          + " smaller --lr or --time%n", inversionError, inversionTolerance, (int) INVERSION_TOLERANCE,
+          evalTol, largest);
       return 1;
     }
     return 0;
