@@ -60,6 +60,8 @@ public final class AtomicFiles {
     try {
       try (OutputStream out = Files.newOutputStream(tmp)) {
         writer.write(out);
+      } catch (IOException e) {
+        throw naming(target, e);
       }
       if (deferred == null) {
         moveAtomically(tmp, target);
@@ -71,6 +73,69 @@ public final class AtomicFiles {
     } finally {
       if (!kept) deleteTree(tmp);
     }
+  }
+
+  /**
+   * {@code e} as an error of writing {@code file}. The error of a write names no file ("No space
+   * left on device", from the stream), and a PNG writer's says only "I/O error writing PNG file!"
+   * with that beneath it: a full disk ended a command with one of these two, naming neither the
+   * file nor the reason. The reason is the innermost I/O error's; one that names a file (a {@link
+   * java.nio.file.FileSystemException}: a rename, a directory in the way) stays as it is.
+   */
+  public static IOException naming(Path file, IOException e) {
+    if (e instanceof java.nio.file.FileSystemException f && file.toString().equals(f.getFile())) return e;
+    Throwable root = e;
+    for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+      if (c instanceof IOException) root = c;
+    }
+    if (root instanceof java.nio.file.FileSystemException || root.getMessage() == null
+        || root.getMessage().contains(file.toString())) {
+      return e;
+    }
+    IOException named = new java.nio.file.FileSystemException(file.toString(), null, root.getMessage());
+    named.initCause(e);
+    return named;
+  }
+
+  /** {@code out}, which writes {@code file}, with errors that name it ({@link #naming(Path, IOException)}). */
+  public static OutputStream naming(Path file, OutputStream out) {
+    return new java.io.FilterOutputStream(out) {
+      @Override
+      public void write(int b) throws IOException {
+        try {
+          out.write(b);
+        } catch (IOException e) {
+          throw naming(file, e);
+        }
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        try {
+          out.write(b, off, len);
+        } catch (IOException e) {
+          throw naming(file, e);
+        }
+      }
+
+      @Override
+      public void flush() throws IOException {
+        try {
+          out.flush();
+        } catch (IOException e) {
+          throw naming(file, e);
+        }
+      }
+
+      @Override
+      public void close() throws IOException {
+        try {
+          out.close();
+        } catch (IOException e) {
+          throw naming(file, e);
+        }
+      }
+    };
   }
 
   /**

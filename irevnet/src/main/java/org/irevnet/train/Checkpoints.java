@@ -77,12 +77,16 @@ public final class Checkpoints {
     write(target, state, tmp -> ModelSerializer.writeModel(net, tmp.resolve(NETWORK).toFile(), true));
   }
 
-  private interface FileWriter {
+  interface FileWriter {
     void write(Path dir) throws IOException;
   }
 
-  /** Builds the checkpoint in a temporary directory, then renames it into place. */
-  private static void write(Path target, TrainingState state, FileWriter modelFiles) throws IOException {
+  /**
+   * Builds the checkpoint in a temporary directory, then renames it into place. A write that fails
+   * is named after the checkpoint: a full disk said only "No space left on device", or named a
+   * file in the temporary directory (package-private: tests give a writer that fails).
+   */
+  static void write(Path target, TrainingState state, FileWriter modelFiles) throws IOException {
     // What is at the target goes once the new checkpoint is in place: only ever a checkpoint.
     if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(target.resolve(MANIFEST))) {
       throw new IOException(target + " exists and is not a checkpoint: not replacing it");
@@ -108,6 +112,8 @@ public final class Checkpoints {
       }
       AtomicFiles.moveAtomically(tmp, target);
       AtomicFiles.deleteTree(old);
+    } catch (IOException e) {
+      throw AtomicFiles.naming(target, e);
     } finally {
       AtomicFiles.deleteTree(tmp);
     }

@@ -2,8 +2,6 @@ package org.irevnet.train;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -94,8 +92,7 @@ final class NetworkTrainer {
 
     long stopAt = Trainer.stopAt(step, total, maxSteps);
     double lastTest = Double.NaN;
-    try (BufferedWriter metrics = Files.newBufferedWriter(runDir.resolve(Trainer.METRICS), StandardCharsets.UTF_8,
-        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND)) {
+    try (BufferedWriter metrics = Trainer.appendMetrics(runDir.resolve(Trainer.METRICS))) {
       double lossSum = 0, accSum = 0;
       int window = 0;
       long windowImages = 0;

@@ -255,8 +255,7 @@ public final class Trainer {
 
     long stopAt = stopAt(step, total, maxSteps);
     double lastTest = Double.NaN, lastBits = Double.NaN;
-    try (BufferedWriter metrics = Files.newBufferedWriter(runDir.resolve(METRICS), StandardCharsets.UTF_8,
-        StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+    try (BufferedWriter metrics = appendMetrics(runDir.resolve(METRICS))) {
       double lossSum = 0, accSum = 0;
       double[] iceSums = new double[5]; // ce, nuisance ce, adversary accuracy, nll bits/dim, w_nc
       double znMaxAbs = 0;
@@ -609,6 +608,15 @@ public final class Trainer {
     // Only when there are any: such images count as wrong, and this says why the loss is NaN.
     if (test.nonFinite() > 0) m.put("test_non_finite_logits", test.nonFinite());
     return m;
+  }
+
+  /**
+   * The metrics file, opened to append. Its write errors name it: a full disk stopped training with
+   * only "No space left on device".
+   */
+  static BufferedWriter appendMetrics(Path file) throws IOException {
+    return new BufferedWriter(new java.io.OutputStreamWriter(AtomicFiles.naming(file,
+        Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND)), StandardCharsets.UTF_8));
   }
 
   static void writeLine(BufferedWriter w, Map<String, Object> m) throws IOException {

@@ -36,11 +36,67 @@ class AtomicFilesTest {
     assertThatThrownBy(() -> AtomicFiles.write(f, out -> {
       out.write("tw".getBytes(java.nio.charset.StandardCharsets.UTF_8));
       throw new java.io.IOException("disk full");
-    })).hasMessage("disk full");
+    })).hasMessage(f + ": disk full");
     assertThat(f).hasContent("one");
     try (var s = Files.list(tmp)) {
       assertThat(s.toList()).containsExactly(f);
     }
+  }
+
+  /**
+   * A full disk fails a write with "No space left on device" alone (from the stream); a PNG
+   * writer hides that under "I/O error writing PNG file!". The error names the target and the
+   * reason, and the previous file stays with nothing beside it.
+   */
+  @Test
+  void aFullDiskIsNamedWithTheTargetAndTheReason(@TempDir Path tmp) throws Exception {
+    Path png = tmp.resolve("grid.png");
+    AtomicFiles.writeString(png, "old png");
+    java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(64, 64, java.awt.image.BufferedImage.TYPE_INT_RGB);
+    java.util.Random noise = new java.util.Random(0); // incompressible: the PNG is far larger than 100 bytes
+    for (int i = 0; i < 64 * 64; i++) img.setRGB(i % 64, i / 64, noise.nextInt());
+    assertThatThrownBy(() -> AtomicFiles.write(png, out -> javax.imageio.ImageIO.write(img, "png", fullAfter(out, 100))))
+        .isInstanceOf(java.nio.file.FileSystemException.class)
+        .hasMessage(png + ": No space left on device");
+    assertThat(png).hasContent("old png");
+    try (var s = Files.list(tmp)) {
+      assertThat(s.toList()).containsExactly(png);
+    }
+  }
+
+  /** A stream's errors name its file, once however many layers of it a writer goes through. */
+  @Test
+  void aNamingStreamNamesItsFileInEveryWriteAndFlush(@TempDir Path tmp) throws Exception {
+    Path f = tmp.resolve("metrics.jsonl");
+    java.io.OutputStream out = AtomicFiles.naming(f, fullAfter(java.io.OutputStream.nullOutputStream(), 3));
+    out.write(new byte[3]);
+    assertThatThrownBy(() -> out.write(1)).hasMessage(f + ": No space left on device");
+    assertThatThrownBy(() -> out.write(new byte[2], 0, 2)).hasMessage(f + ": No space left on device");
+    java.io.Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(AtomicFiles.naming(f,
+        AtomicFiles.naming(f, fullAfter(java.io.OutputStream.nullOutputStream(), 0)))));
+    w.write("line");
+    assertThatThrownBy(w::flush).hasMessage(f + ": No space left on device");
+    // An error that names a file already is not renamed after another one.
+    java.nio.file.AccessDeniedException denied = new java.nio.file.AccessDeniedException(tmp.resolve("x").toString());
+    assertThat(AtomicFiles.naming(f, denied)).isSameAs(denied);
+  }
+
+  /** {@code out}, failing as a full disk does (ENOSPC) once {@code capacity} bytes have gone through. */
+  static java.io.OutputStream fullAfter(java.io.OutputStream out, int capacity) {
+    return new java.io.FilterOutputStream(out) {
+      private int written;
+
+      @Override
+      public void write(int b) throws java.io.IOException {
+        if (written++ >= capacity) throw new java.io.IOException("No space left on device");
+        out.write(b);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws java.io.IOException {
+        for (int i = 0; i < len; i++) write(b[off + i]);
+      }
+    };
   }
 
   /** Files written together appear only once all are written: a failing second write leaves the first's old content. */
@@ -55,7 +111,7 @@ class AtomicFilesTest {
       AtomicFiles.write(png, out -> {
         throw new java.io.IOException("disk full");
       });
-    })).hasMessage("disk full");
+    })).hasMessage(png + ": disk full");
     assertThat(json).hasContent("old json");
     assertThat(png).hasContent("old png");
     try (var s = Files.list(tmp)) {

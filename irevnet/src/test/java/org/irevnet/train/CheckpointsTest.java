@@ -215,6 +215,32 @@ class CheckpointsTest {
     assertThat(Checkpoints.load(dir, DataType.FLOAT).state()).isEqualTo(STATE);
   }
 
+  /**
+   * A full disk mid-save (a stream's "No space left on device", under a file of the temporary
+   * checkpoint) is named after the checkpoint, not after nothing or a temporary's random name; the
+   * previous checkpoint stays loadable, with nothing beside it.
+   */
+  @Test
+  void aSaveThatRunsOutOfSpaceNamesTheCheckpointAndKeepsThePreviousOne(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("latest");
+    InvertibleClassifier m = TinyData.perturbedModel();
+    Checkpoints.save(dir, m, optimizer(), STATE);
+    assertThatThrownBy(() -> Checkpoints.write(dir, NEXT, partial -> {
+      ModelFiles.save(partial, m);
+      org.irevnet.io.AtomicFiles.write(partial.resolve(Checkpoints.OPTIMIZER), out -> {
+        out.write(new byte[1000]);
+        throw new IOException("No space left on device");
+      });
+    })).isInstanceOf(java.nio.file.FileSystemException.class)
+        .hasMessage(dir + ": No space left on device");
+    try (var s = Files.list(tmp)) {
+      assertThat(s.toList()).containsExactly(dir);
+    }
+    Checkpoints.Loaded c = Checkpoints.load(dir, DataType.FLOAT);
+    assertThat(c.state()).isEqualTo(STATE);
+    assertThat(c.model().params().state()).isEqualTo(m.params().state());
+  }
+
   @Test
   void aNetworkCheckpointLoadsOnlyAsANetwork(@TempDir Path tmp) throws Exception {
     var net = TinyNetworks.graph(DataType.FLOAT, 5);

@@ -66,6 +66,22 @@ class TrainerTest {
     };
   }
 
+  /**
+   * A metrics file that cannot take another line (the kernel's full device: every write fails with
+   * ENOSPC, and writes nothing) stops training with the file named; it said only "No space left
+   * on device".
+   */
+  @Test
+  void aFullDiskUnderTheMetricsIsNamed() throws Exception {
+    Path full = Path.of("/dev/full");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(full), "no /dev/full on this system");
+    java.io.BufferedWriter w = Trainer.appendMetrics(full);
+    w.write("{\"step\":1}");
+    assertThatThrownBy(w::flush).isInstanceOf(java.nio.file.FileSystemException.class)
+        .hasMessage(full + ": No space left on device");
+    catchThrowable(w::close); // whether it flushes the lost line again is the JDK's business
+  }
+
   @Test
   void stoppingAndResumingGivesTheSameWeightsAsTrainingStraight(@TempDir Path tmp) throws Exception {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
