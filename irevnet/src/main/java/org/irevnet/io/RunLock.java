@@ -76,8 +76,22 @@ public final class RunLock implements AutoCloseable {
         // not see. The name holds the locked file if it named one file before the opening and
         // after the lock (a file held open keeps its inode number). Else: again.
         if (before != ABSENT && Objects.equals(before, fileKey(file))) {
-          ch.truncate(0);
-          ch.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
+          try {
+            ch.truncate(0);
+            ch.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
+          } catch (IOException e) {
+            // On a full disk the file was made but its holder not written: it stayed behind, and
+            // the line named neither it nor the lock.
+            Files.deleteIfExists(file);
+            l.release();
+            ch.close();
+            String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                : e.getMessage();
+            IOException named = new java.nio.file.FileSystemException(file.toString(), null,
+                reason + " (the lock of " + runDir + ", made beside it)");
+            named.initCause(e);
+            throw named;
+          }
           file.toFile().deleteOnExit(); // a stopped training (Ctrl-C) leaves no lock file behind
           return new RunLock(file, ch, l, made);
         }

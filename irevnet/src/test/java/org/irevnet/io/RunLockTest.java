@@ -43,6 +43,26 @@ class RunLockTest {
     return p;
   }
 
+  /**
+   * A lock file that takes no bytes: made in place of {@code .run.lock} as a link to the kernel's
+   * full device, whose writes fail with ENOSPC, as a full disk's do once the file exists. The
+   * refusal names the lock file and says what it is; no file is left, and the run can be locked
+   * once the disk has room.
+   */
+  @Test
+  void aLockThatCannotBeWrittenIsNamedAndLeftNowhere(@TempDir Path tmp) throws Exception {
+    Path full = Path.of("/dev/full");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(full), "no /dev/full on this system");
+    Path run = tmp.resolve("run"), lockFile = tmp.resolve(".run.lock");
+    Files.createSymbolicLink(lockFile, full);
+    assertThatThrownBy(() -> RunLock.acquire(run)).isInstanceOf(java.nio.file.FileSystemException.class)
+        .hasMessage(lockFile + ": No space left on device (the lock of " + run + ", made beside it)");
+    assertThat(lockFile).doesNotExist();
+    try (RunLock lock = RunLock.acquire(run)) {
+      assertThat(lockFile).isRegularFile();
+    }
+  }
+
   @Test
   void aRunIsLockedUntilItsHolderClosesTheLock(@TempDir Path tmp) throws Exception {
     Path run = tmp.resolve("runs/r1");
