@@ -35,7 +35,7 @@ public final class Main implements Runnable {
     } catch (Throwable t) {
       // An Error (out of memory, a native library failing to load) gets past picocli's handler;
       // without this the JVM would exit with 1, the code of a failed check.
-      System.err.println("irevnet: " + t);
+      System.err.println("irevnet: " + (t instanceof OutOfMemoryError oom ? outOfMemory(oom, null) : t));
       code = RUN_FAILED;
     }
     Interruption.ended();
@@ -48,6 +48,11 @@ public final class Main implements Runnable {
     // ("0.8420", not "0,8420"), whatever the machine's locale.
     Locale.setDefault(Locale.ROOT);
     Logging.configure(Arrays.asList(args).contains("-v") || Arrays.asList(args).contains("--verbose"));
+    return commandLine().execute(args);
+  }
+
+  /** The command line with its handlers; tests add commands to it. */
+  static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
     joinDescriptionParagraphs(cl);
     shareVersion(cl, cl.getCommandSpec().versionProvider());
@@ -66,6 +71,13 @@ public final class Main implements Runnable {
       Interruption.started(commandAsTyped(leaf.commandSpec()));
       try {
         return new CommandLine.RunLast().execute(parsed);
+      } catch (OutOfMemoryError e) {
+        // An Error gets past the exception handler: this said "irevnet: java.lang.OutOfMemoryError:
+        // Java heap space", with neither the command nor what to change.
+        leaf.commandSpec().commandLine().getErr().println(leaf.commandSpec().qualifiedName() + ": "
+            + outOfMemory(e, leaf.commandSpec()));
+        if (Logging.verbose()) e.printStackTrace(leaf.commandSpec().commandLine().getErr());
+        return RUN_FAILED;
       } finally {
         Interruption.finished();
       }
@@ -81,7 +93,18 @@ public final class Main implements Runnable {
       ex.getCommandLine().getErr().println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
       return 2;
     });
-    return cl.execute(args);
+    return cl;
+  }
+
+  /**
+   * What to say when the memory ran out: the error, the heap's limit, and the options that change
+   * it ({@code --batch} when {@code command} has one; null: not known).
+   */
+  static String outOfMemory(OutOfMemoryError e, CommandLine.Model.CommandSpec command) {
+    boolean batch = command != null && command.optionsMap().containsKey("--batch");
+    return "out of memory (" + e + "; Java's heap is at most " + Runtime.getRuntime().maxMemory() / (1 << 20)
+        + " MiB): " + (batch ? "use a smaller --batch, or " : "") + "give Java more memory (bin/irevnet takes Java's"
+        + " options from IREVNET_JAVA_OPTS, by default -Xmx6g -Xms32m -Xmn8m -XX:+UseParallelGC)";
   }
 
   /** "data shortcut" for {@code irevnet data shortcut}: the command as typed, without the program. */

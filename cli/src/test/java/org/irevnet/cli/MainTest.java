@@ -60,6 +60,48 @@ class MainTest {
    * line per run. The children's OpenMP pool is --threads, not the one this JVM was started with
    * (surefire's OMP_NUM_THREADS is 2).
    */
+  /** Runs out of memory as it starts: a stand-in for a --batch (or a heap) too large. */
+  @picocli.CommandLine.Command(name = "exhaust")
+  static final class Exhausting implements java.util.concurrent.Callable<Integer> {
+    @picocli.CommandLine.Option(names = "--batch") int batch;
+
+    @Override
+    public Integer call() {
+      throw new OutOfMemoryError("Java heap space");
+    }
+  }
+
+  @picocli.CommandLine.Command(name = "exhaust-unbatched")
+  static final class ExhaustingUnbatched implements java.util.concurrent.Callable<Integer> {
+    @Override
+    public Integer call() {
+      throw new OutOfMemoryError("Java heap space");
+    }
+  }
+
+  /**
+   * Running out of memory is one line that names the command, the error, the heap's limit and
+   * what to change (--batch only where the command has one), with the code of a failed run; it
+   * said "irevnet: java.lang.OutOfMemoryError: Java heap space".
+   */
+  @Test
+  void runningOutOfMemoryIsOneLineSayingWhatToChange() {
+    for (String command : new String[] {"exhaust", "exhaust-unbatched"}) {
+      picocli.CommandLine cl = Main.commandLine();
+      cl.addSubcommand(new Exhausting());
+      cl.addSubcommand(new ExhaustingUnbatched());
+      java.io.StringWriter err = new java.io.StringWriter();
+      cl.setErr(new java.io.PrintWriter(err, true));
+      assertThat(cl.execute(command)).isEqualTo(Main.RUN_FAILED);
+      assertThat(err.toString().lines().toList()).as(command).singleElement().satisfies(line -> {
+        assertThat(line).startsWith("irevnet " + command + ": out of memory (java.lang.OutOfMemoryError: Java heap space;"
+            + " Java's heap is at most " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB): ")
+            .contains("IREVNET_JAVA_OPTS");
+        assertThat(line.contains("--batch")).isEqualTo(command.equals("exhaust"));
+      });
+    }
+  }
+
   @Test
   void benchDepthCurveRunsEveryMultiplierInAFreshProcessInAlternatingOrder(@TempDir Path dir) throws Exception {
     Path arch = Files.writeString(dir.resolve("tiny.json"), TINY);
