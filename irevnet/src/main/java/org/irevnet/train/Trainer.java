@@ -161,8 +161,21 @@ public final class Trainer {
    */
   public Result run() throws IOException {
     try (RunLock lock = RunLock.acquire(runDir)) {
+      deleteTemporaries(runDir);
       return Baselines.isBaseline(cfg.arch()) ? new NetworkTrainer(cfg, runDir, listener, maxSteps, startOver).run()
           : runLocked();
+    }
+  }
+
+  /**
+   * Deletes what a training killed mid-write ({@code kill -9}) left in {@code runDir}: the hidden
+   * temporaries of its config, metrics and checkpoints. Only under the run's lock: no other process
+   * writes these files then. A checkpoint's previous version ({@code .latest.old}) is no temporary:
+   * it stays, for the load that finds no checkpoint beside it.
+   */
+  static void deleteTemporaries(Path runDir) throws IOException {
+    for (Path target : List.of(runDir.resolve(CONFIG), runDir.resolve(METRICS), latest(runDir), best(runDir))) {
+      AtomicFiles.deleteTemporarySiblings(target);
     }
   }
 

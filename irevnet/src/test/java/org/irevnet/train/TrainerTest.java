@@ -428,6 +428,31 @@ class TrainerTest {
         .hasMessage(latest.resolve(Checkpoints.TRAINING) + ": configJson: key 'epochs' must be an integer, got \"2\"");
   }
 
+  /**
+   * A training killed mid-write left its hidden temporaries; the next one, holding the run's lock,
+   * deletes those of the files training writes, and nothing else: another command's temporary (an
+   * eval's, which takes no lock) and files merely named alike stay.
+   */
+  @Test
+  void trainingDeletesTheTemporariesAKilledTrainingLeft(@TempDir Path tmp) throws Exception {
+    TrainConfig cfg = tinyTwoEpochs(tmp);
+    Path run = tmp.resolve("run"), checkpoints = run.resolve("checkpoints");
+    Files.createDirectories(checkpoints);
+    List<Path> stale = List.of(Files.writeString(run.resolve(".config.json.k1x9.tmp"), "{"),
+        Files.writeString(run.resolve(".metrics.jsonl.tmp123"), "{"),
+        Files.createDirectories(checkpoints.resolve(".best.z9.tmp")),
+        Files.writeString(checkpoints.resolve(".latest.q2.tmp"), "half"));
+    Files.writeString(checkpoints.resolve(".best.z9.tmp").resolve(Checkpoints.OPTIMIZER), "half");
+    List<Path> others = List.of(Files.writeString(run.resolve(".eval-test.json.k1x9.tmp"), "{"),
+        Files.writeString(run.resolve("notes.tmp"), "mine"), Files.writeString(run.resolve(".config.json.K1.tmp"), "mine"),
+        Files.writeString(run.resolve(".config.json.k1.tmp.txt"), "mine"));
+
+    new Trainer(cfg, run, QUIET, 1).run();
+    for (Path p : stale) assertThat(p).as("stale").doesNotExist();
+    for (Path p : others) assertThat(p).as("not training's").exists();
+    assertThat(Checkpoints.trainingState(checkpoints.resolve("latest")).step()).isEqualTo(1);
+  }
+
   /** The tiny architecture and 64 images under {@code tmp}, as a two-epoch configuration. */
   private static TrainConfig tinyTwoEpochs(Path tmp) throws IOException {
     return config(Files.writeString(tmp.resolve("tiny.json"), TINY), TinyData.idx(tmp.resolve("data"), 64, 10), 1e-3, 2);
