@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.irevnet.io.AtomicFiles;
 
 /**
  * IDX files of MNIST, Fashion-MNIST and EMNIST: {@code train-images-idx3-ubyte},
@@ -176,7 +177,7 @@ public final class IdxFiles {
           + " images of " + rows + "x" + cols);
     }
     try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
-        Files.newOutputStream(file), 1 << 16))) {
+        AtomicFiles.naming(file, Files.newOutputStream(file)), 1 << 16))) {
       out.writeInt(IMAGES_MAGIC);
       out.writeInt(count);
       out.writeInt(rows);
@@ -196,7 +197,7 @@ public final class IdxFiles {
       bytes[i] = (byte) labels[i];
     }
     try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
-        Files.newOutputStream(file), 1 << 16))) {
+        AtomicFiles.naming(file, Files.newOutputStream(file)), 1 << 16))) {
       out.writeInt(LABELS_MAGIC);
       out.writeInt(labels.length);
       out.write(bytes);

@@ -167,6 +167,8 @@ public final class ShortcutDatasets {
       Files.writeString(tmp.resolve(JSON_FILE), JSON.writeValueAsString(d) + "\n",
           StandardCharsets.UTF_8);
       install(tmp, target);
+    } catch (IOException e) {
+      throw AtomicFiles.naming(target, e); // not a file of the temporary directory, whose name means nothing
     } finally {
       AtomicFiles.deleteTree(tmp);
     }

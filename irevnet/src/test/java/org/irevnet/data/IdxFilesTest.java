@@ -43,6 +43,20 @@ class IdxFilesTest {
     }
   }
 
+  /**
+   * A full device (the kernel's /dev/full: every write fails with ENOSPC, and keeps nothing) is
+   * named with the file: {@code data shortcut} on a full disk said only "No space left on device".
+   */
+  @Test
+  void aFullDiskIsNamedWithTheFile() {
+    Path full = Path.of("/dev/full");
+    Assumptions.assumeTrue(Files.isWritable(full), "no /dev/full on this system");
+    assertThatThrownBy(() -> IdxFiles.writeImages(full, 1, 2, 2, new byte[4]))
+        .isInstanceOf(java.nio.file.FileSystemException.class).hasMessage(full + ": No space left on device");
+    assertThatThrownBy(() -> IdxFiles.writeLabels(full, new int[] {1, 2}))
+        .isInstanceOf(java.nio.file.FileSystemException.class).hasMessage(full + ": No space left on device");
+  }
+
   @Test
   void scalesTheFullByteRangeToZeroOne() throws IOException {
     byte[] px = new byte[16 + 4];
