@@ -289,16 +289,25 @@ public final class ShortcutDatasets {
     }
   }
 
-  /** Moves the finished {@code tmp} to {@code target}, replacing an old directory there. */
+  /**
+   * Moves the finished {@code tmp} to {@code target}, replacing an old directory there, which is
+   * moved aside as {@code .NAME.RANDOM.old} until the new one is in place. A run killed between the
+   * two renames left that for good, the only copy of the dataset it replaced: it goes once a new
+   * dataset is in place, not before, so a run that fails first keeps it.
+   */
   private static void install(Path tmp, Path target) throws IOException {
-    if (!Files.exists(target)) {
-      AtomicFiles.moveAtomically(tmp, target);
-      return;
+    if (Files.exists(target)) {
+      Path old = AtomicFiles.createSibling(target, ".old", true);
+      Files.delete(old);
+      AtomicFiles.moveAtomically(target, old);
     }
-    Path old = AtomicFiles.createSibling(target, ".old", true);
-    Files.delete(old);
-    AtomicFiles.moveAtomically(target, old);
     AtomicFiles.moveAtomically(tmp, target);
-    AtomicFiles.deleteTree(old);
+    java.util.regex.Pattern aside = java.util.regex.Pattern.compile(
+        java.util.regex.Pattern.quote("." + target.getFileName() + ".") + "[0-9a-z]+\\.old");
+    try (Stream<Path> s = Files.list(target.toAbsolutePath().getParent())) {
+      for (Path p : s.filter(p -> aside.matcher(p.getFileName().toString()).matches()).toList()) {
+        AtomicFiles.deleteTree(p);
+      }
+    }
   }
 }

@@ -409,6 +409,37 @@ class ShortcutDatasetsTest {
     return dir;
   }
 
+  /**
+   * A run killed between its two renames left the dataset it replaced as {@code .out.RANDOM.old}
+   * (and no {@code out}): a run that fails keeps it, the next one that installs a dataset deletes
+   * it, and nothing else that is named alike.
+   */
+  @Test
+  void theDatasetAKilledRunMovedAsideGoesOnceANewOneIsInPlace() throws IOException {
+    Path base = blankIdx(tmp.resolve("blank"), new int[] {0, 3, 9, 9}, new int[] {1, 2, 5});
+    Path out = tmp.resolve("out");
+    Path aside = Files.createDirectories(tmp.resolve(".out.k1x9.old"));
+    Files.writeString(aside.resolve("classes.txt"), "the dataset replaced");
+    List<Path> others = List.of(Files.createDirectories(tmp.resolve(".out.old")),
+        Files.createDirectories(tmp.resolve(".out.K1.old")), Files.createDirectories(tmp.resolve(".outer.k1.old")),
+        Files.writeString(tmp.resolve(".out.k1.old.txt"), "mine"));
+
+    assertThatThrownBy(() -> ShortcutDatasets.generate(tmp.resolve("missing").toString(), Shortcut.Kind.BINARY_CODE, 0,
+        out, false)).hasMessageContaining(tmp.resolve("missing").toString());
+    assertThat(aside.resolve("classes.txt")).as("a failed run keeps it").hasContent("the dataset replaced");
+
+    ShortcutDatasets.generate(base.toString(), Shortcut.Kind.BINARY_CODE, 0, out, false);
+    assertThat(aside).doesNotExist();
+    for (Path p : others) assertThat(p).exists();
+    ShortcutDatasets.generate(base.toString(), Shortcut.Kind.BINARY_CODE, 1, out, true);
+    for (Path p : others) assertThat(p).exists();
+    try (var s = Files.list(tmp)) {
+      assertThat(s.filter(p -> p.getFileName().toString().startsWith(".out.")).toList())
+          .as("the replaced dataset goes, and only that").containsExactlyInAnyOrder(others.get(0), others.get(1),
+              others.get(3));
+    }
+  }
+
   @Test
   void anEmptyOutputIsUsedWithoutForceAndTheCountsOfStampedPixelsAreRecorded()
       throws IOException {
