@@ -97,14 +97,21 @@ public final class Main implements Runnable {
   }
 
   /**
-   * What to say when the memory ran out: the error, the heap's limit, and the options that change
-   * it ({@code --batch} when {@code command} has one; null: not known).
+   * What to say when the memory ran out: the error, which memory (Java's heap, with its limit, or
+   * the native memory ND4J's arrays live in, which javacpp refuses with "Cannot allocate"), and the
+   * options that change it ({@code --batch} when {@code command} has one; null: not known).
    */
   static String outOfMemory(OutOfMemoryError e, CommandLine.Model.CommandSpec command) {
     boolean batch = command != null && command.optionsMap().containsKey("--batch");
-    return "out of memory (" + e + "; Java's heap is at most " + Runtime.getRuntime().maxMemory() / (1 << 20)
-        + " MiB): " + (batch ? "use a smaller --batch, or " : "") + "give Java more memory (bin/irevnet takes Java's"
-        + " options from IREVNET_JAVA_OPTS, by default -Xmx6g -Xms32m -Xmn8m -XX:+UseParallelGC)";
+    boolean heap = String.valueOf(e.getMessage()).startsWith("Java heap space")
+        || String.valueOf(e.getMessage()).startsWith("GC overhead");
+    String which = heap ? "Java's heap is at most " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB"
+        : "native memory, where ND4J keeps its arrays";
+    return "out of memory (" + e + "; " + which + "): " + (batch ? "use a smaller --batch, or " : "")
+        + (heap ? "give Java a larger heap (bin/irevnet takes Java's options from IREVNET_JAVA_OPTS, by default"
+            + " -Xmx6g -Xms32m -Xmn8m -XX:+UseParallelGC)"
+            : "free memory for the process (its limits, if set: -Dorg.bytedeco.javacpp.maxbytes and maxphysicalbytes"
+                + " in IREVNET_JAVA_OPTS, or ulimit -v)");
   }
 
   /** "data shortcut" for {@code irevnet data shortcut}: the command as typed, without the program. */

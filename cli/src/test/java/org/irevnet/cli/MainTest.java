@@ -71,6 +71,17 @@ class MainTest {
     }
   }
 
+  /** Runs out of native memory as javacpp says it (the line seen under {@code ulimit -v} with --batch 6000). */
+  @picocli.CommandLine.Command(name = "exhaust-native")
+  static final class ExhaustingNative implements java.util.concurrent.Callable<Integer> {
+    @picocli.CommandLine.Option(names = "--batch") int batch;
+
+    @Override
+    public Integer call() {
+      throw new OutOfMemoryError("Cannot allocate new LongPointer(4): totalBytes = 256, physicalBytes = 2098M");
+    }
+  }
+
   @picocli.CommandLine.Command(name = "exhaust-unbatched")
   static final class ExhaustingUnbatched implements java.util.concurrent.Callable<Integer> {
     @Override
@@ -100,6 +111,15 @@ class MainTest {
         assertThat(line.contains("--batch")).isEqualTo(command.equals("exhaust"));
       });
     }
+    picocli.CommandLine cl = Main.commandLine();
+    cl.addSubcommand(new ExhaustingNative());
+    java.io.StringWriter err = new java.io.StringWriter();
+    cl.setErr(new java.io.PrintWriter(err, true));
+    assertThat(cl.execute("exhaust-native")).isEqualTo(Main.RUN_FAILED);
+    assertThat(err.toString().lines().toList()).singleElement().satisfies(line -> assertThat(line)
+        .startsWith("irevnet exhaust-native: out of memory (java.lang.OutOfMemoryError: Cannot allocate new LongPointer(4):"
+            + " totalBytes = 256, physicalBytes = 2098M; native memory, where ND4J keeps its arrays): use a smaller --batch")
+        .contains("org.bytedeco.javacpp.maxbytes").doesNotContain("heap"));
   }
 
   @Test
