@@ -70,7 +70,6 @@ final class SampleCommand implements Callable<Integer> {
 
     String name = "samples-t" + compact(temperature);
     Path dir = output.dir(target);
-    AtomicFiles.createDirectories(dir);
     List<INDArray> rows = new ArrayList<>();
     int shown = Math.min(grid, count);
     for (int start = 0; start < shown; start += columns) {

@@ -172,7 +172,6 @@ final class VaeCommand implements Callable<Integer> {
     r.put("train_cpu_seconds", trainCpu);
     r.put("eval_cpu_seconds", evalCpu);
     r.put("threads", org.irevnet.train.Host.threads());
-    AtomicFiles.createDirectories(out);
     // config.json makes OUT a run directory for the report command (its "VAE" section and headline).
     AtomicFiles.together(() -> {
       AtomicFiles.writeString(out.resolve("config.json"),

@@ -7,6 +7,8 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,9 +57,11 @@ public final class AtomicFiles {
     // The rename cannot replace a directory, and its error would name the temporary.
     if (Files.isDirectory(target)) throw new java.nio.file.FileSystemException(target.toString(), null, "is a directory");
     Map<Path, Path> deferred = DEFERRED.get();
-    Path tmp = createTemporary(target, false);
-    boolean kept = false;
+    List<Path> made = missingDirectories(target.toAbsolutePath().getParent());
+    Path tmp = null;
+    boolean kept = false, written = false;
     try {
+      tmp = createTemporary(target, false);
       try (OutputStream out = Files.newOutputStream(tmp)) {
         writer.write(out);
       } catch (IOException e) {
@@ -68,10 +72,44 @@ public final class AtomicFiles {
       } else {
         Path earlier = deferred.put(target.toAbsolutePath().normalize(), tmp);
         if (earlier != null) deleteTree(earlier);
+        DEFERRED_DIRECTORIES.get().addAll(made);
         kept = true;
       }
+      written = true;
     } finally {
-      if (!kept) deleteTree(tmp);
+      if (!kept && tmp != null) deleteTree(tmp);
+      if (!written) deleteEmpty(made);
+    }
+  }
+
+  /**
+   * The directories the writes inside {@link #together} on this thread made, which go again, when
+   * empty, if one fails.
+   */
+  private static final ThreadLocal<List<Path>> DEFERRED_DIRECTORIES = new ThreadLocal<>();
+
+  /** The directories {@code dir} and its parents that do not exist, innermost first. */
+  private static List<Path> missingDirectories(Path dir) {
+    List<Path> missing = new ArrayList<>();
+    for (Path d = dir; d != null && !Files.exists(d, java.nio.file.LinkOption.NOFOLLOW_LINKS); d = d.getParent()) {
+      missing.add(d);
+    }
+    return missing;
+  }
+
+  /**
+   * Deletes those of {@code dirs} that are empty, deepest first: a write that failed (a full disk)
+   * left its output directory behind, empty, where bad input leaves nothing.
+   */
+  private static void deleteEmpty(List<Path> dirs) {
+    List<Path> deepestFirst = new ArrayList<>(dirs);
+    deepestFirst.sort(java.util.Comparator.comparingInt(Path::getNameCount).reversed());
+    for (Path d : deepestFirst) {
+      try {
+        Files.deleteIfExists(d);
+      } catch (IOException e) {
+        // not empty (another writer's file is in it), or not ours to delete: it stays
+      }
     }
   }
 
@@ -150,15 +188,21 @@ public final class AtomicFiles {
       return;
     }
     Map<Path, Path> deferred = new java.util.LinkedHashMap<>();
+    List<Path> made = new ArrayList<>();
     DEFERRED.set(deferred);
+    DEFERRED_DIRECTORIES.set(made);
+    boolean renamed = false;
     try {
       writes.run();
       synchronized (RENAMES) {
         for (Map.Entry<Path, Path> e : deferred.entrySet()) moveAtomically(e.getValue(), e.getKey());
       }
+      renamed = true;
     } finally {
       DEFERRED.remove();
+      DEFERRED_DIRECTORIES.remove();
       for (Path tmp : deferred.values()) deleteTree(tmp); // those not renamed
+      if (!renamed) deleteEmpty(made);
     }
   }
 

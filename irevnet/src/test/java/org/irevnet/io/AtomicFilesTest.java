@@ -81,6 +81,39 @@ class AtomicFilesTest {
     assertThat(AtomicFiles.naming(f, denied)).isSameAs(denied);
   }
 
+  /**
+   * A write that fails (a full disk) leaves no directory it made, alone or among writes done
+   * together; directories that were there, empty or not, stay.
+   */
+  @Test
+  void aFailedWriteLeavesNoDirectoryItMade(@TempDir Path tmp) throws Exception {
+    AtomicFiles.Writer full = out -> {
+      out.write(1);
+      throw new java.io.IOException("No space left on device");
+    };
+    Path there = Files.createDirectory(tmp.resolve("there"));
+    assertThatThrownBy(() -> AtomicFiles.write(tmp.resolve("out/deeper/r.json"), full))
+        .hasMessageEndingWith("No space left on device");
+    assertThatThrownBy(() -> AtomicFiles.write(there.resolve("r.json"), full))
+        .hasMessageEndingWith("No space left on device");
+    assertThatThrownBy(() -> AtomicFiles.together(() -> {
+      AtomicFiles.writeString(tmp.resolve("results/r.json"), "{}");
+      AtomicFiles.write(tmp.resolve("results/pictures/r.png"), full);
+    })).hasMessageEndingWith("No space left on device");
+    try (var s = Files.list(tmp)) {
+      assertThat(s.toList()).containsExactly(there);
+    }
+    assertThat(there).isEmptyDirectory();
+
+    // One that succeeds keeps its directory, and a later failure in it leaves what is there.
+    AtomicFiles.together(() -> AtomicFiles.writeString(tmp.resolve("results/r.json"), "{}"));
+    assertThatThrownBy(() -> AtomicFiles.write(tmp.resolve("results/pictures/r.png"), full))
+        .hasMessageEndingWith("No space left on device");
+    try (var s = Files.list(tmp.resolve("results"))) {
+      assertThat(s.toList()).containsExactly(tmp.resolve("results/r.json"));
+    }
+  }
+
   /** {@code out}, failing as a full disk does (ENOSPC) once {@code capacity} bytes have gone through. */
   static java.io.OutputStream fullAfter(java.io.OutputStream out, int capacity) {
     return new java.io.FilterOutputStream(out) {
