@@ -82,9 +82,14 @@ public final class RunLock implements AutoCloseable {
           } catch (IOException e) {
             // On a full disk the file was made but its holder not written: it stayed behind, and
             // the line named neither it nor the lock.
-            Files.deleteIfExists(file);
-            l.release();
-            ch.close();
+            try {
+              Files.deleteIfExists(file);
+            } catch (IOException notDeleted) {
+              // the error that matters is the write's
+            } finally {
+              l.release();
+              ch.close();
+            }
             String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
                 : e.getMessage();
             IOException named = new java.nio.file.FileSystemException(file.toString(), null,
