@@ -96,6 +96,9 @@ public final class Main implements Runnable {
     return cl;
   }
 
+  /** The Java options bin/irevnet runs with when IREVNET_JAVA_OPTS is not set. */
+  static final String LAUNCHER_JAVA_OPTS = "-Xmx6g -Xms32m -Xmn8m -XX:+UseParallelGC";
+
   /**
    * What to say when the memory ran out: the error, which memory (Java's heap, with its limit, or
    * the native memory ND4J's arrays live in, which javacpp refuses with "Cannot allocate"), and the
@@ -108,8 +111,8 @@ public final class Main implements Runnable {
     String which = heap ? "Java's heap is at most " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB"
         : "native memory, where ND4J keeps its arrays";
     return "out of memory (" + e + "; " + which + "): " + (batch ? "use a smaller --batch, or " : "")
-        + (heap ? "give Java a larger heap (bin/irevnet takes Java's options from IREVNET_JAVA_OPTS, by default"
-            + " -Xmx6g -Xms32m -Xmn8m -XX:+UseParallelGC)"
+        + (heap ? "give Java a larger heap (bin/irevnet takes Java's options from IREVNET_JAVA_OPTS, by default "
+            + LAUNCHER_JAVA_OPTS + ")"
             : "free memory for the process (its limits, if set: -Dorg.bytedeco.javacpp.maxbytes and maxphysicalbytes"
                 + " in IREVNET_JAVA_OPTS, or ulimit -v)");
   }

@@ -90,6 +90,13 @@ class MainTest {
     }
   }
 
+  /** The default the out-of-memory line quotes is the launcher's. */
+  @Test
+  void theJavaOptionsQuotedAreTheLaunchers() throws IOException {
+    assertThat(Files.readString(Path.of("..", "bin", "irevnet")))
+        .contains("${IREVNET_JAVA_OPTS:-" + Main.LAUNCHER_JAVA_OPTS + "}");
+  }
+
   /**
    * Running out of memory is one line that names the command, the error, the heap's limit and
    * what to change (--batch only where the command has one), with the code of a failed run; it
