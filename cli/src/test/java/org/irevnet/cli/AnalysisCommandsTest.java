@@ -16,6 +16,49 @@ import org.junit.jupiter.api.io.TempDir;
 /** invert and metamers on a tiny trained run, and their bad-input errors. */
 class AnalysisCommandsTest {
 
+  /**
+   * The analyses of a colour run (CIFAR-10 batches) write their pictures in colour: every one of
+   * them once stopped at its image grid, which took grey images only, with exit code 2 and nothing
+   * written.
+   */
+  @Test
+  void theAnalysesOfAColourRunDrawItsImagesInColour(@TempDir Path tmp) throws Exception {
+    Path cifar = Files.createDirectories(tmp.resolve("cifar"));
+    for (String batch : new String[] {"data_batch_1.bin", "test_batch.bin"}) {
+      byte[] records = new byte[20 * 3073];
+      for (int i = 0; i < 20; i++) {
+        records[i * 3073] = (byte) (i % 2);
+        // Label 0 is orange, label 1 teal, each in every pixel: the image's colour is its class.
+        int[] rgb = i % 2 == 0 ? new int[] {230, 120, 10} : new int[] {10, 160, 150};
+        for (int c = 0; c < 3; c++) {
+          int plane = i * 3073 + 1 + c * 1024;
+          java.util.Arrays.fill(records, plane, plane + 1024, (byte) rgb[c]);
+        }
+      }
+      Files.write(cifar.resolve(batch), records);
+    }
+    Path arch = Files.writeString(tmp.resolve("tiny3.json"), MainTest.TINY.replace("[1, 32, 32]", "[3, 32, 32]"));
+    Path runDir = tmp.resolve("run");
+    MainTest.Run train = run("train", "--arch", arch.toString(), "--data", cifar.toString(), "--out", runDir.toString(),
+        "--epochs", "1", "--batch", "10", "--no-progress");
+    assertThat(train.code()).as(train.err()).isZero();
+    String[][] analyses = {{"invert", "--count", "2"}, {"metamers", "--count", "2"}, {"interpolate", "--count", "1",
+        "--steps", "3"}, {"attack", "--attack", "fgsm", "--count", "2", "--eps", "0,0.1"}};
+    String[] pictures = {"invert.png", "metamers.png", "interpolate.png", "attack-fgsm.png"};
+    for (int k = 0; k < analyses.length; k++) {
+      String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(analyses[k]),
+          java.util.stream.Stream.of("--run", runDir.toString(), "--no-progress")).toArray(String[]::new);
+      MainTest.Run r = run(args);
+      assertThat(r.code()).as(analyses[k][0] + ": " + r.err()).isZero();
+      BufferedImage png = ImageIO.read(runDir.resolve("analysis").resolve(pictures[k]).toFile());
+      assertThat(png.getRaster().getNumBands()).as(pictures[k]).isEqualTo(3);
+    }
+    // invert's first row is the test images themselves: image 0 is orange, image 1 teal.
+    BufferedImage inv = ImageIO.read(runDir.resolve("analysis/invert.png").toFile());
+    assertThat(inv.getRGB(2 + 48, 2 + 48) & 0xffffff).isEqualTo(0xe6780a);
+    assertThat(inv.getRGB(2 + 96 + 2 + 48, 2 + 48) & 0xffffff).isEqualTo(0x0aa096);
+  }
+
   @Test
   void invertAndMetamersOnATinyRun(@TempDir Path tmp) throws Exception {
     MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);

@@ -11,9 +11,10 @@ import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A lossless 8-bit grey PNG of a grid of single-channel images with values in [0, 1] (values
- * outside are clipped, NaN is drawn black). Row {@code r} of the grid shows the images of
- * {@code rows.get(r)} ({@code [n, 1, h, w]} or {@code [n, h, w]}) left to right; every image is
+ * A lossless 8-bit PNG of a grid of grey or RGB images with values in [0, 1] (values outside are
+ * clipped, NaN is drawn black). Row {@code r} of the grid shows the images of {@code rows.get(r)}
+ * ({@code [n, 1, h, w]} or {@code [n, h, w]} grey, {@code [n, 3, h, w]} RGB) left to right; the
+ * PNG is grey unless a row is RGB, where grey rows are drawn R = G = B. Every image is
  * magnified {@code scale} times (nearest neighbour) and the images are separated (and
  * surrounded) by {@code gap} pixels of mid grey, so black and white images stay distinguishable.
  */
@@ -34,13 +35,17 @@ public final class ImageGrid {
     long h = -1, w = -1;
     int cols = 0;
     double[][] values = new double[rows.size()][];
+    int[] channels = new int[rows.size()];
+    boolean colour = false;
     for (int r = 0; r < rows.size(); r++) {
       INDArray a = rows.get(r);
       long[] s = a.shape();
-      if (a.rank() == 4 && s[1] != 1 || a.rank() != 4 && a.rank() != 3) {
-        throw new IllegalArgumentException("image grid: row " + r + " must be [n, 1, h, w] or [n, h, w], got "
-            + java.util.Arrays.toString(s));
+      if (a.rank() == 4 && s[1] != 1 && s[1] != 3 || a.rank() != 4 && a.rank() != 3) {
+        throw new IllegalArgumentException("image grid: row " + r + " must be [n, 1, h, w], [n, 3, h, w] or [n, h, w],"
+            + " got " + java.util.Arrays.toString(s));
       }
+      channels[r] = a.rank() == 4 ? (int) s[1] : 1;
+      colour |= channels[r] == 3;
       long rh = s[s.length - 2], rw = s[s.length - 1];
       if (h >= 0 && (rh != h || rw != w)) {
         throw new IllegalArgumentException("image grid: row " + r + " has " + rh + "x" + rw + " images, row 0 has "
@@ -54,21 +59,28 @@ public final class ImageGrid {
     int cellH = (int) h * scale, cellW = (int) w * scale;
     int width = cols * cellW + (cols + 1) * gap, height = rows.size() * cellH + (rows.size() + 1) * gap;
     if (width <= 0 || height <= 0) throw new IllegalArgumentException("image grid: nothing to draw");
-    BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
+    BufferedImage img = new BufferedImage(width, height,
+        colour ? BufferedImage.TYPE_INT_RGB : BufferedImage.TYPE_BYTE_GRAY);
     WritableRaster raster = img.getRaster();
+    int bands = raster.getNumBands();
     int[] fill = new int[width * height];
     java.util.Arrays.fill(fill, GAP_LEVEL);
-    raster.setSamples(0, 0, width, height, 0, fill);
+    for (int band = 0; band < bands; band++) raster.setSamples(0, 0, width, height, band, fill);
     int plane = (int) (h * w);
     for (int r = 0; r < rows.size(); r++) {
-      int n = values[r].length / plane;
+      int n = plane == 0 ? 0 : values[r].length / (plane * channels[r]);
       for (int c = 0; c < n; c++) {
         int x0 = gap + c * (cellW + gap), y0 = gap + r * (cellH + gap);
-        for (int y = 0; y < h; y++) {
-          for (int x = 0; x < w; x++) {
-            int level = level(values[r][c * plane + y * (int) w + x]);
-            for (int dy = 0; dy < scale; dy++) {
-              for (int dx = 0; dx < scale; dx++) raster.setSample(x0 + x * scale + dx, y0 + y * scale + dy, 0, level);
+        for (int band = 0; band < bands; band++) {
+          int offset = (c * channels[r] + Math.min(band, channels[r] - 1)) * plane;
+          for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+              int level = level(values[r][offset + y * (int) w + x]);
+              for (int dy = 0; dy < scale; dy++) {
+                for (int dx = 0; dx < scale; dx++) {
+                  raster.setSample(x0 + x * scale + dx, y0 + y * scale + dy, band, level);
+                }
+              }
             }
           }
         }

@@ -74,6 +74,37 @@ class ImageGridTest {
   }
 
   @Test
+  void drawsRgbImagesInTheirColoursAndGreyRowsBesideThemAsGrey(@TempDir Path tmp) throws Exception {
+    // Every analysis drew CIFAR-10 and colour PNG images as [n, 3, h, w] and the grid refused them,
+    // so invert, metamers, interpolate and attack failed on colour data after all their work.
+    INDArray rgb = Nd4j.zeros(DataType.FLOAT, 2, 3, 2, 3);
+    rgb.putScalar(new long[] {0, 0, 0, 0}, 1.0);   // image 0, pixel (0, 0): red
+    rgb.putScalar(new long[] {0, 1, 1, 2}, 0.5);   // image 0, pixel (1, 2): half green
+    rgb.putScalar(new long[] {1, 2, 0, 1}, 1.0);   // image 1, pixel (0, 1): blue
+    rgb.putScalar(new long[] {1, 0, 1, 0}, 0.2);   // image 1, pixel (1, 0): dark red
+    INDArray grey = Nd4j.zeros(DataType.DOUBLE, 1, 1, 2, 3);
+    grey.putScalar(new long[] {0, 0, 1, 1}, 0.2);
+    Path png = tmp.resolve("colour.png");
+    ImageGrid.write(png, List.of(rgb, grey));
+
+    BufferedImage img = ImageIO.read(png.toFile());
+    assertThat(img.getRaster().getNumBands()).isEqualTo(3);
+    int cellW = 3 * ImageGrid.SCALE + ImageGrid.GAP, cellH = 2 * ImageGrid.SCALE + ImageGrid.GAP;
+    java.util.function.BiFunction<int[], int[], Integer> rgbAt = (cell, pixel) -> img.getRGB(
+        ImageGrid.GAP + cell[1] * cellW + pixel[1] * ImageGrid.SCALE + 1,
+        ImageGrid.GAP + cell[0] * cellH + pixel[0] * ImageGrid.SCALE + 1) & 0xffffff;
+    assertThat(rgbAt.apply(new int[] {0, 0}, new int[] {0, 0})).isEqualTo(0xff0000);
+    assertThat(rgbAt.apply(new int[] {0, 0}, new int[] {1, 2})).isEqualTo(0x008000);
+    assertThat(rgbAt.apply(new int[] {0, 0}, new int[] {0, 1})).isEqualTo(0x000000);
+    assertThat(rgbAt.apply(new int[] {0, 1}, new int[] {0, 1})).isEqualTo(0x0000ff);
+    assertThat(rgbAt.apply(new int[] {0, 1}, new int[] {1, 0})).isEqualTo(0x330000);
+    assertThat(rgbAt.apply(new int[] {1, 0}, new int[] {1, 1})).isEqualTo(0x333333);
+    assertThat(rgbAt.apply(new int[] {1, 0}, new int[] {0, 0})).isEqualTo(0x000000);
+    assertThat(rgbAt.apply(new int[] {1, 1}, new int[] {0, 0})).as("empty cell").isEqualTo(0x808080);
+    assertThat(img.getRGB(0, 0) & 0xffffff).as("gap").isEqualTo(0x808080);
+  }
+
+  @Test
   void levelsAreClippedAndRounded() {
     assertThat(ImageGrid.level(-1)).isZero();
     assertThat(ImageGrid.level(Double.NaN)).isZero();
@@ -86,8 +117,8 @@ class ImageGridTest {
     Path png = tmp.resolve("bad.png");
     assertThatThrownBy(() -> ImageGrid.write(png, List.of(Nd4j.zeros(2, 1, 4, 4), Nd4j.zeros(2, 1, 5, 4))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("row 1");
-    assertThatThrownBy(() -> ImageGrid.write(png, List.of(Nd4j.zeros(2, 3, 4, 4))))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[n, 1, h, w]");
+    assertThatThrownBy(() -> ImageGrid.write(png, List.of(Nd4j.zeros(2, 2, 4, 4))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[n, 3, h, w]");
     assertThat(png).doesNotExist();
   }
 
@@ -115,9 +146,9 @@ class ImageGridTest {
   @Test
   void refusesRowsOfOtherRanksAndNamesTheShapes() {
     assertThatThrownBy(() -> ImageGrid.render(List.of(Nd4j.zeros(2, 4)), 1, 0)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("image grid: row 0 must be [n, 1, h, w] or [n, h, w], got [2, 4]");
+        .hasMessage("image grid: row 0 must be [n, 1, h, w], [n, 3, h, w] or [n, h, w], got [2, 4]");
     assertThatThrownBy(() -> ImageGrid.render(List.of(Nd4j.zeros(1, 1, 1, 2, 2)), 1, 0))
-        .hasMessage("image grid: row 0 must be [n, 1, h, w] or [n, h, w], got [1, 1, 1, 2, 2]");
+        .hasMessage("image grid: row 0 must be [n, 1, h, w], [n, 3, h, w] or [n, h, w], got [1, 1, 1, 2, 2]");
     assertThatThrownBy(() -> ImageGrid.render(List.of(Nd4j.zeros(1, 2, 2), Nd4j.zeros(1, 2, 3)), 1, 0))
         .hasMessage("image grid: row 1 has 2x3 images, row 0 has 2x2");
     assertThatThrownBy(() -> ImageGrid.render(List.of(Nd4j.zeros(1, 2, 2), Nd4j.zeros(1, 3, 2)), 1, 0))
