@@ -22,6 +22,7 @@ import org.irevnet.io.RunLock;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.Baselines;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.models.ModelFiles;
 import org.irevnet.models.UnknownArchitectureException;
 import org.nd4j.linalg.api.buffer.DataType;
 
@@ -179,6 +180,20 @@ public final class Trainer {
     }
   }
 
+  /** Says when the architecture file a run began from now reads as another architecture, or not at all. */
+  static void sayIfArchitectureFileChanged(Listener listener, String configured, Architecture own, Path checkpoint) {
+    String problem;
+    try {
+      problem = Architecture.load(configured).equals(own) ? null : configured + ": has changed since the run began";
+    } catch (IllegalArgumentException e) {
+      problem = e.getMessage();
+    }
+    if (problem != null) {
+      listener.onMessage(problem + "; resuming with the run's own architecture '" + own.name() + "' ("
+          + checkpoint.resolve(ModelFiles.ARCH) + ")");
+    }
+  }
+
   /** {@link Architecture#load}, whose list of known names leaves out the baselines training also takes. */
   private static Architecture load(String arch) {
     try {
@@ -191,7 +206,12 @@ public final class Trainer {
 
   private Result runLocked() throws IOException {
     long t0 = System.nanoTime();
-    Architecture arch = load(cfg.arch());
+    Checkpoints.Loaded resumed = !startOver && Checkpoints.exists(latest(runDir))
+        ? Checkpoints.load(latest(runDir), DataType.FLOAT) : null;
+    // A run goes on with the architecture it was trained with, which its checkpoint holds: the
+    // user's architecture file it began from, once moved or edited, stopped the resume ("not found",
+    // or "'my-arch' differs from the configured 'my-arch'"), though nothing else reads that file.
+    Architecture arch = resumed == null ? load(cfg.arch()) : resumed.model().architecture();
     if (cfg.hasIceObjective() && !"fi-revnet".equals(arch.type())) {
       throw new IllegalArgumentException("objective ice needs a fully invertible (fi-revnet) architecture, '"
           + arch.name() + "' is " + arch.type());
@@ -219,14 +239,10 @@ public final class Trainer {
     BatchIterator it = BatchIterator.builder(train).batchSize(cfg.batch()).seed(cfg.seed()).shuffle(true)
         .dequantize(cfg.dequantize()).augment(Augment.shifts(cfg.augmentShift()))
         .build();
-    if (!startOver && Checkpoints.exists(latest(runDir))) {
-      Checkpoints.Loaded c = Checkpoints.load(latest(runDir), DataType.FLOAT);
+    if (resumed != null) {
+      Checkpoints.Loaded c = resumed;
       String changed = checkResumeSettings(c.state().configJson(), Checkpoints.complete(latest(runDir)), cfg);
       model = c.model();
-      if (!model.architecture().equals(arch)) {
-        throw new IllegalArgumentException(latest(runDir) + ": checkpoint architecture '" + model.architecture().name()
-            + "' differs from the configured '" + arch.name() + "'");
-      }
       adam = optimizer(model, cfg.lr());
       adam.loadState(c.optimizer());
       if (cfg.hasIceObjective()) {
@@ -238,6 +254,7 @@ public final class Trainer {
       it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
       truncateMetrics(runDir, step);
       sayResuming(listener, runDir, step, it.nextPosition(), changed);
+      sayIfArchitectureFileChanged(listener, cfg.arch(), arch, Checkpoints.complete(latest(runDir)));
     } else {
       model = InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed());
       // Legal for the analyses (a body of squeezes), but the optimizer stopped on it with exit code 3.

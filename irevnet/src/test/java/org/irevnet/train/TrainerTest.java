@@ -726,16 +726,34 @@ class TrainerTest {
     assertThat(apart.sub(p0.mul(0.05)).amaxNumber().doubleValue()).isLessThan(1e-6);
   }
 
+  /**
+   * A run resumes with the architecture its checkpoint holds: the file it began from, edited or
+   * moved, stopped the resume though the run directory has everything it needs.
+   */
   @Test
-  void resumingWithAnArchitectureFileThatChangedNamesBoth(@TempDir Path tmp) throws Exception {
+  void resumingGoesOnWithTheRunsOwnArchitectureWhenItsFileWasEditedOrMoved(@TempDir Path tmp) throws Exception {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
-    Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
-    TrainConfig cfg = config(arch, data, 1e-3, 1);
+    Path data = TinyData.idx(tmp.resolve("data"), 48, 10);
+    TrainConfig cfg = config(arch, data, 1e-3, 1); // 3 steps of 16
     Path run = tmp.resolve("run");
     new Trainer(cfg, run, QUIET, 1).run();
-    Files.writeString(arch, TINY.replace("\"tiny\"", "\"tiny-8\"").replace("\"hidden\": 4", "\"hidden\": 8"));
-    assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, 1).run()).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage(Trainer.latest(run) + ": checkpoint architecture 'tiny' differs from the configured 'tiny-8'");
+    Architecture own = Architecture.load(arch.toString());
+    Files.writeString(arch, TINY.replace("\"hidden\": 4", "\"hidden\": 8"));
+    assertThat(Architecture.load(arch.toString())).as("the edit changes the architecture").isNotEqualTo(own);
+
+    Recorder edited = new Recorder();
+    assertThat(new Trainer(cfg, run, edited, 1).run().steps()).isEqualTo(2);
+    Path ownFile = Trainer.latest(run).resolve(ModelFiles.ARCH);
+    assertThat(edited.messages).contains(arch + ": has changed since the run began; resuming with the run's own"
+        + " architecture 'tiny' (" + ownFile + ")");
+    assertThat(ModelFiles.load(Trainer.latest(run), DataType.FLOAT).architecture()).isEqualTo(own);
+
+    Files.delete(arch);
+    Recorder moved = new Recorder();
+    assertThat(new Trainer(cfg, run, moved, 1).run().steps()).isEqualTo(3);
+    assertThat(moved.messages).contains(arch + ": architecture file not found; resuming with the run's own"
+        + " architecture 'tiny' (" + ownFile + ")");
+    assertThat(ModelFiles.load(Trainer.latest(run), DataType.FLOAT).architecture()).isEqualTo(own);
   }
 
   @Test
