@@ -127,6 +127,20 @@ public final class Trainer {
   }
 
   /**
+   * Refuses training images with other channels than the architecture's input, saying how to
+   * train on them: every bundled invertible architecture takes grey images, and CIFAR-10 or colour
+   * PNGs were refused without a word of the copy with three input channels they need.
+   */
+  static void checkChannels(Dataset raw, Architecture arch) {
+    List<Integer> in = arch.inputShape();
+    if (raw.channels() != in.get(0)) {
+      throw new IllegalArgumentException(raw.name() + ": images have " + raw.channels() + " channels, architecture '"
+          + arch.name() + "' takes " + in.get(0) + "; set \"inputShape\": [" + raw.channels() + ", " + in.get(1) + ", "
+          + in.get(2) + "] in a copy of its JSON file");
+    }
+  }
+
+  /**
    * Refuses splits whose classes differ, before anything trains. IDX files without a classes.txt
    * were numbered per split (labels up to 10 in training and 9 in test gave 11 and 10 classes),
    * and the test split was refused as the wrong data for the model, or for a baseline, whose
@@ -218,6 +232,7 @@ public final class Trainer {
     }
     DataSource src = Datasets.resolve(cfg.data());
     Dataset rawTrain = checkAugmentShift(src.load(org.irevnet.data.Split.TRAIN), cfg);
+    checkChannels(rawTrain, arch);
     Dataset.HeldOut parts = holdOut(prepare(rawTrain, arch), cfg);
     Dataset train = parts.train(), validation = parts.validation();
     Dataset rawTest = src.load(org.irevnet.data.Split.TEST);

@@ -1,6 +1,7 @@
 package org.irevnet.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.data.Offset.offset;
@@ -876,12 +877,34 @@ class TrainerTest {
   }
 
   @Test
+  void trainingColourImagesOnAGreyArchitectureSaysWhichInputShapeTakesThem(@TempDir Path tmp) throws IOException {
+    Path cifar = Files.createDirectories(tmp.resolve("cifar"));
+    for (String batch : new String[] {"data_batch_1.bin", "test_batch.bin"}) {
+      byte[] records = new byte[2 * 3073];
+      records[3073] = 1; // the second image's label
+      Files.write(cifar.resolve(batch), records);
+    }
+    TrainConfig cfg = config(Files.writeString(tmp.resolve("tiny.json"), TINY), cifar, 1e-3, 1);
+    assertThatThrownBy(() -> new Trainer(cfg, tmp.resolve("run"), QUIET, 1).run())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageEndingWith(": images have 3 channels, architecture 'tiny' takes 1; set \"inputShape\": [3, 32, 32]"
+            + " in a copy of its JSON file");
+    assertThat(tmp.resolve("run")).doesNotExist();
+  }
+
+  @Test
   void preparingRefusesImagesTheArchitectureCannotTakeAndPadsTheOthers(@TempDir Path tmp) throws IOException {
     Architecture tiny = Architecture.load(Files.writeString(tmp.resolve("tiny.json"), TINY).toString());
     List<String> ten = java.util.stream.IntStream.range(0, 10).mapToObj(i -> "c" + i).toList();
     Dataset rgb = new Dataset("rgb", Nd4j.zeros(DataType.FLOAT, 2, 3, 28, 28), new int[] {0, 1}, ten);
     assertThatThrownBy(() -> Trainer.prepare(rgb, tiny))
         .hasMessage("rgb: images have 3 channels, architecture 'tiny' takes 1");
+    // Training says how to train on them (an analysis of a trained model cannot).
+    assertThatThrownBy(() -> Trainer.checkChannels(rgb, tiny))
+        .hasMessage("rgb: images have 3 channels, architecture 'tiny' takes 1; set \"inputShape\": [3, 32, 32] in a"
+            + " copy of its JSON file");
+    assertThatCode(() -> Trainer.checkChannels(rgb, Architecture.load(Files.writeString(tmp.resolve("tiny3.json"),
+        TINY.replace("[1, 32, 32]", "[3, 32, 32]")).toString()))).doesNotThrowAnyException();
     List<String> eleven = java.util.stream.IntStream.range(0, 11).mapToObj(i -> "c" + i).toList();
     Dataset many = new Dataset("many", Nd4j.zeros(DataType.FLOAT, 2, 1, 28, 28), new int[] {0, 1}, eleven);
     assertThatThrownBy(() -> Trainer.prepare(many, tiny))
