@@ -145,10 +145,9 @@ class QuickstartCommandTest {
       expected.add(List.of("probe", "--run", r, "--data", "d", "--layers", "--nuisance"));
       expected.add(List.of("metamers", "--run", r, "--data", "d", "--probe-class"));
       expected.add(List.of("interpolate", "--run", r, "--data", "d"));
-      for (String a : new String[] {"fgsm", "pgd-linf"}) {
+      for (String a : new String[] {"fgsm", "pgd-linf", "metamer"}) {
         expected.add(List.of("attack", "--run", r, "--data", "d", "--attack", a, "--count", "5"));
       }
-      expected.add(List.of("attack", "--run", r, "--data", "d", "--attack", "metamer"));
     }
     expected.add(List.of("report", ce, ice, "--out", "o"));
     assertThat(quickstart(out, false, null, false, false).plan()).isEqualTo(expected);
