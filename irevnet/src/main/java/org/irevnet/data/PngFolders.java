@@ -23,7 +23,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Folders of PNG images: {@code DIR/train/<class>/*.png} and {@code DIR/test/<class>/*.png}. The
  * class names are the names of the class folders of both splits, sorted (so that the labels of
- * train and test agree); files are read in name order. Grey images give 1 channel, colour images
+ * train and test agree); the classes take turns, each one's files in name order (so that the first
+ * images of a split, which the analyses take, are of every class). Grey images give 1 channel, colour images
  * 3; all images must have the same size and number of channels, where an RGB image with R = G = B
  * at every pixel is grey among grey images (export tools save a stray one so, or a whole split).
  * Grey or colour is decided over both splits, so that they load alike; a split of RGB images
@@ -70,9 +71,10 @@ public final class PngFolders {
           + "/<class>/*.png)");
     }
     List<String> classes = classNames(dir);
-    List<Path> files = new ArrayList<>();
-    List<Integer> labels = new ArrayList<>();
+    List<List<Path>> byClass = new ArrayList<>();
     for (int k = 0; k < classes.size(); k++) {
+      List<Path> files = new ArrayList<>();
+      byClass.add(files);
       Path classDir = root.resolve(classes.get(k));
       if (!Files.isDirectory(classDir)) {
         // A test split may lack a class; a class only the test split has is one the model never
@@ -84,7 +86,6 @@ public final class PngFolders {
         }
         continue;
       }
-      int before = files.size();
       for (Path p : IdxFiles.list(classDir)) {
         if (hidden(p)) {
           continue;
@@ -99,14 +100,24 @@ public final class PngFolders {
         if (OTHER_IMAGES.matcher(file).matches()) {
           throw new DataFormatException(p, "not a PNG image: convert it to PNG or move it out of the class folder");
         }
-        if (Files.isRegularFile(p) && file.endsWith(".png")) {
-          files.add(p);
-          labels.add(k);
-        }
+        if (Files.isRegularFile(p) && file.endsWith(".png")) files.add(p);
       }
       // Accepted, it was a class without a sample: never learnt, NaN in the per-class accuracy.
-      if (files.size() == before) {
+      if (files.isEmpty()) {
         throw new DataFormatException(classDir, "class folder without PNG images: add images or remove the folder");
+      }
+    }
+    // The classes take turns (each one's files in name order): the analyses and attacks take the
+    // first --count test images, which class by class were all of the first class or two.
+    List<Path> files = new ArrayList<>();
+    List<Integer> labels = new ArrayList<>();
+    int total = byClass.stream().mapToInt(List::size).sum();
+    for (int round = 0; files.size() < total; round++) {
+      for (int k = 0; k < byClass.size(); k++) {
+        if (round < byClass.get(k).size()) {
+          files.add(byClass.get(k).get(round));
+          labels.add(k);
+        }
       }
     }
     if (files.isEmpty()) {
@@ -168,7 +179,7 @@ public final class PngFolders {
   private record Deciding(Path file, BufferedImage image, int channels) {}
 
   /**
-   * The first image of a split, in load order, that is grey or has colour; null when there is
+   * The first image of a split, class by class, that is grey or has colour; null when there is
    * none (no such split, or every image RGB without colour). A split mixing both is refused when
    * it is loaded itself, so its first such image speaks for it; files it cannot read are passed
    * over, to be named then. Usually the first image decides: the scan costs one decoding.

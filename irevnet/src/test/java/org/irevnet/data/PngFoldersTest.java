@@ -133,6 +133,24 @@ class PngFoldersTest {
   }
 
   @Test
+  void theClassesTakeTurnsSoThatTheFirstImagesAreOfEveryClass() throws IOException {
+    // Read class by class, the first --count test images an attack or analysis takes were all of
+    // the first class.
+    Path dir = tmp.resolve("turns");
+    String[][] names = {{"apple", "a1", "a2", "a3"}, {"fig", "f1", "f2", "f3"}, {"kiwi", "k1"}};
+    int seed = 1;
+    for (String[] cls : names) {
+      for (int i = 1; i < cls.length; i++) grey(dir.resolve("train/" + cls[0] + "/" + cls[i] + ".png"), seed++, 3, 4);
+    }
+    Dataset train = Datasets.open(dir).train();
+    assertThat(train.labels()).containsExactly(0, 1, 2, 0, 1, 0, 1);
+    int[] seeds = {1, 4, 7, 2, 5, 3, 6}; // a1 f1 k1 a2 f2 a3 f3
+    for (int i = 0; i < seeds.length; i++) {
+      assertThat(train.images().getFloat(i, 0, 2, 3)).isEqualTo(Synth.pixel(seeds[i], 2 * 4 + 3) / 255f);
+    }
+  }
+
+  @Test
   void classesAreSortedFolderNamesAndFilesAreReadInNameOrder() throws IOException {
     Path dir = tmp.resolve("shapes");
     grey(dir.resolve("train/zebra/b.png"), 1, 3, 4);
@@ -222,11 +240,11 @@ class PngFoldersTest {
     Path dir = tmp.resolve("grey");
     greyAsRgb(dir.resolve("train/a/0.png"), 5, 2, 3, BufferedImage.TYPE_INT_RGB);
     grey(dir.resolve("train/a/1.png"), 6, 2, 3);
-    greyAsRgb(dir.resolve("train/b/0.png"), 7, 2, 3, BufferedImage.TYPE_INT_ARGB);
-    grey(dir.resolve("train/b/1.png"), 8, 2, 3);
+    grey(dir.resolve("train/b/0.png"), 8, 2, 3);
+    greyAsRgb(dir.resolve("train/b/1.png"), 7, 2, 3, BufferedImage.TYPE_INT_ARGB);
     Dataset d = Datasets.open(dir).train();
     assertThat(d.images().shape()).containsExactly(4, 1, 2, 3);
-    int[] seeds = {5, 6, 7, 8};
+    int[] seeds = {5, 8, 6, 7}; // the classes take turns: a/0 (RGB, first), b/0, a/1, b/1 (RGB after grey)
     for (int i = 0; i < 4; i++) {
       for (int p = 0; p < 6; p++) {
         assertThat(d.images().getFloat(i, 0, p / 3, p % 3)).as("image %d pixel %d", i, p)
@@ -252,7 +270,7 @@ class PngFoldersTest {
     img.setRGB(2, 1, 0xFF000001 | Synth.pixel(9, 5) << 16 | Synth.pixel(9, 5) << 8);
     ImageIO.write(img, "png", one.toFile());
     assertThatThrownBy(() -> Datasets.open(dir).train())
-        .hasMessage(one + ": image is 2x3 with 3 channel(s), but " + dir.resolve("train/a/1.png")
+        .hasMessage(one + ": image is 2x3 with 3 channel(s), but " + dir.resolve("train/b/0.png")
             + " is 2x3 with 1; all images must agree");
   }
 
