@@ -72,7 +72,8 @@ final class AttackCommand implements Callable<Integer> {
   boolean multiTargeted;
 
   @Option(names = "--targeted", paramLabel = "next|random|CLASS",
-      description = "FGSM/PGD: aim at a target class: the next one ((label + 1) mod C), a seeded random other one, or a fixed class.")
+      description = "FGSM/PGD: aim at a target class: the next one ((label + 1) mod C), a seeded random other one, or a fixed"
+          + " class (its number, or its name as eval prints it).")
   String targeted;
 
   @Option(names = "--layer", defaultValue = "last", paramLabel = "LAYER",
@@ -171,7 +172,7 @@ final class AttackCommand implements Callable<Integer> {
     Dataset test = in.first(count);
     INDArray x = test.images().castTo(model.dataType());
     int[] labels = test.labels();
-    int[] goals = targeted == null ? labels : targets(labels, model.numClasses());
+    int[] goals = targeted == null ? labels : targets(targeted, seed, labels, test.classNames());
     double step = stepSize == null ? Double.NaN : stepSize;
     InputGradient.Loss l = lossKind();
     Norm norm = name.equals("pgd-l2") ? Norm.L2 : Norm.LINF;
@@ -270,7 +271,9 @@ final class AttackCommand implements Callable<Integer> {
     return Arrays.asList(s.adversarial()).subList(1, s.eps().length);
   }
 
-  private int[] targets(int[] labels, int classes) {
+  /** The target of each label; a fixed class by number or, for data whose classes have names, by name. */
+  static int[] targets(String targeted, long seed, int[] labels, List<String> names) {
+    int classes = names.size();
     int[] t = new int[labels.length];
     Random r = new Random(seed);
     for (int i = 0; i < labels.length; i++) {
@@ -282,11 +285,12 @@ final class AttackCommand implements Callable<Integer> {
           try {
             k = Integer.parseInt(targeted);
           } catch (NumberFormatException e) {
-            k = -1;
+            k = names.indexOf(targeted); // --targeted tomato was refused: "a class in 0..2"
           }
           if (k < 0 || k >= classes) {
+            boolean numbered = java.util.stream.IntStream.range(0, classes).allMatch(j -> names.get(j).equals("" + j));
             throw new IllegalArgumentException("--targeted must be next, random or a class in 0.." + (classes - 1)
-                + ", got '" + targeted + "'");
+                + (numbered ? "" : " or one of " + names) + ", got '" + targeted + "'");
           }
           yield k;
         }

@@ -164,4 +164,19 @@ class AttackCommandTest {
     assertThat(r.err().strip().lines()).hasSize(1);
     assertThat(r.err()).contains("no checkpoint");
   }
+
+  /** A fixed target by name, for data whose classes have names ("--targeted tomato" was refused). */
+  @Test
+  void aFixedTargetIsAClassNumberOrName() {
+    java.util.List<String> names = java.util.List.of("apple", "fig", "kiwi");
+    int[] labels = {0, 1, 2, 0};
+    assertThat(AttackCommand.targets("fig", 1, labels, names)).containsExactly(1, 1, 1, 1);
+    assertThat(AttackCommand.targets("2", 1, labels, names)).containsExactly(2, 2, 2, 2);
+    assertThat(AttackCommand.targets("next", 1, labels, names)).containsExactly(1, 2, 0, 1);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> AttackCommand.targets("pear", 1, labels, names))
+        .hasMessage("--targeted must be next, random or a class in 0..2 or one of [apple, fig, kiwi], got 'pear'");
+    // Numbered classes: their names are their numbers, and the message lists them no second time.
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> AttackCommand.targets("3", 1, labels,
+        java.util.List.of("0", "1", "2"))).hasMessage("--targeted must be next, random or a class in 0..2, got '3'");
+  }
 }
