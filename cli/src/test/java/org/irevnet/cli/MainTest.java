@@ -55,34 +55,27 @@ class MainTest {
   static final String TINY = TinyData.ARCH;
 
   /**
-   * Each multiplier in a child JVM of this one, in three rounds, the second backwards; then the
-   * curve, whose medians are over the three runs at each multiplier. Progress goes to stderr, one
-   * line per run. The children's OpenMP pool is --threads, not the one this JVM was started with
-   * (surefire's OMP_NUM_THREADS is 2).
+   * Runs out of memory as it starts, with {@code message}: a stand-in for a --batch (or a heap)
+   * too large; "Cannot allocate ..." is javacpp's native-memory line (seen under {@code ulimit -v}
+   * with --batch 6000).
    */
-  /** Runs out of memory as it starts: a stand-in for a --batch (or a heap) too large. */
-  @picocli.CommandLine.Command(name = "exhaust")
+  @picocli.CommandLine.Command
   static final class Exhausting implements java.util.concurrent.Callable<Integer> {
+    private final String message;
     @picocli.CommandLine.Option(names = "--batch") int batch;
+
+    Exhausting(String message) {
+      this.message = message;
+    }
 
     @Override
     public Integer call() {
-      throw new OutOfMemoryError("Java heap space");
+      throw new OutOfMemoryError(message);
     }
   }
 
-  /** Runs out of native memory as javacpp says it (the line seen under {@code ulimit -v} with --batch 6000). */
-  @picocli.CommandLine.Command(name = "exhaust-native")
-  static final class ExhaustingNative implements java.util.concurrent.Callable<Integer> {
-    @picocli.CommandLine.Option(names = "--batch") int batch;
-
-    @Override
-    public Integer call() {
-      throw new OutOfMemoryError("Cannot allocate new LongPointer(4): totalBytes = 256, physicalBytes = 2098M");
-    }
-  }
-
-  @picocli.CommandLine.Command(name = "exhaust-unbatched")
+  /** {@link Exhausting} without a --batch option. */
+  @picocli.CommandLine.Command
   static final class ExhaustingUnbatched implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() {
@@ -106,8 +99,8 @@ class MainTest {
   void runningOutOfMemoryIsOneLineSayingWhatToChange() {
     for (String command : new String[] {"exhaust", "exhaust-unbatched"}) {
       picocli.CommandLine cl = Main.commandLine();
-      cl.addSubcommand(new Exhausting());
-      cl.addSubcommand(new ExhaustingUnbatched());
+      cl.addSubcommand("exhaust", new Exhausting("Java heap space"));
+      cl.addSubcommand("exhaust-unbatched", new ExhaustingUnbatched());
       java.io.StringWriter err = new java.io.StringWriter();
       cl.setErr(new java.io.PrintWriter(err, true));
       assertThat(cl.execute(command)).isEqualTo(Main.RUN_FAILED);
@@ -119,7 +112,8 @@ class MainTest {
       });
     }
     picocli.CommandLine cl = Main.commandLine();
-    cl.addSubcommand(new ExhaustingNative());
+    cl.addSubcommand("exhaust-native",
+        new Exhausting("Cannot allocate new LongPointer(4): totalBytes = 256, physicalBytes = 2098M"));
     java.io.StringWriter err = new java.io.StringWriter();
     cl.setErr(new java.io.PrintWriter(err, true));
     assertThat(cl.execute("exhaust-native")).isEqualTo(Main.RUN_FAILED);
@@ -129,6 +123,12 @@ class MainTest {
         .contains("org.bytedeco.javacpp.maxbytes").doesNotContain("heap"));
   }
 
+  /**
+   * Each multiplier in a child JVM of this one, in three rounds, the second backwards; then the
+   * curve, whose medians are over the three runs at each multiplier. Progress goes to stderr, one
+   * line per run. The children's OpenMP pool is --threads, not the one this JVM was started with
+   * (surefire's OMP_NUM_THREADS is 2).
+   */
   @Test
   void benchDepthCurveRunsEveryMultiplierInAFreshProcessInAlternatingOrder(@TempDir Path dir) throws Exception {
     Path arch = Files.writeString(dir.resolve("tiny.json"), TINY);
