@@ -34,6 +34,11 @@ final class EvalCommand implements Callable<Integer> {
           + "(e.g. --data SHORTCUT/randomised --as randomised) sit next to eval-test.json; the report shows each.")
   String as;
 
+  @Option(names = "--out", paramLabel = "DIR",
+      description = "Save eval-NAME.json in DIR instead of the run directory (for a run on a read-only file system;"
+          + " the report shows only those in the run directory).")
+  Path outDir;
+
   @Override
   public Integer call() throws Exception {
     common.apply();
@@ -53,7 +58,8 @@ final class EvalCommand implements Callable<Integer> {
     }
     target.check();
     // Written last: a run directory nothing can be written in failed only after the evaluation.
-    Path dir = target.existingRunDir();
+    // A run on a read-only mount could not be evaluated: the result had nowhere to go.
+    Path dir = outDir != null ? outDir : target.existingRunDir();
     if (dir != null) AtomicFiles.checkCanWrite(dir.resolve("eval-" + name + ".json"));
     RunInputs in = target.load(checkpoint, sp);
     var ds = in.data();
@@ -81,7 +87,8 @@ final class EvalCommand implements Callable<Integer> {
       out.put("dequantization_seed", Density.EVAL_SEED);
     }
     String json = Json.line(out);
-    AtomicFiles.writeString(target.runDir().resolve("eval-" + name + ".json"), Json.pretty(out) + "\n");
+    AtomicFiles.writeString((outDir != null ? outDir : target.runDir()).resolve("eval-" + name + ".json"),
+        Json.pretty(out) + "\n");
     System.out.println(json);
     return 0;
   }

@@ -53,6 +53,22 @@ class TrainEvalCommandTest {
     }
     assertThat(runDir.resolve("eval-test.json")).exists();
 
+    // --out: the result goes there and nowhere into the run (a run on a read-only mount had
+    // nowhere to put it); a file in the place of --out is refused before the evaluation.
+    Files.delete(runDir.resolve("eval-test.json"));
+    Path elsewhere = tmp.resolve("evals");
+    MainTest.Run eo = run("eval", "--run", runDir.toString(), "--out", elsewhere.toString());
+    assertThat(eo.code()).as(eo.err()).isZero();
+    assertThat(Json.MAPPER.readTree(elsewhere.resolve("eval-test.json").toFile())).isEqualTo(Json.MAPPER.readTree(eo.out()));
+    assertThat(runDir.resolve("eval-test.json")).doesNotExist();
+    Path blocked = Files.writeString(tmp.resolve("blocked"), "a file");
+    MainTest.Run eb = run("eval", "--run", runDir.toString(), "--out", blocked.toString());
+    assertThat(eb.code()).isEqualTo(2);
+    assertThat(eb.err().strip().lines()).hasSize(1);
+    assertThat(eb.err()).contains(blocked.toString()).doesNotContain("accuracy");
+    assertThat(blocked).hasContent("a file");
+    assertThat(run("eval", "--run", runDir.toString()).code()).isZero(); // the run's own again, for what follows
+
     // Same run again without --resume: refused, nothing touched.
     MainTest.Run again = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out", runDir.toString(),
         "--no-progress");
