@@ -100,7 +100,7 @@ public final class PngFolders {
         if (OTHER_IMAGES.matcher(file).matches()) {
           throw new DataFormatException(p, "not a PNG image: convert it to PNG or move it out of the class folder");
         }
-        if (Files.isRegularFile(p) && file.endsWith(".png")) files.add(p);
+        if (isPng(p)) files.add(p);
       }
       // Accepted, it was a class without a sample: never learnt, NaN in the per-class accuracy.
       if (files.isEmpty()) {
@@ -191,10 +191,7 @@ public final class PngFolders {
       Path classDir = root.resolve(name);
       if (!Files.isDirectory(classDir)) continue;
       for (Path p : IdxFiles.list(classDir)) {
-        if (hidden(p) || !Files.isRegularFile(p)
-            || !p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
-          continue;
-        }
+        if (hidden(p) || !isPng(p)) continue;
         try {
           BufferedImage img = decode(p);
           int ci = channels(p, img);
@@ -205,6 +202,11 @@ public final class PngFolders {
       }
     }
     return null;
+  }
+
+  /** A file named {@code .png}, in any case, that a split loads (hidden ones aside). */
+  private static boolean isPng(Path p) {
+    return Files.isRegularFile(p) && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png");
   }
 
   /** A link to nothing was skipped without a word: a class folder or an image lost unnoticed. */

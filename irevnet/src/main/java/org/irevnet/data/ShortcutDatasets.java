@@ -302,12 +302,6 @@ public final class ShortcutDatasets {
       AtomicFiles.moveAtomically(target, old);
     }
     AtomicFiles.moveAtomically(tmp, target);
-    java.util.regex.Pattern aside = java.util.regex.Pattern.compile(
-        java.util.regex.Pattern.quote("." + target.getFileName() + ".") + "[0-9a-z]+\\.old");
-    try (Stream<Path> s = Files.list(target.toAbsolutePath().getParent())) {
-      for (Path p : s.filter(p -> aside.matcher(p.getFileName().toString()).matches()).toList()) {
-        AtomicFiles.deleteTree(p);
-      }
-    }
+    AtomicFiles.deleteSiblings(target, ".old");
   }
 }

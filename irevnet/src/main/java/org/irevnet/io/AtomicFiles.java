@@ -271,10 +271,25 @@ public final class AtomicFiles {
    * was killed mid-write. Only for targets one process writes at a time.
    */
   public static void deleteTemporarySiblings(Path target) throws IOException {
+    deleteSiblings(target, p -> isTemporarySibling(target, p));
+  }
+
+  /**
+   * Deletes every {@link #createSibling} of {@code target} with {@code suffix}: what a process
+   * killed between the renames of a replacement left (suffix {@code .old}). Only for targets one
+   * process writes at a time.
+   */
+  public static void deleteSiblings(Path target, String suffix) throws IOException {
+    String name = java.util.regex.Pattern.quote("." + target.getFileName() + ".") + "[0-9a-z]+"
+        + java.util.regex.Pattern.quote(suffix);
+    deleteSiblings(target, p -> p.getFileName().toString().matches(name));
+  }
+
+  private static void deleteSiblings(Path target, java.util.function.Predicate<Path> sibling) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     if (!Files.isDirectory(dir)) return;
     try (java.util.stream.Stream<Path> s = Files.list(dir)) {
-      for (Path p : s.filter(p -> isTemporarySibling(target, p)).toList()) deleteTree(p);
+      for (Path p : s.filter(sibling).toList()) deleteTree(p);
     }
   }
 

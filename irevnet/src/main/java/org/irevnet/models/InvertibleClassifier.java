@@ -232,14 +232,17 @@ public final class InvertibleClassifier implements Classifier {
 
   /** The input whose body output is {@code out} (NCHW, or flattened {@code z}). */
   public INDArray invert(INDArray out) {
-    long[] shape = body.outputShape(inputShape(out.size(0)));
-    return body.invert(out.reshape('c', shape).dup('c'));
+    return body.invert(asBodyOutput(out));
   }
 
   /** {@link Sequential#firstNonFiniteInverse} of {@link #invert}{@code (out)}: why it is not finite, or null. */
   public String firstNonFiniteInverse(INDArray out) {
-    long[] shape = body.outputShape(inputShape(out.size(0)));
-    return body.firstNonFiniteInverse(body.blocks().size() - 1, out.reshape('c', shape).dup('c'));
+    return body.firstNonFiniteInverse(body.blocks().size() - 1, asBodyOutput(out));
+  }
+
+  /** {@code out} (NCHW, or flattened {@code z}) in the body's output shape, as its own array. */
+  private INDArray asBodyOutput(INDArray out) {
+    return out.reshape('c', body.outputShape(inputShape(out.size(0)))).dup('c');
   }
 
   /** The output of every stage (NCHW), in order. */

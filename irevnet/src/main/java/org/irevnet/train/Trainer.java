@@ -111,10 +111,7 @@ public final class Trainer {
   /** Pads a loaded split for an architecture, checking its channels and that its classes are the outputs. */
   public static Dataset prepare(Dataset d, Architecture arch) {
     List<Integer> in = arch.inputShape();
-    if (d.channels() != in.get(0)) {
-      throw new IllegalArgumentException(d.name() + ": images have " + d.channels() + " channels, architecture '"
-          + arch.name() + "' takes " + in.get(0));
-    }
+    if (d.channels() != in.get(0)) throw new IllegalArgumentException(channelMismatch(d, arch));
     // Fewer classes were accepted: a fi-RevNet's logits are the first numClasses entries of z, so
     // the outputs past the classes went on being trained as logits no label ever named, and eval
     // printed a 10x10 confusion matrix under 3 class names.
@@ -134,10 +131,14 @@ public final class Trainer {
   static void checkChannels(Dataset raw, Architecture arch) {
     List<Integer> in = arch.inputShape();
     if (raw.channels() != in.get(0)) {
-      throw new IllegalArgumentException(raw.name() + ": images have " + raw.channels() + " channels, architecture '"
-          + arch.name() + "' takes " + in.get(0) + "; set \"inputShape\": [" + raw.channels() + ", " + in.get(1) + ", "
-          + in.get(2) + "] in a copy of its JSON file");
+      throw new IllegalArgumentException(channelMismatch(raw, arch) + "; set \"inputShape\": [" + raw.channels() + ", "
+          + in.get(1) + ", " + in.get(2) + "] in a copy of its JSON file");
     }
+  }
+
+  private static String channelMismatch(Dataset d, Architecture arch) {
+    return d.name() + ": images have " + d.channels() + " channels, architecture '" + arch.name() + "' takes "
+        + arch.inputShape().get(0);
   }
 
   /**
@@ -256,7 +257,8 @@ public final class Trainer {
         .build();
     if (resumed != null) {
       Checkpoints.Loaded c = resumed;
-      String changed = checkResumeSettings(c.state().configJson(), Checkpoints.complete(latest(runDir)), cfg);
+      Path from = Checkpoints.complete(latest(runDir));
+      String changed = checkResumeSettings(c.state().configJson(), from, cfg);
       model = c.model();
       adam = optimizer(model, cfg.lr());
       adam.loadState(c.optimizer());
@@ -269,7 +271,7 @@ public final class Trainer {
       it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
       truncateMetrics(runDir, step);
       sayResuming(listener, runDir, step, it.nextPosition(), changed);
-      sayIfArchitectureFileChanged(listener, cfg.arch(), arch, Checkpoints.complete(latest(runDir)));
+      sayIfArchitectureFileChanged(listener, cfg.arch(), arch, from);
     } else {
       model = InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed());
       // Legal for the analyses (a body of squeezes), but the optimizer stopped on it with exit code 3.
