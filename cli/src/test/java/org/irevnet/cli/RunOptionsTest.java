@@ -176,12 +176,7 @@ class RunOptionsTest {
     Path copy = org.irevnet.testing.TinyData.idx(tmp.resolve("copy"), 10, 4);
     Files.write(copy.resolve("classes.txt"), names);
     assertThat(RunInputs.load(r, copy.toString(), null, Split.TEST, null).data().size()).isEqualTo(4);
-    Path renamed = org.irevnet.testing.TinyData.idx(tmp.resolve("renamed"), 10, 4);
-    List<String> others = names.stream().map(n -> n.replace('c', 'k')).toList();
-    Files.write(renamed.resolve("classes.txt"), others);
-    assertThatThrownBy(() -> RunInputs.load(r, renamed.toString(), null, Split.TEST, null))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("renamed/test: classes " + others + ", but the run was trained on data with " + names);
+    assertRefusesRenamedClasses(tmp, r, names);
 
     Path eleven = org.irevnet.testing.TinyData.idx(tmp.resolve("eleven"), 10, 4);
     Files.write(eleven.resolve("classes.txt"), java.util.stream.IntStream.range(0, 11).mapToObj(i -> "c" + i).toList());
@@ -190,6 +185,16 @@ class RunOptionsTest {
     assertThatThrownBy(() -> RunInputs.load(other, null, null, Split.TEST, null))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("eleven/test: 11 classes, the run's model has 10 outputs; evaluate it on data with its 10 classes");
+  }
+
+  /** Data whose classes have other names than the run's (same count) is refused, naming both lists. */
+  private static void assertRefusesRenamedClasses(Path tmp, Path run, List<String> names) throws java.io.IOException {
+    Path renamed = org.irevnet.testing.TinyData.idx(tmp.resolve("renamed"), 10, 4);
+    List<String> others = names.stream().map(n -> n.replace('c', 'k')).toList();
+    Files.write(renamed.resolve("classes.txt"), others);
+    assertThatThrownBy(() -> RunInputs.load(run, renamed.toString(), null, Split.TEST, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("renamed/test: classes " + others + ", but the run was trained on data with " + names);
   }
 
   /**
@@ -216,12 +221,7 @@ class RunOptionsTest {
     assertThat(in.splits().apply(Split.TRAIN).images().shape()).containsExactly(10, 1, 32, 32);
     List<String> names = java.util.stream.IntStream.range(0, 10).mapToObj(i -> "c" + i).toList();
     Files.write(data.resolve("classes.txt"), names);
-    Path renamed = org.irevnet.testing.TinyData.idx(tmp.resolve("renamed"), 10, 4);
-    List<String> others = names.stream().map(n -> n.replace('c', 'k')).toList();
-    Files.write(renamed.resolve("classes.txt"), others);
-    assertThatThrownBy(() -> RunInputs.load(r, renamed.toString(), null, Split.TEST, null))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("renamed/test: classes " + others + ", but the run was trained on data with " + names);
+    assertRefusesRenamedClasses(tmp, r, names);
     Path onThree = run(tmp.resolve("on-three"), three.toString());
     Checkpoints.save(Trainer.latest(onThree), network, state);
     assertThatThrownBy(() -> RunInputs.load(onThree, null, null, Split.TEST, null))

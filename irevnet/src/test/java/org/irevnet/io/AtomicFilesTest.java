@@ -23,9 +23,7 @@ class AtomicFilesTest {
     AtomicFiles.writeString(f, "one");
     AtomicFiles.writeString(f, "two");
     assertThat(Files.readString(f)).isEqualTo("two");
-    try (var s = Files.list(f.getParent())) {
-      assertThat(s.toList()).containsExactly(f);
-    }
+    assertThat(listed(f.getParent())).containsExactly(f);
   }
 
   /** A writer that fails midway leaves the previous content, and no half-written temporary beside it. */
@@ -38,9 +36,7 @@ class AtomicFilesTest {
       throw new java.io.IOException("disk full");
     })).hasMessage(f + ": disk full");
     assertThat(f).hasContent("one");
-    try (var s = Files.list(tmp)) {
-      assertThat(s.toList()).containsExactly(f);
-    }
+    assertThat(listed(tmp)).containsExactly(f);
   }
 
   /**
@@ -59,9 +55,7 @@ class AtomicFilesTest {
         .isInstanceOf(java.nio.file.FileSystemException.class)
         .hasMessage(png + ": No space left on device");
     assertThat(png).hasContent("old png");
-    try (var s = Files.list(tmp)) {
-      assertThat(s.toList()).containsExactly(png);
-    }
+    assertThat(listed(tmp)).containsExactly(png);
   }
 
   /** A stream's errors name its file, once however many layers of it a writer goes through. */
@@ -100,18 +94,14 @@ class AtomicFilesTest {
       AtomicFiles.writeString(tmp.resolve("results/r.json"), "{}");
       AtomicFiles.write(tmp.resolve("results/pictures/r.png"), full);
     })).hasMessageEndingWith("No space left on device");
-    try (var s = Files.list(tmp)) {
-      assertThat(s.toList()).containsExactly(there);
-    }
+    assertThat(listed(tmp)).containsExactly(there);
     assertThat(there).isEmptyDirectory();
 
     // One that succeeds keeps its directory, and a later failure in it leaves what is there.
     AtomicFiles.together(() -> AtomicFiles.writeString(tmp.resolve("results/r.json"), "{}"));
     assertThatThrownBy(() -> AtomicFiles.write(tmp.resolve("results/pictures/r.png"), full))
         .hasMessageEndingWith("No space left on device");
-    try (var s = Files.list(tmp.resolve("results"))) {
-      assertThat(s.toList()).containsExactly(tmp.resolve("results/r.json"));
-    }
+    assertThat(listed(tmp.resolve("results"))).containsExactly(tmp.resolve("results/r.json"));
   }
 
   /** {@code out}, failing as a full disk does (ENOSPC) once {@code capacity} bytes have gone through. */
@@ -147,9 +137,7 @@ class AtomicFilesTest {
     })).hasMessage(png + ": disk full");
     assertThat(json).hasContent("old json");
     assertThat(png).hasContent("old png");
-    try (var s = Files.list(tmp)) {
-      assertThat(s.toList()).containsExactlyInAnyOrder(json, png);
-    }
+    assertThat(listed(tmp)).containsExactlyInAnyOrder(json, png);
 
     AtomicFiles.together(() -> {
       AtomicFiles.writeString(json, "new json");
@@ -158,9 +146,7 @@ class AtomicFilesTest {
     });
     assertThat(json).hasContent("new json");
     assertThat(png).hasContent("new png");
-    try (var s = Files.list(tmp)) {
-      assertThat(s.toList()).containsExactlyInAnyOrder(json, png);
-    }
+    assertThat(listed(tmp)).containsExactlyInAnyOrder(json, png);
   }
 
   /**
@@ -186,9 +172,7 @@ class AtomicFilesTest {
     });
     assertThat(json).hasContent("new json");
     assertThat(png).hasContent("new png");
-    try (var s = Files.list(tmp)) {
-      assertThat(s.toList()).containsExactlyInAnyOrder(json, png);
-    }
+    assertThat(listed(tmp)).containsExactlyInAnyOrder(json, png);
   }
 
   /** The rename cannot replace a directory: the error names the target, not the temporary's random name. */
@@ -199,9 +183,7 @@ class AtomicFilesTest {
     assertThatThrownBy(() -> AtomicFiles.writeString(target, "png"))
         .isInstanceOf(java.nio.file.FileSystemException.class).hasMessage(target + ": is a directory");
     assertThat(target.resolve("keep.txt")).hasContent("k");
-    try (var s = Files.list(tmp)) {
-      assertThat(s.toList()).containsExactly(target);
-    }
+    assertThat(listed(tmp)).containsExactly(target);
   }
 
   @Test
@@ -264,9 +246,7 @@ class AtomicFilesTest {
     assertThatThrownBy(() -> AtomicFiles.writeString(target, "{}"))
         .isInstanceOf(java.nio.file.FileSystemException.class).hasMessage(target + ": File name too long");
     assertThat(target).hasContent("old");
-    try (var s = Files.list(tmp)) {
-      assertThat(s.toList()).containsExactly(target);
-    }
+    assertThat(listed(tmp)).containsExactly(target);
   }
 
   /** An output directory where a file is: Java said only that the file "already exists". */
@@ -348,9 +328,7 @@ class AtomicFilesTest {
   void checkingWhereADirectoryCanBeMadeMakesNothing(@TempDir Path tmp) throws Exception {
     AtomicFiles.checkCanCreate(tmp.resolve("a/b/c"));
     AtomicFiles.checkCanCreate(tmp);
-    try (var s = Files.list(tmp)) {
-      assertThat(s.toList()).as("no directory made, no check file left").isEmpty();
-    }
+    assertThat(listed(tmp)).as("no directory made, no check file left").isEmpty();
     Path link = Files.createSymbolicLink(tmp.resolve("link"), tmp.resolve("nowhere"));
     assertThatThrownBy(() -> AtomicFiles.checkCanCreate(link.resolve("out")))
         .hasMessage(link + ": exists and is not a directory");
@@ -382,8 +360,13 @@ class AtomicFilesTest {
       assertThat(s.map(p -> p.getFileName().toString()).sorted().toList()).as("no directory made, no check file left")
           .containsExactly("a-file", "out.json");
     }
+    assertThat(listed(dir)).isEmpty();
+  }
+
+  /** What {@code dir} holds. */
+  private static java.util.List<Path> listed(Path dir) throws java.io.IOException {
     try (var s = Files.list(dir)) {
-      assertThat(s.toList()).isEmpty();
+      return s.toList();
     }
   }
 }
