@@ -23,6 +23,7 @@ import org.irevnet.models.Classifier;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Tensors;
 import org.irevnet.reports.AttackReport;
+import org.irevnet.reports.ClassNames;
 import org.irevnet.train.Host;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -138,7 +139,7 @@ final class AttackCommand implements Callable<Integer> {
         name.startsWith("pgd") ? randomStart : null, name.startsWith("pgd") ? multiTargeted : null, r.layer,
         r.layer == null ? null : model.layerNames().get(r.layer), seed, (int) r.attacked.size(0), r.cleanAccuracy, r.curve,
         AttackReport.monotone(r.curve), r.sweep == null ? null : AttackReport.Sanity.of(r.sweep), r.maxLogitAbsDiff,
-        timing, file + ".png");
+        timing, file + ".png", targetName(in.data().classNames()));
     Path json = dir.resolve(file + ".json");
     AtomicFiles.together(() -> {
       rep.writeJson(json);
@@ -281,22 +282,32 @@ final class AttackCommand implements Callable<Integer> {
         case "next" -> (labels[i] + 1) % classes;
         case "random" -> (labels[i] + 1 + r.nextInt(classes - 1)) % classes;
         default -> {
-          int k;
-          try {
-            k = Integer.parseInt(targeted);
-          } catch (NumberFormatException e) {
-            k = names.indexOf(targeted); // --targeted tomato was refused: "a class in 0..2"
-          }
-          if (k < 0 || k >= classes) {
-            boolean numbered = java.util.stream.IntStream.range(0, classes).allMatch(j -> names.get(j).equals("" + j));
-            throw new IllegalArgumentException("--targeted must be next, random or a class in 0.." + (classes - 1)
-                + (numbered ? "" : " or one of " + names) + ", got '" + targeted + "'");
-          }
-          yield k;
+          yield fixedTarget(targeted, names);
         }
       };
     }
     return t;
+  }
+
+  /** The class {@code --targeted} names by its number or, for data whose classes have names, by name. */
+  private static int fixedTarget(String targeted, List<String> names) {
+    int k;
+    try {
+      k = Integer.parseInt(targeted);
+    } catch (NumberFormatException e) {
+      k = names.indexOf(targeted); // --targeted tomato was refused: "a class in 0..2"
+    }
+    if (k < 0 || k >= names.size()) {
+      throw new IllegalArgumentException("--targeted must be next, random or a class in 0.." + (names.size() - 1)
+          + (ClassNames.numbered(names) ? "" : " or one of " + names) + ", got '" + targeted + "'");
+    }
+    return k;
+  }
+
+  /** The name of the fixed class the attack aims at, for the report; null when there is none. */
+  private String targetName(List<String> names) {
+    boolean fixed = targeted != null && !targeted.equals("next") && !targeted.equals("random");
+    return fixed ? ClassNames.of(names).name(fixedTarget(targeted, names)) : null;
   }
 
   private InputGradient.Loss lossKind() {

@@ -8,6 +8,7 @@ import org.irevnet.analysis.Interpolation;
 import org.irevnet.data.Dataset;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.reports.ClassNames;
 import org.irevnet.reports.InterpolationReport;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -52,6 +53,7 @@ final class InterpolateCommand implements Callable<Integer> {
     Dataset test = in.data();
     InvertibleClassifier model = in.model();
     ImagePairs chosen = ImagePairs.choose(test, count, seed);
+    ClassNames names = ClassNames.of(test.classNames());
     List<InterpolationReport.Pair> records = new ArrayList<>();
     List<INDArray> rows = new ArrayList<>();
     for (int i = 0; i < chosen.indices().length; i++) {
@@ -63,10 +65,10 @@ final class InterpolateCommand implements Callable<Integer> {
         rows.add(full.images());
         if (nuisance != null) rows.add(nuisance.images());
       }
-      records.add(InterpolationReport.pair(p[0], p[1], test.labels()[p[0]], test.labels()[p[1]], full, nuisance));
+      records.add(InterpolationReport.pair(p[0], p[1], test.labels()[p[0]], test.labels()[p[1]], names, full, nuisance));
     }
     InterpolationReport rep = new InterpolationReport(target.runDir().toString(), in.checkpoint(), test.name(),
-        model.summary(), seed, steps, records);
+        model.summary(), seed, steps, records, names.list());
     Path dir = output.dir(target);
     Path json = dir.resolve("interpolate.json");
     AtomicFiles.together(() -> {

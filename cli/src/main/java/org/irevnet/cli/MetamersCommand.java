@@ -10,6 +10,7 @@ import org.irevnet.data.Dataset;
 import org.irevnet.data.Split;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.reports.ClassNames;
 import org.irevnet.reports.MetamerReport;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -67,7 +68,7 @@ final class MetamersCommand implements Callable<Integer> {
       probeClasses = probe.classes(Features.z(model, r.metamers()));
     }
     MetamerReport rep = MetamerReport.of(target.runDir().toString(), in.checkpoint(), test.name(), model.summary(), seed, pairs,
-        test.labels(), a, b, r, r64, probeClasses);
+        test.labels(), a, b, r, r64, probeClasses, ClassNames.of(test.classNames()));
     Path dir = output.dir(target);
     Path json = dir.resolve("metamers.json");
     AtomicFiles.together(() -> {

@@ -1,5 +1,6 @@
 package org.irevnet.reports;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.io.IOException;
@@ -35,12 +36,15 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * @param sanity the epsilon-0 check; null for the metameric attack (its check is the logit invariant)
  * @param maxLogitAbsDiff metamer only: max |logits(x_met) - z_s(a)|, in float32, or in float64 where float32
  *     missed 1e-4 (the invariant holds within 1e-4 or up to rounding: {@code MetamerSampler.invariantHolds})
+ * @param targetClassName the name of the class {@code targeted} names by its number or name; absent
+ *     when there is none (not a fixed class, or data whose classes have only numbers)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record AttackReport(String run, String checkpoint, String data, String model, String attack, String norm,
     String loss, String targeted, Integer steps, Double stepSize, Boolean randomStart, Boolean multiTargeted, Integer layer,
     String layerName, long seed, int count, double cleanAccuracy, List<Point> curve, boolean monotone, Sanity sanity,
-    Double maxLogitAbsDiff, Timing timing, String image) {
+    Double maxLogitAbsDiff, Timing timing, String image,
+    @JsonInclude(JsonInclude.Include.NON_NULL) String targetClassName) {
 
   /**
    * One epsilon. The accuracies, norms and pixel ranges are over the counted examples (see {@link
@@ -176,8 +180,10 @@ public record AttackReport(String run, String checkpoint, String data, String mo
     }
     // The invariance attacks attack image b of each pair (a, b).
     String unit = attack.equals("metamer") || attack.equals("feature-match") ? "pairs" : "images";
-    t.append(String.format(Locale.ROOT, "%s on %d %s: clean accuracy %.4f, %.1f s%n", attack, count, unit, cleanAccuracy,
-        timing.seconds()));
+    String target = targetClassName == null ? ""
+        : " targeted at " + targeted + (targeted.equals(targetClassName) ? "" : " (" + targetClassName + ")");
+    t.append(String.format(Locale.ROOT, "%s%s on %d %s: clean accuracy %.4f, %.1f s%n", attack, target, count, unit,
+        cleanAccuracy, timing.seconds()));
     return t.toString();
   }
 

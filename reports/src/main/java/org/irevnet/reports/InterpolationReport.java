@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Stream;
 import org.irevnet.analysis.Interpolation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -15,11 +16,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code interpolate.json} and {@code interpolate.png}: for each pair of test images, the path in
  * the full representation ({@code full}) and, for fully invertible models, the path with {@code
  * z_s} fixed ({@code nuisance}); per step the model's class and its probability (see {@link
- * Interpolation}).
+ * Interpolation}). {@code class_names} are the data's, in class order: the names of the steps'
+ * classes (absent for data whose classes have only numbers).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record InterpolationReport(String run, String checkpoint, String data, String model, long seed, int steps,
-    List<Pair> pairs) {
+    List<Pair> pairs, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> classNames) {
 
   /**
    * One step of a path; {@code model_class} -1 and {@code probability} NaN for an image with a
@@ -30,11 +32,12 @@ public record InterpolationReport(String run, String checkpoint, String data, St
 
   /**
    * Test-set indices and labels of both endpoints ({@code from} = x0 at alpha 0, {@code to} = x1),
-   * and the paths ({@code nuisance} absent for i-RevNets).
+   * the labels' names (absent without names), and the paths ({@code nuisance} absent for i-RevNets).
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record Pair(int indexFrom, int indexTo, int labelFrom, int labelTo, List<Step> full, List<Step> nuisance) {}
+  public record Pair(int indexFrom, int indexTo, int labelFrom, int labelTo, String labelFromName, String labelToName,
+      List<Step> full, List<Step> nuisance) {}
 
   /** A step or image whose logits are not all finite: it has no class to show. */
   static final String NON_FINITE = "non-finite";
@@ -48,9 +51,10 @@ public record InterpolationReport(String run, String checkpoint, String data, St
   }
 
   /** A pair's record from its paths ({@code nuisance} null for i-RevNets). */
-  public static Pair pair(int indexFrom, int indexTo, int labelFrom, int labelTo, Interpolation.Path full,
-      Interpolation.Path nuisance) {
-    return new Pair(indexFrom, indexTo, labelFrom, labelTo, steps(full), nuisance == null ? null : steps(nuisance));
+  public static Pair pair(int indexFrom, int indexTo, int labelFrom, int labelTo, ClassNames names,
+      Interpolation.Path full, Interpolation.Path nuisance) {
+    return new Pair(indexFrom, indexTo, labelFrom, labelTo, names.name(labelFrom), names.name(labelTo), steps(full),
+        nuisance == null ? null : steps(nuisance));
   }
 
   public void writeJson(Path file) throws IOException {
@@ -62,17 +66,24 @@ public record InterpolationReport(String run, String checkpoint, String data, St
     ImageGrid.write(file, rows);
   }
 
-  /** One line per path of the first {@code shown} pairs: the model's class along it. */
+  /**
+   * One line per path of the first {@code shown} pairs: the model's class along it; with the
+   * data's names, the labels' names and a last line naming the classes shown.
+   */
   public String table(int shown) {
     StringBuilder b = new StringBuilder();
-    for (Pair p : pairs.subList(0, Math.min(shown, pairs.size()))) {
-      b.append(String.format(Locale.ROOT, "%d (label %d) -> %d (label %d); model class:probability per step%n", p.indexFrom(),
-          p.labelFrom(), p.indexTo(), p.labelTo()));
+    ClassNames names = ClassNames.of(classNames);
+    List<Pair> rows = pairs.subList(0, Math.min(shown, pairs.size()));
+    for (Pair p : rows) {
+      b.append(String.format(Locale.ROOT, "%d (label %s) -> %d (label %s); model class:probability per step%n", p.indexFrom(),
+          names.labelled(p.labelFrom()), p.indexTo(), names.labelled(p.labelTo())));
       b.append(row("  full     ", p.full()));
       if (p.nuisance() != null) b.append(row("  nuisance ", p.nuisance()));
     }
     if (pairs.size() > shown) b.append("... ").append(pairs.size() - shown).append(" more pairs in interpolate.json\n");
-    return b.toString();
+    // Nine names per path would not fit a line; the classes along the paths are named once.
+    return b.append(names.legend(rows.stream().flatMap(p -> Stream.concat(p.full().stream(),
+        p.nuisance() == null ? Stream.empty() : p.nuisance().stream())).mapToInt(Step::modelClass))).toString();
   }
 
   private static String row(String name, List<Step> steps) {

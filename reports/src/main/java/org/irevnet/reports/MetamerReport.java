@@ -1,6 +1,8 @@
 package org.irevnet.reports;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.io.IOException;
@@ -17,11 +19,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * {@code metamers.json}: per pair and aggregated metamer metrics (DESIGN.md section 5), and
  * {@code metamers.png}: logit sources a / metamers / nuisance sources b (the paper's figure 4).
+ * {@code class_names} are the data's (absent for data whose classes have only numbers).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record MetamerReport(String run, String checkpoint, String data, String model, long seed, int count,
     double tolerance, double roundingRatio, boolean invariantHolds, boolean float32Holds, List<Pair> pairs,
-    Summary summary) {
+    Summary summary, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> classNames) {
 
   /**
    * One metamer. {@code index_*} are test-set indices; {@code label_*} dataset labels;
@@ -29,13 +32,20 @@ public record MetamerReport(String run, String checkpoint, String data, String m
    * class; {@code probe_class} likewise); distances are pixel L2 norms; {@code invariant_holds} by
    * {@link MetamerSampler#invariantHolds} (float32 alone when no float64 sample was made); {@code
    * probe_class} the nuisance probe's class of the metamer (from its {@code z_n}; null when no
-   * probe was trained).
+   * probe was trained); {@code names} the class names of the labels and classes, written next to
+   * them as {@code label_a_name}, ..., {@code probe_class_name} (absent where there is no name).
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Pair(int indexA, int indexB, int labelA, int labelB, int classA, int classB, int metamerClass,
       double maxLogitAbsDiff, double maxLogitAbsDiffF64, boolean invariantHolds, double maxNuisanceAbsDiff,
       double distToA, double distToB, @JsonProperty("dist_a_to_b") double distAToB, double metamerMin,
-      double metamerMax, Integer probeClass) {}
+      double metamerMax, Integer probeClass, @JsonUnwrapped(suffix = "_name") Names names) {}
+
+  /** The names of a pair's labels and classes (null: none, or no class). */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Names(String labelA, String labelB, String classA, String classB, String metamerClass,
+      String probeClass) {}
 
   /**
    * Aggregates over all pairs. {@code rate_probe_class_is_label_of_b}: how often the nuisance
@@ -53,10 +63,11 @@ public record MetamerReport(String run, String checkpoint, String data, String m
    * @param labels test-set labels
    * @param r float32 sampler result; {@code r64} the float64 one for the same pairs (or null)
    * @param probeClasses the nuisance probe's class of each float32 metamer (or null)
+   * @param names the data's class names
    */
   public static MetamerReport of(String run, String checkpoint, String data, String model, long seed,
       int[][] pairs, int[] labels, INDArray a, INDArray b, MetamerSampler.Result r, MetamerSampler.Result r64,
-      int[] probeClasses) {
+      int[] probeClasses, ClassNames names) {
     int n = pairs.length;
     long per = a.length() / n;
     INDArray fa = a.castTo(DataType.DOUBLE).dup('c').reshape('c', new long[] {n, per});
@@ -69,9 +80,13 @@ public record MetamerReport(String run, String checkpoint, String data, String m
       double ab = fa.getRow(i).sub(fb.getRow(i)).norm2Number().doubleValue();
       boolean holds = r64 == null ? p.maxLogitAbsDiff() <= MetamerSampler.TOLERANCE
           : MetamerSampler.invariantHolds(p.maxLogitAbsDiff(), d64);
+      Integer probe = probeClasses == null ? null : probeClasses[i];
+      Names named = names.list() == null ? null : new Names(names.name(labels[pairs[i][0]]),
+          names.name(labels[pairs[i][1]]), names.name(p.classA()), names.name(p.classB()), names.name(p.metamerClass()),
+          probe == null ? null : names.name(probe));
       rows.add(new Pair(pairs[i][0], pairs[i][1], labels[pairs[i][0]], labels[pairs[i][1]], p.classA(), p.classB(),
           p.metamerClass(), p.maxLogitAbsDiff(), d64, holds, p.maxNuisanceAbsDiff(), p.distToA(), p.distToB(), ab,
-          p.min(), p.max(), probeClasses == null ? null : probeClasses[i]));
+          p.min(), p.max(), probe, named));
       maxDiff = Math.max(maxDiff, p.maxLogitAbsDiff());
       maxDiff64 = Math.max(maxDiff64, d64);
       maxNuis = Math.max(maxNuis, p.maxNuisanceAbsDiff());
@@ -91,7 +106,7 @@ public record MetamerReport(String run, String checkpoint, String data, String m
     Summary s = new Summary(maxDiff, r64 == null ? Double.NaN : maxDiff64, maxNuis, sameA / n, sameB / n, dA / n,
         dB / n, dAB / n, probeClasses == null ? null : probeB / n);
     return new MetamerReport(run, checkpoint, data, model, seed, n, MetamerSampler.TOLERANCE,
-        MetamerSampler.ROUNDING_RATIO, holds, holds32, rows, s);
+        MetamerSampler.ROUNDING_RATIO, holds, holds32, rows, s, names.list());
   }
 
   public void writeJson(Path file) throws IOException {
@@ -104,22 +119,33 @@ public record MetamerReport(String run, String checkpoint, String data, String m
     ImageGrid.write(file, List.of(a.get(shown), metamers.get(shown), b.get(shown)));
   }
 
-  /** A class as the table shows it: -1 (no class, non-finite logits) as words, not as a class number. */
-  private static String shown(int modelClass) {
-    return modelClass < 0 ? InterpolationReport.NON_FINITE : Integer.toString(modelClass);
-  }
-
-  /** A fixed-width table for the terminal: the first {@code rows} pairs, then the summary of all. */
+  /**
+   * A fixed-width table for the terminal: the first {@code rows} pairs, then the summary of all.
+   * Labels and classes carry their names where the data has them: {@code 12 (3 Dress)}, {@code 3 (Dress)}.
+   */
   public String table(int rows) {
     boolean probe = summary.rateProbeClassIsLabelOfB() != null;
-    StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%-5s %-9s %-9s %-7s %-7s %14s %10s %10s%s%n", "pair",
-        "a (lab)", "b (lab)", "class a", "class m", "max|dlogit|", "dist a", "dist b", probe ? "  probe m" : ""));
-    for (int i = 0; i < Math.min(rows, pairs.size()); i++) {
+    ClassNames names = ClassNames.of(classNames);
+    List<String[]> cells = new ArrayList<>();
+    cells.add(new String[] {"a (lab)", "b (lab)", "class a", "class m"});
+    for (Pair p : pairs.subList(0, Math.min(rows, pairs.size()))) {
+      cells.add(new String[] {p.indexA() + " (" + names.labelled(p.labelA()) + ")",
+          p.indexB() + " (" + names.labelled(p.labelB()) + ")",
+          names.shown(p.classA()), names.shown(p.metamerClass())});
+    }
+    // As wide as their longest name, at least the widths the table had before names.
+    int[] width = {9, 9, 7, 7};
+    for (String[] c : cells) for (int k = 0; k < width.length; k++) width[k] = Math.max(width[k], c[k].length());
+    String text = "%-" + width[0] + "s %-" + width[1] + "s %-" + width[2] + "s %-" + width[3] + "s";
+    StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%-5s " + text + " %14s %10s %10s%s%n", "pair",
+        cells.get(0)[0], cells.get(0)[1], cells.get(0)[2], cells.get(0)[3], "max|dlogit|", "dist a", "dist b",
+        probe ? "  probe m" : ""));
+    for (int i = 0; i < cells.size() - 1; i++) {
       Pair p = pairs.get(i);
-      t.append(String.format(Locale.ROOT, "%-5d %-9s %-9s %-7s %-7s %14.2e %10.3f %10.3f%s%n", i,
-          p.indexA() + " (" + p.labelA() + ")", p.indexB() + " (" + p.labelB() + ")", shown(p.classA()),
-          shown(p.metamerClass()), p.maxLogitAbsDiff(), p.distToA(), p.distToB(),
-          probe ? String.format(Locale.ROOT, "  %7s", shown(p.probeClass())) : ""));
+      String[] c = cells.get(i + 1);
+      t.append(String.format(Locale.ROOT, "%-5d " + text + " %14.2e %10.3f %10.3f%s%n", i, c[0], c[1], c[2], c[3],
+          p.maxLogitAbsDiff(), p.distToA(), p.distToB(),
+          probe ? String.format(Locale.ROOT, "  %7s", names.shown(p.probeClass())) : ""));
     }
     if (pairs.size() > rows) t.append("... ").append(pairs.size() - rows).append(" more pairs in metamers.json\n");
     t.append(String.format(Locale.ROOT, "max |dlogit| f32 %.2e, f64 %.2e; metamer class == class of a: %.3f, == label of b: %.3f;"

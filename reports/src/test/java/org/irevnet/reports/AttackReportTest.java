@@ -99,7 +99,27 @@ class AttackReportTest {
 
   private static AttackReport report(String attack, List<AttackReport.Point> curve) {
     return new AttackReport("run", "best", "d", "m", attack, "linf", "ce", "next", 10, 0.01, true, false, null, null,
-        0, 30, 0.7, curve, true, null, null, new AttackReport.Timing(12.25, 2, 2, 0.5, 1.5), null);
+        0, 30, 0.7, curve, true, null, null, new AttackReport.Timing(12.25, 2, 2, 0.5, 1.5), null, null);
+  }
+
+  private static AttackReport targeted(String targeted, String targetClassName) {
+    return new AttackReport("run", "best", "d", "m", "fgsm", "linf", "ce", targeted, null, null, null, null, null, null,
+        0, 30, 0.7, List.of(point(0.0, 0.7)), true, null, null, new AttackReport.Timing(1, 1, 2, 0, 0), null,
+        targetClassName);
+  }
+
+  @Test
+  void aFixedTargetIsNamedInTheTableAndTheJsonWhereTheDataNamesItsClasses(@TempDir Path tmp) throws Exception {
+    assertThat(targeted("3", "Dress").table()).contains("fgsm targeted at 3 (Dress) on 30 images:");
+    assertThat(targeted("Dress", "Dress").table()).contains("fgsm targeted at Dress on 30 images:");
+    targeted("3", "Dress").writeJson(tmp.resolve("named.json"));
+    JsonNode named = JsonReport.MAPPER.readTree(tmp.resolve("named.json").toFile());
+    assertThat(named.get("targeted").asText()).isEqualTo("3");
+    assertThat(named.get("target_class_name").asText()).isEqualTo("Dress");
+    // Without a name (numbered classes, or next/random): the line and the file of before.
+    assertThat(targeted("3", null).table()).contains("fgsm on 30 images:");
+    targeted("3", null).writeJson(tmp.resolve("plain.json"));
+    assertThat(JsonReport.MAPPER.readTree(tmp.resolve("plain.json").toFile()).has("target_class_name")).isFalse();
   }
 
   /**

@@ -19,7 +19,8 @@ class InterpolationReportTest {
 
   private static InterpolationReport report() {
     return new InterpolationReport("run", "best", "d", "m", 3, 3, List.of(
-        InterpolationReport.pair(3, 5, 1, 2, FULL, NUISANCE), InterpolationReport.pair(7, 0, 0, 4, FULL, null)));
+        InterpolationReport.pair(3, 5, 1, 2, ClassNames.NONE, FULL, NUISANCE),
+        InterpolationReport.pair(7, 0, 0, 4, ClassNames.NONE, FULL, null)), null);
   }
 
   @Test
@@ -54,6 +55,37 @@ class InterpolationReportTest {
   }
 
   @Test
+  void namedClassesAreWrittenNextToTheLabelsAndTheTableNamesTheClassesAlongThePaths(@TempDir Path tmp)
+      throws Exception {
+    ClassNames names = ClassNames.of(List.of("T-shirt", "Trouser", "Pullover", "Dress", "Coat"));
+    InterpolationReport r = new InterpolationReport("run", "best", "d", "m", 3, 3, List.of(
+        InterpolationReport.pair(3, 5, 1, 2, names, FULL, NUISANCE), InterpolationReport.pair(7, 0, 0, 4, names, FULL,
+            null)), names.list());
+    assertThat(r.table(1).lines()).containsExactly(
+        "3 (label 1 Trouser) -> 5 (label 2 Pullover); model class:probability per step",
+        "  full      1:0.90 2:0.60 2:0.88",
+        "  nuisance  1:0.95 1:0.80",
+        "... 1 more pairs in interpolate.json",
+        "classes: 1 Trouser, 2 Pullover");
+    r.writeJson(tmp.resolve("interpolate.json"));
+    JsonNode j = JsonReport.MAPPER.readTree(tmp.resolve("interpolate.json").toFile());
+    assertThat(j.get("class_names")).extracting(JsonNode::asText).containsExactlyElementsOf(names.list());
+    assertThat(j.at("/pairs/1/label_from").asInt()).isZero();
+    assertThat(j.at("/pairs/1/label_from_name").asText()).isEqualTo("T-shirt");
+    assertThat(j.at("/pairs/1/label_to_name").asText()).isEqualTo("Coat");
+    // Unnamed: the table and the pairs of before.
+    ClassNames numbers = ClassNames.of(List.of("0", "1", "2", "3", "4"));
+    InterpolationReport plain = new InterpolationReport("run", "best", "d", "m", 3, 3, List.of(
+        InterpolationReport.pair(3, 5, 1, 2, numbers, FULL, NUISANCE), InterpolationReport.pair(7, 0, 0, 4, numbers,
+            FULL, null)), numbers.list());
+    assertThat(plain.table(5)).isEqualTo(report().table(5));
+    plain.writeJson(tmp.resolve("plain.json"));
+    JsonNode p = JsonReport.MAPPER.readTree(tmp.resolve("plain.json").toFile());
+    assertThat(p.has("class_names")).isFalse();
+    assertThat(p.at("/pairs/1").has("label_from_name")).isFalse();
+  }
+
+  @Test
   void theJsonLeavesOutAMissingNuisancePath(@TempDir Path tmp) throws Exception {
     report().writeJson(tmp.resolve("interpolate.json"));
     JsonNode j = JsonReport.MAPPER.readTree(tmp.resolve("interpolate.json").toFile());
@@ -76,7 +108,7 @@ class InterpolationReportTest {
     Interpolation.Path nan = new Interpolation.Path(null, new double[] {0, 1}, new int[] {3, -1},
         new double[] {0.5, Double.NaN}, new double[] {0, Double.NaN}, new double[] {0, Double.NaN});
     InterpolationReport r = new InterpolationReport("run", "best", "d", "m", 3, 2,
-        List.of(InterpolationReport.pair(1, 2, 3, 4, nan, null)));
+        List.of(InterpolationReport.pair(1, 2, 3, 4, ClassNames.NONE, nan, null)), null);
     assertThat(r.table(1).lines()).containsExactly(
         "1 (label 3) -> 2 (label 4); model class:probability per step",
         "  full      3:0.50 non-finite");

@@ -34,7 +34,7 @@ class MetamerReportTest {
   }
 
   private static MetamerReport report(MetamerSampler.Result r64, int[] probe) {
-    return MetamerReport.of("run", "best", "d", "m", 7, PAIRS, LABELS, A, B, F32, r64, probe);
+    return MetamerReport.of("run", "best", "d", "m", 7, PAIRS, LABELS, A, B, F32, r64, probe, ClassNames.NONE);
   }
 
   @Test
@@ -42,8 +42,8 @@ class MetamerReportTest {
     // Pair 1's float64 difference 2e-4 is above the tolerance and not a rounding effect of its float32 one.
     MetamerReport r = report(f64(1e-14, 2e-4), new int[] {2, 0});
     assertThat(r.pairs()).containsExactly(
-        new MetamerReport.Pair(3, 5, 1, 2, 1, 2, 1, 1e-4, 1e-14, true, 0.5, 1.0, 4.0, 5.0, -0.25, 1.5, 2),
-        new MetamerReport.Pair(4, 6, 0, 0, 1, 0, 1, 3e-4, 2e-4, false, 0.25, 3.0, 2.0, 1.0, 0.0, 1.0, 0));
+        new MetamerReport.Pair(3, 5, 1, 2, 1, 2, 1, 1e-4, 1e-14, true, 0.5, 1.0, 4.0, 5.0, -0.25, 1.5, 2, null),
+        new MetamerReport.Pair(4, 6, 0, 0, 1, 0, 1, 3e-4, 2e-4, false, 0.25, 3.0, 2.0, 1.0, 0.0, 1.0, 0, null));
     // The probe reads b's label from both metamers (2 and 0).
     assertThat(r.summary()).isEqualTo(new MetamerReport.Summary(3e-4, 2e-4, 0.5, 1.0, 0.0, 2.0, 3.0, 3.0, 1.0));
     assertThat(r.count()).isEqualTo(2);
@@ -56,7 +56,7 @@ class MetamerReportTest {
     int[] bothB = LABELS.clone();
     bothB[5] = 1;
     bothB[6] = 1;
-    assertThat(MetamerReport.of("run", "best", "d", "m", 7, PAIRS, bothB, A, B, F32, null, null).summary()
+    assertThat(MetamerReport.of("run", "best", "d", "m", 7, PAIRS, bothB, A, B, F32, null, null, ClassNames.NONE).summary()
         .rateMetamerClassIsLabelOfB()).isEqualTo(1.0);
   }
 
@@ -82,20 +82,24 @@ class MetamerReportTest {
     MetamerReport one = MetamerReport.of("run", "best", "d", "m", 0, new int[][] {{3, 5}}, LABELS,
         A.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)),
         B.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)),
-        new MetamerSampler.Result(null, List.of(F32.pairs().get(0))), null, null);
+        new MetamerSampler.Result(null, List.of(F32.pairs().get(0))), null, null, ClassNames.NONE);
     assertThat(one.invariantHolds()).isTrue();
     assertThat(one.float32Holds()).isTrue();
     // A NaN metamer fails both.
     MetamerReport nan = MetamerReport.of("run", "best", "d", "m", 0, new int[][] {{3, 5}}, LABELS,
         A.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)),
         B.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)), new MetamerSampler.Result(null,
-            List.of(new MetamerSampler.Pair(Double.NaN, 0, 1, 1, 2, 2, 1, 1, 0, 1))), null, null);
+            List.of(new MetamerSampler.Pair(Double.NaN, 0, 1, 1, 2, 2, 1, 1, 0, 1))), null, null, ClassNames.NONE);
     assertThat(nan.invariantHolds()).isFalse();
     assertThat(nan.float32Holds()).isFalse();
   }
 
   private static List<List<String>> tokens(String table) {
-    return table.lines().map(l -> List.of(l.trim().split("\\s+"))).toList();
+    return table.lines().map(MetamerReportTest::words).toList();
+  }
+
+  private static List<String> words(String line) {
+    return List.of(line.trim().split("\\s+"));
   }
 
   @Test
@@ -130,6 +134,59 @@ class MetamerReportTest {
     assertThat(j.get("schemaVersion").asInt()).isEqualTo(JsonReport.SCHEMA_VERSION);
   }
 
+  /** Ten names for LABELS' classes 0..9, none of them a number. */
+  private static final List<String> NAMES = List.of("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+      "Shirt", "Sneaker", "Bag", "Ankle boot");
+
+  @Test
+  void namedClassesAreWrittenNextToTheirNumbersAndShownInTheTable(@TempDir Path tmp) throws Exception {
+    MetamerReport named = MetamerReport.of("run", "best", "d", "m", 7, PAIRS, LABELS, A, B, F32,
+        f64(1e-14, 2e-4), new int[] {2, 0}, ClassNames.of(NAMES));
+    named.writeJson(tmp.resolve("metamers.json"));
+    JsonNode j = JsonReport.MAPPER.readTree(tmp.resolve("metamers.json").toFile());
+    assertThat(j.get("class_names")).extracting(JsonNode::asText).containsExactlyElementsOf(NAMES);
+    JsonNode p0 = j.get("pairs").get(0);
+    // Pair 0: a has label 1, b label 2, the model says 1 for a, b and the metamer; the probe 2.
+    assertThat(p0.get("label_a").asInt()).isEqualTo(1);
+    assertThat(p0.get("label_a_name").asText()).isEqualTo("Trouser");
+    assertThat(p0.get("label_b_name").asText()).isEqualTo("Pullover");
+    assertThat(p0.get("class_a_name").asText()).isEqualTo("Trouser");
+    assertThat(p0.get("class_b_name").asText()).isEqualTo("Pullover");
+    assertThat(p0.get("metamer_class_name").asText()).isEqualTo("Trouser");
+    assertThat(p0.get("probe_class_name").asText()).isEqualTo("Pullover");
+    assertThat(j.get("pairs").get(1).get("probe_class_name").asText()).isEqualTo("T-shirt");
+    // Every field of the report without names is still there, with the same value.
+    report(f64(1e-14, 2e-4), new int[] {2, 0}).writeJson(tmp.resolve("plain.json"));
+    JsonNode plain = JsonReport.MAPPER.readTree(tmp.resolve("plain.json").toFile());
+    plain.fieldNames().forEachRemaining(f -> {
+      if (!f.equals("pairs")) assertThat(j.get(f)).as(f).isEqualTo(plain.get(f));
+    });
+    plain.get("pairs").get(0).fieldNames().forEachRemaining(f ->
+        assertThat(p0.get(f)).as(f).isEqualTo(plain.get("pairs").get(0).get(f)));
+
+    List<String> lines = named.table(2).lines().toList();
+    assertThat(words(lines.get(0))).containsExactly("pair", "a", "(lab)", "b", "(lab)", "class", "a", "class", "m",
+        "max|dlogit|", "dist", "a", "dist", "b", "probe", "m");
+    assertThat(lines.get(1)).containsSubsequence("0 ", "3 (1 Trouser)", "5 (2 Pullover)", "1 (Trouser)", "1 (Trouser)",
+        "1.00e-04", "2 (Pullover)");
+    assertThat(lines.get(2)).containsSubsequence("1 ", "4 (0 T-shirt)", "6 (0 T-shirt)", "1 (Trouser)", "0 (T-shirt)");
+    // The columns stay aligned: each row's distance starts under the header's.
+    assertThat(lines.get(1).indexOf("1.00e-04") + "1.00e-04".length())
+        .isEqualTo(lines.get(0).indexOf("max|dlogit|") + "max|dlogit|".length());
+  }
+
+  @Test
+  void dataWhoseNamesAreTheirNumbersGetsNoNamesAndTheTableOfBefore(@TempDir Path tmp) throws Exception {
+    List<String> numbers = java.util.stream.IntStream.range(0, 10).mapToObj(Integer::toString).toList();
+    MetamerReport numbered = MetamerReport.of("run", "best", "d", "m", 7, PAIRS, LABELS, A, B, F32,
+        f64(1e-14, 2e-4), new int[] {2, 0}, ClassNames.of(numbers));
+    assertThat(numbered.table(2)).isEqualTo(report(f64(1e-14, 2e-4), new int[] {2, 0}).table(2));
+    numbered.writeJson(tmp.resolve("metamers.json"));
+    JsonNode j = JsonReport.MAPPER.readTree(tmp.resolve("metamers.json").toFile());
+    assertThat(j.has("class_names")).isFalse();
+    assertThat(j.get("pairs").get(0).fieldNames()).toIterable().noneMatch(f -> f.endsWith("_name"));
+  }
+
   @Test
   void thePngShowsAMetamerBetweenItsSourcesForTheFirstPairs(@TempDir Path tmp) throws Exception {
     INDArray a = Nd4j.createFromArray(new double[] {0, 1, 0.5}).reshape(3, 1, 1, 1);
@@ -150,7 +207,8 @@ class MetamerReportTest {
     MetamerSampler.Result r = new MetamerSampler.Result(null, List.of(
         new MetamerSampler.Pair(Double.NaN, Double.NaN, -1, -1, -1, 2, Double.NaN, Double.NaN, Double.NaN, Double.NaN),
         new MetamerSampler.Pair(1e-5, 0.25, 1, 1, 0, 0, 3.0, 2.0, 0.0, 1.0)));
-    MetamerReport m = MetamerReport.of("run", "best", "d", "m", 7, PAIRS, LABELS, A, B, r, null, new int[] {-1, -1});
+    MetamerReport m = MetamerReport.of("run", "best", "d", "m", 7, PAIRS, LABELS, A, B, r, null, new int[] {-1, -1},
+        ClassNames.NONE);
     assertThat(m.summary().rateMetamerClassIsClassOfA()).as("two missing classes do not agree").isEqualTo(0.5);
     assertThat(m.summary().rateProbeClassIsLabelOfB()).isZero();
     List<List<String>> rows = tokens(m.table(2));

@@ -94,6 +94,41 @@ class ReportTest {
   }
 
   /**
+   * The class names the analyses write next to their numbers reach the report's tables (generic
+   * sections: no code of the report knows them), and the interpolation curves stay curves along
+   * alpha, one per pair's named classes.
+   */
+  @Test
+  void theClassNamesOfTheAnalysesAreShownInTheirSections(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("ce"), "ce", 0.5);
+    ClassNames names = ClassNames.of(List.of("Sandal", "Sneaker", "Bag"));
+    org.irevnet.analysis.Interpolation.Path path = new org.irevnet.analysis.Interpolation.Path(null,
+        new double[] {0, 0.5, 1}, new int[] {0, 2, 1}, new double[] {0.9, 0.5, 0.8}, new double[] {0, 0, 0},
+        new double[] {0, 0, 0});
+    new InterpolationReport(run.toString(), "best", "synthetic/test", "tiny", 0, 3,
+        List.of(InterpolationReport.pair(1, 2, 0, 1, names, path, null), InterpolationReport.pair(3, 4, 2, 0, names,
+            path, null)), names.list()).writeJson(run.resolve("analysis/interpolate.json"));
+    Report r = Report.of(List.of(run));
+    Map<String, Section> s = sections(r, 0);
+    assertThat(s.get("metamers").status()).isEqualTo(Section.OK);
+    Figure.Table pairs = table(s.get("metamers"), "metamers: pairs");
+    int labelA = pairs.columns().indexOf("label_a"), nameA = pairs.columns().indexOf("label_a_name");
+    assertThat(pairs.rows().get(0).get(labelA)).isEqualTo(0L);
+    assertThat(pairs.rows().get(0).get(nameA)).isEqualTo("Sandal");
+    assertThat(pairs.columns()).contains("metamer_class_name").doesNotContain("probe_class_name");
+    assertThat(s.get("interpolation").status()).isEqualTo(Section.OK);
+    Figure.Table ip = table(s.get("interpolation"), "interpolate: pairs");
+    assertThat(ip.rows()).extracting(row -> row.get(ip.columns().indexOf("label_to_name")))
+        .containsExactly("Sneaker", "Sandal");
+    Figure.Line classes = lines(s.get("interpolation")).stream().filter(l -> l.title().contains("pairs[].full"))
+        .findFirst().orElseThrow();
+    assertThat(classes.series()).extracting(Figure.Series::name).contains("Sandal Sneaker", "Bag Sandal");
+    assertThat(classes.series()).allSatisfy(c -> assertThat(c.x()).containsExactly(0.0, 0.5, 1.0));
+    String html = HtmlPage.render(r);
+    assertThat(html).contains("label_a_name").contains("Sneaker").contains("label_from_name").contains("Bag Sandal");
+  }
+
+  /**
    * A VAE run listed nine classifier sections as "not run", each naming a command (eval, invert,
    * ...) that refuses a VAE run; a classifier run keeps its "not run" sections.
    */
