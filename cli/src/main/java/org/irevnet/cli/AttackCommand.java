@@ -139,7 +139,7 @@ final class AttackCommand implements Callable<Integer> {
         name.startsWith("pgd") ? randomStart : null, name.startsWith("pgd") ? multiTargeted : null, r.layer,
         r.layer == null ? null : model.layerNames().get(r.layer), seed, (int) r.attacked.size(0), r.cleanAccuracy, r.curve,
         AttackReport.monotone(r.curve), r.sweep == null ? null : AttackReport.Sanity.of(r.sweep), r.maxLogitAbsDiff,
-        timing, file + ".png", targetName(in.data().classNames()));
+        timing, file + ".png", targetName(in.data().classNames()), in.dataDir().toString());
     Path json = dir.resolve(file + ".json");
     AtomicFiles.together(() -> {
       rep.writeJson(json);

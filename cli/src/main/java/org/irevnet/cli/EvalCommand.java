@@ -72,6 +72,7 @@ final class EvalCommand implements Callable<Integer> {
     out.put("split", split);
     out.put("name", name);
     out.put("data", ds.name());
+    out.put("data_path", in.dataDir().toString());
     out.put("checkpoint", in.checkpoint());
     out.put("class_names", r.classNames());
     out.put("per_class_accuracy", r.perClassAccuracy());

@@ -68,7 +68,7 @@ final class InterpolateCommand implements Callable<Integer> {
       records.add(InterpolationReport.pair(p[0], p[1], test.labels()[p[0]], test.labels()[p[1]], names, full, nuisance));
     }
     InterpolationReport rep = new InterpolationReport(target.runDir().toString(), in.checkpoint(), test.name(),
-        model.summary(), seed, steps, records, names.list());
+        model.summary(), seed, steps, records, names.list(), in.dataDir().toString());
     Path dir = output.dir(target);
     Path json = dir.resolve("interpolate.json");
     AtomicFiles.together(() -> {

@@ -76,8 +76,8 @@ final class InvertCommand implements Callable<Integer> {
     RunInputs in = target.load();
     Dataset ds = in.first(count);
     Reconstruction.Precisions p = Reconstruction.inBothPrecisions(in.model(), ds.images());
-    InversionReport r = InversionReport.of(target.runDir().toString(), in.checkpoint(), ds.name(), in.model().summary(),
-        ds.size(), p);
+    InversionReport r = InversionReport.of(target.runDir().toString(), in.checkpoint(), ds.name(), in.dataDir().toString(),
+        in.model().summary(), ds.size(), p);
     if (stability) {
       long[] at = stabilityImages == null ? LongStream.range(0, Math.min(stabilityCount, ds.size())).toArray()
           : stabilityImages.stream().mapToLong(i -> imageIndex(i, ds.size(), p.zFloat32().worst())).distinct().toArray();

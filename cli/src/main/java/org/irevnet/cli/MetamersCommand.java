@@ -67,8 +67,8 @@ final class MetamersCommand implements Callable<Integer> {
           probe.trainAccuracy());
       probeClasses = probe.classes(Features.z(model, r.metamers()));
     }
-    MetamerReport rep = MetamerReport.of(target.runDir().toString(), in.checkpoint(), test.name(), model.summary(), seed, pairs,
-        test.labels(), a, b, r, r64, probeClasses, ClassNames.of(test.classNames()));
+    MetamerReport rep = MetamerReport.of(target.runDir().toString(), in.checkpoint(), test.name(), in.dataDir().toString(),
+        model.summary(), seed, pairs, test.labels(), a, b, r, r64, probeClasses, ClassNames.of(test.classNames()));
     Path dir = output.dir(target);
     Path json = dir.resolve("metamers.json");
     AtomicFiles.together(() -> {

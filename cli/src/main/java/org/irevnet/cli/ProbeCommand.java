@@ -81,7 +81,7 @@ final class ProbeCommand implements Callable<Integer> {
       LayerProbes.Result r = LayerProbes.measure(model, train, testSet, recipe(LayerProbes.LINEAR_RECIPE));
       double logitAcc = Evaluation.evaluate(model, testSet, Features.BATCH, "test").accuracy();
       LayerProbeReport rep = LayerProbeReport.of(target.runDir().toString(), test.checkpoint(), testSet.name(),
-          model.summary(), logitAcc, r, (System.nanoTime() - start) / 1e9);
+          test.dataDir().toString(), model.summary(), logitAcc, r, (System.nanoTime() - start) / 1e9);
       Path json = dir.resolve("layer-probes.json");
       rep.writeJson(json);
       System.out.print(rep.table());
@@ -92,7 +92,7 @@ final class ProbeCommand implements Callable<Integer> {
       Dataset train = subsample(trainAll, trainCount, seed), testSet = subsample(test.data(), testCount, seed);
       NuisanceProbe.Result r = NuisanceProbe.measure(test.model(), train, testSet, recipe(NuisanceProbe.DEFAULT_RECIPE));
       NuisanceProbeReport rep = NuisanceProbeReport.of(target.runDir().toString(), test.checkpoint(), testSet.name(),
-          model.summary(), r, (System.nanoTime() - start) / 1e9);
+          test.dataDir().toString(), model.summary(), r, (System.nanoTime() - start) / 1e9);
       Path json = dir.resolve("nuisance-probe.json");
       rep.writeJson(json);
       System.out.print(rep.line());

@@ -21,10 +21,12 @@ import org.nd4j.linalg.api.buffer.DataType;
  * A model to analyse (a trained run's invertible model or DL4J baseline, or a user's DL4J model
  * zip) and one split of its data (the test split unless asked otherwise); {@code splits} prepares
  * any split the same way; {@code content} is the images' shape before padding (what bits/dim is
- * counted over, and where an attack may change pixels).
+ * counted over, and where an attack may change pixels); {@code dataDir} is the data's directory,
+ * absolute: the dataset's name ({@code png/test}) is only its last part, the same for two
+ * directories of one name.
  */
 record RunInputs(Classifier classifier, String checkpoint, Dataset data, Function<Split, Dataset> splits,
-    Content content) {
+    Content content, Path dataDir) {
 
   /** The shape of the data's images as stored, before the model's padding. */
   record Content(int channels, int height, int width) {
@@ -87,7 +89,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
       Dl4jClassifier model = Dl4jClassifier.of(Checkpoints.loadNetwork(ck).net(), arch,
           new long[] {d.channels(), d.height(), d.width()}, probed);
       checkOutputs(d, model.numClasses(), "the run's network");
-      return new RunInputs(model, which, d, splits, Content.of(raw));
+      return new RunInputs(model, which, d, splits, Content.of(raw), absolute(src));
     }
     if (probed != null) throw new IllegalArgumentException("--probe-layers applies to DL4J networks only");
     InvertibleClassifier model = Checkpoints.load(ck, DataType.FLOAT).model();
@@ -95,7 +97,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     checkClasses(run, data, raw);
     checkOutputs(raw, model.numClasses(), "the run's model");
     return new RunInputs(model, which, Trainer.prepare(raw, model.architecture()),
-        s -> Trainer.prepare(src, s, model.architecture()), Content.of(raw));
+        s -> Trainer.prepare(src, s, model.architecture()), Content.of(raw), absolute(src));
   }
 
   /** A user's DL4J model zip, with the images of {@code data} as they are (no padding). */
@@ -105,7 +107,11 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     Dataset d = splits.apply(split);
     Dl4jClassifier model = Dl4jClassifier.load(zip, new long[] {d.channels(), d.height(), d.width()}, probed);
     checkOutputs(d, model.numClasses(), "the model " + zip);
-    return new RunInputs(model, zip.toString(), d, splits, Content.of(d));
+    return new RunInputs(model, zip.toString(), d, splits, Content.of(d), absolute(src));
+  }
+
+  private static Path absolute(DataSource src) {
+    return src.dir().toAbsolutePath().normalize();
   }
 
   /**
@@ -147,8 +153,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
   /** Whether {@code data} (null: the run's own) is the data the run was trained on, as far as can be told here. */
   static boolean isRunData(Path run, String data) throws IOException {
     DataSource trained = data == null ? null : runSource(run);
-    return trained == null || trained.dir().toAbsolutePath().normalize()
-        .equals(Datasets.resolve(data).dir().toAbsolutePath().normalize());
+    return trained == null || absolute(trained).equals(absolute(Datasets.resolve(data)));
   }
 
   /** {@code data}, or the dataset named in the run's {@code config.json} when it is null. */

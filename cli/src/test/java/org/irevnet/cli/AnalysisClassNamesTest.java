@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * metamers, interpolate and attack name the classes of data that has names (here IDX files with a
  * classes.txt) next to their numbers, in the console and the JSON; data without names gets the
- * numbers alone, as before.
+ * numbers alone, as before. Every JSON says which directory its data came from.
  */
 class AnalysisClassNamesTest {
   private static final List<String> NAMES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
@@ -35,6 +35,7 @@ class AnalysisClassNamesTest {
     MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
     assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
     String run = tiny.dir().toString();
+    String dataPath = tiny.data().toAbsolutePath().normalize().toString();
 
     // IDX files without classes.txt: the classes are numbers; nothing is named.
     Path plain = tmp.resolve("plain");
@@ -45,6 +46,7 @@ class AnalysisClassNamesTest {
     for (JsonNode j : List.of(pm, pi, pa)) {
       assertThat(j.has("class_names")).isFalse();
       assertThat(j.get("data").asText()).isEqualTo("data/test");
+      assertThat(j.get("data_path").asText()).isEqualTo(dataPath);
     }
     assertThat(pm.get("pairs").get(0).fieldNames()).toIterable().noneMatch(f -> f.endsWith("_name"));
     assertThat(pi.get("pairs").get(0).fieldNames()).toIterable().noneMatch(f -> f.endsWith("_name"));
@@ -100,5 +102,36 @@ class AnalysisClassNamesTest {
     JsonNode bn = Json.MAPPER.readTree(tmp.resolve("byname/attack-fgsm-targeted.json").toFile());
     assertThat(bn.get("target_class_name").asText()).isEqualTo("Dress");
     assertThat(bn.get("curve")).isEqualTo(na.get("curve"));
+  }
+
+  /**
+   * Two datasets in directories of one name have one {@code data} ("data/test"); {@code
+   * data_path} tells them apart, in eval's file and in every analysis's.
+   */
+  @Test
+  void theResultsSayWhichDirectoryTheirDataCameFrom(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    Path copy = Files.createDirectories(tmp.resolve("elsewhere/data"));
+    try (var files = Files.list(tiny.data())) {
+      for (Path f : files.toList()) Files.copy(f, copy.resolve(f.getFileName()));
+    }
+    String run = tiny.dir().toString(), out = tmp.resolve("out").toString();
+    String[][] commands = {{"eval"}, {"eval", "--data", copy.toString(), "--as", "copy"},
+        {"invert", "--data", copy.toString(), "--count", "2", "--out", out},
+        {"probe", "--data", copy.toString(), "--layers", "--nuisance", "--epochs", "1", "--train-count", "30", "--out", out}};
+    for (String[] c : commands) {
+      MainTest.Run r = run(AnalysisCommandsTest.args(String.join(" ", c), "--run", run));
+      assertThat(r.code()).as(r.err()).isZero();
+    }
+    JsonNode own = Json.MAPPER.readTree(tiny.dir().resolve("eval-test.json").toFile());
+    assertThat(own.get("data").asText()).isEqualTo("data/test");
+    assertThat(own.get("data_path").asText()).isEqualTo(tiny.data().toAbsolutePath().normalize().toString());
+    for (Path f : List.of(tiny.dir().resolve("eval-copy.json"), tmp.resolve("out/invert.json"),
+        tmp.resolve("out/layer-probes.json"), tmp.resolve("out/nuisance-probe.json"))) {
+      JsonNode j = Json.MAPPER.readTree(f.toFile());
+      assertThat(j.get("data").asText()).as(f.toString()).startsWith("data/test");
+      assertThat(j.get("data_path").asText()).as(f.toString()).isEqualTo(copy.toAbsolutePath().normalize().toString());
+    }
   }
 }

@@ -38,13 +38,14 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *     missed 1e-4 (the invariant holds within 1e-4 or up to rounding: {@code MetamerSampler.invariantHolds})
  * @param targetClassName the name of the class {@code targeted} names by its number or name; absent
  *     when there is none (not a fixed class, or data whose classes have only numbers)
+ * @param dataPath the data's directory ({@code data} names only its last part and the split)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record AttackReport(String run, String checkpoint, String data, String model, String attack, String norm,
     String loss, String targeted, Integer steps, Double stepSize, Boolean randomStart, Boolean multiTargeted, Integer layer,
     String layerName, long seed, int count, double cleanAccuracy, List<Point> curve, boolean monotone, Sanity sanity,
     Double maxLogitAbsDiff, Timing timing, String image,
-    @JsonInclude(JsonInclude.Include.NON_NULL) String targetClassName) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) String targetClassName, String dataPath) {
 
   /**
    * One epsilon. The accuracies, norms and pixel ranges are over the counted examples (see {@link

@@ -17,11 +17,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the full representation ({@code full}) and, for fully invertible models, the path with {@code
  * z_s} fixed ({@code nuisance}); per step the model's class and its probability (see {@link
  * Interpolation}). {@code class_names} are the data's, in class order: the names of the steps'
- * classes (absent for data whose classes have only numbers).
+ * classes (absent for data whose classes have only numbers); {@code data_path} is the data's
+ * directory ({@code data} names only its last part and the split).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record InterpolationReport(String run, String checkpoint, String data, String model, long seed, int steps,
-    List<Pair> pairs, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> classNames) {
+    List<Pair> pairs, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> classNames, String dataPath) {
 
   /**
    * One step of a path; {@code model_class} -1 and {@code probability} NaN for an image with a

@@ -21,12 +21,13 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * section 5), and {@code invert.png}: originals, reconstructions from z, and 10x their absolute
  * difference. With {@code --stability}, {@code stability} lists the local Lipschitz and condition
  * estimates of every stage's map and of the whole body ({@link org.irevnet.analysis.Stability}).
+ * {@code data_path} is the data's directory ({@code data} names only its last part and the split).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record InversionReport(String run, String checkpoint, String data, String model, int count,
     List<Stage> stages, Stage z, double maxAbsErrF32, double maxAbsErrF64, Double illConditionedAbove,
-    List<Long> stabilityImages, List<StabilityRow> stability) {
+    List<Long> stabilityImages, List<StabilityRow> stability, String dataPath) {
 
   /** Factor by which the difference image is amplified in the PNG. */
   public static final double AMPLIFY = 10;
@@ -58,7 +59,7 @@ public record InversionReport(String run, String checkpoint, String data, String
           m.maxCondition(), mean(m, Stability.Point::condition), !(m.maxCondition() <= threshold)));
     }
     return new InversionReport(run, checkpoint, data, model, count, stages, z, maxAbsErrF32, maxAbsErrF64, threshold,
-        images, rows);
+        images, rows, dataPath);
   }
 
   private static double mean(Stability.MapStability m, ToDoubleFunction<Stability.Point> f) {
@@ -84,7 +85,7 @@ public record InversionReport(String run, String checkpoint, String data, String
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Stage(String stage, List<Long> shape, Errors float32, Errors float64) {}
 
-  public static InversionReport of(String run, String checkpoint, String data, String model, int count,
+  public static InversionReport of(String run, String checkpoint, String data, String dataPath, String model, int count,
       Reconstruction.Precisions p) {
     List<Stage> stages = new ArrayList<>();
     double max32 = p.zFloat32().maxAbs(), max64 = p.zFloat64().maxAbs();
@@ -96,7 +97,7 @@ public record InversionReport(String run, String checkpoint, String data, String
     }
     List<Long> zShape = stages.isEmpty() ? List.of() : stages.get(stages.size() - 1).shape();
     Stage z = new Stage("z", zShape, Errors.of(p.zFloat32()), Errors.of(p.zFloat64()));
-    return new InversionReport(run, checkpoint, data, model, count, stages, z, max32, max64, null, null, null);
+    return new InversionReport(run, checkpoint, data, model, count, stages, z, max32, max64, null, null, null, dataPath);
   }
 
   private static List<Long> sampleShape(long[] s) {

@@ -19,12 +19,13 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * {@code metamers.json}: per pair and aggregated metamer metrics (DESIGN.md section 5), and
  * {@code metamers.png}: logit sources a / metamers / nuisance sources b (the paper's figure 4).
- * {@code class_names} are the data's (absent for data whose classes have only numbers).
+ * {@code class_names} are the data's (absent for data whose classes have only numbers), {@code
+ * data_path} the data's directory ({@code data} names only its last part and the split).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record MetamerReport(String run, String checkpoint, String data, String model, long seed, int count,
     double tolerance, double roundingRatio, boolean invariantHolds, boolean float32Holds, List<Pair> pairs,
-    Summary summary, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> classNames) {
+    Summary summary, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> classNames, String dataPath) {
 
   /**
    * One metamer. {@code index_*} are test-set indices; {@code label_*} dataset labels;
@@ -65,7 +66,7 @@ public record MetamerReport(String run, String checkpoint, String data, String m
    * @param probeClasses the nuisance probe's class of each float32 metamer (or null)
    * @param names the data's class names
    */
-  public static MetamerReport of(String run, String checkpoint, String data, String model, long seed,
+  public static MetamerReport of(String run, String checkpoint, String data, String dataPath, String model, long seed,
       int[][] pairs, int[] labels, INDArray a, INDArray b, MetamerSampler.Result r, MetamerSampler.Result r64,
       int[] probeClasses, ClassNames names) {
     int n = pairs.length;
@@ -106,7 +107,7 @@ public record MetamerReport(String run, String checkpoint, String data, String m
     Summary s = new Summary(maxDiff, r64 == null ? Double.NaN : maxDiff64, maxNuis, sameA / n, sameB / n, dA / n,
         dB / n, dAB / n, probeClasses == null ? null : probeB / n);
     return new MetamerReport(run, checkpoint, data, model, seed, n, MetamerSampler.TOLERANCE,
-        MetamerSampler.ROUNDING_RATIO, holds, holds32, rows, s, names.list());
+        MetamerSampler.ROUNDING_RATIO, holds, holds32, rows, s, names.list(), dataPath);
   }
 
   public void writeJson(Path file) throws IOException {

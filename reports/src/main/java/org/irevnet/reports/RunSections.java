@@ -173,7 +173,7 @@ final class RunSections {
       String split = e.path("name").asText(e.path("split").asText(file));
       List<List<Object>> head = new ArrayList<>();
       for (String k : List.of("accuracy", "loss", "bits_per_dim", "bits_per_input_dim", "count", "non_finite_logits",
-          "data", "checkpoint")) {
+          "data", "data_path", "checkpoint")) {
         if (e.has(k)) head.add(Arrays.asList(k, TreeFigures.scalar(e.get(k))));
       }
       figs.add(new Figure.Table(split, List.of("field", "value"), head, null));
@@ -230,7 +230,7 @@ final class RunSections {
     }
     RunFiles.expect(file, "count", e.get("count"), RunFiles.Kind.INTEGER);
     RunFiles.expect(file, "non_finite_logits", e.get("non_finite_logits"), RunFiles.Kind.INTEGER);
-    for (String k : List.of("name", "split", "data", "checkpoint")) {
+    for (String k : List.of("name", "split", "data", "data_path", "checkpoint")) {
       RunFiles.expect(file, k, e.get(k), RunFiles.Kind.TEXT);
     }
     RunFiles.expectArray(file, "class_names", e.get("class_names"), RunFiles.Kind.TEXT);

@@ -99,13 +99,14 @@ class AttackReportTest {
 
   private static AttackReport report(String attack, List<AttackReport.Point> curve) {
     return new AttackReport("run", "best", "d", "m", attack, "linf", "ce", "next", 10, 0.01, true, false, null, null,
-        0, 30, 0.7, curve, true, null, null, new AttackReport.Timing(12.25, 2, 2, 0.5, 1.5), null, null);
+        0, 30, 0.7, curve, true, null, null, new AttackReport.Timing(12.25, 2, 2, 0.5, 1.5), null, null,
+        "/data/d");
   }
 
   private static AttackReport targeted(String targeted, String targetClassName) {
     return new AttackReport("run", "best", "d", "m", "fgsm", "linf", "ce", targeted, null, null, null, null, null, null,
         0, 30, 0.7, List.of(point(0.0, 0.7)), true, null, null, new AttackReport.Timing(1, 1, 2, 0, 0), null,
-        targetClassName);
+        targetClassName, "/data/d");
   }
 
   @Test
@@ -116,6 +117,7 @@ class AttackReportTest {
     JsonNode named = JsonReport.MAPPER.readTree(tmp.resolve("named.json").toFile());
     assertThat(named.get("targeted").asText()).isEqualTo("3");
     assertThat(named.get("target_class_name").asText()).isEqualTo("Dress");
+    assertThat(named.get("data_path").asText()).isEqualTo("/data/d");
     // Without a name (numbered classes, or next/random): the line and the file of before.
     assertThat(targeted("3", null).table()).contains("fgsm on 30 images:");
     targeted("3", null).writeJson(tmp.resolve("plain.json"));

@@ -20,7 +20,7 @@ class InterpolationReportTest {
   private static InterpolationReport report() {
     return new InterpolationReport("run", "best", "d", "m", 3, 3, List.of(
         InterpolationReport.pair(3, 5, 1, 2, ClassNames.NONE, FULL, NUISANCE),
-        InterpolationReport.pair(7, 0, 0, 4, ClassNames.NONE, FULL, null)), null);
+        InterpolationReport.pair(7, 0, 0, 4, ClassNames.NONE, FULL, null)), null, "/data/d");
   }
 
   @Test
@@ -60,7 +60,7 @@ class InterpolationReportTest {
     ClassNames names = ClassNames.of(List.of("T-shirt", "Trouser", "Pullover", "Dress", "Coat"));
     InterpolationReport r = new InterpolationReport("run", "best", "d", "m", 3, 3, List.of(
         InterpolationReport.pair(3, 5, 1, 2, names, FULL, NUISANCE), InterpolationReport.pair(7, 0, 0, 4, names, FULL,
-            null)), names.list());
+            null)), names.list(), "/data/d");
     assertThat(r.table(1).lines()).containsExactly(
         "3 (label 1 Trouser) -> 5 (label 2 Pullover); model class:probability per step",
         "  full      1:0.90 2:0.60 2:0.88",
@@ -77,7 +77,7 @@ class InterpolationReportTest {
     ClassNames numbers = ClassNames.of(List.of("0", "1", "2", "3", "4"));
     InterpolationReport plain = new InterpolationReport("run", "best", "d", "m", 3, 3, List.of(
         InterpolationReport.pair(3, 5, 1, 2, numbers, FULL, NUISANCE), InterpolationReport.pair(7, 0, 0, 4, numbers,
-            FULL, null)), numbers.list());
+            FULL, null)), numbers.list(), "/data/d");
     assertThat(plain.table(5)).isEqualTo(report().table(5));
     plain.writeJson(tmp.resolve("plain.json"));
     JsonNode p = JsonReport.MAPPER.readTree(tmp.resolve("plain.json").toFile());
@@ -108,7 +108,7 @@ class InterpolationReportTest {
     Interpolation.Path nan = new Interpolation.Path(null, new double[] {0, 1}, new int[] {3, -1},
         new double[] {0.5, Double.NaN}, new double[] {0, Double.NaN}, new double[] {0, Double.NaN});
     InterpolationReport r = new InterpolationReport("run", "best", "d", "m", 3, 2,
-        List.of(InterpolationReport.pair(1, 2, 3, 4, ClassNames.NONE, nan, null)), null);
+        List.of(InterpolationReport.pair(1, 2, 3, 4, ClassNames.NONE, nan, null)), null, "/data/d");
     assertThat(r.table(1).lines()).containsExactly(
         "1 (label 3) -> 2 (label 4); model class:probability per step",
         "  full      3:0.50 non-finite");

@@ -28,7 +28,7 @@ class InversionReportTest {
         List.of(new Reconstruction.StageError(0, new long[] {2, 4, 16, 16}, new Reconstruction.Error(3e-15, 1e-16, 0)),
             new Reconstruction.StageError(1, new long[] {2, 16, 8, 8}, new Reconstruction.Error(1e-15, 5e-16, 1))),
         Z32, Z64, null);
-    return InversionReport.of("run", "best", "d[0:2]", "m", 2, p);
+    return InversionReport.of("run", "best", "d[0:2]", "/data/d", "m", 2, p);
   }
 
   @Test
@@ -48,7 +48,7 @@ class InversionReportTest {
     assertThat(r.stability()).isNull();
 
     // No stages: z has no shape, and the maxima are z's.
-    InversionReport none = InversionReport.of("run", "best", "d", "m", 1,
+    InversionReport none = InversionReport.of("run", "best", "d", "/data/d", "m", 1,
         new Reconstruction.Precisions(List.of(), List.of(), Z32, Z64, null));
     assertThat(none.stages()).isEmpty();
     assertThat(none.z().shape()).isEmpty();
@@ -80,7 +80,7 @@ class InversionReportTest {
     // The rest of the report is kept.
     InversionReport plain = twoStages();
     assertThat(new InversionReport(r.run(), r.checkpoint(), r.data(), r.model(), r.count(), r.stages(), r.z(),
-        r.maxAbsErrF32(), r.maxAbsErrF64(), null, null, null)).isEqualTo(plain);
+        r.maxAbsErrF32(), r.maxAbsErrF64(), null, null, null, r.dataPath())).isEqualTo(plain);
   }
 
   private static List<List<String>> tokens(String table) {
@@ -117,7 +117,7 @@ class InversionReportTest {
         List.of("1", "256", "NaN", "NaN", "NaN", "NaN", "ill-conditioned", "(>", "3.0)"));
     InversionReport r = withStability();
     InversionReport noImages = new InversionReport(r.run(), r.checkpoint(), r.data(), r.model(), r.count(), r.stages(),
-        r.z(), r.maxAbsErrF32(), r.maxAbsErrF64(), r.illConditionedAbove(), null, r.stability());
+        r.z(), r.maxAbsErrF32(), r.maxAbsErrF64(), r.illConditionedAbove(), null, r.stability(), r.dataPath());
     assertThat(noImages.stabilityTable().lines().findFirst()).hasValue(r.stabilityTable().lines().skip(1)
         .findFirst().orElseThrow());
   }

@@ -34,7 +34,7 @@ class MetamerReportTest {
   }
 
   private static MetamerReport report(MetamerSampler.Result r64, int[] probe) {
-    return MetamerReport.of("run", "best", "d", "m", 7, PAIRS, LABELS, A, B, F32, r64, probe, ClassNames.NONE);
+    return MetamerReport.of("run", "best", "d", "/data/d", "m", 7, PAIRS, LABELS, A, B, F32, r64, probe, ClassNames.NONE);
   }
 
   @Test
@@ -56,7 +56,7 @@ class MetamerReportTest {
     int[] bothB = LABELS.clone();
     bothB[5] = 1;
     bothB[6] = 1;
-    assertThat(MetamerReport.of("run", "best", "d", "m", 7, PAIRS, bothB, A, B, F32, null, null, ClassNames.NONE).summary()
+    assertThat(MetamerReport.of("run", "best", "d", "/data/d", "m", 7, PAIRS, bothB, A, B, F32, null, null, ClassNames.NONE).summary()
         .rateMetamerClassIsLabelOfB()).isEqualTo(1.0);
   }
 
@@ -79,14 +79,14 @@ class MetamerReportTest {
     assertThat(f32.invariantHolds()).isFalse();
 
     // One pair within the tolerance in float32: both flags hold.
-    MetamerReport one = MetamerReport.of("run", "best", "d", "m", 0, new int[][] {{3, 5}}, LABELS,
+    MetamerReport one = MetamerReport.of("run", "best", "d", "/data/d", "m", 0, new int[][] {{3, 5}}, LABELS,
         A.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)),
         B.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)),
         new MetamerSampler.Result(null, List.of(F32.pairs().get(0))), null, null, ClassNames.NONE);
     assertThat(one.invariantHolds()).isTrue();
     assertThat(one.float32Holds()).isTrue();
     // A NaN metamer fails both.
-    MetamerReport nan = MetamerReport.of("run", "best", "d", "m", 0, new int[][] {{3, 5}}, LABELS,
+    MetamerReport nan = MetamerReport.of("run", "best", "d", "/data/d", "m", 0, new int[][] {{3, 5}}, LABELS,
         A.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)),
         B.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)), new MetamerSampler.Result(null,
             List.of(new MetamerSampler.Pair(Double.NaN, 0, 1, 1, 2, 2, 1, 1, 0, 1))), null, null, ClassNames.NONE);
@@ -140,11 +140,12 @@ class MetamerReportTest {
 
   @Test
   void namedClassesAreWrittenNextToTheirNumbersAndShownInTheTable(@TempDir Path tmp) throws Exception {
-    MetamerReport named = MetamerReport.of("run", "best", "d", "m", 7, PAIRS, LABELS, A, B, F32,
+    MetamerReport named = MetamerReport.of("run", "best", "d", "/data/d", "m", 7, PAIRS, LABELS, A, B, F32,
         f64(1e-14, 2e-4), new int[] {2, 0}, ClassNames.of(NAMES));
     named.writeJson(tmp.resolve("metamers.json"));
     JsonNode j = JsonReport.MAPPER.readTree(tmp.resolve("metamers.json").toFile());
     assertThat(j.get("class_names")).extracting(JsonNode::asText).containsExactlyElementsOf(NAMES);
+    assertThat(j.get("data_path").asText()).isEqualTo("/data/d");
     JsonNode p0 = j.get("pairs").get(0);
     // Pair 0: a has label 1, b label 2, the model says 1 for a, b and the metamer; the probe 2.
     assertThat(p0.get("label_a").asInt()).isEqualTo(1);
@@ -178,7 +179,7 @@ class MetamerReportTest {
   @Test
   void dataWhoseNamesAreTheirNumbersGetsNoNamesAndTheTableOfBefore(@TempDir Path tmp) throws Exception {
     List<String> numbers = java.util.stream.IntStream.range(0, 10).mapToObj(Integer::toString).toList();
-    MetamerReport numbered = MetamerReport.of("run", "best", "d", "m", 7, PAIRS, LABELS, A, B, F32,
+    MetamerReport numbered = MetamerReport.of("run", "best", "d", "/data/d", "m", 7, PAIRS, LABELS, A, B, F32,
         f64(1e-14, 2e-4), new int[] {2, 0}, ClassNames.of(numbers));
     assertThat(numbered.table(2)).isEqualTo(report(f64(1e-14, 2e-4), new int[] {2, 0}).table(2));
     numbered.writeJson(tmp.resolve("metamers.json"));
@@ -207,7 +208,7 @@ class MetamerReportTest {
     MetamerSampler.Result r = new MetamerSampler.Result(null, List.of(
         new MetamerSampler.Pair(Double.NaN, Double.NaN, -1, -1, -1, 2, Double.NaN, Double.NaN, Double.NaN, Double.NaN),
         new MetamerSampler.Pair(1e-5, 0.25, 1, 1, 0, 0, 3.0, 2.0, 0.0, 1.0)));
-    MetamerReport m = MetamerReport.of("run", "best", "d", "m", 7, PAIRS, LABELS, A, B, r, null, new int[] {-1, -1},
+    MetamerReport m = MetamerReport.of("run", "best", "d", "/data/d", "m", 7, PAIRS, LABELS, A, B, r, null, new int[] {-1, -1},
         ClassNames.NONE);
     assertThat(m.summary().rateMetamerClassIsClassOfA()).as("two missing classes do not agree").isEqualTo(0.5);
     assertThat(m.summary().rateProbeClassIsLabelOfB()).isZero();

@@ -20,7 +20,7 @@ class ProbeReportsTest {
         new LayerProbes.Stage(0, null, List.of(4L, 16L, 16L), 4, 0.5, 0.55, 0.4),
         new LayerProbes.Stage(1, "pool", List.of(16L, 8L, 8L), 16, 0.7, 0.8, 0.6)),
         List.of(new LayerProbes.PcaPoint(1, 0.3, 0.25), new LayerProbes.PcaPoint(16, 0.9, 0.75)), RECIPE, 60, 30, 1.5);
-    return LayerProbeReport.of("run", "best", "d", "m", 0.875, r, 2.25);
+    return LayerProbeReport.of("run", "best", "d", "/data/d", "m", 0.875, r, 2.25);
   }
 
   @Test
@@ -52,7 +52,7 @@ class ProbeReportsTest {
   }
 
   private static NuisanceProbeReport nuisance() {
-    return NuisanceProbeReport.of("run", "best", "d", "m",
+    return NuisanceProbeReport.of("run", "best", "d", "/data/d", "m",
         new NuisanceProbe.Result(0.7, 0.3125, -0.3875, 0.99, 60, 30, 1014, RECIPE, 2.0), 3.5);
   }
 

@@ -45,6 +45,8 @@ class ReportTest {
         .findFirst().orElseThrow();
     assertThat(cm.labels()).containsExactly("T-shirt", SyntheticRun.EVIL, "Bag");
     assertThat(cm.values().get(1)).containsExactly(2.0, 6.0, 2.0);
+    assertThat(table(s.get("accuracy"), "test").rows()).contains(List.of("data", "synthetic/test"),
+        List.of("data_path", "/data/synthetic"));
 
     Figure.Line recon = (Figure.Line) s.get("invertibility").figures().get(0);
     assertThat(recon.logY()).isTrue();
@@ -107,7 +109,7 @@ class ReportTest {
         new double[] {0, 0, 0});
     new InterpolationReport(run.toString(), "best", "synthetic/test", "tiny", 0, 3,
         List.of(InterpolationReport.pair(1, 2, 0, 1, names, path, null), InterpolationReport.pair(3, 4, 2, 0, names,
-            path, null)), names.list()).writeJson(run.resolve("analysis/interpolate.json"));
+            path, null)), names.list(), "/data/synthetic").writeJson(run.resolve("analysis/interpolate.json"));
     Report r = Report.of(List.of(run));
     Map<String, Section> s = sections(r, 0);
     assertThat(s.get("metamers").status()).isEqualTo(Section.OK);

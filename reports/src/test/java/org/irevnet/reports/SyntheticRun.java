@@ -46,25 +46,27 @@ final class SyntheticRun {
     m.append("{\"type\":\"train\",\"step\":70,\"lo");  // a half-written last line of a running training
     Files.writeString(dir.resolve("metrics.jsonl"), m.toString());
     List<String> names = List.of("T-shirt", EVIL, "Bag");
-    JsonReport.MAPPER.writeValue(dir.resolve("eval-test.json").toFile(), Map.of("accuracy", 0.7, "loss", 0.8,
+    Map<String, Object> eval = new java.util.HashMap<>(Map.of("accuracy", 0.7, "loss", 0.8,
         "bits_per_dim", 4.25, "count", 30, "split", "test", "data", "synthetic/test", "checkpoint", "best", "class_names", names,
         "per_class_accuracy", List.of(0.8, 0.6, 0.7), "confusion_matrix",
         List.of(List.of(8, 1, 1), List.of(2, 6, 2), List.of(1, 2, 7))));
+    eval.put("data_path", "/data/synthetic");
+    JsonReport.MAPPER.writeValue(dir.resolve("eval-test.json").toFile(), eval);
     Path a = Files.createDirectories(dir.resolve("analysis"));
     InversionReport.Errors e32 = new InversionReport.Errors(2e-6, 1e-7, 1), e64 = new InversionReport.Errors(3e-15, 0.0, 0);
     List<InversionReport.Stage> stages = List.of(new InversionReport.Stage("0", List.of(4L, 16L, 16L), e32, e64),
         new InversionReport.Stage("1", List.of(16L, 8L, 8L), e32, e64));
     new InversionReport(dir.toString(), "best", "synthetic/test[0:2]", "tiny " + EVIL, 2, stages,
         new InversionReport.Stage("z", List.of(16L, 8L, 8L), e32, e64), 2e-6, 3e-15, 1e3, List.of(0L),
-        List.of(new InversionReport.StabilityRow("stage 0 " + EVIL, 1024, 20, 2.5, 2.0, 1.5, 1.2, 3.75, 2.4, false)))
-        .writeJson(a.resolve("invert.json"));
+        List.of(new InversionReport.StabilityRow("stage 0 " + EVIL, 1024, 20, 2.5, 2.0, 1.5, 1.2, 3.75, 2.4, false)),
+        "/data/synthetic").writeJson(a.resolve("invert.json"));
     png(a.resolve("invert.png"), 20, 12);
     MetamerReport.Pair p = new MetamerReport.Pair(1, 2, 0, 1, 0, 1, 0, 1e-6, 1e-14, true, 1e-6, 3.0, 2.0, 4.0, -0.1, 1.2, null,
         new MetamerReport.Names("Sandal", "Sneaker", "Sandal", "Sneaker", "Sandal", null));
     new MetamerReport(dir.toString(), "best", "synthetic/test", "tiny", 0, 1, MetamerSampler.TOLERANCE,
         MetamerSampler.ROUNDING_RATIO, true, true,
         List.of(p), new MetamerReport.Summary(1e-6, Double.NaN, 1e-6, 1.0, 0.0, 3.0, 2.0, 4.0, null),
-        List.of("Sandal", "Sneaker"))
+        List.of("Sandal", "Sneaker"), "/data/synthetic")
         .writeJson(a.resolve("metamers.json"));
     png(a.resolve("metamers.png"), 30, 20);
     Files.writeString(a.resolve("stability.json"), """
