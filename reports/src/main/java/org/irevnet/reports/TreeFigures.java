@@ -2,6 +2,7 @@ package org.irevnet.reports;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -15,7 +16,8 @@ import java.util.Set;
  * <ul>
  *   <li>Scalars outside arrays (nested objects flattened to dotted keys) form one key/value table.
  *   <li>Every array of objects is a table (nested objects flattened; arrays of objects inside its
- *       elements are arrays of their own, whose rows carry the element's text fields as a group).
+ *       elements are arrays of their own, whose rows carry the element's text fields as a group,
+ *       followed by its position {@code #i} where the text does not tell elements apart).
  *       Sibling numeric arrays of one length in one object count as such an array too.
  *   <li>Such an array is also charted when it has an x column ({@link #X_KEYS}, in that order):
  *       one curve per group (the text columns) and non-integer numeric column; accuracy-like
@@ -116,6 +118,8 @@ final class TreeFigures {
 
   private static void rows(JsonNode array, String path, String group, Map<String, List<Row>> arrays) {
     List<Row> rows = arrays.computeIfAbsent(path, p -> new ArrayList<>());
+    List<String> labels = new ArrayList<>();
+    List<Map<String, JsonNode>> nestedOf = new ArrayList<>();
     for (JsonNode el : array) {
       if (!el.isObject()) continue;
       Map<String, Object> cells = new LinkedHashMap<>();
@@ -123,14 +127,22 @@ final class TreeFigures {
       Set<String> lists = new LinkedHashSet<>();
       flatten(el, "", cells, nested, lists);
       rows.add(new Row(group, cells, lists));
-      if (nested.isEmpty()) continue;
       List<String> texts = new ArrayList<>();
       if (!group.isEmpty()) texts.add(group);
       cells.forEach((k, v) -> {
         if (v instanceof String s && !lists.contains(k)) texts.add(s);
       });
-      String label = String.join(" ", texts);
-      nested.forEach((k, v) -> rows(v, path + "[]." + k, label, arrays));
+      labels.add(String.join(" ", texts));
+      nestedOf.add(nested);
+    }
+    // Elements that no text tells apart (interpolate's pairs without class names, or two pairs of
+    // the same two classes) get their position: their rows would otherwise join one zigzag curve.
+    Map<String, Integer> uses = new HashMap<>();
+    labels.forEach(l -> uses.merge(l, 1, Integer::sum));
+    for (int i = 0; i < labels.size(); i++) {
+      String text = labels.get(i);
+      String label = uses.get(text) == 1 ? text : (text + " #" + i).strip();
+      nestedOf.get(i).forEach((k, v) -> rows(v, path + "[]." + k, label, arrays));
     }
   }
 

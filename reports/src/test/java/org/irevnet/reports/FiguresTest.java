@@ -178,6 +178,25 @@ class FiguresTest {
   }
 
   @Test
+  void elementsNoTextTellsApartKeepACurveEachByPosition() throws Exception {
+    // interpolate.json's shape: pairs without class names, and two pairs of the same two classes.
+    List<Figure> figs = TreeFigures.of("t", json("""
+        {"pairs": [{"label_from": 1, "full": [{"alpha": 0.0, "probability": 0.9}, {"alpha": 1.0, "probability": 0.8}]},
+                   {"label_from": 2, "full": [{"alpha": 0.0, "probability": 0.7}, {"alpha": 1.0, "probability": 0.6}]}],
+         "named": [{"from": "Bag", "steps": [{"alpha": 0.0, "p": 0.5}, {"alpha": 1.0, "p": 0.25}]},
+                   {"from": "Bag", "steps": [{"alpha": 0.0, "p": 0.75}, {"alpha": 1.0, "p": 0.5}]},
+                   {"from": "Coat", "steps": [{"alpha": 0.0, "p": 0.125}, {"alpha": 1.0, "p": 0.5}]}]}"""));
+    Figure.Line full = (Figure.Line) figs.stream().filter(f -> f.title().equals("t: pairs[].full: probability"))
+        .findFirst().orElseThrow();
+    assertThat(full.series()).extracting(Figure.Series::name).containsExactly("#0", "#1");
+    assertThat(full.series().get(1).y()).containsExactly(0.7, 0.6);
+    Figure.Line named = (Figure.Line) figs.stream().filter(f -> f.title().equals("t: named[].steps: p"))
+        .findFirst().orElseThrow();
+    assertThat(named.series()).extracting(Figure.Series::name).containsExactly("Bag #0", "Bag #1", "Coat");
+    assertThat(named.series().get(1).y()).containsExactly(0.75, 0.5);
+  }
+
+  @Test
   void aTableShowsAtMostMaxRowsAndSaysSo() throws Exception {
     for (int n : new int[] {TreeFigures.MAX_ROWS, TreeFigures.MAX_ROWS + 1}) {
       StringBuilder rows = new StringBuilder();
