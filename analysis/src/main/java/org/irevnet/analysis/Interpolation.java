@@ -1,6 +1,7 @@
 package org.irevnet.analysis;
 
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Tensors;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -29,6 +30,8 @@ public final class Interpolation {
    * One path.
    *
    * @param images {@code [steps, c, h, w]}, in the model's dtype
+   * @param representations the mixed representation {@code phi(alpha)} inverted at each step
+   *     ({@code [steps, dims]}): where a non-finite image came from
    * @param alphas the mixing weight of {@code x1} at each step
    * @param classes the model's class of each image, -1 for an image with a non-finite logit
    *     ({@link Losses#predictions}: it has no class)
@@ -38,8 +41,8 @@ public final class Interpolation {
    * @param maxLogitDrift per step, {@code max |logits(x(alpha)) - z_s(x0)|} (the nuisance path's
    *     invariant; for the full path the logits are free to change)
    */
-  public record Path(INDArray images, double[] alphas, int[] classes, double[] probabilities, double[] reencodeError,
-      double[] maxLogitDrift) {}
+  public record Path(INDArray images, INDArray representations, double[] alphas, int[] classes, double[] probabilities,
+      double[] reencodeError, double[] maxLogitDrift) {}
 
   /** {@code steps} evenly spaced weights from 0 to 1 inclusive. */
   public static double[] alphas(int steps) {
@@ -96,7 +99,18 @@ public final class Interpolation {
       reencode[i] = reencoded.getRow(i).sub(phi.getRow(i)).amaxNumber().doubleValue();
       drift[i] = f.logits().getRow(i).sub(logits0.getRow(0)).amaxNumber().doubleValue();
     }
-    return new Path(images, alphas, classes, p, reencode, drift);
+    return new Path(images, phi, alphas, classes, p, reencode, drift);
+  }
+
+  /**
+   * The first step of {@code p} whose image or logits are not all finite (a NaN or infinity in
+   * the inverse, or in the forward pass of a finite image), or -1.
+   */
+  public static int firstNonFiniteStep(Path p) {
+    for (int i = 0; i < p.alphas().length; i++) {
+      if (p.classes()[i] < 0 || Tensors.nonFinite(p.images().get(NDArrayIndex.point(i))) > 0) return i;
+    }
+    return -1;
   }
 
   private static InvertibleClassifier.Forward forward(InvertibleClassifier model, INDArray x) {

@@ -3,11 +3,13 @@ package org.irevnet.cli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.irevnet.analysis.Interpolation;
 import org.irevnet.data.Dataset;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Tensors;
 import org.irevnet.reports.ClassNames;
 import org.irevnet.reports.InterpolationReport;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,7 +25,7 @@ import picocli.CommandLine.Option;
         + " F^-1((1 - a) F(x0) + a F(x1)) (any model; injective i-RevNets invert the bijective part and drop the"
         + " padding) and, for fi-RevNets, the path with z_s fixed at x0's while z_n moves to x1's. Writes"
         + " interpolate.json and interpolate.png (one row per path, a = 0 on the left) into --out (default"
-        + " RUN_DIR/analysis).")
+        + " RUN_DIR/analysis). Exit code 1 if an image or its logits are not finite.")
 final class InterpolateCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -56,6 +58,7 @@ final class InterpolateCommand implements Callable<Integer> {
     ClassNames names = ClassNames.of(test.classNames());
     List<InterpolationReport.Pair> records = new ArrayList<>();
     List<INDArray> rows = new ArrayList<>();
+    String failure = null;
     for (int i = 0; i < chosen.indices().length; i++) {
       int[] p = chosen.indices()[i];
       INDArray x0 = chosen.a().get(NDArrayIndex.interval(i, i + 1)).dup(), x1 = chosen.b().get(NDArrayIndex.interval(i, i + 1)).dup();
@@ -65,6 +68,8 @@ final class InterpolateCommand implements Callable<Integer> {
         rows.add(full.images());
         if (nuisance != null) rows.add(nuisance.images());
       }
+      if (failure == null) failure = nonFinite(model, p, "full", full);
+      if (failure == null && nuisance != null) failure = nonFinite(model, p, "nuisance", nuisance);
       records.add(InterpolationReport.pair(p[0], p[1], test.labels()[p[0]], test.labels()[p[1]], names, full, nuisance));
     }
     InterpolationReport rep = new InterpolationReport(target.runDir().toString(), in.checkpoint(), test.name(),
@@ -77,6 +82,29 @@ final class InterpolateCommand implements Callable<Integer> {
     });
     System.out.print(rep.table(grid));
     System.out.println(json);
+    if (failure != null) {
+      System.err.println("irevnet interpolate: " + failure);
+      return 1;
+    }
     return 0;
+  }
+
+  /**
+   * Null when every step of {@code path} (between test images {@code pair}) is finite; else which
+   * step is not and why: the block whose inverse first gave a NaN or infinity, or the logits.
+   */
+  private static String nonFinite(InvertibleClassifier model, int[] pair, String name, Interpolation.Path path) {
+    int step = Interpolation.firstNonFiniteStep(path);
+    if (step < 0) return null;
+    String why;
+    if (Tensors.nonFinite(path.images().get(NDArrayIndex.point(step))) == 0) {
+      why = "its image is finite, its logits are not";
+    } else {
+      // Inverts that step again, block by block, to say where it overflowed: only now that it has.
+      String where = model.firstNonFiniteInverse(path.representations().get(NDArrayIndex.interval(step, step + 1)));
+      why = where == null ? "the inverse overflowed" : where;
+    }
+    return String.format(Locale.ROOT, "step %d (a = %.3g) of the %s path from test image %d to %d is not finite (%s)",
+        step, path.alphas()[step], name, pair[0], pair[1], why);
   }
 }

@@ -389,6 +389,59 @@ class AnalysisCommandsTest {
     }
   }
 
+  /**
+   * A model whose float32 inverse overflows (an actnorm scale of e^-100, inverted as e^100):
+   * interpolate writes its results, every step marked non-finite, and then, as sample does, exits 1
+   * with one line naming the first such step and the block whose inverse first gave a NaN or
+   * infinity. It once exited 0.
+   */
+  @Test
+  void interpolateThroughAnOverflowingInverseWritesItsResultsAndExits1(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    Path out = tmp.resolve("healthy");
+    MainTest.Run healthy = run("interpolate", "--run", tiny.dir().toString(), "--count", "1", "--steps", "3", "--out",
+        out.toString());
+    assertThat(healthy.code()).as(healthy.err()).isZero();
+    assertThat(healthy.err()).isEmpty();
+
+    setFirstActNorm(tiny.dir(), -100, 0);
+    out = tmp.resolve("overflow");
+    MainTest.Run r = run("interpolate", "--run", tiny.dir().toString(), "--count", "1", "--steps", "3", "--out",
+        out.toString());
+    assertThat(r.code()).as(r.err()).isEqualTo(1);
+    assertThat(r.err().strip().lines()).as(r.err()).hasSize(1);
+    assertThat(r.err()).containsPattern("^irevnet interpolate: step 0 \\(a = 0\\.00\\) of the full path from test image"
+        + " \\d+ to \\d+ is not finite \\(the inverse of block \\d+ \\([^,]+, ActNorm\\) gave \\d+ non-finite"
+        + " value\\(s\\) of 1024 from an input whose largest magnitude is \\d\\.\\d{3}e[-+]\\d+\\)$");
+    assertThat(r.out()).contains("non-finite");
+    JsonNode pair = Json.MAPPER.readTree(out.resolve("interpolate.json").toFile()).get("pairs").get(0);
+    for (String path : new String[] {"full", "nuisance"}) {
+      assertThat(pair.get(path).findValues("model_class")).as(path).extracting(JsonNode::asInt).containsOnly(-1);
+    }
+    assertThat(out.resolve("interpolate.png")).exists();
+  }
+
+  /**
+   * Sets the log-scale and bias of the run's first actnorm, in every channel and in every
+   * checkpoint (their manifests kept right): {@code y = x * exp(logs) + b}, inverted as {@code x =
+   * (y - b) * exp(-logs)}.
+   */
+  static void setFirstActNorm(Path runDir, double logs, double bias) throws java.io.IOException {
+    try (var checkpoints = Files.list(runDir.resolve("checkpoints"))) {
+      for (Path ckpt : checkpoints.filter(Files::isDirectory).toList()) {
+        java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> w = org.irevnet.io.Npz.read(ckpt.resolve("weights.npz"));
+        String scale = w.keySet().stream().filter(k -> k.endsWith(".logs")).findFirst().orElseThrow(
+            () -> new AssertionError("no actnorm among " + w.keySet()));
+        String shift = scale.substring(0, scale.length() - "logs".length()) + "b";
+        w.get(scale).assign(logs);
+        w.get(shift).assign(bias);
+        org.irevnet.io.Npz.write(ckpt.resolve("weights.npz"), w);
+        org.irevnet.testing.CheckpointEdits.rehash(ckpt, "weights.npz");
+      }
+    }
+  }
+
   /** The commands that write into --out (default RUN_DIR/analysis), with what they need besides a run. */
   private static final String[] COMMANDS = {"attack --attack fgsm", "interpolate", "invert", "metamers", "probe --layers",
       "sample"};

@@ -12,9 +12,9 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /** interpolate.json's pairs from the paths, its terminal table and interpolate.png. */
 class InterpolationReportTest {
-  private static final Interpolation.Path FULL = new Interpolation.Path(null, new double[] {0, 0.5, 1},
+  private static final Interpolation.Path FULL = new Interpolation.Path(null, null, new double[] {0, 0.5, 1},
       new int[] {1, 2, 2}, new double[] {0.9, 0.6, 0.875}, new double[] {1e-7, 2e-7, 3e-7}, new double[] {0, 4, 8});
-  private static final Interpolation.Path NUISANCE = new Interpolation.Path(null, new double[] {0, 1},
+  private static final Interpolation.Path NUISANCE = new Interpolation.Path(null, null, new double[] {0, 1},
       new int[] {1, 1}, new double[] {0.95, 0.8}, new double[] {0, 1e-6}, new double[] {0, 1e-5});
 
   private static InterpolationReport report() {
@@ -105,7 +105,7 @@ class InterpolationReportTest {
 
   @Test
   void aStepWithoutAClassIsShownAsNonFiniteNotAsAClass(@TempDir Path tmp) throws Exception {
-    Interpolation.Path nan = new Interpolation.Path(null, new double[] {0, 1}, new int[] {3, -1},
+    Interpolation.Path nan = new Interpolation.Path(null, null, new double[] {0, 1}, new int[] {3, -1},
         new double[] {0.5, Double.NaN}, new double[] {0, Double.NaN}, new double[] {0, Double.NaN});
     InterpolationReport r = new InterpolationReport("run", "best", "d", "m", 3, 2,
         List.of(InterpolationReport.pair(1, 2, 3, 4, ClassNames.NONE, nan, null)), null, "/data/d");

@@ -104,7 +104,7 @@ class ReportTest {
   void theClassNamesOfTheAnalysesAreShownInTheirSections(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.full(tmp.resolve("ce"), "ce", 0.5);
     ClassNames names = ClassNames.of(List.of("Sandal", "Sneaker", "Bag"));
-    org.irevnet.analysis.Interpolation.Path path = new org.irevnet.analysis.Interpolation.Path(null,
+    org.irevnet.analysis.Interpolation.Path path = new org.irevnet.analysis.Interpolation.Path(null, null,
         new double[] {0, 0.5, 1}, new int[] {0, 2, 1}, new double[] {0.9, 0.5, 0.8}, new double[] {0, 0, 0},
         new double[] {0, 0, 0});
     new InterpolationReport(run.toString(), "best", "synthetic/test", "tiny", 0, 3,
