@@ -16,6 +16,30 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 public final class Reconstruction {
   private Reconstruction() {}
 
+  /**
+   * The float64 reconstruction error an exact inverse stays within, in units of the input scale
+   * {@code 1 + max |x|} ({@link #float64Bound}): rounding amplified by a model's conditioning. A
+   * well-conditioned model comes back within 1e-15 to 1e-12, the most ill-conditioned one measured
+   * (an iCE model whose inverse amplifies rounding about 1e8 times; README "invert") within 7e-9.
+   * An inverse that is wrong rather than ill-conditioned errs about as much in float64 as in float32.
+   */
+  public static final double FLOAT64_TOLERANCE = 1e-6;
+
+  /** {@link #FLOAT64_TOLERANCE} x (1 + the largest |value| of the inputs {@code x}). */
+  public static double float64Bound(INDArray x) {
+    return FLOAT64_TOLERANCE * (1 + x.amaxNumber().doubleValue());
+  }
+
+  /**
+   * Why the reconstruction of {@code x} from the output of stage {@code stage} (-1: from z) is not
+   * finite, in one line ({@link org.irevnet.layers.Sequential#firstNonFiniteInverse}), or null when
+   * it is. Runs the model again: for a command that found a reconstruction not finite.
+   */
+  public static String whyNotFinite(InvertibleClassifier model, INDArray x, int stage) {
+    if (stage < 0) return model.firstNonFiniteInverse(model.forward(x, false).out());
+    return model.body().firstNonFiniteInverse(model.stageEnds().get(stage), model.stageOutputs(x).get(stage));
+  }
+
   /** Reconstruction error from the output of stage {@code stage} (0-based), whose shape is {@code shape}. */
   public record StageError(int stage, long[] shape, Error error) {}
 

@@ -2,13 +2,16 @@ package org.irevnet.cli;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.LongStream;
 import org.irevnet.analysis.Reconstruction;
 import org.irevnet.analysis.Stability;
 import org.irevnet.data.Dataset;
 import org.irevnet.io.AtomicFiles;
+import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.reports.InversionReport;
 import org.irevnet.settings.Ranges;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -23,7 +26,9 @@ import picocli.CommandLine.Option;
     header = "Reconstruction error of a trained run, from every stage's output and from z, in float32 and float64.",
     description = "Writes invert.json and invert.png (rows: original, reconstruction from z, 10x |difference|)"
         + " into --out (default RUN_DIR/analysis). --stability adds local Lipschitz constants of each stage's map and"
-        + " its inverse (Lanczos power iteration, float64) and flags ill-conditioned stages.")
+        + " its inverse (Lanczos power iteration, float64) and flags ill-conditioned stages. Exit code 1 if a"
+        + " reconstruction is not finite or a float64 error exceeds float64_bound, 1e-6 x (1 + the images' largest"
+        + " |pixel|).")
 final class InvertCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -77,7 +82,7 @@ final class InvertCommand implements Callable<Integer> {
     Dataset ds = in.first(count);
     Reconstruction.Precisions p = Reconstruction.inBothPrecisions(in.model(), ds.images());
     InversionReport r = InversionReport.of(target.runDir().toString(), in.checkpoint(), ds.name(), in.dataDir().toString(),
-        in.model().summary(), ds.size(), p);
+        in.model().summary(), ds.size(), p, Reconstruction.float64Bound(ds.images()));
     if (stability) {
       long[] at = stabilityImages == null ? LongStream.range(0, Math.min(stabilityCount, ds.size())).toArray()
           : stabilityImages.stream().mapToLong(i -> imageIndex(i, ds.size(), p.zFloat32().worst())).distinct().toArray();
@@ -96,7 +101,43 @@ final class InvertCommand implements Callable<Integer> {
     System.out.print(r.table());
     System.out.print(r.stabilityTable());
     System.out.println(json);
+    String failure = failure(in.model(), ds.images(), r);
+    if (failure != null) {
+      System.err.println("irevnet invert: " + failure);
+      return 1;
+    }
     return 0;
+  }
+
+  /**
+   * Null when every reconstruction is finite and every float64 one within the report's bound;
+   * else what failed: the first reconstruction that is not finite (stages in order, then z;
+   * float32 first) and the block whose inverse gave it, or the largest float64 error.
+   */
+  private static String failure(InvertibleClassifier model, INDArray images, InversionReport r) {
+    for (InversionReport.Stage s : r.rows()) {
+      for (DataType dt : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+        InversionReport.Errors e = dt == DataType.FLOAT ? s.float32() : s.float64();
+        if (Double.isFinite(e.maxAbsErr())) continue;
+        // Inverts that image again, block by block, to say where it overflowed: only now that it has.
+        InvertibleClassifier m = model.withDataType(dt);
+        INDArray x = images.get(NDArrayIndex.interval(e.worstImage(), e.worstImage() + 1)).castTo(dt).dup('c');
+        String where = Reconstruction.whyNotFinite(m, x, s.stage().equals("z") ? -1 : Integer.parseInt(s.stage()));
+        return String.format(Locale.ROOT, "the %s reconstruction of image %d from %s is not finite (%s)",
+            dt == DataType.FLOAT ? "float32" : "float64", e.worstImage(), from(s),
+            where == null ? "the inverse overflowed" : where);
+      }
+    }
+    InversionReport.Stage worst = r.rows().stream().max(Comparator.comparingDouble(s -> s.float64().maxAbsErr()))
+        .orElseThrow();
+    if (worst.float64().maxAbsErr() <= r.float64Bound()) return null;
+    return String.format(Locale.ROOT, "the float64 reconstruction of image %d from %s is %.2e off, beyond the %.2e an"
+        + " exact inverse stays within (float64_bound)", worst.float64().worstImage(), from(worst),
+        worst.float64().maxAbsErr(), r.float64Bound());
+  }
+
+  private static String from(InversionReport.Stage s) {
+    return s.stage().equals("z") ? "z" : "stage " + s.stage() + "'s output";
   }
 
   /** An entry of --stability-images: an index below {@code count}, or 'worst' ({@code worst}). */

@@ -86,6 +86,8 @@ class AnalysisCommandsTest {
     assertThat(j.get("z").get("float64").get("max_abs_err").asDouble()).isBetween(0.0, 1e-10);
     assertThat(j.get("max_abs_err_f64").asDouble()).isBetween(0.0, 1e-10);
     assertThat(j.get("max_abs_err_f32").asDouble()).isBetween(0.0, 1e-5);
+    assertThat(j.get("float64_bound").asDouble()).isCloseTo(1e-6 * (1 + largestPixel(tiny.data(), 5)), offset(1e-15));
+    assertThat(inv.err()).isEmpty();
     BufferedImage png = ImageIO.read(runDir.resolve("analysis/invert.png").toFile());
     assertThat(png).isNotNull();
     assertThat(png.getWidth()).isEqualTo(5 * 96 + 6 * 2);
@@ -420,6 +422,63 @@ class AnalysisCommandsTest {
       assertThat(pair.get(path).findValues("model_class")).as(path).extracting(JsonNode::asInt).containsOnly(-1);
     }
     assertThat(out.resolve("interpolate.png")).exists();
+  }
+
+  /**
+   * invert's check: a reconstruction that is not finite (an actnorm scale of e^-100, inverted as
+   * e^100 beyond float32) names the first one and the block whose inverse gave it; one that is
+   * finite but not exact in float64 (x * e^-40 + 1 rounds to 1: x is lost, and the inverse
+   * multiplies the rounding of the later blocks by e^40) names the largest error and the bound.
+   * Both write their results and exit 1; invert once exited 0.
+   */
+  @Test
+  void invertExits1WhenAReconstructionIsNotFiniteOrNotExactInFloat64(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    String run = tiny.dir().toString();
+    setFirstActNorm(tiny.dir(), -100, 0);
+    Path overflow = tmp.resolve("overflow");
+    MainTest.Run r = run("invert", "--run", run, "--count", "3", "--out", overflow.toString());
+    assertThat(r.code()).as(r.err()).isEqualTo(1);
+    assertThat(r.err().strip().lines()).as(r.err()).hasSize(1);
+    assertThat(r.err()).containsPattern("^irevnet invert: the float32 reconstruction of image [0-2] from stage 0's output"
+        + " is not finite \\(the inverse of block \\d+ \\([^,]+, ActNorm\\) gave \\d+ non-finite value\\(s\\) of 1024"
+        + " from an input whose largest magnitude is \\d\\.\\d{3}e[-+]\\d+\\)$");
+    JsonNode o = Json.MAPPER.readTree(overflow.resolve("invert.json").toFile());
+    assertThat(o.get("stages").get(0).get("float32").get("max_abs_err").isNumber()).isFalse(); // NaN or Infinity
+    assertThat(overflow.resolve("invert.png")).exists();
+
+    setFirstActNorm(tiny.dir(), -40, 1);
+    Path inexact = tmp.resolve("inexact");
+    r = run("invert", "--run", run, "--count", "3", "--out", inexact.toString());
+    assertThat(r.code()).as(r.err()).isEqualTo(1);
+    assertThat(r.err().strip().lines()).as(r.err()).hasSize(1);
+    JsonNode e = Json.MAPPER.readTree(inexact.resolve("invert.json").toFile());
+    double bound = 1e-6 * (1 + largestPixel(tiny.data(), 3));
+    assertThat(e.get("float64_bound").asDouble()).isCloseTo(bound, offset(1e-15));
+    // The largest float64 error is the one named: by the first row (stages in order, then z) that has it.
+    java.util.List<JsonNode> rows = new java.util.ArrayList<>();
+    e.get("stages").forEach(rows::add);
+    rows.add(e.get("z"));
+    JsonNode worst = rows.get(0);
+    for (JsonNode row : rows) {
+      if (row.get("float64").get("max_abs_err").asDouble() > worst.get("float64").get("max_abs_err").asDouble()) worst = row;
+    }
+    double err = worst.get("float64").get("max_abs_err").asDouble();
+    assertThat(err).isEqualTo(e.get("max_abs_err_f64").asDouble()).isGreaterThan(bound).isLessThan(Double.MAX_VALUE);
+    String from = worst.get("stage").asText().equals("z") ? "z" : "stage " + worst.get("stage").asText() + "'s output";
+    assertThat(r.err().strip()).isEqualTo(String.format(java.util.Locale.ROOT, "irevnet invert: the float64"
+        + " reconstruction of image %d from %s is %.2e off, beyond the %.2e an exact inverse stays within"
+        + " (float64_bound)", worst.get("float64").get("worst_image").asInt(), from, err, bound));
+    assertThat(inexact.resolve("invert.png")).exists();
+  }
+
+  /** The largest pixel of the first {@code count} test images of a {@link org.irevnet.testing.TinyData} set, in [0, 1]. */
+  private static double largestPixel(Path data, int count) throws java.io.IOException {
+    byte[] idx = Files.readAllBytes(data.resolve("t10k-images-idx3-ubyte"));
+    int max = 0;
+    for (int i = 16; i < 16 + count * 28 * 28; i++) max = Math.max(max, idx[i] & 0xff);
+    return max / 255.0;
   }
 
   /**

@@ -26,8 +26,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record InversionReport(String run, String checkpoint, String data, String model, int count,
-    List<Stage> stages, Stage z, double maxAbsErrF32, double maxAbsErrF64, Double illConditionedAbove,
-    List<Long> stabilityImages, List<StabilityRow> stability, String dataPath) {
+    List<Stage> stages, Stage z, double maxAbsErrF32, double maxAbsErrF64, double float64Bound,
+    Double illConditionedAbove, List<Long> stabilityImages, List<StabilityRow> stability, String dataPath) {
 
   /** Factor by which the difference image is amplified in the PNG. */
   public static final double AMPLIFY = 10;
@@ -58,8 +58,8 @@ public record InversionReport(String run, String checkpoint, String data, String
           mean(m, Stability.Point::forwardLipschitz), m.maxInverse(), mean(m, Stability.Point::inverseLipschitz),
           m.maxCondition(), mean(m, Stability.Point::condition), !(m.maxCondition() <= threshold)));
     }
-    return new InversionReport(run, checkpoint, data, model, count, stages, z, maxAbsErrF32, maxAbsErrF64, threshold,
-        images, rows, dataPath);
+    return new InversionReport(run, checkpoint, data, model, count, stages, z, maxAbsErrF32, maxAbsErrF64, float64Bound,
+        threshold, images, rows, dataPath);
   }
 
   private static double mean(Stability.MapStability m, ToDoubleFunction<Stability.Point> f) {
@@ -85,8 +85,9 @@ public record InversionReport(String run, String checkpoint, String data, String
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Stage(String stage, List<Long> shape, Errors float32, Errors float64) {}
 
+  /** {@code float64Bound}: the float64 error an exact inverse stays within ({@link Reconstruction#float64Bound}). */
   public static InversionReport of(String run, String checkpoint, String data, String dataPath, String model, int count,
-      Reconstruction.Precisions p) {
+      Reconstruction.Precisions p, double float64Bound) {
     List<Stage> stages = new ArrayList<>();
     double max32 = p.zFloat32().maxAbs(), max64 = p.zFloat64().maxAbs();
     for (int s = 0; s < p.float32().size(); s++) {
@@ -97,7 +98,8 @@ public record InversionReport(String run, String checkpoint, String data, String
     }
     List<Long> zShape = stages.isEmpty() ? List.of() : stages.get(stages.size() - 1).shape();
     Stage z = new Stage("z", zShape, Errors.of(p.zFloat32()), Errors.of(p.zFloat64()));
-    return new InversionReport(run, checkpoint, data, model, count, stages, z, max32, max64, null, null, null, dataPath);
+    return new InversionReport(run, checkpoint, data, model, count, stages, z, max32, max64, float64Bound, null, null,
+        null, dataPath);
   }
 
   private static List<Long> sampleShape(long[] s) {
@@ -117,13 +119,18 @@ public record InversionReport(String run, String checkpoint, String data, String
     ImageGrid.write(file, List.of(x, r, diff));
   }
 
+  /** The stages in order, then z. */
+  public List<Stage> rows() {
+    List<Stage> all = new ArrayList<>(stages);
+    all.add(z);
+    return all;
+  }
+
   /** A fixed-width table for the terminal; {@code image}: where the float32 max is. */
   public String table() {
     StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-6s %-12s %12s %6s %12s %12s %12s%n", "stage", "shape",
         "max f32", "image", "mean f32", "max f64", "mean f64"));
-    List<Stage> all = new ArrayList<>(stages);
-    all.add(z);
-    for (Stage s : all) {
+    for (Stage s : rows()) {
       String shape = String.join("x", s.shape().stream().map(String::valueOf).toList());
       b.append(String.format(Locale.ROOT, "%-6s %-12s %12.2e %6d %12.2e %12.2e %12.2e%n", s.stage(), shape, s.float32().maxAbsErr(),
           s.float32().worstImage(), s.float32().meanAbsErr(), s.float64().maxAbsErr(), s.float64().meanAbsErr()));

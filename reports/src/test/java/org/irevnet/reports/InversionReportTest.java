@@ -28,7 +28,7 @@ class InversionReportTest {
         List.of(new Reconstruction.StageError(0, new long[] {2, 4, 16, 16}, new Reconstruction.Error(3e-15, 1e-16, 0)),
             new Reconstruction.StageError(1, new long[] {2, 16, 8, 8}, new Reconstruction.Error(1e-15, 5e-16, 1))),
         Z32, Z64, null);
-    return InversionReport.of("run", "best", "d[0:2]", "/data/d", "m", 2, p);
+    return InversionReport.of("run", "best", "d[0:2]", "/data/d", "m", 2, p, 2e-6);
   }
 
   @Test
@@ -44,12 +44,14 @@ class InversionReportTest {
         new InversionReport.Errors(6e-15, 2e-16, 1)));
     assertThat(r.maxAbsErrF32()).isEqualTo(5e-6);
     assertThat(r.maxAbsErrF64()).isEqualTo(6e-15);
+    assertThat(r.float64Bound()).isEqualTo(2e-6);
+    assertThat(r.rows()).containsExactly(r.stages().get(0), r.stages().get(1), r.z());
     assertThat(r.count()).isEqualTo(2);
     assertThat(r.stability()).isNull();
 
     // No stages: z has no shape, and the maxima are z's.
     InversionReport none = InversionReport.of("run", "best", "d", "/data/d", "m", 1,
-        new Reconstruction.Precisions(List.of(), List.of(), Z32, Z64, null));
+        new Reconstruction.Precisions(List.of(), List.of(), Z32, Z64, null), 2e-6);
     assertThat(none.stages()).isEmpty();
     assertThat(none.z().shape()).isEmpty();
     assertThat(none.maxAbsErrF32()).isEqualTo(4e-6);
@@ -80,7 +82,7 @@ class InversionReportTest {
     // The rest of the report is kept.
     InversionReport plain = twoStages();
     assertThat(new InversionReport(r.run(), r.checkpoint(), r.data(), r.model(), r.count(), r.stages(), r.z(),
-        r.maxAbsErrF32(), r.maxAbsErrF64(), null, null, null, r.dataPath())).isEqualTo(plain);
+        r.maxAbsErrF32(), r.maxAbsErrF64(), r.float64Bound(), null, null, null, r.dataPath())).isEqualTo(plain);
   }
 
   private static List<List<String>> tokens(String table) {
@@ -117,7 +119,8 @@ class InversionReportTest {
         List.of("1", "256", "NaN", "NaN", "NaN", "NaN", "ill-conditioned", "(>", "3.0)"));
     InversionReport r = withStability();
     InversionReport noImages = new InversionReport(r.run(), r.checkpoint(), r.data(), r.model(), r.count(), r.stages(),
-        r.z(), r.maxAbsErrF32(), r.maxAbsErrF64(), r.illConditionedAbove(), null, r.stability(), r.dataPath());
+        r.z(), r.maxAbsErrF32(), r.maxAbsErrF64(), r.float64Bound(), r.illConditionedAbove(), null, r.stability(),
+        r.dataPath());
     assertThat(noImages.stabilityTable().lines().findFirst()).hasValue(r.stabilityTable().lines().skip(1)
         .findFirst().orElseThrow());
   }
@@ -127,6 +130,8 @@ class InversionReportTest {
     twoStages().writeJson(tmp.resolve("plain.json"));
     JsonNode plain = JsonReport.MAPPER.readTree(tmp.resolve("plain.json").toFile());
     assertThat(plain.get("max_abs_err_f32").asDouble()).isEqualTo(5e-6);
+    assertThat(plain.get("float64_bound").asDouble()).isEqualTo(2e-6);
+    assertThat(plain.has("rows")).as("stages and z, once each").isFalse();
     assertThat(plain.get("z").get("float32").get("worst_image").asLong()).isEqualTo(1);
     assertThat(plain.get("schemaVersion").asInt()).isEqualTo(JsonReport.SCHEMA_VERSION);
     assertThat(plain.has("stability")).isFalse();
