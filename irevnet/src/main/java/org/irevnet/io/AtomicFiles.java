@@ -208,12 +208,19 @@ public final class AtomicFiles {
 
   /**
    * A new temporary file or directory for {@code target}'s next content ({@link #createSibling}
-   * with suffix {@code .tmp}), which {@link #deleteUnfinished} removes until it is renamed into
-   * place or deleted. Its content is never the only copy of anything: the target stays until the
-   * rename.
+   * with suffix {@code .PID-KEY.tmp}, naming its owner, {@link #OWNER}; {@code .tmp} where that is
+   * unknown or the name would be too long), which {@link #deleteUnfinished} removes until it is
+   * renamed into place or deleted, and a later temporary of the same target once its process has
+   * died ({@link #deleteStaleTemporaries}). Its content is never the only copy of anything: the
+   * target stays until the rename.
    */
   public static Path createTemporary(Path target, boolean directory) throws IOException {
-    Path tmp = createSibling(target, ".tmp", directory);
+    deleteStaleTemporaries(target);
+    String owned = OWNER == null ? null : "." + OWNER.name() + ".tmp";
+    // A name beyond the file system's limit could not be made at all: such a temporary goes without
+    // its owner, as before owners were named, and only a lock holder's cleanup deletes it.
+    boolean fits = owned != null && siblingNameBytes(target, owned) <= NAME_MAX;
+    Path tmp = createSibling(target, fits ? owned : ".tmp", directory);
     UNFINISHED.add(tmp);
     return tmp;
   }
@@ -266,9 +273,9 @@ public final class AtomicFiles {
   }
 
   /**
-   * Deletes what {@link #createSibling} with suffix {@code .tmp} (or, before it, {@code
-   * createTempDirectory} with prefix {@code .NAME.tmp}) left next to {@code target} when a process
-   * was killed mid-write. Only for targets one process writes at a time.
+   * Deletes every temporary of {@code target} ({@link #isTemporarySibling}), whatever its owner:
+   * what a process killed mid-write left. Only for targets one process writes at a time (under a
+   * lock); live writers' temporaries would go too.
    */
   public static void deleteTemporarySiblings(Path target) throws IOException {
     deleteSiblings(target, p -> isTemporarySibling(target, p));
@@ -293,10 +300,86 @@ public final class AtomicFiles {
     }
   }
 
-  /** Whether {@code p} is named as a {@code .tmp} {@link #createSibling} of {@code target} (or its former name). */
+  /**
+   * Whether {@code p} is named as a temporary of {@code target} ({@link #createTemporary}, with or
+   * without its owner, or its former name).
+   */
   public static boolean isTemporarySibling(Path target, Path p) {
-    return p.getFileName().toString().matches(
-        java.util.regex.Pattern.quote("." + target.getFileName() + ".") + "([0-9a-z]+\\.tmp|tmp[0-9]+)");
+    return p.getFileName().toString().matches(java.util.regex.Pattern.quote("." + target.getFileName() + ".")
+        + "([0-9a-z]+(\\.[0-9]+-[0-9a-z]+)?\\.tmp|tmp[0-9]+)");
+  }
+
+  /**
+   * This process as its temporaries' names say it, {@code PID-KEY}: {@code KEY} names the kernel
+   * boot and the PID namespace that give the PID its meaning, {@code uid} is the user its files
+   * belong to. The host name would not be enough: containers that share a host name and a
+   * directory can each have their own PID namespace, where the same PID is another process.
+   */
+  record Owner(long pid, String key, int uid) {
+    String name() {
+      return pid + "-" + key;
+    }
+  }
+
+  /**
+   * Null where the boot and namespace cannot be read (not Linux): temporaries then name no owner,
+   * as they did before, and {@link #deleteStaleTemporaries} leaves them alone.
+   */
+  static final Owner OWNER = owner();
+
+  private static Owner owner() {
+    try {
+      String boot = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+      String namespace = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+      byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(
+          (boot + " " + namespace).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return new Owner(ProcessHandle.current().pid(), Long.toUnsignedString(java.nio.ByteBuffer.wrap(d).getLong(), 36),
+          (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+    } catch (IOException | java.security.NoSuchAlgorithmException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** The longest file name, in bytes, of the file systems this runs on (ext4, xfs, btrfs, tmpfs, NFS). */
+  static final int NAME_MAX = 255;
+
+  /** The length in bytes of the longest name {@link #createSibling}{@code (target, suffix, ...)} can give. */
+  private static int siblingNameBytes(Path target, String suffix) {
+    String longest = "." + target.getFileName() + "." + Long.toUnsignedString(-1L, 36) + suffix;
+    return longest.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+  }
+
+  /**
+   * Deletes the temporaries of {@code target} whose owner ({@link #OWNER}) was a process of this
+   * boot and PID namespace, and this user, that no longer runs: what a {@code kill -9} during a
+   * write left. A live process's temporaries stay (another command may be writing the same file),
+   * and so do those of other machines, boots, namespaces or users (a /proc mounted with hidepid
+   * shows no other user's processes), and those that name no owner, whose writers cannot be told.
+   * A dead writer's PID reused by a new process keeps its temporaries, which is safe. Best effort:
+   * what cannot be listed or deleted stays.
+   */
+  static void deleteStaleTemporaries(Path target) {
+    if (OWNER == null) return;
+    java.util.regex.Pattern owned = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(
+        "." + target.getFileName() + ".") + "[0-9a-z]+\\.([0-9]{1,18})-" + OWNER.key() + "\\.tmp");
+    List<Path> siblings;
+    try (java.util.stream.Stream<Path> s = Files.list(target.toAbsolutePath().getParent())) {
+      siblings = s.toList();
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return; // no directory yet, or none that can be read: the write says what is wrong
+    }
+    for (Path p : siblings) {
+      java.util.regex.Matcher m = owned.matcher(p.getFileName().toString());
+      if (!m.matches()) continue;
+      try {
+        if (ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()
+            && OWNER.uid() == (Integer) Files.getAttribute(p, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          deleteTree(p);
+        }
+      } catch (IOException | java.io.UncheckedIOException e) {
+        // deleted by another writer first, or not ours to delete: it stays, the write goes on
+      }
+    }
   }
 
   /**

@@ -278,6 +278,7 @@ class AtomicFilesTest {
     Path leftNow = Files.createDirectories(ckpts.resolve(".latest.2z7d75ubxae6q.tmp"));
     Files.writeString(leftNow.resolve("weights.npz"), "x");
     Path leftBefore = Files.createDirectories(ckpts.resolve(".latest.tmp1234567890"));
+    Path leftOwned = Files.createDirectories(ckpts.resolve(".latest.2z7d75ubxae6q.12345-abc.tmp"));
     Path otherCheckpoints = Files.createDirectories(ckpts.resolve(".best.2z7d75ubxae6q.tmp"));
     Path notOurs = Files.writeString(ckpts.resolve(".latest.notes"), "keep");
     InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson(TinyData.ARCH),
@@ -285,9 +286,103 @@ class AtomicFilesTest {
     Checkpoints.save(ckpts.resolve("latest"), m, Map.of(), new Checkpoints.TrainingState(1, 0, 1, 0.5, "{}"));
     assertThat(leftNow).doesNotExist();
     assertThat(leftBefore).doesNotExist();
+    assertThat(leftOwned).as("under the run's lock, whatever its owner").doesNotExist();
     assertThat(otherCheckpoints).exists();
     assertThat(notOurs).exists();
     Checkpoints.verify(ckpts.resolve("latest"));
+  }
+
+  /**
+   * After a kill -9 (which runs no shutdown hook) a later write of the same target deletes the
+   * temporaries the killed process left, which name their owner: a dead process of this boot and
+   * PID namespace. A live process's (this JVM's: another thread, or another command, may be
+   * writing the same file) stays, and so do another boot's or namespace's, one that names no owner
+   * (written before owners were named) and another target's.
+   */
+  @Test
+  void aWriteDeletesOnlyTheTemporariesOfItsTargetThatADeadProcessLeft(@TempDir Path tmp) throws Exception {
+    AtomicFiles.Owner me = AtomicFiles.OWNER;
+    assertThat(me).as("the boot and PID namespace are readable on Linux").isNotNull();
+    assertThat(me.pid()).isEqualTo(ProcessHandle.current().pid());
+    Process exited = new ProcessBuilder("true").start();
+    exited.waitFor();
+    long dead = exited.pid();
+    assertThat(ProcessHandle.of(dead)).isEmpty();
+    Path dir = Files.createDirectories(tmp.resolve("analysis"));
+    Path deadFile = Files.writeString(dir.resolve(".invert.json.2z7d." + dead + "-" + me.key() + ".tmp"), "{\"half\":");
+    Path deadDir = Files.createDirectories(dir.resolve(".invert.json.k3." + dead + "-" + me.key() + ".tmp"));
+    Files.writeString(Files.createDirectory(deadDir.resolve("nested")).resolve("x"), "x");
+    Path live = Files.writeString(dir.resolve(".invert.json.5q." + me.pid() + "-" + me.key() + ".tmp"), "{");
+    Path elsewhere = Files.writeString(dir.resolve(".invert.json.7a." + dead + "-" + me.key() + "x.tmp"), "{");
+    Path unowned = Files.writeString(dir.resolve(".invert.json.8b.tmp"), "{");
+    Path otherTarget = Files.writeString(dir.resolve(".invert.png.9c." + dead + "-" + me.key() + ".tmp"), "png");
+    for (Path p : new Path[] {deadFile, deadDir, live, elsewhere, unowned}) {
+      assertThat(AtomicFiles.isTemporarySibling(dir.resolve("invert.json"), p)).as(p.toString()).isTrue();
+    }
+    assertThat(AtomicFiles.isTemporarySibling(dir.resolve("invert.json"), otherTarget)).isFalse();
+
+    AtomicFiles.writeString(dir.resolve("invert.json"), "{}");
+
+    assertThat(dir.resolve("invert.json")).hasContent("{}");
+    assertThat(listed(dir)).containsExactlyInAnyOrder(dir.resolve("invert.json"), live, elsewhere, unowned, otherTarget);
+    assertThat(live).hasContent("{");
+  }
+
+  /** The temporary of a JVM killed with SIGKILL while writing (kill -9) goes at the next write of its target. */
+  @Test
+  void aWriteDeletesTheTemporaryOfAWriterKilledMidWrite(@TempDir Path tmp) throws Exception {
+    Path target = tmp.resolve("analysis/invert.json");
+    Process writer = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), KilledWriter.class.getName(), target.toString())
+        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    Path left;
+    try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(writer.getInputStream()))) {
+      left = Path.of(out.readLine());
+      writer.destroyForcibly().waitFor();
+    }
+    assertThat(writer.exitValue()).as("SIGKILL").isEqualTo(128 + 9);
+    assertThat(left).exists().hasParent(target.getParent());
+    assertThat(AtomicFiles.isTemporarySibling(target, left)).isTrue();
+    AtomicFiles.writeString(target, "{}");
+    assertThat(listed(target.getParent())).containsExactly(target);
+  }
+
+  /** Starts a write of the file named by its argument, prints its temporary, and waits to be killed. */
+  static final class KilledWriter {
+    public static void main(String[] args) throws Exception {
+      Path t = AtomicFiles.createTemporary(Path.of(args[0]), false);
+      Files.writeString(t, "{\"half\":");
+      System.out.println(t);
+      System.out.flush();
+      Thread.sleep(60_000);
+    }
+  }
+
+  /**
+   * A temporary names its owner where the name fits in 255 bytes; for a longer target name (the
+   * file system refuses longer names) it names none, as before, so the target is still written.
+   */
+  @Test
+  void temporariesNameTheirOwnerWhereTheNameFits(@TempDir Path tmp) throws Exception {
+    String owned = "\\.[0-9a-z]+\\." + AtomicFiles.OWNER.name() + "\\.tmp";
+    Path shortTarget = tmp.resolve("report.json");
+    Path made = AtomicFiles.createTemporary(shortTarget, false);
+    assertThat(made.getFileName().toString()).matches("\\.report\\.json" + owned);
+    AtomicFiles.deleteTree(made);
+    // The longest name whose owned temporary fits, and one byte (here: one character) more.
+    int room = 255 - ("." + "." + Long.toUnsignedString(-1L, 36) + "." + AtomicFiles.OWNER.name() + ".tmp").length();
+    for (int length : new int[] {room, room + 1, 236}) {
+      Path target = tmp.resolve(length + "/" + "r".repeat(length));
+      AtomicFiles.writeString(target, "x");
+      assertThat(target).as(length + " bytes").hasContent("x");
+      assertThat(listed(target.getParent())).containsExactly(target);
+      Path temporary = AtomicFiles.createTemporary(target, false);
+      AtomicFiles.deleteTree(temporary);
+      String name = temporary.getFileName().toString();
+      assertThat(name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isLessThanOrEqualTo(255);
+      assertThat(name.matches("\\." + target.getFileName() + owned)).as(length + " bytes").isEqualTo(length <= room);
+      assertThat(AtomicFiles.isTemporarySibling(target, target.resolveSibling(name))).isTrue();
+    }
   }
 
   /**
