@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.train.Trainer;
@@ -41,7 +42,7 @@ final class RunOptions {
       Map<String, Object> cfg = new LinkedHashMap<>();
       cfg.put("arch", "DL4J model " + model.getFileName());
       cfg.put("model", model.toString());
-      cfg.put("data", data);
+      cfg.put("data", data == null ? null : Datasets.recorded(data));
       Map<String, Object> all = new LinkedHashMap<>();
       all.put("config", cfg);
       all.put("environment", Trainer.environment());

@@ -68,9 +68,13 @@ class BaselineCommandsTest {
     MainTest.Run noData = MainTest.run("probe", "--model", zip.toString(), "--layers");
     assertThat(noData.code()).isEqualTo(2);
     assertThat(noData.err()).contains("--model needs --data");
-    MainTest.Run p = MainTest.run("probe", "--model", zip.toString(), "--data", data.toString(), "--layers", "--epochs",
+    // Given relative, the data is recorded absolute in the analysis directory's config.json.
+    String relative = Path.of("").toAbsolutePath().relativize(data.toAbsolutePath()).toString();
+    MainTest.Run p = MainTest.run("probe", "--model", zip.toString(), "--data", relative, "--layers", "--epochs",
         "1", "--probe-layers", "pool,hidden");
     assertThat(p.code()).as(p.err()).isZero();
+    assertThat(Json.MAPPER.readTree(tmp.resolve("mine-analysis/config.json").toFile()).path("config").path("data")
+        .asText()).isEqualTo(data.toAbsolutePath().normalize().toString());
     // Data of 3 classes for its 10 outputs was accepted: eval showed a 10x10 matrix under 3 names.
     Path three = Files.createDirectories(tmp.resolve("three"));
     org.irevnet.data.IdxFiles.writeImages(three.resolve("t10k-images-idx3-ubyte"), 3, 28, 28, new byte[3 * 28 * 28]);

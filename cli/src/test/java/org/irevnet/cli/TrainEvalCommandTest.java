@@ -136,6 +136,26 @@ class TrainEvalCommandTest {
   }
 
   /** Resuming a finished run trains nothing and says so; with more epochs it trains on. */
+  /**
+   * config.json kept --data as typed, so a relative directory was read against wherever an
+   * analysis started: another directory found nothing, or another dataset of that name.
+   */
+  @Test
+  void aRelativeDataDirectoryIsRecordedAbsoluteSoAnalysesFindItFromAnywhere(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    String relative = Path.of("").toAbsolutePath().relativize(data.toAbsolutePath()).toString();
+    assertThat(Path.of(relative).isAbsolute()).isFalse();
+    Path runDir = tmp.resolve("run");
+    MainTest.Run t = run("train", "--arch", arch.toString(), "--data", relative, "--out", runDir.toString(),
+        "--epochs", "1", "--batch", "16", "--max-steps", "1", "--no-progress");
+    assertThat(t.code()).as(t.err()).isZero();
+    JsonNode cfg = Json.MAPPER.readTree(runDir.resolve("config.json").toFile()).get("config");
+    assertThat(cfg.get("data").asText()).isEqualTo(data.toAbsolutePath().normalize().toString());
+    // A dataset name stays a name (the run then finds the dataset where it is installed).
+    assertThat(org.irevnet.data.Datasets.recorded("fashion-mnist-mini")).isEqualTo("fashion-mnist-mini");
+  }
+
   @Test
   void resumingAFinishedRunSaysSoAndMoreEpochsTrainOn(@TempDir Path tmp) throws Exception {
     MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);

@@ -45,6 +45,14 @@ public final class Datasets {
         .resolve(nameOrPath);
   }
 
+  /**
+   * {@code nameOrPath} as a run records it: a relative path to a directory made absolute, since
+   * the run's analyses may start from another directory; names and absolute paths as they are.
+   */
+  public static String recorded(String nameOrPath) {
+    return new Resolver(Path.of("").toAbsolutePath(), home(), FASHION_MNIST_SYSTEM_DIR).recorded(nameOrPath);
+  }
+
   /** Opens a directory, detecting its layout; the name is the directory's name. */
   public static DataSource open(Path dir) {
     Path abs = dir.toAbsolutePath().normalize();
@@ -108,6 +116,13 @@ public final class Datasets {
 
   /** The resolution rules with their inputs made explicit (for tests). */
   record Resolver(Path workingDir, String home, Path fashionMnistDir) {
+
+    /** {@link Datasets#recorded}: what {@link #resolve} reads first, a directory under the working one, made absolute. */
+    String recorded(String nameOrPath) {
+      if (nameOrPath == null || nameOrPath.isBlank() || Path.of(nameOrPath).isAbsolute()) return nameOrPath;
+      Path asPath = workingDir.resolve(nameOrPath).normalize();
+      return Files.isDirectory(asPath) ? asPath.toString() : nameOrPath;
+    }
 
     DataSource resolve(String nameOrPath) {
       if (nameOrPath == null || nameOrPath.isBlank()) {

@@ -18,6 +18,20 @@ class DatasetsTest {
   }
 
   @Test
+  void aRunRecordsARelativeDirectoryAbsoluteAndNamesAsTheyAre(@TempDir Path tmp) throws Exception {
+    Path cwd = Files.createDirectories(tmp.resolve("work"));
+    Files.createDirectories(cwd.resolve("mine"));
+    Datasets.Resolver r = resolver(cwd, null, tmp.resolve("none"));
+    assertThat(r.recorded("mine")).isEqualTo(cwd.resolve("mine").toString());
+    assertThat(r.recorded("./mine/../mine")).isEqualTo(cwd.resolve("mine").toString());
+    assertThat(r.recorded("fashion-mnist-mini")).isEqualTo("fashion-mnist-mini");
+    assertThat(r.recorded("missing/dir")).isEqualTo("missing/dir");
+    assertThat(r.recorded(tmp.toString())).isEqualTo(tmp.toString());
+    Files.writeString(cwd.resolve("file"), "x");
+    assertThat(r.recorded("file")).isEqualTo("file");
+  }
+
+  @Test
   void aDirectoryPathIsOpenedWithItsLayoutDetected() throws IOException {
     Synth.idxDir(tmp.resolve("idx"), 2, 2, 2, 2, 2, true);
     Files.createDirectories(tmp.resolve("cifar"));
