@@ -131,9 +131,9 @@ final class InvertCommand implements Callable<Integer> {
     InversionReport.Stage worst = r.rows().stream().max(Comparator.comparingDouble(s -> s.float64().maxAbsErr()))
         .orElseThrow();
     if (worst.float64().maxAbsErr() <= r.float64Bound()) return null;
-    return String.format(Locale.ROOT, "the float64 reconstruction of image %d from %s is %.2e off, beyond the %.2e an"
-        + " exact inverse stays within (float64_bound)", worst.float64().worstImage(), from(worst),
-        worst.float64().maxAbsErr(), r.float64Bound());
+    return String.format(Locale.ROOT, "the float64 reconstruction of image %d from %s is %.2e off, beyond float64_bound"
+        + " %.2e: an inverse is wrong, or the model amplifies rounding more than about 1e10 times (--stability tells"
+        + " which)", worst.float64().worstImage(), from(worst), worst.float64().maxAbsErr(), r.float64Bound());
   }
 
   private static String from(InversionReport.Stage s) {
