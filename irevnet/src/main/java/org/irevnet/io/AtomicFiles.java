@@ -362,25 +362,25 @@ public final class AtomicFiles {
     if (OWNER == null) return;
     java.util.regex.Pattern owned = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(
         "." + target.getFileName() + ".") + "[0-9a-z]+\\.([0-9]{1,18})-" + OWNER.key() + "\\.tmp");
-    List<Path> siblings;
-    try (java.util.stream.Stream<Path> s = Files.list(target.toAbsolutePath().getParent())) {
-      siblings = s.toList();
+    try {
+      deleteSiblings(target, p -> {
+        java.util.regex.Matcher m = owned.matcher(p.getFileName().toString());
+        return m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty() && isOurs(p);
+      });
     } catch (IOException | java.io.UncheckedIOException e) {
-      return; // no directory yet, or none that can be read: the write says what is wrong
-    }
-    for (Path p : siblings) {
-      java.util.regex.Matcher m = owned.matcher(p.getFileName().toString());
-      if (!m.matches()) continue;
-      try {
-        if (ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()
-            && OWNER.uid() == (Integer) Files.getAttribute(p, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-          deleteTree(p);
-        }
-      } catch (IOException | java.io.UncheckedIOException e) {
-        // deleted by another writer first, or not ours to delete: it stays, the write goes on
-      }
+      // a directory that cannot be read, or a temporary deleted by another writer first: the write goes on
     }
   }
+
+  /** Whether {@code p} belongs to {@link #OWNER}'s user (false when that cannot be read). */
+  private static boolean isOurs(Path p) {
+    try {
+      return OWNER.uid() == (Integer) Files.getAttribute(p, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
 
   /**
    * {@link Files#createDirectories}, saying what is wrong when a file is in the way (Java says
