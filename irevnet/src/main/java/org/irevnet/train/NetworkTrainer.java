@@ -93,10 +93,7 @@ final class NetworkTrainer {
     long stopAt = Trainer.stopAt(step, total, maxSteps);
     double lastTest = Double.NaN;
     try (BufferedWriter metrics = Trainer.appendMetrics(runDir.resolve(Trainer.METRICS))) {
-      double lossSum = 0, accSum = 0;
-      int window = 0;
-      long windowImages = 0;
-      long windowStart = System.nanoTime();
+      StepWindow window = new StepWindow();
       while (step < stopAt) {
         if (!it.hasNext()) it.reset();
         BatchIterator.Batch b = it.nextBatch();
@@ -113,21 +110,9 @@ final class NetworkTrainer {
         }
         step++;
         Host.collectGarbage(step, GC_EVERY);
-        lossSum += loss;
-        accSum += acc;
-        window++;
-        windowImages += b.labels().length;
+        window.add(loss, acc, b.labels().length);
         if (step % cfg.logEvery() == 0 || step == stopAt) {
-          double imagesPerSecond = windowImages / ((System.nanoTime() - windowStart) / 1e9);
-          Map<String, Object> m = Trainer.trainLine(step, b.epoch() + 1, window, lossSum / window, accSum / window, lr,
-              imagesPerSecond);
-          Trainer.writeLine(metrics, m);
-          listener.onStep(new Trainer.StepInfo(step, total, b.epoch() + 1, cfg.epochs(), b.batch() + 1,
-              it.batchesPerEpoch(), lossSum / window, accSum / window, lr, imagesPerSecond));
-          lossSum = accSum = 0;
-          window = 0;
-          windowImages = 0;
-          windowStart = System.nanoTime();
+          window.report(metrics, listener, step, total, cfg.epochs(), b, it.batchesPerEpoch(), lr, m -> {});
         }
         boolean epochEnd = !it.hasNext();
         if (epochEnd) {

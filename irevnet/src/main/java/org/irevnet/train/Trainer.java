@@ -303,14 +303,11 @@ public final class Trainer {
     long stopAt = stopAt(step, total, maxSteps);
     double lastTest = Double.NaN, lastBits = Double.NaN;
     try (BufferedWriter metrics = appendMetrics(runDir.resolve(METRICS))) {
-      double lossSum = 0, accSum = 0;
+      StepWindow window = new StepWindow();
       double[] iceSums = new double[5]; // ce, nuisance ce, adversary accuracy, nll bits/dim, w_nc
       double znMaxAbs = 0;
       boolean saidOutliers = false;
       double bitsSum = 0;
-      int window = 0;
-      long windowImages = 0;
-      long windowStart = System.nanoTime();
       while (step < stopAt) {
         if (!it.hasNext()) it.reset();
         BatchIterator.Batch b = it.nextBatch();
@@ -351,32 +348,25 @@ public final class Trainer {
         step++;
         Host.collectGarbage(step, GC_EVERY);
         double acc = Losses.accuracy(f.logits(), b.labels());
-        lossSum += loss;
-        accSum += acc;
-        window++;
-        windowImages += b.labels().length;
+        window.add(loss, acc, b.labels().length);
         if (step % cfg.logEvery() == 0 || step == stopAt) {
-          double imagesPerSecond = windowImages / ((System.nanoTime() - windowStart) / 1e9);
-          Map<String, Object> m = trainLine(step, b.epoch() + 1, window, lossSum / window, accSum / window, lr, imagesPerSecond);
-          if (density != null) m.put("bits_per_dim", bitsSum / window);
+          int n = window.steps();
+          double bits = bitsSum / n, zn = znMaxAbs;
+          boolean iceTerms = ice != null;
+          window.report(metrics, listener, step, total, cfg.epochs(), b, it.batchesPerEpoch(), lr, m -> {
+            if (density != null) m.put("bits_per_dim", bits);
+            if (iceTerms) {
+              m.put("ce", iceSums[0] / n);
+              m.put("nuisance_ce", iceSums[1] / n);
+              m.put("adversary_accuracy", iceSums[2] / n);
+              if (cfg.ice().wMle() > 0) m.put("nll_bits_per_dim", iceSums[3] / n);
+              m.put("w_nc", iceSums[4] / n);
+              m.put("zn_max_abs", zn);
+            }
+          });
           bitsSum = 0;
-          if (ice != null) {
-            m.put("ce", iceSums[0] / window);
-            m.put("nuisance_ce", iceSums[1] / window);
-            m.put("adversary_accuracy", iceSums[2] / window);
-            if (cfg.ice().wMle() > 0) m.put("nll_bits_per_dim", iceSums[3] / window);
-            m.put("w_nc", iceSums[4] / window);
-            m.put("zn_max_abs", znMaxAbs);
-            java.util.Arrays.fill(iceSums, 0);
-            znMaxAbs = 0;
-          }
-          writeLine(metrics, m);
-          listener.onStep(new StepInfo(step, total, b.epoch() + 1, cfg.epochs(), b.batch() + 1, it.batchesPerEpoch(),
-              lossSum / window, accSum / window, lr, imagesPerSecond));
-          lossSum = accSum = 0;
-          window = 0;
-          windowImages = 0;
-          windowStart = System.nanoTime();
+          java.util.Arrays.fill(iceSums, 0);
+          znMaxAbs = 0;
         }
         boolean epochEnd = !it.hasNext();
         if (epochEnd) {
@@ -601,26 +591,6 @@ public final class Trainer {
     AdamOptimizer adam = AdamOptimizer.grouped(model.params(), model.parameterGroups(), lr);
     model.setGradientListener(adam::stepGroup);
     return adam;
-  }
-
-  /**
-   * The fields of a {@code train} line of metrics.jsonl every objective and trainer logs: means
-   * over the {@code windowSteps} steps since the previous line, which are fewer than {@code
-   * --log-every} at the end of training and after a resume (a report must not read such a mean as
-   * a change of trend).
-   */
-  static Map<String, Object> trainLine(long step, int epoch, int windowSteps, double loss, double accuracy, double lr,
-      double imagesPerSecond) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("type", "train");
-    m.put("step", step);
-    m.put("epoch", epoch);
-    m.put("window_steps", windowSteps);
-    m.put("loss", loss);
-    m.put("accuracy", accuracy);
-    m.put("lr", lr);
-    m.put("images_per_s", imagesPerSecond);
-    return m;
   }
 
   /**
