@@ -219,7 +219,7 @@ public final class AtomicFiles {
     String owned = OWNER == null ? null : "." + OWNER.name() + ".tmp";
     // A name beyond the file system's limit could not be made at all: such a temporary goes without
     // its owner, as before owners were named, and only a lock holder's cleanup deletes it.
-    boolean fits = owned != null && siblingNameBytes(target, owned) <= NAME_MAX;
+    boolean fits = owned != null && fits(siblingStem(target, owned), owned);
     Path tmp = createSibling(target, fits ? owned : ".tmp", directory);
     UNFINISHED.add(tmp);
     return tmp;
@@ -246,7 +246,7 @@ public final class AtomicFiles {
 
   /**
    * A new empty file or directory (created in one step, so two writers never share one) in the
-   * directory of {@code target}, hidden and named after it. It gets the permissions of any new
+   * directory of {@code target}, hidden and named after it ({@link #siblingStems}). It gets the permissions of any new
    * file, those of the user's umask: {@code Files.createTempFile} and {@code createTempDirectory}
    * make them private to their owner (0600, 0700), and the rename carried that onto every
    * report, model file and checkpoint.
@@ -255,7 +255,7 @@ public final class AtomicFiles {
     Path dir = target.toAbsolutePath().getParent();
     createDirectories(dir);
     for (int attempt = 1; ; attempt++) {
-      Path p = dir.resolve("." + target.getFileName() + "."
+      Path p = dir.resolve(siblingStem(target, suffix)
           + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + suffix);
       try {
         return directory ? Files.createDirectory(p) : Files.createFile(p);
@@ -287,8 +287,7 @@ public final class AtomicFiles {
    * process writes at a time.
    */
   public static void deleteSiblings(Path target, String suffix) throws IOException {
-    String name = java.util.regex.Pattern.quote("." + target.getFileName() + ".") + "[0-9a-z]+"
-        + java.util.regex.Pattern.quote(suffix);
+    String name = siblingStemPattern(target) + "[0-9a-z]+" + java.util.regex.Pattern.quote(suffix);
     deleteSiblings(target, p -> p.getFileName().toString().matches(name));
   }
 
@@ -305,7 +304,7 @@ public final class AtomicFiles {
    * without its owner, or its former name).
    */
   public static boolean isTemporarySibling(Path target, Path p) {
-    return p.getFileName().toString().matches(java.util.regex.Pattern.quote("." + target.getFileName() + ".")
+    return p.getFileName().toString().matches(siblingStemPattern(target)
         + "([0-9a-z]+(\\.[0-9]+-[0-9a-z]+)?\\.tmp|tmp[0-9]+)");
   }
 
@@ -331,11 +330,9 @@ public final class AtomicFiles {
     try {
       String boot = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
       String namespace = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
-      byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(
-          (boot + " " + namespace).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return new Owner(ProcessHandle.current().pid(), Long.toUnsignedString(java.nio.ByteBuffer.wrap(d).getLong(), 36),
+      return new Owner(ProcessHandle.current().pid(), shortHash(boot + " " + namespace),
           (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
-    } catch (IOException | java.security.NoSuchAlgorithmException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       return null;
     }
   }
@@ -343,10 +340,65 @@ public final class AtomicFiles {
   /** The longest file name, in bytes, of the file systems this runs on (ext4, xfs, btrfs, tmpfs, NFS). */
   static final int NAME_MAX = 255;
 
-  /** The length in bytes of the longest name {@link #createSibling}{@code (target, suffix, ...)} can give. */
-  private static int siblingNameBytes(Path target, String suffix) {
-    String longest = "." + target.getFileName() + "." + Long.toUnsignedString(-1L, 36) + suffix;
-    return longest.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+  /** The first 64 bits of {@code text}'s SHA-256, in base 36 (up to 13 characters). */
+  private static String shortHash(String text) {
+    try {
+      byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return Long.toUnsignedString(java.nio.ByteBuffer.wrap(d).getLong(), 36);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e); // every Java has SHA-256
+    }
+  }
+
+  /**
+   * Bytes kept for the suffix in a shortened stem ({@link #siblingStems}): enough for the owner's
+   * {@code .PID-KEY.tmp} (a 7-digit PID, Linux's most, and a 13-character key take 26).
+   */
+  private static final int SUFFIX_ROOM = 32;
+
+  /** The length of the longest random part of a sibling's name. */
+  private static final int LONGEST_RANDOM = Long.toUnsignedString(-1L, 36).length();
+
+  /**
+   * The starts of the names {@link #createSibling} gives {@code target}'s siblings, before their
+   * random part. {@code .NAME.} left a name longer than about 236 bytes no room within {@link
+   * #NAME_MAX}, and such a target could not be written at all: a long name also gets {@code
+   * .PREFIX~HASH.}, its first bytes (whole characters) and a hash of all of it, so that two names
+   * that begin alike keep apart. A name the file system refuses gets only the first:
+   * its temporary is refused too, naming the target, before any work.
+   */
+  private static List<String> siblingStems(Path target) {
+    String name = target.getFileName().toString(), full = "." + name + ".";
+    int shortened = NAME_MAX - LONGEST_RANDOM - SUFFIX_ROOM;
+    if (utf8Length(full) <= shortened || utf8Length(name) > NAME_MAX) return List.of(full);
+    String hash = shortHash(name);
+    java.nio.CharBuffer chars = java.nio.CharBuffer.wrap(name);
+    // The encoder stops before a character that does not fit whole, so the prefix is valid UTF-8.
+    java.nio.charset.StandardCharsets.UTF_8.newEncoder().encode(chars,
+        java.nio.ByteBuffer.allocate(shortened - utf8Length(".~" + hash + ".")), true);
+    return List.of(full, "." + name.substring(0, chars.position()) + "~" + hash + ".");
+  }
+
+  /** The first of {@link #siblingStems} whose siblings with {@code suffix} fit, else the shortest. */
+  private static String siblingStem(Path target, String suffix) {
+    List<String> stems = siblingStems(target);
+    return stems.stream().filter(s -> fits(s, suffix)).findFirst().orElse(stems.get(stems.size() - 1));
+  }
+
+  /** A regular expression matching any of {@link #siblingStems}: also siblings named before names were shortened. */
+  private static String siblingStemPattern(Path target) {
+    return siblingStems(target).stream().map(java.util.regex.Pattern::quote)
+        .collect(java.util.stream.Collectors.joining("|", "(?:", ")"));
+  }
+
+  /** Whether the longest name {@link #createSibling} gives with {@code stem} and {@code suffix} fits. */
+  private static boolean fits(String stem, String suffix) {
+    return utf8Length(stem) + LONGEST_RANDOM + utf8Length(suffix) <= NAME_MAX;
+  }
+
+  private static int utf8Length(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
   }
 
   /**
@@ -360,8 +412,8 @@ public final class AtomicFiles {
    */
   static void deleteStaleTemporaries(Path target) {
     if (OWNER == null) return;
-    java.util.regex.Pattern owned = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(
-        "." + target.getFileName() + ".") + "[0-9a-z]+\\.([0-9]{1,18})-" + OWNER.key() + "\\.tmp");
+    java.util.regex.Pattern owned = java.util.regex.Pattern.compile(siblingStemPattern(target)
+        + "[0-9a-z]+\\.([0-9]{1,18})-" + OWNER.key() + "\\.tmp");
     try {
       deleteSiblings(target, p -> {
         java.util.regex.Matcher m = owned.matcher(p.getFileName().toString());

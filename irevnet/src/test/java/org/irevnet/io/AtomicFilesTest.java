@@ -235,18 +235,15 @@ class AtomicFilesTest {
   }
 
   /**
-   * Other refusals name the target too, with the file system's reason: a name of 250 characters
-   * is allowed, its temporary's (a dot, the name, a random part, .tmp) is too long, and the
-   * message named that temporary, a file the user never asked for.
+   * Other refusals name the target too, with the file system's reason: a name of 256 bytes is
+   * refused, and so is its temporary, whose name the message gave, a file the user never asked for.
    */
   @Test
   void aTemporaryTheFileSystemRefusesIsNamedByItsTarget(@TempDir Path tmp) throws Exception {
-    Path target = tmp.resolve("r".repeat(250) + ".json");
-    Files.writeString(target, "old");
+    Path target = tmp.resolve("r".repeat(251) + ".json");
     assertThatThrownBy(() -> AtomicFiles.writeString(target, "{}"))
         .isInstanceOf(java.nio.file.FileSystemException.class).hasMessage(target + ": File name too long");
-    assertThat(target).hasContent("old");
-    assertThat(listed(tmp)).containsExactly(target);
+    assertThat(listed(tmp)).isEmpty();
   }
 
   /** An output directory where a file is: Java said only that the file "already exists". */
@@ -359,30 +356,91 @@ class AtomicFilesTest {
   }
 
   /**
-   * A temporary names its owner where the name fits in 255 bytes; for a longer target name (the
-   * file system refuses longer names) it names none, as before, so the target is still written.
+   * Any name the file system allows (255 bytes) can be written, and its temporary names its owner:
+   * a dot, the name and a random part left no room for a name of more than 236 bytes, and a
+   * report named after its hyper-parameters could not be written at all. A name too long to be
+   * part of its temporary's is cut, at a character's end, and followed by a hash of all of it.
    */
   @Test
-  void temporariesNameTheirOwnerWhereTheNameFits(@TempDir Path tmp) throws Exception {
-    String owned = "\\.[0-9a-z]+\\." + AtomicFiles.OWNER.name() + "\\.tmp";
-    Path shortTarget = tmp.resolve("report.json");
-    Path made = AtomicFiles.createTemporary(shortTarget, false);
-    assertThat(made.getFileName().toString()).matches("\\.report\\.json" + owned);
-    AtomicFiles.deleteTree(made);
-    // The longest name whose owned temporary fits, and one byte (here: one character) more.
-    int room = 255 - ("." + "." + Long.toUnsignedString(-1L, 36) + "." + AtomicFiles.OWNER.name() + ".tmp").length();
-    for (int length : new int[] {room, room + 1, 236}) {
-      Path target = tmp.resolve(length + "/" + "r".repeat(length));
+  void namesUpTo255BytesAreWrittenAndTheirTemporariesNameTheirOwner(@TempDir Path tmp) throws Exception {
+    String owned = "." + AtomicFiles.OWNER.name() + ".tmp";
+    // The longest name whose temporary holds it whole, and one byte (here: one character) more.
+    int room = 255 - ("." + "." + Long.toUnsignedString(-1L, 36) + owned).length();
+    java.util.List<String> names = new java.util.ArrayList<>(java.util.List.of("report.json"));
+    for (int length : new int[] {room, room + 1, 236, 237, 250, 255}) names.add("r".repeat(length));
+    names.add("\uD835\uDEFC\u65E5\u00E9".repeat(28) + "r.x"); // alpha (4 bytes in UTF-8), a CJK character (3), e-acute (2)
+    for (String name : names) {
+      byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      Path target = tmp.resolve(names.indexOf(name) + "/" + name);
       AtomicFiles.writeString(target, "x");
-      assertThat(target).as(length + " bytes").hasContent("x");
+      AtomicFiles.writeString(target, "y");
+      assertThat(target).as(bytes.length + " bytes").hasContent("y");
       assertThat(listed(target.getParent())).containsExactly(target);
       Path temporary = AtomicFiles.createTemporary(target, false);
       AtomicFiles.deleteTree(temporary);
-      String name = temporary.getFileName().toString();
-      assertThat(name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isLessThanOrEqualTo(255);
-      assertThat(name.matches("\\." + target.getFileName() + owned)).as(length + " bytes").isEqualTo(length <= room);
-      assertThat(AtomicFiles.isTemporarySibling(target, target.resolveSibling(name))).isTrue();
+      String made = temporary.getFileName().toString();
+      byte[] madeBytes = made.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(madeBytes.length).as(made).isLessThanOrEqualTo(255);
+      assertThat(new String(madeBytes, java.nio.charset.StandardCharsets.UTF_8)).as("no character cut").isEqualTo(made);
+      assertThat(made).as(bytes.length + " bytes").endsWith(owned);
+      if (bytes.length <= room) {
+        assertThat(made).startsWith("." + name + ".");
+      } else {
+        String prefix = made.substring(1, made.indexOf('~'));
+        assertThat(name).startsWith(prefix);
+        assertThat(prefix.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isGreaterThan(150);
+      }
+      assertThat(AtomicFiles.isTemporarySibling(target, temporary)).isTrue();
     }
+  }
+
+  /**
+   * The temporaries of a long name (cut and hashed) are told from those of another long name
+   * that begins alike: a write deletes only its own target's that a dead process left, the
+   * cleanups under a lock only its own, and its old names (a whole long name with no owner)
+   * are still known.
+   */
+  @Test
+  void theSiblingsOfALongNameAreToldFromThoseOfAnotherThatBeginsAlike(@TempDir Path tmp) throws Exception {
+    AtomicFiles.Owner me = AtomicFiles.OWNER;
+    Process exited = new ProcessBuilder("true").start();
+    exited.waitFor();
+    long dead = exited.pid();
+    assertThat(ProcessHandle.of(dead)).isEmpty();
+    String common = "r".repeat(240);
+    Path target = tmp.resolve(common + "-a.json"), other = tmp.resolve(common + "-b.json");
+    Path live = AtomicFiles.createTemporary(target, false);
+    Path deadOwn = leftBy(dead, AtomicFiles.createTemporary(target, true));
+    Path deadOther = leftBy(dead, AtomicFiles.createTemporary(other, false));
+    Path unownedBefore = Files.writeString(tmp.resolve("." + target.getFileName() + ".k1.tmp"), "{");
+    for (Path p : new Path[] {live, deadOwn, unownedBefore}) {
+      assertThat(AtomicFiles.isTemporarySibling(target, p)).as(p.toString()).isTrue();
+      assertThat(AtomicFiles.isTemporarySibling(other, p)).as(p.toString()).isFalse();
+    }
+    assertThat(AtomicFiles.isTemporarySibling(target, deadOther)).isFalse();
+
+    AtomicFiles.writeString(target, "{}");
+    assertThat(listed(tmp)).containsExactlyInAnyOrder(target, live, unownedBefore, deadOther);
+    AtomicFiles.deleteTemporarySiblings(target);
+    assertThat(listed(tmp)).containsExactlyInAnyOrder(target, deadOther);
+
+    Path old = AtomicFiles.createSibling(target, ".old", true), otherOld = AtomicFiles.createSibling(other, ".old", true);
+    Path oldBefore = Files.createDirectory(tmp.resolve("." + target.getFileName() + ".q.old"));
+    assertThat(old.getFileName().toString()).doesNotStartWith("." + target.getFileName());
+    AtomicFiles.deleteSiblings(target, ".old");
+    assertThat(listed(tmp)).containsExactlyInAnyOrder(target, deadOther, otherOld);
+    assertThat(oldBefore).doesNotExist();
+  }
+
+  /** {@code temporary}, renamed as if process {@code pid} had made it, which this process did. */
+  private static Path leftBy(long pid, Path temporary) throws java.io.IOException {
+    String name = temporary.getFileName().toString();
+    String mine = "." + AtomicFiles.OWNER.name() + ".tmp";
+    assertThat(name).endsWith(mine);
+    Path left = temporary.resolveSibling(name.substring(0, name.length() - mine.length())
+        + "." + pid + "-" + AtomicFiles.OWNER.key() + ".tmp");
+    AtomicFiles.moveAtomically(temporary, left);
+    return left;
   }
 
   /**
