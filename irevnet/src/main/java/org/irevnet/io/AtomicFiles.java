@@ -219,7 +219,8 @@ public final class AtomicFiles {
     String owned = OWNER == null ? null : "." + OWNER.name() + ".tmp";
     // A name beyond the file system's limit could not be made at all: such a temporary goes without
     // its owner, as before owners were named, and only a lock holder's cleanup deletes it.
-    boolean fits = owned != null && fits(siblingStem(target, owned), owned);
+    int room = owned == null ? 0 : LONGEST_RANDOM + utf8Length(owned);
+    boolean fits = owned != null && utf8Length(siblingStem(target, room)) + room <= NAME_MAX;
     Path tmp = createSibling(target, fits ? owned : ".tmp", directory);
     UNFINISHED.add(tmp);
     return tmp;
@@ -255,7 +256,7 @@ public final class AtomicFiles {
     Path dir = target.toAbsolutePath().getParent();
     createDirectories(dir);
     for (int attempt = 1; ; attempt++) {
-      Path p = dir.resolve(siblingStem(target, suffix)
+      Path p = dir.resolve(siblingStem(target, LONGEST_RANDOM + utf8Length(suffix))
           + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + suffix);
       try {
         return directory ? Files.createDirectory(p) : Files.createFile(p);
@@ -380,21 +381,19 @@ public final class AtomicFiles {
     return List.of(full, "." + name.substring(0, chars.position()) + "~" + hash + ".");
   }
 
-  /** The first of {@link #siblingStems} whose siblings with {@code suffix} fit, else the shortest. */
-  private static String siblingStem(Path target, String suffix) {
+  /**
+   * The first of {@link #siblingStems} that leaves {@code room} bytes for the rest of a name, else
+   * the shortest: where {@code .NAME.} fits, siblings keep the names they had before.
+   */
+  static String siblingStem(Path target, int room) {
     List<String> stems = siblingStems(target);
-    return stems.stream().filter(s -> fits(s, suffix)).findFirst().orElse(stems.get(stems.size() - 1));
+    return stems.stream().filter(s -> utf8Length(s) + room <= NAME_MAX).findFirst().orElse(stems.get(stems.size() - 1));
   }
 
   /** A regular expression matching any of {@link #siblingStems}: also siblings named before names were shortened. */
   private static String siblingStemPattern(Path target) {
     return siblingStems(target).stream().map(java.util.regex.Pattern::quote)
         .collect(java.util.stream.Collectors.joining("|", "(?:", ")"));
-  }
-
-  /** Whether the longest name {@link #createSibling} gives with {@code stem} and {@code suffix} fits. */
-  private static boolean fits(String stem, String suffix) {
-    return utf8Length(stem) + LONGEST_RANDOM + utf8Length(suffix) <= NAME_MAX;
   }
 
   private static int utf8Length(String s) {

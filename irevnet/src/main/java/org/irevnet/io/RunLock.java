@@ -53,7 +53,8 @@ public final class RunLock implements AutoCloseable {
     // never gave; the check names the directory and makes nothing.
     AtomicFiles.checkCanCreate(runDir);
     Path abs = runDir.toAbsolutePath().normalize();
-    Path file = abs.getParent().resolve("." + abs.getFileName() + ".lock");
+    // As a long name's temporaries are named: .NAME.lock would not fit beside a name of 250 bytes.
+    Path file = abs.getParent().resolve(AtomicFiles.siblingStem(abs, "lock".length()) + "lock");
     // Checked before any channel is opened: closing a channel on the file would release every
     // lock this process holds on it (POSIX record locks).
     if (!HELD.add(file)) throw refused(runDir, "pid " + ProcessHandle.current().pid());

@@ -84,6 +84,38 @@ class RunLockTest {
   }
 
   /**
+   * A run directory may have any name the file system allows: its lock beside it, {@code
+   * .NAME.lock}, could not be made for a name of more than 249 bytes, and such a run could not be
+   * trained. A longer name's lock is named as its temporaries are (cut and hashed), and one of
+   * another run whose name begins alike is its own.
+   */
+  @Test
+  void aRunDirectoryWithANameOf255BytesIsLockedByItsOwnLock(@TempDir Path tmp) throws Exception {
+    String common = "r".repeat(250);
+    java.util.List<Path> runs = java.util.List.of(tmp.resolve("r".repeat(249)), tmp.resolve(common),
+        tmp.resolve(common + "-lr=1"), tmp.resolve(common + "-lr=2"));
+    java.util.List<RunLock> held = new java.util.ArrayList<>();
+    try {
+      for (Path run : runs) held.add(RunLock.acquire(run));
+      assertThat(tmp.resolve("." + "r".repeat(249) + ".lock")).as("the name it had").exists();
+      try (var s = Files.list(tmp)) {
+        java.util.List<Path> locks = s.toList();
+        assertThat(locks).hasSize(runs.size());
+        for (Path lock : locks) {
+          assertThat(lock.getFileName().toString()).startsWith(".r").endsWith(".lock");
+          assertThat(lock).hasContent("pid " + ProcessHandle.current().pid());
+        }
+      }
+      for (Path run : runs) {
+        assertThatThrownBy(() -> RunLock.acquire(run)).as(run.toString()).isInstanceOf(IllegalArgumentException.class);
+      }
+    } finally {
+      for (RunLock lock : held) lock.close();
+    }
+    assertThat(tmp).isEmptyDirectory();
+  }
+
+  /**
    * No descriptor of the lock file stays open once the lock is closed: on Linux, closing any
    * descriptor of a file releases every lock the process holds on it, so a leaked one would drop a
    * later holder's lock whenever the garbage collector closed it.
