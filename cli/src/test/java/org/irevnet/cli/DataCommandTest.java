@@ -70,6 +70,33 @@ class DataCommandTest {
     }
   }
 
+  /**
+   * A dataset and a run may have any name the file system allows (255 bytes), one made of
+   * hyper-parameters say: the temporaries beside them, and the run's lock, could not be made for
+   * names of more than 236 and 249 bytes, and the commands failed. Written again, the dataset
+   * replaces the first; nothing hidden stays beside either.
+   */
+  @Test
+  void aDatasetAndARunNamedWith255BytesAreWritten(@TempDir Path tmp) throws Exception {
+    Path base = TinyData.idx(tmp.resolve("base"), 32, 10);
+    Path out = tmp.resolve("shortcut-" + "k".repeat(246));
+    for (String seed : new String[] {"1", "2"}) {
+      MainTest.Run r = run("data", "shortcut", "--base", base.toString(), "--kind", "binary-code",
+          "--out", out.toString(), "--seed", seed, "--force");
+      assertThat(r.code()).as(r.err()).isZero();
+    }
+    assertThat(Json.MAPPER.readTree(out.resolve("shortcut.json").toFile()).path("seed").asLong()).isEqualTo(2);
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path runDir = tmp.resolve("run-" + "r".repeat(251));
+    MainTest.Run t = run("train", "--arch", arch.toString(), "--data", out.toString(), "--out",
+        runDir.toString(), "--epochs", "1", "--batch", "16", "--no-progress");
+    assertThat(t.code()).as(t.err()).isZero();
+    assertThat(runDir.resolve("checkpoints/latest/manifest.json")).isRegularFile();
+    try (var s = Files.list(tmp)) {
+      assertThat(s.toList()).containsExactlyInAnyOrder(base, out, arch, runDir);
+    }
+  }
+
   @Test
   void badInputIsOneLineAndExitCode2(@TempDir Path tmp) throws Exception {
     Path base = TinyData.idx(tmp.resolve("base"), 20, 10);
