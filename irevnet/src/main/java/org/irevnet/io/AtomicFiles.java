@@ -247,10 +247,10 @@ public final class AtomicFiles {
 
   /**
    * A new empty file or directory (created in one step, so two writers never share one) in the
-   * directory of {@code target}, hidden and named after it ({@link #siblingStems}). It gets the permissions of any new
-   * file, those of the user's umask: {@code Files.createTempFile} and {@code createTempDirectory}
-   * make them private to their owner (0600, 0700), and the rename carried that onto every
-   * report, model file and checkpoint.
+   * directory of {@code target}, hidden and named after it ({@link #siblingStems}). It gets the
+   * permissions of any new file, those of the user's umask: {@code Files.createTempFile} and {@code
+   * createTempDirectory} make them private to their owner (0600, 0700), and the rename carried that
+   * onto every report, model file and checkpoint.
    */
   public static Path createSibling(Path target, String suffix, boolean directory) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
@@ -366,8 +366,8 @@ public final class AtomicFiles {
    * random part. {@code .NAME.} left a name longer than about 236 bytes no room within {@link
    * #NAME_MAX}, and such a target could not be written at all: a long name also gets {@code
    * .PREFIX~HASH.}, its first bytes (whole characters) and a hash of all of it, so that two names
-   * that begin alike keep apart. A name the file system refuses gets only the first:
-   * its temporary is refused too, naming the target, before any work.
+   * that begin alike keep apart. A name the file system refuses gets only the first: its
+   * temporary is refused too, naming the target, before any work.
    */
   private static List<String> siblingStems(Path target) {
     String name = target.getFileName().toString(), full = "." + name + ".";
@@ -387,7 +387,8 @@ public final class AtomicFiles {
    */
   static String siblingStem(Path target, int room) {
     List<String> stems = siblingStems(target);
-    return stems.stream().filter(s -> utf8Length(s) + room <= NAME_MAX).findFirst().orElse(stems.get(stems.size() - 1));
+    return stems.stream().filter(s -> utf8Length(s) + room <= NAME_MAX).findFirst()
+        .orElse(stems.get(stems.size() - 1));
   }
 
   /** A regular expression matching any of {@link #siblingStems}: also siblings named before names were shortened. */

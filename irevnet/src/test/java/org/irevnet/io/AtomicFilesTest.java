@@ -368,7 +368,8 @@ class AtomicFilesTest {
     int room = 255 - ("." + "." + Long.toUnsignedString(-1L, 36) + owned).length();
     java.util.List<String> names = new java.util.ArrayList<>(java.util.List.of("report.json"));
     for (int length : new int[] {room, room + 1, 236, 237, 250, 255}) names.add("r".repeat(length));
-    names.add("\uD835\uDEFC\u65E5\u00E9".repeat(28) + "r.x"); // alpha (4 bytes in UTF-8), a CJK character (3), e-acute (2)
+    // In UTF-8 a mathematical alpha takes 4 bytes, a CJK character 3 and an e-acute 2: 255 in all.
+    names.add("\uD835\uDEFC\u65E5\u00E9".repeat(28) + "r.x");
     for (String name : names) {
       byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
       Path target = tmp.resolve(names.indexOf(name) + "/" + name);
@@ -424,7 +425,8 @@ class AtomicFilesTest {
     AtomicFiles.deleteTemporarySiblings(target);
     assertThat(listed(tmp)).containsExactlyInAnyOrder(target, deadOther);
 
-    Path old = AtomicFiles.createSibling(target, ".old", true), otherOld = AtomicFiles.createSibling(other, ".old", true);
+    Path old = AtomicFiles.createSibling(target, ".old", true);
+    Path otherOld = AtomicFiles.createSibling(other, ".old", true);
     Path oldBefore = Files.createDirectory(tmp.resolve("." + target.getFileName() + ".q.old"));
     assertThat(old.getFileName().toString()).doesNotStartWith("." + target.getFileName());
     AtomicFiles.deleteSiblings(target, ".old");
