@@ -134,7 +134,7 @@ public final class ShortcutDatasets {
     d.put(kind.id(), shortcut.describe());
     d.put("stamped", counts);
 
-    AtomicFiles.deleteTemporarySiblings(target); // what a killed run of this command left
+    // createTemporary deletes what a killed run of this command left; a run still writing keeps its own.
     Path tmp = AtomicFiles.createTemporary(target, true);
     try {
       IdxFiles.writeImages(tmp.resolve(TRAIN_IMAGES), train.size(), rows, cols, trainPx);

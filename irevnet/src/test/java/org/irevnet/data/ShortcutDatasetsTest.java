@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import org.irevnet.io.AtomicFiles;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -445,7 +446,7 @@ class ShortcutDatasetsTest {
       throws IOException {
     Path base = blankIdx(tmp.resolve("blank"), new int[] {0, 3, 9, 9}, new int[] {1, 2, 5});
     Path out = Files.createDirectories(tmp.resolve("out"));
-    Path leftover = Files.createDirectories(tmp.resolve(".out.k1.tmp")); // a killed run's
+    Path leftover = leftByADeadProcess(AtomicFiles.createTemporary(out, true));
     Files.writeString(leftover.resolve("x"), "x");
     ShortcutDatasets.Result r = ShortcutDatasets.generate(base.toString(),
         Shortcut.Kind.BINARY_CODE, 0, out, false);
@@ -463,6 +464,38 @@ class ShortcutDatasetsTest {
         "changed_pixels_mean", 8.0, "changed_pixels_min", 8));
     assertThat(stamped.get("randomised")).isEqualTo(Map.of("images", 3,
         "decoded_as_stamped", 3, "changed_pixels_mean", 8.0, "changed_pixels_min", 8));
+  }
+
+  /**
+   * Two runs writing the same {@code --out}: the second must not delete the first's temporary
+   * (it did: every temporary of {@code --out} went, whoever was writing it).
+   */
+  @Test
+  void aRunLeavesTheTemporaryOfAnotherRunStillWriting() throws IOException {
+    Path base = blankIdx(tmp.resolve("blank"), new int[] {0, 3, 9, 9}, new int[] {1, 2, 5});
+    Path out = tmp.resolve("out");
+    Path live = AtomicFiles.createTemporary(out, true); // this process is alive: another run, still writing
+    Files.writeString(live.resolve("x"), "half a dataset");
+    ShortcutDatasets.generate(base.toString(), Shortcut.Kind.BINARY_CODE, 0, out, false);
+    assertThat(live.resolve("x")).hasContent("half a dataset");
+    assertThat(out.resolve("classes.txt")).exists();
+  }
+
+  /** {@code temporary} (made by this process) renamed as if a process that has exited had made it. */
+  private static Path leftByADeadProcess(Path temporary) throws IOException {
+    Process exited = new ProcessBuilder("true").start();
+    try {
+      exited.waitFor();
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+    assertThat(ProcessHandle.of(exited.pid())).isEmpty();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.*\\.)[0-9]+(-[0-9a-z]+\\.tmp)")
+        .matcher(temporary.getFileName().toString());
+    assertThat(m.matches()).as("%s names its owner", temporary).isTrue();
+    Path left = temporary.resolveSibling(m.group(1) + exited.pid() + m.group(2));
+    Files.move(temporary, left);
+    return left;
   }
 
   @Test
