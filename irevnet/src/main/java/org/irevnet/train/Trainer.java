@@ -442,6 +442,9 @@ public final class Trainer {
     if (checkpointConfigJson == null || checkpointConfigJson.isBlank() || checkpointConfigJson.equals("{}")) return null;
     TrainConfig saved = TrainConfig.fromJson(checkpointConfigJson, checkpoint.resolve(Checkpoints.TRAINING) + ": configJson");
     java.util.Map<String, String> changed = now.changesFrom(saved.resolved());
+    // Runs begun before train recorded a relative --data directory absolute (Datasets.recorded)
+    // have it relative: the same directory, unless it now resolves to another one.
+    if (saved.data() != null && Datasets.recorded(saved.data()).equals(now.data())) changed.remove("data");
     for (var e : changed.entrySet()) {
       if (FIXED_ON_RESUME.contains(e.getKey().split("\\.")[0])) {
         throw new IllegalArgumentException("--resume continues the run as it was configured, and " + e.getKey()

@@ -850,6 +850,34 @@ class TrainerTest {
             + (d.wNc() + 1) + "): start a new run for that (--fresh, or another --out)");
   }
 
+  /**
+   * A run begun before train recorded a relative --data directory absolute has it relative in its
+   * checkpoint, and the resume (which records it absolute) said the data had changed, "the steps
+   * so far used the former", for the same directory.
+   */
+  @Test
+  void aRelativeDataDirectoryOfAnOlderRunIsNoChangeWhenItNamesTheSameDirectory(@TempDir Path tmp) throws IOException {
+    Path data = Files.createDirectories(tmp.resolve("mine"));
+    String relative = Path.of("").toAbsolutePath().relativize(data.toAbsolutePath()).toString();
+    int epochs = TrainConfig.defaults().epochs();
+    TrainConfig before = defaultsWith(relative, epochs), now = defaultsWith(Datasets.recorded(relative), epochs + 1);
+    assertThat(now.data()).isEqualTo(data.toAbsolutePath().normalize().toString());
+    assertThat(Trainer.checkResumeSettings(before.toJson(), tmp, now))
+        .isEqualTo("resuming with epochs " + epochs + " -> " + (epochs + 1) + ": the steps so far used the former");
+    // Another directory is a change, and said.
+    Path other = Files.createDirectories(tmp.resolve("other"));
+    assertThat(Trainer.checkResumeSettings(before.toJson(), tmp, defaultsWith(other.toString(), epochs)))
+        .isEqualTo("resuming with data \"" + relative + "\" -> \"" + other + "\": the steps so far used the former");
+  }
+
+  /** The default configuration with another {@code data} and {@code epochs}. */
+  private static TrainConfig defaultsWith(String data, int epochs) {
+    TrainConfig d = TrainConfig.defaults();
+    return new TrainConfig(d.arch(), data, d.objective(), epochs, d.batch(), d.lr(), d.weightDecay(), d.warmupSteps(),
+        d.schedule(), d.seed(), d.logEvery(), d.checkpointEvery(), d.dequantize(), d.augmentShift(), d.evalBatch(),
+        d.ice(), d.backward(), d.validation());
+  }
+
   @Test
   void resumingSaysWhereAndWhatChangedButNotAnUnrecordedThreadCount(@TempDir Path tmp) throws IOException {
     List<String> messages = new ArrayList<>();
