@@ -135,7 +135,6 @@ class TrainEvalCommandTest {
     assertThat(tmp.resolve("all")).doesNotExist();
   }
 
-  /** Resuming a finished run trains nothing and says so; with more epochs it trains on. */
   /**
    * config.json kept --data as typed, so a relative directory was read against wherever an
    * analysis started: another directory found nothing, or another dataset of that name.
@@ -156,6 +155,7 @@ class TrainEvalCommandTest {
     assertThat(org.irevnet.data.Datasets.recorded("fashion-mnist-mini")).isEqualTo("fashion-mnist-mini");
   }
 
+  /** Resuming a finished run trains nothing and says so; with more epochs it trains on. */
   @Test
   void resumingAFinishedRunSaysSoAndMoreEpochsTrainOn(@TempDir Path tmp) throws Exception {
     MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
