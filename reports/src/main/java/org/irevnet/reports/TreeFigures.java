@@ -22,7 +22,8 @@ import java.util.Set;
  *   <li>Such an array is also charted when it has an x column ({@link #X_KEYS}, in that order):
  *       one curve per group (the text columns) and non-integer numeric column; accuracy-like
  *       columns ({@link #RATE} in the name, values in [0, 1]) share one chart, every other column
- *       gets its own (log scale when it spans more than three decades).
+ *       gets its own (log scale when it spans more than three decades), at most {@link
+ *       #MAX_CURVES} curves each.
  * </ul>
  */
 final class TreeFigures {
@@ -37,6 +38,11 @@ final class TreeFigures {
   private static final Set<String> NON_FINITE = Set.of("NaN", "Infinity", "-Infinity");
   /** Charts per array at most. */
   static final int MAX_CHARTS = 6;
+  /**
+   * Curves per chart at most: as many as the charts have colours. {@code interpolate --count 256}
+   * gave 256 curves of 8 colours, a chart nobody could read.
+   */
+  static final int MAX_CURVES = SvgChart.COLORS.size();
 
   private TreeFigures() {}
 
@@ -238,7 +244,9 @@ final class TreeFigures {
     }
     boolean log = min > 0 && max / min > 1e3;
     String yLabel = ys.size() == 1 ? ys.get(0) : ys.stream().allMatch(y -> y.contains("accuracy")) ? "accuracy" : "value";
-    return new Figure.Line(ys.size() == 1 ? title + ": " + ys.get(0) : title, x, yLabel, null, log, series);
+    String chart = (ys.size() == 1 ? title + ": " + ys.get(0) : title)
+        + (series.size() > MAX_CURVES ? " (first " + MAX_CURVES + " of " + series.size() + " curves)" : "");
+    return new Figure.Line(chart, x, yLabel, null, log, series.subList(0, Math.min(series.size(), MAX_CURVES)));
   }
 
   private static boolean isArrayOfObjects(JsonNode a) {

@@ -197,6 +197,23 @@ class FiguresTest {
   }
 
   @Test
+  void aChartDrawsAtMostMaxCurvesAndSaysSo() throws Exception {
+    for (int n : new int[] {TreeFigures.MAX_CURVES, TreeFigures.MAX_CURVES + 3}) {
+      StringBuilder pairs = new StringBuilder();
+      for (int i = 0; i < n; i++) {
+        pairs.append(i == 0 ? "" : ",").append("{\"full\": [{\"alpha\": 0.0, \"probability\": ").append(i / 100.0)
+            .append("}, {\"alpha\": 1.0, \"probability\": 0.5}]}");
+      }
+      Figure.Line full = (Figure.Line) TreeFigures.of("t", json("{\"pairs\": [" + pairs + "]}")).stream()
+          .filter(f -> f instanceof Figure.Line).findFirst().orElseThrow();
+      assertThat(full.series()).as("n = " + n).hasSize(TreeFigures.MAX_CURVES);
+      assertThat(full.series().get(TreeFigures.MAX_CURVES - 1).y()).containsExactly((TreeFigures.MAX_CURVES - 1) / 100.0, 0.5);
+      assertThat(full.title()).as("n = " + n).isEqualTo("t: pairs[].full: probability"
+          + (n > TreeFigures.MAX_CURVES ? " (first " + TreeFigures.MAX_CURVES + " of " + n + " curves)" : ""));
+    }
+  }
+
+  @Test
   void aTableShowsAtMostMaxRowsAndSaysSo() throws Exception {
     for (int n : new int[] {TreeFigures.MAX_ROWS, TreeFigures.MAX_ROWS + 1}) {
       StringBuilder rows = new StringBuilder();
