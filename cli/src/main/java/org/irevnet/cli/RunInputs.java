@@ -153,7 +153,16 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
   /** Whether {@code data} (null: the run's own) is the data the run was trained on, as far as can be told here. */
   static boolean isRunData(Path run, String data) throws IOException {
     DataSource trained = data == null ? null : runSource(run);
-    return trained == null || absolute(trained).equals(absolute(Datasets.resolve(data)));
+    return trained == null || sameDirectory(absolute(trained), absolute(Datasets.resolve(data)));
+  }
+
+  /** Also through a symbolic link: a run trained on {@code data -> /srv/fmnist} evaluated on {@code /srv/fmnist}. */
+  private static boolean sameDirectory(Path a, Path b) {
+    try {
+      return a.equals(b) || Files.isSameFile(a, b);
+    } catch (IOException gone) {
+      return false;
+    }
   }
 
   /** {@code data}, or the dataset named in the run's {@code config.json} when it is null. */

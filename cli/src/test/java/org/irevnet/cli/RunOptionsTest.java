@@ -249,7 +249,7 @@ class RunOptionsTest {
         .hasMessage("three/test: 3 classes, the model " + zip + " has 10 outputs; evaluate it on data with its 10 classes");
   }
 
-  /** Other data is the run's when it is the same directory, however it is spelled; unknown training data compares with nothing. */
+  /** Other data is the run's when it is the same directory, however it is spelled (a symbolic link too); unknown training data compares with nothing. */
   @Test
   void whetherDataIsTheRunsOwn(@TempDir Path tmp) throws Exception {
     Path a = org.irevnet.testing.TinyData.idx(tmp.resolve("a"), 10, 10);
@@ -258,6 +258,11 @@ class RunOptionsTest {
     assertThat(RunInputs.isRunData(r, null)).isTrue();
     assertThat(RunInputs.isRunData(r, a.resolve("../a").toString())).isTrue();
     assertThat(RunInputs.isRunData(r, b.toString())).isFalse();
+    Path link = Files.createSymbolicLink(tmp.resolve("link"), a);
+    Path viaLink = run(tmp.resolve("via-link"), link.toString());
+    assertThat(RunInputs.isRunData(viaLink, a.toString())).as("trained through a link, evaluated on its target").isTrue();
+    assertThat(RunInputs.isRunData(r, link.toString())).isTrue();
+    assertThat(RunInputs.isRunData(viaLink, b.toString())).isFalse();
     Path gone = run(tmp.resolve("gone"), tmp.resolve("deleted").toString());
     assertThat(RunInputs.isRunData(gone, b.toString())).isTrue();
   }
