@@ -20,8 +20,8 @@ import picocli.CommandLine.Model.OptionSpec;
  * "do", "nice -n N" or VAR=value), and an inline code span that starts with it; in a script also
  * the shell function {@code irevnet} (with the arguments its definition appends, lib.sh's
  * "--threads $THREADS --no-progress") and lib.sh's {@code train_once RUN ARGS}, which runs
- * {@code irevnet train} with ARGS. Backslash-continued lines are joined; comments, redirections
- * and what follows a pipe are dropped. A command whose arguments start with "$@" is a wrapper
+ * {@code irevnet train} with ARGS. Backslash-continued lines are joined; comments and redirections
+ * are dropped, and in a script what follows a pipe. A command whose arguments start with "$@" is a wrapper
  * handing on its caller's arguments, no example; "$@" elsewhere is empty (the caller's extra
  * options). Shell variables take the values the file gives them: each word of a for loop in turn,
  * each assignment, an array's words, ${X:-default}'s default; those a file cannot give (the
@@ -41,7 +41,7 @@ final class DocumentedCommands {
   /** Values of what the files do not set: the environment, arguments, command substitutions. */
   static final Map<String, String> PLAUSIBLE = Map.of(
       "root", "/home/me/irevnet-workbench", // "$(cd "$(dirname ...)/.." && pwd)"
-      "1", "run-name", // train_once's first argument
+      "1", "run-name", // a function's first argument: lib.sh's train_once's run
       "MAX_STEPS", "400"); // density.sh: "DATA=fashion-mnist EPOCHS=1 MAX_STEPS=400"
 
   /** More combinations of a line's variable values than this are not all checked. */
@@ -176,6 +176,7 @@ final class DocumentedCommands {
     Matcher local = Pattern.compile("\\blocal\\s+(\\w+)=").matcher(text);
     while (prefix != null && local.find()) {
       List<String> values = variables.scalars().get(local.group(1));
+      if (values == null) continue; // x="$1": stays for the caller's value
       prefix = prefix.replaceAll("\\$(\\{" + local.group(1) + "\\}|" + local.group(1) + "(?!\\w))",
           Matcher.quoteReplacement(values.get(0)));
     }
@@ -267,14 +268,12 @@ final class DocumentedCommands {
     List<String> out = new ArrayList<>();
     StringBuilder part = new StringBuilder();
     boolean redirected = false;
-    char quote = 0;
+    boolean[] outside = outsideQuotes(line);
     int depth = 0; // inside $( ... ) or ${ ... }
     for (int i = 0; i < line.length(); i++) {
       char c = line.charAt(i);
-      if (quote != 0) {
-        if (c == quote) quote = 0;
-      } else if (c == '\'' || c == '"') {
-        quote = c;
+      if (!outside[i]) {
+        // quoted: part of the word
       } else if (c == '$' && i + 1 < line.length() && (line.charAt(i + 1) == '(' || line.charAt(i + 1) == '{')) {
         depth++;
       } else if ((c == ')' || c == '}') && depth > 0) {
@@ -306,6 +305,18 @@ final class DocumentedCommands {
   }
 
   private static String stripComment(String line) {
+    boolean[] outside = outsideQuotes(line);
+    for (int i = 0; i < line.length(); i++) {
+      if (outside[i] && line.charAt(i) == '#' && (i == 0 || Character.isWhitespace(line.charAt(i - 1)))) {
+        return line.substring(0, i);
+      }
+    }
+    return line;
+  }
+
+  /** For each character of {@code line}, whether it is outside quotes (a quote character itself is not). */
+  private static boolean[] outsideQuotes(String line) {
+    boolean[] outside = new boolean[line.length()];
     char quote = 0;
     for (int i = 0; i < line.length(); i++) {
       char c = line.charAt(i);
@@ -313,11 +324,11 @@ final class DocumentedCommands {
         if (c == quote) quote = 0;
       } else if (c == '\'' || c == '"') {
         quote = c;
-      } else if (c == '#' && (i == 0 || Character.isWhitespace(line.charAt(i - 1)))) {
-        return line.substring(0, i);
+      } else {
+        outside[i] = true;
       }
     }
-    return line;
+    return outside;
   }
 
   /**
