@@ -209,19 +209,14 @@ public final class AtomicFiles {
   /**
    * A new temporary file or directory for {@code target}'s next content ({@link #createSibling}
    * with suffix {@code .PID-KEY.tmp}, naming its owner, {@link #OWNER}; {@code .tmp} where that is
-   * unknown or the name would be too long), which {@link #deleteUnfinished} removes until it is
+   * unknown; {@link #siblingStems} leaves room for it beside any name the file system takes), which {@link #deleteUnfinished} removes until it is
    * renamed into place or deleted, and a later temporary of the same target once its process has
    * died ({@link #deleteStaleTemporaries}). Its content is never the only copy of anything: the
    * target stays until the rename.
    */
   public static Path createTemporary(Path target, boolean directory) throws IOException {
     deleteStaleTemporaries(target);
-    String owned = OWNER == null ? null : "." + OWNER.name() + ".tmp";
-    // A name beyond the file system's limit could not be made at all: such a temporary goes without
-    // its owner, as before owners were named, and only a lock holder's cleanup deletes it.
-    int room = owned == null ? 0 : LONGEST_RANDOM + utf8Length(owned);
-    boolean fits = owned != null && utf8Length(siblingStem(target, room)) + room <= NAME_MAX;
-    Path tmp = createSibling(target, fits ? owned : ".tmp", directory);
+    Path tmp = createSibling(target, OWNER == null ? ".tmp" : "." + OWNER.name() + ".tmp", directory);
     UNFINISHED.add(tmp);
     return tmp;
   }

@@ -112,7 +112,7 @@ final class NetworkTrainer {
         Host.collectGarbage(step, GC_EVERY);
         window.add(loss, acc, b.labels().length);
         if (step % cfg.logEvery() == 0 || step == stopAt) {
-          window.report(metrics, listener, step, total, cfg.epochs(), b, it.batchesPerEpoch(), lr, m -> {});
+          window.report(metrics, listener, step, total, cfg.epochs(), b, it.batchesPerEpoch(), lr, Map.of());
         }
         boolean epochEnd = !it.hasNext();
         if (epochEnd) {

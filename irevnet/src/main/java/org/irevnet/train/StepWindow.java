@@ -3,9 +3,8 @@ package org.irevnet.train;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.util.LinkedHashMap;
-import org.irevnet.data.BatchIterator;
 import java.util.Map;
-import java.util.function.Consumer;
+import org.irevnet.data.BatchIterator;
 
 /**
  * The training steps since the last {@code train} line of {@code metrics.jsonl}, whose means the
@@ -27,17 +26,17 @@ final class StepWindow {
     images += batchImages;
   }
 
-  /** Steps in the window; {@code report}'s {@code extra} divides its own sums by it. */
+  /** Steps in the window: the caller's own means for {@code report}'s {@code extra} divide by it. */
   int steps() {
     return steps;
   }
 
   /**
-   * Writes the window's train line (the common fields, then those {@code extra} adds), tells the
-   * listener, and starts the next window.
+   * Writes the window's train line (the common fields, then {@code extra}'s), tells the listener,
+   * and starts the next window.
    */
   void report(BufferedWriter metrics, Trainer.Listener listener, long step, long totalSteps, int epochs,
-      BatchIterator.Batch b, int batchesPerEpoch, double lr, Consumer<Map<String, Object>> extra) throws IOException {
+      BatchIterator.Batch b, int batchesPerEpoch, double lr, Map<String, Object> extra) throws IOException {
     double imagesPerSecond = images / ((System.nanoTime() - start) / 1e9);
     double loss = lossSum / steps, accuracy = accuracySum / steps;
     Map<String, Object> m = new LinkedHashMap<>();
@@ -49,7 +48,7 @@ final class StepWindow {
     m.put("accuracy", accuracy);
     m.put("lr", lr);
     m.put("images_per_s", imagesPerSecond);
-    extra.accept(m);
+    m.putAll(extra);
     Trainer.writeLine(metrics, m);
     listener.onStep(new Trainer.StepInfo(step, totalSteps, b.epoch() + 1, epochs, b.batch() + 1, batchesPerEpoch,
         loss, accuracy, lr, imagesPerSecond));

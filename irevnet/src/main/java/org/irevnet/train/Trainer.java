@@ -351,19 +351,17 @@ public final class Trainer {
         window.add(loss, acc, b.labels().length);
         if (step % cfg.logEvery() == 0 || step == stopAt) {
           int n = window.steps();
-          double bits = bitsSum / n, zn = znMaxAbs;
-          boolean iceTerms = ice != null;
-          window.report(metrics, listener, step, total, cfg.epochs(), b, it.batchesPerEpoch(), lr, m -> {
-            if (density != null) m.put("bits_per_dim", bits);
-            if (iceTerms) {
-              m.put("ce", iceSums[0] / n);
-              m.put("nuisance_ce", iceSums[1] / n);
-              m.put("adversary_accuracy", iceSums[2] / n);
-              if (cfg.ice().wMle() > 0) m.put("nll_bits_per_dim", iceSums[3] / n);
-              m.put("w_nc", iceSums[4] / n);
-              m.put("zn_max_abs", zn);
-            }
-          });
+          Map<String, Object> extra = new LinkedHashMap<>();
+          if (density != null) extra.put("bits_per_dim", bitsSum / n);
+          if (ice != null) {
+            extra.put("ce", iceSums[0] / n);
+            extra.put("nuisance_ce", iceSums[1] / n);
+            extra.put("adversary_accuracy", iceSums[2] / n);
+            if (cfg.ice().wMle() > 0) extra.put("nll_bits_per_dim", iceSums[3] / n);
+            extra.put("w_nc", iceSums[4] / n);
+            extra.put("zn_max_abs", znMaxAbs);
+          }
+          window.report(metrics, listener, step, total, cfg.epochs(), b, it.batchesPerEpoch(), lr, extra);
           bitsSum = 0;
           java.util.Arrays.fill(iceSums, 0);
           znMaxAbs = 0;
