@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.irevnet.io.AtomicFiles;
+import org.irevnet.testing.DeadProcess;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -446,7 +447,7 @@ class ShortcutDatasetsTest {
       throws IOException {
     Path base = blankIdx(tmp.resolve("blank"), new int[] {0, 3, 9, 9}, new int[] {1, 2, 5});
     Path out = Files.createDirectories(tmp.resolve("out"));
-    Path leftover = leftByADeadProcess(AtomicFiles.createTemporary(out, true));
+    Path leftover = DeadProcess.leftBy(DeadProcess.pid(), AtomicFiles.createTemporary(out, true));
     Files.writeString(leftover.resolve("x"), "x");
     ShortcutDatasets.Result r = ShortcutDatasets.generate(base.toString(),
         Shortcut.Kind.BINARY_CODE, 0, out, false);
@@ -479,23 +480,6 @@ class ShortcutDatasetsTest {
     ShortcutDatasets.generate(base.toString(), Shortcut.Kind.BINARY_CODE, 0, out, false);
     assertThat(live.resolve("x")).hasContent("half a dataset");
     assertThat(out.resolve("classes.txt")).exists();
-  }
-
-  /** {@code temporary} (made by this process) renamed as if a process that has exited had made it. */
-  private static Path leftByADeadProcess(Path temporary) throws IOException {
-    Process exited = new ProcessBuilder("true").start();
-    try {
-      exited.waitFor();
-    } catch (InterruptedException e) {
-      throw new AssertionError(e);
-    }
-    assertThat(ProcessHandle.of(exited.pid())).isEmpty();
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.*\\.)[0-9]+(-[0-9a-z]+\\.tmp)")
-        .matcher(temporary.getFileName().toString());
-    assertThat(m.matches()).as("%s names its owner", temporary).isTrue();
-    Path left = temporary.resolveSibling(m.group(1) + exited.pid() + m.group(2));
-    Files.move(temporary, left);
-    return left;
   }
 
   @Test

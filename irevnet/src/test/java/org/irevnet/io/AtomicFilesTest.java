@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.testing.DeadProcess;
 import org.irevnet.testing.TinyData;
 import org.irevnet.train.Checkpoints;
 import org.junit.jupiter.api.Test;
@@ -301,10 +302,7 @@ class AtomicFilesTest {
     AtomicFiles.Owner me = AtomicFiles.OWNER;
     assertThat(me).as("the boot and PID namespace are readable on Linux").isNotNull();
     assertThat(me.pid()).isEqualTo(ProcessHandle.current().pid());
-    Process exited = new ProcessBuilder("true").start();
-    exited.waitFor();
-    long dead = exited.pid();
-    assertThat(ProcessHandle.of(dead)).isEmpty();
+    long dead = DeadProcess.pid();
     Path dir = Files.createDirectories(tmp.resolve("analysis"));
     Path deadFile = Files.writeString(dir.resolve(".invert.json.2z7d." + dead + "-" + me.key() + ".tmp"), "{\"half\":");
     Path deadDir = Files.createDirectories(dir.resolve(".invert.json.k3." + dead + "-" + me.key() + ".tmp"));
@@ -403,16 +401,12 @@ class AtomicFilesTest {
    */
   @Test
   void theSiblingsOfALongNameAreToldFromThoseOfAnotherThatBeginsAlike(@TempDir Path tmp) throws Exception {
-    AtomicFiles.Owner me = AtomicFiles.OWNER;
-    Process exited = new ProcessBuilder("true").start();
-    exited.waitFor();
-    long dead = exited.pid();
-    assertThat(ProcessHandle.of(dead)).isEmpty();
+    long dead = DeadProcess.pid();
     String common = "r".repeat(240);
     Path target = tmp.resolve(common + "-a.json"), other = tmp.resolve(common + "-b.json");
     Path live = AtomicFiles.createTemporary(target, false);
-    Path deadOwn = leftBy(dead, AtomicFiles.createTemporary(target, true));
-    Path deadOther = leftBy(dead, AtomicFiles.createTemporary(other, false));
+    Path deadOwn = DeadProcess.leftBy(dead, AtomicFiles.createTemporary(target, true));
+    Path deadOther = DeadProcess.leftBy(dead, AtomicFiles.createTemporary(other, false));
     Path unownedBefore = Files.writeString(tmp.resolve("." + target.getFileName() + ".k1.tmp"), "{");
     for (Path p : new Path[] {live, deadOwn, unownedBefore}) {
       assertThat(AtomicFiles.isTemporarySibling(target, p)).as(p.toString()).isTrue();
@@ -432,17 +426,6 @@ class AtomicFilesTest {
     AtomicFiles.deleteSiblings(target, ".old");
     assertThat(listed(tmp)).containsExactlyInAnyOrder(target, deadOther, otherOld);
     assertThat(oldBefore).doesNotExist();
-  }
-
-  /** {@code temporary}, renamed as if process {@code pid} had made it, which this process did. */
-  private static Path leftBy(long pid, Path temporary) throws java.io.IOException {
-    String name = temporary.getFileName().toString();
-    String mine = "." + AtomicFiles.OWNER.name() + ".tmp";
-    assertThat(name).endsWith(mine);
-    Path left = temporary.resolveSibling(name.substring(0, name.length() - mine.length())
-        + "." + pid + "-" + AtomicFiles.OWNER.key() + ".tmp");
-    AtomicFiles.moveAtomically(temporary, left);
-    return left;
   }
 
   /**
