@@ -224,7 +224,6 @@ final class TreeFigures {
 
   private static Figure.Line line(String title, String x, List<String> ys, Map<String, List<Row>> groups) {
     List<Figure.Series> series = new ArrayList<>();
-    double min = Double.POSITIVE_INFINITY, max = 0;
     for (String y : ys) {
       for (Map.Entry<String, List<Row>> g : groups.entrySet()) {
         List<Double> xs = new ArrayList<>(), vs = new ArrayList<>();
@@ -232,21 +231,27 @@ final class TreeFigures {
           Double v = r.cells().get(y) instanceof Number n ? finite(n.doubleValue()) : null;
           xs.add(((Number) r.cells().get(x)).doubleValue());
           vs.add(v);
-          if (v != null) {
-            min = Math.min(min, v);
-            max = Math.max(max, v);
-          }
         }
         if (vs.stream().allMatch(java.util.Objects::isNull)) continue;
         String name = ys.size() == 1 ? g.getKey() : (g.getKey() + " " + y).strip();
         series.add(new Figure.Series(name.isEmpty() ? y : name, xs, vs));
       }
     }
+    List<Figure.Series> shown = series.subList(0, Math.min(series.size(), MAX_CURVES));
+    // The scale is the drawn curves' business: a hidden curve's zero or spread must not decide it.
+    double min = Double.POSITIVE_INFINITY, max = 0;
+    for (Figure.Series s : shown) {
+      for (Double v : s.y()) {
+        if (v == null) continue;
+        min = Math.min(min, v);
+        max = Math.max(max, v);
+      }
+    }
     boolean log = min > 0 && max / min > 1e3;
     String yLabel = ys.size() == 1 ? ys.get(0) : ys.stream().allMatch(y -> y.contains("accuracy")) ? "accuracy" : "value";
     String chart = (ys.size() == 1 ? title + ": " + ys.get(0) : title)
         + (series.size() > MAX_CURVES ? " (first " + MAX_CURVES + " of " + series.size() + " curves)" : "");
-    return new Figure.Line(chart, x, yLabel, null, log, series.subList(0, Math.min(series.size(), MAX_CURVES)));
+    return new Figure.Line(chart, x, yLabel, null, log, shown);
   }
 
   private static boolean isArrayOfObjects(JsonNode a) {

@@ -214,6 +214,30 @@ class FiguresTest {
   }
 
   @Test
+  void onlyTheDrawnCurvesChooseTheLogScale() throws Exception {
+    // A hidden ninth curve at 1e-6 would have made a chart of values in [1, 2] logarithmic, and a
+    // hidden zero a chart spanning four decades linear.
+    assertThat(lineOfNinePairs(i -> 1 + i / 8.0, 1e-6).logY()).isFalse();
+    assertThat(lineOfNinePairs(i -> Math.pow(10, -i / 2.0), 0).logY()).isTrue();
+    assertThat(lineOfNinePairs(i -> 1 + i / 8.0, 1.5).logY()).isFalse();
+    assertThat(lineOfNinePairs(i -> Math.pow(10, -i / 2.0), 0.5).logY()).isTrue();
+  }
+
+  /** A chart of nine curves (one hidden): the first eight at {@code drawn(i)} and 1, the ninth at {@code hidden}. */
+  private static Figure.Line lineOfNinePairs(java.util.function.IntToDoubleFunction drawn, double hidden) throws Exception {
+    StringBuilder pairs = new StringBuilder();
+    for (int i = 0; i <= TreeFigures.MAX_CURVES; i++) {
+      double v = i < TreeFigures.MAX_CURVES ? drawn.applyAsDouble(i) : hidden;
+      pairs.append(i == 0 ? "" : ",").append("{\"full\": [{\"alpha\": 0.0, \"loss\": ").append(v)
+          .append("}, {\"alpha\": 1.0, \"loss\": 1.0}]}");
+    }
+    Figure.Line line = (Figure.Line) TreeFigures.of("t", json("{\"pairs\": [" + pairs + "]}")).stream()
+        .filter(f -> f instanceof Figure.Line).findFirst().orElseThrow();
+    assertThat(line.series()).hasSize(TreeFigures.MAX_CURVES);
+    return line;
+  }
+
+  @Test
   void aTableShowsAtMostMaxRowsAndSaysSo() throws Exception {
     for (int n : new int[] {TreeFigures.MAX_ROWS, TreeFigures.MAX_ROWS + 1}) {
       StringBuilder rows = new StringBuilder();
