@@ -1,0 +1,175 @@
+package org.irevnet.models;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.irevnet.io.Npz;
+import org.irevnet.layers.Param;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * An independent implementation in another framework computes what ours does: each architecture
+ * is exported ({@link ModelExport}) with random weights (every coupling's last convolution too,
+ * which models start at zero) and {@code scripts/torch_port.py} rebuilds it in PyTorch from the
+ * files alone and compares its outputs, log-dets, logits and round trip in float32 and float64.
+ *
+ * <p>Needs {@code /usr/bin/python3} with PyTorch ({@code apt-get install python3-torch}; {@code
+ * .ci/run} installs it). Without it the test fails, unless {@code IREVNET_SKIP_TORCH_TEST=1}
+ * says to skip it. Another interpreter: {@code IREVNET_PYTHON}.
+ */
+class ModelExportTorchTest {
+  static final String SKIP = "IREVNET_SKIP_TORCH_TEST";
+  private static final Path SCRIPT = Path.of("..", "scripts", "torch_port.py").toAbsolutePath().normalize();
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static String python;
+
+  /** Small architectures covering every layer and option the builder has, besides the bundled ones. */
+  private static final Map<String, String> CUSTOM = Map.of(
+      "affine-1x1conv", """
+          {"name": "t1", "type": "fi-revnet", "inputShape": [2, 8, 8], "numClasses": 3, "stages": [
+            {"steps": 2, "hidden": 6, "kernel": 3, "coupling": "affine", "actnorm": true, "permutation": "1x1conv"},
+            {"steps": 1, "hidden": 8, "kernel": 1, "coupling": "affine", "actnorm": true, "scaleFloor": 0.1}]}""",
+      "additive-reverse-pad", """
+          {"name": "t2", "type": "irevnet", "inputShape": [1, 8, 8], "numClasses": 4, "stages": [
+            {"steps": 2, "hidden": 5, "kernel": 3, "coupling": "additive", "pad": 2, "permutation": "reverse"},
+            {"steps": 1, "hidden": 6, "kernel": 3, "coupling": "affine", "squeeze": false, "actnorm": true}]}""",
+      "no-squeeze-additive", """
+          {"name": "t3", "type": "fi-revnet", "inputShape": [4, 4, 4], "numClasses": 2, "stages": [
+            {"steps": 2, "hidden": 4, "kernel": 3, "coupling": "additive", "squeeze": false, "actnorm": true,
+             "permutation": "reverse"}]}""");
+
+  @BeforeAll
+  static void findPyTorch() throws Exception {
+    python = System.getenv().getOrDefault("IREVNET_PYTHON", "/usr/bin/python3");
+    boolean found;
+    try {
+      found = run(python, "-c", "import torch, numpy").exitCode == 0;
+    } catch (IOException e) {
+      found = false;
+    }
+    if (!found) {
+      Assumptions.assumeFalse("1".equals(System.getenv(SKIP)), SKIP + "=1: PyTorch cross-check skipped");
+      fail("the PyTorch cross-check needs " + python + " with PyTorch: apt-get install -y python3-torch (or set "
+          + SKIP + "=1 to skip it)");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"fi-revnet-s", "irevnet-s", "irevnet-s-inj", "affine-1x1conv", "additive-reverse-pad",
+      "no-squeeze-additive"})
+  void pyTorchComputesTheSameFunctionFromTheExportedFiles(String name, @TempDir Path dir) throws Exception {
+    Architecture arch = CUSTOM.containsKey(name) ? Architecture.fromJson(CUSTOM.get(name), name) : Architecture.load(name);
+    InvertibleClassifier model = randomised(arch, 7);
+    ModelExport.write(dir, model, inputs(model, 3, 11), new int[] {0, 1, 1});
+
+    Result r = run(python, SCRIPT.toString(), dir.toString(), "--json");
+    assertThat(r.exitCode).as(r.stderr).isZero();
+    JsonNode j = JSON.readTree(r.stdout);
+    assertThat(j.path("pass").asBoolean()).as(r.stdout).isTrue();
+    assertThat(j.path("count").asInt()).isEqualTo(3);
+    for (String p : new String[] {"f32", "f64"}) {
+      double tol = p.equals("f64") ? 1e-9 : 1e-3;
+      for (String out : new String[] {"z", "log_det", "logits", "round_trip"}) {
+        JsonNode d = j.path(p).path(out);
+        assertThat(d.path("max_abs_diff").asDouble(Double.NaN)).as(p + " " + out + ": " + r.stdout)
+            .isLessThanOrEqualTo(tol * (1 + d.path("max_abs_ref").asDouble()));
+      }
+      assertThat(j.path(p).path("argmax_agrees").asDouble()).isEqualTo(1.0);
+    }
+    // Not a comparison of zeros: the randomised couplings move z away from the input's values.
+    assertThat(j.path("f64").path("z").path("max_abs_ref").asDouble()).isGreaterThan(0.1);
+  }
+
+  @Test
+  void aWeightChangedAfterTheExportIsFound(@TempDir Path dir) throws Exception {
+    InvertibleClassifier model = randomised(Architecture.fromJson(CUSTOM.get("affine-1x1conv"), "t1"), 3);
+    ModelExport.write(dir, model, inputs(model, 2, 5), new int[] {0, 2});
+    Path weights = dir.resolve(ModelFiles.WEIGHTS);
+    Map<String, INDArray> w = Npz.read(weights);
+    // The last block's shift: a change of 1e-3 is far beyond float64's tolerance and within float32's.
+    String key = "layers.5.net.4.bias";
+    assertThat(w).containsKey(key);
+    w.get(key).putScalar(1, w.get(key).getDouble(1) + 1e-3);
+    Npz.write(weights, w);
+
+    Result r = run(python, SCRIPT.toString(), dir.toString(), "--json");
+    assertThat(r.exitCode).as(r.stdout + r.stderr).isEqualTo(1);
+    JsonNode j = JSON.readTree(r.stdout);
+    assertThat(j.path("pass").asBoolean()).isFalse();
+    assertThat(j.path("f64").path("z").path("max_abs_diff").asDouble()).isGreaterThan(1e-5);
+  }
+
+  @Test
+  void weightsOfAnotherArchitectureAreRefusedByName(@TempDir Path dir) throws Exception {
+    InvertibleClassifier model = randomised(Architecture.fromJson(CUSTOM.get("affine-1x1conv"), "t1"), 3);
+    ModelExport.write(dir, model, inputs(model, 1, 5), new int[] {0});
+    Map<String, INDArray> w = Npz.read(dir.resolve(ModelFiles.WEIGHTS));
+    w.remove("layers.1.log_s");
+    Npz.write(dir.resolve(ModelFiles.WEIGHTS), w);
+
+    Result r = run(python, SCRIPT.toString(), dir.toString());
+    assertThat(r.exitCode).isEqualTo(2);
+    assertThat(r.stderr.strip()).startsWith("torch_port: " + dir).contains("missing").contains("layers.1.log_s")
+        .doesNotContain("Traceback");
+  }
+
+  /**
+   * The architecture with seeded random weights: couplings whose last convolution is not zero, and
+   * ActNorm, 1x1 convolution and BatchNorm values away from their identity starts. Convolution,
+   * LU-factor and linear weights are random already.
+   */
+  static InvertibleClassifier randomised(Architecture arch, long seed) {
+    InvertibleClassifier m = InvertibleClassifier.build(arch, DataType.FLOAT, seed);
+    Random rng = new Random(seed);
+    for (Map.Entry<String, Param> e : m.params().entries().entrySet()) {
+      String k = e.getKey();
+      INDArray v = e.getValue().value();
+      boolean lastConv = k.contains(".net.4.") || k.contains(".bottleneck.4.");
+      double scale = k.endsWith("logs") || k.endsWith("log_s") ? 0.2
+          : lastConv ? 0.05
+          : k.endsWith(".b") || k.endsWith("bias") || k.endsWith("bn.weight") || k.endsWith("running_mean") ? 0.1
+          : 0;
+      for (long i = 0; i < v.length(); i++) {
+        if (k.endsWith("running_var")) v.putScalar(i, 0.5 + Math.abs(rng.nextGaussian()));
+        else if (scale > 0) v.putScalar(i, v.getDouble(i) + scale * rng.nextGaussian());
+      }
+    }
+    return m;
+  }
+
+  static INDArray inputs(InvertibleClassifier m, int n, long seed) {
+    Nd4j.getRandom().setSeed(seed);
+    return Nd4j.rand(DataType.FLOAT, m.inputShape(n));
+  }
+
+  record Result(int exitCode, String stdout, String stderr) {}
+
+  static Result run(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).start();
+    p.getOutputStream().close();
+    // Both streams are small (one JSON line, one error line): read after the exit.
+    if (!p.waitFor(300, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      fail(String.join(" ", command) + ": no exit within 300 s");
+    }
+    return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+        new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+  }
+}
