@@ -9,8 +9,9 @@ function, and the port is then yours to use (`load(DIR)` returns the torch.nn.Mo
 
 Usage: python3 scripts/torch_port.py DIR [--json]
 Prints the largest differences per output and precision, and the round trip F^-1(F(x)) - x; exit
-0 when float64 agrees to 1e-9 and float32 to 1e-3 (relative to 1 + the output's largest magnitude),
-1 when not, 2 on a file it cannot use. Needs PyTorch and NumPy (Debian: python3-torch).
+0 when z, log-det and logits agree to 1e-9 in float64 and 1e-3 in float32 (relative to 1 + the
+output's largest magnitude) and the float64 round trip is within 1e-6 (1 + max |x|), 1 when not, 2
+on a file it cannot use. Needs PyTorch and NumPy (Debian: python3-torch).
 
 The layers follow the Java classes of the same names (org.irevnet.layers); their docs give the
 formulas. Only model.json's fields are read: a change of the Java builder's naming or order needs
@@ -277,12 +278,21 @@ def compare(directory):
     return result
 
 
-TOLERANCE = {"f32": 1e-3, "f64": 1e-9}
+# Relative to 1 + the reference's largest magnitude. The round trip tests the port's own inverse:
+# in float64 by the bound `irevnet invert` applies; in float32 it measures how well the model is
+# conditioned (an iCE model loses 5e-3 in either framework), so it is shown and not judged.
+TOLERANCE = {("f32", "z"): 1e-3, ("f32", "log_det"): 1e-3, ("f32", "logits"): 1e-3, ("f32", "round_trip"): None,
+             ("f64", "z"): 1e-9, ("f64", "log_det"): 1e-9, ("f64", "logits"): 1e-9, ("f64", "round_trip"): 1e-6}
+
+
+def limit(p, k, v):
+    t = TOLERANCE[(p, k)]
+    return None if t is None else t * (1 + v["max_abs_ref"])
 
 
 def passes(result):
-    return all(v["max_abs_diff"] <= TOLERANCE[p] * (1 + v["max_abs_ref"])
-               for p in TOLERANCE for k, v in result[p].items() if isinstance(v, dict))
+    return all(limit(p, k, v) is None or v["max_abs_diff"] <= limit(p, k, v)
+               for p in ("f32", "f64") for k, v in result[p].items() if isinstance(v, dict))
 
 
 def main():
@@ -302,13 +312,15 @@ def main():
     if a.json:
         print(json.dumps(result, sort_keys=True))
     else:
-        print("%-6s %-10s %14s %14s" % ("prec", "output", "max abs diff", "max abs value"))
+        print("%-6s %-10s %14s %14s %14s" % ("prec", "output", "max abs diff", "limit", "max abs value"))
         for p in ("f32", "f64"):
             for k, v in result[p].items():
                 if isinstance(v, dict):
-                    print("%-6s %-10s %14.3e %14.3e" % (p, k, v["max_abs_diff"], v["max_abs_ref"]))
+                    lim = limit(p, k, v)
+                    print("%-6s %-10s %14.3e %14s %14.3e" % (p, k, v["max_abs_diff"], "not judged" if lim is None
+                          else "%.3e" % lim, v["max_abs_ref"]))
         print("%d images; same predicted class: f32 %.3f, f64 %.3f; %s" % (result["count"], result["f32"]["argmax_agrees"],
-              result["f64"]["argmax_agrees"], "pass" if ok else "FAIL (tolerance f64 1e-9, f32 1e-3, relative to 1 + max abs value)"))
+              result["f64"]["argmax_agrees"], "pass" if ok else "FAIL: a difference exceeds its limit"))
     return 0 if ok else 1
 
 

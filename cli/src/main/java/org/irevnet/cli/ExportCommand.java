@@ -1,0 +1,61 @@
+package org.irevnet.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.irevnet.data.Dataset;
+import org.irevnet.io.AtomicFiles;
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.models.ModelExport;
+import org.irevnet.models.ModelFiles;
+import org.irevnet.train.Checkpoints;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "export", mixinStandardHelpOptions = true,
+    header = "A trained run's invertible model for other frameworks: model.json, weights.npz (PyTorch names, conv"
+        + " weights OIHW) and check.npz (test images with this model's outputs in float32 and float64).",
+    description = {"Writes the three files into --out (default RUN_DIR/export), replacing an earlier export together.",
+        "scripts/torch_port.py DIR rebuilds the model in PyTorch from them and checks that it computes the same",
+        "z, log-det, logits and inverse (exit 0 when float64 agrees to 1e-9)."})
+final class ExportCommand implements Callable<Integer> {
+  @Mixin CommonOptions common;
+
+  @Mixin RunOptions target;
+
+  @Option(names = "--checkpoint", description = "best or latest (default: best, else latest).") String checkpoint;
+
+  @Option(names = "--count", defaultValue = "8",
+      description = "Test images in check.npz, the first N (default ${DEFAULT-VALUE}).")
+  int count;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default RUN_DIR/export).")
+  Path out;
+
+  @Override
+  public Integer call() throws Exception {
+    CommonOptions.positive("--count", count);
+    common.apply();
+    target.check();
+    if (target.model != null) {
+      throw new IllegalArgumentException("export writes invertible models of a run (--run); a DL4J model zip is"
+          + " its own export (ModelSerializer)");
+    }
+    Path dir = out != null ? out : target.run.resolve("export");
+    // The files of a checkpoint are vouched for by its manifest: replacing them would damage it.
+    if (Files.isRegularFile(dir.resolve(Checkpoints.MANIFEST))) {
+      throw new IllegalArgumentException(dir + " is a checkpoint: export into another directory");
+    }
+    AtomicFiles.checkCanCreate(dir);
+    RunInputs in = target.load(checkpoint, org.irevnet.data.Split.TEST);
+    InvertibleClassifier model = in.model();
+    Dataset ds = in.first(count);
+    ModelExport.write(dir, model, ds.images(), ds.labels());
+    System.out.printf("%s, checkpoint %s%n", model.summary(), in.checkpoint());
+    System.out.printf("%s: %s, %s, %s (%d images of %s)%n", dir, ModelFiles.ARCH, ModelFiles.WEIGHTS, ModelExport.CHECK,
+        ds.size(), ds.name());
+    System.out.printf("check it in PyTorch: python3 scripts/torch_port.py %s%n", dir);
+    return 0;
+  }
+}
