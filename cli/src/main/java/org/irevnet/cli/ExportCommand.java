@@ -22,7 +22,11 @@ import picocli.CommandLine.Option;
 final class ExportCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Mixin RunOptions target;
+  @Option(names = "--run", required = true, paramLabel = "RUN_DIR", description = "A run directory made by train.")
+  Path run;
+
+  @Option(names = "--data", description = "Dataset of check.npz's images (default: the one the run was trained on).")
+  String data;
 
   @Option(names = "--checkpoint", description = "best or latest (default: best, else latest).") String checkpoint;
 
@@ -37,18 +41,13 @@ final class ExportCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     CommonOptions.positive("--count", count);
     common.apply();
-    target.check();
-    if (target.model != null) {
-      throw new IllegalArgumentException("export writes invertible models of a run (--run); a DL4J model zip is"
-          + " its own export (ModelSerializer)");
-    }
-    Path dir = out != null ? out : target.run.resolve("export");
+    Path dir = out != null ? out : run.resolve("export");
     // The files of a checkpoint are vouched for by its manifest: replacing them would damage it.
     if (Files.isRegularFile(dir.resolve(Checkpoints.MANIFEST))) {
       throw new IllegalArgumentException(dir + " is a checkpoint: export into another directory");
     }
     AtomicFiles.checkCanCreate(dir);
-    RunInputs in = target.load(checkpoint, org.irevnet.data.Split.TEST);
+    RunInputs in = RunInputs.load(run, data, checkpoint, org.irevnet.data.Split.TEST, null);
     InvertibleClassifier model = in.model();
     Dataset ds = in.first(count);
     ModelExport.write(dir, model, ds.images(), ds.labels());
