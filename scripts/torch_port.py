@@ -281,8 +281,40 @@ def compare(directory):
 # Relative to 1 + the reference's largest magnitude. The round trip tests the port's own inverse:
 # in float64 by the bound `irevnet invert` applies; in float32 it measures how well the model is
 # conditioned (an iCE model loses 5e-3 in either framework), so it is shown and not judged.
+def compare_gradients(directory, path):
+    """Float64 gradients of L = sum(logits * d_logits) + sum(out * d_out) + sum(log_det * d_log_det)
+    by PyTorch's autograd against those in `path` (keys d_logits, d_out, d_log_det, grad.x and
+    grad.NAME for every trainable weight, NAME as in weights.npz): the largest difference relative
+    to 1 + the largest magnitude of each expected gradient, and where it is."""
+    with np.load(path) as g:
+        expected = {k: g[k] for k in g.files}
+    with np.load(os.path.join(directory, "check.npz")) as c:
+        x = torch.from_numpy(c["x"]).double().requires_grad_(True)
+    model = load(directory, torch.float64)
+    out, log_det, logits = model(x)
+    loss = ((logits * torch.from_numpy(expected["d_logits"])).sum() + (out * torch.from_numpy(expected["d_out"]).reshape(out.shape)).sum()
+            + (log_det * torch.from_numpy(expected["d_log_det"])).sum())
+    loss.backward()
+    got = {"x": x.grad}
+    got.update({saved_name(k): v.grad for k, v in model.named_parameters()})
+    names = sorted(k[len("grad."):] for k in expected if k.startswith("grad."))
+    if sorted(got) != names:
+        raise ValueError("%s: gradients of %s, the model has %s" % (path, names[:5], sorted(got)[:5]))
+    worst, worst_rel = None, -1.0
+    for k in names:
+        ref = expected["grad." + k].astype(np.float64)
+        g = np.zeros(ref.shape) if got[k] is None else got[k].numpy().reshape(ref.shape)  # None: no path to the loss
+        rel = float(np.abs(g - ref).max() / (1 + np.abs(ref).max()))
+        if rel > worst_rel:
+            worst, worst_rel = k, rel
+    return {"count": len(names), "max_rel_diff": worst_rel, "worst": worst}
+
+
 TOLERANCE = {("f32", "z"): 1e-3, ("f32", "log_det"): 1e-3, ("f32", "logits"): 1e-3, ("f32", "round_trip"): None,
              ("f64", "z"): 1e-9, ("f64", "log_det"): 1e-9, ("f64", "logits"): 1e-9, ("f64", "round_trip"): 1e-6}
+
+
+GRADIENT_TOLERANCE = 1e-9
 
 
 def limit(p, k, v):
@@ -299,15 +331,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dir", help="an export directory (bin/irevnet export --out DIR)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    ap.add_argument("--gradients", metavar="FILE", help="also compare float64 gradients with FILE's (see compare_gradients)")
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     try:
         result = compare(a.dir)
+        if a.gradients:
+            result["gradients"] = compare_gradients(a.dir, a.gradients)
     except (OSError, ValueError, KeyError) as e:
         print("torch_port: %s: %s" % (a.dir, e), file=sys.stderr)
         return 2
-    ok = passes(result)
+    ok = passes(result) and ("gradients" not in result or result["gradients"]["max_rel_diff"] <= GRADIENT_TOLERANCE)
     result["pass"] = ok
     if a.json:
         print(json.dumps(result, sort_keys=True))
@@ -319,6 +354,10 @@ def main():
                     lim = limit(p, k, v)
                     print("%-6s %-10s %14.3e %14s %14.3e" % (p, k, v["max_abs_diff"], "not judged" if lim is None
                           else "%.3e" % lim, v["max_abs_ref"]))
+        if "gradients" in result:
+            g = result["gradients"]
+            print("f64    gradients of %d arrays: largest difference %.3e of 1 + the largest magnitude (%s; limit %.0e)"
+                  % (g["count"], g["max_rel_diff"], g["worst"], GRADIENT_TOLERANCE))
         print("%d images; same predicted class: f32 %.3f, f64 %.3f; %s" % (result["count"], result["f32"]["argmax_agrees"],
               result["f64"]["argmax_agrees"], "pass" if ok else "FAIL: a difference exceeds its limit"))
     return 0 if ok else 1

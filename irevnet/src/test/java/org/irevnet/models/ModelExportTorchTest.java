@@ -97,6 +97,66 @@ class ModelExportTorchTest {
     assertThat(j.path("f64").path("z").path("max_abs_ref").asDouble()).isGreaterThan(0.1);
   }
 
+  /**
+   * Our reversible backward pass (float64) against PyTorch's autograd of the same function: the
+   * gradient of a random linear functional of logits, body output and log-det with respect to the
+   * input and every trainable weight.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"irevnet-s-inj", "affine-1x1conv", "additive-reverse-pad", "no-squeeze-additive"})
+  void pyTorchAutogradGivesTheGradientsOfOurReversibleBackwardPass(String name, @TempDir Path dir) throws Exception {
+    Architecture arch = CUSTOM.containsKey(name) ? Architecture.fromJson(CUSTOM.get(name), name) : Architecture.load(name);
+    InvertibleClassifier model = randomised(arch, 5);
+    INDArray x = inputs(model, 2, 13);
+    ModelExport.write(dir, model, x, new int[] {1, 0});
+    Path grads = writeGradients(dir.resolve("gradients.npz"), model.withDataType(DataType.DOUBLE), x, 17);
+
+    Result r = run(python, SCRIPT.toString(), dir.toString(), "--json", "--gradients", grads.toString());
+    assertThat(r.exitCode).as(r.stdout + r.stderr).isZero();
+    JsonNode g = JSON.readTree(r.stdout).path("gradients");
+    assertThat(g.path("count").asInt()).as(r.stdout).isEqualTo(1 + (int) model.params().entries().values().stream()
+        .filter(Param::trainable).count());
+    assertThat(g.path("max_rel_diff").asDouble(Double.NaN)).as(r.stdout).isLessThanOrEqualTo(1e-9);
+  }
+
+  @Test
+  void aWrongGradientIsFound(@TempDir Path dir) throws Exception {
+    InvertibleClassifier model = randomised(Architecture.fromJson(CUSTOM.get("affine-1x1conv"), "t1"), 5);
+    INDArray x = inputs(model, 2, 13);
+    ModelExport.write(dir, model, x, new int[] {1, 0});
+    Path grads = writeGradients(dir.resolve("gradients.npz"), model.withDataType(DataType.DOUBLE), x, 17);
+    Map<String, INDArray> g = Npz.read(grads);
+    INDArray w = g.get("grad.layers.1.lower");
+    w.putScalar(3, w.getDouble(3) + 1e-6);
+    Npz.write(grads, g);
+
+    Result r = run(python, SCRIPT.toString(), dir.toString(), "--json", "--gradients", grads.toString());
+    assertThat(r.exitCode).as(r.stdout + r.stderr).isEqualTo(1);
+    JsonNode j = JSON.readTree(r.stdout).path("gradients");
+    assertThat(j.path("worst").asText()).isEqualTo("layers.1.lower");
+    assertThat(j.path("max_rel_diff").asDouble()).isGreaterThan(1e-9);
+  }
+
+  /** Seeded cotangents and the gradients our backward pass gives for them, as torch_port.py --gradients reads them. */
+  static Path writeGradients(Path file, InvertibleClassifier m64, INDArray x, long seed) throws IOException {
+    INDArray x64 = x.castTo(DataType.DOUBLE);
+    InvertibleClassifier.Forward f = m64.forward(x64, false);
+    Nd4j.getRandom().setSeed(seed);
+    INDArray dLogits = Nd4j.randn(DataType.DOUBLE, f.logits().shape());
+    INDArray dOut = Nd4j.randn(DataType.DOUBLE, f.out().shape());
+    INDArray dLogDet = Nd4j.randn(DataType.DOUBLE, x.size(0));
+    Map<String, INDArray> g = new java.util.LinkedHashMap<>();
+    g.put("d_logits", dLogits);
+    g.put("d_out", dOut.dup());
+    g.put("d_log_det", dLogDet);
+    g.put("grad.x", m64.backward(f, dLogits, dOut, dLogDet).dx());
+    m64.params().entries().forEach((k, p) -> {
+      if (p.trainable()) g.put("grad." + k, p.grad());
+    });
+    Npz.write(file, g);
+    return file;
+  }
+
   @Test
   void aWeightChangedAfterTheExportIsFound(@TempDir Path dir) throws Exception {
     InvertibleClassifier model = randomised(Architecture.fromJson(CUSTOM.get("affine-1x1conv"), "t1"), 3);
