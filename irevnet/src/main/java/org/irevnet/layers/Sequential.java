@@ -214,6 +214,11 @@ public final class Sequential implements Bijection {
     return h;
   }
 
+  /** {@code block i (name, Class)}: how messages name block {@code i}. */
+  public String describe(int i) {
+    return "block " + i + " (" + names.get(i) + ", " + blocks.get(i).getClass().getSimpleName() + ")";
+  }
+
   /**
    * Why {@link #invertFrom}{@code (index, h)} is not all finite, in one line: the first block, from
    * {@code index} down, whose inverse gave a NaN or infinity from a finite input, how many, and
@@ -224,15 +229,29 @@ public final class Sequential implements Bijection {
   public String firstNonFiniteInverse(int index, INDArray h) {
     long given = Tensors.nonFinite(h);
     if (given > 0) return "the representation to invert has " + given + " non-finite value(s) of " + h.length();
-    for (int i = index; i >= 0; i--) {
+    return firstNonFinite(true, index, h);
+  }
+
+  /**
+   * {@link #firstNonFiniteInverse} for the forward pass of {@code x}: the first block whose output
+   * is not all finite from a finite input, or that {@code x} is not; null when all are finite.
+   */
+  public String firstNonFiniteForward(INDArray x) {
+    long given = Tensors.nonFinite(x);
+    if (given > 0) return "the input has " + given + " non-finite value(s) of " + x.length();
+    return firstNonFinite(false, 0, x);
+  }
+
+  private String firstNonFinite(boolean inverse, int first, INDArray h) {
+    for (int i = first; i >= 0 && i < blocks.size(); i += inverse ? -1 : 1) {
       final Bijection b = blocks.get(i);
       final INDArray in = h;
-      h = BlockWorkspace.run(() -> b.inverse(in), f -> BlockWorkspace.copyOutside(f.out()));
+      h = BlockWorkspace.run(() -> inverse ? b.inverse(in) : b.forward(in), f -> BlockWorkspace.copyOutside(f.out()));
       long bad = Tensors.nonFinite(h);
       if (bad > 0) {
-        return String.format(java.util.Locale.ROOT, "the inverse of block %d (%s, %s) gave %d non-finite value(s)"
-            + " of %d from an input whose largest magnitude is %.3e", i, names.get(i), b.getClass().getSimpleName(),
-            bad, h.length(), in.amaxNumber().doubleValue());
+        return String.format(java.util.Locale.ROOT, "the %s of %s gave %d non-finite value(s) of %d from an input"
+            + " whose largest magnitude is %.3e", inverse ? "inverse" : "forward pass", describe(i), bad, h.length(),
+            in.amaxNumber().doubleValue());
       }
     }
     return null;

@@ -230,6 +230,20 @@ public final class InvertibleClassifier implements Classifier {
     return g;
   }
 
+  /**
+   * One of {@link #parameterGroups()} with parameters as messages name it: {@code block i (name,
+   * Class)} of the body ({@link Sequential#describe}), or the readout head. A block without
+   * parameters has no group to name (each call of its {@code params()} makes a new empty one).
+   */
+  public String describeGroup(ParamTable group) {
+    if (head != null && group == head.params()) return "the readout head";
+    List<Bijection> blocks = body.blocks();
+    for (int i = 0; i < blocks.size(); i++) {
+      if (blocks.get(i).params() == group) return body.describe(i);
+    }
+    throw new IllegalArgumentException("not a parameter group of '" + arch.name() + "'");
+  }
+
   /** The input whose body output is {@code out} (NCHW, or flattened {@code z}). */
   public INDArray invert(INDArray out) {
     return body.invert(asBodyOutput(out));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.irevnet.check.Numerics.maxAbsDiff;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.irevnet.check.Numerics;
@@ -12,6 +13,7 @@ import org.irevnet.io.Npz;
 import org.irevnet.layers.Param;
 import org.irevnet.nn.Init;
 import org.irevnet.testing.ParamGradients;
+import org.irevnet.testing.TinyData;
 import org.irevnet.train.AdamOptimizer;
 import org.irevnet.train.Losses;
 import org.junit.jupiter.api.Test;
@@ -261,5 +263,24 @@ class InvertibleClassifierTest {
     InvertibleClassifier.Forward f = m.forward(x, true);
     m.backward(f, Nd4j.onesLike(f.logits()), null, null);
     assertThat(calls[0]).isEqualTo(m.parameterGroups().size());
+  }
+
+  /**
+   * Every parameter group with parameters is named, in the order the backward pass finishes them:
+   * the readout head first, then the body's blocks from the last, each by its index, name and class.
+   */
+  @Test
+  void parameterGroupsAreNamedByBlock() {
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson("""
+        {"name": "tiny-head", "type": "irevnet", "inputShape": [1, 8, 8], "numClasses": 4,
+         "stages": [{"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": true}]}"""),
+        DataType.FLOAT, 1);
+    // The groups of blocks without parameters are never stepped, so never named.
+    List<String> names = m.parameterGroups().stream().filter(g -> g.count() > 0).map(m::describeGroup).toList();
+    assertThat(m.body().names()).containsExactly("psi0", "layers.0", "layers.1");
+    assertThat(names).containsExactly("the readout head", "block 2 (layers.1, AffineCoupling)",
+        "block 1 (layers.0, ActNorm)");
+    assertThatThrownBy(() -> m.describeGroup(TinyData.perturbedModel().parameterGroups().get(0)))
+        .hasMessage("not a parameter group of 'tiny-head'");
   }
 }
