@@ -131,6 +131,11 @@ public final class AdamOptimizer {
     NonFiniteGradientException() {
       super("a gradient is not finite");
     }
+
+    /** @param group the group as messages name it ({@code InvertibleClassifier.describeGroup}) */
+    NonFiniteGradientException(String group) {
+      super("a gradient of " + group + " is not finite");
+    }
   }
 
   /** Forgets the moment estimates and the step count (a fresh optimiser for the same parameters). */

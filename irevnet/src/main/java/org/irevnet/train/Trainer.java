@@ -320,19 +320,19 @@ public final class Trainer {
           if (density != null) {
             Density.Step d = density.nll(f, true);
             loss = d.natsPerDim();
-            if (!Double.isFinite(loss)) throw diverged("loss is " + loss, step, b, runDir);
+            if (!Double.isFinite(loss)) throw divergedLoss(loss, model, step, b, runDir);
             bitsSum += d.bitsPerDim();
           } else if (ice == null) {
             Losses.LossGrad lg = Losses.softmaxCrossEntropy(f.logits(), b.labels());
             loss = lg.loss();
-            if (!Double.isFinite(loss)) throw diverged("loss is " + loss, step, b, runDir);
+            if (!Double.isFinite(loss)) throw divergedLoss(loss, model, step, b, runDir);
             model.backward(f, lg.grad(), null, null);
           } else {
             IceObjective.Terms t = ice.step(model, f, b.labels(), step);
             loss = t.loss();
-            if (!Double.isFinite(loss)) throw diverged("loss is " + loss, step, b, runDir);
+            if (!Double.isFinite(loss)) throw divergedLoss(loss, model, step, b, runDir);
             if (!Double.isFinite(ice.priorGradients().norm2Number().doubleValue())) {
-              throw diverged("a gradient is not finite", step, b, runDir);
+              throw diverged("a gradient of the iCE prior is not finite", step, b, runDir);
             }
             double[] v = {t.ce(), t.nuisanceCe(), t.adversaryAccuracy(), t.nllBitsPerDim(), t.wNc()};
             for (int i = 0; i < v.length; i++) iceSums[i] += v[i];
@@ -340,8 +340,8 @@ public final class Trainer {
             if (!saidOutliers) saidOutliers = sayIfNuisanceOutliers(listener, t.znMaxAbs(), step, cfg.ice().wMle());
           }
         } catch (AdamOptimizer.NonFiniteGradientException e) {
-          // Raised by the block update inside the backward pass (see optimizer()).
-          throw diverged("a gradient is not finite", step, b, runDir);
+          // Raised by the block update inside the backward pass (see optimizer()), naming the block.
+          throw diverged(e.getMessage(), whereNotFinite(model, b.features(), true), step, b, runDir);
         }
         adam.endStep();
         if (ice != null) ice.stepPrior(lr);
@@ -507,8 +507,13 @@ public final class Trainer {
    * be finite yet already diverged (~1e30), and a resume with a lower --lr then fails the same way.
    */
   static DivergedException diverged(String what, long step, BatchIterator.Batch b, Path runDir) {
+    return diverged(what, null, step, b, runDir);
+  }
+
+  /** {@link #diverged(String, long, BatchIterator.Batch, Path)} saying {@code where} it went wrong (null: nothing). */
+  static DivergedException diverged(String what, String where, long step, BatchIterator.Batch b, Path runDir) {
     String stopped = what + " at step " + (step + 1) + " (epoch " + (b.epoch() + 1) + ", batch " + (b.batch() + 1)
-        + "); stopped without saving; ";
+        + ")" + (where == null ? "" : "; " + where) + "; stopped without saving; ";
     if (!Checkpoints.exists(latest(runDir))) {
       return new DivergedException(stopped + "no checkpoint had been written yet; try a lower --lr");
     }
@@ -521,6 +526,32 @@ public final class Trainer {
     return new DivergedException(stopped + latest(runDir) + " holds " + saved + ": resume from it with a lower"
         + " --lr, and if that stops the same way its weights had already diverged: start over with --fresh and a"
         + " lower --lr");
+  }
+
+  private static DivergedException divergedLoss(double loss, InvertibleClassifier model, long step,
+      BatchIterator.Batch b, Path runDir) {
+    return diverged("loss is " + loss, whereNotFinite(model, b.features(), false), step, b, runDir);
+  }
+
+  /**
+   * Where the passes of {@code model} over the batch {@code x} that stopped training first give a
+   * NaN or infinity: the forward pass, else (for a {@code gradient}) the inverse of its output, with
+   * which the backward pass rebuilds every block's input, so that an overflowing inverse (float32,
+   * affine couplings with large scales) is told from an exploding gradient. With the weights as
+   * training stopped: a gradient's step has already updated the blocks after the one it names (the
+   * backward pass updates each block as it finishes it, last first). Runs the passes again, one
+   * block at a time: on the failure path only.
+   */
+  static String whereNotFinite(InvertibleClassifier model, org.nd4j.linalg.api.ndarray.INDArray x, boolean gradient) {
+    String weights = "with the weights as training stopped" + (gradient ? " (any block after it already updated"
+        + " by this step), " : ", ");
+    String forward = model.body().firstNonFiniteForward(x);
+    if (forward != null) return weights + forward;
+    if (!gradient) return weights + "the output of every block is finite";
+    String inverse = model.firstNonFiniteInverse(model.forward(x, false).out());
+    if (inverse != null) return weights + inverse + ", and the backward pass rebuilds each block's input by inverting it";
+    return weights + "the forward pass of the batch and the inverse of its output are finite, which points to the"
+        + " gradient itself rather than to a rebuilt input";
   }
 
   /**
@@ -590,7 +621,14 @@ public final class Trainer {
    */
   static AdamOptimizer optimizer(InvertibleClassifier model, double lr) {
     AdamOptimizer adam = AdamOptimizer.grouped(model.params(), model.parameterGroups(), lr);
-    model.setGradientListener(adam::stepGroup);
+    model.setGradientListener(group -> {
+      try {
+        adam.stepGroup(group);
+      } catch (AdamOptimizer.NonFiniteGradientException e) {
+        // Named here, where the group is known, and only once a step has failed.
+        throw new AdamOptimizer.NonFiniteGradientException(model.describeGroup(group));
+      }
+    });
     return adam;
   }
 

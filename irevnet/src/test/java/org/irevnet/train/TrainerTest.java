@@ -23,9 +23,12 @@ import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
 import org.irevnet.io.Npz;
+import org.irevnet.layers.Param;
+import org.irevnet.layers.Sequential;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.models.ModelFiles;
+import org.irevnet.nn.Tensors;
 import org.irevnet.testing.CheckpointEdits;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
@@ -262,7 +265,9 @@ class TrainerTest {
     Path run = tmp.resolve("run");
     Throwable thrown = catchThrowable(() -> new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run());
     assertThat(thrown).isInstanceOf(Trainer.DivergedException.class)
-        .hasMessageMatching("(loss is (NaN|Infinity)|a gradient is not finite) at step \\d+ .*")
+        .hasMessageMatching("(loss is (NaN|Infinity)|a gradient of block \\d+ \\([^,]+, \\w+\\) is not finite) at step"
+            + " \\d+ \\(epoch \\d+, batch \\d+\\); with the weights as training stopped.*"
+            + "|a gradient of the iCE prior is not finite at step \\d+ .*")
         .hasMessageNotContaining("\n");
     Checkpoints.verify(Trainer.latest(run));
     Checkpoints.Loaded c = Checkpoints.load(Trainer.latest(run), DataType.FLOAT);
@@ -276,6 +281,97 @@ class TrainerTest {
     for (var p : c.model().params().entries().values()) {
       assertThat(p.value().isNaN().any() || p.value().isInfinite().any()).isFalse();
     }
+  }
+
+  /**
+   * The tiny run's 64 training images as one batch (a step sees them all, in its own order), its
+   * checkpoint after one step with the ActNorm {@code layers.2}'s log-scales set to {@code logs}.
+   */
+  private static TrainConfig oneBatchRunWithActNormLogs(Path tmp, double logs) throws IOException {
+    TrainConfig cfg = new TrainConfig(arch("tiny", tmp), TinyData.idx(tmp.resolve("data"), 64, 10).toString(), "ce",
+        2, 64, 1e-3, 0, 0, "constant", 7, 1, 1000, false, 0, 50, null, null, 0);
+    new Trainer(cfg, tmp.resolve("run"), QUIET, 1).run();
+    Checkpoints.Loaded c = Checkpoints.load(Trainer.latest(tmp.resolve("run")), DataType.FLOAT);
+    c.model().params().get("layers.2.logs").value().assign(logs);
+    Checkpoints.save(Trainer.latest(tmp.resolve("run")), c.model(), c.optimizer(), c.state(), c.objective());
+    return cfg;
+  }
+
+  private static BatchIterator.Batch everyTrainingImage(TrainConfig cfg, InvertibleClassifier model) {
+    Dataset train = Trainer.prepare(Datasets.resolve(cfg.data()), Split.TRAIN, model.architecture());
+    return BatchIterator.builder(train).batchSize(train.size()).build().nextBatch();
+  }
+
+  /**
+   * An ActNorm whose scale e^-110 is 0 in float32 keeps its forward pass finite (every output is
+   * its bias), but its inverse, and the division by the scale with which the backward pass rebuilds
+   * its input, give NaN or infinity, whose first parameter gradient below it then is not finite.
+   * The message names that block, found here by a plain backward pass without the optimiser, and
+   * the ActNorm's inverse as the cause.
+   */
+  @Test
+  void aNonFiniteGradientNamesItsBlockAndTheInverseThatOverflowed(@TempDir Path tmp) throws Exception {
+    TrainConfig cfg = oneBatchRunWithActNormLogs(tmp, -110);
+    Path run = tmp.resolve("run");
+    InvertibleClassifier m = Checkpoints.load(Trainer.latest(run), DataType.FLOAT).model();
+    BatchIterator.Batch all = everyTrainingImage(cfg, m);
+    InvertibleClassifier.Forward f = m.forward(all.features(), true);
+    m.backward(f, Losses.softmaxCrossEntropy(f.logits(), all.labels()).grad(), null, null);
+    Sequential body = m.body();
+    int failing = -1;
+    for (int i = body.blocks().size() - 1; i >= 0 && failing < 0; i--) {
+      for (Param p : body.blocks().get(i).params().entries().values()) {
+        if (p.trainable() && Tensors.nonFinite(p.grad()) > 0) failing = i;
+      }
+    }
+    int actNorm = body.names().indexOf("layers.2");
+    assertThat(failing).as("a block below the ActNorm").isBetween(0, actNorm - 1);
+    long rebuilt = body.forwardWithIntermediates(all.features()).get(actNorm - 1).length();
+
+    Throwable thrown = catchThrowable(() -> new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run());
+    assertThat(thrown).isInstanceOf(Trainer.DivergedException.class);
+    assertThat(thrown.getMessage()).startsWith(String.format(Locale.ROOT, "a gradient of block %d (%s, %s) is not"
+        + " finite at step 2 (epoch 2, batch 1); with the weights as training stopped (any block after it already"
+        + " updated by this step), the inverse of block %d (layers.2, ActNorm) gave %d non-finite value(s) of %d from"
+        + " an input whose largest magnitude is ", failing, body.names().get(failing),
+        body.blocks().get(failing).getClass().getSimpleName(), actNorm, rebuilt, rebuilt))
+        .containsPattern("largest magnitude is \\d\\.\\d{3}e[-+]\\d+, and the backward pass rebuilds each block's"
+            + " input by inverting it; stopped without saving; \\S+ holds the weights after step 1: resume")
+        .doesNotContain("\n");
+    assertThat(Checkpoints.load(Trainer.latest(run), DataType.FLOAT).state().step()).as("nothing saved").isEqualTo(1);
+  }
+
+  /**
+   * An ActNorm whose scale e^100 is infinite in float32 makes the loss NaN: the message names it
+   * as the first block whose forward pass is not finite, and its input's largest magnitude, the
+   * output of the block before it (the step's weights: the loss is checked before any update).
+   */
+  @Test
+  void aNaNLossNamesTheFirstBlockWhoseForwardPassIsNotFinite(@TempDir Path tmp) throws Exception {
+    TrainConfig cfg = oneBatchRunWithActNormLogs(tmp, 100);
+    Path run = tmp.resolve("run");
+    InvertibleClassifier m = Checkpoints.load(Trainer.latest(run), DataType.FLOAT).model();
+    List<INDArray> outs = m.body().forwardWithIntermediates(everyTrainingImage(cfg, m).features());
+    int actNorm = m.body().names().indexOf("layers.2");
+    assertThat(actNorm).isPositive();
+    assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run())
+        .isInstanceOf(Trainer.DivergedException.class)
+        .hasMessageStartingWith(String.format(Locale.ROOT, "loss is NaN at step 2 (epoch 2, batch 1); with the weights"
+            + " as training stopped, the forward pass of block %d (layers.2, ActNorm) gave %d non-finite value(s) of"
+            + " %d from an input whose largest magnitude is %.3e; stopped without saving; ", actNorm,
+            outs.get(actNorm).length(), outs.get(actNorm).length(), outs.get(actNorm - 1).amaxNumber().doubleValue()));
+  }
+
+  /** Where every pass is finite, the message says so, and what that leaves. */
+  @Test
+  void finitePassesAreSaidFinite() throws IOException {
+    InvertibleClassifier m = TinyData.perturbedModel();
+    INDArray x = Nd4j.rand(DataType.FLOAT, m.inputShape(4));
+    assertThat(Trainer.whereNotFinite(m, x, true)).isEqualTo("with the weights as training stopped (any block after"
+        + " it already updated by this step), the forward pass of the batch and the inverse of its output are finite,"
+        + " which points to the gradient itself rather than to a rebuilt input");
+    assertThat(Trainer.whereNotFinite(m, x, false)).isEqualTo("with the weights as training stopped, the output of"
+        + " every block is finite");
   }
 
   @Test
