@@ -25,6 +25,7 @@ import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.models.ModelFiles;
 import org.irevnet.models.UnknownArchitectureException;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Trains a classifier into a run directory (DESIGN.md section 7): {@code config.json}, {@code
@@ -542,7 +543,7 @@ public final class Trainer {
    * backward pass updates each block as it finishes it, last first). Runs the passes again, one
    * block at a time: on the failure path only.
    */
-  static String whereNotFinite(InvertibleClassifier model, org.nd4j.linalg.api.ndarray.INDArray x, boolean gradient) {
+  static String whereNotFinite(InvertibleClassifier model, INDArray x, boolean gradient) {
     String weights = "with the weights as training stopped" + (gradient ? " (any block after it already updated"
         + " by this step), " : ", ");
     String forward = model.body().firstNonFiniteForward(x);

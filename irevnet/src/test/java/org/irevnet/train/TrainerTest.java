@@ -362,9 +362,9 @@ class TrainerTest {
             outs.get(actNorm).length(), outs.get(actNorm).length(), outs.get(actNorm - 1).amaxNumber().doubleValue()));
   }
 
-  /** Where every pass is finite, the message says so, and what that leaves. */
+  /** Where every pass is finite, the message says so: for a gradient, the gradient itself is left. */
   @Test
-  void finitePassesAreSaidFinite() throws IOException {
+  void finitePassesAreSaidFinite() {
     InvertibleClassifier m = TinyData.perturbedModel();
     INDArray x = Nd4j.rand(DataType.FLOAT, m.inputShape(4));
     assertThat(Trainer.whereNotFinite(m, x, true)).isEqualTo("with the weights as training stopped (any block after"
