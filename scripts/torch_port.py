@@ -161,7 +161,7 @@ class ReadoutHead(nn.Module):
 
 class InvertibleClassifier(nn.Module):
     """The body's blocks in order, with the Java builder's names (`layers.{i}`, `psi{i}`, `pad{i}`,
-    `reverse{i}`); `forward` gives (out, log_det, logits)."""
+    `reverse{i}`); `forward` gives (out, log_det, logits), `inverse` the input of an out or a z."""
     def __init__(self, arch):
         super().__init__()
         kinds = {"fi-revnet", "irevnet"}
@@ -175,7 +175,7 @@ class InvertibleClassifier(nn.Module):
 
         def add(name, block):
             # ModuleDict keys may not contain '.': `layers.3` becomes `layers_3`; state_dict names are mapped back.
-            self.blocks[name.replace(".", "_")] = block; self.order.append(name)
+            self.blocks[name.replace(".", "_")] = block; self.order.append(name.replace(".", "_"))
 
         for st in arch["stages"]:
             if st.get("squeeze", True):
@@ -200,19 +200,22 @@ class InvertibleClassifier(nn.Module):
                     raise ValueError("model.json: coupling %r is none of affine, additive" % st["coupling"])
                 add("layers.%d" % layer, block); layer += 1
         self.head = None if self.fully_invertible else ReadoutHead(c, self.num_classes)
+        self.out_shape = (c, h, w)
 
     def forward(self, x):
         log_det = x.new_zeros(x.shape[0])
-        for name in self.order:
-            x, ld = self.blocks[name.replace(".", "_")](x)
+        for key in self.order:
+            x, ld = self.blocks[key](x)
             log_det = log_det + ld
         z = x.flatten(1)
         logits = z[:, :self.num_classes] if self.head is None else self.head(x)
         return x, log_det, logits
 
     def inverse(self, out):
-        for name in reversed(self.order):
-            out = self.blocks[name.replace(".", "_")].inverse(out)
+        """The input whose body output is `out` (N x C x H x W, or flattened: z)."""
+        out = out.reshape(out.shape[0], *self.out_shape)
+        for key in reversed(self.order):
+            out = self.blocks[key].inverse(out)
         return out
 
     def load_weights(self, weights):
