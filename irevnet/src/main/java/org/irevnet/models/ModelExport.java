@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * A model for other frameworks: {@link ModelFiles} ({@code model.json}, {@code weights.npz} with
  * PyTorch's names and layouts) and {@code check.npz}, a few inputs with this implementation's
  * outputs in float32 and float64, so that a port can show it computes the same function
- * ({@code tools/torch_port.py} is one, in PyTorch). The three files replace an earlier export
+ * ({@code scripts/torch_port.py} is one, in PyTorch). The three files replace an earlier export
  * together or not at all.
  *
  * <p>{@code check.npz} holds {@code x} (the inputs as the model takes them, padded, float32),
