@@ -71,7 +71,7 @@ final class NetworkTrainer {
       net = c.net();
       step = c.state().step();
       best = c.state().bestAccuracy();
-      it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
+      Trainer.restorePosition(it, c.state());
       Trainer.truncateMetrics(runDir, step);
       Trainer.sayResuming(listener, runDir, step, it.nextPosition(), changed);
     } else {

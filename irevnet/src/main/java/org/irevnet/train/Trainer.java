@@ -269,7 +269,7 @@ public final class Trainer {
       }
       step = c.state().step();
       best = c.state().bestAccuracy();
-      it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
+      restorePosition(it, c.state());
       truncateMetrics(runDir, step);
       sayResuming(listener, runDir, step, it.nextPosition(), changed);
       sayIfArchitectureFileChanged(listener, cfg.arch(), arch, from);
@@ -452,6 +452,22 @@ public final class Trainer {
     }
     return changed.isEmpty() ? null : "resuming with " + String.join(", ", changed.entrySet().stream()
         .map(e -> e.getKey() + " " + e.getValue()).toList()) + ": the steps so far used the former";
+  }
+
+  /**
+   * Moves {@code it} to the checkpoint's place in its epoch, refusing a training split whose epoch
+   * has another number of batches than the one checkpointed (another --data): the step count and
+   * the place in the epoch would disagree, and such a run trained on past its last epoch ("epoch
+   * 3/2", with an end-of-epoch evaluation in the middle of an epoch).
+   */
+  static void restorePosition(BatchIterator it, Checkpoints.TrainingState saved) {
+    if (saved.epoch() > 0 && (long) saved.epoch() * it.batchesPerEpoch() + saved.batch() != saved.step()) {
+      throw new IllegalArgumentException("--resume continues the run as it was configured, and an epoch would change"
+          + " (" + (saved.step() - saved.batch()) / saved.epoch() + " -> " + it.batchesPerEpoch() + " batches: "
+          + it.dataset().name() + " has other images than the run was trained on): start a new run for that (--fresh,"
+          + " or another --out)");
+    }
+    it.restore(new BatchIterator.State(saved.epoch(), saved.batch()));
   }
 
   /**

@@ -507,6 +507,39 @@ class TrainerTest {
   }
 
   /**
+   * A resume on data whose epoch has another number of batches is refused before the run changes:
+   * resumed after two epochs of 4 batches on a set of 8 batches, a run trained on to step 16 as
+   * "epoch 3/2". Another copy of the same images resumes.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny", "cnn-s"})
+  void resumingOnDataOfAnotherSizeIsRefused(String name, @TempDir Path tmp) throws Exception {
+    TrainConfig cfg = config(arch(name, tmp), TinyData.idx(tmp.resolve("data"), 64, 10), 1e-3, 2);
+    Path run = tmp.resolve("run");
+    new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run();
+    String metrics = Files.readString(run.resolve(Trainer.METRICS));
+    Path larger = TinyData.idx(tmp.resolve("larger"), 128, 10);
+    TrainConfig onLarger = onData(cfg, larger, 3);
+    assertThatThrownBy(() -> new Trainer(onLarger, run, QUIET, Long.MAX_VALUE).run())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--resume continues the run as it was configured, and an epoch would change (4 -> 8 batches: "
+            + Datasets.resolve(larger.toString()).name() + "/train has other images than the run was trained on):"
+            + " start a new run for that (--fresh, or another --out)");
+    assertThat(run.resolve(Trainer.METRICS)).as("refused before anything changed").hasContent(metrics);
+    assertThat(Checkpoints.trainingState(Trainer.latest(run)).step()).isEqualTo(8);
+
+    Path copy = TinyData.idx(tmp.resolve("copy"), 64, 10);
+    TrainConfig onCopy = onData(cfg, copy, 3);
+    assertThat(new Trainer(onCopy, run, QUIET, Long.MAX_VALUE).run().steps()).isEqualTo(12);
+  }
+
+  private static TrainConfig onData(TrainConfig c, Path data, int epochs) {
+    return new TrainConfig(c.arch(), data.toString(), c.objective(), epochs, c.batch(), c.lr(), c.weightDecay(),
+        c.warmupSteps(), c.schedule(), c.seed(), c.logEvery(), c.checkpointEvery(), c.dequantize(), c.augmentShift(),
+        c.evalBatch(), c.ice(), c.backward(), c.validation());
+  }
+
+  /**
    * The config a checkpoint keeps (training.json's configJson, which a resume compares with) is
    * refused naming the checkpoint's file when it does not read: the manifest vouches for its
    * bytes, not that this version of the code reads them.
