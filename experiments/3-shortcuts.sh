@@ -8,7 +8,10 @@ source "$(dirname "$0")/lib.sh"
 runs=()
 for kind in binary-code texture; do
   data="$OUT/data/shortcut-$kind"
-  [ -f "$data/shortcut.json" ] || irevnet data shortcut --base "$DATA" --kind "$kind" --out "$data" --seed 0
+  # FRESH=1 remakes it too: it may be of another DATA, which train_once's check cannot see in its path.
+  if [ "$FRESH" = 1 ] || [ ! -f "$data/shortcut.json" ]; then
+    irevnet data shortcut --base "$DATA" --kind "$kind" --out "$data" --seed 0 --force
+  fi
   for obj in ce ice; do
     run="shortcut-$kind-$obj"
     train_once "$run" --arch fi-revnet-s --data "$data" --objective "$obj"

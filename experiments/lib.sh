@@ -6,7 +6,8 @@
 #            steps is shorter than iCE's 200-step warm-up of w_nc)
 #   THREADS  ND4J/OpenMP threads (default 1: on a shared 2-core machine one thread is faster)
 #   OUT      where runs, datasets and reports go (default runs/paper)
-#   FRESH=1  retrain models that an earlier script already trained (default: reuse them)
+#   FRESH=1  retrain models that an earlier script already trained (default: reuse them, and stop
+#            at one trained with another DATA or EPOCHS)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DATA="${DATA:-fashion-mnist}"
@@ -29,15 +30,25 @@ irevnet() {
 }
 
 # Trains RUN (a directory under $OUT/runs) with the given train options unless an earlier
-# script already did (eval-test.json is written last), then evaluates it on its test split.
+# script already did with the same settings, then evaluates it on its test split. RUN/train-args
+# (written last) records them: a run of another DATA or EPOCHS was reused as if it were this one's,
+# so it stops the script instead (runs from before train-args are reused as they are).
 train_once() {
   local run="$OUT/runs/$1"; shift
+  local settings="DATA=$DATA --epochs $EPOCHS $*"
   if [ "$FRESH" != 1 ] && [ -f "$run/eval-test.json" ]; then
+    if [ -f "$run/train-args" ] && [ "$(cat "$run/train-args")" != "$settings" ]; then
+      echo "$run was trained with $(cat "$run/train-args"), not $settings: FRESH=1 retrains it, another OUT keeps both" >&2
+      exit 2
+    fi
     echo "= $run: trained already (FRESH=1 retrains)" >&2
     return
   fi
+  # An interrupted retraining must not leave the former run's files to pass for a finished one.
+  rm -f "$run/eval-test.json" "$run/train-args"
   irevnet train --out "$run" --fresh --epochs "$EPOCHS" "$@"
   irevnet eval --run "$run"
+  printf '%s\n' "$settings" > "$run/train-args"
 }
 
 finish() {

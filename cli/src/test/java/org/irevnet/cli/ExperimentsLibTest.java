@@ -1,0 +1,109 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * experiments/lib.sh's train_once and the shortcut script, run by bash against a stand-in
+ * bin/irevnet that logs its commands, makes the --out or --run directory and writes the files the
+ * scripts look for (eval's eval-test.json, data shortcut's shortcut.json), or exits 3 as FAIL says.
+ */
+class ExperimentsLibTest {
+  private static final String STAND_IN = """
+      #!/usr/bin/env bash
+      cmd="$1"
+      echo "$*" >> calls.log
+      [ "${FAIL:-}" = "$cmd" ] && exit 3
+      dir=
+      while [ $# -gt 0 ]; do
+        case "$1" in --out|--run) dir="$2"; shift ;; esac
+        shift
+      done
+      mkdir -p "$dir"
+      [ "$cmd" = eval ] && echo '{}' > "$dir/eval-test.json"
+      [ "$cmd" = data ] && echo '{}' > "$dir/shortcut.json"
+      exit 0
+      """;
+
+  /** A copy of the tree lib.sh works in: experiments/lib.sh and the stand-in launcher. */
+  private static Path tree(Path tmp) throws IOException {
+    Files.createDirectories(tmp.resolve("experiments"));
+    for (String script : new String[] {"lib.sh", "3-shortcuts.sh"}) {
+      Files.copy(Path.of("../experiments", script), tmp.resolve("experiments").resolve(script));
+    }
+    Path launcher = Files.writeString(Files.createDirectories(tmp.resolve("bin")).resolve("irevnet"), STAND_IN);
+    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+    return tmp;
+  }
+
+  private record Outcome(int exit, String stderr, List<String> calls) {}
+
+  /** Runs {@code train_once ce --data DATA} in a script with the given settings. */
+  private static Outcome trainOnce(Path tree, String env) throws Exception {
+    return run(tree, env + " bash -c 'source experiments/lib.sh; train_once ce --data \"$DATA\"'");
+  }
+
+  private static Outcome run(Path tree, String command) throws Exception {
+    Files.deleteIfExists(tree.resolve("calls.log"));
+    Path err = tree.resolve("err.txt");
+    Process p = new ProcessBuilder("bash", "-c", command)
+        .directory(tree.toFile()).redirectError(err.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    int exit = p.waitFor();
+    Path log = tree.resolve("calls.log");
+    return new Outcome(exit, Files.readString(err), Files.exists(log) ? Files.readAllLines(log) : List.of());
+  }
+
+  @Test
+  void aRunTrainedWithOtherSettingsIsNotReusedAsIfItWereThisOne(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    Outcome first = trainOnce(tree, "DATA=fashion-mnist-mini EPOCHS=3 OUT=o");
+    assertThat(first.exit()).isZero();
+    assertThat(first.calls()).hasSize(2).first().asString().startsWith("train --out o/runs/ce --fresh --epochs 3");
+
+    Outcome same = trainOnce(tree, "DATA=fashion-mnist-mini EPOCHS=3 OUT=o");
+    assertThat(same.exit()).isZero();
+    assertThat(same.calls()).as("the same settings reuse the run").isEmpty();
+
+    Outcome otherData = trainOnce(tree, "DATA=fashion-mnist EPOCHS=3 OUT=o");
+    assertThat(otherData.exit()).isEqualTo(2);
+    assertThat(otherData.calls()).isEmpty();
+    assertThat(otherData.stderr()).isEqualTo("o/runs/ce was trained with DATA=fashion-mnist-mini --epochs 3 --data"
+        + " fashion-mnist-mini, not DATA=fashion-mnist --epochs 3 --data fashion-mnist: FRESH=1 retrains it, another OUT"
+        + " keeps both\n");
+    assertThat(trainOnce(tree, "DATA=fashion-mnist-mini EPOCHS=20 OUT=o").exit()).as("other epochs").isEqualTo(2);
+
+    Outcome fresh = trainOnce(tree, "DATA=fashion-mnist EPOCHS=3 OUT=o FRESH=1");
+    assertThat(fresh.exit()).isZero();
+    assertThat(fresh.calls()).hasSize(2);
+    assertThat(trainOnce(tree, "DATA=fashion-mnist EPOCHS=3 OUT=o").calls()).as("now of the new settings").isEmpty();
+  }
+
+  /** A retraining that stops (Ctrl-C, a crash) leaves no sign of a finished run to be reused next time. */
+  @Test
+  void anInterruptedRetrainingIsNotTakenForAFinishedRun(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    assertThat(trainOnce(tree, "DATA=d EPOCHS=1 OUT=o").exit()).isZero();
+    Outcome stopped = trainOnce(tree, "DATA=d EPOCHS=1 OUT=o FRESH=1 FAIL=train");
+    assertThat(stopped.exit()).isEqualTo(3);
+    Outcome next = trainOnce(tree, "DATA=d EPOCHS=1 OUT=o");
+    assertThat(next.calls()).as("trained again").hasSize(2).first().asString().startsWith("train ");
+  }
+
+  /** The shortcut datasets are made from DATA; FRESH=1, which a change of DATA asks for, makes them again. */
+  @Test
+  void freshShortcutRunsAreTrainedOnShortcutsOfTheNewData(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    assertThat(run(tree, "DATA=a OUT=o bash experiments/3-shortcuts.sh").calls())
+        .filteredOn(c -> c.startsWith("data shortcut")).hasSize(2).allMatch(c -> c.contains("--base a "));
+    assertThat(run(tree, "DATA=b OUT=o bash experiments/3-shortcuts.sh").exit()).as("the runs are of DATA=a").isEqualTo(2);
+    assertThat(run(tree, "DATA=b OUT=o FRESH=1 bash experiments/3-shortcuts.sh").calls())
+        .filteredOn(c -> c.startsWith("data shortcut")).hasSize(2).allMatch(c -> c.contains("--base b "));
+  }
+}
