@@ -24,6 +24,8 @@ run() {
   local flow="$1" start code=0
   shift
   start=$(date +%s)
+  # A run that fails writes nothing: the table and the report must not show an earlier run's result for it.
+  rm -f "$OUT/vae-$flow/vae.json"
   nice -n 10 ${IREVNET:-bin/irevnet} vae --flow "$flow" --data "$DATA" --out "$OUT/vae-$flow" --fresh --threads 1 --no-progress \
     --train-images "${TRAIN_IMAGES:-2000}" --epochs "${EPOCHS:-2}" \
     --test-images "${TEST_IMAGES:-100}" --is-samples "${IS_SAMPLES:-1000}" "$@" >/dev/null || code=$?
@@ -48,7 +50,7 @@ for flow in "${flows[@]}"; do
 done
 # The same runs side by side in report.html (headline: flow, test ELBO, IS-NLL, train time).
 reports=()
-for flow in "${flows[@]}"; do [ -f "$OUT/vae-$flow/config.json" ] && reports+=("$OUT/vae-$flow"); done
+for flow in "${flows[@]}"; do [ -f "$OUT/vae-$flow/vae.json" ] && reports+=("$OUT/vae-$flow"); done
 if [ "${#reports[@]}" -gt 1 ]; then
   ${IREVNET:-bin/irevnet} report "${reports[@]}" --out "$OUT/vae-report" --threads 1 >/dev/null
   echo "report: $OUT/vae-report/report.html" >&2

@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * experiments/lib.sh's train_once and the shortcut script, run by bash against a stand-in
- * bin/irevnet that logs its commands, makes the --out or --run directory and writes the files the
- * scripts look for (eval's eval-test.json, data shortcut's shortcut.json), or exits 3 as FAIL says.
+ * The experiment scripts' reuse of earlier results (lib.sh's train_once, the shortcut datasets,
+ * vae.sh's table), run by bash against stand-in launchers that log their commands, make the --out
+ * or --run directory and write the files the scripts look for, or exit 3 as FAIL says.
  */
 class ExperimentsLibTest {
   private static final String STAND_IN = """
@@ -105,5 +105,38 @@ class ExperimentsLibTest {
     assertThat(run(tree, "DATA=b OUT=o bash experiments/3-shortcuts.sh").exit()).as("the runs are of DATA=a").isEqualTo(2);
     assertThat(run(tree, "DATA=b OUT=o FRESH=1 bash experiments/3-shortcuts.sh").calls())
         .filteredOn(c -> c.startsWith("data shortcut")).hasSize(2).allMatch(c -> c.contains("--base b "));
+  }
+
+  /** vae.sh's launcher: writes a vae.json whose ELBO is -100, or exits 3 (nothing written) for the flow FAIL names. */
+  private static final String VAE_STAND_IN = """
+      #!/usr/bin/env bash
+      [ "$1" = vae ] || exit 0
+      while [ $# -gt 0 ]; do
+        case "$1" in --flow) flow="$2"; shift ;; --out) out="$2"; shift ;; esac
+        shift
+      done
+      [ "$flow" = "${FAIL:-}" ] && exit 3
+      mkdir -p "$out"
+      echo '{}' > "$out/config.json"
+      echo '{"flow":"'$flow'","data":"d","train_images":1,"epochs":1,"batch":2,"latent":2,"flow_steps":1,
+        "test_images":1,"is_samples":1,"test_elbo_nats":-100,"test_is_nll_nats":99,"test_is_nll_std_error":1,
+        "flow_params_per_image":0,"train_seconds":1,"train_cpu_seconds":1,"eval_seconds":1,"eval_cpu_seconds":1}' > "$out/vae.json"
+      """;
+
+  /** A flow that fails this time has no result in the table, whatever an earlier run left in its directory. */
+  @Test
+  void vaeShSaysNoResultForAFlowThatFailedThisTime(@TempDir Path tmp) throws Exception {
+    Files.createDirectories(tmp.resolve("experiments"));
+    Files.copy(Path.of("../experiments/vae.sh"), tmp.resolve("experiments/vae.sh"));
+    Path launcher = Files.writeString(tmp.resolve("stand-in"), VAE_STAND_IN);
+    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+    String command = "IREVNET=" + launcher + " OUT=" + tmp.resolve("out") + " bash experiments/vae.sh";
+    assertThat(run(tmp, command).exit()).isZero();
+    Path table = tmp.resolve("table.md");
+    Process p = new ProcessBuilder("bash", "-c", "FAIL=planar " + command).directory(tmp.toFile())
+        .redirectOutput(table.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    assertThat(p.waitFor()).isZero();
+    assertThat(Files.readAllLines(table)).contains("| planar | no result (see the run's error) | | | | |")
+        .filteredOn(l -> l.startsWith("| none |")).singleElement().asString().startsWith("| none | -100 |");
   }
 }
