@@ -92,6 +92,10 @@ final class VaeCommand implements Callable<Integer> {
     Ranges.atLeast("--batch", batch, 2);
     CommonOptions.positive("--latent", latent);
     CommonOptions.positive("--hidden", hidden);
+    // The flow's own check said "orthonormal vectors must be in 1..16", naming neither option.
+    if (flow.equals("sylvester-orthogonal") && (orthonormal < 1 || orthonormal > latent)) {
+      throw new IllegalArgumentException("--orthonormal must be in 1..--latent (" + latent + "), got " + orthonormal);
+    }
     CommonOptions.positive("--test-images", testImages);
     CommonOptions.positive("--is-samples", isSamples);
     Ranges.positive("--lr", lr);

@@ -107,6 +107,17 @@ class VaeCommandTest {
     assertThat(out).doesNotExist();
   }
 
+  @Test
+  void orthonormalColumnsBeyondTheLatentDimensionAreRefusedByTheirOptions(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 8, 2);
+    Path out = tmp.resolve("vae");
+    MainTest.Run r = run("vae", "--flow", "sylvester-orthogonal", "--data", data.toString(), "--out", out.toString(),
+        "--latent", "4", "--orthonormal", "5", "--no-progress");
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet vae: --orthonormal must be in 1..--latent (4), got 5");
+    assertThat(out).doesNotExist();
+  }
+
   /**
    * An --out nothing can be written in is refused before the data are read and the VAE trained:
    * vae.json is written last, so the run used to train and evaluate, then fail. Progress is on
