@@ -17,7 +17,7 @@ The layers follow the Java classes of the same names (org.irevnet.layers); their
 formulas. Only model.json's fields are read: a change of the Java builder's naming or order needs
 the same change here, and the cross-check test (ModelExportTorchTest) says so.
 """
-import argparse, json, math, os, sys
+import argparse, json, os, sys
 
 import numpy as np
 import torch
@@ -170,12 +170,12 @@ class InvertibleClassifier(nn.Module):
         self.fully_invertible = arch["type"] == "fi-revnet"
         self.num_classes = arch["numClasses"]
         c, h, w = arch["inputShape"]
-        self.blocks = nn.ModuleDict(); self.order = []
+        self.blocks = nn.ModuleDict()  # in the order the blocks apply
         layer = squeeze = pads = 0
 
         def add(name, block):
             # ModuleDict keys may not contain '.': `layers.3` becomes `layers_3`; state_dict names are mapped back.
-            self.blocks[name.replace(".", "_")] = block; self.order.append(name.replace(".", "_"))
+            self.blocks[name.replace(".", "_")] = block
 
         for st in arch["stages"]:
             if st.get("squeeze", True):
@@ -204,8 +204,8 @@ class InvertibleClassifier(nn.Module):
 
     def forward(self, x):
         log_det = x.new_zeros(x.shape[0])
-        for key in self.order:
-            x, ld = self.blocks[key](x)
+        for block in self.blocks.values():
+            x, ld = block(x)
             log_det = log_det + ld
         z = x.flatten(1)
         logits = z[:, :self.num_classes] if self.head is None else self.head(x)
@@ -214,8 +214,8 @@ class InvertibleClassifier(nn.Module):
     def inverse(self, out):
         """The input whose body output is `out` (N x C x H x W, or flattened: z)."""
         out = out.reshape(out.shape[0], *self.out_shape)
-        for key in reversed(self.order):
-            out = self.blocks[key].inverse(out)
+        for block in reversed(list(self.blocks.values())):
+            out = block.inverse(out)
         return out
 
     def load_weights(self, weights):

@@ -32,10 +32,11 @@ public final class ModelExport {
     if (x.size(0) != labels.length) {
       throw new IllegalArgumentException(x.size(0) + " inputs but " + labels.length + " labels");
     }
+    INDArray x32 = x.castTo(DataType.FLOAT);
     Map<String, INDArray> check = new LinkedHashMap<>();
-    check.put("x", x.castTo(DataType.FLOAT));
+    check.put("x", x32);
     check.put("labels", org.nd4j.linalg.factory.Nd4j.createFromArray(labels).castTo(DataType.LONG));
-    putOutputs(check, "f32", model.withDataType(DataType.FLOAT), x.castTo(DataType.FLOAT));
+    putOutputs(check, "f32", model.withDataType(DataType.FLOAT), x32);
     putOutputs(check, "f64", model.withDataType(DataType.DOUBLE), x.castTo(DataType.DOUBLE));
     AtomicFiles.together(() -> {
       ModelFiles.save(dir, model);

@@ -191,26 +191,21 @@ class ModelExportTorchTest {
   }
 
   /**
-   * The architecture with seeded random weights: couplings whose last convolution is not zero, and
-   * ActNorm, 1x1 convolution and BatchNorm values away from their identity starts. Convolution,
-   * LU-factor and linear weights are random already.
+   * The architecture with seeded random weights: every trainable parameter moved off its (partly
+   * zero) start ({@link InvertibleClassifierTest#perturb}), and BatchNorm statistics that are not 0
+   * and 1.
    */
   static InvertibleClassifier randomised(Architecture arch, long seed) {
     InvertibleClassifier m = InvertibleClassifier.build(arch, DataType.FLOAT, seed);
+    InvertibleClassifierTest.perturb(m, 0.02, seed);
     Random rng = new Random(seed);
-    for (Map.Entry<String, Param> e : m.params().entries().entrySet()) {
-      String k = e.getKey();
-      INDArray v = e.getValue().value();
-      boolean lastConv = k.contains(".net.4.") || k.contains(".bottleneck.4.");
-      double scale = k.endsWith("logs") || k.endsWith("log_s") ? 0.2
-          : lastConv ? 0.05
-          : k.endsWith(".b") || k.endsWith("bias") || k.endsWith("bn.weight") || k.endsWith("running_mean") ? 0.1
-          : 0;
+    m.params().entries().forEach((k, p) -> {
+      INDArray v = p.value();
       for (long i = 0; i < v.length(); i++) {
         if (k.endsWith("running_var")) v.putScalar(i, 0.5 + Math.abs(rng.nextGaussian()));
-        else if (scale > 0) v.putScalar(i, v.getDouble(i) + scale * rng.nextGaussian());
+        if (k.endsWith("running_mean")) v.putScalar(i, 0.1 * rng.nextGaussian());
       }
-    }
+    });
     return m;
   }
 
