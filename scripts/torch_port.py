@@ -171,6 +171,7 @@ class InvertibleClassifier(nn.Module):
         self.num_classes = arch["numClasses"]
         c, h, w = arch["inputShape"]
         self.blocks = nn.ModuleDict()  # in the order the blocks apply
+        self.stage_ends = []  # per stage, the number of blocks up to its end (the Java model's layers, stage0...)
         layer = squeeze = pads = 0
 
         def add(name, block):
@@ -199,6 +200,7 @@ class InvertibleClassifier(nn.Module):
                 else:
                     raise ValueError("model.json: coupling %r is none of affine, additive" % st["coupling"])
                 add("layers.%d" % layer, block); layer += 1
+            self.stage_ends.append(len(self.blocks))
         self.head = None if self.fully_invertible else ReadoutHead(c, self.num_classes)
         self.out_shape = (c, h, w)
 
@@ -210,6 +212,12 @@ class InvertibleClassifier(nn.Module):
         z = x.flatten(1)
         logits = z[:, :self.num_classes] if self.head is None else self.head(x)
         return x, log_det, logits
+
+    def stage_output(self, x, stage):
+        """The output of stage `stage`'s last block (the Java model's layerOutput)."""
+        for block in list(self.blocks.values())[:self.stage_ends[stage]]:
+            x, _ = block(x)
+        return x
 
     def inverse(self, out):
         """The input whose body output is `out` (N x C x H x W, or flattened: z)."""

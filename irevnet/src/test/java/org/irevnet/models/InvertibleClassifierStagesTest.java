@@ -10,6 +10,7 @@ import java.util.Map;
 import org.irevnet.check.Numerics;
 import org.irevnet.layers.Bijection;
 import org.irevnet.layers.Sequential;
+import org.irevnet.testing.RandomWeights;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -32,7 +33,7 @@ class InvertibleClassifierStagesTest {
   private static InvertibleClassifier twoStages() {
     InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson(TWO_STAGES), DataType.DOUBLE, 1);
     m.initialize(Numerics.normal(DataType.DOUBLE, 2, 4, 1, 4, 4));
-    InvertibleClassifierTest.perturb(m, 0.2, 3);
+    RandomWeights.perturb(m, 0.2, 3);
     return m;
   }
 
@@ -149,7 +150,7 @@ class InvertibleClassifierStagesTest {
     InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson("""
         {"name": "tiny-head", "type": "irevnet", "inputShape": [1, 4, 4], "numClasses": 3,
          "stages": [{"steps": 1, "hidden": 4, "kernel": 3, "coupling": "additive"}]}"""), DataType.DOUBLE, 1);
-    InvertibleClassifierTest.perturb(m, 0.3, 2);
+    RandomWeights.perturb(m, 0.3, 2);
     assertThat(m.isFullyInvertible()).isFalse();
     INDArray x = Numerics.normal(DataType.DOUBLE, 3, 2, 1, 4, 4);
     INDArray out = m.forward(x, false).out();
@@ -185,7 +186,7 @@ class InvertibleClassifierStagesTest {
   void aDtypeCopyHasTheSameWeightsAndInitStateAndTheSameDtypeIsNoCopy() {
     InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson(TWO_STAGES), DataType.FLOAT, 1);
     m.initialize(Numerics.normal(DataType.FLOAT, 2, 4, 1, 4, 4));
-    InvertibleClassifierTest.perturb(m, 0.2, 3);
+    RandomWeights.perturb(m, 0.2, 3);
     assertThat(m.withDataType(DataType.FLOAT)).isSameAs(m);
     InvertibleClassifier m64 = m.withDataType(DataType.DOUBLE);
     assertThat(m64.dataType()).isEqualTo(DataType.DOUBLE);

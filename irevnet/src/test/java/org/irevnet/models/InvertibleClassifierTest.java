@@ -13,6 +13,7 @@ import org.irevnet.io.Npz;
 import org.irevnet.layers.Param;
 import org.irevnet.nn.Init;
 import org.irevnet.testing.ParamGradients;
+import org.irevnet.testing.RandomWeights;
 import org.irevnet.testing.TinyData;
 import org.irevnet.train.AdamOptimizer;
 import org.irevnet.train.Losses;
@@ -35,19 +36,11 @@ class InvertibleClassifierTest {
     return x;
   }
 
-  /** Moves every trainable parameter away from its (partly zero) init, so every path matters. */
-  static void perturb(InvertibleClassifier m, double scale, long seed) {
-    Random r = new Random(seed);
-    for (Param p : m.params().entries().values()) {
-      if (p.trainable()) p.value().addi(Init.uniform(p.value().dataType(), r, scale, p.value().shape()));
-    }
-  }
-
   @Test
   void storedActivationsAreReusedAndAStalePassFallsBackToTheReversibleBackward() {
     Architecture a = ModelGradientTest.reduced(Architecture.load("fi-revnet-s"), 32, 4, 1);
     InvertibleClassifier m = InvertibleClassifier.build(a, DataType.DOUBLE, 3);
-    perturb(m, 0.2, 4);
+    RandomWeights.perturb(m, 0.2, 4);
     INDArray x1 = Numerics.normal(DataType.DOUBLE, 5, m.inputShape(2));
     INDArray x2 = Numerics.normal(DataType.DOUBLE, 6, m.inputShape(2));
     int[] y = {1, 7};
@@ -113,7 +106,7 @@ class InvertibleClassifierTest {
     InvertibleClassifier m = InvertibleClassifier.build(Architecture.load("fi-revnet-s"), DataType.FLOAT, 1);
     INDArray x = paddedImages(DataType.FLOAT, 3, 4);
     m.initialize(x);
-    perturb(m, 0.02, 5);
+    RandomWeights.perturb(m, 0.02, 5);
     InvertibleClassifier.Forward f = m.forward(x, false);
     assertThat(f.z().shape()).isEqualTo(new long[] {4, 1024});
     assertThat(maxAbsDiff(m.invert(f.z()), x)).isLessThanOrEqualTo(1e-5);
@@ -125,7 +118,7 @@ class InvertibleClassifierTest {
   void irevnetVariantsRoundTripAndSayWhatTheyAre() {
     for (String name : new String[] {"irevnet-s", "irevnet-s-inj"}) {
       InvertibleClassifier m = InvertibleClassifier.build(Architecture.load(name), DataType.DOUBLE, 1);
-      perturb(m, 0.02, 2);
+      RandomWeights.perturb(m, 0.02, 2);
       INDArray x = paddedImages(DataType.DOUBLE, 3, 3);
       InvertibleClassifier.Forward f = m.forward(x, false);
       assertThat(f.logits().shape()).isEqualTo(new long[] {3, 10});
@@ -174,7 +167,7 @@ class InvertibleClassifierTest {
     InvertibleClassifier m = InvertibleClassifier.build(Architecture.load("fi-revnet-s"), DataType.FLOAT, 1);
     INDArray x = paddedImages(DataType.FLOAT, 3, 2);
     m.initialize(x);
-    perturb(m, 0.01, 3);
+    RandomWeights.perturb(m, 0.01, 3);
     ModelFiles.save(dir, m);
     Map<String, INDArray> w = Npz.read(dir.resolve(ModelFiles.WEIGHTS));
     // The PyTorch twin's state_dict names and layouts (../shared/bench/torch_fi_revnet.py).

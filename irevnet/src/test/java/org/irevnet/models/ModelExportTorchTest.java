@@ -1,20 +1,17 @@
 package org.irevnet.models;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.irevnet.io.Npz;
 import org.irevnet.layers.Param;
-import org.junit.jupiter.api.Assumptions;
+import org.irevnet.testing.RandomWeights;
+import org.irevnet.testing.TorchPython;
+import org.irevnet.testing.TorchPython.Result;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,12 +27,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * which models start at zero) and {@code scripts/torch_port.py} rebuilds it in PyTorch from the
  * files alone and compares its outputs, log-dets, logits and round trip in float32 and float64.
  *
- * <p>Needs {@code /usr/bin/python3} with PyTorch ({@code apt-get install python3-torch}; {@code
- * .ci/run} installs it). Without it the test fails, unless {@code IREVNET_SKIP_TORCH_TEST=1}
- * says to skip it. Another interpreter: {@code IREVNET_PYTHON}.
+ * <p>Needs Python with PyTorch ({@link TorchPython}: without it the test fails, unless {@code
+ * IREVNET_SKIP_TORCH_TEST=1} says to skip it).
  */
 class ModelExportTorchTest {
-  static final String SKIP = "IREVNET_SKIP_TORCH_TEST";
   private static final Path SCRIPT = Path.of("..", "scripts", "torch_port.py").toAbsolutePath().normalize();
   private static final ObjectMapper JSON = new ObjectMapper();
   private static String python;
@@ -57,18 +52,7 @@ class ModelExportTorchTest {
 
   @BeforeAll
   static void findPyTorch() throws Exception {
-    python = System.getenv().getOrDefault("IREVNET_PYTHON", "/usr/bin/python3");
-    boolean found;
-    try {
-      found = run(python, "-c", "import torch, numpy").exitCode == 0;
-    } catch (IOException e) {
-      found = false;
-    }
-    if (!found) {
-      Assumptions.assumeFalse("1".equals(System.getenv(SKIP)), SKIP + "=1: PyTorch cross-check skipped");
-      fail("the PyTorch cross-check needs " + python + " with PyTorch: apt-get install -y python3-torch (or set "
-          + SKIP + "=1 to skip it)");
-    }
+    python = TorchPython.find();
   }
 
   @ParameterizedTest
@@ -76,19 +60,19 @@ class ModelExportTorchTest {
       "no-squeeze-additive"})
   void pyTorchComputesTheSameFunctionFromTheExportedFiles(String name, @TempDir Path dir) throws Exception {
     Architecture arch = CUSTOM.containsKey(name) ? Architecture.fromJson(CUSTOM.get(name), name) : Architecture.load(name);
-    InvertibleClassifier model = randomised(arch, 7);
+    InvertibleClassifier model = RandomWeights.randomised(arch, 7);
     ModelExport.write(dir, model, inputs(model, 3, 11), new int[] {0, 1, 1});
 
-    Result r = run(python, SCRIPT.toString(), dir.toString(), "--json");
-    assertThat(r.exitCode).as(r.stderr).isZero();
-    JsonNode j = JSON.readTree(r.stdout);
-    assertThat(j.path("pass").asBoolean()).as(r.stdout).isTrue();
+    Result r = TorchPython.run(python, SCRIPT.toString(), dir.toString(), "--json");
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    JsonNode j = JSON.readTree(r.stdout());
+    assertThat(j.path("pass").asBoolean()).as(r.stdout()).isTrue();
     assertThat(j.path("count").asInt()).isEqualTo(3);
     for (String p : new String[] {"f32", "f64"}) {
       double tol = p.equals("f64") ? 1e-9 : 1e-3;
       for (String out : new String[] {"z", "log_det", "logits", "round_trip"}) {
         JsonNode d = j.path(p).path(out);
-        assertThat(d.path("max_abs_diff").asDouble(Double.NaN)).as(p + " " + out + ": " + r.stdout)
+        assertThat(d.path("max_abs_diff").asDouble(Double.NaN)).as(p + " " + out + ": " + r.stdout())
             .isLessThanOrEqualTo(tol * (1 + d.path("max_abs_ref").asDouble()));
       }
       assertThat(j.path(p).path("argmax_agrees").asDouble()).isEqualTo(1.0);
@@ -106,22 +90,22 @@ class ModelExportTorchTest {
   @ValueSource(strings = {"irevnet-s-inj", "affine-1x1conv", "additive-reverse-pad", "no-squeeze-additive"})
   void pyTorchAutogradGivesTheGradientsOfOurReversibleBackwardPass(String name, @TempDir Path dir) throws Exception {
     Architecture arch = CUSTOM.containsKey(name) ? Architecture.fromJson(CUSTOM.get(name), name) : Architecture.load(name);
-    InvertibleClassifier model = randomised(arch, 5);
+    InvertibleClassifier model = RandomWeights.randomised(arch, 5);
     INDArray x = inputs(model, 2, 13);
     ModelExport.write(dir, model, x, new int[] {1, 0});
     Path grads = writeGradients(dir.resolve("gradients.npz"), model.withDataType(DataType.DOUBLE), x, 17);
 
-    Result r = run(python, SCRIPT.toString(), dir.toString(), "--json", "--gradients", grads.toString());
-    assertThat(r.exitCode).as(r.stdout + r.stderr).isZero();
-    JsonNode g = JSON.readTree(r.stdout).path("gradients");
-    assertThat(g.path("count").asInt()).as(r.stdout).isEqualTo(1 + (int) model.params().entries().values().stream()
+    Result r = TorchPython.run(python, SCRIPT.toString(), dir.toString(), "--json", "--gradients", grads.toString());
+    assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
+    JsonNode g = JSON.readTree(r.stdout()).path("gradients");
+    assertThat(g.path("count").asInt()).as(r.stdout()).isEqualTo(1 + (int) model.params().entries().values().stream()
         .filter(Param::trainable).count());
-    assertThat(g.path("max_rel_diff").asDouble(Double.NaN)).as(r.stdout).isLessThanOrEqualTo(1e-9);
+    assertThat(g.path("max_rel_diff").asDouble(Double.NaN)).as(r.stdout()).isLessThanOrEqualTo(1e-9);
   }
 
   @Test
   void aWrongGradientIsFound(@TempDir Path dir) throws Exception {
-    InvertibleClassifier model = randomised(Architecture.fromJson(CUSTOM.get("affine-1x1conv"), "t1"), 5);
+    InvertibleClassifier model = RandomWeights.randomised(Architecture.fromJson(CUSTOM.get("affine-1x1conv"), "t1"), 5);
     INDArray x = inputs(model, 2, 13);
     ModelExport.write(dir, model, x, new int[] {1, 0});
     Path grads = writeGradients(dir.resolve("gradients.npz"), model.withDataType(DataType.DOUBLE), x, 17);
@@ -130,9 +114,9 @@ class ModelExportTorchTest {
     w.putScalar(3, w.getDouble(3) + 1e-6);
     Npz.write(grads, g);
 
-    Result r = run(python, SCRIPT.toString(), dir.toString(), "--json", "--gradients", grads.toString());
-    assertThat(r.exitCode).as(r.stdout + r.stderr).isEqualTo(1);
-    JsonNode j = JSON.readTree(r.stdout).path("gradients");
+    Result r = TorchPython.run(python, SCRIPT.toString(), dir.toString(), "--json", "--gradients", grads.toString());
+    assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isEqualTo(1);
+    JsonNode j = JSON.readTree(r.stdout()).path("gradients");
     assertThat(j.path("worst").asText()).isEqualTo("layers.1.lower");
     assertThat(j.path("max_rel_diff").asDouble()).isGreaterThan(1e-9);
   }
@@ -159,7 +143,7 @@ class ModelExportTorchTest {
 
   @Test
   void aWeightChangedAfterTheExportIsFound(@TempDir Path dir) throws Exception {
-    InvertibleClassifier model = randomised(Architecture.fromJson(CUSTOM.get("affine-1x1conv"), "t1"), 3);
+    InvertibleClassifier model = RandomWeights.randomised(Architecture.fromJson(CUSTOM.get("affine-1x1conv"), "t1"), 3);
     ModelExport.write(dir, model, inputs(model, 2, 5), new int[] {0, 2});
     Path weights = dir.resolve(ModelFiles.WEIGHTS);
     Map<String, INDArray> w = Npz.read(weights);
@@ -169,62 +153,29 @@ class ModelExportTorchTest {
     w.get(key).putScalar(1, w.get(key).getDouble(1) + 1e-3);
     Npz.write(weights, w);
 
-    Result r = run(python, SCRIPT.toString(), dir.toString(), "--json");
-    assertThat(r.exitCode).as(r.stdout + r.stderr).isEqualTo(1);
-    JsonNode j = JSON.readTree(r.stdout);
+    Result r = TorchPython.run(python, SCRIPT.toString(), dir.toString(), "--json");
+    assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isEqualTo(1);
+    JsonNode j = JSON.readTree(r.stdout());
     assertThat(j.path("pass").asBoolean()).isFalse();
     assertThat(j.path("f64").path("z").path("max_abs_diff").asDouble()).isGreaterThan(1e-5);
   }
 
   @Test
   void weightsOfAnotherArchitectureAreRefusedByName(@TempDir Path dir) throws Exception {
-    InvertibleClassifier model = randomised(Architecture.fromJson(CUSTOM.get("affine-1x1conv"), "t1"), 3);
+    InvertibleClassifier model = RandomWeights.randomised(Architecture.fromJson(CUSTOM.get("affine-1x1conv"), "t1"), 3);
     ModelExport.write(dir, model, inputs(model, 1, 5), new int[] {0});
     Map<String, INDArray> w = Npz.read(dir.resolve(ModelFiles.WEIGHTS));
     w.remove("layers.1.log_s");
     Npz.write(dir.resolve(ModelFiles.WEIGHTS), w);
 
-    Result r = run(python, SCRIPT.toString(), dir.toString());
-    assertThat(r.exitCode).isEqualTo(2);
-    assertThat(r.stderr.strip()).startsWith("torch_port: " + dir).contains("missing").contains("layers.1.log_s")
+    Result r = TorchPython.run(python, SCRIPT.toString(), dir.toString());
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.stderr().strip()).startsWith("torch_port: " + dir).contains("missing").contains("layers.1.log_s")
         .doesNotContain("Traceback");
-  }
-
-  /**
-   * The architecture with seeded random weights: every trainable parameter moved off its (partly
-   * zero) start ({@link InvertibleClassifierTest#perturb}), and BatchNorm statistics that are not 0
-   * and 1.
-   */
-  static InvertibleClassifier randomised(Architecture arch, long seed) {
-    InvertibleClassifier m = InvertibleClassifier.build(arch, DataType.FLOAT, seed);
-    InvertibleClassifierTest.perturb(m, 0.02, seed);
-    Random rng = new Random(seed);
-    m.params().entries().forEach((k, p) -> {
-      INDArray v = p.value();
-      for (long i = 0; i < v.length(); i++) {
-        if (k.endsWith("running_var")) v.putScalar(i, 0.5 + Math.abs(rng.nextGaussian()));
-        if (k.endsWith("running_mean")) v.putScalar(i, 0.1 * rng.nextGaussian());
-      }
-    });
-    return m;
   }
 
   static INDArray inputs(InvertibleClassifier m, int n, long seed) {
     Nd4j.getRandom().setSeed(seed);
     return Nd4j.rand(DataType.FLOAT, m.inputShape(n));
-  }
-
-  record Result(int exitCode, String stdout, String stderr) {}
-
-  static Result run(String... command) throws Exception {
-    Process p = new ProcessBuilder(command).start();
-    p.getOutputStream().close();
-    // Both streams are small (one JSON line, one error line): read after the exit.
-    if (!p.waitFor(300, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      fail(String.join(" ", command) + ": no exit within 300 s");
-    }
-    return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
-        new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
   }
 }

@@ -1,0 +1,51 @@
+package org.irevnet.testing;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * The Python interpreter with PyTorch that the cross-checks against {@code scripts/torch_*.py}
+ * run: {@code /usr/bin/python3} ({@code apt-get install python3-torch}; {@code .ci/run} installs
+ * it), or {@code IREVNET_PYTHON}. Without PyTorch a cross-check fails, unless {@code
+ * IREVNET_SKIP_TORCH_TEST=1} says to skip it.
+ */
+public final class TorchPython {
+  public static final String SKIP = "IREVNET_SKIP_TORCH_TEST";
+
+  private TorchPython() {}
+
+  /** The interpreter, for a {@code @BeforeAll}: fails without PyTorch, or skips the class when {@link #SKIP} is 1. */
+  public static String find() throws Exception {
+    String python = System.getenv().getOrDefault("IREVNET_PYTHON", "/usr/bin/python3");
+    boolean found;
+    try {
+      found = run(python, "-c", "import torch, numpy").exitCode() == 0;
+    } catch (IOException e) {
+      found = false;
+    }
+    if (!found) {
+      Assumptions.assumeFalse("1".equals(System.getenv(SKIP)), SKIP + "=1: PyTorch cross-check skipped");
+      fail("the PyTorch cross-check needs " + python + " with PyTorch: apt-get install -y python3-torch (or set "
+          + SKIP + "=1 to skip it)");
+    }
+    return python;
+  }
+
+  public record Result(int exitCode, String stdout, String stderr) {}
+
+  public static Result run(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).start();
+    p.getOutputStream().close();
+    // Both streams are small (one JSON line, one error line): read after the exit.
+    if (!p.waitFor(300, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      fail(String.join(" ", command) + ": no exit within 300 s");
+    }
+    return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+        new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+  }
+}
