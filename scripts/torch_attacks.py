@@ -92,19 +92,19 @@ def classes(model, x):
         return model(x)[2].argmax(1)
 
 
-def fgsm(model, c, x, goals, steps):
+def fgsm(model, c, x, goals, directions):
     g = input_gradient(lambda v: loss_of(model(v)[2], goals, c["loss"]), x)
     sign = -1.0 if c["targeted"] else 1.0
-    return (x + sign * c["eps"] * steps.direction(g, "linf")).clamp(0.0, 1.0)
+    return (x + sign * c["eps"] * directions.direction(g, "linf")).clamp(0.0, 1.0)
 
 
-def pgd(model, c, x, goals, start, steps):
+def pgd(model, c, x, goals, start, directions):
     sign = -1.0 if c["targeted"] else 1.0
     it = start
     result, done = start.clone(), torch.zeros(len(x), dtype=torch.bool)
     for t in range(1, c["steps"] + 1):
         g = input_gradient(lambda v: loss_of(model(v)[2], goals, c["loss"]), it)
-        it = project(it + sign * c["step_size"] * steps.direction(g, c["norm"]), x, c["eps"], c["norm"])
+        it = project(it + sign * c["step_size"] * directions.direction(g, c["norm"]), x, c["eps"], c["norm"])
         cls = classes(model, it)
         succeeded = cls == goals if c["targeted"] else cls != goals
         take = ~done & (succeeded | (t == c["steps"]))
@@ -113,7 +113,7 @@ def pgd(model, c, x, goals, start, steps):
     return result, it
 
 
-def features(model, c, b, a, steps):
+def features(model, c, b, a, directions):
     stage = c["stage"]
     with torch.no_grad():
         target = model.stage_output(a, stage)
@@ -126,7 +126,7 @@ def features(model, c, b, a, steps):
         best_d = distance(b)
     for _ in range(c["steps"]):
         g = input_gradient(lambda v: distance(v).sum(), it)
-        it = project(it - c["step_size"] * steps.direction(g, "linf"), b, c["eps"], "linf")
+        it = project(it - c["step_size"] * directions.direction(g, "linf"), b, c["eps"], "linf")
         with torch.no_grad():
             d = distance(it)
         better = d < best_d
@@ -141,6 +141,31 @@ def metamer(model, a, b):
         return model.inverse(torch.cat([za[:, :k], zb[:, k:]], 1))
 
 
+def attack(directory, c, arrays, models, summary):
+    """Case `c`'s result arrays (NAME.adv, NAME.classes, for PGD NAME.last); records its sign margin in `summary`."""
+    name, out = c["name"], {}
+    if c["model"] not in models:
+        models[c["model"]] = load(os.path.join(directory, c["model"]), torch.float64)
+    model = models[c["model"]]
+    x = arrays[name + ".x"].double()
+    directions = SignSteps()
+    if c["attack"] == "fgsm":
+        adv = fgsm(model, c, x, arrays[name + ".goals"].long(), directions)
+    elif c["attack"] == "pgd":
+        adv, last = pgd(model, c, x, arrays[name + ".goals"].long(), arrays[name + ".start"].double(), directions)
+        out[name + ".last"] = last.numpy()
+    elif c["attack"] == "features":
+        adv = features(model, c, x, arrays[name + ".a"].double(), directions)
+    elif c["attack"] == "metamer":
+        adv = metamer(model, arrays[name + ".a"].double(), x)
+    else:
+        raise ValueError("case %s: attack %r is none of fgsm, pgd, features, metamer" % (name, c["attack"]))
+    out[name + ".adv"] = adv.detach().numpy()
+    out[name + ".classes"] = classes(model, adv).numpy().astype(np.int64)
+    summary[name] = {"min_sign_ratio": directions.min_ratio}
+    return out
+
+
 def run(directory):
     with open(os.path.join(directory, "attacks.json")) as f:
         cases = json.load(f)["cases"]
@@ -148,26 +173,10 @@ def run(directory):
         arrays = {k: torch.from_numpy(z[k]) for k in z.files}
     models, out, summary = {}, {}, {}
     for c in cases:
-        name = c["name"]
-        if c["model"] not in models:
-            models[c["model"]] = load(os.path.join(directory, c["model"]), torch.float64)
-        model = models[c["model"]]
-        x = arrays[name + ".x"].double()
-        steps = SignSteps()
-        if c["attack"] == "fgsm":
-            adv = fgsm(model, c, x, arrays[name + ".goals"].long(), steps)
-        elif c["attack"] == "pgd":
-            adv, last = pgd(model, c, x, arrays[name + ".goals"].long(), arrays[name + ".start"].double(), steps)
-            out[name + ".last"] = last.numpy()
-        elif c["attack"] == "features":
-            adv = features(model, c, x, arrays[name + ".a"].double(), steps)
-        elif c["attack"] == "metamer":
-            adv = metamer(model, arrays[name + ".a"].double(), x)
-        else:
-            raise ValueError("case %s: attack %r is none of fgsm, pgd, features, metamer" % (name, c["attack"]))
-        out[name + ".adv"] = adv.detach().numpy()
-        out[name + ".classes"] = classes(model, adv).numpy().astype(np.int64)
-        summary[name] = {"min_sign_ratio": steps.min_ratio}
+        try:
+            out.update(attack(directory, c, arrays, models, summary))
+        except KeyError as e:
+            raise ValueError("case %s: no field or array %s" % (c.get("name"), e))
     # A temporary file renamed into place: no half-written results.
     fd, tmp = tempfile.mkstemp(suffix=".npz", dir=directory)
     try:
