@@ -54,6 +54,9 @@ public record Architecture(String name, String type, String description, List<In
    */
   public static final int MAX_STEPS = 1000;
 
+  /** The keys of a stage that describe its couplings: required when it has steps. */
+  private static final List<String> COUPLING_KEYS = List.of("hidden", "kernel", "coupling");
+
   /**
    * Bytes a parameter takes in training: float32 values and Adam's two moments. Gradients are not
    * held for the whole model: Adam steps each block as the reversible backward finishes it.
@@ -115,9 +118,18 @@ public record Architecture(String name, String type, String description, List<In
     // tree is checked after the mapping, so a misspelt key is still refused as the unknown one.
     JsonNode stagesRead = tree.path("stages");
     for (int i = 0; i < stagesRead.size(); i++) {
-      if (stagesRead.get(i).isObject() && !stagesRead.get(i).has("steps")) {
+      JsonNode stage = stagesRead.get(i);
+      if (!stage.isObject()) continue;
+      if (!stage.has("steps")) {
         throw new IllegalArgumentException(source + ": stage " + i + ": 'steps' is missing (0 for a stage without"
             + " couplings)");
+      }
+      // Read as 0 and null, a missing key was refused as "'hidden' must be >= 1", not as missing.
+      for (String key : COUPLING_KEYS) {
+        if (stage.path("steps").asInt() > 0 && !stage.has(key)) {
+          throw new IllegalArgumentException(source + ": stage " + i + ": '" + key + "' is missing (its "
+              + stage.path("steps").asInt() + " step(s) each have a coupling; a stage of \"steps\": 0 needs none)");
+        }
       }
     }
     a.validate(source);
@@ -241,10 +253,13 @@ public record Architecture(String name, String type, String description, List<In
       if (s.steps() > MAX_STEPS) {
         throw new IllegalArgumentException(at + "'steps' must be at most " + MAX_STEPS + ", got " + s.steps());
       }
-      if (s.hidden() < 1) throw new IllegalArgumentException(at + "'hidden' must be >= 1");
-      if (s.kernel() < 1 || s.kernel() % 2 == 0) throw new IllegalArgumentException(at + "'kernel' must be odd");
-      if (!"affine".equals(s.coupling()) && !"additive".equals(s.coupling())) {
-        throw new IllegalArgumentException(at + "'coupling' must be \"affine\" or \"additive\", got " + s.coupling());
+      // These describe the couplings: a stage of steps 0 (SpaceToDepth alone) has none to describe.
+      if (s.steps() > 0) {
+        if (s.hidden() < 1) throw new IllegalArgumentException(at + "'hidden' must be >= 1");
+        if (s.kernel() < 1 || s.kernel() % 2 == 0) throw new IllegalArgumentException(at + "'kernel' must be odd");
+        if (!"affine".equals(s.coupling()) && !"additive".equals(s.coupling())) {
+          throw new IllegalArgumentException(at + "'coupling' must be \"affine\" or \"additive\", got " + s.coupling());
+        }
       }
       if (!List.of("none", "reverse", "1x1conv").contains(s.permutationKind())) {
         throw new IllegalArgumentException(at + "'permutation' must be none, reverse or 1x1conv");

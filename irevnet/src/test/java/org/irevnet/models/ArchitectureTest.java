@@ -52,6 +52,28 @@ class ArchitectureTest {
   }
 
   /**
+   * A stage of {@code "steps": 0} has no coupling, so the keys that describe one are not asked
+   * for (it was refused as "'hidden' must be >= 1"); with steps, each missing one is named as missing.
+   */
+  @Test
+  void aStageWithoutStepsNeedsNoCouplingKeysAndOneWithStepsNamesTheMissingKey() throws Exception {
+    Architecture squeezeOnly = Architecture.fromJson(json(2, "\"steps\": 0"));
+    assertThat(squeezeOnly.stages().get(0).steps()).isZero();
+    assertThat(squeezeOnly.parameterCount()).isZero();
+    // What a checkpoint's model.json holds of it reads back as the same architecture.
+    assertThat(Architecture.fromJson(squeezeOnly.toJson())).isEqualTo(squeezeOnly);
+    assertThat(InvertibleClassifier.build(squeezeOnly, DataType.DOUBLE, 0).forward(
+        org.nd4j.linalg.factory.Nd4j.rand(DataType.DOUBLE, 2, 1, 4, 4), false).z().shape()).containsExactly(2, 16);
+    for (String key : new String[] {"hidden", "kernel", "coupling"}) {
+      String without = STAGE.replaceAll(", \"" + key + "\": [^,]+|\"" + key + "\": [^,]+, ", "");
+      assertThat(without).doesNotContain(key);
+      assertThatThrownBy(() -> Architecture.fromJson(json(2, without))).as(key)
+          .hasMessage("model.json: stage 0: '" + key + "' is missing (its 1 step(s) each have a coupling; a stage of"
+              + " \"steps\": 0 needs none)");
+    }
+  }
+
+  /**
    * What a hand-written architecture file can get wrong is refused in one line naming the file
    * and the key: before, a value of another JSON type was converted ("steps": "2" built 2 steps,
    * "actnorm": 1 turned ActNorm on), a key given twice or a second document was read over, and a
