@@ -166,6 +166,8 @@ class TrainEvalCommandTest {
     assertThat(again.code()).as(again.err()).isZero();
     assertThat(again.out()).startsWith(run + " has trained all its 4 steps (1 epoch(s)); nothing left to train"
         + " (--resume --epochs 2 trains on)" + System.lineSeparator());
+    // It resumes nothing, so it does not say that it is resuming.
+    assertThat(again.err()).doesNotContain("resuming");
     assertThat(run.resolve("metrics.jsonl")).hasContent(metrics);
     MainTest.Run more = run("train", "--out", run.toString(), "--resume", "--epochs", "2", "--no-progress");
     assertThat(more.code()).as(more.err()).isZero();

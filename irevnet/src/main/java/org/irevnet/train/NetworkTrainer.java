@@ -61,6 +61,7 @@ final class NetworkTrainer {
     BatchIterator it = BatchIterator.builder(train).batchSize(cfg.batch()).seed(cfg.seed()).shuffle(true)
         .dequantize(cfg.dequantize()).augment(Augment.shifts(cfg.augmentShift()))
         .build();
+    long total = (long) cfg.epochs() * it.batchesPerEpoch();
     ComputationGraph net;
     long step;
     double best;
@@ -73,7 +74,7 @@ final class NetworkTrainer {
       best = c.state().bestAccuracy();
       Trainer.restorePosition(it, c.state());
       Trainer.truncateMetrics(runDir, step);
-      Trainer.sayResuming(listener, runDir, step, it.nextPosition(), changed);
+      Trainer.sayResuming(listener, runDir, step, total, it.nextPosition(), changed);
     } else {
       net = Baselines.build(cfg.arch(), train.channels(), classes, cfg.seed(), cfg.lr(), cfg.weightDecay());
       step = 0;
@@ -85,7 +86,6 @@ final class NetworkTrainer {
       listener.onMessage(model.summary());
       Trainer.sayIfBatchExceeds(listener, cfg.batch(), train.size());
     }
-    long total = (long) cfg.epochs() * it.batchesPerEpoch();
     if (step >= total) return new Trainer.Result(step, Double.NaN, best, 0, Double.NaN, true);
     AtomicFiles.createDirectories(runDir); // only now: bad input above leaves no directory behind
     AtomicFiles.writeString(runDir.resolve(Trainer.CONFIG), Trainer.resolvedConfig(cfg));

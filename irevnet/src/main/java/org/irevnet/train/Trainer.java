@@ -256,6 +256,7 @@ public final class Trainer {
     BatchIterator it = BatchIterator.builder(train).batchSize(cfg.batch()).seed(cfg.seed()).shuffle(true)
         .dequantize(cfg.dequantize()).augment(Augment.shifts(cfg.augmentShift()))
         .build();
+    long total = (long) cfg.epochs() * it.batchesPerEpoch();
     if (resumed != null) {
       Checkpoints.Loaded c = resumed;
       Path from = Checkpoints.complete(latest(runDir));
@@ -271,8 +272,8 @@ public final class Trainer {
       best = c.state().bestAccuracy();
       restorePosition(it, c.state());
       truncateMetrics(runDir, step);
-      sayResuming(listener, runDir, step, it.nextPosition(), changed);
-      sayIfArchitectureFileChanged(listener, cfg.arch(), arch, from);
+      sayResuming(listener, runDir, step, total, it.nextPosition(), changed);
+      if (step < total) sayIfArchitectureFileChanged(listener, cfg.arch(), arch, from);
     } else {
       model = InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed());
       // Legal for the analyses (a body of squeezes), but the optimizer stopped on it with exit code 3.
@@ -295,7 +296,6 @@ public final class Trainer {
       sayIfBatchExceeds(listener, cfg.batch(), train.size());
     }
     adam.setWeightDecay(cfg.weightDecay());
-    long total = (long) cfg.epochs() * it.batchesPerEpoch();
     if (step >= total) return new Result(step, Double.NaN, best, 0, Double.NaN, true);
     Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
     AtomicFiles.createDirectories(runDir); // only now: bad input above leaves no directory behind
@@ -473,10 +473,12 @@ public final class Trainer {
   /**
    * Every trainer's first line on resuming {@code runDir} after {@code step} with the (0-based)
    * position {@code next} of the next batch, then the settings that changed ({@link
-   * #checkResumeSettings}) and the thread count's.
+   * #checkResumeSettings}) and the thread count's. Nothing when the run has trained all its {@code
+   * total} steps: it does not resume, and the caller says that there is nothing left to train.
    */
-  static void sayResuming(Listener listener, Path runDir, long step, BatchIterator.State next,
+  static void sayResuming(Listener listener, Path runDir, long step, long total, BatchIterator.State next,
       String changedSettings) {
+    if (step >= total) return;
     listener.onMessage("resuming " + runDir + " after step " + step + " (next: epoch " + (next.epoch() + 1)
         + ", batch " + (next.batch() + 1) + ")");
     if (changedSettings != null) listener.onMessage(changedSettings);

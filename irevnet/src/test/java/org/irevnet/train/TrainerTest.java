@@ -1010,14 +1010,19 @@ class TrainerTest {
   @Test
   void resumingSaysWhereAndWhatChangedButNotAnUnrecordedThreadCount(@TempDir Path tmp) throws IOException {
     List<String> messages = new ArrayList<>();
-    Trainer.sayResuming(collecting(messages), tmp, 41, new BatchIterator.State(2, 0), null);
+    Trainer.sayResuming(collecting(messages), tmp, 41, 60, new BatchIterator.State(2, 0), null);
     assertThat(messages).containsExactly("resuming " + tmp + " after step 41 (next: epoch 3, batch 1)");
     messages.clear();
     Files.writeString(tmp.resolve(Trainer.CONFIG), "{\"config\": {}, \"environment\": {\"java\": \"17\"}}");
-    Trainer.sayResuming(collecting(messages), tmp, 5, new BatchIterator.State(0, 5),
+    Trainer.sayResuming(collecting(messages), tmp, 5, 30, new BatchIterator.State(0, 5),
         "resuming with epochs 2 -> 3: the steps so far used the former");
     assertThat(messages).containsExactly("resuming " + tmp + " after step 5 (next: epoch 1, batch 6)",
         "resuming with epochs 2 -> 3: the steps so far used the former");
+    messages.clear();
+    // A run that has trained all its steps does not resume: its caller says there is nothing left.
+    Trainer.sayResuming(collecting(messages), tmp, 30, 30, new BatchIterator.State(3, 0),
+        "resuming with lr 0.001 -> 1.0E-4: the steps so far used the former");
+    assertThat(messages).isEmpty();
   }
 
   @Test
