@@ -137,7 +137,11 @@ final class TrainCommand implements Callable<Integer> {
         or(warmupSteps, base.warmupSteps()), or(schedule, base.schedule()), or(seed, base.seed()),
         or(logEvery, base.logEvery()), or(checkpointEvery, base.checkpointEvery()), or(dequantize, base.dequantize()),
         or(augmentShift, base.augmentShift()), base.evalBatch(), ice, or(backward, base.backward()),
-        or(validation, base.validation())).resolved();
+        or(validation, base.validation()));
+    String dequantizeOff = Boolean.FALSE.equals(dequantize) ? "--dequantize false"
+        : dequantize == null && config != null && TrainConfig.setsFalse(config, "dequantize")
+            ? config + ": \"dequantize\": false" : null;
+    cfg = cfg.refuseUndequantizedLikelihood(dequantizeOff).resolved();
     try {
       cfg = config == null ? cfg.validate() : cfg.validate(config, beforeFile, base);
     } catch (IllegalArgumentException e) {

@@ -321,6 +321,25 @@ class TrainEvalCommandTest {
     assertThat(Json.MAPPER.readTree(run.resolve("config.json").toFile()).path("config").path("epochs").asInt()).isEqualTo(1);
   }
 
+  /**
+   * A likelihood of discrete pixels needs dequantisation: turned off explicitly, by the option or
+   * the config file, with mle or iCE's MLE term, it is refused naming both settings (it was turned
+   * on again without a word), and nothing is made.
+   */
+  @Test
+  void dequantizationTurnedOffForALikelihoodIsRefusedNamingBothSettings(@TempDir Path tmp) throws Exception {
+    Path off = Files.writeString(tmp.resolve("off.json"), "{\"dequantize\": false}");
+    Path out = tmp.resolve("run");
+    String why = ", which needs dequantisation: the likelihood of discrete pixels is unbounded without it (leave"
+        + " dequantize out, and it is on)";
+    MainTest.assertRefused(List.of("train", "--objective", "mle", "--config", off.toString(), "--out", out.toString(),
+        "--no-progress"), off + ": \"dequantize\": false contradicts objective mle" + why);
+    MainTest.assertRefused(List.of("train", "--objective", "ice", "--dequantize=false", "--out", out.toString(),
+        "--no-progress"), "--dequantize false contradicts ice.wMle 3.0E-4 (the iCE MLE term; --w-mle 0 turns it off)"
+        + why);
+    assertThat(out).doesNotExist();
+  }
+
   @Test
   void iceOptionsReachTheResolvedConfigAndTheMetrics(@TempDir Path tmp) throws Exception {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);

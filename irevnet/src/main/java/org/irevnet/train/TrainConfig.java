@@ -83,9 +83,46 @@ public record TrainConfig(String arch, String data, String objective, int epochs
           logEvery, checkpointEvery, true, augmentShift, evalBatch, ice, backward, validation);
     }
     if (!hasIceObjective()) return this;
-    IceConfig i = ice == null ? IceConfig.defaults() : ice;
+    IceConfig i = iceOrDefaults();
     return new TrainConfig(arch, data, objective, epochs, batch, lr, weightDecay, warmupSteps, schedule, seed,
         logEvery, checkpointEvery, dequantize || i.wMle() > 0, augmentShift, evalBatch, i, backward, validation);
+  }
+
+  private IceConfig iceOrDefaults() {
+    return ice == null ? IceConfig.defaults() : ice;
+  }
+
+  /** Whether training fits a likelihood of the pixels: objective {@code mle}, or iCE with its MLE term. */
+  public boolean trainsLikelihood() {
+    return hasMleObjective() || hasIceObjective() && iceOrDefaults().wMle() > 0;
+  }
+
+  /**
+   * Refuses dequantisation turned off explicitly ({@code offBy} says where: {@code --dequantize
+   * false}, a config file's {@code "dequantize": false}; null when nothing did) in a config that
+   * trains a likelihood, which {@link #resolved()} would turn it on for: it once overrode such a
+   * false without a word. The record's false also means "not given", the default, so only the
+   * caller, which read the options and the file, can tell the two apart.
+   */
+  public TrainConfig refuseUndequantizedLikelihood(String offBy) {
+    if (offBy == null || !trainsLikelihood()) return this;
+    String likelihood = hasMleObjective() ? "objective mle"
+        : "ice.wMle " + iceOrDefaults().wMle() + " (the iCE MLE term; --w-mle 0 turns it off)";
+    throw new IllegalArgumentException(offBy + " contradicts " + likelihood + ", which needs dequantisation: the"
+        + " likelihood of discrete pixels is unbounded without it (leave dequantize out, and it is on)");
+  }
+
+  /**
+   * Whether the config file {@code file} (one {@link #read} has read) sets {@code key} to false: a
+   * false in the merged config can be the default's.
+   */
+  public static boolean setsFalse(Path file, String key) {
+    try {
+      JsonNode value = JSON.readTree(Files.readString(file)).get(key);
+      return value != null && value.isBoolean() && !value.booleanValue();
+    } catch (IOException e) {
+      throw new IllegalArgumentException(file + ": " + JsonErrors.describe(e, "config"));
+    }
   }
 
   static final ObjectMapper JSON = StrictJson.scalars(new ObjectMapper()

@@ -28,6 +28,13 @@ class TrainConfigTest {
         d.backward(), d.validation());
   }
 
+  /** The default iCE settings with the MLE term off. */
+  private static IceConfig withoutMleTerm() {
+    IceConfig d = IceConfig.defaults();
+    return new IceConfig(d.wNc(), d.wNcWarmupSteps(), 0, d.nuisanceForm(), d.paperCap(), d.advSteps(),
+        d.advHidden(), d.advLr(), d.adversaries(), d.advReinitEvery(), d.advStandardize(), d.advReplay());
+  }
+
   static TrainConfig withObjective(String objective, boolean dequantize, IceConfig ice) {
     TrainConfig d = TrainConfig.defaults();
     return new TrainConfig(d.arch(), d.data(), objective, d.epochs(), d.batch(), d.lr(), d.weightDecay(),
@@ -109,12 +116,39 @@ class TrainConfigTest {
     assertThat(ice).isEqualTo(withObjective("ice", true, IceConfig.defaults()));
 
     // With the MLE term off the dequantisation is the user's choice either way.
-    IceConfig d = IceConfig.defaults();
-    IceConfig noMle = new IceConfig(d.wNc(), d.wNcWarmupSteps(), 0, d.nuisanceForm(), d.paperCap(), d.advSteps(),
-        d.advHidden(), d.advLr(), d.adversaries(), d.advReinitEvery(), d.advStandardize(), d.advReplay());
+    IceConfig noMle = withoutMleTerm();
     assertThat(withObjective("ice", false, noMle).resolved().dequantize()).isFalse();
     assertThat(withObjective("ice", true, noMle).resolved().dequantize()).isTrue();
     assertThat(withObjective("ice", false, noMle).resolved().ice()).isSameAs(noMle);
+  }
+
+  /**
+   * Dequantisation turned off explicitly is refused where a likelihood is trained, which resolved()
+   * turned it on for without a word; where none is, and where nothing turned it off, it stands.
+   */
+  @Test
+  void dequantizationTurnedOffIsRefusedOnlyWhereALikelihoodIsTrained(@TempDir Path tmp) throws Exception {
+    String why = ", which needs dequantisation: the likelihood of discrete pixels is unbounded without it (leave"
+        + " dequantize out, and it is on)";
+    assertThatThrownBy(() -> withObjective("mle", false, null).refuseUndequantizedLikelihood("--dequantize false"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("--dequantize false contradicts objective mle" + why);
+    assertThatThrownBy(() -> withObjective("ice", false, null).refuseUndequantizedLikelihood("f.json: dequantize"))
+        .hasMessage("f.json: dequantize contradicts ice.wMle " + IceConfig.defaults().wMle()
+            + " (the iCE MLE term; --w-mle 0 turns it off)" + why);
+    TrainConfig mle = withObjective("mle", false, null);
+    assertThat(mle.refuseUndequantizedLikelihood(null)).isSameAs(mle);
+    IceConfig noMle = withoutMleTerm();
+    for (TrainConfig none : new TrainConfig[] {withObjective("ce", false, null), withObjective("ice", false, noMle)}) {
+      assertThat(none.trainsLikelihood()).isFalse();
+      assertThat(none.refuseUndequantizedLikelihood("--dequantize false")).isSameAs(none);
+    }
+    // Only a false the file gives counts: the default's false is no one's choice.
+    Path off = Files.writeString(tmp.resolve("off.json"), "{\"dequantize\": false}");
+    assertThat(TrainConfig.setsFalse(off, "dequantize")).isTrue();
+    for (String other : new String[] {"{\"dequantize\": true}", "{\"epochs\": 2}"}) {
+      assertThat(TrainConfig.setsFalse(Files.writeString(tmp.resolve("other.json"), other), "dequantize")).as(other)
+          .isFalse();
+    }
   }
 
   @Test
