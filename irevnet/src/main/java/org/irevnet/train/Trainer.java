@@ -374,7 +374,12 @@ public final class Trainer {
           Map<String, Object> m = epochLine(step, b.epoch() + 1, ev);
           double score = Double.NaN; // by which best is chosen: NaN, without a validation split, keeps the last
           if (density != null) {
-            lastBits = density.evaluate(test, cfg.evalBatch(), Density.EVAL_SEED).bitsPerDim();
+            // test_loss is the quantity of the train lines' loss, as for the other objectives; it
+            // was the logits' cross-entropy, which means little for a density model.
+            Density.Eval testDensity = density.evaluate(test, cfg.evalBatch(), Density.EVAL_SEED);
+            lastBits = testDensity.bitsPerDim();
+            m.put("test_loss", testDensity.natsPerDim());
+            m.put("test_cross_entropy", ev.loss());
             m.put("test_bits_per_dim", lastBits);
             if (validation != null) {
               double bits = density.evaluate(validation, cfg.evalBatch(), Density.EVAL_SEED).bitsPerDim();

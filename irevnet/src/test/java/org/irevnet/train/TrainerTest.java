@@ -754,8 +754,16 @@ class TrainerTest {
         Checkpoints.load(Trainer.latest(run), DataType.FLOAT).model();
     Dataset test = Trainer.prepare(Datasets.resolve(data.toString()),
         Split.TEST, model.architecture());
-    assertThat(new Density(model, 784).evaluate(test, 50, Density.EVAL_SEED).bitsPerDim())
-        .isCloseTo(r.testBitsPerDim(), offset(1e-6));
+    Density.Eval fromWeights = new Density(model, 784).evaluate(test, 50, Density.EVAL_SEED);
+    assertThat(fromWeights.bitsPerDim()).isCloseTo(r.testBitsPerDim(), offset(1e-6));
+    // test_loss is the training loss's quantity, the NLL in nats per input dimension, as the train
+    // lines' loss is (it was the logits' cross-entropy); that one is kept under its own name.
+    JsonNode last = e.get(1);
+    assertThat(last.get("test_loss").asDouble()).isCloseTo(fromWeights.natsPerDim(), offset(1e-6));
+    assertThat(last.get("test_bits_per_dim").asDouble())
+        .isCloseTo((last.get("test_loss").asDouble() / Math.log(2) + 8) * 1024 / 784, offset(1e-9));
+    assertThat(last.get("test_cross_entropy").asDouble())
+        .isCloseTo(Evaluation.evaluate(model, test, 50, "test").loss(), offset(1e-5));
   }
 
   @Test

@@ -500,7 +500,10 @@ final class RunSections {
       }
     } else if (lastEpoch != null) {
       h.put("test accuracy", TreeFigures.scalar(lastEpoch.get("test_accuracy")));
-      h.put("test loss", TreeFigures.scalar(lastEpoch.get("test_loss")));
+      // An mle run's test_loss is its NLL in nats per dimension, and its cross-entropy has a name
+      // of its own: the headline's test loss stays eval's, the cross-entropy, whichever file it comes from.
+      h.put("test loss", TreeFigures.scalar(lastEpoch.has("test_cross_entropy") ? lastEpoch.get("test_cross_entropy")
+          : lastEpoch.get("test_loss")));
     }
     try {
       for (String n : evalFiles(f)) {

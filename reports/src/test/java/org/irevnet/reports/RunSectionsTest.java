@@ -59,6 +59,14 @@ class RunSectionsTest {
     assertThat(RunSections.headline(new RunFiles(run))).containsExactly(entry("arch", "fi-revnet-s"),
         entry("objective", "ce"), entry("data", "fashion-mnist-mini " + SyntheticRun.EVIL), entry("epochs", 2L),
         entry("test accuracy", 0.5), entry("test loss", 1.25));
+    // An mle run's test_loss is its NLL (nats per dimension): the headline's test loss is the
+    // cross-entropy, as eval-test.json's loss is.
+    Path mle = SyntheticRun.bare(tmp.resolve("mle"), "mle");
+    Files.writeString(mle.resolve(RunSections.METRICS), """
+        {"type":"epoch","step":10,"epoch":1,"test_accuracy":0.5,"test_loss":0.25,"test_cross_entropy":2.5}
+        """);
+    assertThat(RunSections.headline(new RunFiles(mle))).contains(entry("test loss", 2.5))
+        .doesNotContainValue(0.25);
   }
 
   @Test
