@@ -1,5 +1,6 @@
 package org.irevnet.cli;
 
+import org.irevnet.host.Memory;
 import picocli.CommandLine.Option;
 
 /** Options every command takes. */
@@ -19,6 +20,32 @@ final class CommonOptions {
   /** Refuses a count option below 1 with the one message every command gives for it. */
   static void positive(String option, int value) {
     org.irevnet.settings.Ranges.atLeast(option, value, 1);
+  }
+
+  /**
+   * Refuses a count option ({@code --count N}) whose work holds {@code arrays.length} float32 arrays
+   * of {@code count} x {@code valuesPerItem} at once ({@code what} names them, {@code arrays} says
+   * which they are): 100 million samples stopped on "integer overflow" (exit code 3), 100 million
+   * pairs crashed the JVM in native code. Two bounds, checked before anything is allocated: the
+   * memory this process may use ({@link Memory#limit}: physical memory or the cgroup's limit, which
+   * ND4J's native arrays, outside the Java heap, are bounded by), and one array's values, as ND4J
+   * arrays are filled and read from Java through int-indexed arrays and buffers (Init's fill of the
+   * sampled z).
+   */
+  static void checkCountFits(String option, long count, long valuesPerItem, String what, String... arrays) {
+    checkCountFits(option, count, valuesPerItem, what, arrays, Memory.limit());
+  }
+
+  static void checkCountFits(String option, long count, long valuesPerItem, String what, String[] arrays,
+      Memory.Limit limit) {
+    String shape = count + " x " + valuesPerItem;
+    limit.check(option + " " + count + ": " + what, (double) arrays.length * count * valuesPerItem * Float.BYTES,
+        " (" + arrays.length + " float32 arrays of " + shape + " values: " + String.join(", ", arrays) + ")");
+    if ((double) count * valuesPerItem > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "%s %d: %s would be arrays of %s ="
+          + " %.3g values, more than one array here can hold (%d)", option, count, what, shape,
+          (double) count * valuesPerItem, Integer.MAX_VALUE));
+    }
   }
 
   /**

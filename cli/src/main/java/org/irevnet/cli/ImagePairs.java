@@ -10,7 +10,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 record ImagePairs(int[][] indices, INDArray a, INDArray b, int[] labelsB) {
 
+  /** {@code count} pairs, refused ({@code --count}) when their images cannot be held. */
   static ImagePairs choose(Dataset test, int count, long seed) {
+    CommonOptions.checkCountFits("--count", count, test.images().length() / Math.max(1, test.size()),
+        "the pairs' images", "a", "b");
     int[][] pairs = MetamerSampler.choosePairs(test.labels(), count, seed);
     int[] ia = new int[pairs.length], ib = new int[pairs.length], labelsB = new int[pairs.length];
     for (int i = 0; i < pairs.length; i++) {

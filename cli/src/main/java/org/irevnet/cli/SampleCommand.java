@@ -61,6 +61,8 @@ final class SampleCommand implements Callable<Integer> {
     RunInputs in = target.load(checkpoint, Split.TEST);
     InvertibleClassifier model = in.model();
     Density density = new Density(model, in.content().dims());
+    CommonOptions.checkCountFits("--count", count, density.inputDims(), "the samples", "z", "the images",
+        "their encoding", "its difference from z");
     long t0 = System.nanoTime();
     Density.Samples s = density.sample(count, temperature, seed);
     INDArray x = s.x();

@@ -362,6 +362,31 @@ class AnalysisCommandsTest {
   }
 
   /**
+   * A --count whose arrays cannot be held is bad input, named in one line with what it would need
+   * (exit code 2, nothing written): sample stopped on "integer overflow" (exit code 3), and the
+   * commands that draw pairs crashed the JVM in native code.
+   */
+  @Test
+  void aCountTooLargeToHoldIsRefusedNamingTheOption(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    String count = "100000000";
+    String[][] cases = {{"sample", "the samples "}, {"metamers", "the pairs' images "},
+        {"interpolate", "the pairs' images "}, {"attack --attack metamer", "the pairs' images "}};
+    Path out = tmp.resolve("out");
+    for (String[] c : cases) {
+      MainTest.Run r = run(args(c[0], "--run", tiny.dir().toString(), "--count", count, "--out", out.toString(),
+          "--no-progress"));
+      assertThat(r.code()).as(c[0] + ": " + r.err()).isEqualTo(2);
+      // The memory needed (1e8 x 1024 float32 values a pair side, 4 for a sample), or past the
+      // largest array on a machine with more memory than that.
+      assertThat(r.err().strip()).as(c[0]).startsWith("irevnet " + c[0].split(" ")[0] + ": --count " + count + ": "
+          + c[1]).containsPattern("need \\d+\\.\\d GiB|more than one array here can hold").doesNotContain("\n");
+      assertThat(out).as(c[0]).doesNotExist();
+    }
+  }
+
+  /**
    * A command's JSON and picture are one result: when the file written second cannot be written (a
    * directory in its place), the first keeps its earlier content. It was once replaced, so the
    * analysis directory held a new JSON beside an old picture, as it did after a stop between the two.

@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.irevnet.host.Memory;
 import org.irevnet.train.Host;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.factory.Nd4j;
@@ -24,6 +25,30 @@ class CommonOptionsTest {
     assertThatThrownBy(() -> CommonOptions.given("--eps", 0, "radii")).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("--eps: no radii given");
     assertThatCode(() -> CommonOptions.given("--eps", 1, "radii")).doesNotThrowAnyException();
+  }
+
+  /**
+   * A count whose arrays would not fit in memory is refused naming the option, the bytes and the
+   * limit; one whose single array would have more values than an int indexes, naming the values;
+   * up to either bound it passes. The bytes are counted here: 4 arrays x 1024 values x 4 bytes.
+   */
+  @Test
+  void aCountWhoseArraysCannotBeHeldIsRefusedSayingWhy() {
+    String[] arrays = {"z", "the images", "their encoding", "its difference from z"};
+    Memory.Limit oneGib = new Memory.Limit(1L << 30, "a test's limit");
+    assertThatCode(() -> CommonOptions.checkCountFits("--count", (1L << 30) / (4 * 1024 * 4), 1024, "the samples",
+        arrays, oneGib)).doesNotThrowAnyException();
+    assertThatThrownBy(() -> CommonOptions.checkCountFits("--count", 65537, 1024, "the samples", arrays, oneGib))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("--count 65537: the samples need 1.0 GiB (4 float32"
+            + " arrays of 65537 x 1024 values: z, the images, their encoding, its difference from z), more than the"
+            + " 1.0 GiB of memory this process may use (a test's limit)");
+    Memory.Limit unknown = new Memory.Limit(-1, "unknown");
+    long mostValues = Integer.MAX_VALUE / 1024;
+    assertThatCode(() -> CommonOptions.checkCountFits("-n", mostValues, 1024, "the samples", arrays, unknown))
+        .doesNotThrowAnyException();
+    assertThatThrownBy(() -> CommonOptions.checkCountFits("-n", mostValues + 1, 1024, "the samples", arrays, unknown))
+        .hasMessage("-n 2097152: the samples would be arrays of 2097152 x 1024 = 2.15e+09 values, more than one array"
+            + " here can hold (2147483647)");
   }
 
   /**

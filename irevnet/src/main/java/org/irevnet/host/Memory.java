@@ -18,7 +18,21 @@ public final class Memory {
   private Memory() {}
 
   /** At most {@code bytes} (-1: unknown), as {@code source} says. */
-  public record Limit(long bytes, String source) {}
+  public record Limit(long bytes, String source) {
+    private static final double GIB = 1L << 30;
+
+    /**
+     * Refuses {@code need} bytes beyond this limit (unknown: nothing refused) in one line: {@code
+     * what} ("a.json: 1,000 parameters"), "need N GiB", {@code detail}, then the limit and where
+     * it comes from.
+     */
+    public void check(String what, double need, String detail) {
+      if (bytes > 0 && need > bytes) {
+        throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "%s need %.1f GiB%s, more than the"
+            + " %.1f GiB of memory this process may use (%s)", what, need / GIB, detail, bytes / GIB, source));
+      }
+    }
+  }
 
   /**
    * The smaller of the machine's physical memory (MemTotal) and the memory limit of this

@@ -206,13 +206,9 @@ public record Architecture(String name, String type, String description, List<In
    * unknown, nothing refused): the build took minutes to allocate them, then ran out of memory.
    */
   static void checkFitsInMemory(String source, double parameters, Memory.Limit limit) {
-    double need = parameters * TRAINING_BYTES_PER_PARAMETER;
-    if (limit.bytes() > 0 && need > limit.bytes()) {
-      throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "%s: %,.0f parameters need %.1f GiB"
-          + " to train (%d bytes each: values and Adam's two moments), more than the %.1f GiB of memory this"
-          + " process may use (%s)", source, parameters, need / (1L << 30), TRAINING_BYTES_PER_PARAMETER,
-          limit.bytes() / (double) (1L << 30), limit.source()));
-    }
+    limit.check(String.format(java.util.Locale.ROOT, "%s: %,.0f parameters", source, parameters),
+        parameters * TRAINING_BYTES_PER_PARAMETER,
+        " to train (" + TRAINING_BYTES_PER_PARAMETER + " bytes each: values and Adam's two moments)");
   }
 
   /**
