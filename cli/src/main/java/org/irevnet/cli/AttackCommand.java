@@ -44,7 +44,7 @@ final class AttackCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;
 
-  @Mixin RunOptions target;
+  @Mixin RunOrModelOptions target;
 
   @Mixin AnalysisOutput output;
 

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 final class EvalCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Mixin RunOptions target;
+  @Mixin RunOrModelOptions target;
 
   @Option(names = "--split", defaultValue = "test", description = "test (default) or train.") String split;
 

@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
 final class ProbeCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Mixin RunOptions target;
+  @Mixin RunOrModelOptions target;
 
   @Mixin AnalysisOutput output;
 

@@ -13,35 +13,42 @@ import org.irevnet.train.Trainer;
 import picocli.CommandLine.Option;
 
 /**
- * What a command analyses: a trained run ({@code --run}) or a user's DL4J model zip ({@code
- * --model}, with {@code --data}), and its dataset.
+ * What a command that needs an invertible model analyses: a trained run ({@code --run}) and its
+ * dataset. The commands that also take DL4J networks use {@link RunOrModelOptions}: a command's
+ * {@code --help} lists only options it takes, and these commands could only refuse a model zip
+ * and the layers to probe in one.
  */
-final class RunOptions {
+class RunOptions {
   @Option(names = "--run", paramLabel = "RUN_DIR", description = "A run directory made by train.")
   Path run;
-
-  @Option(names = "--model", paramLabel = "FILE", description = "Instead of --run: a DL4J model zip saved by"
-      + " ModelSerializer (ComputationGraph or MultiLayerNetwork); needs --data. Results go to FILE's analysis"
-      + " directory (FILE without .zip, plus -analysis), which report reads.")
-  Path model;
 
   @Option(names = "--data", description = "Dataset (default: the one the run was trained on).")
   String data;
 
-  @Option(names = "--probe-layers", split = ",", paramLabel = "NAME",
-      description = "DL4J networks: the layers or vertices to probe, by name (default: every layer after a"
-          + " non-linearity or a pooling).")
-  List<String> probeLayers;
+  /** A user's DL4J model zip, given instead of a run; null where the command takes none. */
+  Path model() {
+    return null;
+  }
+
+  /** A DL4J network's layers to probe; null for its default ones, or where the command takes none. */
+  List<String> probeLayers() {
+    return null;
+  }
+
+  /** What the command must be given, for the message when it is not. */
+  String required() {
+    return "--run RUN_DIR";
+  }
 
   /** The run directory, or for {@code --model} its analysis directory (made, with a config.json, when missing). */
   Path runDir() throws IOException {
     check();
     if (run != null) return run;
-    Path dir = modelRunDir(model);
+    Path dir = modelRunDir(model());
     if (!Files.isRegularFile(dir.resolve(Trainer.CONFIG))) {
       Map<String, Object> cfg = new LinkedHashMap<>();
-      cfg.put("arch", "DL4J model " + model.getFileName());
-      cfg.put("model", model.toString());
+      cfg.put("arch", "DL4J model " + model().getFileName());
+      cfg.put("model", model().toString());
       cfg.put("data", data == null ? null : Datasets.recorded(data));
       Map<String, Object> all = new LinkedHashMap<>();
       all.put("config", cfg);
@@ -58,7 +65,7 @@ final class RunOptions {
    */
   Path existingRunDir() {
     if (run != null) return Files.isDirectory(run) ? run : null;
-    return Files.isRegularFile(model) ? modelRunDir(model) : null;
+    return Files.isRegularFile(model()) ? modelRunDir(model()) : null;
   }
 
   /** Where the analyses of a model zip go: {@code NAME-analysis} next to {@code NAME.zip}. */
@@ -75,16 +82,16 @@ final class RunOptions {
 
   RunInputs load(String checkpoint, Split split) throws IOException {
     check();
-    if (model != null) {
+    if (model() != null) {
       if (checkpoint != null && !checkpoint.equals("best")) throw new IllegalArgumentException("--checkpoint applies to --run only");
-      return RunInputs.ofModel(model, data, split, probeLayers);
+      return RunInputs.ofModel(model(), data, split, probeLayers());
     }
-    return RunInputs.load(run, data, checkpoint, split, probeLayers);
+    return RunInputs.load(run, data, checkpoint, split, probeLayers());
   }
 
   void check() {
-    if ((run == null) == (model == null)) throw new IllegalArgumentException("give either --run RUN_DIR or --model FILE");
-    if (model != null && data == null) throw new IllegalArgumentException("--model needs --data (the dataset to analyse it on)");
-    if (probeLayers != null) CommonOptions.given("--probe-layers", probeLayers.size(), "layers");
+    if ((run == null) == (model() == null)) throw new IllegalArgumentException("give " + required());
+    if (model() != null && data == null) throw new IllegalArgumentException("--model needs --data (the dataset to analyse it on)");
+    if (probeLayers() != null) CommonOptions.given("--probe-layers", probeLayers().size(), "layers");
   }
 }

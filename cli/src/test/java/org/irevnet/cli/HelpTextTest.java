@@ -26,6 +26,28 @@ class HelpTextTest {
     assertThat(bare).isEmpty();
   }
 
+  /**
+   * A command lists only options it takes: those that need an invertible model listed --model and
+   * --probe-layers, a DL4J network's, which they could only refuse; those that take DL4J networks
+   * list both.
+   */
+  @Test
+  void aCommandListsNoOptionItOnlyRefuses() {
+    CommandLine main = new CommandLine(new Main());
+    for (String invertibleOnly : new String[] {"sample", "invert", "metamers", "interpolate"}) {
+      CommandLine cl = main.getSubcommands().get(invertibleOnly);
+      for (String dl4j : new String[] {"--model", "--probe-layers"}) {
+        assertThat(cl.getCommandSpec().findOption(dl4j)).as(invertibleOnly + " " + dl4j).isNull();
+        assertThat(cl.getUsageMessage()).as(invertibleOnly).doesNotContain(dl4j);
+      }
+      assertThat(cl.getCommandSpec().findOption("--run")).as(invertibleOnly).isNotNull();
+    }
+    for (String takesNetworks : new String[] {"eval", "probe", "attack"}) {
+      CommandLine cl = main.getSubcommands().get(takesNetworks);
+      assertThat(cl.getUsageMessage()).as(takesNetworks).contains("--run", "--model", "--probe-layers");
+    }
+  }
+
   /** Where an option has a picocli default, a default its description states as a number is that one. */
   @Test
   void aStatedDefaultIsTheOptionsDefault() {

@@ -21,6 +21,7 @@ class ReadmeOptionsTest {
   private static final Map<Class<?>, String> SHARED_IN = Map.of(
       CommonOptions.class, "## Commands",
       RunOptions.class, "## Non-invertible baselines",
+      RunOrModelOptions.class, "## Non-invertible baselines",
       AnalysisOutput.class, "## Commands");
 
   record Section(String heading, String text) {}
