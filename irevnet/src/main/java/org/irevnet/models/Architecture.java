@@ -125,10 +125,11 @@ public record Architecture(String name, String type, String description, List<In
             + " couplings)");
       }
       // Read as 0 and null, a missing key was refused as "'hidden' must be >= 1", not as missing.
+      int steps = stage.path("steps").asInt();
       for (String key : COUPLING_KEYS) {
-        if (stage.path("steps").asInt() > 0 && !stage.has(key)) {
-          throw new IllegalArgumentException(source + ": stage " + i + ": '" + key + "' is missing (its "
-              + stage.path("steps").asInt() + " step(s) each have a coupling; a stage of \"steps\": 0 needs none)");
+        if (steps > 0 && !stage.has(key)) {
+          throw new IllegalArgumentException(source + ": stage " + i + ": '" + key + "' is missing (its " + steps
+              + " step(s) each have a coupling; a stage of \"steps\": 0 needs none)");
         }
       }
     }
