@@ -44,7 +44,7 @@ final class AttackCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;
 
-  @Mixin RunOrModelOptions target;
+  @Mixin RunOrProbedModelOptions target;
 
   @Mixin AnalysisOutput output;
 

@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
 final class ProbeCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Mixin RunOrModelOptions target;
+  @Mixin RunOrProbedModelOptions target;
 
   @Mixin AnalysisOutput output;
 

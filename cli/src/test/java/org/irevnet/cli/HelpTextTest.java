@@ -29,7 +29,8 @@ class HelpTextTest {
   /**
    * A command lists only options it takes: those that need an invertible model listed --model and
    * --probe-layers, a DL4J network's, which they could only refuse; those that take DL4J networks
-   * list both.
+   * list --model, and those that look at a network's layers also --probe-layers (eval listed it,
+   * and used only the logits).
    */
   @Test
   void aCommandListsNoOptionItOnlyRefuses() {
@@ -42,10 +43,13 @@ class HelpTextTest {
       }
       assertThat(cl.getCommandSpec().findOption("--run")).as(invertibleOnly).isNotNull();
     }
-    for (String takesNetworks : new String[] {"eval", "probe", "attack"}) {
-      CommandLine cl = main.getSubcommands().get(takesNetworks);
-      assertThat(cl.getUsageMessage()).as(takesNetworks).contains("--run", "--model", "--probe-layers");
+    for (String probesLayers : new String[] {"probe", "attack"}) {
+      CommandLine cl = main.getSubcommands().get(probesLayers);
+      assertThat(cl.getUsageMessage()).as(probesLayers).contains("--run", "--model", "--probe-layers");
     }
+    CommandLine eval = main.getSubcommands().get("eval");
+    assertThat(eval.getUsageMessage()).contains("--run", "--model").doesNotContain("--probe-layers");
+    assertThat(eval.getCommandSpec().findOption("--probe-layers")).isNull();
   }
 
   /** Where an option has a picocli default, a default its description states as a number is that one. */

@@ -22,6 +22,7 @@ class ReadmeOptionsTest {
       CommonOptions.class, "## Commands",
       RunOptions.class, "## Non-invertible baselines",
       RunOrModelOptions.class, "## Non-invertible baselines",
+      RunOrProbedModelOptions.class, "## Non-invertible baselines",
       AnalysisOutput.class, "## Commands");
 
   record Section(String heading, String text) {}

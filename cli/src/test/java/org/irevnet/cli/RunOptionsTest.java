@@ -19,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RunOptionsTest {
 
-  private static RunOrModelOptions options(Path run, Path model, String data) {
-    RunOrModelOptions o = new RunOrModelOptions();
+  private static RunOrProbedModelOptions options(Path run, Path model, String data) {
+    RunOrProbedModelOptions o = new RunOrProbedModelOptions();
     o.run = run;
     o.model = model;
     o.data = data;
@@ -46,10 +46,10 @@ class RunOptionsTest {
     assertThatThrownBy(() -> options(tmp, tmp.resolve("m.zip"), "d").runDir()).hasMessage(either);
     assertThatThrownBy(() -> options(null, tmp.resolve("m.zip"), null).load())
         .isInstanceOf(IllegalArgumentException.class).hasMessage("--model needs --data (the dataset to analyse it on)");
-    RunOrModelOptions noLayers = options(tmp, null, null);
+    RunOrProbedModelOptions noLayers = options(tmp, null, null);
     noLayers.probeLayers = List.of();
     assertThatThrownBy(noLayers::runDir).hasMessage("--probe-layers: no layers given");
-    RunOrModelOptions layers = options(tmp, null, "d");
+    RunOrProbedModelOptions layers = options(tmp, null, "d");
     layers.probeLayers = List.of("dense");
     assertThat(layers.runDir()).as("once the layers pass").isEqualTo(tmp);
   }
