@@ -24,6 +24,7 @@ import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Tensors;
 import org.irevnet.reports.AttackReport;
 import org.irevnet.reports.ClassNames;
+import org.irevnet.settings.Ranges;
 import org.irevnet.train.Host;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -40,15 +41,14 @@ import picocli.CommandLine.Option;
         + " --out (default RUN_DIR/analysis).",
         "Epsilon 0 is always part of the sweep and must reproduce the clean classes exactly, else exit code 1."})
 final class AttackCommand implements Callable<Integer> {
-  static final List<String> ATTACKS = List.of("fgsm", "pgd-linf", "pgd-l2", "metamer", "feature-match");
-
   @Mixin CommonOptions common;
 
   @Mixin RunOrProbedModelOptions target;
 
   @Mixin AnalysisOutput output;
 
-  @Option(names = "--attack", required = true, paramLabel = "NAME", description = "fgsm, pgd-linf, pgd-l2, metamer or feature-match.")
+  @Option(names = "--attack", required = true, paramLabel = "NAME", completionCandidates = Choices.Attack.class,
+      description = "${COMPLETION-CANDIDATES}.")
   String attack;
 
   @Option(names = "--eps", split = ",", defaultValue = "0,0.05,0.1,0.2",
@@ -60,7 +60,7 @@ final class AttackCommand implements Callable<Integer> {
   @Option(names = "--step-size", description = "PGD and feature-match step length (default 2.5 * eps / steps).")
   Double stepSize;
 
-  @Option(names = "--loss", defaultValue = "ce", paramLabel = "ce|margin",
+  @Option(names = "--loss", defaultValue = "ce", paramLabel = "ce|margin", completionCandidates = Choices.AttackLoss.class,
       description = "FGSM/PGD loss: ce (cross-entropy, default) or margin (max other logit - goal logit).")
   String loss;
 
@@ -96,7 +96,9 @@ final class AttackCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     common.apply();
     String name = attack.toLowerCase(java.util.Locale.ROOT);
-    if (!ATTACKS.contains(name)) throw new IllegalArgumentException("--attack must be one of " + ATTACKS + ", got '" + attack + "'");
+    if (!Choices.Attack.WORDS.contains(name)) {
+      throw new IllegalArgumentException("--attack must be one of " + Choices.Attack.WORDS + ", got '" + attack + "'");
+    }
     boolean perturbation = name.equals("fgsm") || name.startsWith("pgd");
     if (targeted != null && !perturbation) throw new IllegalArgumentException("--targeted applies to fgsm and pgd only");
     if (!loss.equals("ce") && !perturbation) throw new IllegalArgumentException("--loss applies to fgsm and pgd only");
@@ -109,7 +111,7 @@ final class AttackCommand implements Callable<Integer> {
     CommonOptions.positive("--batch", batch);
     CommonOptions.positive("--grid", grid);
     CommonOptions.positive("--steps", steps);
-    if (stepSize != null) org.irevnet.settings.Ranges.positive("--step-size", stepSize);
+    if (stepSize != null) Ranges.positive("--step-size", stepSize);
     CommonOptions.given("--eps", eps.length, "radii");
     Robustness.withZero(eps);   // validates the radii before anything is loaded
 
@@ -314,7 +316,8 @@ final class AttackCommand implements Callable<Integer> {
     return switch (loss) {
       case "ce" -> InputGradient.Loss.CE;
       case "margin" -> InputGradient.Loss.MARGIN;
-      default -> throw new IllegalArgumentException("--loss must be ce or margin, got '" + loss + "'");
+      default -> throw new IllegalArgumentException("--loss must be " + Ranges.listed(Choices.AttackLoss.WORDS) + ", got '"
+          + loss + "'");
     };
   }
 

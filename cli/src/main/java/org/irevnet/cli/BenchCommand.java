@@ -76,6 +76,7 @@ final class BenchCommand implements Callable<Integer> {
   int[] depthCurve;
 
   @Option(names = "--backward", defaultValue = "reversible", paramLabel = "reversible|stored|both",
+      completionCandidates = Choices.BenchBackward.class,
       description = "Backward pass of the timed steps: reversible (rebuilds activations, memory flat in depth;"
           + " the default) or stored (keeps the couplings' conditioner activations: faster, memory grows"
           + " with depth); both: --rounds rounds of --steps steps of each, alternating in this process,"
@@ -111,6 +112,7 @@ final class BenchCommand implements Callable<Integer> {
     CommonOptions.positive("--steps", steps);
     CommonOptions.positive("--depth-mult", depthMult);
     Ranges.atLeast("--warmup", warmup, 0);
+    Ranges.oneOf("--backward", backward, Choices.BenchBackward.WORDS);
     boolean both = "both".equals(backward);
     boolean stored = !both && TrainConfig.storesActivations(backward);
     if (blocks && (peer != null || depthMult != 1 || !"reversible".equals(backward))) {

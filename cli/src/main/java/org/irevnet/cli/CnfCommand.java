@@ -55,8 +55,8 @@ final class CnfCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;
 
-  @Option(names = "--target", required = true, paramLabel = "NAME",
-      description = "two-moons, rings, checkerboard or 8-gaussians.")
+  @Option(names = "--target", required = true, paramLabel = "NAME", completionCandidates = Choices.CnfTarget.class,
+      description = "${COMPLETION-CANDIDATES}.")
   String target;
 
   @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default runs/cnf-TARGET).")
@@ -77,7 +77,8 @@ final class CnfCommand implements Callable<Integer> {
   @Option(names = "--time", defaultValue = "1.0", description = "Integration time T (default ${DEFAULT-VALUE}).")
   double time;
 
-  @Option(names = "--solver", defaultValue = "rk4", description = "Training solver: rk4 or dopri5 (default ${DEFAULT-VALUE}).")
+  @Option(names = "--solver", defaultValue = "rk4", completionCandidates = Choices.Solver.class,
+      description = "Training solver: rk4 or dopri5 (default ${DEFAULT-VALUE}).")
   String solver;
 
   @Option(names = "--steps", defaultValue = "8", description = "RK4 steps over [0, T] (default ${DEFAULT-VALUE}).")
@@ -129,7 +130,8 @@ final class CnfCommand implements Callable<Integer> {
         Ranges.positive("--atol", atol);
         yield new DormandPrince(rtol, atol);
       }
-      default -> throw new IllegalArgumentException("unknown solver '" + solver + "' (expected rk4 or dopri5)");
+      default -> throw new IllegalArgumentException("unknown solver '" + solver + "' (expected "
+          + Ranges.listed(Choices.Solver.WORDS) + ")");
     };
     Ranges.atLeast("--eval-tol", evalTol, MIN_EVAL_TOL);
     DormandPrince evalSolver = new DormandPrince(evalTol, evalTol);

@@ -46,7 +46,8 @@ final class DataCommand implements Callable<Integer> {
         description = "Base dataset: anything --data accepts.")
     String base;
 
-    @Option(names = "--kind", required = true, paramLabel = "KIND", description = "binary-code or texture.")
+    @Option(names = "--kind", required = true, paramLabel = "KIND", completionCandidates = Choices.ShortcutKind.class,
+        description = "${COMPLETION-CANDIDATES}.")
     String kind;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory.")

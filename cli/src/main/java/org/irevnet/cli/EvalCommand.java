@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import org.irevnet.data.Split;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.settings.Ranges;
 import org.irevnet.train.Density;
 import org.irevnet.train.Evaluation;
 import picocli.CommandLine.Command;
@@ -25,9 +26,11 @@ final class EvalCommand implements Callable<Integer> {
 
   @Mixin RunOrModelOptions target;
 
-  @Option(names = "--split", defaultValue = "test", description = "test (default) or train.") String split;
+  @Option(names = "--split", defaultValue = "test", completionCandidates = Choices.EvalSplit.class,
+      description = "test (default) or train.") String split;
 
-  @Option(names = "--checkpoint", description = "best or latest (default: best, else latest).") String checkpoint;
+  @Option(names = "--checkpoint", completionCandidates = Choices.Checkpoint.class,
+      description = "best or latest (default: best, else latest).") String checkpoint;
 
   @Option(names = "--as", paramLabel = "NAME",
       description = "Save as RUN_DIR/eval-NAME.json (letters, digits, - and _), so evaluations on other test sets "
@@ -42,11 +45,8 @@ final class EvalCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     common.apply();
-    Split sp = switch (split) {
-      case "test" -> Split.TEST;
-      case "train" -> Split.TRAIN;
-      default -> throw new IllegalArgumentException("--split must be test or train, got " + split);
-    };
+    Ranges.oneOf("--split", split, Choices.EvalSplit.WORDS);
+    Split sp = split.equals("train") ? Split.TRAIN : Split.TEST;
     if (as != null && !as.matches("[A-Za-z0-9_-]+")) throw new IllegalArgumentException("--as must be letters, digits, - or _, got '" + as + "'");
     if (as != null && (as.equals("test") || as.equals("train")) && !as.equals(split)) {
       throw new IllegalArgumentException("--as " + as + " would overwrite the " + as + " split's evaluation; choose another name");

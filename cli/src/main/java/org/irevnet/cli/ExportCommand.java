@@ -28,7 +28,8 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--data", description = "Dataset of check.npz's images (default: the one the run was trained on).")
   String data;
 
-  @Option(names = "--checkpoint", description = "best or latest (default: best, else latest).") String checkpoint;
+  @Option(names = "--checkpoint", completionCandidates = Choices.Checkpoint.class,
+      description = "best or latest (default: best, else latest).") String checkpoint;
 
   @Option(names = "--count", defaultValue = "8",
       description = "Test images in check.npz, the first N (default ${DEFAULT-VALUE}).")

@@ -13,6 +13,7 @@ import org.irevnet.models.Baselines;
 import org.irevnet.models.Classifier;
 import org.irevnet.models.Dl4jClassifier;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.settings.Ranges;
 import org.irevnet.train.Checkpoints;
 import org.irevnet.train.Trainer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -64,11 +65,8 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     Path best = Trainer.best(run);
     boolean hasBest = Checkpoints.exists(best) || Files.exists(best, java.nio.file.LinkOption.NOFOLLOW_LINKS);
     String which = checkpoint != null ? checkpoint : hasBest ? "best" : "latest";
-    Path ck = switch (which) {
-      case "best" -> best;
-      case "latest" -> Trainer.latest(run);
-      default -> throw new IllegalArgumentException("--checkpoint must be best or latest, got " + which);
-    };
+    Ranges.oneOf("--checkpoint", which, Choices.Checkpoint.WORDS);
+    Path ck = which.equals("best") ? best : Trainer.latest(run);
     if (!Checkpoints.exists(ck) && Files.exists(ck, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       throw new IllegalArgumentException(ck + ": not a checkpoint (no " + Checkpoints.MANIFEST + "): damaged or incomplete");
     }

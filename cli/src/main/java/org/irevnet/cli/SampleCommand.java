@@ -48,7 +48,8 @@ final class SampleCommand implements Callable<Integer> {
       description = "Images shown in the PNG, the first N (default 64); the JSON's statistics cover all.")
   int grid;
 
-  @Option(names = "--checkpoint", description = "best or latest (default: best, else latest).") String checkpoint;
+  @Option(names = "--checkpoint", completionCandidates = Choices.Checkpoint.class,
+      description = "best or latest (default: best, else latest).") String checkpoint;
 
   @Override
   public Integer call() throws Exception {

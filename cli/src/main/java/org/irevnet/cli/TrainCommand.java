@@ -48,7 +48,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--lr", description = "Peak learning rate of Adam (default 1e-3).") Double lr;
   @Option(names = "--weight-decay", description = "Decoupled weight decay (AdamW), default 0.") Double weightDecay;
   @Option(names = "--warmup-steps", description = "Linear learning-rate warm-up (default 100).") Integer warmupSteps;
-  @Option(names = "--schedule", description = "cosine (default), step or constant.") String schedule;
+  @Option(names = "--schedule", completionCandidates = Choices.Schedule.class,
+      description = "cosine (default), step or constant.") String schedule;
   @Option(names = "--seed", description = "Seed of everything random in the run: initialisation, batch order,"
       + " noise, held-out images (default 0).") Long seed;
   @Option(names = "--dequantize", description = "Add uniform noise U(0,1/256) to the pixels.") Boolean dequantize;
@@ -59,7 +60,7 @@ final class TrainCommand implements Callable<Integer> {
       + " choose checkpoints/best by their accuracy (bits/dim for mle) after each epoch (default 0: none held out,"
       + " and best is the last epoch's; the test split never chooses).") Integer validation;
 
-  @Option(names = "--objective", description = "ce (default), ice (independence cross-entropy; fi-revnet only) or "
+  @Option(names = "--objective", completionCandidates = Choices.Objective.class, description = "ce (default), ice (independence cross-entropy; fi-revnet only) or "
       + "mle (maximum likelihood: the model as a density on its input, dequantised; bijective architectures only).")
   String objective;
 
@@ -68,7 +69,7 @@ final class TrainCommand implements Callable<Integer> {
       description = "iCE: w_nc rises linearly from 0 over this many steps (default 200).") Integer wNcWarmup;
   @Option(names = "--w-mle", description = "iCE: weight of the MLE term (default 0.0003; > 0 turns on --dequantize).")
   Double wMle;
-  @Option(names = "--nuisance-form", description = "iCE: bounded (CE against uniform, default) or paper "
+  @Option(names = "--nuisance-form", completionCandidates = Choices.NuisanceForm.class, description = "iCE: bounded (CE against uniform, default) or paper "
       + "(-CE against y, capped per sample at --paper-cap).") String nuisanceForm;
   @Option(names = "--paper-cap", description = "iCE paper form: cap of the adversary's per-sample CE (default ln C, chance for C classes).")
   Double paperCap;
@@ -93,7 +94,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--fresh", description = "Delete RUN_DIR's checkpoints and metrics and start over.")
   boolean fresh;
 
-  @Option(names = "--backward", paramLabel = "reversible|stored",
+  @Option(names = "--backward", paramLabel = "reversible|stored", completionCandidates = Choices.Backward.class,
       description = "reversible (default: rebuilds activations, memory flat in depth) or stored (keeps the"
           + " couplings' conditioner activations: 5-18%% faster here, memory grows with depth and batch).")
   String backward;

@@ -34,8 +34,8 @@ import picocli.CommandLine.Option;
 final class VaeCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Option(names = "--flow", required = true, paramLabel = "FLOW",
-      description = "none, planar, householder, sylvester-orthogonal, sylvester-householder or sylvester-triangular.")
+  @Option(names = "--flow", required = true, paramLabel = "FLOW", completionCandidates = Choices.Flow.class,
+      description = "${COMPLETION-CANDIDATES}.")
   String flow;
 
   @Option(names = "--data", defaultValue = "fashion-mnist-mini",

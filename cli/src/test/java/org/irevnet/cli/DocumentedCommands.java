@@ -34,8 +34,9 @@ import picocli.CommandLine.Model.OptionSpec;
  * "|" or "..." or with an ALL-CAPS placeholder (N, DIR, RUN_DIR, I,J,..., COMMAND), is checked
  * option by option: each option must exist in its command and be written with a value exactly
  * when it takes one, and each alternative of that value ("cosine|step|constant") must convert to
- * the option's type unless it is a placeholder. A synopsis's other words (placeholders, "both")
- * are not checked.
+ * the option's type unless it is a placeholder. In both kinds, a value of an option with a closed
+ * set of words (its completion candidates, {@link Choices}) must be one of them. A synopsis's other
+ * words (placeholders, "both") are not checked.
  */
 final class DocumentedCommands {
   /** Values of what the files do not set: the environment, arguments, command substitutions. */
@@ -481,8 +482,7 @@ final class DocumentedCommands {
     if (words == args.size()) return List.of();
     if (args.stream().noneMatch(DocumentedCommands::synopsis)) {
       try {
-        root.parseArgs(args.stream().map(Token::text).toArray(String[]::new));
-        return List.of();
+        return choiceProblems(root.parseArgs(args.stream().map(Token::text).toArray(String[]::new)));
       } catch (CommandLine.ParameterException e) {
         return List.of(firstLine(e.getMessage()));
       }
@@ -546,9 +546,39 @@ final class DocumentedCommands {
     for (String alternative : alternatives) {
       if (placeholder(alternative)) continue;
       String problem = parseProblem(root, path, option, alternative);
+      if (problem == null) problem = choiceProblem(command(root, path).getCommandSpec().findOption(option), alternative);
       if (problem != null) return problem;
     }
     return null;
+  }
+
+  /** The values given to options with a closed set of words that are not among them, by a parsed command line. */
+  private static List<String> choiceProblems(CommandLine.ParseResult parsed) {
+    List<String> problems = new ArrayList<>();
+    for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+      for (OptionSpec o : p.matchedOptions()) {
+        for (String value : o.stringValues()) {
+          String problem = choiceProblem(o, value);
+          if (problem != null) problems.add(problem);
+        }
+      }
+    }
+    return problems;
+  }
+
+  /** Why {@code value} is not a word the option takes; null when it is, or the option takes any. */
+  private static String choiceProblem(OptionSpec option, String value) {
+    if (option.completionCandidates() == null) return null;
+    List<String> words = new ArrayList<>();
+    option.completionCandidates().forEach(words::add);
+    return words.contains(value) ? null
+        : option.longestName() + " takes " + String.join(", ", words) + ", not '" + value + "'";
+  }
+
+  private static CommandLine command(CommandLine root, List<String> path) {
+    CommandLine at = root;
+    for (String word : path) at = at.getSubcommands().get(word);
+    return at;
   }
 
   /** The parse error of "path option [value]", ignoring required options and parameters left out. */

@@ -58,20 +58,31 @@ class DocumentedCommandsTest {
             --epochs
         $ bin/irevnet train --out runs/x --epochs 3   # fine
         bin/irevnet train --out DIR [--epochs N] [--schedule cosine|step|constant] [--fresh | --resume]
+        bin/irevnet train --out runs/x --schedule cosin
+        bin/irevnet train --out DIR [--schedule cosine|stpe] [--objective ice]
+        bin/irevnet eval --run runs/x --checkpoint last && bin/irevnet attack --run RUN_DIR --attack fgsm|cw
+        bin/irevnet attack --run runs/x --attack pgd-linf --targeted tomato --loss margin
         ```
         The same in prose: `bin/irevnet eval --run runs/x
         --no-such-thing`, and `bin/irevnet` alone is a mention, no example.
         """);
     List<String> failures = check(found);
     assertThat(found.examples).extracting(Example::where)
-        .containsExactly("x.md:2", "x.md:3", "x.md:4", "x.md:5", "x.md:6", "x.md:8", "x.md:9", "x.md:11");
-    assertThat(failures).hasSize(6);
+        .containsExactly("x.md:2", "x.md:3", "x.md:4", "x.md:5", "x.md:6", "x.md:8", "x.md:9", "x.md:10", "x.md:11",
+            "x.md:12", "x.md:12", "x.md:13", "x.md:15");
+    assertThat(failures).hasSize(10);
     assertThat(failures.get(0)).startsWith("x.md:2:").contains("--made-up-option");
     assertThat(failures.get(1)).startsWith("x.md:3:").contains("three");
     assertThat(failures.get(2)).startsWith("x.md:4:").contains("'--batch'");
     assertThat(failures.get(3)).startsWith("x.md:5:").contains("trian");
     assertThat(failures.get(4)).startsWith("x.md:6:").contains("--epochs");
-    assertThat(failures.get(5)).startsWith("x.md:11:").contains("--no-such-thing");
+    // A closed set's misspelt word, written alone or as an alternative; --targeted takes any class name.
+    assertThat(failures.get(5)).startsWith("x.md:10:").endsWith("--schedule takes cosine, step, constant, not 'cosin'");
+    assertThat(failures.get(6)).startsWith("x.md:11:").endsWith("--schedule takes cosine, step, constant, not 'stpe'");
+    assertThat(failures.get(7)).startsWith("x.md:12:").endsWith("--checkpoint takes best, latest, not 'last'");
+    assertThat(failures.get(8)).startsWith("x.md:12:")
+        .endsWith("--attack takes fgsm, pgd-linf, pgd-l2, metamer, feature-match, not 'cw'");
+    assertThat(failures.get(9)).startsWith("x.md:15:").contains("--no-such-thing");
   }
 
   @Test

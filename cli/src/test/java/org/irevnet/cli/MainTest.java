@@ -173,7 +173,7 @@ class MainTest {
     Run b = run("bench", "--backward", "sideways", "--no-progress");
     assertThat(b.code()).isEqualTo(2);
     assertThat(b.err().strip().lines()).hasSize(1);
-    assertThat(b.err()).contains("backward must be reversible or stored, got sideways");
+    assertThat(b.err()).contains("--backward must be reversible, stored or both, got sideways");
   }
 
   @Test
@@ -255,7 +255,7 @@ class MainTest {
       Run r = run("bench", "--backward", "sideways", "--no-progress", v);
       assertThat(r.code()).as(v).isEqualTo(2);
       List<String> lines = r.err().lines().toList();
-      assertThat(lines.get(0)).isEqualTo("irevnet bench: backward must be reversible or stored, got sideways");
+      assertThat(lines.get(0)).isEqualTo("irevnet bench: --backward must be reversible, stored or both, got sideways");
       assertThat(lines).as(v).hasSizeGreaterThan(2).anyMatch(l -> l.strip().startsWith("at org.irevnet."));
       assertThat(Logging.verbose()).isTrue();
       assertThat(System.getProperty("org.slf4j.simpleLogger.defaultLogLevel")).isEqualTo("info");

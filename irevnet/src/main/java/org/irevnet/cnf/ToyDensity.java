@@ -1,8 +1,8 @@
 package org.irevnet.cnf;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
-import java.util.stream.Collectors;
 
 /**
  * The 2-D toy densities of the FFJORD and neural-spline-flow papers, as samplers (the shapes
@@ -79,7 +79,11 @@ public enum ToyDensity {
   /** The density named {@code id}, or an error listing the names. */
   public static ToyDensity of(String id) {
     for (ToyDensity t : values()) if (t.id.equals(id)) return t;
-    throw new IllegalArgumentException("unknown target '" + id + "' (expected one of "
-        + Arrays.stream(values()).map(ToyDensity::id).collect(Collectors.joining(", ")) + ")");
+    throw new IllegalArgumentException("unknown target '" + id + "' (expected one of " + String.join(", ", ids()) + ")");
+  }
+
+  /** The command-line names of the densities, as {@link #of} takes them. */
+  public static List<String> ids() {
+    return Arrays.stream(values()).map(ToyDensity::id).toList();
   }
 }

@@ -37,6 +37,11 @@ public abstract sealed class Shortcut permits Shortcut.BinaryCode, Shortcut.Text
       return id;
     }
 
+    /** The names of the kinds, as {@link #parse} takes them. */
+    public static List<String> ids() {
+      return java.util.Arrays.stream(values()).map(Kind::id).toList();
+    }
+
     /** The kind named {@code id} ({@code binary-code} or {@code texture}). */
     public static Kind parse(String id) {
       for (Kind k : values()) {
@@ -44,8 +49,7 @@ public abstract sealed class Shortcut permits Shortcut.BinaryCode, Shortcut.Text
           return k;
         }
       }
-      throw new IllegalArgumentException("unknown shortcut kind '" + id
-          + "' (known: binary-code, texture)");
+      throw new IllegalArgumentException("unknown shortcut kind '" + id + "' (known: " + String.join(", ", ids()) + ")");
     }
   }
 

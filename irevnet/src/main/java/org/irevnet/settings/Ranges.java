@@ -1,5 +1,7 @@
 package org.irevnet.settings;
 
+import java.util.List;
+
 /**
  * Range checks for settings, one wording everywhere: each names one setting and the value it got,
  * so a user who passed several never has to guess which one was refused.
@@ -30,6 +32,20 @@ public final class Ranges {
   /** Refuses a value that is not a finite number of at least 0. */
   public static void nonNegative(String name, double value) {
     atLeast(name, value, 0);
+  }
+
+  /** Refuses a value that is not one of {@code choices}: "NAME must be A, B or C, got VALUE". */
+  public static void oneOf(String name, String value, List<String> choices) {
+    // List.of's contains throws on null; a config.json without the key gives null.
+    if (value == null || !choices.contains(value)) {
+      throw new IllegalArgumentException(name + " must be " + listed(choices) + ", got " + value);
+    }
+  }
+
+  /** "A, B or C". */
+  public static String listed(List<String> words) {
+    int last = words.size() - 1;
+    return last < 1 ? String.join("", words) : String.join(", ", words.subList(0, last)) + " or " + words.get(last);
   }
 
   private static void finite(String name, double value) {

@@ -41,6 +41,9 @@ public record IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuis
     int advSteps, int advHidden, double advLr, int adversaries, int advReinitEvery, boolean advStandardize,
     int advReplay) {
 
+  /** The words {@code nuisanceForm} takes. */
+  public static final List<String> NUISANCE_FORMS = List.of("bounded", "paper");
+
   /**
    * The defaults, chosen from the experiments in the README: three adversaries (MLP width 512, 3
    * updates per model step) re-initialised in turn every 300 steps and trained on a replay of the
@@ -67,9 +70,7 @@ public record IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuis
     Ranges.atLeast("advReinitEvery", advReinitEvery, 0);
     Ranges.atLeast("advHidden", advHidden, 0);
     Ranges.atLeast("advReplay", advReplay, 0);
-    if (nuisanceForm == null || !List.of("bounded", "paper").contains(nuisanceForm)) {
-      throw new IllegalArgumentException("nuisanceForm must be bounded or paper, got " + nuisanceForm);
-    }
+    Ranges.oneOf("nuisanceForm", nuisanceForm, NUISANCE_FORMS);
     if (paperCap != null) Ranges.positive("paperCap", paperCap);
     if (paperCap != null && !"paper".equals(nuisanceForm)) {
       throw new IllegalArgumentException("paperCap is for nuisanceForm paper only, got " + paperCap + " with "

@@ -41,6 +41,10 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     double weightDecay, int warmupSteps, String schedule, long seed, int logEvery, int checkpointEvery,
     boolean dequantize, int augmentShift, int evalBatch, IceConfig ice, String backward, int validation) {
 
+  /** The words {@code schedule}, {@code objective} and {@code backward} take. */
+  public static final List<String> SCHEDULES = List.of("cosine", "step", "constant"),
+      OBJECTIVES = List.of("ce", "ice", "mle"), BACKWARDS = List.of("reversible", "stored");
+
   public static TrainConfig defaults() {
     return new TrainConfig("fi-revnet-s", "fashion-mnist-mini", "ce", 3, 64, 1e-3, 0.0, 100, "cosine", 0,
         20, 500, false, 0, 250, null, "reversible", 0);
@@ -65,11 +69,8 @@ public record TrainConfig(String arch, String data, String objective, int epochs
    * @throws IllegalArgumentException unless it is {@code reversible} or {@code stored}
    */
   public static boolean storesActivations(String backward) {
-    return switch (backward) {
-      case "stored" -> true;
-      case "reversible" -> false;
-      default -> throw new IllegalArgumentException("backward must be reversible or stored, got " + backward);
-    };
+    Ranges.oneOf("backward", backward, BACKWARDS);
+    return backward.equals("stored");
   }
 
   /**
@@ -295,12 +296,8 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     }
     Ranges.atLeast("warmupSteps", warmupSteps, 0);
     Ranges.atLeast("augmentShift", augmentShift, 0);
-    if (schedule == null || !List.of("cosine", "step", "constant").contains(schedule)) {
-      throw new IllegalArgumentException("schedule must be cosine, step or constant, got " + schedule);
-    }
-    if (objective == null || !List.of("ce", "ice", "mle").contains(objective)) {
-      throw new IllegalArgumentException("objective must be ce, ice or mle, got " + objective);
-    }
+    Ranges.oneOf("schedule", schedule, SCHEDULES);
+    Ranges.oneOf("objective", objective, OBJECTIVES);
     if (ice != null) {
       if (!hasIceObjective()) throw new IllegalArgumentException("iCE settings given for objective " + objective);
       ice.validate();

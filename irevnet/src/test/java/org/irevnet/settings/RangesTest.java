@@ -1,8 +1,10 @@
 package org.irevnet.settings;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RangesTest {
@@ -37,5 +39,20 @@ class RangesTest {
     assertThatThrownBy(() -> Ranges.nonNegative("--decay", -1e-9)).hasMessage("--decay must be at least 0, got -1.0E-9");
     assertThatThrownBy(() -> Ranges.nonNegative("--decay", Double.NEGATIVE_INFINITY))
         .hasMessage("--decay must be a finite number, got -Infinity");
+  }
+
+  @Test
+  void oneOfTakesItsWordsOnlyAndListsThem() {
+    List<String> schedules = List.of("cosine", "step", "constant");
+    assertThatCode(() -> Ranges.oneOf("--schedule", "step", schedules)).doesNotThrowAnyException();
+    assertThatThrownBy(() -> Ranges.oneOf("--schedule", "cosin", schedules))
+        .hasMessage("--schedule must be cosine, step or constant, got cosin");
+    assertThatThrownBy(() -> Ranges.oneOf("--schedule", "Step", schedules))
+        .hasMessage("--schedule must be cosine, step or constant, got Step");
+    // A config.json without the key gives null, which List.of's contains would throw on.
+    assertThatThrownBy(() -> Ranges.oneOf("schedule", null, schedules))
+        .hasMessage("schedule must be cosine, step or constant, got null");
+    assertThat(Ranges.listed(List.of("best", "latest"))).isEqualTo("best or latest");
+    assertThat(Ranges.listed(List.of("only"))).isEqualTo("only");
   }
 }
