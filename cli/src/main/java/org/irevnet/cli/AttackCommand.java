@@ -96,8 +96,8 @@ final class AttackCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     common.apply();
     String name = attack.toLowerCase(java.util.Locale.ROOT);
-    if (!Choices.Attack.WORDS.contains(name)) {
-      throw new IllegalArgumentException("--attack must be one of " + Choices.Attack.WORDS + ", got '" + attack + "'");
+    if (!Choices.ATTACKS.contains(name)) {
+      throw new IllegalArgumentException("--attack must be one of " + Choices.ATTACKS + ", got '" + attack + "'");
     }
     boolean perturbation = name.equals("fgsm") || name.startsWith("pgd");
     if (targeted != null && !perturbation) throw new IllegalArgumentException("--targeted applies to fgsm and pgd only");
@@ -316,7 +316,7 @@ final class AttackCommand implements Callable<Integer> {
     return switch (loss) {
       case "ce" -> InputGradient.Loss.CE;
       case "margin" -> InputGradient.Loss.MARGIN;
-      default -> throw new IllegalArgumentException("--loss must be " + Ranges.listed(Choices.AttackLoss.WORDS) + ", got '"
+      default -> throw new IllegalArgumentException("--loss must be " + Ranges.listed(Choices.ATTACK_LOSSES) + ", got '"
           + loss + "'");
     };
   }

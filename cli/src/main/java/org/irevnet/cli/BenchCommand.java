@@ -112,7 +112,7 @@ final class BenchCommand implements Callable<Integer> {
     CommonOptions.positive("--steps", steps);
     CommonOptions.positive("--depth-mult", depthMult);
     Ranges.atLeast("--warmup", warmup, 0);
-    Ranges.oneOf("--backward", backward, Choices.BenchBackward.WORDS);
+    Ranges.oneOf("--backward", backward, Choices.BENCH_BACKWARDS);
     boolean both = "both".equals(backward);
     boolean stored = !both && TrainConfig.storesActivations(backward);
     if (blocks && (peer != null || depthMult != 1 || !"reversible".equals(backward))) {

@@ -11,12 +11,18 @@ import org.irevnet.vae.Flows;
 
 /**
  * The closed sets of words options take, as picocli's {@code completionCandidates}: the command's
- * own check reads its words from here ({@code WORDS}) or from the same list in the irevnet module
- * (sets a config file can also give, checked there), and DocumentedCommandsTest checks the values
- * of the documented examples against them. A second list written by hand let a misspelt value in
- * the README pass every test.
+ * own check reads the same list (the constants here, or the irevnet module's for the sets a config
+ * file can also give, checked there), and DocumentedCommandsTest checks the values of the
+ * documented examples against them. With a second list written by hand for the check, a misspelt
+ * value in the README passed every test.
  */
 abstract class Choices implements Iterable<String> {
+  /** The sets only the command line takes; the others are the irevnet module's. */
+  static final List<String> CHECKPOINTS = List.of("best", "latest"), EVAL_SPLITS = List.of("test", "train"),
+      ATTACKS = List.of("fgsm", "pgd-linf", "pgd-l2", "metamer", "feature-match"), // also taken in capitals
+      ATTACK_LOSSES = List.of("ce", "margin"), SOLVERS = List.of("rk4", "dopri5"),
+      BENCH_BACKWARDS = Stream.concat(TrainConfig.BACKWARDS.stream(), Stream.of("both")).toList();
+
   private final List<String> words;
 
   Choices(List<String> words) {
@@ -28,106 +34,18 @@ abstract class Choices implements Iterable<String> {
     return words.iterator();
   }
 
-  /** --checkpoint of eval, export, sample. */
-  static final class Checkpoint extends Choices {
-    static final List<String> WORDS = List.of("best", "latest");
-
-    Checkpoint() {
-      super(WORDS);
-    }
-  }
-
-  /** eval --split. */
-  static final class EvalSplit extends Choices {
-    static final List<String> WORDS = List.of("test", "train");
-
-    EvalSplit() {
-      super(WORDS);
-    }
-  }
-
-  /** attack --attack (also taken in capitals). */
-  static final class Attack extends Choices {
-    static final List<String> WORDS = List.of("fgsm", "pgd-linf", "pgd-l2", "metamer", "feature-match");
-
-    Attack() {
-      super(WORDS);
-    }
-  }
-
-  /** attack --loss. */
-  static final class AttackLoss extends Choices {
-    static final List<String> WORDS = List.of("ce", "margin");
-
-    AttackLoss() {
-      super(WORDS);
-    }
-  }
-
-  /** cnf --solver. */
-  static final class Solver extends Choices {
-    static final List<String> WORDS = List.of("rk4", "dopri5");
-
-    Solver() {
-      super(WORDS);
-    }
-  }
-
-  /** bench --backward: train's, or both in turn. */
-  static final class BenchBackward extends Choices {
-    static final List<String> WORDS = Stream.concat(TrainConfig.BACKWARDS.stream(), Stream.of("both")).toList();
-
-    BenchBackward() {
-      super(WORDS);
-    }
-  }
-
-  /** train --backward. */
-  static final class Backward extends Choices {
-    Backward() {
-      super(TrainConfig.BACKWARDS);
-    }
-  }
-
-  /** train --schedule. */
-  static final class Schedule extends Choices {
-    Schedule() {
-      super(TrainConfig.SCHEDULES);
-    }
-  }
-
-  /** train --objective. */
-  static final class Objective extends Choices {
-    Objective() {
-      super(TrainConfig.OBJECTIVES);
-    }
-  }
-
-  /** train --nuisance-form. */
-  static final class NuisanceForm extends Choices {
-    NuisanceForm() {
-      super(IceConfig.NUISANCE_FORMS);
-    }
-  }
-
-  /** vae --flow. */
-  static final class Flow extends Choices {
-    Flow() {
-      super(Flows.NAMES);
-    }
-  }
-
-  /** data shortcut --kind. */
-  static final class ShortcutKind extends Choices {
-    ShortcutKind() {
-      super(Shortcut.Kind.ids());
-    }
-  }
-
-  /** cnf --target. */
-  static final class CnfTarget extends Choices {
-    CnfTarget() {
-      super(ToyDensity.ids());
-    }
-  }
+  // One class per set, each named after its option: picocli makes the candidates from a class.
+  static final class Checkpoint extends Choices { Checkpoint() { super(CHECKPOINTS); } }
+  static final class EvalSplit extends Choices { EvalSplit() { super(EVAL_SPLITS); } }
+  static final class Attack extends Choices { Attack() { super(ATTACKS); } }
+  static final class AttackLoss extends Choices { AttackLoss() { super(ATTACK_LOSSES); } }
+  static final class Solver extends Choices { Solver() { super(SOLVERS); } }
+  static final class BenchBackward extends Choices { BenchBackward() { super(BENCH_BACKWARDS); } }
+  static final class Backward extends Choices { Backward() { super(TrainConfig.BACKWARDS); } }
+  static final class Schedule extends Choices { Schedule() { super(TrainConfig.SCHEDULES); } }
+  static final class Objective extends Choices { Objective() { super(TrainConfig.OBJECTIVES); } }
+  static final class NuisanceForm extends Choices { NuisanceForm() { super(IceConfig.NUISANCE_FORMS); } }
+  static final class Flow extends Choices { Flow() { super(Flows.NAMES); } }
+  static final class ShortcutKind extends Choices { ShortcutKind() { super(Shortcut.Kind.ids()); } }
+  static final class CnfTarget extends Choices { CnfTarget() { super(ToyDensity.ids()); } }
 }

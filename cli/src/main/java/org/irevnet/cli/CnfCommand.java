@@ -131,7 +131,7 @@ final class CnfCommand implements Callable<Integer> {
         yield new DormandPrince(rtol, atol);
       }
       default -> throw new IllegalArgumentException("unknown solver '" + solver + "' (expected "
-          + Ranges.listed(Choices.Solver.WORDS) + ")");
+          + Ranges.listed(Choices.SOLVERS) + ")");
     };
     Ranges.atLeast("--eval-tol", evalTol, MIN_EVAL_TOL);
     DormandPrince evalSolver = new DormandPrince(evalTol, evalTol);

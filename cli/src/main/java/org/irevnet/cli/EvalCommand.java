@@ -45,7 +45,7 @@ final class EvalCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     common.apply();
-    Ranges.oneOf("--split", split, Choices.EvalSplit.WORDS);
+    Ranges.oneOf("--split", split, Choices.EVAL_SPLITS);
     Split sp = split.equals("train") ? Split.TRAIN : Split.TEST;
     if (as != null && !as.matches("[A-Za-z0-9_-]+")) throw new IllegalArgumentException("--as must be letters, digits, - or _, got '" + as + "'");
     if (as != null && (as.equals("test") || as.equals("train")) && !as.equals(split)) {

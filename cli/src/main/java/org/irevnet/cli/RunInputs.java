@@ -65,7 +65,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     Path best = Trainer.best(run);
     boolean hasBest = Checkpoints.exists(best) || Files.exists(best, java.nio.file.LinkOption.NOFOLLOW_LINKS);
     String which = checkpoint != null ? checkpoint : hasBest ? "best" : "latest";
-    Ranges.oneOf("--checkpoint", which, Choices.Checkpoint.WORDS);
+    Ranges.oneOf("--checkpoint", which, Choices.CHECKPOINTS);
     Path ck = which.equals("best") ? best : Trainer.latest(run);
     if (!Checkpoints.exists(ck) && Files.exists(ck, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       throw new IllegalArgumentException(ck + ": not a checkpoint (no " + Checkpoints.MANIFEST + "): damaged or incomplete");

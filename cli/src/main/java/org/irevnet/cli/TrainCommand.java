@@ -60,7 +60,8 @@ final class TrainCommand implements Callable<Integer> {
       + " choose checkpoints/best by their accuracy (bits/dim for mle) after each epoch (default 0: none held out,"
       + " and best is the last epoch's; the test split never chooses).") Integer validation;
 
-  @Option(names = "--objective", completionCandidates = Choices.Objective.class, description = "ce (default), ice (independence cross-entropy; fi-revnet only) or "
+  @Option(names = "--objective", completionCandidates = Choices.Objective.class,
+      description = "ce (default), ice (independence cross-entropy; fi-revnet only) or "
       + "mle (maximum likelihood: the model as a density on its input, dequantised; bijective architectures only).")
   String objective;
 
@@ -69,8 +70,9 @@ final class TrainCommand implements Callable<Integer> {
       description = "iCE: w_nc rises linearly from 0 over this many steps (default 200).") Integer wNcWarmup;
   @Option(names = "--w-mle", description = "iCE: weight of the MLE term (default 0.0003; > 0 turns on --dequantize).")
   Double wMle;
-  @Option(names = "--nuisance-form", completionCandidates = Choices.NuisanceForm.class, description = "iCE: bounded (CE against uniform, default) or paper "
-      + "(-CE against y, capped per sample at --paper-cap).") String nuisanceForm;
+  @Option(names = "--nuisance-form", completionCandidates = Choices.NuisanceForm.class,
+      description = "iCE: bounded (CE against uniform, default) or paper (-CE against y, capped per sample at"
+          + " --paper-cap).") String nuisanceForm;
   @Option(names = "--paper-cap", description = "iCE paper form: cap of the adversary's per-sample CE (default ln C, chance for C classes).")
   Double paperCap;
   @Option(names = "--adv-steps", paramLabel = "K", description = "iCE: adversary updates per model step (default 3).")

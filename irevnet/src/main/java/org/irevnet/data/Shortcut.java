@@ -1,6 +1,7 @@
 package org.irevnet.data;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -39,7 +40,7 @@ public abstract sealed class Shortcut permits Shortcut.BinaryCode, Shortcut.Text
 
     /** The names of the kinds, as {@link #parse} takes them. */
     public static List<String> ids() {
-      return java.util.Arrays.stream(values()).map(Kind::id).toList();
+      return Arrays.stream(values()).map(Kind::id).toList();
     }
 
     /** The kind named {@code id} ({@code binary-code} or {@code texture}). */
