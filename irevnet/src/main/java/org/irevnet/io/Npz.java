@@ -33,12 +33,21 @@ public final class Npz {
   private static final Map<DataType, String> DESCR = Map.of(DataType.FLOAT, "<f4", DataType.DOUBLE, "<f8",
       DataType.LONG, "<i8", DataType.INT, "<i4");
 
-  /** Writes the arrays atomically, in map order. */
+  /**
+   * Entries' modification time: one fixed value, so the same arrays give the same bytes. With the
+   * clock's time (2-second resolution) a weights file and its copy written a moment later differed
+   * in one byte, and whether they did depended on when the seconds turned.
+   */
+  static final java.time.LocalDateTime ENTRY_TIME = java.time.LocalDateTime.of(1980, 1, 1, 0, 0);
+
+  /** Writes the arrays atomically, in map order; the same arrays always give the same file. */
   public static void write(Path file, Map<String, INDArray> arrays) throws IOException {
     AtomicFiles.write(file, out -> {
       ZipOutputStream zip = new ZipOutputStream(out);
       for (Map.Entry<String, INDArray> e : arrays.entrySet()) {
-        zip.putNextEntry(new ZipEntry(e.getKey() + ".npy"));
+        ZipEntry entry = new ZipEntry(e.getKey() + ".npy");
+        entry.setTimeLocal(ENTRY_TIME);
+        zip.putNextEntry(entry);
         writeNpy(zip, e.getValue());
         zip.closeEntry();
       }
