@@ -79,14 +79,10 @@ public record TrainConfig(String arch, String data, String objective, int epochs
    * the likelihood of noise-free pixels, padding included, is unbounded.
    */
   public TrainConfig resolved() {
-    if (hasMleObjective()) {
-      return new TrainConfig(arch, data, objective, epochs, batch, lr, weightDecay, warmupSteps, schedule, seed,
-          logEvery, checkpointEvery, true, augmentShift, evalBatch, ice, backward, validation);
-    }
-    if (!hasIceObjective()) return this;
-    IceConfig i = iceOrDefaults();
+    if (!hasMleObjective() && !hasIceObjective()) return this;
     return new TrainConfig(arch, data, objective, epochs, batch, lr, weightDecay, warmupSteps, schedule, seed,
-        logEvery, checkpointEvery, dequantize || i.wMle() > 0, augmentShift, evalBatch, i, backward, validation);
+        logEvery, checkpointEvery, dequantize || trainsLikelihood(), augmentShift, evalBatch,
+        hasIceObjective() ? iceOrDefaults() : ice, backward, validation);
   }
 
   private IceConfig iceOrDefaults() {
