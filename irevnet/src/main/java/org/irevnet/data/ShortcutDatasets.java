@@ -296,12 +296,9 @@ public final class ShortcutDatasets {
    * dataset is in place, not before, so a run that fails first keeps it.
    */
   private static void install(Path tmp, Path target) throws IOException {
-    if (Files.exists(target)) {
-      Path old = AtomicFiles.createSibling(target, ".old", true);
-      Files.delete(old);
-      AtomicFiles.moveAtomically(target, old);
-    }
-    AtomicFiles.moveAtomically(tmp, target);
+    Path old = AtomicFiles.createSibling(target, ".old", true);
+    Files.delete(old); // a free name
+    AtomicFiles.replaceDirectory(tmp, target, old);
     AtomicFiles.deleteSiblings(target, ".old");
   }
 }

@@ -27,6 +27,14 @@ public final class AtomicFiles {
    */
   private static final Set<Path> UNFINISHED = ConcurrentHashMap.newKeySet();
 
+  /**
+   * The temporaries {@link #deleteUnfinished} took (under {@link #RENAMES}), which are never renamed
+   * into place: the hook runs while the writer's thread goes on, and a checkpoint directory it had
+   * emptied in part, renamed into place, replaced a complete checkpoint with one whose files were
+   * missing (CI, a test that stops a training).
+   */
+  private static final Set<Path> ABANDONED = ConcurrentHashMap.newKeySet();
+
   private AtomicFiles() {}
 
   /** Something that writes a file's content to a stream. */
@@ -42,8 +50,9 @@ public final class AtomicFiles {
   private static final ThreadLocal<Map<Path, Path>> DEFERRED = new ThreadLocal<>();
 
   /**
-   * Held while {@link #together} renames its files and while {@link #deleteUnfinished} deletes: a
-   * process stopped then keeps either the whole new set or none of it.
+   * Held while a temporary is renamed into place ({@link #moveAtomically}, all of {@link #together}'s
+   * renames) and while {@link #deleteUnfinished} deletes: a process stopped then keeps either the
+   * whole new set or none of it, and never a temporary the hook emptied.
    */
   private static final Object RENAMES = new Object();
 
@@ -228,6 +237,7 @@ public final class AtomicFiles {
   public static void deleteUnfinished() {
     synchronized (RENAMES) {
       for (Path p : UNFINISHED) {
+        ABANDONED.add(p);
         for (int attempt = 0; attempt < 3; attempt++) {
           try {
             deleteTree(p);
@@ -494,6 +504,26 @@ public final class AtomicFiles {
     write(target, out -> out.write(content.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
 
+  /**
+   * Renames the finished temporary directory {@code tmp} to {@code target}, first moving a {@code
+   * target} that exists to {@code old} (a directory cannot be renamed over one with entries), which
+   * must not exist. Both renames or neither happen once a stop has begun: the hook takes {@code tmp}
+   * before them, and the target was moved aside for nothing, or after.
+   */
+  public static void replaceDirectory(Path tmp, Path target, Path old) throws IOException {
+    synchronized (RENAMES) {
+      refuseAbandoned(tmp, target);
+      if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) moveAtomically(target, old);
+      moveAtomically(tmp, target);
+    }
+  }
+
+  private static void refuseAbandoned(Path tmp, Path target) throws IOException {
+    if (ABANDONED.contains(tmp)) {
+      throw new java.nio.file.FileSystemException(target.toString(), null, "not replaced: the process is being stopped");
+    }
+  }
+
   /** Deletes a file or a directory with everything in it; nothing if it does not exist. */
   public static void deleteTree(Path root) throws IOException {
     if (Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -504,13 +534,20 @@ public final class AtomicFiles {
     UNFINISHED.remove(root);
   }
 
-  /** Renames {@code from} to {@code to}, replacing it, atomically where the file system can. */
+  /**
+   * Renames {@code from} to {@code to}, replacing it, atomically where the file system can; refused
+   * for a temporary that a stopping process's hook took ({@link #deleteUnfinished}), whose writer
+   * may have gone on writing into what was left of it.
+   */
   public static void moveAtomically(Path from, Path to) throws IOException {
-    try {
-      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+    synchronized (RENAMES) {
+      refuseAbandoned(from, to);
+      try {
+        Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+      }
+      UNFINISHED.remove(from);
     }
-    UNFINISHED.remove(from);
   }
 }

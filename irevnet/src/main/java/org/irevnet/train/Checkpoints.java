@@ -106,11 +106,8 @@ public final class Checkpoints {
       Path old = previous(target);
       // Without a target (a save was killed between the two renames) the previous version is the
       // only complete checkpoint: it goes only once the new one is in place.
-      if (Files.exists(target)) {
-        AtomicFiles.deleteTree(old);
-        AtomicFiles.moveAtomically(target, old);
-      }
-      AtomicFiles.moveAtomically(tmp, target);
+      if (Files.exists(target)) AtomicFiles.deleteTree(old);
+      AtomicFiles.replaceDirectory(tmp, target, old);
       AtomicFiles.deleteTree(old);
     } catch (IOException e) {
       throw AtomicFiles.naming(target, e);

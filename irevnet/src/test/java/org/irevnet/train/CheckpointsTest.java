@@ -233,6 +233,33 @@ class CheckpointsTest {
       });
     })).isInstanceOf(java.nio.file.FileSystemException.class)
         .hasMessage(dir + ": No space left on device");
+    assertOnlyTheFirstSaveIsThere(tmp, dir, m);
+  }
+
+  /**
+   * A stopped process's shutdown hook deletes the temporaries of unfinished writes while the
+   * training thread goes on saving. Here the hook runs between two of the checkpoint's files, and
+   * the writer, finding its directory gone, makes it again (it could also have found it half
+   * emptied). Renamed into place, that directory replaced the complete checkpoint with one whose
+   * files were missing (CI: "checkpoints/latest: model.json is missing" after a SIGTERM).
+   */
+  @Test
+  void aSaveWhoseTemporaryAStopTookKeepsThePreviousCheckpoint(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("latest");
+    InvertibleClassifier m = TinyData.perturbedModel();
+    Checkpoints.save(dir, m, optimizer(), STATE);
+    assertThatThrownBy(() -> Checkpoints.write(dir, NEXT, partial -> {
+      ModelFiles.save(partial, m);
+      org.irevnet.io.AtomicFiles.deleteUnfinished();
+      Files.createDirectories(partial);
+      org.irevnet.io.Npz.write(partial.resolve(Checkpoints.OPTIMIZER), optimizer());
+    })).isInstanceOf(java.nio.file.FileSystemException.class)
+        .hasMessage(dir + ": not replaced: the process is being stopped");
+    assertOnlyTheFirstSaveIsThere(tmp, dir, m);
+  }
+
+  /** {@code dir}, saved from {@code m} at {@link #STATE}, alone in {@code tmp}: a later save left nothing. */
+  private static void assertOnlyTheFirstSaveIsThere(Path tmp, Path dir, InvertibleClassifier m) throws IOException {
     try (var s = Files.list(tmp)) {
       assertThat(s.toList()).containsExactly(dir);
     }
