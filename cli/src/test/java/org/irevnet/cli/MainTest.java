@@ -374,11 +374,17 @@ class MainTest {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     Interruption.LastWordStream err = new Interruption.LastWordStream(bytes);
     java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.CountDownLatch printing = new java.util.concurrent.CountDownLatch(2);
     Thread printer = new Thread(() -> {
-      for (int i = 0; !stop.get(); i++) err.printf(Locale.ROOT, "step %d  loss %.4f%n", i, 1.0 / (i + 1));
+      for (int i = 0; !stop.get(); i++) {
+        err.printf(Locale.ROOT, "step %d  loss %.4f%n", i, 1.0 / (i + 1));
+        printing.countDown();
+      }
     });
     printer.start();
-    Thread.sleep(50);
+    // A sleep alone let a loaded machine say the last line before the printer had printed any.
+    printing.await();
+    Thread.sleep(20);
     err.last("irevnet train: interrupted");
     Thread.sleep(50);
     stop.set(true);
