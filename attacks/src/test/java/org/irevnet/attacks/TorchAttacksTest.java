@@ -202,6 +202,45 @@ class TorchAttacksTest {
     }
   }
 
+  /**
+   * The script's bad input (a missing file, an unknown attack, a missing array) is one line naming
+   * the directory and what is wrong, exit code 2, and no result file, not even a temporary.
+   */
+  @Test
+  void theScriptRefusesBadInputInOneLineAndWritesNothing(@TempDir Path tmp) throws Exception {
+    String python = TorchPython.find();
+    Map<String, String> refusals = new LinkedHashMap<>();
+    refusals.put("missing", "No such file or directory");
+    refusals.put("{\"name\": \"bad\", \"model\": \"ir\", \"attack\": \"nope\"}",
+        "case bad: attack 'nope' is none of fgsm, pgd, features, metamer");
+    refusals.put("{\"name\": \"bad\", \"model\": \"ir\", \"attack\": \"fgsm\", \"eps\": 0.1}",
+        "case bad: no field or array 'bad.goals'");
+    int i = 0;
+    for (Map.Entry<String, String> e : refusals.entrySet()) {
+      Path d = Files.createDirectory(tmp.resolve("case" + i++));
+      if (!e.getKey().equals("missing")) {
+        try (Stream<Path> files = Files.list(dir.resolve("ir"))) {
+          Files.createDirectory(d.resolve("ir"));
+          for (Path f : files.toList()) Files.copy(f, d.resolve("ir").resolve(f.getFileName()));
+        }
+        Files.writeString(d.resolve("attacks.json"), "{\"cases\": [" + e.getKey() + "]}");
+        Npz.write(d.resolve("attacks-in.npz"), Map.of("bad.x", inputs.get("ir-fgsm.x")));
+      }
+      List<Path> before;
+      try (Stream<Path> files = Files.list(d)) {
+        before = files.toList();
+      }
+      TorchPython.Result r = TorchPython.run(python, SCRIPT.toString(), d.toString());
+      assertThat(r.exitCode()).as(r.stderr()).isEqualTo(2);
+      assertThat(r.stderr().strip()).as(e.getKey()).startsWith("torch_attacks: " + d + ": ").contains(e.getValue())
+          .hasLineCount(1);
+      assertThat(r.stdout()).isEmpty();
+      try (Stream<Path> files = Files.list(d)) {
+        assertThat(files.toList()).as(e.getKey()).containsExactlyInAnyOrderElementsOf(before);
+      }
+    }
+  }
+
   /** The cases test PGD's stopping rule: some images stop early in both frameworks, and some attacks fail. */
   @Test
   void pgdStopsSomeImagesEarlyAndNotOthers() {
