@@ -507,8 +507,8 @@ public final class AtomicFiles {
   /**
    * Renames the finished temporary directory {@code tmp} to {@code target}, first moving a {@code
    * target} that exists to {@code old} (a directory cannot be renamed over one with entries), which
-   * must not exist. Both renames or neither happen once a stop has begun: the hook takes {@code tmp}
-   * before them, and the target was moved aside for nothing, or after.
+   * must not exist. Both renames happen in one hold of the lock a stop's hook takes: a stop never
+   * leaves the target moved aside for a temporary that is then refused.
    */
   public static void replaceDirectory(Path tmp, Path target, Path old) throws IOException {
     synchronized (RENAMES) {
