@@ -210,7 +210,7 @@ class TorchAttacksTest {
   void theScriptRefusesBadInputInOneLineAndWritesNothing(@TempDir Path tmp) throws Exception {
     String python = TorchPython.find();
     Map<String, String> refusals = new LinkedHashMap<>();
-    refusals.put("missing", "No such file or directory");
+    refusals.put("missing", "attacks.json");
     refusals.put("{\"name\": \"bad\", \"model\": \"ir\", \"attack\": \"nope\"}",
         "case bad: attack 'nope' is none of fgsm, pgd, features, metamer");
     refusals.put("{\"name\": \"bad\", \"model\": \"ir\", \"attack\": \"fgsm\", \"eps\": 0.1}",

@@ -382,7 +382,7 @@ class MainTest {
       }
     });
     printer.start();
-    // A sleep alone let a loaded machine say the last line before the printer had printed any.
+    // After a sleep alone, a loaded machine could say the last line before the printer printed any.
     printing.await();
     Thread.sleep(20);
     err.last("irevnet train: interrupted");
