@@ -23,7 +23,8 @@ final class Interruption {
    * Installs the shutdown hook that speaks when a command is stopped while running, and a standard
    * error that falls silent after that line: the command's threads run on while the hooks do, and
    * an "epoch 1 done" line once followed it. The hook then deletes the temporaries of unfinished
-   * writes, after the line, so that a writer finding its temporary gone stays silent.
+   * writes and refuses new ones ({@link org.irevnet.io.AtomicFiles#stop}), after the line, so that
+   * a writer finding its temporary gone stays silent.
    *
    * @return false, having said the line, if the process is being stopped already: stopped while
    *     the JVM started, it refuses new hooks, which once ended in a stack trace
@@ -36,7 +37,7 @@ final class Interruption {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         String line = line();
         if (line != null) err.last((System.console() != null ? "\n" : "") + line);
-        org.irevnet.io.AtomicFiles.deleteUnfinished();
+        org.irevnet.io.AtomicFiles.stop();
       }, "irevnet-interruption"));
       return true;
     } catch (IllegalStateException shutdownInProgress) {

@@ -35,6 +35,9 @@ public final class AtomicFiles {
    */
   private static final Set<Path> ABANDONED = ConcurrentHashMap.newKeySet();
 
+  /** Set by {@link #stop} (under {@link #RENAMES}): no temporary or directory is created after it. */
+  private static boolean stopped;
+
   private AtomicFiles() {}
 
   /** Something that writes a file's content to a stream. */
@@ -225,14 +228,31 @@ public final class AtomicFiles {
    */
   public static Path createTemporary(Path target, boolean directory) throws IOException {
     deleteStaleTemporaries(target);
-    Path tmp = createSibling(target, OWNER == null ? ".tmp" : "." + OWNER.name() + ".tmp", directory);
-    UNFINISHED.add(tmp);
-    return tmp;
+    synchronized (RENAMES) {
+      if (stopped) throw new java.nio.file.FileSystemException(target.toString(), null, "not written: the process is being stopped");
+      Path tmp = createSibling(target, OWNER == null ? ".tmp" : "." + OWNER.name() + ".tmp", directory);
+      UNFINISHED.add(tmp);
+      return tmp;
+    }
   }
 
   /**
-   * Deletes the temporaries of writes still under way, for a process that is being stopped (a
-   * shutdown hook): the writers' threads may run on meanwhile, and then find their temporary gone.
+   * For a process being stopped (its shutdown hook): deletes the temporaries of writes under way
+   * ({@link #deleteUnfinished}) and refuses new ones, and new directories. The command's threads run
+   * on while the hooks do, and the JVM halts them when the hooks end: a checkpoint save begun after
+   * the deletion, or one that made its deleted directory again, left a temporary behind (1 of 30
+   * SIGTERMs at random moments in a training that saved every step).
+   */
+  public static void stop() {
+    synchronized (RENAMES) {
+      stopped = true;
+      deleteUnfinished();
+    }
+  }
+
+  /**
+   * Deletes the temporaries of writes still under way, which are then never renamed into place;
+   * the part of {@link #stop} that leaves later writes possible (tests call it in-process).
    */
   public static void deleteUnfinished() {
     synchronized (RENAMES) {
@@ -444,10 +464,16 @@ public final class AtomicFiles {
    * only that it "already exists").
    */
   public static Path createDirectories(Path dir) throws IOException {
-    try {
-      return Files.createDirectories(dir);
-    } catch (FileAlreadyExistsException e) {
-      throw new java.nio.file.FileSystemException(e.getFile(), null, "exists and is not a directory");
+    synchronized (RENAMES) {
+      // A checkpoint's writer made its temporary directory again after a stop had deleted it.
+      if (stopped && !Files.isDirectory(dir)) {
+        throw new java.nio.file.FileSystemException(dir.toString(), null, "not made: the process is being stopped");
+      }
+      try {
+        return Files.createDirectories(dir);
+      } catch (FileAlreadyExistsException e) {
+        throw new java.nio.file.FileSystemException(e.getFile(), null, "exists and is not a directory");
+      }
     }
   }
 
@@ -507,14 +533,16 @@ public final class AtomicFiles {
   /**
    * Renames the finished temporary directory {@code tmp} to {@code target}, first moving a {@code
    * target} that exists to {@code old} (a directory cannot be renamed over one with entries), which
-   * must not exist. Both renames happen in one hold of the lock a stop's hook takes: a stop never
-   * leaves the target moved aside for a temporary that is then refused.
+   * must not exist, and then deletes {@code old}. All of it happens in one hold of the lock a stop's
+   * hook takes: a stop never leaves the target moved aside for a temporary that is then refused,
+   * nor {@code old} behind.
    */
   public static void replaceDirectory(Path tmp, Path target, Path old) throws IOException {
     synchronized (RENAMES) {
       refuseAbandoned(tmp, target);
       if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) moveAtomically(target, old);
       moveAtomically(tmp, target);
+      deleteTree(old);
     }
   }
 

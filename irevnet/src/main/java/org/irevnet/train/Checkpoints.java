@@ -108,7 +108,6 @@ public final class Checkpoints {
       // only complete checkpoint: it goes only once the new one is in place.
       if (Files.exists(target)) AtomicFiles.deleteTree(old);
       AtomicFiles.replaceDirectory(tmp, target, old);
-      AtomicFiles.deleteTree(old);
     } catch (IOException e) {
       throw AtomicFiles.naming(target, e);
     } finally {

@@ -458,6 +458,61 @@ class AtomicFilesTest {
   }
 
   /**
+   * After {@link AtomicFiles#stop} (a stopped process's hook) nothing new is written: the writes
+   * under way lose their temporaries, and a write begun later, or one into a directory the hook
+   * deleted, is refused without making a file or a directory (an existing directory is still
+   * "made"). In another JVM, since this one's
+   * writes must go on. Before, a save begun after the hook left its temporary behind when the JVM
+   * halted.
+   */
+  @Test
+  void afterAStopNothingNewIsWritten(@TempDir Path tmp) throws Exception {
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Stopped.class.getName(), tmp.toString())
+        .redirectErrorStream(true).start();
+    java.util.List<String> lines = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+        .lines().toList();
+    assertThat(p.waitFor()).as(String.join("\n", lines)).isZero();
+    Path report = tmp.resolve("report.json"), saving = Path.of(lines.get(0));
+    assertThat(lines).containsExactly(saving.toString(),
+        report + ": not written: the process is being stopped",
+        saving.resolve("model.json") + ": not written: the process is being stopped",
+        tmp.resolve("sub/x.json") + ": not written: the process is being stopped",
+        saving + ": not made: the process is being stopped",
+        tmp + ": exists");
+    assertThat(listed(tmp)).containsExactly(report);
+    assertThat(report).hasContent("old");
+  }
+
+  /** The child JVM of the test above: one write under way as the process stops, then three more and two directories. */
+  static final class Stopped {
+    public static void main(String[] args) throws Exception {
+      Path dir = Path.of(args[0]);
+      AtomicFiles.writeString(dir.resolve("report.json"), "old");
+      Path saving = AtomicFiles.createTemporary(dir.resolve("latest"), true);
+      Files.writeString(saving.resolve("weights.npz"), "half");
+      System.out.println(saving);
+      AtomicFiles.stop();
+      for (Path target : new Path[] {dir.resolve("report.json"), saving.resolve("model.json"), dir.resolve("sub/x.json")}) {
+        try {
+          AtomicFiles.writeString(target, "new");
+          System.out.println(target + ": written");
+        } catch (java.io.IOException e) {
+          System.out.println(e.getMessage());
+        }
+      }
+      // ModelFiles.save makes its directory: a checkpoint's deleted temporary, made again.
+      for (Path d : new Path[] {saving, dir}) {
+        try {
+          System.out.println(AtomicFiles.createDirectories(d) + ": exists");
+        } catch (java.io.IOException e) {
+          System.out.println(e.getMessage());
+        }
+      }
+    }
+  }
+
+  /**
    * checkCanCreate refuses what createDirectories and a write would refuse, and makes nothing: a
    * directory that can be made is not, an existing one keeps its entries, and a dangling link
    * (which createDirectories cannot make a directory of) is in the way like a file.
