@@ -54,8 +54,9 @@ public final class AtomicFiles {
 
   /**
    * Held while a temporary is renamed into place ({@link #moveAtomically}, all of {@link #together}'s
-   * renames) and while {@link #deleteUnfinished} deletes: a process stopped then keeps either the
-   * whole new set or none of it, and never a temporary the hook emptied.
+   * renames), while a temporary or a directory is made, and while {@link #stop} deletes: a process
+   * stopped then keeps either the whole new set or none of it, never a temporary the hook emptied,
+   * and nothing made after it.
    */
   private static final Object RENAMES = new Object();
 
@@ -240,7 +241,7 @@ public final class AtomicFiles {
    * For a process being stopped (its shutdown hook): deletes the temporaries of writes under way
    * ({@link #deleteUnfinished}) and refuses new ones, and new directories. The command's threads run
    * on while the hooks do, and the JVM halts them when the hooks end: a checkpoint save begun after
-   * the deletion, or one that made its deleted directory again, left a temporary behind (1 of 30
+   * the deletion, or one that made its deleted directory again, left a temporary behind (2 of 80
    * SIGTERMs at random moments in a training that saved every step).
    */
   public static void stop() {
