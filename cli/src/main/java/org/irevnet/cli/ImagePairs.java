@@ -12,7 +12,7 @@ record ImagePairs(int[][] indices, INDArray a, INDArray b, int[] labelsB) {
 
   /** {@code count} pairs, refused ({@code --count}) when their images cannot be held. */
   static ImagePairs choose(Dataset test, int count, long seed) {
-    CommonOptions.checkCountFits("--count", count, test.images().length() / Math.max(1, test.size()),
+    CommonOptions.checkCountFits("--count", count, (long) test.channels() * test.height() * test.width(),
         "the pairs' images", "a", "b");
     int[][] pairs = MetamerSampler.choosePairs(test.labels(), count, seed);
     int[] ia = new int[pairs.length], ib = new int[pairs.length], labelsB = new int[pairs.length];

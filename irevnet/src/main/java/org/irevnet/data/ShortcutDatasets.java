@@ -296,9 +296,7 @@ public final class ShortcutDatasets {
    * dataset is in place, not before, so a run that fails first keeps it.
    */
   private static void install(Path tmp, Path target) throws IOException {
-    Path old = AtomicFiles.createSibling(target, ".old", true);
-    Files.delete(old); // a free name
-    AtomicFiles.replaceDirectory(tmp, target, old);
+    AtomicFiles.replaceDirectory(tmp, target, AtomicFiles.createSibling(target, ".old", true));
     AtomicFiles.deleteSiblings(target, ".old");
   }
 }

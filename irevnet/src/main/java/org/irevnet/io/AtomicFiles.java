@@ -533,15 +533,19 @@ public final class AtomicFiles {
 
   /**
    * Renames the finished temporary directory {@code tmp} to {@code target}, first moving a {@code
-   * target} that exists to {@code old} (a directory cannot be renamed over one with entries), which
-   * must not exist, and then deletes {@code old}. All of it happens in one hold of the lock a stop's
-   * hook takes: a stop never leaves the target moved aside for a temporary that is then refused,
-   * nor {@code old} behind.
+   * target} that exists to {@code old} (a directory cannot be renamed over one with entries; what
+   * was at {@code old} goes first), and then deletes {@code old}. Without a target (a process killed
+   * between the two renames) {@code old} can be the only complete copy: it goes only once the new
+   * one is in place. All of it happens in one hold of the lock a stop's hook takes: a stop never
+   * leaves the target moved aside for a temporary that is then refused, nor {@code old} behind.
    */
   public static void replaceDirectory(Path tmp, Path target, Path old) throws IOException {
     synchronized (RENAMES) {
       refuseAbandoned(tmp, target);
-      if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) moveAtomically(target, old);
+      if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        deleteTree(old);
+        moveAtomically(target, old);
+      }
       moveAtomically(tmp, target);
       deleteTree(old);
     }

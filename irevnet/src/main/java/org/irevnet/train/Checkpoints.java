@@ -103,11 +103,8 @@ public final class Checkpoints {
         if (Files.exists(tmp.resolve(f))) digests.put(f, sha256(tmp.resolve(f)));
       }
       Files.writeString(tmp.resolve(MANIFEST), JSON.writeValueAsString(Map.of("sha256", digests)));
-      Path old = previous(target);
-      // Without a target (a save was killed between the two renames) the previous version is the
-      // only complete checkpoint: it goes only once the new one is in place.
-      if (Files.exists(target)) AtomicFiles.deleteTree(old);
-      AtomicFiles.replaceDirectory(tmp, target, old);
+      // The previous version keeps its fixed name, which load falls back to (complete()).
+      AtomicFiles.replaceDirectory(tmp, target, previous(target));
     } catch (IOException e) {
       throw AtomicFiles.naming(target, e);
     } finally {

@@ -461,9 +461,8 @@ class AtomicFilesTest {
    * After {@link AtomicFiles#stop} (a stopped process's hook) nothing new is written: the writes
    * under way lose their temporaries, and a write begun later, or one into a directory the hook
    * deleted, is refused without making a file or a directory (an existing directory is still
-   * "made"). In another JVM, since this one's
-   * writes must go on. Before, a save begun after the hook left its temporary behind when the JVM
-   * halted.
+   * "made"). In another JVM, since this one's writes must go on. Before, a save begun after the
+   * hook left its temporary behind when the JVM halted.
    */
   @Test
   void afterAStopNothingNewIsWritten(@TempDir Path tmp) throws Exception {

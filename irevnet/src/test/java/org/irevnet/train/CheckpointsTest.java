@@ -222,18 +222,11 @@ class CheckpointsTest {
    */
   @Test
   void aSaveThatRunsOutOfSpaceNamesTheCheckpointAndKeepsThePreviousOne(@TempDir Path tmp) throws Exception {
-    Path dir = tmp.resolve("latest");
-    InvertibleClassifier m = TinyData.perturbedModel();
-    Checkpoints.save(dir, m, optimizer(), STATE);
-    assertThatThrownBy(() -> Checkpoints.write(dir, NEXT, partial -> {
-      ModelFiles.save(partial, m);
-      org.irevnet.io.AtomicFiles.write(partial.resolve(Checkpoints.OPTIMIZER), out -> {
-        out.write(new byte[1000]);
-        throw new IOException("No space left on device");
-      });
-    })).isInstanceOf(java.nio.file.FileSystemException.class)
-        .hasMessage(dir + ": No space left on device");
-    assertOnlyTheFirstSaveIsThere(tmp, dir, m);
+    assertASecondSaveFailsKeepingTheFirst(tmp, partial -> org.irevnet.io.AtomicFiles.write(
+        partial.resolve(Checkpoints.OPTIMIZER), out -> {
+          out.write(new byte[1000]);
+          throw new IOException("No space left on device");
+        }), "No space left on device");
   }
 
   /**
@@ -245,21 +238,27 @@ class CheckpointsTest {
    */
   @Test
   void aSaveWhoseTemporaryAStopTookKeepsThePreviousCheckpoint(@TempDir Path tmp) throws Exception {
+    assertASecondSaveFailsKeepingTheFirst(tmp, partial -> {
+      org.irevnet.io.AtomicFiles.deleteUnfinished();
+      Files.createDirectories(partial);
+      org.irevnet.io.Npz.write(partial.resolve(Checkpoints.OPTIMIZER), optimizer());
+    }, "not replaced: the process is being stopped");
+  }
+
+  /**
+   * Saves a checkpoint at {@link #STATE}, then a second whose writer, after the model files, runs
+   * {@code rest}: the second must fail naming the checkpoint and {@code reason}, and leave the first
+   * alone in {@code tmp}, loadable.
+   */
+  private static void assertASecondSaveFailsKeepingTheFirst(Path tmp, Checkpoints.FileWriter rest, String reason)
+      throws IOException {
     Path dir = tmp.resolve("latest");
     InvertibleClassifier m = TinyData.perturbedModel();
     Checkpoints.save(dir, m, optimizer(), STATE);
     assertThatThrownBy(() -> Checkpoints.write(dir, NEXT, partial -> {
       ModelFiles.save(partial, m);
-      org.irevnet.io.AtomicFiles.deleteUnfinished();
-      Files.createDirectories(partial);
-      org.irevnet.io.Npz.write(partial.resolve(Checkpoints.OPTIMIZER), optimizer());
-    })).isInstanceOf(java.nio.file.FileSystemException.class)
-        .hasMessage(dir + ": not replaced: the process is being stopped");
-    assertOnlyTheFirstSaveIsThere(tmp, dir, m);
-  }
-
-  /** {@code dir}, saved from {@code m} at {@link #STATE}, alone in {@code tmp}: a later save left nothing. */
-  private static void assertOnlyTheFirstSaveIsThere(Path tmp, Path dir, InvertibleClassifier m) throws IOException {
+      rest.write(partial);
+    })).isInstanceOf(java.nio.file.FileSystemException.class).hasMessage(dir + ": " + reason);
     try (var s = Files.list(tmp)) {
       assertThat(s.toList()).containsExactly(dir);
     }
