@@ -83,6 +83,8 @@ class RunOptions {
   RunInputs load(String checkpoint, Split split) throws IOException {
     check();
     if (model() != null) {
+      // A misspelt word is named as such first, as with --run: "applies to --run only" hid the typo.
+      if (checkpoint != null) org.irevnet.settings.Ranges.oneOf("--checkpoint", checkpoint, Choices.CHECKPOINTS);
       if (checkpoint != null && !checkpoint.equals("best")) throw new IllegalArgumentException("--checkpoint applies to --run only");
       return RunInputs.ofModel(model(), data, split, probeLayers());
     }

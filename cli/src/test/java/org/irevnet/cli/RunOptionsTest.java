@@ -104,11 +104,15 @@ class RunOptionsTest {
         .hasMessage(empty.resolve(Trainer.CONFIG) + ": not found; pass --data");
   }
 
-  /** --checkpoint belongs to runs; with --model, best (the default) goes on to load the model. */
+  /**
+   * --checkpoint belongs to runs; with --model, best (the default) goes on to load the model, and a
+   * misspelt word is named as with --run.
+   */
   @Test
   void aModelTakesNoCheckpoint(@TempDir Path tmp) {
     RunOptions m = options(null, tmp.resolve("m.zip"), "no-such-data-set");
     assertThatThrownBy(() -> m.load("latest", Split.TEST)).hasMessage("--checkpoint applies to --run only");
+    assertThatThrownBy(() -> m.load("bset", Split.TEST)).hasMessage("--checkpoint must be best or latest, got bset");
     for (String ck : new String[] {null, "best"}) {
       assertThatThrownBy(() -> m.load(ck, Split.TEST)).as(ck).isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("no-such-data-set");
