@@ -144,7 +144,7 @@ final class AttackCommand implements Callable<Integer> {
         timing, file + ".png", targetName(in.data().classNames()), in.dataDir().toString());
     Path json = dir.resolve(file + ".json");
     AtomicFiles.together(() -> {
-      rep.writeJson(json);
+      rep.writeJson(json, in.weightsSha256());
       AttackReport.writePng(dir.resolve(file + ".png"), r.sources, r.attacked, r.examples, grid);
     });
     System.out.print(rep.table());

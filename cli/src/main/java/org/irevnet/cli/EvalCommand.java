@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import org.irevnet.data.Split;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.reports.JsonReport;
 import org.irevnet.settings.Ranges;
 import org.irevnet.train.Density;
 import org.irevnet.train.Evaluation;
@@ -74,6 +75,7 @@ final class EvalCommand implements Callable<Integer> {
     out.put("data", ds.name());
     out.put("data_path", in.dataDir().toString());
     out.put("checkpoint", in.checkpoint());
+    if (in.weightsSha256() != null) out.put(JsonReport.WEIGHTS_SHA256, in.weightsSha256());
     out.put("class_names", r.classNames());
     out.put("per_class_accuracy", r.perClassAccuracy());
     out.put("per_class_count", r.perClassCount()); // the images each accuracy is over, non-finite ones included

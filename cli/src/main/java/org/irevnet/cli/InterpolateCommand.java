@@ -77,7 +77,7 @@ final class InterpolateCommand implements Callable<Integer> {
     Path dir = output.dir(target);
     Path json = dir.resolve("interpolate.json");
     AtomicFiles.together(() -> {
-      rep.writeJson(json);
+      rep.writeJson(json, in.weightsSha256());
       InterpolationReport.writePng(dir.resolve("interpolate.png"), rows);
     });
     System.out.print(rep.table(grid));

@@ -95,7 +95,7 @@ final class InvertCommand implements Callable<Integer> {
     INDArrayIndex shown = NDArrayIndex.interval(0, Math.min(grid, ds.size()));
     InversionReport report = r;
     AtomicFiles.together(() -> {
-      report.writeJson(json);
+      report.writeJson(json, in.weightsSha256());
       InversionReport.writePng(dir.resolve("invert.png"), ds.images().get(shown), p.reconstruction().get(shown));
     });
     System.out.print(r.table());

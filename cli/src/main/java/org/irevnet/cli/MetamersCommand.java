@@ -72,7 +72,7 @@ final class MetamersCommand implements Callable<Integer> {
     Path dir = output.dir(target);
     Path json = dir.resolve("metamers.json");
     AtomicFiles.together(() -> {
-      rep.writeJson(json);
+      rep.writeJson(json, in.weightsSha256());
       MetamerReport.writePng(dir.resolve("metamers.png"), a, r.metamers(), b, grid);
     });
     System.out.print(rep.table(grid));

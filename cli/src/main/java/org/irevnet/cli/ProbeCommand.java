@@ -83,7 +83,7 @@ final class ProbeCommand implements Callable<Integer> {
       LayerProbeReport rep = LayerProbeReport.of(target.runDir().toString(), test.checkpoint(), testSet.name(),
           test.dataDir().toString(), model.summary(), logitAcc, r, (System.nanoTime() - start) / 1e9);
       Path json = dir.resolve("layer-probes.json");
-      rep.writeJson(json);
+      rep.writeJson(json, test.weightsSha256());
       System.out.print(rep.table());
       System.out.println(json);
     }
@@ -94,7 +94,7 @@ final class ProbeCommand implements Callable<Integer> {
       NuisanceProbeReport rep = NuisanceProbeReport.of(target.runDir().toString(), test.checkpoint(), testSet.name(),
           test.dataDir().toString(), model.summary(), r, (System.nanoTime() - start) / 1e9);
       Path json = dir.resolve("nuisance-probe.json");
-      rep.writeJson(json);
+      rep.writeJson(json, test.weightsSha256());
       System.out.print(rep.line());
       System.out.println(json);
     }

@@ -33,6 +33,17 @@ final class ReportCommand implements Callable<Integer> {
     if (out == null && runs.size() > 1) throw new IllegalArgumentException("several runs need --out DIR");
     List<Path> dirs = runs.stream().map(p -> java.nio.file.Files.isRegularFile(p) && p.toString().endsWith(".zip")
         ? RunOptions.modelRunDir(p) : p).toList();
+    List<Path> same = dirs.stream().map(ReportCommand::identity).toList();
+    for (int i = 0; i < same.size(); i++) {
+      int first = same.indexOf(same.get(i));
+      if (first < i) throw new IllegalArgumentException(runs.get(i) + ": the same run as " + runs.get(first) + ", given twice");
+    }
+    // Another run's report.html would be replaced by one that shows these runs.
+    if (out != null && java.nio.file.Files.isRegularFile(out.resolve(org.irevnet.train.Trainer.CONFIG))
+        && !same.contains(identity(out))) {
+      throw new IllegalArgumentException("--out " + out + " is the directory of a run this report does not show;"
+          + " give another directory");
+    }
     Report r = Report.of(dirs);
     Path dir = out != null ? out : dirs.get(0);
     r.write(dir);
@@ -54,5 +65,14 @@ final class ReportCommand implements Callable<Integer> {
     System.out.println(dir.resolve(Report.HTML));
     System.out.println(dir.resolve(Report.JSON));
     return 0;
+  }
+
+  /** What tells two paths of one directory apart from two directories: its real path, when it has one. */
+  private static Path identity(Path p) {
+    try {
+      return p.toRealPath();
+    } catch (java.io.IOException e) {
+      return p.toAbsolutePath().normalize(); // not there: the report names it
+    }
   }
 }

@@ -24,10 +24,12 @@ import org.nd4j.linalg.api.buffer.DataType;
  * any split the same way; {@code content} is the images' shape before padding (what bits/dim is
  * counted over, and where an attack may change pixels); {@code dataDir} is the data's directory,
  * absolute: the dataset's name ({@code png/test}) is only its last part, the same for two
- * directories of one name.
+ * directories of one name. {@code weightsSha256} is the digest of the checkpoint's weights as
+ * loaded ({@link Checkpoints#weightsSha256}), which the analyses record so that a report can tell
+ * results of other weights; null for a model zip.
  */
 record RunInputs(Classifier classifier, String checkpoint, Dataset data, Function<Split, Dataset> splits,
-    Content content, Path dataDir) {
+    Content content, Path dataDir, String weightsSha256) {
 
   /** The shape of the data's images as stored, before the model's padding. */
   record Content(int channels, int height, int width) {
@@ -84,18 +86,19 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
       Dataset d = Baselines.prepare(raw);
       checkClasses(run, data, d);
       String arch = Json.read(run.resolve(Trainer.CONFIG), "config").path("config").path("arch").asText("dl4j");
-      Dl4jClassifier model = Dl4jClassifier.of(Checkpoints.loadNetwork(ck).net(), arch,
-          new long[] {d.channels(), d.height(), d.width()}, probed);
+      Checkpoints.LoadedNetwork loaded = Checkpoints.loadNetwork(ck);
+      Dl4jClassifier model = Dl4jClassifier.of(loaded.net(), arch, new long[] {d.channels(), d.height(), d.width()}, probed);
       checkOutputs(d, model.numClasses(), "the run's network");
-      return new RunInputs(model, which, d, splits, Content.of(raw), absolute(src));
+      return new RunInputs(model, which, d, splits, Content.of(raw), absolute(src), loaded.weightsSha256());
     }
     if (probed != null) throw new IllegalArgumentException("--probe-layers applies to DL4J networks only");
-    InvertibleClassifier model = Checkpoints.load(ck, DataType.FLOAT).model();
+    Checkpoints.Loaded loaded = Checkpoints.load(ck, DataType.FLOAT);
+    InvertibleClassifier model = loaded.model();
     Dataset raw = src.load(split);
     checkClasses(run, data, raw);
     checkOutputs(raw, model.numClasses(), "the run's model");
     return new RunInputs(model, which, Trainer.prepare(raw, model.architecture()),
-        s -> Trainer.prepare(src, s, model.architecture()), Content.of(raw), absolute(src));
+        s -> Trainer.prepare(src, s, model.architecture()), Content.of(raw), absolute(src), loaded.weightsSha256());
   }
 
   /** A user's DL4J model zip, with the images of {@code data} as they are (no padding). */
@@ -105,7 +108,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     Dataset d = splits.apply(split);
     Dl4jClassifier model = Dl4jClassifier.load(zip, new long[] {d.channels(), d.height(), d.width()}, probed);
     checkOutputs(d, model.numClasses(), "the model " + zip);
-    return new RunInputs(model, zip.toString(), d, splits, Content.of(d), absolute(src));
+    return new RunInputs(model, zip.toString(), d, splits, Content.of(d), absolute(src), null);
   }
 
   private static Path absolute(DataSource src) {

@@ -10,6 +10,7 @@ import org.irevnet.data.Split;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.reports.ImageGrid;
+import org.irevnet.reports.JsonReport;
 import org.irevnet.train.Density;
 import org.irevnet.train.Host;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -83,6 +84,7 @@ final class SampleCommand implements Callable<Integer> {
     out.put("schemaVersion", 1);
     out.put("run", target.runDir().toString());
     out.put("checkpoint", in.checkpoint());
+    if (in.weightsSha256() != null) out.put(JsonReport.WEIGHTS_SHA256, in.weightsSha256());
     out.put("model", model.summary());
     out.put("count", count);
     out.put("temperature", temperature);

@@ -162,6 +162,53 @@ class AnalysisCommandsTest {
     assertThat(noGrid.err()).contains("--grid must be at least 1, got 0");
   }
 
+  /**
+   * The analyses record the weights they saw, and the report refuses a file of other weights than
+   * the run's checkpoint holds now: another run's invert written into this run's analysis
+   * directory with --out (the report showed it as this run's, headline included), and this run's
+   * own from before it trained on.
+   */
+  @Test
+  void theReportRefusesAnAnalysisOfAnotherRunOrOfEarlierWeights(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun a = MainTest.trainTiny(Files.createDirectories(tmp.resolve("a")), 1);
+    MainTest.TinyRun b = MainTest.trainTiny(Files.createDirectories(tmp.resolve("b")), 1, "--seed", "7");
+    assertThat(a.train().code()).as(a.train().err()).isZero();
+    assertThat(b.train().code()).as(b.train().err()).isZero();
+    Path invert = a.dir().resolve("analysis/invert.json");
+    String status = "invertibility";
+
+    MainTest.Run other = run("invert", "--run", b.dir().toString(), "--count", "2", "--out",
+        a.dir().resolve("analysis").toString());
+    assertThat(other.code()).as(other.err()).isZero();
+    assertThat(Json.MAPPER.readTree(invert.toFile()).get(org.irevnet.reports.JsonReport.WEIGHTS_SHA256).asText())
+        .isEqualTo(org.irevnet.train.Checkpoints.weightsSha256(org.irevnet.train.Trainer.best(b.dir())));
+    JsonNode report = report(a.dir());
+    assertThat(section(report, status).get("status").asText()).isEqualTo("error");
+    assertThat(section(report, status).get("note").asText()).startsWith("analysis/invert.json: made from other"
+        + " weights than " + org.irevnet.train.Trainer.best(a.dir()) + " holds now");
+    assertThat(report.toString()).doesNotContain("reconstruction max error");
+
+    assertThat(run("invert", "--run", a.dir().toString(), "--count", "2").code()).isZero();
+    assertThat(section(report(a.dir()), status).get("status").asText()).isEqualTo("ok");
+    assertThat(report(a.dir()).toString()).contains("reconstruction max error");
+
+    MainTest.Run more = run("train", "--resume", "--out", a.dir().toString(), "--data", a.data().toString(),
+        "--epochs", "2", "--no-progress");
+    assertThat(more.code()).as(more.err()).isZero();
+    assertThat(section(report(a.dir()), status).get("note").asText()).contains("made from other weights");
+  }
+
+  private static JsonNode report(Path run) throws Exception {
+    MainTest.Run r = run("report", run.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    return Json.MAPPER.readTree(run.resolve("report.json").toFile());
+  }
+
+  private static JsonNode section(JsonNode report, String id) {
+    for (JsonNode s : report.path("runs").get(0).path("sections")) if (s.path("id").asText().equals(id)) return s;
+    throw new AssertionError("no section " + id + " in " + report);
+  }
+
   @Test
   void probesInterpolationAndStabilityOnATinyRun(@TempDir Path tmp) throws Exception {
     MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);

@@ -63,6 +63,29 @@ class ReportCommandTest {
     assertThat(out.resolve("report.json")).doesNotExist();
   }
 
+  /**
+   * One run given twice (by two spellings of its path) made two identical columns; --out in
+   * another run's directory replaced that run's report with one of other runs. Both are refused,
+   * writing nothing; --out in a run the report shows is its own report.
+   */
+  @Test
+  void aRunGivenTwiceOrAnotherRunsDirectoryAsOutIsRefused(@TempDir Path tmp) throws Exception {
+    Path ce = runDir(tmp.resolve("ce"), "ce"), ice = runDir(tmp.resolve("ice"), "ice"), out = tmp.resolve("cmp");
+    MainTest.Run twice = run("report", ce.toString(), tmp.resolve("ice/../ce/").toString(), "--out", out.toString());
+    assertThat(twice.code()).isEqualTo(2);
+    assertThat(twice.err().strip()).isEqualTo("irevnet report: " + tmp.resolve("ice/../ce/") + ": the same run as " + ce
+        + ", given twice");
+    MainTest.Run into = run("report", ce.toString(), "--out", ice.toString());
+    assertThat(into.code()).isEqualTo(2);
+    assertThat(into.err().strip()).isEqualTo("irevnet report: --out " + ice + " is the directory of a run this report"
+        + " does not show; give another directory");
+    assertThat(out).doesNotExist();
+    assertThat(ice.resolve("report.html")).doesNotExist();
+    MainTest.Run own = run("report", ce.toString(), ice.toString(), "--out", ice.toString());
+    assertThat(own.code()).as(own.err()).isZero();
+    assertThat(ice.resolve("report.html")).exists();
+  }
+
   @Test
   void aDamagedFileMarksItsSectionAndSaysSoOnStderrButTheReportIsWritten(@TempDir Path tmp) throws Exception {
     Path ce = runDir(tmp.resolve("ce"), "ce");

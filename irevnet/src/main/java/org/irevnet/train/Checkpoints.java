@@ -50,9 +50,12 @@ public final class Checkpoints {
   /** Where training stands: the next step to run and the data position it starts at. */
   public record TrainingState(long step, int epoch, int batch, double bestAccuracy, String configJson) {}
 
-  /** A verified, loaded checkpoint; {@code objective} is empty when the checkpoint has none. */
+  /**
+   * A verified, loaded checkpoint; {@code objective} is empty when the checkpoint has none;
+   * {@code weightsSha256} is its weights' digest ({@link #weightsSha256(Path)}) as verified.
+   */
   public record Loaded(InvertibleClassifier model, Map<String, INDArray> optimizer, TrainingState state,
-      Map<String, INDArray> objective) {}
+      Map<String, INDArray> objective, String weightsSha256) {}
 
   public static void save(Path target, InvertibleClassifier model, Map<String, INDArray> optimizer,
       TrainingState state) throws IOException {
@@ -131,8 +134,11 @@ public final class Checkpoints {
     return dir.toAbsolutePath().getParent().resolve("." + dir.getFileName() + ".old");
   }
 
-  /** A verified DL4J checkpoint: the network (with its updater state) and where training stands. */
-  public record LoadedNetwork(ComputationGraph net, TrainingState state) {}
+  /**
+   * A verified DL4J checkpoint: the network (with its updater state), where training stands, and
+   * the digest of its {@code model.zip} as verified.
+   */
+  public record LoadedNetwork(ComputationGraph net, TrainingState state, String weightsSha256) {}
 
   /** Whether the checkpoint at {@code dir} holds a DL4J network ({@code model.zip}) rather than an invertible model. */
   public static boolean holdsNetwork(Path dir) {
@@ -145,7 +151,7 @@ public final class Checkpoints {
   }
 
   private static LoadedNetwork loadCompleteNetwork(Path dir) throws IOException {
-    verify(dir);
+    Map<String, String> digests = verify(dir);
     if (!Files.isRegularFile(dir.resolve(NETWORK))) throw new IOException(dir + ": no " + NETWORK + " (not a DL4J checkpoint)");
     ComputationGraph net;
     try {
@@ -156,7 +162,7 @@ public final class Checkpoints {
       throw new IOException(dir.resolve(NETWORK) + ": not a DL4J network saved by ModelSerializer ("
           + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + ")", e);
     }
-    return new LoadedNetwork(net, readState(dir));
+    return new LoadedNetwork(net, readState(dir), digests.get(NETWORK));
   }
 
   /**
@@ -180,7 +186,7 @@ public final class Checkpoints {
   }
 
   private static Loaded loadComplete(Path dir, DataType dt) throws IOException {
-    verify(dir);
+    Map<String, String> digests = verify(dir);
     if (Files.isRegularFile(dir.resolve(NETWORK))) {
       throw new IOException(dir + ": holds a DL4J network (" + NETWORK + "), not an invertible model");
     }
@@ -188,7 +194,7 @@ public final class Checkpoints {
     Map<String, INDArray> opt = Npz.read(dir.resolve(OPTIMIZER));
     TrainingState st = readState(dir);
     Map<String, INDArray> objective = Files.exists(dir.resolve(OBJECTIVE)) ? Npz.read(dir.resolve(OBJECTIVE)) : Map.of();
-    return new Loaded(model, opt, st, objective);
+    return new Loaded(model, opt, st, objective, digests.get(ModelFiles.WEIGHTS));
   }
 
   /** Where training stood at the checkpoint {@code dir}, without verifying or loading the rest. */
@@ -229,8 +235,8 @@ public final class Checkpoints {
     }
   }
 
-  /** Checks every file against the manifest. */
-  public static void verify(Path dir) throws IOException {
+  /** Checks every file against the manifest; returns the digests it checked, by file name. */
+  public static Map<String, String> verify(Path dir) throws IOException {
     Path m = dir.resolve(MANIFEST);
     if (!Files.isRegularFile(m)) throw new IOException(dir + ": not a checkpoint (no " + MANIFEST + ")");
     Map<?, ?> digests;
@@ -257,6 +263,27 @@ public final class Checkpoints {
         throw new IOException(dir + ": " + e.getKey() + " does not match its SHA-256 in " + MANIFEST
             + " (corrupt or modified checkpoint)");
       }
+    }
+    Map<String, String> checked = new TreeMap<>();
+    digests.forEach((k, v) -> checked.put(String.valueOf(k), String.valueOf(v)));
+    return checked;
+  }
+
+  /**
+   * The SHA-256 that the manifest of the checkpoint {@code dir} (or of its previous version,
+   * mid-save) lists for its weights ({@code weights.npz}, or a DL4J network's {@code model.zip}):
+   * which model an analysis made from this checkpoint saw. The files are not read; null when
+   * there is no manifest or it lists no weights.
+   */
+  public static String weightsSha256(Path dir) {
+    Path m = complete(dir).resolve(MANIFEST);
+    try {
+      Object digests = JSON.readValue(m.toFile(), Map.class).get("sha256");
+      if (!(digests instanceof Map<?, ?> d)) return null;
+      Object w = d.containsKey(ModelFiles.WEIGHTS) ? d.get(ModelFiles.WEIGHTS) : d.get(NETWORK);
+      return w instanceof String sha ? sha : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
     }
   }
 

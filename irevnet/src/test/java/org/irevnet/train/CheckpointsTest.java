@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.models.ModelFiles;
 import org.irevnet.testing.CheckpointEdits;
@@ -75,6 +76,28 @@ class CheckpointsTest {
       expected.put(f, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(dir.resolve(f)))));
     }
     assertThat(digests).isEqualTo(expected);
+  }
+
+  /**
+   * The weights' digest a load verified and the one the manifest lists are weights.npz's SHA-256
+   * (computed here); another model's weights give another, and the previous version's mid-save.
+   */
+  @Test
+  void theWeightsDigestIsTheWeightsFilesSha256(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("latest");
+    Checkpoints.save(dir, TinyData.perturbedModel(), optimizer(), STATE);
+    String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+        .digest(Files.readAllBytes(dir.resolve(ModelFiles.WEIGHTS))));
+    assertThat(Checkpoints.load(dir, DataType.FLOAT).weightsSha256()).isEqualTo(sha);
+    assertThat(Checkpoints.weightsSha256(dir)).isEqualTo(sha);
+
+    Checkpoints.save(dir, InvertibleClassifier.build(Architecture.fromJson(TinyData.ARCH), DataType.FLOAT, 1), optimizer(), STATE);
+    assertThat(Checkpoints.weightsSha256(dir)).isNotEqualTo(sha).isEqualTo(Checkpoints.load(dir, DataType.FLOAT)
+        .weightsSha256());
+    String second = Checkpoints.weightsSha256(dir);
+    Files.move(dir, tmp.resolve(".latest.old"));
+    assertThat(Checkpoints.weightsSha256(dir)).as("the previous version, mid-save").isEqualTo(second);
+    assertThat(Checkpoints.weightsSha256(tmp.resolve("never-saved"))).isNull();
   }
 
   @Test

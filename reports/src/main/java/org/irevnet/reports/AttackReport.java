@@ -45,7 +45,7 @@ public record AttackReport(String run, String checkpoint, String data, String mo
     String loss, String targeted, Integer steps, Double stepSize, Boolean randomStart, Boolean multiTargeted, Integer layer,
     String layerName, long seed, int count, double cleanAccuracy, List<Point> curve, boolean monotone, Sanity sanity,
     Double maxLogitAbsDiff, Timing timing, String image,
-    @JsonInclude(JsonInclude.Include.NON_NULL) String targetClassName, String dataPath) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) String targetClassName, String dataPath) implements AnalysisFile {
 
   /**
    * One epsilon. The accuracies, norms and pixel ranges are over the counted examples (see {@link
@@ -137,10 +137,6 @@ public record AttackReport(String run, String checkpoint, String data, String mo
   public static boolean monotone(List<Point> curve) {
     for (int k = 1; k < curve.size(); k++) if (curve.get(k).accuracy() > curve.get(k - 1).accuracy()) return false;
     return true;
-  }
-
-  public void writeJson(Path file) throws IOException {
-    JsonReport.writeRecord(file, this);
   }
 
   /**

@@ -22,7 +22,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record InterpolationReport(String run, String checkpoint, String data, String model, long seed, int steps,
-    List<Pair> pairs, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> classNames, String dataPath) {
+    List<Pair> pairs, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> classNames, String dataPath) implements AnalysisFile {
 
   /**
    * One step of a path; {@code model_class} -1 and {@code probability} NaN for an image with a
@@ -56,10 +56,6 @@ public record InterpolationReport(String run, String checkpoint, String data, St
       Interpolation.Path full, Interpolation.Path nuisance) {
     return new Pair(indexFrom, indexTo, labelFrom, labelTo, names.name(labelFrom), names.name(labelTo), steps(full),
         nuisance == null ? null : steps(nuisance));
-  }
-
-  public void writeJson(Path file) throws IOException {
-    JsonReport.writeRecord(file, this);
   }
 
   /** One row per path, left to right from alpha 0 (image 0) to 1. */

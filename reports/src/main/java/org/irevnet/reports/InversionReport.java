@@ -27,7 +27,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record InversionReport(String run, String checkpoint, String data, String model, int count,
     List<Stage> stages, Stage z, double maxAbsErrF32, double maxAbsErrF64, double float64Bound,
-    Double illConditionedAbove, List<Long> stabilityImages, List<StabilityRow> stability, String dataPath) {
+    Double illConditionedAbove, List<Long> stabilityImages, List<StabilityRow> stability, String dataPath) implements AnalysisFile {
 
   /** Factor by which the difference image is amplified in the PNG. */
   public static final double AMPLIFY = 10;
@@ -106,10 +106,6 @@ public record InversionReport(String run, String checkpoint, String data, String
     List<Long> out = new ArrayList<>();
     for (int i = 1; i < s.length; i++) out.add(s[i]);
     return out;
-  }
-
-  public void writeJson(Path file) throws IOException {
-    JsonReport.writeRecord(file, this);
   }
 
   /** Rows: originals, reconstructions from z, {@code AMPLIFY * |difference|} (clipped to 1). */

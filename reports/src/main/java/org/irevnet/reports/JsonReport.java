@@ -32,9 +32,22 @@ public final class JsonReport {
     AtomicFiles.write(file, out -> MAPPER.writeValue(out, all));
   }
 
+  /**
+   * The field of an analysis file that names the weights it was computed from: the SHA-256 that
+   * the checkpoint's manifest lists for them. The report compares it with the checkpoint's now.
+   */
+  public static final String WEIGHTS_SHA256 = "weights_sha256";
+
   /** Writes a record's properties as the top-level fields, with the schema version. */
-  @SuppressWarnings("unchecked")
   public static void writeRecord(Path file, Object record) throws IOException {
-    write(file, MAPPER.convertValue(record, Map.class));
+    writeRecord(file, record, null);
+  }
+
+  /** {@link #writeRecord(Path, Object)} with {@link #WEIGHTS_SHA256} unless that is null. */
+  @SuppressWarnings("unchecked")
+  static void writeRecord(Path file, Object record, String weightsSha256) throws IOException {
+    Map<String, Object> fields = new LinkedHashMap<>(MAPPER.convertValue(record, Map.class));
+    if (weightsSha256 != null) fields.put(WEIGHTS_SHA256, weightsSha256);
+    write(file, fields);
   }
 }

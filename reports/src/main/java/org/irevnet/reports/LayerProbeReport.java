@@ -17,17 +17,13 @@ import org.irevnet.analysis.MlpClassifier;
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record LayerProbeReport(String run, String checkpoint, String data, String model, int trainCount,
     int testCount, double logitAccuracy, List<LayerProbes.Stage> stages, List<LayerProbes.PcaPoint> pca,
-    MlpClassifier.Recipe recipe, double seconds, double totalSeconds, String dataPath) {
+    MlpClassifier.Recipe recipe, double seconds, double totalSeconds, String dataPath) implements AnalysisFile {
 
   /** @param dataPath the data's directory ({@code data} names only its last part and the split) */
   public static LayerProbeReport of(String run, String checkpoint, String data, String dataPath, String model,
       double logitAccuracy, LayerProbes.Result r, double totalSeconds) {
     return new LayerProbeReport(run, checkpoint, data, model, r.trainCount(), r.testCount(), logitAccuracy, r.stages(),
         r.pca(), r.recipe(), r.seconds(), totalSeconds, dataPath);
-  }
-
-  public void writeJson(Path file) throws IOException {
-    JsonReport.writeRecord(file, this);
   }
 
   /** Fixed-width tables for the terminal. */

@@ -25,7 +25,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record MetamerReport(String run, String checkpoint, String data, String model, long seed, int count,
     double tolerance, double roundingRatio, boolean invariantHolds, boolean float32Holds, List<Pair> pairs,
-    Summary summary, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> classNames, String dataPath) {
+    Summary summary, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> classNames, String dataPath) implements AnalysisFile {
 
   /**
    * One metamer. {@code index_*} are test-set indices; {@code label_*} dataset labels;
@@ -108,10 +108,6 @@ public record MetamerReport(String run, String checkpoint, String data, String m
         dB / n, dAB / n, probeClasses == null ? null : probeB / n);
     return new MetamerReport(run, checkpoint, data, model, seed, n, MetamerSampler.TOLERANCE,
         MetamerSampler.ROUNDING_RATIO, holds, holds32, rows, s, names.list(), dataPath);
-  }
-
-  public void writeJson(Path file) throws IOException {
-    JsonReport.writeRecord(file, this);
   }
 
   /** Rows: logit sources a, metamers, nuisance sources b; the first {@code columns} pairs. */

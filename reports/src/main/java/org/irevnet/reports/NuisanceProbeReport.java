@@ -17,7 +17,7 @@ import org.irevnet.analysis.NuisanceProbe;
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record NuisanceProbeReport(String run, String checkpoint, String data, String model, double logitAccuracy,
     double nuisanceAccuracy, double excess, double nuisanceTrainAccuracy, int trainCount, int testCount,
-    long nuisanceDims, MlpClassifier.Recipe recipe, double seconds, double totalSeconds, String dataPath) {
+    long nuisanceDims, MlpClassifier.Recipe recipe, double seconds, double totalSeconds, String dataPath) implements AnalysisFile {
 
   /** @param dataPath the data's directory ({@code data} names only its last part and the split) */
   public static NuisanceProbeReport of(String run, String checkpoint, String data, String dataPath, String model,
@@ -25,10 +25,6 @@ public record NuisanceProbeReport(String run, String checkpoint, String data, St
     return new NuisanceProbeReport(run, checkpoint, data, model, r.logitAccuracy(), r.nuisanceAccuracy(), r.excess(),
         r.nuisanceTrainAccuracy(), r.trainCount(), r.testCount(), r.nuisanceDims(), r.recipe(), r.seconds(),
         totalSeconds, dataPath);
-  }
-
-  public void writeJson(Path file) throws IOException {
-    JsonReport.writeRecord(file, this);
   }
 
   /** One line for the terminal. */

@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.irevnet.io.JsonErrors;
+import org.irevnet.train.Checkpoints;
+import org.irevnet.train.Trainer;
 
 /** Read access to the files of a run directory (DESIGN.md section 7), by paths relative to it. */
 final class RunFiles {
@@ -76,8 +78,32 @@ final class RunFiles {
       throw new IOException(name + ": schemaVersion " + schema + ", newer than this irevnet reads ("
           + JsonReport.SCHEMA_VERSION + "); report it with the irevnet that wrote it");
     }
+    checkWeights(name, n);
     parsed.put(rel, n);
     return n;
+  }
+
+  /**
+   * Refuses an analysis file that records other weights ({@link JsonReport#WEIGHTS_SHA256}) than
+   * the run's checkpoint it names holds now: another run's results written into this run's
+   * directory (an analysis's --out), or this run's from before it trained on. Either was shown as
+   * this run's, and its numbers went into the headline. Files without the field (a model zip's,
+   * or from before it was recorded) are not checked.
+   */
+  private void checkWeights(String name, JsonNode n) throws IOException {
+    String recorded = n.path(JsonReport.WEIGHTS_SHA256).asText(null);
+    String checkpoint = n.path("checkpoint").asText("");
+    if (recorded == null || !(checkpoint.equals("best") || checkpoint.equals("latest"))) return;
+    Path ck = checkpoint.equals("best") ? Trainer.best(dir) : Trainer.latest(dir);
+    String now = Checkpoints.weightsSha256(ck);
+    if (recorded.equals(now)) return;
+    throw new IOException(name + ": made from other weights than " + ck + (now == null ? " (which is not there)" : "")
+        + " holds now (weights_sha256 " + shortDigest(recorded) + (now == null ? "" : " against " + shortDigest(now))
+        + "): another run's results, or this run's before it trained on; make it again from this run");
+  }
+
+  private static String shortDigest(String sha) {
+    return sha.length() > 12 ? sha.substring(0, 12) : sha;
   }
 
   /**

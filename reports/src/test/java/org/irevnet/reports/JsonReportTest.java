@@ -26,4 +26,20 @@ class JsonReportTest {
       assertThat(files.map(p -> p.getFileName().toString())).containsExactly("report.json");
     }
   }
+
+  record Probe(double accuracy, String checkpoint) implements AnalysisFile {}
+
+  @Test
+  void anAnalysisFileRecordsTheWeightsItWasMadeFromWhenGivenThem(@TempDir Path dir) throws Exception {
+    Probe p = new Probe(0.5, "best");
+    p.writeJson(dir.resolve("with.json"), "c".repeat(64));
+    p.writeJson(dir.resolve("without.json"));
+    JsonNode with = JsonReport.MAPPER.readTree(dir.resolve("with.json").toFile());
+    JsonNode without = JsonReport.MAPPER.readTree(dir.resolve("without.json").toFile());
+    assertThat(with.get(JsonReport.WEIGHTS_SHA256).asText()).isEqualTo("c".repeat(64));
+    assertThat(without.has(JsonReport.WEIGHTS_SHA256)).isFalse();
+    ((com.fasterxml.jackson.databind.node.ObjectNode) with).remove(JsonReport.WEIGHTS_SHA256);
+    assertThat(with).as("the record's own fields as before").isEqualTo(without);
+    assertThat(without.get("accuracy").asDouble()).isEqualTo(0.5);
+  }
 }

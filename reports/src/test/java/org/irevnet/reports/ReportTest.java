@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -223,6 +224,46 @@ class ReportTest {
     assertThat(s.get("invertibility").note()).isEqualTo("analysis/invert.json: schemaVersion 2, newer than this"
         + " irevnet reads (1); report it with the irevnet that wrote it");
     assertThat(s.get("metamers").note()).isEqualTo("analysis/metamers.json: not a JSON object");
+  }
+
+  /**
+   * An analysis file made from other weights than the checkpoint it names holds now (another
+   * run's, written here with --out, or this run's before it trained on) fails its section and stays
+   * out of the headline; one made from them, and one that records no weights, are read.
+   */
+  @Test
+  void anAnalysisOfOtherWeightsFailsItsSectionAndStaysOutOfTheHeadline(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Path best = Files.createDirectories(run.resolve("checkpoints/best"));
+    String ours = "a".repeat(64), theirs = "b".repeat(64);
+    Files.writeString(best.resolve("manifest.json"), "{\"sha256\": {\"weights.npz\": \"" + ours + "\"}}");
+    JsonNode inv = JsonReport.MAPPER.readTree(run.resolve("analysis/invert.json").toFile());
+    assertThat(inv.path("checkpoint").asText()).isEqualTo("best");
+    assertThat(inv.has(JsonReport.WEIGHTS_SHA256)).as("writeJson without weights records none").isFalse();
+    String reconstruction = "reconstruction max error f32";
+    assertThat(Report.of(List.of(run)).runs().get(0).headline()).containsKey(reconstruction);
+
+    Path invert = run.resolve("analysis/invert.json");
+    ((ObjectNode) inv).put(JsonReport.WEIGHTS_SHA256, theirs);
+    JsonReport.MAPPER.writeValue(invert.toFile(), inv);
+    Report r = Report.of(List.of(run));
+    Section s = sections(r, 0).get("invertibility");
+    assertThat(s.status()).isEqualTo(Section.ERROR);
+    assertThat(s.note()).isEqualTo("analysis/invert.json: made from other weights than " + best + " holds now"
+        + " (weights_sha256 bbbbbbbbbbbb against aaaaaaaaaaaa): another run's results, or this run's before it"
+        + " trained on; make it again from this run");
+    assertThat(r.runs().get(0).headline()).doesNotContainKey(reconstruction);
+    assertThat(sections(r, 0).get("metamers").status()).isEqualTo(Section.OK);
+
+    ((ObjectNode) inv).put(JsonReport.WEIGHTS_SHA256, ours);
+    JsonReport.MAPPER.writeValue(invert.toFile(), inv);
+    r = Report.of(List.of(run));
+    assertThat(sections(r, 0).get("invertibility").status()).isEqualTo(Section.OK);
+    assertThat(r.runs().get(0).headline()).containsKey(reconstruction);
+
+    Files.delete(best.resolve("manifest.json"));
+    assertThat(sections(Report.of(List.of(run)), 0).get("invertibility").note())
+        .contains("made from other weights than " + best + " (which is not there) holds now");
   }
 
   @Test
