@@ -14,7 +14,8 @@ final class CommonOptions {
   @Option(names = {"-v", "--verbose"}, description = "Show ND4J's log lines and stack traces.")
   boolean verbose;
 
-  @Option(names = "--no-progress", description = "No progress output on stderr.")
+  @Option(names = "--no-progress", description = "No progress bar or status line on stderr. Log lines stay:"
+      + " train's step line every --log-every steps and its epoch lines (what it prints when stderr is no terminal).")
   boolean noProgress;
 
   /** Refuses a count option below 1 with the one message every command gives for it. */

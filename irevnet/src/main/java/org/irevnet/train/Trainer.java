@@ -294,6 +294,7 @@ public final class Trainer {
     if (step == 0) {
       listener.onMessage(model.summary() + (cfg.storesActivations() ? "; backward from stored activations" : ""));
       sayIfBatchExceeds(listener, cfg.batch(), train.size());
+      sayIfWarmupsOutlastTheRun(listener, cfg, total);
     }
     adam.setWeightDecay(cfg.weightDecay());
     if (step >= total) return new Result(step, Double.NaN, best, 0, Double.NaN, true);
@@ -424,6 +425,27 @@ public final class Trainer {
     if (batch > trainingImages) {
       listener.onMessage("batch " + batch + " is more than the " + trainingImages
           + " training images: every step trains on all of them");
+    }
+  }
+
+  /**
+   * A warm-up as long as the run, said once as training starts: a one-epoch run on a small set (94
+   * steps of the shipped subset against the default 100) never reached its learning rate, and the
+   * schedule never began, without a word; the same for iCE's nuisance weight.
+   */
+  static void sayIfWarmupsOutlastTheRun(Listener listener, TrainConfig cfg, long total) {
+    if (total <= 0) return;
+    int w = cfg.warmupSteps();
+    if (w > 0 && w >= total && !(w == total && cfg.schedule().equals("constant"))) {
+      double last = cfg.lrAt(total - 1, total);
+      listener.onMessage(String.format(java.util.Locale.ROOT, "the learning rate warms up over %d steps (--warmup-steps),"
+          + " and this run has %d: it ends at %.3g, %.0f%% of --lr %.3g%s", w, total, last, 100 * last / cfg.lr(), cfg.lr(),
+          cfg.schedule().equals("constant") ? "" : ", and the " + cfg.schedule() + " schedule never starts"));
+    }
+    if (cfg.hasIceObjective() && cfg.ice().wNcWarmupSteps() > total) {
+      double last = cfg.ice().wNcAt(total - 1);
+      listener.onMessage(String.format(java.util.Locale.ROOT, "w_nc warms up over %d steps (--w-nc-warmup), and this"
+          + " run has %d: it ends at %.3g of --w-nc %.3g", cfg.ice().wNcWarmupSteps(), total, last, cfg.ice().wNc()));
     }
   }
 

@@ -439,6 +439,37 @@ class TrainerTest {
         "batch 1000 is more than the 32 training images: every step trains on all of them");
   }
 
+  /**
+   * A warm-up that lasts the whole run is said once as training starts, with where the learning
+   * rate ends; one the run outlasts is not. Here the run has 2 steps (32 images, batch 16).
+   */
+  @Test
+  void aWarmupAsLongAsTheRunIsSaidOnce(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
+    TrainConfig base = config(arch("tiny", tmp), data, 1e-3, 1);
+    List<String> said = new ArrayList<>();
+    java.util.function.BiFunction<Integer, String, TrainConfig> cfg = (warmup, schedule) -> new TrainConfig(
+        base.arch(), base.data(), "ce", 1, 16, 1e-3, 0, warmup, schedule, 7, 1, 1000, false, 0, 50, null, null, 0);
+    String[][] cases = {{"100", "cosine"}, {"2", "cosine"}, {"2", "constant"}, {"1", "cosine"}, {"0", "cosine"}};
+    for (String[] c : cases) {
+      new Trainer(cfg.apply(Integer.parseInt(c[0]), c[1]), tmp.resolve("run" + c[0] + c[1]), collecting(said),
+          Long.MAX_VALUE).run();
+    }
+    assertThat(said.stream().filter(m -> m.contains("warms up"))).containsExactly(
+        "the learning rate warms up over 100 steps (--warmup-steps), and this run has 2: it ends at 2.00e-05, 2% of"
+            + " --lr 0.00100, and the cosine schedule never starts",
+        "the learning rate warms up over 2 steps (--warmup-steps), and this run has 2: it ends at 0.00100, 100% of"
+            + " --lr 0.00100, and the cosine schedule never starts");
+
+    said.clear();
+    TrainConfig ice = new TrainConfig(base.arch(), base.data(), "ice", 1, 16, 1e-3, 0, 0, "cosine", 7, 1, 1000, false, 0,
+        50, new IceConfig(0.3, 200, 0, "bounded", null, 1, 8, 1e-3, 1, 0, true, 0), null, 0);
+    Trainer.sayIfWarmupsOutlastTheRun(collecting(said), ice, 95);
+    Trainer.sayIfWarmupsOutlastTheRun(collecting(said), ice, 200);
+    assertThat(said).containsExactly("w_nc warms up over 200 steps (--w-nc-warmup), and this run has 95: it ends at"
+        + " 0.141 of --w-nc 0.300");
+  }
+
   @Test
   void resumingAtAnotherThreadCountIsSaid(@TempDir Path tmp) throws Exception {
     TrainConfig cfg = tinyTwoEpochs(tmp);
