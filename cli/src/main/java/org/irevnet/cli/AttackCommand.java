@@ -32,7 +32,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "attack", mixinStandardHelpOptions = true,
     header = "Adversarial attacks on a trained run: FGSM, PGD (L-inf, L2), metamers, feature matching.",
@@ -52,7 +54,7 @@ final class AttackCommand implements Callable<Integer> {
   String attack;
 
   @Option(names = "--eps", split = ",", defaultValue = "0,0.05,0.1,0.2",
-      description = "Radii, comma-separated (default 0,0.05,0.1,0.2; 0 is added if missing). Not used by metamer.")
+      description = "Radii, comma-separated (default 0,0.05,0.1,0.2; 0 is added if missing). Not for metamer.")
   double[] eps;
 
   @Option(names = "--steps", defaultValue = "40", description = "PGD and feature-match steps (default 40).") int steps;
@@ -92,14 +94,30 @@ final class AttackCommand implements Callable<Integer> {
 
   @Option(names = "--grid", defaultValue = "8", description = "Images shown in the PNG (default 8).") int grid;
 
+  @Spec CommandSpec spec;
+
+  private boolean given(String option) {
+    return spec.commandLine().getParseResult().hasMatchedOption(option);
+  }
+
   @Override
   public Integer call() throws Exception {
     common.apply();
-    String name = attack.toLowerCase(java.util.Locale.ROOT);
-    if (!Choices.ATTACKS.contains(name)) {
-      throw new IllegalArgumentException("--attack must be one of " + Choices.ATTACKS + ", got '" + attack + "'");
-    }
+    // Exact words, as every other option takes them (FGSM was read as fgsm, --split TEST refused).
+    Ranges.oneOf("--attack", attack, Choices.ATTACKS);
+    String name = attack;
     boolean perturbation = name.equals("fgsm") || name.startsWith("pgd");
+    boolean stepped = name.startsWith("pgd") || name.equals("feature-match");
+    // An option the attack does not read is refused, as --random-start always was: fgsm --steps 10
+    // and metamer --eps 0.1 ran as if they were not given.
+    if (given("--steps") && !stepped) throw new IllegalArgumentException("--steps applies to pgd and feature-match only");
+    if (given("--step-size") && !stepped) {
+      throw new IllegalArgumentException("--step-size applies to pgd and feature-match only");
+    }
+    if (given("--eps") && name.equals("metamer")) {
+      throw new IllegalArgumentException("--eps applies to fgsm, pgd and feature-match only (a metamer has no radius)");
+    }
+    if (given("--layer") && !name.equals("feature-match")) throw new IllegalArgumentException("--layer applies to feature-match only");
     if (targeted != null && !perturbation) throw new IllegalArgumentException("--targeted applies to fgsm and pgd only");
     if (!loss.equals("ce") && !perturbation) throw new IllegalArgumentException("--loss applies to fgsm and pgd only");
     lossKind();

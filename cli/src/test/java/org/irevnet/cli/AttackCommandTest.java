@@ -133,7 +133,12 @@ class AttackCommandTest {
     // Each refused by name, before the run is looked at (it does not exist).
     String missing = tmp.resolve("missing").toString();
     String[][] named = {
-        {"cw", "--attack must be one of [fgsm, pgd-linf, pgd-l2, metamer, feature-match], got 'cw'"},
+        {"cw", "--attack must be fgsm, pgd-linf, pgd-l2, metamer or feature-match, got cw"},
+        {"FGSM", "--attack must be fgsm, pgd-linf, pgd-l2, metamer or feature-match, got FGSM"},
+        {"fgsm", "--steps", "10", "--steps applies to pgd and feature-match only"},
+        {"metamer", "--step-size", "0.1", "--step-size applies to pgd and feature-match only"},
+        {"metamer", "--eps", "0.1", "--eps applies to fgsm, pgd and feature-match only (a metamer has no radius)"},
+        {"pgd-l2", "--layer", "last", "--layer applies to feature-match only"},
         {"metamer", "--targeted", "next", "--targeted applies to fgsm and pgd only"},
         {"feature-match", "--loss", "margin", "--loss applies to fgsm and pgd only"},
         {"fgsm", "--loss", "hinge", "--loss must be ce or margin, got 'hinge'"},
@@ -147,9 +152,11 @@ class AttackCommandTest {
         {"pgd-linf", "--eps", "0.1,-0.1", "--eps must be at least 0, got -0.1"},
         {"pgd-linf", "--eps", "0.1,0.1", "--eps has 0.1 twice"},
         {"pgd-linf", "--eps", ",", "--eps: no radii given"},
-        // Accepted: a name in capitals, margin for fgsm, a random start and multi-targeted for pgd;
-        // then the missing run is what is refused.
-        {"FGSM", "--loss", "margin", missing + ": no such run directory"},
+        // Accepted: margin for fgsm, a random start and multi-targeted for pgd, steps and a layer for
+        // feature matching; then the missing run is what is refused.
+        {"fgsm", "--loss", "margin", missing + ": no such run directory"},
+        {"feature-match", "--steps", "5", "--step-size", "0.01", "--layer", "0", "--eps", "0.1", missing
+            + ": no such run directory"},
         {"pgd-linf", "--random-start", "--multi-targeted", missing + ": no such run directory"},
         {"pgd-l2", "--targeted", "next", "--loss", "margin", missing + ": no such run directory"}};
     for (String[] c : named) {
