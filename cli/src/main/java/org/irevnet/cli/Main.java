@@ -88,9 +88,12 @@ public final class Main implements Runnable {
       if (s.isEmpty()) throw new CommandLine.TypeConversionException("an empty path names no file (the working directory is '.')");
       return java.nio.file.Path.of(s);
     });
+    // Named as the command's own refusals are ("irevnet attack: ..."), so one prefix tells a script
+    // which command refused, whether picocli or the command found the problem.
     cl.setParameterExceptionHandler((ex, a) -> {
-      ex.getCommandLine().getErr().println("irevnet: " + ex.getMessage());
-      ex.getCommandLine().getErr().println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+      String command = ex.getCommandLine().getCommandSpec().qualifiedName();
+      ex.getCommandLine().getErr().println(command + ": " + ex.getMessage());
+      ex.getCommandLine().getErr().println("Try '" + command + " --help'.");
       return 2;
     });
     return cl;

@@ -237,7 +237,7 @@ class MainTest {
     Run r = run("bench", "--batch", "many");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err().lines().toList()).containsExactly(
-        "irevnet: Invalid value for option '--batch': 'many' is not an int", "Try 'irevnet bench --help'.");
+        "irevnet bench: Invalid value for option '--batch': 'many' is not an int", "Try 'irevnet bench --help'.");
   }
 
   /** Without a command, the help to look at is irevnet's own (not "irevnet irevnet --help"). */

@@ -131,7 +131,7 @@ class ShortcutCommandTest {
         "--seed", "9223372036854775808");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err().lines().toList()).containsExactly(
-        "irevnet: Invalid value for option '--seed': '9223372036854775808' is not a long", "Try 'irevnet data shortcut --help'.");
+        "irevnet data shortcut: Invalid value for option '--seed': '9223372036854775808' is not a long", "Try 'irevnet data shortcut --help'.");
     assertThat(entries(tmp)).containsExactlyInAnyOrder("base", "a-file");
   }
 
@@ -151,8 +151,9 @@ class ShortcutCommandTest {
       MainTest.Run r = run(args);
       String option = args[args.length - 2];
       assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
+      String command = "irevnet " + String.join(" ", java.util.List.of(args).subList(0, args[0].equals("data") ? 2 : 1));
       assertThat(r.err().lines().findFirst()).as(String.join(" ", args)).hasValue(
-          "irevnet: Invalid value for option '" + option + "': an empty path names no file (the working directory is '.')");
+          command + ": Invalid value for option '" + option + "': an empty path names no file (the working directory is '.')");
     }
     assertThat(entries(tmp)).containsExactly("base");
   }
