@@ -32,13 +32,18 @@ Writes DIR/torch-attacks.npz with NAME.adv (the result), NAME.classes (its predi
 for PGD NAME.last (the last iterate, which differs from the result where the attack stopped early),
 and prints one JSON line: per case the smallest |g_i| / max_i |g_i| over non-zero gradient
 components of its sign steps (min_sign_ratio; 1 when it takes none), which says how far rounding
-is from flipping a sign. Exit 0, or 2 on files it cannot use. Needs PyTorch and NumPy.
+is from flipping a sign. Exit 0, or 2 on files it cannot use or without PyTorch and NumPy.
 """
 import argparse, json, os, sys, tempfile
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+try:
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+except ImportError as e:  # a python3 without them gave a traceback
+    print(f"torch_attacks: needs PyTorch and NumPy ({e}; Debian: apt-get install python3-torch)",
+          file=sys.stderr)
+    sys.exit(2)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_port import load  # noqa: E402

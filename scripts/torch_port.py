@@ -11,7 +11,7 @@ Usage: python3 scripts/torch_port.py DIR [--json]
 Prints the largest differences per output and precision, and the round trip F^-1(F(x)) - x; exit
 0 when z, log-det and logits agree to 1e-9 in float64 and 1e-3 in float32 (relative to 1 + the
 output's largest magnitude) and the float64 round trip is within 1e-6 (1 + max |x|), 1 when not, 2
-on a file it cannot use. Needs PyTorch and NumPy (Debian: python3-torch).
+on a file it cannot use or without PyTorch and NumPy (Debian: python3-torch).
 
 The layers follow the Java classes of the same names (org.irevnet.layers); their docs give the
 formulas. Only model.json's fields are read: a change of the Java builder's naming or order needs
@@ -19,10 +19,15 @@ the same change here, and the cross-check test (ModelExportTorchTest) says so.
 """
 import argparse, json, os, sys
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+try:
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError as e:  # a python3 without them gave a traceback
+    print(f"torch_port: needs PyTorch and NumPy ({e}; Debian: apt-get install python3-torch)",
+          file=sys.stderr)
+    sys.exit(2)
 
 
 class SpaceToDepth(nn.Module):

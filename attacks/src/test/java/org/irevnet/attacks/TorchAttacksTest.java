@@ -204,7 +204,8 @@ class TorchAttacksTest {
 
   /**
    * The script's bad input (a missing file, an unknown attack, a missing array) is one line naming
-   * the directory and what is wrong, exit code 2, and no result file, not even a temporary.
+   * the directory and what is wrong, exit code 2, and no result file, not even a temporary; a
+   * Python without PyTorch is one line too, from this script and from the port.
    */
   @Test
   void theScriptRefusesBadInputInOneLineAndWritesNothing(@TempDir Path tmp) throws Exception {
@@ -238,6 +239,15 @@ class TorchAttacksTest {
       try (Stream<Path> files = Files.list(d)) {
         assertThat(files.toList()).as(e.getKey()).containsExactlyInAnyOrderElementsOf(before);
       }
+    }
+    // Python without its site packages has no NumPy or PyTorch: one line saying what to install
+    // (it was a traceback), for both scripts.
+    for (Path script : List.of(SCRIPT, SCRIPT.resolveSibling("torch_port.py"))) {
+      TorchPython.Result r = TorchPython.run(python, "-S", script.toString(), tmp.toString());
+      String name = script.getFileName().toString().replace(".py", "");
+      assertThat(r.exitCode()).as(r.stderr()).isEqualTo(2);
+      assertThat(r.stderr().strip()).startsWith(name + ": needs PyTorch and NumPy (No module named ")
+          .endsWith("; Debian: apt-get install python3-torch)").hasLineCount(1);
     }
   }
 

@@ -55,7 +55,17 @@ final class ExportCommand implements Callable<Integer> {
     System.out.printf("%s, checkpoint %s%n", model.summary(), in.checkpoint());
     System.out.printf("%s: %s, %s, %s (%d images of %s)%n", dir, ModelFiles.ARCH, ModelFiles.WEIGHTS, ModelExport.CHECK,
         ds.size(), ds.name());
-    System.out.printf("check it in PyTorch: python3 scripts/torch_port.py %s%n", dir);
+    System.out.printf("check it in PyTorch (a python3 with torch and numpy): python3 %s %s%n", portScript(), dir);
     return 0;
+  }
+
+  /**
+   * The port's path as a command can use it: under the checkout bin/irevnet runs from ({@code
+   * IREVNET_HOME}) when it is there; "scripts/torch_port.py" worked from the checkout's root only.
+   */
+  static String portScript() {
+    String home = System.getenv(org.irevnet.data.Datasets.HOME_ENV);
+    Path script = home == null || home.isBlank() ? null : Path.of(home, "scripts", "torch_port.py");
+    return script != null && java.nio.file.Files.isRegularFile(script) ? script.toString() : "scripts/torch_port.py";
   }
 }
