@@ -541,6 +541,11 @@ final class RunSections {
         } else if (at.last().has("success_rate")) {
           h.put("attack " + at.name() + ": success rate", TreeFigures.scalar(at.last().get("success_rate")));
         }
+        // Runs attacked with different --count sat side by side with nothing to say so.
+        if (a.path("count").isIntegralNumber()) {
+          boolean pairs = List.of("metamer", "feature-match").contains(a.path("attack").asText());
+          h.put("attack " + at.name() + ": " + (pairs ? "pairs" : "images"), a.get("count").asLong());
+        }
       }
     } catch (IOException e) {
       // The sections report it.

@@ -34,8 +34,9 @@ class RunSectionsTest {
         entry("metamers: model class is class of a", 1.0),
         entry("nuisance probe: logit_accuracy", 0.7), entry("nuisance probe: nuisance_accuracy", 0.9),
         entry("nuisance probe: excess", 0.9 - 0.7), entry("nuisance probe: nuisance_train_accuracy", 0.99),
-        entry("attack fgsm: accuracy at eps 0.1", 0.3), entry("attack metamer: success rate", 0.9),
-        entry("attack pgd-linf: accuracy at eps 0.1", 0.1));
+        entry("attack fgsm: accuracy at eps 0.1", 0.3), entry("attack fgsm: images", 30L),
+        entry("attack metamer: success rate", 0.9), entry("attack metamer: pairs", 30L),
+        entry("attack pgd-linf: accuracy at eps 0.1", 0.1), entry("attack pgd-linf: images", 30L));
   }
 
   @Test
