@@ -14,9 +14,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "export", mixinStandardHelpOptions = true,
-    header = "A trained run's invertible model for other frameworks: model.json, weights.npz (PyTorch names, conv"
-        + " weights OIHW) and check.npz (test images with this model's outputs in float32 and float64).",
-    description = {"Writes the three files into --out (default RUN_DIR/export), replacing an earlier export together.",
+    // No file names in the header: the command list wrapped them at their dots ("model." / "json").
+    header = "A trained run's invertible model for other frameworks: its architecture, its weights (PyTorch names,"
+        + " conv weights OIHW) and test images with this model's outputs in float32 and float64.",
+    description = {"Writes model.json, weights.npz and check.npz into --out (default RUN_DIR/export), replacing an"
+        + " earlier export together.",
         "scripts/torch_port.py DIR rebuilds the model in PyTorch from them and checks that it computes the same",
         "z, log-det, logits and inverse (exit 0 when float64 agrees to 1e-9)."})
 final class ExportCommand implements Callable<Integer> {
