@@ -105,6 +105,8 @@ class AnalysisCommandsTest {
       assertThat(p.get("label_a").asInt()).isNotEqualTo(p.get("label_b").asInt());
       assertThat(p.get("max_logit_abs_diff").asDouble()).isBetween(0.0, 1e-4);
       assertThat(p.get("max_logit_abs_diff_f64").asDouble()).isBetween(0.0, 1e-10);
+      // The other half of the metamer: its z_n is b's, in float64 to rounding.
+      assertThat(p.get("max_nuisance_abs_diff_f64").asDouble()).isBetween(0.0, 1e-10);
       assertThat(p.get("metamer_class").asInt()).isEqualTo(p.get("class_a").asInt());
       assertThat(p.get("dist_to_b").asDouble()).isPositive();
       assertThat(p.get("dist_a_to_b").asDouble()).isPositive();

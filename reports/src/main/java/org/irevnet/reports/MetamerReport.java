@@ -39,7 +39,7 @@ public record MetamerReport(String run, String checkpoint, String data, String m
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Pair(int indexA, int indexB, int labelA, int labelB, int classA, int classB, int metamerClass,
       double maxLogitAbsDiff, double maxLogitAbsDiffF64, boolean invariantHolds, double maxNuisanceAbsDiff,
-      double distToA, double distToB, @JsonProperty("dist_a_to_b") double distAToB, double metamerMin,
+      double maxNuisanceAbsDiffF64, double distToA, double distToB, @JsonProperty("dist_a_to_b") double distAToB, double metamerMin,
       double metamerMax, Integer probeClass, @JsonUnwrapped(suffix = "_name") Names names) {}
 
   /** The names of a pair's labels and classes (null: none, or no class). */
@@ -56,7 +56,7 @@ public record MetamerReport(String run, String checkpoint, String data, String m
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Summary(double maxLogitAbsDiff, double maxLogitAbsDiffF64, double maxNuisanceAbsDiff,
-      double rateMetamerClassIsClassOfA, double rateMetamerClassIsLabelOfB, double meanDistToA, double meanDistToB,
+      double maxNuisanceAbsDiffF64, double rateMetamerClassIsClassOfA, double rateMetamerClassIsLabelOfB, double meanDistToA, double meanDistToB,
       @JsonProperty("mean_dist_a_to_b") double meanDistAToB, Double rateProbeClassIsLabelOfB) {}
 
   /**
@@ -74,10 +74,11 @@ public record MetamerReport(String run, String checkpoint, String data, String m
     INDArray fa = a.castTo(DataType.DOUBLE).dup('c').reshape('c', new long[] {n, per});
     INDArray fb = b.castTo(DataType.DOUBLE).dup('c').reshape('c', new long[] {n, per});
     List<Pair> rows = new ArrayList<>();
-    double maxDiff = 0, maxDiff64 = 0, maxNuis = 0, sameA = 0, sameB = 0, probeB = 0, dA = 0, dB = 0, dAB = 0;
+    double maxDiff = 0, maxDiff64 = 0, maxNuis = 0, maxNuis64 = 0, sameA = 0, sameB = 0, probeB = 0, dA = 0, dB = 0, dAB = 0;
     for (int i = 0; i < n; i++) {
       MetamerSampler.Pair p = r.pairs().get(i);
       double d64 = r64 == null ? Double.NaN : r64.pairs().get(i).maxLogitAbsDiff();
+      double n64 = r64 == null ? Double.NaN : r64.pairs().get(i).maxNuisanceAbsDiff();
       double ab = fa.getRow(i).sub(fb.getRow(i)).norm2Number().doubleValue();
       boolean holds = r64 == null ? p.maxLogitAbsDiff() <= MetamerSampler.TOLERANCE
           : MetamerSampler.invariantHolds(p.maxLogitAbsDiff(), d64);
@@ -86,11 +87,12 @@ public record MetamerReport(String run, String checkpoint, String data, String m
           names.name(labels[pairs[i][1]]), names.name(p.classA()), names.name(p.classB()), names.name(p.metamerClass()),
           probe == null ? null : names.name(probe));
       rows.add(new Pair(pairs[i][0], pairs[i][1], labels[pairs[i][0]], labels[pairs[i][1]], p.classA(), p.classB(),
-          p.metamerClass(), p.maxLogitAbsDiff(), d64, holds, p.maxNuisanceAbsDiff(), p.distToA(), p.distToB(), ab,
+          p.metamerClass(), p.maxLogitAbsDiff(), d64, holds, p.maxNuisanceAbsDiff(), n64, p.distToA(), p.distToB(), ab,
           p.min(), p.max(), probe, named));
       maxDiff = Math.max(maxDiff, p.maxLogitAbsDiff());
       maxDiff64 = Math.max(maxDiff64, d64);
       maxNuis = Math.max(maxNuis, p.maxNuisanceAbsDiff());
+      maxNuis64 = Math.max(maxNuis64, n64);
       if (p.metamerClass() >= 0 && p.metamerClass() == p.classA()) sameA++;
       if (p.metamerClass() == labels[pairs[i][1]]) sameB++;
       if (probeClasses != null && probeClasses[i] == labels[pairs[i][1]]) probeB++;
@@ -104,7 +106,8 @@ public record MetamerReport(String run, String checkpoint, String data, String m
     // sample. NaN (a NaN metamer) must fail, hence the negated comparison.
     boolean holds32 = rows.stream().noneMatch(p -> !(p.maxLogitAbsDiff() <= MetamerSampler.TOLERANCE));
     boolean holds = rows.stream().allMatch(Pair::invariantHolds);
-    Summary s = new Summary(maxDiff, r64 == null ? Double.NaN : maxDiff64, maxNuis, sameA / n, sameB / n, dA / n,
+    Summary s = new Summary(maxDiff, r64 == null ? Double.NaN : maxDiff64, maxNuis, r64 == null ? Double.NaN : maxNuis64,
+        sameA / n, sameB / n, dA / n,
         dB / n, dAB / n, probeClasses == null ? null : probeB / n);
     return new MetamerReport(run, checkpoint, data, model, seed, n, MetamerSampler.TOLERANCE,
         MetamerSampler.ROUNDING_RATIO, holds, holds32, rows, s, names.list(), dataPath);

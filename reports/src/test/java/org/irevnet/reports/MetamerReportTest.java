@@ -27,10 +27,10 @@ class MetamerReportTest {
       new MetamerSampler.Pair(MetamerSampler.TOLERANCE, 0.5, 1, 1, 2, 2, 1.0, 4.0, -0.25, 1.5),
       new MetamerSampler.Pair(3e-4, 0.25, 1, 1, 0, 0, 3.0, 2.0, 0.0, 1.0)));
 
-  /** Float64 differences of a sample of the same pairs; only the second is read. */
+  /** Float64 differences of a sample of the same pairs (the nuisance's half the logits'); only these are read. */
   private static MetamerSampler.Result f64(double d0, double d1) {
-    return new MetamerSampler.Result(null, List.of(new MetamerSampler.Pair(d0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
-        new MetamerSampler.Pair(d1, 0, 0, 0, 0, 0, 0, 0, 0, 0)));
+    return new MetamerSampler.Result(null, List.of(new MetamerSampler.Pair(d0, d0 / 2, 0, 0, 0, 0, 0, 0, 0, 0),
+        new MetamerSampler.Pair(d1, d1 / 2, 0, 0, 0, 0, 0, 0, 0, 0)));
   }
 
   private static MetamerReport report(MetamerSampler.Result r64, int[] probe) {
@@ -42,10 +42,10 @@ class MetamerReportTest {
     // Pair 1's float64 difference 2e-4 is above the tolerance and not a rounding effect of its float32 one.
     MetamerReport r = report(f64(1e-14, 2e-4), new int[] {2, 0});
     assertThat(r.pairs()).containsExactly(
-        new MetamerReport.Pair(3, 5, 1, 2, 1, 2, 1, 1e-4, 1e-14, true, 0.5, 1.0, 4.0, 5.0, -0.25, 1.5, 2, null),
-        new MetamerReport.Pair(4, 6, 0, 0, 1, 0, 1, 3e-4, 2e-4, false, 0.25, 3.0, 2.0, 1.0, 0.0, 1.0, 0, null));
+        new MetamerReport.Pair(3, 5, 1, 2, 1, 2, 1, 1e-4, 1e-14, true, 0.5, 5e-15, 1.0, 4.0, 5.0, -0.25, 1.5, 2, null),
+        new MetamerReport.Pair(4, 6, 0, 0, 1, 0, 1, 3e-4, 2e-4, false, 0.25, 1e-4, 3.0, 2.0, 1.0, 0.0, 1.0, 0, null));
     // The probe reads b's label from both metamers (2 and 0).
-    assertThat(r.summary()).isEqualTo(new MetamerReport.Summary(3e-4, 2e-4, 0.5, 1.0, 0.0, 2.0, 3.0, 3.0, 1.0));
+    assertThat(r.summary()).isEqualTo(new MetamerReport.Summary(3e-4, 2e-4, 0.5, 1e-4, 1.0, 0.0, 2.0, 3.0, 3.0, 1.0));
     assertThat(r.count()).isEqualTo(2);
     assertThat(r.seed()).isEqualTo(7);
     assertThat(r.tolerance()).isEqualTo(1e-4);

@@ -61,11 +61,11 @@ final class SyntheticRun {
         List.of(new InversionReport.StabilityRow("stage 0 " + EVIL, 1024, 20, 2.5, 2.0, 1.5, 1.2, 3.75, 2.4, false)),
         "/data/synthetic").writeJson(a.resolve("invert.json"));
     png(a.resolve("invert.png"), 20, 12);
-    MetamerReport.Pair p = new MetamerReport.Pair(1, 2, 0, 1, 0, 1, 0, 1e-6, 1e-14, true, 1e-6, 3.0, 2.0, 4.0, -0.1, 1.2, null,
+    MetamerReport.Pair p = new MetamerReport.Pair(1, 2, 0, 1, 0, 1, 0, 1e-6, 1e-14, true, 1e-6, 2e-14, 3.0, 2.0, 4.0, -0.1, 1.2, null,
         new MetamerReport.Names("Sandal", "Sneaker", "Sandal", "Sneaker", "Sandal", null));
     new MetamerReport(dir.toString(), "best", "synthetic/test", "tiny", 0, 1, MetamerSampler.TOLERANCE,
         MetamerSampler.ROUNDING_RATIO, true, true,
-        List.of(p), new MetamerReport.Summary(1e-6, Double.NaN, 1e-6, 1.0, 0.0, 3.0, 2.0, 4.0, null),
+        List.of(p), new MetamerReport.Summary(1e-6, Double.NaN, 1e-6, Double.NaN, 1.0, 0.0, 3.0, 2.0, 4.0, null),
         List.of("Sandal", "Sneaker"), "/data/synthetic")
         .writeJson(a.resolve("metamers.json"));
     png(a.resolve("metamers.png"), 30, 20);
