@@ -90,5 +90,24 @@ final class CommonOptions {
           + " that OMP_NUM_THREADS gave it at start-up: run through bin/irevnet, which sets it from --threads,"
           + " or set OMP_NUM_THREADS=" + t);
     }
+    // A hint for a person at a terminal: a training at the default thread count on a busy machine
+    // ran 8.6x slower than at --threads 1 and said nothing. Scripts and tests see no terminal.
+    if (System.console() != null) {
+      String hint = busyMachineHint(java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+          .getSystemLoadAverage(), java.lang.Runtime.getRuntime().availableProcessors(), threads, pool);
+      if (hint != null) System.err.println(hint);
+    }
+  }
+
+  /**
+   * What to say when the machine's load average {@code load} is at least its {@code cores} and the
+   * thread count was left to its default ({@code threads} null) at more than one thread: null
+   * otherwise (also when the load is unknown, negative).
+   */
+  static String busyMachineHint(double load, int cores, Integer threads, int pool) {
+    if (threads != null || pool <= 1 || load < cores) return null;
+    return String.format(java.util.Locale.ROOT, "irevnet: the load average is %.1f on %d cores: with other work"
+        + " running, --threads 1 can be several times faster (OpenMP's %d threads spin-wait on busy cores)", load,
+        cores, pool);
   }
 }

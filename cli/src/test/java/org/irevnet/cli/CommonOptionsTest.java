@@ -189,4 +189,17 @@ class CommonOptionsTest {
     assertThat(Logging.verbose()).isFalse();
     assertThat(System.getProperty("org.slf4j.simpleLogger.defaultLogLevel")).isEqualTo("error");
   }
+
+  /** Said only at the default thread count, above one thread, with the load at or above the cores. */
+  @Test
+  void aBusyMachineHintNeedsTheDefaultThreadsAndALoadOfTheCores() {
+    assertThat(CommonOptions.busyMachineHint(3.6, 2, null, 2)).isEqualTo("irevnet: the load average is 3.6 on 2"
+        + " cores: with other work running, --threads 1 can be several times faster (OpenMP's 2 threads spin-wait on"
+        + " busy cores)");
+    assertThat(CommonOptions.busyMachineHint(2.0, 2, null, 2)).isNotNull();
+    assertThat(CommonOptions.busyMachineHint(1.9, 2, null, 2)).as("idle enough").isNull();
+    assertThat(CommonOptions.busyMachineHint(3.6, 2, 2, 2)).as("--threads given").isNull();
+    assertThat(CommonOptions.busyMachineHint(3.6, 2, null, 1)).as("one thread already").isNull();
+    assertThat(CommonOptions.busyMachineHint(-1, 2, null, 2)).as("load unknown").isNull();
+  }
 }
