@@ -45,7 +45,8 @@ public record AttackReport(String run, String checkpoint, String data, String mo
     String loss, String targeted, Integer steps, Double stepSize, Boolean randomStart, Boolean multiTargeted, Integer layer,
     String layerName, long seed, int count, double cleanAccuracy, List<Point> curve, boolean monotone, Sanity sanity,
     Double maxLogitAbsDiff, Timing timing, String image,
-    @JsonInclude(JsonInclude.Include.NON_NULL) String targetClassName, String dataPath) implements AnalysisFile {
+    @JsonInclude(JsonInclude.Include.NON_NULL) String targetClassName, String dataPath)
+    implements AnalysisFile {
 
   /**
    * One epsilon. The accuracies, norms and pixel ranges are over the counted examples (see {@link

@@ -22,7 +22,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record InterpolationReport(String run, String checkpoint, String data, String model, long seed, int steps,
-    List<Pair> pairs, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> classNames, String dataPath) implements AnalysisFile {
+    List<Pair> pairs, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> classNames, String dataPath)
+    implements AnalysisFile {
 
   /**
    * One step of a path; {@code model_class} -1 and {@code probability} NaN for an image with a

@@ -27,7 +27,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record InversionReport(String run, String checkpoint, String data, String model, int count,
     List<Stage> stages, Stage z, double maxAbsErrF32, double maxAbsErrF64, double float64Bound,
-    Double illConditionedAbove, List<Long> stabilityImages, List<StabilityRow> stability, String dataPath) implements AnalysisFile {
+    Double illConditionedAbove, List<Long> stabilityImages, List<StabilityRow> stability, String dataPath)
+    implements AnalysisFile {
 
   /** Factor by which the difference image is amplified in the PNG. */
   public static final double AMPLIFY = 10;

@@ -2,8 +2,6 @@ package org.irevnet.reports;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import org.irevnet.analysis.LayerProbes;
@@ -17,7 +15,8 @@ import org.irevnet.analysis.MlpClassifier;
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record LayerProbeReport(String run, String checkpoint, String data, String model, int trainCount,
     int testCount, double logitAccuracy, List<LayerProbes.Stage> stages, List<LayerProbes.PcaPoint> pca,
-    MlpClassifier.Recipe recipe, double seconds, double totalSeconds, String dataPath) implements AnalysisFile {
+    MlpClassifier.Recipe recipe, double seconds, double totalSeconds, String dataPath)
+    implements AnalysisFile {
 
   /** @param dataPath the data's directory ({@code data} names only its last part and the split) */
   public static LayerProbeReport of(String run, String checkpoint, String data, String dataPath, String model,

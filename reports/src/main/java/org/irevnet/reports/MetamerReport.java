@@ -25,7 +25,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record MetamerReport(String run, String checkpoint, String data, String model, long seed, int count,
     double tolerance, double roundingRatio, boolean invariantHolds, boolean float32Holds, List<Pair> pairs,
-    Summary summary, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> classNames, String dataPath) implements AnalysisFile {
+    Summary summary, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> classNames, String dataPath)
+    implements AnalysisFile {
 
   /**
    * One metamer. {@code index_*} are test-set indices; {@code label_*} dataset labels;
@@ -39,8 +40,8 @@ public record MetamerReport(String run, String checkpoint, String data, String m
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Pair(int indexA, int indexB, int labelA, int labelB, int classA, int classB, int metamerClass,
       double maxLogitAbsDiff, double maxLogitAbsDiffF64, boolean invariantHolds, double maxNuisanceAbsDiff,
-      double maxNuisanceAbsDiffF64, double distToA, double distToB, @JsonProperty("dist_a_to_b") double distAToB, double metamerMin,
-      double metamerMax, Integer probeClass, @JsonUnwrapped(suffix = "_name") Names names) {}
+      double maxNuisanceAbsDiffF64, double distToA, double distToB, @JsonProperty("dist_a_to_b") double distAToB,
+      double metamerMin, double metamerMax, Integer probeClass, @JsonUnwrapped(suffix = "_name") Names names) {}
 
   /** The names of a pair's labels and classes (null: none, or no class). */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -56,8 +57,8 @@ public record MetamerReport(String run, String checkpoint, String data, String m
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Summary(double maxLogitAbsDiff, double maxLogitAbsDiffF64, double maxNuisanceAbsDiff,
-      double maxNuisanceAbsDiffF64, double rateMetamerClassIsClassOfA, double rateMetamerClassIsLabelOfB, double meanDistToA, double meanDistToB,
-      @JsonProperty("mean_dist_a_to_b") double meanDistAToB, Double rateProbeClassIsLabelOfB) {}
+      double maxNuisanceAbsDiffF64, double rateMetamerClassIsClassOfA, double rateMetamerClassIsLabelOfB,
+      double meanDistToA, double meanDistToB, @JsonProperty("mean_dist_a_to_b") double meanDistAToB, Double rateProbeClassIsLabelOfB) {}
 
   /**
    * @param pairs test-set indices {@code {a, b}} of each pair
@@ -74,7 +75,8 @@ public record MetamerReport(String run, String checkpoint, String data, String m
     INDArray fa = a.castTo(DataType.DOUBLE).dup('c').reshape('c', new long[] {n, per});
     INDArray fb = b.castTo(DataType.DOUBLE).dup('c').reshape('c', new long[] {n, per});
     List<Pair> rows = new ArrayList<>();
-    double maxDiff = 0, maxDiff64 = 0, maxNuis = 0, maxNuis64 = 0, sameA = 0, sameB = 0, probeB = 0, dA = 0, dB = 0, dAB = 0;
+    double maxDiff = 0, maxDiff64 = 0, maxNuis = 0, maxNuis64 = 0;
+    double sameA = 0, sameB = 0, probeB = 0, dA = 0, dB = 0, dAB = 0;
     for (int i = 0; i < n; i++) {
       MetamerSampler.Pair p = r.pairs().get(i);
       double d64 = r64 == null ? Double.NaN : r64.pairs().get(i).maxLogitAbsDiff();
@@ -107,8 +109,7 @@ public record MetamerReport(String run, String checkpoint, String data, String m
     boolean holds32 = rows.stream().noneMatch(p -> !(p.maxLogitAbsDiff() <= MetamerSampler.TOLERANCE));
     boolean holds = rows.stream().allMatch(Pair::invariantHolds);
     Summary s = new Summary(maxDiff, r64 == null ? Double.NaN : maxDiff64, maxNuis, r64 == null ? Double.NaN : maxNuis64,
-        sameA / n, sameB / n, dA / n,
-        dB / n, dAB / n, probeClasses == null ? null : probeB / n);
+        sameA / n, sameB / n, dA / n, dB / n, dAB / n, probeClasses == null ? null : probeB / n);
     return new MetamerReport(run, checkpoint, data, model, seed, n, MetamerSampler.TOLERANCE,
         MetamerSampler.ROUNDING_RATIO, holds, holds32, rows, s, names.list(), dataPath);
   }

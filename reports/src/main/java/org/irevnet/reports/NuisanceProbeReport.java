@@ -2,8 +2,6 @@ package org.irevnet.reports;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Locale;
 import org.irevnet.analysis.MlpClassifier;
 import org.irevnet.analysis.NuisanceProbe;
@@ -17,7 +15,8 @@ import org.irevnet.analysis.NuisanceProbe;
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record NuisanceProbeReport(String run, String checkpoint, String data, String model, double logitAccuracy,
     double nuisanceAccuracy, double excess, double nuisanceTrainAccuracy, int trainCount, int testCount,
-    long nuisanceDims, MlpClassifier.Recipe recipe, double seconds, double totalSeconds, String dataPath) implements AnalysisFile {
+    long nuisanceDims, MlpClassifier.Recipe recipe, double seconds, double totalSeconds, String dataPath)
+    implements AnalysisFile {
 
   /** @param dataPath the data's directory ({@code data} names only its last part and the split) */
   public static NuisanceProbeReport of(String run, String checkpoint, String data, String dataPath, String model,
