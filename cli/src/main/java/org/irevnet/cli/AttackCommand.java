@@ -1,6 +1,5 @@
 package org.irevnet.cli;
 
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -105,24 +104,23 @@ final class AttackCommand implements Callable<Integer> {
     common.apply();
     // Exact words, as every other option takes them (FGSM was read as fgsm, --split TEST refused).
     Ranges.oneOf("--attack", attack, Choices.ATTACKS);
-    String name = attack;
-    boolean perturbation = name.equals("fgsm") || name.startsWith("pgd");
-    boolean stepped = name.startsWith("pgd") || name.equals("feature-match");
+    boolean perturbation = attack.equals("fgsm") || attack.startsWith("pgd");
+    boolean stepped = attack.startsWith("pgd") || attack.equals("feature-match"), metamer = attack.equals("metamer");
     // An option the attack does not read is refused, as --random-start always was: fgsm --steps 10
     // and metamer --eps 0.1 ran as if they were not given.
     if (given("--steps") && !stepped) throw new IllegalArgumentException("--steps applies to pgd and feature-match only");
     if (given("--step-size") && !stepped) {
       throw new IllegalArgumentException("--step-size applies to pgd and feature-match only");
     }
-    if (given("--eps") && name.equals("metamer")) {
+    if (given("--eps") && metamer) {
       throw new IllegalArgumentException("--eps applies to fgsm, pgd and feature-match only (a metamer has no radius)");
     }
-    if (given("--layer") && !name.equals("feature-match")) throw new IllegalArgumentException("--layer applies to feature-match only");
+    if (given("--layer") && !attack.equals("feature-match")) throw new IllegalArgumentException("--layer applies to feature-match only");
     if (targeted != null && !perturbation) throw new IllegalArgumentException("--targeted applies to fgsm and pgd only");
     if (!loss.equals("ce") && !perturbation) throw new IllegalArgumentException("--loss applies to fgsm and pgd only");
     lossKind();
-    if (randomStart && !name.startsWith("pgd")) throw new IllegalArgumentException("--random-start applies to pgd only");
-    if (multiTargeted && (!name.startsWith("pgd") || targeted != null)) {
+    if (randomStart && !attack.startsWith("pgd")) throw new IllegalArgumentException("--random-start applies to pgd only");
+    if (multiTargeted && (!attack.startsWith("pgd") || targeted != null)) {
       throw new IllegalArgumentException("--multi-targeted applies to untargeted pgd only");
     }
     CommonOptions.positive("--count", count);
@@ -135,28 +133,26 @@ final class AttackCommand implements Callable<Integer> {
 
     output.check(target);
     RunInputs in = target.load();
-    Classifier model = name.equals("metamer") ? in.model() : in.classifier();
+    Classifier model = metamer ? in.model() : in.classifier();
     // The padding is zero and stays zero: the mask is where the raw images sit in the model input.
     INDArray mask = Projection.contentMask(model.inputShape(1), in.content().height(), in.content().width(),
         model.dataType());
     InputGradient gradient = new InputGradient(model);
-    double load0 = loadAverage();
+    double load0 = CommonOptions.loadAverage();
     long t0 = System.nanoTime();
-    Result r = switch (name) {
+    Result r = switch (attack) {
       case "metamer" -> metamer(in, mask);
       case "feature-match" -> featureMatch(in, gradient, mask);
-      default -> perturbation(in, gradient, mask, name);
+      default -> perturbation(in, gradient, mask, attack);
     };
     double seconds = (System.nanoTime() - t0) / 1e9;
     AttackReport.Timing timing = new AttackReport.Timing(seconds, Host.threads(), Runtime.getRuntime().availableProcessors(),
-        load0, loadAverage());
-    String file = "attack-" + name + (targeted != null ? "-targeted" : multiTargeted ? "-multi-targeted" : "");
+        load0, CommonOptions.loadAverage());
+    String file = "attack-" + attack + (targeted != null ? "-targeted" : multiTargeted ? "-multi-targeted" : "");
     Path dir = output.dir(target);
-    boolean metamer = name.equals("metamer");
-    AttackReport rep = new AttackReport(target.runDir().toString(), in.checkpoint(), in.data().name(), model.summary(), name,
-        metamer ? null : name.equals("pgd-l2") ? "l2" : "linf", perturbation ? loss : null, targeted,
-        name.equals("fgsm") || metamer ? null : steps, name.equals("fgsm") || metamer ? null : stepSize,
-        name.startsWith("pgd") ? randomStart : null, name.startsWith("pgd") ? multiTargeted : null, r.layer,
+    AttackReport rep = new AttackReport(target.runDir().toString(), in.checkpoint(), in.data().name(), model.summary(),
+        attack, metamer ? null : attack.equals("pgd-l2") ? "l2" : "linf", perturbation ? loss : null, targeted,
+        stepped ? steps : null, stepped ? stepSize : null, attack.startsWith("pgd") ? randomStart : null, attack.startsWith("pgd") ? multiTargeted : null, r.layer,
         r.layer == null ? null : model.layerNames().get(r.layer), seed, (int) r.attacked.size(0), r.cleanAccuracy, r.curve,
         AttackReport.monotone(r.curve), r.sweep == null ? null : AttackReport.Sanity.of(r.sweep), r.maxLogitAbsDiff,
         timing, file + ".png", targetName(in.data().classNames()), in.dataDir().toString());
@@ -337,9 +333,5 @@ final class AttackCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException("--loss must be " + Ranges.listed(Choices.ATTACK_LOSSES) + ", got '"
           + loss + "'");
     };
-  }
-
-  private static double loadAverage() {
-    return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
   }
 }

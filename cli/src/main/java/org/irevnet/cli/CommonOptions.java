@@ -93,10 +93,14 @@ final class CommonOptions {
     // A hint for a person at a terminal: a training at the default thread count on a busy machine
     // ran 8.6x slower than at --threads 1 and said nothing. Scripts and tests see no terminal.
     if (System.console() != null) {
-      String hint = busyMachineHint(java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-          .getSystemLoadAverage(), java.lang.Runtime.getRuntime().availableProcessors(), threads, pool);
+      String hint = busyMachineHint(loadAverage(), java.lang.Runtime.getRuntime().availableProcessors(), threads, pool);
       if (hint != null) System.err.println(hint);
     }
+  }
+
+  /** The system's load average over the last minute; negative where it cannot be read. */
+  static double loadAverage() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
   }
 
   /**

@@ -62,12 +62,13 @@ final class ExportCommand implements Callable<Integer> {
   }
 
   /**
-   * The port's path as a command can use it: under the checkout bin/irevnet runs from ({@code
-   * IREVNET_HOME}) when it is there; "scripts/torch_port.py" worked from the checkout's root only.
+   * The port's path as a command can use it: under the checkout bin/irevnet runs from ({@link
+   * org.irevnet.data.Datasets#home}) when it is there; "scripts/torch_port.py" worked from the
+   * checkout's root only.
    */
   static String portScript() {
-    String home = System.getenv(org.irevnet.data.Datasets.HOME_ENV);
-    Path script = home == null || home.isBlank() ? null : Path.of(home, "scripts", "torch_port.py");
+    String home = org.irevnet.data.Datasets.home();
+    Path script = home == null ? null : Path.of(home, "scripts", "torch_port.py");
     return script != null && java.nio.file.Files.isRegularFile(script) ? script.toString() : "scripts/torch_port.py";
   }
 }

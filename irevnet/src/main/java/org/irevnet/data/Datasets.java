@@ -103,7 +103,8 @@ public final class Datasets {
     return Cifar10Files.has(dir, Split.TRAIN) || Cifar10Files.has(dir, Split.TEST);
   }
 
-  private static String home() {
+  /** The checkout's directory ({@code irevnet.home} or {@code IREVNET_HOME}), or null when neither is set. */
+  public static String home() {
     for (String key : List.of(HOME_PROPERTY, HOME_ENV)) {
       String v = System.getProperty(key);
       if (v != null && !v.isBlank()) {

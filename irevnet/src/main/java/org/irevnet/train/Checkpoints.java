@@ -151,7 +151,7 @@ public final class Checkpoints {
   }
 
   private static LoadedNetwork loadCompleteNetwork(Path dir) throws IOException {
-    Map<String, String> digests = verify(dir);
+    String weights = verify(dir);
     if (!Files.isRegularFile(dir.resolve(NETWORK))) throw new IOException(dir + ": no " + NETWORK + " (not a DL4J checkpoint)");
     ComputationGraph net;
     try {
@@ -162,7 +162,7 @@ public final class Checkpoints {
       throw new IOException(dir.resolve(NETWORK) + ": not a DL4J network saved by ModelSerializer ("
           + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + ")", e);
     }
-    return new LoadedNetwork(net, readState(dir), digests.get(NETWORK));
+    return new LoadedNetwork(net, readState(dir), weights);
   }
 
   /**
@@ -186,7 +186,7 @@ public final class Checkpoints {
   }
 
   private static Loaded loadComplete(Path dir, DataType dt) throws IOException {
-    Map<String, String> digests = verify(dir);
+    String weights = verify(dir);
     if (Files.isRegularFile(dir.resolve(NETWORK))) {
       throw new IOException(dir + ": holds a DL4J network (" + NETWORK + "), not an invertible model");
     }
@@ -194,7 +194,7 @@ public final class Checkpoints {
     Map<String, INDArray> opt = Npz.read(dir.resolve(OPTIMIZER));
     TrainingState st = readState(dir);
     Map<String, INDArray> objective = Files.exists(dir.resolve(OBJECTIVE)) ? Npz.read(dir.resolve(OBJECTIVE)) : Map.of();
-    return new Loaded(model, opt, st, objective, digests.get(ModelFiles.WEIGHTS));
+    return new Loaded(model, opt, st, objective, weights);
   }
 
   /** Where training stood at the checkpoint {@code dir}, without verifying or loading the rest. */
@@ -235,17 +235,14 @@ public final class Checkpoints {
     }
   }
 
-  /** Checks every file against the manifest; returns the digests it checked, by file name. */
-  public static Map<String, String> verify(Path dir) throws IOException {
+  /**
+   * Checks every file against the manifest; returns the digest it checked for the weights
+   * ({@link #weightsSha256(Path)}).
+   */
+  public static String verify(Path dir) throws IOException {
     Path m = dir.resolve(MANIFEST);
     if (!Files.isRegularFile(m)) throw new IOException(dir + ": not a checkpoint (no " + MANIFEST + ")");
-    Map<?, ?> digests;
-    try {
-      digests = (Map<?, ?>) JSON.readValue(m.toFile(), Map.class).get("sha256");
-    } catch (IOException | ClassCastException e) {
-      throw new IOException(m + ": malformed manifest");
-    }
-    if (digests == null || digests.isEmpty()) throw new IOException(m + ": malformed manifest");
+    Map<?, ?> digests = listedDigests(m);
     // Only what the manifest lists was checked: one that left out weights.npz vouched for any
     // weights, and its names were resolved wherever they led ("../../x").
     for (String f : FILES) {
@@ -264,9 +261,26 @@ public final class Checkpoints {
             + " (corrupt or modified checkpoint)");
       }
     }
-    Map<String, String> checked = new TreeMap<>();
-    digests.forEach((k, v) -> checked.put(String.valueOf(k), String.valueOf(v)));
-    return checked;
+    return weightsOf(digests);
+  }
+
+  /** The manifest {@code m}'s digests by file name; refused when it lists none or does not read. */
+  private static Map<?, ?> listedDigests(Path m) throws IOException {
+    Object digests;
+    try {
+      Map<?, ?> manifest = JSON.readValue(m.toFile(), Map.class);
+      digests = manifest == null ? null : manifest.get("sha256");
+    } catch (IOException e) {
+      throw new IOException(m + ": malformed manifest");
+    }
+    if (!(digests instanceof Map<?, ?> d) || d.isEmpty()) throw new IOException(m + ": malformed manifest");
+    return d;
+  }
+
+  /** The digest listed for the weights: {@code weights.npz}, or a DL4J network's {@code model.zip}. */
+  private static String weightsOf(Map<?, ?> digests) {
+    Object w = digests.containsKey(ModelFiles.WEIGHTS) ? digests.get(ModelFiles.WEIGHTS) : digests.get(NETWORK);
+    return w instanceof String sha ? sha : null;
   }
 
   /**
@@ -276,13 +290,9 @@ public final class Checkpoints {
    * there is no manifest or it lists no weights.
    */
   public static String weightsSha256(Path dir) {
-    Path m = complete(dir).resolve(MANIFEST);
     try {
-      Object digests = JSON.readValue(m.toFile(), Map.class).get("sha256");
-      if (!(digests instanceof Map<?, ?> d)) return null;
-      Object w = d.containsKey(ModelFiles.WEIGHTS) ? d.get(ModelFiles.WEIGHTS) : d.get(NETWORK);
-      return w instanceof String sha ? sha : null;
-    } catch (IOException | RuntimeException e) {
+      return weightsOf(listedDigests(complete(dir).resolve(MANIFEST)));
+    } catch (IOException e) {
       return null;
     }
   }

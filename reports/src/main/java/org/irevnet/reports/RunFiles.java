@@ -42,6 +42,8 @@ final class RunFiles {
   // Only successful parses are kept, so an unreadable file fails the same way every time.
   private final java.util.Map<String, JsonNode> parsed = new java.util.HashMap<>();
   private final java.util.Map<String, List<JsonNode>> parsedLines = new java.util.HashMap<>();
+  /** {@link Checkpoints#weightsSha256} of {@code best} and {@code latest} (null: not there), once read. */
+  private final java.util.Map<String, String> weightsNow = new java.util.HashMap<>();
 
   /**
    * The parsed JSON file; an unreadable one, or one of a newer schema than this report knows (its
@@ -95,7 +97,9 @@ final class RunFiles {
     String checkpoint = n.path("checkpoint").asText("");
     if (recorded == null || !(checkpoint.equals("best") || checkpoint.equals("latest"))) return;
     Path ck = checkpoint.equals("best") ? Trainer.best(dir) : Trainer.latest(dir);
-    String now = Checkpoints.weightsSha256(ck);
+    // Every analysis file names one of two checkpoints: each manifest is read once per report.
+    if (!weightsNow.containsKey(checkpoint)) weightsNow.put(checkpoint, Checkpoints.weightsSha256(ck));
+    String now = weightsNow.get(checkpoint);
     if (recorded.equals(now)) return;
     throw new IOException(name + ": made from other weights than " + ck + (now == null ? " (which is not there)" : "")
         + " holds now (weights_sha256 " + shortDigest(recorded) + (now == null ? "" : " against " + shortDigest(now))
