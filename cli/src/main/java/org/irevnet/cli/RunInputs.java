@@ -92,7 +92,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
       return new RunInputs(model, which, d, splits, Content.of(raw), absolute(src), loaded.weightsSha256());
     }
     if (probed != null) throw new IllegalArgumentException("--probe-layers applies to DL4J networks only");
-    Checkpoints.Loaded loaded = Checkpoints.load(ck, DataType.FLOAT);
+    Checkpoints.LoadedModel loaded = Checkpoints.loadModel(ck, DataType.FLOAT);
     InvertibleClassifier model = loaded.model();
     Dataset raw = src.load(split);
     checkClasses(run, data, raw);

@@ -186,15 +186,30 @@ public final class Checkpoints {
   }
 
   private static Loaded loadComplete(Path dir, DataType dt) throws IOException {
+    LoadedModel m = loadCompleteModel(dir, dt);
+    Map<String, INDArray> opt = Npz.read(dir.resolve(OPTIMIZER));
+    TrainingState st = readState(dir);
+    Map<String, INDArray> objective = Files.exists(dir.resolve(OBJECTIVE)) ? Npz.read(dir.resolve(OBJECTIVE)) : Map.of();
+    return new Loaded(m.model(), opt, st, objective, m.weightsSha256());
+  }
+
+  /** A verified checkpoint's model, as {@link Loaded} without the training state. */
+  public record LoadedModel(InvertibleClassifier model, String weightsSha256) {}
+
+  /**
+   * Verifies the manifest and loads the model alone, for analyses: the optimizer's state, which
+   * they never use, is twice the model's size in memory.
+   */
+  public static LoadedModel loadModel(Path dir, DataType dt) throws IOException {
+    return fromComplete(dir, complete -> loadCompleteModel(complete, dt));
+  }
+
+  private static LoadedModel loadCompleteModel(Path dir, DataType dt) throws IOException {
     String weights = verify(dir);
     if (Files.isRegularFile(dir.resolve(NETWORK))) {
       throw new IOException(dir + ": holds a DL4J network (" + NETWORK + "), not an invertible model");
     }
-    InvertibleClassifier model = ModelFiles.load(dir, dt);
-    Map<String, INDArray> opt = Npz.read(dir.resolve(OPTIMIZER));
-    TrainingState st = readState(dir);
-    Map<String, INDArray> objective = Files.exists(dir.resolve(OBJECTIVE)) ? Npz.read(dir.resolve(OBJECTIVE)) : Map.of();
-    return new Loaded(model, opt, st, objective, weights);
+    return new LoadedModel(ModelFiles.load(dir, dt), weights);
   }
 
   /** Where training stood at the checkpoint {@code dir}, without verifying or loading the rest. */

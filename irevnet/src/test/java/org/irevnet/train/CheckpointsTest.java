@@ -53,6 +53,9 @@ class CheckpointsTest {
       assertThat(c.model().params().state()).as(dir.toString()).isEqualTo(m.params().state());
       assertThat(c.optimizer()).isEqualTo(optimizer());
       assertThat(c.state()).isEqualTo(STATE);
+      Checkpoints.LoadedModel alone = Checkpoints.loadModel(dir, DataType.FLOAT);
+      assertThat(alone.model().params().state()).as("the model alone").isEqualTo(m.params().state());
+      assertThat(alone.weightsSha256()).isEqualTo(c.weightsSha256());
       assertThat(Checkpoints.trainingState(dir)).isEqualTo(STATE);
       assertThat(Checkpoints.exists(dir)).isTrue();
       assertThat(Checkpoints.holdsNetwork(dir)).isFalse();
@@ -109,6 +112,8 @@ class CheckpointsTest {
     bytes[bytes.length / 2] ^= 1;
     Files.write(opt, bytes);
     assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
+        .hasMessage(dir + ": optimizer.npz does not match its SHA-256 in manifest.json (corrupt or modified checkpoint)");
+    assertThatThrownBy(() -> Checkpoints.loadModel(dir, DataType.FLOAT)).as("the model alone, still all files verified")
         .hasMessage(dir + ": optimizer.npz does not match its SHA-256 in manifest.json (corrupt or modified checkpoint)");
 
     Checkpoints.save(dir, TinyData.perturbedModel(), optimizer(), STATE, Map.of("x", Nd4j.ones(DataType.FLOAT, 2)));
@@ -305,6 +310,8 @@ class CheckpointsTest {
     assertThat(back.state()).isEqualTo(STATE);
 
     assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT))
+        .hasMessage(dir + ": holds a DL4J network (model.zip), not an invertible model");
+    assertThatThrownBy(() -> Checkpoints.loadModel(dir, DataType.FLOAT))
         .hasMessage(dir + ": holds a DL4J network (model.zip), not an invertible model");
     assertThatThrownBy(() -> Checkpoints.loadNetwork(model))
         .hasMessage(model + ": no model.zip (not a DL4J checkpoint)");
