@@ -17,17 +17,31 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * Per-layer probes (DESIGN.md section 5; PAPERS.md 1.7, the i-RevNet paper's progressive linear
  * separation): at every stage output, features averaged over the spatial positions and
  * standardised with statistics of the training split; the test accuracy of a linear softmax
- * classifier ({@link MlpClassifier} without hidden layers, {@link #LINEAR_RECIPE}) and of an exact
+ * classifier ({@link SoftmaxRegression}, L2-regularised and solved to convergence) and of an exact
  * 1-nearest-neighbour classifier (Euclidean). At the last stage, the PCA contraction curve: the
  * linear probe's accuracy on the projections onto the top-{@code d} principal components (of the
  * standardised training features) for {@code d = 1, 2, 4, ...} and the full dimension.
  */
 public final class LayerProbes {
   /**
-   * Softmax regression: 10 epochs of Adam, batch 500, learning rate 2e-2 with cosine decay, seed 0
-   * (120 steps on 6,000 examples: 16 probes per run, and each step costs mostly per-op overhead).
+   * How the linear probes were fitted, for the JSON: the solver, the penalties it may choose from
+   * and the share of training examples held out to choose, its tolerance on the gradient and
+   * iteration limit, and over all probes of a measurement (the held-out fits and the refits) the
+   * most iterations any took, the largest final gradient and whether every one converged.
    */
-  public static final MlpClassifier.Recipe LINEAR_RECIPE = new MlpClassifier.Recipe(List.of(), 10, 500, 2e-2, 0, 0);
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record LinearProbe(String solver, List<Double> penalties, double validationShare, long seed,
+      double gradientTolerance, int maxIterations, int mostIterations, double largestGradient, boolean allConverged) {
+    static LinearProbe of(long seed, List<SoftmaxRegression.Fit> fits) {
+      List<Double> penalties = java.util.Arrays.stream(SoftmaxRegression.PENALTIES).boxed().toList();
+      return new LinearProbe("L2-penalised softmax regression by L-BFGS in float64, penalty chosen on held-out"
+          + " training examples", penalties, SoftmaxRegression.VALIDATION_SHARE, seed,
+          SoftmaxRegression.GRADIENT_TOLERANCE, SoftmaxRegression.MAX_ITERATIONS,
+          fits.stream().mapToInt(SoftmaxRegression.Fit::iterations).max().orElse(0),
+          fits.stream().mapToDouble(SoftmaxRegression.Fit::gradientMaxAbs).max().orElse(0),
+          fits.stream().allMatch(SoftmaxRegression.Fit::converged));
+    }
+  }
 
   /** Test rows per block of the nearest-neighbour distance matrix. */
   static final int NN_BLOCK = 500;
@@ -43,12 +57,13 @@ public final class LayerProbes {
    * @param features dimensions after spatial averaging ({@code c})
    * @param linearAccuracy test accuracy of the linear probe
    * @param linearTrainAccuracy its accuracy on the training features
+   * @param linearL2 the penalty chosen for it on held-out training examples
    * @param nearestNeighbourAccuracy test accuracy of 1-NN against the training features
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
   public record Stage(int stage, String layer, List<Long> shape, long features, double linearAccuracy, double linearTrainAccuracy,
-      double nearestNeighbourAccuracy) {}
+      double linearL2, double nearestNeighbourAccuracy) {}
 
   /**
    * One point of the PCA curve.
@@ -56,20 +71,21 @@ public final class LayerProbes {
    * @param components number {@code d} of principal components kept
    * @param explainedVariance fraction of the total variance of the standardised features they hold
    * @param linearAccuracy test accuracy of the linear probe on them
+   * @param linearL2 the penalty chosen for that probe
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-  public record PcaPoint(int components, double explainedVariance, double linearAccuracy) {}
+  public record PcaPoint(int components, double explainedVariance, double linearAccuracy, double linearL2) {}
 
-  /** All curves, with the probe recipe and the numbers of training and test examples. */
+  /** All curves, with how the linear probes were fitted and the numbers of training and test examples. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-  public record Result(List<Stage> stages, List<PcaPoint> pca, MlpClassifier.Recipe recipe, int trainCount,
+  public record Result(List<Stage> stages, List<PcaPoint> pca, LinearProbe linearProbe, int trainCount,
       int testCount, double seconds) {}
 
   /**
    * Probes every probed layer of the frozen {@code model} (an invertible model's stages, a DL4J
    * network's layers); features computed in batches in evaluation mode.
    */
-  public static Result measure(Classifier model, Dataset train, Dataset test, MlpClassifier.Recipe recipe) {
+  public static Result measure(Classifier model, Dataset train, Dataset test, long seed) {
     List<List<Long>> shapes = new ArrayList<>();
     for (INDArray s : model.layerOutputs(train.images().get(NDArrayIndex.interval(0, 1)).castTo(model.dataType()))) {
       List<Long> shape = new ArrayList<>();
@@ -77,44 +93,48 @@ public final class LayerProbes {
       shapes.add(shape);
     }
     Result r = measure(Features.pooledStages(model, train.images()), train.labels(),
-        Features.pooledStages(model, test.images()), test.labels(), model.numClasses(), shapes, recipe);
+        Features.pooledStages(model, test.images()), test.labels(), model.numClasses(), shapes, seed);
     List<Stage> named = new ArrayList<>();
     for (Stage s : r.stages()) {
       named.add(new Stage(s.stage(), model.layerNames().get(s.stage()), s.shape(), s.features(), s.linearAccuracy(),
-          s.linearTrainAccuracy(), s.nearestNeighbourAccuracy()));
+          s.linearTrainAccuracy(), s.linearL2(), s.nearestNeighbourAccuracy()));
     }
-    return new Result(named, r.pca(), r.recipe(), r.trainCount(), r.testCount(), r.seconds());
+    return new Result(named, r.pca(), r.linearProbe(), r.trainCount(), r.testCount(), r.seconds());
   }
 
   /**
    * Probes given per-stage features ({@code [n, d_s]} for the training and the test split).
    *
    * @param shapes the stages' output shapes, for the report (or null: {@code [d_s]})
+   * @param seed draws the training examples held out to choose each linear probe's penalty
    */
   public static Result measure(List<INDArray> trainFeatures, int[] yTrain, List<INDArray> testFeatures, int[] yTest,
-      int classes, List<List<Long>> shapes, MlpClassifier.Recipe recipe) {
+      int classes, List<List<Long>> shapes, long seed) {
     if (trainFeatures.isEmpty() || trainFeatures.size() != testFeatures.size()) {
       throw new IllegalArgumentException("layer probes: need the same (non-zero) number of stages in both splits, got "
           + trainFeatures.size() + " and " + testFeatures.size());
     }
     long t0 = System.nanoTime();
+    List<SoftmaxRegression.Fit> fits = new ArrayList<>();
     List<Stage> stages = new ArrayList<>();
     INDArray lastTrain = null, lastTest = null;
+    SoftmaxRegression lastProbe = null;
     for (int s = 0; s < trainFeatures.size(); s++) {
       Features.Standardizer st = Features.Standardizer.fit(trainFeatures.get(s));
       INDArray tr = st.apply(trainFeatures.get(s)), te = st.apply(testFeatures.get(s));
-      MlpClassifier probe = MlpClassifier.train(tr, yTrain, classes, recipe);
+      SoftmaxRegression probe = fitted(tr, yTrain, classes, seed, fits);
+      lastProbe = probe;
       int[] nn = nearestNeighbour(tr, te);
       int[] nnLabels = new int[nn.length];
       for (int i = 0; i < nn.length; i++) nnLabels[i] = yTrain[nn[i]];
       long d = tr.size(1);
       stages.add(new Stage(s, null, shapes == null ? List.of(d) : shapes.get(s), d, probe.accuracy(te, yTest),
-          probe.accuracy(tr, yTrain), Losses.accuracy(nnLabels, yTest)));
+          probe.accuracy(tr, yTrain), probe.fit().l2(), Losses.accuracy(nnLabels, yTest)));
       lastTrain = tr;
       lastTest = te;
     }
-    List<PcaPoint> pca = pcaCurve(lastTrain, yTrain, lastTest, yTest, classes, recipe);
-    return new Result(stages, pca, recipe, yTrain.length, yTest.length, (System.nanoTime() - t0) / 1e9);
+    List<PcaPoint> pca = pcaCurve(lastTrain, yTrain, lastTest, yTest, classes, seed, lastProbe, fits);
+    return new Result(stages, pca, LinearProbe.of(seed, fits), yTrain.length, yTest.length, (System.nanoTime() - t0) / 1e9);
   }
 
   /**
@@ -144,10 +164,15 @@ public final class LayerProbes {
   /**
    * The PCA contraction curve: principal components of the (standardised) training features,
    * then the linear probe on the top-{@code d} projections for {@code d = 1, 2, 4, ...} and the
-   * full dimension.
+   * full dimension; each probe's fits (held-out and final) are added to {@code fits}.
+   *
+   * @param full the probe of {@code train} itself with the same {@code seed}, or null. It is the
+   *     full dimension's: there the projections are the features rotated and shifted, which moves
+   *     neither the held-out examples nor the penalty (the bias has none), so it would be refitted
+   *     to the same accuracy at the cost of the largest fit.
    */
   public static List<PcaPoint> pcaCurve(INDArray train, int[] yTrain, INDArray test, int[] yTest, int classes,
-      MlpClassifier.Recipe recipe) {
+      long seed, SoftmaxRegression full, List<SoftmaxRegression.Fit> fits) {
     INDArray x = train.castTo(DataType.DOUBLE);
     INDArray mean = x.mean(true, 0);
     INDArray centred = x.subRowVector(mean);
@@ -160,14 +185,26 @@ public final class LayerProbes {
     INDArray testCentred = test.castTo(DataType.DOUBLE).subRowVector(mean);
     List<PcaPoint> curve = new ArrayList<>();
     for (long d = 1; ; d = Math.min(d * 2, dim)) {
+      double explained = values.get(NDArrayIndex.interval(dim - d, dim)).sumNumber().doubleValue() / total;
+      if (d == dim && full != null) {
+        curve.add(new PcaPoint((int) d, explained, full.accuracy(test, yTest), full.fit().l2()));
+        break;
+      }
       INDArray top = vectors.get(NDArrayIndex.all(), NDArrayIndex.interval(dim - d, dim)).dup('c');
       // Projections, not whitened: at the full dimension this is a rotation of the stage's features.
-      INDArray ptr = centred.mmul(top).castTo(DataType.FLOAT), pte = testCentred.mmul(top).castTo(DataType.FLOAT);
-      MlpClassifier probe = MlpClassifier.train(ptr, yTrain, classes, recipe);
-      double explained = values.get(NDArrayIndex.interval(dim - d, dim)).sumNumber().doubleValue() / total;
-      curve.add(new PcaPoint((int) d, explained, probe.accuracy(pte, yTest)));
+      INDArray ptr = centred.mmul(top), pte = testCentred.mmul(top);
+      SoftmaxRegression probe = fitted(ptr, yTrain, classes, seed, fits);
+      curve.add(new PcaPoint((int) d, explained, probe.accuracy(pte, yTest), probe.fit().l2()));
       if (d == dim) break;
     }
     return curve;
+  }
+
+  /** The linear probe with its penalty chosen on held-out examples; every fit it took goes into {@code fits}. */
+  private static SoftmaxRegression fitted(INDArray x, int[] y, int classes, long seed, List<SoftmaxRegression.Fit> fits) {
+    SoftmaxRegression.Selected s = SoftmaxRegression.select(x, y, classes, seed);
+    s.trials().forEach(t -> fits.add(t.fit()));
+    fits.add(s.probe().fit());
+    return s.probe();
   }
 }

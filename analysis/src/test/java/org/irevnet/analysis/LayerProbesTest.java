@@ -14,9 +14,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 class LayerProbesTest {
-  /** The linear recipe with batches small enough for a few hundred steps on these small sets. */
-  static final MlpClassifier.Recipe FAST = new MlpClassifier.Recipe(List.of(), 12, 40, 2e-2, 0, 0);
-
   /** Gaussian clusters: class c has mean {@code sep} on axis c (and 0 elsewhere), unit noise. */
   static INDArray clusters(int[] y, int dims, double sep, long seed) {
     INDArray x = Init.normal(DataType.FLOAT, new Random(seed), y.length, dims);
@@ -29,7 +26,7 @@ class LayerProbesTest {
     int[] yTrain = NuisanceProbeTest.labels(800, 4, 1), yTest = NuisanceProbeTest.labels(400, 4, 2);
     INDArray tr = clusters(yTrain, 8, 12, 3), te = clusters(yTest, 8, 12, 4);
     long t0 = System.nanoTime();
-    LayerProbes.Result sep = LayerProbes.measure(List.of(tr), yTrain, List.of(te), yTest, 4, null, FAST);
+    LayerProbes.Result sep = LayerProbes.measure(List.of(tr), yTrain, List.of(te), yTest, 4, null, 0);
     // The reported time is part of the call's own wall time.
     assertThat(sep.seconds()).isPositive().isLessThanOrEqualTo((System.nanoTime() - t0) / 1e9);
     LayerProbes.Stage s = sep.stages().get(0);
@@ -39,7 +36,7 @@ class LayerProbesTest {
     assertThat(s.shape()).containsExactly(8L);
 
     int[] randomTrain = NuisanceProbeTest.labels(800, 4, 5), randomTest = NuisanceProbeTest.labels(400, 4, 6);
-    LayerProbes.Result rnd = LayerProbes.measure(List.of(tr), randomTrain, List.of(te), randomTest, 4, null, FAST);
+    LayerProbes.Result rnd = LayerProbes.measure(List.of(tr), randomTrain, List.of(te), randomTest, 4, null, 0);
     assertThat(rnd.stages().get(0).linearAccuracy()).isBetween(0.17, 0.33);
     assertThat(rnd.stages().get(0).nearestNeighbourAccuracy()).isBetween(0.17, 0.33);
     assertThat(rnd.trainCount()).isEqualTo(800);
@@ -98,7 +95,11 @@ class LayerProbesTest {
     INDArray tr = latent(yTrain, 3).mmul(mix).addi(Init.normal(DataType.FLOAT, new Random(4), 600, 12).muli(0.05));
     INDArray te = latent(yTest, 5).mmul(mix).addi(Init.normal(DataType.FLOAT, new Random(6), 300, 12).muli(0.05));
     Features.Standardizer st = Features.Standardizer.fit(tr);
-    List<LayerProbes.PcaPoint> curve = LayerProbes.pcaCurve(st.apply(tr), yTrain, st.apply(te), yTest, 4, FAST);
+    List<SoftmaxRegression.Fit> fits = new java.util.ArrayList<>();
+    List<LayerProbes.PcaPoint> curve = LayerProbes.pcaCurve(st.apply(tr), yTrain, st.apply(te), yTest, 4, 0, null,
+        fits);
+    // Held-out fits and a refit per point.
+    assertThat(fits).hasSizeGreaterThan(curve.size()).allMatch(SoftmaxRegression.Fit::converged);
     assertThat(curve).extracting(LayerProbes.PcaPoint::components).containsExactly(1, 2, 4, 8, 12);
     for (int i = 1; i < curve.size(); i++) {
       assertThat(curve.get(i).explainedVariance()).isGreaterThan(curve.get(i - 1).explainedVariance());
@@ -108,6 +109,16 @@ class LayerProbesTest {
     assertThat(curve.get(4).explainedVariance()).isCloseTo(1.0, within(1e-9));
     assertThat(curve.get(0).linearAccuracy()).isLessThan(0.8);
     assertThat(curve.get(1).linearAccuracy()).isGreaterThan(0.95);
+
+    // At the full dimension the projections are a rotation of the features: the probe of the
+    // features themselves, passed in, stands for it, and is what refitting gives.
+    SoftmaxRegression full = SoftmaxRegression.select(st.apply(tr), yTrain, 4, 0).probe();
+    assertThat(curve.get(4).linearAccuracy()).isEqualTo(full.accuracy(st.apply(te), yTest));
+    assertThat(curve.get(4).linearL2()).isEqualTo(full.fit().l2());
+    List<SoftmaxRegression.Fit> fewer = new java.util.ArrayList<>();
+    List<LayerProbes.PcaPoint> given = LayerProbes.pcaCurve(st.apply(tr), yTrain, st.apply(te), yTest, 4, 0, full, fewer);
+    assertThat(given).isEqualTo(curve);
+    assertThat(fewer).hasSizeLessThan(fits.size());
   }
 
   /** Class means at 90-degree steps on a circle of radius 3, unit-variance noise. */
@@ -128,7 +139,13 @@ class LayerProbesTest {
         NuisanceProbeTest.labels(40, 10, 1), names);
     Dataset test = new Dataset("test", MetamerSamplerTest.images(DataType.FLOAT, 2, 20),
         NuisanceProbeTest.labels(20, 10, 2), names);
-    LayerProbes.Result r = LayerProbes.measure(m, train, test, FAST.withEpochs(1));
+    LayerProbes.Result r = LayerProbes.measure(m, train, test, 0);
+    // Every fit of every stage's and PCA point's probe converged, each at a penalty it may choose.
+    assertThat(r.linearProbe().allConverged()).isTrue();
+    assertThat(r.linearProbe().largestGradient()).isLessThanOrEqualTo(SoftmaxRegression.GRADIENT_TOLERANCE);
+    assertThat(r.linearProbe().penalties()).containsExactly(1e-1, 1e-2, 1e-3, 1e-4, 1e-5);
+    assertThat(r.stages()).extracting(LayerProbes.Stage::linearL2).allMatch(l -> r.linearProbe().penalties().contains(l));
+    assertThat(r.pca()).extracting(LayerProbes.PcaPoint::linearL2).allMatch(l -> r.linearProbe().penalties().contains(l));
     assertThat(r.stages()).hasSize(2);
     assertThat(r.stages().get(0).shape()).containsExactly(4L, 16L, 16L);
     assertThat(r.stages().get(1).shape()).containsExactly(16L, 8L, 8L);

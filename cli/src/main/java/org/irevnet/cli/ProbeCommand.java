@@ -23,7 +23,9 @@ import picocli.CommandLine.Option;
     header = "Probes of a frozen trained run: per-stage linear and 1-NN probes (--layers), label information in the"
         + " nuisance z_n (--nuisance).",
     description = "--layers writes layer-probes.json (per stage, or per layer of a DL4J network: linear and 1-NN"
-        + " test accuracy of the spatially averaged, standardised output; PCA curve at the last one). --nuisance trains a fresh MLP on the"
+        + " test accuracy of the spatially averaged, standardised output, the linear probe an L2-penalised softmax"
+        + " regression solved to convergence, its penalty chosen on a held-out fifth of the training images; PCA"
+        + " curve at the last one). --nuisance trains a fresh MLP on the"
         + " standardised z_n of the training split and writes nuisance-probe.json (logit_accuracy,"
         + " nuisance_accuracy, excess, recipe). Both go into --out (default RUN_DIR/analysis).")
 final class ProbeCommand implements Callable<Integer> {
@@ -48,15 +50,17 @@ final class ProbeCommand implements Callable<Integer> {
       + " (default: " + LAYERS_TEST + " for --layers, all for --nuisance).")
   Integer testCount;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of the subsets and of the probes (default 0).")
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of the subsets, of the nuisance probe and of the"
+      + " training images the linear probes hold out to choose their penalty (default 0).")
   long seed;
 
   @Option(names = "--epochs", paramLabel = "E",
-      description = "Epochs of the probes (default: the fixed recipes, 10 for both).")
+      description = "Epochs of the nuisance probe (default: its fixed recipe, 10). The linear probes of --layers are"
+          + " solved to convergence.")
   Integer epochs;
 
-  @Option(names = "--weight-decay", paramLabel = "W", description = "Decoupled (AdamW) weight decay of the probes,"
-      + " on weights and biases alike (default 0, as in the fixed recipes: unregularised).")
+  @Option(names = "--weight-decay", paramLabel = "W", description = "Decoupled (AdamW) weight decay of the nuisance"
+      + " probe, on weights and biases alike (default 0, as in its fixed recipe: unregularised).")
   Double weightDecay;
 
   @Override
@@ -66,6 +70,11 @@ final class ProbeCommand implements Callable<Integer> {
     if (testCount != null) CommonOptions.positive("--test-count", testCount);
     if (epochs != null) CommonOptions.positive("--epochs", epochs);
     if (weightDecay != null) Ranges.nonNegative("--weight-decay", weightDecay);
+    // They set the nuisance probe's Adam recipe; the linear probes have none to set.
+    if (!nuisance && epochs != null) throw new IllegalArgumentException("--epochs applies to --nuisance only: the linear"
+        + " probes of --layers are solved to convergence");
+    if (!nuisance && weightDecay != null) throw new IllegalArgumentException("--weight-decay applies to --nuisance only:"
+        + " the linear probes of --layers choose their L2 penalty on held-out training images");
     common.apply();
     output.check(target);
     RunInputs test = target.load();
@@ -78,7 +87,7 @@ final class ProbeCommand implements Callable<Integer> {
       long start = System.nanoTime();
       Dataset train = subsample(trainAll, trainCount != null ? trainCount : LAYERS_TRAIN, seed);
       Dataset testSet = subsample(test.data(), testCount != null ? testCount : LAYERS_TEST, seed);
-      LayerProbes.Result r = LayerProbes.measure(model, train, testSet, recipe(LayerProbes.LINEAR_RECIPE));
+      LayerProbes.Result r = LayerProbes.measure(model, train, testSet, seed);
       double logitAcc = Evaluation.evaluate(model, testSet, Features.BATCH, "test").accuracy();
       LayerProbeReport rep = LayerProbeReport.of(target.runDir().toString(), test.checkpoint(), testSet.name(),
           test.dataDir().toString(), model.summary(), logitAcc, r, (System.nanoTime() - start) / 1e9);

@@ -235,8 +235,8 @@ class AnalysisCommandsTest {
 
     assertThat(j.get("recipe").get("weight_decay").asDouble()).isZero();
 
-    MainTest.Run lay = run("probe", "--run", run, "--layers", "--epochs", "2", "--train-count", "40", "--weight-decay",
-        "0.05", "--out", tmp.resolve("lay").toString());
+    MainTest.Run lay = run("probe", "--run", run, "--layers", "--train-count", "40", "--seed", "3", "--out",
+        tmp.resolve("lay").toString());
     assertThat(lay.code()).as(lay.err()).isZero();
     assertThat(lay.out()).contains("1-NN").contains("PCA");
     JsonNode l = Json.MAPPER.readTree(tmp.resolve("lay/layer-probes.json").toFile());
@@ -252,8 +252,19 @@ class AnalysisCommandsTest {
     assertThat(l.get("pca").findValues("components")).extracting(JsonNode::asInt).containsExactly(1, 2, 4, 8, 16);
     assertThat(l.get("pca").get(4).get("explained_variance").asDouble()).isCloseTo(1.0,
         offset(1e-6));
-    assertThat(l.get("recipe").get("hidden")).isEmpty();
-    assertThat(l.get("recipe").get("weight_decay").asDouble()).isEqualTo(0.05);
+    // Each linear probe's penalty is one of those it may choose, drawn held-out examples by --seed.
+    JsonNode linear = l.get("linear_probe");
+    assertThat(linear.get("seed").asInt()).isEqualTo(3);
+    assertThat(linear.get("all_converged").asBoolean()).isTrue();
+    assertThat(l.get("stages").findValues("linear_l2")).hasSize(2).allMatch(p -> linear.get("penalties").toString()
+        .contains(p.toString()));
+    // The nuisance probe's recipe options say so rather than change nothing.
+    MainTest.Run layEpochs = run("probe", "--run", run, "--layers", "--epochs", "2");
+    assertThat(layEpochs.code()).isEqualTo(2);
+    assertThat(layEpochs.err()).contains("--epochs applies to --nuisance only");
+    MainTest.Run layDecay = run("probe", "--run", run, "--layers", "--weight-decay", "0.05");
+    assertThat(layDecay.code()).isEqualTo(2);
+    assertThat(layDecay.err()).contains("--weight-decay applies to --nuisance only");
     MainTest.Run badDecay = run("probe", "--run", run, "--layers", "--weight-decay", "-1");
     assertThat(badDecay.code()).isEqualTo(2);
     assertThat(badDecay.err()).contains("--weight-decay").doesNotContain("\n\tat ");

@@ -33,7 +33,7 @@ class BaselineCommandsTest {
     MainTest.Run e = MainTest.run("eval", "--run", run.toString());
     assertThat(e.code()).as(e.err()).isZero();
     assertThat(Json.MAPPER.readTree(e.out()).get("count").asInt()).isEqualTo(20);
-    MainTest.Run p = MainTest.run("probe", "--run", run.toString(), "--layers", "--epochs", "1");
+    MainTest.Run p = MainTest.run("probe", "--run", run.toString(), "--layers");
     assertThat(p.code()).as(p.err()).isZero();
     JsonNode probes = Json.MAPPER.readTree(run.resolve("analysis/layer-probes.json").toFile());
     assertThat(probes.get("stages")).hasSize(5);
@@ -70,8 +70,8 @@ class BaselineCommandsTest {
     assertThat(noData.err()).contains("--model needs --data");
     // Given relative, the data is recorded absolute in the analysis directory's config.json.
     String relative = Path.of("").toAbsolutePath().relativize(data.toAbsolutePath()).toString();
-    MainTest.Run p = MainTest.run("probe", "--model", zip.toString(), "--data", relative, "--layers", "--epochs",
-        "1", "--probe-layers", "pool,hidden");
+    MainTest.Run p = MainTest.run("probe", "--model", zip.toString(), "--data", relative, "--layers",
+        "--probe-layers", "pool,hidden");
     assertThat(p.code()).as(p.err()).isZero();
     assertThat(Json.MAPPER.readTree(tmp.resolve("mine-analysis/config.json").toFile()).path("config").path("data")
         .asText()).isEqualTo(data.toAbsolutePath().normalize().toString());

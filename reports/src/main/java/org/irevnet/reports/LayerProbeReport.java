@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.List;
 import java.util.Locale;
 import org.irevnet.analysis.LayerProbes;
-import org.irevnet.analysis.MlpClassifier;
 
 /**
  * {@code layer-probes.json}: per-stage linear and 1-nearest-neighbour test accuracies of the
@@ -15,14 +14,14 @@ import org.irevnet.analysis.MlpClassifier;
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record LayerProbeReport(String run, String checkpoint, String data, String model, int trainCount,
     int testCount, double logitAccuracy, List<LayerProbes.Stage> stages, List<LayerProbes.PcaPoint> pca,
-    MlpClassifier.Recipe recipe, double seconds, double totalSeconds, String dataPath)
+    LayerProbes.LinearProbe linearProbe, double seconds, double totalSeconds, String dataPath)
     implements AnalysisFile {
 
   /** @param dataPath the data's directory ({@code data} names only its last part and the split) */
   public static LayerProbeReport of(String run, String checkpoint, String data, String dataPath, String model,
       double logitAccuracy, LayerProbes.Result r, double totalSeconds) {
     return new LayerProbeReport(run, checkpoint, data, model, r.trainCount(), r.testCount(), logitAccuracy, r.stages(),
-        r.pca(), r.recipe(), r.seconds(), totalSeconds, dataPath);
+        r.pca(), r.linearProbe(), r.seconds(), totalSeconds, dataPath);
   }
 
   /** Fixed-width tables for the terminal. */

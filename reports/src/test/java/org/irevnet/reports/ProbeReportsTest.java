@@ -14,12 +14,14 @@ import org.junit.jupiter.api.io.TempDir;
 /** layer-probes.json and nuisance-probe.json from the probes' results, and their terminal output. */
 class ProbeReportsTest {
   private static final MlpClassifier.Recipe RECIPE = new MlpClassifier.Recipe(List.of(256), 3, 500, 0.01, 0, 1);
+  private static final LayerProbes.LinearProbe LINEAR = new LayerProbes.LinearProbe("L-BFGS", List.of(0.1, 0.01),
+      0.2, 0, 1e-4, 1000, 37, 4e-5, true);
 
   private static LayerProbeReport layers() {
     LayerProbes.Result r = new LayerProbes.Result(List.of(
-        new LayerProbes.Stage(0, null, List.of(4L, 16L, 16L), 4, 0.5, 0.55, 0.4),
-        new LayerProbes.Stage(1, "pool", List.of(16L, 8L, 8L), 16, 0.7, 0.8, 0.6)),
-        List.of(new LayerProbes.PcaPoint(1, 0.3, 0.25), new LayerProbes.PcaPoint(16, 0.9, 0.75)), RECIPE, 60, 30, 1.5);
+        new LayerProbes.Stage(0, null, List.of(4L, 16L, 16L), 4, 0.5, 0.55, 0.01, 0.4),
+        new LayerProbes.Stage(1, "pool", List.of(16L, 8L, 8L), 16, 0.7, 0.8, 0.1, 0.6)),
+        List.of(new LayerProbes.PcaPoint(1, 0.3, 0.25, 0.01), new LayerProbes.PcaPoint(16, 0.9, 0.75, 0.1)), LINEAR, 60, 30, 1.5);
     return LayerProbeReport.of("run", "best", "d", "/data/d", "m", 0.875, r, 2.25);
   }
 
@@ -33,7 +35,7 @@ class ProbeReportsTest {
     assertThat(p.totalSeconds()).isEqualTo(2.25);
     assertThat(p.stages()).extracting(LayerProbes.Stage::layer).containsExactly(null, "pool");
     assertThat(p.pca()).extracting(LayerProbes.PcaPoint::components).containsExactly(1, 16);
-    assertThat(p.recipe()).isSameAs(RECIPE);
+    assertThat(p.linearProbe()).isSameAs(LINEAR);
     assertThat(List.of(p.run(), p.checkpoint(), p.data(), p.model())).containsExactly("run", "best", "d", "m");
   }
 

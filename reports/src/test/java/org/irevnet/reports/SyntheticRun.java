@@ -75,7 +75,9 @@ final class SyntheticRun {
     // Shapes of the analysis branch's LayerProbes.Result and NuisanceProbeReport.
     Files.writeString(a.resolve("layer-probes.json"), """
         {"schemaVersion": 1, "train_count": 60, "test_count": 30, "seconds": 1.5,
-         "recipe": {"hidden": [], "epochs": 20, "batch": 500, "learning_rate": 0.01},
+         "linear_probe": {"solver": "L-BFGS", "penalties": [0.1, 0.01], "validation_share": 0.2, "seed": 0,
+                          "gradient_tolerance": 1e-4, "max_iterations": 1000, "most_iterations": 37,
+                          "largest_gradient": 4e-5, "all_converged": true},
          "stages": [{"stage": 0, "shape": [4, 16, 16], "features": 4, "linear_accuracy": 0.5,
                      "linear_train_accuracy": 0.55, "nearest_neighbour_accuracy": 0.4},
                     {"stage": 1, "shape": [16, 8, 8], "features": 16, "linear_accuracy": 0.7,

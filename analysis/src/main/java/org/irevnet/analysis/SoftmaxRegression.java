@@ -1,0 +1,356 @@
+package org.irevnet.analysis;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.eigen.Eigen;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The linear probe: multinomial logistic regression with an L2 penalty on the weights (not the
+ * biases), {@code mean_i CE(x_i W + b, y_i) + (l2 / 2) |W|^2}, minimised to convergence by L-BFGS
+ * in float64, with {@code l2} chosen on a held-out part of the training examples
+ * ({@link #select}).
+ *
+ * <p>Why converged: the objective is strictly convex, so the probe is its unique minimiser
+ * whatever the optimiser. A probe stopped after a fixed number of Adam steps (the recipe before
+ * this one) stopped short on features of few, strongly correlated dimensions: it read stage 0 of a
+ * trained fi-revnet-s at 0.259 where the minimiser reads 0.318, so separability looked as if it
+ * grew faster with depth than it does. Why a chosen penalty: a fixed one is wrong at one end or
+ * the other; scikit-learn's {@code C = 1} fits the training set at 1024 dimensions (train 0.994)
+ * and reads 0.826 where a penalty chosen on held-out data reads 0.842.
+ *
+ * <p>The solver works in the eigenbasis of the features' covariance, each direction scaled by
+ * {@code 1 / sqrt(variance + l2 / CURVATURE)}, where the objective's curvature is about equal in
+ * every direction. That is a preconditioner only (the minimiser does not depend on the
+ * coordinates): on the stage-0 features above, whose covariance has eigenvalues spanning a factor
+ * of 5,000, plain L-BFGS took about 20 times as many iterations.
+ */
+public final class SoftmaxRegression {
+  /** The penalties {@link #select} tries, strongest first. */
+  static final double[] PENALTIES = {1e-1, 1e-2, 1e-3, 1e-4, 1e-5};
+  /** Share of the training examples {@link #select} holds out to choose the penalty. */
+  static final double VALIDATION_SHARE = 0.2;
+  /** Converged when no component of the objective's gradient (in the solver's coordinates) exceeds this. */
+  public static final double GRADIENT_TOLERANCE = 1e-4;
+  public static final int MAX_ITERATIONS = 1000;
+  /** Correction pairs L-BFGS keeps. */
+  private static final int MEMORY = 10;
+  /**
+   * The cross-entropy's typical curvature along a direction of unit variance (softmax
+   * probabilities p give p(1 - p), well below 1 once the classes separate); it sets how much
+   * the preconditioner weighs the penalty against the data. Measured on trained features: 0.1
+   * took fewer iterations than 1.
+   */
+  private static final double CURVATURE = 0.1;
+
+  private final INDArray weights; // [d, C]
+  private final INDArray bias; // [1, C]
+  private final Fit fit;
+
+  /**
+   * How a fit ended: its penalty, {@code iterations} of L-BFGS, the largest gradient component at
+   * the end, and whether that is within {@link #GRADIENT_TOLERANCE} (else the iterations ran
+   * out, or no step lowered the objective any more in float64).
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record Fit(double l2, int iterations, double gradientMaxAbs, boolean converged, double objective) {}
+
+  /** One penalty {@link #select} tried: the accuracy on the held-out examples of the fit without them. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record Trial(double l2, double validationAccuracy, Fit fit) {}
+
+  /** The probe refitted on all training examples at the chosen penalty, and the penalties tried. */
+  public record Selected(SoftmaxRegression probe, List<Trial> trials) {}
+
+  private SoftmaxRegression(INDArray weights, INDArray bias, Fit fit) {
+    this.weights = weights;
+    this.bias = bias;
+    this.fit = fit;
+  }
+
+  public Fit fit() {
+    return fit;
+  }
+
+  /** Fits {@code x} ({@code [n, d]}) to {@code labels} in {@code 0..classes-1} with the penalty {@code l2 > 0}. */
+  public static SoftmaxRegression train(INDArray x, int[] labels, int classes, double l2) {
+    check(x, labels, classes);
+    if (!(l2 > 0)) throw new IllegalArgumentException("softmax regression: the penalty must be positive, got " + l2);
+    Rotated r = Rotated.of(x);
+    Solution s = r.solve(r.rotated, labels, classes, l2, null);
+    return r.toFeatures(s);
+  }
+
+  /**
+   * Chooses the penalty on a held-out {@link #VALIDATION_SHARE} of the examples (drawn with
+   * {@code seed}): fits the rest at each of {@link #PENALTIES}, strongest first, each fit starting
+   * from the one before, and stops once two penalties in a row did no better than the best so far
+   * (weaker ones only fit the training examples more closely). The penalty with the best held-out
+   * accuracy wins, ties going to the stronger one; the probe is then refitted on all examples.
+   */
+  public static Selected select(INDArray x, int[] labels, int classes, long seed) {
+    check(x, labels, classes);
+    int n = labels.length;
+    if (n < 2) throw new IllegalArgumentException("softmax regression: choosing a penalty needs 2 examples, got " + n);
+    int held = (int) Math.max(1, Math.round(n * VALIDATION_SHARE));
+    int[] order = shuffled(n, seed);
+    int[] val = Arrays.copyOf(order, held), rest = Arrays.copyOfRange(order, held, n);
+    Arrays.sort(val);
+    Arrays.sort(rest);
+    Rotated r = Rotated.of(x);
+    INDArray fitRows = r.rotated.getRows(rest), valRows = r.rotated.getRows(val);
+    int[] fitLabels = pick(labels, rest), valLabels = pick(labels, val);
+    List<Trial> trials = new ArrayList<>();
+    List<Solution> solutions = new ArrayList<>();
+    Solution previous = null;
+    int best = 0;
+    for (double l2 : PENALTIES) {
+      previous = r.solve(fitRows, fitLabels, classes, l2, previous);
+      double accuracy = accuracyOf(valRows.mmul(previous.weights).addiRowVector(previous.bias), valLabels);
+      trials.add(new Trial(l2, accuracy, previous.fit));
+      solutions.add(previous);
+      if (accuracy > trials.get(best).validationAccuracy()) best = trials.size() - 1;
+      if (trials.size() - 1 - best >= 2) break;
+    }
+    Solution chosen = solutions.get(best);
+    return new Selected(r.toFeatures(r.solve(r.rotated, labels, classes, chosen.fit.l2(), chosen)), trials);
+  }
+
+  /** {@code [n, C]} logits in float64. */
+  public INDArray logits(INDArray x) {
+    return x.castTo(DataType.DOUBLE).mmul(weights).addiRowVector(bias);
+  }
+
+  public double accuracy(INDArray x, int[] labels) {
+    return accuracyOf(logits(x), labels);
+  }
+
+  private static double accuracyOf(INDArray logits, int[] labels) {
+    int[] predicted = logits.argMax(1).toIntVector();
+    int right = 0;
+    for (int i = 0; i < labels.length; i++) if (predicted[i] == labels[i]) right++;
+    return labels.length == 0 ? Double.NaN : (double) right / labels.length;
+  }
+
+  private static void check(INDArray x, int[] labels, int classes) {
+    if (x.rank() != 2 || x.size(0) != labels.length || labels.length == 0) {
+      throw new IllegalArgumentException("softmax regression: features " + Arrays.toString(x.shape())
+          + " for " + labels.length + " labels");
+    }
+    for (int i = 0; i < labels.length; i++) {
+      if (labels[i] < 0 || labels[i] >= classes) {
+        throw new IllegalArgumentException("softmax regression: label " + labels[i] + " of example " + i
+            + " is not a class of 0.." + (classes - 1));
+      }
+    }
+  }
+
+  private static int[] shuffled(int n, long seed) {
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) order[i] = i;
+    Random random = new Random(seed);
+    for (int i = n - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1), t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    return order;
+  }
+
+  private static int[] pick(int[] labels, int[] rows) {
+    int[] out = new int[rows.length];
+    for (int i = 0; i < rows.length; i++) out[i] = labels[rows[i]];
+    return out;
+  }
+
+  /** A fit in the rotated coordinates: logits {@code r weights + bias}. */
+  private record Solution(INDArray weights, INDArray bias, Fit fit) {}
+
+  /**
+   * The features centred and rotated into the eigenbasis of their covariance:
+   * {@code rotated = (x - mean) vectors}. The bias absorbs the centring and the penalty is the same
+   * in any orthonormal basis, so a fit here is a fit of the features.
+   */
+  private static final class Rotated {
+    final INDArray mean; // [1, d]
+    final INDArray vectors; // [d, d], columns
+    final INDArray variances; // [d]
+    final INDArray rotated; // [n, d]
+
+    private Rotated(INDArray mean, INDArray vectors, INDArray variances, INDArray rotated) {
+      this.mean = mean;
+      this.vectors = vectors;
+      this.variances = variances;
+      this.rotated = rotated;
+    }
+
+    static Rotated of(INDArray x) {
+      INDArray xd = x.castTo(DataType.DOUBLE);
+      INDArray mean = xd.mean(true, 0);
+      INDArray centred = xd.sub(mean);
+      INDArray vectors = centred.transpose().mmul(centred).divi(x.size(0)).dup('f');
+      // LAPACK syev: the matrix overwritten by the eigenvectors (columns); rounding may leave a
+      // zero variance slightly negative.
+      INDArray variances = Transforms.max(Eigen.symmetricGeneralizedEigenvalues(vectors, true).reshape(-1), 0.0);
+      return new Rotated(mean, vectors, variances, centred.mmul(vectors));
+    }
+
+    /**
+     * Minimises the objective on rows {@code r} of the rotated features, starting from
+     * {@code start} (null: from zero), in coordinates {@code z = r * scale} where the penalty on
+     * a weight row is {@code l2 scale^2}.
+     */
+    Solution solve(INDArray r, int[] labels, int classes, double l2, Solution start) {
+      INDArray scale = Transforms.pow(variances.add(l2 / CURVATURE), -0.5, false).reshape(-1, 1); // [d, 1]
+      Objective f = new Objective(r.mulRowVector(scale.reshape(1, -1)), labels, classes,
+          scale.mul(scale).muli(l2).reshape(-1));
+      long d = r.size(1);
+      INDArray theta = Nd4j.zeros(DataType.DOUBLE, 1, (d + 1) * classes);
+      if (start != null) {
+        theta.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, d * classes))
+            .assign(start.weights.divColumnVector(scale).reshape(d * classes));
+        theta.get(NDArrayIndex.point(0), NDArrayIndex.interval(d * classes, (d + 1) * classes)).assign(start.bias);
+      }
+      Fit fit = minimise(f, theta, l2);
+      return new Solution(f.weights(theta).mulColumnVector(scale), f.bias(theta).dup(), fit);
+    }
+
+    /** The probe on the features themselves: {@code W = vectors w}, {@code b = bias - mean W}. */
+    SoftmaxRegression toFeatures(Solution s) {
+      INDArray w = vectors.mmul(s.weights);
+      return new SoftmaxRegression(w, s.bias.sub(mean.mmul(w)), s.fit);
+    }
+  }
+
+  /**
+   * The objective and its gradient over a flat parameter row {@code [W (d x C, row-major), b (C)]},
+   * with a penalty {@code (penalty_j / 2) |W_j|^2} on each weight row {@code j}.
+   */
+  static final class Objective {
+    private final INDArray x; // [n, d]
+    private final INDArray xT; // [d, n]: the gradient's product, against the transposed view, took twice as long
+    private final INDArray onehot; // [n, C]
+    private final INDArray penalty; // [d, 1]
+    private final int classes;
+    private final long d;
+
+    /** The same penalty {@code l2} on every weight. */
+    Objective(INDArray x, int[] labels, int classes, double l2) {
+      this(x, labels, classes, Nd4j.valueArrayOf(new long[] {x.size(1)}, l2, DataType.DOUBLE));
+    }
+
+    Objective(INDArray x, int[] labels, int classes, INDArray penalty) {
+      this.x = x.castTo(DataType.DOUBLE);
+      this.xT = this.x.transpose().dup('c');
+      this.classes = classes;
+      this.d = x.size(1);
+      this.penalty = penalty.castTo(DataType.DOUBLE).reshape(d, 1);
+      this.onehot = Nd4j.zeros(DataType.DOUBLE, labels.length, classes);
+      for (int i = 0; i < labels.length; i++) onehot.putScalar(i, labels[i], 1.0);
+    }
+
+    INDArray weights(INDArray theta) {
+      return theta.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, d * classes)).reshape('c', d, classes);
+    }
+
+    INDArray bias(INDArray theta) {
+      return theta.get(NDArrayIndex.point(0), NDArrayIndex.interval(d * classes, (d + 1) * classes)).reshape(1, classes);
+    }
+
+    /** The objective at {@code theta}; its gradient into {@code grad} (same shape) when that is not null. */
+    double value(INDArray theta, INDArray grad) {
+      INDArray w = weights(theta);
+      INDArray z = x.mmul(w).addiRowVector(bias(theta));
+      INDArray max = z.max(true, 1);
+      INDArray shifted = z.subiColumnVector(max);
+      INDArray e = Transforms.exp(shifted, true);
+      INDArray sum = e.sum(true, 1);
+      // mean over examples of log sum exp(z) - z_y, with z shifted by its row maximum
+      double n = x.size(0);
+      double ce = (Transforms.log(sum, true).sumNumber().doubleValue() - shifted.mul(onehot).sumNumber().doubleValue()) / n;
+      INDArray penalised = w.mulColumnVector(penalty);
+      double penaltyValue = 0.5 * penalised.mul(w).sumNumber().doubleValue();
+      if (grad != null) {
+        INDArray residual = e.diviColumnVector(sum).subi(onehot).divi(n); // (softmax - onehot) / n
+        // Written through views of the flat row: a reshaped view may be a copy.
+        grad.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, d * classes))
+            .assign(xT.mmul(residual).addi(penalised).reshape(d * classes));
+        grad.get(NDArrayIndex.point(0), NDArrayIndex.interval(d * classes, (d + 1) * classes))
+            .assign(residual.sum(0));
+      }
+      return ce + penaltyValue;
+    }
+  }
+
+  /**
+   * L-BFGS (Nocedal and Wright, algorithm 7.4) with a backtracking Armijo line search; a pair
+   * whose curvature {@code s.y} is not positive is not kept. {@code theta} is updated in place.
+   */
+  static Fit minimise(Objective f, INDArray theta, double l2) {
+    INDArray g = theta.like();
+    double fx = f.value(theta, g);
+    INDArray[] s = new INDArray[MEMORY], y = new INDArray[MEMORY];
+    double[] rho = new double[MEMORY];
+    int kept = 0, newest = -1, it = 0;
+    double gmax = g.amaxNumber().doubleValue();
+    INDArray gNew = theta.like();
+    while (gmax > GRADIENT_TOLERANCE && it < MAX_ITERATIONS) {
+      // Two-loop recursion: direction = -H g.
+      INDArray q = g.dup();
+      double[] alpha = new double[MEMORY];
+      for (int k = 0; k < kept; k++) {
+        int i = Math.floorMod(newest - k, MEMORY);
+        alpha[i] = rho[i] * s[i].mul(q).sumNumber().doubleValue();
+        q.subi(y[i].mul(alpha[i]));
+      }
+      double gamma = kept == 0 ? 1.0 / Math.max(1.0, g.norm2Number().doubleValue())
+          : s[newest].mul(y[newest]).sumNumber().doubleValue() / y[newest].mul(y[newest]).sumNumber().doubleValue();
+      q.muli(gamma);
+      for (int k = kept - 1; k >= 0; k--) {
+        int i = Math.floorMod(newest - k, MEMORY);
+        double beta = rho[i] * y[i].mul(q).sumNumber().doubleValue();
+        q.addi(s[i].mul(alpha[i] - beta));
+      }
+      INDArray dir = q.negi();
+      double slope = dir.mul(g).sumNumber().doubleValue();
+      if (slope >= 0) { // not a descent direction (rounding): start again from the gradient
+        kept = 0;
+        dir = g.neg().divi(Math.max(1.0, g.norm2Number().doubleValue()));
+        slope = dir.mul(g).sumNumber().doubleValue();
+      }
+      double step = 1.0, fNew = Double.NaN;
+      INDArray next = null;
+      for (int tries = 0; tries < 60; tries++) {
+        next = theta.add(dir.mul(step));
+        fNew = f.value(next, gNew);
+        if (fNew <= fx + 1e-4 * step * slope) break;
+        step *= 0.5;
+        next = null;
+      }
+      it++;
+      if (next == null) break; // no step lowers the objective in float64: as converged as it gets
+      INDArray sk = next.sub(theta), yk = gNew.sub(g);
+      double sy = sk.mul(yk).sumNumber().doubleValue();
+      if (sy > 1e-12 * Math.max(1.0, yk.mul(yk).sumNumber().doubleValue())) {
+        newest = (newest + 1) % MEMORY;
+        s[newest] = sk;
+        y[newest] = yk;
+        rho[newest] = 1.0 / sy;
+        kept = Math.min(kept + 1, MEMORY);
+      }
+      theta.assign(next);
+      g.assign(gNew);
+      fx = fNew;
+      gmax = g.amaxNumber().doubleValue();
+    }
+    return new Fit(l2, it, gmax, gmax <= GRADIENT_TOLERANCE, fx);
+  }
+}

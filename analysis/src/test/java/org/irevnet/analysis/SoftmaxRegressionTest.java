@@ -1,0 +1,222 @@
+package org.irevnet.analysis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** The linear probe's objective, gradient and minimiser, each against a computation of its own. */
+class SoftmaxRegressionTest {
+
+  /** Features from class means plus noise; overlapping, so no weights separate them. */
+  private static INDArray gaussians(Random r, int n, int d, int[] labels, double spread) {
+    INDArray x = Nd4j.zeros(DataType.DOUBLE, n, d);
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < d; j++) x.putScalar(i, j, (j == labels[i] % d ? 1.5 : 0.0) + spread * r.nextGaussian());
+    }
+    return x;
+  }
+
+  private static int[] labels(Random r, int n, int classes) {
+    return r.ints(n, 0, classes).toArray();
+  }
+
+  private static INDArray randomTheta(Random r, long length) {
+    INDArray t = Nd4j.zeros(DataType.DOUBLE, 1, length);
+    for (int i = 0; i < length; i++) t.putScalar(0, i, 0.5 * r.nextGaussian());
+    return t;
+  }
+
+  @Test
+  void theGradientIsTheObjectivesCentralDifferences() {
+    Random r = new Random(1);
+    int n = 30, d = 3, c = 4;
+    int[] y = labels(r, n, c);
+    SoftmaxRegression.Objective f = new SoftmaxRegression.Objective(gaussians(r, n, d, y, 1.0), y, c, 0.1);
+    INDArray theta = randomTheta(r, (d + 1) * c), g = theta.like();
+    f.value(theta, g);
+    double h = 1e-6;
+    for (int i = 0; i < theta.length(); i++) {
+      INDArray plus = theta.dup(), minus = theta.dup();
+      plus.putScalar(0, i, theta.getDouble(0, i) + h);
+      minus.putScalar(0, i, theta.getDouble(0, i) - h);
+      double fd = (f.value(plus, null) - f.value(minus, null)) / (2 * h);
+      assertThat(g.getDouble(0, i)).as("component " + i).isCloseTo(fd, org.assertj.core.data.Offset.offset(1e-8));
+    }
+  }
+
+  /**
+   * The fit is the minimiser: its gradient (by central differences of the objective over the
+   * features themselves, not the solver's preconditioned coordinates, in which the tolerance
+   * holds) is zero to the tolerance, and no
+   * nearby point has a lower objective. The objective is strictly convex, so a stationary point
+   * is the minimum.
+   */
+  private static void assertIsTheMinimum(INDArray x, int[] y, int c, double l2, SoftmaxRegression p, Random r) {
+    assertThat(p.fit().converged()).as(p.fit().toString()).isTrue();
+    assertThat(p.fit().gradientMaxAbs()).isLessThanOrEqualTo(SoftmaxRegression.GRADIENT_TOLERANCE);
+    long d = x.size(1);
+    SoftmaxRegression.Objective f = new SoftmaxRegression.Objective(x, y, c, l2);
+    // The probe's parameters read back through its logits: W's rows at the unit vectors, b at 0.
+    INDArray b = p.logits(Nd4j.zeros(DataType.DOUBLE, 1, d));
+    INDArray w = p.logits(Nd4j.eye(d).castTo(DataType.DOUBLE)).subRowVector(b);
+    INDArray theta = Nd4j.concat(1, w.reshape('c', 1, d * c), b.reshape(1, c));
+    assertThat(f.value(theta, null)).isCloseTo(p.fit().objective(), org.assertj.core.data.Offset.offset(1e-10));
+    double h = 1e-5;
+    for (int i = 0; i < theta.length(); i++) {
+      INDArray plus = theta.dup(), minus = theta.dup();
+      plus.putScalar(0, i, theta.getDouble(0, i) + h);
+      minus.putScalar(0, i, theta.getDouble(0, i) - h);
+      assertThat((f.value(plus, null) - f.value(minus, null)) / (2 * h)).as("component " + i)
+          .isCloseTo(0.0, org.assertj.core.data.Offset.offset(SoftmaxRegression.GRADIENT_TOLERANCE));
+    }
+    for (int t = 0; t < 50; t++) {
+      INDArray near = theta.add(randomTheta(r, theta.length()).muli(2e-3));
+      assertThat(f.value(near, null)).isGreaterThanOrEqualTo(p.fit().objective());
+    }
+  }
+
+  @Test
+  void theFitIsTheObjectivesMinimum() {
+    Random r = new Random(2);
+    int n = 400, d = 5, c = 3;
+    int[] y = labels(r, n, c);
+    INDArray x = gaussians(r, n, d, y, 1.0);
+    assertIsTheMinimum(x, y, c, 1.0 / n, SoftmaxRegression.train(x, y, c, 1.0 / n), r);
+  }
+
+  /**
+   * Features that are nearly one (a shared factor, the class in their small differences), as the
+   * spatially pooled channels of an early stage are: the covariance's eigenvalues span a factor of
+   * 10^4. The fit is still the minimiser, in few iterations.
+   */
+  @Test
+  void nearlyCollinearFeaturesAreFittedToTheirMinimum() {
+    Random r = new Random(5);
+    int n = 600, d = 4, c = 3;
+    int[] y = labels(r, n, c);
+    INDArray x = Nd4j.zeros(DataType.DOUBLE, n, d);
+    for (int i = 0; i < n; i++) {
+      double shared = r.nextGaussian();
+      for (int j = 0; j < d; j++) x.putScalar(i, j, shared + 0.01 * ((j == y[i] ? 1.0 : 0.0) + 0.5 * r.nextGaussian()));
+    }
+    SoftmaxRegression p = SoftmaxRegression.train(x, y, c, 1e-4);
+    assertIsTheMinimum(x, y, c, 1e-4, p, r);
+    assertThat(p.fit().iterations()).isLessThan(100);
+    assertThat(p.accuracy(x, y)).as("the small differences carry the class").isGreaterThan(0.6);
+  }
+
+  /**
+   * On data drawn from a known multinomial logistic model the probe classifies held-out data
+   * about as well as that model itself (the Bayes classifier of this data), which a probe stopped
+   * after a fixed number of steps on few dimensions did not.
+   */
+  @Test
+  void onDataOfALinearModelItClassifiesAsWellAsThatModel() {
+    Random r = new Random(3);
+    int d = 4, c = 5, n = 4000;
+    double[][] w = new double[d][c];
+    for (double[] row : w) for (int k = 0; k < c; k++) row[k] = 1.5 * r.nextGaussian();
+    INDArray[] x = new INDArray[2];
+    int[][] y = new int[2][n];
+    int[][] bayes = new int[2][n];
+    for (int s = 0; s < 2; s++) {
+      x[s] = Nd4j.zeros(DataType.DOUBLE, n, d);
+      for (int i = 0; i < n; i++) {
+        double[] z = new double[c];
+        double[] xi = new double[d];
+        for (int j = 0; j < d; j++) {
+          xi[j] = r.nextGaussian();
+          x[s].putScalar(i, j, xi[j]);
+          for (int k = 0; k < c; k++) z[k] += xi[j] * w[j][k];
+        }
+        double max = java.util.Arrays.stream(z).max().orElseThrow(), sum = 0;
+        for (int k = 0; k < c; k++) sum += Math.exp(z[k] - max);
+        double u = r.nextDouble() * sum, acc = 0;
+        int label = c - 1;
+        for (int k = 0; k < c; k++) {
+          acc += Math.exp(z[k] - max);
+          if (u < acc) {
+            label = k;
+            break;
+          }
+        }
+        y[s][i] = label;
+        int best = 0;
+        for (int k = 1; k < c; k++) if (z[k] > z[best]) best = k;
+        bayes[s][i] = best;
+      }
+    }
+    int right = 0;
+    for (int i = 0; i < n; i++) if (bayes[1][i] == y[1][i]) right++;
+    double bayesAccuracy = (double) right / n;
+    SoftmaxRegression p = SoftmaxRegression.train(x[0], y[0], c, 1.0 / n);
+    assertThat(p.fit().converged()).isTrue();
+    assertThat(p.accuracy(x[1], y[1])).isGreaterThan(bayesAccuracy - 0.015);
+    assertThat(bayesAccuracy).as("the data are neither trivial nor noise").isBetween(0.4, 0.95);
+  }
+
+  /** Separable data: the penalty keeps the weights finite, and the fit converges and separates them. */
+  @Test
+  void separableDataGiveFiniteWeightsThatSeparateThem() {
+    Random r = new Random(4);
+    int n = 200, d = 3, c = 3;
+    int[] y = labels(r, n, c);
+    INDArray x = gaussians(r, n, d, y, 0.05);
+    SoftmaxRegression p = SoftmaxRegression.train(x, y, c, 1.0 / n);
+    assertThat(p.fit().converged()).as(p.fit().toString()).isTrue();
+    assertThat(p.accuracy(x, y)).isEqualTo(1.0);
+    assertThat(p.logits(x).amaxNumber().doubleValue()).isFinite();
+  }
+
+  /**
+   * Few examples in many dimensions, one of which carries the class: the held-out examples choose
+   * a penalty stronger than the weakest, the best of the tried ones (ties to the stronger), and
+   * the refit, which starts from the held-out fit, is the fit from zero at that penalty.
+   */
+  @Test
+  void thePenaltyIsTheOneThatClassifiesHeldOutExamplesBest() {
+    Random r = new Random(6);
+    int n = 120, d = 60, c = 2;
+    int[] y = labels(r, n, c);
+    INDArray x = Nd4j.zeros(DataType.DOUBLE, n, d);
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < d; j++) x.putScalar(i, j, (j == 0 ? 1.0 * y[i] : 0.0) + r.nextGaussian());
+    }
+    SoftmaxRegression.Selected s = SoftmaxRegression.select(x, y, c, 7);
+    List<SoftmaxRegression.Trial> trials = s.trials();
+    assertThat(trials).extracting(SoftmaxRegression.Trial::l2)
+        .containsExactlyElementsOf(java.util.Arrays.stream(SoftmaxRegression.PENALTIES).limit(trials.size()).boxed().toList());
+    assertThat(trials).allMatch(t -> t.fit().converged() && t.fit().l2() == t.l2());
+    double best = trials.stream().mapToDouble(SoftmaxRegression.Trial::validationAccuracy).max().orElseThrow();
+    SoftmaxRegression.Trial first = trials.stream().filter(t -> t.validationAccuracy() == best).findFirst().orElseThrow();
+    assertThat(s.probe().fit().l2()).isEqualTo(first.l2()).isGreaterThan(SoftmaxRegression.PENALTIES[4]);
+    // Stopped once two penalties in a row did no better, or tried them all.
+    int at = trials.indexOf(first);
+    assertThat(trials.size() == SoftmaxRegression.PENALTIES.length || trials.size() - 1 - at == 2).isTrue();
+
+    SoftmaxRegression fromZero = SoftmaxRegression.train(x, y, c, first.l2());
+    // Both are the minimiser to the gradient tolerance: the same objective to second order in it.
+    assertThat(s.probe().fit().objective()).isCloseTo(fromZero.fit().objective(), org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(s.probe().logits(x).sub(fromZero.logits(x)).amaxNumber().doubleValue()).isLessThan(1e-2);
+    assertIsTheMinimum(x, y, c, first.l2(), s.probe(), r);
+    assertThat(SoftmaxRegression.select(x, y, c, 7).trials()).as("the same seed, the same held-out examples")
+        .isEqualTo(trials);
+  }
+
+  @Test
+  void labelsOutsideTheClassesAndMismatchedShapesAreRefused() {
+    INDArray x = Nd4j.zeros(DataType.DOUBLE, 2, 3);
+    assertThatThrownBy(() -> SoftmaxRegression.train(x, new int[] {0, 3}, 3, 0.1))
+        .hasMessage("softmax regression: label 3 of example 1 is not a class of 0..2");
+    assertThatThrownBy(() -> SoftmaxRegression.train(x, new int[] {0}, 3, 0.1))
+        .hasMessage("softmax regression: features [2, 3] for 1 labels");
+    assertThatThrownBy(() -> SoftmaxRegression.train(x, new int[] {0, 1}, 3, 0))
+        .hasMessage("softmax regression: the penalty must be positive, got 0.0");
+  }
+}
