@@ -232,15 +232,17 @@ public final class SoftmaxRegression {
 
   /**
    * The objective and its gradient over a flat parameter row {@code [W (d x C, row-major), b (C)]},
-   * with a penalty {@code (penalty_j / 2) |W_j|^2} on each weight row {@code j}.
+   * with a penalty {@code (penalty_j / 2) |W_j|^2} on each weight row {@code j}. The two products
+   * with the features are ND4J's; the softmax over the {@code n x C} logits is a Java loop, where
+   * a dozen ND4J operations cost more than the products on features of few dimensions.
    */
   static final class Objective {
     private final INDArray x; // [n, d]
     private final INDArray xT; // [d, n]: the gradient's product, against the transposed view, took twice as long
-    private final INDArray onehot; // [n, C]
-    private final INDArray penalty; // [d, 1]
+    private final int[] labels;
+    private final double[] penalty; // [d]
     private final int classes;
-    private final long d;
+    private final int d;
 
     /** The same penalty {@code l2} on every weight. */
     Objective(INDArray x, int[] labels, int classes, double l2) {
@@ -250,107 +252,158 @@ public final class SoftmaxRegression {
     Objective(INDArray x, int[] labels, int classes, INDArray penalty) {
       this.x = x.castTo(DataType.DOUBLE);
       this.xT = this.x.transpose().dup('c');
+      this.labels = labels.clone();
       this.classes = classes;
-      this.d = x.size(1);
-      this.penalty = penalty.castTo(DataType.DOUBLE).reshape(d, 1);
-      this.onehot = Nd4j.zeros(DataType.DOUBLE, labels.length, classes);
-      for (int i = 0; i < labels.length; i++) onehot.putScalar(i, labels[i], 1.0);
+      this.d = (int) x.size(1);
+      this.penalty = penalty.castTo(DataType.DOUBLE).toDoubleVector();
     }
 
     INDArray weights(INDArray theta) {
-      return theta.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, d * classes)).reshape('c', d, classes);
+      return theta.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, (long) d * classes)).reshape('c', d, classes);
     }
 
     INDArray bias(INDArray theta) {
-      return theta.get(NDArrayIndex.point(0), NDArrayIndex.interval(d * classes, (d + 1) * classes)).reshape(1, classes);
+      return theta.get(NDArrayIndex.point(0), NDArrayIndex.interval((long) d * classes, (long) (d + 1) * classes))
+          .reshape(1, classes);
     }
 
     /** The objective at {@code theta}; its gradient into {@code grad} (same shape) when that is not null. */
     double value(INDArray theta, INDArray grad) {
-      INDArray w = weights(theta);
-      INDArray z = x.mmul(w).addiRowVector(bias(theta));
-      INDArray max = z.max(true, 1);
-      INDArray shifted = z.subiColumnVector(max);
-      INDArray e = Transforms.exp(shifted, true);
-      INDArray sum = e.sum(true, 1);
-      // mean over examples of log sum exp(z) - z_y, with z shifted by its row maximum
-      double n = x.size(0);
-      double ce = (Transforms.log(sum, true).sumNumber().doubleValue() - shifted.mul(onehot).sumNumber().doubleValue()) / n;
-      INDArray penalised = w.mulColumnVector(penalty);
-      double penaltyValue = 0.5 * penalised.mul(w).sumNumber().doubleValue();
-      if (grad != null) {
-        INDArray residual = e.diviColumnVector(sum).subi(onehot).divi(n); // (softmax - onehot) / n
-        // Written through views of the flat row: a reshaped view may be a copy.
-        grad.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, d * classes))
-            .assign(xT.mmul(residual).addi(penalised).reshape(d * classes));
-        grad.get(NDArrayIndex.point(0), NDArrayIndex.interval(d * classes, (d + 1) * classes))
-            .assign(residual.sum(0));
+      double[] g = grad == null ? null : new double[(int) grad.length()];
+      double v = value(theta.toDoubleVector(), g);
+      if (grad != null) grad.assign(Nd4j.createFromArray(g).reshape(grad.shape()));
+      return v;
+    }
+
+    /** The objective at the flat {@code theta}; its gradient into {@code grad} when that is not null. */
+    double value(double[] theta, double[] grad) {
+      int n = labels.length, wc = d * classes;
+      INDArray w = Nd4j.createFromArray(java.util.Arrays.copyOf(theta, wc)).reshape('c', d, classes);
+      double[] z = x.mmul(w).dup('c').data().asDouble(); // [n, C] row-major
+      double ce = 0;
+      for (int i = 0; i < n; i++) {
+        int row = i * classes;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int k = 0; k < classes; k++) {
+          z[row + k] += theta[wc + k];
+          max = Math.max(max, z[row + k]);
+        }
+        // log sum exp(z) - z_y, with z shifted by its row maximum
+        ce -= z[row + labels[i]] - max;
+        double sum = 0;
+        for (int k = 0; k < classes; k++) {
+          z[row + k] = Math.exp(z[row + k] - max); // z now holds the shifted exponentials
+          sum += z[row + k];
+        }
+        ce += Math.log(sum);
+        if (grad != null) {
+          for (int k = 0; k < classes; k++) z[row + k] = (z[row + k] / sum - (k == labels[i] ? 1 : 0)) / n;
+        }
       }
-      return ce + penaltyValue;
+      double penaltyValue = 0;
+      for (int j = 0; j < d; j++) {
+        for (int k = 0; k < classes; k++) penaltyValue += 0.5 * penalty[j] * theta[j * classes + k] * theta[j * classes + k];
+      }
+      if (grad != null) { // z is the residual (softmax - onehot) / n
+        double[] gw = xT.mmul(Nd4j.createFromArray(z).reshape('c', n, classes)).dup('c').data().asDouble();
+        for (int j = 0; j < d; j++) {
+          for (int k = 0; k < classes; k++) grad[j * classes + k] = gw[j * classes + k] + penalty[j] * theta[j * classes + k];
+        }
+        for (int k = 0; k < classes; k++) {
+          double b = 0;
+          for (int i = 0; i < n; i++) b += z[i * classes + k];
+          grad[wc + k] = b;
+        }
+      }
+      return ce / n + penaltyValue;
     }
   }
 
   /**
    * L-BFGS (Nocedal and Wright, algorithm 7.4) with a backtracking Armijo line search; a pair
    * whose curvature {@code s.y} is not positive is not kept. {@code theta} is updated in place.
+   * The solver's vectors are Java arrays: they have at most (d + 1) C entries, and as ND4J
+   * arrays the two-loop recursion's forty-odd small operations per iteration cost more than the
+   * objective on features of few dimensions.
    */
   static Fit minimise(Objective f, INDArray theta, double l2) {
-    INDArray g = theta.like();
-    double fx = f.value(theta, g);
-    INDArray[] s = new INDArray[MEMORY], y = new INDArray[MEMORY];
-    double[] rho = new double[MEMORY];
+    double[] x = theta.toDoubleVector();
+    double[] g = new double[x.length], gNew = new double[x.length], next = new double[x.length];
+    double fx = f.value(x, g);
+    double[][] s = new double[MEMORY][], y = new double[MEMORY][];
+    double[] rho = new double[MEMORY], alpha = new double[MEMORY];
     int kept = 0, newest = -1, it = 0;
-    double gmax = g.amaxNumber().doubleValue();
-    INDArray gNew = theta.like();
+    double gmax = maxAbs(g);
     while (gmax > GRADIENT_TOLERANCE && it < MAX_ITERATIONS) {
       // Two-loop recursion: direction = -H g.
-      INDArray q = g.dup();
-      double[] alpha = new double[MEMORY];
+      double[] q = g.clone();
       for (int k = 0; k < kept; k++) {
         int i = Math.floorMod(newest - k, MEMORY);
-        alpha[i] = rho[i] * s[i].mul(q).sumNumber().doubleValue();
-        q.subi(y[i].mul(alpha[i]));
+        alpha[i] = rho[i] * dot(s[i], q);
+        axpy(-alpha[i], y[i], q);
       }
-      double gamma = kept == 0 ? 1.0 / Math.max(1.0, g.norm2Number().doubleValue())
-          : s[newest].mul(y[newest]).sumNumber().doubleValue() / y[newest].mul(y[newest]).sumNumber().doubleValue();
-      q.muli(gamma);
+      double gamma = kept == 0 ? 1.0 / Math.max(1.0, Math.sqrt(dot(g, g)))
+          : dot(s[newest], y[newest]) / dot(y[newest], y[newest]);
+      for (int j = 0; j < q.length; j++) q[j] *= gamma;
       for (int k = kept - 1; k >= 0; k--) {
         int i = Math.floorMod(newest - k, MEMORY);
-        double beta = rho[i] * y[i].mul(q).sumNumber().doubleValue();
-        q.addi(s[i].mul(alpha[i] - beta));
+        axpy(alpha[i] - rho[i] * dot(y[i], q), s[i], q);
       }
-      INDArray dir = q.negi();
-      double slope = dir.mul(g).sumNumber().doubleValue();
+      double[] dir = q;
+      for (int j = 0; j < dir.length; j++) dir[j] = -dir[j];
+      double slope = dot(dir, g);
       if (slope >= 0) { // not a descent direction (rounding): start again from the gradient
         kept = 0;
-        dir = g.neg().divi(Math.max(1.0, g.norm2Number().doubleValue()));
-        slope = dir.mul(g).sumNumber().doubleValue();
+        double norm = Math.max(1.0, Math.sqrt(dot(g, g)));
+        for (int j = 0; j < dir.length; j++) dir[j] = -g[j] / norm;
+        slope = dot(dir, g);
       }
       double step = 1.0, fNew = Double.NaN;
-      INDArray next = null;
-      for (int tries = 0; tries < 60; tries++) {
-        next = theta.add(dir.mul(step));
+      boolean lowered = false;
+      for (int tries = 0; tries < 60 && !lowered; tries++) {
+        for (int j = 0; j < x.length; j++) next[j] = x[j] + step * dir[j];
         fNew = f.value(next, gNew);
-        if (fNew <= fx + 1e-4 * step * slope) break;
-        step *= 0.5;
-        next = null;
+        lowered = fNew <= fx + 1e-4 * step * slope;
+        if (!lowered) step *= 0.5;
       }
       it++;
-      if (next == null) break; // no step lowers the objective in float64: as converged as it gets
-      INDArray sk = next.sub(theta), yk = gNew.sub(g);
-      double sy = sk.mul(yk).sumNumber().doubleValue();
-      if (sy > 1e-12 * Math.max(1.0, yk.mul(yk).sumNumber().doubleValue())) {
+      if (!lowered) break; // no step lowers the objective in float64: as converged as it gets
+      double[] sk = new double[x.length], yk = new double[x.length];
+      for (int j = 0; j < x.length; j++) {
+        sk[j] = next[j] - x[j];
+        yk[j] = gNew[j] - g[j];
+      }
+      double sy = dot(sk, yk);
+      if (sy > 1e-12 * Math.max(1.0, dot(yk, yk))) {
         newest = (newest + 1) % MEMORY;
         s[newest] = sk;
         y[newest] = yk;
         rho[newest] = 1.0 / sy;
         kept = Math.min(kept + 1, MEMORY);
       }
-      theta.assign(next);
-      g.assign(gNew);
+      System.arraycopy(next, 0, x, 0, x.length);
+      System.arraycopy(gNew, 0, g, 0, g.length);
       fx = fNew;
-      gmax = g.amaxNumber().doubleValue();
+      gmax = maxAbs(g);
     }
+    theta.assign(Nd4j.createFromArray(x).reshape(theta.shape()));
     return new Fit(l2, it, gmax, gmax <= GRADIENT_TOLERANCE, fx);
+  }
+
+  private static double dot(double[] a, double[] b) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) sum += a[i] * b[i];
+    return sum;
+  }
+
+  /** {@code y += a x}. */
+  private static void axpy(double a, double[] x, double[] y) {
+    for (int i = 0; i < x.length; i++) y[i] += a * x[i];
+  }
+
+  private static double maxAbs(double[] a) {
+    double max = 0;
+    for (double v : a) max = Math.max(max, Math.abs(v));
+    return max;
   }
 }

@@ -81,6 +81,7 @@ final class RunFiles {
           + JsonReport.SCHEMA_VERSION + "); report it with the irevnet that wrote it");
     }
     checkWeights(name, n);
+    checkLinearProbe(name, n);
     parsed.put(rel, n);
     return n;
   }
@@ -104,6 +105,18 @@ final class RunFiles {
     throw new IOException(name + ": made from other weights than " + ck + (now == null ? " (which is not there)" : "")
         + " holds now (weights_sha256 " + shortDigest(recorded) + (now == null ? "" : " against " + shortDigest(now))
         + "): another run's results, or this run's before it trained on; make it again from this run");
+  }
+
+  /**
+   * Refuses layer probes by the linear probe before 2026-12-04 (a fixed Adam recipe, recorded as
+   * {@code recipe}), which stopped short on the first stages: shown next to a run probed since,
+   * the difference would read as one between the models.
+   */
+  private static void checkLinearProbe(String name, JsonNode n) throws IOException {
+    if (n.has("stages") && n.has("recipe") && !n.has("linear_probe")) {
+      throw new IOException(name + ": made by the earlier linear probe (a fixed 10-epoch Adam recipe, which stopped"
+          + " short on the first stages); make it again with probe --layers");
+    }
   }
 
   private static String shortDigest(String sha) {

@@ -266,6 +266,22 @@ class ReportTest {
         .contains("made from other weights than " + best + " (which is not there) holds now");
   }
 
+  /** Layer probes by the earlier linear probe (an Adam recipe) fail their section; the nuisance probe's recipe does not. */
+  @Test
+  void layerProbesOfTheEarlierLinearProbeFailTheirSection(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    assertThat(sections(Report.of(List.of(run)), 0).get("probes").status()).isEqualTo(Section.OK);
+    Path probes = run.resolve("analysis/layer-probes.json");
+    ObjectNode old = (ObjectNode) JsonReport.MAPPER.readTree(probes.toFile());
+    old.remove("linear_probe");
+    old.putObject("recipe").put("epochs", 10);
+    JsonReport.MAPPER.writeValue(probes.toFile(), old);
+    Section s = sections(Report.of(List.of(run)), 0).get("probes");
+    assertThat(s.status()).isEqualTo(Section.ERROR);
+    assertThat(s.note()).isEqualTo("analysis/layer-probes.json: made by the earlier linear probe (a fixed 10-epoch"
+        + " Adam recipe, which stopped short on the first stages); make it again with probe --layers");
+  }
+
   @Test
   void aMalformedMetricsLineFailsTheTrainingSectionNamingTheLine(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
