@@ -15,10 +15,18 @@ class SoftmaxRegressionTest {
 
   /** Features from class means plus noise; overlapping, so no weights separate them. */
   private static INDArray gaussians(Random r, int n, int d, int[] labels, double spread) {
+    return matrix(n, d, (i, j) -> (j == labels[i] % d ? 1.5 : 0.0) + spread * r.nextGaussian());
+  }
+
+  /** Entry (i, j) of a matrix. */
+  private interface Entry {
+    double at(int i, int j);
+  }
+
+  /** {@code [n, d]} in float64, filled row by row. */
+  private static INDArray matrix(int n, int d, Entry entry) {
     INDArray x = Nd4j.zeros(DataType.DOUBLE, n, d);
-    for (int i = 0; i < n; i++) {
-      for (int j = 0; j < d; j++) x.putScalar(i, j, (j == labels[i] % d ? 1.5 : 0.0) + spread * r.nextGaussian());
-    }
+    for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) x.putScalar(i, j, entry.at(i, j));
     return x;
   }
 
@@ -100,11 +108,9 @@ class SoftmaxRegressionTest {
     Random r = new Random(5);
     int n = 600, d = 4, c = 3;
     int[] y = labels(r, n, c);
-    INDArray x = Nd4j.zeros(DataType.DOUBLE, n, d);
-    for (int i = 0; i < n; i++) {
-      double shared = r.nextGaussian();
-      for (int j = 0; j < d; j++) x.putScalar(i, j, shared + 0.01 * ((j == y[i] ? 1.0 : 0.0) + 0.5 * r.nextGaussian()));
-    }
+    double[] shared = new double[n];
+    for (int i = 0; i < n; i++) shared[i] = r.nextGaussian();
+    INDArray x = matrix(n, d, (i, j) -> shared[i] + 0.01 * ((j == y[i] ? 1.0 : 0.0) + 0.5 * r.nextGaussian()));
     SoftmaxRegression p = SoftmaxRegression.train(x, y, c, 1e-4);
     assertIsTheMinimum(x, y, c, 1e-4, p, r);
     assertThat(p.fit().iterations()).isLessThan(100);
@@ -184,10 +190,7 @@ class SoftmaxRegressionTest {
     Random r = new Random(6);
     int n = 120, d = 60, c = 2;
     int[] y = labels(r, n, c);
-    INDArray x = Nd4j.zeros(DataType.DOUBLE, n, d);
-    for (int i = 0; i < n; i++) {
-      for (int j = 0; j < d; j++) x.putScalar(i, j, (j == 0 ? 1.0 * y[i] : 0.0) + r.nextGaussian());
-    }
+    INDArray x = matrix(n, d, (i, j) -> (j == 0 ? 1.0 * y[i] : 0.0) + r.nextGaussian());
     SoftmaxRegression.Selected s = SoftmaxRegression.select(x, y, c, 7);
     List<SoftmaxRegression.Trial> trials = s.trials();
     assertThat(trials).extracting(SoftmaxRegression.Trial::l2)
