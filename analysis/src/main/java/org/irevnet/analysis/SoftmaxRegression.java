@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.irevnet.data.Batches;
+import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.eigen.Eigen;
@@ -98,7 +100,7 @@ public final class SoftmaxRegression {
     int n = labels.length;
     if (n < 2) throw new IllegalArgumentException("softmax regression: choosing a penalty needs 2 examples, got " + n);
     int held = (int) Math.max(1, Math.round(n * VALIDATION_SHARE));
-    int[] order = shuffled(n, seed);
+    int[] order = Batches.permutation(n, new Random(seed));
     int[] val = Arrays.copyOf(order, held), rest = Arrays.copyOfRange(order, held, n);
     Arrays.sort(val);
     Arrays.sort(rest);
@@ -111,7 +113,7 @@ public final class SoftmaxRegression {
     int best = 0;
     for (double l2 : PENALTIES) {
       previous = r.solve(fitRows, fitLabels, classes, l2, previous);
-      double accuracy = accuracyOf(valRows.mmul(previous.weights).addiRowVector(previous.bias), valLabels);
+      double accuracy = Losses.accuracy(valRows.mmul(previous.weights).addiRowVector(previous.bias), valLabels);
       trials.add(new Trial(l2, accuracy, previous.fit));
       solutions.add(previous);
       if (accuracy > trials.get(best).validationAccuracy()) best = trials.size() - 1;
@@ -127,14 +129,7 @@ public final class SoftmaxRegression {
   }
 
   public double accuracy(INDArray x, int[] labels) {
-    return accuracyOf(logits(x), labels);
-  }
-
-  private static double accuracyOf(INDArray logits, int[] labels) {
-    int[] predicted = logits.argMax(1).toIntVector();
-    int right = 0;
-    for (int i = 0; i < labels.length; i++) if (predicted[i] == labels[i]) right++;
-    return labels.length == 0 ? Double.NaN : (double) right / labels.length;
+    return Losses.accuracy(logits(x), labels);
   }
 
   private static void check(INDArray x, int[] labels, int classes) {
@@ -148,18 +143,6 @@ public final class SoftmaxRegression {
             + " is not a class of 0.." + (classes - 1));
       }
     }
-  }
-
-  private static int[] shuffled(int n, long seed) {
-    int[] order = new int[n];
-    for (int i = 0; i < n; i++) order[i] = i;
-    Random random = new Random(seed);
-    for (int i = n - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1), t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
-    return order;
   }
 
   private static int[] pick(int[] labels, int[] rows) {
@@ -262,14 +245,6 @@ public final class SoftmaxRegression {
     INDArray bias(INDArray theta) {
       return theta.get(NDArrayIndex.point(0), NDArrayIndex.interval((long) d * classes, (long) (d + 1) * classes))
           .reshape(1, classes);
-    }
-
-    /** The objective at {@code theta}; its gradient into {@code grad} (same shape) when that is not null. */
-    double value(INDArray theta, INDArray grad) {
-      double[] g = grad == null ? null : new double[(int) grad.length()];
-      double v = value(theta.toDoubleVector(), g);
-      if (grad != null) grad.assign(Nd4j.createFromArray(g).reshape(grad.shape()));
-      return v;
     }
 
     /** The objective at the flat {@code theta}; its gradient into {@code grad} when that is not null. */

@@ -18,6 +18,14 @@ class SoftmaxRegressionTest {
     return matrix(n, d, (i, j) -> (j == labels[i] % d ? 1.5 : 0.0) + spread * r.nextGaussian());
   }
 
+  /** The objective at a parameter row {@code theta}; its gradient into {@code grad} (same shape) unless null. */
+  private static double value(SoftmaxRegression.Objective f, INDArray theta, INDArray grad) {
+    double[] g = grad == null ? null : new double[(int) grad.length()];
+    double v = f.value(theta.toDoubleVector(), g);
+    if (grad != null) grad.assign(Nd4j.createFromArray(g).reshape(grad.shape()));
+    return v;
+  }
+
   /** Entry (i, j) of a matrix. */
   private interface Entry {
     double at(int i, int j);
@@ -47,13 +55,13 @@ class SoftmaxRegressionTest {
     int[] y = labels(r, n, c);
     SoftmaxRegression.Objective f = new SoftmaxRegression.Objective(gaussians(r, n, d, y, 1.0), y, c, 0.1);
     INDArray theta = randomTheta(r, (d + 1) * c), g = theta.like();
-    f.value(theta, g);
+    value(f, theta, g);
     double h = 1e-6;
     for (int i = 0; i < theta.length(); i++) {
       INDArray plus = theta.dup(), minus = theta.dup();
       plus.putScalar(0, i, theta.getDouble(0, i) + h);
       minus.putScalar(0, i, theta.getDouble(0, i) - h);
-      double fd = (f.value(plus, null) - f.value(minus, null)) / (2 * h);
+      double fd = (value(f, plus, null) - value(f, minus, null)) / (2 * h);
       assertThat(g.getDouble(0, i)).as("component " + i).isCloseTo(fd, org.assertj.core.data.Offset.offset(1e-8));
     }
   }
@@ -74,18 +82,18 @@ class SoftmaxRegressionTest {
     INDArray b = p.logits(Nd4j.zeros(DataType.DOUBLE, 1, d));
     INDArray w = p.logits(Nd4j.eye(d).castTo(DataType.DOUBLE)).subRowVector(b);
     INDArray theta = Nd4j.concat(1, w.reshape('c', 1, d * c), b.reshape(1, c));
-    assertThat(f.value(theta, null)).isCloseTo(p.fit().objective(), org.assertj.core.data.Offset.offset(1e-10));
+    assertThat(value(f, theta, null)).isCloseTo(p.fit().objective(), org.assertj.core.data.Offset.offset(1e-10));
     double h = 1e-5;
     for (int i = 0; i < theta.length(); i++) {
       INDArray plus = theta.dup(), minus = theta.dup();
       plus.putScalar(0, i, theta.getDouble(0, i) + h);
       minus.putScalar(0, i, theta.getDouble(0, i) - h);
-      assertThat((f.value(plus, null) - f.value(minus, null)) / (2 * h)).as("component " + i)
+      assertThat((value(f, plus, null) - value(f, minus, null)) / (2 * h)).as("component " + i)
           .isCloseTo(0.0, org.assertj.core.data.Offset.offset(SoftmaxRegression.GRADIENT_TOLERANCE));
     }
     for (int t = 0; t < 50; t++) {
       INDArray near = theta.add(randomTheta(r, theta.length()).muli(2e-3));
-      assertThat(f.value(near, null)).isGreaterThanOrEqualTo(p.fit().objective());
+      assertThat(value(f, near, null)).isGreaterThanOrEqualTo(p.fit().objective());
     }
   }
 

@@ -104,8 +104,8 @@ final class AttackCommand implements Callable<Integer> {
     common.apply();
     // Exact words, as every other option takes them (FGSM was read as fgsm, --split TEST refused).
     Ranges.oneOf("--attack", attack, Choices.ATTACKS);
-    boolean perturbation = attack.equals("fgsm") || attack.startsWith("pgd");
-    boolean stepped = attack.startsWith("pgd") || attack.equals("feature-match"), metamer = attack.equals("metamer");
+    boolean pgd = attack.startsWith("pgd"), perturbation = pgd || attack.equals("fgsm");
+    boolean stepped = pgd || attack.equals("feature-match"), metamer = attack.equals("metamer");
     // An option the attack does not read is refused, as --random-start always was: fgsm --steps 10
     // and metamer --eps 0.1 ran as if they were not given.
     if (given("--steps") && !stepped) throw new IllegalArgumentException("--steps applies to pgd and feature-match only");
@@ -119,8 +119,8 @@ final class AttackCommand implements Callable<Integer> {
     if (targeted != null && !perturbation) throw new IllegalArgumentException("--targeted applies to fgsm and pgd only");
     if (!loss.equals("ce") && !perturbation) throw new IllegalArgumentException("--loss applies to fgsm and pgd only");
     lossKind();
-    if (randomStart && !attack.startsWith("pgd")) throw new IllegalArgumentException("--random-start applies to pgd only");
-    if (multiTargeted && (!attack.startsWith("pgd") || targeted != null)) {
+    if (randomStart && !pgd) throw new IllegalArgumentException("--random-start applies to pgd only");
+    if (multiTargeted && (!pgd || targeted != null)) {
       throw new IllegalArgumentException("--multi-targeted applies to untargeted pgd only");
     }
     CommonOptions.positive("--count", count);
@@ -152,7 +152,7 @@ final class AttackCommand implements Callable<Integer> {
     Path dir = output.dir(target);
     AttackReport rep = new AttackReport(target.runDir().toString(), in.checkpoint(), in.data().name(), model.summary(),
         attack, metamer ? null : attack.equals("pgd-l2") ? "l2" : "linf", perturbation ? loss : null, targeted,
-        stepped ? steps : null, stepped ? stepSize : null, attack.startsWith("pgd") ? randomStart : null, attack.startsWith("pgd") ? multiTargeted : null, r.layer,
+        stepped ? steps : null, stepped ? stepSize : null, pgd ? randomStart : null, pgd ? multiTargeted : null, r.layer,
         r.layer == null ? null : model.layerNames().get(r.layer), seed, (int) r.attacked.size(0), r.cleanAccuracy, r.curve,
         AttackReport.monotone(r.curve), r.sweep == null ? null : AttackReport.Sanity.of(r.sweep), r.maxLogitAbsDiff,
         timing, file + ".png", targetName(in.data().classNames()), in.dataDir().toString());
