@@ -1,10 +1,13 @@
 package org.irevnet.analysis;
 
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.irevnet.data.Batches;
+import org.irevnet.nn.Tensors;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -223,6 +226,18 @@ public final class SoftmaxRegression {
     private final double[] penalty; // [d]
     private final int classes;
     private final int d;
+    // The products' operands and results, made once and reused through views of their native
+    // memory: allocating them per evaluation (each larger than the launcher's mmap threshold, so a
+    // fresh, zero-filled mapping) and copying them in and out element by element took as long as
+    // the products themselves.
+    private final INDArray w; // [d, C]
+    private final INDArray z; // [n, C]: the logits, then the residual
+    private final INDArray gw; // [d, C]
+    private final DoubleBuffer wIn;
+    private final DoubleBuffer zInOut;
+    private final DoubleBuffer gwOut;
+    private final double[] zs; // z's values
+    private final double[] gws; // gw's values
 
     /** The same penalty {@code l2} on every weight. */
     Objective(INDArray x, int[] labels, int classes, double l2) {
@@ -236,6 +251,19 @@ public final class SoftmaxRegression {
       this.classes = classes;
       this.d = (int) x.size(1);
       this.penalty = penalty.castTo(DataType.DOUBLE).toDoubleVector();
+      int n = labels.length;
+      this.w = Nd4j.create(DataType.DOUBLE, new long[] {d, classes}, 'c');
+      this.z = Nd4j.create(DataType.DOUBLE, new long[] {n, classes}, 'c');
+      this.gw = Nd4j.create(DataType.DOUBLE, new long[] {d, classes}, 'c');
+      this.wIn = doubles(w);
+      this.zInOut = doubles(z);
+      this.gwOut = doubles(gw);
+      this.zs = new double[n * classes];
+      this.gws = new double[d * classes];
+    }
+
+    private static DoubleBuffer doubles(INDArray a) {
+      return Tensors.writableNativeBytes(a).order(ByteOrder.nativeOrder()).asDoubleBuffer();
     }
 
     INDArray weights(INDArray theta) {
@@ -250,8 +278,10 @@ public final class SoftmaxRegression {
     /** The objective at the flat {@code theta}; its gradient into {@code grad} when that is not null. */
     double value(double[] theta, double[] grad) {
       int n = labels.length, wc = d * classes;
-      INDArray w = Nd4j.createFromArray(java.util.Arrays.copyOf(theta, wc)).reshape('c', d, classes);
-      double[] z = x.mmul(w).dup('c').data().asDouble(); // [n, C] row-major
+      wIn.put(0, theta, 0, wc);
+      Nd4j.gemm(x, w, this.z, false, false, 1.0, 0.0);
+      double[] z = zs; // [n, C] row-major
+      zInOut.get(0, z);
       double ce = 0;
       for (int i = 0; i < n; i++) {
         int row = i * classes;
@@ -277,7 +307,10 @@ public final class SoftmaxRegression {
         for (int k = 0; k < classes; k++) penaltyValue += 0.5 * penalty[j] * theta[j * classes + k] * theta[j * classes + k];
       }
       if (grad != null) { // z is the residual (softmax - onehot) / n
-        double[] gw = xT.mmul(Nd4j.createFromArray(z).reshape('c', n, classes)).dup('c').data().asDouble();
+        zInOut.put(0, z);
+        Nd4j.gemm(xT, this.z, this.gw, false, false, 1.0, 0.0);
+        double[] gw = gws;
+        gwOut.get(0, gw);
         for (int j = 0; j < d; j++) {
           for (int k = 0; k < classes; k++) grad[j * classes + k] = gw[j * classes + k] + penalty[j] * theta[j * classes + k];
         }
