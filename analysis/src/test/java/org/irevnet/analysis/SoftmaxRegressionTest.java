@@ -220,6 +220,52 @@ class SoftmaxRegressionTest {
         .isEqualTo(trials);
   }
 
+  /**
+   * Each penalty's held-out accuracy is that of a fit from zero on the other examples (the
+   * held-out fifth drawn as {@link SoftmaxRegression#select} documents: the first fifth of
+   * {@code Batches.permutation} with the seed), within one example: both are the minimiser to the
+   * gradient tolerance.
+   */
+  @Test
+  void eachTrialIsTheHeldOutAccuracyOfAFitWithoutTheHeldOutExamples() {
+    Random r = new Random(6);
+    int n = 120, d = 60, c = 2;
+    int[] y = labels(r, n, c);
+    INDArray x = matrix(n, d, (i, j) -> (j == 0 ? 1.0 * y[i] : 0.0) + r.nextGaussian());
+    int held = (int) Math.round(n * SoftmaxRegression.VALIDATION_SHARE);
+    int[] order = org.irevnet.data.Batches.permutation(n, new Random(7));
+    int[] val = java.util.Arrays.copyOf(order, held), rest = java.util.Arrays.copyOfRange(order, held, n);
+    int[] yVal = java.util.Arrays.stream(val).map(i -> y[i]).toArray(), yRest = java.util.Arrays.stream(rest).map(i -> y[i]).toArray();
+    for (SoftmaxRegression.Trial t : SoftmaxRegression.select(x, y, c, 7).trials()) {
+      double independent = SoftmaxRegression.train(x.getRows(rest), yRest, c, t.l2()).accuracy(x.getRows(val), yVal);
+      assertThat(t.validationAccuracy()).as("l2 " + t.l2()).isCloseTo(independent, org.assertj.core.data.Offset.offset(1.0 / held));
+    }
+  }
+
+  /**
+   * Well separated classes: every penalty classifies the held-out examples perfectly, so the
+   * strongest wins the tie and the path stops after the two that did no better.
+   */
+  @Test
+  void aTieGoesToTheStrongerPenaltyAndTwoThatDoNoBetterEndThePath() {
+    Random r = new Random(8);
+    int n = 200, d = 3, c = 3;
+    int[] y = labels(r, n, c);
+    SoftmaxRegression.Selected s = SoftmaxRegression.select(gaussians(r, n, d, y, 0.05), y, c, 1);
+    assertThat(s.trials()).extracting(SoftmaxRegression.Trial::validationAccuracy).containsExactly(1.0, 1.0, 1.0);
+    assertThat(s.probe().fit().l2()).isEqualTo(SoftmaxRegression.PENALTIES[0]);
+  }
+
+  @Test
+  void choosingAPenaltyRefusesWhatFittingRefusesAndNeedsTwoExamples() {
+    INDArray x = Nd4j.zeros(DataType.DOUBLE, 2, 3);
+    assertThatThrownBy(() -> SoftmaxRegression.select(x, new int[] {0, 3}, 3, 0))
+        .hasMessage("softmax regression: label 3 of example 1 is not a class of 0..2");
+    assertThatThrownBy(() -> SoftmaxRegression.select(x.getRows(0), new int[] {0}, 3, 0))
+        .hasMessage("softmax regression: choosing a penalty needs 2 examples, got 1");
+    assertThat(SoftmaxRegression.select(x, new int[] {0, 1}, 3, 0).trials()).isNotEmpty();
+  }
+
   @Test
   void labelsOutsideTheClassesAndMismatchedShapesAreRefused() {
     INDArray x = Nd4j.zeros(DataType.DOUBLE, 2, 3);
