@@ -70,9 +70,20 @@ public final class Interpolation {
       throw new IllegalArgumentException("the nuisance path needs a fully invertible (fi-revnet) model; '"
           + model.architecture().name() + "' is " + model.architecture().type());
     }
+    if (!model.isBijective()) throw new IllegalArgumentException("the nuisance path " + injective(model));
     double[] alphas = alphas(steps);
     InvertibleClassifier.Forward f0 = forward(model, x0), f1 = forward(model, x1);
     return path(model, mix(f0.z(), f1.z(), alphas, model.numClasses()), alphas, f0.logits());
+  }
+
+  /**
+   * Why a fi-revnet with zero-padded stages has no metamers: z of (z_s(a), z_n(b)) inverts to an
+   * input whose padding channels are not zero, and dropping them breaks the logit invariant (a
+   * trained model's "metamer" came out as b itself, with b's class).
+   */
+  static String injective(InvertibleClassifier model) {
+    return "needs a bijective model; '" + model.architecture().name() + "' is injective (a stage pads zero"
+        + " channels), so z_s(a) with z_n(b) inverts to padding that is not zero and dropping it changes the logits";
   }
 
   /** Rows {@code (1 - alpha) p0 + alpha p1}, except the first {@code keep} columns, which stay {@code p0}'s. */

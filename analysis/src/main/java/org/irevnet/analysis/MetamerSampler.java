@@ -98,6 +98,7 @@ public final class MetamerSampler {
           + model.architecture().name() + "' is " + model.architecture().type()
           + ": an i-RevNet's logits depend non-linearly on its whole representation, which has no z_s/z_n split");
     }
+    if (!model.isBijective()) throw new IllegalArgumentException("metameric sampling " + Interpolation.injective(model));
     if (!java.util.Arrays.equals(a.shape(), b.shape())) {
       throw new IllegalArgumentException("metamers: logit sources " + java.util.Arrays.toString(a.shape())
           + " and nuisance sources " + java.util.Arrays.toString(b.shape()) + " differ in shape");

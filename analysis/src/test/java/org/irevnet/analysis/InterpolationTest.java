@@ -76,6 +76,18 @@ class InterpolationTest {
     assertThat(Interpolation.alphas(2)).containsExactly(0, 1);
   }
 
+  /** An injective fi-revnet's nuisance path would not keep the logits (its inverse drops padding): refused. */
+  @Test
+  void injectiveFiRevNetHasAFullPathButNoNuisancePath() {
+    InvertibleClassifier m = MetamerSamplerTest.injectiveFiRevNet();
+    INDArray xs = org.irevnet.nn.Init.uniform(DataType.DOUBLE, new Random(5), 0.5, 2, 1, 8, 8).addi(0.5),
+        x0 = image(xs, 0), x1 = image(xs, 1);
+    Interpolation.Path p = Interpolation.full(m, x0, x1, 3);
+    assertThat(maxDiff(image(p.images(), 0), x0)).isLessThan(1e-10);
+    assertThatThrownBy(() -> Interpolation.nuisance(m, x0, x1, 3))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'fi-inj' is injective");
+  }
+
   /** A path through NaN images has no classes (-1) and no probabilities (NaN), not class 0. */
   @Test
   void stepsWithNonFiniteLogitsHaveNoClass() {

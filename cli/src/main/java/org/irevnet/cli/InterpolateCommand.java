@@ -63,7 +63,7 @@ final class InterpolateCommand implements Callable<Integer> {
       int[] p = chosen.indices()[i];
       INDArray x0 = chosen.a().get(NDArrayIndex.interval(i, i + 1)).dup(), x1 = chosen.b().get(NDArrayIndex.interval(i, i + 1)).dup();
       Interpolation.Path full = Interpolation.full(model, x0, x1, steps);
-      Interpolation.Path nuisance = model.isFullyInvertible() ? Interpolation.nuisance(model, x0, x1, steps) : null;
+      Interpolation.Path nuisance = model.isFullyInvertible() && model.isBijective() ? Interpolation.nuisance(model, x0, x1, steps) : null;
       if (i < grid) {
         rows.add(full.images());
         if (nuisance != null) rows.add(nuisance.images());
