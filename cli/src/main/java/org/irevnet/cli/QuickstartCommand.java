@@ -232,10 +232,17 @@ final class QuickstartCommand implements Callable<Integer> {
    * injective i-RevNet trained the whole CE model first and failed only at the iCE training.
    */
   static void checkFullyInvertible(String arch) {
-    String kind = Baselines.isBaseline(arch) ? "a non-invertible baseline" : Architecture.load(arch).type();
+    Architecture a = Baselines.isBaseline(arch) ? null : Architecture.load(arch);
+    String kind = a == null ? "a non-invertible baseline" : a.type();
     if (!"fi-revnet".equals(kind)) {
       throw new IllegalArgumentException("--arch must be a fully invertible (fi-revnet) architecture, as the iCE model"
           + " needs one; '" + arch + "' is " + kind);
+    }
+    // An injective fi-revnet trained the CE model, then failed at the iCE model's MLE term (and its
+    // metamers would not keep the logits).
+    if (a.stages().stream().anyMatch(s -> s.padChannels() > 0)) {
+      throw new IllegalArgumentException("--arch must be a bijective fi-revnet, as the iCE model's MLE term and the"
+          + " metamers need one; '" + arch + "' is injective (a stage pads zero channels)");
     }
   }
 

@@ -246,6 +246,21 @@ class QuickstartCommandTest {
         "--count must be at least 1, got 0");
   }
 
+  /** An injective fi-revnet is refused at once too: it trained the CE model, then failed at the iCE one. */
+  @Test
+  void refusesAnInjectiveFiRevNetBeforeTraining(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("fi-inj.json"), """
+        {"name": "fi-inj", "type": "fi-revnet", "inputShape": [1, 32, 32], "numClasses": 10,
+         "stages": [{"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "pad": 4}]}""");
+    Path where = tmp.resolve("qs");
+    MainTest.Run r = run("quickstart", "--arch", arch.toString(), "--out", where.toString(), "--epochs", "1",
+        "--count", "1", "--skip-selftest", "--no-progress", "--threads", "1");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet quickstart: --arch must be a bijective fi-revnet, as the iCE"
+        + " model's MLE term and the metamers need one; '" + arch + "' is injective (a stage pads zero channels)");
+    assertThat(where).as("refused before the CE model's training").doesNotExist();
+  }
+
   @Test
   void refusesAnExistingQuickstartAndBadCounts(@TempDir Path tmp) throws Exception {
     Files.createDirectories(tmp.resolve("qs/ce"));
