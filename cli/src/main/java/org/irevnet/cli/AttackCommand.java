@@ -75,7 +75,7 @@ final class AttackCommand implements Callable<Integer> {
 
   @Option(names = "--targeted", paramLabel = "next|random|CLASS",
       description = "FGSM/PGD: aim at a target class: the next one ((label + 1) mod C), a seeded random other one, or a fixed"
-          + " class (its number, or its name as eval prints it).")
+          + " class (its name as eval prints it, or its number).")
   String targeted;
 
   @Option(names = "--layer", defaultValue = "last", paramLabel = "LAYER",
@@ -307,11 +307,15 @@ final class AttackCommand implements Callable<Integer> {
 
   /** The class {@code --targeted} names by its number or, for data whose classes have names, by name. */
   private static int fixedTarget(String targeted, List<String> names) {
-    int k;
-    try {
-      k = Integer.parseInt(targeted);
-    } catch (NumberFormatException e) {
-      k = names.indexOf(targeted); // --targeted tomato was refused: "a class in 0..2"
+    // A name first: on PNG folders 1, 10, 2 (classes 0, 1, 2) "--targeted 10" was refused as a
+    // number out of range, and "--targeted 1" aimed at the folder 10.
+    int k = names.indexOf(targeted); // --targeted tomato was refused: "a class in 0..2"
+    if (k < 0) {
+      try {
+        k = Integer.parseInt(targeted);
+      } catch (NumberFormatException e) {
+        k = -1;
+      }
     }
     if (k < 0 || k >= names.size()) {
       throw new IllegalArgumentException("--targeted must be next, random or a class in 0.." + (names.size() - 1)

@@ -185,5 +185,13 @@ class AttackCommandTest {
     // Numbered classes: their names are their numbers, and the message lists them no second time.
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> AttackCommand.targets("3", 1, labels,
         java.util.List.of("0", "1", "2"))).hasMessage("--targeted must be next, random or a class in 0..2, got '3'");
+    // Folders named by numbers that are not their positions (1, 10, 2 sort as classes 0, 1, 2): a
+    // name is the folder it names ("10" was refused as out of range, "1" aimed at folder 10); a
+    // number that names no class is still a class number.
+    java.util.List<String> folders = java.util.List.of("1", "10", "2");
+    assertThat(AttackCommand.targets("10", 1, labels, folders)).containsExactly(1, 1, 1, 1);
+    assertThat(AttackCommand.targets("1", 1, labels, folders)).containsExactly(0, 0, 0, 0);
+    assertThat(AttackCommand.targets("2", 1, labels, folders)).containsExactly(2, 2, 2, 2);
+    assertThat(AttackCommand.targets("0", 1, labels, folders)).containsExactly(0, 0, 0, 0);
   }
 }
