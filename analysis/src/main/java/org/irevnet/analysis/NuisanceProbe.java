@@ -49,17 +49,26 @@ public final class NuisanceProbe {
       int trainCount, int testCount, long nuisanceDims, MlpClassifier.Recipe recipe, double seconds) {}
 
   /**
+   * Refuses a model without a z_s/z_n split, so that a command can say so before any other work.
+   *
+   * @throws IllegalArgumentException for a model that is not fully invertible
+   */
+  public static void requireFullyInvertible(InvertibleClassifier model) {
+    if (!model.isFullyInvertible()) {
+      throw new IllegalArgumentException("the nuisance probe needs a fully invertible (fi-revnet) model, whose z"
+          + " splits into logits z_s and nuisance z_n; '" + model.architecture().name() + "' is "
+          + model.architecture().type());
+    }
+  }
+
+  /**
    * Computes {@code z} of both splits with the frozen {@code model} and measures.
    *
    * @throws IllegalArgumentException if the model is not fully invertible (an i-RevNet has no
    *     {@code z_n})
    */
   public static Result measure(InvertibleClassifier model, Dataset train, Dataset test, MlpClassifier.Recipe recipe) {
-    if (!model.isFullyInvertible()) {
-      throw new IllegalArgumentException("the nuisance probe needs a fully invertible (fi-revnet) model, whose z"
-          + " splits into logits z_s and nuisance z_n; '" + model.architecture().name() + "' is "
-          + model.architecture().type());
-    }
+    requireFullyInvertible(model);
     return measure(Features.z(model, train.images()), train.labels(), Features.z(model, test.images()),
         test.labels(), model.numClasses(), recipe);
   }

@@ -79,7 +79,9 @@ final class ProbeCommand implements Callable<Integer> {
     output.check(target);
     RunInputs test = target.load();
     Classifier model = test.classifier();
-    if (nuisance) test.model(); // an invertible model, checked before any work
+    // An invertible model with a z_s/z_n split, checked before any work: an i-RevNet's layer probes
+    // were computed and written, then the command failed (exit 2) at the nuisance probe.
+    if (nuisance) NuisanceProbe.requireFullyInvertible(test.model());
     Dataset trainAll = test.splits().apply(Split.TRAIN);
     Path dir = output.dir(target);
     // In the order the README and the help text give them.

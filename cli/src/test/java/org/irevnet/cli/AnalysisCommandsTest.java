@@ -211,6 +211,24 @@ class AnalysisCommandsTest {
     throw new AssertionError("no section " + id + " in " + report);
   }
 
+  /** An i-RevNet's --nuisance is refused before the layer probes: they were computed and written, then exit 2. */
+  @Test
+  void probeRefusesTheNuisanceOfAnIRevNetBeforeAnyProbe(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("ir.json"), """
+        {"name": "tiny-ir", "type": "irevnet", "inputShape": [1, 32, 32], "numClasses": 10,
+         "stages": [{"steps": 1, "hidden": 4, "kernel": 3, "coupling": "additive"}]}""");
+    Path data = org.irevnet.testing.TinyData.idx(tmp.resolve("data"), 64, 20), dir = tmp.resolve("run");
+    MainTest.Run t = run("train", "--arch", arch.toString(), "--data", data.toString(), "--out", dir.toString(),
+        "--epochs", "1", "--batch", "16", "--no-progress");
+    assertThat(t.code()).as(t.err()).isZero();
+    MainTest.Run r = run("probe", "--run", dir.toString(), "--layers", "--nuisance", "--train-count", "30");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet probe: the nuisance probe needs a fully invertible (fi-revnet)"
+        + " model, whose z splits into logits z_s and nuisance z_n; 'tiny-ir' is irevnet");
+    assertThat(r.out()).isEmpty();
+    assertThat(dir.resolve("analysis/layer-probes.json")).doesNotExist();
+  }
+
   @Test
   void probesInterpolationAndStabilityOnATinyRun(@TempDir Path tmp) throws Exception {
     MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
