@@ -126,6 +126,8 @@ public record TrainConfig(String arch, String data, String objective, int epochs
       .enable(SerializationFeature.INDENT_OUTPUT)
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS) // a second object, a paste gone wrong, was ignored
+      // {"epochs": 2, "epochs": 3} trained 3 epochs without a word (an architecture file refused it).
+      .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
       .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)); // "epochs": 2.5 ran 2 epochs
 
   /**

@@ -64,6 +64,24 @@ class TrainConfigTest {
     assertThat(c.lrAt(150, 120)).isCloseTo(0, offset(1e-18));
   }
 
+  /** A key given twice, at the top or in "ice", is refused naming the file and key: it was read as its last value. */
+  @Test
+  void aConfigFileWithAKeyGivenTwiceIsRefused(@TempDir Path tmp) throws Exception {
+    Path top = Files.writeString(tmp.resolve("top.json"), "{\"epochs\": 2, \"epochs\": 3}");
+    assertThatThrownBy(() -> TrainConfig.read(top, TrainConfig.defaults()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(top + ": malformed config JSON at line 1, column ")
+        .hasMessageContaining("Duplicate field 'epochs'").hasMessageNotContaining("\n");
+    Path ice = Files.writeString(tmp.resolve("ice.json"), "{\"ice\": {\"wNc\": 0.1, \"wNc\": 0.2}}");
+    assertThatThrownBy(() -> TrainConfig.read(ice, TrainConfig.defaults()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Duplicate field 'wNc'");
+    // Each key once still reads.
+    Path once = Files.writeString(tmp.resolve("once.json"), "{\"epochs\": 2, \"ice\": {\"wNc\": 0.1}}");
+    TrainConfig c = TrainConfig.read(once, TrainConfig.defaults());
+    assertThat(c.epochs()).isEqualTo(2);
+    assertThat(c.ice().wNc()).isEqualTo(0.1);
+  }
+
   @Test
   void withoutWarmUpTheFirstStepHasTheFullRate() {
     // warmupSteps 0 must not reach lr * (step + 1) / 0.
