@@ -85,6 +85,7 @@ final class NetworkTrainer {
     if (step == 0) {
       listener.onMessage(model.summary());
       Trainer.sayIfBatchExceeds(listener, cfg.batch(), train.size());
+      Trainer.sayIfClassesHaveNoTrainingImages(listener, train, validation != null);
       Trainer.sayIfWarmupsOutlastTheRun(listener, cfg, total);
     }
     if (step >= total) return new Trainer.Result(step, Double.NaN, best, 0, Double.NaN, true);

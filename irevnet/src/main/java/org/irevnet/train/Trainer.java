@@ -294,6 +294,7 @@ public final class Trainer {
     if (step == 0) {
       listener.onMessage(model.summary() + (cfg.storesActivations() ? "; backward from stored activations" : ""));
       sayIfBatchExceeds(listener, cfg.batch(), train.size());
+      if (!cfg.hasMleObjective()) sayIfClassesHaveNoTrainingImages(listener, train, validation != null);
       sayIfWarmupsOutlastTheRun(listener, cfg, total);
     }
     adam.setWeightDecay(cfg.weightDecay());
@@ -426,6 +427,23 @@ public final class Trainer {
       listener.onMessage("batch " + batch + " is more than the " + trainingImages
           + " training images: every step trains on all of them");
     }
+  }
+
+  /**
+   * Classes without a training image, said once as training starts: the model is trained never to
+   * predict them, which read as a poor model. IDX labels {2, 5, 7} give 8 classes, 5 of them empty;
+   * a test-only class of an IDX set, or a rare class that {@code --validation} held out entirely,
+   * trained without a word.
+   */
+  static void sayIfClassesHaveNoTrainingImages(Listener listener, Dataset train, boolean heldOut) {
+    int[] counts = train.classCounts();
+    List<String> empty = new ArrayList<>();
+    for (int k = 0; k < counts.length; k++) if (counts[k] == 0) empty.add(k + " '" + train.classNames().get(k) + "'");
+    if (empty.isEmpty()) return;
+    String shown = empty.size() <= 5 ? String.join(", ", empty) : String.join(", ", empty.subList(0, 5)) + ", ...";
+    listener.onMessage(empty.size() + " of the " + counts.length + " classes have no training image"
+        + (heldOut ? " once --validation has held its images out" : "") + " (" + shown
+        + "): the model learns never to predict them");
   }
 
   /**

@@ -470,6 +470,34 @@ class TrainerTest {
         + " 0.141 of --w-nc 0.300");
   }
 
+  /**
+   * Classes without a training image are said once as training starts: an IDX set whose test split
+   * has two classes its training split lacks trained without a word. With more than five, the
+   * first five are named; after --validation the message says that the held-out images took them.
+   */
+  @Test
+  void classesWithoutATrainingImageAreSaid(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 8, 10); // training labels 0..7, test labels 0..9
+    List<String> said = new ArrayList<>();
+    new Trainer(config(arch("tiny", tmp), data, 1e-3, 1), tmp.resolve("run"), collecting(said), Long.MAX_VALUE).run();
+    assertThat(said.stream().filter(m -> m.contains("no training image"))).containsExactly(
+        "2 of the 10 classes have no training image (8 '8', 9 '9'): the model learns never to predict them");
+
+    said.clear();
+    List<String> names = java.util.stream.IntStream.range(0, 8).mapToObj(k -> "c" + k).toList();
+    Dataset d = new Dataset("d", Nd4j.zeros(DataType.FLOAT, 2, 1, 2, 2), new int[] {0, 7}, names);
+    Trainer.sayIfClassesHaveNoTrainingImages(collecting(said), d, true);
+    Trainer.sayIfClassesHaveNoTrainingImages(collecting(said), d.subset("all", 0, 1, 0), false);
+    assertThat(said).containsExactly("6 of the 8 classes have no training image once --validation has held its images"
+        + " out (1 'c1', 2 'c2', 3 'c3', 4 'c4', 5 'c5', ...): the model learns never to predict them",
+        "6 of the 8 classes have no training image (1 'c1', 2 'c2', 3 'c3', 4 'c4', 5 'c5', ...): the model learns"
+            + " never to predict them");
+    said.clear();
+    Trainer.sayIfClassesHaveNoTrainingImages(collecting(said), new Dataset("e", Nd4j.zeros(DataType.FLOAT, 2, 1, 2, 2),
+        new int[] {1, 0}, List.of("a", "b")), false);
+    assertThat(said).isEmpty();
+  }
+
   @Test
   void resumingAtAnotherThreadCountIsSaid(@TempDir Path tmp) throws Exception {
     TrainConfig cfg = tinyTwoEpochs(tmp);
