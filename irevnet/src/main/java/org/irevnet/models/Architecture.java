@@ -265,6 +265,11 @@ public record Architecture(String name, String type, String description, List<In
       if (!(s.scaleFloorValue() >= 0 && s.scaleFloorValue() < 1)) {
         throw new IllegalArgumentException(at + "'scaleFloor' must be in [0, 1)");
       }
+      // An additive coupling has no scale to floor: the key was accepted and did nothing.
+      if (s.scaleFloor() != null && !"affine".equals(s.coupling())) {
+        throw new IllegalArgumentException(at + "'scaleFloor' bounds an affine coupling's scale; this stage's coupling is "
+            + (s.coupling() == null ? "not given" : s.coupling()) + ", which has none");
+      }
       // These were found only while building, after the earlier stages had been allocated, and
       // named neither the file nor the stage.
       if (s.hasSqueeze() && (height % 2 != 0 || width % 2 != 0)) {

@@ -49,6 +49,10 @@ class ArchitectureTest {
       assertThatThrownBy(() -> Architecture.fromJson(json(2, STAGE + ", \"scaleFloor\": " + bad)))
           .hasMessage("model.json: stage 0: 'scaleFloor' must be in [0, 1)");
     }
+    // An additive coupling has no scale: the floor was accepted there and did nothing.
+    assertThatThrownBy(() -> Architecture.fromJson(json(2, STAGE.replace("affine", "additive") + ", \"scaleFloor\": 0.05")))
+        .hasMessage("model.json: stage 0: 'scaleFloor' bounds an affine coupling's scale; this stage's coupling is"
+            + " additive, which has none");
   }
 
   /**
