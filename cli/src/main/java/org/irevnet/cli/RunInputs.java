@@ -79,12 +79,12 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     }
     DataSource src = Datasets.resolve(dataName(run, data));
     if (Checkpoints.holdsNetwork(ck)) {
-      Function<Split, Dataset> splits = s -> Baselines.prepare(src, s);
+      Function<Dataset, Dataset> inRunClasses = inRunClasses(run, data);
+      Function<Split, Dataset> splits = s -> inRunClasses.apply(Baselines.prepare(src, s));
       // The shape before the baselines' padding, as for the invertible models: with the padded one
       // an attack's mask took in the padding, and changed pixels that no image of the data has.
       Dataset raw = src.load(split);
-      Dataset d = Baselines.prepare(raw);
-      checkClasses(run, data, d);
+      Dataset d = inRunClasses.apply(Baselines.prepare(raw));
       String arch = Json.read(run.resolve(Trainer.CONFIG), "config").path("config").path("arch").asText("dl4j");
       Checkpoints.LoadedNetwork loaded = Checkpoints.loadNetwork(ck);
       Dl4jClassifier model = Dl4jClassifier.of(loaded.net(), arch, new long[] {d.channels(), d.height(), d.width()}, probed);
@@ -94,11 +94,12 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     if (probed != null) throw new IllegalArgumentException("--probe-layers applies to DL4J networks only");
     Checkpoints.LoadedModel loaded = Checkpoints.loadModel(ck, DataType.FLOAT);
     InvertibleClassifier model = loaded.model();
-    Dataset raw = src.load(split);
-    checkClasses(run, data, raw);
+    Function<Dataset, Dataset> inRunClasses = inRunClasses(run, data);
+    Dataset raw = inRunClasses.apply(src.load(split));
     checkOutputs(raw, model.numClasses(), "the run's model");
     return new RunInputs(model, which, Trainer.prepare(raw, model.architecture()),
-        s -> Trainer.prepare(src, s, model.architecture()), Content.of(raw), absolute(src), loaded.weightsSha256());
+        s -> inRunClasses.apply(Trainer.prepare(src, s, model.architecture())), Content.of(raw), absolute(src),
+        loaded.weightsSha256());
   }
 
   /** A user's DL4J model zip, with the images of {@code data} as they are (no padding). */
@@ -128,18 +129,38 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
   }
 
   /**
-   * Refuses other data ({@code data} not null) whose class names differ from those of the data
-   * the run was trained on: the model's outputs mean those classes, and scoring "a" as class 0 of
-   * Fashion-MNIST gives a number that means nothing. Unknown names (IDX files without any) or
-   * training data not found here leave nothing to compare.
+   * Labels other data ({@code data} not null) in the classes of the data the run was trained on,
+   * matched by name: the model's outputs mean those classes, and scoring "a" as class 0 of
+   * Fashion-MNIST gives a number that means nothing, so a name the run does not have is refused.
+   * Data with some of the run's classes (a test set of two of them) is relabelled into the run's;
+   * it was refused. Names are compared in Unicode NFC: class folders copied from macOS spell "Ä"
+   * decomposed (NFD), which looked the same in the message but did not compare equal, and sorted
+   * into another label order. Unknown names (IDX files without any) or training data not found here
+   * leave nothing to compare: the data is taken as it is.
    */
-  private static void checkClasses(Path run, String data, Dataset d) throws IOException {
+  static Function<Dataset, Dataset> inRunClasses(Path run, String data) throws IOException {
     DataSource trained = data == null ? null : runSource(run);
     List<String> names = trained == null ? null : trained.classNames();
-    if (names != null && !names.equals(d.classNames())) {
-      throw new IllegalArgumentException(d.name() + ": classes " + d.classNames() + ", but the run was trained on "
-          + trained.name() + " with " + names);
-    }
+    if (names == null) return d -> d;
+    List<String> runNfc = names.stream().map(RunInputs::nfc).toList();
+    return d -> {
+      if (d.classNames().equals(names)) return d;
+      int[] to = new int[d.numClasses()];
+      for (int k = 0; k < to.length; k++) {
+        to[k] = runNfc.indexOf(nfc(d.classNames().get(k)));
+        if (to[k] < 0) {
+          throw new IllegalArgumentException(d.name() + ": classes " + d.classNames() + ", but the run was trained on "
+              + trained.name() + " with " + names + "; '" + d.classNames().get(k) + "' is not one of them");
+        }
+      }
+      int[] labels = new int[d.size()];
+      for (int i = 0; i < labels.length; i++) labels[i] = to[d.labels()[i]];
+      return new Dataset(d.name(), d.images(), labels, names);
+    };
+  }
+
+  private static String nfc(String name) {
+    return java.text.Normalizer.normalize(name, java.text.Normalizer.Form.NFC);
   }
 
   /** The data the run was trained on, or null when it cannot be found from here. */

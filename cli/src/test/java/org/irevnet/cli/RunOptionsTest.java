@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.irevnet.data.Dataset;
+import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
 import org.irevnet.train.Checkpoints;
 import org.irevnet.train.Trainer;
@@ -198,7 +200,42 @@ class RunOptionsTest {
     Files.write(renamed.resolve("classes.txt"), others);
     assertThatThrownBy(() -> RunInputs.load(run, renamed.toString(), null, Split.TEST, null))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("renamed/test: classes " + others + ", but the run was trained on data with " + names);
+        .hasMessage("renamed/test: classes " + others + ", but the run was trained on data with " + names
+            + "; 'k0' is not one of them");
+  }
+
+  /** An IDX test split in {@code dir} with these labels and class names. */
+  private static Path idxTest(Path dir, int[] labels, String... classes) throws java.io.IOException {
+    Files.createDirectories(dir);
+    org.irevnet.data.IdxFiles.writeImages(dir.resolve("t10k-images-idx3-ubyte"), labels.length, 28, 28,
+        new byte[labels.length * 28 * 28]);
+    org.irevnet.data.IdxFiles.writeLabels(dir.resolve("t10k-labels-idx1-ubyte"), labels);
+    Files.write(dir.resolve("classes.txt"), List.of(classes));
+    return dir;
+  }
+
+  /**
+   * Other data with some of the run's classes, named as the run's but in another order and with a
+   * name decomposed (NFD, as folders copied from macOS are), is labelled in the run's classes: it
+   * was refused, though the names looked the same in the message. A name the run lacks is refused.
+   */
+  @Test
+  void otherDataWithSomeOfTheRunsClassesIsLabelledInTheRunsClasses(@TempDir Path tmp) throws Exception {
+    String composed = "\u00c4rmel", decomposed = "A\u0308rmel";
+    Path data = idxTest(tmp.resolve("data"), new int[] {0, 1, 2}, composed, "b", "c");
+    Path r = run(tmp.resolve("r"), data.toString());
+    Path sub = idxTest(tmp.resolve("sub"), new int[] {0, 1, 1, 0}, "c", decomposed);
+    Dataset d = RunInputs.inRunClasses(r, sub.toString()).apply(Datasets.resolve(sub.toString()).load(Split.TEST));
+    assertThat(d.classNames()).containsExactly(composed, "b", "c");
+    assertThat(d.labels()).containsExactly(2, 0, 0, 2);
+    Path stranger = idxTest(tmp.resolve("stranger"), new int[] {0, 1}, "b", "x");
+    assertThatThrownBy(() -> RunInputs.inRunClasses(r, stranger.toString())
+        .apply(Datasets.resolve(stranger.toString()).load(Split.TEST)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("stranger/test: classes [b, x], but the run was trained on data with [" + composed
+            + ", b, c]; 'x' is not one of them");
+    // The run's own data, and data named as it, are taken as they are.
+    assertThat(RunInputs.inRunClasses(r, null).apply(d)).isSameAs(d);
   }
 
   /**
