@@ -259,7 +259,8 @@ public record Architecture(String name, String type, String description, List<In
         }
       }
       if (!List.of("none", "reverse", "1x1conv").contains(s.permutationKind())) {
-        throw new IllegalArgumentException(at + "'permutation' must be none, reverse or 1x1conv");
+        throw new IllegalArgumentException(at + "'permutation' must be none, reverse or 1x1conv, got "
+            + s.permutationKind());
       }
       if (s.padChannels() < 0) throw new IllegalArgumentException(at + "'pad' must be >= 0");
       if (!(s.scaleFloorValue() >= 0 && s.scaleFloorValue() < 1)) {

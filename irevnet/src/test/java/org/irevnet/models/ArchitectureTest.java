@@ -53,6 +53,9 @@ class ArchitectureTest {
     assertThatThrownBy(() -> Architecture.fromJson(json(2, STAGE.replace("affine", "additive") + ", \"scaleFloor\": 0.05")))
         .hasMessage("model.json: stage 0: 'scaleFloor' bounds an affine coupling's scale; this stage's coupling is"
             + " additive, which has none");
+    // A misspelt choice is echoed, as the coupling's is.
+    assertThatThrownBy(() -> Architecture.fromJson(json(2, STAGE + ", \"permutation\": \"shuffle\"")))
+        .hasMessage("model.json: stage 0: 'permutation' must be none, reverse or 1x1conv, got shuffle");
   }
 
   /**
