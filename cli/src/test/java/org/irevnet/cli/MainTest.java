@@ -337,6 +337,29 @@ class MainTest {
   }
 
   /**
+   * A researcher's own architecture is checked by selftest --arch (h38b: there was no way to),
+   * instead of the bundled ones; a baseline or a missing file is refused before the layer checks.
+   */
+  @Test
+  void selftestChecksTheGivenArchitecturesInsteadOfTheBundledOnes(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), org.irevnet.testing.TinyData.ARCH);
+    Path json = tmp.resolve("selftest.json");
+    Run r = run("selftest", "--arch", arch.toString(), "--json", json.toString(), "--threads", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).containsPattern("(?m)^tiny +model .* pass$").doesNotContain("fi-revnet-s")
+        .contains("SpaceToDepth");
+    assertThat(Files.readString(json)).contains("\"name\" : \"tiny\"").doesNotContain("irevnet-s");
+    for (String[] bad : new String[][] {{"cnn-s", "irevnet selftest: --arch cnn-s: a non-invertible baseline has no"
+        + " inverse to check"}, {tmp.resolve("no.json").toString(), "irevnet selftest: " + tmp.resolve("no.json")
+        + ": architecture file not found"}}) {
+      Run refused = run("selftest", "--arch", bad[0], "--threads", "1");
+      assertThat(refused.code()).isEqualTo(2);
+      assertThat(refused.err().strip()).isEqualTo(bad[1]);
+      assertThat(refused.out()).as("refused before the table's first line").isEmpty();
+    }
+  }
+
+  /**
    * Nor a --json where nothing can be written (as root a chmod would not stop the write, /proc
    * does): found only when the table was written, after the minute of checks.
    */

@@ -38,14 +38,19 @@ public final class SelfTest {
 
   /** Every catalogue layer and every bundled architecture. */
   public static List<Row> runAll(java.util.function.Consumer<Row> progress) {
+    return runAll(Architecture.BUNDLED.stream().map(Architecture::load).toList(), progress);
+  }
+
+  /** Every catalogue layer and the given architectures. */
+  public static List<Row> runAll(List<Architecture> architectures, java.util.function.Consumer<Row> progress) {
     List<Row> rows = new ArrayList<>();
     for (BlockCatalog.Spec s : BlockCatalog.all().values()) {
       Row r = checkBlock(s);
       rows.add(r);
       progress.accept(r);
     }
-    for (String a : Architecture.BUNDLED) {
-      Row r = checkArchitecture(Architecture.load(a), null);
+    for (Architecture a : architectures) {
+      Row r = checkArchitecture(a, null);
       rows.add(r);
       progress.accept(r);
     }
