@@ -230,9 +230,9 @@ public final class SoftmaxRegression {
     // memory: allocating them per evaluation (each larger than the launcher's mmap threshold, so a
     // fresh, zero-filled mapping) and copying them in and out element by element took as long as
     // the products themselves.
-    private final INDArray w; // [d, C]
-    private final INDArray z; // [n, C]: the logits, then the residual
-    private final INDArray gw; // [d, C]
+    private final INDArray wMatrix; // [d, C]
+    private final INDArray zMatrix; // [n, C]: the logits, then the residual
+    private final INDArray gwMatrix; // [d, C]
     private final DoubleBuffer wIn;
     private final DoubleBuffer zInOut;
     private final DoubleBuffer gwOut;
@@ -252,12 +252,12 @@ public final class SoftmaxRegression {
       this.d = (int) x.size(1);
       this.penalty = penalty.castTo(DataType.DOUBLE).toDoubleVector();
       int n = labels.length;
-      this.w = Nd4j.create(DataType.DOUBLE, new long[] {d, classes}, 'c');
-      this.z = Nd4j.create(DataType.DOUBLE, new long[] {n, classes}, 'c');
-      this.gw = Nd4j.create(DataType.DOUBLE, new long[] {d, classes}, 'c');
-      this.wIn = doubles(w);
-      this.zInOut = doubles(z);
-      this.gwOut = doubles(gw);
+      this.wMatrix = Nd4j.create(DataType.DOUBLE, new long[] {d, classes}, 'c');
+      this.zMatrix = Nd4j.create(DataType.DOUBLE, new long[] {n, classes}, 'c');
+      this.gwMatrix = Nd4j.create(DataType.DOUBLE, new long[] {d, classes}, 'c');
+      this.wIn = doubles(wMatrix);
+      this.zInOut = doubles(zMatrix);
+      this.gwOut = doubles(gwMatrix);
       this.zs = new double[n * classes];
       this.gws = new double[d * classes];
     }
@@ -279,7 +279,7 @@ public final class SoftmaxRegression {
     double value(double[] theta, double[] grad) {
       int n = labels.length, wc = d * classes;
       wIn.put(0, theta, 0, wc);
-      Nd4j.gemm(x, w, this.z, false, false, 1.0, 0.0);
+      Nd4j.gemm(x, wMatrix, zMatrix, false, false, 1.0, 0.0);
       double[] z = zs; // [n, C] row-major
       zInOut.get(0, z);
       double ce = 0;
@@ -308,7 +308,7 @@ public final class SoftmaxRegression {
       }
       if (grad != null) { // z is the residual (softmax - onehot) / n
         zInOut.put(0, z);
-        Nd4j.gemm(xT, this.z, this.gw, false, false, 1.0, 0.0);
+        Nd4j.gemm(xT, zMatrix, gwMatrix, false, false, 1.0, 0.0);
         double[] gw = gws;
         gwOut.get(0, gw);
         for (int j = 0; j < d; j++) {
