@@ -49,7 +49,7 @@ final class ReportCommand implements Callable<Integer> {
     r.write(dir);
     for (Report.Run run : r.runs()) {
       StringBuilder line = new StringBuilder(run.name());
-      for (String status : List.of(Section.OK, Section.NOT_RUN, Section.ERROR)) {
+      for (String status : List.of(Section.OK, Section.NOT_RUN, Section.ERROR, Section.FAILED)) {
         List<String> ids = run.sections().stream().filter(s -> s.status().equals(status)).map(Section::id).toList();
         if (!ids.isEmpty()) line.append("  ").append(status).append(": ").append(String.join(", ", ids));
       }
@@ -59,6 +59,8 @@ final class ReportCommand implements Callable<Integer> {
       for (Section s : run.sections()) {
         if (s.status().equals(Section.ERROR)) {
           System.err.println("irevnet report: " + run.path() + ": section " + s.id() + ": " + s.note());
+        } else if (s.status().equals(Section.FAILED)) {
+          System.err.println("irevnet report: " + run.path() + ": section " + s.id() + ": check failed: " + s.note());
         }
       }
     }

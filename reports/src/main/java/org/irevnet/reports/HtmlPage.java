@@ -31,8 +31,8 @@ final class HtmlPage {
   public record SectionView(String id, String title, List<Cell> cells) {}
 
   /** One run's part of a section. */
-  public record Cell(String run, String status, boolean notRun, boolean error, String note, String sources,
-      List<FigureView> figures) {}
+  public record Cell(String run, String status, boolean notRun, boolean error, boolean failed, String note,
+      String sources, List<String> otherData, List<FigureView> figures) {}
 
   /** Exactly one of chart, table, matrix, image is set. */
   public record FigureView(String title, SvgChart.View chart, List<Legend> legend, TableView table,
@@ -81,7 +81,7 @@ final class HtmlPage {
         Optional<Section> s = section(run, id);
         if (s.isPresent()) title = s.get().title();
         cells.add(s.map(sec -> cell(run.name(), sec)).orElse(
-            new Cell(run.name(), "not run", true, false, "nothing in this run", "", List.of())));
+            new Cell(run.name(), "not run", true, false, false, "nothing in this run", "", List.of(), List.of())));
       }
       sections.add(new SectionView(id, title, cells));
     }
@@ -99,8 +99,11 @@ final class HtmlPage {
     List<FigureView> figs = new ArrayList<>();
     for (Figure f : s.figures()) figs.add(figure(f));
     boolean notRun = s.status().equals(Section.NOT_RUN), error = s.status().equals(Section.ERROR);
-    String status = notRun ? "not run" : error ? "error" : "ok";
-    return new Cell(run, status, notRun, error, s.note(), String.join(", ", s.sources()), figs);
+    boolean failed = s.status().equals(Section.FAILED);
+    String status = notRun ? "not run" : error ? "error" : failed ? "check failed" : "ok";
+    List<String> otherData = new ArrayList<>();
+    s.otherData().forEach((file, data) -> otherData.add(file + " on " + data));
+    return new Cell(run, status, notRun, error, failed, s.note(), String.join(", ", s.sources()), otherData, figs);
   }
 
   private static FigureView figure(Figure f) {

@@ -64,12 +64,59 @@ final class RunSections {
       Section sec;
       try {
         sec = s.builder().build(f);
+        if (sec != null && sec.status().equals(Section.OK)) sec = checked(f, sec);
       } catch (IOException | RuntimeException e) {
         sec = Section.error(s.id(), s.title(), List.of(), RunFiles.firstLine(e.getMessage()));
       }
       if (sec != null && !(vaeRun && sec.status().equals(Section.NOT_RUN))) out.add(sec);
     }
     return out;
+  }
+
+  /**
+   * The section marked {@code failed} when one of its JSON files records a failed check of its
+   * own ({@link AnalysisChecks#failed}), and with the files of {@code analysis/} computed on other
+   * data than the run's ({@link AnalysisChecks#otherData}). Its files were read to build it.
+   */
+  private static Section checked(RunFiles f, Section sec) throws IOException {
+    List<String> failures = new ArrayList<>();
+    Map<String, String> other = new LinkedHashMap<>();
+    String runData = runData(f);
+    for (String src : sec.sources()) {
+      if (!src.endsWith(".json")) continue;
+      JsonNode n = f.json(src);
+      List<String> failed = AnalysisChecks.failed(src, n);
+      if (!failed.isEmpty()) failures.add(src + ": " + String.join(", ", failed));
+      if (src.startsWith(ANALYSIS + "/")) {
+        String data = AnalysisChecks.otherData(runData, n);
+        if (data != null) other.put(src, data);
+      }
+    }
+    Section out = other.isEmpty() ? sec : sec.withOtherData(other);
+    return failures.isEmpty() ? out : out.failed(String.join("; ", failures));
+  }
+
+  /** config.json's {@code config.data}: the run's data, or null when it has none (the config section says why). */
+  private static String runData(RunFiles f) {
+    JsonNode d = checked(f, RunFiles.CONFIG, (g, rel) -> checkedConfig(g)).path("config").path("data");
+    return d.isTextual() ? d.asText() : null;
+  }
+
+  /**
+   * What a headline label from an analysis file adds: {@code (on DATA)} when it was computed on
+   * other data than the run's, {@code (check failed: ...)} when it records a failed check; empty
+   * for a clean result on the run's data.
+   */
+  private static String qualifier(RunFiles f, String rel, JsonNode n) {
+    String q = "";
+    String runData = runData(f);
+    if (AnalysisChecks.otherData(runData, n) != null) q += " (on " + AnalysisChecks.otherDataShort(runData, n) + ")";
+    List<String> failed = AnalysisChecks.failed(rel, n);
+    // The details stay in the section's note: a label names the check.
+    if (!failed.isEmpty()) {
+      q += " (check failed: " + String.join(", ", failed.stream().map(c -> c.replaceFirst(" \\(.*", "")).toList()) + ")";
+    }
+    return q;
   }
 
   private static Section config(RunFiles f) throws IOException {
@@ -520,31 +567,41 @@ final class RunSections {
     for (String k : List.of("flow", "test_elbo_nats", "test_is_nll_nats", "is_samples", "train_seconds")) {
       if (vae.has(k)) h.put("vae " + k, TreeFigures.scalar(vae.get(k)));
     }
-    JsonNode inv = read(f, ANALYSIS + "/invert.json");
-    if (inv.has("max_abs_err_f32")) h.put("reconstruction max error f32", TreeFigures.scalar(inv.get("max_abs_err_f32")));
-    if (inv.has("max_abs_err_f64")) h.put("reconstruction max error f64", TreeFigures.scalar(inv.get("max_abs_err_f64")));
-    JsonNode met = read(f, ANALYSIS + "/metamers.json").path("summary");
+    // An analysis's labels say when its file is of other data or records a failed check: a
+    // comparison puts it in a row of its own, not next to clean results on the run's data.
+    String invFile = ANALYSIS + "/invert.json";
+    JsonNode inv = read(f, invFile);
+    String q = qualifier(f, invFile, inv);
+    if (inv.has("max_abs_err_f32")) h.put("reconstruction max error f32" + q, TreeFigures.scalar(inv.get("max_abs_err_f32")));
+    if (inv.has("max_abs_err_f64")) h.put("reconstruction max error f64" + q, TreeFigures.scalar(inv.get("max_abs_err_f64")));
+    String metFile = ANALYSIS + "/metamers.json";
+    JsonNode metamers = read(f, metFile), met = metamers.path("summary");
+    q = qualifier(f, metFile, metamers);
     if (met.has("rate_metamer_class_is_class_of_a")) {
-      h.put("metamers: model class is class of a", TreeFigures.scalar(met.get("rate_metamer_class_is_class_of_a")));
+      h.put("metamers: model class is class of a" + q, TreeFigures.scalar(met.get("rate_metamer_class_is_class_of_a")));
     }
     if (met.path("rate_probe_class_is_label_of_b").isNumber()) {
-      h.put("metamers: nuisance probe reads label of b", TreeFigures.scalar(met.get("rate_probe_class_is_label_of_b")));
+      h.put("metamers: nuisance probe reads label of b" + q, TreeFigures.scalar(met.get("rate_probe_class_is_label_of_b")));
     }
     try {
-      for (String n : f.matching(ANALYSIS, "*nuisance*.json")) accuracies(read(f, n), "nuisance probe", h);
+      for (String n : f.matching(ANALYSIS, "*nuisance*.json")) {
+        JsonNode nuisance = read(f, n);
+        accuracies(nuisance, "nuisance probe", qualifier(f, n, nuisance), h);
+      }
       for (String n : f.matching(ANALYSIS, "attack*.json")) {
         JsonNode a = read(f, n);
         if (a.isMissingNode()) continue;
         Attack at = Attack.of(a, baseName(n));
+        String aq = qualifier(f, n, a);
         if (at.lastEps() != null) {
-          h.put("attack " + at.name() + ": accuracy at eps " + HtmlPage.text(at.lastEps()), at.lastAccuracy());
+          h.put("attack " + at.name() + ": accuracy at eps " + HtmlPage.text(at.lastEps()) + aq, at.lastAccuracy());
         } else if (at.last().has("success_rate")) {
-          h.put("attack " + at.name() + ": success rate", TreeFigures.scalar(at.last().get("success_rate")));
+          h.put("attack " + at.name() + ": success rate" + aq, TreeFigures.scalar(at.last().get("success_rate")));
         }
         // Runs attacked with different --count sat side by side with nothing to say so.
         if (a.path("count").isIntegralNumber()) {
           boolean pairs = List.of("metamer", "feature-match").contains(a.path("attack").asText());
-          h.put("attack " + at.name() + ": " + (pairs ? "pairs" : "images"), a.get("count").asLong());
+          h.put("attack " + at.name() + ": " + (pairs ? "pairs" : "images") + aq, a.get("count").asLong());
         }
       }
     } catch (IOException e) {
@@ -553,12 +610,15 @@ final class RunSections {
     return h;
   }
 
-  /** Numeric fields named like an accuracy, or {@code excess}, outside arrays, as {@code "<prefix>: <field>"}. */
-  private static void accuracies(JsonNode n, String prefix, Map<String, Object> h) {
+  /**
+   * Numeric fields named like an accuracy, or {@code excess}, outside arrays, as {@code "<prefix>:
+   * <field><suffix>"}.
+   */
+  private static void accuracies(JsonNode n, String prefix, String suffix, Map<String, Object> h) {
     n.fields().forEachRemaining(e -> {
-      if (e.getValue().isObject()) accuracies(e.getValue(), prefix + ": " + e.getKey(), h);
+      if (e.getValue().isObject()) accuracies(e.getValue(), prefix + ": " + e.getKey(), suffix, h);
       else if ((e.getKey().contains("acc") || e.getKey().equals("excess")) && e.getValue().isNumber()) {
-        h.put(prefix + ": " + e.getKey(), TreeFigures.scalar(e.getValue()));
+        h.put(prefix + ": " + e.getKey() + suffix, TreeFigures.scalar(e.getValue()));
       }
     });
   }

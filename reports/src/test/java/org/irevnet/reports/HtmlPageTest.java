@@ -140,13 +140,13 @@ class HtmlPageTest {
     HtmlPage.SectionView config = p.sections().get(0), attacks = p.sections().get(1);
     assertThat(config.title()).isEqualTo("Run configuration and environment");
     assertThat(config.cells()).containsExactly(
-        new HtmlPage.Cell("a", "ok", false, false, null, "config.json", List.of()),
-        new HtmlPage.Cell("b", "not run", true, false, "nothing in this run", "", List.of()));
+        new HtmlPage.Cell("a", "ok", false, false, false, null, "config.json", List.of(), List.of()),
+        new HtmlPage.Cell("b", "not run", true, false, false, "nothing in this run", "", List.of(), List.of()));
     assertThat(attacks.title()).isEqualTo("Attacks");
     assertThat(attacks.cells()).containsExactly(
-        new HtmlPage.Cell("a", "error", false, true, "attack-x.json: broken",
-            "analysis/attack-x.json, analysis/attack-y.json", List.of()),
-        new HtmlPage.Cell("b", "not run", true, false, "bin/irevnet attack", "", List.of()));
+        new HtmlPage.Cell("a", "error", false, true, false, "attack-x.json: broken",
+            "analysis/attack-x.json, analysis/attack-y.json", List.of(), List.of()),
+        new HtmlPage.Cell("b", "not run", true, false, false, "bin/irevnet attack", "", List.of(), List.of()));
 
     // Only the second run has the section: its title is still the section's.
     HtmlPage.Page second = HtmlPage.page(report(List.of(), run("a"), run("b", attacksB)));

@@ -56,6 +56,26 @@ class ReportSchemaTest {
     assertThat(validate(run.resolve(Report.JSON))).isEmpty();
   }
 
+  /** A section whose analysis records a failed check, and one of other data, validate (status failed, other_data). */
+  @Test
+  void aFailedSectionAndOneOfOtherDataValidate(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Path own = Files.createDirectories(tmp.resolve("data/own")), other = Files.createDirectories(tmp.resolve("data/other"));
+    Files.writeString(run.resolve("config.json"), Files.readString(run.resolve("config.json"))
+        .replace("fashion-mnist-mini " + SyntheticRun.EVIL, own.toString()));
+    Path metamers = run.resolve("analysis/metamers.json");
+    Files.writeString(metamers, Files.readString(metamers).replace("\"invariant_holds\" : true", "\"invariant_holds\" : false")
+        .replace("/data/synthetic", other.toString()));
+    Report r = Report.of(List.of(run));
+    assertThat(r.runs().get(0).sections()).filteredOn(s -> s.id().equals("metamers")).singleElement()
+        .satisfies(s -> {
+          assertThat(s.status()).isEqualTo(Section.FAILED);
+          assertThat(s.otherData()).containsKey("analysis/metamers.json");
+        });
+    r.write(run);
+    assertThat(validate(run.resolve(Report.JSON))).isEmpty();
+  }
+
   @Test
   void reportsWithAVaeRunValidate(@TempDir Path tmp) throws Exception {
     Path vae = SyntheticRun.vae(tmp.resolve("vae"));

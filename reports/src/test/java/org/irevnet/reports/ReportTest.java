@@ -266,6 +266,149 @@ class ReportTest {
         .contains("made from other weights than " + best + " (which is not there) holds now");
   }
 
+  private static ObjectNode edit(Path file) throws Exception {
+    return (ObjectNode) JsonReport.MAPPER.readTree(file.toFile());
+  }
+
+  private static void save(Path file, JsonNode n) throws Exception {
+    JsonReport.MAPPER.writeValue(file.toFile(), n);
+  }
+
+  /**
+   * An analysis file that records a failed check of its own (the command exited 1 and wrote it)
+   * marks its section "failed", figures kept, naming the file and the check, and its headline
+   * numbers carry the failure in their labels: metamers.json with invariant_holds false was a green
+   * "ok" whose headline read as a clean result.
+   */
+  @Test
+  void aFailedCheckOfAnAnalysisFailsItsSectionAndItsHeadlineLabels(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Path a = run.resolve("analysis");
+    String metamerRate = "metamers: model class is class of a";
+    assertThat(Report.of(List.of(run)).runs().get(0).headline()).containsKey(metamerRate);
+
+    ObjectNode met = edit(a.resolve("metamers.json"));
+    met.put("invariant_holds", false);
+    ((ObjectNode) met.get("pairs").get(0)).put("invariant_holds", false);
+    save(a.resolve("metamers.json"), met);
+    ObjectNode fgsm = edit(a.resolve("attack-fgsm.json"));
+    ((ObjectNode) fgsm.get("sanity")).put("passed", false);
+    save(a.resolve("attack-fgsm.json"), fgsm);
+    ObjectNode samples = edit(a.resolve("samples-t0.7.json"));
+    samples.put("finite", false);
+    save(a.resolve("samples-t0.7.json"), samples);
+    ObjectNode inv = edit(a.resolve("invert.json"));
+    ((ObjectNode) inv.get("z").get("float64")).put("max_abs_err", 1e-3);
+    save(a.resolve("invert.json"), inv);
+
+    Report r = Report.of(List.of(run));
+    Map<String, Section> s = sections(r, 0);
+    assertThat(s.get("metamers").status()).isEqualTo(Section.FAILED);
+    assertThat(s.get("metamers").note()).isEqualTo("analysis/metamers.json: invariant_holds false");
+    assertThat(s.get("metamers").figures()).as("the failed results are still shown").isNotEmpty();
+    assertThat(s.get("attacks").status()).isEqualTo(Section.FAILED);
+    assertThat(s.get("attacks").note()).isEqualTo("analysis/attack-fgsm.json: sanity.passed false");
+    assertThat(s.get("samples").status()).isEqualTo(Section.FAILED);
+    assertThat(s.get("samples").note()).isEqualTo("analysis/samples-t0.7.json: finite false");
+    assertThat(s.get("invertibility").status()).isEqualTo(Section.FAILED);
+    assertThat(s.get("invertibility").note()).isEqualTo("analysis/invert.json: float64 max_abs_err 1.00e-03 above"
+        + " float64_bound 2.00e-06 (the reconstruction from z)");
+    assertThat(s.get("probes").status()).isEqualTo(Section.OK);
+
+    Map<String, Object> h = r.runs().get(0).headline();
+    assertThat(h).doesNotContainKeys(metamerRate, "attack fgsm: accuracy at eps 0.1", "reconstruction max error f64");
+    assertThat(h).containsEntry(metamerRate + " (check failed: invariant_holds false)", 1.0)
+        .containsEntry("attack fgsm: accuracy at eps 0.1 (check failed: sanity.passed false)", 0.3)
+        .containsEntry("attack fgsm: images (check failed: sanity.passed false)", 30L)
+        .containsKey("reconstruction max error f64 (check failed: float64 max_abs_err 1.00e-03 above float64_bound"
+            + " 2.00e-06)")
+        .containsKey("attack pgd-linf: accuracy at eps 0.1");
+
+    r.write(run);
+    JsonNode json = JsonReport.MAPPER.readTree(run.resolve(Report.JSON).toFile());
+    JsonNode metSection = null;
+    for (JsonNode sec : json.get("runs").get(0).get("sections")) if (sec.get("id").asText().equals("metamers")) metSection = sec;
+    assertThat(metSection.get("status").asText()).isEqualTo("failed");
+    assertThat(metSection.get("note").asText()).isEqualTo("analysis/metamers.json: invariant_holds false");
+    String html = Files.readString(run.resolve(Report.HTML));
+    assertThat(html).contains("<span class=\"status failed\">check failed</span>")
+        .contains("Check failed (the command exited 1; its results are shown below but are not a clean result):"
+            + " analysis/metamers.json: invariant_holds false");
+
+    // Interpolation: a step without a class (non-finite logits) is interpolate's exit 1.
+    ClassNames names = ClassNames.of(List.of("Sandal", "Sneaker", "Bag"));
+    org.irevnet.analysis.Interpolation.Path path = new org.irevnet.analysis.Interpolation.Path(null, null,
+        new double[] {0, 0.5, 1}, new int[] {0, -1, 1}, new double[] {0.9, Double.NaN, 0.8}, new double[] {0, 0, 0},
+        new double[] {0, 0, 0});
+    new InterpolationReport(run.toString(), "best", "synthetic/test", "tiny", 0, 3,
+        List.of(InterpolationReport.pair(1, 2, 0, 1, names, path, null)), names.list(), "/data/synthetic")
+        .writeJson(a.resolve("interpolate.json"));
+    Section interpolation = sections(Report.of(List.of(run)), 0).get("interpolation");
+    assertThat(interpolation.status()).isEqualTo(Section.FAILED);
+    assertThat(interpolation.note()).isEqualTo("analysis/interpolate.json: model_class -1 (a non-finite step) on 1 path(s)");
+  }
+
+  /**
+   * An analysis computed on other data than the run's (--data OTHER, written over the run's own
+   * file) says so in its section and in its headline labels: attack --data data/png4copy on a run
+   * of data/png4 headlined "attack fgsm: ..." as the run's. The run's own data, also through a
+   * symbolic link, is not marked.
+   */
+  @Test
+  void anAnalysisOnOtherDataSaysWhichInItsSectionAndHeadline(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Path own = Files.createDirectories(tmp.resolve("data/png4")), copy = Files.createDirectories(tmp.resolve("data/png4copy"));
+    Path alike = Files.createDirectories(tmp.resolve("elsewhere/png4"));
+    Path link = Files.createSymbolicLink(tmp.resolve("png4-link"), own);
+    ObjectNode cfg = edit(run.resolve("config.json"));
+    ((ObjectNode) cfg.get("config")).put("data", own.toString()); // train records a data directory absolute
+    save(run.resolve("config.json"), cfg);
+    Path a = run.resolve("analysis");
+    ObjectNode fgsm = edit(a.resolve("attack-fgsm.json"));
+    fgsm.put("data", "png4copy/test").put("data_path", copy.toString());
+    save(a.resolve("attack-fgsm.json"), fgsm);
+    ObjectNode met = edit(a.resolve("metamers.json"));
+    met.put("data", "png4/test").put("data_path", alike.toString());
+    save(a.resolve("metamers.json"), met);
+    ObjectNode inv = edit(a.resolve("invert.json"));
+    inv.put("data", "png4-link/test[0:2]").put("data_path", link.toString());
+    save(a.resolve("invert.json"), inv);
+
+    Report r = Report.of(List.of(run));
+    Map<String, Section> s = sections(r, 0);
+    assertThat(s.get("attacks").status()).isEqualTo(Section.OK);
+    assertThat(s.get("attacks").otherData()).containsExactly(
+        Map.entry("analysis/attack-fgsm.json", "png4copy/test (" + copy + ")"));
+    assertThat(s.get("metamers").otherData()).containsExactly(
+        Map.entry("analysis/metamers.json", "png4/test (" + alike + ")"));
+    assertThat(s.get("invertibility").otherData()).as("the run's data through a link").isEmpty();
+    Map<String, Object> h = r.runs().get(0).headline();
+    assertThat(h).doesNotContainKeys("attack fgsm: accuracy at eps 0.1", "metamers: model class is class of a")
+        .containsEntry("attack fgsm: accuracy at eps 0.1 (on png4copy/test)", 0.3)
+        .containsEntry("attack fgsm: images (on png4copy/test)", 30L)
+        .containsKey("metamers: model class is class of a (on " + alike + ")")
+        .containsKey("reconstruction max error f32")
+        .containsKey("attack pgd-linf: accuracy at eps 0.1");
+
+    r.write(run);
+    JsonNode json = JsonReport.MAPPER.readTree(run.resolve(Report.JSON).toFile());
+    JsonNode attacks = null;
+    for (JsonNode sec : json.get("runs").get(0).get("sections")) if (sec.get("id").asText().equals("attacks")) attacks = sec;
+    assertThat(attacks.get("other_data").get("analysis/attack-fgsm.json").asText()).isEqualTo("png4copy/test (" + copy + ")");
+    assertThat(Files.readString(run.resolve(Report.HTML)))
+        .contains("Not the run's test data: analysis/attack-fgsm.json on png4copy/test (" + copy + ")");
+
+    // Another split of the run's data, and another dataset by name where files record no data_path.
+    assertThat(AnalysisChecks.otherData(own.toString(), JsonReport.MAPPER.readTree("{\"data\": \"png4/train\"}")))
+        .isEqualTo("png4/train");
+    assertThat(AnalysisChecks.otherData(own.toString(), JsonReport.MAPPER.readTree("{\"data\": \"png4copy/test\"}")))
+        .isEqualTo("png4copy/test");
+    assertThat(AnalysisChecks.otherData(own.toString(), JsonReport.MAPPER.readTree("{\"data\": \"png4/test[0:8]\"}")))
+        .isNull();
+    assertThat(AnalysisChecks.otherData("no-such-dataset", JsonReport.MAPPER.readTree("{\"data\": \"mnist/test\"}")))
+        .as("a dataset name not found here is still a name").isEqualTo("mnist/test");
+  }
+
   /** Layer probes by the earlier linear probe (an Adam recipe) fail their section; the nuisance probe's recipe does not. */
   @Test
   void layerProbesOfTheEarlierLinearProbeFailTheirSection(@TempDir Path tmp) throws Exception {

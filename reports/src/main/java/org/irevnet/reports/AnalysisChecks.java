@@ -1,0 +1,167 @@
+package org.irevnet.reports;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.irevnet.data.Datasets;
+
+/**
+ * What an analysis file says of itself that the report must not pass off as a clean result of the
+ * run: a check of its own that failed (the command exited 1 and still wrote the file), and data
+ * other than the run's own test data ({@code --data OTHER}, whose results are written over the
+ * run's in {@code analysis/}).
+ */
+final class AnalysisChecks {
+  private AnalysisChecks() {}
+
+  /**
+   * The checks the file records as failed, each as {@code field false} or what failed, details
+   * in parentheses after it (empty: none failed, or none recorded). The verdicts are those that make the analysis command exit 1:
+   * {@code invariant_holds} (metamers, the metamer attack), {@code sanity.passed} (attacks),
+   * {@code finite} (sample), {@code passed} (selftest --json), {@code inversion_holds} (cnf), an
+   * invert.json whose reconstructions are not finite or whose float64 error is above its {@code
+   * float64_bound}, and an interpolate.json with a step without a class ({@code model_class} -1:
+   * non-finite logits). {@code float32_holds} (metamers) and {@code ill_conditioned} (stability)
+   * are properties of the model the commands only note, not failed checks.
+   */
+  static List<String> failed(String rel, JsonNode n) {
+    List<String> out = new ArrayList<>();
+    for (String k : List.of("invariant_holds", "passed", "finite", "inversion_holds")) {
+      if (isFalse(n.get(k))) out.add(k + " false");
+    }
+    if (isFalse(n.path("sanity").get("passed"))) out.add("sanity.passed false");
+    if (n.has("stages") && n.has("float64_bound")) invert(n, out);
+    if (n.path("pairs").isArray()) interpolation(n, out);
+    return out;
+  }
+
+  private static boolean isFalse(JsonNode v) {
+    return v != null && v.isBoolean() && !v.booleanValue();
+  }
+
+  /** invert's own check (InvertCommand): every reconstruction finite, every float64 one within float64_bound. */
+  private static void invert(JsonNode n, List<String> out) {
+    List<JsonNode> rows = new ArrayList<>();
+    n.path("stages").forEach(rows::add);
+    if (n.has("z")) rows.add(n.get("z"));
+    Double bound = TreeFigures.number(n.get("float64_bound"));
+    double worst = 0;
+    String worstStage = null;
+    for (JsonNode r : rows) {
+      for (String precision : List.of("float32", "float64")) {
+        JsonNode v = r.path(precision).get("max_abs_err");
+        if (v == null || v.isNull()) continue;
+        Double e = TreeFigures.number(v);
+        if (e == null) {
+          out.add("non-finite " + precision + " max_abs_err (the reconstruction from " + from(r) + ")");
+          return;
+        }
+        if (precision.equals("float64") && e > worst) {
+          worst = e;
+          worstStage = from(r);
+        }
+      }
+    }
+    if (bound != null && worstStage != null && worst > bound) {
+      out.add(String.format(Locale.ROOT, "float64 max_abs_err %.2e above float64_bound %.2e (the reconstruction from %s)",
+          worst, bound, worstStage));
+    }
+  }
+
+  private static String from(JsonNode stage) {
+    String s = stage.path("stage").asText("?");
+    return s.equals("z") ? "z" : "stage " + s + "'s output";
+  }
+
+  /** interpolate's own check (InterpolateCommand): every step of every path has a class (finite logits). */
+  private static void interpolation(JsonNode n, List<String> out) {
+    int paths = 0;
+    for (JsonNode p : n.get("pairs")) {
+      for (String path : List.of("full", "nuisance")) {
+        boolean bad = false;
+        for (JsonNode step : p.path(path)) bad |= step.path("model_class").isIntegralNumber() && step.get("model_class").asInt() < 0;
+        if (bad) paths++;
+      }
+    }
+    if (paths > 0) out.add("model_class -1 (a non-finite step) on " + paths + " path(s)");
+  }
+
+  /**
+   * The data the file was computed on, as {@code data (data_path)}, when that is not the run's
+   * own test data (config.json's {@code config.data}); null when it is, or when that cannot be
+   * told (the file records no data, or the run's data is neither a path nor a name found here).
+   * Other data is: another split than {@code test} in {@code data} ({@code name/split}, possibly
+   * followed by {@code [from:to]}); a {@code data_path} that is not the run's data directory; or,
+   * for files without {@code data_path}, another dataset name.
+   */
+  static String otherData(String runData, JsonNode n) {
+    String data = n.path("data").isTextual() ? n.get("data").asText() : null;
+    String dataPath = n.path("data_path").isTextual() ? n.get("data_path").asText() : null;
+    if ((data == null && dataPath == null) || runData == null || runData.isBlank()) return null;
+    String shown = data == null ? dataPath : dataPath == null ? data : data + " (" + dataPath + ")";
+    String name = null;
+    if (data != null) {
+      String d = data.replaceFirst("\\[[^\\]]*\\]$", "");
+      int slash = d.lastIndexOf('/');
+      if (slash >= 0) {
+        if (!d.substring(slash + 1).equals("test")) return shown;
+        name = d.substring(0, slash);
+      }
+    }
+    Path runDir = runDataDir(runData);
+    if (runDir != null && dataPath != null) return sameDirectory(runDir, dataPath) ? null : shown;
+    String runName = isName(runData) ? runData : runDir == null ? null
+        : runDir.getFileName() == null ? null : runDir.getFileName().toString();
+    if (name != null && runName != null && !name.equals(runName)) return shown;
+    return null;
+  }
+
+  /**
+   * {@link #otherData}'s short form for a headline label: {@code data}, or {@code data_path} where
+   * the dataset's name and split are the run's (another directory of the same name).
+   */
+  static String otherDataShort(String runData, JsonNode n) {
+    String data = n.path("data").isTextual() ? n.get("data").asText() : null;
+    String dataPath = n.path("data_path").isTextual() ? n.get("data_path").asText() : null;
+    if (data == null || dataPath == null) return data == null ? dataPath : data;
+    String d = data.replaceFirst("\\[[^\\]]*\\]$", "");
+    int slash = d.lastIndexOf('/');
+    Path runDir = runDataDir(runData);
+    String runName = isName(runData) ? runData
+        : runDir != null && runDir.getFileName() != null ? runDir.getFileName().toString() : null;
+    boolean alike = slash >= 0 && d.substring(slash + 1).equals("test") && d.substring(0, slash).equals(runName);
+    return alike ? dataPath : data;
+  }
+
+  /** A dataset name as Datasets resolves one (not a path). */
+  private static boolean isName(String s) {
+    return !(s.contains("/") || s.contains("\\") || s.startsWith(".") || s.startsWith("~"));
+  }
+
+  /**
+   * The run's data directory: config.data when it is absolute (train records a directory given
+   * relative to it so), else where the name resolves from here; null when it does not.
+   */
+  private static Path runDataDir(String runData) {
+    try {
+      if (Path.of(runData).isAbsolute()) return Path.of(runData).normalize();
+      return Datasets.resolve(runData).dir().toAbsolutePath().normalize();
+    } catch (RuntimeException notHere) {
+      return null;
+    }
+  }
+
+  /** Also through a symbolic link, as the analysis commands tell the run's data. */
+  private static boolean sameDirectory(Path a, String path) {
+    try {
+      Path b = Path.of(path);
+      return a.equals(b.toAbsolutePath().normalize()) || Files.isSameFile(a, b);
+    } catch (IOException | RuntimeException gone) {
+      return false;
+    }
+  }
+}
