@@ -155,7 +155,8 @@ final class AttackCommand implements Callable<Integer> {
         stepped ? steps : null, stepped ? stepSize : null, pgd ? randomStart : null, pgd ? multiTargeted : null, r.layer,
         r.layer == null ? null : model.layerNames().get(r.layer), seed, (int) r.attacked.size(0), r.cleanAccuracy, r.curve,
         AttackReport.monotone(r.curve), r.sweep == null ? null : AttackReport.Sanity.of(r.sweep), r.maxLogitAbsDiff,
-        timing, file + ".png", targetName(in.data().classNames()), in.dataDir().toString());
+        timing, file + ".png", targetName(in.data().classNames()), in.dataDir().toString(),
+        metamer ? r.invariantHolds : null);
     Path json = dir.resolve(file + ".json");
     AtomicFiles.together(() -> {
       rep.writeJson(json, in.weightsSha256());

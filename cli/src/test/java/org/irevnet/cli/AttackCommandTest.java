@@ -104,6 +104,8 @@ class AttackCommandTest {
     assertThat(m.get("curve").get(0).get("eps").isNull()).isTrue();
     assertThat(m.get("sanity").isNull()).isTrue();
     assertThat(m.get("max_logit_abs_diff").asDouble()).isBetween(0.0, 1e-4);
+    assertThat(m.get("invariant_holds").asBoolean()).as("the metamer attack's own check, which the report reads").isTrue();
+    assertThat(f.has("invariant_holds")).as("a check only the metamer attack has").isFalse();
     // Logits are a's exactly, so the model's class is a's: success unless b's label is that class.
     assertThat(m.get("curve").get(0).get("success_rate").asDouble()).isPositive();
     assertThat(m.get("curve").get(0).get("representation_distance").asDouble()).isLessThan(1e-3);

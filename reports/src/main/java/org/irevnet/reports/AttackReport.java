@@ -39,13 +39,17 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * @param targetClassName the name of the class {@code targeted} names by its number or name; absent
  *     when there is none (not a fixed class, or data whose classes have only numbers)
  * @param dataPath the data's directory ({@code data} names only its last part and the split)
+ * @param invariantHolds metamer only: the attack's own check, whether the logits of every metamer are
+ *     a's (within 1e-4 in float32, else in float64 up to rounding: {@code MetamerSampler.invariantHolds});
+ *     when false the command exits 1 and the report marks the file's section failed. Absent otherwise.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record AttackReport(String run, String checkpoint, String data, String model, String attack, String norm,
     String loss, String targeted, Integer steps, Double stepSize, Boolean randomStart, Boolean multiTargeted, Integer layer,
     String layerName, long seed, int count, double cleanAccuracy, List<Point> curve, boolean monotone, Sanity sanity,
     Double maxLogitAbsDiff, Timing timing, String image,
-    @JsonInclude(JsonInclude.Include.NON_NULL) String targetClassName, String dataPath)
+    @JsonInclude(JsonInclude.Include.NON_NULL) String targetClassName, String dataPath,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Boolean invariantHolds)
     implements AnalysisFile {
 
   /**

@@ -100,13 +100,13 @@ class AttackReportTest {
   private static AttackReport report(String attack, List<AttackReport.Point> curve) {
     return new AttackReport("run", "best", "d", "m", attack, "linf", "ce", "next", 10, 0.01, true, false, null, null,
         0, 30, 0.7, curve, true, null, null, new AttackReport.Timing(12.25, 2, 2, 0.5, 1.5), null, null,
-        "/data/d");
+        "/data/d", null);
   }
 
   private static AttackReport targeted(String targeted, String targetClassName) {
     return new AttackReport("run", "best", "d", "m", "fgsm", "linf", "ce", targeted, null, null, null, null, null, null,
         0, 30, 0.7, List.of(point(0.0, 0.7)), true, null, null, new AttackReport.Timing(1, 1, 2, 0, 0), null,
-        targetClassName, "/data/d");
+        targetClassName, "/data/d", null);
   }
 
   @Test
@@ -164,6 +164,20 @@ class AttackReportTest {
     assertThat(j.get("curve").get(0).get("accuracy_at_eps").asDouble()).isEqualTo(0.7);
     assertThat(j.get("timing").get("load_average_end").asDouble()).isEqualTo(1.5);
     assertThat(j.get("schemaVersion").asInt()).isEqualTo(JsonReport.SCHEMA_VERSION);
+  }
+
+  /** The metamer attack's own check is written when it has one, and a false one is a failed check to the report. */
+  @Test
+  void aMetamerAttackRecordsItsInvariantAndAFalseOneIsAFailedCheck(@TempDir Path tmp) throws Exception {
+    AttackReport r = report("metamer", List.of(point(0.0, 0.7)));
+    r.writeJson(tmp.resolve("clean.json"));
+    assertThat(JsonReport.MAPPER.readTree(tmp.resolve("clean.json").toFile()).has("invariant_holds")).isFalse();
+    new AttackReport(r.run(), r.checkpoint(), r.data(), r.model(), "metamer", null, null, null, null, null, null, null,
+        null, null, 0, 30, 0.7, r.curve(), true, null, 3e-2, r.timing(), null, null, "/data/d", false)
+        .writeJson(tmp.resolve("failed.json"));
+    JsonNode j = JsonReport.MAPPER.readTree(tmp.resolve("failed.json").toFile());
+    assertThat(j.get("invariant_holds").asBoolean()).isFalse();
+    assertThat(AnalysisChecks.failed("analysis/attack-metamer.json", j)).containsExactly("invariant_holds false");
   }
 
   /**
