@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.irevnet.data.Datasets;
 
 /**
  * What an analysis file says of itself that the report must not pass off as a clean result of the
@@ -93,10 +92,11 @@ final class AnalysisChecks {
   /**
    * The data the file was computed on, as {@code data (data_path)}, when that is not the run's
    * own test data (config.json's {@code config.data}); null when it is, or when that cannot be
-   * told (the file records no data, or the run's data is neither a path nor a name found here).
+   * told (the file records no data, or the run's data is neither an absolute path nor a name).
    * Other data is: another split than {@code test} in {@code data} ({@code name/split}, possibly
-   * followed by {@code [from:to]}); a {@code data_path} that is not the run's data directory; or,
-   * for files without {@code data_path}, another dataset name.
+   * followed by {@code [from:to]}); for a run whose data is a directory, a {@code data_path} that
+   * is not that directory (or, in files without {@code data_path}, a name other than its last
+   * part); for a run whose data is a dataset name, another name.
    */
   static String otherData(String runData, JsonNode n) {
     String data = n.path("data").isTextual() ? n.get("data").asText() : null;
@@ -143,14 +143,14 @@ final class AnalysisChecks {
   }
 
   /**
-   * The run's data directory: config.data when it is absolute (train records a directory given
-   * relative to it so), else where the name resolves from here; null when it does not.
+   * The run's data directory: config.data when it is an absolute path (train records a directory
+   * given relative to it so), else null. A dataset name is compared as a name: where it resolves
+   * depends on the checkout and working directory, and the same name is the same dataset.
    */
   private static Path runDataDir(String runData) {
     try {
-      if (Path.of(runData).isAbsolute()) return Path.of(runData).normalize();
-      return Datasets.resolve(runData).dir().toAbsolutePath().normalize();
-    } catch (RuntimeException notHere) {
+      return !isName(runData) && Path.of(runData).isAbsolute() ? Path.of(runData).normalize() : null;
+    } catch (RuntimeException notAPath) {
       return null;
     }
   }

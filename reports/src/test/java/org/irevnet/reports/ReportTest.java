@@ -405,8 +405,12 @@ class ReportTest {
         .isEqualTo("png4copy/test");
     assertThat(AnalysisChecks.otherData(own.toString(), JsonReport.MAPPER.readTree("{\"data\": \"png4/test[0:8]\"}")))
         .isNull();
-    assertThat(AnalysisChecks.otherData("no-such-dataset", JsonReport.MAPPER.readTree("{\"data\": \"mnist/test\"}")))
-        .as("a dataset name not found here is still a name").isEqualTo("mnist/test");
+    // A run of a dataset name: the name tells, not the directory it resolved to in some checkout.
+    assertThat(AnalysisChecks.otherData("fashion-mnist-mini", JsonReport.MAPPER.readTree(
+        "{\"data\": \"fashion-mnist-mini/test\", \"data_path\": \"/another/checkout/data/fashion-mnist-mini\"}")))
+        .isNull();
+    assertThat(AnalysisChecks.otherData("fashion-mnist-mini", JsonReport.MAPPER.readTree(
+        "{\"data\": \"png4/test[0:8]\", \"data_path\": \"/d/png4\"}"))).isEqualTo("png4/test[0:8] (/d/png4)");
   }
 
   /** Layer probes by the earlier linear probe (an Adam recipe) fail their section; the nuisance probe's recipe does not. */
