@@ -6,6 +6,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.irevnet.data.Datasets;
+import org.irevnet.models.Architecture;
 import org.irevnet.settings.Ranges;
 import org.irevnet.train.Checkpoints;
 import org.irevnet.train.IceConfig;
@@ -135,7 +136,9 @@ final class TrainCommand implements Callable<Integer> {
         adversaries, advReinitEvery, advStandardize, advReplay).anyMatch(java.util.Objects::nonNull)) {
       throw new IllegalArgumentException("the iCE options (--w-nc, --adv-*, ...) need --objective ice");
     }
-    TrainConfig cfg = new TrainConfig(or(arch, base.arch()), Datasets.recorded(or(data, base.data())), obj,
+    // An architecture file and a data directory are recorded absolute (found from any directory);
+    // names stay names.
+    TrainConfig cfg = new TrainConfig(Architecture.recorded(or(arch, base.arch())), Datasets.recorded(or(data, base.data())), obj,
         or(epochs, base.epochs()), or(batch, base.batch()), or(lr, base.lr()), or(weightDecay, base.weightDecay()),
         or(warmupSteps, base.warmupSteps()), or(schedule, base.schedule()), or(seed, base.seed()),
         or(logEvery, base.logEvery()), or(checkpointEvery, base.checkpointEvery()), or(dequantize, base.dequantize()),

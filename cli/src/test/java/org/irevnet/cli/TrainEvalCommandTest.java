@@ -155,6 +155,31 @@ class TrainEvalCommandTest {
     assertThat(org.irevnet.data.Datasets.recorded("fashion-mnist-mini")).isEqualTo("fashion-mnist-mini");
   }
 
+  /**
+   * config.json kept --arch as typed: a resume from another directory said the file was not found,
+   * and the same file spelled absolute was refused, "arch would change ("arch/tiny8.json" ->
+   * "/.../arch/tiny8.json")". Recorded absolute, it resumes spelled either way, without a word.
+   */
+  @Test
+  void aRelativeArchitectureFileIsRecordedAbsoluteAndResumesSpelledEitherWay(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    Path arch = Files.writeString(Files.createDirectories(tmp.resolve("arch")).resolve("tiny8.json"), TinyData.ARCH);
+    String relative = Path.of("").toAbsolutePath().relativize(arch.toAbsolutePath()).toString();
+    assertThat(Path.of(relative).isAbsolute()).isFalse();
+    Path runDir = tmp.resolve("run");
+    MainTest.Run t = run("train", "--arch", relative, "--data", data.toString(), "--out", runDir.toString(),
+        "--epochs", "1", "--batch", "16", "--max-steps", "1", "--no-progress", "--threads", "1");
+    assertThat(t.code()).as(t.err()).isZero();
+    JsonNode cfg = Json.MAPPER.readTree(runDir.resolve("config.json").toFile()).get("config");
+    assertThat(cfg.get("arch").asText()).isEqualTo(arch.toAbsolutePath().normalize().toString());
+    for (String spelled : new String[] {arch.toString(), relative}) {
+      MainTest.Run r = run("train", "--resume", "--arch", spelled, "--out", runDir.toString(), "--max-steps", "1",
+          "--no-progress", "--threads", "1");
+      assertThat(r.code()).as(r.err()).isZero();
+      assertThat(r.err()).contains("resuming " + runDir).doesNotContain("arch").doesNotContain("not found");
+    }
+  }
+
   /** Resuming a finished run trains nothing and says so; with more epochs it trains on. */
   @Test
   void resumingAFinishedRunSaysSoAndMoreEpochsTrainOn(@TempDir Path tmp) throws Exception {

@@ -72,6 +72,24 @@ public record Architecture(String name, String type, String description, List<In
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS));
 
   /**
+   * {@code nameOrPath} as a run records it: an architecture file (what {@link #load} reads as one:
+   * an existing file, before any name) made absolute and normalised, since the run may be resumed
+   * and analysed from another working directory, as {@code Datasets.recorded} does for {@code
+   * --data}; bundled and baseline names, and a path to no file, as they are (the latter is refused
+   * as it loads, naming it as typed).
+   */
+  public static String recorded(String nameOrPath) {
+    return recorded(nameOrPath, Path.of("").toAbsolutePath());
+  }
+
+  /** {@link #recorded(String)} with the working directory explicit (for tests). */
+  static String recorded(String nameOrPath, Path workingDir) {
+    if (nameOrPath == null || nameOrPath.isBlank() || Baselines.isBaseline(nameOrPath)) return nameOrPath;
+    Path asPath = workingDir.resolve(nameOrPath).normalize();
+    return Files.isRegularFile(asPath) ? asPath.toString() : nameOrPath;
+  }
+
+  /**
    * A bundled architecture by name, or a JSON file by path.
    *
    * @throws UnknownArchitectureException for a name neither bundled nor a file
@@ -90,8 +108,10 @@ public record Architecture(String name, String type, String description, List<In
     // No bundled name has a slash or ends in .json: such an argument is a file, and a missing one
     // was reported as an unknown architecture name.
     if (nameOrPath.endsWith(".json") || nameOrPath.contains("/") || nameOrPath.contains(java.io.File.separator)) {
+      // A relative path says where it was looked for: a --config file's, or a run's recorded before
+      // runs recorded theirs absolute, is read from the working directory, not from where it was written.
       throw new IllegalArgumentException(p + (Files.isDirectory(p) ? ": is a directory, not an architecture file"
-          : ": architecture file not found"));
+          : ": architecture file not found" + (p.isAbsolute() ? "" : " (looked for " + p.toAbsolutePath().normalize() + ")")));
     }
     InputStream in = Architecture.class.getResourceAsStream("/org/irevnet/arch/" + nameOrPath + ".json");
     if (in == null) {

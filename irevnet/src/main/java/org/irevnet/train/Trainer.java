@@ -489,6 +489,14 @@ public final class Trainer {
     // Runs begun before train recorded a relative --data directory absolute (Datasets.recorded)
     // have it relative: the same directory, unless it now resolves to another one.
     if (saved.data() != null && Datasets.recorded(saved.data()).equals(now.data())) changed.remove("data");
+    // The same for an architecture file, recorded absolute since 2026-12-05 (Architecture.recorded).
+    // An older run's relative path is read, as its data's, from the working directory: the run never
+    // recorded where it began, so that is the only base there is, and the right one when it is
+    // resumed from where it began; then the same file spelled absolute (or relative) goes on. A
+    // relative path that names no file from here stays as typed, no change either (the run goes on
+    // with its checkpoint's architecture and says the file is not found); one that names another
+    // file is refused, as any other architecture is.
+    if (saved.arch() != null && Architecture.recorded(saved.arch()).equals(now.arch())) changed.remove("arch");
     for (var e : changed.entrySet()) {
       if (FIXED_ON_RESUME.contains(e.getKey().split("\\.")[0])) {
         throw new IllegalArgumentException("--resume continues the run as it was configured, and " + e.getKey()

@@ -250,4 +250,34 @@ class ArchitectureTest {
         + " line 3, column 1: Unexpected end-of-input: expected close marker for Array (start marker at line 2,"
         + " column 12)");
   }
+
+  /**
+   * A run recorded --arch as typed, so a relative architecture file was read against wherever the
+   * run was resumed from, and the same file spelled absolute was refused as another architecture.
+   */
+  @Test
+  void anArchitectureFileIsRecordedAbsoluteAndNormalisedANameAsItIs(@TempDir Path tmp) throws Exception {
+    Path cwd = Files.createDirectories(tmp.resolve("work"));
+    Path file = Files.writeString(Files.createDirectories(cwd.resolve("arch")).resolve("tiny8.json"), "{}");
+    assertThat(Architecture.recorded("arch/tiny8.json", cwd)).isEqualTo(file.toString());
+    assertThat(Architecture.recorded("./arch/../arch/tiny8.json", cwd)).isEqualTo(file.toString());
+    assertThat(Architecture.recorded(cwd + "/arch/./tiny8.json", cwd)).isEqualTo(file.toString());
+    // Names stay names, a baseline's even beside a file of that name (train builds the baseline).
+    assertThat(Architecture.recorded("fi-revnet-s", cwd)).isEqualTo("fi-revnet-s");
+    Files.writeString(cwd.resolve("resnet-s"), "{}");
+    assertThat(Architecture.recorded("resnet-s", cwd)).isEqualTo("resnet-s");
+    // A file named as a bundled architecture is what load reads, so it is recorded as the file.
+    Path shadow = Files.writeString(cwd.resolve("irevnet-s"), "{}");
+    assertThat(Architecture.recorded("irevnet-s", cwd)).isEqualTo(shadow.toString());
+    // A path to no file stays as typed: loading it is refused, naming it and where it was looked for.
+    assertThat(Architecture.recorded("arch/none.json", cwd)).isEqualTo("arch/none.json");
+    assertThat(Architecture.recorded(null, cwd)).isNull();
+  }
+
+  @Test
+  void aRelativeArchitectureFileNotFoundSaysWhereItWasLookedFor() {
+    Path looked = Path.of("").toAbsolutePath().resolve("no-such-dir/tiny8.json");
+    assertThatThrownBy(() -> Architecture.load("no-such-dir/./tiny8.json"))
+        .hasMessage("no-such-dir/./tiny8.json: architecture file not found (looked for " + looked + ")");
+  }
 }

@@ -400,7 +400,7 @@ class TrainerTest {
     String file = "unknown architecture.json";
     assertThat(Path.of(file)).doesNotExist();
     assertThatThrownBy(() -> new Trainer(config(file, data, 1e-3, 1), tmp.resolve("b"), QUIET, 1).run())
-        .hasMessage(file + ": architecture file not found");
+        .hasMessage(file + ": architecture file not found (looked for " + Path.of(file).toAbsolutePath() + ")");
   }
 
   /** A shift as large as the image once trained on blank canvases, at loss ln 10 and exit code 0. */
@@ -1064,6 +1064,39 @@ class TrainerTest {
     Path other = Files.createDirectories(tmp.resolve("other"));
     assertThat(Trainer.checkResumeSettings(before.toJson(), tmp, defaultsWith(other.toString(), epochs)))
         .isEqualTo("resuming with data \"" + relative + "\" -> \"" + other + "\": the steps so far used the former");
+  }
+
+  /**
+   * The same for an architecture file: a run begun before train recorded it absolute has it as
+   * typed, and a resume naming the same file absolute (as the run's config.json now has it) was
+   * refused, "arch would change ("arch/tiny8.json" -> "/.../arch/tiny8.json")".
+   */
+  @Test
+  void aRelativeArchitectureFileOfAnOlderRunIsNoChangeWhenItNamesTheSameFile(@TempDir Path tmp) throws IOException {
+    Path file = Files.writeString(tmp.resolve("tiny8.json"), TINY);
+    String relative = Path.of("").toAbsolutePath().relativize(file.toAbsolutePath()).toString();
+    int epochs = TrainConfig.defaults().epochs();
+    TrainConfig before = withArch(defaultsWith(TrainConfig.defaults().data(), epochs), relative);
+    TrainConfig now = withArch(defaultsWith(TrainConfig.defaults().data(), epochs + 1), Architecture.recorded(relative));
+    assertThat(now.arch()).isEqualTo(file.toAbsolutePath().normalize().toString());
+    assertThat(Trainer.checkResumeSettings(before.toJson(), tmp, now))
+        .isEqualTo("resuming with epochs " + epochs + " -> " + (epochs + 1) + ": the steps so far used the former");
+    // A relative path that names no file from here is as it was: the run goes on with its own.
+    TrainConfig gone = withArch(before, "moved/tiny8.json");
+    assertThat(Trainer.checkResumeSettings(gone.toJson(), tmp, withArch(before, Architecture.recorded("moved/tiny8.json"))))
+        .isNull();
+    // Another file is another architecture, refused as before.
+    Path other = Files.writeString(tmp.resolve("other.json"), TINY);
+    assertThatThrownBy(() -> Trainer.checkResumeSettings(before.toJson(), tmp, withArch(before, other.toString())))
+        .hasMessage("--resume continues the run as it was configured, and arch would change (\"" + relative + "\" -> \""
+            + other + "\"): start a new run for that (--fresh, or another --out)");
+  }
+
+  /** {@code c} with another {@code arch}. */
+  private static TrainConfig withArch(TrainConfig c, String arch) {
+    return new TrainConfig(arch, c.data(), c.objective(), c.epochs(), c.batch(), c.lr(), c.weightDecay(),
+        c.warmupSteps(), c.schedule(), c.seed(), c.logEvery(), c.checkpointEvery(), c.dequantize(), c.augmentShift(),
+        c.evalBatch(), c.ice(), c.backward(), c.validation());
   }
 
   /** The default configuration with another {@code data} and {@code epochs}. */
