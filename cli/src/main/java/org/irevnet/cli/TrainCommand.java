@@ -161,7 +161,7 @@ final class TrainCommand implements Callable<Integer> {
     try {
       r = new Trainer(cfg, out, listener, maxSteps == null ? Long.MAX_VALUE : maxSteps, fresh).run();
     } catch (IllegalArgumentException e) {
-      throw namingOption(config == null ? e : cfg.namingFile(e, config, beforeFile, base));
+      throw namingOption(config == null ? e : namingConfigPath(cfg.namingFile(e, config, beforeFile, base), beforeFile, base));
     } finally {
       listener.close();
     }
@@ -197,6 +197,28 @@ final class TrainCommand implements Callable<Integer> {
     OptionSpec option = key.isEmpty() ? null : spec.findOption(name);
     if (option == null || option.getValue() == null) return e;
     return new IllegalArgumentException(name + message.substring(key.length()), e);
+  }
+
+  /**
+   * {@code e}, naming the {@code --config} file, when the relative {@code arch} or {@code data} path
+   * the file gave ({@code fromFile}, over {@code beforeFile}; no option replaced it) named nothing:
+   * it is read from the working directory, as on the command line, not from the file's folder, and
+   * "arch/tiny8.json: architecture file not found" named neither the file nor that rule.
+   */
+  private IllegalArgumentException namingConfigPath(IllegalArgumentException e, TrainConfig beforeFile,
+      TrainConfig fromFile) {
+    String message = String.valueOf(e.getMessage());
+    for (String[] given : new String[][] {{arch, beforeFile.arch(), fromFile.arch()},
+        {data, beforeFile.data(), fromFile.data()}}) {
+      String option = given[0], before = given[1], read = given[2];
+      if (option != null || read == null || read.equals(before) || Path.of(read).isAbsolute()) continue;
+      Path looked = Path.of("").toAbsolutePath().resolve(read).normalize();
+      if (message.startsWith(read + ": ") || message.startsWith(looked + ": ")) {
+        return new IllegalArgumentException(config + ": " + message + "; a relative path in a --config file is read"
+            + " from the working directory, not from the file's folder", e);
+      }
+    }
+    return e;
   }
 
   private static <T> T or(T v, T fallback) {

@@ -180,6 +180,43 @@ class TrainEvalCommandTest {
     }
   }
 
+  /**
+   * A relative path in a --config file is read from the working directory, as on the command line;
+   * one that named nothing was refused as "arch/tiny8.json: architecture file not found", naming
+   * neither the file it came from nor where it was looked for.
+   */
+  @Test
+  void aRelativePathInAConfigFileIsReadFromTheWorkingDirectoryAndAMissingOneNamesTheFile(@TempDir Path tmp)
+      throws Exception {
+    Path cwd = Path.of("").toAbsolutePath();
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    Files.writeString(Files.createDirectories(tmp.resolve("arch")).resolve("tiny8.json"), TinyData.ARCH);
+    Path cfg = Files.writeString(tmp.resolve("cfg.json"), "{\"arch\": \"arch/tiny8.json\", \"data\": \""
+        + data + "\"}");
+    String rule = "; a relative path in a --config file is read from the working directory, not from the file's folder";
+    MainTest.assertRefused(List.of("train", "--config", cfg.toString(), "--out", tmp.resolve("r1").toString(),
+        "--no-progress"), cfg + ": arch/tiny8.json: architecture file not found (looked for "
+        + cwd.resolve("arch/tiny8.json") + ")" + rule);
+    Path dataCfg = Files.writeString(tmp.resolve("data-cfg.json"), "{\"data\": \"no-such-dir/png4\"}");
+    MainTest.assertRefused(List.of("train", "--config", dataCfg.toString(), "--arch", tmp.resolve("arch/tiny8.json")
+        .toString(), "--out", tmp.resolve("r2").toString(), "--no-progress"),
+        dataCfg + ": " + cwd.resolve("no-such-dir/png4") + ": no such directory" + rule);
+    // Given as an option, the path is the user's own typing: the message is load's alone.
+    MainTest.assertRefused(List.of("train", "--config", cfg.toString(), "--arch", "arch/tiny8.json", "--out",
+        tmp.resolve("r3").toString(), "--no-progress"),
+        "arch/tiny8.json: architecture file not found (looked for " + cwd.resolve("arch/tiny8.json") + ")");
+    // Relative to the working directory, the file is found, and recorded absolute.
+    String relative = cwd.relativize(tmp.resolve("arch/tiny8.json").toAbsolutePath()).toString();
+    Path found = Files.writeString(tmp.resolve("found.json"), "{\"arch\": \"" + relative + "\", \"data\": \""
+        + data + "\"}");
+    Path runDir = tmp.resolve("r4");
+    MainTest.Run t = run("train", "--config", found.toString(), "--out", runDir.toString(), "--epochs", "1",
+        "--batch", "16", "--max-steps", "1", "--no-progress", "--threads", "1");
+    assertThat(t.code()).as(t.err()).isZero();
+    assertThat(Json.MAPPER.readTree(runDir.resolve("config.json").toFile()).get("config").get("arch").asText())
+        .isEqualTo(tmp.resolve("arch/tiny8.json").toAbsolutePath().normalize().toString());
+  }
+
   /** Resuming a finished run trains nothing and says so; with more epochs it trains on. */
   @Test
   void resumingAFinishedRunSaysSoAndMoreEpochsTrainOn(@TempDir Path tmp) throws Exception {
