@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.irevnet.data.Datasets;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.Baselines;
@@ -82,6 +83,10 @@ final class QuickstartCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     CommonOptions.positive("--epochs", epochs);
     CommonOptions.positive("--count", count);
+    // Recorded (quickstart.json, the steps' commands) as train records them: an architecture file
+    // and a data directory absolute, so the quickstart resumes, and a step reruns, from any directory.
+    arch = Architecture.recorded(arch);
+    data = Datasets.recorded(data);
     checkFullyInvertible(arch);
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new IllegalArgumentException(out + ": exists and is not a directory");
@@ -158,7 +163,7 @@ final class QuickstartCommand implements Callable<Integer> {
     List<String> changed = new ArrayList<>();
     for (var e : now.entrySet()) {
       JsonNode was = s.path(e.getKey());
-      if (!was.isMissingNode() && !was.asText().equals(String.valueOf(e.getValue()))) {
+      if (!was.isMissingNode() && !recorded(e.getKey(), was.asText()).equals(String.valueOf(e.getValue()))) {
         changed.add("its --" + e.getKey() + " was " + was.asText() + ", not " + e.getValue());
         started.put(e.getKey(), was.asText());
       }
@@ -190,12 +195,32 @@ final class QuickstartCommand implements Callable<Integer> {
     return a;
   }
 
-  /** A step's command without the options that do not change its result (threads, progress, verbosity). */
+  /**
+   * A setting as this quickstart records it. A quickstart.json written before the architecture file
+   * and the data directory were recorded absolute has them as typed: read, as train reads such a
+   * run's (Trainer.checkResumeSettings), from the working directory, so it resumes from the
+   * directory it was started in, as it did.
+   */
+  private static String recorded(String setting, String value) {
+    return switch (setting) {
+      case "arch" -> Architecture.recorded(value);
+      case "data" -> Datasets.recorded(value);
+      default -> value;
+    };
+  }
+
+  /**
+   * A step's command without the options that do not change its result (threads, progress,
+   * verbosity), its --arch and --data as recorded (a step of an older quickstart.json has them as typed).
+   */
   static List<String> key(List<String> args) {
     List<String> k = new ArrayList<>();
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
-      if (a.equals("--threads")) i++;
+      if ((a.equals("--arch") || a.equals("--data")) && i + 1 < args.size()) {
+        k.add(a);
+        k.add(recorded(a.substring(2), args.get(++i)));
+      } else if (a.equals("--threads")) i++;
       else if (!a.equals("--no-progress") && !a.equals("-v") && !a.equals("--fresh") && !a.equals("--resume")) k.add(a);
     }
     return k;

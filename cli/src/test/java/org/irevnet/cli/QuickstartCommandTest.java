@@ -238,6 +238,68 @@ class QuickstartCommandTest {
     assertThat(after.get("epochs").asInt()).isEqualTo(2);
   }
 
+  /**
+   * quickstart.json recorded --arch and --data as typed, so a quickstart begun with relative paths
+   * could not be resumed from another directory: the same files spelled absolute were refused ("its
+   * --arch was arch/tiny4.json, not /.../arch/tiny4.json"), and the relative ones it suggested were
+   * not found. Now both are recorded absolute, in the settings and in the steps' commands.
+   */
+  @Test
+  void aQuickstartRecordsItsArchitectureFileAndDataDirectoryAbsolute(@TempDir Path tmp) throws Exception {
+    Path cwd = Path.of("").toAbsolutePath();
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path data = Files.createDirectories(tmp.resolve("empty")); // the training fails at once: no dataset
+    Path out = tmp.resolve("qs");
+    MainTest.Run r = run("quickstart", "--arch", cwd.relativize(arch).toString(), "--data",
+        cwd.relativize(data).toString(), "--out", out.toString(), "--epochs", "1", "--count", "1", "--skip-selftest",
+        "--no-progress");
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    JsonNode record = Json.MAPPER.readTree(out.resolve("quickstart.json").toFile());
+    assertThat(record.get("arch").asText()).isEqualTo(arch.toString());
+    assertThat(record.get("data").asText()).isEqualTo(data.toString());
+    assertThat(record.get("steps").get(0).get("name").asText()).startsWith("train --arch " + arch + " --data " + data
+        + " --epochs 1 --out ");
+  }
+
+  /**
+   * A quickstart.json written before that has the paths as typed: they are read from the working
+   * directory, as train reads an older run's, so the quickstart resumes from where it was started,
+   * with the paths spelled either way, and its finished steps are recognised.
+   */
+  @Test
+  void anOlderRecordWithRelativePathsResumesWithThemSpelledAbsolute(@TempDir Path tmp) throws Exception {
+    Path cwd = Path.of("").toAbsolutePath();
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    String relArch = cwd.relativize(arch).toString(), relData = cwd.relativize(data).toString();
+    Path out = Files.createDirectories(tmp.resolve("qs"));
+    QuickstartCommand q = quickstart(out, true, null, true, false);
+    q.arch = relArch;
+    q.data = relData;
+    List<List<String>> plan = q.plan();
+    ObjectNode settings = Json.MAPPER.createObjectNode();
+    settings.put("complete", false).put("arch", relArch).put("data", relData).put("epochs", 2).put("count", 5);
+    record(out, settings, plan, i -> 0, i -> String.join(" ", plan.get(i)));
+
+    MainTest.Run r = run("quickstart", "--out", out.toString(), "--arch", arch.toString(), "--data", data.toString(),
+        "--epochs", "2", "--count", "5", "--skip-selftest", "--resume", "--no-progress");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains("quickstart [1/19] done before: " + String.join(" ", plan.get(0)))
+        .contains("quickstart [19/19] done before: ").doesNotContain("elapsed");
+    JsonNode after = Json.MAPPER.readTree(out.resolve("quickstart.json").toFile());
+    assertThat(after.get("arch").asText()).isEqualTo(arch.toString());
+    assertThat(after.get("data").asText()).isEqualTo(data.toString());
+
+    // A relative path that names nothing from here is another setting, refused as before.
+    settings.put("arch", "moved/tiny.json");
+    record(out, settings, plan, i -> 0, i -> String.join(" ", plan.get(i)));
+    MainTest.assertRefused(List.of("quickstart", "--out", out.toString(), "--arch", arch.toString(), "--data",
+        data.toString(), "--epochs", "2", "--count", "5", "--skip-selftest", "--resume", "--no-progress"),
+        "--resume continues the quickstart in " + out + " as it was started: its --arch was moved/tiny.json, not "
+        + arch + " (continue it with --resume --arch moved/tiny.json --data " + data + " --epochs 2 --count 5,"
+        + " or start again with --fresh)");
+  }
+
   @Test
   void resumeAndFreshExcludeEachOther(@TempDir Path tmp) {
     MainTest.assertRefused(List.of("quickstart", "--out", tmp.toString(), "--resume", "--fresh", "--no-progress"),
