@@ -21,6 +21,14 @@ final class AnalysisOutput {
    */
   void check(RunOptions target) throws java.io.IOException {
     target.check();
+    // As eval needs --as: results on other data went into RUN_DIR/analysis over the run's own, and
+    // the report showed them as the run's (it now names the data of such a file, but the run's own
+    // results were gone).
+    if (out == null && target.run != null && target.data != null && !RunInputs.isRunData(target.run, target.data)) {
+      throw new IllegalArgumentException("--data " + target.data + " is not the data " + target.run + " was trained on:"
+          + " give --out DIR for these results, so that they do not replace the run's own in "
+          + target.run.resolve("analysis"));
+    }
     Path run = target.existingRunDir();
     Path dir = out != null ? out : run == null ? null : run.resolve("analysis");
     if (dir != null) org.irevnet.io.AtomicFiles.checkCanCreate(dir);

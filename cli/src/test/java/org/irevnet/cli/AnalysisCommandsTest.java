@@ -441,6 +441,32 @@ class AnalysisCommandsTest {
   }
 
   /**
+   * Results on other data need a directory of their own (--out), as eval's need --as: they went
+   * into RUN_DIR/analysis over the run's own. Checked before loading (the run here has no
+   * checkpoint, which the run's own data gets as far as).
+   */
+  @Test
+  void resultsOnOtherDataNeedAnOutputDirectoryOfTheirOwn(@TempDir Path tmp) throws Exception {
+    Path own = org.irevnet.testing.TinyData.idx(tmp.resolve("own"), 10, 4), other = org.irevnet.testing.TinyData.idx(tmp.resolve("other"), 10, 4);
+    Path runDir = Files.createDirectories(tmp.resolve("run"));
+    Files.writeString(runDir.resolve("config.json"), "{\"config\": {\"data\": \"" + own + "\"}}");
+    for (String cmd : COMMANDS) {
+      MainTest.Run r = run(args(cmd, "--run", runDir.toString(), "--data", other.toString(), "--no-progress"));
+      assertThat(r.code()).as(cmd + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err().strip()).isEqualTo("irevnet " + cmd.split(" ")[0] + ": --data " + other + " is not the data "
+          + runDir + " was trained on: give --out DIR for these results, so that they do not replace the run's own in "
+          + runDir.resolve("analysis"));
+      for (String[] given : new String[][] {{"--data", own.toString()}, {"--data", other.toString(), "--out",
+          tmp.resolve("elsewhere").toString()}}) {
+        r = run(args(cmd, java.util.stream.Stream.concat(java.util.stream.Stream.of("--run", runDir.toString(),
+            "--no-progress"), java.util.Arrays.stream(given)).toArray(String[]::new)));
+        assertThat(r.err()).as(cmd + " " + String.join(" ", given)).contains("no checkpoint");
+      }
+    }
+    assertThat(runDir.resolve("analysis")).doesNotExist();
+  }
+
+  /**
    * A --count whose arrays cannot be held is bad input, named in one line with what it would need
    * (exit code 2, nothing written): sample stopped on "integer overflow" (exit code 3), and the
    * commands that draw pairs crashed the JVM in native code.
