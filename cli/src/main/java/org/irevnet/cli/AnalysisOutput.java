@@ -17,13 +17,12 @@ final class AnalysisOutput {
    * Refuses the output directory before anything is loaded when nothing can be written in it:
    * the commands write their results last, and found out after all the work. Makes nothing, so a
    * run refused afterwards (its data, its checkpoint) leaves no directory behind. Without --out,
-   * a run or model that is not there is left for loading to name.
+   * a run or model that is not there is left for loading to name, and data other than the run's is
+   * refused: its results would replace the run's own in RUN_DIR/analysis.
    */
   void check(RunOptions target) throws java.io.IOException {
     target.check();
-    // As eval needs --as: results on other data went into RUN_DIR/analysis over the run's own, and
-    // the report showed them as the run's (it now names the data of such a file, but the run's own
-    // results were gone).
+    // As eval needs --as: the report showed such results as the run's, and the run's own were gone.
     if (out == null && target.run != null && target.data != null && !RunInputs.isRunData(target.run, target.data)) {
       throw new IllegalArgumentException("--data " + target.data + " is not the data " + target.run + " was trained on:"
           + " give --out DIR for these results, so that they do not replace the run's own in "
