@@ -27,7 +27,7 @@ final class AnalysisChecks {
    * non-finite logits). {@code float32_holds} (metamers) and {@code ill_conditioned} (stability)
    * are properties of the model the commands only note, not failed checks.
    */
-  static List<String> failed(String rel, JsonNode n) {
+  static List<String> failed(JsonNode n) {
     List<String> out = new ArrayList<>();
     for (String k : List.of("invariant_holds", "passed", "finite", "inversion_holds")) {
       if (isFalse(n.get(k))) out.add(k + " false");
@@ -99,25 +99,15 @@ final class AnalysisChecks {
    * part); for a run whose data is a dataset name, another name.
    */
   static String otherData(String runData, JsonNode n) {
-    String data = n.path("data").isTextual() ? n.get("data").asText() : null;
-    String dataPath = n.path("data_path").isTextual() ? n.get("data_path").asText() : null;
+    String data = text(n, "data"), dataPath = text(n, "data_path");
     if ((data == null && dataPath == null) || runData == null || runData.isBlank()) return null;
     String shown = data == null ? dataPath : dataPath == null ? data : data + " (" + dataPath + ")";
-    String name = null;
-    if (data != null) {
-      String d = data.replaceFirst("\\[[^\\]]*\\]$", "");
-      int slash = d.lastIndexOf('/');
-      if (slash >= 0) {
-        if (!d.substring(slash + 1).equals("test")) return shown;
-        name = d.substring(0, slash);
-      }
-    }
+    DataName named = DataName.of(data);
+    if (named != null && !named.isTest()) return shown;
     Path runDir = runDataDir(runData);
     if (runDir != null && dataPath != null) return sameDirectory(runDir, dataPath) ? null : shown;
-    String runName = isName(runData) ? runData : runDir == null ? null
-        : runDir.getFileName() == null ? null : runDir.getFileName().toString();
-    if (name != null && runName != null && !name.equals(runName)) return shown;
-    return null;
+    String runName = runName(runData);
+    return named != null && runName != null && !named.name().equals(runName) ? shown : null;
   }
 
   /**
@@ -125,16 +115,37 @@ final class AnalysisChecks {
    * the dataset's name and split are the run's (another directory of the same name).
    */
   static String otherDataShort(String runData, JsonNode n) {
-    String data = n.path("data").isTextual() ? n.get("data").asText() : null;
-    String dataPath = n.path("data_path").isTextual() ? n.get("data_path").asText() : null;
+    String data = text(n, "data"), dataPath = text(n, "data_path");
     if (data == null || dataPath == null) return data == null ? dataPath : data;
-    String d = data.replaceFirst("\\[[^\\]]*\\]$", "");
-    int slash = d.lastIndexOf('/');
-    Path runDir = runDataDir(runData);
-    String runName = isName(runData) ? runData
-        : runDir != null && runDir.getFileName() != null ? runDir.getFileName().toString() : null;
-    boolean alike = slash >= 0 && d.substring(slash + 1).equals("test") && d.substring(0, slash).equals(runName);
+    DataName named = DataName.of(data);
+    boolean alike = named != null && named.isTest() && named.name().equals(runName(runData));
     return alike ? dataPath : data;
+  }
+
+  private static String text(JsonNode n, String key) {
+    return n.path(key).isTextual() ? n.get(key).asText() : null;
+  }
+
+  /** An analysis file's {@code data}, {@code NAME/SPLIT} possibly followed by {@code [from:to]}. */
+  private record DataName(String name, String split) {
+    /** Null for no data, or data without a split. */
+    static DataName of(String data) {
+      if (data == null) return null;
+      String d = data.replaceFirst("\\[[^\\]]*\\]$", "");
+      int slash = d.lastIndexOf('/');
+      return slash < 0 ? null : new DataName(d.substring(0, slash), d.substring(slash + 1));
+    }
+
+    boolean isTest() {
+      return split.equals("test");
+    }
+  }
+
+  /** The run's dataset name: config.data itself when it is a name, else its directory's last part (or null). */
+  private static String runName(String runData) {
+    if (isName(runData)) return runData;
+    Path runDir = runDataDir(runData);
+    return runDir == null || runDir.getFileName() == null ? null : runDir.getFileName().toString();
   }
 
   /** A dataset name as Datasets resolves one (not a path). */

@@ -85,7 +85,7 @@ final class RunSections {
     for (String src : sec.sources()) {
       if (!src.endsWith(".json")) continue;
       JsonNode n = f.json(src);
-      List<String> failed = AnalysisChecks.failed(src, n);
+      List<String> failed = AnalysisChecks.failed(n);
       if (!failed.isEmpty()) failures.add(src + ": " + String.join(", ", failed));
       if (src.startsWith(ANALYSIS + "/")) {
         String data = AnalysisChecks.otherData(runData, n);
@@ -107,11 +107,11 @@ final class RunSections {
    * other data than the run's, {@code (check failed: ...)} when it records a failed check; empty
    * for a clean result on the run's data.
    */
-  private static String qualifier(RunFiles f, String rel, JsonNode n) {
+  private static String qualifier(RunFiles f, JsonNode n) {
     String q = "";
     String runData = runData(f);
     if (AnalysisChecks.otherData(runData, n) != null) q += " (on " + AnalysisChecks.otherDataShort(runData, n) + ")";
-    List<String> failed = AnalysisChecks.failed(rel, n);
+    List<String> failed = AnalysisChecks.failed(n);
     // The details stay in the section's note: a label names the check.
     if (!failed.isEmpty()) {
       q += " (check failed: " + String.join(", ", failed.stream().map(c -> c.replaceFirst(" \\(.*", "")).toList()) + ")";
@@ -569,14 +569,12 @@ final class RunSections {
     }
     // An analysis's labels say when its file is of other data or records a failed check: a
     // comparison puts it in a row of its own, not next to clean results on the run's data.
-    String invFile = ANALYSIS + "/invert.json";
-    JsonNode inv = read(f, invFile);
-    String q = qualifier(f, invFile, inv);
+    JsonNode inv = read(f, ANALYSIS + "/invert.json");
+    String q = qualifier(f, inv);
     if (inv.has("max_abs_err_f32")) h.put("reconstruction max error f32" + q, TreeFigures.scalar(inv.get("max_abs_err_f32")));
     if (inv.has("max_abs_err_f64")) h.put("reconstruction max error f64" + q, TreeFigures.scalar(inv.get("max_abs_err_f64")));
-    String metFile = ANALYSIS + "/metamers.json";
-    JsonNode metamers = read(f, metFile), met = metamers.path("summary");
-    q = qualifier(f, metFile, metamers);
+    JsonNode metamers = read(f, ANALYSIS + "/metamers.json"), met = metamers.path("summary");
+    q = qualifier(f, metamers);
     if (met.has("rate_metamer_class_is_class_of_a")) {
       h.put("metamers: model class is class of a" + q, TreeFigures.scalar(met.get("rate_metamer_class_is_class_of_a")));
     }
@@ -586,13 +584,13 @@ final class RunSections {
     try {
       for (String n : f.matching(ANALYSIS, "*nuisance*.json")) {
         JsonNode nuisance = read(f, n);
-        accuracies(nuisance, "nuisance probe", qualifier(f, n, nuisance), h);
+        accuracies(nuisance, "nuisance probe", qualifier(f, nuisance), h);
       }
       for (String n : f.matching(ANALYSIS, "attack*.json")) {
         JsonNode a = read(f, n);
         if (a.isMissingNode()) continue;
         Attack at = Attack.of(a, baseName(n));
-        String aq = qualifier(f, n, a);
+        String aq = qualifier(f, a);
         if (at.lastEps() != null) {
           h.put("attack " + at.name() + ": accuracy at eps " + HtmlPage.text(at.lastEps()) + aq, at.lastAccuracy());
         } else if (at.last().has("success_rate")) {
