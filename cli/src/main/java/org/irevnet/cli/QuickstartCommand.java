@@ -265,7 +265,7 @@ final class QuickstartCommand implements Callable<Integer> {
     }
     // An injective fi-revnet trained the CE model, then failed at the iCE model's MLE term (and its
     // metamers would not keep the logits).
-    if (a.stages().stream().anyMatch(s -> s.padChannels() > 0)) {
+    if (!a.isBijective()) {
       throw new IllegalArgumentException("--arch must be a bijective fi-revnet, as the iCE model's MLE term and the"
           + " metamers need one; '" + arch + "' is injective (a stage pads zero channels)");
     }

@@ -39,7 +39,8 @@ final class SelftestCommand implements Callable<Integer> {
     if (json != null && Files.isDirectory(json)) throw new IllegalArgumentException("--json " + json + ": is a directory");
     if (json != null) AtomicFiles.checkCanWrite(json); // nor a directory it cannot be made in
     // Loaded first: a misspelt file or a baseline failed only after the minute of layer checks.
-    List<Architecture> checked = archs == null ? null : archs.stream().map(SelftestCommand::invertible).toList();
+    List<Architecture> checked = (archs == null ? Architecture.BUNDLED : archs).stream()
+        .map(SelftestCommand::invertible).toList();
     common.apply();
     System.out.printf("%-22s %-6s %12s %12s %12s %12s  %s%n", "block", "kind", "recon f32", "recon f64",
         "logdet err", "grad err", "result");
@@ -48,7 +49,7 @@ final class SelftestCommand implements Callable<Integer> {
           r.reconF64(), r.logDetErr(), r.gradErr(), r.pass() ? "pass" : "FAIL");
       System.out.flush();
     };
-    List<SelfTest.Row> rows = checked == null ? SelfTest.runAll(print) : SelfTest.runAll(checked, print);
+    List<SelfTest.Row> rows = SelfTest.runAll(checked, print);
     long failed = rows.stream().filter(r -> !r.pass()).count();
     System.out.println(failed == 0 ? "all " + rows.size() + " checks passed"
         : failed + " of " + rows.size() + " checks FAILED");

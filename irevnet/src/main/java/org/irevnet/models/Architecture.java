@@ -49,6 +49,15 @@ public record Architecture(String name, String type, String description, List<In
   public static final List<String> BUNDLED = List.of("fi-revnet-s", "irevnet-s", "irevnet-s-inj");
 
   /**
+   * Whether the model is bijective: no stage pads zero channels (an {@code InjectivePad}). Not a
+   * field of model.json, which is read back strictly.
+   */
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  public boolean isBijective() {
+    return stages.stream().allMatch(s -> s.padChannels() == 0);
+  }
+
+  /**
    * Most steps a stage may have: 100000 took minutes to build and then ran out of memory; the
    * bundled stages have 2 or 3, published flows and i-RevNets tens.
    */
