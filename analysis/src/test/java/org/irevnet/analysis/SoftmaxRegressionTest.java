@@ -42,6 +42,21 @@ class SoftmaxRegressionTest {
     return r.ints(n, 0, classes).toArray();
   }
 
+  /** Features {@code x} with their labels {@code y}. */
+  private record Labelled(INDArray x, int[] y) {}
+
+  /** {@link #gaussians} of {@code n} uniformly drawn labels in {@code 0..c-1}. */
+  private static Labelled gaussianSet(Random r, int n, int d, int c, double spread) {
+    int[] y = labels(r, n, c);
+    return new Labelled(gaussians(r, n, d, y, spread), y);
+  }
+
+  /** 120 examples of 2 classes in 60 dimensions of unit noise, only the first of which carries the class. */
+  private static Labelled oneInformativeColumn(Random r) {
+    int[] y = labels(r, 120, 2);
+    return new Labelled(matrix(120, 60, (i, j) -> (j == 0 ? 1.0 * y[i] : 0.0) + r.nextGaussian()), y);
+  }
+
   private static INDArray randomTheta(Random r, long length) {
     INDArray t = Nd4j.zeros(DataType.DOUBLE, 1, length);
     for (int i = 0; i < length; i++) t.putScalar(0, i, 0.5 * r.nextGaussian());
@@ -100,10 +115,9 @@ class SoftmaxRegressionTest {
   @Test
   void theFitIsTheObjectivesMinimum() {
     Random r = new Random(2);
-    int n = 400, d = 5, c = 3;
-    int[] y = labels(r, n, c);
-    INDArray x = gaussians(r, n, d, y, 1.0);
-    assertIsTheMinimum(x, y, c, 1.0 / n, SoftmaxRegression.train(x, y, c, 1.0 / n), r);
+    int n = 400, c = 3;
+    Labelled data = gaussianSet(r, n, 5, c, 1.0);
+    assertIsTheMinimum(data.x(), data.y(), c, 1.0 / n, SoftmaxRegression.train(data.x(), data.y(), c, 1.0 / n), r);
   }
 
   /**
@@ -179,9 +193,10 @@ class SoftmaxRegressionTest {
   @Test
   void separableDataGiveFiniteWeightsThatSeparateThem() {
     Random r = new Random(4);
-    int n = 200, d = 3, c = 3;
-    int[] y = labels(r, n, c);
-    INDArray x = gaussians(r, n, d, y, 0.05);
+    int n = 200, c = 3;
+    Labelled data = gaussianSet(r, n, 3, c, 0.05);
+    INDArray x = data.x();
+    int[] y = data.y();
     SoftmaxRegression p = SoftmaxRegression.train(x, y, c, 1.0 / n);
     assertThat(p.fit().converged()).as(p.fit().toString()).isTrue();
     assertThat(p.accuracy(x, y)).isEqualTo(1.0);
@@ -196,9 +211,10 @@ class SoftmaxRegressionTest {
   @Test
   void thePenaltyIsTheOneThatClassifiesHeldOutExamplesBest() {
     Random r = new Random(6);
-    int n = 120, d = 60, c = 2;
-    int[] y = labels(r, n, c);
-    INDArray x = matrix(n, d, (i, j) -> (j == 0 ? 1.0 * y[i] : 0.0) + r.nextGaussian());
+    int c = 2;
+    Labelled data = oneInformativeColumn(r);
+    INDArray x = data.x();
+    int[] y = data.y();
     SoftmaxRegression.Selected s = SoftmaxRegression.select(x, y, c, 7);
     List<SoftmaxRegression.Trial> trials = s.trials();
     assertThat(trials).extracting(SoftmaxRegression.Trial::l2)
@@ -228,10 +244,10 @@ class SoftmaxRegressionTest {
    */
   @Test
   void eachTrialIsTheHeldOutAccuracyOfAFitWithoutTheHeldOutExamples() {
-    Random r = new Random(6);
-    int n = 120, d = 60, c = 2;
-    int[] y = labels(r, n, c);
-    INDArray x = matrix(n, d, (i, j) -> (j == 0 ? 1.0 * y[i] : 0.0) + r.nextGaussian());
+    int n = 120, c = 2;
+    Labelled data = oneInformativeColumn(new Random(6));
+    INDArray x = data.x();
+    int[] y = data.y();
     int held = (int) Math.round(n * SoftmaxRegression.VALIDATION_SHARE);
     int[] order = org.irevnet.data.Batches.permutation(n, new Random(7));
     int[] val = java.util.Arrays.copyOf(order, held), rest = java.util.Arrays.copyOfRange(order, held, n);
@@ -248,10 +264,9 @@ class SoftmaxRegressionTest {
    */
   @Test
   void aTieGoesToTheStrongerPenaltyAndTwoThatDoNoBetterEndThePath() {
-    Random r = new Random(8);
-    int n = 200, d = 3, c = 3;
-    int[] y = labels(r, n, c);
-    SoftmaxRegression.Selected s = SoftmaxRegression.select(gaussians(r, n, d, y, 0.05), y, c, 1);
+    int c = 3;
+    Labelled data = gaussianSet(new Random(8), 200, 3, c, 0.05);
+    SoftmaxRegression.Selected s = SoftmaxRegression.select(data.x(), data.y(), c, 1);
     assertThat(s.trials()).extracting(SoftmaxRegression.Trial::validationAccuracy).containsExactly(1.0, 1.0, 1.0);
     assertThat(s.probe().fit().l2()).isEqualTo(SoftmaxRegression.PENALTIES[0]);
   }
