@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Function;
+import org.irevnet.data.DataIdentity;
 import org.irevnet.data.DataSource;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
@@ -135,13 +136,18 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
    * Data with some of the run's classes (a test set of two of them) is relabelled into the run's;
    * it was refused. Names are compared in Unicode NFC: class folders copied from macOS spell "Ä"
    * decomposed (NFD), which looked the same in the message but did not compare equal, and sorted
-   * into another label order. Unknown names (IDX files without any) or training data not found here
-   * leave nothing to compare: the data is taken as it is.
+   * into another label order. The run's classes are those of its data where that is still found,
+   * else those its {@code config.json} recorded ({@link DataIdentity}). Unknown names (IDX files
+   * without any, or a run from before they were recorded whose data is gone) leave nothing to
+   * compare: the data is taken as it is.
    */
   static Function<Dataset, Dataset> inRunClasses(Path run, String data) throws IOException {
-    DataSource trained = data == null ? null : runSource(run);
-    List<String> names = trained == null ? null : trained.classNames();
+    if (data == null) return d -> d;
+    DataSource trained = runSource(run);
+    DataIdentity recorded = trained == null ? recordedIdentity(run) : null;
+    List<String> names = trained != null ? trained.classNames() : recorded == null ? null : recorded.classes();
     if (names == null) return d -> d;
+    String trainedName = trained != null ? trained.name() : recorded.name();
     List<String> runNfc = names.stream().map(RunInputs::nfc).toList();
     return d -> {
       if (d.classNames().equals(names)) return d;
@@ -150,7 +156,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
         to[k] = runNfc.indexOf(nfc(d.classNames().get(k)));
         if (to[k] < 0) {
           throw new IllegalArgumentException(d.name() + ": classes " + d.classNames() + ", but the run was trained on "
-              + trained.name() + " with " + names + "; '" + d.classNames().get(k) + "' is not one of them");
+              + trainedName + " with " + names + "; '" + d.classNames().get(k) + "' is not one of them");
         }
       }
       int[] labels = new int[d.size()];
@@ -172,10 +178,25 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     }
   }
 
-  /** Whether {@code data} (null: the run's own) is the data the run was trained on, as far as can be told here. */
+  /** What the run's {@code config.json} records of its data; null for a run from before that was recorded. */
+  private static DataIdentity recordedIdentity(Path run) throws IOException {
+    Path cfg = run.resolve(Trainer.CONFIG);
+    return Files.isRegularFile(cfg) ? DataIdentity.read(Json.read(cfg, "config").path(Trainer.DATASET)) : null;
+  }
+
+  /**
+   * Whether {@code data} (null: the run's own) is the data the run was trained on, as far as can be
+   * told here: the same directory while the run's data is where it was trained; once that has moved
+   * or gone, the same test split by content ({@link DataIdentity}), so that other data is not taken
+   * for the run's (it replaced {@code eval-test.json}). A run from before that was recorded, whose
+   * data is gone, compares with nothing: the data is taken as its own.
+   */
   static boolean isRunData(Path run, String data) throws IOException {
-    DataSource trained = data == null ? null : runSource(run);
-    return trained == null || sameDirectory(absolute(trained), absolute(Datasets.resolve(data)));
+    if (data == null) return true;
+    DataSource trained = runSource(run);
+    if (trained != null) return sameDirectory(absolute(trained), absolute(Datasets.resolve(data)));
+    DataIdentity recorded = recordedIdentity(run);
+    return recorded == null || recorded.sameData(DataIdentity.of(Datasets.resolve(data)));
   }
 
   /** Also through a symbolic link: a run trained on {@code data -> /srv/fmnist} evaluated on {@code /srv/fmnist}. */

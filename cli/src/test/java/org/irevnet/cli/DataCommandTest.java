@@ -68,6 +68,18 @@ class DataCommandTest {
     for (String v : new String[] {"consistent", "randomised", "removed"}) {
       assertThat(html).contains("accuracy on " + v + " (" + v + "/test)");
     }
+
+    // Once the training data has moved, the run still tells it by content: other data is still
+    // refused (it was taken for the run's and replaced eval-test.json), the moved data is the run's.
+    Path moved = Files.move(out, tmp.resolve("elsewhere"));
+    MainTest.Run afterMove = run("eval", "--run", runDir.toString(), "--data", moved.resolve("randomised").toString());
+    assertThat(afterMove.code()).as(afterMove.err()).isEqualTo(2);
+    assertThat(afterMove.err()).contains("is not the data " + runDir + " was trained on");
+    assertThat(Files.readString(runDir.resolve("eval-test.json"))).isEqualTo(inDistribution);
+    MainTest.Run own = run("eval", "--run", runDir.toString(), "--data", moved.toString());
+    assertThat(own.code()).as(own.err()).isZero();
+    assertThat(Json.MAPPER.readTree(runDir.resolve("eval-test.json").toFile()).get("accuracy").asDouble())
+        .isEqualTo(Json.MAPPER.readTree(inDistribution).get("accuracy").asDouble());
   }
 
   /**

@@ -305,7 +305,45 @@ class RunOptionsTest {
     assertThat(RunInputs.isRunData(r, link.toString())).isTrue();
     assertThat(RunInputs.isRunData(viaLink, b.toString())).isFalse();
     Path gone = run(tmp.resolve("gone"), tmp.resolve("deleted").toString());
-    assertThat(RunInputs.isRunData(gone, b.toString())).isTrue();
+    assertThat(RunInputs.isRunData(gone, b.toString())).as("a run from before data was recorded").isTrue();
+  }
+
+  /**
+   * Once a run's data has moved, the data is told by the test split's content that the run
+   * recorded: the moved data is the run's, other data is not (it replaced eval-test.json), and other
+   * data's classes are still checked against the run's.
+   */
+  @Test
+  void aRunWhoseDataMovedTellsItsDataByContent(@TempDir Path tmp) throws Exception {
+    Path a = org.irevnet.testing.TinyData.idx(tmp.resolve("a"), 10, 10);
+    List<String> names = java.util.stream.IntStream.range(0, 10).mapToObj(i -> "c" + i).toList();
+    Files.write(a.resolve("classes.txt"), names);
+    Path r = runRecording(tmp.resolve("r"), a);
+    Path moved = Files.move(a, tmp.resolve("moved"));
+    assertThat(RunInputs.isRunData(r, moved.toString())).isTrue();
+    Path other = org.irevnet.testing.TinyData.idx(tmp.resolve("other"), 10, 12);
+    Files.write(other.resolve("classes.txt"), names);
+    assertThat(RunInputs.isRunData(r, other.toString())).isFalse();
+    Path noTest = org.irevnet.testing.TinyData.idx(tmp.resolve("no-test"), 10, 2);
+    Files.delete(noTest.resolve("t10k-images-idx3-ubyte"));
+    assertThat(RunInputs.isRunData(r, noTest.toString())).as("no test split to compare").isFalse();
+    Path renamed = org.irevnet.testing.TinyData.idx(tmp.resolve("renamed"), 10, 4);
+    List<String> others = names.stream().map(n -> n.replace('c', 'k')).toList();
+    Files.write(renamed.resolve("classes.txt"), others);
+    assertThatThrownBy(() -> RunInputs.inRunClasses(r, renamed.toString())
+        .apply(Datasets.resolve(renamed.toString()).load(Split.TEST)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("renamed/test: classes " + others + ", but the run was trained on a with " + names
+            + "; 'k0' is not one of them");
+  }
+
+  /** A run trained on {@code data}, its config.json recording the data as training does. */
+  private static Path runRecording(Path dir, Path data) throws Exception {
+    run(dir, data.toString());
+    var identity = org.irevnet.data.DataIdentity.of(Datasets.resolve(data.toString()));
+    Files.writeString(dir.resolve(Trainer.CONFIG), "{\"config\": {\"data\": \"" + data + "\"}, \"" + Trainer.DATASET
+        + "\": " + Json.line(identity.toMap()) + "}");
+    return dir;
   }
 
   /** The directory analyses would go to, only when the run or the model is there; nothing is made. */

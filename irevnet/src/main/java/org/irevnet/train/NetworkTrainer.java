@@ -7,6 +7,7 @@ import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.irevnet.data.Augment;
 import org.irevnet.data.BatchIterator;
+import org.irevnet.data.DataIdentity;
 import org.irevnet.data.DataSource;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
@@ -90,7 +91,7 @@ final class NetworkTrainer {
     }
     if (step >= total) return new Trainer.Result(step, Double.NaN, best, 0, Double.NaN, true);
     AtomicFiles.createDirectories(runDir); // only now: bad input above leaves no directory behind
-    AtomicFiles.writeString(runDir.resolve(Trainer.CONFIG), Trainer.resolvedConfig(cfg));
+    AtomicFiles.writeString(runDir.resolve(Trainer.CONFIG), Trainer.resolvedConfig(cfg, DataIdentity.of(src, rawTest)));
 
     long stopAt = Trainer.stopAt(step, total, maxSteps);
     double lastTest = Double.NaN;

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import org.irevnet.data.Augment;
 import org.irevnet.data.BatchIterator;
+import org.irevnet.data.DataIdentity;
 import org.irevnet.data.DataSource;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
@@ -35,6 +36,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class Trainer {
   public static final String CONFIG = "config.json";
+  /** The key of {@code config.json} that records the data's {@link DataIdentity}. */
+  public static final String DATASET = "dataset";
   public static final String METRICS = "metrics.jsonl";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int GC_EVERY = 20;
@@ -301,7 +304,7 @@ public final class Trainer {
     if (step >= total) return new Result(step, Double.NaN, best, 0, Double.NaN, true);
     Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
     AtomicFiles.createDirectories(runDir); // only now: bad input above leaves no directory behind
-    AtomicFiles.writeString(runDir.resolve(CONFIG), resolvedConfig(cfg));
+    AtomicFiles.writeString(runDir.resolve(CONFIG), resolvedConfig(cfg, DataIdentity.of(src, rawTest)));
 
     long stopAt = stopAt(step, total, maxSteps);
     double lastTest = Double.NaN, lastBits = Double.NaN;
@@ -652,10 +655,12 @@ public final class Trainer {
     return maxSteps >= total - step ? total : step + maxSteps;
   }
 
-  static String resolvedConfig(TrainConfig cfg) throws IOException {
+  /** {@code config.json}: the configuration, the environment and what the data is ({@link DataIdentity}). */
+  static String resolvedConfig(TrainConfig cfg, DataIdentity data) throws IOException {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("config", JSON.readValue(cfg.toJson(), Map.class));
     m.put("environment", environment());
+    m.put(DATASET, data.toMap());
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m);
   }
 

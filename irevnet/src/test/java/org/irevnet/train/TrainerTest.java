@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.irevnet.data.BatchIterator;
+import org.irevnet.data.DataIdentity;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
@@ -1234,10 +1235,13 @@ class TrainerTest {
   }
 
   @Test
-  void configJsonRecordsTheConfigurationAndTheEnvironment() throws IOException {
+  void configJsonRecordsTheConfigurationTheEnvironmentAndTheData(@TempDir Path tmp) throws IOException {
     TrainConfig cfg = TrainConfig.defaults();
-    JsonNode n = JSON.readTree(Trainer.resolvedConfig(cfg));
+    DataIdentity data = DataIdentity.of(Datasets.resolve(TinyData.idx(tmp.resolve("d"), 10, 4).toString()));
+    JsonNode n = JSON.readTree(Trainer.resolvedConfig(cfg, data));
     assertThat(n.get("config")).isEqualTo(JSON.readTree(cfg.toJson()));
+    assertThat(DataIdentity.read(n.get(Trainer.DATASET))).isEqualTo(data);
+    assertThat(n.get(Trainer.DATASET).get("test_images").asInt()).isEqualTo(4);
     JsonNode env = n.get("environment");
     assertThat(env.get("java").asText()).isEqualTo(System.getProperty("java.version"));
     assertThat(env.get("nd4j").asText()).isEqualTo("1.0.0-M2.1");
@@ -1258,6 +1262,8 @@ class TrainerTest {
     Path run = tmp.resolve("run");
     new Trainer(cfg, run, QUIET, 3).run();
     assertThat(steps(run)).containsExactly("train@1", "train@2", "train@3", "epoch@3");
+    assertThat(DataIdentity.read(JSON.readTree(run.resolve(Trainer.CONFIG).toFile()).get(Trainer.DATASET)))
+        .as("what the run was trained on, told by content").isEqualTo(DataIdentity.of(Datasets.resolve(cfg.data())));
     assertThat(Checkpoints.exists(Trainer.best(run))).isTrue();
 
     Recorder rec = new Recorder();

@@ -95,8 +95,10 @@ final class AnalysisChecks {
    * told (the file records no data, or the run's data is neither an absolute path nor a name).
    * Other data is: another split than {@code test} in {@code data} ({@code name/split}, possibly
    * followed by {@code [from:to]}); for a run whose data is a directory, a {@code data_path} that
-   * is not that directory (or, in files without {@code data_path}, a name other than its last
-   * part); for a run whose data is a dataset name, another name.
+   * is not that directory (or, in files without {@code data_path}, or once that directory has been
+   * moved or deleted, a name other than its last part); for a run whose data is a dataset name,
+   * another name. (Data moved elsewhere is told by the analysis commands, which compare its content
+   * with what the run recorded, and keep other data out of the run's directory.)
    */
   static String otherData(String runData, JsonNode n) {
     String data = text(n, "data"), dataPath = text(n, "data_path");
@@ -105,7 +107,7 @@ final class AnalysisChecks {
     DataName named = DataName.of(data);
     if (named != null && !named.isTest()) return shown;
     Path runDir = runDataDir(runData);
-    if (runDir != null && dataPath != null) return sameDirectory(runDir, dataPath) ? null : shown;
+    if (runDir != null && dataPath != null && Files.isDirectory(runDir)) return sameDirectory(runDir, dataPath) ? null : shown;
     String runName = runName(runData);
     return named != null && runName != null && !named.name().equals(runName) ? shown : null;
   }

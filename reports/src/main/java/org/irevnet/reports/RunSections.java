@@ -123,6 +123,8 @@ final class RunSections {
     JsonNode c = checkedConfig(f);
     List<Figure> figs = new ArrayList<>(TreeFigures.of("config", c.path("config")));
     figs.addAll(TreeFigures.of("environment", c.path("environment")));
+    // What the data was, by content (runs from before it was recorded have none).
+    figs.addAll(TreeFigures.of("dataset", c.path("dataset")));
     return Section.ok("config", "Run configuration and environment", List.of(RunFiles.CONFIG), figs);
   }
 

@@ -188,6 +188,21 @@ class ReportTest {
     return out;
   }
 
+  /** The config section shows what the data was by content, as train records it; older runs have none. */
+  @Test
+  void theConfigSectionShowsTheRecordedData(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("bare"), "ce");
+    assertThat(sections(Report.of(List.of(run)), 0).get("config").figures()).extracting(Figure::title)
+        .doesNotContain("dataset");
+    ObjectNode cfg = edit(run.resolve("config.json"));
+    cfg.putObject("dataset").put("name", "png4").put("test_images", 12).put("test_sha256", "ab".repeat(32))
+        .putArray("classes").add("a").add("b");
+    save(run.resolve("config.json"), cfg);
+    Figure.Table t = (Figure.Table) sections(Report.of(List.of(run)), 0).get("config").figures().stream()
+        .filter(f -> f.title().equals("dataset")).findFirst().orElseThrow();
+    assertThat(t.rows()).contains(List.of("test_sha256", "ab".repeat(32)), List.of("test_images", 12L));
+  }
+
   @Test
   void sectionsWithoutFilesAreMarkedNotRun(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.bare(tmp.resolve("bare"), "ce");
@@ -411,6 +426,14 @@ class ReportTest {
         .isNull();
     assertThat(AnalysisChecks.otherData("fashion-mnist-mini", JsonReport.MAPPER.readTree(
         "{\"data\": \"png4/test[0:8]\", \"data_path\": \"/d/png4\"}"))).isEqualTo("png4/test[0:8] (/d/png4)");
+
+    // A run whose data directory has moved: the analysis commands told its data by content and kept
+    // other data out of the run; the report can tell only by the directory's name.
+    String gone = tmp.resolve("moved-away/png4").toString();
+    assertThat(AnalysisChecks.otherData(gone, JsonReport.MAPPER.readTree(
+        "{\"data\": \"png4/test\", \"data_path\": \"" + alike + "\"}"))).isNull();
+    assertThat(AnalysisChecks.otherData(gone, JsonReport.MAPPER.readTree(
+        "{\"data\": \"png4copy/test\", \"data_path\": \"" + copy + "\"}"))).isEqualTo("png4copy/test (" + copy + ")");
   }
 
   /** Layer probes by the earlier linear probe (an Adam recipe) fail their section; the nuisance probe's recipe does not. */
