@@ -71,6 +71,15 @@ class CnfCommandTest {
         + " points integrated to T and back miss by up to %.3g, above %.3g (1000 x --eval-tol 0.001 x (1 + largest |x|",
         error, tolerance));
     for (String f : new String[] {"weights.npz", "density.png", "samples.png"}) assertThat(out.resolve(f)).exists();
+
+    // The report fails a section that shows this file, reading the key as cnf writes it (it looked
+    // for inversion_holds, and showed the failed check as ok).
+    Path run = Files.createDirectories(tmp.resolve("run/analysis")).getParent();
+    Files.writeString(run.resolve("config.json"), "{\"config\": {}, \"environment\": {}}");
+    Files.copy(out.resolve("cnf.json"), run.resolve("analysis/cnf.json"));
+    MainTest.Run rep = run("report", run.toString());
+    assertThat(rep.code()).as(rep.err()).isZero();
+    assertThat(rep.err()).contains("analysis/cnf.json: inversionHolds false");
   }
 
   @Test

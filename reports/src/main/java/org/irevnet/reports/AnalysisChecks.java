@@ -21,7 +21,7 @@ final class AnalysisChecks {
    * The checks the file records as failed, each as {@code field false} or what failed, details
    * in parentheses after it (empty: none failed, or none recorded). The verdicts are those that make the analysis command exit 1:
    * {@code invariant_holds} (metamers, the metamer attack), {@code sanity.passed} (attacks),
-   * {@code finite} (sample), {@code passed} (selftest --json), {@code inversion_holds} (cnf), an
+   * {@code finite} (sample), {@code passed} (selftest --json), {@code inversionHolds} (cnf, which writes camel case), an
    * invert.json whose reconstructions are not finite or whose float64 error is above its {@code
    * float64_bound}, and an interpolate.json with a step without a class ({@code model_class} -1:
    * non-finite logits). {@code float32_holds} (metamers) and {@code ill_conditioned} (stability)
@@ -29,7 +29,7 @@ final class AnalysisChecks {
    */
   static List<String> failed(JsonNode n) {
     List<String> out = new ArrayList<>();
-    for (String k : List.of("invariant_holds", "passed", "finite", "inversion_holds")) {
+    for (String k : List.of("invariant_holds", "passed", "finite", "inversionHolds")) {
       if (isFalse(n.get(k))) out.add(k + " false");
     }
     if (isFalse(n.path("sanity").get("passed"))) out.add("sanity.passed false");
