@@ -20,7 +20,9 @@ import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "invert", mixinStandardHelpOptions = true,
     header = "Reconstruction error of a trained run, from every stage's output and from z, in float32 and float64.",
@@ -64,11 +66,25 @@ final class InvertCommand implements Callable<Integer> {
       description = "Flag maps whose condition estimate exceeds C (default ${DEFAULT-VALUE}).")
   double illConditioned;
 
+  @Spec CommandSpec spec;
+
+  private boolean given(String option) {
+    return spec.commandLine().getParseResult().hasMatchedOption(option);
+  }
+
   @Override
   public Integer call() throws Exception {
     CommonOptions.positive("--count", count);
     CommonOptions.positive("--grid", grid);
-    if (stabilityImages != null && !stability) throw new IllegalArgumentException("--stability-images needs --stability");
+    // An option that is not read is refused, as attack and probe refuse theirs: --iterations 5
+    // without --stability ran as if not given, and --stability-count was dropped for --stability-images.
+    for (String o : List.of("--stability-images", "--stability-count", "--iterations", "--ill-conditioned")) {
+      if (given(o) && !stability) throw new IllegalArgumentException(o + " needs --stability");
+    }
+    if (given("--stability-count") && stabilityImages != null) {
+      throw new IllegalArgumentException("--stability-count and --stability-images exclude each other (the images"
+          + " --stability-images names are the ones estimated at)");
+    }
     if (stability) {
       if (stabilityImages != null) CommonOptions.given("--stability-images", stabilityImages.size(), "images");
       for (String i : stabilityImages == null ? List.<String>of() : stabilityImages) imageIndex(i, Long.MAX_VALUE, -1);

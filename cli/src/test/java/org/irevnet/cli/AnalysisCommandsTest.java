@@ -340,6 +340,11 @@ class AnalysisCommandsTest {
     assertThat(at.out()).contains("at images 2");
     java.util.Map<String, String> refusals = java.util.Map.of(
         "--stability-images 1", "--stability-images needs --stability",
+        "--iterations 5", "--iterations needs --stability",
+        "--stability-count 2", "--stability-count needs --stability",
+        "--ill-conditioned 10", "--ill-conditioned needs --stability",
+        "--stability --stability-count 2 --stability-images 0", "--stability-count and --stability-images exclude each"
+            + " other (the images --stability-images names are the ones estimated at)",
         "--stability --stability-images x", "--stability-images takes image indices or 'worst', got 'x'",
         "--stability --stability-images -1", "--stability-images must be at least 0, got -1",
         "--stability --stability-images ,", "--stability-images: no images given",
