@@ -99,7 +99,9 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     Dataset raw = inRunClasses.apply(src.load(split));
     checkOutputs(raw, model.numClasses(), "the run's model");
     return new RunInputs(model, which, Trainer.prepare(raw, model.architecture()),
-        s -> inRunClasses.apply(Trainer.prepare(src, s, model.architecture())), Content.of(raw), absolute(src),
+        // Relabelled before padding, as the split itself: prepare refuses a class count other than the
+        // outputs, and a test set of some of the run's classes failed when probe loaded its training split.
+        s -> Trainer.prepare(inRunClasses.apply(src.load(s)), model.architecture()), Content.of(raw), absolute(src),
         loaded.weightsSha256());
   }
 

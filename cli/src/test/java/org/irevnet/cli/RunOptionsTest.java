@@ -176,6 +176,17 @@ class RunOptionsTest {
     assertThat(in.content()).as("the images as stored").isEqualTo(new RunInputs.Content(1, 28, 28));
     assertThat(in.data().classNames()).isEqualTo(names);
     assertThat(in.splits().apply(Split.TRAIN).images().shape()).containsExactly(10, 1, 32, 32);
+    // Other data of three of the run's classes: every split is labelled in the run's ten (the
+    // training split, which probe reads, was refused for its class count).
+    Path some = idxTest(tmp.resolve("some"), new int[] {0, 1, 2}, "c2", "c5", "c7");
+    org.irevnet.data.IdxFiles.writeImages(some.resolve("train-images-idx3-ubyte"), 2, 28, 28, new byte[2 * 28 * 28]);
+    org.irevnet.data.IdxFiles.writeLabels(some.resolve("train-labels-idx1-ubyte"), new int[] {2, 0});
+    RunInputs onSome = RunInputs.load(r, some.toString(), null, Split.TEST, null);
+    assertThat(onSome.data().labels()).containsExactly(2, 5, 7);
+    Dataset someTrain = onSome.splits().apply(Split.TRAIN);
+    assertThat(someTrain.classNames()).isEqualTo(names);
+    assertThat(someTrain.labels()).containsExactly(7, 2);
+    assertThat(someTrain.images().shape()).containsExactly(2, 1, 32, 32);
     assertThatThrownBy(() -> RunInputs.load(r, null, null, Split.TEST, List.of("conv1")))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("--probe-layers applies to DL4J networks only");
 
