@@ -166,10 +166,6 @@ public final class ConvVae {
     return sd.cnn().conv2d(in, w, b, cfg);
   }
 
-  public Config config() {
-    return config;
-  }
-
   public FlowStack flow() {
     return flow;
   }
@@ -276,10 +272,5 @@ public final class ConvVae {
     INDArray flat = images.reshape(n, (long) images.length() / n).castTo(DataType.FLOAT);
     INDArray u = Init.uniform(DataType.FLOAT, rng, 0.5, flat.shape()).addi(0.5);
     return flat.gt(u).castTo(DataType.FLOAT);
-  }
-
-  /** The graph's dtype. */
-  public DataType dataType() {
-    return dt;
   }
 }
