@@ -19,7 +19,7 @@ import org.irevnet.vae.Flows;
 abstract class Choices implements Iterable<String> {
   /** The sets only the command line takes; the others are the irevnet module's. */
   static final List<String> CHECKPOINTS = List.of("best", "latest"), EVAL_SPLITS = List.of("test", "train"),
-      ATTACKS = List.of("fgsm", "pgd-linf", "pgd-l2", "metamer", "feature-match"), // also taken in capitals
+      ATTACKS = List.of("fgsm", "pgd-linf", "pgd-l2", "metamer", "feature-match"),
       ATTACK_LOSSES = List.of("ce", "margin"), SOLVERS = List.of("rk4", "dopri5"),
       BENCH_BACKWARDS = Stream.concat(TrainConfig.BACKWARDS.stream(), Stream.of("both")).toList();
 
