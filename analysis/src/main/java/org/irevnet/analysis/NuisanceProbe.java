@@ -22,12 +22,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * about 1.5 minutes for {@code fi-revnet-s}, most of it the forward passes.
  */
 public final class NuisanceProbe {
+  /** The fixed recipe's epochs, a constant so that the command's help can name it. */
+  public static final int DEFAULT_EPOCHS = 10;
   /**
    * A strong but fast probe: 2 hidden layers of 512 ReLU units, 10 epochs of Adam (batch 256,
    * learning rate 1e-3 with cosine decay), no weight decay, seed 0.
    */
   public static final MlpClassifier.Recipe DEFAULT_RECIPE =
-      new MlpClassifier.Recipe(List.of(512, 512), 10, 256, 1e-3, 0, 0);
+      new MlpClassifier.Recipe(List.of(512, 512), DEFAULT_EPOCHS, 256, 1e-3, 0, 0);
 
   private NuisanceProbe() {}
 

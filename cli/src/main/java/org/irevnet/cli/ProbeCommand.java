@@ -55,7 +55,7 @@ final class ProbeCommand implements Callable<Integer> {
   long seed;
 
   @Option(names = "--epochs", paramLabel = "E",
-      description = "Epochs of the nuisance probe (default: its fixed recipe, 10). The linear probes of --layers are"
+      description = "Epochs of the nuisance probe (default: its fixed recipe, " + NuisanceProbe.DEFAULT_EPOCHS + "). The linear probes of --layers are"
           + " solved to convergence.")
   Integer epochs;
 
