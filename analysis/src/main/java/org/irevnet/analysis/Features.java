@@ -2,9 +2,9 @@ package org.irevnet.analysis;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.irevnet.host.Host;
 import org.irevnet.models.Classifier;
 import org.irevnet.models.InvertibleClassifier;
-import org.irevnet.train.Host;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;

@@ -1,7 +1,7 @@
 package org.irevnet.attacks;
 
+import org.irevnet.host.Host;
 import org.irevnet.models.Classifier;
-import org.irevnet.train.Host;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;

@@ -182,7 +182,7 @@ final class CnfCommand implements Callable<Integer> {
     double evalSeconds = (System.nanoTime() - evalStart) / 1e9;
 
     Summary summary = new Summary(density.id(), trainSolver.describe(), eval.solver().describe(), hidden, iterations,
-        batch, lr, time, seed, org.irevnet.train.Host.threads(), r.cnf().params().count(), r.finalLoss(), mean,
+        batch, lr, time, seed, org.irevnet.host.Host.threads(), r.cnf().params().count(), r.finalLoss(), mean,
         stdError, testSamples, r.meanForwardEvaluations(), r.meanBackwardEvaluations(), ll.evaluations(),
         sampled.evaluations(), r.seconds(), evalSeconds, inversionError, inversionTolerance, inversionHolds);
     int scale = Math.max(1, 300 / grid);

@@ -83,8 +83,8 @@ final class CommonOptions {
       throw new IllegalArgumentException("--threads must be at most " + MAX_THREADS + ", got " + threads);
     }
     int t = threads != null ? threads : java.lang.Runtime.getRuntime().availableProcessors();
-    org.irevnet.train.Host.setThreads(t);
-    int pool = org.irevnet.train.Host.threads();
+    org.irevnet.host.Host.setThreads(t);
+    int pool = org.irevnet.host.Host.threads();
     if (threads != null && pool != t) {
       System.err.println("--threads " + t + " sets BLAS's threads, but ND4J's pool keeps the " + pool
           + " that OMP_NUM_THREADS gave it at start-up: run through bin/irevnet, which sets it from --threads,"

@@ -175,7 +175,7 @@ final class VaeCommand implements Callable<Integer> {
     // Process CPU time next to wall time: on a shared machine the wall time includes waiting.
     r.put("train_cpu_seconds", trainCpu);
     r.put("eval_cpu_seconds", evalCpu);
-    r.put("threads", org.irevnet.train.Host.threads());
+    r.put("threads", org.irevnet.host.Host.threads());
     // config.json makes OUT a run directory for the report command (its "VAE" section and headline).
     AtomicFiles.together(() -> {
       AtomicFiles.writeString(out.resolve("config.json"),

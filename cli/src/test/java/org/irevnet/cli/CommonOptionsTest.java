@@ -9,8 +9,8 @@ import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.irevnet.host.Host;
 import org.irevnet.host.Memory;
-import org.irevnet.train.Host;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.factory.Nd4j;
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.irevnet.host.Host;
 import org.irevnet.host.Memory;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;

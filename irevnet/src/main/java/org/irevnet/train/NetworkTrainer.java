@@ -12,6 +12,7 @@ import org.irevnet.data.DataSource;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
+import org.irevnet.host.Host;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.Baselines;
 import org.irevnet.models.Dl4jClassifier;

@@ -18,6 +18,7 @@ import org.irevnet.data.DataSource;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
 import org.irevnet.data.Preprocess;
+import org.irevnet.host.Host;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.io.RunLock;
 import org.irevnet.models.Architecture;

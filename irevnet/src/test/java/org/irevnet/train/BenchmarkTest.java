@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.IntStream;
+import org.irevnet.host.Host;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.NativeHeap;

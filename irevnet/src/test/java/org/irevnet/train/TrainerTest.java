@@ -23,6 +23,7 @@ import org.irevnet.data.DataIdentity;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
+import org.irevnet.host.Host;
 import org.irevnet.io.Npz;
 import org.irevnet.layers.Param;
 import org.irevnet.layers.Sequential;

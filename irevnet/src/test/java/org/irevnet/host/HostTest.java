@@ -1,4 +1,4 @@
-package org.irevnet.train;
+package org.irevnet.host;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

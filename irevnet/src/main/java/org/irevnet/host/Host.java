@@ -1,8 +1,8 @@
-package org.irevnet.train;
+package org.irevnet.host;
 
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Process-level settings: thread counts and garbage collection (memory facts: {@link org.irevnet.host.Memory}). */
+/** Process-level settings: thread counts and garbage collection (memory facts: {@link Memory}). */
 public final class Host {
   private Host() {}
 
