@@ -30,9 +30,8 @@ public final class FeatureMatch {
     if (layer < 0 || layer >= layers) {
       throw new IllegalArgumentException("--layer must be in 0.." + (layers - 1) + ", a layer name or 'last', got " + layer);
     }
-    if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
     // As Pgd: a zero step would return b unchanged, a negative one would climb the distance.
-    if (stepSize <= 0) throw new IllegalArgumentException("--step-size must be positive, got " + stepSize);
+    Pgd.checkSteps(steps, stepSize);
     this.gradient = gradient;
     this.layer = layer;
     this.mask = mask;
@@ -52,7 +51,7 @@ public final class FeatureMatch {
    */
   public INDArray perturb(INDArray b, INDArray a, double eps) {
     if (eps < 0) throw new IllegalArgumentException("epsilon must be >= 0, got " + eps);
-    double alpha = Double.isNaN(stepSize) ? 2.5 * eps / steps : stepSize;
+    double alpha = Pgd.stepSize(steps, stepSize, eps);
     INDArray target = representation(a);
     INDArray x = b.dup('c'), best = b.dup('c');
     double[] bestDist = null;

@@ -34,8 +34,7 @@ public final class Pgd implements Attack {
    */
   public Pgd(InputGradient gradient, INDArray mask, Norm norm, InputGradient.Loss loss, int steps, double stepSize, boolean randomStart,
       boolean targeted, long seed) {
-    if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
-    if (stepSize <= 0) throw new IllegalArgumentException("--step-size must be positive, got " + stepSize);
+    checkSteps(steps, stepSize);
     this.gradient = gradient;
     this.mask = mask;
     this.norm = norm;
@@ -49,6 +48,21 @@ public final class Pgd implements Attack {
 
   /** The step length used for {@code eps}. */
   public double stepSize(double eps) {
+    return stepSize(steps, stepSize, eps);
+  }
+
+  /**
+   * Refuses fewer than one step and a step length that is not positive ({@code NaN}, the default,
+   * passes): a zero step would leave {@code x} unchanged, a negative one would walk the wrong way.
+   * Shared with {@link FeatureMatch}.
+   */
+  static void checkSteps(int steps, double stepSize) {
+    if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+    if (stepSize <= 0) throw new IllegalArgumentException("--step-size must be positive, got " + stepSize);
+  }
+
+  /** {@code stepSize}, or {@code 2.5 * eps / steps} when it is {@code NaN}. Shared with {@link FeatureMatch}. */
+  static double stepSize(int steps, double stepSize, double eps) {
     return Double.isNaN(stepSize) ? 2.5 * eps / steps : stepSize;
   }
 

@@ -142,6 +142,12 @@ class AttacksTest {
       assertThatThrownBy(() -> new FeatureMatch(ig, 0, TinyModels.mask(m), 1, step))
           .hasMessage("--step-size must be positive, got " + step);
     }
+    assertThatThrownBy(() -> new FeatureMatch(ig, 0, TinyModels.mask(m), 0, Double.NaN))
+        .hasMessage("--steps must be at least 1, got 0");
+    // The default step is Pgd's: 2.5 * eps / steps.
+    INDArray byDefault = new FeatureMatch(ig, 0, TinyModels.mask(m), 4, Double.NaN).perturb(b, a, 0.2);
+    INDArray explicit = new FeatureMatch(ig, 0, TinyModels.mask(m), 4, 2.5 * 0.2 / 4).perturb(b, a, 0.2);
+    assertThat(byDefault.sub(explicit).amaxNumber().doubleValue()).isZero();
   }
 
   @Test
@@ -415,6 +421,8 @@ class AttacksTest {
     // Zero would never move: refused like a negative step, not run as a no-op attack.
     assertThatThrownBy(() -> new Pgd(ig, mask, Norm.LINF, InputGradient.Loss.CE, 5, 0.0, false, false, 0))
         .hasMessageContaining("--step-size must be positive");
+    assertThatThrownBy(() -> new Pgd(ig, mask, Norm.LINF, InputGradient.Loss.CE, 0, Double.NaN, false, false, 0))
+        .hasMessage("--steps must be at least 1, got 0");
   }
 
   /**
