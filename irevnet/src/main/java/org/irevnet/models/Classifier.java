@@ -1,7 +1,9 @@
 package org.irevnet.models;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.UnaryOperator;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -28,6 +30,18 @@ public interface Classifier {
   long[] inputShape(long n);
 
   DataType dataType();
+
+  /**
+   * Refuses {@code x} unless its shape is {@link #inputShape} for its batch size; the one-line
+   * message names {@code model}, the expected and the actual shape.
+   */
+  default void requireInputShape(String model, INDArray x) {
+    long[] expected = inputShape(x.size(0));
+    if (!Arrays.equals(x.shape(), expected)) {
+      throw new IllegalArgumentException(model + " expects inputs of shape " + Tensors.shape(expected) + ", got "
+          + Tensors.shape(x.shape()));
+    }
+  }
 
   /** The logits {@code [n, classes]} of {@code x}. */
   INDArray logits(INDArray x);

@@ -214,11 +214,7 @@ public final class Dl4jClassifier implements Classifier {
 
   /** Every vertex's output up to {@code target} in topological order (the output vertex gives the logits). */
   private INDArray[] forward(INDArray x, int target) {
-    long[] expected = inputShape(x.size(0));
-    if (!Arrays.equals(x.shape(), expected)) {
-      throw new IllegalArgumentException(name + " expects inputs of shape " + Arrays.toString(expected) + ", got "
-          + Arrays.toString(x.shape()));
-    }
+    requireInputShape(name, x);
     LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
     INDArray[] out = new INDArray[vertices.length];
     INDArray input = flatInput ? x.reshape('c', x.size(0), x.length() / x.size(0)) : x;

@@ -139,11 +139,7 @@ public final class InvertibleClassifier implements Classifier {
   }
 
   public Forward forward(INDArray x, boolean training) {
-    long[] expected = inputShape(x.size(0));
-    if (!java.util.Arrays.equals(x.shape(), expected)) {
-      throw new IllegalArgumentException(arch.name() + " expects inputs of shape " + Tensors.shape(expected)
-          + ", got " + Tensors.shape(x.shape()));
-    }
+    requireInputShape(arch.name(), x);
     Tapes.Pass pass = training && tapes != null ? tapes.record() : null;
     Flow f = body.forward(x, pass == null ? null : tapes);
     if (head == null) {

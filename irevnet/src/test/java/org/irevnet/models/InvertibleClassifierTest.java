@@ -135,6 +135,8 @@ class InvertibleClassifierTest {
     InvertibleClassifier m = InvertibleClassifier.build(Architecture.load("irevnet-s"), DataType.FLOAT, 1);
     assertThatThrownBy(() -> m.forward(Nd4j.zeros(DataType.FLOAT, 2, 1, 28, 28), false))
         .hasMessageContaining("[2, 1, 32, 32]").hasMessageContaining("[2, 1, 28, 28]");
+    assertThatThrownBy(() -> m.logits(Nd4j.zeros(DataType.FLOAT, 2, 1, 28, 28)))
+        .hasMessage("irevnet-s expects inputs of shape [2, 1, 32, 32], got [2, 1, 28, 28]");
   }
 
   @Test
