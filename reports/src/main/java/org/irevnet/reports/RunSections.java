@@ -24,10 +24,13 @@ final class RunSections {
 
   private RunSections() {}
 
-  /** A section's content from the run's files; an IOException turns the section into an error. */
+  /**
+   * A section's content from the run's files, under its {@link Spec}'s id and title; an
+   * IOException turns the section into an error.
+   */
   @FunctionalInterface
   private interface Builder {
-    Section build(RunFiles f) throws IOException;
+    Section build(RunFiles f, String id, String title) throws IOException;
   }
 
   private record Spec(String id, String title, Builder builder) {}
@@ -37,18 +40,17 @@ final class RunSections {
       new Spec("training", "Training curves", RunSections::training),
       new Spec("accuracy", "Accuracy and confusion matrix", RunSections::accuracy),
       new Spec("invertibility", "Invertibility", RunSections::invertibility),
-      new Spec("probes", "Per-layer probes and PCA", f -> generic(f, "probes", "Per-layer probes and PCA",
+      new Spec("probes", "Per-layer probes and PCA", (f, id, title) -> generic(f, id, title,
           List.of("*probe*.json", "pca*.json"), List.of("*probe*.png", "pca*.png"), "*nuisance*",
           "bin/irevnet probe --run RUN_DIR --layers")),
-      new Spec("nuisance", "Nuisance probe", f -> generic(f, "nuisance", "Nuisance probe",
+      new Spec("nuisance", "Nuisance probe", (f, id, title) -> generic(f, id, title,
           List.of("*nuisance*.json"), List.of("*nuisance*.png"), null, "bin/irevnet probe --run RUN_DIR --nuisance")),
-      new Spec("metamers", "Metamers", f -> generic(f, "metamers", "Metamers", List.of("metamers*.json"),
+      new Spec("metamers", "Metamers", (f, id, title) -> generic(f, id, title, List.of("metamers*.json"),
           List.of("metamers*.png"), null, "bin/irevnet metamers --run RUN_DIR")),
-      new Spec("interpolation", "Interpolation", f -> generic(f, "interpolation", "Interpolation",
+      new Spec("interpolation", "Interpolation", (f, id, title) -> generic(f, id, title,
           List.of("interpolat*.json"), List.of("interpolat*.png"), null, "bin/irevnet interpolate --run RUN_DIR")),
-      new Spec("samples", "Samples from the model (density)", f -> generic(f, "samples",
-          "Samples from the model (density)", List.of("samples*.json"), List.of("samples*.png"), null,
-          "bin/irevnet sample --run RUN_DIR")),
+      new Spec("samples", "Samples from the model (density)", (f, id, title) -> generic(f, id, title,
+          List.of("samples*.json"), List.of("samples*.png"), null, "bin/irevnet sample --run RUN_DIR")),
       new Spec("attacks", "Attacks", RunSections::attacks),
       new Spec("vae", "VAE with a flow posterior", RunSections::vae),
       new Spec("other", "Other results", RunSections::other));
@@ -63,7 +65,7 @@ final class RunSections {
     for (Spec s : SPECS) {
       Section sec;
       try {
-        sec = s.builder().build(f);
+        sec = s.builder().build(f, s.id(), s.title());
         if (sec != null && sec.status().equals(Section.OK)) sec = checked(f, sec);
       } catch (IOException | RuntimeException e) {
         sec = Section.error(s.id(), s.title(), List.of(), RunFiles.firstLine(e.getMessage()));
@@ -119,13 +121,13 @@ final class RunSections {
     return q;
   }
 
-  private static Section config(RunFiles f) throws IOException {
+  private static Section config(RunFiles f, String id, String title) throws IOException {
     JsonNode c = checkedConfig(f);
     List<Figure> figs = new ArrayList<>(TreeFigures.of("config", c.path("config")));
     figs.addAll(TreeFigures.of("environment", c.path("environment")));
     // What the data was, by content (runs from before it was recorded have none).
     figs.addAll(TreeFigures.of("dataset", c.path("dataset")));
-    return Section.ok("config", "Run configuration and environment", List.of(RunFiles.CONFIG), figs);
+    return Section.ok(id, title, List.of(RunFiles.CONFIG), figs);
   }
 
   /**
@@ -152,8 +154,7 @@ final class RunSections {
    * the run's most (the end of training, a resume) is its own series of dots, not joined to the
    * curve: a mean of 2 steps beside means of 20 read as a sudden change of trend.
    */
-  private static Section training(RunFiles f) throws IOException {
-    String id = "training", title = "Training curves";
+  private static Section training(RunFiles f, String id, String title) throws IOException {
     if (!f.exists(METRICS)) return Section.notRun(id, title, "no " + METRICS + " (made by bin/irevnet train)");
     Map<String, List<JsonNode>> byType = new LinkedHashMap<>();
     for (JsonNode line : f.jsonLines(METRICS)) byType.computeIfAbsent(line.path("type").asText("train"), t -> new ArrayList<>()).add(line);
@@ -212,8 +213,7 @@ final class RunSections {
   }
 
   /** {@code eval-<split>.json} written by eval: headline numbers, per-class accuracy, confusion matrix. */
-  private static Section accuracy(RunFiles f) throws IOException {
-    String id = "accuracy", title = "Accuracy and confusion matrix";
+  private static Section accuracy(RunFiles f, String id, String title) throws IOException {
     List<String> files = evalFiles(f);
     if (files.isEmpty()) return Section.notRun(id, title, "no eval-test.json (made by bin/irevnet eval --run RUN_DIR)");
     List<Figure> figs = new ArrayList<>();
@@ -304,8 +304,7 @@ final class RunSections {
   }
 
   /** invert.json (per-stage reconstruction error, stability table), invert.png, and any stability*.json. */
-  private static Section invertibility(RunFiles f) throws IOException {
-    String id = "invertibility", title = "Invertibility";
+  private static Section invertibility(RunFiles f, String id, String title) throws IOException {
     String inv = ANALYSIS + "/invert.json";
     List<String> stability = f.matching(ANALYSIS, "stability*.json");
     List<String> pngs = f.matching(ANALYSIS, "invert*.png");
@@ -382,8 +381,7 @@ final class RunSections {
    * monotone}, {@code sanity.passed}): robustness curves by epsilon, one chart per norm with a
    * curve per attack, a summary table, the example grids, and each file's tables.
    */
-  private static Section attacks(RunFiles f) throws IOException {
-    String id = "attacks", title = "Attacks";
+  private static Section attacks(RunFiles f, String id, String title) throws IOException {
     List<String> json = f.matching(ANALYSIS, "attack*.json"), png = f.matching(ANALYSIS, "attack*.png");
     if (json.isEmpty() && png.isEmpty()) {
       return Section.notRun(id, title, "no analysis/attack*.json (made by bin/irevnet attack --run RUN_DIR)");
@@ -476,13 +474,13 @@ final class RunSections {
    * {@code vae.json} written by the vae command, as a table; absent (not "not run") in classifier
    * runs, whose report it does not concern.
    */
-  private static Section vae(RunFiles f) throws IOException {
+  private static Section vae(RunFiles f, String id, String title) throws IOException {
     if (!f.exists(VAE)) return null;
-    return Section.ok("vae", "VAE with a flow posterior", List.of(VAE), TreeFigures.of("vae", f.json(VAE)));
+    return Section.ok(id, title, List.of(VAE), TreeFigures.of("vae", f.json(VAE)));
   }
 
   /** Every analysis/ JSON or PNG that no other section reads, rendered generically; absent when none. */
-  private static Section other(RunFiles f) throws IOException {
+  private static Section other(RunFiles f, String id, String title) throws IOException {
     Set<String> claimed = new LinkedHashSet<>();
     for (String g : List.of("invert*", "stability*", "*probe*", "pca*", "*nuisance*", "metamers*", "interpolat*",
         "attack*", "samples*")) {
@@ -495,7 +493,7 @@ final class RunSections {
     if (rest.isEmpty()) return null;
     List<Figure> figs = new ArrayList<>();
     for (String r : rest) figs.addAll(r.endsWith(".png") ? List.of(f.image(r, baseName(r))) : TreeFigures.of(baseName(r), f.json(r)));
-    return Section.ok("other", "Other results", rest, figs);
+    return Section.ok(id, title, rest, figs);
   }
 
   private static List<String> collect(RunFiles f, List<String> globs, String exclude) throws IOException {

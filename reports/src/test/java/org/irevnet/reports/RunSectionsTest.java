@@ -17,6 +17,37 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RunSectionsTest {
 
+  /** Every section's id and title, in report order, as report.json and the HTML page show them. */
+  private static final List<String> TITLES = List.of(
+      "config: Run configuration and environment", "training: Training curves",
+      "accuracy: Accuracy and confusion matrix", "invertibility: Invertibility", "probes: Per-layer probes and PCA",
+      "nuisance: Nuisance probe", "metamers: Metamers", "interpolation: Interpolation",
+      "samples: Samples from the model (density)", "attacks: Attacks");
+
+  @Test
+  void eachSectionHasItsIdAndTitleWhetherItRanOrNot(@TempDir Path tmp) throws Exception {
+    Path full = SyntheticRun.full(tmp.resolve("full"), "mle", 0.9);
+    Files.writeString(full.resolve(RunSections.ANALYSIS).resolve("extra.json"), "{\"x\": 1}");
+    List<Section> ran = RunSections.of(new RunFiles(full));
+    assertThat(ran).allSatisfy(s -> assertThat(s.status()).as(s.id()).isIn(Section.OK, Section.FAILED));
+    assertThat(ran.stream().map(s -> s.id() + ": " + s.title()))
+        .containsExactlyElementsOf(concat(TITLES, "other: Other results"));
+    // A bare run: every classifier section but the config is not run, and none is absent.
+    List<Section> bare = RunSections.of(new RunFiles(SyntheticRun.bare(tmp.resolve("bare"), "ce")));
+    assertThat(bare.stream().skip(1)).allSatisfy(s -> assertThat(s.status()).as(s.id()).isEqualTo(Section.NOT_RUN));
+    assertThat(bare.stream().map(s -> s.id() + ": " + s.title())).containsExactlyElementsOf(TITLES);
+    Section vae = RunSections.of(new RunFiles(SyntheticRun.vae(tmp.resolve("vae")))).stream()
+        .filter(s -> s.id().equals("vae")).findFirst().orElseThrow();
+    assertThat(vae.title()).isEqualTo("VAE with a flow posterior");
+    assertThat(vae.status()).isEqualTo(Section.OK);
+  }
+
+  private static List<String> concat(List<String> a, String b) {
+    List<String> out = new java.util.ArrayList<>(a);
+    out.add(b);
+    return out;
+  }
+
   @Test
   void theHeadlineOfAFullRunHasEachNumberOnceInReportOrder(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.full(tmp.resolve("run"), "mle", 0.9);
