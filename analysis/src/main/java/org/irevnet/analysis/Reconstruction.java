@@ -65,7 +65,7 @@ public final class Reconstruction {
   public record FromZ(INDArray reconstruction, Error error) {}
 
   /** Reconstruction from the body output {@code z}, in the model's dtype. */
-  public static FromZ fromZ(InvertibleClassifier model, INDArray x) {
+  private static FromZ fromZ(InvertibleClassifier model, INDArray x) {
     INDArray back = model.invert(model.forward(x, false).out());
     return new FromZ(back, new Tally().add(back, x, 0).error());
   }

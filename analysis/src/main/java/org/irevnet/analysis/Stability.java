@@ -145,7 +145,7 @@ public final class Stability {
   }
 
   /** Ascending eigenvalues of the symmetric tridiagonal matrix with diagonal a and off-diagonal b. */
-  static double[] tridiagonalEigenvalues(double[] a, double[] b, int k) {
+  private static double[] tridiagonalEigenvalues(double[] a, double[] b, int k) {
     RealMatrix t = MatrixUtils.createRealMatrix(k, k);
     for (int i = 0; i < k; i++) {
       t.setEntry(i, i, a[i]);

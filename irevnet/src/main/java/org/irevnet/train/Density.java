@@ -97,7 +97,7 @@ public final class Density {
   }
 
   /** Bits per real pixel from nats per input dimension (see the class comment). */
-  double bitsPerDim(double natsPerDim) {
+  private double bitsPerDim(double natsPerDim) {
     return (natsPerDim / Math.log(2) + 8) * dims / contentDims;
   }
 
