@@ -23,10 +23,10 @@ final class AnalysisOutput {
   void check(RunOptions target) throws java.io.IOException {
     target.check();
     // As eval needs --as: the report showed such results as the run's, and the run's own were gone.
-    if (out == null && target.run != null && target.data != null && !RunInputs.isRunData(target.run, target.data)) {
-      throw new IllegalArgumentException("--data " + target.data + " is not the data " + target.run + " was trained on:"
+    if (out == null && !target.isOwnData()) {
+      throw new IllegalArgumentException("--data " + target.data + " is not the data " + target.ownDataOf() + ":"
           + " give --out DIR for these results, so that they do not replace the run's own in "
-          + target.run.resolve("analysis"));
+          + target.runDirPath().resolve("analysis"));
     }
     Path run = target.existingRunDir();
     Path dir = out != null ? out : run == null ? null : run.resolve("analysis");

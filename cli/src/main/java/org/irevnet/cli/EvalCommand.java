@@ -53,8 +53,8 @@ final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--as " + as + " would overwrite the " + as + " split's evaluation; choose another name");
     }
     String name = as == null ? split : as;
-    if (as == null && target.run != null && !RunInputs.isRunData(target.run, target.data)) {
-      throw new IllegalArgumentException("--data " + target.data + " is not the data " + target.run + " was trained on:"
+    if (as == null && !target.isOwnData()) {
+      throw new IllegalArgumentException("--data " + target.data + " is not the data " + target.ownDataOf() + ":"
           + " name this evaluation with --as NAME, so that it does not replace eval-" + split + ".json");
     }
     target.check();

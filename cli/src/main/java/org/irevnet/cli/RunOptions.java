@@ -68,6 +68,31 @@ class RunOptions {
     return Files.isRegularFile(model()) ? modelRunDir(model()) : null;
   }
 
+  /**
+   * Whether {@code --data} is the data whose results belong in the run's own files: for {@code --run}
+   * the data the run was trained on ({@link RunInputs#isRunData}); for {@code --model} the data its
+   * analysis directory was made for (the {@code config.data} of its {@code config.json}, written by
+   * the first analysis), so that results on other data do not replace them under that record. True
+   * when there is nothing to compare with yet.
+   */
+  boolean isOwnData() throws IOException {
+    if (data == null) return true;
+    if (run != null) return RunInputs.isRunData(run, data);
+    if (model() == null) return true;
+    Path dir = modelRunDir(model());
+    return !Files.isRegularFile(dir.resolve(Trainer.CONFIG)) || RunInputs.isRunData(dir, data);
+  }
+
+  /** The run directory, or a model's analysis directory, as a path: nothing is made or checked. */
+  Path runDirPath() {
+    return run != null ? run : modelRunDir(model());
+  }
+
+  /** What {@link #isOwnData} compares with, for its message: the run, or the model zip and its analysis directory's record. */
+  String ownDataOf() {
+    return run != null ? run + " was trained on" : model() + " was analysed on (" + modelRunDir(model()).resolve(Trainer.CONFIG) + ")";
+  }
+
   /** Where the analyses of a model zip go: {@code NAME-analysis} next to {@code NAME.zip}. */
   static Path modelRunDir(Path zip) {
     String name = zip.getFileName().toString();

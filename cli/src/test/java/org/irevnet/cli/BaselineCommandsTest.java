@@ -80,7 +80,7 @@ class BaselineCommandsTest {
     org.irevnet.data.IdxFiles.writeImages(three.resolve("t10k-images-idx3-ubyte"), 3, 28, 28, new byte[3 * 28 * 28]);
     org.irevnet.data.IdxFiles.writeLabels(three.resolve("t10k-labels-idx1-ubyte"), new int[] {0, 1, 2});
     Files.writeString(three.resolve("classes.txt"), "a\nb\nc\n");
-    MainTest.Run fewer = MainTest.run("eval", "--model", zip.toString(), "--data", three.toString());
+    MainTest.Run fewer = MainTest.run("eval", "--model", zip.toString(), "--data", three.toString(), "--as", "three");
     assertThat(fewer.code()).isEqualTo(2);
     assertThat(fewer.err()).isEqualTo("irevnet eval: three/test: 3 classes, the model " + zip + " has 10 outputs;"
         + " evaluate it on data with its 10 classes\n");
@@ -95,5 +95,39 @@ class BaselineCommandsTest {
     MainTest.Run r = MainTest.run("report", zip.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(Files.readString(dir.resolve("report.html"))).contains("hidden");
+  }
+
+  @Test
+  void aModelsResultsOnOtherDataNeedAsOrOutLikeARunsDo(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 40, 20);
+    Path other = TinyData.idx(tmp.resolve("other"), 40, 12);
+    MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1).list()
+        .layer(new DenseLayer.Builder().nOut(8).name("hidden").activation(Activation.RELU).build())
+        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10).activation(Activation.SOFTMAX).build())
+        .setInputType(InputType.convolutional(28, 28, 1)).build());
+    net.init();
+    Path zip = tmp.resolve("mine.zip");
+    ModelSerializer.writeModel(net, zip.toFile(), false);
+    Path dir = tmp.resolve("mine-analysis");
+    MainTest.Run own = MainTest.run("eval", "--model", zip.toString(), "--data", data.toString());
+    assertThat(own.code()).as(own.err()).isZero();
+    assertThat(Json.MAPPER.readTree(dir.resolve("eval-test.json").toFile()).get("count").asInt()).isEqualTo(20);
+    // Other data replaced eval-test.json while config.json still named the first data, and the
+    // report showed its accuracy as the model's on that data.
+    MainTest.Run e = MainTest.run("eval", "--model", zip.toString(), "--data", other.toString());
+    assertThat(e.code()).isEqualTo(2);
+    assertThat(e.err()).contains("is not the data " + zip + " was analysed on").contains("--as NAME");
+    assertThat(Json.MAPPER.readTree(dir.resolve("eval-test.json").toFile()).get("count").asInt()).isEqualTo(20);
+    MainTest.Run named = MainTest.run("eval", "--model", zip.toString(), "--data", other.toString(), "--as", "other");
+    assertThat(named.code()).as(named.err()).isZero();
+    assertThat(dir.resolve("eval-other.json")).exists();
+    MainTest.Run a = MainTest.run("attack", "--model", zip.toString(), "--data", other.toString(), "--attack", "fgsm",
+        "--count", "4", "--eps", "0.1");
+    assertThat(a.code()).isEqualTo(2);
+    assertThat(a.err()).contains("give --out DIR");
+    assertThat(dir.resolve("analysis")).doesNotExist();
+    MainTest.Run same = MainTest.run("attack", "--model", zip.toString(), "--data", data.toString(), "--attack", "fgsm",
+        "--count", "4", "--eps", "0.1");
+    assertThat(same.code()).as(same.err()).isZero();
   }
 }
