@@ -62,7 +62,7 @@ public final class Baselines {
 
   /** An initialised baseline for {@code channels x 32 x 32} inputs and {@code classes} outputs. */
   public static ComputationGraph build(String arch, int channels, int classes, long seed, double lr, double weightDecay) {
-    NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder().seed(seed).updater(new Adam(lr))
+    NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder().seed(dl4jSeed(seed)).updater(new Adam(lr))
         .weightInit(WeightInit.RELU).convolutionMode(ConvolutionMode.Same);
     ComputationGraphConfiguration conf = switch (arch) {
       case "resnet-s" -> resnet(base, channels, classes);
@@ -81,6 +81,17 @@ public final class Baselines {
     ComputationGraph net = new ComputationGraph(conf);
     net.init();
     return net;
+  }
+
+  /**
+   * The seed given to DL4J for {@code seed}. ND4J (1.0.0-M2.1) takes seed 0 for none: its random
+   * generator, set to 0, draws other numbers in every process, so every baseline trained at the
+   * default {@code --seed 0} started from other weights, and two runs of one command differed from
+   * the first step. 0 is given as {@link Long#MIN_VALUE} (which thus gives the weights of seed 0),
+   * every other seed as itself.
+   */
+  static long dl4jSeed(long seed) {
+    return seed == 0 ? Long.MIN_VALUE : seed;
   }
 
   private static ComputationGraphConfiguration resnet(NeuralNetConfiguration.Builder base, int channels, int classes) {
