@@ -116,6 +116,9 @@ final class AttackCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--eps applies to fgsm, pgd and feature-match only (a metamer has no radius)");
     }
     if (given("--layer") && !attack.equals("feature-match")) throw new IllegalArgumentException("--layer applies to feature-match only");
+    if (given("--probe-layers") && !attack.equals("feature-match")) {
+      throw new IllegalArgumentException("--probe-layers applies to feature-match only (the layers --layer counts in)");
+    }
     if (targeted != null && !perturbation) throw new IllegalArgumentException("--targeted applies to fgsm and pgd only");
     if (!loss.equals("ce") && !perturbation) throw new IllegalArgumentException("--loss applies to fgsm and pgd only");
     lossKind();

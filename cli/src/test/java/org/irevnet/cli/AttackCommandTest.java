@@ -141,6 +141,7 @@ class AttackCommandTest {
         {"metamer", "--step-size", "0.1", "--step-size applies to pgd and feature-match only"},
         {"metamer", "--eps", "0.1", "--eps applies to fgsm, pgd and feature-match only (a metamer has no radius)"},
         {"pgd-l2", "--layer", "last", "--layer applies to feature-match only"},
+        {"fgsm", "--probe-layers", "conv1", "--probe-layers applies to feature-match only (the layers --layer counts in)"},
         {"metamer", "--targeted", "next", "--targeted applies to fgsm and pgd only"},
         {"feature-match", "--loss", "margin", "--loss applies to fgsm and pgd only"},
         {"fgsm", "--loss", "hinge", "--loss must be ce or margin, got 'hinge'"},
