@@ -80,6 +80,14 @@ class DataCommandTest {
     assertThat(own.code()).as(own.err()).isZero();
     assertThat(Json.MAPPER.readTree(runDir.resolve("eval-test.json").toFile()).get("accuracy").asDouble())
         .isEqualTo(Json.MAPPER.readTree(inDistribution).get("accuracy").asDouble());
+    // The report agrees: an analysis of the moved data, in a directory of another name, is the run's.
+    MainTest.Run inv = run("invert", "--run", runDir.toString(), "--data", moved.toString(), "--count", "2",
+        "--no-progress");
+    assertThat(inv.code()).as(inv.err()).isZero();
+    MainTest.Run movedReport = run("report", runDir.toString(), "--out", tmp.resolve("report-moved").toString());
+    assertThat(movedReport.code()).as(movedReport.err()).isZero();
+    assertThat(Files.readString(tmp.resolve("report-moved/report.html"))).contains("analysis/invert.json")
+        .doesNotContain("Not the run's test data");
   }
 
   /**

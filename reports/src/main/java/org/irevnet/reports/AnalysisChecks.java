@@ -7,6 +7,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.irevnet.data.DataIdentity;
+import org.irevnet.data.Datasets;
 
 /**
  * What an analysis file says of itself that the report must not pass off as a clean result of the
@@ -101,6 +106,16 @@ final class AnalysisChecks {
    * with what the run recorded, and keep other data out of the run's directory.)
    */
   static String otherData(String runData, JsonNode n) {
+    return otherData(runData, null, n);
+  }
+
+  /**
+   * {@link #otherData(String, JsonNode)} for a run whose {@code config.json} recorded its data by
+   * content ({@code recorded}, null for a run from before): once the run's data directory has moved,
+   * a file's {@code data_path} that still exists is the run's data when its test split is the one
+   * recorded, as the analysis commands judged when they wrote it.
+   */
+  static String otherData(String runData, DataIdentity recorded, JsonNode n) {
     String data = text(n, "data"), dataPath = text(n, "data_path");
     if ((data == null && dataPath == null) || runData == null || runData.isBlank()) return null;
     String shown = data == null ? dataPath : dataPath == null ? data : data + " (" + dataPath + ")";
@@ -108,6 +123,9 @@ final class AnalysisChecks {
     if (named != null && !named.isTest()) return shown;
     Path runDir = runDataDir(runData);
     if (runDir != null && dataPath != null && Files.isDirectory(runDir)) return sameDirectory(runDir, dataPath) ? null : shown;
+    if (runDir != null && recorded != null && dataPath != null && Files.isDirectory(Path.of(dataPath))) {
+      return recorded.sameData(identity(dataPath)) ? null : shown;
+    }
     String runName = runName(runData);
     return named != null && runName != null && !named.name().equals(runName) ? shown : null;
   }
@@ -166,6 +184,20 @@ final class AnalysisChecks {
     } catch (RuntimeException notAPath) {
       return null;
     }
+  }
+
+  /** Data directories read once per report: several analysis files name the same one. */
+  private static final Map<String, Optional<DataIdentity>> IDENTITIES = new ConcurrentHashMap<>();
+
+  /** The identity of the data in {@code dir}; null when it cannot be read (then it is not the run's). */
+  private static DataIdentity identity(String dir) {
+    return IDENTITIES.computeIfAbsent(dir, d -> {
+      try {
+        return Optional.ofNullable(DataIdentity.of(Datasets.open(Path.of(d))));
+      } catch (RuntimeException unreadable) {
+        return Optional.empty();
+      }
+    }).orElse(null);
   }
 
   /** Also through a symbolic link, as the analysis commands tell the run's data. */

@@ -10,6 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.irevnet.data.DataIdentity;
 
 /**
  * The sections of one run's report, each from the files that exist in its run directory (the
@@ -90,7 +91,7 @@ final class RunSections {
       List<String> failed = AnalysisChecks.failed(n);
       if (!failed.isEmpty()) failures.add(src + ": " + String.join(", ", failed));
       if (src.startsWith(ANALYSIS + "/")) {
-        String data = AnalysisChecks.otherData(runData, n);
+        String data = AnalysisChecks.otherData(runData, recordedData(f), n);
         if (data != null) other.put(src, data);
       }
     }
@@ -104,6 +105,11 @@ final class RunSections {
     return d.isTextual() ? d.asText() : null;
   }
 
+  /** config.json's record of the run's data by content ({@code dataset}); null for a run from before it was recorded. */
+  private static DataIdentity recordedData(RunFiles f) {
+    return DataIdentity.read(checked(f, RunFiles.CONFIG, (g, rel) -> checkedConfig(g)).path("dataset"));
+  }
+
   /**
    * What a headline label from an analysis file adds: {@code (on DATA)} when it was computed on
    * other data than the run's, {@code (check failed: ...)} when it records a failed check; empty
@@ -112,7 +118,7 @@ final class RunSections {
   private static String qualifier(RunFiles f, JsonNode n) {
     String q = "";
     String runData = runData(f);
-    if (AnalysisChecks.otherData(runData, n) != null) q += " (on " + AnalysisChecks.otherDataShort(runData, n) + ")";
+    if (AnalysisChecks.otherData(runData, recordedData(f), n) != null) q += " (on " + AnalysisChecks.otherDataShort(runData, n) + ")";
     List<String> failed = AnalysisChecks.failed(n);
     // The details stay in the section's note: a label names the check.
     if (!failed.isEmpty()) {

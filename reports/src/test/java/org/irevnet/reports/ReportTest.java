@@ -434,6 +434,25 @@ class ReportTest {
         "{\"data\": \"png4/test\", \"data_path\": \"" + alike + "\"}"))).isNull();
     assertThat(AnalysisChecks.otherData(gone, JsonReport.MAPPER.readTree(
         "{\"data\": \"png4copy/test\", \"data_path\": \"" + copy + "\"}"))).isEqualTo("png4copy/test (" + copy + ")");
+
+    // With the run's record of its data by content, a moved directory of any name is told by its test split.
+    Path moved = idx(tmp.resolve("moved-here"), new byte[] {1, 2}), stranger = idx(tmp.resolve("stranger"), new byte[] {3, 4});
+    org.irevnet.data.DataIdentity recorded = org.irevnet.data.DataIdentity.of(org.irevnet.data.Datasets.open(moved));
+    assertThat(AnalysisChecks.otherData(gone, recorded, JsonReport.MAPPER.readTree(
+        "{\"data\": \"moved-here/test\", \"data_path\": \"" + moved + "\"}"))).isNull();
+    assertThat(AnalysisChecks.otherData(gone, recorded, JsonReport.MAPPER.readTree(
+        "{\"data\": \"png4/test\", \"data_path\": \"" + stranger + "\"}"))).isEqualTo("png4/test (" + stranger + ")");
+    assertThat(AnalysisChecks.otherData(gone, recorded, JsonReport.MAPPER.readTree(
+        "{\"data\": \"png4copy/test\", \"data_path\": \"" + tmp.resolve("nowhere/png4copy") + "\"}")))
+        .as("a data_path gone too: by name").isEqualTo("png4copy/test (" + tmp.resolve("nowhere/png4copy") + ")");
+  }
+
+  /** An IDX test split of one 1x1 image per pixel value, class 0. */
+  private static Path idx(Path dir, byte[] pixels) throws java.io.IOException {
+    Files.createDirectories(dir);
+    org.irevnet.data.IdxFiles.writeImages(dir.resolve("t10k-images-idx3-ubyte"), pixels.length, 1, 1, pixels);
+    org.irevnet.data.IdxFiles.writeLabels(dir.resolve("t10k-labels-idx1-ubyte"), new int[pixels.length]);
+    return dir;
   }
 
   /** Layer probes by the earlier linear probe (an Adam recipe) fail their section; the nuisance probe's recipe does not. */
