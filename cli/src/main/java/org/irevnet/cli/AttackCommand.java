@@ -216,7 +216,13 @@ final class AttackCommand implements Callable<Integer> {
     if (layer.equals("last")) stage = names.size() - 1;
     else if (names.contains(layer)) stage = names.indexOf(layer);
     else if (layer.matches("\\d+")) stage = Integer.parseInt(layer);
-    else throw new IllegalArgumentException("--layer must be 0.." + (names.size() - 1) + ", 'last' or one of " + names + ", got '" + layer + "'");
+    else {
+      // A DL4J network's other layers are there too, once probed: the message named only the default ones.
+      String others = model instanceof org.irevnet.models.Dl4jClassifier ? " (another layer or vertex of the network:"
+          + " name it in --probe-layers too)" : "";
+      throw new IllegalArgumentException("--layer must be 0.." + (names.size() - 1) + ", 'last' or one of " + names
+          + ", got '" + layer + "'" + others);
+    }
     FeatureMatch fm = new FeatureMatch(gradient, stage, mask, steps, stepSize == null ? Double.NaN : stepSize);
     Robustness.Sweep s = Robustness.run(model, p.b, p.labelsB, eps, batch,
         (xb, from, to, e) -> fm.perturb(xb, p.a.get(NDArrayIndex.interval(from, to)).dup('c'), e));

@@ -78,7 +78,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
           ? "yet (best is saved at the end of an epoch); --checkpoint latest takes " + Trainer.latest(run)
           : "(has " + run + " been trained?)"));
     }
-    DataSource src = Datasets.resolve(dataName(run, data));
+    DataSource src = resolve(run, data);
     if (Checkpoints.holdsNetwork(ck)) {
       Function<Dataset, Dataset> inRunClasses = inRunClasses(run, data);
       Function<Split, Dataset> splits = s -> inRunClasses.apply(Baselines.prepare(src, s));
@@ -207,6 +207,22 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
       return Files.isSameFile(a, b); // equal paths are the same without a look at the disk
     } catch (IOException gone) {
       return false;
+    }
+  }
+
+  /**
+   * The data to analyse: {@code data}, or the run's own. The run's own that is no longer where it
+   * was trained says so and how to go on: "DIR: no such directory" alone did not tell that it was
+   * the run's data, moved or deleted, nor that --data takes it from its new place.
+   */
+  private static DataSource resolve(Path run, String data) throws IOException {
+    String name = dataName(run, data);
+    try {
+      return Datasets.resolve(name);
+    } catch (IllegalArgumentException e) {
+      if (data != null) throw e;
+      throw new IllegalArgumentException(e.getMessage() + " (the data " + run + " was trained on, moved or deleted"
+          + " since: pass --data with its new place)", e);
     }
   }
 

@@ -92,6 +92,12 @@ class BaselineCommandsTest {
         "feature-match", "--count", "4", "--steps", "2", "--eps", "0.1");
     assertThat(a.code()).as(a.err()).isZero();
     assertThat(dir.resolve("analysis/attack-feature-match.json")).exists();
+    // A layer outside the probed ones: the message says how to reach it.
+    MainTest.Run unprobed = MainTest.run("attack", "--model", zip.toString(), "--data", data.toString(), "--attack",
+        "feature-match", "--probe-layers", "pool", "--layer", "hidden", "--count", "4", "--steps", "2", "--eps", "0.1");
+    assertThat(unprobed.code()).isEqualTo(2);
+    assertThat(unprobed.err()).isEqualTo("irevnet attack: --layer must be 0..0, 'last' or one of [pool], got 'hidden'"
+        + " (another layer or vertex of the network: name it in --probe-layers too)\n");
     MainTest.Run r = MainTest.run("report", zip.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(Files.readString(dir.resolve("report.html"))).contains("hidden");

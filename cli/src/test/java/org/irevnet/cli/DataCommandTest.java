@@ -76,6 +76,10 @@ class DataCommandTest {
     assertThat(afterMove.code()).as(afterMove.err()).isEqualTo(2);
     assertThat(afterMove.err()).contains("is not the data " + runDir + " was trained on");
     assertThat(Files.readString(runDir.resolve("eval-test.json"))).isEqualTo(inDistribution);
+    MainTest.Run lost = run("eval", "--run", runDir.toString());
+    assertThat(lost.code()).isEqualTo(2);
+    assertThat(lost.err().strip()).isEqualTo("irevnet eval: " + out + ": no such directory (the data " + runDir
+        + " was trained on, moved or deleted since: pass --data with its new place)");
     MainTest.Run own = run("eval", "--run", runDir.toString(), "--data", moved.toString());
     assertThat(own.code()).as(own.err()).isZero();
     assertThat(Json.MAPPER.readTree(runDir.resolve("eval-test.json").toFile()).get("accuracy").asDouble())
