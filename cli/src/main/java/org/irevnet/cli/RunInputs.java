@@ -188,17 +188,19 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
 
   /**
    * Whether {@code data} (null: the run's own) is the data the run was trained on, as far as can be
-   * told here: the same directory while the run's data is where it was trained; once that has moved
-   * or gone, the same test split by content ({@link DataIdentity}), so that other data is not taken
-   * for the run's (it replaced {@code eval-test.json}). A run from before that was recorded, whose
-   * data is gone, compares with nothing: the data is taken as its own.
+   * told here: the same directory (through links), or the same test split by content as the run
+   * recorded ({@link DataIdentity}): a copy elsewhere, or the data moved, is the run's; other data
+   * is not, also once the run's own has gone (it was, and replaced {@code eval-test.json}). A run
+   * from before that record tells by directory, and once its data is gone compares with nothing:
+   * the data is taken as its own.
    */
   static boolean isRunData(Path run, String data) throws IOException {
     if (data == null) return true;
     DataSource trained = runSource(run);
-    if (trained != null) return sameDirectory(absolute(trained), absolute(Datasets.resolve(data)));
+    if (trained != null && sameDirectory(absolute(trained), absolute(Datasets.resolve(data)))) return true;
     DataIdentity recorded = recordedIdentity(run);
-    return recorded == null || recorded.sameData(DataIdentity.of(Datasets.resolve(data)));
+    if (recorded == null) return trained == null;
+    return recorded.sameData(DataIdentity.of(Datasets.resolve(data)));
   }
 
   /** Also through a symbolic link: a run trained on {@code data -> /srv/fmnist} evaluated on {@code /srv/fmnist}. */

@@ -320,9 +320,9 @@ class RunOptionsTest {
   }
 
   /**
-   * Once a run's data has moved, the data is told by the test split's content that the run
-   * recorded: the moved data is the run's, other data is not (it replaced eval-test.json), and other
-   * data's classes are still checked against the run's.
+   * A run's data is told by the test split's content that the run recorded: a copy, or the data
+   * moved, is the run's, other data is not (once the run's data had moved, it replaced
+   * eval-test.json), and other data's classes are still checked against the run's.
    */
   @Test
   void aRunWhoseDataMovedTellsItsDataByContent(@TempDir Path tmp) throws Exception {
@@ -330,6 +330,9 @@ class RunOptionsTest {
     List<String> names = java.util.stream.IntStream.range(0, 10).mapToObj(i -> "c" + i).toList();
     Files.write(a.resolve("classes.txt"), names);
     Path r = runRecording(tmp.resolve("r"), a);
+    Path copy = org.irevnet.testing.TinyData.idx(tmp.resolve("copy"), 10, 10);
+    Files.write(copy.resolve("classes.txt"), names);
+    assertThat(RunInputs.isRunData(r, copy.toString())).as("a copy elsewhere, the same by content").isTrue();
     Path moved = Files.move(a, tmp.resolve("moved"));
     assertThat(RunInputs.isRunData(r, moved.toString())).isTrue();
     Path other = org.irevnet.testing.TinyData.idx(tmp.resolve("other"), 10, 12);

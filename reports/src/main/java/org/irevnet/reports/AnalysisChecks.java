@@ -111,9 +111,9 @@ final class AnalysisChecks {
 
   /**
    * {@link #otherData(String, JsonNode)} for a run whose {@code config.json} recorded its data by
-   * content ({@code recorded}, null for a run from before): once the run's data directory has moved,
-   * a file's {@code data_path} that still exists is the run's data when its test split is the one
-   * recorded, as the analysis commands judged when they wrote it.
+   * content ({@code recorded}, null for a run from before): a file's {@code data_path} other than
+   * the run's data directory (a copy, or the data moved) that still exists is the run's data when
+   * its test split is the one recorded, as the analysis commands judge it.
    */
   static String otherData(String runData, DataIdentity recorded, JsonNode n) {
     String data = text(n, "data"), dataPath = text(n, "data_path");
@@ -122,10 +122,11 @@ final class AnalysisChecks {
     DataName named = DataName.of(data);
     if (named != null && !named.isTest()) return shown;
     Path runDir = runDataDir(runData);
-    if (runDir != null && dataPath != null && Files.isDirectory(runDir)) return sameDirectory(runDir, dataPath) ? null : shown;
+    if (runDir != null && dataPath != null && Files.isDirectory(runDir) && sameDirectory(runDir, dataPath)) return null;
     if (runDir != null && recorded != null && dataPath != null && Files.isDirectory(Path.of(dataPath))) {
       return recorded.sameData(identity(dataPath)) ? null : shown;
     }
+    if (runDir != null && dataPath != null && Files.isDirectory(runDir)) return shown;
     String runName = runName(runData);
     return named != null && runName != null && !named.name().equals(runName) ? shown : null;
   }

@@ -445,6 +445,12 @@ class ReportTest {
     assertThat(AnalysisChecks.otherData(gone, recorded, JsonReport.MAPPER.readTree(
         "{\"data\": \"png4copy/test\", \"data_path\": \"" + tmp.resolve("nowhere/png4copy") + "\"}")))
         .as("a data_path gone too: by name").isEqualTo("png4copy/test (" + tmp.resolve("nowhere/png4copy") + ")");
+    // While the run's data directory is there, a copy of it elsewhere is the run's data too, other data is not.
+    Path twin = idx(tmp.resolve("twin"), new byte[] {1, 2});
+    assertThat(AnalysisChecks.otherData(moved.toString(), recorded, JsonReport.MAPPER.readTree(
+        "{\"data\": \"twin/test\", \"data_path\": \"" + twin + "\"}"))).isNull();
+    assertThat(AnalysisChecks.otherData(moved.toString(), recorded, JsonReport.MAPPER.readTree(
+        "{\"data\": \"stranger/test\", \"data_path\": \"" + stranger + "\"}"))).isEqualTo("stranger/test (" + stranger + ")");
   }
 
   /** An IDX test split of one 1x1 image per pixel value, class 0. */
