@@ -7,17 +7,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.irevnet.data.DataIdentity;
 import org.irevnet.data.Datasets;
 
 /**
  * What an analysis file says of itself that the report must not pass off as a clean result of the
  * run: a check of its own that failed (the command exited 1 and still wrote the file), and data
- * other than the run's own test data ({@code --data OTHER}, whose results are written over the
- * run's in {@code analysis/}).
+ * other than the run's own test data ({@code --data OTHER}, which reaches the run's {@code analysis/}
+ * only when {@code --out} puts it there, or in files from before the commands refused it).
  */
 final class AnalysisChecks {
   private AnalysisChecks() {}
@@ -99,23 +97,15 @@ final class AnalysisChecks {
    * own test data (config.json's {@code config.data}); null when it is, or when that cannot be
    * told (the file records no data, or the run's data is neither an absolute path nor a name).
    * Other data is: another split than {@code test} in {@code data} ({@code name/split}, possibly
-   * followed by {@code [from:to]}); for a run whose data is a directory, a {@code data_path} that
-   * is not that directory (or, in files without {@code data_path}, or once that directory has been
-   * moved or deleted, a name other than its last part); for a run whose data is a dataset name,
-   * another name. (Data moved elsewhere is told by the analysis commands, which compare its content
-   * with what the run recorded, and keep other data out of the run's directory.)
+   * followed by {@code [from:to]}); for a run whose data is a directory, a {@code data_path} that is
+   * neither that directory (through links) nor, for a run that recorded its data by content
+   * ({@code recorded}, null for a run from before), a directory whose test split is the recorded one
+   * ({@code identityOf} reads it): a copy, or the data moved, is the run's, as the analysis commands
+   * judge it; failing both (no {@code data_path}, or the directories gone), a name other than the
+   * run directory's last part; for a run whose data is a dataset name, another name.
    */
-  static String otherData(String runData, JsonNode n) {
-    return otherData(runData, null, n);
-  }
-
-  /**
-   * {@link #otherData(String, JsonNode)} for a run whose {@code config.json} recorded its data by
-   * content ({@code recorded}, null for a run from before): a file's {@code data_path} other than
-   * the run's data directory (a copy, or the data moved) that still exists is the run's data when
-   * its test split is the one recorded, as the analysis commands judge it.
-   */
-  static String otherData(String runData, DataIdentity recorded, JsonNode n) {
+  static String otherData(String runData, DataIdentity recorded, Function<String, DataIdentity> identityOf,
+      JsonNode n) {
     String data = text(n, "data"), dataPath = text(n, "data_path");
     if ((data == null && dataPath == null) || runData == null || runData.isBlank()) return null;
     String shown = data == null ? dataPath : dataPath == null ? data : data + " (" + dataPath + ")";
@@ -124,7 +114,7 @@ final class AnalysisChecks {
     Path runDir = runDataDir(runData);
     if (runDir != null && dataPath != null && Files.isDirectory(runDir) && sameDirectory(runDir, dataPath)) return null;
     if (runDir != null && recorded != null && dataPath != null && Files.isDirectory(Path.of(dataPath))) {
-      return recorded.sameData(identity(dataPath)) ? null : shown;
+      return recorded.sameData(identityOf.apply(dataPath)) ? null : shown;
     }
     if (runDir != null && dataPath != null && Files.isDirectory(runDir)) return shown;
     String runName = runName(runData);
@@ -187,18 +177,13 @@ final class AnalysisChecks {
     }
   }
 
-  /** Data directories read once per report: several analysis files name the same one. */
-  private static final Map<String, Optional<DataIdentity>> IDENTITIES = new ConcurrentHashMap<>();
-
-  /** The identity of the data in {@code dir}; null when it cannot be read (then it is not the run's). */
-  private static DataIdentity identity(String dir) {
-    return IDENTITIES.computeIfAbsent(dir, d -> {
-      try {
-        return Optional.ofNullable(DataIdentity.of(Datasets.open(Path.of(d))));
-      } catch (RuntimeException unreadable) {
-        return Optional.empty();
-      }
-    }).orElse(null);
+  /** What the data in {@code dir} is by content; null when it cannot be read (then it is not the run's). */
+  static DataIdentity identityOf(String dir) {
+    try {
+      return DataIdentity.of(Datasets.open(Path.of(dir)));
+    } catch (RuntimeException unreadable) {
+      return null;
+    }
   }
 
   /** Also through a symbolic link, as the analysis commands tell the run's data. */

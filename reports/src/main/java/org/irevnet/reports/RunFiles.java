@@ -44,6 +44,15 @@ final class RunFiles {
   private final java.util.Map<String, List<JsonNode>> parsedLines = new java.util.HashMap<>();
   /** {@link Checkpoints#weightsSha256} of {@code best} and {@code latest} (null: not there), once read. */
   private final java.util.Map<String, String> weightsNow = new java.util.HashMap<>();
+  /** {@link AnalysisChecks#identityOf} of the data directories analysis files name, once read (empty: unreadable). */
+  private final java.util.Map<String, java.util.Optional<org.irevnet.data.DataIdentity>> dataIdentities =
+      new java.util.HashMap<>();
+
+  /** What the data in {@code dir} is by content, read once per report; null when it cannot be read. */
+  org.irevnet.data.DataIdentity dataIdentity(String dir) {
+    return dataIdentities.computeIfAbsent(dir, d -> java.util.Optional.ofNullable(AnalysisChecks.identityOf(d)))
+        .orElse(null);
+  }
 
   /**
    * The parsed JSON file; an unreadable one, or one of a newer schema than this report knows (its

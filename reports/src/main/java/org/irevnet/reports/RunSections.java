@@ -85,13 +85,14 @@ final class RunSections {
     List<String> failures = new ArrayList<>();
     Map<String, String> other = new LinkedHashMap<>();
     String runData = runData(f);
+    DataIdentity recorded = recordedData(f);
     for (String src : sec.sources()) {
       if (!src.endsWith(".json")) continue;
       JsonNode n = f.json(src);
       List<String> failed = AnalysisChecks.failed(n);
       if (!failed.isEmpty()) failures.add(src + ": " + String.join(", ", failed));
       if (src.startsWith(ANALYSIS + "/")) {
-        String data = AnalysisChecks.otherData(runData, recordedData(f), n);
+        String data = AnalysisChecks.otherData(runData, recorded, f::dataIdentity, n);
         if (data != null) other.put(src, data);
       }
     }
@@ -118,7 +119,7 @@ final class RunSections {
   private static String qualifier(RunFiles f, JsonNode n) {
     String q = "";
     String runData = runData(f);
-    if (AnalysisChecks.otherData(runData, recordedData(f), n) != null) q += " (on " + AnalysisChecks.otherDataShort(runData, n) + ")";
+    if (AnalysisChecks.otherData(runData, recordedData(f), f::dataIdentity, n) != null) q += " (on " + AnalysisChecks.otherDataShort(runData, n) + ")";
     List<String> failed = AnalysisChecks.failed(n);
     // The details stay in the section's note: a label names the check.
     if (!failed.isEmpty()) {

@@ -414,42 +414,42 @@ class ReportTest {
         .contains("Not the run's test data: analysis/attack-fgsm.json on png4copy/test (" + copy + ")");
 
     // Another split of the run's data, and another dataset by name where files record no data_path.
-    assertThat(AnalysisChecks.otherData(own.toString(), JsonReport.MAPPER.readTree("{\"data\": \"png4/train\"}")))
+    assertThat(AnalysisChecks.otherData(own.toString(), null, null, JsonReport.MAPPER.readTree("{\"data\": \"png4/train\"}")))
         .isEqualTo("png4/train");
-    assertThat(AnalysisChecks.otherData(own.toString(), JsonReport.MAPPER.readTree("{\"data\": \"png4copy/test\"}")))
+    assertThat(AnalysisChecks.otherData(own.toString(), null, null, JsonReport.MAPPER.readTree("{\"data\": \"png4copy/test\"}")))
         .isEqualTo("png4copy/test");
-    assertThat(AnalysisChecks.otherData(own.toString(), JsonReport.MAPPER.readTree("{\"data\": \"png4/test[0:8]\"}")))
+    assertThat(AnalysisChecks.otherData(own.toString(), null, null, JsonReport.MAPPER.readTree("{\"data\": \"png4/test[0:8]\"}")))
         .isNull();
     // A run of a dataset name: the name tells, not the directory it resolved to in some checkout.
-    assertThat(AnalysisChecks.otherData("fashion-mnist-mini", JsonReport.MAPPER.readTree(
+    assertThat(AnalysisChecks.otherData("fashion-mnist-mini", null, null, JsonReport.MAPPER.readTree(
         "{\"data\": \"fashion-mnist-mini/test\", \"data_path\": \"/another/checkout/data/fashion-mnist-mini\"}")))
         .isNull();
-    assertThat(AnalysisChecks.otherData("fashion-mnist-mini", JsonReport.MAPPER.readTree(
+    assertThat(AnalysisChecks.otherData("fashion-mnist-mini", null, null, JsonReport.MAPPER.readTree(
         "{\"data\": \"png4/test[0:8]\", \"data_path\": \"/d/png4\"}"))).isEqualTo("png4/test[0:8] (/d/png4)");
 
     // A run whose data directory has moved: the analysis commands told its data by content and kept
     // other data out of the run; the report can tell only by the directory's name.
     String gone = tmp.resolve("moved-away/png4").toString();
-    assertThat(AnalysisChecks.otherData(gone, JsonReport.MAPPER.readTree(
+    assertThat(AnalysisChecks.otherData(gone, null, null, JsonReport.MAPPER.readTree(
         "{\"data\": \"png4/test\", \"data_path\": \"" + alike + "\"}"))).isNull();
-    assertThat(AnalysisChecks.otherData(gone, JsonReport.MAPPER.readTree(
+    assertThat(AnalysisChecks.otherData(gone, null, null, JsonReport.MAPPER.readTree(
         "{\"data\": \"png4copy/test\", \"data_path\": \"" + copy + "\"}"))).isEqualTo("png4copy/test (" + copy + ")");
 
     // With the run's record of its data by content, a moved directory of any name is told by its test split.
     Path moved = idx(tmp.resolve("moved-here"), new byte[] {1, 2}), stranger = idx(tmp.resolve("stranger"), new byte[] {3, 4});
     org.irevnet.data.DataIdentity recorded = org.irevnet.data.DataIdentity.of(org.irevnet.data.Datasets.open(moved));
-    assertThat(AnalysisChecks.otherData(gone, recorded, JsonReport.MAPPER.readTree(
+    assertThat(AnalysisChecks.otherData(gone, recorded, AnalysisChecks::identityOf, JsonReport.MAPPER.readTree(
         "{\"data\": \"moved-here/test\", \"data_path\": \"" + moved + "\"}"))).isNull();
-    assertThat(AnalysisChecks.otherData(gone, recorded, JsonReport.MAPPER.readTree(
+    assertThat(AnalysisChecks.otherData(gone, recorded, AnalysisChecks::identityOf, JsonReport.MAPPER.readTree(
         "{\"data\": \"png4/test\", \"data_path\": \"" + stranger + "\"}"))).isEqualTo("png4/test (" + stranger + ")");
-    assertThat(AnalysisChecks.otherData(gone, recorded, JsonReport.MAPPER.readTree(
+    assertThat(AnalysisChecks.otherData(gone, recorded, AnalysisChecks::identityOf, JsonReport.MAPPER.readTree(
         "{\"data\": \"png4copy/test\", \"data_path\": \"" + tmp.resolve("nowhere/png4copy") + "\"}")))
         .as("a data_path gone too: by name").isEqualTo("png4copy/test (" + tmp.resolve("nowhere/png4copy") + ")");
     // While the run's data directory is there, a copy of it elsewhere is the run's data too, other data is not.
     Path twin = idx(tmp.resolve("twin"), new byte[] {1, 2});
-    assertThat(AnalysisChecks.otherData(moved.toString(), recorded, JsonReport.MAPPER.readTree(
+    assertThat(AnalysisChecks.otherData(moved.toString(), recorded, AnalysisChecks::identityOf, JsonReport.MAPPER.readTree(
         "{\"data\": \"twin/test\", \"data_path\": \"" + twin + "\"}"))).isNull();
-    assertThat(AnalysisChecks.otherData(moved.toString(), recorded, JsonReport.MAPPER.readTree(
+    assertThat(AnalysisChecks.otherData(moved.toString(), recorded, AnalysisChecks::identityOf, JsonReport.MAPPER.readTree(
         "{\"data\": \"stranger/test\", \"data_path\": \"" + stranger + "\"}"))).isEqualTo("stranger/test (" + stranger + ")");
   }
 
