@@ -79,8 +79,8 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
           : "(has " + run + " been trained?)"));
     }
     DataSource src = resolve(run, data);
+    Function<Dataset, Dataset> inRunClasses = inRunClasses(run, data);
     if (Checkpoints.holdsNetwork(ck)) {
-      Function<Dataset, Dataset> inRunClasses = inRunClasses(run, data);
       Function<Split, Dataset> splits = s -> inRunClasses.apply(Baselines.prepare(src, s));
       // The shape before the baselines' padding, as for the invertible models: with the padded one
       // an attack's mask took in the padding, and changed pixels that no image of the data has.
@@ -95,7 +95,6 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     if (probed != null) throw new IllegalArgumentException("--probe-layers applies to DL4J networks only");
     Checkpoints.LoadedModel loaded = Checkpoints.loadModel(ck, DataType.FLOAT);
     InvertibleClassifier model = loaded.model();
-    Function<Dataset, Dataset> inRunClasses = inRunClasses(run, data);
     Dataset raw = inRunClasses.apply(src.load(split));
     checkOutputs(raw, model.numClasses(), "the run's model");
     return new RunInputs(model, which, Trainer.prepare(raw, model.architecture()),

@@ -76,11 +76,8 @@ class RunOptions {
    * when there is nothing to compare with yet.
    */
   boolean isOwnData() throws IOException {
-    if (data == null) return true;
-    if (run != null) return RunInputs.isRunData(run, data);
-    if (model() == null) return true;
-    Path dir = modelRunDir(model());
-    return !Files.isRegularFile(dir.resolve(Trainer.CONFIG)) || RunInputs.isRunData(dir, data);
+    // isRunData compares with nothing, so takes the data, where no config.json records any.
+    return data == null || (run == null && model() == null) || RunInputs.isRunData(runDirPath(), data);
   }
 
   /** The run directory, or a model's analysis directory, as a path: nothing is made or checked. */
