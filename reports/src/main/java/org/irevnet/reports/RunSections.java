@@ -84,15 +84,13 @@ final class RunSections {
   private static Section checked(RunFiles f, Section sec) throws IOException {
     List<String> failures = new ArrayList<>();
     Map<String, String> other = new LinkedHashMap<>();
-    String runData = runData(f);
-    DataIdentity recorded = recordedData(f);
     for (String src : sec.sources()) {
       if (!src.endsWith(".json")) continue;
       JsonNode n = f.json(src);
       List<String> failed = AnalysisChecks.failed(n);
       if (!failed.isEmpty()) failures.add(src + ": " + String.join(", ", failed));
       if (src.startsWith(ANALYSIS + "/")) {
-        String data = AnalysisChecks.otherData(runData, recorded, f::dataIdentity, n);
+        String data = otherData(f, n);
         if (data != null) other.put(src, data);
       }
     }
@@ -106,9 +104,13 @@ final class RunSections {
     return d.isTextual() ? d.asText() : null;
   }
 
-  /** config.json's record of the run's data by content ({@code dataset}); null for a run from before it was recorded. */
-  private static DataIdentity recordedData(RunFiles f) {
-    return DataIdentity.read(checked(f, RunFiles.CONFIG, (g, rel) -> checkedConfig(g)).path("dataset"));
+  /**
+   * {@link AnalysisChecks#otherData} of an analysis file against the run's config.json: its data and
+   * its record of that data by content ({@code dataset}, absent in runs from before).
+   */
+  private static String otherData(RunFiles f, JsonNode n) {
+    DataIdentity recorded = DataIdentity.read(checked(f, RunFiles.CONFIG, (g, rel) -> checkedConfig(g)).path("dataset"));
+    return AnalysisChecks.otherData(runData(f), recorded, f::dataIdentity, n);
   }
 
   /**
@@ -118,8 +120,7 @@ final class RunSections {
    */
   private static String qualifier(RunFiles f, JsonNode n) {
     String q = "";
-    String runData = runData(f);
-    if (AnalysisChecks.otherData(runData, recordedData(f), f::dataIdentity, n) != null) q += " (on " + AnalysisChecks.otherDataShort(runData, n) + ")";
+    if (otherData(f, n) != null) q += " (on " + AnalysisChecks.otherDataShort(runData(f), n) + ")";
     List<String> failed = AnalysisChecks.failed(n);
     // The details stay in the section's note: a label names the check.
     if (!failed.isEmpty()) {
