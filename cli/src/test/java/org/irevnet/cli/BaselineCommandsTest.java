@@ -61,9 +61,7 @@ class BaselineCommandsTest {
         .layer(new DenseLayer.Builder().nOut(16).name("hidden").activation(Activation.RELU).build())
         .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10).activation(Activation.SOFTMAX).build())
         .setInputType(InputType.convolutionalFlat(28, 28, 1)).build());
-    net.init();
-    Path zip = tmp.resolve("mine.zip");
-    ModelSerializer.writeModel(net, zip.toFile(), false);
+    Path zip = saved(net, tmp.resolve("mine.zip"));
 
     MainTest.Run noData = MainTest.run("probe", "--model", zip.toString(), "--layers");
     assertThat(noData.code()).isEqualTo(2);
@@ -111,9 +109,7 @@ class BaselineCommandsTest {
         .layer(new DenseLayer.Builder().nOut(8).name("hidden").activation(Activation.RELU).build())
         .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10).activation(Activation.SOFTMAX).build())
         .setInputType(InputType.convolutional(28, 28, 1)).build());
-    net.init();
-    Path zip = tmp.resolve("mine.zip");
-    ModelSerializer.writeModel(net, zip.toFile(), false);
+    Path zip = saved(net, tmp.resolve("mine.zip"));
     Path dir = tmp.resolve("mine-analysis");
     MainTest.Run own = MainTest.run("eval", "--model", zip.toString(), "--data", data.toString());
     assertThat(own.code()).as(own.err()).isZero();
@@ -135,5 +131,12 @@ class BaselineCommandsTest {
     MainTest.Run same = MainTest.run("attack", "--model", zip.toString(), "--data", data.toString(), "--attack", "fgsm",
         "--count", "4", "--eps", "0.1");
     assertThat(same.code()).as(same.err()).isZero();
+  }
+
+  /** {@code net}, initialised, as a model zip a user would pass with --model. */
+  private static Path saved(MultiLayerNetwork net, Path zip) throws java.io.IOException {
+    net.init();
+    ModelSerializer.writeModel(net, zip.toFile(), false);
+    return zip;
   }
 }
