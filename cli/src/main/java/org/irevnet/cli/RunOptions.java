@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.irevnet.data.DataIdentity;
 import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
 import org.irevnet.io.AtomicFiles;
@@ -53,6 +54,9 @@ class RunOptions {
       Map<String, Object> all = new LinkedHashMap<>();
       all.put("config", cfg);
       all.put("environment", Trainer.environment());
+      // As train records its data: once the data has moved, other data is still told from it by content.
+      DataIdentity identity = data == null ? null : DataIdentity.of(Datasets.resolve(data));
+      if (identity != null) all.put(Trainer.DATASET, identity.toMap());
       AtomicFiles.createDirectories(dir);
       AtomicFiles.writeString(dir.resolve(Trainer.CONFIG), Json.pretty(all) + "\n");
     }
@@ -71,8 +75,8 @@ class RunOptions {
   /**
    * Whether {@code --data} is the data whose results belong in the run's own files: for {@code --run}
    * the data the run was trained on ({@link RunInputs#isRunData}); for {@code --model} the data its
-   * analysis directory was made for (the {@code config.data} of its {@code config.json}, written by
-   * the first analysis), so that results on other data do not replace them under that record. True
+   * analysis directory was made for (the {@code config.data} and {@code dataset} of its {@code
+   * config.json}, written by the first analysis), so that results on other data do not replace them under that record. True
    * when there is nothing to compare with yet.
    */
   boolean isOwnData() throws IOException {

@@ -131,6 +131,19 @@ class BaselineCommandsTest {
     MainTest.Run same = MainTest.run("attack", "--model", zip.toString(), "--data", data.toString(), "--attack", "fgsm",
         "--count", "4", "--eps", "0.1");
     assertThat(same.code()).as(same.err()).isZero();
+
+    // The directory records its data by content, as train does: moved, the data is still the
+    // model's, and other data is still told apart (without the record, anything was taken once
+    // the recorded directory was gone, and replaced eval-test.json).
+    assertThat(Json.MAPPER.readTree(dir.resolve("config.json").toFile()).path("dataset").path("test_images").asInt())
+        .isEqualTo(20);
+    Path moved = Files.move(data, tmp.resolve("moved"));
+    MainTest.Run otherAfterMove = MainTest.run("eval", "--model", zip.toString(), "--data", other.toString());
+    assertThat(otherAfterMove.code()).isEqualTo(2);
+    assertThat(otherAfterMove.err()).contains("--as NAME");
+    MainTest.Run ownMoved = MainTest.run("eval", "--model", zip.toString(), "--data", moved.toString());
+    assertThat(ownMoved.code()).as(ownMoved.err()).isZero();
+    assertThat(Json.MAPPER.readTree(dir.resolve("eval-test.json").toFile()).get("count").asInt()).isEqualTo(20);
   }
 
   /** {@code net}, initialised, as a model zip a user would pass with --model. */
