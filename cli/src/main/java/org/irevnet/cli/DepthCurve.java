@@ -20,7 +20,7 @@ import org.irevnet.train.Benchmark;
  */
 final class DepthCurve {
   /** The fields summarised per depth: medians over the rounds, and a least-squares line in K. */
-  static final List<String> FIELDS = List.of("peak_rss_mib", "param_state_mib", "working_rss_mib", "train_step_ms");
+  static final List<String> FIELDS = List.of("peak_rss_mib", "process_peak_rss_mib", "param_state_mib", "working_rss_mib", "train_step_ms");
   /**
    * Summarised too where every row has them (glibc): the native heap the process holds between
    * steps, which grows with depth by the parameter state alone, and what glibc keeps freed.
@@ -82,6 +82,8 @@ final class DepthCurve {
       s.put(f + "_at_depth_mult_0", Benchmark.round(line[0], 1));
     }
     s.put("peak_rss_mib_ratio", Benchmark.round(median(rows, "peak_rss_mib", hi) / median(rows, "peak_rss_mib", lo), 3));
+    s.put("process_peak_rss_mib_ratio",
+        Benchmark.round(median(rows, "process_peak_rss_mib", hi) / median(rows, "process_peak_rss_mib", lo), 3));
     s.put("working_rss_mib_ratio",
         Benchmark.round(median(rows, "working_rss_mib", hi) / median(rows, "working_rss_mib", lo), 3));
     return s;

@@ -46,11 +46,19 @@ final class PeerComparison {
     summary.put("rounds", rounds);
     summary.put("peer", theirs.get(0).path("peer").asText("peer"));
     for (String f : FIELDS) {
-      double a = median(mine, f), b = median(theirs, f);
+      double a = median(mine, ours(f, mine.get(0))), b = median(theirs, f);
       summary.put(f, Map.of("ours", Benchmark.round(a, 1), "peer", Benchmark.round(b, 1)));
       summary.put(f + "_ratio", Benchmark.round(a / b, 3));
     }
     return summary;
+  }
+
+  /**
+   * Our field compared with the peer's {@code field}: for the peak, the process's ({@code
+   * process_peak_rss_mib}, as the twin's {@code ru_maxrss} is), not our timed steps' own.
+   */
+  static String ours(String field, JsonNode ourLine) {
+    return field.equals("peak_rss_mib") && ourLine.has("process_peak_rss_mib") ? "process_peak_rss_mib" : field;
   }
 
   /**

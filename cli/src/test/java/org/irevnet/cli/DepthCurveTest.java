@@ -17,7 +17,7 @@ class DepthCurveTest {
   private static JsonNode row(int k, double peak, double param, double ms) {
     String arch = k == 1 ? "fi-revnet-s" : "fi-revnet-s-x" + k;
     return Json.MAPPER.valueToTree(Map.of("arch", arch, "batch", 64, "threads", 2, "backward", "reversible",
-        "depth_mult", k, "peak_rss_mib", peak, "param_state_mib", param, "working_rss_mib", peak - param,
+        "depth_mult", k, "peak_rss_mib", peak, "process_peak_rss_mib", peak + 4 * k, "param_state_mib", param, "working_rss_mib", peak - param,
         "train_step_ms", ms));
   }
 
@@ -38,6 +38,8 @@ class DepthCurveTest {
     assertThat(s.get("peak_rss_mib")).isEqualTo(Map.of("4", 410.0, "1", 290.0, "2", 330.0));
     assertThat(s.get("working_rss_mib")).isEqualTo(Map.of("4", 250.0, "1", 250.0, "2", 250.0));
     assertThat((double) s.get("peak_rss_mib_ratio")).isCloseTo(410.0 / 290.0, within(1e-3));
+    assertThat((double) s.get("process_peak_rss_mib_ratio")).as("the process's peaks, 4 MiB per K above")
+        .isCloseTo(426.0 / 294.0, within(1e-3));
     assertThat((double) s.get("working_rss_mib_ratio")).isEqualTo(1.0);
     assertThat((double) s.get("param_state_mib_per_depth_mult")).isEqualTo(40.0);
     assertThat((double) s.get("param_state_mib_at_depth_mult_0")).isEqualTo(0.0);
@@ -72,6 +74,7 @@ class DepthCurveTest {
       started.add(k);
       String line = Json.MAPPER.createObjectNode().put("arch", k == 1 ? "tiny" : "tiny-x" + k).put("batch", 4)
           .put("threads", 1).put("backward", "stored").put("depth_mult", k).put("peak_rss_mib", 100 * k + 10 * n)
+          .put("process_peak_rss_mib", 100 * k + 10 * n + 1)
           .put("param_state_mib", 10 * k).put("working_rss_mib", 100 * k + 10 * n - 10 * k).put("train_step_ms", k)
           .put("forward_ms", 1).put("inverse_ms", 1).toString();
       return new ProcessBuilder("/bin/sh", "-c", "echo '" + line + "'");

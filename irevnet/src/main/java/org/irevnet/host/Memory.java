@@ -68,6 +68,20 @@ public final class Memory {
     return kib < 0 ? Double.NaN : kib / 1024.0;
   }
 
+  /**
+   * Sets this process's peak resident set size (VmHWM) back to its resident set size now, so that
+   * {@link #peakRssMiB} then reads the peak since this call (Linux 4.0 and later: {@code 5} written
+   * to {@code /proc/self/clear_refs}). False where that is not possible: the peak stays the process's.
+   */
+  public static boolean resetPeakRss() {
+    try {
+      Files.writeString(ROOT.resolve("proc/self/clear_refs"), "5");
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /** The number on the line of {@code file} that starts with {@code key} (a size in kB), or -1. */
   private static long procKiB(Path file, String key) {
     try {

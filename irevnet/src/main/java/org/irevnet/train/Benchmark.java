@@ -46,6 +46,11 @@ public final class Benchmark {
    * run: the reconstruction errors are measured after the {@code steps} timed Adam updates on the
    * one batch, and grow with them (float32 5e-7 after 5, 1.1e-5 after 40 on fi-revnet-s).
    *
+   * <p>{@code peak_rss_mib} is, like the times, a median over the timed steps: of each step's own
+   * peak resident size ({@link Memory#resetPeakRss} before it). The process's peak ({@code
+   * process_peak_rss_mib}, start-up and warm-up included) is one maximum over 35 steps, and a single
+   * step's excursion of 20 MiB, or one in the warm-up, set it for the run.
+   *
    * <p>{@code native_in_use_mib} and {@code native_free_mib} split the native heap after the timed
    * steps (between two steps) as glibc's allocator counts it ({@link NativeHeap#usage}): what the
    * process holds, and what it has freed but glibc keeps in its arenas for reuse. Resident memory
@@ -55,7 +60,7 @@ public final class Benchmark {
    */
   public record Result(String arch, int batch, int threads, long params, double train_step_ms,
       double train_images_per_s, double forward_ms, double inverse_ms, double recon_max_abs_err_f32,
-      double recon_max_abs_err_f64, double peak_rss_mib, double param_state_mib, double working_rss_mib,
+      double recon_max_abs_err_f64, double peak_rss_mib, double process_peak_rss_mib, double param_state_mib, double working_rss_mib,
       double native_in_use_mib, double native_free_mib, int depth_mult, String backward,
       double stored_activation_mib, int steps, int warmup) {}
 
@@ -75,6 +80,8 @@ public final class Benchmark {
     AdamOptimizer adam = setup.adam();
     model.setStoredActivations(storedActivations);
     double[] times = new double[steps];
+    double[] peaks = new double[steps];
+    double beforeTimed = Double.NaN;
     // The warm-up steps run while the JVM compiles the hot paths. At learning rate 0 they leave
     // the weights as initialised (and the moments are reset after them), so the timed steps and
     // the reconstruction errors are those of `steps` updates from initialisation, whatever the
@@ -84,11 +91,18 @@ public final class Benchmark {
       if (i == warmup) {
         adam.setLearningRate(LEARNING_RATE);
         adam.resetState();
+        beforeTimed = Memory.peakRssMiB();
       }
+      // Each timed step's own peak: where the peak cannot be reset it is the process's so far.
+      if (i >= warmup) Memory.resetPeakRss();
       double ms = timedStep(setup, i, onStep);
-      if (i >= warmup) times[i - warmup] = ms;
+      if (i >= warmup) {
+        times[i - warmup] = ms;
+        peaks[i - warmup] = Memory.peakRssMiB();
+      }
     }
-    double peak = Memory.peakRssMiB();
+    double processPeak = Math.max(beforeTimed, Arrays.stream(peaks).max().orElse(Double.NaN));
+    double peak = median(peaks);
     NativeHeap.Usage heap = NativeHeap.usage();
     double paramState = mib(3.0 * model.params().count() * DataType.FLOAT.width());
     double train = median(times);
@@ -111,7 +125,7 @@ public final class Benchmark {
     double err64 = m64.invert(m64.forward(x64, false).out()).sub(x64).amaxNumber().doubleValue();
     return new Result(a.name(), batch, Host.threads(), model.params().count(), round(train),
         round(batch * 1000.0 / train), round(median(fwd)), round(median(inv)), err32, err64,
-        round(peak), round(paramState), round(peak - paramState),
+        round(peak), round(processPeak), round(paramState), round(peak - paramState),
         heapMiB(heap, NativeHeap.Usage::inUseBytes), heapMiB(heap, NativeHeap.Usage::freeBytes),
         depthMult,
         passName(storedActivations), round(mib(model.storedActivationBytes())), steps, warmup);

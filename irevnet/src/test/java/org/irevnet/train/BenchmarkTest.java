@@ -66,6 +66,7 @@ class BenchmarkTest {
     assertThat(r.stored_activation_mib()).as("the couplings' tapes").isPositive();
     // 11552 parameters, three float32 numbers each: 138624 bytes = 0.1322 MiB.
     assertThat(r.param_state_mib()).isEqualTo(0.1);
+    assertThat(r.process_peak_rss_mib()).as("the process's peak includes every step's").isGreaterThanOrEqualTo(r.peak_rss_mib());
     assertThat(r.working_rss_mib()).as("the rest of the peak, each of the three rounded to 0.1")
         .isCloseTo(r.peak_rss_mib() - 12.0 * params / (1 << 20), within(0.101));
     // The one timed step fills the one slot of the median (an unfilled slot would read 0 ms), and
@@ -79,6 +80,25 @@ class BenchmarkTest {
       assertThat(r.native_in_use_mib()).as("the model's arrays are native").isPositive();
       assertThat(r.native_free_mib()).isNotNegative().isFinite();
     }
+  }
+
+  /**
+   * {@code peak_rss_mib} is the timed steps' own peak (the median over them), {@code
+   * process_peak_rss_mib} the process's: 96 MiB touched in the warm-up step count in the second
+   * only, and touched in the timed step, in both.
+   */
+  @Test
+  void thePeakIsTheTimedStepsAndTheProcessPeakTheWholeRuns() {
+    org.irevnet.host.Memory.resetPeakRss();
+    Benchmark.Result warm = Benchmark.run(TINY, 4, 1, 1, 1, false, step -> { if (step == 0) touch96MiB(); });
+    assertThat(warm.process_peak_rss_mib()).isGreaterThan(warm.peak_rss_mib() + 64);
+    Benchmark.Result timed = Benchmark.run(TINY, 4, 1, 1, 1, false, step -> { if (step == 1) touch96MiB(); });
+    assertThat(timed.peak_rss_mib()).isGreaterThan(warm.peak_rss_mib() + 64).isEqualTo(timed.process_peak_rss_mib());
+  }
+
+  /** 96 MiB of native memory written and freed at once (mapped apart from the heap, so returned). */
+  private static void touch96MiB() {
+    org.nd4j.linalg.factory.Nd4j.ones(DataType.FLOAT, 24L << 20).close();
   }
 
   @Test
