@@ -96,6 +96,11 @@ class AttackCommandTest {
     assertThat(f.get("curve").get(0).get("representation_distance").asDouble()).isEqualTo(1.0);
     assertThat(f.get("curve").get(1).get("representation_distance").asDouble()).isLessThan(1.0);
     assertThat(f.get("curve").get(1).get("success_rate").isNumber()).isTrue();
+    // The matched images moved, within the ball, whatever the counted examples are (where b is
+    // misclassified already, as on an untrained model, the counted example is b itself).
+    assertThat(f.get("curve").get(1).get("mean_linf_at_eps").asDouble()).isPositive().isLessThanOrEqualTo(0.1 + 1e-6);
+    assertThat(f.get("curve").get(1).get("mean_l2_at_eps").asDouble()).isPositive();
+    assertThat(f.get("curve").get(0).get("mean_linf_at_eps").asDouble()).isZero();
 
     MainTest.Run met = run("attack", "--run", runDir, "--attack", "metamer", "--count", "4", "--out", out.toString());
     assertThat(met.code()).as(met.err()).isZero();

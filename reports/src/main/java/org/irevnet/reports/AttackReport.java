@@ -67,29 +67,42 @@ public record AttackReport(String run, String checkpoint, String data, String mo
    * @param representationDistance invariance attacks: mean of ||h(x) - h(a)|| / ||h(b) - h(a)||
    *     (h: the matched stage's output, or the logits for metamers); 1 at b, 0 when matched
    * @param meanLinf mean L-inf norm of the perturbations (likewise {@code max*}, {@code *L2})
+   * @param meanLinfAtEps mean L-inf norm of this epsilon's own perturbations ({@code meanL2AtEps}
+   *     likewise): the distance of the examples {@code accuracy_at_eps}, {@code success_rate} and
+   *     {@code representation_distance} are of. An image broken at a smaller epsilon, or at 0 (a
+   *     clean image the model gets wrong), keeps that example in the counted ones, so on a weak
+   *     model {@code mean_linf} read 0 while feature matching moved every image.
    * @param minPixel smallest pixel of the examples ({@code maxPixel} largest): [0, 1] when valid
    * @param maxAbsPadding largest |pixel| on the zero padding: 0 when valid
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Point(Double eps, double accuracy, double accuracyAtEps, Double targetRate, Double successRate,
-      Double representationDistance, double meanLinf, double maxLinf, double meanL2, double maxL2, double minPixel,
-      double maxPixel, double maxAbsPadding) {
+      Double representationDistance, double meanLinf, double maxLinf, double meanL2, double maxL2,
+      double meanLinfAtEps, double meanL2AtEps, double minPixel, double maxPixel, double maxAbsPadding) {
 
     /**
      * @param examples the counted examples {@code [n, c, h, w]}; {@code clean} the attacked images
+     * @param rawExamples this epsilon's own examples (the counted ones where there is no sweep)
      * @param mask 1 on the image content, 0 on the padding
      * @param targetRate targeted attacks' rate (see {@link #curve}), else null
      */
     public static Point of(Double eps, int[] labels, int[] rawClasses, int[] classes, INDArray examples,
-        INDArray clean, INDArray mask, Double targetRate, Double successRate, Double representationDistance) {
-      INDArray d = examples.castTo(DataType.DOUBLE).sub(clean.castTo(DataType.DOUBLE));
-      INDArray linf = Norm.rowNorms(d, Norm.LINF), l2 = Norm.rowNorms(d, Norm.L2);
+        INDArray rawExamples, INDArray clean, INDArray mask, Double targetRate, Double successRate,
+        Double representationDistance) {
+      INDArray linf = norms(examples, clean, Norm.LINF), l2 = norms(examples, clean, Norm.L2);
       INDArray padding = examples.castTo(DataType.DOUBLE).mul(mask.castTo(DataType.DOUBLE).rsub(1.0));
       return new Point(eps, Losses.accuracy(classes, labels), Losses.accuracy(rawClasses, labels),
           targetRate, successRate, representationDistance, linf.meanNumber().doubleValue(),
           linf.maxNumber().doubleValue(), l2.meanNumber().doubleValue(), l2.maxNumber().doubleValue(),
+          norms(rawExamples, clean, Norm.LINF).meanNumber().doubleValue(),
+          norms(rawExamples, clean, Norm.L2).meanNumber().doubleValue(),
           examples.minNumber().doubleValue(), examples.maxNumber().doubleValue(),
           Transforms.abs(padding, false).maxNumber().doubleValue());
+    }
+
+    /** Per image, the norm of {@code examples - clean}, in float64. */
+    private static INDArray norms(INDArray examples, INDArray clean, Norm norm) {
+      return Norm.rowNorms(examples.castTo(DataType.DOUBLE).sub(clean.castTo(DataType.DOUBLE)), norm);
     }
   }
 
@@ -132,7 +145,8 @@ public record AttackReport(String run, String checkpoint, String data, String mo
         }
         targetRate = eligible == 0 ? Double.NaN : (double) hits / eligible;
       }
-      points.add(Point.of(s.eps()[k], s.labels(), s.rawClasses()[k], s.classes()[k], s.adversarial()[k], clean, mask,
+      points.add(Point.of(s.eps()[k], s.labels(), s.rawClasses()[k], s.classes()[k], s.adversarial()[k],
+          s.rawAdversarial()[k], clean, mask,
           targetRate, successRate == null ? null : successRate[k],
           representationDistance == null ? null : representationDistance[k]));
     }
@@ -173,12 +187,15 @@ public record AttackReport(String run, String checkpoint, String data, String mo
 
   /** A fixed-width table for the terminal. */
   public String table() {
-    StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%-8s %9s %11s %9s %9s %9s %9s%n", "eps", "accuracy",
-        "acc at eps", "mean Linf", "mean L2", "success", "repr dist"));
+    // The curve's accuracy with its examples' norms, then each epsilon's own attack with its own.
+    String row = "%-8s %9s %9s %9s %11s %11s %11s %9s %9s%n";
+    StringBuilder t = new StringBuilder(String.format(Locale.ROOT, row, "eps", "accuracy", "mean Linf", "mean L2",
+        "acc at eps", "Linf at eps", "L2 at eps", "success", "repr dist"));
     for (Point p : curve) {
-      t.append(String.format(Locale.ROOT, "%-8s %9s %11s %9s %9s %9s %9s%n", p.eps() == null ? "-" : String.valueOf(p.eps()),
-          fmt(p.accuracy()), fmt(p.accuracyAtEps()), fmt(p.meanLinf()), fmt(p.meanL2()), fmt(p.successRate() != null
-              ? p.successRate() : p.targetRate()), fmt(p.representationDistance())));
+      t.append(String.format(Locale.ROOT, row, p.eps() == null ? "-" : String.valueOf(p.eps()),
+          fmt(p.accuracy()), fmt(p.meanLinf()), fmt(p.meanL2()), fmt(p.accuracyAtEps()), fmt(p.meanLinfAtEps()),
+          fmt(p.meanL2AtEps()), fmt(p.successRate() != null ? p.successRate() : p.targetRate()),
+          fmt(p.representationDistance())));
     }
     // The invariance attacks attack image b of each pair (a, b).
     String unit = attack.equals("metamer") || attack.equals("feature-match") ? "pairs" : "images";

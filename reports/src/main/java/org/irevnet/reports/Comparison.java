@@ -23,6 +23,7 @@ final class Comparison {
     if (files.size() < 2) return List.of();
     List<Figure.Series> linear = new ArrayList<>(), nn = new ArrayList<>(), pca = new ArrayList<>();
     List<List<Object>> probeRows = new ArrayList<>(), attackRows = new ArrayList<>();
+    boolean countedDistances = false;
     for (int r = 0; r < files.size(); r++) {
       RunFiles f = files.get(r);
       String run = names.get(r);
@@ -74,9 +75,13 @@ final class Comparison {
         for (JsonNode p : a.path("curve")) {
           Double eps = RunSections.epsilon(p);
           if (eps == null || eps == 0) continue;
+          // The distances of the examples the success rate is of; files from before they were
+          // written have the counted examples' only.
+          boolean own = p.has("mean_l2_at_eps");
+          countedDistances |= !own;
           attackRows.add(Arrays.asList(run, layer, eps, TreeFigures.number(p.get("success_rate")),
-              TreeFigures.number(p.get("representation_distance")), TreeFigures.number(p.get("mean_l2")),
-              TreeFigures.number(p.get("mean_linf")), TreeFigures.number(p.get("accuracy_at_eps")),
+              TreeFigures.number(p.get("representation_distance")), TreeFigures.number(p.get(own ? "mean_l2_at_eps" : "mean_l2")),
+              TreeFigures.number(p.get(own ? "mean_linf_at_eps" : "mean_linf")), TreeFigures.number(p.get("accuracy_at_eps")),
               TreeFigures.scalar(a.get("count"))));
         }
       }
@@ -98,7 +103,9 @@ final class Comparison {
       figs.add(new Figure.Table("feature-matching invariance attack (x near b, matched to a at the layer)",
           List.of("run", "layer", "eps", "success: class of x is a's", "match error ||h(x)-h(a)||/||h(b)-h(a)||",
               "mean L2 to b", "mean L-inf to b", "accuracy at eps", "pairs"), attackRows,
-          "success rate and match error over each epsilon's own examples; distances over the counted examples"));
+          "success rate, match error and distances over each epsilon's own examples" + (countedDistances
+              ? "; distances from attack files without mean_l2_at_eps (written before 2026-12-05) over the counted examples"
+              : "")));
     }
     return figs;
   }

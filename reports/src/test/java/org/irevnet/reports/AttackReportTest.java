@@ -51,8 +51,10 @@ class AttackReportTest {
     INDArray examples = Nd4j.createFromArray(new double[] {0.625, 0.5, 0.25, 0.75, 0, 0.125, -0.0625, 0})
         .reshape(2, 1, 2, 2);
     INDArray mask = Nd4j.createFromArray(new double[] {1, 0, 1, 1}).reshape(1, 1, 2, 2);
+    // This epsilon's own examples, where the counted ones come from a smaller epsilon: (0.5, 0, 0, 0.5), (0, 0, 0, 0.375).
+    INDArray own = Nd4j.createFromArray(new double[] {1.0, 0.5, 0.5, 1.0, 0, 0, 0, 0.375}).reshape(2, 1, 2, 2);
     AttackReport.Point p = AttackReport.Point.of(0.25, new int[] {0, 1}, new int[] {0, 1}, new int[] {0, 0}, examples,
-        clean, mask, 0.5, 0.75, 0.125);
+        own, clean, mask, 0.5, 0.75, 0.125);
     double l2a = Math.sqrt(0.125 * 0.125 + 0.25 * 0.25 + 0.25 * 0.25), l2b = Math.sqrt(0.125 * 0.125 + 0.0625 * 0.0625);
     assertThat(p.eps()).isEqualTo(0.25);
     assertThat(p.accuracy()).as("from the counted classes").isEqualTo(0.5);
@@ -62,6 +64,8 @@ class AttackReportTest {
     assertThat(p.maxLinf()).isCloseTo(0.25, offset(1e-15));
     assertThat(p.meanL2()).isCloseTo((l2a + l2b) / 2, offset(1e-15));
     assertThat(p.maxL2()).isCloseTo(l2a, offset(1e-15));
+    assertThat(p.meanLinfAtEps()).as("of the epsilon's own examples").isCloseTo((0.5 + 0.375) / 2, offset(1e-15));
+    assertThat(p.meanL2AtEps()).isCloseTo((Math.sqrt(0.5) + 0.375) / 2, offset(1e-15));
     assertThat(p.minPixel()).isEqualTo(-0.0625);
     assertThat(p.maxPixel()).isEqualTo(0.75);
     assertThat(p.maxAbsPadding()).isEqualTo(0.5);
@@ -81,7 +85,7 @@ class AttackReportTest {
   }
 
   private static AttackReport.Point point(Double eps, double accuracy) {
-    return new AttackReport.Point(eps, accuracy, accuracy, null, null, null, 0, 0, 0, 0, 0, 1, 0);
+    return new AttackReport.Point(eps, accuracy, accuracy, null, null, null, 0, 0, 0, 0, 0, 0, 0, 1, 0);
   }
 
   @Test
@@ -131,27 +135,28 @@ class AttackReportTest {
   @Test
   void largeNormsKeepTheColumnsAndInvarianceAttacksCountPairs() {
     AttackReport.Point metamer = new AttackReport.Point(null, 0.25, 0.25, null, 1.0, 0.5, 6676958.8253, 9e6, 12345.678,
-        2e7, -3e5, 4e5, 0);
+        2e7, 7e6, 23456.789, -3e5, 4e5, 0);
     List<String> lines = report("metamer", List.of(metamer)).table().lines().toList();
     assertThat(lines.get(1)).hasSameSizeAs(lines.get(0));
-    assertThat(lines.get(1).trim().split("\\s+")).containsExactly("-", "0.2500", "0.2500", "6.677e+06", "1.235e+04",
-        "1.0000", "0.5000");
+    assertThat(lines.get(1).trim().split("\\s+")).containsExactly("-", "0.2500", "6.677e+06", "1.235e+04", "0.2500",
+        "7.000e+06", "2.346e+04", "1.0000", "0.5000");
     assertThat(lines.get(2)).startsWith("metamer on 30 pairs:");
     assertThat(report("feature-match", List.of(metamer)).table()).contains("feature-match on 30 pairs:");
   }
 
   @Test
   void theTableHasAnEpsilonARowAndTheSuccessOrTargetRate() {
-    AttackReport.Point p0 = new AttackReport.Point(0.0, 0.7, 0.7, 0.0, null, null, 0, 0, 0, 0, 0, 1, 0);
-    AttackReport.Point p1 = new AttackReport.Point(0.1, 0.25, 0.375, 0.5, 0.75, 0.125, 0.0625, 0.1, 0.5, 0.6, 0, 1, 0);
-    AttackReport.Point metamer = new AttackReport.Point(null, 0, 0, null, null, null, 0, 0, 0, 0, 0, 1, 0);
+    AttackReport.Point p0 = new AttackReport.Point(0.0, 0.7, 0.7, 0.0, null, null, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+    AttackReport.Point p1 = new AttackReport.Point(0.1, 0.25, 0.375, 0.5, 0.75, 0.125, 0.0625, 0.1, 0.5, 0.6, 0.03125, 0.25, 0, 1, 0);
+    AttackReport.Point metamer = new AttackReport.Point(null, 0, 0, null, null, null, 0, 0, 0, 0, 0, 0, 0, 1, 0);
     assertThat(report(List.of(p0, p1, metamer)).table().lines().map(l -> List.of(l.trim().split("\\s+"))))
         .containsExactly(
-            List.of("eps", "accuracy", "acc", "at", "eps", "mean", "Linf", "mean", "L2", "success", "repr", "dist"),
-            List.of("0.0", "0.7000", "0.7000", "0.0000", "0.0000", "0.0000", "-"),
+            List.of("eps", "accuracy", "mean", "Linf", "mean", "L2", "acc", "at", "eps", "Linf", "at", "eps", "L2", "at",
+                "eps", "success", "repr", "dist"),
+            List.of("0.0", "0.7000", "0.0000", "0.0000", "0.7000", "0.0000", "0.0000", "0.0000", "-"),
             // The success rate is shown where there is one, else the target rate.
-            List.of("0.1", "0.2500", "0.3750", "0.0625", "0.5000", "0.7500", "0.1250"),
-            List.of("-", "0.0000", "0.0000", "0.0000", "0.0000", "-", "-"),
+            List.of("0.1", "0.2500", "0.0625", "0.5000", "0.3750", "0.0313", "0.2500", "0.7500", "0.1250"),
+            List.of("-", "0.0000", "0.0000", "0.0000", "0.0000", "0.0000", "0.0000", "-", "-"),
             List.of("pgd-linf", "on", "30", "images:", "clean", "accuracy", "0.7000,", "12.3", "s"));
   }
 

@@ -649,7 +649,7 @@ class ReportTest {
         {"attack": "feature-match", "layer": 3, "layer_name": "pool", "count": 8, "curve": [
           {"eps": 0.0, "success_rate": 0.0, "representation_distance": 1.0, "mean_l2": 0.0, "mean_linf": 0.0},
           {"eps": 0.1, "success_rate": 0.25, "representation_distance": 0.5, "mean_l2": 1.5, "mean_linf": 0.1,
-           "accuracy_at_eps": 0.6}]}
+           "mean_l2_at_eps": 2.5, "mean_linf_at_eps": 0.1, "accuracy_at_eps": 0.6}]}
         """);
     Report r = Report.of(List.of(inv, cnn));
     Figure.Line linear = (Figure.Line) comparison(r, "linear probe");
@@ -660,7 +660,9 @@ class ReportTest {
     Figure.Line pca = (Figure.Line) comparison(r, "PCA");
     assertThat(pca.series().get(1).x()).containsExactly(0.0, 6.0);
     Figure.Table attacks = (Figure.Table) comparison(r, "feature-matching");
-    assertThat(attacks.rows()).contains(java.util.Arrays.asList("cnn", "pool", 0.1, 0.25, 0.5, 1.5, 0.1, 0.6, 8L));
+    assertThat(attacks.rows()).as("the distances of the epsilon's own examples, as the success rate")
+        .contains(java.util.Arrays.asList("cnn", "pool", 0.1, 0.25, 0.5, 2.5, 0.1, 0.6, 8L));
+    assertThat(attacks.note()).isEqualTo("success rate, match error and distances over each epsilon's own examples");
     Path out = tmp.resolve("cmp");
     r.write(out);
     String html = Files.readString(out.resolve(Report.HTML));
@@ -778,7 +780,8 @@ class ReportTest {
         "feature-matching invariance attack (x near b, matched to a at the layer)", List.of("run", "layer", "eps",
             "success: class of x is a's", "match error ||h(x)-h(a)||/||h(b)-h(a)||", "mean L2 to b", "mean L-inf to b",
             "accuracy at eps", "pairs"), List.of(java.util.Arrays.asList("b", 2L, 0.5, 0.75, 0.25, 2.0, 0.5, 0.25, 4L)),
-        "success rate and match error over each epsilon's own examples; distances over the counted examples"));
+        "success rate, match error and distances over each epsilon's own examples; distances from attack files"
+            + " without mean_l2_at_eps (written before 2026-12-05) over the counted examples"));
   }
 
   @Test
