@@ -33,21 +33,14 @@ public final class Npz {
   private static final Map<DataType, String> DESCR = Map.of(DataType.FLOAT, "<f4", DataType.DOUBLE, "<f8",
       DataType.LONG, "<i8", DataType.INT, "<i4");
 
-  /**
-   * Entries' modification time: one fixed value, so the same arrays give the same bytes. With the
-   * clock's time (2-second resolution) a weights file and its copy written a moment later differed
-   * in one byte, and whether they did depended on when the seconds turned.
-   */
-  static final java.time.LocalDateTime ENTRY_TIME = java.time.LocalDateTime.of(1980, 1, 1, 0, 0);
-
   /** Writes the arrays atomically, in map order; the same arrays always give the same file. */
   public static void write(Path file, Map<String, INDArray> arrays) throws IOException {
     AtomicFiles.write(file, out -> {
       ZipOutputStream zip = new ZipOutputStream(out);
       for (Map.Entry<String, INDArray> e : arrays.entrySet()) {
-        ZipEntry entry = new ZipEntry(e.getKey() + ".npy");
-        entry.setTimeLocal(ENTRY_TIME);
-        zip.putNextEntry(entry);
+        // Dated StableZip.ENTRY_TIME: with the clock's time a weights file and its copy written a
+        // moment later differed in a byte, depending on when the seconds turned.
+        zip.putNextEntry(StableZip.entry(e.getKey() + ".npy"));
         writeNpy(zip, e.getValue());
         zip.closeEntry();
       }

@@ -19,6 +19,7 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.io.JsonErrors;
 import org.irevnet.io.Npz;
+import org.irevnet.io.StableZip;
 import org.irevnet.io.RunLock;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.models.ModelFiles;
@@ -77,7 +78,12 @@ public final class Checkpoints {
    * (configuration, weights and updater state), with the same {@code training.json} and manifest.
    */
   public static void save(Path target, ComputationGraph net, TrainingState state) throws IOException {
-    write(target, state, tmp -> ModelSerializer.writeModel(net, tmp.resolve(NETWORK).toFile(), true));
+    write(target, state, tmp -> {
+      ModelSerializer.writeModel(net, tmp.resolve(NETWORK).toFile(), true);
+      // Dated by the clock, the same network gave another digest a second later, and the report
+      // took analyses of a retrained, identical network for analyses of other weights.
+      StableZip.rewrite(tmp.resolve(NETWORK));
+    });
   }
 
   interface FileWriter {

@@ -32,7 +32,7 @@ class NpzTest {
       int entries = 0;
       for (ZipEntry e; (e = zip.getNextEntry()) != null; entries++) {
         // A clock's time here made a file and its later copy differ in one byte (ExportCommandTest).
-        assertThat(e.getTimeLocal()).as(e.getName()).isEqualTo(Npz.ENTRY_TIME);
+        assertThat(e.getTimeLocal()).as(e.getName()).isEqualTo(StableZip.ENTRY_TIME);
       }
       assertThat(entries).isEqualTo(2);
     }
