@@ -263,8 +263,8 @@ final class AttackCommand implements Callable<Integer> {
       }
       maxDiff = d64;
     }
-    AttackReport.Point point = AttackReport.Point.of(null, p.labelsB, classes, classes, m.metamers(), m.metamers(), p.b, mask, null,
-        successRate(classes, p.classA, p.labelsB), relativeDistance(logitsM, la, lb));
+    AttackReport.Point point = AttackReport.Point.of(null, p.labelsB, classes, classes, m.metamers(), m.metamers(),
+        p.b, mask, null, successRate(classes, p.classA, p.labelsB), relativeDistance(logitsM, la, lb));
     double clean = Losses.accuracy(lb, p.labelsB);
     return new Result(p.a, p.b, List.of(m.metamers()), clean, List.of(point), null, null, maxDiff, holds);
   }

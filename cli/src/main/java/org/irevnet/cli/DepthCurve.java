@@ -20,7 +20,8 @@ import org.irevnet.train.Benchmark;
  */
 final class DepthCurve {
   /** The fields summarised per depth: medians over the rounds, and a least-squares line in K. */
-  static final List<String> FIELDS = List.of("peak_rss_mib", "process_peak_rss_mib", "param_state_mib", "working_rss_mib", "train_step_ms");
+  static final List<String> FIELDS = List.of("peak_rss_mib", "process_peak_rss_mib", "param_state_mib",
+      "working_rss_mib", "train_step_ms");
   /**
    * Summarised too where every row has them (glibc): the native heap the process holds between
    * steps, which grows with depth by the parameter state alone, and what glibc keeps freed.

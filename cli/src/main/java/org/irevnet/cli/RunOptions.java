@@ -76,8 +76,8 @@ class RunOptions {
    * Whether {@code --data} is the data whose results belong in the run's own files: for {@code --run}
    * the data the run was trained on ({@link RunInputs#isRunData}); for {@code --model} the data its
    * analysis directory was made for (the {@code config.data} and {@code dataset} of its {@code
-   * config.json}, written by the first analysis), so that results on other data do not replace them under that record. True
-   * when there is nothing to compare with yet.
+   * config.json}, written by the first analysis), so that results on other data do not replace
+   * them under that record. True when there is nothing to compare with yet.
    */
   boolean isOwnData() throws IOException {
     // isRunData compares with nothing, so takes the data, where no config.json records any.

@@ -66,7 +66,8 @@ class BenchCommandTest {
     assertThat(r.out().strip().lines()).hasSize(1);
     JsonNode j = Json.MAPPER.readTree(r.out());
     for (String f : new String[] {"arch", "batch", "threads", "params", "train_step_ms", "train_images_per_s",
-        "forward_ms", "inverse_ms", "recon_max_abs_err_f32", "recon_max_abs_err_f64", "peak_rss_mib", "process_peak_rss_mib", "param_state_mib", "working_rss_mib",
+        "forward_ms", "inverse_ms", "recon_max_abs_err_f32", "recon_max_abs_err_f64", "peak_rss_mib", "process_peak_rss_mib",
+        "param_state_mib", "working_rss_mib",
         "native_in_use_mib", "native_free_mib",
         "steps", "warmup"}) {
       assertThat(j.has(f)).as(f).isTrue();

@@ -17,7 +17,8 @@ class DepthCurveTest {
   private static JsonNode row(int k, double peak, double param, double ms) {
     String arch = k == 1 ? "fi-revnet-s" : "fi-revnet-s-x" + k;
     return Json.MAPPER.valueToTree(Map.of("arch", arch, "batch", 64, "threads", 2, "backward", "reversible",
-        "depth_mult", k, "peak_rss_mib", peak, "process_peak_rss_mib", peak + 4 * k, "param_state_mib", param, "working_rss_mib", peak - param,
+        "depth_mult", k, "peak_rss_mib", peak, "process_peak_rss_mib", peak + 4 * k, "param_state_mib", param,
+        "working_rss_mib", peak - param,
         "train_step_ms", ms));
   }
 

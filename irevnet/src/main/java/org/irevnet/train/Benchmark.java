@@ -48,8 +48,8 @@ public final class Benchmark {
    *
    * <p>{@code peak_rss_mib} is, like the times, a median over the timed steps: of each step's own
    * peak resident size ({@link Memory#resetPeakRss} before it). The process's peak ({@code
-   * process_peak_rss_mib}, start-up and warm-up included) is one maximum over 35 steps, and a single
-   * step's excursion of 20 MiB, or one in the warm-up, set it for the run.
+   * process_peak_rss_mib}, start-up and warm-up included) is one maximum over the whole run, which
+   * a single step's excursion of 20 MiB, in the warm-up too, set (measured on fi-revnet-s x4).
    *
    * <p>{@code native_in_use_mib} and {@code native_free_mib} split the native heap after the timed
    * steps (between two steps) as glibc's allocator counts it ({@link NativeHeap#usage}): what the
@@ -60,8 +60,8 @@ public final class Benchmark {
    */
   public record Result(String arch, int batch, int threads, long params, double train_step_ms,
       double train_images_per_s, double forward_ms, double inverse_ms, double recon_max_abs_err_f32,
-      double recon_max_abs_err_f64, double peak_rss_mib, double process_peak_rss_mib, double param_state_mib, double working_rss_mib,
-      double native_in_use_mib, double native_free_mib, int depth_mult, String backward,
+      double recon_max_abs_err_f64, double peak_rss_mib, double process_peak_rss_mib, double param_state_mib,
+      double working_rss_mib, double native_in_use_mib, double native_free_mib, int depth_mult, String backward,
       double stored_activation_mib, int steps, int warmup) {}
 
   /** {@link #run(Architecture, int, int, int, int, boolean, java.util.function.IntConsumer)} with the reversible backward. */

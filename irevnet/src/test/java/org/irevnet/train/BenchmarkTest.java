@@ -66,7 +66,8 @@ class BenchmarkTest {
     assertThat(r.stored_activation_mib()).as("the couplings' tapes").isPositive();
     // 11552 parameters, three float32 numbers each: 138624 bytes = 0.1322 MiB.
     assertThat(r.param_state_mib()).isEqualTo(0.1);
-    assertThat(r.process_peak_rss_mib()).as("the process's peak includes every step's").isGreaterThanOrEqualTo(r.peak_rss_mib());
+    assertThat(r.process_peak_rss_mib()).as("the process's peak includes every step's")
+        .isGreaterThanOrEqualTo(r.peak_rss_mib());
     assertThat(r.working_rss_mib()).as("the rest of the peak, each of the three rounded to 0.1")
         .isCloseTo(r.peak_rss_mib() - 12.0 * params / (1 << 20), within(0.101));
     // The one timed step fills the one slot of the median (an unfilled slot would read 0 ms), and

@@ -79,9 +79,10 @@ final class Comparison {
           // written have the counted examples' only.
           boolean own = p.has("mean_l2_at_eps");
           countedDistances |= !own;
+          String suffix = own ? "_at_eps" : "";
           attackRows.add(Arrays.asList(run, layer, eps, TreeFigures.number(p.get("success_rate")),
-              TreeFigures.number(p.get("representation_distance")), TreeFigures.number(p.get(own ? "mean_l2_at_eps" : "mean_l2")),
-              TreeFigures.number(p.get(own ? "mean_linf_at_eps" : "mean_linf")), TreeFigures.number(p.get("accuracy_at_eps")),
+              TreeFigures.number(p.get("representation_distance")), TreeFigures.number(p.get("mean_l2" + suffix)),
+              TreeFigures.number(p.get("mean_linf" + suffix)), TreeFigures.number(p.get("accuracy_at_eps")),
               TreeFigures.scalar(a.get("count"))));
         }
       }
@@ -104,8 +105,8 @@ final class Comparison {
           List.of("run", "layer", "eps", "success: class of x is a's", "match error ||h(x)-h(a)||/||h(b)-h(a)||",
               "mean L2 to b", "mean L-inf to b", "accuracy at eps", "pairs"), attackRows,
           "success rate, match error and distances over each epsilon's own examples" + (countedDistances
-              ? "; distances from attack files without mean_l2_at_eps (written before 2026-12-05) over the counted examples"
-              : "")));
+              ? "; distances from attack files without mean_l2_at_eps (written before 2026-12-05) over the"
+                  + " counted examples" : "")));
     }
     return figs;
   }

@@ -147,7 +147,8 @@ class AttackReportTest {
   @Test
   void theTableHasAnEpsilonARowAndTheSuccessOrTargetRate() {
     AttackReport.Point p0 = new AttackReport.Point(0.0, 0.7, 0.7, 0.0, null, null, 0, 0, 0, 0, 0, 0, 0, 1, 0);
-    AttackReport.Point p1 = new AttackReport.Point(0.1, 0.25, 0.375, 0.5, 0.75, 0.125, 0.0625, 0.1, 0.5, 0.6, 0.03125, 0.25, 0, 1, 0);
+    AttackReport.Point p1 = new AttackReport.Point(0.1, 0.25, 0.375, 0.5, 0.75, 0.125, 0.0625, 0.1, 0.5, 0.6, 0.03125,
+        0.25, 0, 1, 0);
     AttackReport.Point metamer = new AttackReport.Point(null, 0, 0, null, null, null, 0, 0, 0, 0, 0, 0, 0, 1, 0);
     assertThat(report(List.of(p0, p1, metamer)).table().lines().map(l -> List.of(l.trim().split("\\s+"))))
         .containsExactly(
