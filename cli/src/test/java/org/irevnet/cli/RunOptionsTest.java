@@ -71,21 +71,31 @@ class RunOptionsTest {
   void theOutputIsOutElseTheAnalysisDirectoryOfTheRunOrModel(@TempDir Path tmp) throws Exception {
     AnalysisOutput o = new AnalysisOutput();
     assertThat(o.dir(options(tmp.resolve("r"), null, null))).isEqualTo(tmp.resolve("r/analysis"));
-    assertThat(o.dir(options(null, tmp.resolve("nets/mine.zip"), "d"))).isEqualTo(tmp.resolve("nets/mine-analysis/analysis"));
+    String d = org.irevnet.testing.TinyData.idx(tmp.resolve("d"), 10, 2).toString();
+    assertThat(o.dir(options(null, tmp.resolve("nets/mine.zip"), d))).isEqualTo(tmp.resolve("nets/mine-analysis/analysis"));
     o.out = tmp.resolve("résumé/ergebnisse");
     assertThat(o.dir(options(tmp.resolve("r"), null, null))).isEqualTo(tmp.resolve("résumé/ergebnisse"));
   }
 
-  /** For --model the analysis directory gets a config.json naming the model and data, once. */
+  /**
+   * For --model the analysis directory gets a config.json naming the model and data, and what the
+   * data is by content, once; data that is not there makes no directory.
+   */
   @Test
   void aModelsRunDirectoryIsMadeWithItsConfigOnce(@TempDir Path tmp) throws Exception {
     Path zip = tmp.resolve("mine.zip");
-    Path dir = options(null, zip, "some-data").runDir();
+    assertThatThrownBy(() -> options(null, zip, "some-data").runDir()).hasMessageStartingWith("some-data: no such directory");
+    assertThat(tmp.resolve("mine-analysis")).doesNotExist();
+    Path data = org.irevnet.testing.TinyData.idx(tmp.resolve("some-data"), 10, 3);
+    Path dir = options(null, zip, data.toString()).runDir();
     assertThat(dir).isEqualTo(tmp.resolve("mine-analysis"));
     JsonNode cfg = Json.MAPPER.readTree(dir.resolve(Trainer.CONFIG).toFile());
     assertThat(cfg.at("/config/arch").asText()).isEqualTo("DL4J model mine.zip");
     assertThat(cfg.at("/config/model").asText()).isEqualTo(zip.toString());
-    assertThat(cfg.at("/config/data").asText()).isEqualTo("some-data");
+    assertThat(cfg.at("/config/data").asText()).isEqualTo(data.toString());
+    assertThat(cfg.at("/dataset/test_images").asInt()).isEqualTo(3);
+    assertThat(cfg.at("/dataset/test_sha256").asText())
+        .isEqualTo(org.irevnet.data.DataIdentity.of(Datasets.resolve(data.toString())).testSha256());
     assertThat(cfg.at("/environment/nd4j").asText()).isEqualTo("1.0.0-M2.1");
     Files.writeString(dir.resolve(Trainer.CONFIG), "{\"config\": {\"data\": \"first\"}}");
     assertThat(options(null, zip, "other-data").runDir()).isEqualTo(dir);
