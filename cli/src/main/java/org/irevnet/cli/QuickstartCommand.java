@@ -211,19 +211,34 @@ final class QuickstartCommand implements Callable<Integer> {
 
   /**
    * A step's command without the options that do not change its result (threads, progress,
-   * verbosity), its --arch and --data as recorded (a step of an older quickstart.json has them as typed).
+   * verbosity), its --arch and --data as recorded (a step of an older quickstart.json has them as
+   * typed), and its run directories (--run, --out, report's runs) by name in the quickstart's
+   * directory: they are OUT/ce, OUT/ice and OUT, and OUT spelled another way (absolute, or from
+   * another working directory) made every finished step run again.
    */
   static List<String> key(List<String> args) {
     List<String> k = new ArrayList<>();
+    boolean report = !args.isEmpty() && args.get(0).equals("report");
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       if ((a.equals("--arch") || a.equals("--data")) && i + 1 < args.size()) {
         k.add(a);
         k.add(recorded(a.substring(2), args.get(++i)));
+      } else if ((a.equals("--run") || a.equals("--out")) && i + 1 < args.size()) {
+        k.add(a);
+        k.add(nameOf(args.get(++i)));
+      } else if (report && i > 0 && !a.startsWith("-")) {
+        k.add(nameOf(a));
       } else if (a.equals("--threads")) i++;
       else if (!a.equals("--no-progress") && !a.equals("-v") && !a.equals("--fresh") && !a.equals("--resume")) k.add(a);
     }
     return k;
+  }
+
+  /** The last name of a directory however it is spelled ("runs/q/ce", "/abs/runs/q/ce/", "./ce"). */
+  private static String nameOf(String dir) {
+    Path name = Path.of(dir).toAbsolutePath().normalize().getFileName();
+    return name == null ? dir : name.toString();
   }
 
   /**

@@ -159,12 +159,21 @@ class QuickstartCommandTest {
     assertThat(quickstart(out, true, 3, false, false).plan().get(2)).endsWith("--data", "d", "--threads", "3");
   }
 
-  /** Steps are recognised on --resume by their command without the options that do not change a result. */
+  /**
+   * Steps are recognised on --resume by their command without the options that do not change a
+   * result, and with their run directories by name, so another spelling of --out finds them.
+   */
   @Test
-  void aStepsKeyLeavesOutThreadsProgressVerbosityAndFreshOrResume() {
+  void aStepsKeyLeavesOutThreadsProgressVerbosityAndFreshOrResume(@TempDir Path tmp) {
     assertThat(QuickstartCommand.key(List.of("train", "--threads", "2", "--out", "o/ce", "--fresh", "--no-progress",
-        "-v", "--resume", "--epochs", "3"))).containsExactly("train", "--out", "o/ce", "--epochs", "3");
-    assertThat(QuickstartCommand.key(List.of("report", "o/ce"))).containsExactly("report", "o/ce");
+        "-v", "--resume", "--epochs", "3"))).containsExactly("train", "--out", "ce", "--epochs", "3");
+    assertThat(QuickstartCommand.key(List.of("report", "o/ce", "o/ice", "--out", "o", "-v")))
+        .containsExactly("report", "ce", "ice", "--out", "o");
+    String abs = tmp.resolve("o").toString();
+    assertThat(QuickstartCommand.key(List.of("eval", "--run", abs + "/ce/", "--data", "d")))
+        .isEqualTo(QuickstartCommand.key(List.of("eval", "--run", "./o/ce", "--data", "d")));
+    assertThat(QuickstartCommand.key(List.of("report", abs + "/ce", abs + "/ice", "--out", abs)))
+        .isEqualTo(QuickstartCommand.key(List.of("report", "o/ce", "o/ice", "--out", "o")));
   }
 
   /**
