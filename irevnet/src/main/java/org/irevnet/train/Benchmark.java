@@ -22,7 +22,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * errors in float32 and float64. Times are medians.
  */
 public final class Benchmark {
-  /** Steps between garbage collections, as in training (see {@link Host#collectGarbage}). */
+  /**
+   * Steps between garbage collections ({@link Host#collectGarbage}); training collects every 20.
+   * Collecting every step instead changed neither the peaks nor their ratio across depths
+   * (docs/measurements.md, 2026-12-05).
+   */
   static final int GC_EVERY = 5;
   static final double LEARNING_RATE = 1e-3;
   /**
