@@ -86,6 +86,7 @@ public final class Benchmark {
     double[] times = new double[steps];
     double[] peaks = new double[steps];
     double beforeTimed = Double.NaN;
+    boolean perStep = true;
     // The warm-up steps run while the JVM compiles the hot paths. At learning rate 0 they leave
     // the weights as initialised (and the moments are reset after them), so the timed steps and
     // the reconstruction errors are those of `steps` updates from initialisation, whatever the
@@ -97,8 +98,7 @@ public final class Benchmark {
         adam.resetState();
         beforeTimed = Memory.peakRssMiB();
       }
-      // Each timed step's own peak: where the peak cannot be reset it is the process's so far.
-      if (i >= warmup) Memory.resetPeakRss();
+      if (i >= warmup) perStep &= Memory.resetPeakRss();
       double ms = timedStep(setup, i, onStep);
       if (i >= warmup) {
         times[i - warmup] = ms;
@@ -106,7 +106,9 @@ public final class Benchmark {
       }
     }
     double processPeak = Math.max(beforeTimed, Arrays.stream(peaks).max().orElse(Double.NaN));
-    double peak = median(peaks);
+    // Where the peak cannot be reset (no /proc/self/clear_refs), each reading is the process's so
+    // far, whose median means nothing: the process's peak stands for the steps'.
+    double peak = perStep ? median(peaks) : processPeak;
     NativeHeap.Usage heap = NativeHeap.usage();
     double paramState = mib(3.0 * model.params().count() * DataType.FLOAT.width());
     double train = median(times);
