@@ -47,7 +47,7 @@ import picocli.CommandLine.Option;
         "param_state_mib, working_rss_mib, train_step_ms, native_in_use_mib and native_free_mib,",
         "a least-squares line of each in K (_per_depth_mult, _at_depth_mult_0), and",
         "peak_rss_mib_ratio, process_peak_rss_mib_ratio and working_rss_mib_ratio (median at the",
-        "largest K over the smallest).",
+        "largest K over the smallest), and peak_rss_mib_ratio_by_round (each round's own pair).",
         "",
         "With --blocks: JMH benchmarks of one step (ActNorm, permutation, coupling) of every stage",
         "at --batch: forward, inverse and reversible backward, --iterations measured iterations of",

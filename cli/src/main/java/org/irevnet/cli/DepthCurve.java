@@ -83,11 +83,25 @@ final class DepthCurve {
       s.put(f + "_at_depth_mult_0", Benchmark.round(line[0], 1));
     }
     s.put("peak_rss_mib_ratio", Benchmark.round(median(rows, "peak_rss_mib", hi) / median(rows, "peak_rss_mib", lo), 3));
+    s.put("peak_rss_mib_ratio_by_round", ratioByRound(rows, depthMults.length, lo, hi));
     s.put("process_peak_rss_mib_ratio",
         Benchmark.round(median(rows, "process_peak_rss_mib", hi) / median(rows, "process_peak_rss_mib", lo), 3));
     s.put("working_rss_mib_ratio",
         Benchmark.round(median(rows, "working_rss_mib", hi) / median(rows, "working_rss_mib", lo), 3));
     return s;
+  }
+
+  /**
+   * Each round's own peak ratio, largest multiplier over smallest, in the order the rounds ran:
+   * how far one pair of runs strays from the medians (read by hand from the lines before).
+   */
+  private static List<Double> ratioByRound(List<JsonNode> rows, int perRound, int lo, int hi) {
+    List<Double> ratios = new ArrayList<>();
+    for (int from = 0; from + perRound <= rows.size(); from += perRound) {
+      List<JsonNode> round = rows.subList(from, from + perRound);
+      ratios.add(Benchmark.round(median(round, "peak_rss_mib", hi) / median(round, "peak_rss_mib", lo), 3));
+    }
+    return ratios;
   }
 
   private static double median(List<JsonNode> rows, String field, int k) {

@@ -91,7 +91,8 @@ class DepthCurveTest {
     assertThat(s).containsEntry("arch", "tiny").containsEntry("batch", 4).containsEntry("threads", 1)
         .containsEntry("backward", "stored").containsEntry("rounds", 3)
         .containsEntry("peak_rss_mib", Map.of("1", 130.0, "3", 320.0))
-        .containsEntry("peak_rss_mib_ratio", Benchmark.round(320.0 / 130, 3));
+        .containsEntry("peak_rss_mib_ratio", Benchmark.round(320.0 / 130, 3))
+        .containsEntry("peak_rss_mib_ratio_by_round", List.of(3.1, Benchmark.round(320.0 / 130, 3), 2.5));
   }
 
   @Test
