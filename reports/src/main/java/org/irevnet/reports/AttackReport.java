@@ -89,20 +89,22 @@ public record AttackReport(String run, String checkpoint, String data, String mo
     public static Point of(Double eps, int[] labels, int[] rawClasses, int[] classes, INDArray examples,
         INDArray rawExamples, INDArray clean, INDArray mask, Double targetRate, Double successRate,
         Double representationDistance) {
-      INDArray linf = norms(examples, clean, Norm.LINF), l2 = norms(examples, clean, Norm.L2);
+      INDArray d = perturbations(examples, clean);
+      INDArray dOwn = rawExamples == examples ? d : perturbations(rawExamples, clean);
+      INDArray linf = Norm.rowNorms(d, Norm.LINF), l2 = Norm.rowNorms(d, Norm.L2);
       INDArray padding = examples.castTo(DataType.DOUBLE).mul(mask.castTo(DataType.DOUBLE).rsub(1.0));
       return new Point(eps, Losses.accuracy(classes, labels), Losses.accuracy(rawClasses, labels),
           targetRate, successRate, representationDistance, linf.meanNumber().doubleValue(),
           linf.maxNumber().doubleValue(), l2.meanNumber().doubleValue(), l2.maxNumber().doubleValue(),
-          norms(rawExamples, clean, Norm.LINF).meanNumber().doubleValue(),
-          norms(rawExamples, clean, Norm.L2).meanNumber().doubleValue(),
+          Norm.rowNorms(dOwn, Norm.LINF).meanNumber().doubleValue(),
+          Norm.rowNorms(dOwn, Norm.L2).meanNumber().doubleValue(),
           examples.minNumber().doubleValue(), examples.maxNumber().doubleValue(),
           Transforms.abs(padding, false).maxNumber().doubleValue());
     }
 
-    /** Per image, the norm of {@code examples - clean}, in float64. */
-    private static INDArray norms(INDArray examples, INDArray clean, Norm norm) {
-      return Norm.rowNorms(examples.castTo(DataType.DOUBLE).sub(clean.castTo(DataType.DOUBLE)), norm);
+    /** {@code examples - clean} in float64, whose rows both norms are taken of. */
+    private static INDArray perturbations(INDArray examples, INDArray clean) {
+      return examples.castTo(DataType.DOUBLE).sub(clean.castTo(DataType.DOUBLE));
     }
   }
 
