@@ -82,12 +82,10 @@ final class DepthCurve {
       s.put(f + "_per_depth_mult", Benchmark.round(line[1], 2));
       s.put(f + "_at_depth_mult_0", Benchmark.round(line[0], 1));
     }
-    s.put("peak_rss_mib_ratio", Benchmark.round(median(rows, "peak_rss_mib", hi) / median(rows, "peak_rss_mib", lo), 3));
+    s.put("peak_rss_mib_ratio", ratio(rows, "peak_rss_mib", lo, hi));
     s.put("peak_rss_mib_ratio_by_round", ratioByRound(rows, depthMults.length, lo, hi));
-    s.put("process_peak_rss_mib_ratio",
-        Benchmark.round(median(rows, "process_peak_rss_mib", hi) / median(rows, "process_peak_rss_mib", lo), 3));
-    s.put("working_rss_mib_ratio",
-        Benchmark.round(median(rows, "working_rss_mib", hi) / median(rows, "working_rss_mib", lo), 3));
+    s.put("process_peak_rss_mib_ratio", ratio(rows, "process_peak_rss_mib", lo, hi));
+    s.put("working_rss_mib_ratio", ratio(rows, "working_rss_mib", lo, hi));
     return s;
   }
 
@@ -98,10 +96,14 @@ final class DepthCurve {
   private static List<Double> ratioByRound(List<JsonNode> rows, int perRound, int lo, int hi) {
     List<Double> ratios = new ArrayList<>();
     for (int from = 0; from + perRound <= rows.size(); from += perRound) {
-      List<JsonNode> round = rows.subList(from, from + perRound);
-      ratios.add(Benchmark.round(median(round, "peak_rss_mib", hi) / median(round, "peak_rss_mib", lo), 3));
+      ratios.add(ratio(rows.subList(from, from + perRound), "peak_rss_mib", lo, hi));
     }
     return ratios;
+  }
+
+  /** {@code field}'s median at multiplier {@code hi} over that at {@code lo}, to three decimals. */
+  private static double ratio(List<JsonNode> rows, String field, int lo, int hi) {
+    return Benchmark.round(median(rows, field, hi) / median(rows, field, lo), 3);
   }
 
   private static double median(List<JsonNode> rows, String field, int k) {
