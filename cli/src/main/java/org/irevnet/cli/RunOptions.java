@@ -44,18 +44,18 @@ class RunOptions {
   /** The run directory, or for {@code --model} its analysis directory (made, with a config.json, when missing). */
   Path runDir() throws IOException {
     check();
-    if (run != null) return run;
-    Path dir = modelRunDir(model());
-    if (!Files.isRegularFile(dir.resolve(Trainer.CONFIG))) {
+    Path dir = runDirPath();
+    if (run == null && !Files.isRegularFile(dir.resolve(Trainer.CONFIG))) {
+      // check() has refused --model without --data.
       Map<String, Object> cfg = new LinkedHashMap<>();
       cfg.put("arch", "DL4J model " + model().getFileName());
       cfg.put("model", model().toString());
-      cfg.put("data", data == null ? null : Datasets.recorded(data));
+      cfg.put("data", Datasets.recorded(data));
       Map<String, Object> all = new LinkedHashMap<>();
       all.put("config", cfg);
       all.put("environment", Trainer.environment());
       // As train records its data: once the data has moved, other data is still told from it by content.
-      DataIdentity identity = data == null ? null : DataIdentity.of(Datasets.resolve(data));
+      DataIdentity identity = DataIdentity.of(Datasets.resolve(data));
       if (identity != null) all.put(Trainer.DATASET, identity.toMap());
       AtomicFiles.createDirectories(dir);
       AtomicFiles.writeString(dir.resolve(Trainer.CONFIG), Json.pretty(all) + "\n");
@@ -91,7 +91,7 @@ class RunOptions {
 
   /** What {@link #isOwnData} compares with, for its message: the run, or the model zip and its analysis directory's record. */
   String ownDataOf() {
-    return run != null ? run + " was trained on" : model() + " was analysed on (" + modelRunDir(model()).resolve(Trainer.CONFIG) + ")";
+    return run != null ? run + " was trained on" : model() + " was analysed on (" + runDirPath().resolve(Trainer.CONFIG) + ")";
   }
 
   /** Where the analyses of a model zip go: {@code NAME-analysis} next to {@code NAME.zip}. */
