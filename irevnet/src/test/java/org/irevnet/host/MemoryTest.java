@@ -147,15 +147,18 @@ class MemoryTest {
     }
   }
 
-  private static long vmRssKiB() throws IOException {
-    Matcher m = Pattern.compile("(?m)^VmRSS:\\s+(\\d+) kB$").matcher(Files.readString(Path.of("/proc/self/status")));
-    assertThat(m.find()).as("VmRSS in /proc/self/status").isTrue();
-    return Long.parseLong(m.group(1));
+  private static long vmHwmKiB() throws IOException {
+    return statusKiB("VmHWM");
   }
 
-  private static long vmHwmKiB() throws IOException {
-    Matcher m = Pattern.compile("(?m)^VmHWM:\\s+(\\d+) kB$").matcher(Files.readString(Path.of("/proc/self/status")));
-    assertThat(m.find()).as("VmHWM in /proc/self/status").isTrue();
+  private static long vmRssKiB() throws IOException {
+    return statusKiB("VmRSS");
+  }
+
+  /** The size on {@code key}'s line of /proc/self/status, read independently of {@link Memory}. */
+  private static long statusKiB(String key) throws IOException {
+    Matcher m = Pattern.compile("(?m)^" + key + ":\\s+(\\d+) kB$").matcher(Files.readString(Path.of("/proc/self/status")));
+    assertThat(m.find()).as(key + " in /proc/self/status").isTrue();
     return Long.parseLong(m.group(1));
   }
 }
