@@ -77,6 +77,12 @@ public final class Benchmark {
   /** @param storedActivations whether the backward pass reads stored activations instead of rebuilding them */
   public static Result run(Architecture arch, int batch, int steps, int warmup, int depthMult,
       boolean storedActivations, java.util.function.IntConsumer onStep) {
+    return run(arch, batch, steps, warmup, depthMult, storedActivations, onStep, Memory::resetPeakRss);
+  }
+
+  /** @param resetPeak {@link Memory#resetPeakRss}, or a stand-in for a system where it fails */
+  static Result run(Architecture arch, int batch, int steps, int warmup, int depthMult,
+      boolean storedActivations, java.util.function.IntConsumer onStep, java.util.function.BooleanSupplier resetPeak) {
     Architecture a = arch.withDepthMultiplier(depthMult);
     Setup setup = Setup.of(a, batch);
     InvertibleClassifier model = setup.model();
@@ -98,7 +104,7 @@ public final class Benchmark {
         adam.resetState();
         beforeTimed = Memory.peakRssMiB();
       }
-      if (i >= warmup) perStep &= Memory.resetPeakRss();
+      if (i >= warmup) perStep &= resetPeak.getAsBoolean();
       double ms = timedStep(setup, i, onStep);
       if (i >= warmup) {
         times[i - warmup] = ms;
