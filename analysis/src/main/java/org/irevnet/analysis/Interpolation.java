@@ -66,10 +66,7 @@ public final class Interpolation {
    * @throws IllegalArgumentException for a model that is not fully invertible
    */
   public static Path nuisance(InvertibleClassifier model, INDArray x0, INDArray x1, int steps) {
-    if (!model.isFullyInvertible()) {
-      throw new IllegalArgumentException("the nuisance path needs a fully invertible (fi-revnet) model; '"
-          + model.architecture().name() + "' is " + model.architecture().type());
-    }
+    model.architecture().requireFullyInvertible("the nuisance path", ", whose z_n it moves");
     if (!model.isBijective()) throw new IllegalArgumentException("the nuisance path " + injective(model));
     double[] alphas = alphas(steps);
     InvertibleClassifier.Forward f0 = forward(model, x0), f1 = forward(model, x1);

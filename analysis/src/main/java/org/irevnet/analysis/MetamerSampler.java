@@ -93,11 +93,9 @@ public final class MetamerSampler {
   }
 
   static Result sample(InvertibleClassifier model, INDArray a, INDArray b, int[] labelsB, int batch) {
-    if (!model.isFullyInvertible()) {
-      throw new IllegalArgumentException("metameric sampling needs a fully invertible (fi-revnet) model; '"
-          + model.architecture().name() + "' is " + model.architecture().type()
-          + ": an i-RevNet's logits depend non-linearly on its whole representation, which has no z_s/z_n split");
-    }
+    // An i-RevNet's logits depend non-linearly on its whole representation: nothing to keep or swap.
+    model.architecture().requireFullyInvertible("metameric sampling", ", whose z splits into logits z_s (kept) and"
+        + " nuisance z_n (swapped)");
     if (!model.isBijective()) throw new IllegalArgumentException("metameric sampling " + Interpolation.injective(model));
     if (!java.util.Arrays.equals(a.shape(), b.shape())) {
       throw new IllegalArgumentException("metamers: logit sources " + java.util.Arrays.toString(a.shape())

@@ -56,11 +56,7 @@ public final class NuisanceProbe {
    * @throws IllegalArgumentException for a model that is not fully invertible
    */
   public static void requireFullyInvertible(InvertibleClassifier model) {
-    if (!model.isFullyInvertible()) {
-      throw new IllegalArgumentException("the nuisance probe needs a fully invertible (fi-revnet) model, whose z"
-          + " splits into logits z_s and nuisance z_n; '" + model.architecture().name() + "' is "
-          + model.architecture().type());
-    }
+    model.architecture().requireFullyInvertible("the nuisance probe", ", whose z splits into logits z_s and nuisance z_n");
   }
 
   /**

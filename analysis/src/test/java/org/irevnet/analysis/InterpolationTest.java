@@ -70,7 +70,8 @@ class InterpolationTest {
     assertThat(p.reencodeError()[2]).isLessThan(1e-10);
     // The midpoint of two representations need not be a representation of any image.
     assertThat(p.reencodeError()[1]).isGreaterThan(1e-6);
-    assertThatThrownBy(() -> Interpolation.nuisance(m, x0, x1, 3)).hasMessageContaining("fully invertible");
+    assertThatThrownBy(() -> Interpolation.nuisance(m, x0, x1, 3)).hasMessage("the nuisance path needs a fully"
+        + " invertible (fi-revnet) model, whose z_n it moves; '" + m.architecture().name() + "' is irevnet");
     assertThatThrownBy(() -> Interpolation.full(m, xs, x1, 3)).hasMessageContaining("one image");
     assertThatThrownBy(() -> Interpolation.alphas(1)).hasMessageContaining("at least 2");
     assertThat(Interpolation.alphas(2)).containsExactly(0, 1);

@@ -274,7 +274,7 @@ final class QuickstartCommand implements Callable<Integer> {
   static void checkFullyInvertible(String arch) {
     Architecture a = Baselines.isBaseline(arch) ? null : Architecture.load(arch);
     String kind = a == null ? "a non-invertible baseline" : a.type();
-    if (!"fi-revnet".equals(kind)) {
+    if (a == null || !a.isFullyInvertible()) {
       throw new IllegalArgumentException("--arch must be a fully invertible (fi-revnet) architecture, as the iCE model"
           + " needs one; '" + arch + "' is " + kind);
     }

@@ -57,6 +57,23 @@ public record Architecture(String name, String type, String description, List<In
     return stages.stream().allMatch(s -> s.padChannels() == 0);
   }
 
+  /** Whether z splits into logits z_s and nuisance z_n: a fully invertible RevNet. Not a field of model.json. */
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  public boolean isFullyInvertible() {
+    return "fi-revnet".equals(type);
+  }
+
+  /**
+   * Refuses an architecture without the z_s/z_n split in one line: "{@code what} needs a fully
+   * invertible (fi-revnet) model{@code why}; 'NAME' is TYPE", {@code why} saying what of it is used.
+   */
+  public void requireFullyInvertible(String what, String why) {
+    if (!isFullyInvertible()) {
+      throw new IllegalArgumentException(what + " needs a fully invertible (fi-revnet) model" + why + "; '" + name
+          + "' is " + type);
+    }
+  }
+
   /**
    * Most steps a stage may have: 100000 took minutes to build and then ran out of memory; the
    * bundled stages have 2 or 3, published flows and i-RevNets tens.
@@ -316,7 +333,7 @@ public record Architecture(String name, String type, String description, List<In
       }
       if (s.steps() > 0) checkArraySizes(at, s, channels);
     }
-    if ("fi-revnet".equals(type) && channels * height * width < numClasses) {
+    if (isFullyInvertible() && channels * height * width < numClasses) {
       throw new IllegalArgumentException(where + "the output has " + channels * height * width + " dimensions, fewer"
           + " than 'numClasses' " + numClasses + " (a fi-revnet's logits are its first numClasses)");
     }

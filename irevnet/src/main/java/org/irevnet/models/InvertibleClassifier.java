@@ -114,7 +114,7 @@ public final class InvertibleClassifier implements Classifier {
   public ParamTable params() { return params; }
   @Override public DataType dataType() { return dtype; }
   @Override public int numClasses() { return arch.numClasses(); }
-  public boolean isFullyInvertible() { return "fi-revnet".equals(arch.type()); }
+  public boolean isFullyInvertible() { return arch.isFullyInvertible(); }
 
   /** Whether the body is bijective (no injective padding). */
   public boolean isBijective() {

@@ -961,7 +961,8 @@ class TrainerTest {
         "constant", 7, 1, 1000, false, 0, 50, null, null, 0);
     assertThatThrownBy(() -> new Trainer(cfg, tmp.resolve("run"), QUIET, 1).run())
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("objective ice needs a fully invertible (fi-revnet) architecture, 'irevnet-s' is irevnet");
+        .hasMessage("objective ice needs a fully invertible (fi-revnet) model, whose z splits into logits z_s and nuisance z_n;"
+            + " 'irevnet-s' is irevnet");
   }
 
   @Test
