@@ -28,7 +28,7 @@ public final class FeatureMatch {
   public FeatureMatch(InputGradient gradient, int layer, INDArray mask, int steps, double stepSize) {
     int layers = gradient.model().layerNames().size();
     if (layer < 0 || layer >= layers) {
-      throw new IllegalArgumentException("--layer must be in 0.." + (layers - 1) + ", a layer name or 'last', got " + layer);
+      throw new IllegalArgumentException("layer must be in 0.." + (layers - 1) + ", got " + layer);
     }
     // As Pgd: a zero step would return b unchanged, a negative one would climb the distance.
     Pgd.checkSteps(steps, stepSize);

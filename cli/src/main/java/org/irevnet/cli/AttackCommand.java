@@ -210,18 +210,14 @@ final class AttackCommand implements Callable<Integer> {
   private Result featureMatch(RunInputs in, InputGradient gradient, INDArray mask) {
     Classifier model = in.classifier();
     Pairs p = pairs(in);
-    List<String> names = model.layerNames();
     int stage;
-    // Names first: a DL4J vertex may be called "1", and then it means that vertex, not index 1.
-    if (layer.equals("last")) stage = names.size() - 1;
-    else if (names.contains(layer)) stage = names.indexOf(layer);
-    else if (layer.matches("\\d+")) stage = Integer.parseInt(layer);
-    else {
+    try {
+      stage = model.layerIndex(layer);
+    } catch (IllegalArgumentException e) {
       // A DL4J network's other layers are there too, once probed: the message named only the default ones.
-      String others = model instanceof org.irevnet.models.Dl4jClassifier ? " (another layer or vertex of the network:"
-          + " name it in --probe-layers too)" : "";
-      throw new IllegalArgumentException("--layer must be 0.." + (names.size() - 1) + ", 'last' or one of " + names
-          + ", got '" + layer + "'" + others);
+      String others = model instanceof org.irevnet.models.Dl4jClassifier ? "; another layer or vertex of the network"
+          + " must be named in --probe-layers too" : "";
+      throw new IllegalArgumentException("--layer: " + e.getMessage() + others, e);
     }
     FeatureMatch fm = new FeatureMatch(gradient, stage, mask, steps, stepSize == null ? Double.NaN : stepSize);
     Robustness.Sweep s = Robustness.run(model, p.b, p.labelsB, eps, batch,

@@ -101,6 +101,11 @@ class AttackCommandTest {
     assertThat(f.get("curve").get(1).get("mean_linf_at_eps").asDouble()).isPositive().isLessThanOrEqualTo(0.1 + 1e-6);
     assertThat(f.get("curve").get(1).get("mean_l2_at_eps").asDouble()).isPositive();
     assertThat(f.get("curve").get(0).get("mean_linf_at_eps").asDouble()).isZero();
+    // An index past the last stage is refused where the layer is looked up, with the choices.
+    MainTest.Run past = run("attack", "--run", runDir, "--attack", "feature-match", "--layer", "99", "--eps", "0.1",
+        "--steps", "3", "--count", "4", "--out", tmp.resolve("fm99").toString());
+    assertThat(past.code()).isEqualTo(2);
+    assertThat(past.err()).startsWith("irevnet attack: --layer: no layer '99' (layers: 0..").hasLineCount(1);
 
     MainTest.Run met = run("attack", "--run", runDir, "--attack", "metamer", "--count", "4", "--out", out.toString());
     assertThat(met.code()).as(met.err()).isZero();

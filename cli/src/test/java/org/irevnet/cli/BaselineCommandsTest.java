@@ -94,8 +94,8 @@ class BaselineCommandsTest {
     MainTest.Run unprobed = MainTest.run("attack", "--model", zip.toString(), "--data", data.toString(), "--attack",
         "feature-match", "--probe-layers", "pool", "--layer", "hidden", "--count", "4", "--steps", "2", "--eps", "0.1");
     assertThat(unprobed.code()).isEqualTo(2);
-    assertThat(unprobed.err()).isEqualTo("irevnet attack: --layer must be 0..0, 'last' or one of [pool], got 'hidden'"
-        + " (another layer or vertex of the network: name it in --probe-layers too)\n");
+    assertThat(unprobed.err()).isEqualTo("irevnet attack: --layer: no layer 'hidden' (layers: 0..0, 'last' or one of"
+        + " [pool]); another layer or vertex of the network must be named in --probe-layers too\n");
     MainTest.Run r = MainTest.run("report", zip.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(Files.readString(dir.resolve("report.html"))).contains("hidden");

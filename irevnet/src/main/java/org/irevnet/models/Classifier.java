@@ -67,10 +67,16 @@ public interface Classifier {
    */
   Gradient layerGradient(INDArray x, int layer, UnaryOperator<INDArray> dOutput);
 
-  /** Index of a probed layer by name, or a one-line error listing the names. */
-  default int layerIndex(String name) {
-    int i = layerNames().indexOf(name);
-    if (i < 0) throw new IllegalArgumentException("no layer '" + name + "': the model's layers are " + layerNames());
-    return i;
+  /**
+   * Index of a probed layer given as "last", its name or its index, or a one-line error listing
+   * them. Names before indices: a DL4J vertex may be called "1", and then it means that vertex.
+   */
+  default int layerIndex(String layer) {
+    List<String> names = layerNames();
+    if (layer.equals("last")) return names.size() - 1;
+    if (names.contains(layer)) return names.indexOf(layer);
+    if (layer.matches("\\d{1,9}") && Integer.parseInt(layer) < names.size()) return Integer.parseInt(layer);
+    throw new IllegalArgumentException("no layer '" + layer + "' (layers: 0.." + (names.size() - 1) + ", 'last' or one of "
+        + names + ")");
   }
 }

@@ -340,8 +340,11 @@ class Dl4jClassifierTest {
     assertThat(m.layerNames()).containsExactly("features", "pooled", "hidden");
     assertThat(m.layerIndex("features")).isZero();
     assertThat(m.layerIndex("hidden")).isEqualTo(2);
+    assertThat(m.layerIndex("last")).isEqualTo(2);
+    assertThat(m.layerIndex("1")).isEqualTo(1);
     assertThatThrownBy(() -> m.layerIndex("conv")).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("no layer 'conv': the model's layers are [features, pooled, hidden]");
+        .hasMessage("no layer 'conv' (layers: 0..2, 'last' or one of [features, pooled, hidden])");
+    assertThatThrownBy(() -> m.layerIndex("3")).hasMessageStartingWith("no layer '3' (layers: 0..2,");
     INDArray x = images(DataType.FLOAT, 19, 2);
     // The MultiLayerNetwork's own activations, by layer index: 0 = features, 2 = hidden.
     List<INDArray> ff = mln.feedForward(x, false);
