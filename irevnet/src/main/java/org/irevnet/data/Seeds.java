@@ -6,7 +6,6 @@ public final class Seeds {
 
   static final long ORDER = 0x4f52444552L; // "ORDER"
   static final long NOISE = 0x4e4f495345L; // "NOISE"
-  static final long SHIFT = 0x5348494654L; // "SHIFT"
 
   public static long mix(long... parts) {
     long h = 0x243F6A8885A308D3L;

@@ -19,7 +19,6 @@ public final class ConvNet {
   private final Param[] w = new Param[3];
   private final Param[] b = new Param[3];
   private final ParamTable params = ParamTable.empty();
-  private final int in, hidden, out, kernel;
 
   /** The activations one forward pass needs for its backward pass. */
   public record Tape(INDArray x, INDArray r1, INDArray r2, INDArray out) {
@@ -35,10 +34,6 @@ public final class ConvNet {
   }
 
   public ConvNet(int in, int hidden, int out, int kernel, DataType dt, Random rng, double lastScale) {
-    this.in = in;
-    this.hidden = hidden;
-    this.out = out;
-    this.kernel = kernel;
     int[] cin = {in, hidden, hidden};
     int[] cout = {hidden, hidden, out};
     for (int i = 0; i < 3; i++) {
@@ -55,11 +50,6 @@ public final class ConvNet {
   public ParamTable params() {
     return params;
   }
-
-  public int in() { return in; }
-  public int hidden() { return hidden; }
-  public int out() { return out; }
-  public int kernel() { return kernel; }
 
   public INDArray apply(INDArray x) {
     return forward(x).out();

@@ -68,12 +68,6 @@ public final class Benchmark {
       double working_rss_mib, double native_in_use_mib, double native_free_mib, int depth_mult, String backward,
       double stored_activation_mib, int steps, int warmup) {}
 
-  /** {@link #run(Architecture, int, int, int, int, boolean, java.util.function.IntConsumer)} with the reversible backward. */
-  public static Result run(Architecture arch, int batch, int steps, int warmup, int depthMult,
-      java.util.function.IntConsumer onStep) {
-    return run(arch, batch, steps, warmup, depthMult, false, onStep);
-  }
-
   /** @param storedActivations whether the backward pass reads stored activations instead of rebuilding them */
   public static Result run(Architecture arch, int batch, int steps, int warmup, int depthMult,
       boolean storedActivations, java.util.function.IntConsumer onStep) {

@@ -108,11 +108,6 @@ public final class Trainer {
     return runDir.resolve("checkpoints").resolve("best");
   }
 
-  /** Loads and pads a split for an architecture, checking channels and classes. */
-  public static Dataset prepare(DataSource src, org.irevnet.data.Split split, Architecture arch) {
-    return prepare(src.load(split), arch);
-  }
-
   /** Pads a loaded split for an architecture, checking its channels and that its classes are the outputs. */
   public static Dataset prepare(Dataset d, Architecture arch) {
     List<Integer> in = arch.inputShape();

@@ -207,7 +207,9 @@ class ConvNetTest {
   @Test
   void initialisesAsPyTorchFromTheGivenRandomUnderPyTorchsNames() {
     ConvNet net = new ConvNet(2, 3, 4, 3, DataType.DOUBLE, new Random(11), 0.5);
-    assertThat(new int[] {net.in(), net.hidden(), net.out(), net.kernel()}).containsExactly(2, 3, 4, 3);
+    // in 2, hidden 3, out 4, kernel 3: OIHW weights.
+    assertThat(net.params().entries().values().stream().map(p -> java.util.Arrays.toString(p.value().shape())))
+        .containsExactly("[3, 2, 3, 3]", "[3]", "[3, 3, 3, 3]", "[3]", "[4, 3, 3, 3]", "[4]");
     assertThat(net.params().entries().keySet())
         .containsExactly("0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias");
     // U(-1/sqrt(fan_in), 1/sqrt(fan_in)), weights then bias, layer by layer; the last scaled by 0.5.

@@ -36,12 +36,12 @@ class BenchmarkTest {
 
   @Test
   void warmupStepsDoNotChangeTheMeasuredModel() {
-    Benchmark.Result cold = Benchmark.run(TINY_1X1, 4, 2, 0, 1, null);
-    Benchmark.Result warm = Benchmark.run(TINY_1X1, 4, 2, 3, 1, null);
+    Benchmark.Result cold = Benchmark.run(TINY_1X1, 4, 2, 0, 1, false, null);
+    Benchmark.Result warm = Benchmark.run(TINY_1X1, 4, 2, 3, 1, false, null);
     assertThat(warm.recon_max_abs_err_f32()).isEqualTo(cold.recon_max_abs_err_f32());
     assertThat(warm.recon_max_abs_err_f64()).isEqualTo(cold.recon_max_abs_err_f64());
     // The comparison could fail: one more timed (updating) step changes the errors.
-    Benchmark.Result longer = Benchmark.run(TINY_1X1, 4, 3, 0, 1, null);
+    Benchmark.Result longer = Benchmark.run(TINY_1X1, 4, 3, 0, 1, false, null);
     assertThat(List.of(longer.recon_max_abs_err_f32(), longer.recon_max_abs_err_f64()))
         .isNotEqualTo(List.of(cold.recon_max_abs_err_f32(), cold.recon_max_abs_err_f64()));
   }

@@ -300,7 +300,7 @@ class TrainerTest {
   }
 
   private static BatchIterator.Batch everyTrainingImage(TrainConfig cfg, InvertibleClassifier model) {
-    Dataset train = Trainer.prepare(Datasets.resolve(cfg.data()), Split.TRAIN, model.architecture());
+    Dataset train = Trainer.prepare(Datasets.resolve(cfg.data()).load(Split.TRAIN), model.architecture());
     return BatchIterator.builder(train).batchSize(train.size()).build().nextBatch();
   }
 
@@ -813,8 +813,8 @@ class TrainerTest {
     // The same number from the saved weights, over the test split's 784 real pixels.
     InvertibleClassifier model =
         Checkpoints.load(Trainer.latest(run), DataType.FLOAT).model();
-    Dataset test = Trainer.prepare(Datasets.resolve(data.toString()),
-        Split.TEST, model.architecture());
+    Dataset test = Trainer.prepare(Datasets.resolve(data.toString()).load(Split.TEST),
+        model.architecture());
     Density.Eval fromWeights = new Density(model, 784).evaluate(test, 50, Density.EVAL_SEED);
     assertThat(fromWeights.bitsPerDim()).isCloseTo(r.testBitsPerDim(), offset(1e-6));
     // test_loss is the training loss's quantity, the NLL in nats per input dimension, as the train
@@ -1291,7 +1291,7 @@ class TrainerTest {
     new Trainer(cfg, run, QUIET, 1).run();
     Map<String, INDArray> w = Npz.read(Trainer.latest(run).resolve(ModelFiles.WEIGHTS));
 
-    Dataset train = Trainer.prepare(Datasets.resolve(data.toString()), Split.TRAIN,
+    Dataset train = Trainer.prepare(Datasets.resolve(data.toString()).load(Split.TRAIN),
         Architecture.load(cfg.arch()));
     INDArray batch = BatchIterator.builder(train).batchSize(16).seed(7).shuffle(true).build().nextBatch().features();
     for (int dh = 0; dh < 2; dh++) {
