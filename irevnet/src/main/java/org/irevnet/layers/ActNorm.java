@@ -73,7 +73,7 @@ public final class ActNorm extends ChannelBlock implements DataDependentInit {
     check(x.shape());
     INDArray y = perChannel(x, MUL, Transforms.exp(logs.value(), true), false);
     perChannel(y, ADD, bias.value(), true);
-    return new Flow(y, logDet(x, 1));
+    return new Flow(y, pixelwiseLogDet(x, 1, logs.value()));
   }
 
   @Override
@@ -81,12 +81,7 @@ public final class ActNorm extends ChannelBlock implements DataDependentInit {
     check(y.shape());
     INDArray x = perChannel(y, SUB, bias.value(), false);
     perChannel(x, MUL, Transforms.exp(logs.value().neg(), false), true);
-    return new Flow(x, logDet(y, -1));
-  }
-
-  private INDArray logDet(INDArray x, double sign) {
-    double v = sign * x.size(2) * x.size(3) * logs.value().sumNumber().doubleValue();
-    return Nd4j.valueArrayOf(new long[] {x.size(0)}, v, x.dataType());
+    return new Flow(x, pixelwiseLogDet(y, -1, logs.value()));
   }
 
   @Override

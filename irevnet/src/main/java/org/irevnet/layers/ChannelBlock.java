@@ -1,6 +1,8 @@
 package org.irevnet.layers;
 
 import org.irevnet.nn.Tensors;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Base of the blocks that keep the shape of an NCHW input with a fixed channel count: the shape
@@ -24,6 +26,15 @@ abstract class ChannelBlock implements Bijection {
       throw new IllegalArgumentException(block + " expects " + channels + " channels, got input of shape "
           + Tensors.shape(s));
     }
+  }
+
+  /**
+   * The per-sample log-det of a map that acts on every pixel's channels alike with log|det| {@code
+   * sumLog} per pixel ({@code sign} -1: its inverse), on {@code x}'s batch: {@code sign * h * w * sumLog}.
+   */
+  protected static INDArray pixelwiseLogDet(INDArray x, double sign, INDArray sumLog) {
+    double v = sign * x.size(2) * x.size(3) * sumLog.sumNumber().doubleValue();
+    return Nd4j.valueArrayOf(new long[] {x.size(0)}, v, x.dataType());
   }
 
   @Override

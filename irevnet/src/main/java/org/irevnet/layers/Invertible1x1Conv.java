@@ -119,14 +119,14 @@ public final class Invertible1x1Conv extends ChannelBlock {
     // at 4e-5, where U x grows and L cancels it.
     DataType f64 = DataType.DOUBLE;
     INDArray y = permuteRows(lowerFactor().castTo(f64).mmul(upperFactor().castTo(f64).mmul(pixels(x).castTo(f64))));
-    return new Flow(image(y.castTo(x.dataType()), x.shape()), logDet(x, 1));
+    return new Flow(image(y.castTo(x.dataType()), x.shape()), pixelwiseLogDet(x, 1, logS.value()));
   }
 
   @Override
   public Flow inverse(INDArray y) {
     check(y.shape());
     return new Flow(image(solvePixels(pixels(y), lowerFactor(), upperFactor(), unpermIndex()), y.shape()),
-        logDet(y, -1));
+        pixelwiseLogDet(y, -1, logS.value()));
   }
 
   /**
@@ -164,11 +164,6 @@ public final class Invertible1x1Conv extends ChannelBlock {
   private ArithmeticException noInverse(String cause) {
     return new ArithmeticException("Invertible1x1Conv(" + channels + " channels) has no inverse: its factor U = "
         + "upper + diag(sign_s * exp(log_s)) is singular or too close to it (" + cause + ")");
-  }
-
-  private INDArray logDet(INDArray x, double sgn) {
-    double v = sgn * x.size(2) * x.size(3) * logS.value().sumNumber().doubleValue();
-    return Nd4j.valueArrayOf(new long[] {x.size(0)}, v, x.dataType());
   }
 
   @Override
