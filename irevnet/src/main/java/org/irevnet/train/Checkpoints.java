@@ -100,6 +100,7 @@ public final class Checkpoints {
     if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(target.resolve(MANIFEST))) {
       throw new IOException(target + " exists and is not a checkpoint: not replacing it");
     }
+    refuseForeignFiles(target);
     // A run killed while saving leaves its temporary directory (tens of MiB) behind: the next save
     // of the same checkpoint removes it. One process trains a run at a time (RunLock).
     AtomicFiles.deleteTemporarySiblings(target);
@@ -119,6 +120,27 @@ public final class Checkpoints {
     } finally {
       AtomicFiles.deleteTree(tmp);
     }
+  }
+
+  /**
+   * Refuses a checkpoint directory (or its previous version) that holds anything a save does not
+   * write, such as a user's notes in {@code best/}: the next save, or a run started over, deletes
+   * the directory whole.
+   */
+  public static void refuseForeignFiles(Path dir) throws IOException {
+    for (Path d : List.of(dir, previous(dir))) {
+      if (!Files.isDirectory(d, java.nio.file.LinkOption.NOFOLLOW_LINKS)) continue;
+      try (java.util.stream.Stream<Path> s = Files.list(d)) {
+        java.util.Optional<Path> theirs = s.filter(p -> !(Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+            && (FILES.contains(p.getFileName().toString()) || p.getFileName().toString().equals(MANIFEST)))).findFirst();
+        if (theirs.isPresent()) throw notWrittenByTraining(theirs.get());
+      }
+    }
+  }
+
+  /** The refusal to delete {@code p}, which training did not write. */
+  public static IOException notWrittenByTraining(Path p) {
+    return new IOException(p + ": not written by training; not deleting it (move it, or train into another directory)");
   }
 
   /** Whether a complete checkpoint is at {@code dir} (or its previous version, mid-save). */

@@ -178,6 +178,9 @@ public final class Trainer {
   public Result run() throws IOException {
     try (RunLock lock = RunLock.acquire(runDir)) {
       deleteTemporaries(runDir);
+      // Before any work: saving a checkpoint, or starting over, deletes these directories whole.
+      Checkpoints.refuseForeignFiles(latest(runDir));
+      Checkpoints.refuseForeignFiles(best(runDir));
       return Baselines.isBaseline(cfg.arch()) ? new NetworkTrainer(cfg, runDir, listener, maxSteps, startOver).run()
           : runLocked();
     }
@@ -634,9 +637,7 @@ public final class Trainer {
       try (java.util.stream.Stream<Path> s = Files.list(checkpoints)) {
         java.util.Optional<Path> theirs = s.filter(p -> !Checkpoints.isSavedAs(latest(runDir), p)
             && !Checkpoints.isSavedAs(best(runDir), p)).findFirst();
-        if (theirs.isPresent()) {
-          throw new IOException(theirs.get() + ": not written by training; not deleting it (move it, or train into another directory)");
-        }
+        if (theirs.isPresent()) throw Checkpoints.notWrittenByTraining(theirs.get());
       }
     }
     if (startOver) AtomicFiles.deleteTree(checkpoints);

@@ -227,6 +227,34 @@ class CheckpointsTest {
     }
   }
 
+  /**
+   * A save replaces the checkpoint directory whole, so a file of the user's inside it (or inside the
+   * previous version a stopped save keeps) stops the save, named, with the checkpoint and the file
+   * kept; before this a save deleted it without a word.
+   */
+  @Test
+  void aSaveOntoACheckpointHoldingAFileOfTheUsersIsRefusedAndKeepsIt(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("best");
+    InvertibleClassifier m = TinyData.perturbedModel();
+    Checkpoints.save(dir, m, optimizer(), STATE);
+    String digest = Checkpoints.weightsSha256(dir);
+    for (Path notes : new Path[] {dir.resolve("notes.txt"), tmp.resolve(".best.old").resolve("notes.txt")}) {
+      Files.createDirectories(notes.getParent());
+      Files.writeString(notes, "mine");
+      assertThatThrownBy(() -> Checkpoints.save(dir, m, optimizer(), STATE)).isInstanceOf(java.io.IOException.class)
+          .hasMessage(notes + ": not written by training; not deleting it (move it, or train into another directory)");
+      assertThat(notes).hasContent("mine");
+      assertThat(Checkpoints.weightsSha256(dir)).isEqualTo(digest);
+      Files.delete(notes);
+    }
+    Files.createDirectory(dir.resolve("figures"));
+    assertThatThrownBy(() -> Checkpoints.save(dir, m, optimizer(), STATE)).hasMessageStartingWith(dir.resolve("figures")
+        + ": not written by training");
+    Files.delete(dir.resolve("figures"));
+    Checkpoints.save(dir, m, optimizer(), STATE); // the checkpoint's own files alone: replaced
+    assertThat(Checkpoints.weightsSha256(dir)).isEqualTo(digest);
+  }
+
   /** Whatever fails while the files are written, the previous checkpoint stays and nothing is left beside it. */
   @Test
   void aFailedSaveKeepsThePreviousCheckpointAndLeavesNoTemporary(@TempDir Path tmp) throws Exception {

@@ -1253,6 +1253,29 @@ class TrainerTest {
   }
 
   /**
+   * A file of the user's inside a checkpoint stops a resumed or started-over run before it trains,
+   * named, with the file and the checkpoints kept: the run's next save replaces best/ whole, and
+   * starting over deleted it with the rest.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny", "cnn-s"})
+  void aFileOfTheUsersInACheckpointStopsTheRunBeforeItTrains(String name, @TempDir Path tmp) throws Exception {
+    TrainConfig cfg = with(config(arch(name, tmp), TinyData.idx(tmp.resolve("data"), 48, 10), 1e-3, 2), "ce", 1e-3,
+        1, 1000, 0);
+    Path run = tmp.resolve("run");
+    new Trainer(cfg, run, QUIET, 3).run();
+    Path notes = Files.writeString(Trainer.best(run).resolve("notes.txt"), "mine");
+    for (boolean startOver : new boolean[] {false, true}) {
+      assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, 1, startOver).run()).as("start over: %s", startOver)
+          .isInstanceOf(IOException.class)
+          .hasMessage(notes + ": not written by training; not deleting it (move it, or train into another directory)");
+      assertThat(notes).hasContent("mine");
+      assertThat(Checkpoints.trainingState(Trainer.latest(run)).step()).isEqualTo(3);
+      assertThat(steps(run)).hasSize(4);
+    }
+  }
+
+  /**
    * Starting over in a directory that holds a run trains from step 0 (the model summary said, no
    * resuming) and leaves nothing of the old run: its metrics lines and its best checkpoint go.
    */
