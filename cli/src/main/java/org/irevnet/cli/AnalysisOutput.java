@@ -30,6 +30,9 @@ final class AnalysisOutput {
     }
     Path run = target.existingRunDir();
     Path dir = out != null ? out : run == null ? null : run.resolve("analysis");
-    if (dir != null) org.irevnet.io.AtomicFiles.checkCanCreate(dir);
+    if (dir != null) {
+      CommonOptions.refuseInCheckpoints(dir);
+      org.irevnet.io.AtomicFiles.checkCanCreate(dir);
+    }
   }
 }

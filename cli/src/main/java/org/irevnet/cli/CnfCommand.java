@@ -145,6 +145,7 @@ final class CnfCommand implements Callable<Integer> {
     Ranges.positive("--time", time);
     CnfTraining.Config config = new CnfTraining.Config(density, hidden, time, trainSolver, iterations, batch, lr, seed);
     Path dir = out != null ? out : Path.of("runs", "cnf-" + density.id());
+    CommonOptions.refuseInCheckpoints(dir);
     AtomicFiles.checkCanCreate(dir); // the results are written last
     CommonOptions.refuseEarlierResults(dir, fresh, "cnf.json", "weights.npz", "density.png", "samples.png");
     common.apply();

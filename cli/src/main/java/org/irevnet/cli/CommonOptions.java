@@ -61,6 +61,19 @@ final class CommonOptions {
    * Refuses {@code dir} when it holds one of {@code files}, the results of an earlier run, unless
    * {@code fresh} (--fresh): as train and quickstart do, results are replaced only when asked.
    */
+  /**
+   * Refuses an output directory in a checkpoint or in a run's checkpoints/, which training
+   * replaces and deletes whole: a report written into checkpoints/best went at the run's next save.
+   */
+  static void refuseInCheckpoints(java.nio.file.Path dir) {
+    java.nio.file.Path c = org.irevnet.train.Checkpoints.enclosing(dir);
+    if (c != null) {
+      String kind = c.getFileName().toString().equals("checkpoints") ? "a run's checkpoints directory" : "a checkpoint";
+      String where = c.equals(dir.toAbsolutePath().normalize()) ? " is " + kind : " is inside " + c + ", " + kind;
+      throw new IllegalArgumentException(dir + where + ", which training replaces whole: choose another directory");
+    }
+  }
+
   static void refuseEarlierResults(java.nio.file.Path dir, boolean fresh, String... files) {
     if (fresh) return;
     for (String f : files) {

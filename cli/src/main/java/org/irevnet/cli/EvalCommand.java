@@ -61,6 +61,7 @@ final class EvalCommand implements Callable<Integer> {
     // Written last: a run directory nothing can be written in failed only after the evaluation.
     // A run on a read-only mount could not be evaluated: the result had nowhere to go.
     Path dir = outDir != null ? outDir : target.existingRunDir();
+    if (outDir != null) CommonOptions.refuseInCheckpoints(outDir);
     if (dir != null) AtomicFiles.checkCanWrite(dir.resolve("eval-" + name + ".json"));
     RunInputs in = target.load(checkpoint, sp);
     var ds = in.data();

@@ -8,7 +8,6 @@ import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.models.ModelExport;
 import org.irevnet.models.ModelFiles;
-import org.irevnet.train.Checkpoints;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -46,9 +45,7 @@ final class ExportCommand implements Callable<Integer> {
     common.apply();
     Path dir = out != null ? out : run.resolve("export");
     // The files of a checkpoint are vouched for by its manifest: replacing them would damage it.
-    if (Files.isRegularFile(dir.resolve(Checkpoints.MANIFEST))) {
-      throw new IllegalArgumentException(dir + " is a checkpoint: export into another directory");
-    }
+    CommonOptions.refuseInCheckpoints(dir);
     AtomicFiles.checkCanCreate(dir);
     RunInputs in = RunInputs.load(run, data, checkpoint, org.irevnet.data.Split.TEST, null);
     InvertibleClassifier model = in.model();

@@ -44,6 +44,7 @@ final class ReportCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--out " + out + " is the directory of a run this report does not show;"
           + " give another directory");
     }
+    if (out != null) CommonOptions.refuseInCheckpoints(out);
     Report r = Report.of(dirs);
     Path dir = out != null ? out : dirs.get(0);
     r.write(dir);

@@ -100,6 +100,7 @@ final class VaeCommand implements Callable<Integer> {
     CommonOptions.positive("--is-samples", isSamples);
     Ranges.positive("--lr", lr);
     Ranges.atLeast("--train-images", trainImages, 0); // 0 means all
+    CommonOptions.refuseInCheckpoints(out);
     AtomicFiles.checkCanCreate(out); // vae.json is written last
     CommonOptions.refuseEarlierResults(out, fresh, "vae.json", "config.json");
     // --fresh replaces a vae's results; a training run's config.json is what its --resume, eval and

@@ -57,7 +57,8 @@ class ExportCommandTest {
 
     MainTest.Run r = run("export", "--run", tiny.dir().toString(), "--out", best.toString());
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err().strip()).isEqualTo("irevnet export: " + best + " is a checkpoint: export into another directory");
+    assertThat(r.err().strip()).isEqualTo("irevnet export: " + best + " is a checkpoint, which training replaces whole:"
+        + " choose another directory");
     assertThat(Files.readAllBytes(best.resolve(ModelFiles.WEIGHTS))).isEqualTo(weights);
     assertThat(best.resolve("check.npz")).doesNotExist();
 

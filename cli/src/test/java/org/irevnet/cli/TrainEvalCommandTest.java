@@ -669,4 +669,56 @@ class TrainEvalCommandTest {
       assertThat(missing.err().strip()).isEqualTo("irevnet train: " + config + ": key '" + key[0] + "' is missing");
     }
   }
+
+  /**
+   * Outputs inside what training replaces whole (a checkpoint, a run's checkpoints/) are refused
+   * for every command that writes, and train also refuses a run's analysis/ and a VAE's directory:
+   * train --out RUN/checkpoints/best made a nested run there, report --out wrote into a checkpoint
+   * the next save deleted, and train into a VAE's directory replaced its config.json.
+   */
+  @Test
+  void outputsInACheckpointARunsAnalysisOrAVaesDirectoryAreRefused(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    Path run = tiny.dir(), best = org.irevnet.train.Trainer.best(run), checkpoints = best.getParent();
+    String replaced = ", which training replaces whole: choose another directory";
+    String[][] cases = {
+        {best.toString(), best + " is a checkpoint" + replaced},
+        {best.resolve("sub").toString(), best.resolve("sub") + " is inside " + best + ", a checkpoint" + replaced},
+        {checkpoints.toString(), checkpoints + " is a run's checkpoints directory" + replaced},
+        {run.resolve("analysis").toString(), run.resolve("analysis") + " is the analysis directory of the run " + run
+            + ": choose another --out"}};
+    for (String[] c : cases) {
+      MainTest.Run r = run("train", "--out", c[0], "--arch", tiny.arch().toString(), "--data", tiny.data().toString(),
+          "--no-progress", "--max-steps", "1");
+      assertThat(r.code()).as(c[0]).isEqualTo(2);
+      assertThat(r.err()).isEqualTo("irevnet train: " + c[1] + "\n");
+    }
+    assertThat(best.resolve("sub")).doesNotExist();
+    assertThat(run.resolve("analysis")).doesNotExist();
+    MainTest.Run report = run("report", run.toString(), "--out", best.toString());
+    assertThat(report.code()).isEqualTo(2);
+    assertThat(report.err()).isEqualTo("irevnet report: " + best + " is a checkpoint" + replaced + "\n");
+    MainTest.Run invert = run("invert", "--run", run.toString(), "--out", checkpoints.toString(), "--count", "2");
+    assertThat(invert.code()).isEqualTo(2);
+    assertThat(invert.err()).isEqualTo("irevnet invert: " + checkpoints + " is a run's checkpoints directory" + replaced
+        + "\n");
+    MainTest.Run eval = run("eval", "--run", run.toString(), "--out", best.toString());
+    assertThat(eval.code()).isEqualTo(2);
+    assertThat(eval.err()).isEqualTo("irevnet eval: " + best + " is a checkpoint" + replaced + "\n");
+    try (var s = Files.list(best)) {
+      assertThat(s.map(p -> p.getFileName().toString())).as("the checkpoint's own files alone")
+          .containsExactlyInAnyOrder("model.json", "weights.npz", "optimizer.npz", "training.json", "manifest.json");
+    }
+
+    Path vae = Files.createDirectories(tmp.resolve("vae"));
+    Files.writeString(vae.resolve("vae.json"), "{}");
+    Files.writeString(vae.resolve("config.json"), "{\"vae\": true}");
+    MainTest.Run r = run("train", "--out", vae.toString(), "--arch", tiny.arch().toString(), "--data",
+        tiny.data().toString(), "--no-progress", "--max-steps", "1");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).isEqualTo("irevnet train: " + vae + " holds a VAE run (vae.json), whose config.json train would"
+        + " replace: choose another --out\n");
+    assertThat(vae.resolve("config.json")).hasContent("{\"vae\": true}");
+  }
 }

@@ -143,6 +143,22 @@ public final class Checkpoints {
     return new IOException(p + ": not written by training; not deleting it (move it, or train into another directory)");
   }
 
+  /**
+   * The checkpoint, or a run's {@code checkpoints/} directory, that {@code dir} is or lies in, else
+   * null: training replaces and deletes those whole, so nothing else may write there. A checkpoint
+   * is told by its manifest and {@code training.json} together (a project's own manifest.json is not one).
+   */
+  public static Path enclosing(Path dir) {
+    for (Path p = dir.toAbsolutePath().normalize(); p != null; p = p.getParent()) {
+      if (Files.isRegularFile(p.resolve(MANIFEST)) && Files.isRegularFile(p.resolve(TRAINING))) return p;
+      if (p.getFileName() != null && p.getFileName().toString().equals("checkpoints")
+          && (exists(p.resolve("latest")) || exists(p.resolve("best")))) {
+        return p;
+      }
+    }
+    return null;
+  }
+
   /** Whether a complete checkpoint is at {@code dir} (or its previous version, mid-save). */
   public static boolean exists(Path dir) {
     return Files.isRegularFile(dir.resolve(MANIFEST)) || Files.isRegularFile(previous(dir).resolve(MANIFEST));
