@@ -99,15 +99,21 @@ final class QuickstartCommand implements Callable<Integer> {
       throw new IllegalArgumentException(out + " already holds a quickstart; pass --resume to continue it or --fresh"
           + " to replace it");
     }
-    // Its record is written after each step: a --out it cannot write in failed after the first.
+    // Named as --out, not as the record's temporary file that would fail to be made in it.
     AtomicFiles.checkCanCreate(out);
     AtomicFiles.createDirectories(out);
+    List<Step> done = new ArrayList<>();
+    long start = System.nanoTime();
+    // The record is written before the first step, with no steps, not only after each: a quickstart
+    // stopped during its first step (minutes into the CE training) had none, so --resume refused it
+    // and only --fresh, which threw that training away, started it again; and one started --fresh
+    // over another kept the old record until a step ended, whose finished steps --resume would have
+    // taken for this one's. A resumed quickstart keeps its record: it holds the steps it finished.
+    if (!resume) writeSummary(done, start, false);
     String resumeWith = "--resume" + repeated(settings());
     Interruption.hint(() -> "what it finished is in " + out + "; continue with " + resumeWith
         + " (or start again with --fresh)");
     List<List<String>> plan = plan();
-    List<Step> done = new ArrayList<>();
-    long start = System.nanoTime();
     PrintStream err = System.err;
     for (int i = 0; i < plan.size(); i++) {
       List<String> args = plan.get(i);

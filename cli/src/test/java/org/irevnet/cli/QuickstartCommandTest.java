@@ -6,7 +6,11 @@ import static org.irevnet.cli.MainTest.run;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,6 +21,8 @@ import java.util.function.IntUnaryOperator;
 import java.util.stream.Stream;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.testing.TinyData;
+import org.irevnet.train.Checkpoints;
+import org.irevnet.train.Trainer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -110,6 +116,106 @@ class QuickstartCommandTest {
     assertThat(bare.err().strip()).isEqualTo("irevnet quickstart: --resume continues the quickstart in " + out
         + " as it was started: its --epochs was 1, not 3; its --count was 8, not 256 (continue it with " + started
         + ", or start again with --fresh)");
+  }
+
+  /** Stands for a stop (Ctrl-C, kill): an Error, so no command's error handling runs after it, as none runs after a signal. */
+  private static final class Stop extends Error {
+    Stop() {
+      super("stopped", null, false, false);
+    }
+  }
+
+  /** A command stopped: the line it said as it was stopped, and its standard error up to then. */
+  record Stopped(String line, String err) {}
+
+  /**
+   * Runs {@code args} until its standard error says {@code at}, and stops it there: the rest of
+   * the command, and of the quickstart around it, does not run (its record of the step is not
+   * written), as after a signal.
+   */
+  private static Stopped stoppedAt(String at, String... args) {
+    PrintStream oldOut = System.out, oldErr = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    String[] line = new String[1];
+    OutputStream stopping = new OutputStream() {
+      @Override
+      public void write(int b) {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        err.write(b, off, len);
+        if (line[0] == null && err.toString(StandardCharsets.UTF_8).contains(at)) {
+          line[0] = Interruption.line();
+          throw new Stop();
+        }
+      }
+    };
+    System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+    System.setErr(new PrintStream(stopping, true));
+    try {
+      int code = Main.execute(args);
+      throw new AssertionError("ended (exit code " + code + ") before '" + at + "': " + err);
+    } catch (Stop stopped) {
+      return new Stopped(line[0], err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  /**
+   * A quickstart stopped during its first step, the CE training, had no record yet (it was
+   * written after each step): --resume, as the interrupted one said, was refused ("no quickstart
+   * to resume"), and only --fresh started it again, losing that training. Now its record is
+   * written first: the printed command continues it, and the training goes on from its checkpoint.
+   * A quickstart started --fresh over another no longer leaves the old one's finished steps for
+   * --resume to keep while its first step runs.
+   */
+  @Test
+  void aQuickstartStoppedDuringItsFirstStepResumesWithThePrintedCommand(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20); // one batch of 64 a training epoch
+    Path out = tmp.resolve("qs");
+    List<String> common = List.of("quickstart", "--out", out.toString(), "--skip-selftest", "--no-progress",
+        "--threads", "1");
+    List<String> started = new ArrayList<>(common);
+    started.addAll(List.of("--arch", arch.toString(), "--data", data.toString(), "--epochs", "2", "--count", "8"));
+    // Stopped at the second of its two training steps: the first's checkpoint (epoch 1) is saved.
+    Stopped first = stoppedAt("step 2/2", started.toArray(String[]::new));
+    assertThat(first.err()).contains("quickstart [1/19, ").contains("epoch 1 done");
+    String resumeWith = "--resume --arch " + arch + " --data " + data + " --epochs 2 --count 8";
+    assertThat(first.line()).isEqualTo("irevnet quickstart: interrupted during train; what it finished is in " + out
+        + "; continue with " + resumeWith + " (or start again with --fresh)");
+    JsonNode record = Json.MAPPER.readTree(out.resolve("quickstart.json").toFile());
+    assertThat(record.get("complete").asBoolean()).isFalse();
+    assertThat(record.get("epochs").asInt()).isEqualTo(2);
+    assertThat(record.get("steps")).isEmpty();
+    Path latest = Trainer.latest(out.resolve("ce"));
+    assertThat(Checkpoints.trainingState(latest).step()).isEqualTo(1);
+    // Without --resume or --fresh it is refused, as a quickstart in OUT is.
+    MainTest.assertRefused(started, out + " already holds a quickstart; pass --resume to continue it or --fresh to"
+        + " replace it");
+
+    // The printed command, stopped again as the second step starts.
+    List<String> resumed = new ArrayList<>(common);
+    resumed.addAll(List.of(resumeWith.split(" ")));
+    Stopped second = stoppedAt("quickstart [2/19, ", resumed.toArray(String[]::new));
+    assertThat(second.err()).contains(" elapsed] train --arch " + arch + " --data " + data + " --epochs 2 --out "
+        + out.resolve("ce") + " --resume --objective ce").contains("resuming " + out.resolve("ce") + " after step 1 ")
+        .doesNotContain("no quickstart to resume").doesNotContain("epoch 1 done");
+    record = Json.MAPPER.readTree(out.resolve("quickstart.json").toFile());
+    assertThat(record.get("steps")).hasSize(1);
+    assertThat(record.get("steps").get(0).get("exit_code").asInt()).isZero();
+    assertThat(Checkpoints.trainingState(latest).step()).isEqualTo(2);
+
+    // Started again with --fresh, and stopped before its first step ends: the record is this
+    // quickstart's, with nothing finished, not the one before's with its CE training done.
+    List<String> fresh = new ArrayList<>(started);
+    fresh.add("--fresh");
+    stoppedAt("quickstart [1/19, ", fresh.toArray(String[]::new));
+    assertThat(Json.MAPPER.readTree(out.resolve("quickstart.json").toFile()).get("steps")).isEmpty();
   }
 
   private static QuickstartCommand quickstart(Path out, boolean skipSelftest, Integer threads, boolean noProgress,
