@@ -184,14 +184,14 @@ final class TrainCommand implements Callable<Integer> {
       System.out.printf("%s has trained all its %d steps (%d epoch(s)); nothing left to train (--resume --epochs %d"
           + " trains on)%s%n", out, r.steps(), cfg.epochs(), cfg.epochs() + 1, best);
     } else if (cfg.hasMleObjective() && !Double.isNaN(r.testBitsPerDim())) {
-      System.out.printf("trained %d steps in %.0f s; test bits/dim %.4f%s; run: %s%n", r.steps(), r.seconds(),
-          r.testBitsPerDim(), best, out);
+      System.out.printf("trained %d step%s in %.0f s; test bits/dim %.4f%s; run: %s%n", r.steps(), r.steps() == 1 ? "" : "s",
+          r.seconds(), r.testBitsPerDim(), best, out);
     } else if (Double.isNaN(r.testAccuracy())) {
       System.out.printf("stopped after step %d (%.0f s) before the end of an epoch; continue with --resume; run: %s%n",
           r.steps(), r.seconds(), out);
     } else {
-      System.out.printf("trained %d steps in %.0f s; test accuracy %.4f%s; run: %s%n", r.steps(), r.seconds(),
-          r.testAccuracy(), best, out);
+      System.out.printf("trained %d step%s in %.0f s; test accuracy %.4f%s; run: %s%n", r.steps(), r.steps() == 1 ? "" : "s",
+          r.seconds(), r.testAccuracy(), best, out);
     }
     return 0;
   }

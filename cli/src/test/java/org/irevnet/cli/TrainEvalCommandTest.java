@@ -538,6 +538,8 @@ class TrainEvalCommandTest {
         "--backward", "checkpointed");
     refused(tmp, "--objective ice needs a fully invertible", "--arch", "irevnet-s", "--data", data.toString(),
         "--objective", "ice");
+    refused(tmp, "--backward stored needs an invertible architecture (a baseline's backward pass is DL4J's), 'cnn-s'"
+        + " is a non-invertible baseline", "--arch", "cnn-s", "--data", data.toString(), "--backward", "stored");
     // Each range error names the one setting refused and its value; these two were once accepted.
     refused(tmp, "--warmup-steps must be at least 0, got -1", "--arch", arch.toString(), "--data", data.toString(),
         "--warmup-steps", "-1");

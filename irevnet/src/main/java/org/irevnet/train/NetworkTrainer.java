@@ -42,6 +42,11 @@ final class NetworkTrainer {
       throw new IllegalArgumentException("objective " + (cfg.hasIceObjective() ? "ice" : "mle")
           + " needs an invertible architecture, '" + cfg.arch() + "' is a non-invertible baseline");
     }
+    // Accepted and recorded as the run's, though DL4J's backward pass stores every activation anyway.
+    if (cfg.storesActivations()) {
+      throw new IllegalArgumentException("backward stored needs an invertible architecture (a baseline's backward pass"
+          + " is DL4J's), '" + cfg.arch() + "' is a non-invertible baseline");
+    }
     this.cfg = cfg;
     this.runDir = runDir;
     this.listener = listener;
