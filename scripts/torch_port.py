@@ -17,7 +17,7 @@ The layers follow the Java classes of the same names (org.irevnet.layers); their
 formulas. Only model.json's fields are read: a change of the Java builder's naming or order needs
 the same change here, and the cross-check test (ModelExportTorchTest) says so.
 """
-import argparse, json, os, sys
+import argparse, json, os, sys, zipfile, zlib
 
 try:
     import numpy as np
@@ -264,16 +264,29 @@ def load(directory, dtype=torch.float64):
     with open(os.path.join(directory, "model.json")) as f:
         arch = json.load(f)
     model = InvertibleClassifier(arch)
-    with np.load(os.path.join(directory, "weights.npz")) as w:
-        model.load_weights({k: w[k] for k in w.files})
+    model.load_weights(read_npz(os.path.join(directory, "weights.npz")))
     return model.to(dtype).eval()
+
+
+class BadFile(ValueError):
+    """A file that cannot be used; its message names the file, which may lie outside DIR (--gradients)."""
+
+
+def read_npz(path):
+    """Every array of an .npz file, read now: a damaged file (truncated, a bad copy) is refused naming it."""
+    try:
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    # numpy reads an .npz as a zip archive and lets the zip module's errors through: none of
+    # them names the file, and BadZipFile (a truncated copy) ended the script with a traceback.
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as e:
+        raise BadFile("%s: not a readable .npz file (%s)" % (path, e)) from e
 
 
 def compare(directory):
     """Largest differences between this port and the export's check.npz, per precision."""
     result = {}
-    with np.load(os.path.join(directory, "check.npz")) as c:
-        check = {k: c[k] for k in c.files}
+    check = read_npz(os.path.join(directory, "check.npz"))
     for p, dtype in (("f32", torch.float32), ("f64", torch.float64)):
         model = load(directory, dtype)
         x = torch.from_numpy(check["x"]).to(dtype)
@@ -302,10 +315,8 @@ def compare_gradients(directory, path):
     by PyTorch's autograd against those in `path` (keys d_logits, d_out, d_log_det, grad.x and
     grad.NAME for every trainable weight, NAME as in weights.npz): the largest difference relative
     to 1 + the largest magnitude of each expected gradient, and where it is."""
-    with np.load(path) as g:
-        expected = {k: g[k] for k in g.files}
-    with np.load(os.path.join(directory, "check.npz")) as c:
-        x = torch.from_numpy(c["x"]).double().requires_grad_(True)
+    expected = read_npz(path)
+    x = torch.from_numpy(read_npz(os.path.join(directory, "check.npz"))["x"]).double().requires_grad_(True)
     model = load(directory, torch.float64)
     out, log_det, logits = model(x)
     loss = ((logits * torch.from_numpy(expected["d_logits"])).sum() + (out * torch.from_numpy(expected["d_out"]).reshape(out.shape)).sum()
@@ -355,6 +366,9 @@ def main():
         result = compare(a.dir)
         if a.gradients:
             result["gradients"] = compare_gradients(a.dir, a.gradients)
+    except BadFile as e:
+        print("torch_port: %s" % e, file=sys.stderr)
+        return 2
     except (OSError, ValueError, KeyError) as e:
         print("torch_port: %s: %s" % (a.dir, e), file=sys.stderr)
         return 2

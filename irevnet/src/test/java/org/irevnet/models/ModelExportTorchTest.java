@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import org.irevnet.io.Npz;
 import org.irevnet.layers.Param;
@@ -172,6 +174,20 @@ class ModelExportTorchTest {
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.stderr().strip()).startsWith("torch_port: " + dir).contains("missing").contains("layers.1.log_s")
         .doesNotContain("Traceback");
+  }
+
+  /** A truncated copy of weights.npz (numpy's zip error named no file) is refused in one line naming it. */
+  @Test
+  void aTruncatedWeightsFileIsRefusedByName(@TempDir Path dir) throws Exception {
+    InvertibleClassifier model = RandomWeights.randomised(Architecture.fromJson(CUSTOM.get("affine-1x1conv"), "t1"), 3);
+    ModelExport.write(dir, model, inputs(model, 1, 5), new int[] {0});
+    Path weights = dir.resolve(ModelFiles.WEIGHTS);
+    byte[] whole = Files.readAllBytes(weights);
+    Files.write(weights, Arrays.copyOf(whole, whole.length / 2));
+
+    Result r = TorchPython.run(python, SCRIPT.toString(), dir.toString());
+    assertThat(r.exitCode()).as(r.stderr()).isEqualTo(2);
+    assertThat(r.stderr().strip()).isEqualTo("torch_port: " + weights + ": not a readable .npz file (File is not a zip file)");
   }
 
   static INDArray inputs(InvertibleClassifier m, int n, long seed) {
