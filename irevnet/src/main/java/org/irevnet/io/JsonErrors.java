@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import java.io.CharConversionException;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 
@@ -37,9 +39,12 @@ public final class JsonErrors {
 
   /**
    * One line for {@code e}, a failure to read a {@code what} file (or its cause): the key and what
-   * it must be, or for malformed JSON where (line and column) and Jackson's words for what is wrong.
+   * it must be, for malformed JSON where (line and column) and Jackson's words for what is wrong, or
+   * that the file is not UTF-8 text.
    */
   public static String describe(Exception e, String what) {
+    String encoding = notUtf8(e, what);
+    if (encoding != null) return encoding;
     Throwable t = e;
     while (t != null && !(t instanceof JsonMappingException)) t = t.getCause();
     if (t instanceof JsonMappingException m) {
@@ -75,6 +80,22 @@ public final class JsonErrors {
     }
     String msg = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
     return "malformed " + what + " JSON: " + msg;
+  }
+
+  /**
+   * The message for a file that is not UTF-8 text (saved as UTF-16 or Latin-1 by an editor), or
+   * null: Java's decoder said only "Input length = 1", and Jackson called it malformed JSON. A NUL
+   * character is taken for UTF-16 without a byte-order mark, whose ASCII decodes as UTF-8 with a
+   * NUL after each letter; JSON text has none.
+   */
+  private static String notUtf8(Exception e, String what) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      boolean decoder = c instanceof CharacterCodingException || c instanceof CharConversionException;
+      String said = c instanceof JsonProcessingException j && j.getOriginalMessage() != null ? j.getOriginalMessage() : "";
+      boolean jackson = said.startsWith("Invalid UTF-8") || said.contains("(CTRL-CHAR, code 0)");
+      if (decoder || jackson) return "not UTF-8 text: save the " + what + " file as UTF-8";
+    }
+    return null;
   }
 
   private static String kind(Class<?> type) {

@@ -1,12 +1,17 @@
 package org.irevnet.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class JsonErrorsTest {
   record Stage(int steps, String coupling) {}
@@ -64,6 +69,27 @@ class JsonErrorsTest {
     assertThat(describe("{\n  \"steps\": 1,\n  \"seed\": x\n}"))
         .startsWith("malformed config JSON at line 3, column ").contains(": Unrecognized token 'x'")
         .doesNotContain("Source").doesNotContain("\n");
+  }
+
+  /**
+   * A file an editor saved as UTF-16 or Latin-1 is said to be no UTF-8 text: Java's decoder
+   * (TrainConfig reads the text first) said "malformed config JSON: Input length = 1", and Jackson
+   * reading the bytes called an accented letter malformed JSON.
+   */
+  @Test
+  void aFileThatIsNotUtf8IsSaidToBeSo(@TempDir Path tmp) throws IOException {
+    // Java's UTF-16 starts with a byte-order mark, which is no UTF-8.
+    Path utf16 = Files.write(tmp.resolve("c.json"), "{\"name\": \"x\"}".getBytes(StandardCharsets.UTF_16));
+    IOException decoder = assertThrows(IOException.class, () -> Files.readString(utf16));
+    assertThat(JsonErrors.describe(decoder, "config")).isEqualTo("not UTF-8 text: save the config file as UTF-8");
+    // Without the mark its ASCII decodes, a NUL after each letter.
+    String noMark = new String("{\"name\": 1}".getBytes(StandardCharsets.UTF_16LE), StandardCharsets.UTF_8);
+    assertThat(describe(noMark)).isEqualTo("not UTF-8 text: save the config file as UTF-8");
+
+    byte[] latin1 = "{\n  \"name\": \"caf\u00e9\"}".getBytes(StandardCharsets.ISO_8859_1);
+    IOException jackson = assertThrows(IOException.class, () -> new ObjectMapper().readValue(latin1, Config.class));
+    assertThat(JsonErrors.describe(jackson, "architecture"))
+        .isEqualTo("not UTF-8 text: save the architecture file as UTF-8");
   }
 
   /** Jackson's exception is found where the caller wrapped it. */

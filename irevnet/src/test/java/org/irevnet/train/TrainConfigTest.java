@@ -203,6 +203,10 @@ class TrainConfigTest {
     assertThatThrownBy(() -> TrainConfig.read(open, TrainConfig.defaults())).hasMessage(open + ": malformed config JSON"
         + " at line 2, column 14: Unexpected end-of-input: expected close marker for Object (start marker at line 1,"
         + " column 1)");
+    // An editor's UTF-16 (its byte-order mark first) was "malformed config JSON: Input length = 1".
+    Path utf16 = Files.write(tmp.resolve("utf16.json"), new byte[] {(byte) 0xff, (byte) 0xfe, '{', 0, '}', 0});
+    assertThatThrownBy(() -> TrainConfig.read(utf16, TrainConfig.defaults()))
+        .hasMessage(utf16 + ": not UTF-8 text: save the config file as UTF-8");
     String[][] cases = {
         {"{\"epochz\": 7}", "unknown key 'epochz' (known: arch, augmentShift, backward, batch, checkpointEvery, data,"
             + " dequantize, epochs, evalBatch, ice, logEvery, lr, objective, schedule, seed, validation, warmupSteps, weightDecay)"},
