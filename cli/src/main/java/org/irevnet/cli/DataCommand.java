@@ -19,14 +19,13 @@ final class DataCommand implements Callable<Integer> {
 
   /**
    * The group alone does nothing: an incomplete command line (a script's unset "$SUB"), bad
-   * usage, so that the script stops. Bare {@code irevnet}, which people type to see what there
-   * is, keeps exit code 0.
+   * usage, so that the script stops, said as picocli's usage errors are (the whole usage buried
+   * the one line that matters). Bare {@code irevnet}, which people type to see what there is,
+   * keeps exit code 0.
    */
   @Override
   public Integer call() {
-    System.err.println("irevnet data: missing a subcommand: " + String.join(", ", spec.subcommands().keySet()));
-    spec.commandLine().usage(System.err);
-    return 2;
+    return Main.usageError(spec.commandLine(), "missing a subcommand: " + String.join(", ", spec.subcommands().keySet()));
   }
 
   @Command(name = "shortcut", mixinStandardHelpOptions = true,

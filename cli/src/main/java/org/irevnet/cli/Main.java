@@ -90,13 +90,16 @@ public final class Main implements Runnable {
     });
     // Named as the command's own refusals are ("irevnet attack: ..."), so one prefix tells a script
     // which command refused, whether picocli or the command found the problem.
-    cl.setParameterExceptionHandler((ex, a) -> {
-      String command = ex.getCommandLine().getCommandSpec().qualifiedName();
-      ex.getCommandLine().getErr().println(command + ": " + ex.getMessage());
-      ex.getCommandLine().getErr().println("Try '" + command + " --help'.");
-      return 2;
-    });
+    cl.setParameterExceptionHandler((ex, a) -> usageError(ex.getCommandLine(), ex.getMessage()));
     return cl;
+  }
+
+  /** Says what is wrong with {@code command}'s command line and where its usage is; returns the exit code, 2. */
+  static int usageError(CommandLine command, String message) {
+    String name = command.getCommandSpec().qualifiedName();
+    command.getErr().println(name + ": " + message);
+    command.getErr().println("Try '" + name + " --help'.");
+    return 2;
   }
 
   /** The Java options bin/irevnet runs with when IREVNET_JAVA_OPTS is not set. */
