@@ -14,8 +14,11 @@ final class CommonOptions {
   @Option(names = {"-v", "--verbose"}, description = "Show ND4J's log lines and stack traces.")
   boolean verbose;
 
-  @Option(names = "--no-progress", description = "No progress bar or status line on stderr. Log lines stay:"
-      + " train's step line every --log-every steps and its epoch lines (what it prints when stderr is no terminal).")
+  // Every command's --help shows this one text: it names the commands it quiets (HelpTextTest
+  // checks them against the code), as each command said it kept "train's step line".
+  @Option(names = "--no-progress", description = "No progress on stderr: no progress bar (train, quickstart's"
+      + " trainings), status line (bench, cnf) or epoch lines (vae); the other commands show none. train prints its"
+      + " step line every --log-every steps and its epoch lines instead, as it does when stderr is no terminal.")
   boolean noProgress;
 
   /** Refuses a count option below 1 with the one message every command gives for it. */

@@ -3,10 +3,15 @@ package org.irevnet.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.irevnet.train.IceConfig;
 import org.irevnet.train.TrainConfig;
 import org.junit.jupiter.api.Test;
@@ -50,6 +55,31 @@ class HelpTextTest {
     CommandLine eval = main.getSubcommands().get("eval");
     assertThat(eval.getUsageMessage()).contains("--run", "--model").doesNotContain("--probe-layers");
     assertThat(eval.getCommandSpec().findOption("--probe-layers")).isNull();
+  }
+
+  /**
+   * --no-progress, which every command takes, names the commands whose code reads it and no other:
+   * every command's --help said it kept "train's step line every --log-every steps", which only
+   * train prints.
+   */
+  @Test
+  void noProgressNamesTheCommandsItQuiets() throws Exception {
+    CommandLine main = new CommandLine(new Main());
+    String text = String.join(" ", main.getSubcommands().get("eval").getCommandSpec().findOption("--no-progress")
+        .description());
+    Set<String> reading = new TreeSet<>();
+    try (Stream<Path> files = Files.list(Path.of("src/main/java/org/irevnet/cli"))) {
+      for (Path f : files.toList()) {
+        String name = f.getFileName().toString().replace(".java", "");
+        if (name.equals("CommonOptions") || !Files.readString(f).contains("common.noProgress")) continue;
+        reading.add(Class.forName("org.irevnet.cli." + name).getAnnotation(CommandLine.Command.class).name());
+      }
+    }
+    assertThat(reading).contains("train", "bench");
+    for (String command : main.getSubcommands().keySet()) {
+      assertThat(Pattern.compile("\\b" + command + "\\b").matcher(text).find()).as(command + " in: " + text)
+          .isEqualTo(reading.contains(command));
+    }
   }
 
   /** Where an option has a picocli default, a default its description states as a number is that one. */
