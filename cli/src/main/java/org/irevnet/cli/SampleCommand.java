@@ -16,6 +16,7 @@ import org.irevnet.train.Density;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,8 +26,23 @@ import picocli.CommandLine.Option;
     description = {
         "Meant for runs trained with --objective mle (any bijective model works; injective ones are refused).",
         "Writes samples-tT.png (the model's whole input, zero padding included, clipped to [0, 1]) and samples-tT.json",
-        "into --out (default RUN_DIR/analysis). Exit code 1 if a sample is not finite."})
+        "into --out (default RUN_DIR/analysis). Exit code 1 if a sample is not finite."},
+    modelTransformer = SampleCommand.WithoutData.class)
 final class SampleCommand implements Callable<Integer> {
+  /**
+   * Hides RunOptions' --data, which sample refuses: the samples come from the model alone, and
+   * sample accepted --data and did nothing with it. A command lists only options it takes
+   * (HelpTextTest); hidden rather than removed, so that the refusal can say why, where picocli
+   * would say "Unknown options: '--data', 'DATA'".
+   */
+  static final class WithoutData implements CommandLine.IModelTransformer {
+    @Override
+    public CommandLine.Model.CommandSpec transform(CommandLine.Model.CommandSpec spec) {
+      CommandLine.Model.OptionSpec data = spec.findOption("--data");
+      return spec.remove(data).addOption(data.toBuilder().hidden(true).build());
+    }
+  }
+
   @Mixin CommonOptions common;
 
   @Mixin RunOptions target;
@@ -54,6 +70,7 @@ final class SampleCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (target.data != null) throw new IllegalArgumentException("--data does not apply to sample: its images come from the model alone");
     common.apply();
     CommonOptions.positive("--count", count);
     org.irevnet.settings.Ranges.positive("--temperature", temperature);

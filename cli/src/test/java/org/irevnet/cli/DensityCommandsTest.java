@@ -110,6 +110,17 @@ class DensityCommandsTest {
     }
   }
 
+  /** sample's images come from the model alone: --data, which it accepted and ignored, is refused and not in its --help. */
+  @Test
+  void sampleRefusesData(@TempDir Path tmp) {
+    Path out = tmp.resolve("out");
+    MainTest.assertRefused(List.of("sample", "--run", tmp.resolve("run").toString(), "--data", "fashion-mnist-mini",
+        "--out", out.toString()), "--data does not apply to sample: its images come from the model alone");
+    assertThat(out).doesNotExist();
+    MainTest.Run help = run("sample", "--help");
+    assertThat(help.out()).contains("--run").doesNotContain("--data");
+  }
+
   @Test
   void injectiveArchitecturesAreRefused(@TempDir Path tmp) throws Exception {
     Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
