@@ -83,7 +83,8 @@ final class AttackCommand implements Callable<Integer> {
           + " index, name (stage2, or the network's layer name) or 'last' (default).")
   String layer;
 
-  @Option(names = "--count", defaultValue = "256", description = "Images (or pairs for metamer/feature-match; default 256).")
+  @Option(names = "--count", defaultValue = "256", description = "Test images, the first N, at most"
+      + " the test split's size (or seeded pairs for metamer/feature-match, which may repeat images; default 256).")
   int count;
 
   @Option(names = "--batch", defaultValue = "64", description = "Images per batch (default 64).") int batch;

@@ -33,7 +33,7 @@ final class ExportCommand implements Callable<Integer> {
       description = "best or latest (default: best, else latest).") String checkpoint;
 
   @Option(names = "--count", defaultValue = "8",
-      description = "Test images in check.npz, the first N (default ${DEFAULT-VALUE}).")
+      description = "Test images in check.npz, the first N, at most the test split's size (default ${DEFAULT-VALUE}).")
   int count;
 
   @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default RUN_DIR/export).")

@@ -38,7 +38,8 @@ final class InvertCommand implements Callable<Integer> {
 
   @Mixin AnalysisOutput output;
 
-  @Option(names = "--count", defaultValue = "8", description = "Number of test images, the first N (default 8).")
+  @Option(names = "--count", defaultValue = "8", description = "Number of test images, the first N, at most"
+      + " the test split's size (default 8).")
   int count;
 
   @Option(names = "--grid", defaultValue = "32", paramLabel = "N",

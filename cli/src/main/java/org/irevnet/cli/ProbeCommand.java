@@ -42,12 +42,12 @@ final class ProbeCommand implements Callable<Integer> {
 
   @Option(names = "--nuisance", description = "Nuisance probe (fi-RevNet models only).") boolean nuisance;
 
-  @Option(names = "--train-count", paramLabel = "N", description = "Use a seeded random subset of N training images"
-      + " (default: " + LAYERS_TRAIN + " for --layers, all for --nuisance).")
+  @Option(names = "--train-count", paramLabel = "N", description = "Use a seeded random subset of N training images,"
+      + " at most the split's size (default: " + LAYERS_TRAIN + " for --layers, all for --nuisance).")
   Integer trainCount;
 
-  @Option(names = "--test-count", paramLabel = "N", description = "Use a seeded random subset of N test images"
-      + " (default: " + LAYERS_TEST + " for --layers, all for --nuisance).")
+  @Option(names = "--test-count", paramLabel = "N", description = "Use a seeded random subset of N test images,"
+      + " at most the split's size (default: " + LAYERS_TEST + " for --layers, all for --nuisance).")
   Integer testCount;
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the subsets, of the nuisance probe and of the"

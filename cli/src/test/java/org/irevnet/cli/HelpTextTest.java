@@ -82,6 +82,21 @@ class HelpTextTest {
     }
   }
 
+  /**
+   * A count of images larger than the split is cut to the split's size, without a word at run time
+   * ("attack --count 100000" attacked 1000): the options say so.
+   */
+  @Test
+  void countsOfImagesSayTheyAreAtMostTheSplitsSize() {
+    CommandLine main = new CommandLine(new Main());
+    String[][] counts = {{"attack", "--count"}, {"invert", "--count"}, {"export", "--count"}, {"probe", "--train-count"},
+        {"probe", "--test-count"}};
+    for (String[] c : counts) {
+      String text = String.join(" ", main.getSubcommands().get(c[0]).getCommandSpec().findOption(c[1]).description());
+      assertThat(text).as(c[0] + " " + c[1]).containsPattern("at most the (test )?split's size");
+    }
+  }
+
   /** Where an option has a picocli default, a default its description states as a number is that one. */
   @Test
   void aStatedDefaultIsTheOptionsDefault() {
