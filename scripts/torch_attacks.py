@@ -46,7 +46,7 @@ except ImportError as e:  # a python3 without them gave a traceback
     sys.exit(2)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_port import load  # noqa: E402
+from torch_port import load, read_npz  # noqa: E402
 
 
 def loss_of(logits, goals, kind):
@@ -174,8 +174,7 @@ def attack(directory, c, arrays, models, summary):
 def run(directory):
     with open(os.path.join(directory, "attacks.json")) as f:
         cases = json.load(f)["cases"]
-    with np.load(os.path.join(directory, "attacks-in.npz")) as z:
-        arrays = {k: torch.from_numpy(z[k]) for k in z.files}
+    arrays = {k: torch.from_numpy(v) for k, v in read_npz(os.path.join(directory, "attacks-in.npz")).items()}
     models, out, summary = {}, {}, {}
     for c in cases:
         try:

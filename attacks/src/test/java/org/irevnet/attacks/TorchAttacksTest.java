@@ -216,6 +216,8 @@ class TorchAttacksTest {
         "case bad: attack 'nope' is none of fgsm, pgd, features, metamer");
     refusals.put("{\"name\": \"bad\", \"model\": \"ir\", \"attack\": \"fgsm\", \"eps\": 0.1}",
         "case bad: no field or array 'bad.goals'");
+    // Its inputs cut short (a copy that stopped): numpy's BadZipFile ended in a traceback.
+    refusals.put("truncated", "attacks-in.npz: not a readable .npz file");
     int i = 0;
     for (Map.Entry<String, String> e : refusals.entrySet()) {
       Path d = Files.createDirectory(tmp.resolve("case" + i++));
@@ -224,8 +226,11 @@ class TorchAttacksTest {
           Files.createDirectory(d.resolve("ir"));
           for (Path f : files.toList()) Files.copy(f, d.resolve("ir").resolve(f.getFileName()));
         }
-        Files.writeString(d.resolve("attacks.json"), "{\"cases\": [" + e.getKey() + "]}");
-        Npz.write(d.resolve("attacks-in.npz"), Map.of("bad.x", inputs.get("ir-fgsm.x")));
+        boolean truncated = e.getKey().equals("truncated");
+        Files.writeString(d.resolve("attacks.json"), "{\"cases\": [" + (truncated ? "" : e.getKey()) + "]}");
+        Path in = d.resolve("attacks-in.npz");
+        Npz.write(in, Map.of("bad.x", inputs.get("ir-fgsm.x")));
+        if (truncated) Files.write(in, java.util.Arrays.copyOf(Files.readAllBytes(in), (int) Files.size(in) / 2));
       }
       List<Path> before;
       try (Stream<Path> files = Files.list(d)) {
