@@ -184,14 +184,14 @@ final class TrainCommand implements Callable<Integer> {
       System.out.printf("%s has trained all its %d steps (%d epoch(s)); nothing left to train (--resume --epochs %d"
           + " trains on)%s%n", out, r.steps(), cfg.epochs(), cfg.epochs() + 1, best);
     } else if (cfg.hasMleObjective() && !Double.isNaN(r.testBitsPerDim())) {
-      System.out.printf("trained %d step%s in %.0f s; test bits/dim %.4f%s; run: %s%n", r.steps(), r.steps() == 1 ? "" : "s",
-          r.seconds(), r.testBitsPerDim(), best, out);
+      System.out.printf("%s in %.0f s; test bits/dim %.4f%s; run: %s%n", trained(r), r.seconds(), r.testBitsPerDim(), best,
+          out);
     } else if (Double.isNaN(r.testAccuracy())) {
       System.out.printf("stopped after step %d (%.0f s) before the end of an epoch; continue with --resume; run: %s%n",
           r.steps(), r.seconds(), out);
     } else {
-      System.out.printf("trained %d step%s in %.0f s; test accuracy %.4f%s; run: %s%n", r.steps(), r.steps() == 1 ? "" : "s",
-          r.seconds(), r.testAccuracy(), best, out);
+      System.out.printf("%s in %.0f s; test accuracy %.4f%s; run: %s%n", trained(r), r.seconds(), r.testAccuracy(), best,
+          out);
     }
     return 0;
   }
@@ -201,6 +201,13 @@ final class TrainCommand implements Callable<Integer> {
    * the user typed ({@code --w-nc must be ...}), when an option gave the value; as the other
    * commands name theirs.
    */
+  /** The steps this call trained: a resumed run's "trained 188 steps in 37 s" counted the 94 before it. */
+  private static String trained(Trainer.Result r) {
+    long n = r.steps() - r.fromStep();
+    return r.fromStep() == 0 ? "trained " + n + (n == 1 ? " step" : " steps")
+        : "trained steps " + (r.fromStep() + 1) + "-" + r.steps();
+  }
+
   private IllegalArgumentException namingOption(IllegalArgumentException e) {
     String message = String.valueOf(e.getMessage()), key = message.split(" ", 2)[0];
     String name = "wNcWarmupSteps".equals(key) ? "--w-nc-warmup"

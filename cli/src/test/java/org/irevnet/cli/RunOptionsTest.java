@@ -174,7 +174,7 @@ class RunOptionsTest {
     Path r = run(tmp.resolve("r"), data.toString());
     org.irevnet.models.InvertibleClassifier saved = org.irevnet.testing.TinyData.perturbedModel();
     var adam = java.util.Map.of("t", org.nd4j.linalg.factory.Nd4j.ones(org.nd4j.linalg.api.buffer.DataType.FLOAT, 1));
-    var state = new Checkpoints.TrainingState(1, 0, 1, 0, "{}");
+    var state = new Checkpoints.TrainingState(1, 0, 1, 0, "{}", 1.0);
     Checkpoints.save(Trainer.latest(r), saved, adam, state);
 
     RunInputs in = RunInputs.load(r, null, null, Split.TEST, null);
@@ -272,7 +272,7 @@ class RunOptionsTest {
     Path r = run(tmp.resolve("r"), data.toString());
     Files.writeString(r.resolve(Trainer.CONFIG), "{\"config\": {\"data\": \"" + data + "\", \"arch\": \"cnn-s\"}}");
     var network = org.irevnet.models.Baselines.build("cnn-s", 1, 10, 1, 1e-3, 0);
-    var state = new Checkpoints.TrainingState(1, 0, 1, 0, "{}");
+    var state = new Checkpoints.TrainingState(1, 0, 1, 0, "{}", 1.0);
     Checkpoints.save(Trainer.latest(r), network, state);
     RunInputs in = RunInputs.load(r, null, null, Split.TEST, null);
     assertThat(in.classifier().numClasses()).isEqualTo(10);

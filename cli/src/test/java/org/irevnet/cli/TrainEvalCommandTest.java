@@ -233,7 +233,7 @@ class TrainEvalCommandTest {
     assertThat(run.resolve("metrics.jsonl")).hasContent(metrics);
     MainTest.Run more = run("train", "--out", run.toString(), "--resume", "--epochs", "2", "--no-progress");
     assertThat(more.code()).as(more.err()).isZero();
-    assertThat(more.out()).startsWith("trained 8 steps");
+    assertThat(more.out()).as("the steps this call trained").startsWith("trained steps 5-8 in ");
     // The run stopped at the end of its epoch: it goes on with the first batch of the next.
     assertThat(more.err()).contains("resuming " + run + " after step 4 (next: epoch 2, batch 1)",
         "resuming with epochs 1 -> 2: the steps so far used the former");

@@ -48,8 +48,17 @@ public final class Checkpoints {
 
   private Checkpoints() {}
 
-  /** Where training stands: the next step to run and the data position it starts at. */
-  public record TrainingState(long step, int epoch, int batch, double bestAccuracy, String configJson) {}
+  /**
+   * Where training stands: the next step to run and the data position it starts at; {@code
+   * seconds}, the training time up to here summed over the sessions that trained it (null in
+   * checkpoints from before the field: a resumed run's time then counts from the resume).
+   */
+  public record TrainingState(long step, int epoch, int batch, double bestAccuracy, String configJson, Double seconds) {
+    /** {@link #seconds}, 0 where not recorded. */
+    public double secondsOrZero() {
+      return seconds == null ? 0 : seconds;
+    }
+  }
 
   /**
    * A verified, loaded checkpoint; {@code objective} is empty when the checkpoint has none;

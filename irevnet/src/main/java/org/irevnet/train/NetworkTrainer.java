@@ -72,6 +72,7 @@ final class NetworkTrainer {
     ComputationGraph net;
     long step;
     double best;
+    double before = 0; // training seconds of the sessions before this one
     Path latest = Trainer.latest(runDir);
     if (!startOver && Checkpoints.exists(latest)) {
       Checkpoints.LoadedNetwork c = Checkpoints.loadNetwork(latest);
@@ -79,6 +80,7 @@ final class NetworkTrainer {
       net = c.net();
       step = c.state().step();
       best = c.state().bestAccuracy();
+      before = c.state().secondsOrZero();
       Trainer.restorePosition(it, c.state());
       Trainer.truncateMetrics(runDir, step);
       Trainer.sayResuming(listener, runDir, step, total, it.nextPosition(), changed);
@@ -95,7 +97,8 @@ final class NetworkTrainer {
       Trainer.sayIfClassesHaveNoTrainingImages(listener, train, validation != null);
       Trainer.sayIfWarmupsOutlastTheRun(listener, cfg, total);
     }
-    if (step >= total) return new Trainer.Result(step, Double.NaN, best, 0, Double.NaN, true);
+    if (step >= total) return new Trainer.Result(step, Double.NaN, best, 0, Double.NaN, true, step);
+    long fromStep = step;
     AtomicFiles.createDirectories(runDir); // only now: bad input above leaves no directory behind
     AtomicFiles.writeString(runDir.resolve(Trainer.CONFIG), Trainer.resolvedConfig(cfg, DataIdentity.of(src, rawTest)));
 
@@ -131,25 +134,26 @@ final class NetworkTrainer {
           // Without a validation split best is the last epoch's (NaN): the test split never chooses.
           double score = validation == null ? Double.NaN
               : Trainer.putValidation(m, Evaluation.evaluate(model, validation, cfg.evalBatch(), "validation"));
-          m.put("seconds", (System.nanoTime() - t0) / 1e9);
+          m.put("seconds", before + (System.nanoTime() - t0) / 1e9);
           Trainer.writeLine(metrics, m);
           listener.onEpoch(m);
           if (Double.isNaN(score) || score > best) {
             best = score;
-            save(Trainer.best(runDir), net, step, it, best);
+            save(Trainer.best(runDir), net, step, it, best, before + (System.nanoTime() - t0) / 1e9);
           }
         }
         if (epochEnd || step % cfg.checkpointEvery() == 0 || step == stopAt) {
           metrics.flush();
-          save(latest, net, step, it, best);
+          save(latest, net, step, it, best, before + (System.nanoTime() - t0) / 1e9);
         }
       }
     }
-    return new Trainer.Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9, Double.NaN, false);
+    return new Trainer.Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9, Double.NaN, false, fromStep);
   }
 
-  private void save(Path where, ComputationGraph net, long step, BatchIterator it, double best) throws IOException {
+  private void save(Path where, ComputationGraph net, long step, BatchIterator it, double best, double seconds)
+      throws IOException {
     BatchIterator.State s = it.state();
-    Checkpoints.save(where, net, new Checkpoints.TrainingState(step, s.epoch(), s.batch(), best, cfg.toJson()));
+    Checkpoints.save(where, net, new Checkpoints.TrainingState(step, s.epoch(), s.batch(), best, cfg.toJson(), seconds));
   }
 }

@@ -68,10 +68,11 @@ public final class Trainer {
    * minus the validation bits/dim (higher is better), and {@code testBitsPerDim} the last epoch's
    * test bits/dim; otherwise {@code testBitsPerDim} is NaN. {@code nothingLeft}: the run had
    * already trained all its {@code steps} when resumed, and this call trained none (nor
-   * evaluated: testAccuracy NaN).
+   * evaluated: testAccuracy NaN). {@code seconds} and {@code fromStep}: this call's time and the
+   * step it began at (0, or the resumed checkpoint's).
    */
   public record Result(long steps, double testAccuracy, double bestAccuracy, double seconds, double testBitsPerDim,
-      boolean nothingLeft) {}
+      boolean nothingLeft, long fromStep) {}
 
   private final TrainConfig cfg;
   private final Path runDir;
@@ -252,6 +253,7 @@ public final class Trainer {
     IceObjective ice = null;
     long step;
     double best;
+    double before = 0; // training seconds of the sessions before this one
     BatchIterator it = BatchIterator.builder(train).batchSize(cfg.batch()).seed(cfg.seed()).shuffle(true)
         .dequantize(cfg.dequantize()).augment(Augment.shifts(cfg.augmentShift()))
         .build();
@@ -269,6 +271,7 @@ public final class Trainer {
       }
       step = c.state().step();
       best = c.state().bestAccuracy();
+      before = c.state().secondsOrZero();
       restorePosition(it, c.state());
       truncateMetrics(runDir, step);
       sayResuming(listener, runDir, step, total, it.nextPosition(), changed);
@@ -297,7 +300,8 @@ public final class Trainer {
       sayIfWarmupsOutlastTheRun(listener, cfg, total);
     }
     adam.setWeightDecay(cfg.weightDecay());
-    if (step >= total) return new Result(step, Double.NaN, best, 0, Double.NaN, true);
+    if (step >= total) return new Result(step, Double.NaN, best, 0, Double.NaN, true, step);
+    long fromStep = step;
     Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
     AtomicFiles.createDirectories(runDir); // only now: bad input above leaves no directory behind
     AtomicFiles.writeString(runDir.resolve(CONFIG), resolvedConfig(cfg, DataIdentity.of(src, rawTest)));
@@ -395,28 +399,28 @@ public final class Trainer {
             m.put("adversary_test_accuracy", ie.adversaryAccuracy());
             if (cfg.ice().wMle() > 0) m.put("test_nll_bits_per_dim", ie.nllBitsPerDim());
           }
-          m.put("seconds", (System.nanoTime() - t0) / 1e9);
+          m.put("seconds", before + (System.nanoTime() - t0) / 1e9);
           writeLine(metrics, m);
           listener.onEpoch(m);
           if (Double.isNaN(score) || score > best) {
             best = score;
-            save(best(runDir), model, adam, ice, step, it, best);
+            save(best(runDir), model, adam, ice, step, it, best, before + (System.nanoTime() - t0) / 1e9);
           }
         }
         if (epochEnd || step % cfg.checkpointEvery() == 0 || step == stopAt) {
           metrics.flush();
-          save(latest(runDir), model, adam, ice, step, it, best);
+          save(latest(runDir), model, adam, ice, step, it, best, before + (System.nanoTime() - t0) / 1e9);
         }
       }
     }
-    return new Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9, lastBits, false);
+    return new Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9, lastBits, false, fromStep);
   }
 
   private void save(Path where, InvertibleClassifier model, AdamOptimizer adam, IceObjective ice, long step,
-      BatchIterator it, double best) throws IOException {
+      BatchIterator it, double best, double seconds) throws IOException {
     BatchIterator.State s = it.state();
     Checkpoints.save(where, model, adam.state(),
-        new Checkpoints.TrainingState(step, s.epoch(), s.batch(), best, cfg.toJson()),
+        new Checkpoints.TrainingState(step, s.epoch(), s.batch(), best, cfg.toJson(), seconds),
         ice == null ? Map.of() : ice.state());
   }
 

@@ -220,7 +220,7 @@ class AtomicFilesTest {
     Path ckpt = tmp.resolve("run/checkpoints/last");
     InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson(TinyData.ARCH),
         org.nd4j.linalg.api.buffer.DataType.FLOAT, 1);
-    Checkpoints.save(ckpt, m, Map.of(), new Checkpoints.TrainingState(1, 0, 1, 0.5, "{}"));
+    Checkpoints.save(ckpt, m, Map.of(), new Checkpoints.TrainingState(1, 0, 1, 0.5, "{}", 1.0));
     assertThat(Files.getPosixFilePermissions(ckpt)).isEqualTo(newDir);
     try (var files = Files.list(ckpt)) {
       for (Path f : files.toList()) assertThat(Files.getPosixFilePermissions(f)).as(f.toString()).isEqualTo(newFile);
@@ -281,7 +281,7 @@ class AtomicFilesTest {
     Path notOurs = Files.writeString(ckpts.resolve(".latest.notes"), "keep");
     InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson(TinyData.ARCH),
         org.nd4j.linalg.api.buffer.DataType.FLOAT, 1);
-    Checkpoints.save(ckpts.resolve("latest"), m, Map.of(), new Checkpoints.TrainingState(1, 0, 1, 0.5, "{}"));
+    Checkpoints.save(ckpts.resolve("latest"), m, Map.of(), new Checkpoints.TrainingState(1, 0, 1, 0.5, "{}", 1.0));
     assertThat(leftNow).doesNotExist();
     assertThat(leftBefore).doesNotExist();
     assertThat(leftOwned).as("under the run's lock, whatever its owner").doesNotExist();

@@ -29,9 +29,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * manifest refuses.
  */
 class CheckpointsTest {
-  static final Checkpoints.TrainingState STATE = new Checkpoints.TrainingState(42, 3, 7, 0.625, "{\"lr\":0.1}");
+  static final Checkpoints.TrainingState STATE = new Checkpoints.TrainingState(42, 3, 7, 0.625, "{\"lr\":0.1}", 12.5);
   /** The state a later save writes over {@link #STATE}. */
-  static final Checkpoints.TrainingState NEXT = new Checkpoints.TrainingState(43, 3, 8, 0.75, "{}");
+  static final Checkpoints.TrainingState NEXT = new Checkpoints.TrainingState(43, 3, 8, 0.75, "{}", null);
 
   static Map<String, INDArray> optimizer() {
     Map<String, INDArray> m = new LinkedHashMap<>();
@@ -253,6 +253,19 @@ class CheckpointsTest {
     Files.delete(dir.resolve("figures"));
     Checkpoints.save(dir, m, optimizer(), STATE); // the checkpoint's own files alone: replaced
     assertThat(Checkpoints.weightsSha256(dir)).isEqualTo(digest);
+  }
+
+  /** A checkpoint from before the training time was recorded reads with none (a resume counts from there). */
+  @Test
+  void aTrainingStateWithoutSecondsReadsAsNotRecorded(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("latest");
+    Checkpoints.save(dir, TinyData.perturbedModel(), optimizer(), STATE);
+    assertThat(Checkpoints.trainingState(dir).seconds()).isEqualTo(12.5);
+    Path training = dir.resolve(Checkpoints.TRAINING);
+    Files.writeString(training, Files.readString(training).replaceAll(",\\s*\"seconds\"\\s*:\\s*12.5", ""));
+    assertThat(Files.readString(training)).doesNotContain("seconds");
+    assertThat(Checkpoints.trainingState(dir).seconds()).isNull();
+    assertThat(Checkpoints.trainingState(dir).secondsOrZero()).isZero();
   }
 
   /** Whatever fails while the files are written, the previous checkpoint stays and nothing is left beside it. */

@@ -100,8 +100,18 @@ class TrainerTest {
     Trainer.Result first = new Trainer(cfg, tmp.resolve("b"), QUIET, 3).run();
     assertThat(first.steps()).isEqualTo(3);
     assertThat(adamSteps(tmp.resolve("b"))).as("Adam's step count, for its bias correction").isEqualTo(3);
+    double firstSeconds = Checkpoints.trainingState(Trainer.latest(tmp.resolve("b"))).seconds();
     Trainer.Result rest = new Trainer(cfg, tmp.resolve("b"), QUIET, Long.MAX_VALUE).run();
     assertThat(rest.steps()).isEqualTo(8);
+    assertThat(List.of(first.fromStep(), rest.fromStep())).containsExactly(0L, 3L);
+    // Training time sums over the sessions: a resumed run's epoch lines and checkpoint counted from
+    // the resume, so the report's training time was the last session's.
+    double total = Checkpoints.trainingState(Trainer.latest(tmp.resolve("b"))).seconds();
+    assertThat(total).isBetween(firstSeconds, firstSeconds + rest.seconds());
+    for (String line : Files.readAllLines(tmp.resolve("b").resolve(Trainer.METRICS))) {
+      JsonNode n = JSON.readTree(line);
+      if (n.has("seconds")) assertThat(n.get("seconds").asDouble()).as(line).isGreaterThan(firstSeconds);
+    }
 
     Map<String, INDArray> a = Npz.read(Trainer.latest(tmp.resolve("a")).resolve(ModelFiles.WEIGHTS));
     Map<String, INDArray> b = Npz.read(Trainer.latest(tmp.resolve("b")).resolve(ModelFiles.WEIGHTS));
@@ -765,7 +775,7 @@ class TrainerTest {
     // Called again, the finished run trains, evaluates and writes nothing.
     String metrics = Files.readString(two.resolve(Trainer.METRICS));
     assertThat(new Trainer(every2, two, QUIET, Long.MAX_VALUE).run())
-        .isEqualTo(new Trainer.Result(8, Double.NaN, Double.NaN, 0, Double.NaN, true));
+        .isEqualTo(new Trainer.Result(8, Double.NaN, Double.NaN, 0, Double.NaN, true, 8));
     assertThat(Files.readString(two.resolve(Trainer.METRICS))).isEqualTo(metrics);
   }
 
