@@ -20,7 +20,8 @@ import java.util.Set;
  *       followed by its position {@code #i} where the text does not tell elements apart).
  *       Sibling numeric arrays of one length in one object count as such an array too.
  *   <li>Such an array is also charted when it has an x column ({@link #X_KEYS}, in that order):
- *       one curve per group (the text columns) and non-integer numeric column; accuracy-like
+ *       one curve per group (the text columns, except those that only name the x position) and
+ *       non-integer numeric column; accuracy-like
  *       columns ({@link #RATE} in the name, values in [0, 1]) share one chart, every other column
  *       gets its own (log scale when it spans more than three decades), at most {@link
  *       #MAX_CURVES} curves each.
@@ -197,6 +198,9 @@ final class TreeFigures {
     Set<String> textColumns = new LinkedHashSet<>(rows.get(0).cells().keySet());
     textColumns.removeIf(k -> rows.stream().anyMatch(r -> !(r.cells().get(k) instanceof String s) || NON_FINITE.contains(s)
         || r.lists().contains(k)));
+    // A text column that only names the x position names no curve: layer-probes.json's layer
+    // ("stage0".."stage4" beside stage 0..4) made every stage a group of its own, one dot per curve.
+    textColumns.removeIf(k -> namesX(rows, x, k));
     Map<String, List<Row>> groups = new LinkedHashMap<>();
     for (Row r : rows) {
       List<String> texts = new ArrayList<>();
@@ -220,6 +224,25 @@ final class TreeFigures {
       if (out.size() < MAX_CHARTS) out.add(line(title, x, List.of(y), groups));
     }
     return out;
+  }
+
+  /**
+   * Whether text column {@code k} has one value at each x and each of its values one x, and more
+   * than one value: a name of the position, not of a curve. A column of one value (an attack's
+   * norm) names every curve alike and stays in their names; one that repeats at two x (an attack's
+   * name) or differs at one x tells curves apart.
+   */
+  private static boolean namesX(List<Row> rows, String x, String k) {
+    Map<Double, String> textAt = new HashMap<>();
+    Map<String, Double> xOf = new HashMap<>();
+    for (Row r : rows) {
+      Double at = ((Number) r.cells().get(x)).doubleValue();
+      String text = (String) r.cells().get(k);
+      if (!text.equals(textAt.computeIfAbsent(at, a -> text)) || !at.equals(xOf.computeIfAbsent(text, t -> at))) {
+        return false;
+      }
+    }
+    return xOf.size() > 1;
   }
 
   private static Figure.Line line(String title, String x, List<String> ys, Map<String, List<Row>> groups) {

@@ -178,6 +178,25 @@ class FiguresTest {
   }
 
   @Test
+  void aTextColumnNamingTheXPositionNamesNoCurve() throws Exception {
+    // "layer" has one value per stage and one stage per value: a name of the position. "probe"
+    // repeats at every stage and "kind" is the same throughout: they still name the curves.
+    StringBuilder rows = new StringBuilder();
+    for (String probe : List.of("linear", "knn")) {
+      for (int stage = 0; stage < 3; stage++) {
+        rows.append(rows.length() == 0 ? "" : ", ").append(String.format(java.util.Locale.ROOT,
+            "{\"stage\": %d, \"layer\": \"block%d\", \"probe\": \"%s\", \"kind\": \"test\", \"accuracy\": %s}",
+            stage, stage, probe, (probe.equals("knn") ? 0.25 : 0.5) + stage / 8.0));
+      }
+    }
+    Figure.Line acc = (Figure.Line) TreeFigures.of("t", json("{\"stages\": [" + rows + "]}")).get(0);
+    assertThat(acc.xLabel()).isEqualTo("stage");
+    assertThat(acc.series()).extracting(Figure.Series::name).containsExactly("linear test", "knn test");
+    assertThat(acc.series().get(1).x()).containsExactly(0.0, 1.0, 2.0);
+    assertThat(acc.series().get(1).y()).containsExactly(0.25, 0.375, 0.5);
+  }
+
+  @Test
   void elementsNoTextTellsApartKeepACurveEachByPosition() throws Exception {
     // interpolate.json's shape: pairs without class names, and two pairs of the same two classes.
     List<Figure> figs = TreeFigures.of("t", json("""

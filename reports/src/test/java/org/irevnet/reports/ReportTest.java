@@ -461,6 +461,47 @@ class ReportTest {
     return dir;
   }
 
+  /**
+   * The probes section of one run draws layer-probes.json as the probe's writer shapes it (each stage
+   * named by its layer, "stage0".."stage4"): a curve per probe across the five stages, not a dot per
+   * stage and probe, of which a "first 8 of 15 curves" chart dropped seven.
+   */
+  @Test
+  void layerProbesAreCurvesByStageNotADotPerLayer(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    double[] linear = {0.336, 0.527, 0.738, 0.841, 0.857}, train = {0.31, 0.55, 0.79, 0.918, 0.935},
+        nn = {0.295, 0.474, 0.698, 0.808, 0.825}, l2 = {1e-4, 1e-3, 1e-3, 1e-2, 1e-2};
+    List<org.irevnet.analysis.LayerProbes.Stage> stages = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      stages.add(new org.irevnet.analysis.LayerProbes.Stage(i, "stage" + i, List.of(4L << 2 * i, 16L >> i, 16L >> i),
+          4L << 2 * i, linear[i], train[i], l2[i], nn[i]));
+    }
+    org.irevnet.analysis.LayerProbes.LinearProbe probe = new org.irevnet.analysis.LayerProbes.LinearProbe("L-BFGS",
+        List.of(1e-2, 1e-3), 0.2, 0, 1e-4, 1000, 37, 4e-5, true);
+    LayerProbeReport.of(run.toString(), "best", "synthetic/test", "/data/synthetic", "tiny", 0.85,
+        new org.irevnet.analysis.LayerProbes.Result(stages, List.of(new org.irevnet.analysis.LayerProbes.PcaPoint(1, 0.3,
+            0.4, 1e-2), new org.irevnet.analysis.LayerProbes.PcaPoint(1024, 1.0, 0.7, 1e-3)), probe, 60, 30, 1.5), 2.0)
+        .writeJson(run.resolve("analysis/layer-probes.json"));
+    Section probes = sections(Report.of(List.of(run)), 0).get("probes");
+    assertThat(probes.status()).isEqualTo(Section.OK);
+    List<Figure.Line> byStage = lines(probes).stream().filter(l -> l.xLabel().equals("stage")).toList();
+    assertThat(byStage).extracting(Figure::title).containsExactly("layer-probes: stages",
+        "layer-probes: stages: linear_l2");
+    assertThat(byStage.get(0).yLabel()).isEqualTo("accuracy");
+    assertThat(byStage.get(0).series()).extracting(Figure.Series::name).containsExactly("linear_accuracy",
+        "linear_train_accuracy", "nearest_neighbour_accuracy");
+    assertThat(byStage.get(1).series()).extracting(Figure.Series::name).containsExactly("linear_l2");
+    for (Figure.Line l : byStage) {
+      assertThat(l.series()).allSatisfy(c -> assertThat(c.x()).containsExactly(0.0, 1.0, 2.0, 3.0, 4.0));
+      // As drawn: one unbroken polyline of five points per curve.
+      assertThat(SvgChart.of(l).curves()).allSatisfy(c -> assertThat(c.paths()).singleElement()
+          .satisfies(path -> assertThat(path.split(" ")).hasSize(5)));
+    }
+    assertThat(byStage.get(0).series().get(2).y()).containsExactly(0.295, 0.474, 0.698, 0.808, 0.825);
+    // The layer's name stays in the table.
+    assertThat(table(probes, "layer-probes: stages").columns()).contains("stage", "layer", "linear_l2");
+  }
+
   /** Layer probes by the earlier linear probe (an Adam recipe) fail their section; the nuisance probe's recipe does not. */
   @Test
   void layerProbesOfTheEarlierLinearProbeFailTheirSection(@TempDir Path tmp) throws Exception {
