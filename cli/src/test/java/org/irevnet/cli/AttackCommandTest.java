@@ -114,11 +114,45 @@ class AttackCommandTest {
     assertThat(m.get("curve").get(0).get("eps").isNull()).isTrue();
     assertThat(m.get("sanity").isNull()).isTrue();
     assertThat(m.get("max_logit_abs_diff").asDouble()).isBetween(0.0, 1e-4);
+    // Float32 holds: max_logit_abs_diff is the float32 difference, and no float64 sample was made.
+    assertThat(m.get("float32_holds").asBoolean()).isTrue();
+    assertThat(m.get("max_logit_abs_diff_f32").asDouble()).isEqualTo(m.get("max_logit_abs_diff").asDouble());
+    assertThat(m.has("max_logit_abs_diff_f64")).isFalse();
+    assertThat(f.has("float32_holds") || f.has("max_logit_abs_diff_f32")).as("fields only the metamer attack has")
+        .isFalse();
     assertThat(m.get("invariant_holds").asBoolean()).as("the metamer attack's own check, which the report reads").isTrue();
     assertThat(f.has("invariant_holds")).as("a check only the metamer attack has").isFalse();
     // Logits are a's exactly, so the model's class is a's: success unless b's label is that class.
     assertThat(m.get("curve").get(0).get("success_rate").asDouble()).isPositive();
     assertThat(m.get("curve").get(0).get("representation_distance").asDouble()).isLessThan(1e-3);
+  }
+
+  /**
+   * Metamers that hold in float64 but not in float32: a bias of 1e4 in an actnorm puts every later
+   * activation near 1e4, where float32 rounds by about 1e-3. The file said only the float64
+   * difference (max_logit_abs_diff), with nothing to tell it from the float32 one of the metamers
+   * its norms and success rate are of; it records both now, as metamers.json does, and
+   * float32_holds false. The invariant holds (up to rounding), so the attack exits 0.
+   */
+  @Test
+  void aMetamerAttackRecordsItsLogitDifferenceInBothPrecisionsWhereFloat32Misses(@TempDir Path tmp)
+      throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    AnalysisCommandsTest.setFirstActNorm(tiny.dir(), 0, 1e4);
+    Path out = tmp.resolve("out");
+    MainTest.Run met = run("attack", "--run", tiny.dir().toString(), "--attack", "metamer", "--count", "4", "--out",
+        out.toString(), "--no-progress");
+    assertThat(met.code()).as(met.err()).isZero();
+    assertThat(met.err()).contains("not representable in float32");
+    JsonNode m = Json.MAPPER.readTree(out.resolve("attack-metamer.json").toFile());
+    double f32 = m.get("max_logit_abs_diff_f32").asDouble(), f64 = m.get("max_logit_abs_diff_f64").asDouble();
+    assertThat(m.get("float32_holds").asBoolean()).isFalse();
+    assertThat(m.get("invariant_holds").asBoolean()).isTrue();
+    assertThat(f32).isGreaterThan(1e-4);
+    assertThat(f64).isLessThan(f32);
+    assertThat(m.get("max_logit_abs_diff").asDouble()).as("float64, as it always was where float32 misses")
+        .isEqualTo(f64);
   }
 
   @Test

@@ -27,8 +27,9 @@ final class AnalysisChecks {
    * {@code finite} (sample), {@code passed} (selftest --json), {@code inversionHolds} (cnf, which writes camel case), an
    * invert.json whose reconstructions are not finite or whose float64 error is above its {@code
    * float64_bound}, and an interpolate.json with a step without a class ({@code model_class} -1:
-   * non-finite logits). {@code float32_holds} (metamers) and {@code ill_conditioned} (stability)
-   * are properties of the model the commands only note, not failed checks.
+   * non-finite logits). {@code float32_holds} (metamers, the metamer attack) and {@code
+   * ill_conditioned} (stability) are properties of the model the commands only note, not failed
+   * checks.
    */
   static List<String> failed(JsonNode n) {
     List<String> out = new ArrayList<>();

@@ -35,7 +35,16 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * @param monotone whether {@code accuracy} is non-increasing in epsilon
  * @param sanity the epsilon-0 check; null for the metameric attack (its check is the logit invariant)
  * @param maxLogitAbsDiff metamer only: max |logits(x_met) - z_s(a)|, in float32, or in float64 where float32
- *     missed 1e-4 (the invariant holds within 1e-4 or up to rounding: {@code MetamerSampler.invariantHolds})
+ *     missed 1e-4 (the invariant holds within 1e-4 or up to rounding: {@code MetamerSampler.invariantHolds}):
+ *     {@code maxLogitAbsDiffF32} where {@code float32Holds}, else {@code maxLogitAbsDiffF64}
+ * @param maxLogitAbsDiffF32 metamer only: the same in float32, of the metamers whose classes, norms
+ *     and distances the curve gives; absent for the other attacks and in files from before it
+ * @param maxLogitAbsDiffF64 metamer only: the same of the pairs sampled again in float64, which is
+ *     done only where float32 missed 1e-4; absent otherwise
+ * @param float32Holds metamer only: whether {@code maxLogitAbsDiffF32} is within 1e-4, as {@code
+ *     float32_holds} in {@code metamers.json}. False is no failed check (the metamers lie so far
+ *     outside the images' range that float32 cannot hold them; the report notes it), but the
+ *     curve's numbers are then of metamers whose logits are not a's. Absent as the two above.
  * @param targetClassName the name of the class {@code targeted} names by its number or name; absent
  *     when there is none (not a fixed class, or data whose classes have only numbers)
  * @param dataPath the data's directory ({@code data} names only its last part and the split)
@@ -47,7 +56,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 public record AttackReport(String run, String checkpoint, String data, String model, String attack, String norm,
     String loss, String targeted, Integer steps, Double stepSize, Boolean randomStart, Boolean multiTargeted, Integer layer,
     String layerName, long seed, int count, double cleanAccuracy, List<Point> curve, boolean monotone, Sanity sanity,
-    Double maxLogitAbsDiff, Timing timing, String image,
+    Double maxLogitAbsDiff, @JsonInclude(JsonInclude.Include.NON_NULL) Double maxLogitAbsDiffF32,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Double maxLogitAbsDiffF64,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Boolean float32Holds, Timing timing, String image,
     @JsonInclude(JsonInclude.Include.NON_NULL) String targetClassName, String dataPath,
     @JsonInclude(JsonInclude.Include.NON_NULL) Boolean invariantHolds)
     implements AnalysisFile {

@@ -893,4 +893,50 @@ class ReportTest {
             "fashion-mnist-mini " + SyntheticRun.EVIL), List.of("epochs", 2L, 2L),
         java.util.Arrays.asList("steps", null, 60L), java.util.Arrays.asList("training time (s)", null, 30L));
   }
+
+  /**
+   * A metamer attack whose metamers hold in float64 but not in float32 (an iCE run's, with pixel
+   * values far outside the images' range): its max_logit_abs_diff is the float64 one, while the
+   * success rate and distances are of the float32 metamers. The attacks table says so in its note,
+   * the file's own table shows both precisions, and the section stays ok (as metamers.json's
+   * float32_holds false is no failed check). A file from before these fields reads as before.
+   */
+  @Test
+  void aMetamerAttackWhoseMetamersMissInFloat32SaysSoInTheAttacksTable(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ice", 0.9);
+    Path file = run.resolve("analysis/attack-metamer.json");
+    Map<String, Section> before = sections(Report.of(List.of(run)), 0);
+    Figure.Table old = table(before.get("attacks"), "attacks");
+    assertThat(old.note()).as("no float32_holds: a file from before it").isNull();
+    assertThat(old.rows().get(1)).containsExactly("metamer", "", 30L, 0.7, null, null, 0.9, null, null);
+    assertThat(before.get("attacks").status()).isEqualTo(Section.OK);
+
+    ObjectNode met = edit(file);
+    met.put("max_logit_abs_diff", 7.725e-10);
+    met.put("max_logit_abs_diff_f32", 0.1104);
+    met.put("max_logit_abs_diff_f64", 7.725e-10);
+    met.put("float32_holds", false);
+    met.put("invariant_holds", true);
+    save(file, met);
+    Report r = Report.of(List.of(run));
+    Section attacks = sections(r, 0).get("attacks");
+    assertThat(attacks.status()).as(attacks.note()).isEqualTo(Section.OK);
+    Figure.Table summary = table(attacks, "attacks");
+    assertThat(summary.rows().get(1)).as("the rows as before").isEqualTo(old.rows().get(1));
+    assertThat(summary.note()).isEqualTo("analysis/attack-metamer.json: float32_holds false: max_logit_abs_diff"
+        + " 7.73e-10 is float64 (max_logit_abs_diff_f64); the float32 metamers, whose success rate, distances and"
+        + " norms are shown, miss a's logits by 1.10e-01 (max_logit_abs_diff_f32)");
+    assertThat(table(attacks, "attack-metamer").rows()).contains(List.of("max_logit_abs_diff_f32", 0.1104),
+        List.of("max_logit_abs_diff_f64", 7.725e-10), List.of("float32_holds", false));
+    assertThat(r.runs().get(0).headline()).containsEntry("attack metamer: success rate", 0.9);
+    r.write(run);
+    assertThat(Files.readString(run.resolve(Report.HTML))).contains("miss a&#39;s logits by 1.10e-01");
+
+    met.put("max_logit_abs_diff", 3e-5);
+    met.put("max_logit_abs_diff_f32", 3e-5);
+    met.remove("max_logit_abs_diff_f64");
+    met.put("float32_holds", true);
+    save(file, met);
+    assertThat(table(sections(Report.of(List.of(run)), 0).get("attacks"), "attacks").note()).isNull();
+  }
 }
