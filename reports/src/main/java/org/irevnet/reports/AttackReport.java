@@ -203,7 +203,7 @@ public record AttackReport(String run, String checkpoint, String data, String mo
     // The curve's accuracy with its examples' norms, then each epsilon's own attack with its own.
     String row = "%-8s %9s %9s %9s %11s %11s %11s %9s %9s%n";
     StringBuilder t = new StringBuilder(String.format(Locale.ROOT, row, "eps", "accuracy", "mean Linf", "mean L2",
-        "acc at eps", "Linf at eps", "L2 at eps", "success", "repr dist"));
+        "acc at eps", "Linf at eps", "L2 at eps", targeted == null ? "success" : "on target", "repr dist"));
     for (Point p : curve) {
       t.append(String.format(Locale.ROOT, row, p.eps() == null ? "-" : String.valueOf(p.eps()),
           fmt(p.accuracy()), fmt(p.meanLinf()), fmt(p.meanL2()), fmt(p.accuracyAtEps()), fmt(p.meanLinfAtEps()),

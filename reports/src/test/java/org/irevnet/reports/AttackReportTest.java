@@ -116,6 +116,9 @@ class AttackReportTest {
   @Test
   void aFixedTargetIsNamedInTheTableAndTheJsonWhereTheDataNamesItsClasses(@TempDir Path tmp) throws Exception {
     assertThat(targeted("3", "Dress").table()).contains("fgsm targeted at 3 (Dress) on 30 images:");
+    // A targeted attack's rate is of images classed as their target, which "success" did not say.
+    assertThat(targeted("3", "Dress").table().lines().findFirst().orElseThrow()).endsWith(" on target repr dist")
+        .doesNotContain("success");
     assertThat(targeted("Dress", "Dress").table()).contains("fgsm targeted at Dress on 30 images:");
     targeted("3", "Dress").writeJson(tmp.resolve("named.json"));
     JsonNode named = JsonReport.MAPPER.readTree(tmp.resolve("named.json").toFile());
@@ -153,7 +156,7 @@ class AttackReportTest {
     assertThat(report(List.of(p0, p1, metamer)).table().lines().map(l -> List.of(l.trim().split("\\s+"))))
         .containsExactly(
             List.of("eps", "accuracy", "mean", "Linf", "mean", "L2", "acc", "at", "eps", "Linf", "at", "eps", "L2", "at",
-                "eps", "success", "repr", "dist"),
+                "eps", "on", "target", "repr", "dist"), // the report is targeted ("next")
             List.of("0.0", "0.7000", "0.0000", "0.0000", "0.7000", "0.0000", "0.0000", "0.0000", "-"),
             // The success rate is shown where there is one, else the target rate.
             List.of("0.1", "0.2500", "0.0625", "0.5000", "0.3750", "0.0313", "0.2500", "0.7500", "0.1250"),
