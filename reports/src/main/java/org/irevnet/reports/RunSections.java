@@ -419,7 +419,8 @@ final class RunSections {
     byNorm.forEach((norm, series) -> figs.add(new Figure.Line("robustness" + (norm.isEmpty() ? "" : " (" + norm + ")"),
         "epsilon", "accuracy", null, false, series)));
     if (!summary.isEmpty()) {
-      figs.add(new Figure.Table("attacks", List.of("attack", "norm", "images", "clean accuracy", "largest eps",
+      // The invariance attacks count pairs (a, b) of images, as the headline's "pairs" says.
+      figs.add(new Figure.Table("attacks", List.of("attack", "norm", "images (or pairs)", "clean accuracy", "largest eps",
           "accuracy there", "success rate", "monotone", "sanity"), summary,
           shortfalls.isEmpty() ? null : String.join("; ", shortfalls)));
     }

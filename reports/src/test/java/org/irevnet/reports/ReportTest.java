@@ -909,6 +909,7 @@ class ReportTest {
     Figure.Table old = table(before.get("attacks"), "attacks");
     assertThat(old.note()).as("no float32_holds: a file from before it").isNull();
     assertThat(old.rows().get(1)).containsExactly("metamer", "", 30L, 0.7, null, null, 0.9, null, null);
+    assertThat(old.columns().get(2)).as("a metamer attack's 30 are pairs").isEqualTo("images (or pairs)");
     assertThat(before.get("attacks").status()).isEqualTo(Section.OK);
 
     ObjectNode met = edit(file);
