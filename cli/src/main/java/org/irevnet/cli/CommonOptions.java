@@ -61,10 +61,6 @@ final class CommonOptions {
   }
 
   /**
-   * Refuses {@code dir} when it holds one of {@code files}, the results of an earlier run, unless
-   * {@code fresh} (--fresh): as train and quickstart do, results are replaced only when asked.
-   */
-  /**
    * Refuses an output directory in a checkpoint or in a run's checkpoints/, which training
    * replaces and deletes whole: a report written into checkpoints/best went at the run's next save.
    */
@@ -77,6 +73,10 @@ final class CommonOptions {
     }
   }
 
+  /**
+   * Refuses {@code dir} when it holds one of {@code files}, the results of an earlier run, unless
+   * {@code fresh} (--fresh): as train and quickstart do, results are replaced only when asked.
+   */
   static void refuseEarlierResults(java.nio.file.Path dir, boolean fresh, String... files) {
     if (fresh) return;
     for (String f : files) {

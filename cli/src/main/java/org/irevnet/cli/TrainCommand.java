@@ -196,11 +196,6 @@ final class TrainCommand implements Callable<Integer> {
     return 0;
   }
 
-  /**
-   * {@code e} with the setting its message starts with ({@code wNc must be ...}) named as the option
-   * the user typed ({@code --w-nc must be ...}), when an option gave the value; as the other
-   * commands name theirs.
-   */
   /** The steps this call trained: a resumed run's "trained 188 steps in 37 s" counted the 94 before it. */
   private static String trained(Trainer.Result r) {
     long n = r.steps() - r.fromStep();
@@ -208,6 +203,11 @@ final class TrainCommand implements Callable<Integer> {
         : "trained steps " + (r.fromStep() + 1) + "-" + r.steps();
   }
 
+  /**
+   * {@code e} with the setting its message starts with ({@code wNc must be ...}) named as the option
+   * the user typed ({@code --w-nc must be ...}), when an option gave the value; as the other
+   * commands name theirs.
+   */
   private IllegalArgumentException namingOption(IllegalArgumentException e) {
     String message = String.valueOf(e.getMessage()), key = message.split(" ", 2)[0];
     String name = "wNcWarmupSteps".equals(key) ? "--w-nc-warmup"
