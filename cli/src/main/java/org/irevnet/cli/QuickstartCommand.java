@@ -92,6 +92,7 @@ final class QuickstartCommand implements Callable<Integer> {
       throw new IllegalArgumentException(out + ": exists and is not a directory");
     }
     if (resume && fresh) throw new IllegalArgumentException("--resume and --fresh exclude each other");
+    CommonOptions.refuseInCheckpoints(out);
     Map<List<String>, Step> finished = new LinkedHashMap<>();
     if (resume) {
       earlier = finishedSteps(finished);

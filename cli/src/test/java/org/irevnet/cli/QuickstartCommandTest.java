@@ -453,6 +453,15 @@ class QuickstartCommandTest {
     assertThat(recorded.code()).isEqualTo(2);
     assertThat(recorded.err().strip()).isEqualTo("irevnet quickstart: " + early
         + " already holds a quickstart; pass --resume to continue it or --fresh to replace it");
+    // Inside a checkpoint, which the next save of its run replaces whole (as every command refuses).
+    Path checkpoint = Files.createDirectories(tmp.resolve("run/checkpoints/best"));
+    Files.writeString(checkpoint.resolve("manifest.json"), "{}");
+    Files.writeString(checkpoint.resolve("training.json"), "{}");
+    MainTest.Run inCheckpoint = run("quickstart", "--out", checkpoint.resolve("qs").toString(), "--no-progress");
+    assertThat(inCheckpoint.code()).isEqualTo(2);
+    assertThat(inCheckpoint.err().strip()).isEqualTo("irevnet quickstart: " + checkpoint.resolve("qs") + " is inside "
+        + checkpoint + ", a checkpoint, which training replaces whole: choose another directory");
+    assertThat(checkpoint.resolve("qs")).doesNotExist();
     MainTest.Run nothing = run("quickstart", "--out", tmp.resolve("none").toString(), "--resume", "--no-progress");
     assertThat(nothing.code()).isEqualTo(2);
     assertThat(nothing.err().strip()).isEqualTo("irevnet quickstart: " + tmp.resolve("none")
