@@ -99,6 +99,7 @@ final class NetworkTrainer {
     }
     if (step >= total) return new Trainer.Result(step, Double.NaN, best, 0, Double.NaN, true, step);
     long fromStep = step;
+    long origin = t0 - Math.round(before * 1e9); // the run's training time counts the sessions before this one
     AtomicFiles.createDirectories(runDir); // only now: bad input above leaves no directory behind
     AtomicFiles.writeString(runDir.resolve(Trainer.CONFIG), Trainer.resolvedConfig(cfg, DataIdentity.of(src, rawTest)));
 
@@ -134,21 +135,21 @@ final class NetworkTrainer {
           // Without a validation split best is the last epoch's (NaN): the test split never chooses.
           double score = validation == null ? Double.NaN
               : Trainer.putValidation(m, Evaluation.evaluate(model, validation, cfg.evalBatch(), "validation"));
-          m.put("seconds", before + (System.nanoTime() - t0) / 1e9);
+          m.put("seconds", Trainer.secondsSince(origin));
           Trainer.writeLine(metrics, m);
           listener.onEpoch(m);
           if (Double.isNaN(score) || score > best) {
             best = score;
-            save(Trainer.best(runDir), net, step, it, best, before + (System.nanoTime() - t0) / 1e9);
+            save(Trainer.best(runDir), net, step, it, best, Trainer.secondsSince(origin));
           }
         }
         if (epochEnd || step % cfg.checkpointEvery() == 0 || step == stopAt) {
           metrics.flush();
-          save(latest, net, step, it, best, before + (System.nanoTime() - t0) / 1e9);
+          save(latest, net, step, it, best, Trainer.secondsSince(origin));
         }
       }
     }
-    return new Trainer.Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9, Double.NaN, false, fromStep);
+    return new Trainer.Result(step, lastTest, best, Trainer.secondsSince(t0), Double.NaN, false, fromStep);
   }
 
   private void save(Path where, ComputationGraph net, long step, BatchIterator it, double best, double seconds)

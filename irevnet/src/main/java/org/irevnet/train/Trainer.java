@@ -302,6 +302,7 @@ public final class Trainer {
     adam.setWeightDecay(cfg.weightDecay());
     if (step >= total) return new Result(step, Double.NaN, best, 0, Double.NaN, true, step);
     long fromStep = step;
+    long origin = t0 - Math.round(before * 1e9); // the run's training time counts the sessions before this one
     Host.collectGarbage(0, 1); // the parameter arrays replaced by the optimiser's flat buffer
     AtomicFiles.createDirectories(runDir); // only now: bad input above leaves no directory behind
     AtomicFiles.writeString(runDir.resolve(CONFIG), resolvedConfig(cfg, DataIdentity.of(src, rawTest)));
@@ -399,21 +400,21 @@ public final class Trainer {
             m.put("adversary_test_accuracy", ie.adversaryAccuracy());
             if (cfg.ice().wMle() > 0) m.put("test_nll_bits_per_dim", ie.nllBitsPerDim());
           }
-          m.put("seconds", before + (System.nanoTime() - t0) / 1e9);
+          m.put("seconds", secondsSince(origin));
           writeLine(metrics, m);
           listener.onEpoch(m);
           if (Double.isNaN(score) || score > best) {
             best = score;
-            save(best(runDir), model, adam, ice, step, it, best, before + (System.nanoTime() - t0) / 1e9);
+            save(best(runDir), model, adam, ice, step, it, best, secondsSince(origin));
           }
         }
         if (epochEnd || step % cfg.checkpointEvery() == 0 || step == stopAt) {
           metrics.flush();
-          save(latest(runDir), model, adam, ice, step, it, best, before + (System.nanoTime() - t0) / 1e9);
+          save(latest(runDir), model, adam, ice, step, it, best, secondsSince(origin));
         }
       }
     }
-    return new Result(step, lastTest, best, (System.nanoTime() - t0) / 1e9, lastBits, false, fromStep);
+    return new Result(step, lastTest, best, secondsSince(t0), lastBits, false, fromStep);
   }
 
   private void save(Path where, InvertibleClassifier model, AdamOptimizer adam, IceObjective ice, long step,
@@ -646,6 +647,11 @@ public final class Trainer {
     }
     if (startOver) AtomicFiles.deleteTree(checkpoints);
     Files.deleteIfExists(runDir.resolve(METRICS));
+  }
+
+  /** Seconds since {@code origin}, a {@link System#nanoTime} reading. */
+  static double secondsSince(long origin) {
+    return (System.nanoTime() - origin) / 1e9;
   }
 
   /** Where a call that may run {@code maxSteps} more steps from {@code step} stops, at most {@code total}. */
