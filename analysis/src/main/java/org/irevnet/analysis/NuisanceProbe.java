@@ -56,7 +56,7 @@ public final class NuisanceProbe {
    * @throws IllegalArgumentException for a model that is not fully invertible
    */
   public static void requireFullyInvertible(InvertibleClassifier model) {
-    model.architecture().requireFullyInvertible("the nuisance probe", ", whose z splits into logits z_s and nuisance z_n");
+    model.architecture().requireFullyInvertible("the nuisance probe");
   }
 
   /**

@@ -63,6 +63,11 @@ public record Architecture(String name, String type, String description, List<In
     return "fi-revnet".equals(type);
   }
 
+  /** {@link #requireFullyInvertible(String, String)} for what uses the split itself. */
+  public void requireFullyInvertible(String what) {
+    requireFullyInvertible(what, ", whose z splits into logits z_s and nuisance z_n");
+  }
+
   /**
    * Refuses an architecture without the z_s/z_n split in one line: "{@code what} needs a fully
    * invertible (fi-revnet) model{@code why}; 'NAME' is TYPE", {@code why} saying what of it is used.

@@ -84,7 +84,7 @@ public final class IceObjective {
 
   /** The objective for a fully invertible model. */
   public static IceObjective forModel(IceConfig cfg, InvertibleClassifier model, long seed, double lr) {
-    model.architecture().requireFullyInvertible("iCE", ", whose z splits into logits z_s and nuisance z_n");
+    model.architecture().requireFullyInvertible("iCE");
     if (cfg.wMle() > 0 && !model.isBijective()) {
       // z has more dimensions than the input, and the log-det leaves out the padded ones.
       throw new IllegalArgumentException("architecture '" + model.architecture().name() + "' is injective (it pads "

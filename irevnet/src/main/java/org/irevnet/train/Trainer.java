@@ -231,7 +231,7 @@ public final class Trainer {
     // user's architecture file it began from, once moved or edited, stopped the resume ("not found",
     // or "'my-arch' differs from the configured 'my-arch'"), though nothing else reads that file.
     Architecture arch = resumed == null ? load(cfg.arch()) : resumed.model().architecture();
-    if (cfg.hasIceObjective()) arch.requireFullyInvertible("objective ice", ", whose z splits into logits z_s and nuisance z_n");
+    if (cfg.hasIceObjective()) arch.requireFullyInvertible("objective ice");
     DataSource src = Datasets.resolve(cfg.data());
     Dataset rawTrain = checkAugmentShift(src.load(org.irevnet.data.Split.TRAIN), cfg);
     checkChannels(rawTrain, arch);
