@@ -196,10 +196,18 @@ final class AttackCommand implements Callable<Integer> {
   /**
    * Max |logits(x_met) - z_s(a)| of the metamers: {@code float32} of the metamers the attack reports
    * (their norms, classes and distances), {@code float64} of the same pairs sampled in float64, made
-   * only where float32 missed the tolerance (else null), and {@code maxLogitAbsDiff} the one the
-   * invariant was judged by: float32 where it holds, else float64.
+   * only where float32 missed the tolerance (else null).
    */
-  private record MetamerLogits(double maxLogitAbsDiff, double float32, Double float64, boolean float32Holds) {}
+  private record MetamerLogits(double float32, Double float64) {
+    boolean float32Holds() {
+      return float64 == null;
+    }
+
+    /** The one the invariant was judged by: float32 where it holds, else float64. */
+    double maxLogitAbsDiff() {
+      return float32Holds() ? float32 : float64;
+    }
+  }
 
   private Result perturbation(RunInputs in, InputGradient gradient, INDArray mask, String name) {
     Classifier model = in.classifier();
@@ -256,7 +264,7 @@ final class AttackCommand implements Callable<Integer> {
     int[] classes = Losses.predictions(logitsM);
     INDArray la = p.logitsA, lb = Robustness.logits(model, p.b, batch);
     double maxDiff = logitsM.sub(la).amaxNumber().doubleValue();
-    boolean holds32 = maxDiff <= MetamerSampler.TOLERANCE, holds = holds32;
+    boolean holds = maxDiff <= MetamerSampler.TOLERANCE;
     Double diff64 = null;
     if (!holds) {
       // As in the metamers command: judge the sampler in float64, where large metamers stay exact
@@ -278,7 +286,7 @@ final class AttackCommand implements Callable<Integer> {
     double clean = Losses.accuracy(lb, p.labelsB);
     // Each precision on its own: the float64 difference alone (7.7e-10 on an iCE run) read as if the
     // metamers the curve measures, the float32 ones, were exact, while their logits were 0.11 off.
-    MetamerLogits logits = new MetamerLogits(diff64 == null ? maxDiff : diff64, maxDiff, diff64, holds32);
+    MetamerLogits logits = new MetamerLogits(maxDiff, diff64);
     return new Result(p.a, p.b, List.of(m.metamers()), clean, List.of(point), null, null, logits, holds);
   }
 
