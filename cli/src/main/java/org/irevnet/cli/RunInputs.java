@@ -196,19 +196,10 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
   static boolean isRunData(Path run, String data) throws IOException {
     if (data == null) return true;
     DataSource trained = runSource(run);
-    if (trained != null && sameDirectory(absolute(trained), absolute(Datasets.resolve(data)))) return true;
+    if (trained != null && Datasets.sameDirectory(absolute(trained), absolute(Datasets.resolve(data)))) return true;
     DataIdentity recorded = recordedIdentity(run);
     if (recorded == null) return trained == null;
     return recorded.sameData(DataIdentity.of(Datasets.resolve(data)));
-  }
-
-  /** Also through a symbolic link: a run trained on {@code data -> /srv/fmnist} evaluated on {@code /srv/fmnist}. */
-  private static boolean sameDirectory(Path a, Path b) {
-    try {
-      return Files.isSameFile(a, b); // equal paths are the same without a look at the disk
-    } catch (IOException gone) {
-      return false;
-    }
   }
 
   /**

@@ -1,5 +1,6 @@
 package org.irevnet.data;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,6 +52,20 @@ public final class Datasets {
    */
   public static String recorded(String nameOrPath) {
     return new Resolver(Path.of("").toAbsolutePath(), home(), FASHION_MNIST_SYSTEM_DIR).recorded(nameOrPath);
+  }
+
+  /**
+   * Whether {@code a} and {@code b} name the same data directory, also through a symbolic link (a
+   * run trained on {@code data -> /srv/fmnist} and evaluated on {@code /srv/fmnist}); false once
+   * either is gone.
+   */
+  public static boolean sameDirectory(Path a, Path b) {
+    try {
+      // Equal paths are the same without a look at the disk.
+      return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize()) || Files.isSameFile(a, b);
+    } catch (IOException gone) {
+      return false;
+    }
   }
 
   /** Opens a directory, detecting its layout; the name is the directory's name. */

@@ -18,6 +18,19 @@ class DatasetsTest {
   }
 
   @Test
+  void theSameDirectoryIsToldThroughLinksAndByPathOnceGone() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("srv/fmnist"));
+    Path other = Files.createDirectories(tmp.resolve("srv/other"));
+    Path link = Files.createSymbolicLink(tmp.resolve("data"), data);
+    assertThat(Datasets.sameDirectory(link, data)).isTrue();
+    assertThat(Datasets.sameDirectory(tmp.resolve("srv/other/../fmnist"), data)).isTrue();
+    assertThat(Datasets.sameDirectory(link, other)).isFalse();
+    Path gone = tmp.resolve("gone");
+    assertThat(Datasets.sameDirectory(gone, gone.resolve("."))).isTrue();
+    assertThat(Datasets.sameDirectory(gone, data)).isFalse();
+  }
+
+  @Test
   void aRunRecordsARelativeDirectoryAbsoluteAndNamesAsTheyAre(@TempDir Path tmp) throws Exception {
     Path cwd = Files.createDirectories(tmp.resolve("work"));
     Files.createDirectories(cwd.resolve("mine"));

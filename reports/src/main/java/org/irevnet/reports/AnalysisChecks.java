@@ -1,7 +1,6 @@
 package org.irevnet.reports;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -113,7 +112,8 @@ final class AnalysisChecks {
     DataName named = DataName.of(data);
     if (named != null && !named.isTest()) return shown;
     Path runDir = runDataDir(runData);
-    if (runDir != null && dataPath != null && Files.isDirectory(runDir) && sameDirectory(runDir, dataPath)) return null;
+    if (runDir != null && dataPath != null && Files.isDirectory(runDir)
+        && Datasets.sameDirectory(runDir, Path.of(dataPath))) return null;
     if (runDir != null && recorded != null && dataPath != null && Files.isDirectory(Path.of(dataPath))) {
       return recorded.sameData(identityOf.apply(dataPath)) ? null : shown;
     }
@@ -184,16 +184,6 @@ final class AnalysisChecks {
       return DataIdentity.of(Datasets.open(Path.of(dir)));
     } catch (RuntimeException unreadable) {
       return null;
-    }
-  }
-
-  /** Also through a symbolic link, as the analysis commands tell the run's data. */
-  private static boolean sameDirectory(Path a, String path) {
-    try {
-      Path b = Path.of(path);
-      return a.equals(b.toAbsolutePath().normalize()) || Files.isSameFile(a, b);
-    } catch (IOException | RuntimeException gone) {
-      return false;
     }
   }
 }
