@@ -1,5 +1,7 @@
 package org.irevnet.reports;
 
+import static org.irevnet.train.Benchmark.median;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
@@ -8,6 +10,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.irevnet.analysis.MetamerSampler;
@@ -53,12 +56,16 @@ public record MetamerReport(String run, String checkpoint, String data, String m
    * Aggregates over all pairs. {@code rate_probe_class_is_label_of_b}: how often the nuisance
    * probe reads b's label from the metamer (DESIGN.md section 5: the model says a while the
    * content is b's); null when no probe was trained. A metamer without a class (-1) counts as
-   * matching nothing, also not an {@code a} without one.
+   * matching nothing, also not an {@code a} without one. The medians beside the mean distances:
+   * one metamer far outside the image range (pixel values of 1e8 and more, on iCE models) makes a
+   * mean of all pairs that describes none of them.
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Summary(double maxLogitAbsDiff, double maxLogitAbsDiffF64, double maxNuisanceAbsDiff,
       double maxNuisanceAbsDiffF64, double rateMetamerClassIsClassOfA, double rateMetamerClassIsLabelOfB,
-      double meanDistToA, double meanDistToB, @JsonProperty("mean_dist_a_to_b") double meanDistAToB, Double rateProbeClassIsLabelOfB) {}
+      double meanDistToA, double meanDistToB, @JsonProperty("mean_dist_a_to_b") double meanDistAToB,
+      double medianDistToA, double medianDistToB, @JsonProperty("median_dist_a_to_b") double medianDistAToB,
+      Double rateProbeClassIsLabelOfB) {}
 
   /**
    * @param pairs test-set indices {@code {a, b}} of each pair
@@ -76,7 +83,8 @@ public record MetamerReport(String run, String checkpoint, String data, String m
     INDArray fb = b.castTo(DataType.DOUBLE).dup('c').reshape('c', new long[] {n, per});
     List<Pair> rows = new ArrayList<>();
     double maxDiff = 0, maxDiff64 = 0, maxNuis = 0, maxNuis64 = 0;
-    double sameA = 0, sameB = 0, probeB = 0, dA = 0, dB = 0, dAB = 0;
+    double sameA = 0, sameB = 0, probeB = 0;
+    double[] dA = new double[n], dB = new double[n], dAB = new double[n];
     for (int i = 0; i < n; i++) {
       MetamerSampler.Pair p = r.pairs().get(i);
       double d64 = r64 == null ? Double.NaN : r64.pairs().get(i).maxLogitAbsDiff();
@@ -98,9 +106,9 @@ public record MetamerReport(String run, String checkpoint, String data, String m
       if (p.metamerClass() >= 0 && p.metamerClass() == p.classA()) sameA++;
       if (p.metamerClass() == labels[pairs[i][1]]) sameB++;
       if (probeClasses != null && probeClasses[i] == labels[pairs[i][1]]) probeB++;
-      dA += p.distToA();
-      dB += p.distToB();
-      dAB += ab;
+      dA[i] = p.distToA();
+      dB[i] = p.distToB();
+      dAB[i] = ab;
     }
     // The invariant is judged with the float64 sample where one was made: metamers of trained
     // models can reach pixel values of 1e8 and more, where float32 rounding of the input alone
@@ -109,9 +117,14 @@ public record MetamerReport(String run, String checkpoint, String data, String m
     boolean holds32 = rows.stream().noneMatch(p -> !(p.maxLogitAbsDiff() <= MetamerSampler.TOLERANCE));
     boolean holds = rows.stream().allMatch(Pair::invariantHolds);
     Summary s = new Summary(maxDiff, r64 == null ? Double.NaN : maxDiff64, maxNuis, r64 == null ? Double.NaN : maxNuis64,
-        sameA / n, sameB / n, dA / n, dB / n, dAB / n, probeClasses == null ? null : probeB / n);
+        sameA / n, sameB / n, mean(dA), mean(dB), mean(dAB), median(dA), median(dB), median(dAB),
+        probeClasses == null ? null : probeB / n);
     return new MetamerReport(run, checkpoint, data, model, seed, n, MetamerSampler.TOLERANCE,
         MetamerSampler.ROUNDING_RATIO, holds, holds32, rows, s, names.list(), dataPath);
+  }
+
+  private static double mean(double[] v) {
+    return Arrays.stream(v).sum() / v.length;
   }
 
   /** Rows: logit sources a, metamers, nuisance sources b; the first {@code columns} pairs. */
@@ -150,10 +163,12 @@ public record MetamerReport(String run, String checkpoint, String data, String m
     }
     if (pairs.size() > rows) t.append("... ").append(pairs.size() - rows).append(" more pairs in metamers.json\n");
     t.append(String.format(Locale.ROOT, "max |dlogit| f32 %.2e, f64 %.2e; metamer class == class of a: %.3f, == label of b: %.3f;"
-        + "%s mean dist to a %.3f, to b %.3f (a to b %.3f)%n", summary.maxLogitAbsDiff(), summary.maxLogitAbsDiffF64(),
+        + "%s mean dist to a %.3f, to b %.3f (a to b %.3f); median %.3f, %.3f (%.3f)%n", summary.maxLogitAbsDiff(),
+        summary.maxLogitAbsDiffF64(),
         summary.rateMetamerClassIsClassOfA(), summary.rateMetamerClassIsLabelOfB(),
         probe ? String.format(Locale.ROOT, " nuisance probe's class == label of b: %.3f;", summary.rateProbeClassIsLabelOfB()) : "",
-        summary.meanDistToA(), summary.meanDistToB(), summary.meanDistAToB()));
+        summary.meanDistToA(), summary.meanDistToB(), summary.meanDistAToB(), summary.medianDistToA(),
+        summary.medianDistToB(), summary.medianDistAToB()));
     return t.toString();
   }
 }

@@ -1,6 +1,7 @@
 package org.irevnet.reports;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
@@ -38,6 +39,23 @@ class MetamerReportTest {
   }
 
   @Test
+  void theSummaryGivesMediansBesideMeansSinceOneMetamerFarOutsideTheImagesSetsTheMean() {
+    // Three pairs with the same a and b (||a - b|| = 5); the third metamer is 1e8 from both.
+    INDArray a = Nd4j.createFromArray(new double[] {0, 0, 0, 0, 0, 0}).reshape(3, 1, 1, 2);
+    INDArray b = Nd4j.createFromArray(new double[] {3, 4, 3, 4, 3, 4}).reshape(3, 1, 1, 2);
+    MetamerSampler.Result r = new MetamerSampler.Result(null, List.of(
+        new MetamerSampler.Pair(0, 0, 1, 1, 2, 2, 1.0, 4.0, 0, 1),
+        new MetamerSampler.Pair(0, 0, 1, 1, 2, 2, 2.0, 6.0, 0, 1),
+        new MetamerSampler.Pair(0, 0, 1, 1, 2, 2, 1e8, 1e8, 0, 1e8)));
+    MetamerReport.Summary s = MetamerReport.of("run", "best", "d", "/data/d", "m", 7,
+        new int[][] {{3, 5}, {3, 5}, {3, 5}}, LABELS, a, b, r, null, null, ClassNames.NONE).summary();
+    assertThat(s.meanDistToA()).isCloseTo((3 + 1e8) / 3, within(1e-6));
+    assertThat(s.medianDistToA()).isEqualTo(2.0);
+    assertThat(s.medianDistToB()).isEqualTo(6.0);
+    assertThat(s.medianDistAToB()).isEqualTo(5.0);
+  }
+
+  @Test
   void pairsCarryTheirIndicesLabelsAndDistancesAndTheSummaryAggregatesThem() {
     // Pair 1's float64 difference 2e-4 is above the tolerance and not a rounding effect of its float32 one.
     MetamerReport r = report(f64(1e-14, 2e-4), new int[] {2, 0});
@@ -45,7 +63,7 @@ class MetamerReportTest {
         new MetamerReport.Pair(3, 5, 1, 2, 1, 2, 1, 1e-4, 1e-14, true, 0.5, 5e-15, 1.0, 4.0, 5.0, -0.25, 1.5, 2, null),
         new MetamerReport.Pair(4, 6, 0, 0, 1, 0, 1, 3e-4, 2e-4, false, 0.25, 1e-4, 3.0, 2.0, 1.0, 0.0, 1.0, 0, null));
     // The probe reads b's label from both metamers (2 and 0).
-    assertThat(r.summary()).isEqualTo(new MetamerReport.Summary(3e-4, 2e-4, 0.5, 1e-4, 1.0, 0.0, 2.0, 3.0, 3.0, 1.0));
+    assertThat(r.summary()).isEqualTo(new MetamerReport.Summary(3e-4, 2e-4, 0.5, 1e-4, 1.0, 0.0, 2.0, 3.0, 3.0, 2.0, 3.0, 3.0, 1.0));
     assertThat(r.count()).isEqualTo(2);
     assertThat(r.seed()).isEqualTo(7);
     assertThat(r.tolerance()).isEqualTo(1e-4);
@@ -112,7 +130,7 @@ class MetamerReportTest {
         List.of("...", "1", "more", "pairs", "in", "metamers.json"));
     assertThat(withProbe.lines().skip(3)).containsExactly("max |dlogit| f32 3.00e-04, f64 2.00e-04; metamer class =="
         + " class of a: 1.000, == label of b: 0.000; nuisance probe's class == label of b: 1.000; mean dist to a 2.000,"
-        + " to b 3.000 (a to b 3.000)");
+        + " to b 3.000 (a to b 3.000); median 2.000, 3.000 (3.000)");
 
     String plain = report(f64(1e-14, 2e-4), null).table(2);
     assertThat(tokens(plain).subList(0, 3)).containsExactly(
@@ -120,7 +138,8 @@ class MetamerReportTest {
         List.of("0", "3", "(1)", "5", "(2)", "1", "1", "1.00e-04", "1.000", "4.000"),
         List.of("1", "4", "(0)", "6", "(0)", "1", "1", "3.00e-04", "3.000", "2.000"));
     assertThat(plain.lines().skip(3)).containsExactly("max |dlogit| f32 3.00e-04, f64 2.00e-04; metamer class =="
-        + " class of a: 1.000, == label of b: 0.000; mean dist to a 2.000, to b 3.000 (a to b 3.000)");
+        + " class of a: 1.000, == label of b: 0.000; mean dist to a 2.000, to b 3.000 (a to b 3.000); median 2.000,"
+        + " 3.000 (3.000)");
   }
 
   @Test
@@ -129,6 +148,8 @@ class MetamerReportTest {
     JsonNode j = JsonReport.MAPPER.readTree(tmp.resolve("metamers.json").toFile());
     assertThat(j.get("pairs").get(0).get("dist_a_to_b").asDouble()).isEqualTo(5.0);
     assertThat(j.get("summary").get("mean_dist_a_to_b").asDouble()).isEqualTo(3.0);
+    assertThat(j.get("summary").get("median_dist_a_to_b").asDouble()).isEqualTo(3.0);
+    assertThat(j.get("summary").get("median_dist_to_a").asDouble()).isEqualTo(2.0);
     assertThat(j.get("summary").get("rate_metamer_class_is_class_of_a").asDouble()).isEqualTo(1.0);
     assertThat(j.get("float32_holds").asBoolean()).isFalse();
     assertThat(j.get("schemaVersion").asInt()).isEqualTo(JsonReport.SCHEMA_VERSION);

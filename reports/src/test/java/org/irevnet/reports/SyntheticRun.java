@@ -65,7 +65,7 @@ final class SyntheticRun {
         new MetamerReport.Names("Sandal", "Sneaker", "Sandal", "Sneaker", "Sandal", null));
     new MetamerReport(dir.toString(), "best", "synthetic/test", "tiny", 0, 1, MetamerSampler.TOLERANCE,
         MetamerSampler.ROUNDING_RATIO, true, true,
-        List.of(p), new MetamerReport.Summary(1e-6, Double.NaN, 1e-6, Double.NaN, 1.0, 0.0, 3.0, 2.0, 4.0, null),
+        List.of(p), new MetamerReport.Summary(1e-6, Double.NaN, 1e-6, Double.NaN, 1.0, 0.0, 3.0, 2.0, 4.0, 3.0, 2.0, 4.0, null),
         List.of("Sandal", "Sneaker"), "/data/synthetic")
         .writeJson(a.resolve("metamers.json"));
     png(a.resolve("metamers.png"), 30, 20);
