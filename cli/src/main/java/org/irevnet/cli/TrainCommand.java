@@ -146,6 +146,11 @@ final class TrainCommand implements Callable<Integer> {
     } else if (java.util.stream.Stream.of(wNc, wNcWarmup, wMle, nuisanceForm, paperCap, advSteps, advHidden, advLr,
         adversaries, advReinitEvery, advStandardize, advReplay).anyMatch(java.util.Objects::nonNull)) {
       throw new IllegalArgumentException("the iCE options (--w-nc, --adv-*, ...) need --objective ice");
+    } else if (config != null && !java.util.Objects.equals(base.ice(), beforeFile.ice())) {
+      // The file's "ice" keys were dropped without a word for another objective: {"objective": "ce",
+      // "ice": {"wNc": 1}} trained plain CE, as did an iCE file run with --objective ce.
+      throw new IllegalArgumentException(config + ": the iCE settings (\"ice\") need objective ice, and this run's"
+          + " is " + obj + ": leave them out, or train with objective ice");
     }
     // An architecture file and a data directory are recorded absolute (found from any directory);
     // names stay names.

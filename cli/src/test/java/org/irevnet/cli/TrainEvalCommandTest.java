@@ -530,6 +530,13 @@ class TrainEvalCommandTest {
         "--data", data.toString());
 
     refused(tmp, "need --objective ice", "--arch", arch.toString(), "--data", data.toString(), "--w-nc", "2");
+    // The same settings from a config file: they were dropped without a word, and the run trained plain CE.
+    Path ceWithIce = Files.writeString(tmp.resolve("ce-ice.json"), "{\"objective\": \"ce\", \"ice\": {\"wNc\": 1}}");
+    refused(tmp, ceWithIce + ": the iCE settings (\"ice\") need objective ice, and this run's is ce", "--config",
+        ceWithIce.toString(), "--arch", arch.toString(), "--data", data.toString());
+    Path iceFile = Files.writeString(tmp.resolve("ice.json"), "{\"objective\": \"ice\", \"ice\": {\"wNc\": 1}}");
+    refused(tmp, iceFile + ": the iCE settings (\"ice\") need objective ice, and this run's is mle", "--config",
+        iceFile.toString(), "--objective", "mle", "--arch", arch.toString(), "--data", data.toString());
     refused(tmp, "--nuisance-form must be bounded or paper", "--arch", arch.toString(), "--data", data.toString(),
         "--objective", "ice", "--nuisance-form", "adversarial");
     refused(tmp, "--objective must be ce, ice or mle", "--arch", arch.toString(), "--data", data.toString(),
