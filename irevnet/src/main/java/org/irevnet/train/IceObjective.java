@@ -187,7 +187,10 @@ public final class IceObjective {
         dLogDet = nll.dLogDet();
       }
     }
-    if (backward) {
+    // A loss that is not finite skips the model's backward pass, as Density.nll does: its gradients
+    // would be too, and the block-wise Adam would stop training on "a gradient of block N is not
+    // finite" instead of the trainer reporting the loss and the forward pass that overflowed.
+    if (backward && Double.isFinite(loss)) {
       INDArray dz = Nd4j.zeros(zn.dataType(), n, zDims);
       dz.get(NDArrayIndex.all(), NDArrayIndex.interval(classes, zDims)).assign(dzn);
       model.backward(f, ce.grad(), dz, dLogDet);

@@ -300,8 +300,14 @@ class TrainerTest {
    * checkpoint after one step with the ActNorm {@code layers.2}'s log-scales set to {@code logs}.
    */
   private static TrainConfig oneBatchRunWithActNormLogs(Path tmp, double logs) throws IOException {
-    TrainConfig cfg = new TrainConfig(arch("tiny", tmp), TinyData.idx(tmp.resolve("data"), 64, 10).toString(), "ce",
-        2, 64, 1e-3, 0, 0, "constant", 7, 1, 1000, false, 0, 50, null, null, 0);
+    return oneBatchRunWithActNormLogs(tmp, logs, "ce");
+  }
+
+  /** {@link #oneBatchRunWithActNormLogs(Path, double)} for {@code objective} ce or ice (without the MLE term, so no noise). */
+  private static TrainConfig oneBatchRunWithActNormLogs(Path tmp, double logs, String objective) throws IOException {
+    IceConfig ice = objective.equals("ice") ? new IceConfig(0.3, 0, 0, "bounded", null, 2, 8, 1e-3, 2, 0, true, 2) : null;
+    TrainConfig cfg = new TrainConfig(arch("tiny", tmp), TinyData.idx(tmp.resolve("data"), 64, 10).toString(), objective,
+        2, 64, 1e-3, 0, 0, "constant", 7, 1, 1000, false, 0, 50, ice, null, 0);
     new Trainer(cfg, tmp.resolve("run"), QUIET, 1).run();
     Checkpoints.Loaded c = Checkpoints.load(Trainer.latest(tmp.resolve("run")), DataType.FLOAT);
     c.model().params().get("layers.2.logs").value().assign(logs);
@@ -358,9 +364,11 @@ class TrainerTest {
    * as the first block whose forward pass is not finite, and its input's largest magnitude, the
    * output of the block before it (the step's weights: the loss is checked before any update).
    */
-  @Test
-  void aNaNLossNamesTheFirstBlockWhoseForwardPassIsNotFinite(@TempDir Path tmp) throws Exception {
-    TrainConfig cfg = oneBatchRunWithActNormLogs(tmp, 100);
+  @ParameterizedTest
+  @ValueSource(strings = {"ce", "ice"})
+  void aNaNLossNamesTheFirstBlockWhoseForwardPassIsNotFinite(String objective, @TempDir Path tmp) throws Exception {
+    // iCE's loss once ran the backward pass on, and stopped on "a gradient of block N is not finite".
+    TrainConfig cfg = oneBatchRunWithActNormLogs(tmp, 100, objective);
     Path run = tmp.resolve("run");
     InvertibleClassifier m = Checkpoints.load(Trainer.latest(run), DataType.FLOAT).model();
     List<INDArray> outs = m.body().forwardWithIntermediates(everyTrainingImage(cfg, m).features());
