@@ -110,8 +110,7 @@ final class SampleCommand implements Callable<Integer> {
     out.put("finite", finite);
     out.put("min_pixel", x.minNumber().doubleValue());
     out.put("max_pixel", x.maxNumber().doubleValue());
-    out.put("fraction_outside_unit_interval", x.lt(0).castTo(DataType.FLOAT).sumNumber().doubleValue() / x.length()
-        + x.gt(1).castTo(DataType.FLOAT).sumNumber().doubleValue() / x.length());
+    out.put("fraction_outside_unit_interval", fractionOutsideUnitInterval(x));
     out.put("reencode_max_abs_err", reencode);
     out.put("image", name + ".png");
     out.put("seconds", seconds);
@@ -131,6 +130,16 @@ final class SampleCommand implements Callable<Integer> {
       return 1;
     }
     return 0;
+  }
+
+  /**
+   * The share of {@code x}'s entries below 0 or above 1, counted in float64: a float32 count stops
+   * at 2^24, the pixels of 16,384 samples of 32x32.
+   */
+  static double fractionOutsideUnitInterval(INDArray x) {
+    double outside = x.lt(0).castTo(DataType.DOUBLE).sumNumber().doubleValue()
+        + x.gt(1).castTo(DataType.DOUBLE).sumNumber().doubleValue();
+    return outside / x.length();
   }
 
   /** 0.7 -> "0.7", 1.0 -> "1": the temperature as it would be typed. */

@@ -11,6 +11,8 @@ import java.util.List;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** train --objective mle, eval's bits/dim and sample end to end on a tiny model; bad input: exit 2, nothing written. */
 class DensityCommandsTest {
@@ -111,6 +113,17 @@ class DensityCommandsTest {
   }
 
   /** sample's images come from the model alone: --data, which it accepted and ignored, is refused and not in its --help. */
+  @Test
+  void theShareOfPixelsOutsideTheUnitIntervalIsCountedPastFloat32sIntegers() {
+    // 2^24 + 1 pixels below 0 and one above 1: a float32 count reads 2^24 + 1 as 2^24.
+    long n = (1L << 24) + 2;
+    INDArray x = Nd4j.valueArrayOf(new long[] {n}, -0.5f);
+    x.putScalar(n - 1, 1.5f);
+    assertThat(SampleCommand.fractionOutsideUnitInterval(x)).isEqualTo(1.0);
+    x.putScalar(0, 0.5f);
+    assertThat(SampleCommand.fractionOutsideUnitInterval(x)).isEqualTo((n - 1) / (double) n);
+  }
+
   @Test
   void sampleRefusesData(@TempDir Path tmp) {
     Path out = tmp.resolve("out");
