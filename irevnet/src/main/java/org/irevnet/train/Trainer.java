@@ -337,6 +337,7 @@ public final class Trainer {
           } else {
             IceObjective.Terms t = ice.step(model, f, b.labels(), step);
             loss = t.loss();
+            if (!Double.isFinite(loss) && adversariesDiverged(t)) throw divergedAdversaries(t, cfg.ice(), step, b);
             if (!Double.isFinite(loss)) throw divergedLoss(loss, model, step, b, runDir);
             if (!Double.isFinite(ice.priorGradients().norm2Number().doubleValue())) {
               throw diverged("a gradient of the iCE prior is not finite", step, b, runDir);
@@ -602,6 +603,25 @@ public final class Trainer {
     return new DivergedException(stopped + latest(runDir) + " holds " + saved + ": resume from it with a lower"
         + " --lr, and if that stops the same way its weights had already diverged: start over with --fresh and a"
         + " lower --lr");
+  }
+
+  /**
+   * Whether an iCE loss that is not finite is the nuisance classifiers' alone: the model's
+   * cross-entropy and {@code z_n} are finite and their term is not. A lower --lr, which the message
+   * of a diverged model advises, does not mend that (an --adv-lr of 1e13 overflowed them).
+   */
+  static boolean adversariesDiverged(IceObjective.Terms t) {
+    return Double.isFinite(t.ce()) && Double.isFinite(t.znMaxAbs()) && !Double.isFinite(t.nuisanceLoss());
+  }
+
+  /** The iCE options define the steps so far and cannot change on resume: the remedy is a new run. */
+  private static DivergedException divergedAdversaries(IceObjective.Terms t, IceConfig ice, long step,
+      BatchIterator.Batch b) {
+    return new DivergedException("loss is " + t.loss() + " at step " + (step + 1) + " (epoch " + (b.epoch() + 1)
+        + ", batch " + (b.batch() + 1) + "): the model's cross-entropy and z_n are finite and the nuisance"
+        + " classifiers' term is " + t.nuisanceLoss() + ", so they diverged (--adv-lr " + ice.advLr() + ");"
+        + " stopped without saving; the iCE options cannot change on resume: start over with --fresh and a lower"
+        + " --adv-lr");
   }
 
   private static DivergedException divergedLoss(double loss, InvertibleClassifier model, long step,

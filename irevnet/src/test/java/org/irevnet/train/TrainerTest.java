@@ -382,6 +382,25 @@ class TrainerTest {
             outs.get(actNorm).length(), outs.get(actNorm).length(), outs.get(actNorm - 1).amaxNumber().doubleValue()));
   }
 
+  /**
+   * Nuisance classifiers that overflow (an --adv-lr of 1e30) while the model is finite are named
+   * as the cause, with the remedy that works: a new run with a lower --adv-lr (the iCE options cannot
+   * change on resume), not the model's lower --lr.
+   */
+  @Test
+  void anIceLossMadeNaNByTheNuisanceClassifiersNamesThemAndTheirLearningRate(@TempDir Path tmp) throws Exception {
+    IceConfig ice = new IceConfig(0.3, 0, 0, "bounded", null, 2, 8, 1e30, 2, 0, true, 2);
+    TrainConfig cfg = new TrainConfig(arch("tiny", tmp), TinyData.idx(tmp.resolve("data"), 64, 10).toString(), "ice",
+        5, 64, 1e-3, 0, 0, "constant", 7, 1, 1000, false, 0, 50, ice, null, 0);
+    assertThatThrownBy(() -> new Trainer(cfg, tmp.resolve("run"), QUIET, Long.MAX_VALUE).run())
+        .isInstanceOf(Trainer.DivergedException.class)
+        .hasMessageMatching("loss is NaN at step \\d+ \\(epoch \\d+, batch 1\\): the model's cross-entropy and z_n are"
+            + " finite and the nuisance classifiers' term is NaN, so they diverged \\(--adv-lr 1.0E30\\); stopped without"
+            + " saving; the iCE options cannot change on resume: start over with --fresh and a lower --adv-lr");
+    assertThat(Trainer.adversariesDiverged(new IceObjective.Terms(2, 1, 0.5, Double.NaN, Double.NaN, 0.3, Double.NaN,
+        Double.POSITIVE_INFINITY))).as("z_n not finite: the model's").isFalse();
+  }
+
   /** Where every pass is finite, the message says so: for a gradient, the gradient itself is left. */
   @Test
   void finitePassesAreSaidFinite() {
