@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The figures that compare several runs on shared axes (invertible and ordinary networks alike):
@@ -23,6 +25,9 @@ final class Comparison {
     if (files.size() < 2) return List.of();
     List<Figure.Series> linear = new ArrayList<>(), nn = new ArrayList<>(), pca = new ArrayList<>();
     List<List<Object>> probeRows = new ArrayList<>(), attackRows = new ArrayList<>();
+    // The data each probe file was computed on (its "data": NAME/SPLIT[subset]), by curve: curves of
+    // runs on different data (a shortcut dataset, another test subset) are no comparison of the models.
+    List<String> probeData = new ArrayList<>(), attackData = new ArrayList<>();
     boolean countedDistances = false;
     for (int r = 0; r < files.size(); r++) {
       RunFiles f = files.get(r);
@@ -38,6 +43,7 @@ final class Comparison {
           knn.add(TreeFigures.number(stages.get(i).get("nearest_neighbour_accuracy")));
         }
         String label = run + " (" + n + " layers)";
+        probeData.add(dataOf(probes));
         linear.add(new Figure.Series(label, x, lin));
         nn.add(new Figure.Series(label, x, knn));
         List<Double> px = new ArrayList<>(), py = new ArrayList<>();
@@ -48,13 +54,14 @@ final class Comparison {
           px.add(log2);
           py.add(TreeFigures.number(p.get("linear_accuracy")));
         }
-        if (!px.isEmpty()) pca.add(new Figure.Series(run, px, py));
+        pca.add(px.isEmpty() ? null : new Figure.Series(run, px, py));
         JsonNode last = stages.get(n - 1);
         probeRows.add(Arrays.asList(run, TreeFigures.scalar(probes.get("model")), n,
             TreeFigures.scalar(last.has("layer") ? last.get("layer") : last.get("stage")),
             TreeFigures.number(stages.get(0).get("linear_accuracy")), TreeFigures.number(last.get("linear_accuracy")),
             TreeFigures.number(stages.get(0).get("nearest_neighbour_accuracy")),
-            TreeFigures.number(last.get("nearest_neighbour_accuracy")), TreeFigures.number(probes.get("logit_accuracy"))));
+            TreeFigures.number(last.get("nearest_neighbour_accuracy")), TreeFigures.number(probes.get("logit_accuracy")),
+            dataOf(probes)));
       }
       List<String> attackFiles;
       try {
@@ -83,10 +90,18 @@ final class Comparison {
           attackRows.add(Arrays.asList(run, layer, eps, TreeFigures.number(p.get("success_rate")),
               TreeFigures.number(p.get("representation_distance")), TreeFigures.number(p.get("mean_l2" + suffix)),
               TreeFigures.number(p.get("mean_linf" + suffix)), TreeFigures.number(p.get("accuracy_at_eps")),
-              TreeFigures.scalar(a.get("count"))));
+              TreeFigures.scalar(a.get("count")), dataOf(a)));
+          attackData.add(dataOf(a));
         }
       }
     }
+    String probeNote = differentData(probeData), attackNote = differentData(attackData);
+    if (probeNote != null) {
+      linear = onData(linear, probeData);
+      nn = onData(nn, probeData);
+      pca = onData(pca, probeData);
+    }
+    pca.removeIf(java.util.Objects::isNull);
     List<Figure> figs = new ArrayList<>();
     if (!linear.isEmpty()) {
       figs.add(new Figure.Line("linear probe accuracy by relative depth", "relative depth (layer / layers)",
@@ -98,16 +113,44 @@ final class Comparison {
             "linear probe accuracy", null, false, pca));
       }
       figs.add(new Figure.Table("per-layer probes", List.of("run", "model", "layers", "last layer", "linear first",
-          "linear last", "1-NN first", "1-NN last", "model accuracy"), probeRows, null));
+          "linear last", "1-NN first", "1-NN last", "model accuracy", "data"), probeRows, probeNote));
     }
     if (!attackRows.isEmpty()) {
       figs.add(new Figure.Table("feature-matching invariance attack (x near b, matched to a at the layer)",
           List.of("run", "layer", "eps", "success: class of x is a's", "match error ||h(x)-h(a)||/||h(b)-h(a)||",
-              "mean L2 to b", "mean L-inf to b", "accuracy at eps", "pairs"), attackRows,
+              "mean L2 to b", "mean L-inf to b", "accuracy at eps", "pairs", "data"), attackRows,
           "success rate, match error and distances over each epsilon's own examples" + (countedDistances
               ? "; distances from attack files without mean_l2_at_eps (written before 2026-12-05) over the"
-                  + " counted examples" : "")));
+                  + " counted examples" : "") + (attackNote == null ? "" : "; " + attackNote)));
     }
     return figs;
+  }
+
+  /** An analysis file's {@code data} (NAME/SPLIT, with the test subset probed), null when it records none. */
+  private static String dataOf(JsonNode n) {
+    JsonNode d = n.get("data");
+    return d != null && d.isTextual() ? d.asText() : null;
+  }
+
+  /**
+   * What the comparison's note says when the files it draws side by side were computed on different
+   * data (files that record none are not counted); null when they share theirs.
+   */
+  private static String differentData(List<String> data) {
+    Set<String> distinct = new LinkedHashSet<>(data);
+    distinct.remove(null);
+    return distinct.size() < 2 ? null : "not all on the same data (" + String.join(", ", distinct)
+        + "): a difference between these runs is also one between their data";
+  }
+
+  /** The curves named with the data each is of (the i-th curve's is {@code data[i]}); null curves stay null. */
+  private static List<Figure.Series> onData(List<Figure.Series> curves, List<String> data) {
+    List<Figure.Series> out = new ArrayList<>();
+    for (int i = 0; i < curves.size(); i++) {
+      Figure.Series c = curves.get(i);
+      String d = data.get(i);
+      out.add(c == null || d == null ? c : new Figure.Series(c.name() + " on " + d, c.x(), c.y()));
+    }
+    return out;
   }
 }

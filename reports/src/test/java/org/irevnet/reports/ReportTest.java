@@ -702,13 +702,62 @@ class ReportTest {
     assertThat(pca.series().get(1).x()).containsExactly(0.0, 6.0);
     Figure.Table attacks = (Figure.Table) comparison(r, "feature-matching");
     assertThat(attacks.rows()).as("the distances of the epsilon's own examples, as the success rate")
-        .contains(java.util.Arrays.asList("cnn", "pool", 0.1, 0.25, 0.5, 2.5, 0.1, 0.6, 8L));
+        .contains(java.util.Arrays.asList("cnn", "pool", 0.1, 0.25, 0.5, 2.5, 0.1, 0.6, 8L, null));
     assertThat(attacks.note()).isEqualTo("success rate, match error and distances over each epsilon's own examples");
     Path out = tmp.resolve("cmp");
     r.write(out);
     String html = Files.readString(out.resolve(Report.HTML));
     assertThat(html).contains("<section id=\"comparison\">").contains("relative depth");
     assertThat(Report.of(List.of(inv)).comparison()).isEmpty();
+  }
+
+  /**
+   * A run probed and attacked on a shortcut dataset beside one on Fashion-MNIST: the comparison drew
+   * their curves and rows side by side with nothing to say that the difference was also one of data.
+   * Runs on the same data keep their plain names.
+   */
+  @Test
+  void theComparisonNamesTheDataOfEachCurveAndRowWhenTheRunsWereProbedOnDifferentData(@TempDir Path tmp)
+      throws Exception {
+    String probes = """
+        {"data": "%s", "stages": [{"stage": 0, "linear_accuracy": 0.4, "nearest_neighbour_accuracy": 0.3},
+          {"stage": 1, "linear_accuracy": 0.8, "nearest_neighbour_accuracy": 0.7}],
+         "pca": [{"components": 1, "linear_accuracy": 0.2}, {"components": 4, "linear_accuracy": 0.7}]}
+        """;
+    String featureMatch = """
+        {"attack": "feature-match", "layer_name": "pool", "count": 8, "data": "%s", "curve": [
+          {"eps": 0.0, "success_rate": 0.0}, {"eps": 0.1, "success_rate": 0.25}]}
+        """;
+    Path fashion = baseline(tmp, probes.formatted("fashion-mnist-mini/test[300 of 1000]"));
+    Files.writeString(fashion.resolve("analysis/attack-feature-match.json"),
+        featureMatch.formatted("fashion-mnist-mini/test"));
+    Path shortcut = SyntheticRun.bare(tmp.resolve("shortcut"), "ce");
+    Files.createDirectories(shortcut.resolve("analysis"));
+    Files.writeString(shortcut.resolve("analysis/layer-probes.json"), probes.formatted("sc-bin/test[300 of 1000]"));
+    Files.writeString(shortcut.resolve("analysis/attack-feature-match.json"), featureMatch.formatted("sc-bin/test"));
+
+    Report r = Report.of(List.of(fashion, shortcut));
+    for (String title : List.of("linear probe", "1-NN", "PCA")) {
+      assertThat(((Figure.Line) comparison(r, title)).series()).extracting(Figure.Series::name).as(title)
+          .allSatisfy(name -> assertThat(name).containsAnyOf(" on fashion-mnist-mini/test[300 of 1000]",
+              " on sc-bin/test[300 of 1000]"));
+    }
+    Figure.Table probeTable = (Figure.Table) comparison(r, "per-layer probes");
+    assertThat(probeTable.rows()).extracting(row -> row.get(probeTable.columns().indexOf("data")))
+        .containsExactly("fashion-mnist-mini/test[300 of 1000]", "sc-bin/test[300 of 1000]");
+    assertThat(probeTable.note()).contains("not all on the same data");
+    Figure.Table attacks = (Figure.Table) comparison(r, "feature-matching");
+    assertThat(attacks.rows()).extracting(row -> row.get(attacks.columns().indexOf("data")))
+        .containsExactly("fashion-mnist-mini/test", "sc-bin/test");
+    assertThat(attacks.note()).contains("not all on the same data (fashion-mnist-mini/test, sc-bin/test)");
+
+    // The same data for both: plain names, no note.
+    Files.writeString(shortcut.resolve("analysis/layer-probes.json"),
+        probes.formatted("fashion-mnist-mini/test[300 of 1000]"));
+    Report same = Report.of(List.of(fashion, shortcut));
+    assertThat(((Figure.Line) comparison(same, "linear probe")).series()).extracting(Figure.Series::name)
+        .containsExactly("cnn (2 layers)", "shortcut (2 layers)");
+    assertThat(((Figure.Table) comparison(same, "per-layer probes")).note()).isNull();
   }
 
   @Test
@@ -801,9 +850,9 @@ class ReportTest {
     assertThat(List.of(pca.xLabel(), pca.yLabel())).containsExactly("log2(principal components kept)",
         "linear probe accuracy");
     assertThat(figs.get(3)).isEqualTo(new Figure.Table("per-layer probes", List.of("run", "model", "layers",
-        "last layer", "linear first", "linear last", "1-NN first", "1-NN last", "model accuracy"), List.of(
-            java.util.Arrays.asList("inv", null, 2, 1L, 0.5, 0.7, 0.4, 0.6, null),
-            java.util.Arrays.asList("cnn", "resnet-s", 2, "pool", 0.4, 0.8, 0.3, 0.7, 0.8)), null));
+        "last layer", "linear first", "linear last", "1-NN first", "1-NN last", "model accuracy", "data"), List.of(
+            java.util.Arrays.asList("inv", null, 2, 1L, 0.5, 0.7, 0.4, 0.6, null, null),
+            java.util.Arrays.asList("cnn", "resnet-s", 2, "pool", 0.4, 0.8, 0.3, 0.7, 0.8, null)), null));
   }
 
   @Test
@@ -820,7 +869,8 @@ class ReportTest {
     assertThat(Report.of(List.of(a, b)).comparison()).singleElement().isEqualTo(new Figure.Table(
         "feature-matching invariance attack (x near b, matched to a at the layer)", List.of("run", "layer", "eps",
             "success: class of x is a's", "match error ||h(x)-h(a)||/||h(b)-h(a)||", "mean L2 to b", "mean L-inf to b",
-            "accuracy at eps", "pairs"), List.of(java.util.Arrays.asList("b", 2L, 0.5, 0.75, 0.25, 2.0, 0.5, 0.25, 4L)),
+            "accuracy at eps", "pairs", "data"),
+        List.of(java.util.Arrays.asList("b", 2L, 0.5, 0.75, 0.25, 2.0, 0.5, 0.25, 4L, null)),
         "success rate, match error and distances over each epsilon's own examples; distances from attack files"
             + " without mean_l2_at_eps (written before 2026-12-05) over the counted examples"));
   }
