@@ -118,7 +118,7 @@ final class Comparison {
     if (!attackRows.isEmpty()) {
       figs.add(new Figure.Table("feature-matching invariance attack (x near b, matched to a at the layer)",
           List.of("run", "layer", "eps", "success: class of x is a's", "match error ||h(x)-h(a)||/||h(b)-h(a)||",
-              "mean L2 to b", "mean L-inf to b", "accuracy at eps", "pairs", "data"), attackRows,
+              "mean L2 to b", "mean L-inf to b", "accuracy at eps alone", "pairs", "data"), attackRows,
           "success rate, match error and distances over each epsilon's own examples" + (countedDistances
               ? "; distances from attack files without mean_l2_at_eps (written before 2026-12-05) over the"
                   + " counted examples" : "") + (attackNote == null ? "" : "; " + attackNote)));

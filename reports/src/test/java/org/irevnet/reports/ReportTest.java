@@ -760,6 +760,35 @@ class ReportTest {
     assertThat(((Figure.Table) comparison(same, "per-layer probes")).note()).isNull();
   }
 
+  /**
+   * The headline's "accuracy at eps E" of an attack is its robustness curve's (an image broken at a
+   * smaller epsilon counts as broken); the comparison's feature-match table showed the epsilon's own
+   * attack, accuracy_at_eps, under the same words: 0.25 in one place and 0.375 in the other for one
+   * run at one epsilon. A column under the headline's words must hold the headline's number.
+   */
+  @Test
+  void theComparisonsFeatureMatchAccuracyIsNotShownUnderTheHeadlinesLabelForAnotherNumber(@TempDir Path tmp)
+      throws Exception {
+    Path a = SyntheticRun.bare(tmp.resolve("a"), "ce"), b = SyntheticRun.bare(tmp.resolve("b"), "ce");
+    Files.createDirectories(b.resolve("analysis"));
+    Files.writeString(b.resolve("analysis/attack-feature-match.json"), """
+        {"attack": "feature-match", "layer_name": "pool", "count": 8, "curve": [
+          {"eps": 0.0, "accuracy": 0.5, "accuracy_at_eps": 0.5, "success_rate": 0.0},
+          {"eps": 0.1, "accuracy": 0.25, "accuracy_at_eps": 0.375, "success_rate": 0.125}]}
+        """);
+    Report r = Report.of(List.of(a, b));
+    Object headline = r.runs().get(1).headline().get("attack feature-match: accuracy at eps 0.1");
+    assertThat(headline).isEqualTo(0.25);
+    Figure.Table attacks = (Figure.Table) comparison(r, "feature-matching");
+    List<Object> row = attacks.rows().get(0);
+    for (int c = 0; c < attacks.columns().size(); c++) {
+      if (attacks.columns().get(c).equals("accuracy at eps")) {
+        assertThat(row.get(c)).as("the column under the headline's label").isEqualTo(headline);
+      }
+    }
+    assertThat(row.get(attacks.columns().indexOf("accuracy at eps alone"))).isEqualTo(0.375);
+  }
+
   @Test
   void aMultiTargetedAttackIsNamedApartFromThePlainOne(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
@@ -869,7 +898,7 @@ class ReportTest {
     assertThat(Report.of(List.of(a, b)).comparison()).singleElement().isEqualTo(new Figure.Table(
         "feature-matching invariance attack (x near b, matched to a at the layer)", List.of("run", "layer", "eps",
             "success: class of x is a's", "match error ||h(x)-h(a)||/||h(b)-h(a)||", "mean L2 to b", "mean L-inf to b",
-            "accuracy at eps", "pairs", "data"),
+            "accuracy at eps alone", "pairs", "data"),
         List.of(java.util.Arrays.asList("b", 2L, 0.5, 0.75, 0.25, 2.0, 0.5, 0.25, 4L, null)),
         "success rate, match error and distances over each epsilon's own examples; distances from attack files"
             + " without mean_l2_at_eps (written before 2026-12-05) over the counted examples"));
