@@ -75,8 +75,9 @@ class RunSectionsTest {
     Path run = SyntheticRun.vae(tmp.resolve("vae"));
     assertThat(RunSections.headline(new RunFiles(run))).containsExactly(
         entry("data", "synthetic <script>"), entry("epochs", 2L),
-        entry("vae flow", "sylvester-householder"), entry("vae test_elbo_nats", -210.5),
-        entry("vae test_is_nll_nats", 205.25), entry("vae is_samples", 20L), entry("vae train_seconds", 2.5));
+        entry("vae flow", "sylvester-householder"), entry("vae train_images", 32L), entry("vae test_elbo_nats", -210.5),
+        entry("vae test_is_nll_nats", 205.25), entry("vae test_is_nll_std_error", 1.5), entry("vae test_images", 3L),
+        entry("vae is_samples", 20L), entry("vae train_seconds", 2.5));
   }
 
   @Test
