@@ -86,6 +86,27 @@ class ReportCommandTest {
     assertThat(ice.resolve("report.html")).exists();
   }
 
+  /**
+   * A comparison written into a run's analysis/ (the run's own among those shown) came back in that
+   * run's next report as an "Other results" section: the other run's numbers shown as this run's.
+   */
+  @Test
+  void aReportIsNotWrittenIntoARunsAnalysisDirectory(@TempDir Path tmp) throws Exception {
+    Path ce = runDir(tmp.resolve("ce"), "ce"), ice = runDir(tmp.resolve("ice"), "ice");
+    Path analysis = ce.resolve("analysis");
+    Files.createDirectories(analysis);
+    MainTest.Run r = run("report", ce.toString(), ice.toString(), "--out", analysis.toString());
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet report: --out " + analysis + " is the analysis directory of the run "
+        + ce + ", whose report would read this report as the run's results: give another directory");
+    try (var files = Files.list(analysis)) {
+      assertThat(files).isEmpty();
+    }
+    MainTest.Run after = run("report", ce.toString());
+    assertThat(after.code()).as(after.err()).isZero();
+    assertThat(after.out()).doesNotContain("other");
+  }
+
   @Test
   void aDamagedFileMarksItsSectionAndSaysSoOnStderrButTheReportIsWritten(@TempDir Path tmp) throws Exception {
     Path ce = runDir(tmp.resolve("ce"), "ce");
