@@ -106,6 +106,13 @@ class CnfCommandTest {
     refused("--rtol must be above 0, got -1.0", "--target", "rings", "--solver", "dopri5", "--rtol", "-1",
         "--out", out.toString());
     refused("--grid must be at least 2, got 1", "--target", "rings", "--grid", "1", "--out", out.toString());
+    // The other solver's options would be ignored: refused, naming the solver they apply to.
+    refused("--steps applies to --solver rk4, not dopri5", "--target", "rings", "--solver", "dopri5", "--steps", "4",
+        "--out", out.toString());
+    refused("--rtol applies to --solver dopri5, not rk4", "--target", "rings", "--rtol", "1e-3", "--out",
+        out.toString());
+    refused("--atol applies to --solver dopri5, not rk4", "--target", "rings", "--solver", "rk4", "--atol", "1e-3",
+        "--out", out.toString());
     refused("--lr must be a finite number, got NaN", "--target", "rings", "--lr", "NaN", "--out", out.toString());
     assertThat(out).doesNotExist();
   }
