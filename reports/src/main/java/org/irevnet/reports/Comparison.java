@@ -79,6 +79,10 @@ final class Comparison {
           continue;
         }
         Object layer = a.hasNonNull("layer_name") ? a.get("layer_name").asText() : TreeFigures.scalar(a.get("layer"));
+        // A file that records a failed check of its own (sanity.passed false) is named so, as its
+        // headline labels are: its rows sat beside clean ones as if they were results.
+        List<String> failed = AnalysisChecks.failed(a);
+        String rowName = failed.isEmpty() ? run : run + " (check failed: " + String.join(", ", failed) + ")";
         for (JsonNode p : a.path("curve")) {
           Double eps = RunSections.epsilon(p);
           if (eps == null || eps == 0) continue;
@@ -87,7 +91,7 @@ final class Comparison {
           boolean own = p.has("mean_l2_at_eps");
           countedDistances |= !own;
           String suffix = own ? "_at_eps" : "";
-          attackRows.add(Arrays.asList(run, layer, eps, TreeFigures.number(p.get("success_rate")),
+          attackRows.add(Arrays.asList(rowName, layer, eps, TreeFigures.number(p.get("success_rate")),
               TreeFigures.number(p.get("representation_distance")), TreeFigures.number(p.get("mean_l2" + suffix)),
               TreeFigures.number(p.get("mean_linf" + suffix)), TreeFigures.number(p.get("accuracy_at_eps")),
               TreeFigures.scalar(a.get("count")), dataOf(a)));

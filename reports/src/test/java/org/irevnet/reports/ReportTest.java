@@ -789,6 +789,27 @@ class ReportTest {
     assertThat(row.get(attacks.columns().indexOf("accuracy at eps alone"))).isEqualTo(0.375);
   }
 
+  /**
+   * A feature-match file whose sanity check failed (the attack exited 1 after writing it) is a
+   * failed result: its headline labels say so, and its rows in the comparison must too, not sit
+   * beside a clean run's as if alike.
+   */
+  @Test
+  void theComparisonsFeatureMatchRowsOfAFileWithAFailedCheckSaySo(@TempDir Path tmp) throws Exception {
+    Path a = SyntheticRun.bare(tmp.resolve("a"), "ce"), b = SyntheticRun.bare(tmp.resolve("b"), "ce");
+    String file = """
+        {"attack": "feature-match", "layer_name": "pool", "count": 8, "sanity": {"passed": %s}, "curve": [
+          {"eps": 0.0, "success_rate": 0.0}, {"eps": 0.1, "success_rate": 0.5}]}
+        """;
+    for (Path run : List.of(a, b)) Files.createDirectories(run.resolve("analysis"));
+    Files.writeString(a.resolve("analysis/attack-feature-match.json"), file.formatted("true"));
+    Files.writeString(b.resolve("analysis/attack-feature-match.json"), file.formatted("false"));
+    Report r = Report.of(List.of(a, b));
+    assertThat(r.runs().get(1).headline()).containsKey("attack feature-match: pairs (check failed: sanity.passed false)");
+    Figure.Table attacks = (Figure.Table) comparison(r, "feature-matching");
+    assertThat(attacks.rows()).extracting(row -> row.get(0)).containsExactly("a", "b (check failed: sanity.passed false)");
+  }
+
   @Test
   void aMultiTargetedAttackIsNamedApartFromThePlainOne(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
