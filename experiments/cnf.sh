@@ -7,6 +7,8 @@
 # Runs go to runs/cnf-<target>/ (cnf.json, weights.npz, density.png, samples.png). IREVNET may name
 # another launcher, e.g. IREVNET="java -jar /tmp/copy/irevnet-cli.jar" to keep building meanwhile.
 set -euo pipefail
+# The table is read from the JSON files with jq: say so before any training, not after it.
+command -v jq >/dev/null || { echo "experiments/cnf.sh: needs jq for its table (apt-get install jq)" >&2; exit 2; }
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 targets="two-moons rings checkerboard 8-gaussians"

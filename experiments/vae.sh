@@ -15,6 +15,8 @@
 #                 wall times then include waiting for each other; compare the CPU times
 #   IREVNET       the launcher (default bin/irevnet), e.g. "java -jar /tmp/copy/irevnet-cli.jar"
 set -euo pipefail
+# The table is read from the JSON files with jq: say so before any training, not after it.
+command -v jq >/dev/null || { echo "experiments/vae.sh: needs jq for its table (apt-get install jq)" >&2; exit 2; }
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 DATA="${DATA:-fashion-mnist}"
