@@ -163,8 +163,8 @@ public record MetamerReport(String run, String checkpoint, String data, String m
     }
     if (pairs.size() > rows) t.append("... ").append(pairs.size() - rows).append(" more pairs in metamers.json\n");
     t.append(String.format(Locale.ROOT, "max |dlogit| f32 %.2e, f64 %.2e; metamer class == class of a: %.3f, == label of b: %.3f;"
-        + "%s mean dist to a %.3f, to b %.3f (a to b %.3f); median %.3f, %.3f (%.3f)%n", summary.maxLogitAbsDiff(),
-        summary.maxLogitAbsDiffF64(),
+        + "%s mean dist to a %.3f, to b %.3f (a to b %.3f); median %.3f, %.3f (%.3f)%n",
+        summary.maxLogitAbsDiff(), summary.maxLogitAbsDiffF64(),
         summary.rateMetamerClassIsClassOfA(), summary.rateMetamerClassIsLabelOfB(),
         probe ? String.format(Locale.ROOT, " nuisance probe's class == label of b: %.3f;", summary.rateProbeClassIsLabelOfB()) : "",
         summary.meanDistToA(), summary.meanDistToB(), summary.meanDistAToB(), summary.medianDistToA(),
