@@ -76,6 +76,8 @@ final class VaeCommand implements Callable<Integer> {
   @Option(names = "--fresh", description = "Replace the results of an earlier run in --out instead of refusing.")
   boolean fresh;
 
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   private static long cpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
@@ -95,6 +97,15 @@ final class VaeCommand implements Callable<Integer> {
     // The flow's own check said "orthonormal vectors must be in 1..16", naming neither option.
     if (flow.equals("sylvester-orthogonal") && (orthonormal < 1 || orthonormal > latent)) {
       throw new IllegalArgumentException("--orthonormal must be in 1..--latent (" + latent + "), got " + orthonormal);
+    }
+    // Said, not refused: experiments/vae.sh gives its extra options to all six flows.
+    for (String[] o : new String[][] {{"--reflections", "sylvester-householder"}, {"--orthonormal", "sylvester-orthogonal"},
+        {"--flow-steps", null}}) {
+      boolean unused = o[1] == null ? flow.equals("none") : !flow.equals(o[1]);
+      if (unused && spec.commandLine().getParseResult().hasMatchedOption(o[0])) {
+        System.err.println("irevnet vae: note: " + o[0] + " is not used by --flow " + flow
+            + (o[1] == null ? "" : " (only by " + o[1] + ")"));
+      }
     }
     CommonOptions.positive("--test-images", testImages);
     CommonOptions.positive("--is-samples", isSamples);
