@@ -43,6 +43,17 @@ class ModelGradientTest {
     check(Architecture.load("fi-revnet-s"), 2, ConvImpl.CONV2D_OP, Set.of());
   }
 
+  /** The bundled irevnet-s as it is (1x32x32, its widths and steps), not a reduced copy. */
+  @Test
+  void irevnetSmallWhole() {
+    check(Architecture.load("irevnet-s"), 2, ConvImpl.CONV2D_OP, Set.of());
+  }
+
+  @Test
+  void irevnetSmallInjectiveWhole() {
+    check(Architecture.load("irevnet-s-inj"), 2, ConvImpl.CONV2D_OP, FIRST_BLOCK_SEES_ONLY_PADDING);
+  }
+
   @Test
   void irevnetSmallReduced() {
     check(reduced(Architecture.load("irevnet-s"), 16, 4, 2), 3, ConvImpl.CONV2D_OP, Set.of());
