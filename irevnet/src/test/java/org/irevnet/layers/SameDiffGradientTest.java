@@ -11,6 +11,7 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 import org.irevnet.nn.Init;
 import org.irevnet.check.Numerics;
+import org.irevnet.testing.Relative;
 import org.irevnet.testing.SameDiffReference;
 import org.irevnet.testing.SameDiffReference.ConvImpl;
 import org.junit.jupiter.api.Test;
@@ -131,6 +132,7 @@ class SameDiffGradientTest {
     INDArray refDx = expected.get(SameDiffReference.INPUT);
     assertThat(refDx.amaxNumber().doubleValue()).as("reference dL/dx is non-zero").isGreaterThan(1e-6);
     assertThat(Numerics.maxRelDiff(dx, refDx)).as("dL/dx").isLessThanOrEqualTo(GRAD_TOL);
+    Relative.assertRelativeToLargest("dL/dx", dx, refDx, GRAD_TOL);
     int compared = 0;
     for (Map.Entry<String, Param> e : params.entries().entrySet()) {
       if (!e.getValue().trainable()) continue;
@@ -140,6 +142,7 @@ class SameDiffGradientTest {
           .isGreaterThan(1e-6);
       assertThat(Numerics.maxRelDiff(e.getValue().grad(), ref)).as("dL/d" + e.getKey())
           .isLessThanOrEqualTo(GRAD_TOL);
+      Relative.assertRelativeToLargest("dL/d" + e.getKey(), e.getValue().grad(), ref, GRAD_TOL);
       compared++;
     }
     assertThat(compared).as("parameters compared").isEqualTo(expected.size() - 1);
