@@ -115,7 +115,33 @@ public final class Dl4jClassifier implements Classifier {
    * @throws IOException one line naming the file when it is missing or not a DL4J model
    */
   public static Dl4jClassifier load(Path zip, long[] chw, List<String> probed) throws IOException {
-    return of(restore(zip), zip.getFileName().toString(), chw, probed);
+    ComputationGraph net = restore(zip);
+    requireFiniteParameters(net, zip.toString());
+    return of(net, zip.getFileName().toString(), chw, probed);
+  }
+
+  /**
+   * Refuses a network with a NaN or infinite parameter, naming the first such one (layer and
+   * parameter), as the reader of an invertible model's {@code weights.npz} does. Accepted, such a
+   * network gave NaN logits: eval wrote accuracy 0 with an empty confusion matrix and exit code 0.
+   *
+   * @param source the file the network came from, for the message
+   * @throws IOException one line naming {@code source} and the parameter
+   */
+  public static void requireFiniteParameters(ComputationGraph net, String source) throws IOException {
+    for (int idx : net.topologicalSortOrder()) {
+      GraphVertex v = net.getVertices()[idx];
+      if (!v.hasLayer()) continue;
+      String own = v.getLayer().conf().getLayer().getLayerName();
+      String layer = own != null && !own.isEmpty() ? own : v.getVertexName();
+      for (var p : v.getLayer().paramTable().entrySet()) {
+        long bad = org.irevnet.nn.Tensors.nonFinite(p.getValue());
+        if (bad > 0) {
+          throw new IOException(source + ": layer '" + layer + "' parameter " + p.getKey() + " has " + bad
+              + " NaN or infinite value(s) of " + p.getValue().length());
+        }
+      }
+    }
   }
 
   /** The network in a {@link ModelSerializer} zip, as a ComputationGraph. */

@@ -21,6 +21,7 @@ import org.irevnet.io.JsonErrors;
 import org.irevnet.io.Npz;
 import org.irevnet.io.RunLock;
 import org.irevnet.io.StableZip;
+import org.irevnet.models.Dl4jClassifier;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.models.ModelFiles;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -215,6 +216,7 @@ public final class Checkpoints {
       throw new IOException(dir.resolve(NETWORK) + ": not a DL4J network saved by ModelSerializer ("
           + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + ")", e);
     }
+    Dl4jClassifier.requireFiniteParameters(net, dir.resolve(NETWORK).toString());
     return new LoadedNetwork(net, readState(dir), weights);
   }
 

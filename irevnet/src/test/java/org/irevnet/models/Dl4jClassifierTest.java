@@ -178,6 +178,26 @@ class Dl4jClassifierTest {
         .hasMessageContaining("no such model file");
   }
 
+  @Test
+  void aModelWithANonFiniteParameterIsRefusedNamingTheLayerAndParameter(@TempDir Path dir) throws Exception {
+    MultiLayerNetwork mln = tinyLeNet(3);
+    // The dense layer (index 2) gets one NaN and one infinity among its weights: a model that
+    // diverged in training. Its logits would all be NaN, scored as accuracy 0.
+    INDArray w = mln.getLayer(2).getParam("W");
+    w.putScalar(0, 1, Double.NaN);
+    w.putScalar(3, 2, Double.POSITIVE_INFINITY);
+    Path zip = dir.resolve("diverged.zip");
+    ModelSerializer.writeModel(mln, zip.toFile(), false);
+    assertThatThrownBy(() -> Dl4jClassifier.load(zip, CHW, null)).isInstanceOf(java.io.IOException.class)
+        .hasMessageStartingWith(zip + ": layer '" + mln.getLayer(2).conf().getLayer().getLayerName() + "' parameter W has 2 NaN or infinite value(s) of " + w.length())
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    // The same network with finite weights loads.
+    w.putScalar(0, 1, 0.5);
+    w.putScalar(3, 2, -0.5);
+    ModelSerializer.writeModel(mln, zip.toFile(), false);
+    assertThat(Dl4jClassifier.load(zip, CHW, null).numClasses()).isEqualTo(4);
+  }
+
   /** A graph on {@code 1 x 6 x 6} images in float64, trained a few steps unless {@code fresh}. */
   private static ComputationGraph graph(ComputationGraphConfiguration.GraphBuilder g, boolean fresh) {
     ComputationGraph net = new ComputationGraph(g.build());

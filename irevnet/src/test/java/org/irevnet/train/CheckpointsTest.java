@@ -395,4 +395,19 @@ class CheckpointsTest {
     assertThatThrownBy(() -> Checkpoints.loadNetwork(dir)).isInstanceOf(java.io.IOException.class)
         .hasMessageStartingWith(zip + ": not a DL4J network saved by ModelSerializer (");
   }
+
+  /** A baseline checkpoint whose weights diverged is refused naming the parameter, as weights.npz is. */
+  @Test
+  void aNetworkCheckpointWithANaNWeightIsRefusedNamingIt(@TempDir Path tmp) throws Exception {
+    var net = TinyNetworks.graph(DataType.FLOAT, 5);
+    TinyNetworks.train(net, 3, 5);
+    String layer = net.getLayer(0).conf().getLayer().getLayerName();
+    net.getLayer(0).paramTable().values().iterator().next().putScalar(0, Float.NaN);
+    String param = net.getLayer(0).paramTable().keySet().iterator().next();
+    Path dir = tmp.resolve("net");
+    Checkpoints.save(dir, net, STATE);
+    assertThatThrownBy(() -> Checkpoints.loadNetwork(dir)).isInstanceOf(java.io.IOException.class)
+        .hasMessageStartingWith(dir.resolve(Checkpoints.NETWORK) + ": layer '" + layer + "' parameter " + param
+            + " has 1 NaN or infinite value(s)");
+  }
 }
