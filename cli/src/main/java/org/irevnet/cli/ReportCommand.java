@@ -58,7 +58,7 @@ final class ReportCommand implements Callable<Integer> {
     r.write(dir);
     for (Report.Run run : r.runs()) {
       StringBuilder line = new StringBuilder(run.name());
-      for (String status : List.of(Section.OK, Section.NOT_RUN, Section.ERROR, Section.FAILED)) {
+      for (String status : List.of(Section.OK, Section.NOT_RUN, Section.NOT_APPLICABLE, Section.ERROR, Section.FAILED)) {
         List<String> ids = run.sections().stream().filter(s -> s.status().equals(status)).map(Section::id).toList();
         if (!ids.isEmpty()) line.append("  ").append(status).append(": ").append(String.join(", ", ids));
       }

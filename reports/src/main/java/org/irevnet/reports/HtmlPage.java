@@ -32,7 +32,14 @@ final class HtmlPage {
 
   /** One run's part of a section. */
   public record Cell(String run, String status, boolean notRun, boolean error, boolean failed, String note,
-      String sources, List<String> otherData, List<FigureView> figures) {}
+      String sources, List<String> otherData, List<FigureView> figures) {
+    /** What the note of a section without results starts with: it was not run, or cannot be. */
+    public String notRunLabel() {
+      return status.equals(NOT_APPLICABLE) ? "Not applicable" : "Not run";
+    }
+  }
+
+  static final String NOT_APPLICABLE = "not applicable";
 
   /** Exactly one of chart, table, matrix, image is set. */
   public record FigureView(String title, SvgChart.View chart, List<Legend> legend, TableView table,
@@ -98,9 +105,11 @@ final class HtmlPage {
   private static Cell cell(String run, Section s) {
     List<FigureView> figs = new ArrayList<>();
     for (Figure f : s.figures()) figs.add(figure(f));
-    boolean notRun = s.status().equals(Section.NOT_RUN), error = s.status().equals(Section.ERROR);
+    boolean notApplicable = s.status().equals(Section.NOT_APPLICABLE);
+    // Shown as a section without results (greyed, its note), under its own label.
+    boolean notRun = s.status().equals(Section.NOT_RUN) || notApplicable, error = s.status().equals(Section.ERROR);
     boolean failed = s.status().equals(Section.FAILED);
-    String status = notRun ? "not run" : error ? "error" : failed ? "check failed" : "ok";
+    String status = notApplicable ? NOT_APPLICABLE : notRun ? "not run" : error ? "error" : failed ? "check failed" : "ok";
     List<String> otherData = new ArrayList<>();
     s.otherData().forEach((file, data) -> otherData.add(file + " on " + data));
     return new Cell(run, status, notRun, error, failed, s.note(), String.join(", ", s.sources()), otherData, figs);

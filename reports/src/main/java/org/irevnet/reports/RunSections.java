@@ -60,9 +60,18 @@ final class RunSections {
   /** Ids of every section, in report order. */
   static final List<String> IDS = SPECS.stream().map(Spec::id).toList();
 
+  /**
+   * The sections whose command needs an invertible model, by id, to that command: a DL4J network's
+   * run cannot have them, and "not run" with the command to make them named a command that refuses it.
+   */
+  private static final Map<String, String> NEEDS_INVERTIBLE = Map.of("invertibility", "invert", "nuisance",
+      "probe --nuisance", "metamers", "metamers", "interpolation", "interpolate", "samples", "sample");
+
   static List<Section> of(RunFiles f) {
     // A VAE run is no classifier: its "not run" sections would name commands (eval, invert, ...) that refuse it.
     boolean vaeRun = f.exists(VAE);
+    String network = dl4jNetwork(f);
+    JsonNode zip = network == null ? null : configField(f, "model");
     List<Section> out = new ArrayList<>();
     for (Spec s : SPECS) {
       Section sec;
@@ -72,9 +81,45 @@ final class RunSections {
       } catch (IOException | RuntimeException e) {
         sec = Section.error(s.id(), s.title(), List.of(), RunFiles.firstLine(e.getMessage()));
       }
+      if (network != null && sec != null && sec.status().equals(Section.NOT_RUN) && NEEDS_INVERTIBLE.containsKey(s.id())) {
+        sec = Section.notApplicable(s.id(), s.title(), network + " is a DL4J network, not invertible (bin/irevnet "
+            + NEEDS_INVERTIBLE.get(s.id()) + " needs an invertible model)");
+      } else if (zip != null && zip.isTextual() && sec != null && sec.status().equals(Section.NOT_RUN)) {
+        // A model zip's analysis directory: it was trained elsewhere, and its analyses are made
+        // with --model, not with --run on this directory.
+        sec = s.id().equals("training") ? Section.notApplicable(s.id(), s.title(), network
+            + " was given as a model zip (--model), not trained here")
+            : Section.notRun(s.id(), s.title(), sec.note().replace("--run RUN_DIR", "--model " + zip.asText()
+                + " --data " + configField(f, "data").asText("DATA")));
+      }
       if (sec != null && !(vaeRun && sec.status().equals(Section.NOT_RUN))) out.add(sec);
     }
     return out;
+  }
+
+  /**
+   * The model of a run whose model is a DL4J network, as its config.json names it: a baseline
+   * trained here ({@code resnet-s}, {@code cnn-s}) or a model zip analysed with {@code --model}
+   * (whose analysis directory's config names the zip in {@code model}); null for any other run,
+   * or when config.json cannot be read (the config section says why).
+   */
+  private static String dl4jNetwork(RunFiles f) {
+    String arch = configField(f, "arch").asText("");
+    if (org.irevnet.models.Baselines.NAMES.contains(arch)) return arch;
+    JsonNode model = configField(f, "model");
+    if (!model.isTextual()) return null;
+    java.nio.file.Path zip = java.nio.file.Path.of(model.asText()).getFileName();
+    return zip == null ? arch : zip.toString();
+  }
+
+  /** config.json's {@code config.NAME}, missing when it or the file cannot be read (the config section says why). */
+  private static JsonNode configField(RunFiles f, String name) {
+    if (!f.exists(RunFiles.CONFIG)) return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    try {
+      return f.json(RunFiles.CONFIG).path("config").path(name);
+    } catch (IOException | RuntimeException e) {
+      return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
   }
 
   /**

@@ -7,7 +7,9 @@ import java.util.Map;
 
 /**
  * One section of a run's report. {@code status} is {@code ok}, {@code not_run} (none of its
- * files exist; {@code note} says which command makes them), {@code error} (a file could not be
+ * files exist; {@code note} says which command makes them), {@code not_applicable} (the run's
+ * model cannot have this analysis: a DL4J network, which invert, metamers, interpolate, sample and
+ * probe --nuisance refuse; {@code note} says why), {@code error} (a file could not be
  * read; {@code note} says why) or {@code failed} (its files were read and are shown, but one
  * records a check of its own that failed, as {@code metamers.json}'s {@code invariant_holds}
  * false; {@code note} names the file and the check). {@code sources} are the files it read,
@@ -17,7 +19,8 @@ import java.util.Map;
 public record Section(String id, String title, String status, List<String> sources, String note,
     List<Figure> figures,
     @JsonProperty("other_data") @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, String> otherData) {
-  public static final String OK = "ok", NOT_RUN = "not_run", ERROR = "error", FAILED = "failed";
+  public static final String OK = "ok", NOT_RUN = "not_run", NOT_APPLICABLE = "not_applicable", ERROR = "error",
+      FAILED = "failed";
 
   static Section ok(String id, String title, List<String> sources, List<Figure> figures) {
     return new Section(id, title, OK, sources, null, figures, Map.of());
@@ -25,6 +28,10 @@ public record Section(String id, String title, String status, List<String> sourc
 
   static Section notRun(String id, String title, String note) {
     return new Section(id, title, NOT_RUN, List.of(), note, List.of(), Map.of());
+  }
+
+  static Section notApplicable(String id, String title, String note) {
+    return new Section(id, title, NOT_APPLICABLE, List.of(), note, List.of(), Map.of());
   }
 
   static Section error(String id, String title, List<String> sources, String message) {

@@ -92,6 +92,19 @@ class ReportSchemaTest {
   }
 
   @Test
+  void aComparisonWithADl4jNetworkValidatesAndSaysWhatIsNotApplicable(@TempDir Path tmp) throws Exception {
+    Path ce = SyntheticRun.full(tmp.resolve("ce"), "ce", 0.9);
+    Path baseline = RunSectionsTest.dl4jRun(tmp.resolve("baseline"), "resnet-s", null);
+    Path out = tmp.resolve("cmp");
+    Report.of(List.of(ce, baseline)).write(out);
+    assertThat(validate(out.resolve(Report.JSON))).isEmpty();
+    String html = Files.readString(out.resolve(Report.HTML));
+    assertThat(html).contains("Not applicable: resnet-s is a DL4J network, not invertible (bin/irevnet invert needs")
+        // The other run has its invert.json: nothing may call the network's invertibility "not run".
+        .doesNotContain("Not run: no analysis/invert.json");
+  }
+
+  @Test
   void theSchemaRejectsAReportWithoutItsVersionOrWithAnUnknownFigure(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.5);
     Report.of(List.of(run)).write(run);

@@ -42,6 +42,53 @@ class RunSectionsTest {
     assertThat(vae.status()).isEqualTo(Section.OK);
   }
 
+  /** A bare run of a DL4J network: a baseline trained here (by arch) or a model zip (config names it). */
+  static Path dl4jRun(Path dir, String arch, String model) throws IOException {
+    Files.createDirectories(dir);
+    java.util.Map<String, Object> config = new java.util.LinkedHashMap<>(
+        java.util.Map.of("arch", arch, "data", "fashion-mnist-mini", "objective", "ce", "epochs", 1));
+    if (model != null) config.put("model", model);
+    JsonReport.MAPPER.writeValue(dir.resolve("config.json").toFile(),
+        java.util.Map.of("config", config, "environment", java.util.Map.of("java", "17")));
+    return dir;
+  }
+
+  /**
+   * A DL4J network cannot have the sections of commands that need an invertible model: "not run,
+   * made by bin/irevnet invert --run RUN_DIR" named a command that refuses it (exit code 2).
+   */
+  @Test
+  void aDl4jNetworksRunHasTheInvertibleOnlySectionsNotApplicableNamingWhy(@TempDir Path tmp) throws Exception {
+    List<String> invertibleOnly = List.of("invertibility", "nuisance", "metamers", "interpolation", "samples");
+    for (var run : List.of(java.util.Map.entry(dl4jRun(tmp.resolve("baseline"), "cnn-s", null), "cnn-s"),
+        java.util.Map.entry(dl4jRun(tmp.resolve("mine-analysis"), "DL4J model mine.zip", "/models/mine.zip"), "mine.zip"))) {
+      List<Section> sections = RunSections.of(new RunFiles(run.getKey()));
+      assertThat(sections).filteredOn(s -> invertibleOnly.contains(s.id())).hasSize(invertibleOnly.size())
+          .allSatisfy(s -> {
+            assertThat(s.status()).as(s.id()).isEqualTo(Section.NOT_APPLICABLE);
+            assertThat(s.note()).as(s.id()).startsWith(run.getValue() + " is a DL4J network, not invertible (bin/irevnet ")
+                .endsWith(" needs an invertible model)");
+          });
+      assertThat(sections).filteredOn(s -> s.id().equals("invertibility")).singleElement()
+          .extracting(Section::note).asString().contains("bin/irevnet invert needs");
+      // What such a network can have and has not yet is still "not run", naming its command.
+      assertThat(sections).filteredOn(s -> List.of("accuracy", "probes", "attacks").contains(s.id()))
+          .hasSize(3).allSatisfy(s -> assertThat(s.status()).as(s.id()).isEqualTo(Section.NOT_RUN));
+    }
+    // A model zip was trained elsewhere, and its analyses are made with --model.
+    List<Section> zip = RunSections.of(new RunFiles(tmp.resolve("mine-analysis")));
+    assertThat(zip).filteredOn(s -> s.id().equals("training")).singleElement().satisfies(s -> {
+      assertThat(s.status()).isEqualTo(Section.NOT_APPLICABLE);
+      assertThat(s.note()).isEqualTo("mine.zip was given as a model zip (--model), not trained here");
+    });
+    assertThat(zip).filteredOn(s -> s.id().equals("probes")).singleElement().extracting(Section::note).asString()
+        .contains("bin/irevnet probe --model /models/mine.zip --data fashion-mnist-mini --layers").doesNotContain("--run");
+    // An invertible model's run keeps them "not run".
+    assertThat(RunSections.of(new RunFiles(SyntheticRun.bare(tmp.resolve("fi"), "ce"))))
+        .filteredOn(s -> invertibleOnly.contains(s.id())).hasSize(invertibleOnly.size())
+        .allSatisfy(s -> assertThat(s.status()).isEqualTo(Section.NOT_RUN));
+  }
+
   private static List<String> concat(List<String> a, String b) {
     List<String> out = new java.util.ArrayList<>(a);
     out.add(b);
