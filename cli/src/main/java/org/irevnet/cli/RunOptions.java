@@ -10,6 +10,7 @@ import org.irevnet.data.DataIdentity;
 import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
 import org.irevnet.io.AtomicFiles;
+import org.irevnet.train.Checkpoints;
 import org.irevnet.train.Trainer;
 import picocli.CommandLine.Option;
 
@@ -94,6 +95,21 @@ class RunOptions {
     return run != null ? run + " was trained on" : model() + " was analysed on (" + runDirPath().resolve(Trainer.CONFIG) + ")";
   }
 
+  /**
+   * Refuses a baseline's checkpoint ({@code RUN/checkpoints/best/model.zip}, next to its manifest):
+   * its analysis directory would be made inside the checkpoint, and train --resume then refused
+   * the run ("model-analysis: not written by training"). Such a network is analysed with --run.
+   */
+  static void refuseCheckpoint(Path zip) {
+    Path dir = zip.toAbsolutePath().getParent();
+    if (dir == null || !Files.isRegularFile(dir.resolve(Checkpoints.MANIFEST))) return;
+    Path run = dir.getParent() == null ? null : dir.getParent().getParent();
+    String use = run != null && Files.isRegularFile(run.resolve(Trainer.CONFIG)) ? "--run " + run : "--run RUN_DIR";
+    throw new IllegalArgumentException("--model " + zip + " is a checkpoint of a run trained here (next to its "
+        + Checkpoints.MANIFEST + "): analyse it with " + use + " (--model would write its analysis"
+        + " directory into the checkpoint)");
+  }
+
   /** Where the analyses of a model zip go: {@code NAME-analysis} next to {@code NAME.zip}. */
   static Path modelRunDir(Path zip) {
     String name = zip.getFileName().toString();
@@ -120,6 +136,7 @@ class RunOptions {
   void check() {
     if ((run == null) == (model() == null)) throw new IllegalArgumentException("give " + required());
     if (model() != null && data == null) throw new IllegalArgumentException("--model needs --data (the dataset to analyse it on)");
+    if (model() != null) refuseCheckpoint(model());
     if (probeLayers() != null) CommonOptions.given("--probe-layers", probeLayers().size(), "layers");
   }
 }

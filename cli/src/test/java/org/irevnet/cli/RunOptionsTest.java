@@ -64,6 +64,26 @@ class RunOptionsTest {
   }
 
   /**
+   * A baseline's checkpoint given as --model made its analysis directory inside the checkpoint
+   * (checkpoints/latest/model-analysis), and train --resume then refused the run. It is refused,
+   * naming the run to give with --run, before anything is made; the same zip copied out is taken.
+   */
+  @Test
+  void aBaselinesCheckpointIsRefusedAsAModelNamingItsRun(@TempDir Path tmp) throws Exception {
+    Path run = run(tmp.resolve("runs/cnn"), "fashion-mnist-mini", "best", "latest");
+    String d = org.irevnet.testing.TinyData.idx(tmp.resolve("d"), 10, 2).toString();
+    for (String checkpoint : List.of("best", "latest")) {
+      Path zip = Files.writeString(run.resolve("checkpoints").resolve(checkpoint).resolve(Checkpoints.NETWORK), "zip");
+      assertThatThrownBy(() -> options(null, zip, d).runDir()).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("--model " + zip + " is a checkpoint of a run trained here (next to its manifest.json): analyse it"
+              + " with --run " + run.toAbsolutePath() + " (--model would write its analysis directory into the checkpoint)");
+      assertThat(RunOptions.modelRunDir(zip)).doesNotExist();
+    }
+    Path copy = Files.copy(run.resolve("checkpoints/best").resolve(Checkpoints.NETWORK), tmp.resolve("cnn.zip"));
+    assertThat(options(null, copy, d).runDir()).isEqualTo(tmp.resolve("cnn-analysis")).isDirectory();
+  }
+
+  /**
    * --out is where the results go, as given (a name not in ASCII too); without it a run's go
    * under RUN_DIR/analysis and a model's under its own analysis directory, where report reads them.
    */
