@@ -33,6 +33,13 @@ final class ReportCommand implements Callable<Integer> {
     if (out == null && runs.size() > 1) throw new IllegalArgumentException("several runs need --out DIR");
     List<Path> dirs = runs.stream().map(p -> java.nio.file.Files.isRegularFile(p) && p.toString().endsWith(".zip")
         ? RunOptions.modelRunDir(p) : p).toList();
+    for (int i = 0; i < runs.size(); i++) {
+      // "NAME-analysis: no such run directory" named a directory the user never gave.
+      if (!dirs.get(i).equals(runs.get(i)) && !java.nio.file.Files.isDirectory(dirs.get(i))) {
+        throw new IllegalArgumentException(runs.get(i) + ": not analysed yet (no " + dirs.get(i) + "; eval, probe or"
+            + " attack --model " + runs.get(i) + " --data DATA makes it)");
+      }
+    }
     List<Path> same = dirs.stream().map(ReportCommand::identity).toList();
     for (int i = 0; i < same.size(); i++) {
       int first = same.indexOf(same.get(i));

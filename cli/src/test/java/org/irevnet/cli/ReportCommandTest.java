@@ -51,6 +51,12 @@ class ReportCommandTest {
       assertThat(r.err()).startsWith("irevnet report: ");
     }
     assertThat(run("report", tmp.toString()).err()).contains("not a run directory");
+    // A model zip no analysis was made for: the zip is named, and what makes its analysis directory.
+    Path zip = Files.writeString(tmp.resolve("mine.zip"), "zip");
+    MainTest.Run unanalysed = run("report", zip.toString());
+    assertThat(unanalysed.code()).isEqualTo(2);
+    assertThat(unanalysed.err().strip()).isEqualTo("irevnet report: " + zip + ": not analysed yet (no "
+        + tmp.resolve("mine-analysis").toAbsolutePath() + "; eval, probe or attack --model " + zip + " --data DATA makes it)");
     assertThat(run("report").code()).isEqualTo(2);
 
     // With several runs the message must say whose config.json it is.
