@@ -82,6 +82,8 @@ final class ProbeCommand implements Callable<Integer> {
     // An invertible model with a z_s/z_n split, checked before any work: an i-RevNet's layer probes
     // were computed and written, then the command failed (exit 2) at the nuisance probe.
     if (nuisance) NuisanceProbe.requireFullyInvertible(test.model());
+    // Before any work: LayerProbes then failed with "need the same (non-zero) number of stages in both splits, got 0 and 0".
+    if (layers && model.layerNames().isEmpty()) throw new IllegalArgumentException(model.noLayersToProbe());
     Dataset trainAll = test.splits().apply(Split.TRAIN);
     Path dir = output.dir(target);
     // In the order the README and the help text give them.

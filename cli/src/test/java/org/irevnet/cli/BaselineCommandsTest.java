@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -144,6 +145,35 @@ class BaselineCommandsTest {
     MainTest.Run ownMoved = MainTest.run("eval", "--model", zip.toString(), "--data", moved.toString());
     assertThat(ownMoved.code()).as(ownMoved.err()).isZero();
     assertThat(Json.MAPPER.readTree(dir.resolve("eval-test.json").toFile()).get("count").asInt()).isEqualTo(20);
+  }
+
+  /**
+   * A softmax regression (its output layer reads the images) has no layer to probe or match:
+   * probe --layers said "need the same (non-zero) number of stages in both splits, got 0 and 0"
+   * after loading both splits, feature-match "layer must be in 0..-1, got -1". Both now name
+   * the model and why, writing nothing; eval and fgsm, which need no hidden layer, still work.
+   */
+  @Test
+  void aModelWithoutHiddenLayersIsRefusedForProbesAndFeatureMatchingNamingWhy(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 40, 20);
+    MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1).list()
+        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10).activation(Activation.SOFTMAX).build())
+        .setInputType(InputType.convolutional(28, 28, 1)).build());
+    Path zip = saved(net, tmp.resolve("softmax.zip"));
+    String why = "softmax.zip (DL4J 1 layers, not invertible): input [1, 1, 28, 28], 7,850 parameters: no hidden layer or"
+        + " vertex to probe (its output layer reads the input)";
+    for (List<String> args : List.of(List.of("probe", "--layers"),
+        List.of("attack", "--attack", "feature-match", "--count", "2", "--steps", "1"))) {
+      List<String> all = new java.util.ArrayList<>(args);
+      all.addAll(List.of("--model", zip.toString(), "--data", data.toString()));
+      MainTest.Run r = MainTest.run(all.toArray(String[]::new));
+      assertThat(r.code()).as(r.err()).isEqualTo(2);
+      assertThat(r.err().strip()).as(args.get(0)).endsWith(why).doesNotContain("\n");
+      assertThat(tmp.resolve("softmax-analysis/analysis")).as(args.get(0)).doesNotExist();
+    }
+    assertThat(MainTest.run("eval", "--model", zip.toString(), "--data", data.toString()).code()).isZero();
+    assertThat(MainTest.run("attack", "--attack", "fgsm", "--count", "4", "--model", zip.toString(), "--data",
+        data.toString()).code()).isZero();
   }
 
   /** {@code net}, initialised, as a model zip a user would pass with --model. */

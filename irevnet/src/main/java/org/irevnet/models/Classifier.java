@@ -67,12 +67,19 @@ public interface Classifier {
    */
   Gradient layerGradient(INDArray x, int layer, UnaryOperator<INDArray> dOutput);
 
+  /** The message for a model without probed layers (a DL4J network whose output layer reads the input). */
+  default String noLayersToProbe() {
+    return summary() + ": no hidden layer or vertex to probe (its output layer reads the input)";
+  }
+
   /**
    * Index of a probed layer given as "last", its name or its index, or a one-line error listing
    * them. Names before indices: a DL4J vertex may be called "1", and then it means that vertex.
    */
   default int layerIndex(String layer) {
     List<String> names = layerNames();
+    // Without this, a network whose output layer reads the input said "layer must be in 0..-1, got -1".
+    if (names.isEmpty()) throw new IllegalArgumentException(noLayersToProbe());
     if (layer.equals("last")) return names.size() - 1;
     if (names.contains(layer)) return names.indexOf(layer);
     if (layer.matches("\\d{1,9}") && Integer.parseInt(layer) < names.size()) return Integer.parseInt(layer);
