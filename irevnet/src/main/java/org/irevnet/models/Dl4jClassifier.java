@@ -89,6 +89,13 @@ public final class Dl4jClassifier implements Classifier {
             + hidden);
       }
       layerVertices[i] = hiddenVertices().get(at);
+      // Probed layers are stages in depth order: the comparison puts layer i of n at relative depth
+      // (i + 1) / n, and --layer's index counts in them. Given twice or out of order, "dense,conv1"
+      // was plotted as conv1 deeper than dense.
+      if (i > 0 && position(layerVertices[i]) <= position(layerVertices[i - 1])) {
+        throw new IllegalArgumentException(name + ": probed layers must be distinct and in the network's order, got '"
+            + layers.get(i - 1) + "' before '" + layers.get(i) + "'; its layers in order are " + hidden);
+      }
     }
     try {
       this.numClasses = (int) logits(Nd4j.zeros(dataType(), inputShape(1))).size(1);

@@ -88,12 +88,12 @@ class Dl4jClassifierTest {
     }
     // feedForward's entries for vertices that feed an ActivationLayer hold the activated values
     // (the layer works in place in evaluation mode): check those through the activation.
-    Dl4jClassifier named = Dl4jClassifier.of(net, "tiny", CHW, List.of("add", "bn"));
+    Dl4jClassifier named = Dl4jClassifier.of(net, "tiny", CHW, List.of("bn", "add"));
     List<INDArray> pre = named.layerOutputs(x);
-    assertThat(Numerics.maxAbsDiff(Transforms.tanh(pre.get(0), true), ff.get("block"))).isEqualTo(0.0);
-    assertThat(Numerics.maxAbsDiff(Transforms.relu(pre.get(1), true), ff.get("relu"))).isEqualTo(0.0);
-    assertThat(Numerics.maxAbsDiff(pre.get(1), ff.get("bn"))).isGreaterThan(0.0);
-    assertThat(pre.get(1).minNumber().doubleValue()).isLessThan(0.0);
+    assertThat(Numerics.maxAbsDiff(Transforms.tanh(pre.get(1), true), ff.get("block"))).isEqualTo(0.0);
+    assertThat(Numerics.maxAbsDiff(Transforms.relu(pre.get(0), true), ff.get("relu"))).isEqualTo(0.0);
+    assertThat(Numerics.maxAbsDiff(pre.get(0), ff.get("bn"))).isGreaterThan(0.0);
+    assertThat(pre.get(0).minNumber().doubleValue()).isLessThan(0.0);
     assertThatThrownBy(() -> Dl4jClassifier.of(net, "tiny", CHW, List.of("nope")))
         .hasMessageContaining("no hidden layer or vertex 'nope'");
   }
@@ -196,6 +196,23 @@ class Dl4jClassifierTest {
     w.putScalar(3, 2, -0.5);
     ModelSerializer.writeModel(mln, zip.toFile(), false);
     assertThat(Dl4jClassifier.load(zip, CHW, null).numClasses()).isEqualTo(4);
+  }
+
+  @Test
+  void probedLayersGivenTwiceOrOutOfTheNetworksOrderAreRefused() {
+    MultiLayerNetwork mln = tinyLeNet(3);
+    ComputationGraph g = mln.toComputationGraph();
+    List<String> inOrder = Dl4jClassifier.of(g, "lenet", CHW, null).layerNames();
+    assertThat(inOrder).hasSizeGreaterThan(1);
+    String first = inOrder.get(0), last = inOrder.get(inOrder.size() - 1);
+    assertThatThrownBy(() -> Dl4jClassifier.of(g, "lenet", CHW, List.of(last, first)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("lenet: probed layers must be distinct and in the network's order, got '" + last
+            + "' before '" + first + "'");
+    assertThatThrownBy(() -> Dl4jClassifier.of(g, "lenet", CHW, List.of(first, first)))
+        .hasMessageStartingWith("lenet: probed layers must be distinct and in the network's order, got '" + first
+            + "' before '" + first + "'");
+    assertThat(Dl4jClassifier.of(g, "lenet", CHW, List.of(first, last)).layerNames()).containsExactly(first, last);
   }
 
   /** A graph on {@code 1 x 6 x 6} images in float64, trained a few steps unless {@code fresh}. */
@@ -368,9 +385,9 @@ class Dl4jClassifierTest {
     INDArray x = images(DataType.FLOAT, 19, 2);
     // The MultiLayerNetwork's own activations, by layer index: 0 = features, 2 = hidden.
     List<INDArray> ff = mln.feedForward(x, false);
-    Dl4jClassifier probed = Dl4jClassifier.load(zip, CHW, List.of("hidden", "features"));
-    assertThat(Numerics.maxAbsDiff(probed.layerOutputs(x).get(0), ff.get(3))).isEqualTo(0.0);
-    assertThat(Numerics.maxAbsDiff(probed.layerOutputs(x).get(1), ff.get(1))).isEqualTo(0.0);
+    Dl4jClassifier probed = Dl4jClassifier.load(zip, CHW, List.of("features", "hidden"));
+    assertThat(Numerics.maxAbsDiff(probed.layerOutputs(x).get(1), ff.get(3))).isEqualTo(0.0);
+    assertThat(Numerics.maxAbsDiff(probed.layerOutputs(x).get(0), ff.get(1))).isEqualTo(0.0);
   }
 
   /** Eight layers (conv, bn, relu, conv2, block, pool, dense, out) and 20 + 8 + 38 + 95 + 18 parameters, counted by hand. */
