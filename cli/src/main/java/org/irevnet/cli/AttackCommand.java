@@ -236,8 +236,8 @@ final class AttackCommand implements Callable<Integer> {
       stage = model.layerIndex(layer);
     } catch (IllegalArgumentException e) {
       // A DL4J network's other layers are there too, once probed: the message named only the default ones.
-      String others = model instanceof org.irevnet.models.Dl4jClassifier && !model.layerNames().isEmpty() ? "; another layer or vertex of the network"
-          + " must be named in --probe-layers too" : "";
+      String others = model instanceof org.irevnet.models.Dl4jClassifier && !model.layerNames().isEmpty()
+          ? "; another layer or vertex of the network must be named in --probe-layers too" : "";
       throw new IllegalArgumentException("--layer: " + e.getMessage() + others, e);
     }
     FeatureMatch fm = new FeatureMatch(gradient, stage, mask, steps, stepSize == null ? Double.NaN : stepSize);
