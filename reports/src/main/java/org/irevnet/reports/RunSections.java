@@ -71,7 +71,7 @@ final class RunSections {
     // A VAE run is no classifier: its "not run" sections would name commands (eval, invert, ...) that refuse it.
     boolean vaeRun = f.exists(VAE);
     String network = dl4jNetwork(f);
-    JsonNode zip = network == null ? null : configField(f, "model");
+    JsonNode zip = network == null ? null : runConfig(f).path("model");
     List<Section> out = new ArrayList<>();
     for (Spec s : SPECS) {
       Section sec;
@@ -90,7 +90,7 @@ final class RunSections {
         sec = s.id().equals("training") ? Section.notApplicable(s.id(), s.title(), network
             + " was given as a model zip (--model), not trained here")
             : Section.notRun(s.id(), s.title(), sec.note().replace("--run RUN_DIR", "--model " + zip.asText()
-                + " --data " + configField(f, "data").asText("DATA")));
+                + " --data " + runConfig(f).path("data").asText("DATA")));
       }
       if (sec != null && !(vaeRun && sec.status().equals(Section.NOT_RUN))) out.add(sec);
     }
@@ -104,22 +104,22 @@ final class RunSections {
    * or when config.json cannot be read (the config section says why).
    */
   private static String dl4jNetwork(RunFiles f) {
-    String arch = configField(f, "arch").asText("");
+    String arch = runConfig(f).path("arch").asText("");
     if (org.irevnet.models.Baselines.NAMES.contains(arch)) return arch;
-    JsonNode model = configField(f, "model");
+    JsonNode model = runConfig(f).path("model");
     if (!model.isTextual()) return null;
     java.nio.file.Path zip = java.nio.file.Path.of(model.asText()).getFileName();
     return zip == null ? arch : zip.toString();
   }
 
-  /** config.json's {@code config.NAME}, missing when it or the file cannot be read (the config section says why). */
-  private static JsonNode configField(RunFiles f, String name) {
-    if (!f.exists(RunFiles.CONFIG)) return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
-    try {
-      return f.json(RunFiles.CONFIG).path("config").path(name);
-    } catch (IOException | RuntimeException e) {
-      return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
-    }
+  /** config.json, checked; a missing node when it is absent or does not read (the config section says why). */
+  private static JsonNode configFile(RunFiles f) {
+    return checked(f, RunFiles.CONFIG, (g, rel) -> checkedConfig(g));
+  }
+
+  /** config.json's {@code config}: the run's settings, or a missing node ({@link #configFile}). */
+  private static JsonNode runConfig(RunFiles f) {
+    return configFile(f).path("config");
   }
 
   /**
@@ -146,7 +146,7 @@ final class RunSections {
 
   /** config.json's {@code config.data}: the run's data, or null when it has none (the config section says why). */
   private static String runData(RunFiles f) {
-    JsonNode d = checked(f, RunFiles.CONFIG, (g, rel) -> checkedConfig(g)).path("config").path("data");
+    JsonNode d = runConfig(f).path("data");
     return d.isTextual() ? d.asText() : null;
   }
 
@@ -155,7 +155,7 @@ final class RunSections {
    * its record of that data by content ({@code dataset}, absent in runs from before).
    */
   private static String otherData(RunFiles f, JsonNode n) {
-    DataIdentity recorded = DataIdentity.read(checked(f, RunFiles.CONFIG, (g, rel) -> checkedConfig(g)).path("dataset"));
+    DataIdentity recorded = DataIdentity.read(configFile(f).path("dataset"));
     return AnalysisChecks.otherData(runData(f), recorded, f::dataIdentity, n);
   }
 
@@ -602,7 +602,7 @@ final class RunSections {
    */
   static Map<String, Object> headline(RunFiles f) {
     Map<String, Object> h = new LinkedHashMap<>();
-    JsonNode cfg = checked(f, RunFiles.CONFIG, (g, rel) -> checkedConfig(g)).path("config");
+    JsonNode cfg = runConfig(f);
     for (String k : List.of("arch", "objective", "data", "epochs")) {
       if (cfg.has(k)) h.put(k, TreeFigures.scalar(cfg.get(k)));
     }
