@@ -137,9 +137,7 @@ final class SampleCommand implements Callable<Integer> {
    * at 2^24, the pixels of 16,384 samples of 32x32.
    */
   static double fractionOutsideUnitInterval(INDArray x) {
-    double outside = x.lt(0).castTo(DataType.DOUBLE).sumNumber().doubleValue()
-        + x.gt(1).castTo(DataType.DOUBLE).sumNumber().doubleValue();
-    return outside / x.length();
+    return (org.irevnet.nn.Tensors.sum64(x.lt(0)) + org.irevnet.nn.Tensors.sum64(x.gt(1))) / x.length();
   }
 
   /** 0.7 -> "0.7", 1.0 -> "1": the temperature as it would be typed. */

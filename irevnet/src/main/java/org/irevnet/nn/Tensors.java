@@ -126,6 +126,15 @@ public final class Tensors {
   }
 
   /**
+   * The sum of all entries of {@code x}, accumulated in float64 whatever its type: ND4J sums a
+   * float32 array in float32, which loses the fourth decimal of a batch's log-density (250 x 1024
+   * terms) and stops counting at 2^24.
+   */
+  public static double sum64(INDArray x) {
+    return (x.dataType() == DataType.DOUBLE ? x : x.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
+  }
+
+  /**
    * How many entries of {@code x} are NaN or infinite, in one reduction (zero for an empty array,
    * where ND4J's {@code sumNumber} throws). Other types than float32 and float64 are widened first:
    * 1.0.0-M2.1's match op counts no NaN in float16.

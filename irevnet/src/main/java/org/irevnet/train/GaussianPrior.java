@@ -1,5 +1,7 @@
 package org.irevnet.train;
 
+import static org.irevnet.nn.Tensors.sum64;
+
 import org.irevnet.layers.Param;
 import org.irevnet.layers.ParamTable;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -57,8 +59,8 @@ final class GaussianPrior {
     // The value's sums in float64: ND4J sums a float32 array in float32, which over an evaluation
     // batch (250 x 1024 squares) moved eval's bits/dim by up to 4e-4 and made it depend on the batch
     // size. Only the reported number changes; the gradients below do not use it.
-    double logp = -0.5 * sum(uu) - n * (sum(gamma.value()) + zn.size(1) * HALF_LOG_2PI);
-    double value = -(logp + sum(logDet)) / ((double) n * d);
+    double logp = -0.5 * sum64(uu) - n * (sum64(gamma.value()) + zn.size(1) * HALF_LOG_2PI);
+    double value = -(logp + sum64(logDet)) / ((double) n * d);
     double c = weight / ((double) n * d);
     INDArray dzn = u.mul(invScale).muli(c);
     if (accumulate) {
@@ -67,10 +69,5 @@ final class GaussianPrior {
     }
     INDArray dLogDet = Nd4j.valueArrayOf(new long[] {n}, -c, zn.dataType());
     return new Nll(value, dzn, dLogDet);
-  }
-
-  /** The sum of all entries, accumulated in float64 whatever the array's type. */
-  private static double sum(INDArray a) {
-    return a.dataType() == DataType.DOUBLE ? a.sumNumber().doubleValue() : a.castTo(DataType.DOUBLE).sumNumber().doubleValue();
   }
 }
