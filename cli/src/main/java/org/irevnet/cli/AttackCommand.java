@@ -96,10 +96,6 @@ final class AttackCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  private boolean given(String option) {
-    return spec.commandLine().getParseResult().hasMatchedOption(option);
-  }
-
   @Override
   public Integer call() throws Exception {
     common.apply();
@@ -109,15 +105,19 @@ final class AttackCommand implements Callable<Integer> {
     boolean stepped = pgd || attack.equals("feature-match"), metamer = attack.equals("metamer");
     // An option the attack does not read is refused, as --random-start always was: fgsm --steps 10
     // and metamer --eps 0.1 ran as if they were not given.
-    if (given("--steps") && !stepped) throw new IllegalArgumentException("--steps applies to pgd and feature-match only");
-    if (given("--step-size") && !stepped) {
+    if (CommonOptions.typed(spec, "--steps") && !stepped) {
+      throw new IllegalArgumentException("--steps applies to pgd and feature-match only");
+    }
+    if (CommonOptions.typed(spec, "--step-size") && !stepped) {
       throw new IllegalArgumentException("--step-size applies to pgd and feature-match only");
     }
-    if (given("--eps") && metamer) {
+    if (CommonOptions.typed(spec, "--eps") && metamer) {
       throw new IllegalArgumentException("--eps applies to fgsm, pgd and feature-match only (a metamer has no radius)");
     }
-    if (given("--layer") && !attack.equals("feature-match")) throw new IllegalArgumentException("--layer applies to feature-match only");
-    if (given("--probe-layers") && !attack.equals("feature-match")) {
+    if (CommonOptions.typed(spec, "--layer") && !attack.equals("feature-match")) {
+      throw new IllegalArgumentException("--layer applies to feature-match only");
+    }
+    if (CommonOptions.typed(spec, "--probe-layers") && !attack.equals("feature-match")) {
       throw new IllegalArgumentException("--probe-layers applies to feature-match only (the layers --layer counts in)");
     }
     if (targeted != null && !perturbation) throw new IllegalArgumentException("--targeted applies to fgsm and pgd only");

@@ -126,7 +126,7 @@ final class CnfCommand implements Callable<Integer> {
     // not there, and nothing said so (cnf.json's trainSolver did, once the run was over).
     for (String option : solver.equals("rk4") ? List.of("--rtol", "--atol") : solver.equals("dopri5")
         ? List.of("--steps") : List.<String>of()) {
-      if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
+      if (CommonOptions.typed(spec, option)) {
         throw new IllegalArgumentException(option + " applies to --solver " + (solver.equals("rk4") ? "dopri5" : "rk4")
             + ", not " + solver);
       }

@@ -53,6 +53,14 @@ final class CommonOptions {
   }
 
   /**
+   * Whether {@code option} was typed on the command line (not its default): an option that does not
+   * apply to the rest of the command is refused, or said, only when the user gave it.
+   */
+  static boolean typed(picocli.CommandLine.Model.CommandSpec spec, String option) {
+    return spec.commandLine().getParseResult().hasMatchedOption(option);
+  }
+
+  /**
    * Refuses a comma-separated option given no entries: picocli parses {@code --eps ,} to an empty
    * list, which commands otherwise took for a short one (an attack ran epsilon 0 alone).
    */

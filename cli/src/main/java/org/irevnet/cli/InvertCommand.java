@@ -69,10 +69,6 @@ final class InvertCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  private boolean given(String option) {
-    return spec.commandLine().getParseResult().hasMatchedOption(option);
-  }
-
   @Override
   public Integer call() throws Exception {
     CommonOptions.positive("--count", count);
@@ -80,9 +76,9 @@ final class InvertCommand implements Callable<Integer> {
     // An option that is not read is refused, as attack and probe refuse theirs: --iterations 5
     // without --stability ran as if not given, and --stability-count was dropped for --stability-images.
     for (String o : List.of("--stability-images", "--stability-count", "--iterations", "--ill-conditioned")) {
-      if (given(o) && !stability) throw new IllegalArgumentException(o + " needs --stability");
+      if (CommonOptions.typed(spec, o) && !stability) throw new IllegalArgumentException(o + " needs --stability");
     }
-    if (given("--stability-count") && stabilityImages != null) {
+    if (CommonOptions.typed(spec, "--stability-count") && stabilityImages != null) {
       throw new IllegalArgumentException("--stability-count and --stability-images exclude each other (the images"
           + " --stability-images names are the ones estimated at)");
     }

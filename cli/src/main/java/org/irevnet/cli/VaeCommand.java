@@ -102,7 +102,7 @@ final class VaeCommand implements Callable<Integer> {
     for (String[] o : new String[][] {{"--reflections", "sylvester-householder"}, {"--orthonormal", "sylvester-orthogonal"},
         {"--flow-steps", null}}) {
       boolean unused = o[1] == null ? flow.equals("none") : !flow.equals(o[1]);
-      if (unused && spec.commandLine().getParseResult().hasMatchedOption(o[0])) {
+      if (unused && CommonOptions.typed(spec, o[0])) {
         System.err.println("irevnet vae: note: " + o[0] + " is not used by --flow " + flow
             + (o[1] == null ? "" : " (only by " + o[1] + ")"));
       }
