@@ -337,8 +337,10 @@ public final class Trainer {
           } else {
             IceObjective.Terms t = ice.step(model, f, b.labels(), step);
             loss = t.loss();
-            if (!Double.isFinite(loss) && adversariesDiverged(t)) throw divergedAdversaries(t, cfg.ice(), step, b);
-            if (!Double.isFinite(loss)) throw divergedLoss(loss, model, step, b, runDir);
+            if (!Double.isFinite(loss)) {
+              throw adversariesDiverged(t) ? divergedAdversaries(t, cfg.ice(), step, b)
+                  : divergedLoss(loss, model, step, b, runDir);
+            }
             if (!Double.isFinite(ice.priorGradients().norm2Number().doubleValue())) {
               throw diverged("a gradient of the iCE prior is not finite", step, b, runDir);
             }
@@ -589,8 +591,7 @@ public final class Trainer {
 
   /** {@link #diverged(String, long, BatchIterator.Batch, Path)} saying {@code where} it went wrong (null: nothing). */
   static DivergedException diverged(String what, String where, long step, BatchIterator.Batch b, Path runDir) {
-    String stopped = what + " at step " + (step + 1) + " (epoch " + (b.epoch() + 1) + ", batch " + (b.batch() + 1)
-        + ")" + (where == null ? "" : "; " + where) + "; stopped without saving; ";
+    String stopped = what + " " + atStep(step, b) + (where == null ? "" : "; " + where) + "; stopped without saving; ";
     if (!Checkpoints.exists(latest(runDir))) {
       return new DivergedException(stopped + "no checkpoint had been written yet; try a lower --lr");
     }
@@ -617,11 +618,16 @@ public final class Trainer {
   /** The iCE options define the steps so far and cannot change on resume: the remedy is a new run. */
   private static DivergedException divergedAdversaries(IceObjective.Terms t, IceConfig ice, long step,
       BatchIterator.Batch b) {
-    return new DivergedException("loss is " + t.loss() + " at step " + (step + 1) + " (epoch " + (b.epoch() + 1)
-        + ", batch " + (b.batch() + 1) + "): the model's cross-entropy and z_n are finite and the nuisance"
-        + " classifiers' term is " + t.nuisanceLoss() + ", so they diverged (--adv-lr " + ice.advLr() + ");"
+    return new DivergedException("loss is " + t.loss() + " " + atStep(step, b) + ": the model's cross-entropy and"
+        + " z_n are finite and the nuisance classifiers' term is " + t.nuisanceLoss() + ", so they diverged (--adv-lr "
+        + ice.advLr() + ");"
         + " stopped without saving; the iCE options cannot change on resume: start over with --fresh and a lower"
         + " --adv-lr");
+  }
+
+  /** "at step N (epoch E, batch B)", 1-based, for {@code step} (0-based) on batch {@code b}. */
+  private static String atStep(long step, BatchIterator.Batch b) {
+    return "at step " + (step + 1) + " (epoch " + (b.epoch() + 1) + ", batch " + (b.batch() + 1) + ")";
   }
 
   private static DivergedException divergedLoss(double loss, InvertibleClassifier model, long step,
