@@ -139,8 +139,7 @@ public final class Dl4jClassifier implements Classifier {
     for (int idx : net.topologicalSortOrder()) {
       GraphVertex v = net.getVertices()[idx];
       if (!v.hasLayer()) continue;
-      String own = v.getLayer().conf().getLayer().getLayerName();
-      String layer = own != null && !own.isEmpty() ? own : v.getVertexName();
+      String layer = displayName(v);
       for (var p : v.getLayer().paramTable().entrySet()) {
         long bad = org.irevnet.nn.Tensors.nonFinite(p.getValue());
         if (bad > 0) {
@@ -373,15 +372,14 @@ public final class Dl4jClassifier implements Classifier {
   }
 
   private List<String> hiddenVertexNames() {
-    return hiddenVertices().stream().map(this::displayName).toList();
+    return hiddenVertices().stream().map(idx -> displayName(vertices[idx])).toList();
   }
 
   /**
    * A vertex's name: its layer's own name where it has one (a MultiLayerNetwork converted to a
    * graph names its vertices by index but keeps the names given to its layers), else the vertex name.
    */
-  private String displayName(int idx) {
-    GraphVertex v = vertices[idx];
+  private static String displayName(GraphVertex v) {
     String layerName = v.hasLayer() ? v.getLayer().conf().getLayer().getLayerName() : null;
     return layerName != null && !layerName.isEmpty() ? layerName : v.getVertexName();
   }
@@ -397,7 +395,7 @@ public final class Dl4jClassifier implements Classifier {
       boolean nonLinear = (conf instanceof BaseLayer b && b.getActivationFn() != null
           && !(b.getActivationFn() instanceof ActivationIdentity))
           || (conf instanceof ActivationLayer a && !(a.getActivationFn() instanceof ActivationIdentity));
-      if (pooling || nonLinear) names.add(displayName(idx));
+      if (pooling || nonLinear) names.add(displayName(v));
     }
     return names.isEmpty() ? hiddenVertexNames() : names;
   }
