@@ -96,18 +96,19 @@ class RunOptions {
   }
 
   /**
-   * Refuses a baseline's checkpoint ({@code RUN/checkpoints/best/model.zip}, next to its manifest):
-   * its analysis directory would be made inside the checkpoint, and train --resume then refused
-   * the run ("model-analysis: not written by training"). Such a network is analysed with --run.
+   * Refuses a zip whose analysis directory would lie in a checkpoint (a baseline's {@code
+   * RUN/checkpoints/best/model.zip}), told as training tells one ({@link Checkpoints#enclosing}):
+   * training replaces checkpoints whole, and train --resume then refused the run ("model-analysis:
+   * not written by training"). Such a network is analysed with --run.
    */
   static void refuseCheckpoint(Path zip) {
-    Path dir = zip.toAbsolutePath().getParent();
-    if (dir == null || !Files.isRegularFile(dir.resolve(Checkpoints.MANIFEST))) return;
-    Path run = dir.getParent() == null ? null : dir.getParent().getParent();
-    String use = run != null && Files.isRegularFile(run.resolve(Trainer.CONFIG)) ? "--run " + run : "--run RUN_DIR";
-    throw new IllegalArgumentException("--model " + zip + " is a checkpoint of a run trained here (next to its "
-        + Checkpoints.MANIFEST + "): analyse it with " + use + " (--model would write its analysis"
-        + " directory into the checkpoint)");
+    Path checkpoint = Checkpoints.enclosing(modelRunDir(zip));
+    if (checkpoint == null) return;
+    Path run = checkpoint;
+    while (run != null && !Files.isRegularFile(run.resolve(Trainer.CONFIG))) run = run.getParent();
+    String use = run != null ? "--run " + run : "--run RUN_DIR";
+    throw new IllegalArgumentException("--model " + zip + " lies in " + checkpoint + ", a run's checkpoints: analyse it with "
+        + use + " (--model would write its analysis directory there, which training replaces)");
   }
 
   /** Where the analyses of a model zip go: {@code NAME-analysis} next to {@code NAME.zip}. */

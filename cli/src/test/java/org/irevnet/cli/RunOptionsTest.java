@@ -72,15 +72,23 @@ class RunOptionsTest {
   void aBaselinesCheckpointIsRefusedAsAModelNamingItsRun(@TempDir Path tmp) throws Exception {
     Path run = run(tmp.resolve("runs/cnn"), "fashion-mnist-mini", "best", "latest");
     String d = org.irevnet.testing.TinyData.idx(tmp.resolve("d"), 10, 2).toString();
+    Files.writeString(run.resolve("checkpoints/latest").resolve(Checkpoints.TRAINING), "{}");
     for (String checkpoint : List.of("best", "latest")) {
       Path zip = Files.writeString(run.resolve("checkpoints").resolve(checkpoint).resolve(Checkpoints.NETWORK), "zip");
+      // best is told by the checkpoints/ directory it lies in, latest by its manifest and training.json
+      Path in = run.toAbsolutePath().resolve(checkpoint.equals("best") ? "checkpoints" : "checkpoints/latest");
       assertThatThrownBy(() -> options(null, zip, d).runDir()).isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("--model " + zip + " is a checkpoint of a run trained here (next to its manifest.json): analyse it"
-              + " with --run " + run.toAbsolutePath() + " (--model would write its analysis directory into the checkpoint)");
+          .hasMessage("--model " + zip + " lies in " + in + ", a run's checkpoints: analyse it with --run "
+              + run.toAbsolutePath() + " (--model would write its analysis directory there, which training replaces)");
       assertThat(RunOptions.modelRunDir(zip)).doesNotExist();
     }
     Path copy = Files.copy(run.resolve("checkpoints/best").resolve(Checkpoints.NETWORK), tmp.resolve("cnn.zip"));
     assertThat(options(null, copy, d).runDir()).isEqualTo(tmp.resolve("cnn-analysis")).isDirectory();
+    // A folder of the user's own with a manifest.json of its own is no checkpoint.
+    Path mine = Files.createDirectories(tmp.resolve("nets"));
+    Files.writeString(mine.resolve(Checkpoints.MANIFEST), "{\"files\": [\"mine.zip\"]}");
+    Path own = Files.copy(copy, mine.resolve("mine.zip"));
+    assertThat(options(null, own, d).runDir()).isEqualTo(mine.resolve("mine-analysis")).isDirectory();
   }
 
   /**
