@@ -1,6 +1,7 @@
 package org.irevnet.cli;
 
 import java.nio.file.Path;
+import org.irevnet.data.Datasets;
 import picocli.CommandLine.Option;
 
 /** {@code --out} of the commands that analyse a trained run: where their JSON and PNG files go. */
@@ -22,12 +23,16 @@ final class AnalysisOutput {
    */
   void check(RunOptions target) throws java.io.IOException {
     target.check();
+    // --out naming the run's own analysis/ is no other place, so the same rule holds for it.
+    boolean intoOwn = out == null || Datasets.sameDirectory(out, target.runDirPath().resolve("analysis"));
     // As eval needs --as: the report showed such results as the run's, and the run's own were gone.
-    if (out == null && !target.isOwnData()) {
+    if (intoOwn && !target.isOwnData()) {
       throw new IllegalArgumentException("--data " + target.data + " is not the data " + target.ownDataOf() + ":"
           + " give --out DIR for these results, so that they do not replace the run's own in "
           + target.runDirPath().resolve("analysis"));
     }
+    // Another run's analysis/: its own results were replaced, and its report showed these as its own.
+    if (!intoOwn) CommonOptions.refuseRunsAnalysis(out, "these results");
     Path run = target.existingRunDir();
     Path dir = out != null ? out : run == null ? null : run.resolve("analysis");
     if (dir != null) {

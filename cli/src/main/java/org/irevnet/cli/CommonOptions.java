@@ -82,6 +82,20 @@ final class CommonOptions {
   }
 
   /**
+   * Refuses {@code --out} when it is the {@code analysis/} of a run (a directory with a config.json,
+   * a model zip's analysis directory too): that run's report reads what is there as the run's own
+   * results, so a report or a run written there came back as the run's "other results".
+   */
+  static void refuseRunsAnalysis(java.nio.file.Path out, String what) {
+    java.nio.file.Path dir = out.toAbsolutePath().normalize(), run = dir.getParent();
+    if (run != null && dir.getFileName().toString().equals("analysis")
+        && java.nio.file.Files.isRegularFile(run.resolve(org.irevnet.train.Trainer.CONFIG))) {
+      throw new IllegalArgumentException("--out " + out + " is the analysis directory of the run " + run
+          + ", whose report would show " + what + " as that run's own results: give another directory");
+    }
+  }
+
+  /**
    * Refuses {@code dir} when it holds one of {@code files}, the results of an earlier run, unless
    * {@code fresh} (--fresh): as train and quickstart do, results are replaced only when asked.
    */

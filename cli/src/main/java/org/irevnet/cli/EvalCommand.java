@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.irevnet.data.Datasets;
 import org.irevnet.data.Split;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.InvertibleClassifier;
@@ -53,7 +54,14 @@ final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--as " + as + " would overwrite the " + as + " split's evaluation; choose another name");
     }
     String name = as == null ? split : as;
-    if (as == null && !target.isOwnData()) {
+    // --out naming the run's own directory is no other place; another run's, whose eval-NAME.json
+    // would be replaced and whose report would show this evaluation as that run's, is refused.
+    boolean intoOwn = outDir == null || Datasets.sameDirectory(outDir, target.runDirPath());
+    if (!intoOwn && java.nio.file.Files.isRegularFile(outDir.resolve(org.irevnet.train.Trainer.CONFIG))) {
+      throw new IllegalArgumentException("--out " + outDir + " is the directory of another run, whose report would show"
+          + " this evaluation as that run's own: give another directory");
+    }
+    if (as == null && intoOwn && !target.isOwnData()) {
       throw new IllegalArgumentException("--data " + target.data + " is not the data " + target.ownDataOf() + ":"
           + " name this evaluation with --as NAME, so that it does not replace eval-" + split + ".json");
     }

@@ -51,14 +51,9 @@ final class ReportCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--out " + out + " is the directory of a run this report does not show;"
           + " give another directory");
     }
-    if (out != null) CommonOptions.refuseInCheckpoints(out);
-    // A run's analysis/ is what its report reads as the run's results: a report written there came
-    // back in the run's next report as its "other results", the compared runs' numbers included.
-    Path outDir = out == null ? null : out.toAbsolutePath().normalize();
-    if (outDir != null && outDir.getParent() != null && outDir.getFileName().toString().equals("analysis")
-        && java.nio.file.Files.isRegularFile(outDir.getParent().resolve(org.irevnet.train.Trainer.CONFIG))) {
-      throw new IllegalArgumentException("--out " + out + " is the analysis directory of the run " + outDir.getParent()
-          + ", whose report would read this report as the run's results: give another directory");
+    if (out != null) {
+      CommonOptions.refuseInCheckpoints(out);
+      CommonOptions.refuseRunsAnalysis(out, "this report's numbers");
     }
     Report r = Report.of(dirs);
     Path dir = out != null ? out : dirs.get(0);

@@ -112,11 +112,7 @@ final class TrainCommand implements Callable<Integer> {
     if (maxSteps != null) Ranges.atLeast("--max-steps", maxSteps, 1);
     Path latest = Trainer.latest(out);
     CommonOptions.refuseInCheckpoints(out);
-    // A run's analysis/ holds its analyses; a run trained there showed in the run's report as other results.
-    Path parent = out.toAbsolutePath().normalize().getParent();
-    if (parent != null && out.getFileName().toString().equals("analysis") && Checkpoints.exists(Trainer.latest(parent))) {
-      throw new IllegalArgumentException(out + " is the analysis directory of the run " + parent + ": choose another --out");
-    }
+    CommonOptions.refuseRunsAnalysis(out, "this training run");
     // The same config.json names a VAE's settings, which train would replace.
     if (java.nio.file.Files.exists(out.resolve("vae.json"))) {
       throw new IllegalArgumentException(out + " holds a VAE run (vae.json), whose config.json train would replace:"

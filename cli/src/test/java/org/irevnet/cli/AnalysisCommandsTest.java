@@ -166,9 +166,9 @@ class AnalysisCommandsTest {
 
   /**
    * The analyses record the weights they saw, and the report refuses a file of other weights than
-   * the run's checkpoint holds now: another run's invert written into this run's analysis
-   * directory with --out (the report showed it as this run's, headline included), and this run's
-   * own from before it trained on.
+   * the run's checkpoint holds now: another run's invert put into this run's analysis directory
+   * (the report showed it as this run's, headline included), and this run's own from before it
+   * trained on.
    */
   @Test
   void theReportRefusesAnAnalysisOfAnotherRunOrOfEarlierWeights(@TempDir Path tmp) throws Exception {
@@ -179,9 +179,15 @@ class AnalysisCommandsTest {
     Path invert = a.dir().resolve("analysis/invert.json");
     String status = "invertibility";
 
+    // Written there with --out it is refused now (anotherRunsAnalysisDirectoryIsRefusedAsTheOutput);
+    // a copy by hand is still told by the report.
     MainTest.Run other = run("invert", "--run", b.dir().toString(), "--count", "2", "--out",
         a.dir().resolve("analysis").toString());
-    assertThat(other.code()).as(other.err()).isZero();
+    assertThat(other.code()).as(other.err()).isEqualTo(2);
+    assertThat(a.dir().resolve("analysis")).doesNotExist();
+    MainTest.Run own = run("invert", "--run", b.dir().toString(), "--count", "2");
+    assertThat(own.code()).as(own.err()).isZero();
+    Files.copy(b.dir().resolve("analysis/invert.json"), Files.createDirectories(invert.getParent()).resolve("invert.json"));
     assertThat(Json.MAPPER.readTree(invert.toFile()).get(org.irevnet.reports.JsonReport.WEIGHTS_SHA256).asText())
         .isEqualTo(org.irevnet.train.Checkpoints.weightsSha256(org.irevnet.train.Trainer.best(b.dir())));
     JsonNode report = report(a.dir());
@@ -457,11 +463,17 @@ class AnalysisCommandsTest {
     Files.writeString(runDir.resolve("config.json"), "{\"config\": {\"data\": \"" + own + "\"}}");
     for (String cmd : COMMANDS) {
       if (cmd.equals("sample")) continue; // reads no images and refuses --data (DensityCommandsTest)
-      MainTest.Run r = run(args(cmd, "--run", runDir.toString(), "--data", other.toString(), "--no-progress"));
-      assertThat(r.code()).as(cmd + ": " + r.err()).isEqualTo(2);
-      assertThat(r.err().strip()).isEqualTo("irevnet " + cmd.split(" ")[0] + ": --data " + other + " is not the data "
-          + runDir + " was trained on: give --out DIR for these results, so that they do not replace the run's own in "
-          + runDir.resolve("analysis"));
+      // --out naming the run's own analysis/ is the same place: it went over the run's own results.
+      for (String[] out : new String[][] {{}, {"--out", runDir.resolve("analysis").toString()},
+          {"--out", runDir.resolve("analysis/.").toString()}}) {
+        MainTest.Run r = run(args(cmd, java.util.stream.Stream.concat(java.util.stream.Stream.of("--run",
+            runDir.toString(), "--data", other.toString(), "--no-progress"), java.util.Arrays.stream(out)).toArray(String[]::new)));
+        assertThat(r.code()).as(cmd + " " + String.join(" ", out) + ": " + r.err()).isEqualTo(2);
+        assertThat(r.err().strip()).isEqualTo("irevnet " + cmd.split(" ")[0] + ": --data " + other + " is not the data "
+            + runDir + " was trained on: give --out DIR for these results, so that they do not replace the run's own in "
+            + runDir.resolve("analysis"));
+      }
+      MainTest.Run r;
       for (String[] given : new String[][] {{"--data", own.toString()}, {"--data", other.toString(), "--out",
           tmp.resolve("elsewhere").toString()}}) {
         r = run(args(cmd, java.util.stream.Stream.concat(java.util.stream.Stream.of("--run", runDir.toString(),
@@ -470,6 +482,29 @@ class AnalysisCommandsTest {
       }
     }
     assertThat(runDir.resolve("analysis")).doesNotExist();
+  }
+
+  /**
+   * Another run's analysis/ is refused as --out (checked before loading): its own results were
+   * replaced, and its report showed these, made from other weights, as its own.
+   */
+  @Test
+  void anotherRunsAnalysisDirectoryIsRefusedAsTheOutput(@TempDir Path tmp) throws Exception {
+    Path runDir = Files.createDirectories(tmp.resolve("run")), otherRun = Files.createDirectories(tmp.resolve("other"));
+    Files.writeString(otherRun.resolve("config.json"), "{\"config\": {}}");
+    Path theirs = Files.createDirectories(otherRun.resolve("analysis"));
+    Path result = Files.writeString(theirs.resolve("invert.json"), "{}");
+    for (String cmd : COMMANDS) {
+      MainTest.Run r = run(args(cmd, "--run", runDir.toString(), "--out", theirs.toString(), "--no-progress"));
+      assertThat(r.code()).as(cmd + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err().strip()).isEqualTo("irevnet " + cmd.split(" ")[0] + ": --out " + theirs + " is the analysis"
+          + " directory of the run " + otherRun.toAbsolutePath() + ", whose report would show these results as that"
+          + " run's own results: give another directory");
+    }
+    try (var files = Files.list(theirs)) {
+      assertThat(files).containsExactly(result);
+    }
+    assertThat(result).hasContent("{}");
   }
 
   /**

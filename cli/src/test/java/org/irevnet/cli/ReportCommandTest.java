@@ -104,7 +104,7 @@ class ReportCommandTest {
     MainTest.Run r = run("report", ce.toString(), ice.toString(), "--out", analysis.toString());
     assertThat(r.code()).as(r.err()).isEqualTo(2);
     assertThat(r.err().strip()).isEqualTo("irevnet report: --out " + analysis + " is the analysis directory of the run "
-        + ce + ", whose report would read this report as the run's results: give another directory");
+        + ce + ", whose report would show this report's numbers as that run's own results: give another directory");
     try (var files = Files.list(analysis)) {
       assertThat(files).isEmpty();
     }

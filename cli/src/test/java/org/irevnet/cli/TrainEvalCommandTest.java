@@ -680,6 +680,38 @@ class TrainEvalCommandTest {
   }
 
   /**
+   * eval --out naming the run's own directory is no other place (other data there needs --as, or
+   * it replaced eval-test.json), and another run's directory is refused: its eval-test.json was
+   * replaced and its report showed this evaluation as its own. Checked before loading.
+   */
+  @Test
+  void evalsOutputIsNeitherTheRunsOwnForOtherDataNorAnotherRuns(@TempDir Path tmp) throws Exception {
+    Path own = org.irevnet.testing.TinyData.idx(tmp.resolve("own"), 10, 4);
+    Path other = org.irevnet.testing.TinyData.idx(tmp.resolve("other"), 10, 4);
+    Path runDir = Files.createDirectories(tmp.resolve("run")), otherRun = Files.createDirectories(tmp.resolve("b"));
+    for (Path r : List.of(runDir, otherRun)) {
+      Files.writeString(r.resolve("config.json"), "{\"config\": {\"data\": \"" + own + "\"}}");
+    }
+    Path theirs = Files.writeString(otherRun.resolve("eval-test.json"), "{}");
+    for (String out : List.of(runDir.toString(), runDir.resolve(".").toString())) {
+      MainTest.Run r = run("eval", "--run", runDir.toString(), "--data", other.toString(), "--out", out);
+      assertThat(r.code()).as(r.err()).isEqualTo(2);
+      assertThat(r.err()).isEqualTo("irevnet eval: --data " + other + " is not the data " + runDir + " was trained on:"
+          + " name this evaluation with --as NAME, so that it does not replace eval-test.json\n");
+    }
+    MainTest.Run r = run("eval", "--run", runDir.toString(), "--out", otherRun.toString());
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err()).isEqualTo("irevnet eval: --out " + otherRun + " is the directory of another run, whose report"
+        + " would show this evaluation as that run's own: give another directory\n");
+    assertThat(theirs).hasContent("{}");
+    // Other data with a name of its own, and a directory of no run, get as far as loading.
+    assertThat(run("eval", "--run", runDir.toString(), "--data", other.toString(), "--out", runDir.toString(), "--as",
+        "other").err()).contains("no checkpoint");
+    assertThat(run("eval", "--run", runDir.toString(), "--out", tmp.resolve("evals").toString()).err())
+        .contains("no checkpoint");
+  }
+
+  /**
    * Outputs inside what training replaces whole (a checkpoint, a run's checkpoints/) are refused
    * for every command that writes, and train also refuses a run's analysis/ and a VAE's directory:
    * train --out RUN/checkpoints/best made a nested run there, report --out wrote into a checkpoint
@@ -691,12 +723,20 @@ class TrainEvalCommandTest {
     assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
     Path run = tiny.dir(), best = org.irevnet.train.Trainer.best(run), checkpoints = best.getParent();
     String replaced = ", which training replaces whole: choose another directory";
+    String analysed = ", whose report would show this training run as that run's own results: give another directory";
+    Path zipRun = Files.createDirectories(tmp.resolve("mine-analysis"));
+    Files.writeString(zipRun.resolve("config.json"), "{\"config\": {\"model\": \"mine.zip\"}}");
     String[][] cases = {
         {best.toString(), best + " is a checkpoint" + replaced},
         {best.resolve("sub").toString(), best.resolve("sub") + " is inside " + best + ", a checkpoint" + replaced},
         {checkpoints.toString(), checkpoints + " is a run's checkpoints directory" + replaced},
-        {run.resolve("analysis").toString(), run.resolve("analysis") + " is the analysis directory of the run " + run
-            + ": choose another --out"}};
+        {run.resolve("analysis").toString(), "--out " + run.resolve("analysis") + " is the analysis directory of the run "
+            + run + analysed},
+        // The name as given was tested, not as meant; a model zip's analysis directory has no checkpoint.
+        {run.resolve("analysis/.").toString(), "--out " + run.resolve("analysis/.") + " is the analysis directory of the"
+            + " run " + run + analysed},
+        {zipRun.resolve("analysis").toString(), "--out " + zipRun.resolve("analysis") + " is the analysis directory of"
+            + " the run " + zipRun + analysed}};
     for (String[] c : cases) {
       MainTest.Run r = run("train", "--out", c[0], "--arch", tiny.arch().toString(), "--data", tiny.data().toString(),
           "--no-progress", "--max-steps", "1");
@@ -705,6 +745,7 @@ class TrainEvalCommandTest {
     }
     assertThat(best.resolve("sub")).doesNotExist();
     assertThat(run.resolve("analysis")).doesNotExist();
+    assertThat(zipRun.resolve("analysis")).doesNotExist();
     MainTest.Run report = run("report", run.toString(), "--out", best.toString());
     assertThat(report.code()).isEqualTo(2);
     assertThat(report.err()).isEqualTo("irevnet report: " + best + " is a checkpoint" + replaced + "\n");
