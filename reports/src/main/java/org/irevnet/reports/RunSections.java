@@ -606,6 +606,14 @@ final class RunSections {
     for (String k : List.of("arch", "objective", "data", "epochs")) {
       if (cfg.has(k)) h.put(k, TreeFigures.scalar(cfg.get(k)));
     }
+    // The data by content, as the run recorded it: "data" is a name for one run and a path for
+    // another given the same directory, and the number of classes says what chance is.
+    DataIdentity data = DataIdentity.read(configFile(f).path("dataset"));
+    if (data != null) {
+      if (data.classes() != null) h.put("classes", (long) data.classes().size());
+      h.put("test images (SHA-256)", data.testImages() + " (" + data.testSha256().substring(0, Math.min(12,
+          data.testSha256().length())) + ")");
+    }
     JsonNode lastEpoch = null, last = null;
     if (f.exists(METRICS)) {
       try {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -115,6 +116,34 @@ class RunSectionsTest {
         entry("attack fgsm: accuracy at eps 0.1", 0.3), entry("attack fgsm: images", 30L),
         entry("attack metamer: success rate", 0.9), entry("attack metamer: pairs", 30L),
         entry("attack pgd-linf: accuracy at eps 0.1", 0.1), entry("attack pgd-linf: images", 30L));
+  }
+
+  /**
+   * Two runs given the same data, one by name and one by its directory, read alike in the rows of
+   * the data's content (its test split's digest) and class count, which says what chance is.
+   */
+  @Test
+  void theHeadlineTellsTheDataByContentAndCountsItsClassesWhereTheRunRecordedThem(@TempDir Path tmp) throws Exception {
+    String sha = "0123456789abcdef".repeat(4);
+    Map<String, Object> dataset = new java.util.LinkedHashMap<>();
+    dataset.put("name", "fashion-mnist-mini");
+    dataset.put("classes", List.of("T-shirt", "Trouser", "Pullover"));
+    dataset.put("test_images", 500);
+    dataset.put("test_sha256", sha);
+    for (String data : List.of("fashion-mnist-mini", "/srv/data/fashion-mnist-mini")) {
+      Path run = tmp.resolve("run" + data.length());
+      JsonReport.MAPPER.writeValue(Files.createDirectories(run).resolve("config.json").toFile(), Map.of(
+          "config", Map.of("arch", "fi-revnet-s", "data", data), "dataset", dataset));
+      assertThat(RunSections.headline(new RunFiles(run))).containsExactly(entry("arch", "fi-revnet-s"),
+          entry("data", data), entry("classes", 3L), entry("test images (SHA-256)", "500 (0123456789ab)"));
+    }
+    // Class names unknown (IDX without classes.txt): no count rather than a guess.
+    dataset.put("classes", null);
+    Path unnamed = tmp.resolve("unnamed");
+    JsonReport.MAPPER.writeValue(Files.createDirectories(unnamed).resolve("config.json").toFile(), Map.of(
+        "config", Map.of("data", "d"), "dataset", dataset));
+    assertThat(RunSections.headline(new RunFiles(unnamed))).containsExactly(entry("data", "d"),
+        entry("test images (SHA-256)", "500 (0123456789ab)"));
   }
 
   @Test
