@@ -102,9 +102,11 @@ public final class Dl4jClassifier implements Classifier {
     } catch (DL4JException | IllegalStateException e) {
       // DL4J says which layer refused the shape, in several lines; one names the problem. A
       // preprocessor (conv to dense) refuses a wrong height or width with an IllegalStateException.
+      String channels = channelMismatch(chw[0]);
       throw new IllegalArgumentException(name + ": does not take images of shape " + Arrays.toString(chw)
-          + " (" + firstLine(e) + "); the images are given as the data stores them, without the zero padding"
-          + " train adds (a baseline trained here takes " + Baselines.SIZE + "x" + Baselines.SIZE + ")", e);
+          + " (" + firstLine(e) + "); " + (channels != null ? channels
+          : "the images are given as the data stores them, without the zero padding train adds (a baseline"
+          + " trained here takes " + Baselines.SIZE + "x" + Baselines.SIZE + ")"), e);
     }
   }
 
@@ -316,6 +318,25 @@ public final class Dl4jClassifier implements Classifier {
   }
 
   /** Whether the input goes straight into a dense layer (an MLP on flattened images), not a convolution. */
+  /**
+   * Which convolution fed by the input takes other than {@code channels} channels, said as the
+   * cause of a refused shape; null when none does (the height and width are then to blame).
+   */
+  private String channelMismatch(long channels) {
+    for (GraphVertex v : vertices) {
+      if (!v.hasLayer() || ((LayerVertex) v).getLayerPreProcessor() != null) continue;
+      for (VertexIndices in : v.getInputVertices()) {
+        if (vertices[in.getVertexIndex()].isInputVertex()
+            && v.getLayer().conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer conv
+            && conv.getNIn() != channels) {
+          return "its layer '" + displayName(v) + "' takes " + conv.getNIn() + (conv.getNIn() == 1 ? " channel" : " channels")
+              + ", the images have " + channels;
+        }
+      }
+    }
+    return null;
+  }
+
   private boolean takesFlatInput() {
     for (GraphVertex v : vertices) {
       if (!v.hasLayer() || ((LayerVertex) v).getLayerPreProcessor() != null) continue;
