@@ -205,17 +205,35 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   /**
-   * {@code e} with the setting its message starts with ({@code wNc must be ...}) named as the option
-   * the user typed ({@code --w-nc must be ...}), when an option gave the value; as the other
-   * commands name theirs.
+   * {@code e} with the settings it names ({@code wNc must be ...}) named as the options the user
+   * typed ({@code --w-nc must be ...}), as the other commands name theirs: the setting it starts
+   * with when an option gave it, and each other camel-case setting when an option gave it or no
+   * --config file was given ("--adv-steps 0 with wNc 0.3 ... give advSteps at least 1" mixed both).
    */
   private IllegalArgumentException namingOption(IllegalArgumentException e) {
-    String message = String.valueOf(e.getMessage()), key = message.split(" ", 2)[0];
-    String name = "wNcWarmupSteps".equals(key) ? "--w-nc-warmup"
-        : "--" + key.replaceAll("([A-Z])", "-$1").toLowerCase(java.util.Locale.ROOT);
-    OptionSpec option = key.isEmpty() ? null : spec.findOption(name);
-    if (option == null || option.getValue() == null) return e;
-    return new IllegalArgumentException(name + message.substring(key.length()), e);
+    String message = String.valueOf(e.getMessage());
+    java.util.regex.Matcher m = SETTING.matcher(message);
+    StringBuilder named = new StringBuilder();
+    boolean changed = false;
+    while (m.find()) {
+      String key = m.group(), name = optionFor(key);
+      OptionSpec option = spec.findOption(name);
+      boolean given = option != null && option.getValue() != null;
+      boolean rename = given || (option != null && config == null && key.matches(".*[A-Z].*"));
+      if (m.start() > 0 && !key.matches(".*[A-Z].*")) rename = false; // plain words within: "batch", "lr"
+      m.appendReplacement(named, java.util.regex.Matcher.quoteReplacement(rename ? name : key));
+      changed |= rename;
+    }
+    m.appendTail(named);
+    return changed ? new IllegalArgumentException(named.toString(), e) : e;
+  }
+
+  /** A word that can be a setting's name: not part of a path or a file name. */
+  private static final java.util.regex.Pattern SETTING = java.util.regex.Pattern.compile("(?<![\\w/.-])[a-z]+(?:[A-Z][a-z]*)*(?![\\w/.-])");
+
+  /** The option that sets a config key: {@code wNcWarmupSteps} is {@code --w-nc-warmup}, else the key in kebab case. */
+  private static String optionFor(String key) {
+    return "wNcWarmupSteps".equals(key) ? "--w-nc-warmup" : "--" + key.replaceAll("([A-Z])", "-$1").toLowerCase(java.util.Locale.ROOT);
   }
 
   /**

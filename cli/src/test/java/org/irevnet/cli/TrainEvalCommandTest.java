@@ -588,6 +588,14 @@ class TrainEvalCommandTest {
     refused(tmp, "irevnet train: " + shift + ": augmentShift must be at most 27", "--config", shift.toString(),
         "--arch", a, "--data", d);
     refused(tmp, "irevnet train: --augment-shift must be at most 27", "--augment-shift", "28", "--arch", a, "--data", d);
+    // A check of two settings names both as options on the command line ("--adv-steps 0 with wNc
+    // 0.3 ... give advSteps at least 1" mixed them), and as keys where the file gave them.
+    String never = ": the adversaries would never train, so the nuisance term would push against untrained classifiers;";
+    refused(tmp, "irevnet train: --adv-steps 0 with --w-nc 0.3" + never + " give --adv-steps at least 1, or --w-nc 0",
+        "--objective", "ice", "--adv-steps", "0", "--arch", a, "--data", d);
+    Path steps = Files.writeString(tmp.resolve("steps.json"), "{\"objective\": \"ice\", \"ice\": {\"advSteps\": 0}}");
+    refused(tmp, "irevnet train: " + steps + ": advSteps 0 with wNc 0.3" + never + " give advSteps at least 1, or wNc 0",
+        "--config", steps.toString(), "--arch", a, "--data", d);
   }
 
   @Test
