@@ -33,8 +33,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * [0, 1] by their maximum value; palette PNGs whose entries are all grey are grey. Hidden files
  * and folders (a leading dot: .DS_Store, AppleDouble ._x.png, .ipynb_checkpoints) and files of
  * other kinds (text) are ignored; a folder inside a class folder, an image file of another format
- * (.jpg, .jpeg, .gif, .bmp, .tif, .tiff, .webp) and a .png file that is not a PNG are refused,
- * naming the file. Linked class folders and files are read through the link.
+ * (.jpg, .jpeg, .gif, .bmp, .tif, .tiff, .webp), a .png file that is not a PNG and an image beside
+ * the class folders (train/x.png) are refused, naming the file. Linked class folders and files are read through the link.
  */
 public final class PngFolders {
   /** Image files of other formats, refused rather than skipped: a class would lose them unnoticed. */
@@ -69,6 +69,14 @@ public final class PngFolders {
     if (!Files.isDirectory(root)) {
       throw new DataFormatException(root, "no such directory (expected " + split.folder()
           + "/<class>/*.png)");
+    }
+    // An image beside the class folders has no class: it was skipped without a word.
+    for (Path p : IdxFiles.list(root)) {
+      if (!hidden(p) && Files.isRegularFile(p)
+          && (isPng(p) || OTHER_IMAGES.matcher(p.getFileName().toString().toLowerCase(Locale.ROOT)).matches())) {
+        throw new DataFormatException(p, "an image outside a class folder: images must be in " + split.folder()
+            + "/<class>/ (move it into its class's folder or out of " + split.folder() + "/)");
+      }
     }
     List<String> classes = classNames(dir);
     List<List<Path>> byClass = new ArrayList<>();

@@ -527,6 +527,31 @@ class PngFoldersTest {
     assertThat(Datasets.open(dir).train().labels()).containsExactly(0, 1);
   }
 
+  /**
+   * An image beside the class folders (train/x.png) has no class, and was skipped without a word;
+   * other files there are ignored as in a class folder.
+   */
+  @Test
+  void anImageOutsideTheClassFoldersIsRefusedNamingIt() throws IOException {
+    Path dir = tmp.resolve("stray");
+    grey(dir.resolve("train/a/1.png"), 1, 2, 2);
+    grey(dir.resolve("train/b/1.png"), 2, 2, 2);
+    grey(dir.resolve("test/a/1.png"), 3, 2, 2);
+    Files.writeString(dir.resolve("train/README.txt"), "notes");
+    Files.write(dir.resolve("train/.DS_Store"), new byte[] {0, 0, 0, 1});
+    assertThat(Datasets.open(dir).train().labels()).containsExactly(0, 1);
+    for (String name : new String[] {"train/2.png", "train/2.JPG", "test/2.PNG"}) {
+      Path stray = grey(dir.resolve(name), 4, 2, 2);
+      String split = name.substring(0, name.indexOf('/'));
+      assertThatThrownBy(() -> Datasets.open(dir).load(split.equals("train") ? Split.TRAIN : Split.TEST))
+          .as(name).isInstanceOf(DataFormatException.class)
+          .hasMessage(stray.toAbsolutePath() + ": an image outside a class folder: images must be in " + split
+              + "/<class>/ (move it into its class's folder or out of " + split + "/)");
+      Files.delete(stray);
+    }
+    assertThat(Datasets.open(dir).test().labels()).containsExactly(0);
+  }
+
   /** A link to nothing, a class folder's or an image's, was skipped without a word. */
   @Test
   void aLinkToNothingIsRefusedNamingIt() throws IOException {
