@@ -245,6 +245,11 @@ public final class PngFolders {
               + " image, not a PNG: convert it to PNG");
         }
         reader.setInput(in, true, true);
+        // The header's size is checked before decoding: a huge image was decoded whole first
+        // (gigabytes), and one the heap could not hold was "not a readable PNG image: Caught
+        // exception during read".
+        javax.imageio.ImageTypeSpecifier type = reader.getRawImageType(0);
+        Pixels.checkFits(f, 1, type == null ? 4 : type.getNumBands(), reader.getHeight(0), reader.getWidth(0));
         return reader.read(0);
       } finally {
         reader.dispose();

@@ -392,6 +392,39 @@ class PngFoldersTest {
             + " dataset may hold (2147483639)");
   }
 
+  /** A PNG chunk: length, type, data, CRC. */
+  private static byte[] chunk(String type, byte[] data) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(12 + data.length);
+    b.putInt(data.length).put(type.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).put(data);
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(b.array(), 4, 4 + data.length);
+    return b.putInt((int) crc.getValue()).array();
+  }
+
+  /**
+   * An image whose header claims more pixels than a dataset may hold is refused from its header:
+   * it was decoded first, and ImageIO's failure to make its raster read "not a readable PNG image:
+   * Caught exception during read" (also where the heap could not hold a huge image).
+   */
+  @Test
+  void aHugeImageIsRefusedFromItsHeaderBeforeDecoding() throws IOException {
+    Path dir = tmp.resolve("bomb");
+    grey(dir.resolve("train/a/1.png"), 1, 2, 2);
+    Path huge = dir.resolve("train/b/1.png");
+    Files.createDirectories(huge.getParent());
+    byte[] ihdr = java.nio.ByteBuffer.allocate(13).putInt(50000).putInt(50000).put((byte) 8).put((byte) 2)
+        .put(new byte[3]).array(); // 8-bit RGB
+    java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+    png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+    png.write(chunk("IHDR", ihdr));
+    png.write(chunk("IDAT", new byte[] {0x78, (byte) 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01}));
+    png.write(chunk("IEND", new byte[0]));
+    Files.write(huge, png.toByteArray());
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(huge.toAbsolutePath() + ": 1 images of 3x50000x50000 (7500000000 pixels) are more than a loaded"
+            + " dataset may hold (2147483639)");
+  }
+
   @Test
   void missingSplitFolderAndEmptySplit() throws IOException {
     Path dir = tmp.resolve("half");
