@@ -70,7 +70,10 @@ public final class Cifar10Files {
             + " data_batch_1.bin .. data_batch_5.bin");
       }
     }
-    return read(files, classNames(dir), name);
+    // Named from batches.meta.txt, a label past its names was "out of range for 5 classes" without
+    // a word of where the 5 came from.
+    String from = Files.isRegularFile(dir.resolve("batches.meta.txt")) ? "batches.meta.txt" : null;
+    return read(files, classNames(dir), name, from);
   }
 
   /**
@@ -79,6 +82,11 @@ public final class Cifar10Files {
    * @throws IllegalArgumentException for no files or no class names
    */
   public static Dataset read(List<Path> files, List<String> classNames, String name) {
+    return read(files, classNames, name, null);
+  }
+
+  /** {@link #read}, saying where the class names came from (if not the caller) when a label is beyond them. */
+  private static Dataset read(List<Path> files, List<String> classNames, String name, String namedBy) {
     // No files threw IndexOutOfBoundsException at the size check; no class names blamed the first
     // file's first label as out of range.
     if (files.isEmpty()) throw new IllegalArgumentException(name + ": no CIFAR-10 batch files to read");
@@ -112,7 +120,8 @@ public final class Cifar10Files {
           int y = record[0] & 0xFF;
           if (y >= classNames.size()) {
             throw new DataFormatException(f, "label " + y + " of record " + r
-                + " is out of range for " + classNames.size() + " classes");
+                + " is out of range for " + classNames.size() + " classes"
+                + (namedBy != null ? " (named by " + namedBy + ")" : ""));
           }
           labels[k] = y;
           System.arraycopy(record, 1, pixels, k * PIXELS, PIXELS);

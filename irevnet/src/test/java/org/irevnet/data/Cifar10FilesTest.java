@@ -108,6 +108,17 @@ class Cifar10FilesTest {
         .hasMessage(f + ": label 10 of record 1 is out of range for 10 classes");
   }
 
+  /** Fewer names in batches.meta.txt than the labels need: the message says where the count came from. */
+  @Test
+  void aLabelPastTheNamesOfBatchesMetaNamesTheFile() throws IOException {
+    Path dir = cifarDir();
+    Files.writeString(dir.resolve("batches.meta.txt"), "a\nb\nc\nd\ne\n");
+    Path f = Files.write(dir.resolve("test_batch.bin"), Synth.cifar(0, 4, 7));
+    assertThatThrownBy(() -> Datasets.open(dir).test())
+        .isInstanceOf(DataFormatException.class)
+        .hasMessage(f + ": label 7 of record 1 is out of range for 5 classes (named by batches.meta.txt)");
+  }
+
   @Test
   void missingSplit() throws IOException {
     Path dir = cifarDir();
