@@ -125,9 +125,13 @@ final class VaeCommand implements Callable<Integer> {
     DataSource source = Datasets.resolve(data);
     Dataset train = source.train();
     Dataset test = source.test();
-    if (train.channels() != 1 || train.height() != 28 || train.width() != 28) {
-      throw new IllegalArgumentException("vae needs 1x28x28 images, " + source.name() + " has "
-          + train.channels() + "x" + train.height() + "x" + train.width());
+    // The test split too: one of another size trained a whole run, then stopped in ND4J's reshape
+    // (exit 3, native error lines).
+    for (Dataset d : List.of(train, test)) {
+      if (d.channels() != 1 || d.height() != 28 || d.width() != 28) {
+        throw new IllegalArgumentException("vae needs 1x28x28 images, " + d.name() + " has "
+            + d.channels() + "x" + d.height() + "x" + d.width());
+      }
     }
     int nTrain = trainImages > 0 ? Math.min(trainImages, train.size()) : train.size();
     int nTest = Math.min(testImages, test.size());

@@ -104,6 +104,22 @@ class VaeCommandTest {
   }
 
   /**
+   * Only the training split's size was checked: a test split of another size trained the whole run,
+   * then stopped in ND4J's reshape with native error lines and exit code 3.
+   */
+  @Test
+  void aTestSplitOfAnotherSizeIsRefusedBeforeTraining(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 8, 2);
+    java.nio.ByteBuffer idx = java.nio.ByteBuffer.allocate(16 + 2 * 28 * 20).putInt(0x803).putInt(2).putInt(28).putInt(20);
+    Files.write(data.resolve("t10k-images-idx3-ubyte"), idx.array());
+    Path out = tmp.resolve("vae");
+    MainTest.assertRefused(List.of("vae", "--flow", "none", "--data", data.toString(), "--out", out.toString(),
+        "--epochs", "1", "--batch", "4", "--latent", "2", "--hidden", "8", "--test-images", "2", "--is-samples", "2",
+        "--no-progress"), "vae needs 1x28x28 images, data/test has 1x28x20");
+    assertThat(out).doesNotExist();
+  }
+
+  /**
    * A learning rate of NaN or infinity once trained and wrote vae.json with "lr": "NaN" (exit 0),
    * and a negative one ended as a failed run (exit 3, "the evaluation is not finite"): both are
    * bad input, refused before any data is read. --train-images 0 means all; below that is a typo.
