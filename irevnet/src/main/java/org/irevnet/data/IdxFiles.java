@@ -27,7 +27,8 @@ import org.irevnet.io.AtomicFiles;
  * reported as truncated instead of allocating the claimed size.
  *
  * <p>Class names of a directory: {@code classes.txt} (one per line, in label order) if present,
- * else EMNIST's {@code *mapping.txt} (a label and one or more character codes per line, labels
+ * else EMNIST's {@code *mapping.txt} (that of the images' set where there are several; a label and
+ * one or more character codes per line, labels
  * consecutive from 0, or from 1 as in EMNIST letters, whose label L is then class L - 1), else the ten
  * Fashion-MNIST names if the directory's name contains {@code fashion}, else {@code "0"} up to
  * the largest label of both splits: a label only the test split has is a class of the training
@@ -209,14 +210,13 @@ public final class IdxFiles {
     DataFiles.requireDirectory(dir);
     Path images = find(dir, split, "images-idx3-ubyte").orElseThrow(() -> missing(dir, split));
     String imagesName = images.getFileName().toString();
-    String prefix = prefixes(split).stream().filter(p -> imagesName.contains(p + "-images")).findFirst()
-        .orElse(split.idxPrefix());
+    String prefix = prefix(imagesName, split);
     Path labels = find(dir, split, "labels-idx1-ubyte").orElseThrow(() ->
         new DataFormatException(dir, "no " + prefix + "-labels-idx1-ubyte[.gz] next to " + imagesName));
     // Each kind is one file, but the two could be of two sets (a-train-images, b-train-labels)
     // whose counts happen to agree: paired, they would label every image wrongly.
     String labelsName = labels.getFileName().toString();
-    String imagesSet = imagesName.substring(0, imagesName.lastIndexOf(prefix + "-images"));
+    String imagesSet = set(imagesName, split);
     int at = labelsName.lastIndexOf(prefix + "-labels");
     if (at < 0 || !labelsName.substring(0, at).equals(imagesSet)) {
       throw new DataFormatException(dir, labelsName + " is not of the set of " + imagesName
@@ -274,8 +274,8 @@ public final class IdxFiles {
     }
     List<Path> mappings = list(dir).stream()
         .filter(p -> p.getFileName().toString().endsWith("mapping.txt")).toList();
-    if (mappings.size() == 1) {
-      return emnistMapping(mappings.get(0));
+    if (!mappings.isEmpty()) {
+      return emnistMapping(mappings.size() == 1 ? mappings.get(0) : ownMapping(dir, mappings));
     }
     Path fileName = dir.toAbsolutePath().normalize().getFileName();
     if (fileName != null
@@ -359,6 +359,36 @@ public final class IdxFiles {
     } catch (IOException e) {
       throw DataFiles.unreadable(file, e);
     }
+  }
+
+  /** Which of the split's {@link #prefixes} an image file's name has ({@code t10k} or {@code test} for the test split). */
+  private static String prefix(String imagesName, Split split) {
+    return prefixes(split).stream().filter(p -> imagesName.contains(p + "-images")).findFirst()
+        .orElse(split.idxPrefix());
+  }
+
+  /** What an image file's name has before its split's {@code -images}: {@code emnist-letters-}, or empty. */
+  private static String set(String imagesName, Split split) {
+    return imagesName.substring(0, imagesName.lastIndexOf(prefix(imagesName, split) + "-images"));
+  }
+
+  /**
+   * The one of {@code mappings} (two or more {@code *mapping.txt}) that is of the images' set
+   * ({@code emnist-letters-mapping.txt} beside {@code emnist-letters-train-images...}). EMNIST's
+   * gzip distribution keeps every set's mapping in one folder: with two of them, none was read, and
+   * the letters (labels 1..26) became 27 numbered classes, the first without an image.
+   */
+  private static Path ownMapping(Path dir, List<Path> mappings) {
+    List<String> names = mappings.stream().map(p -> p.getFileName().toString()).toList();
+    for (Split s : Split.values()) {
+      Optional<Path> images = find(dir, s, "images-idx3-ubyte");
+      if (images.isEmpty()) continue;
+      String own = set(images.get().getFileName().toString(), s) + "mapping.txt";
+      if (names.contains(own)) return mappings.get(names.indexOf(own));
+      throw new DataFormatException(dir, "several class mappings " + names + " and none is " + own
+          + ", that of " + images.get().getFileName() + ": keep the images' own");
+    }
+    throw new DataFormatException(dir, "several class mappings " + names + ": keep the images' own");
   }
 
   private static DataFormatException missing(Path dir, Split split) {

@@ -197,6 +197,32 @@ class IdxFilesTest {
             + " for the labels 1..26 (named by emnist-letters-mapping.txt)");
   }
 
+  /**
+   * EMNIST's gzip distribution keeps every set's mapping in one folder. Beside another set's
+   * mapping, the images' own was not read: the letters (labels 1..26) became 27 numbered classes,
+   * the first without an image. The images' own is read; without it, the folder is refused.
+   */
+  @Test
+  void theMappingOfTheImagesSetIsReadBesideThoseOfOtherSets() throws IOException {
+    Path dir = tmp.resolve("emnist-all");
+    Synth.write(dir.resolve("emnist-letters-train-images-idx3-ubyte.gz"), Synth.idxImages(3, 2, 2), true);
+    Synth.write(dir.resolve("emnist-letters-train-labels-idx1-ubyte.gz"), Synth.idxLabels(1, 26, 2), true);
+    StringBuilder letters = new StringBuilder();
+    for (int k = 1; k <= 26; k++) letters.append(k).append(' ').append(64 + k).append(' ').append(96 + k).append('\n');
+    Files.writeString(dir.resolve("emnist-letters-mapping.txt"), letters.toString());
+    Files.writeString(dir.resolve("emnist-digits-mapping.txt"), "0 48\n1 49\n2 50\n");
+    Files.writeString(dir.resolve("emnist-balanced-mapping.txt"), "0 48\n1 49\n");
+    Dataset train = Datasets.open(dir).train();
+    assertThat(train.classNames()).hasSize(26).startsWith("A/a", "B/b").endsWith("Z/z");
+    assertThat(train.labels()).containsExactly(0, 25, 1);
+    assertThat(IdxFiles.classNames(dir)).isEqualTo(train.classNames());
+    Files.delete(dir.resolve("emnist-letters-mapping.txt"));
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.toAbsolutePath() + ": several class mappings [emnist-balanced-mapping.txt,"
+            + " emnist-digits-mapping.txt] and none is emnist-letters-mapping.txt, that of"
+            + " emnist-letters-train-images-idx3-ubyte.gz: keep the images' own");
+  }
+
   /** Images of one set and labels of another are refused even when their counts agree. */
   @Test
   void imagesAndLabelsOfTwoSetsAreRefused() throws IOException {
