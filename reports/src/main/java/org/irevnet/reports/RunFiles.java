@@ -234,7 +234,14 @@ final class RunFiles {
   /** A PNG of the run as an image figure; an unreadable one is an IOException naming it. */
   Figure.Image image(String rel, String title) throws IOException {
     byte[] png = Files.readAllBytes(dir.resolve(rel));
-    BufferedImage img = ImageIO.read(new ByteArrayInputStream(png));
+    BufferedImage img;
+    try {
+      img = ImageIO.read(new ByteArrayInputStream(png));
+    } catch (IOException e) {
+      // A truncated PNG (a copy cut short) fails inside the decoder, whose message names no file:
+      // "section invertibility: Error reading PNG image data".
+      throw new IOException(rel + ": not a readable PNG (" + firstLine(e.getMessage()) + ")", e);
+    }
     if (img == null) throw new IOException(rel + ": not a readable PNG");
     return new Figure.Image(title, rel, img.getWidth(), img.getHeight(), png);
   }

@@ -217,6 +217,21 @@ class ReportTest {
     assertThat(HtmlPage.render(r)).contains("Not run: no analysis/invert.json (made by bin/irevnet invert");
   }
 
+  /**
+   * A PNG cut short (an interrupted copy) fails inside ImageIO's decoder, whose message ("Error
+   * reading PNG image data") named no file: the section note and the line on stderr must.
+   */
+  @Test
+  void aTruncatedPngIsNamed(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Path png = run.resolve("analysis/invert.png");
+    byte[] whole = Files.readAllBytes(png);
+    Files.write(png, java.util.Arrays.copyOf(whole, whole.length - 30));
+    Section s = sections(Report.of(List.of(run)), 0).get("invertibility");
+    assertThat(s.status()).isEqualTo(Section.ERROR);
+    assertThat(s.note()).startsWith("analysis/invert.png: not a readable PNG (");
+  }
+
   @Test
   void anUnreadableFileFailsItsSectionOnly(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
