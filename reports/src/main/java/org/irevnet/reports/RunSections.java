@@ -469,7 +469,7 @@ final class RunSections {
           "accuracy there", "success rate", "monotone", "sanity"), summary,
           shortfalls.isEmpty() ? null : String.join("; ", shortfalls)));
     }
-    for (String p : png) figs.add(f.image(p, baseName(p)));
+    for (String p : png) figs.add(f.image(p, captioned(p, attackRows(read(f, p.replaceFirst("\\.png$", ".json"))))));
     figs.addAll(details);
     List<String> sources = new ArrayList<>(json);
     sources.addAll(png);
@@ -546,10 +546,60 @@ final class RunSections {
     }
     List<Figure> figs = new ArrayList<>();
     for (String j : json) figs.addAll(TreeFigures.of(baseName(j), f.json(j)));
-    for (String p : png) figs.add(f.image(p, baseName(p)));
+    for (String p : png) figs.add(f.image(p, captioned(p, gridRows(f, id, p))));
     List<String> sources = new ArrayList<>(json);
     sources.addAll(png);
     return Section.ok(id, title, sources, figs);
+  }
+
+  /** An image's title: its file's base name, then what its rows show where that is known. */
+  private static String captioned(String png, String rows) {
+    return rows == null ? baseName(png) : baseName(png) + ": " + rows;
+  }
+
+  /**
+   * What the rows of a grid written by metamers or interpolate show (their PNGs have no labels of
+   * their own, and a caption of the file name alone left the reader to guess which row was the
+   * metamer); null for other PNGs.
+   */
+  private static String gridRows(RunFiles f, String id, String png) {
+    if (id.equals("metamers")) {
+      return "rows: a (logit source), the metamer, b (nuisance source), for the first pairs of the table; pixels"
+          + " clipped to [0, 1]";
+    }
+    if (!id.equals("interpolation")) return null;
+    // interpolate leaves the nuisance path out for a model without one (an injective i-RevNet).
+    JsonNode pairs = read(f, png.replaceFirst("\\.png$", ".json")).path("pairs");
+    String paths = !pairs.isArray() || pairs.isEmpty() ? "its full path, then its nuisance path where the model has one"
+        : pairs.get(0).has("nuisance") ? "its full path, then its nuisance path" : "its full path";
+    return "rows: for each of the first pairs of the table in order, " + paths
+        + "; a = 0 (index_from) on the left, 1 (index_to) on the right";
+  }
+
+  /**
+   * What the rows of an attack's grid show ({@link AttackReport#writePng}), from its JSON file
+   * ({@code attack}, {@code curve[].eps}); null when that cannot be read.
+   */
+  static String attackRows(JsonNode a) {
+    if (!a.path("curve").isArray() || a.path("curve").isEmpty()) return null;
+    String change = " amplified per image (mid grey: unchanged)";
+    if (a.path("attack").asText().equals("metamer")) {
+      return "rows: a (logit source), b (nuisance source), the metamer, its difference from b" + change
+          + "; pixels clipped to [0, 1]";
+    }
+    List<String> eps = new ArrayList<>();
+    JsonNode curve = a.get("curve");
+    // The grid shows every epsilon after the first, the sanity point 0.
+    for (int k = 1; k < curve.size(); k++) eps.add(HtmlPage.text(epsilon(curve.get(k))));
+    String at = eps.isEmpty() ? "" : ", then at eps " + String.join(", ", eps);
+    // Feature matching shows each epsilon's own examples; FGSM and PGD those the robustness curve
+    // counts, so an image broken at a smaller epsilon shows that example again.
+    if (a.path("attack").asText().equals("feature-match")) {
+      return "rows: a (matched), b (attacked)" + (at.isEmpty() ? "" : at + " that epsilon's example and its change"
+          + " from b" + change);
+    }
+    return "rows: the attacked images" + (at.isEmpty() ? "" : at + " the example the curve counts (broken at a smaller"
+        + " eps: that one) and its perturbation" + change);
   }
 
   /**

@@ -232,6 +232,44 @@ class ReportTest {
     assertThat(s.note()).startsWith("analysis/invert.png: not a readable PNG (");
   }
 
+  /**
+   * The grids carry no labels of their own: a caption of the file name alone ("metamers",
+   * "attack-fgsm") left the reader to guess which row was the metamer or which epsilon a row was.
+   * The captions say what the rows are, from the command's layout and the file beside the PNG.
+   */
+  @Test
+  void imageCaptionsSayWhatTheirRowsShow(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Path a = run.resolve("analysis");
+    Files.writeString(a.resolve("interpolate.json"), """
+        {"schemaVersion": 1, "pairs": [{"index_from": 1, "index_to": 2, "label_from": 0, "label_to": 1,
+          "full": [{"alpha": 0.0, "model_class": 0}, {"alpha": 1.0, "model_class": 1}]}]}
+        """);
+    SyntheticRun.png(a.resolve("interpolate.png"), 20, 10);
+    Files.writeString(a.resolve("attack-feature-match.json"), """
+        {"schemaVersion": 1, "attack": "feature-match", "norm": "linf", "count": 8, "clean_accuracy": 0.7,
+         "curve": [{"eps": 0.0, "accuracy": 0.7}, {"eps": 0.05, "accuracy": 0.6}, {"eps": 0.25, "accuracy": 0.5}]}
+        """);
+    SyntheticRun.png(a.resolve("attack-feature-match.png"), 20, 10);
+    SyntheticRun.png(a.resolve("attack-metamer.png"), 20, 10);
+    Map<String, Section> s = sections(Report.of(List.of(run)), 0);
+    assertThat(imageTitles(s.get("metamers"))).containsExactly("metamers: rows: a (logit source), the metamer, b"
+        + " (nuisance source), for the first pairs of the table; pixels clipped to [0, 1]");
+    assertThat(imageTitles(s.get("interpolation"))).contains("interpolate: rows: for each of the first pairs of the"
+        + " table in order, its full path; a = 0 (index_from) on the left, 1 (index_to) on the right");
+    assertThat(imageTitles(s.get("attacks"))).containsExactly(
+        "attack-feature-match: rows: a (matched), b (attacked), then at eps 0.05, 0.25 that epsilon's example and its"
+            + " change from b amplified per image (mid grey: unchanged)",
+        "attack-fgsm: rows: the attacked images, then at eps 0.1 the example the curve counts (broken at a smaller eps:"
+            + " that one) and its perturbation amplified per image (mid grey: unchanged)",
+        "attack-metamer: rows: a (logit source), b (nuisance source), the metamer, its difference from b amplified per"
+            + " image (mid grey: unchanged); pixels clipped to [0, 1]");
+  }
+
+  private static List<String> imageTitles(Section s) {
+    return s.figures().stream().filter(f -> f instanceof Figure.Image).map(Figure::title).toList();
+  }
+
   @Test
   void anUnreadableFileFailsItsSectionOnly(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
