@@ -17,7 +17,8 @@ import java.util.Set;
  *   <li>Scalars outside arrays (nested objects flattened to dotted keys) form one key/value table.
  *   <li>Every array of objects is a table (nested objects flattened; arrays of objects inside its
  *       elements are arrays of their own, whose rows carry the element's text fields as a group,
- *       followed by its position {@code #i} where the text does not tell elements apart).
+ *       followed by its position {@code #i} where the text does not tell elements apart), with the
+ *       first of {@link #X_KEYS} that every row has as its first column.
  *       Sibling numeric arrays of one length in one object count as such an array too.
  *   <li>Such an array is also charted when it has an x column ({@link #X_KEYS}, in that order):
  *       one curve per group (the text columns, except those that only name the x position) and
@@ -175,6 +176,10 @@ final class TreeFigures {
   private static Figure.Table table(String title, List<Row> rows) {
     boolean grouped = rows.stream().anyMatch(r -> !r.group().isEmpty());
     Set<String> keys = new LinkedHashSet<>();
+    // The column that names a row's place (stage, epsilon, components, ...) first: the files' fields
+    // are in alphabetical order, which put invert --stability's "stage" last, off the right edge of
+    // a 1400-pixel page, where its rows could not be told apart.
+    X_KEYS.stream().filter(k -> rows.stream().allMatch(r -> r.cells().containsKey(k))).findFirst().ifPresent(keys::add);
     rows.forEach(r -> keys.addAll(r.cells().keySet()));
     List<String> columns = new ArrayList<>();
     if (grouped) columns.add("group");

@@ -29,6 +29,23 @@ class FiguresTest {
     assertThat(t.columns()).containsExactly("d.e");
   }
 
+  /**
+   * A table's column that places its rows (here invert --stability's "stage", last of the file's
+   * alphabetical fields) comes first: last, it sat off the right edge of the page and the rows
+   * could not be told apart. The other columns keep the file's order.
+   */
+  @Test
+  void theColumnThatPlacesTheRowsComesFirst() throws Exception {
+    Figure.Table t = (Figure.Table) TreeFigures.tables("s", json("""
+        {"stability": [{"condition_max": 1.5, "input_dims": 1024, "stage": "0"},
+                       {"condition_max": 16.3, "input_dims": 1024, "stage": "z"}]}""")).get(0);
+    assertThat(t.columns()).containsExactly("stage", "condition_max", "input_dims");
+    assertThat(t.rows()).containsExactly(List.of("0", 1.5, 1024L), List.of("z", 16.3, 1024L));
+    Figure.Table curve = (Figure.Table) TreeFigures.tables("a", json("""
+        {"curve": [{"accuracy": 0.9, "eps": 0.0}, {"accuracy": 0.5, "eps": 0.1}]}""")).get(0);
+    assertThat(curve.columns()).containsExactly("eps", "accuracy");
+  }
+
   @Test
   void mixedColumnsAreTabledButOnlyNumbersCharted() throws Exception {
     List<Figure> figs = TreeFigures.of("t", json("""
