@@ -73,7 +73,7 @@ final class Comparison {
       for (String file : attackFiles) {
         JsonNode a;
         try {
-          a = f.json(file);
+          a = RunSections.checkedAttack(f, file);
         } catch (IOException e) {
           // The run's attacks section reports the unreadable file; the run's other files still count.
           continue;

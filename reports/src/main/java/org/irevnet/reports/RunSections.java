@@ -447,7 +447,7 @@ final class RunSections {
     List<String> shortfalls = new ArrayList<>();
     List<Figure> details = new ArrayList<>();
     for (String j : json) {
-      JsonNode a = f.json(j);
+      JsonNode a = checkedAttack(f, j);
       String shortfall = float32Shortfall(a);
       if (shortfall != null) shortfalls.add(j + ": " + shortfall);
       Attack at = Attack.of(a, baseName(j));
@@ -474,6 +474,32 @@ final class RunSections {
     List<String> sources = new ArrayList<>(json);
     sources.addAll(png);
     return Section.ok(id, title, sources, figs);
+  }
+
+  /**
+   * An {@code attack-*.json} with the fields the attacks section, the headline and the comparison
+   * read by name checked (absent and null ones pass); a wrong type is an IOException naming the file
+   * and the field. A curve point's {@code "eps": "0.05"} was dropped from the chart and the summary
+   * without a word, its section still "ok".
+   */
+  static JsonNode checkedAttack(RunFiles f, String file) throws IOException {
+    JsonNode a = f.json(file);
+    for (String k : List.of("attack", "norm", "targeted", "layer_name")) {
+      RunFiles.expect(file, k, a.get(k), RunFiles.Kind.TEXT);
+    }
+    RunFiles.expect(file, "count", a.get("count"), RunFiles.Kind.INTEGER);
+    RunFiles.expect(file, "clean_accuracy", a.get("clean_accuracy"), RunFiles.Kind.NUMBER);
+    JsonNode curve = a.get("curve");
+    if (curve != null && !curve.isNull() && !curve.isArray()) throw new IOException(file + ": curve is not an array");
+    for (int i = 0; curve != null && i < curve.size(); i++) {
+      JsonNode p = curve.get(i);
+      if (!p.isObject()) throw new IOException(file + ": curve[" + i + "] is not an object");
+      for (String k : List.of("eps", "epsilon", "accuracy", "accuracy_at_eps", "success_rate", "representation_distance",
+          "mean_l2", "mean_linf", "mean_l2_at_eps", "mean_linf_at_eps")) {
+        RunFiles.expect(file, "curve[" + i + "]." + k, p.get(k), RunFiles.Kind.NUMBER);
+      }
+    }
+    return a;
   }
 
   /**
@@ -731,7 +757,7 @@ final class RunSections {
         accuracies(nuisance, "nuisance probe", qualifier(f, nuisance), h);
       }
       for (String n : f.matching(ANALYSIS, "attack*.json")) {
-        JsonNode a = read(f, n);
+        JsonNode a = checked(f, n, RunSections::checkedAttack);
         if (a.isMissingNode()) continue;
         Attack at = Attack.of(a, baseName(n));
         String aq = qualifier(f, a);

@@ -270,6 +270,38 @@ class ReportTest {
     return s.figures().stream().filter(f -> f instanceof Figure.Image).map(Figure::title).toList();
   }
 
+  /**
+   * A field of an attack file the report reads by name, of the wrong type, marks the section
+   * "error" naming the file and the field, and keeps the file out of the headline and the
+   * comparison, as for eval files: an epsilon given as text was dropped from the robustness curve
+   * and the summary without a word, the section "ok".
+   */
+  @Test
+  void anAttackFieldOfTheWrongTypeIsAnError(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Path other = SyntheticRun.full(tmp.resolve("other"), "ice", 0.3);
+    Path fgsm = run.resolve("analysis/attack-fgsm.json");
+    Files.writeString(fgsm, Files.readString(fgsm).replace("{\"eps\": 0.1,", "{\"eps\": \"0.1\","));
+    String fm = """
+        {"schemaVersion": 1, "attack": "feature-match", "norm": "linf", "count": 8, "layer_name": "stage4",
+         "curve": [{"eps": 0.0, "accuracy": 0.7, "success_rate": 0.0}, {"eps": 0.1, "accuracy": 0.5, "success_rate": %s}]}
+        """;
+    Files.writeString(run.resolve("analysis/attack-feature-match.json"), fm.formatted("0.25"));
+    Files.writeString(other.resolve("analysis/attack-feature-match.json"), fm.formatted("\"high\""));
+    Report r = Report.of(List.of(run, other));
+    Section s = sections(r, 0).get("attacks");
+    assertThat(s.status()).isEqualTo(Section.ERROR);
+    assertThat(s.note()).isEqualTo("analysis/attack-fgsm.json: curve[1].eps is \"0.1\", not a number");
+    assertThat(r.runs().get(0).headline()).doesNotContainKeys("attack fgsm: accuracy at eps 0.1", "attack fgsm: images")
+        .containsEntry("attack pgd-linf: accuracy at eps 0.1", 0.1);
+    assertThat(sections(r, 1).get("attacks").note())
+        .isEqualTo("analysis/attack-feature-match.json: curve[1].success_rate is \"high\", not a number");
+    assertThat(r.runs().get(1).headline()).doesNotContainKey("attack feature-match: accuracy at eps 0.1");
+    Figure.Table fmTable = (Figure.Table) r.comparison().stream().filter(f -> f.title().startsWith("feature-matching"))
+        .findFirst().orElseThrow();
+    assertThat(fmTable.rows()).extracting(row -> row.get(0)).containsExactly("run");
+  }
+
   @Test
   void anUnreadableFileFailsItsSectionOnly(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
