@@ -43,7 +43,7 @@ final class Comparison {
           knn.add(TreeFigures.number(stages.get(i).get("nearest_neighbour_accuracy")));
         }
         String label = run + " (" + n + " layers)";
-        probeData.add(dataOf(probes));
+        probeData.add(probeDataOf(probes));
         linear.add(new Figure.Series(label, x, lin));
         nn.add(new Figure.Series(label, x, knn));
         List<Double> px = new ArrayList<>(), py = new ArrayList<>();
@@ -61,7 +61,7 @@ final class Comparison {
             TreeFigures.number(stages.get(0).get("linear_accuracy")), TreeFigures.number(last.get("linear_accuracy")),
             TreeFigures.number(stages.get(0).get("nearest_neighbour_accuracy")),
             TreeFigures.number(last.get("nearest_neighbour_accuracy")), TreeFigures.number(probes.get("logit_accuracy")),
-            dataOf(probes)));
+            probeDataOf(probes)));
       }
       List<String> attackFiles;
       try {
@@ -134,6 +134,18 @@ final class Comparison {
   private static String dataOf(JsonNode n) {
     JsonNode d = n.get("data");
     return d != null && d.isTextual() ? d.asText() : null;
+  }
+
+  /**
+   * A layer-probes file's {@code data}, with the seed that drew it when it is a seeded subset
+   * ({@code probe --test-count N}: {@code NAME/SPLIT[N of M]}, drawn with {@code --seed}, which
+   * {@code linear_probe.seed} records): runs probed on 300 of 1,000 test images with different seeds
+   * were compared as if on the same images.
+   */
+  private static String probeDataOf(JsonNode probes) {
+    String d = dataOf(probes);
+    JsonNode seed = probes.path("linear_probe").path("seed");
+    return d != null && d.matches(".*\\[\\d+ of \\d+]") && seed.isIntegralNumber() ? d + " seed " + seed.asLong() : d;
   }
 
   /**

@@ -801,6 +801,30 @@ class ReportTest {
    * their curves and rows side by side with nothing to say that the difference was also one of data.
    * Runs on the same data keep their plain names.
    */
+  /**
+   * probe --test-count N draws its N test images with --seed, and the file's data reads
+   * "NAME/test[N of M]" whatever the seed: two runs probed on subsets of different seeds were
+   * compared as if on the same images. The seed (linear_probe.seed) now goes with a subset's data.
+   */
+  @Test
+  void probesOnSubsetsOfDifferentSeedsAreNotTheSameData(@TempDir Path tmp) throws Exception {
+    String probes = """
+        {"data": "fashion-mnist-mini/test[300 of 1000]", "linear_probe": {"seed": %d},
+         "stages": [{"stage": 0, "linear_accuracy": 0.4}, {"stage": 1, "linear_accuracy": 0.8}]}
+        """;
+    Path a = baseline(tmp, probes.formatted(0));
+    Path b = SyntheticRun.bare(tmp.resolve("other"), "ce");
+    Files.createDirectories(b.resolve("analysis"));
+    Files.writeString(b.resolve("analysis/layer-probes.json"), probes.formatted(1));
+    Figure.Table t = (Figure.Table) comparison(Report.of(List.of(a, b)), "per-layer probes");
+    assertThat(t.rows()).extracting(row -> row.get(t.columns().indexOf("data")))
+        .containsExactly("fashion-mnist-mini/test[300 of 1000] seed 0", "fashion-mnist-mini/test[300 of 1000] seed 1");
+    assertThat(t.note()).contains("not all on the same data");
+
+    Files.writeString(b.resolve("analysis/layer-probes.json"), probes.formatted(0));
+    assertThat(((Figure.Table) comparison(Report.of(List.of(a, b)), "per-layer probes")).note()).isNull();
+  }
+
   @Test
   void theComparisonNamesTheDataOfEachCurveAndRowWhenTheRunsWereProbedOnDifferentData(@TempDir Path tmp)
       throws Exception {
