@@ -315,7 +315,7 @@ class ReportTest {
     assertThat(s.get("attacks").note()).isEqualTo("analysis/attack-fgsm.png: not a readable PNG");
     assertThat(s.get("metamers").status()).isEqualTo(Section.OK);
     r.write(run);
-    assertThat(Files.readString(run.resolve(Report.HTML))).contains("Could not read: analysis/invert.json");
+    assertThat(Files.readString(run.resolve(Report.HTML))).contains("Could not use: analysis/invert.json");
 
     Files.writeString(run.resolve("analysis/invert.json"), "{\"schemaVersion\": 2, \"levels\": []}");
     Files.writeString(run.resolve("analysis/metamers.json"), "[]");
@@ -354,6 +354,10 @@ class ReportTest {
         + " trained on; make it again from this run");
     assertThat(r.runs().get(0).headline()).doesNotContainKey(reconstruction);
     assertThat(sections(r, 0).get("metamers").status()).isEqualTo(Section.OK);
+    // The file was read: the page said "Could not read" before its note.
+    r.write(run);
+    assertThat(Files.readString(run.resolve(Report.HTML))).contains("Could not use: analysis/invert.json: made from other"
+        + " weights").doesNotContain("Could not read");
 
     ((ObjectNode) inv).put(JsonReport.WEIGHTS_SHA256, ours);
     JsonReport.MAPPER.writeValue(invert.toFile(), inv);
