@@ -121,7 +121,10 @@ final class AttackCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--probe-layers applies to feature-match only (the layers --layer counts in)");
     }
     if (targeted != null && !perturbation) throw new IllegalArgumentException("--targeted applies to fgsm and pgd only");
-    if (!loss.equals("ce") && !perturbation) throw new IllegalArgumentException("--loss applies to fgsm and pgd only");
+    // Typed, not only non-default: metamer --loss ce ran as if it was not given.
+    if (CommonOptions.typed(spec, "--loss") && !perturbation) {
+      throw new IllegalArgumentException("--loss applies to fgsm and pgd only");
+    }
     lossKind();
     if (randomStart && !pgd) throw new IllegalArgumentException("--random-start applies to pgd only");
     if (multiTargeted && (!pgd || targeted != null)) {

@@ -188,6 +188,8 @@ class AttackCommandTest {
         {"fgsm", "--probe-layers", "conv1", "--probe-layers applies to feature-match only (the layers --layer counts in)"},
         {"metamer", "--targeted", "next", "--targeted applies to fgsm and pgd only"},
         {"feature-match", "--loss", "margin", "--loss applies to fgsm and pgd only"},
+        // Its default typed out is refused too: the README says --loss applies to fgsm and pgd only.
+        {"metamer", "--loss", "ce", "--loss applies to fgsm and pgd only"},
         {"fgsm", "--loss", "hinge", "--loss must be ce or margin, got 'hinge'"},
         {"fgsm", "--random-start", "--random-start applies to pgd only"},
         {"fgsm", "--multi-targeted", "--multi-targeted applies to untargeted pgd only"},
