@@ -58,6 +58,8 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Option(names = "--arch", defaultValue = "fi-revnet-s", description = "Architecture name or JSON file (default: ${DEFAULT-VALUE}).")
   String arch;
 
@@ -121,6 +123,20 @@ final class BenchCommand implements Callable<Integer> {
     boolean stored = !both && TrainConfig.storesActivations(backward);
     if (blocks && (peer != null || depthMult != 1 || !"reversible".equals(backward))) {
       throw new IllegalArgumentException("--blocks takes neither --peer, --depth-mult nor --backward");
+    }
+    // An option the mode does not read is refused, as attack's and invert's are: --iterations 3
+    // without --blocks, --steps 5 with it, and --rounds 5 of a single run ran as if not given.
+    for (String o : List.of("--forks", "--iterations", "--warmup-iterations")) {
+      if (!blocks && CommonOptions.typed(spec, o)) throw new IllegalArgumentException(o + " applies to --blocks only");
+    }
+    for (String o : List.of("--steps", "--warmup")) {
+      if (blocks && CommonOptions.typed(spec, o)) {
+        throw new IllegalArgumentException(o + " does not apply to --blocks (it times iterations of 1 s: --iterations"
+            + " and --warmup-iterations)");
+      }
+    }
+    if (CommonOptions.typed(spec, "--rounds") && depthCurve == null && !both && peer == null) {
+      throw new IllegalArgumentException("--rounds applies to --peer, --backward both and --depth-curve only");
     }
     if (depthCurve != null || both || peer != null) CommonOptions.positive("--rounds", rounds);
     if (depthCurve != null) return depthCurve(both);

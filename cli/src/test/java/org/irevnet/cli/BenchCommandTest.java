@@ -231,6 +231,16 @@ class BenchCommandTest {
         {"--blocks", "--iterations", "0", "--iterations must be at least 1, got 0"},
         {"--blocks", "--forks", "-1", "--forks must be at least 0, got -1"},
         {"--blocks", "--warmup-iterations", "-1", "--warmup-iterations must be at least 0, got -1"},
+        // Options the mode does not read: they ran as if not given.
+        {"--iterations", "3", "--iterations applies to --blocks only"},
+        {"--forks", "0", "--forks applies to --blocks only"},
+        {"--depth-curve", "1,2", "--warmup-iterations", "1", "--warmup-iterations applies to --blocks only"},
+        {"--blocks", "--steps", "5", "--steps does not apply to --blocks (it times iterations of 1 s: --iterations and"
+            + " --warmup-iterations)"},
+        {"--blocks", "--warmup", "0", "--warmup does not apply to --blocks (it times iterations of 1 s: --iterations and"
+            + " --warmup-iterations)"},
+        {"--rounds", "5", "--rounds applies to --peer, --backward both and --depth-curve only"},
+        {"--backward", "stored", "--rounds", "2", "--rounds applies to --peer, --backward both and --depth-curve only"},
         {"--backward", "both", "--rounds", "0", "--rounds must be at least 1, got 0"},
         {"--backward", "both", "--peer", "true", "--backward both takes no --peer"},
         {"--peer", "true", "--rounds", "0", "--rounds must be at least 1, got 0"},
