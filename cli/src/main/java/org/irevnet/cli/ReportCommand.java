@@ -13,8 +13,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "report", mixinStandardHelpOptions = true,
     header = "report.json and a self-contained report.html of one run, or a side-by-side comparison of several.",
     description = "Renders every section whose files exist in the run directories (training curves, accuracy,"
-        + " invertibility, probes, nuisance probe, metamers, interpolation, attacks) and marks the others"
-        + " 'not run'. Several runs also get a comparison on shared axes: per-layer probe curves by relative depth"
+        + " invertibility, probes, nuisance probe, metamers, interpolation, samples, attacks; a VAE run's vae.json;"
+        + " any other JSON or PNG in analysis/) and marks the others 'not run', or 'not applicable' where the model"
+        + " cannot have them. Several runs also get a comparison on shared axes: per-layer probe curves by relative depth"
         + " and the feature-matching attacks side by side. The HTML embeds its images and charts and fetches nothing.")
 final class ReportCommand implements Callable<Integer> {
   @Mixin CommonOptions common;

@@ -83,6 +83,26 @@ class HelpTextTest {
   }
 
   /**
+   * report's --help names every section the report has (RunSections' list, read from its source):
+   * it listed those of its first version, without the samples and the VAE sections added since.
+   */
+  @Test
+  void reportHelpNamesEverySection() throws Exception {
+    String help = String.join(" ", new CommandLine(new Main()).getSubcommands().get("report").getCommandSpec()
+        .usageMessage().description()).toLowerCase(java.util.Locale.ROOT);
+    Matcher m = Pattern.compile("new Spec\\(\"([a-z]+)\"")
+        .matcher(Files.readString(Path.of("../reports/src/main/java/org/irevnet/reports/RunSections.java")));
+    List<String> ids = new ArrayList<>();
+    while (m.find()) ids.add(m.group(1));
+    assertThat(ids).contains("training", "samples", "vae");
+    for (String id : ids) {
+      // The configuration is in every report, and "other" results are named by where they are.
+      String named = id.equals("config") ? "run directories" : id.equals("other") ? "analysis/" : id;
+      assertThat(help).as(id).contains(named);
+    }
+  }
+
+  /**
    * A count of images larger than the split is cut to the split's size, without a word at run time
    * ("attack --count 100000" attacked 1000): the options say so.
    */
