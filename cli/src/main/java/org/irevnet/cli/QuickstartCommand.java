@@ -34,8 +34,8 @@ import picocli.CommandLine;
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
     header = "The default experiment end to end: train CE and iCE models, analyse and attack both, write the report.",
     description = {
-        "Runs selftest; trains a CE and an iCE fi-revnet-s on --data (default: the shipped",
-        "fashion-mnist-mini); runs eval, invert --stability, probe --layers --nuisance, metamers",
+        "Runs selftest; trains a CE and an iCE model of --arch (default: fi-revnet-s) on --data (default: the",
+        "shipped fashion-mnist-mini); runs eval, invert --stability, probe --layers --nuisance, metamers",
         "--probe-class, interpolate, and the fgsm, pgd-linf and metamer attacks on both; writes the comparison",
         "report (report.json, report.html) and quickstart.json (steps, times, exit codes) into --out."})
 final class QuickstartCommand implements Callable<Integer> {

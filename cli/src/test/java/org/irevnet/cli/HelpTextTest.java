@@ -102,6 +102,14 @@ class HelpTextTest {
     }
   }
 
+  /** quickstart's --help says it trains --arch: it said "a CE and an iCE fi-revnet-s" whatever --arch said. */
+  @Test
+  void quickstartHelpSaysItTrainsTheArchitectureGiven() {
+    String help = String.join(" ", new CommandLine(new Main()).getSubcommands().get("quickstart").getCommandSpec()
+        .usageMessage().description());
+    assertThat(help).contains("an iCE model of --arch").doesNotContain("iCE fi-revnet-s");
+  }
+
   /**
    * A count of images larger than the split is cut to the split's size, without a word at run time
    * ("attack --count 100000" attacked 1000): the options say so.
