@@ -102,7 +102,8 @@ final class AnalysisChecks {
    * ({@code recorded}, null for a run from before), a directory whose test split is the recorded one
    * ({@code identityOf} reads it): a copy, or the data moved, is the run's, as the analysis commands
    * judge it; failing both (no {@code data_path}, or the directories gone), a name other than the
-   * run directory's last part; for a run whose data is a dataset name, another name.
+   * run directory's last part; for a run whose data is a dataset name, another name, unless its
+   * {@code data_path} holds the recorded test split (a copy under another name, as the commands judge it).
    */
   static String otherData(String runData, DataIdentity recorded, Function<String, DataIdentity> identityOf,
       JsonNode n) {
@@ -119,7 +120,14 @@ final class AnalysisChecks {
     }
     if (runDir != null && dataPath != null && Files.isDirectory(runDir)) return shown;
     String runName = runName(runData);
-    return named != null && runName != null && !named.name().equals(runName) ? shown : null;
+    boolean otherName = named != null && runName != null && !named.name().equals(runName);
+    // A run of a dataset name: a copy of it under another name is the run's data, as the analysis
+    // commands judge it (they wrote its results into the run's analysis/, which this then showed as
+    // "Not the run's test data").
+    if (otherName && runDir == null && recorded != null && dataPath != null && Files.isDirectory(Path.of(dataPath))) {
+      return recorded.sameData(identityOf.apply(dataPath)) ? null : shown;
+    }
+    return otherName ? shown : null;
   }
 
   /**

@@ -540,6 +540,13 @@ class ReportTest {
         "{\"data\": \"twin/test\", \"data_path\": \"" + twin + "\"}"))).isNull();
     assertThat(AnalysisChecks.otherData(moved.toString(), recorded, AnalysisChecks::identityOf, JsonReport.MAPPER.readTree(
         "{\"data\": \"stranger/test\", \"data_path\": \"" + stranger + "\"}"))).isEqualTo("stranger/test (" + stranger + ")");
+    // A run of a dataset name that recorded its data by content: a copy under another name is its data
+    // (the analysis commands write its results into the run's analysis/ without --out), other data is not.
+    assertThat(AnalysisChecks.otherData("fashion-mnist-mini", recorded, AnalysisChecks::identityOf, JsonReport.MAPPER
+        .readTree("{\"data\": \"twin/test[0:8]\", \"data_path\": \"" + twin + "\"}"))).isNull();
+    assertThat(AnalysisChecks.otherData("fashion-mnist-mini", recorded, AnalysisChecks::identityOf, JsonReport.MAPPER
+        .readTree("{\"data\": \"stranger/test\", \"data_path\": \"" + stranger + "\"}")))
+        .isEqualTo("stranger/test (" + stranger + ")");
   }
 
   /** An IDX test split of one 1x1 image per pixel value, class 0. */
