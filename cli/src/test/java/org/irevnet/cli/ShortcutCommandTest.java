@@ -129,6 +129,16 @@ class ShortcutCommandTest {
       assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
       assertThat(r.err().strip()).isEqualTo("irevnet data shortcut: " + c[c.length - 1]);
     }
+    // A base that is no dataset is named as --base, the option given: the messages said "--data".
+    String[][] bases = {
+        {"", "irevnet data shortcut: --base: empty dataset name or path"},
+        // A name that is a file in the working directory (the module's): "--data takes a dataset's directory".
+        {"pom.xml", "/pom.xml: not a directory: --base takes a dataset's directory"}};
+    for (String[] c : bases) {
+      MainTest.Run r = run("data", "shortcut", "--base", c[0], "--kind", "texture", "--out", tmp.resolve("o").toString());
+      assertThat(r.code()).isEqualTo(2);
+      assertThat(r.err().strip()).contains(c[1]).doesNotContain("--data");
+    }
     MainTest.Run r = run("data", "shortcut", "--base", base.toString(), "--kind", "texture", "--out", tmp.resolve("o").toString(),
         "--seed", "9223372036854775808");
     assertThat(r.code()).isEqualTo(2);
