@@ -38,6 +38,8 @@ final class SelftestCommand implements Callable<Integer> {
     // Found only at the end, a directory here failed the minute-long run naming a temporary file.
     if (json != null && Files.isDirectory(json)) throw new IllegalArgumentException("--json " + json + ": is a directory");
     if (json != null) AtomicFiles.checkCanWrite(json); // nor a directory it cannot be made in
+    // "--arch ," (an unset "$ARCHS,") checked the layers alone and passed: refused, as --eps , is.
+    if (archs != null) CommonOptions.given("--arch", archs.size(), "architectures");
     // Loaded first: a misspelt file or a baseline failed only after the minute of layer checks.
     List<Architecture> checked = (archs == null ? Architecture.BUNDLED : archs).stream()
         .map(SelftestCommand::invertible).toList();

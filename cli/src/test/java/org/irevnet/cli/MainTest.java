@@ -351,7 +351,7 @@ class MainTest {
     assertThat(Files.readString(json)).contains("\"name\" : \"tiny\"").doesNotContain("irevnet-s");
     for (String[] bad : new String[][] {{"cnn-s", "irevnet selftest: --arch cnn-s: a non-invertible baseline has no"
         + " inverse to check"}, {tmp.resolve("no.json").toString(), "irevnet selftest: " + tmp.resolve("no.json")
-        + ": architecture file not found"}}) {
+        + ": architecture file not found"}, {",", "irevnet selftest: --arch: no architectures given"}}) {
       Run refused = run("selftest", "--arch", bad[0], "--threads", "1");
       assertThat(refused.code()).isEqualTo(2);
       assertThat(refused.err().strip()).isEqualTo(bad[1]);
