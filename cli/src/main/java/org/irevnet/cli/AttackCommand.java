@@ -160,7 +160,7 @@ final class AttackCommand implements Callable<Integer> {
     AttackReport rep = new AttackReport(target.runDir().toString(), in.checkpoint(), in.data().name(), model.summary(),
         attack, metamer ? null : attack.equals("pgd-l2") ? "l2" : "linf", perturbation ? loss : null, targeted,
         stepped ? steps : null, stepped ? stepSize : null, pgd ? randomStart : null, pgd ? multiTargeted : null, r.layer,
-        r.layer == null ? null : model.layerNames().get(r.layer), seed, (int) r.attacked.size(0), r.cleanAccuracy, r.curve,
+        r.layer == null ? null : model.layerNames().get(r.layer), seed, (int) r.attacked.size(0), batch, r.cleanAccuracy, r.curve,
         AttackReport.monotone(r.curve), r.sweep == null ? null : AttackReport.Sanity.of(r.sweep),
         r.logits == null ? null : r.logits.maxLogitAbsDiff(), r.logits == null ? null : r.logits.float32(),
         r.logits == null ? null : r.logits.float64(), r.logits == null ? null : r.logits.float32Holds(), timing,

@@ -127,6 +127,29 @@ class AttackCommandTest {
     assertThat(m.get("curve").get(0).get("representation_distance").asDouble()).isLessThan(1e-3);
   }
 
+  @Test
+  void theFileRecordsTheBatchThatPgdsRandomStartsWereDrawnIn(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    JsonNode[] files = new JsonNode[3];
+    String[] batches = {"2", "8", "8"};
+    for (int i = 0; i < 3; i++) {
+      Path out = tmp.resolve("out" + i);
+      MainTest.Run r = run("attack", "--run", tiny.dir().toString(), "--attack", "pgd-linf", "--eps", "0.3",
+          "--steps", "2", "--count", "8", "--batch", batches[i], "--random-start", "--out", out.toString(),
+          "--no-progress");
+      assertThat(r.code()).as(r.err()).isZero();
+      files[i] = Json.MAPPER.readTree(out.resolve("attack-pgd-linf.json").toFile());
+    }
+    // The random starts are drawn batch by batch: --batch moves the numbers, so the file says which.
+    assertThat(files[0].get("curve").get(1).get("mean_l2").asDouble())
+        .isNotEqualTo(files[1].get("curve").get(1).get("mean_l2").asDouble());
+    assertThat(files[0].get("batch").asInt()).isEqualTo(2);
+    assertThat(files[1].get("batch").asInt()).isEqualTo(8);
+    // The recorded options reproduce the file's numbers.
+    assertThat(files[2].get("curve")).isEqualTo(files[1].get("curve"));
+  }
+
   /**
    * Metamers that hold in float64 but not in float32: a bias of 1e4 in an actnorm puts every later
    * activation near 1e4, where float32 rounds by about 1e-3. The file said only the float64

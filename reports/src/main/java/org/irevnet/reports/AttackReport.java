@@ -31,6 +31,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *     attacked towards each wrong class in turn (an image counts as broken when misclassified)
  * @param layer the stage (or probed layer of a DL4J network) whose representation {@code feature-match} matches
  * @param layerName its name ({@code stage<i>}, or the network's layer name)
+ * @param batch {@code --batch}, the images attacked at a time: PGD's random starts are drawn batch
+ *     by batch, so with {@code random_start} the numbers depend on it
  * @param cleanAccuracy the model's accuracy on the attacked (clean) images
  * @param monotone whether {@code accuracy} is non-increasing in epsilon
  * @param sanity the epsilon-0 check; null for the metameric attack (its check is the logit invariant)
@@ -55,7 +57,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record AttackReport(String run, String checkpoint, String data, String model, String attack, String norm,
     String loss, String targeted, Integer steps, Double stepSize, Boolean randomStart, Boolean multiTargeted, Integer layer,
-    String layerName, long seed, int count, double cleanAccuracy, List<Point> curve, boolean monotone, Sanity sanity,
+    String layerName, long seed, int count, int batch, double cleanAccuracy, List<Point> curve, boolean monotone, Sanity sanity,
     Double maxLogitAbsDiff, @JsonInclude(JsonInclude.Include.NON_NULL) Double maxLogitAbsDiffF32,
     @JsonInclude(JsonInclude.Include.NON_NULL) Double maxLogitAbsDiffF64,
     @JsonInclude(JsonInclude.Include.NON_NULL) Boolean float32Holds, Timing timing, String image,

@@ -103,13 +103,13 @@ class AttackReportTest {
 
   private static AttackReport report(String attack, List<AttackReport.Point> curve) {
     return new AttackReport("run", "best", "d", "m", attack, "linf", "ce", "next", 10, 0.01, true, false, null, null,
-        0, 30, 0.7, curve, true, null, null, null, null, null, new AttackReport.Timing(12.25, 2, 2, 0.5, 1.5),
+        0, 30, 64, 0.7, curve, true, null, null, null, null, null, new AttackReport.Timing(12.25, 2, 2, 0.5, 1.5),
         null, null, "/data/d", null);
   }
 
   private static AttackReport targeted(String targeted, String targetClassName) {
     return new AttackReport("run", "best", "d", "m", "fgsm", "linf", "ce", targeted, null, null, null, null, null, null,
-        0, 30, 0.7, List.of(point(0.0, 0.7)), true, null, null, null, null, null,
+        0, 30, 64, 0.7, List.of(point(0.0, 0.7)), true, null, null, null, null, null,
         new AttackReport.Timing(1, 1, 2, 0, 0), null, targetClassName, "/data/d", null);
   }
 
@@ -182,7 +182,7 @@ class AttackReportTest {
     r.writeJson(tmp.resolve("clean.json"));
     assertThat(JsonReport.MAPPER.readTree(tmp.resolve("clean.json").toFile()).has("invariant_holds")).isFalse();
     new AttackReport(r.run(), r.checkpoint(), r.data(), r.model(), "metamer", null, null, null, null, null, null, null,
-        null, null, 0, 30, 0.7, r.curve(), true, null, 3e-2, 2e-2, 3e-2, false, r.timing(), null, null, "/data/d",
+        null, null, 0, 30, 64, 0.7, r.curve(), true, null, 3e-2, 2e-2, 3e-2, false, r.timing(), null, null, "/data/d",
         false).writeJson(tmp.resolve("failed.json"));
     JsonNode j = JsonReport.MAPPER.readTree(tmp.resolve("failed.json").toFile());
     assertThat(j.get("invariant_holds").asBoolean()).isFalse();
