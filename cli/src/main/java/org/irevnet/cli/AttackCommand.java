@@ -130,6 +130,11 @@ final class AttackCommand implements Callable<Integer> {
     if (multiTargeted && (!pgd || targeted != null)) {
       throw new IllegalArgumentException("--multi-targeted applies to untargeted pgd only");
     }
+    // fgsm --seed 1 ran as if it was not given, and its file said seed 1 beside a seed 0 file of the same numbers.
+    if (CommonOptions.typed(spec, "--seed") && perturbation && !randomStart && !"random".equals(targeted)) {
+      throw new IllegalArgumentException("--seed applies to pgd --random-start, --targeted random, metamer and"
+          + " feature-match only: this attack draws nothing at random");
+    }
     CommonOptions.positive("--count", count);
     CommonOptions.positive("--batch", batch);
     CommonOptions.positive("--grid", grid);

@@ -217,6 +217,10 @@ class AttackCommandTest {
         {"fgsm", "--random-start", "--random-start applies to pgd only"},
         {"fgsm", "--multi-targeted", "--multi-targeted applies to untargeted pgd only"},
         {"pgd-l2", "--multi-targeted", "--targeted", "2", "--multi-targeted applies to untargeted pgd only"},
+        {"fgsm", "--seed", "1", "--seed applies to pgd --random-start, --targeted random, metamer and feature-match"
+            + " only: this attack draws nothing at random"},
+        {"pgd-linf", "--targeted", "next", "--seed", "1", "--seed applies to pgd --random-start, --targeted random,"
+            + " metamer and feature-match only: this attack draws nothing at random"},
         {"fgsm", "--count", "0", "--count must be at least 1, got 0"},
         {"fgsm", "--batch", "0", "--batch must be at least 1, got 0"},
         {"pgd-linf", "--steps", "0", "--steps must be at least 1, got 0"},
@@ -230,6 +234,10 @@ class AttackCommandTest {
         {"feature-match", "--steps", "5", "--step-size", "0.01", "--layer", "0", "--eps", "0.1", missing
             + ": no such run directory"},
         {"pgd-linf", "--random-start", "--multi-targeted", missing + ": no such run directory"},
+        {"pgd-linf", "--random-start", "--seed", "1", missing + ": no such run directory"},
+        {"fgsm", "--targeted", "random", "--seed", "1", missing + ": no such run directory"},
+        {"metamer", "--seed", "1", missing + ": no such run directory"},
+        {"feature-match", "--seed", "1", missing + ": no such run directory"},
         {"pgd-l2", "--targeted", "next", "--loss", "margin", missing + ": no such run directory"}};
     for (String[] c : named) {
       java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("attack", "--run", missing, "--no-progress",
