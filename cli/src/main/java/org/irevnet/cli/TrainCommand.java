@@ -127,6 +127,11 @@ final class TrainCommand implements Callable<Integer> {
       base = TrainConfig.fromJson(saved.toString(), runConfig.toString());
     } else if (!fresh && Checkpoints.exists(latest)) {
       throw new IllegalArgumentException(out + " already holds a run (checkpoints/latest): use --resume to continue it or --fresh to start over");
+    } else if (!fresh && Checkpoints.exists(Trainer.best(out))) {
+      // A run whose latest was deleted was trained over: its metrics went, and its old best stayed
+      // beside the new run's latest, which the analyses took as this run's best.
+      throw new IllegalArgumentException(out + " already holds a run (checkpoints/best, without the checkpoints/latest"
+          + " --resume needs): use --fresh to start over, or another --out");
     }
     TrainConfig beforeFile = base;
     if (config != null) base = TrainConfig.read(config, base);

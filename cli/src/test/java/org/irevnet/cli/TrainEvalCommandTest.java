@@ -443,6 +443,25 @@ class TrainEvalCommandTest {
         out + " already holds a run (checkpoints/latest): use --resume to continue it or --fresh to start over");
   }
 
+  /**
+   * A run whose checkpoints/latest was deleted by hand, its best left, is not trained over without
+   * --fresh: its metrics went, and its old best stayed beside the new run's latest.
+   */
+  @Test
+  void aRunWithBestAloneIsNotTrainedOverWithoutFresh(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("run");
+    Path best = Files.createDirectories(out.resolve("checkpoints/best"));
+    Files.writeString(best.resolve(org.irevnet.train.Checkpoints.MANIFEST), "{}");
+    Files.writeString(out.resolve("metrics.jsonl"), "{\"type\":\"epoch\",\"step\":94}\n");
+    // Refused before the architecture loads (one that does not exist keeps a failing test short).
+    MainTest.assertRefused(List.of("train", "--out", out.toString(), "--arch", tmp.resolve("none.json").toString(),
+        "--no-progress"),
+        out + " already holds a run (checkpoints/best, without the checkpoints/latest --resume needs): use --fresh"
+            + " to start over, or another --out");
+    assertThat(out.resolve("metrics.jsonl")).hasContent("{\"type\":\"epoch\",\"step\":94}");
+    assertThat(best.resolve(org.irevnet.train.Checkpoints.MANIFEST)).exists();
+  }
+
   /** Without a terminal, every step and epoch is one plain line on stderr. */
   @Test
   void progressWithoutATerminalIsPlainLines() {
