@@ -171,7 +171,13 @@ public final class Checkpoints {
 
   /** Whether a complete checkpoint is at {@code dir} (or its previous version, mid-save). */
   public static boolean exists(Path dir) {
-    return Files.isRegularFile(dir.resolve(MANIFEST)) || Files.isRegularFile(previous(dir).resolve(MANIFEST));
+    // A save moves the checkpoint to its previous version, the new one into place, then deletes the
+    // previous: an analysis that looked between (dir, then the previous version) saw neither, and
+    // said "no checkpoint" of a run being trained. A second look finds the new one.
+    for (int look = 0; look < 3; look++) {
+      if (Files.isRegularFile(dir.resolve(MANIFEST)) || Files.isRegularFile(previous(dir).resolve(MANIFEST))) return true;
+    }
+    return false;
   }
 
   /**
@@ -272,7 +278,7 @@ public final class Checkpoints {
     return fromComplete(dir, Checkpoints::readState);
   }
 
-  private interface Reader<T> {
+  interface Reader<T> {
     T read(Path complete) throws IOException;
   }
 
@@ -281,15 +287,55 @@ public final class Checkpoints {
    * that is: a hidden ".latest.old" named alone, where checkpoints/latest was asked for, said
    * neither where it came from nor that latest is missing.
    */
-  private static <T> T fromComplete(Path dir, Reader<T> reader) throws IOException {
-    Path complete = complete(dir);
-    try {
-      return reader.read(complete);
-    } catch (IOException e) {
-      if (complete.equals(dir)) throw e;
-      throw new IOException(e.getMessage() + " (" + complete + " is the previous version of " + dir + ", which is"
-          + " missing: a save of it was interrupted)", e);
+  static <T> T fromComplete(Path dir, Reader<T> reader) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      byte[] manifest = manifestOf(dir);
+      Path complete = complete(dir);
+      T read;
+      try {
+        read = reader.read(complete);
+      } catch (IOException e) {
+        if (!replacedSince(dir, manifest)) {
+          if (complete.equals(dir)) throw e;
+          throw new IOException(e.getMessage() + " (" + complete + " is the previous version of " + dir + ", which is"
+              + " missing: a save of it was interrupted)", e);
+        }
+        if (attempt == READS) throw replacedWhileRead(dir, e);
+        continue;
+      }
+      if (!replacedSince(dir, manifest)) return read;
+      if (attempt == READS) throw replacedWhileRead(dir, null);
     }
+  }
+
+  /**
+   * How many times a read of a checkpoint that a save replaced meanwhile is made: a run being
+   * trained saves its latest checkpoint while an analysis reads it, whose files then came from two
+   * checkpoints ("does not match its SHA-256 in manifest.json (corrupt or modified checkpoint)", or
+   * a model other than the weights digest it recorded).
+   */
+  private static final int READS = 5;
+
+  /** The bytes of the manifest {@code dir}'s load reads ({@link #complete}), null when there is none. */
+  private static byte[] manifestOf(Path dir) {
+    try {
+      return Files.readAllBytes(complete(dir).resolve(MANIFEST));
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Whether a save replaced the checkpoint {@code dir} since its manifest read as {@code manifest}:
+   * every save's manifest differs from the one before (its training.json holds the step).
+   */
+  private static boolean replacedSince(Path dir, byte[] manifest) {
+    return !java.util.Arrays.equals(manifest, manifestOf(dir));
+  }
+
+  private static IOException replacedWhileRead(Path dir, IOException cause) {
+    return new IOException(dir + ": replaced by a new save each of the " + READS + " times it was read (is the run"
+        + " being trained?): read it once training stops", cause);
   }
 
   /**

@@ -187,6 +187,59 @@ class CheckpointsTest {
     assertThat(old).doesNotExist();
   }
 
+  /**
+   * A load during a save of the same checkpoint (an analysis of a run being trained) reads it again:
+   * its files came from two checkpoints, refused as "corrupt or modified", or loaded with the digest
+   * of the other's weights. A checkpoint replaced at every read is refused saying so.
+   */
+  @Test
+  void aCheckpointReplacedWhileReadIsReadAgain(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("latest");
+    InvertibleClassifier first = TinyData.perturbedModel();
+    InvertibleClassifier second = InvertibleClassifier.build(Architecture.fromJson(TinyData.ARCH), DataType.FLOAT, 1);
+    Checkpoints.save(dir, first, optimizer(), STATE);
+    java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+    // The manifest verified, then the training process saves the next checkpoint, then the rest is read.
+    Checkpoints.Loaded l = Checkpoints.fromComplete(dir, complete -> {
+      String weights = Checkpoints.verify(complete);
+      if (reads.incrementAndGet() == 1) Checkpoints.save(dir, second, optimizer(), NEXT);
+      Checkpoints.Loaded all = Checkpoints.load(complete, DataType.FLOAT);
+      return new Checkpoints.Loaded(all.model(), all.optimizer(), all.state(), all.objective(), weights);
+    });
+    assertThat(reads).hasValue(2);
+    assertThat(l.state()).isEqualTo(NEXT);
+    assertThat(l.weightsSha256()).isEqualTo(Checkpoints.weightsSha256(dir));
+    assertThat(l.model().params().state()).isEqualTo(second.params().state());
+
+    // A read that fails because of the save is made again too.
+    reads.set(0);
+    Checkpoints.TrainingState again = Checkpoints.fromComplete(dir, complete -> {
+      if (reads.incrementAndGet() == 1) {
+        Checkpoints.save(dir, first, optimizer(), STATE);
+        throw new IOException(complete + ": weights.npz does not match its SHA-256 in manifest.json");
+      }
+      return Checkpoints.trainingState(complete);
+    });
+    assertThat(again).isEqualTo(STATE);
+
+    // Replaced at every read: refused, saying why.
+    java.util.concurrent.atomic.AtomicLong step = new java.util.concurrent.atomic.AtomicLong(100);
+    Checkpoints.Reader<Object> savingEachTime = complete -> {
+      Checkpoints.save(dir, first, optimizer(), new Checkpoints.TrainingState(step.incrementAndGet(), 1, 1, 0, "{}", null));
+      return null;
+    };
+    assertThatThrownBy(() -> Checkpoints.fromComplete(dir, savingEachTime)).hasMessage(dir + ": replaced by a new save each of the 5 times it was read (is the run being trained?): read it"
+        + " once training stops");
+    // A checkpoint damaged, not replaced, is refused at once.
+    reads.set(0);
+    Checkpoints.Reader<Object> damaged = complete -> {
+      reads.incrementAndGet();
+      throw new IOException("damaged");
+    };
+    assertThatThrownBy(() -> Checkpoints.fromComplete(dir, damaged)).hasMessage("damaged");
+    assertThat(reads).hasValue(1);
+  }
+
   /** Killed after both renames, before the previous version went: both are there. */
   @Test
   void aSaveKilledBeforeDroppingThePreviousVersionDoesNotStopTheNextOne(@TempDir Path tmp) throws Exception {
