@@ -39,7 +39,8 @@ public final class ModelFiles {
         throw new IOException(dir.resolve(WEIGHTS) + ": not written: " + ex.getMessage());
       }
     }
-    AtomicFiles.createDirectories(dir);
+    // The writes make the directory: made here, before them, it stayed behind, empty, when they
+    // failed (export onto a full disk).
     Npz.write(dir.resolve(WEIGHTS), w);
     AtomicFiles.writeString(dir.resolve(ARCH), model.architecture().toJson());
   }

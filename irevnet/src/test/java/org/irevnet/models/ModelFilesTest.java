@@ -132,4 +132,21 @@ class ModelFilesTest {
             + " the range of FLOAT (largest magnitude 1.0E39), infinite as FLOAT");
     assertThat(dir).doesNotExist();
   }
+
+  /**
+   * A save among writes that fail together (export's check.npz on a full disk) leaves no directory
+   * it made: the export directory stayed behind, empty.
+   */
+  @Test
+  void aSaveWhoseWritesFailLeavesNoDirectory(@TempDir Path tmp) {
+    Path dir = tmp.resolve("export/model");
+    assertThatThrownBy(() -> org.irevnet.io.AtomicFiles.together(() -> {
+      ModelFiles.save(dir, TinyData.perturbedModel());
+      org.irevnet.io.AtomicFiles.write(dir.resolve("check.npz"), out -> {
+        out.write(1);
+        throw new IOException("No space left on device");
+      });
+    })).hasMessageEndingWith("No space left on device");
+    assertThat(tmp.resolve("export")).doesNotExist();
+  }
 }
