@@ -122,6 +122,11 @@ final class TrainCommand implements Callable<Integer> {
     if (resume) {
       if (!Checkpoints.exists(latest)) throw new IllegalArgumentException(out + ": nothing to resume (no checkpoints/latest)");
       Path runConfig = out.resolve(Trainer.CONFIG);
+      // Jackson's error said "RUN/config.json (No such file or directory)".
+      if (!java.nio.file.Files.isRegularFile(runConfig)) {
+        throw new IllegalArgumentException(runConfig + ": not found (--resume continues with the options it holds);"
+            + " --fresh starts over");
+      }
       com.fasterxml.jackson.databind.JsonNode saved = Json.read(runConfig, "config").get("config");
       if (saved == null || !saved.isObject()) throw new IllegalArgumentException(runConfig + ": has no \"config\" object");
       base = TrainConfig.fromJson(saved.toString(), runConfig.toString());

@@ -441,6 +441,9 @@ class TrainEvalCommandTest {
     Files.writeString(latest.resolve(org.irevnet.train.Checkpoints.MANIFEST), "{}");
     MainTest.assertRefused(List.of("train", "--out", out.toString(), "--no-progress"),
         out + " already holds a run (checkpoints/latest): use --resume to continue it or --fresh to start over");
+    // Its config.json deleted by hand: named, in words.
+    MainTest.assertRefused(List.of("train", "--out", out.toString(), "--resume", "--no-progress"),
+        out.resolve("config.json") + ": not found (--resume continues with the options it holds); --fresh starts over");
   }
 
   /**
