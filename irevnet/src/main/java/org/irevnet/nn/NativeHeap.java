@@ -112,7 +112,10 @@ public final class NativeHeap {
   private static Function function(String name) {
     try {
       return NativeLibrary.getInstance("c").getFunction(name);
-    } catch (UnsatisfiedLinkError | RuntimeException e) {
+    } catch (LinkageError | RuntimeException e) {
+      // JNA unpacks its native part into the temporary directory: where that is full (or not
+      // writable) JNA's classes do not initialise, and every command that convolves stopped with
+      // "NoClassDefFoundError: Could not initialize class com.sun.jna.NativeLibrary", exit code 3.
       return null;
     }
   }

@@ -54,6 +54,26 @@ class NativeHeapTest {
     }
   }
 
+  /**
+   * Where JNA cannot unpack its native part (a full or unwritable temporary directory) the
+   * threshold is left alone and convolutions run: every command stopped with "NoClassDefFoundError:
+   * Could not initialize class com.sun.jna.NativeLibrary".
+   */
+  @Test
+  void withoutJnasNativePartNothingIsRaisedAndConvolutionsRun(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
+    Path notADirectory = java.nio.file.Files.writeString(tmp.resolve("file"), "");
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Djna.tmpdir=" + notADirectory.resolve("jna"), "-Djna.nosys=true", "-cp", System.getProperty("java.class.path"),
+        NativeHeapTest.class.getName()).redirectErrorStream(true);
+    pb.environment().put("MALLOC_MMAP_THRESHOLD_", "131072");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(1, TimeUnit.MINUTES)).isTrue();
+    assertThat(out).contains("available=false adjusts=false");
+    assertThat(p.exitValue()).as(out).isZero();
+  }
+
   @Test
   void scopesTheRaisedThresholdToTheOp() {
     int inside = NativeHeap.forConvolution(() -> NativeHeap.running());
