@@ -103,6 +103,9 @@ public final class ImageGrid {
 
   /** Writes {@code img} as a PNG atomically (a reader never sees half a file). */
   static void writePng(Path file, BufferedImage img) throws IOException {
+    // Cached in memory, not in a file of the temporary directory: where that was full, the error
+    // named this PNG, on a disk with room.
+    ImageIO.setUseCache(false);
     AtomicFiles.write(file, out -> {
       if (!ImageIO.write(img, "png", out)) throw new IOException(file + ": no PNG writer available");
     });

@@ -104,6 +104,29 @@ class ImageGridTest {
     assertThat(img.getRGB(0, 0) & 0xffffff).as("gap").isEqualTo(0x808080);
   }
 
+  /**
+   * A PNG is written and read without ImageIO's cache file in the temporary directory: where that
+   * was full, invert said "invert.png: No space left on device" of a disk with room, and the report
+   * called a whole PNG "not a readable PNG".
+   */
+  @Test
+  void pngsAreWrittenAndReadWithoutATemporaryFile(@TempDir Path tmp) throws Exception {
+    java.io.File cache = java.nio.file.Files.createDirectory(tmp.resolve("cache")).toFile();
+    ImageIO.setUseCache(true); // ImageIO's default
+    ImageIO.setCacheDirectory(cache);
+    java.nio.file.Files.delete(cache.toPath()); // no cache file can be made
+    try {
+      Path run = java.nio.file.Files.createDirectory(tmp.resolve("run"));
+      java.nio.file.Files.writeString(run.resolve("config.json"), "{}");
+      ImageGrid.write(run.resolve("grid.png"), List.of(Nd4j.zeros(DataType.FLOAT, 2, 1, 4, 4)));
+      ImageIO.setUseCache(true);
+      Figure.Image img = new RunFiles(run).image("grid.png", "grid");
+      assertThat(img.width()).isPositive();
+    } finally {
+      ImageIO.setCacheDirectory(null);
+    }
+  }
+
   @Test
   void levelsAreClippedAndRounded() {
     assertThat(ImageGrid.level(-1)).isZero();
