@@ -76,6 +76,8 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     if (!Checkpoints.exists(ck)) {
       throw new IllegalArgumentException(ck + ": no checkpoint " + (Checkpoints.exists(Trainer.latest(run))
           ? "yet (best is saved at the end of an epoch); --checkpoint latest takes " + Trainer.latest(run)
+          // latest deleted by hand: "has RUN been trained?" of a trained run
+          : Checkpoints.exists(best) ? "(missing; --checkpoint best takes " + best + ")"
           : "(has " + run + " been trained?)"));
     }
     DataSource src = resolve(run, data);

@@ -177,6 +177,12 @@ class RunOptionsTest {
     assertThatThrownBy(() -> RunInputs.load(stopped, null, "best", Split.TEST, null))
         .hasMessage(Trainer.best(stopped) + ": no checkpoint yet (best is saved at the end of an epoch); --checkpoint"
             + " latest takes " + Trainer.latest(stopped));
+
+    // Its latest deleted by hand, its best there: not "has it been trained?".
+    Path withoutLatest = run(tmp.resolve("without-latest"), "d", "best");
+    assertThatThrownBy(() -> RunInputs.load(withoutLatest, null, "latest", Split.TEST, null))
+        .hasMessage(Trainer.latest(withoutLatest) + ": no checkpoint (missing; --checkpoint best takes "
+            + Trainer.best(withoutLatest) + ")");
   }
 
   /** Without --checkpoint, best when there is one, else latest: both get past the checkpoint to the data. */
