@@ -82,6 +82,14 @@ public final class ShortcutDatasets {
       throw new IllegalArgumentException(out + ": the output directory would replace the base"
           + " dataset " + src.dir());
     }
+    // Inside a PNG dataset's split folder the output would be read as one of its classes next time.
+    for (Split s : Split.values()) {
+      Path splitDir = src.dir().toAbsolutePath().normalize().resolve(s.folder());
+      if (Files.isDirectory(splitDir) && target.startsWith(splitDir)) {
+        throw new IllegalArgumentException(out + ": the output directory lies in the base dataset's " + splitDir
+            + ", where it would be read as a class of the base: put it elsewhere");
+      }
+    }
     for (Split s : Split.values()) {
       if (!src.has(s)) {
         throw new DataFormatException(src.dir(), "the base dataset has no " + s + " split");

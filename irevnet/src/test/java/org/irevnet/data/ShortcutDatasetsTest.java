@@ -482,6 +482,30 @@ class ShortcutDatasetsTest {
     assertThat(out.resolve("classes.txt")).exists();
   }
 
+  /** An output inside a PNG dataset's train/ or test/ folder would be read as a class of the base next time. */
+  @Test
+  void refusesAnOutputInsideTheBasesSplitFolders() throws IOException {
+    Path base = tmp.resolve("pngs");
+    for (String split : List.of("train", "test")) {
+      for (int k = 0; k < 2; k++) {
+        Path png = base.resolve(String.format("%s/c%d/a.png", split, k));
+        Files.createDirectories(png.getParent());
+        ImageIO.write(new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY), "png", png.toFile());
+      }
+    }
+    for (String split : List.of("train", "test")) {
+      Path out = base.resolve(split).resolve("shortcut");
+      assertThatThrownBy(() -> ShortcutDatasets.generate(base.toString(), Shortcut.Kind.TEXTURE, 0, out, false))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(out + ": the output directory lies in the base dataset's " + base.resolve(split).toAbsolutePath()
+              + ", where it would be read as a class of the base: put it elsewhere");
+      assertThat(out).doesNotExist();
+    }
+    // Beside the split folders it is no class of the base.
+    ShortcutDatasets.generate(base.toString(), Shortcut.Kind.TEXTURE, 0, base.resolve("shortcut"), false);
+    assertThat(Datasets.open(base).train().numClasses()).isEqualTo(2);
+  }
+
   @Test
   void aFailedWriteLeavesNoTemporaryDirectory() throws IOException {
     // 257 classes: label 256 is stamped (a 2x6-cell code) but does not fit an IDX label byte.
