@@ -167,7 +167,7 @@ final class TrainCommand implements Callable<Integer> {
         or(augmentShift, base.augmentShift()), base.evalBatch(), ice, or(backward, base.backward()),
         or(validation, base.validation()));
     // The config's false is also the default's: only the option and the file say it was given.
-    String dequantizeOff = Boolean.FALSE.equals(dequantize) ? "--dequantize false"
+    String dequantizeOff = Boolean.FALSE.equals(dequantize) ? "--dequantize=false"
         : dequantize == null && config != null && TrainConfig.setsFalse(config, "dequantize")
             ? config + ": \"dequantize\": false" : null;
     cfg = cfg.refuseUndequantizedLikelihood(dequantizeOff).resolved();

@@ -397,7 +397,7 @@ class TrainEvalCommandTest {
     MainTest.assertRefused(List.of("train", "--objective", "mle", "--config", off.toString(), "--out", out.toString(),
         "--no-progress"), off + ": \"dequantize\": false contradicts objective mle" + why);
     MainTest.assertRefused(List.of("train", "--objective", "ice", "--dequantize=false", "--out", out.toString(),
-        "--no-progress"), "--dequantize false contradicts ice.wMle 3.0E-4 (the iCE MLE term; --w-mle 0 turns it off)"
+        "--no-progress"), "--dequantize=false contradicts ice.wMle 3.0E-4 (the iCE MLE term; --w-mle 0 turns it off)"
         + why);
     assertThat(out).doesNotExist();
   }
