@@ -82,8 +82,9 @@ final class NetworkTrainer {
       best = c.state().bestAccuracy();
       before = c.state().secondsOrZero();
       Trainer.restorePosition(it, c.state());
-      Trainer.truncateMetrics(runDir, step);
+      String dropped = Trainer.truncateMetrics(runDir, step);
       Trainer.sayResuming(listener, runDir, step, total, it.nextPosition(), changed);
+      if (dropped != null) listener.onMessage(dropped);
     } else {
       net = Baselines.build(cfg.arch(), train.channels(), classes, cfg.seed(), cfg.lr(), cfg.weightDecay());
       step = 0;

@@ -273,8 +273,9 @@ public final class Trainer {
       best = c.state().bestAccuracy();
       before = c.state().secondsOrZero();
       restorePosition(it, c.state());
-      truncateMetrics(runDir, step);
+      String dropped = truncateMetrics(runDir, step);
       sayResuming(listener, runDir, step, total, it.nextPosition(), changed);
+      if (dropped != null) listener.onMessage(dropped);
       if (step < total) sayIfArchitectureFileChanged(listener, cfg.arch(), arch, from);
     } else {
       model = InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed());
@@ -705,20 +706,30 @@ public final class Trainer {
     return env;
   }
 
-  /** Drops the metrics lines after {@code step} (a resumed run logs them again). */
-  static void truncateMetrics(Path runDir, long step) throws IOException {
+  /**
+   * Drops the metrics lines after {@code step} (a resumed run logs them again) and lines that are
+   * not JSON; returns what to say of those before the last line (null when there are none): an
+   * interruption cuts off only the last, so one further up was damaged by hand and went unsaid.
+   */
+  static String truncateMetrics(Path runDir, long step) throws IOException {
     Path p = runDir.resolve(METRICS);
-    if (!Files.exists(p)) return;
+    if (!Files.exists(p)) return null;
     List<String> keep = new ArrayList<>();
-    for (String line : Files.readAllLines(p)) {
+    List<Integer> damaged = new ArrayList<>();
+    List<String> lines = Files.readAllLines(p);
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i);
       if (line.isBlank()) continue;
       try {
         if (JSON.readTree(line).path("step").asLong(Long.MAX_VALUE) <= step) keep.add(line);
       } catch (IOException e) {
-        // a line cut off by an interruption: drop it
+        if (lines.subList(i + 1, lines.size()).stream().anyMatch(l -> !l.isBlank())) damaged.add(i + 1);
       }
     }
     AtomicFiles.writeString(p, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");
+    return damaged.isEmpty() ? null : p + ": dropped " + damaged.size() + (damaged.size() == 1 ? " line" : " lines")
+        + " that did not read as JSON (line " + damaged.stream().map(String::valueOf).collect(java.util.stream.Collectors
+        .joining(", ")) + ")";
   }
 
   /**

@@ -1012,17 +1012,22 @@ class TrainerTest {
   }
 
   @Test
-  void truncatingMetricsKeepsTheLinesUpToTheStepAndDropsCutOffOnes(@TempDir Path tmp) throws IOException {
+  void truncatingMetricsKeepsTheLinesUpToTheStepDropsCutOffOnesAndSaysOfDamagedOnes(@TempDir Path tmp) throws IOException {
     Path m = tmp.resolve(Trainer.METRICS);
     Files.writeString(m, "{\"type\":\"train\",\"step\":2}\n\n{\"type\":\"epoch\",\"step\":3}\n"
         + "{\"type\":\"train\",\"step\":4}\n{\"type\":\"note\"}\n{\"type\":\"train\",\"st");
-    Trainer.truncateMetrics(tmp, 3);
+    // The last line cut off by an interruption goes without a word.
+    assertThat(Trainer.truncateMetrics(tmp, 3)).isNull();
     assertThat(Files.readString(m)).isEqualTo("{\"type\":\"train\",\"step\":2}\n{\"type\":\"epoch\",\"step\":3}\n");
-    Trainer.truncateMetrics(tmp, 1);
+    assertThat(Trainer.truncateMetrics(tmp, 1)).isNull();
     assertThat(Files.readString(m)).isEmpty();
     Path none = Files.createDirectories(tmp.resolve("none"));
-    Trainer.truncateMetrics(none, 1);
+    assertThat(Trainer.truncateMetrics(none, 1)).isNull();
     assertThat(none.resolve(Trainer.METRICS)).doesNotExist();
+    // One further up was damaged by hand: dropped too, and said, as resuming says it.
+    Files.writeString(m, "{\"type\":\"train\",\"step\":1}\n{\"type\":\"tr\n{\"type\":\"train\",\"step\":2}\n");
+    assertThat(Trainer.truncateMetrics(tmp, 3)).isEqualTo(m + ": dropped 1 line that did not read as JSON (line 2)");
+    assertThat(Files.readString(m)).isEqualTo("{\"type\":\"train\",\"step\":1}\n{\"type\":\"train\",\"step\":2}\n");
   }
 
   @Test
