@@ -55,12 +55,31 @@ public final class PngFolders {
         for (Path p : IdxFiles.list(sub)) {
           if (!hidden(p)) requireLinkTarget(p);
           if (Files.isDirectory(p) && !hidden(p)) {
-            names.add(p.getFileName().toString());
+            names.add(nfc(p.getFileName().toString()));
           }
         }
       }
     }
     return List.copyOf(names);
+  }
+
+  /**
+   * A class folder's name in composed form (NFC): macOS writes names decomposed (NFD), so a class
+   * "Café" copied from there into one split and typed into the other was two classes, one of them
+   * "without training images", whose two names looked alike.
+   */
+  private static String nfc(String name) {
+    return java.text.Normalizer.normalize(name, java.text.Normalizer.Form.NFC);
+  }
+
+  /** The folder of class {@code name} (composed, {@link #nfc}) in {@code root}, however its name is spelled there. */
+  private static Path classFolder(Path root, String name) {
+    Path exact = root.resolve(name);
+    if (Files.isDirectory(exact)) return exact;
+    for (Path p : IdxFiles.list(root)) {
+      if (Files.isDirectory(p) && !hidden(p) && nfc(p.getFileName().toString()).equals(name)) return p;
+    }
+    return exact;
   }
 
   public static Dataset load(Path dir, Split split, String name) {
@@ -83,7 +102,7 @@ public final class PngFolders {
     for (int k = 0; k < classes.size(); k++) {
       List<Path> files = new ArrayList<>();
       byClass.add(files);
-      Path classDir = root.resolve(classes.get(k));
+      Path classDir = classFolder(root, classes.get(k));
       if (!Files.isDirectory(classDir)) {
         // A test split may lack a class; a class only the test split has is one the model never
         // learns, most often a folder misspelt in one split.

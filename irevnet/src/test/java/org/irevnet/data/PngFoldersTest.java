@@ -150,6 +150,26 @@ class PngFoldersTest {
     }
   }
 
+  /**
+   * A class folder whose name is composed (NFC) in one split and decomposed (NFD, as macOS writes
+   * names) in the other is one class: it was two, one "without training images", both shown alike.
+   */
+  @Test
+  void aClassSpelledComposedInOneSplitAndDecomposedInTheOtherIsOneClass() throws IOException {
+    String composed = "Caf\u00e9", decomposed = "Cafe\u0301";
+    Path dir = tmp.resolve("drinks");
+    grey(dir.resolve("train/" + composed + "/a.png"), 1, 3, 4);
+    grey(dir.resolve("train/tea/a.png"), 2, 3, 4);
+    grey(dir.resolve("test/" + decomposed + "/b.png"), 3, 3, 4);
+    grey(dir.resolve("test/tea/b.png"), 4, 3, 4);
+    assertThat(Files.isDirectory(dir.resolve("test/" + composed))).as("the file system keeps both spellings").isFalse();
+    DataSource src = Datasets.open(dir);
+    assertThat(src.train().classNames()).containsExactly(composed, "tea");
+    assertThat(src.test().classNames()).containsExactly(composed, "tea");
+    assertThat(src.test().labels()).containsExactly(0, 1);
+    assertThat(src.test().size()).isEqualTo(2);
+  }
+
   @Test
   void classesAreSortedFolderNamesAndFilesAreReadInNameOrder() throws IOException {
     Path dir = tmp.resolve("shapes");
