@@ -138,7 +138,7 @@ public final class Trainer {
   }
 
   private static String channelMismatch(Dataset d, Architecture arch) {
-    return d.name() + ": images have " + d.channels() + " channels, architecture '" + arch.name() + "' takes "
+    return d.name() + ": images have " + d.channels() + (d.channels() == 1 ? " channel" : " channels") + ", architecture '" + arch.name() + "' takes "
         + arch.inputShape().get(0);
   }
 

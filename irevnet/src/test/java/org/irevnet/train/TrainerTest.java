@@ -1210,8 +1210,12 @@ class TrainerTest {
     assertThatThrownBy(() -> Trainer.checkChannels(rgb, tiny))
         .hasMessage("rgb: images have 3 channels, architecture 'tiny' takes 1; set \"inputShape\": [3, 32, 32] in a"
             + " copy of its JSON file");
-    assertThatCode(() -> Trainer.checkChannels(rgb, Architecture.load(Files.writeString(tmp.resolve("tiny3.json"),
-        TINY.replace("[1, 32, 32]", "[3, 32, 32]")).toString()))).doesNotThrowAnyException();
+    Architecture tiny3 = Architecture.load(Files.writeString(tmp.resolve("tiny3.json"),
+        TINY.replace("[1, 32, 32]", "[3, 32, 32]")).toString());
+    assertThatCode(() -> Trainer.checkChannels(rgb, tiny3)).doesNotThrowAnyException();
+    Dataset grey = new Dataset("grey", Nd4j.zeros(DataType.FLOAT, 2, 1, 28, 28), new int[] {0, 1}, ten);
+    assertThatThrownBy(() -> Trainer.prepare(grey, tiny3)).hasMessage("grey: images have 1 channel, architecture 'tiny'"
+        + " takes 3");
     List<String> eleven = java.util.stream.IntStream.range(0, 11).mapToObj(i -> "c" + i).toList();
     Dataset many = new Dataset("many", Nd4j.zeros(DataType.FLOAT, 2, 1, 28, 28), new int[] {0, 1}, eleven);
     assertThatThrownBy(() -> Trainer.prepare(many, tiny))
