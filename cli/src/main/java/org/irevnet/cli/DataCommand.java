@@ -62,13 +62,6 @@ final class DataCommand implements Callable<Integer> {
     public Integer call() throws Exception {
       common.apply();
       Shortcut.Kind k = Shortcut.Kind.parse(kind);
-      // Resolved (nothing is read yet) so that a refusal names this command's option: "--data: empty
-      // dataset name or path" and "or use --data fashion-mnist-mini" named one it does not have.
-      try {
-        org.irevnet.data.Datasets.resolve(base);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(String.valueOf(e.getMessage()).replace("--data", "--base"), e);
-      }
       long t0 = System.nanoTime();
       ShortcutDatasets.Result r = ShortcutDatasets.generate(base, k, seed, out, force);
       double seconds = (System.nanoTime() - t0) / 1e9;

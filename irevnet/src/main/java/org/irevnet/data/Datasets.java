@@ -42,8 +42,13 @@ public final class Datasets {
 
   /** Resolves a {@code --data} value (see the class comment). */
   public static DataSource resolve(String nameOrPath) {
+    return resolve(nameOrPath, "--data");
+  }
+
+  /** {@link #resolve(String)} of a value given as {@code option}, which its refusals name. */
+  public static DataSource resolve(String nameOrPath, String option) {
     return new Resolver(Path.of("").toAbsolutePath(), home(), FASHION_MNIST_SYSTEM_DIR)
-        .resolve(nameOrPath);
+        .resolve(nameOrPath, option);
   }
 
   /**
@@ -141,8 +146,12 @@ public final class Datasets {
     }
 
     DataSource resolve(String nameOrPath) {
+      return resolve(nameOrPath, "--data");
+    }
+
+    DataSource resolve(String nameOrPath, String option) {
       if (nameOrPath == null || nameOrPath.isBlank()) {
-        throw new IllegalArgumentException("--data: empty dataset name or path (known names: "
+        throw new IllegalArgumentException(option + ": empty dataset name or path (known names: "
             + String.join(", ", knownNames()) + ")");
       }
       Path asPath = workingDir.resolve(nameOrPath).normalize();
@@ -159,7 +168,7 @@ public final class Datasets {
         if (!Files.isDirectory(fashionMnistDir)) {
           throw new DataFormatException(fashionMnistDir, "no such directory: the full"
               + " Fashion-MNIST comes from the Debian package dataset-fashion-mnist"
-              + " (apt-get install dataset-fashion-mnist), or use --data fashion-mnist-mini");
+              + " (apt-get install dataset-fashion-mnist), or use " + option + " fashion-mnist-mini");
         }
         return open(fashionMnistDir, FASHION_MNIST);
       }
@@ -186,7 +195,7 @@ public final class Datasets {
       }
       if (Files.exists(asPath)) {
         // A file (an archive, one IDX file) was "no such directory", which it is not.
-        throw new DataFormatException(asPath, "not a directory: --data takes a dataset's directory (IDX files,"
+        throw new DataFormatException(asPath, "not a directory: " + option + " takes a dataset's directory (IDX files,"
             + " CIFAR-10 batches or PNG class folders) or a dataset name (" + String.join(", ", knownNames()) + ")");
       }
       throw new DataFormatException(Path.of(nameOrPath), "no such directory and no such dataset"

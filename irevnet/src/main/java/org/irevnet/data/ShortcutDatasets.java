@@ -62,7 +62,8 @@ public final class ShortcutDatasets {
   public record Result(Path out, Map<String, Object> description) {}
 
   /**
-   * Builds the shortcut dataset of {@code base} (resolved like {@code --data}) into {@code out}.
+   * Builds the shortcut dataset of {@code base} (resolved like {@code --data}; its refusals name
+   * {@code --base}, the option data shortcut has) into {@code out}.
    * An existing non-empty {@code out} is refused unless {@code force}, and never replaced when
    * it is (or contains) the base's directory or the working directory.
    *
@@ -77,7 +78,7 @@ public final class ShortcutDatasets {
     if (cwd.startsWith(target)) {
       throw new IllegalArgumentException(out + ": the output directory would replace the working directory " + cwd);
     }
-    DataSource src = Datasets.resolve(base);
+    DataSource src = Datasets.resolve(base, "--base");
     if (src.dir().toAbsolutePath().normalize().startsWith(target)) {
       throw new IllegalArgumentException(out + ": the output directory would replace the base"
           + " dataset " + src.dir());
