@@ -323,33 +323,35 @@ public final class Dl4jClassifier implements Classifier {
    * cause of a refused shape; null when none does (the height and width are then to blame).
    */
   private String channelMismatch(long channels) {
-    for (GraphVertex v : vertices) {
-      if (!v.hasLayer() || ((LayerVertex) v).getLayerPreProcessor() != null) continue;
-      for (VertexIndices in : v.getInputVertices()) {
-        if (vertices[in.getVertexIndex()].isInputVertex()
-            && v.getLayer().conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer conv
-            && conv.getNIn() != channels) {
-          return "its layer '" + displayName(v) + "' takes " + conv.getNIn() + (conv.getNIn() == 1 ? " channel" : " channels")
-              + ", the images have " + channels;
-        }
+    for (GraphVertex v : layersOnInput()) {
+      if (v.getLayer().conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer conv
+          && conv.getNIn() != channels) {
+        return "its layer '" + displayName(v) + "' takes " + conv.getNIn() + (conv.getNIn() == 1 ? " channel" : " channels")
+            + ", the images have " + channels;
       }
     }
     return null;
   }
 
   private boolean takesFlatInput() {
+    return layersOnInput().stream().map(v -> v.getLayer().conf().getLayer())
+        .anyMatch(conf -> conf instanceof org.deeplearning4j.nn.conf.layers.DenseLayer
+            || conf instanceof org.deeplearning4j.nn.conf.layers.OutputLayer);
+  }
+
+  /** The layer vertices that read the network's input as it is given (no preprocessor between). */
+  private List<GraphVertex> layersOnInput() {
+    List<GraphVertex> on = new ArrayList<>();
     for (GraphVertex v : vertices) {
       if (!v.hasLayer() || ((LayerVertex) v).getLayerPreProcessor() != null) continue;
       for (VertexIndices in : v.getInputVertices()) {
-        if (!vertices[in.getVertexIndex()].isInputVertex()) continue;
-        org.deeplearning4j.nn.conf.layers.Layer conf = v.getLayer().conf().getLayer();
-        if (conf instanceof org.deeplearning4j.nn.conf.layers.DenseLayer
-            || conf instanceof org.deeplearning4j.nn.conf.layers.OutputLayer) {
-          return true;
+        if (vertices[in.getVertexIndex()].isInputVertex()) {
+          on.add(v);
+          break;
         }
       }
     }
-    return false;
+    return on;
   }
 
   /**
