@@ -717,13 +717,15 @@ public final class Trainer {
     List<String> keep = new ArrayList<>();
     List<Integer> damaged = new ArrayList<>();
     List<String> lines = Files.readAllLines(p);
+    int last = lines.size() - 1;
+    while (last >= 0 && lines.get(last).isBlank()) last--;
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i);
       if (line.isBlank()) continue;
       try {
         if (JSON.readTree(line).path("step").asLong(Long.MAX_VALUE) <= step) keep.add(line);
       } catch (IOException e) {
-        if (lines.subList(i + 1, lines.size()).stream().anyMatch(l -> !l.isBlank())) damaged.add(i + 1);
+        if (i < last) damaged.add(i + 1);
       }
     }
     AtomicFiles.writeString(p, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");
