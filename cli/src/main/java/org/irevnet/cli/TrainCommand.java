@@ -228,9 +228,10 @@ final class TrainCommand implements Callable<Integer> {
     while (m.find()) {
       String key = m.group(), name = optionFor(key);
       OptionSpec option = spec.findOption(name);
-      boolean given = option != null && option.getValue() != null;
-      boolean rename = given || (option != null && config == null && key.matches(".*[A-Z].*"));
-      if (m.start() > 0 && !key.matches(".*[A-Z].*")) rename = false; // plain words within: "batch", "lr"
+      // Plain words within the message ("batch", "lr") are left alone: only its first may be a key.
+      boolean camel = !key.equals(key.toLowerCase(java.util.Locale.ROOT));
+      boolean rename = option != null && (m.start() == 0 || camel)
+          && (option.getValue() != null || camel && config == null);
       m.appendReplacement(named, java.util.regex.Matcher.quoteReplacement(rename ? name : key));
       changed |= rename;
     }
