@@ -82,14 +82,21 @@ final class CommonOptions {
   }
 
   /**
+   * Whether {@code dir} is a run directory as the report reads one: it has a config.json (a trained
+   * run, or a model zip's analysis directory, which has no checkpoint).
+   */
+  static boolean isRun(java.nio.file.Path dir) {
+    return java.nio.file.Files.isRegularFile(dir.resolve(org.irevnet.train.Trainer.CONFIG));
+  }
+
+  /**
    * Refuses {@code --out} when it is the {@code analysis/} of a run (a directory with a config.json,
    * a model zip's analysis directory too): that run's report reads what is there as the run's own
    * results, so a report or a run written there came back as the run's "other results".
    */
   static void refuseRunsAnalysis(java.nio.file.Path out, String what) {
     java.nio.file.Path dir = out.toAbsolutePath().normalize(), run = dir.getParent();
-    if (run != null && dir.getFileName().toString().equals("analysis")
-        && java.nio.file.Files.isRegularFile(run.resolve(org.irevnet.train.Trainer.CONFIG))) {
+    if (run != null && dir.getFileName().toString().equals("analysis") && isRun(run)) {
       throw new IllegalArgumentException("--out " + out + " is the analysis directory of the run " + run
           + ", whose report would show " + what + " as that run's own results: give another directory");
     }

@@ -57,7 +57,7 @@ final class EvalCommand implements Callable<Integer> {
     // --out naming the run's own directory is no other place; another run's, whose eval-NAME.json
     // would be replaced and whose report would show this evaluation as that run's, is refused.
     boolean intoOwn = outDir == null || Datasets.sameDirectory(outDir, target.runDirPath());
-    if (!intoOwn && java.nio.file.Files.isRegularFile(outDir.resolve(org.irevnet.train.Trainer.CONFIG))) {
+    if (!intoOwn && CommonOptions.isRun(outDir)) {
       throw new IllegalArgumentException("--out " + outDir + " is the directory of another run, whose report would show"
           + " this evaluation as that run's own: give another directory");
     }

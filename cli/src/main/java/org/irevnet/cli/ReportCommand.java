@@ -47,8 +47,7 @@ final class ReportCommand implements Callable<Integer> {
       if (first < i) throw new IllegalArgumentException(runs.get(i) + ": the same run as " + runs.get(first) + ", given twice");
     }
     // Another run's report.html would be replaced by one that shows these runs.
-    if (out != null && java.nio.file.Files.isRegularFile(out.resolve(org.irevnet.train.Trainer.CONFIG))
-        && !same.contains(identity(out))) {
+    if (out != null && CommonOptions.isRun(out) && !same.contains(identity(out))) {
       throw new IllegalArgumentException("--out " + out + " is the directory of a run this report does not show;"
           + " give another directory");
     }

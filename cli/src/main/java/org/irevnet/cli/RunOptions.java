@@ -46,7 +46,7 @@ class RunOptions {
   Path runDir() throws IOException {
     check();
     Path dir = runDirPath();
-    if (run == null && !Files.isRegularFile(dir.resolve(Trainer.CONFIG))) {
+    if (run == null && !CommonOptions.isRun(dir)) {
       // check() has refused --model without --data.
       Map<String, Object> cfg = new LinkedHashMap<>();
       cfg.put("arch", "DL4J model " + model().getFileName());
@@ -105,7 +105,7 @@ class RunOptions {
     Path checkpoint = Checkpoints.enclosing(modelRunDir(zip));
     if (checkpoint == null) return;
     Path run = checkpoint;
-    while (run != null && !Files.isRegularFile(run.resolve(Trainer.CONFIG))) run = run.getParent();
+    while (run != null && !CommonOptions.isRun(run)) run = run.getParent();
     String use = run != null ? "--run " + run : "--run RUN_DIR";
     throw new IllegalArgumentException("--model " + zip + " lies in " + checkpoint + ", a run's checkpoints: analyse it with "
         + use + " (--model would write its analysis directory there, which training replaces)");
