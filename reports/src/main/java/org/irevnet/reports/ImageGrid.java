@@ -101,11 +101,18 @@ public final class ImageGrid {
     writePng(file, render(rows, scale, gap));
   }
 
+  /**
+   * Has ImageIO cache a PNG it writes or reads in memory, not in a file of the temporary directory:
+   * where that was full, writing named the PNG on a disk with room, and reading called a whole PNG
+   * unreadable.
+   */
+  static void cacheInMemory() {
+    ImageIO.setUseCache(false);
+  }
+
   /** Writes {@code img} as a PNG atomically (a reader never sees half a file). */
   static void writePng(Path file, BufferedImage img) throws IOException {
-    // Cached in memory, not in a file of the temporary directory: where that was full, the error
-    // named this PNG, on a disk with room.
-    ImageIO.setUseCache(false);
+    cacheInMemory();
     AtomicFiles.write(file, out -> {
       if (!ImageIO.write(img, "png", out)) throw new IOException(file + ": no PNG writer available");
     });

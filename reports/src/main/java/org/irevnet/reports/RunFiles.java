@@ -234,9 +234,7 @@ final class RunFiles {
   /** A PNG of the run as an image figure; an unreadable one is an IOException naming it. */
   Figure.Image image(String rel, String title) throws IOException {
     byte[] png = Files.readAllBytes(dir.resolve(rel));
-    // Read in memory: with the temporary directory full, ImageIO's cache file failed and a whole PNG
-    // was "not a readable PNG".
-    ImageIO.setUseCache(false);
+    ImageGrid.cacheInMemory();
     BufferedImage img;
     try {
       img = ImageIO.read(new ByteArrayInputStream(png));
