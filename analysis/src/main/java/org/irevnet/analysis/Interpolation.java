@@ -104,8 +104,8 @@ public final class Interpolation {
     double[] p = new double[n], reencode = new double[n], drift = new double[n];
     for (int i = 0; i < n; i++) {
       p[i] = classes[i] < 0 ? Double.NaN : probs.getDouble(i, classes[i]);
-      reencode[i] = reencoded.getRow(i).sub(phi.getRow(i)).amaxNumber().doubleValue();
-      drift[i] = f.logits().getRow(i).sub(logits0.getRow(0)).amaxNumber().doubleValue();
+      reencode[i] = Tensors.maxAbs(reencoded.getRow(i).sub(phi.getRow(i)));
+      drift[i] = Tensors.maxAbs(f.logits().getRow(i).sub(logits0.getRow(0)));
     }
     return new Path(images, phi, alphas, classes, p, reencode, drift);
   }

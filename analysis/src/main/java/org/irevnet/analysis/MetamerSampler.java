@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.irevnet.train.Losses;
@@ -150,13 +151,13 @@ public final class MetamerSampler {
     for (int i = 0; i < n; i++) {
       INDArray row = fm.getRow(i);
       pairs.add(new Pair(
-          logitDiff.getRow(i).amaxNumber().doubleValue(),
-          nuisanceDiff == null ? 0 : nuisanceDiff.getRow(i).amaxNumber().doubleValue(),
+          Tensors.maxAbs(logitDiff.getRow(i)),
+          nuisanceDiff == null ? 0 : Tensors.maxAbs(nuisanceDiff.getRow(i)),
           classM[i], classA[i], classB[i],
           labelsB == null ? -1 : labelsB[i],
           row.sub(fa.getRow(i)).norm2Number().doubleValue(),
           row.sub(fb.getRow(i)).norm2Number().doubleValue(),
-          row.minNumber().doubleValue(), row.maxNumber().doubleValue()));
+          Tensors.min(row), Tensors.max(row)));
     }
     return new Result(xMet, pairs);
   }

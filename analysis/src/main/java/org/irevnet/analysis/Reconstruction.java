@@ -3,6 +3,7 @@ package org.irevnet.analysis;
 import java.util.ArrayList;
 import java.util.List;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -27,7 +28,7 @@ public final class Reconstruction {
 
   /** {@link #FLOAT64_TOLERANCE} x (1 + the largest |value| of the inputs {@code x}). */
   public static double float64Bound(INDArray x) {
-    return FLOAT64_TOLERANCE * (1 + x.amaxNumber().doubleValue());
+    return FLOAT64_TOLERANCE * (1 + Tensors.maxAbs(x));
   }
 
   /**

@@ -11,6 +11,7 @@ import org.irevnet.layers.Bijection;
 import org.irevnet.layers.Sequential;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -95,7 +96,7 @@ public final class Stability {
     DataType dt = x.dataType();
     INDArray y = map.forward(x).out();
     INDArray zeroLogDet = Nd4j.zeros(dt, n);
-    double eps = 1e-6 * Math.max(1, x.reshape(n, d).norm2(1).maxNumber().doubleValue());
+    double eps = 1e-6 * Math.max(1, Tensors.max(x.reshape(n, d).norm2(1)));
     INDArray[] q = new INDArray[k + 1];
     double[][] alpha = new double[(int) n][k], beta = new double[(int) n][k];
     Random rng = new Random(seed);

@@ -109,7 +109,7 @@ public final class Robustness {
         int[] cls = Losses.predictions(model.logits(adv));
         System.arraycopy(cls, 0, raw[k], from, to - from);
         rawAdv[k].get(NDArrayIndex.interval(from, to)).assign(adv);
-        if (k == 0) maxDiffAtZero = Math.max(maxDiffAtZero, adv.sub(xb).amaxNumber().doubleValue());
+        if (k == 0) maxDiffAtZero = Math.max(maxDiffAtZero, Tensors.maxAbs(adv.sub(xb)));
       }
     }
     // Bit for bit (INDArray.equals would allow 1e-5).

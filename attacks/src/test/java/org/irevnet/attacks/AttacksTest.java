@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 import org.irevnet.models.Classifier;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Tensors;
 import org.irevnet.train.Losses;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -30,12 +31,12 @@ class AttacksTest {
     for (boolean targeted : new boolean[] {false, true}) {
       INDArray fgsm = new Fgsm(ig, mask, InputGradient.Loss.CE, targeted).perturb(x, y, 0.1);
       INDArray pgd = new Pgd(ig, mask, Norm.LINF, InputGradient.Loss.CE, 1, 0.1, false, targeted, 0).perturb(x, y, 0.1);
-      assertThat(pgd.sub(fgsm).amaxNumber().doubleValue()).isZero();
+      assertThat(Tensors.maxAbs(pgd.sub(fgsm))).isZero();
       // The textbook formula, written out independently.
       INDArray sign = Transforms.sign(ig.classification(InputGradient.Loss.CE, x, y).grad(), true).muli(mask).muli(targeted ? -0.1 : 0.1);
       INDArray expected = Transforms.min(Transforms.max(x.add(sign), 0.0, false), 1.0, false);
-      assertThat(fgsm.sub(expected).amaxNumber().doubleValue()).isLessThan(1e-12);
-      assertThat(fgsm.sub(x).amaxNumber().doubleValue()).isGreaterThan(0.09);
+      assertThat(Tensors.maxAbs(fgsm.sub(expected))).isLessThan(1e-12);
+      assertThat(Tensors.maxAbs(fgsm.sub(x))).isGreaterThan(0.09);
     }
   }
 
@@ -62,11 +63,11 @@ class AttacksTest {
   private static void assertValid(INDArray adv, INDArray x, INDArray mask, Norm norm, double eps) {
     INDArray delta = adv.sub(x);
     double tol = 1e-6;
-    assertThat(Norm.rowNorms(delta, norm).maxNumber().doubleValue()).isLessThanOrEqualTo(eps + tol).isPositive();
-    assertThat(adv.minNumber().doubleValue()).isGreaterThanOrEqualTo(0.0);
-    assertThat(adv.maxNumber().doubleValue()).isLessThanOrEqualTo(1.0);
-    assertThat(delta.mul(mask.rsub(1.0)).amaxNumber().doubleValue()).as("padding").isZero();
-    assertThat(adv.mul(mask.rsub(1.0)).amaxNumber().doubleValue()).as("padding").isZero();
+    assertThat(Tensors.max(Norm.rowNorms(delta, norm))).isLessThanOrEqualTo(eps + tol).isPositive();
+    assertThat(Tensors.min(adv)).isGreaterThanOrEqualTo(0.0);
+    assertThat(Tensors.max(adv)).isLessThanOrEqualTo(1.0);
+    assertThat(Tensors.maxAbs(delta.mul(mask.rsub(1.0)))).as("padding").isZero();
+    assertThat(Tensors.maxAbs(adv.mul(mask.rsub(1.0)))).as("padding").isZero();
   }
 
   @Test
@@ -81,7 +82,7 @@ class AttacksTest {
     assertThat(Norm.rowNorms(adv.sub(x), Norm.L2).getDouble(0)).isLessThanOrEqualTo(0.1 + 1e-12).isGreaterThan(0.05);
     assertThat(adv.slice(1)).isEqualTo(before.slice(1));
     Projection.l2(adv, x, 0.0, mask);
-    assertThat(adv.sub(x).amaxNumber().doubleValue()).isZero();
+    assertThat(Tensors.maxAbs(adv.sub(x))).isZero();
     assertThat(mask.sumNumber().intValue()).isEqualTo(28 * 28);
   }
 
@@ -99,7 +100,7 @@ class AttacksTest {
     assertThat(s.accuracy(0)).isEqualTo(s.cleanAccuracy()).isEqualTo(7 / 8.0);
     assertThat(s.accuracy(2)).isLessThan(7 / 8.0);
     for (int k = 0; k < 3; k++) {
-      assertThat(Norm.rowNorms(s.adversarial()[k].sub(x), Norm.LINF).maxNumber().doubleValue())
+      assertThat(Tensors.max(Norm.rowNorms(s.adversarial()[k].sub(x), Norm.LINF)))
           .isLessThanOrEqualTo(s.eps()[k] + 1e-6);
       assertThat(s.accuracy(k)).isLessThanOrEqualTo(s.rawAccuracy(k));
       if (k > 0) assertThat(s.accuracy(k)).as("monotone").isLessThanOrEqualTo(s.accuracy(k - 1));
@@ -135,7 +136,7 @@ class AttacksTest {
       INDArray x = fm.perturb(b, a, 0.3);
       double[] after = InputGradient.squaredDistances(fm.representation(x), ha);
       for (int i = 0; i < 4; i++) assertThat(after[i]).as("stage %d row %d", stage, i).isLessThan(0.8 * before[i]);
-      assertThat(fm.perturb(b, a, 0.0).sub(b).amaxNumber().doubleValue()).isZero();
+      assertThat(Tensors.maxAbs(fm.perturb(b, a, 0.0).sub(b))).isZero();
     }
     assertThatThrownBy(() -> new FeatureMatch(ig, 2, TinyModels.mask(m), 1, Double.NaN)).hasMessageContaining("0..1");
     for (double step : new double[] {0, -0.01}) {
@@ -147,7 +148,7 @@ class AttacksTest {
     // The default step is Pgd's: 2.5 * eps / steps.
     INDArray byDefault = new FeatureMatch(ig, 0, TinyModels.mask(m), 4, Double.NaN).perturb(b, a, 0.2);
     INDArray explicit = new FeatureMatch(ig, 0, TinyModels.mask(m), 4, 2.5 * 0.2 / 4).perturb(b, a, 0.2);
-    assertThat(byDefault.sub(explicit).amaxNumber().doubleValue()).isZero();
+    assertThat(Tensors.maxAbs(byDefault.sub(explicit))).isZero();
   }
 
   @Test
@@ -208,7 +209,7 @@ class AttacksTest {
       for (int t = 1; t <= steps; t++) {
         if (cls[t][i] != r.y()[i]) { first = t; break; }
       }
-      assertThat(until.slice(i).sub(iterates[first].slice(i)).amaxNumber().doubleValue()).as("row %d", i).isLessThan(1e-12);
+      assertThat(Tensors.maxAbs(until.slice(i).sub(iterates[first].slice(i)))).as("row %d", i).isLessThan(1e-12);
       if (cls[first][i] != r.y()[i] && plainCls[i] == r.y()[i]) lostByThePlainRun++;
     }
     assertThat(lostByThePlainRun).as("rows misclassified on the way that the plain targeted run ends correct").isPositive();
@@ -278,9 +279,9 @@ class AttacksTest {
         if (targeted ? c == goals[i] : c != goals[i]) { first = t; break; }
       }
       if (first > 1) later++;
-      assertThat(adv.slice(i).sub(it[first].slice(i)).amaxNumber().doubleValue()).as("targeted %s row %d", targeted, i)
+      assertThat(Tensors.maxAbs(adv.slice(i).sub(it[first].slice(i)))).as("targeted %s row %d", targeted, i)
           .isLessThan(1e-12);
-      assertThat(adv.slice(i).sub(x.slice(i)).amaxNumber().doubleValue()).as("row %d moved", i).isPositive();
+      assertThat(Tensors.maxAbs(adv.slice(i).sub(x.slice(i)))).as("row %d moved", i).isPositive();
     }
     return later;
   }
@@ -323,10 +324,10 @@ class AttacksTest {
           int c = Losses.argmax(r.m().logits(it[t]))[i];
           if (targeted ? c == goals[i] : c != goals[i]) { first = t; break; }
         }
-        assertThat(adv.slice(i).sub(it[first].slice(i)).amaxNumber().doubleValue()).as("targeted %s row %d", targeted, i)
+        assertThat(Tensors.maxAbs(adv.slice(i).sub(it[first].slice(i)))).as("targeted %s row %d", targeted, i)
             .isLessThan(1e-12);
       }
-      assertThat(Norm.rowNorms(adv.sub(r.x()), Norm.L2).maxNumber().doubleValue()).isLessThanOrEqualTo(eps + 1e-12);
+      assertThat(Tensors.max(Norm.rowNorms(adv.sub(r.x()), Norm.L2))).isLessThanOrEqualTo(eps + 1e-12);
     }
     assertThat(projected).as("iterates the projection scaled back").isPositive();
   }
@@ -342,13 +343,13 @@ class AttacksTest {
     for (Norm norm : Norm.values()) {
       for (boolean start : new boolean[] {false, true}) {
         INDArray adv = new Pgd(ig, r.mask(), norm, InputGradient.Loss.CE, 3, Double.NaN, start, false, 2).perturb(r.x(), r.y(), 0);
-        assertThat(adv.sub(r.x()).amaxNumber().doubleValue()).as("%s start %s", norm, start).isZero();
+        assertThat(Tensors.maxAbs(adv.sub(r.x()))).as("%s start %s", norm, start).isZero();
       }
     }
-    assertThat(new Fgsm(ig, r.mask(), InputGradient.Loss.CE, false).perturb(r.x(), r.y(), 0).sub(r.x()).amaxNumber()
-        .doubleValue()).isZero();
-    assertThat(new FeatureMatch(ig, 1, r.mask(), 2, Double.NaN).perturb(r.x(), TinyModels.images(1, F64, 9), 0)
-        .sub(r.x()).amaxNumber().doubleValue()).isZero();
+    assertThat(Tensors.maxAbs(new Fgsm(ig, r.mask(), InputGradient.Loss.CE, false).perturb(r.x(), r.y(), 0).sub(r.x())))
+        .isZero();
+    assertThat(Tensors.maxAbs(new FeatureMatch(ig, 1, r.mask(), 2, Double.NaN).perturb(r.x(), TinyModels.images(1, F64, 9), 0)
+        .sub(r.x()))).isZero();
 
     INDArray g = ig.classification(InputGradient.Loss.CE, r.x(), r.y()).grad().mul(r.mask());
     INDArray wide = new Fgsm(ig, r.mask(), InputGradient.Loss.CE, false).perturb(r.x(), r.y(), 2.0);
@@ -375,8 +376,8 @@ class AttacksTest {
     INDArray expected = Transforms.min(Transforms.max(moved, 0.0, false), 1.0, false);
     assertThat(Losses.argmax(r.m().logits(expected))).containsExactly(r.y());
     INDArray adv = new Pgd(ig, r.mask(), Norm.LINF, InputGradient.Loss.MARGIN, 5, alpha, false, true, 0).perturb(r.x(), r.y(), eps);
-    assertThat(adv.sub(expected).amaxNumber().doubleValue()).isLessThan(1e-12);
-    assertThat(adv.sub(r.x()).amaxNumber().doubleValue()).isGreaterThan(0.0);
+    assertThat(Tensors.maxAbs(adv.sub(expected))).isLessThan(1e-12);
+    assertThat(Tensors.maxAbs(adv.sub(r.x()))).isGreaterThan(0.0);
   }
 
   /**
@@ -395,8 +396,8 @@ class AttacksTest {
     int[] cls = Losses.argmax(r.m().logits(expected));
     for (int i = 0; i < 3; i++) assertThat(cls[i]).as("row %d still misclassified after the step", i).isNotEqualTo(wrong[i]);
     INDArray adv = new Pgd(ig, r.mask(), Norm.LINF, InputGradient.Loss.CE, 4, alpha, false, false, 0).perturb(r.x(), wrong, 0.05);
-    assertThat(adv.sub(expected).amaxNumber().doubleValue()).isLessThan(1e-12);
-    assertThat(adv.sub(r.x()).amaxNumber().doubleValue()).isGreaterThan(0.0);
+    assertThat(Tensors.maxAbs(adv.sub(expected))).isLessThan(1e-12);
+    assertThat(Tensors.maxAbs(adv.sub(r.x()))).isGreaterThan(0.0);
   }
 
   /**
@@ -407,7 +408,7 @@ class AttacksTest {
   void featureMatchingTowardsItsOwnRepresentationKeepsTheStart() {
     Ranked r = Ranked.of(2);
     FeatureMatch fm = new FeatureMatch(new InputGradient(r.m()), 0, r.mask(), 3, Double.NaN);
-    assertThat(fm.perturb(r.x(), r.x(), 0.1).sub(r.x()).amaxNumber().doubleValue()).isZero();
+    assertThat(Tensors.maxAbs(fm.perturb(r.x(), r.x(), 0.1).sub(r.x()))).isZero();
   }
 
   @Test
@@ -458,7 +459,7 @@ class AttacksTest {
         }
       }
       assertThat(improvedAtTheLast).as("steps %d: rows whose last iterate is the nearest", steps).isPositive();
-      assertThat(fm.perturb(b, a, eps).sub(best).amaxNumber().doubleValue()).as("steps %d", steps).isLessThan(1e-12);
+      assertThat(Tensors.maxAbs(fm.perturb(b, a, eps).sub(best))).as("steps %d", steps).isLessThan(1e-12);
     }
   }
 
@@ -485,7 +486,7 @@ class AttacksTest {
           break;
         }
       }
-      assertThat(multi.slice(i).sub(expected.slice(0)).amaxNumber().doubleValue()).as("row %d", i).isLessThan(1e-12);
+      assertThat(Tensors.maxAbs(multi.slice(i).sub(expected.slice(0)))).as("row %d", i).isLessThan(1e-12);
     }
     // Both outcomes occur: rows some target broke, and rows every target left unchanged.
     assertThat(broken).isBetween(1, n - 1);
@@ -517,9 +518,9 @@ class AttacksTest {
       INDArray x = fm.perturb(b, a, 0.3);
       double[] after = InputGradient.squaredDistances(fm.representation(x), ha);
       for (int i = 0; i < 4; i++) assertThat(after[i]).as("%s row %d", layer, i).isLessThan(0.8 * start[i]);
-      assertThat(x.sub(b).amaxNumber().doubleValue()).isLessThanOrEqualTo(0.3 + 1e-6);
-      assertThat(x.minNumber().doubleValue()).isGreaterThanOrEqualTo(0.0);
-      assertThat(x.maxNumber().doubleValue()).isLessThanOrEqualTo(1.0);
+      assertThat(Tensors.maxAbs(x.sub(b))).isLessThanOrEqualTo(0.3 + 1e-6);
+      assertThat(Tensors.min(x)).isGreaterThanOrEqualTo(0.0);
+      assertThat(Tensors.max(x)).isLessThanOrEqualTo(1.0);
     }
     assertThat(net.params()).isEqualTo(before);
   }
@@ -563,7 +564,7 @@ class AttacksTest {
 
     private static INDArray poisoned(INDArray x, INDArray logits) {
       for (int i = 0; i < x.size(0); i++) {
-        if (x.slice(i).minNumber().doubleValue() >= 0.99) logits.getRow(i).assign(Double.NaN);
+        if (Tensors.min(x.slice(i)) >= 0.99) logits.getRow(i).assign(Double.NaN);
       }
       return logits;
     }

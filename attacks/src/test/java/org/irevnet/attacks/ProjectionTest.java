@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Random;
 import org.irevnet.nn.Init;
+import org.irevnet.nn.Tensors;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,10 +24,10 @@ class ProjectionTest {
     INDArray adv = x.add(Init.normal(DataType.DOUBLE, r, 3, 1, 8, 8));
     Projection.linf(adv, x, 0.1, mask);
     INDArray delta = adv.sub(x);
-    assertThat(delta.amaxNumber().doubleValue()).isLessThanOrEqualTo(0.1 + 1e-12).isGreaterThan(0.05);
-    assertThat(adv.minNumber().doubleValue()).isGreaterThanOrEqualTo(0.0);
-    assertThat(adv.maxNumber().doubleValue()).isLessThanOrEqualTo(1.0);
-    assertThat(delta.mul(mask.rsub(1.0)).amaxNumber().doubleValue()).isZero();
+    assertThat(Tensors.maxAbs(delta)).isLessThanOrEqualTo(0.1 + 1e-12).isGreaterThan(0.05);
+    assertThat(Tensors.min(adv)).isGreaterThanOrEqualTo(0.0);
+    assertThat(Tensors.max(adv)).isLessThanOrEqualTo(1.0);
+    assertThat(Tensors.maxAbs(delta.mul(mask.rsub(1.0)))).isZero();
     Projection.linf(adv, x, 0.0, mask);
     assertThat(adv).isEqualTo(x);
   }
@@ -49,7 +50,7 @@ class ProjectionTest {
         int draws = 0;
         for (int t = 0; t < 400 / batch + 1; t++) {
           INDArray norms = Norm.rowNorms(Norm.L2.randomStart(x, eps, m, r).sub(x), Norm.L2);
-          assertThat(norms.maxNumber().doubleValue()).isLessThanOrEqualTo(eps + 1e-12);
+          assertThat(Tensors.max(norms)).isLessThanOrEqualTo(eps + 1e-12);
           sum += norms.sumNumber().doubleValue();
           draws += batch;
         }
@@ -80,7 +81,7 @@ class ProjectionTest {
     assertClose(out, rows(new double[] {0.53, 0.54, 0.5, 0.5}, new double[] {0.56, 0.58, 0.5, 0.5},
         new double[] {0.5, 0.5, 0.5, 0.5}));
     assertThat(Norm.rowNorms(out.sub(x), Norm.L2).getDouble(1)).isCloseTo(0.1, org.assertj.core.api.Assertions.within(1e-15));
-    assertThat(out.slice(2).sub(0.5).amaxNumber().doubleValue()).as("zero stays zero, no NaN").isZero();
+    assertThat(Tensors.maxAbs(out.slice(2).sub(0.5))).as("zero stays zero, no NaN").isZero();
   }
 
   /**
@@ -119,6 +120,6 @@ class ProjectionTest {
 
   private static void assertClose(INDArray actual, INDArray expected) {
     assertThat(actual.shape()).containsExactly(expected.shape());
-    assertThat(actual.sub(expected).amaxNumber().doubleValue()).as("%s vs %s", actual, expected).isLessThan(1e-14);
+    assertThat(Tensors.maxAbs(actual.sub(expected))).as("%s vs %s", actual, expected).isLessThan(1e-14);
   }
 }

@@ -271,7 +271,7 @@ final class AttackCommand implements Callable<Integer> {
     INDArray logitsM = Robustness.logits(model, m.metamers(), batch);
     int[] classes = Losses.predictions(logitsM);
     INDArray la = p.logitsA, lb = Robustness.logits(model, p.b, batch);
-    double maxDiff = logitsM.sub(la).amaxNumber().doubleValue();
+    double maxDiff = Tensors.maxAbs(logitsM.sub(la));
     boolean holds = maxDiff <= MetamerSampler.TOLERANCE;
     Double diff64 = null;
     if (!holds) {

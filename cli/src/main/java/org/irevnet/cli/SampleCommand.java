@@ -10,6 +10,7 @@ import org.irevnet.data.Split;
 import org.irevnet.host.Host;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Tensors;
 import org.irevnet.reports.ImageGrid;
 import org.irevnet.reports.JsonReport;
 import org.irevnet.train.Density;
@@ -108,8 +109,8 @@ final class SampleCommand implements Callable<Integer> {
     out.put("seed", seed);
     out.put("input_dims", density.inputDims());
     out.put("finite", finite);
-    out.put("min_pixel", x.minNumber().doubleValue());
-    out.put("max_pixel", x.maxNumber().doubleValue());
+    out.put("min_pixel", Tensors.min(x));
+    out.put("max_pixel", Tensors.max(x));
     out.put("fraction_outside_unit_interval", fractionOutsideUnitInterval(x));
     out.put("reencode_max_abs_err", reencode);
     out.put("image", name + ".png");

@@ -93,7 +93,7 @@ public final class Numerics {
   }
 
   public static double maxAbsDiff(INDArray a, INDArray b) {
-    return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+    return Tensors.maxAbs(a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)));
   }
 
   /** max |a - b| / max(1, |a|, |b|) over entries. */

@@ -135,6 +135,33 @@ public final class Tensors {
   }
 
   /**
+   * The largest |entry| of {@code x}, NaN when any entry is NaN. ND4J's {@code amaxNumber} (and
+   * {@code maxNumber}, {@code minNumber}) pass over a NaN unless it is the first entry, so a
+   * reconstruction or logit error with a NaN in it read as the largest finite error and passed its
+   * check.
+   */
+  public static double maxAbs(INDArray x) {
+    return withNaN(x, x.amaxNumber().doubleValue());
+  }
+
+  /** The largest entry of {@code x}, NaN when any entry is NaN (see {@link #maxAbs}). */
+  public static double max(INDArray x) {
+    return withNaN(x, x.maxNumber().doubleValue());
+  }
+
+  /** The smallest entry of {@code x}, NaN when any entry is NaN (see {@link #maxAbs}). */
+  public static double min(INDArray x) {
+    return withNaN(x, x.minNumber().doubleValue());
+  }
+
+  /** {@code reduced}, or NaN where {@code x} holds a NaN. */
+  private static double withNaN(INDArray x, double reduced) {
+    if (Double.isNaN(reduced) || x.isEmpty()) return reduced;
+    INDArray v = x.dataType() == DataType.FLOAT || x.dataType() == DataType.DOUBLE ? x : x.castTo(DataType.DOUBLE);
+    return Nd4j.getExecutioner().exec(new MatchCondition(v, Conditions.isNan())).getLong(0) > 0 ? Double.NaN : reduced;
+  }
+
+  /**
    * How many entries of {@code x} are NaN or infinite, in one reduction (zero for an empty array,
    * where ND4J's {@code sumNumber} throws). Other types than float32 and float64 are widened first:
    * 1.0.0-M2.1's match op counts no NaN in float16.

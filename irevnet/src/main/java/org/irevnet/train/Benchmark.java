@@ -10,6 +10,7 @@ import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
 import org.irevnet.nn.NativeHeap;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -125,10 +126,10 @@ public final class Benchmark {
       back = model.invert(out);
       inv[i] = (System.nanoTime() - t0) / 1e6;
     }
-    double err32 = back.sub(x).amaxNumber().doubleValue();
+    double err32 = Tensors.maxAbs(back.sub(x));
     InvertibleClassifier m64 = model.withDataType(DataType.DOUBLE);
     INDArray x64 = x.castTo(DataType.DOUBLE);
-    double err64 = m64.invert(m64.forward(x64, false).out()).sub(x64).amaxNumber().doubleValue();
+    double err64 = Tensors.maxAbs(m64.invert(m64.forward(x64, false).out()).sub(x64));
     return new Result(a.name(), batch, Host.threads(), model.params().count(), round(train),
         round(batch * 1000.0 / train), round(median(fwd)), round(median(inv)), err32, err64,
         round(peak), round(processPeak), round(paramState), round(peak - paramState),

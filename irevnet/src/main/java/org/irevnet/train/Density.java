@@ -140,6 +140,6 @@ public final class Density {
    */
   public double reencodeError(Samples s) {
     INDArray z = Tensors.batched(x -> model.forward(x, false).z(), s.x(), SAMPLE_BATCH);
-    return z.sub(s.z()).amaxNumber().doubleValue();
+    return Tensors.maxAbs(z.sub(s.z()));
   }
 }

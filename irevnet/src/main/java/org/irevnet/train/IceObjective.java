@@ -195,7 +195,7 @@ public final class IceObjective {
       dz.get(NDArrayIndex.all(), NDArrayIndex.interval(classes, zDims)).assign(dzn);
       model.backward(f, ce.grad(), dz, dLogDet);
     }
-    return new Terms(ce.loss(), nuisCe, advAcc, nuisLoss, bits, wNc, loss, zn.amaxNumber().doubleValue());
+    return new Terms(ce.loss(), nuisCe, advAcc, nuisLoss, bits, wNc, loss, Tensors.maxAbs(zn));
   }
 
   private INDArray nuisance(INDArray z) {

@@ -47,6 +47,9 @@ class NumericsTest {
     INDArray a = Nd4j.createFromArray(1.0, -2.0);
     INDArray b = Nd4j.createFromArray(0.5f, 1f);
     assertThat(Numerics.maxAbsDiff(a, b)).isEqualTo(3.0);
+    // A NaN past the first entry: ND4J's amaxNumber passed over it, and selftest's reconstruction
+    // and log-det checks would have passed a layer whose output held one.
+    assertThat(Numerics.maxAbsDiff(Nd4j.createFromArray(1.0, Double.NaN, 0.0), Nd4j.zeros(DataType.DOUBLE, 3))).isNaN();
     // |3 - 1| / 3 and |0.5 - 0.25| / 1: the scale is never below 1.
     assertThat(Numerics.maxRelDiff(new double[] {3, 0.5}, new double[] {1, 0.25})).isCloseTo(2.0 / 3, within(1e-15));
     assertThat(Numerics.maxRelDiff(Nd4j.createFromArray(new double[][] {{3, 0.5}}),

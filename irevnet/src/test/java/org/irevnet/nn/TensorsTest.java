@@ -288,4 +288,30 @@ class TensorsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("ActNorm expects an NCHW input [batch, c, h, w], got [2, 3]");
   }
+
+  /**
+   * The largest |entry|, largest and smallest entry against a loop over the values: NaN wherever one
+   * is, also past the first entry, where ND4J's own reductions pass over it (a reconstruction error
+   * with a NaN read as the largest finite error); infinities of either sign count as they are.
+   */
+  @Property(tries = 200)
+  void maxAbsMaxAndMinAreNaNWhereAnyEntryIs(@ForAll @IntRange(min = 1, max = 40) int n,
+      @ForAll @IntRange(min = 0, max = 39) int at, @ForAll @IntRange(min = 0, max = 3) int special,
+      @ForAll boolean dbl, @ForAll long seed) {
+    DataType dt = dbl ? DataType.DOUBLE : DataType.FLOAT;
+    double[] v = new java.util.Random(seed).doubles(n, -3, 3).toArray();
+    v[at % n] = new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, v[at % n]}[special];
+    INDArray x = Nd4j.createFromArray(v).castTo(dt).reshape(1, n);
+    double maxAbs = 0, max = Double.NEGATIVE_INFINITY, min = Double.POSITIVE_INFINITY;
+    for (double d : x.toDoubleVector()) {
+      if (Double.isNaN(d)) maxAbs = max = min = Double.NaN;
+      if (Double.isNaN(max)) continue;
+      maxAbs = Math.max(maxAbs, Math.abs(d));
+      max = Math.max(max, d);
+      min = Math.min(min, d);
+    }
+    assertThat(Double.valueOf(Tensors.maxAbs(x))).isEqualTo(Double.valueOf(maxAbs));   // NaN equals NaN here
+    assertThat(Double.valueOf(Tensors.max(x))).isEqualTo(Double.valueOf(max));   // NaN equals NaN here
+    assertThat(Double.valueOf(Tensors.min(x))).isEqualTo(Double.valueOf(min));   // NaN equals NaN here
+  }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.data.Offset.offset;
 
 import org.irevnet.layers.Param;
 import org.irevnet.layers.ParamTable;
+import org.irevnet.nn.Tensors;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -47,7 +48,7 @@ class AdamOptimizerTest {
       a.grad().assign(Nd4j.createFromArray(ga[i], 1.0));
       adam.step();
       assertThat(a.value().getDouble(0)).isCloseTo(ref[i], offset(1e-6));
-      assertThat(a.grad().amaxNumber().doubleValue()).isZero();
+      assertThat(Tensors.maxAbs(a.grad())).isZero();
       if (i == 1) {
         saved = adam.state();
         afterTwo = a.value().toDoubleVector();
@@ -78,7 +79,7 @@ class AdamOptimizerTest {
       adam.step();
     }
     assertThat(a.value()).isEqualTo(before);
-    assertThat(adam.state().get("adam.moments").amaxNumber().doubleValue()).as("the moments still move").isPositive();
+    assertThat(Tensors.maxAbs(adam.state().get("adam.moments"))).as("the moments still move").isPositive();
     adam.setLearningRate(0.1);
     a.grad().assign(1);
     adam.step();

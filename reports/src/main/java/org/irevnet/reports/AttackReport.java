@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import org.irevnet.attacks.Norm;
 import org.irevnet.attacks.Robustness;
+import org.irevnet.nn.Tensors;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -108,11 +109,11 @@ public record AttackReport(String run, String checkpoint, String data, String mo
       INDArray padding = examples.castTo(DataType.DOUBLE).mul(mask.castTo(DataType.DOUBLE).rsub(1.0));
       return new Point(eps, Losses.accuracy(classes, labels), Losses.accuracy(rawClasses, labels),
           targetRate, successRate, representationDistance, linf.meanNumber().doubleValue(),
-          linf.maxNumber().doubleValue(), l2.meanNumber().doubleValue(), l2.maxNumber().doubleValue(),
+          Tensors.max(linf), l2.meanNumber().doubleValue(), Tensors.max(l2),
           Norm.rowNorms(dOwn, Norm.LINF).meanNumber().doubleValue(),
           Norm.rowNorms(dOwn, Norm.L2).meanNumber().doubleValue(),
-          examples.minNumber().doubleValue(), examples.maxNumber().doubleValue(),
-          Transforms.abs(padding, false).maxNumber().doubleValue());
+          Tensors.min(examples), Tensors.max(examples),
+          Tensors.maxAbs(padding));
     }
 
     /** {@code examples - clean} in float64, whose rows both norms are taken of. */
