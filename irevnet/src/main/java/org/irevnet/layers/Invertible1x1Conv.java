@@ -8,10 +8,9 @@ import org.irevnet.nn.Tensors;
 import org.irevnet.nn.Triangular;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import java.util.Arrays;
 import java.util.Random;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.BooleanIndexing;
-import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -154,9 +153,11 @@ public final class Invertible1x1Conv extends ChannelBlock {
     // float64 can add to the count: one beyond float32's range, which the cast made infinite.
     long overflow = Tensors.nonFinite(cast) - Tensors.nonFinite(x);
     if (overflow > 0) {
-      BooleanIndexing.replaceWhere(x, 0.0, Conditions.notFinite());
+      // The largest finite magnitude, by hand: ND4J's replaceWhere(x, 0.0, notFinite()) replaces
+      // nothing, and its amaxNumber passes over a NaN only when it is not the first entry.
+      double largest = Arrays.stream(Tensors.doubles(x)).filter(Double::isFinite).map(Math::abs).max().orElse(0);
       throw noInverse("the solution has " + overflow + " value(s) beyond the range of float32, largest magnitude "
-          + x.amaxNumber().doubleValue());
+          + largest);
     }
     return cast;
   }
