@@ -36,7 +36,7 @@ final class Interruption {
     try {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         String line = line();
-        if (line != null) err.last((System.console() != null ? "\n" : "") + line);
+        if (line != null) err.last((Terminal.stderr() ? "\n" : "") + line);
         org.irevnet.io.AtomicFiles.stop();
       }, "irevnet-interruption"));
       return true;

@@ -4,7 +4,7 @@ import java.io.PrintStream;
 
 /**
  * A command's one-line progress on stderr: rewritten in place on a terminal; where stderr is a
- * log (no console), one line at each tenth of the work, since a log keeps every carriage-return
+ * log (no terminal), one line at each tenth of the work, since a log keeps every carriage-return
  * update as one ever longer line.
  */
 final class StatusLine {
@@ -15,7 +15,7 @@ final class StatusLine {
 
   /** {@code on}: not {@code --no-progress}. */
   StatusLine(boolean on) {
-    this(on, System.console() != null, System.err);
+    this(on, Terminal.stderr(), System.err);
   }
 
   StatusLine(boolean on, boolean terminal, PrintStream err) {

@@ -178,7 +178,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     Interruption.hint(() -> Checkpoints.exists(latest)
         ? "continue from " + latest + " with --resume" : "no checkpoint had been written yet");
-    ProgressListener listener = new ProgressListener(!common.noProgress && System.console() != null);
+    ProgressListener listener = new ProgressListener(!common.noProgress && Terminal.stderr());
     Trainer.Result r;
     try {
       r = new Trainer(cfg, out, listener, maxSteps == null ? Long.MAX_VALUE : maxSteps, fresh).run();
