@@ -24,7 +24,7 @@ final class Interruption {
    * error that falls silent after that line: the command's threads run on while the hooks do, and
    * an "epoch 1 done" line once followed it. The hook then deletes the temporaries of unfinished
    * writes and refuses new ones ({@link org.irevnet.io.AtomicFiles#stop}), after the line, so that
-   * a writer finding its temporary gone stays silent.
+   * a writer finding its temporary gone stays silent. It stops the command's child processes too.
    *
    * @return false, having said the line, if the process is being stopped already: stopped while
    *     the JVM started, it refuses new hooks, which once ended in a stack trace
@@ -38,6 +38,9 @@ final class Interruption {
         String line = line();
         if (line != null) err.last((Terminal.stderr() ? "\n" : "") + line);
         org.irevnet.io.AtomicFiles.stop();
+        // Child processes (bench's child JVMs and its --peer, JMH's forks) are stopped with it: they
+        // ran on after a kill -TERM of bench, reparented, on the cores its user meant to free.
+        ProcessHandle.current().descendants().forEach(ProcessHandle::destroy);
       }, "irevnet-interruption"));
       return true;
     } catch (IllegalStateException shutdownInProgress) {

@@ -143,4 +143,50 @@ class PeerComparisonTest {
         .endsWith(Main.class.getName(), "bench", "--threads", "3")
         .containsAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
   }
+
+  /**
+   * bench stopped by {@code kill -TERM} while a child runs (here a peer that sleeps): the child
+   * ran on, reparented, and the file that caught its stderr stayed in the temporary directory.
+   */
+  @Test
+  void aStoppedBenchStopsItsChildAndLeavesNoTemporaryFile(@TempDir Path tmp) throws Exception {
+    Path pidFile = tmp.resolve("child.pid"), temp = Files.createDirectories(tmp.resolve("tmpdir"));
+    List<String> cmd = new ArrayList<>(PeerComparison.javaCommand(List.of(pidFile.toString())));
+    cmd.set(cmd.indexOf(Main.class.getName()), StoppedWithAChild.class.getName());
+    cmd.add(cmd.indexOf("-cp"), "-Djava.io.tmpdir=" + temp);
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("out.txt").toFile()).start();
+    ProcessHandle child = null;
+    try {
+      for (int i = 0; i < 600 && child == null; i++) {
+        String pid = Files.exists(pidFile) ? Files.readString(pidFile).strip() : "";
+        if (pid.isEmpty()) Thread.sleep(100);
+        else child = ProcessHandle.of(Long.parseLong(pid)).orElseThrow();
+      }
+      assertThat(child).as("the child started").isNotNull();
+      try (var s = Files.list(temp)) {
+        assertThat(s.toList()).as("its stderr's file, before the stop").hasSize(1);
+      }
+      p.destroy(); // SIGTERM
+      assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).isEqualTo(143);
+      assertThat(child.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS).isAlive()).isFalse();
+    } finally {
+      p.destroyForcibly();
+      if (child != null) child.destroyForcibly();
+    }
+    assertThat(Files.readAllLines(tmp.resolve("out.txt"))).last().isEqualTo("irevnet bench: interrupted");
+    try (var s = Files.list(temp)) {
+      assertThat(s.toList()).isEmpty();
+    }
+  }
+
+  /** The stopped process of the test above: a bench waiting for a peer that writes its pid and sleeps. */
+  static final class StoppedWithAChild {
+    public static void main(String[] args) throws Exception {
+      Interruption.install();
+      Interruption.started("bench");
+      PeerComparison.runOnce(new ProcessBuilder("/bin/sh", "-c", "echo $$ > \"$0.tmp\" && mv \"$0.tmp\" \"$0\" && exec sleep 300",
+          args[0]), "the peer");
+    }
+  }
 }
