@@ -176,8 +176,7 @@ final class TrainCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw namingOption(e);
     }
-    Interruption.hint(() -> Checkpoints.exists(latest)
-        ? "continue from " + latest + " with --resume" : "no checkpoint had been written yet");
+    Interruption.hint(() -> whenStopped(out));
     ProgressListener listener = new ProgressListener(!common.noProgress && Terminal.stderr());
     Trainer.Result r;
     try {
@@ -205,6 +204,21 @@ final class TrainCommand implements Callable<Integer> {
           out);
     }
     return 0;
+  }
+
+  /**
+   * What a training stopped from outside adds after "interrupted": where --resume continues from, or
+   * why it cannot. An epoch's end saves checkpoints/best, then checkpoints/latest: stopped between
+   * the two, a first epoch said "no checkpoint had been written yet" beside the best it had written.
+   */
+  static String whenStopped(Path out) {
+    Path latest = Trainer.latest(out);
+    if (Checkpoints.exists(latest)) return "continue from " + latest + " with --resume";
+    if (Checkpoints.exists(Trainer.best(out))) {
+      return "checkpoints/best was written, but not yet checkpoints/latest, which --resume continues from: start"
+          + " again with --fresh";
+    }
+    return "no checkpoint had been written yet";
   }
 
   /** The steps this call trained: a resumed run's "trained 188 steps in 37 s" counted the 94 before it. */

@@ -676,6 +676,24 @@ class TrainEvalCommandTest {
   }
 
   /**
+   * Stopped at an epoch's end after checkpoints/best was saved and before checkpoints/latest (the
+   * order they are saved in), a first epoch said "no checkpoint had been written yet"; --resume,
+   * which needs latest, refuses such a run. The checkpoints are fakes: only their manifests count.
+   */
+  @Test
+  void aTrainingStoppedBetweenItsTwoSavesSaysOnlyBestWasWritten(@TempDir Path tmp) throws Exception {
+    Path run = tmp.resolve("run");
+    assertThat(TrainCommand.whenStopped(run)).isEqualTo("no checkpoint had been written yet");
+    Path best = Files.createDirectories(org.irevnet.train.Trainer.best(run));
+    Files.writeString(best.resolve(org.irevnet.train.Checkpoints.MANIFEST), "{}");
+    assertThat(TrainCommand.whenStopped(run)).isEqualTo("checkpoints/best was written, but not yet"
+        + " checkpoints/latest, which --resume continues from: start again with --fresh");
+    Path latest = Files.createDirectories(org.irevnet.train.Trainer.latest(run));
+    Files.writeString(latest.resolve(org.irevnet.train.Checkpoints.MANIFEST), "{}");
+    assertThat(TrainCommand.whenStopped(run)).isEqualTo("continue from " + latest + " with --resume");
+  }
+
+  /**
    * --resume reads the run's config.json: a value of the wrong JSON type there (hand-edited) was
    * read as a number, and an error named no file. The checkpoint is a fake: the config is refused first.
    */
