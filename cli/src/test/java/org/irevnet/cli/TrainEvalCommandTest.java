@@ -610,6 +610,13 @@ class TrainEvalCommandTest {
     refused(tmp, "irevnet train: " + shift + ": augmentShift must be at most 27", "--config", shift.toString(),
         "--arch", a, "--data", d);
     refused(tmp, "irevnet train: --augment-shift must be at most 27", "--augment-shift", "28", "--arch", a, "--data", d);
+    // As is the held-out count, which the training split's size bounds: the file's value was
+    // refused as the option's ("--validation 32 must leave training images"), naming no file.
+    Path held = Files.writeString(tmp.resolve("held.json"), "{\"validation\": 32}");
+    refused(tmp, "irevnet train: " + held + ": validation 32 must leave training images: data/train has 32", "--config",
+        held.toString(), "--arch", a, "--data", d);
+    refused(tmp, "irevnet train: --validation 40 must leave training images: data/train has 32", "--config",
+        held.toString(), "--validation", "40", "--arch", a, "--data", d);
     // A check of two settings names both as options on the command line ("--adv-steps 0 with wNc
     // 0.3 ... give advSteps at least 1" mixed them), and as keys where the file gave them.
     String never = ": the adversaries would never train, so the nuisance term would push against untrained classifiers;";

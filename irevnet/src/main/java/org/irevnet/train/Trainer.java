@@ -759,7 +759,8 @@ public final class Trainer {
   static Dataset.HeldOut holdOut(Dataset train, TrainConfig cfg) {
     if (cfg.validation() == 0) return new Dataset.HeldOut(train, null);
     if (cfg.validation() >= train.size()) {
-      throw new IllegalArgumentException("--validation " + cfg.validation() + " must leave training images: "
+      // Named as the setting, as validate() names those: the command names the option or the --config file.
+      throw new IllegalArgumentException("validation " + cfg.validation() + " must leave training images: "
           + train.name() + " has " + train.size());
     }
     return train.holdOut(cfg.validation(), cfg.seed());

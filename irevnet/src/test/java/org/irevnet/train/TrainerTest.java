@@ -1279,7 +1279,7 @@ class TrainerTest {
     assertThat(none.validation()).isNull();
     assertThat(Trainer.holdOut(four, shiftAndValidation(0, 3)).validation().size()).isEqualTo(3);
     assertThatThrownBy(() -> Trainer.holdOut(four, shiftAndValidation(0, 4)))
-        .hasMessage("--validation 4 must leave training images: four has 4");
+        .hasMessage("validation 4 must leave training images: four has 4");
   }
 
   @Test
