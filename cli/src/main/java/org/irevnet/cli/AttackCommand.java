@@ -140,6 +140,13 @@ final class AttackCommand implements Callable<Integer> {
     CommonOptions.positive("--grid", grid);
     CommonOptions.positive("--steps", steps);
     if (stepSize != null) Ranges.positive("--step-size", stepSize);
+    // In float32 a longer step is infinite, and pgd-l2's projection of it left
+    // the ball (eps 0 moved pixels by 1, eps 1 gave L2 20) and failed the sanity check as if the
+    // attack were broken.
+    if (stepSize != null && stepSize > Float.MAX_VALUE) {
+      throw new IllegalArgumentException("--step-size must be at most " + Float.MAX_VALUE + " (the largest float32"
+          + " number: a longer step overflows float32 images), got " + stepSize);
+    }
     CommonOptions.given("--eps", eps.length, "radii");
     Robustness.withZero(eps);   // validates the radii before anything is loaded
 

@@ -225,6 +225,9 @@ class AttackCommandTest {
         {"fgsm", "--batch", "0", "--batch must be at least 1, got 0"},
         {"pgd-linf", "--steps", "0", "--steps must be at least 1, got 0"},
         {"pgd-linf", "--step-size", "0", "--step-size must be above 0, got 0.0"},
+        // Infinite in float32: pgd-l2 at eps 0 then moved pixels by 1 and failed its sanity check.
+        {"pgd-l2", "--step-size", "4e38", "--step-size must be at most 3.4028235E38 (the largest float32 number: a"
+            + " longer step overflows float32 images), got 4.0E38"},
         {"pgd-linf", "--eps", "0.1,-0.1", "--eps must be at least 0, got -0.1"},
         {"pgd-linf", "--eps", "0.1,0.1", "--eps has 0.1 twice"},
         {"pgd-linf", "--eps", ",", "--eps: no radii given"},
@@ -235,6 +238,7 @@ class AttackCommandTest {
             + ": no such run directory"},
         {"pgd-linf", "--random-start", "--multi-targeted", missing + ": no such run directory"},
         {"pgd-linf", "--random-start", "--seed", "1", missing + ": no such run directory"},
+        {"pgd-l2", "--step-size", "3e38", missing + ": no such run directory"},
         {"fgsm", "--targeted", "random", "--seed", "1", missing + ": no such run directory"},
         {"metamer", "--seed", "1", missing + ": no such run directory"},
         {"feature-match", "--seed", "1", missing + ": no such run directory"},
