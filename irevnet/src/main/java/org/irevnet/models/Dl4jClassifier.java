@@ -289,7 +289,7 @@ public final class Dl4jClassifier implements Classifier {
         dIn = new INDArray[] {batchNormBackward(v, eps[idx], batch, mgr)};
       } else {
         v.setEpsilon(eps[idx]);
-        dIn = v.doBackward(false, mgr).getSecond();
+        dIn = backwardWithoutNoise(v, mgr);
       }
       for (int j = 0; j < in.length; j++) {
         int src = in[j].getVertexIndex();
@@ -297,6 +297,29 @@ public final class Dl4jClassifier implements Classifier {
       }
     }
     throw new IllegalStateException(name + ": vertex " + vertices[target].getVertexName() + " does not depend on the input");
+  }
+
+  /**
+   * DL4J's {@code doBackward} for vertex {@code v} without the layer's dropout and weight noise,
+   * which are put back after. Its backward recomputes the layer's output in training mode, which
+   * drew them: the input gradient of a dense layer with dropout was that of a randomly thinned
+   * network (FGSM moved half the pixels, and each run others), and a convolution with dropout
+   * failed for want of the mask its forward never drew. The forward pass here is evaluation mode,
+   * without either.
+   */
+  private static INDArray[] backwardWithoutNoise(GraphVertex v, LayerWorkspaceMgr mgr) {
+    if (!v.hasLayer()) return v.doBackward(false, mgr).getSecond();
+    org.deeplearning4j.nn.conf.layers.Layer conf = v.getLayer().conf().getLayer();
+    org.deeplearning4j.nn.conf.dropout.IDropout dropout = conf.getIDropout();
+    org.deeplearning4j.nn.conf.weightnoise.IWeightNoise noise = conf instanceof BaseLayer b ? b.getWeightNoise() : null;
+    conf.setIDropout(null);
+    if (noise != null) ((BaseLayer) conf).setWeightNoise(null);
+    try {
+      return v.doBackward(false, mgr).getSecond();
+    } finally {
+      conf.setIDropout(dropout);
+      if (noise != null) ((BaseLayer) conf).setWeightNoise(noise);
+    }
   }
 
   private INDArray outputLogits(GraphVertex v, LayerWorkspaceMgr mgr) {

@@ -270,6 +270,38 @@ class Dl4jClassifierTest {
   }
 
   /**
+   * Dropout and weight noise are training-time noise: DL4J's backward recomputes a layer's output in
+   * training mode and drew them there, so the input gradient was that of a randomly thinned network
+   * (FGSM on an MLP with dropout 0.5 on its input moved about half the pixels, and two runs of one
+   * command gave other numbers). The gradients are those of the logits the classifier gives, and
+   * the network keeps its dropout and weight noise for training.
+   */
+  @Test
+  void inputGradientsIgnoreDropoutAndWeightNoiseAsTheLogitsDo() {
+    ComputationGraph net = graph(builder().setInputTypes(InputType.convolutional(6, 6, 1))
+        .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(2).activation(Activation.TANH).dropOut(0.5).build(),
+            "in")
+        .addLayer("hidden", new DenseLayer.Builder().nOut(5).activation(Activation.TANH).dropOut(0.5)
+            .weightNoise(new org.deeplearning4j.nn.conf.weightnoise.DropConnect(0.5)).build(), "conv")
+        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+            .activation(Activation.SOFTMAX).build(), "hidden").setOutputs("out"), true);
+    Dl4jClassifier m = Dl4jClassifier.of(net, "dropout", CHW, null);
+    INDArray x = images(DataType.DOUBLE, 15, 3);
+    assertLogitGradientMatchesFiniteDifferences(m, x);
+    INDArray t = m.layerOutput(images(DataType.DOUBLE, 16, 3), 1);
+    Classifier.Gradient gl = m.layerGradient(x, 1, h -> h.sub(t).muli(2));
+    INDArray numeric = numericGradient(xx -> {
+      INDArray d = m.layerOutput(xx, 1).sub(t);
+      return d.mul(d).sumNumber().doubleValue();
+    }, x.dup());
+    assertThat(Numerics.maxAbsDiff(gl.dx(), numeric)).isLessThan(1e-6);
+    assertThat(net.getLayer("conv").conf().getLayer().getIDropout()).isNotNull();
+    assertThat(net.getLayer("hidden").conf().getLayer().getIDropout()).isNotNull();
+    assertThat(((org.deeplearning4j.nn.conf.layers.BaseLayer) net.getLayer("hidden").conf().getLayer()).getWeightNoise())
+        .isNotNull();
+  }
+
+  /**
    * A LossLayer's logits are its input (here a linear layer's x W + b), and with no non-linear
    * layer at all the probes fall back to every hidden layer. A single OutputLayer on flat inputs
    * is an MLP too.
