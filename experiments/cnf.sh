@@ -5,7 +5,7 @@
 #   experiments/cnf.sh [extra cnf options, e.g. --iterations 200]
 #   experiments/cnf.sh --table      (only the table, from the existing runs)
 # Runs go to runs/cnf-<target>/ (cnf.json, weights.npz, density.png, samples.png). IREVNET may name
-# another launcher, e.g. IREVNET="java -jar /tmp/copy/irevnet-cli.jar" to keep building meanwhile.
+# another launcher, e.g. IREVNET="java -jar /tmp/copy/irevnet-cli.jar".
 set -euo pipefail
 # The table is read from the JSON files with jq: say so before any training, not after it.
 command -v jq >/dev/null || { echo "experiments/cnf.sh: needs jq for its table (apt-get install jq)" >&2; exit 2; }

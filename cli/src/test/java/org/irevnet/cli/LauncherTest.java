@@ -1,0 +1,108 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * bin/irevnet in a copy of the tree with a stand-in jar (no build: its sources are absent, so the
+ * jar is never stale), whose main class says where its class and two libraries' resources were
+ * loaded from.
+ */
+class LauncherTest {
+  private static final String OWN = "irevnet-0.1.0-SNAPSHOT.jar", OTHER = "other-1.0.jar";
+
+  /** The stand-in main class: where this class and each library's marker were loaded from. */
+  public static final class Probe {
+    public static void main(String[] args) {
+      System.out.println(Probe.class.getProtectionDomain().getCodeSource().getLocation().getPath());
+      for (String m : new String[] {"own.txt", "other.txt"}) {
+        System.out.println(Probe.class.getClassLoader().getResource(m).getPath());
+      }
+    }
+  }
+
+  /**
+   * A command runs from a snapshot of the project's jars, so that a build started meanwhile (an edit
+   * or a pull, then another command) cannot rewrite them under it: it rewrote cli/target's jar and
+   * lib/'s module jars in place, and a running quickstart failed with NoClassDefFoundError (exit 3).
+   */
+  @Test
+  void aCommandRunsFromASnapshotThatARebuildLeavesAlone(@TempDir Path root) throws Exception {
+    Path bin = Files.createDirectories(root.resolve("bin"));
+    Files.copy(Path.of("../bin/irevnet"), bin.resolve("irevnet"));
+    Path target = root.resolve("cli/target");
+    Files.createDirectories(target.resolve("lib"));
+    jar(target.resolve("lib").resolve(OWN), "own.txt", "built first");
+    jar(target.resolve("lib").resolve(OTHER), "other.txt", "a library");
+    Path cliJar = target.resolve("irevnet-cli.jar");
+    cliJar(cliJar);
+
+    List<String> first = launch(root);
+    String name = Path.of(first.get(0)).getParent().getFileName().toString();
+    Path snapshot = target.resolve("run").resolve(name);
+    assertThat(first.get(0)).endsWith("/cli/target/run/" + name + "/irevnet-cli.jar");
+    assertThat(first.get(1)).endsWith("/cli/target/run/" + name + "/lib/" + OWN + "!/own.txt");
+    assertThat(first.get(2)).endsWith("/cli/target/run/" + name + "/lib/" + OTHER + "!/other.txt");
+    assertThat(Files.isSymbolicLink(snapshot.resolve("lib").resolve(OWN))).as("the module's jar is copied").isFalse();
+    assertThat(Files.isSymbolicLink(snapshot.resolve("lib").resolve(OTHER))).as("a library is linked").isTrue();
+    assertThat(launch(root)).as("the same build, the same snapshot").isEqualTo(first);
+
+    // A rebuild writes the module's jar in place, as Maven does.
+    byte[] before = Files.readAllBytes(snapshot.resolve("lib").resolve(OWN));
+    try (OutputStream out = Files.newOutputStream(target.resolve("lib").resolve(OWN))) {
+      out.write(jarBytes("own.txt", "built again"));
+    }
+    List<String> second = launch(root);
+    assertThat(Path.of(second.get(0)).getParent().getFileName().toString()).isNotEqualTo(name);
+    assertThat(Files.readAllBytes(snapshot.resolve("lib").resolve(OWN))).as("the first command's jar").isEqualTo(before);
+  }
+
+  private static List<String> launch(Path root) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("bin/irevnet").toString()).redirectErrorStream(true);
+    pb.environment().put("IREVNET_JAVA_OPTS", "-Xmx32m -XX:TieredStopAtLevel=1");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(out).isZero();
+    return out.lines().map(l -> l.replaceFirst("^jar:", "")).toList();
+  }
+
+  private static void cliJar(Path file) throws IOException {
+    Manifest mf = new Manifest();
+    mf.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    mf.getMainAttributes().put(Attributes.Name.MAIN_CLASS, Probe.class.getName());
+    mf.getMainAttributes().put(Attributes.Name.CLASS_PATH, "lib/" + OWN + " lib/" + OTHER);
+    String name = Probe.class.getName().replace('.', '/') + ".class";
+    try (JarOutputStream jar = new JarOutputStream(Files.newOutputStream(file), mf);
+        InputStream cls = Probe.class.getClassLoader().getResourceAsStream(name)) {
+      jar.putNextEntry(new JarEntry(name));
+      cls.transferTo(jar);
+      jar.closeEntry();
+    }
+  }
+
+  private static void jar(Path file, String entry, String text) throws IOException {
+    Files.write(file, jarBytes(entry, text));
+  }
+
+  private static byte[] jarBytes(String entry, String text) throws IOException {
+    java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+    try (JarOutputStream jar = new JarOutputStream(b)) {
+      jar.putNextEntry(new JarEntry(entry));
+      jar.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      jar.closeEntry();
+    }
+    return b.toByteArray();
+  }
+}
