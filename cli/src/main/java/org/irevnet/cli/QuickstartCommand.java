@@ -41,7 +41,9 @@ import picocli.CommandLine;
 final class QuickstartCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Option(names = "--out", defaultValue = "runs/quickstart", description = "Output directory (default: ${DEFAULT-VALUE}).")
+  private static final String DEFAULT_OUT = "runs/quickstart";
+
+  @Option(names = "--out", defaultValue = DEFAULT_OUT, description = "Output directory (default: ${DEFAULT-VALUE}).")
   Path out;
 
   @Option(names = "--data", defaultValue = "fashion-mnist-mini",
@@ -111,7 +113,10 @@ final class QuickstartCommand implements Callable<Integer> {
     // over another kept the old record until a step ended, whose finished steps --resume would have
     // taken for this one's. A resumed quickstart keeps its record: it holds the steps it finished.
     if (!resume) writeSummary(done, start, false);
-    String resumeWith = "--resume" + repeated(settings());
+    // The command that continues it, whole: without --out another quickstart's (the default) was
+    // resumed or refused, and without --skip-selftest the resumed one ran the self-test.
+    String resumeWith = "--resume" + (out.equals(Path.of(DEFAULT_OUT)) ? "" : " --out " + out) + repeated(settings())
+        + (skipSelftest ? " --skip-selftest" : "");
     Interruption.hint(() -> "what it finished is in " + out + "; continue with " + resumeWith
         + " (or start again with --fresh)");
     List<List<String>> plan = plan();
