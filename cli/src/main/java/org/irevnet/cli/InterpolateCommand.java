@@ -12,6 +12,7 @@ import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Tensors;
 import org.irevnet.reports.ClassNames;
 import org.irevnet.reports.InterpolationReport;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import picocli.CommandLine.Command;
@@ -53,7 +54,9 @@ final class InterpolateCommand implements Callable<Integer> {
     output.check(target);
     RunInputs in = target.load();
     Dataset test = in.data();
-    InvertibleClassifier model = in.model();
+    // In float64, as metamers judges its invariant: the paths of an ill-conditioned model (iCE)
+    // reach pixel values of 1e8 and more, where float32 rounding alone changed the classes.
+    InvertibleClassifier model = in.model().withDataType(DataType.DOUBLE);
     ImagePairs chosen = ImagePairs.choose(test, count, seed);
     ClassNames names = ClassNames.of(test.classNames());
     List<InterpolationReport.Pair> records = new ArrayList<>();
