@@ -94,18 +94,35 @@ public final class Interpolation {
     return rows;
   }
 
+  /**
+   * Inverts and re-encodes {@code phi} {@value Features#BATCH} steps at a time: the blocks'
+   * activations of a whole path of many steps did not fit in memory.
+   */
   private static Path path(InvertibleClassifier model, INDArray phi, double[] alphas, INDArray logits0) {
-    INDArray images = model.invert(phi).dup('c');
-    InvertibleClassifier.Forward f = model.forward(images, false);
-    INDArray reencoded = f.z();
     int n = alphas.length;
-    INDArray probs = Transforms.softmax(f.logits(), true);
-    int[] classes = Losses.predictions(f.logits());
+    INDArray images = null, reencoded = null, logits = null;
+    for (long from = 0; from < n; from += Features.BATCH) {
+      long to = Math.min(n, from + Features.BATCH);
+      INDArray im = model.invert(phi.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).dup('c'));
+      InvertibleClassifier.Forward f = model.forward(im.dup('c'), false);
+      if (images == null) {
+        long[] shape = im.shape().clone();
+        shape[0] = n;
+        images = Nd4j.create(im.dataType(), shape);
+        reencoded = Nd4j.create(f.z().dataType(), n, f.z().size(1));
+        logits = Nd4j.create(f.logits().dataType(), n, f.logits().size(1));
+      }
+      images.get(NDArrayIndex.interval(from, to)).assign(im);
+      reencoded.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).assign(f.z());
+      logits.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).assign(f.logits());
+    }
+    INDArray probs = Transforms.softmax(logits, true);
+    int[] classes = Losses.predictions(logits);
     double[] p = new double[n], reencode = new double[n], drift = new double[n];
     for (int i = 0; i < n; i++) {
       p[i] = classes[i] < 0 ? Double.NaN : probs.getDouble(i, classes[i]);
       reencode[i] = Tensors.maxAbs(reencoded.getRow(i).sub(phi.getRow(i)));
-      drift[i] = Tensors.maxAbs(f.logits().getRow(i).sub(logits0.getRow(0)));
+      drift[i] = Tensors.maxAbs(logits.getRow(i).sub(logits0.getRow(0)));
     }
     return new Path(images, phi, alphas, classes, p, reencode, drift);
   }

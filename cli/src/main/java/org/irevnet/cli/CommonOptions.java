@@ -40,11 +40,22 @@ final class CommonOptions {
     checkCountFits(option, count, valuesPerItem, what, arrays, Memory.limit());
   }
 
+  /** {@link #checkCountFits(String, long, long, String, String...)} for arrays of float64 values. */
+  static void checkCountFitsFloat64(String option, long count, long valuesPerItem, String what, String... arrays) {
+    checkCountFits(option, count, valuesPerItem, Double.BYTES, what, arrays, Memory.limit());
+  }
+
   static void checkCountFits(String option, long count, long valuesPerItem, String what, String[] arrays,
       Memory.Limit limit) {
+    checkCountFits(option, count, valuesPerItem, Float.BYTES, what, arrays, limit);
+  }
+
+  private static void checkCountFits(String option, long count, long valuesPerItem, int bytes, String what,
+      String[] arrays, Memory.Limit limit) {
     String shape = count + " x " + valuesPerItem;
-    limit.check(option + " " + count + ": " + what, (double) arrays.length * count * valuesPerItem * Float.BYTES,
-        " (" + arrays.length + " float32 arrays of " + shape + " values: " + String.join(", ", arrays) + ")");
+    limit.check(option + " " + count + ": " + what, (double) arrays.length * count * valuesPerItem * bytes,
+        " (" + arrays.length + (bytes == Double.BYTES ? " float64" : " float32") + " arrays of " + shape + " values: "
+            + String.join(", ", arrays) + ")");
     if ((double) count * valuesPerItem > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "%s %d: %s would be arrays of %s ="
           + " %.3g values, more than one array here can hold (%d)", option, count, what, shape,

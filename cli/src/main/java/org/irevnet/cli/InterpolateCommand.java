@@ -57,6 +57,10 @@ final class InterpolateCommand implements Callable<Integer> {
     // In float64, as metamers judges its invariant: the paths of an ill-conditioned model (iCE)
     // reach pixel values of 1e8 and more, where float32 rounding alone changed the classes.
     InvertibleClassifier model = in.model().withDataType(DataType.DOUBLE);
+    // A path holds its steps' mixed representations, images and their encoding at once: --steps
+    // 100000000 crashed the JVM in native code.
+    CommonOptions.checkCountFitsFloat64("--steps", steps, (long) test.channels() * test.height() * test.width(),
+        "a path's images", "the mixed representations", "the images", "their encoding");
     ImagePairs chosen = ImagePairs.choose(test, count, seed);
     ClassNames names = ClassNames.of(test.classNames());
     List<InterpolationReport.Pair> records = new ArrayList<>();

@@ -508,9 +508,9 @@ class AnalysisCommandsTest {
   }
 
   /**
-   * A --count whose arrays cannot be held is bad input, named in one line with what it would need
-   * (exit code 2, nothing written): sample stopped on "integer overflow" (exit code 3), and the
-   * commands that draw pairs crashed the JVM in native code.
+   * A --count (or interpolate's --steps) whose arrays cannot be held is bad input, named in one line
+   * with what it would need (exit code 2, nothing written): sample stopped on "integer overflow" (exit
+   * code 3), and the commands that draw pairs crashed the JVM in native code.
    */
   @Test
   void aCountTooLargeToHoldIsRefusedNamingTheOption(@TempDir Path tmp) throws Exception {
@@ -530,6 +530,15 @@ class AnalysisCommandsTest {
           + c[1]).containsPattern("need \\d+\\.\\d GiB|more than one array here can hold").doesNotContain("\n");
       assertThat(out).as(c[0]).doesNotExist();
     }
+    // So is interpolate's --steps: every step of a path is an image (float64), and 1e8 of them
+    // crashed the JVM in native code (exit code 134).
+    MainTest.Run r = run("interpolate", "--run", tiny.dir().toString(), "--count", "1", "--steps", count, "--out",
+        out.toString());
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err().strip()).startsWith("irevnet interpolate: --steps " + count + ": a path's images ")
+        .containsPattern("need \\d+\\.\\d GiB \\(3 float64 arrays|more than one array here can hold")
+        .doesNotContain("\n");
+    assertThat(out).doesNotExist();
   }
 
   /**
