@@ -156,9 +156,7 @@ public final class Tensors {
 
   /** {@code reduced}, or NaN where {@code x} holds a NaN. */
   private static double withNaN(INDArray x, double reduced) {
-    if (Double.isNaN(reduced) || x.isEmpty()) return reduced;
-    INDArray v = x.dataType() == DataType.FLOAT || x.dataType() == DataType.DOUBLE ? x : x.castTo(DataType.DOUBLE);
-    return Nd4j.getExecutioner().exec(new MatchCondition(v, Conditions.isNan())).getLong(0) > 0 ? Double.NaN : reduced;
+    return Double.isNaN(reduced) || x.isEmpty() || count(x, Conditions.isNan()) == 0 ? reduced : Double.NaN;
   }
 
   /**
@@ -167,9 +165,13 @@ public final class Tensors {
    * 1.0.0-M2.1's match op counts no NaN in float16.
    */
   public static long nonFinite(INDArray x) {
+    return count(x, Conditions.notFinite());
+  }
+
+  private static long count(INDArray x, org.nd4j.linalg.indexing.conditions.Condition c) {
     DataType dt = x.dataType();
     INDArray v = dt == DataType.FLOAT || dt == DataType.DOUBLE ? x : x.castTo(DataType.DOUBLE);
-    return Nd4j.getExecutioner().exec(new MatchCondition(v, Conditions.notFinite())).getLong(0);
+    return Nd4j.getExecutioner().exec(new MatchCondition(v, c)).getLong(0);
   }
 
   /**
