@@ -125,7 +125,9 @@ public final class Pgd implements Attack {
       INDArray before = adv.dup('c');
       adv.addi(norm.direction(grad, mask).muli(targeted ? -alpha : alpha));
       norm.project(adv, xs, eps, mask);
-      if (adv.sub(before).amaxNumber().doubleValue() == 0) {   // exact: INDArray.equals has a tolerance
+      // Exact (INDArray.equals has a tolerance), and NaN-blind on purpose: a NaN where the iterate
+      // was NaN is no move.
+      if (adv.sub(before).amaxNumber().doubleValue() == 0) {
         // A fixed point (e.g. eps = 0, or every pixel at the edge of the ball and the box): the
         // remaining steps would repeat it exactly.
         for (int j = 0; j < rows.length; j++) result.get(NDArrayIndex.point(rows[j])).assign(adv.get(NDArrayIndex.point(j)));

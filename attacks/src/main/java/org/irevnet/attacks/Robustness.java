@@ -112,7 +112,7 @@ public final class Robustness {
         if (k == 0) maxDiffAtZero = Math.max(maxDiffAtZero, Tensors.maxAbs(adv.sub(xb)));
       }
     }
-    // Bit for bit (INDArray.equals would allow 1e-5).
+    // Bit for bit (INDArray.equals would allow 1e-5). NaN-blind on purpose: a NaN logit in both is no change.
     boolean unchanged = logits(model, x, batch).sub(cleanLogits).amaxNumber().doubleValue() == 0;
 
     int[][] counted = new int[e.length][n];

@@ -202,6 +202,7 @@ public final class ParamTable {
     }
     long overflow = value.dataType() == target ? 0 : Tensors.nonFinite(cast);
     if (overflow > 0) {
+      // amaxNumber is NaN-blind on purpose: the values are finite here (checked above).
       throw new IllegalArgumentException("parameter " + name + " has " + overflow + " value(s) beyond the range of "
           + target + " (largest magnitude " + value.amaxNumber().doubleValue() + "), infinite as " + target);
     }

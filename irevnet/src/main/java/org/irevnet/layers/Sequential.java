@@ -251,7 +251,7 @@ public final class Sequential implements Bijection {
       if (bad > 0) {
         return String.format(java.util.Locale.ROOT, "the %s of %s gave %d non-finite value(s) of %d from an input"
             + " whose largest magnitude is %.3e", inverse ? "inverse" : "forward pass", describe(i), bad, h.length(),
-            in.amaxNumber().doubleValue());
+            in.amaxNumber().doubleValue());   // NaN-blind on purpose: the largest finite magnitude
       }
     }
     return null;

@@ -314,4 +314,30 @@ class TensorsTest {
     assertThat(Double.valueOf(Tensors.max(x))).isEqualTo(Double.valueOf(max));   // NaN equals NaN here
     assertThat(Double.valueOf(Tensors.min(x))).isEqualTo(Double.valueOf(min));   // NaN equals NaN here
   }
+
+  /**
+   * No check or recorded number takes ND4J's own max or min (NaN-blind past the first entry) but
+   * through {@link Tensors#maxAbs}, {@link Tensors#max} or {@link Tensors#min}: a line that means
+   * to says "NaN-blind on purpose" on it or in the three lines before it.
+   */
+  @Test
+  void nd4jsNaNBlindReductionsAreUsedOnlyOnPurpose() throws java.io.IOException {
+    java.util.regex.Pattern reduction = java.util.regex.Pattern.compile("\\.(amaxNumber|maxNumber|minNumber)\\(\\)");
+    java.util.List<String> found = new java.util.ArrayList<>();
+    for (String module : new String[] {"irevnet", "analysis", "attacks", "reports", "cli"}) {
+      try (var files = java.nio.file.Files.walk(java.nio.file.Path.of("..", module, "src"))) {
+        for (java.nio.file.Path f : files.filter(p -> p.toString().endsWith(".java")
+            && !p.endsWith(java.nio.file.Path.of("org/irevnet/nn/Tensors.java"))).toList()) {
+          java.util.List<String> lines = java.nio.file.Files.readAllLines(f);
+          for (int i = 0; i < lines.size(); i++) {
+            if (!reduction.matcher(lines.get(i)).find()) continue;
+            boolean said = false;
+            for (int j = Math.max(0, i - 3); j <= i; j++) said |= lines.get(j).contains("NaN-blind on purpose");
+            if (!said) found.add(f + ":" + (i + 1));
+          }
+        }
+      }
+    }
+    assertThat(found).isEmpty();
+  }
 }
