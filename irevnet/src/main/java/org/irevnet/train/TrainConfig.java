@@ -114,12 +114,32 @@ public record TrainConfig(String arch, String data, String objective, int epochs
    * false in the merged config can be the default's.
    */
   public static boolean setsFalse(Path file, String key) {
+    return Boolean.FALSE.equals(settings(file).get(key));
+  }
+
+  /** The keys at the top of a run's {@code config.json}. */
+  private static final Set<String> RUN_FILE = Set.of("config", "environment", Trainer.DATASET);
+
+  /**
+   * The settings a config file holds: its object, or a run's {@code config.json}'s {@code config}
+   * object, which trains as that run did (it was refused as "unknown key 'config'").
+   *
+   * @throws IllegalArgumentException with a one-line message naming the file
+   */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> settings(Path file) {
+    Map<String, Object> read;
     try {
-      JsonNode value = JSON.readTree(Files.readString(file)).get(key);
-      return value != null && value.isBoolean() && !value.booleanValue();
+      read = JSON.readValue(Files.readString(file), new TypeReference<LinkedHashMap<String, Object>>() {});
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IllegalArgumentException(file + ": config file not found");
     } catch (IOException e) {
       throw new IllegalArgumentException(file + ": " + JsonErrors.describe(e, "config"));
     }
+    if (read.get("config") instanceof Map<?, ?> run && RUN_FILE.containsAll(read.keySet())) {
+      return new LinkedHashMap<>((Map<String, Object>) run);
+    }
+    return read;
   }
 
   static final ObjectMapper JSON = StrictJson.scalars(new ObjectMapper()
@@ -136,14 +156,7 @@ public record TrainConfig(String arch, String data, String objective, int epochs
    * @throws IllegalArgumentException with a one-line message naming the file
    */
   public static TrainConfig read(Path file, TrainConfig base) {
-    Map<String, Object> read;
-    try {
-      read = JSON.readValue(Files.readString(file), new TypeReference<LinkedHashMap<String, Object>>() {});
-    } catch (java.nio.file.NoSuchFileException e) {
-      throw new IllegalArgumentException(file + ": config file not found");
-    } catch (IOException e) {
-      throw new IllegalArgumentException(file + ": " + JsonErrors.describe(e, "config"));
-    }
+    Map<String, Object> read = settings(file);
     refuseNulls(file, read);
     try {
       Map<String, Object> merged = JSON.convertValue(base,

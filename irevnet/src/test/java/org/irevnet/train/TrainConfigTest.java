@@ -64,6 +64,24 @@ class TrainConfigTest {
     assertThat(c.lrAt(150, 120)).isCloseTo(0, offset(1e-18));
   }
 
+  /**
+   * A run's config.json as --config trains as that run did: its settings are its "config" object
+   * (it was refused as "unknown key 'config'"). Only a file with a run's keys alone is read so.
+   */
+  @Test
+  void aRunsConfigJsonGivesThatRunsSettings(@TempDir Path tmp) throws Exception {
+    Path partial = Files.writeString(tmp.resolve("p.json"),
+        "{\"epochs\": 7, \"lr\": 0.002, \"dequantize\": false, \"objective\": \"ice\", \"ice\": {\"wNc\": 2}}");
+    TrainConfig run = TrainConfig.read(partial, TrainConfig.defaults());
+    Path runFile = Files.writeString(tmp.resolve("config.json"),
+        Trainer.resolvedConfig(run, new org.irevnet.data.DataIdentity("d", null, 3, "00")));
+    assertThat(TrainConfig.read(runFile, TrainConfig.defaults())).isEqualTo(run);
+    assertThat(TrainConfig.setsFalse(runFile, "dequantize")).isTrue();
+    Path other = Files.writeString(tmp.resolve("other.json"), "{\"config\": {\"epochs\": 2}, \"notes\": \"x\"}");
+    assertThatThrownBy(() -> TrainConfig.read(other, TrainConfig.defaults()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown key 'config'");
+  }
+
   /** A key given twice, at the top or in "ice", is refused naming the file and key: it was read as its last value. */
   @Test
   void aConfigFileWithAKeyGivenTwiceIsRefused(@TempDir Path tmp) throws Exception {
