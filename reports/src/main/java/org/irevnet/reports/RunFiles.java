@@ -213,6 +213,11 @@ final class RunFiles {
     throw new IOException(where + ": " + label + " is " + shown + ", not " + kind.what);
   }
 
+  /** {@link #expect} for each of the fields {@code keys} of {@code o}, labelled {@code prefix + key}. */
+  static void expectFields(String where, String prefix, JsonNode o, Kind kind, String... keys) throws IOException {
+    for (String k : keys) expect(where, prefix + k, o.get(k), kind);
+  }
+
   /** {@link #expect} for an array field and each of its elements. */
   static void expectArray(String where, String label, JsonNode v, Kind element) throws IOException {
     if (v == null || v.isNull() || v.isMissingNode()) return;

@@ -192,9 +192,7 @@ final class RunSections {
     JsonNode c = f.json(RunFiles.CONFIG);
     RunFiles.expect(RunFiles.CONFIG, "config", c.get("config"), RunFiles.Kind.OBJECT);
     RunFiles.expect(RunFiles.CONFIG, "environment", c.get("environment"), RunFiles.Kind.OBJECT);
-    for (String k : List.of("arch", "objective", "data")) {
-      RunFiles.expect(RunFiles.CONFIG, "config." + k, c.path("config").get(k), RunFiles.Kind.TEXT);
-    }
+    RunFiles.expectFields(RunFiles.CONFIG, "config.", c.path("config"), RunFiles.Kind.TEXT, "arch", "objective", "data");
     RunFiles.expect(RunFiles.CONFIG, "config.epochs", c.path("config").get("epochs"), RunFiles.Kind.INTEGER);
     return c;
   }
@@ -328,14 +326,9 @@ final class RunSections {
    */
   static JsonNode checkedEval(RunFiles f, String file) throws IOException {
     JsonNode e = f.json(file);
-    for (String k : List.of("accuracy", "loss", "bits_per_dim", "bits_per_input_dim")) {
-      RunFiles.expect(file, k, e.get(k), RunFiles.Kind.NUMBER);
-    }
-    RunFiles.expect(file, "count", e.get("count"), RunFiles.Kind.INTEGER);
-    RunFiles.expect(file, "non_finite_logits", e.get("non_finite_logits"), RunFiles.Kind.INTEGER);
-    for (String k : List.of("name", "split", "data", "data_path", "checkpoint")) {
-      RunFiles.expect(file, k, e.get(k), RunFiles.Kind.TEXT);
-    }
+    RunFiles.expectFields(file, "", e, RunFiles.Kind.NUMBER, "accuracy", "loss", "bits_per_dim", "bits_per_input_dim");
+    RunFiles.expectFields(file, "", e, RunFiles.Kind.INTEGER, "count", "non_finite_logits");
+    RunFiles.expectFields(file, "", e, RunFiles.Kind.TEXT, "name", "split", "data", "data_path", "checkpoint");
     RunFiles.expectArray(file, "class_names", e.get("class_names"), RunFiles.Kind.TEXT);
     RunFiles.expectArray(file, "per_class_accuracy", e.get("per_class_accuracy"), RunFiles.Kind.NUMBER);
     RunFiles.expectArray(file, "per_class_count", e.get("per_class_count"), RunFiles.Kind.INTEGER);
@@ -484,20 +477,17 @@ final class RunSections {
    */
   static JsonNode checkedAttack(RunFiles f, String file) throws IOException {
     JsonNode a = f.json(file);
-    for (String k : List.of("attack", "norm", "targeted", "layer_name")) {
-      RunFiles.expect(file, k, a.get(k), RunFiles.Kind.TEXT);
-    }
-    RunFiles.expect(file, "count", a.get("count"), RunFiles.Kind.INTEGER);
-    RunFiles.expect(file, "clean_accuracy", a.get("clean_accuracy"), RunFiles.Kind.NUMBER);
+    RunFiles.expectFields(file, "", a, RunFiles.Kind.TEXT, "attack", "norm", "targeted", "layer_name");
+    RunFiles.expectFields(file, "", a, RunFiles.Kind.INTEGER, "count");
+    RunFiles.expectFields(file, "", a, RunFiles.Kind.NUMBER, "clean_accuracy");
     JsonNode curve = a.get("curve");
     if (curve != null && !curve.isNull() && !curve.isArray()) throw new IOException(file + ": curve is not an array");
     for (int i = 0; curve != null && i < curve.size(); i++) {
       JsonNode p = curve.get(i);
       if (!p.isObject()) throw new IOException(file + ": curve[" + i + "] is not an object");
-      for (String k : List.of("eps", "epsilon", "accuracy", "accuracy_at_eps", "success_rate", "representation_distance",
-          "mean_l2", "mean_linf", "mean_l2_at_eps", "mean_linf_at_eps")) {
-        RunFiles.expect(file, "curve[" + i + "]." + k, p.get(k), RunFiles.Kind.NUMBER);
-      }
+      RunFiles.expectFields(file, "curve[" + i + "].", p, RunFiles.Kind.NUMBER, "eps", "epsilon", "accuracy",
+          "accuracy_at_eps", "success_rate", "representation_distance", "mean_l2", "mean_linf", "mean_l2_at_eps",
+          "mean_linf_at_eps");
     }
     return a;
   }
