@@ -151,12 +151,12 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     List<String> names = trained != null ? trained.classNames() : recorded == null ? null : recorded.classes();
     if (names == null) return d -> d;
     String trainedName = trained != null ? trained.name() : recorded.name();
-    List<String> runNfc = names.stream().map(RunInputs::nfc).toList();
+    List<String> runNfc = names.stream().map(Datasets::nfc).toList();
     return d -> {
       if (d.classNames().equals(names)) return d;
       int[] to = new int[d.numClasses()];
       for (int k = 0; k < to.length; k++) {
-        to[k] = runNfc.indexOf(nfc(d.classNames().get(k)));
+        to[k] = runNfc.indexOf(Datasets.nfc(d.classNames().get(k)));
         if (to[k] < 0) {
           throw new IllegalArgumentException(d.name() + ": classes " + d.classNames() + ", but the run was trained on "
               + trainedName + " with " + names + "; '" + d.classNames().get(k) + "' is not one of them");
@@ -166,10 +166,6 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
       for (int i = 0; i < labels.length; i++) labels[i] = to[d.labels()[i]];
       return new Dataset(d.name(), d.images(), labels, names);
     };
-  }
-
-  private static String nfc(String name) {
-    return java.text.Normalizer.normalize(name, java.text.Normalizer.Form.NFC);
   }
 
   /** The data the run was trained on, or null when it cannot be found from here. */

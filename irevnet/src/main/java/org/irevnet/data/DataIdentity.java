@@ -6,7 +6,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -84,7 +83,7 @@ public record DataIdentity(String name, List<String> classes, int testImages, St
     for (int label : d.labels()) head.putInt(label);
     md.update(head.array());
     for (String c : d.classNames()) {
-      md.update(Normalizer.normalize(c, Normalizer.Form.NFC).getBytes(StandardCharsets.UTF_8));
+      md.update(Datasets.nfc(c).getBytes(StandardCharsets.UTF_8));
       md.update((byte) 0);
     }
     for (int from = 0; from < d.size(); from += 1000) {

@@ -203,4 +203,14 @@ public final class Datasets {
           + where + ")");
     }
   }
+
+  /**
+   * A class name in composed form (NFC), as class names are compared and digested everywhere:
+   * macOS writes folder names decomposed (NFD), so a class "Café" copied from there into one split
+   * and typed into the other was two classes, one of them "without training images", whose two
+   * names looked alike.
+   */
+  public static String nfc(String name) {
+    return java.text.Normalizer.normalize(name, java.text.Normalizer.Form.NFC);
+  }
 }

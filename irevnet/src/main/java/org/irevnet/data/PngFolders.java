@@ -55,7 +55,7 @@ public final class PngFolders {
         for (Path p : IdxFiles.list(sub)) {
           if (!hidden(p)) requireLinkTarget(p);
           if (Files.isDirectory(p) && !hidden(p)) {
-            names.add(nfc(p.getFileName().toString()));
+            names.add(Datasets.nfc(p.getFileName().toString()));
           }
         }
       }
@@ -63,21 +63,12 @@ public final class PngFolders {
     return List.copyOf(names);
   }
 
-  /**
-   * A class folder's name in composed form (NFC): macOS writes names decomposed (NFD), so a class
-   * "Café" copied from there into one split and typed into the other was two classes, one of them
-   * "without training images", whose two names looked alike.
-   */
-  private static String nfc(String name) {
-    return java.text.Normalizer.normalize(name, java.text.Normalizer.Form.NFC);
-  }
-
-  /** The folder of class {@code name} (composed, {@link #nfc}) in {@code root}, however its name is spelled there. */
+  /** The folder of class {@code name} (composed, {@link Datasets#nfc}) in {@code root}, however its name is spelled there. */
   private static Path classFolder(Path root, String name) {
     Path exact = root.resolve(name);
     if (Files.isDirectory(exact)) return exact;
     for (Path p : IdxFiles.list(root)) {
-      if (Files.isDirectory(p) && !hidden(p) && nfc(p.getFileName().toString()).equals(name)) return p;
+      if (Files.isDirectory(p) && !hidden(p) && Datasets.nfc(p.getFileName().toString()).equals(name)) return p;
     }
     return exact;
   }
