@@ -50,23 +50,25 @@ class StabilityTest {
   }
 
   void check(Bijection map, INDArray jacobianPerPixel, INDArray x, int iterations) {
-    long[] inShape = x.shape();
-    Stability.MapStability s = Stability.estimate("m", map, x, iterations, 0);
-    double[] sv = singularValues(jacobianPerPixel);
-    double max = sv[0], min = sv[sv.length - 1];
-    assertThat(min).isLessThan(max / 10);
-    assertThat(s.points()).hasSize((int) inShape[0]);
     // J v comes from central differences with a step of ~1e-6 |x|: rounding leaves ~1e-10 |J| in
     // it, which is ~1e-5 of sigma_min^2 here (sigma_max / sigma_min ~ 600), so sigma_min is only
     // good to a few 1e-6 relative and the digits past that differ between CPUs (seen: 1.7e-6).
-    double minTol = 2e-5;
+    expect(Stability.estimate("m", map, x, iterations, 0), jacobianPerPixel, x.size(0), 1e-7, 2e-5);
+  }
+
+  /** {@code s} holds {@code n} points, each with the extreme singular values of {@code jacobianPerPixel}. */
+  static void expect(Stability.MapStability s, INDArray jacobianPerPixel, long n, double maxTol, double minTol) {
+    double[] sv = singularValues(jacobianPerPixel);
+    double max = sv[0], min = sv[sv.length - 1];
+    assertThat(min).isLessThan(max / 10);
+    assertThat(s.points()).hasSize((int) n);
     for (Stability.Point p : s.points()) {
-      assertThat(p.forwardLipschitz()).isCloseTo(max, within(1e-7 * max));
+      assertThat(p.forwardLipschitz()).isCloseTo(max, within(maxTol * max));
       assertThat(p.inverseLipschitz()).isCloseTo(1 / min, within(minTol / min));
       assertThat(p.condition()).isCloseTo(max / min, within(minTol * max / min));
     }
     assertThat(s.maxCondition()).isCloseTo(max / min, within(minTol * max / min));
-    assertThat(s.maxForward()).isCloseTo(max, within(1e-7 * max));
+    assertThat(s.maxForward()).isCloseTo(max, within(maxTol * max));
     assertThat(s.maxInverse()).isCloseTo(1 / min, within(minTol / min));
   }
 
@@ -75,6 +77,7 @@ class StabilityTest {
     // A 1x1 convolution on 2x2 pixels: J is W repeated per pixel, 16 dimensions.
     Invertible1x1Conv conv = conv(4);
     check(conv, conv.weight(), new long[] {3, 4, 2, 2});
+    checkJacobian(conv, conv.weight(), new long[] {3, 4, 2, 2});
   }
 
   /**
@@ -124,7 +127,9 @@ class StabilityTest {
    * A non-linear map (an affine coupling, then the mixing convolution): J differs between points,
    * and J^T u from the reversible backward pass must be the transpose of the J v that the finite
    * differences give. At as many steps as dimensions every point's estimates are its Jacobian's
-   * extreme singular values, with the Jacobian built column by column by central differences.
+   * extreme singular values, with the Jacobian built column by column by central differences; so
+   * are those of the whole Jacobian assembled from backward passes (to the differences' truncation
+   * error).
    */
   @Test
   void matchesTheSingularValuesOfANonLinearMapsJacobianAtEachPoint() {
@@ -132,7 +137,7 @@ class StabilityTest {
     AffineCoupling coupling = new AffineCoupling(4, 3, 3, DataType.DOUBLE, r, 0.5);
     Sequential map = Sequential.of(new long[] {1, 4, 2, 2}, coupling, conv(4));
     INDArray x = Init.normal(DataType.DOUBLE, new Random(6), 3, 4, 2, 2);
-    Stability.MapStability s = Stability.estimate("m", map, x, 16, 0);
+    Stability.MapStability s = Stability.estimate("m", map, x, 16, 0), exact = Stability.jacobian("m", map, x);
     double[] firstPoint = null;
     for (int i = 0; i < 3; i++) {
       INDArray xi = x.get(NDArrayIndex.interval(i, i + 1)).dup('c');
@@ -145,6 +150,9 @@ class StabilityTest {
       assertThat(p.forwardLipschitz()).as("point %d", i).isCloseTo(max, within(1e-7 * max));
       assertThat(p.inverseLipschitz()).as("point %d", i).isCloseTo(1 / min, within(2e-5 / min));
       assertThat(p.condition()).as("point %d", i).isCloseTo(max / min, within(2e-5 * max / min));
+      Stability.Point e = exact.points().get(i);
+      assertThat(e.forwardLipschitz()).as("point %d", i).isCloseTo(max, within(1e-7 * max));
+      assertThat(e.inverseLipschitz()).as("point %d", i).isCloseTo(1 / min, within(1e-6 / min));
     }
     // The map is not linear: the last point's Jacobian is not the first's.
     assertThat(s.points().get(2).forwardLipschitz()).isNotCloseTo(firstPoint[0], within(1e-3 * firstPoint[0]));
@@ -171,16 +179,18 @@ class StabilityTest {
     Sequential map = Sequential.of(new long[] {1, 3, 2, 2}, new InjectivePad(2), conv);
     INDArray tall = conv.weight().get(NDArrayIndex.all(), NDArrayIndex.interval(0, 3));
     check(map, tall, new long[] {2, 3, 2, 2});
+    checkJacobian(map, tall, new long[] {2, 3, 2, 2});
   }
 
   @Test
   void everyStageOfATinyModelAndTheWholeBody() {
     InvertibleClassifier m = MetamerSamplerTest.tiny(5).withDataType(DataType.DOUBLE);
     INDArray x = MetamerSamplerTest.images(DataType.DOUBLE, 1, 1);
-    List<Stability.MapStability> all = Stability.perStage(m, x, 5, 0);
+    List<Stability.MapStability> all = Stability.perStage(m, x, Stability.Method.LANCZOS, 5, 0);
     assertThat(all).extracting(Stability.MapStability::name).containsExactly("0", "1", "z");
     assertThat(all).extracting(Stability.MapStability::inputDims).containsExactly(1024L, 1024L, 1024L);
     for (Stability.MapStability s : all) {
+      assertThat(s.method()).isEqualTo(Stability.Method.LANCZOS);
       assertThat(s.iterations()).isEqualTo(5);
       for (Stability.Point p : s.points()) {
         assertThat(p.forwardLipschitz()).isPositive().isFinite();
@@ -203,13 +213,18 @@ class StabilityTest {
    * Each stage's map is that stage's blocks alone, from the previous stage's output: built here as
    * the difference of two stage prefixes, it maps the one output to the next and gives the same
    * estimates (same seed, same arithmetic). A stage that also ran a block of the previous one
-   * would differ.
+   * would differ. Lanczos's estimates are lower bounds of the exact constants, and the Jacobian
+   * leaves no parameter gradients behind.
    */
   @Test
   void eachStagesMapIsItsOwnBlocksFromThePreviousStagesOutput() {
     InvertibleClassifier m = MetamerSamplerTest.tiny(5).withDataType(DataType.DOUBLE);
     INDArray x = MetamerSamplerTest.images(DataType.DOUBLE, 2, 1);
-    List<Stability.MapStability> all = Stability.perStage(m, x, 4, 7);
+    List<Stability.MapStability> all = Stability.perStage(m, x, Stability.Method.LANCZOS, 4, 7);
+    List<Stability.MapStability> exact = Stability.perStage(m, x, Stability.Method.AUTO, 4, 7);
+    for (Param p : m.params().entries().values()) {
+      if (p.trainable()) assertThat(Tensors.maxAbs(p.grad())).as("perStage zeroes its gradients").isZero();
+    }
     List<INDArray> outs = m.stageOutputs(x);
     for (int s = 0; s < outs.size(); s++) {
       List<Bijection> before = s == 0 ? List.of() : m.stagePrefix(s - 1).blocks();
@@ -219,6 +234,50 @@ class StabilityTest {
       assertThat(Tensors.maxAbs(stage.forward(in).out().sub(outs.get(s)))).as("stage %d", s).isZero();
       assertThat(all.get(s).points()).as("stage %d", s)
           .isEqualTo(Stability.estimate(String.valueOf(s), stage, in, 4, 7).points());
+      assertThat(exact.get(s).points()).as("stage %d", s)
+          .isEqualTo(Stability.jacobian(String.valueOf(s), stage, in).points());
     }
+    // The body's exact constants come from the product of its stages' Jacobians: the same as
+    // from its own rows, up to rounding.
+    assertThat(exact).extracting(Stability.MapStability::method).containsOnly(Stability.Method.JACOBIAN);
+    for (int s = 0; s < exact.size(); s++) {
+      Stability.Point e = exact.get(s).points().get(0), l = all.get(s).points().get(0);
+      assertThat(l.forwardLipschitz()).isLessThanOrEqualTo(e.forwardLipschitz() * (1 + 1e-6));
+      assertThat(l.inverseLipschitz()).isLessThanOrEqualTo(e.inverseLipschitz() * (1 + 1e-6));
+    }
+    List<Stability.Point> z = Stability.jacobian("z", m.body(), x).points();
+    for (int i = 0; i < z.size(); i++) {
+      Stability.Point own = z.get(i), product = exact.get(outs.size()).points().get(i);
+      assertThat(product.forwardLipschitz()).isCloseTo(own.forwardLipschitz(), within(1e-12 * own.forwardLipschitz()));
+      assertThat(product.inverseLipschitz()).isCloseTo(own.inverseLipschitz(), within(1e-11 * own.inverseLipschitz()));
+    }
+  }
+
+  void checkJacobian(Bijection map, INDArray jacobianPerPixel, long[] inShape) {
+    Stability.MapStability s = Stability.jacobian("m", map, Init.normal(DataType.DOUBLE, new Random(1), inShape));
+    assertThat(s.method()).isEqualTo(Stability.Method.JACOBIAN);
+    // Rows of J from the backward pass are exact up to rounding: sigma_min too, unlike Lanczos's
+    // finite differences (check).
+    expect(s, jacobianPerPixel, inShape[0], 1e-12, 1e-11);
+  }
+
+  @Test
+  void autoFormsTheJacobianUpToItsSizeLimitOnEitherSide() {
+    long limit = Stability.JACOBIAN_MAX_DIMS;
+    assertThat(Stability.Method.AUTO.at(limit, limit)).isEqualTo(Stability.Method.JACOBIAN);
+    assertThat(Stability.Method.AUTO.at(limit + 1, limit)).isEqualTo(Stability.Method.LANCZOS);
+    assertThat(Stability.Method.AUTO.at(limit, limit + 1)).isEqualTo(Stability.Method.LANCZOS);
+    assertThat(Stability.Method.LANCZOS.at(4, 4)).isEqualTo(Stability.Method.LANCZOS);
+    assertThat(Stability.Method.JACOBIAN.at(limit + 1, limit + 1)).isEqualTo(Stability.Method.JACOBIAN);
+  }
+
+  @Test
+  void singularValuesAreLargestFirstAndNaNForANonFiniteMatrix() {
+    INDArray a = Nd4j.createFromArray(new double[][] {{0, 2}, {3, 0}, {0, 0}});
+    assertThat(Stability.singularValues(a)).containsExactly(new double[] {3.0, 2.0}, within(1e-15));
+    a.putScalar(2, 1, Double.NaN);
+    assertThat(Stability.singularValues(a)).containsExactly(Double.NaN, Double.NaN);
+    a.putScalar(2, 1, Double.NEGATIVE_INFINITY);
+    assertThat(Stability.singularValues(a)).containsExactly(Double.NaN, Double.NaN);
   }
 }

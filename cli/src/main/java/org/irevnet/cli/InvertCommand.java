@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
     header = "Reconstruction error of a trained run, from every stage's output and from z, in float32 and float64.",
     description = "Writes invert.json and invert.png (rows: original, reconstruction from z, 10x |difference|)"
         + " into --out (default RUN_DIR/analysis). --stability adds local Lipschitz constants of each stage's map and"
-        + " its inverse (Lanczos power iteration, float64) and flags ill-conditioned stages. Exit code 1 if a"
+        + " its inverse (float64; exact from the whole Jacobian up to 4096 dimensions, else lower bounds from Lanczos"
+        + " steps) and flags ill-conditioned stages. Exit code 1 if a"
         + " reconstruction is not finite or a float64 error exceeds float64_bound, 1e-6 x (1 + the images' largest"
         + " |pixel|).")
 final class InvertCommand implements Callable<Integer> {
@@ -59,8 +60,15 @@ final class InvertCommand implements Callable<Integer> {
           + " one with the largest float32 error from z).")
   List<String> stabilityImages;
 
+  @Option(names = "--stability-method", defaultValue = "auto", paramLabel = "auto|jacobian|lanczos",
+      completionCandidates = Choices.StabilityMethod.class,
+      description = "jacobian: the whole Jacobian of each map (one backward pass per output dimension) and its SVD,"
+          + " exact; lanczos: --iterations steps, lower bounds; auto (default): jacobian for maps of at most "
+          + Stability.JACOBIAN_MAX_DIMS + " dimensions, else lanczos. --iterations alone means lanczos.")
+  String stabilityMethod;
+
   @Option(names = "--iterations", defaultValue = "" + Stability.ITERATIONS, paramLabel = "K",
-      description = "Lanczos (power-iteration) steps of --stability (default ${DEFAULT-VALUE}).")
+      description = "Lanczos (power-iteration) steps of --stability-method lanczos (default ${DEFAULT-VALUE}).")
   int iterations;
 
   @Option(names = "--ill-conditioned", defaultValue = "" + Stability.ILL_CONDITIONED, paramLabel = "C",
@@ -75,8 +83,19 @@ final class InvertCommand implements Callable<Integer> {
     CommonOptions.positive("--grid", grid);
     // An option that is not read is refused, as attack and probe refuse theirs: --iterations 5
     // without --stability ran as if not given, and --stability-count was dropped for --stability-images.
-    for (String o : List.of("--stability-images", "--stability-count", "--iterations", "--ill-conditioned")) {
+    for (String o : List.of("--stability-images", "--stability-count", "--stability-method", "--iterations",
+        "--ill-conditioned")) {
       if (CommonOptions.typed(spec, o) && !stability) throw new IllegalArgumentException(o + " needs --stability");
+    }
+    Ranges.oneOf("--stability-method", stabilityMethod, Choices.STABILITY_METHODS);
+    Stability.Method method = Stability.Method.valueOf(stabilityMethod.toUpperCase(Locale.ROOT));
+    if (CommonOptions.typed(spec, "--iterations")) {
+      if (!CommonOptions.typed(spec, "--stability-method")) {
+        method = Stability.Method.LANCZOS;
+      } else if (method == Stability.Method.JACOBIAN) {
+        throw new IllegalArgumentException("--iterations counts Lanczos steps, and --stability-method jacobian takes"
+            + " none (it is exact)");
+      }
     }
     if (CommonOptions.typed(spec, "--stability-count") && stabilityImages != null) {
       throw new IllegalArgumentException("--stability-count and --stability-images exclude each other (the images"
@@ -100,7 +119,7 @@ final class InvertCommand implements Callable<Integer> {
       long[] at = stabilityImages == null ? LongStream.range(0, Math.min(stabilityCount, ds.size())).toArray()
           : stabilityImages.stream().mapToLong(i -> imageIndex(i, ds.size(), p.zFloat32().worst())).distinct().toArray();
       INDArray points = ds.images().get(NDArrayIndex.indices(at), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
-      r = r.withStability(Stability.perStage(in.model().withDataType(DataType.DOUBLE), points, iterations, 0),
+      r = r.withStability(Stability.perStage(in.model().withDataType(DataType.DOUBLE), points, method, iterations, 0),
           illConditioned, Arrays.stream(at).boxed().toList());
     }
     Path dir = output.dir(target);

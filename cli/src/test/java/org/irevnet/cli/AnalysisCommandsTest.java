@@ -332,6 +332,7 @@ class AnalysisCommandsTest {
     assertThat(sj.get("stability").findValues("stage")).extracting(JsonNode::asText).containsExactly("0", "1", "z");
     assertThat(sj.get("ill_conditioned_above").asDouble()).isEqualTo(1000.0);
     for (JsonNode row : sj.get("stability")) {
+      assertThat(row.get("method").asText()).as("--iterations alone means Lanczos").isEqualTo("lanczos");
       assertThat(row.get("iterations").asInt()).isEqualTo(3);
       assertThat(row.get("condition_max").asDouble()).isGreaterThanOrEqualTo(1.0);
       assertThat(row.get("ill_conditioned").asBoolean()).isEqualTo(row.get("condition_max").asDouble() > 1000);
@@ -344,21 +345,47 @@ class AnalysisCommandsTest {
     long worst = aj.get("z").get("float32").get("worst_image").asLong();
     assertThat(aj.get("stability_images").toString()).isEqualTo(worst == 2 ? "[2]" : "[2," + worst + "]");
     assertThat(at.out()).contains("at images 2");
-    java.util.Map<String, String> refusals = java.util.Map.of(
-        "--stability-images 1", "--stability-images needs --stability",
-        "--iterations 5", "--iterations needs --stability",
-        "--stability-count 2", "--stability-count needs --stability",
-        "--ill-conditioned 10", "--ill-conditioned needs --stability",
-        "--stability --stability-count 2 --stability-images 0", "--stability-count and --stability-images exclude each"
-            + " other (the images --stability-images names are the ones estimated at)",
-        "--stability --stability-images x", "--stability-images takes image indices or 'worst', got 'x'",
-        "--stability --stability-images -1", "--stability-images must be at least 0, got -1",
-        "--stability --stability-images ,", "--stability-images: no images given",
-        "--stability --stability-images 3", "--stability-images 3 is beyond the 3 inverted images (--count)");
-    for (var e : refusals.entrySet()) {
+    // By default the tiny model's 1,024-dimensional maps get their whole Jacobian: exact, so its
+    // constants are at least Lanczos's lower bounds at the same image.
+    MainTest.Run ex = run("invert", "--run", run, "--count", "3", "--stability", "--stability-images", "2",
+        "--out", tmp.resolve("ex").toString());
+    assertThat(ex.code()).as(ex.err()).isZero();
+    assertThat(ex.out()).contains(" jacobian ").doesNotContain("lower bound");
+    JsonNode ej = Json.MAPPER.readTree(tmp.resolve("ex/invert.json").toFile());
+    MainTest.Run lz = run("invert", "--run", run, "--count", "3", "--stability", "--stability-images", "2",
+        "--stability-method", "lanczos", "--out", tmp.resolve("lz").toString());
+    assertThat(lz.code()).as(lz.err()).isZero();
+    JsonNode lj = Json.MAPPER.readTree(tmp.resolve("lz/invert.json").toFile());
+    for (int i = 0; i < 3; i++) {
+      JsonNode e = ej.get("stability").get(i), lower = lj.get("stability").get(i);
+      assertThat(e.get("method").asText()).isEqualTo("jacobian");
+      assertThat(e.get("iterations").isNull()).as("Lanczos steps, none here").isTrue();
+      assertThat(lower.get("method").asText()).isEqualTo("lanczos");
+      assertThat(lower.get("iterations").asInt()).isEqualTo(20);
+      assertThat(lower.get("inverse_lipschitz_max").asDouble())
+          .isLessThanOrEqualTo(e.get("inverse_lipschitz_max").asDouble() * (1 + 1e-6));
+      assertThat(lower.get("forward_lipschitz_max").asDouble())
+          .isLessThanOrEqualTo(e.get("forward_lipschitz_max").asDouble() * (1 + 1e-6));
+    }
+    String[][] refusals = {
+        {"--stability-images 1", "--stability-images needs --stability"},
+        {"--iterations 5", "--iterations needs --stability"},
+        {"--stability-count 2", "--stability-count needs --stability"},
+        {"--ill-conditioned 10", "--ill-conditioned needs --stability"},
+        {"--stability --stability-count 2 --stability-images 0", "--stability-count and --stability-images exclude each"
+            + " other (the images --stability-images names are the ones estimated at)"},
+        {"--stability --stability-images x", "--stability-images takes image indices or 'worst', got 'x'"},
+        {"--stability --stability-images -1", "--stability-images must be at least 0, got -1"},
+        {"--stability --stability-images ,", "--stability-images: no images given"},
+        {"--stability --stability-images 3", "--stability-images 3 is beyond the 3 inverted images (--count)"},
+        {"--stability-method lanczos", "--stability-method needs --stability"},
+        {"--stability --stability-method exact", "--stability-method must be auto, jacobian or lanczos, got exact"},
+        {"--stability --stability-method jacobian --iterations 3", "--iterations counts Lanczos steps, and"
+            + " --stability-method jacobian takes none (it is exact)"}};
+    for (String[] e : refusals) {
       java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("invert", "--run", run, "--count", "3"));
-      args.addAll(java.util.List.of(e.getKey().split(" ")));
-      MainTest.assertRefused(args, e.getValue());
+      args.addAll(java.util.List.of(e[0].split(" ")));
+      MainTest.assertRefused(args, e[1]);
     }
 
     MainTest.Run plain = run("invert", "--run", run, "--count", "1", "--out", tmp.resolve("plain").toString());

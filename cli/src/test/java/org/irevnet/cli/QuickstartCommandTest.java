@@ -249,7 +249,7 @@ class QuickstartCommandTest {
     }
     for (String r : new String[] {ce, ice}) {
       expected.add(List.of("eval", "--run", r, "--data", "d"));
-      expected.add(List.of("invert", "--run", r, "--data", "d", "--stability"));
+      expected.add(List.of("invert", "--run", r, "--data", "d", "--stability", "--stability-images", "worst"));
       expected.add(List.of("probe", "--run", r, "--data", "d", "--layers", "--nuisance"));
       expected.add(List.of("metamers", "--run", r, "--data", "d", "--probe-class"));
       expected.add(List.of("interpolate", "--run", r, "--data", "d"));

@@ -45,9 +45,11 @@ public record InversionReport(String run, String checkpoint, String data, String
    * Stability of one map ({@code stage} 0-based: from the previous stage's output to this one's;
    * {@code "z"}: the whole body) over the inverted images: maxima and means of the per-image
    * estimates; {@code ill_conditioned} when the largest condition estimate exceeds the threshold.
+   * {@code method} is {@code "jacobian"} (exact) or {@code "lanczos"} (lower bounds after {@code
+   * iterations} steps, null for the Jacobian).
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-  public record StabilityRow(String stage, long inputDims, int iterations, double forwardLipschitzMax,
+  public record StabilityRow(String stage, long inputDims, String method, Integer iterations, double forwardLipschitzMax,
       double forwardLipschitzMean, double inverseLipschitzMax, double inverseLipschitzMean, double conditionMax,
       double conditionMean, boolean illConditioned) {}
 
@@ -55,7 +57,9 @@ public record InversionReport(String run, String checkpoint, String data, String
   public InversionReport withStability(List<Stability.MapStability> maps, double threshold, List<Long> images) {
     List<StabilityRow> rows = new ArrayList<>();
     for (Stability.MapStability m : maps) {
-      rows.add(new StabilityRow(m.name(), m.inputDims(), m.iterations(), m.maxForward(),
+      boolean exact = m.method() == Stability.Method.JACOBIAN;
+      rows.add(new StabilityRow(m.name(), m.inputDims(), exact ? "jacobian" : "lanczos", exact ? null : m.iterations(),
+          m.maxForward(),
           mean(m, Stability.Point::forwardLipschitz), m.maxInverse(), mean(m, Stability.Point::inverseLipschitz),
           m.maxCondition(), mean(m, Stability.Point::condition), !(m.maxCondition() <= threshold)));
     }
@@ -72,12 +76,15 @@ public record InversionReport(String run, String checkpoint, String data, String
     if (stability == null) return "";
     StringBuilder b = new StringBuilder(stabilityImages == null ? "" : "at images " + stabilityImages.stream()
         .map(String::valueOf).collect(Collectors.joining(", ")) + String.format(Locale.ROOT, ":%n"));
-    b.append(String.format(Locale.ROOT, "%-6s %8s %12s %12s %12s %12s  %s%n", "map", "dims", "Lip max",
-        "Lip_inv max", "cond max", "cond mean", "flag"));
+    b.append(String.format(Locale.ROOT, "%-6s %8s %-11s %12s %12s %12s %12s  %s%n", "map", "dims", "method",
+        "Lip max", "Lip_inv max", "cond max", "cond mean", "flag"));
     for (StabilityRow r : stability) {
-      b.append(String.format(Locale.ROOT, "%-6s %8d %12.3e %12.3e %12.3e %12.3e  %s%n", r.stage(), r.inputDims(),
-          r.forwardLipschitzMax(), r.inverseLipschitzMax(), r.conditionMax(), r.conditionMean(),
-          r.illConditioned() ? "ill-conditioned (> " + illConditionedAbove + ")" : "ok"));
+      // A Lanczos estimate below the threshold is a lower bound: it does not show the map is well conditioned.
+      String flag = r.illConditioned() ? "ill-conditioned (> " + illConditionedAbove + ")"
+          : r.iterations() == null ? "ok" : "not shown (lower bound)";
+      b.append(String.format(Locale.ROOT, "%-6s %8d %-11s %12.3e %12.3e %12.3e %12.3e  %s%n", r.stage(), r.inputDims(),
+          r.iterations() == null ? r.method() : r.method() + " " + r.iterations(), r.forwardLipschitzMax(),
+          r.inverseLipschitzMax(), r.conditionMax(), r.conditionMean(), flag));
     }
     return b.toString();
   }

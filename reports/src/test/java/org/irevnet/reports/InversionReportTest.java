@@ -59,14 +59,17 @@ class InversionReportTest {
   }
 
   /**
-   * Stage 0's condition peaks exactly at the threshold (not ill-conditioned), z's above it, and a
-   * map without points has no estimate at all, which must not pass as well-conditioned.
+   * Stage 0's exact condition peaks exactly at the threshold (not ill-conditioned), z's Lanczos
+   * estimate above it, stage 2's Lanczos estimate below it (a lower bound: no verdict), and a map
+   * without points has no estimate at all, which must not pass as well-conditioned.
    */
   private static InversionReport withStability() {
     return twoStages().withStability(List.of(
-        new Stability.MapStability("0", 1024, List.of(new Stability.Point(2, 1.5, 3), new Stability.Point(4, 0.5, 2)), 20),
-        new Stability.MapStability("z", 4096, List.of(new Stability.Point(1, 1, 1e4)), 30),
-        new Stability.MapStability("1", 256, List.of(), 20)), 3.0, List.of(0L, 3L));
+        new Stability.MapStability("0", 1024, List.of(new Stability.Point(2, 1.5, 3), new Stability.Point(4, 0.5, 2)),
+            Stability.Method.JACOBIAN, 0),
+        new Stability.MapStability("z", 4096, List.of(new Stability.Point(1, 1, 1e4)), Stability.Method.LANCZOS, 30),
+        new Stability.MapStability("2", 8192, List.of(new Stability.Point(1, 2, 2)), Stability.Method.LANCZOS, 20),
+        new Stability.MapStability("1", 256, List.of(), Stability.Method.LANCZOS, 20)), 3.0, List.of(0L, 3L));
   }
 
   @Test
@@ -74,9 +77,10 @@ class InversionReportTest {
     InversionReport r = withStability();
     double nan = Double.NaN;
     assertThat(r.stability()).containsExactly(
-        new InversionReport.StabilityRow("0", 1024, 20, 4, 3, 1.5, 1, 3, 2.5, false),
-        new InversionReport.StabilityRow("z", 4096, 30, 1, 1, 1, 1, 1e4, 1e4, true),
-        new InversionReport.StabilityRow("1", 256, 20, nan, nan, nan, nan, nan, nan, true));
+        new InversionReport.StabilityRow("0", 1024, "jacobian", null, 4, 3, 1.5, 1, 3, 2.5, false),
+        new InversionReport.StabilityRow("z", 4096, "lanczos", 30, 1, 1, 1, 1, 1e4, 1e4, true),
+        new InversionReport.StabilityRow("2", 8192, "lanczos", 20, 1, 1, 2, 2, 2, 2, false),
+        new InversionReport.StabilityRow("1", 256, "lanczos", 20, nan, nan, nan, nan, nan, nan, true));
     assertThat(r.illConditionedAbove()).isEqualTo(3.0);
     assertThat(r.stabilityImages()).containsExactly(0L, 3L);
     // The rest of the report is kept.
@@ -113,10 +117,13 @@ class InversionReportTest {
     assertThat(twoStages().stabilityTable()).isEmpty();
     assertThat(tokens(withStability().stabilityTable())).containsExactly(
         List.of("at", "images", "0,", "3:"),
-        List.of("map", "dims", "Lip", "max", "Lip_inv", "max", "cond", "max", "cond", "mean", "flag"),
-        List.of("0", "1024", "4.000e+00", "1.500e+00", "3.000e+00", "2.500e+00", "ok"),
-        List.of("z", "4096", "1.000e+00", "1.000e+00", "1.000e+04", "1.000e+04", "ill-conditioned", "(>", "3.0)"),
-        List.of("1", "256", "NaN", "NaN", "NaN", "NaN", "ill-conditioned", "(>", "3.0)"));
+        List.of("map", "dims", "method", "Lip", "max", "Lip_inv", "max", "cond", "max", "cond", "mean", "flag"),
+        List.of("0", "1024", "jacobian", "4.000e+00", "1.500e+00", "3.000e+00", "2.500e+00", "ok"),
+        List.of("z", "4096", "lanczos", "30", "1.000e+00", "1.000e+00", "1.000e+04", "1.000e+04", "ill-conditioned",
+            "(>", "3.0)"),
+        List.of("2", "8192", "lanczos", "20", "1.000e+00", "2.000e+00", "2.000e+00", "2.000e+00", "not", "shown",
+            "(lower", "bound)"),
+        List.of("1", "256", "lanczos", "20", "NaN", "NaN", "NaN", "NaN", "ill-conditioned", "(>", "3.0)"));
     InversionReport r = withStability();
     InversionReport noImages = new InversionReport(r.run(), r.checkpoint(), r.data(), r.model(), r.count(), r.stages(),
         r.z(), r.maxAbsErrF32(), r.maxAbsErrF64(), r.float64Bound(), r.illConditionedAbove(), null, r.stability(),
@@ -139,6 +146,10 @@ class InversionReportTest {
     withStability().writeJson(tmp.resolve("stability.json"));
     JsonNode s = JsonReport.MAPPER.readTree(tmp.resolve("stability.json").toFile());
     assertThat(s.get("stability").get(1).get("ill_conditioned").asBoolean()).isTrue();
+    assertThat(s.get("stability").get(0).get("method").asText()).isEqualTo("jacobian");
+    assertThat(s.get("stability").get(0).get("iterations").isNull()).as("steps are Lanczos's alone").isTrue();
+    assertThat(s.get("stability").get(1).get("method").asText()).isEqualTo("lanczos");
+    assertThat(s.get("stability").get(1).get("iterations").asInt()).isEqualTo(30);
     assertThat(s.get("stability_images").toString()).isEqualTo("[0,3]");
   }
 

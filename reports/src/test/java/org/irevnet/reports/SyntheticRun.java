@@ -58,7 +58,7 @@ final class SyntheticRun {
         new InversionReport.Stage("1", List.of(16L, 8L, 8L), e32, e64));
     new InversionReport(dir.toString(), "best", "synthetic/test[0:2]", "tiny " + EVIL, 2, stages,
         new InversionReport.Stage("z", List.of(16L, 8L, 8L), e32, e64), 2e-6, 3e-15, 2e-6, 1e3, List.of(0L),
-        List.of(new InversionReport.StabilityRow("stage 0 " + EVIL, 1024, 20, 2.5, 2.0, 1.5, 1.2, 3.75, 2.4, false)),
+        List.of(new InversionReport.StabilityRow("stage 0 " + EVIL, 1024, "lanczos", 20, 2.5, 2.0, 1.5, 1.2, 3.75, 2.4, false)),
         "/data/synthetic").writeJson(a.resolve("invert.json"));
     png(a.resolve("invert.png"), 20, 12);
     MetamerReport.Pair p = new MetamerReport.Pair(1, 2, 0, 1, 0, 1, 0, 1e-6, 1e-14, true, 1e-6, 2e-14, 3.0, 2.0, 4.0, -0.1, 1.2, null,
