@@ -34,8 +34,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *       estimates {@code sigma_min^2} from above. {@code J v} is a central finite difference in
  *       float64, {@code J^T u} the reversible backward pass. The estimates are lower bounds of the
  *       true constants (Rayleigh-Ritz), exact when {@code k} reaches the dimension. The smallest
- *       singular value converges slowly: on a trained iCE fi-revnet-s, 20 steps in 1,024
- *       dimensions read an inverse Lipschitz constant of 123 where the Jacobian's is 6.1e4.
+ *       singular value converges slowly: on an iCE fi-revnet-s trained for 2 epochs, 20 steps in
+ *       1,024 dimensions read the whole body's inverse Lipschitz constant as 1.14, where the
+ *       Jacobian's (and PyTorch's autograd Jacobian's) is 309.
  * </ul>
  *
  * <p>For an injective map ({@code J} tall) {@code L_inv} is that of the left inverse on the map's
@@ -44,6 +45,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 public final class Stability {
   /** Lanczos steps by default. */
   public static final int ITERATIONS = 20;
+  /** Condition estimate above which a stage is flagged as ill-conditioned by default. */
+  public static final double ILL_CONDITIONED = 1e3;
   /** Input dimensions up to which {@link Method#AUTO} forms the whole Jacobian (128 MiB of float64 at a square map). */
   public static final long JACOBIAN_MAX_DIMS = 4096;
   /**
@@ -67,8 +70,6 @@ public final class Stability {
       return Math.max(inputDims, outputDims) <= JACOBIAN_MAX_DIMS ? JACOBIAN : LANCZOS;
     }
   }
-  /** Condition estimate above which a stage is flagged as ill-conditioned by default. */
-  public static final double ILL_CONDITIONED = 1e3;
 
   private Stability() {}
 
