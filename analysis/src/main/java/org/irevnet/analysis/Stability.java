@@ -3,10 +3,12 @@ package org.irevnet.analysis;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import org.apache.commons.math3.linear.EigenDecomposition;
 import org.apache.commons.math3.linear.MatrixUtils;
 import org.apache.commons.math3.linear.RealMatrix;
+import org.irevnet.host.Memory;
 import org.irevnet.layers.Bijection;
 import org.irevnet.layers.Sequential;
 import org.irevnet.models.InvertibleClassifier;
@@ -110,11 +112,23 @@ public final class Stability {
    */
   public static List<MapStability> perStage(InvertibleClassifier model, INDArray x, Method method, int iterations,
       long seed) {
+    return perStage(model, x, method, iterations, seed, Memory.limit());
+  }
+
+  /** {@link #perStage} with the memory the whole Jacobians may take. */
+  static List<MapStability> perStage(InvertibleClassifier model, INDArray x, Method method, int iterations,
+      long seed, Memory.Limit limit) {
     x = x.castTo(model.dataType()).dup('c');
     List<Bijection> blocks = model.body().blocks();
     List<Integer> ends = model.stageEnds();
     List<INDArray> outs = model.stageOutputs(x);
     long n = x.size(0), d = x.length() / n, m = outs.get(outs.size() - 1).length() / n;
+    // Refused before any of them is computed (minutes each), not when the first would not fit.
+    for (int s = 0; s <= ends.size(); s++) {
+      long in = s == 0 || s == ends.size() ? d : outs.get(s - 1).length() / n;
+      long out = s == ends.size() ? m : outs.get(s).length() / n;
+      if (method.at(in, out) == Method.JACOBIAN) checkJacobianFits(s == ends.size() ? "z" : "stage " + s, n, out, in, limit);
+    }
     List<MapStability> all = new ArrayList<>();
     // The body's Jacobian at a point is the product of its stages' (chain rule): from theirs it
     // costs a few matrix products, where its own rows would cost as many backward passes again.
@@ -149,6 +163,16 @@ public final class Stability {
     }
     model.params().zeroGrad();
     return all;
+  }
+
+  /**
+   * Refuses whole Jacobians of a map that would not fit in memory: {@code points} of them, {@code
+   * m x d} float64 values each, held with the stages' running product and LAPACK's working copy
+   * (about {@code 2 points + 2} such arrays at once).
+   */
+  static void checkJacobianFits(String map, long points, long m, long d, Memory.Limit limit) {
+    limit.check("the whole Jacobians of " + map + " at " + points + " images", (2.0 * points + 2) * m * d * Double.BYTES,
+        String.format(Locale.ROOT, " (%d x %d float64 values each; Lanczos steps need a few vectors instead)", m, d));
   }
 
   /**

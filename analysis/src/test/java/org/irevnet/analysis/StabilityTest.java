@@ -1,6 +1,7 @@
 package org.irevnet.analysis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
@@ -8,6 +9,7 @@ import java.util.Random;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.SingularValueDecomposition;
 import org.irevnet.check.Numerics;
+import org.irevnet.host.Memory;
 import org.irevnet.layers.AffineCoupling;
 import org.irevnet.layers.Bijection;
 import org.irevnet.layers.InjectivePad;
@@ -259,6 +261,26 @@ class StabilityTest {
     // Rows of J from the backward pass are exact up to rounding: sigma_min too, unlike Lanczos's
     // finite differences (check).
     expect(s, jacobianPerPixel, inShape[0], 1e-12, 1e-11);
+  }
+
+  /**
+   * Whole Jacobians that would not fit are refused before any is computed: the tiny model's
+   * 1,024-dimensional maps at 2 images need (2 x 2 + 2) x 1024^2 x 8 bytes = 48 MiB each.
+   */
+  @Test
+  void wholeJacobiansThatWouldNotFitAreRefusedUpFront() {
+    InvertibleClassifier m = MetamerSamplerTest.tiny(5).withDataType(DataType.DOUBLE);
+    INDArray x = MetamerSamplerTest.images(DataType.DOUBLE, 2, 2);
+    long need = 6L * 1024 * 1024 * Double.BYTES;
+    assertThatThrownBy(() -> Stability.perStage(m, x, Stability.Method.AUTO, 5, 0, new Memory.Limit(need - 1, "a test")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("the whole Jacobians of stage 0 at 2 images need 0.0 GiB (1024 x 1024 float64 values each;"
+            + " Lanczos steps need a few vectors instead), more than the 0.0 GiB of memory this process may use"
+            + " (a test)");
+    assertThat(Stability.perStage(m, x, Stability.Method.LANCZOS, 2, 0, new Memory.Limit(need - 1, "a test")))
+        .extracting(Stability.MapStability::method).containsOnly(Stability.Method.LANCZOS);
+    assertThat(Stability.perStage(m, x, Stability.Method.AUTO, 5, 0, new Memory.Limit(need, "a test")))
+        .extracting(Stability.MapStability::method).containsOnly(Stability.Method.JACOBIAN);
   }
 
   @Test
