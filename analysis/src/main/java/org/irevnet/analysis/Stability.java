@@ -75,6 +75,40 @@ public final class Stability {
 
   private Stability() {}
 
+  /** Where {@link #perStage} is: {@code done} of {@code total} backward passes, on {@code map}. */
+  @FunctionalInterface
+  public interface Progress {
+    Progress NONE = (done, total, map) -> { };
+
+    void update(long done, long total, String map);
+  }
+
+  /** Counts backward passes for a {@link Progress}. */
+  private static final class Passes {
+    private final Progress progress;
+    private final long total;
+    private long done;
+    private String map = "";
+
+    Passes(Progress progress, long total) {
+      this.progress = progress;
+      this.total = total;
+    }
+
+    static Passes none() {
+      return new Passes(Progress.NONE, 0);
+    }
+
+    Passes on(String name) {
+      map = name;
+      return this;
+    }
+
+    void tick() {
+      progress.update(++done, total, map);
+    }
+  }
+
   /** Estimates at one data point. */
   public record Point(double forwardLipschitz, double inverseLipschitz, double condition) {}
 
@@ -111,28 +145,39 @@ public final class Stability {
    * @param iterations Lanczos steps, where Lanczos is used
    */
   public static List<MapStability> perStage(InvertibleClassifier model, INDArray x, Method method, int iterations,
-      long seed) {
-    return perStage(model, x, method, iterations, seed, Memory.limit());
+      long seed, Progress progress) {
+    return perStage(model, x, method, iterations, seed, progress, Memory.limit());
   }
 
   /** {@link #perStage} with the memory the whole Jacobians may take. */
   static List<MapStability> perStage(InvertibleClassifier model, INDArray x, Method method, int iterations,
-      long seed, Memory.Limit limit) {
+      long seed, Progress progress, Memory.Limit limit) {
     x = x.castTo(model.dataType()).dup('c');
     List<Bijection> blocks = model.body().blocks();
     List<Integer> ends = model.stageEnds();
     List<INDArray> outs = model.stageOutputs(x);
     long n = x.size(0), d = x.length() / n, m = outs.get(outs.size() - 1).length() / n;
     // Refused before any of them is computed (minutes each), not when the first would not fit.
+    long total = 0;
+    boolean everyStageJacobian = true;
     for (int s = 0; s <= ends.size(); s++) {
-      long in = s == 0 || s == ends.size() ? d : outs.get(s - 1).length() / n;
-      long out = s == ends.size() ? m : outs.get(s).length() / n;
-      if (method.at(in, out) == Method.JACOBIAN) checkJacobianFits(s == ends.size() ? "z" : "stage " + s, n, out, in, limit);
+      boolean z = s == ends.size();
+      long in = s == 0 || z ? d : outs.get(s - 1).length() / n;
+      long out = z ? m : outs.get(s).length() / n;
+      if (method.at(in, out) == Method.JACOBIAN) {
+        checkJacobianFits(z ? "z" : "stage " + s, n, out, in, limit);
+        // The body's comes from its stages' when they all have one: no passes of its own.
+        if (!z || !everyStageJacobian) total += n * ((out + JACOBIAN_ROWS_PER_PASS - 1) / JACOBIAN_ROWS_PER_PASS);
+      } else {
+        everyStageJacobian &= z;
+        total += Math.min(iterations, in);
+      }
     }
+    Passes passes = new Passes(progress, total);
     List<MapStability> all = new ArrayList<>();
     // The body's Jacobian at a point is the product of its stages' (chain rule): from theirs it
     // costs a few matrix products, where its own rows would cost as many backward passes again.
-    List<INDArray> product = new ArrayList<>();
+    List<INDArray> stagesProduct = new ArrayList<>();
     int from = 0;
     INDArray in = x;
     for (int s = 0; s < ends.size(); s++) {
@@ -140,26 +185,26 @@ public final class Stability {
       INDArray out = outs.get(s);
       String name = String.valueOf(s);
       if (method.at(in.length() / n, out.length() / n) == Method.JACOBIAN) {
-        List<INDArray> jacs = jacobians(stage, in);
+        List<INDArray> jacs = jacobians(stage, in, passes.on("stage " + name));
         all.add(new MapStability(name, in.length() / n, points(jacs), Method.JACOBIAN, 0));
-        if (s == 0 || !product.isEmpty()) {
+        if (s == 0 || !stagesProduct.isEmpty()) {
           for (int i = 0; i < n; i++) {
-            if (s == 0) product.add(jacs.get(i));
-            else product.set(i, jacs.get(i).mmul(product.get(i)));
+            if (s == 0) stagesProduct.add(jacs.get(i));
+            else stagesProduct.set(i, jacs.get(i).mmul(stagesProduct.get(i)));
           }
         }
       } else {
-        all.add(estimate(name, stage, in, iterations, seed));
-        product.clear();
+        all.add(estimate(name, stage, in, iterations, seed, passes.on("stage " + name)));
+        stagesProduct.clear();
       }
       in = out;
       from = ends.get(s) + 1;
     }
     if (method.at(d, m) == Method.JACOBIAN) {
-      all.add(new MapStability("z", d, points(product.isEmpty() ? jacobians(model.body(), x) : product),
-          Method.JACOBIAN, 0));
+      all.add(new MapStability("z", d, points(stagesProduct.isEmpty() ? jacobians(model.body(), x, passes.on("z"))
+          : stagesProduct), Method.JACOBIAN, 0));
     } else {
-      all.add(estimate("z", model.body(), x, iterations, seed));
+      all.add(estimate("z", model.body(), x, iterations, seed, passes.on("z")));
     }
     model.params().zeroGrad();
     return all;
@@ -180,7 +225,7 @@ public final class Stability {
    * Jacobian ({@link #jacobians}).
    */
   public static MapStability jacobian(String name, Bijection map, INDArray x) {
-    return new MapStability(name, x.length() / x.size(0), points(jacobians(map, x)), Method.JACOBIAN, 0);
+    return new MapStability(name, x.length() / x.size(0), points(jacobians(map, x, Passes.none())), Method.JACOBIAN, 0);
   }
 
   /**
@@ -188,7 +233,7 @@ public final class Stability {
    * each: row {@code k} is {@code J^T e_k}, the reversible backward pass of the output's unit
    * vector {@code e_k}, many rows a batch of copies of the point.
    */
-  static List<INDArray> jacobians(Bijection map, INDArray x) {
+  private static List<INDArray> jacobians(Bijection map, INDArray x, Passes passes) {
     long n = x.size(0), d = x.length() / n;
     DataType dt = x.dataType();
     INDArray y = map.forward(x).out();
@@ -205,6 +250,7 @@ public final class Stability {
         for (int r = 0; r < rows; r++) unit.putScalar(r, from + r, 1.0);
         INDArray dx = map.backward(yi.broadcast(shape).dup('c'), unit.reshape('c', shape), Nd4j.zeros(dt, rows)).dx();
         jac.get(NDArrayIndex.interval(from, from + rows), NDArrayIndex.all()).assign(dx.reshape('c', rows, d));
+        passes.tick();
       }
       all.add(jac);
     }
@@ -239,6 +285,11 @@ public final class Stability {
 
   /** Lanczos estimates (lower bounds) for {@code map} at every row of {@code x} ({@code [n, ...]}). */
   public static MapStability estimate(String name, Bijection map, INDArray x, int iterations, long seed) {
+    return estimate(name, map, x, iterations, seed, Passes.none());
+  }
+
+  private static MapStability estimate(String name, Bijection map, INDArray x, int iterations, long seed,
+      Passes passes) {
     if (iterations < 1) throw new IllegalArgumentException("stability: iterations must be >= 1, got " + iterations);
     long n = x.size(0), d = x.length() / n;
     int k = (int) Math.min(iterations, d);
@@ -255,6 +306,7 @@ public final class Stability {
       // J v by central differences, then J^T (J v) by the reversible backward pass.
       INDArray jv = map.forward(x.add(v.mul(eps))).out().subi(map.forward(x.sub(v.mul(eps))).out()).divi(2 * eps);
       INDArray w = map.backward(y, jv, zeroLogDet).dx().reshape('c', n, d).dup('c');
+      passes.tick();
       double[] a = rowDots(q[j], w);
       for (int i = 0; i < n; i++) alpha[i][j] = a[i];
       if (j == k - 1) break;

@@ -188,7 +188,7 @@ class StabilityTest {
   void everyStageOfATinyModelAndTheWholeBody() {
     InvertibleClassifier m = MetamerSamplerTest.tiny(5).withDataType(DataType.DOUBLE);
     INDArray x = MetamerSamplerTest.images(DataType.DOUBLE, 1, 1);
-    List<Stability.MapStability> all = Stability.perStage(m, x, Stability.Method.LANCZOS, 5, 0);
+    List<Stability.MapStability> all = Stability.perStage(m, x, Stability.Method.LANCZOS, 5, 0, Stability.Progress.NONE);
     assertThat(all).extracting(Stability.MapStability::name).containsExactly("0", "1", "z");
     assertThat(all).extracting(Stability.MapStability::inputDims).containsExactly(1024L, 1024L, 1024L);
     for (Stability.MapStability s : all) {
@@ -222,8 +222,8 @@ class StabilityTest {
   void eachStagesMapIsItsOwnBlocksFromThePreviousStagesOutput() {
     InvertibleClassifier m = MetamerSamplerTest.tiny(5).withDataType(DataType.DOUBLE);
     INDArray x = MetamerSamplerTest.images(DataType.DOUBLE, 2, 1);
-    List<Stability.MapStability> all = Stability.perStage(m, x, Stability.Method.LANCZOS, 4, 7);
-    List<Stability.MapStability> exact = Stability.perStage(m, x, Stability.Method.AUTO, 4, 7);
+    List<Stability.MapStability> all = Stability.perStage(m, x, Stability.Method.LANCZOS, 4, 7, Stability.Progress.NONE);
+    List<Stability.MapStability> exact = Stability.perStage(m, x, Stability.Method.AUTO, 4, 7, Stability.Progress.NONE);
     for (Param p : m.params().entries().values()) {
       if (p.trainable()) assertThat(Tensors.maxAbs(p.grad())).as("perStage zeroes its gradients").isZero();
     }
@@ -272,15 +272,40 @@ class StabilityTest {
     InvertibleClassifier m = MetamerSamplerTest.tiny(5).withDataType(DataType.DOUBLE);
     INDArray x = MetamerSamplerTest.images(DataType.DOUBLE, 2, 2);
     long need = 6L * 1024 * 1024 * Double.BYTES;
-    assertThatThrownBy(() -> Stability.perStage(m, x, Stability.Method.AUTO, 5, 0, new Memory.Limit(need - 1, "a test")))
+    assertThatThrownBy(() -> Stability.perStage(m, x, Stability.Method.AUTO, 5, 0, Stability.Progress.NONE, new Memory.Limit(need - 1, "a test")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("the whole Jacobians of stage 0 at 2 images need 0.0 GiB (1024 x 1024 float64 values each;"
             + " Lanczos steps need a few vectors instead), more than the 0.0 GiB of memory this process may use"
             + " (a test)");
-    assertThat(Stability.perStage(m, x, Stability.Method.LANCZOS, 2, 0, new Memory.Limit(need - 1, "a test")))
+    assertThat(Stability.perStage(m, x, Stability.Method.LANCZOS, 2, 0, Stability.Progress.NONE, new Memory.Limit(need - 1, "a test")))
         .extracting(Stability.MapStability::method).containsOnly(Stability.Method.LANCZOS);
-    assertThat(Stability.perStage(m, x, Stability.Method.AUTO, 5, 0, new Memory.Limit(need, "a test")))
+    assertThat(Stability.perStage(m, x, Stability.Method.AUTO, 5, 0, Stability.Progress.NONE, new Memory.Limit(need, "a test")))
         .extracting(Stability.MapStability::method).containsOnly(Stability.Method.JACOBIAN);
+  }
+
+  /**
+   * Progress counts backward passes, one at a time up to the total it announces, map by map: 1,024
+   * Jacobian rows 32 a pass at each of 2 images for each of the 2 stages, none for the body (the
+   * product of theirs); one pass a Lanczos step for each of the 3 maps.
+   */
+  @Test
+  void progressCountsEveryBackwardPassMapByMap() {
+    InvertibleClassifier m = MetamerSamplerTest.tiny(5).withDataType(DataType.DOUBLE);
+    INDArray x = MetamerSamplerTest.images(DataType.DOUBLE, 2, 2);
+    for (Stability.Method method : new Stability.Method[] {Stability.Method.AUTO, Stability.Method.LANCZOS}) {
+      List<String> seen = new java.util.ArrayList<>();
+      long[] last = {0, -1};
+      Stability.perStage(m, x, method, 5, 0, (done, total, map) -> {
+        assertThat(done).isEqualTo(last[0] + 1);
+        if (last[1] >= 0) assertThat(total).isEqualTo(last[1]);
+        last[0] = done;
+        last[1] = total;
+        if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(map)) seen.add(map);
+      });
+      boolean exact = method == Stability.Method.AUTO;
+      assertThat(last[0]).isEqualTo(last[1]).isEqualTo(exact ? 2 * 2 * 1024 / 32 : 3 * 5);
+      assertThat(seen).isEqualTo(exact ? List.of("stage 0", "stage 1") : List.of("stage 0", "stage 1", "z"));
+    }
   }
 
   @Test

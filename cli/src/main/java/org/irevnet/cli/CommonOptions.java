@@ -17,7 +17,7 @@ final class CommonOptions {
   // Every command's --help shows this one text: it names the commands it quiets (HelpTextTest
   // checks them against the code), as each command said it kept "train's step line".
   @Option(names = "--no-progress", description = "No progress on stderr: no progress bar (train, quickstart's"
-      + " trainings), status line (bench, cnf) or epoch lines (vae); the other commands show none. train prints its"
+      + " trainings), status line (bench, cnf, invert --stability) or epoch lines (vae); the other commands show none. train prints its"
       + " step line every --log-every steps and its epoch lines instead, as it does when stderr is no terminal.")
   boolean noProgress;
 

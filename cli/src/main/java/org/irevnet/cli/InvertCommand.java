@@ -119,8 +119,12 @@ final class InvertCommand implements Callable<Integer> {
       long[] at = stabilityImages == null ? LongStream.range(0, Math.min(stabilityCount, ds.size())).toArray()
           : stabilityImages.stream().mapToLong(i -> imageIndex(i, ds.size(), p.zFloat32().worst())).distinct().toArray();
       INDArray points = ds.images().get(NDArrayIndex.indices(at), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
-      r = r.withStability(Stability.perStage(in.model().withDataType(DataType.DOUBLE), points, method, iterations, 0),
-          illConditioned, Arrays.stream(at).boxed().toList());
+      StatusLine status = new StatusLine(!common.noProgress);
+      List<Stability.MapStability> maps = Stability.perStage(in.model().withDataType(DataType.DOUBLE), points, method,
+          iterations, 0, (done, total, map) -> status.update(done, total, String.format(Locale.ROOT,
+              "stability: %s, backward pass %d/%d   ", map, done, total)));
+      status.end();
+      r = r.withStability(maps, illConditioned, Arrays.stream(at).boxed().toList());
     }
     Path dir = output.dir(target);
     Path json = dir.resolve("invert.json");
