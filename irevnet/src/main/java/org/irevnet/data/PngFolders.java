@@ -206,7 +206,9 @@ public final class PngFolders {
     Path root = dir.resolve(split.folder());
     if (!Files.isDirectory(root)) return null;
     for (String name : classes) {
-      Path classDir = root.resolve(name);
+      // Found however the split spells it: a split whose class folders were all decomposed (macOS)
+      // decided nothing, and an RGB split without colour beside it loaded as three planes.
+      Path classDir = classFolder(root, name);
       if (!Files.isDirectory(classDir)) continue;
       for (Path p : IdxFiles.list(classDir)) {
         if (hidden(p) || !isPng(p)) continue;

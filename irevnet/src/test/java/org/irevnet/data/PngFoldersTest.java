@@ -348,6 +348,25 @@ class PngFoldersTest {
   }
 
   /**
+   * The other split decides grey or colour however it spells its class folders: a grey training
+   * split whose folders are all decomposed (NFD, as macOS writes names) decided nothing, so a test
+   * split of RGB images without colour, with composed names, loaded as three planes and the run was
+   * refused by the model's channel check.
+   */
+  @Test
+  void aGreySplitWithDecomposedClassNamesStillMakesAnRgbSplitWithoutColourGrey() throws IOException {
+    Path dir = tmp.resolve("nfd-grey");
+    grey(dir.resolve("train/Cafe\u0301/0.png"), 1, 2, 3);
+    grey(dir.resolve("train/Cre\u0300me/0.png"), 2, 2, 3);
+    greyAsRgb(dir.resolve("test/Caf\u00e9/0.png"), 3, 2, 3, BufferedImage.TYPE_INT_RGB);
+    greyAsRgb(dir.resolve("test/Cr\u00e8me/0.png"), 4, 2, 3, BufferedImage.TYPE_INT_RGB);
+    assertThat(Files.isDirectory(dir.resolve("train/Caf\u00e9"))).as("the file system keeps both spellings").isFalse();
+    DataSource src = Datasets.open(dir);
+    assertThat(src.test().images().shape()).containsExactly(2, 1, 2, 3);
+    assertThat(src.train().images().shape()).containsExactly(2, 1, 2, 3);
+  }
+
+  /**
    * Beside a colour split, RGB images without colour stay three equal planes; a grey split beside
    * a colour one is refused as grey and colour images are within a split, naming one of each,
    * whichever split is loaded (the grey split loaded, and the run was refused later).
