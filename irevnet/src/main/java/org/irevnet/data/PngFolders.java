@@ -232,6 +232,16 @@ public final class PngFolders {
   /** A link to nothing was skipped without a word: a class folder or an image lost unnoticed. */
   private static void requireLinkTarget(Path p) {
     if (Files.isSymbolicLink(p) && !Files.exists(p)) {
+      try {
+        p.toRealPath();
+      } catch (java.nio.file.NoSuchFileException missing) {
+        // the message below
+      } catch (IOException unreachable) {
+        // A loop of links (a -> b -> a) was "its target is missing", where every link in it exists.
+        String why = unreachable instanceof java.nio.file.FileSystemException fs && fs.getReason() != null
+            ? fs.getReason() : unreachable.toString();
+        throw new DataFormatException(p, "a link that cannot be followed (" + why + "): fix or remove the link");
+      }
       throw new DataFormatException(p, "a link to nothing (its target is missing): restore the target or remove the link");
     }
   }

@@ -624,6 +624,28 @@ class PngFoldersTest {
     assertThat(Datasets.open(dir).test().labels()).containsExactly(0);
   }
 
+  /**
+   * A loop of links, a class folder's or an image's, is named as one: it was "a link to nothing (its
+   * target is missing)", where every link in the loop exists.
+   */
+  @Test
+  void aLoopOfLinksIsRefusedAsSuchNamingIt() throws IOException {
+    Path dir = tmp.resolve("loops");
+    grey(dir.resolve("train/a/1.png"), 1, 2, 2);
+    grey(dir.resolve("train/b/1.png"), 2, 2, 2);
+    Path image = Files.createSymbolicLink(dir.resolve("train/a/2.png"), dir.resolve("train/a/3.png"));
+    Files.createSymbolicLink(dir.resolve("train/a/3.png"), image);
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessageStartingWith(image.toAbsolutePath() + ": a link that cannot be followed (")
+        .hasMessageNotContaining("missing");
+    Files.delete(dir.resolve("train/a/3.png"));
+    Files.delete(image);
+    Path folder = Files.createSymbolicLink(dir.resolve("train/c"), dir.resolve("train/c"));
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessageStartingWith(folder.toAbsolutePath() + ": a link that cannot be followed (")
+        .hasMessageNotContaining("missing");
+  }
+
   /** A link to nothing, a class folder's or an image's, was skipped without a word. */
   @Test
   void aLinkToNothingIsRefusedNamingIt() throws IOException {
