@@ -24,6 +24,7 @@ final class DataFiles {
   static void requireFile(Path file) {
     if (!Files.isRegularFile(file)) {
       throw new DataFormatException(file, Files.exists(file) ? "not a regular file"
+          : Files.isSymbolicLink(file) ? "a link to nothing (its target is missing or cannot be reached)"
           : "no such file");
     }
   }

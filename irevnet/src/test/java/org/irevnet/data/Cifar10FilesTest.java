@@ -78,6 +78,27 @@ class Cifar10FilesTest {
     assertThat(Datasets.open(dir).train().labels()).containsExactly(3, 9, 0);
   }
 
+  /**
+   * A batch that is there by name but is no file (a link whose target is gone, a folder) is refused
+   * naming it: it was passed over, and the training split was the batches before it alone.
+   */
+  @Test
+  void aBatchThatIsALinkToNothingOrAFolderIsRefusedNamingIt() throws IOException {
+    Path dir = cifarDir();
+    Files.delete(dir.resolve("data_batch_2.bin"));
+    Path link = Files.createSymbolicLink(dir.resolve("data_batch_2.bin"), tmp.resolve("gone.bin"));
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(link + ": a link to nothing (its target is missing or cannot be reached)");
+    Files.delete(link);
+    Path folder = Files.createDirectory(dir.resolve("data_batch_2.bin"));
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(folder + ": not a regular file");
+    Files.delete(dir.resolve("test_batch.bin"));
+    Path test = Files.createSymbolicLink(dir.resolve("test_batch.bin"), tmp.resolve("gone.bin"));
+    assertThatThrownBy(() -> Datasets.open(dir).test()).isInstanceOf(DataFormatException.class)
+        .hasMessage(test + ": a link to nothing (its target is missing or cannot be reached)");
+  }
+
   @Test
   void allFiveTrainingBatchesAreReadInOrder() throws IOException {
     Path dir = cifarDir();
