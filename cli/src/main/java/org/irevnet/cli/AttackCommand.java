@@ -17,6 +17,7 @@ import org.irevnet.attacks.Pgd;
 import org.irevnet.attacks.Projection;
 import org.irevnet.attacks.Robustness;
 import org.irevnet.data.Dataset;
+import org.irevnet.data.Datasets;
 import org.irevnet.host.Host;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.Classifier;
@@ -355,7 +356,13 @@ final class AttackCommand implements Callable<Integer> {
   private static int fixedTarget(String targeted, List<String> names) {
     // A name first: on PNG folders 1, 10, 2 (classes 0, 1, 2) "--targeted 10" was refused as a
     // number out of range, and "--targeted 1" aimed at the folder 10.
-    int k = names.indexOf(targeted); // --targeted tomato was refused: "a class in 0..2"
+    // --targeted tomato was refused: "a class in 0..2". Compared composed (NFC), as class names are
+    // everywhere: a name pasted decomposed (from a macOS folder) was refused as "got 'Éclair'" beside
+    // the listed Éclair.
+    int k = -1;
+    for (int i = 0; i < names.size() && k < 0; i++) {
+      if (Datasets.nfc(names.get(i)).equals(Datasets.nfc(targeted))) k = i;
+    }
     if (k < 0) {
       try {
         k = Integer.parseInt(targeted);

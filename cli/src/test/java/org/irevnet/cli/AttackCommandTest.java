@@ -262,6 +262,11 @@ class AttackCommandTest {
     java.util.List<String> names = java.util.List.of("apple", "fig", "kiwi");
     int[] labels = {0, 1, 2, 0};
     assertThat(AttackCommand.targets("fig", 1, labels, names)).containsExactly(1, 1, 1, 1);
+    // A name typed or pasted decomposed (NFD, as macOS folder names are) is the class of that name.
+    java.util.List<String> accented = java.util.List.of("caf\u00e9", "cr\u00e8me", "the");
+    assertThat(AttackCommand.targets("cre\u0300me", 1, labels, accented)).containsExactly(1, 1, 1, 1);
+    assertThat(AttackCommand.targets("caf\u00e9", 1, labels, java.util.List.of("cafe\u0301", "the", "x")))
+        .containsExactly(0, 0, 0, 0);
     assertThat(AttackCommand.targets("2", 1, labels, names)).containsExactly(2, 2, 2, 2);
     assertThat(AttackCommand.targets("next", 1, labels, names)).containsExactly(1, 2, 0, 1);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> AttackCommand.targets("pear", 1, labels, names))
