@@ -58,6 +58,7 @@ final class NetworkTrainer {
     long t0 = System.nanoTime();
     DataSource src = Datasets.resolve(cfg.data());
     Dataset rawTrain = Trainer.checkAugmentShift(src.load(Split.TRAIN), cfg);
+    Trainer.checkTwoClasses(cfg.data(), rawTrain);
     Dataset rawTest = src.load(Split.TEST);
     Trainer.checkSameClasses(cfg.data(), rawTrain, rawTest);
     Dataset.HeldOut parts = Trainer.holdOut(Baselines.prepare(rawTrain), cfg);

@@ -159,6 +159,18 @@ public final class Trainer {
   }
 
   /**
+   * Refuses training data of one class: a fi-RevNet was told to set {@code "numClasses": 1} in a
+   * copy of its JSON, which the architecture then refuses (at least 2), and a baseline stopped in
+   * DL4J's output layer ("Softmax + nOut=1 networks are not supported").
+   */
+  static void checkTwoClasses(String data, Dataset train) {
+    if (train.numClasses() < 2) {
+      throw new IllegalArgumentException(data + ": " + train.numClasses() + " class " + train.classNames()
+          + " in the training split; a classifier needs at least 2");
+    }
+  }
+
+  /**
    * Returns {@code raw} (the training images before padding) once {@code cfg.augmentShift()} is
    * below their size: a shift as large as the image moves it off the canvas, and a run on blank
    * images trained at a loss of exactly ln 10 without a word.
@@ -234,6 +246,7 @@ public final class Trainer {
     if (cfg.hasIceObjective()) arch.requireFullyInvertible("objective ice");
     DataSource src = Datasets.resolve(cfg.data());
     Dataset rawTrain = checkAugmentShift(src.load(org.irevnet.data.Split.TRAIN), cfg);
+    checkTwoClasses(cfg.data(), rawTrain);
     checkChannels(rawTrain, arch);
     Dataset.HeldOut parts = holdOut(prepare(rawTrain, arch), cfg);
     Dataset train = parts.train(), validation = parts.validation();

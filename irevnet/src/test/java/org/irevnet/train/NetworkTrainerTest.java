@@ -50,6 +50,24 @@ class NetworkTrainerTest {
     assertThat(r.steps()).isEqualTo(1);
   }
 
+  /**
+   * Data of one class is refused as such before anything is built: an invertible model was told to
+   * set "numClasses": 1, which its architecture refuses, and a baseline stopped in DL4J's softmax.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"cnn-s", "invertible"})
+  void dataOfOneClassIsRefusedAsSuch(String arch, @TempDir Path tmp) throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("single"));
+    org.irevnet.data.IdxFiles.writeImages(data.resolve("train-images-idx3-ubyte"), 4, 28, 28, new byte[4 * 28 * 28]);
+    org.irevnet.data.IdxFiles.writeLabels(data.resolve("train-labels-idx1-ubyte"), new int[4]);
+    org.irevnet.data.IdxFiles.writeImages(data.resolve("t10k-images-idx3-ubyte"), 2, 28, 28, new byte[2 * 28 * 28]);
+    org.irevnet.data.IdxFiles.writeLabels(data.resolve("t10k-labels-idx1-ubyte"), new int[2]);
+    String a = arch.equals("cnn-s") ? arch : Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH).toString();
+    assertThatThrownBy(() -> new Trainer(config(a, data, 1), tmp.resolve("run"), TrainerTest.QUIET, 1).run())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(data + ": 1 class [0] in the training split; a classifier needs at least 2");
+  }
+
   /** No loader gives one directory's splits different classes now; the check stays for any that would. */
   @Test
   void splitsWithDifferentClassesAreRefused() {
