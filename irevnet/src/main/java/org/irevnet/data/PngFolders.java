@@ -52,10 +52,19 @@ public final class PngFolders {
     for (Split s : Split.values()) {
       Path sub = dir.resolve(s.folder());
       if (Files.isDirectory(sub)) {
+        // Two folders of one class name, composed and decomposed: one was read and the other's
+        // images left out without a word.
+        java.util.Map<String, Path> folders = new java.util.HashMap<>();
         for (Path p : IdxFiles.list(sub)) {
           if (!hidden(p)) requireLinkTarget(p);
           if (Files.isDirectory(p) && !hidden(p)) {
-            names.add(Datasets.nfc(p.getFileName().toString()));
+            String name = Datasets.nfc(p.getFileName().toString());
+            Path other = folders.putIfAbsent(name, p);
+            if (other != null) {
+              throw new DataFormatException(p, "a second folder of class '" + name + "' (" + other.getFileName()
+                  + " is the same name in another Unicode form): merge them into one");
+            }
+            names.add(name);
           }
         }
       }

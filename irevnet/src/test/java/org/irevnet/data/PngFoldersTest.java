@@ -170,6 +170,25 @@ class PngFoldersTest {
     assertThat(src.test().size()).isEqualTo(2);
   }
 
+  /**
+   * Two folders of one class in one split, its name composed in one and decomposed in the other, are
+   * refused naming them: the composed one was read and the other's images left out without a word.
+   */
+  @Test
+  void twoFoldersOfOneClassNameInDifferentUnicodeFormsAreRefused() throws IOException {
+    String composed = "Caf\u00e9", decomposed = "Cafe\u0301";
+    Path dir = tmp.resolve("twice");
+    grey(dir.resolve("train/" + composed + "/a.png"), 1, 3, 4);
+    grey(dir.resolve("train/" + decomposed + "/b.png"), 2, 3, 4);
+    grey(dir.resolve("train/tea/a.png"), 3, 3, 4);
+    grey(dir.resolve("test/tea/a.png"), 4, 3, 4);
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessageContaining("a second folder of class '" + composed + "'")
+        .hasMessageContaining("merge them into one");
+    assertThatThrownBy(() -> Datasets.open(dir).test()).isInstanceOf(DataFormatException.class)
+        .hasMessageContaining("a second folder of class '" + composed + "'");
+  }
+
   @Test
   void classesAreSortedFolderNamesAndFilesAreReadInNameOrder() throws IOException {
     Path dir = tmp.resolve("shapes");
