@@ -315,7 +315,9 @@ public final class IdxFiles {
    */
   private static void addClassName(List<String> names, java.util.Map<String, Integer> lineOf, String name, int line,
       Path file) {
-    Integer first = lineOf.putIfAbsent(name, line);
+    // In composed form (NFC), as names are compared everywhere: one name typed composed and
+    // decomposed was two classes that the analyses then took for one.
+    Integer first = lineOf.putIfAbsent(Datasets.nfc(name), line);
     if (first != null) {
       throw new DataFormatException(file, "class name '" + name + "' is given twice (lines " + first + " and " + line + ")");
     }

@@ -85,6 +85,10 @@ class IdxFilesTest {
     Files.writeString(dir.resolve("classes.txt"), "cat\n\ndog\n cat \n");
     assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
         .hasMessage(dir.resolve("classes.txt") + ": class name 'cat' is given twice (lines 1 and 4)");
+    // One name composed and decomposed (NFC and NFD) is one name given twice.
+    Files.writeString(dir.resolve("classes.txt"), "caf\u00e9\ndog\ncafe\u0301\n");
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(dir.resolve("classes.txt") + ": class name 'cafe\u0301' is given twice (lines 1 and 3)");
     // Latin-1 bytes: Java's MalformedInputException said only "Input length = 1".
     Files.write(dir.resolve("classes.txt"), "caf\u00e9\nd\u00f6g\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
     assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
