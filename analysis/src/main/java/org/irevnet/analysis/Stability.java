@@ -13,6 +13,7 @@ import org.irevnet.layers.Bijection;
 import org.irevnet.layers.Sequential;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
+import org.irevnet.nn.NativeHeap;
 import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -250,6 +251,8 @@ public final class Stability {
         for (int r = 0; r < rows; r++) unit.putScalar(r, from + r, 1.0);
         INDArray dx = map.backward(yi.broadcast(shape).dup('c'), unit.reshape('c', shape), Nd4j.zeros(dt, rows)).dx();
         jac.get(NDArrayIndex.interval(from, from + rows), NDArrayIndex.all()).assign(dx.reshape('c', rows, d));
+        // Thousands of float64 backward passes in a row: without it 1.7 GiB resident, 0.14 in use.
+        NativeHeap.trim();
         passes.tick();
       }
       all.add(jac);
