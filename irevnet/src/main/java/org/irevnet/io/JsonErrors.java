@@ -102,6 +102,8 @@ public final class JsonErrors {
     if (type == int.class || type == Integer.class || type == long.class || type == Long.class) return "an integer";
     if (type == double.class || type == Double.class || type == float.class || type == Float.class) return "a number";
     if (type == boolean.class || type == Boolean.class) return "true or false";
+    // A list ("inputShape", "stages") was said to be "a JSON object" when given a string or an object.
+    if (type.isArray() || java.util.Collection.class.isAssignableFrom(type)) return "a JSON array";
     return type == String.class ? "a string" : "a JSON object";
   }
 }

@@ -41,6 +41,9 @@ class JsonErrorsTest {
     // Not an InvalidFormatException: a mismatched token has no value to quote.
     assertThat(describe("{\"name\": {}}")).isEqualTo("key 'name' must be a string");
     assertThat(describe("{\"head\": 3}")).isEqualTo("key 'head' must be a JSON object");
+    // A list given as something else is no JSON object either: it was said to be one.
+    assertThat(describe("{\"stages\": {\"steps\": 1}}")).isEqualTo("key 'stages' must be a JSON array");
+    assertThat(describe("{\"stages\": \"1x32x32\"}")).isEqualTo("key 'stages' must be a JSON array");
     assertThat(describe("{\"stages\": [{\"steps\": 1}, {\"steps\": \"two\"}]}"))
         .isEqualTo("key 'stages[1].steps' must be an integer, got \"two\"");
   }
