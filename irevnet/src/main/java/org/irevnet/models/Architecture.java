@@ -88,6 +88,9 @@ public record Architecture(String name, String type, String description, List<In
   /** The keys of a stage that describe its couplings: required when it has steps. */
   private static final List<String> COUPLING_KEYS = List.of("hidden", "kernel", "coupling");
 
+  /** The keys of a stage read as Java ints, which read a JSON null as 0. */
+  private static final List<String> INTEGER_KEYS = List.of("steps", "hidden", "kernel");
+
   /**
    * Bytes a parameter takes in training: float32 values and Adam's two moments. Gradients are not
    * held for the whole model: Adam steps each block as the reversible backward finishes it.
@@ -167,10 +170,19 @@ public record Architecture(String name, String type, String description, List<In
     if (a == null) throw new IllegalArgumentException(source + ": malformed architecture JSON: the file must hold one JSON object");
     // A stage without "steps" read as 0 steps, a stage of SpaceToDepth alone, without a word. The
     // tree is checked after the mapping, so a misspelt key is still refused as the unknown one.
+    // A null integer read as 0: "steps": null built a stage of SpaceToDepth alone, without a word.
+    if (tree.path("numClasses").isNull()) {
+      throw new IllegalArgumentException(source + ": key 'numClasses' must be an integer, got null");
+    }
     JsonNode stagesRead = tree.path("stages");
     for (int i = 0; i < stagesRead.size(); i++) {
       JsonNode stage = stagesRead.get(i);
       if (!stage.isObject()) continue;
+      for (String key : INTEGER_KEYS) {
+        if (stage.path(key).isNull()) {
+          throw new IllegalArgumentException(source + ": key 'stages[" + i + "]." + key + "' must be an integer, got null");
+        }
+      }
       if (!stage.has("steps")) {
         throw new IllegalArgumentException(source + ": stage " + i + ": 'steps' is missing (0 for a stage without"
             + " couplings)");

@@ -96,6 +96,10 @@ class ArchitectureTest {
         {STAGE + ", \"squeeze\": \"false\"", "key 'stages[0].squeeze' must be true or false, got \"false\""},
         {STAGE + ", \"pad\": \"2\"", "key 'stages[0].pad' must be an integer, got \"2\""},
         {STAGE + ", \"scaleFloor\": \"0.1\"", "key 'stages[0].scaleFloor' must be a number, got \"0.1\""},
+        // Read as 0: "steps": null made a stage of SpaceToDepth alone, whatever its couplings said.
+        {STAGE.replace("\"steps\": 1", "\"steps\": null"), "key 'stages[0].steps' must be an integer, got null"},
+        {STAGE.replace("\"kernel\": 3", "\"kernel\": null"), "key 'stages[0].kernel' must be an integer, got null"},
+        {STAGE.replace("\"hidden\": 2", "\"hidden\": null"), "key 'stages[0].hidden' must be an integer, got null"},
         // Placed where Jackson found it (the end of the second "steps", column 80 of line 2).
         {STAGE + ", \"steps\": 2", "malformed architecture JSON at line 2, column 81: Duplicate field 'steps'"},
         // Left out, "steps" read as 0: a stage of SpaceToDepth alone, without a word.
@@ -139,7 +143,8 @@ class ArchitectureTest {
     String[][] documents = {
         {"null", "malformed architecture JSON: the file must hold one JSON object"},
         {whole + " {}", "malformed architecture JSON: the file must hold one JSON object"},
-        {whole.replace("\"stages\": [{", "\"stages\": [null, {"), "stage 0: must be a JSON object, got null"}};
+        {whole.replace("\"stages\": [{", "\"stages\": [null, {"), "stage 0: must be a JSON object, got null"},
+        {whole.replace("\"numClasses\": 2", "\"numClasses\": null"), "key 'numClasses' must be an integer, got null"}};
     for (String[] d : documents) {
       assertThatThrownBy(() -> Architecture.fromJson(d[0])).as(d[0]).isInstanceOf(IllegalArgumentException.class)
           .message().startsWith("model.json: " + d[1]).doesNotContain("\n");
