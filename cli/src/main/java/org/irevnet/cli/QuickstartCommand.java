@@ -296,6 +296,12 @@ final class QuickstartCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--arch must be a bijective fi-revnet, as the iCE model's MLE term and the"
           + " metamers need one; '" + arch + "' is injective (a stage pads zero channels)");
     }
+    // Refused by its CE training, after quickstart.json was written, so that the next quickstart
+    // into the same --out needed --fresh.
+    if (a.parameterCount() == 0) {
+      throw new IllegalArgumentException("--arch must have a stage with steps, as the models are trained; '" + arch
+          + "' has no parameters to train (no stage has a step)");
+    }
   }
 
   /** The commands, in order, with the common options passed on. */

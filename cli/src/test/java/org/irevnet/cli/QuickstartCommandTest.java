@@ -440,6 +440,21 @@ class QuickstartCommandTest {
     assertThat(where).as("refused before the CE model's training").doesNotExist();
   }
 
+  /** So is one with nothing to train: its CE training refused it after quickstart.json was written. */
+  @Test
+  void refusesAFiRevNetWithoutStepsBeforeTraining(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("squeezes.json"), """
+        {"name": "squeezes", "type": "fi-revnet", "inputShape": [1, 32, 32], "numClasses": 10,
+         "stages": [{"steps": 0}, {"steps": 0}]}""");
+    Path where = tmp.resolve("qs");
+    MainTest.Run r = run("quickstart", "--arch", arch.toString(), "--out", where.toString(), "--epochs", "1",
+        "--count", "1", "--skip-selftest", "--no-progress", "--threads", "1");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet quickstart: --arch must have a stage with steps, as the models are"
+        + " trained; '" + arch + "' has no parameters to train (no stage has a step)");
+    assertThat(where).as("refused before the CE model's training").doesNotExist();
+  }
+
   @Test
   void refusesAnExistingQuickstartAndBadCounts(@TempDir Path tmp) throws Exception {
     Files.createDirectories(tmp.resolve("qs/ce"));
