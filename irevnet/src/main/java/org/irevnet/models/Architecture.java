@@ -171,6 +171,10 @@ public record Architecture(String name, String type, String description, List<In
     // A stage without "steps" read as 0 steps, a stage of SpaceToDepth alone, without a word. The
     // tree is checked after the mapping, so a misspelt key is still refused as the unknown one.
     // A null integer read as 0: "steps": null built a stage of SpaceToDepth alone, without a word.
+    // Left out, it read as 0 and was refused as "'numClasses' must be >= 2, got 0", a value the file does not have.
+    if (tree.isObject() && !tree.has("numClasses")) {
+      throw new IllegalArgumentException(source + ": 'numClasses' is missing (the number of classes, at least 2)");
+    }
     if (tree.path("numClasses").isNull()) {
       throw new IllegalArgumentException(source + ": key 'numClasses' must be an integer, got null");
     }

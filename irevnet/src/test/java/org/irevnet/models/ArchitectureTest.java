@@ -144,7 +144,8 @@ class ArchitectureTest {
         {"null", "malformed architecture JSON: the file must hold one JSON object"},
         {whole + " {}", "malformed architecture JSON: the file must hold one JSON object"},
         {whole.replace("\"stages\": [{", "\"stages\": [null, {"), "stage 0: must be a JSON object, got null"},
-        {whole.replace("\"numClasses\": 2", "\"numClasses\": null"), "key 'numClasses' must be an integer, got null"}};
+        {whole.replace("\"numClasses\": 2", "\"numClasses\": null"), "key 'numClasses' must be an integer, got null"},
+        {whole.replace("\"numClasses\": 2,", ""), "'numClasses' is missing (the number of classes, at least 2)"}};
     for (String[] d : documents) {
       assertThatThrownBy(() -> Architecture.fromJson(d[0])).as(d[0]).isInstanceOf(IllegalArgumentException.class)
           .message().startsWith("model.json: " + d[1]).doesNotContain("\n");
