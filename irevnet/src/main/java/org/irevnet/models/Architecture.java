@@ -168,10 +168,10 @@ public record Architecture(String name, String type, String description, List<In
       throw new IllegalArgumentException(source + ": " + org.irevnet.io.JsonErrors.describe(e, "architecture"), e);
     }
     if (a == null) throw new IllegalArgumentException(source + ": malformed architecture JSON: the file must hold one JSON object");
-    // A stage without "steps" read as 0 steps, a stage of SpaceToDepth alone, without a word. The
-    // tree is checked after the mapping, so a misspelt key is still refused as the unknown one.
-    // A null integer read as 0: "steps": null built a stage of SpaceToDepth alone, without a word.
-    // Left out, it read as 0 and was refused as "'numClasses' must be >= 2, got 0", a value the file does not have.
+    // The tree is checked after the mapping, so a misspelt key is still refused as the unknown one.
+    // A missing or null integer read as 0: "numClasses" was refused as "must be >= 2, got 0", a
+    // value the file does not have, and a stage without "steps" (or "steps": null) became a
+    // SpaceToDepth alone, without a word.
     if (tree.isObject() && !tree.has("numClasses")) {
       throw new IllegalArgumentException(source + ": 'numClasses' is missing (the number of classes, at least 2)");
     }
