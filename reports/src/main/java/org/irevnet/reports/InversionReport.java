@@ -79,9 +79,10 @@ public record InversionReport(String run, String checkpoint, String data, String
     b.append(String.format(Locale.ROOT, "%-6s %8s %-11s %12s %12s %12s %12s  %s%n", "map", "dims", "method",
         "Lip max", "Lip_inv max", "cond max", "cond mean", "flag"));
     for (StabilityRow r : stability) {
-      // A Lanczos estimate below the threshold is a lower bound: it does not show the map is well conditioned.
+      // A Lanczos estimate below the threshold is a lower bound, which does not show the map is well
+      // conditioned, unless its steps filled the dimension.
       String flag = r.illConditioned() ? "ill-conditioned (> " + illConditionedAbove + ")"
-          : r.iterations() == null ? "ok" : "not shown (lower bound)";
+          : r.iterations() == null || r.iterations() >= r.inputDims() ? "ok" : "not shown (lower bound)";
       b.append(String.format(Locale.ROOT, "%-6s %8d %-11s %12.3e %12.3e %12.3e %12.3e  %s%n", r.stage(), r.inputDims(),
           r.iterations() == null ? r.method() : r.method() + " " + r.iterations(), r.forwardLipschitzMax(),
           r.inverseLipschitzMax(), r.conditionMax(), r.conditionMean(), flag));

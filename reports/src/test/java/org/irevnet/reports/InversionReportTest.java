@@ -60,8 +60,9 @@ class InversionReportTest {
 
   /**
    * Stage 0's exact condition peaks exactly at the threshold (not ill-conditioned), z's Lanczos
-   * estimate above it, stage 2's Lanczos estimate below it (a lower bound: no verdict), and a map
-   * without points has no estimate at all, which must not pass as well-conditioned.
+   * estimate above it, stage 2's Lanczos estimate below it (a lower bound: no verdict), stage 3's
+   * too, but after as many steps as dimensions (exact), and a map without points has no estimate
+   * at all, which must not pass as well-conditioned.
    */
   private static InversionReport withStability() {
     return twoStages().withStability(List.of(
@@ -69,6 +70,7 @@ class InversionReportTest {
             Stability.Method.JACOBIAN, 0),
         new Stability.MapStability("z", 4096, List.of(new Stability.Point(1, 1, 1e4)), Stability.Method.LANCZOS, 30),
         new Stability.MapStability("2", 8192, List.of(new Stability.Point(1, 2, 2)), Stability.Method.LANCZOS, 20),
+        new Stability.MapStability("3", 16, List.of(new Stability.Point(1, 2, 2)), Stability.Method.LANCZOS, 16),
         new Stability.MapStability("1", 256, List.of(), Stability.Method.LANCZOS, 20)), 3.0, List.of(0L, 3L));
   }
 
@@ -80,6 +82,7 @@ class InversionReportTest {
         new InversionReport.StabilityRow("0", 1024, "jacobian", null, 4, 3, 1.5, 1, 3, 2.5, false),
         new InversionReport.StabilityRow("z", 4096, "lanczos", 30, 1, 1, 1, 1, 1e4, 1e4, true),
         new InversionReport.StabilityRow("2", 8192, "lanczos", 20, 1, 1, 2, 2, 2, 2, false),
+        new InversionReport.StabilityRow("3", 16, "lanczos", 16, 1, 1, 2, 2, 2, 2, false),
         new InversionReport.StabilityRow("1", 256, "lanczos", 20, nan, nan, nan, nan, nan, nan, true));
     assertThat(r.illConditionedAbove()).isEqualTo(3.0);
     assertThat(r.stabilityImages()).containsExactly(0L, 3L);
@@ -123,6 +126,7 @@ class InversionReportTest {
             "(>", "3.0)"),
         List.of("2", "8192", "lanczos", "20", "1.000e+00", "2.000e+00", "2.000e+00", "2.000e+00", "not", "shown",
             "(lower", "bound)"),
+        List.of("3", "16", "lanczos", "16", "1.000e+00", "2.000e+00", "2.000e+00", "2.000e+00", "ok"),
         List.of("1", "256", "lanczos", "20", "NaN", "NaN", "NaN", "NaN", "ill-conditioned", "(>", "3.0)"));
     InversionReport r = withStability();
     InversionReport noImages = new InversionReport(r.run(), r.checkpoint(), r.data(), r.model(), r.count(), r.stages(),
