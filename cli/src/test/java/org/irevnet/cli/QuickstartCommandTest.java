@@ -431,13 +431,8 @@ class QuickstartCommandTest {
     Path arch = Files.writeString(tmp.resolve("fi-inj.json"), """
         {"name": "fi-inj", "type": "fi-revnet", "inputShape": [1, 32, 32], "numClasses": 10,
          "stages": [{"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "pad": 4}]}""");
-    Path where = tmp.resolve("qs");
-    MainTest.Run r = run("quickstart", "--arch", arch.toString(), "--out", where.toString(), "--epochs", "1",
-        "--count", "1", "--skip-selftest", "--no-progress", "--threads", "1");
-    assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err().strip()).isEqualTo("irevnet quickstart: --arch must be a bijective fi-revnet, as the iCE"
-        + " model's MLE term and the metamers need one; '" + arch + "' is injective (a stage pads zero channels)");
-    assertThat(where).as("refused before the CE model's training").doesNotExist();
+    assertRefusedBeforeTraining(tmp, arch, "--arch must be a bijective fi-revnet, as the iCE model's MLE term and the"
+        + " metamers need one; '" + arch + "' is injective (a stage pads zero channels)");
   }
 
   /** So is one with nothing to train: its CE training refused it after quickstart.json was written. */
@@ -446,12 +441,16 @@ class QuickstartCommandTest {
     Path arch = Files.writeString(tmp.resolve("squeezes.json"), """
         {"name": "squeezes", "type": "fi-revnet", "inputShape": [1, 32, 32], "numClasses": 10,
          "stages": [{"steps": 0}, {"steps": 0}]}""");
+    assertRefusedBeforeTraining(tmp, arch, "--arch must have a stage with steps, as the models are trained; '" + arch
+        + "' has no parameters to train (no stage has a step)");
+  }
+
+  private static void assertRefusedBeforeTraining(Path tmp, Path arch, String message) {
     Path where = tmp.resolve("qs");
     MainTest.Run r = run("quickstart", "--arch", arch.toString(), "--out", where.toString(), "--epochs", "1",
         "--count", "1", "--skip-selftest", "--no-progress", "--threads", "1");
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err().strip()).isEqualTo("irevnet quickstart: --arch must have a stage with steps, as the models are"
-        + " trained; '" + arch + "' has no parameters to train (no stage has a step)");
+    assertThat(r.err().strip()).isEqualTo("irevnet quickstart: " + message);
     assertThat(where).as("refused before the CE model's training").doesNotExist();
   }
 
