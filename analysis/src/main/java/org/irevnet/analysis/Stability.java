@@ -158,14 +158,17 @@ public final class Stability {
     List<Integer> ends = model.stageEnds();
     List<INDArray> outs = model.stageOutputs(x);
     long n = x.size(0), d = x.length() / n, m = outs.get(outs.size() - 1).length() / n;
-    // Refused before any of them is computed (minutes each), not when the first would not fit.
+    // Each map's method, chosen once; whole Jacobians are refused before any of them is computed
+    // (minutes each), not when the first would not fit.
+    Method[] chosen = new Method[ends.size() + 1];
     long total = 0;
     boolean everyStageJacobian = true;
     for (int s = 0; s <= ends.size(); s++) {
       boolean z = s == ends.size();
       long in = s == 0 || z ? d : outs.get(s - 1).length() / n;
       long out = z ? m : outs.get(s).length() / n;
-      if (method.at(in, out) == Method.JACOBIAN) {
+      chosen[s] = method.at(in, out);
+      if (chosen[s] == Method.JACOBIAN) {
         checkJacobianFits(z ? "z" : "stage " + s, n, out, in, limit);
         // The body's comes from its stages' when they all have one: no passes of its own.
         if (!z || !everyStageJacobian) total += n * ((out + JACOBIAN_ROWS_PER_PASS - 1) / JACOBIAN_ROWS_PER_PASS);
@@ -185,7 +188,7 @@ public final class Stability {
       Sequential stage = Sequential.of(in.shape(), blocks.subList(from, ends.get(s) + 1).toArray(new Bijection[0]));
       INDArray out = outs.get(s);
       String name = String.valueOf(s);
-      if (method.at(in.length() / n, out.length() / n) == Method.JACOBIAN) {
+      if (chosen[s] == Method.JACOBIAN) {
         List<INDArray> jacs = jacobians(stage, in, passes.on("stage " + name));
         all.add(new MapStability(name, in.length() / n, points(jacs), Method.JACOBIAN, 0));
         if (s == 0 || !stagesProduct.isEmpty()) {
@@ -201,7 +204,7 @@ public final class Stability {
       in = out;
       from = ends.get(s) + 1;
     }
-    if (method.at(d, m) == Method.JACOBIAN) {
+    if (chosen[ends.size()] == Method.JACOBIAN) {
       all.add(new MapStability("z", d, points(stagesProduct.isEmpty() ? jacobians(model.body(), x, passes.on("z"))
           : stagesProduct), Method.JACOBIAN, 0));
     } else {
