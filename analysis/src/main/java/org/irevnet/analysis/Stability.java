@@ -68,6 +68,16 @@ public final class Stability {
     /** Lanczos steps: lower bounds. */
     LANCZOS;
 
+    /** The name the command line and {@code invert.json} use: {@code auto}, {@code jacobian}, {@code lanczos}. */
+    public String id() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Every {@link #id}. */
+    public static List<String> ids() {
+      return Arrays.stream(values()).map(Method::id).toList();
+    }
+
     Method at(long inputDims, long outputDims) {
       if (this != AUTO) return this;
       return Math.max(inputDims, outputDims) <= JACOBIAN_MAX_DIMS ? JACOBIAN : LANCZOS;

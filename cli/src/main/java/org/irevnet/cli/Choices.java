@@ -3,6 +3,7 @@ package org.irevnet.cli;
 import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Stream;
+import org.irevnet.analysis.Stability;
 import org.irevnet.cnf.ToyDensity;
 import org.irevnet.data.Shortcut;
 import org.irevnet.train.IceConfig;
@@ -21,7 +22,6 @@ abstract class Choices implements Iterable<String> {
   static final List<String> CHECKPOINTS = List.of("best", "latest"), EVAL_SPLITS = List.of("test", "train"),
       ATTACKS = List.of("fgsm", "pgd-linf", "pgd-l2", "metamer", "feature-match"),
       ATTACK_LOSSES = List.of("ce", "margin"), SOLVERS = List.of("rk4", "dopri5"),
-      STABILITY_METHODS = List.of("auto", "jacobian", "lanczos"),
       BENCH_BACKWARDS = Stream.concat(TrainConfig.BACKWARDS.stream(), Stream.of("both")).toList();
 
   private final List<String> words;
@@ -41,7 +41,7 @@ abstract class Choices implements Iterable<String> {
   static final class Attack extends Choices { Attack() { super(ATTACKS); } }
   static final class AttackLoss extends Choices { AttackLoss() { super(ATTACK_LOSSES); } }
   static final class Solver extends Choices { Solver() { super(SOLVERS); } }
-  static final class StabilityMethod extends Choices { StabilityMethod() { super(STABILITY_METHODS); } }
+  static final class StabilityMethod extends Choices { StabilityMethod() { super(Stability.Method.ids()); } }
   static final class BenchBackward extends Choices { BenchBackward() { super(BENCH_BACKWARDS); } }
   static final class Backward extends Choices { Backward() { super(TrainConfig.BACKWARDS); } }
   static final class Schedule extends Choices { Schedule() { super(TrainConfig.SCHEDULES); } }

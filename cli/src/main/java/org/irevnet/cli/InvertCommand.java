@@ -87,7 +87,7 @@ final class InvertCommand implements Callable<Integer> {
         "--ill-conditioned")) {
       if (CommonOptions.typed(spec, o) && !stability) throw new IllegalArgumentException(o + " needs --stability");
     }
-    Ranges.oneOf("--stability-method", stabilityMethod, Choices.STABILITY_METHODS);
+    Ranges.oneOf("--stability-method", stabilityMethod, Stability.Method.ids());
     Stability.Method method = Stability.Method.valueOf(stabilityMethod.toUpperCase(Locale.ROOT));
     if (CommonOptions.typed(spec, "--iterations")) {
       if (!CommonOptions.typed(spec, "--stability-method")) {

@@ -57,9 +57,8 @@ public record InversionReport(String run, String checkpoint, String data, String
   public InversionReport withStability(List<Stability.MapStability> maps, double threshold, List<Long> images) {
     List<StabilityRow> rows = new ArrayList<>();
     for (Stability.MapStability m : maps) {
-      boolean exact = m.method() == Stability.Method.JACOBIAN;
-      rows.add(new StabilityRow(m.name(), m.inputDims(), exact ? "jacobian" : "lanczos", exact ? null : m.iterations(),
-          m.maxForward(),
+      rows.add(new StabilityRow(m.name(), m.inputDims(), m.method().id(),
+          m.method() == Stability.Method.JACOBIAN ? null : m.iterations(), m.maxForward(),
           mean(m, Stability.Point::forwardLipschitz), m.maxInverse(), mean(m, Stability.Point::inverseLipschitz),
           m.maxCondition(), mean(m, Stability.Point::condition), !(m.maxCondition() <= threshold)));
     }
