@@ -359,10 +359,7 @@ final class AttackCommand implements Callable<Integer> {
     // --targeted tomato was refused: "a class in 0..2". Compared composed (NFC), as class names are
     // everywhere: a name pasted decomposed (from a macOS folder) was refused as "got 'Éclair'" beside
     // the listed Éclair.
-    int k = -1;
-    for (int i = 0; i < names.size() && k < 0; i++) {
-      if (Datasets.nfc(names.get(i)).equals(Datasets.nfc(targeted))) k = i;
-    }
+    int k = names.stream().map(Datasets::nfc).toList().indexOf(Datasets.nfc(targeted));
     if (k < 0) {
       try {
         k = Integer.parseInt(targeted);
