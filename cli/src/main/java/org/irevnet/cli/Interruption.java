@@ -1,6 +1,9 @@
 package org.irevnet.cli;
 
 import java.util.function.Supplier;
+import org.irevnet.host.Host;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * The line a command says when it is stopped from outside (Ctrl-C, {@code kill}): which command,
@@ -14,6 +17,9 @@ final class Interruption {
 
   private static volatile Running running;
 
+  /** 128 plus the number of the signal that stopped the process (its exit code), once one did. */
+  private static volatile int signalled;
+
   /** From {@link #install} to {@link #ended}: a stop before a command starts is said too. */
   private static volatile boolean commandLine;
 
@@ -25,6 +31,9 @@ final class Interruption {
    * an "epoch 1 done" line once followed it. The hook then deletes the temporaries of unfinished
    * writes and refuses new ones ({@link org.irevnet.io.AtomicFiles#stop}), after the line, so that
    * a writer finding its temporary gone stays silent. It stops the command's child processes too.
+   * Stopped by a signal, the hook then ends the process itself ({@link Host#exitAtOnce}): the
+   * command's thread may be inside a native library, whose destructors the JVM's exit would run
+   * under it.
    *
    * @return false, having said the line, if the process is being stopped already: stopped while
    *     the JVM started, it refuses new hooks, which once ended in a stack trace
@@ -33,6 +42,7 @@ final class Interruption {
     LastWordStream err = new LastWordStream(System.err);
     System.setErr(err);
     commandLine = true;
+    recordStopSignals();
     try {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         String line = line();
@@ -41,11 +51,36 @@ final class Interruption {
         // Child processes (bench's child JVMs and its --peer, JMH's forks) are stopped with it: they
         // ran on after a kill -TERM of bench, reparented, on the cores its user meant to free.
         ProcessHandle.current().descendants().forEach(ProcessHandle::destroy);
+        if (signalled != 0) {
+          System.out.flush();
+          Host.exitAtOnce(signalled);
+        }
       }, "irevnet-interruption"));
       return true;
     } catch (IllegalStateException shutdownInProgress) {
       err.last(line());
       return false;
+    }
+  }
+
+  /**
+   * Notes which signal stops the process, then stops it as the JVM's own handler does (exit code
+   * 128 plus the signal's number). A signal the JVM does not handle (HUP ignored under {@code
+   * nohup}) gets its disposition back.
+   */
+  private static void recordStopSignals() {
+    for (String name : new String[] {"INT", "TERM", "HUP"}) {
+      Signal signal = new Signal(name);
+      SignalHandler jvm;
+      try {
+        jvm = Signal.handle(signal, s -> {
+          signalled = 128 + s.getNumber();
+          System.exit(signalled);
+        });
+      } catch (IllegalArgumentException reserved) {
+        continue; // a signal the VM keeps for itself: it stays the VM's
+      }
+      if (jvm == SignalHandler.SIG_DFL || jvm == SignalHandler.SIG_IGN) Signal.handle(signal, jvm);
     }
   }
 

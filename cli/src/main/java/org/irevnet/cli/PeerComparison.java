@@ -128,7 +128,7 @@ final class PeerComparison {
   static String runOnce(ProcessBuilder pb, String who) throws IOException, InterruptedException {
     java.nio.file.Path err = java.nio.file.Files.createTempFile("irevnet-bench-", ".err");
     // A stopped bench exits without the finally below: the file stayed in the temporary directory.
-    err.toFile().deleteOnExit();
+    org.irevnet.io.AtomicFiles.deleteOnExit(err);
     try {
       Process p = pb.redirectError(err.toFile()).start();
       String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

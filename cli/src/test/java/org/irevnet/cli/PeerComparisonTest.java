@@ -176,7 +176,9 @@ class PeerComparisonTest {
     }
     assertThat(Files.readAllLines(tmp.resolve("out.txt"))).last().isEqualTo("irevnet bench: interrupted");
     try (var s = Files.list(temp)) {
-      assertThat(s.toList()).isEmpty();
+      // JNA unpacks its native part under jna-<hash of the user> and keeps that folder, empty,
+      // for every later JVM of the user: JNA's, not a temporary of this run (the stop loads it).
+      assertThat(s.filter(f -> !f.getFileName().toString().startsWith("jna-")).toList()).isEmpty();
     }
   }
 

@@ -18,6 +18,23 @@ public final class Host {
     Nd4j.factory().blas().setMaxThreads(threads);
   }
 
+  /**
+   * Ends the process at once with {@code status}, without the C library's exit handlers (libc's
+   * {@code _exit}), where {@code exit} would run every loaded library's destructors. OpenBLAS's
+   * joins its worker threads, which the thread stopped inside a BLAS call keeps waiting: a run
+   * stopped there hung at 0% CPU, or crashed in libopenblas. Returns only where {@code _exit}
+   * cannot be called (no glibc, or JNA without its native part).
+   */
+  public static void exitAtOnce(int status) {
+    com.sun.jna.Function exit;
+    try {
+      exit = com.sun.jna.NativeLibrary.getInstance("c").getFunction("_exit");
+    } catch (LinkageError | RuntimeException e) {
+      return;
+    }
+    exit.invokeVoid(new Object[] {status});
+  }
+
   public static int threads() {
     return Nd4j.getEnvironment().maxThreads();
   }

@@ -34,6 +34,8 @@ public final class AtomicFiles {
    * missing (CI, a test that stops a training).
    */
   private static final Set<Path> ABANDONED = ConcurrentHashMap.newKeySet();
+  /** Files to delete as the process ends ({@link #deleteOnExit}). */
+  private static final Set<Path> DELETED_ON_EXIT = ConcurrentHashMap.newKeySet();
 
   /** Set by {@link #stop} (under {@link #RENAMES}): no temporary or directory is created after it. */
   private static boolean stopped;
@@ -249,6 +251,23 @@ public final class AtomicFiles {
       stopped = true;
       deleteUnfinished();
     }
+    for (Path p : DELETED_ON_EXIT) {
+      try {
+        Files.deleteIfExists(p);
+      } catch (IOException e) {
+        // as File.deleteOnExit: a file that cannot go stays
+      }
+    }
+  }
+
+  /**
+   * Deletes {@code file} as the process ends: {@link java.io.File#deleteOnExit} at a normal exit, and
+   * {@link #stop} where the process is stopped, which the interruption hook ends without the JVM's
+   * own exit steps (so without deleteOnExit's).
+   */
+  public static void deleteOnExit(Path file) {
+    DELETED_ON_EXIT.add(file);
+    file.toFile().deleteOnExit();
   }
 
   /**

@@ -98,7 +98,7 @@ public final class RunLock implements AutoCloseable {
             named.initCause(e);
             throw named;
           }
-          file.toFile().deleteOnExit(); // a stopped training (Ctrl-C) leaves no lock file behind
+          AtomicFiles.deleteOnExit(file); // a stopped training (Ctrl-C) leaves no lock file behind
           return new RunLock(file, ch, l, made);
         }
         l.release();
