@@ -156,8 +156,9 @@ public final class AdamOptimizer {
     INDArray moments = m.get("adam.moments");
     INDArray it = m.get("adam.iteration");
     if (moments == null || it == null || moments.length() != state.length()) {
-      throw new IllegalArgumentException("optimizer state does not match this model ("
-          + (moments == null ? "missing" : moments.length() + " vs " + state.length() + " values") + ")");
+      // A state without its step count read "(N vs N values)": the sizes agreed, and nothing said what was wrong.
+      throw new IllegalArgumentException("optimizer state does not match this model (" + (moments == null ? "missing"
+          : it == null ? "no adam.iteration" : moments.length() + " vs " + state.length() + " values") + ")");
     }
     state.assign(moments.reshape(state.shape()).castTo(state.dataType()));
     iteration = it.getInt(0);

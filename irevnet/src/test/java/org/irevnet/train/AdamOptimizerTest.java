@@ -118,5 +118,10 @@ class AdamOptimizerTest {
         .hasMessage("optimizer state does not match this model (6 vs 4 values)");
     assertThatThrownBy(() -> adam.loadState(java.util.Map.of("adam.iteration", Nd4j.scalar(3L))))
         .hasMessage("optimizer state does not match this model (missing)");
+    // Moments of the right size without the step count read "(4 vs 4 values)".
+    java.util.Map<String, INDArray> noIteration = new java.util.HashMap<>(adam.state());
+    noIteration.remove("adam.iteration");
+    assertThatThrownBy(() -> adam.loadState(noIteration))
+        .hasMessage("optimizer state does not match this model (no adam.iteration)");
   }
 }

@@ -183,6 +183,47 @@ class TrainerTest {
         c.evalBatch(), new IceConfig(1, 3, 0.2, "paper", Math.log(10), 2, 8, 1e-3, 2, 3, true, 3), c.backward(), 0);
   }
 
+  /**
+   * A checkpoint whose manifest vouches for its files but whose optimizer or objective state does
+   * not fit the model (a checkpoint assembled by hand) is refused naming the file and the part: it
+   * said "optimizer state does not match this model" of the prior's Adam in objective.npz, and
+   * "missing parameter gamma" without a file.
+   */
+  @Test
+  void aResumedStateThatDoesNotFitNamesItsFile(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    TrainConfig cfg = iceConfig(arch, data, 2);
+    Path run = tmp.resolve("a");
+    new Trainer(cfg, run, QUIET, 2).run();
+    Path latest = Trainer.latest(run);
+    Checkpoints.Loaded c = Checkpoints.load(latest, DataType.FLOAT);
+
+    Map<String, INDArray> objective = new java.util.LinkedHashMap<>(c.objective());
+    objective.remove("prior.gamma");
+    Checkpoints.save(latest, c.model(), c.optimizer(), c.state(), objective);
+    assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(latest.resolve(Checkpoints.OBJECTIVE) + ": prior.*: missing parameter gamma");
+
+    objective = new java.util.LinkedHashMap<>(c.objective());
+    objective.put("adv.1.fc0.weight", objective.get("adv.1.fc0.weight").get(
+        org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 3), org.nd4j.linalg.indexing.NDArrayIndex.all()).dup());
+    Checkpoints.save(latest, c.model(), c.optimizer(), c.state(), objective);
+    assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run())
+        .hasMessageStartingWith(latest.resolve(Checkpoints.OBJECTIVE) + ": adv.1.*: parameter fc0.weight has shape [3, ");
+
+    Map<String, INDArray> optimizer = new java.util.LinkedHashMap<>(c.optimizer());
+    optimizer.remove("adam.iteration");
+    Checkpoints.save(latest, c.model(), optimizer, c.state(), c.objective());
+    assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run())
+        .hasMessage(latest.resolve(Checkpoints.OPTIMIZER) + ": optimizer state does not match this model (no adam.iteration)");
+
+    // Saved whole again, the run goes on.
+    Checkpoints.save(latest, c.model(), c.optimizer(), c.state(), c.objective());
+    assertThat(new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run().steps()).isEqualTo(8);
+  }
+
   @Test
   void iceResumesExactlyIncludingAdversariesAndPrior(@TempDir Path tmp) throws Exception {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
