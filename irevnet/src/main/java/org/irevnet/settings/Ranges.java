@@ -29,6 +29,19 @@ public final class Ranges {
     if (!(value > 0)) throw new IllegalArgumentException(name + " must be above 0, got " + value);
   }
 
+  /**
+   * Refuses a learning rate that is not above 0, or beyond float32's range: training runs in float32,
+   * where Adam's step size then is infinite, which libnd4j's updater replaces with its epsilon
+   * (1e-8): a run at --lr 1e39 trained nothing without a word, where 1e38 diverged and said so.
+   */
+  public static void learningRate(String name, double value) {
+    positive(name, value);
+    if (value > Float.MAX_VALUE) {
+      throw new IllegalArgumentException(name + " must be at most " + Float.MAX_VALUE + " (float32's largest number:"
+          + " beyond it Adam's step is infinite, which the updater replaces with 1e-8, and nothing trains), got " + value);
+    }
+  }
+
   /** Refuses a value that is not a finite number of at least 0. */
   public static void nonNegative(String name, double value) {
     atLeast(name, value, 0);

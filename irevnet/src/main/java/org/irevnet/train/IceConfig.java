@@ -82,7 +82,7 @@ public record IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuis
           + " nuisance term would push against untrained classifiers; give advSteps at least 1, or wNc 0");
     }
     Ranges.atLeast("adversaries", adversaries, 1);
-    Ranges.positive("advLr", advLr);
+    Ranges.learningRate("advLr", advLr);
     return this;
   }
 

@@ -298,7 +298,7 @@ public record TrainConfig(String arch, String data, String objective, int epochs
     if (data == null) throw new IllegalArgumentException("data must be a dataset name or path, got null");
     Ranges.atLeast("epochs", epochs, 1);
     Ranges.atLeast("batch", batch, 1);
-    Ranges.positive("lr", lr);
+    Ranges.learningRate("lr", lr);
     Ranges.nonNegative("weightDecay", weightDecay);
     // AdamW scales the weights by 1 - lr * weightDecay each step, and no step's rate exceeds lr.
     if (lr * weightDecay >= 1) {

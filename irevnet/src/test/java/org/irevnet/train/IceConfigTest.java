@@ -56,6 +56,10 @@ class IceConfigTest {
         .hasMessageStartingWith("advHidden ");
     assertThatThrownBy(() -> with(1, 4, 0, "paper", null, 1, 0, 0, 1, 0, 0).validate())
         .hasMessageStartingWith("advLr ");
+    // Beyond float32 the adversaries' Adam stepped by 1e-8 instead: they never learned, without a word.
+    assertThatThrownBy(() -> with(1, 4, 0, "paper", null, 1, 0, 1e39, 1, 0, 0).validate())
+        .hasMessageStartingWith("advLr must be at most ");
+    assertThat(with(1, 4, 0, "paper", null, 1, 0, Float.MAX_VALUE, 1, 0, 0).validate()).isNotNull();
     assertThatThrownBy(() -> with(1, 4, 0, "paper", null, 1, 0, 1e-3, 0, 0, 0).validate())
         .hasMessageStartingWith("adversaries ");
     assertThatThrownBy(() -> with(1, 4, 0, "paper", null, 1, 0, 1e-3, 1, -1, 0).validate())

@@ -500,6 +500,20 @@ class TrainConfigTest {
    * the full rate zeroes every weight, above it flips their signs and grows them (5000 at 1e-3: x(-4)
    * per step). Refused; just below is a strong decay, accepted.
    */
+  /**
+   * Training runs in float32: beyond its largest number Adam's step size is infinite, which
+   * libnd4j's updater replaces with its epsilon, and a run at --lr 1e39 trained nothing (weights
+   * moved by 1e-8) without a word, where 1e38 diverged and said so. Refused; float32's largest is
+   * accepted (it diverges, saying so).
+   */
+  @Test
+  void aLearningRateBeyondFloat32IsRefused() {
+    assertThatThrownBy(() -> with("cosine", 1e39, 100, 0).validate()).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("lr must be at most 3.4028235E38 (float32's largest number")
+        .hasMessageEndingWith("got 1.0E39");
+    assertThat(with("constant", Float.MAX_VALUE, 0, 0).validate()).isNotNull();
+  }
+
   @Test
   void aWeightDecayThatZeroesOrFlipsTheWeightsIsRefused() {
     for (double wd : new double[] {1000, 5000}) {
