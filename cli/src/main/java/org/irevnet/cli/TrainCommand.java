@@ -120,7 +120,13 @@ final class TrainCommand implements Callable<Integer> {
     }
     TrainConfig base = TrainConfig.defaults();
     if (resume) {
-      if (!Checkpoints.exists(latest)) throw new IllegalArgumentException(out + ": nothing to resume (no checkpoints/latest)");
+      if (!Checkpoints.exists(latest)) {
+        // A checkpoints/latest without its manifest was said to be absent.
+        throw new IllegalArgumentException(java.nio.file.Files.exists(latest, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+            ? latest + ": not a checkpoint (no " + Checkpoints.MANIFEST + "): damaged or incomplete, nothing to resume;"
+                + " --fresh starts over"
+            : out + ": nothing to resume (no checkpoints/latest)");
+      }
       Path runConfig = out.resolve(Trainer.CONFIG);
       // Jackson's error said "RUN/config.json (No such file or directory)".
       if (!java.nio.file.Files.isRegularFile(runConfig)) {

@@ -438,6 +438,9 @@ class TrainEvalCommandTest {
         out + ": nothing to resume (no checkpoints/latest)");
     assertThat(out).doesNotExist();
     Path latest = Files.createDirectories(out.resolve("checkpoints/latest"));
+    // One without its manifest is there, damaged: it was said to be absent.
+    MainTest.assertRefused(List.of("train", "--out", out.toString(), "--resume", "--no-progress"),
+        latest + ": not a checkpoint (no manifest.json): damaged or incomplete, nothing to resume; --fresh starts over");
     Files.writeString(latest.resolve(org.irevnet.train.Checkpoints.MANIFEST), "{}");
     MainTest.assertRefused(List.of("train", "--out", out.toString(), "--no-progress"),
         out + " already holds a run (checkpoints/latest): use --resume to continue it or --fresh to start over");

@@ -101,15 +101,23 @@ public final class Checkpoints {
   }
 
   /**
+   * Refuses, as a save would, a {@code target} that something other than a checkpoint holds (a
+   * checkpoint directory without its manifest: damaged, or copied in part): what is at the target
+   * goes once the new checkpoint is in place, so only ever a checkpoint.
+   */
+  public static void refuseToReplace(Path target) throws IOException {
+    if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(target.resolve(MANIFEST))) {
+      throw new IOException(target + " exists and is not a checkpoint: not replacing it");
+    }
+  }
+
+  /**
    * Builds the checkpoint in a temporary directory, then renames it into place. A write that fails
    * is named after the checkpoint: a full disk said only "No space left on device", or named a
    * file in the temporary directory (package-private: tests give a writer that fails).
    */
   static void write(Path target, TrainingState state, FileWriter modelFiles) throws IOException {
-    // What is at the target goes once the new checkpoint is in place: only ever a checkpoint.
-    if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(target.resolve(MANIFEST))) {
-      throw new IOException(target + " exists and is not a checkpoint: not replacing it");
-    }
+    refuseToReplace(target);
     refuseForeignFiles(target);
     // A run killed while saving leaves its temporary directory (tens of MiB) behind: the next save
     // of the same checkpoint removes it. One process trains a run at a time (RunLock).

@@ -194,6 +194,12 @@ public final class Trainer {
       // Before any work: saving a checkpoint, or starting over, deletes these directories whole.
       Checkpoints.refuseForeignFiles(latest(runDir));
       Checkpoints.refuseForeignFiles(best(runDir));
+      if (!startOver) {
+        // Else the first save refused them, once this run had trained and replaced the config and
+        // metrics of the run they belong to (--fresh deletes them).
+        Checkpoints.refuseToReplace(latest(runDir));
+        Checkpoints.refuseToReplace(best(runDir));
+      }
       return Baselines.isBaseline(cfg.arch()) ? new NetworkTrainer(cfg, runDir, listener, maxSteps, startOver).run()
           : runLocked();
     }

@@ -184,6 +184,37 @@ class TrainerTest {
   }
 
   /**
+   * A run's checkpoint without its manifest (damaged, or copied in part) cannot be replaced by a
+   * save: a new run into the directory was refused only at its first save, after training and after
+   * replacing the config and metrics of the run the checkpoint belongs to. Refused first now, for
+   * latest and best; starting over (--fresh) deletes it and trains.
+   */
+  @Test
+  void aCheckpointWithoutItsManifestIsRefusedBeforeAnythingIsReplaced(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    TrainConfig cfg = config(arch, data, 1e-3, 1);
+    Path run = tmp.resolve("a");
+    new Trainer(cfg, run, QUIET, Long.MAX_VALUE).run();
+    for (Path damaged : new Path[] {Trainer.latest(run), Trainer.best(run)}) {
+      Path other = damaged.equals(Trainer.latest(run)) ? Trainer.best(run) : Trainer.latest(run);
+      Path aside = tmp.resolve("aside");
+      Files.move(other, aside);
+      Files.move(damaged.resolve(Checkpoints.MANIFEST), tmp.resolve("manifest"));
+      String metrics = Files.readString(run.resolve(Trainer.METRICS)), config = Files.readString(run.resolve(Trainer.CONFIG));
+      assertThatThrownBy(() -> new Trainer(cfg, run, QUIET, 2).run()).isInstanceOf(IOException.class)
+          .hasMessage(damaged + " exists and is not a checkpoint: not replacing it");
+      assertThat(run.resolve(Trainer.METRICS)).hasContent(metrics);
+      assertThat(run.resolve(Trainer.CONFIG)).hasContent(config);
+      Files.move(tmp.resolve("manifest"), damaged.resolve(Checkpoints.MANIFEST));
+      Files.move(aside, other);
+    }
+    Files.delete(Trainer.latest(run).resolve(Checkpoints.MANIFEST));
+    assertThat(new Trainer(cfg, run, QUIET, 2, true).run().steps()).isEqualTo(2);
+    assertThat(Checkpoints.exists(Trainer.latest(run))).isTrue();
+  }
+
+  /**
    * A checkpoint whose manifest vouches for its files but whose optimizer or objective state does
    * not fit the model (a checkpoint assembled by hand) is refused naming the file and the part: it
    * said "optimizer state does not match this model" of the prior's Adam in objective.npz, and
