@@ -139,6 +139,11 @@ final class BenchCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--rounds applies to --peer, --backward both and --depth-curve only");
     }
     if (depthCurve != null || both || peer != null) CommonOptions.positive("--rounds", rounds);
+    // A batch that cannot be held crashed the JVM in native code (SIGSEGV, exit code 134) as the
+    // images were allocated: refused here, for every mode, before a child process or JMH starts.
+    CommonOptions.checkCountFits("--batch", batch,
+        Architecture.load(arch).inputShape().stream().mapToLong(Integer::longValue).reduce(1, (u, v) -> u * v),
+        "the benchmark's arrays", "the images", "their encoding", "its inverse");
     if (depthCurve != null) return depthCurve(both);
     if (both) return compareBackward();
     if (peer != null) return comparePeer();

@@ -226,6 +226,11 @@ class BenchCommandTest {
         {"--steps", "0", "--steps must be at least 1, got 0"},
         {"--batch", "0", "--batch must be at least 1, got 0"},
         {"--depth-mult", "0", "--depth-mult must be at least 1, got 0"},
+        // It crashed the JVM in native code (SIGSEGV, exit code 134) allocating the images. Refused
+        // on memory or, on a machine with more than 1144 GiB, on one array's size: both messages start so.
+        {"--batch", "100000000", "--batch 100000000: the benchmark's arrays "},
+        {"--blocks", "--batch", "3000000", "--batch 3000000: the benchmark's arrays "},
+        {"--depth-curve", "1,2", "--batch", "3000000", "--batch 3000000: the benchmark's arrays "},
         {"--blocks", "--peer", "true", blocks},
         {"--blocks", "--backward", "stored", blocks},
         {"--blocks", "--iterations", "0", "--iterations must be at least 1, got 0"},
