@@ -139,6 +139,13 @@ final class BenchCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--rounds applies to --peer, --backward both and --depth-curve only");
     }
     if (depthCurve != null || both || peer != null) CommonOptions.positive("--rounds", rounds);
+    // The steps are counted in an int: --warmup 2147483647 wrapped round, ran no step and printed
+    // a step of 0 ms (exit code 0); --backward both's rounds x steps stopped on a negative array size.
+    long total = (long) warmup + (both ? 2L * rounds * steps : steps);
+    if (!blocks && total > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("--warmup " + warmup + (both ? " and " + rounds + " rounds of two passes of" : " and")
+          + " --steps " + steps + " make " + total + " steps, more than the " + Integer.MAX_VALUE + " a run can count");
+    }
     // A batch that cannot be held crashed the JVM in native code (SIGSEGV, exit code 134) as the
     // images were allocated: refused here, for every mode, before a child process or JMH starts.
     CommonOptions.checkCountFits("--batch", batch,

@@ -226,6 +226,12 @@ class BenchCommandTest {
         {"--steps", "0", "--steps must be at least 1, got 0"},
         {"--batch", "0", "--batch must be at least 1, got 0"},
         {"--depth-mult", "0", "--depth-mult must be at least 1, got 0"},
+        // They wrapped round the int step count: no step run and a step of 0 ms printed (exit code
+        // 0), and a negative array size (exit code 3).
+        {"--warmup", "2147483647", "--warmup 2147483647 and --steps 10 make 2147483657 steps, more than the 2147483647"
+            + " a run can count"},
+        {"--backward", "both", "--rounds", "65536", "--steps", "32768", "--warmup", "0", "--warmup 0 and 65536 rounds"
+            + " of two passes of --steps 32768 make 4294967296 steps, more than the 2147483647 a run can count"},
         // It crashed the JVM in native code (SIGSEGV, exit code 134) allocating the images. Refused
         // on memory or, on a machine with more than 1144 GiB, on one array's size: both messages start so.
         {"--batch", "100000000", "--batch 100000000: the benchmark's arrays "},
