@@ -195,7 +195,10 @@ final class BenchCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--depth-curve needs two or more distinct multipliers >= 1, got "
           + Arrays.toString(depthCurve));
     }
-    Architecture.load(arch); // a wrong name fails here, with its message, not in a child process
+    // A wrong name, or a multiplier too deep for it (more than 1000 steps a stage, or too large for
+    // memory), fails here with its message, not in a child process after the runs before it.
+    Architecture a = Architecture.load(arch);
+    for (int k : depthCurve) a.withDepthMultiplier(k);
     Map<String, Object> summary = DepthCurve.run(depthCurve, rounds, this::childBench, printing(rounds * depthCurve.length));
     System.out.println(Json.line(summary));
     return 0;

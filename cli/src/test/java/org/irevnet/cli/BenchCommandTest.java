@@ -264,6 +264,8 @@ class BenchCommandTest {
         {"--depth-curve", "1,1", multipliers + "[1, 1]"},
         {"--depth-curve", "0,2", multipliers + "[0, 2]"},
         {"--depth-curve", "1,2", "--arch", "no-such-arch", "unknown architecture 'no-such-arch'"},
+        // Found in its child process only, after the runs before it: a failed run (exit code 3).
+        {"--depth-curve", "5000,1", "fi-revnet-s-x5000: stage 0: 'steps' must be at most 1000, got 15000"},
         // Loaded in our round's child process only, it came back as a failed run (exit 3).
         {"--peer", "true", "--arch", "no-such-arch", "unknown architecture 'no-such-arch'"},
         {"--peer", " ", "--peer needs a command"},
