@@ -146,10 +146,16 @@ final class BenchCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--warmup " + warmup + (both ? " and " + rounds + " rounds of two passes of" : " and")
           + " --steps " + steps + " make " + total + " steps, more than the " + Integer.MAX_VALUE + " a run can count");
     }
+    Architecture loaded = Architecture.load(arch);
+    // Legal for the analyses (a body of squeezes), but the optimiser's set-up stopped on it with
+    // "java.util.NoSuchElementException" (exit code 3), as train's did.
+    if (!blocks && loaded.parameterCount() == 0) {
+      throw new IllegalArgumentException("--arch '" + loaded.name() + "' has no parameters to train (no stage has a step)");
+    }
     // A batch that cannot be held crashed the JVM in native code (SIGSEGV, exit code 134) as the
     // images were allocated: refused here, for every mode, before a child process or JMH starts.
     CommonOptions.checkCountFits("--batch", batch,
-        Architecture.load(arch).inputShape().stream().mapToLong(Integer::longValue).reduce(1, (u, v) -> u * v),
+        loaded.inputShape().stream().mapToLong(Integer::longValue).reduce(1, (u, v) -> u * v),
         "the benchmark's arrays", "the images", "their encoding", "its inverse");
     if (depthCurve != null) return depthCurve(both);
     if (both) return compareBackward();

@@ -282,6 +282,30 @@ class BenchCommandTest {
   }
 
   /**
+   * An architecture whose stages have no steps (legal for the analyses: a body of squeezes) has
+   * nothing to train: refused in one line in every mode that trains, as train refuses it. The
+   * optimiser's set-up stopped on it with "java.util.NoSuchElementException" (exit code 3), and the
+   * child processes of --depth-curve and --peer with it.
+   */
+  @Test
+  void anArchitectureWithoutParametersIsRefusedInEveryTrainingMode(@TempDir Path dir) throws Exception {
+    Path arch = Files.writeString(dir.resolve("squeezes.json"), """
+        {"name": "squeezes", "type": "fi-revnet", "inputShape": [1, 32, 32], "numClasses": 10,
+         "stages": [{"steps": 0}, {"steps": 0}]}""");
+    String[][] modes = {{}, {"--backward", "both", "--rounds", "1"}, {"--depth-curve", "1,2", "--rounds", "1"},
+        {"--peer", "true", "--rounds", "1"}};
+    for (String[] mode : modes) {
+      List<String> args = new ArrayList<>(List.of("bench", "--arch", arch.toString(), "--batch", "2", "--steps", "1",
+          "--warmup", "0", "--no-progress"));
+      args.addAll(List.of(mode));
+      Run r = MainTest.run(args.toArray(String[]::new));
+      assertThat(r.code()).as(String.join(" ", args) + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err().strip()).isEqualTo("irevnet bench: --arch 'squeezes' has no parameters to train (no stage has a step)");
+      assertThat(r.out()).isEmpty();
+    }
+  }
+
+  /**
    * A --peer whose program is not there is bad input, named in one line before any round runs:
    * it was a failed run (exit 3, "the peer failed (exit code 127 ...)") after a whole round of
    * ours. The first word is looked up as /bin/sh would run it: a path must be an executable file
