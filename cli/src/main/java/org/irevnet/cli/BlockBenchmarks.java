@@ -152,6 +152,14 @@ public class BlockBenchmarks {
   static List<Map<String, Object>> run(String arch, int batch, int threads, Settings s, boolean verbose)
       throws RunnerException {
     Architecture a = Architecture.load(arch);   // a wrong name fails here, in one line, not in JMH
+    // So does a stage without steps: its set-up's refusal reached the user as JMH's "Benchmark
+    // caught the exception" (exit code 3), after the stages before it had run.
+    for (int i = 0; i < a.stages().size(); i++) {
+      if (a.stages().get(i).steps() == 0) {
+        throw new IllegalArgumentException("stage " + (i + 1) + " of " + a.name() + " has no coupling to benchmark"
+            + " (it has no steps; --blocks times one step of every stage)");
+      }
+    }
     String[] stages = new String[a.stages().size()];
     for (int i = 0; i < stages.length; i++) stages[i] = Integer.toString(i + 1);
     OptionsBuilder o = new OptionsBuilder();

@@ -112,6 +112,22 @@ class BlockBenchmarksTest {
   }
 
   /**
+   * Through the command, a stage without steps is refused in one line before JMH runs anything:
+   * the set-up's refusal came back as JMH's "Benchmark caught the exception" (exit code 3), after
+   * the first stage had been measured.
+   */
+  @Test
+  void theCommandRefusesAStageWithoutStepsBeforeJmhRuns(@TempDir Path dir) throws Exception {
+    Path arch = tinyWithSecondStageSteps(dir, 0);
+    MainTest.Run r = MainTest.run("bench", "--blocks", "--arch", arch.toString(), "--batch", "2", "--forks", "0",
+        "--iterations", "1", "--warmup-iterations", "0", "--no-progress");
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("irevnet bench: stage 2 of tiny has no coupling to benchmark (it has no steps;"
+        + " --blocks times one step of every stage)");
+    assertThat(r.out()).isEmpty();
+  }
+
+  /**
    * A step is the blocks from a stage's first after SpaceToDepth through its coupling, whichever
    * permutation and coupling the stage has (a lone coupling without either); the set-up gives each
    * block what reaches it in the model: the first block's input has the stage's shape, and each
