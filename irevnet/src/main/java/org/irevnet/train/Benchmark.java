@@ -262,11 +262,13 @@ public final class Benchmark {
 
   /**
    * {@code v} rounded to {@code decimals} decimal places, for the numbers of a JSON line; NaN and
-   * infinities as they are (Math.round would make them 0 and Long.MAX_VALUE).
+   * infinities as they are (Math.round would make them 0 and Long.MAX_VALUE), and so are values
+   * too large to have decimals in a double (2^53 and beyond once scaled), which Math.round's long
+   * capped: a peer's 1e308 ms read 9.2e17.
    */
   public static double round(double v, int decimals) {
-    if (!Double.isFinite(v)) return v;
     double scale = Math.pow(10, decimals);
+    if (!Double.isFinite(v) || Math.abs(v * scale) >= 0x1p53) return v;
     return Math.round(v * scale) / scale;
   }
 

@@ -214,4 +214,17 @@ class BenchmarkTest {
     assertThat(Benchmark.round(Double.NEGATIVE_INFINITY, 1)).isEqualTo(Double.NEGATIVE_INFINITY);
     assertThat(Benchmark.round(Double.NaN, 1)).isNaN();
   }
+
+  /**
+   * Beyond a long's range once scaled, Math.round capped a value at Long.MAX_VALUE: a peer's
+   * inverse_ms of 1e308 came out of --peer's summary as 9.2e17. Such values have no decimals left
+   * to round in a double, and stay as they are.
+   */
+  @Test
+  void roundingLeavesValuesTooLargeForDecimalsAsTheyAre() {
+    assertThat(Benchmark.round(1e308, 1)).isEqualTo(1e308);
+    assertThat(Benchmark.round(-3e18, 3)).isEqualTo(-3e18);
+    assertThat(Benchmark.round(0x1p53 + 2, 0)).isEqualTo(0x1p53 + 2);
+    assertThat(Benchmark.round(123456.78, 1)).as("still rounded below").isEqualTo(123456.8);
+  }
 }
