@@ -495,12 +495,6 @@ class TrainConfigTest {
   }
 
   /**
-   * AdamW scales every weight by 1 - lr * weightDecay before each step, and no step's rate exceeds
-   * lr (warm-up rises to it, the schedules fall from it): at lr * weightDecay = 1 the first step at
-   * the full rate zeroes every weight, above it flips their signs and grows them (5000 at 1e-3: x(-4)
-   * per step). Refused; just below is a strong decay, accepted.
-   */
-  /**
    * Training runs in float32: beyond its largest number Adam's step size is infinite, which
    * libnd4j's updater replaces with its epsilon, and a run at --lr 1e39 trained nothing (weights
    * moved by 1e-8) without a word, where 1e38 diverged and said so. Refused; float32's largest is
@@ -514,6 +508,12 @@ class TrainConfigTest {
     assertThat(with("constant", Float.MAX_VALUE, 0, 0).validate()).isNotNull();
   }
 
+  /**
+   * AdamW scales every weight by 1 - lr * weightDecay before each step, and no step's rate exceeds
+   * lr (warm-up rises to it, the schedules fall from it): at lr * weightDecay = 1 the first step at
+   * the full rate zeroes every weight, above it flips their signs and grows them (5000 at 1e-3: x(-4)
+   * per step). Refused; just below is a strong decay, accepted.
+   */
   @Test
   void aWeightDecayThatZeroesOrFlipsTheWeightsIsRefused() {
     for (double wd : new double[] {1000, 5000}) {
