@@ -141,8 +141,13 @@ final class SampleCommand implements Callable<Integer> {
     return (org.irevnet.nn.Tensors.sum64(x.lt(0)) + org.irevnet.nn.Tensors.sum64(x.gt(1))) / x.length();
   }
 
-  /** 0.7 -> "0.7", 1.0 -> "1": the temperature as it would be typed. */
+  /**
+   * 0.7 -> "0.7", 1.0 -> "1", 1e-30 -> "1E-30": the temperature as it would be typed, in the file
+   * names too (spelled out, 1e-320 made a name too long for the file system).
+   */
   static String compact(double v) {
-    return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+    java.math.BigDecimal d = java.math.BigDecimal.valueOf(v).stripTrailingZeros();
+    String plain = d.toPlainString();
+    return plain.length() <= 16 ? plain : d.toString();
   }
 }

@@ -101,7 +101,7 @@ class DensityCommandsTest {
 
     // Bad input: one line, exit 2, nothing written.
     Path out = tmp.resolve("nothing");
-    for (String[] bad : new String[][] {{"--temperature", "0"}, {"--temperature", "-1"}, {"-n", "0"},
+    for (String[] bad : new String[][] {{"--temperature", "0"}, {"--temperature", "-1"}, {"--temperature", "1e-50"}, {"-n", "0"},
         {"--columns", "0"}, {"--checkpoint", "worst"}}) {
       String[] args = java.util.stream.Stream.concat(java.util.stream.Stream.of("sample", "--run", runDir.toString(),
           "--out", out.toString()), java.util.Arrays.stream(bad)).toArray(String[]::new);
@@ -112,7 +112,18 @@ class DensityCommandsTest {
     }
   }
 
-  /** sample's images come from the model alone: --data, which it accepted and ignored, is refused and not in its --help. */
+  /** The temperature in a file name as typed, and short: spelled out, 1e-320 made a name too long for the file system. */
+  @Test
+  void temperaturesAreNamedAsTyped() {
+    assertThat(SampleCommand.compact(0.7)).isEqualTo("0.7");
+    assertThat(SampleCommand.compact(1.0)).isEqualTo("1");
+    assertThat(SampleCommand.compact(1e-5)).isEqualTo("0.00001");
+    assertThat(SampleCommand.compact(1e-30)).isEqualTo("1E-30");
+    assertThat(SampleCommand.compact(1e36)).isEqualTo("1E+36");
+    assertThat(SampleCommand.compact(Double.MIN_VALUE)).hasSizeLessThan(30);
+  }
+
+  /** The share of pixels outside [0, 1] is counted in float64: a float32 count stops at 2^24. */
   @Test
   void theShareOfPixelsOutsideTheUnitIntervalIsCountedPastFloat32sIntegers() {
     // 2^24 + 1 pixels below 0 and one above 1: a float32 count reads 2^24 + 1 as 2^24.
@@ -124,6 +135,7 @@ class DensityCommandsTest {
     assertThat(SampleCommand.fractionOutsideUnitInterval(x)).isEqualTo((n - 1) / (double) n);
   }
 
+  /** sample's images come from the model alone: --data, which it accepted and ignored, is refused and not in its --help. */
   @Test
   void sampleRefusesData(@TempDir Path tmp) {
     Path out = tmp.resolve("out");

@@ -6,6 +6,7 @@ import org.irevnet.data.Preprocess;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
 import org.irevnet.nn.Tensors;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -128,6 +129,14 @@ public final class Density {
     if (n < 1) throw new IllegalArgumentException("the number of samples must be at least 1, got " + n);
     if (!(temperature > 0) || Double.isInfinite(temperature)) {
       throw new IllegalArgumentException("temperature must be positive and finite, got " + temperature);
+    }
+    // z is drawn in the model's type: below its smallest normal number z rounds to 0 or keeps a few
+    // bits, and --temperature 1e-50 wrote 64 copies of F^-1(0), exit code 0.
+    boolean f32 = model.dataType() == DataType.FLOAT;
+    double smallest = f32 ? Float.MIN_NORMAL : Double.MIN_NORMAL;
+    if (temperature < smallest) {
+      throw new IllegalArgumentException("temperature " + temperature + " is below the smallest normal "
+          + (f32 ? "float32" : "float64") + " number, " + smallest + ", in which z is drawn: z would round to 0");
     }
     INDArray z = Init.normal(model.dataType(), new Random(seed), n, dims).muli(temperature);
     return new Samples(z, Tensors.batched(model::invert, z, batch));

@@ -159,6 +159,13 @@ class DensityTest {
     assertThat(d.sample(5, 0.7, 4).x()).isNotEqualTo(s.x());
     assertThat(Numerics.maxAbsDiff(d.sample(5, 1.4, 3).z(), s.z().mul(2))).isLessThan(1e-15);
     assertThatThrownBy(() -> d.sample(5, 0, 3)).hasMessageContaining("temperature");
+    // Below the type's smallest normal number z rounds to 0: every sample was F^-1(0).
+    assertThatThrownBy(() -> d.sample(5, 1e-320, 3)).hasMessageContaining("below the smallest normal float64 number");
+    assertThat(Numerics.maxAbsDiff(d.sample(5, 1e-300, 3).z(), s.z().mul(1e-300 / 0.7))).isLessThan(1e-310);
+    Density f32 = new Density(m.withDataType(org.nd4j.linalg.api.buffer.DataType.FLOAT), 64);
+    assertThatThrownBy(() -> f32.sample(5, 1e-50, 3)).hasMessage("temperature 1.0E-50 is below the smallest normal"
+        + " float32 number, 1.1754943508222875E-38, in which z is drawn: z would round to 0");
+    assertThat(f32.sample(5, 1e-37, 3).z().amaxNumber().doubleValue()).isPositive();
     assertThatThrownBy(() -> d.sample(0, 1, 3)).hasMessageContaining("at least 1");
     assertThat(d.sample(1, 0.7, 3).x().shape()).containsExactly(1, 1, 8, 8);
   }
