@@ -40,6 +40,7 @@ final class PeerComparison {
             : runOnce(peerProcess(peer, peerArgs, System.getenv("IREVNET_LAUNCHER_SET")), "the peer");
         (isOurs ? mine : theirs).add(Json.MAPPER.readTree(line));
         out.accept(line);
+        if (!mine.isEmpty() && !theirs.isEmpty()) sameNetwork(mine.get(0), theirs.get(theirs.size() - 1));
       }
     }
     Map<String, Object> summary = new LinkedHashMap<>();
@@ -51,6 +52,24 @@ final class PeerComparison {
       summary.put(f + "_ratio", Benchmark.round(a / b, 3));
     }
     return summary;
+  }
+
+  /** Fields both sides print that must agree for the times to compare the same work. */
+  static final List<String> SAME = List.of("params", "batch");
+
+  /**
+   * Refuses a peer that measured another network: an --arch other than the twin's, or a peer
+   * that ignores --batch, was timed against it and reported as 2.4 times faster, though the twin
+   * prints its parameter count and batch. A field the peer does not print is not compared.
+   */
+  static void sameNetwork(JsonNode ours, JsonNode peer) {
+    for (String f : SAME) {
+      if (peer.path(f).isNumber() && ours.path(f).isNumber() && peer.path(f).asLong() != ours.path(f).asLong()) {
+        throw new IllegalArgumentException("--peer measured another network: its " + f + " " + peer.path(f).asLong()
+            + ", ours " + ours.path(f).asLong() + " (" + ours.path("arch").asText("--arch") + "): compare the"
+            + " architecture and --batch the peer runs");
+      }
+    }
   }
 
   /**

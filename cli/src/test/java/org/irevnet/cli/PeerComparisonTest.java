@@ -118,6 +118,34 @@ class PeerComparisonTest {
   }
 
   /**
+   * A peer that measured another network (another parameter count or batch than ours) is refused
+   * after the first pair of lines, naming both: it was timed against ours and its ratios printed.
+   * A peer that prints neither field is compared as before.
+   */
+  @Test
+  void aPeerThatMeasuredAnotherNetworkIsRefused(@TempDir Path dir) throws Exception {
+    Path calls = dir.resolve("calls.txt");
+    String ours = Files.writeString(dir.resolve("ours.sh"), "echo ours >> " + calls + "; echo '{\"arch\": \"tiny\","
+        + " \"params\": 1234, \"batch\": 64, \"train_step_ms\": 1, \"forward_ms\": 1, \"inverse_ms\": 1,"
+        + " \"peak_rss_mib\": 1}'\n").toString();
+    String twin = Files.writeString(dir.resolve("twin.sh"), "echo twin >> " + calls + "; echo '{\"peer\": \"twin\","
+        + " \"params\": 3658356, \"batch\": 64, \"train_step_ms\": 2, \"forward_ms\": 2, \"inverse_ms\": 2,"
+        + " \"peak_rss_mib\": 2}'\n").toString();
+    assertThatThrownBy(() -> PeerComparison.run(sh("/bin/sh " + ours), "/bin/sh " + twin, List.of(), 3, l -> {}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--peer measured another network: its params 3658356, ours 1234 (tiny): compare the architecture"
+            + " and --batch the peer runs");
+    assertThat(Files.readAllLines(calls)).as("refused after the first pair").containsExactly("ours", "twin");
+    String otherBatch = Files.writeString(dir.resolve("batch.sh"), "echo '{\"peer\": \"b\", \"params\": 1234,"
+        + " \"batch\": 8, \"train_step_ms\": 2, \"forward_ms\": 2, \"inverse_ms\": 2, \"peak_rss_mib\": 2}'\n").toString();
+    assertThatThrownBy(() -> PeerComparison.run(sh("/bin/sh " + ours), "/bin/sh " + otherBatch, List.of(), 1, l -> {}))
+        .hasMessageStartingWith("--peer measured another network: its batch 8, ours 64 (tiny)");
+    String silent = counting(dir, "silent", new double[] {2}, calls);
+    assertThat(PeerComparison.run(sh("/bin/sh " + ours), "/bin/sh " + silent, List.of(), 1, l -> {}))
+        .containsEntry("train_step_ms_ratio", 0.5);
+  }
+
+  /**
    * Python's json.dumps prints a NaN as the bare token NaN, which is no JSON: the peer's line is
    * refused as the peer's failure, naming it, like any other line it printed wrong.
    */
