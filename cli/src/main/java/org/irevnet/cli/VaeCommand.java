@@ -109,7 +109,7 @@ final class VaeCommand implements Callable<Integer> {
     }
     CommonOptions.positive("--test-images", testImages);
     CommonOptions.positive("--is-samples", isSamples);
-    Ranges.positive("--lr", lr);
+    Ranges.learningRate("--lr", lr); // float32: beyond its range Adam stepped by 1e-8 and nothing trained
     Ranges.atLeast("--train-images", trainImages, 0); // 0 means all
     CommonOptions.refuseInCheckpoints(out);
     AtomicFiles.checkCanCreate(out); // vae.json is written last
