@@ -166,7 +166,7 @@ final class PeerComparison {
   }
 
   /**
-   * {@code line}, if it has every compared number. A line that is no JSON (Python prints a NaN
+   * {@code line}, if it has every compared number, none below 0. A line that is no JSON (Python prints a NaN
    * as a bare NaN) is the process's failure too, named as such: Jackson's own message would say
    * neither whose line it was nor that the run failed (it would pass for bad input, exit code 2).
    */
@@ -179,6 +179,8 @@ final class PeerComparison {
     }
     for (String f : FIELDS) {
       if (!n.path(f).isNumber()) throw new IllegalStateException(who + " printed no number for " + f + ": " + line);
+      // A time or a size below 0 is a broken measurement: its ratio (-9.9) was printed as one.
+      if (n.path(f).asDouble() < 0) throw new IllegalStateException(who + " printed a negative " + f + ": " + line);
     }
     return line;
   }

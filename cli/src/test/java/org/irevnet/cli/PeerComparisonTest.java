@@ -57,6 +57,11 @@ class PeerComparisonTest {
     assertThatThrownBy(() -> PeerComparison.runOnce(sh("echo '" + noInverse + "'"), "the peer"))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("the peer printed no number for inverse_ms: " + noInverse);
+    // A negative time made a ratio of -9.9, printed as a measurement.
+    String negative = "{\"train_step_ms\": -2.0, \"forward_ms\": 0.5, \"inverse_ms\": 0.5, \"peak_rss_mib\": 9.0}";
+    assertThatThrownBy(() -> PeerComparison.runOnce(sh("echo '" + negative + "'"), "the peer"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("the peer printed a negative train_step_ms: " + negative);
   }
 
   /**
