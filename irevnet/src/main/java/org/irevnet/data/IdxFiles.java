@@ -418,11 +418,13 @@ public final class IdxFiles {
     }
     List<Path> raw = new ArrayList<>();
     List<Path> gz = new ArrayList<>();
+    List<Path> notFiles = new ArrayList<>();
     for (Path p : list(dir)) {
       String f = p.getFileName().toString();
       String base = f.endsWith(".gz") ? f.substring(0, f.length() - 3) : f;
-      if (endings.stream().anyMatch(base::endsWith) && Files.isRegularFile(p)) {
-        (f.endsWith(".gz") ? gz : raw).add(p);
+      if (endings.stream().anyMatch(base::endsWith)) {
+        if (Files.isRegularFile(p)) (f.endsWith(".gz") ? gz : raw).add(p);
+        else notFiles.add(p);
       }
     }
     List<Path> candidates = new ArrayList<>(raw);
@@ -439,6 +441,9 @@ public final class IdxFiles {
           .map(p -> p.getFileName().toString()).sorted().toList()
           + "; use a directory that holds one set");
     }
+    // The only one of its name a link to nothing or a folder: it was passed over, and the split
+    // said to have no such file ("no train-labels-idx1-ubyte[.gz]").
+    if (candidates.isEmpty() && !notFiles.isEmpty()) DataFiles.requireFile(notFiles.stream().sorted().toList().get(0));
     return candidates.stream().findFirst();
   }
 

@@ -449,6 +449,26 @@ class IdxFilesTest {
             + " this directory");
   }
 
+  /**
+   * A labels file that is a link to nothing, or a folder of that name, is named as such: both were
+   * passed over, and the split said to have no labels file at all. A folder beside a file of the
+   * same kind is still passed over.
+   */
+  @Test
+  void aLabelsFileThatIsALinkToNothingOrAFolderIsNamed() throws IOException {
+    Path dir = tmp.resolve("d");
+    Synth.write(dir.resolve("train-images-idx3-ubyte.gz"), Synth.idxImages(2, 2, 2), true);
+    Path link = Files.createSymbolicLink(dir.resolve("train-labels-idx1-ubyte.gz"), tmp.resolve("gone.gz"));
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(link + ": a link to nothing (its target is missing or cannot be reached)");
+    Files.delete(link);
+    Path folder = Files.createDirectories(dir.resolve("train-labels-idx1-ubyte"));
+    assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
+        .hasMessage(folder + ": not a regular file");
+    Synth.write(dir.resolve("train-labels-idx1-ubyte.gz"), Synth.idxLabels(0, 1), true);
+    assertThat(Datasets.open(dir).train().size()).isEqualTo(2);
+  }
+
   @Test
   void rawFileWinsOverItsGzippedTwinButTwoSetsAreAmbiguous() throws IOException {
     Path dir = Synth.idxDir(tmp.resolve("d"), 3, 2, 2, 2, 2, false);
