@@ -11,7 +11,8 @@
 # typed one at a time, with a copy of the jar, into runs/mle-mini, runs/mle-mini-20 and runs/mle-full).
 DATA="${DATA:-fashion-mnist-mini}"
 EPOCHS="${EPOCHS:-3}"
-OUT="${OUT:-runs/density}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${OUT:-$root/runs/density}"
 source "$(dirname "$0")/lib.sh"
 run="$OUT/runs/mle-$(basename "$DATA")"
 checkpoint=()

@@ -5,15 +5,17 @@
 #   EPOCHS   training epochs per model (default 1; 3 on fashion-mnist-mini, whose epoch of 94
 #            steps is shorter than iCE's 200-step warm-up of w_nc)
 #   THREADS  ND4J/OpenMP threads (default 1: on a shared 2-core machine one thread is faster)
-#   OUT      where runs, datasets and reports go (default runs/paper)
+#   OUT      where runs, datasets and reports go (default runs/paper in this project; a relative
+#            OUT or DATA directory is taken from the directory the script is run in)
 #   FRESH=1  retrain models that an earlier script already trained (default: reuse them, and stop
 #            at one trained with another DATA or EPOCHS)
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# No cd into the project: OUT=o or DATA=mydir, given relative, named this project's o and mydir.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="${DATA:-fashion-mnist}"
 if [ "$DATA" = fashion-mnist-mini ]; then EPOCHS="${EPOCHS:-3}"; else EPOCHS="${EPOCHS:-1}"; fi
 THREADS="${THREADS:-1}"
-OUT="${OUT:-runs/paper}"
+OUT="${OUT:-$root/runs/paper}"
 FRESH="${FRESH:-0}"
 mkdir -p "$OUT"
 START=$SECONDS
@@ -24,7 +26,7 @@ START=$SECONDS
 irevnet() {
   local t=$SECONDS code=0
   echo "+ bin/irevnet $*" >&2
-  bin/irevnet "$@" --threads "$THREADS" --no-progress || code=$?
+  "$root/bin/irevnet" "$@" --threads "$THREADS" --no-progress || code=$?
   echo "  ($((SECONDS - t)) s, exit $code)" >&2
   if [ "$code" -ne 0 ] && [ "$code" -ne 1 ]; then exit "$code"; fi
 }

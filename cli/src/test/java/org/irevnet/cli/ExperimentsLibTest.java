@@ -96,6 +96,22 @@ class ExperimentsLibTest {
     assertThat(next.calls()).as("trained again").hasSize(2).first().asString().startsWith("train ");
   }
 
+  /**
+   * A relative OUT and DATA directory are the caller's, as for any command: lib.sh's cd into the
+   * project put OUT=o in the project and found no DATA=mydir there ("no such directory").
+   */
+  @Test
+  void relativeOutAndDataAreTakenFromTheDirectoryTheScriptIsRunIn(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    Path elsewhere = Files.createDirectories(tree.resolve("elsewhere"));
+    Files.createDirectories(elsewhere.resolve("mydir"));
+    Outcome o = run(tree, "cd elsewhere && DATA=mydir EPOCHS=1 OUT=o bash -c 'source ../experiments/lib.sh;"
+        + " train_once ce --data \"$DATA\"'");
+    assertThat(o.exit()).as(o.stderr()).isZero();
+    assertThat(elsewhere.resolve("o/runs/ce/eval-test.json")).as("the run is in the caller's o").exists();
+    assertThat(tree.resolve("o")).as("not in the project's").doesNotExist();
+  }
+
   /** The shortcut datasets are made from DATA; FRESH=1, which a change of DATA asks for, makes them again. */
   @Test
   void freshShortcutRunsAreTrainedOnShortcutsOfTheNewData(@TempDir Path tmp) throws Exception {
