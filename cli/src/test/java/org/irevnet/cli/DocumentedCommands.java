@@ -170,7 +170,7 @@ final class DocumentedCommands {
    */
   private static Wrappers wrappers(String text) {
     Variables variables = variables(preprocess(joinContinued(numbered(text))));
-    Matcher suffix = Pattern.compile("bin/irevnet\"?\\s+\"\\$@\"\\s*([^|\\n]*?)\\s*(\\|\\||\\n|$)").matcher(text);
+    Matcher suffix = Pattern.compile("bin/irevnet\"?\\s+\"\\$@\"\\s*([^|\\n]*?)\\s*(\\|\\||&?\\s*\\n|$)").matcher(text);
     boolean function = Pattern.compile("(?m)^irevnet\\(\\)").matcher(text).find();
     Matcher trainOnce = Pattern.compile("(?m)^\\s*irevnet train (.*?)\"\\$@\"").matcher(text);
     String prefix = trainOnce.find() ? trainOnce.group(1) : null;

@@ -112,6 +112,34 @@ class ExperimentsLibTest {
     assertThat(tree.resolve("o")).as("not in the project's").doesNotExist();
   }
 
+  /**
+   * A script stopped by kill -TERM stops the command it runs: the training a stopped script had
+   * started ran on, reparented, into OUT.
+   */
+  @Test
+  void aScriptStoppedByTermStopsItsRunningCommand(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    // The stand-in for a long training: says its pid, then is a sleep of that pid (TERM ends it).
+    Files.writeString(tree.resolve("bin/irevnet"), "#!/usr/bin/env bash\necho $$ > child.pid\nexec sleep 60\n");
+    Process script = new ProcessBuilder("bash", "-c", "OUT=o source experiments/lib.sh; irevnet train --out o/runs/ce")
+        .directory(tree.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    Path pidFile = tree.resolve("child.pid");
+    for (int i = 0; i < 200 && (!Files.exists(pidFile) || Files.readString(pidFile).isBlank()); i++) Thread.sleep(50);
+    ProcessHandle child = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).orElseThrow();
+    Thread.sleep(200); // the stand-in has become the sleep
+    try {
+      new ProcessBuilder("kill", "-TERM", Long.toString(script.pid())).start().waitFor();
+      assertThat(script.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("the script ended").isTrue();
+      assertThat(script.exitValue()).isEqualTo(143);
+      assertThat(child.onExit().completeOnTimeout(child, 5, java.util.concurrent.TimeUnit.SECONDS).get().isAlive())
+          .as("the command it ran has stopped too").isFalse();
+    } finally {
+      child.destroyForcibly();
+      script.destroyForcibly();
+    }
+  }
+
   /** The shortcut datasets are made from DATA; FRESH=1, which a change of DATA asks for, makes them again. */
   @Test
   void freshShortcutRunsAreTrainedOnShortcutsOfTheNewData(@TempDir Path tmp) throws Exception {
