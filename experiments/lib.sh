@@ -14,6 +14,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="${DATA:-fashion-mnist}"
 if [ "$DATA" = fashion-mnist-mini ]; then EPOCHS="${EPOCHS:-3}"; else EPOCHS="${EPOCHS:-1}"; fi
+# Else EPOCHS=abc met a run trained already as "trained with --epochs 1, not --epochs abc: FRESH=1
+# retrains it", and FRESH=1 then dropped that run's eval-test.json before train refused the value.
+if ! [[ "$EPOCHS" =~ ^[0-9]+$ ]] || [ "$((10#$EPOCHS))" -lt 1 ]; then
+  echo "EPOCHS=$EPOCHS: not a number of epochs (a whole number, at least 1)" >&2
+  exit 2
+fi
 THREADS="${THREADS:-1}"
 OUT="${OUT:-$root/runs/paper}"
 FRESH="${FRESH:-0}"

@@ -85,6 +85,20 @@ class ExperimentsLibTest {
     assertThat(trainOnce(tree, "DATA=fashion-mnist EPOCHS=3 OUT=o").calls()).as("now of the new settings").isEmpty();
   }
 
+  /** EPOCHS that is no number of epochs is said as such, before a run trained already is looked at or retrained. */
+  @Test
+  void epochsThatIsNoNumberOfEpochsIsRefusedBeforeAnyRunIsTouched(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    assertThat(trainOnce(tree, "DATA=d EPOCHS=1 OUT=o").exit()).isZero();
+    for (String epochs : new String[] {"abc", "0", "-1", "1.5"}) {
+      Outcome bad = trainOnce(tree, "DATA=d EPOCHS=" + epochs + " OUT=o FRESH=1");
+      assertThat(bad.exit()).as(epochs).isEqualTo(2);
+      assertThat(bad.stderr()).as(epochs).startsWith("EPOCHS=").contains("not a number of epochs").doesNotContain("FRESH");
+      assertThat(bad.calls()).as(epochs).isEmpty();
+      assertThat(tree.resolve("o/runs/ce/eval-test.json")).as("the finished run is kept").exists();
+    }
+  }
+
   /** A retraining that stops (Ctrl-C, a crash) leaves no sign of a finished run to be reused next time. */
   @Test
   void anInterruptedRetrainingIsNotTakenForAFinishedRun(@TempDir Path tmp) throws Exception {
