@@ -21,7 +21,11 @@ if ! [[ "$EPOCHS" =~ ^[0-9]+$ ]] || [ "$((10#$EPOCHS))" -lt 1 ]; then
   exit 2
 fi
 THREADS="${THREADS:-1}"
-OUT="${OUT:-$root/runs/paper}"
+# The project's runs/paper, spelled runs/paper from the project itself as before: script 3's
+# RUN/train-args record paths under OUT, and another spelling would not reuse its runs.
+if [ -z "${OUT:-}" ]; then
+  if [ "$PWD" = "$root" ]; then OUT=runs/paper; else OUT="$root/runs/paper"; fi
+fi
 FRESH="${FRESH:-0}"
 mkdir -p "$OUT"
 START=$SECONDS

@@ -124,6 +124,14 @@ class ExperimentsLibTest {
     assertThat(o.exit()).as(o.stderr()).isZero();
     assertThat(elsewhere.resolve("o/runs/ce/eval-test.json")).as("the run is in the caller's o").exists();
     assertThat(tree.resolve("o")).as("not in the project's").doesNotExist();
+
+    Outcome defaultOut = run(tree, "cd elsewhere && DATA=d EPOCHS=1 bash -c 'source ../experiments/lib.sh;"
+        + " train_once ce --data \"$DATA\"'");
+    assertThat(defaultOut.exit()).as(defaultOut.stderr()).isZero();
+    assertThat(tree.resolve("runs/paper/runs/ce/eval-test.json")).as("the default OUT is the project's").exists();
+    // From the project itself the default keeps its spelling, which script 3's train-args record.
+    Outcome fromRoot = trainOnce(tree, "DATA=d EPOCHS=1 FRESH=1");
+    assertThat(fromRoot.calls()).first().asString().startsWith("train --out runs/paper/runs/ce ");
   }
 
   /**
