@@ -2,7 +2,7 @@ package org.irevnet.host;
 
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Process-level settings: thread counts and garbage collection (memory facts: {@link Memory}). */
+/** Process-level settings: thread counts, garbage collection, the C library (memory facts: {@link Memory}). */
 public final class Host {
   private Host() {}
 
@@ -26,13 +26,20 @@ public final class Host {
    * cannot be called (no glibc, or JNA without its native part).
    */
   public static void exitAtOnce(int status) {
-    com.sun.jna.Function exit;
+    com.sun.jna.Function exit = libc("_exit");
+    if (exit != null) exit.invokeVoid(new Object[] {status});
+  }
+
+  /** The C library's function {@code name}; null where it cannot be found (not glibc) or JNA cannot load. */
+  public static com.sun.jna.Function libc(String name) {
     try {
-      exit = com.sun.jna.NativeLibrary.getInstance("c").getFunction("_exit");
+      return com.sun.jna.NativeLibrary.getInstance("c").getFunction(name);
     } catch (LinkageError | RuntimeException e) {
-      return;
+      // JNA unpacks its native part into the temporary directory: where that is full (or not
+      // writable) JNA's classes do not initialise, and every command that convolves stopped with
+      // "NoClassDefFoundError: Could not initialize class com.sun.jna.NativeLibrary", exit code 3.
+      return null;
     }
-    exit.invokeVoid(new Object[] {status});
   }
 
   public static int threads() {

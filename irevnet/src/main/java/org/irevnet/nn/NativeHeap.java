@@ -1,11 +1,11 @@
 package org.irevnet.nn;
 
 import com.sun.jna.Function;
-import com.sun.jna.NativeLibrary;
 import com.sun.jna.Structure;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.irevnet.host.Host;
 
 /**
  * Lets oneDNN's convolution temporaries reuse heap memory while everything else keeps going
@@ -36,9 +36,9 @@ public final class NativeHeap {
    * longer does).
    */
   static final int CONV_MMAP_THRESHOLD = 32 << 20;
-  private static final Function MALLOPT = function("mallopt");
-  private static final Function MALLINFO2 = function("mallinfo2");
-  private static final Function MALLOC_TRIM = function("malloc_trim");
+  private static final Function MALLOPT = Host.libc("mallopt");
+  private static final Function MALLINFO2 = Host.libc("mallinfo2");
+  private static final Function MALLOC_TRIM = Host.libc("malloc_trim");
   private static final int BASE_MMAP_THRESHOLD = baseThreshold();
   private static final AtomicInteger ACTIVE = new AtomicInteger();
   /** mallopt refused a threshold: from then on the threshold is left alone. */
@@ -123,16 +123,6 @@ public final class NativeHeap {
     }
   }
 
-  private static Function function(String name) {
-    try {
-      return NativeLibrary.getInstance("c").getFunction(name);
-    } catch (LinkageError | RuntimeException e) {
-      // JNA unpacks its native part into the temporary directory: where that is full (or not
-      // writable) JNA's classes do not initialise, and every command that convolves stopped with
-      // "NoClassDefFoundError: Could not initialize class com.sun.jna.NativeLibrary", exit code 3.
-      return null;
-    }
-  }
 
   private static int baseThreshold() {
     String v = System.getenv("MALLOC_MMAP_THRESHOLD_");
