@@ -101,6 +101,19 @@ public final class Checkpoints {
   }
 
   /**
+   * Runs {@code load} of a checkpoint's {@code state}, its refusal prefixed by {@code where} (a file,
+   * a part of one): the manifest vouches for the bytes, not for what they hold, and "optimizer state does
+   * not match this model" of an {@code objective.npz} pointed at the wrong file, or at none.
+   */
+  static <T> void naming(String where, java.util.function.Consumer<T> load, T state) {
+    try {
+      load.accept(state);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(where + e.getMessage(), e);
+    }
+  }
+
+  /**
    * Refuses, as a save would, a {@code target} that something other than a checkpoint holds (a
    * checkpoint directory without its manifest: damaged, or copied in part): what is at the target
    * goes once the new checkpoint is in place, so only ever a checkpoint.

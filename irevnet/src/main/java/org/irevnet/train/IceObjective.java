@@ -281,33 +281,19 @@ public final class IceObjective {
   /** Loads {@link #state()}; every entry must be present with its shape. */
   public void loadState(Map<String, INDArray> m) {
     for (int j = 0; j < adversaries.size(); j++) {
-      Map<String, INDArray> a = prefixed(m, "adv." + j + ".");
-      NuisanceClassifier adversary = adversaries.get(j);
-      naming("adv." + j + ".", () -> adversary.loadState(a));
+      Checkpoints.naming("adv." + j + ".*: ", adversaries.get(j)::loadState, prefixed(m, "adv." + j + "."));
     }
     Map<String, INDArray> p = prefixed(m, "prior.");
     Map<String, INDArray> opt = new LinkedHashMap<>();
     for (String k : List.copyOf(p.keySet())) if (k.startsWith("adam.")) opt.put(k, p.remove(k));
-    naming("prior.", () -> prior.params().load(p));
-    naming("prior.", () -> priorAdam.loadState(opt));
+    // "missing parameter gamma" or "parameter fc0.weight has shape ..." did not say of which part.
+    Checkpoints.naming("prior.*: ", prior.params()::load, p);
+    Checkpoints.naming("prior.*: ", priorAdam::loadState, opt);
     replayX.clear();
     replayY.clear();
     for (int i = 0; m.containsKey("replay." + i + ".x"); i++) {
       replayX.add(m.get("replay." + i + ".x").dup());
       replayY.add(m.get("replay." + i + ".y").toIntVector());
-    }
-  }
-
-  /**
-   * Runs {@code load} of the entries {@code prefix*}, saying which when they do not fit: "missing
-   * parameter gamma" or "parameter fc0.weight has shape ..." did not say of the prior or of which
-   * adversary.
-   */
-  private static void naming(String prefix, Runnable load) {
-    try {
-      load.run();
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(prefix + "*: " + e.getMessage(), e);
     }
   }
 

@@ -283,10 +283,10 @@ public final class Trainer {
       String changed = checkResumeSettings(c.state().configJson(), from, cfg);
       model = c.model();
       adam = optimizer(model, cfg.lr());
-      loadState(adam::loadState, c.optimizer(), from.resolve(Checkpoints.OPTIMIZER));
+      Checkpoints.naming(from.resolve(Checkpoints.OPTIMIZER) + ": ", adam::loadState, c.optimizer());
       if (cfg.hasIceObjective()) {
         ice = IceObjective.forModel(cfg.ice(), model, cfg.seed(), cfg.lr());
-        loadState(ice::loadState, c.objective(), from.resolve(Checkpoints.OBJECTIVE));
+        Checkpoints.naming(from.resolve(Checkpoints.OBJECTIVE) + ": ", ice::loadState, c.objective());
       }
       step = c.state().step();
       best = c.state().bestAccuracy();
@@ -532,19 +532,6 @@ public final class Trainer {
     }
     return changed.isEmpty() ? null : "resuming with " + String.join(", ", changed.entrySet().stream()
         .map(e -> e.getKey() + " " + e.getValue()).toList()) + ": the steps so far used the former";
-  }
-
-  /**
-   * Loads a checkpoint's optimiser or objective state, naming {@code file} when it does not fit: the
-   * manifest vouches for the bytes, not for what they hold, and "optimizer state does not match this
-   * model" of an {@code objective.npz} pointed at the wrong file, or at none.
-   */
-  static void loadState(java.util.function.Consumer<Map<String, INDArray>> load, Map<String, INDArray> state, Path file) {
-    try {
-      load.accept(state);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
-    }
   }
 
   /**
