@@ -147,11 +147,8 @@ final class BenchCommand implements Callable<Integer> {
           + " --steps " + steps + " make " + total + " steps, more than the " + Integer.MAX_VALUE + " a run can count");
     }
     Architecture loaded = Architecture.load(arch);
-    // Legal for the analyses (a body of squeezes), but the optimiser's set-up stopped on it with
-    // "java.util.NoSuchElementException" (exit code 3), as train's did.
-    if (!blocks && loaded.parameterCount() == 0) {
-      throw new IllegalArgumentException("--arch '" + loaded.name() + "' has no parameters to train (no stage has a step)");
-    }
+    // The optimiser's set-up stopped on it with "java.util.NoSuchElementException" (exit code 3).
+    if (!blocks) loaded.requireParameters("--arch ");
     // A batch that cannot be held crashed the JVM in native code (SIGSEGV, exit code 134) as the
     // images were allocated: refused here, for every mode, before a child process or JMH starts.
     CommonOptions.checkCountFits("--batch", batch,

@@ -250,6 +250,17 @@ public record Architecture(String name, String type, String description, List<In
     return Math.round(parameters());
   }
 
+  /**
+   * Refuses an architecture with nothing to train (no stage has a step), legal for the analyses (a
+   * body of squeezes), where the optimiser's set-up stopped on it (exit code 3); {@code who} starts
+   * the line.
+   */
+  public void requireParameters(String who) {
+    if (parameterCount() == 0) {
+      throw new IllegalArgumentException(who + "'" + name + "' has no parameters to train (no stage has a step)");
+    }
+  }
+
   /** {@link #parameterCount()} in double: a file's extreme values cannot overflow it. */
   private double parameters() {
     double channels = inputShape.get(0);

@@ -297,12 +297,8 @@ public final class Trainer {
       if (dropped != null) listener.onMessage(dropped);
       if (step < total) sayIfArchitectureFileChanged(listener, cfg.arch(), arch, from);
     } else {
+      arch.requireParameters(cfg.arch() + ": ");
       model = InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed());
-      // Legal for the analyses (a body of squeezes), but the optimizer stopped on it with exit code 3.
-      if (model.params().count() == 0) {
-        throw new IllegalArgumentException(cfg.arch() + ": '" + arch.name() + "' has no parameters to train"
-            + " (no stage has a step)");
-      }
       adam = optimizer(model, cfg.lr());
       if (cfg.hasIceObjective()) ice = IceObjective.forModel(cfg.ice(), model, cfg.seed(), cfg.lr());
       step = 0;
