@@ -443,7 +443,7 @@ public final class IdxFiles {
     }
     // The only one of its name a link to nothing or a folder: it was passed over, and the split
     // said to have no such file ("no train-labels-idx1-ubyte[.gz]").
-    if (candidates.isEmpty() && !notFiles.isEmpty()) DataFiles.requireFile(notFiles.stream().sorted().toList().get(0));
+    if (candidates.isEmpty() && !notFiles.isEmpty()) DataFiles.requireFile(java.util.Collections.min(notFiles));
     return candidates.stream().findFirst();
   }
 
