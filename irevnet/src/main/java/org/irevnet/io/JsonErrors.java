@@ -25,6 +25,14 @@ public final class JsonErrors {
    * text is Jackson's, not the user's.
    */
   private static final Pattern SOURCE = Pattern.compile("\\[Source: .*?; line: (\\d+), column: (\\d+)]");
+  /**
+   * Jackson's advice to a programmer inside its messages ("Non-standard token 'NaN': enable
+   * `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow", "(not recognized as one since Feature
+   * 'ALLOW_COMMENTS' not enabled for parser)"): a setting of Jackson's, not one a user can give.
+   */
+  private static final Pattern FEATURE = Pattern.compile(
+      ": enable `[^`]*` to allow| \\(not recognized as one since Feature '[^']*' not enabled for parser\\)");
+  private static final String NON_NUMERIC = ": enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow";
 
   private JsonErrors() {}
 
@@ -34,6 +42,8 @@ public final class JsonErrors {
    */
   public static String problem(JsonProcessingException e) {
     String msg = e.getOriginalMessage() == null ? String.valueOf(e.getMessage()) : e.getOriginalMessage();
+    msg = msg.replace(NON_NUMERIC, ": JSON has no NaN or Infinity");
+    msg = FEATURE.matcher(msg).replaceAll("");
     return SOURCE.matcher(msg).replaceAll("line $1, column $2").lines().findFirst().orElse("");
   }
 

@@ -75,6 +75,22 @@ class JsonErrorsTest {
   }
 
   /**
+   * A NaN, a comment or a plus sign written by hand is placed and named without Jackson's advice
+   * to a programmer ("enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow"), which no
+   * option of this tool sets: `report` said so of an eval-test.json with a NaN in it.
+   */
+  @Test
+  void nonStandardJsonIsNamedWithoutJacksonsFeatureAdvice() {
+    assertThat(describe("{\"lr\": NaN}"))
+        .isEqualTo("malformed config JSON at line 1, column 11: Non-standard token 'NaN': JSON has no NaN or Infinity");
+    assertThat(describe("{\"lr\": -Infinity}")).endsWith("Non-standard token '-Infinity': JSON has no NaN or Infinity");
+    assertThat(describe("{\"lr\": 1 // fast\n}")).startsWith("malformed config JSON at line 1, column ")
+        .endsWith("maybe a (non-standard) comment?").doesNotContain("Feature");
+    assertThat(describe("{\"lr\": +1}")).endsWith("JSON spec does not allow numbers to have plus signs")
+        .doesNotContain("enable");
+  }
+
+  /**
    * A file an editor saved as UTF-16 or Latin-1 is said to be no UTF-8 text: Java's decoder
    * (TrainConfig reads the text first) said "malformed config JSON: Input length = 1", and Jackson
    * reading the bytes called an accented letter malformed JSON.
