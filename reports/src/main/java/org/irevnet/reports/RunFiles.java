@@ -35,7 +35,23 @@ final class RunFiles {
   }
 
   boolean exists(String rel) {
-    return Files.isRegularFile(dir.resolve(rel));
+    Path p = dir.resolve(rel);
+    return Files.isRegularFile(p) || linkToNothing(p);
+  }
+
+  /**
+   * A symbolic link whose target has gone (moved, or on a disk not mounted): a file of the run
+   * that cannot be read, not one never made. It was passed over, and its section read "ok" with
+   * what was left (a metamers.json of that kind: the grid without its numbers, none in the headline).
+   */
+  private static boolean linkToNothing(Path p) {
+    return Files.isSymbolicLink(p) && !Files.exists(p);
+  }
+
+  /** Refuses a {@link #linkToNothing}, named as {@code name}, with where it points. */
+  private void refuseLinkToNothing(String rel, String name) throws IOException {
+    Path p = dir.resolve(rel);
+    if (linkToNothing(p)) throw new IOException(name + ": a symbolic link to nothing (" + Files.readSymbolicLink(p) + ")");
   }
 
   // Several sections and the headline read the same files: each is parsed once per report.
@@ -74,6 +90,7 @@ final class RunFiles {
   private JsonNode json(String rel, String name) throws IOException {
     JsonNode cached = parsed.get(rel);
     if (cached != null) return cached;
+    refuseLinkToNothing(rel, name);
     JsonNode n;
     try {
       n = JsonReport.MAPPER.readTree(dir.resolve(rel).toFile());
@@ -148,6 +165,7 @@ final class RunFiles {
   }
 
   private List<JsonNode> readLines(String rel) throws IOException {
+    refuseLinkToNothing(rel, rel);
     String text;
     try {
       text = Files.readString(dir.resolve(rel));
@@ -231,13 +249,14 @@ final class RunFiles {
     if (!Files.isDirectory(d)) return List.of();
     PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + glob);
     try (Stream<Path> s = Files.list(d)) {
-      return s.filter(p -> Files.isRegularFile(p) && m.matches(p.getFileName()))
+      return s.filter(p -> (Files.isRegularFile(p) || linkToNothing(p)) && m.matches(p.getFileName()))
           .map(p -> dir.relativize(p).toString().replace('\\', '/')).sorted().toList();
     }
   }
 
   /** A PNG of the run as an image figure; an unreadable one is an IOException naming it. */
   Figure.Image image(String rel, String title) throws IOException {
+    refuseLinkToNothing(rel, rel);
     byte[] png = Files.readAllBytes(dir.resolve(rel));
     ImageGrid.cacheInMemory();
     BufferedImage img;

@@ -327,6 +327,34 @@ class ReportTest {
   }
 
   /**
+   * A file of the run that is a symbolic link to nothing (its target moved, or on a disk not
+   * mounted) fails its section, naming the link and its target: it was passed over as if never
+   * made, and the metamers section read "ok" with the grid alone, its numbers missing from the headline.
+   */
+  @Test
+  void aLinkToNothingFailsItsSectionNamingIt(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Path gone = tmp.resolve("elsewhere/metamers.json");
+    Files.delete(run.resolve("analysis/metamers.json"));
+    Files.createSymbolicLink(run.resolve("analysis/metamers.json"), gone);
+    Files.delete(run.resolve("analysis/invert.png"));
+    Files.createSymbolicLink(run.resolve("analysis/invert.png"), tmp.resolve("elsewhere/invert.png"));
+    Files.delete(run.resolve("metrics.jsonl"));
+    Files.createSymbolicLink(run.resolve("metrics.jsonl"), tmp.resolve("elsewhere/metrics.jsonl"));
+    Report r = Report.of(List.of(run));
+    Map<String, Section> s = sections(r, 0);
+    assertThat(s.get("metamers").status()).isEqualTo(Section.ERROR);
+    assertThat(s.get("metamers").note()).isEqualTo("analysis/metamers.json: a symbolic link to nothing (" + gone + ")");
+    assertThat(s.get("invertibility").status()).isEqualTo(Section.ERROR);
+    assertThat(s.get("invertibility").note()).startsWith("analysis/invert.png: a symbolic link to nothing (");
+    assertThat(s.get("training").status()).isEqualTo(Section.ERROR);
+    assertThat(s.get("training").note()).startsWith("metrics.jsonl: a symbolic link to nothing (");
+    assertThat(s.get("attacks").status()).isEqualTo(Section.OK);
+    assertThat(r.runs().get(0).headline()).doesNotContainKey("metamers: model class is class of a")
+        .containsKey("test accuracy");
+  }
+
+  /**
    * An analysis file made from other weights than the checkpoint it names holds now (another
    * run's, written here with --out, or this run's before it trained on) fails its section and stays
    * out of the headline; one made from them, and one that records no weights, are read.
