@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * One figure of a report, as it appears in {@code report.json} (with a {@code kind}) and in
- * {@code report.html}. Numbers that are not finite are written as {@code null}.
+ * {@code report.html}. In a curve, numbers that are not finite are {@code null}; a table keeps a
+ * file's non-finite number as the text Jackson wrote for it ({@code "NaN"}).
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
 @JsonSubTypes({@JsonSubTypes.Type(value = Figure.Line.class, name = "line"),
