@@ -61,9 +61,12 @@ final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--out " + outDir + " is the directory of another run, whose report would show"
           + " this evaluation as that run's own: give another directory");
     }
-    if (as == null && intoOwn && !target.isOwnData()) {
+    // "--as test" (or train with --split train) names the split's own file: it replaced the run's
+    // eval-test.json with other data's, which the report then showed as the run's test accuracy.
+    if (name.equals(split) && intoOwn && !target.isOwnData()) {
       throw new IllegalArgumentException("--data " + target.data + " is not the data " + target.ownDataOf() + ":"
-          + " name this evaluation with --as NAME, so that it does not replace eval-" + split + ".json");
+          + " name this evaluation with --as NAME" + (as == null ? "" : " other than " + as) + ", so that it does not"
+          + " replace eval-" + split + ".json");
     }
     target.check();
     // Written last: a run directory nothing can be written in failed only after the evaluation.

@@ -757,6 +757,19 @@ class TrainEvalCommandTest {
       assertThat(r.err()).isEqualTo("irevnet eval: --data " + other + " is not the data " + runDir + " was trained on:"
           + " name this evaluation with --as NAME, so that it does not replace eval-test.json\n");
     }
+    // --as naming the split's own file is no name of its own: it replaced the run's eval-test.json.
+    Path ownEval = Files.writeString(runDir.resolve("eval-test.json"), "{}");
+    for (String[] split : new String[][] {{"test"}, {"train", "--split", "train"}}) {
+      List<String> args = new java.util.ArrayList<>(List.of("eval", "--run", runDir.toString(), "--data",
+          other.toString(), "--as", split[0]));
+      args.addAll(List.of(split).subList(1, split.length));
+      MainTest.Run named = run(args.toArray(String[]::new));
+      assertThat(named.code()).as(named.err()).isEqualTo(2);
+      assertThat(named.err()).isEqualTo("irevnet eval: --data " + other + " is not the data " + runDir + " was trained"
+          + " on: name this evaluation with --as NAME other than " + split[0] + ", so that it does not replace eval-"
+          + split[0] + ".json\n");
+    }
+    assertThat(ownEval).hasContent("{}");
     MainTest.Run r = run("eval", "--run", runDir.toString(), "--out", otherRun.toString());
     assertThat(r.code()).as(r.err()).isEqualTo(2);
     assertThat(r.err()).isEqualTo("irevnet eval: --out " + otherRun + " is the directory of another run, whose report"
