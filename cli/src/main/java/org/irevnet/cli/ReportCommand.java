@@ -36,6 +36,15 @@ final class ReportCommand implements Callable<Integer> {
         ? RunOptions.modelRunDir(p) : p).toList();
     for (int i = 0; i < runs.size(); i++) {
       // "NAME-analysis: no such run directory" named a directory the user never gave.
+      // A baseline's checkpoint zip: the --model commands named refuse it (its analysis directory
+      // would lie in the checkpoint); its run is what has its report.
+      Path checkpoint = dirs.get(i).equals(runs.get(i)) ? null : org.irevnet.train.Checkpoints.enclosing(dirs.get(i));
+      if (checkpoint != null) {
+        Path run = checkpoint;
+        while (run != null && !CommonOptions.isRun(run)) run = run.getParent();
+        throw new IllegalArgumentException(runs.get(i) + " lies in " + checkpoint + ", a run's checkpoints: report the run"
+            + (run != null ? ", " + run : " directory") + ", whose analyses are made with --run");
+      }
       if (!dirs.get(i).equals(runs.get(i)) && !java.nio.file.Files.isDirectory(dirs.get(i))) {
         throw new IllegalArgumentException(runs.get(i) + ": not analysed yet (no " + dirs.get(i) + "; eval, probe or"
             + " attack --model " + runs.get(i) + " --data DATA makes it)");

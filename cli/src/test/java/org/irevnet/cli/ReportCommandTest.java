@@ -58,6 +58,16 @@ class ReportCommandTest {
     assertThat(unanalysed.err().strip()).isEqualTo("irevnet report: " + zip + ": not analysed yet (no "
         + tmp.resolve("mine-analysis").toAbsolutePath() + "; eval, probe or attack --model " + zip + " --data DATA makes it)");
     assertThat(run("report").code()).isEqualTo(2);
+    // A baseline's checkpoint zip: eval, probe and attack refuse it as --model, so the report names its run.
+    Path best = Files.createDirectories(ce.resolve("checkpoints/best"));
+    Files.writeString(best.resolve("manifest.json"), "{}");
+    Files.writeString(best.resolve("training.json"), "{}");
+    Path baselineZip = Files.writeString(best.resolve("model.zip"), "zip");
+    MainTest.Run checkpointZip = run("report", baselineZip.toString());
+    assertThat(checkpointZip.code()).isEqualTo(2);
+    assertThat(checkpointZip.err().strip()).isEqualTo("irevnet report: " + baselineZip + " lies in "
+        + best.toAbsolutePath().normalize() + ", a run's checkpoints: report the run, " + ce.toAbsolutePath().normalize()
+        + ", whose analyses are made with --run");
 
     // With several runs the message must say whose config.json it is.
     Path ice = runDir(tmp.resolve("ice"), "ice"), out = tmp.resolve("cmp");
