@@ -775,6 +775,13 @@ class TrainEvalCommandTest {
     assertThat(r.err()).isEqualTo("irevnet eval: --out " + otherRun + " is the directory of another run, whose report"
         + " would show this evaluation as that run's own: give another directory\n");
     assertThat(theirs).hasContent("{}");
+    Path theirAnalysis = Files.createDirectories(otherRun.resolve("analysis"));
+    MainTest.Run intoAnalysis = run("eval", "--run", runDir.toString(), "--out", theirAnalysis.toString());
+    assertThat(intoAnalysis.code()).as(intoAnalysis.err()).isEqualTo(2);
+    assertThat(intoAnalysis.err()).isEqualTo("irevnet eval: --out " + theirAnalysis + " is the analysis directory of the"
+        + " run " + otherRun + ", whose report would show this evaluation as that run's own results: give another"
+        + " directory\n");
+    assertThat(theirAnalysis).isEmptyDirectory();
     // Other data with a name of its own, and a directory of no run, get as far as loading.
     assertThat(run("eval", "--run", runDir.toString(), "--data", other.toString(), "--out", runDir.toString(), "--as",
         "other").err()).contains("no checkpoint");
