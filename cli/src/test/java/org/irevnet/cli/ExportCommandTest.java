@@ -63,6 +63,16 @@ class ExportCommandTest {
     assertThat(Files.readAllBytes(best.resolve(ModelFiles.WEIGHTS))).isEqualTo(weights);
     assertThat(best.resolve("check.npz")).doesNotExist();
 
+    // Another run's analysis/: its report showed the exported model.json among that run's results.
+    Path other = Files.createDirectories(tmp.resolve("other"));
+    Files.writeString(other.resolve("config.json"), "{\"config\": {}}");
+    Path theirs = Files.createDirectories(other.resolve("analysis"));
+    MainTest.Run a = run("export", "--run", tiny.dir().toString(), "--out", theirs.toString());
+    assertThat(a.code()).as(a.err()).isEqualTo(2);
+    assertThat(a.err().strip()).isEqualTo("irevnet export: --out " + theirs + " is the analysis directory of the run "
+        + other + ", whose report would show this export as that run's own results: give another directory");
+    assertThat(theirs).isEmptyDirectory();
+
     // A DL4J baseline's run has no invertible model to export.
     Path cnn = tmp.resolve("cnn");
     MainTest.Run train = run("train", "--arch", "cnn-s", "--data", tiny.data().toString(), "--out", cnn.toString(),
