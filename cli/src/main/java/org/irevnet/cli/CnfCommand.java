@@ -157,6 +157,8 @@ final class CnfCommand implements Callable<Integer> {
     CnfTraining.Config config = new CnfTraining.Config(density, hidden, time, trainSolver, iterations, batch, lr, seed);
     Path dir = out != null ? out : Path.of("runs", "cnf-" + density.id());
     CommonOptions.refuseInCheckpoints(dir);
+    // A run's analysis/: that run's report showed these files as its own results.
+    CommonOptions.refuseRunsAnalysis(dir, "these results");
     AtomicFiles.checkCanCreate(dir); // the results are written last
     CommonOptions.refuseEarlierResults(dir, fresh, "cnf.json", "weights.npz", "density.png", "samples.png");
     common.apply();

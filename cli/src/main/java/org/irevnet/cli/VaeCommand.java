@@ -112,6 +112,8 @@ final class VaeCommand implements Callable<Integer> {
     Ranges.learningRate("--lr", lr); // float32: beyond its range Adam stepped by 1e-8 and nothing trained
     Ranges.atLeast("--train-images", trainImages, 0); // 0 means all
     CommonOptions.refuseInCheckpoints(out);
+    // A run's analysis/: that run's report showed these files as its own results.
+    CommonOptions.refuseRunsAnalysis(out, "these results");
     AtomicFiles.checkCanCreate(out); // vae.json is written last
     CommonOptions.refuseEarlierResults(out, fresh, "vae.json", "config.json");
     // --fresh replaces a vae's results; a training run's config.json is what its --resume, eval and

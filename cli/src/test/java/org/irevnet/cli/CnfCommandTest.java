@@ -131,6 +131,17 @@ class CnfCommandTest {
     assertThat(r.code()).as(r.err()).isEqualTo(2);
     assertThat(r.err().strip()).isEqualTo("irevnet cnf: " + file + ": exists and is not a directory");
     assertThat(r.out()).isEmpty();
+    // A classifier run's analysis/: its report showed the flow's samples.png as that run's samples.
+    Path runDir = java.nio.file.Files.createDirectories(tmp.resolve("run"));
+    java.nio.file.Files.writeString(runDir.resolve("config.json"), "{\"config\": {}}");
+    Path analysis = java.nio.file.Files.createDirectories(runDir.resolve("analysis"));
+    MainTest.Run a = run("cnf", "--target", "rings", "--iterations", "1", "--batch", "8", "--hidden", "4",
+        "--steps", "1", "--test-samples", "10", "--plot-samples", "10", "--grid", "4", "--threads", "1",
+        "--out", analysis.toString());
+    assertThat(a.code()).as(a.err()).isEqualTo(2);
+    assertThat(a.err().strip()).isEqualTo("irevnet cnf: --out " + analysis + " is the analysis directory of the run "
+        + runDir + ", whose report would show these results as that run's own results: give another directory");
+    assertThat(analysis).isEmptyDirectory();
   }
 
   /**

@@ -169,6 +169,16 @@ class VaeCommandTest {
     assertThat(r.code()).as(r.err()).isEqualTo(2);
     assertThat(r.err().strip()).isEqualTo("irevnet vae: " + file + ": exists and is not a directory");
     assertThat(r.out()).isEmpty();
+    // A classifier run's analysis/: its report showed vae.json and the VAE's config.json as that run's results.
+    Path runDir = Files.createDirectories(tmp.resolve("run"));
+    Files.writeString(runDir.resolve("config.json"), "{\"config\": {}}");
+    Path analysis = Files.createDirectories(runDir.resolve("analysis"));
+    MainTest.Run a = run("vae", "--flow", "none", "--data", data.toString(), "--out", analysis.toString(),
+        "--epochs", "1", "--batch", "4", "--latent", "2", "--hidden", "8", "--test-images", "2", "--is-samples", "2");
+    assertThat(a.code()).as(a.err()).isEqualTo(2);
+    assertThat(a.err().strip()).isEqualTo("irevnet vae: --out " + analysis + " is the analysis directory of the run "
+        + runDir + ", whose report would show these results as that run's own results: give another directory");
+    assertThat(analysis).isEmptyDirectory();
   }
 
   /** config.json and vae.json are one result: with vae.json impossible, --fresh keeps the earlier config.json. */
