@@ -95,6 +95,13 @@ final class QuickstartCommand implements Callable<Integer> {
     }
     if (resume && fresh) throw new IllegalArgumentException("--resume and --fresh exclude each other");
     CommonOptions.refuseInCheckpoints(out);
+    // Its report goes into --out, which report refuses as a run's directory or a run's analysis/:
+    // found at the last step, after both trainings, with quickstart.json left among the run's files.
+    if (CommonOptions.isRun(out)) {
+      throw new IllegalArgumentException("--out " + out + " is the directory of a run, whose report the quickstart's"
+          + " would replace: give another directory");
+    }
+    CommonOptions.refuseRunsAnalysis(out, "the quickstart's report");
     Map<List<String>, Step> finished = new LinkedHashMap<>();
     if (resume) {
       earlier = finishedSteps(finished);

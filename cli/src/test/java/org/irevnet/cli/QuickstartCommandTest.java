@@ -478,6 +478,25 @@ class QuickstartCommandTest {
     assertThat(inCheckpoint.err().strip()).isEqualTo("irevnet quickstart: " + checkpoint.resolve("qs") + " is inside "
         + checkpoint + ", a checkpoint, which training replaces whole: choose another directory");
     assertThat(checkpoint.resolve("qs")).doesNotExist();
+    // A run's directory or its analysis/, where the last step's report is refused: it was found
+    // only after both trainings, with quickstart.json left among the run's files (a regression
+    // fails fast on the missing dataset).
+    Path aRun = Files.createDirectories(tmp.resolve("a-run"));
+    Files.writeString(aRun.resolve("config.json"), "{\"config\": {}}");
+    Path itsAnalysis = Files.createDirectories(aRun.resolve("analysis"));
+    MainTest.Run intoRun = run("quickstart", "--out", aRun.toString(), "--skip-selftest",
+        "--data", tmp.resolve("no-such-data").toString(), "--no-progress");
+    assertThat(intoRun.code()).isEqualTo(2);
+    assertThat(intoRun.err().strip()).isEqualTo("irevnet quickstart: --out " + aRun + " is the directory of a run,"
+        + " whose report the quickstart's would replace: give another directory");
+    MainTest.Run intoAnalysis = run("quickstart", "--out", itsAnalysis.toString(), "--skip-selftest",
+        "--data", tmp.resolve("no-such-data").toString(), "--no-progress");
+    assertThat(intoAnalysis.code()).isEqualTo(2);
+    assertThat(intoAnalysis.err().strip()).isEqualTo("irevnet quickstart: --out " + itsAnalysis + " is the analysis"
+        + " directory of the run " + aRun + ", whose report would show the quickstart's report as that run's own"
+        + " results: give another directory");
+    assertThat(aRun.resolve("quickstart.json")).doesNotExist();
+    assertThat(itsAnalysis).isEmptyDirectory();
     MainTest.Run nothing = run("quickstart", "--out", tmp.resolve("none").toString(), "--resume", "--no-progress");
     assertThat(nothing.code()).isEqualTo(2);
     assertThat(nothing.err().strip()).isEqualTo("irevnet quickstart: " + tmp.resolve("none")
