@@ -6,10 +6,12 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${1:-$root/runs/baselines}"
+source "$root/experiments/stop.sh"
 # Exit 1 is a failed check with its results written (the report shows it): go on, as lib.sh does.
 irevnet() {
   local code=0
-  nice -n 10 "$root/bin/irevnet" "$@" --threads 1 --no-progress || code=$?
+  nice -n 10 "$root/bin/irevnet" "$@" --threads 1 --no-progress &
+  wait $! || code=$?
   if [ "$code" -ne 0 ] && [ "$code" -ne 1 ]; then exit "$code"; fi
 }
 mkdir -p "$out"

@@ -11,6 +11,7 @@ set -euo pipefail
 command -v jq >/dev/null || { echo "experiments/cnf.sh: needs jq for its table (apt-get install jq)" >&2; exit 2; }
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+source experiments/stop.sh
 targets="two-moons rings checkerboard 8-gaussians"
 if [ "${1:-}" != "--table" ]; then
   images="$root/docs/images"
@@ -19,7 +20,8 @@ if [ "${1:-}" != "--table" ]; then
     start=$(date +%s)
     # Exit code 1: the inversion check failed, the results are written (the table shows the error).
     status=0
-    nice -n 10 ${IREVNET:-bin/irevnet} cnf --target "$target" --out "runs/cnf-$target" --fresh --threads 1 --no-progress "$@" >/dev/null || status=$?
+    nice -n 10 ${IREVNET:-bin/irevnet} cnf --target "$target" --out "runs/cnf-$target" --fresh --threads 1 --no-progress "$@" >/dev/null &
+    wait $! || status=$?
     [ "$status" -le 1 ] || exit "$status"
     echo "$target: $(( $(date +%s) - start )) s wall" >&2
     cp "runs/cnf-$target/density.png" "$images/cnf-$target-density.png"

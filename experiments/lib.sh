@@ -30,18 +30,7 @@ FRESH="${FRESH:-0}"
 mkdir -p "$OUT"
 START=$SECONDS
 
-# A script stopped by kill -TERM (or HUP, INT) stops its running command too: bash runs a trap only
-# once its foreground command has ended, so that command ran on, reparented, training into OUT
-# (a Ctrl-C reached both: the terminal signals its whole process group). Hence the command runs
-# in the background and is waited for; the command says that it was interrupted.
-child=
-stopped() {
-  if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true; wait "$child" || true; fi
-  exit "$1"
-}
-trap 'stopped 129' HUP
-trap 'stopped 130' INT
-trap 'stopped 143' TERM
+source "$root/experiments/stop.sh"
 
 # Runs one bin/irevnet command and prints its wall time. Exit 1 means "ran, but a check it
 # makes failed" (the result files are written and the report shows the failure), so the script
@@ -50,9 +39,7 @@ irevnet() {
   local t=$SECONDS code=0
   echo "+ bin/irevnet $*" >&2
   "$root/bin/irevnet" "$@" --threads "$THREADS" --no-progress &
-  child=$!
-  wait "$child" || code=$?
-  child=
+  wait $! || code=$?
   echo "  ($((SECONDS - t)) s, exit $code)" >&2
   if [ "$code" -ne 0 ] && [ "$code" -ne 1 ]; then exit "$code"; fi
 }

@@ -19,6 +19,7 @@ set -euo pipefail
 command -v jq >/dev/null || { echo "experiments/vae.sh: needs jq for its table (apt-get install jq)" >&2; exit 2; }
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+source experiments/stop.sh
 DATA="${DATA:-fashion-mnist}"
 OUT="${OUT:-runs}"
 flows=(none planar householder sylvester-orthogonal sylvester-householder sylvester-triangular)
@@ -30,14 +31,15 @@ run() {
   rm -f "$OUT/vae-$flow/vae.json"
   nice -n 10 ${IREVNET:-bin/irevnet} vae --flow "$flow" --data "$DATA" --out "$OUT/vae-$flow" --fresh --threads 1 --no-progress \
     --train-images "${TRAIN_IMAGES:-2000}" --epochs "${EPOCHS:-2}" \
-    --test-images "${TEST_IMAGES:-100}" --is-samples "${IS_SAMPLES:-1000}" "$@" >/dev/null || code=$?
+    --test-images "${TEST_IMAGES:-100}" --is-samples "${IS_SAMPLES:-1000}" "$@" >/dev/null &
+  wait $! || code=$?
   echo "$flow: $(( $(date +%s) - start )) s wall, exit $code" >&2
   # Exit 3: a failed run, e.g. trained but an evaluation that is not finite (nothing written); the
   # table says "no result" for it and the other flows still run. Bad usage (2) or an interrupt stops.
   if [ "$code" -ne 0 ] && [ "$code" -ne 3 ]; then exit "$code"; fi
 }
 for flow in "${flows[@]}"; do
-  if [ "${PARALLEL:-0}" = 1 ]; then run "$flow" "$@" & else run "$flow" "$@"; fi
+  if [ "${PARALLEL:-0}" = 1 ]; then { stop_traps; run "$flow" "$@"; } & else run "$flow" "$@"; fi
 done
 wait
 first="$OUT/vae-${flows[0]}/vae.json"
@@ -54,6 +56,7 @@ done
 reports=()
 for flow in "${flows[@]}"; do [ -f "$OUT/vae-$flow/vae.json" ] && reports+=("$OUT/vae-$flow"); done
 if [ "${#reports[@]}" -gt 1 ]; then
-  ${IREVNET:-bin/irevnet} report "${reports[@]}" --out "$OUT/vae-report" --threads 1 >/dev/null
+  ${IREVNET:-bin/irevnet} report "${reports[@]}" --out "$OUT/vae-report" --threads 1 >/dev/null &
+  wait $!
   echo "report: $OUT/vae-report/report.html" >&2
 fi

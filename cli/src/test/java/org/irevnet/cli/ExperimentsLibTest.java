@@ -32,15 +32,20 @@ class ExperimentsLibTest {
       exit 0
       """;
 
-  /** A copy of the tree lib.sh works in: experiments/lib.sh and the stand-in launcher. */
+  /** A copy of the tree lib.sh works in: experiments/ and the stand-in launcher. */
   private static Path tree(Path tmp) throws IOException {
-    Files.createDirectories(tmp.resolve("experiments"));
-    for (String script : new String[] {"lib.sh", "3-shortcuts.sh"}) {
-      Files.copy(Path.of("../experiments", script), tmp.resolve("experiments").resolve(script));
-    }
+    experiments(tmp);
     Path launcher = Files.writeString(Files.createDirectories(tmp.resolve("bin")).resolve("irevnet"), STAND_IN);
     Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
     return tmp;
+  }
+
+  /** A copy of the project's experiments/ in {@code tmp}. */
+  private static void experiments(Path tmp) throws IOException {
+    Files.createDirectories(tmp.resolve("experiments"));
+    try (var scripts = Files.list(Path.of("../experiments"))) {
+      for (Path script : scripts.toList()) Files.copy(script, tmp.resolve("experiments").resolve(script.getFileName()));
+    }
   }
 
   private record Outcome(int exit, String stderr, List<String> calls) {}
@@ -140,24 +145,54 @@ class ExperimentsLibTest {
    */
   @Test
   void aScriptStoppedByTermStopsItsRunningCommand(@TempDir Path tmp) throws Exception {
+    assertStoppedByTerm(tree(tmp), "OUT=o source experiments/lib.sh; irevnet train --out o/runs/ce", 1);
+  }
+
+  /**
+   * The scripts that do not use lib.sh's irevnet stop their running command too: a kill -TERM of
+   * cnf.sh, vae.sh (also with its six flows at once) or baselines.sh left the java command going
+   * on, reparented, writing into runs/. density.sh runs its commands through lib.sh.
+   */
+  @Test
+  void everyScriptStoppedByTermStopsItsRunningCommands(@TempDir Path tmp) throws Exception {
     Path tree = tree(tmp);
-    // The stand-in for a long training: says its pid, then is a sleep of that pid (TERM ends it).
-    Files.writeString(tree.resolve("bin/irevnet"), "#!/usr/bin/env bash\necho $$ > child.pid\nexec sleep 60\n");
-    Process script = new ProcessBuilder("bash", "-c", "OUT=o source experiments/lib.sh; irevnet train --out o/runs/ce")
+    String launcher = "IREVNET=" + tree.resolve("bin/irevnet") + " ";
+    assertStoppedByTerm(tree, "bash experiments/cnf.sh", 1);
+    assertStoppedByTerm(tree, launcher + "OUT=o bash experiments/vae.sh", 1);
+    assertStoppedByTerm(tree, launcher + "OUT=o PARALLEL=1 bash experiments/vae.sh", 6);
+    assertStoppedByTerm(tree, "bash experiments/baselines.sh o", 1);
+    assertStoppedByTerm(tree, "OUT=o bash experiments/density.sh", 1);
+  }
+
+  /**
+   * Runs {@code command} with a stand-in launcher that is a long sleep, sends the script TERM once
+   * {@code commands} of them run, and checks that it exits 143 and that they have stopped.
+   */
+  private static void assertStoppedByTerm(Path tree, String command, int commands) throws Exception {
+    // The stand-in for a long training: adds its pid to child.pid, then is a sleep of that pid (TERM ends it).
+    Files.writeString(tree.resolve("bin/irevnet"), "#!/usr/bin/env bash\necho $$ >> child.pid\nexec sleep 60\n");
+    Path pidFile = tree.resolve("child.pid");
+    Files.deleteIfExists(pidFile);
+    Process script = new ProcessBuilder("bash", "-c", command)
         .directory(tree.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD)
         .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    Path pidFile = tree.resolve("child.pid");
-    for (int i = 0; i < 200 && (!Files.exists(pidFile) || Files.readString(pidFile).isBlank()); i++) Thread.sleep(50);
-    ProcessHandle child = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).orElseThrow();
-    Thread.sleep(200); // the stand-in has become the sleep
+    List<ProcessHandle> children = new java.util.ArrayList<>();
     try {
+      for (int i = 0; i < 200 && (!Files.exists(pidFile) || Files.readAllLines(pidFile).size() < commands); i++) {
+        Thread.sleep(50);
+      }
+      assertThat(Files.readAllLines(pidFile)).as(command).hasSize(commands);
+      for (String pid : Files.readAllLines(pidFile)) ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(children::add);
+      Thread.sleep(200); // the stand-ins have become the sleeps
       new ProcessBuilder("kill", "-TERM", Long.toString(script.pid())).start().waitFor();
-      assertThat(script.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("the script ended").isTrue();
-      assertThat(script.exitValue()).isEqualTo(143);
-      assertThat(child.onExit().completeOnTimeout(child, 5, java.util.concurrent.TimeUnit.SECONDS).get().isAlive())
-          .as("the command it ran has stopped too").isFalse();
+      assertThat(script.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as(command + ": the script ended").isTrue();
+      assertThat(script.exitValue()).as(command).isEqualTo(143);
+      for (ProcessHandle child : children) {
+        assertThat(child.onExit().completeOnTimeout(child, 5, java.util.concurrent.TimeUnit.SECONDS).get().isAlive())
+            .as(command + ": the command it ran has stopped too").isFalse();
+      }
     } finally {
-      child.destroyForcibly();
+      children.forEach(ProcessHandle::destroyForcibly);
       script.destroyForcibly();
     }
   }
@@ -192,8 +227,7 @@ class ExperimentsLibTest {
   /** A flow that fails this time has no result in the table, whatever an earlier run left in its directory. */
   @Test
   void vaeShSaysNoResultForAFlowThatFailedThisTime(@TempDir Path tmp) throws Exception {
-    Files.createDirectories(tmp.resolve("experiments"));
-    Files.copy(Path.of("../experiments/vae.sh"), tmp.resolve("experiments/vae.sh"));
+    experiments(tmp);
     Path launcher = Files.writeString(tmp.resolve("stand-in"), VAE_STAND_IN);
     Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
     String command = "IREVNET=" + launcher + " OUT=" + tmp.resolve("out") + " bash experiments/vae.sh";
