@@ -69,6 +69,68 @@ class LauncherTest {
     assertThat(Files.readAllBytes(snapshot.resolve("lib").resolve(OWN))).as("the first command's jar").isEqualTo(before);
   }
 
+  /**
+   * A launcher stopped by kill -TERM while it builds stops the build: Maven ran on, reparented,
+   * holding the build lock, and a build stopped after writing the jar but before lib/ left a jar
+   * newer than the sources, taken for fresh. Here a stand-in mvn writes half a jar and then takes
+   * its time, the first time; the second time it writes the stand-in jar and ends. A second launcher, started
+   * before the jar is written, waits for the build.
+   */
+  @Test
+  void aLauncherStoppedWhileBuildingStopsTheBuildAndTheNextOneBuildsAgain(@TempDir Path root) throws Exception {
+    Path bin = Files.createDirectories(root.resolve("bin"));
+    Files.copy(Path.of("../bin/irevnet"), bin.resolve("irevnet"));
+    Path target = root.resolve("cli/target");
+    Files.createDirectories(target.resolve("lib"));
+    jar(target.resolve("lib").resolve(OWN), "own.txt", "built");
+    jar(target.resolve("lib").resolve(OTHER), "other.txt", "a library");
+    cliJar(root.resolve("built.jar"));
+    Path mvn = Files.writeString(Files.createDirectories(root.resolve("tools")).resolve("mvn"), """
+        #!/usr/bin/env bash
+        if [ -f built.once ]; then cp built.jar cli/target/irevnet-cli.jar; exit 0; fi
+        touch built.once
+        echo $$ > mvn.pid
+        sleep 1
+        echo half > cli/target/irevnet-cli.jar
+        exec sleep 60
+        """);
+    mvn.toFile().setExecutable(true);
+    Path pidFile = root.resolve("mvn.pid");
+    Process first = launcher(root).start();
+    Process second = null;
+    ProcessHandle build = null;
+    try {
+      for (int i = 0; i < 200 && (!Files.exists(pidFile) || Files.readString(pidFile).isBlank()); i++) Thread.sleep(50);
+      build = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).orElseThrow();
+      second = launcher(root).start(); // finds no jar, waits for the first one's build
+      Path half = target.resolve("irevnet-cli.jar");
+      for (int i = 0; i < 200 && (!Files.exists(half) || Files.size(half) == 0); i++) Thread.sleep(50);
+      Thread.sleep(200);
+      new ProcessBuilder("kill", "-TERM", Long.toString(first.pid())).start().waitFor();
+      assertThat(first.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("the launcher ended").isTrue();
+      assertThat(first.exitValue()).isEqualTo(143);
+      assertThat(new String(first.getInputStream().readAllBytes()))
+          .endsWith("irevnet: interrupted while building the command line\n");
+      assertThat(build.onExit().completeOnTimeout(build, 5, java.util.concurrent.TimeUnit.SECONDS).get().isAlive())
+          .as("the build has stopped too").isFalse();
+      assertThat(second.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("the second launcher ended").isTrue();
+      String out = new String(second.getInputStream().readAllBytes());
+      assertThat(second.exitValue()).as(out).isZero();
+      assertThat(out).as("built again, not the half jar").contains("building the command line").contains("/lib/" + OWN);
+    } finally {
+      if (build != null) build.destroyForcibly();
+      first.destroyForcibly();
+      if (second != null) second.destroyForcibly();
+    }
+  }
+
+  private static ProcessBuilder launcher(Path root) {
+    ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("bin/irevnet").toString()).redirectErrorStream(true);
+    pb.environment().put("IREVNET_JAVA_OPTS", "-Xmx32m -XX:TieredStopAtLevel=1");
+    pb.environment().put("PATH", root.resolve("tools") + ":" + System.getenv("PATH"));
+    return pb;
+  }
+
   private static List<String> launch(Path root) throws Exception {
     ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("bin/irevnet").toString()).redirectErrorStream(true);
     pb.environment().put("IREVNET_JAVA_OPTS", "-Xmx32m -XX:TieredStopAtLevel=1");
