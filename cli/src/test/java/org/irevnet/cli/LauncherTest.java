@@ -124,6 +124,45 @@ class LauncherTest {
     }
   }
 
+  /**
+   * A source edited while the build runs, after its module was compiled, is built by the next
+   * command: the launcher gave the jar the time the build ended, newer than the edit, and the next
+   * command took the jar for fresh without it.
+   */
+  @Test
+  void aSourceEditedDuringTheBuildIsBuiltByTheNextCommand(@TempDir Path root) throws Exception {
+    Path bin = Files.createDirectories(root.resolve("bin"));
+    Files.copy(Path.of("../bin/irevnet"), bin.resolve("irevnet"));
+    Path target = root.resolve("cli/target");
+    Files.createDirectories(target.resolve("lib"));
+    jar(target.resolve("lib").resolve(OWN), "own.txt", "built");
+    jar(target.resolve("lib").resolve(OTHER), "other.txt", "a library");
+    cliJar(root.resolve("built.jar"));
+    Path source = Files.createDirectories(root.resolve("irevnet/src/main")).resolve("Edited.java");
+    // The stand-in build: the jar, then an edit of a source (by the user, meanwhile), the first time.
+    Path mvn = Files.writeString(Files.createDirectories(root.resolve("tools")).resolve("mvn"), """
+        #!/usr/bin/env bash
+        echo build >> builds.log
+        cp built.jar cli/target/irevnet-cli.jar
+        [ -f irevnet/src/main/Edited.java ] || { sleep 0.1; echo edited > irevnet/src/main/Edited.java; }
+        """);
+    mvn.toFile().setExecutable(true);
+    Path builds = root.resolve("builds.log");
+    assertThat(run(launcher(root))).contains("building the command line");
+    assertThat(source).exists();
+    assertThat(run(launcher(root))).as("the edit is built").contains("building the command line");
+    assertThat(Files.readAllLines(builds)).hasSize(2);
+    assertThat(run(launcher(root))).as("and then the jar is fresh").doesNotContain("building");
+    assertThat(Files.readAllLines(builds)).hasSize(2);
+  }
+
+  private static String run(ProcessBuilder pb) throws Exception {
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(out).isZero();
+    return out;
+  }
+
   private static ProcessBuilder launcher(Path root) {
     ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("bin/irevnet").toString()).redirectErrorStream(true);
     pb.environment().put("IREVNET_JAVA_OPTS", "-Xmx32m -XX:TieredStopAtLevel=1");
