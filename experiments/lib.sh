@@ -20,6 +20,18 @@ if ! [[ "$EPOCHS" =~ ^[0-9]+$ ]] || [ "$((10#$EPOCHS))" -lt 1 ]; then
   echo "EPOCHS=$EPOCHS: not a number of epochs (a whole number, at least 1)" >&2
   exit 2
 fi
+# Else a DATA that names no dataset met a run trained already as "trained with DATA=..., not
+# DATA=...: FRESH=1 retrains it", and FRESH=1 then dropped that run's eval-test.json before train
+# refused the name. Found as --data finds it: a directory, or a name: fashion-mnist (the Debian
+# package) or one in this project's data/.
+if [ "$DATA" = fashion-mnist ] && [ ! -d "$DATA" ] && [ ! -d /usr/share/datasets/fashion-mnist ]; then
+  echo "DATA=fashion-mnist: /usr/share/datasets/fashion-mnist is missing (apt-get install dataset-fashion-mnist; fashion-mnist-mini is shipped)" >&2
+  exit 2
+fi
+if [ "$DATA" != fashion-mnist ] && [ ! -d "$DATA" ] && { [[ "$DATA" =~ ^[.~]|/ ]] || [ ! -d "$root/data/$DATA" ]; }; then
+  echo "DATA=$DATA: no such directory and no such dataset name (fashion-mnist, or a directory in $root/data)" >&2
+  exit 2
+fi
 THREADS="${THREADS:-1}"
 # The project's runs/paper, spelled runs/paper from the project itself as before: script 3's
 # RUN/train-args record paths under OUT, and another spelling would not reuse its runs.

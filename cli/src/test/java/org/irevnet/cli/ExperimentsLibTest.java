@@ -32,9 +32,12 @@ class ExperimentsLibTest {
       exit 0
       """;
 
-  /** A copy of the tree lib.sh works in: experiments/ and the stand-in launcher. */
+  /** A copy of the tree lib.sh works in: experiments/, the stand-in launcher and the datasets' names in data/. */
   private static Path tree(Path tmp) throws IOException {
     experiments(tmp);
+    for (String name : new String[] {"fashion-mnist-mini", "other", "a", "b", "d"}) {
+      Files.createDirectories(tmp.resolve("data").resolve(name));
+    }
     Path launcher = Files.writeString(Files.createDirectories(tmp.resolve("bin")).resolve("irevnet"), STAND_IN);
     Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
     return tmp;
@@ -76,18 +79,18 @@ class ExperimentsLibTest {
     assertThat(same.exit()).isZero();
     assertThat(same.calls()).as("the same settings reuse the run").isEmpty();
 
-    Outcome otherData = trainOnce(tree, "DATA=fashion-mnist EPOCHS=3 OUT=o");
+    Outcome otherData = trainOnce(tree, "DATA=other EPOCHS=3 OUT=o");
     assertThat(otherData.exit()).isEqualTo(2);
     assertThat(otherData.calls()).isEmpty();
     assertThat(otherData.stderr()).isEqualTo("o/runs/ce was trained with DATA=fashion-mnist-mini --epochs 3 --data"
-        + " fashion-mnist-mini, not DATA=fashion-mnist --epochs 3 --data fashion-mnist: FRESH=1 retrains it, another OUT"
+        + " fashion-mnist-mini, not DATA=other --epochs 3 --data other: FRESH=1 retrains it, another OUT"
         + " keeps both\n");
     assertThat(trainOnce(tree, "DATA=fashion-mnist-mini EPOCHS=20 OUT=o").exit()).as("other epochs").isEqualTo(2);
 
-    Outcome fresh = trainOnce(tree, "DATA=fashion-mnist EPOCHS=3 OUT=o FRESH=1");
+    Outcome fresh = trainOnce(tree, "DATA=other EPOCHS=3 OUT=o FRESH=1");
     assertThat(fresh.exit()).isZero();
     assertThat(fresh.calls()).hasSize(2);
-    assertThat(trainOnce(tree, "DATA=fashion-mnist EPOCHS=3 OUT=o").calls()).as("now of the new settings").isEmpty();
+    assertThat(trainOnce(tree, "DATA=other EPOCHS=3 OUT=o").calls()).as("now of the new settings").isEmpty();
   }
 
   /** EPOCHS that is no number of epochs is said as such, before a run trained already is looked at or retrained. */
@@ -102,6 +105,29 @@ class ExperimentsLibTest {
       assertThat(bad.calls()).as(epochs).isEmpty();
       assertThat(tree.resolve("o/runs/ce/eval-test.json")).as("the finished run is kept").exists();
     }
+  }
+
+  /**
+   * DATA that names no dataset is said as such, before a run trained already is looked at or
+   * retrained: it met one as "trained with DATA=d ..., not DATA=dd ...: FRESH=1 retrains it", and
+   * FRESH=1 then dropped that run's eval-test.json before train refused the name.
+   */
+  @Test
+  void dataThatNamesNoDatasetIsRefusedBeforeAnyRunIsTouched(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    assertThat(trainOnce(tree, "DATA=d EPOCHS=1 OUT=o").exit()).isZero();
+    Files.writeString(tree.resolve("a-file"), "");
+    for (String data : new String[] {"dd", "./d", "data/dd", "a-file"}) {
+      for (String fresh : new String[] {"0", "1"}) {
+        Outcome bad = trainOnce(tree, "DATA=" + data + " EPOCHS=1 OUT=o FRESH=" + fresh);
+        assertThat(bad.exit()).as(data).isEqualTo(2);
+        assertThat(bad.stderr()).as(data).isEqualTo("DATA=" + data + ": no such directory and no such dataset name"
+            + " (fashion-mnist, or a directory in " + tree.toRealPath().resolve("data") + ")\n");
+        assertThat(bad.calls()).as(data).isEmpty();
+        assertThat(tree.resolve("o/runs/ce/eval-test.json")).as("the finished run is kept").exists();
+      }
+    }
+    assertThat(trainOnce(tree, "DATA=data/d EPOCHS=1 OUT=o FRESH=1").calls()).as("a directory").hasSize(2);
   }
 
   /** A retraining that stops (Ctrl-C, a crash) leaves no sign of a finished run to be reused next time. */
