@@ -20,6 +20,8 @@ if ! [[ "$EPOCHS" =~ ^[0-9]+$ ]] || [ "$((10#$EPOCHS))" -lt 1 ]; then
   echo "EPOCHS=$EPOCHS: not a number of epochs (a whole number, at least 1)" >&2
   exit 2
 fi
+# A number is a number: EPOCHS=01 met a run of EPOCHS=1 as one "trained with --epochs 1, not --epochs 01".
+EPOCHS="${EPOCHS#"${EPOCHS%%[!0]*}"}"
 # Else a DATA that names no dataset met a run trained already as "trained with DATA=..., not
 # DATA=...: FRESH=1 retrains it", and FRESH=1 then dropped that run's eval-test.json before train
 # refused the name. Found as --data finds it: a directory, or a name: fashion-mnist (the Debian

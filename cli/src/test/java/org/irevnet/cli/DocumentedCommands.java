@@ -207,6 +207,8 @@ final class DocumentedCommands {
           String word = wordAt(l.text(), a.end());
           // flow="$1": a function's argument, whose values are its callers' business.
           if (word.matches("\"?\\$\\d\"?")) continue;
+          // EPOCHS="${EPOCHS#...}": a rewrite of the variable's other values, which stand for it.
+          if (Pattern.compile("\\$\\{?" + a.group(1) + "(?!\\w)").matcher(word).find()) continue;
           List<String> values = v.scalars().computeIfAbsent(a.group(1), k -> new ArrayList<>());
           if (!values.contains(word)) values.add(word);
         }

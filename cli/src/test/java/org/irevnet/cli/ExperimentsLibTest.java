@@ -107,6 +107,18 @@ class ExperimentsLibTest {
     }
   }
 
+  /** EPOCHS is compared as the number it is: EPOCHS=01 met a run of EPOCHS=1 as one trained with other settings. */
+  @Test
+  void epochsWithLeadingZerosIsTheSameNumberOfEpochs(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    assertThat(trainOnce(tree, "DATA=d EPOCHS=10 OUT=o").exit()).isZero();
+    Outcome same = trainOnce(tree, "DATA=d EPOCHS=010 OUT=o");
+    assertThat(same.exit()).as(same.stderr()).isZero();
+    assertThat(same.calls()).as("the run is reused").isEmpty();
+    Outcome fresh = trainOnce(tree, "DATA=d EPOCHS=0010 OUT=o FRESH=1");
+    assertThat(fresh.calls()).first().asString().startsWith("train --out o/runs/ce --fresh --epochs 10 ");
+  }
+
   /**
    * DATA that names no dataset is said as such, before a run trained already is looked at or
    * retrained: it met one as "trained with DATA=d ..., not DATA=dd ...: FRESH=1 retrains it", and
