@@ -14,7 +14,11 @@ irevnet() {
   wait $! || code=$?
   if [ "$code" -ne 0 ] && [ "$code" -ne 1 ]; then exit "$code"; fi
 }
-mkdir -p "$out"
+# Else mkdir's own words and exit 1, a failed check's code.
+if ! made="$(mkdir -p "$out" 2>&1)"; then
+  echo "$out: cannot make that directory (${made##*: })" >&2
+  exit 2
+fi
 for arch in fi-revnet-s resnet-s; do
   irevnet train --arch "$arch" --data fashion-mnist-mini --epochs 2 --out "$out/$arch" --fresh
   irevnet eval --run "$out/$arch"

@@ -41,7 +41,11 @@ if [ -z "${OUT:-}" ]; then
   if [ "$PWD" = "$root" ]; then OUT=runs/paper; else OUT="$root/runs/paper"; fi
 fi
 FRESH="${FRESH:-0}"
-mkdir -p "$OUT"
+# Else mkdir's own words and exit 1, which the scripts use for "a check failed".
+if ! made="$(mkdir -p "$OUT" 2>&1)"; then
+  echo "OUT=$OUT: cannot make that directory (${made##*: })" >&2
+  exit 2
+fi
 START=$SECONDS
 
 source "$root/experiments/stop.sh"

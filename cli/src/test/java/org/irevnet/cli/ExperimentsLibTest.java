@@ -107,6 +107,27 @@ class ExperimentsLibTest {
     }
   }
 
+  /**
+   * An OUT that cannot be made is said naming OUT, exit 2: it was mkdir's own words and exit 1,
+   * which the scripts use for "ran, but a check failed".
+   */
+  @Test
+  void outThatCannotBeMadeIsRefusedNamingIt(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    Files.writeString(tree.resolve("a-file"), "");
+    for (String out : new String[] {"a-file", "a-file/o"}) {
+      Outcome bad = trainOnce(tree, "DATA=d EPOCHS=1 OUT=" + out);
+      assertThat(bad.exit()).as(out).isEqualTo(2);
+      assertThat(bad.stderr()).as(out).startsWith("OUT=" + out + ": cannot make that directory (").endsWith(")\n")
+          .hasLineCount(1);
+      assertThat(bad.calls()).as(out).isEmpty();
+    }
+    Outcome baselines = run(tree, "bash experiments/baselines.sh a-file/o");
+    assertThat(baselines.exit()).isEqualTo(2);
+    assertThat(baselines.stderr()).startsWith("a-file/o: cannot make that directory (").hasLineCount(1);
+    assertThat(baselines.calls()).isEmpty();
+  }
+
   /** EPOCHS is compared as the number it is: EPOCHS=01 met a run of EPOCHS=1 as one trained with other settings. */
   @Test
   void epochsWithLeadingZerosIsTheSameNumberOfEpochs(@TempDir Path tmp) throws Exception {
