@@ -64,8 +64,10 @@ irevnet() {
 
 # Trains RUN (a directory under $OUT/runs) with the given train options unless an earlier
 # script already did with the same settings, then evaluates it on its test split. RUN/train-args
-# (written last) records them: a run of another DATA or EPOCHS was reused as if it were this one's,
-# so it stops the script instead (runs from before train-args are reused as they are).
+# records them: a run of another DATA or EPOCHS was reused as if it were this one's, so it stops
+# the script instead (runs from before train-args are reused as they are). It is written before
+# the training: written last, a script stopped after eval had written eval-test.json left a run
+# without it, reused next time unchecked as one from before train-args.
 train_once() {
   local run="$OUT/runs/$1"; shift
   local settings="DATA=$DATA --epochs $EPOCHS $*"
@@ -79,9 +81,10 @@ train_once() {
   fi
   # An interrupted retraining must not leave the former run's files to pass for a finished one.
   rm -f "$run/eval-test.json" "$run/train-args"
+  mkdir -p "$run"
+  printf '%s\n' "$settings" > "$run/train-args"
   irevnet train --out "$run" --fresh --epochs "$EPOCHS" "$@"
   irevnet eval --run "$run"
-  printf '%s\n' "$settings" > "$run/train-args"
 }
 
 finish() {

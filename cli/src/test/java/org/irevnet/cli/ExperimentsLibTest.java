@@ -29,6 +29,7 @@ class ExperimentsLibTest {
       mkdir -p "$dir"
       [ "$cmd" = eval ] && echo '{}' > "$dir/eval-test.json"
       [ "$cmd" = data ] && echo '{}' > "$dir/shortcut.json"
+      [ "${HANG:-}" = "$cmd" ] && { echo $$ > hang.pid; exec sleep 60; }
       exit 0
       """;
 
@@ -172,6 +173,34 @@ class ExperimentsLibTest {
     assertThat(stopped.exit()).isEqualTo(3);
     Outcome next = trainOnce(tree, "DATA=d EPOCHS=1 OUT=o");
     assertThat(next.calls()).as("trained again").hasSize(2).first().asString().startsWith("train ");
+  }
+
+  /**
+   * A script stopped once eval has written eval-test.json leaves a run that is finished with its
+   * settings: stopped before train-args was written (last), its run was reused next time unchecked,
+   * as one from before train-args, also by a script of another DATA.
+   */
+  @Test
+  void aRunStoppedAfterItsEvaluationIsCheckedLikeAnyOther(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    Process script = new ProcessBuilder("bash", "-c", "DATA=d EPOCHS=1 OUT=o HANG=eval bash -c"
+        + " 'source experiments/lib.sh; train_once ce --data \"$DATA\"'")
+        .directory(tree.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    Path pidFile = tree.resolve("hang.pid");
+    try {
+      for (int i = 0; i < 200 && (!Files.exists(pidFile) || Files.readString(pidFile).isBlank()); i++) Thread.sleep(50);
+      assertThat(tree.resolve("o/runs/ce/eval-test.json")).exists();
+      new ProcessBuilder("kill", "-TERM", Long.toString(script.pid())).start().waitFor();
+      assertThat(script.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    } finally {
+      script.destroyForcibly();
+      if (Files.exists(pidFile)) ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).ifPresent(ProcessHandle::destroy);
+    }
+    Outcome otherData = trainOnce(tree, "DATA=other EPOCHS=1 OUT=o");
+    assertThat(otherData.exit()).as(otherData.stderr()).isEqualTo(2);
+    assertThat(otherData.stderr()).startsWith("o/runs/ce was trained with DATA=d --epochs 1 --data d, not DATA=other");
+    assertThat(trainOnce(tree, "DATA=d EPOCHS=1 OUT=o").calls()).as("finished: reused").isEmpty();
   }
 
   /**
