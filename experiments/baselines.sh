@@ -5,6 +5,11 @@
 # Usage: experiments/baselines.sh [OUT_DIR]   (default runs/baselines)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Else --help was taken for OUT_DIR (mkdir -p printed its own help), and a second argument was ignored.
+if [ $# -gt 1 ] || [[ "${1:-}" == -* ]]; then
+  echo "usage: $0 [OUT_DIR] (not: $*)" >&2
+  exit 2
+fi
 out="${1:-$root/runs/baselines}"
 source "$root/experiments/stop.sh"
 # Exit 1 is a failed check with its results written (the report shows it): go on, as lib.sh does.

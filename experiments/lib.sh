@@ -10,6 +10,11 @@
 #   FRESH=1  retrain models that an earlier script already trained (default: reuse them, and stop
 #            at one trained with another DATA or EPOCHS)
 set -euo pipefail
+# Else an argument (--help) was ignored and the script trained, with the default settings, into OUT.
+if [ $# -gt 0 ]; then
+  echo "$0 takes no arguments (given: $*): its settings are environment variables, such as DATA, EPOCHS and OUT" >&2
+  exit 2
+fi
 # No cd into the project: OUT=o or DATA=mydir, given relative, named this project's o and mydir.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="${DATA:-fashion-mnist}"

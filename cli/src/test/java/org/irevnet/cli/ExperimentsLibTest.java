@@ -109,6 +109,32 @@ class ExperimentsLibTest {
   }
 
   /**
+   * A script given arguments says it takes none (baselines.sh: OUT_DIR at most), before any work:
+   * `experiments/1-nuisance-information.sh --help` trained into OUT with the default settings,
+   * and baselines.sh took --help for its OUT_DIR.
+   */
+  @Test
+  void argumentsAScriptDoesNotTakeAreRefused(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    for (String script : new String[] {"1-nuisance-information.sh", "2-metamers.sh", "3-shortcuts.sh",
+        "4-irevnet-layers.sh", "density.sh"}) {
+      Outcome o = run(tree, "DATA=d OUT=o bash experiments/" + script + " --help");
+      assertThat(o.exit()).as(script).isEqualTo(2);
+      assertThat(o.stderr()).as(script).isEqualTo("experiments/" + script + " takes no arguments (given: --help): its"
+          + " settings are environment variables, such as DATA, EPOCHS and OUT\n");
+      assertThat(o.calls()).as(script).isEmpty();
+    }
+    for (String args : new String[] {"--help", "o extra"}) {
+      Outcome o = run(tree, "bash experiments/baselines.sh " + args);
+      assertThat(o.exit()).as(args).isEqualTo(2);
+      assertThat(o.stderr()).as(args).isEqualTo("usage: experiments/baselines.sh [OUT_DIR] (not: " + args + ")\n");
+      assertThat(o.calls()).as(args).isEmpty();
+    }
+    assertThat(tree.resolve("o")).as("nothing made").doesNotExist();
+    assertThat(run(tree, "bash experiments/baselines.sh o").calls()).as("an OUT_DIR").isNotEmpty();
+  }
+
+  /**
    * An OUT that cannot be made is said naming OUT, exit 2: it was mkdir's own words and exit 1,
    * which the scripts use for "ran, but a check failed".
    */
