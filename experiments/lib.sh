@@ -40,6 +40,11 @@ if [ "$DATA" != fashion-mnist ] && [ ! -d "$DATA" ] && { [[ "$DATA" =~ ^[.~]|/ ]
   exit 2
 fi
 THREADS="${THREADS:-1}"
+# Else THREADS=one reached train only after FRESH=1 had dropped the run's eval-test.json.
+if ! [[ "$THREADS" =~ ^[0-9]+$ ]] || [ "$((10#$THREADS))" -lt 1 ] || [ "$((10#$THREADS))" -gt 1024 ]; then
+  echo "THREADS=$THREADS: not a number of threads (a whole number from 1 to 1024)" >&2
+  exit 2
+fi
 # The project's runs/paper, spelled runs/paper from the project itself as before: script 3's
 # RUN/train-args record paths under OUT, and another spelling would not reuse its runs.
 if [ -z "${OUT:-}" ]; then

@@ -155,6 +155,22 @@ class ExperimentsLibTest {
     assertThat(baselines.calls()).isEmpty();
   }
 
+  /** THREADS that the commands refuse is said before a finished run is retrained: FRESH=1 dropped its eval-test.json first. */
+  @Test
+  void threadsThatIsNoNumberOfThreadsIsRefusedBeforeAnyRunIsTouched(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    assertThat(trainOnce(tree, "DATA=d EPOCHS=1 OUT=o").exit()).isZero();
+    for (String threads : new String[] {"one", "0", "-1", "1025", "1.5"}) {
+      Outcome bad = trainOnce(tree, "DATA=d EPOCHS=1 OUT=o FRESH=1 THREADS=" + threads);
+      assertThat(bad.exit()).as(threads).isEqualTo(2);
+      assertThat(bad.stderr()).as(threads)
+          .isEqualTo("THREADS=" + threads + ": not a number of threads (a whole number from 1 to 1024)\n");
+      assertThat(bad.calls()).as(threads).isEmpty();
+      assertThat(tree.resolve("o/runs/ce/eval-test.json")).as("the finished run is kept").exists();
+    }
+    assertThat(trainOnce(tree, "DATA=d EPOCHS=1 OUT=o FRESH=1 THREADS=1024").calls()).first().asString().endsWith(" --threads 1024 --no-progress");
+  }
+
   /** EPOCHS is compared as the number it is: EPOCHS=01 met a run of EPOCHS=1 as one trained with other settings. */
   @Test
   void epochsWithLeadingZerosIsTheSameNumberOfEpochs(@TempDir Path tmp) throws Exception {
