@@ -28,6 +28,10 @@ if [ "${1:-}" != "--table" ]; then
     cp "runs/cnf-$target/samples.png" "$images/cnf-$target-samples.png"
   done
 fi
+# Else --table before the runs printed the table's head and rows up to the first missing one, then jq's error.
+for target in $targets; do
+  [ -f "runs/cnf-$target/cnf.json" ] || { echo "experiments/cnf.sh: no runs/cnf-$target/cnf.json: run experiments/cnf.sh without --table first" >&2; exit 2; }
+done
 echo "| target | test log-likelihood (nats) | NFE forward / adjoint per iteration | NFE test / sampling (dopri5) | train / eval time | inversion max error |"
 echo "|---|---|---|---|---|---|"
 for target in $targets; do

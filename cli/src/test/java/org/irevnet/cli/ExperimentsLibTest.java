@@ -338,6 +338,21 @@ class ExperimentsLibTest {
         .filteredOn(c -> c.startsWith("data shortcut")).hasSize(2).allMatch(c -> c.contains("--base b "));
   }
 
+  /** cnf.sh --table without the runs says which is missing and prints no table: it printed the rows up to it, then jq's error. */
+  @Test
+  void cnfTableWithoutItsRunsPrintsNoTable(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    Files.createDirectories(tree.resolve("runs/cnf-two-moons"));
+    Files.writeString(tree.resolve("runs/cnf-two-moons/cnf.json"), "{\"target\":\"two-moons\"}");
+    Path table = tree.resolve("table.md");
+    Process p = new ProcessBuilder("bash", "experiments/cnf.sh", "--table").directory(tree.toFile())
+        .redirectOutput(table.toFile()).redirectError(tree.resolve("err.txt").toFile()).start();
+    assertThat(p.waitFor()).isEqualTo(2);
+    assertThat(Files.readString(tree.resolve("err.txt")))
+        .isEqualTo("experiments/cnf.sh: no runs/cnf-rings/cnf.json: run experiments/cnf.sh without --table first\n");
+    assertThat(table).isEmptyFile();
+  }
+
   /** vae.sh's launcher: writes a vae.json whose ELBO is -100, or exits 3 (nothing written) for the flow FAIL names. */
   private static final String VAE_STAND_IN = """
       #!/usr/bin/env bash
