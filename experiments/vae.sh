@@ -42,7 +42,11 @@ for flow in "${flows[@]}"; do
   if [ "${PARALLEL:-0}" = 1 ]; then { stop_traps; run "$flow" "$@"; } & else run "$flow" "$@"; fi
 done
 wait
-first="$OUT/vae-${flows[0]}/vae.json"
+# The settings line from the first flow with a result: read from none's alone, a failed none (exit 3)
+# ended the script with jq's error, without the other flows' table.
+first=
+for flow in "${flows[@]}"; do [ -f "$OUT/vae-$flow/vae.json" ] && { first="$OUT/vae-$flow/vae.json"; break; }; done
+[ -n "$first" ] || { echo "experiments/vae.sh: no flow has a result (see the runs' errors above)" >&2; exit 3; }
 jq -r '"Data \(.data): first \(.train_images) training images, \(.epochs) epochs, batch \(.batch); latent \(.latent), \(.flow_steps) flow steps; test: first \(.test_images) test images, \(.is_samples) importance samples each; nats per image."' "$first"
 echo
 echo "| flow | test ELBO | test IS-NLL (± s.e.) | flow params per image | train time wall (CPU) | eval time wall (CPU) |"

@@ -384,4 +384,29 @@ class ExperimentsLibTest {
     assertThat(Files.readAllLines(table)).contains("| planar | no result (see the run's error) | | | | |")
         .filteredOn(l -> l.startsWith("| none |")).singleElement().asString().startsWith("| none | -100 |");
   }
+
+  /**
+   * A failed none, the first flow, leaves the other flows' table: the settings line was read from
+   * none's vae.json alone, and the script ended with jq's error. No flow with a result is said.
+   */
+  @Test
+  void vaeShPrintsTheTableWhenTheFirstFlowFailed(@TempDir Path tmp) throws Exception {
+    experiments(tmp);
+    Path launcher = Files.writeString(tmp.resolve("stand-in"), VAE_STAND_IN);
+    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+    String command = "IREVNET=" + launcher + " OUT=" + tmp.resolve("out") + " bash experiments/vae.sh";
+    Path table = tmp.resolve("table.md");
+    Process p = new ProcessBuilder("bash", "-c", "FAIL=none " + command).directory(tmp.toFile())
+        .redirectOutput(table.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    assertThat(p.waitFor()).isZero();
+    assertThat(Files.readAllLines(table)).first().asString().startsWith("Data d: first 1 training images");
+    assertThat(Files.readAllLines(table)).contains("| none | no result (see the run's error) | | | | |")
+        .filteredOn(l -> l.startsWith("| planar |")).singleElement().asString().startsWith("| planar | -100 |");
+
+    // Every flow failed: no table, a line saying so.
+    Files.writeString(launcher, "#!/usr/bin/env bash\nexit 3\n");
+    Outcome none = run(tmp, command);
+    assertThat(none.exit()).isEqualTo(3);
+    assertThat(none.stderr()).endsWith("experiments/vae.sh: no flow has a result (see the runs' errors above)\n");
+  }
 }
