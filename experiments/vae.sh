@@ -38,10 +38,15 @@ run() {
   # table says "no result" for it and the other flows still run. Bad usage (2) or an interrupt stops.
   if [ "$code" -ne 0 ] && [ "$code" -ne 3 ]; then exit "$code"; fi
 }
+parallel=()
 for flow in "${flows[@]}"; do
-  if [ "${PARALLEL:-0}" = 1 ]; then { stop_traps; run "$flow" "$@"; } & else run "$flow" "$@"; fi
+  if [ "${PARALLEL:-0}" = 1 ]; then { stop_traps; run "$flow" "$@"; } & parallel+=($!); else run "$flow" "$@"; fi
 done
-wait
+# What stops the script in sequence (bad usage, exit 2) stops it once all have ended: a bad option
+# was the six commands' error, then jq's for the missing results.
+code=0
+for pid in ${parallel[@]+"${parallel[@]}"}; do wait "$pid" || code=$?; done
+[ "$code" -eq 0 ] || exit "$code"
 # The settings line from the first flow with a result: read from none's alone, a failed none (exit 3)
 # ended the script with jq's error, without the other flows' table.
 first=

@@ -409,4 +409,20 @@ class ExperimentsLibTest {
     assertThat(none.exit()).isEqualTo(3);
     assertThat(none.stderr()).endsWith("experiments/vae.sh: no flow has a result (see the runs' errors above)\n");
   }
+
+  /** With PARALLEL=1, a refusal of the six commands (exit 2) ends the script with it, as in sequence, without a table. */
+  @Test
+  void vaeShInParallelEndsWithTheCommandsBadUsage(@TempDir Path tmp) throws Exception {
+    experiments(tmp);
+    Path launcher = Files.writeString(tmp.resolve("stand-in"), "#!/usr/bin/env bash\necho 'irevnet vae: unknown option' >&2\nexit 2\n");
+    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+    for (String parallel : new String[] {"0", "1"}) {
+      Path table = tmp.resolve("table.md");
+      Process p = new ProcessBuilder("bash", "-c", "PARALLEL=" + parallel + " IREVNET=" + launcher + " OUT=out bash experiments/vae.sh")
+          .directory(tmp.toFile()).redirectOutput(table.toFile()).redirectError(tmp.resolve("err.txt").toFile()).start();
+      assertThat(p.waitFor()).as(parallel).isEqualTo(2);
+      assertThat(table).as(parallel).isEmptyFile();
+      assertThat(Files.readString(tmp.resolve("err.txt"))).as(parallel).doesNotContain("jq").doesNotContain("no flow");
+    }
+  }
 }
