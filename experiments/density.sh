@@ -5,7 +5,8 @@
 # (sample) and writes a report. Settings as in lib.sh, with other defaults:
 #   DATA=fashion-mnist-mini  EPOCHS=3  OUT=runs/density
 #   MAX_STEPS=N  stop training after N steps (a partial epoch, e.g. on the full set within
-#                a time budget); eval and sample then use checkpoints/latest
+#                a time budget); eval and sample then use checkpoints/latest. It is recorded in
+#                RUN/train-args: a later run without MAX_STEPS stops at it (FRESH=1 retrains)
 # The README's numbers come from these commands, as run by `nice -n 10 experiments/density.sh`
 # (mini set, 3 epochs), `EPOCHS=20 ...` and `DATA=fashion-mnist EPOCHS=1 MAX_STEPS=400 ...` (they were
 # typed one at a time, with a copy of the jar, into runs/mle-mini, runs/mle-mini-20 and runs/mle-full).
@@ -17,7 +18,14 @@ source "$(dirname "$0")/lib.sh"
 run="$OUT/runs/mle-$(basename "$DATA")"
 checkpoint=()
 if [ -n "${MAX_STEPS:-}" ]; then
+  # Refused before start_run drops a finished run's eval-test.json, as lib.sh does for EPOCHS.
+  if ! [[ "$MAX_STEPS" =~ ^[0-9]+$ ]] || [ "$((10#$MAX_STEPS))" -lt 1 ]; then
+    echo "MAX_STEPS=$MAX_STEPS: not a number of steps (a whole number, at least 1)" >&2
+    exit 2
+  fi
   checkpoint=(--checkpoint latest)
+  # Recorded with --max-steps: else a later run without MAX_STEPS reused this partial model as its own.
+  start_run "$run" --arch fi-revnet-s --data "$DATA" --objective mle --max-steps "$MAX_STEPS"
   irevnet train --out "$run" --fresh --arch fi-revnet-s --data "$DATA" --objective mle --epochs "$EPOCHS" \
     --max-steps "$MAX_STEPS"
   irevnet eval --run "$run" "${checkpoint[@]}"

@@ -89,12 +89,18 @@ train_once() {
     echo "= $run: trained already (FRESH=1 retrains)" >&2
     return
   fi
-  # An interrupted retraining must not leave the former run's files to pass for a finished one.
-  rm -f "$run/eval-test.json" "$run/train-args"
-  mkdir -p "$run"
-  printf '%s\n' "$settings" > "$run/train-args"
+  start_run "$run" "$@"
   irevnet train --out "$run" --fresh --epochs "$EPOCHS" "$@"
   irevnet eval --run "$run"
+}
+
+# Before RUN is trained afresh with the given train options: an interrupted retraining must not
+# leave the former run's files to pass for a finished one, and RUN/train-args records the settings.
+start_run() {
+  local run="$1"; shift
+  rm -f "$run/eval-test.json" "$run/train-args"
+  mkdir -p "$run"
+  printf '%s\n' "DATA=$DATA --epochs $EPOCHS $*" > "$run/train-args"
 }
 
 finish() {

@@ -327,6 +327,33 @@ class ExperimentsLibTest {
     }
   }
 
+  /**
+   * density.sh's MAX_STEPS run (a partial training, into the same run directory) is not taken by a
+   * later run without MAX_STEPS for its own: it kept the earlier run's train-args, and was reused
+   * as the model of the full epochs.
+   */
+  @Test
+  void aDensityRunOfMaxStepsIsNotReusedAsAFullOne(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    assertThat(run(tree, "OUT=o bash experiments/density.sh").exit()).isZero();
+    Outcome partial = run(tree, "OUT=o MAX_STEPS=5 bash experiments/density.sh");
+    assertThat(partial.exit()).isZero();
+    assertThat(partial.calls()).first().asString().startsWith("train ").contains("--max-steps 5");
+    Outcome full = run(tree, "OUT=o bash experiments/density.sh");
+    assertThat(full.exit()).isEqualTo(2);
+    assertThat(full.stderr()).contains("was trained with DATA=fashion-mnist-mini --epochs 3 --arch fi-revnet-s --data"
+        + " fashion-mnist-mini --objective mle --max-steps 5, not ");
+    assertThat(full.calls()).isEmpty();
+    assertThat(run(tree, "OUT=o FRESH=1 bash experiments/density.sh").calls()).first().asString().startsWith("train ")
+        .doesNotContain("--max-steps");
+    for (String steps : new String[] {"abc", "0", "1.5"}) {
+      Outcome bad = run(tree, "OUT=o MAX_STEPS=" + steps + " bash experiments/density.sh");
+      assertThat(bad.exit()).as(steps).isEqualTo(2);
+      assertThat(bad.stderr()).as(steps).isEqualTo("MAX_STEPS=" + steps + ": not a number of steps (a whole number, at least 1)\n");
+      assertThat(tree.resolve("o/runs/mle-fashion-mnist-mini/eval-test.json")).as("the finished run is kept").exists();
+    }
+  }
+
   /** The shortcut datasets are made from DATA; FRESH=1, which a change of DATA asks for, makes them again. */
   @Test
   void freshShortcutRunsAreTrainedOnShortcutsOfTheNewData(@TempDir Path tmp) throws Exception {
