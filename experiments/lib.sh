@@ -51,6 +51,11 @@ if [ -z "${OUT:-}" ]; then
   if [ "$PWD" = "$root" ]; then OUT=runs/paper; else OUT="$root/runs/paper"; fi
 fi
 FRESH="${FRESH:-0}"
+# Else FRESH=yes (or true) reused the runs and script 3's datasets as FRESH=0 does.
+if [ "$FRESH" != 0 ] && [ "$FRESH" != 1 ]; then
+  echo "FRESH=$FRESH: 1 retrains, 0 (the default) reuses" >&2
+  exit 2
+fi
 # Else mkdir's own words and exit 1, which the scripts use for "a check failed".
 if ! made="$(mkdir -p "$OUT" 2>&1)"; then
   echo "OUT=$OUT: cannot make that directory (${made##*: })" >&2

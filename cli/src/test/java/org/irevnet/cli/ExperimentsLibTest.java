@@ -171,6 +171,21 @@ class ExperimentsLibTest {
     assertThat(trainOnce(tree, "DATA=d EPOCHS=1 OUT=o FRESH=1 THREADS=1024").calls()).first().asString().endsWith(" --threads 1024 --no-progress");
   }
 
+  /** FRESH other than 0 or 1 is refused: FRESH=yes reused the runs as FRESH=0 does. */
+  @Test
+  void freshOtherThanZeroOrOneIsRefused(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    assertThat(trainOnce(tree, "DATA=d EPOCHS=1 OUT=o").exit()).isZero();
+    for (String fresh : new String[] {"yes", "true", "2"}) {
+      Outcome bad = trainOnce(tree, "DATA=d EPOCHS=1 OUT=o FRESH=" + fresh);
+      assertThat(bad.exit()).as(fresh).isEqualTo(2);
+      assertThat(bad.stderr()).as(fresh).isEqualTo("FRESH=" + fresh + ": 1 retrains, 0 (the default) reuses\n");
+      assertThat(bad.calls()).as(fresh).isEmpty();
+    }
+    assertThat(trainOnce(tree, "DATA=d EPOCHS=1 OUT=o FRESH=0").calls()).as("reused").isEmpty();
+    assertThat(trainOnce(tree, "DATA=d EPOCHS=1 OUT=o FRESH=").calls()).as("empty: the default").isEmpty();
+  }
+
   /** EPOCHS is compared as the number it is: EPOCHS=01 met a run of EPOCHS=1 as one trained with other settings. */
   @Test
   void epochsWithLeadingZerosIsTheSameNumberOfEpochs(@TempDir Path tmp) throws Exception {
