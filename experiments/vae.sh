@@ -11,7 +11,8 @@
 #   TEST_IMAGES   test images for ELBO and IS-NLL (default 100)
 #   IS_SAMPLES    importance samples per test image (default 1000)
 #   OUT           where the runs go (default runs): OUT/vae-<flow>/vae.json
-#   PARALLEL=1    run the six flows at the same time (each still one thread under nice): the
+#   PARALLEL=1    run the six flows at the same time (each still one thread under nice; 0, the
+#                 default, one after the other; another value is refused): the
 #                 wall times then include waiting for each other; compare the CPU times
 #   IREVNET       the launcher (default bin/irevnet), e.g. "java -jar /tmp/copy/irevnet-cli.jar"
 set -euo pipefail
@@ -22,6 +23,11 @@ cd "$root"
 source experiments/stop.sh
 DATA="${DATA:-fashion-mnist}"
 OUT="${OUT:-runs}"
+# Else PARALLEL=yes (or true) ran the six one after the other, as PARALLEL=0 does.
+if [ "${PARALLEL:-0}" != 0 ] && [ "${PARALLEL:-0}" != 1 ]; then
+  echo "PARALLEL=$PARALLEL: 1 runs the six flows at once, 0 (the default) one after the other" >&2
+  exit 2
+fi
 flows=(none planar householder sylvester-orthogonal sylvester-householder sylvester-triangular)
 run() {
   local flow="$1" start code=0

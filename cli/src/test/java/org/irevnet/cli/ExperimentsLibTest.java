@@ -452,6 +452,21 @@ class ExperimentsLibTest {
     assertThat(none.stderr()).endsWith("experiments/vae.sh: no flow has a result (see the runs' errors above)\n");
   }
 
+  /** PARALLEL other than 0 or 1 is refused before any run: PARALLEL=yes ran the flows one after the other. */
+  @Test
+  void vaeShRefusesParallelOtherThanZeroOrOne(@TempDir Path tmp) throws Exception {
+    experiments(tmp);
+    Path launcher = Files.writeString(tmp.resolve("stand-in"), VAE_STAND_IN);
+    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+    for (String parallel : new String[] {"yes", "true", "2"}) {
+      Outcome bad = run(tmp, "PARALLEL=" + parallel + " IREVNET=" + launcher + " OUT=out bash experiments/vae.sh");
+      assertThat(bad.exit()).as(parallel).isEqualTo(2);
+      assertThat(bad.stderr()).as(parallel)
+          .isEqualTo("PARALLEL=" + parallel + ": 1 runs the six flows at once, 0 (the default) one after the other\n");
+      assertThat(tmp.resolve("out")).as(parallel).doesNotExist();
+    }
+  }
+
   /** With PARALLEL=1, a refusal of the six commands (exit 2) ends the script with it, as in sequence, without a table. */
   @Test
   void vaeShInParallelEndsWithTheCommandsBadUsage(@TempDir Path tmp) throws Exception {
