@@ -90,6 +90,11 @@ final class QuickstartCommand implements Callable<Integer> {
     arch = Architecture.recorded(arch);
     data = Datasets.recorded(data);
     checkFullyInvertible(arch);
+    // The metamer attack builds --count pairs of the model's input images (FGSM and PGD take at most
+    // the test split): a count they cannot be held for was refused by that step, after both trainings.
+    CommonOptions.checkCountFits("--count", count,
+        Architecture.load(arch).inputShape().stream().mapToLong(Integer::longValue).reduce(1, (x, y) -> x * y),
+        "the metamer attack's image pairs", "a", "b");
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new IllegalArgumentException(out + ": exists and is not a directory");
     }

@@ -445,6 +445,25 @@ class QuickstartCommandTest {
         + "' has no parameters to train (no stage has a step)");
   }
 
+  /**
+   * A --count whose metamer pairs cannot be held (in memory, or in one array) was accepted, and
+   * refused by the metamer attack's step after both trainings; now at once, as the attack refuses it.
+   */
+  @Test
+  void refusesACountTheMetamerAttackCannotHoldBeforeTraining(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), """
+        {"name": "tiny", "type": "fi-revnet", "inputShape": [1, 32, 32], "numClasses": 10,
+         "stages": [{"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine"}]}""");
+    Path where = tmp.resolve("qs");
+    // 3,000,000 pairs of 1024 values: 24.6 GB, and more values than one array holds.
+    MainTest.Run r = run("quickstart", "--arch", arch.toString(), "--out", where.toString(), "--epochs", "1",
+        "--count", "3000000", "--skip-selftest", "--no-progress", "--threads", "1");
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err().strip()).startsWith("irevnet quickstart: --count 3000000: the metamer attack's image pairs")
+        .hasLineCount(1);
+    assertThat(where).as("refused before the CE model's training").doesNotExist();
+  }
+
   private static void assertRefusedBeforeTraining(Path tmp, Path arch, String message) {
     Path where = tmp.resolve("qs");
     MainTest.Run r = run("quickstart", "--arch", arch.toString(), "--out", where.toString(), "--epochs", "1",
