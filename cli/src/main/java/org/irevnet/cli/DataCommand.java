@@ -62,6 +62,10 @@ final class DataCommand implements Callable<Integer> {
     public Integer call() throws Exception {
       common.apply();
       Shortcut.Kind k = Shortcut.Kind.parse(kind);
+      // As every command that writes: the next save of a checkpoint replaces it whole (and a file of
+      // ours in it stopped that run's train), and a run's report read a dataset in its analysis/.
+      CommonOptions.refuseInCheckpoints(out);
+      CommonOptions.refuseRunsAnalysis(out, "this dataset's shortcut.json");
       long t0 = System.nanoTime();
       ShortcutDatasets.Result r = ShortcutDatasets.generate(base, k, seed, out, force);
       double seconds = (System.nanoTime() - t0) / 1e9;

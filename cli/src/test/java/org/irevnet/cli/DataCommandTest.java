@@ -140,6 +140,23 @@ class DataCommandTest {
     assertThat(out.resolve("notes.txt")).doesNotExist();
   }
 
+  /** --out inside a checkpoint or in a run's analysis/ is refused, as by every command that writes. */
+  @Test
+  void anOutputInACheckpointOrARunsAnalysisIsRefused(@TempDir Path tmp) throws Exception {
+    Path base = TinyData.idx(tmp.resolve("base"), 20, 10);
+    Path run = Files.createDirectories(tmp.resolve("run"));
+    Files.writeString(run.resolve("config.json"), "{\"config\": {}}");
+    Path best = Files.createDirectories(run.resolve("checkpoints/best"));
+    Files.writeString(best.resolve("manifest.json"), "{}");
+    Files.writeString(best.resolve("training.json"), "{}");
+    refused(best.resolve("sc") + " is inside " + best + ", a checkpoint, which training replaces whole", "--base",
+        base.toString(), "--kind", "texture", "--out", best.resolve("sc").toString());
+    refused("--out " + run.resolve("analysis") + " is the analysis directory of the run " + run, "--base",
+        base.toString(), "--kind", "texture", "--out", run.resolve("analysis").toString());
+    assertThat(best.resolve("sc")).doesNotExist();
+    assertThat(run.resolve("analysis")).doesNotExist();
+  }
+
   private static void refused(String expected, String... args) {
     String[] all = new String[args.length + 2];
     all[0] = "data";
