@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * bin/irevnet in a copy of the tree with a stand-in jar (no build: its sources are absent, so the
- * jar is never stale), whose main class says where its class and two libraries' resources were
- * loaded from.
+ * bin/irevnet in a copy of the tree with a stand-in jar, whose main class says where its class and
+ * two libraries' resources were loaded from. Without sources the jar is never stale; the tests of
+ * the build give it none at first and put a stand-in mvn first on the PATH.
  */
 class LauncherTest {
   private static final String OWN = "irevnet-0.1.0-SNAPSHOT.jar", OTHER = "other-1.0.jar";
@@ -40,12 +40,7 @@ class LauncherTest {
    */
   @Test
   void aCommandRunsFromASnapshotThatARebuildLeavesAlone(@TempDir Path root) throws Exception {
-    Path bin = Files.createDirectories(root.resolve("bin"));
-    Files.copy(Path.of("../bin/irevnet"), bin.resolve("irevnet"));
-    Path target = root.resolve("cli/target");
-    Files.createDirectories(target.resolve("lib"));
-    jar(target.resolve("lib").resolve(OWN), "own.txt", "built first");
-    jar(target.resolve("lib").resolve(OTHER), "other.txt", "a library");
+    Path target = tree(root, "built first");
     Path cliJar = target.resolve("irevnet-cli.jar");
     cliJar(cliJar);
 
@@ -78,12 +73,7 @@ class LauncherTest {
    */
   @Test
   void aLauncherStoppedWhileBuildingStopsTheBuildAndTheNextOneBuildsAgain(@TempDir Path root) throws Exception {
-    Path bin = Files.createDirectories(root.resolve("bin"));
-    Files.copy(Path.of("../bin/irevnet"), bin.resolve("irevnet"));
-    Path target = root.resolve("cli/target");
-    Files.createDirectories(target.resolve("lib"));
-    jar(target.resolve("lib").resolve(OWN), "own.txt", "built");
-    jar(target.resolve("lib").resolve(OTHER), "other.txt", "a library");
+    Path target = tree(root, "built");
     cliJar(root.resolve("built.jar"));
     Path mvn = Files.writeString(Files.createDirectories(root.resolve("tools")).resolve("mvn"), """
         #!/usr/bin/env bash
@@ -131,12 +121,7 @@ class LauncherTest {
    */
   @Test
   void aSourceEditedDuringTheBuildIsBuiltByTheNextCommand(@TempDir Path root) throws Exception {
-    Path bin = Files.createDirectories(root.resolve("bin"));
-    Files.copy(Path.of("../bin/irevnet"), bin.resolve("irevnet"));
-    Path target = root.resolve("cli/target");
-    Files.createDirectories(target.resolve("lib"));
-    jar(target.resolve("lib").resolve(OWN), "own.txt", "built");
-    jar(target.resolve("lib").resolve(OTHER), "other.txt", "a library");
+    tree(root, "built");
     cliJar(root.resolve("built.jar"));
     Path source = Files.createDirectories(root.resolve("irevnet/src/main")).resolve("Edited.java");
     // The stand-in build: the jar, then an edit of a source (by the user, meanwhile), the first time.
@@ -171,12 +156,18 @@ class LauncherTest {
   }
 
   private static List<String> launch(Path root) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("bin/irevnet").toString()).redirectErrorStream(true);
-    pb.environment().put("IREVNET_JAVA_OPTS", "-Xmx32m -XX:TieredStopAtLevel=1");
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor()).as(out).isZero();
-    return out.lines().map(l -> l.replaceFirst("^jar:", "")).toList();
+    return run(launcher(root)).lines().map(l -> l.replaceFirst("^jar:", "")).toList();
+  }
+
+  /** A copy of bin/irevnet in {@code root}, and cli/target/lib with the module's jar (marker {@code own}) and a library's. */
+  private static Path tree(Path root, String own) throws IOException {
+    Path bin = Files.createDirectories(root.resolve("bin"));
+    Files.copy(Path.of("../bin/irevnet"), bin.resolve("irevnet"));
+    Path target = root.resolve("cli/target");
+    Files.createDirectories(target.resolve("lib"));
+    jar(target.resolve("lib").resolve(OWN), "own.txt", own);
+    jar(target.resolve("lib").resolve(OTHER), "other.txt", "a library");
+    return target;
   }
 
   private static void cliJar(Path file) throws IOException {
