@@ -39,12 +39,18 @@ class ExperimentsLibTest {
     for (String name : new String[] {"fashion-mnist-mini", "other", "a", "b", "d"}) {
       Files.createDirectories(tmp.resolve("data").resolve(name));
     }
-    Path launcher = Files.writeString(Files.createDirectories(tmp.resolve("bin")).resolve("irevnet"), STAND_IN);
-    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+    executable(Files.createDirectories(tmp.resolve("bin")).resolve("irevnet"), STAND_IN);
     return tmp;
   }
 
   /** A copy of the project's experiments/ in {@code tmp}. */
+  /** {@code file} holding {@code script}, executable. */
+  private static Path executable(Path file, String script) throws IOException {
+    Files.writeString(file, script);
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+    return file;
+  }
+
   private static void experiments(Path tmp) throws IOException {
     Files.createDirectories(tmp.resolve("experiments"));
     try (var scripts = Files.list(Path.of("../experiments"))) {
@@ -415,8 +421,7 @@ class ExperimentsLibTest {
   @Test
   void vaeShSaysNoResultForAFlowThatFailedThisTime(@TempDir Path tmp) throws Exception {
     experiments(tmp);
-    Path launcher = Files.writeString(tmp.resolve("stand-in"), VAE_STAND_IN);
-    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path launcher = executable(tmp.resolve("stand-in"), VAE_STAND_IN);
     String command = "IREVNET=" + launcher + " OUT=" + tmp.resolve("out") + " bash experiments/vae.sh";
     assertThat(run(tmp, command).exit()).isZero();
     Path table = tmp.resolve("table.md");
@@ -434,8 +439,7 @@ class ExperimentsLibTest {
   @Test
   void vaeShPrintsTheTableWhenTheFirstFlowFailed(@TempDir Path tmp) throws Exception {
     experiments(tmp);
-    Path launcher = Files.writeString(tmp.resolve("stand-in"), VAE_STAND_IN);
-    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path launcher = executable(tmp.resolve("stand-in"), VAE_STAND_IN);
     String command = "IREVNET=" + launcher + " OUT=" + tmp.resolve("out") + " bash experiments/vae.sh";
     Path table = tmp.resolve("table.md");
     Process p = new ProcessBuilder("bash", "-c", "FAIL=none " + command).directory(tmp.toFile())
@@ -456,8 +460,7 @@ class ExperimentsLibTest {
   @Test
   void vaeShRefusesParallelOtherThanZeroOrOne(@TempDir Path tmp) throws Exception {
     experiments(tmp);
-    Path launcher = Files.writeString(tmp.resolve("stand-in"), VAE_STAND_IN);
-    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path launcher = executable(tmp.resolve("stand-in"), VAE_STAND_IN);
     for (String parallel : new String[] {"yes", "true", "2"}) {
       Outcome bad = run(tmp, "PARALLEL=" + parallel + " IREVNET=" + launcher + " OUT=out bash experiments/vae.sh");
       assertThat(bad.exit()).as(parallel).isEqualTo(2);
@@ -471,8 +474,7 @@ class ExperimentsLibTest {
   @Test
   void vaeShInParallelEndsWithTheCommandsBadUsage(@TempDir Path tmp) throws Exception {
     experiments(tmp);
-    Path launcher = Files.writeString(tmp.resolve("stand-in"), "#!/usr/bin/env bash\necho 'irevnet vae: unknown option' >&2\nexit 2\n");
-    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path launcher = executable(tmp.resolve("stand-in"), "#!/usr/bin/env bash\necho 'irevnet vae: unknown option' >&2\nexit 2\n");
     for (String parallel : new String[] {"0", "1"}) {
       Path table = tmp.resolve("table.md");
       Process p = new ProcessBuilder("bash", "-c", "PARALLEL=" + parallel + " IREVNET=" + launcher + " OUT=out bash experiments/vae.sh")
