@@ -261,6 +261,11 @@ public record Architecture(String name, String type, String description, List<In
     }
   }
 
+  /** Values in one input image: channels x height x width. */
+  public long inputDims() {
+    return inputShape.stream().mapToLong(Integer::longValue).reduce(1, (a, b) -> a * b);
+  }
+
   /** {@link #parameterCount()} in double: a file's extreme values cannot overflow it. */
   private double parameters() {
     double channels = inputShape.get(0);
