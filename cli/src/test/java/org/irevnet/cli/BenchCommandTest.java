@@ -40,21 +40,30 @@ class BenchCommandTest {
    */
   private static Run bench(Path dir, String... args) throws Exception {
     Path arch = Files.writeString(dir.resolve("tiny.json"), TinyData.ARCH);
-    int blas = Nd4j.factory().blas().getMaxThreads();
-    List<String> all = new ArrayList<>(List.of("bench", "--arch", arch.toString(), "--batch", "4", "--threads", "" + (blas + 1)));
+    int blas = Nd4j.factory().blas().getMaxThreads(), threads = aboveThePool();
+    List<String> all = new ArrayList<>(List.of("bench", "--arch", arch.toString(), "--batch", "4", "--threads", "" + threads));
     all.addAll(List.of(args));
     try {
       Run r = MainTest.run(all.toArray(String[]::new));
-      assertThat(Nd4j.factory().blas().getMaxThreads()).as("--threads applied").isEqualTo(blas + 1);
+      assertThat(Nd4j.factory().blas().getMaxThreads()).as("--threads applied").isEqualTo(threads);
       return r;
     } finally {
       Host.setThreads(blas);
     }
   }
 
+  /**
+   * A thread count above this JVM's pool, whatever an earlier in-process command's --threads left
+   * BLAS at: one above BLAS's count alone was the pool's size after a quickstart test's --threads 1,
+   * and the note this class checks was not printed (the tests failed in that order).
+   */
+  private static int aboveThePool() {
+    return Math.max(Nd4j.factory().blas().getMaxThreads(), Host.threads()) + 1;
+  }
+
   @Test
   void benchPrintsOneJsonLineWithEveryField(@TempDir Path dir) throws Exception {
-    int threads = Nd4j.factory().blas().getMaxThreads() + 1;
+    int threads = aboveThePool();
     Run r = bench(dir, "--steps", "2", "--warmup", "1");
     assertThat(r.code()).as(r.err()).isZero();
     // In-process, --threads cannot resize the pool this JVM was started with, and says so.
