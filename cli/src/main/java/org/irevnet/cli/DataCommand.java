@@ -1,8 +1,13 @@
 package org.irevnet.cli;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import org.irevnet.data.Shortcut;
 import org.irevnet.data.ShortcutDatasets;
 import picocli.CommandLine;
@@ -58,6 +63,25 @@ final class DataCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace a non-empty output directory.")
     boolean force;
 
+    /**
+     * --force replaces a dataset: a run's directory, or one holding runs ({@code --out runs}), was
+     * deleted with its checkpoints and a dataset put in its place (vae refuses a run's directory
+     * even with --fresh). Looks through all of {@code out}, as replacing it would.
+     */
+    private static void refuseReplacingRuns(Path out) throws IOException {
+      if (!Files.isDirectory(out)) return;
+      Optional<Path> run;
+      try (Stream<Path> dirs = Files.walk(out)) {
+        run = dirs.filter(Files::isDirectory).filter(CommonOptions::isRun).findFirst();
+      } catch (UncheckedIOException e) {
+        throw e.getCause();
+      }
+      if (run.isPresent()) {
+        throw new IllegalArgumentException("--out " + out + (run.get().equals(out) ? " is the directory of a run"
+            : " holds the run " + run.get()) + ": --force replaces a dataset, never a run; choose another --out");
+      }
+    }
+
     @Override
     public Integer call() throws Exception {
       common.apply();
@@ -66,6 +90,7 @@ final class DataCommand implements Callable<Integer> {
       // ours in it stopped that run's train), and a run's report read a dataset in its analysis/.
       CommonOptions.refuseInCheckpoints(out);
       CommonOptions.refuseRunsAnalysis(out, "this dataset's shortcut.json");
+      if (force) refuseReplacingRuns(out);
       long t0 = System.nanoTime();
       ShortcutDatasets.Result r = ShortcutDatasets.generate(base, k, seed, out, force);
       double seconds = (System.nanoTime() - t0) / 1e9;

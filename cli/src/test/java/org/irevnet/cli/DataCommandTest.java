@@ -157,6 +157,31 @@ class DataCommandTest {
     assertThat(run.resolve("analysis")).doesNotExist();
   }
 
+  /**
+   * --force replaces a dataset, never a run: a run's directory, and one holding runs, were deleted
+   * with their checkpoints and a dataset put in their place.
+   */
+  @Test
+  void forceNeverReplacesARunOrADirectoryHoldingOne(@TempDir Path tmp) throws Exception {
+    Path base = TinyData.idx(tmp.resolve("base"), 20, 10);
+    Path runs = tmp.resolve("runs");
+    Path run = Files.createDirectories(runs.resolve("paper/ce/checkpoints/best"));
+    Path config = Files.writeString(runs.resolve("paper/ce/config.json"), "{\"config\": {}}");
+    refused("--out " + runs.resolve("paper/ce") + " is the directory of a run: --force replaces a dataset, never a run",
+        "--base", base.toString(), "--kind", "texture", "--out", runs.resolve("paper/ce").toString(), "--force");
+    refused("--out " + runs + " holds the run " + runs.resolve("paper/ce") + ": --force replaces a dataset, never a run",
+        "--base", base.toString(), "--kind", "texture", "--out", runs.toString(), "--force");
+    assertThat(config).exists();
+    assertThat(run).isDirectory();
+    // An earlier dataset there is still replaced.
+    Path out = tmp.resolve("sc");
+    for (int i = 0; i < 2; i++) {
+      MainTest.Run r = run("data", "shortcut", "--base", base.toString(), "--kind", "texture", "--out", out.toString(),
+          "--force");
+      assertThat(r.code()).as(r.err()).isZero();
+    }
+  }
+
   private static void refused(String expected, String... args) {
     String[] all = new String[args.length + 2];
     all[0] = "data";
