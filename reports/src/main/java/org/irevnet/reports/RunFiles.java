@@ -28,6 +28,11 @@ final class RunFiles {
 
   RunFiles(Path dir) {
     if (!Files.isDirectory(dir)) throw new IllegalArgumentException(dir + ": no such run directory");
+    if (linkToNothing(dir.resolve(CONFIG))) {
+      // "not a run directory (no config.json)" sent the user looking for a file that is there, moved away.
+      throw new IllegalArgumentException(dir + ": its " + CONFIG + " is a symbolic link to nothing ("
+          + readLink(dir.resolve(CONFIG)) + ")");
+    }
     if (!Files.isRegularFile(dir.resolve(CONFIG))) {
       throw new IllegalArgumentException(dir + ": not a run directory (no " + CONFIG + "; made by train)");
     }
@@ -51,7 +56,15 @@ final class RunFiles {
   /** Refuses a {@link #linkToNothing}, named as {@code name}, with where it points. */
   private void refuseLinkToNothing(String rel, String name) throws IOException {
     Path p = dir.resolve(rel);
-    if (linkToNothing(p)) throw new IOException(name + ": a symbolic link to nothing (" + Files.readSymbolicLink(p) + ")");
+    if (linkToNothing(p)) throw new IOException(name + ": a symbolic link to nothing (" + readLink(p) + ")");
+  }
+
+  private static Path readLink(Path link) {
+    try {
+      return Files.readSymbolicLink(link);
+    } catch (IOException e) {
+      return link; // gone meanwhile: the link is all there is to name
+    }
   }
 
   // Several sections and the headline read the same files: each is parsed once per report.

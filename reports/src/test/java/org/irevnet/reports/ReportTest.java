@@ -1113,6 +1113,11 @@ class ReportTest {
     assertThatThrownBy(() -> Report.of(List.of(tmp))).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("not a run directory (no config.json");
     assertThat(tmp.resolve(Report.HTML)).doesNotExist();
+    // A config.json moved away from under its link is named as such, not as absent.
+    Path moved = Files.createDirectories(tmp.resolve("moved"));
+    Files.createSymbolicLink(moved.resolve("config.json"), tmp.resolve("elsewhere/config.json"));
+    assertThatThrownBy(() -> Report.of(List.of(moved))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(moved + ": its config.json is a symbolic link to nothing (" + tmp.resolve("elsewhere/config.json") + ")");
   }
 
   @Test
