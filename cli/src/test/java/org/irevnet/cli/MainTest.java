@@ -486,6 +486,7 @@ class MainTest {
       Process p = pb.start();
       try (var out = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
         assertThat(out.readLine()).isEqualTo("multiplying");
+        assertThat(Host.perfDataFile(p.pid())).as("the JVM's performance-data file").exists();
         Thread.sleep(200);
         p.destroy(); // SIGTERM
         assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("stop %d ended the process", i).isTrue();
@@ -494,6 +495,8 @@ class MainTest {
       }
       assertThat(p.exitValue()).isEqualTo(143);
       assertThat(Files.readAllLines(errFile)).last().isEqualTo("irevnet multiply: interrupted");
+      // Which the JVM's exit deletes, and the hook's _exit skipped.
+      assertThat(Host.perfDataFile(p.pid())).doesNotExist();
     }
   }
 

@@ -27,7 +27,20 @@ public final class Host {
    */
   public static void exitAtOnce(int status) {
     com.sun.jna.Function exit = libc("_exit");
-    if (exit != null) exit.invokeVoid(new Object[] {status});
+    if (exit == null) return;
+    // The JVM's exit deletes its performance-data file, by which jps and jcmd list running JVMs;
+    // _exit skips that, and the file stayed until the user's next JVM removed it.
+    try {
+      java.nio.file.Files.deleteIfExists(perfDataFile(ProcessHandle.current().pid()));
+    } catch (java.io.IOException | RuntimeException e) {
+      // left for the user's next JVM, as after a kill -9
+    }
+    exit.invokeVoid(new Object[] {status});
+  }
+
+  /** HotSpot's performance-data file of the JVM {@code pid} of this user (Linux: always under /tmp). */
+  public static java.nio.file.Path perfDataFile(long pid) {
+    return java.nio.file.Path.of("/tmp", "hsperfdata_" + System.getProperty("user.name"), Long.toString(pid));
   }
 
   /** The C library's function {@code name}; null where it cannot be found (not glibc) or JNA cannot load. */
