@@ -18,11 +18,7 @@ source "$(dirname "$0")/lib.sh"
 run="$OUT/runs/mle-$(basename "$DATA")"
 checkpoint=()
 if [ -n "${MAX_STEPS:-}" ]; then
-  # Refused before start_run drops a finished run's eval-test.json, as lib.sh does for EPOCHS.
-  if ! [[ "$MAX_STEPS" =~ ^[0-9]+$ ]] || [ "$((10#$MAX_STEPS))" -lt 1 ]; then
-    echo "MAX_STEPS=$MAX_STEPS: not a number of steps (a whole number, at least 1)" >&2
-    exit 2
-  fi
+  require_count MAX_STEPS steps # before start_run drops a finished run's eval-test.json
   checkpoint=(--checkpoint latest)
   # Recorded with --max-steps: else a later run without MAX_STEPS reused this partial model as its own.
   start_run "$run" --arch fi-revnet-s --data "$DATA" --objective mle --max-steps "$MAX_STEPS"

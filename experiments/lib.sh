@@ -19,12 +19,18 @@ fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="${DATA:-fashion-mnist}"
 if [ "$DATA" = fashion-mnist-mini ]; then EPOCHS="${EPOCHS:-3}"; else EPOCHS="${EPOCHS:-1}"; fi
-# Else EPOCHS=abc met a run trained already as "trained with --epochs 1, not --epochs abc: FRESH=1
-# retrains it", and FRESH=1 then dropped that run's eval-test.json before train refused the value.
-if ! [[ "$EPOCHS" =~ ^[0-9]+$ ]] || [ "$((10#$EPOCHS))" -lt 1 ]; then
-  echo "EPOCHS=$EPOCHS: not a number of epochs (a whole number, at least 1)" >&2
-  exit 2
-fi
+# Refuses the setting NAME unless it is a whole number of WHAT from 1 (to MAX, if given), in one
+# line, exit 2, before any run is looked at: EPOCHS=abc met a run trained already as "trained with
+# --epochs 1, not --epochs abc: FRESH=1 retrains it", and FRESH=1 then dropped that run's
+# eval-test.json before train refused the value.
+require_count() {
+  local name="$1" what="$2" max="${3:-}" value="${!1}"
+  if ! [[ "$value" =~ ^[0-9]+$ ]] || [ "$((10#$value))" -lt 1 ] || { [ -n "$max" ] && [ "$((10#$value))" -gt "$max" ]; }; then
+    echo "$name=$value: not a number of $what (a whole number$(if [ -n "$max" ]; then echo " from 1 to $max"; else echo ", at least 1"; fi))" >&2
+    exit 2
+  fi
+}
+require_count EPOCHS epochs
 # A number is a number: EPOCHS=01 met a run of EPOCHS=1 as one "trained with --epochs 1, not --epochs 01".
 EPOCHS="${EPOCHS#"${EPOCHS%%[!0]*}"}"
 # Else a DATA that names no dataset met a run trained already as "trained with DATA=..., not
@@ -40,11 +46,7 @@ if [ "$DATA" != fashion-mnist ] && [ ! -d "$DATA" ] && { [[ "$DATA" =~ ^[.~]|/ ]
   exit 2
 fi
 THREADS="${THREADS:-1}"
-# Else THREADS=one reached train only after FRESH=1 had dropped the run's eval-test.json.
-if ! [[ "$THREADS" =~ ^[0-9]+$ ]] || [ "$((10#$THREADS))" -lt 1 ] || [ "$((10#$THREADS))" -gt 1024 ]; then
-  echo "THREADS=$THREADS: not a number of threads (a whole number from 1 to 1024)" >&2
-  exit 2
-fi
+require_count THREADS threads 1024 # --threads' range
 # The project's runs/paper, spelled runs/paper from the project itself as before: script 3's
 # RUN/train-args record paths under OUT, and another spelling would not reuse its runs.
 if [ -z "${OUT:-}" ]; then
@@ -85,7 +87,7 @@ irevnet() {
 # without it, reused next time unchecked as one from before train-args.
 train_once() {
   local run="$OUT/runs/$1"; shift
-  local settings="DATA=$DATA --epochs $EPOCHS $*"
+  local settings; settings="$(settings "$@")"
   if [ "$FRESH" != 1 ] && [ -f "$run/eval-test.json" ]; then
     if [ -f "$run/train-args" ] && [ "$(cat "$run/train-args")" != "$settings" ]; then
       echo "$run was trained with $(cat "$run/train-args"), not $settings: FRESH=1 retrains it, another OUT keeps both" >&2
@@ -105,7 +107,12 @@ start_run() {
   local run="$1"; shift
   rm -f "$run/eval-test.json" "$run/train-args"
   mkdir -p "$run"
-  printf '%s\n' "DATA=$DATA --epochs $EPOCHS $*" > "$run/train-args"
+  settings "$@" > "$run/train-args"
+}
+
+# What RUN/train-args records of a training with the given train options.
+settings() {
+  printf '%s\n' "DATA=$DATA --epochs $EPOCHS $*"
 }
 
 finish() {
