@@ -151,9 +151,8 @@ final class BenchCommand implements Callable<Integer> {
     if (!blocks) loaded.requireParameters("--arch ");
     // A batch that cannot be held crashed the JVM in native code (SIGSEGV, exit code 134) as the
     // images were allocated: refused here, for every mode, before a child process or JMH starts.
-    CommonOptions.checkCountFits("--batch", batch,
-        loaded.inputDims(),
-        "the benchmark's arrays", "the images", "their encoding", "its inverse");
+    CommonOptions.checkCountFits("--batch", batch, loaded.inputDims(), "the benchmark's arrays", "the images",
+        "their encoding", "its inverse");
     if (depthCurve != null) return depthCurve(both);
     if (both) return compareBackward();
     if (peer != null) return comparePeer();

@@ -92,8 +92,7 @@ final class QuickstartCommand implements Callable<Integer> {
     checkFullyInvertible(arch);
     // The metamer attack builds --count pairs of the model's input images (FGSM and PGD take at most
     // the test split): a count they cannot be held for was refused by that step, after both trainings.
-    CommonOptions.checkCountFits("--count", count,
-        Architecture.load(arch).inputDims(),
+    CommonOptions.checkCountFits("--count", count, Architecture.load(arch).inputDims(),
         "the metamer attack's image pairs", "a", "b");
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new IllegalArgumentException(out + ": exists and is not a directory");

@@ -43,7 +43,6 @@ class ExperimentsLibTest {
     return tmp;
   }
 
-  /** A copy of the project's experiments/ in {@code tmp}. */
   /** {@code file} holding {@code script}, executable. */
   private static Path executable(Path file, String script) throws IOException {
     Files.writeString(file, script);
@@ -51,6 +50,7 @@ class ExperimentsLibTest {
     return file;
   }
 
+  /** A copy of the project's experiments/ in {@code tmp}. */
   private static void experiments(Path tmp) throws IOException {
     Files.createDirectories(tmp.resolve("experiments"));
     try (var scripts = Files.list(Path.of("../experiments"))) {

@@ -123,7 +123,6 @@ public final class NativeHeap {
     }
   }
 
-
   private static int baseThreshold() {
     String v = System.getenv("MALLOC_MMAP_THRESHOLD_");
     try {
