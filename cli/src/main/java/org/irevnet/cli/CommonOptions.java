@@ -113,6 +113,11 @@ final class CommonOptions {
     }
   }
 
+  /** {@link #refuseRunsAnalysis}, but for {@code ownRun}'s own analysis/, where its results belong. */
+  static void refuseOtherRunsAnalysis(java.nio.file.Path out, java.nio.file.Path ownRun, String what) {
+    if (!org.irevnet.data.Datasets.sameDirectory(out, ownRun.resolve("analysis"))) refuseRunsAnalysis(out, what);
+  }
+
   /**
    * Refuses {@code dir} when it holds one of {@code files}, the results of an earlier run, unless
    * {@code fresh} (--fresh): as train and quickstart do, results are replaced only when asked.

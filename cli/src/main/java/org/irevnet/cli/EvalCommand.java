@@ -62,9 +62,7 @@ final class EvalCommand implements Callable<Integer> {
           + " this evaluation as that run's own: give another directory");
     }
     // Another run's analysis/ likewise: its report took this eval-test.json for that run's "other results".
-    if (!intoOwn && !Datasets.sameDirectory(outDir, target.runDirPath().resolve("analysis"))) {
-      CommonOptions.refuseRunsAnalysis(outDir, "this evaluation");
-    }
+    if (!intoOwn) CommonOptions.refuseOtherRunsAnalysis(outDir, target.runDirPath(), "this evaluation");
     // "--as test" (or train with --split train) names the split's own file: it replaced the run's
     // eval-test.json with other data's, which the report then showed as the run's test accuracy.
     if (name.equals(split) && intoOwn && !target.isOwnData()) {

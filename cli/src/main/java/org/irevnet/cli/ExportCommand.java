@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.irevnet.data.Dataset;
-import org.irevnet.data.Datasets;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.models.ModelExport;
@@ -48,7 +47,7 @@ final class ExportCommand implements Callable<Integer> {
     // The files of a checkpoint are vouched for by its manifest: replacing them would damage it.
     CommonOptions.refuseInCheckpoints(dir);
     // Another run's analysis/: that run's report showed this model.json among its own results.
-    if (!Datasets.sameDirectory(dir, run.resolve("analysis"))) CommonOptions.refuseRunsAnalysis(dir, "this export");
+    CommonOptions.refuseOtherRunsAnalysis(dir, run, "this export");
     AtomicFiles.checkCanCreate(dir);
     RunInputs in = RunInputs.load(run, data, checkpoint, org.irevnet.data.Split.TEST, null);
     InvertibleClassifier model = in.model();
