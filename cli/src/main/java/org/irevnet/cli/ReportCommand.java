@@ -40,8 +40,7 @@ final class ReportCommand implements Callable<Integer> {
       // would lie in the checkpoint); its run is what has its report.
       Path checkpoint = dirs.get(i).equals(runs.get(i)) ? null : org.irevnet.train.Checkpoints.enclosing(dirs.get(i));
       if (checkpoint != null) {
-        Path run = checkpoint;
-        while (run != null && !CommonOptions.isRun(run)) run = run.getParent();
+        Path run = RunOptions.runHolding(checkpoint);
         throw new IllegalArgumentException(runs.get(i) + " lies in " + checkpoint + ", a run's checkpoints: report the run"
             + (run != null ? ", " + run : " directory") + ", whose analyses are made with --run");
       }

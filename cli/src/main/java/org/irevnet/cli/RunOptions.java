@@ -104,11 +104,17 @@ class RunOptions {
   static void refuseCheckpoint(Path zip) {
     Path checkpoint = Checkpoints.enclosing(modelRunDir(zip));
     if (checkpoint == null) return;
-    Path run = checkpoint;
-    while (run != null && !CommonOptions.isRun(run)) run = run.getParent();
+    Path run = runHolding(checkpoint);
     String use = run != null ? "--run " + run : "--run RUN_DIR";
     throw new IllegalArgumentException("--model " + zip + " lies in " + checkpoint + ", a run's checkpoints: analyse it with "
         + use + " (--model would write its analysis directory there, which training replaces)");
+  }
+
+  /** The run directory {@code checkpoint} lies in (the nearest one above it), else null. */
+  static Path runHolding(Path checkpoint) {
+    Path run = checkpoint;
+    while (run != null && !CommonOptions.isRun(run)) run = run.getParent();
+    return run;
   }
 
   /** Where the analyses of a model zip go: {@code NAME-analysis} next to {@code NAME.zip}. */
