@@ -521,9 +521,8 @@ class AnalysisCommandsTest {
    */
   @Test
   void anotherRunsAnalysisDirectoryIsRefusedAsTheOutput(@TempDir Path tmp) throws Exception {
-    Path runDir = Files.createDirectories(tmp.resolve("run")), otherRun = Files.createDirectories(tmp.resolve("other"));
-    Files.writeString(otherRun.resolve("config.json"), "{\"config\": {}}");
-    Path theirs = Files.createDirectories(otherRun.resolve("analysis"));
+    Path runDir = Files.createDirectories(tmp.resolve("run")), otherRun = tmp.resolve("other");
+    Path theirs = MainTest.runsAnalysis(otherRun);
     Path result = Files.writeString(theirs.resolve("invert.json"), "{}");
     for (String cmd : COMMANDS) {
       MainTest.Run r = run(args(cmd, "--run", runDir.toString(), "--out", theirs.toString(), "--no-progress"));

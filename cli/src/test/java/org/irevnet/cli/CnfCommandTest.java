@@ -132,9 +132,7 @@ class CnfCommandTest {
     assertThat(r.err().strip()).isEqualTo("irevnet cnf: " + file + ": exists and is not a directory");
     assertThat(r.out()).isEmpty();
     // A classifier run's analysis/: its report showed the flow's samples.png as that run's samples.
-    Path runDir = java.nio.file.Files.createDirectories(tmp.resolve("run"));
-    java.nio.file.Files.writeString(runDir.resolve("config.json"), "{\"config\": {}}");
-    Path analysis = java.nio.file.Files.createDirectories(runDir.resolve("analysis"));
+    Path runDir = tmp.resolve("run"), analysis = MainTest.runsAnalysis(runDir);
     MainTest.Run a = run("cnf", "--target", "rings", "--iterations", "1", "--batch", "8", "--hidden", "4",
         "--steps", "1", "--test-samples", "10", "--plot-samples", "10", "--grid", "4", "--threads", "1",
         "--out", analysis.toString());

@@ -64,9 +64,7 @@ class ExportCommandTest {
     assertThat(best.resolve("check.npz")).doesNotExist();
 
     // Another run's analysis/: its report showed the exported model.json among that run's results.
-    Path other = Files.createDirectories(tmp.resolve("other"));
-    Files.writeString(other.resolve("config.json"), "{\"config\": {}}");
-    Path theirs = Files.createDirectories(other.resolve("analysis"));
+    Path other = tmp.resolve("other"), theirs = MainTest.runsAnalysis(other);
     MainTest.Run a = run("export", "--run", tiny.dir().toString(), "--out", theirs.toString());
     assertThat(a.code()).as(a.err()).isEqualTo(2);
     assertThat(a.err().strip()).isEqualTo("irevnet export: --out " + theirs + " is the analysis directory of the run "

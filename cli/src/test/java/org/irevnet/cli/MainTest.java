@@ -305,6 +305,15 @@ class MainTest {
     }
   }
 
+  /**
+   * A directory the commands take for a run (its config.json) at {@code runDir}, with an empty
+   * analysis/, which is returned: the place no other command may write its results.
+   */
+  static Path runsAnalysis(Path runDir) throws IOException {
+    Files.writeString(Files.createDirectories(runDir).resolve("config.json"), "{\"config\": {}}");
+    return Files.createDirectories(runDir.resolve("analysis"));
+  }
+
   /** {@code args} exit with code 2 and the one line "irevnet COMMAND: message". */
   static void assertRefused(List<String> args, String message) {
     Run r = run(args.toArray(String[]::new));

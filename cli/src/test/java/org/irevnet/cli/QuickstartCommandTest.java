@@ -500,9 +500,7 @@ class QuickstartCommandTest {
     // A run's directory or its analysis/, where the last step's report is refused: it was found
     // only after both trainings, with quickstart.json left among the run's files (a regression
     // fails fast on the missing dataset).
-    Path aRun = Files.createDirectories(tmp.resolve("a-run"));
-    Files.writeString(aRun.resolve("config.json"), "{\"config\": {}}");
-    Path itsAnalysis = Files.createDirectories(aRun.resolve("analysis"));
+    Path aRun = tmp.resolve("a-run"), itsAnalysis = MainTest.runsAnalysis(aRun);
     MainTest.Run intoRun = run("quickstart", "--out", aRun.toString(), "--skip-selftest",
         "--data", tmp.resolve("no-such-data").toString(), "--no-progress");
     assertThat(intoRun.code()).isEqualTo(2);

@@ -170,9 +170,7 @@ class VaeCommandTest {
     assertThat(r.err().strip()).isEqualTo("irevnet vae: " + file + ": exists and is not a directory");
     assertThat(r.out()).isEmpty();
     // A classifier run's analysis/: its report showed vae.json and the VAE's config.json as that run's results.
-    Path runDir = Files.createDirectories(tmp.resolve("run"));
-    Files.writeString(runDir.resolve("config.json"), "{\"config\": {}}");
-    Path analysis = Files.createDirectories(runDir.resolve("analysis"));
+    Path runDir = tmp.resolve("run"), analysis = MainTest.runsAnalysis(runDir);
     MainTest.Run a = run("vae", "--flow", "none", "--data", data.toString(), "--out", analysis.toString(),
         "--epochs", "1", "--batch", "4", "--latent", "2", "--hidden", "8", "--test-images", "2", "--is-samples", "2");
     assertThat(a.code()).as(a.err()).isEqualTo(2);
