@@ -159,6 +159,10 @@ final class CnfCommand implements Callable<Integer> {
     CommonOptions.refuseInCheckpoints(dir);
     // A run's analysis/: that run's report showed these files as its own results.
     CommonOptions.refuseRunsAnalysis(dir, "these results");
+    // A run's own directory: the flow's weights.npz and samples.png went in among the run's files.
+    if (CommonOptions.isRun(dir)) {
+      throw new IllegalArgumentException("--out " + dir + " is the directory of a run: give another directory");
+    }
     AtomicFiles.checkCanCreate(dir); // the results are written last
     CommonOptions.refuseEarlierResults(dir, fresh, "cnf.json", "weights.npz", "density.png", "samples.png");
     common.apply();

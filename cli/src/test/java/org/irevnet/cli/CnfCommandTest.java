@@ -140,6 +140,16 @@ class CnfCommandTest {
     assertThat(a.err().strip()).isEqualTo("irevnet cnf: --out " + analysis + " is the analysis directory of the run "
         + runDir + ", whose report would show these results as that run's own results: give another directory");
     assertThat(analysis).isEmptyDirectory();
+    // The run's own directory: the flow's files went in beside its config.json.
+    MainTest.Run d = run("cnf", "--target", "rings", "--iterations", "1", "--batch", "8", "--hidden", "4",
+        "--steps", "1", "--test-samples", "10", "--plot-samples", "10", "--grid", "4", "--threads", "1",
+        "--out", runDir.toString());
+    assertThat(d.code()).as(d.err()).isEqualTo(2);
+    assertThat(d.err().strip()).isEqualTo("irevnet cnf: --out " + runDir + " is the directory of a run: give another"
+        + " directory");
+    try (var files = java.nio.file.Files.list(runDir)) {
+      assertThat(files.map(f -> f.getFileName().toString())).containsExactlyInAnyOrder("config.json", "analysis");
+    }
   }
 
   /**
