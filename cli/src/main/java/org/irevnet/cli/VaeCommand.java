@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import org.irevnet.data.DataIdentity;
 import org.irevnet.data.DataSource;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
@@ -167,7 +168,7 @@ final class VaeCommand implements Callable<Integer> {
 
     Map<String, Object> cfgMap = new LinkedHashMap<>();
     cfgMap.put("flow", flow);
-    cfgMap.put("data", source.name());
+    cfgMap.put("data", data); // as typed, as train records it: a directory's name alone did not say which
     cfgMap.put("likelihood", "Bernoulli on binarised pixels (dynamic in training, fixed seed for test)");
     cfgMap.put("latent", latent);
     cfgMap.put("hidden", hidden);
@@ -196,8 +197,12 @@ final class VaeCommand implements Callable<Integer> {
     r.put("threads", org.irevnet.host.Host.threads());
     // config.json makes OUT a run directory for the report command (its "VAE" section and headline).
     AtomicFiles.together(() -> {
-      AtomicFiles.writeString(out.resolve("config.json"),
-          Json.pretty(Map.of("config", cfgMap, "environment", org.irevnet.train.Trainer.environment())) + "\n");
+      Map<String, Object> config = new LinkedHashMap<>();
+      config.put("config", cfgMap);
+      config.put("environment", org.irevnet.train.Trainer.environment());
+      // The data by content, as a training run records it (the report's headline shows it).
+      config.put(org.irevnet.train.Trainer.DATASET, DataIdentity.of(source, test).toMap());
+      AtomicFiles.writeString(out.resolve("config.json"), Json.pretty(config) + "\n");
       AtomicFiles.writeString(out.resolve("vae.json"), Json.pretty(r) + "\n");
     });
     System.out.println(Json.line(r));

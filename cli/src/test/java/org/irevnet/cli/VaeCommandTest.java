@@ -32,6 +32,12 @@ class VaeCommandTest {
     assertThat(saved.get("test_images").asInt()).isEqualTo(3);
     assertThat(saved.get("is_samples").asInt()).isEqualTo(20);
     assertThat(saved.get("train_images").asInt()).isEqualTo(32);
+    // The data as typed, and by content, as a training run records them.
+    assertThat(saved.get("data").asText()).isEqualTo(data.toString());
+    JsonNode config = Json.MAPPER.readTree(out.resolve("config.json").toFile());
+    assertThat(config.get("config").get("data").asText()).isEqualTo(data.toString());
+    assertThat(org.irevnet.data.DataIdentity.read(config.get("dataset")))
+        .isEqualTo(org.irevnet.data.DataIdentity.of(org.irevnet.data.Datasets.resolve(data.toString())));
     assertThat(saved.get("test_is_nll_nats").asDouble()).isPositive()
         .isLessThanOrEqualTo(-saved.get("test_elbo_nats").asDouble());
 
@@ -39,7 +45,7 @@ class VaeCommandTest {
     assertThat(rep.code()).as(rep.err()).isZero();
     JsonNode report = Json.MAPPER.readTree(out.resolve("report.json").toFile());
     assertThat(report.toString()).contains("\"vae\"").contains("VAE with a flow posterior")
-        .contains("vae test_is_nll_nats");
+        .contains("vae test_is_nll_nats").contains("test images (SHA-256)");
 
     // A second run into it replaced these results without a word; as train does, it needs --fresh.
     String[] again = {"vae", "--flow", "none", "--data", data.toString(), "--out", out.toString(), "--epochs", "1",
