@@ -524,7 +524,10 @@ final class RunSections {
   /** One attack file's robustness curve (points without an epsilon left out) and its last point. */
   private record Attack(String name, String norm, List<Double> eps, List<Double> accuracy, JsonNode last) {
     static Attack of(JsonNode a, String fallbackName) {
-      String targeted = a.path("targeted").asText("");
+      // A fixed target by its class name where the data has one: `--targeted 3` and `--targeted
+      // Dress` are one attack, and made two rows of a comparison.
+      JsonNode targetName = a.path("target_class_name");
+      String targeted = targetName.isTextual() ? targetName.asText() : a.path("targeted").asText("");
       // A multi-targeted PGD file has the attack and targeted fields of the plain one; without the
       // suffix both would draw and tabulate under one name.
       String name = a.path("attack").asText(fallbackName) + (targeted.isEmpty() ? "" : " targeted " + targeted)

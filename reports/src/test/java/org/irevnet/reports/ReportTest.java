@@ -978,6 +978,34 @@ class ReportTest {
         .containsEntry("attack pgd-linf multi-targeted: accuracy at eps 0.1", 0.05);
   }
 
+  /** A class given by number or by name is one attack: they made separate rows of a comparison. */
+  @Test
+  void aTargetClassGivenByNumberOrByNameIsOneAttack(@TempDir Path tmp) throws Exception {
+    List<Path> runs = new ArrayList<>();
+    for (String targeted : List.of("3", "Dress")) {
+      Path run = SyntheticRun.full(tmp.resolve("run-" + targeted), "ce", 0.9);
+      Files.writeString(run.resolve("analysis/attack-fgsm-targeted.json"), """
+          {"schemaVersion": 1, "attack": "fgsm", "norm": "linf", "targeted": "%s", "target_class_name": "Dress",
+           "count": 30, "clean_accuracy": 0.7, "monotone": true, "sanity": {"passed": true},
+           "curve": [{"eps": 0.0, "accuracy": 0.7}, {"eps": 0.1, "accuracy": 0.2}]}
+          """.formatted(targeted));
+      runs.add(run);
+    }
+    Report r = Report.of(runs);
+    for (int i = 0; i < 2; i++) {
+      assertThat(r.runs().get(i).headline()).containsEntry("attack fgsm targeted Dress: accuracy at eps 0.1", 0.2);
+    }
+    // Targets not of one fixed class keep their word.
+    Path next = SyntheticRun.full(tmp.resolve("run-next"), "ce", 0.9);
+    Files.writeString(next.resolve("analysis/attack-fgsm-targeted.json"), """
+        {"schemaVersion": 1, "attack": "fgsm", "norm": "linf", "targeted": "next",
+         "count": 30, "clean_accuracy": 0.7, "monotone": true, "sanity": {"passed": true},
+         "curve": [{"eps": 0.0, "accuracy": 0.7}, {"eps": 0.1, "accuracy": 0.3}]}
+        """);
+    assertThat(Report.of(List.of(next)).runs().get(0).headline())
+        .containsEntry("attack fgsm targeted next: accuracy at eps 0.1", 0.3);
+  }
+
   @Test
   void theComparisonsPcaCurvesLeaveOutPointsOffTheLogAxis(@TempDir Path tmp) throws Exception {
     Path inv = SyntheticRun.full(tmp.resolve("inv"), "ce", 0.9);
