@@ -80,6 +80,8 @@ final class EvalCommand implements Callable<Integer> {
     var ds = in.data();
     Evaluation.Result r = Evaluation.evaluate(in.classifier(), ds, 250, split);
     Map<String, Object> out = new LinkedHashMap<>();
+    // As every other result file: the report refuses a newer one rather than misread it.
+    out.put("schemaVersion", JsonReport.SCHEMA_VERSION);
     out.put("accuracy", r.accuracy());
     out.put("loss", r.loss());
     out.put("count", r.count());

@@ -180,7 +180,9 @@ final class VaeCommand implements Callable<Integer> {
     cfgMap.put("batch", batch);
     cfgMap.put("lr", lr);
     cfgMap.put("train_images", nTrain);
-    Map<String, Object> r = new LinkedHashMap<>(cfgMap);
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("schemaVersion", org.irevnet.reports.JsonReport.SCHEMA_VERSION); // as every other result file
+    r.putAll(cfgMap);
     r.put("flow_params_per_image", vae.flow().paramCount());
     r.put("params", vae.params().count());
     r.put("test_images", ev.images());

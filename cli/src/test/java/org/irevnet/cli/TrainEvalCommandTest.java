@@ -39,6 +39,7 @@ class TrainEvalCommandTest {
     MainTest.Run e = run("eval", "--run", runDir.toString());
     assertThat(e.code()).as(e.err()).isZero();
     JsonNode j = Json.MAPPER.readTree(e.out());
+    assertThat(j.get("schemaVersion").asInt()).isEqualTo(1);
     assertThat(j.get("count").asInt()).isEqualTo(20);
     assertThat(j.get("non_finite_logits").asInt()).as("a trained model's logits are finite").isZero();
     assertThat(j.get("confusion_matrix")).hasSize(10);

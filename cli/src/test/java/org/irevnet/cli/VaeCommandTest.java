@@ -28,6 +28,7 @@ class VaeCommandTest {
     JsonNode printed = Json.MAPPER.readTree(r.out());
     JsonNode saved = Json.MAPPER.readTree(out.resolve("vae.json").toFile());
     assertThat(printed).isEqualTo(saved);
+    assertThat(saved.get("schemaVersion").asInt()).isEqualTo(1);
     assertThat(saved.get("flow").asText()).isEqualTo("sylvester-householder");
     assertThat(saved.get("test_images").asInt()).isEqualTo(3);
     assertThat(saved.get("is_samples").asInt()).isEqualTo(20);
