@@ -16,7 +16,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 /**
  * Glow's invertible 1x1 convolution in LU form: {@code W = P (L + I) (U + diag(sign * exp(logs)))}
  * with P a fixed permutation, L strictly lower and U strictly upper triangular; log-det {@code
- * h*w*sum(logs)} costs nothing to compute. Initialised as a random rotation.
+ * h*w*sum(logs)} costs nothing to compute. Initialised as a random orthogonal matrix, the Q of a
+ * Gaussian matrix's Householder QR: a rotation for an even channel count, a reflection for an odd
+ * one (commons-math's Q is a product of c reflections); log-det 0 either way.
  */
 public final class Invertible1x1Conv extends ChannelBlock {
   private final Param lower;
