@@ -9,7 +9,10 @@ import java.util.Random;
  * follow FFJORD's generators, written from their definitions). All lie mostly within [-4, 4]^2.
  */
 public enum ToyDensity {
-  /** Two interleaved half circles (scikit-learn's {@code make_moons}, noise 0.1), scaled by 2. */
+  /**
+   * Two interleaved half circles (scikit-learn's {@code make_moons}, noise 0.1), scaled by 2 and
+   * shifted by (-1, -0.2), as FFJORD's {@code moons}.
+   */
   TWO_MOONS("two-moons") {
     @Override
     void draw(Random rng, double[] xy) {
