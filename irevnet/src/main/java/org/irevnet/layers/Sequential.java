@@ -173,7 +173,7 @@ public final class Sequential implements Bijection {
   }
 
   /**
-   * Every block's output in order ({@code size()} arrays; the last is {@code forward(x).out()}),
+   * Every block's output in order ({@code blocks().size()} arrays; the last is {@code forward(x).out()}),
    * for the per-layer analyses.
    */
   public List<INDArray> forwardWithIntermediates(INDArray x) {
