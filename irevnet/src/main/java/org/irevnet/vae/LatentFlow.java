@@ -18,10 +18,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *       values.
  * </ol>
  *
- * Training (the VAE graph) and the {@link FlowBijection} used by the contract tests both call
- * {@link #prepare} and {@link #transform}, so gradients come from SameDiff's autodiff of the very
- * graph that is checked against brute-force Jacobians. The VAE evaluates {@link #prepare} once
- * per image and repeats the constrained parameters for every importance sample.
+ * Training (the VAE graph) and the tests' {@code FlowBijection}, which the contract tests check,
+ * both call {@link #prepare} and {@link #transform}, so gradients come from SameDiff's autodiff of
+ * the very graph that is checked against brute-force Jacobians. The VAE evaluates {@link
+ * #prepare} once per image and repeats the constrained parameters for every importance sample.
  */
 public interface LatentFlow {
 
