@@ -135,10 +135,10 @@ public final class Tensors {
   }
 
   /**
-   * The largest |entry| of {@code x}, NaN when any entry is NaN. ND4J's {@code amaxNumber} (and
-   * {@code maxNumber}, {@code minNumber}) pass over a NaN unless it is the first entry, so a
-   * reconstruction or logit error with a NaN in it read as the largest finite error and passed its
-   * check.
+   * The largest |entry| of {@code x}, NaN when any entry is NaN. ND4J's {@code amaxNumber} passes
+   * over a NaN unless it is the first entry ({@code maxNumber} and {@code minNumber} wherever it
+   * is), so a reconstruction or logit error with a NaN in it read as the largest finite error and
+   * passed its check.
    */
   public static double maxAbs(INDArray x) {
     return withNaN(x, x.amaxNumber().doubleValue());

@@ -316,7 +316,8 @@ class TensorsTest {
   }
 
   /**
-   * No check or recorded number takes ND4J's own max or min (NaN-blind past the first entry) but
+   * No check or recorded number takes ND4J's own max or min (NaN-blind: {@link
+   * #nd4jsOwnReductionsPassOverNaN}) but
    * through {@link Tensors#maxAbs}, {@link Tensors#max} or {@link Tensors#min}: a line that means
    * to says "NaN-blind on purpose" on it or in the three lines before it.
    */
@@ -339,5 +340,25 @@ class TensorsTest {
       }
     }
     assertThat(found).isEmpty();
+  }
+
+  /**
+   * What ND4J 1.0.0-M2.1's own reductions do with a NaN, as {@link Tensors#maxAbs} and
+   * docs/testing.md say: {@code amaxNumber} passes over it unless it is the first entry, {@code
+   * maxNumber} and {@code minNumber} wherever it is. Should an ND4J upgrade change this, those
+   * sentences change with it (Tensors does not depend on it: it counts the NaNs itself).
+   */
+  @Test
+  void nd4jsOwnReductionsPassOverNaN() {
+    for (DataType dt : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+      INDArray first = Nd4j.createFromArray(Double.NaN, -2.0, 1.0).castTo(dt);
+      INDArray third = Nd4j.createFromArray(1.0, -2.0, Double.NaN, 0.5).castTo(dt);
+      assertThat(first.amaxNumber().doubleValue()).as("%s", dt).isNaN();   // NaN-blind on purpose: its blindness
+      assertThat(third.amaxNumber().doubleValue()).as("%s", dt).isEqualTo(2.0);   // NaN-blind on purpose
+      assertThat(first.maxNumber().doubleValue()).as("%s", dt).isEqualTo(1.0);   // NaN-blind on purpose
+      assertThat(third.maxNumber().doubleValue()).as("%s", dt).isEqualTo(1.0);   // NaN-blind on purpose
+      assertThat(first.minNumber().doubleValue()).as("%s", dt).isEqualTo(-2.0);   // NaN-blind on purpose
+      assertThat(third.minNumber().doubleValue()).as("%s", dt).isEqualTo(-2.0);   // NaN-blind on purpose
+    }
   }
 }
