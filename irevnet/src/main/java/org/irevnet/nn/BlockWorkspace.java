@@ -16,12 +16,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * are copied out (by the caller's {@code copyOut}, while the workspace is still open).
  *
  * <p>Why: every array created outside a workspace is off-heap memory that lives until the garbage
- * collector finds its tiny Java wrapper ({@code INDArray.close()} does not free it in ND4J
- * 1.0.0-M2.1, measured). Without workspaces fi-revnet-s reached 2.7 GB after 12 training steps and
- * memory grew with depth; fresh pages also cost time. Containers ({@code Sequential}) copy block
- * results into buffers they reuse, so a training step allocates almost nothing outside a
- * workspace and holds one block's temporaries at a time. Nested containers get one workspace per
- * nesting level.
+ * collector finds its tiny Java wrapper ({@code INDArray.close()} would free it at once, but the
+ * temporaries of a block's ops have no owner that could call it). Without workspaces fi-revnet-s
+ * reached 2.7 GB after 12 training steps and memory grew with depth; fresh pages also cost time.
+ * Containers ({@code Sequential}) copy block results into buffers they reuse, so a training step
+ * allocates almost nothing outside a workspace and holds one block's temporaries at a time.
+ * Nested containers get one workspace per nesting level.
  *
  * <p>Disable with {@code -Direvnet.workspaces=false} (for debugging a suspected workspace bug).
  */
