@@ -52,7 +52,7 @@ public final class Npz {
    * One array in NumPy's {@code .npy} format (version 1.0), its elements streamed from native
    * memory in 1 MiB pieces. {@code Nd4j.toNpyByteArray} made three whole copies of each array (a
    * dense one, a native .npy buffer and a Java array): for a checkpoint of fi-revnet-s (Adam's
-   * moments are 29 MiB) that put about 170 MiB on {@code train}'s peak memory.
+   * moments are 28 MiB) that put about 170 MiB on {@code train}'s peak memory.
    */
   static void writeNpy(OutputStream out, INDArray a) throws IOException {
     String descr = DESCR.get(a.dataType());
