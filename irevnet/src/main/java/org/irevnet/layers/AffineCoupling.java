@@ -11,8 +11,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * the first and second halves of the channels and {@code h = net(x1)} split into {@code raw, t}:
  * {@code s = f + (1 - f) sigmoid(raw + 2)}, {@code y = concat(x2 * s + t, x1)}, log-det {@code
  * sum log s}. The halves swap, so consecutive couplings transform alternate halves. The scale lies
- * in (f, 1): the forward map never expands, and at init ({@code s ~ 0.88}) it is close to the
- * identity.
+ * in (f, 1): the forward map never expands, and at init ({@code s ~ 0.88}, {@code t = 0}) it is
+ * close to a swap of the halves.
  *
  * <p>The floor {@code f} ({@code scaleFloor}; 0 is DESIGN.md's exact form) bounds the inverse's
  * gain by {@code 1/f}. Reversible training rebuilds {@code x2 = (y2 - t) / s}: with {@code f = 0}

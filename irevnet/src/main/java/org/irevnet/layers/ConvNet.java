@@ -12,8 +12,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * conv(k, hidden->out), 'same' padding, biases. Parameter names match a PyTorch
  * {@code nn.Sequential} of the same layers ({@code 0.weight}, {@code 2.weight}, {@code 4.weight}).
  *
- * <p>The last convolution starts at zero (the coupling starts near the identity) unless {@code
- * lastScale} is non-zero, which tests use to exercise every path.
+ * <p>The last convolution starts at zero (the coupling starts near a swap of its halves) unless
+ * {@code lastScale} is non-zero, which tests use to exercise every path.
  */
 public final class ConvNet {
   private final Param[] w = new Param[3];
