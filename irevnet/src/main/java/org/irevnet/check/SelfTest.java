@@ -77,8 +77,8 @@ public final class SelfTest {
   }
 
   /**
-   * Checks a whole model with seeded, perturbed weights (a freshly built model starts close to the
-   * identity, which would hide errors). {@code x} are real inputs in the model's input shape, or
+   * Checks a whole model with seeded, perturbed weights (a freshly built model's couplings start as
+   * swaps of their halves, their conditioners at 0, which would hide errors). {@code x} are real inputs in the model's input shape, or
    * null for seeded random images in [0,1].
    */
   public static Row checkArchitecture(Architecture arch, INDArray x) {
