@@ -10,7 +10,7 @@ import org.irevnet.testing.TinyData;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Tiny models with perturbed weights (a fresh model is near the identity) and padded test images. */
+/** Tiny models with perturbed weights (a fresh model's couplings start as swaps of their halves) and padded test images. */
 final class TinyModels {
   private TinyModels() {}
 

@@ -8,7 +8,7 @@ import org.irevnet.nn.Init;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Models whose weights are far from a fresh build's, which starts couplings at zero and near the identity. */
+/** Models whose weights are far from a fresh build's, whose couplings start with conditioners at zero, as swaps of their halves. */
 public final class RandomWeights {
   private RandomWeights() {}
 
