@@ -23,12 +23,17 @@ import org.junit.jupiter.api.io.TempDir;
 class LauncherTest {
   private static final String OWN = "irevnet-0.1.0-SNAPSHOT.jar", OTHER = "other-1.0.jar";
 
-  /** The stand-in main class: where this class and each library's marker were loaded from. */
+  /** The stand-in main class: where this class and each library's marker were loaded from, and the module's marker. */
   public static final class Probe {
     public static void main(String[] args) {
       System.out.println(Probe.class.getProtectionDomain().getCodeSource().getLocation().getPath());
       for (String m : new String[] {"own.txt", "other.txt"}) {
         System.out.println(Probe.class.getClassLoader().getResource(m).getPath());
+      }
+      try (InputStream own = Probe.class.getClassLoader().getResourceAsStream("own.txt")) {
+        System.out.println(new String(own.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
       }
     }
   }
@@ -75,7 +80,7 @@ class LauncherTest {
   void aLauncherStoppedWhileBuildingStopsTheBuildAndTheNextOneBuildsAgain(@TempDir Path root) throws Exception {
     Path target = tree(root, "built");
     cliJar(root.resolve("built.jar"));
-    Path mvn = Files.writeString(Files.createDirectories(root.resolve("tools")).resolve("mvn"), """
+    standInMvn(root, """
         #!/usr/bin/env bash
         if [ -f built.once ]; then cp built.jar cli/target/irevnet-cli.jar; exit 0; fi
         touch built.once
@@ -84,7 +89,6 @@ class LauncherTest {
         echo half > cli/target/irevnet-cli.jar
         exec sleep 60
         """);
-    mvn.toFile().setExecutable(true);
     Path pidFile = root.resolve("mvn.pid");
     Process first = launcher(root).start();
     Process second = null;
@@ -125,13 +129,12 @@ class LauncherTest {
     cliJar(root.resolve("built.jar"));
     Path source = Files.createDirectories(root.resolve("irevnet/src/main")).resolve("Edited.java");
     // The stand-in build: the jar, then an edit of a source (by the user, meanwhile), the first time.
-    Path mvn = Files.writeString(Files.createDirectories(root.resolve("tools")).resolve("mvn"), """
+    standInMvn(root, """
         #!/usr/bin/env bash
         echo build >> builds.log
         cp built.jar cli/target/irevnet-cli.jar
         [ -f irevnet/src/main/Edited.java ] || { sleep 0.1; echo edited > irevnet/src/main/Edited.java; }
         """);
-    mvn.toFile().setExecutable(true);
     Path builds = root.resolve("builds.log");
     assertThat(run(launcher(root))).contains("building the command line");
     assertThat(source).exists();
@@ -141,8 +144,101 @@ class LauncherTest {
     assertThat(Files.readAllLines(builds)).hasSize(2);
   }
 
+  /**
+   * A launcher started after a build wrote the jar, but before the build wrote lib/, waits for the
+   * build: it found the jar fresh, took no lock, and ran from a snapshot of the old lib/ (in a real
+   * build, half-copied). The stand-in mvn writes the jar, then waits for the test before lib/'s
+   * module jar; the second launcher must be waiting on the lock (its flock running) by then.
+   */
+  @Test
+  void aLauncherStartedWhileTheBuildWritesLibWaitsForIt(@TempDir Path root) throws Exception {
+    Path target = tree(root, "built before");
+    cliJar(root.resolve("built.jar"));
+    jar(root.resolve("own-new.jar"), "own.txt", "built now");
+    standInMvn(root, """
+        #!/usr/bin/env bash
+        cp built.jar cli/target/irevnet-cli.jar
+        touch jar.written
+        while [ ! -f go ]; do sleep 0.05; done
+        cp own-new.jar cli/target/lib/%s
+        """.formatted(OWN));
+    Process first = launcher(root).start();
+    Process second = null;
+    try {
+      for (int i = 0; i < 400 && !Files.exists(root.resolve("jar.written")); i++) Thread.sleep(50);
+      assertThat(target.resolve("irevnet-cli.jar")).exists();
+      second = launcher(root).start();
+      waitingFlock(second); // or it ended, without waiting: the old launcher
+      Files.writeString(root.resolve("go"), "");
+      assertThat(run(first)).contains("building the command line");
+      List<String> lines = run(second).lines().toList();
+      assertThat(lines.get(lines.size() - 1)).as("the second launcher's module jar").isEqualTo("built now");
+    } finally {
+      first.destroyForcibly();
+      if (second != null) second.destroyForcibly();
+    }
+  }
+
+  /**
+   * A launcher stopped while it waits for another command's build ends with its waiting flock: that
+   * flock ran on, holding the lock file open, until the build ended, and then took the lock for a
+   * moment for nobody.
+   */
+  @Test
+  void aLauncherStoppedWhileWaitingForABuildLeavesNoFlockBehind(@TempDir Path root) throws Exception {
+    tree(root, "built");
+    cliJar(root.resolve("built.jar"));
+    standInMvn(root, """
+        #!/usr/bin/env bash
+        touch building
+        while [ ! -f go ]; do sleep 0.05; done
+        cp built.jar cli/target/irevnet-cli.jar
+        """);
+    Process first = launcher(root).start();
+    Process second = null;
+    ProcessHandle flock = null;
+    try {
+      for (int i = 0; i < 400 && !Files.exists(root.resolve("building")); i++) Thread.sleep(50);
+      second = launcher(root).start();
+      flock = waitingFlock(second);
+      assertThat(flock).as("the second launcher waits on the lock").isNotNull();
+      new ProcessBuilder("kill", "-TERM", Long.toString(second.pid())).start().waitFor();
+      assertThat(second.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("the launcher ended").isTrue();
+      assertThat(second.exitValue()).isEqualTo(143);
+      assertThat(new String(second.getInputStream().readAllBytes()))
+          .isEqualTo("irevnet: interrupted while waiting for another command's build\n");
+      assertThat(flock.onExit().completeOnTimeout(flock, 10, java.util.concurrent.TimeUnit.SECONDS).get().isAlive())
+          .as("its flock has ended, while the build goes on").isFalse();
+      Files.writeString(root.resolve("go"), "");
+      assertThat(run(first)).as("the build finishes").contains("/lib/" + OWN);
+    } finally {
+      if (flock != null) flock.destroyForcibly();
+      first.destroyForcibly();
+      if (second != null) second.destroyForcibly();
+    }
+  }
+
+  /** The flock that {@code launcher} waits in, once it is there; null if the launcher ends first. */
+  private static ProcessHandle waitingFlock(Process launcher) throws InterruptedException {
+    for (int i = 0; i < 400 && launcher.isAlive(); i++) {
+      java.util.Optional<ProcessHandle> f = launcher.descendants()
+          .filter(h -> h.info().command().map(c -> c.endsWith("/flock")).orElse(false)).findFirst();
+      if (f.isPresent()) return f.get();
+      Thread.sleep(50);
+    }
+    return null;
+  }
+
+  private static void standInMvn(Path root, String script) throws IOException {
+    Path mvn = Files.writeString(Files.createDirectories(root.resolve("tools")).resolve("mvn"), script);
+    mvn.toFile().setExecutable(true);
+  }
+
   private static String run(ProcessBuilder pb) throws Exception {
-    Process p = pb.start();
+    return run(pb.start());
+  }
+
+  private static String run(Process p) throws Exception {
     String out = new String(p.getInputStream().readAllBytes());
     assertThat(p.waitFor()).as(out).isZero();
     return out;
