@@ -209,8 +209,10 @@ public final class AtomicFiles {
     boolean renamed = false;
     try {
       writes.run();
-      synchronized (RENAMES) {
-        for (Map.Entry<Path, Path> e : deferred.entrySet()) moveAtomically(e.getValue(), e.getKey());
+      try (java.io.Closeable held = lockResults(deferred.keySet())) {
+        synchronized (RENAMES) {
+          for (Map.Entry<Path, Path> e : deferred.entrySet()) moveAtomically(e.getValue(), e.getKey());
+        }
       }
       renamed = true;
     } finally {
@@ -219,6 +221,55 @@ public final class AtomicFiles {
       for (Path tmp : deferred.values()) deleteTree(tmp); // those not renamed
       if (!renamed) deleteEmpty(made);
     }
+  }
+
+  /**
+   * The lock file, in a directory, of the result sets being renamed into it ({@link #lockResults});
+   * no run's lock ({@code .NAME.lock}, {@link RunLock#acquire}) or temporary has this name.
+   */
+  static final String RESULTS_LOCK = ".results-lock";
+
+  /** Held by the one thread of this JVM that takes {@link #lockResults}' file locks. */
+  private static final java.util.concurrent.locks.ReentrantLock RESULTS = new java.util.concurrent.locks.ReentrantLock();
+
+  /**
+   * Waits until no other process renames a set of results into the directories of {@code targets},
+   * and keeps them from doing so until closed: two commands writing one set at once (two {@code
+   * invert}s of a run, a second {@code report}) renamed their files in turn, and left one's JSON
+   * beside the other's picture. Each directory's {@link #RESULTS_LOCK} is taken in name order, so
+   * two sets never wait on each other, and deleted when its hold ends (and by {@link #stop}). Best
+   * effort: a lock file that cannot be made leaves the renames as they were.
+   */
+  static java.io.Closeable lockResults(java.util.Collection<Path> targets) throws IOException {
+    RESULTS.lock();
+    List<RunLock> held = new ArrayList<>();
+    try {
+      for (Path dir : new java.util.TreeSet<>(targets.stream().map(t -> t.toAbsolutePath().getParent()).toList())) {
+        Path file = dir.resolve(RESULTS_LOCK);
+        try {
+          held.add(RunLock.waitFor(file));
+          DELETED_ON_EXIT.add(file);
+        } catch (IOException e) {
+          // a directory that takes no new file: the temporaries are in it, the renames can go on
+        }
+      }
+    } catch (RuntimeException e) {
+      release(held);
+      throw e;
+    }
+    return () -> release(held);
+  }
+
+  private static void release(List<RunLock> held) {
+    for (RunLock l : held) {
+      DELETED_ON_EXIT.remove(l.file());
+      try {
+        l.close();
+      } catch (IOException e) {
+        // the set is in place; a lock file left behind is taken, and deleted, by the next set
+      }
+    }
+    RESULTS.unlock();
   }
 
   /**

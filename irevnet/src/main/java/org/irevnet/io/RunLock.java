@@ -62,51 +62,84 @@ public final class RunLock implements AutoCloseable {
       List<Path> made = new ArrayList<>();
       for (Path d = abs.getParent(); d != null && !Files.exists(d); d = d.getParent()) made.add(d);
       AtomicFiles.createDirectories(abs.getParent());
-      while (true) {
-        Object before = fileKey(file);
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        FileLock l = ch.tryLock();
-        if (l == null) {
-          ByteBuffer holder = ByteBuffer.allocate(64);
-          ch.read(holder, 0);
+      FileLock l = lockFile(file, false);
+      if (l == null) throw refused(runDir, holder(file));
+      FileChannel ch = l.channel();
+      try {
+        ch.truncate(0);
+        ch.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
+      } catch (IOException e) {
+        // On a full disk the file was made but its holder not written: it stayed behind, and
+        // the line named neither it nor the lock.
+        try {
+          Files.deleteIfExists(file);
+        } catch (IOException notDeleted) {
+          // the error that matters is the write's
+        } finally {
+          l.release();
           ch.close();
-          throw refused(runDir, new String(holder.array(), 0, holder.position(), StandardCharsets.UTF_8).strip());
         }
-        // A holder deletes the file before it releases the lock: if it did so after this
-        // process opened the file, the lock is on an unlinked file that the next process will
-        // not see. The name holds the locked file if it named one file before the opening and
-        // after the lock (a file held open keeps its inode number). Else: again.
-        if (before != ABSENT && Objects.equals(before, fileKey(file))) {
-          try {
-            ch.truncate(0);
-            ch.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
-          } catch (IOException e) {
-            // On a full disk the file was made but its holder not written: it stayed behind, and
-            // the line named neither it nor the lock.
-            try {
-              Files.deleteIfExists(file);
-            } catch (IOException notDeleted) {
-              // the error that matters is the write's
-            } finally {
-              l.release();
-              ch.close();
-            }
-            String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
-                : e.getMessage();
-            IOException named = new java.nio.file.FileSystemException(file.toString(), null,
-                reason + " (the lock of " + runDir + ", made beside it)");
-            named.initCause(e);
-            throw named;
-          }
-          AtomicFiles.deleteOnExit(file); // a stopped training (Ctrl-C) leaves no lock file behind
-          return new RunLock(file, ch, l, made);
-        }
-        l.release();
-        ch.close();
+        String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+            : e.getMessage();
+        IOException named = new java.nio.file.FileSystemException(file.toString(), null,
+            reason + " (the lock of " + runDir + ", made beside it)");
+        named.initCause(e);
+        throw named;
       }
+      AtomicFiles.deleteOnExit(file); // a stopped training (Ctrl-C) leaves no lock file behind
+      return new RunLock(file, ch, l, made);
     } catch (IOException | RuntimeException e) {
       HELD.remove(file);
       throw e;
+    }
+  }
+
+  /**
+   * Waits until no other process holds the lock file {@code file} (made if missing), and takes it;
+   * {@link #close} deletes it. For holds of moments that another process waits out instead of
+   * being refused ({@link AtomicFiles#together}'s renames). One thread of this process holds a
+   * given file at a time (the caller's to ensure).
+   */
+  static RunLock waitFor(Path file) throws IOException {
+    FileLock l = lockFile(file, true);
+    return new RunLock(file, l.channel(), l, List.of());
+  }
+
+  /**
+   * The operating system's lock of {@code file}, made if missing, on a channel of its own; null
+   * where another process holds it and {@code wait} is false.
+   */
+  private static FileLock lockFile(Path file, boolean wait) throws IOException {
+    while (true) {
+      Object before = fileKey(file);
+      FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      FileLock l;
+      try {
+        l = wait ? ch.lock() : ch.tryLock();
+      } catch (IOException | RuntimeException e) {
+        ch.close();
+        throw e;
+      }
+      if (l == null) {
+        ch.close();
+        return null;
+      }
+      // A holder deletes the file before it releases the lock: if it did so after this
+      // process opened the file, the lock is on an unlinked file that the next process will
+      // not see. The name holds the locked file if it named one file before the opening and
+      // after the lock (a file held open keeps its inode number). Else: again.
+      if (before != ABSENT && Objects.equals(before, fileKey(file))) return l;
+      l.release();
+      ch.close();
+    }
+  }
+
+  /** What the holder of lock file {@code file} wrote there ({@code pid N}); empty if it cannot be read. */
+  private static String holder(Path file) {
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      return new String(in.readNBytes(64), StandardCharsets.UTF_8).strip();
+    } catch (IOException e) {
+      return ""; // its holder has just deleted it
     }
   }
 
@@ -125,6 +158,11 @@ public final class RunLock implements AutoCloseable {
     } catch (NoSuchFileException e) {
       return ABSENT;
     }
+  }
+
+  /** The lock file. */
+  Path file() {
+    return file;
   }
 
   /** Releases the lock, deletes its file and the directories made for it that are empty. */

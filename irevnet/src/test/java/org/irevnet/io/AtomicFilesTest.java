@@ -342,6 +342,54 @@ class AtomicFilesTest {
     assertThat(listed(target.getParent())).containsExactly(target);
   }
 
+  /**
+   * Two processes writing one set of results at once leave one set whole: each renamed its files in
+   * turn, and the JSON of one ended beside the other's picture. Here this process is in the middle
+   * of its own set (its JSON renamed, its picture not yet) when another process's set is ready; that
+   * one waits, and goes in whole after this one. The lock file goes with the last hold.
+   */
+  @Test
+  void twoProcessesWritingOneSetLeaveOneSetWhole(@TempDir Path tmp) throws Exception {
+    Path locks = Path.of("/proc/locks");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(locks), "no /proc/locks to see a waiting process");
+    Path dir = Files.createDirectories(tmp.resolve("analysis"));
+    Path json = dir.resolve("invert.json"), png = dir.resolve("invert.png");
+    Process other;
+    try (java.io.Closeable held = AtomicFiles.lockResults(java.util.List.of(json, png))) {
+      Files.writeString(json, "this");
+      other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), SetWriter.class.getName(),
+          dir.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(other.getInputStream()))) {
+        assertThat(out.readLine()).isEqualTo("written");
+      }
+      // It renames now, or waits on the lock: which one, /proc/locks tells ("->": a waiting request).
+      String waiting = "-> POSIX ADVISORY WRITE " + other.pid() + " ";
+      while (other.isAlive() && Files.readAllLines(locks).stream()
+          .noneMatch(l -> l.replaceAll("\\s+", " ").contains(waiting))) {
+        Thread.sleep(10);
+      }
+      Files.writeString(png, "this");
+    }
+    assertThat(other.waitFor()).isZero();
+    assertThat(json).hasContent("other");
+    assertThat(png).as("the picture of the same set").hasContent("other");
+    assertThat(listed(dir)).containsExactlyInAnyOrder(json, png);
+  }
+
+  /** Writes a set of two files, invert.json and invert.png, into the directory its argument names; says "written" before the renames. */
+  static final class SetWriter {
+    public static void main(String[] args) throws Exception {
+      Path dir = Path.of(args[0]);
+      AtomicFiles.together(() -> {
+        AtomicFiles.writeString(dir.resolve("invert.json"), "other");
+        AtomicFiles.writeString(dir.resolve("invert.png"), "other");
+        System.out.println("written");
+        System.out.flush();
+      });
+    }
+  }
+
   /** Starts a write of the file named by its argument, prints its temporary, and waits to be killed. */
   static final class KilledWriter {
     public static void main(String[] args) throws Exception {
