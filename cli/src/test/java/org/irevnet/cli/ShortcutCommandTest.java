@@ -107,6 +107,36 @@ class ShortcutCommandTest {
   }
 
   /**
+   * A second data shortcut into a directory that another is writing is refused, naming it: both
+   * found the directory empty, and the later one replaced the first's dataset without --force (with
+   * it, one's rename could meet the other's dataset in place and fail). The lock is train's, taken
+   * here as another command of this process would; nothing is written, and an earlier dataset stays.
+   */
+  @Test
+  void aSecondShortcutIntoADirectoryBeingWrittenIsRefused(@TempDir Path tmp) throws Exception {
+    Path base = TinyData.idx(tmp.resolve("base"), 10, 10);
+    Path out = tmp.resolve("out");
+    String[] shortcut = {"data", "shortcut", "--base", base.toString(), "--kind", "binary-code", "--out", out.toString()};
+    String refusal = "irevnet data shortcut: " + out + " is being written by another process (pid "
+        + ProcessHandle.current().pid() + "): wait for it to end, or choose another --out";
+    try (org.irevnet.io.RunLock writing = org.irevnet.io.RunLock.acquire(out)) {
+      MainTest.Run r = run(shortcut);
+      assertThat(r.code()).as(r.err()).isEqualTo(2);
+      assertThat(r.err().strip()).isEqualTo(refusal);
+    }
+    assertThat(entries(tmp)).containsExactly("base");
+    assertThat(run(shortcut).code()).isZero();
+    String written = Files.readString(out.resolve("shortcut.json"));
+    try (org.irevnet.io.RunLock writing = org.irevnet.io.RunLock.acquire(out)) {
+      MainTest.Run r = run(Stream.concat(Stream.of(shortcut), Stream.of("--force", "--seed", "1")).toArray(String[]::new));
+      assertThat(r.code()).as(r.err()).isEqualTo(2);
+      assertThat(r.err().strip()).isEqualTo(refusal);
+    }
+    assertThat(out.resolve("shortcut.json")).as("the earlier dataset").hasContent(written);
+    assertThat(entries(tmp)).containsExactlyInAnyOrder("base", "out");
+  }
+
+  /**
    * Bad input is one line naming the command as typed, "irevnet data shortcut", and exit code 2;
    * a parse error says where the help is, and `irevnet shortcut --help` is no command. The output
    * is a file, under one, in a directory nothing can be made in (as root, /proc: a chmod would not

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.irevnet.io.AtomicFiles;
+import org.irevnet.io.RunLock;
 
 /**
  * Writes shortcut datasets: a copy of a base dataset in which a {@link Shortcut} predicts the
@@ -73,11 +74,21 @@ public final class ShortcutDatasets {
   public static Result generate(String base, Shortcut.Kind kind, long seed, Path out,
       boolean force) throws IOException {
     Path target = out.toAbsolutePath().normalize();
-    checkTarget(target, force);
     Path cwd = Path.of("").toAbsolutePath().normalize();
     if (cwd.startsWith(target)) {
       throw new IllegalArgumentException(out + ": the output directory would replace the working directory " + cwd);
     }
+    // Two of these into one directory at once each found it empty (or each took --force for
+    // theirs), and the later one replaced the other's dataset; with --force, one's rename could
+    // also meet the other's dataset in place and fail. The second is refused, naming the first.
+    try (RunLock writing = RunLock.acquire(target, "written", "wait for it to end, or choose another --out")) {
+      return generate(base, kind, seed, out, target, force);
+    }
+  }
+
+  private static Result generate(String base, Shortcut.Kind kind, long seed, Path out, Path target, boolean force)
+      throws IOException {
+    checkTarget(target, force);
     DataSource src = Datasets.resolve(base, "--base");
     if (src.dir().toAbsolutePath().normalize().startsWith(target)) {
       throw new IllegalArgumentException(out + ": the output directory would replace the base"

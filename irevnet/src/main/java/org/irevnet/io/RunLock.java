@@ -49,21 +49,30 @@ public final class RunLock implements AutoCloseable {
    * @throws IllegalArgumentException if another process (or this one) holds it
    */
   public static RunLock acquire(Path runDir) throws IOException {
+    return acquire(runDir, "trained", "wait for it to end, or stop it and continue with --resume");
+  }
+
+  /**
+   * {@link #acquire(Path)} for another command that writes {@code dir} whole and must not do so
+   * twice at once: the refusal says that {@code dir} "is being {@code doing} by another process",
+   * and then {@code advice}.
+   */
+  public static RunLock acquire(Path dir, String doing, String advice) throws IOException {
     // A run directory that cannot be written was refused naming the lock file, a name the user
     // never gave; the check names the directory and makes nothing.
-    AtomicFiles.checkCanCreate(runDir);
-    Path abs = runDir.toAbsolutePath().normalize();
+    AtomicFiles.checkCanCreate(dir);
+    Path abs = dir.toAbsolutePath().normalize();
     // As a long name's temporaries are named: .NAME.lock would not fit beside a name of 250 bytes.
     Path file = abs.getParent().resolve(AtomicFiles.siblingStem(abs, "lock".length()) + "lock");
     // Checked before any channel is opened: closing a channel on the file would release every
     // lock this process holds on it (POSIX record locks).
-    if (!HELD.add(file)) throw refused(runDir, "pid " + ProcessHandle.current().pid());
+    if (!HELD.add(file)) throw refused(dir, doing, "pid " + ProcessHandle.current().pid(), advice);
     try {
       List<Path> made = new ArrayList<>();
       for (Path d = abs.getParent(); d != null && !Files.exists(d); d = d.getParent()) made.add(d);
       AtomicFiles.createDirectories(abs.getParent());
       FileLock l = lockFile(file, false);
-      if (l == null) throw refused(runDir, holder(file));
+      if (l == null) throw refused(dir, doing, holder(file), advice);
       FileChannel ch = l.channel();
       try {
         ch.truncate(0);
@@ -82,7 +91,7 @@ public final class RunLock implements AutoCloseable {
         String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
             : e.getMessage();
         IOException named = new java.nio.file.FileSystemException(file.toString(), null,
-            reason + " (the lock of " + runDir + ", made beside it)");
+            reason + " (the lock of " + dir + ", made beside it)");
         named.initCause(e);
         throw named;
       }
@@ -143,9 +152,9 @@ public final class RunLock implements AutoCloseable {
     }
   }
 
-  private static IllegalArgumentException refused(Path runDir, String holder) {
-    return new IllegalArgumentException(runDir + " is being trained by another process" + (holder.isEmpty() ? ""
-        : " (" + holder + ")") + ": wait for it to end, or stop it and continue with --resume");
+  private static IllegalArgumentException refused(Path dir, String doing, String holder, String advice) {
+    return new IllegalArgumentException(dir + " is being " + doing + " by another process" + (holder.isEmpty() ? ""
+        : " (" + holder + ")") + ": " + advice);
   }
 
   /**
