@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.irevnet.data.Datasets;
 import org.irevnet.io.AtomicFiles;
+import org.irevnet.io.RunLock;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.Baselines;
 import org.irevnet.reports.JsonReport;
@@ -106,6 +107,16 @@ final class QuickstartCommand implements Callable<Integer> {
           + " would replace: give another directory");
     }
     CommonOptions.refuseRunsAnalysis(out, "the quickstart's report");
+    // A second quickstart into one --out (--fresh, --resume, or both started at once) replaced the
+    // first's record and, once the first had trained its CE model, retrained that model under the
+    // first one's analyses; only train's refusal of a run being trained stopped it, at that step.
+    try (RunLock running = RunLock.acquire(out, "written", "wait for it to end, or stop it and continue with --resume")) {
+      return run();
+    }
+  }
+
+  /** The quickstart, once no other process writes {@code out}. */
+  private int run() throws IOException {
     Map<List<String>, Step> finished = new LinkedHashMap<>();
     if (resume) {
       earlier = finishedSteps(finished);

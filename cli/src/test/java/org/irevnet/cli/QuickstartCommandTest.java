@@ -464,6 +464,27 @@ class QuickstartCommandTest {
     assertThat(where).as("refused before the CE model's training").doesNotExist();
   }
 
+  /**
+   * A quickstart into an --out that another quickstart is writing is refused, naming it, whatever
+   * its options: a --fresh one replaced the first's record and retrained its CE model under the
+   * first one's analyses (train refused it only while the first trained that model). The lock is
+   * train's, taken here as another quickstart of this process would; nothing is written.
+   */
+  @Test
+  void aSecondQuickstartIntoOneOutIsRefused(@TempDir Path tmp) throws Exception {
+    Path where = tmp.resolve("qs");
+    for (String mode : new String[] {"--resume", "--fresh", "--no-progress"}) {
+      try (org.irevnet.io.RunLock running = org.irevnet.io.RunLock.acquire(where)) {
+        MainTest.Run r = run("quickstart", "--out", where.toString(), "--epochs", "1", "--skip-selftest", mode,
+            "--threads", "1");
+        assertThat(r.code()).as(r.err()).isEqualTo(2);
+        assertThat(r.err().strip()).isEqualTo("irevnet quickstart: " + where + " is being written by another process (pid "
+            + ProcessHandle.current().pid() + "): wait for it to end, or stop it and continue with --resume");
+      }
+      assertThat(tmp).as(mode).isEmptyDirectory();
+    }
+  }
+
   private static void assertRefusedBeforeTraining(Path tmp, Path arch, String message) {
     Path where = tmp.resolve("qs");
     MainTest.Run r = run("quickstart", "--arch", arch.toString(), "--out", where.toString(), "--epochs", "1",
