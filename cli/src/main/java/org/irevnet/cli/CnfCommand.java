@@ -11,6 +11,7 @@ import org.irevnet.cnf.OdeSolver;
 import org.irevnet.cnf.Rk4;
 import org.irevnet.cnf.ToyDensity;
 import org.irevnet.io.AtomicFiles;
+import org.irevnet.io.RunLock;
 import org.irevnet.io.Npz;
 import org.irevnet.reports.CnfFigures;
 import org.irevnet.reports.JsonReport;
@@ -164,7 +165,15 @@ final class CnfCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--out " + dir + " is the directory of a run: give another directory");
     }
     AtomicFiles.checkCanCreate(dir); // the results are written last
-    CommonOptions.refuseEarlierResults(dir, fresh, "cnf.json", "weights.npz", "density.png", "samples.png");
+    try (RunLock writing = CommonOptions.writingResults(dir, fresh, "cnf.json", "weights.npz", "density.png",
+        "samples.png")) {
+      return trainAndWrite(density, trainSolver, evalSolver, config, dir);
+    }
+  }
+
+  /** Trains and evaluates the flow, and writes its results into {@code dir}; the exit code. */
+  private int trainAndWrite(ToyDensity density, OdeSolver trainSolver, DormandPrince evalSolver,
+      CnfTraining.Config config, Path dir) throws Exception {
     common.apply();
 
     StatusLine status = new StatusLine(!common.noProgress);

@@ -133,6 +133,25 @@ final class CommonOptions {
   }
 
   /**
+   * Takes the lock of {@code dir} (train's, {@code .NAME.lock} beside it), then {@link
+   * #refuseEarlierResults}, for a command that writes its results there at the end of its work: two
+   * such commands into one --out at once each found no earlier results, and the later replaced the
+   * other's without --fresh (or both ran --fresh, and one's minutes went for nothing). The second is
+   * refused, naming the first; the caller holds the lock until its results are written.
+   */
+  static org.irevnet.io.RunLock writingResults(java.nio.file.Path dir, boolean fresh, String... files)
+      throws java.io.IOException {
+    org.irevnet.io.RunLock lock = org.irevnet.io.RunLock.acquire(dir, "written", "wait for it to end, or choose another --out");
+    try {
+      refuseEarlierResults(dir, fresh, files);
+      return lock;
+    } catch (RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+  }
+
+  /**
    * Applies the thread count; call before any work. An explicit {@code --threads} that libnd4j's
    * pool does not have is said: the pool is sized from OMP_NUM_THREADS at start-up, which
    * bin/irevnet sets from {@code --threads} but {@code java -jar} does not.

@@ -14,6 +14,7 @@ import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
 import org.irevnet.data.Seeds;
 import org.irevnet.io.AtomicFiles;
+import org.irevnet.io.RunLock;
 import org.irevnet.settings.Ranges;
 import org.irevnet.train.AdamOptimizer;
 import org.irevnet.vae.ConvVae;
@@ -116,7 +117,13 @@ final class VaeCommand implements Callable<Integer> {
     // A run's analysis/: that run's report showed these files as its own results.
     CommonOptions.refuseRunsAnalysis(out, "these results");
     AtomicFiles.checkCanCreate(out); // vae.json is written last
-    CommonOptions.refuseEarlierResults(out, fresh, "vae.json", "config.json");
+    try (RunLock writing = CommonOptions.writingResults(out, fresh, "vae.json", "config.json")) {
+      return trainAndWrite();
+    }
+  }
+
+  /** Trains and evaluates the VAE, and writes its results into {@code out}; the exit code. */
+  private int trainAndWrite() throws Exception {
     // --fresh replaces a vae's results; a training run's config.json is what its --resume, eval and
     // analyses read, and replacing it would break them all.
     for (String f : new String[] {"checkpoints", "metrics.jsonl"}) {

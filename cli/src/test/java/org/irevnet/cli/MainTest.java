@@ -336,6 +336,34 @@ class MainTest {
     assertThat(replaced.code()).as(replaced.err()).isZero();
   }
 
+  /**
+   * cnf or vae into an --out that another command is writing is refused, naming it, with --fresh
+   * too: two at once each found no earlier results, and the later replaced the first's without
+   * --fresh. The lock is train's, taken here as another command of this process would; nothing is
+   * written, and the directory is not made.
+   */
+  @Test
+  void cnfAndVaeRefuseAnOutBeingWritten(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 32, 8);
+    Path out = tmp.resolve("out");
+    String[][] commands = {
+        {"cnf", "--target", "8-gaussians", "--iterations", "1", "--batch", "8", "--hidden", "4", "--test-samples", "20",
+            "--plot-samples", "50", "--grid", "8", "--out", out.toString(), "--no-progress"},
+        {"vae", "--flow", "none", "--data", data.toString(), "--out", out.toString(), "--epochs", "1", "--batch", "16",
+            "--latent", "4", "--hidden", "16", "--test-images", "3", "--is-samples", "20", "--no-progress"}};
+    for (String[] command : commands) {
+      for (boolean fresh : new boolean[] {false, true}) {
+        List<String> args = new ArrayList<>(List.of(command));
+        if (fresh) args.add("--fresh");
+        try (org.irevnet.io.RunLock writing = org.irevnet.io.RunLock.acquire(out)) {
+          assertRefused(args, out + " is being written by another process (pid " + ProcessHandle.current().pid()
+              + "): wait for it to end, or choose another --out");
+        }
+        assertThat(out).as(String.join(" ", args)).doesNotExist();
+      }
+    }
+  }
+
   /** Found only after the checks ran, a directory for --json failed with the name of a temporary file. */
   @Test
   void selftestRefusesADirectoryForItsJsonBeforeRunning(@TempDir Path tmp) {
