@@ -85,8 +85,28 @@ irevnet() {
 # the script instead (runs from before train-args are reused as they are). It is written before
 # the training: written last, a script stopped after eval had written eval-test.json left a run
 # without it, reused next time unchecked as one from before train-args.
+#
+# Scripts 1 and 2 train the same runs (ce, ice): run at once on one OUT, both trained each, and the
+# later train was refused as the run was being trained (exit 2, ending that script) or, begun once
+# the first's training had ended, retrained the run under the first script's analyses. A script
+# holds RUN's directory locked (flock) until it is trained and evaluated; another waits, then reuses it.
 train_once() {
-  local run="$OUT/runs/$1"; shift
+  local run="$OUT/runs/$1" lock
+  mkdir -p "$run"
+  exec {lock}<"$run"
+  if command -v flock >/dev/null && ! flock -n "$lock"; then
+    echo "= $run: another script is training it; waiting to reuse it" >&2
+    flock "$lock" &
+    wait $!
+  fi
+  shift
+  trained_once "$run" "$@"
+  exec {lock}<&-
+}
+
+# train_once's work, once no other script trains RUN.
+trained_once() {
+  local run="$1"; shift
   local settings; settings="$(settings "$@")"
   if [ "$FRESH" != 1 ] && [ -f "$run/eval-test.json" ]; then
     if [ -f "$run/train-args" ] && [ "$(cat "$run/train-args")" != "$settings" ]; then

@@ -30,6 +30,7 @@ class ExperimentsLibTest {
       [ "$cmd" = eval ] && echo '{}' > "$dir/eval-test.json"
       [ "$cmd" = data ] && echo '{}' > "$dir/shortcut.json"
       [ "${HANG:-}" = "$cmd" ] && { echo $$ > hang.pid; exec sleep 60; }
+      [ "${BLOCK:-}" = "$cmd" ] && while [ ! -f go ]; do sleep 0.05; done
       exit 0
       """;
 
@@ -264,6 +265,43 @@ class ExperimentsLibTest {
     assertThat(otherData.exit()).as(otherData.stderr()).isEqualTo(2);
     assertThat(otherData.stderr()).startsWith("o/runs/ce was trained with DATA=d --epochs 1 --data d, not DATA=other");
     assertThat(trainOnce(tree, "DATA=d EPOCHS=1 OUT=o").calls()).as("finished: reused").isEmpty();
+  }
+
+  /**
+   * Two scripts on one OUT that train the same run (scripts 1 and 2: ce, ice) train it once: the
+   * second waits for the first's training and evaluation, then reuses the run. Both trained it: the
+   * later train was refused, as the run was being trained (exit 2, ending that script), or, begun
+   * after the first's training, retrained the run under the first script's analyses.
+   */
+  @Test
+  void twoScriptsTrainingOneRunAtOnceTrainItOnce(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    String trainCe = "DATA=d EPOCHS=1 OUT=o bash -c 'source experiments/lib.sh; train_once ce --data \"$DATA\"'";
+    Path firstErr = tree.resolve("first.txt"), secondErr = tree.resolve("second.txt");
+    Process first = new ProcessBuilder("bash", "-c", "BLOCK=train " + trainCe).directory(tree.toFile())
+        .redirectError(firstErr.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    Process second = null;
+    try {
+      Path calls = tree.resolve("calls.log");
+      for (int i = 0; i < 400 && !(Files.exists(calls) && Files.readString(calls).startsWith("train ")); i++) {
+        Thread.sleep(50);
+      }
+      second = new ProcessBuilder("bash", "-c", trainCe).directory(tree.toFile())
+          .redirectError(secondErr.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      // It waits (and says so) or, as before, trains at once and ends.
+      for (int i = 0; i < 400 && second.isAlive() && !Files.readString(secondErr).contains("waiting"); i++) {
+        Thread.sleep(50);
+      }
+      Files.writeString(tree.resolve("go"), "");
+      assertThat(first.waitFor()).as(Files.readString(firstErr)).isZero();
+      assertThat(second.waitFor()).as(Files.readString(secondErr)).isZero();
+    } finally {
+      first.destroyForcibly();
+      if (second != null) second.destroyForcibly();
+    }
+    assertThat(Files.readAllLines(tree.resolve("calls.log"))).as("trained and evaluated once").hasSize(2);
+    assertThat(Files.readString(secondErr)).isEqualTo("= o/runs/ce: another script is training it; waiting to reuse it\n"
+        + "= o/runs/ce: trained already (FRESH=1 retrains)\n");
   }
 
   /**
