@@ -209,7 +209,7 @@ public final class AtomicFiles {
     boolean renamed = false;
     try {
       writes.run();
-      try (java.io.Closeable held = lockResults(deferred.keySet())) {
+      try (java.io.Closeable held = lockResults(deferred.keySet().stream().map(Path::getParent).toList())) {
         synchronized (RENAMES) {
           for (Map.Entry<Path, Path> e : deferred.entrySet()) moveAtomically(e.getValue(), e.getKey());
         }
@@ -233,24 +233,36 @@ public final class AtomicFiles {
   private static final java.util.concurrent.locks.ReentrantLock RESULTS = new java.util.concurrent.locks.ReentrantLock();
 
   /**
-   * Waits until no other process renames a set of results into the directories of {@code targets},
-   * and keeps them from doing so until closed: two commands writing one set at once (two {@code
-   * invert}s of a run, a second {@code report}) renamed their files in turn, and left one's JSON
-   * beside the other's picture. Each directory's {@link #RESULTS_LOCK} is taken in name order, so
-   * two sets never wait on each other, and deleted when its hold ends (and by {@link #stop}). Best
-   * effort: a lock file that cannot be made leaves the renames as they were.
+   * Waits until no other process renames a set of results into {@code dirs} (those that exist),
+   * and keeps them from doing so until closed: for {@link #together}'s renames, and for a reader of
+   * such sets. Two commands writing one set at once (two {@code invert}s of a run, a second {@code
+   * report}) renamed their files in turn, and left one's JSON beside the other's picture; a report
+   * read between the two renames showed one's numbers with the other's picture. Each directory's
+   * {@link #RESULTS_LOCK} is taken in name order, so two holders never wait on each other, and
+   * deleted when its hold ends (and by {@link #stop}). Best effort: a directory that takes no new
+   * file (a read-only run) is not locked.
    */
-  static java.io.Closeable lockResults(java.util.Collection<Path> targets) throws IOException {
+  public static java.io.Closeable lockResults(java.util.Collection<Path> dirs) throws IOException {
     RESULTS.lock();
     List<RunLock> held = new ArrayList<>();
     try {
-      for (Path dir : new java.util.TreeSet<>(targets.stream().map(t -> t.toAbsolutePath().getParent()).toList())) {
+      // By their real paths: two holders that name one directory through different links take the
+      // locks in the same order.
+      java.util.SortedSet<Path> real = new java.util.TreeSet<>();
+      for (Path d : dirs) {
+        try {
+          if (Files.isDirectory(d)) real.add(d.toRealPath());
+        } catch (IOException e) {
+          // gone meanwhile: nothing to rename into it
+        }
+      }
+      for (Path dir : real) {
         Path file = dir.resolve(RESULTS_LOCK);
         try {
           held.add(RunLock.waitFor(file));
           DELETED_ON_EXIT.add(file);
         } catch (IOException e) {
-          // a directory that takes no new file: the temporaries are in it, the renames can go on
+          // a directory that takes no new file: no set can be renamed into it either
         }
       }
     } catch (RuntimeException e) {

@@ -355,7 +355,7 @@ class AtomicFilesTest {
     Path dir = Files.createDirectories(tmp.resolve("analysis"));
     Path json = dir.resolve("invert.json"), png = dir.resolve("invert.png");
     Process other;
-    try (java.io.Closeable held = AtomicFiles.lockResults(java.util.List.of(json, png))) {
+    try (java.io.Closeable held = AtomicFiles.lockResults(java.util.List.of(dir))) {
       Files.writeString(json, "this");
       other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
           "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), SetWriter.class.getName(),

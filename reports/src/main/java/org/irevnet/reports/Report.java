@@ -39,13 +39,19 @@ public record Report(int schemaVersion, List<Run> runs, Figure.Table headline,
     List<RunFiles> files = runDirs.stream().map(RunFiles::new).toList();
     List<String> names = names(runDirs);
     List<Run> runs = new ArrayList<>();
-    for (int i = 0; i < files.size(); i++) {
-      RunFiles f = files.get(i);
-      JsonNode cfg = f.config();
-      runs.add(new Run(names.get(i), runDirs.get(i).toString(), object(cfg.get("config")),
-          object(cfg.get("environment")), RunSections.headline(f), RunSections.of(f)));
+    // A command that finished while the report read (invert, between its invert.json and its
+    // invert.png; vae, between config.json and vae.json) put one set's numbers beside another's
+    // picture: no set is renamed into the runs' directories while they are read.
+    try (java.io.Closeable reading = AtomicFiles.lockResults(runDirs.stream()
+        .flatMap(d -> java.util.stream.Stream.of(d, d.resolve(RunSections.ANALYSIS))).toList())) {
+      for (int i = 0; i < files.size(); i++) {
+        RunFiles f = files.get(i);
+        JsonNode cfg = f.config();
+        runs.add(new Run(names.get(i), runDirs.get(i).toString(), object(cfg.get("config")),
+            object(cfg.get("environment")), RunSections.headline(f), RunSections.of(f)));
+      }
+      return new Report(JsonReport.SCHEMA_VERSION, runs, headline(runs), Comparison.of(names, files));
     }
-    return new Report(JsonReport.SCHEMA_VERSION, runs, headline(runs), Comparison.of(names, files));
   }
 
   /** The node, or an empty object where report.json's schema needs one (the config section says what is wrong). */

@@ -22,6 +22,61 @@ class ReportTest {
     return r.runs().get(run).sections().stream().collect(Collectors.toMap(Section::id, s -> s));
   }
 
+  /**
+   * A report waits while another process renames a set of results into the run's analysis/, and
+   * keeps any from being renamed while it reads: read between an invert's invert.json and its
+   * invert.png, it showed one invert's numbers with another's picture. The other process here holds
+   * the directory's lock as a set's renames do ({@link SetRenamer}); /proc/locks shows this one
+   * waiting for it, where the report once read on at once.
+   */
+  @Test
+  void aReportReadsNoSetWhileItIsBeingRenamed(@TempDir Path tmp) throws Exception {
+    Path locks = Path.of("/proc/locks");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(locks), "no /proc/locks to see a waiting process");
+    Path run = SyntheticRun.full(tmp.resolve("ce"), "ce", 0.9);
+    Process renamer = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), SetRenamer.class.getName(),
+        run.resolve("analysis").toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    java.util.concurrent.CompletableFuture<Report> report;
+    boolean waited = false;
+    try {
+      assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(renamer.getInputStream())).readLine())
+          .isEqualTo("renaming");
+      report = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return Report.of(List.of(run));
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      String waiting = "-> POSIX ADVISORY WRITE " + ProcessHandle.current().pid() + " ";
+      while (!report.isDone() && !waited) {
+        waited = Files.readAllLines(locks).stream().anyMatch(l -> l.replaceAll("\\s+", " ").contains(waiting));
+        Thread.sleep(10);
+      }
+      renamer.getOutputStream().close();
+      assertThat(renamer.waitFor()).isZero();
+    } finally {
+      renamer.destroyForcibly();
+    }
+    assertThat(waited).as("the report waited for the other process's renames").isTrue();
+    assertThat(report.get().runs()).hasSize(1);
+    try (java.util.stream.Stream<Path> s = Files.list(run.resolve("analysis"))) {
+      assertThat(s.map(p -> p.getFileName().toString())).as("no lock file left").noneMatch(n -> n.endsWith("lock"));
+    }
+  }
+
+  /** Holds the results lock of the directory its argument names, as a set's renames do, until its standard input ends. */
+  static final class SetRenamer {
+    public static void main(String[] args) throws Exception {
+      try (java.io.Closeable held = org.irevnet.io.AtomicFiles.lockResults(List.of(Path.of(args[0])))) {
+        System.out.println("renaming");
+        System.out.flush();
+        System.in.transferTo(java.io.OutputStream.nullOutputStream());
+      }
+    }
+  }
+
   @Test
   void everySectionRendersFromASyntheticRun(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.full(tmp.resolve("ice"), "ice", 0.31);
