@@ -165,7 +165,7 @@ class LauncherTest {
     Process first = launcher(root).start();
     Process second = null;
     try {
-      for (int i = 0; i < 400 && !Files.exists(root.resolve("jar.written")); i++) Thread.sleep(50);
+      awaitFile(root.resolve("jar.written"));
       assertThat(target.resolve("irevnet-cli.jar")).exists();
       second = launcher(root).start();
       waitingFlock(second); // or it ended, without waiting: the old launcher
@@ -198,7 +198,7 @@ class LauncherTest {
     Process second = null;
     ProcessHandle flock = null;
     try {
-      for (int i = 0; i < 400 && !Files.exists(root.resolve("building")); i++) Thread.sleep(50);
+      awaitFile(root.resolve("building"));
       second = launcher(root).start();
       flock = waitingFlock(second);
       assertThat(flock).as("the second launcher waits on the lock").isNotNull();
@@ -216,6 +216,11 @@ class LauncherTest {
       first.destroyForcibly();
       if (second != null) second.destroyForcibly();
     }
+  }
+
+  /** Returns once {@code file}, which a stand-in mvn makes, exists (or after 20 s). */
+  private static void awaitFile(Path file) throws InterruptedException {
+    for (int i = 0; i < 400 && !Files.exists(file); i++) Thread.sleep(50);
   }
 
   /** The flock that {@code launcher} waits in, once it is there; null if the launcher ends first. */
