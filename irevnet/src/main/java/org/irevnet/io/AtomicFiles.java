@@ -260,7 +260,6 @@ public final class AtomicFiles {
         Path file = dir.resolve(RESULTS_LOCK);
         try {
           held.add(RunLock.waitFor(file));
-          DELETED_ON_EXIT.add(file);
         } catch (IOException e) {
           // a directory that takes no new file: no set can be renamed into it either
         }
@@ -274,7 +273,6 @@ public final class AtomicFiles {
 
   private static void release(List<RunLock> held) {
     for (RunLock l : held) {
-      DELETED_ON_EXIT.remove(l.file());
       try {
         l.close();
       } catch (IOException e) {
@@ -314,13 +312,8 @@ public final class AtomicFiles {
       stopped = true;
       deleteUnfinished();
     }
-    for (Path p : DELETED_ON_EXIT) {
-      try {
-        Files.deleteIfExists(p);
-      } catch (IOException e) {
-        // as File.deleteOnExit: a file that cannot go stays
-      }
-    }
+    deleteAll(DELETED_ON_EXIT);
+    deleteAll(HELD_LOCKS);
   }
 
   /**
@@ -331,6 +324,42 @@ public final class AtomicFiles {
   public static void deleteOnExit(Path file) {
     DELETED_ON_EXIT.add(file);
     file.toFile().deleteOnExit();
+  }
+
+  /** Lock files this process holds ({@link #lockHeld}). */
+  private static final Set<Path> HELD_LOCKS = ConcurrentHashMap.newKeySet();
+  private static final java.util.concurrent.atomic.AtomicBoolean HELD_LOCKS_HOOKED = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Deletes the lock file {@code file} if the process ends, or is stopped ({@link #stop}), before
+   * {@link #lockReleased}: its holder's close deletes it otherwise. Not at every exit, as {@link
+   * #deleteOnExit} would: after the close the name can be another process's lock, which this
+   * process's exit deleted, letting a third process take what the second held.
+   */
+  static void lockHeld(Path file) {
+    if (HELD_LOCKS_HOOKED.compareAndSet(false, true)) {
+      try {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteAll(HELD_LOCKS), "irevnet lock files"));
+      } catch (IllegalStateException e) {
+        // the process is ending already: stop() deletes it, where it is stopped
+      }
+    }
+    HELD_LOCKS.add(file);
+  }
+
+  /** Ends {@link #lockHeld} of {@code file}, as its holder closes it. */
+  static void lockReleased(Path file) {
+    HELD_LOCKS.remove(file);
+  }
+
+  private static void deleteAll(Set<Path> files) {
+    for (Path p : files) {
+      try {
+        Files.deleteIfExists(p);
+      } catch (IOException e) {
+        // as File.deleteOnExit: a file that cannot go stays
+      }
+    }
   }
 
   /**

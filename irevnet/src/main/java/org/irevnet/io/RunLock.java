@@ -39,6 +39,7 @@ public final class RunLock implements AutoCloseable {
     this.channel = channel;
     this.lock = lock;
     this.made = made;
+    AtomicFiles.lockHeld(file); // a stopped command (Ctrl-C) leaves no lock file behind
   }
 
   /**
@@ -95,7 +96,6 @@ public final class RunLock implements AutoCloseable {
         named.initCause(e);
         throw named;
       }
-      AtomicFiles.deleteOnExit(file); // a stopped training (Ctrl-C) leaves no lock file behind
       return new RunLock(file, ch, l, made);
     } catch (IOException | RuntimeException e) {
       HELD.remove(file);
@@ -169,14 +169,10 @@ public final class RunLock implements AutoCloseable {
     }
   }
 
-  /** The lock file. */
-  Path file() {
-    return file;
-  }
-
   /** Releases the lock, deletes its file and the directories made for it that are empty. */
   @Override
   public void close() throws IOException {
+    AtomicFiles.lockReleased(file);
     try {
       Files.deleteIfExists(file);
       lock.release();

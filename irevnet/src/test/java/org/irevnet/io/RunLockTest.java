@@ -44,6 +44,42 @@ class RunLockTest {
   }
 
   /**
+   * A lock that a process has closed is not deleted again as that process exits: by then it can be
+   * another process's lock, and its file gone, a third process took the run as well (a quickstart's
+   * exit, long after its training of a run, did so to a train of that run started meanwhile).
+   */
+  @Test
+  void aClosedLockIsNotDeletedAgainAsItsProcessExits(@TempDir Path tmp) throws Exception {
+    Path run = tmp.resolve("run");
+    Process released = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Released.class.getName(),
+        run.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    Process holder = null;
+    try {
+      assertThat(new BufferedReader(new InputStreamReader(released.getInputStream(), StandardCharsets.UTF_8)).readLine())
+          .isEqualTo("released");
+      holder = holder(run);
+      released.getOutputStream().close();
+      assertThat(released.waitFor()).isZero();
+      assertThatThrownBy(() -> RunLock.acquire(run)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("(pid " + holder.pid() + ")");
+    } finally {
+      released.destroyForcibly();
+      if (holder != null) holder.destroyForcibly().waitFor();
+    }
+  }
+
+  /** Takes the lock of {@code args[0]} and closes it, says "released", and exits once its standard input ends. */
+  static final class Released {
+    public static void main(String[] args) throws Exception {
+      RunLock.acquire(Path.of(args[0])).close();
+      System.out.println("released");
+      System.out.flush();
+      System.in.transferTo(java.io.OutputStream.nullOutputStream());
+    }
+  }
+
+  /**
    * A lock file that takes no bytes: made in place of {@code .run.lock} as a link to the kernel's
    * full device, whose writes fail with ENOSPC, as a full disk's do once the file exists. The
    * refusal names the lock file and says what it is; no file is left, and the run can be locked
