@@ -9,9 +9,12 @@ runs=()
 for kind in binary-code texture; do
   data="$OUT/data/shortcut-$kind"
   # FRESH=1 remakes it too: it may be of another DATA, which train_once's check cannot see in its path.
+  # Held by its parent, which data shortcut never replaces.
+  hold "$OUT/data" making
   if [ "$FRESH" = 1 ] || [ ! -f "$data/shortcut.json" ]; then
     irevnet data shortcut --base "$DATA" --kind "$kind" --out "$data" --seed 0 --force
   fi
+  release
   for obj in ce ice; do
     run="shortcut-$kind-$obj"
     train_once "$run" --arch fi-revnet-s --data "$data" --objective "$obj"

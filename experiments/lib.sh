@@ -85,23 +85,31 @@ irevnet() {
 # the script instead (runs from before train-args are reused as they are). It is written before
 # the training: written last, a script stopped after eval had written eval-test.json left a run
 # without it, reused next time unchecked as one from before train-args.
-#
-# Scripts 1 and 2 train the same runs (ce, ice): run at once on one OUT, both trained each, and the
-# later train was refused as the run was being trained (exit 2, ending that script) or, begun once
-# the first's training had ended, retrained the run under the first script's analyses. A script
-# holds RUN's directory locked (flock) until it is trained and evaluated; another waits, then reuses it.
+# Held (hold) until it is trained and evaluated, so that another script waits for it, then reuses it.
 train_once() {
-  local run="$OUT/runs/$1" lock
-  mkdir -p "$run"
-  exec {lock}<"$run"
-  if command -v flock >/dev/null && ! flock -n "$lock"; then
-    echo "= $run: another script is training it; waiting to reuse it" >&2
-    flock "$lock" &
+  local run="$OUT/runs/$1"; shift
+  hold "$run" training
+  trained_once "$run" "$@"
+  release
+}
+
+# Waits until no other script holds DIR (made if missing), saying so, then holds it (flock) until
+# release; one DIR at a time. Scripts run at once on one OUT share runs (scripts 1 and 2: ce, ice)
+# and script 3's datasets: both trained a shared run, and the later train was refused as the run was
+# being trained (exit 2, ending that script) or, begun once the first's training had ended, retrained
+# the run under the first script's analyses; both made a dataset, and the later was refused.
+hold() {
+  mkdir -p "$1"
+  exec {held}<"$1"
+  if command -v flock >/dev/null && ! flock -n "$held"; then
+    echo "= $1: another script is $2 it; waiting to reuse it" >&2
+    flock "$held" &
     wait $!
   fi
-  shift
-  trained_once "$run" "$@"
-  exec {lock}<&-
+}
+
+release() {
+  exec {held}<&-
 }
 
 # train_once's work, once no other script trains RUN.

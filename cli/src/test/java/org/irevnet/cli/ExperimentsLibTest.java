@@ -277,18 +277,44 @@ class ExperimentsLibTest {
   void twoScriptsTrainingOneRunAtOnceTrainItOnce(@TempDir Path tmp) throws Exception {
     Path tree = tree(tmp);
     String trainCe = "DATA=d EPOCHS=1 OUT=o bash -c 'source experiments/lib.sh; train_once ce --data \"$DATA\"'";
+    String second = twoAtOnce(tree, "train", trainCe);
+    assertThat(Files.readAllLines(tree.resolve("calls.log"))).as("trained and evaluated once").hasSize(2);
+    assertThat(second).isEqualTo("= o/runs/ce: another script is training it; waiting to reuse it\n"
+        + "= o/runs/ce: trained already (FRESH=1 retrains)\n");
+  }
+
+  /**
+   * Script 3 run twice at once on one OUT makes each shortcut dataset once: the second waits for
+   * the first's, then reuses it. Both made it, and the later data shortcut was refused as the
+   * dataset was being written (exit 2, ending that script).
+   */
+  @Test
+  void script3TwiceAtOnceMakesEachDatasetOnce(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    String second = twoAtOnce(tree, "data", "DATA=d EPOCHS=1 OUT=o bash experiments/3-shortcuts.sh");
+    List<String> calls = Files.readAllLines(tree.resolve("calls.log"));
+    assertThat(calls).filteredOn(c -> c.startsWith("data ")).as("one dataset of each kind").hasSize(2);
+    assertThat(calls).filteredOn(c -> c.startsWith("train ")).as("one training of each run").hasSize(4);
+    assertThat(second).startsWith("= o/data: another script is making it; waiting to reuse it\n");
+  }
+
+  /**
+   * Starts {@code script} with the stand-in blocking at its first {@code command}, then the same
+   * script again, which waits (and says so) or, where nothing holds it back, runs on and ends; then
+   * lets the first go on. Both must succeed; returns the second's stderr without its command lines.
+   */
+  private static String twoAtOnce(Path tree, String command, String script) throws Exception {
     Path firstErr = tree.resolve("first.txt"), secondErr = tree.resolve("second.txt");
-    Process first = new ProcessBuilder("bash", "-c", "BLOCK=train " + trainCe).directory(tree.toFile())
+    Process first = new ProcessBuilder("bash", "-c", "BLOCK=" + command + " " + script).directory(tree.toFile())
         .redirectError(firstErr.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     Process second = null;
     try {
       Path calls = tree.resolve("calls.log");
-      for (int i = 0; i < 400 && !(Files.exists(calls) && Files.readString(calls).startsWith("train ")); i++) {
+      for (int i = 0; i < 400 && !(Files.exists(calls) && Files.readString(calls).startsWith(command + " ")); i++) {
         Thread.sleep(50);
       }
-      second = new ProcessBuilder("bash", "-c", trainCe).directory(tree.toFile())
+      second = new ProcessBuilder("bash", "-c", script).directory(tree.toFile())
           .redirectError(secondErr.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-      // It waits (and says so) or, as before, trains at once and ends.
       for (int i = 0; i < 400 && second.isAlive() && !Files.readString(secondErr).contains("waiting"); i++) {
         Thread.sleep(50);
       }
@@ -299,9 +325,8 @@ class ExperimentsLibTest {
       first.destroyForcibly();
       if (second != null) second.destroyForcibly();
     }
-    assertThat(Files.readAllLines(tree.resolve("calls.log"))).as("trained and evaluated once").hasSize(2);
-    assertThat(Files.readString(secondErr)).isEqualTo("= o/runs/ce: another script is training it; waiting to reuse it\n"
-        + "= o/runs/ce: trained already (FRESH=1 retrains)\n");
+    return Files.readAllLines(secondErr).stream().filter(l -> l.startsWith("= ")).map(l -> l + "\n")
+        .collect(java.util.stream.Collectors.joining());
   }
 
   /**
