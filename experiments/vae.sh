@@ -33,13 +33,15 @@ run() {
   local flow="$1" start code=0
   shift
   start=$(date +%s)
-  # A run that fails writes nothing: the table and the report must not show an earlier run's result for it.
-  rm -f "$OUT/vae-$flow/vae.json"
   nice -n 10 ${IREVNET:-bin/irevnet} vae --flow "$flow" --data "$DATA" --out "$OUT/vae-$flow" --fresh --threads 1 --no-progress \
     --train-images "${TRAIN_IMAGES:-2000}" --epochs "${EPOCHS:-2}" \
     --test-images "${TEST_IMAGES:-100}" --is-samples "${IS_SAMPLES:-1000}" "$@" >/dev/null &
   wait $! || code=$?
   echo "$flow: $(( $(date +%s) - start )) s wall, exit $code" >&2
+  # A run that fails writes nothing: the table and the report must not show an earlier run's result
+  # for it. Deleted once the run has failed, not as it starts: a second vae.sh on this OUT deleted the
+  # result this one had just written (its table then said "no result"), and a stopped run lost it.
+  if [ "$code" -ne 0 ]; then rm -f "$OUT/vae-$flow/vae.json"; fi
   # Exit 3: a failed run, e.g. trained but an evaluation that is not finite (nothing written); the
   # table says "no result" for it and the other flows still run. Bad usage (2) or an interrupt stops.
   if [ "$code" -ne 0 ] && [ "$code" -ne 3 ]; then exit "$code"; fi

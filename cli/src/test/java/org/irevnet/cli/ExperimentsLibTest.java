@@ -322,6 +322,8 @@ class ExperimentsLibTest {
       assertThat(first.waitFor()).as(Files.readString(firstErr)).isZero();
       assertThat(second.waitFor()).as(Files.readString(secondErr)).isZero();
     } finally {
+      Files.writeString(tree.resolve("go"), ""); // else a stand-in left waiting outlives the test
+      first.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
       first.destroyForcibly();
       if (second != null) second.destroyForcibly();
     }
@@ -473,6 +475,7 @@ class ExperimentsLibTest {
         shift
       done
       [ "$flow" = "${FAIL:-}" ] && exit 3
+      [ "$flow" = "${BLOCK:-}" ] && { touch blocked; while [ ! -f go ]; do sleep 0.05; done; }
       mkdir -p "$out"
       echo '{}' > "$out/config.json"
       echo '{"flow":"'$flow'","data":"d","train_images":1,"epochs":1,"batch":2,"latent":2,"flow_steps":1,
@@ -493,6 +496,34 @@ class ExperimentsLibTest {
     assertThat(p.waitFor()).isZero();
     assertThat(Files.readAllLines(table)).contains("| planar | no result (see the run's error) | | | | |")
         .filteredOn(l -> l.startsWith("| none |")).singleElement().asString().startsWith("| none | -100 |");
+  }
+
+  /**
+   * A flow's earlier result stays until its new run has ended: it was deleted as the run started,
+   * so a second vae.sh on the same OUT deleted the result the first had just written (whose table
+   * then said "no result" for it), and a run stopped meanwhile lost it.
+   */
+  @Test
+  void vaeShKeepsAFlowsResultWhileItsRunIsUnderWay(@TempDir Path tmp) throws Exception {
+    experiments(tmp);
+    Path launcher = executable(tmp.resolve("stand-in"), VAE_STAND_IN);
+    String command = "IREVNET=" + launcher + " OUT=" + tmp.resolve("out") + " bash experiments/vae.sh";
+    assertThat(run(tmp, command).exit()).isZero();
+    Path result = tmp.resolve("out/vae-none/vae.json");
+    String earlier = Files.readString(result);
+    Process p = new ProcessBuilder("bash", "-c", "BLOCK=none " + command).directory(tmp.toFile())
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    try {
+      for (int i = 0; i < 400 && !Files.exists(tmp.resolve("blocked")); i++) Thread.sleep(50);
+      assertThat(tmp.resolve("blocked")).as("the run of none is under way").exists();
+      assertThat(result).as("none's earlier result").hasContent(earlier);
+      Files.writeString(tmp.resolve("go"), "");
+      assertThat(p.waitFor()).isZero();
+    } finally {
+      Files.writeString(tmp.resolve("go"), ""); // else a stand-in left waiting outlives the test
+      p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+      p.destroyForcibly();
+    }
   }
 
   /**

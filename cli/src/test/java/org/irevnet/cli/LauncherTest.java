@@ -174,6 +174,8 @@ class LauncherTest {
       List<String> lines = run(second).lines().toList();
       assertThat(lines.get(lines.size() - 1)).as("the second launcher's module jar").isEqualTo("built now");
     } finally {
+      Files.writeString(root.resolve("go"), ""); // else a stand-in mvn left waiting outlives the test
+      first.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
       first.destroyForcibly();
       if (second != null) second.destroyForcibly();
     }
@@ -212,7 +214,9 @@ class LauncherTest {
       Files.writeString(root.resolve("go"), "");
       assertThat(run(first)).as("the build finishes").contains("/lib/" + OWN);
     } finally {
+      Files.writeString(root.resolve("go"), ""); // else a stand-in mvn left waiting outlives the test
       if (flock != null) flock.destroyForcibly();
+      first.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
       first.destroyForcibly();
       if (second != null) second.destroyForcibly();
     }
