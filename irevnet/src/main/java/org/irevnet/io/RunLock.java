@@ -22,10 +22,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * appended interleaved metrics and raced their checkpoint saves, where each deletes what it takes
  * for the other's leftovers. The lock is the operating system's ({@link FileChannel#tryLock}) on a
  * hidden file next to the run directory, which does not exist yet when a run starts (bad input
- * must leave no directory behind); a killed holder's lock goes with its process.
+ * must leave no directory behind); a killed holder's lock goes with its process. The same lock
+ * keeps other commands that write a directory whole (quickstart, data shortcut, cnf, vae) to one at
+ * a time, and {@link #waitFor} is the lock, waited for, of the result sets renamed into a directory.
  */
 public final class RunLock implements AutoCloseable {
-  /** Lock files this process holds. */
+  /** Lock files this process holds by {@link #acquire}. */
   private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
   private static final Object ABSENT = new Object();
 
