@@ -483,12 +483,17 @@ class ExperimentsLibTest {
         "flow_params_per_image":0,"train_seconds":1,"train_cpu_seconds":1,"eval_seconds":1,"eval_cpu_seconds":1}' > "$out/vae.json"
       """;
 
+  /** experiments/ and {@link #VAE_STAND_IN} ({@code stand-in}) in {@code tmp}: the command that runs vae.sh with it into tmp/out. */
+  private static String vaeSh(Path tmp) throws IOException {
+    experiments(tmp);
+    Path launcher = executable(tmp.resolve("stand-in"), VAE_STAND_IN);
+    return "IREVNET=" + launcher + " OUT=" + tmp.resolve("out") + " bash experiments/vae.sh";
+  }
+
   /** A flow that fails this time has no result in the table, whatever an earlier run left in its directory. */
   @Test
   void vaeShSaysNoResultForAFlowThatFailedThisTime(@TempDir Path tmp) throws Exception {
-    experiments(tmp);
-    Path launcher = executable(tmp.resolve("stand-in"), VAE_STAND_IN);
-    String command = "IREVNET=" + launcher + " OUT=" + tmp.resolve("out") + " bash experiments/vae.sh";
+    String command = vaeSh(tmp);
     assertThat(run(tmp, command).exit()).isZero();
     Path table = tmp.resolve("table.md");
     Process p = new ProcessBuilder("bash", "-c", "FAIL=planar " + command).directory(tmp.toFile())
@@ -505,9 +510,7 @@ class ExperimentsLibTest {
    */
   @Test
   void vaeShKeepsAFlowsResultWhileItsRunIsUnderWay(@TempDir Path tmp) throws Exception {
-    experiments(tmp);
-    Path launcher = executable(tmp.resolve("stand-in"), VAE_STAND_IN);
-    String command = "IREVNET=" + launcher + " OUT=" + tmp.resolve("out") + " bash experiments/vae.sh";
+    String command = vaeSh(tmp);
     assertThat(run(tmp, command).exit()).isZero();
     Path result = tmp.resolve("out/vae-none/vae.json");
     String earlier = Files.readString(result);
@@ -532,9 +535,7 @@ class ExperimentsLibTest {
    */
   @Test
   void vaeShPrintsTheTableWhenTheFirstFlowFailed(@TempDir Path tmp) throws Exception {
-    experiments(tmp);
-    Path launcher = executable(tmp.resolve("stand-in"), VAE_STAND_IN);
-    String command = "IREVNET=" + launcher + " OUT=" + tmp.resolve("out") + " bash experiments/vae.sh";
+    String command = vaeSh(tmp);
     Path table = tmp.resolve("table.md");
     Process p = new ProcessBuilder("bash", "-c", "FAIL=none " + command).directory(tmp.toFile())
         .redirectOutput(table.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
@@ -544,7 +545,7 @@ class ExperimentsLibTest {
         .filteredOn(l -> l.startsWith("| planar |")).singleElement().asString().startsWith("| planar | -100 |");
 
     // Every flow failed: no table, a line saying so.
-    Files.writeString(launcher, "#!/usr/bin/env bash\nexit 3\n");
+    Files.writeString(tmp.resolve("stand-in"), "#!/usr/bin/env bash\nexit 3\n");
     Outcome none = run(tmp, command);
     assertThat(none.exit()).isEqualTo(3);
     assertThat(none.stderr()).endsWith("experiments/vae.sh: no flow has a result (see the runs' errors above)\n");
