@@ -48,6 +48,7 @@ public final class Main implements Runnable {
     // ("0.8420", not "0,8420"), whatever the machine's locale.
     Locale.setDefault(Locale.ROOT);
     Logging.configure(Arrays.asList(args).contains("-v") || Arrays.asList(args).contains("--verbose"));
+    org.irevnet.io.RunLock.onWait(message -> System.err.println("irevnet: " + message));
     return commandLine().execute(args);
   }
 

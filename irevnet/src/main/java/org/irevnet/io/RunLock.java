@@ -112,8 +112,29 @@ public final class RunLock implements AutoCloseable {
    * given file at a time (the caller's to ensure).
    */
   static RunLock waitFor(Path file) throws IOException {
-    FileLock l = lockFile(file, true);
+    FileLock l = lockFile(file, false);
+    if (l == null) {
+      // A holder that does not let go (a report stopped with Ctrl-Z) kept a finished command
+      // waiting at its last step without a word.
+      String holder = holder(file);
+      waiting.accept(file.getParent() + " is being written or read by another process" + (holder.isEmpty() ? ""
+          : " (" + holder + ")") + ": waiting for it");
+      l = lockFile(file, true);
+    }
+    try {
+      l.channel().truncate(0);
+      l.channel().write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
+    } catch (IOException e) {
+      // the holder's name is for the message of a process that waits; the lock holds without it
+    }
     return new RunLock(file, l.channel(), l, List.of());
+  }
+
+  private static volatile java.util.function.Consumer<String> waiting = message -> {};
+
+  /** Where {@link #waitFor} says, before it waits, that another process holds the lock and which. */
+  public static void onWait(java.util.function.Consumer<String> notice) {
+    waiting = notice;
   }
 
   /**
