@@ -165,23 +165,37 @@ public final class ParamTable {
    * @throws IllegalArgumentException naming the first missing, extra, misshapen or non-finite entry
    */
   public void load(Map<String, INDArray> state) {
-    for (String k : state.keySet()) {
-      if (!entries.containsKey(k)) throw new IllegalArgumentException("unexpected parameter " + k);
-    }
     // Every check before the first write: a misshapen entry late in the table left the entries
     // before it loaded, a model half of one checkpoint and half of its own weights.
-    Map<String, INDArray> cast = new LinkedHashMap<>();
+    Map<String, INDArray> cast = checked(state, ParamTable::finiteAs);
+    for (Map.Entry<String, Param> e : entries.entrySet()) e.getValue().value().assign(cast.get(e.getKey()));
+  }
+
+  /** A check of one value for an entry of type {@code into}, returning what to assign. */
+  private interface EntryCheck {
+    INDArray apply(String name, INDArray value, DataType into);
+  }
+
+  /**
+   * Refuses an entry of {@code values} this table does not have, then entry by entry in table
+   * order a missing or misshapen one and what {@code check} refuses; {@code check}'s results by name.
+   */
+  private Map<String, INDArray> checked(Map<String, INDArray> values, EntryCheck check) {
+    for (String k : values.keySet()) {
+      if (!entries.containsKey(k)) throw new IllegalArgumentException("unexpected parameter " + k);
+    }
+    Map<String, INDArray> out = new LinkedHashMap<>();
     for (Map.Entry<String, Param> e : entries.entrySet()) {
-      INDArray v = state.get(e.getKey());
+      INDArray v = values.get(e.getKey());
       if (v == null) throw new IllegalArgumentException("missing parameter " + e.getKey());
       INDArray cur = e.getValue().value();
       if (!java.util.Arrays.equals(v.shape(), cur.shape())) {
         throw new IllegalArgumentException("parameter " + e.getKey() + " has shape "
             + java.util.Arrays.toString(v.shape()) + ", expected " + java.util.Arrays.toString(cur.shape()));
       }
-      cast.put(e.getKey(), finiteAs(e.getKey(), v, cur.dataType()));
+      out.put(e.getKey(), check.apply(e.getKey(), v, cur.dataType()));
     }
-    for (Map.Entry<String, Param> e : entries.entrySet()) e.getValue().value().assign(cast.get(e.getKey()));
+    return out;
   }
 
   /**
@@ -195,11 +209,7 @@ public final class ParamTable {
   public static INDArray finiteAs(String name, INDArray value, DataType target) {
     INDArray cast = value.castTo(target);
     if (!value.dataType().isFPType()) return cast;
-    long bad = Tensors.nonFinite(value);
-    if (bad > 0) {
-      throw new IllegalArgumentException("parameter " + name + " has " + bad + " non-finite value(s) (NaN or"
-          + " infinite): a model with them computes NaN");
-    }
+    checkFinite(name, value);
     long overflow = value.dataType() == target ? 0 : Tensors.nonFinite(cast);
     if (overflow > 0) {
       // amaxNumber is NaN-blind on purpose: the values are finite here (checked above).
@@ -209,15 +219,46 @@ public final class ParamTable {
     return cast;
   }
 
+  private static void checkFinite(String name, INDArray value) {
+    if (!value.dataType().isFPType()) return;
+    long bad = Tensors.nonFinite(value);
+    if (bad > 0) {
+      throw new IllegalArgumentException("parameter " + name + " has " + bad + " non-finite value(s) (NaN or"
+          + " infinite): a model with them computes NaN");
+    }
+  }
+
   /**
-   * Copies values from another table with the same names and shapes, as {@link #load}: an entry
-   * only the source has is refused, not dropped (it would be a weight of another architecture).
+   * Copies values from another table with the same names and shapes, cast to this table's types,
+   * as {@link #load}: an entry only the source has is refused, not dropped (it would be a weight of
+   * another architecture). Each value is cast into its place: a cast of the whole table first, as
+   * {@link #load} makes, held the weights twice (a float64 copy of a model: 2 x 28 MiB for
+   * fi-revnet-s).
    *
-   * @throws IllegalArgumentException naming the first missing, extra or misshapen entry
+   * @throws IllegalArgumentException naming the first missing, extra, misshapen or non-finite
+   *     entry, before any is copied
    */
   public void copyFrom(ParamTable other) {
     Map<String, INDArray> values = new LinkedHashMap<>();
     other.entries.forEach((k, v) -> values.put(k, v.value()));
-    load(values);
+    checked(values, (name, v, into) -> {
+      requireFiniteAs(name, v, into);
+      return v;
+    });
+    for (Map.Entry<String, Param> e : entries.entrySet()) e.getValue().value().assign(values.get(e.getKey()));
+  }
+
+  /**
+   * {@link #finiteAs}'s refusal without keeping the cast: a value finite in a type at least as wide
+   * stays finite in {@code target}, so only a narrowing cast is made (and freed at once).
+   */
+  private static void requireFiniteAs(String name, INDArray value, DataType target) {
+    boolean narrows = value.dataType().isFPType() && target.width() < value.dataType().width();
+    if (!narrows) {
+      checkFinite(name, value);
+      return;
+    }
+    INDArray cast = finiteAs(name, value, target);
+    if (cast != value && cast.closeable()) cast.close();
   }
 }

@@ -12,8 +12,13 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class Init {
   private Init() {}
 
-  /** {@code U(-bound, bound)} of the given shape. */
+  /**
+   * {@code U(-bound, bound)} of the given shape; zeros for a null {@code rng}, for parameters whose
+   * values are assigned next ({@code InvertibleClassifier.withDataType}), where a draw per weight
+   * only cost time.
+   */
   public static INDArray uniform(DataType dt, Random rng, double bound, long... shape) {
+    if (rng == null) return Nd4j.create(dt, shape);
     return fill(dt, shape, () -> (2 * rng.nextDouble() - 1) * bound);
   }
 

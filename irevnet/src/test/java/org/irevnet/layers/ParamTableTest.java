@@ -117,6 +117,39 @@ class ParamTableTest {
   }
 
   @Test
+  void copyFromCastsEachValueIntoPlaceExactlyAndRefusesNonFiniteOnesBeforeWritingAny() {
+    // copyFrom casts straight into the target's arrays, without load's cast of the whole table:
+    // the same values as castTo, bit for bit, in both directions, and the same refusals.
+    ParamTable wide = ParamTable.empty(), narrow = ParamTable.empty();
+    wide.add("a", Nd4j.createFromArray(0.1, -1e-30, 3.0e38, 1.0 / 3));
+    wide.add("w", Nd4j.createFromArray(1.0, -1e300, 1e39));
+    narrow.add("a", Nd4j.zeros(DataType.FLOAT, 4));
+    narrow.add("w", Nd4j.zeros(DataType.FLOAT, 3));
+    assertThatThrownBy(() -> narrow.copyFrom(wide)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("parameter w has 2 value(s) beyond the range of FLOAT (largest magnitude 1.0E300), infinite as FLOAT");
+    assertThat(narrow.get("a").value().sumNumber().doubleValue()).as("a, before the overflowing w").isZero();
+    wide.get("w").value().assign(Nd4j.createFromArray(1.0, -(double) Float.MAX_VALUE, 0.5));
+    narrow.copyFrom(wide);
+    for (String name : List.of("a", "w")) {
+      assertThat(narrow.get(name).value()).as(name).isEqualTo(wide.get(name).value().castTo(DataType.FLOAT));
+    }
+    ParamTable back = ParamTable.empty();
+    back.add("a", Nd4j.zeros(F64, 4));
+    back.add("w", Nd4j.zeros(F64, 3));
+    back.copyFrom(narrow);
+    for (String name : List.of("a", "w")) {
+      assertThat(back.get(name).value()).as(name).isEqualTo(narrow.get(name).value().castTo(F64));
+    }
+    narrow.get("w").value().putScalar(1, Float.NaN);
+    ParamTable fresh = ParamTable.empty();
+    fresh.add("a", Nd4j.zeros(F64, 4));
+    fresh.add("w", Nd4j.zeros(F64, 3));
+    assertThatThrownBy(() -> fresh.copyFrom(narrow)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("parameter w has 1 non-finite value(s) (NaN or infinite): a model with them computes NaN");
+    assertThat(fresh.get("a").value().sumNumber().doubleValue()).as("a, before the NaN in w").isZero();
+  }
+
+  @Test
   void loadWritesNothingUnlessEveryEntryFits() {
     ParamTable table = ParamTable.empty();
     table.add("a", Nd4j.zeros(F64, 2));

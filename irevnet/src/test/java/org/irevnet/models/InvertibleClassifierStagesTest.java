@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
 import static org.irevnet.check.Numerics.maxAbsDiff;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
 import java.util.Map;
 import org.irevnet.check.Numerics;
 import org.irevnet.layers.Bijection;
 import org.irevnet.layers.Sequential;
+import org.irevnet.nn.NativeHeap;
 import org.irevnet.testing.RandomWeights;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -198,5 +200,30 @@ class InvertibleClassifierStagesTest {
     assertThat(InvertibleClassifierTest.valuesAndGradients(m64)).isEqualTo(before);
     INDArray x = Numerics.normal(DataType.FLOAT, 4, 2, 1, 4, 4);
     assertThat(maxAbsDiff(m64.logits(x.castTo(DataType.DOUBLE)), m.logits(x))).isLessThanOrEqualTo(1e-4);
+  }
+
+  @Test
+  void aFloat64CopyHoldsItsWeightsOnceWhileItIsMade() {
+    // withDataType built a seeded model and loaded a cast of the whole table into it: the native
+    // heap grew by twice the copy's weights (the cast was garbage only once the copy returned).
+    // Now the copy's weights are its only arrays of that size. Other threads allocate and free
+    // meanwhile, so some attempt of five must see the weights within 1 MiB.
+    assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson("""
+        {"name": "wide", "type": "fi-revnet", "inputShape": [1, 4, 4], "numClasses": 3,
+         "stages": [{"steps": 1, "hidden": 384, "kernel": 3, "coupling": "affine", "actnorm": true}]}"""),
+        DataType.FLOAT, 1);
+    long weights = 0;
+    for (org.irevnet.layers.Param p : m.params().entries().values()) weights += 8 * p.value().length();
+    List<InvertibleClassifier> copies = new java.util.ArrayList<>(); // kept: no copy is freed between readings
+    List<String> seen = new java.util.ArrayList<>();
+    for (int attempt = 0; attempt < 5; attempt++) {
+      long before = NativeHeap.usage().inUseBytes();
+      copies.add(m.withDataType(DataType.DOUBLE));
+      long grew = NativeHeap.usage().inUseBytes() - before;
+      seen.add(String.valueOf(grew));
+      if (Math.abs(grew - weights) < (1 << 20)) return;
+    }
+    throw new AssertionError("native bytes a float64 copy of " + weights + " bytes of weights added: " + seen);
   }
 }

@@ -39,4 +39,12 @@ class InitTest {
       assertThat(got).hasSize(10);
     }
   }
+
+  @Test
+  void uniformWithoutARandomIsZerosAndDrawsNothing() {
+    // A model's copy in another type: its weights are assigned next, so nothing is drawn.
+    INDArray a = Init.uniform(DataType.DOUBLE, null, 0.25, 3, 2);
+    assertThat(a.shape()).containsExactly(3, 2);
+    assertThat(Tensors.doubles(a)).containsOnly(0.0);
+  }
 }
