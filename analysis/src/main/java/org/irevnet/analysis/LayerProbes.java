@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.irevnet.data.Dataset;
 import org.irevnet.models.Classifier;
+import org.irevnet.nn.Tensors;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -131,6 +132,8 @@ public final class LayerProbes {
       long d = tr.size(1);
       stages.add(new Stage(s, null, shapes == null ? List.of(d) : shapes.get(s), d, probe.accuracy(te, yTest),
           probe.accuracy(tr, yTrain), probe.fit().l2(), Losses.accuracy(nnLabels, yTest)));
+      Tensors.free(lastTrain, null);
+      Tensors.free(lastTest, null);
       lastTrain = tr;
       lastTest = te;
     }
@@ -148,17 +151,24 @@ public final class LayerProbes {
           + " and query " + java.util.Arrays.toString(query.shape()) + " must be non-empty with equal widths");
     }
     INDArray ref = reference.castTo(DataType.DOUBLE);
-    INDArray refNorms = Transforms.pow(ref, 2, true).sum(1).reshape(1, ref.size(0));
+    INDArray squares = Transforms.pow(ref, 2, true);
+    INDArray refNorms = squares.sum(1).reshape(1, ref.size(0));
+    Tensors.free(squares, null);
     INDArray refT = ref.transpose();
     int m = (int) query.size(0);
     int[] out = new int[m];
     for (int start = 0; start < m; start += NN_BLOCK) {
       int end = Math.min(m, start + NN_BLOCK);
-      INDArray q = query.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).castTo(DataType.DOUBLE);
+      INDArray rows = query.get(NDArrayIndex.interval(start, end), NDArrayIndex.all());
+      INDArray q = rows.castTo(DataType.DOUBLE);
       // argmin_r |q - r|^2 = argmax_r (2 q.r - |r|^2): |q|^2 does not depend on r.
-      int[] idx = q.mmul(refT).muli(2).subi(refNorms).argMax(1).toIntVector();
+      INDArray scores = q.mmul(refT).muli(2).subi(refNorms);
+      int[] idx = scores.argMax(1).toIntVector();
       System.arraycopy(idx, 0, out, start, idx.length);
+      Tensors.free(scores, null);
+      Tensors.free(q, rows);
     }
+    Tensors.free(ref, reference);
     return out;
   }
 
@@ -196,6 +206,7 @@ public final class LayerProbes {
       INDArray ptr = centred.mmul(top), pte = testCentred.mmul(top);
       SoftmaxRegression probe = fitted(ptr, yTrain, classes, seed, fits);
       curve.add(new PcaPoint((int) d, explained, probe.accuracy(pte, yTest), probe.fit().l2()));
+      for (INDArray a : new INDArray[] {top, ptr, pte}) Tensors.free(a, null);
       if (d == dim) break;
     }
     return curve;

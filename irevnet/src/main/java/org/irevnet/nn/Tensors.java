@@ -313,4 +313,15 @@ public final class Tensors {
     }
     return out;
   }
+
+  /**
+   * Frees the native memory of {@code made}, an array the caller made and no longer needs, now
+   * rather than when the collector finds its Java wrapper: a long analysis's large temporaries
+   * otherwise add up first (probe --layers reached 1.8 GB on 6,000 images). Nothing happens when
+   * {@code made} is {@code source} (a cast to the type an array already has returns it) or not
+   * closeable. Never pass a view: ND4J calls a transposed view closeable.
+   */
+  public static void free(INDArray made, INDArray source) {
+    if (made != null && made != source && made.closeable()) made.close();
+  }
 }
