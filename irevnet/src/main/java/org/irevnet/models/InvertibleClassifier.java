@@ -262,6 +262,9 @@ public final class InvertibleClassifier implements Classifier {
     List<INDArray> all = body.forwardWithIntermediates(x);
     List<INDArray> out = new ArrayList<>();
     for (int i : stageEnds) out.add(all.get(i));
+    // The other blocks' outputs (copies, 28 of fi-revnet-s's 33) are freed now, not when the
+    // collector finds them: probe's features and invert's stages ask for every batch's.
+    for (int i = 0; i < all.size(); i++) if (!stageEnds.contains(i)) Tensors.free(all.get(i), x);
     return out;
   }
 
