@@ -89,6 +89,11 @@ public final class Features {
     public INDArray apply(INDArray x) {
       return x.subRowVector(mean).diviRowVector(std);
     }
+
+    /** {@code x} standardised in place (its own copy, which the caller does not need as it was). */
+    public INDArray applyInPlace(INDArray x) {
+      return x.subiRowVector(mean).diviRowVector(std);
+    }
   }
 
   /** Columns {@code [from, to)} of a matrix, as a contiguous copy. */
