@@ -13,6 +13,7 @@ import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
 import org.irevnet.nn.NativeHeap;
 import org.irevnet.train.Losses;
+import org.irevnet.testing.KeptBytes;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -9,6 +9,7 @@ import java.util.Random;
 import org.irevnet.nn.Init;
 import org.irevnet.nn.NativeHeap;
 import org.irevnet.nn.Tensors;
+import org.irevnet.testing.KeptBytes;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -12,6 +12,7 @@ import org.irevnet.check.Numerics;
 import org.irevnet.layers.Bijection;
 import org.irevnet.layers.Sequential;
 import org.irevnet.nn.NativeHeap;
+import org.irevnet.testing.KeptBytes;
 import org.irevnet.testing.RandomWeights;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -203,11 +204,10 @@ class InvertibleClassifierStagesTest {
   }
 
   @Test
-  void aFloat64CopyHoldsItsWeightsOnceWhileItIsMade() {
+  void aFloat64CopyHoldsItsWeightsOnceWhileItIsMade() throws InterruptedException {
     // withDataType built a seeded model and loaded a cast of the whole table into it: the native
     // heap grew by twice the copy's weights (the cast was garbage only once the copy returned).
-    // Now the copy's weights are its only arrays of that size. Other threads allocate and free
-    // meanwhile, so some attempt of five must see the weights within 1 MiB.
+    // Now the copy's weights are its only arrays of that size: some copy of five within 1 MiB.
     assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
     InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson("""
         {"name": "wide", "type": "fi-revnet", "inputShape": [1, 4, 4], "numClasses": 3,
@@ -215,22 +215,15 @@ class InvertibleClassifierStagesTest {
         DataType.FLOAT, 1);
     long weights = 0;
     for (org.irevnet.layers.Param p : m.params().entries().values()) weights += 8 * p.value().length();
-    List<InvertibleClassifier> copies = new java.util.ArrayList<>(); // kept: no copy is freed between readings
-    List<String> seen = new java.util.ArrayList<>();
-    for (int attempt = 0; attempt < 5; attempt++) {
-      long before = NativeHeap.usage().inUseBytes();
-      copies.add(m.withDataType(DataType.DOUBLE));
-      long grew = NativeHeap.usage().inUseBytes() - before;
-      seen.add(String.valueOf(grew));
-      if (Math.abs(grew - weights) < (1 << 20)) return;
-    }
-    throw new AssertionError("native bytes a float64 copy of " + weights + " bytes of weights added: " + seen);
+    long copy = weights;
+    assertThat(KeptBytes.of(5, run -> m.withDataType(DataType.DOUBLE))).as("native bytes of a copy of %d bytes of weights", copy)
+        .anySatisfy(kept -> assertThat(Math.abs(kept - copy)).isLessThan(1L << 20));
   }
 
   @Test
-  void stageOutputsKeepNoOtherBlocksOutput() {
-    // Every block's output was copied out and left to the collector, which finds them late: the
-    // features of probe, 256 images a batch, reached 580 MiB. Now only the stages' outputs stay.
+  void stageOutputsKeepNoOtherBlocksOutput() throws InterruptedException {
+    // Every block's output was copied out and left to the collector, which finds them late (probe's
+    // features and invert's stages ask for them 256 images at a time). Now only the stages' stay.
     assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
     InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson("""
         {"name": "deep", "type": "fi-revnet", "inputShape": [1, 32, 32], "numClasses": 3,
@@ -239,20 +232,11 @@ class InvertibleClassifierStagesTest {
         DataType.DOUBLE, 1);
     INDArray x = Numerics.normal(DataType.DOUBLE, 7, 128, 1, 32, 32);
     m.initialize(x);
-    List<List<INDArray>> kept = new java.util.ArrayList<>();
-    List<String> seen = new java.util.ArrayList<>();
-    for (int attempt = 0; attempt < 5; attempt++) {
-      long before = NativeHeap.usage().inUseBytes();
-      List<INDArray> stages = m.stageOutputs(x);
-      long grew = NativeHeap.usage().inUseBytes() - before, outputs = 0;
-      for (INDArray h : stages) outputs += 8 * h.length();
-      kept.add(stages);
-      seen.add(grew + " for " + outputs);
-      if (Math.abs(grew - outputs) < (1 << 20)) {
-        assertThat(maxAbsDiff(stages.get(1), m.forward(x, false).out())).isZero();
-        return;
-      }
-    }
-    throw new AssertionError("native bytes the stage outputs added: " + seen);
+    long outputs = 0;
+    for (INDArray h : m.stageOutputs(x)) outputs += 8 * h.length();
+    long held = outputs;
+    assertThat(KeptBytes.of(5, run -> m.stageOutputs(x))).as("native bytes of %d bytes of stage outputs", held)
+        .anySatisfy(kept -> assertThat(Math.abs(kept - held)).isLessThan(1L << 20));
+    assertThat(maxAbsDiff(m.stageOutputs(x).get(1), m.forward(x, false).out())).isZero();
   }
 }

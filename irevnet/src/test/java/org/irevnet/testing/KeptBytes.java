@@ -1,4 +1,4 @@
-package org.irevnet.analysis;
+package org.irevnet.testing;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,11 +12,11 @@ import org.irevnet.nn.NativeHeap;
  * the run keeps. Other threads allocate meanwhile, and ND4J's own products leave an array behind now
  * and then, so tests read the fewest bytes of a few runs.
  */
-final class KeptBytes {
+public final class KeptBytes {
   private KeptBytes() {}
 
   /** The bytes each of {@code runs} runs of {@code action} (given the run's index) kept; its results stay alive. */
-  static List<Long> of(int runs, IntFunction<Object> action) throws InterruptedException {
+  public static List<Long> of(int runs, IntFunction<Object> action) throws InterruptedException {
     List<Object> results = new ArrayList<>();
     List<Long> kept = new ArrayList<>();
     for (int run = 0; run < runs; run++) {
