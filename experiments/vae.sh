@@ -55,11 +55,13 @@ done
 code=0
 for pid in ${parallel[@]+"${parallel[@]}"}; do wait "$pid" || code=$?; done
 [ "$code" -eq 0 ] || exit "$code"
+# The runs with a result: the settings line is read from the first, and the report shows them.
+reports=()
+for flow in "${flows[@]}"; do [ -f "$OUT/vae-$flow/vae.json" ] && reports+=("$OUT/vae-$flow"); done
 # The settings line from the first flow with a result: read from none's alone, a failed none (exit 3)
 # ended the script with jq's error, without the other flows' table.
-first=
-for flow in "${flows[@]}"; do [ -f "$OUT/vae-$flow/vae.json" ] && { first="$OUT/vae-$flow/vae.json"; break; }; done
-[ -n "$first" ] || { echo "experiments/vae.sh: no flow has a result (see the runs' errors above)" >&2; exit 3; }
+[ "${#reports[@]}" -gt 0 ] || { echo "experiments/vae.sh: no flow has a result (see the runs' errors above)" >&2; exit 3; }
+first="${reports[0]}/vae.json"
 jq -r '"Data \(.data): first \(.train_images) training images, \(.epochs) epochs, batch \(.batch); latent \(.latent), \(.flow_steps) flow steps; test: first \(.test_images) test images, \(.is_samples) importance samples each; nats per image."' "$first"
 echo
 echo "| flow | test ELBO | test IS-NLL (± s.e.) | flow params per image | train time wall (CPU) | eval time wall (CPU) |"
@@ -70,8 +72,6 @@ for flow in "${flows[@]}"; do
     "$OUT/vae-$flow/vae.json"
 done
 # The same runs side by side in report.html (headline: flow, test ELBO, IS-NLL, train time).
-reports=()
-for flow in "${flows[@]}"; do [ -f "$OUT/vae-$flow/vae.json" ] && reports+=("$OUT/vae-$flow"); done
 if [ "${#reports[@]}" -gt 1 ]; then
   ${IREVNET:-bin/irevnet} report "${reports[@]}" --out "$OUT/vae-report" --threads 1 >/dev/null &
   wait $!
