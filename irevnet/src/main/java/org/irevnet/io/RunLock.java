@@ -78,8 +78,7 @@ public final class RunLock implements AutoCloseable {
       if (l == null) throw refused(dir, doing, holder(file), advice);
       FileChannel ch = l.channel();
       try {
-        ch.truncate(0);
-        ch.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
+        writeHolder(ch);
       } catch (IOException e) {
         // On a full disk the file was made but its holder not written: it stayed behind, and
         // the line named neither it nor the lock.
@@ -122,8 +121,7 @@ public final class RunLock implements AutoCloseable {
       l = lockFile(file, true);
     }
     try {
-      l.channel().truncate(0);
-      l.channel().write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
+      writeHolder(l.channel());
     } catch (IOException e) {
       // the holder's name is for the message of a process that waits; the lock holds without it
     }
@@ -164,6 +162,12 @@ public final class RunLock implements AutoCloseable {
       l.release();
       ch.close();
     }
+  }
+
+  /** Names this process as the holder, in the lock file {@code ch} is open on ({@link #holder} reads it). */
+  private static void writeHolder(FileChannel ch) throws IOException {
+    ch.truncate(0);
+    ch.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
   }
 
   /** What the holder of lock file {@code file} wrote there ({@code pid N}); empty if it cannot be read. */
