@@ -164,7 +164,6 @@ final class CnfCommand implements Callable<Integer> {
     if (CommonOptions.isRun(dir)) {
       throw new IllegalArgumentException("--out " + dir + " is the directory of a run: give another directory");
     }
-    AtomicFiles.checkCanCreate(dir); // the results are written last
     try (RunLock writing = CommonOptions.writingResults(dir, fresh, "cnf.json", "weights.npz", "density.png",
         "samples.png")) {
       return trainAndWrite(density, trainSolver, evalSolver, config, dir);

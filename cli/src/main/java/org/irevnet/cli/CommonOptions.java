@@ -137,7 +137,9 @@ final class CommonOptions {
    * #refuseEarlierResults}, for a command that writes its results there at the end of its work: two
    * such commands into one --out at once each found no earlier results, and the later replaced the
    * other's without --fresh (or both ran --fresh, and one's minutes went for nothing). The second is
-   * refused, naming the first; the caller holds the lock until its results are written.
+   * refused, naming the first; the caller holds the lock until its results are written. A
+   * {@code dir} that cannot be made or written is refused first ({@link org.irevnet.io.RunLock#acquire} checks it),
+   * before the work whose results would have nowhere to go.
    */
   static org.irevnet.io.RunLock writingResults(java.nio.file.Path dir, boolean fresh, String... files)
       throws java.io.IOException {

@@ -116,7 +116,6 @@ final class VaeCommand implements Callable<Integer> {
     CommonOptions.refuseInCheckpoints(out);
     // A run's analysis/: that run's report showed these files as its own results.
     CommonOptions.refuseRunsAnalysis(out, "these results");
-    AtomicFiles.checkCanCreate(out); // vae.json is written last
     try (RunLock writing = CommonOptions.writingResults(out, fresh, "vae.json", "config.json")) {
       return trainAndWrite();
     }
