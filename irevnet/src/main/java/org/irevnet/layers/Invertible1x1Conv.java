@@ -37,12 +37,13 @@ public final class Invertible1x1Conv extends ChannelBlock {
    */
   public Invertible1x1Conv(int channels, DataType dt, Random rng) {
     super(channels);
-    double[][] l = new double[channels][channels];
-    double[][] u = new double[channels][channels];
-    double[][] pt = new double[channels][channels];
+    double[][] l, u, pt;
     double[] sgn = new double[channels];
     double[] logs = new double[channels];
     if (rng == null) {
+      l = new double[channels][channels];
+      u = new double[channels][channels];
+      pt = new double[channels][channels];
       for (int i = 0; i < channels; i++) {
         pt[i][i] = 1;
         sgn[i] = 1;
