@@ -253,7 +253,7 @@ class ExperimentsLibTest {
         .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     Path pidFile = tree.resolve("hang.pid");
     try {
-      for (int i = 0; i < 200 && (!Files.exists(pidFile) || Files.readString(pidFile).isBlank()); i++) Thread.sleep(50);
+      MainTest.await(() -> Files.exists(pidFile) && !Files.readString(pidFile).isBlank());
       assertThat(tree.resolve("o/runs/ce/eval-test.json")).exists();
       new ProcessBuilder("kill", "-TERM", Long.toString(script.pid())).start().waitFor();
       assertThat(script.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
@@ -310,14 +310,11 @@ class ExperimentsLibTest {
     Process second = null;
     try {
       Path calls = tree.resolve("calls.log");
-      for (int i = 0; i < 400 && !(Files.exists(calls) && Files.readString(calls).startsWith(command + " ")); i++) {
-        Thread.sleep(50);
-      }
+      MainTest.await(() -> Files.exists(calls) && Files.readString(calls).startsWith(command + " "));
       second = new ProcessBuilder("bash", "-c", script).directory(tree.toFile())
           .redirectError(secondErr.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-      for (int i = 0; i < 400 && second.isAlive() && !Files.readString(secondErr).contains("waiting"); i++) {
-        Thread.sleep(50);
-      }
+      Process waiting = second;
+      MainTest.await(() -> !waiting.isAlive() || Files.readString(secondErr).contains("waiting"));
       Files.writeString(tree.resolve("go"), "");
       assertThat(first.waitFor()).as(Files.readString(firstErr)).isZero();
       assertThat(second.waitFor()).as(Files.readString(secondErr)).isZero();
@@ -394,9 +391,7 @@ class ExperimentsLibTest {
         .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     List<ProcessHandle> children = new java.util.ArrayList<>();
     try {
-      for (int i = 0; i < 200 && (!Files.exists(pidFile) || Files.readAllLines(pidFile).size() < commands); i++) {
-        Thread.sleep(50);
-      }
+      MainTest.await(() -> Files.exists(pidFile) && Files.readAllLines(pidFile).size() >= commands);
       assertThat(Files.readAllLines(pidFile)).as(command).hasSize(commands);
       for (String pid : Files.readAllLines(pidFile)) ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(children::add);
       Thread.sleep(200); // the stand-ins have become the sleeps
@@ -517,7 +512,7 @@ class ExperimentsLibTest {
     Process p = new ProcessBuilder("bash", "-c", "BLOCK=none " + command).directory(tmp.toFile())
         .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     try {
-      for (int i = 0; i < 400 && !Files.exists(tmp.resolve("blocked")); i++) Thread.sleep(50);
+      MainTest.await(() -> Files.exists(tmp.resolve("blocked")));
       assertThat(tmp.resolve("blocked")).as("the run of none is under way").exists();
       assertThat(result).as("none's earlier result").hasContent(earlier);
       Files.writeString(tmp.resolve("go"), "");

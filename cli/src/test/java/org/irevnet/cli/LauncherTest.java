@@ -94,11 +94,11 @@ class LauncherTest {
     Process second = null;
     ProcessHandle build = null;
     try {
-      for (int i = 0; i < 200 && (!Files.exists(pidFile) || Files.readString(pidFile).isBlank()); i++) Thread.sleep(50);
+      MainTest.await(() -> Files.exists(pidFile) && !Files.readString(pidFile).isBlank());
       build = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).orElseThrow();
       second = launcher(root).start(); // finds no jar, waits for the first one's build
       Path half = target.resolve("irevnet-cli.jar");
-      for (int i = 0; i < 200 && (!Files.exists(half) || Files.size(half) == 0); i++) Thread.sleep(50);
+      MainTest.await(() -> Files.exists(half) && Files.size(half) > 0);
       Thread.sleep(200);
       new ProcessBuilder("kill", "-TERM", Long.toString(first.pid())).start().waitFor();
       assertThat(first.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("the launcher ended").isTrue();
@@ -165,7 +165,7 @@ class LauncherTest {
     Process first = launcher(root).start();
     Process second = null;
     try {
-      awaitFile(root.resolve("jar.written"));
+      MainTest.await(() -> Files.exists(root.resolve("jar.written")));
       assertThat(target.resolve("irevnet-cli.jar")).exists();
       second = launcher(root).start();
       waitingFlock(second); // or it ended, without waiting: the old launcher
@@ -200,7 +200,7 @@ class LauncherTest {
     Process second = null;
     ProcessHandle flock = null;
     try {
-      awaitFile(root.resolve("building"));
+      MainTest.await(() -> Files.exists(root.resolve("building")));
       second = launcher(root).start();
       flock = waitingFlock(second);
       assertThat(flock).as("the second launcher waits on the lock").isNotNull();
@@ -220,11 +220,6 @@ class LauncherTest {
       first.destroyForcibly();
       if (second != null) second.destroyForcibly();
     }
-  }
-
-  /** Returns once {@code file}, which a stand-in mvn makes, exists (or after 20 s). */
-  private static void awaitFile(Path file) throws InterruptedException {
-    for (int i = 0; i < 400 && !Files.exists(file); i++) Thread.sleep(50);
   }
 
   /** The flock that {@code launcher} waits in, once it is there; null if the launcher ends first. */

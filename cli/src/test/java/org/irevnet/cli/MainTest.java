@@ -314,6 +314,19 @@ class MainTest {
     return Files.createDirectories(runDir.resolve("analysis"));
   }
 
+  /** What a test waits for from another process, read from its files. */
+  interface Condition {
+    boolean holds() throws IOException;
+  }
+
+  /**
+   * Polls {@code condition} every 50 ms until it holds, for at most 20 s: the test's assertions
+   * that follow say what did not happen.
+   */
+  static void await(Condition condition) throws IOException, InterruptedException {
+    for (int i = 0; i < 400 && !condition.holds(); i++) Thread.sleep(50);
+  }
+
   /** {@code args} exit with code 2 and the one line "irevnet COMMAND: message". */
   static void assertRefused(List<String> args, String message) {
     Run r = run(args.toArray(String[]::new));
