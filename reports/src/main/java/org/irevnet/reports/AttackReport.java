@@ -75,7 +75,8 @@ public record AttackReport(String run, String checkpoint, String data, String mo
    *     image counts as broken if the attack broke it at this or any smaller epsilon of the sweep
    * @param accuracyAtEps the accuracy under this epsilon's attack alone
    * @param targetRate targeted attacks: fraction classified as their target (among images whose
-   *     label is not the target) by the attack at this or any smaller epsilon ({@link #curve})
+   *     label is not the target) by the attack at this or any smaller epsilon ({@link #curve}); null
+   *     where every image's label is its target
    * @param successRate invariance attacks: fraction whose model class is that of the source a
    *     while b's label differs from it
    * @param representationDistance invariance attacks: mean of ||h(x) - h(a)|| / ||h(b) - h(a)||
@@ -159,7 +160,9 @@ public record AttackReport(String run, String checkpoint, String data, String mo
           hit[i] |= s.rawClasses()[k][i] == targets[i];
           if (hit[i]) hits++;
         }
-        targetRate = eligible == 0 ? Double.NaN : (double) hits / eligible;
+        // Every image already of its target (a --count of one class, --targeted that class): a
+        // share of none, which was NaN in the JSON and the report's table.
+        targetRate = eligible == 0 ? null : (double) hits / eligible;
       }
       points.add(Point.of(s.eps()[k], s.labels(), s.rawClasses()[k], s.classes()[k], s.adversarial()[k],
           s.rawAdversarial()[k], clean, mask,

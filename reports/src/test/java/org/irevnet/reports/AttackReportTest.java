@@ -40,6 +40,22 @@ class AttackReportTest {
         .containsOnlyNulls();
   }
 
+  /** Targeted at the class every image already has: no image to count, a rate of none (not NaN). */
+  @Test
+  void theTargetRateIsNullWhereEveryImageIsOfItsTarget() {
+    int[] labels = {1, 1};
+    int[][] classes = {{1, 0}, {0, 0}};
+    INDArray images = Nd4j.zeros(DataType.FLOAT, 2, 1, 2, 2);
+    INDArray[] examples = {images, images};
+    Robustness.Sweep s = new Robustness.Sweep(new double[] {0, 0.1}, labels, labels, classes, classes, examples,
+        examples, 0, true);
+
+    List<AttackReport.Point> curve = AttackReport.curve(s, images, Nd4j.ones(DataType.FLOAT, 1, 1, 2, 2),
+        new int[] {1, 1}, null, null);
+    assertThat(curve).extracting(AttackReport.Point::targetRate).containsOnlyNulls();
+    assertThat(curve).extracting(AttackReport.Point::accuracy).containsExactly(0.5, 0.0);
+  }
+
   /**
    * Two 2x2 images in float64 against clean images 0.5 and 0: perturbations (0.125, 0, -0.25, 0.25)
    * and (0, 0.125, -0.0625, 0); the mask's padding is the top-right pixel, where the examples are 0.5
