@@ -261,11 +261,12 @@ final class AttackCommand implements Callable<Integer> {
         (xb, from, to, e) -> fm.perturb(xb, p.a.get(NDArrayIndex.interval(from, to)).dup('c'), e));
     UnaryOperator<INDArray> h = x -> Tensors.batched(fm::representation, x, batch);
     INDArray ha = h.apply(p.a), hb = h.apply(p.b);
-    double[] success = new double[s.eps().length], distance = new double[s.eps().length];
+    double[] success = new double[s.eps().length];
+    Double[] distance = new Double[s.eps().length];
     // Of each epsilon's own matched images (the worst case over smaller epsilons is for the accuracy).
     for (int k = 0; k < s.eps().length; k++) {
       success[k] = successRate(s.rawClasses()[k], p.classA, p.labelsB);
-      distance[k] = relativeDistance(h.apply(s.rawAdversarial()[k]), ha, hb);
+      distance[k] = AttackReport.representationDistance(h.apply(s.rawAdversarial()[k]), ha, hb, p.a, p.b);
     }
     List<INDArray> shown = Arrays.asList(s.rawAdversarial()).subList(1, s.eps().length);
     return new Result(p.a, p.b, shown, s.cleanAccuracy(), AttackReport.curve(s, p.b, mask, null, success, distance),
@@ -298,7 +299,8 @@ final class AttackCommand implements Callable<Integer> {
       diff64 = d64;
     }
     AttackReport.Point point = AttackReport.Point.of(null, p.labelsB, classes, classes, m.metamers(), m.metamers(),
-        p.b, mask, null, successRate(classes, p.classA, p.labelsB), relativeDistance(logitsM, la, lb));
+        p.b, mask, null, successRate(classes, p.classA, p.labelsB),
+        AttackReport.representationDistance(logitsM, la, lb, p.a, p.b));
     double clean = Losses.accuracy(lb, p.labelsB);
     // Each precision on its own: the float64 difference alone (7.7e-10 on an iCE run) read as if the
     // metamers the curve measures, the float32 ones, were exact, while their logits were 0.11 off.
@@ -322,12 +324,6 @@ final class AttackCommand implements Callable<Integer> {
     int hit = 0;
     for (int i = 0; i < classes.length; i++) if (classA[i] >= 0 && classes[i] == classA[i] && labelsB[i] != classA[i]) hit++;
     return (double) hit / classes.length;
-  }
-
-  /** Mean over rows of ||h - ha|| / ||hb - ha||. */
-  private static double relativeDistance(INDArray h, INDArray ha, INDArray hb) {
-    INDArray num = Norm.rowNorms(h.sub(ha), Norm.L2), den = Norm.rowNorms(hb.sub(ha), Norm.L2);
-    return num.divi(org.nd4j.linalg.ops.transforms.Transforms.max(den, 1e-30, false)).meanNumber().doubleValue();
   }
 
   /** The examples of every epsilon after the sanity point 0, for the image grid. */

@@ -127,6 +127,38 @@ class AttackCommandTest {
     assertThat(m.get("curve").get(0).get("representation_distance").asDouble()).isLessThan(1e-3);
   }
 
+  /**
+   * Test images that are all one picture under ten labels: every pair (a, b) is one image twice,
+   * whose representations do not differ, so no pair has a representation distance. The metamer
+   * attack's was rounding over a floor of 1e-30 under the zero denominator (1e19 and more).
+   */
+  @Test
+  void pairsOfOneImageTwiceHaveNoRepresentationDistance(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    Path same = Files.createDirectories(tmp.resolve("same"));
+    for (String f : new String[] {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"}) {
+      Files.copy(tiny.data().resolve(f), same.resolve(f));
+    }
+    byte[] test = Files.readAllBytes(tiny.data().resolve("t10k-images-idx3-ubyte"));
+    for (int at = 16 + 28 * 28; at < test.length; at += 28 * 28) System.arraycopy(test, 16, test, at, 28 * 28);
+    Files.write(same.resolve("t10k-images-idx3-ubyte"), test);
+
+    // The metamer attack takes no --steps.
+    for (String[] attack : new String[][] {{"metamer"}, {"feature-match", "--steps", "2"}}) {
+      Path out = tmp.resolve(attack[0]);
+      MainTest.Run r = run(java.util.stream.Stream.concat(java.util.stream.Stream.of("attack", "--run",
+          tiny.dir().toString(), "--data", same.toString(), "--count", "4", "--out", out.toString(), "--attack"),
+          java.util.Arrays.stream(attack)).toArray(String[]::new));
+      assertThat(r.code()).as(r.err()).isZero();
+      JsonNode curve = Json.MAPPER.readTree(out.resolve("attack-" + attack[0] + ".json").toFile()).get("curve");
+      for (JsonNode p : curve) {
+        assertThat(p.get("representation_distance").isNull()).as(attack[0] + ": " + p).isTrue();
+        assertThat(p.get("success_rate").isNumber()).isTrue();
+      }
+    }
+  }
+
   @Test
   void theFileRecordsTheBatchThatPgdsRandomStartsWereDrawnIn(@TempDir Path tmp) throws Exception {
     MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);

@@ -147,7 +147,7 @@ public record AttackReport(String run, String checkpoint, String data, String mo
    * image first pushed into another wrong class may reach its target only at a larger epsilon.
    */
   public static List<Point> curve(Robustness.Sweep s, INDArray clean, INDArray mask, int[] targets,
-      double[] successRate, double[] representationDistance) {
+      double[] successRate, Double[] representationDistance) {
     List<Point> points = new ArrayList<>();
     boolean[] hit = new boolean[s.labels().length];
     for (int k = 0; k < s.eps().length; k++) {
@@ -170,6 +170,30 @@ public record AttackReport(String run, String checkpoint, String data, String mo
           representationDistance == null ? null : representationDistance[k]));
     }
     return points;
+  }
+
+  /**
+   * An invariance attack's {@code representation_distance}: the mean over pairs of ||h - ha|| /
+   * ||hb - ha|| (rows: each pair's example, source a and source b; h the matched representation),
+   * over the pairs whose b differs from a, in pixels and in representation. A pair of one image
+   * twice (two labels for one picture, or a set of blank images) has no such ratio: a floor of
+   * 1e-30 under its zero denominator made the metamer attack's mean 1e19. Null where no pair has one.
+   *
+   * @param a the pairs' a images ({@code b} their b images), row by row as {@code h}
+   */
+  public static Double representationDistance(INDArray h, INDArray ha, INDArray hb, INDArray a, INDArray b) {
+    INDArray matched = Norm.rowNorms(h.castTo(DataType.DOUBLE).sub(ha.castTo(DataType.DOUBLE)), Norm.L2);
+    INDArray apart = Norm.rowNorms(hb.castTo(DataType.DOUBLE).sub(ha.castTo(DataType.DOUBLE)), Norm.L2);
+    INDArray differ = Norm.rowNorms(b.castTo(DataType.DOUBLE).sub(a.castTo(DataType.DOUBLE)), Norm.LINF);
+    double sum = 0;
+    int pairs = 0;
+    for (int i = 0; i < apart.length(); i++) {
+      if (differ.getDouble(i) > 0 && apart.getDouble(i) > 0) {
+        sum += matched.getDouble(i) / apart.getDouble(i);
+        pairs++;
+      }
+    }
+    return pairs == 0 ? null : sum / pairs;
   }
 
   public static boolean monotone(List<Point> curve) {

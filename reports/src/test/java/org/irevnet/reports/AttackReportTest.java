@@ -12,6 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class AttackReportTest {
 
@@ -54,6 +56,26 @@ class AttackReportTest {
         new int[] {1, 1}, null, null);
     assertThat(curve).extracting(AttackReport.Point::targetRate).containsOnlyNulls();
     assertThat(curve).extracting(AttackReport.Point::accuracy).containsExactly(0.5, 0.0);
+  }
+
+  /**
+   * Three pairs: the first is 10 apart in representation and its example 5 from a (ratio 0.5);
+   * the second is one image twice, its representations apart by rounding alone; the third two
+   * images one representation. Only the first has a ratio (with a floor under the denominator
+   * the second read 1e-7 / 1e-30).
+   */
+  @Test
+  void theRepresentationDistanceLeavesOutPairsWhoseBIsA() {
+    INDArray a = Nd4j.createFromArray(new double[][] {{0, 0}, {0.5, 0.5}, {0, 1}});
+    INDArray b = Nd4j.createFromArray(new double[][] {{1, 0}, {0.5, 0.5}, {1, 0}});
+    INDArray ha = Nd4j.createFromArray(new float[][] {{1, 1}, {2, 2}, {3, 3}});
+    INDArray hb = Nd4j.createFromArray(new float[][] {{1, 11}, {2, 2.0000002f}, {3, 3}});
+    INDArray h = Nd4j.createFromArray(new float[][] {{4, 5}, {2, 2.0000002f}, {4, 3}});
+
+    assertThat(AttackReport.representationDistance(h, ha, hb, a, b)).isCloseTo(0.5, offset(1e-15));
+    INDArrayIndex rest = NDArrayIndex.interval(1, 3);
+    assertThat(AttackReport.representationDistance(h.get(rest), ha.get(rest), hb.get(rest), a.get(rest), b.get(rest)))
+        .as("no pair with a ratio").isNull();
   }
 
   /**
