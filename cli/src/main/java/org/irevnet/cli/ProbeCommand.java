@@ -85,6 +85,15 @@ final class ProbeCommand implements Callable<Integer> {
     // Before any work: LayerProbes then failed with "need the same (non-zero) number of stages in both splits, got 0 and 0".
     if (layers && model.layerNames().isEmpty()) throw new IllegalArgumentException(model.noLayersToProbe());
     Dataset trainAll = test.splits().apply(Split.TRAIN);
+    // Before the features: each linear probe is fitted on some training images and its penalty
+    // chosen on the others, and one image failed as "softmax regression: choosing a penalty needs
+    // 2 examples" once every stage's features had been computed.
+    int layersTrain = Math.min(trainAll.size(), trainCount != null ? trainCount : LAYERS_TRAIN);
+    if (layers && layersTrain < 2) {
+      throw new IllegalArgumentException("--layers needs at least 2 training images (a probe is fitted on some and its"
+          + " penalty chosen on the others), got " + layersTrain + (layersTrain < trainAll.size()
+          ? " (--train-count)" : " (" + trainAll.name() + " has " + trainAll.size() + ")"));
+    }
     Path dir = output.dir(target);
     // In the order the README and the help text give them.
     if (layers) {

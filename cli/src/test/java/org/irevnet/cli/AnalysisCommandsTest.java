@@ -282,6 +282,12 @@ class AnalysisCommandsTest {
     assertThat(linear.get("all_converged").asBoolean()).isTrue();
     assertThat(l.get("stages").findValues("linear_l2")).hasSize(2).allMatch(p -> linear.get("penalties").toString()
         .contains(p.toString()));
+    // One training image leaves none to choose a penalty on: refused before any feature, naming the option.
+    MainTest.Run one = run("probe", "--run", run, "--layers", "--train-count", "1", "--out", tmp.resolve("one").toString());
+    assertThat(one.code()).isEqualTo(2);
+    assertThat(one.err().strip()).isEqualTo("irevnet probe: --layers needs at least 2 training images (a probe is"
+        + " fitted on some and its penalty chosen on the others), got 1 (--train-count)");
+    assertThat(tmp.resolve("one/layer-probes.json")).doesNotExist();
     // The nuisance probe's recipe options say so rather than change nothing.
     MainTest.Run layEpochs = run("probe", "--run", run, "--layers", "--epochs", "2");
     assertThat(layEpochs.code()).isEqualTo(2);
