@@ -261,6 +261,22 @@ public record Architecture(String name, String type, String description, List<In
     }
   }
 
+  /**
+   * Positions (height x width) of the map an i-RevNet's readout normalises: each channel's batch
+   * statistics are over the batch and these. 0 for a fi-RevNet, which has no readout.
+   */
+  public long readoutPositions() {
+    if (!"irevnet".equals(type)) return 0;
+    long h = inputShape.get(1), w = inputShape.get(2);
+    for (Stage s : stages) {
+      if (s.hasSqueeze()) {
+        h /= 2;
+        w /= 2;
+      }
+    }
+    return h * w;
+  }
+
   /** Values in one input image: channels x height x width. */
   public long inputDims() {
     return inputShape.stream().mapToLong(Integer::longValue).reduce(1, (a, b) -> a * b);

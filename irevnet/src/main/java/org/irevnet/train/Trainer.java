@@ -256,6 +256,7 @@ public final class Trainer {
     checkChannels(rawTrain, arch);
     Dataset.HeldOut parts = holdOut(prepare(rawTrain, arch), cfg);
     Dataset train = parts.train(), validation = parts.validation();
+    checkReadoutBatches(arch, cfg.batch(), train.size());
     Dataset rawTest = src.load(org.irevnet.data.Split.TEST);
     checkSameClasses(cfg.data(), rawTrain, rawTest);
     // Each split is padded to the model's input on its own: 28x28 training and 20x20 test images
@@ -442,6 +443,25 @@ public final class Trainer {
     Checkpoints.save(where, model, adam.state(),
         new Checkpoints.TrainingState(step, s.epoch(), s.batch(), best, cfg.toJson(), seconds),
         ice == null ? Map.of() : ice.state());
+  }
+
+  /**
+   * Refuses a batch of one image where an i-RevNet's readout normalises a 1x1 map: each channel's
+   * batch mean and variance are then of one value, which normalises every input to the shift
+   * (nothing is learnt through it) and draws the running variance, by which evaluation divides,
+   * towards 0. With {@code --batch 1} a run trained 200 steps at a loss of ln 10 and tested at 49.7;
+   * PyTorch's BatchNorm refuses such a batch too. A last batch of one image is one such step an epoch.
+   */
+  static void checkReadoutBatches(Architecture arch, int batch, int trainingImages) {
+    if (arch.readoutPositions() != 1) return;
+    int last = batch >= trainingImages ? trainingImages : trainingImages % batch;
+    if (batch > 1 && last != 1) return;
+    String why = ": the i-RevNet readout's batch normalisation takes each channel's mean and variance over the"
+        + " batch and its 1x1 map, so over one value for one image (nothing is learnt through it, and the running"
+        + " variance evaluation divides by is drawn to 0)";
+    throw new IllegalArgumentException(batch == 1 ? "--batch 1" + why + "; use --batch 2 or more"
+        : "--batch " + batch + " leaves a last batch of one image (" + trainingImages + " training images)" + why
+        + "; choose a --batch that leaves at least 2");
   }
 
   /** A batch larger than the training set is the whole set: said once, as it is likely a typo. */
