@@ -46,8 +46,28 @@ public final class Features {
    * layer order. Outputs without spatial positions ({@code [n, d]}, dense layers) are taken as they are.
    */
   public static List<INDArray> pooledStages(Classifier model, INDArray images) {
+    return pooledStages(model, images, false).pooled();
+  }
+
+  /**
+   * {@link #pooledStages} and {@link #z} of the same images from the same forward passes: {@code
+   * probe --layers --nuisance} computed every image's stages twice, once for each probe.
+   *
+   * @param pooled one {@code [n, channels]} float32 matrix per stage
+   * @param z the flattened body output, {@code [n, d]} float32: the last stage's output, so the
+   *     last pooled matrix itself when that stage has one spatial position (as fi-revnet-s's)
+   */
+  public record StagesAndZ(List<INDArray> pooled, INDArray z) {}
+
+  /** {@link StagesAndZ} of {@code images}, in batches. */
+  public static StagesAndZ pooledStagesAndZ(InvertibleClassifier model, INDArray images) {
+    return pooledStages(model, images, true);
+  }
+
+  private static StagesAndZ pooledStages(Classifier model, INDArray images, boolean withZ) {
     long n = images.size(0);
     List<INDArray> out = new ArrayList<>();
+    INDArray z = null;
     for (long start = 0; start < n; start += BATCH) {
       long end = Math.min(n, start + BATCH);
       List<INDArray> stages = model.layerOutputs(batch(model, images, start, end));
@@ -57,9 +77,18 @@ public final class Features {
         if (out.size() <= s) out.add(Nd4j.create(DataType.FLOAT, n, pooled.size(1)));
         out.get(s).get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(pooled);
       }
+      INDArray last = stages.get(stages.size() - 1);
+      long perImage = last.length() / last.size(0);
+      // Averaging one position changes no value: the last pooled matrix is z, held once.
+      if (withZ && perImage != out.get(out.size() - 1).size(1)) {
+        if (z == null) z = Nd4j.create(DataType.FLOAT, n, perImage);
+        z.get(NDArrayIndex.interval(start, end), NDArrayIndex.all())
+            .assign(last.reshape('c', last.size(0), perImage).castTo(DataType.FLOAT));
+      }
       Host.collectGarbage(start / BATCH + 1, GC_EVERY);
     }
-    return out;
+    if (withZ && z == null && !out.isEmpty()) z = out.get(out.size() - 1);
+    return new StagesAndZ(out, z);
   }
 
   private static INDArray batch(Classifier model, INDArray images, long start, long end) {

@@ -88,14 +88,23 @@ public final class LayerProbes {
    * network's layers); features computed in batches in evaluation mode.
    */
   public static Result measure(Classifier model, Dataset train, Dataset test, long seed) {
+    return measure(model, Features.pooledStages(model, train.images()), train, Features.pooledStages(model,
+        test.images()), test, seed);
+  }
+
+  /**
+   * {@link #measure(Classifier, Dataset, Dataset, long)} on features already computed: {@link
+   * Features#pooledStages} of {@code train}'s and {@code test}'s images.
+   */
+  public static Result measure(Classifier model, List<INDArray> trainFeatures, Dataset train,
+      List<INDArray> testFeatures, Dataset test, long seed) {
     List<List<Long>> shapes = new ArrayList<>();
     for (INDArray s : model.layerOutputs(train.images().get(NDArrayIndex.interval(0, 1)).castTo(model.dataType()))) {
       List<Long> shape = new ArrayList<>();
       for (int i = 1; i < s.rank(); i++) shape.add(s.size(i));
       shapes.add(shape);
     }
-    Result r = measure(Features.pooledStages(model, train.images()), train.labels(),
-        Features.pooledStages(model, test.images()), test.labels(), model.numClasses(), shapes, seed);
+    Result r = measure(trainFeatures, train.labels(), testFeatures, test.labels(), model.numClasses(), shapes, seed);
     List<Stage> named = new ArrayList<>();
     for (Stage s : r.stages()) {
       named.add(new Stage(s.stage(), model.layerNames().get(s.stage()), s.shape(), s.features(), s.linearAccuracy(),

@@ -15,6 +15,7 @@ import org.irevnet.reports.LayerProbeReport;
 import org.irevnet.reports.NuisanceProbeReport;
 import org.irevnet.settings.Ranges;
 import org.irevnet.train.Evaluation;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -85,22 +86,40 @@ final class ProbeCommand implements Callable<Integer> {
     // Before any work: LayerProbes then failed with "need the same (non-zero) number of stages in both splits, got 0 and 0".
     if (layers && model.layerNames().isEmpty()) throw new IllegalArgumentException(model.noLayersToProbe());
     Dataset trainAll = test.splits().apply(Split.TRAIN);
+    // Only what is asked for: a --nuisance run does not copy the layer probes' 6,000 images.
+    Dataset layersTrain = layers ? subsample(trainAll, trainCount != null ? trainCount : LAYERS_TRAIN, seed) : null;
+    Dataset layersTest = layers ? subsample(test.data(), testCount != null ? testCount : LAYERS_TEST, seed) : null;
     // Before the features: each linear probe is fitted on some training images and its penalty
     // chosen on the others, and one image failed as "softmax regression: choosing a penalty needs
     // 2 examples" once every stage's features had been computed.
-    int layersTrain = Math.min(trainAll.size(), trainCount != null ? trainCount : LAYERS_TRAIN);
-    if (layers && layersTrain < 2) {
+    if (layers && layersTrain.size() < 2) {
       throw new IllegalArgumentException("--layers needs at least 2 training images (a probe is fitted on some and its"
-          + " penalty chosen on the others), got " + layersTrain + (layersTrain < trainAll.size()
+          + " penalty chosen on the others), got " + layersTrain.size() + (layersTrain.size() < trainAll.size()
           ? " (--train-count)" : " (" + trainAll.name() + " has " + trainAll.size() + ")"));
     }
+    Dataset nuisanceTrain = nuisance ? subsample(trainAll, trainCount, seed) : null;
+    Dataset nuisanceTest = nuisance ? subsample(test.data(), testCount, seed) : null;
+    // Subsets of one split by one seed are the same images when they are as many (all of it, or
+    // the first N of the same order): then the nuisance probe's z is the layer probes' last stage,
+    // from the same forward passes (the quickstart's probe step computed every image twice).
+    boolean shared = layers && nuisance && layersTrain.size() == nuisanceTrain.size()
+        && layersTest.size() == nuisanceTest.size();
+    INDArray zTrain = null, zTest = null;
     Path dir = output.dir(target);
     // In the order the README and the help text give them.
     if (layers) {
       long start = System.nanoTime();
-      Dataset train = subsample(trainAll, trainCount != null ? trainCount : LAYERS_TRAIN, seed);
-      Dataset testSet = subsample(test.data(), testCount != null ? testCount : LAYERS_TEST, seed);
-      LayerProbes.Result r = LayerProbes.measure(model, train, testSet, seed);
+      Dataset train = layersTrain, testSet = layersTest;
+      LayerProbes.Result r;
+      if (shared) {
+        Features.StagesAndZ trainFeatures = Features.pooledStagesAndZ(test.model(), train.images());
+        Features.StagesAndZ testFeatures = Features.pooledStagesAndZ(test.model(), testSet.images());
+        r = LayerProbes.measure(model, trainFeatures.pooled(), train, testFeatures.pooled(), testSet, seed);
+        zTrain = trainFeatures.z();
+        zTest = testFeatures.z();
+      } else {
+        r = LayerProbes.measure(model, train, testSet, seed);
+      }
       double logitAcc = Evaluation.evaluate(model, testSet, Features.BATCH, "test").accuracy();
       LayerProbeReport rep = LayerProbeReport.of(target.runDir().toString(), test.checkpoint(), testSet.name(),
           test.dataDir().toString(), model.summary(), logitAcc, r, (System.nanoTime() - start) / 1e9);
@@ -111,8 +130,12 @@ final class ProbeCommand implements Callable<Integer> {
     }
     if (nuisance) {
       long start = System.nanoTime();
-      Dataset train = subsample(trainAll, trainCount, seed), testSet = subsample(test.data(), testCount, seed);
-      NuisanceProbe.Result r = NuisanceProbe.measure(test.model(), train, testSet, recipe(NuisanceProbe.DEFAULT_RECIPE));
+      Dataset train = nuisanceTrain, testSet = nuisanceTest;
+      MlpClassifier.Recipe recipe = recipe(NuisanceProbe.DEFAULT_RECIPE);
+      NuisanceProbe.Result r = shared
+          ? NuisanceProbe.measure(zTrain, train.labels(), zTest, testSet.labels(),
+              model.numClasses(), recipe)
+          : NuisanceProbe.measure(test.model(), train, testSet, recipe);
       NuisanceProbeReport rep = NuisanceProbeReport.of(target.runDir().toString(), test.checkpoint(), testSet.name(),
           test.dataDir().toString(), model.summary(), r, (System.nanoTime() - start) / 1e9);
       Path json = dir.resolve("nuisance-probe.json");

@@ -217,6 +217,70 @@ class AnalysisCommandsTest {
     throw new AssertionError("no section " + id + " in " + report);
   }
 
+  /**
+   * {@code probe --layers --nuisance} (the quickstart's probe step) computed every image's stages
+   * twice: the layer probes' features, then z for the nuisance probe. Counted in libnd4j's conv2d
+   * calls: both probes on the same images cost as many as the layer probes alone, and the nuisance
+   * probe's results are those it gives alone. Where the two probes take different images (here
+   * the layer probes' 1,000 of 1,001 test images), each computes its own.
+   */
+  @Test
+  void probeOfBothComputesEachImagesStagesOnce(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    String run = tiny.dir().toString();
+    long layersAlone = conv2dCalls("probe", "--run", run, "--layers", "--out", tmp.resolve("layers").toString());
+    long nuisanceAlone = conv2dCalls("probe", "--run", run, "--nuisance", "--epochs", "1", "--out",
+        tmp.resolve("nuisance").toString());
+    long both = conv2dCalls("probe", "--run", run, "--layers", "--nuisance", "--epochs", "1", "--out",
+        tmp.resolve("both").toString());
+    assertThat(nuisanceAlone).isPositive();
+    assertThat(both).isEqualTo(layersAlone);
+    for (String f : new String[] {"layer-probes.json", "nuisance-probe.json"}) {
+      assertThat(withoutTimes(tmp.resolve("both").resolve(f))).as(f)
+          .isEqualTo(withoutTimes(tmp.resolve(f.startsWith("layer") ? "layers" : "nuisance").resolve(f)));
+    }
+
+    Path more = org.irevnet.testing.TinyData.idx(tmp.resolve("data1001"), 64, ProbeCommand.LAYERS_TEST + 1);
+    String[] on = {"--run", run, "--data", more.toString()};
+    long layersOf1000 = conv2dCalls(concat(new String[] {"probe", "--layers", "--out", tmp.resolve("l1").toString()}, on));
+    long nuisanceOf1001 = conv2dCalls(concat(new String[] {"probe", "--nuisance", "--epochs", "1", "--out",
+        tmp.resolve("n1").toString()}, on));
+    long bothApart = conv2dCalls(concat(new String[] {"probe", "--layers", "--nuisance", "--epochs", "1", "--out",
+        tmp.resolve("b1").toString()}, on));
+    assertThat(bothApart).isEqualTo(layersOf1000 + nuisanceOf1001);
+    assertThat(withoutTimes(tmp.resolve("b1/nuisance-probe.json"))).isEqualTo(withoutTimes(tmp.resolve("n1/nuisance-probe.json")));
+    assertThat(Json.MAPPER.readTree(tmp.resolve("b1/layer-probes.json").toFile()).get("test_count").asInt())
+        .isEqualTo(ProbeCommand.LAYERS_TEST);
+  }
+
+  /** libnd4j conv2d calls (forward passes' convolutions) of a command that must succeed. */
+  private static long conv2dCalls(String... args) {
+    org.nd4j.linalg.profiler.OpProfiler profiler = org.nd4j.linalg.profiler.OpProfiler.getInstance();
+    profiler.reset();
+    org.nd4j.linalg.factory.Nd4j.getExecutioner().setProfilingConfig(
+        org.nd4j.linalg.profiler.ProfilerConfig.builder().checkElapsedTime(true).build());
+    try {
+      MainTest.Run r = run(args);
+      assertThat(r.code()).as(r.err()).isZero();
+      return profiler.getOpCounter().getCount("conv2d");
+    } finally {
+      org.nd4j.linalg.factory.Nd4j.getExecutioner().setProfilingConfig(org.nd4j.linalg.profiler.ProfilerConfig.builder().build());
+      profiler.reset();
+    }
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b)).toArray(String[]::new);
+  }
+
+  /** A probe's JSON without its wall-clock fields. */
+  private static JsonNode withoutTimes(Path json) throws java.io.IOException {
+    ObjectNode j = (ObjectNode) Json.MAPPER.readTree(json.toFile());
+    j.remove(java.util.List.of("seconds", "total_seconds"));
+    return j;
+  }
+
   /** An i-RevNet's --nuisance is refused before the layer probes: they were computed and written, then exit 2. */
   @Test
   void probeRefusesTheNuisanceOfAnIRevNetBeforeAnyProbe(@TempDir Path tmp) throws Exception {
