@@ -42,11 +42,7 @@ class FeaturesTest {
           {"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": true},
           {"steps": 1, "hidden": 4, "kernel": 1, "coupling": "affine", "actnorm": true},
           {"steps": 1, "hidden": 4, "kernel": 1, "coupling": "affine", "actnorm": true}]}"""), DataType.FLOAT, 3);
-    // Off the identity its zero-initialised last convolutions start at.
-    java.util.Random r = new java.util.Random(4);
-    for (org.irevnet.layers.Param p : endsAt1x1.params().entries().values()) {
-      if (p.trainable()) p.value().addi(org.irevnet.nn.Init.uniform(DataType.FLOAT, r, 0.05, p.value().shape()));
-    }
+    org.irevnet.testing.RandomWeights.perturb(endsAt1x1, 0.05, 4);
     INDArray x = MetamerSamplerTest.images(DataType.FLOAT, 3, Features.BATCH + 3);
     for (InvertibleClassifier m : List.of(MetamerSamplerTest.tiny(5), endsAt1x1)) {
       Features.StagesAndZ both = Features.pooledStagesAndZ(m, x);

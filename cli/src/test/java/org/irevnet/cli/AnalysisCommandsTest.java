@@ -256,18 +256,10 @@ class AnalysisCommandsTest {
 
   /** libnd4j conv2d calls (forward passes' convolutions) of a command that must succeed. */
   private static long conv2dCalls(String... args) {
-    org.nd4j.linalg.profiler.OpProfiler profiler = org.nd4j.linalg.profiler.OpProfiler.getInstance();
-    profiler.reset();
-    org.nd4j.linalg.factory.Nd4j.getExecutioner().setProfilingConfig(
-        org.nd4j.linalg.profiler.ProfilerConfig.builder().checkElapsedTime(true).build());
-    try {
+    return org.irevnet.testing.OpCounts.conv2d(() -> {
       MainTest.Run r = run(args);
       assertThat(r.code()).as(r.err()).isZero();
-      return profiler.getOpCounter().getCount("conv2d");
-    } finally {
-      org.nd4j.linalg.factory.Nd4j.getExecutioner().setProfilingConfig(org.nd4j.linalg.profiler.ProfilerConfig.builder().build());
-      profiler.reset();
-    }
+    });
   }
 
   private static String[] concat(String[] a, String[] b) {
