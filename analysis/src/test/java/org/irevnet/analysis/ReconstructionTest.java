@@ -63,6 +63,35 @@ class ReconstructionTest {
     assertThat(Tensors.maxAbs(p.reconstruction().sub(x))).isEqualTo(p.zFloat32().maxAbs());
   }
 
+  /**
+   * The errors from z and the reconstruction are, bit for bit, those of inverting the body output
+   * through the whole body, {@code F^-1(F(x))}; and the work is one forward pass and one inversion
+   * from each stage's output, in each precision. Until 2026-12-06 z had a forward pass and a whole
+   * inverse of its own besides: the last stage's, again (2 x 27 libnd4j conv2d calls a batch on
+   * this model, where 2 x 15 do).
+   */
+  @Test
+  void zIsTheLastStagesReconstructionComputedOnce() {
+    InvertibleClassifier m = MetamerSamplerTest.tiny(6);
+    INDArray x = MetamerSamplerTest.images(DataType.FLOAT, 7, 3);
+    Reconstruction.Precisions[] p = new Reconstruction.Precisions[1];
+    long calls = org.irevnet.testing.OpCounts.conv2d(() -> p[0] = Reconstruction.inBothPrecisions(m, x));
+    long needed = 0;
+    for (DataType dt : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+      InvertibleClassifier md = m.withDataType(dt);
+      INDArray xd = x.castTo(dt).dup('c');
+      needed += org.irevnet.testing.OpCounts.conv2d(() -> {
+        List<INDArray> outs = md.stageOutputs(xd);
+        for (int s = 0; s < outs.size(); s++) md.body().invertFrom(md.stageEnds().get(s), outs.get(s));
+      });
+      INDArray back = md.invert(md.forward(xd, false).out());
+      Reconstruction.Error fromZ = new Reconstruction.Tally().add(back, xd, 0).error();
+      assertThat(dt == DataType.FLOAT ? p[0].zFloat32() : p[0].zFloat64()).as("%s", dt).isEqualTo(fromZ);
+      if (dt == DataType.FLOAT) assertThat(Tensors.maxAbs(p[0].reconstruction().sub(back))).isZero();
+    }
+    assertThat(calls).isEqualTo(needed).isEqualTo(2 * 15);
+  }
+
   @Test
   void batchesGiveTheErrorsOfOneBatchAndNameTheWorstImage() {
     InvertibleClassifier m = MetamerSamplerTest.tiny(6);
