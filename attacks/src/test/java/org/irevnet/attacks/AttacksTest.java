@@ -12,6 +12,7 @@ import org.irevnet.models.Classifier;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Tensors;
 import org.irevnet.train.Losses;
+import org.irevnet.testing.OpCounts;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -38,6 +39,44 @@ class AttacksTest {
       assertThat(Tensors.maxAbs(fgsm.sub(expected))).isLessThan(1e-12);
       assertThat(Tensors.maxAbs(fgsm.sub(x))).isGreaterThan(0.09);
     }
+  }
+
+  /**
+   * An FGSM sweep takes one input gradient a batch, which no epsilon changes: it took one per
+   * epsilon (four in the quickstart's). Its examples are a fresh FGSM's at each epsilon, bit for
+   * bit; a batch changed in place, or other goals, get a gradient of their own.
+   */
+  @Test
+  void anFgsmSweepTakesOneGradientABatch() {
+    InvertibleClassifier m = TinyModels.fiRevnet(DataType.FLOAT, 1);
+    INDArray x = TinyModels.images(6, DataType.FLOAT, 2), mask = TinyModels.mask(m);
+    int[] y = TinyModels.labels(6, 3);
+    InputGradient ig = new InputGradient(m);
+    double[] eps = {0.05, 0.1, 0.2};
+    Fgsm fgsm = new Fgsm(ig, mask, InputGradient.Loss.CE, false);
+    Robustness.Sweep[] sweep = new Robustness.Sweep[1];
+    long backward = OpCounts.calls("conv2d_bp", () -> sweep[0] = Robustness.run(m, x, y, eps, 4,
+        (xb, from, to, e) -> fgsm.perturb(xb, Arrays.copyOfRange(y, from, to), e)));
+    long oneGradient = OpCounts.calls("conv2d_bp", () -> ig.classification(InputGradient.Loss.CE, x, y));
+    assertThat(oneGradient).isPositive();
+    assertThat(backward).as("two batches, four epsilons with 0").isEqualTo(2 * oneGradient);
+    for (int k = 0; k < sweep[0].eps().length; k++) {
+      for (int[] b : new int[][] {{0, 4}, {4, 6}}) {
+        INDArray xb = x.get(NDArrayIndex.interval(b[0], b[1])).dup('c');
+        INDArray fresh = new Fgsm(ig, mask, InputGradient.Loss.CE, false).perturb(xb, Arrays.copyOfRange(y, b[0], b[1]),
+            sweep[0].eps()[k]);
+        assertThat(Tensors.maxAbs(sweep[0].rawAdversarial()[k].get(NDArrayIndex.interval(b[0], b[1])).sub(fresh)))
+            .as("eps %s, images %d-%d", sweep[0].eps()[k], b[0], b[1]).isZero();
+      }
+    }
+    INDArray changing = x.dup('c');
+    fgsm.perturb(changing, y, 0.1);
+    changing.muli(0.5);
+    assertThat(Tensors.maxAbs(fgsm.perturb(changing, y, 0.1)
+        .sub(new Fgsm(ig, mask, InputGradient.Loss.CE, false).perturb(changing, y, 0.1)))).isZero();
+    int[] others = TinyModels.labels(6, 9);
+    assertThat(Tensors.maxAbs(fgsm.perturb(changing, others, 0.1)
+        .sub(new Fgsm(ig, mask, InputGradient.Loss.CE, false).perturb(changing, others, 0.1)))).isZero();
   }
 
   @Test
