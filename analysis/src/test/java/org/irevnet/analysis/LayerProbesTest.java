@@ -155,4 +155,29 @@ class LayerProbesTest {
     INDArray pooled = Features.pooledStages(m, test.images()).get(1);
     assertThat(pooled.getRow(3).equalsWithEps(m.stageOutputs(test.images()).get(1).mean(2, 3).getRow(3), 1e-6)).isTrue();
   }
+
+  /**
+   * A model with no layer to probe (a softmax regression on the image) is refused by the probes'
+   * own message, from Java as from the command: features of no layers are no features, where
+   * computing z alongside them looked up the last of none (an index error).
+   */
+  @Test
+  void aModelWithoutLayersHasNoFeaturesAndIsRefusedByName() {
+    org.deeplearning4j.nn.graph.ComputationGraph net = new org.deeplearning4j.nn.graph.ComputationGraph(
+        new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(1).graphBuilder().addInputs("in")
+            .setInputTypes(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(32, 32, 1))
+            .addLayer("out", new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
+                org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT).nOut(10)
+                .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build(), "in")
+            .setOutputs("out").build());
+    net.init();
+    org.irevnet.models.Dl4jClassifier m = org.irevnet.models.Dl4jClassifier.of(net, "softmax", new long[] {1, 32, 32}, null);
+    assertThat(m.layerNames()).isEmpty();
+    INDArray x = MetamerSamplerTest.images(DataType.FLOAT, 2, 5);
+    assertThat(Features.pooledStages(m, x)).isEmpty();
+    List<String> names = java.util.stream.IntStream.range(0, 10).mapToObj(i -> "c" + i).toList();
+    Dataset d = new Dataset("d", x, NuisanceProbeTest.labels(5, 10, 2), names);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> LayerProbes.measure(m, d, d, 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("non-zero) number of stages");
+  }
 }
