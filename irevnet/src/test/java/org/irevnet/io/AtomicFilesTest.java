@@ -511,6 +511,94 @@ class AtomicFilesTest {
   }
 
   /**
+   * A temporary that a stopping process's hook took ({@link AtomicFiles#deleteUnfinished}) is never
+   * renamed into place, though its writer went on writing into what was left of it: the rename is
+   * refused and the previous file or checkpoint stays where it was. A checkpoint's previous version
+   * is not moved aside first, where the refusal would have left the run without one.
+   */
+  @Test
+  void aTemporaryAStopTookIsNotRenamedAndTheTargetStaysInPlace(@TempDir Path tmp) throws Exception {
+    Path report = tmp.resolve("run/report.json"), ckpt = tmp.resolve("run/checkpoints/latest");
+    AtomicFiles.writeString(report, "old");
+    Path whole = AtomicFiles.createTemporary(ckpt, true);
+    Files.writeString(whole.resolve("weights.npz"), "old");
+    AtomicFiles.replaceDirectory(whole, ckpt, tmp.resolve("run/checkpoints/.latest.old"));
+    Path file = AtomicFiles.createTemporary(report, false), dir = AtomicFiles.createTemporary(ckpt, true);
+
+    AtomicFiles.deleteUnfinished();
+    Files.writeString(file, "{\"half\":");
+    Files.writeString(Files.createDirectories(dir).resolve("weights.npz"), "half");
+
+    assertThatThrownBy(() -> AtomicFiles.moveAtomically(file, report)).isInstanceOf(java.nio.file.FileSystemException.class)
+        .hasMessage(report + ": not replaced: the process is being stopped");
+    assertThat(report).hasContent("old");
+    Path old = tmp.resolve("run/checkpoints/.latest.old");
+    assertThatThrownBy(() -> AtomicFiles.replaceDirectory(dir, ckpt, old)).isInstanceOf(java.nio.file.FileSystemException.class)
+        .hasMessage(ckpt + ": not replaced: the process is being stopped");
+    assertThat(ckpt.resolve("weights.npz")).hasContent("old");
+    assertThat(old).doesNotExist();
+  }
+
+  /** A directory replaced by {@link AtomicFiles#replaceDirectory} leaves only the new one: the previous goes. */
+  @Test
+  void aReplacedDirectoryLeavesOnlyTheNewOne(@TempDir Path tmp) throws Exception {
+    Path target = tmp.resolve("latest"), old = tmp.resolve(".latest.old");
+    for (String content : new String[] {"one", "two"}) {
+      Path next = AtomicFiles.createTemporary(target, true);
+      Files.writeString(next.resolve("weights.npz"), content);
+      AtomicFiles.replaceDirectory(next, target, old);
+    }
+    assertThat(target.resolve("weights.npz")).hasContent("two");
+    assertThat(listed(tmp)).containsExactly(target);
+  }
+
+  /**
+   * A dead process's temporary of another user stays: a write deletes only its own user's, as it
+   * cannot tell what another user's process was doing (a shared directory lets it delete them).
+   * Needs root, to give the file away.
+   */
+  @Test
+  void aDeadProcesssTemporaryOfAnotherUserStays(@TempDir Path tmp) throws Exception {
+    AtomicFiles.Owner me = AtomicFiles.OWNER;
+    org.junit.jupiter.api.Assumptions.assumeTrue(me != null && me.uid() == 0, "only root can give a file to another user");
+    long dead = DeadProcess.pid();
+    Path target = tmp.resolve("invert.json");
+    Path ours = Files.writeString(tmp.resolve(".invert.json.2z7d." + dead + "-" + me.key() + ".tmp"), "{");
+    Path theirs = Files.writeString(tmp.resolve(".invert.json.3a8e." + dead + "-" + me.key() + ".tmp"), "{");
+    Files.setAttribute(theirs, "unix:uid", 4242, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+
+    AtomicFiles.writeString(target, "{}");
+
+    assertThat(ours).doesNotExist();
+    assertThat(listed(tmp)).containsExactlyInAnyOrder(target, theirs);
+  }
+
+  /**
+   * {@link AtomicFiles#lockResults}' hold of this JVM passes to another thread once closed, and
+   * not before: a hold never given back kept every other thread's result set from being renamed.
+   */
+  @Test
+  void aResultsLockClosedOnOneThreadCanBeTakenOnAnother(@TempDir Path tmp) throws Exception {
+    java.util.concurrent.CountDownLatch taken = new java.util.concurrent.CountDownLatch(1);
+    Thread other = new Thread(() -> {
+      try (java.io.Closeable held = AtomicFiles.lockResults(java.util.List.of(tmp))) {
+        taken.countDown();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, "second holder");
+    other.setDaemon(true); // a hold never given back would keep it waiting for good
+    try (java.io.Closeable held = AtomicFiles.lockResults(java.util.List.of(tmp))) {
+      other.start();
+      while (other.isAlive() && other.getState() != Thread.State.WAITING) Thread.sleep(5); // parked on the hold
+      assertThat(taken.getCount()).as("taken while this thread holds it").isEqualTo(1);
+    }
+    assertThat(taken.await(20, java.util.concurrent.TimeUnit.SECONDS)).as("taken once closed").isTrue();
+    other.join();
+    assertThat(listed(tmp)).as("the lock file goes with its hold").isEmpty();
+  }
+
+  /**
    * After {@link AtomicFiles#stop} (a stopped process's hook) nothing new is written: the writes
    * under way lose their temporaries, and a write begun later, or one into a directory the hook
    * deleted, is refused without making a file or a directory (an existing directory is still

@@ -83,7 +83,7 @@ class RunLockTest {
    * A lock file that takes no bytes: made in place of {@code .run.lock} as a link to the kernel's
    * full device, whose writes fail with ENOSPC, as a full disk's do once the file exists. The
    * refusal names the lock file and says what it is; no file is left, and the run can be locked
-   * once the disk has room.
+   * once the disk has room. No descriptor of it stays open (the channel is closed too).
    */
   @Test
   void aLockThatCannotBeWrittenIsNamedAndLeftNowhere(@TempDir Path tmp) throws Exception {
@@ -91,9 +91,11 @@ class RunLockTest {
     org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(full), "no /dev/full on this system");
     Path run = tmp.resolve("run"), lockFile = tmp.resolve(".run.lock");
     Files.createSymbolicLink(lockFile, full);
+    long open = openDescriptorsOf(full);
     assertThatThrownBy(() -> RunLock.acquire(run)).isInstanceOf(java.nio.file.FileSystemException.class)
         .hasMessage(lockFile + ": No space left on device (the lock of " + run + ", made beside it)");
     assertThat(lockFile).doesNotExist();
+    assertThat(openDescriptorsOf(full)).as("descriptors left open on what the lock file was").isEqualTo(open);
     try (RunLock lock = RunLock.acquire(run)) {
       assertThat(lockFile).isRegularFile();
     }
