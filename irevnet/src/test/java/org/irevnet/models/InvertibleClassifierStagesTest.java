@@ -221,6 +221,23 @@ class InvertibleClassifierStagesTest {
   }
 
   @Test
+  void aFloat32CopyOfAFloat64ModelKeepsNoCastBesideItsWeights() throws InterruptedException {
+    // A narrowing copy checks that each weight stays finite in float32 by casting it: that cast is
+    // freed at once, or the copy would hold its weights twice until the collector found the casts.
+    assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson("""
+        {"name": "wide", "type": "fi-revnet", "inputShape": [1, 4, 4], "numClasses": 3,
+         "stages": [{"steps": 1, "hidden": 384, "kernel": 3, "coupling": "affine", "actnorm": true}]}"""),
+        DataType.DOUBLE, 1);
+    long copy = 0;
+    for (org.irevnet.layers.Param p : m.params().entries().values()) copy += 4 * p.value().length();
+    long weights = copy;
+    assertThat(weights).as("a copy's weights, well above the tolerance").isGreaterThan(4L << 20);
+    assertThat(KeptBytes.of(5, run -> m.withDataType(DataType.FLOAT))).as("native bytes of a copy of %d bytes of weights", weights)
+        .anySatisfy(kept -> assertThat(Math.abs(kept - weights)).isLessThan(1L << 20));
+  }
+
+  @Test
   void stageOutputsKeepNoOtherBlocksOutput() throws InterruptedException {
     // Every block's output was copied out and left to the collector, which finds them late (probe's
     // features and invert's stages ask for them 256 images at a time). Now only the stages' stay.
