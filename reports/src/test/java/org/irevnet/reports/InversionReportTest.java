@@ -166,4 +166,20 @@ class InversionReportTest {
     int[][] levels = ImageGridTest.levels(png, 1, 2);
     assertThat(levels).isDeepEqualTo(new int[][] {{128, 64}, {135, 16}, {80, 255}});
   }
+
+  /**
+   * The report's reading of invert.json's own check (AnalysisChecks.failed): a float64 error above
+   * float64_bound fails it wherever it is, a stage's output as well as z, and names where; an
+   * error at the bound itself is within it, as InvertCommand judges.
+   */
+  @Test
+  void aStagesFloat64ErrorAboveTheBoundFailsTheCheckAndOneAtTheBoundPasses() throws Exception {
+    String file = """
+        {"float64_bound": 2e-6,
+         "stages": [{"stage": 0, "float64": {"max_abs_err": 1e-15}}, {"stage": 1, "float64": {"max_abs_err": %s}}],
+         "z": {"stage": "z", "float32": {"max_abs_err": 1e-3}, "float64": {"max_abs_err": 3e-15}}}""";
+    assertThat(AnalysisChecks.failed(JsonReport.MAPPER.readTree(file.formatted("1e-3"))))
+        .containsExactly("float64 max_abs_err 1.00e-03 above float64_bound 2.00e-06 (the reconstruction from stage 1's output)");
+    assertThat(AnalysisChecks.failed(JsonReport.MAPPER.readTree(file.formatted("2e-6")))).isEmpty();
+  }
 }

@@ -266,6 +266,40 @@ class RunSectionsTest {
     }
   }
 
+  /**
+   * The attack file's own fields that the attacks section, the headline and the comparison read by
+   * name are checked as its curve points are (ReportTest.anAttackFieldOfTheWrongTypeIsAnError):
+   * a count of 2.5 images, a clean accuracy as text or a curve that is no list of points is an
+   * error naming the file and the field, not a row shown with a number made up for it.
+   */
+  @Test
+  void anAttacksOwnFieldOfTheWrongTypeIsAnErrorNamingIt(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    String file = "analysis/attack-pgd-linf-targeted.json";
+    Files.createDirectories(run.resolve("analysis"));
+    for (String[] c : new String[][] {
+        {"{\"attack\": 3}", "attack is 3, not text"},
+        {"{\"norm\": 2}", "norm is 2, not text"},
+        {"{\"targeted\": 3}", "targeted is 3, not text"},
+        {"{\"layer_name\": [\"stage4\"]}", "layer_name is [\"stage4\"], not text"},
+        {"{\"count\": 2.5}", "count is 2.5, not an integer"},
+        {"{\"clean_accuracy\": \"0.9\"}", "clean_accuracy is \"0.9\", not a number"},
+        {"{\"curve\": {\"eps\": 0.1}}", "curve is not an array"},
+        {"{\"curve\": \"none\"}", "curve is not an array"},
+        {"{\"curve\": [{\"eps\": 0}, 0.1]}", "curve[1] is not an object"}}) {
+      Files.writeString(run.resolve(file), c[0]);
+      assertThatThrownBy(() -> RunSections.checkedAttack(new RunFiles(run), file)).as(c[0])
+          .isInstanceOf(IOException.class).hasMessage(file + ": " + c[1]);
+    }
+    // Absent and null fields pass: an untargeted attack has no target, a metamer attack no norm.
+    for (String ok : List.of("{}", "{\"targeted\": null, \"norm\": null, \"curve\": null}",
+        "{\"attack\": \"pgd-linf\", \"targeted\": \"Dress\", \"count\": 8, \"clean_accuracy\": 0.75,"
+            + " \"curve\": [{\"eps\": 0.1, \"accuracy\": 0.5}]}")) {
+      Files.writeString(run.resolve(file), ok);
+      assertThat(RunSections.checkedAttack(new RunFiles(run), file)).as(ok).isNotNull();
+    }
+  }
+
   @Test
   void aBaseNameDropsTheDirectoryAndTheLastExtensionOnly() {
     assertThat(RunSections.baseName("analysis/attack-fgsm.json")).isEqualTo("attack-fgsm");
