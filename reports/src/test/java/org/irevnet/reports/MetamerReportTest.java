@@ -239,4 +239,15 @@ class MetamerReportTest {
     assertThat(rows.get(2)).containsExactly("1", "4", "(0)", "6", "(0)", "1", "1", "1.00e-05", "3.000", "2.000",
         "non-finite");
   }
+
+  /** Class 0 is a class like any other: a metamer of class 0 from an a of class 0 keeps a's class. */
+  @Test
+  void aMetamerKeepingClassZeroCountsAsKeepingAsClass() {
+    MetamerSampler.Result r = new MetamerSampler.Result(null, List.of(
+        new MetamerSampler.Pair(1e-5, 0.25, 0, 0, 2, 2, 1.0, 4.0, 0.0, 1.0),
+        new MetamerSampler.Pair(1e-5, 0.25, 1, 0, 0, 0, 3.0, 2.0, 0.0, 1.0)));
+    MetamerReport m = MetamerReport.of("run", "best", "d", "/data/d", "m", 7, PAIRS, LABELS, A, B, r, null, null,
+        ClassNames.NONE);
+    assertThat(m.summary().rateMetamerClassIsClassOfA()).isEqualTo(0.5);
+  }
 }
