@@ -539,11 +539,16 @@ class AtomicFilesTest {
     assertThat(old).doesNotExist();
   }
 
-  /** A directory replaced by {@link AtomicFiles#replaceDirectory} leaves only the new one: the previous goes. */
+  /**
+   * A directory replaced by {@link AtomicFiles#replaceDirectory} leaves only the new one: the
+   * previous goes, and so does a previous version that a save killed between its renames left
+   * where the target is moved aside (a directory is not renamed over one with entries).
+   */
   @Test
   void aReplacedDirectoryLeavesOnlyTheNewOne(@TempDir Path tmp) throws Exception {
     Path target = tmp.resolve("latest"), old = tmp.resolve(".latest.old");
     for (String content : new String[] {"one", "two"}) {
+      if (content.equals("two")) Files.writeString(Files.createDirectories(old).resolve("weights.npz"), "killed save's");
       Path next = AtomicFiles.createTemporary(target, true);
       Files.writeString(next.resolve("weights.npz"), content);
       AtomicFiles.replaceDirectory(next, target, old);
