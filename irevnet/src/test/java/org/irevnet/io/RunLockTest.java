@@ -101,6 +101,44 @@ class RunLockTest {
     }
   }
 
+  /**
+   * A process waiting for a lock whose holder deletes the lock file as it lets go holds the file
+   * that is there afterwards, not the deleted one it had opened: a lock on the deleted file would
+   * keep out no third process, which makes the file again and locks that (two result sets renamed
+   * into one directory at once).
+   */
+  @Test
+  void aWaiterWhoseHolderDeletesTheLockFileHoldsTheFileThatIsThere(@TempDir Path tmp) throws Exception {
+    Path locks = Path.of("/proc/locks");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(locks), "no /proc/locks to see a waiting process");
+    Path run = tmp.resolve("run"), file = tmp.resolve(".run.lock");
+    Process holder = holder(run);
+    java.util.concurrent.CompletableFuture<RunLock> taken = new java.util.concurrent.CompletableFuture<>();
+    Thread waiter = new Thread(() -> {
+      try {
+        taken.complete(RunLock.waitFor(file));
+      } catch (Throwable e) {
+        taken.completeExceptionally(e);
+      }
+    }, "waiter");
+    waiter.setDaemon(true);
+    try {
+      waiter.start();
+      String waiting = "-> POSIX ADVISORY WRITE " + ProcessHandle.current().pid() + " ";
+      while (!taken.isDone() && Files.readAllLines(locks).stream()
+          .noneMatch(l -> l.replaceAll("\\s+", " ").contains(waiting))) {
+        Thread.sleep(10);
+      }
+      holder.getOutputStream().close(); // it deletes the file, then lets go
+      assertThat(holder.waitFor()).isZero();
+      try (RunLock held = taken.get(20, TimeUnit.SECONDS)) {
+        assertThat(file).as("the file this process holds").hasContent("pid " + ProcessHandle.current().pid());
+      }
+    } finally {
+      holder.destroyForcibly().waitFor();
+    }
+  }
+
   @Test
   void aRunIsLockedUntilItsHolderClosesTheLock(@TempDir Path tmp) throws Exception {
     Path run = tmp.resolve("runs/r1");
