@@ -156,6 +156,7 @@ class StabilityTest {
       assertThat(e.forwardLipschitz()).as("point %d", i).isCloseTo(max, within(1e-7 * max));
       assertThat(e.inverseLipschitz()).as("point %d", i).isCloseTo(1 / min, within(1e-6 / min));
     }
+    assertThat(List.of(s.inputDims(), exact.inputDims())).as("the dimensions of one point").containsOnly(16L);
     // The map is not linear: the last point's Jacobian is not the first's.
     assertThat(s.points().get(2).forwardLipschitz()).isNotCloseTo(firstPoint[0], within(1e-3 * firstPoint[0]));
   }
@@ -279,8 +280,11 @@ class StabilityTest {
             + " (a test)");
     assertThat(Stability.perStage(m, x, Stability.Method.LANCZOS, 2, 0, Stability.Progress.NONE, new Memory.Limit(need - 1, "a test")))
         .extracting(Stability.MapStability::method).containsOnly(Stability.Method.LANCZOS);
-    assertThat(Stability.perStage(m, x, Stability.Method.AUTO, 5, 0, Stability.Progress.NONE, new Memory.Limit(need, "a test")))
-        .extracting(Stability.MapStability::method).containsOnly(Stability.Method.JACOBIAN);
+    List<Stability.MapStability> exact = Stability.perStage(m, x, Stability.Method.AUTO, 5, 0, Stability.Progress.NONE,
+        new Memory.Limit(need, "a test"));
+    assertThat(exact).extracting(Stability.MapStability::method).containsOnly(Stability.Method.JACOBIAN);
+    // invert.json's input_dims: per image, not per batch.
+    assertThat(exact).extracting(Stability.MapStability::inputDims).containsOnly(1024L);
   }
 
   /**
