@@ -288,6 +288,28 @@ class StabilityTest {
   }
 
   /**
+   * In an injective model a stage after the padding takes more dimensions than the image: its
+   * whole Jacobians (32 x 32 here, where the image has 16 dimensions) are what the memory check
+   * counts, and one that would not fit is refused by that stage's name.
+   */
+  @Test
+  void aStageAfterInjectivePaddingIsSizedByItsOwnInput() {
+    InvertibleClassifier m = InvertibleClassifier.build(org.irevnet.models.Architecture.fromJson("""
+        {"name": "inj", "type": "irevnet", "inputShape": [1, 4, 4], "numClasses": 3,
+         "stages": [{"steps": 1, "hidden": 4, "kernel": 3, "coupling": "additive", "pad": 4},
+                    {"steps": 1, "hidden": 4, "kernel": 3, "coupling": "additive"}]}"""), DataType.DOUBLE, 1);
+    INDArray x = Init.normal(DataType.DOUBLE, new Random(2), 2, 1, 4, 4);
+    List<INDArray> outs = m.stageOutputs(x);
+    assertThat(outs.get(0).length() / 2).as("stage 1's input, padded").isEqualTo(32);
+    long need = 6L * 32 * 32 * Double.BYTES;
+    assertThatThrownBy(() -> Stability.perStage(m, x, Stability.Method.JACOBIAN, 5, 0, Stability.Progress.NONE,
+        new Memory.Limit(need - 1, "a test"))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("the whole Jacobians of stage 1 at 2 images need");
+    assertThat(Stability.perStage(m, x, Stability.Method.JACOBIAN, 5, 0, Stability.Progress.NONE,
+        new Memory.Limit(need, "a test"))).extracting(Stability.MapStability::inputDims).containsExactly(16L, 32L, 16L);
+  }
+
+  /**
    * Progress counts backward passes, one at a time up to the total it announces, map by map: 1,024
    * Jacobian rows 32 a pass at each of 2 images for each of the 2 stages, none for the body (the
    * product of theirs); one pass a Lanczos step for each of the 3 maps.
