@@ -241,7 +241,7 @@ public record AttackReport(String run, String checkpoint, String data, String mo
           fmt(p.representationDistance())));
     }
     // The invariance attacks attack image b of each pair (a, b).
-    String unit = attack.equals("metamer") || attack.equals("feature-match") ? "pairs" : "images";
+    String unit = (attack.equals("metamer") || attack.equals("feature-match") ? "pair" : "image") + (count == 1 ? "" : "s");
     String target = targetClassName == null ? ""
         : " targeted at " + targeted + (targeted.equals(targetClassName) ? "" : " (" + targetClassName + ")");
     t.append(String.format(Locale.ROOT, "%s%s on %d %s: clean accuracy %.4f, %.1f s%n", attack, target, count, unit,

@@ -140,8 +140,12 @@ class AttackReportTest {
   }
 
   private static AttackReport report(String attack, List<AttackReport.Point> curve) {
+    return report(attack, 30, curve);
+  }
+
+  private static AttackReport report(String attack, int count, List<AttackReport.Point> curve) {
     return new AttackReport("run", "best", "d", "m", attack, "linf", "ce", "next", 10, 0.01, true, false, null, null,
-        0, 30, 64, 0.7, curve, true, null, null, null, null, null, new AttackReport.Timing(12.25, 2, 2, 0.5, 1.5),
+        0, count, 64, 0.7, curve, true, null, null, null, null, null, new AttackReport.Timing(12.25, 2, 2, 0.5, 1.5),
         null, null, "/data/d", null);
   }
 
@@ -183,6 +187,9 @@ class AttackReportTest {
         "7.000e+06", "2.346e+04", "1.0000", "0.5000");
     assertThat(lines.get(2)).startsWith("metamer on 30 pairs:");
     assertThat(report("feature-match", List.of(metamer)).table()).contains("feature-match on 30 pairs:");
+    // One is one ("fgsm on 1 images" read as a slip in the tool).
+    assertThat(report("metamer", 1, List.of(metamer)).table()).contains("metamer on 1 pair:");
+    assertThat(report("fgsm", 1, List.of(metamer)).table()).contains("fgsm on 1 image:");
   }
 
   @Test
