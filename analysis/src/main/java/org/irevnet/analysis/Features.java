@@ -77,13 +77,15 @@ public final class Features {
         if (out.size() <= s) out.add(Nd4j.create(DataType.FLOAT, n, pooled.size(1)));
         out.get(s).get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(pooled);
       }
-      INDArray last = withZ ? stages.get(stages.size() - 1) : null;
-      long perImage = withZ ? last.length() / last.size(0) : 0;
-      // Averaging one position changes no value: the last pooled matrix is z, held once.
-      if (withZ && perImage != out.get(out.size() - 1).size(1)) {
-        if (z == null) z = Nd4j.create(DataType.FLOAT, n, perImage);
-        z.get(NDArrayIndex.interval(start, end), NDArrayIndex.all())
-            .assign(last.reshape('c', last.size(0), perImage).castTo(DataType.FLOAT));
+      if (withZ) {
+        INDArray last = stages.get(stages.size() - 1);
+        long perImage = last.length() / last.size(0);
+        // Averaging one position changes no value: the last pooled matrix is z, held once.
+        if (perImage != out.get(out.size() - 1).size(1)) {
+          if (z == null) z = Nd4j.create(DataType.FLOAT, n, perImage);
+          z.get(NDArrayIndex.interval(start, end), NDArrayIndex.all())
+              .assign(last.reshape('c', last.size(0), perImage).castTo(DataType.FLOAT));
+        }
       }
       Host.collectGarbage(start / BATCH + 1, GC_EVERY);
     }
