@@ -109,19 +109,18 @@ final class ProbeCommand implements Callable<Integer> {
     // In the order the README and the help text give them.
     if (layers) {
       long start = System.nanoTime();
-      Dataset train = layersTrain, testSet = layersTest;
       LayerProbes.Result r;
       if (shared) {
-        Features.StagesAndZ trainFeatures = Features.pooledStagesAndZ(test.model(), train.images());
-        Features.StagesAndZ testFeatures = Features.pooledStagesAndZ(test.model(), testSet.images());
-        r = LayerProbes.measure(model, trainFeatures.pooled(), train, testFeatures.pooled(), testSet, seed);
+        Features.StagesAndZ trainFeatures = Features.pooledStagesAndZ(test.model(), layersTrain.images());
+        Features.StagesAndZ testFeatures = Features.pooledStagesAndZ(test.model(), layersTest.images());
+        r = LayerProbes.measure(model, trainFeatures.pooled(), layersTrain, testFeatures.pooled(), layersTest, seed);
         zTrain = trainFeatures.z();
         zTest = testFeatures.z();
       } else {
-        r = LayerProbes.measure(model, train, testSet, seed);
+        r = LayerProbes.measure(model, layersTrain, layersTest, seed);
       }
-      double logitAcc = Evaluation.evaluate(model, testSet, Features.BATCH, "test").accuracy();
-      LayerProbeReport rep = LayerProbeReport.of(target.runDir().toString(), test.checkpoint(), testSet.name(),
+      double logitAcc = Evaluation.evaluate(model, layersTest, Features.BATCH, "test").accuracy();
+      LayerProbeReport rep = LayerProbeReport.of(target.runDir().toString(), test.checkpoint(), layersTest.name(),
           test.dataDir().toString(), model.summary(), logitAcc, r, (System.nanoTime() - start) / 1e9);
       Path json = dir.resolve("layer-probes.json");
       rep.writeJson(json, test.weightsSha256());
@@ -130,13 +129,11 @@ final class ProbeCommand implements Callable<Integer> {
     }
     if (nuisance) {
       long start = System.nanoTime();
-      Dataset train = nuisanceTrain, testSet = nuisanceTest;
       MlpClassifier.Recipe recipe = recipe(NuisanceProbe.DEFAULT_RECIPE);
       NuisanceProbe.Result r = shared
-          ? NuisanceProbe.measure(zTrain, train.labels(), zTest, testSet.labels(),
-              model.numClasses(), recipe)
-          : NuisanceProbe.measure(test.model(), train, testSet, recipe);
-      NuisanceProbeReport rep = NuisanceProbeReport.of(target.runDir().toString(), test.checkpoint(), testSet.name(),
+          ? NuisanceProbe.measure(zTrain, nuisanceTrain.labels(), zTest, nuisanceTest.labels(), model.numClasses(), recipe)
+          : NuisanceProbe.measure(test.model(), nuisanceTrain, nuisanceTest, recipe);
+      NuisanceProbeReport rep = NuisanceProbeReport.of(target.runDir().toString(), test.checkpoint(), nuisanceTest.name(),
           test.dataDir().toString(), model.summary(), r, (System.nanoTime() - start) / 1e9);
       Path json = dir.resolve("nuisance-probe.json");
       rep.writeJson(json, test.weightsSha256());
