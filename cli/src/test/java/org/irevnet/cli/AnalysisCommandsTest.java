@@ -242,12 +242,11 @@ class AnalysisCommandsTest {
     }
 
     Path more = org.irevnet.testing.TinyData.idx(tmp.resolve("data1001"), 64, ProbeCommand.LAYERS_TEST + 1);
-    String[] on = {"--run", run, "--data", more.toString()};
-    long layersOf1000 = conv2dCalls(concat(new String[] {"probe", "--layers", "--out", tmp.resolve("l1").toString()}, on));
-    long nuisanceOf1001 = conv2dCalls(concat(new String[] {"probe", "--nuisance", "--epochs", "1", "--out",
-        tmp.resolve("n1").toString()}, on));
-    long bothApart = conv2dCalls(concat(new String[] {"probe", "--layers", "--nuisance", "--epochs", "1", "--out",
-        tmp.resolve("b1").toString()}, on));
+    java.util.function.Function<String, String[]> into = out -> new String[] {"--run", run, "--data", more.toString(),
+        "--out", tmp.resolve(out).toString()};
+    long layersOf1000 = conv2dCalls(args("probe --layers", into.apply("l1")));
+    long nuisanceOf1001 = conv2dCalls(args("probe --nuisance --epochs 1", into.apply("n1")));
+    long bothApart = conv2dCalls(args("probe --layers --nuisance --epochs 1", into.apply("b1")));
     assertThat(bothApart).isEqualTo(layersOf1000 + nuisanceOf1001);
     assertThat(withoutTimes(tmp.resolve("b1/nuisance-probe.json"))).isEqualTo(withoutTimes(tmp.resolve("n1/nuisance-probe.json")));
     assertThat(Json.MAPPER.readTree(tmp.resolve("b1/layer-probes.json").toFile()).get("test_count").asInt())
@@ -260,10 +259,6 @@ class AnalysisCommandsTest {
       MainTest.Run r = run(args);
       assertThat(r.code()).as(r.err()).isZero();
     });
-  }
-
-  private static String[] concat(String[] a, String[] b) {
-    return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b)).toArray(String[]::new);
   }
 
   /** A probe's JSON without its wall-clock fields. */
