@@ -205,7 +205,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
    * was trained says so and how to go on: "DIR: no such directory" alone did not tell that it was
    * the run's data, moved or deleted, nor that --data takes it from its new place.
    */
-  private static DataSource resolve(Path run, String data) throws IOException {
+  static DataSource resolve(Path run, String data) throws IOException {
     String name = dataName(run, data);
     try {
       return Datasets.resolve(name);

@@ -182,6 +182,8 @@ final class TrainCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw namingOption(e);
     }
+    // A resume of a moved run, or of one whose data moved, said only "DIR: no such directory".
+    if (resume && data == null && java.util.Objects.equals(cfg.data(), beforeFile.data())) RunInputs.resolve(out, null);
     Interruption.hint(() -> whenStopped(out));
     ProgressListener listener = new ProgressListener(!common.noProgress && Terminal.stderr());
     Trainer.Result r;

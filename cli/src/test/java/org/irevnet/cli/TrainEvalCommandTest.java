@@ -451,6 +451,33 @@ class TrainEvalCommandTest {
   }
 
   /**
+   * A run copied elsewhere whose data moved too resumes with --data naming the data's new place;
+   * without it --resume said only "DIR: no such directory", not that this was the run's data nor
+   * what to pass, where eval and the analyses said both.
+   */
+  @Test
+  void aMovedRunWhoseDataMovedSaysWhatToPassAndResumesWithTheDataAtItsNewPlace(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 2, "--max-steps", "1");
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    Path runDir = Files.move(tiny.dir(), Files.createDirectories(tmp.resolve("données/実験 1")).resolve("-run"));
+    Path data = Files.move(tiny.data(), tmp.resolve("data moved"));
+    String metrics = Files.readString(runDir.resolve("metrics.jsonl"));
+    String manifest = Files.readString(runDir.resolve("checkpoints/latest/manifest.json"));
+    MainTest.assertRefused(List.of("train", "--resume", "--out", runDir.toString(), "--no-progress"),
+        tiny.data() + ": no such directory (the data " + runDir + " was trained on, moved or deleted since: pass"
+            + " --data with its new place)");
+    assertThat(runDir.resolve("metrics.jsonl")).hasContent(metrics);
+    assertThat(runDir.resolve("checkpoints/latest/manifest.json")).hasContent(manifest);
+
+    MainTest.Run resumed = run("train", "--resume", "--out", runDir.toString(), "--data", data.toString(),
+        "--max-steps", "1", "--no-progress");
+    assertThat(resumed.code()).as(resumed.err()).isZero();
+    assertThat(resumed.out()).contains("stopped after step 2 ");
+    assertThat(Json.MAPPER.readTree(runDir.resolve("config.json").toFile()).path("config").path("data").asText())
+        .isEqualTo(data.toString());
+  }
+
+  /**
    * A run whose checkpoints/latest was deleted by hand, its best left, is not trained over without
    * --fresh: its metrics went, and its old best stayed beside the new run's latest.
    */
