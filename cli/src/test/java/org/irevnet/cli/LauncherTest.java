@@ -70,6 +70,28 @@ class LauncherTest {
   }
 
   /**
+   * bin/irevnet linked from a folder on the PATH (here through a relative link to an absolute one)
+   * and started from another directory runs the checkout's jar: it took the link's folder for the
+   * checkout, found no jar there, made a cli/target there and ran Maven where there is no pom.xml
+   * (exit 2). The checkout's path has a space in it, as a user's folder may.
+   */
+  @Test
+  void aLauncherStartedThroughSymbolicLinksFromAnotherDirectoryRunsTheCheckoutsJar(@TempDir Path tmp) throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("with space/checkout"));
+    cliJar(tree(root, "linked").resolve("irevnet-cli.jar"));
+    Path onPath = Files.createDirectories(tmp.resolve("elsewhere/bin"));
+    Files.createSymbolicLink(onPath.resolve("irevnet-abs"), root.resolve("bin/irevnet"));
+    Path link = Files.createSymbolicLink(onPath.resolve("irevnet"), Path.of("irevnet-abs"));
+    Path cwd = Files.createDirectories(tmp.resolve("work"));
+    ProcessBuilder pb = launcher(root).directory(cwd.toFile());
+    pb.command("bash", link.toString());
+    List<String> out = run(pb).lines().map(l -> l.replaceFirst("^jar:", "")).toList();
+    assertThat(out.get(0)).startsWith(root.toUri().getRawPath() + "cli/target/run/");
+    assertThat(out.get(3)).isEqualTo("linked");
+    assertThat(tmp.resolve("elsewhere/cli")).doesNotExist();
+  }
+
+  /**
    * A launcher stopped by kill -TERM while it builds stops the build: Maven ran on, reparented,
    * holding the build lock, and a build stopped after writing the jar but before lib/ left a jar
    * newer than the sources, taken for fresh. Here a stand-in mvn writes half a jar and then takes
