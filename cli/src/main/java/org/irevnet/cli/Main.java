@@ -87,6 +87,13 @@ public final class Main implements Runnable {
     // data shortcut --force replaced it.
     cl.registerConverter(java.nio.file.Path.class, s -> {
       if (s.isEmpty()) throw new CommandLine.TypeConversionException("an empty path names no file (the working directory is '.')");
+      // The shell expands ~ only at the start of a word: --out=~/runs/x (or "~/runs/x") reached us
+      // as typed, and made a folder named ~ in the working directory.
+      if (s.startsWith("~") && !java.nio.file.Files.exists(java.nio.file.Path.of(s), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new CommandLine.TypeConversionException(s + ": a leading ~ is not expanded here (the shell expands it"
+            + " only at the start of a word: --out ~/x, not --out=~/x nor '~/x'): write the home folder's path ($HOME/...),"
+            + " or ./" + s + " for a folder named so");
+      }
       return java.nio.file.Path.of(s);
     });
     // Named as the command's own refusals are ("irevnet attack: ..."), so one prefix tells a script

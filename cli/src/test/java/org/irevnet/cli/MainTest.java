@@ -387,6 +387,28 @@ class MainTest {
   }
 
   /**
+   * A path option beginning with ~ that names nothing (--out=~/runs/x, where the shell expands no
+   * ~, or "~/runs/x" quoted) is refused as it is parsed: report wrote its files into a folder named
+   * ~ that it made in the working directory, and train would have trained there. (The commands
+   * here would refuse something else next, so that a regression makes no ~ in the module.)
+   */
+  @Test
+  void aLeadingTildeTheShellDidNotExpandIsRefusedBeforeAnythingIsWritten(@TempDir Path tmp) {
+    String tilde = "~/irevnet-test-" + tmp.getFileName();
+    for (String[] args : new String[][] {{"report", tmp.resolve("none").toString(), "--out=" + tilde},
+        {"train", "--out", tilde, "--resume", "--no-progress"}, {"eval", "--run", tilde}}) {
+      Run r = run(args);
+      assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
+      String option = args[1].startsWith("--") ? args[1] : "--out";
+      assertThat(r.err().lines().findFirst()).as(String.join(" ", args)).hasValue("irevnet " + args[0]
+          + ": Invalid value for option '" + option + "': " + tilde + ": a leading ~ is not expanded here (the shell"
+          + " expands it only at the start of a word: --out ~/x, not --out=~/x nor '~/x'): write the home folder's path"
+          + " ($HOME/...), or ./" + tilde + " for a folder named so");
+    }
+    assertThat(Path.of("~")).doesNotExist();
+  }
+
+  /**
    * A researcher's own architecture is checked by selftest --arch (h38b: there was no way to),
    * instead of the bundled ones; a baseline or a missing file is refused before the layer checks.
    */
