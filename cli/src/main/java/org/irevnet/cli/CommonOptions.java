@@ -87,7 +87,7 @@ final class CommonOptions {
     java.nio.file.Path c = org.irevnet.train.Checkpoints.enclosing(dir);
     if (c != null) {
       String kind = c.getFileName().toString().equals("checkpoints") ? "a run's checkpoints directory" : "a checkpoint";
-      String where = c.equals(dir.toAbsolutePath().normalize()) ? " is " + kind : " is inside " + c + ", " + kind;
+      String where = c.equals(org.irevnet.io.AtomicFiles.realLocation(dir)) ? " is " + kind : " is inside " + c + ", " + kind;
       throw new IllegalArgumentException(dir + where + ", which training replaces whole: choose another directory");
     }
   }
@@ -103,10 +103,11 @@ final class CommonOptions {
   /**
    * Refuses {@code --out} when it is the {@code analysis/} of a run (a directory with a config.json,
    * a model zip's analysis directory too): that run's report reads what is there as the run's own
-   * results, so a report or a run written there came back as the run's "other results".
+   * results, so a report or a run written there came back as the run's "other results". Also
+   * through a link of another name to it.
    */
   static void refuseRunsAnalysis(java.nio.file.Path out, String what) {
-    java.nio.file.Path dir = out.toAbsolutePath().normalize(), run = dir.getParent();
+    java.nio.file.Path dir = org.irevnet.io.AtomicFiles.realLocation(out), run = dir.getParent();
     if (run != null && dir.getFileName().toString().equals("analysis") && isRun(run)) {
       throw new IllegalArgumentException("--out " + out + " is the analysis directory of the run " + run
           + ", whose report would show " + what + " as that run's own results: give another directory");

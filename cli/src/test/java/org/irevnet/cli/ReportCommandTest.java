@@ -123,6 +123,37 @@ class ReportCommandTest {
     assertThat(after.out()).doesNotContain("other");
   }
 
+  /**
+   * A symbolic link of another name to a run's checkpoints/ or analysis/ is refused as --out as the
+   * directory itself is: the checks read the name as given, so the report went into the run's
+   * checkpoints/ (which training replaces whole) and into another run's analysis/ (whose report then
+   * showed this one's numbers as its own), as did every analysis command's --out.
+   */
+  @Test
+  void aLinkOfAnotherNameToARunsCheckpointsOrAnalysisIsRefusedAsOut(@TempDir Path tmp) throws Exception {
+    Path ce = runDir(tmp.resolve("ce"), "ce"), ice = runDir(tmp.resolve("ice"), "ice");
+    Path best = Files.createDirectories(ce.resolve("checkpoints/best"));
+    Files.writeString(best.resolve("manifest.json"), "{}");
+    Files.writeString(best.resolve("training.json"), "{}");
+    Path analysis = Files.createDirectories(ce.resolve("analysis"));
+    Path toCheckpoints = Files.createSymbolicLink(tmp.resolve("kept"), ce.resolve("checkpoints"));
+    Path toAnalysis = Files.createSymbolicLink(tmp.resolve("results"), analysis);
+    MainTest.assertRefused(List.of("report", ice.toString(), "--out", toCheckpoints.toString()),
+        toCheckpoints + " is a run's checkpoints directory, which training replaces whole: choose another directory");
+    MainTest.assertRefused(List.of("report", ice.toString(), "--out", toCheckpoints.resolve("mine").toString()),
+        toCheckpoints.resolve("mine") + " is inside " + ce.resolve("checkpoints") + ", a run's checkpoints directory,"
+            + " which training replaces whole: choose another directory");
+    MainTest.assertRefused(List.of("report", ce.toString(), ice.toString(), "--out", toAnalysis.toString()),
+        "--out " + toAnalysis + " is the analysis directory of the run " + ce + ", whose report would show this"
+            + " report's numbers as that run's own results: give another directory");
+    try (var files = Files.list(analysis)) {
+      assertThat(files).isEmpty();
+    }
+    try (var files = Files.list(ce.resolve("checkpoints"))) {
+      assertThat(files.map(f -> f.getFileName().toString())).containsExactly("best");
+    }
+  }
+
   @Test
   void aDamagedFileMarksItsSectionAndSaysSoOnStderrButTheReportIsWritten(@TempDir Path tmp) throws Exception {
     Path ce = runDir(tmp.resolve("ce"), "ce");

@@ -572,6 +572,24 @@ public final class AtomicFiles {
 
 
   /**
+   * Where {@code p} is on disk: its longest existing part through its symbolic links (and the
+   * {@code ..} after them, as the file system reads them), then the rest as written. A check of
+   * where something will be written looks here: a link named otherwise to a run's {@code
+   * checkpoints/} or {@code analysis/} was taken for a directory of its own name.
+   */
+  public static Path realLocation(Path p) {
+    Path abs = p.toAbsolutePath(), rest = abs.getFileSystem().getPath("");
+    for (Path q = abs; q != null; q = q.getParent()) {
+      try {
+        return q.toRealPath().resolve(rest).normalize();
+      } catch (IOException notThere) {
+        if (q.getFileName() != null) rest = q.getFileName().resolve(rest);
+      }
+    }
+    return abs.normalize();
+  }
+
+  /**
    * {@link Files#createDirectories}, saying what is wrong when a file is in the way (Java says
    * only that it "already exists").
    */

@@ -178,9 +178,10 @@ public final class Checkpoints {
    * The checkpoint, or a run's {@code checkpoints/} directory, that {@code dir} is or lies in, else
    * null: training replaces and deletes those whole, so nothing else may write there. A checkpoint
    * is told by its manifest and {@code training.json} together (a project's own manifest.json is not one).
+   * Looked for where {@code dir} is on disk ({@link AtomicFiles#realLocation}), through links.
    */
   public static Path enclosing(Path dir) {
-    for (Path p = dir.toAbsolutePath().normalize(); p != null; p = p.getParent()) {
+    for (Path p = AtomicFiles.realLocation(dir); p != null; p = p.getParent()) {
       if (Files.isRegularFile(p.resolve(MANIFEST)) && Files.isRegularFile(p.resolve(TRAINING))) return p;
       if (p.getFileName() != null && p.getFileName().toString().equals("checkpoints")
           && (exists(p.resolve("latest")) || exists(p.resolve("best")))) {
