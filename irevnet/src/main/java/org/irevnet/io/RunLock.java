@@ -64,7 +64,8 @@ public final class RunLock implements AutoCloseable {
     // A run directory that cannot be written was refused naming the lock file, a name the user
     // never gave; the check names the directory and makes nothing.
     AtomicFiles.checkCanCreate(dir);
-    Path abs = dir.toAbsolutePath().normalize();
+    // Beside the directory itself: one reached through a link was locked beside the link.
+    Path abs = AtomicFiles.realLocation(dir);
     // As a long name's temporaries are named: .NAME.lock would not fit beside a name of 250 bytes.
     Path file = abs.getParent().resolve(AtomicFiles.siblingStem(abs, "lock".length()) + "lock");
     // Checked before any channel is opened: closing a channel on the file would release every

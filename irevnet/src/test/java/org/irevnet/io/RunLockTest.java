@@ -160,6 +160,29 @@ class RunLockTest {
   }
 
   /**
+   * A run reached through a symbolic link to it has the run's one lock: its lock was made beside
+   * the link, .LINK.lock, so `train --resume --out latest` (latest -> runs/r1) trained the run while
+   * `train --resume --out runs/r1` did, both racing the run's checkpoint saves and metrics.
+   */
+  @Test
+  void aRunReachedThroughSymbolicLinksIsLockedByItsOwnLock(@TempDir Path tmp) throws Exception {
+    Path run = Files.createDirectories(tmp.resolve("runs/r1"));
+    Path toRun = Files.createSymbolicLink(tmp.resolve("latest"), run);
+    Path toRuns = Files.createSymbolicLink(tmp.resolve("all"), tmp.resolve("runs"));
+    try (RunLock held = RunLock.acquire(run)) {
+      for (Path other : java.util.List.of(toRun, toRuns.resolve("r1"))) {
+        assertThatThrownBy(() -> RunLock.acquire(other)).isInstanceOf(IllegalArgumentException.class)
+            .hasMessage(other + " is being trained by another process (pid " + ProcessHandle.current().pid()
+                + "): wait for it to end, or stop it and continue with --resume");
+      }
+    }
+    assertThat(tmp.resolve(".latest.lock")).doesNotExist();
+    try (RunLock throughTheLink = RunLock.acquire(toRun)) {
+      assertThat(tmp.resolve("runs/.r1.lock")).exists();
+    }
+  }
+
+  /**
    * A run directory may have any name the file system allows: its lock beside it, {@code
    * .NAME.lock}, could not be made for a name of more than 249 bytes, and such a run could not be
    * trained. A longer name's lock is named as its temporaries are (cut and hashed), and one of
