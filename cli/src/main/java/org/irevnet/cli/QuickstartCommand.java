@@ -137,7 +137,8 @@ final class QuickstartCommand implements Callable<Integer> {
     if (!resume) writeSummary(done, start, false);
     // The command that continues it, whole: without --out another quickstart's (the default) was
     // resumed or refused, and without --skip-selftest the resumed one ran the self-test.
-    String resumeWith = "--resume" + (out.equals(Path.of(DEFAULT_OUT)) ? "" : " --out " + out) + repeated(settings())
+    String resumeWith = "--resume" + (out.equals(Path.of(DEFAULT_OUT)) ? "" : " --out " + shellWord(out.toString()))
+        + repeated(settings())
         + (skipSelftest ? " --skip-selftest" : "");
     Interruption.hint(() -> "what it finished is in " + out + "; continue with " + resumeWith
         + " (or start again with --fresh)");
@@ -285,10 +286,21 @@ final class QuickstartCommand implements Callable<Integer> {
     StringBuilder b = new StringBuilder();
     settings.forEach((key, value) -> {
       if (!String.valueOf(value).equals(defaults.findOption("--" + key).defaultValue())) {
-        b.append(" --").append(key).append(' ').append(value);
+        b.append(" --").append(key).append(' ').append(shellWord(String.valueOf(value)));
       }
     });
     return b.toString();
+  }
+
+  /**
+   * {@code word} as a shell reads it back, for a command to copy: single-quoted where it has more
+   * than letters, digits and {@code _./:,+@%=-} (a path with a space, pasted, was two arguments).
+   */
+  static String shellWord(String word) {
+    if (!word.isEmpty() && word.codePoints().allMatch(c -> Character.isLetterOrDigit(c) || "_./:,+@%=-".indexOf(c) >= 0)) {
+      return word;
+    }
+    return "'" + word.replace("'", "'\\''") + "'";
   }
 
   /** The settings a resumed quickstart must share with the one it continues. */

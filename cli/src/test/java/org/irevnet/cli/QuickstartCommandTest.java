@@ -176,8 +176,9 @@ class QuickstartCommandTest {
   @Test
   void aQuickstartStoppedDuringItsFirstStepResumesWithThePrintedCommand(@TempDir Path tmp) throws Exception {
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
-    Path data = TinyData.idx(tmp.resolve("data"), 64, 20); // one batch of 64 a training epoch
-    Path out = tmp.resolve("qs");
+    // Paths with a space and a quote, as the printed command quotes them for a shell.
+    Path data = TinyData.idx(tmp.resolve("the data"), 64, 20); // one batch of 64 a training epoch
+    Path out = tmp.resolve("Anne's qs");
     List<String> common = List.of("quickstart", "--out", out.toString(), "--skip-selftest", "--no-progress",
         "--threads", "1");
     List<String> started = new ArrayList<>(common);
@@ -185,8 +186,8 @@ class QuickstartCommandTest {
     // Stopped at the second of its two training steps: the first's checkpoint (epoch 1) is saved.
     Stopped first = stoppedAt("step 2/2", started.toArray(String[]::new));
     assertThat(first.err()).contains("quickstart [1/19, ").contains("epoch 1 done");
-    String resumeWith = "--resume --out " + out + " --arch " + arch + " --data " + data + " --epochs 2 --count 8"
-        + " --skip-selftest";
+    String resumeWith = "--resume --out '" + tmp + "/Anne'\\''s qs' --arch " + arch + " --data '" + data + "'"
+        + " --epochs 2 --count 8 --skip-selftest";
     assertThat(first.line()).isEqualTo("irevnet quickstart: interrupted during train; what it finished is in " + out
         + "; continue with " + resumeWith + " (or start again with --fresh)");
     JsonNode record = Json.MAPPER.readTree(out.resolve("quickstart.json").toFile());
@@ -199,10 +200,13 @@ class QuickstartCommandTest {
     MainTest.assertRefused(started, out + " already holds a quickstart; pass --resume to continue it or --fresh to"
         + " replace it");
 
-    // The printed command (with the options that do not change results), stopped again as the
-    // second step starts.
+    // The printed command (with the options that do not change results), read as a shell reads it
+    // (a space in a path split it in two), stopped again as the second step starts.
+    Process words = new ProcessBuilder("bash", "-c", "printf '%s\\n' " + resumeWith).start();
     List<String> resumed = new ArrayList<>(List.of("quickstart", "--no-progress", "--threads", "1"));
-    resumed.addAll(List.of(resumeWith.split(" ")));
+    resumed.addAll(new String(words.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList());
+    assertThat(words.waitFor()).isZero();
+    assertThat(resumed).contains(out.toString(), data.toString());
     Stopped second = stoppedAt("quickstart [2/19, ", resumed.toArray(String[]::new));
     assertThat(second.err()).contains(" elapsed] train --arch " + arch + " --data " + data + " --epochs 2 --out "
         + out.resolve("ce") + " --resume --objective ce").contains("resuming " + out.resolve("ce") + " after step 1 ")
