@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.irevnet.io.AtomicFiles;
 
 /**
  * Resolves the {@code --data} argument. {@link #resolve(String)} accepts:
@@ -67,7 +68,7 @@ public final class Datasets {
   public static boolean sameDirectory(Path a, Path b) {
     try {
       // Equal paths are the same without a look at the disk.
-      return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize()) || Files.isSameFile(a, b);
+      return AtomicFiles.absolute(a).equals(AtomicFiles.absolute(b)) || Files.isSameFile(a, b);
     } catch (IOException gone) {
       return false;
     }
@@ -75,7 +76,7 @@ public final class Datasets {
 
   /** Opens a directory, detecting its layout; the name is the directory's name. */
   public static DataSource open(Path dir) {
-    Path abs = dir.toAbsolutePath().normalize();
+    Path abs = AtomicFiles.absolute(dir);
     Path fileName = abs.getFileName();
     return open(abs, fileName == null ? abs.toString() : fileName.toString());
   }
@@ -141,7 +142,7 @@ public final class Datasets {
     /** {@link Datasets#recorded}: what {@link #resolve} reads first, a directory under the working one, made absolute. */
     String recorded(String nameOrPath) {
       if (nameOrPath == null || nameOrPath.isBlank() || Path.of(nameOrPath).isAbsolute()) return nameOrPath;
-      Path asPath = workingDir.resolve(nameOrPath).normalize();
+      Path asPath = AtomicFiles.absolute(workingDir.resolve(nameOrPath));
       return Files.isDirectory(asPath) ? asPath.toString() : nameOrPath;
     }
 
@@ -154,7 +155,7 @@ public final class Datasets {
         throw new IllegalArgumentException(option + ": empty dataset name or path (known names: "
             + String.join(", ", knownNames()) + ")");
       }
-      Path asPath = workingDir.resolve(nameOrPath).normalize();
+      Path asPath = AtomicFiles.absolute(workingDir.resolve(nameOrPath));
       if (Files.isDirectory(asPath)) {
         return open(asPath);
       }

@@ -590,6 +590,23 @@ public final class AtomicFiles {
   }
 
   /**
+   * {@code p} made absolute with each {@code ..} read as the file system reads it: after a symbolic
+   * link, the parent of the link's target, not the folder holding the link. Lexical normalising read
+   * {@code --data link/../other} (which {@code ls} lists) as a sibling of the link, another
+   * directory or none. Links not followed by {@code ..} stay as written, so a run records the link
+   * to its data that it was given.
+   */
+  public static Path absolute(Path p) {
+    Path abs = p.toAbsolutePath();
+    int last = -1;
+    for (int i = 0; i < abs.getNameCount(); i++) if (abs.getName(i).toString().equals("..")) last = i;
+    if (last < 0) return abs.normalize();
+    Path rest = abs.getFileSystem().getPath("");
+    if (last + 1 < abs.getNameCount()) rest = abs.subpath(last + 1, abs.getNameCount());
+    return realLocation(abs.getRoot().resolve(abs.subpath(0, last + 1))).resolve(rest).normalize();
+  }
+
+  /**
    * {@link Files#createDirectories}, saying what is wrong when a file is in the way (Java says
    * only that it "already exists").
    */

@@ -119,7 +119,7 @@ public record Architecture(String name, String type, String description, List<In
   /** {@link #recorded(String)} with the working directory explicit (for tests). */
   static String recorded(String nameOrPath, Path workingDir) {
     if (nameOrPath == null || nameOrPath.isBlank() || Baselines.isBaseline(nameOrPath)) return nameOrPath;
-    Path asPath = workingDir.resolve(nameOrPath).normalize();
+    Path asPath = org.irevnet.io.AtomicFiles.absolute(workingDir.resolve(nameOrPath));
     return Files.isRegularFile(asPath) ? asPath.toString() : nameOrPath;
   }
 

@@ -44,6 +44,27 @@ class DatasetsTest {
     assertThat(r.recorded("file")).isEqualTo("file");
   }
 
+  /**
+   * A {@code ..} after a symbolic link is the parent of the link's target, as {@code ls} and the
+   * shell read it: {@code --data lk/../fmnist} (lk -> srv/sets/sub) was read as work/fmnist, another
+   * dataset beside the link (or "no such directory" where there is none), and recorded so.
+   */
+  @Test
+  void aParentAfterASymbolicLinkIsTheParentOfItsTarget(@TempDir Path tmp) throws Exception {
+    Path cwd = Files.createDirectories(tmp.resolve("work"));
+    Path data = tmp.resolve("srv/sets/fmnist");
+    Synth.idxDir(data, 2, 2, 2, 2, 2, true);
+    Files.createSymbolicLink(cwd.resolve("lk"), Files.createDirectories(tmp.resolve("srv/sets/sub")));
+    Synth.idxDir(cwd.resolve("fmnist"), 2, 2, 2, 2, 2, true);
+    Datasets.Resolver r = resolver(cwd, null, tmp.resolve("none"));
+    assertThat(r.resolve("lk/../fmnist").dir()).isEqualTo(data);
+    assertThat(r.recorded("lk/../fmnist")).isEqualTo(data.toString());
+    assertThat(Datasets.open(cwd.resolve("lk/../fmnist")).dir()).isEqualTo(data);
+    assertThat(Datasets.sameDirectory(cwd.resolve("lk/../fmnist"), cwd.resolve("fmnist"))).isFalse();
+    // A link not followed by .. is kept as given: a run records the link to its data.
+    assertThat(r.recorded("lk")).isEqualTo(cwd.resolve("lk").toString());
+  }
+
   @Test
   void aDirectoryPathIsOpenedWithItsLayoutDetected() throws IOException {
     Synth.idxDir(tmp.resolve("idx"), 2, 2, 2, 2, 2, true);

@@ -268,6 +268,11 @@ class ArchitectureTest {
     assertThat(Architecture.recorded("arch/tiny8.json", cwd)).isEqualTo(file.toString());
     assertThat(Architecture.recorded("./arch/../arch/tiny8.json", cwd)).isEqualTo(file.toString());
     assertThat(Architecture.recorded(cwd + "/arch/./tiny8.json", cwd)).isEqualTo(file.toString());
+    // A .. after a link is the parent of its target (as ls reads it), not the folder holding the link.
+    Path behindLink = Files.writeString(Files.createDirectories(tmp.resolve("srv/archs")).resolve("tiny8.json"), "{}");
+    Files.createSymbolicLink(cwd.resolve("lk"), Files.createDirectories(tmp.resolve("srv/archs/sub")));
+    Files.writeString(cwd.resolve("tiny8.json"), "{}");
+    assertThat(Architecture.recorded("lk/../tiny8.json", cwd)).isEqualTo(behindLink.toString());
     // Names stay names, a baseline's even beside a file of that name (train builds the baseline).
     assertThat(Architecture.recorded("fi-revnet-s", cwd)).isEqualTo("fi-revnet-s");
     Files.writeString(cwd.resolve("resnet-s"), "{}");
