@@ -53,12 +53,14 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
         + " is not (per-layer probes, eval and the fgsm, pgd and feature-match attacks work on it)");
   }
 
+  /** The checkpoint of a run to load, {@code best} or {@code latest} ({@code which}), and its directory. */
+  record Chosen(String which, Path dir) {}
+
   /**
-   * @param data dataset name or path, or null for the one in the run's {@code config.json}
-   * @param checkpoint {@code best}, {@code latest}, or null for best falling back to latest
-   * @param probed a DL4J network's probed layers, or null for its default ones
+   * The checkpoint {@code checkpoint} ({@code best}, {@code latest}, or null for best falling back
+   * to latest) of {@code run}, refused in one line when the run or the checkpoint is not there.
    */
-  static RunInputs load(Path run, String data, String checkpoint, Split split, List<String> probed) throws IOException {
+  static Chosen chosen(Path run, String checkpoint) {
     if (!Files.isDirectory(run)) {
       throw new IllegalArgumentException(run + (Files.exists(run) ? ": not a directory (--run takes a run directory)"
           : ": no such run directory"));
@@ -80,6 +82,35 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
           : Checkpoints.exists(best) ? "(missing; --checkpoint best takes " + best + ")"
           : "(has " + run + " been trained?)"));
     }
+    return new Chosen(which, ck);
+  }
+
+  /** A run's invertible model without its data: {@code which} checkpoint, as loaded. */
+  record Model(String which, Checkpoints.LoadedModel loaded) {}
+
+  /**
+   * The invertible model of {@code run} alone, for sample, whose images come from the model: it
+   * loaded the run's data too, so a run whose data had moved could not be sampled (sample refuses
+   * --data, and it said to pass --data).
+   */
+  static Model model(Path run, String checkpoint) throws IOException {
+    Chosen chosen = chosen(run, checkpoint);
+    if (Checkpoints.holdsNetwork(chosen.dir())) {
+      throw new IllegalArgumentException("this needs an invertible model; " + chosen.dir() + " holds a DL4J network,"
+          + " which is not (per-layer probes, eval and the fgsm, pgd and feature-match attacks work on it)");
+    }
+    return new Model(chosen.which(), Checkpoints.loadModel(chosen.dir(), DataType.FLOAT));
+  }
+
+  /**
+   * @param data dataset name or path, or null for the one in the run's {@code config.json}
+   * @param checkpoint {@code best}, {@code latest}, or null for best falling back to latest
+   * @param probed a DL4J network's probed layers, or null for its default ones
+   */
+  static RunInputs load(Path run, String data, String checkpoint, Split split, List<String> probed) throws IOException {
+    Chosen chosen = chosen(run, checkpoint);
+    String which = chosen.which();
+    Path ck = chosen.dir();
     DataSource src = resolve(run, data);
     Function<Dataset, Dataset> inRunClasses = inRunClasses(run, data);
     if (Checkpoints.holdsNetwork(ck)) {

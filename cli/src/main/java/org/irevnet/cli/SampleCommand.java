@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.irevnet.data.Split;
 import org.irevnet.host.Host;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.InvertibleClassifier;
@@ -78,9 +77,11 @@ final class SampleCommand implements Callable<Integer> {
     CommonOptions.positive("--columns", columns);
     CommonOptions.positive("--grid", grid);
     output.check(target);
-    RunInputs in = target.load(checkpoint, Split.TEST);
-    InvertibleClassifier model = in.model();
-    Density density = new Density(model, in.content().dims());
+    RunInputs.Model run = RunInputs.model(target.runDir(), checkpoint);
+    InvertibleClassifier model = run.loaded().model();
+    // No bits per dimension here, so no data to say which pixels are the images': the whole input.
+    long[] input = model.inputShape(1);
+    Density density = new Density(model, input[1] * input[2] * input[3]);
     CommonOptions.checkCountFits("--count", count, density.inputDims(), "the samples", "z", "the images",
         "their encoding", "its difference from z");
     long t0 = System.nanoTime();
@@ -101,8 +102,8 @@ final class SampleCommand implements Callable<Integer> {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("schemaVersion", 1);
     out.put("run", target.runDir().toString());
-    out.put("checkpoint", in.checkpoint());
-    if (in.weightsSha256() != null) out.put(JsonReport.WEIGHTS_SHA256, in.weightsSha256());
+    out.put("checkpoint", run.which());
+    if (run.loaded().weightsSha256() != null) out.put(JsonReport.WEIGHTS_SHA256, run.loaded().weightsSha256());
     out.put("model", model.summary());
     out.put("count", count);
     out.put("temperature", temperature);

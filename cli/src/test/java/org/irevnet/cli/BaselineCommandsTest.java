@@ -50,6 +50,10 @@ class BaselineCommandsTest {
     MainTest.Run m = MainTest.run("metamers", "--run", run.toString());
     assertThat(m.code()).isEqualTo(2);
     assertThat(m.err()).contains("needs an invertible model");
+    MainTest.Run s = MainTest.run("sample", "--run", run.toString());
+    assertThat(s.code()).isEqualTo(2);
+    assertThat(s.err().strip()).isEqualTo("irevnet sample: this needs an invertible model; " + run.resolve("checkpoints/best")
+        + " holds a DL4J network, which is not (per-layer probes, eval and the fgsm, pgd and feature-match attacks work on it)");
   }
 
   @Test

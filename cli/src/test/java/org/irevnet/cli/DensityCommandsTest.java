@@ -146,6 +146,22 @@ class DensityCommandsTest {
     assertThat(help.out()).contains("--run").doesNotContain("--data");
   }
 
+  /**
+   * sample reads no data: a run whose data has moved (a run copied to another machine) is sampled as
+   * it is. It loaded the run's data and refused, saying to pass --data, which sample refuses.
+   */
+  @Test
+  void aRunWhoseDataHasMovedIsSampledAsItIs(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    MainTest.Run before = run("sample", "--run", tiny.dir().toString(), "-n", "4", "--out", tmp.resolve("before").toString());
+    assertThat(before.code()).as(before.err()).isZero();
+    Files.move(tiny.data(), tmp.resolve("moved"));
+    MainTest.Run after = run("sample", "--run", tiny.dir().toString(), "-n", "4");
+    assertThat(after.code()).as(after.err()).isZero();
+    assertThat(tiny.dir().resolve("analysis/samples-t0.7.png")).hasSameBinaryContentAs(tmp.resolve("before/samples-t0.7.png"));
+  }
+
   @Test
   void injectiveArchitecturesAreRefused(@TempDir Path tmp) throws Exception {
     Path data = TinyData.idx(tmp.resolve("data"), 32, 10);
