@@ -20,12 +20,16 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * moved or deleted the analyses can still tell the run's data (moved) from other data, and still
  * check other data's classes against the run's. The digest is of the images and labels as loaded,
  * not of the files, so one dataset stored as raw or gzipped IDX, or copied elsewhere, digests alike.
+ * {@code imageShape} is the images' {@code [channels, height, width]} as stored, before the model's
+ * padding (null in a record from before 2026-12-06): images of another size are padded onto the
+ * model's input elsewhere than those it was trained on, which the analyses tell from it.
  */
-public record DataIdentity(String name, List<String> classes, int testImages, String testSha256) {
+public record DataIdentity(String name, List<String> classes, int testImages, String testSha256, List<Integer> imageShape) {
 
   /** The identity of {@code src}, whose test split {@code test} is, as loaded (not padded). */
   public static DataIdentity of(DataSource src, Dataset test) {
-    return new DataIdentity(src.name(), src.classNames(), test.size(), sha256(test));
+    return new DataIdentity(src.name(), src.classNames(), test.size(), sha256(test),
+        List.of(test.channels(), test.height(), test.width()));
   }
 
   /** The identity of {@code src}, loading its test split; null when it has none. */
@@ -40,12 +44,14 @@ public record DataIdentity(String name, List<String> classes, int testImages, St
     m.put("classes", classes);
     m.put("test_images", testImages);
     m.put("test_sha256", testSha256);
+    if (imageShape != null) m.put("image_shape", imageShape);
     return m;
   }
 
   /**
    * The identity recorded in a run's {@code config.json} (its {@code dataset} object); null for a
    * run from before it was recorded, or one whose record is not of this form (nothing to tell by).
+   * Its {@code imageShape} is null where the record has none of three positive whole numbers.
    */
   public static DataIdentity read(JsonNode dataset) {
     JsonNode sha = dataset.path("test_sha256"), n = dataset.path("test_images"), cls = dataset.path("classes");
@@ -58,7 +64,18 @@ public record DataIdentity(String name, List<String> classes, int testImages, St
         classes.add(c.asText());
       }
     }
-    return new DataIdentity(dataset.path("name").asText(""), classes, n.asInt(), sha.asText());
+    return new DataIdentity(dataset.path("name").asText(""), classes, n.asInt(), sha.asText(),
+        imageShape(dataset.path("image_shape")));
+  }
+
+  private static List<Integer> imageShape(JsonNode shape) {
+    if (!shape.isArray() || shape.size() != 3) return null;
+    List<Integer> s = new ArrayList<>();
+    for (JsonNode d : shape) {
+      if (!d.isInt() || d.asInt() < 1) return null;
+      s.add(d.asInt());
+    }
+    return List.copyOf(s);
   }
 
   /** Whether {@code other} holds the same test split (its digest; names and places may differ). */

@@ -37,6 +37,7 @@ class DataIdentityTest {
     assertThat(ofA.name()).isEqualTo("a");
     assertThat(ofA.testImages()).isEqualTo(6);
     assertThat(ofA.classes()).as("IDX files without classes.txt name no classes").isNull();
+    assertThat(ofA.imageShape()).as("as stored, before the model's padding").containsExactly(1, 28, 28);
   }
 
   /** A changed pixel, label or class name, or one image fewer, is other data. */
@@ -73,21 +74,32 @@ class DataIdentityTest {
         .as("the last piece counts").isNotEqualTo(DataIdentity.sha256(composed));
   }
 
-  /** What a run records reads back; a record of another form, or none, gives nothing to tell by. */
+  /**
+   * What a run records reads back; a record of another form, or none, gives nothing to tell by. A
+   * record from before the images' shape was recorded reads without one, and so does a shape that
+   * is not three positive whole numbers.
+   */
   @Test
   void readsBackWhatARunRecords() throws IOException {
-    DataIdentity id = new DataIdentity("png", List.of("a", "b"), 12, "ab".repeat(32));
+    DataIdentity id = new DataIdentity("png", List.of("a", "b"), 12, "ab".repeat(32), List.of(3, 24, 20));
     JsonNode written = JSON.readTree(JSON.writeValueAsString(id.toMap()));
-    assertThat(written.fieldNames()).toIterable().containsExactly("name", "classes", "test_images", "test_sha256");
+    assertThat(written.fieldNames()).toIterable()
+        .containsExactly("name", "classes", "test_images", "test_sha256", "image_shape");
     assertThat(DataIdentity.read(written)).isEqualTo(id);
-    DataIdentity unnamed = new DataIdentity("idx", null, 3, "cd".repeat(32));
-    assertThat(DataIdentity.read(JSON.readTree(JSON.writeValueAsString(unnamed.toMap())))).isEqualTo(unnamed);
+    DataIdentity before = new DataIdentity("idx", null, 3, "cd".repeat(32), null);
+    JsonNode old = JSON.readTree(JSON.writeValueAsString(before.toMap()));
+    assertThat(old.fieldNames()).toIterable().containsExactly("name", "classes", "test_images", "test_sha256");
+    assertThat(DataIdentity.read(old)).isEqualTo(before);
+    for (String shape : List.of("[1, 28]", "[1, 28, 0]", "[1, 28, 2.5]", "[1, 28, \"28\"]", "\"1x28x28\"", "null")) {
+      assertThat(DataIdentity.read(JSON.readTree("{\"test_sha256\": \"ab\", \"test_images\": 3, \"classes\": null, \"image_shape\": "
+          + shape + "}")).imageShape()).as(shape).isNull();
+    }
     assertThat(DataIdentity.read(JSON.missingNode())).isNull();
     assertThat(DataIdentity.read(JSON.readTree("{\"test_sha256\": 5, \"test_images\": 3}"))).isNull();
     assertThat(DataIdentity.read(JSON.readTree("{\"test_sha256\": \"ab\", \"test_images\": 3, \"classes\": [1]}")))
         .isNull();
     assertThat(id.sameData(null)).isFalse();
-    assertThat(id.sameData(new DataIdentity("elsewhere", null, 12, id.testSha256()))).isTrue();
+    assertThat(id.sameData(new DataIdentity("elsewhere", null, 12, id.testSha256(), null))).isTrue();
   }
 
   /** Data without a test split has no identity to compare. */

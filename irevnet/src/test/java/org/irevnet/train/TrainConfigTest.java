@@ -74,7 +74,7 @@ class TrainConfigTest {
         "{\"epochs\": 7, \"lr\": 0.002, \"dequantize\": false, \"objective\": \"ice\", \"ice\": {\"wNc\": 2}}");
     TrainConfig run = TrainConfig.read(partial, TrainConfig.defaults());
     Path runFile = Files.writeString(tmp.resolve("config.json"),
-        Trainer.resolvedConfig(run, new org.irevnet.data.DataIdentity("d", null, 3, "00")));
+        Trainer.resolvedConfig(run, new org.irevnet.data.DataIdentity("d", null, 3, "00", null)));
     assertThat(TrainConfig.read(runFile, TrainConfig.defaults())).isEqualTo(run);
     assertThat(TrainConfig.setsFalse(runFile, "dequantize")).isTrue();
     Path other = Files.writeString(tmp.resolve("other.json"), "{\"config\": {\"epochs\": 2}, \"notes\": \"x\"}");
