@@ -49,6 +49,9 @@ final class MetamersCommand implements Callable<Integer> {
     common.apply();
     output.check(target);
     RunInputs in = target.load();
+    // Before any work: a training split of another size than the test split is refused as it loads,
+    // which came after every metamer had been computed.
+    Dataset train = probeClass ? in.splits().apply(Split.TRAIN) : null;
     Dataset test = in.data();
     ImagePairs p = ImagePairs.choose(test, count, seed);
     int[][] pairs = p.indices();
@@ -60,7 +63,6 @@ final class MetamersCommand implements Callable<Integer> {
     MetamerSampler.Result r64 = MetamerSampler.sample(model.withDataType(DataType.DOUBLE), a, b, labelsB);
     int[] probeClasses = null;
     if (probeClass) {
-      Dataset train = in.splits().apply(Split.TRAIN);
       NuisanceProbe.Trained probe = NuisanceProbe.train(Features.z(model, train.images()), train.labels(),
           model.numClasses(), NuisanceProbe.DEFAULT_RECIPE);
       System.err.printf("nuisance probe: trained on the %d training images' z_n (train accuracy %.4f)%n", train.size(),

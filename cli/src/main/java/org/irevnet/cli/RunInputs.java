@@ -114,10 +114,11 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     DataSource src = resolve(run, data);
     Function<Dataset, Dataset> inRunClasses = inRunClasses(run, data);
     if (Checkpoints.holdsNetwork(ck)) {
-      Function<Split, Dataset> splits = s -> inRunClasses.apply(Baselines.prepare(src, s));
       // The shape before the baselines' padding, as for the invertible models: with the padded one
       // an attack's mask took in the padding, and changed pixels that no image of the data has.
       Dataset raw = src.load(split);
+      Function<Split, Dataset> splits =
+          s -> inRunClasses.apply(Baselines.prepare(sameSize(src.name(), raw, split, src.load(s), s)));
       Dataset d = inRunClasses.apply(Baselines.prepare(raw));
       String arch = Json.read(run.resolve(Trainer.CONFIG), "config").path("config").path("arch").asText("dl4j");
       Checkpoints.LoadedNetwork loaded = Checkpoints.loadNetwork(ck);
@@ -130,11 +131,26 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     InvertibleClassifier model = loaded.model();
     Dataset raw = inRunClasses.apply(src.load(split));
     checkOutputs(raw, model.numClasses(), "the run's model");
-    return new RunInputs(model, which, Trainer.prepare(raw, model.architecture()),
+    Dataset d = Trainer.prepare(raw, model.architecture());
+    return new RunInputs(model, which, d,
         // Relabelled before padding, as the split itself: prepare refuses a class count other than the
         // outputs, and a test set of some of the run's classes failed when probe loaded its training split.
-        s -> Trainer.prepare(inRunClasses.apply(src.load(s)), model.architecture()), Content.of(raw), absolute(src),
-        loaded.weightsSha256());
+        s -> Trainer.prepare(inRunClasses.apply(sameSize(src.name(), raw, split, src.load(s), s)), model.architecture()),
+        Content.of(raw), absolute(src), loaded.weightsSha256());
+  }
+
+  /**
+   * {@code other}, a split loaded beside the command's, once it is known to hold images of one size
+   * with it: each split is padded onto the model's input on its own, so a probe trained on 28x28
+   * training images (probe, metamers --probe-class) was tested on 31x31 test images lying elsewhere
+   * on it, without a word; train refuses such data ({@link Trainer#checkSameSize}).
+   */
+  private static Dataset sameSize(String data, Dataset raw, Split split, Dataset other, Split otherSplit) {
+    if (otherSplit != split) {
+      if (split == Split.TRAIN) Trainer.checkSameSize(data, raw, other);
+      else Trainer.checkSameSize(data, other, raw);
+    }
+    return other;
   }
 
   /** A user's DL4J model zip, with the images of {@code data} as they are (no padding). */

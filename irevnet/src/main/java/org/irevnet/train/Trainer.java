@@ -143,6 +143,18 @@ public final class Trainer {
   }
 
   /**
+   * Refuses splits of {@code data} whose images differ in size. Each split is padded to the model's
+   * input on its own: 28x28 training and 20x20 test images were both accepted, and the test images
+   * sat elsewhere on the canvas than those trained on.
+   */
+  public static void checkSameSize(String data, Dataset train, Dataset test) {
+    if (train.height() != test.height() || train.width() != test.width()) {
+      throw new IllegalArgumentException(data + ": the training images are " + train.height() + "x" + train.width()
+          + ", the test images " + test.height() + "x" + test.width() + "; both splits must have one size");
+    }
+  }
+
+  /**
    * Refuses splits whose classes differ, before anything trains. IDX files without a classes.txt
    * were numbered per split (labels up to 10 in training and 9 in test gave 11 and 10 classes),
    * and the test split was refused as the wrong data for the model, or for a baseline, whose
@@ -259,13 +271,7 @@ public final class Trainer {
     checkReadoutBatches(arch, cfg.batch(), train.size());
     Dataset rawTest = src.load(org.irevnet.data.Split.TEST);
     checkSameClasses(cfg.data(), rawTrain, rawTest);
-    // Each split is padded to the model's input on its own: 28x28 training and 20x20 test images
-    // were both accepted, and the test images sat elsewhere on the canvas than those trained on.
-    if (rawTrain.height() != rawTest.height() || rawTrain.width() != rawTest.width()) {
-      throw new IllegalArgumentException(cfg.data() + ": the training images are " + rawTrain.height() + "x"
-          + rawTrain.width() + ", the test images "
-          + rawTest.height() + "x" + rawTest.width() + "; both splits must have one size");
-    }
+    checkSameSize(cfg.data(), rawTrain, rawTest);
     Dataset test = prepare(rawTest, arch);
 
     InvertibleClassifier model;
