@@ -152,7 +152,7 @@ final class AttackCommand implements Callable<Integer> {
     Robustness.withZero(eps);   // validates the radii before anything is loaded
 
     output.check(target);
-    RunInputs in = target.load();
+    RunInputs in = target.load().requireTrainingSize();
     Classifier model = metamer ? in.model() : in.classifier();
     // The padding is zero and stays zero: the mask is where the raw images sit in the model input.
     INDArray mask = Projection.contentMask(model.inputShape(1), in.content().height(), in.content().width(),

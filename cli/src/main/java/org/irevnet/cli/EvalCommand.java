@@ -76,7 +76,7 @@ final class EvalCommand implements Callable<Integer> {
     Path dir = outDir != null ? outDir : target.existingRunDir();
     if (outDir != null) CommonOptions.refuseInCheckpoints(outDir);
     if (dir != null) AtomicFiles.checkCanWrite(dir.resolve("eval-" + name + ".json"));
-    RunInputs in = target.load(checkpoint, sp);
+    RunInputs in = target.load(checkpoint, sp).requireTrainingSize();
     var ds = in.data();
     Evaluation.Result r = Evaluation.evaluate(in.classifier(), ds, 250, split);
     Map<String, Object> out = new LinkedHashMap<>();

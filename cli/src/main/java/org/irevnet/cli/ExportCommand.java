@@ -49,7 +49,7 @@ final class ExportCommand implements Callable<Integer> {
     // Another run's analysis/: that run's report showed this model.json among its own results.
     CommonOptions.refuseOtherRunsAnalysis(dir, run, "this export");
     AtomicFiles.checkCanCreate(dir);
-    RunInputs in = RunInputs.load(run, data, checkpoint, org.irevnet.data.Split.TEST, null);
+    RunInputs in = RunInputs.load(run, data, checkpoint, org.irevnet.data.Split.TEST, null).noteOtherSize("export");
     InvertibleClassifier model = in.model();
     Dataset ds = in.first(count);
     ModelExport.write(dir, model, ds.images(), ds.labels());

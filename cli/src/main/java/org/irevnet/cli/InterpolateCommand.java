@@ -52,7 +52,7 @@ final class InterpolateCommand implements Callable<Integer> {
     CommonOptions.positive("--grid", grid);
     common.apply();
     output.check(target);
-    RunInputs in = target.load();
+    RunInputs in = target.load().noteOtherSize("interpolate");
     Dataset test = in.data();
     // In float64, as metamers judges its invariant: the paths of an ill-conditioned model (iCE)
     // reach pixel values of 1e8 and more, where float32 rounding alone changed the classes.

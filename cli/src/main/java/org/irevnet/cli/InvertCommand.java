@@ -110,7 +110,7 @@ final class InvertCommand implements Callable<Integer> {
     }
     common.apply();
     output.check(target);
-    RunInputs in = target.load();
+    RunInputs in = target.load().noteOtherSize("invert");
     Dataset ds = in.first(count);
     Reconstruction.Precisions p = Reconstruction.inBothPrecisions(in.model(), ds.images());
     InversionReport r = InversionReport.of(target.runDir().toString(), in.checkpoint(), ds.name(), in.dataDir().toString(),

@@ -52,6 +52,7 @@ final class MetamersCommand implements Callable<Integer> {
     // Before any work: a training split of another size than the test split is refused as it loads,
     // which came after every metamer had been computed.
     Dataset train = probeClass ? in.splits().apply(Split.TRAIN) : null;
+    in.noteOtherSize("metamers");
     Dataset test = in.data();
     ImagePairs p = ImagePairs.choose(test, count, seed);
     int[][] pairs = p.indices();

@@ -86,6 +86,7 @@ final class ProbeCommand implements Callable<Integer> {
     // Before any work: LayerProbes then failed with "need the same (non-zero) number of stages in both splits, got 0 and 0".
     if (layers && model.layerNames().isEmpty()) throw new IllegalArgumentException(model.noLayersToProbe());
     Dataset trainAll = test.splits().apply(Split.TRAIN);
+    test.noteOtherSize("probe");
     // Only what is asked for: a --nuisance run does not copy the layer probes' 6,000 images.
     Dataset layersTrain = layers ? subsample(trainAll, trainCount != null ? trainCount : LAYERS_TRAIN, seed) : null;
     Dataset layersTest = layers ? subsample(test.data(), testCount != null ? testCount : LAYERS_TEST, seed) : null;

@@ -27,10 +27,11 @@ import org.nd4j.linalg.api.buffer.DataType;
  * absolute: the dataset's name ({@code png/test}) is only its last part, the same for two
  * directories of one name. {@code weightsSha256} is the digest of the checkpoint's weights as
  * loaded ({@link Checkpoints#weightsSha256}), which the analyses record so that a report can tell
- * results of other weights; null for a model zip.
+ * results of other weights; null for a model zip. {@code otherSize} says how the images differ in
+ * size from those the run was trained on, or is null ({@link #requireTrainingSize}).
  */
 record RunInputs(Classifier classifier, String checkpoint, Dataset data, Function<Split, Dataset> splits,
-    Content content, Path dataDir, String weightsSha256) {
+    Content content, Path dataDir, String weightsSha256, String otherSize) {
 
   /** The shape of the data's images as stored, before the model's padding. */
   record Content(int channels, int height, int width) {
@@ -124,7 +125,8 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
       Checkpoints.LoadedNetwork loaded = Checkpoints.loadNetwork(ck);
       Dl4jClassifier model = Dl4jClassifier.of(loaded.net(), arch, new long[] {d.channels(), d.height(), d.width()}, probed);
       checkOutputs(d, model.numClasses(), "the run's network");
-      return new RunInputs(model, which, d, splits, Content.of(raw), absolute(src), loaded.weightsSha256());
+      return new RunInputs(model, which, d, splits, Content.of(raw), absolute(src), loaded.weightsSha256(),
+          otherSize(run, raw, d));
     }
     if (probed != null) throw new IllegalArgumentException("--probe-layers applies to DL4J networks only");
     Checkpoints.LoadedModel loaded = Checkpoints.loadModel(ck, DataType.FLOAT);
@@ -136,7 +138,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
         // Relabelled before padding, as the split itself: prepare refuses a class count other than the
         // outputs, and a test set of some of the run's classes failed when probe loaded its training split.
         s -> Trainer.prepare(inRunClasses.apply(sameSize(src.name(), raw, split, src.load(s), s)), model.architecture()),
-        Content.of(raw), absolute(src), loaded.weightsSha256());
+        Content.of(raw), absolute(src), loaded.weightsSha256(), otherSize(run, raw, d));
   }
 
   /**
@@ -153,6 +155,42 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     return other;
   }
 
+  /**
+   * How {@code raw}'s images differ in height or width from those the run was trained on (its
+   * {@code config.json}'s {@code dataset.image_shape}), or null: padded onto the model's input
+   * ({@code padded}), they lie elsewhere on it than any image it learnt from, and each analysis ran
+   * on them without a word. Null for a run from before that record, which has nothing to compare.
+   */
+  private static String otherSize(Path run, Dataset raw, Dataset padded) throws IOException {
+    DataIdentity recorded = recordedIdentity(run);
+    List<Integer> trained = recorded == null ? null : recorded.imageShape();
+    if (trained == null || (trained.get(1) == raw.height() && trained.get(2) == raw.width())) return null;
+    return raw.name() + ": " + raw.height() + "x" + raw.width() + " images, but " + run + " was trained on "
+        + trained.get(1) + "x" + trained.get(2) + " ones (" + recorded.name() + "); zero-padded to its " + padded.height()
+        + "x" + padded.width() + " input, these lie elsewhere on it than any image it learnt from";
+  }
+
+  /**
+   * Refuses images of another size than the run was trained on, for the commands that score the
+   * model's classes against the labels (eval, attack): an accuracy over images laid on its input as
+   * none it learnt from measures that layout, not the classifier, as train refuses test images of
+   * another size than its training images.
+   */
+  RunInputs requireTrainingSize() {
+    if (otherSize != null) throw new IllegalArgumentException(otherSize + "; pad or crop them to the size it was trained on");
+    return this;
+  }
+
+  /**
+   * Notes on stderr that the images differ in size from those the run was trained on, for the
+   * analyses that are meaningful on any image the model takes (its inverse, its representations
+   * probed, its invariances: invert, probe, metamers, interpolate, export), as on a transfer set.
+   */
+  RunInputs noteOtherSize(String command) {
+    if (otherSize != null) System.err.println("irevnet " + command + ": note: " + otherSize);
+    return this;
+  }
+
   /** A user's DL4J model zip, with the images of {@code data} as they are (no padding). */
   static RunInputs ofModel(Path zip, String data, Split split, List<String> probed) throws IOException {
     DataSource src = Datasets.resolve(data);
@@ -160,7 +198,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     Dataset d = splits.apply(split);
     Dl4jClassifier model = Dl4jClassifier.load(zip, new long[] {d.channels(), d.height(), d.width()}, probed);
     checkOutputs(d, model.numClasses(), "the model " + zip);
-    return new RunInputs(model, zip.toString(), d, splits, Content.of(d), absolute(src), null);
+    return new RunInputs(model, zip.toString(), d, splits, Content.of(d), absolute(src), null, null);
   }
 
   private static Path absolute(DataSource src) {

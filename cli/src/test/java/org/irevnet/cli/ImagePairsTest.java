@@ -49,7 +49,7 @@ class ImagePairsTest {
 
   @Test
   void theFirstImagesOfTheSplitAtMostAllOfThem() {
-    RunInputs in = new RunInputs(null, "best", numbered(), null, new RunInputs.Content(1, 2, 2), null, null);
+    RunInputs in = new RunInputs(null, "best", numbered(), null, new RunInputs.Content(1, 2, 2), null, null, null);
     Dataset two = in.first(2);
     assertThat(two.name()).isEqualTo("six[0:2]");
     assertThat(two.labels()).containsExactly(0, 1);

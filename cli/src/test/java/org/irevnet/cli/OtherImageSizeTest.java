@@ -3,6 +3,7 @@ package org.irevnet.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.irevnet.cli.MainTest.run;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,8 +16,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Data whose own splits differ in size is refused by the commands that train a probe on one and
- * test it on the other.
+ * Data whose images have another size than those a run was trained on is zero-padded onto the
+ * model's input elsewhere than any image it learnt from: the commands that score the model's classes
+ * against the labels (eval, attack) refuse it, the analyses meaningful on any image it takes
+ * (invert, probe, metamers, interpolate, export) say so and go on. A run from before config.json
+ * recorded the images' shape compares nothing, as before. Data whose own splits differ in size is
+ * refused by the commands that train a probe on one and test it on the other.
  */
 class OtherImageSizeTest {
 
@@ -34,6 +39,52 @@ class OtherImageSizeTest {
       IdxFiles.writeImages(dir.resolve(split + "-images-idx3-ubyte"), n, rows, cols, px);
     }
     return dir;
+  }
+
+  @Test
+  void imagesOfAnotherSizeAreRefusedWhereScoredAndNotedWhereAnalysed(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    Path config = tiny.dir().resolve(Trainer.CONFIG);
+    JsonNode dataset = Json.MAPPER.readTree(config.toFile()).get(Trainer.DATASET);
+    assertThat(dataset.get("image_shape")).as("the training images as stored").extracting(JsonNode::asInt)
+        .containsExactly(1, 28, 28);
+    String runDir = tiny.dir().toString();
+    String wide = idx(tmp.resolve("wide"), tiny.data(), 28, 20, 28, 20).toString();
+    String why = "wide/test: 28x20 images, but " + runDir + " was trained on 28x28 ones (data); zero-padded to its"
+        + " 32x32 input, these lie elsewhere on it than any image it learnt from";
+
+    Path out = tmp.resolve("out");
+    MainTest.assertRefused(List.of("eval", "--run", runDir, "--data", wide, "--as", "wide"),
+        why + "; pad or crop them to the size it was trained on");
+    assertThat(tiny.dir().resolve("eval-wide.json")).doesNotExist();
+    for (String attack : List.of("fgsm", "metamer")) {
+      MainTest.assertRefused(List.of("attack", "--run", runDir, "--data", wide, "--attack", attack, "--count", "2",
+          "--out", out.toString()), why + "; pad or crop them to the size it was trained on");
+    }
+    assertThat(out).doesNotExist();
+
+    String[][] analyses = {{"invert", "--count", "2"}, {"probe", "--layers", "--train-count", "30"},
+        {"metamers", "--count", "2"}, {"interpolate", "--count", "2", "--steps", "3"}, {"export", "--count", "2"}};
+    for (String[] a : analyses) {
+      MainTest.Run r = run(AnalysisCommandsTest.args(String.join(" ", a), "--run", runDir, "--data", wide,
+          "--out", out.resolve(a[0]).toString()));
+      assertThat(r.code()).as(r.err()).isZero();
+      assertThat(r.err().lines()).as(a[0]).contains("irevnet " + a[0] + ": note: " + why);
+    }
+    MainTest.Run own = run("invert", "--run", runDir, "--count", "2", "--out", out.resolve("own").toString());
+    assertThat(own.code()).as(own.err()).isZero();
+    assertThat(own.err()).as("the run's own data").doesNotContain("note");
+
+    // A run from before config.json recorded the shape: nothing to compare, taken as before.
+    ((ObjectNode) dataset).remove("image_shape");
+    ObjectNode cfg = (ObjectNode) Json.MAPPER.readTree(config.toFile());
+    cfg.set(Trainer.DATASET, dataset);
+    Files.writeString(config, Json.pretty(cfg));
+    MainTest.Run before = run("eval", "--run", runDir, "--data", wide, "--as", "wide");
+    assertThat(before.code()).as(before.err()).isZero();
+    assertThat(before.err()).isEmpty();
+    assertThat(tiny.dir().resolve("eval-wide.json")).exists();
   }
 
   /**

@@ -423,7 +423,7 @@ class RunOptionsTest {
     org.nd4j.linalg.api.ndarray.INDArray images = org.nd4j.linalg.factory.Nd4j.zeros(
         org.nd4j.linalg.api.buffer.DataType.FLOAT, 5, 3, 2, 4);
     org.irevnet.data.Dataset d = new org.irevnet.data.Dataset("five", images, new int[] {0, 1, 0, 1, 0}, List.of("a", "b"));
-    return new RunInputs(classifier, "best", d, s -> d, RunInputs.Content.of(d), null, null);
+    return new RunInputs(classifier, "best", d, s -> d, RunInputs.Content.of(d), null, null, null);
   }
 
   @Test
