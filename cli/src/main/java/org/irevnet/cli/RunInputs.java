@@ -237,6 +237,11 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
     if (names == null) return d -> d;
     String trainedName = trained != null ? trained.name() : recorded.name();
     List<String> runNfc = names.stream().map(Datasets::nfc).toList();
+    // IDX files without a classes.txt are numbered: "'0' is not one of them" did not say that the
+    // data names no classes (a copy of the run's data without its classes.txt), nor how to name them.
+    DataSource given = Datasets.resolve(data);
+    String unnamed = given.classNames() != null ? "" : " (" + given.name() + " names no classes, so they are numbered by"
+        + " label: a classes.txt in it, one name a line in label order, names them)";
     return d -> {
       if (d.classNames().equals(names)) return d;
       int[] to = new int[d.numClasses()];
@@ -244,7 +249,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
         to[k] = runNfc.indexOf(Datasets.nfc(d.classNames().get(k)));
         if (to[k] < 0) {
           throw new IllegalArgumentException(d.name() + ": classes " + d.classNames() + ", but the run was trained on "
-              + trainedName + " with " + names + "; '" + d.classNames().get(k) + "' is not one of them");
+              + trainedName + " with " + names + "; '" + d.classNames().get(k) + "' is not one of them" + unnamed);
         }
       }
       int[] labels = new int[d.size()];

@@ -289,6 +289,14 @@ class RunOptionsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("stranger/test: classes [b, x], but the run was trained on data with [" + composed
             + ", b, c]; 'x' is not one of them");
+    // IDX files without a classes.txt: the refusal says that their classes are numbers, and how to name them.
+    Path numbered = org.irevnet.testing.TinyData.idx(tmp.resolve("numbered"), 2, 3);
+    assertThatThrownBy(() -> RunInputs.inRunClasses(r, numbered.toString())
+        .apply(Datasets.resolve(numbered.toString()).load(Split.TEST)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("numbered/test: classes [0, 1, 2], but the run was trained on data with [" + composed
+            + ", b, c]; '0' is not one of them (numbered names no classes, so they are numbered by label: a classes.txt"
+            + " in it, one name a line in label order, names them)");
     // The run's own data, and data named as it, are taken as they are.
     assertThat(RunInputs.inRunClasses(r, null).apply(d)).isSameAs(d);
   }
