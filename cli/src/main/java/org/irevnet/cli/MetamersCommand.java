@@ -49,6 +49,7 @@ final class MetamersCommand implements Callable<Integer> {
     common.apply();
     output.check(target);
     RunInputs in = target.load();
+    InvertibleClassifier model = in.model();
     // Before any work: a training split of another size than the test split is refused as it loads,
     // which came after every metamer had been computed.
     Dataset train = probeClass ? in.splits().apply(Split.TRAIN) : null;
@@ -58,7 +59,6 @@ final class MetamersCommand implements Callable<Integer> {
     int[][] pairs = p.indices();
     int[] labelsB = p.labelsB();
     INDArray a = p.a(), b = p.b();
-    InvertibleClassifier model = in.model();
     MetamerSampler.Result r = MetamerSampler.sample(model, a, b, labelsB);
     // The sampler casts each batch to float64 itself: no float64 copy of every pair at once.
     MetamerSampler.Result r64 = MetamerSampler.sample(model.withDataType(DataType.DOUBLE), a, b, labelsB);

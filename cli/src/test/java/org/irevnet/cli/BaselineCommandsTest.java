@@ -54,6 +54,17 @@ class BaselineCommandsTest {
     assertThat(s.code()).isEqualTo(2);
     assertThat(s.err().strip()).isEqualTo("irevnet sample: this needs an invertible model; " + run.resolve("checkpoints/best")
         + " holds a DL4J network, which is not (per-layer probes, eval and the fgsm, pgd and feature-match attacks work on it)");
+    // Said before anything about the data, such as training and test images of two sizes, which
+    // --probe-class's split refuses: of the two, only the model cannot be mended by other data.
+    Path mixed = Files.createDirectories(tmp.resolve("mixed"));
+    for (String file : List.of("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte")) {
+      Files.copy(data.resolve(file), mixed.resolve(file));
+    }
+    org.irevnet.data.IdxFiles.writeImages(mixed.resolve("t10k-images-idx3-ubyte"), 20, 31, 31, new byte[20 * 31 * 31]);
+    MainTest.Run mm = MainTest.run("metamers", "--run", run.toString(), "--data", mixed.toString(), "--probe-class",
+        "--out", tmp.resolve("mm").toString());
+    assertThat(mm.code()).isEqualTo(2);
+    assertThat(mm.err()).contains("needs an invertible model");
   }
 
   @Test
