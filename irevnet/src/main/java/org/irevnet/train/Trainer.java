@@ -28,6 +28,7 @@ import org.irevnet.models.ModelFiles;
 import org.irevnet.models.UnknownArchitectureException;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Trains a classifier into a run directory (DESIGN.md section 7): {@code config.json}, {@code
@@ -138,8 +139,19 @@ public final class Trainer {
   }
 
   private static String channelMismatch(Dataset d, Architecture arch) {
-    return d.name() + ": images have " + d.channels() + (d.channels() == 1 ? " channel" : " channels") + ", architecture '" + arch.name() + "' takes "
-        + arch.inputShape().get(0);
+    // PNGs of grey images saved as RGB (R = G = B), a whole dataset of them, load as three equal
+    // planes: "images have 3 channels" of them read as if they were colour, on a grey model.
+    boolean greyAsRgb = d.channels() == 3 && arch.inputShape().get(0) == 1 && equalPlanes(d.images());
+    return d.name() + ": images have " + d.channels() + (d.channels() == 1 ? " channel" : " channels")
+        + (greyAsRgb ? " (three equal planes: grey images saved as RGB; saved as grey PNGs they have one)" : "")
+        + ", architecture '" + arch.name() + "' takes " + arch.inputShape().get(0);
+  }
+
+  /** Whether every image of {@code images} ({@code [n, 3, h, w]}) has equal red, green and blue planes. */
+  private static boolean equalPlanes(INDArray images) {
+    INDArray red = images.get(NDArrayIndex.all(), NDArrayIndex.point(0));
+    return org.irevnet.nn.Tensors.maxAbs(images.get(NDArrayIndex.all(), NDArrayIndex.point(1)).sub(red)) == 0
+        && org.irevnet.nn.Tensors.maxAbs(images.get(NDArrayIndex.all(), NDArrayIndex.point(2)).sub(red)) == 0;
   }
 
   /**

@@ -1292,6 +1292,7 @@ class TrainerTest {
     for (String batch : new String[] {"data_batch_1.bin", "test_batch.bin"}) {
       byte[] records = new byte[2 * 3073];
       records[3073] = 1; // the second image's label
+      records[1] = 9; // a red pixel: colour, not grey saved as three planes
       Files.write(cifar.resolve(batch), records);
     }
     TrainConfig cfg = config(Files.writeString(tmp.resolve("tiny.json"), TINY), cifar, 1e-3, 1);
@@ -1306,9 +1307,18 @@ class TrainerTest {
   void preparingRefusesImagesTheArchitectureCannotTakeAndPadsTheOthers(@TempDir Path tmp) throws IOException {
     Architecture tiny = Architecture.load(Files.writeString(tmp.resolve("tiny.json"), TINY).toString());
     List<String> ten = java.util.stream.IntStream.range(0, 10).mapToObj(i -> "c" + i).toList();
-    Dataset rgb = new Dataset("rgb", Nd4j.zeros(DataType.FLOAT, 2, 3, 28, 28), new int[] {0, 1}, ten);
+    Dataset rgb = new Dataset("rgb", Nd4j.rand(DataType.FLOAT, 2, 3, 28, 28), new int[] {0, 1}, ten);
     assertThatThrownBy(() -> Trainer.prepare(rgb, tiny))
         .hasMessage("rgb: images have 3 channels, architecture 'tiny' takes 1");
+    // Grey images saved as RGB load as three equal planes (a whole dataset of them): said so, as they look grey.
+    var plane = Nd4j.rand(DataType.FLOAT, 2, 1, 28, 28);
+    var planes = Nd4j.concat(1, plane, plane, plane);
+    Dataset greyAsRgb = new Dataset("grey-rgb", planes, new int[] {0, 1}, ten);
+    assertThatThrownBy(() -> Trainer.prepare(greyAsRgb, tiny)).hasMessage("grey-rgb: images have 3 channels (three equal"
+        + " planes: grey images saved as RGB; saved as grey PNGs they have one), architecture 'tiny' takes 1");
+    planes.putScalar(new long[] {1, 2, 27, 27}, planes.getFloat(1L, 2, 27, 27) + 1f / 255);
+    assertThatThrownBy(() -> Trainer.prepare(new Dataset("rgb", planes, new int[] {0, 1}, ten), tiny))
+        .as("one blue pixel of one image makes colour").hasMessage("rgb: images have 3 channels, architecture 'tiny' takes 1");
     // Training says how to train on them (an analysis of a trained model cannot).
     assertThatThrownBy(() -> Trainer.checkChannels(rgb, tiny))
         .hasMessage("rgb: images have 3 channels, architecture 'tiny' takes 1; set \"inputShape\": [3, 32, 32] in a"
