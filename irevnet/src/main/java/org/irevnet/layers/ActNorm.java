@@ -6,6 +6,7 @@ import static org.irevnet.nn.Tensors.ChannelOp.MUL;
 import static org.irevnet.nn.Tensors.ChannelOp.SUB;
 import static org.irevnet.nn.Tensors.perChannel;
 
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -86,6 +87,10 @@ public final class ActNorm extends ChannelBlock implements DataDependentInit {
 
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
+    // libnd4j sums a column-major array over (0, 2, 3) in another order than its row-major copy:
+    // the parameter gradients of dy.dup('f') differed from dy's in the last bit.
+    y = Tensors.dense(y);
+    dy = Tensors.dense(dy);
     INDArray scale = Transforms.exp(logs.value(), true);
     INDArray centred = perChannel(y, SUB, bias.value(), false);
     INDArray x = perChannel(centred, DIV, scale, false);

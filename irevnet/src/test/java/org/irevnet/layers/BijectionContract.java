@@ -9,9 +9,12 @@ import java.util.Map;
 import org.irevnet.io.Npz;
 import org.irevnet.check.Numerics;
 import org.irevnet.nn.Tensors;
+import org.irevnet.testing.Layouts;
 import org.irevnet.testing.ParamGradients;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -193,6 +196,49 @@ public abstract class BijectionContract {
         assertThat(r.data().address()).as("a result shares memory with an input").isNotEqualTo(in.data().address());
       }
     }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Layouts.class)
+  void everyLayoutGivesTheResultsOfItsDenseCopy(Layouts layout) {
+    // Views, strided and column-major arrays reach the blocks from callers of the Java API; code
+    // that treats a buffer as dense row-major would read (or write) the wrong entries.
+    Bijection b = create(DataType.DOUBLE, 1);
+    INDArray x = layout.of(input(DataType.DOUBLE, 2, withBatch(3)));
+    INDArray xDense = x.dup('c');
+    Flow f = b.forward(x);
+    Flow fDense = b.forward(xDense);
+    assertSame("forward", f.out(), fDense.out());
+    assertSame("forward log-det", f.logDet(), fDense.logDet());
+    assertSame("forward's input afterwards", x, xDense);
+
+    INDArray y = layout.of(fDense.out());
+    INDArray yDense = y.dup('c');
+    Flow i = b.inverse(y);
+    Flow iDense = b.inverse(yDense);
+    assertSame("inverse", i.out(), iDense.out());
+    assertSame("inverse log-det", i.logDet(), iDense.logDet());
+    assertSame("inverse's input afterwards", y, yDense);
+
+    INDArray dy = layout.of(Numerics.normal(DataType.DOUBLE, 11, yDense.shape()));
+    INDArray dyDense = dy.dup('c');
+    INDArray dLogDet = Numerics.normal(DataType.DOUBLE, 12, 3);
+    b.params().zeroGrad();
+    Grad g = b.backward(y, dy, dLogDet);
+    Map<String, INDArray> grads = ParamGradients.copy(b.params());
+    b.params().zeroGrad();
+    Grad gDense = b.backward(yDense, dyDense, dLogDet);
+    assertSame("rebuilt input", g.x(), gDense.x());
+    assertSame("dL/dx", g.dx(), gDense.dx());
+    ParamGradients.copy(b.params()).forEach((name, dense) -> assertSame("dL/d" + name, grads.get(name), dense));
+    assertSame("backward's output afterwards", y, yDense);
+    assertSame("backward's dL/dy afterwards", dy, dyDense);
+  }
+
+  private static void assertSame(String what, INDArray actual, INDArray expected) {
+    assertThat(actual.shape()).as(what + ": shape").isEqualTo(expected.shape());
+    assertThat(actual.dataType()).as(what + ": data type").isEqualTo(expected.dataType());
+    assertThat(maxAbsDiff(actual, expected)).as(what).isEqualTo(0.0);
   }
 
   @Test
