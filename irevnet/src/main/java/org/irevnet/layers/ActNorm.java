@@ -34,7 +34,7 @@ public final class ActNorm extends ChannelBlock implements DataDependentInit {
   private final Param initDone;
 
   public ActNorm(int channels, DataType dt) {
-    super(channels);
+    super(channels, dt);
     this.logs = params.add("logs", Nd4j.zeros(dt, 1, channels, 1, 1));
     this.bias = params.add("b", Nd4j.zeros(dt, 1, channels, 1, 1));
     // Saved with the weights, so a loaded model is never re-initialised.
@@ -57,7 +57,7 @@ public final class ActNorm extends ChannelBlock implements DataDependentInit {
   @Override
   public void initFrom(INDArray x) {
     if (initialized()) return;
-    check(x.shape());
+    check(x);
     INDArray mean = x.mean(0, 2, 3);
     INDArray std = x.std(false, 0, 2, 3);
     INDArray scale = Transforms.max(std, DEGENERATE_STD, true).rdivi(1.0);
@@ -71,7 +71,7 @@ public final class ActNorm extends ChannelBlock implements DataDependentInit {
 
   @Override
   public Flow forward(INDArray x) {
-    check(x.shape());
+    check(x);
     INDArray y = perChannel(x, MUL, Transforms.exp(logs.value(), true), false);
     perChannel(y, ADD, bias.value(), true);
     return new Flow(y, pixelwiseLogDet(x, 1, logs.value()));
@@ -79,7 +79,7 @@ public final class ActNorm extends ChannelBlock implements DataDependentInit {
 
   @Override
   public Flow inverse(INDArray y) {
-    check(y.shape());
+    check(y);
     INDArray x = perChannel(y, SUB, bias.value(), false);
     perChannel(x, MUL, Transforms.exp(logs.value().neg(), false), true);
     return new Flow(x, pixelwiseLogDet(y, -1, logs.value()));
@@ -87,6 +87,7 @@ public final class ActNorm extends ChannelBlock implements DataDependentInit {
 
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
+    check(y, dy, dLogDet);
     // libnd4j sums a column-major array over (0, 2, 3) in another order than its row-major copy:
     // the parameter gradients of dy.dup('f') differed from dy's in the last bit.
     y = Tensors.dense(y);

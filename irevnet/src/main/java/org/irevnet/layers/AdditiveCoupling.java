@@ -16,7 +16,7 @@ public final class AdditiveCoupling extends ChannelBlock implements TapedBlock {
   private final ConvNet f;
 
   public AdditiveCoupling(int channels, int hidden, int kernel, DataType dt, Random rng, double lastScale) {
-    super(channels);
+    super(channels, dt);
     if (channels % 2 != 0 || channels < 2) {
       throw new IllegalArgumentException("AdditiveCoupling needs an even channel count, got " + channels);
     }
@@ -26,7 +26,7 @@ public final class AdditiveCoupling extends ChannelBlock implements TapedBlock {
 
   @Override
   public Taped forwardTaped(INDArray x) {
-    check(x.shape());
+    check(x);
     int half = channels / 2;
     INDArray x1 = Tensors.channels(x, 0, half);
     INDArray x2 = Tensors.channels(x, half, channels);
@@ -37,7 +37,7 @@ public final class AdditiveCoupling extends ChannelBlock implements TapedBlock {
 
   @Override
   public Flow inverse(INDArray y) {
-    check(y.shape());
+    check(y);
     int half = channels / 2;
     INDArray x2 = Tensors.channels(y, 0, half);
     INDArray y1 = Tensors.channels(y, half, channels);
@@ -47,6 +47,7 @@ public final class AdditiveCoupling extends ChannelBlock implements TapedBlock {
 
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet, INDArray[] tape) {
+    check(y, dy, dLogDet);
     int half = channels / 2;
     INDArray x2 = Tensors.channels(y, 0, half);
     INDArray y1 = Tensors.channels(y, half, channels);

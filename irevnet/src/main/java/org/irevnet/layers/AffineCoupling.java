@@ -34,7 +34,7 @@ public final class AffineCoupling extends ChannelBlock implements TapedBlock {
   /** @param scaleFloor the smallest scale {@code f} in [0, 1) */
   public AffineCoupling(int channels, int hidden, int kernel, double scaleFloor, DataType dt, Random rng,
       double lastScale) {
-    super(channels);
+    super(channels, dt);
     if (channels % 2 != 0 || channels < 2) {
       throw new IllegalArgumentException("AffineCoupling needs an even channel count, got " + channels);
     }
@@ -63,7 +63,7 @@ public final class AffineCoupling extends ChannelBlock implements TapedBlock {
 
   @Override
   public Taped forwardTaped(INDArray x) {
-    check(x.shape());
+    check(x);
     int half = channels / 2;
     INDArray x1 = Tensors.channels(x, 0, half);
     INDArray x2 = Tensors.channels(x, half, channels);
@@ -75,7 +75,7 @@ public final class AffineCoupling extends ChannelBlock implements TapedBlock {
 
   @Override
   public Flow inverse(INDArray y) {
-    check(y.shape());
+    check(y);
     int half = channels / 2;
     INDArray y2 = Tensors.channels(y, 0, half);
     INDArray x1 = Tensors.channels(y, half, channels);
@@ -87,6 +87,7 @@ public final class AffineCoupling extends ChannelBlock implements TapedBlock {
 
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet, INDArray[] tape) {
+    check(y, dy, dLogDet);
     int half = channels / 2;
     INDArray y2 = Tensors.channels(y, 0, half);
     INDArray x1 = Tensors.channels(y, half, channels);

@@ -36,7 +36,7 @@ public final class Invertible1x1Conv extends ChannelBlock {
    *     matrix, in Java, took seconds at 1024 channels)
    */
   public Invertible1x1Conv(int channels, DataType dt, Random rng) {
-    super(channels);
+    super(channels, dt);
     double[][] l, u, pt;
     double[] sgn = new double[channels];
     double[] logs = new double[channels];
@@ -131,7 +131,7 @@ public final class Invertible1x1Conv extends ChannelBlock {
 
   @Override
   public Flow forward(INDArray x) {
-    check(x.shape());
+    check(x);
     // In float64, as the inverse: in float32 the three products put the round trip at 512 channels
     // at 4e-5, where U x grows and L cancels it.
     DataType f64 = DataType.DOUBLE;
@@ -141,7 +141,7 @@ public final class Invertible1x1Conv extends ChannelBlock {
 
   @Override
   public Flow inverse(INDArray y) {
-    check(y.shape());
+    check(y);
     return new Flow(image(solvePixels(pixels(y), lowerFactor(), upperFactor(), unpermIndex()), y.shape()),
         pixelwiseLogDet(y, -1, logS.value()));
   }
@@ -187,7 +187,7 @@ public final class Invertible1x1Conv extends ChannelBlock {
 
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
-    check(y.shape());
+    check(y, dy, dLogDet);
     // y = P z2, z2 = L z1, z1 = U x: back through the three products, pixel by pixel.
     INDArray lf = lowerFactor();
     INDArray uf = upperFactor();

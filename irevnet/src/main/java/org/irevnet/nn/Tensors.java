@@ -279,6 +279,11 @@ public final class Tensors {
     return dt == org.nd4j.linalg.api.buffer.DataType.FLOAT ? y : y.castTo(dt);
   }
 
+  /** {@code float32}, {@code float64}, or ND4J's name of another type: how messages name a data type. */
+  public static String typeName(DataType dt) {
+    return dt == DataType.DOUBLE ? "float64" : dt == DataType.FLOAT ? "float32" : dt.toString().toLowerCase(java.util.Locale.ROOT);
+  }
+
   public static String shape(long[] s) {
     return Arrays.toString(s);
   }

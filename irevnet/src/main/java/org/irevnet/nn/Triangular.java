@@ -64,7 +64,7 @@ public final class Triangular {
     INDArray x = solve(t, 0, t.rows(), b.dup('c'), lower, unit);
     if (Tensors.nonFinite(x) > 0 && finiteSystem(t, b, lower, unit)) {
       throw new ArithmeticException("triangular solve: the solution of the " + t.rows() + " x " + t.rows()
-          + " system overflows " + typeName(x) + " (Infinity or NaN): the matrix is too close to singular for this"
+          + " system overflows " + Tensors.typeName(x.dataType()) + " (Infinity or NaN): the matrix is too close to singular for this"
           + " right-hand side" + (unit ? "" : smallestPivot(t)));
     }
     return x;
@@ -95,10 +95,6 @@ public final class Triangular {
     for (int i = 1; i < diagonal.length; i++) if (Math.abs(diagonal[i]) < Math.abs(diagonal[k])) k = i;
     String value = t.dataType() == DataType.FLOAT ? Float.toString((float) diagonal[k]) : Double.toString(diagonal[k]);
     return " (its smallest diagonal entry is " + value + ", entry " + k + ")";
-  }
-
-  private static String typeName(INDArray x) {
-    return x.dataType() == DataType.DOUBLE ? "float64" : x.dataType() == DataType.FLOAT ? "float32" : x.dataType().toString();
   }
 
   /**

@@ -1,6 +1,7 @@
 package org.irevnet.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
 import static org.irevnet.check.Numerics.maxAbsDiff;
 
@@ -233,6 +234,40 @@ public abstract class BijectionContract {
     ParamGradients.copy(b.params()).forEach((name, dense) -> assertSame("dL/d" + name, grads.get(name), dense));
     assertSame("backward's output afterwards", y, yDense);
     assertSame("backward's dL/dy afterwards", dy, dyDense);
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = DataType.class, names = {"FLOAT", "DOUBLE", "HALF", "INT"})
+  void inputsOfAnotherTypeAreRefusedByBlocksWithParameters(DataType given) {
+    // A block computes in its parameters' type; only a block without parameters (a permutation, a
+    // padding) is exact in any type.
+    for (DataType dt : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+      if (given == dt) continue;
+      Bijection b = create(dt, 1);
+      Bijection b64 = create(DataType.DOUBLE, 1);
+      INDArray x64 = input(DataType.DOUBLE, 2, withBatch(2));
+      INDArray y64 = b64.apply(x64);
+      INDArray x = x64.castTo(given), y = y64.castTo(given), dy = y64.castTo(given);
+      INDArray dLogDet = Nd4j.ones(given, 2);
+      if (b.params().entries().isEmpty()) {
+        assertSame("forward in " + given, b.apply(x), b64.apply(x.castTo(DataType.DOUBLE)).castTo(given));
+        assertSame("inverse in " + given, b.invert(y), b64.invert(y.castTo(DataType.DOUBLE)).castTo(given));
+        assertSame("backward in " + given, b.backward(y, dy, dLogDet).dx(),
+            b64.backward(y64, y64, Nd4j.ones(DataType.DOUBLE, 2)).dx().castTo(given));
+        continue;
+      }
+      String[] named = {Tensors.typeName(dt), Tensors.typeName(given)};
+      assertThatThrownBy(() -> b.forward(x)).as("forward").isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContainingAll(named);
+      assertThatThrownBy(() -> b.inverse(y)).as("inverse").isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContainingAll(named);
+      INDArray yOwn = y64.castTo(dt);
+      INDArray dLogDetOwn = Nd4j.ones(dt, 2);
+      assertThatThrownBy(() -> b.backward(yOwn, dy, dLogDetOwn)).as("backward's dL/dy").isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContainingAll(named);
+      assertThatThrownBy(() -> b.backward(yOwn, yOwn, dLogDet)).as("backward's dL/dlogdet")
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContainingAll(named);
+    }
   }
 
   private static void assertSame(String what, INDArray actual, INDArray expected) {
