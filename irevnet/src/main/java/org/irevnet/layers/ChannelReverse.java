@@ -29,6 +29,8 @@ public final class ChannelReverse implements Bijection {
    * fi-revnet-s with reverse permutations, until the process ran out of memory).
    */
   private static INDArray reverse(INDArray x) {
+    // Axis 1 of one image given as [c, h, w] is its rows: reversed silently without the check.
+    Tensors.requireRank4("ChannelReverse", x.shape());
     INDArray out = x.ulike();
     int c = (int) x.size(1);
     int[] order = new int[c];

@@ -270,6 +270,20 @@ public abstract class BijectionContract {
     }
   }
 
+  @Test
+  void oneSampleWithoutItsBatchAxisIsRefused() {
+    // [c, h, w] read as NCHW took c for the batch and h for the channels: a block without a channel
+    // count of its own (ChannelReverse) reversed the rows of every image.
+    Bijection b = create(DataType.DOUBLE, 1);
+    long[] s = shape();
+    INDArray x = input(DataType.DOUBLE, 2, s[1], s[2], s[3]);
+    String given = Tensors.shape(x.shape());
+    assertThatThrownBy(() -> b.forward(x)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(given);
+    assertThatThrownBy(() -> b.inverse(x)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(given);
+    assertThatThrownBy(() -> b.backward(x, x, Nd4j.ones(DataType.DOUBLE, s[1]))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(given);
+  }
+
   private static void assertSame(String what, INDArray actual, INDArray expected) {
     assertThat(actual.shape()).as(what + ": shape").isEqualTo(expected.shape());
     assertThat(actual.dataType()).as(what + ": data type").isEqualTo(expected.dataType());
