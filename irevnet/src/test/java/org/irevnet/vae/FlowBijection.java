@@ -88,7 +88,17 @@ public final class FlowBijection implements Bijection {
 
   private INDArray latent(INDArray x) {
     outputShape(x.shape());
+    requireThetaType("inputs", x);
     return x.reshape(x.size(0), flow.dim()).dup('c');
+  }
+
+  /** As a block with parameters, the adapter takes arrays of its parameters' type only (BijectionContract). */
+  private void requireThetaType(String what, INDArray a) {
+    DataType dt = theta.value().dataType();
+    if (a.dataType() != dt) {
+      throw new IllegalArgumentException("latent flow expects " + what + " of its parameters' type "
+          + org.irevnet.nn.Tensors.typeName(dt) + ", got " + org.irevnet.nn.Tensors.typeName(a.dataType()));
+    }
   }
 
   private INDArray image(INDArray z) {
@@ -129,6 +139,8 @@ public final class FlowBijection implements Bijection {
 
   @Override
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
+    requireThetaType("dL/dy", dy);
+    requireThetaType("dL/dlogdet", dLogDet);
     return outsideWorkspaces(() -> {
       INDArray x = invertOutside(y).out();
       Graph g = graph(latent(x));
