@@ -32,14 +32,20 @@ public interface Classifier {
   DataType dataType();
 
   /**
-   * Refuses {@code x} unless its shape is {@link #inputShape} for its batch size; the one-line
-   * message names {@code model}, the expected and the actual shape.
+   * Refuses {@code x} unless its shape is {@link #inputShape} for its batch size and its type the
+   * model's; the one-line message names {@code model}, what it expects and what it got. Another
+   * type was not refused by a DL4J network (it cast a float64 input to its float32 in silence) and
+   * was refused by an invertible model's first block with parameters, in a message naming the block.
    */
-  default void requireInputShape(String model, INDArray x) {
-    long[] expected = inputShape(x.size(0));
+  default void requireInput(String model, INDArray x) {
+    long[] expected = inputShape(x.rank() == 0 ? 0 : x.size(0));
     if (!Arrays.equals(x.shape(), expected)) {
       throw new IllegalArgumentException(model + " expects inputs of shape " + Tensors.shape(expected) + ", got "
           + Tensors.shape(x.shape()));
+    }
+    if (x.dataType() != dataType()) {
+      throw new IllegalArgumentException(model + " expects " + Tensors.typeName(dataType()) + " inputs (the model's type), got "
+          + Tensors.typeName(x.dataType()) + "; cast them with castTo(DataType." + dataType() + ")");
     }
   }
 

@@ -248,7 +248,7 @@ public final class Dl4jClassifier implements Classifier {
 
   /** Every vertex's output up to {@code target} in topological order (the output vertex gives the logits). */
   private INDArray[] forward(INDArray x, int target) {
-    requireInputShape(name, x);
+    requireInput(name, x);
     LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
     INDArray[] out = new INDArray[vertices.length];
     INDArray input = flatInput ? x.reshape('c', x.size(0), x.length() / x.size(0)) : x;

@@ -141,7 +141,7 @@ public final class InvertibleClassifier implements Classifier {
   }
 
   public Forward forward(INDArray x, boolean training) {
-    requireInputShape(arch.name(), x);
+    requireInput(arch.name(), x);
     Tapes.Pass pass = training && tapes != null ? tapes.record() : null;
     Flow f = body.forward(x, pass == null ? null : tapes);
     if (head == null) {
@@ -259,6 +259,7 @@ public final class InvertibleClassifier implements Classifier {
 
   /** The output of every stage (NCHW), in order. */
   public List<INDArray> stageOutputs(INDArray x) {
+    requireInput(arch.name(), x);
     List<INDArray> all = body.forwardWithIntermediates(x);
     List<INDArray> out = new ArrayList<>();
     for (int i : stageEnds) out.add(all.get(i));
@@ -283,6 +284,7 @@ public final class InvertibleClassifier implements Classifier {
 
   @Override
   public INDArray layerOutput(INDArray x, int stage) {
+    requireInput(arch.name(), x);
     return stagePrefix(stage).forward(x).out();
   }
 
@@ -313,6 +315,7 @@ public final class InvertibleClassifier implements Classifier {
   /** Through the reversible backward pass of the stages up to {@code stage}; parameter gradients are put back. */
   @Override
   public Gradient layerGradient(INDArray x, int stage, UnaryOperator<INDArray> dOutput) {
+    requireInput(arch.name(), x);
     Sequential prefix = stagePrefix(stage);
     return keepingParamGradients(() -> {
       Flow f = prefix.forward(x);
