@@ -5,6 +5,7 @@ import java.util.List;
 import org.irevnet.host.Host;
 import org.irevnet.models.Classifier;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -94,7 +95,7 @@ public final class Features {
   }
 
   private static INDArray batch(Classifier model, INDArray images, long start, long end) {
-    return images.get(NDArrayIndex.interval(start, end)).castTo(model.dataType()).dup('c');
+    return Tensors.rows(images, start, end).castTo(model.dataType()).dup('c');
   }
 
   /**

@@ -110,7 +110,7 @@ public final class MetamerSampler {
     List<Pair> pairs = new ArrayList<>();
     for (long from = 0; from < n; from += batch) {
       long to = Math.min(n, from + batch);
-      Result r = sampleBatch(model, a.get(NDArrayIndex.interval(from, to)), b.get(NDArrayIndex.interval(from, to)),
+      Result r = sampleBatch(model, Tensors.rows(a, from, to), Tensors.rows(b, from, to),
           labelsB == null ? null : java.util.Arrays.copyOfRange(labelsB, (int) from, (int) to));
       if (metamers == null) {
         long[] shape = r.metamers().shape().clone();

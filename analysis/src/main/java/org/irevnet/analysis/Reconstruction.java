@@ -99,7 +99,7 @@ public final class Reconstruction {
     List<long[]> shapes = new ArrayList<>();
     for (long from = 0; from < n; from += batch) {
       long to = Math.min(n, from + batch);
-      INDArray xb = x.get(NDArrayIndex.interval(from, to));
+      INDArray xb = Tensors.rows(x, from, to);
       INDArray x32 = xb.castTo(DataType.FLOAT).dup('c'), x64 = xb.castTo(DataType.DOUBLE).dup('c');
       INDArray[] back32 = new INDArray[1];
       List<StageError> s32 = perStage(m32, x32, back32), s64 = perStage(m64, x64);

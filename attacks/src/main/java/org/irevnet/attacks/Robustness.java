@@ -103,7 +103,7 @@ public final class Robustness {
     double maxDiffAtZero = 0;
     for (int from = 0; from < n; from += batch) {
       int to = Math.min(n, from + batch);
-      INDArray xb = x.get(NDArrayIndex.interval(from, to)).dup('c');
+      INDArray xb = Tensors.rows(x, from, to).dup('c');
       for (int k = 0; k < e.length; k++) {
         INDArray adv = attack.perturb(xb, from, to, e[k]);
         int[] cls = Losses.predictions(model.logits(adv));

@@ -110,6 +110,22 @@ public final class Tensors {
   }
 
   /**
+   * Rows {@code [from, to)} of {@code x} (along its first axis) as a view, not a copy. Not {@code
+   * x.get(interval(from, to))}: in ND4J 1.0.0-M2.1 that is an empty array when {@code x} is itself
+   * a view (an offset, or a stride along the first axis) and the range reaches far enough towards
+   * its end (rows 5..6 of rows 1..7 of a batch; the second half of every other sample), so a batch
+   * loop over a caller's view lost its last batches.
+   */
+  public static INDArray rows(INDArray x, long from, long to) {
+    if (from < 0 || to > x.size(0) || from >= to) {
+      throw new IllegalArgumentException("rows [" + from + ", " + to + ") of an array of shape " + shape(x.shape()));
+    }
+    long[] s = x.shape().clone();
+    s[0] = to - from;
+    return Nd4j.create(x.data(), s, x.stride(), x.offset() + from * x.stride(0), x.ordering());
+  }
+
+  /**
    * Entries {@code [from, from + len)} of a {@code [1, n]} row as a view, not a copy: the flat
    * parameter, gradient and optimiser-state buffers are written through such views.
    */
@@ -308,7 +324,7 @@ public final class Tensors {
     INDArray out = null;
     for (long from = 0; from < n; from += batch) {
       long to = Math.min(n, from + batch);
-      INDArray y = f.apply(x.get(interval(from, to)).dup('c'));
+      INDArray y = f.apply(rows(x, from, to).dup('c'));
       if (out == null) {
         long[] shape = y.shape().clone();
         shape[0] = n;
