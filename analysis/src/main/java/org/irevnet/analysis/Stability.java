@@ -327,8 +327,12 @@ public final class Stability {
       for (int i = 0; i < n; i++) alpha[i][j] = a[i];
       if (j == k - 1) break;
       // Full reorthogonalisation (twice) instead of the three-term recurrence alone.
+      // The dots in the map's type: a float64 column against float32 rows stopped every float32
+      // estimate with libnd4j's "execScalar; Expected: [FLOAT]; Actual: [FLOAT, DOUBLE]".
       for (int pass = 0; pass < 2; pass++) {
-        for (int l = 0; l <= j; l++) w.subi(q[l].mulColumnVector(Nd4j.createFromArray(rowDots(q[l], w)).reshape(n, 1)));
+        for (int l = 0; l <= j; l++) {
+          w.subi(q[l].mulColumnVector(Nd4j.createFromArray(rowDots(q[l], w)).reshape(n, 1).castTo(dt)));
+        }
       }
       INDArray norms = w.norm2(1);
       double[] b = norms.toDoubleVector();
