@@ -29,6 +29,23 @@ class ParamTableTest {
     return a;
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(org.irevnet.testing.Layouts.class)
+  void loadingValuesOfAnyLayoutLoadsTheirDenseCopies(org.irevnet.testing.Layouts layout) {
+    // A state assembled from views or column-major arrays by a Java caller: loaded by value.
+    ActNorm source = actNorm(3, 10), target = actNorm(3, 50), reference = actNorm(3, 70);
+    java.util.Map<String, INDArray> state = new java.util.LinkedHashMap<>(), dense = new java.util.LinkedHashMap<>();
+    source.params().state().forEach((k, v) -> {
+      INDArray laid = v.rank() == 4 ? layout.of(v) : v;
+      state.put(k, laid);
+      dense.put(k, laid.dup('c'));
+    });
+    target.params().load(state);
+    reference.params().load(dense);
+    reference.params().entries().forEach((k, p) ->
+        assertThat(target.params().get(k).value()).as(k).isEqualTo(p.value()));
+  }
+
   @Test
   void flattenGroupedGivesEachGroupItsRangeOfTheValuesAndTheZeroedScratch() {
     // Two ActNorms of 2 and 3 channels: trainable logs and bias each (2 + 2 and 3 + 3 scalars),
