@@ -161,6 +161,15 @@ class TensorsTest {
         .hasMessageContaining("[2, 7)");
   }
 
+  /** What the README tells a Java caller, and why {@link Tensors#rows} exists: pinned, so an ND4J that mends it shows. */
+  @Test
+  void nd4jsIntervalOfAViewReachingTowardsItsEndIsEmpty() {
+    INDArray batch = Nd4j.rand(DataType.FLOAT, 8, 3, 2, 2);
+    INDArray view = batch.get(NDArrayIndex.interval(1, 7));
+    assertThat(view.get(NDArrayIndex.interval(5, 6)).length()).as("ND4J's rows 5..6 of rows 1..7").isZero();
+    assertThat(Tensors.rows(view, 5, 6).dup('c')).isEqualTo(batch.get(NDArrayIndex.interval(6, 7)));
+  }
+
   @Property(tries = 30)
   void batchedStacksWhatTheFunctionGivesForEachBatch(@ForAll @IntRange(min = 1, max = 9) int n,
       @ForAll @IntRange(min = 1, max = 10) int batch) {
