@@ -192,6 +192,9 @@ public final class InvertibleClassifier implements Classifier {
     Consumer<ParamTable> groupDone = gradientListener;
     INDArray out = f.out();
     long n = out.size(0);
+    requireGradient("dL/dlogits", dLogits, new long[] {n, numClasses()}, false);
+    requireGradient("dL/dout", dOut, out.shape(), true);
+    requireGradient("dL/dlogdet", dLogDet, new long[] {n}, false);
     INDArray d = dOut == null ? Nd4j.zeros(out.dataType(), out.shape()) : dOut.reshape('c', out.shape()).dup('c');
     if (dLogits != null) {
       if (head == null) {
@@ -205,6 +208,23 @@ public final class InvertibleClassifier implements Classifier {
     INDArray dl = dLogDet == null ? Nd4j.zeros(out.dataType(), n) : dLogDet;
     Tapes stored = f.bodyTapes() != null && f.bodyTapes().isCurrent() ? f.bodyTapes().tapes() : null;
     return body.backward(out, d, dl, groupDone == null ? null : b -> groupDone.accept(b.params()), stored);
+  }
+
+  /**
+   * Refuses a gradient given to {@link #backward} unless it is of the model's type and of {@code
+   * shape} (with {@code anyShapePerSample}, of its entries per sample): one of another type was
+   * refused, if at all, by the first block it reached, in a message naming that block.
+   */
+  private void requireGradient(String what, INDArray g, long[] shape, boolean anyShapePerSample) {
+    if (g == null) return;
+    boolean fits = anyShapePerSample
+        ? g.rank() > 0 && g.size(0) == shape[0] && g.length() == java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b)
+        : java.util.Arrays.equals(g.shape(), shape);
+    if (!fits || g.dataType() != dataType()) {
+      throw new IllegalArgumentException(arch.name() + " backward expects " + what + " of shape " + Tensors.shape(shape)
+          + (anyShapePerSample ? " (or its entries per sample in another shape)" : "") + ", " + Tensors.typeName(dataType())
+          + ", got " + Tensors.shape(g.shape()) + " " + Tensors.typeName(g.dataType()));
+    }
   }
 
   /**

@@ -164,6 +164,34 @@ class InvertibleClassifierTest {
         + ": unknown key 'stages[0].step' (known: actnorm, coupling, hidden, kernel, pad, permutation, scaleFloor,");
   }
 
+  /**
+   * The gradients given to backward are checked against the model, naming it: a float64 dL/dlogits
+   * of a float32 model was refused, if at all, by the first block it reached, naming the block.
+   */
+  @Test
+  void backwardRefusesGradientsOfAnotherTypeOrShapeNamingTheModel() {
+    for (Architecture a : List.of(ModelGradientTest.reduced(Architecture.load("fi-revnet-s"), 32, 4, 1),
+        Architecture.load("irevnet-s"))) {
+      InvertibleClassifier m = InvertibleClassifier.build(a, DataType.FLOAT, 2);
+      INDArray x = Numerics.normal(DataType.FLOAT, 3, m.inputShape(2));
+      InvertibleClassifier.Forward f = m.forward(x, false);
+      INDArray dLogits = Numerics.normal(DataType.FLOAT, 4, 2, m.numClasses());
+      long perSample = f.out().length() / 2;
+      String expected = a.name() + " backward expects dL/dlogits of shape [2, " + m.numClasses() + "], float32, got ";
+      assertThatThrownBy(() -> m.backward(f, dLogits.castTo(DataType.DOUBLE), null, null)).as(a.name())
+          .isInstanceOf(IllegalArgumentException.class).hasMessage(expected + "[2, " + m.numClasses() + "] float64");
+      assertThatThrownBy(() -> m.backward(f, Nd4j.zeros(DataType.FLOAT, 2, m.numClasses() + 1), null, null)).as(a.name())
+          .hasMessage(expected + "[2, " + (m.numClasses() + 1) + "] float32");
+      assertThatThrownBy(() -> m.backward(f, null, null, Nd4j.zeros(DataType.FLOAT, 2, 1))).as(a.name())
+          .hasMessageStartingWith(a.name() + " backward expects dL/dlogdet of shape [2], float32");
+      assertThatThrownBy(() -> m.backward(f, null, Nd4j.zeros(DataType.FLOAT, 2, perSample + 1), null)).as(a.name())
+          .hasMessageStartingWith(a.name() + " backward expects dL/dout of shape " + org.irevnet.nn.Tensors.shape(f.out().shape()));
+      // dL/dout in another shape with the same entries per sample (the nuisance terms' dL/dz) is taken.
+      INDArray dx = m.backward(f, dLogits, Nd4j.zeros(DataType.FLOAT, 2, perSample), Nd4j.zeros(DataType.FLOAT, 2)).dx();
+      assertThat(dx.shape()).isEqualTo(x.shape());
+    }
+  }
+
   @Test
   void saveLoadGivesIdenticalLogitsAndPyTorchNames(@TempDir Path dir) throws Exception {
     InvertibleClassifier m = InvertibleClassifier.build(Architecture.load("fi-revnet-s"), DataType.FLOAT, 1);
