@@ -33,6 +33,7 @@ final class AnalysisOutput {
     }
     // Another run's analysis/: its own results were replaced, and its report showed these as its own.
     if (!intoOwn) CommonOptions.refuseRunsAnalysis(out, "these results");
+    if (out != null) CommonOptions.refuseRunDirectory(out);
     Path run = target.existingRunDir();
     Path dir = out != null ? out : run == null ? null : run.resolve("analysis");
     if (dir != null) {

@@ -114,6 +114,17 @@ final class CommonOptions {
     }
   }
 
+  /**
+   * Refuses {@code --out} when it is a run directory itself (also through a link): an analysis's
+   * results were written beside its config.json, where that run's report never looks.
+   */
+  static void refuseRunDirectory(java.nio.file.Path out) {
+    if (isRun(org.irevnet.io.AtomicFiles.realLocation(out))) {
+      throw new IllegalArgumentException("--out " + out + " is a run directory, whose report reads results from its"
+          + " analysis/ only: leave --out out for RUN_DIR/analysis, or give another directory");
+    }
+  }
+
   /** {@link #refuseRunsAnalysis}, but for {@code ownRun}'s own analysis/, where its results belong. */
   static void refuseOtherRunsAnalysis(java.nio.file.Path out, java.nio.file.Path ownRun, String what) {
     if (!org.irevnet.data.Datasets.sameDirectory(out, ownRun.resolve("analysis"))) refuseRunsAnalysis(out, what);

@@ -595,6 +595,29 @@ class AnalysisCommandsTest {
   }
 
   /**
+   * A run directory itself, the run's own or another's, is refused as --out: the results were
+   * written beside its config.json, where its report never looks.
+   */
+  @Test
+  void aRunDirectoryItselfIsRefusedAsTheOutput(@TempDir Path tmp) throws Exception {
+    Path runDir = Files.createDirectories(tmp.resolve("run")), otherRun = tmp.resolve("other");
+    MainTest.runsAnalysis(otherRun);
+    Path link = Files.createSymbolicLink(tmp.resolve("latest"), otherRun);
+    for (Path out : new Path[] {otherRun, link}) {
+      for (String cmd : COMMANDS) {
+        MainTest.Run r = run(args(cmd, "--run", runDir.toString(), "--out", out.toString(), "--no-progress"));
+        assertThat(r.code()).as(cmd + ": " + r.err()).isEqualTo(2);
+        assertThat(r.err().strip()).isEqualTo("irevnet " + cmd.split(" ")[0] + ": --out " + out + " is a run directory,"
+            + " whose report reads results from its analysis/ only: leave --out out for RUN_DIR/analysis, or give another"
+            + " directory");
+      }
+    }
+    try (var files = Files.list(otherRun)) {
+      assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("config.json", "analysis");
+    }
+  }
+
+  /**
    * A --count (or interpolate's --steps) whose arrays cannot be held is bad input, named in one line
    * with what it would need (exit code 2, nothing written): sample stopped on "integer overflow" (exit
    * code 3), and the commands that draw pairs crashed the JVM in native code.
