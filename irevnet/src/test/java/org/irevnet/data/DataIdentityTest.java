@@ -90,6 +90,10 @@ class DataIdentityTest {
     JsonNode old = JSON.readTree(JSON.writeValueAsString(before.toMap()));
     assertThat(old.fieldNames()).toIterable().containsExactly("name", "classes", "test_images", "test_sha256");
     assertThat(DataIdentity.read(old)).isEqualTo(before);
+    // A grey run's record (one channel, as every Fashion-MNIST run's): read as a shape, not as none,
+    // which would leave its analyses comparing no size.
+    DataIdentity grey = new DataIdentity("fmnist", null, 3, "ef".repeat(32), List.of(1, 28, 28));
+    assertThat(DataIdentity.read(JSON.readTree(JSON.writeValueAsString(grey.toMap())))).isEqualTo(grey);
     for (String shape : List.of("[1, 28]", "[1, 28, 0]", "[1, 28, 2.5]", "[1, 28, \"28\"]", "\"1x28x28\"", "null")) {
       assertThat(DataIdentity.read(JSON.readTree("{\"test_sha256\": \"ab\", \"test_images\": 3, \"classes\": null, \"image_shape\": "
           + shape + "}")).imageShape()).as(shape).isNull();
