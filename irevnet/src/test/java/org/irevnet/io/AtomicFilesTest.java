@@ -701,6 +701,24 @@ class AtomicFilesTest {
     assertThat(listed(dir)).isEmpty();
   }
 
+  /**
+   * Each {@code ..} after a link is read as {@code ls} reads it, also when two follow the link
+   * ({@code --data lk/../../fmnist}) or the path ends with one ({@code --data lk/..}, the folder
+   * holding the link's target): the sets reached so differ from those beside the link.
+   */
+  @Test
+  void parentsAfterALinkAreThoseOfItsTargetAlsoTwoOrAtTheEnd(@TempDir Path tmp) throws Exception {
+    Path real = tmp.toRealPath();
+    Path inner = Files.createDirectories(real.resolve("srv/sets/sub/inner"));
+    Path cwd = Files.createDirectories(real.resolve("work/deep"));
+    Files.createDirectories(real.resolve("work/fmnist"));
+    Path lk = Files.createSymbolicLink(cwd.resolve("lk"), inner);
+    assertThat(AtomicFiles.absolute(lk.resolve("../../fmnist"))).isEqualTo(real.resolve("srv/sets/fmnist"));
+    assertThat(AtomicFiles.absolute(lk.resolve(".."))).isEqualTo(real.resolve("srv/sets/sub"));
+    assertThat(AtomicFiles.absolute(lk.resolve("../.."))).isEqualTo(real.resolve("srv/sets"));
+    assertThat(AtomicFiles.absolute(cwd.resolve("../fmnist"))).as("no link: as written").isEqualTo(real.resolve("work/fmnist"));
+  }
+
   /** What {@code dir} holds. */
   private static java.util.List<Path> listed(Path dir) throws java.io.IOException {
     try (var s = Files.list(dir)) {
