@@ -159,6 +159,18 @@ class TensorsTest {
     assertThat(Tensors.batched(b -> b.mul(2), x, 4)).isEqualTo(dense.mul(2));
     assertThatThrownBy(() -> Tensors.rows(x, 2, 7)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("[2, 7)");
+    // An empty range is a caller's mistake (no batch loop asks for one), refused as a range past the end is.
+    assertThatThrownBy(() -> Tensors.rows(x, 3, 3)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("[3, 3)");
+  }
+
+  /** How the refusals of another type name one: float32 and float64 by their widths, ND4J's name in lower case otherwise. */
+  @Test
+  void typesAreNamedAsTheReadmeNamesThem() {
+    assertThat(Tensors.typeName(DataType.FLOAT)).isEqualTo("float32");
+    assertThat(Tensors.typeName(DataType.DOUBLE)).isEqualTo("float64");
+    assertThat(Tensors.typeName(DataType.HALF)).isEqualTo("half");
+    assertThat(Tensors.typeName(DataType.INT)).isEqualTo("int");
   }
 
   /** What the README tells a Java caller, and why {@link Tensors#rows} exists: pinned, so an ND4J that mends it shows. */
