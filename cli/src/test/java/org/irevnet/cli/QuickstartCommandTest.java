@@ -224,6 +224,30 @@ class QuickstartCommandTest {
     assertThat(Json.MAPPER.readTree(out.resolve("quickstart.json").toFile()).get("steps")).isEmpty();
   }
 
+  /**
+   * The words of the printed resume command: a word of letters (any script), digits and
+   * {@code _./:,+@%=-} as it is, so that the usual path reads as typed; any other (an empty one, a
+   * space, a quote, a character a shell expands) single-quoted, and read back by bash as the same word.
+   */
+  @Test
+  void theResumeCommandsWordsReadBackAsTheyWere() throws Exception {
+    List<String> plain = List.of("runs/qs_1", "-x", "a=b", "x:y,z+w@v%u", "./ü/データ/9");
+    for (String w : plain) assertThat(QuickstartCommand.shellWord(w)).isEqualTo(w);
+    List<String> quoted = List.of("", "Anne's qs", "$HOME", "~/x", "a*b", "a;b", "a\\b", "!x", "a\tb", "'", "`x`");
+    List<String> words = new ArrayList<>(plain);
+    words.addAll(quoted);
+    StringBuilder command = new StringBuilder("printf '%s\\0'");
+    for (String w : words) {
+      String s = QuickstartCommand.shellWord(w);
+      if (quoted.contains(w)) assertThat(s).as(w).startsWith("'").endsWith("'");
+      command.append(' ').append(s);
+    }
+    Process bash = new ProcessBuilder("bash", "-c", command.toString()).start();
+    String read = new String(bash.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(bash.waitFor()).isZero();
+    assertThat(read.split("\0", -1)).containsExactlyElementsOf(Stream.concat(words.stream(), Stream.of("")).toList());
+  }
+
   private static QuickstartCommand quickstart(Path out, boolean skipSelftest, Integer threads, boolean noProgress,
       boolean verbose) {
     QuickstartCommand q = new QuickstartCommand();
