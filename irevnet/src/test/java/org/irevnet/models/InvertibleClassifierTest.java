@@ -186,6 +186,13 @@ class InvertibleClassifierTest {
           .hasMessageStartingWith(a.name() + " backward expects dL/dlogdet of shape [2], float32");
       assertThatThrownBy(() -> m.backward(f, null, Nd4j.zeros(DataType.FLOAT, 2, perSample + 1), null)).as(a.name())
           .hasMessageStartingWith(a.name() + " backward expects dL/dout of shape " + org.irevnet.nn.Tensors.shape(f.out().shape()));
+      // A scalar (a loss's value given for its gradient) and the same entries in another batch are refused too.
+      for (INDArray dOut : new INDArray[] {Nd4j.scalar(0f), Nd4j.zeros(DataType.FLOAT, 1, 2 * perSample)}) {
+        assertThatThrownBy(() -> m.backward(f, null, dOut, null)).as(a.name() + ", " + org.irevnet.nn.Tensors.shape(dOut.shape()))
+            .isInstanceOf(IllegalArgumentException.class).hasMessage(a.name() + " backward expects dL/dout of shape "
+                + org.irevnet.nn.Tensors.shape(f.out().shape()) + " (or its entries per sample in another shape), float32, got "
+                + org.irevnet.nn.Tensors.shape(dOut.shape()) + " float32");
+      }
       // dL/dout in another shape with the same entries per sample (the nuisance terms' dL/dz) is taken.
       INDArray dx = m.backward(f, dLogits, Nd4j.zeros(DataType.FLOAT, 2, perSample), Nd4j.zeros(DataType.FLOAT, 2)).dx();
       assertThat(dx.shape()).isEqualTo(x.shape());
