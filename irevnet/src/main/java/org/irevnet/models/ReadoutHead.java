@@ -3,6 +3,7 @@ package org.irevnet.models;
 import org.irevnet.layers.Param;
 import org.irevnet.layers.ParamTable;
 import org.irevnet.nn.Init;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -39,6 +40,9 @@ public final class ReadoutHead {
 
   /** Logits {@code [n, classes]} and the tape for {@link #backward}. */
   public INDArray forward(INDArray x, boolean training, Tape[] tapeOut) {
+    // A column-major x's batch statistics summed in its order (logits 1e-16 from its row-major
+    // copy's); the model's own, the body's dense output, is used as is.
+    x = Tensors.dense(x);
     INDArray mean, var;
     if (training) {
       mean = x.mean(true, 0, 2, 3);
@@ -61,6 +65,9 @@ public final class ReadoutHead {
 
   /** {@code dL/dx} from {@code dL/dlogits}; accumulates parameter gradients. */
   public INDArray backward(Tape t, INDArray dLogits) {
+    // ND4J 1.0.0-M2.1's mmul reads a stride-0 (broadcast) matrix as if it were dense: a caller's
+    // dL/dlogits repeated along the batch gave a wrong dL/dx and dL/dw. A dense one is used as is.
+    dLogits = Tensors.dense(dLogits);
     w.grad().addi(dLogits.transpose().mmul(t.pooled()));
     b.grad().addi(dLogits.sum(0));
     INDArray dPooled = dLogits.mmul(w.value());

@@ -54,7 +54,10 @@ final class GaussianPrior {
   Nll nll(INDArray zn, INDArray logDet, long d, double weight, boolean accumulate) {
     long n = zn.size(0);
     INDArray invScale = Transforms.exp(gamma.value().neg(), false);
-    INDArray u = zn.sub(beta.value()).muli(invScale);
+    // Row-major whatever zn's order: ND4J's results take a column-major zn's order, and the value's
+    // sums below then ran in it and moved in the last bits (6e-15) from the same call on a
+    // row-major copy. The training step's zn (a row-major column range of z) is not copied.
+    INDArray u = (zn.ordering() == 'c' ? zn : zn.dup('c')).sub(beta.value()).muli(invScale);
     INDArray uu = u.mul(u);
     // The value's sums in float64: ND4J sums a float32 array in float32, which over an evaluation
     // batch (250 x 1024 squares) moved eval's bits/dim by up to 4e-4 and made it depend on the batch

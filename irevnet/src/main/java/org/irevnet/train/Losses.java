@@ -1,5 +1,6 @@
 package org.irevnet.train;
 
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -21,8 +22,10 @@ public final class Losses {
   /** Mean softmax cross-entropy against target distributions (rows summing to one). */
   public static LossGrad softmaxCrossEntropy(INDArray logits, INDArray targets) {
     long n = logits.size(0);
-    INDArray logp = logSoftmax(logits);
-    double loss = -logp.mul(targets).sumNumber().doubleValue() / n;
+    // Dense copies of column-major logits or targets: the loss's sum ran in their order, and moved
+    // in the last bit (9e-16) from the same call on row-major copies. Dense ones are used as is.
+    INDArray logp = logSoftmax(Tensors.dense(logits));
+    double loss = -logp.mul(Tensors.dense(targets)).sumNumber().doubleValue() / n;
     INDArray grad = Transforms.exp(logp, false).subi(targets).divi(n);
     return new LossGrad(loss, grad);
   }

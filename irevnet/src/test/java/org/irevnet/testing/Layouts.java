@@ -6,9 +6,12 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 import java.util.function.UnaryOperator;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
 
 /**
- * The memory layouts a caller of the Java API can hand over for an NCHW array: each holds the
+ * The memory layouts a caller of the Java API can hand over for an NCHW array, or a {@code [n, d]}
+ * matrix (logits, {@code z}, features; its columns take the place of channels, and a crop or a
+ * permutation acts on them): each holds the
  * values of a dense row-major {@code x} in another arrangement of its buffer. An entry point must
  * give on each exactly what it gives on the dense copy ({@code of(x).dup('c')}), and leave it as it
  * was: code that reads or writes a buffer as if it were dense is silently wrong on all but {@code
@@ -18,23 +21,26 @@ public enum Layouts {
   /** The reference: dense, row-major, at offset 0. */
   DENSE(x -> x),
   /** Rows 1.. of a larger batch: dense strides, a non-zero offset into the buffer. */
-  OFFSET(x -> within(x, 1, 0, 0, 0).get(interval(1, x.size(0) + 1))),
+  OFFSET(x -> within(x, 1, 0, 0).get(interval(1, x.size(0) + 1))),
   /** Every other sample of a batch twice as large. */
   EVERY_OTHER_SAMPLE(x -> {
     long n = x.size(0);
-    INDArray big = Nd4j.rand(x.dataType(), 2 * n, x.size(1), x.size(2), x.size(3));
+    long[] s = x.shape().clone();
+    s[0] = 2 * n;
+    INDArray big = Nd4j.rand(x.dataType(), s);
     INDArray view = big.get(interval(0, 2, 2 * n));
     return view.assign(x);
   }),
   /** Channels 1..c of a tensor with two more. */
-  CHANNEL_RANGE(x -> within(x, 0, 1, 0, 0).get(all(), interval(1, x.size(1) + 1))),
-  /** The centre of images one pixel larger on every side. */
-  SPATIAL_CROP(x -> within(x, 0, 0, 1, 1)
-      .get(all(), all(), interval(1, x.size(2) + 1), interval(1, x.size(3) + 1))),
+  CHANNEL_RANGE(x -> within(x, 0, 1, 0).get(all(), interval(1, x.size(1) + 1))),
+  /** The centre of images one pixel larger on every side (of a matrix, columns 2..d+1 of d + 4). */
+  SPATIAL_CROP(x -> x.rank() == 2 ? within(x, 0, 2, 0).get(all(), interval(2, x.size(1) + 2))
+      : within(x, 0, 0, 1).get(all(), all(), interval(1, x.size(2) + 1), interval(1, x.size(3) + 1))),
   /** Column-major ({@code x.dup('f')}). */
   FORTRAN(x -> x.dup('f')),
-  /** Channels-last memory seen through a permutation: NCHW shape, NHWC strides. */
-  PERMUTED(x -> x.permute(0, 2, 3, 1).dup('c').permute(0, 3, 1, 2)),
+  /** Channels-last memory seen through a permutation: NCHW shape, NHWC strides (a matrix: its transpose's). */
+  PERMUTED(x -> x.rank() == 2 ? x.transpose().dup('c').transpose()
+      : x.permute(0, 2, 3, 1).dup('c').permute(0, 3, 1, 2)),
   /** One sample repeated along the batch by a stride of 0 (the values are {@code x}'s first sample's). */
   BROADCAST(x -> {
     long[] s = x.shape();
@@ -56,14 +62,21 @@ public enum Layouts {
   }
 
   /**
-   * {@code x} inside a larger random array with the given margin on both sides of each axis; the
-   * caller takes the view back out.
+   * {@code x} inside a larger random array with the given margin on both sides of its batch, its
+   * channels (a matrix's columns) and its rows and columns of pixels; the caller takes the view
+   * back out.
    */
-  private static INDArray within(INDArray x, long batch, long channels, long rows, long cols) {
+  private static INDArray within(INDArray x, long batch, long channels, long pixels) {
     long[] s = x.shape();
-    INDArray big = Nd4j.rand(x.dataType(), s[0] + 2 * batch, s[1] + 2 * channels, s[2] + 2 * rows, s[3] + 2 * cols);
-    big.get(interval(batch, batch + s[0]), interval(channels, channels + s[1]), interval(rows, rows + s[2]),
-        interval(cols, cols + s[3])).assign(x);
+    long[] margins = x.rank() == 2 ? new long[] {batch, channels} : new long[] {batch, channels, pixels, pixels};
+    long[] bigShape = new long[s.length];
+    INDArrayIndex[] inside = new INDArrayIndex[s.length];
+    for (int i = 0; i < s.length; i++) {
+      bigShape[i] = s[i] + 2 * margins[i];
+      inside[i] = interval(margins[i], margins[i] + s[i]);
+    }
+    INDArray big = Nd4j.rand(x.dataType(), bigShape);
+    big.get(inside).assign(x);
     return big;
   }
 }
