@@ -135,7 +135,9 @@ public final class SoftmaxRegression {
 
   /** {@code [n, C]} logits in float64. */
   public INDArray logits(INDArray x) {
-    return x.castTo(DataType.DOUBLE).mmul(weights).addiRowVector(bias);
+    // A dense copy of a caller's float64 x given as a stride-0 broadcast: ND4J's mmul of one gave
+    // logits 1e-16 from those of its dense copy (and a wrong product in the readout head's backward).
+    return Tensors.dense(x.castTo(DataType.DOUBLE)).mmul(weights).addiRowVector(bias);
   }
 
   public double accuracy(INDArray x, int[] labels) {
