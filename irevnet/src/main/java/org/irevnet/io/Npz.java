@@ -60,7 +60,9 @@ public final class Npz {
     ByteBuffer data = descr == null || d.length() == 0 || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN
         ? null : Tensors.nativeBytes(d);
     if (data == null) {
-      out.write(Nd4j.toNpyByteArray(d));
+      // ND4J's converter writes from the start of the buffer: a float16 view at an offset (rows 1..
+      // of a batch) came out as the buffer's first rows.
+      out.write(Nd4j.toNpyByteArray(d.offset() == 0 ? d : d.dup('c')));
       return;
     }
     out.write(npyHeader(descr, a.shape()));

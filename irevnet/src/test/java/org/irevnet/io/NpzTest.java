@@ -401,4 +401,25 @@ class NpzTest {
       zip.closeEntry();
     }
   }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(org.irevnet.testing.Layouts.class)
+  void anArrayOfAnyLayoutIsWrittenAsItsValuesNotItsBuffer(org.irevnet.testing.Layouts layout, @TempDir Path tmp)
+      throws Exception {
+    // A view, a column-major or a permuted array written as its buffer would put other numbers,
+    // or the right ones in another order, into check.npz and the weights NumPy reads.
+    Map<String, INDArray> given = new LinkedHashMap<>(), dense = new LinkedHashMap<>();
+    for (DataType dt : new DataType[] {DataType.FLOAT, DataType.DOUBLE, DataType.LONG, DataType.HALF}) {
+      INDArray x = Nd4j.linspace(DataType.DOUBLE, 1, 2 * 3 * 4 * 5, 1).reshape(2, 3, 4, 5).castTo(dt);
+      given.put(dt + "-image", layout.of(x));
+      given.put(dt + "-matrix", layout.of(x.reshape(6, 20)));
+    }
+    given.forEach((name, a) -> dense.put(name, a.dup('c')));
+    Npz.write(tmp.resolve("given.npz"), given);
+    Npz.write(tmp.resolve("dense.npz"), dense);
+    Map<String, INDArray> read = Npz.read(tmp.resolve("given.npz"));
+    dense.forEach((name, a) -> assertThat(read.get(name)).as(name).isEqualTo(a));
+    assertThat(Files.readAllBytes(tmp.resolve("given.npz"))).isEqualTo(Files.readAllBytes(tmp.resolve("dense.npz")));
+    given.forEach((name, a) -> assertThat(a).as(name + " afterwards").isEqualTo(dense.get(name)));
+  }
 }

@@ -4,6 +4,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
 import java.util.function.UnaryOperator;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
@@ -27,7 +28,7 @@ public enum Layouts {
     long n = x.size(0);
     long[] s = x.shape().clone();
     s[0] = 2 * n;
-    INDArray big = Nd4j.rand(x.dataType(), s);
+    INDArray big = filler(x.dataType(), s);
     INDArray view = big.get(interval(0, 2, 2 * n));
     return view.assign(x);
   }),
@@ -75,8 +76,13 @@ public enum Layouts {
       bigShape[i] = s[i] + 2 * margins[i];
       inside[i] = interval(margins[i], margins[i] + s[i]);
     }
-    INDArray big = Nd4j.rand(x.dataType(), bigShape);
+    INDArray big = filler(x.dataType(), bigShape);
     big.get(inside).assign(x);
     return big;
+  }
+
+  /** Random entries around a view (integers too: an integer array can be a view as well). */
+  private static INDArray filler(DataType dt, long[] shape) {
+    return dt.isFPType() ? Nd4j.rand(dt, shape) : Nd4j.rand(DataType.DOUBLE, shape).muli(1000).castTo(dt);
   }
 }
