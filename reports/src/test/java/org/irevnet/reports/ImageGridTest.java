@@ -180,4 +180,18 @@ class ImageGridTest {
     assertThatThrownBy(() -> ImageGrid.render(List.of(Nd4j.zeros(1, 0, 2), Nd4j.zeros(1, 3, 2)), 1, 1))
         .hasMessage("image grid: row 1 has 3x2 images, row 0 has 0x2");
   }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(org.irevnet.testing.Layouts.class)
+  void imagesOfAnyLayoutAreDrawnAsTheirDenseCopies(org.irevnet.testing.Layouts layout) {
+    // A grid drawn from a view or a column-major array as if it were dense would show other
+    // pixels, or the right ones transposed.
+    INDArray grey = Nd4j.rand(DataType.FLOAT, 3, 1, 5, 4), colour = Nd4j.rand(DataType.FLOAT, 2, 3, 5, 4);
+    List<INDArray> given = List.of(layout.of(grey), layout.of(colour));
+    List<INDArray> dense = List.of(given.get(0).dup('c'), given.get(1).dup('c'));
+    BufferedImage got = ImageGrid.render(given, 2, 1), expected = ImageGrid.render(dense, 2, 1);
+    assertThat(got.getRGB(0, 0, got.getWidth(), got.getHeight(), null, 0, got.getWidth()))
+        .isEqualTo(expected.getRGB(0, 0, expected.getWidth(), expected.getHeight(), null, 0, expected.getWidth()));
+    for (int r = 0; r < 2; r++) assertThat(given.get(r)).as("row " + r + " afterwards").isEqualTo(dense.get(r));
+  }
 }
