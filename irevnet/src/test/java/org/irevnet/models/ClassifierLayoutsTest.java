@@ -9,12 +9,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.irevnet.io.Npz;
 import org.irevnet.layers.Grad;
 import org.irevnet.nn.Tensors;
 import org.irevnet.testing.Layouts;
 import org.irevnet.testing.ParamGradients;
 import org.irevnet.testing.TinyNetworks;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -99,6 +104,21 @@ class ClassifierLayoutsTest {
       assertThat(maxAbsDiff(ic.invert(out), ic.invert(outDense))).as("invert").isEqualTo(0.0);
       assertThat(maxAbsDiff(out, outDense)).as("invert: its input afterwards").isEqualTo(0.0);
     }
+  }
+
+  @ParameterizedTest
+  // An offset, column-major and channels-last strides and a stride of 0 (4 s each: a save and two precisions).
+  @EnumSource(value = Layouts.class, names = {"OFFSET", "FORTRAN", "PERMUTED", "BROADCAST"})
+  void anExportOfImagesOfAnyLayoutHoldsWhatTheDenseCopyGives(Layouts layout, @TempDir Path tmp) throws Exception {
+    // check.npz is what PyTorch compares its own outputs with: its x must be the images' values.
+    InvertibleClassifier m = (InvertibleClassifier) model("fi-revnet-s");
+    INDArray x = layout.of(images(m, 2, 2)), dense = x.dup('c');
+    ModelExport.write(tmp.resolve("given"), m, x, new int[] {1, 0});
+    ModelExport.write(tmp.resolve("dense"), m, dense, new int[] {1, 0});
+    assertThat(Files.readAllBytes(tmp.resolve("given").resolve(ModelExport.CHECK)))
+        .isEqualTo(Files.readAllBytes(tmp.resolve("dense").resolve(ModelExport.CHECK)));
+    assertThat(Npz.read(tmp.resolve("given").resolve(ModelExport.CHECK)).get("x")).isEqualTo(dense);
+    assertThat(maxAbsDiff(x, dense)).as("the images afterwards").isEqualTo(0.0);
   }
 
   private static List<INDArray> gradient(Classifier.Gradient g) {
