@@ -14,10 +14,14 @@ import org.irevnet.check.Numerics;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
 import org.irevnet.layers.Param;
+import org.irevnet.testing.Layouts;
+import org.irevnet.testing.ParamGradients;
 import org.irevnet.testing.TinyData;
 import org.irevnet.train.AdamOptimizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -40,6 +44,43 @@ class ConvVaeTest {
     INDArray x = Nd4j.zeros(dt, n, 784);
     for (int i = 0; i < n; i++) for (int j = 0; j < 784; j++) x.putScalar(i, j, r.nextBoolean() ? 1 : 0);
     return x;
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Layouts.class, mode = EnumSource.Mode.EXCLUDE, names = "DENSE")
+  void everyEntryPointGivesOnAnyLayoutWhatItGivesOnTheDenseCopy(Layouts layout) {
+    // Images and noise from a caller (as [n, 784] and [n, D] matrices) reach SameDiff's graphs,
+    // whose ops may read a view's buffer as if it were dense.
+    ConvVae vae = new ConvVae(config("sylvester-orthogonal"), 3, DataType.DOUBLE);
+    INDArray x = layout.of(binaryImages(DataType.DOUBLE, 3, 4)), eps = layout.of(Numerics.normal(DataType.DOUBLE, 5, 3, 3));
+    INDArray grey = layout.of(Nd4j.rand(DataType.FLOAT, 3, 1, 28, 28));
+    Map<String, java.util.function.Function<INDArray[], List<INDArray>>> entries = new java.util.LinkedHashMap<>();
+    entries.put("accumulateGradients", in -> {
+      vae.params().zeroGrad();
+      List<INDArray> r = new ArrayList<>(List.of(Nd4j.scalar(vae.accumulateGradients(in[0], in[1]))));
+      r.addAll(ParamGradients.copy(vae.params()).values());
+      vae.params().zeroGrad();
+      return r;
+    });
+    entries.put("logWeights", in -> List.of(vae.logWeights(in[0], in[1], Nd4j.createFromArray(0, 2, 1))));
+    entries.put("evaluate", in -> {
+      ConvVae.Evaluation e = vae.evaluate(in[0], 3, 2, new Random(6));
+      return List.of(Nd4j.createFromArray(e.elbo(), e.nll(), e.nllStdError()));
+    });
+    entries.put("binarise", in -> List.of(ConvVae.binarise(in[2], new Random(7))));
+    INDArray[] given = {x, eps, grey};
+    for (Map.Entry<String, java.util.function.Function<INDArray[], List<INDArray>>> e : entries.entrySet()) {
+      INDArray[] dense = new INDArray[given.length];
+      for (int i = 0; i < given.length; i++) dense[i] = given[i].dup('c');
+      List<INDArray> got = e.getValue().apply(given), expected = e.getValue().apply(dense);
+      for (int i = 0; i < got.size(); i++) {
+        assertThat(got.get(i).shape()).as(e.getKey() + " result " + i + ": shape").isEqualTo(expected.get(i).shape());
+        assertThat(Numerics.maxAbsDiff(got.get(i), expected.get(i))).as(e.getKey() + " result " + i).isEqualTo(0.0);
+      }
+      for (int i = 0; i < given.length; i++) {
+        assertThat(Numerics.maxAbsDiff(given[i], dense[i])).as(e.getKey() + ": input " + i + " afterwards").isEqualTo(0.0);
+      }
+    }
   }
 
   @Test
