@@ -168,7 +168,9 @@ public final class LayerProbes {
     int[] out = new int[m];
     for (int start = 0; start < m; start += NN_BLOCK) {
       int end = Math.min(m, start + NN_BLOCK);
-      INDArray rows = query.get(NDArrayIndex.interval(start, end), NDArrayIndex.all());
+      // Not query.get(interval): of a caller's view (every other row, a column range) it is empty
+      // near the view's end, and the search failed on its second block.
+      INDArray rows = Tensors.rows(query, start, end);
       INDArray q = rows.castTo(DataType.DOUBLE);
       // argmin_r |q - r|^2 = argmax_r (2 q.r - |r|^2): |q|^2 does not depend on r.
       INDArray scores = q.mmul(refT).muli(2).subi(refNorms);

@@ -180,4 +180,18 @@ class LayerProbesTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> LayerProbes.measure(m, d, d, 0))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("non-zero) number of stages");
   }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(org.irevnet.testing.Layouts.class)
+  void nearestNeighboursOfAQueryOfManyBlocksOfAnyLayoutAreThoseOfItsDenseCopy(org.irevnet.testing.Layouts layout) {
+    // The query is searched NN_BLOCK rows at a time: rows taken near the end of a caller's view
+    // by ND4J's get(interval) are empty (Tensors.rows), so the last blocks would be lost.
+    int rows = 2 * LayerProbes.NN_BLOCK + 37;
+    INDArray reference = layout.of(Init.normal(DataType.DOUBLE, new Random(1), 40, 5));
+    INDArray query = layout.of(Init.normal(DataType.DOUBLE, new Random(2), rows, 5));
+    INDArray dense = query.dup('c');
+    assertThat(LayerProbes.nearestNeighbour(reference, query))
+        .isEqualTo(LayerProbes.nearestNeighbour(reference.dup('c'), dense));
+    assertThat(query).as("the query afterwards").isEqualTo(dense);
+  }
 }
