@@ -3,8 +3,8 @@ package org.irevnet.train;
 import java.util.List;
 import org.irevnet.data.Dataset;
 import org.irevnet.models.Classifier;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Test-set evaluation of a classifier (evaluation mode: BatchNorm uses running statistics). */
 public final class Evaluation {
@@ -39,7 +39,8 @@ public final class Evaluation {
     int correct = 0, nonFinite = 0;
     for (int start = 0; start < n; start += batch) {
       int end = Math.min(n, start + batch);
-      INDArray x = data.images().get(NDArrayIndex.interval(start, end)).dup('c');
+      // Not get(interval): of a caller's view of images it is empty near the view's end.
+      INDArray x = Tensors.rows(data.images(), start, end).dup('c');
       int[] y = java.util.Arrays.copyOfRange(data.labels(), start, end);
       INDArray logits = model.logits(x.castTo(model.dataType()));
       lossSum += Losses.softmaxCrossEntropy(logits, y).loss() * (end - start);

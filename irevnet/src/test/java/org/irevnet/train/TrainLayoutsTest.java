@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
 import org.irevnet.check.Numerics;
+import org.irevnet.data.Dataset;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.models.ReadoutHead;
 import org.irevnet.testing.Layouts;
@@ -97,7 +98,15 @@ class TrainLayoutsTest {
       r.addAll(ParamGradients.copy(h.params()).values());
       return r;
     });
-    INDArray[] given = {logits, targets, zn, logDet, out, features, dLogits};
+    entries.put("Evaluation.evaluate of a split whose images are a view, in batches", in -> {
+      Evaluation.Result r = Evaluation.evaluate(ice.model(), new Dataset("test", in[7], labels,
+          List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")), 4, "test");
+      return List.of(Nd4j.createFromArray(r.count(), r.accuracy(), r.loss()), 
+          // A class without images has NaN accuracy, which no difference compares.
+          Nd4j.createFromArray(java.util.Arrays.stream(r.perClassAccuracy()).map(v -> Double.isNaN(v) ? -1 : v).toArray()));
+    });
+    INDArray images = layout.of(ice.x().castTo(DataType.FLOAT));
+    INDArray[] given = {logits, targets, zn, logDet, out, features, dLogits, images};
     for (Map.Entry<String, Function<INDArray[], List<INDArray>>> e : entries.entrySet()) {
       INDArray[] dense = new INDArray[given.length];
       for (int i = 0; i < given.length; i++) dense[i] = given[i].dup('c');
