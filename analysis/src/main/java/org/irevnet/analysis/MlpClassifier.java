@@ -168,7 +168,9 @@ public final class MlpClassifier {
     for (long start = 0; start < n; start += Features.BATCH * 4L) {
       long end = Math.min(n, start + Features.BATCH * 4L);
       final long from = start, to = end;
-      BlockWorkspace.run(() -> forward(x.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).castTo(DataType.FLOAT), null),
+      // Tensors.rows, not get(interval), which of a caller's view is empty near its end; a dense
+      // copy of a stride-0 (broadcast) x, which ND4J's mmul reads as if it were dense.
+      BlockWorkspace.run(() -> forward(Tensors.dense(Tensors.rows(x, from, to).castTo(DataType.FLOAT)), null),
           h -> out.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).assign(h));
     }
     return out;

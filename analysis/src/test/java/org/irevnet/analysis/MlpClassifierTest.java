@@ -166,4 +166,17 @@ class MlpClassifierTest {
     for (double[] row : a) for (int j = 0; j < row.length; j++) out[0][j] += row[j];
     return out;
   }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(org.irevnet.testing.Layouts.class)
+  void logitsOfManyBatchesOfAnyLayoutAreThoseOfTheDenseCopy(org.irevnet.testing.Layouts layout) {
+    // logits runs 4 x Features.BATCH rows at a time: rows taken near the end of a caller's view by
+    // ND4J's get(interval) are empty (Tensors.rows), so its last batches would be lost.
+    int rows = 2 * 4 * Features.BATCH + 37;
+    MlpClassifier probe = MlpClassifier.train(Numerics.normal(DataType.FLOAT, 1, 40, 5), NuisanceProbeTest.labels(40, 3, 1), 3,
+        NuisanceProbeTest.SMALL);
+    org.nd4j.linalg.api.ndarray.INDArray x = layout.of(Numerics.normal(DataType.FLOAT, 2, rows, 5)), dense = x.dup('c');
+    assertThat(Numerics.maxAbsDiff(probe.logits(x), probe.logits(dense))).isEqualTo(0.0);
+    assertThat(x).as("x afterwards").isEqualTo(dense);
+  }
 }
