@@ -105,6 +105,11 @@ class TrainLayoutsTest {
           // A class without images has NaN accuracy, which no difference compares.
           Nd4j.createFromArray(java.util.Arrays.stream(r.perClassAccuracy()).map(v -> Double.isNaN(v) ? -1 : v).toArray()));
     });
+    entries.put("Density.evaluate of a split whose images are a view, in batches", in -> {
+      Density.Eval r = new Density(ice.model(), 64).evaluate(new Dataset("test", in[7], labels,
+          List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")), 4, 3);
+      return List.of(Nd4j.createFromArray(r.natsPerDim(), r.bitsPerDim()));
+    });
     INDArray images = layout.of(ice.x().castTo(DataType.FLOAT));
     INDArray[] given = {logits, targets, zn, logDet, out, features, dLogits, images};
     for (Map.Entry<String, Function<INDArray[], List<INDArray>>> e : entries.entrySet()) {
