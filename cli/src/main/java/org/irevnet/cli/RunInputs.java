@@ -50,7 +50,12 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
    */
   InvertibleClassifier model() {
     if (classifier instanceof InvertibleClassifier m) return m;
-    throw new IllegalArgumentException("this needs an invertible model; " + classifier.summary()
+    throw notInvertible(classifier.summary());
+  }
+
+  /** The refusal of a command that needs an invertible model, given {@code which} (it says what is not). */
+  private static IllegalArgumentException notInvertible(String which) {
+    return new IllegalArgumentException("this needs an invertible model; " + which
         + " is not (per-layer probes, eval and the fgsm, pgd and feature-match attacks work on it)");
   }
 
@@ -97,8 +102,7 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
   static Model model(Path run, String checkpoint) throws IOException {
     Chosen chosen = chosen(run, checkpoint);
     if (Checkpoints.holdsNetwork(chosen.dir())) {
-      throw new IllegalArgumentException("this needs an invertible model; " + chosen.dir() + " holds a DL4J network,"
-          + " which is not (per-layer probes, eval and the fgsm, pgd and feature-match attacks work on it)");
+      throw notInvertible(chosen.dir() + " holds a DL4J network, which");
     }
     return new Model(chosen.which(), Checkpoints.loadModel(chosen.dir(), DataType.FLOAT));
   }
