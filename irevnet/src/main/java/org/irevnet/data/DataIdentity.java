@@ -11,7 +11,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.irevnet.nn.Tensors;
 
 /**
  * What a run was trained on, told by content rather than by path: the data's name, its class names
@@ -105,7 +105,7 @@ public record DataIdentity(String name, List<String> classes, int testImages, St
     }
     for (int from = 0; from < d.size(); from += 1000) {
       int to = Math.min(d.size(), from + 1000);
-      float[] px = d.images().get(NDArrayIndex.interval(from, to)).dup('c').reshape(-1).toFloatVector();
+      float[] px = Tensors.rows(d.images(), from, to).dup('c').reshape(-1).toFloatVector();
       ByteBuffer b = ByteBuffer.allocate(px.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
       b.asFloatBuffer().put(px);
       md.update(b.array());

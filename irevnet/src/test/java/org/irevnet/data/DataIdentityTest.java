@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
+import org.irevnet.testing.Layouts;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,6 +73,23 @@ class DataIdentityTest {
     last.putScalar(new long[] {2499, 0, 1, 1}, 2f);
     assertThat(DataIdentity.sha256(new Dataset("c", last, labels, List.of("\u00c4rmel"))))
         .as("the last piece counts").isNotEqualTo(DataIdentity.sha256(composed));
+  }
+
+  /**
+   * A caller's split whose images are a view, strided or column-major digests as its dense copy:
+   * the pieces of a thousand images are rows of the caller's array, and ND4J 1.0.0-M2.1 slices a
+   * view's last rows as an empty array.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(value = Layouts.class, names = "BROADCAST", mode =
+      org.junit.jupiter.params.provider.EnumSource.Mode.EXCLUDE)
+  void aSplitOfAnyLayoutDigestsAsItsDenseCopy(Layouts layout) {
+    var images = Nd4j.rand(DataType.FLOAT, 2500, 1, 2, 2);
+    int[] labels = new int[2500];
+    var laidOut = layout.of(images);
+    String dense = DataIdentity.sha256(new Dataset("c", images, labels, List.of("a")));
+    assertThat(DataIdentity.sha256(new Dataset("c", laidOut, labels, List.of("a")))).isEqualTo(dense);
+    assertThat(laidOut.equals(images)).as("left as it was").isTrue();
   }
 
   /**
