@@ -1319,6 +1319,10 @@ class TrainerTest {
     planes.putScalar(new long[] {1, 2, 27, 27}, planes.getFloat(1L, 2, 27, 27) + 1f / 255);
     assertThatThrownBy(() -> Trainer.prepare(new Dataset("rgb", planes, new int[] {0, 1}, ten), tiny))
         .as("one blue pixel of one image makes colour").hasMessage("rgb: images have 3 channels, architecture 'tiny' takes 1");
+    planes.putScalar(new long[] {1, 2, 27, 27}, planes.getFloat(1L, 0, 27, 27));
+    planes.putScalar(new long[] {0, 1, 0, 0}, planes.getFloat(0L, 0, 0, 0) + 1f / 255);
+    assertThatThrownBy(() -> Trainer.prepare(new Dataset("rgb", planes, new int[] {0, 1}, ten), tiny))
+        .as("so does one green pixel, with blue equal to red").hasMessage("rgb: images have 3 channels, architecture 'tiny' takes 1");
     // Training says how to train on them (an analysis of a trained model cannot).
     assertThatThrownBy(() -> Trainer.checkChannels(rgb, tiny))
         .hasMessage("rgb: images have 3 channels, architecture 'tiny' takes 1; set \"inputShape\": [3, 32, 32] in a"
