@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -137,9 +138,25 @@ public record TrainConfig(String arch, String data, String objective, int epochs
       throw new IllegalArgumentException(file + ": " + JsonErrors.describe(e, "config"));
     }
     if (read.get("config") instanceof Map<?, ?> run && RUN_FILE.containsAll(read.keySet())) {
-      return new LinkedHashMap<>((Map<String, Object>) run);
+      Map<String, Object> saved = new LinkedHashMap<>((Map<String, Object>) run);
+      if (saved.get("ice") instanceof Map<?, ?> ice && ignoredPaperCap(ice.get("nuisanceForm"), ice.get("paperCap"))) {
+        Map<String, Object> uncapped = new LinkedHashMap<>((Map<String, Object>) ice);
+        uncapped.put("paperCap", null);
+        saved.put("ice", uncapped);
+      }
+      return saved;
     }
     return read;
+  }
+
+  /**
+   * Whether a saved config's {@code paperCap} is one its run never used: runs before 2026-12-02
+   * recorded the cap (ln 10) for every iCE run, and the bounded form has none, so such a run trained
+   * as with null. {@link IceConfig#validate} refuses a cap with the bounded form, and refused their
+   * {@code --resume} as "--paper-cap is for --nuisance-form paper only", an option nobody gave.
+   */
+  private static boolean ignoredPaperCap(Object nuisanceForm, Object paperCap) {
+    return "bounded".equals(nuisanceForm) && paperCap != null;
   }
 
   static final ObjectMapper JSON = StrictJson.scalars(new ObjectMapper()
@@ -221,6 +238,10 @@ public record TrainConfig(String arch, String data, String objective, int epochs
   public static TrainConfig fromJson(String json) {
     try {
       JsonNode saved = JSON.readTree(json);
+      if (saved.path("ice") instanceof ObjectNode ice
+          && ignoredPaperCap(ice.path("nuisanceForm").asText(), ice.hasNonNull("paperCap") ? ice.get("paperCap") : null)) {
+        ice.putNull("paperCap");
+      }
       TrainConfig c = JSON.treeToValue(saved, TrainConfig.class);
       refuseMissingKeys(saved, TrainConfig.class, "");
       if (saved.path("ice").isObject()) refuseMissingKeys(saved.get("ice"), IceConfig.class, "ice.");

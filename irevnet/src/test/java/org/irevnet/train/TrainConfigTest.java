@@ -394,6 +394,37 @@ class TrainConfigTest {
     assertThat(TrainConfig.fromJson(saved.toString(), file.toString())).isEqualTo(run);
   }
 
+  /**
+   * Runs before 2026-12-02 saved the iCE paperCap resolved (ln 10) with every nuisance form, and
+   * the bounded form has no cap: such a run trained as with null, and is read so, by --resume
+   * (config.json, a checkpoint's config) and by --config given the run's config.json. Validate
+   * refused it as a cap given with the bounded form ("--paper-cap is for --nuisance-form paper
+   * only"), which nobody had given. A cap with the paper form is that run's, and a config file of
+   * the user's with a cap and the bounded form is still refused.
+   */
+  @Test
+  void aSavedBoundedIceConfigWithTheCapEarlierVersionsRecordedReadsAsUncapped(@TempDir Path tmp) throws Exception {
+    ObjectNode saved = TrainConfig.JSON.valueToTree(withObjective("ice", true, IceConfig.defaults()));
+    ((ObjectNode) saved.get("ice")).put("paperCap", Math.log(10));
+    TrainConfig read = TrainConfig.fromJson(saved.toString(), "config.json");
+    assertThat(read.ice().paperCap()).isNull();
+    assertThat(read.validate()).isEqualTo(withObjective("ice", true, IceConfig.defaults()));
+
+    ObjectNode paper = saved.deepCopy();
+    ((ObjectNode) paper.get("ice")).put("nuisanceForm", "paper");
+    assertThat(TrainConfig.fromJson(paper.toString(), "config.json").ice().paperCap()).isEqualTo(Math.log(10));
+
+    ObjectNode runFile = TrainConfig.JSON.createObjectNode();
+    runFile.set("config", saved);
+    runFile.putObject("environment").put("threads", 1);
+    Path run = Files.writeString(tmp.resolve("config.json"), runFile.toString());
+    assertThat(TrainConfig.read(run, TrainConfig.defaults()).validate().ice().paperCap()).isNull();
+
+    Path own = Files.writeString(tmp.resolve("own.json"), saved.toString());
+    assertThatThrownBy(() -> TrainConfig.read(own, TrainConfig.defaults()).validate())
+        .hasMessageStartingWith("paperCap is for nuisanceForm paper only");
+  }
+
   /** Each changed setting once, in declaration order, iCE settings by their dotted key, an added object as none -> it. */
   @Test
   void changesFromListsEachChangedSettingOldToNew() {
