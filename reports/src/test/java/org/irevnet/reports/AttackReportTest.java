@@ -242,6 +242,29 @@ class AttackReportTest {
   }
 
   /**
+   * A metamer attack's file from before invariant_holds (2026-12-05) holds only max_logit_abs_diff:
+   * above 1e-4 its command had exited 1 (at 2026-12-01: whenever above; from 2026-12-02 unless
+   * float64 rounding accounted for it), and the report showed it as a clean result. Within 1e-4 it
+   * held; a file with invariant_holds is judged by that alone, and other attacks have no such check.
+   */
+  @Test
+  void aMetamerAttackFileFromBeforeItsVerdictIsJudgedByItsLogitDifference() throws Exception {
+    JsonNode missed = JsonReport.MAPPER.readTree("{\"attack\": \"metamer\", \"sanity\": null, \"max_logit_abs_diff\": 2.3e-3}");
+    assertThat(AnalysisChecks.failed(missed)).containsExactly("max_logit_abs_diff 2.30e-03 above 1e-4 (a file from"
+        + " before the attack recorded invariant_holds, 2026-12-05: it failed unless float64 rounding accounted for it;"
+        + " run the attack again to know)");
+    JsonNode nan = JsonReport.MAPPER.readTree("{\"attack\": \"metamer\", \"max_logit_abs_diff\": \"NaN\"}");
+    assertThat(AnalysisChecks.failed(nan)).singleElement().asString().startsWith("max_logit_abs_diff NaN above 1e-4");
+    JsonNode held = JsonReport.MAPPER.readTree("{\"attack\": \"metamer\", \"max_logit_abs_diff\": 4.6e-7}");
+    assertThat(AnalysisChecks.failed(held)).isEmpty();
+    JsonNode byRounding = JsonReport.MAPPER.readTree("{\"attack\": \"metamer\", \"max_logit_abs_diff\": 2.3e-3,"
+        + " \"invariant_holds\": true}");
+    assertThat(AnalysisChecks.failed(byRounding)).isEmpty();
+    JsonNode fgsm = JsonReport.MAPPER.readTree("{\"attack\": \"fgsm\", \"max_logit_abs_diff\": 2.3e-3}");
+    assertThat(AnalysisChecks.failed(fgsm)).isEmpty();
+  }
+
+  /**
    * Three 1x2 images, two columns shown: the sources, the clean images, the examples and their
    * perturbations scaled per image to 0.5 + 0.5 d / max|d| (an unchanged image is mid grey).
    */
