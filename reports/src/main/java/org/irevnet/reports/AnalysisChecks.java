@@ -38,7 +38,10 @@ final class AnalysisChecks {
     }
     if (isFalse(n.path("sanity").get("passed"))) out.add("sanity.passed false");
     if ("metamer".equals(n.path("attack").asText()) && !n.has("invariant_holds")) metamerAttackBefore(n, out);
-    if (n.has("stages") && n.has("float64_bound")) invert(n, out);
+    // An invert.json from before float64_bound (2026-12-04) has no bound to hold its errors to, but a
+    // reconstruction that is not finite failed then as now (its command, which judged nothing,
+    // exited 0, and the report passed it as "ok"). Its max_abs_err_f64 tells it from layer-probes.json.
+    if (n.has("stages") && (n.has("float64_bound") || n.has("max_abs_err_f64"))) invert(n, out);
     if (n.path("pairs").isArray()) interpolation(n, out);
     return out;
   }

@@ -182,4 +182,22 @@ class InversionReportTest {
         .containsExactly("float64 max_abs_err 1.00e-03 above float64_bound 2.00e-06 (the reconstruction from stage 1's output)");
     assertThat(AnalysisChecks.failed(JsonReport.MAPPER.readTree(file.formatted("2e-6")))).isEmpty();
   }
+
+  /**
+   * An invert.json from before its command judged it (2026-12-04: no float64_bound) is held to no
+   * bound, but a reconstruction that is not finite is a failed check there too, as today: the
+   * report showed such a file as "ok". A layer probe's file, which also has stages, is no invert.json.
+   */
+  @Test
+  void anInvertFileFromBeforeItsBoundFailsOnANonFiniteReconstructionOnly() throws Exception {
+    String before = """
+        {"max_abs_err_f32": %1$s, "max_abs_err_f64": 1e-3,
+         "stages": [{"stage": "0", "float32": {"max_abs_err": %1$s}, "float64": {"max_abs_err": 1e-3}}],
+         "z": {"stage": "z", "float32": {"max_abs_err": 1e-7}, "float64": {"max_abs_err": 1e-3}}}""";
+    assertThat(AnalysisChecks.failed(JsonReport.MAPPER.readTree(before.formatted("\"NaN\""))))
+        .containsExactly("non-finite float32 max_abs_err (the reconstruction from stage 0's output)");
+    assertThat(AnalysisChecks.failed(JsonReport.MAPPER.readTree(before.formatted("1e-7")))).isEmpty();
+    assertThat(AnalysisChecks.failed(JsonReport.MAPPER.readTree(
+        "{\"stages\": [{\"stage\": \"0\", \"float32\": {\"max_abs_err\": \"NaN\"}}]}"))).isEmpty();
+  }
 }
