@@ -257,6 +257,8 @@ class AttackReportTest {
     assertThat(AnalysisChecks.failed(nan)).singleElement().asString().startsWith("max_logit_abs_diff NaN above 1e-4");
     JsonNode held = JsonReport.MAPPER.readTree("{\"attack\": \"metamer\", \"max_logit_abs_diff\": 4.6e-7}");
     assertThat(AnalysisChecks.failed(held)).isEmpty();
+    JsonNode atTheTolerance = JsonReport.MAPPER.readTree("{\"attack\": \"metamer\", \"max_logit_abs_diff\": 1e-4}");
+    assertThat(AnalysisChecks.failed(atTheTolerance)).as("held then, as MetamerSampler.holds reads it").isEmpty();
     JsonNode byRounding = JsonReport.MAPPER.readTree("{\"attack\": \"metamer\", \"max_logit_abs_diff\": 2.3e-3,"
         + " \"invariant_holds\": true}");
     assertThat(AnalysisChecks.failed(byRounding)).isEmpty();
