@@ -16,6 +16,7 @@ import org.irevnet.models.Dl4jClassifier;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.settings.Ranges;
 import org.irevnet.train.Checkpoints;
+import org.irevnet.train.TrainedRun;
 import org.irevnet.train.Trainer;
 import org.nd4j.linalg.api.buffer.DataType;
 
@@ -71,11 +72,8 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
       throw new IllegalArgumentException(run + (Files.exists(run) ? ": not a directory (--run takes a run directory)"
           : ": no such run directory"));
     }
-    // A best directory without its manifest is damage, not a run stopped before its first epoch:
-    // the fallback to latest gave another checkpoint's results without a word.
     Path best = Trainer.best(run);
-    boolean hasBest = Checkpoints.exists(best) || Files.exists(best, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-    String which = checkpoint != null ? checkpoint : hasBest ? "best" : "latest";
+    String which = checkpoint != null ? checkpoint : TrainedRun.defaultCheckpoint(run).equals(best) ? "best" : "latest";
     Ranges.oneOf("--checkpoint", which, Choices.CHECKPOINTS);
     Path ck = which.equals("best") ? best : Trainer.latest(run);
     if (!Checkpoints.exists(ck) && Files.exists(ck, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {

@@ -1,0 +1,96 @@
+package org.irevnet.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.irevnet.data.Dataset;
+import org.irevnet.data.Datasets;
+import org.irevnet.data.Split;
+import org.irevnet.io.AtomicFiles;
+import org.irevnet.testing.TinyData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/** A run opened from Java gives the model and data training used, as the analysis commands load them. */
+class TrainedRunTest {
+
+  /**
+   * The model is the best checkpoint's, float32, and the run's own test split laid onto its input
+   * as training laid it: evaluated, they give the test accuracy and loss training recorded at its
+   * last epoch (best is the last epoch's without a validation split).
+   */
+  @Test
+  void givesTheBestCheckpointsModelAndTheTestSplitTrainingEvaluated(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    Path dir = tmp.resolve("run");
+    Trainer.Result trained = new Trainer(TrainerTest.config(arch, data, 3e-3, 2), dir, TrainerTest.QUIET, Long.MAX_VALUE).run();
+
+    TrainedRun run = TrainedRun.load(dir);
+    assertThat(run.checkpoint()).isEqualTo(Trainer.best(dir));
+    assertThat(run.weightsSha256()).isEqualTo(Checkpoints.weightsSha256(Trainer.best(dir))).isNotNull();
+    assertThat(run.model().dataType()).isEqualTo(DataType.FLOAT);
+    Dataset test = run.split(Split.TEST);
+    assertThat(test.images().shape()).containsExactly(20, 1, 32, 32);
+    Evaluation.Result ev = Evaluation.evaluate(run.model(), test, 50, "test");
+    assertThat(ev.accuracy()).isEqualTo(trained.testAccuracy());
+    String lastEpoch = Files.readAllLines(dir.resolve(Trainer.METRICS)).stream().filter(l -> l.contains("test_loss"))
+        .reduce((a, b) -> b).orElseThrow();
+    assertThat(ev.loss()).isEqualTo(new ObjectMapper().readTree(lastEpoch).path("test_loss").asDouble());
+    assertThat(run.data().dir()).isEqualTo(AtomicFiles.absolute(data));
+    // Another dataset's split is laid onto the input alike.
+    assertThat(run.prepare(Datasets.open(data).load(Split.TRAIN)).images().shape()).containsExactly(64, 1, 32, 32);
+  }
+
+  /** A run stopped before its first epoch ended has only latest, which is then loaded. */
+  @Test
+  void aRunWithoutBestLoadsLatest(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    Path dir = tmp.resolve("run");
+    new Trainer(TrainerTest.config(arch, data, 3e-3, 2), dir, TrainerTest.QUIET, 2).run();
+    assertThat(Trainer.best(dir)).doesNotExist();
+    assertThat(TrainedRun.defaultCheckpoint(dir)).isEqualTo(Trainer.latest(dir));
+    assertThat(TrainedRun.load(dir).checkpoint()).isEqualTo(Trainer.latest(dir));
+    // A damaged best is chosen, and refused, rather than passed over for latest.
+    Files.createDirectories(Trainer.best(dir));
+    assertThat(TrainedRun.defaultCheckpoint(dir)).isEqualTo(Trainer.best(dir));
+    assertThatThrownBy(() -> TrainedRun.load(dir)).isInstanceOf(IOException.class)
+        .hasMessage(Trainer.best(dir) + ": not a checkpoint (no manifest.json)");
+  }
+
+  /** Each refusal is one line naming what is wrong. */
+  @Test
+  void refusesWhatIsNoRunOfAnInvertibleModelInOneLine(@TempDir Path tmp) throws Exception {
+    assertThatThrownBy(() -> TrainedRun.load(tmp.resolve("none"))).isInstanceOf(IOException.class)
+        .hasMessage(tmp.resolve("none") + ": no such run directory");
+    assertThatThrownBy(() -> TrainedRun.load(tmp)).isInstanceOf(IOException.class)
+        .hasMessage(tmp + ": no checkpoint (has it been trained?)");
+    // A baseline run's checkpoint holds a DL4J network.
+    Path best = Files.createDirectories(Trainer.best(tmp));
+    Files.writeString(best.resolve(Checkpoints.MANIFEST), "{}");
+    Files.writeString(best.resolve(Checkpoints.NETWORK), "");
+    assertThatThrownBy(() -> TrainedRun.load(tmp)).isInstanceOf(IOException.class)
+        .hasMessage(best + ": holds a DL4J network (model.zip), not an invertible model; Checkpoints.loadNetwork loads it");
+  }
+
+  /** Data moved since training is named, with what to do. */
+  @Test
+  void dataMovedSinceTrainingIsNamed(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    Path dir = tmp.resolve("run");
+    new Trainer(TrainerTest.config(arch, data, 3e-3, 1), dir, TrainerTest.QUIET, Long.MAX_VALUE).run();
+    Files.move(data, tmp.resolve("moved"));
+    TrainedRun run = TrainedRun.load(dir);
+    assertThatThrownBy(() -> run.split(Split.TEST)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(data.toString()).hasMessageContaining("(the data " + dir + " was trained on, moved or deleted")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    assertThat(run.prepare(Datasets.open(tmp.resolve("moved")).load(Split.TEST)).size()).isEqualTo(20);
+  }
+}
