@@ -1,0 +1,95 @@
+package org.irevnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.StringWriter;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The README's "Using it from Java" program compiles against the modules as they are and runs on a
+ * tiny run: nothing else checked that what the README tells Java users exists, and an API change
+ * would leave the example broken without a word.
+ */
+class ReadmeJavaExampleTest {
+  static final String HEADING = "## Using it from Java";
+
+  /** The section's Java block; fails, naming the section, if there is none. */
+  static String example(String readme) {
+    int at = readme.indexOf("\n" + HEADING + "\n");
+    assertThat(at).as("README.md has a section '%s'", HEADING).isNotNegative();
+    int next = readme.indexOf("\n## ", at + 1);
+    String section = readme.substring(at, next < 0 ? readme.length() : next);
+    Matcher code = Pattern.compile("(?s)\n```java\n(.*?)\n```\n").matcher(section);
+    assertThat(code.find()).as("a ```java block in '%s'", HEADING).isTrue();
+    return code.group(1);
+  }
+
+  /** The number {@code out} prints after {@code label}, as printed; fails, naming the label, if none. */
+  static String printed(String out, String label) {
+    Matcher m = Pattern.compile(Pattern.quote(label) + " (-?[0-9.]+(?:e[-+][0-9]+)?)").matcher(out);
+    assertThat(m.find()).as("'%s' followed by a number in:%n%s", label, out).isTrue();
+    return m.group(1);
+  }
+
+  static double number(String out, String label) {
+    return Double.parseDouble(printed(out, label));
+  }
+
+  @Test
+  void theReadmesJavaExampleCompilesAndPrintsTheRunsNumbers(@TempDir Path tmp) throws Exception {
+    String source = example(Files.readString(Path.of("..", "README.md")));
+    Matcher name = Pattern.compile("public class (\\w+)").matcher(source);
+    assertThat(name.find()).as("the example declares a public class").isTrue();
+    Path src = Files.createDirectories(tmp.resolve("src")), classes = Files.createDirectories(tmp.resolve("classes"));
+    Path file = Files.writeString(src.resolve(name.group(1) + ".java"), source);
+    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+    StringWriter diagnostics = new StringWriter();
+    boolean compiled = javac.getTask(diagnostics, null, null, List.of("-d", classes.toString(), "-cp",
+        System.getProperty("java.class.path"), "-Xlint:none"), null,
+        javac.getStandardFileManager(null, null, StandardCharsets.UTF_8).getJavaFileObjects(file.toFile())).call();
+    assertThat(compiled).as("README.md's example compiles:%n%s", diagnostics).isTrue();
+
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    PrintStream stdout = System.out;
+    Locale locale = Locale.getDefault();
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader())) {
+      // Main sets Locale.ROOT; the example's printf uses the default one.
+      Locale.setDefault(Locale.ROOT);
+      System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+      loader.loadClass(name.group(1)).getMethod("main", String[].class).invoke(null, (Object) new String[] {tiny.dir().toString()});
+    } finally {
+      System.setOut(stdout);
+      Locale.setDefault(locale);
+    }
+    String out = printed.toString(StandardCharsets.UTF_8);
+
+    assertThat(out).as(out).startsWith("tiny (fi-revnet, bijective)");
+    // The command line's eval of the same run: the same checkpoint and test split, loaded through RunInputs.
+    MainTest.Run eval = MainTest.run("eval", "--run", tiny.dir().toString());
+    assertThat(eval.code()).as(eval.err()).isZero();
+    double accuracy = Json.read(tiny.dir().resolve("eval-test.json"), "eval").path("accuracy").asDouble();
+    assertThat(printed(out, "test accuracy")).as(out).isEqualTo(String.format(Locale.ROOT, "%.4f", accuracy));
+    double batch = number(out, "batch accuracy");
+    assertThat(batch).as(out).isBetween(0.0, 1.0);
+    assertThat(number(out, "inverse error")).as(out).isLessThan(1e-4);
+    assertThat(number(out, "logit difference")).as(out).isLessThan(1e-3);
+    assertThat(printed(out, "metamer class")).as("the metamer has a's class: " + out).isEqualTo(printed(out, "a's"));
+    assertThat(number(out, "PGD accuracy")).as(out).isBetween(0.0, batch);
+  }
+}
