@@ -19,8 +19,17 @@ public final class Losses {
     return shifted.subi(lse);
   }
 
-  /** Mean softmax cross-entropy against target distributions (rows summing to one). */
+  /**
+   * Mean softmax cross-entropy against target distributions (rows summing to one), one row per row
+   * of {@code logits}.
+   */
   public static LossGrad softmaxCrossEntropy(INDArray logits, INDArray targets) {
+    // ND4J broadcasts a row of targets over every row of logits: a loss of another batch's targets
+    // (a caller's training loop, an attack given one goal for a batch) was computed without a word.
+    if (!java.util.Arrays.equals(logits.shape(), targets.shape())) {
+      throw new IllegalArgumentException("softmax cross-entropy: targets of shape " + Tensors.shape(targets.shape())
+          + " for logits of shape " + Tensors.shape(logits.shape()));
+    }
     long n = logits.size(0);
     // Dense copies of column-major logits or targets: the loss's sum ran in their order, and moved
     // in the last bit (9e-16) from the same call on row-major copies. Dense ones are used as is.
@@ -30,8 +39,12 @@ public final class Losses {
     return new LossGrad(loss, grad);
   }
 
-  /** Mean softmax cross-entropy against integer labels. */
+  /** Mean softmax cross-entropy against integer labels, one per row of {@code logits}. */
   public static LossGrad softmaxCrossEntropy(INDArray logits, int[] labels) {
+    if (logits.rank() != 2 || labels.length != logits.size(0)) {
+      throw new IllegalArgumentException("softmax cross-entropy: " + labels.length + " labels for logits of shape "
+          + Tensors.shape(logits.shape()));
+    }
     return softmaxCrossEntropy(logits, org.irevnet.nn.Tensors.oneHot(labels, (int) logits.size(1), logits.dataType()));
   }
 

@@ -43,6 +43,27 @@ class LossesTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 predictions for 1 labels");
   }
 
+  /**
+   * Labels or targets for another number of rows than the logits are refused in one line: ND4J
+   * broadcast one row of targets over the batch, and a caller's training step or attack with a
+   * label too few got a loss of the first label for every row without a word.
+   */
+  @Test
+  void crossEntropyRefusesLabelsOrTargetsForOtherRowsThanTheLogits() {
+    INDArray logits = Nd4j.createFromArray(new double[][] {{1, 2, 3}, {0, 1, 0}, {2, 0, 1}});
+    assertThatThrownBy(() -> Losses.softmaxCrossEntropy(logits, new int[] {2}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("softmax cross-entropy: 1 labels for logits of shape [3, 3]");
+    assertThatThrownBy(() -> Losses.softmaxCrossEntropy(logits, new int[] {2, 1, 0, 1}))
+        .hasMessage("softmax cross-entropy: 4 labels for logits of shape [3, 3]");
+    assertThatThrownBy(() -> Losses.softmaxCrossEntropy(logits, Nd4j.createFromArray(new double[][] {{0, 0, 1}})))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("softmax cross-entropy: targets of shape [1, 3] for logits of shape [3, 3]");
+    // One label a row is what the loss is for.
+    assertThat(Losses.softmaxCrossEntropy(logits, new int[] {2, 1, 0}).loss())
+        .isCloseTo(byHand(logits.toDoubleMatrix(), new double[][] {{0, 0, 1}, {0, 1, 0}, {1, 0, 0}}), within(1e-12));
+  }
+
   /** Mean softmax cross-entropy written out row by row in doubles: {@code -sum_k t_k log(e^x_k / sum_j e^x_j)}. */
   static double byHand(double[][] x, double[][] t) {
     double total = 0;
