@@ -79,6 +79,13 @@ public final class InputGradient {
    * so each row's gradient does not depend on the batch size.
    */
   public Step classification(Loss loss, INDArray x, int[] goals) {
+    // Fewer goals than images were taken without a word: the cross-entropy's one-hot row broadcast
+    // over the batch (FGSM pushed every image away from the first goal), the margin gave the rows
+    // past the goals no gradient.
+    if (x.rank() == 0 || goals.length != x.size(0)) {
+      throw new IllegalArgumentException("attack: " + goals.length + " goal classes for " + (x.rank() == 0 ? 0 : x.size(0))
+          + " images (one a row: its label, or its target class)");
+    }
     Classifier.Gradient g = model.logitGradient(x, logits -> loss.gradient(logits, goals));
     Host.collectGarbage(++calls, GC_EVERY);
     return new Step(g.output(), g.dx());

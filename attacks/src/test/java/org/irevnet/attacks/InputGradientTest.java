@@ -1,6 +1,7 @@
 package org.irevnet.attacks;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import org.irevnet.check.Numerics;
@@ -49,6 +50,27 @@ class InputGradientTest {
     }
     // Parameters and buffers (BatchNorm running statistics, ActNorm init flags) untouched.
     assertThat(m.params().state()).isEqualTo(state);
+  }
+
+  /**
+   * One goal class a row, or the attack is refused in one line: FGSM given one goal for four
+   * images pushed all four away from it (the cross-entropy's one-hot row broadcast over the batch),
+   * and the margin loss gave the rows past the goals no gradient.
+   */
+  @Test
+  void goalsForAnotherNumberOfImagesAreRefused() {
+    InvertibleClassifier m = TinyModels.fiRevnet(F64, 1);
+    INDArray x = TinyModels.images(4, F64, 5);
+    InputGradient ig = new InputGradient(m);
+    for (InputGradient.Loss loss : InputGradient.Loss.values()) {
+      for (int[] goals : new int[][] {{1}, {1, 2, 3, 4, 5}}) {
+        assertThatThrownBy(() -> ig.classification(loss, x, goals)).as(loss.name())
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("attack: " + goals.length + " goal classes for 4 images (one a row: its label, or its target class)");
+      }
+    }
+    Fgsm fgsm = new Fgsm(ig, TinyModels.mask(m), InputGradient.Loss.CE, false);
+    assertThatThrownBy(() -> fgsm.perturb(x, new int[] {1}, 0.1)).hasMessageStartingWith("attack: 1 goal classes for 4 images");
   }
 
   @Test
