@@ -272,9 +272,22 @@ public final class InvertibleClassifier implements Classifier {
     return body.firstNonFiniteInverse(body.blocks().size() - 1, asBodyOutput(out));
   }
 
-  /** {@code out} (NCHW, or flattened {@code z}) in the body's output shape, as its own array. */
+  /**
+   * {@code out} (NCHW, or flattened {@code z}) in the body's output shape, as its own array. One of
+   * other entries a row, or without its batch axis, failed in ND4J's reshape ("New shape length
+   * doesn't match original length"), naming neither the model nor the shape it takes; one of
+   * another type was refused by the last block, by its name.
+   */
   private INDArray asBodyOutput(INDArray out) {
-    return out.reshape('c', body.outputShape(inputShape(out.size(0)))).dup('c');
+    long n = out.rank() < 2 ? 0 : out.size(0);
+    long[] shape = body.outputShape(inputShape(n));
+    long perRow = shape[1] * shape[2] * shape[3];
+    if (out.rank() < 2 || out.length() != n * perRow || out.dataType() != dtype) {
+      throw new IllegalArgumentException(arch.name() + " inverts outputs of shape " + Tensors.shape(shape) + " (or z, "
+          + Tensors.shape(new long[] {n, perRow}) + "), " + Tensors.typeName(dtype) + ", got " + Tensors.shape(out.shape())
+          + " " + Tensors.typeName(out.dataType()));
+    }
+    return out.reshape('c', shape).dup('c');
   }
 
   /** The output of every stage (NCHW), in order. */

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class InvertibleClassifierTest {
 
@@ -137,6 +138,33 @@ class InvertibleClassifierTest {
         .hasMessageContaining("[2, 1, 32, 32]").hasMessageContaining("[2, 1, 28, 28]");
     assertThatThrownBy(() -> m.logits(Nd4j.zeros(DataType.FLOAT, 2, 1, 28, 28)))
         .hasMessage("irevnet-s expects inputs of shape [2, 1, 32, 32], got [2, 1, 28, 28]");
+  }
+
+  /**
+   * {@code invert} takes the body's output or z, of the model's type; anything else is refused in
+   * one line naming the model and both shapes: a z of other entries a row, or an output without its
+   * batch axis, failed in ND4J's reshape ("New shape length doesn't match original length"), and
+   * a float64 one was refused by the last block, by its name.
+   */
+  @Test
+  void invertRefusesOutputsOfAnotherShapeOrTypeNamingTheModel() {
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson(TinyData.ARCH), DataType.FLOAT, 1);
+    INDArray x = Init.uniform(DataType.FLOAT, new Random(2), 0.5, 2, 1, 32, 32).addi(0.5);
+    InvertibleClassifier.Forward f = m.forward(x, false);
+    assertThat(f.out().shape()).containsExactly(2, 16, 8, 8);
+    // The body's output and z are both taken, and give x back.
+    assertThat(maxAbsDiff(m.invert(f.out()), x)).isLessThan(1e-5);
+    assertThat(maxAbsDiff(m.invert(f.z()), x)).isLessThan(1e-5);
+    String takes = "tiny inverts outputs of shape [2, 16, 8, 8] (or z, [2, 1024]), float32, got ";
+    assertThatThrownBy(() -> m.invert(f.z().get(NDArrayIndex.all(), NDArrayIndex.interval(0, 1000))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage(takes + "[2, 1000] float32");
+    assertThatThrownBy(() -> m.invert(f.z().castTo(DataType.DOUBLE))).hasMessage(takes + "[2, 1024] float64");
+    assertThatThrownBy(() -> m.firstNonFiniteInverse(f.z().reshape(4, 512))).hasMessage(
+        "tiny inverts outputs of shape [4, 16, 8, 8] (or z, [4, 1024]), float32, got [4, 512] float32");
+    assertThatThrownBy(() -> m.invert(f.out().get(NDArrayIndex.point(0)))).hasMessage(
+        "tiny inverts outputs of shape [16, 16, 8, 8] (or z, [16, 1024]), float32, got [16, 8, 8] float32");
+    assertThatThrownBy(() -> m.invert(Nd4j.scalar(1f))).hasMessage(
+        "tiny inverts outputs of shape [0, 16, 8, 8] (or z, [0, 1024]), float32, got [] float32");
   }
 
   @Test
