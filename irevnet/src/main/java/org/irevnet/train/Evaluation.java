@@ -25,7 +25,16 @@ public final class Evaluation {
   public record Result(String split, int count, double accuracy, double loss, double[] perClassAccuracy,
       long[][] confusion, List<String> classNames, int nonFinite, long[] perClassCount) {}
 
+  /**
+   * Evaluates {@code model} on {@code data}, whose images must be laid on the model's input as
+   * training laid them ({@link TrainedRun#prepare}, {@link Trainer#prepare}).
+   *
+   * @param batch images a forward pass: it bounds memory, and the counts do not depend on it
+   * @param split the name {@link Result#split} carries (test, validation)
+   */
   public static Result evaluate(Classifier model, Dataset data, int batch, String split) {
+    // A batch of 0 failed as "rows [0, 0) of an array of shape ...", which named no batch.
+    if (batch < 1) throw new IllegalArgumentException("evaluation: the batch must be at least 1 image, got " + batch);
     int n = data.size();
     int k = model.numClasses();
     // The matrix is k x k and labelled by the data's class names: they must be as many.

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import java.util.List;
 import java.util.Random;
 import org.irevnet.data.Dataset;
+import org.irevnet.data.Datasets;
 import org.irevnet.layers.Param;
 import org.irevnet.models.InvertibleClassifier;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,18 @@ class EvaluationTest {
       assertThatThrownBy(() -> Evaluation.evaluate(m, new Dataset("t", images, new int[] {0, 2}, names), 2, "test"))
           .hasMessage("t: " + classes + " classes, the model has 10 outputs");
     }
+  }
+
+  /** A batch of no image is refused naming the batch: it failed as "rows [0, 0) of an array of shape ...". */
+  @Test
+  void aBatchOfNoImageIsRefusedNamingTheBatch() {
+    InvertibleClassifier m = DensityTest.perturbed(DensityTest.FI, 3);
+    Dataset d = new Dataset("t", Nd4j.zeros(DataType.FLOAT, 2, 1, 8, 8), new int[] {0, 2}, Datasets.FASHION_MNIST_CLASSES);
+    for (int batch : new int[] {0, -1}) {
+      assertThatThrownBy(() -> Evaluation.evaluate(m, d, batch, "test")).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("evaluation: the batch must be at least 1 image, got " + batch);
+    }
+    assertThat(Evaluation.evaluate(m, d, 1, "test").count()).isEqualTo(2);
   }
 
   /**
