@@ -15,6 +15,11 @@ public final class Fgsm implements Attack {
   private final InputGradient.Loss loss;
   private final boolean targeted;
 
+  /**
+   * @param mask 1 where pixels may change ({@link Projection#contentMask}: the image, not the padding)
+   * @param targeted whether {@link #perturb}'s goals are target classes (stepped towards) rather than
+   *     labels (stepped away from)
+   */
   public Fgsm(InputGradient gradient, INDArray mask, InputGradient.Loss loss, boolean targeted) {
     this.gradient = gradient;
     this.mask = mask;

@@ -30,6 +30,7 @@ public final class InputGradient {
    */
   public record Step(INDArray output, INDArray grad) {}
 
+  /** Gradients of {@code model}: an invertible one or a DL4J network ({@code Dl4jClassifier}). */
   public InputGradient(Classifier model) {
     this.model = model;
   }

@@ -140,6 +140,13 @@ public final class InvertibleClassifier implements Classifier {
     body.initialize(x);
   }
 
+  /**
+   * One forward pass of {@code x} ({@link #inputShape}, the model's type).
+   *
+   * @param training a pass that a {@link #backward} follows: the i-RevNet readout normalises by the
+   *     batch's statistics and updates its running ones, and the pass keeps its activations when
+   *     {@link #setStoredActivations} asks for them; false (evaluation, analyses) changes nothing
+   */
   public Forward forward(INDArray x, boolean training) {
     requireInput(arch.name(), x);
     Tapes.Pass pass = training && tapes != null ? tapes.record() : null;

@@ -32,6 +32,12 @@ public final class AdamOptimizer {
   private double weightDecay;
   private int iteration;
 
+  /**
+   * Adam over every trainable parameter of {@code params}; {@link #step} after each backward pass.
+   * Build it once, before training: it moves the parameters into its flat buffer and frees their
+   * previous arrays, so an array taken from {@code Param.value()} or {@code grad()} before is no
+   * longer the parameter's (take them again).
+   */
   public AdamOptimizer(ParamTable params, double learningRate) {
     this(params.flatten(dataType(params)), null, learningRate);
   }

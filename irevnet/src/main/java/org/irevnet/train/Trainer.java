@@ -102,10 +102,12 @@ public final class Trainer {
     this.startOver = startOver;
   }
 
+  /** The checkpoint a run saves as it trains and resumes from. */
   public static Path latest(Path runDir) {
     return runDir.resolve("checkpoints").resolve("latest");
   }
 
+  /** The checkpoint of the epoch end with the best validation score (the last one without a validation split). */
   public static Path best(Path runDir) {
     return runDir.resolve("checkpoints").resolve("best");
   }
