@@ -34,7 +34,7 @@ public final class FeatureMatch {
     Pgd.checkSteps(steps, stepSize);
     this.gradient = gradient;
     this.layer = layer;
-    this.mask = mask;
+    this.mask = Projection.requireMask(mask, gradient.model());
     this.steps = steps;
     this.stepSize = stepSize;
   }

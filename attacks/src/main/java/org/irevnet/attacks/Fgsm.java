@@ -22,7 +22,7 @@ public final class Fgsm implements Attack {
    */
   public Fgsm(InputGradient gradient, INDArray mask, InputGradient.Loss loss, boolean targeted) {
     this.gradient = gradient;
-    this.mask = mask;
+    this.mask = Projection.requireMask(mask, gradient.model());
     this.loss = loss;
     this.targeted = targeted;
   }

@@ -36,7 +36,7 @@ public final class Pgd implements Attack {
       boolean targeted, long seed) {
     checkSteps(steps, stepSize);
     this.gradient = gradient;
-    this.mask = mask;
+    this.mask = Projection.requireMask(mask, gradient.model());
     this.norm = norm;
     this.loss = loss;
     this.steps = steps;

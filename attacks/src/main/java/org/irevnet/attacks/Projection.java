@@ -1,6 +1,8 @@
 package org.irevnet.attacks;
 
 import org.irevnet.data.Preprocess;
+import org.irevnet.models.Classifier;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -46,6 +48,22 @@ public final class Projection {
     INDArray out = x.add(delta);
     out = Transforms.min(Transforms.max(out, 0.0, false), 1.0, false);
     return xAdv.assign(out);
+  }
+
+  /**
+   * Refuses an attack's {@code mask} unless it is {@code [n, c, h, w]} of {@code model}'s input
+   * (any {@code n}: one mask for the batch, or one a row): a null one failed at the first step as a
+   * NullPointerException inside ND4J, and one of the unpadded image's size (28x28 on a 32x32
+   * input) in a broadcast message; neither said what a mask is.
+   */
+  static INDArray requireMask(INDArray mask, Classifier model) {
+    long[] in = model.inputShape(1);
+    if (mask == null || mask.rank() != 4 || mask.size(1) != in[1] || mask.size(2) != in[2] || mask.size(3) != in[3]) {
+      throw new IllegalArgumentException("attack mask: " + (mask == null ? "null" : Tensors.shape(mask.shape()))
+          + ", where the model's inputs are " + Tensors.shape(in) + ": 1 where pixels may change, 0 elsewhere"
+          + " (Projection.contentMask: the image, not its padding)");
+    }
+    return mask;
   }
 
   /**

@@ -13,6 +13,33 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class ProjectionTest {
 
+  /**
+   * Every attack refuses a mask that is not of the model's input as it is built, in one line: a
+   * null one failed at the first step in a NullPointerException inside ND4J, and one of the
+   * unpadded 28x28 images on a 32x32 input in a broadcast message.
+   */
+  @Test
+  void attacksRefuseAMaskThatIsNotOfTheModelsInput() {
+    org.irevnet.models.InvertibleClassifier m = TinyModels.fiRevnet(DataType.DOUBLE, 1);
+    InputGradient g = new InputGradient(m);
+    String after = ", where the model's inputs are [1, 1, 32, 32]: 1 where pixels may change, 0 elsewhere"
+        + " (Projection.contentMask: the image, not its padding)";
+    INDArray unpadded = Nd4j.ones(DataType.DOUBLE, 1, 1, 28, 28);
+    for (INDArray mask : new INDArray[] {null, unpadded, Nd4j.ones(DataType.DOUBLE, 1, 32, 32)}) {
+      String got = "attack mask: " + (mask == null ? "null" : Tensors.shape(mask.shape())) + after;
+      java.util.List<org.assertj.core.api.ThrowableAssert.ThrowingCallable> builds = java.util.List.of(
+          () -> new Fgsm(g, mask, InputGradient.Loss.CE, false),
+          () -> new Pgd(g, mask, Norm.LINF, InputGradient.Loss.CE, 3, Double.NaN, false, false, 0),
+          () -> new FeatureMatch(g, 0, mask, 3, Double.NaN));
+      for (var build : builds) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(build).isInstanceOf(IllegalArgumentException.class).hasMessage(got);
+      }
+    }
+    // The content mask, one for the batch or one a row, is taken.
+    new Pgd(g, TinyModels.mask(m), Norm.L2, InputGradient.Loss.CE, 3, Double.NaN, false, false, 0);
+    new Fgsm(g, Nd4j.ones(DataType.DOUBLE, 4, 1, 32, 32), InputGradient.Loss.CE, false);
+  }
+
   @Test
   void staysInTheBallTheBoxAndTheContent() {
     Random r = new Random(1);
