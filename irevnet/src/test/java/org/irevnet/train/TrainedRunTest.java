@@ -19,6 +19,13 @@ import org.nd4j.linalg.api.buffer.DataType;
 /** A run opened from Java gives the model and data training used, as the analysis commands load them. */
 class TrainedRunTest {
 
+  /** A tiny run trained in {@code tmp/run} on {@code tmp/data} (64 training and 20 test images, 4 steps an epoch). */
+  private static Trainer.Result train(Path tmp, int epochs, long maxSteps) throws IOException {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    return new Trainer(TrainerTest.config(arch, data, 3e-3, epochs), tmp.resolve("run"), TrainerTest.QUIET, maxSteps).run();
+  }
+
   /**
    * The model is the best checkpoint's, float32, and the run's own test split laid onto its input
    * as training laid it: evaluated, they give the test accuracy and loss training recorded at its
@@ -26,10 +33,8 @@ class TrainedRunTest {
    */
   @Test
   void givesTheBestCheckpointsModelAndTheTestSplitTrainingEvaluated(@TempDir Path tmp) throws Exception {
-    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
-    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
-    Path dir = tmp.resolve("run");
-    Trainer.Result trained = new Trainer(TrainerTest.config(arch, data, 3e-3, 2), dir, TrainerTest.QUIET, Long.MAX_VALUE).run();
+    Trainer.Result trained = train(tmp, 2, Long.MAX_VALUE);
+    Path dir = tmp.resolve("run"), data = tmp.resolve("data");
 
     TrainedRun run = TrainedRun.load(dir);
     assertThat(run.checkpoint()).isEqualTo(Trainer.best(dir));
@@ -50,10 +55,8 @@ class TrainedRunTest {
   /** A run stopped before its first epoch ended has only latest, which is then loaded. */
   @Test
   void aRunWithoutBestLoadsLatest(@TempDir Path tmp) throws Exception {
-    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
-    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    train(tmp, 2, 2);
     Path dir = tmp.resolve("run");
-    new Trainer(TrainerTest.config(arch, data, 3e-3, 2), dir, TrainerTest.QUIET, 2).run();
     assertThat(Trainer.best(dir)).doesNotExist();
     assertThat(TrainedRun.defaultCheckpoint(dir)).isEqualTo(Trainer.latest(dir));
     assertThat(TrainedRun.load(dir).checkpoint()).isEqualTo(Trainer.latest(dir));
@@ -82,10 +85,8 @@ class TrainedRunTest {
   /** Data moved since training is named, with what to do. */
   @Test
   void dataMovedSinceTrainingIsNamed(@TempDir Path tmp) throws Exception {
-    Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
-    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
-    Path dir = tmp.resolve("run");
-    new Trainer(TrainerTest.config(arch, data, 3e-3, 1), dir, TrainerTest.QUIET, Long.MAX_VALUE).run();
+    train(tmp, 1, Long.MAX_VALUE);
+    Path dir = tmp.resolve("run"), data = tmp.resolve("data");
     Files.move(data, tmp.resolve("moved"));
     TrainedRun run = TrainedRun.load(dir);
     assertThatThrownBy(() -> run.split(Split.TEST)).isInstanceOf(IllegalArgumentException.class)
