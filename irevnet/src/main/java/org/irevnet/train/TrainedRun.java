@@ -82,6 +82,9 @@ public record TrainedRun(Path dir, Path checkpoint, InvertibleClassifier model, 
     try {
       return Datasets.resolve(name);
     } catch (IllegalArgumentException e) {
+      // A directory is recorded absolute; a name (fashion-mnist-mini) is looked for from the working
+      // directory and IREVNET_HOME, which the refusal says: nothing moved.
+      if (!Path.of(name).isAbsolute()) throw e;
       throw new IllegalArgumentException(e.getMessage() + " (the data " + dir + " was trained on, moved or deleted since:"
           + " Datasets.open of its new place, and prepare, give its splits)", e);
     }

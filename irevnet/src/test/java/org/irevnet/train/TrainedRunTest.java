@@ -94,4 +94,17 @@ class TrainedRunTest {
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
     assertThat(run.prepare(Datasets.open(tmp.resolve("moved")).load(Split.TEST)).size()).isEqualTo(20);
   }
+
+  /**
+   * A dataset recorded by name (a run trained on fashion-mnist-mini) that is not found from here is
+   * refused as the resolver words it, which says where it looked: it was said to have moved.
+   */
+  @Test
+  void aDatasetRecordedByNameAndNotFoundIsNotSaidToHaveMoved(@TempDir Path tmp) throws Exception {
+    Files.writeString(tmp.resolve(Trainer.CONFIG), "{\"config\": {\"data\": \"no-such-dataset\"}}");
+    TrainedRun run = new TrainedRun(tmp, Trainer.best(tmp), null, null);
+    assertThatThrownBy(run::data).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("no-such-dataset: no such directory and no such dataset name")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("moved"));
+  }
 }
