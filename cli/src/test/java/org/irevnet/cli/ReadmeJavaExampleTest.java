@@ -49,6 +49,39 @@ class ReadmeJavaExampleTest {
     return Double.parseDouble(printed(out, label));
   }
 
+  /**
+   * Every {@code Class.member} of one of the modules' classes that the README names in code
+   * (`NuisanceProbe.measure(...)`, `Tensors.rows`) is a public method or field of that class: a
+   * renamed method left such sentences pointing at nothing.
+   */
+  @Test
+  void everyClassMemberTheReadmeNamesInCodeExists() throws Exception {
+    java.util.Map<String, String> classes = new java.util.HashMap<>();
+    for (String module : List.of("irevnet", "analysis", "attacks", "reports", "cli")) {
+      Path root = Path.of("..", module, "src", "main", "java");
+      try (java.util.stream.Stream<Path> files = Files.walk(root)) {
+        files.filter(f -> f.toString().endsWith(".java")).forEach(f -> classes.put(f.getFileName().toString()
+            .replace(".java", ""), root.relativize(f).toString().replace(".java", "").replace('/', '.')));
+      }
+    }
+    Matcher span = Pattern.compile("`([^`\n]+)`").matcher(Files.readString(Path.of("..", "README.md")));
+    java.util.Set<String> named = new java.util.TreeSet<>(), missing = new java.util.TreeSet<>();
+    while (span.find()) {
+      Matcher ref = Pattern.compile("\\b([A-Z][A-Za-z0-9]*)\\.([a-z][A-Za-z0-9]*)\\b").matcher(span.group(1));
+      while (ref.find()) {
+        String type = classes.get(ref.group(1));
+        if (type == null) continue;
+        named.add(ref.group(1) + "." + ref.group(2));
+        Class<?> c = Class.forName(type);
+        boolean exists = java.util.Arrays.stream(c.getMethods()).anyMatch(m -> m.getName().equals(ref.group(2)))
+            || java.util.Arrays.stream(c.getFields()).anyMatch(f -> f.getName().equals(ref.group(2)));
+        if (!exists) missing.add(ref.group(1) + "." + ref.group(2));
+      }
+    }
+    assertThat(named).as("the README names the Java API somewhere").contains("NuisanceProbe.measure", "Tensors.rows");
+    assertThat(missing).as("named in README.md, but no public method or field of that name").isEmpty();
+  }
+
   @Test
   void theReadmesJavaExampleCompilesAndPrintsTheRunsNumbers(@TempDir Path tmp) throws Exception {
     String source = example(Files.readString(Path.of("..", "README.md")));
