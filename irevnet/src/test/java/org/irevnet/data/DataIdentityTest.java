@@ -73,6 +73,11 @@ class DataIdentityTest {
     last.putScalar(new long[] {2499, 0, 1, 1}, 2f);
     assertThat(DataIdentity.sha256(new Dataset("c", last, labels, List.of("\u00c4rmel"))))
         .as("the last piece counts").isNotEqualTo(DataIdentity.sha256(composed));
+    // Names are separated, not run together; a split of whole pieces ends with its last piece.
+    var few = images.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 2000)).dup();
+    int[] some = new int[2000];
+    assertThat(DataIdentity.sha256(new Dataset("c", few, some, List.of("ab", "c"))))
+        .isNotEqualTo(DataIdentity.sha256(new Dataset("c", few, some, List.of("a", "bc"))));
   }
 
   /**
