@@ -50,6 +50,13 @@ class TrainedRunTest {
     assertThat(run.data().dir()).isEqualTo(AtomicFiles.absolute(data));
     // Another dataset's split is laid onto the input alike.
     assertThat(run.prepare(Datasets.open(data).load(Split.TRAIN)).images().shape()).containsExactly(64, 1, 32, 32);
+
+    // A save stopped between its two renames leaves best only as its previous version: that is
+    // still best's (loaded from there), not a run without best to pass over for latest.
+    Files.move(Trainer.best(dir), Trainer.best(dir).resolveSibling(".best.old"));
+    assertThat(Trainer.best(dir)).doesNotExist();
+    assertThat(TrainedRun.defaultCheckpoint(dir)).isEqualTo(Trainer.best(dir));
+    assertThat(TrainedRun.load(dir).weightsSha256()).isEqualTo(run.weightsSha256());
   }
 
   /** A run stopped before its first epoch ended has only latest, which is then loaded. */
@@ -74,12 +81,34 @@ class TrainedRunTest {
         .hasMessage(tmp.resolve("none") + ": no such run directory");
     assertThatThrownBy(() -> TrainedRun.load(tmp)).isInstanceOf(IOException.class)
         .hasMessage(tmp + ": no checkpoint (has it been trained?)");
+    Path file = Files.writeString(tmp.resolve("file"), "");
+    assertThatThrownBy(() -> TrainedRun.load(file)).isInstanceOf(IOException.class).hasMessage(file + ": not a directory");
     // A baseline run's checkpoint holds a DL4J network.
     Path best = Files.createDirectories(Trainer.best(tmp));
     Files.writeString(best.resolve(Checkpoints.MANIFEST), "{}");
     Files.writeString(best.resolve(Checkpoints.NETWORK), "");
     assertThatThrownBy(() -> TrainedRun.load(tmp)).isInstanceOf(IOException.class)
         .hasMessage(best + ": holds a DL4J network (model.zip), not an invertible model; Checkpoints.loadNetwork loads it");
+  }
+
+  /**
+   * A run whose config.json is missing, not JSON or records no data is refused in one line naming
+   * the file: without the checks, a missing file failed as a FileNotFoundException (an IOException,
+   * not a refusal of the run) and an empty data name went on to the dataset resolver.
+   */
+  @Test
+  void aConfigThatRecordsNoDataIsRefusedNamingIt(@TempDir Path tmp) throws Exception {
+    TrainedRun run = new TrainedRun(tmp, Trainer.best(tmp), null, null);
+    Path cfg = tmp.resolve(Trainer.CONFIG);
+    assertThatThrownBy(run::data).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(cfg + ": not found (the run records its data there)");
+    Files.writeString(cfg, "{\"config\": ");
+    assertThatThrownBy(run::data).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith(cfg + ": ")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    for (String json : new String[] {"{\"config\": {}}", "{\"config\": {\"data\": \"\"}}", "{}"}) {
+      Files.writeString(cfg, json);
+      assertThatThrownBy(run::data).as(json).isInstanceOf(IllegalArgumentException.class).hasMessage(cfg + ": no config.data");
+    }
   }
 
   /** Data moved since training is named, with what to do. */
