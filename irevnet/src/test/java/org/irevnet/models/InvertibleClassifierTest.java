@@ -165,6 +165,9 @@ class InvertibleClassifierTest {
         "tiny inverts outputs of shape [16, 16, 8, 8] (or z, [16, 1024]), float32, got [16, 8, 8] float32");
     assertThatThrownBy(() -> m.invert(Nd4j.scalar(1f))).hasMessage(
         "tiny inverts outputs of shape [0, 16, 8, 8] (or z, [0, 1024]), float32, got [] float32");
+    // An empty array without a batch axis holds 0 x 1024 entries, and is no batch of 0 either.
+    assertThatThrownBy(() -> m.invert(Nd4j.create(DataType.FLOAT, 0))).hasMessage(
+        "tiny inverts outputs of shape [0, 16, 8, 8] (or z, [0, 1024]), float32, got [0] float32");
   }
 
   @Test

@@ -59,6 +59,9 @@ class LossesTest {
     assertThatThrownBy(() -> Losses.softmaxCrossEntropy(logits, Nd4j.createFromArray(new double[][] {{0, 0, 1}})))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("softmax cross-entropy: targets of shape [1, 3] for logits of shape [3, 3]");
+    // Logits of one image without its batch axis: 3 labels for its 3 entries are not one a row.
+    assertThatThrownBy(() -> Losses.softmaxCrossEntropy(Nd4j.createFromArray(1.0, 2.0, 3.0), new int[] {2, 1, 0}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("softmax cross-entropy: 3 labels for logits of shape [3]");
     // One label a row is what the loss is for.
     assertThat(Losses.softmaxCrossEntropy(logits, new int[] {2, 1, 0}).loss())
         .isCloseTo(byHand(logits.toDoubleMatrix(), new double[][] {{0, 0, 1}, {0, 1, 0}, {1, 0, 0}}), within(1e-12));
