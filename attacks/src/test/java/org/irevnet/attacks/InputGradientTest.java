@@ -13,6 +13,7 @@ import org.irevnet.train.Losses;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** Input gradients through the reversible backward against central differences, in float64. */
 class InputGradientTest {
@@ -69,6 +70,9 @@ class InputGradientTest {
             .hasMessage("attack: " + goals.length + " goal classes for 4 images (one a row: its label, or its target class)");
       }
     }
+    // A scalar is no batch, whatever ND4J's size(0) of a rank-0 array gives: refused as no image.
+    assertThatThrownBy(() -> ig.classification(InputGradient.Loss.CE, Nd4j.scalar(1.0), new int[] {1}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("attack: 1 goal classes for 0 images");
     Fgsm fgsm = new Fgsm(ig, TinyModels.mask(m), InputGradient.Loss.CE, false);
     assertThatThrownBy(() -> fgsm.perturb(x, new int[] {1}, 0.1)).hasMessageStartingWith("attack: 1 goal classes for 4 images");
   }

@@ -25,7 +25,10 @@ class ProjectionTest {
     String after = ", where the model's inputs are [1, 1, 32, 32]: 1 where pixels may change, 0 elsewhere"
         + " (Projection.contentMask: the image, not its padding)";
     INDArray unpadded = Nd4j.ones(DataType.DOUBLE, 1, 1, 28, 28);
-    for (INDArray mask : new INDArray[] {null, unpadded, Nd4j.ones(DataType.DOUBLE, 1, 32, 32)}) {
+    // Each of the checks alone: another channel count, height or width, an extra axis.
+    INDArray rgb = Nd4j.ones(DataType.DOUBLE, 1, 3, 32, 32), low = Nd4j.ones(DataType.DOUBLE, 1, 1, 28, 32);
+    INDArray narrow = Nd4j.ones(DataType.DOUBLE, 1, 1, 32, 28), fiveAxes = Nd4j.ones(DataType.DOUBLE, 1, 1, 32, 32, 1);
+    for (INDArray mask : new INDArray[] {null, unpadded, Nd4j.ones(DataType.DOUBLE, 1, 32, 32), rgb, low, narrow, fiveAxes}) {
       String got = "attack mask: " + (mask == null ? "null" : Tensors.shape(mask.shape())) + after;
       java.util.List<org.assertj.core.api.ThrowableAssert.ThrowingCallable> builds = java.util.List.of(
           () -> new Fgsm(g, mask, InputGradient.Loss.CE, false),
