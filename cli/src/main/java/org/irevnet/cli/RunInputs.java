@@ -312,8 +312,8 @@ record RunInputs(Classifier classifier, String checkpoint, Dataset data, Functio
   static String dataName(Path run, String data) throws IOException {
     if (data != null) return data;
     Path cfg = run.resolve(Trainer.CONFIG);
-    if (!Files.isRegularFile(cfg)) throw new IllegalArgumentException(cfg + ": not found; pass --data");
-    String name = Json.read(cfg, "config").path("config").path("data").asText();
+    String name = TrainedRun.recordedData(run);
+    if (name == null) throw new IllegalArgumentException(cfg + ": not found; pass --data");
     if (name.isEmpty()) throw new IllegalArgumentException(cfg + ": no config.data; pass --data");
     return name;
   }

@@ -45,7 +45,7 @@ public final class Losses {
       throw new IllegalArgumentException("softmax cross-entropy: " + labels.length + " labels for logits of shape "
           + Tensors.shape(logits.shape()));
     }
-    return softmaxCrossEntropy(logits, org.irevnet.nn.Tensors.oneHot(labels, (int) logits.size(1), logits.dataType()));
+    return softmaxCrossEntropy(logits, Tensors.oneHot(labels, (int) logits.size(1), logits.dataType()));
   }
 
   /** Row-wise argmax. */

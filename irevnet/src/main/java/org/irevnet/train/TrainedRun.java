@@ -71,13 +71,8 @@ public record TrainedRun(Path dir, Path checkpoint, InvertibleClassifier model, 
    */
   public DataSource data() throws IOException {
     Path cfg = dir.resolve(Trainer.CONFIG);
-    if (!Files.isRegularFile(cfg)) throw new IllegalArgumentException(cfg + ": not found (the run records its data there)");
-    String name;
-    try {
-      name = JSON.readTree(cfg.toFile()).path("config").path("data").asText();
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(cfg + ": " + JsonErrors.describe(e, "config"), e);
-    }
+    String name = recordedData(dir);
+    if (name == null) throw new IllegalArgumentException(cfg + ": not found (the run records its data there)");
     if (name.isEmpty()) throw new IllegalArgumentException(cfg + ": no config.data");
     try {
       return Datasets.resolve(name);
@@ -87,6 +82,23 @@ public record TrainedRun(Path dir, Path checkpoint, InvertibleClassifier model, 
       if (!Path.of(name).isAbsolute()) throw e;
       throw new IllegalArgumentException(e.getMessage() + " (the data " + dir + " was trained on, moved or deleted since:"
           + " Datasets.open of its new place, and prepare, give its splits)", e);
+    }
+  }
+
+  /**
+   * The data ({@code config.data}: a dataset name or an absolute directory) that the {@code
+   * config.json} of the run at {@code dir} records, "" when it records none, null when there is no
+   * {@code config.json}; each caller says what to do about those.
+   *
+   * @throws IllegalArgumentException {@code config.json} is not JSON, in one line naming it
+   */
+  public static String recordedData(Path dir) throws IOException {
+    Path cfg = dir.resolve(Trainer.CONFIG);
+    if (!Files.isRegularFile(cfg)) return null;
+    try {
+      return JSON.readTree(cfg.toFile()).path("config").path("data").asText();
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(cfg + ": " + JsonErrors.describe(e, "config"), e);
     }
   }
 
