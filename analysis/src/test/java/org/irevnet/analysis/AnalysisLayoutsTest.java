@@ -1,8 +1,5 @@
 package org.irevnet.analysis;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.irevnet.check.Numerics.maxAbsDiff;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -84,25 +81,9 @@ class AnalysisLayoutsTest {
     });
     analyses.put("NuisanceProbe.measure of z", in -> List.of(NuisanceProbe.measure(in[3], yTrain, in[4], yTest, 4,
         NuisanceProbeTest.SMALL)));
-    for (Map.Entry<String, Function<INDArray[], List<Object>>> e : analyses.entrySet()) {
-      INDArray[] given = {a, b, point, train, test};
-      INDArray[] dense = new INDArray[given.length];
-      for (int i = 0; i < given.length; i++) dense[i] = given[i].dup('c');
-      List<Object> got = e.getValue().apply(given);
-      List<Object> expected = ON_DENSE_COPIES.computeIfAbsent((layout == Layouts.BROADCAST ? "broadcast " : "")
-          + e.getKey(), k -> e.getValue().apply(dense));
-      for (int i = 0; i < got.size(); i++) {
-        String what = e.getKey() + " result " + i;
-        if (got.get(i) instanceof INDArray g) {
-          assertThat(g.shape()).as(what + ": shape").isEqualTo(((INDArray) expected.get(i)).shape());
-          assertThat(maxAbsDiff(g, (INDArray) expected.get(i))).as(what).isEqualTo(0.0);
-        } else {
-          assertThat(got.get(i)).as(what).usingRecursiveComparison().ignoringFields("seconds").isEqualTo(expected.get(i));
-        }
-      }
-      for (int i = 0; i < given.length; i++) {
-        assertThat(maxAbsDiff(given[i], dense[i])).as(e.getKey() + ": input " + i + " afterwards").isEqualTo(0.0);
-      }
-    }
+    analyses.forEach((name, analysis) -> Layouts.assertSameAsOnDenseCopies(name,
+        new INDArray[] {a, b, point, train, test}, analysis,
+        dense -> ON_DENSE_COPIES.computeIfAbsent((layout == Layouts.BROADCAST ? "broadcast " : "") + name,
+            k -> analysis.apply(dense))));
   }
 }

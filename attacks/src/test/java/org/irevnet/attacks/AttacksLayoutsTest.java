@@ -1,8 +1,5 @@
 package org.irevnet.attacks;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.irevnet.check.Numerics.maxAbsDiff;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -57,18 +54,8 @@ class AttacksLayoutsTest {
       r.addAll(Arrays.asList(s.adversarial()));
       return r;
     });
-    for (Map.Entry<String, Function<INDArray[], List<INDArray>>> e : attacks.entrySet()) {
-      INDArray aDense = a.dup('c'), bDense = b.dup('c');
-      List<INDArray> got = e.getValue().apply(new INDArray[] {a, b});
-      List<INDArray> expected = ON_DENSE_COPIES.computeIfAbsent((layout == Layouts.BROADCAST ? "broadcast " : "")
-          + e.getKey(), k -> e.getValue().apply(new INDArray[] {aDense, bDense}));
-      assertThat(got).as(e.getKey() + ": results").hasSameSizeAs(expected);
-      for (int i = 0; i < got.size(); i++) {
-        assertThat(got.get(i).shape()).as(e.getKey() + " result " + i + ": shape").isEqualTo(expected.get(i).shape());
-        assertThat(maxAbsDiff(got.get(i), expected.get(i))).as(e.getKey() + " result " + i).isEqualTo(0.0);
-      }
-      assertThat(maxAbsDiff(a, aDense)).as(e.getKey() + ": a afterwards").isEqualTo(0.0);
-      assertThat(maxAbsDiff(b, bDense)).as(e.getKey() + ": b afterwards").isEqualTo(0.0);
-    }
+    attacks.forEach((name, attack) -> Layouts.assertSameAsOnDenseCopies(name, new INDArray[] {a, b}, attack,
+        dense -> ON_DENSE_COPIES.computeIfAbsent((layout == Layouts.BROADCAST ? "broadcast " : "") + name,
+            k -> attack.apply(dense))));
   }
 }

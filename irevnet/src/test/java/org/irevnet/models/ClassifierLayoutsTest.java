@@ -25,7 +25,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The models' entry points as a Java caller uses them, on arrays of every {@link Layouts} layout:
@@ -88,16 +87,8 @@ class ClassifierLayoutsTest {
         return r;
       });
     }
-    for (Map.Entry<String, Function<INDArray, List<INDArray>>> e : entries.entrySet()) {
-      INDArray dense = x.dup('c');
-      List<INDArray> got = e.getValue().apply(x);
-      List<INDArray> expected = e.getValue().apply(dense);
-      for (int i = 0; i < got.size(); i++) {
-        assertThat(got.get(i).shape()).as(e.getKey() + " " + i + ": shape").isEqualTo(expected.get(i).shape());
-        assertThat(maxAbsDiff(got.get(i), expected.get(i))).as(e.getKey() + " " + i).isEqualTo(0.0);
-      }
-      assertThat(maxAbsDiff(x, dense)).as(e.getKey() + ": its input afterwards").isEqualTo(0.0);
-    }
+    entries.forEach((entryName, entry) -> Layouts.assertSameAsOnDenseCopies(entryName, new INDArray[] {x},
+        in -> entry.apply(in[0])));
     if (m instanceof InvertibleClassifier ic) {
       INDArray out = layout.of(ic.forward(x.dup('c'), false).out());
       INDArray outDense = out.dup('c');

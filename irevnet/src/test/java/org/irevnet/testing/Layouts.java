@@ -1,8 +1,13 @@
 package org.irevnet.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.irevnet.check.Numerics.maxAbsDiff;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -60,6 +65,45 @@ public enum Layouts {
   /** An array of this layout with {@code x}'s values (for {@code BROADCAST}, its first sample's). */
   public INDArray of(INDArray x) {
     return make.apply(x);
+  }
+
+  /**
+   * Asserts that {@code entry} gives on {@code given} exactly what it gives on their dense copies
+   * (arrays by shape and value, other results field by field but for a {@code seconds} timing) and
+   * leaves {@code given} as it was.
+   */
+  public static void assertSameAsOnDenseCopies(String entryName, INDArray[] given,
+      Function<INDArray[], ? extends List<?>> entry) {
+    assertSameAsOnDenseCopies(entryName, given, entry, entry);
+  }
+
+  /**
+   * As above, with the results on the dense copies from {@code onDense}: a cache of {@code entry}'s
+   * results when several layouts have the same dense copies and the entry point is slow.
+   */
+  public static void assertSameAsOnDenseCopies(String entryName, INDArray[] given,
+      Function<INDArray[], ? extends List<?>> entry, Function<INDArray[], ? extends List<?>> onDense) {
+    // The entry is given the dense copies too: the values before are kept apart, or an entry that
+    // changed its input in place would change both alike and pass.
+    INDArray[] before = Arrays.stream(given).map(x -> x.dup('c')).toArray(INDArray[]::new);
+    INDArray[] dense = Arrays.stream(given).map(x -> x.dup('c')).toArray(INDArray[]::new);
+    List<?> got = entry.apply(given);
+    List<?> expected = onDense.apply(dense);
+    assertThat(got).as(entryName + ": results").hasSameSizeAs(expected);
+    for (int i = 0; i < got.size(); i++) {
+      String what = entryName + " result " + i;
+      if (got.get(i) instanceof INDArray g) {
+        assertThat(expected.get(i)).as(what + ": type").isInstanceOf(INDArray.class);
+        INDArray e = (INDArray) expected.get(i);
+        assertThat(g.shape()).as(what + ": shape").isEqualTo(e.shape());
+        assertThat(maxAbsDiff(g, e)).as(what).isEqualTo(0.0);
+      } else {
+        assertThat(got.get(i)).as(what).usingRecursiveComparison().ignoringFields("seconds").isEqualTo(expected.get(i));
+      }
+    }
+    for (int i = 0; i < given.length; i++) {
+      assertThat(maxAbsDiff(given[i], before[i])).as(entryName + ": input " + i + " afterwards").isEqualTo(0.0);
+    }
   }
 
   /**

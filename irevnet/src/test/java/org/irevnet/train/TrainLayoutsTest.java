@@ -1,8 +1,5 @@
 package org.irevnet.train;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.irevnet.check.Numerics.maxAbsDiff;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -112,20 +109,7 @@ class TrainLayoutsTest {
     });
     INDArray images = layout.of(ice.x().castTo(DataType.FLOAT));
     INDArray[] given = {logits, targets, zn, logDet, out, features, dLogits, images};
-    for (Map.Entry<String, Function<INDArray[], List<INDArray>>> e : entries.entrySet()) {
-      INDArray[] dense = new INDArray[given.length];
-      for (int i = 0; i < given.length; i++) dense[i] = given[i].dup('c');
-      List<INDArray> got = e.getValue().apply(given);
-      List<INDArray> expected = e.getValue().apply(dense);
-      assertThat(got).as(e.getKey() + ": results").hasSameSizeAs(expected);
-      for (int i = 0; i < got.size(); i++) {
-        assertThat(got.get(i).shape()).as(e.getKey() + " result " + i + ": shape").isEqualTo(expected.get(i).shape());
-        assertThat(maxAbsDiff(got.get(i), expected.get(i))).as(e.getKey() + " result " + i).isEqualTo(0.0);
-      }
-      for (int i = 0; i < given.length; i++) {
-        assertThat(maxAbsDiff(given[i], dense[i])).as(e.getKey() + ": input " + i + " afterwards").isEqualTo(0.0);
-      }
-    }
+    entries.forEach((name, entry) -> Layouts.assertSameAsOnDenseCopies(name, given, entry));
   }
 
   private static List<INDArray> lossGrad(Losses.LossGrad g) {

@@ -68,19 +68,7 @@ class ConvVaeTest {
       return List.of(Nd4j.createFromArray(e.elbo(), e.nll(), e.nllStdError()));
     });
     entries.put("binarise", in -> List.of(ConvVae.binarise(in[2], new Random(7))));
-    INDArray[] given = {x, eps, grey};
-    for (Map.Entry<String, java.util.function.Function<INDArray[], List<INDArray>>> e : entries.entrySet()) {
-      INDArray[] dense = new INDArray[given.length];
-      for (int i = 0; i < given.length; i++) dense[i] = given[i].dup('c');
-      List<INDArray> got = e.getValue().apply(given), expected = e.getValue().apply(dense);
-      for (int i = 0; i < got.size(); i++) {
-        assertThat(got.get(i).shape()).as(e.getKey() + " result " + i + ": shape").isEqualTo(expected.get(i).shape());
-        assertThat(Numerics.maxAbsDiff(got.get(i), expected.get(i))).as(e.getKey() + " result " + i).isEqualTo(0.0);
-      }
-      for (int i = 0; i < given.length; i++) {
-        assertThat(Numerics.maxAbsDiff(given[i], dense[i])).as(e.getKey() + ": input " + i + " afterwards").isEqualTo(0.0);
-      }
-    }
+    entries.forEach((name, entry) -> Layouts.assertSameAsOnDenseCopies(name, new INDArray[] {x, eps, grey}, entry));
   }
 
   @Test
