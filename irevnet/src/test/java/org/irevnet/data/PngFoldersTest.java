@@ -483,6 +483,46 @@ class PngFoldersTest {
             + " dataset may hold (2147483639)");
   }
 
+  /**
+   * A header of more pixels than the file can hold compressed is refused before decoding: the
+   * decoder allocated the whole image (here 16 MB for a file of 70 bytes; a bit flipped in a width
+   * made 84 MB, a hostile header gigabytes) and only then found the data missing.
+   */
+  @Test
+  void aHeaderLargerThanTheFileCanHoldIsRefusedBeforeDecoding() throws IOException {
+    Path dir = tmp.resolve("liar");
+    grey(dir.resolve("train/a/1.png"), 1, 2, 2);
+    Path liar = dir.resolve("train/b/1.png");
+    Files.createDirectories(liar.getParent());
+    byte[] ihdr = java.nio.ByteBuffer.allocate(13).putInt(4000).putInt(4000).put((byte) 8).put((byte) 0)
+        .put(new byte[3]).array(); // 8-bit grey
+    java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+    png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+    png.write(chunk("IHDR", ihdr));
+    png.write(chunk("IDAT", new byte[] {0x78, (byte) 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01}));
+    png.write(chunk("IEND", new byte[0]));
+    Files.write(liar, png.toByteArray());
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    assertThatThrownBy(() -> PngFolders.load(dir, Split.TRAIN, "liar")).isInstanceOf(DataFormatException.class)
+        .hasMessage(liar + ": header says 4000x4000 pixels (16004000 bytes before compression), more than a PNG of "
+            + png.size() + " bytes can hold: truncated or damaged");
+    assertThat(threads.getCurrentThreadAllocatedBytes() - before).isLessThan(8 << 20);
+  }
+
+  /** The bound above is deflate's best ratio: an image of one colour, compressed about 1000 to 1, still loads. */
+  @Test
+  void anImageOfOneColourCompressedToItsLimitLoads() throws IOException {
+    Path dir = tmp.resolve("black");
+    Path file = dir.resolve("train/a/1.png");
+    Files.createDirectories(file.getParent());
+    ImageIO.write(new BufferedImage(2000, 2000, BufferedImage.TYPE_BYTE_BINARY), "png", file.toFile());
+    long raw = 2000L * (1 + 2000 / 8);
+    assertThat(raw / Files.size(file)).as("compression ratio").isGreaterThan(400);
+    assertThat(PngFolders.load(dir, Split.TRAIN, "black").images().sumNumber().doubleValue()).isZero();
+  }
+
   @Test
   void missingSplitFolderAndEmptySplit() throws IOException {
     Path dir = tmp.resolve("half");
