@@ -33,7 +33,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * [0, 1] by their maximum value; palette PNGs whose entries are all grey are grey. Hidden files
  * and folders (a leading dot: .DS_Store, AppleDouble ._x.png, .ipynb_checkpoints) and files of
  * other kinds (text) are ignored; a folder inside a class folder, an image file of another format
- * (.jpg, .jpeg, .gif, .bmp, .tif, .tiff, .webp), a .png file that is not a PNG and an image beside
+ * (.jpg, .jpeg, .gif, .bmp, .tif, .tiff, .webp), a .png file that is not a PNG or is damaged (a chunk that
+ * fails its CRC-32, cut before IEND, a header of more pixels than the file can hold) and an image beside
  * the class folders (train/x.png) are refused, naming the file. Linked class folders and files are read through the link.
  */
 public final class PngFolders {
@@ -275,6 +276,7 @@ public final class PngFolders {
           throw new DataFormatException(f, "a " + reader.getFormatName().toUpperCase(Locale.ROOT)
               + " image, not a PNG: convert it to PNG");
         }
+        checkChunks(f);
         reader.setInput(in, true, true);
         // The header's size is checked before decoding: a huge image was decoded whole first
         // (gigabytes), and one the heap could not hold was "not a readable PNG image: Caught
@@ -286,6 +288,46 @@ public final class PngFolders {
       } finally {
         reader.dispose();
       }
+    } catch (IOException e) {
+      throw new DataFormatException(f, "not a readable PNG image: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Refuses a PNG whose chunks do not all match their CRC-32, or that ends before its IEND chunk.
+   * ImageIO checks neither: a bit flipped in a palette read as another colour without a word, and
+   * one in an ancillary chunk passed unseen; the pixels' own zlib checksum covers only the data.
+   */
+  private static void checkChunks(Path f) {
+    try (java.io.DataInputStream in = new java.io.DataInputStream(
+        new java.io.BufferedInputStream(Files.newInputStream(f), 1 << 16))) {
+      in.skipNBytes(8); // the signature, which ImageIO has recognised
+      byte[] piece = new byte[1 << 16];
+      java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+      for (long at = 8; ; ) {
+        long length = in.readInt() & 0xFFFF_FFFFL;
+        byte[] type = in.readNBytes(4);
+        String name = new String(type, java.nio.charset.StandardCharsets.ISO_8859_1);
+        if (type.length < 4 || length > Integer.MAX_VALUE) {
+          throw new DataFormatException(f, "damaged: no chunk type or an impossible chunk length at byte " + at);
+        }
+        crc.reset();
+        crc.update(type);
+        for (long left = length; left > 0; ) {
+          int n = in.read(piece, 0, (int) Math.min(piece.length, left));
+          if (n < 0) throw new java.io.EOFException();
+          crc.update(piece, 0, n);
+          left -= n;
+        }
+        if ((in.readInt() & 0xFFFF_FFFFL) != crc.getValue()) {
+          throw new DataFormatException(f, "damaged: chunk " + name.replaceAll("[^\\x20-\\x7e]", "?") + " at byte " + at
+              + " does not match its CRC-32");
+        }
+        if (name.equals("IEND")) return;
+        at += 12 + length;
+      }
+    } catch (java.io.EOFException e) {
+      throw new DataFormatException(f, "truncated: the file ends before its IEND chunk", e);
     } catch (IOException e) {
       throw new DataFormatException(f, "not a readable PNG image: " + e.getMessage(), e);
     }

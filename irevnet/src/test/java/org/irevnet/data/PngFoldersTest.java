@@ -511,6 +511,29 @@ class PngFoldersTest {
     assertThat(threads.getCurrentThreadAllocatedBytes() - before).isLessThan(8 << 20);
   }
 
+  /**
+   * A chunk that does not match its CRC-32 is refused: ImageIO checks none, so a bit flipped in a
+   * palette read as another colour; and so is a file cut before its IEND chunk.
+   */
+  @Test
+  void aChunkThatFailsItsCrcOrAFileCutBeforeItsEndIsRefused() throws IOException {
+    Path dir = tmp.resolve("flipped");
+    Path file = indexed(dir.resolve("train/a/1.png"), new int[] {0, 200}, new int[] {0, 50}, new int[] {0, 80},
+        new int[] {255, 255}, 0, 1, 0, 1, 1, 0);
+    byte[] png = Files.readAllBytes(file);
+    int plte = new String(png, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("PLTE");
+    byte[] flipped = png.clone();
+    flipped[plte + 4 + 3] ^= 1; // the second entry's red: 200 read as 201
+    Files.write(file, flipped);
+    assertThatThrownBy(() -> PngFolders.load(dir, Split.TRAIN, "x")).isInstanceOf(DataFormatException.class)
+        .hasMessage(file + ": damaged: chunk PLTE at byte " + (plte - 4) + " does not match its CRC-32");
+    Files.write(file, java.util.Arrays.copyOf(png, png.length - 12)); // without IEND
+    assertThatThrownBy(() -> PngFolders.load(dir, Split.TRAIN, "x")).isInstanceOf(DataFormatException.class)
+        .hasMessage(file + ": truncated: the file ends before its IEND chunk");
+    Files.write(file, png);
+    assertThat(PngFolders.load(dir, Split.TRAIN, "x").images().getFloat(0, 0, 0, 1)).isEqualTo(200 / 255f);
+  }
+
   /** The bound above is deflate's best ratio: an image of one colour, compressed about 1000 to 1, still loads. */
   @Test
   void anImageOfOneColourCompressedToItsLimitLoads() throws IOException {
