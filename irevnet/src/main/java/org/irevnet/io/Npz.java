@@ -93,14 +93,29 @@ public final class Npz {
    * @throws IOException naming the file (and the entry) when it is not a readable npz archive
    */
   public static Map<String, INDArray> read(Path file) throws IOException {
+    try {
+      return readArchive(file);
+    } catch (IOException e) {
+      // Names and headers are quoted from the file: a damaged byte made a newline of one, and the
+      // refusal two lines.
+      String said = e.getMessage();
+      if (said == null || !CONTROL.matcher(said).find()) throw e;
+      throw new IOException(CONTROL.matcher(said).replaceAll("?"), e);
+    }
+  }
+
+  private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
+
+  private static Map<String, INDArray> readArchive(Path file) throws IOException {
     // The central directory at the end, which np.load reads, lists every entry with its size: the
     // stream below ends quietly where an entry should start and does not (an archive cut at the
     // end of an entry, a damaged header), and an entry's size bounds what its header may claim.
     Map<String, Long> listed = new LinkedHashMap<>();
-    java.util.zip.ZipException unlisted = null;
+    IOException unlisted = null;
     try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(file.toFile())) {
       z.stream().forEach(e -> listed.put(e.getName(), e.getSize()));
-    } catch (java.util.zip.ZipException e) {
+    } catch (java.util.zip.ZipException | java.io.EOFException e) {
+      // An EOFException (an end record whose comment runs past the file's end) has no message.
       unlisted = e; // said after the stream, whose messages name what is wrong more closely
     }
     Map<String, INDArray> arrays = new LinkedHashMap<>();
@@ -125,10 +140,16 @@ public final class Npz {
     } catch (java.util.zip.ZipException | java.io.EOFException e) {
       throw new IOException(file + ": not a readable npz archive ("
           + (e.getMessage() == null ? "cut short" : e.getMessage()) + ")", e);
+    } catch (IllegalArgumentException e) {
+      // The zip stream's refusal of an entry name that does not decode: "malformed input off : 0,
+      // length : 4", named no file (a flipped bit in a name).
+      throw new IOException(file + ": not a readable npz archive (an entry name is not UTF-8 text: damaged)", e);
     }
     if (arrays.isEmpty()) throw new IOException(file + ": not an npz archive (no arrays found)");
     if (unlisted != null) {
-      throw new IOException(file + ": not a complete npz archive (" + unlisted.getMessage() + ")", unlisted);
+      throw new IOException(file + ": not a complete npz archive ("
+          + (unlisted.getMessage() == null ? "its end record runs past the file's end" : unlisted.getMessage()) + ")",
+          unlisted);
     }
     List<String> read = arrays.keySet().stream().map(k -> k + ".npy").toList();
     if (!List.copyOf(listed.keySet()).equals(read)) {

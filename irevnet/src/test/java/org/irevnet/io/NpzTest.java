@@ -183,6 +183,31 @@ class NpzTest {
         .hasMessageStartingWith(f + ": ").hasMessageContaining("b.npy");
   }
 
+  /**
+   * Damage the zip classes refuse in their own words is refused in one line naming the file: a
+   * name that is not UTF-8 (an IllegalArgumentException, "malformed input off : 0, length : 4"), an
+   * end record whose comment runs past the file's end (an EOFException without a message) and a name that
+   * holds a newline (the refusal quoting it took two lines). Found by {@link DamagedNpzTest}.
+   */
+  @Test
+  void damageTheZipClassesRefuseInTheirOwnWordsIsNamedInOneLine(@TempDir Path tmp) throws Exception {
+    Path f = tmp.resolve("w.npz");
+    Npz.write(f, Map.of("a", Nd4j.ones(DataType.FLOAT, 3)));
+    byte[] valid = Files.readAllBytes(f);
+    int end = valid.length - 22; // the end record, without a comment
+    byte[] notUtf8 = valid.clone();
+    notUtf8[30] = (byte) 0xFF; // the local header's name
+    byte[] pastTheEnd = valid.clone();
+    pastTheEnd[end + 20] = 1; // a comment of one byte, which the file lacks
+    byte[] newline = valid.clone();
+    newline[30] = '\n';
+    for (byte[] damaged : java.util.List.of(notUtf8, pastTheEnd, newline)) {
+      Files.write(f, damaged);
+      assertThatThrownBy(() -> Npz.read(f)).isInstanceOf(java.io.IOException.class)
+          .hasMessageStartingWith(f + ": ").hasMessageNotContaining("\n").hasMessageNotContaining("null");
+    }
+  }
+
   /** Two entries of one name (renamed here in the bytes: zip writers refuse them) are refused. */
   @Test
   void anEntryNameThatAppearsTwiceIsRefused(@TempDir Path tmp) throws Exception {

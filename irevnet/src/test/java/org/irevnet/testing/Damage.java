@@ -138,7 +138,7 @@ public final class Damage {
           throw new AssertionError(damaged + ": " + t.getClass().getName() + " is none of the reader's own "
               + Arrays.toString(own) + ": " + t, t);
         }
-        assertThat(t.getMessage()).as(damaged + ": the refusal's message").isNotNull()
+        assertThat(t.getMessage()).as(damaged + ": the message of " + t).isNotNull()
             .doesNotContain("\n").contains(named.toString());
         outcome = new Outcome<>(null, t);
       }
