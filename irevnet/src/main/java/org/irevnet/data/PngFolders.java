@@ -334,12 +334,6 @@ public final class PngFolders {
   }
 
   /**
-   * The most bytes deflate can expand one byte of a file to (its longest match, 258 bytes, in 2
-   * bits, plus a margin): no PNG of this size holds more raw image bytes than this times its length.
-   */
-  static final long DEFLATE_MAX_RATIO = 1032;
-
-  /**
    * Refuses a header whose size the file cannot hold: the decoder allocates the whole image before
    * it reads the data, so a flipped bit in the width of a 73-byte file (3 wide made 16777219)
    * allocated 84 MB, and a hostile header gigabytes, before the data was found missing.
@@ -349,7 +343,7 @@ public final class PngFolders {
     for (int bits : type == null ? new int[] {1} : type.getSampleModel().getSampleSize()) bitsPerPixel += bits;
     long rawBytes = h * (1 + (w * bitsPerPixel + 7) / 8); // each row: a filter byte and its pixels
     long length = DataFiles.size(f);
-    if (rawBytes > DEFLATE_MAX_RATIO * length + 1024) {
+    if (rawBytes > org.irevnet.io.Deflate.maxInflated(length)) {
       throw new DataFormatException(f, String.format("header says %dx%d pixels (%d bytes before compression), more"
           + " than a PNG of %d bytes can hold: truncated or damaged", w, h, rawBytes, length));
     }

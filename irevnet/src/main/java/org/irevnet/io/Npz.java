@@ -112,12 +112,20 @@ public final class Npz {
     // end of an entry, a damaged header), and an entry's size bounds what its header may claim.
     Map<String, Long> listed = new LinkedHashMap<>();
     IOException unlisted = null;
+    String incredible = null;
     try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(file.toFile())) {
-      z.stream().forEach(e -> listed.put(e.getName(), e.getSize()));
+      long length = Files.size(file);
+      for (java.util.Enumeration<? extends ZipEntry> all = z.entries(); all.hasMoreElements(); ) {
+        ZipEntry e = all.nextElement();
+        listed.put(e.getName(), e.getSize());
+        if (incredible == null) incredible = incredibleSize(e, length);
+      }
     } catch (java.util.zip.ZipException | java.io.EOFException e) {
       // An EOFException (an end record whose comment runs past the file's end) has no message.
       unlisted = e; // said after the stream, whose messages name what is wrong more closely
     }
+    // Before any entry is read: the size bounds the allocation its header asks for.
+    if (incredible != null) throw new IOException(file + ": " + incredible);
     Map<String, INDArray> arrays = new LinkedHashMap<>();
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
         ZipInputStream zip = new ZipInputStream(in)) {
@@ -157,6 +165,24 @@ public final class Npz {
           + read + " could be read)");
     }
     return arrays;
+  }
+
+  /**
+   * Why the size the central directory gives {@code e} cannot be true in a file of {@code length}
+   * bytes, or null: more bytes than the file holds, or than its compressed bytes inflate to. The
+   * size bounds what an entry's .npy header may claim, and so what is allocated before its data is
+   * read: a directory that lied with the header (a hostile file) had a gigabyte allocated for 24
+   * bytes of data.
+   */
+  private static String incredibleSize(ZipEntry e, long length) {
+    long packed = e.getCompressedSize();
+    long size = e.getSize();
+    long most = packed < 0 ? -1 : e.getMethod() == ZipEntry.STORED ? packed : Deflate.maxInflated(packed);
+    if (packed > length || (most >= 0 && size > most)) {
+      return "entry " + e.getName() + " is listed as " + size + " bytes, " + packed + " of them in the file, which has "
+          + length + " (damaged)";
+    }
+    return null;
   }
 
   private static final Pattern DESCR_FIELD = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");

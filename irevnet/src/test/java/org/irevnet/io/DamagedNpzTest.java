@@ -171,9 +171,7 @@ class DamagedNpzTest {
   void anNpyOfAnyHeaderInAStoredArchiveIsReadOrRefused(@ForAll("npys") Damaged entry) throws Exception {
     Path f = DIR.resolve("savez.npz");
     Damaged d = new Damaged(entry.what(), stored(entry.bytes()), entry.first());
-    long before = org.bytedeco.javacpp.Pointer.physicalBytes();
     Outcome<Map<String, INDArray>> o = Damage.read(f, d, f, Npz::read, IOException.class);
-    assertThat(org.bytedeco.javacpp.Pointer.physicalBytes() - before).as(d + ": native bytes").isLessThan(256L << 20);
     if (o.refused()) return;
     assertThat(o.value().keySet()).containsExactly("w");
     assertThat(o.value().get("w").length() * o.value().get("w").dataType().width()).as(d.toString())

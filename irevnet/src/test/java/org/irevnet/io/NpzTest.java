@@ -340,6 +340,34 @@ class NpzTest {
   }
 
   /**
+   * The central directory's size is believed only as far as the file can hold it (deflate expands
+   * at most 1032 to 1): a directory that lies with the .npy header, as a hostile file's can, had a
+   * gigabyte allocated for an entry of 24 bytes before the data was found missing.
+   */
+  @Test
+  void aDirectorySizeTheFileCannotHoldIsRefusedBeforeTheHeaderIsBelieved(@TempDir Path tmp) throws Exception {
+    Path f = tmp.resolve("liar.npz");
+    byte[] npy = npy(1, header("<f4", false, "(268435456,)"), new byte[24]);
+    writeZip(f, "w.npy", npy);
+    byte[] bytes = Files.readAllBytes(f);
+    int central = java.util.Collections.indexOfSubList(toList(bytes), java.util.List.of((byte) 'P', (byte) 'K', (byte) 1, (byte) 2));
+    long claimed = npy.length - 24 + (1L << 30);
+    ByteBuffer.wrap(bytes, central + 24, 4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) claimed);
+    Files.write(f, bytes);
+    long before = org.irevnet.nn.NativeHeap.usage().inUseBytes();
+    assertThatThrownBy(() -> Npz.read(f)).isInstanceOf(java.io.IOException.class)
+        .hasMessageStartingWith(f + ": entry w.npy is listed as " + claimed + " bytes, ")
+        .hasMessageEndingWith(" of them in the file, which has " + bytes.length + " (damaged)");
+    assertThat(org.irevnet.nn.NativeHeap.usage().inUseBytes() - before).isLessThan(64L << 20);
+  }
+
+  private static java.util.List<Byte> toList(byte[] bytes) {
+    java.util.List<Byte> list = new java.util.ArrayList<>();
+    for (byte b : bytes) list.add(b);
+    return list;
+  }
+
+  /**
    * The header length is read before the header: a corrupt one (up to 4 GiB in a version 2 field)
    * is refused before anything that size is allocated. The cap is 1 MiB, inclusive; NumPy's own
    * reader refuses headers over 10000 bytes unless told otherwise (max_header_size).

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Assertions;
  * truncation, a flipped bit, an overwritten byte, a header integer set to an extreme, and for text
  * a number set to one. {@link #read} runs a reader on one and checks what the house rule asks: the
  * reader's value, or its own exception in one line naming the file; nothing else thrown, in bounded
- * time, and no more heap than the file could justify.
+ * time, and no more memory (Java's heap, and glibc's, where ND4J's arrays live) than the file could
+ * justify.
  */
 public final class Damage {
   private Damage() {}
@@ -117,8 +118,9 @@ public final class Damage {
   /**
    * Writes {@code damaged} to {@code file} and reads it with {@code reader}, in at most {@link
    * #TIME}. A refusal must be one of {@code own}, in one line that names {@code named} (the file,
-   * or the directory a reader of several files names); any other Throwable fails. The heap the read
-   * allocates must stay under 64 MiB plus 64 times the file's length.
+   * or the directory a reader of several files names); any other Throwable fails. The Java heap the
+   * read allocates, and the native memory it keeps, must each stay under 64 MiB plus 64 times the
+   * file's length.
    */
   @SafeVarargs
   public static <T> Outcome<T> read(Path file, Damaged damaged, Path named, Reader<T> reader,
@@ -130,6 +132,7 @@ public final class Damage {
           (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
       long id = Thread.currentThread().getId();
       long before = threads.getThreadAllocatedBytes(id);
+      org.irevnet.nn.NativeHeap.Usage nativeBefore = org.irevnet.nn.NativeHeap.usage();
       Outcome<T> outcome;
       try {
         outcome = new Outcome<>(reader.read(file), null);
@@ -143,9 +146,11 @@ public final class Damage {
         outcome = new Outcome<>(null, t);
       }
       long used = threads.getThreadAllocatedBytes(id) - before;
-      if (used > allowed) {
-        fail(damaged + ": " + used + " bytes of heap allocated for a file of " + damaged.bytes().length
-            + " (" + (outcome.refused() ? "refused: " + outcome.refusal().getMessage() : "read") + ")");
+      // ND4J's arrays live in glibc's heap (mallinfo2), which holds them until the collector frees their wrappers.
+      long usedNative = nativeBefore == null ? 0 : org.irevnet.nn.NativeHeap.usage().inUseBytes() - nativeBefore.inUseBytes();
+      if (used > allowed || usedNative > allowed) {
+        fail(damaged + ": " + used + " bytes of heap and " + usedNative + " native allocated for a file of "
+            + damaged.bytes().length + " (" + (outcome.refused() ? "refused: " + outcome.refusal().getMessage() : "read") + ")");
       }
       return outcome;
     }, () -> damaged + ": not read or refused within " + TIME);
