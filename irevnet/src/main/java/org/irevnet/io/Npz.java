@@ -245,7 +245,14 @@ public final class Npz {
       npy.write(length);
       npy.write(header);
       int itemBytes = d.group(1).charAt(d.group(1).length() - 1) - '0'; // a CONVERTIBLE descr ends in it
-      checkLength(in.transferTo(npy), Math.multiplyExact(count, itemBytes), shape, d.group(1));
+      long expected = Math.multiplyExact(count, itemBytes);
+      // Checked before the data is read, and read no further than the shape: a zip bomb under a
+      // small header (64 MB of zeros in 64 KB) was inflated whole into the heap, then refused.
+      if (entryBytes >= 0) checkLength(entryBytes - magic.length - lengthBytes - headerLength, expected, shape, d.group(1));
+      if (expected > Integer.MAX_VALUE - npy.size() - 8) throw new IOException("larger than 2 GB");
+      byte[] data = in.readNBytes((int) expected);
+      checkLength(data.length + (in.read() < 0 ? 0 : 1), expected, shape, d.group(1));
+      npy.write(data);
       INDArray a = Nd4j.createNpyFromByteArray(npy.toByteArray()).dup();
       return fortran ? a.reshape('c', stored).permute(reversedAxes).dup('c') : a;
     }

@@ -167,6 +167,28 @@ class DamagedNpzTest {
         new Field("header length", 8, 2, false))));
   }
 
+  /**
+   * A zip bomb: a bool array of 3 under a header that says so, then 64 MB of zeros that deflate
+   * packs into 64 KB. The directory's size is true, so it is refused by the header's shape before
+   * the data is read: ND4J's dtypes (bools, bytes, halves) were read whole into the heap first.
+   */
+  @net.jqwik.api.Example
+  void aZipBombUnderASmallHeaderIsRefusedBeforeItIsInflated() throws Exception {
+    Path f = DIR.resolve("bomb.npz");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ZipOutputStream zip = new ZipOutputStream(out)) {
+      zip.setLevel(9);
+      zip.putNextEntry(new ZipEntry("mask.npy"));
+      zip.write(npy("{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", new byte[3]));
+      byte[] zeros = new byte[1 << 20];
+      for (int i = 0; i < 64; i++) zip.write(zeros);
+      zip.closeEntry();
+    }
+    Damaged bomb = new Damaged("a bomb of 64 MB", out.toByteArray(), 0);
+    Outcome<Map<String, INDArray>> o = Damage.read(f, bomb, f, Npz::read, IOException.class);
+    assertThat(o.refusal()).hasMessageContaining("more data than its shape [3] holds");
+  }
+
   @Property(tries = 200, seed = "20261206")
   void anNpyOfAnyHeaderInAStoredArchiveIsReadOrRefused(@ForAll("npys") Damaged entry) throws Exception {
     Path f = DIR.resolve("savez.npz");
