@@ -57,6 +57,9 @@ public final class ModelFiles {
       arch = Architecture.fromJson(Files.readString(archFile), archFile.toString());
     } catch (NoSuchFileException e) {
       throw new IOException(archFile + ": not found (is " + dir + " a model directory?)");
+    } catch (java.nio.charset.CharacterCodingException e) {
+      // Java's own words were "Input length = 1", without the file (a flipped bit in a letter).
+      throw new IOException(archFile + ": " + org.irevnet.io.JsonErrors.describe(e, "architecture"), e);
     } catch (IllegalArgumentException e) {
       throw new IOException(e.getMessage()); // it names archFile
     }

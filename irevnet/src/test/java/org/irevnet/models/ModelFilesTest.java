@@ -60,6 +60,21 @@ class ModelFilesTest {
     return dir;
   }
 
+  /**
+   * An architecture that is not UTF-8 (a flipped high bit in a letter, a file saved as Latin-1) is
+   * named: it was refused in Java's words alone, "Input length = 1" (found by DamagedModelFilesTest).
+   */
+  @Test
+  void anArchitectureThatIsNotUtf8IsNamed(@TempDir Path tmp) throws Exception {
+    Path dir = savedModel(tmp);
+    Path arch = dir.resolve(ModelFiles.ARCH);
+    byte[] bytes = Files.readAllBytes(arch);
+    bytes[0] ^= (byte) 0x80;
+    Files.write(arch, bytes);
+    assertThatThrownBy(() -> ModelFiles.load(dir, DataType.FLOAT)).isInstanceOf(IOException.class)
+        .hasMessage(arch + ": not UTF-8 text: save the architecture file as UTF-8");
+  }
+
   /** Weights with a NaN or an infinity are refused naming the parameter and how many. */
   @Test
   void nonFiniteWeightsAreRefusedNamingTheParameter(@TempDir Path tmp) throws Exception {
