@@ -771,11 +771,15 @@ public final class Trainer {
     if (!Files.exists(p)) return null;
     List<String> keep = new ArrayList<>();
     List<Integer> damaged = new ArrayList<>();
-    List<String> lines = Files.readAllLines(p);
+    List<String> lines = utf8Lines(p);
     int last = lines.size() - 1;
-    while (last >= 0 && lines.get(last).isBlank()) last--;
+    while (last >= 0 && lines.get(last) != null && lines.get(last).isBlank()) last--;
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i);
+      if (line == null) {
+        if (i < last) damaged.add(i + 1);
+        continue;
+      }
       if (line.isBlank()) continue;
       try {
         if (JSON.readTree(line).path("step").asLong(Long.MAX_VALUE) <= step) keep.add(line);
@@ -787,6 +791,28 @@ public final class Trainer {
     return damaged.isEmpty() ? null : p + ": dropped " + damaged.size() + (damaged.size() == 1 ? " line" : " lines")
         + " that did not read as JSON (line " + damaged.stream().map(String::valueOf).collect(java.util.stream.Collectors
         .joining(", ")) + ")";
+  }
+
+  /**
+   * The lines of {@code p}, each decoded as UTF-8 on its own; null for a line that is not UTF-8
+   * (damaged). Decoded whole, one such byte stopped the resume with Java's "Input length = 1", which
+   * named no file.
+   */
+  private static List<String> utf8Lines(Path p) throws IOException {
+    byte[] bytes = Files.readAllBytes(p);
+    java.nio.charset.CharsetDecoder utf8 = java.nio.charset.StandardCharsets.UTF_8.newDecoder();
+    List<String> lines = new ArrayList<>();
+    for (int start = 0, end; start < bytes.length; start = end + 1) {
+      for (end = start; end < bytes.length && bytes[end] != '\n'; end++) {
+        // up to the line's end
+      }
+      try {
+        lines.add(utf8.decode(java.nio.ByteBuffer.wrap(bytes, start, end - start)).toString());
+      } catch (java.nio.charset.CharacterCodingException e) {
+        lines.add(null);
+      }
+    }
+    return lines;
   }
 
   /**

@@ -1133,6 +1133,22 @@ class TrainerTest {
     assertThat(Files.readString(m)).isEqualTo("{\"type\":\"train\",\"step\":1}\n{\"type\":\"train\",\"step\":2}\n");
   }
 
+  /**
+   * A line that is not UTF-8 (a flipped high bit) is a damaged line like one that is not JSON: the
+   * whole file was refused in Java's words, "Input length = 1", and the resume stopped (exit 2)
+   * without naming it (found by DamagedCheckpointsTest).
+   */
+  @Test
+  void truncatingMetricsDropsALineThatIsNotUtf8(@TempDir Path tmp) throws IOException {
+    Path m = tmp.resolve(Trainer.METRICS);
+    byte[] bytes = "{\"type\":\"train\",\"step\":1}\n{\"type\":\"train\",\"step\":2}\n{\"type\":\"train\",\"step\":3}\n"
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    bytes[30] ^= (byte) 0x80; // in line 2
+    Files.write(m, bytes);
+    assertThat(Trainer.truncateMetrics(tmp, 3)).isEqualTo(m + ": dropped 1 line that did not read as JSON (line 2)");
+    assertThat(Files.readString(m)).isEqualTo("{\"type\":\"train\",\"step\":1}\n{\"type\":\"train\",\"step\":3}\n");
+  }
+
   @Test
   void clearingForANewRunRemovesTheMetricsAndTheCheckpointsOnlyWhenStartingOver(@TempDir Path tmp)
       throws IOException {

@@ -1,0 +1,179 @@
+package org.irevnet.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AfterContainer;
+import org.irevnet.io.AtomicFiles;
+import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.models.ModelFiles;
+import org.irevnet.testing.Damage;
+import org.irevnet.testing.Damage.Damaged;
+import org.irevnet.testing.Damage.Outcome;
+import org.irevnet.testing.TinyData;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * A run's files fuzzed: a checkpoint (every file a SHA-256 of its manifest covers, so what loads is
+ * the original), a checkpoint whose {@code training.json} someone edited and listed again in the
+ * manifest (it reads as some state or is refused), a run's {@code config.json} (no checksum: another
+ * config or a refusal naming the file) and {@code metrics.jsonl}, which {@code train --resume} cuts
+ * back. See {@link Damage#read} for what each read must do.
+ */
+class DamagedCheckpointsTest {
+  private static final Path DIR = temporary();
+
+  private static Path temporary() {
+    try {
+      return Files.createTempDirectory("damaged-checkpoint");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @AfterContainer
+  static void deleteFiles() throws IOException {
+    AtomicFiles.deleteTree(DIR);
+  }
+
+  private static final InvertibleClassifier MODEL = TinyData.perturbedModel();
+  private static final String CONFIG = TrainConfig.defaults().toJson();
+  private static final Checkpoints.TrainingState STATE = new Checkpoints.TrainingState(42, 3, 7, 0.625, CONFIG, 12.5);
+  private static final Path SAVED = saved();
+  private static final List<String> FILES = List.of(Checkpoints.MANIFEST, Checkpoints.TRAINING, ModelFiles.ARCH,
+      ModelFiles.WEIGHTS, Checkpoints.OPTIMIZER);
+
+  private static Path saved() {
+    try {
+      Path dir = DIR.resolve("saved");
+      Checkpoints.save(dir, MODEL, CheckpointsTest.optimizer(), STATE);
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static byte[] bytes(Path f) {
+    try {
+      return Files.readAllBytes(f);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A damaged copy of one file of the checkpoint. */
+  record DamagedFile(String file, Damaged damaged) {
+    @Override
+    public String toString() {
+      return file + ": " + damaged;
+    }
+  }
+
+  /** A fresh copy of the saved checkpoint, into which the test then writes its damaged file. */
+  private static Path copy() throws IOException {
+    Path dir = DIR.resolve("checkpoint");
+    AtomicFiles.deleteTree(dir);
+    Files.createDirectories(dir);
+    for (String f : FILES) Files.copy(SAVED.resolve(f), dir.resolve(f));
+    return dir;
+  }
+
+  @Provide
+  Arbitrary<DamagedFile> checkpointFiles() {
+    return Arbitraries.of(FILES).flatMap(f -> (f.endsWith(".json")
+        ? Damage.ofText(new String(bytes(SAVED.resolve(f)), StandardCharsets.UTF_8))
+        : Damage.of(bytes(SAVED.resolve(f)), List.of())).map(d -> new DamagedFile(f, d)));
+  }
+
+  @Property(tries = 200, seed = "20261206")
+  void aDamagedCheckpointIsLoadedAsSavedOrRefused(@ForAll("checkpointFiles") DamagedFile d) throws Exception {
+    Path dir = copy();
+    Outcome<Checkpoints.Loaded> o = Damage.read(dir.resolve(d.file()), d.damaged(), dir,
+        f -> Checkpoints.load(dir, DataType.FLOAT), IOException.class);
+    if (o.refused()) return;
+    // SHA-256 covers every file but the manifest, whose damage can only leave the same digests.
+    assertThat(o.value().model().params().state()).as(d.toString()).isEqualTo(MODEL.params().state());
+    assertThat(o.value().optimizer()).isEqualTo(CheckpointsTest.optimizer());
+    assertThat(o.value().state()).isEqualTo(STATE);
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+      .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+
+  @Provide
+  Arbitrary<Damaged> trainingStates() {
+    return Damage.ofText(new String(bytes(SAVED.resolve(Checkpoints.TRAINING)), StandardCharsets.UTF_8));
+  }
+
+  /** An edited training.json that its manifest lists again: no checksum helps, the reader must refuse or read it. */
+  @Property(tries = 200, seed = "20261206")
+  void anEditedTrainingStateListedInItsManifestIsReadOrRefused(@ForAll("trainingStates") Damaged d) throws Exception {
+    Path dir = copy();
+    Path training = dir.resolve(Checkpoints.TRAINING);
+    Outcome<Checkpoints.TrainingState> o = Damage.read(training, d, dir, f -> {
+      Map<String, String> digests = new TreeMap<>();
+      for (String name : FILES) {
+        if (!name.equals(Checkpoints.MANIFEST)) digests.put(name, Checkpoints.sha256(dir.resolve(name)));
+      }
+      Files.writeString(dir.resolve(Checkpoints.MANIFEST), JSON.writeValueAsString(Map.of("sha256", digests)));
+      return Checkpoints.load(dir, DataType.FLOAT).state();
+    }, IOException.class);
+    if (!o.refused() && o.value().equals(STATE)) return;
+    // Read as another state: the model is still the saved one.
+    if (!o.refused()) assertThat(Checkpoints.load(dir, DataType.FLOAT).model().params().state()).isEqualTo(MODEL.params().state());
+  }
+
+  @Provide
+  Arbitrary<Damaged> configs() {
+    return Damage.ofText(CONFIG);
+  }
+
+  @Property(tries = 200, seed = "20261206")
+  void aDamagedConfigIsReadOrRefusedNamingTheFile(@ForAll("configs") Damaged d) throws Exception {
+    Path file = DIR.resolve("config.json");
+    TrainConfig base = TrainConfig.defaults();
+    Outcome<TrainConfig> o = Damage.read(file, d, file, f -> {
+      TrainConfig fromFile = TrainConfig.read(f, base);
+      return fromFile.validate(f, base, fromFile);
+    }, IllegalArgumentException.class);
+    if (o.refused()) return;
+    // No checksum: a changed number is another config, which validate() has accepted.
+    if (java.util.Arrays.equals(d.bytes(), CONFIG.getBytes(StandardCharsets.UTF_8))) {
+      assertThat(o.value()).isEqualTo(TrainConfig.defaults());
+    }
+  }
+
+  private static final String METRICS = "{\"step\":1,\"loss\":2.5}\n{\"step\":2,\"loss\":2.25}\n{\"step\":3,\"loss\":2.0}\n";
+
+  @Provide
+  Arbitrary<Damaged> metrics() {
+    return Damage.ofText(METRICS);
+  }
+
+  /** What a resume keeps of a damaged metrics.jsonl: lines that still read, the rest dropped and said. */
+  @Property(tries = 200, seed = "20261206")
+  void aDamagedMetricsFileIsCutBackOnResume(@ForAll("metrics") Damaged d) throws Exception {
+    Path run = DIR.resolve("run");
+    Files.createDirectories(run);
+    Path metrics = run.resolve("metrics.jsonl");
+    Outcome<String> o = Damage.read(metrics, d, metrics, f -> Trainer.truncateMetrics(run, 2), IOException.class);
+    if (o.refused()) return;
+    for (String line : Files.readAllLines(metrics)) {
+      assertThat(new String(d.bytes(), StandardCharsets.UTF_8)).as(d + ": a kept line is the file's").contains(line);
+    }
+  }
+}
