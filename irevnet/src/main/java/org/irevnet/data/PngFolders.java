@@ -5,6 +5,7 @@ import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -276,76 +277,25 @@ public final class PngFolders {
           throw new DataFormatException(f, "a " + reader.getFormatName().toUpperCase(Locale.ROOT)
               + " image, not a PNG: convert it to PNG");
         }
-        checkChunks(f);
+        // What the decoder checks neither of, before it reads the header: every chunk's CRC-32, the
+        // end, and the header's size against the file's.
+        String damage;
+        try (InputStream whole = new java.io.BufferedInputStream(Files.newInputStream(f), 1 << 16)) {
+          damage = org.irevnet.io.PngChecks.problem(whole, DataFiles.size(f));
+        }
+        if (damage != null) throw new DataFormatException(f, damage);
         reader.setInput(in, true, true);
         // The header's size is checked before decoding: a huge image was decoded whole first
         // (gigabytes), and one the heap could not hold was "not a readable PNG image: Caught
         // exception during read".
         javax.imageio.ImageTypeSpecifier type = reader.getRawImageType(0);
         Pixels.checkFits(f, 1, type == null ? 4 : type.getNumBands(), reader.getHeight(0), reader.getWidth(0));
-        checkCompressedSize(f, reader.getHeight(0), reader.getWidth(0), type);
         return reader.read(0);
       } finally {
         reader.dispose();
       }
     } catch (IOException e) {
       throw new DataFormatException(f, "not a readable PNG image: " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * Refuses a PNG whose chunks do not all match their CRC-32, or that ends before its IEND chunk.
-   * ImageIO checks neither: a bit flipped in a palette read as another colour without a word, and
-   * one in an ancillary chunk passed unseen; the pixels' own zlib checksum covers only the data.
-   */
-  private static void checkChunks(Path f) {
-    try (java.io.DataInputStream in = new java.io.DataInputStream(
-        new java.io.BufferedInputStream(Files.newInputStream(f), 1 << 16))) {
-      in.skipNBytes(8); // the signature, which ImageIO has recognised
-      byte[] piece = new byte[1 << 16];
-      java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-      for (long at = 8; ; ) {
-        long length = in.readInt() & 0xFFFF_FFFFL;
-        byte[] type = in.readNBytes(4);
-        String name = new String(type, java.nio.charset.StandardCharsets.ISO_8859_1);
-        if (type.length < 4 || length > Integer.MAX_VALUE) {
-          throw new DataFormatException(f, "damaged: no chunk type or an impossible chunk length at byte " + at);
-        }
-        crc.reset();
-        crc.update(type);
-        for (long left = length; left > 0; ) {
-          int n = in.read(piece, 0, (int) Math.min(piece.length, left));
-          if (n < 0) throw new java.io.EOFException();
-          crc.update(piece, 0, n);
-          left -= n;
-        }
-        if ((in.readInt() & 0xFFFF_FFFFL) != crc.getValue()) {
-          throw new DataFormatException(f, "damaged: chunk " + name.replaceAll("[^\\x20-\\x7e]", "?") + " at byte " + at
-              + " does not match its CRC-32");
-        }
-        if (name.equals("IEND")) return;
-        at += 12 + length;
-      }
-    } catch (java.io.EOFException e) {
-      throw new DataFormatException(f, "truncated: the file ends before its IEND chunk", e);
-    } catch (IOException e) {
-      throw new DataFormatException(f, "not a readable PNG image: " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * Refuses a header whose size the file cannot hold: the decoder allocates the whole image before
-   * it reads the data, so a flipped bit in the width of a 73-byte file (3 wide made 16777219)
-   * allocated 84 MB, and a hostile header gigabytes, before the data was found missing.
-   */
-  private static void checkCompressedSize(Path f, long h, long w, javax.imageio.ImageTypeSpecifier type) {
-    long bitsPerPixel = 0;
-    for (int bits : type == null ? new int[] {1} : type.getSampleModel().getSampleSize()) bitsPerPixel += bits;
-    long rawBytes = h * (1 + (w * bitsPerPixel + 7) / 8); // each row: a filter byte and its pixels
-    long length = DataFiles.size(f);
-    if (rawBytes > org.irevnet.io.Deflate.maxInflated(length)) {
-      throw new DataFormatException(f, String.format("header says %dx%d pixels (%d bytes before compression), more"
-          + " than a PNG of %d bytes can hold: truncated or damaged", w, h, rawBytes, length));
     }
   }
 

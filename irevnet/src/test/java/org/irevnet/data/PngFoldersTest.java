@@ -475,6 +475,8 @@ class PngFoldersTest {
     java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
     png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
     png.write(chunk("IHDR", ihdr));
+    // A private chunk (which decoders skip) of 8 MB: a file that large could hold the pixels compressed.
+    png.write(chunk("prVt", new byte[8 << 20]));
     png.write(chunk("IDAT", new byte[] {0x78, (byte) 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01}));
     png.write(chunk("IEND", new byte[0]));
     Files.write(huge, png.toByteArray());

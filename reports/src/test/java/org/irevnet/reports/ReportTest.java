@@ -284,7 +284,25 @@ class ReportTest {
     Files.write(png, java.util.Arrays.copyOf(whole, whole.length - 30));
     Section s = sections(Report.of(List.of(run)), 0).get("invertibility");
     assertThat(s.status()).isEqualTo(Section.ERROR);
-    assertThat(s.note()).startsWith("analysis/invert.png: not a readable PNG (");
+    assertThat(s.note()).isEqualTo("analysis/invert.png: truncated: the file ends before its IEND chunk");
+  }
+
+  /**
+   * A PNG whose header was damaged (a bit of its height flipped) is refused by its CRC-32, before it
+   * is decoded: ImageIO checks none and allocates the taller image first. Here it then failed in its
+   * own words; DamagedRunFilesTest found a flip of one 90-byte image that read as a taller image
+   * (87 MB allocated), which the report embedded as if whole.
+   */
+  @Test
+  void aPngWhoseChunkFailsItsCrcIsNamed(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Path png = run.resolve("analysis/invert.png");
+    byte[] bytes = Files.readAllBytes(png);
+    bytes[21] ^= 0x40; // the height's second byte
+    Files.write(png, bytes);
+    Section s = sections(Report.of(List.of(run)), 0).get("invertibility");
+    assertThat(s.status()).isEqualTo(Section.ERROR);
+    assertThat(s.note()).isEqualTo("analysis/invert.png: damaged: chunk IHDR at byte 8 does not match its CRC-32");
   }
 
   /**
@@ -367,7 +385,7 @@ class ReportTest {
     assertThat(s.get("invertibility").status()).isEqualTo(Section.ERROR);
     assertThat(s.get("invertibility").note()).isEqualTo("analysis/invert.json: malformed invert JSON at line 1, column"
         + " 13: Unexpected end-of-input: expected close marker for Array (start marker at line 1, column 12)");
-    assertThat(s.get("attacks").note()).isEqualTo("analysis/attack-fgsm.png: not a readable PNG");
+    assertThat(s.get("attacks").note()).isEqualTo("analysis/attack-fgsm.png: not a PNG (no PNG signature)");
     assertThat(s.get("metamers").status()).isEqualTo(Section.OK);
     r.write(run);
     assertThat(Files.readString(run.resolve(Report.HTML))).contains("Could not use: analysis/invert.json");
