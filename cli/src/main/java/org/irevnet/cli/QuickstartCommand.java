@@ -208,16 +208,38 @@ final class QuickstartCommand implements Callable<Integer> {
           + String.join("; ", changed) + " (continue it with --resume" + repeated(started)
           + ", or start again with --fresh)");
     }
+    finishedSteps(record, s, finished);
+    return s.path("seconds").asDouble(0);
+  }
+
+  /**
+   * Puts the steps that the record {@code s}, read from {@code record}, lists as finished (exit code
+   * 0, or 1: a failed check) into {@code finished} by {@link #key}.
+   *
+   * @throws IllegalArgumentException in one line naming {@code record} and the step it cannot read:
+   *     a damaged step was refused in Jackson's words, without the file ("Cannot deserialize value
+   *     of type `int`..."), and a null among its args stopped the quickstart as an internal error
+   */
+  static void finishedSteps(Path record, JsonNode s, Map<List<String>, Step> finished) {
     int i = 0;
     for (JsonNode n : s.path("steps")) {
-      Step step = Json.MAPPER.treeToValue(n, Step.class);
       i++;
-      if (step.args() == null || step.args().isEmpty()) {
+      Step step;
+      try {
+        step = Json.MAPPER.treeToValue(n, Step.class);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalArgumentException(record + ": step " + i + ": "
+            + org.irevnet.io.JsonErrors.describe(e, "quickstart record") + " (start again with --fresh)", e);
+      }
+      if (step == null || step.args() == null || step.args().isEmpty()) {
         throw new IllegalArgumentException(record + ": step " + i + " has no args (start again with --fresh)");
+      }
+      if (step.args().contains(null)) {
+        throw new IllegalArgumentException(record + ": step " + i + ": an arg is null, not a string (start again with"
+            + " --fresh)");
       }
       if (step.exitCode() == 0 || step.exitCode() == 1) finished.put(key(step.args()), step);
     }
-    return s.path("seconds").asDouble(0);
   }
 
   /** A train step whose run has a checkpoint goes on from it (--resume), where the plan starts it afresh. */

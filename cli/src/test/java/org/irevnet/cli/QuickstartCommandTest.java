@@ -577,6 +577,21 @@ class QuickstartCommandTest {
       assertThat(bad.err().strip()).isEqualTo("irevnet quickstart: " + damaged.resolve("quickstart.json")
           + ": step 2 has no args (start again with --fresh)");
     }
+    // A step damaged otherwise: an exit code that is no integer was refused in Jackson's words without
+    // the file, and a null arg stopped the quickstart as an internal error (exit code 3).
+    java.util.Map<String, String> steps = java.util.Map.of(
+        "{\"name\": \"train\", \"args\": [\"train\"], \"exit_code\": \"zero\"}",
+        "step 2: key 'exit_code' must be an integer, got \"zero\" (start again with --fresh)",
+        "{\"name\": \"train\", \"args\": [\"train\", null], \"exit_code\": 0}",
+        "step 2: an arg is null, not a string (start again with --fresh)");
+    for (var step : steps.entrySet()) {
+      Files.writeString(damaged.resolve("quickstart.json"), "{\"steps\": [{\"name\": \"selftest\", \"args\": [\"selftest\"],"
+          + " \"exit_code\": 0, \"seconds\": 1}, " + step.getKey() + "]}");
+      MainTest.Run bad = run("quickstart", "--out", damaged.toString(), "--resume", "--no-progress");
+      assertThat(bad.code()).as(step.getKey()).isEqualTo(2);
+      assertThat(bad.err().strip()).isEqualTo("irevnet quickstart: " + damaged.resolve("quickstart.json") + ": "
+          + step.getValue());
+    }
     // A record that is not JSON at all was refused with the parser's words alone, naming no file;
     // then in words of its own, where train's and eval's for a run's config.json were others.
     Files.writeString(damaged.resolve("quickstart.json"), "{garbage");
