@@ -366,11 +366,33 @@ public final class Checkpoints {
    */
   private static TrainingState readState(Path dir) throws IOException {
     Path file = dir.resolve(TRAINING);
+    TrainingState state;
     try {
-      return JSON.readValue(file.toFile(), TrainingState.class);
+      state = JSON.readValue(file.toFile(), TrainingState.class);
     } catch (JsonProcessingException e) {
       throw new IOException(file + ": " + JsonErrors.describe(e, "training state"), e);
     }
+    String wrong = outOfRange(state);
+    if (wrong != null) throw new IOException(file + ": " + wrong);
+    return state;
+  }
+
+  /**
+   * What in a state no save writes, or null. The manifest vouches for bytes whoever listed them: a
+   * state edited and listed again resumed "after step -1", training at a learning rate of 0.
+   */
+  private static String outOfRange(TrainingState s) {
+    if (s.step() < 0 || s.epoch() < 0 || s.batch() < 0) {
+      return "step, epoch and batch must be >= 0, got " + s.step() + ", " + s.epoch() + ", " + s.batch();
+    }
+    if (s.batch() > s.step()) return "batch " + s.batch() + " of its epoch is past step " + s.step() + ", the steps of all epochs";
+    // bestAccuracy is a score whatever its value: -Infinity before the first validation, NaN without
+    // a validation split, and minus the bits per dimension of an MLE run.
+    if (s.seconds() != null && !(s.seconds() >= 0 && s.seconds() < Double.POSITIVE_INFINITY)) {
+      return "seconds must be a finite time >= 0, got " + s.seconds();
+    }
+    if (s.configJson() == null) return "configJson is missing";
+    return null;
   }
 
   /**

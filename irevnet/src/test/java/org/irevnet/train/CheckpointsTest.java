@@ -40,6 +40,34 @@ class CheckpointsTest {
     return m;
   }
 
+  /**
+   * A state edited and listed again in the manifest (which vouches for bytes, whoever listed them)
+   * is refused where no save writes it: a step of -1 resumed "after step -1" at a learning rate of
+   * 0 (found by DamagedCheckpointsTest and at the command line).
+   */
+  @Test
+  void aStateNoSaveWritesIsRefused(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("ck");
+    Checkpoints.save(dir, TinyData.perturbedModel(), optimizer(), STATE);
+    String saved = Files.readString(dir.resolve(Checkpoints.TRAINING));
+    Path file = dir.resolve(Checkpoints.TRAINING);
+    Map<String, String> refusals = Map.of(
+        "\"step\" : 42", "step, epoch and batch must be >= 0, got -1, 3, 7",
+        "\"batch\" : 7", "batch 99 of its epoch is past step 42, the steps of all epochs",
+        "\"seconds\" : 12.5", "seconds must be a finite time >= 0, got -1.0");
+    Map<String, String> edits = Map.of("\"step\" : 42", "\"step\" : -1", "\"batch\" : 7",
+        "\"batch\" : 99", "\"seconds\" : 12.5", "\"seconds\" : -1");
+    for (var e : edits.entrySet()) {
+      assertThat(saved).contains(e.getKey());
+      CheckpointEdits.rewrite(dir, Checkpoints.TRAINING, saved.replace(e.getKey(), e.getValue()));
+      assertThatThrownBy(() -> Checkpoints.load(dir, DataType.FLOAT)).as(e.getValue()).isInstanceOf(IOException.class)
+          .hasMessage(file + ": " + refusals.get(e.getKey()));
+    }
+    // The best score is any number: -Infinity before the first validation, minus bits per dimension in an MLE run.
+    CheckpointEdits.rewrite(dir, Checkpoints.TRAINING, saved.replace("0.625", "-9.5"));
+    assertThat(Checkpoints.load(dir, DataType.FLOAT).state().bestAccuracy()).isEqualTo(-9.5);
+  }
+
   @Test
   void aCheckpointComesBackAsSavedWithOrWithoutObjectiveState(@TempDir Path tmp) throws Exception {
     InvertibleClassifier m = TinyData.perturbedModel();
