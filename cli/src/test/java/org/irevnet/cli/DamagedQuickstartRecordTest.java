@@ -3,7 +3,6 @@ package org.irevnet.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -13,8 +12,6 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import org.irevnet.io.AtomicFiles;
 import org.irevnet.testing.Damage;
 import org.irevnet.testing.Damage.Damaged;
 import org.irevnet.testing.Damage.Outcome;
@@ -25,20 +22,7 @@ import org.irevnet.testing.Damage.Outcome;
  * again) or is refused in one line naming the file (see {@link Damage#read}).
  */
 class DamagedQuickstartRecordTest {
-  private static final Path DIR = temporary();
-
-  private static Path temporary() {
-    try {
-      return Files.createTempDirectory("damaged-quickstart");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  @AfterContainer
-  static void deleteFiles() throws IOException {
-    AtomicFiles.deleteTree(DIR);
-  }
+  private static final Path DIR = Damage.directory("damaged-quickstart");
 
   /** A record as a quickstart stopped in its third step leaves it. */
   private static final String RECORD = Json.pretty(Map.of("complete", false, "seconds", 812.5, "epochs", 1,

@@ -16,9 +16,9 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
 import org.irevnet.testing.Damage;
 import org.irevnet.testing.Damage.Damaged;
+import org.irevnet.testing.Damage.InFile;
 import org.irevnet.testing.Damage.Field;
 import org.irevnet.testing.Damage.Outcome;
 
@@ -31,20 +31,7 @@ import org.irevnet.testing.Damage.Outcome;
  * chunk) carry checksums: any damage there is refused or read as the original.
  */
 class DamagedDataFilesTest {
-  private static final Path DIR = temporary();
-
-  private static Path temporary() {
-    try {
-      return Files.createTempDirectory("damaged-data");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  @AfterContainer
-  static void deleteFiles() throws IOException {
-    org.irevnet.io.AtomicFiles.deleteTree(DIR);
-  }
+  private static final Path DIR = Damage.directory("damaged-data");
 
   private static final byte[] PIXELS = {0, 1, 2, (byte) 255, 10, 20, 30, 40, 7, 8, 9, (byte) 128};
   private static final byte[] IMAGES = idx(true);
@@ -183,19 +170,12 @@ class DamagedDataFilesTest {
     }
   }
 
-  record DamagedPng(Png kind, Damaged damaged) {
-    @Override
-    public String toString() {
-      return kind + ": " + damaged;
-    }
-  }
-
   @Provide
-  Arbitrary<DamagedPng> pngs() {
+  Arbitrary<InFile> pngs() {
     return net.jqwik.api.Arbitraries.of(Png.values()).flatMap(kind -> Damage.of(png(kind), List.of(
         new Field("width", 16, 4, true), new Field("height", 20, 4, true), new Field("bit depth", 24, 1, true),
         new Field("colour type", 25, 1, true), new Field("IDAT length", 33, 4, true)))
-        .map(d -> new DamagedPng(kind, d)));
+        .map(d -> new InFile(kind.name(), d)));
   }
 
   /**
@@ -203,13 +183,14 @@ class DamagedDataFilesTest {
    * and its pixels with zlib's Adler-32: damage reads as the original image or is refused.
    */
   @Property(tries = 200, seed = "20261206")
-  void aDamagedPngIsReadAsTheOriginalOrRefused(@ForAll("pngs") DamagedPng p) throws Exception {
-    Path root = DIR.resolve("png-" + p.kind());
+  void aDamagedPngIsReadAsTheOriginalOrRefused(@ForAll("pngs") InFile p) throws Exception {
+    Png kind = Png.valueOf(p.file());
+    Path root = DIR.resolve("png-" + kind);
     Path damaged = root.resolve("train/a/x.png");
     Files.createDirectories(damaged.getParent());
     Files.createDirectories(root.resolve("train/b"));
-    Files.write(root.resolve("train/b/y.png"), png(p.kind()));
-    Files.write(damaged, png(p.kind()));
+    Files.write(root.resolve("train/b/y.png"), png(kind));
+    Files.write(damaged, png(kind));
     Dataset original = PngFolders.load(root, Split.TRAIN, "p");
     Outcome<Dataset> o = Damage.read(damaged, p.damaged(), damaged, f -> PngFolders.load(root, Split.TRAIN, "p"),
         DataFormatException.class);

@@ -460,6 +460,22 @@ class PngFoldersTest {
   }
 
   /**
+   * A PNG of 8-bit samples whose header says {@code width x height} of {@code colourType} (0 grey, 2
+   * RGB) and whose data is an empty zlib stream, with {@code extra} chunks after the header.
+   */
+  private static byte[] headerAndEmptyData(int width, int height, int colourType, byte[]... extra) throws IOException {
+    byte[] ihdr = java.nio.ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) 8).put((byte) colourType)
+        .put(new byte[3]).array();
+    java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+    png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+    png.write(chunk("IHDR", ihdr));
+    for (byte[] c : extra) png.write(c);
+    png.write(chunk("IDAT", new byte[] {0x78, (byte) 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01}));
+    png.write(chunk("IEND", new byte[0]));
+    return png.toByteArray();
+  }
+
+  /**
    * An image whose header claims more pixels than a dataset may hold is refused from its header:
    * it was decoded first, and ImageIO's failure to make its raster read "not a readable PNG image:
    * Caught exception during read" (also where the heap could not hold a huge image).
@@ -470,16 +486,8 @@ class PngFoldersTest {
     grey(dir.resolve("train/a/1.png"), 1, 2, 2);
     Path huge = dir.resolve("train/b/1.png");
     Files.createDirectories(huge.getParent());
-    byte[] ihdr = java.nio.ByteBuffer.allocate(13).putInt(50000).putInt(50000).put((byte) 8).put((byte) 2)
-        .put(new byte[3]).array(); // 8-bit RGB
-    java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
-    png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-    png.write(chunk("IHDR", ihdr));
     // A private chunk (which decoders skip) of 8 MB: a file that large could hold the pixels compressed.
-    png.write(chunk("prVt", new byte[8 << 20]));
-    png.write(chunk("IDAT", new byte[] {0x78, (byte) 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01}));
-    png.write(chunk("IEND", new byte[0]));
-    Files.write(huge, png.toByteArray());
+    Files.write(huge, headerAndEmptyData(50000, 50000, 2, chunk("prVt", new byte[8 << 20]))); // 8-bit RGB
     assertThatThrownBy(() -> Datasets.open(dir).train()).isInstanceOf(DataFormatException.class)
         .hasMessage(huge.toAbsolutePath() + ": 1 images of 3x50000x50000 (7500000000 pixels) are more than a loaded"
             + " dataset may hold (2147483639)");
@@ -496,20 +504,14 @@ class PngFoldersTest {
     grey(dir.resolve("train/a/1.png"), 1, 2, 2);
     Path liar = dir.resolve("train/b/1.png");
     Files.createDirectories(liar.getParent());
-    byte[] ihdr = java.nio.ByteBuffer.allocate(13).putInt(4000).putInt(4000).put((byte) 8).put((byte) 0)
-        .put(new byte[3]).array(); // 8-bit grey
-    java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
-    png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-    png.write(chunk("IHDR", ihdr));
-    png.write(chunk("IDAT", new byte[] {0x78, (byte) 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01}));
-    png.write(chunk("IEND", new byte[0]));
-    Files.write(liar, png.toByteArray());
+    byte[] png = headerAndEmptyData(4000, 4000, 0); // 8-bit grey
+    Files.write(liar, png);
     com.sun.management.ThreadMXBean threads =
         (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
     long before = threads.getCurrentThreadAllocatedBytes();
     assertThatThrownBy(() -> PngFolders.load(dir, Split.TRAIN, "liar")).isInstanceOf(DataFormatException.class)
         .hasMessage(liar + ": header says 4000x4000 pixels (16004000 bytes before compression), more than a PNG of "
-            + png.size() + " bytes can hold: truncated or damaged");
+            + png.length + " bytes can hold: truncated or damaged");
     assertThat(threads.getCurrentThreadAllocatedBytes() - before).isLessThan(8 << 20);
   }
 

@@ -21,7 +21,6 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
 import org.irevnet.testing.Damage;
 import org.irevnet.testing.Damage.Damaged;
 import org.irevnet.testing.Damage.Field;
@@ -39,20 +38,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * refused, in bounded time and memory.
  */
 class DamagedNpzTest {
-  private static final Path DIR = temporary();
-
-  private static Path temporary() {
-    try {
-      return Files.createTempDirectory("damaged-npz");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  @AfterContainer
-  static void deleteFiles() throws IOException {
-    AtomicFiles.deleteTree(DIR);
-  }
+  private static final Path DIR = Damage.directory("damaged-npz");
 
   private static Map<String, INDArray> arrays() {
     Map<String, INDArray> a = new LinkedHashMap<>();

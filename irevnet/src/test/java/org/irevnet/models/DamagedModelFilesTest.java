@@ -13,10 +13,8 @@ import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import org.irevnet.io.AtomicFiles;
 import org.irevnet.testing.Damage;
 import org.irevnet.testing.Damage.Damaged;
 import org.irevnet.testing.Damage.Outcome;
@@ -33,20 +31,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * else is an IOException naming the file, one line (see {@link Damage#read}).
  */
 class DamagedModelFilesTest {
-  private static final Path DIR = temporary();
-
-  private static Path temporary() {
-    try {
-      return Files.createTempDirectory("damaged-model");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  @AfterContainer
-  static void deleteFiles() throws IOException {
-    AtomicFiles.deleteTree(DIR);
-  }
+  private static final Path DIR = Damage.directory("damaged-model");
 
   private static final InvertibleClassifier MODEL = TinyData.perturbedModel();
   private static final Path SAVED = saved();
@@ -56,14 +41,6 @@ class DamagedModelFilesTest {
       Path dir = DIR.resolve("saved");
       ModelFiles.save(dir, MODEL);
       return dir;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static byte[] bytes(Path f) {
-    try {
-      return Files.readAllBytes(f);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -81,7 +58,7 @@ class DamagedModelFilesTest {
 
   @Provide
   Arbitrary<Damaged> architectures() {
-    return Damage.ofText(new String(bytes(SAVED.resolve(ModelFiles.ARCH)), StandardCharsets.UTF_8));
+    return Damage.ofText(new String(Damage.bytes(SAVED.resolve(ModelFiles.ARCH)), StandardCharsets.UTF_8));
   }
 
   @Property(tries = 200, seed = "20261206")
@@ -110,7 +87,7 @@ class DamagedModelFilesTest {
 
   @Provide
   Arbitrary<Damaged> weights() {
-    return Damage.of(bytes(SAVED.resolve(ModelFiles.WEIGHTS)), List.of());
+    return Damage.of(Damage.bytes(SAVED.resolve(ModelFiles.WEIGHTS)), List.of());
   }
 
   @Property(tries = 200, seed = "20261206")

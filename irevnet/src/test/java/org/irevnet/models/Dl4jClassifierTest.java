@@ -202,6 +202,44 @@ class Dl4jClassifierTest {
     assertThat(Dl4jClassifier.load(zip, CHW, null).numClasses()).isEqualTo(4);
   }
 
+  /**
+   * A model zip stored without compression (zip -0, as re-zipping tools may), whose bytes no inflater
+   * checks, with one bit flipped in a weight is refused naming the file: ModelSerializer checks each
+   * entry's CRC-32 (pinned here: a bit flip there would otherwise load as another model).
+   */
+  @Test
+  void aModelZipWhoseEntryFailsItsCrcIsRefused(@TempDir Path dir) throws Exception {
+    Path written = dir.resolve("written.zip"), stored = dir.resolve("stored.zip");
+    ModelSerializer.writeModel(tinyLeNet(3), written.toFile(), false);
+    try (java.util.zip.ZipFile in = new java.util.zip.ZipFile(written.toFile());
+        java.util.zip.ZipOutputStream out = new java.util.zip.ZipOutputStream(Files.newOutputStream(stored))) {
+      for (var e : java.util.Collections.list(in.entries())) {
+        byte[] b = in.getInputStream(e).readAllBytes();
+        java.util.zip.ZipEntry s = new java.util.zip.ZipEntry(e.getName());
+        s.setMethod(java.util.zip.ZipEntry.STORED);
+        s.setSize(b.length);
+        s.setCompressedSize(b.length);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(b);
+        s.setCrc(crc.getValue());
+        out.putNextEntry(s);
+        out.write(b);
+        out.closeEntry();
+      }
+    }
+    INDArray x = images(DataType.FLOAT, 7, 4);
+    INDArray logits = Dl4jClassifier.load(stored, CHW, null).logits(x);
+    byte[] bytes = Files.readAllBytes(stored);
+    int coefficients = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("coefficients.bin");
+    assertThat(coefficients).isPositive();
+    bytes[coefficients + "coefficients.bin".length() + 200] ^= 0x04; // a weight's bits, well past its header
+    Files.write(stored, bytes);
+    assertThatThrownBy(() -> Dl4jClassifier.load(stored, CHW, null)).isInstanceOf(java.io.IOException.class)
+        .hasMessageStartingWith(stored + ": ").hasMessageContaining("invalid entry CRC")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    assertThat(logits).isNotNull();
+  }
+
   @Test
   void probedLayersGivenTwiceOrOutOfTheNetworksOrderAreRefused() {
     MultiLayerNetwork mln = tinyLeNet(3);

@@ -29,6 +29,35 @@ import org.junit.jupiter.api.Assertions;
 public final class Damage {
   private Damage() {}
 
+  /**
+   * A new temporary directory for a fuzz test's files ({@code prefix} starts its name), deleted when
+   * the JVM exits: jqwik's properties take no JUnit {@code @TempDir}.
+   */
+  public static Path directory(String prefix) {
+    try {
+      Path dir = Files.createTempDirectory(prefix);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+          org.irevnet.io.AtomicFiles.deleteTree(dir);
+        } catch (IOException e) {
+          // a temporary directory left behind
+        }
+      }));
+      return dir;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The bytes of {@code file}, for the valid files a test damages. */
+  public static byte[] bytes(Path file) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** Values a header integer or a number of a text file is set to. */
   public static final List<Long> EXTREMES = List.of(0L, 1L, -1L, (long) Integer.MAX_VALUE, (long) Integer.MIN_VALUE,
       Long.MAX_VALUE, 1_000_000_000L, 0xFFFF_FFFFL);
@@ -48,6 +77,14 @@ public final class Damage {
     @Override
     public String toString() {
       return what;
+    }
+  }
+
+  /** A damaged copy of one of several files (or kinds of file) a test damages, named by {@code file}. */
+  public record InFile(String file, Damaged damaged) {
+    @Override
+    public String toString() {
+      return file + ": " + damaged;
     }
   }
 

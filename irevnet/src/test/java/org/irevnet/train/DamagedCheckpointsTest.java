@@ -19,6 +19,7 @@ import org.irevnet.models.ModelFiles;
 import org.irevnet.testing.CheckpointEdits;
 import org.irevnet.testing.Damage;
 import org.irevnet.testing.Damage.Damaged;
+import org.irevnet.testing.Damage.InFile;
 import org.irevnet.testing.Damage.Outcome;
 import org.irevnet.testing.TinyData;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -50,14 +51,6 @@ class DamagedCheckpointsTest {
     }
   }
 
-  /** A damaged copy of one file of the checkpoint. */
-  record DamagedFile(String file, Damaged damaged) {
-    @Override
-    public String toString() {
-      return file + ": " + damaged;
-    }
-  }
-
   /** A fresh copy of the saved checkpoint, into which the test then writes its damaged file. */
   private static Path copy() throws IOException {
     Path dir = DIR.resolve("checkpoint");
@@ -68,14 +61,14 @@ class DamagedCheckpointsTest {
   }
 
   @Provide
-  Arbitrary<DamagedFile> checkpointFiles() {
+  Arbitrary<InFile> checkpointFiles() {
     return Arbitraries.of(FILES).flatMap(f -> (f.endsWith(".json")
         ? Damage.ofText(new String(Damage.bytes(SAVED.resolve(f)), StandardCharsets.UTF_8))
-        : Damage.of(Damage.bytes(SAVED.resolve(f)), List.of())).map(d -> new DamagedFile(f, d)));
+        : Damage.of(Damage.bytes(SAVED.resolve(f)), List.of())).map(d -> new InFile(f, d)));
   }
 
   @Property(tries = 200, seed = "20261206")
-  void aDamagedCheckpointIsLoadedAsSavedOrRefused(@ForAll("checkpointFiles") DamagedFile d) throws Exception {
+  void aDamagedCheckpointIsLoadedAsSavedOrRefused(@ForAll("checkpointFiles") InFile d) throws Exception {
     Path dir = copy();
     Outcome<Checkpoints.Loaded> o = Damage.read(dir.resolve(d.file()), d.damaged(), dir,
         f -> Checkpoints.load(dir, DataType.FLOAT), IOException.class);

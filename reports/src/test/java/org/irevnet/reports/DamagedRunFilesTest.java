@@ -19,10 +19,10 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
 import org.irevnet.io.AtomicFiles;
 import org.irevnet.testing.Damage;
 import org.irevnet.testing.Damage.Damaged;
+import org.irevnet.testing.Damage.InFile;
 import org.irevnet.testing.Damage.Outcome;
 
 /**
@@ -33,20 +33,7 @@ import org.irevnet.testing.Damage.Outcome;
  * number is another number in the report.
  */
 class DamagedRunFilesTest {
-  private static final Path DIR = temporary();
-
-  private static Path temporary() {
-    try {
-      return Files.createTempDirectory("damaged-run");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  @AfterContainer
-  static void deleteFiles() throws IOException {
-    AtomicFiles.deleteTree(DIR);
-  }
+  private static final Path DIR = Damage.directory("damaged-run");
 
   private static final Path SAVED = saved();
   private static final List<String> FILES = files();
@@ -76,29 +63,17 @@ class DamagedRunFilesTest {
     }
   }
 
-  record DamagedFile(String file, Damaged damaged) {
-    @Override
-    public String toString() {
-      return file + ": " + damaged;
-    }
-  }
-
   @Provide
-  Arbitrary<DamagedFile> runFiles() {
+  Arbitrary<InFile> runFiles() {
     return Arbitraries.of(FILES).flatMap(f -> {
-      byte[] bytes;
-      try {
-        bytes = Files.readAllBytes(SAVED.resolve(f));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      byte[] bytes = Damage.bytes(SAVED.resolve(f));
       return (f.endsWith(".png") ? Damage.of(bytes, List.of()) : Damage.ofText(new String(bytes, StandardCharsets.UTF_8)))
-          .map(d -> new DamagedFile(f, d));
+          .map(d -> new InFile(f, d));
     });
   }
 
   @Property(tries = 200, seed = "20261206")
-  void aRunWithADamagedFileIsReportedWithThatSectionInError(@ForAll("runFiles") DamagedFile d) throws Exception {
+  void aRunWithAInFileIsReportedWithThatSectionInError(@ForAll("runFiles") InFile d) throws Exception {
     Path run = DIR.resolve("run");
     AtomicFiles.deleteTree(run);
     for (String f : FILES) {
