@@ -121,6 +121,44 @@ class DamagedDataFilesTest {
     assertThat(o.value()).as(d.toString()).containsExactly(0, 1, 2);
   }
 
+  /** The class-name files of an IDX directory: {@code classes.txt} and EMNIST's letters mapping. */
+  enum Names {
+    CLASSES("classes.txt", "T-shirt/top\nTrouser\nPullover\n"),
+    MAPPING("emnist-letters-mapping.txt", "1 65 97\n2 66 98\n3 67 99\n");
+
+    final String file;
+    final String text;
+
+    Names(String file, String text) {
+      this.file = file;
+      this.text = text;
+    }
+  }
+
+  @Provide
+  Arbitrary<InFile> classNames() {
+    return net.jqwik.api.Arbitraries.of(Names.values())
+        .flatMap(n -> Damage.ofText(n.text).map(d -> new InFile(n.name(), d)));
+  }
+
+  /**
+   * An IDX directory of labels 0, 1, 2 (1, 2, 3 in EMNIST letters) whose class names are damaged:
+   * other names (no checksum), or a refusal naming the file.
+   */
+  @Property(tries = 200, seed = "20261206")
+  void damagedClassNamesAreReadAsNamesOrRefused(@ForAll("classNames") InFile p) throws Exception {
+    Names names = Names.valueOf(p.file());
+    Path dir = DIR.resolve("names-" + names);
+    Files.createDirectories(dir);
+    boolean emnist = names == Names.MAPPING;
+    String prefix = emnist ? "emnist-letters-" : "";
+    Files.write(dir.resolve(prefix + "train-images-idx3-ubyte"), IMAGES);
+    IdxFiles.writeLabels(dir.resolve(prefix + "train-labels-idx1-ubyte"), emnist ? new int[] {1, 2, 3} : new int[] {0, 1, 2});
+    Outcome<Dataset> o = Damage.read(dir.resolve(names.file), p.damaged(), dir, f -> IdxFiles.load(dir, Split.TRAIN, "n"),
+        DataFormatException.class);
+    if (!o.refused()) assertThat(o.value().labels()).containsExactly(0, 1, 2);
+  }
+
   private static final byte[] CIFAR = Synth.cifar(5, 3, 9);
 
   @Provide
