@@ -121,7 +121,9 @@ class AnalysisClassNamesTest {
         {"invert", "--data", copy.toString(), "--count", "2", "--out", out},
         {"probe", "--data", copy.toString(), "--layers", "--nuisance", "--epochs", "1", "--train-count", "30", "--out", out}};
     for (String[] c : commands) {
-      MainTest.Run r = run(AnalysisCommandsTest.args(String.join(" ", c), "--run", run));
+      // The words as they are: joined and split again, a temporary directory with a space broke them.
+      MainTest.Run r = run(java.util.stream.Stream.concat(java.util.Arrays.stream(c), java.util.stream.Stream.of("--run", run))
+          .toArray(String[]::new));
       assertThat(r.code()).as(r.err()).isZero();
     }
     JsonNode own = Json.MAPPER.readTree(tiny.dir().resolve("eval-test.json").toFile());

@@ -369,7 +369,9 @@ class ExperimentsLibTest {
   @Test
   void everyScriptStoppedByTermStopsItsRunningCommands(@TempDir Path tmp) throws Exception {
     Path tree = tree(tmp);
-    String launcher = "IREVNET=" + tree.resolve("bin/irevnet") + " ";
+    // IREVNET is a command line, split into words: the stand-in is named from the scripts' working
+    // directory, the tree, since the temporary directory's path may hold a space.
+    String launcher = "IREVNET=bin/irevnet ";
     assertStoppedByTerm(tree, "bash experiments/cnf.sh", 1);
     assertStoppedByTerm(tree, launcher + "OUT=o bash experiments/vae.sh", 1);
     assertStoppedByTerm(tree, launcher + "OUT=o PARALLEL=1 bash experiments/vae.sh", 6);
@@ -481,8 +483,10 @@ class ExperimentsLibTest {
   /** experiments/ and {@link #VAE_STAND_IN} ({@code stand-in}) in {@code tmp}: the command that runs vae.sh with it into tmp/out. */
   private static String vaeSh(Path tmp) throws IOException {
     experiments(tmp);
-    Path launcher = executable(tmp.resolve("stand-in"), VAE_STAND_IN);
-    return "IREVNET=" + launcher + " OUT=" + tmp.resolve("out") + " bash experiments/vae.sh";
+    executable(tmp.resolve("stand-in"), VAE_STAND_IN);
+    // IREVNET is a command line, split into words: the stand-in is named from tmp, the working
+    // directory, as the temporary directory's path may hold a space.
+    return "IREVNET=./stand-in OUT=" + MainTest.shellWord(tmp.resolve("out")) + " bash experiments/vae.sh";
   }
 
   /** A flow that fails this time has no result in the table, whatever an earlier run left in its directory. */
@@ -550,9 +554,9 @@ class ExperimentsLibTest {
   @Test
   void vaeShRefusesParallelOtherThanZeroOrOne(@TempDir Path tmp) throws Exception {
     experiments(tmp);
-    Path launcher = executable(tmp.resolve("stand-in"), VAE_STAND_IN);
+    executable(tmp.resolve("stand-in"), VAE_STAND_IN);
     for (String parallel : new String[] {"yes", "true", "2"}) {
-      Outcome bad = run(tmp, "PARALLEL=" + parallel + " IREVNET=" + launcher + " OUT=out bash experiments/vae.sh");
+      Outcome bad = run(tmp, "PARALLEL=" + parallel + " IREVNET=./stand-in OUT=out bash experiments/vae.sh");
       assertThat(bad.exit()).as(parallel).isEqualTo(2);
       assertThat(bad.stderr()).as(parallel)
           .isEqualTo("PARALLEL=" + parallel + ": 1 runs the six flows at once, 0 (the default) one after the other\n");
@@ -564,10 +568,10 @@ class ExperimentsLibTest {
   @Test
   void vaeShInParallelEndsWithTheCommandsBadUsage(@TempDir Path tmp) throws Exception {
     experiments(tmp);
-    Path launcher = executable(tmp.resolve("stand-in"), "#!/usr/bin/env bash\necho 'irevnet vae: unknown option' >&2\nexit 2\n");
+    executable(tmp.resolve("stand-in"), "#!/usr/bin/env bash\necho 'irevnet vae: unknown option' >&2\nexit 2\n");
     for (String parallel : new String[] {"0", "1"}) {
       Path table = tmp.resolve("table.md");
-      Process p = new ProcessBuilder("bash", "-c", "PARALLEL=" + parallel + " IREVNET=" + launcher + " OUT=out bash experiments/vae.sh")
+      Process p = new ProcessBuilder("bash", "-c", "PARALLEL=" + parallel + " IREVNET=./stand-in OUT=out bash experiments/vae.sh")
           .directory(tmp.toFile()).redirectOutput(table.toFile()).redirectError(tmp.resolve("err.txt").toFile()).start();
       assertThat(p.waitFor()).as(parallel).isEqualTo(2);
       assertThat(table).as(parallel).isEmptyFile();

@@ -38,6 +38,14 @@ class MainTest {
     }
   }
 
+  /**
+   * {@code path} as one word of a shell command (a --peer, a script's settings): the temporary
+   * directory's path may hold a space (a TMPDIR of "/tmp/my files"), which split it.
+   */
+  static String shellWord(Object path) {
+    return QuickstartCommand.shellWord(path.toString());
+  }
+
   /** A tiny architecture and dataset written under {@code tmp}, and a run trained on them. */
   record TinyRun(Path arch, Path data, Path dir, Run train) {}
 
@@ -786,11 +794,11 @@ class MainTest {
     Path arch = Files.writeString(dir.resolve("tiny.json"), TINY);
     // A stand-in for the PyTorch twin: records its arguments, answers with fixed numbers.
     Path calls = dir.resolve("calls.txt");
-    Path peer = Files.writeString(dir.resolve("peer.sh"), "#!/bin/sh\necho \"$@\" >> " + calls + "\n"
+    Path peer = Files.writeString(dir.resolve("peer.sh"), "#!/bin/sh\necho \"$@\" >> " + shellWord(calls) + "\n"
         + "echo 'some log line'\n"
         + "echo '{\"peer\": \"fake\", \"train_step_ms\": 2.0, \"forward_ms\": 0.5, \"inverse_ms\": 0.25, \"peak_rss_mib\": 1000.0}'\n");
     Run r = run("bench", "--arch", arch.toString(), "--batch", "4", "--steps", "1", "--warmup", "0", "--threads", "1",
-        "--peer", "/bin/sh " + peer, "--rounds", "2");
+        "--peer", "/bin/sh " + shellWord(peer), "--rounds", "2");
     assertThat(r.code()).as(r.err()).isZero();
     List<String> lines = r.out().strip().lines().toList();
     assertThat(lines).hasSize(5);
@@ -818,13 +826,13 @@ class MainTest {
     // A peer that fails or prints no JSON is a failed run (3), named in one line.
     Path broken = Files.writeString(dir.resolve("broken.sh"), "#!/bin/sh\necho 'no json here'\n");
     Run f = run("bench", "--arch", arch.toString(), "--batch", "4", "--steps", "1", "--warmup", "0", "--threads", "1",
-        "--peer", "/bin/sh " + broken, "--rounds", "1", "--no-progress");
+        "--peer", "/bin/sh " + shellWord(broken), "--rounds", "1", "--no-progress");
     assertThat(f.code()).isEqualTo(3);
     assertThat(f.err()).contains("the peer failed (exit code 0, no JSON line): nothing on stderr");
     Path failing = Files.writeString(dir.resolve("failing.sh"),
         "#!/bin/sh\necho 'Traceback (most recent call last):' >&2\necho \"ModuleNotFoundError: No module named 'torch'\" >&2\nexit 1\n");
     Run g = run("bench", "--arch", arch.toString(), "--batch", "4", "--steps", "1", "--warmup", "0", "--threads", "1",
-        "--peer", "/bin/sh " + failing, "--rounds", "1", "--no-progress");
+        "--peer", "/bin/sh " + shellWord(failing), "--rounds", "1", "--no-progress");
     assertThat(g.code()).isEqualTo(3);
     assertThat(g.err().strip()).as("its reason, from its stderr")
         .endsWith("the peer failed (exit code 1, no JSON line): ModuleNotFoundError: No module named 'torch'");

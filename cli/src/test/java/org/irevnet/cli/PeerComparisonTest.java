@@ -73,10 +73,10 @@ class PeerComparisonTest {
     Path counter = dir.resolve(name + ".n");
     StringBuilder cases = new StringBuilder();
     for (int i = 0; i < values.length; i++) cases.append(i).append(") v=").append(values[i]).append(";; ");
-    return Files.writeString(dir.resolve(name + ".sh"), "n=$(cat " + counter + " 2>/dev/null || echo 0)\n"
-        + "echo $((n + 1)) > " + counter + "\n"
+    return Files.writeString(dir.resolve(name + ".sh"), "n=$(cat " + MainTest.shellWord(counter) + " 2>/dev/null || echo 0)\n"
+        + "echo $((n + 1)) > " + MainTest.shellWord(counter) + "\n"
         + "case $((n % " + values.length + ")) in " + cases + "esac\n"
-        + "echo \"" + name + " $*\" >> " + calls + "\n"
+        + "echo \"" + name + " $*\" >> " + MainTest.shellWord(calls) + "\n"
         + "echo '{\"peer\": \"" + name + "\", \"train_step_ms\": '$v', \"forward_ms\": '$v', \"inverse_ms\": '$v',"
         + " \"peak_rss_mib\": '$v'}'\n").toString();
   }
@@ -92,8 +92,9 @@ class PeerComparisonTest {
     String ours = counting(dir, "ours", new double[] {10, 40, 20}, calls);
     String peer = counting(dir, "twin", new double[] {3, 1, 9}, calls);
     List<String> lines = new ArrayList<>();
-    Map<String, Object> s = PeerComparison.run(sh("/bin/sh " + ours), "/bin/sh " + peer, List.of("--steps", "2"), 3,
-        lines::add);
+    Map<String, Object> s = PeerComparison.run(sh("/bin/sh " + MainTest.shellWord(ours)),
+        "/bin/sh " + MainTest.shellWord(peer),
+        List.of("--steps", "2"), 3, lines::add);
     assertThat(Files.readAllLines(calls)).containsExactly("ours ", "twin --steps 2", "twin --steps 2", "ours ", "ours ",
         "twin --steps 2");
     assertThat(lines).hasSize(6);
@@ -115,10 +116,12 @@ class PeerComparisonTest {
     Path calls = dir.resolve("calls.txt");
     String ours = counting(dir, "ours", new double[] {2}, calls);
     String peer = counting(dir, "twin", new double[] {0}, calls);
-    Map<String, Object> s = PeerComparison.run(sh("/bin/sh " + ours), "/bin/sh " + peer, List.of(), 1, l -> {});
+    Map<String, Object> s = PeerComparison.run(sh("/bin/sh " + MainTest.shellWord(ours)),
+        "/bin/sh " + MainTest.shellWord(peer), List.of(), 1, l -> {});
     assertThat(s).containsEntry("forward_ms_ratio", Double.POSITIVE_INFINITY);
     String zeros = counting(dir, "zeros", new double[] {0}, calls);
-    Map<String, Object> z = PeerComparison.run(sh("/bin/sh " + zeros), "/bin/sh " + peer, List.of(), 1, l -> {});
+    Map<String, Object> z = PeerComparison.run(sh("/bin/sh " + MainTest.shellWord(zeros)),
+        "/bin/sh " + MainTest.shellWord(peer), List.of(), 1, l -> {});
     assertThat((Double) z.get("forward_ms_ratio")).isNaN();
   }
 
@@ -130,23 +133,26 @@ class PeerComparisonTest {
   @Test
   void aPeerThatMeasuredAnotherNetworkIsRefused(@TempDir Path dir) throws Exception {
     Path calls = dir.resolve("calls.txt");
-    String ours = Files.writeString(dir.resolve("ours.sh"), "echo ours >> " + calls + "; echo '{\"arch\": \"tiny\","
+    String ours = Files.writeString(dir.resolve("ours.sh"), "echo ours >> " + MainTest.shellWord(calls) + "; echo '{\"arch\": \"tiny\","
         + " \"params\": 1234, \"batch\": 64, \"train_step_ms\": 1, \"forward_ms\": 1, \"inverse_ms\": 1,"
         + " \"peak_rss_mib\": 1}'\n").toString();
-    String twin = Files.writeString(dir.resolve("twin.sh"), "echo twin >> " + calls + "; echo '{\"peer\": \"twin\","
+    String twin = Files.writeString(dir.resolve("twin.sh"), "echo twin >> " + MainTest.shellWord(calls) + "; echo '{\"peer\": \"twin\","
         + " \"params\": 3658356, \"batch\": 64, \"train_step_ms\": 2, \"forward_ms\": 2, \"inverse_ms\": 2,"
         + " \"peak_rss_mib\": 2}'\n").toString();
-    assertThatThrownBy(() -> PeerComparison.run(sh("/bin/sh " + ours), "/bin/sh " + twin, List.of(), 3, l -> {}))
+    assertThatThrownBy(() -> PeerComparison.run(sh("/bin/sh " + MainTest.shellWord(ours)),
+        "/bin/sh " + MainTest.shellWord(twin), List.of(), 3, l -> {}))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("--peer measured another network: its params 3658356, ours 1234 (tiny): compare the architecture"
             + " and --batch the peer runs");
     assertThat(Files.readAllLines(calls)).as("refused after the first pair").containsExactly("ours", "twin");
     String otherBatch = Files.writeString(dir.resolve("batch.sh"), "echo '{\"peer\": \"b\", \"params\": 1234,"
         + " \"batch\": 8, \"train_step_ms\": 2, \"forward_ms\": 2, \"inverse_ms\": 2, \"peak_rss_mib\": 2}'\n").toString();
-    assertThatThrownBy(() -> PeerComparison.run(sh("/bin/sh " + ours), "/bin/sh " + otherBatch, List.of(), 1, l -> {}))
+    assertThatThrownBy(() -> PeerComparison.run(sh("/bin/sh " + MainTest.shellWord(ours)),
+        "/bin/sh " + MainTest.shellWord(otherBatch), List.of(), 1, l -> {}))
         .hasMessageStartingWith("--peer measured another network: its batch 8, ours 64 (tiny)");
     String silent = counting(dir, "silent", new double[] {2}, calls);
-    assertThat(PeerComparison.run(sh("/bin/sh " + ours), "/bin/sh " + silent, List.of(), 1, l -> {}))
+    assertThat(PeerComparison.run(sh("/bin/sh " + MainTest.shellWord(ours)),
+        "/bin/sh " + MainTest.shellWord(silent), List.of(), 1, l -> {}))
         .containsEntry("train_step_ms_ratio", 0.5);
   }
 

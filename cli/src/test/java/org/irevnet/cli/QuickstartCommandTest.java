@@ -104,7 +104,9 @@ class QuickstartCommandTest {
     MainTest.Run refused = run(Stream.concat(Arrays.stream(other),
         Stream.of("--resume")).toArray(String[]::new));
     assertThat(refused.code()).isEqualTo(2);
-    String started = "--resume --arch " + arch + " --data " + data + " --epochs 1 --count 8";
+    // Each path as the command quotes it (the temporary directory's may hold a space).
+    String started = "--resume --arch " + QuickstartCommand.shellWord(arch.toString()) + " --data "
+        + QuickstartCommand.shellWord(data.toString()) + " --epochs 1 --count 8";
     assertThat(refused.err().strip()).isEqualTo("irevnet quickstart: --resume continues the quickstart in " + out
         + " as it was started: its --epochs was 1, not 2 (continue it with " + started
         + ", or start again with --fresh)");
@@ -186,7 +188,10 @@ class QuickstartCommandTest {
     // Stopped at the second of its two training steps: the first's checkpoint (epoch 1) is saved.
     Stopped first = stoppedAt("step 2/2", started.toArray(String[]::new));
     assertThat(first.err()).contains("quickstart [1/19, ").contains("epoch 1 done");
-    String resumeWith = "--resume --out '" + tmp + "/Anne'\\''s qs' --arch " + arch + " --data '" + data + "'"
+    assertThat(QuickstartCommand.shellWord(out.toString())).startsWith("'").endsWith("/Anne'\\''s qs'");
+    assertThat(QuickstartCommand.shellWord(data.toString())).startsWith("'").endsWith("/the data'");
+    String resumeWith = "--resume --out " + QuickstartCommand.shellWord(out.toString()) + " --arch "
+        + QuickstartCommand.shellWord(arch.toString()) + " --data " + QuickstartCommand.shellWord(data.toString())
         + " --epochs 2 --count 8 --skip-selftest";
     assertThat(first.line()).isEqualTo("irevnet quickstart: interrupted during train; what it finished is in " + out
         + "; continue with " + resumeWith + " (or start again with --fresh)");
@@ -441,7 +446,8 @@ class QuickstartCommandTest {
     MainTest.assertRefused(List.of("quickstart", "--out", out.toString(), "--arch", arch.toString(), "--data",
         data.toString(), "--epochs", "2", "--count", "5", "--skip-selftest", "--resume", "--no-progress"),
         "--resume continues the quickstart in " + out + " as it was started: its --arch was moved/tiny.json, not "
-        + arch + " (continue it with --resume --arch moved/tiny.json --data " + data + " --epochs 2 --count 5,"
+        + arch + " (continue it with --resume --arch moved/tiny.json --data " + QuickstartCommand.shellWord(data.toString())
+        + " --epochs 2 --count 5,"
         + " or start again with --fresh)");
   }
 
