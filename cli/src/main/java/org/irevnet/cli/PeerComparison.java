@@ -84,11 +84,12 @@ final class PeerComparison {
    * Refuses a peer whose program is not there, before any round runs: sh said "not found" only
    * after a whole round of ours, and that was taken for a failed run. The first word is looked up
    * as /bin/sh would run it: a path must be an executable file, a name a command sh finds (on
-   * PATH, or a builtin). A first word with quotes, expansions or an assignment is left to sh.
+   * PATH, or a builtin), read with its quotes as sh reads them (a path with a space must be
+   * quoted; such a path went unchecked). A first word with expansions or an assignment is left to sh.
    */
   static void checkCommand(String peer) throws IOException, InterruptedException {
-    String first = peer.strip().split("\\s+")[0];
-    if (!first.matches("[A-Za-z0-9_./+,:@%-]+")) return;
+    String first = firstWord(peer);
+    if (first == null) return;
     if (first.contains("/")) {
       java.nio.file.Path p = java.nio.file.Path.of(first);
       if (!java.nio.file.Files.exists(p)) throw new IllegalArgumentException("--peer: " + first + ": command not found");
@@ -100,6 +101,37 @@ final class PeerComparison {
     Process p = new ProcessBuilder("/bin/sh", "-c", "command -v -- \"$1\"", "sh", first).redirectErrorStream(true).start();
     p.getInputStream().readAllBytes();
     if (p.waitFor() != 0) throw new IllegalArgumentException("--peer: " + first + ": command not found");
+  }
+
+  /**
+   * The first word of the shell command {@code peer} as sh reads it (its single and double quotes
+   * and backslashes removed), or null where sh would expand something in it, it assigns a variable
+   * or it is empty.
+   */
+  static String firstWord(String peer) {
+    String s = peer.strip();
+    StringBuilder word = new StringBuilder();
+    int i = 0;
+    while (i < s.length() && !Character.isWhitespace(s.charAt(i))) {
+      char c = s.charAt(i);
+      if (c == '\'' || c == '"') {
+        int end = s.indexOf(c, i + 1);
+        if (end < 0) return null;
+        String quoted = s.substring(i + 1, end);
+        if (c == '"' && quoted.matches("(?s).*[$`\\\\].*")) return null;
+        word.append(quoted);
+        i = end + 1;
+      } else if (c == '\\' && i + 1 < s.length() && s.charAt(i + 1) != '\n') {
+        word.append(s.charAt(i + 1));
+        i += 2;
+      } else if (String.valueOf(c).matches("[A-Za-z0-9_./+,:@%-]")) {
+        word.append(c);
+        i++;
+      } else {
+        return null;
+      }
+    }
+    return word.length() == 0 ? null : word.toString();
   }
 
   /** The same JVM, options and class path as this process, running {@code Main} with {@code args}. */

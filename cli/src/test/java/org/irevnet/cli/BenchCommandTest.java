@@ -325,11 +325,15 @@ class BenchCommandTest {
   void aPeerCommandThatIsNotThereIsRefusedBeforeAnyRound(@TempDir Path dir) throws Exception {
     Path arch = Files.writeString(dir.resolve("tiny.json"), TinyData.ARCH);
     Path script = Files.writeString(dir.resolve("peer.sh"), "#!/bin/sh\n"); // not executable: written without x bits
+    // A path with a space is quoted, and read as sh reads it: it went unchecked (a round of ours, then exit 3).
+    Path spaced = Files.writeString(Files.createDirectories(dir.resolve("my peers")).resolve("peer.sh"), "#!/bin/sh\n");
     String[][] cases = {
         {"/no/such/python x.py", "--peer: /no/such/python: command not found"},
         {"no-such-command-of-irevnet --flag", "--peer: no-such-command-of-irevnet: command not found"},
-        {script + " --flag", "--peer: " + script + ": not an executable file"},
-        {dir.toString(), "--peer: " + dir + ": not an executable file"}};
+        {MainTest.shellWord(script) + " --flag", "--peer: " + script + ": not an executable file"},
+        {MainTest.shellWord(dir), "--peer: " + dir + ": not an executable file"},
+        {MainTest.shellWord(spaced) + " --flag", "--peer: " + spaced + ": not an executable file"},
+        {"\"/no/such dir/python\" x.py", "--peer: /no/such dir/python: command not found"}};
     for (String[] c : cases) {
       Run r = MainTest.run("bench", "--arch", arch.toString(), "--batch", "2", "--steps", "1", "--warmup", "0",
           "--rounds", "1", "--threads", "1", "--no-progress", "--peer", c[0]);

@@ -157,6 +157,26 @@ class PeerComparisonTest {
   }
 
   /**
+   * The peer's first word, which is checked before any round, is the word sh runs: each command's
+   * against sh's own reading of it. Words sh would expand, assignments and empty words are left to sh.
+   */
+  @Test
+  void thePeersFirstWordIsTheOneShReads() throws Exception {
+    String[] commands = {"/usr/bin/python3 x.py", "'/opt/my tools/twin.py' --threads 2", "\"/opt/my tools/twin.py\"",
+        "/opt/my\\ tools/twin.py --x", "'/a'\\''b/c' d", "py'th'on3 -c 1", "  python3"};
+    for (String c : commands) {
+      Process sh = new ProcessBuilder("/bin/sh", "-c", "set -- " + c + "; printf %s \"$1\"").start();
+      String read = new String(sh.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(sh.waitFor()).as(c).isZero();
+      assertThat(PeerComparison.firstWord(c)).as(c).isEqualTo(read);
+    }
+    for (String left : new String[] {"\"$HOME/x\" a", "X=1 python3", "~/x", "*.py", "$(which python3)", "", "'' x",
+        "'unclosed"}) {
+      assertThat(PeerComparison.firstWord(left)).as(left).isNull();
+    }
+  }
+
+  /**
    * Python's json.dumps prints a NaN as the bare token NaN, which is no JSON: the peer's line is
    * refused as the peer's failure, naming it, like any other line it printed wrong.
    */
