@@ -39,6 +39,30 @@ class MainTest {
   }
 
   /**
+   * {@code name} as this JVM can spell it in a file name or a child's argument: as it is, or with
+   * {@code _} for each character the platform's charset ({@code sun.jnu.encoding}) lacks. Under a
+   * C or POSIX locale (LANG unset, as in a fresh container) that charset is ASCII, and a name
+   * outside it failed with InvalidPathException before the test reached what it tests.
+   */
+  static String fileName(String name) {
+    return fileName(name, java.nio.charset.Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8")));
+  }
+
+  static String fileName(String name, java.nio.charset.Charset charset) {
+    java.nio.charset.CharsetEncoder encoder = charset.newEncoder();
+    StringBuilder b = new StringBuilder();
+    name.codePoints().forEach(c -> b.append(encoder.canEncode(Character.toString(c)) ? Character.toString(c) : "_"));
+    return b.toString();
+  }
+
+  @Test
+  void aFileNameKeepsWhatTheCharsetSpellsAndOnlyThat() {
+    assertThat(fileName("données/実験 1", StandardCharsets.UTF_8)).isEqualTo("données/実験 1");
+    assertThat(fileName("données/実験 1", StandardCharsets.US_ASCII)).isEqualTo("donn_es/__ 1");
+    assertThat(fileName("ausgabe-ü", StandardCharsets.ISO_8859_1)).isEqualTo("ausgabe-ü");
+  }
+
+  /**
    * {@code path} as one word of a shell command (a --peer, a script's settings): the temporary
    * directory's path may hold a space (a TMPDIR of "/tmp/my files"), which split it.
    */

@@ -236,7 +236,7 @@ class QuickstartCommandTest {
    */
   @Test
   void theResumeCommandsWordsReadBackAsTheyWere() throws Exception {
-    List<String> plain = List.of("runs/qs_1", "-x", "a=b", "x:y,z+w@v%u", "./ü/データ/9");
+    List<String> plain = List.of("runs/qs_1", "-x", "a=b", "x:y,z+w@v%u", MainTest.fileName("./ü/データ/9"));
     for (String w : plain) assertThat(QuickstartCommand.shellWord(w)).isEqualTo(w);
     List<String> quoted = List.of("", "Anne's qs", "$HOME", "~/x", "a*b", "a;b", "a\\b", "!x", "a\tb", "'", "`x`");
     List<String> words = new ArrayList<>(plain);

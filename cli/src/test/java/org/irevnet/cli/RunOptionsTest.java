@@ -101,8 +101,8 @@ class RunOptionsTest {
     assertThat(o.dir(options(tmp.resolve("r"), null, null))).isEqualTo(tmp.resolve("r/analysis"));
     String d = org.irevnet.testing.TinyData.idx(tmp.resolve("d"), 10, 2).toString();
     assertThat(o.dir(options(null, tmp.resolve("nets/mine.zip"), d))).isEqualTo(tmp.resolve("nets/mine-analysis/analysis"));
-    o.out = tmp.resolve("résumé/ergebnisse");
-    assertThat(o.dir(options(tmp.resolve("r"), null, null))).isEqualTo(tmp.resolve("résumé/ergebnisse"));
+    o.out = tmp.resolve(MainTest.fileName("résumé/ergebnisse"));
+    assertThat(o.dir(options(tmp.resolve("r"), null, null))).isEqualTo(tmp.resolve(MainTest.fileName("résumé/ergebnisse")));
   }
 
   /**

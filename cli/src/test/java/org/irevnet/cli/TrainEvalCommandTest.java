@@ -459,7 +459,8 @@ class TrainEvalCommandTest {
   void aMovedRunWhoseDataMovedSaysWhatToPassAndResumesWithTheDataAtItsNewPlace(@TempDir Path tmp) throws Exception {
     MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 2, "--max-steps", "1");
     assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
-    Path runDir = Files.move(tiny.dir(), Files.createDirectories(tmp.resolve("données/実験 1")).resolve("-run"));
+    Path runDir = Files.move(tiny.dir(),
+        Files.createDirectories(tmp.resolve(MainTest.fileName("données/実験 1"))).resolve("-run"));
     Path data = Files.move(tiny.data(), tmp.resolve("data moved"));
     String metrics = Files.readString(runDir.resolve("metrics.jsonl"));
     String manifest = Files.readString(runDir.resolve("checkpoints/latest/manifest.json"));
