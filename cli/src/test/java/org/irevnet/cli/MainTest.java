@@ -637,7 +637,8 @@ class MainTest {
         p.destroyForcibly();
       }
       assertThat(p.exitValue()).as(moment).isEqualTo(143);
-      assertThat(Files.readAllLines(errFile)).as(moment).containsExactly("irevnet: interrupted");
+      assertThat(org.irevnet.testing.ChildJvm.ownLines(Files.readAllLines(errFile))).as(moment)
+          .containsExactly("irevnet: interrupted");
     }
   }
 

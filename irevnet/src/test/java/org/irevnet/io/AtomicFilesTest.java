@@ -373,7 +373,8 @@ class AtomicFilesTest {
     }
     assertThat(other.waitFor()).isZero();
     // It said whom it waited for: a holder that does not let go kept it waiting without a word.
-    assertThat(new String(other.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip())
+    assertThat(org.irevnet.testing.ChildJvm.ownOutput(
+        new String(other.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).strip())
         .isEqualTo(dir.toRealPath() + " is being written or read by another process (pid " + ProcessHandle.current().pid()
             + "): waiting for it");
     assertThat(json).hasContent("other");
@@ -615,8 +616,8 @@ class AtomicFilesTest {
     Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Stopped.class.getName(), tmp.toString())
         .redirectErrorStream(true).start();
-    java.util.List<String> lines = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
-        .lines().toList();
+    java.util.List<String> lines = org.irevnet.testing.ChildJvm.ownLines(
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList());
     assertThat(p.waitFor()).as(String.join("\n", lines)).isZero();
     Path report = tmp.resolve("report.json"), saving = Path.of(lines.get(0));
     assertThat(lines).containsExactly(saving.toString(),
