@@ -234,32 +234,33 @@ public final class Npz {
       reversedAxes[i] = shape.length - 1 - i;
       if (fortran) stored[i] = shape[shape.length - 1 - i];
     }
-    if (type == null || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-      // ND4J's converter trusts the header: a dtype it does not know crashed the JVM, and data
-      // shorter than the shape was read past its end.
-      if (!CONVERTIBLE.matcher(d.group(1)).matches()) {
-        throw new IOException("unsupported dtype '" + d.group(1) + "' (readable: little-endian floats, integers and bools)");
-      }
+    // ND4J's converter reads what this reader does not (other dtypes, another byte order); it trusts
+    // the header: a dtype it does not know crashed the JVM, and data shorter than the shape was read
+    // past its end.
+    boolean viaConverter = type == null || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN;
+    if (viaConverter && !CONVERTIBLE.matcher(d.group(1)).matches()) {
+      throw new IOException("unsupported dtype '" + d.group(1) + "' (readable: little-endian floats, integers and bools)");
+    }
+    // A CONVERTIBLE descr ends in its item's bytes.
+    int itemBytes = viaConverter ? d.group(1).charAt(d.group(1).length() - 1) - '0' : type.width();
+    long expected = Math.multiplyExact(count, itemBytes);
+    // Checked before anything that size is allocated or read: a corrupt header could make it 2 GB
+    // over a few bytes of data, or terabytes (the JVM crashed where that failed), and a zip bomb under
+    // a small header (64 MB of zeros in 64 KB) was inflated whole into the heap, then refused.
+    if (entryBytes >= 0) checkLength(entryBytes - magic.length - lengthBytes - headerLength, expected, shape, d.group(1));
+    if (viaConverter) {
       java.io.ByteArrayOutputStream npy = new java.io.ByteArrayOutputStream();
       npy.write(magic);
       npy.write(length);
       npy.write(header);
-      int itemBytes = d.group(1).charAt(d.group(1).length() - 1) - '0'; // a CONVERTIBLE descr ends in it
-      long expected = Math.multiplyExact(count, itemBytes);
-      // Checked before the data is read, and read no further than the shape: a zip bomb under a
-      // small header (64 MB of zeros in 64 KB) was inflated whole into the heap, then refused.
-      if (entryBytes >= 0) checkLength(entryBytes - magic.length - lengthBytes - headerLength, expected, shape, d.group(1));
       if (expected > Integer.MAX_VALUE - npy.size() - 8) throw new IOException("larger than 2 GB");
+      // Read no further than the shape.
       byte[] data = in.readNBytes((int) expected);
       checkLength(data.length + (in.read() < 0 ? 0 : 1), expected, shape, d.group(1));
       npy.write(data);
       INDArray a = Nd4j.createNpyFromByteArray(npy.toByteArray()).dup();
       return fortran ? a.reshape('c', stored).permute(reversedAxes).dup('c') : a;
     }
-    long expected = Math.multiplyExact(count, type.width());
-    // Before the allocation, which a corrupt header could make 2 GB over a few bytes of data, or
-    // terabytes (the JVM crashed where that failed).
-    if (entryBytes >= 0) checkLength(entryBytes - magic.length - lengthBytes - headerLength, expected, shape, d.group(1));
     if (expected > Integer.MAX_VALUE) throw new IOException("larger than 2 GB");
     INDArray a = count == 0 ? Nd4j.create(type, stored) : Nd4j.createUninitialized(type, stored, 'c');
     ByteBuffer dst = count == 0 ? ByteBuffer.allocate(0) : Tensors.writableNativeBytes(a);
