@@ -119,12 +119,13 @@ public final class Features {
 
     /** A standardised copy of {@code x}. */
     public INDArray apply(INDArray x) {
-      return x.subRowVector(mean).diviRowVector(std);
+      // Broadcast by shape, not subRowVector: see SoftmaxRegression.logits.
+      return x.sub(mean).divi(std);
     }
 
     /** {@code x} standardised in place (its own copy, which the caller does not need as it was). */
     public INDArray applyInPlace(INDArray x) {
-      return x.subiRowVector(mean).diviRowVector(std);
+      return x.subi(mean).divi(std);
     }
   }
 

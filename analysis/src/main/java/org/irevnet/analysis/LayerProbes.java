@@ -197,14 +197,14 @@ public final class LayerProbes {
       long seed, SoftmaxRegression full, List<SoftmaxRegression.Fit> fits) {
     INDArray x = train.castTo(DataType.DOUBLE);
     INDArray mean = x.mean(true, 0);
-    INDArray centred = x.subRowVector(mean);
+    INDArray centred = x.sub(mean);
     INDArray cov = centred.transpose().mmul(centred).divi(Math.max(1, x.size(0) - 1));
     INDArray vectors = cov.dup('f');
     // LAPACK syev: ascending eigenvalues, the matrix overwritten by the eigenvectors (columns).
     INDArray values = Eigen.symmetricGeneralizedEigenvalues(vectors, true).reshape(-1);
     long dim = values.length();
     double total = Math.max(values.sumNumber().doubleValue(), Double.MIN_VALUE);
-    INDArray testCentred = test.castTo(DataType.DOUBLE).subRowVector(mean);
+    INDArray testCentred = test.castTo(DataType.DOUBLE).sub(mean);
     List<PcaPoint> curve = new ArrayList<>();
     for (long d = 1; ; d = Math.min(d * 2, dim)) {
       double explained = values.get(NDArrayIndex.interval(dim - d, dim)).sumNumber().doubleValue() / total;

@@ -121,7 +121,7 @@ public final class SoftmaxRegression {
     int best = 0;
     for (double l2 : PENALTIES) {
       previous = r.solve(fitRows, fitLabels, classes, l2, previous);
-      double accuracy = Losses.accuracy(valRows.mmul(previous.weights).addiRowVector(previous.bias), valLabels);
+      double accuracy = Losses.accuracy(valRows.mmul(previous.weights).addi(previous.bias), valLabels);
       trials.add(new Trial(l2, accuracy, previous.fit));
       solutions.add(previous);
       if (accuracy > trials.get(best).validationAccuracy()) best = trials.size() - 1;
@@ -137,7 +137,9 @@ public final class SoftmaxRegression {
   public INDArray logits(INDArray x) {
     // A dense copy of a caller's float64 x given as a stride-0 broadcast: ND4J's mmul of one gave
     // logits 1e-16 from those of its dense copy (and a wrong product in the readout head's backward).
-    return Tensors.dense(x.castTo(DataType.DOUBLE)).mmul(weights).addiRowVector(bias);
+    // addi(bias), not addiRowVector: ND4J's *RowVector methods let a collection free their op's
+    // dimension array while libnd4j reads it (a crash, ProbeNativeLifetimeTest); so throughout the probes.
+    return Tensors.dense(x.castTo(DataType.DOUBLE)).mmul(weights).addi(bias);
   }
 
   public double accuracy(INDArray x, int[] labels) {
@@ -214,7 +216,7 @@ public final class SoftmaxRegression {
      */
     Solution solve(INDArray r, int[] labels, int classes, double l2, Solution start) {
       INDArray scale = Transforms.pow(variances.add(l2 / CURVATURE), -0.5, false).reshape(-1, 1); // [d, 1]
-      INDArray scaled = r.mulRowVector(scale.reshape(1, -1));
+      INDArray scaled = r.mul(scale.reshape(1, -1));
       // Each fit's features and their transposed copy are freed as it ends: a probe's many fits
       // left them to the collector, and probe --layers reached 1.8 GB on 6,000 images.
       try (Objective f = new Objective(scaled, labels, classes, scale.mul(scale).muli(l2).reshape(-1))) {
