@@ -17,6 +17,7 @@ import org.irevnet.io.AtomicFiles;
 import org.irevnet.io.RunLock;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.Baselines;
+import org.irevnet.nn.NativeHeap;
 import org.irevnet.reports.JsonReport;
 import org.irevnet.train.Checkpoints;
 import org.irevnet.train.Trainer;
@@ -158,6 +159,7 @@ final class QuickstartCommand implements Callable<Integer> {
       long t0 = System.nanoTime();
       int code = Main.execute(args.toArray(String[]::new));
       done.add(new Step(name, args, code, (System.nanoTime() - t0) / 1e9));
+      NativeHeap.releaseGarbage(); // the next step starts from what it needs, not from the last one's
       writeSummary(done, start, false); // what a stop leaves for --resume
       // Exit code 1 is a failed check (a result, e.g. metamers that float64 cannot represent):
       // the experiment goes on so the report shows it. Anything else means the later steps

@@ -109,6 +109,25 @@ public final class NativeHeap {
     return true;
   }
 
+  /**
+   * Frees what the garbage holds and gives it back to the system: collects (ND4J frees an array's
+   * native memory once its Java wrapper is collected, on its deallocator thread, hence a second
+   * collection after a pause), then {@link #trim}s. For a process that runs one job after another:
+   * {@code quickstart}'s twenty commands in one JVM kept every command's freed memory resident, so
+   * each probe step added 0.7-1.0 GB on top of the last and the whole command peaked at 1.5-2.3 GB
+   * where no step needs more than about 0.9 (docs/measurements.md). Takes a few hundred ms.
+   */
+  public static void releaseGarbage() {
+    System.gc();
+    try {
+      Thread.sleep(200);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    System.gc();
+    trim();
+  }
+
   /** See {@link #usage()}. */
   public record Usage(long inUseBytes, long freeBytes) {}
 

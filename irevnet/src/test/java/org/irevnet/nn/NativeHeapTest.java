@@ -147,6 +147,25 @@ class NativeHeapTest {
     }
   }
 
+  /**
+   * ND4J arrays nobody refers to any more hold their native memory until the collector finds them;
+   * {@link NativeHeap#releaseGarbage} gives it back: 256 MiB of touched arrays, dropped, leave the
+   * resident size at least 192 MiB below what it was while they were held.
+   */
+  @Test
+  void releasingGarbageGivesDroppedArraysMemoryBack() throws Exception {
+    List<org.nd4j.linalg.api.ndarray.INDArray> held = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      held.add(org.nd4j.linalg.factory.Nd4j.ones(org.nd4j.linalg.api.buffer.DataType.FLOAT, 4L << 20));
+    }
+    double holding = residentMiB();
+    held.clear();
+    NativeHeap.releaseGarbage();
+    double after = residentMiB();
+    assertThat(holding - after).as("resident MiB %.1f holding the arrays, %.1f after", holding, after)
+        .isGreaterThan(192);
+  }
+
   private static double residentMiB() throws java.io.IOException {
     for (String l : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
       if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("\\D", "")) / 1024.0;
