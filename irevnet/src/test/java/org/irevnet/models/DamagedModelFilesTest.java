@@ -56,6 +56,12 @@ class DamagedModelFilesTest {
     return dir;
   }
 
+  /** {@code ModelFiles.load} of a saved model whose file {@code name} is {@code d}. */
+  private static Outcome<InvertibleClassifier> loadWithDamaged(String name, Damaged d) throws Exception {
+    Path dir = modelWith(name);
+    return Damage.read(dir.resolve(name), d, dir, f -> ModelFiles.load(dir, DataType.FLOAT), IOException.class);
+  }
+
   @Provide
   Arbitrary<Damaged> architectures() {
     return Damage.ofText(new String(Damage.bytes(SAVED.resolve(ModelFiles.ARCH)), StandardCharsets.UTF_8));
@@ -63,9 +69,7 @@ class DamagedModelFilesTest {
 
   @Property(tries = 200, seed = "20261206")
   void aDamagedArchitectureIsReadOrRefused(@ForAll("architectures") Damaged d) throws Exception {
-    Path dir = modelWith(ModelFiles.ARCH);
-    Outcome<InvertibleClassifier> o = Damage.read(dir.resolve(ModelFiles.ARCH), d, dir,
-        f -> ModelFiles.load(dir, DataType.FLOAT), IOException.class);
+    Outcome<InvertibleClassifier> o = loadWithDamaged(ModelFiles.ARCH, d);
     if (o.refused()) return;
     // No checksum: another architecture may read, but only with the weights it has.
     assertThat(o.value().params().state().keySet()).isEqualTo(MODEL.params().state().keySet());
@@ -77,11 +81,9 @@ class DamagedModelFilesTest {
   /** Nesting deeper than anyone writes (Jackson's limit is 1000) is refused in one line, not a stack overflow. */
   @Example
   void anArchitectureNestedAHundredThousandDeepIsRefused() throws Exception {
-    Path dir = modelWith(ModelFiles.ARCH);
     String deep = "{\"stages\": " + "[".repeat(100_000) + "]".repeat(100_000) + "}";
     Damaged d = new Damaged("nested 100000 deep", deep.getBytes(StandardCharsets.UTF_8), 0);
-    Outcome<InvertibleClassifier> o = Damage.read(dir.resolve(ModelFiles.ARCH), d, dir,
-        f -> ModelFiles.load(dir, DataType.FLOAT), IOException.class);
+    Outcome<InvertibleClassifier> o = loadWithDamaged(ModelFiles.ARCH, d);
     assertThat(o.refusal()).hasMessageContaining("nesting depth");
   }
 
@@ -92,9 +94,7 @@ class DamagedModelFilesTest {
 
   @Property(tries = 200, seed = "20261206")
   void aDamagedWeightsFileIsReadAsTheOriginalOrRefused(@ForAll("weights") Damaged d) throws Exception {
-    Path dir = modelWith(ModelFiles.WEIGHTS);
-    Outcome<InvertibleClassifier> o = Damage.read(dir.resolve(ModelFiles.WEIGHTS), d, dir,
-        f -> ModelFiles.load(dir, DataType.FLOAT), IOException.class);
+    Outcome<InvertibleClassifier> o = loadWithDamaged(ModelFiles.WEIGHTS, d);
     if (o.refused()) return;
     assertThat(o.value().params().state()).as(d.toString()).isEqualTo(MODEL.params().state());
   }
