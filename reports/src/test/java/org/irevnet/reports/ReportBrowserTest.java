@@ -15,6 +15,7 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
@@ -47,13 +48,6 @@ class ReportBrowserTest {
 
   @Test
   void theReportOpensInHeadlessChromiumWithoutErrorsOrBrokenImages(@TempDir Path tmp) throws Exception {
-    Path chromium = Path.of(env("IREVNET_CHROMIUM", "/usr/bin/chromium"));
-    Path driverExe = Path.of(env("IREVNET_CHROMEDRIVER", "/usr/bin/chromedriver"));
-    if (!Files.isExecutable(chromium) || !Files.isExecutable(driverExe)) {
-      Assumptions.assumeFalse("1".equals(System.getenv(SKIP)), SKIP + "=1: browser test skipped");
-      fail("the browser test needs " + chromium + " and " + driverExe
-          + ": apt-get install -y chromium chromium-driver (or set " + SKIP + "=1 to skip it)");
-    }
     Path out = tmp.resolve("report");
     Report.of(List.of(SyntheticRun.full(tmp.resolve("ce"), "ce", 0.97), SyntheticRun.full(tmp.resolve("ice"), "ice",
         0.31))).write(out);
@@ -61,18 +55,8 @@ class ReportBrowserTest {
         + "<img alt=\"broken\" src=\"data:image/png;base64,AAAA\"><script>console.error('control error')</script>"
         + "</body></html>");
 
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(chromium.toFile());
-    options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--hide-scrollbars", "--window-size=1280,1600", "--user-data-dir=" + tmp.resolve("profile"));
-    LoggingPreferences logs = new LoggingPreferences();
-    logs.enable(LogType.BROWSER, Level.ALL);
-    options.setCapability("goog:loggingPrefs", logs);
-    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(driverExe.toFile())
-        .usingAnyFreePort().withLogOutput(OutputStream.nullOutputStream()).build();
-    WebDriver driver = new ChromeDriver(service, options);
-    try {
+    try (Browser b = Browser.open(tmp)) {
+      WebDriver driver = b.driver();
       driver.get(out.resolve(Report.HTML).toUri().toString());
       assertThat(problems(driver)).as("console errors and broken images").isEmpty();
       JavascriptExecutor js = (JavascriptExecutor) driver;
@@ -89,7 +73,85 @@ class ReportBrowserTest {
 
       driver.get(control.toUri().toString());
       assertThat(problems(driver)).anyMatch(p -> p.contains("control error")).contains("broken image: broken");
-    } finally {
+    }
+  }
+
+  /**
+   * Five runs with long names, read at 1280 and 800 px: the page never scrolls sideways, the
+   * headline shows every run's column (its names wrap), and no run's column in a section is
+   * narrower than 380 px (or the section), where charts kept legible text and tables their values
+   * (at 1280 px five columns were 210 px each, their tables' values scrolled out of sight). The
+   * control, a page of five 210 px columns, shows that the checks can fail.
+   */
+  @Test
+  void fiveRunsWithLongNamesKeepReadableColumnsAtEveryWidth(@TempDir Path tmp) throws Exception {
+    List<Path> runs = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      runs.add(SyntheticRun.full(tmp.resolve("fi-revnet-s-cross-entropy-fashion-mnist-mini-seed" + i + "-three-epochs"),
+          i % 2 == 0 ? "ce" : "ice", 0.3 + 0.1 * i));
+    }
+    Path out = tmp.resolve("report");
+    Report.of(runs).write(out);
+    Path control = Files.writeString(tmp.resolve("control.html"), "<!DOCTYPE html><html><body style=\"margin:0\">"
+        + "<section id=\"headline\"><figure style=\"overflow-x:auto;max-width:300px;margin:0\"><table><tr><td>"
+        + "x".repeat(200) + "</td></tr></table></figure></section><section><div class=\"runs\" style=\"display:grid;"
+        + "grid-template-columns:repeat(5,210px)\">" + "<div class=\"run\">a</div>".repeat(5)
+        + "</div></section><div style=\"width:3000px\">wide</div></body></html>");
+
+    try (Browser b = Browser.open(tmp)) {
+      WebDriver driver = b.driver();
+      for (int width : new int[] {1280, 800}) {
+        driver.manage().window().setSize(new Dimension(width, 1200));
+        driver.get(out.resolve(Report.HTML).toUri().toString());
+        assertThat(layoutProblems(driver)).as("at %d px", width).isEmpty();
+      }
+      driver.get(control.toUri().toString());
+      assertThat(layoutProblems(driver)).anyMatch(p -> p.startsWith("the page scrolls sideways"))
+          .anyMatch(p -> p.startsWith("the headline table is cut")).anyMatch(p -> p.startsWith("a run's column is 210"));
+    }
+  }
+
+  /** The checks of a readable layout: no sideways scrolling of the page or the headline, run columns of 380 px. */
+  @SuppressWarnings("unchecked")
+  private static List<String> layoutProblems(WebDriver driver) {
+    return (List<String>) ((JavascriptExecutor) driver).executeScript("""
+        const out = [], page = document.documentElement;
+        if (page.scrollWidth > page.clientWidth) out.push('the page scrolls sideways: ' + page.scrollWidth + ' > ' + page.clientWidth);
+        const head = document.querySelector('#headline figure');
+        if (!head) out.push('no headline');
+        else if (head.scrollWidth > head.clientWidth) out.push('the headline table is cut: ' + head.scrollWidth + ' > ' + head.clientWidth);
+        for (const run of document.querySelectorAll('.run')) {
+          const w = run.getBoundingClientRect().width, room = run.parentElement.getBoundingClientRect().width;
+          if (w < Math.min(380, room) - 0.5) out.push("a run's column is " + Math.round(w) + ' px wide of ' + Math.round(room));
+        }
+        return out;""");
+  }
+
+  /** Headless Chromium through Debian's chromedriver; fails naming the packages when either is missing. */
+  private record Browser(WebDriver driver, ChromeDriverService service) implements AutoCloseable {
+    static Browser open(Path tmp) {
+      Path chromium = Path.of(env("IREVNET_CHROMIUM", "/usr/bin/chromium"));
+      Path driverExe = Path.of(env("IREVNET_CHROMEDRIVER", "/usr/bin/chromedriver"));
+      if (!Files.isExecutable(chromium) || !Files.isExecutable(driverExe)) {
+        Assumptions.assumeFalse("1".equals(System.getenv(SKIP)), SKIP + "=1: browser test skipped");
+        fail("the browser test needs " + chromium + " and " + driverExe
+            + ": apt-get install -y chromium chromium-driver (or set " + SKIP + "=1 to skip it)");
+      }
+      ChromeOptions options = new ChromeOptions();
+      options.setBinary(chromium.toFile());
+      options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+          "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+          "--hide-scrollbars", "--window-size=1280,1600", "--user-data-dir=" + tmp.resolve("profile"));
+      LoggingPreferences logs = new LoggingPreferences();
+      logs.enable(LogType.BROWSER, Level.ALL);
+      options.setCapability("goog:loggingPrefs", logs);
+      ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(driverExe.toFile())
+          .usingAnyFreePort().withLogOutput(OutputStream.nullOutputStream()).build();
+      return new Browser(new ChromeDriver(service, options), service);
+    }
+
+    @Override
+    public void close() {
       driver.quit();
       service.stop();
     }
