@@ -18,6 +18,10 @@ final class SvgChart {
   static final int MAX_DOTS = 40;
   /** Longer series are drawn through every k-th point (and the last); report.json keeps them all. */
   static final int MAX_POINTS = 1000;
+  /** Right edge of the rotated y-axis label (its baseline at x = 13, descenders below). */
+  private static final double Y_LABEL_RIGHT = 16;
+  /** Room between the y-axis label and a tick label, and between a tick label and the axis (dx -5). */
+  private static final double TICK_GAP = 3 + 5;
 
   private SvgChart() {}
 
@@ -84,6 +88,10 @@ final class SvgChart {
       ymin = Math.min(ymin, yt.get(0));
       ymax = Math.max(ymax, yt.get(yt.size() - 1));
     }
+    List<String> yLabels = new ArrayList<>();
+    for (double v : yt) yLabels.add(f.logY() ? "1e" + (long) v : label(v, yt));
+    // Long tick labels (1.5e-14) push the plot right, so they end clear of the rotated axis label.
+    for (String l : yLabels) x0 = Math.max(x0, (int) Math.ceil(Y_LABEL_RIGHT + TICK_GAP + textWidth(l)));
     Scale sx = new Scale(xmin, xmax, x0, x1), sy = new Scale(ymin, ymax, y1, y0);
     List<Tick> xTicks = new ArrayList<>();
     if (cats) {
@@ -95,7 +103,7 @@ final class SvgChart {
       for (double v : xt) if (v >= xmin - 1e-9 && v <= xmax + 1e-9) xTicks.add(new Tick(fmt(sx.at(v)), label(v, xt)));
     }
     List<Tick> yTicks = new ArrayList<>();
-    for (double v : yt) yTicks.add(new Tick(fmt(sy.at(v)), f.logY() ? "1e" + (long) v : label(v, yt)));
+    for (int i = 0; i < yt.size(); i++) yTicks.add(new Tick(fmt(sy.at(yt.get(i))), yLabels.get(i)));
     List<Curve> curves = new ArrayList<>();
     for (int k = 0; k < f.series().size(); k++) {
       Figure.Series s = f.series().get(k);
@@ -170,13 +178,37 @@ final class SvgChart {
     return out;
   }
 
-  /** A tick label with as many decimals as the tick spacing needs. */
+  /**
+   * A tick label with as many decimals as the tick spacing needs; from 10^6 on, or for steps below
+   * 10^-4, in short scientific notation ({@code 1.5e-14}, {@code 2e6}, {@code 0}) whose mantissa
+   * has the digits the step needs, so ticks 1e-4 apart by 5e-7 read 1.005e-4, not all 1.0e-04.
+   */
   private static String label(double v, List<Double> ticks) {
     double step = ticks.size() > 1 ? Math.abs(ticks.get(1) - ticks.get(0)) : 1;
     double big = Math.max(Math.abs(ticks.get(0)), Math.abs(ticks.get(ticks.size() - 1)));
-    if (big >= 1e6 || step < 1e-4) return String.format(Locale.ROOT, "%.1e", v);
+    if (big >= 1e6 || step < 1e-4) return scientific(v, step);
     int decimals = Math.max(0, (int) -Math.floor(Math.log10(step) + 1e-9));
     return String.format(Locale.ROOT, "%." + decimals + "f", v);
+  }
+
+  private static String scientific(double v, double step) {
+    if (v == 0) return "0";
+    int exponent = (int) Math.floor(Math.log10(Math.abs(v)) + 1e-9);
+    int digits = step > 0 && Double.isFinite(step) ? exponent - (int) Math.floor(Math.log10(step) + 1e-9) : 1;
+    String[] parts = String.format(Locale.ROOT, "%." + Math.max(1, Math.min(digits, 15)) + "e", v).split("e");
+    String mantissa = parts[0].replaceAll("0+$", "").replaceAll("\\.$", "");
+    return mantissa + "e" + Integer.parseInt(parts[1]);
+  }
+
+  /**
+   * The width in px of a tick label at the charts' 11 px, from DejaVu Sans's advance widths (the
+   * widest of the usual system fonts for digits), so the estimate errs wide.
+   */
+  static double textWidth(String s) {
+    double em = 0;
+    for (char c : s.toCharArray()) em += Character.isDigit(c) ? 0.636 : c == '.' ? 0.318 : c == '-' ? 0.361
+        : c == 'e' ? 0.615 : 0.7;
+    return em * 11;
   }
 
   private static String shorten(String s) {

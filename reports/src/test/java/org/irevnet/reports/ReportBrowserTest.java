@@ -53,7 +53,10 @@ class ReportBrowserTest {
         0.31))).write(out);
     Path control = Files.writeString(tmp.resolve("control.html"), "<!DOCTYPE html><html><body>"
         + "<img alt=\"broken\" src=\"data:image/png;base64,AAAA\"><script>console.error('control error')</script>"
-        + "</body></html>");
+        // A tick label over the axis label, as in the quickstart's "layer-probes: pca: linear_l2" of 2026-12-06.
+        + "<svg class=\"chart\" width=\"440\" height=\"250\" style=\"font-size:11px\"><text x=\"40\" y=\"60\""
+        + " text-anchor=\"end\">1.0e-04</text><text transform=\"translate(13,60) rotate(-90)\" text-anchor=\"middle\">"
+        + "linear_l2</text><text x=\"200\" y=\"60\">apart</text></svg></body></html>");
 
     try (Browser b = Browser.open(tmp)) {
       WebDriver driver = b.driver();
@@ -71,8 +74,11 @@ class ReportBrowserTest {
       assertThat(shot.getWidth()).isGreaterThan(800);
       assertThat(shareUnlike(shot, shot.getRGB(0, shot.getHeight() - 1))).as("screenshot not blank").isGreaterThan(0.02);
 
+      assertThat(overlappingChartText(driver)).as("texts of a chart drawn over each other").isEmpty();
+
       driver.get(control.toUri().toString());
       assertThat(problems(driver)).anyMatch(p -> p.contains("control error")).contains("broken image: broken");
+      assertThat(overlappingChartText(driver)).containsExactly("1.0e-04 over linear_l2");
     }
   }
 
@@ -109,6 +115,23 @@ class ReportBrowserTest {
       assertThat(layoutProblems(driver)).anyMatch(p -> p.startsWith("the page scrolls sideways"))
           .anyMatch(p -> p.startsWith("the headline table is cut")).anyMatch(p -> p.startsWith("a run's column is 210"));
     }
+  }
+
+  /** Pairs of texts of one chart (ticks, axis labels) whose boxes overlap, as "A over B". */
+  @SuppressWarnings("unchecked")
+  private static List<String> overlappingChartText(WebDriver driver) {
+    return (List<String>) ((JavascriptExecutor) driver).executeScript("""
+        const out = [];
+        for (const svg of document.querySelectorAll('svg.chart')) {
+          const texts = Array.from(svg.querySelectorAll('text')).map(t => [t.textContent, t.getBoundingClientRect()]);
+          for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+            const [a, p] = texts[i], [b, q] = texts[j];
+            if (p.left < q.right - 0.5 && q.left < p.right - 0.5 && p.top < q.bottom - 0.5 && q.top < p.bottom - 0.5) {
+              out.push(a + ' over ' + b);
+            }
+          }
+        }
+        return out;""");
   }
 
   /** The checks of a readable layout: no sideways scrolling of the page or the headline, run columns of 380 px. */

@@ -69,12 +69,12 @@ class SvgChartTest {
   void aRangeOfAFewUlpsGetsOneTickInsteadOfALoop() {
     // 1e17 and the next double but one: the round step, 5, is below their spacing of 16
     SvgChart.View v = chart(null, false, series("s", List.of(0.0, 1.0), List.of(1e17, 1e17 + 32)));
-    assertThat(labels(v.yTicks())).containsExactly("1.0e+17");
+    assertThat(labels(v.yTicks())).containsExactly("1e17");
     assertThat(v.curves().get(0).paths()).containsExactly("62.0,210.0 426.0,10.0");
     // A range past the largest double: no loop without end, whatever the ticks then say.
     assertThat(chart(null, false, series("s", List.of(0.0, 1.0), List.of(-1e308, 1e308))).yTicks()).hasSizeLessThan(52);
     SvgChart.View x = chart(null, false, series("s", List.of(1e17, 1e17 + 32), List.of(0.0, 1.0)));
-    assertThat(labels(x.xTicks())).containsExactly("1.0e+17");
+    assertThat(labels(x.xTicks())).containsExactly("1e17");
     assertThat(x.curves().get(0).paths()).containsExactly("62.0,210.0 426.0,10.0");
   }
 
@@ -180,17 +180,45 @@ class SvgChartTest {
   @Test
   void tickLabelsSwitchToScientificNotationForLargeValuesAndFineSteps() {
     assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 2e6))).yTicks()))
-        .containsExactly("0.0e+00", "5.0e+05", "1.0e+06", "1.5e+06", "2.0e+06");
+        .containsExactly("0", "5e5", "1e6", "1.5e6", "2e6");
     assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 2e-4))).yTicks()))
-        .containsExactly("0.0e+00", "5.0e-05", "1.0e-04", "1.5e-04", "2.0e-04");
+        .containsExactly("0", "5e-5", "1e-4", "1.5e-4", "2e-4");
     // A step of 1e-4 is still written out.
     assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 5e-4))).yTicks()))
         .containsExactly("0.0000", "0.0001", "0.0002", "0.0003", "0.0004", "0.0005");
     // Ticks reaching a million are written in scientific notation, below it plainly (steps of 200000: no decimals).
     assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 1e6))).yTicks()))
-        .containsExactly("0.0e+00", "2.0e+05", "4.0e+05", "6.0e+05", "8.0e+05", "1.0e+06");
+        .containsExactly("0", "2e5", "4e5", "6e5", "8e5", "1e6");
     assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 799999.0))).yTicks()))
         .containsExactly("0", "200000", "400000", "600000", "800000");
+  }
+
+  /** Ticks 5e-7 apart near 1e-4 were all "1.0e-04" (one mantissa digit whatever the step). */
+  @Test
+  void scientificTickLabelsHaveTheDigitsTheirStepNeeds() {
+    List<String> fine = labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(1e-4, 1.02e-4))).yTicks());
+    assertThat(fine).containsExactly("1e-4", "1.005e-4", "1.01e-4", "1.015e-4", "1.02e-4");
+    assertThat(labels(chart(null, false, series("s", List.of(0.0, 1.0), List.of(-3e-14, 2.2e-14))).yTicks()))
+        .containsExactly("-3e-14", "-2e-14", "-1e-14", "0", "1e-14", "2e-14", "3e-14");
+  }
+
+  /**
+   * The rotated y-axis label ends at x = 16; a tick label ends 5 px left of the plot. A label like
+   * 1.005e-4 (about 51 px at 11 px DejaVu Sans) overran the axis label with the plot at 62: the
+   * plot now starts right of 16 + 3 + its width + 5. Short labels leave it at 62.
+   */
+  @Test
+  void longTickLabelsMoveThePlotClearOfTheAxisLabel() {
+    SvgChart.View v = chart(null, false, series("s", List.of(0.0, 1.0), List.of(1e-4, 1.02e-4)));
+    double widest = v.yTicks().stream().mapToDouble(t -> SvgChart.textWidth(t.label())).max().orElseThrow();
+    assertThat(widest).isGreaterThan(62 - 5 - 16);
+    assertThat(v.x0() - 5 - widest).isGreaterThanOrEqualTo(16 + 3);
+    assertThat(v.x0() - 5 - widest).isLessThan(16 + 3 + 1);
+    assertThat(v.curves().get(0).paths()).containsExactly(v.x0() + ".0,210.0 426.0,10.0");
+    assertThat(v.xLabelX()).isEqualTo(String.format(java.util.Locale.ROOT, "%.1f", (v.x0() + 426) / 2.0));
+    // 1.005e-4 measured as DejaVu Sans's advances: 5 digits, a point, an e and a minus sign.
+    assertThat(SvgChart.textWidth("1.005e-4")).isCloseTo((5 * 0.636 + 0.318 + 0.615 + 0.361) * 11, offset(1e-9));
+    assertThat(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 1.0))).x0()).isEqualTo(62);
   }
 
   @Test
