@@ -49,7 +49,7 @@ final class HtmlPage {
     }
   }
 
-  public record Legend(String color, String name) {}
+  public record Legend(String color, String dash, String name) {}
 
   public record TableView(List<String> columns, List<RowView> rows, String note) {}
 
@@ -119,7 +119,7 @@ final class HtmlPage {
     // Java 17: no pattern matching in switch yet.
     if (f instanceof Figure.Line l) {
       SvgChart.View v = SvgChart.of(l);
-      List<Legend> legend = v.curves().stream().map(c -> new Legend(c.color(), c.name())).toList();
+      List<Legend> legend = v.curves().stream().map(c -> new Legend(c.color(), c.dash(), c.name())).toList();
       return new FigureView(l.title(), v, legend.size() > 1 ? legend : List.<Legend>of(), null, null, null);
     }
     if (f instanceof Figure.Table t) return new FigureView(t.title(), null, List.of(), table(t), null, null);

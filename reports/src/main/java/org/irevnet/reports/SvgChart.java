@@ -14,6 +14,11 @@ final class SvgChart {
   /** Colour-blind safe (Okabe-Ito) series colours. */
   static final List<String> COLORS = List.of("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
       "#000000", "#F0E442");
+  /**
+   * Each colour's line pattern (SVG stroke-dasharray; empty: solid), so curves stay apart in grey
+   * print and where one lies on another (a run compared with its copy showed one curve of two).
+   */
+  static final List<String> DASHES = List.of("", "7 3", "2 2.5", "9 3 2 3", "4 4", "12 3", "2 2.5 7 2.5", "1 3");
   /** Series with at most this many points are also drawn as dots. */
   static final int MAX_DOTS = 40;
   /** Longer series are drawn through every k-th point (and the last); report.json keeps them all. */
@@ -29,7 +34,7 @@ final class SvgChart {
 
   public record Dot(String x, String y) {}
 
-  public record Curve(String color, String name, List<String> paths, List<Dot> dots) {}
+  public record Curve(String color, String dash, String name, List<String> paths, List<Dot> dots) {}
 
   /** Everything chart.mustache needs; {@code x0, x1, y0, y1} bound the plot area. */
   public record View(int width, int height, int x0, int x1, int y0, int y1, List<Tick> xTicks, List<Tick> yTicks,
@@ -125,7 +130,8 @@ final class SvgChart {
         points++;
       }
       if (path.length() > 0) paths.add(path.toString());
-      curves.add(new Curve(COLORS.get(k % COLORS.size()), s.name(), paths, points <= MAX_DOTS ? dots : List.of()));
+      curves.add(new Curve(COLORS.get(k % COLORS.size()), DASHES.get(k % DASHES.size()), s.name(), paths,
+          points <= MAX_DOTS ? dots : List.of()));
     }
     String yLabel = f.logY() ? f.yLabel() + " (log scale)" : f.yLabel();
     return new View(WIDTH, HEIGHT, x0, x1, y0, y1, xTicks, yTicks, curves, f.xLabel(), yLabel,

@@ -96,10 +96,27 @@ class HtmlPageTest {
     assertThat(one.hasLegend()).isFalse();
     HtmlPage.FigureView two = only(new Figure.Line("two", "x", "y", null, false,
         List.of(s, new Figure.Series("t", List.of(0.0), List.of(3.0)))));
-    assertThat(two.legend()).containsExactly(new HtmlPage.Legend(SvgChart.COLORS.get(0), "s"),
-        new HtmlPage.Legend(SvgChart.COLORS.get(1), "t"));
+    assertThat(two.legend()).containsExactly(new HtmlPage.Legend(SvgChart.COLORS.get(0), "", "s"),
+        new HtmlPage.Legend(SvgChart.COLORS.get(1), "7 3", "t"));
     assertThat(two.hasLegend()).isTrue();
     assertThat(List.of(two.table() == null, two.matrix() == null, two.image() == null)).containsOnly(true);
+  }
+
+  /**
+   * Curves were told apart by colour alone: in grey print, and where one lies on another (a run
+   * beside its copy), a reader saw fewer curves than the legend named. The second curve is dashed,
+   * and its legend swatch is a line dashed alike; the first stays solid.
+   */
+  @Test
+  void aCurveAndItsLegendSwatchShareTheirDashPattern() {
+    Figure.Series s = new Figure.Series("s", List.of(0.0, 1.0), List.of(1.0, 2.0));
+    String html = HtmlPage.render(report(List.of(new Figure.Line("two", "x", "y", null, false,
+        List.of(s, new Figure.Series("t", List.of(0.0, 1.0), List.of(1.0, 2.0))))), run("a"), run("b")));
+    String second = "stroke=\"" + SvgChart.COLORS.get(1) + "\" stroke-dasharray=\"7 3\"";
+    assertThat(html).contains("<polyline class=\"curve\" points=\"62.0,210.0 426.0,10.0\" " + second + "/>")
+        .contains("<line x1=\"0\" x2=\"26\" y1=\"4\" y2=\"4\" " + second + "/></svg>t</li>")
+        .contains("<polyline class=\"curve\" points=\"62.0,210.0 426.0,10.0\" stroke=\"" + SvgChart.COLORS.get(0)
+            + "\"/>");
   }
 
   @Test

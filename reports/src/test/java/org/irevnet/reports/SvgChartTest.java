@@ -43,7 +43,7 @@ class SvgChartTest {
     // Steps of 0.2 from 0 to 1: one decimal.
     assertThat(labels(v.yTicks())).containsExactly("0.0", "0.2", "0.4", "0.6", "0.8", "1.0");
     assertThat(positions(v.yTicks())).containsExactly("210.0", "170.0", "130.0", "90.0", "50.0", "10.0");
-    assertThat(v.curves()).singleElement().isEqualTo(new SvgChart.Curve("#0072B2", "a",
+    assertThat(v.curves()).singleElement().isEqualTo(new SvgChart.Curve("#0072B2", "", "a",
         List.of("62.0,210.0 153.0,160.0 244.0,110.0 335.0,60.0 426.0,10.0"), List.of(new SvgChart.Dot("62.0", "210.0"),
             new SvgChart.Dot("153.0", "160.0"), new SvgChart.Dot("244.0", "110.0"), new SvgChart.Dot("335.0", "60.0"),
             new SvgChart.Dot("426.0", "10.0"))));
@@ -93,6 +93,10 @@ class SvgChartTest {
     for (int k = 0; k < 9; k++) nine[k] = series("s" + k, List.of(0.0, 1.0), List.of(0.0, k + 1.0));
     assertThat(chart(null, false, nine).curves()).extracting(SvgChart.Curve::color).containsExactly("#0072B2",
         "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442", "#0072B2");
+    // Each of a chart's eight curves has a line pattern of its own, repeating with the colours.
+    List<String> dashes = chart(null, false, nine).curves().stream().map(SvgChart.Curve::dash).toList();
+    assertThat(dashes.subList(0, 8)).doesNotHaveDuplicates().first().isEqualTo("");
+    assertThat(dashes.get(8)).isEqualTo(dashes.get(0));
   }
 
   @Test
