@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Level;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Assumptions;
@@ -115,6 +116,43 @@ class ReportBrowserTest {
       assertThat(layoutProblems(driver)).anyMatch(p -> p.startsWith("the page scrolls sideways"))
           .anyMatch(p -> p.startsWith("the headline table is cut")).anyMatch(p -> p.startsWith("a run's column is 210"));
     }
+  }
+
+  /**
+   * Printed (print media, a Letter page's 740 px), nothing scrolls: a figure's table wider than its
+   * run's half page had its columns cut off (a confusion matrix lost four classes), and figures
+   * split across pages. Every figure's content must fit it and no figure may break across pages;
+   * the control, a wide table in a figure, fails both.
+   */
+  @Test
+  void printedNoFigureLosesColumnsOrBreaksAcrossPages(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("report");
+    Report.of(List.of(SyntheticRun.full(tmp.resolve("ce"), "ce", 0.97), SyntheticRun.full(tmp.resolve("ice"), "ice",
+        0.31))).write(out);
+    Path control = Files.writeString(tmp.resolve("control.html"), "<!DOCTYPE html><html><body><figure style=\""
+        + "overflow-x:auto;max-width:300px\"><table><tr><td>" + "x".repeat(200) + "</td></tr></table></figure>"
+        + "</body></html>");
+    try (Browser b = Browser.open(tmp)) {
+      ChromeDriver driver = (ChromeDriver) b.driver();
+      driver.manage().window().setSize(new Dimension(740, 1200));
+      driver.executeCdpCommand("Emulation.setEmulatedMedia", Map.of("media", "print"));
+      driver.get(out.resolve(Report.HTML).toUri().toString());
+      assertThat(printProblems(driver)).isEmpty();
+      driver.get(control.toUri().toString());
+      assertThat(printProblems(driver)).containsExactly("a figure's content is cut: 1", "a figure may break: 1");
+    }
+  }
+
+  /** Counts of figures whose content is wider than they are, and of figures that may break across pages. */
+  @SuppressWarnings("unchecked")
+  private static List<String> printProblems(WebDriver driver) {
+    return (List<String>) ((JavascriptExecutor) driver).executeScript("""
+        const figs = Array.from(document.querySelectorAll('figure')), out = [];
+        const cut = figs.filter(f => f.scrollWidth > f.clientWidth + 1).length;
+        const breaks = figs.filter(f => getComputedStyle(f).breakInside != 'avoid').length;
+        if (cut > 0) out.push("a figure's content is cut: " + cut);
+        if (breaks > 0) out.push('a figure may break: ' + breaks);
+        return out;""");
   }
 
   /** Pairs of texts of one chart (ticks, axis labels) whose boxes overlap, as "A over B". */
