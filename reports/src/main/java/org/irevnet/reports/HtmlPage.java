@@ -28,7 +28,17 @@ final class HtmlPage {
     }
   }
 
-  public record SectionView(String id, String title, List<Cell> cells) {}
+  public record SectionView(String id, String title, List<Cell> cells) {
+    /** Whether a run's part could not be used: the table of contents marks the section. */
+    public boolean anyError() {
+      return cells.stream().anyMatch(Cell::error);
+    }
+
+    /** Whether a run's part records a failed check of its own. */
+    public boolean anyFailed() {
+      return cells.stream().anyMatch(Cell::failed);
+    }
+  }
 
   /** One run's part of a section. */
   public record Cell(String run, String status, boolean notRun, boolean error, boolean failed, String note,

@@ -170,6 +170,25 @@ class HtmlPageTest {
     assertThat(second.sections()).singleElement().satisfies(s -> assertThat(s.title()).isEqualTo("Attacks"));
   }
 
+  /**
+   * A section that a run could not use, or whose check failed, was marked only in that run's column
+   * further down: with five runs a reader scrolled every section to find it. The table of contents
+   * now marks it; sections without either are plain links.
+   */
+  @Test
+  void theTableOfContentsMarksSectionsWithAnErrorOrAFailedCheck() {
+    Section metamers = Section.ok("metamers", "Metamers", List.of("analysis/metamers.json"), List.of())
+        .failed("analysis/metamers.json: invariant_holds false");
+    Section attacks = Section.error("attacks", "Attacks", List.of("analysis/attack-x.json"), "attack-x.json: broken");
+    Section config = Section.ok("config", "Run configuration and environment", List.of("config.json"), List.of());
+    String html = HtmlPage.render(report(List.of(), run("a", config, metamers, attacks), run("b", config,
+        Section.notRun("attacks", "Attacks", "bin/irevnet attack"))));
+    String nav = html.substring(html.indexOf("<nav>"), html.indexOf("</nav>"));
+    assertThat(nav).contains("<a href=\"#config\">Run configuration and environment</a>")
+        .contains("<a href=\"#metamers\">Metamers<span class=\"status failed\">check failed</span></a>")
+        .contains("<a href=\"#attacks\">Attacks<span class=\"status error\">error</span></a>");
+  }
+
   @Test
   void comparisonFiguresAreRenderedLikeSectionFigures() {
     Figure.Table t = new Figure.Table("per-layer probes", List.of("run"), List.of(List.of("a")), null);
