@@ -50,12 +50,12 @@ final class SvgChart {
 
   static View of(Figure.Line f) {
     int x0 = LEFT, x1 = WIDTH - RIGHT, y0 = TOP, y1 = HEIGHT - BOTTOM;
-    boolean cats = f.xCategories() != null && !f.xCategories().isEmpty();
+    boolean cats = f.xCategories() != null && !f.xCategories().isEmpty(), logX = !cats && geometric(f);
     double xmin = Double.POSITIVE_INFINITY, xmax = Double.NEGATIVE_INFINITY;
     double ymin = Double.POSITIVE_INFINITY, ymax = Double.NEGATIVE_INFINITY;
     for (Figure.Series s : f.series()) {
       for (int i = 0; i < s.x().size(); i++) {
-        Double x = x(s, i), y = y(f, s, i);
+        Double x = x(s, i, logX), y = y(f, s, i);
         if (x == null || y == null) continue;
         xmin = Math.min(xmin, x);
         xmax = Math.max(xmax, x);
@@ -102,6 +102,8 @@ final class SvgChart {
     if (cats) {
       int n = f.xCategories().size(), every = Math.max(1, (int) Math.ceil(n / 12.0));
       for (int i = 0; i < n; i += every) xTicks.add(new Tick(fmt(sx.at(i)), shorten(f.xCategories().get(i))));
+    } else if (logX) {
+      for (double d = Math.ceil(xmin - 1e-9); d <= xmax + 1e-9; d++) xTicks.add(new Tick(fmt(sx.at(d)), decade((int) d)));
     } else {
       List<Double> xt = ticks(xmin, xmax);
       if (integral(f) && xt.size() > 1 && xt.get(1) - xt.get(0) < 1) xt = ticks(xmin, xmax, 1);
@@ -118,7 +120,7 @@ final class SvgChart {
       int points = 0, n = s.x().size(), stride = Math.max(1, (n + MAX_POINTS - 1) / MAX_POINTS);
       for (int i = 0; i < n; i++) {
         if (i % stride != 0 && i != n - 1) continue;
-        Double x = x(s, i), y = y(f, s, i);
+        Double x = x(s, i, logX), y = y(f, s, i);
         if (x == null || y == null) {
           if (path.length() > 0) paths.add(path.toString());
           path.setLength(0);
@@ -134,7 +136,8 @@ final class SvgChart {
           points <= MAX_DOTS ? dots : List.of()));
     }
     String yLabel = f.logY() ? f.yLabel() + " (log scale)" : f.yLabel();
-    return new View(WIDTH, HEIGHT, x0, x1, y0, y1, xTicks, yTicks, curves, f.xLabel(), yLabel,
+    String xLabel = logX ? f.xLabel() + " (log scale)" : f.xLabel();
+    return new View(WIDTH, HEIGHT, x0, x1, y0, y1, xTicks, yTicks, curves, xLabel, yLabel,
         fmt((x0 + x1) / 2.0), String.valueOf(HEIGHT - 6), fmt((y0 + y1) / 2.0), empty);
   }
 
@@ -143,10 +146,43 @@ final class SvgChart {
     return f.series().stream().flatMap(s -> s.x().stream()).allMatch(x -> x == null || x == Math.rint(x));
   }
 
-  /** The x of point i, null when missing or not finite (an infinite x would stretch the axis away). */
-  private static Double x(Figure.Series s, int i) {
+  /**
+   * The plotted x of point i: the value, or its log10 on a log axis; null when missing or not
+   * finite (an infinite x would stretch the axis away).
+   */
+  private static Double x(Figure.Series s, int i, boolean logX) {
     Double v = s.x().get(i);
-    return v == null || !Double.isFinite(v) ? null : v;
+    if (v == null || !Double.isFinite(v)) return null;
+    return logX ? Math.log10(v) : v;
+  }
+
+  /**
+   * Whether the x values lie on a geometric grid (at least 4 distinct, all positive, each at least
+   * 1.5 times the one before, spanning two decades or more: PCA's 1, 2, 4, ..., 1024 components),
+   * which a linear axis crowds into its left end; such an axis is drawn in log scale. Steps,
+   * epochs and epsilons (evenly spaced, or from 0) stay linear.
+   */
+  static boolean geometric(Figure.Line f) {
+    java.util.TreeSet<Double> xs = new java.util.TreeSet<>();
+    for (Figure.Series s : f.series()) {
+      for (Double v : s.x()) {
+        if (v == null || !Double.isFinite(v)) continue;
+        if (v <= 0) return false;
+        xs.add(v);
+      }
+    }
+    if (xs.size() < 4 || xs.last() / xs.first() < 100) return false;
+    Double previous = null;
+    for (double v : xs) {
+      if (previous != null && v / previous < 1.5) return false;
+      previous = v;
+    }
+    return true;
+  }
+
+  /** The label of the decade tick 10^d: plain from 0.001 to 100000, else 1e-4, 1e6. */
+  private static String decade(int d) {
+    return d >= -3 && d <= 5 ? java.math.BigDecimal.ONE.scaleByPowerOfTen(d).toPlainString() : "1e" + d;
   }
 
   /** The plotted y of point i: the value, or its log10 on a log chart (null when not positive). */

@@ -225,6 +225,39 @@ class SvgChartTest {
     assertThat(chart(null, false, series("s", List.of(0.0, 1.0), List.of(0.0, 1.0))).x0()).isEqualTo(62);
   }
 
+  /**
+   * PCA's components 1, 2, 4, ..., 1024 on a linear axis put 8 of 11 points in its first 3%: a
+   * geometric grid is drawn on a log axis (ticks at the decades, the label saying so), at the
+   * positions log10 gives. Evenly spaced steps over three decades, and x from 0, stay linear.
+   */
+  @Test
+  void xOnAGeometricGridIsDrawnOnALogAxis() {
+    List<Double> components = new java.util.ArrayList<>(), acc = new java.util.ArrayList<>();
+    for (int k = 0; k <= 10; k++) {
+      components.add(Math.pow(2, k));
+      acc.add(0.3 + 0.05 * k);
+    }
+    SvgChart.View v = chart(null, false, series("s", components, acc));
+    assertThat(v.xLabel()).isEqualTo("step (log scale)");
+    assertThat(labels(v.xTicks())).containsExactly("1", "10", "100", "1000");
+    double per = 364 / Math.log10(1024);
+    assertThat(positions(v.xTicks())).containsExactly("62.0", String.format(java.util.Locale.ROOT, "%.1f", 62 + per),
+        String.format(java.util.Locale.ROOT, "%.1f", 62 + 2 * per), String.format(java.util.Locale.ROOT, "%.1f", 62 + 3 * per));
+    String[] points = v.curves().get(0).paths().get(0).split(" ");
+    assertThat(points).hasSize(11);
+    for (int k = 0; k <= 10; k++) {
+      assertThat(Double.parseDouble(points[k].split(",")[0])).isCloseTo(62 + k * Math.log10(2) * per, offset(0.051));
+    }
+    List<Double> steps = new java.util.ArrayList<>();
+    for (int k = 1; k <= 1000; k += 111) steps.add((double) k);
+    assertThat(chart(null, false, series("s", steps, steps)).xLabel()).isEqualTo("step");
+    List<Double> fromZero = new java.util.ArrayList<>(components);
+    fromZero.set(0, 0.0);
+    assertThat(chart(null, false, series("s", fromZero, acc)).xLabel()).isEqualTo("step");
+    assertThat(SvgChart.geometric(new Figure.Line("f", "x", "y", null, false, List.of(series("s",
+        List.of(1.0, 2.0, 4.0, 8.0), List.of(1.0, 1.0, 1.0, 1.0)))))).as("less than two decades").isFalse();
+  }
+
   @Test
   void wholeNumberXHasWholeTicksAndFractionalXHasFractionalOnes() {
     // Two whole ticks just below a million: plain, as the largest tick is not a million.
