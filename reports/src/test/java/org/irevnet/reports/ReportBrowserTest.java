@@ -30,8 +30,9 @@ import org.openqa.selenium.logging.LoggingPreferences;
 /**
  * Opens a generated comparison report in headless Debian Chromium (through Debian's chromedriver;
  * both paths are given, so Selenium Manager never downloads anything): no console error, no
- * broken image, charts laid out, and a screenshot that is not blank. A control page with a broken
- * image and a console error shows that the checks can fail.
+ * broken image, charts laid out with no two texts of a chart overlapping, and a screenshot that is
+ * not blank; five long-named runs read at 1280 and 800 px; the page printed. Each test has a
+ * control page that shows its checks can fail.
  *
  * <p>Needs {@code /usr/bin/chromium} and {@code /usr/bin/chromedriver} ({@code apt-get install
  * chromium chromium-driver}; {@code .ci/run} installs them). Without them the test fails, unless
@@ -49,9 +50,7 @@ class ReportBrowserTest {
 
   @Test
   void theReportOpensInHeadlessChromiumWithoutErrorsOrBrokenImages(@TempDir Path tmp) throws Exception {
-    Path out = tmp.resolve("report");
-    Report.of(List.of(SyntheticRun.full(tmp.resolve("ce"), "ce", 0.97), SyntheticRun.full(tmp.resolve("ice"), "ice",
-        0.31))).write(out);
+    Path out = ceAndIce(tmp);
     Path control = Files.writeString(tmp.resolve("control.html"), "<!DOCTYPE html><html><body>"
         + "<img alt=\"broken\" src=\"data:image/png;base64,AAAA\"><script>console.error('control error')</script>"
         // A tick label over the axis label, as in the quickstart's "layer-probes: pca: linear_l2" of 2026-12-06.
@@ -126,9 +125,7 @@ class ReportBrowserTest {
    */
   @Test
   void printedNoFigureLosesColumnsOrBreaksAcrossPages(@TempDir Path tmp) throws Exception {
-    Path out = tmp.resolve("report");
-    Report.of(List.of(SyntheticRun.full(tmp.resolve("ce"), "ce", 0.97), SyntheticRun.full(tmp.resolve("ice"), "ice",
-        0.31))).write(out);
+    Path out = ceAndIce(tmp);
     Path control = Files.writeString(tmp.resolve("control.html"), "<!DOCTYPE html><html><body><figure style=\""
         + "overflow-x:auto;max-width:300px\"><table><tr><td>" + "x".repeat(200) + "</td></tr></table></figure>"
         + "</body></html>");
@@ -141,6 +138,14 @@ class ReportBrowserTest {
       driver.get(control.toUri().toString());
       assertThat(printProblems(driver)).containsExactly("a figure's content is cut: 1", "a figure may break: 1");
     }
+  }
+
+  /** The report of two synthetic runs, ce and ice, with every section's files; its directory. */
+  private static Path ceAndIce(Path tmp) throws Exception {
+    Path out = tmp.resolve("report");
+    Report.of(List.of(SyntheticRun.full(tmp.resolve("ce"), "ce", 0.97), SyntheticRun.full(tmp.resolve("ice"), "ice",
+        0.31))).write(out);
+    return out;
   }
 
   /** Counts of figures whose content is wider than they are, and of figures that may break across pages. */
