@@ -71,7 +71,30 @@ final class HtmlPage {
       String t = HtmlPage.text(v);
       return new Text(t, t.length() > 24);
     }
+
+    /**
+     * The text of a cell that wraps, cut after each '.' and '_' where the template puts a
+     * {@code <wbr>}: a dotted key then wraps between its parts ({@code timing.} /
+     * {@code load_average_start}), not inside a word, and copies as it is.
+     */
+    public List<Part> parts() {
+      if (!wrap) return List.of(new Part(text, false));
+      List<Part> out = new ArrayList<>();
+      int start = 0;
+      for (int i = 0; i < text.length() - 1; i++) {
+        char c = text.charAt(i);
+        if (c == '.' || c == '_') {
+          out.add(new Part(text.substring(start, i + 1), true));
+          start = i + 1;
+        }
+      }
+      out.add(new Part(text.substring(start), false));
+      return out;
+    }
   }
+
+  /** A piece of a cell's text; {@code breakAfter}: a line may break after it. */
+  public record Part(String text, boolean breakAfter) {}
 
   public record MatrixView(String rowLabel, String columnLabel, List<String> labels, List<MatrixRow> rows) {}
 

@@ -37,6 +37,24 @@ class HtmlPageTest {
     assertThat(HtmlPage.Text.of("a".repeat(25))).isEqualTo(new HtmlPage.Text("a".repeat(25), true));
   }
 
+  /**
+   * A long key wrapped anywhere, mid-word ("sanity.max_abs_diff_at_zer" / "o"): the page now
+   * offers a break after each '.' and '_', so a line ends between its parts first. A path keeps
+   * the browser's own breaks (after its hyphens, else anywhere).
+   */
+  @Test
+  void aWrappingCellMayBreakAfterDotsUnderscoresAndSlashes() {
+    assertThat(HtmlPage.Text.of("sanity.max_abs_diff_at_zero").parts()).extracting(HtmlPage.Part::text)
+        .containsExactly("sanity.", "max_", "abs_", "diff_", "at_", "zero");
+    assertThat(HtmlPage.Text.of("a_b").parts()).containsExactly(new HtmlPage.Part("a_b", false));
+    Figure.Table t = new Figure.Table("t", List.of("field", "value"), List.of(List.of("timing.load_average_start",
+        "/tmp/qsclone/data/fashion-mnist-mini/")), null);
+    String html = HtmlPage.render(report(List.of(t), run("a"), run("b")));
+    assertThat(html).contains("<td class=\"wrap\">timing.<wbr>load_<wbr>average_<wbr>start</td>")
+        .contains("<td class=\"wrap\">/tmp/qsclone/data/fashion-mnist-mini/</td>")
+        .contains("<td>steps</td>");
+  }
+
   private static Report.Run run(String name, Section... sections) {
     return new Report.Run(name, "/runs/" + name, JsonReport.MAPPER.createObjectNode(),
         JsonReport.MAPPER.createObjectNode(), Map.of(), List.of(sections));
