@@ -61,7 +61,16 @@ final class HtmlPage {
 
   public record Legend(String color, String dash, String name) {}
 
-  public record TableView(List<String> columns, List<RowView> rows, String note) {}
+  public record TableView(List<String> columns, List<RowView> rows, String note) {
+    /**
+     * The column names, each breakable after its '.' and '_': a table of long field names
+     * ({@code forward_lipschitz_max}, {@code adversary_test_accuracy}) was as wide as its names,
+     * and in a run's column its right part scrolled out of sight.
+     */
+    public List<List<Part>> headers() {
+      return columns.stream().map(HtmlPage::breakable).toList();
+    }
+  }
 
   public record RowView(List<Text> cells) {}
 
@@ -78,19 +87,23 @@ final class HtmlPage {
      * {@code load_average_start}), not inside a word, and copies as it is.
      */
     public List<Part> parts() {
-      if (!wrap) return List.of(new Part(text, false));
-      List<Part> out = new ArrayList<>();
-      int start = 0;
-      for (int i = 0; i < text.length() - 1; i++) {
-        char c = text.charAt(i);
-        if (c == '.' || c == '_') {
-          out.add(new Part(text.substring(start, i + 1), true));
-          start = i + 1;
-        }
-      }
-      out.add(new Part(text.substring(start), false));
-      return out;
+      return wrap ? breakable(text) : List.of(new Part(text, false));
     }
+  }
+
+  /** {@code text} cut after each '.' and '_' (not at its end), where a line may break. */
+  static List<Part> breakable(String text) {
+    List<Part> out = new ArrayList<>();
+    int start = 0;
+    for (int i = 0; i < text.length() - 1; i++) {
+      char c = text.charAt(i);
+      if (c == '.' || c == '_') {
+        out.add(new Part(text.substring(start, i + 1), true));
+        start = i + 1;
+      }
+    }
+    out.add(new Part(text.substring(start), false));
+    return out;
   }
 
   /** A piece of a cell's text; {@code breakAfter}: a line may break after it. */
