@@ -17,8 +17,10 @@ final class SvgChart {
   /**
    * Each colour's line pattern (SVG stroke-dasharray; empty: solid), so curves stay apart in grey
    * print and where one lies on another (a run compared with its copy showed one curve of two).
+   * The light sky blue and yellow, faint on white, get patterns mostly of ink; the sparse dots go
+   * to black.
    */
-  static final List<String> DASHES = List.of("", "7 3", "2 2.5", "9 3 2 3", "4 4", "12 3", "2 2.5 7 2.5", "1 3");
+  static final List<String> DASHES = List.of("", "7 3", "2 2.5", "9 3 2 3", "4 4", "12 3", "1 3", "10 2");
   /** Series with at most this many points are also drawn as dots. */
   static final int MAX_DOTS = 40;
   /** Longer series are drawn through every k-th point (and the last); report.json keeps them all. */

@@ -97,6 +97,21 @@ class SvgChartTest {
     List<String> dashes = chart(null, false, nine).curves().stream().map(SvgChart.Curve::dash).toList();
     assertThat(dashes.subList(0, 8)).doesNotHaveDuplicates().first().isEqualTo("");
     assertThat(dashes.get(8)).isEqualTo(dashes.get(0));
+    // Sky blue and yellow are faint on white: their patterns are at least 3/4 ink (a dotted yellow,
+    // 1 on 3 off, all but vanished).
+    for (int k : new int[] {5, 7}) assertThat(ink(dashes.get(k))).as(SvgChart.COLORS.get(k)).isGreaterThanOrEqualTo(0.75);
+  }
+
+  /** The share of a dash pattern that is drawn: the sum of its odd-numbered lengths over the whole. */
+  private static double ink(String dasharray) {
+    double on = 0, all = 0;
+    String[] lengths = dasharray.split(" ");
+    for (int i = 0; i < lengths.length; i++) {
+      double l = Double.parseDouble(lengths[i]);
+      all += l;
+      if (i % 2 == 0) on += l;
+    }
+    return on / all;
   }
 
   @Test
