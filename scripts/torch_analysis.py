@@ -9,7 +9,8 @@ from docs/decisions.md, the README and PAPERS.md, not from the Java code:
   images     IDX bytes k as k/255 in float32 (then float64), zero-padded to the model input
              centred (28x28 in 32x32: 2 pixels each side)
   eval       logits of every test image; accuracy = share of argmax == label; loss = mean
-             cross-entropy (nats); per-class accuracy and count; confusion[true][predicted]; on the
+             cross-entropy (nats); per-class accuracy and count; each accuracy's 95% Wilson interval
+             (closed form); confusion[true][predicted]; on the
              dequantised images y (given: their noise is a seeded draw), log p(y) = log N(F(y); 0, I)
              + log|det dF/dy|, nats_per_input_dim = -mean log p / D, bits_per_input_dim = (nats +
              ln 256) / ln 2, bits_per_dim = bits_per_input_dim D / D_real
@@ -36,7 +37,9 @@ from docs/decisions.md, the README and PAPERS.md, not from the Java code:
              gradient of 1e-4), and the script says how many there were
   nuisance   logit_accuracy = argmax z_s accuracy; nuisance_dims = D - C; excess = nuisance -
              logit accuracy (the probe itself is a trained MLP, whose seeded initialisation and
-             batch order are the workbench's: not recomputed)
+             batch order are the workbench's: not recomputed); the logits' per-image results;
+             every *_ci95 the 95% Wilson interval of its count (closed form) and excess_p_value
+             the exact McNemar test of the probe against the logits (integer binomial sums)
 
 Usage: python3 scripts/torch_analysis.py DIR
 DIR/model: a torch_port export (model.json, weights.npz); DIR/analysis.json: {"data": the IDX
@@ -80,7 +83,11 @@ class Checks:
         self.checks, self.margins = {}, {}
 
     def close(self, name, ours, theirs, tol, relative=False):
-        ours = float("nan") if ours is None else float(ours)
+        if ours is None:
+            # A field our file lacks fails its check by name (as NaN it made the output no JSON).
+            self.checks[name] = {"ours": None, "theirs": float(theirs), "tolerance": tol, "ok": False}
+            return
+        ours = float(ours)
         scale = 1 + abs(theirs) if relative else 1
         ok = (math.isnan(ours) and math.isnan(theirs)) or abs(ours - theirs) <= tol * scale
         self.checks[name] = {"ours": ours, "theirs": float(theirs), "tolerance": tol, "ok": bool(ok)}
@@ -94,11 +101,34 @@ class Checks:
         ok = ours is not None and abs(round(ours * n) - round(theirs * n)) <= undecided
         self.checks[name] = {"ours": ours, "theirs": theirs, "undecided": undecided, "ok": bool(ok)}
 
+    def interval(self, name, ours, k, n):
+        """A `_ci95` field against the 95% Wilson score interval of k of n, from its closed form."""
+        theirs = wilson(k, n)
+        ok = (ours is None and theirs is None) or (ours is not None and theirs is not None and len(ours) == 2
+                                                   and all(abs(a - b) <= 1e-12 for a, b in zip(ours, theirs)))
+        self.checks[name] = {"ours": ours, "theirs": theirs, "ok": bool(ok)}
+
     def below(self, name, ours, bound):
         self.checks[name] = {"ours": ours, "bound": bound, "ok": ours is not None and 0 <= ours <= bound}
 
     def margin(self, name, value):
         self.margins[name] = min(self.margins.get(name, float("inf")), float(value))
+
+
+def wilson(k, n, z=1.959963984540054):
+    """[lo, hi]: the p whose score test |k - np| <= z sqrt(np(1 - p)) accepts; None for no rows."""
+    if n == 0:
+        return None
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return [0.0 if k == 0 else centre - half, 1.0 if k == n else centre + half]
+
+
+def mcnemar(b, c):
+    """The exact McNemar p-value, min(1, 2 P(X <= min(b, c))) for X ~ Binomial(b + c, 1/2), in integers."""
+    m = b + c
+    return min(1.0, 2 * sum(math.comb(m, i) for i in range(min(b, c) + 1)) / 2 ** m)
 
 
 # ---------------------------------------------------------------- data
@@ -172,6 +202,7 @@ def check_eval(c, ours, model, x, y, dequantized, content_dims):
     k = model.num_classes
     c.margin("eval classes", class_margin(logits))
     c.close("eval accuracy", ours.get("accuracy"), float((pred == y).double().mean()), 1e-12)
+    c.interval("eval accuracy_ci95", ours.get("accuracy_ci95"), int((pred == y).sum()), len(y))
     c.close("eval loss", ours.get("loss"), float(F.cross_entropy(logits, y)), 1e-5, relative=True)
     conf = torch.zeros(k, k, dtype=torch.long)
     conf.index_put_((y, pred), torch.ones_like(y), accumulate=True)
@@ -181,6 +212,8 @@ def check_eval(c, ours, model, x, y, dequantized, content_dims):
     for j in range(k):
         acc = float(conf[j, j]) / float(counts[j]) if counts[j] > 0 else float("nan")
         c.close("eval per_class_accuracy %d" % j, (ours.get("per_class_accuracy") or [None] * k)[j], acc, 1e-12)
+        c.interval("eval per_class_accuracy_ci95 %d" % j, (ours.get("per_class_accuracy_ci95") or [[]] * k)[j],
+                   int(conf[j, j]), int(counts[j]))
     if "bits_per_dim" in ours:
         dims = x[0].numel()
 
@@ -477,6 +510,8 @@ def check_layer_probes(c, ours, model, x_train, y_train, x_test, y_test, held_ou
     with torch.no_grad():
         logits = logits_of(model, x_test)
     c.close("probe logit_accuracy", ours.get("logit_accuracy"), float((logits.argmax(1) == y_test).double().mean()), 1e-12)
+    c.interval("probe logit_accuracy_ci95", ours.get("logit_accuracy_ci95"), int((logits.argmax(1) == y_test).sum()),
+               len(y_test))
     tr = te = None
     for s in range(stages):
         pool = lambda b, s=s: through(model, b, model.stage_ends[s]).mean((2, 3))
@@ -489,6 +524,11 @@ def check_layer_probes(c, ours, model, x_train, y_train, x_test, y_test, held_ou
         c.margin("probe 1-NN relative distance gap", gap)
         c.close(name + "nearest_neighbour_accuracy", row["nearest_neighbour_accuracy"],
                 float((y_train[idx] == y_test).double().mean()), 1e-12)
+        c.interval(name + "nearest_neighbour_accuracy_ci95", row.get("nearest_neighbour_accuracy_ci95"),
+                   int((y_train[idx] == y_test).sum()), len(y_test))
+        # Of our own accuracy, which may differ from PyTorch's by the undecided images: over the test rows.
+        c.interval(name + "linear_accuracy_ci95", row.get("linear_accuracy_ci95"), round(row["linear_accuracy"] * len(y_test)),
+                   len(y_test))
         acc, train_acc, l2, gap, grad, undecided, train_undecided = probe(tr, y_train, te, y_test, classes, held_out)
         c.margin("probe linear logit gap", gap)
         c.margins["probe undecided images"] = c.margins.get("probe undecided images", 0) + undecided + train_undecided
@@ -521,6 +561,8 @@ def check_layer_probes(c, ours, model, x_train, y_train, x_test, y_test, held_ou
         c.margins["probe largest final gradient"] = max(c.margins["probe largest final gradient"], grad)
         c.close(name + "linear_l2", p["linear_l2"], l2, 1e-15, relative=True)
         c.share(name + "linear_accuracy", p["linear_accuracy"], acc, len(y_test), undecided)
+        c.interval(name + "linear_accuracy_ci95", p.get("linear_accuracy_ci95"), round(p["linear_accuracy"] * len(y_test)),
+                   len(y_test))
 
 
 def check_nuisance(c, ours, model, x_test, y_test, train_count):
@@ -532,6 +574,18 @@ def check_nuisance(c, ours, model, x_test, y_test, train_count):
     c.equal("nuisance nuisance_dims", ours["nuisance_dims"], z.shape[1] - k)
     c.equal("nuisance test_count", ours["test_count"], len(y_test))
     c.equal("nuisance train_count", ours["train_count"], train_count)
+    # The per-image results a paired test needs: the logits' ours against PyTorch's, the probe's
+    # (a trained MLP, not recomputed) against its own accuracy; the intervals and the exact McNemar
+    # p-value of the probe against the logits from them, by closed forms here.
+    logit_right = (z[:, :k].argmax(1) == y_test).tolist()
+    c.equal("nuisance logit_correct", ours.get("logit_correct"), logit_right)
+    probe_right = ours.get("nuisance_correct") or []
+    c.close("nuisance nuisance_correct", sum(probe_right) / max(1, len(probe_right)), ours["nuisance_accuracy"], 1e-12)
+    c.interval("nuisance logit_accuracy_ci95", ours.get("logit_accuracy_ci95"), sum(logit_right), len(y_test))
+    c.interval("nuisance nuisance_accuracy_ci95", ours.get("nuisance_accuracy_ci95"), sum(probe_right), len(y_test))
+    only_probe = sum(1 for a, b in zip(probe_right, logit_right) if a and not b)
+    only_logits = sum(1 for a, b in zip(probe_right, logit_right) if b and not a)
+    c.close("nuisance excess_p_value", ours.get("excess_p_value"), mcnemar(only_probe, only_logits), 1e-12)
 
 
 # ---------------------------------------------------------------- main

@@ -7,6 +7,7 @@ import java.util.List;
 import org.irevnet.data.Dataset;
 import org.irevnet.models.Classifier;
 import org.irevnet.nn.Tensors;
+import org.irevnet.stats.Proportions;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -61,11 +62,29 @@ public final class LayerProbes {
    * @param linearTrainAccuracy its accuracy on the training features
    * @param linearL2 the penalty chosen for it on held-out training examples
    * @param nearestNeighbourAccuracy test accuracy of 1-NN against the training features
+   * @param linearAccuracyCi95 the 95% Wilson interval of {@code linearAccuracy} over the test
+   *     examples ({@code nearestNeighbourAccuracyCi95} likewise); null for a stage built without
+   *     their count
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
   public record Stage(int stage, String layer, List<Long> shape, long features, double linearAccuracy, double linearTrainAccuracy,
-      double linearL2, double nearestNeighbourAccuracy) {}
+      double linearL2, double nearestNeighbourAccuracy, Proportions.Interval linearAccuracyCi95,
+      Proportions.Interval nearestNeighbourAccuracyCi95) {
+
+    public Stage(int stage, String layer, List<Long> shape, long features, double linearAccuracy,
+        double linearTrainAccuracy, double linearL2, double nearestNeighbourAccuracy) {
+      this(stage, layer, shape, features, linearAccuracy, linearTrainAccuracy, linearL2, nearestNeighbourAccuracy, null,
+          null);
+    }
+
+    /** This stage with its accuracies' intervals over {@code testCount} test examples. */
+    Stage withIntervals(int testCount) {
+      return new Stage(stage, layer, shape, features, linearAccuracy, linearTrainAccuracy, linearL2,
+          nearestNeighbourAccuracy, Proportions.wilson95OfShare(linearAccuracy, testCount),
+          Proportions.wilson95OfShare(nearestNeighbourAccuracy, testCount));
+    }
+  }
 
   /**
    * One point of the PCA curve.
@@ -74,9 +93,18 @@ public final class LayerProbes {
    * @param explainedVariance fraction of the total variance of the standardised features they hold
    * @param linearAccuracy test accuracy of the linear probe on them
    * @param linearL2 the penalty chosen for that probe
+   * @param linearAccuracyCi95 the 95% Wilson interval of {@code linearAccuracy} over the test
+   *     examples; null (absent) for a point built without their count
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-  public record PcaPoint(int components, double explainedVariance, double linearAccuracy, double linearL2) {}
+  public record PcaPoint(int components, double explainedVariance, double linearAccuracy, double linearL2,
+      @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+      Proportions.Interval linearAccuracyCi95) {
+
+    public PcaPoint(int components, double explainedVariance, double linearAccuracy, double linearL2) {
+      this(components, explainedVariance, linearAccuracy, linearL2, null);
+    }
+  }
 
   /** All curves, with how the linear probes were fitted and the numbers of training and test examples. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -108,7 +136,8 @@ public final class LayerProbes {
     List<Stage> named = new ArrayList<>();
     for (Stage s : r.stages()) {
       named.add(new Stage(s.stage(), model.layerNames().get(s.stage()), s.shape(), s.features(), s.linearAccuracy(),
-          s.linearTrainAccuracy(), s.linearL2(), s.nearestNeighbourAccuracy()));
+          s.linearTrainAccuracy(), s.linearL2(), s.nearestNeighbourAccuracy(), s.linearAccuracyCi95(),
+          s.nearestNeighbourAccuracyCi95()));
     }
     return new Result(named, r.pca(), r.linearProbe(), r.trainCount(), r.testCount(), r.seconds());
   }
@@ -140,7 +169,7 @@ public final class LayerProbes {
       for (int i = 0; i < nn.length; i++) nnLabels[i] = yTrain[nn[i]];
       long d = tr.size(1);
       stages.add(new Stage(s, null, shapes == null ? List.of(d) : shapes.get(s), d, probe.accuracy(te, yTest),
-          probe.accuracy(tr, yTrain), probe.fit().l2(), Losses.accuracy(nnLabels, yTest)));
+          probe.accuracy(tr, yTrain), probe.fit().l2(), Losses.accuracy(nnLabels, yTest)).withIntervals(yTest.length));
       Tensors.free(lastTrain, null);
       Tensors.free(lastTest, null);
       lastTrain = tr;
@@ -209,18 +238,22 @@ public final class LayerProbes {
     for (long d = 1; ; d = Math.min(d * 2, dim)) {
       double explained = values.get(NDArrayIndex.interval(dim - d, dim)).sumNumber().doubleValue() / total;
       if (d == dim && full != null) {
-        curve.add(new PcaPoint((int) d, explained, full.accuracy(test, yTest), full.fit().l2()));
+        curve.add(pcaPoint((int) d, explained, full.accuracy(test, yTest), full.fit().l2(), yTest.length));
         break;
       }
       INDArray top = vectors.get(NDArrayIndex.all(), NDArrayIndex.interval(dim - d, dim)).dup('c');
       // Projections, not whitened: at the full dimension this is a rotation of the stage's features.
       INDArray ptr = centred.mmul(top), pte = testCentred.mmul(top);
       SoftmaxRegression probe = fitted(ptr, yTrain, classes, seed, fits);
-      curve.add(new PcaPoint((int) d, explained, probe.accuracy(pte, yTest), probe.fit().l2()));
+      curve.add(pcaPoint((int) d, explained, probe.accuracy(pte, yTest), probe.fit().l2(), yTest.length));
       for (INDArray a : new INDArray[] {top, ptr, pte}) Tensors.free(a, null);
       if (d == dim) break;
     }
     return curve;
+  }
+
+  private static PcaPoint pcaPoint(int components, double explained, double accuracy, double l2, int testCount) {
+    return new PcaPoint(components, explained, accuracy, l2, Proportions.wilson95OfShare(accuracy, testCount));
   }
 
   /** The linear probe with its penalty chosen on held-out examples; every fit it took goes into {@code fits}. */

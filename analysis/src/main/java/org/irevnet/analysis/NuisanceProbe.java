@@ -46,10 +46,21 @@ public final class NuisanceProbe {
    * @param nuisanceDims dimensions of {@code z_n}
    * @param recipe how the probe was trained
    * @param seconds wall-clock time of the probe's training and testing (without computing z)
+   * @param logitCorrect per test example, whether the model's own class is its label ({@code
+   *     nuisanceCorrect}: the probe's): what a paired test of two models on the same images needs;
+   *     null for a result built from the accuracies alone
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Result(double logitAccuracy, double nuisanceAccuracy, double excess, double nuisanceTrainAccuracy,
-      int trainCount, int testCount, long nuisanceDims, MlpClassifier.Recipe recipe, double seconds) {}
+      int trainCount, int testCount, long nuisanceDims, MlpClassifier.Recipe recipe, double seconds,
+      boolean[] logitCorrect, boolean[] nuisanceCorrect) {
+
+    public Result(double logitAccuracy, double nuisanceAccuracy, double excess, double nuisanceTrainAccuracy,
+        int trainCount, int testCount, long nuisanceDims, MlpClassifier.Recipe recipe, double seconds) {
+      this(logitAccuracy, nuisanceAccuracy, excess, nuisanceTrainAccuracy, trainCount, testCount, nuisanceDims, recipe,
+          seconds, null, null);
+    }
+  }
 
   /**
    * Refuses a model without a z_s/z_n split, so that a command can say so before any other work.
@@ -88,11 +99,18 @@ public final class NuisanceProbe {
     }
     if (yTest.length == 0) throw new IllegalArgumentException("nuisance probe: empty test split");
     long t0 = System.nanoTime();
-    double logitAcc = Losses.accuracy(Features.columns(zTest, 0, numClasses), yTest);
+    int[] logitClasses = Losses.predictions(Features.columns(zTest, 0, numClasses));
     Trained probe = train(zTrain, yTrain, numClasses, recipe);
-    double acc = Losses.accuracy(probe.classes(zTest), yTest);
+    int[] probeClasses = probe.classes(zTest);
+    double logitAcc = Losses.accuracy(logitClasses, yTest), acc = Losses.accuracy(probeClasses, yTest);
     return new Result(logitAcc, acc, acc - logitAcc, probe.trainAccuracy(), yTrain.length, yTest.length,
-        d - numClasses, recipe, (System.nanoTime() - t0) / 1e9);
+        d - numClasses, recipe, (System.nanoTime() - t0) / 1e9, correct(logitClasses, yTest), correct(probeClasses, yTest));
+  }
+
+  private static boolean[] correct(int[] classes, int[] labels) {
+    boolean[] right = new boolean[labels.length];
+    for (int i = 0; i < labels.length; i++) right[i] = classes[i] == labels[i];
+    return right;
   }
 
   /**

@@ -1,7 +1,9 @@
 package org.irevnet.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.irevnet.data.Datasets;
@@ -10,6 +12,7 @@ import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.reports.JsonReport;
 import org.irevnet.settings.Ranges;
+import org.irevnet.stats.Proportions;
 import org.irevnet.train.Density;
 import org.irevnet.train.Evaluation;
 import picocli.CommandLine.Command;
@@ -20,6 +23,8 @@ import picocli.CommandLine.Option;
     header = "Accuracy, per-class accuracy and confusion matrix of a trained run (and, for bijective models, "
         + "bits/dim); one JSON object.",
     description = {"Prints the JSON object and saves it as RUN_DIR/eval-<split>.json, or eval-NAME.json with --as NAME.",
+        "accuracy_ci95 and per_class_accuracy_ci95 are 95% Wilson intervals over the images counted: the sampling",
+        "of the test images given this trained model, not the spread over training seeds.",
         "Bijective models add the density of the split: bits_per_dim (per real pixel: the joint likelihood of the",
         "dequantised pixels and zero padding, an upper bound on the real pixels' NLL), bits_per_input_dim (the same",
         "per input dimension, padding included), nats_per_input_dim (the continuous NLL)."})
@@ -83,6 +88,7 @@ final class EvalCommand implements Callable<Integer> {
     // As every other result file: the report refuses a newer one rather than misread it.
     out.put("schemaVersion", JsonReport.SCHEMA_VERSION);
     out.put("accuracy", r.accuracy());
+    out.put("accuracy_ci95", Proportions.wilson95OfShare(r.accuracy(), r.count()));
     out.put("loss", r.loss());
     out.put("count", r.count());
     out.put("non_finite_logits", r.nonFinite()); // images counted as wrong for want of a prediction
@@ -95,6 +101,11 @@ final class EvalCommand implements Callable<Integer> {
     out.put("class_names", r.classNames());
     out.put("per_class_accuracy", r.perClassAccuracy());
     out.put("per_class_count", r.perClassCount()); // the images each accuracy is over, non-finite ones included
+    List<Proportions.Interval> perClass = new ArrayList<>();
+    for (int c = 0; c < r.perClassCount().length; c++) {
+      perClass.add(Proportions.wilson95OfShare(r.perClassAccuracy()[c], r.perClassCount()[c]));
+    }
+    out.put("per_class_accuracy_ci95", perClass);
     out.put("confusion_matrix", r.confusion());
     if (in.classifier() instanceof InvertibleClassifier m && m.isBijective()) {
       Density.Eval d = new Density(m, in.content().dims()).evaluate(ds, 250, Density.EVAL_SEED);

@@ -168,7 +168,11 @@ class AnalysisTorchTest {
       "interpolate pair 2 full step 3 max_logit_drift", "interpolate pair 2 nuisance step 4 model_class",
       "metamers pair 5 dist_to_b", "metamers median_dist_to_a", "metamers rate_metamer_class_is_class_of_a",
       "probe stage 0 linear_accuracy", "probe stage 2 linear_l2", "probe stage 1 nearest_neighbour_accuracy",
-      "probe pca 8 linear_accuracy", "probe pca 4 explained_variance", "nuisance excess"})
+      "probe pca 8 linear_accuracy", "probe pca 4 explained_variance", "nuisance excess",
+      "eval accuracy_ci95", "eval per_class_accuracy_ci95 3", "probe logit_accuracy_ci95",
+      "probe stage 1 nearest_neighbour_accuracy_ci95", "probe stage 2 linear_accuracy_ci95", "probe pca 4 linear_accuracy_ci95",
+      "nuisance logit_correct", "nuisance nuisance_correct", "nuisance logit_accuracy_ci95",
+      "nuisance nuisance_accuracy_ci95", "nuisance excess_p_value"})
   void everyKindOfNumberWasChecked(String name) {
     assertThat(result.path("checks").path(name).path("ok").asBoolean(false)).as(name + ": " + result.path("checks"))
         .isTrue();

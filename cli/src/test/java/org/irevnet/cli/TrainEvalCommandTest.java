@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.irevnet.stats.Proportions;
 import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,6 +52,22 @@ class TrainEvalCommandTest {
       for (JsonNode v : j.get("confusion_matrix").get(c)) row += v.asLong();
       assertThat(j.get("per_class_count").get(c).asLong()).as("class %d: all its logits finite, all in its row", c)
           .isEqualTo(row);
+    }
+    // Each accuracy's 95% interval is of the images it counts: the class's right ones (the
+    // confusion matrix's diagonal) of its images, [lo, hi] in that order.
+    long right = Math.round(j.get("accuracy").asDouble() * 20);
+    assertThat(j.get("accuracy_ci95")).hasSize(2);
+    assertThat(List.of(j.get("accuracy_ci95").get(0).asDouble(), j.get("accuracy_ci95").get(1).asDouble()))
+        .containsExactly(Proportions.wilson95(right, 20).lo(), Proportions.wilson95(right, 20).hi());
+    for (int c = 0; c < 10; c++) {
+      JsonNode ci = j.get("per_class_accuracy_ci95").get(c);
+      long images = j.get("per_class_count").get(c).asLong(), diagonal = j.get("confusion_matrix").get(c).get(c).asLong();
+      if (images == 0) {
+        assertThat(ci.isNull()).as("class %d has no images, so no interval", c).isTrue();
+      } else {
+        assertThat(ci.get(0).asDouble()).as("class %d", c).isEqualTo(Proportions.wilson95(diagonal, images).lo());
+        assertThat(ci.get(1).asDouble()).as("class %d", c).isEqualTo(Proportions.wilson95(diagonal, images).hi());
+      }
     }
     assertThat(runDir.resolve("eval-test.json")).exists();
 
