@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.irevnet.data.Datasets;
@@ -19,6 +20,7 @@ import org.irevnet.models.Architecture;
 import org.irevnet.models.Baselines;
 import org.irevnet.nn.NativeHeap;
 import org.irevnet.reports.JsonReport;
+import org.irevnet.stats.Proportions;
 import org.irevnet.train.Checkpoints;
 import org.irevnet.train.Trainer;
 import picocli.CommandLine.Command;
@@ -39,7 +41,9 @@ import picocli.CommandLine;
         "Runs selftest; trains a CE and an iCE model of --arch (default: fi-revnet-s) on --data (default: the",
         "shipped fashion-mnist-mini); runs eval, invert --stability, probe --layers --nuisance, metamers",
         "--probe-class, interpolate, and the fgsm, pgd-linf and metamer attacks on both; writes the comparison",
-        "report (report.json, report.html) and quickstart.json (steps, times, exit codes) into --out."})
+        "report (report.json, report.html) and quickstart.json (steps, times, exit codes) into --out; prints whether",
+        "the two models' logit and nuisance probe accuracies differ beyond the test images' sampling noise (exact",
+        "McNemar test on the same images)."})
 final class QuickstartCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -172,6 +176,7 @@ final class QuickstartCommand implements Callable<Integer> {
       }
     }
     writeSummary(done, start, true);
+    for (String line : comparison(out.resolve("ce"), out.resolve("ice"))) System.out.println(line);
     List<String> failed = done.stream().filter(d -> d.exitCode() != 0).map(Step::name).toList();
     err.printf("quickstart: done in %s; open %s%n", clock(start), out.resolve("report.html"));
     if (!failed.isEmpty()) {
@@ -360,6 +365,60 @@ final class QuickstartCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--arch must have a stage with steps, as the models are trained; '" + arch
           + "' has no parameters to train (no stage has a step)");
     }
+  }
+
+  /** The probe file whose per-image results the comparison of the two runs reads. */
+  static final String NUISANCE_PROBE = "analysis/nuisance-probe.json";
+
+  /**
+   * One line for each difference the experiment's headline rests on, CE against iCE: the logits'
+   * accuracy and the nuisance probe's, each with whether it is beyond the sampling noise of the
+   * test images, by the exact McNemar test of the images only one of the two models got right
+   * (the two probes are tested on the same images: one split, one seed). It says so, untested,
+   * where the files cannot tell: results from before 2026-12-06 (no per-image results), or
+   * measured on different images. Nothing for a run without the probe's file.
+   */
+  static List<String> comparison(Path ce, Path ice) {
+    Path a = ce.resolve(NUISANCE_PROBE), b = ice.resolve(NUISANCE_PROBE);
+    if (!Files.isRegularFile(a) || !Files.isRegularFile(b)) return List.of();
+    JsonNode x, y;
+    try {
+      x = Json.read(a, "nuisance probe");
+      y = Json.read(b, "nuisance probe");
+    } catch (IOException | IllegalArgumentException e) {
+      return List.of("CE vs iCE: not compared: " + e.getMessage());
+    }
+    return List.of(compared("logit accuracy", "logit", x, y), compared("nuisance probe accuracy", "nuisance", x, y));
+  }
+
+  private static String compared(String what, String field, JsonNode ce, JsonNode ice) {
+    String head = String.format(Locale.ROOT, "CE vs iCE, %s %.3f vs %.3f", what, ce.path(field + "_accuracy").asDouble(),
+        ice.path(field + "_accuracy").asDouble());
+    boolean[] first = correct(ce.path(field + "_correct")), second = correct(ice.path(field + "_correct"));
+    if (first == null || second == null) {
+      return head + ": not tested (a probe file from before 2026-12-06 has no per-image results: run probe --nuisance"
+          + " again)";
+    }
+    if (!ce.path("data_path").equals(ice.path("data_path")) || !ce.path("data").equals(ice.path("data"))
+        || first.length != second.length) {
+      return head + ": not tested (measured on different test images: " + ce.path("data").asText() + " and "
+          + ice.path("data").asText() + ")";
+    }
+    Proportions.Paired p = Proportions.mcnemar(first, second);
+    return head + String.format(Locale.ROOT, " on the same %d test images: %s (exact McNemar test, %d and %d images"
+        + " only one got right, p = %s)", p.images(), p.significant() ? "beyond sampling noise" : "within sampling noise",
+        p.onlyFirst(), p.onlySecond(), p.pValue() == 0 ? "< 1e-300" : String.format(Locale.ROOT, "%.2g", p.pValue()));
+  }
+
+  /** A per-image array of booleans, or null when absent or not one. */
+  private static boolean[] correct(JsonNode a) {
+    if (!a.isArray()) return null;
+    boolean[] right = new boolean[a.size()];
+    for (int i = 0; i < right.length; i++) {
+      if (!a.get(i).isBoolean()) return null;
+      right[i] = a.get(i).asBoolean();
+    }
+    return right;
   }
 
   /** The commands, in order, with the common options passed on. */

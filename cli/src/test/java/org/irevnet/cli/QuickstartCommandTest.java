@@ -58,6 +58,56 @@ class QuickstartCommandTest {
     JsonNode report = Json.MAPPER.readTree(out.resolve("report.json").toFile());
     assertThat(report.get("runs")).hasSize(2);
     assertThat(Files.readString(out.resolve("report.html"))).contains("Nuisance probe").contains("ice");
+    // Each compared difference, with whether the 20 test images can tell it from their sampling noise.
+    assertThat(r.out()).containsPattern("CE vs iCE, logit accuracy [0-9.]+ vs [0-9.]+ on the same 20 test images: "
+        + "(beyond|within) sampling noise \\(exact McNemar test, [0-9]+ and [0-9]+ images only one got right, p = ")
+        .contains("CE vs iCE, nuisance probe accuracy ");
+  }
+
+  /**
+   * The comparison's lines: the exact McNemar test of the images only one model got right (by
+   * hand: 10 and 0 of 30 is p = 2 / 2^10; 3 and 2, p = 1), and untested, saying why, where the
+   * files cannot tell (no per-image results, other images); nothing without both files.
+   */
+  @Test
+  void theComparisonSaysWhetherEachDifferenceIsBeyondTheTestImagesNoise(@TempDir Path tmp) throws Exception {
+    boolean[] ceLogits = new boolean[30], iceLogits = new boolean[30], ceProbe = new boolean[30], iceProbe = new boolean[30];
+    for (int i = 0; i < 30; i++) {
+      ceLogits[i] = i < 20;
+      iceLogits[i] = i < 17 || (i >= 20 && i < 22); // 3 right only for CE, 2 only for iCE
+      ceProbe[i] = i < 25;
+      iceProbe[i] = i < 15; // 10 right only for CE's probe
+    }
+    Path ce = probeFile(tmp.resolve("ce"), "test", 20 / 30.0, ceLogits, 25 / 30.0, ceProbe);
+    Path ice = probeFile(tmp.resolve("ice"), "test", 19 / 30.0, iceLogits, 15 / 30.0, iceProbe);
+    assertThat(QuickstartCommand.comparison(ce, ice)).containsExactly(
+        "CE vs iCE, logit accuracy 0.667 vs 0.633 on the same 30 test images: within sampling noise (exact McNemar"
+            + " test, 3 and 2 images only one got right, p = 1.0)",
+        "CE vs iCE, nuisance probe accuracy 0.833 vs 0.500 on the same 30 test images: beyond sampling noise (exact"
+            + " McNemar test, 10 and 0 images only one got right, p = 0.0020)");
+
+    Path other = probeFile(tmp.resolve("other"), "test[20 of 30]", 20 / 30.0, ceLogits, 25 / 30.0, ceProbe);
+    assertThat(QuickstartCommand.comparison(ce, other)).allSatisfy(line -> assertThat(line)
+        .endsWith(": not tested (measured on different test images: d/test and d/test[20 of 30])"));
+    Path old = probeFile(tmp.resolve("old"), "test", 19 / 30.0, null, 15 / 30.0, null);
+    assertThat(QuickstartCommand.comparison(ce, old)).containsExactly(
+        "CE vs iCE, logit accuracy 0.667 vs 0.633: not tested (a probe file from before 2026-12-06 has no per-image"
+            + " results: run probe --nuisance again)",
+        "CE vs iCE, nuisance probe accuracy 0.833 vs 0.500: not tested (a probe file from before 2026-12-06 has no"
+            + " per-image results: run probe --nuisance again)");
+    assertThat(QuickstartCommand.comparison(ce, tmp.resolve("none"))).isEmpty();
+  }
+
+  private static Path probeFile(Path run, String split, double logits, boolean[] logitCorrect, double probe,
+      boolean[] probeCorrect) throws IOException {
+    ObjectNode f = Json.MAPPER.createObjectNode().put("data", "d/" + split).put("data_path", "/data/d")
+        .put("logit_accuracy", logits).put("nuisance_accuracy", probe);
+    if (logitCorrect != null) f.set("logit_correct", Json.MAPPER.valueToTree(logitCorrect));
+    if (probeCorrect != null) f.set("nuisance_correct", Json.MAPPER.valueToTree(probeCorrect));
+    Path file = run.resolve(QuickstartCommand.NUISANCE_PROBE);
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, Json.pretty(f));
+    return run;
   }
 
   /**
