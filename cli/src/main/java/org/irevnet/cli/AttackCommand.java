@@ -3,6 +3,7 @@ package org.irevnet.cli;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
@@ -26,6 +27,7 @@ import org.irevnet.nn.Tensors;
 import org.irevnet.reports.AttackReport;
 import org.irevnet.reports.ClassNames;
 import org.irevnet.settings.Ranges;
+import org.irevnet.stats.Proportions;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -180,7 +182,7 @@ final class AttackCommand implements Callable<Integer> {
         file + ".png", targetName(in.data().classNames()), in.dataDir().toString(), metamer ? r.invariantHolds : null);
     Path json = dir.resolve(file + ".json");
     AtomicFiles.together(() -> {
-      rep.writeJson(json, in.weightsSha256());
+      Json.writeRecord(json, rep, in.weightsSha256(), f -> putIntervals(f, rep, r.targetImages()));
       AttackReport.writePng(dir.resolve(file + ".png"), r.sources, r.attacked, r.examples, grid);
     });
     System.out.print(rep.table());
@@ -203,11 +205,12 @@ final class AttackCommand implements Callable<Integer> {
 
   /**
    * What an attack produced, for the report; {@code logits} the metamers' logit differences (null for
-   * the other attacks), {@code invariantHolds} false only for a failed metamer.
+   * the other attacks), {@code invariantHolds} false only for a failed metamer, {@code targetImages}
+   * the images a targeted attack's target rate is over (those whose label is not their target; else null).
    */
   private record Result(INDArray sources, INDArray attacked, List<INDArray> examples, double cleanAccuracy,
       List<AttackReport.Point> curve, Robustness.Sweep sweep, Integer layer, MetamerLogits logits,
-      boolean invariantHolds) {}
+      boolean invariantHolds, Integer targetImages) {}
 
   /**
    * Max |logits(x_met) - z_s(a)| of the metamers: {@code float32} of the metamers the attack reports
@@ -240,8 +243,11 @@ final class AttackCommand implements Callable<Integer> {
         : new MultiTargeted(model, first, new Pgd(gradient, mask, norm, l, steps, step, randomStart, true, seed));
     Robustness.Sweep s = Robustness.run(model, x, labels, eps, batch,
         (xb, from, to, e) -> chosen.perturb(xb, Arrays.copyOfRange(goals, from, to), e));
+    int targetImages = 0;
+    for (int i = 0; i < labels.length; i++) if (goals[i] != labels[i]) targetImages++;
     return new Result(null, x, nonZero(s), s.cleanAccuracy(),
-        AttackReport.curve(s, x, mask, targeted == null ? null : goals, null, null), s, null, null, true);
+        AttackReport.curve(s, x, mask, targeted == null ? null : goals, null, null), s, null, null, true,
+        targeted == null ? null : targetImages);
   }
 
   private Result featureMatch(RunInputs in, InputGradient gradient, INDArray mask) {
@@ -270,7 +276,7 @@ final class AttackCommand implements Callable<Integer> {
     }
     List<INDArray> shown = Arrays.asList(s.rawAdversarial()).subList(1, s.eps().length);
     return new Result(p.a, p.b, shown, s.cleanAccuracy(), AttackReport.curve(s, p.b, mask, null, success, distance),
-        s, stage, null, true);
+        s, stage, null, true, null);
   }
 
   private Result metamer(RunInputs in, INDArray mask) {
@@ -305,7 +311,7 @@ final class AttackCommand implements Callable<Integer> {
     // Each precision on its own: the float64 difference alone (7.7e-10 on an iCE run) read as if the
     // metamers the curve measures, the float32 ones, were exact, while their logits were 0.11 off.
     MetamerLogits logits = new MetamerLogits(maxDiff, diff64);
-    return new Result(p.a, p.b, List.of(m.metamers()), clean, List.of(point), null, null, logits, holds);
+    return new Result(p.a, p.b, List.of(m.metamers()), clean, List.of(point), null, null, logits, holds, null);
   }
 
   /** Seeded pairs (a, b) of test images with different labels: a gives the class, b is attacked. */
@@ -317,6 +323,25 @@ final class AttackCommand implements Callable<Integer> {
     INDArray a = p.a().castTo(model.dataType()), b = p.b().castTo(model.dataType());
     INDArray logitsA = Robustness.logits(model, a, batch);
     return new Pairs(a, b, p.labelsB(), logitsA, Losses.predictions(logitsA));
+  }
+
+  /**
+   * attack-*.json's 95% Wilson intervals: of the clean accuracy and each point's accuracies and
+   * success rate over the {@code count} attacked images (or pairs), of its target rate over the
+   * images whose label is not their target.
+   */
+  @SuppressWarnings("unchecked")
+  static void putIntervals(Map<String, Object> f, AttackReport rep, Integer targetImages) {
+    f.put("clean_accuracy_ci95", Proportions.wilson95OfShare(rep.cleanAccuracy(), rep.count()));
+    List<Map<String, Object>> curve = (List<Map<String, Object>>) f.get("curve");
+    for (int k = 0; k < curve.size(); k++) {
+      AttackReport.Point p = rep.curve().get(k);
+      Map<String, Object> point = curve.get(k);
+      point.put("accuracy_ci95", Proportions.wilson95OfShare(p.accuracy(), rep.count()));
+      point.put("accuracy_at_eps_ci95", Proportions.wilson95OfShare(p.accuracyAtEps(), rep.count()));
+      if (p.successRate() != null) point.put("success_rate_ci95", Proportions.wilson95OfShare(p.successRate(), rep.count()));
+      if (p.targetRate() != null) point.put("target_rate_ci95", Proportions.wilson95OfShare(p.targetRate(), targetImages));
+    }
   }
 
   /** Fraction whose class is a's model class while b's label is another one (a without a class: no hit). */

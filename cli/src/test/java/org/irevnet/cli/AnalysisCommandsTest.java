@@ -116,6 +116,11 @@ class AnalysisCommandsTest {
     assertThat(s.get("max_logit_abs_diff").asDouble()).isBetween(0.0, 1e-4);
     assertThat(s.get("mean_dist_to_b").asDouble()).isPositive();
     assertThat(s.get("mean_dist_a_to_b").asDouble()).isPositive();
+    // Each rate's 95% interval over the 4 pairs; none for a probe that was not trained.
+    for (String rate : new String[] {"rate_metamer_class_is_class_of_a", "rate_metamer_class_is_label_of_b"}) {
+      AttackCommandTest.assertCi95(s.get(rate + "_ci95"), s.get(rate).asDouble(), 4);
+    }
+    assertThat(s.has("rate_probe_class_is_label_of_b_ci95")).isFalse();
     BufferedImage mpng = ImageIO.read(out.resolve("metamers.png").toFile());
     assertThat(mpng).isNotNull();
     assertThat(mpng.getWidth()).isEqualTo(4 * 96 + 5 * 2);
@@ -152,6 +157,7 @@ class AnalysisCommandsTest {
       assertThat(p).isEqualTo(m.get("pairs").get(i));
     }
     assertThat(mp.get("summary").get("rate_probe_class_is_label_of_b").asDouble()).isEqualTo(readB / 4.0);
+    AttackCommandTest.assertCi95(mp.get("summary").get("rate_probe_class_is_label_of_b_ci95"), readB / 4.0, 4);
     assertThat(probed.out()).contains("probe m").contains("nuisance probe's class == label of b: ");
 
     MainTest.Run shown = run("invert", "--run", runDir.toString(), "--count", "5", "--grid", "2", "--out",

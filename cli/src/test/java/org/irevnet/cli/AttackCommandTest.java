@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import javax.imageio.ImageIO;
+import org.irevnet.stats.Proportions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +54,13 @@ class AttackCommandTest {
       assertThat(p.get("accuracy").asDouble()).isLessThanOrEqualTo(curve.get(k - 1).get("accuracy").asDouble());
     }
     assertThat(curve.get(1).get("eps").asDouble()).isEqualTo(0.05);
+    // Every accuracy's 95% interval over the 6 attacked images.
+    assertCi95(j.get("clean_accuracy_ci95"), j.get("clean_accuracy").asDouble(), 6);
+    for (JsonNode p : curve) {
+      assertCi95(p.get("accuracy_ci95"), p.get("accuracy").asDouble(), 6);
+      assertCi95(p.get("accuracy_at_eps_ci95"), p.get("accuracy_at_eps").asDouble(), 6);
+      assertThat(p.has("target_rate_ci95") || p.has("success_rate_ci95")).as("untargeted, no invariance attack").isFalse();
+    }
     // An empty list once ran epsilon 0 alone and replaced this report with it.
     String before = Files.readString(json);
     MainTest.Run none = run("attack", "--run", runDir, "--attack", "pgd-linf", "--eps", ",", "--no-progress");
@@ -86,6 +95,8 @@ class AttackCommandTest {
     assertThat(t.get("random_start").isNull()).isTrue();
     assertThat(t.get("image").asText()).isEqualTo("attack-fgsm-targeted.png");
     assertThat(tiny.dir().resolve("analysis/attack-fgsm-targeted.png")).exists();
+    // "next" is never the label: the target rate is over both images.
+    assertCi95(t.get("curve").get(1).get("target_rate_ci95"), t.get("curve").get(1).get("target_rate").asDouble(), 2);
 
     Path out = tmp.resolve("fm");
     MainTest.Run fm = run("attack", "--run", runDir, "--attack", "feature-match", "--layer", "0", "--eps", "0.1",
@@ -96,6 +107,7 @@ class AttackCommandTest {
     assertThat(f.get("curve").get(0).get("representation_distance").asDouble()).isEqualTo(1.0);
     assertThat(f.get("curve").get(1).get("representation_distance").asDouble()).isLessThan(1.0);
     assertThat(f.get("curve").get(1).get("success_rate").isNumber()).isTrue();
+    assertCi95(f.get("curve").get(1).get("success_rate_ci95"), f.get("curve").get(1).get("success_rate").asDouble(), 4);
     // The matched images moved, within the ball, whatever the counted examples are (where b is
     // misclassified already, as on an untrained model, the counted example is b itself).
     assertThat(f.get("curve").get(1).get("mean_linf_at_eps").asDouble()).isPositive().isLessThanOrEqualTo(0.1 + 1e-6);
@@ -124,7 +136,18 @@ class AttackCommandTest {
     assertThat(f.has("invariant_holds")).as("a check only the metamer attack has").isFalse();
     // Logits are a's exactly, so the model's class is a's: success unless b's label is that class.
     assertThat(m.get("curve").get(0).get("success_rate").asDouble()).isPositive();
+    assertCi95(m.get("curve").get(0).get("success_rate_ci95"), m.get("curve").get(0).get("success_rate").asDouble(), 4);
+    assertCi95(m.get("curve").get(0).get("accuracy_ci95"), m.get("curve").get(0).get("accuracy").asDouble(), 4);
     assertThat(m.get("curve").get(0).get("representation_distance").asDouble()).isLessThan(1e-3);
+  }
+
+  /** A {@code _ci95} field: the 95% Wilson interval of {@code share} of {@code n} images, [lo, hi]. */
+  static void assertCi95(JsonNode ci, double share, int n) {
+    long k = Math.round(share * n);
+    assertThat(k / (double) n).as("a share of %d images", n).isEqualTo(share);
+    assertThat(ci).as("the interval of %s of %d", share, n).isNotNull();
+    assertThat(List.of(ci.get(0).asDouble(), ci.get(1).asDouble()))
+        .containsExactly(Proportions.wilson95(k, n).lo(), Proportions.wilson95(k, n).hi());
   }
 
   /**
