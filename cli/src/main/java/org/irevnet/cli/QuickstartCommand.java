@@ -374,9 +374,10 @@ final class QuickstartCommand implements Callable<Integer> {
    * One line for each difference the experiment's headline rests on, CE against iCE: the logits'
    * accuracy and the nuisance probe's, each with whether it is beyond the sampling noise of the
    * test images, by the exact McNemar test of the images only one of the two models got right
-   * (the two probes are tested on the same images: one split, one seed). It says so, untested,
-   * where the files cannot tell: results from before 2026-12-06 (no per-image results), or
-   * measured on different images. Nothing for a run without the probe's file.
+   * (the two probes are tested on the same images: one split, one seed); on different images (a
+   * probe run again by hand on others), Fisher's exact test of the two shares. Untested, saying
+   * so, where files from before 2026-12-06 have no per-image results; nothing for a run without
+   * the probe's file.
    */
   static List<String> comparison(Path ce, Path ice) {
     Path a = ce.resolve(NUISANCE_PROBE), b = ice.resolve(NUISANCE_PROBE);
@@ -394,20 +395,34 @@ final class QuickstartCommand implements Callable<Integer> {
   private static String compared(String what, String field, JsonNode ce, JsonNode ice) {
     String head = String.format(Locale.ROOT, "CE vs iCE, %s %.3f vs %.3f", what, ce.path(field + "_accuracy").asDouble(),
         ice.path(field + "_accuracy").asDouble());
+    if (!ce.path("data_path").equals(ice.path("data_path")) || !ce.path("data").equals(ice.path("data"))
+        || ce.path("test_count").asInt() != ice.path("test_count").asInt()) {
+      // Independent sets of images: no pairing to use, and an exact test rather than the normal
+      // approximation, which is poor for shares near 0 or 1 of few images.
+      int n1 = ce.path("test_count").asInt(), n2 = ice.path("test_count").asInt();
+      double p = Proportions.fisherExact(Math.round(ce.path(field + "_accuracy").asDouble() * n1), n1,
+          Math.round(ice.path(field + "_accuracy").asDouble() * n2), n2);
+      return head + String.format(Locale.ROOT, " on different test images (%s, %s): %s (Fisher's exact test, the"
+          + " images being different, p = %s)", ce.path("data").asText(), ice.path("data").asText(), noise(p),
+          pValue(p));
+    }
     boolean[] first = correct(ce.path(field + "_correct")), second = correct(ice.path(field + "_correct"));
-    if (first == null || second == null) {
+    if (first == null || second == null || first.length != second.length) {
       return head + ": not tested (a probe file from before 2026-12-06 has no per-image results: run probe --nuisance"
           + " again)";
     }
-    if (!ce.path("data_path").equals(ice.path("data_path")) || !ce.path("data").equals(ice.path("data"))
-        || first.length != second.length) {
-      return head + ": not tested (measured on different test images: " + ce.path("data").asText() + " and "
-          + ice.path("data").asText() + ")";
-    }
     Proportions.Paired p = Proportions.mcnemar(first, second);
     return head + String.format(Locale.ROOT, " on the same %d test images: %s (exact McNemar test, %d and %d images"
-        + " only one got right, p = %s)", p.images(), p.significant() ? "beyond sampling noise" : "within sampling noise",
-        p.onlyFirst(), p.onlySecond(), p.pValue() == 0 ? "< 1e-300" : String.format(Locale.ROOT, "%.2g", p.pValue()));
+        + " only one got right, p = %s)", p.images(), noise(p.pValue()), p.onlyFirst(), p.onlySecond(),
+        pValue(p.pValue()));
+  }
+
+  private static String noise(double p) {
+    return p < 0.05 ? "beyond sampling noise" : "within sampling noise";
+  }
+
+  private static String pValue(double p) {
+    return p == 0 ? "< 1e-300" : String.format(Locale.ROOT, "%.2g", p);
   }
 
   /** A per-image array of booleans, or null when absent or not one. */

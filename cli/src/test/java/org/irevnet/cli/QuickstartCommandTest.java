@@ -65,9 +65,11 @@ class QuickstartCommandTest {
   }
 
   /**
-   * The comparison's lines: the exact McNemar test of the images only one model got right (by
-   * hand: 10 and 0 of 30 is p = 2 / 2^10; 3 and 2, p = 1), and untested, saying why, where the
-   * files cannot tell (no per-image results, other images); nothing without both files.
+   * The comparison's lines: on the same images the exact McNemar test of the images only one model
+   * got right (by hand: 10 and 0 of 30 is p = 2 / 2^10; 3 and 2, p = 1); on different images
+   * Fisher's exact test (p as R's fisher.test, recomputed by integer sums in Python: 0.26 for 20
+   * of 30 against 10 of 20, 0.025 for 25 of 30 against 10 of 20); untested, saying why, without
+   * per-image results; nothing without both files.
    */
   @Test
   void theComparisonSaysWhetherEachDifferenceIsBeyondTheTestImagesNoise(@TempDir Path tmp) throws Exception {
@@ -78,36 +80,48 @@ class QuickstartCommandTest {
       ceProbe[i] = i < 25;
       iceProbe[i] = i < 15; // 10 right only for CE's probe
     }
-    Path ce = probeFile(tmp.resolve("ce"), "test", 20 / 30.0, ceLogits, 25 / 30.0, ceProbe);
-    Path ice = probeFile(tmp.resolve("ice"), "test", 19 / 30.0, iceLogits, 15 / 30.0, iceProbe);
+    Path ce = probeFile(tmp.resolve("ce"), "test", 30, ceLogits, ceProbe);
+    Path ice = probeFile(tmp.resolve("ice"), "test", 30, iceLogits, iceProbe);
     assertThat(QuickstartCommand.comparison(ce, ice)).containsExactly(
         "CE vs iCE, logit accuracy 0.667 vs 0.633 on the same 30 test images: within sampling noise (exact McNemar"
             + " test, 3 and 2 images only one got right, p = 1.0)",
         "CE vs iCE, nuisance probe accuracy 0.833 vs 0.500 on the same 30 test images: beyond sampling noise (exact"
             + " McNemar test, 10 and 0 images only one got right, p = 0.0020)");
 
-    Path other = probeFile(tmp.resolve("other"), "test[20 of 30]", 20 / 30.0, ceLogits, 25 / 30.0, ceProbe);
-    assertThat(QuickstartCommand.comparison(ce, other)).allSatisfy(line -> assertThat(line)
-        .endsWith(": not tested (measured on different test images: d/test and d/test[20 of 30])"));
-    Path old = probeFile(tmp.resolve("old"), "test", 19 / 30.0, null, 15 / 30.0, null);
-    assertThat(QuickstartCommand.comparison(ce, old)).containsExactly(
-        "CE vs iCE, logit accuracy 0.667 vs 0.633: not tested (a probe file from before 2026-12-06 has no per-image"
-            + " results: run probe --nuisance again)",
-        "CE vs iCE, nuisance probe accuracy 0.833 vs 0.500: not tested (a probe file from before 2026-12-06 has no"
-            + " per-image results: run probe --nuisance again)");
+    boolean[] half = new boolean[20];
+    for (int i = 0; i < 10; i++) half[i] = true;
+    Path other = probeFile(tmp.resolve("other"), "test[20 of 30]", 20, half, half);
+    assertThat(QuickstartCommand.comparison(ce, other)).containsExactly(
+        "CE vs iCE, logit accuracy 0.667 vs 0.500 on different test images (d/test, d/test[20 of 30]): within sampling"
+            + " noise (Fisher's exact test, the images being different, p = 0.26)",
+        "CE vs iCE, nuisance probe accuracy 0.833 vs 0.500 on different test images (d/test, d/test[20 of 30]): beyond"
+            + " sampling noise (Fisher's exact test, the images being different, p = 0.025)");
+    Path old = probeFile(tmp.resolve("old"), "test", 30, iceLogits, iceProbe);
+    ObjectNode before = (ObjectNode) Json.MAPPER.readTree(old.resolve(QuickstartCommand.NUISANCE_PROBE).toFile());
+    before.remove(List.of("logit_correct", "nuisance_correct"));
+    Files.writeString(old.resolve(QuickstartCommand.NUISANCE_PROBE), Json.pretty(before));
+    assertThat(QuickstartCommand.comparison(ce, old)).allSatisfy(line -> assertThat(line).endsWith(": not tested (a probe"
+        + " file from before 2026-12-06 has no per-image results: run probe --nuisance again)"));
     assertThat(QuickstartCommand.comparison(ce, tmp.resolve("none"))).isEmpty();
   }
 
-  private static Path probeFile(Path run, String split, double logits, boolean[] logitCorrect, double probe,
-      boolean[] probeCorrect) throws IOException {
+  /** A run's nuisance-probe.json with the fields the comparison reads, its accuracies those of the per-image results. */
+  private static Path probeFile(Path run, String split, int images, boolean[] logitCorrect, boolean[] probeCorrect)
+      throws IOException {
     ObjectNode f = Json.MAPPER.createObjectNode().put("data", "d/" + split).put("data_path", "/data/d")
-        .put("logit_accuracy", logits).put("nuisance_accuracy", probe);
-    if (logitCorrect != null) f.set("logit_correct", Json.MAPPER.valueToTree(logitCorrect));
-    if (probeCorrect != null) f.set("nuisance_correct", Json.MAPPER.valueToTree(probeCorrect));
+        .put("test_count", images).put("logit_accuracy", share(logitCorrect)).put("nuisance_accuracy", share(probeCorrect));
+    f.set("logit_correct", Json.MAPPER.valueToTree(logitCorrect));
+    f.set("nuisance_correct", Json.MAPPER.valueToTree(probeCorrect));
     Path file = run.resolve(QuickstartCommand.NUISANCE_PROBE);
     Files.createDirectories(file.getParent());
     Files.writeString(file, Json.pretty(f));
     return run;
+  }
+
+  private static double share(boolean[] right) {
+    int k = 0;
+    for (boolean r : right) if (r) k++;
+    return (double) k / right.length;
   }
 
   /**

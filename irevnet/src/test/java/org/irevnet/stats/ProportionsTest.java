@@ -216,6 +216,79 @@ class ProportionsTest {
     }
   }
 
+  /**
+   * By hand: 3 of 4 against 1 of 4 (the tables' probabilities are 1, 16, 36, 16, 1 of 70; those no
+   * more probable than 16 sum to 34 / 70, R's fisher.test 0.4857); 10 of 10 against 0 of 10, 2 / C(20, 10).
+   */
+  @Test
+  void fisherByHand() {
+    assertThat(Proportions.fisherExact(3, 4, 1, 4)).isCloseTo(34.0 / 70, within(1e-14));
+    assertThat(Proportions.fisherExact(10, 10, 0, 10)).isCloseTo(2.0 / 184756, within(1e-18));
+    assertThat(Proportions.fisherExact(5, 10, 5, 10)).isEqualTo(1.0);
+    assertThatThrownBy(() -> Proportions.fisherExact(3, 2, 1, 4))
+        .hasMessage("Fisher's exact test of 3 of 2 and 1 of 4: need 0 <= k <= n and n >= 1");
+    assertThatThrownBy(() -> Proportions.fisherExact(0, 0, 1, 4)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  /** Against the hypergeometric sums in exact integers, for every table of up to 14 and 11 images and two large ones. */
+  @Test
+  void fisherMatchesTheExactHypergeometricSum() {
+    for (int n1 = 1; n1 <= 14; n1++) {
+      for (int n2 = 1; n2 <= 11; n2++) {
+        for (int k1 = 0; k1 <= n1; k1++) {
+          for (int k2 = 0; k2 <= n2; k2++) {
+            assertThat(Proportions.fisherExact(k1, n1, k2, n2)).as("%d of %d and %d of %d", k1, n1, k2, n2)
+                .isCloseTo(exactFisher(k1, n1, k2, n2), within(1e-12));
+          }
+        }
+      }
+    }
+    for (int[] t : new int[][] {{865, 1000, 722, 1000}, {120, 256, 131, 256}}) {
+      double exact = exactFisher(t[0], t[1], t[2], t[3]);
+      assertThat(Proportions.fisherExact(t[0], t[1], t[2], t[3])).isCloseTo(exact, within(1e-9 * exact));
+    }
+  }
+
+  /** The sum of C(n1, x) C(n2, k - x) over the tables no more probable than the one seen, over C(n, k), in BigInteger. */
+  private static double exactFisher(int k1, int n1, int k2, int n2) {
+    int k = k1 + k2;
+    BigInteger seen = choose(n1, k1).multiply(choose(n2, k2)), sum = BigInteger.ZERO;
+    for (int x = Math.max(0, k - n2); x <= Math.min(k, n1); x++) {
+      BigInteger ways = choose(n1, x).multiply(choose(n2, k - x));
+      if (ways.compareTo(seen) <= 0) sum = sum.add(ways);
+    }
+    return Math.min(1, new BigDecimal(sum).divide(new BigDecimal(choose(n1 + n2, k)), MathContext.DECIMAL128).doubleValue());
+  }
+
+  private static BigInteger choose(int n, int k) {
+    BigInteger c = BigInteger.ONE;
+    for (int i = 0; i < k; i++) c = c.multiply(BigInteger.valueOf(n - i)).divide(BigInteger.valueOf(i + 1));
+    return c;
+  }
+
+  /** Under the null (two independent sets of 200 images, one proportion 0.8), it rejects at most as often as its level. */
+  @Test
+  void fisherPValuesUnderTheNullAreUniformOrConservative() {
+    SplittableRandom random = new SplittableRandom(11);
+    int trials = 10000;
+    double[] levels = {0.01, 0.05, 0.1, 0.5};
+    int[] rejected = new int[levels.length];
+    for (int t = 0; t < trials; t++) {
+      int k1 = 0, k2 = 0;
+      for (int i = 0; i < 200; i++) {
+        if (random.nextDouble() < 0.8) k1++;
+        if (random.nextDouble() < 0.8) k2++;
+      }
+      double p = Proportions.fisherExact(k1, 200, k2, 200);
+      for (int l = 0; l < levels.length; l++) if (p <= levels[l]) rejected[l]++;
+    }
+    for (int l = 0; l < levels.length; l++) {
+      double rate = (double) rejected[l] / trials, sd = Math.sqrt(levels[l] * (1 - levels[l]) / trials);
+      assertThat(rate).as("rejected at %s", levels[l]).isLessThanOrEqualTo(levels[l] + 3 * sd);
+      if (levels[l] >= 0.05) assertThat(rate).as("rejected at %s", levels[l]).isGreaterThan(0.5 * levels[l]);
+    }
+  }
+
   @Test
   void pairedCountsTheImagesEachAloneGotRight() {
     boolean[] first = {true, true, false, false, true, true};
@@ -225,11 +298,9 @@ class ProportionsTest {
     assertThat(p.onlyFirst()).isEqualTo(2);
     assertThat(p.onlySecond()).isEqualTo(1);
     assertThat(p.pValue()).isEqualTo(1.0);
-    assertThat(p.significant()).isFalse();
     boolean[] none = new boolean[20], all = new boolean[20];
     java.util.Arrays.fill(all, true);
     assertThat(Proportions.mcnemar(all, none).pValue()).isEqualTo(2.0 / (1 << 20));
-    assertThat(Proportions.mcnemar(all, none).significant()).isTrue();
     assertThatThrownBy(() -> Proportions.mcnemar(first, new boolean[5]))
         .hasMessage("paired test: 6 and 5 images; the two must be judged on the same images");
   }
