@@ -82,20 +82,19 @@ class QuickstartCommandTest {
     }
     Path ce = probeFile(tmp.resolve("ce"), "test", 30, ceLogits, ceProbe);
     Path ice = probeFile(tmp.resolve("ice"), "test", 30, iceLogits, iceProbe);
+    String same = " on the same 30 test images: %s sampling noise (exact McNemar test, %s images only one got right, p = %s)";
     assertThat(QuickstartCommand.comparison(ce, ice)).containsExactly(
-        "CE vs iCE, logit accuracy 0.667 vs 0.633 on the same 30 test images: within sampling noise (exact McNemar"
-            + " test, 3 and 2 images only one got right, p = 1.0)",
-        "CE vs iCE, nuisance probe accuracy 0.833 vs 0.500 on the same 30 test images: beyond sampling noise (exact"
-            + " McNemar test, 10 and 0 images only one got right, p = 0.0020)");
+        "CE vs iCE, logit accuracy 0.667 vs 0.633" + String.format(same, "within", "3 and 2", "1.0"),
+        "CE vs iCE, nuisance probe accuracy 0.833 vs 0.500" + String.format(same, "beyond", "10 and 0", "0.0020"));
 
     boolean[] half = new boolean[20];
     for (int i = 0; i < 10; i++) half[i] = true;
     Path other = probeFile(tmp.resolve("other"), "test[20 of 30]", 20, half, half);
+    String different = " on different test images (d/test, d/test[20 of 30]): %s sampling noise (Fisher's exact test,"
+        + " the images being different, p = %s)";
     assertThat(QuickstartCommand.comparison(ce, other)).containsExactly(
-        "CE vs iCE, logit accuracy 0.667 vs 0.500 on different test images (d/test, d/test[20 of 30]): within sampling"
-            + " noise (Fisher's exact test, the images being different, p = 0.26)",
-        "CE vs iCE, nuisance probe accuracy 0.833 vs 0.500 on different test images (d/test, d/test[20 of 30]): beyond"
-            + " sampling noise (Fisher's exact test, the images being different, p = 0.025)");
+        "CE vs iCE, logit accuracy 0.667 vs 0.500" + String.format(different, "within", "0.26"),
+        "CE vs iCE, nuisance probe accuracy 0.833 vs 0.500" + String.format(different, "beyond", "0.025"));
     Path old = probeFile(tmp.resolve("old"), "test", 30, iceLogits, iceProbe);
     ObjectNode before = (ObjectNode) Json.MAPPER.readTree(old.resolve(QuickstartCommand.NUISANCE_PROBE).toFile());
     before.remove(List.of("logit_correct", "nuisance_correct"));

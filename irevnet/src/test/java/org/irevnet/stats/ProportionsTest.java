@@ -192,10 +192,8 @@ class ProportionsTest {
   @Test
   void mcnemarPValuesUnderTheNullAreUniformOrConservative() {
     SplittableRandom random = new SplittableRandom(7);
-    int trials = 20000;
-    double[] levels = {0.01, 0.05, 0.1, 0.2, 0.5};
-    int[] rejected = new int[levels.length];
-    for (int t = 0; t < trials; t++) {
+    double[] p = new double[20000];
+    for (int t = 0; t < p.length; t++) {
       boolean[] first = new boolean[1000], second = new boolean[1000];
       for (int i = 0; i < 1000; i++) {
         first[i] = random.nextDouble() < 0.8;
@@ -206,13 +204,21 @@ class ProportionsTest {
         first[i] = firstRight;
         second[i] = !firstRight;
       }
-      double p = Proportions.mcnemar(first, second).pValue();
-      for (int l = 0; l < levels.length; l++) if (p <= levels[l]) rejected[l]++;
+      p[t] = Proportions.mcnemar(first, second).pValue();
     }
-    for (int l = 0; l < levels.length; l++) {
-      double rate = (double) rejected[l] / trials, sd = Math.sqrt(levels[l] * (1 - levels[l]) / trials);
-      assertThat(rate).as("rejected at %s", levels[l]).isLessThanOrEqualTo(levels[l] + 3 * sd);
-      if (levels[l] >= 0.05) assertThat(rate).as("rejected at %s", levels[l]).isGreaterThan(0.6 * levels[l]);
+    assertRejectsAtMostItsLevel(p, 0.6);
+  }
+
+  /**
+   * Of p-values under the null: the share at most each level is no more than the level (up to
+   * three standard errors of the simulation) and, from 5% up, more than {@code least} of it.
+   */
+  private static void assertRejectsAtMostItsLevel(double[] p, double least) {
+    for (double level : new double[] {0.01, 0.05, 0.1, 0.2, 0.5}) {
+      double rate = java.util.Arrays.stream(p).filter(v -> v <= level).count() / (double) p.length;
+      double sd = Math.sqrt(level * (1 - level) / p.length);
+      assertThat(rate).as("rejected at %s", level).isLessThanOrEqualTo(level + 3 * sd);
+      if (level >= 0.05) assertThat(rate).as("rejected at %s", level).isGreaterThan(least * level);
     }
   }
 
@@ -270,23 +276,16 @@ class ProportionsTest {
   @Test
   void fisherPValuesUnderTheNullAreUniformOrConservative() {
     SplittableRandom random = new SplittableRandom(11);
-    int trials = 10000;
-    double[] levels = {0.01, 0.05, 0.1, 0.5};
-    int[] rejected = new int[levels.length];
-    for (int t = 0; t < trials; t++) {
+    double[] p = new double[10000];
+    for (int t = 0; t < p.length; t++) {
       int k1 = 0, k2 = 0;
       for (int i = 0; i < 200; i++) {
         if (random.nextDouble() < 0.8) k1++;
         if (random.nextDouble() < 0.8) k2++;
       }
-      double p = Proportions.fisherExact(k1, 200, k2, 200);
-      for (int l = 0; l < levels.length; l++) if (p <= levels[l]) rejected[l]++;
+      p[t] = Proportions.fisherExact(k1, 200, k2, 200);
     }
-    for (int l = 0; l < levels.length; l++) {
-      double rate = (double) rejected[l] / trials, sd = Math.sqrt(levels[l] * (1 - levels[l]) / trials);
-      assertThat(rate).as("rejected at %s", levels[l]).isLessThanOrEqualTo(levels[l] + 3 * sd);
-      if (levels[l] >= 0.05) assertThat(rate).as("rejected at %s", levels[l]).isGreaterThan(0.5 * levels[l]);
-    }
+    assertRejectsAtMostItsLevel(p, 0.5);
   }
 
   @Test
