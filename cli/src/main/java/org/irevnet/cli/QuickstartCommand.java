@@ -382,14 +382,13 @@ final class QuickstartCommand implements Callable<Integer> {
   static List<String> comparison(Path ce, Path ice) {
     Path a = ce.resolve(NUISANCE_PROBE), b = ice.resolve(NUISANCE_PROBE);
     if (!Files.isRegularFile(a) || !Files.isRegularFile(b)) return List.of();
-    JsonNode x, y;
+    // After every step has run: a damaged file is named on this line, it does not fail the experiment.
     try {
-      x = Json.read(a, "nuisance probe");
-      y = Json.read(b, "nuisance probe");
+      JsonNode x = Json.read(a, "nuisance probe"), y = Json.read(b, "nuisance probe");
+      return List.of(compared("logit accuracy", "logit", x, y), compared("nuisance probe accuracy", "nuisance", x, y));
     } catch (IOException | IllegalArgumentException e) {
       return List.of("CE vs iCE: not compared: " + e.getMessage());
     }
-    return List.of(compared("logit accuracy", "logit", x, y), compared("nuisance probe accuracy", "nuisance", x, y));
   }
 
   private static String compared(String what, String field, JsonNode ce, JsonNode ice) {

@@ -102,6 +102,10 @@ class QuickstartCommandTest {
     assertThat(QuickstartCommand.comparison(ce, old)).allSatisfy(line -> assertThat(line).endsWith(": not tested (a probe"
         + " file from before 2026-12-06 has no per-image results: run probe --nuisance again)"));
     assertThat(QuickstartCommand.comparison(ce, tmp.resolve("none"))).isEmpty();
+    // A damaged file is named on the line, after every step has run, not an error of the experiment.
+    Files.writeString(old.resolve(QuickstartCommand.NUISANCE_PROBE), "{\"test_count\": 0, \"data\": \"x\"}");
+    assertThat(QuickstartCommand.comparison(ce, old)).containsExactly("CE vs iCE: not compared: Fisher's exact test of"
+        + " 20 of 30 and 0 of 0: need 0 <= k <= n and n >= 1");
   }
 
   /** A run's nuisance-probe.json with the fields the comparison reads, its accuracies those of the per-image results. */
