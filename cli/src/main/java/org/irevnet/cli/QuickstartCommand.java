@@ -370,6 +370,9 @@ final class QuickstartCommand implements Callable<Integer> {
   /** The probe file whose per-image results the comparison of the two runs reads. */
   static final String NUISANCE_PROBE = "analysis/nuisance-probe.json";
 
+  /** The name probe gives a seeded random subset of a split ({@code ProbeCommand.subsample}). */
+  private static final java.util.regex.Pattern SEEDED_SUBSET = java.util.regex.Pattern.compile("\\[\\d+ of \\d+]$");
+
   /**
    * One line for each difference the experiment's headline rests on, CE against iCE: the logits'
    * accuracy and the nuisance probe's, each with whether it is beyond the sampling noise of the
@@ -394,16 +397,24 @@ final class QuickstartCommand implements Callable<Integer> {
   private static String compared(String what, String field, JsonNode ce, JsonNode ice) {
     String head = String.format(Locale.ROOT, "CE vs iCE, %s %.3f vs %.3f", what, ce.path(field + "_accuracy").asDouble(),
         ice.path(field + "_accuracy").asDouble());
-    if (!ce.path("data_path").equals(ice.path("data_path")) || !ce.path("data").equals(ice.path("data"))
-        || ce.path("test_count").asInt() != ice.path("test_count").asInt()) {
+    // A seeded subset of the test split (probe --test-count N: "test[N of M]") holds other images
+    // under another probe seed, though its name and size are the same.
+    boolean sameData = ce.path("data_path").equals(ice.path("data_path")) && ce.path("data").equals(ice.path("data"))
+        && ce.path("test_count").asInt() == ice.path("test_count").asInt();
+    boolean otherDraw = sameData && SEEDED_SUBSET.matcher(ce.path("data").asText()).find()
+        && !ce.at("/recipe/seed").equals(ice.at("/recipe/seed"));
+    if (!sameData || otherDraw) {
       // Independent sets of images: no pairing to use, and an exact test rather than the normal
       // approximation, which is poor for shares near 0 or 1 of few images.
       int n1 = ce.path("test_count").asInt(), n2 = ice.path("test_count").asInt();
       double p = Proportions.fisherExact(Math.round(ce.path(field + "_accuracy").asDouble() * n1), n1,
           Math.round(ice.path(field + "_accuracy").asDouble() * n2), n2);
-      return head + String.format(Locale.ROOT, " on different test images (%s, %s): %s (Fisher's exact test, the"
-          + " images being different, p = %s)", ce.path("data").asText(), ice.path("data").asText(), noise(p),
-          pValue(p));
+      String which = otherDraw
+          ? String.format(Locale.ROOT, "%s drawn with seeds %s and %s", ce.path("data").asText(),
+              ce.at("/recipe/seed").asText(), ice.at("/recipe/seed").asText())
+          : ce.path("data").asText() + ", " + ice.path("data").asText();
+      return head + String.format(Locale.ROOT, " on different test images (%s): %s (Fisher's exact test, the"
+          + " images being different, p = %s)", which, noise(p), pValue(p));
     }
     boolean[] first = correct(ce.path(field + "_correct")), second = correct(ice.path(field + "_correct"));
     if (first == null || second == null || first.length != second.length) {

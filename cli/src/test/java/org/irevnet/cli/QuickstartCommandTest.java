@@ -108,6 +108,35 @@ class QuickstartCommandTest {
         + " 20 of 30 and 0 of 0: need 0 <= k <= n and n >= 1");
   }
 
+  /**
+   * Two probes of one seeded subset's name ("test[20 of 30]") but other seeds measured other images:
+   * not paired (Fisher's test, saying which draws), while the same seed's are.
+   */
+  @Test
+  void probesOfSubsetsDrawnWithOtherSeedsAreNotPaired(@TempDir Path tmp) throws Exception {
+    boolean[] first = new boolean[20], second = new boolean[20];
+    for (int i = 0; i < 20; i++) {
+      first[i] = i < 15;
+      second[i] = i >= 5; // as accurate, on other images: 5 and 5 only one got right when paired
+    }
+    Path ce = withSeed(probeFile(tmp.resolve("ce"), "test[20 of 30]", 20, first, first), 0);
+    Path sameSeed = withSeed(probeFile(tmp.resolve("same"), "test[20 of 30]", 20, second, second), 0);
+    Path otherSeed = withSeed(probeFile(tmp.resolve("other"), "test[20 of 30]", 20, second, second), 1);
+    assertThat(QuickstartCommand.comparison(ce, sameSeed)).allSatisfy(line -> assertThat(line)
+        .contains(" on the same 20 test images: within sampling noise (exact McNemar test, 5 and 5 images"));
+    assertThat(QuickstartCommand.comparison(ce, otherSeed)).allSatisfy(line -> assertThat(line)
+        .contains(" on different test images (d/test[20 of 30] drawn with seeds 0 and 1): within sampling noise"
+            + " (Fisher's exact test, the images being different, p = 1.0)"));
+  }
+
+  private static Path withSeed(Path run, long seed) throws IOException {
+    Path file = run.resolve(QuickstartCommand.NUISANCE_PROBE);
+    ObjectNode f = (ObjectNode) Json.MAPPER.readTree(file.toFile());
+    f.putObject("recipe").put("seed", seed);
+    Files.writeString(file, Json.pretty(f));
+    return run;
+  }
+
   /** A run's nuisance-probe.json with the fields the comparison reads, its accuracies those of the per-image results. */
   private static Path probeFile(Path run, String split, int images, boolean[] logitCorrect, boolean[] probeCorrect)
       throws IOException {
