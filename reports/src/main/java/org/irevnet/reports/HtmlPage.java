@@ -91,13 +91,18 @@ final class HtmlPage {
     }
   }
 
-  /** {@code text} cut after each '.' and '_' (not at its end), where a line may break. */
+  /**
+   * {@code text} cut after each '.' and '_' (not at its end, nor at a decimal point: a list of
+   * accuracies broke as "0." / "8181"), where a line may break.
+   */
   static List<Part> breakable(String text) {
     List<Part> out = new ArrayList<>();
     int start = 0;
     for (int i = 0; i < text.length() - 1; i++) {
       char c = text.charAt(i);
-      if (c == '.' || c == '_') {
+      boolean decimalPoint = c == '.' && i > 0 && Character.isDigit(text.charAt(i - 1))
+          && Character.isDigit(text.charAt(i + 1));
+      if ((c == '.' || c == '_') && !decimalPoint) {
         out.add(new Part(text.substring(start, i + 1), true));
         start = i + 1;
       }

@@ -45,6 +45,8 @@ final class TreeFigures {
    * gave 256 curves of 8 colours, a chart nobody could read.
    */
   static final int MAX_CURVES = SvgChart.COLORS.size();
+  /** The suffix of a 95% interval's field, {@code [lo, hi]} ({@code org.irevnet.stats.Proportions}). */
+  static final String INTERVAL = "_ci95";
 
   private TreeFigures() {}
 
@@ -98,7 +100,9 @@ final class TreeFigures {
       } else if (v.isArray() && isArrayOfObjects(v)) {
         rows(v, key, "", arrays);
       } else if (v.isArray()) {
-        if (isNumericArray(v) && v.size() >= 2) numericArrays.put(e.getKey(), v);
+        // An interval ([lo, hi], the *_ci95 of an accuracy) is one value: tabulated with other
+        // pairs, intervals of two accuracies made a stray two-row table of their bounds.
+        if (isNumericArray(v) && v.size() >= 2 && !e.getKey().endsWith(INTERVAL)) numericArrays.put(e.getKey(), v);
         scalars.put(key, summary(v));
       } else {
         scalars.put(key, scalar(v));
@@ -293,11 +297,17 @@ final class TreeFigures {
     return true;
   }
 
-  /** Short arrays as text ("[1, 2, 3]"), long ones by their length. */
+  /**
+   * Short arrays as text ("[1, 2, 3]", numbers to the digits of a table's cells: an interval read
+   * [0.8180901541085861, 0.8632923430872941]), long ones by their length.
+   */
   private static String summary(JsonNode a) {
     if (a.size() > 12) return "[" + a.size() + " values]";
     List<String> parts = new ArrayList<>();
-    for (JsonNode e : a) parts.add(e.isTextual() ? e.asText() : e.isContainerNode() ? "{..}" : e.toString());
+    for (JsonNode e : a) {
+      parts.add(e.isTextual() ? e.asText() : e.isContainerNode() ? "{..}"
+          : e.isFloatingPointNumber() && number(e) != null ? HtmlPage.text(e.asDouble()) : e.toString());
+    }
     return "[" + String.join(", ", parts) + "]";
   }
 

@@ -141,6 +141,21 @@ class FiguresTest {
         List.of(Arrays.asList(1L, 0.5), Arrays.asList(2L, null), Arrays.asList(4L, "NaN")), null));
   }
 
+  /**
+   * Two accuracies' 95% intervals (nuisance-probe.json's) are two values of the key/value table, to
+   * a cell's digits: taken for sibling numeric arrays, their bounds made a stray two-row table, and
+   * each read with all seventeen digits.
+   */
+  @Test
+  void intervalsAreValuesNotRows() throws Exception {
+    List<Figure> figs = TreeFigures.of("t", json("""
+        {"logit_accuracy": 0.842, "logit_accuracy_ci95": [0.8180901541085861, 0.8632923430872941],
+         "nuisance_accuracy_ci95": [0.8424178447972049, 0.8847886215083399], "lengths": [1.5, 2.5]}"""));
+    assertThat(figs).singleElement().isEqualTo(new Figure.Table("t", List.of("field", "value"), List.of(
+        Arrays.asList("logit_accuracy", 0.842), Arrays.asList("logit_accuracy_ci95", "[0.8181, 0.8633]"),
+        Arrays.asList("nuisance_accuracy_ci95", "[0.8424, 0.8848]"), Arrays.asList("lengths", "[1.5, 2.5]")), null));
+  }
+
   @Test
   void ratesShareAChartOtherColumnsGetTheirOwnUpToTheCap() throws Exception {
     StringBuilder rows = new StringBuilder();

@@ -47,6 +47,9 @@ class HtmlPageTest {
     assertThat(HtmlPage.Text.of("sanity.max_abs_diff_at_zero").parts()).extracting(HtmlPage.Part::text)
         .containsExactly("sanity.", "max_", "abs_", "diff_", "at_", "zero");
     assertThat(HtmlPage.Text.of("a_b").parts()).containsExactly(new HtmlPage.Part("a_b", false));
+    // Not at a decimal point: a list of accuracies broke between "0." and its digits.
+    assertThat(HtmlPage.breakable("[0.76, 0.94, 1.5e-3] of x.y")).containsExactly(
+        new HtmlPage.Part("[0.76, 0.94, 1.5e-3] of x.", true), new HtmlPage.Part("y", false));
     Figure.Table t = new Figure.Table("t", List.of("field", "value"), List.of(List.of("timing.load_average_start",
         "/tmp/qsclone/data/fashion-mnist-mini/")), null);
     String html = HtmlPage.render(report(List.of(t), run("a"), run("b")));
