@@ -31,8 +31,8 @@ import picocli.CommandLine.Option;
         "Bernoulli likelihood. The posterior is a diagonal Gaussian refined by --flow, whose",
         "parameters the encoder emits per image. Evaluation on the first --test-images test",
         "images: ELBO = mean log w and NLL = -log mean w over --is-samples samples per image.",
-        "Writes OUT/vae.json and OUT/config.json (bin/irevnet report OUT... compares runs); an OUT that",
-        "holds them already needs --fresh."})
+        "Writes OUT/vae.json, OUT/config.json (bin/irevnet report OUT... compares runs) and the trained",
+        "weights, OUT/weights.npz; an OUT that holds them already needs --fresh."})
 final class VaeCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -116,7 +116,7 @@ final class VaeCommand implements Callable<Integer> {
     CommonOptions.refuseInCheckpoints(out);
     // A run's analysis/: that run's report showed these files as its own results.
     CommonOptions.refuseRunsAnalysis(out, "these results");
-    try (RunLock writing = CommonOptions.writingResults(out, fresh, "vae.json", "config.json")) {
+    try (RunLock writing = CommonOptions.writingResults(out, fresh, "vae.json", "config.json", "weights.npz")) {
       return trainAndWrite();
     }
   }
@@ -211,6 +211,8 @@ final class VaeCommand implements Callable<Integer> {
       // The data by content, as a training run records it (the report's headline shows it).
       config.put(org.irevnet.train.Trainer.DATASET, DataIdentity.of(source, test).toMap());
       AtomicFiles.writeString(out.resolve("config.json"), Json.pretty(config) + "\n");
+      // The numbers in vae.json can be recomputed outside (scripts/torch_density.py) only from these.
+      org.irevnet.io.Npz.write(out.resolve("weights.npz"), vae.params().state());
       AtomicFiles.writeString(out.resolve("vae.json"), Json.pretty(r) + "\n");
     });
     System.out.println(Json.line(r));

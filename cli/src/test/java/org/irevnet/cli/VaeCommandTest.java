@@ -41,6 +41,10 @@ class VaeCommandTest {
         .isEqualTo(org.irevnet.data.DataIdentity.of(org.irevnet.data.Datasets.resolve(data.toString())));
     assertThat(saved.get("test_is_nll_nats").asDouble()).isPositive()
         .isLessThanOrEqualTo(-saved.get("test_elbo_nats").asDouble());
+    // The trained weights, every one a VAE of this configuration has (ParamTable.load checks names and
+    // shapes): what makes these numbers recomputable outside (scripts/torch_density.py).
+    new org.irevnet.vae.ConvVae(new org.irevnet.vae.ConvVae.Config("sylvester-householder", 4, 16, 2, 4, 8), 0,
+        org.nd4j.linalg.api.buffer.DataType.FLOAT).params().load(org.irevnet.io.Npz.read(out.resolve("weights.npz")));
 
     MainTest.Run rep = run("report", out.toString());
     assertThat(rep.code()).as(rep.err()).isZero();
