@@ -117,7 +117,7 @@ final class CnfCommand implements Callable<Integer> {
       double learningRate, double integrationTime, long seed, int threads, long parameters,
       double finalTrainLoss, double testLogLikelihood, double testLogLikelihoodStdError, int testSamples,
       double nfeForwardPerIteration, double nfeBackwardPerIteration, int nfeTestForward, int nfeSampling,
-      double trainSeconds, double evalSeconds, double inversionMaxAbsError, double inversionTolerance,
+      int plotSamples, double trainSeconds, double evalSeconds, double inversionMaxAbsError, double inversionTolerance,
       boolean inversionHolds) {}
 
   @Override
@@ -210,7 +210,7 @@ final class CnfCommand implements Callable<Integer> {
     Summary summary = new Summary(density.id(), trainSolver.describe(), eval.solver().describe(), hidden, iterations,
         batch, lr, time, seed, org.irevnet.host.Host.threads(), r.cnf().params().count(), r.finalLoss(), mean,
         stdError, testSamples, r.meanForwardEvaluations(), r.meanBackwardEvaluations(), ll.evaluations(),
-        sampled.evaluations(), r.seconds(), evalSeconds, inversionError, inversionTolerance, inversionHolds);
+        sampled.evaluations(), plotSamples, r.seconds(), evalSeconds, inversionError, inversionTolerance, inversionHolds);
     int scale = Math.max(1, 300 / grid);
     Path json = dir.resolve("cnf.json");
     AtomicFiles.together(() -> {

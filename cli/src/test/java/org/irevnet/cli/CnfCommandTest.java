@@ -27,6 +27,7 @@ class CnfCommandTest {
     assertThat(j.path("nfeForwardPerIteration").asDouble()).isEqualTo(8.0);
     assertThat(j.path("nfeBackwardPerIteration").asDouble()).isEqualTo(8.0);
     assertThat(j.path("nfeTestForward").asInt()).isPositive();
+    assertThat(j.path("plotSamples").asInt()).as("the points nfeSampling integrates").isEqualTo(200);
     assertThat(j.path("testLogLikelihood").asDouble()).isFinite().isLessThan(0);
     assertThat(j.path("inversionMaxAbsError").asDouble()).isLessThan(1e-3);
     assertThat(j.path("inversionHolds").asBoolean()).isTrue();
