@@ -26,9 +26,9 @@ the README and PAPERS.md, not from the Java code:
         averaged over the images, its standard error over the images
 
 Usage: python3 scripts/torch_density.py DIR
-DIR/density.json: {"cnf": a cnf --out directory, "hutchinson":
-an .npz of points `x` [n, 2], `noise` [k, n, 2] and our estimated log-dets `estimates` [k, n] of that
-flow, "vae": a list of vae --out directories, "data": their IDX directory}, any part may be missing.
+DIR/density.json: {"cnf": a list of cnf --out directories, "hutchinson": an .npz of points `x` [n, 2],
+`noise` [k, n, 2] and our estimated log-dets `estimates` [k, n] of the first one's flow, "vae": a
+list of vae --out directories, "data": their IDX directory}, any part may be missing.
 Prints one JSON object: `checks` (per number: ours, theirs, tolerance, ok), `failed`, and `measured`
 (what the recomputation found beside: the best log-likelihoods, the solver's error). Exit 0 when
 every check holds, 1 when one does not, 2 on files it cannot use or without PyTorch and NumPy.
@@ -173,7 +173,7 @@ def true_log_density(target, x):
         return _logsumexp(-d2 / (2 * s2), 1) - math.log(8 * 2 * math.pi * s2)
     if target == "checkerboard":
         u, v = x[:, 0] / 2, x[:, 1] / 2
-        inside = (np.abs(u) < 2) & (np.abs(v) < 2) & ((np.floor(u) + np.floor(v)) % 2 == 1)
+        inside = (np.abs(u) <= 2) & (np.abs(v) <= 2) & ((np.floor(u) + np.floor(v)) % 2 == 0)
         return np.where(inside, -math.log(32), -np.inf)
     if target == "rings":
         # Over the uniform angle the Gaussian ring integrates to a Rice density:
@@ -320,6 +320,7 @@ def check_cnf(c, directory, hutchinson):
     dyn = Dynamics(read_npz(os.path.join(directory, "weights.npz")))
     T, tol, n, target = ours["integrationTime"], float(ours["evalSolver"].split("rtol=")[1].split(",")[0]), \
         ours["testSamples"], ours["target"]
+    name = "cnf %s " % target
     evaluate = lambda fun, y, t0, t1: dopri5(fun, y, t0, t1, tol, tol)
     rng = JavaRandom(ours["seed"] + 1_000_003)
     x = torch.from_numpy(draw(target, rng, n))
@@ -327,17 +328,17 @@ def check_cnf(c, directory, hutchinson):
     z, log_det, nfe = transport(dyn, x, 0, T, evaluate)
     log_p = log_normal(z) + log_det
     mean = log_p.mean().item()
-    c.close("cnf testLogLikelihood", ours["testLogLikelihood"], mean, 1e-10, relative=True)
-    c.close("cnf testLogLikelihoodStdError", ours["testLogLikelihoodStdError"],
+    c.close(name + "testLogLikelihood", ours["testLogLikelihood"], mean, 1e-10, relative=True)
+    c.close(name + "testLogLikelihoodStdError", ours["testLogLikelihoodStdError"],
             (log_p.std(unbiased=True) / math.sqrt(n)).item(), 1e-10, relative=True)
-    c.equal("cnf nfeTestForward", ours["nfeTestForward"], nfe)
+    c.equal(name + "nfeTestForward", ours["nfeTestForward"], nfe)
 
     # The same log-likelihood with the solver's error taken out: what eval-tol costs.
     z_fine, log_det_fine, _ = transport(dyn, x, 0, T, lambda fun, y, t0, t1: dopri5(fun, y, t0, t1, 1e-12, 1e-12))
     exact = (log_normal(z_fine) + log_det_fine).mean().item()
-    c.measured["cnf solver error of the mean log-likelihood"] = abs(mean - exact)
+    c.measured[name + "solver error of the mean log-likelihood"] = abs(mean - exact)
     # dopri5's global error is a multiple of its per-step tolerance: the bound of cnf's inversion check.
-    c.close("cnf testLogLikelihood (solve at 1e-12)", ours["testLogLikelihood"], exact, 1000 * tol, relative=True)
+    c.close(name + "testLogLikelihood (solve at 1e-12)", ours["testLogLikelihood"], exact, 1000 * tol, relative=True)
 
     # The integrated trace against the solution map's own Jacobian (change of variables), on a few points.
     few = x[:16]
@@ -347,33 +348,33 @@ def check_cnf(c, directory, hutchinson):
         jac = torch.stack([torch.autograd.grad(zs[:, i].sum(), xs, retain_graph=True)[0] for i in range(2)], 1)
     brute = torch.linalg.slogdet(jac)[1]
     _, ld_fine, _ = transport(dyn, few, 0, T, lambda fun, y, t0, t1: rk4(fun, y, t0, t1, 400))
-    c.below("cnf log-det = log|det dz(T)/dx| (autograd through RK4)", (brute - ld_fine).abs().max().item(), 1e-10)
+    c.below(name + "log-det = log|det dz(T)/dx| (autograd through RK4)", (brute - ld_fine).abs().max().item(), 1e-10)
 
     back, _, _ = transport(dyn, z, T, 0, evaluate)
     err = (back - x).abs().max().item()
-    c.close("cnf inversionMaxAbsError", ours["inversionMaxAbsError"], err, 1e-9, relative=True)
-    c.close("cnf inversionTolerance", ours["inversionTolerance"], 1000 * tol * (1 + x.abs().max().item()), 1e-12,
+    c.close(name + "inversionMaxAbsError", ours["inversionMaxAbsError"], err, 1e-9, relative=True)
+    c.close(name + "inversionTolerance", ours["inversionTolerance"], 1000 * tol * (1 + x.abs().max().item()), 1e-12,
             relative=True)
-    c.equal("cnf inversionHolds", ours["inversionHolds"], err <= 1000 * tol * (1 + x.abs().max().item()))
+    c.equal(name + "inversionHolds", ours["inversionHolds"], err <= 1000 * tol * (1 + x.abs().max().item()))
 
     plot = ours["plotSamples"]
     draw(target, rng, plot)  # the data histogram's points, drawn before the samples' noise
     noise = torch.tensor([rng.next_gaussian() for _ in range(2 * plot)]).reshape(-1, 2)
     _, _, nfe_sampling = transport(dyn, noise, T, 0, evaluate)
-    c.equal("cnf nfeSampling", ours["nfeSampling"], nfe_sampling)
+    c.equal(name + "nfeSampling", ours["nfeSampling"], nfe_sampling)
     solver = ours["trainSolver"]
     if solver.startswith("rk4"):
         steps = int(solver.split("steps=")[1].rstrip(")"))
-        c.equal("cnf nfeForwardPerIteration (rk4)", ours["nfeForwardPerIteration"], 4.0 * steps)
-        c.equal("cnf nfeBackwardPerIteration (rk4)", ours["nfeBackwardPerIteration"], 4.0 * steps)
-    c.equal("cnf parameters", ours["parameters"], sum(v.numel() for v in dyn.w.values()))
+        c.equal(name + "nfeForwardPerIteration (rk4)", ours["nfeForwardPerIteration"], 4.0 * steps)
+        c.equal(name + "nfeBackwardPerIteration (rk4)", ours["nfeBackwardPerIteration"], 4.0 * steps)
+    c.equal(name + "parameters", ours["parameters"], sum(v.numel() for v in dyn.w.values()))
 
     truth = torch.from_numpy(true_log_density(target, x.numpy()))
     gap = log_p - truth
-    c.measured["cnf true mean log-density of the test points"] = truth.mean().item()
-    c.measured["cnf best achievable (minus the entropy)"] = best_log_likelihood(target)
+    c.measured[name + "true mean log-density of the test points"] = truth.mean().item()
+    c.measured[name + "best achievable (minus the entropy)"] = best_log_likelihood(target)
     # No model beats the data's own density on average (the gap is minus a KL estimate).
-    c.below("cnf testLogLikelihood <= the data's own (4 standard errors)", gap.mean().item(),
+    c.below(name + "testLogLikelihood <= the data's own (4 standard errors)", gap.mean().item(),
             4 * (gap.std() / math.sqrt(n)).item())
 
     if hutchinson is not None:
@@ -588,12 +589,20 @@ def run(directory):
         raise BadFile("%s: cannot read (%s)" % (spec_path, e))
     c = Checks()
     with torch.no_grad():
-        if "cnf" in spec:
-            hutchinson = read_npz(spec["hutchinson"]) if "hutchinson" in spec else None
-            check_cnf(c, spec["cnf"], hutchinson)
+        for i, directory in enumerate(spec.get("cnf", [])):
+            check_cnf(c, directory, read_npz(spec["hutchinson"]) if i == 0 and "hutchinson" in spec else None)
         for directory in spec.get("vae", []):
             check_vae(c, directory, spec["data"])
     return c
+
+
+def finite(value):
+    """JSON has no NaN or infinity (Java's parsers refuse Python's NaN): those as strings."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return str(value) if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def main():
@@ -611,7 +620,7 @@ def main():
         print("torch_density: %s: %s" % (args.dir, e), file=sys.stderr)
         sys.exit(2)
     failed = [k for k, v in c.checks.items() if not v["ok"]]
-    print(json.dumps({"checks": c.checks, "measured": c.measured, "failed": failed}))
+    print(json.dumps(finite({"checks": c.checks, "measured": c.measured, "failed": failed})))
     sys.exit(1 if failed else 0)
 
 

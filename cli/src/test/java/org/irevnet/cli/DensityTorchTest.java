@@ -33,7 +33,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * The density models' numbers against an independent computation: {@code scripts/torch_density.py}
  * recomputes, in PyTorch float64 from the saved weights and its own copy of the seeded draws, what a
- * tiny {@code cnf} run wrote in {@code cnf.json} (test log-likelihood and its standard error, the
+ * tiny {@code cnf} runs (two targets) wrote in {@code cnf.json} (test log-likelihood and its standard error, the
  * function evaluations of dopri5 and RK4, the inversion error and bound; the log-det also against the
  * solution map's own Jacobian and a solve at 1e-12; the data's own log-density as a ceiling) and what
  * tiny {@code vae} runs wrote in {@code vae.json} (ELBO, importance-sampled NLL and its standard error,
@@ -61,6 +61,12 @@ class DensityTorchTest {
         "64", "--hidden", HIDDEN, "--test-samples", "400", "--plot-samples", "300", "--grid", "10", "--eval-tol",
         Double.toString(EVAL_TOL), "--threads", "1", "--no-progress");
     assertThat(r.code()).as(r.err()).isZero();
+    // A second target, its sampler's draws and its density's squares: --time 2 and 5 RK4 steps, another solve.
+    Path checkerboard = dir.resolve("cnf-checkerboard");
+    MainTest.Run r2 = run("cnf", "--target", "checkerboard", "--out", checkerboard.toString(), "--iterations", "5",
+        "--batch", "32", "--hidden", "8", "--time", "2", "--steps", "5", "--test-samples", "200", "--plot-samples",
+        "100", "--grid", "4", "--threads", "1", "--no-progress");
+    assertThat(r2.code()).as(r2.err()).isZero();
     List<String> vaes = new ArrayList<>();
     for (String flow : FLOWS) {
       Path out = dir.resolve("vae-" + flow);
@@ -75,8 +81,8 @@ class DensityTorchTest {
     Path hutchinson = dir.resolve("hutchinson.npz");
     Npz.write(hutchinson, hutchinsonEstimates(cnf));
     Path check = Files.createDirectories(dir.resolve("check"));
-    Files.writeString(check.resolve("density.json"), Json.MAPPER.writeValueAsString(Map.of("cnf", cnf.toString(),
-        "hutchinson", hutchinson.toString(), "vae", vaes, "data",
+    Files.writeString(check.resolve("density.json"), Json.MAPPER.writeValueAsString(Map.of("cnf",
+        List.of(cnf.toString(), checkerboard.toString()), "hutchinson", hutchinson.toString(), "vae", vaes, "data",
         MINI.toString())));
     TorchPython.Result out = TorchPython.run(python, SCRIPT.toString(), check.toString());
     assertThat(out.exitCode()).as(out.stderr()).isIn(0, 1);
@@ -101,7 +107,8 @@ class DensityTorchTest {
     ConvVae.Evaluation e = vae.evaluate(ConvVae.binarise(test, new Random(Seeds.mix(seed, 1))).castTo(DataType.DOUBLE),
         samples, samples, new Random(Seeds.mix(seed, 3)));
     ObjectNode result = ours.deepCopy();
-    result.put("test_elbo_nats", e.elbo()).put("test_is_nll_nats", e.nll()).put("test_is_nll_std_error", e.nllStdError());
+    result.put("test_elbo_nats", e.elbo()).put("test_is_nll_nats", e.nll())
+        .put("test_is_nll_std_error", e.nllStdError());
     Files.createDirectories(out);
     Files.writeString(out.resolve("vae.json"), Json.pretty(result));
     Npz.write(out.resolve("weights.npz"), vae.params().state());
@@ -145,11 +152,14 @@ class DensityTorchTest {
 
   /** Each number was compared, not skipped: a check of every kind is there and held. */
   @ParameterizedTest
-  @ValueSource(strings = {"cnf testLogLikelihood", "cnf testLogLikelihoodStdError", "cnf nfeTestForward",
-      "cnf nfeSampling", "cnf nfeForwardPerIteration (rk4)", "cnf nfeBackwardPerIteration (rk4)",
-      "cnf testLogLikelihood (solve at 1e-12)", "cnf log-det = log|det dz(T)/dx| (autograd through RK4)",
-      "cnf inversionMaxAbsError", "cnf inversionTolerance", "cnf inversionHolds", "cnf parameters",
-      "cnf testLogLikelihood <= the data's own (4 standard errors)", "cnf Hutchinson estimates (same noise)",
+  @ValueSource(strings = {"cnf 8-gaussians testLogLikelihood", "cnf 8-gaussians testLogLikelihoodStdError",
+      "cnf 8-gaussians nfeTestForward", "cnf 8-gaussians nfeSampling", "cnf 8-gaussians nfeForwardPerIteration (rk4)",
+      "cnf 8-gaussians nfeBackwardPerIteration (rk4)", "cnf 8-gaussians testLogLikelihood (solve at 1e-12)",
+      "cnf 8-gaussians log-det = log|det dz(T)/dx| (autograd through RK4)", "cnf 8-gaussians inversionMaxAbsError",
+      "cnf 8-gaussians inversionTolerance", "cnf 8-gaussians inversionHolds", "cnf 8-gaussians parameters",
+      "cnf 8-gaussians testLogLikelihood <= the data's own (4 standard errors)",
+      "cnf Hutchinson estimates (same noise)", "cnf checkerboard testLogLikelihood", "cnf checkerboard nfeSampling",
+      "cnf checkerboard testLogLikelihood <= the data's own (4 standard errors)",
       "cnf Hutchinson mean over the four signs = exact log-det", "vae planar test_elbo_nats",
       "vae planar test_is_nll_nats", "vae planar test_is_nll_std_error", "vae sylvester-orthogonal test_elbo_nats",
       "vae sylvester-orthogonal test_is_nll_nats", "vae sylvester-householder test_is_nll_nats",
@@ -170,7 +180,7 @@ class DensityTorchTest {
    */
   @Test
   void theReadmeQuotesTheTargetsBestLogLikelihood() throws Exception {
-    double best = result.path("measured").path("cnf best achievable (minus the entropy)").asDouble(0);
+    double best = result.path("measured").path("cnf 8-gaussians best achievable (minus the entropy)").asDouble(0);
     assertThat(Files.readString(Path.of("..", "README.md"))).contains(String.format(java.util.Locale.ROOT,
         "entropy, %.3f nats", -best));
   }
@@ -181,7 +191,8 @@ class DensityTorchTest {
     Path empty = Files.createDirectory(tmp.resolve("empty"));
     TorchPython.Result r = TorchPython.run(python, SCRIPT.toString(), empty.toString());
     assertThat(r.exitCode()).as(r.stderr()).isEqualTo(2);
-    assertThat(r.stderr().strip()).startsWith("torch_density: " + empty + ": ").contains("density.json").hasLineCount(1);
+    assertThat(r.stderr().strip()).startsWith("torch_density: " + empty + ": ").contains("density.json")
+        .hasLineCount(1);
     assertThat(r.stdout()).isEmpty();
   }
 }
