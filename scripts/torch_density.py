@@ -311,12 +311,17 @@ def log_normal(z):
     return -0.5 * (z * z).sum(1) - z.shape[1] / 2 * LOG_2PI
 
 
-def check_cnf(c, directory, hutchinson):
+def read_result(directory, name):
+    """A run's result file (cnf.json, vae.json), or BadFile naming it."""
     try:
-        with open(os.path.join(directory, "cnf.json")) as f:
-            ours = json.load(f)
+        with open(os.path.join(directory, name)) as f:
+            return json.load(f)
     except (OSError, ValueError) as e:
-        raise BadFile("%s: cannot read cnf.json (%s)" % (directory, e))
+        raise BadFile("%s: cannot read %s (%s)" % (directory, name, e))
+
+
+def check_cnf(c, directory, hutchinson):
+    ours = read_result(directory, "cnf.json")
     dyn = Dynamics(read_npz(os.path.join(directory, "weights.npz")))
     T, tol, n, target = ours["integrationTime"], float(ours["evalSolver"].split("rtol=")[1].split(",")[0]), \
         ours["testSamples"], ours["target"]
@@ -546,11 +551,7 @@ def binarised_test_images(data, count, seed):
 
 
 def check_vae(c, directory, data):
-    try:
-        with open(os.path.join(directory, "vae.json")) as f:
-            ours = json.load(f)
-    except (OSError, ValueError) as e:
-        raise BadFile("%s: cannot read vae.json (%s)" % (directory, e))
+    ours = read_result(directory, "vae.json")
     weights = read_npz(os.path.join(directory, "weights.npz"))
     # A float32 model draws its importance samples in float32 (Init.normal casts each draw).
     single = weights["enc.head.w"].dtype == np.float32
@@ -580,6 +581,12 @@ def check_vae(c, directory, data):
 # ---------------------------------------------------------------- main
 
 
+def listed(spec, key):
+    """The run directories spec names under key: a list, or one directory."""
+    value = spec.get(key, [])
+    return [value] if isinstance(value, str) else value
+
+
 def run(directory):
     spec_path = os.path.join(directory, "density.json")
     try:
@@ -589,9 +596,9 @@ def run(directory):
         raise BadFile("%s: cannot read (%s)" % (spec_path, e))
     c = Checks()
     with torch.no_grad():
-        for i, directory in enumerate(spec.get("cnf", [])):
+        for i, directory in enumerate(listed(spec, "cnf")):
             check_cnf(c, directory, read_npz(spec["hutchinson"]) if i == 0 and "hutchinson" in spec else None)
-        for directory in spec.get("vae", []):
+        for directory in listed(spec, "vae"):
             check_vae(c, directory, spec["data"])
     return c
 
