@@ -32,13 +32,14 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The density models' numbers against an independent computation: {@code scripts/torch_density.py}
- * recomputes, in PyTorch float64 from the saved weights and its own copy of the seeded draws, what a
- * tiny {@code cnf} runs (two targets) wrote in {@code cnf.json} (test log-likelihood and its standard error, the
+ * recomputes, in PyTorch float64 from the saved weights and its own copy of the seeded draws, what two
+ * tiny {@code cnf} runs wrote in {@code cnf.json} (test log-likelihood and its standard error, the
  * function evaluations of dopri5 and RK4, the inversion error and bound; the log-det also against the
- * solution map's own Jacobian and a solve at 1e-12; the data's own log-density as a ceiling) and what
- * tiny {@code vae} runs wrote in {@code vae.json} (ELBO, importance-sampled NLL and its standard error,
- * with every flow's log-det from the Jacobian of the whole flow), and our Hutchinson estimates of that
- * flow's log-det (given through the Java API: {@code cnf} uses the exact trace). About 25 s.
+ * solution map's own Jacobian and a solve at 1e-12; the data's own log-density as a ceiling), what
+ * tiny {@code vae} runs wrote in {@code vae.json} and what their weights give in a float64 VAE (ELBO,
+ * importance-sampled NLL and its standard error, with every flow's log-det from the Jacobian of the
+ * whole flow), and our Hutchinson estimates of the 8-gaussians flow's log-det (through the Java API:
+ * {@code cnf} uses the exact trace). 23 to 37 s at a load average of 6.
  */
 class DensityTorchTest {
   private static final Path SCRIPT = Path.of("..", "scripts", "torch_density.py").toAbsolutePath().normalize();
