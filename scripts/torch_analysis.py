@@ -53,7 +53,7 @@ classification, the smallest relative gap between the nearest and the next train
 Exit 0 when every check holds, 1 when one does not, 2 on files it cannot use or without PyTorch and
 NumPy.
 """
-import argparse, copy, gzip, json, math, os, sys
+import copy, gzip, json, math, os, sys
 
 try:
     import numpy as np
@@ -65,7 +65,7 @@ except ImportError as e:  # a python3 without them gave a traceback
     sys.exit(2)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_port import BadFile, load, read_npz  # noqa: E402
+from torch_port import BadFile, check_main, load, read_npz  # noqa: E402
 
 PENALTIES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5]
 # Our probes stop at a gradient of 1e-4 (their documented tolerance): measured on a 16-dimensional
@@ -633,22 +633,7 @@ def run(directory):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("dir")
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    try:
-        c = run(args.dir)
-    except KeyError as e:
-        print("torch_analysis: %s: no field or array %s" % (args.dir, e), file=sys.stderr)
-        sys.exit(2)
-    except BadFile as e:
-        print("torch_analysis: %s: %s" % (args.dir, e), file=sys.stderr)
-        sys.exit(2)
-    failed = [k for k, v in c.checks.items() if not v["ok"]]
-    print(json.dumps({"checks": c.checks, "margins": c.margins, "failed": failed}))
-    sys.exit(1 if failed else 0)
+    check_main("torch_analysis", __doc__, run, "margins")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ Prints one JSON object: `checks` (per number: ours, theirs, tolerance, ok), `fai
 (what the recomputation found beside: the best log-likelihoods, the solver's error). Exit 0 when
 every check holds, 1 when one does not, 2 on files it cannot use or without PyTorch and NumPy.
 """
-import argparse, json, math, os, sys
+import json, math, os, sys
 
 try:
     import numpy as np
@@ -44,7 +44,7 @@ except ImportError as e:
     sys.exit(2)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_port import BadFile, read_npz  # noqa: E402
+from torch_port import BadFile, check_main, read_npz  # noqa: E402
 from torch_analysis import idx_file, read_idx  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
@@ -603,32 +603,8 @@ def run(directory):
     return c
 
 
-def finite(value):
-    """JSON has no NaN or infinity (Java's parsers refuse Python's NaN): those as strings."""
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [finite(v) for v in value]
-    return str(value) if isinstance(value, float) and not math.isfinite(value) else value
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("dir")
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    try:
-        c = run(args.dir)
-    except KeyError as e:
-        print("torch_density: %s: no field or array %s" % (args.dir, e), file=sys.stderr)
-        sys.exit(2)
-    except (BadFile, OSError) as e:  # OSError: a run directory without its weights.npz
-        print("torch_density: %s: %s" % (args.dir, e), file=sys.stderr)
-        sys.exit(2)
-    failed = [k for k, v in c.checks.items() if not v["ok"]]
-    print(json.dumps(finite({"checks": c.checks, "measured": c.measured, "failed": failed})))
-    sys.exit(1 if failed else 0)
+    check_main("torch_density", __doc__, run, "measured")
 
 
 if __name__ == "__main__":

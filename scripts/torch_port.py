@@ -17,7 +17,7 @@ The layers follow the Java classes of the same names (org.irevnet.layers); their
 formulas. Only model.json's fields are read: a change of the Java builder's naming or order needs
 the same change here, and the cross-check test (ModelExportTorchTest) says so.
 """
-import argparse, json, os, sys, zipfile, zlib
+import argparse, json, math, os, sys, zipfile, zlib
 
 try:
     import numpy as np
@@ -353,6 +353,37 @@ def passes(result):
     return all(limit(p, k, v) is None or v["max_abs_diff"] <= limit(p, k, v)
                for p in ("f32", "f64") for k, v in result[p].items() if isinstance(v, dict))
 
+
+def finite(value):
+    """JSON has no NaN or infinity (Java's parsers refuse Python's NaN): those as strings."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return str(value) if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def check_main(prog, doc, run, extra):
+    """The command line of a script that checks a run directory's numbers (torch_analysis.py,
+    torch_density.py): `prog DIR [--threads N]`; prints one JSON object, its checks, the attribute
+    `extra` of what run(DIR) returns and the names of the failed checks; exit 1 when one failed, 2
+    on a file that is not what it should be."""
+    ap = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
+    ap.add_argument("dir")
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    try:
+        c = run(args.dir)
+    except KeyError as e:
+        print("%s: %s: no field or array %s" % (prog, args.dir, e), file=sys.stderr)
+        sys.exit(2)
+    except (BadFile, OSError) as e:  # OSError: a run directory without a file it needs
+        print("%s: %s: %s" % (prog, args.dir, e), file=sys.stderr)
+        sys.exit(2)
+    failed = [k for k, v in c.checks.items() if not v["ok"]]
+    print(json.dumps(finite({"checks": c.checks, extra: getattr(c, extra), "failed": failed})))
+    sys.exit(1 if failed else 0)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

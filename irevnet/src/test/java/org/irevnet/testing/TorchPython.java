@@ -2,8 +2,11 @@ package org.irevnet.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
@@ -36,6 +39,16 @@ public final class TorchPython {
   }
 
   public record Result(int exitCode, String stdout, String stderr) {}
+
+  /**
+   * The checks a {@code check_main} script ({@code torch_analysis.py}, {@code torch_density.py})
+   * reports failed, each with what it compared: empty when every number agreed.
+   */
+  public static List<String> failedChecks(JsonNode result) {
+    List<String> out = new ArrayList<>();
+    result.path("failed").forEach(f -> out.add(f.asText() + " " + result.path("checks").path(f.asText())));
+    return out;
+  }
 
   public static Result run(String... command) throws Exception {
     Process p = new ProcessBuilder(command).start();
