@@ -65,7 +65,7 @@ except ImportError as e:  # a python3 without them gave a traceback
     sys.exit(2)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_port import BadFile, check_main, load, read_npz  # noqa: E402
+from torch_port import BadFile, check_main, load, read_npz, read_spec  # noqa: E402
 
 PENALTIES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5]
 # Our probes stop at a gradient of 1e-4 (their documented tolerance): measured on a 16-dimensional
@@ -592,12 +592,7 @@ def check_nuisance(c, ours, model, x_test, y_test, train_count):
 
 
 def run(directory):
-    spec_path = os.path.join(directory, "analysis.json")
-    try:
-        with open(spec_path) as f:
-            spec = json.load(f)
-    except (OSError, ValueError) as e:
-        raise BadFile("%s: cannot read (%s)" % (spec_path, e))
+    spec = read_spec(directory, "analysis.json")
     model = load(os.path.join(directory, "model"))
     arrays = read_npz(os.path.join(directory, "analysis-in.npz"))
     shape = tuple(json.load(open(os.path.join(directory, "model", "model.json")))["inputShape"])

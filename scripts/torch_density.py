@@ -44,7 +44,7 @@ except ImportError as e:
     sys.exit(2)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_port import BadFile, check_main, read_npz  # noqa: E402
+from torch_port import BadFile, check_main, read_npz, read_spec  # noqa: E402
 from torch_analysis import idx_file, read_idx  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
@@ -588,12 +588,7 @@ def listed(spec, key):
 
 
 def run(directory):
-    spec_path = os.path.join(directory, "density.json")
-    try:
-        with open(spec_path) as f:
-            spec = json.load(f)
-    except (OSError, ValueError) as e:
-        raise BadFile("%s: cannot read (%s)" % (spec_path, e))
+    spec = read_spec(directory, "density.json")
     c = Checks()
     with torch.no_grad():
         for i, directory in enumerate(listed(spec, "cnf")):

@@ -354,6 +354,15 @@ def passes(result):
                for p in ("f32", "f64") for k, v in result[p].items() if isinstance(v, dict))
 
 
+def read_spec(directory, name):
+    """The JSON file `name` of a check directory, which says what the Java test wrote there."""
+    path = os.path.join(directory, name)
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise BadFile("%s: cannot read (%s)" % (path, e))
+
 def finite(value):
     """JSON has no NaN or infinity (Java's parsers refuse Python's NaN): those as strings."""
     if isinstance(value, dict):
