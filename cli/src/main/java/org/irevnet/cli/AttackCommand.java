@@ -3,7 +3,6 @@ package org.irevnet.cli;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
@@ -27,7 +26,6 @@ import org.irevnet.nn.Tensors;
 import org.irevnet.reports.AttackReport;
 import org.irevnet.reports.ClassNames;
 import org.irevnet.settings.Ranges;
-import org.irevnet.stats.Proportions;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -182,7 +180,7 @@ final class AttackCommand implements Callable<Integer> {
         file + ".png", targetName(in.data().classNames()), in.dataDir().toString(), metamer ? r.invariantHolds : null);
     Path json = dir.resolve(file + ".json");
     AtomicFiles.together(() -> {
-      Json.writeRecord(json, rep, in.weightsSha256(), f -> putIntervals(f, rep, r.targetImages()));
+      rep.writeJson(json, in.weightsSha256());
       AttackReport.writePng(dir.resolve(file + ".png"), r.sources, r.attacked, r.examples, grid);
     });
     System.out.print(rep.table());
@@ -205,12 +203,11 @@ final class AttackCommand implements Callable<Integer> {
 
   /**
    * What an attack produced, for the report; {@code logits} the metamers' logit differences (null for
-   * the other attacks), {@code invariantHolds} false only for a failed metamer, {@code targetImages}
-   * the images a targeted attack's target rate is over (those whose label is not their target; else null).
+   * the other attacks), {@code invariantHolds} false only for a failed metamer.
    */
   private record Result(INDArray sources, INDArray attacked, List<INDArray> examples, double cleanAccuracy,
       List<AttackReport.Point> curve, Robustness.Sweep sweep, Integer layer, MetamerLogits logits,
-      boolean invariantHolds, Integer targetImages) {}
+      boolean invariantHolds) {}
 
   /**
    * Max |logits(x_met) - z_s(a)| of the metamers: {@code float32} of the metamers the attack reports
@@ -243,11 +240,8 @@ final class AttackCommand implements Callable<Integer> {
         : new MultiTargeted(model, first, new Pgd(gradient, mask, norm, l, steps, step, randomStart, true, seed));
     Robustness.Sweep s = Robustness.run(model, x, labels, eps, batch,
         (xb, from, to, e) -> chosen.perturb(xb, Arrays.copyOfRange(goals, from, to), e));
-    int targetImages = 0;
-    for (int i = 0; i < labels.length; i++) if (goals[i] != labels[i]) targetImages++;
     return new Result(null, x, nonZero(s), s.cleanAccuracy(),
-        AttackReport.curve(s, x, mask, targeted == null ? null : goals, null, null), s, null, null, true,
-        targeted == null ? null : targetImages);
+        AttackReport.curve(s, x, mask, targeted == null ? null : goals, null, null), s, null, null, true);
   }
 
   private Result featureMatch(RunInputs in, InputGradient gradient, INDArray mask) {
@@ -276,7 +270,7 @@ final class AttackCommand implements Callable<Integer> {
     }
     List<INDArray> shown = Arrays.asList(s.rawAdversarial()).subList(1, s.eps().length);
     return new Result(p.a, p.b, shown, s.cleanAccuracy(), AttackReport.curve(s, p.b, mask, null, success, distance),
-        s, stage, null, true, null);
+        s, stage, null, true);
   }
 
   private Result metamer(RunInputs in, INDArray mask) {
@@ -305,13 +299,13 @@ final class AttackCommand implements Callable<Integer> {
       diff64 = d64;
     }
     AttackReport.Point point = AttackReport.Point.of(null, p.labelsB, classes, classes, m.metamers(), m.metamers(),
-        p.b, mask, null, successRate(classes, p.classA, p.labelsB),
+        p.b, mask, null, null, successRate(classes, p.classA, p.labelsB),
         AttackReport.representationDistance(logitsM, la, lb, p.a, p.b));
     double clean = Losses.accuracy(lb, p.labelsB);
     // Each precision on its own: the float64 difference alone (7.7e-10 on an iCE run) read as if the
     // metamers the curve measures, the float32 ones, were exact, while their logits were 0.11 off.
     MetamerLogits logits = new MetamerLogits(maxDiff, diff64);
-    return new Result(p.a, p.b, List.of(m.metamers()), clean, List.of(point), null, null, logits, holds, null);
+    return new Result(p.a, p.b, List.of(m.metamers()), clean, List.of(point), null, null, logits, holds);
   }
 
   /** Seeded pairs (a, b) of test images with different labels: a gives the class, b is attacked. */
@@ -323,25 +317,6 @@ final class AttackCommand implements Callable<Integer> {
     INDArray a = p.a().castTo(model.dataType()), b = p.b().castTo(model.dataType());
     INDArray logitsA = Robustness.logits(model, a, batch);
     return new Pairs(a, b, p.labelsB(), logitsA, Losses.predictions(logitsA));
-  }
-
-  /**
-   * attack-*.json's 95% Wilson intervals: of the clean accuracy and each point's accuracies and
-   * success rate over the {@code count} attacked images (or pairs), of its target rate over the
-   * images whose label is not their target.
-   */
-  @SuppressWarnings("unchecked")
-  static void putIntervals(Map<String, Object> f, AttackReport rep, Integer targetImages) {
-    f.put("clean_accuracy_ci95", Proportions.wilson95OfShare(rep.cleanAccuracy(), rep.count()));
-    List<Map<String, Object>> curve = (List<Map<String, Object>>) f.get("curve");
-    for (int k = 0; k < curve.size(); k++) {
-      AttackReport.Point p = rep.curve().get(k);
-      Map<String, Object> point = curve.get(k);
-      point.put("accuracy_ci95", Proportions.wilson95OfShare(p.accuracy(), rep.count()));
-      point.put("accuracy_at_eps_ci95", Proportions.wilson95OfShare(p.accuracyAtEps(), rep.count()));
-      if (p.successRate() != null) point.put("success_rate_ci95", Proportions.wilson95OfShare(p.successRate(), rep.count()));
-      if (p.targetRate() != null) point.put("target_rate_ci95", Proportions.wilson95OfShare(p.targetRate(), targetImages));
-    }
   }
 
   /** Fraction whose class is a's model class while b's label is another one (a without a class: no hit). */

@@ -6,11 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.function.Consumer;
 import org.irevnet.io.JsonErrors;
-import org.irevnet.reports.AnalysisFile;
 import org.irevnet.reports.JsonReport;
 
 /** JSON on the command line: the reports' mapper (sorted keys), one line or indented. */
@@ -29,20 +25,6 @@ final class Json {
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(file + ": " + JsonErrors.describe(e, what));
     }
-  }
-
-  /**
-   * Writes a result record as {@link AnalysisFile#writeJson(Path, String)} does, once {@code more}
-   * has added fields to its properties (nested ones as maps and lists): the sampling intervals and
-   * per-image results of the records the reports module defines, added where their counts are known.
-   */
-  @SuppressWarnings("unchecked")
-  static void writeRecord(Path file, AnalysisFile record, String weightsSha256, Consumer<Map<String, Object>> more)
-      throws IOException {
-    Map<String, Object> fields = new LinkedHashMap<>(MAPPER.convertValue(record, Map.class));
-    more.accept(fields);
-    if (weightsSha256 != null) fields.put(JsonReport.WEIGHTS_SHA256, weightsSha256);
-    JsonReport.write(file, fields);
   }
 
   static String line(Object o) {

@@ -2,7 +2,6 @@ package org.irevnet.cli;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.irevnet.analysis.Features;
 import org.irevnet.analysis.MetamerSampler;
@@ -13,7 +12,6 @@ import org.irevnet.io.AtomicFiles;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.reports.ClassNames;
 import org.irevnet.reports.MetamerReport;
-import org.irevnet.stats.Proportions;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
@@ -77,7 +75,7 @@ final class MetamersCommand implements Callable<Integer> {
     Path dir = output.dir(target);
     Path json = dir.resolve("metamers.json");
     AtomicFiles.together(() -> {
-      Json.writeRecord(json, rep, in.weightsSha256(), f -> putIntervals(f, rep));
+      rep.writeJson(json, in.weightsSha256());
       MetamerReport.writePng(dir.resolve("metamers.png"), a, r.metamers(), b, grid);
     });
     System.out.print(rep.table(grid));
@@ -100,18 +98,4 @@ final class MetamersCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** metamers.json's 95% Wilson intervals of the summary's rates, each over the {@code count} pairs. */
-  @SuppressWarnings("unchecked")
-  static void putIntervals(Map<String, Object> f, MetamerReport rep) {
-    Map<String, Object> summary = (Map<String, Object>) f.get("summary");
-    MetamerReport.Summary s = rep.summary();
-    summary.put("rate_metamer_class_is_class_of_a_ci95", Proportions.wilson95OfShare(s.rateMetamerClassIsClassOfA(),
-        rep.count()));
-    summary.put("rate_metamer_class_is_label_of_b_ci95", Proportions.wilson95OfShare(s.rateMetamerClassIsLabelOfB(),
-        rep.count()));
-    if (s.rateProbeClassIsLabelOfB() != null) {
-      summary.put("rate_probe_class_is_label_of_b_ci95", Proportions.wilson95OfShare(s.rateProbeClassIsLabelOfB(),
-          rep.count()));
-    }
-  }
 }

@@ -2,7 +2,6 @@ package org.irevnet.cli;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.irevnet.analysis.Features;
 import org.irevnet.analysis.LayerProbes;
@@ -15,7 +14,6 @@ import org.irevnet.models.Classifier;
 import org.irevnet.reports.LayerProbeReport;
 import org.irevnet.reports.NuisanceProbeReport;
 import org.irevnet.settings.Ranges;
-import org.irevnet.stats.Proportions;
 import org.irevnet.train.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
@@ -128,8 +126,7 @@ final class ProbeCommand implements Callable<Integer> {
       LayerProbeReport rep = LayerProbeReport.of(target.runDir().toString(), test.checkpoint(), layersTest.name(),
           test.dataDir().toString(), model.summary(), logitAcc, r, (System.nanoTime() - start) / 1e9);
       Path json = dir.resolve("layer-probes.json");
-      Json.writeRecord(json, rep, test.weightsSha256(),
-          f -> f.put("logit_accuracy_ci95", Proportions.wilson95OfShare(logitAcc, layersTest.size())));
+      rep.writeJson(json, test.weightsSha256());
       System.out.print(rep.table());
       System.out.println(json);
     }
@@ -142,25 +139,11 @@ final class ProbeCommand implements Callable<Integer> {
       NuisanceProbeReport rep = NuisanceProbeReport.of(target.runDir().toString(), test.checkpoint(), nuisanceTest.name(),
           test.dataDir().toString(), model.summary(), r, (System.nanoTime() - start) / 1e9);
       Path json = dir.resolve("nuisance-probe.json");
-      Json.writeRecord(json, rep, test.weightsSha256(), f -> putIntervals(f, r));
+      rep.writeJson(json, test.weightsSha256());
       System.out.print(rep.line());
       System.out.println(json);
     }
     return 0;
-  }
-
-  /**
-   * nuisance-probe.json's intervals, the per-image results a paired test of two models needs (in
-   * the test subset's order; booleans, not 0 and 1: the report tabulates sibling number arrays of
-   * one length row by row, a thousand rows), and the exact McNemar p-value of the probe against
-   * the logits on the same images: whether {@code excess} is beyond the test images' sampling noise.
-   */
-  static void putIntervals(Map<String, Object> f, NuisanceProbe.Result r) {
-    f.put("logit_accuracy_ci95", Proportions.wilson95OfShare(r.logitAccuracy(), r.testCount()));
-    f.put("nuisance_accuracy_ci95", Proportions.wilson95OfShare(r.nuisanceAccuracy(), r.testCount()));
-    f.put("logit_correct", r.logitCorrect());
-    f.put("nuisance_correct", r.nuisanceCorrect());
-    f.put("excess_p_value", Proportions.mcnemar(r.nuisanceCorrect(), r.logitCorrect()).pValue());
   }
 
   private MlpClassifier.Recipe recipe(MlpClassifier.Recipe base) {

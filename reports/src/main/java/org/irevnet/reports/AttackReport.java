@@ -1,6 +1,7 @@
 package org.irevnet.reports;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.util.Locale;
 import org.irevnet.attacks.Norm;
 import org.irevnet.attacks.Robustness;
 import org.irevnet.nn.Tensors;
+import org.irevnet.stats.Proportions;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -34,7 +36,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * @param layerName its name ({@code stage<i>}, or the network's layer name)
  * @param batch {@code --batch}, the images attacked at a time: PGD's random starts are drawn batch
  *     by batch, so with {@code random_start} the numbers depend on it
- * @param cleanAccuracy the model's accuracy on the attacked (clean) images
+ * @param cleanAccuracy the model's accuracy on the attacked (clean) images; {@code clean_accuracy_ci95}
+ *     its 95% Wilson interval over the {@code count} images ({@link #cleanAccuracyCi95()})
  * @param monotone whether {@code accuracy} is non-increasing in epsilon
  * @param sanity the epsilon-0 check; null for the metameric attack (its check is the logit invariant)
  * @param maxLogitAbsDiff metamer only: max |logits(x_met) - z_s(a)|, in float32, or in float64 where float32
@@ -66,6 +69,12 @@ public record AttackReport(String run, String checkpoint, String data, String mo
     @JsonInclude(JsonInclude.Include.NON_NULL) Boolean invariantHolds)
     implements AnalysisFile {
 
+  /** The 95% Wilson interval of {@code clean_accuracy} over the {@code count} attacked images (or pairs). */
+  @JsonProperty("clean_accuracy_ci95")
+  public Proportions.Interval cleanAccuracyCi95() {
+    return Proportions.wilson95OfShare(cleanAccuracy, count);
+  }
+
   /**
    * One epsilon. The accuracies, norms and pixel ranges are over the counted examples (see {@link
    * Robustness}); {@code success_rate} and {@code representation_distance} over this epsilon's
@@ -89,32 +98,54 @@ public record AttackReport(String run, String checkpoint, String data, String mo
    *     model {@code mean_linf} read 0 while feature matching moved every image.
    * @param minPixel smallest pixel of the examples ({@code maxPixel} largest): [0, 1] when valid
    * @param maxAbsPadding largest |pixel| on the zero padding: 0 when valid
+   * @param accuracyCi95 the 95% Wilson interval of {@code accuracy} over the attacked images (or
+   *     pairs); {@code accuracyAtEpsCi95} and {@code successRateCi95} likewise of theirs
+   * @param targetRateCi95 that of {@code target_rate}, over the images whose label is not their
+   *     target. Each absent where its rate is null, and all four in files from before them
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Point(Double eps, double accuracy, double accuracyAtEps, Double targetRate, Double successRate,
       Double representationDistance, double meanLinf, double maxLinf, double meanL2, double maxL2,
-      double meanLinfAtEps, double meanL2AtEps, double minPixel, double maxPixel, double maxAbsPadding) {
+      double meanLinfAtEps, double meanL2AtEps, double minPixel, double maxPixel, double maxAbsPadding,
+      Proportions.Interval accuracyCi95, Proportions.Interval accuracyAtEpsCi95,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Proportions.Interval targetRateCi95,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Proportions.Interval successRateCi95) {
+
+    /** A point without its intervals (null: not known), as in files from before them. */
+    public Point(Double eps, double accuracy, double accuracyAtEps, Double targetRate, Double successRate,
+        Double representationDistance, double meanLinf, double maxLinf, double meanL2, double maxL2,
+        double meanLinfAtEps, double meanL2AtEps, double minPixel, double maxPixel, double maxAbsPadding) {
+      this(eps, accuracy, accuracyAtEps, targetRate, successRate, representationDistance, meanLinf, maxLinf, meanL2,
+          maxL2, meanLinfAtEps, meanL2AtEps, minPixel, maxPixel, maxAbsPadding, null, null, null, null);
+    }
 
     /**
      * @param examples the counted examples {@code [n, c, h, w]}; {@code clean} the attacked images
      * @param rawExamples this epsilon's own examples (the counted ones where there is no sweep)
      * @param mask 1 on the image content, 0 on the padding
-     * @param targetRate targeted attacks' rate (see {@link #curve}), else null
+     * @param targetRate targeted attacks' rate (see {@link #curve}), else null; {@code
+     *     targetImages} the images it is over (those whose label is not their target)
+     * @param successRate invariance attacks' rate over the pairs ({@code labels}), else null
      */
     public static Point of(Double eps, int[] labels, int[] rawClasses, int[] classes, INDArray examples,
-        INDArray rawExamples, INDArray clean, INDArray mask, Double targetRate, Double successRate,
-        Double representationDistance) {
+        INDArray rawExamples, INDArray clean, INDArray mask, Double targetRate, Integer targetImages,
+        Double successRate, Double representationDistance) {
       INDArray d = perturbations(examples, clean);
       INDArray dOwn = rawExamples == examples ? d : perturbations(rawExamples, clean);
       INDArray linf = Norm.rowNorms(d, Norm.LINF), l2 = Norm.rowNorms(d, Norm.L2);
       INDArray padding = examples.castTo(DataType.DOUBLE).mul(mask.castTo(DataType.DOUBLE).rsub(1.0));
-      return new Point(eps, Losses.accuracy(classes, labels), Losses.accuracy(rawClasses, labels),
+      double accuracy = Losses.accuracy(classes, labels), accuracyAtEps = Losses.accuracy(rawClasses, labels);
+      int n = labels.length;
+      return new Point(eps, accuracy, accuracyAtEps,
           targetRate, successRate, representationDistance, linf.meanNumber().doubleValue(),
           Tensors.max(linf), l2.meanNumber().doubleValue(), Tensors.max(l2),
           Norm.rowNorms(dOwn, Norm.LINF).meanNumber().doubleValue(),
           Norm.rowNorms(dOwn, Norm.L2).meanNumber().doubleValue(),
           Tensors.min(examples), Tensors.max(examples),
-          Tensors.maxAbs(padding));
+          Tensors.maxAbs(padding), Proportions.wilson95OfShare(accuracy, n),
+          Proportions.wilson95OfShare(accuracyAtEps, n),
+          targetRate == null ? null : Proportions.wilson95OfShare(targetRate, targetImages),
+          successRate == null ? null : Proportions.wilson95OfShare(successRate, n));
     }
 
     /** {@code examples - clean} in float64, whose rows both norms are taken of. */
@@ -152,8 +183,10 @@ public record AttackReport(String run, String checkpoint, String data, String mo
     boolean[] hit = new boolean[s.labels().length];
     for (int k = 0; k < s.eps().length; k++) {
       Double targetRate = null;
+      Integer eligible = null;
       if (targets != null) {
-        int hits = 0, eligible = 0;
+        int hits = 0;
+        eligible = 0;
         for (int i = 0; i < hit.length; i++) {
           if (targets[i] == s.labels()[i]) continue;
           eligible++;
@@ -166,7 +199,7 @@ public record AttackReport(String run, String checkpoint, String data, String mo
       }
       points.add(Point.of(s.eps()[k], s.labels(), s.rawClasses()[k], s.classes()[k], s.adversarial()[k],
           s.rawAdversarial()[k], clean, mask,
-          targetRate, successRate == null ? null : successRate[k],
+          targetRate, eligible, successRate == null ? null : successRate[k],
           representationDistance == null ? null : representationDistance[k]));
     }
     return points;

@@ -1,21 +1,31 @@
 package org.irevnet.reports;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.List;
 import java.util.Locale;
 import org.irevnet.analysis.LayerProbes;
+import org.irevnet.stats.Proportions;
 
 /**
  * {@code layer-probes.json}: per-stage linear and 1-nearest-neighbour test accuracies of the
  * spatially averaged, standardised stage outputs, and the PCA contraction curve at the last stage
- * (DESIGN.md section 5). {@code logit_accuracy} is the model's own accuracy on the same test images.
+ * (DESIGN.md section 5). {@code logit_accuracy} is the model's own accuracy on the same test images;
+ * it and every probe accuracy have their 95% Wilson interval over the {@code test_count} images
+ * ({@code *_ci95}, {@code [lo, hi]}).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record LayerProbeReport(String run, String checkpoint, String data, String model, int trainCount,
     int testCount, double logitAccuracy, List<LayerProbes.Stage> stages, List<LayerProbes.PcaPoint> pca,
     LayerProbes.LinearProbe linearProbe, double seconds, double totalSeconds, String dataPath)
     implements AnalysisFile {
+
+  /** The 95% Wilson interval of {@code logit_accuracy} over the {@code test_count} images. */
+  @JsonProperty("logit_accuracy_ci95")
+  public Proportions.Interval logitAccuracyCi95() {
+    return Proportions.wilson95OfShare(logitAccuracy, testCount);
+  }
 
   /** @param dataPath the data's directory ({@code data} names only its last part and the split) */
   public static LayerProbeReport of(String run, String checkpoint, String data, String dataPath, String model,

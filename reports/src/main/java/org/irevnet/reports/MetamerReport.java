@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.irevnet.analysis.MetamerSampler;
+import org.irevnet.stats.Proportions;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.INDArrayIndex;
@@ -58,14 +59,30 @@ public record MetamerReport(String run, String checkpoint, String data, String m
    * content is b's); null when no probe was trained. A metamer without a class (-1) counts as
    * matching nothing, also not an {@code a} without one. The medians beside the mean distances:
    * one metamer far outside the image range (pixel values of 1e8 and more, on iCE models) makes a
-   * mean of all pairs that describes none of them.
+   * mean of all pairs that describes none of them. Each rate has its 95% Wilson interval over the
+   * {@code count} pairs ({@code *_ci95}, {@code [lo, hi]}; absent where the rate is null).
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Summary(double maxLogitAbsDiff, double maxLogitAbsDiffF64, double maxNuisanceAbsDiff,
       double maxNuisanceAbsDiffF64, double rateMetamerClassIsClassOfA, double rateMetamerClassIsLabelOfB,
       double meanDistToA, double meanDistToB, @JsonProperty("mean_dist_a_to_b") double meanDistAToB,
       double medianDistToA, double medianDistToB, @JsonProperty("median_dist_a_to_b") double medianDistAToB,
-      Double rateProbeClassIsLabelOfB) {}
+      Double rateProbeClassIsLabelOfB,
+      @JsonProperty("rate_metamer_class_is_class_of_a_ci95") Proportions.Interval rateMetamerClassIsClassOfACi95,
+      @JsonProperty("rate_metamer_class_is_label_of_b_ci95") Proportions.Interval rateMetamerClassIsLabelOfBCi95,
+      @JsonProperty("rate_probe_class_is_label_of_b_ci95") @JsonInclude(JsonInclude.Include.NON_NULL)
+      Proportions.Interval rateProbeClassIsLabelOfBCi95) {
+
+    /** A summary without its intervals (null: not known), as in files from before them. */
+    public Summary(double maxLogitAbsDiff, double maxLogitAbsDiffF64, double maxNuisanceAbsDiff,
+        double maxNuisanceAbsDiffF64, double rateMetamerClassIsClassOfA, double rateMetamerClassIsLabelOfB,
+        double meanDistToA, double meanDistToB, double meanDistAToB, double medianDistToA, double medianDistToB,
+        double medianDistAToB, Double rateProbeClassIsLabelOfB) {
+      this(maxLogitAbsDiff, maxLogitAbsDiffF64, maxNuisanceAbsDiff, maxNuisanceAbsDiffF64, rateMetamerClassIsClassOfA,
+          rateMetamerClassIsLabelOfB, meanDistToA, meanDistToB, meanDistAToB, medianDistToA, medianDistToB,
+          medianDistAToB, rateProbeClassIsLabelOfB, null, null, null);
+    }
+  }
 
   /**
    * @param pairs test-set indices {@code {a, b}} of each pair
@@ -83,7 +100,7 @@ public record MetamerReport(String run, String checkpoint, String data, String m
     INDArray fb = b.castTo(DataType.DOUBLE).dup('c').reshape('c', new long[] {n, per});
     List<Pair> rows = new ArrayList<>();
     double maxDiff = 0, maxDiff64 = 0, maxNuis = 0, maxNuis64 = 0;
-    double sameA = 0, sameB = 0, probeB = 0;
+    int sameA = 0, sameB = 0, probeB = 0;
     double[] dA = new double[n], dB = new double[n], dAB = new double[n];
     for (int i = 0; i < n; i++) {
       MetamerSampler.Pair p = r.pairs().get(i);
@@ -117,8 +134,9 @@ public record MetamerReport(String run, String checkpoint, String data, String m
     boolean holds32 = rows.stream().noneMatch(p -> !(p.maxLogitAbsDiff() <= MetamerSampler.TOLERANCE));
     boolean holds = rows.stream().allMatch(Pair::invariantHolds);
     Summary s = new Summary(maxDiff, r64 == null ? Double.NaN : maxDiff64, maxNuis, r64 == null ? Double.NaN : maxNuis64,
-        sameA / n, sameB / n, mean(dA), mean(dB), mean(dAB), median(dA), median(dB), median(dAB),
-        probeClasses == null ? null : probeB / n);
+        (double) sameA / n, (double) sameB / n, mean(dA), mean(dB), mean(dAB), median(dA), median(dB), median(dAB),
+        probeClasses == null ? null : (double) probeB / n, Proportions.wilson95(sameA, n), Proportions.wilson95(sameB, n),
+        probeClasses == null ? null : Proportions.wilson95(probeB, n));
     return new MetamerReport(run, checkpoint, data, model, seed, n, MetamerSampler.TOLERANCE,
         MetamerSampler.ROUNDING_RATIO, holds, holds32, rows, s, names.list(), dataPath);
   }

@@ -1,29 +1,63 @@
 package org.irevnet.reports;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.Locale;
 import org.irevnet.analysis.MlpClassifier;
 import org.irevnet.analysis.NuisanceProbe;
+import org.irevnet.stats.Proportions;
 
 /**
  * {@code nuisance-probe.json}: the nuisance probe of a run (issue 4; DESIGN.md section 5): the
  * model's own test accuracy, a fresh probe's test accuracy on the standardised {@code z_n}, their
  * difference {@code excess}, and the probe's recipe. {@code seconds} is the probe's training and
- * testing time, {@code total_seconds} includes computing {@code z} of both splits.
+ * testing time, {@code total_seconds} includes computing {@code z} of both splits. Both accuracies
+ * have their 95% Wilson interval over the {@code test_count} images ({@code *_ci95}, {@code [lo, hi]}).
+ *
+ * @param logitCorrect per test image, in the test subset's order, whether the model's own class is
+ *     its label ({@code nuisanceCorrect}: the probe's): what a paired test of two models on the same
+ *     images needs. Booleans, not 0 and 1: the report tabulates sibling number arrays of one length
+ *     row by row, a thousand rows. Absent (with {@code excess_p_value}) when not given
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record NuisanceProbeReport(String run, String checkpoint, String data, String model, double logitAccuracy,
     double nuisanceAccuracy, double excess, double nuisanceTrainAccuracy, int trainCount, int testCount,
-    long nuisanceDims, MlpClassifier.Recipe recipe, double seconds, double totalSeconds, String dataPath)
+    long nuisanceDims, MlpClassifier.Recipe recipe, double seconds, double totalSeconds, String dataPath,
+    @JsonInclude(JsonInclude.Include.NON_NULL) boolean[] logitCorrect,
+    @JsonInclude(JsonInclude.Include.NON_NULL) boolean[] nuisanceCorrect)
     implements AnalysisFile {
+
+  /** The 95% Wilson interval of {@code logit_accuracy} over the {@code test_count} images. */
+  @JsonProperty("logit_accuracy_ci95")
+  public Proportions.Interval logitAccuracyCi95() {
+    return Proportions.wilson95OfShare(logitAccuracy, testCount);
+  }
+
+  /** The 95% Wilson interval of {@code nuisance_accuracy} over the {@code test_count} images. */
+  @JsonProperty("nuisance_accuracy_ci95")
+  public Proportions.Interval nuisanceAccuracyCi95() {
+    return Proportions.wilson95OfShare(nuisanceAccuracy, testCount);
+  }
+
+  /**
+   * The exact McNemar p-value of the probe against the logits on the same images: whether {@code
+   * excess} is beyond the test images' sampling noise. Null without the per-image results.
+   */
+  @JsonProperty("excess_p_value")
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public Double excessPValue() {
+    return logitCorrect == null || nuisanceCorrect == null ? null
+        : Proportions.mcnemar(nuisanceCorrect, logitCorrect).pValue();
+  }
 
   /** @param dataPath the data's directory ({@code data} names only its last part and the split) */
   public static NuisanceProbeReport of(String run, String checkpoint, String data, String dataPath, String model,
       NuisanceProbe.Result r, double totalSeconds) {
     return new NuisanceProbeReport(run, checkpoint, data, model, r.logitAccuracy(), r.nuisanceAccuracy(), r.excess(),
         r.nuisanceTrainAccuracy(), r.trainCount(), r.testCount(), r.nuisanceDims(), r.recipe(), r.seconds(),
-        totalSeconds, dataPath);
+        totalSeconds, dataPath, r.logitCorrect(), r.nuisanceCorrect());
   }
 
   /** One line for the terminal. */

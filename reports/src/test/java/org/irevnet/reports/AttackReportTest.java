@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.List;
 import org.irevnet.attacks.Robustness;
+import org.irevnet.stats.Proportions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -92,12 +93,16 @@ class AttackReportTest {
     // This epsilon's own examples, where the counted ones come from a smaller epsilon: (0.5, 0, 0, 0.5), (0, 0, 0, 0.375).
     INDArray own = Nd4j.createFromArray(new double[] {1.0, 0.5, 0.5, 1.0, 0, 0, 0, 0.375}).reshape(2, 1, 2, 2);
     AttackReport.Point p = AttackReport.Point.of(0.25, new int[] {0, 1}, new int[] {0, 1}, new int[] {0, 0}, examples,
-        own, clean, mask, 0.5, 0.75, 0.125);
+        own, clean, mask, 0.5, 2, 1.0, 0.125);
     double l2a = Math.sqrt(0.125 * 0.125 + 0.25 * 0.25 + 0.25 * 0.25), l2b = Math.sqrt(0.125 * 0.125 + 0.0625 * 0.0625);
     assertThat(p.eps()).isEqualTo(0.25);
     assertThat(p.accuracy()).as("from the counted classes").isEqualTo(0.5);
     assertThat(p.accuracyAtEps()).as("from the raw classes").isEqualTo(1.0);
-    assertThat(List.of(p.targetRate(), p.successRate(), p.representationDistance())).containsExactly(0.5, 0.75, 0.125);
+    assertThat(List.of(p.targetRate(), p.successRate(), p.representationDistance())).containsExactly(0.5, 1.0, 0.125);
+    // Each rate's interval over its own images: the target rate's over the 2 whose label is not their target.
+    assertThat(List.of(p.accuracyCi95(), p.accuracyAtEpsCi95(), p.targetRateCi95(), p.successRateCi95()))
+        .containsExactly(Proportions.wilson95(1, 2), Proportions.wilson95(2, 2), Proportions.wilson95(1, 2),
+            Proportions.wilson95(2, 2));
     assertThat(p.meanLinf()).isCloseTo((0.25 + 0.125) / 2, offset(1e-15));
     assertThat(p.maxLinf()).isCloseTo(0.25, offset(1e-15));
     assertThat(p.meanL2()).isCloseTo((l2a + l2b) / 2, offset(1e-15));

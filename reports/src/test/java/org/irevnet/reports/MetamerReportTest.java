@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.List;
 import org.irevnet.analysis.MetamerSampler;
+import org.irevnet.stats.Proportions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -63,7 +64,8 @@ class MetamerReportTest {
         new MetamerReport.Pair(3, 5, 1, 2, 1, 2, 1, 1e-4, 1e-14, true, 0.5, 5e-15, 1.0, 4.0, 5.0, -0.25, 1.5, 2, null),
         new MetamerReport.Pair(4, 6, 0, 0, 1, 0, 1, 3e-4, 2e-4, false, 0.25, 1e-4, 3.0, 2.0, 1.0, 0.0, 1.0, 0, null));
     // The probe reads b's label from both metamers (2 and 0).
-    assertThat(r.summary()).isEqualTo(new MetamerReport.Summary(3e-4, 2e-4, 0.5, 1e-4, 1.0, 0.0, 2.0, 3.0, 3.0, 2.0, 3.0, 3.0, 1.0));
+    assertThat(r.summary()).isEqualTo(new MetamerReport.Summary(3e-4, 2e-4, 0.5, 1e-4, 1.0, 0.0, 2.0, 3.0, 3.0, 2.0, 3.0, 3.0, 1.0,
+        Proportions.wilson95(2, 2), Proportions.wilson95(0, 2), Proportions.wilson95(2, 2)));
     assertThat(r.count()).isEqualTo(2);
     assertThat(r.seed()).isEqualTo(7);
     assertThat(r.tolerance()).isEqualTo(1e-4);

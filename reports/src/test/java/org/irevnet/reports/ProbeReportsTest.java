@@ -17,11 +17,13 @@ class ProbeReportsTest {
   private static final LayerProbes.LinearProbe LINEAR = new LayerProbes.LinearProbe("L-BFGS", List.of(0.1, 0.01),
       0.2, 0, 1e-4, 1000, 37, 4e-5, true);
 
+  // The accuracies are shares of the 80 test images (0.875 = 70/80, 0.3125 = 25/80): the files
+  // write their intervals over that count, and refuse a share that is none of it.
   private static LayerProbeReport layers() {
     LayerProbes.Result r = new LayerProbes.Result(List.of(
         new LayerProbes.Stage(0, null, List.of(4L, 16L, 16L), 4, 0.5, 0.55, 0.01, 0.4),
         new LayerProbes.Stage(1, "pool", List.of(16L, 8L, 8L), 16, 0.7, 0.8, 0.1, 0.6)),
-        List.of(new LayerProbes.PcaPoint(1, 0.3, 0.25, 0.01), new LayerProbes.PcaPoint(16, 0.9, 0.75, 0.1)), LINEAR, 60, 30, 1.5);
+        List.of(new LayerProbes.PcaPoint(1, 0.3, 0.25, 0.01), new LayerProbes.PcaPoint(16, 0.9, 0.75, 0.1)), LINEAR, 60, 80, 1.5);
     return LayerProbeReport.of("run", "best", "d", "/data/d", "m", 0.875, r, 2.25);
   }
 
@@ -29,7 +31,7 @@ class ProbeReportsTest {
   void theLayerProbeReportKeepsTheResultsFieldsApart() {
     LayerProbeReport p = layers();
     assertThat(p.trainCount()).isEqualTo(60);
-    assertThat(p.testCount()).isEqualTo(30);
+    assertThat(p.testCount()).isEqualTo(80);
     assertThat(p.logitAccuracy()).isEqualTo(0.875);
     assertThat(p.seconds()).isEqualTo(1.5);
     assertThat(p.totalSeconds()).isEqualTo(2.25);
@@ -49,20 +51,20 @@ class ProbeReportsTest {
         List.of("PCA", "at", "the", "last", "one", "(components:", "linear", "accuracy,", "explained", "variance)"),
         List.of("1:", "0.2500", "0.300"),
         List.of("16:", "0.7500", "0.900"),
-        List.of("model's", "own", "accuracy", "0.8750;", "60", "train", "/", "30", "test", "images,", "probes", "1.5",
+        List.of("model's", "own", "accuracy", "0.8750;", "60", "train", "/", "80", "test", "images,", "probes", "1.5",
             "s", "(2.3", "s", "in", "all)"));
   }
 
   private static NuisanceProbeReport nuisance() {
     return NuisanceProbeReport.of("run", "best", "d", "/data/d", "m",
-        new NuisanceProbe.Result(0.7, 0.3125, -0.3875, 0.99, 60, 30, 1014, RECIPE, 2.0), 3.5);
+        new NuisanceProbe.Result(0.7, 0.3125, -0.3875, 0.99, 60, 80, 1014, RECIPE, 2.0), 3.5);
   }
 
   @Test
   void theNuisanceProbeLineHasEveryNumberOfTheResult() {
     NuisanceProbeReport n = nuisance();
     assertThat(n.line()).isEqualTo(String.format("nuisance probe: logit accuracy 0.7000, nuisance accuracy 0.3125"
-        + " (train 0.9900), excess -0.3875; 60 train / 30 test, 1014 nuisance dims, 2.0 s (3.5 s with z)%n"));
+        + " (train 0.9900), excess -0.3875; 60 train / 80 test, 1014 nuisance dims, 2.0 s (3.5 s with z)%n"));
     assertThat(n.recipe()).isSameAs(RECIPE);
     assertThat(List.of(n.run(), n.checkpoint(), n.data(), n.model())).containsExactly("run", "best", "d", "m");
   }
@@ -81,5 +83,42 @@ class ProbeReportsTest {
     assertThat(n.get("excess").asDouble()).isEqualTo(-0.3875);
     assertThat(n.get("recipe").get("hidden").toString()).isEqualTo("[256]");
     assertThat(n.get("schemaVersion").asInt()).isEqualTo(JsonReport.SCHEMA_VERSION);
+  }
+
+  /**
+   * The intervals and per-image results are the records' own fields: a Java user writing a record
+   * gets them (the command once added them to the written map, so the records did not know them).
+   * The bounds by the closed form in float64 (Python), the p-value by hand.
+   */
+  @Test
+  void theRecordsWriteTheirIntervalsAndPerImageResults(@TempDir Path tmp) throws Exception {
+    layers().writeJson(tmp.resolve("layer-probes.json"));
+    JsonNode l = JsonReport.MAPPER.readTree(tmp.resolve("layer-probes.json").toFile());
+    assertInterval(l.get("logit_accuracy_ci95"), 0.7849719790084033, 0.9306644238399513); // 70 of 80
+    nuisance().writeJson(tmp.resolve("nuisance-probe.json"));
+    JsonNode n = JsonReport.MAPPER.readTree(tmp.resolve("nuisance-probe.json").toFile());
+    assertInterval(n.get("logit_accuracy_ci95"), 0.5923184607866026, 0.7893542873991866); // 56 of 80
+    assertInterval(n.get("nuisance_accuracy_ci95"), 0.2215040411289482, 0.4206777574468744); // 25 of 80
+    assertThat(n.has("logit_correct") || n.has("nuisance_correct") || n.has("excess_p_value"))
+        .as("no per-image results given").isFalse();
+
+    // The logits right on images 0-2, the probe on image 0: two images only the logits got right,
+    // none only the probe, so the exact McNemar p-value is 2 (1/2)^2.
+    boolean[] logits = {true, true, true, false}, probe = {true, false, false, false};
+    NuisanceProbeReport.of("run", "best", "d", "/data/d", "m",
+        new NuisanceProbe.Result(0.75, 0.25, -0.5, 1.0, 8, 4, 10, RECIPE, 1.0, logits, probe), 1.0)
+        .writeJson(tmp.resolve("paired.json"));
+    JsonNode p = JsonReport.MAPPER.readTree(tmp.resolve("paired.json").toFile());
+    assertThat(p.get("logit_correct").toString()).isEqualTo("[true,true,true,false]");
+    assertThat(p.get("nuisance_correct").toString()).isEqualTo("[true,false,false,false]");
+    assertThat(p.get("excess_p_value").asDouble()).isEqualTo(0.5);
+    assertInterval(p.get("logit_accuracy_ci95"), 0.30064184258240184, 0.9544127391902995); // 3 of 4
+    assertInterval(p.get("nuisance_accuracy_ci95"), 0.04558726080970055, 0.6993581574175981); // 1 of 4
+  }
+
+  private static void assertInterval(JsonNode ci, double lo, double hi) {
+    assertThat(ci.size()).isEqualTo(2);
+    assertThat(ci.get(0).asDouble()).isCloseTo(lo, org.assertj.core.data.Offset.offset(1e-15));
+    assertThat(ci.get(1).asDouble()).isCloseTo(hi, org.assertj.core.data.Offset.offset(1e-15));
   }
 }

@@ -678,7 +678,7 @@ class ReportTest {
         List.of(1e-2, 1e-3), 0.2, 0, 1e-4, 1000, 37, 4e-5, true);
     LayerProbeReport.of(run.toString(), "best", "synthetic/test", "/data/synthetic", "tiny", 0.85,
         new org.irevnet.analysis.LayerProbes.Result(stages, List.of(new org.irevnet.analysis.LayerProbes.PcaPoint(1, 0.3,
-            0.4, 1e-2), new org.irevnet.analysis.LayerProbes.PcaPoint(1024, 1.0, 0.7, 1e-3)), probe, 60, 30, 1.5), 2.0)
+            0.4, 1e-2), new org.irevnet.analysis.LayerProbes.PcaPoint(1024, 1.0, 0.7, 1e-3)), probe, 60, 40, 1.5), 2.0)
         .writeJson(run.resolve("analysis/layer-probes.json"));
     Section probes = sections(Report.of(List.of(run)), 0).get("probes");
     assertThat(probes.status()).isEqualTo(Section.OK);
