@@ -275,7 +275,10 @@ final class RunSections {
       List<List<Object>> head = new ArrayList<>();
       for (String k : List.of("accuracy", "loss", "bits_per_dim", "bits_per_input_dim", "count", "non_finite_logits",
           "data", "data_path", "checkpoint")) {
-        if (e.has(k)) head.add(Arrays.asList(k, TreeFigures.scalar(e.get(k))));
+        // The accuracy with its 95% interval over the images (eval files from before it: alone).
+        Object v = k.equals("accuracy") ? TreeFigures.withInterval(e.get(k), e.get(k + TreeFigures.INTERVAL))
+            : TreeFigures.scalar(e.get(k));
+        if (e.has(k)) head.add(Arrays.asList(k, v));
       }
       figs.add(new Figure.Table(split, List.of("field", "value"), head, null));
       List<String> names = new ArrayList<>();
@@ -287,6 +290,9 @@ final class RunSections {
       boolean rowsUndercount = !counts.isArray() && e.path("non_finite_logits").asLong(0) > 0;
       List<List<Object>> perClass = new ArrayList<>();
       JsonNode pca = e.path("per_class_accuracy");
+      // Each class's interval is over its few images (a tenth of the test set's, or fewer): wider
+      // than the accuracy's by about sqrt(10). Files from before the intervals have no column.
+      JsonNode intervals = e.path("per_class_accuracy" + TreeFigures.INTERVAL);
       for (int c = 0; c < pca.size(); c++) {
         Object support = null;
         if (counts.isArray()) {
@@ -296,14 +302,18 @@ final class RunSections {
           for (JsonNode v : cm.get(c)) sum += v.asLong();
           support = sum;
         }
-        perClass.add(Arrays.asList(c < names.size() ? names.get(c) : String.valueOf(c),
+        List<Object> row = new ArrayList<>(Arrays.asList(c < names.size() ? names.get(c) : String.valueOf(c),
             TreeFigures.number(pca.get(c)), support));
+        if (intervals.isArray()) row.add(2, TreeFigures.interval(intervals.get(c)));
+        perClass.add(row);
       }
       if (!perClass.isEmpty()) {
         String note = rowsUndercount ? "images per class left out: " + e.get("non_finite_logits").asLong()
             + " image(s) with non-finite logits are in no confusion row, and this file has no per_class_count"
             + " (eval writes it now)" : null;
-        figs.add(new Figure.Table(split + ": per-class accuracy", List.of("class", "accuracy", "images"), perClass, note));
+        List<String> columns = intervals.isArray() ? List.of("class", "accuracy", "95% interval", "images")
+            : List.of("class", "accuracy", "images");
+        figs.add(new Figure.Table(split + ": per-class accuracy", columns, perClass, note));
       }
       if (cm.isArray() && !cm.isEmpty()) {
         List<List<Double>> values = new ArrayList<>();
@@ -447,10 +457,13 @@ final class RunSections {
       if (at.eps().size() > 1) {
         byNorm.computeIfAbsent(at.norm(), n -> new ArrayList<>()).add(new Figure.Series(at.name(), at.eps(), at.accuracy()));
       }
+      // Each share with its 95% interval over the attacked images, where the file gives one.
       summary.add(Arrays.asList(at.name(), at.norm(), TreeFigures.scalar(a.get("count")),
-          TreeFigures.scalar(a.get("clean_accuracy")), at.lastEps(), at.lastAccuracy(),
-          TreeFigures.scalar(at.last().get("success_rate")), TreeFigures.scalar(a.get("monotone")),
-          TreeFigures.scalar(a.path("sanity").get("passed"))));
+          TreeFigures.withInterval(a.get("clean_accuracy"), a.get("clean_accuracy" + TreeFigures.INTERVAL)),
+          at.lastEps(), at.lastAtEps() == null ? null : TreeFigures.withInterval(at.lastAtEps().get("accuracy"),
+              at.lastAtEps().get("accuracy" + TreeFigures.INTERVAL)),
+          TreeFigures.withInterval(at.last().get("success_rate"), at.last().get("success_rate" + TreeFigures.INTERVAL)),
+          TreeFigures.scalar(a.get("monotone")), TreeFigures.scalar(a.path("sanity").get("passed"))));
       details.addAll(TreeFigures.tables(baseName(j), a));
     }
     List<Figure> figs = new ArrayList<>();
@@ -521,8 +534,12 @@ final class RunSections {
     return TreeFigures.number(point.has("eps") ? point.get("eps") : point.get("epsilon"));
   }
 
-  /** One attack file's robustness curve (points without an epsilon left out) and its last point. */
-  private record Attack(String name, String norm, List<Double> eps, List<Double> accuracy, JsonNode last) {
+  /**
+   * One attack file's robustness curve (points without an epsilon left out), its last point, and
+   * its last point with an epsilon (null when none has one).
+   */
+  private record Attack(String name, String norm, List<Double> eps, List<Double> accuracy, JsonNode last,
+      JsonNode lastAtEps) {
     static Attack of(JsonNode a, String fallbackName) {
       // A fixed target by its class name where the data has one: `--targeted 3` and `--targeted
       // Dress` are one attack, and made two rows of a comparison.
@@ -533,15 +550,16 @@ final class RunSections {
       String name = a.path("attack").asText(fallbackName) + (targeted.isEmpty() ? "" : " targeted " + targeted)
           + (a.path("multi_targeted").asBoolean(false) ? " multi-targeted" : "");
       List<Double> eps = new ArrayList<>(), acc = new ArrayList<>();
-      JsonNode last = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+      JsonNode last = com.fasterxml.jackson.databind.node.MissingNode.getInstance(), lastAtEps = null;
       for (JsonNode p : a.path("curve")) {
         last = p;
         Double e = epsilon(p);
         if (e == null) continue;
+        lastAtEps = p;
         eps.add(e);
         acc.add(TreeFigures.number(p.get("accuracy")));
       }
-      return new Attack(name, a.path("norm").asText(""), eps, acc, last);
+      return new Attack(name, a.path("norm").asText(""), eps, acc, last, lastAtEps);
     }
 
     Double lastEps() {

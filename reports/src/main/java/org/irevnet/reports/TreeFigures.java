@@ -7,6 +7,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -324,6 +325,29 @@ final class TreeFigures {
   /** A number, or null when the node is none or not finite ({@code "NaN"} text included). */
   static Double number(JsonNode v) {
     return v != null && v.isNumber() ? finite(v.asDouble()) : null;
+  }
+
+  /**
+   * A 95% interval ({@code [lo, hi]}, a {@code *_ci95} field) as {@code [0.818, 0.863]}: three
+   * decimals, as finely as a few thousand images measure a share. Null when the node is no such
+   * pair (files from before the intervals have none: nothing is computed in their place).
+   */
+  static String interval(JsonNode ci) {
+    if (ci == null || !ci.isArray() || ci.size() != 2 || number(ci.get(0)) == null || number(ci.get(1)) == null) {
+      return null;
+    }
+    return String.format(Locale.ROOT, "[%.3f, %.3f]", ci.get(0).asDouble(), ci.get(1).asDouble());
+  }
+
+  /**
+   * A share with its 95% interval, {@code 0.842 [0.818, 0.863]}; without an interval, or without a
+   * finite share, the share as {@link #scalar} gives it (a number, as before the intervals).
+   */
+  static Object withInterval(JsonNode share, JsonNode ci) {
+    String interval = interval(ci);
+    Double value = number(share);
+    return interval == null || value == null ? scalar(share)
+        : String.format(Locale.ROOT, "%.3f %s", value, interval);
   }
 
   static Double finite(double v) {

@@ -847,6 +847,66 @@ class ReportTest {
     assertThat(perClass.note()).isNull();
   }
 
+  /**
+   * eval-test.json, nuisance-probe.json and attack-fgsm.json of {@code run}, with or without the 95%
+   * intervals eval, probe and attack write since 2026-12-06 ({@code *_ci95}). The bounds are
+   * Wilson's for 842 of 1000, 90 of 100, 45 of 50, 7 and 13 of 20, 27 and 3 of 30 (Python, float64).
+   */
+  private static void writeSharesOfImages(Path run, boolean withIntervals) throws java.io.IOException {
+    String clean = ", \"accuracy_ci95\": [0.7437891742081593, 0.9654001112526658]";
+    Map<String, String> intervals = Map.of("CI_EVAL", ", \"accuracy_ci95\": [0.8180901541085861, 0.8632923430872941],"
+        + " \"per_class_accuracy_ci95\": [[0.8256343384950865, 0.9447708629393249], [0.7863976856252035, 0.9565242350681096]]",
+        "CI_NUISANCE", ", \"logit_accuracy_ci95\": [0.18119182410108206, 0.5671457233147638],"
+        + " \"nuisance_accuracy_ci95\": [0.43285427668523624, 0.818808175898918]",
+        "CI_CLEAN", clean, "CI_TOP", clean.replace("accuracy", "clean_accuracy"),
+        "CI_ATTACKED", ", \"accuracy_ci95\": [0.03459988874733419, 0.25621082579184085]");
+    Map<String, String> files = Map.of("eval-test.json", """
+        {"split": "test", "accuracy": 0.842, "count": 1000, "loss": 0.5, "class_names": ["a", "b"],
+         "per_class_accuracy": [0.9, 0.9], "per_class_count": [100, 50]CI_EVAL}""", "analysis/nuisance-probe.json", """
+        {"logit_accuracy": 0.35, "nuisance_accuracy": 0.65, "excess": 0.3, "test_count": 20CI_NUISANCE}""",
+        "analysis/attack-fgsm.json", """
+        {"schemaVersion": 1, "attack": "fgsm", "norm": "linf", "targeted": null, "count": 30,
+         "clean_accuracy": 0.9, "monotone": true, "sanity": {"passed": true},
+         "curve": [{"eps": 0.0, "accuracy": 0.9CI_CLEAN}, {"eps": 0.1, "accuracy": 0.1CI_ATTACKED}]CI_TOP}""");
+    Files.createDirectories(run.resolve("analysis"));
+    for (Map.Entry<String, String> file : files.entrySet()) {
+      String text = file.getValue();
+      for (Map.Entry<String, String> ci : intervals.entrySet()) {
+        text = text.replace(ci.getKey(), withIntervals ? ci.getValue() : "");
+      }
+      Files.writeString(run.resolve(file.getKey()), text);
+    }
+  }
+
+  /**
+   * The accuracy and attacks sections show each share with its 95% interval where the file gives
+   * one: only the generic tables showed them, so the accuracy a reader looks for read as exact.
+   * Files without intervals show none, and their numbers stay numbers.
+   */
+  @Test
+  void theAccuracyAndAttackTablesShowTheIntervalsTheFilesGive(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    writeSharesOfImages(run, true);
+    Map<String, Section> s = sections(Report.of(List.of(run)), 0);
+    assertThat(table(s.get("accuracy"), "test").rows()).contains(List.of("accuracy", "0.842 [0.818, 0.863]"));
+    Figure.Table perClass = table(s.get("accuracy"), "test: per-class");
+    assertThat(perClass.columns()).containsExactly("class", "accuracy", "95% interval", "images");
+    // One accuracy, two intervals: each over its class's images.
+    assertThat(perClass.rows()).containsExactly(List.of("a", 0.9, "[0.826, 0.945]", 100L),
+        List.of("b", 0.9, "[0.786, 0.957]", 50L));
+    // clean accuracy, largest eps, accuracy there, success rate (none: an attack without pairs).
+    assertThat(table(s.get("attacks"), "attacks").rows().get(0).subList(3, 7)).containsExactly("0.900 [0.744, 0.965]",
+        0.1, "0.100 [0.035, 0.256]", null);
+
+    writeSharesOfImages(run, false);
+    s = sections(Report.of(List.of(run)), 0);
+    assertThat(table(s.get("accuracy"), "test").rows()).contains(List.of("accuracy", 0.842));
+    perClass = table(s.get("accuracy"), "test: per-class");
+    assertThat(perClass.columns()).containsExactly("class", "accuracy", "images");
+    assertThat(perClass.rows()).containsExactly(List.of("a", 0.9, 100L), List.of("b", 0.9, 50L));
+    assertThat(table(s.get("attacks"), "attacks").rows().get(0).subList(3, 7)).containsExactly(0.9, 0.1, 0.1, null);
+  }
+
   @Test
   void aConfigThatFailsTheReportNamesItsRun(@TempDir Path tmp) throws Exception {
     Path a = SyntheticRun.bare(tmp.resolve("a"), "ce"), b = SyntheticRun.bare(tmp.resolve("b"), "ice");
