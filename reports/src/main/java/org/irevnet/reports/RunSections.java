@@ -717,6 +717,9 @@ final class RunSections {
     JsonNode eval = checked(f, "eval-test.json", RunSections::checkedEval);
     if (eval.has("accuracy")) {
       h.put("test accuracy", TreeFigures.scalar(eval.get("accuracy")));
+      // A row of its own, as text: the accuracy's row stays a number (report.json's headline).
+      String interval = TreeFigures.interval(eval.get("accuracy" + TreeFigures.INTERVAL));
+      if (interval != null) h.put("test accuracy 95% interval", interval);
       h.put("test loss", TreeFigures.scalar(eval.get("loss")));
       // A classifier's density is in the accuracy section; next to accuracy it reads as a result.
       if (eval.has("bits_per_dim") && "mle".equals(cfg.path("objective").asText())) {
@@ -772,11 +775,17 @@ final class RunSections {
         if (a.isMissingNode()) continue;
         Attack at = Attack.of(a, baseName(n));
         String aq = qualifier(f, a);
+        String label = null, interval = null;
         if (at.lastEps() != null) {
-          h.put("attack " + at.name() + ": accuracy at eps " + HtmlPage.text(at.lastEps()) + aq, at.lastAccuracy());
+          label = "attack " + at.name() + ": accuracy at eps " + HtmlPage.text(at.lastEps());
+          h.put(label + aq, at.lastAccuracy());
+          interval = TreeFigures.interval(at.lastAtEps().get("accuracy" + TreeFigures.INTERVAL));
         } else if (at.last().has("success_rate")) {
-          h.put("attack " + at.name() + ": success rate" + aq, TreeFigures.scalar(at.last().get("success_rate")));
+          label = "attack " + at.name() + ": success rate";
+          h.put(label + aq, TreeFigures.scalar(at.last().get("success_rate")));
+          interval = TreeFigures.interval(at.last().get("success_rate" + TreeFigures.INTERVAL));
         }
+        if (interval != null) h.put(label + " 95% interval" + aq, interval);
         // Runs attacked with different --count sat side by side with nothing to say so.
         if (a.path("count").isIntegralNumber()) {
           boolean pairs = List.of("metamer", "feature-match").contains(a.path("attack").asText());
@@ -798,6 +807,8 @@ final class RunSections {
       if (e.getValue().isObject()) accuracies(e.getValue(), prefix + ": " + e.getKey(), suffix, h);
       else if ((e.getKey().contains("acc") || e.getKey().equals("excess")) && e.getValue().isNumber()) {
         h.put(prefix + ": " + e.getKey() + suffix, TreeFigures.scalar(e.getValue()));
+        String interval = TreeFigures.interval(n.get(e.getKey() + TreeFigures.INTERVAL));
+        if (interval != null) h.put(prefix + ": " + e.getKey() + " 95% interval" + suffix, interval);
       }
     });
   }

@@ -907,6 +907,34 @@ class ReportTest {
     assertThat(table(s.get("attacks"), "attacks").rows().get(0).subList(3, 7)).containsExactly(0.9, 0.1, 0.1, null);
   }
 
+  /**
+   * The headline (and so the comparison of runs) gives the test accuracy's, the nuisance probe's
+   * and each attack's 95% interval, each as a row of text next to its number, which stays a number
+   * (report.json's headline values keep their types). Files without intervals add no rows.
+   */
+  @Test
+  void theHeadlineGivesTheIntervalsTheFilesGive(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    writeSharesOfImages(run, true);
+    Map<String, Object> h = Report.of(List.of(run)).runs().get(0).headline();
+    assertThat(h).containsEntry("test accuracy", 0.842).containsEntry("nuisance probe: logit_accuracy", 0.35)
+        .containsEntry("attack fgsm: accuracy at eps 0.1", 0.1)
+        .containsEntry("test accuracy 95% interval", "[0.818, 0.863]")
+        .containsEntry("nuisance probe: logit_accuracy 95% interval", "[0.181, 0.567]")
+        .containsEntry("nuisance probe: nuisance_accuracy 95% interval", "[0.433, 0.819]")
+        .containsEntry("attack fgsm: accuracy at eps 0.1 95% interval", "[0.035, 0.256]");
+    List<String> labels = List.copyOf(h.keySet());
+    for (String number : List.of("test accuracy", "nuisance probe: logit_accuracy", "attack fgsm: accuracy at eps 0.1")) {
+      assertThat(labels.indexOf(number + " 95% interval")).as(number).isEqualTo(labels.indexOf(number) + 1);
+    }
+
+    writeSharesOfImages(run, false);
+    h = Report.of(List.of(run)).runs().get(0).headline();
+    assertThat(h).containsEntry("test accuracy", 0.842).containsEntry("nuisance probe: logit_accuracy", 0.35)
+        .containsEntry("attack fgsm: accuracy at eps 0.1", 0.1);
+    assertThat(h.keySet()).noneMatch(k -> k.contains("interval"));
+  }
+
   @Test
   void aConfigThatFailsTheReportNamesItsRun(@TempDir Path tmp) throws Exception {
     Path a = SyntheticRun.bare(tmp.resolve("a"), "ce"), b = SyntheticRun.bare(tmp.resolve("b"), "ice");
