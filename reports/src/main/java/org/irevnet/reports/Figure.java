@@ -1,6 +1,7 @@
 package org.irevnet.reports;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -28,8 +29,17 @@ public sealed interface Figure {
   record Line(String title, String xLabel, String yLabel, List<String> xCategories, boolean logY,
       List<Series> series) implements Figure {}
 
-  /** One curve; {@code y[i]} belongs to {@code x[i]}, null where there is no value. */
-  record Series(String name, List<Double> x, List<Double> y) {}
+  /**
+   * One curve; {@code y[i]} belongs to {@code x[i]}, null where there is no value. {@code lo[i]} and
+   * {@code hi[i]}, where given, bound {@code y[i]}'s 95% interval, drawn as an error bar (absent for
+   * curves without intervals; null at a point without one).
+   */
+  record Series(String name, List<Double> x, List<Double> y, @JsonInclude(JsonInclude.Include.NON_NULL) List<Double> lo,
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<Double> hi) {
+    public Series(String name, List<Double> x, List<Double> y) {
+      this(name, x, y, null, null);
+    }
+  }
 
   /** A table of scalars (strings, numbers, booleans or null); {@code note} says what was left out. */
   record Table(String title, List<String> columns, List<List<Object>> rows, String note) implements Figure {}

@@ -455,7 +455,8 @@ final class RunSections {
       if (shortfall != null) shortfalls.add(j + ": " + shortfall);
       Attack at = Attack.of(a, baseName(j));
       if (at.eps().size() > 1) {
-        byNorm.computeIfAbsent(at.norm(), n -> new ArrayList<>()).add(new Figure.Series(at.name(), at.eps(), at.accuracy()));
+        byNorm.computeIfAbsent(at.norm(), n -> new ArrayList<>()).add(new Figure.Series(at.name(), at.eps(), at.accuracy(),
+            at.lo(), at.hi()));
       }
       // Each share with its 95% interval over the attacked images, where the file gives one.
       summary.add(Arrays.asList(at.name(), at.norm(), TreeFigures.scalar(a.get("count")),
@@ -535,11 +536,12 @@ final class RunSections {
   }
 
   /**
-   * One attack file's robustness curve (points without an epsilon left out), its last point, and
-   * its last point with an epsilon (null when none has one).
+   * One attack file's robustness curve (points without an epsilon left out) with its accuracies'
+   * 95% intervals ({@code lo}, {@code hi}; null when no point has one: files from before them), its
+   * last point, and its last point with an epsilon (null when none has one).
    */
-  private record Attack(String name, String norm, List<Double> eps, List<Double> accuracy, JsonNode last,
-      JsonNode lastAtEps) {
+  private record Attack(String name, String norm, List<Double> eps, List<Double> accuracy, List<Double> lo,
+      List<Double> hi, JsonNode last, JsonNode lastAtEps) {
     static Attack of(JsonNode a, String fallbackName) {
       // A fixed target by its class name where the data has one: `--targeted 3` and `--targeted
       // Dress` are one attack, and made two rows of a comparison.
@@ -549,7 +551,8 @@ final class RunSections {
       // suffix both would draw and tabulate under one name.
       String name = a.path("attack").asText(fallbackName) + (targeted.isEmpty() ? "" : " targeted " + targeted)
           + (a.path("multi_targeted").asBoolean(false) ? " multi-targeted" : "");
-      List<Double> eps = new ArrayList<>(), acc = new ArrayList<>();
+      List<Double> eps = new ArrayList<>(), acc = new ArrayList<>(), lo = new ArrayList<>(), hi = new ArrayList<>();
+      boolean intervals = false;
       JsonNode last = com.fasterxml.jackson.databind.node.MissingNode.getInstance(), lastAtEps = null;
       for (JsonNode p : a.path("curve")) {
         last = p;
@@ -558,8 +561,14 @@ final class RunSections {
         lastAtEps = p;
         eps.add(e);
         acc.add(TreeFigures.number(p.get("accuracy")));
+        JsonNode ci = p.get("accuracy" + TreeFigures.INTERVAL);
+        boolean pair = TreeFigures.interval(ci) != null;
+        intervals |= pair;
+        lo.add(pair ? ci.get(0).asDouble() : null);
+        hi.add(pair ? ci.get(1).asDouble() : null);
       }
-      return new Attack(name, a.path("norm").asText(""), eps, acc, last, lastAtEps);
+      return new Attack(name, a.path("norm").asText(""), eps, acc, intervals ? lo : null, intervals ? hi : null, last,
+          lastAtEps);
     }
 
     Double lastEps() {

@@ -36,7 +36,8 @@ final class SvgChart {
 
   public record Dot(String x, String y) {}
 
-  public record Curve(String color, String dash, String name, List<String> paths, List<Dot> dots) {}
+  /** {@code bars}: SVG path data of the error bars (each point's 95% interval, with end caps). */
+  public record Curve(String color, String dash, String name, List<String> paths, List<Dot> dots, List<String> bars) {}
 
   /** Everything chart.mustache needs; {@code x0, x1, y0, y1} bound the plot area. */
   public record View(int width, int height, int x0, int x1, int y0, int y1, List<Tick> xTicks, List<Tick> yTicks,
@@ -63,6 +64,12 @@ final class SvgChart {
         xmax = Math.max(xmax, x);
         ymin = Math.min(ymin, y);
         ymax = Math.max(ymax, y);
+        // The error bars stay on the plot.
+        Double lo = bound(f, s.lo(), i), hi = bound(f, s.hi(), i);
+        if (lo != null && hi != null) {
+          ymin = Math.min(ymin, lo);
+          ymax = Math.max(ymax, hi);
+        }
       }
     }
     boolean empty = !(xmin <= xmax);
@@ -118,6 +125,7 @@ final class SvgChart {
       Figure.Series s = f.series().get(k);
       List<String> paths = new ArrayList<>();
       List<Dot> dots = new ArrayList<>();
+      List<String> bars = new ArrayList<>();
       StringBuilder path = new StringBuilder();
       int points = 0, n = s.x().size(), stride = Math.max(1, (n + MAX_POINTS - 1) / MAX_POINTS);
       for (int i = 0; i < n; i++) {
@@ -131,11 +139,17 @@ final class SvgChart {
         String px = fmt(sx.at(x)), py = fmt(sy.at(y));
         path.append(path.length() > 0 ? " " : "").append(px).append(',').append(py);
         dots.add(new Dot(px, py));
+        Double lo = bound(f, s.lo(), i), hi = bound(f, s.hi(), i);
+        if (lo != null && hi != null) {
+          // A vertical bar from lo to hi with a cap at each end, 5 px wide.
+          String bl = fmt(sy.at(lo)), bh = fmt(sy.at(hi)), left = fmt(sx.at(x) - 2.5);
+          bars.add("M" + px + "," + bl + "V" + bh + "M" + left + "," + bl + "h5M" + left + "," + bh + "h5");
+        }
         points++;
       }
       if (path.length() > 0) paths.add(path.toString());
       curves.add(new Curve(COLORS.get(k % COLORS.size()), DASHES.get(k % DASHES.size()), s.name(), paths,
-          points <= MAX_DOTS ? dots : List.of()));
+          points <= MAX_DOTS ? dots : List.of(), points <= MAX_DOTS ? bars : List.of()));
     }
     String yLabel = f.logY() ? f.yLabel() + " (log scale)" : f.yLabel();
     String xLabel = logX ? f.xLabel() + " (log scale)" : f.xLabel();
@@ -190,6 +204,15 @@ final class SvgChart {
   /** The plotted y of point i: the value, or its log10 on a log chart (null when not positive). */
   private static Double y(Figure.Line f, Figure.Series s, int i) {
     Double v = i < s.y().size() ? s.y().get(i) : null;
+    if (v == null || !Double.isFinite(v)) return null;
+    if (!f.logY()) return v;
+    return v > 0 ? Math.log10(v) : null;
+  }
+
+  /** An interval's bound of point i as plotted (as {@link #y}), null where the series has none. */
+  private static Double bound(Figure.Line f, List<Double> bounds, int i) {
+    if (bounds == null || i >= bounds.size()) return null;
+    Double v = bounds.get(i);
     if (v == null || !Double.isFinite(v)) return null;
     if (!f.logY()) return v;
     return v > 0 ? Math.log10(v) : null;

@@ -45,6 +45,16 @@ class ReportSchemaTest {
     assertThat(validate(out.resolve(Report.JSON))).isEmpty();
   }
 
+  /** A run whose files give 95% intervals validates: the robustness curves' lo and hi, the headline's interval rows. */
+  @Test
+  void aReportWithIntervalsValidates(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    ReportTest.writeSharesOfImages(run, true);
+    Report.of(List.of(run)).write(run);
+    assertThat(Files.readString(run.resolve(Report.JSON))).contains("\"lo\"").contains("95% interval");
+    assertThat(validate(run.resolve(Report.JSON))).isEmpty();
+  }
+
   @Test
   void aReportWhoseConfigSectionIsDamagedValidates(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");

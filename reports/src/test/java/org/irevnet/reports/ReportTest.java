@@ -852,7 +852,7 @@ class ReportTest {
    * intervals eval, probe and attack write since 2026-12-06 ({@code *_ci95}). The bounds are
    * Wilson's for 842 of 1000, 90 of 100, 45 of 50, 7 and 13 of 20, 27 and 3 of 30 (Python, float64).
    */
-  private static void writeSharesOfImages(Path run, boolean withIntervals) throws java.io.IOException {
+  static void writeSharesOfImages(Path run, boolean withIntervals) throws java.io.IOException {
     String clean = ", \"accuracy_ci95\": [0.7437891742081593, 0.9654001112526658]";
     Map<String, String> intervals = Map.of("CI_EVAL", ", \"accuracy_ci95\": [0.8180901541085861, 0.8632923430872941],"
         + " \"per_class_accuracy_ci95\": [[0.8256343384950865, 0.9447708629393249], [0.7863976856252035, 0.9565242350681096]]",
@@ -905,6 +905,31 @@ class ReportTest {
     assertThat(perClass.columns()).containsExactly("class", "accuracy", "images");
     assertThat(perClass.rows()).containsExactly(List.of("a", 0.9, 100L), List.of("b", 0.9, 50L));
     assertThat(table(s.get("attacks"), "attacks").rows().get(0).subList(3, 7)).containsExactly(0.9, 0.1, 0.1, null);
+  }
+
+  /**
+   * The robustness chart draws each point's 95% interval as an error bar where the attack file
+   * gives one ({@code curve[].accuracy_ci95}): the curve of 30 images read as exact. Report.json's
+   * curve carries the bounds as {@code lo} and {@code hi}; files without intervals draw none.
+   */
+  @Test
+  void theRobustnessCurvesDrawTheIntervalsTheFilesGive(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    writeSharesOfImages(run, true);
+    Report r = Report.of(List.of(run));
+    Figure.Series fgsm = lines(sections(r, 0).get("attacks")).get(0).series().get(0);
+    assertThat(fgsm.lo()).containsExactly(0.7437891742081593, 0.03459988874733419);
+    assertThat(fgsm.hi()).containsExactly(0.9654001112526658, 0.25621082579184085);
+    assertThat(HtmlPage.render(r)).contains("<path class=\"bar\"");
+    assertThat(JsonReport.MAPPER.valueToTree(fgsm).has("lo")).isTrue();
+
+    writeSharesOfImages(run, false);
+    r = Report.of(List.of(run));
+    fgsm = lines(sections(r, 0).get("attacks")).get(0).series().get(0);
+    assertThat(fgsm.lo()).isNull();
+    assertThat(fgsm.hi()).isNull();
+    assertThat(HtmlPage.render(r)).doesNotContain("class=\"bar\"");
+    assertThat(JsonReport.MAPPER.valueToTree(fgsm).has("lo")).as("no lo in report.json").isFalse();
   }
 
   /**

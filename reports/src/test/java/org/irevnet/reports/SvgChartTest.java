@@ -46,10 +46,26 @@ class SvgChartTest {
     assertThat(v.curves()).singleElement().isEqualTo(new SvgChart.Curve("#0072B2", "", "a",
         List.of("62.0,210.0 153.0,160.0 244.0,110.0 335.0,60.0 426.0,10.0"), List.of(new SvgChart.Dot("62.0", "210.0"),
             new SvgChart.Dot("153.0", "160.0"), new SvgChart.Dot("244.0", "110.0"), new SvgChart.Dot("335.0", "60.0"),
-            new SvgChart.Dot("426.0", "10.0"))));
+            new SvgChart.Dot("426.0", "10.0")), List.of()));
     assertThat(List.of(v.xLabel(), v.yLabel(), v.xLabelX(), v.xLabelY(), v.yLabelY())).containsExactly("step", "loss",
         "244.0", "244", "110.0");
     assertThat(v.empty()).isFalse();
+  }
+
+  /**
+   * A series with 95% intervals draws an error bar at each point that has one, capped at both
+   * ends, and the y axis takes in the bars (here 0.1 to 0.6, not the values' 0.25 to 0.5); a point
+   * without an interval, and a series without intervals, draw none.
+   */
+  @Test
+  void intervalsAreErrorBarsOnThePlot() {
+    SvgChart.View v = chart(null, false, new Figure.Series("a", List.of(0.0, 0.5, 1.0), List.of(0.5, 0.4, 0.25),
+        Arrays.asList(0.4, null, 0.1), Arrays.asList(0.6, null, 0.5)), series("b", List.of(0.0, 1.0), List.of(0.3, 0.3)));
+    assertThat(labels(v.yTicks())).first().isEqualTo("0.1");
+    assertThat(labels(v.yTicks())).last().isEqualTo("0.6");
+    assertThat(v.curves().get(0).bars()).containsExactly("M62.0,90.0V10.0M59.5,90.0h5M59.5,10.0h5",
+        "M426.0,210.0V50.0M423.5,210.0h5M423.5,50.0h5");
+    assertThat(v.curves().get(1).bars()).isEmpty();
   }
 
   @Test
