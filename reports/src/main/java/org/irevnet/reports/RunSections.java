@@ -726,9 +726,7 @@ final class RunSections {
     JsonNode eval = checked(f, "eval-test.json", RunSections::checkedEval);
     if (eval.has("accuracy")) {
       h.put("test accuracy", TreeFigures.scalar(eval.get("accuracy")));
-      // A row of its own, as text: the accuracy's row stays a number (report.json's headline).
-      String interval = TreeFigures.interval(eval.get("accuracy" + TreeFigures.INTERVAL));
-      if (interval != null) h.put("test accuracy 95% interval", interval);
+      putInterval(h, "test accuracy", eval.get("accuracy" + TreeFigures.INTERVAL), "");
       h.put("test loss", TreeFigures.scalar(eval.get("loss")));
       // A classifier's density is in the accuracy section; next to accuracy it reads as a result.
       if (eval.has("bits_per_dim") && "mle".equals(cfg.path("objective").asText())) {
@@ -746,7 +744,9 @@ final class RunSections {
         JsonNode e = checked(f, n, RunSections::checkedEval);
         String name = e.path("name").asText("");
         if (!name.isEmpty() && !name.equals("test") && !name.equals("train") && e.has("accuracy")) {
-          h.put("accuracy on " + name + " (" + e.path("data").asText("?") + ")", TreeFigures.scalar(e.get("accuracy")));
+          String label = "accuracy on " + name + " (" + e.path("data").asText("?") + ")";
+          h.put(label, TreeFigures.scalar(e.get("accuracy")));
+          putInterval(h, label, e.get("accuracy" + TreeFigures.INTERVAL), "");
         }
       }
     } catch (IOException e) {
@@ -770,9 +770,11 @@ final class RunSections {
     q = qualifier(f, metamers);
     if (met.has("rate_metamer_class_is_class_of_a")) {
       h.put("metamers: model class is class of a" + q, TreeFigures.scalar(met.get("rate_metamer_class_is_class_of_a")));
+      putInterval(h, "metamers: model class is class of a", met.get("rate_metamer_class_is_class_of_a_ci95"), q);
     }
     if (met.path("rate_probe_class_is_label_of_b").isNumber()) {
       h.put("metamers: nuisance probe reads label of b" + q, TreeFigures.scalar(met.get("rate_probe_class_is_label_of_b")));
+      putInterval(h, "metamers: nuisance probe reads label of b", met.get("rate_probe_class_is_label_of_b_ci95"), q);
     }
     try {
       for (String n : f.matching(ANALYSIS, "*nuisance*.json")) {
@@ -784,17 +786,15 @@ final class RunSections {
         if (a.isMissingNode()) continue;
         Attack at = Attack.of(a, baseName(n));
         String aq = qualifier(f, a);
-        String label = null, interval = null;
         if (at.lastEps() != null) {
-          label = "attack " + at.name() + ": accuracy at eps " + HtmlPage.text(at.lastEps());
+          String label = "attack " + at.name() + ": accuracy at eps " + HtmlPage.text(at.lastEps());
           h.put(label + aq, at.lastAccuracy());
-          interval = TreeFigures.interval(at.lastAtEps().get("accuracy" + TreeFigures.INTERVAL));
+          putInterval(h, label, at.lastAtEps().get("accuracy" + TreeFigures.INTERVAL), aq);
         } else if (at.last().has("success_rate")) {
-          label = "attack " + at.name() + ": success rate";
+          String label = "attack " + at.name() + ": success rate";
           h.put(label + aq, TreeFigures.scalar(at.last().get("success_rate")));
-          interval = TreeFigures.interval(at.last().get("success_rate" + TreeFigures.INTERVAL));
+          putInterval(h, label, at.last().get("success_rate" + TreeFigures.INTERVAL), aq);
         }
-        if (interval != null) h.put(label + " 95% interval" + aq, interval);
         // Runs attacked with different --count sat side by side with nothing to say so.
         if (a.path("count").isIntegralNumber()) {
           boolean pairs = List.of("metamer", "feature-match").contains(a.path("attack").asText());
@@ -808,6 +808,16 @@ final class RunSections {
   }
 
   /**
+   * The headline row {@code "<label> 95% interval<suffix>"} of a share's interval, as text {@code
+   * [lo, hi]}: a row of its own, so that the share's row stays a number (report.json's headline
+   * keeps its types). None when the file gives no interval (files from before 2026-12-06).
+   */
+  private static void putInterval(Map<String, Object> h, String label, JsonNode ci, String suffix) {
+    String interval = TreeFigures.interval(ci);
+    if (interval != null) h.put(label + " 95% interval" + suffix, interval);
+  }
+
+  /**
    * Numeric fields named like an accuracy, or {@code excess}, outside arrays, as {@code "<prefix>:
    * <field><suffix>"}.
    */
@@ -816,8 +826,7 @@ final class RunSections {
       if (e.getValue().isObject()) accuracies(e.getValue(), prefix + ": " + e.getKey(), suffix, h);
       else if ((e.getKey().contains("acc") || e.getKey().equals("excess")) && e.getValue().isNumber()) {
         h.put(prefix + ": " + e.getKey() + suffix, TreeFigures.scalar(e.getValue()));
-        String interval = TreeFigures.interval(n.get(e.getKey() + TreeFigures.INTERVAL));
-        if (interval != null) h.put(prefix + ": " + e.getKey() + " 95% interval" + suffix, interval);
+        putInterval(h, prefix + ": " + e.getKey(), n.get(e.getKey() + TreeFigures.INTERVAL), suffix);
       }
     });
   }

@@ -960,6 +960,27 @@ class ReportTest {
     assertThat(h.keySet()).noneMatch(k -> k.contains("interval"));
   }
 
+  /** The headline's other shares, the metamers' rates and the accuracy on other data, give theirs too. */
+  @Test
+  void theHeadlineGivesTheMetamersAndOtherDataIntervals(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    Files.createDirectories(run.resolve("analysis"));
+    Files.writeString(run.resolve("analysis/metamers.json"), """
+        {"count": 20, "summary": {"rate_metamer_class_is_class_of_a": 0.35,
+         "rate_metamer_class_is_class_of_a_ci95": [0.18119182410108206, 0.5671457233147638],
+         "rate_probe_class_is_label_of_b": 0.65, "rate_probe_class_is_label_of_b_ci95": [0.43285427668523624,
+         0.818808175898918]}}""");
+    Files.writeString(run.resolve("eval-shifted.json"), """
+        {"name": "shifted", "data": "shifted/test", "accuracy": 0.842, "count": 1000,
+         "accuracy_ci95": [0.8180901541085861, 0.8632923430872941]}""");
+    Map<String, Object> h = Report.of(List.of(run)).runs().get(0).headline();
+    assertThat(h).containsEntry("metamers: model class is class of a", 0.35)
+        .containsEntry("metamers: model class is class of a 95% interval", "[0.181, 0.567]")
+        .containsEntry("metamers: nuisance probe reads label of b 95% interval", "[0.433, 0.819]")
+        .containsEntry("accuracy on shifted (shifted/test)", 0.842)
+        .containsEntry("accuracy on shifted (shifted/test) 95% interval", "[0.818, 0.863]");
+  }
+
   @Test
   void aConfigThatFailsTheReportNamesItsRun(@TempDir Path tmp) throws Exception {
     Path a = SyntheticRun.bare(tmp.resolve("a"), "ce"), b = SyntheticRun.bare(tmp.resolve("b"), "ice");
