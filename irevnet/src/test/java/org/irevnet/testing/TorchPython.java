@@ -51,7 +51,10 @@ public final class TorchPython {
   }
 
   public static Result run(String... command) throws Exception {
-    Process p = new ProcessBuilder(command).start();
+    ProcessBuilder b = new ProcessBuilder(command);
+    // The scripts import torch_port.py: without this Python caches it in scripts/__pycache__, in the checkout.
+    b.environment().put("PYTHONDONTWRITEBYTECODE", "1");
+    Process p = b.start();
     p.getOutputStream().close();
     // Both streams are small (one JSON line, one error line): read after the exit.
     if (!p.waitFor(300, TimeUnit.SECONDS)) {
