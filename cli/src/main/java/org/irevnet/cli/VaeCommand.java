@@ -19,6 +19,7 @@ import org.irevnet.settings.Ranges;
 import org.irevnet.train.AdamOptimizer;
 import org.irevnet.vae.ConvVae;
 import org.irevnet.vae.Flows;
+import org.irevnet.vae.SylvesterFlow;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -196,6 +197,11 @@ final class VaeCommand implements Callable<Integer> {
     r.put("test_elbo_nats", ev.elbo());
     r.put("test_is_nll_nats", ev.nll());
     r.put("test_is_nll_std_error", ev.nllStdError());
+    if (vae.measuresOrthogonality()) {
+      r.put("orthogonality_error_train", vae.orthogonalityError());
+      r.put("orthogonality_error_test", ev.orthogonalityError());
+      r.put("orthogonality_tolerance", SylvesterFlow.ORTHOGONALITY_TOLERANCE);
+    }
     r.put("train_neg_elbo_per_epoch", losses);
     r.put("train_seconds", trainSeconds);
     r.put("eval_seconds", evalSeconds);
@@ -216,6 +222,27 @@ final class VaeCommand implements Callable<Integer> {
       AtomicFiles.writeString(out.resolve("vae.json"), Json.pretty(r) + "\n");
     });
     System.out.println(Json.line(r));
+    String failed = vae.measuresOrthogonality() ? orthogonalityFailure(vae.orthogonalityError(), ev.orthogonalityError()) : null;
+    if (failed != null) {
+      System.err.println("irevnet vae: " + failed);
+      return 1;
+    }
     return 0;
+  }
+
+  /**
+   * Null when both largest {@code |QᵀQ - I|} entries (training, test) are within the tolerance,
+   * else the one-line failure: past it the log-det formula is not the flow's, so the objective
+   * trained or the numbers reported are not what they say.
+   */
+  static String orthogonalityFailure(double train, double test) {
+    double tol = SylvesterFlow.ORTHOGONALITY_TOLERANCE;
+    if (train <= tol && test <= tol) return null; // NaN fails
+    boolean inTest = !(test <= tol);
+    return String.format("orthogonality check failed: sylvester-orthogonal's Q after %d iterations has |QᵀQ - I|"
+        + " up to %.3g %s (%s %.3g), above the tolerance %.3g: the log-det formula assumes QᵀQ = I, so %s (some raw"
+        + " matrix's condition number is above about 1e4)", SylvesterFlow.ORTHOGONALISATION_STEPS, inTest ? test : train,
+        inTest ? "on the test images" : "in training", inTest ? "training" : "test", inTest ? train : test, tol,
+        inTest ? "the ELBO and IS-NLL written are wrong" : "the objective trained was not the ELBO");
   }
 }

@@ -33,6 +33,7 @@ class VaeCommandTest {
     assertThat(saved.get("test_images").asInt()).isEqualTo(3);
     assertThat(saved.get("is_samples").asInt()).isEqualTo(20);
     assertThat(saved.get("train_images").asInt()).isEqualTo(32);
+    assertThat(saved.has("orthogonality_error_test")).as("its Q is orthogonal by construction").isFalse();
     // The data as typed, and by content, as a training run records them.
     assertThat(saved.get("data").asText()).isEqualTo(data.toString());
     JsonNode config = Json.MAPPER.readTree(out.resolve("config.json").toFile());
@@ -58,6 +59,36 @@ class VaeCommandTest {
         "--no-progress"};
     MainTest.assertNeedsFresh(again, out, "vae.json");
     assertThat(Json.MAPPER.readTree(out.resolve("vae.json").toFile()).get("flow").asText()).isEqualTo("none");
+  }
+
+  /**
+   * sylvester-orthogonal's log-det assumes its iterated Q is orthonormal, which 30 iterations reach
+   * only for raw matrices of condition number up to about 1e4; beyond, the numbers written were
+   * silently wrong. vae.json records the largest |QᵀQ - I| of training and test and the tolerance;
+   * past it the results are written and the check fails (exit code 1) with one line.
+   */
+  @Test
+  void sylvesterOrthogonalRecordsAndChecksHowOrthonormalItsQWas(@TempDir Path tmp) throws Exception {
+    Path data = TinyData.idx(tmp.resolve("data"), 8, 2);
+    Path out = tmp.resolve("vae");
+    MainTest.Run r = run("vae", "--flow", "sylvester-orthogonal", "--data", data.toString(), "--out", out.toString(),
+        "--epochs", "1", "--batch", "4", "--latent", "3", "--hidden", "8", "--flow-steps", "2", "--orthonormal", "2",
+        "--test-images", "2", "--is-samples", "2", "--threads", "1", "--no-progress");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode saved = Json.MAPPER.readTree(out.resolve("vae.json").toFile());
+    assertThat(saved.get("orthogonality_tolerance").asDouble()).isEqualTo(1e-5);
+    // float32 rounding (1e-7 to 2.4e-7 measured), far below the tolerance
+    assertThat(saved.get("orthogonality_error_train").asDouble()).isBetween(0.0, 1e-6);
+    assertThat(saved.get("orthogonality_error_test").asDouble()).isBetween(0.0, 1e-6);
+
+    assertThat(VaeCommand.orthogonalityFailure(1e-5, 2e-7)).isNull();
+    assertThat(VaeCommand.orthogonalityFailure(2e-7, 0.424)).isEqualTo("orthogonality check failed:"
+        + " sylvester-orthogonal's Q after 30 iterations has |QᵀQ - I| up to 0.424 on the test images (training"
+        + " 2.00e-07), above the tolerance 1.00e-05: the log-det formula assumes QᵀQ = I, so the ELBO and IS-NLL"
+        + " written are wrong (some raw matrix's condition number is above about 1e4)");
+    assertThat(VaeCommand.orthogonalityFailure(0.0182, 1e-7)).contains("up to 0.0182 in training (test 1.00e-07)")
+        .contains("the objective trained was not the ELBO");
+    assertThat(VaeCommand.orthogonalityFailure(Double.NaN, 1e-7)).as("NaN fails").contains("up to NaN in training");
   }
 
   /** Not even with --fresh into a training run's directory: its config.json is what --resume and eval read. */

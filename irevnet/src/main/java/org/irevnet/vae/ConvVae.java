@@ -44,9 +44,11 @@ public final class ConvVae {
 
   /**
    * Test ELBO and importance-sampled negative log-likelihood, nats per image (means over the
-   * images), with the standard error of the NLL mean over images.
+   * images), with the standard error of the NLL mean over images, and the largest {@code |QᵀQ - I|}
+   * entry of the test images' iterated Q (see {@link #orthogonalityError}).
    */
-  public record Evaluation(double elbo, double nll, double nllStdError, int images, int samples) {}
+  public record Evaluation(double elbo, double nll, double nllStdError, int images, int samples,
+      double orthogonalityError) {}
 
   static final int SIDE = 28;
   static final int PIXELS = SIDE * SIDE;
@@ -61,9 +63,13 @@ public final class ConvVae {
   private final long seed;
   private final Graph training;
   private final Graph sampling;
+  private double trainOrthogonalityError;
 
-  /** One graph of the model: {@code log w} per latent sample and the loss (mean of {@code -log w}). */
-  private record Graph(SameDiff sd, SDVariable logW, SDVariable loss) {}
+  /**
+   * One graph of the model: {@code log w} per latent sample, the loss (mean of {@code -log w}) and
+   * the names of the flow's {@code QᵀQ - I} per image, one per iterated Q (none for other flows).
+   */
+  private record Graph(SameDiff sd, SDVariable logW, SDVariable loss, List<String> orthogonalityErrors) {}
 
   /** A VAE in {@code dt}: float32 for training, float64 for gradient checks. */
   public ConvVae(Config config, long seed, DataType dt) {
@@ -117,10 +123,14 @@ public final class ConvVae {
     double halfLog2Pi = 0.5 * Math.log(2 * Math.PI);
     SDVariable logQ0 = eps.mul(eps).mul(-0.5).sub(logVar.mul(0.5)).sum(1).sub(d * halfLog2Pi);
     Map<String, SDVariable> prepared = new HashMap<>();
+    List<String> orthogonalityErrors = new ArrayList<>();
     if (flow.paramCount() > 0) {
       // Prepared once per image (Sylvester's orthogonalisation is the costly part), then
       // repeated for the image's latent samples.
-      flow.prepare(sd, Graphs.cols(head, 2L * d, heads)).forEach((k, v) -> prepared.put(k, repeat.apply(v)));
+      flow.prepare(sd, Graphs.cols(head, 2L * d, heads)).forEach((k, v) -> {
+        if (k.endsWith("." + SylvesterFlow.ORTHOGONALITY_ERROR)) orthogonalityErrors.add(v.name());
+        else prepared.put(k, repeat.apply(v));
+      });
     }
     LatentFlow.Step step = flow.transform(sd, z0, prepared);
     SDVariable zK = step.out();
@@ -138,7 +148,7 @@ public final class ConvVae {
     SDVariable logW = logPx.add(logPz).sub(logQ0.sub(step.logDet()));
     SDVariable loss = logW.mean().neg();
     sd.setLossVariables(loss);
-    return new Graph(sd, logW, loss);
+    return new Graph(sd, logW, loss, List.copyOf(orthogonalityErrors));
   }
 
   private SDVariable weight(SameDiff sd, String name, INDArray value) {
@@ -193,9 +203,34 @@ public final class ConvVae {
     sync(training);
     Map<String, INDArray> feed = feed(x, eps, null);
     String loss = training.loss().name();
-    var out = training.sd().calculateGradientsAndOutputs(feed, List.of(loss), names);
+    List<String> outputs = new ArrayList<>(training.orthogonalityErrors());
+    outputs.add(loss);
+    var out = training.sd().calculateGradientsAndOutputs(feed, outputs, names);
     for (String n : names) params.get(n).grad().addi(out.getGradients().get(n));
+    trainOrthogonalityError = Math.max(trainOrthogonalityError, largest(out.getOutputs(), training));
     return out.getOutputs().get(loss).getDouble(0);
+  }
+
+  /** Whether the flow has an iterated Q whose orthogonality is measured (sylvester-orthogonal). */
+  public boolean measuresOrthogonality() {
+    return !training.orthogonalityErrors().isEmpty();
+  }
+
+  /**
+   * The largest {@code |QᵀQ - I|} entry over every image of every training batch so far, NaN if
+   * any was NaN; 0 for a flow without an iterated Q. Above {@link
+   * SylvesterFlow#ORTHOGONALITY_TOLERANCE} the log-det, and so the objective trained, was not the
+   * flow's.
+   */
+  public double orthogonalityError() {
+    return trainOrthogonalityError;
+  }
+
+  /** The largest |entry| of the graph's {@code QᵀQ - I} outputs, NaN if any is NaN (Math.max keeps NaN). */
+  private static double largest(Map<String, INDArray> outputs, Graph g) {
+    double max = 0;
+    for (String n : g.orthogonalityErrors()) max = Math.max(max, org.irevnet.nn.Tensors.maxAbs(outputs.get(n)));
+    return max;
   }
 
   /**
@@ -219,9 +254,15 @@ public final class ConvVae {
 
   /** {@code log w} of every row: {@code x [n, 784]}, {@code eps [r, D]}, {@code rows [r]} (int). */
   public INDArray logWeights(INDArray x, INDArray eps, INDArray rows) {
+    return sample(x, eps, rows).get(sampling.logW().name()).castTo(DataType.DOUBLE);
+  }
+
+  /** The sampling graph's {@code log w} and {@code QᵀQ - I} outputs. */
+  private Map<String, INDArray> sample(INDArray x, INDArray eps, INDArray rows) {
     sync(sampling);
-    String name = sampling.logW().name();
-    return sampling.sd().output(feed(x, eps, rows), name).get(name).castTo(DataType.DOUBLE);
+    List<String> outputs = new ArrayList<>(sampling.orthogonalityErrors());
+    outputs.add(sampling.logW().name());
+    return sampling.sd().output(feed(x, eps, rows), outputs);
   }
 
   private Map<String, INDArray> feed(INDArray x, INDArray eps, INDArray rows) {
@@ -239,14 +280,16 @@ public final class ConvVae {
    */
   public Evaluation evaluate(INDArray x, int samples, int chunk, Random rng) {
     int n = (int) x.size(0);
-    double elboSum = 0, nllSum = 0, nllSq = 0;
+    double elboSum = 0, nllSum = 0, nllSq = 0, orthogonality = 0;
     for (int i = 0; i < n; i++) {
       INDArray xi = x.getRow(i, true).dup();
       double[] lw = new double[samples];
       for (int from = 0; from < samples; from += chunk) {
         int r = Math.min(chunk, samples - from);
-        INDArray w = logWeights(xi, Init.normal(dt, rng, r, config.latent()), Nd4j.zeros(DataType.INT, r));
+        Map<String, INDArray> out = sample(xi, Init.normal(dt, rng, r, config.latent()), Nd4j.zeros(DataType.INT, r));
+        INDArray w = out.get(sampling.logW().name());
         for (int k = 0; k < r; k++) lw[from + k] = w.getDouble(k);
+        orthogonality = Math.max(orthogonality, largest(out, sampling));
       }
       Host.collectGarbage(i, 5);
       double max = Double.NEGATIVE_INFINITY, mean = 0;
@@ -263,7 +306,7 @@ public final class ConvVae {
     }
     double nllMean = nllSum / n;
     double var = n > 1 ? Math.max(0, (nllSq - n * nllMean * nllMean) / (n - 1)) : 0;
-    return new Evaluation(elboSum / n, nllMean, Math.sqrt(var / n), n, samples);
+    return new Evaluation(elboSum / n, nllMean, Math.sqrt(var / n), n, samples, orthogonality);
   }
 
   /** Fixed binarisation: pixel {@code p} becomes 1 with probability {@code p}. Returns {@code [n, 784]}. */

@@ -71,6 +71,50 @@ class ConvVaeTest {
     entries.forEach((name, entry) -> Layouts.assertSameAsOnDenseCopies(name, new INDArray[] {x, eps, grey}, entry));
   }
 
+  /**
+   * Training and evaluation measure how far sylvester-orthogonal's iterated Q is from orthonormal
+   * (its log-det assumes it is): at rounding on a fresh model; when the head's Q block of the second
+   * step is a fixed raw matrix of condition number 1e6 (its weights zero, its bias that matrix),
+   * what the flow itself measures on that matrix, far past the tolerance. Other flows measure nothing.
+   */
+  @Test
+  void trainingAndEvaluationMeasureHowFarQIsFromOrthonormal() {
+    ConvVae vae = new ConvVae(config("sylvester-orthogonal"), 3, DataType.DOUBLE);
+    INDArray x = binaryImages(DataType.DOUBLE, 2, 4);
+    INDArray eps = Numerics.normal(DataType.DOUBLE, 5, 2, 3);
+    assertThat(vae.measuresOrthogonality()).isTrue();
+    assertThat(vae.orthogonalityError()).isZero();
+    vae.accumulateGradients(x, eps);
+    assertThat(vae.orthogonalityError()).isBetween(0.0, 1e-14);
+    assertThat(vae.evaluate(x, 3, 2, new Random(6)).orthogonalityError()).isBetween(0.0, 1e-14);
+
+    // latent 3, M = 2: a step's raw parameters are full [4], d1, d2, b [2 each], Q [3x2]; the head
+    // gives mu [3] and log σ² [3] first.
+    SylvesterFlow step = SylvesterFlow.orthogonal(3, 2);
+    int q = 6 + step.paramCount() + 10;
+    double[] ill = {1, 0, 0, 1e-6, 0, 0}; // columns (1, 0, 0) and (0, 1e-6, 0): condition number 1e6
+    INDArray w = vae.params().get("enc.head.w").value(), b = vae.params().get("enc.head.b").value();
+    for (int k = 0; k < 6; k++) {
+      w.getColumn(q + k).assign(0);
+      b.putScalar(0, q + k, ill[k]);
+    }
+    double[] raw = new double[step.paramCount()];
+    System.arraycopy(ill, 0, raw, 10, 6);
+    org.nd4j.autodiff.samediff.SameDiff sd = org.nd4j.autodiff.samediff.SameDiff.create();
+    var qtq = step.prepare(sd, sd.var("raw", Nd4j.createFromArray(new double[][] {raw}))).get(SylvesterFlow.ORTHOGONALITY_ERROR);
+    double expected = org.irevnet.nn.Tensors.maxAbs(qtq.eval());
+    assertThat(expected).isGreaterThan(1000 * SylvesterFlow.ORTHOGONALITY_TOLERANCE);
+    assertThat(vae.evaluate(x, 3, 2, new Random(6)).orthogonalityError()).isCloseTo(expected, offset(1e-15));
+    vae.accumulateGradients(x, eps);
+    assertThat(vae.orthogonalityError()).as("the largest over the batches so far").isCloseTo(expected, offset(1e-15));
+
+    ConvVae householder = new ConvVae(config("sylvester-householder"), 3, DataType.DOUBLE);
+    householder.accumulateGradients(x, eps);
+    assertThat(householder.measuresOrthogonality()).isFalse();
+    assertThat(householder.orthogonalityError()).isZero();
+    assertThat(householder.evaluate(x, 3, 2, new Random(6)).orthogonalityError()).isZero();
+  }
+
   @Test
   void gradientsMatchFiniteDifferencesThroughEncoderFlowAndDecoder() {
     for (String flow : List.of("sylvester-orthogonal")) {

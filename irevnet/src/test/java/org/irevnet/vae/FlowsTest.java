@@ -207,6 +207,116 @@ class FlowsTest {
         .containsExactly(reflection, within(1e-15));
   }
 
+  /**
+   * The orthogonal variant's 30 iterations reach an orthonormal Q only for raw matrices of
+   * condition number up to about 1e4; beyond, its log-det formula (which assumes {@code QᵀQ = I})
+   * was silently wrong. Now {@code QᵀQ - I} is a prepared output: checked here against the raw
+   * matrix's polar factor (known by construction, {@code A = U diag(s) Vᵀ} has {@code U Vᵀ}) and
+   * the map's log-det against the brute-force {@code log|det(I + Q R diag(tanh') R̃ Qᵀ)|} by LU,
+   * all in float64: where the measured error is within the tolerance the log-det is right, and
+   * where the log-det is wrong the measured error says so.
+   */
+  @Test
+  void sylvesterMeasuresHowFarItsIteratedQIsFromOrthonormal() {
+    int d = 16, m = 8;
+    Random rng = new Random(5);
+    for (double kappa : new double[] {1e2, 1e3, 1e4, 1e5, 1e6, 1e8}) {
+      double[][] u = orthonormalColumns(rng, d, m), v = orthonormalColumns(rng, m, m);
+      double[] raw = new double[m * m + 3 * m + d * m];
+      for (int i = 0; i < m * m + 3 * m; i++) raw[i] = (i < m * m ? 0.5 : 1) * rng.nextGaussian();
+      double[][] polar = new double[d][m];
+      for (int i = 0; i < d; i++) {
+        for (int j = 0; j < m; j++) {
+          for (int k = 0; k < m; k++) {
+            double s = Math.pow(kappa, -k / (m - 1.0));
+            raw[m * m + 3 * m + i * m + j] += u[i][k] * s * v[j][k];
+            polar[i][j] += u[i][k] * v[j][k];
+          }
+        }
+      }
+      SylvesterFlow flow = SylvesterFlow.orthogonal(d, m);
+      SameDiff sd = SameDiff.create();
+      Map<String, SDVariable> p = flow.prepare(sd, sd.var("raw", Nd4j.createFromArray(new double[][] {raw})));
+      double[] z = new double[d];
+      for (int i = 0; i < d; i++) z[i] = rng.nextGaussian();
+      LatentFlow.Step step = flow.transform(sd, sd.var("z", Nd4j.createFromArray(new double[][] {z})), p);
+      Map<String, INDArray> out = sd.output(new HashMap<>(), p.get("q").name(), p.get("r").name(),
+          p.get("rt").name(), p.get("b").name(), p.get(SylvesterFlow.ORTHOGONALITY_ERROR).name(), step.logDet().name());
+      double[][] q = out.get(p.get("q").name()).slice(0).toDoubleMatrix();
+      double[][] measured = out.get(p.get(SylvesterFlow.ORTHOGONALITY_ERROR).name()).slice(0).toDoubleMatrix();
+      double error = 0, fromPolar = 0;
+      for (int i = 0; i < m; i++) {
+        for (int j = 0; j < m; j++) {
+          double dot = 0;
+          for (int k = 0; k < d; k++) dot += q[k][i] * q[k][j];
+          assertThat(measured[i][j]).as("κ %g: (QᵀQ - I)[%d][%d]", kappa, i, j).isCloseTo(dot - (i == j ? 1 : 0), within(1e-15));
+          error = Math.max(error, Math.abs(measured[i][j]));
+        }
+      }
+      for (int i = 0; i < d; i++) for (int j = 0; j < m; j++) fromPolar = Math.max(fromPolar, Math.abs(q[i][j] - polar[i][j]));
+      double logDetError = Math.abs(out.get(step.logDet().name()).getDouble(0) - bruteForceLogDet(q,
+          out.get(p.get("r").name()).slice(0).toDoubleMatrix(), out.get(p.get("rt").name()).slice(0).toDoubleMatrix(),
+          out.get(p.get("b").name()).toDoubleVector(), z));
+      if (kappa <= 1e4) {
+        assertThat(fromPolar).as("κ %g: |Q - U Vᵀ|", kappa).isLessThan(1e-12);
+        assertThat(error).as("κ %g", kappa).isLessThan(1e-13);
+        assertThat(logDetError).as("κ %g", kappa).isLessThan(1e-12);
+      } else {
+        // Not converged, and said: the error is far past the tolerance, and so is the log-det's.
+        assertThat(error).as("κ %g", kappa).isGreaterThan(100 * SylvesterFlow.ORTHOGONALITY_TOLERANCE);
+        assertThat(logDetError).as("κ %g: the formula's log-det is off", kappa).isGreaterThan(1e-6);
+      }
+      // The tolerance's premise: the log-det is off by at most a few times the measured error (5x measured).
+      assertThat(logDetError).as("κ %g", kappa).isLessThanOrEqualTo(10 * error + 1e-12);
+    }
+  }
+
+  /** {@code rows x cols} orthonormal columns by Gram-Schmidt (twice) of Gaussian ones. */
+  private static double[][] orthonormalColumns(Random rng, int rows, int cols) {
+    double[][] a = new double[rows][cols];
+    for (int j = 0; j < cols; j++) {
+      for (int i = 0; i < rows; i++) a[i][j] = rng.nextGaussian();
+      for (int pass = 0; pass < 2; pass++) {
+        for (int k = 0; k < j; k++) {
+          double dot = 0;
+          for (int i = 0; i < rows; i++) dot += a[i][k] * a[i][j];
+          for (int i = 0; i < rows; i++) a[i][j] -= dot * a[i][k];
+        }
+      }
+      double norm = 0;
+      for (int i = 0; i < rows; i++) norm += a[i][j] * a[i][j];
+      for (int i = 0; i < rows; i++) a[i][j] /= Math.sqrt(norm);
+    }
+    return a;
+  }
+
+  /** {@code log|det(I + Q R diag(1 - h²) R̃ Qᵀ)|}, {@code h = tanh(R̃ Qᵀ z + b)}: the step's whole Jacobian, by LU. */
+  private static double bruteForceLogDet(double[][] q, double[][] r, double[][] rt, double[] b, double[] z) {
+    int d = q.length, m = r.length;
+    double[] u = new double[m], slope = new double[m];
+    for (int k = 0; k < m; k++) for (int i = 0; i < d; i++) u[k] += q[i][k] * z[i];
+    for (int k = 0; k < m; k++) {
+      double pre = b[k];
+      for (int l = 0; l < m; l++) pre += rt[k][l] * u[l];
+      slope[k] = 1 - Math.tanh(pre) * Math.tanh(pre);
+    }
+    double[][] j = new double[d][d];
+    for (int a = 0; a < d; a++) {
+      for (int c = 0; c < d; c++) {
+        double sum = a == c ? 1 : 0;
+        for (int k = 0; k < m; k++) {
+          for (int l = 0; l < m; l++) {
+            double rt2 = 0;
+            for (int t = 0; t < m; t++) rt2 += r[k][t] * slope[t] * rt[t][l];
+            sum += q[a][k] * rt2 * q[c][l];
+          }
+        }
+        j[a][c] = sum;
+      }
+    }
+    return org.irevnet.check.Numerics.logAbsDet(j);
+  }
+
   @Test
   void zeroRawParametersGiveTheIdentityWithFiniteGradients() {
     // A blank image through a fresh encoder (biases at zero) gives all-zero raw parameters, where
