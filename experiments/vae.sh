@@ -41,10 +41,11 @@ run() {
   # A run that fails writes nothing: the table and the report must not show an earlier run's result
   # for it. Deleted once the run has failed, not as it starts: a second vae.sh on this OUT deleted the
   # result this one had just written (its table then said "no result"), and a stopped run lost it.
-  if [ "$code" -ne 0 ]; then rm -f "$OUT/vae-$flow/vae.json"; fi
+  # Exit 1, sylvester-orthogonal's failed orthogonality check, writes its results: the table marks them.
+  if [ "$code" -gt 1 ]; then rm -f "$OUT/vae-$flow/vae.json"; fi
   # Exit 3: a failed run, e.g. trained but an evaluation that is not finite (nothing written); the
   # table says "no result" for it and the other flows still run. Bad usage (2) or an interrupt stops.
-  if [ "$code" -ne 0 ] && [ "$code" -ne 3 ]; then exit "$code"; fi
+  if [ "$code" -ne 0 ] && [ "$code" -ne 1 ] && [ "$code" -ne 3 ]; then exit "$code"; fi
 }
 parallel=()
 for flow in "${flows[@]}"; do
@@ -68,7 +69,7 @@ echo "| flow | test ELBO | test IS-NLL (± s.e.) | flow params per image | train
 echo "|---|---|---|---|---|---|"
 for flow in "${flows[@]}"; do
   [ -f "$OUT/vae-$flow/vae.json" ] || { echo "| $flow | no result (see the run's error) | | | | |"; continue; }
-  jq -r '"| \(.flow) | \(.test_elbo_nats*100|round/100) | \(.test_is_nll_nats*100|round/100) ± \(.test_is_nll_std_error*100|round/100) | \(.flow_params_per_image) | \(.train_seconds|round) s (\(.train_cpu_seconds|round) s) | \(.eval_seconds|round) s (\(.eval_cpu_seconds|round) s) |"' \
+  jq -r '"| \(.flow)\(if .orthogonality_tolerance != null and ([.orthogonality_error_train, .orthogonality_error_test] | max) > .orthogonality_tolerance then " (orthogonality check failed: its log-det is wrong)" else "" end) | \(.test_elbo_nats*100|round/100) | \(.test_is_nll_nats*100|round/100) ± \(.test_is_nll_std_error*100|round/100) | \(.flow_params_per_image) | \(.train_seconds|round) s (\(.train_cpu_seconds|round) s) | \(.eval_seconds|round) s (\(.eval_cpu_seconds|round) s) |"' \
     "$OUT/vae-$flow/vae.json"
 done
 # The same runs side by side in report.html (headline: flow, test ELBO, IS-NLL, train time).

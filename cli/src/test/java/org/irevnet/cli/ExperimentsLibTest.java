@@ -463,7 +463,10 @@ class ExperimentsLibTest {
     assertThat(table).isEmptyFile();
   }
 
-  /** vae.sh's launcher: writes a vae.json whose ELBO is -100, or exits 3 (nothing written) for the flow FAIL names. */
+  /**
+   * vae.sh's launcher: writes a vae.json whose ELBO is -100, or exits 3 (nothing written) for the flow
+   * FAIL names, or writes one whose orthogonality check failed and exits 1 for the flow CHECK names.
+   */
   private static final String VAE_STAND_IN = """
       #!/usr/bin/env bash
       [ "$1" = vae ] || exit 0
@@ -477,7 +480,10 @@ class ExperimentsLibTest {
       echo '{}' > "$out/config.json"
       echo '{"flow":"'$flow'","data":"d","train_images":1,"epochs":1,"batch":2,"latent":2,"flow_steps":1,
         "test_images":1,"is_samples":1,"test_elbo_nats":-100,"test_is_nll_nats":99,"test_is_nll_std_error":1,
-        "flow_params_per_image":0,"train_seconds":1,"train_cpu_seconds":1,"eval_seconds":1,"eval_cpu_seconds":1}' > "$out/vae.json"
+        "flow_params_per_image":0,"train_seconds":1,"train_cpu_seconds":1,"eval_seconds":1,"eval_cpu_seconds":1,
+        "orthogonality_error_train":1e-7,"orthogonality_error_test":0.4,"orthogonality_tolerance":1e-5}' > "$out/vae.json"
+      [ "$flow" = "${CHECK:-}" ] && exit 1
+      sed -i 's/"orthogonality_error_test":0.4/"orthogonality_error_test":2e-7/' "$out/vae.json"
       """;
 
   /** experiments/ and {@link #VAE_STAND_IN} ({@code stand-in}) in {@code tmp}: the command that runs vae.sh with it into tmp/out. */
@@ -500,6 +506,24 @@ class ExperimentsLibTest {
     assertThat(p.waitFor()).isZero();
     assertThat(Files.readAllLines(table)).contains("| planar | no result (see the run's error) | | | | |")
         .filteredOn(l -> l.startsWith("| none |")).singleElement().asString().startsWith("| none | -100 |");
+  }
+
+  /**
+   * sylvester-orthogonal's failed orthogonality check (exit code 1, results written) stopped the
+   * script, and deleted the run's results with the flows after it never run: now the others run and
+   * the table marks that row.
+   */
+  @Test
+  void vaeShGoesOnAfterAFailedOrthogonalityCheckAndMarksItsRow(@TempDir Path tmp) throws Exception {
+    String command = vaeSh(tmp);
+    Path table = tmp.resolve("table.md");
+    Process p = new ProcessBuilder("bash", "-c", "CHECK=sylvester-orthogonal " + command).directory(tmp.toFile())
+        .redirectOutput(table.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    assertThat(p.waitFor()).isZero();
+    assertThat(Files.readAllLines(table))
+        .contains("| sylvester-orthogonal (orthogonality check failed: its log-det is wrong) | -100 | 99 ± 1 | 0 | 1 s (1 s) | 1 s (1 s) |")
+        .filteredOn(l -> l.startsWith("| sylvester-triangular |")).singleElement().asString()
+        .startsWith("| sylvester-triangular | -100 |");
   }
 
   /**
