@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
         "parameters the encoder emits per image. Evaluation on the first --test-images test",
         "images: ELBO = mean log w and NLL = -log mean w over --is-samples samples per image.",
         "Writes OUT/vae.json, OUT/config.json (bin/irevnet report OUT... compares runs) and the trained",
-        "weights, OUT/weights.npz; an OUT that holds them already needs --fresh."})
+        "weights, OUT/weights.npz; an OUT that holds them already needs --fresh. sylvester-orthogonal records the",
+        "largest |QᵀQ - I| of its iterated Q; above 1e-5 its log-det is wrong: results written, exit code 1."})
 final class VaeCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
