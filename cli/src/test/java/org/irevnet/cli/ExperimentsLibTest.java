@@ -495,16 +495,21 @@ class ExperimentsLibTest {
     return "IREVNET=./stand-in OUT=" + MainTest.shellWord(tmp.resolve("out")) + " bash experiments/vae.sh";
   }
 
+  /** The table {@code command} (vae.sh's, from {@link #vaeSh}) prints with {@code env} set, once it has exited 0. */
+  private static List<String> vaeTable(Path tmp, String env, String command) throws Exception {
+    Path table = tmp.resolve("table.md");
+    Process p = new ProcessBuilder("bash", "-c", env + " " + command).directory(tmp.toFile())
+        .redirectOutput(table.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    assertThat(p.waitFor()).isZero();
+    return Files.readAllLines(table);
+  }
+
   /** A flow that fails this time has no result in the table, whatever an earlier run left in its directory. */
   @Test
   void vaeShSaysNoResultForAFlowThatFailedThisTime(@TempDir Path tmp) throws Exception {
     String command = vaeSh(tmp);
     assertThat(run(tmp, command).exit()).isZero();
-    Path table = tmp.resolve("table.md");
-    Process p = new ProcessBuilder("bash", "-c", "FAIL=planar " + command).directory(tmp.toFile())
-        .redirectOutput(table.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    assertThat(p.waitFor()).isZero();
-    assertThat(Files.readAllLines(table)).contains("| planar | no result (see the run's error) | | | | |")
+    assertThat(vaeTable(tmp, "FAIL=planar", command)).contains("| planar | no result (see the run's error) | | | | |")
         .filteredOn(l -> l.startsWith("| none |")).singleElement().asString().startsWith("| none | -100 |");
   }
 
@@ -515,12 +520,7 @@ class ExperimentsLibTest {
    */
   @Test
   void vaeShGoesOnAfterAFailedOrthogonalityCheckAndMarksItsRow(@TempDir Path tmp) throws Exception {
-    String command = vaeSh(tmp);
-    Path table = tmp.resolve("table.md");
-    Process p = new ProcessBuilder("bash", "-c", "CHECK=sylvester-orthogonal " + command).directory(tmp.toFile())
-        .redirectOutput(table.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    assertThat(p.waitFor()).isZero();
-    assertThat(Files.readAllLines(table))
+    assertThat(vaeTable(tmp, "CHECK=sylvester-orthogonal", vaeSh(tmp)))
         .contains("| sylvester-orthogonal (orthogonality check failed: its log-det is wrong) | -100 | 99 ± 1 | 0 | 1 s (1 s) | 1 s (1 s) |")
         .filteredOn(l -> l.startsWith("| sylvester-triangular |")).singleElement().asString()
         .startsWith("| sylvester-triangular | -100 |");
@@ -559,12 +559,9 @@ class ExperimentsLibTest {
   @Test
   void vaeShPrintsTheTableWhenTheFirstFlowFailed(@TempDir Path tmp) throws Exception {
     String command = vaeSh(tmp);
-    Path table = tmp.resolve("table.md");
-    Process p = new ProcessBuilder("bash", "-c", "FAIL=none " + command).directory(tmp.toFile())
-        .redirectOutput(table.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    assertThat(p.waitFor()).isZero();
-    assertThat(Files.readAllLines(table)).first().asString().startsWith("Data d: first 1 training images");
-    assertThat(Files.readAllLines(table)).contains("| none | no result (see the run's error) | | | | |")
+    List<String> table = vaeTable(tmp, "FAIL=none", command);
+    assertThat(table).first().asString().startsWith("Data d: first 1 training images");
+    assertThat(table).contains("| none | no result (see the run's error) | | | | |")
         .filteredOn(l -> l.startsWith("| planar |")).singleElement().asString().startsWith("| planar | -100 |");
 
     // Every flow failed: no table, a line saying so.
