@@ -56,7 +56,7 @@ public final class SylvesterFlow implements LatentFlow {
   /**
    * Largest {@code |QᵀQ - I|} entry at which the log-det is trusted: measured (docs/testing.md), the
    * formula's error per step was at most 5.2x that entry (2.3e-3 nats at up to 1e-3), so near 5e-5
-   * nats here, while a converged float32 Q sits at 1.2e-7 to 2.4e-7 (40x below). The paper's code
+   * nats here, while a converged float32 Q sits at 1.2e-7 to 3.6e-7 (28x below). The paper's code
    * stops its iteration at a Frobenius norm of 1e-6 and warns beyond.
    */
   public static final double ORTHOGONALITY_TOLERANCE = 1e-5;
