@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
     header = "Accuracy, per-class accuracy and confusion matrix of a trained run (and, for bijective models, "
         + "bits/dim); one JSON object.",
     description = {"Prints the JSON object and saves it as RUN_DIR/eval-<split>.json, or eval-NAME.json with --as NAME.",
-        "accuracy_ci95 and per_class_accuracy_ci95 are 95% Wilson intervals over the images counted: the sampling",
+        "accuracy_ci95 and per_class_accuracy_ci95 are 95%% Wilson intervals over the images counted: the sampling",
         "of the test images given this trained model, not the spread over training seeds.",
         "Bijective models add the density of the split: bits_per_dim (per real pixel: the joint likelihood of the",
         "dequantised pixels and zero padding, an upper bound on the real pixels' NLL), bits_per_input_dim (the same",

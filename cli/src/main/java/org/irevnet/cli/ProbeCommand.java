@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
         + " regression solved to convergence, its penalty chosen on a held-out fifth of the training images; PCA"
         + " curve at the last one). --nuisance trains a fresh MLP on the"
         + " standardised z_n of the training split and writes nuisance-probe.json (logit_accuracy,"
-        + " nuisance_accuracy, excess, recipe). Every accuracy has its 95% Wilson interval (*_ci95, over the test"
+        + " nuisance_accuracy, excess, recipe). Every accuracy has its 95%% Wilson interval (*_ci95, over the test"
         + " images), nuisance-probe.json the per-image results and excess_p_value (exact McNemar, probe against"
         + " logits). Both go into --out (default RUN_DIR/analysis).")
 final class ProbeCommand implements Callable<Integer> {
