@@ -97,5 +97,4 @@ final class MetamersCommand implements Callable<Integer> {
     }
     return 0;
   }
-
 }

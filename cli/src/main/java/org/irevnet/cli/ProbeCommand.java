@@ -152,6 +152,9 @@ final class ProbeCommand implements Callable<Integer> {
     return epochs == null ? r : r.withEpochs(epochs);
   }
 
+  /** The end of the name {@link #subsample} gives a seeded subset: which images it holds depends on the seed. */
+  static final java.util.regex.Pattern SEEDED_SUBSET = java.util.regex.Pattern.compile("\\[\\d+ of \\d+]$");
+
   /** A seeded random subset of {@code count} images (in dataset order), or all when null or larger. */
   static Dataset subsample(Dataset d, Integer count, long seed) {
     if (count == null || count >= d.size()) return d;

@@ -370,9 +370,6 @@ final class QuickstartCommand implements Callable<Integer> {
   /** The probe file whose per-image results the comparison of the two runs reads. */
   static final String NUISANCE_PROBE = "analysis/nuisance-probe.json";
 
-  /** The name probe gives a seeded random subset of a split ({@code ProbeCommand.subsample}). */
-  private static final java.util.regex.Pattern SEEDED_SUBSET = java.util.regex.Pattern.compile("\\[\\d+ of \\d+]$");
-
   /**
    * One line for each difference the experiment's headline rests on, CE against iCE: the logits'
    * accuracy and the nuisance probe's, each with whether it is beyond the sampling noise of the
@@ -401,7 +398,7 @@ final class QuickstartCommand implements Callable<Integer> {
     // under another probe seed, though its name and size are the same.
     boolean sameData = ce.path("data_path").equals(ice.path("data_path")) && ce.path("data").equals(ice.path("data"))
         && ce.path("test_count").asInt() == ice.path("test_count").asInt();
-    boolean otherDraw = sameData && SEEDED_SUBSET.matcher(ce.path("data").asText()).find()
+    boolean otherDraw = sameData && ProbeCommand.SEEDED_SUBSET.matcher(ce.path("data").asText()).find()
         && !ce.at("/recipe/seed").equals(ice.at("/recipe/seed"));
     if (!sameData || otherDraw) {
       // Independent sets of images: no pairing to use, and an exact test rather than the normal

@@ -146,8 +146,7 @@ public final class Proportions {
    * @param images the images both were judged on
    * @param onlyFirst images the first got right and the second wrong ({@code onlySecond} the reverse)
    */
-  public record Paired(int images, int onlyFirst, int onlySecond, double pValue) {
-  }
+  public record Paired(int images, int onlyFirst, int onlySecond, double pValue) {}
 
   /**
    * {@link #mcnemarExact} of per-image correctness of two classifiers on the same images, in the

@@ -562,7 +562,7 @@ final class RunSections {
         eps.add(e);
         acc.add(TreeFigures.number(p.get("accuracy")));
         JsonNode ci = p.get("accuracy" + TreeFigures.INTERVAL);
-        boolean pair = TreeFigures.interval(ci) != null;
+        boolean pair = TreeFigures.isInterval(ci);
         intervals |= pair;
         lo.add(pair ? ci.get(0).asDouble() : null);
         hi.add(pair ? ci.get(1).asDouble() : null);
@@ -770,11 +770,11 @@ final class RunSections {
     q = qualifier(f, metamers);
     if (met.has("rate_metamer_class_is_class_of_a")) {
       h.put("metamers: model class is class of a" + q, TreeFigures.scalar(met.get("rate_metamer_class_is_class_of_a")));
-      putInterval(h, "metamers: model class is class of a", met.get("rate_metamer_class_is_class_of_a_ci95"), q);
+      putInterval(h, "metamers: model class is class of a", met.get("rate_metamer_class_is_class_of_a" + TreeFigures.INTERVAL), q);
     }
     if (met.path("rate_probe_class_is_label_of_b").isNumber()) {
       h.put("metamers: nuisance probe reads label of b" + q, TreeFigures.scalar(met.get("rate_probe_class_is_label_of_b")));
-      putInterval(h, "metamers: nuisance probe reads label of b", met.get("rate_probe_class_is_label_of_b_ci95"), q);
+      putInterval(h, "metamers: nuisance probe reads label of b", met.get("rate_probe_class_is_label_of_b" + TreeFigures.INTERVAL), q);
     }
     try {
       for (String n : f.matching(ANALYSIS, "*nuisance*.json")) {

@@ -203,16 +203,17 @@ final class SvgChart {
 
   /** The plotted y of point i: the value, or its log10 on a log chart (null when not positive). */
   private static Double y(Figure.Line f, Figure.Series s, int i) {
-    Double v = i < s.y().size() ? s.y().get(i) : null;
-    if (v == null || !Double.isFinite(v)) return null;
-    if (!f.logY()) return v;
-    return v > 0 ? Math.log10(v) : null;
+    return plotted(f, s.y(), i);
   }
 
-  /** An interval's bound of point i as plotted (as {@link #y}), null where the series has none. */
+  /** An interval's bound of point i as plotted, null where the series has none. */
   private static Double bound(Figure.Line f, List<Double> bounds, int i) {
-    if (bounds == null || i >= bounds.size()) return null;
-    Double v = bounds.get(i);
+    return bounds == null ? null : plotted(f, bounds, i);
+  }
+
+  /** {@code values[i]}, or its log10 on a log chart; null when missing, not finite or not positive there. */
+  private static Double plotted(Figure.Line f, List<Double> values, int i) {
+    Double v = i < values.size() ? values.get(i) : null;
     if (v == null || !Double.isFinite(v)) return null;
     if (!f.logY()) return v;
     return v > 0 ? Math.log10(v) : null;

@@ -333,10 +333,13 @@ final class TreeFigures {
    * pair (files from before the intervals have none: nothing is computed in their place).
    */
   static String interval(JsonNode ci) {
-    if (ci == null || !ci.isArray() || ci.size() != 2 || number(ci.get(0)) == null || number(ci.get(1)) == null) {
-      return null;
-    }
+    if (!isInterval(ci)) return null;
     return String.format(Locale.ROOT, "[%.3f, %.3f]", ci.get(0).asDouble(), ci.get(1).asDouble());
+  }
+
+  /** Whether the node is a 95% interval: two finite numbers. */
+  static boolean isInterval(JsonNode ci) {
+    return ci != null && ci.isArray() && ci.size() == 2 && number(ci.get(0)) != null && number(ci.get(1)) != null;
   }
 
   /**
