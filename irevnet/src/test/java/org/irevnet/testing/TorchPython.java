@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -54,14 +56,22 @@ public final class TorchPython {
     ProcessBuilder b = new ProcessBuilder(command);
     // The scripts import torch_port.py: without this Python caches it in scripts/__pycache__, in the checkout.
     b.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-    Process p = b.start();
-    p.getOutputStream().close();
-    // Both streams are small (one JSON line, one error line): read after the exit.
-    if (!p.waitFor(300, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      fail(String.join(" ", command) + ": no exit within 300 s");
+    // Into files, read after the exit: a pipe holds 64 KiB, and a script whose JSON was longer (a
+    // failing cross-check lists every number that differs) blocked writing it until the timeout,
+    // which then hid what had failed behind "no exit within 300 s".
+    Path out = Files.createTempFile("torch-python", ".out"), err = Files.createTempFile("torch-python", ".err");
+    try {
+      Process p = b.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+      p.getOutputStream().close();
+      if (!p.waitFor(300, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        fail(String.join(" ", command) + ": no exit within 300 s");
+      }
+      return new Result(p.exitValue(), new String(Files.readAllBytes(out), StandardCharsets.UTF_8),
+          new String(Files.readAllBytes(err), StandardCharsets.UTF_8));
+    } finally {
+      Files.deleteIfExists(out);
+      Files.deleteIfExists(err);
     }
-    return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
-        new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
   }
 }
