@@ -71,7 +71,7 @@ class AnalysisTorchTest {
   @BeforeAll
   static void analyseInBothFrameworks() throws Exception {
     python = TorchPython.find();
-    Path data = firstImages(dir.resolve("data"));
+    Path data = firstImages(dir.resolve("data"), TRAIN, TEST);
     Path arch = Files.writeString(dir.resolve("small.json"), ARCH);
     Path runDir = dir.resolve("run");
     String r = runDir.toString();
@@ -128,11 +128,11 @@ class AnalysisTorchTest {
     return rows;
   }
 
-  /** The first {@link #TRAIN} training and {@link #TEST} test images of the shipped mini set, as IDX files. */
-  private static Path firstImages(Path out) throws IOException {
+  /** The first {@code train} training and {@code test} test images of the shipped mini set, as IDX files. */
+  static Path firstImages(Path out, int train, int test) throws IOException {
     Files.createDirectories(out);
     for (String split : new String[] {"train", "t10k"}) {
-      int count = split.equals("train") ? TRAIN : TEST;
+      int count = split.equals("train") ? train : test;
       copyHead(MINI.resolve(split + "-images-idx3-ubyte.gz"), out.resolve(split + "-images-idx3-ubyte"), count, 16, 784);
       copyHead(MINI.resolve(split + "-labels-idx1-ubyte.gz"), out.resolve(split + "-labels-idx1-ubyte"), count, 8, 1);
     }

@@ -818,9 +818,10 @@ public final class Trainer {
   /**
    * Adam that updates each block as soon as the reversible backward pass has finished it, so no
    * gradient of the whole model is ever held (training memory flat in depth, parameter state
-   * aside); the same updates as one step over all parameters.
+   * aside); the same updates as one step over all parameters. Public for the tests that retrace
+   * training steps outside the trainer (in float64, for the PyTorch cross-check).
    */
-  static AdamOptimizer optimizer(InvertibleClassifier model, double lr) {
+  public static AdamOptimizer optimizer(InvertibleClassifier model, double lr) {
     AdamOptimizer adam = AdamOptimizer.grouped(model.params(), model.parameterGroups(), lr);
     model.setGradientListener(group -> {
       try {
