@@ -168,8 +168,7 @@ class AnalysisTorchTest {
       "nuisance logit_correct", "nuisance nuisance_correct", "nuisance logit_accuracy_ci95",
       "nuisance nuisance_accuracy_ci95", "nuisance excess_p_value"})
   void everyKindOfNumberWasChecked(String name) {
-    assertThat(result.path("checks").path(name).path("ok").asBoolean(false)).as(name + ": " + result.path("checks"))
-        .isTrue();
+    TorchPython.assertChecked(result, name);
   }
 
   /**
@@ -196,10 +195,6 @@ class AnalysisTorchTest {
   /** The script's bad input is one line naming the directory and what is wrong, exit code 2. */
   @Test
   void theScriptRefusesBadInputInOneLine(@TempDir Path tmp) throws Exception {
-    Path empty = Files.createDirectory(tmp.resolve("empty"));
-    TorchPython.Result r = TorchPython.run(python, SCRIPT.toString(), empty.toString());
-    assertThat(r.exitCode()).as(r.stderr()).isEqualTo(2);
-    assertThat(r.stderr().strip()).startsWith("torch_analysis: " + empty + ": ").contains("analysis.json").hasLineCount(1);
-    assertThat(r.stdout()).isEmpty();
+    TorchPython.assertRefusesAnEmptyDirectory(python, SCRIPT, "analysis.json", tmp);
   }
 }

@@ -165,8 +165,7 @@ class DensityTorchTest {
       "vae sylvester-orthogonal float64 test_is_nll_nats", "vae sylvester-householder float64 test_is_nll_nats",
       "vae sylvester-triangular float64 test_is_nll_nats", "vae sylvester-triangular float64 test_is_nll_std_error"})
   void everyKindOfNumberWasChecked(String name) {
-    assertThat(result.path("checks").path(name).path("ok").asBoolean(false)).as(name + ": " + result.path("checks"))
-        .isTrue();
+    TorchPython.assertChecked(result, name);
   }
 
   /**
@@ -184,11 +183,6 @@ class DensityTorchTest {
   /** The script's bad input is one line naming the directory and what is wrong, exit code 2. */
   @Test
   void theScriptRefusesBadInputInOneLine(@TempDir Path tmp) throws Exception {
-    Path empty = Files.createDirectory(tmp.resolve("empty"));
-    TorchPython.Result r = TorchPython.run(python, SCRIPT.toString(), empty.toString());
-    assertThat(r.exitCode()).as(r.stderr()).isEqualTo(2);
-    assertThat(r.stderr().strip()).startsWith("torch_density: " + empty + ": ").contains("density.json")
-        .hasLineCount(1);
-    assertThat(r.stdout()).isEmpty();
+    TorchPython.assertRefusesAnEmptyDirectory(python, SCRIPT, "density.json", tmp);
   }
 }

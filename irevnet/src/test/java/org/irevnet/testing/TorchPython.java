@@ -1,5 +1,6 @@
 package org.irevnet.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -50,6 +51,25 @@ public final class TorchPython {
     List<String> out = new ArrayList<>();
     result.path("failed").forEach(f -> out.add(f.asText() + " " + result.path("checks").path(f.asText())));
     return out;
+  }
+
+  /** Asserts that the check {@code name} of a script's result is there and held: that kind of number was compared. */
+  public static void assertChecked(JsonNode result, String name) {
+    assertThat(result.path("checks").path(name).path("ok").asBoolean(false)).as(name + ": " + result.path("checks"))
+        .isTrue();
+  }
+
+  /**
+   * Asserts that {@code script} refuses a directory without its {@code spec} file: one line on stderr
+   * naming the script, the directory and the file, exit code 2, nothing on stdout.
+   */
+  public static void assertRefusesAnEmptyDirectory(String python, Path script, String spec, Path tmp) throws Exception {
+    Path empty = Files.createDirectory(tmp.resolve("empty"));
+    Result r = run(python, script.toString(), empty.toString());
+    String prog = script.getFileName().toString().replaceFirst("\\.py$", "");
+    assertThat(r.exitCode()).as(r.stderr()).isEqualTo(2);
+    assertThat(r.stderr().strip()).startsWith(prog + ": " + empty + ": ").contains(spec).hasLineCount(1);
+    assertThat(r.stdout()).isEmpty();
   }
 
   public static Result run(String... command) throws Exception {
