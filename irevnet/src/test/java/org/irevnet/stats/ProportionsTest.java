@@ -126,6 +126,17 @@ class ProportionsTest {
     assertThat(sorting.writeValueAsString(new Proportions.Interval(0.25, 0.75))).isEqualTo("[0.25,0.75]");
   }
 
+  /** An interval holds its bounds: the interval of 0 of n holds a proportion of 0, that of n of n one of 1. */
+  @Test
+  void anIntervalContainsItsBounds() {
+    Proportions.Interval none = Proportions.wilson95(0, 20), all = Proportions.wilson95(20, 20);
+    assertThat(none.contains(0.0)).isTrue();
+    assertThat(all.contains(1.0)).isTrue();
+    assertThat(none.contains(none.hi())).isTrue();
+    assertThat(none.contains(Math.nextUp(none.hi()))).isFalse();
+    assertThat(all.contains(Math.nextDown(all.lo()))).isFalse();
+  }
+
   @Test
   void noImagesHaveNoInterval() {
     assertThat(Proportions.wilson95(0, 0)).isNull();
@@ -140,6 +151,10 @@ class ProportionsTest {
     assertThat(Proportions.wilson95OfShare(0.842, 1000)).isEqualTo(Proportions.wilson95(842, 1000));
     assertThat(Proportions.wilson95OfShare(2.0 / 3, 3)).isEqualTo(Proportions.wilson95(2, 3));
     assertThat(Proportions.wilson95OfShare(1.0, 7)).isEqualTo(Proportions.wilson95(7, 7));
+    // An attack that broke every image: accuracy 0, the interval [0, z^2 / (n + z^2)] (by hand,
+    // 3.8415 / 13.8415 = 0.27753 at n = 10), not a refusal of the share.
+    assertThat(Proportions.wilson95OfShare(0.0, 10)).isEqualTo(new Proportions.Interval(0, Z2 / (10 + Z2)));
+    assertThat(Proportions.wilson95OfShare(0.0, 10).hi()).isCloseTo(0.27753, within(1e-5));
     assertThatThrownBy(() -> Proportions.wilson95OfShare(0.3333, 10)).hasMessage("a share of 0.3333 is no count of 10 images");
     assertThatThrownBy(() -> Proportions.wilson95OfShare(1.5, 10)).isInstanceOf(IllegalArgumentException.class);
   }
