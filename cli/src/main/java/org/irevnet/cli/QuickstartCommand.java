@@ -411,7 +411,7 @@ final class QuickstartCommand implements Callable<Integer> {
               ce.at("/recipe/seed").asText(), ice.at("/recipe/seed").asText())
           : ce.path("data").asText() + ", " + ice.path("data").asText();
       return head + String.format(Locale.ROOT, " on different test images (%s): %s (Fisher's exact test, the"
-          + " images being different, p = %s)", which, noise(p), pValue(p));
+          + " images being different, %s)", which, noise(p), pValue(p));
     }
     boolean[] first = correct(ce.path(field + "_correct")), second = correct(ice.path(field + "_correct"));
     if (first == null || second == null || first.length != second.length) {
@@ -420,7 +420,7 @@ final class QuickstartCommand implements Callable<Integer> {
     }
     Proportions.Paired p = Proportions.mcnemar(first, second);
     return head + String.format(Locale.ROOT, " on the same %d test images: %s (exact McNemar test, %d and %d images"
-        + " only one got right, p = %s)", p.images(), noise(p.pValue()), p.onlyFirst(), p.onlySecond(),
+        + " only one got right, %s)", p.images(), noise(p.pValue()), p.onlyFirst(), p.onlySecond(),
         pValue(p.pValue()));
   }
 
@@ -428,8 +428,9 @@ final class QuickstartCommand implements Callable<Integer> {
     return p < 0.05 ? "beyond sampling noise" : "within sampling noise";
   }
 
+  /** {@code p = 0.0020}; {@code p < 1e-300} where the p-value underflowed to 0 (thousands of images). */
   private static String pValue(double p) {
-    return p == 0 ? "< 1e-300" : String.format(Locale.ROOT, "%.2g", p);
+    return p == 0 ? "p < 1e-300" : String.format(Locale.ROOT, "p = %.2g", p);
   }
 
   /** A per-image array of booleans, or null when absent or not one. */

@@ -109,6 +109,24 @@ class QuickstartCommandTest {
   }
 
   /**
+   * A difference of thousands of images: McNemar's p of 1100 and 0 discordant images is 2 / 2^1100
+   * = 2^-1099, about 1e-331, below the smallest double, so it is computed as 0 and said as a bound
+   * ("p = < 1e-300" before).
+   */
+  @Test
+  void aPValueBelowTheSmallestDoubleIsSaidAsABound(@TempDir Path tmp) throws Exception {
+    boolean[] all = new boolean[1100], none = new boolean[1100];
+    java.util.Arrays.fill(all, true);
+    Path ce = probeFile(tmp.resolve("ce"), "test", 1100, all, all);
+    Path ice = probeFile(tmp.resolve("ice"), "test", 1100, none, none);
+    assertThat(QuickstartCommand.comparison(ce, ice)).containsExactly(
+        "CE vs iCE, logit accuracy 1.000 vs 0.000 on the same 1100 test images: beyond sampling noise (exact McNemar"
+            + " test, 1100 and 0 images only one got right, p < 1e-300)",
+        "CE vs iCE, nuisance probe accuracy 1.000 vs 0.000 on the same 1100 test images: beyond sampling noise (exact"
+            + " McNemar test, 1100 and 0 images only one got right, p < 1e-300)");
+  }
+
+  /**
    * Two probes of one seeded subset's name ("test[20 of 30]") but other seeds measured other images:
    * not paired (Fisher's test, saying which draws), while the same seed's are.
    */
