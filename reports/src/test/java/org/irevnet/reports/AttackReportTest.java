@@ -1,6 +1,7 @@
 package org.irevnet.reports;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.assertj.core.data.Offset.offset;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -219,6 +220,9 @@ class AttackReportTest {
     report(List.of(point(0.0, 0.7))).writeJson(tmp.resolve("attack.json"));
     JsonNode j = JsonReport.MAPPER.readTree(tmp.resolve("attack.json").toFile());
     assertThat(j.get("clean_accuracy").asDouble()).isEqualTo(0.7);
+    // 21 of the 30 attacked images: Wilson's closed form (numpy) [0.52124212541285, 0.83335251731756].
+    assertThat(j.get("clean_accuracy_ci95").get(0).asDouble()).isCloseTo(0.52124212541285, within(1e-13));
+    assertThat(j.get("clean_accuracy_ci95").get(1).asDouble()).isCloseTo(0.83335251731756, within(1e-13));
     assertThat(j.get("multi_targeted").asBoolean()).isFalse();
     assertThat(j.get("curve").get(0).get("accuracy_at_eps").asDouble()).isEqualTo(0.7);
     assertThat(j.get("timing").get("load_average_end").asDouble()).isEqualTo(1.5);

@@ -50,6 +50,14 @@ class HtmlPageTest {
     // Not at a decimal point: a list of accuracies broke between "0." and its digits.
     assertThat(HtmlPage.breakable("[0.76, 0.94, 1.5e-3] of x.y")).containsExactly(
         new HtmlPage.Part("[0.76, 0.94, 1.5e-3] of x.", true), new HtmlPage.Part("y", false));
+    // A decimal point has a digit on both sides: a key's list index ("curve.0.accuracy") has one
+    // on a single side of each dot and breaks at both.
+    assertThat(HtmlPage.breakable("curve.0.accuracy")).extracting(HtmlPage.Part::text)
+        .containsExactly("curve.", "0.", "accuracy");
+    // No break at the end, nor a look before the start: a cell ending "1." or starting "." is one part.
+    assertThat(HtmlPage.breakable("epoch 1.")).containsExactly(new HtmlPage.Part("epoch 1.", false));
+    assertThat(HtmlPage.breakable("rate_")).containsExactly(new HtmlPage.Part("rate_", false));
+    assertThat(HtmlPage.breakable(".5")).containsExactly(new HtmlPage.Part(".", true), new HtmlPage.Part("5", false));
     Figure.Table t = new Figure.Table("t", List.of("field", "value"), List.of(List.of("timing.load_average_start",
         "/tmp/qsclone/data/fashion-mnist-mini/")), null);
     String html = HtmlPage.render(report(List.of(t), run("a"), run("b")));

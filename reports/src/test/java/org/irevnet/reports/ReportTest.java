@@ -973,12 +973,19 @@ class ReportTest {
     Files.writeString(run.resolve("eval-shifted.json"), """
         {"name": "shifted", "data": "shifted/test", "accuracy": 0.842, "count": 1000,
          "accuracy_ci95": [0.8180901541085861, 0.8632923430872941]}""");
+    // An attack without epsilon (the metamer attack): its success rate, 27 of 30, with its interval.
+    Files.writeString(run.resolve("analysis/attack-metamer.json"), """
+        {"schemaVersion": 1, "attack": "metamer", "norm": null, "count": 30, "clean_accuracy": 0.7, "sanity": null,
+         "curve": [{"eps": null, "accuracy": 0.0, "success_rate": 0.9,
+          "success_rate_ci95": [0.7437891742081593, 0.9654001112526658]}]}""");
     Map<String, Object> h = Report.of(List.of(run)).runs().get(0).headline();
     assertThat(h).containsEntry("metamers: model class is class of a", 0.35)
         .containsEntry("metamers: model class is class of a 95% interval", "[0.181, 0.567]")
         .containsEntry("metamers: nuisance probe reads label of b 95% interval", "[0.433, 0.819]")
         .containsEntry("accuracy on shifted (shifted/test)", 0.842)
-        .containsEntry("accuracy on shifted (shifted/test) 95% interval", "[0.818, 0.863]");
+        .containsEntry("accuracy on shifted (shifted/test) 95% interval", "[0.818, 0.863]")
+        .containsEntry("attack metamer: success rate", 0.9)
+        .containsEntry("attack metamer: success rate 95% interval", "[0.744, 0.965]");
   }
 
   @Test

@@ -289,6 +289,63 @@ class SvgChartTest {
         List.of(1.0, 2.0, 4.0, 8.0), List.of(1.0, 1.0, 1.0, 1.0)))))).as("less than two decades").isFalse();
   }
 
+  private static boolean geometric(Double... x) {
+    List<Double> y = java.util.Collections.nCopies(x.length, 1.0);
+    return SvgChart.geometric(new Figure.Line("f", "x", "y", null, false, List.of(series("s", List.of(x), y))));
+  }
+
+  /**
+   * The log axis's rule at its documented edges: 4 distinct x (not 3), each at least 1.5 times the
+   * one before (exactly 1.5 is enough), spanning two decades or more (exactly two is enough; 10 to
+   * 80 is less, however large the numbers).
+   */
+  @Test
+  void aGeometricGridIsTakenAtItsEdges() {
+    assertThat(geometric(2.0, 20.0, 60.0, 200.0)).as("4 values over exactly two decades").isTrue();
+    assertThat(geometric(2.0, 20.0, 200.0)).as("3 values").isFalse();
+    assertThat(geometric(2.0, 20.0, 60.0, 199.0)).as("just under two decades").isFalse();
+    assertThat(geometric(10.0, 20.0, 40.0, 80.0)).as("one decade of large values").isFalse();
+    // 1.5^j is exact in binary up to j = 33 (3^j / 2^j), so each ratio is exactly 1.5; 1.5^12 = 129.7.
+    Double[] ratio15 = new Double[13];
+    for (int j = 0; j <= 12; j++) ratio15[j] = Math.pow(1.5, j);
+    assertThat(geometric(ratio15)).as("ratios of exactly 1.5").isTrue();
+    ratio15[12] = ratio15[11] * 1.4999;
+    ratio15[11] = ratio15[10] * 1.4999;
+    assertThat(geometric(ratio15)).as("a ratio just under 1.5").isFalse();
+  }
+
+  /**
+   * Decade ticks read plain from 0.001 to 100000 and as 1e-4, 1e6 beyond; a last x exactly at a
+   * decade (a stage of 100 features: components 1, 2, 4, ..., 64, 100) gets its tick.
+   */
+  @Test
+  void decadeTicksReadPlainFromAThousandthToAHundredThousandAndTheLastDecadeIsTicked() {
+    List<Double> x = List.of(1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6);
+    SvgChart.View v = chart(null, false, series("s", x, java.util.Collections.nCopies(x.size(), 1.0)));
+    assertThat(v.xLabel()).isEqualTo("step (log scale)");
+    assertThat(labels(v.xTicks())).containsExactly("1e-4", "0.001", "0.01", "0.1", "1", "10", "100", "1000", "10000",
+        "100000", "1e6");
+    List<Double> components = List.of(1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 100.0);
+    v = chart(null, false, series("s", components, java.util.Collections.nCopies(components.size(), 0.5)));
+    assertThat(labels(v.xTicks())).containsExactly("1", "10", "100");
+    assertThat(positions(v.xTicks())).containsExactly("62.0", "244.0", "426.0");
+  }
+
+  /** Error bars are drawn with the dots, up to forty points: a longer series draws neither. */
+  @Test
+  void errorBarsAreDrawnUpToFortyPoints() {
+    for (int n : new int[] {SvgChart.MAX_DOTS, SvgChart.MAX_DOTS + 1}) {
+      Double[] x = new Double[n], lo = new Double[n], hi = new Double[n];
+      for (int i = 0; i < n; i++) {
+        x[i] = (double) i;
+        lo[i] = i - 0.5;
+        hi[i] = i + 0.5;
+      }
+      SvgChart.View v = chart(null, false, new Figure.Series("s", List.of(x), List.of(x), List.of(lo), List.of(hi)));
+      assertThat(v.curves().get(0).bars()).as("n = " + n).hasSize(n == SvgChart.MAX_DOTS ? n : 0);
+    }
+  }
+
   @Test
   void wholeNumberXHasWholeTicksAndFractionalXHasFractionalOnes() {
     // Two whole ticks just below a million: plain, as the largest tick is not a million.
