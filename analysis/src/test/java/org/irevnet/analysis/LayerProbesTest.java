@@ -41,6 +41,27 @@ class LayerProbesTest {
     assertThat(rnd.stages().get(0).nearestNeighbourAccuracy()).isBetween(0.17, 0.33);
     assertThat(rnd.trainCount()).isEqualTo(800);
     assertThat(rnd.testCount()).isEqualTo(400);
+
+    // Each accuracy's 95% Wilson interval is over the 400 test images (not the 800 training ones).
+    for (LayerProbes.Stage st : List.of(s, rnd.stages().get(0))) {
+      assertWilson(st.linearAccuracyCi95(), st.linearAccuracy(), 400);
+      assertWilson(st.nearestNeighbourAccuracyCi95(), st.nearestNeighbourAccuracy(), 400);
+    }
+    assertThat(rnd.pca()).isNotEmpty();
+    for (LayerProbes.PcaPoint p : rnd.pca()) assertWilson(p.linearAccuracyCi95(), p.linearAccuracy(), 400);
+  }
+
+  /**
+   * {@code ci} is the 95% Wilson interval of a share of n by its closed form, (p + z²/2n ± z
+   * sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n), its bounds exactly 0 and 1 at none and all.
+   */
+  static void assertWilson(org.irevnet.stats.Proportions.Interval ci, double share, int n) {
+    double z = 1.959963984540054, k = Math.round(share * n), p = k / n;
+    double centre = (p + z * z / (2 * n)) / (1 + z * z / n);
+    double half = z / (1 + z * z / n) * Math.sqrt(p * (1 - p) / n + z * z / (4.0 * n * n));
+    assertThat(ci).as("the interval of %s of %d", share, n).isNotNull();
+    assertThat(ci.lo()).as("lower bound of %s of %d", share, n).isCloseTo(k == 0 ? 0 : centre - half, within(1e-12));
+    assertThat(ci.hi()).as("upper bound of %s of %d", share, n).isCloseTo(k == n ? 1 : centre + half, within(1e-12));
   }
 
   /** Queries are searched in blocks: two full blocks, ending exactly at a block's end, lose no row. */
@@ -151,6 +172,11 @@ class LayerProbesTest {
     assertThat(r.stages().get(1).shape()).containsExactly(16L, 8L, 8L);
     assertThat(r.stages().get(1).features()).isEqualTo(16);
     assertThat(r.pca()).extracting(LayerProbes.PcaPoint::components).containsExactly(1, 2, 4, 8, 16);
+    // The stages named by the model keep their intervals over the 20 test images.
+    for (LayerProbes.Stage s : r.stages()) {
+      assertWilson(s.linearAccuracyCi95(), s.linearAccuracy(), 20);
+      assertWilson(s.nearestNeighbourAccuracyCi95(), s.nearestNeighbourAccuracy(), 20);
+    }
     // The pooled features are those of the model's stage outputs.
     INDArray pooled = Features.pooledStages(m, test.images()).get(1);
     assertThat(pooled.getRow(3).equalsWithEps(m.stageOutputs(test.images()).get(1).mean(2, 3).getRow(3), 1e-6)).isTrue();

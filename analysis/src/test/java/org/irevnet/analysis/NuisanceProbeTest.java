@@ -82,6 +82,29 @@ class NuisanceProbeTest {
     assertThat(probe.classes(otherLogits)).isEqualTo(classes);
   }
 
+  /**
+   * Per test image, whether the logits and the probe got it right, in the test order (what
+   * quickstart's paired test of CE against iCE reads): z's logits point to the label in exactly the
+   * first 70% of the rows (140 of 200), and the probe's are its own classes, trained alike.
+   */
+  @Test
+  void perImageCorrectnessIsThatOfEachTestImageInOrder() {
+    int[] yTrain = labels(600, 4, 1), yTest = labels(200, 4, 2);
+    INDArray zTrain = z(yTrain, 4, 12, 0.7, true, 3), zTest = z(yTest, 4, 12, 0.7, true, 4);
+    NuisanceProbe.Result r = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, 4, SMALL);
+    assertThat(r.logitCorrect()).hasSize(200);
+    for (int i = 0; i < 200; i++) assertThat(r.logitCorrect()[i]).as("image %d", i).isEqualTo(i < 140);
+    int[] probeClasses = NuisanceProbe.train(zTrain, yTrain, 4, SMALL).classes(zTest);
+    int right = 0, wrong = 0;
+    for (int i = 0; i < 200; i++) {
+      assertThat(r.nuisanceCorrect()[i]).as("image %d", i).isEqualTo(probeClasses[i] == yTest[i]);
+      if (r.nuisanceCorrect()[i]) right++;
+      else wrong++;
+    }
+    assertThat(wrong).as("the probe gets some wrong, so the order is read").isPositive();
+    assertThat(right / 200.0).isEqualTo(r.nuisanceAccuracy());
+  }
+
   @Test
   void aNuisanceWithoutLabelInformationGivesChance() {
     int[] yTrain = labels(600, 4, 1), yTest = labels(400, 4, 2);
