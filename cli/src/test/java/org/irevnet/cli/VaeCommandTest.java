@@ -81,7 +81,12 @@ class VaeCommandTest {
     assertThat(saved.get("orthogonality_error_train").asDouble()).isBetween(0.0, 1e-6);
     assertThat(saved.get("orthogonality_error_test").asDouble()).isBetween(0.0, 1e-6);
 
+    // "Above 1e-5" fails (vae --help, README): at it, in training or on the test images, passes.
     assertThat(VaeCommand.orthogonalityFailure(1e-5, 2e-7)).isNull();
+    assertThat(VaeCommand.orthogonalityFailure(2e-7, 1e-5)).isNull();
+    assertThat(VaeCommand.orthogonalityFailure(2e-7, Math.nextUp(1e-5))).contains("on the test images");
+    assertThat(VaeCommand.orthogonalityFailure(0.0182, 1e-5)).as("the test images at the tolerance passed")
+        .contains("up to 0.0182 in training (test 1.00e-05)");
     assertThat(VaeCommand.orthogonalityFailure(2e-7, 0.424)).isEqualTo("orthogonality check failed:"
         + " sylvester-orthogonal's Q after 30 iterations has |QᵀQ - I| up to 0.424 on the test images (training"
         + " 2.00e-07), above the tolerance 1.00e-05: the log-det formula assumes QᵀQ = I, so the ELBO and IS-NLL"
