@@ -156,7 +156,10 @@ class ProportionsTest {
     assertThat(Proportions.wilson95OfShare(0.0, 10)).isEqualTo(new Proportions.Interval(0, Z2 / (10 + Z2)));
     assertThat(Proportions.wilson95OfShare(0.0, 10).hi()).isCloseTo(0.27753, within(1e-5));
     assertThatThrownBy(() -> Proportions.wilson95OfShare(0.3333, 10)).hasMessage("a share of 0.3333 is no count of 10 images");
-    assertThatThrownBy(() -> Proportions.wilson95OfShare(1.5, 10)).isInstanceOf(IllegalArgumentException.class);
+    // Each refusal alone (pitest's STRONGER mutators removed one check at a time), named as a share.
+    assertThatThrownBy(() -> Proportions.wilson95OfShare(1.5, 10)).hasMessage("a share of 1.5 is no count of 10 images");
+    assertThatThrownBy(() -> Proportions.wilson95OfShare(-0.1, 10)).hasMessage("a share of -0.1 is no count of 10 images");
+    assertThat(Proportions.wilson95OfShare(0.0, 0)).as("no images, a share of 0 of them").isNull();
   }
 
   /** By hand: 0 and 5 discordant images, 2 P(X <= 0) = 2 / 32; 1 and 9, 2 (1 + 10) / 1024. */
@@ -169,6 +172,7 @@ class ProportionsTest {
     assertThat(Proportions.mcnemarExact(3, 4)).as("2 P(X <= 3) of 7 is above 1").isEqualTo(1.0);
     assertThat(Proportions.mcnemarExact(1, 0)).isEqualTo(1.0);
     assertThatThrownBy(() -> Proportions.mcnemarExact(-1, 3)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Proportions.mcnemarExact(3, -1)).hasMessage("discordant counts must be non-negative, got 3 and -1");
   }
 
   /** Against the binomial sum in exact integers, for every split of up to 80 discordant images and a few large ones. */
@@ -249,6 +253,11 @@ class ProportionsTest {
     assertThatThrownBy(() -> Proportions.fisherExact(3, 2, 1, 4))
         .hasMessage("Fisher's exact test of 3 of 2 and 1 of 4: need 0 <= k <= n and n >= 1");
     assertThatThrownBy(() -> Proportions.fisherExact(0, 0, 1, 4)).isInstanceOf(IllegalArgumentException.class);
+    // Each check alone: the second set empty (a damaged probe file's test count of 0), negative counts, too many.
+    for (long[] t : new long[][] {{1, 4, 0, 0}, {-1, 4, 1, 4}, {1, 4, -1, 4}, {1, 4, 5, 4}}) {
+      assertThatThrownBy(() -> Proportions.fisherExact(t[0], t[1], t[2], t[3])).as(java.util.Arrays.toString(t))
+          .hasMessageEndingWith(": need 0 <= k <= n and n >= 1");
+    }
   }
 
   /** Against the hypergeometric sums in exact integers, for every table of up to 14 and 11 images and two large ones. */
