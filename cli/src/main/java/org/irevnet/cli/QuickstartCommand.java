@@ -413,10 +413,17 @@ final class QuickstartCommand implements Callable<Integer> {
       return head + String.format(Locale.ROOT, " on different test images (%s): %s (Fisher's exact test, the"
           + " images being different, %s)", which, noise(p), pValue(p));
     }
-    boolean[] first = correct(ce.path(field + "_correct")), second = correct(ice.path(field + "_correct"));
-    if (first == null || second == null || first.length != second.length) {
+    JsonNode ceCorrect = ce.path(field + "_correct"), iceCorrect = ice.path(field + "_correct");
+    if (ceCorrect.isMissingNode() || iceCorrect.isMissingNode()) {
       return head + ": not tested (a probe file from before 2026-12-06 has no per-image results: run probe --nuisance"
           + " again)";
+    }
+    int images = ce.path("test_count").asInt();
+    boolean[] first = correct(ceCorrect, images), second = correct(iceCorrect, images);
+    if (first == null || second == null) {
+      // Said as what it is: such a file was called one from before the per-image results.
+      return head + String.format(Locale.ROOT, ": not tested (%s_correct is not %d booleans, one per test image: a"
+          + " damaged probe file)", field, images);
     }
     Proportions.Paired p = Proportions.mcnemar(first, second);
     return head + String.format(Locale.ROOT, " on the same %d test images: %s (exact McNemar test, %d and %d images"
@@ -433,9 +440,9 @@ final class QuickstartCommand implements Callable<Integer> {
     return p == 0 ? "p < 1e-300" : String.format(Locale.ROOT, "p = %.2g", p);
   }
 
-  /** A per-image array of booleans, or null when absent or not one. */
-  private static boolean[] correct(JsonNode a) {
-    if (!a.isArray()) return null;
+  /** A per-image array of {@code images} booleans, or null when it is not one. */
+  private static boolean[] correct(JsonNode a, int images) {
+    if (!a.isArray() || a.size() != images) return null;
     boolean[] right = new boolean[a.size()];
     for (int i = 0; i < right.length; i++) {
       if (!a.get(i).isBoolean()) return null;

@@ -109,6 +109,44 @@ class QuickstartCommandTest {
   }
 
   /**
+   * Each part of the pairing rule alone: the same split from another data directory is other
+   * images (Fisher's test), a whole split probed with other seeds is the same images (paired).
+   * Per-image results that are no booleans of the test count are a damaged file, said so; only
+   * absent ones are a file from before them. Nothing is compared when CE's file is missing.
+   */
+  @Test
+  void eachPartOfThePairingRuleAloneAndDamagedPerImageResults(@TempDir Path tmp) throws Exception {
+    boolean[] first = new boolean[20], second = new boolean[20];
+    for (int i = 0; i < 20; i++) {
+      first[i] = i < 15;
+      second[i] = i >= 5;
+    }
+    Path ce = withSeed(probeFile(tmp.resolve("ce"), "test", 20, first, first), 0);
+    Path elsewhere = probeFile(tmp.resolve("elsewhere"), "test", 20, second, second);
+    Path file = elsewhere.resolve(QuickstartCommand.NUISANCE_PROBE);
+    ObjectNode f = (ObjectNode) Json.MAPPER.readTree(file.toFile());
+    Files.writeString(file, Json.pretty(f.put("data_path", "/data/other")));
+    assertThat(QuickstartCommand.comparison(ce, elsewhere)).allSatisfy(line -> assertThat(line)
+        .contains(" on different test images (d/test, d/test): within sampling noise (Fisher's exact test"));
+    Path otherSeed = withSeed(probeFile(tmp.resolve("seed"), "test", 20, second, second), 1);
+    assertThat(QuickstartCommand.comparison(ce, otherSeed)).allSatisfy(line -> assertThat(line)
+        .contains(" on the same 20 test images: within sampling noise (exact McNemar test, 5 and 5 images"));
+
+    Path damaged = probeFile(tmp.resolve("damaged"), "test", 20, second, second);
+    file = damaged.resolve(QuickstartCommand.NUISANCE_PROBE);
+    f = (ObjectNode) Json.MAPPER.readTree(file.toFile());
+    f.set("logit_correct", Json.MAPPER.valueToTree(java.util.Arrays.copyOf(second, 19)));
+    f.set("nuisance_correct", Json.MAPPER.valueToTree(new int[20]));
+    Files.writeString(file, Json.pretty(f));
+    assertThat(QuickstartCommand.comparison(ce, damaged)).containsExactly(
+        "CE vs iCE, logit accuracy 0.750 vs 0.750: not tested (logit_correct is not 20 booleans, one per test image:"
+            + " a damaged probe file)",
+        "CE vs iCE, nuisance probe accuracy 0.750 vs 0.750: not tested (nuisance_correct is not 20 booleans, one per"
+            + " test image: a damaged probe file)");
+    assertThat(QuickstartCommand.comparison(tmp.resolve("none"), ce)).isEmpty();
+  }
+
+  /**
    * A difference of thousands of images: McNemar's p of 1100 and 0 discordant images is 2 / 2^1100
    * = 2^-1099, about 1e-331, below the smallest double, so it is computed as 0 and said as a bound
    * ("p = < 1e-300" before).
