@@ -143,6 +143,13 @@ class QuickstartCommandTest {
             + " a damaged probe file)",
         "CE vs iCE, nuisance probe accuracy 0.750 vs 0.750: not tested (nuisance_correct is not 20 booleans, one per"
             + " test image: a damaged probe file)");
+    // Either side's file alone: CE's damaged, or CE's from before the per-image results.
+    assertThat(QuickstartCommand.comparison(damaged, ce)).allSatisfy(line -> assertThat(line)
+        .endsWith(" booleans, one per test image: a damaged probe file)"));
+    f.remove(List.of("logit_correct", "nuisance_correct"));
+    Files.writeString(file, Json.pretty(f));
+    assertThat(QuickstartCommand.comparison(damaged, ce)).allSatisfy(line -> assertThat(line)
+        .endsWith(": not tested (a probe file from before 2026-12-06 has no per-image results: run probe --nuisance again)"));
     assertThat(QuickstartCommand.comparison(tmp.resolve("none"), ce)).isEmpty();
   }
 
