@@ -63,6 +63,11 @@ final class QuickstartCommand implements Callable<Integer> {
   @Option(names = "--epochs", defaultValue = "3", description = "Training epochs of each model (default: ${DEFAULT-VALUE}).")
   int epochs;
 
+  @Option(names = "--seed", defaultValue = "0", description = "Training seed of both models (train --seed; default:"
+      + " ${DEFAULT-VALUE}). The probes keep their own seed, so another --seed measures how far a retraining moves the"
+      + " results.")
+  long seed;
+
   @Option(names = "--count", defaultValue = "256",
       description = "Test images (FGSM, PGD) and image pairs (metamer) attacked (default: ${DEFAULT-VALUE}).")
   int count;
@@ -338,6 +343,7 @@ final class QuickstartCommand implements Callable<Integer> {
     m.put("arch", arch);
     m.put("data", data);
     m.put("epochs", epochs);
+    m.put("seed", seed);
     m.put("count", count);
     return m;
   }
@@ -457,8 +463,12 @@ final class QuickstartCommand implements Callable<Integer> {
     if (!skipSelftest) p.add(cmd("selftest"));
     Path ce = out.resolve("ce"), ice = out.resolve("ice");
     for (Path run : List.of(ce, ice)) {
-      p.add(cmd("train", "--arch", arch, "--data", data, "--epochs", "" + epochs, "--out", run.toString(), "--fresh",
-          "--objective", run == ce ? "ce" : "ice"));
+      List<String> train = new ArrayList<>(List.of("train", "--arch", arch, "--data", data, "--epochs", "" + epochs,
+          "--out", run.toString(), "--fresh", "--objective", run == ce ? "ce" : "ice"));
+      // Only another seed is named: the default's steps stay as a quickstart.json of before --seed
+      // recorded them, which --resume recognises its finished steps by.
+      if (seed != 0) train.addAll(List.of("--seed", "" + seed));
+      p.add(cmd(train.toArray(String[]::new)));
     }
     for (Path run : List.of(ce, ice)) {
       String r = run.toString();

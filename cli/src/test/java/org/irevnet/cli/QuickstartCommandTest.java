@@ -277,6 +277,12 @@ class QuickstartCommandTest {
     assertThat(bare.err().strip()).isEqualTo("irevnet quickstart: --resume continues the quickstart in " + out
         + " as it was started: its --epochs was 1, not 3; its --count was 8, not 256 (continue it with " + started
         + ", or start again with --fresh)");
+    // Another training seed is another experiment: its runs would be the first seed's, continued.
+    MainTest.Run seeded = run(Stream.concat(Arrays.stream(args), Stream.of("--resume", "--seed", "3"))
+        .toArray(String[]::new));
+    assertThat(seeded.code()).isEqualTo(2);
+    assertThat(seeded.err().strip()).isEqualTo("irevnet quickstart: --resume continues the quickstart in " + out
+        + " as it was started: its --seed was 0, not 3 (continue it with " + started + ", or start again with --fresh)");
   }
 
   /** Stands for a stop (Ctrl-C, kill): an Error, so no command's error handling runs after it, as none runs after a signal. */
@@ -457,6 +463,17 @@ class QuickstartCommandTest {
     assertThat(passed.get(0)).endsWith("--objective", "ce", "--threads", "3", "--no-progress", "-v");
     assertThat(passed.get(passed.size() - 1)).containsExactly("report", ce, ice, "--out", "o", "-v");
     assertThat(quickstart(out, true, 3, false, false).plan().get(2)).endsWith("--data", "d", "--threads", "3");
+
+    // Another --seed trains both models with it, and nothing else: the probes keep their own seed.
+    QuickstartCommand seeded = quickstart(out, false, null, false, false);
+    seeded.seed = 3;
+    List<List<String>> other = new ArrayList<>(expected);
+    for (int i : new int[] {1, 2}) {
+      List<String> train = new ArrayList<>(expected.get(i));
+      train.addAll(List.of("--seed", "3"));
+      other.set(i, train);
+    }
+    assertThat(seeded.plan()).isEqualTo(other);
   }
 
   /**
