@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     description = "A workbench for invertible neural networks (i-RevNet, fi-RevNet) used to understand classifiers.",
     subcommands = {QuickstartCommand.class, TrainCommand.class, EvalCommand.class, InvertCommand.class,
         MetamersCommand.class, ProbeCommand.class, InterpolateCommand.class, AttackCommand.class, ExportCommand.class,
-        SampleCommand.class, SelftestCommand.class, BenchCommand.class,
+        SampleCommand.class, SelftestCommand.class, BenchCommand.class, SeedsCommand.class,
         DataCommand.class, CnfCommand.class, VaeCommand.class,
         ReportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

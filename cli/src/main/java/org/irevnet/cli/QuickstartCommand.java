@@ -65,7 +65,7 @@ final class QuickstartCommand implements Callable<Integer> {
 
   @Option(names = "--seed", defaultValue = "0", description = "Training seed of both models (train --seed; default:"
       + " ${DEFAULT-VALUE}). The probes keep their own seed, so another --seed measures how far a retraining moves the"
-      + " results.")
+      + " results (irevnet seeds compares the quickstarts).")
   long seed;
 
   @Option(names = "--count", defaultValue = "256",

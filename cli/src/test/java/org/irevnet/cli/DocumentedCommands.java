@@ -43,7 +43,8 @@ final class DocumentedCommands {
   static final Map<String, String> PLAUSIBLE = Map.of(
       "root", "/home/me/irevnet-workbench", // "$(cd "$(dirname ...)/.." && pwd)"
       "1", "run-name", // a function's first argument: lib.sh's train_once's run
-      "MAX_STEPS", "400"); // density.sh: "DATA=fashion-mnist EPOCHS=1 MAX_STEPS=400"
+      "MAX_STEPS", "400", // density.sh: "DATA=fashion-mnist EPOCHS=1 MAX_STEPS=400"
+      "seed", "1"); // seeds.sh: an argument, "$((10#$word))"
 
   /** More combinations of a line's variable values than this are not all checked. */
   private static final int MAX_EXPANSIONS = 64;

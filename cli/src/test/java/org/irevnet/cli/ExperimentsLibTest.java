@@ -29,6 +29,7 @@ class ExperimentsLibTest {
       mkdir -p "$dir"
       [ "$cmd" = eval ] && echo '{}' > "$dir/eval-test.json"
       [ "$cmd" = data ] && echo '{}' > "$dir/shortcut.json"
+      [ "$cmd" = probe ] && mkdir -p "$dir/analysis" && echo '{}' > "$dir/analysis/nuisance-probe.json"
       [ "${HANG:-}" = "$cmd" ] && { echo $$ > hang.pid; exec sleep 60; }
       [ "${BLOCK:-}" = "$cmd" ] && while [ ! -f go ]; do sleep 0.05; done
       exit 0
@@ -139,6 +140,50 @@ class ExperimentsLibTest {
     }
     assertThat(tree.resolve("o")).as("nothing made").doesNotExist();
     assertThat(run(tree, "bash experiments/baselines.sh o").calls()).as("an OUT_DIR").isNotEmpty();
+  }
+
+  /**
+   * seeds.sh trains, evaluates and probes each seed's CE and iCE runs with the quickstart's recipe,
+   * then summarises them; run again it reuses the runs and their probes, and FRESH=1 makes both
+   * again. Seeds that are no whole numbers, a seed given twice and a single seed are refused before
+   * any work.
+   */
+  @Test
+  void seedsShTrainsEachSeedOnceThenSummarises(@TempDir Path tmp) throws Exception {
+    Path tree = tree(tmp);
+    Outcome first = run(tree, "OUT=o bash experiments/seeds.sh 0 1");
+    assertThat(first.exit()).as(first.stderr()).isZero();
+    String tail = " --threads 1 --no-progress";
+    List<String> made = new java.util.ArrayList<>();
+    for (String s : new String[] {"0", "1"}) {
+      for (String obj : new String[] {"ce", "ice"}) {
+        String run = "o/runs/seed" + s + "/" + obj;
+        made.add("train --out " + run + " --fresh --epochs 3 --arch fi-revnet-s --data fashion-mnist-mini --objective "
+            + obj + " --seed " + s + tail);
+        made.add("eval --run " + run + tail);
+        made.add("probe --run " + run + " --nuisance" + tail);
+      }
+    }
+    List<String> summary = List.of("seeds o/runs/seed0 o/runs/seed1" + tail);
+    assertThat(first.calls()).isEqualTo(java.util.stream.Stream.concat(made.stream(), summary.stream()).toList());
+    assertThat(run(tree, "OUT=o bash experiments/seeds.sh 0 1").calls()).as("reused").isEqualTo(summary);
+    // A run stopped before its probe is probed, and only it.
+    Files.delete(tree.resolve("o/runs/seed1/ice/analysis/nuisance-probe.json"));
+    assertThat(run(tree, "OUT=o bash experiments/seeds.sh 0 1").calls())
+        .containsExactly("probe --run o/runs/seed1/ice --nuisance" + tail, summary.get(0));
+    Outcome fresh = run(tree, "OUT=o FRESH=1 bash experiments/seeds.sh 0 1");
+    assertThat(fresh.calls()).as("retrained, and probed again").isEqualTo(first.calls());
+
+    String[][] refused = {{"--help", "--help: not a seed (a whole number from 0); the arguments are training seeds, the"
+        + " settings environment variables such as DATA and OUT"}, {"1 01", "seed 1 given twice: each seed once"},
+        {"3", "a spread over seeds needs at least two seeds, got 3"}};
+    for (String[] r : refused) {
+      Outcome o = run(tree, "OUT=p bash experiments/seeds.sh " + r[0]);
+      assertThat(o.exit()).as(r[0]).isEqualTo(2);
+      assertThat(o.stderr()).as(r[0]).isEqualTo(r[1] + "\n");
+      assertThat(o.calls()).as(r[0]).isEmpty();
+    }
+    assertThat(tree.resolve("p")).as("nothing made").doesNotExist();
   }
 
   /**

@@ -1,0 +1,83 @@
+package org.irevnet.stats;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class SpreadTest {
+
+  /** numpy (float64): {@code x.mean()}, {@code x.std(ddof=1)} of the same values. */
+  @Test
+  void matchesNumpysSampleStandardDeviation() {
+    Spread s = Spread.of(0.842, 0.852, 0.845, 0.838, 0.835);
+    assertThat(s.n()).isEqualTo(5);
+    assertThat(s.mean()).isCloseTo(0.8423999999999999, within(1e-15));
+    assertThat(s.sd()).isCloseTo(0.006580273550544846, within(1e-15));
+    assertThat(s.min()).isEqualTo(0.835);
+    assertThat(s.max()).isEqualTo(0.852);
+  }
+
+  /**
+   * The sample variance is half the mean squared difference of all ordered pairs of distinct values,
+   * {@code sum_{i<j} (x_i - x_j)^2 / (n (n - 1) / 2) / 2}: no mean in it, computed here by brute force.
+   * The population variance (divided by n) is smaller by (n - 1) / n and fails this.
+   */
+  @Test
+  void equalsThePairwiseFormulaByBruteForce() {
+    SplittableRandom rng = new SplittableRandom(7);
+    for (int n = 2; n <= 9; n++) {
+      double[] x = new double[n];
+      for (int i = 0; i < n; i++) x[i] = 0.6 + 0.3 * rng.nextDouble();
+      double pairs = 0;
+      for (int i = 0; i < n; i++) {
+        for (int j = i + 1; j < n; j++) pairs += (x[i] - x[j]) * (x[i] - x[j]);
+      }
+      double variance = pairs / (n * (n - 1.0) / 2) / 2;
+      assertThat(Spread.of(x).sd()).as("n = %d", n).isCloseTo(Math.sqrt(variance), within(1e-14));
+    }
+  }
+
+  /** numpy gives 0.15275249455030648 for these; a one-pass sum of squares loses most digits. */
+  @Test
+  void keepsItsDigitsForValuesCloseTogether() {
+    assertThat(Spread.of(1e9 + 0.1, 1e9 + 0.2, 1e9 + 0.4).sd()).isCloseTo(0.15275249455030648, within(1e-6));
+  }
+
+  /** scipy.stats.t.ppf(0.975, df), float64. */
+  @Test
+  void studentsQuantileMatchesScipy() {
+    int[] df = {1, 2, 3, 4, 5, 9, 30, 100};
+    double[] scipy = {12.706204736174694, 4.302652729749462, 3.1824463052837078, 2.7764451051977934,
+        2.5705818356363146, 2.262157162798205, 2.0422724563012378, 1.9839715185235518};
+    for (int i = 0; i < df.length; i++) {
+      assertThat(Spread.t975(df[i])).as("df %d", df[i]).isCloseTo(scipy[i], within(1e-12 * scipy[i]));
+    }
+    // Both parities of the closed form away from the quantile: scipy's t.cdf(t) - t.cdf(-t).
+    assertThat(Spread.tWithin(1.3, 4)).isCloseTo(0.7365484035287759, within(1e-15));
+    assertThat(Spread.tWithin(0.7, 7)).isCloseTo(0.4934824478044, within(1e-14));
+  }
+
+  /** mean +- t(0.975, n-1) sd / sqrt(n), with scipy's quantile for 4 degrees of freedom. */
+  @Test
+  void meanIntervalIsStudentsOfTheSampleSd() {
+    Spread s = Spread.of(0.842, 0.852, 0.845, 0.838, 0.835);
+    double half = 2.7764451051977934 * 0.006580273550544846 / Math.sqrt(5);
+    assertThat(s.meanCi95().lo()).isCloseTo(0.8423999999999999 - half, within(1e-14));
+    assertThat(s.meanCi95().hi()).isCloseTo(0.8423999999999999 + half, within(1e-14));
+    assertThat(Spread.of(0.5).meanCi95()).isNull();
+  }
+
+  @Test
+  void oneValueHasNoSpreadAndNoValueIsRefused() {
+    Spread one = Spread.of(0.5);
+    assertThat(one.mean()).isEqualTo(0.5);
+    assertThat(one.sd()).isNaN();
+    assertThat(one.min()).isEqualTo(0.5);
+    assertThat(one.max()).isEqualTo(0.5);
+    assertThatThrownBy(Spread::of).hasMessage("no values: a spread needs at least one");
+    assertThatThrownBy(() -> Spread.of(0.5, Double.NaN)).hasMessage("a value is NaN, not a finite number");
+  }
+}
