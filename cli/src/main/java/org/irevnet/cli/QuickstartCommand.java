@@ -427,7 +427,7 @@ final class QuickstartCommand implements Callable<Integer> {
     int images = ce.path("test_count").asInt();
     boolean[] first = correct(ceCorrect, images), second = correct(iceCorrect, images);
     if (first == null || second == null) {
-      // Said as what it is: such a file was called one from before the per-image results.
+      // Present but not one boolean per test image: no older version wrote that, so the file is damaged.
       return head + String.format(Locale.ROOT, ": not tested (%s_correct is not %d booleans, one per test image: a"
           + " damaged probe file)", field, images);
     }

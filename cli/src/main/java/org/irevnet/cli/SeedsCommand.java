@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -219,7 +220,7 @@ final class SeedsCommand implements Callable<Integer> {
   /** At how many seeds the paired difference is above zero, and the interval's verdict on its mean. */
   private static String held(String what, List<Pair> pairs, ToDoubleFunction<Pair> row) {
     double[] v = pairs.stream().mapToDouble(row).toArray();
-    long above = java.util.Arrays.stream(v).filter(x -> x > 0).count();
+    long above = Arrays.stream(v).filter(x -> x > 0).count();
     Proportions.Interval ci = Spread.of(v).meanCi95();
     String mean = ci.lo() > 0 ? "its mean's 95% interval above 0: beyond the seeds' spread"
         : ci.hi() < 0 ? "its mean's 95% interval below 0: beyond the seeds' spread"
