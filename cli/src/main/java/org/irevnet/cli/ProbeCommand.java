@@ -3,6 +3,7 @@ package org.irevnet.cli;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
 import org.irevnet.analysis.Features;
 import org.irevnet.analysis.LayerProbes;
 import org.irevnet.analysis.MlpClassifier;
@@ -153,7 +154,7 @@ final class ProbeCommand implements Callable<Integer> {
   }
 
   /** The end of the name {@link #subsample} gives a seeded subset: which images it holds depends on the seed. */
-  static final java.util.regex.Pattern SEEDED_SUBSET = java.util.regex.Pattern.compile("\\[\\d+ of \\d+]$");
+  static final Pattern SEEDED_SUBSET = Pattern.compile("\\[\\d+ of \\d+]$");
 
   /** A seeded random subset of {@code count} images (in dataset order), or all when null or larger. */
   static Dataset subsample(Dataset d, Integer count, long seed) {

@@ -402,14 +402,14 @@ final class QuickstartCommand implements Callable<Integer> {
         ice.path(field + "_accuracy").asDouble());
     // A seeded subset of the test split (probe --test-count N: "test[N of M]") holds other images
     // under another probe seed, though its name and size are the same.
+    int n1 = ce.path("test_count").asInt(), n2 = ice.path("test_count").asInt();
     boolean sameData = ce.path("data_path").equals(ice.path("data_path")) && ce.path("data").equals(ice.path("data"))
-        && ce.path("test_count").asInt() == ice.path("test_count").asInt();
+        && n1 == n2;
     boolean otherDraw = sameData && ProbeCommand.SEEDED_SUBSET.matcher(ce.path("data").asText()).find()
         && !ce.at("/recipe/seed").equals(ice.at("/recipe/seed"));
     if (!sameData || otherDraw) {
       // Independent sets of images: no pairing to use, and an exact test rather than the normal
       // approximation, which is poor for shares near 0 or 1 of few images.
-      int n1 = ce.path("test_count").asInt(), n2 = ice.path("test_count").asInt();
       double p = Proportions.fisherExact(Math.round(ce.path(field + "_accuracy").asDouble() * n1), n1,
           Math.round(ice.path(field + "_accuracy").asDouble() * n2), n2);
       String which = otherDraw
@@ -424,12 +424,11 @@ final class QuickstartCommand implements Callable<Integer> {
       return head + ": not tested (a probe file from before 2026-12-06 has no per-image results: run probe --nuisance"
           + " again)";
     }
-    int images = ce.path("test_count").asInt();
-    boolean[] first = correct(ceCorrect, images), second = correct(iceCorrect, images);
+    boolean[] first = correct(ceCorrect, n1), second = correct(iceCorrect, n1);
     if (first == null || second == null) {
       // Present but not one boolean per test image: no older version wrote that, so the file is damaged.
       return head + String.format(Locale.ROOT, ": not tested (%s_correct is not %d booleans, one per test image: a"
-          + " damaged probe file)", field, images);
+          + " damaged probe file)", field, n1);
     }
     Proportions.Paired p = Proportions.mcnemar(first, second);
     return head + String.format(Locale.ROOT, " on the same %d test images: %s (exact McNemar test, %d and %d images"

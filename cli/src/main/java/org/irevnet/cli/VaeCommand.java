@@ -14,6 +14,7 @@ import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
 import org.irevnet.data.Seeds;
 import org.irevnet.io.AtomicFiles;
+import org.irevnet.io.Npz;
 import org.irevnet.io.RunLock;
 import org.irevnet.settings.Ranges;
 import org.irevnet.train.AdamOptimizer;
@@ -219,7 +220,7 @@ final class VaeCommand implements Callable<Integer> {
       config.put(org.irevnet.train.Trainer.DATASET, DataIdentity.of(source, test).toMap());
       AtomicFiles.writeString(out.resolve("config.json"), Json.pretty(config) + "\n");
       // The numbers in vae.json can be recomputed outside (scripts/torch_density.py) only from these.
-      org.irevnet.io.Npz.write(out.resolve("weights.npz"), vae.params().state());
+      Npz.write(out.resolve("weights.npz"), vae.params().state());
       AtomicFiles.writeString(out.resolve("vae.json"), Json.pretty(r) + "\n");
     });
     System.out.println(Json.line(r));

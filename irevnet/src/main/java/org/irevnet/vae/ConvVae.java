@@ -9,6 +9,7 @@ import org.irevnet.data.Batches;
 import org.irevnet.host.Host;
 import org.irevnet.layers.ParamTable;
 import org.irevnet.nn.Init;
+import org.irevnet.nn.Tensors;
 import org.irevnet.train.AdamOptimizer;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -229,7 +230,7 @@ public final class ConvVae {
   /** The largest |entry| of the graph's {@code QᵀQ - I} outputs, NaN if any is NaN (Math.max keeps NaN). */
   private static double largest(Map<String, INDArray> outputs, Graph g) {
     double max = 0;
-    for (String n : g.orthogonalityErrors()) max = Math.max(max, org.irevnet.nn.Tensors.maxAbs(outputs.get(n)));
+    for (String n : g.orthogonalityErrors()) max = Math.max(max, Tensors.maxAbs(outputs.get(n)));
     return max;
   }
 
