@@ -58,6 +58,8 @@ class SpreadTest {
     // Both parities of the closed form away from the quantile: scipy's t.cdf(t) - t.cdf(-t).
     assertThat(Spread.tWithin(1.3, 4)).isCloseTo(0.7365484035287759, within(1e-15));
     assertThat(Spread.tWithin(0.7, 7)).isCloseTo(0.4934824478044, within(1e-14));
+    // Without the check, 0 degrees of freedom gave P = 1 at every t > 0, and so a quantile of 0.
+    assertThatThrownBy(() -> Spread.tWithin(1, 0)).hasMessage("degrees of freedom must be at least 1, got 0");
   }
 
   /** mean +- t(0.975, n-1) sd / sqrt(n), with scipy's quantile for 4 degrees of freedom. */
@@ -68,6 +70,19 @@ class SpreadTest {
     assertThat(s.meanCi95().lo()).isCloseTo(0.8423999999999999 - half, within(1e-14));
     assertThat(s.meanCi95().hi()).isCloseTo(0.8423999999999999 + half, within(1e-14));
     assertThat(Spread.of(0.5).meanCi95()).isNull();
+  }
+
+  /**
+   * Two values, the fewest `seeds` takes, have an interval. By hand: sd / sqrt(2) = |x1 - x2| / 2 =
+   * 0.02, and one degree of freedom is Cauchy's law, P(|T| <= t) = 2 atan(t) / pi, so its 97.5%
+   * quantile is tan(0.475 pi) = 12.7062 (Student's table: 12.706).
+   */
+  @Test
+  void twoValuesHaveCauchysInterval() {
+    Spread s = Spread.of(0.80, 0.84);
+    double half = 0.02 * Math.tan(0.475 * Math.PI);
+    assertThat(s.meanCi95().lo()).isCloseTo(0.82 - half, within(1e-13));
+    assertThat(s.meanCi95().hi()).isCloseTo(0.82 + half, within(1e-13));
   }
 
   @Test
