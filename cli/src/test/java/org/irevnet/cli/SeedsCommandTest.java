@@ -31,6 +31,8 @@ class SeedsCommandTest {
 
   @BeforeAll
   static void trainAndProbe() throws IOException {
+    // Static: pitest runs this class once per mutant in one JVM, and the runs of the first were gone.
+    DIRS.clear();
     Path arch = Files.writeString(tmp.resolve("tiny.json"), TinyData.ARCH);
     Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
     for (long seed : SEEDS) {
@@ -124,8 +126,12 @@ class SeedsCommandTest {
   }
 
   private static void edit(Path file, String pointer, String field, long value) throws IOException {
+    edit(file, pointer, o -> o.put(field, value));
+  }
+
+  private static void edit(Path file, String pointer, java.util.function.Consumer<ObjectNode> change) throws IOException {
     ObjectNode root = (ObjectNode) Json.MAPPER.readTree(file.toFile());
-    ((ObjectNode) root.at(pointer)).put(field, value);
+    change.accept((ObjectNode) root.at(pointer));
     Files.writeString(file, Json.MAPPER.writeValueAsString(root));
   }
 
@@ -178,6 +184,112 @@ class SeedsCommandTest {
 
     MainTest.assertRefused(List.of("seeds", s0, DIRS.get(1).resolve("ce").toString()), DIRS.get(1).resolve("ce")
         + "/ce: not a trained run (no config.json)");
+  }
+
+  /**
+   * The refusals the first test leaves out: a directory that is not there, a ce/ that holds the iCE
+   * run (its removal would read with the sign flipped), a config.json without a seed, a setting only
+   * one of two runs has (a run of an older version), a CE probe of another recipe (named as CE's),
+   * and a probe of the latest checkpoint trained on after it; and taken as they are, a probe without
+   * weights_sha256 (older than the field) and one of a checkpoint named by its path.
+   */
+  @Test
+  void refusesWhatTheFirstTestLeavesOut() throws IOException {
+    String s0 = DIRS.get(0).toString();
+    Path absent = tmp.resolve("absent");
+    MainTest.assertRefused(List.of("seeds", s0, absent.toString()), absent + ": no such directory");
+
+    Path swapped = copy(DIRS.get(1), "swapped");
+    edit(swapped.resolve("ce/config.json"), "/config", o -> o.put("objective", "ice"));
+    MainTest.assertRefused(List.of("seeds", s0, swapped.toString()), swapped.resolve("ce") + ": trained with"
+        + " --objective ice, where ce/ holds the ce run");
+
+    Path seedless = copy(DIRS.get(1), "seedless");
+    edit(seedless.resolve("ice/config.json"), "/config", o -> o.remove("seed"));
+    MainTest.assertRefused(List.of("seeds", s0, seedless.toString()), seedless.resolve("ice") + ": its config.json"
+        + " has no seed");
+
+    Path fewer = copy(DIRS.get(1), "fewer-settings");
+    edit(fewer.resolve("ce/config.json"), "/config", o -> o.remove("epochs"));
+    MainTest.Run r = run("seeds", s0, fewer.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).startsWith("irevnet seeds: " + fewer.resolve("ce") + " was trained otherwise than "
+        + DIRS.get(0).resolve("ce") + ", not only with another seed: epochs ").endsWith(", not 1");
+    Path more = copy(DIRS.get(1), "more-settings");
+    edit(more.resolve("ce/config.json"), "/config", o -> o.put("aNewSetting", 3));
+    r = run("seeds", s0, more.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).startsWith("irevnet seeds: " + more.resolve("ce") + " was trained otherwise than "
+        + DIRS.get(0).resolve("ce") + ", not only with another seed: aNewSetting 3, not ");
+
+    Path ceProbe = copy(DIRS.get(1), "other-ce-probe");
+    edit(ceProbe.resolve("ce").resolve(QuickstartCommand.NUISANCE_PROBE), "/recipe", "epochs", 9);
+    r = run("seeds", s0, ceProbe.toString());
+    assertThat(r.err().strip()).startsWith("irevnet seeds: " + ceProbe.resolve("ce") + "'s nuisance probe was made"
+        + " otherwise than " + DIRS.get(0).resolve("ce") + "'s: recipe {").contains("\"epochs\":9");
+
+    Path older = copy(DIRS.get(1), "older-probe");
+    edit(older.resolve("ice").resolve(QuickstartCommand.NUISANCE_PROBE), "", o -> o.remove("weights_sha256"));
+    r = run("seeds", s0, older.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+
+    // A probe of a checkpoint named by its path is not the run's best or latest: not compared with them.
+    Path elsewhere = copy(DIRS.get(1), "probe-of-a-path");
+    edit(elsewhere.resolve("ice").resolve(QuickstartCommand.NUISANCE_PROBE), "",
+        o -> o.put("checkpoint", "/elsewhere/checkpoint").put("weights_sha256", "0".repeat(64)));
+    r = run("seeds", s0, elsewhere.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+
+    // A probe of --checkpoint latest, whose run trained on after it (another run's latest in its place).
+    Path latest = copy(DIRS.get(1), "latest-probe");
+    Path probeFile = latest.resolve("ice").resolve(QuickstartCommand.NUISANCE_PROBE);
+    String latestSha = org.irevnet.train.Checkpoints.weightsSha256(Trainer.latest(latest.resolve("ice")));
+    edit(probeFile, "", o -> o.put("checkpoint", "latest").put("weights_sha256", latestSha));
+    r = run("seeds", s0, latest.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    Path checkpoint = Trainer.latest(latest.resolve("ice"));
+    org.irevnet.io.AtomicFiles.deleteTree(checkpoint);
+    copy(Trainer.latest(DIRS.get(2).resolve("ice")), tmp.relativize(checkpoint).toString());
+    MainTest.assertRefused(List.of("seeds", s0, latest.toString()), probeFile + ": made from other weights than "
+        + checkpoint + " holds now: probe the run again (probe --run " + MainTest.shellWord(latest.resolve("ice"))
+        + " --nuisance)");
+  }
+
+  private static JsonNode probe(double logitAccuracy, double nuisanceAccuracy) {
+    ObjectNode p = Json.MAPPER.createObjectNode().put("logit_accuracy", logitAccuracy)
+        .put("nuisance_accuracy", nuisanceAccuracy).put("test_count", 100).put("data", "data/test");
+    p.putObject("recipe").put("seed", 0);
+    return p;
+  }
+
+  private static SeedsCommand.Pair pair(long seed, double ceLogits, double ceProbe, double iceLogits, double iceProbe) {
+    return new SeedsCommand.Pair(Path.of("seed" + seed), seed, null, null, List.of(1, 1), probe(ceLogits, ceProbe),
+        probe(iceLogits, iceProbe));
+  }
+
+  /**
+   * The verdict on each mean, by hand (t(0.975, 2) = 4.303 from Student's table, half = t sd / sqrt 3):
+   * removed 10, 12, 14 points: mean 12, sd 2, [7.03, 16.97], above 0; removed -3, -4, -5: mean -4,
+   * sd 1, [-6.48, -1.52], below 0; cost 1, 2, 1: [-0.10, 2.77], holds 0; cost 0 at every seed: [0, 0],
+   * which holds 0 too (no seed's difference is above 0, none below).
+   */
+  @Test
+  void saysWhetherEachMeanIsBeyondTheSeedsSpread() {
+    List<String> lines = SeedsCommand.table(List.of(pair(0, 0.80, 0.50, 0.80, 0.40), pair(1, 0.80, 0.52, 0.80, 0.40),
+        pair(2, 0.80, 0.54, 0.80, 0.40)));
+    assertThat(lines.get(6).split("\\s+")).containsExactly("removed,", "points", "10.0", "12.0", "14.0", "12.00", "2.00",
+        "10.0", "14.0", "[7.03,", "16.97]");
+    assertThat(lines.get(7).split("\\s+")).containsExactly("cost,", "points", "0.0", "0.0", "0.0", "0.00", "0.00", "0.0",
+        "0.0", "[0.00,", "0.00]");
+    assertThat(lines.get(8)).isEqualTo("removed above 0 at 3 of 3 seeds, its mean's 95% interval above 0: beyond the"
+        + " seeds' spread; cost above 0 at 0 of 3 seeds, its mean's 95% interval holds 0: within the seeds' spread");
+
+    lines = SeedsCommand.table(List.of(pair(0, 0.81, 0.40, 0.80, 0.43), pair(1, 0.82, 0.40, 0.80, 0.44),
+        pair(2, 0.81, 0.40, 0.80, 0.45)));
+    assertThat(lines.get(6)).endsWith("[-6.48, -1.52]");
+    assertThat(lines.get(7)).endsWith("[-0.10, 2.77]");
+    assertThat(lines.get(8)).isEqualTo("removed above 0 at 0 of 3 seeds, its mean's 95% interval below 0: beyond the"
+        + " seeds' spread; cost above 0 at 3 of 3 seeds, its mean's 95% interval holds 0: within the seeds' spread");
   }
 
   /** Runs trained with other thread counts are summarised, with a note that float32 sums moved them too. */
