@@ -210,6 +210,9 @@ final class QuickstartCommand implements Callable<Integer> {
     List<String> changed = new ArrayList<>();
     for (var e : now.entrySet()) {
       JsonNode was = s.path(e.getKey());
+      // A record from before --seed trained at seed 0: taken as any seed, its finished steps passed
+      // for another seed's.
+      if (was.isMissingNode() && e.getKey().equals("seed")) was = Json.MAPPER.getNodeFactory().numberNode(0);
       if (!was.isMissingNode() && !recorded(e.getKey(), was.asText()).equals(String.valueOf(e.getValue()))) {
         changed.add("its --" + e.getKey() + " was " + was.asText() + ", not " + e.getValue());
         started.put(e.getKey(), was.asText());

@@ -544,6 +544,27 @@ class QuickstartCommandTest {
     assertThat(after.get("steps").get(18).get("seconds").asDouble()).as("measured again").isNotEqualTo(1.0);
   }
 
+  /**
+   * A record from before --seed has no seed: its trainings were seed 0's. Resumed with another seed
+   * it went on, its finished steps taken for the new seed's: the trainings ran again (resumed from the
+   * seed-0 checkpoints) while the evaluations, probes and attacks of the seed-0 models stayed as
+   * finished. It is refused as a record of seed 0 is.
+   */
+  @Test
+  void aRecordFromBeforeSeedIsOfSeedZero(@TempDir Path tmp) throws Exception {
+    Path out = Files.createDirectories(tmp.resolve("qs"));
+    QuickstartCommand q = quickstart(out, true, null, true, false);
+    q.arch = "fi-revnet-s";
+    List<List<String>> plan = q.plan();
+    ObjectNode settings = Json.MAPPER.createObjectNode();
+    settings.put("complete", false).put("arch", "fi-revnet-s").put("data", "d").put("epochs", 2).put("count", 5);
+    record(out, settings, plan, i -> 0, i -> String.join(" ", plan.get(i)));
+    MainTest.assertRefused(List.of("quickstart", "--out", out.toString(), "--arch", "fi-revnet-s", "--data", "d",
+        "--epochs", "2", "--count", "5", "--seed", "3", "--skip-selftest", "--resume", "--no-progress"),
+        "--resume continues the quickstart in " + out + " as it was started: its --seed was 0, not 3 (continue it with"
+        + " --resume --data d --epochs 2 --count 5, or start again with --fresh)");
+  }
+
   /** A finished record whose steps all ended 0 or 1 runs nothing, and exits 1 naming the failed checks. */
   @Test
   void aResumeOfAFinishedQuickstartNamesItsFailedChecks(@TempDir Path tmp) throws Exception {
