@@ -509,6 +509,19 @@ class QuickstartCommandTest {
     Files.writeString(out.resolve("quickstart.json"), Json.MAPPER.writeValueAsString(settings));
   }
 
+  /** The plan of a quickstart of fi-revnet-s into {@code out}, with {@link #quickstart}'s other settings. */
+  private static List<List<String>> fiRevNetSPlan(Path out) {
+    QuickstartCommand q = quickstart(out, true, null, true, false);
+    q.arch = "fi-revnet-s";
+    return q.plan();
+  }
+
+  /** The settings a record of {@link #fiRevNetSPlan}'s quickstart holds, unfinished. */
+  private static ObjectNode fiRevNetSSettings() {
+    return Json.MAPPER.createObjectNode().put("complete", false).put("arch", "fi-revnet-s").put("data", "d")
+        .put("epochs", 2).put("count", 5);
+  }
+
   /**
    * A resumed quickstart keeps the steps its record says ended with 0 or 1, reruns the others, adds
    * the time it took before, and still names a failed check at the end. Here every step is done but
@@ -518,12 +531,8 @@ class QuickstartCommandTest {
   @Test
   void aResumeKeepsFinishedStepsAndRerunsFailedOnes(@TempDir Path tmp) throws Exception {
     Path out = Files.createDirectories(tmp.resolve("qs"));
-    QuickstartCommand q = quickstart(out, true, null, true, false);
-    q.arch = "fi-revnet-s";
-    List<List<String>> plan = q.plan();
-    ObjectNode settings = Json.MAPPER.createObjectNode();
-    settings.put("complete", false).put("arch", "fi-revnet-s").put("data", "d").put("epochs", 2).put("count", 5)
-        .put("seconds", 1000.0);
+    List<List<String>> plan = fiRevNetSPlan(out);
+    ObjectNode settings = fiRevNetSSettings().put("seconds", 1000.0);
     record(out, settings, plan, i -> i == 3 ? 1 : i == plan.size() - 1 ? 2 : 0, i -> String.join(" ", plan.get(i)));
     String invertCe = String.join(" ", plan.get(3));
 
@@ -553,11 +562,8 @@ class QuickstartCommandTest {
   @Test
   void aRecordFromBeforeSeedIsOfSeedZero(@TempDir Path tmp) throws Exception {
     Path out = Files.createDirectories(tmp.resolve("qs"));
-    QuickstartCommand q = quickstart(out, true, null, true, false);
-    q.arch = "fi-revnet-s";
-    List<List<String>> plan = q.plan();
-    ObjectNode settings = Json.MAPPER.createObjectNode();
-    settings.put("complete", false).put("arch", "fi-revnet-s").put("data", "d").put("epochs", 2).put("count", 5);
+    List<List<String>> plan = fiRevNetSPlan(out);
+    ObjectNode settings = fiRevNetSSettings();
     record(out, settings, plan, i -> 0, i -> String.join(" ", plan.get(i)));
     MainTest.assertRefused(List.of("quickstart", "--out", out.toString(), "--arch", "fi-revnet-s", "--data", "d",
         "--epochs", "2", "--count", "5", "--seed", "3", "--skip-selftest", "--resume", "--no-progress"),
