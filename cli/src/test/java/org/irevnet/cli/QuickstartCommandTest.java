@@ -509,10 +509,11 @@ class QuickstartCommandTest {
     Files.writeString(out.resolve("quickstart.json"), Json.MAPPER.writeValueAsString(settings));
   }
 
-  /** The plan of a quickstart of fi-revnet-s into {@code out}, with {@link #quickstart}'s other settings. */
-  private static List<List<String>> fiRevNetSPlan(Path out) {
+  /** The plan of a quickstart of fi-revnet-s at {@code seed} into {@code out}, with {@link #quickstart}'s other settings. */
+  private static List<List<String>> fiRevNetSPlan(Path out, long seed) {
     QuickstartCommand q = quickstart(out, true, null, true, false);
     q.arch = "fi-revnet-s";
+    q.seed = seed;
     return q.plan();
   }
 
@@ -531,7 +532,7 @@ class QuickstartCommandTest {
   @Test
   void aResumeKeepsFinishedStepsAndRerunsFailedOnes(@TempDir Path tmp) throws Exception {
     Path out = Files.createDirectories(tmp.resolve("qs"));
-    List<List<String>> plan = fiRevNetSPlan(out);
+    List<List<String>> plan = fiRevNetSPlan(out, 0);
     ObjectNode settings = fiRevNetSSettings().put("seconds", 1000.0);
     record(out, settings, plan, i -> i == 3 ? 1 : i == plan.size() - 1 ? 2 : 0, i -> String.join(" ", plan.get(i)));
     String invertCe = String.join(" ", plan.get(3));
@@ -557,18 +558,28 @@ class QuickstartCommandTest {
    * A record from before --seed has no seed: its trainings were seed 0's. Resumed with another seed
    * it went on, its finished steps taken for the new seed's: the trainings ran again (resumed from the
    * seed-0 checkpoints) while the evaluations, probes and attacks of the seed-0 models stayed as
-   * finished. It is refused as a record of seed 0 is.
+   * finished. It is refused as a record of seed 0 is; one of another seed resumes with that seed.
    */
   @Test
   void aRecordFromBeforeSeedIsOfSeedZero(@TempDir Path tmp) throws Exception {
     Path out = Files.createDirectories(tmp.resolve("qs"));
-    List<List<String>> plan = fiRevNetSPlan(out);
+    List<List<String>> plan = fiRevNetSPlan(out, 0);
     ObjectNode settings = fiRevNetSSettings();
     record(out, settings, plan, i -> 0, i -> String.join(" ", plan.get(i)));
     MainTest.assertRefused(List.of("quickstart", "--out", out.toString(), "--arch", "fi-revnet-s", "--data", "d",
         "--epochs", "2", "--count", "5", "--seed", "3", "--skip-selftest", "--resume", "--no-progress"),
         "--resume continues the quickstart in " + out + " as it was started: its --seed was 0, not 3 (continue it with"
         + " --resume --data d --epochs 2 --count 5, or start again with --fresh)");
+
+    // A record of --seed 3 resumes with --seed 3, every step done before (the record's "seed" read
+    // as recorded, not as the 0 of a record without one).
+    Path seeded = Files.createDirectories(tmp.resolve("seeded"));
+    List<List<String>> seededPlan = fiRevNetSPlan(seeded, 3);
+    record(seeded, fiRevNetSSettings().put("seed", 3), seededPlan, i -> 0, i -> String.join(" ", seededPlan.get(i)));
+    MainTest.Run r = run("quickstart", "--out", seeded.toString(), "--arch", "fi-revnet-s", "--data", "d", "--epochs",
+        "2", "--count", "5", "--seed", "3", "--skip-selftest", "--resume", "--no-progress");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains("quickstart [19/19] done before: ").doesNotContain("elapsed");
   }
 
   /** A finished record whose steps all ended 0 or 1 runs nothing, and exits 1 naming the failed checks. */
