@@ -8,6 +8,7 @@ import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.eigen.Eigen;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -126,6 +127,50 @@ public final class Features {
     /** {@code x} standardised in place (its own copy, which the caller does not need as it was). */
     public INDArray applyInPlace(INDArray x) {
       return x.subi(mean).divi(std);
+    }
+  }
+
+  /**
+   * PCA whitening with statistics from one (training) set: {@code (x - mean) V diag(1 / sqrt(lambda))}
+   * over the principal axes whose variance {@code lambda} exceeds {@link #RELATIVE_CUTOFF} times the
+   * largest, so that the output has identity covariance on that set. Why: per-column
+   * standardisation leaves directions of tiny variance tiny (an iCE model's nuisance held its
+   * label in directions a millionth of its largest variance, which a probe trained a few hundred
+   * steps barely sees); whitened, every kept direction has unit variance.
+   *
+   * @param mean {@code [1, d]}
+   * @param projection {@code [d, k]} (float64), k the axes kept
+   */
+  public record Whitener(INDArray mean, INDArray projection) {
+    /** Axes of variance at most this share of the largest are dropped (float32 inputs resolve about 1e-14 of it). */
+    public static final double RELATIVE_CUTOFF = 1e-8;
+
+    public static Whitener fit(INDArray x) {
+      if (x.size(0) < 2) throw new IllegalArgumentException("whitening needs at least 2 rows, got " + x.size(0));
+      INDArray xd = x.castTo(DataType.DOUBLE);
+      INDArray mean = xd.mean(true, 0);
+      INDArray centred = xd.sub(mean);
+      INDArray axes = centred.transpose().mmul(centred).divi(x.size(0) - 1).dup('f');
+      // LAPACK syev: ascending eigenvalues, the matrix overwritten by the eigenvectors (columns).
+      double[] variances = Eigen.symmetricGeneralizedEigenvalues(axes, true).reshape(-1).toDoubleVector();
+      double largest = variances[variances.length - 1];
+      int first = 0;
+      while (first < variances.length - 1 && !(variances[first] > RELATIVE_CUTOFF * largest)) first++;
+      INDArray projection = axes.get(NDArrayIndex.all(), NDArrayIndex.interval(first, variances.length)).dup('c');
+      for (int j = first; j < variances.length; j++) {
+        projection.getColumn(j - first).divi(Math.sqrt(Math.max(variances[j], Double.MIN_NORMAL)));
+      }
+      Tensors.free(centred, null);
+      Tensors.free(axes, null);
+      return new Whitener(mean, projection);
+    }
+
+    /** The whitened rows of {@code x}, {@code [n, k]} in {@code x}'s data type. */
+    public INDArray apply(INDArray x) {
+      INDArray xd = x.castTo(DataType.DOUBLE);
+      INDArray out = xd.sub(mean).mmul(projection).castTo(x.dataType());
+      Tensors.free(xd, x);
+      return out;
     }
   }
 

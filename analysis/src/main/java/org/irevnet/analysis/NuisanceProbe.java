@@ -49,11 +49,20 @@ public final class NuisanceProbe {
    * @param logitCorrect per test example, whether the model's own class is its label ({@code
    *     nuisanceCorrect}: the probe's): what a paired test of two models on the same images needs;
    *     null for a result built from the accuracies alone
+   * @param whitened whether the probe read {@code z_n} whitened ({@link Features.Whitener}) rather
+   *     than standardised
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Result(double logitAccuracy, double nuisanceAccuracy, double excess, double nuisanceTrainAccuracy,
       int trainCount, int testCount, long nuisanceDims, MlpClassifier.Recipe recipe, double seconds,
-      boolean[] logitCorrect, boolean[] nuisanceCorrect) {
+      boolean[] logitCorrect, boolean[] nuisanceCorrect, boolean whitened) {
+
+    public Result(double logitAccuracy, double nuisanceAccuracy, double excess, double nuisanceTrainAccuracy,
+        int trainCount, int testCount, long nuisanceDims, MlpClassifier.Recipe recipe, double seconds,
+        boolean[] logitCorrect, boolean[] nuisanceCorrect) {
+      this(logitAccuracy, nuisanceAccuracy, excess, nuisanceTrainAccuracy, trainCount, testCount, nuisanceDims, recipe,
+          seconds, logitCorrect, nuisanceCorrect, false);
+    }
 
     public Result(double logitAccuracy, double nuisanceAccuracy, double excess, double nuisanceTrainAccuracy,
         int trainCount, int testCount, long nuisanceDims, MlpClassifier.Recipe recipe, double seconds) {
@@ -78,9 +87,15 @@ public final class NuisanceProbe {
    *     {@code z_n})
    */
   public static Result measure(InvertibleClassifier model, Dataset train, Dataset test, MlpClassifier.Recipe recipe) {
+    return measure(model, train, test, recipe, false);
+  }
+
+  /** {@link #measure(InvertibleClassifier, Dataset, Dataset, MlpClassifier.Recipe)}, on whitened {@code z_n} when {@code whiten}. */
+  public static Result measure(InvertibleClassifier model, Dataset train, Dataset test, MlpClassifier.Recipe recipe,
+      boolean whiten) {
     requireFullyInvertible(model);
     return measure(Features.z(model, train.images()), train.labels(), Features.z(model, test.images()),
-        test.labels(), model.numClasses(), recipe);
+        test.labels(), model.numClasses(), recipe, whiten);
   }
 
   /**
@@ -92,6 +107,15 @@ public final class NuisanceProbe {
    */
   public static Result measure(INDArray zTrain, int[] yTrain, INDArray zTest, int[] yTest, int numClasses,
       MlpClassifier.Recipe recipe) {
+    return measure(zTrain, yTrain, zTest, yTest, numClasses, recipe, false);
+  }
+
+  /**
+   * {@link #measure(INDArray, int[], INDArray, int[], int, MlpClassifier.Recipe)}; with {@code
+   * whiten} the probe reads the standardised {@code z_n} whitened by the training split's PCA.
+   */
+  public static Result measure(INDArray zTrain, int[] yTrain, INDArray zTest, int[] yTest, int numClasses,
+      MlpClassifier.Recipe recipe, boolean whiten) {
     long d = zTrain.size(1);
     if (d <= numClasses || zTest.size(1) != d) {
       throw new IllegalArgumentException("nuisance probe: z must have more than " + numClasses
@@ -100,11 +124,12 @@ public final class NuisanceProbe {
     if (yTest.length == 0) throw new IllegalArgumentException("nuisance probe: empty test split");
     long t0 = System.nanoTime();
     int[] logitClasses = Losses.predictions(Features.columns(zTest, 0, numClasses));
-    Trained probe = train(zTrain, yTrain, numClasses, recipe);
+    Trained probe = train(zTrain, yTrain, numClasses, recipe, whiten);
     int[] probeClasses = probe.classes(zTest);
     double logitAcc = Losses.accuracy(logitClasses, yTest), acc = Losses.accuracy(probeClasses, yTest);
     return new Result(logitAcc, acc, acc - logitAcc, probe.trainAccuracy(), yTrain.length, yTest.length,
-        d - numClasses, recipe, (System.nanoTime() - t0) / 1e9, correct(logitClasses, yTest), correct(probeClasses, yTest));
+        d - numClasses, recipe, (System.nanoTime() - t0) / 1e9, correct(logitClasses, yTest), correct(probeClasses, yTest),
+        whiten);
   }
 
   private static boolean[] correct(int[] classes, int[] labels) {
@@ -114,30 +139,49 @@ public final class NuisanceProbe {
   }
 
   /**
-   * A trained nuisance probe: the standardisation of {@code z_n} (the training split's statistics)
-   * and the classifier on it.
+   * A trained nuisance probe: the standardisation of {@code z_n} (the training split's statistics),
+   * the whitening after it (or null) and the classifier on it.
    */
-  public record Trained(int numClasses, Features.Standardizer standardizer, MlpClassifier classifier,
-      double trainAccuracy) {
+  public record Trained(int numClasses, Features.Standardizer standardizer, Features.Whitener whitener,
+      MlpClassifier classifier, double trainAccuracy) {
+
+    public Trained(int numClasses, Features.Standardizer standardizer, MlpClassifier classifier, double trainAccuracy) {
+      this(numClasses, standardizer, null, classifier, trainAccuracy);
+    }
+
     /**
      * The probe's class of each row of {@code z} ({@code [n, d]}, logits first), from its {@code
      * z_n} alone; -1 for a row whose probe logits are not finite ({@link Losses#predictions}).
      */
     public int[] classes(INDArray z) {
-      return Losses.predictions(classifier.logits(standardizer.apply(Features.columns(z, numClasses, z.size(1)))));
+      INDArray x = standardizer.apply(Features.columns(z, numClasses, z.size(1)));
+      return Losses.predictions(classifier.logits(whitener == null ? x : whitener.apply(x)));
     }
   }
 
   /** Trains the probe on the outputs {@code zTrain} ({@code [n, d]}, logits first) of the training split. */
   public static Trained train(INDArray zTrain, int[] yTrain, int numClasses, MlpClassifier.Recipe recipe) {
+    return train(zTrain, yTrain, numClasses, recipe, false);
+  }
+
+  /** {@link #train(INDArray, int[], int, MlpClassifier.Recipe)}, on whitened {@code z_n} when {@code whiten}. */
+  public static Trained train(INDArray zTrain, int[] yTrain, int numClasses, MlpClassifier.Recipe recipe,
+      boolean whiten) {
     // One copy of the training split's nuisance, standardised in place and freed at the end: with
     // a standardised copy beside it and the classifier's own, the full set held three of 232 MiB.
     INDArray x = Features.columns(zTrain, numClasses, zTrain.size(1));
     Features.Standardizer st = Features.Standardizer.fit(x);
     st.applyInPlace(x);
+    Features.Whitener w = null;
+    if (whiten) {
+      w = Features.Whitener.fit(x);
+      INDArray white = w.apply(x);
+      Tensors.free(x, null);
+      x = white;
+    }
     MlpClassifier probe = MlpClassifier.train(x, yTrain, numClasses, recipe);
     double trainAccuracy = probe.accuracy(x, yTrain);
     Tensors.free(x, null);
-    return new Trained(numClasses, st, probe, trainAccuracy);
+    return new Trained(numClasses, st, w, probe, trainAccuracy);
   }
 }

@@ -1,6 +1,7 @@
 package org.irevnet.analysis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
 import org.irevnet.models.Architecture;
@@ -11,6 +12,78 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 class FeaturesTest {
+
+  /**
+   * The whitened training rows have identity covariance, and distances between whitened rows are
+   * the Mahalanobis distances of the rows, (a - b)' S^-1 (a - b) with S their covariance: both
+   * computed here in plain loops (S inverted by Gauss-Jordan), on features whose variances span a
+   * factor of 1e6, as an iCE nuisance's do. A column repeating another adds no axis.
+   */
+  @Test
+  void whitenedRowsHaveIdentityCovarianceAndMahalanobisDistances() {
+    int n = 400, d = 5;
+    java.util.Random r = new java.util.Random(7);
+    double[][] x = new double[n][d + 1];
+    for (int i = 0; i < n; i++) {
+      double common = r.nextGaussian();
+      for (int j = 0; j < d; j++) x[i][j] = 10 * common + Math.pow(10, -j / 2.0) * r.nextGaussian() + j;
+      x[i][d] = x[i][0];
+    }
+    INDArray features = org.nd4j.linalg.factory.Nd4j.createFromArray(x);
+    Features.Whitener w = Features.Whitener.fit(features);
+    INDArray white = w.apply(features);
+    assertThat(white.shape()).containsExactly((long) n, (long) d);
+    double[][] wx = white.toDoubleMatrix();
+    double[] mean = new double[d + 1];
+    for (double[] row : x) for (int j = 0; j <= d; j++) mean[j] += row[j] / n;
+    double[][] cov = new double[d][d], wcov = new double[d][d];
+    for (int i = 0; i < n; i++) {
+      for (int a = 0; a < d; a++) {
+        for (int b = 0; b < d; b++) {
+          cov[a][b] += (x[i][a] - mean[a]) * (x[i][b] - mean[b]) / (n - 1);
+          wcov[a][b] += wx[i][a] * wx[i][b] / (n - 1);
+        }
+      }
+    }
+    for (int a = 0; a < d; a++) {
+      for (int b = 0; b < d; b++) assertThat(wcov[a][b]).as("%d, %d", a, b).isCloseTo(a == b ? 1 : 0, within(1e-6));
+    }
+    double[][] inv = inverse(cov);
+    for (int[] pair : new int[][] {{0, 1}, {2, 3}, {5, 399}}) {
+      double[] diff = new double[d];
+      for (int j = 0; j < d; j++) diff[j] = x[pair[0]][j] - x[pair[1]][j];
+      double mahalanobis = 0, euclidWhite = 0;
+      for (int a = 0; a < d; a++) for (int b = 0; b < d; b++) mahalanobis += diff[a] * inv[a][b] * diff[b];
+      for (int j = 0; j < d; j++) euclidWhite += Math.pow(wx[pair[0]][j] - wx[pair[1]][j], 2);
+      assertThat(euclidWhite).isCloseTo(mahalanobis, within(1e-6 * (1 + mahalanobis)));
+    }
+  }
+
+  private static double[][] inverse(double[][] m) {
+    int d = m.length;
+    double[][] a = new double[d][2 * d];
+    for (int i = 0; i < d; i++) {
+      System.arraycopy(m[i], 0, a[i], 0, d);
+      a[i][d + i] = 1;
+    }
+    for (int c = 0; c < d; c++) {
+      int p = c;
+      for (int i = c + 1; i < d; i++) if (Math.abs(a[i][c]) > Math.abs(a[p][c])) p = i;
+      double[] t = a[c];
+      a[c] = a[p];
+      a[p] = t;
+      double pivot = a[c][c];
+      for (int j = 0; j < 2 * d; j++) a[c][j] /= pivot;
+      for (int i = 0; i < d; i++) {
+        if (i == c) continue;
+        double f = a[i][c];
+        for (int j = 0; j < 2 * d; j++) a[i][j] -= f * a[c][j];
+      }
+    }
+    double[][] inv = new double[d][d];
+    for (int i = 0; i < d; i++) System.arraycopy(a[i], d, inv[i], 0, d);
+    return inv;
+  }
 
   /** Two full batches, the last ending exactly at the last image: every row is that of one forward pass. */
   @Test

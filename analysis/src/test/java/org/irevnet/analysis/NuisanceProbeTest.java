@@ -105,6 +105,40 @@ class NuisanceProbeTest {
     assertThat(right / 200.0).isEqualTo(r.nuisanceAccuracy());
   }
 
+  /**
+   * The label in directions a thousandth of the largest in scale (a millionth in variance), as in
+   * an iCE model's nuisance: standardised, they stay that small and the probe's few hundred steps
+   * barely read them; whitened, the same recipe reads them.
+   */
+  @Test
+  void aWhitenedProbeReadsTheLabelInDirectionsOfSmallVariance() {
+    int classes = 4, nuisance = 12;
+    int[] yTrain = labels(600, classes, 1), yTest = labels(400, classes, 2);
+    INDArray means = Init.normal(DataType.DOUBLE, new Random(99), classes, nuisance);
+    java.util.function.BiFunction<int[], Long, INDArray> z = (y, seed) -> {
+      Random r = new Random(seed);
+      INDArray out = Nd4j.zeros(DataType.DOUBLE, y.length, classes + nuisance);
+      for (int i = 0; i < y.length; i++) {
+        double common = 1e3 * r.nextGaussian();
+        out.putScalar(i, y[i], 10);
+        for (int j = 0; j < nuisance; j++) {
+          out.putScalar(i, classes + j, common + 0.5 * means.getDouble(y[i], j) + 0.3 * r.nextGaussian());
+        }
+      }
+      return out.castTo(DataType.FLOAT);
+    };
+    INDArray zTrain = z.apply(yTrain, 3L), zTest = z.apply(yTest, 4L);
+    NuisanceProbe.Result standardised = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, SMALL);
+    NuisanceProbe.Result whitened = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, SMALL, true);
+    assertThat(standardised.whitened()).isFalse();
+    assertThat(whitened.whitened()).isTrue();
+    assertThat(standardised.nuisanceAccuracy()).isLessThan(0.5);
+    assertThat(whitened.nuisanceAccuracy()).isGreaterThan(0.9);
+    // The trained probe classifies new rows through the same whitening.
+    int[] classesOf = NuisanceProbe.train(zTrain, yTrain, classes, SMALL, true).classes(zTest);
+    assertThat(Losses.accuracy(classesOf, yTest)).isEqualTo(whitened.nuisanceAccuracy());
+  }
+
   @Test
   void aNuisanceWithoutLabelInformationGivesChance() {
     int[] yTrain = labels(600, 4, 1), yTest = labels(400, 4, 2);

@@ -67,6 +67,11 @@ final class ProbeCommand implements Callable<Integer> {
       + " probe, on weights and biases alike (default 0, as in its fixed recipe: unregularised).")
   Double weightDecay;
 
+  @Option(names = "--whiten", description = "The nuisance probe reads z_n whitened by the training split's PCA instead"
+      + " of standardised only: a reader of label information in directions of small variance, which the fixed"
+      + " recipe barely sees in a few hundred steps.")
+  boolean whiten;
+
   @Override
   public Integer call() throws Exception {
     if (!layers && !nuisance) throw new IllegalArgumentException("say what to probe: --layers, --nuisance or both");
@@ -77,6 +82,8 @@ final class ProbeCommand implements Callable<Integer> {
     // They set the nuisance probe's Adam recipe; the linear probes have none to set.
     if (!nuisance && epochs != null) throw new IllegalArgumentException("--epochs applies to --nuisance only: the linear"
         + " probes of --layers are solved to convergence");
+    if (!nuisance && whiten) throw new IllegalArgumentException("--whiten applies to --nuisance only: it sets what the"
+        + " nuisance probe reads");
     if (!nuisance && weightDecay != null) throw new IllegalArgumentException("--weight-decay applies to --nuisance only:"
         + " the linear probes of --layers choose their L2 penalty on held-out training images");
     common.apply();
@@ -135,8 +142,9 @@ final class ProbeCommand implements Callable<Integer> {
       long start = System.nanoTime();
       MlpClassifier.Recipe recipe = recipe(NuisanceProbe.DEFAULT_RECIPE);
       NuisanceProbe.Result r = shared
-          ? NuisanceProbe.measure(zTrain, nuisanceTrain.labels(), zTest, nuisanceTest.labels(), model.numClasses(), recipe)
-          : NuisanceProbe.measure(test.model(), nuisanceTrain, nuisanceTest, recipe);
+          ? NuisanceProbe.measure(zTrain, nuisanceTrain.labels(), zTest, nuisanceTest.labels(), model.numClasses(), recipe,
+              whiten)
+          : NuisanceProbe.measure(test.model(), nuisanceTrain, nuisanceTest, recipe, whiten);
       NuisanceProbeReport rep = NuisanceProbeReport.of(target.runDir().toString(), test.checkpoint(), nuisanceTest.name(),
           test.dataDir().toString(), model.summary(), r, (System.nanoTime() - start) / 1e9);
       Path json = dir.resolve("nuisance-probe.json");

@@ -172,7 +172,7 @@ final class SeedsCommand implements Callable<Integer> {
   /** What a probe's numbers depend on but the model: its recipe (with its seed) and its test images. */
   private static JsonNode probeSettings(JsonNode probe) {
     ObjectNode s = Json.MAPPER.createObjectNode();
-    for (String field : List.of("recipe", "data", "data_path", "train_count", "test_count")) s.set(field, probe.path(field));
+    for (String field : List.of("recipe", "whitened", "data", "data_path", "train_count", "test_count")) s.set(field, probe.path(field));
     return s;
   }
 

@@ -315,6 +315,15 @@ class AnalysisCommandsTest {
     assertThat(j.get("recipe").get("seed").asInt()).isEqualTo(1);
 
     assertThat(j.get("recipe").get("weight_decay").asDouble()).isZero();
+    // The fixed recipe's file has no whitened field (as written before --whiten); --whiten's says so.
+    assertThat(j.has("whitened")).isFalse();
+    MainTest.Run white = run("probe", "--run", run, "--nuisance", "--whiten", "--epochs", "2", "--train-count", "50",
+        "--seed", "1", "--out", tmp.resolve("white").toString());
+    assertThat(white.code()).as(white.err()).isZero();
+    assertThat(white.out()).contains("nuisance probe (whitened z_n): ");
+    JsonNode w = Json.MAPPER.readTree(tmp.resolve("white/nuisance-probe.json").toFile());
+    assertThat(w.get("whitened").asBoolean()).isTrue();
+    assertThat(w.get("recipe")).isEqualTo(j.get("recipe"));
 
     MainTest.Run lay = run("probe", "--run", run, "--layers", "--train-count", "40", "--seed", "3", "--out",
         tmp.resolve("lay").toString());
@@ -352,6 +361,10 @@ class AnalysisCommandsTest {
     MainTest.Run layDecay = run("probe", "--run", run, "--layers", "--weight-decay", "0.05");
     assertThat(layDecay.code()).isEqualTo(2);
     assertThat(layDecay.err()).contains("--weight-decay applies to --nuisance only");
+    MainTest.Run layWhite = run("probe", "--run", run, "--layers", "--whiten");
+    assertThat(layWhite.code()).isEqualTo(2);
+    assertThat(layWhite.err().strip()).isEqualTo("irevnet probe: --whiten applies to --nuisance only: it sets what the"
+        + " nuisance probe reads");
     MainTest.Run badDecay = run("probe", "--run", run, "--layers", "--weight-decay", "-1");
     assertThat(badDecay.code()).isEqualTo(2);
     assertThat(badDecay.err()).contains("--weight-decay").doesNotContain("\n\tat ");

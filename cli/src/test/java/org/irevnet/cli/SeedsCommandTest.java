@@ -160,6 +160,17 @@ class SeedsCommandTest {
     assertThat(r.err().strip()).startsWith("irevnet seeds: " + probeSeed.resolve("ice") + "'s nuisance probe was made"
         + " otherwise than " + DIRS.get(0).resolve("ce") + "'s: recipe {").contains("\"seed\":7").doesNotContain("\n");
 
+    // A probe of whitened z_n (probe --whiten) reads another quantity with the same recipe.
+    Path whitened = copy(DIRS.get(1), "whitened-probe");
+    Path whiteFile = whitened.resolve("ice").resolve(QuickstartCommand.NUISANCE_PROBE);
+    ObjectNode white = (ObjectNode) Json.MAPPER.readTree(whiteFile.toFile());
+    white.put("whitened", true);
+    Files.writeString(whiteFile, Json.MAPPER.writeValueAsString(white));
+    MainTest.Run w = run("seeds", s0, whitened.toString());
+    assertThat(w.code()).isEqualTo(2);
+    assertThat(w.err().strip()).startsWith("irevnet seeds: " + whitened.resolve("ice") + "'s nuisance probe was made"
+        + " otherwise than " + DIRS.get(0).resolve("ce") + "'s: whitened").doesNotContain("\n");
+
     Path unprobed = copy(DIRS.get(1), "unprobed");
     Files.delete(unprobed.resolve("ce").resolve(QuickstartCommand.NUISANCE_PROBE));
     MainTest.assertRefused(List.of("seeds", s0, unprobed.toString()), unprobed.resolve("ce") + ": no nuisance probe ("

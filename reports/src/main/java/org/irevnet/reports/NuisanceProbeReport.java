@@ -20,13 +20,16 @@ import org.irevnet.stats.Proportions;
  *     its label ({@code nuisanceCorrect}: the probe's): what a paired test of two models on the same
  *     images needs. Booleans, not 0 and 1: the report tabulates sibling number arrays of one length
  *     row by row, a thousand rows. Absent (with {@code excess_p_value}) when not given
+ * @param whitened true when the probe read {@code z_n} whitened ({@code probe --whiten}); absent
+ *     for the fixed recipe's standardised {@code z_n}, so that its files stay as they were
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record NuisanceProbeReport(String run, String checkpoint, String data, String model, double logitAccuracy,
     double nuisanceAccuracy, double excess, double nuisanceTrainAccuracy, int trainCount, int testCount,
     long nuisanceDims, MlpClassifier.Recipe recipe, double seconds, double totalSeconds, String dataPath,
     @JsonInclude(JsonInclude.Include.NON_NULL) boolean[] logitCorrect,
-    @JsonInclude(JsonInclude.Include.NON_NULL) boolean[] nuisanceCorrect)
+    @JsonInclude(JsonInclude.Include.NON_NULL) boolean[] nuisanceCorrect,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Boolean whitened)
     implements AnalysisFile {
 
   /** The 95% Wilson interval of {@code logit_accuracy} over the {@code test_count} images. */
@@ -57,12 +60,13 @@ public record NuisanceProbeReport(String run, String checkpoint, String data, St
       NuisanceProbe.Result r, double totalSeconds) {
     return new NuisanceProbeReport(run, checkpoint, data, model, r.logitAccuracy(), r.nuisanceAccuracy(), r.excess(),
         r.nuisanceTrainAccuracy(), r.trainCount(), r.testCount(), r.nuisanceDims(), r.recipe(), r.seconds(),
-        totalSeconds, dataPath, r.logitCorrect(), r.nuisanceCorrect());
+        totalSeconds, dataPath, r.logitCorrect(), r.nuisanceCorrect(), r.whitened() ? Boolean.TRUE : null);
   }
 
   /** One line for the terminal. */
   public String line() {
-    return String.format(Locale.ROOT, "nuisance probe: logit accuracy %.4f, nuisance accuracy %.4f (train %.4f), excess %+.4f;"
+    return String.format(Locale.ROOT, "nuisance probe" + (whitened != null && whitened ? " (whitened z_n)" : "")
+        + ": logit accuracy %.4f, nuisance accuracy %.4f (train %.4f), excess %+.4f;"
         + " %d train / %d test, %d nuisance dims, %.1f s (%.1f s with z)%n", logitAccuracy, nuisanceAccuracy,
         nuisanceTrainAccuracy, excess, trainCount, testCount, nuisanceDims, seconds, totalSeconds);
   }
