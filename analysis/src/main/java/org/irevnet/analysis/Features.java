@@ -150,6 +150,8 @@ public final class Features {
       INDArray xd = x.castTo(DataType.DOUBLE);
       INDArray mean = xd.mean(true, 0);
       INDArray centred = xd.sub(mean);
+      // Freed now: of the full set's nuisance each float64 copy is 487 MB.
+      Tensors.free(xd, x);
       INDArray axes = centred.transpose().mmul(centred).divi(x.size(0) - 1).dup('f');
       // LAPACK syev: ascending eigenvalues, the matrix overwritten by the eigenvectors (columns).
       double[] variances = Eigen.symmetricGeneralizedEigenvalues(axes, true).reshape(-1).toDoubleVector();
