@@ -249,9 +249,16 @@ public final class Stability {
    */
   private static List<INDArray> jacobians(Bijection map, INDArray x, Passes passes) {
     long n = x.size(0), d = x.length() / n;
-    DataType dt = x.dataType();
     INDArray y = map.forward(x).out();
     long m = y.length() / n;
+    // Their convolutions' temporaries mmapped, not from the heap, where they left 1.4 GiB of free
+    // chunks for the next quickstart step to make resident (NativeHeap.withBaseThreshold); the
+    // float64 convolutions took as long either way (97 and 100 s for invert --stability).
+    return NativeHeap.withBaseThreshold(() -> passes(map, y, n, m, d, x.dataType(), passes));
+  }
+
+  /** {@link #jacobians}' backward passes, from {@code map}'s outputs {@code y} at the {@code n} points, in {@code dt}. */
+  private static List<INDArray> passes(Bijection map, INDArray y, long n, long m, long d, DataType dt, Passes passes) {
     List<INDArray> all = new ArrayList<>();
     for (long i = 0; i < n; i++) {
       INDArray yi = y.get(NDArrayIndex.interval(i, i + 1));

@@ -41,6 +41,8 @@ public final class NativeHeap {
   private static final Function MALLOC_TRIM = Host.libc("malloc_trim");
   private static final int BASE_MMAP_THRESHOLD = baseThreshold();
   private static final AtomicInteger ACTIVE = new AtomicInteger();
+  /** Work running in {@link #withBaseThreshold}: convolutions started meanwhile raise nothing. */
+  private static final AtomicInteger KEEPING_BASE = new AtomicInteger();
   /** mallopt refused a threshold: from then on the threshold is left alone. */
   private static volatile boolean refused;
 
@@ -51,13 +53,35 @@ public final class NativeHeap {
    * raise; the threshold is process-wide, so a race between threads can only cost speed.
    */
   public static <T> T forConvolution(Supplier<T> op) {
-    boolean adjust = adjusts();
+    boolean adjust = raisesForConvolutions();
     if (ACTIVE.getAndIncrement() == 0 && adjust) setMmapThreshold(CONV_MMAP_THRESHOLD);
     try {
       return op.get();
     } finally {
       if (ACTIVE.decrementAndGet() == 0 && adjust) setMmapThreshold(BASE_MMAP_THRESHOLD);
     }
+  }
+
+  /**
+   * Runs {@code work} with its convolutions' temporaries mmapped, as every other large block is,
+   * not served from the heap. For long runs of libnd4j's float64 convolutions (its own kernels, not
+   * oneDNN's, so the raise buys no time there): their temporaries, served from the heap, left the
+   * arena of {@code invert --stability}'s thousands of Jacobian passes at 1.4 GiB of free chunks
+   * that no trim can unmap, and the next step's allocations, spread over them, made them resident
+   * again ({@code quickstart}'s probe step 1.25-1.37 GB after it, 0.76 alone; docs/measurements.md).
+   */
+  public static <T> T withBaseThreshold(Supplier<T> work) {
+    KEEPING_BASE.incrementAndGet();
+    try {
+      return work.get();
+    } finally {
+      KEEPING_BASE.decrementAndGet();
+    }
+  }
+
+  /** Whether a convolution started now raises the threshold: it can, and no {@link #withBaseThreshold} runs. */
+  public static boolean raisesForConvolutions() {
+    return adjusts() && KEEPING_BASE.get() == 0;
   }
 
   /** Convolutions running now (the threshold is raised while this is positive). */

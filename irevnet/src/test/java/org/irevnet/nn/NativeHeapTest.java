@@ -94,6 +94,20 @@ class NativeHeapTest {
   }
 
   @Test
+  void aConvolutionInsideWithBaseThresholdRaisesNothing() {
+    assumeTrue(System.getenv("MALLOC_MMAP_THRESHOLD_") != null, "no MALLOC_MMAP_THRESHOLD_");
+    assumeTrue(mallinfo2() != null && NativeLibrary.getInstance("c").getFunction("mallopt") != null, "not glibc 2.33+");
+    assertThat(NativeHeap.withBaseThreshold(() -> aDrainedBlockIsMmapped(true))).as("inside").isTrue();
+    assertThat(NativeHeap.withBaseThreshold(() -> NativeHeap.withBaseThreshold(NativeHeap::raisesForConvolutions)))
+        .as("nested").isFalse();
+    assertThat(aDrainedBlockIsMmapped(true)).as("after").isFalse();
+    assertThatThrownBy(() -> NativeHeap.withBaseThreshold(() -> {
+      throw new IllegalStateException("work failed");
+    })).hasMessage("work failed");
+    assertThat(NativeHeap.raisesForConvolutions()).as("after work that threw").isTrue();
+  }
+
+  @Test
   void lowersTheThresholdWhenTheOpThrows() {
     assertThatThrownBy(() -> NativeHeap.forConvolution(() -> {
       throw new IllegalStateException("op failed");
