@@ -41,7 +41,7 @@ public final class NativeHeap {
   private static final Function MALLOC_TRIM = Host.libc("malloc_trim");
   private static final int BASE_MMAP_THRESHOLD = baseThreshold();
   private static final AtomicInteger ACTIVE = new AtomicInteger();
-  /** Work running in {@link #withBaseThreshold}: convolutions started meanwhile raise nothing. */
+  /** Work running in {@link #withBaseThreshold}: convolutions started meanwhile, in any thread, raise nothing. */
   private static final AtomicInteger KEEPING_BASE = new AtomicInteger();
   /** mallopt refused a threshold: from then on the threshold is left alone. */
   private static volatile boolean refused;
@@ -58,7 +58,9 @@ public final class NativeHeap {
     try {
       return op.get();
     } finally {
-      if (ACTIVE.decrementAndGet() == 0 && adjust) setMmapThreshold(BASE_MMAP_THRESHOLD);
+      // Not by this call's own adjust: a convolution of another thread may have raised it while
+      // this one, inside withBaseThreshold, did not, and the last one out lowers it.
+      if (ACTIVE.decrementAndGet() == 0 && adjusts()) setMmapThreshold(BASE_MMAP_THRESHOLD);
     }
   }
 

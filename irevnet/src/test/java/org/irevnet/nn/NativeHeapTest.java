@@ -107,6 +107,48 @@ class NativeHeapTest {
     assertThat(NativeHeap.raisesForConvolutions()).as("after work that threw").isTrue();
   }
 
+  /**
+   * A convolution inside withBaseThreshold that outlives another thread's, which raised the
+   * threshold, lowers it when it ends last: going by its own entry (no raise) it left the
+   * threshold raised for the rest of the process.
+   */
+  @Test
+  void theLastConvolutionOutLowersTheThresholdThoughItRaisedNothing() throws Exception {
+    assumeTrue(System.getenv("MALLOC_MMAP_THRESHOLD_") != null, "no MALLOC_MMAP_THRESHOLD_");
+    assumeTrue(mallinfo2() != null && NativeLibrary.getInstance("c").getFunction("mallopt") != null, "not glibc 2.33+");
+    java.util.concurrent.CountDownLatch raised = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch baseEntered = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch otherEnded = new java.util.concurrent.CountDownLatch(1);
+    Thread other = new Thread(() -> NativeHeap.forConvolution(() -> {
+      raised.countDown();
+      await(baseEntered);
+      return null;
+    }));
+    other.start();
+    await(raised);
+    NativeHeap.withBaseThreshold(() -> NativeHeap.forConvolution(() -> {
+      baseEntered.countDown();
+      try {
+        other.join();
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+      otherEnded.countDown();
+      return null;
+    }));
+    assertThat(otherEnded.getCount()).isZero();
+    assertThat(NativeHeap.running()).isZero();
+    assertThat(aDrainedBlockIsMmapped(false)).as("after both").isTrue();
+  }
+
+  private static void await(java.util.concurrent.CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   @Test
   void lowersTheThresholdWhenTheOpThrows() {
     assertThatThrownBy(() -> NativeHeap.forConvolution(() -> {
