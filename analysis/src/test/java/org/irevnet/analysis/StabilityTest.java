@@ -3,6 +3,7 @@ package org.irevnet.analysis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
 import java.util.Random;
@@ -12,12 +13,17 @@ import org.irevnet.check.Numerics;
 import org.irevnet.host.Memory;
 import org.irevnet.layers.AffineCoupling;
 import org.irevnet.layers.Bijection;
+import org.irevnet.layers.Flow;
+import org.irevnet.layers.Grad;
 import org.irevnet.layers.InjectivePad;
 import org.irevnet.layers.Invertible1x1Conv;
+import org.irevnet.layers.LogDetKind;
 import org.irevnet.layers.Param;
+import org.irevnet.layers.ParamTable;
 import org.irevnet.layers.Sequential;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
+import org.irevnet.nn.NativeHeap;
 import org.irevnet.nn.Tensors;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -366,18 +372,18 @@ class StabilityTest {
     boolean[] raisedInBackward = {true};
     Bijection watched = new Bijection() {
       @Override
-      public org.irevnet.layers.Flow forward(INDArray x) {
+      public Flow forward(INDArray x) {
         return conv.forward(x);
       }
 
       @Override
-      public org.irevnet.layers.Flow inverse(INDArray y) {
+      public Flow inverse(INDArray y) {
         return conv.inverse(y);
       }
 
       @Override
-      public org.irevnet.layers.Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
-        raisedInBackward[0] &= org.irevnet.nn.NativeHeap.raisesForConvolutions();
+      public Grad backward(INDArray y, INDArray dy, INDArray dLogDet) {
+        raisedInBackward[0] &= NativeHeap.raisesForConvolutions();
         return conv.backward(y, dy, dLogDet);
       }
 
@@ -387,22 +393,22 @@ class StabilityTest {
       }
 
       @Override
-      public org.irevnet.layers.ParamTable params() {
+      public ParamTable params() {
         return conv.params();
       }
 
       @Override
-      public org.irevnet.layers.LogDetKind logDetKind() {
+      public LogDetKind logDetKind() {
         return conv.logDetKind();
       }
     };
     // The launcher's (and the build's) MALLOC_MMAP_THRESHOLD_ and glibc's mallopt: else nothing is raised anywhere.
-    org.junit.jupiter.api.Assumptions.assumeTrue(org.irevnet.nn.NativeHeap.raisesForConvolutions(),
+    assumeTrue(NativeHeap.raisesForConvolutions(),
         "convolutions raise no threshold here");
     INDArray x = Init.normal(DataType.DOUBLE, new Random(7), 1, 2, 2, 2);
     Stability.MapStability s = Stability.jacobian("m", watched, x);
     assertThat(raisedInBackward[0]).as("a convolution in a Jacobian pass would raise the threshold").isFalse();
     assertThat(s.points()).isEqualTo(Stability.jacobian("m", conv, x).points());
-    assertThat(org.irevnet.nn.NativeHeap.raisesForConvolutions()).as("after the passes").isTrue();
+    assertThat(NativeHeap.raisesForConvolutions()).as("after the passes").isTrue();
   }
 }

@@ -10,8 +10,9 @@ import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -116,9 +117,9 @@ class NativeHeapTest {
   void theLastConvolutionOutLowersTheThresholdThoughItRaisedNothing() throws Exception {
     assumeTrue(System.getenv("MALLOC_MMAP_THRESHOLD_") != null, "no MALLOC_MMAP_THRESHOLD_");
     assumeTrue(mallinfo2() != null && NativeLibrary.getInstance("c").getFunction("mallopt") != null, "not glibc 2.33+");
-    java.util.concurrent.CountDownLatch raised = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.CountDownLatch baseEntered = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.CountDownLatch otherEnded = new java.util.concurrent.CountDownLatch(1);
+    CountDownLatch raised = new CountDownLatch(1);
+    CountDownLatch baseEntered = new CountDownLatch(1);
+    CountDownLatch otherEnded = new CountDownLatch(1);
     Thread other = new Thread(() -> NativeHeap.forConvolution(() -> {
       raised.countDown();
       await(baseEntered);
@@ -141,7 +142,7 @@ class NativeHeapTest {
     assertThat(aDrainedBlockIsMmapped(false)).as("after both").isTrue();
   }
 
-  private static void await(java.util.concurrent.CountDownLatch latch) {
+  private static void await(CountDownLatch latch) {
     try {
       latch.await();
     } catch (InterruptedException e) {
