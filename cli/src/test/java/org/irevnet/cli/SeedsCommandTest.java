@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.irevnet.testing.TinyData;
 import org.irevnet.train.Trainer;
@@ -129,7 +130,7 @@ class SeedsCommandTest {
     edit(file, pointer, o -> o.put(field, value));
   }
 
-  private static void edit(Path file, String pointer, java.util.function.Consumer<ObjectNode> change) throws IOException {
+  private static void edit(Path file, String pointer, Consumer<ObjectNode> change) throws IOException {
     ObjectNode root = (ObjectNode) Json.MAPPER.readTree(file.toFile());
     change.accept((ObjectNode) root.at(pointer));
     Files.writeString(file, Json.MAPPER.writeValueAsString(root));
@@ -163,9 +164,7 @@ class SeedsCommandTest {
     // A probe of whitened z_n (probe --whiten) reads another quantity with the same recipe.
     Path whitened = copy(DIRS.get(1), "whitened-probe");
     Path whiteFile = whitened.resolve("ice").resolve(QuickstartCommand.NUISANCE_PROBE);
-    ObjectNode white = (ObjectNode) Json.MAPPER.readTree(whiteFile.toFile());
-    white.put("whitened", true);
-    Files.writeString(whiteFile, Json.MAPPER.writeValueAsString(white));
+    edit(whiteFile, "", o -> o.put("whitened", true));
     MainTest.Run w = run("seeds", s0, whitened.toString());
     assertThat(w.code()).isEqualTo(2);
     assertThat(w.err().strip()).startsWith("irevnet seeds: " + whitened.resolve("ice") + "'s nuisance probe was made"
