@@ -144,6 +144,7 @@ final class SeedsCommand implements Callable<Integer> {
    */
   static void checkOnlySeedsDiffer(List<Pair> pairs) {
     Pair first = pairs.get(0);
+    JsonNode probeSettings = probeSettings(first.ce());
     Map<Long, Path> seen = new LinkedHashMap<>();
     for (Pair p : pairs) {
       Path twin = seen.putIfAbsent(p.seed(), p.dir());
@@ -160,7 +161,7 @@ final class SeedsCommand implements Callable<Integer> {
         }
       }
       for (JsonNode probe : List.of(p.ce(), p.ice())) {
-        String differs = difference(probeSettings(first.ce()), probeSettings(probe));
+        String differs = difference(probeSettings, probeSettings(probe));
         if (differs != null) {
           throw new IllegalArgumentException((probe == p.ce() ? p.dir().resolve("ce") : p.dir().resolve("ice"))
               + "'s nuisance probe was made otherwise than " + first.dir().resolve("ce") + "'s: " + differs);
@@ -200,9 +201,11 @@ final class SeedsCommand implements Callable<Integer> {
     for (Pair p : pairs) head.append(String.format(Locale.ROOT, " %7s", "seed " + p.seed()));
     head.append(String.format(Locale.ROOT, " %8s %8s %7s %7s  %s", "mean", "sd", "min", "max", "95% interval of the mean"));
     lines.add(head.toString());
+    Map<String, double[]> values = new LinkedHashMap<>();
     for (var row : ROWS.entrySet()) {
       boolean points = row.getKey().endsWith("points");
       double[] v = pairs.stream().mapToDouble(row.getValue()).toArray();
+      values.put(row.getKey(), v);
       Spread s = Spread.of(v);
       String value = points ? " %7.1f" : " %7.3f", summary = points ? "%.2f" : "%.4f";
       StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-16s", row.getKey()));
@@ -213,13 +216,12 @@ final class SeedsCommand implements Callable<Integer> {
           ci.lo(), ci.hi()));
       lines.add(line.toString());
     }
-    lines.add(held("removed", pairs, ROWS.get("removed, points")) + "; " + held("cost", pairs, ROWS.get("cost, points")));
+    lines.add(held("removed", values.get("removed, points")) + "; " + held("cost", values.get("cost, points")));
     return lines;
   }
 
   /** At how many seeds the paired difference is above zero, and the interval's verdict on its mean. */
-  private static String held(String what, List<Pair> pairs, ToDoubleFunction<Pair> row) {
-    double[] v = pairs.stream().mapToDouble(row).toArray();
+  private static String held(String what, double[] v) {
     long above = Arrays.stream(v).filter(x -> x > 0).count();
     Proportions.Interval ci = Spread.of(v).meanCi95();
     String mean = ci.lo() > 0 ? "its mean's 95% interval above 0: beyond the seeds' spread"

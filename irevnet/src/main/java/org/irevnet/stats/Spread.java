@@ -1,5 +1,7 @@
 package org.irevnet.stats;
 
+import org.apache.commons.math3.distribution.TDistribution;
+
 /**
  * How far a number moves between repetitions of one experiment (trainings that differ only in their
  * seed): the mean, the sample standard deviation and the range of its values.
@@ -24,42 +26,20 @@ public record Spread(int n, double mean, double sd, double min, double max) {
     return new Proportions.Interval(mean - half, mean + half);
   }
 
-  /** The 97.5% quantile of Student's t with {@code df} degrees of freedom, by bisection of {@link #tWithin}. */
+  /** The 97.5% quantile of Student's t with {@code df} degrees of freedom. */
   static double t975(int df) {
-    double lo = 0, hi = 1;
-    while (tWithin(hi, df) < 0.95) hi *= 2;
-    for (int i = 0; i < 200 && hi - lo > 1e-15 * hi; i++) {
-      double mid = (lo + hi) / 2;
-      if (tWithin(mid, df) < 0.95) lo = mid;
-      else hi = mid;
-    }
-    return (lo + hi) / 2;
+    return student(df).inverseCumulativeProbability(0.975);
   }
 
-  /**
-   * {@code P(|T| <= t)} for Student's T with a whole number {@code df} of degrees of freedom, in
-   * closed form (Abramowitz and Stegun 26.7.3 and 26.7.4, with {@code theta = atan(t / sqrt(df))}):
-   * a finite sum in powers of {@code cos^2 theta}, exact to rounding.
-   */
+  /** {@code P(|T| <= t)} for Student's T with {@code df} degrees of freedom. */
   static double tWithin(double t, int df) {
+    return 2 * student(df).cumulativeProbability(t) - 1;
+  }
+
+  // Solved to 1e-15, not commons-math's default 1e-9: the quantile to double precision, as scipy gives it.
+  private static TDistribution student(int df) {
     if (df < 1) throw new IllegalArgumentException("degrees of freedom must be at least 1, got " + df);
-    double theta = Math.atan(t / Math.sqrt(df)), c2 = Math.cos(theta) * Math.cos(theta);
-    double sum = 1, term = 1;
-    if (df % 2 == 0) {
-      // sin theta (1 + 1/2 c^2 + 1*3/(2*4) c^4 + ... up to c^(df-2))
-      for (int k = 2; k <= df - 2; k += 2) {
-        term *= c2 * (k - 1) / k;
-        sum += term;
-      }
-      return Math.sin(theta) * sum;
-    }
-    if (df == 1) return 2 * theta / Math.PI;
-    // 2/pi (theta + sin theta cos theta (1 + 2/3 c^2 + 2*4/(3*5) c^4 + ... up to c^(df-3)))
-    for (int k = 2; k <= df - 3; k += 2) {
-      term *= c2 * k / (k + 1);
-      sum += term;
-    }
-    return 2 / Math.PI * (theta + Math.sin(theta) * Math.cos(theta) * sum);
+    return new TDistribution(null, df, 1e-15);
   }
 
   /**
