@@ -159,9 +159,9 @@ public final class Features {
       int first = 0;
       while (first < variances.length - 1 && !(variances[first] > RELATIVE_CUTOFF * largest)) first++;
       INDArray projection = axes.get(NDArrayIndex.all(), NDArrayIndex.interval(first, variances.length)).dup('c');
-      for (int j = first; j < variances.length; j++) {
-        projection.getColumn(j - first).divi(Math.sqrt(Math.max(variances[j], Double.MIN_NORMAL)));
-      }
+      double[] sd = new double[variances.length - first];
+      for (int j = first; j < variances.length; j++) sd[j - first] = Math.sqrt(Math.max(variances[j], Double.MIN_NORMAL));
+      projection.diviRowVector(Nd4j.createFromArray(sd));
       Tensors.free(centred, null);
       Tensors.free(axes, null);
       return new Whitener(mean, projection);
