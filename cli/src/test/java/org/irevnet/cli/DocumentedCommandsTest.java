@@ -29,11 +29,7 @@ class DocumentedCommandsTest {
   @Test
   void everyDocumentedCommandLineParses() throws IOException {
     Path root = Path.of("..");
-    DocumentedCommands found = new DocumentedCommands();
-    found.markdown("README.md", Files.readString(root.resolve("README.md")));
-    for (Path doc : sorted(root.resolve("docs"), ".md")) {
-      found.markdown("docs/" + doc.getFileName(), Files.readString(doc));
-    }
+    DocumentedCommands found = markdownPages(root);
     String lib = Files.readString(root.resolve("experiments/lib.sh"));
     for (Path script : sorted(root.resolve("experiments"), ".sh")) {
       String text = Files.readString(script);
@@ -83,6 +79,52 @@ class DocumentedCommandsTest {
     assertThat(failures.get(8)).startsWith("x.md:12:")
         .endsWith("--attack takes fgsm, pgd-linf, pgd-l2, metamer, feature-match, not 'cw'");
     assertThat(failures.get(9)).startsWith("x.md:15:").contains("--no-such-thing");
+  }
+
+  @Test
+  void everyValueInASynopsisBracketIsTheOptionsDefault() throws IOException {
+    assertThat(bracketedDefaultProblems(markdownPages(Path.of("..")))).isEmpty();
+  }
+
+  @Test
+  void aBracketedValueThatIsNoDefaultIsFound() {
+    DocumentedCommands found = new DocumentedCommands();
+    found.markdown("x.md", """
+        ```
+        bin/irevnet cnf --target rings [--iterations 500] [--lr 0.003] [--batch 128] [--threads 1] [--seed S]
+        bin/irevnet bench [--backward stored] [--backward reversible|stored] [--depth-mult K] [--arch fi-revnet-s]
+        bin/irevnet data shortcut --base DATA --kind texture --out DIR [--seed 1] [--force]
+        ```
+        """);
+    assertThat(bracketedDefaultProblems(found)).containsExactly(
+        "x.md:2: [--batch 128] reads as a default, and --batch's is 256",
+        "x.md:2: [--threads 1] reads as a default, and --threads's is all cores",
+        "x.md:3: [--backward stored] reads as a default, and --backward's is reversible",
+        "x.md:4: [--seed 1] reads as a default, and --seed's is 0");
+  }
+
+  /** The examples of the README and docs/*.md under {@code root}. */
+  private static DocumentedCommands markdownPages(Path root) throws IOException {
+    DocumentedCommands found = new DocumentedCommands();
+    found.markdown("README.md", Files.readString(root.resolve("README.md")));
+    for (Path doc : sorted(root.resolve("docs"), ".md")) {
+      found.markdown("docs/" + doc.getFileName(), Files.readString(doc));
+    }
+    return found;
+  }
+
+  private static List<String> bracketedDefaultProblems(DocumentedCommands found) {
+    CommandLine cl = Main.commandLine();
+    List<String> problems = new ArrayList<>();
+    for (Example e : found.examples) {
+      Set<String> seen = new HashSet<>();
+      for (List<Token> args : e.expansions()) {
+        for (String p : DocumentedCommands.bracketedDefaultProblems(cl, args)) {
+          if (seen.add(p)) problems.add(e.where() + ": " + p);
+        }
+      }
+    }
+    return problems;
   }
 
   @Test
