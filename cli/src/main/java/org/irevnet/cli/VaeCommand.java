@@ -18,6 +18,7 @@ import org.irevnet.io.Npz;
 import org.irevnet.io.RunLock;
 import org.irevnet.settings.Ranges;
 import org.irevnet.train.AdamOptimizer;
+import org.irevnet.train.Trainer;
 import org.irevnet.vae.ConvVae;
 import org.irevnet.vae.Flows;
 import org.irevnet.vae.SylvesterFlow;
@@ -215,9 +216,9 @@ final class VaeCommand implements Callable<Integer> {
     AtomicFiles.together(() -> {
       Map<String, Object> config = new LinkedHashMap<>();
       config.put("config", cfgMap);
-      config.put("environment", org.irevnet.train.Trainer.environment());
+      config.put("environment", Trainer.environment());
       // The data by content, as a training run records it (the report's headline shows it).
-      config.put(org.irevnet.train.Trainer.DATASET, DataIdentity.of(source, test).toMap());
+      config.put(Trainer.DATASET, DataIdentity.of(source, test).toMap());
       AtomicFiles.writeString(out.resolve("config.json"), Json.pretty(config) + "\n");
       // The numbers in vae.json can be recomputed outside (scripts/torch_density.py) only from these.
       Npz.write(out.resolve("weights.npz"), vae.params().state());
