@@ -787,13 +787,15 @@ class QuickstartCommandTest {
     assertThat(nothing.code()).isEqualTo(2);
     assertThat(nothing.err().strip()).isEqualTo("irevnet quickstart: " + tmp.resolve("none")
         + ": no quickstart to resume (no quickstart.json)");
-    // A record damaged by hand: a step without its command line cannot be matched to the plan.
+    // A record damaged by hand: a step without its command line cannot be matched to the plan, nor
+    // a null in place of a step (read as no step, it would end the quickstart as an internal error).
     Path damaged = Files.createDirectories(tmp.resolve("damaged"));
-    for (String args : new String[] {"", ", \"args\": null", ", \"args\": []"}) {
+    String train = "{\"name\": \"train\", \"exit_code\": 0";
+    for (String step : new String[] {train + "}", train + ", \"args\": null}", train + ", \"args\": []}", "null"}) {
       Files.writeString(damaged.resolve("quickstart.json"), "{\"steps\": [{\"name\": \"selftest\", \"args\": [\"selftest\"],"
-          + " \"exit_code\": 0, \"seconds\": 1}, {\"name\": \"train\", \"exit_code\": 0" + args + "}]}");
+          + " \"exit_code\": 0, \"seconds\": 1}, " + step + "]}");
       MainTest.Run bad = run("quickstart", "--out", damaged.toString(), "--resume", "--no-progress");
-      assertThat(bad.code()).as(args).isEqualTo(2);
+      assertThat(bad.code()).as(step).isEqualTo(2);
       assertThat(bad.err().strip()).isEqualTo("irevnet quickstart: " + damaged.resolve("quickstart.json")
           + ": step 2 has no args (start again with --fresh)");
     }
