@@ -173,18 +173,26 @@ final class SeedsCommand implements Callable<Integer> {
   /** What a probe's numbers depend on but the model: its recipe (with its seed) and its test images. */
   private static JsonNode probeSettings(JsonNode probe) {
     ObjectNode s = Json.MAPPER.createObjectNode();
-    for (String field : List.of("recipe", "whitened", "data", "data_path", "train_count", "test_count")) s.set(field, probe.path(field));
+    for (String field : List.of("recipe", "data", "data_path", "train_count", "test_count")) s.set(field, probe.path(field));
+    // Written only when true: an unwhitened probe has no such field.
+    s.put("whitened", probe.path("whitened").asBoolean(false));
     return s;
   }
 
-  /** The first setting in which {@code b} differs from {@code a}, in words, or null when none does. */
+  /**
+   * The first setting in which {@code b} differs from {@code a}, in words, or null when none does. A
+   * setting only one of them records (a run of another version) is said to be not recorded: Jackson
+   * writes a missing value as {@code null}, which read as a setting of that value.
+   */
   private static String difference(JsonNode a, JsonNode b) {
     TreeSet<String> names = new TreeSet<>();
     a.fieldNames().forEachRemaining(names::add);
     b.fieldNames().forEachRemaining(names::add);
     for (String name : names) {
-      if (!a.path(name).equals(b.path(name))) {
-        return name + " " + Json.line(b.path(name)) + ", not " + Json.line(a.path(name));
+      JsonNode was = a.path(name), is = b.path(name);
+      if (!was.equals(is)) {
+        return name + " " + (is.isMissingNode() ? "not recorded" : Json.line(is)) + ", not "
+            + (was.isMissingNode() ? "recorded there" : Json.line(was));
       }
     }
     return null;

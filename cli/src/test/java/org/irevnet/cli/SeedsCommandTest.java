@@ -167,8 +167,8 @@ class SeedsCommandTest {
     edit(whiteFile, "", o -> o.put("whitened", true));
     MainTest.Run w = run("seeds", s0, whitened.toString());
     assertThat(w.code()).isEqualTo(2);
-    assertThat(w.err().strip()).startsWith("irevnet seeds: " + whitened.resolve("ice") + "'s nuisance probe was made"
-        + " otherwise than " + DIRS.get(0).resolve("ce") + "'s: whitened").doesNotContain("\n");
+    assertThat(w.err().strip()).isEqualTo("irevnet seeds: " + whitened.resolve("ice") + "'s nuisance probe was made"
+        + " otherwise than " + DIRS.get(0).resolve("ce") + "'s: whitened true, not false");
 
     Path unprobed = copy(DIRS.get(1), "unprobed");
     Files.delete(unprobed.resolve("ce").resolve(QuickstartCommand.NUISANCE_PROBE));
@@ -223,14 +223,15 @@ class SeedsCommandTest {
     edit(fewer.resolve("ce/config.json"), "/config", o -> o.remove("epochs"));
     MainTest.Run r = run("seeds", s0, fewer.toString());
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err().strip()).startsWith("irevnet seeds: " + fewer.resolve("ce") + " was trained otherwise than "
-        + DIRS.get(0).resolve("ce") + ", not only with another seed: epochs ").endsWith(", not 1");
+    // Jackson writes a missing setting as null, which read as a setting of that value.
+    assertThat(r.err().strip()).isEqualTo("irevnet seeds: " + fewer.resolve("ce") + " was trained otherwise than "
+        + DIRS.get(0).resolve("ce") + ", not only with another seed: epochs not recorded, not 1");
     Path more = copy(DIRS.get(1), "more-settings");
     edit(more.resolve("ce/config.json"), "/config", o -> o.put("aNewSetting", 3));
     r = run("seeds", s0, more.toString());
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err().strip()).startsWith("irevnet seeds: " + more.resolve("ce") + " was trained otherwise than "
-        + DIRS.get(0).resolve("ce") + ", not only with another seed: aNewSetting 3, not ");
+    assertThat(r.err().strip()).isEqualTo("irevnet seeds: " + more.resolve("ce") + " was trained otherwise than "
+        + DIRS.get(0).resolve("ce") + ", not only with another seed: aNewSetting 3, not recorded there");
 
     Path ceProbe = copy(DIRS.get(1), "other-ce-probe");
     edit(ceProbe.resolve("ce").resolve(QuickstartCommand.NUISANCE_PROBE), "/recipe", "epochs", 9);
