@@ -1,6 +1,7 @@
 package org.irevnet.analysis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -61,6 +62,49 @@ class FeaturesTest {
       for (int j = 0; j < d; j++) euclidWhite += Math.pow(wx[pair[0]][j] - wx[pair[1]][j], 2);
       assertThat(euclidWhite).isCloseTo(mahalanobis, within(1e-6 * (1 + mahalanobis)));
     }
+  }
+
+  /**
+   * The cutoff is relative to the largest variance, at any scale. By hand: the columns are three
+   * orthogonal zero-mean sign patterns over four rows, scaled by s, s sqrt(1e-7) and s sqrt(1e-9),
+   * so the covariance is exactly diagonal, (4/3) s^2 (1, 1e-7, 1e-9): the first two axes are kept,
+   * the third (1e-9 of the largest, below 1e-8) dropped, and each kept column is its pattern's
+   * entries, s_j / (s_j sqrt(4/3)) = sqrt(3)/2 in size. A cutoff of 1e-8 divided by the largest
+   * variance, not multiplied, kept the third at s = 1000.
+   */
+  @Test
+  void keepsTheAxesAboveTheRelativeCutoffAtAnyScale() {
+    double[][] signs = {{1, 1, 1}, {1, -1, -1}, {-1, 1, -1}, {-1, -1, 1}};
+    for (double scale : new double[] {1e-3, 1, 1e3}) {
+      double[] sd = {scale, scale * Math.sqrt(1e-7), scale * Math.sqrt(1e-9)};
+      double[][] x = new double[4][3];
+      for (int i = 0; i < 4; i++) for (int j = 0; j < 3; j++) x[i][j] = signs[i][j] * sd[j];
+      INDArray white = Features.Whitener.fit(org.nd4j.linalg.factory.Nd4j.createFromArray(x))
+          .apply(org.nd4j.linalg.factory.Nd4j.createFromArray(x));
+      assertThat(white.shape()).as("scale %s", scale).containsExactly(4L, 2L);
+      for (double v : white.data().asDouble()) assertThat(Math.abs(v)).isCloseTo(Math.sqrt(3) / 2, within(1e-9));
+    }
+  }
+
+  /**
+   * The fewest rows it fits: two, one axis (their difference; by hand, rows a and b are centred to
+   * +-(a - b)/2, of variance |a - b|^2 / 2, so each whitens to 1/sqrt(2) in size); one row is
+   * refused. Constant rows (no variance at all) keep one axis, on which every row is 0: a probe of
+   * them trains and guesses, where no axis left it nothing to read.
+   */
+  @Test
+  void fitsTwoRowsAndConstantRows() {
+    INDArray two = org.nd4j.linalg.factory.Nd4j.createFromArray(new double[][] {{1, 2, 3}, {3, 2, -1}});
+    INDArray white = Features.Whitener.fit(two).apply(two);
+    assertThat(white.shape()).containsExactly(2L, 1L);
+    for (double v : white.data().asDouble()) assertThat(Math.abs(v)).isCloseTo(1 / Math.sqrt(2), within(1e-12));
+    assertThatThrownBy(() -> Features.Whitener.fit(two.getRows(0)))
+        .hasMessage("whitening needs at least 2 rows, got 1");
+
+    INDArray constant = org.nd4j.linalg.factory.Nd4j.createFromArray(new double[][] {{1, 2}, {1, 2}, {1, 2}});
+    INDArray none = Features.Whitener.fit(constant).apply(constant);
+    assertThat(none.shape()).containsExactly(3L, 1L);
+    assertThat(none.data().asDouble()).containsOnly(0.0);
   }
 
   /**
