@@ -369,13 +369,15 @@ class AnalysisCommandsTest {
     assertThat(badDecay.code()).isEqualTo(2);
     assertThat(badDecay.err()).contains("--weight-decay").doesNotContain("\n\tat ");
     // Both: the layer probes first, as the README and the option names have them, each followed
-    // by the file it wrote. The nuisance probe's came first.
+    // by the file it wrote. The nuisance probe's came first. --whiten reaches the nuisance probe
+    // on the z both share too.
     Path both = tmp.resolve("both");
-    MainTest.Run lb = run("probe", "--run", run, "--nuisance", "--layers", "--epochs", "1", "--train-count", "30",
-        "--out", both.toString());
+    MainTest.Run lb = run("probe", "--run", run, "--nuisance", "--layers", "--whiten", "--epochs", "1", "--train-count",
+        "30", "--out", both.toString());
     assertThat(lb.code()).as(lb.err()).isZero();
     assertThat(lb.out()).containsSubsequence("stage  layer", "PCA", both.resolve("layer-probes.json").toString(),
-        "nuisance probe: ", both.resolve("nuisance-probe.json").toString());
+        "nuisance probe (whitened z_n): ", both.resolve("nuisance-probe.json").toString());
+    assertThat(Json.MAPPER.readTree(both.resolve("nuisance-probe.json").toFile()).get("whitened").asBoolean()).isTrue();
 
     MainTest.Run ip = run("interpolate", "--run", run, "--count", "2", "--steps", "3", "--seed", "2");
     assertThat(ip.code()).as(ip.err()).isZero();
