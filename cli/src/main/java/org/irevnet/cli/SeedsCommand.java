@@ -35,8 +35,8 @@ import picocli.CommandLine.Parameters;
         "trained alike but for --seed, both probed with probe --nuisance. Prints, for the logits' and the nuisance",
         "probe's accuracy of each model, the points of probe accuracy iCE removed (CE's probe minus iCE's) and the",
         "points of accuracy it cost (CE's logits minus iCE's): the value at each seed, the mean, the sample sd (n - 1),",
-        "the range and Student's 95%% interval of the mean. Refuses runs that differ in more than their seed, or",
-        "probes of another recipe, probe seed or test set."})
+        "the range and Student's 95%% interval of the mean, clipped to the values it can take (0 to 1, -100 to 100",
+        "points). Refuses runs that differ in more than their seed, or probes of another recipe, probe seed or test set."})
 final class SeedsCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -218,7 +218,7 @@ final class SeedsCommand implements Callable<Integer> {
       String value = points ? " %7.1f" : " %7.3f", summary = points ? "%.2f" : "%.4f";
       StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-16s", row.getKey()));
       for (double x : v) line.append(String.format(Locale.ROOT, value, x));
-      Proportions.Interval ci = s.meanCi95();
+      Proportions.Interval ci = points ? s.meanCi95Within(-100, 100) : s.meanCi95Within(0, 1);
       line.append(String.format(Locale.ROOT, " %8s %8s" + value + value + "  [" + summary + ", " + summary + "]",
           String.format(Locale.ROOT, summary, s.mean()), String.format(Locale.ROOT, summary, s.sd()), s.min(), s.max(),
           ci.lo(), ci.hi()));

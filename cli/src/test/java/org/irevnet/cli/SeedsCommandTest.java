@@ -58,7 +58,8 @@ class SeedsCommandTest {
 
   /**
    * Every row's value at each seed is the probe files' (or their paired difference, in points), its
-   * mean and sample sd (n - 1) and Student's interval (scipy's t quantile for 2 degrees of freedom)
+   * mean and sample sd (n - 1) and Student's interval (scipy's t quantile for 2 degrees of freedom,
+   * clipped to 0 to 1, or -100 to 100 points: at these tiny runs' accuracies near 1 it passes 1)
    * recomputed here; a seed dropped, or the sd divided by n, changes the line.
    */
   @Test
@@ -86,12 +87,13 @@ class SeedsCommandTest {
       double mean = Arrays.stream(v).sum() / v.length;
       double sd = Math.sqrt(Arrays.stream(v).map(x -> (x - mean) * (x - mean)).sum() / (v.length - 1));
       spread |= sd > 0;
-      double half = 4.302652729749462 * sd / Math.sqrt(v.length);
+      double half = 4.302652729749462 * sd / Math.sqrt(v.length), bound = points ? 100 : 1;
       String value = points ? "%.1f" : "%.3f", summary = points ? "%.2f" : "%.4f";
       List<String> expected = new ArrayList<>();
       for (double x : v) expected.add(f(value, x));
       expected.addAll(List.of(f(summary, mean), f(summary, sd), f(value, Arrays.stream(v).min().getAsDouble()),
-          f(value, Arrays.stream(v).max().getAsDouble()), "[" + f(summary, mean - half) + ",", f(summary, mean + half) + "]"));
+          f(value, Arrays.stream(v).max().getAsDouble()), "[" + f(summary, Math.max(points ? -bound : 0, mean - half)) + ",",
+          f(summary, Math.min(bound, mean + half)) + "]"));
       String line = lines.get(2 + i);
       assertThat(line).startsWith(row[0] + " ");
       assertThat(line.substring(row[0].length()).trim().split("\\s+")).as(line).containsExactlyElementsOf(expected);
@@ -301,6 +303,12 @@ class SeedsCommandTest {
     assertThat(lines.get(7)).endsWith("[-0.10, 2.77]");
     assertThat(lines.get(8)).isEqualTo("removed above 0 at 0 of 3 seeds, its mean's 95% interval below 0: beyond the"
         + " seeds' spread; cost above 0 at 3 of 3 seeds, its mean's 95% interval holds 0: within the seeds' spread");
+    // Near 1 Student's interval passes what an accuracy can be: scipy's for 1.0, 0.98, 1.0 is
+    // [0.96465, 1.02202] (SpreadTest), printed within 0 to 1; the removal in points within 100.
+    lines = SeedsCommand.table(List.of(pair(0, 1.0, 1.0, 1.0, 0.0), pair(1, 0.98, 0.98, 1.0, 0.0),
+        pair(2, 1.0, 1.0, 1.0, 0.0)));
+    assertThat(lines.get(2)).startsWith("CE logits ").endsWith("[0.9646, 1.0000]");
+    assertThat(lines.get(6)).endsWith("[96.46, 100.00]");
   }
 
   /** Runs trained with other thread counts are summarised, with a note that float32 sums moved them too. */

@@ -73,6 +73,23 @@ class SpreadTest {
   }
 
   /**
+   * An accuracy's interval stays within 0 to 1. scipy: mean +- t.ppf(0.975, 2) * std(ddof=1) / sqrt(3)
+   * of 1.0, 0.98, 1.0 is [0.9646489818016701, 1.0220176848649964], of 0.0, 0.02, 0.0
+   * [-0.022017684864996414, 0.035351018198329746]: each clipped at its bound, the other end kept.
+   */
+  @Test
+  void meanIntervalWithinBoundsIsClippedAtThem() {
+    Proportions.Interval high = Spread.of(1.0, 0.98, 1.0).meanCi95Within(0, 1);
+    assertThat(high.lo()).isCloseTo(0.9646489818016701, within(1e-14));
+    assertThat(high.hi()).isEqualTo(1.0);
+    Proportions.Interval low = Spread.of(0.0, 0.02, 0.0).meanCi95Within(0, 1);
+    assertThat(low.lo()).isEqualTo(0.0);
+    assertThat(low.hi()).isCloseTo(0.035351018198329746, within(1e-14));
+    assertThat(Spread.of(1.0, 0.98, 1.0).meanCi95().hi()).as("unclipped").isCloseTo(1.0220176848649964, within(1e-14));
+    assertThat(Spread.of(0.5).meanCi95Within(0, 1)).isNull();
+  }
+
+  /**
    * Two values, the fewest `seeds` takes, have an interval. By hand: sd / sqrt(2) = |x1 - x2| / 2 =
    * 0.02, and one degree of freedom is Cauchy's law, P(|T| <= t) = 2 atan(t) / pi, so its 97.5%
    * quantile is tan(0.475 pi) = 12.7062 (Student's table: 12.706).
