@@ -126,13 +126,10 @@ final class SeedsCommand implements Callable<Integer> {
       if (!probe.path(field).isNumber()) throw new IllegalArgumentException(file + ": no " + field + " (a number)");
     }
     // A run trained again after its probe: the probe's numbers are of the weights before.
-    String recorded = probe.path(JsonReport.WEIGHTS_SHA256).asText(null), checkpoint = probe.path("checkpoint").asText();
-    if (recorded != null && (checkpoint.equals("best") || checkpoint.equals("latest"))) {
-      Path weights = checkpoint.equals("best") ? Trainer.best(run) : Trainer.latest(run);
-      if (!recorded.equals(Checkpoints.weightsSha256(weights))) {
-        throw new IllegalArgumentException(file + ": made from other weights than " + weights + " holds now: probe the"
-            + " run again (probe --run " + QuickstartCommand.shellWord(run.toString()) + " --nuisance)");
-      }
+    Path weights = JsonReport.checkpointOfRecordedWeights(run, probe);
+    if (weights != null && !probe.path(JsonReport.WEIGHTS_SHA256).asText().equals(Checkpoints.weightsSha256(weights))) {
+      throw new IllegalArgumentException(file + ": made from other weights than " + weights + " holds now: probe the"
+          + " run again (probe --run " + QuickstartCommand.shellWord(run.toString()) + " --nuisance)");
     }
     return probe;
   }

@@ -1,5 +1,6 @@
 package org.irevnet.reports;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.irevnet.io.AtomicFiles;
+import org.irevnet.train.Trainer;
 
 /**
  * The JSON result file: sorted keys (stable diffs), a {@code schemaVersion}, written atomically
@@ -37,6 +39,18 @@ public final class JsonReport {
    * the checkpoint's manifest lists for them. The report compares it with the checkpoint's now.
    */
   public static final String WEIGHTS_SHA256 = "weights_sha256";
+
+  /**
+   * The checkpoint of {@code run} that an analysis file {@code n} recorded the weights of ({@link
+   * #WEIGHTS_SHA256}), to compare with what it holds now: its best or its latest. Null when there is
+   * nothing to compare: no digest (a model zip's file, or one from before the field) or a checkpoint
+   * named by its path, not one of the run's.
+   */
+  public static Path checkpointOfRecordedWeights(Path run, JsonNode n) {
+    String checkpoint = n.path("checkpoint").asText("");
+    if (n.path(WEIGHTS_SHA256).asText(null) == null) return null;
+    return checkpoint.equals("best") ? Trainer.best(run) : checkpoint.equals("latest") ? Trainer.latest(run) : null;
+  }
 
   /** Writes a record's properties as the top-level fields, with the schema version. */
   public static void writeRecord(Path file, Object record) throws IOException {

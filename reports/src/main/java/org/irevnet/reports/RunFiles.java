@@ -17,7 +17,6 @@ import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.irevnet.io.JsonErrors;
 import org.irevnet.train.Checkpoints;
-import org.irevnet.train.Trainer;
 
 /** Read access to the files of a run directory (DESIGN.md section 7), by paths relative to it. */
 final class RunFiles {
@@ -133,10 +132,9 @@ final class RunFiles {
    * or from before it was recorded) are not checked.
    */
   private void checkWeights(String name, JsonNode n) throws IOException {
-    String recorded = n.path(JsonReport.WEIGHTS_SHA256).asText(null);
-    String checkpoint = n.path("checkpoint").asText("");
-    if (recorded == null || !(checkpoint.equals("best") || checkpoint.equals("latest"))) return;
-    Path ck = checkpoint.equals("best") ? Trainer.best(dir) : Trainer.latest(dir);
+    Path ck = JsonReport.checkpointOfRecordedWeights(dir, n);
+    if (ck == null) return;
+    String recorded = n.path(JsonReport.WEIGHTS_SHA256).asText(), checkpoint = n.path("checkpoint").asText();
     // Every analysis file names one of two checkpoints: each manifest is read once per report.
     if (!weightsNow.containsKey(checkpoint)) weightsNow.put(checkpoint, Checkpoints.weightsSha256(ck));
     String now = weightsNow.get(checkpoint);
