@@ -38,6 +38,10 @@ class FeaturesTest {
     Features.Whitener w = Features.Whitener.fit(features);
     INDArray white = w.apply(features);
     assertThat(white.shape()).containsExactly((long) n, (long) d);
+    // float32 rows are centred in their float64 copy, float64 ones in a new array: the same rows.
+    INDArray whiteOfFloats = w.apply(features.castTo(DataType.FLOAT)).castTo(DataType.DOUBLE);
+    assertThat(Tensors.maxAbs(whiteOfFloats.sub(white))).isLessThan(1e-2);
+    assertThat(features.toDoubleMatrix()).as("the caller's rows, untouched").isEqualTo(x);
     double[][] wx = white.toDoubleMatrix();
     double[] mean = new double[d + 1];
     for (double[] row : x) for (int j = 0; j <= d; j++) mean[j] += row[j] / n;
