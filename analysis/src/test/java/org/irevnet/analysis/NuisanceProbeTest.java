@@ -207,6 +207,13 @@ class NuisanceProbeTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fully invertible");
     assertThatThrownBy(() -> NuisanceProbe.measure(Nd4j.zeros(DataType.FLOAT, 4, 4), new int[4],
         Nd4j.zeros(DataType.FLOAT, 4, 4), new int[4], 4, SMALL)).hasMessageContaining("more than 4 columns");
+    // A test split of another width, or none: refused before any training (a Java caller's mistake;
+    // the commands make both splits with one model).
+    assertThatThrownBy(() -> NuisanceProbe.measure(Nd4j.zeros(DataType.FLOAT, 4, 6), new int[4],
+        Nd4j.zeros(DataType.FLOAT, 4, 7), new int[4], 4, SMALL)).hasMessage("nuisance probe: z must have more than 4"
+        + " columns, the same in both splits; got 6 and 7");
+    assertThatThrownBy(() -> NuisanceProbe.measure(Nd4j.zeros(DataType.FLOAT, 4, 6), new int[4],
+        Nd4j.zeros(DataType.FLOAT, 0, 6), new int[0], 4, SMALL)).hasMessage("nuisance probe: empty test split");
   }
 
   /** A row whose nuisance is NaN has no probe class (-1), not ND4J's argmax of a NaN row, class 0. */
