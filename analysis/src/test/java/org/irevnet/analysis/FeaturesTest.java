@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
+import java.util.Random;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
@@ -15,6 +16,7 @@ import org.irevnet.testing.KeptBytes;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 class FeaturesTest {
 
@@ -27,14 +29,14 @@ class FeaturesTest {
   @Test
   void whitenedRowsHaveIdentityCovarianceAndMahalanobisDistances() {
     int n = 400, d = 5;
-    java.util.Random r = new java.util.Random(7);
+    Random r = new Random(7);
     double[][] x = new double[n][d + 1];
     for (int i = 0; i < n; i++) {
       double common = r.nextGaussian();
       for (int j = 0; j < d; j++) x[i][j] = 10 * common + Math.pow(10, -j / 2.0) * r.nextGaussian() + j;
       x[i][d] = x[i][0];
     }
-    INDArray features = org.nd4j.linalg.factory.Nd4j.createFromArray(x);
+    INDArray features = Nd4j.createFromArray(x);
     Features.Whitener w = Features.Whitener.fit(features);
     INDArray white = w.apply(features);
     assertThat(white.shape()).containsExactly((long) n, (long) d);
@@ -83,8 +85,8 @@ class FeaturesTest {
       double[] sd = {scale, scale * Math.sqrt(1e-7), scale * Math.sqrt(1e-9)};
       double[][] x = new double[4][3];
       for (int i = 0; i < 4; i++) for (int j = 0; j < 3; j++) x[i][j] = signs[i][j] * sd[j];
-      INDArray white = Features.Whitener.fit(org.nd4j.linalg.factory.Nd4j.createFromArray(x))
-          .apply(org.nd4j.linalg.factory.Nd4j.createFromArray(x));
+      INDArray white = Features.Whitener.fit(Nd4j.createFromArray(x))
+          .apply(Nd4j.createFromArray(x));
       assertThat(white.shape()).as("scale %s", scale).containsExactly(4L, 2L);
       for (double v : white.data().asDouble()) assertThat(Math.abs(v)).isCloseTo(Math.sqrt(3) / 2, within(1e-9));
     }
@@ -98,14 +100,14 @@ class FeaturesTest {
    */
   @Test
   void fitsTwoRowsAndConstantRows() {
-    INDArray two = org.nd4j.linalg.factory.Nd4j.createFromArray(new double[][] {{1, 2, 3}, {3, 2, -1}});
+    INDArray two = Nd4j.createFromArray(new double[][] {{1, 2, 3}, {3, 2, -1}});
     INDArray white = Features.Whitener.fit(two).apply(two);
     assertThat(white.shape()).containsExactly(2L, 1L);
     for (double v : white.data().asDouble()) assertThat(Math.abs(v)).isCloseTo(1 / Math.sqrt(2), within(1e-12));
     assertThatThrownBy(() -> Features.Whitener.fit(two.getRows(0)))
         .hasMessage("whitening needs at least 2 rows, got 1");
 
-    INDArray constant = org.nd4j.linalg.factory.Nd4j.createFromArray(new double[][] {{1, 2}, {1, 2}, {1, 2}});
+    INDArray constant = Nd4j.createFromArray(new double[][] {{1, 2}, {1, 2}, {1, 2}});
     INDArray none = Features.Whitener.fit(constant).apply(constant);
     assertThat(none.shape()).containsExactly(3L, 1L);
     assertThat(none.data().asDouble()).containsOnly(0.0);
@@ -122,7 +124,7 @@ class FeaturesTest {
   void whiteningKeepsOnlyItsResult() throws InterruptedException {
     assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
     int n = 20000, d = 64;
-    INDArray x = Init.normal(DataType.FLOAT, new java.util.Random(3), n, d);
+    INDArray x = Init.normal(DataType.FLOAT, new Random(3), n, d);
     long rows = (long) n * d * 4;
     List<Long> fitting = KeptBytes.of(5, run -> Features.Whitener.fit(x));
     assertThat(fitting.stream().mapToLong(Long::longValue).min().getAsLong()).as("bytes kept: %s", fitting)
