@@ -2,6 +2,7 @@ package org.irevnet.analysis;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.util.ArrayList;
 import java.util.List;
 import org.irevnet.data.Dataset;
 import org.irevnet.models.InvertibleClassifier;
@@ -51,11 +52,20 @@ public final class NuisanceProbe {
    *     null for a result built from the accuracies alone
    * @param whitened whether the probe read {@code z_n} whitened ({@link Features.Whitener}) rather
    *     than standardised
+   * @param linear the linear reader of the standardised {@code z_n} ({@link #linear}), or null when
+   *     it was not asked for
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Result(double logitAccuracy, double nuisanceAccuracy, double excess, double nuisanceTrainAccuracy,
       int trainCount, int testCount, long nuisanceDims, MlpClassifier.Recipe recipe, double seconds,
-      boolean[] logitCorrect, boolean[] nuisanceCorrect, boolean whitened) {
+      boolean[] logitCorrect, boolean[] nuisanceCorrect, boolean whitened, Linear linear) {
+
+    public Result(double logitAccuracy, double nuisanceAccuracy, double excess, double nuisanceTrainAccuracy,
+        int trainCount, int testCount, long nuisanceDims, MlpClassifier.Recipe recipe, double seconds,
+        boolean[] logitCorrect, boolean[] nuisanceCorrect, boolean whitened) {
+      this(logitAccuracy, nuisanceAccuracy, excess, nuisanceTrainAccuracy, trainCount, testCount, nuisanceDims, recipe,
+          seconds, logitCorrect, nuisanceCorrect, whitened, null);
+    }
 
     public Result(double logitAccuracy, double nuisanceAccuracy, double excess, double nuisanceTrainAccuracy,
         int trainCount, int testCount, long nuisanceDims, MlpClassifier.Recipe recipe, double seconds,
@@ -70,6 +80,24 @@ public final class NuisanceProbe {
           seconds, null, null);
     }
   }
+
+  /**
+   * The linear reader of {@code z_n}: the linear probe of {@code probe --layers} ({@link
+   * SoftmaxRegression#select}: L2-penalised softmax regression solved to its minimum, the penalty
+   * chosen on a held-out fifth of the training examples) on {@code z_n} standardised with the
+   * training split's statistics ({@link Features.Standardizer}), never whitened. Why beside the MLP:
+   * a model can hide the label in directions of tiny variance, which the recipe's few hundred Adam
+   * steps barely read but a probe solved to its minimum does.
+   *
+   * @param accuracy test accuracy
+   * @param trainAccuracy accuracy on the training split it was fitted on
+   * @param l2 the penalty chosen
+   * @param seconds wall-clock time of the standardisation, the fits and the predictions
+   * @param correct per test example, in order, whether its class was its label
+   * @param fitting how it was fitted (solver, penalties, held-out share and seed, convergence)
+   */
+  public record Linear(double accuracy, double trainAccuracy, double l2, double seconds, boolean[] correct,
+      LayerProbes.LinearProbe fitting) {}
 
   /**
    * Refuses a model without a z_s/z_n split, so that a command can say so before any other work.
@@ -93,9 +121,18 @@ public final class NuisanceProbe {
   /** {@link #measure(InvertibleClassifier, Dataset, Dataset, MlpClassifier.Recipe)}, on whitened {@code z_n} when {@code whiten}. */
   public static Result measure(InvertibleClassifier model, Dataset train, Dataset test, MlpClassifier.Recipe recipe,
       boolean whiten) {
+    return measure(model, train, test, recipe, whiten, false);
+  }
+
+  /**
+   * {@link #measure(InvertibleClassifier, Dataset, Dataset, MlpClassifier.Recipe, boolean)}, with
+   * the {@link #linear} reader too when {@code linear}.
+   */
+  public static Result measure(InvertibleClassifier model, Dataset train, Dataset test, MlpClassifier.Recipe recipe,
+      boolean whiten, boolean linear) {
     requireFullyInvertible(model);
     return measure(Features.z(model, train.images()), train.labels(), Features.z(model, test.images()),
-        test.labels(), model.numClasses(), recipe, whiten);
+        test.labels(), model.numClasses(), recipe, whiten, linear);
   }
 
   /**
@@ -116,6 +153,17 @@ public final class NuisanceProbe {
    */
   public static Result measure(INDArray zTrain, int[] yTrain, INDArray zTest, int[] yTest, int numClasses,
       MlpClassifier.Recipe recipe, boolean whiten) {
+    return measure(zTrain, yTrain, zTest, yTest, numClasses, recipe, whiten, false);
+  }
+
+  /**
+   * {@link #measure(INDArray, int[], INDArray, int[], int, MlpClassifier.Recipe, boolean)}; with
+   * {@code linear} also the {@link #linear} reader of the standardised {@code z_n} (whatever {@code
+   * whiten} says, which sets the MLP's input), holding out the training examples drawn with the
+   * recipe's seed to choose its penalty.
+   */
+  public static Result measure(INDArray zTrain, int[] yTrain, INDArray zTest, int[] yTest, int numClasses,
+      MlpClassifier.Recipe recipe, boolean whiten, boolean linear) {
     long d = zTrain.size(1);
     if (d <= numClasses || zTest.size(1) != d) {
       throw new IllegalArgumentException("nuisance probe: z must have more than " + numClasses
@@ -127,9 +175,32 @@ public final class NuisanceProbe {
     Trained probe = train(zTrain, yTrain, numClasses, recipe, whiten);
     int[] probeClasses = probe.classes(zTest);
     double logitAcc = Losses.accuracy(logitClasses, yTest), acc = Losses.accuracy(probeClasses, yTest);
+    double seconds = (System.nanoTime() - t0) / 1e9;
     return new Result(logitAcc, acc, acc - logitAcc, probe.trainAccuracy(), yTrain.length, yTest.length,
-        d - numClasses, recipe, (System.nanoTime() - t0) / 1e9, correct(logitClasses, yTest), correct(probeClasses, yTest),
-        whiten);
+        d - numClasses, recipe, seconds, correct(logitClasses, yTest), correct(probeClasses, yTest), whiten,
+        linear ? linear(zTrain, yTrain, zTest, yTest, numClasses, recipe.seed()) : null);
+  }
+
+  /**
+   * The {@link Linear} reader of the nuisance of the outputs {@code zTrain} and {@code zTest}
+   * ({@code [n, d]}, logits first).
+   *
+   * @param seed draws the training examples held out to choose the penalty
+   */
+  public static Linear linear(INDArray zTrain, int[] yTrain, INDArray zTest, int[] yTest, int numClasses, long seed) {
+    long t0 = System.nanoTime();
+    INDArray train = Features.columns(zTrain, numClasses, zTrain.size(1));
+    Features.Standardizer st = Features.Standardizer.fit(train);
+    st.applyInPlace(train);
+    INDArray test = st.applyInPlace(Features.columns(zTest, numClasses, zTest.size(1)));
+    List<SoftmaxRegression.Fit> fits = new ArrayList<>();
+    SoftmaxRegression probe = LayerProbes.fitted(train, yTrain, numClasses, seed, fits);
+    int[] classes = Losses.predictions(probe.logits(test));
+    double trainAccuracy = probe.accuracy(train, yTrain);
+    Tensors.free(train, null);
+    Tensors.free(test, null);
+    return new Linear(Losses.accuracy(classes, yTest), trainAccuracy, probe.fit().l2(), (System.nanoTime() - t0) / 1e9,
+        correct(classes, yTest), LayerProbes.LinearProbe.of(seed, fits));
   }
 
   private static boolean[] correct(int[] classes, int[] labels) {

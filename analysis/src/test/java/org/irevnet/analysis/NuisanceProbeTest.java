@@ -139,6 +139,91 @@ class NuisanceProbeTest {
     assertThat(Losses.accuracy(classesOf, yTest)).isEqualTo(whitened.nuisanceAccuracy());
   }
 
+  /**
+   * Outputs z = [logits | nuisance] whose nuisance columns share one component of sd {@code
+   * common}, the label in the directions that contrast them (class means of 0.5 plus noise of 0.3,
+   * about a {@code common}-th of the columns' sd): standardised, the label's directions are that small.
+   */
+  static INDArray hiddenLabel(int[] y, int classes, int nuisance, double common, long seed) {
+    INDArray means = Init.normal(DataType.DOUBLE, new Random(99), classes, nuisance);
+    Random r = new Random(seed);
+    INDArray out = Nd4j.zeros(DataType.DOUBLE, y.length, classes + nuisance);
+    for (int i = 0; i < y.length; i++) {
+      double shared = common * r.nextGaussian();
+      out.putScalar(i, y[i], 10);
+      for (int j = 0; j < nuisance; j++) {
+        out.putScalar(i, classes + j, shared + 0.5 * means.getDouble(y[i], j) + 0.3 * r.nextGaussian());
+      }
+    }
+    return out.castTo(DataType.FLOAT);
+  }
+
+  /**
+   * The linear reader is probe --layers' solver on the standardised z_n: the same numbers as
+   * SoftmaxRegression.select on z_n standardised here by plain loops (the training split's mean and
+   * biased sd, as Features.Standardizer), with the recipe's seed holding out the penalty's examples.
+   * The label sits in directions a 30th of the columns' sd, which the small recipe's MLP reads worse.
+   */
+  @Test
+  void theLinearReaderIsTheLayerProbesSolverOnTheStandardisedNuisance() {
+    int classes = 4, nuisance = 12;
+    int[] yTrain = labels(600, classes, 1), yTest = labels(400, classes, 2);
+    INDArray zTrain = hiddenLabel(yTrain, classes, nuisance, 30, 3), zTest = hiddenLabel(yTest, classes, nuisance, 30, 4);
+    MlpClassifier.Recipe recipe = SMALL.withSeed(5);
+    NuisanceProbe.Result r = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, recipe, false, true);
+    NuisanceProbe.Linear linear = r.linear();
+
+    double[] mean = new double[nuisance], sd = new double[nuisance];
+    for (int j = 0; j < nuisance; j++) {
+      for (int i = 0; i < yTrain.length; i++) mean[j] += zTrain.getDouble(i, classes + j);
+      mean[j] /= yTrain.length;
+      for (int i = 0; i < yTrain.length; i++) sd[j] += Math.pow(zTrain.getDouble(i, classes + j) - mean[j], 2);
+      sd[j] = Math.sqrt(sd[j] / yTrain.length);
+    }
+    java.util.function.Function<INDArray, INDArray> standardised = z -> {
+      INDArray x = Nd4j.zeros(DataType.DOUBLE, z.size(0), nuisance);
+      for (int i = 0; i < z.size(0); i++) {
+        for (int j = 0; j < nuisance; j++) x.putScalar(i, j, (z.getDouble(i, classes + j) - mean[j]) / sd[j]);
+      }
+      return x;
+    };
+    INDArray xTrain = standardised.apply(zTrain), xTest = standardised.apply(zTest);
+    SoftmaxRegression.Selected expected = SoftmaxRegression.select(xTrain, yTrain, classes, 5);
+    int[] expectedClasses = Losses.predictions(expected.probe().logits(xTest));
+    assertThat(linear.l2()).isEqualTo(expected.probe().fit().l2());
+    assertThat(linear.accuracy()).isEqualTo(Losses.accuracy(expectedClasses, yTest)).isGreaterThan(0.9);
+    assertThat(linear.trainAccuracy()).isEqualTo(expected.probe().accuracy(xTrain, yTrain));
+    for (int i = 0; i < yTest.length; i++) {
+      assertThat(linear.correct()[i]).as("test image %d", i).isEqualTo(expectedClasses[i] == yTest[i]);
+    }
+    // The fits it took: the held-out ones and the refit, all converged, under the recipe's seed.
+    assertThat(linear.fitting().seed()).isEqualTo(5);
+    assertThat(linear.fitting().allConverged()).isTrue();
+    assertThat(linear.fitting().penalties()).containsExactly(1e-1, 1e-2, 1e-3, 1e-4, 1e-5);
+    assertThat(linear.seconds()).isPositive();
+    // The recipe's own numbers are those it gives without the reader.
+    NuisanceProbe.Result alone = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, recipe);
+    assertThat(alone.linear()).isNull();
+    assertThat(r.nuisanceAccuracy()).isEqualTo(alone.nuisanceAccuracy()).isLessThan(linear.accuracy() - 0.1);
+    assertThat(r.nuisanceCorrect()).isEqualTo(alone.nuisanceCorrect());
+  }
+
+  /** --whiten sets the MLP's input only: the linear reader reads the standardised z_n either way. */
+  @Test
+  void theLinearReaderIgnoresWhitening() {
+    int classes = 4, nuisance = 12;
+    int[] yTrain = labels(300, classes, 1), yTest = labels(200, classes, 2);
+    INDArray zTrain = hiddenLabel(yTrain, classes, nuisance, 30, 3), zTest = hiddenLabel(yTest, classes, nuisance, 30, 4);
+    NuisanceProbe.Linear plain = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, SMALL, false, true).linear();
+    NuisanceProbe.Result white = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, SMALL, true, true);
+    assertThat(white.whitened()).isTrue();
+    assertThat(white.linear().correct()).isEqualTo(plain.correct());
+    assertThat(white.linear().trainAccuracy()).isEqualTo(plain.trainAccuracy());
+    assertThat(white.linear().l2()).isEqualTo(plain.l2());
+    // Nor does it change the caller's outputs (its standardisation works on a copy).
+    assertThat(zTrain).isEqualTo(hiddenLabel(yTrain, classes, nuisance, 30, 3));
+  }
+
   @Test
   void aNuisanceWithoutLabelInformationGivesChance() {
     int[] yTrain = labels(600, 4, 1), yTest = labels(400, 4, 2);

@@ -72,6 +72,11 @@ final class ProbeCommand implements Callable<Integer> {
       + " recipe barely sees in a few hundred steps.")
   boolean whiten;
 
+  @Option(names = "--linear", description = "With the nuisance probe, also the linear probe of --layers (L2-penalised"
+      + " softmax regression solved to its minimum, penalty chosen on held-out training images) on the standardised"
+      + " z_n, never whitened: linear_* fields in nuisance-probe.json.")
+  boolean linear;
+
   @Override
   public Integer call() throws Exception {
     if (!layers && !nuisance) throw new IllegalArgumentException("say what to probe: --layers, --nuisance or both");
@@ -84,6 +89,8 @@ final class ProbeCommand implements Callable<Integer> {
         + " probes of --layers are solved to convergence");
     if (!nuisance && whiten) throw new IllegalArgumentException("--whiten applies to --nuisance only: it sets what the"
         + " nuisance probe reads");
+    if (!nuisance && linear) throw new IllegalArgumentException("--linear applies to --nuisance only: it adds a linear"
+        + " reader of z_n to the nuisance probe (the probes of --layers are linear already)");
     if (!nuisance && weightDecay != null) throw new IllegalArgumentException("--weight-decay applies to --nuisance only:"
         + " the linear probes of --layers choose their L2 penalty on held-out training images");
     common.apply();
@@ -143,8 +150,8 @@ final class ProbeCommand implements Callable<Integer> {
       MlpClassifier.Recipe recipe = recipe(NuisanceProbe.DEFAULT_RECIPE);
       NuisanceProbe.Result r = shared
           ? NuisanceProbe.measure(zTrain, nuisanceTrain.labels(), zTest, nuisanceTest.labels(), model.numClasses(), recipe,
-              whiten)
-          : NuisanceProbe.measure(test.model(), nuisanceTrain, nuisanceTest, recipe, whiten);
+              whiten, linear)
+          : NuisanceProbe.measure(test.model(), nuisanceTrain, nuisanceTest, recipe, whiten, linear);
       NuisanceProbeReport rep = NuisanceProbeReport.of(target.runDir().toString(), test.checkpoint(), nuisanceTest.name(),
           test.dataDir().toString(), model.summary(), r, (System.nanoTime() - start) / 1e9);
       Path json = dir.resolve("nuisance-probe.json");

@@ -317,13 +317,21 @@ class AnalysisCommandsTest {
     assertThat(j.get("recipe").get("weight_decay").asDouble()).isZero();
     // The fixed recipe's file has no whitened field (as written before --whiten); --whiten's says so.
     assertThat(j.has("whitened")).isFalse();
-    MainTest.Run white = run("probe", "--run", run, "--nuisance", "--whiten", "--epochs", "2", "--train-count", "50",
-        "--seed", "1", "--out", tmp.resolve("white").toString());
+    // Nor any of --linear's (the reader's own z computation: the nuisance probe's alone).
+    assertThat(j.has("linear_accuracy") || j.has("linear_probe")).isFalse();
+    MainTest.Run white = run("probe", "--run", run, "--nuisance", "--whiten", "--linear", "--epochs", "2",
+        "--train-count", "50", "--seed", "1", "--out", tmp.resolve("white").toString());
     assertThat(white.code()).as(white.err()).isZero();
-    assertThat(white.out()).contains("nuisance probe (whitened z_n): ");
+    assertThat(white.out()).contains("nuisance probe (whitened z_n): ", "linear reader (standardised z_n): ");
     JsonNode w = Json.MAPPER.readTree(tmp.resolve("white/nuisance-probe.json").toFile());
     assertThat(w.get("whitened").asBoolean()).isTrue();
     assertThat(w.get("recipe")).isEqualTo(j.get("recipe"));
+    // The recipe reads as without --linear; the linear reader's penalty is drawn by the same --seed.
+    assertThat(w.get("linear_accuracy").asDouble()).isBetween(0.0, 1.0);
+    assertThat(w.get("linear_correct")).hasSize(20);
+    assertThat(w.get("linear_accuracy_ci95")).hasSize(2);
+    assertThat(w.get("linear_probe").get("seed").asInt()).isEqualTo(1);
+    assertThat(w.get("linear_probe").get("penalties").toString()).contains(w.get("linear_l2").toString());
 
     MainTest.Run lay = run("probe", "--run", run, "--layers", "--train-count", "40", "--seed", "3", "--out",
         tmp.resolve("lay").toString());
@@ -365,6 +373,11 @@ class AnalysisCommandsTest {
     assertThat(layWhite.code()).isEqualTo(2);
     assertThat(layWhite.err().strip()).isEqualTo("irevnet probe: --whiten applies to --nuisance only: it sets what the"
         + " nuisance probe reads");
+    MainTest.Run layLinear = run("probe", "--run", run, "--layers", "--linear", "--out", tmp.resolve("ll").toString());
+    assertThat(layLinear.code()).isEqualTo(2);
+    assertThat(layLinear.err().strip()).isEqualTo("irevnet probe: --linear applies to --nuisance only: it adds a linear"
+        + " reader of z_n to the nuisance probe (the probes of --layers are linear already)");
+    assertThat(tmp.resolve("ll")).doesNotExist();
     MainTest.Run badDecay = run("probe", "--run", run, "--layers", "--weight-decay", "-1");
     assertThat(badDecay.code()).isEqualTo(2);
     assertThat(badDecay.err()).contains("--weight-decay").doesNotContain("\n\tat ");
@@ -372,12 +385,15 @@ class AnalysisCommandsTest {
     // by the file it wrote. The nuisance probe's came first. --whiten reaches the nuisance probe
     // on the z both share too.
     Path both = tmp.resolve("both");
-    MainTest.Run lb = run("probe", "--run", run, "--nuisance", "--layers", "--whiten", "--epochs", "1", "--train-count",
-        "30", "--out", both.toString());
+    MainTest.Run lb = run("probe", "--run", run, "--nuisance", "--layers", "--whiten", "--linear", "--epochs", "1",
+        "--train-count", "30", "--out", both.toString());
     assertThat(lb.code()).as(lb.err()).isZero();
     assertThat(lb.out()).containsSubsequence("stage  layer", "PCA", both.resolve("layer-probes.json").toString(),
-        "nuisance probe (whitened z_n): ", both.resolve("nuisance-probe.json").toString());
-    assertThat(Json.MAPPER.readTree(both.resolve("nuisance-probe.json").toFile()).get("whitened").asBoolean()).isTrue();
+        "nuisance probe (whitened z_n): ", "linear reader (standardised z_n): ", both.resolve("nuisance-probe.json").toString());
+    JsonNode bn = Json.MAPPER.readTree(both.resolve("nuisance-probe.json").toFile());
+    assertThat(bn.get("whitened").asBoolean()).isTrue();
+    // --linear reaches the nuisance probe on the shared z as well.
+    assertThat(bn.get("linear_correct")).hasSize(20);
 
     MainTest.Run ip = run("interpolate", "--run", run, "--count", "2", "--steps", "3", "--seed", "2");
     assertThat(ip.code()).as(ip.err()).isZero();

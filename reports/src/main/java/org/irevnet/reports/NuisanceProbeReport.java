@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.Locale;
+import org.irevnet.analysis.LayerProbes;
 import org.irevnet.analysis.MlpClassifier;
 import org.irevnet.analysis.NuisanceProbe;
 import org.irevnet.stats.Proportions;
@@ -22,6 +23,12 @@ import org.irevnet.stats.Proportions;
  *     row by row, a thousand rows. Absent (with {@code excess_p_value}) when not given
  * @param whitened true when the probe read {@code z_n} whitened ({@code probe --whiten}); absent
  *     for the fixed recipe's standardised {@code z_n}, so that its files stay as they were
+ * @param linearAccuracy the linear reader's test accuracy ({@code probe --linear}, {@link
+ *     NuisanceProbe.Linear}: the solver of {@code probe --layers} on the standardised {@code z_n},
+ *     whitened or not the MLP's); with {@code linearTrainAccuracy}, {@code linearL2} (the penalty
+ *     chosen), {@code linearSeconds}, {@code linearCorrect} (per test image, as {@code
+ *     nuisanceCorrect}) and {@code linearProbe} (how it was fitted, as {@code layer-probes.json}'s
+ *     {@code linear_probe}) absent without the option, so that the recipe's files stay as they were
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record NuisanceProbeReport(String run, String checkpoint, String data, String model, double logitAccuracy,
@@ -29,7 +36,13 @@ public record NuisanceProbeReport(String run, String checkpoint, String data, St
     long nuisanceDims, MlpClassifier.Recipe recipe, double seconds, double totalSeconds, String dataPath,
     @JsonInclude(JsonInclude.Include.NON_NULL) boolean[] logitCorrect,
     @JsonInclude(JsonInclude.Include.NON_NULL) boolean[] nuisanceCorrect,
-    @JsonInclude(JsonInclude.Include.NON_NULL) Boolean whitened)
+    @JsonInclude(JsonInclude.Include.NON_NULL) Boolean whitened,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Double linearAccuracy,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Double linearTrainAccuracy,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Double linearL2,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Double linearSeconds,
+    @JsonInclude(JsonInclude.Include.NON_NULL) boolean[] linearCorrect,
+    @JsonInclude(JsonInclude.Include.NON_NULL) LayerProbes.LinearProbe linearProbe)
     implements AnalysisFile {
 
   /** The 95% Wilson interval of {@code logit_accuracy} over the {@code test_count} images. */
@@ -42,6 +55,13 @@ public record NuisanceProbeReport(String run, String checkpoint, String data, St
   @JsonProperty("nuisance_accuracy_ci95")
   public Proportions.Interval nuisanceAccuracyCi95() {
     return Proportions.wilson95OfShare(nuisanceAccuracy, testCount);
+  }
+
+  /** The 95% Wilson interval of {@code linear_accuracy} over the {@code test_count} images; absent without it. */
+  @JsonProperty("linear_accuracy_ci95")
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public Proportions.Interval linearAccuracyCi95() {
+    return linearAccuracy == null ? null : Proportions.wilson95OfShare(linearAccuracy, testCount);
   }
 
   /**
@@ -58,16 +78,22 @@ public record NuisanceProbeReport(String run, String checkpoint, String data, St
   /** @param dataPath the data's directory ({@code data} names only its last part and the split) */
   public static NuisanceProbeReport of(String run, String checkpoint, String data, String dataPath, String model,
       NuisanceProbe.Result r, double totalSeconds) {
+    NuisanceProbe.Linear l = r.linear();
     return new NuisanceProbeReport(run, checkpoint, data, model, r.logitAccuracy(), r.nuisanceAccuracy(), r.excess(),
         r.nuisanceTrainAccuracy(), r.trainCount(), r.testCount(), r.nuisanceDims(), r.recipe(), r.seconds(),
-        totalSeconds, dataPath, r.logitCorrect(), r.nuisanceCorrect(), r.whitened() ? Boolean.TRUE : null);
+        totalSeconds, dataPath, r.logitCorrect(), r.nuisanceCorrect(), r.whitened() ? Boolean.TRUE : null,
+        l == null ? null : l.accuracy(), l == null ? null : l.trainAccuracy(), l == null ? null : l.l2(),
+        l == null ? null : l.seconds(), l == null ? null : l.correct(), l == null ? null : l.fitting());
   }
 
-  /** One line for the terminal. */
+  /** One line for the terminal, and a second for the linear reader when it ran. */
   public String line() {
-    return String.format(Locale.ROOT, "nuisance probe" + (whitened != null && whitened ? " (whitened z_n)" : "")
+    String recipe = String.format(Locale.ROOT, "nuisance probe" + (whitened != null && whitened ? " (whitened z_n)" : "")
         + ": logit accuracy %.4f, nuisance accuracy %.4f (train %.4f), excess %+.4f;"
         + " %d train / %d test, %d nuisance dims, %.1f s (%.1f s with z)%n", logitAccuracy, nuisanceAccuracy,
         nuisanceTrainAccuracy, excess, trainCount, testCount, nuisanceDims, seconds, totalSeconds);
+    if (linearAccuracy == null) return recipe;
+    return recipe + String.format(Locale.ROOT, "linear reader (standardised z_n): nuisance accuracy %.4f (train %.4f),"
+        + " l2 %.0e, %.1f s%n", linearAccuracy, linearTrainAccuracy, linearL2, linearSeconds);
   }
 }

@@ -116,6 +116,40 @@ class ProbeReportsTest {
     assertInterval(p.get("nuisance_accuracy_ci95"), 0.04558726080970055, 0.6993581574175981); // 1 of 4
   }
 
+  /**
+   * probe --linear's reader: its fields (the interval by the closed form in float64, Python), the
+   * same how-it-was-fitted object as layer-probes.json's, and a second terminal line; a file
+   * without it has none of them, as before the option.
+   */
+  @Test
+  void theLinearReadersFieldsAndLineAreThereOnlyWithIt(@TempDir Path tmp) throws Exception {
+    nuisance().writeJson(tmp.resolve("recipe.json"));
+    JsonNode plain = JsonReport.MAPPER.readTree(tmp.resolve("recipe.json").toFile());
+    List<String> names = new java.util.ArrayList<>();
+    plain.fieldNames().forEachRemaining(names::add);
+    assertThat(names).noneMatch(n -> n.startsWith("linear"));
+    assertThat(nuisance().line()).doesNotContain("linear");
+
+    boolean[] logits = {true, true, true, false}, probe = {true, false, false, false}, linear = {true, true, true, false};
+    NuisanceProbeReport r = NuisanceProbeReport.of("run", "best", "d", "/data/d", "m",
+        new NuisanceProbe.Result(0.75, 0.25, -0.5, 1.0, 8, 4, 10, RECIPE, 1.0, logits, probe, false,
+            new NuisanceProbe.Linear(0.75, 0.875, 1e-5, 2.5, linear, LINEAR)), 4.0);
+    r.writeJson(tmp.resolve("linear.json"));
+    JsonNode n = JsonReport.MAPPER.readTree(tmp.resolve("linear.json").toFile());
+    assertThat(n.get("linear_accuracy").asDouble()).isEqualTo(0.75);
+    assertThat(n.get("linear_train_accuracy").asDouble()).isEqualTo(0.875);
+    assertThat(n.get("linear_l2").asDouble()).isEqualTo(1e-5);
+    assertThat(n.get("linear_seconds").asDouble()).isEqualTo(2.5);
+    assertThat(n.get("linear_correct").toString()).isEqualTo("[true,true,true,false]");
+    assertInterval(n.get("linear_accuracy_ci95"), 0.30064184258240184, 0.9544127391902995); // 3 of 4
+    assertThat(n.get("linear_probe").get("most_iterations").asInt()).isEqualTo(37);
+    assertThat(n.get("linear_probe").get("all_converged").asBoolean()).isTrue();
+    assertThat(n.has("whitened")).isFalse();
+    assertThat(r.line()).isEqualTo(String.format("nuisance probe: logit accuracy 0.7500, nuisance accuracy 0.2500"
+        + " (train 1.0000), excess -0.5000; 8 train / 4 test, 10 nuisance dims, 1.0 s (4.0 s with z)%n"
+        + "linear reader (standardised z_n): nuisance accuracy 0.7500 (train 0.8750), l2 1e-05, 2.5 s%n"));
+  }
+
   private static void assertInterval(JsonNode ci, double lo, double hi) {
     assertThat(ci.size()).isEqualTo(2);
     assertThat(ci.get(0).asDouble()).isCloseTo(lo, org.assertj.core.data.Offset.offset(1e-15));
