@@ -110,12 +110,10 @@ final class ProbeCommand implements Callable<Integer> {
     // Before the features: each linear probe is fitted on some training images and its penalty
     // chosen on the others, and one image failed as "softmax regression: choosing a penalty needs
     // 2 examples" once every stage's features had been computed.
-    if (layers && layersTrain.size() < 2) {
-      throw new IllegalArgumentException("--layers needs at least 2 training images (a probe is fitted on some and its"
-          + " penalty chosen on the others), got " + layersTrain.size() + (layersTrain.size() < trainAll.size()
-          ? " (--train-count)" : " (" + trainAll.name() + " has " + trainAll.size() + ")"));
-    }
+    if (layers) requireTwoForALinearProbe("--layers", layersTrain, trainAll);
     Dataset nuisanceTrain = nuisance ? subsample(trainAll, trainCount, seed) : null;
+    // Likewise --linear's, which failed as softmax regression's own error once z was computed.
+    if (linear) requireTwoForALinearProbe("--linear", nuisanceTrain, trainAll);
     Dataset nuisanceTest = nuisance ? subsample(test.data(), testCount, seed) : null;
     // Subsets of one split by one seed are the same images when they are as many (all of it, or
     // the first N of the same order): then the nuisance probe's z is the layer probes' last stage,
@@ -160,6 +158,13 @@ final class ProbeCommand implements Callable<Integer> {
       System.out.println(json);
     }
     return 0;
+  }
+
+  private static void requireTwoForALinearProbe(String option, Dataset train, Dataset trainAll) {
+    if (train.size() >= 2) return;
+    throw new IllegalArgumentException(option + " needs at least 2 training images (a probe is fitted on some and its"
+        + " penalty chosen on the others), got " + train.size() + (train.size() < trainAll.size()
+        ? " (--train-count)" : " (" + trainAll.name() + " has " + trainAll.size() + ")"));
   }
 
   private MlpClassifier.Recipe recipe(MlpClassifier.Recipe base) {

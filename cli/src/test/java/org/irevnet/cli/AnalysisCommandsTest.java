@@ -362,6 +362,13 @@ class AnalysisCommandsTest {
     assertThat(one.err().strip()).isEqualTo("irevnet probe: --layers needs at least 2 training images (a probe is"
         + " fitted on some and its penalty chosen on the others), got 1 (--train-count)");
     assertThat(tmp.resolve("one/layer-probes.json")).doesNotExist();
+    // So does --linear's reader, before z is computed (it failed with softmax regression's own words).
+    MainTest.Run oneLinear = run("probe", "--run", run, "--nuisance", "--linear", "--train-count", "1", "--out",
+        tmp.resolve("one").toString());
+    assertThat(oneLinear.code()).isEqualTo(2);
+    assertThat(oneLinear.err().strip()).isEqualTo("irevnet probe: --linear needs at least 2 training images (a probe is"
+        + " fitted on some and its penalty chosen on the others), got 1 (--train-count)");
+    assertThat(tmp.resolve("one/nuisance-probe.json")).doesNotExist();
     // The nuisance probe's recipe options say so rather than change nothing.
     MainTest.Run layEpochs = run("probe", "--run", run, "--layers", "--epochs", "2");
     assertThat(layEpochs.code()).isEqualTo(2);
