@@ -81,6 +81,7 @@ class AnalysisLayoutsTest {
     });
     analyses.put("NuisanceProbe.measure of z", in -> List.of(NuisanceProbe.measure(in[3], yTrain, in[4], yTest, 4,
         NuisanceProbeTest.SMALL)));
+    analyses.put("NuisanceProbe.linear of z", in -> List.of(NuisanceProbe.linear(in[3], yTrain, in[4], yTest, 4, 0)));
     analyses.forEach((name, analysis) -> Layouts.assertSameAsOnDenseCopies(name,
         new INDArray[] {a, b, point, train, test}, analysis,
         dense -> ON_DENSE_COPIES.computeIfAbsent((layout == Layouts.BROADCAST ? "broadcast " : "") + name,
