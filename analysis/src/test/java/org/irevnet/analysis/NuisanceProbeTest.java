@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
 import java.util.Random;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.irevnet.data.Dataset;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
@@ -115,7 +117,7 @@ class NuisanceProbeTest {
     int classes = 4, nuisance = 12;
     int[] yTrain = labels(600, classes, 1), yTest = labels(400, classes, 2);
     INDArray means = Init.normal(DataType.DOUBLE, new Random(99), classes, nuisance);
-    java.util.function.BiFunction<int[], Long, INDArray> z = (y, seed) -> {
+    BiFunction<int[], Long, INDArray> z = (y, seed) -> {
       Random r = new Random(seed);
       INDArray out = Nd4j.zeros(DataType.DOUBLE, y.length, classes + nuisance);
       for (int i = 0; i < y.length; i++) {
@@ -180,7 +182,7 @@ class NuisanceProbeTest {
       for (int i = 0; i < yTrain.length; i++) sd[j] += Math.pow(zTrain.getDouble(i, classes + j) - mean[j], 2);
       sd[j] = Math.sqrt(sd[j] / yTrain.length);
     }
-    java.util.function.Function<INDArray, INDArray> standardised = z -> {
+    Function<INDArray, INDArray> standardised = z -> {
       INDArray x = Nd4j.zeros(DataType.DOUBLE, z.size(0), nuisance);
       for (int i = 0; i < z.size(0); i++) {
         for (int j = 0; j < nuisance; j++) x.putScalar(i, j, (z.getDouble(i, classes + j) - mean[j]) / sd[j]);
