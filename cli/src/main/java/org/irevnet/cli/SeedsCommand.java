@@ -126,9 +126,9 @@ final class SeedsCommand implements Callable<Integer> {
       if (!probe.path(field).isNumber()) throw new IllegalArgumentException(file + ": no " + field + " (a number)");
     }
     // A run trained again after its probe: the probe's numbers are of the weights before.
-    Path weights = JsonReport.checkpointOfRecordedWeights(run, probe);
-    if (weights != null && !probe.path(JsonReport.WEIGHTS_SHA256).asText().equals(Checkpoints.weightsSha256(weights))) {
-      throw new IllegalArgumentException(file + ": made from other weights than " + weights + " holds now: probe the"
+    JsonReport.RecordedWeights recorded = JsonReport.recordedWeights(run, probe);
+    if (recorded != null && !recorded.sha256().equals(Checkpoints.weightsSha256(recorded.path()))) {
+      throw new IllegalArgumentException(file + ": made from other weights than " + recorded.path() + " holds now: probe the"
           + " run again (probe --run " + QuickstartCommand.shellWord(run.toString()) + " --nuisance)");
     }
     return probe;

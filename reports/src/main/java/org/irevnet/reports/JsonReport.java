@@ -41,15 +41,23 @@ public final class JsonReport {
   public static final String WEIGHTS_SHA256 = "weights_sha256";
 
   /**
-   * The checkpoint of {@code run} that an analysis file {@code n} recorded the weights of ({@link
-   * #WEIGHTS_SHA256}), to compare with what it holds now: its best or its latest. Null when there is
+   * The weights an analysis file recorded ({@link #WEIGHTS_SHA256}): their digest, the checkpoint it
+   * names ({@code best} or {@code latest}) and that checkpoint's place in the run, to compare with
+   * what it holds now.
+   */
+  public record RecordedWeights(String checkpoint, Path path, String sha256) {}
+
+  /**
+   * The {@link RecordedWeights} of the analysis file {@code n} of {@code run}. Null when there is
    * nothing to compare: no digest (a model zip's file, or one from before the field) or a checkpoint
    * named by its path, not one of the run's.
    */
-  public static Path checkpointOfRecordedWeights(Path run, JsonNode n) {
-    String checkpoint = n.path("checkpoint").asText("");
-    if (n.path(WEIGHTS_SHA256).asText(null) == null) return null;
-    return checkpoint.equals("best") ? Trainer.best(run) : checkpoint.equals("latest") ? Trainer.latest(run) : null;
+  public static RecordedWeights recordedWeights(Path run, JsonNode n) {
+    String checkpoint = n.path("checkpoint").asText(""), sha256 = n.path(WEIGHTS_SHA256).asText(null);
+    if (sha256 == null) return null;
+    Path path = checkpoint.equals("best") ? Trainer.best(run)
+        : checkpoint.equals("latest") ? Trainer.latest(run) : null;
+    return path == null ? null : new RecordedWeights(checkpoint, path, sha256);
   }
 
   /** Writes a record's properties as the top-level fields, with the schema version. */

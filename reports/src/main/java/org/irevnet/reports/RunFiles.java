@@ -132,15 +132,17 @@ final class RunFiles {
    * or from before it was recorded) are not checked.
    */
   private void checkWeights(String name, JsonNode n) throws IOException {
-    Path ck = JsonReport.checkpointOfRecordedWeights(dir, n);
-    if (ck == null) return;
-    String recorded = n.path(JsonReport.WEIGHTS_SHA256).asText(), checkpoint = n.path("checkpoint").asText();
+    JsonReport.RecordedWeights recorded = JsonReport.recordedWeights(dir, n);
+    if (recorded == null) return;
     // Every analysis file names one of two checkpoints: each manifest is read once per report.
-    if (!weightsNow.containsKey(checkpoint)) weightsNow.put(checkpoint, Checkpoints.weightsSha256(ck));
-    String now = weightsNow.get(checkpoint);
-    if (recorded.equals(now)) return;
-    throw new IOException(name + ": made from other weights than " + ck + (now == null ? " (which is not there)" : "")
-        + " holds now (weights_sha256 " + shortDigest(recorded) + (now == null ? "" : " against " + shortDigest(now))
+    if (!weightsNow.containsKey(recorded.checkpoint())) {
+      weightsNow.put(recorded.checkpoint(), Checkpoints.weightsSha256(recorded.path()));
+    }
+    String now = weightsNow.get(recorded.checkpoint());
+    if (recorded.sha256().equals(now)) return;
+    throw new IOException(name + ": made from other weights than " + recorded.path()
+        + (now == null ? " (which is not there)" : "") + " holds now (weights_sha256 " + shortDigest(recorded.sha256())
+        + (now == null ? "" : " against " + shortDigest(now))
         + "): another run's results, or this run's before it trained on; make it again from this run");
   }
 
