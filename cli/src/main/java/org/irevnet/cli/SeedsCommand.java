@@ -206,12 +206,12 @@ final class SeedsCommand implements Callable<Integer> {
     for (Pair p : pairs) head.append(String.format(Locale.ROOT, " %7s", "seed " + p.seed()));
     head.append(String.format(Locale.ROOT, " %8s %8s %7s %7s  %s", "mean", "sd", "min", "max", "95% interval of the mean"));
     lines.add(head.toString());
-    Map<String, double[]> values = new LinkedHashMap<>();
+    Map<String, String> held = new LinkedHashMap<>();
     for (var row : ROWS.entrySet()) {
       boolean points = row.getKey().endsWith("points");
       double[] v = pairs.stream().mapToDouble(row.getValue()).toArray();
-      values.put(row.getKey(), v);
       Spread s = Spread.of(v);
+      if (points) held.put(row.getKey(), held(v, s));
       String value = points ? " %7.1f" : " %7.3f", summary = points ? "%.2f" : "%.4f";
       StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-16s", row.getKey()));
       for (double x : v) line.append(String.format(Locale.ROOT, value, x));
@@ -221,17 +221,17 @@ final class SeedsCommand implements Callable<Integer> {
           ci.lo(), ci.hi()));
       lines.add(line.toString());
     }
-    lines.add(held("removed", values.get("removed, points")) + "; " + held("cost", values.get("cost, points")));
+    lines.add("removed " + held.get("removed, points") + "; cost " + held.get("cost, points"));
     return lines;
   }
 
-  /** At how many seeds the paired difference is above zero, and the interval's verdict on its mean. */
-  private static String held(String what, double[] v) {
+  /** At how many seeds the paired difference {@code v} is above 0, and the verdict of its spread {@code s} on the mean. */
+  private static String held(double[] v, Spread s) {
     long above = Arrays.stream(v).filter(x -> x > 0).count();
-    Proportions.Interval ci = Spread.of(v).meanCi95();
+    Proportions.Interval ci = s.meanCi95();
     String mean = ci.lo() > 0 ? "its mean's 95% interval above 0: beyond the seeds' spread"
         : ci.hi() < 0 ? "its mean's 95% interval below 0: beyond the seeds' spread"
         : "its mean's 95% interval holds 0: within the seeds' spread";
-    return String.format(Locale.ROOT, "%s above 0 at %d of %d seeds, %s", what, above, v.length, mean);
+    return String.format(Locale.ROOT, "above 0 at %d of %d seeds, %s", above, v.length, mean);
   }
 }
