@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
 import java.util.Random;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.irevnet.data.Dataset;
 import org.irevnet.models.Architecture;
@@ -116,20 +115,7 @@ class NuisanceProbeTest {
   void aWhitenedProbeReadsTheLabelInDirectionsOfSmallVariance() {
     int classes = 4, nuisance = 12;
     int[] yTrain = labels(600, classes, 1), yTest = labels(400, classes, 2);
-    INDArray means = Init.normal(DataType.DOUBLE, new Random(99), classes, nuisance);
-    BiFunction<int[], Long, INDArray> z = (y, seed) -> {
-      Random r = new Random(seed);
-      INDArray out = Nd4j.zeros(DataType.DOUBLE, y.length, classes + nuisance);
-      for (int i = 0; i < y.length; i++) {
-        double common = 1e3 * r.nextGaussian();
-        out.putScalar(i, y[i], 10);
-        for (int j = 0; j < nuisance; j++) {
-          out.putScalar(i, classes + j, common + 0.5 * means.getDouble(y[i], j) + 0.3 * r.nextGaussian());
-        }
-      }
-      return out.castTo(DataType.FLOAT);
-    };
-    INDArray zTrain = z.apply(yTrain, 3L), zTest = z.apply(yTest, 4L);
+    INDArray zTrain = hiddenLabel(yTrain, classes, nuisance, 1e3, 3), zTest = hiddenLabel(yTest, classes, nuisance, 1e3, 4);
     NuisanceProbe.Result standardised = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, SMALL);
     NuisanceProbe.Result whitened = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, SMALL, true);
     assertThat(standardised.whitened()).isFalse();
