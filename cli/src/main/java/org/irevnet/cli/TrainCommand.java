@@ -6,6 +6,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.irevnet.data.Datasets;
+import org.irevnet.io.RunLock;
 import org.irevnet.models.Architecture;
 import org.irevnet.settings.Ranges;
 import org.irevnet.train.Checkpoints;
@@ -121,6 +122,11 @@ final class TrainCommand implements Callable<Integer> {
     TrainConfig base = TrainConfig.defaults();
     if (resume) {
       if (!Checkpoints.exists(latest)) {
+        // A run still before its first checkpoint, being trained by another process, was said to
+        // have nothing to resume, as if nothing were training it.
+        if (java.nio.file.Files.isDirectory(out)) {
+          RunLock.acquire(out, "trained", "it has no checkpoint to resume from yet: wait for it to end").close();
+        }
         // A checkpoints/latest without its manifest was said to be absent.
         throw new IllegalArgumentException(java.nio.file.Files.exists(latest, java.nio.file.LinkOption.NOFOLLOW_LINKS)
             ? latest + ": not a checkpoint (no " + Checkpoints.MANIFEST + "): damaged or incomplete, nothing to resume;"

@@ -455,6 +455,15 @@ class TrainEvalCommandTest {
     MainTest.assertRefused(List.of("train", "--out", out.toString(), "--resume", "--no-progress"),
         out + ": nothing to resume (no checkpoints/latest)");
     assertThat(out).doesNotExist();
+    // A run being trained that has not written its first checkpoint yet.
+    Files.createDirectories(out);
+    try (org.irevnet.io.RunLock training = org.irevnet.io.RunLock.acquire(out)) {
+      MainTest.assertRefused(List.of("train", "--out", out.toString(), "--resume", "--no-progress"),
+          out + " is being trained by another process (pid " + ProcessHandle.current().pid()
+              + "): it has no checkpoint to resume from yet: wait for it to end");
+    }
+    MainTest.assertRefused(List.of("train", "--out", out.toString(), "--resume", "--no-progress"),
+        out + ": nothing to resume (no checkpoints/latest)");
     Path latest = Files.createDirectories(out.resolve("checkpoints/latest"));
     // One without its manifest is there, damaged: it was said to be absent.
     MainTest.assertRefused(List.of("train", "--out", out.toString(), "--resume", "--no-progress"),
