@@ -531,6 +531,9 @@ final class DocumentedCommands {
 
   /** What is wrong with {@code option} written with {@code value} (null: none written) in command {@code path}. */
   private static String optionProblem(CommandLine root, List<String> path, String option, Token value) {
+    // Before parsing: a parse that also misses a required option (a synopsis without train's
+    // --out) fails on that first, and an unknown option then went unreported.
+    if (command(root, path).getCommandSpec().findOption(option) == null) return "Unknown option: '" + option + "'";
     List<String> alternatives = value == null ? List.of()
         : value.quoted() ? List.of(value.text()) : Arrays.asList(value.text().split("\\|", -1));
     boolean placeholder = alternatives.stream().anyMatch(DocumentedCommands::placeholder);

@@ -82,6 +82,20 @@ class DocumentedCommandsTest {
   }
 
   @Test
+  void anUnknownOptionIsFoundInASynopsisThatLeavesOutARequiredOne() {
+    DocumentedCommands found = new DocumentedCommands();
+    found.markdown("x.md", """
+        ```
+        bin/irevnet train [--epochs N] [--made-up N] [--made-up-flag]
+        ```
+        """);
+    List<String> failures = check(found);
+    assertThat(failures).hasSize(2);
+    assertThat(failures.get(0)).startsWith("x.md:2:").endsWith(": Unknown option: '--made-up'");
+    assertThat(failures.get(1)).startsWith("x.md:2:").endsWith(": Unknown option: '--made-up-flag'");
+  }
+
+  @Test
   void everyValueInASynopsisBracketIsTheOptionsDefault() throws IOException {
     assertThat(bracketedDefaultProblems(markdownPages(Path.of("..")))).isEmpty();
   }
