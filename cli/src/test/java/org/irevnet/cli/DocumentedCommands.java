@@ -17,7 +17,10 @@ import picocli.CommandLine.Model.OptionSpec;
  *
  * <p>What counts as an example: in markdown, a line of a fenced block where {@code bin/irevnet}
  * is a command (the first word of the line or of a part after ";" or "&&", after a "$ " prompt,
- * "do", "nice -n N" or VAR=value), and an inline code span that starts with it; in a script also
+ * "do", "nice -n N" or VAR=value), and an inline code span that starts with it (or, where {@link
+ * #markdown(String, String, boolean)} is asked to, a <em>fragment</em>: a command's name followed by options
+ * without the program, "`train --data fashion-mnist --w-mle 0`", as the README's tables name the runs
+ * they measured); in a script also
  * the shell function {@code irevnet} (with the arguments its definition appends, lib.sh's
  * "--threads $THREADS --no-progress") and lib.sh's {@code train_once RUN ARGS}, which runs
  * {@code irevnet train} with ARGS. Backslash-continued lines are joined; comments and redirections
@@ -36,7 +39,9 @@ import picocli.CommandLine.Model.OptionSpec;
  * when it takes one, and each alternative of that value ("cosine|step|constant") must convert to
  * the option's type unless it is a placeholder. In both kinds, a value of an option with a closed
  * set of words (its completion candidates, {@link Choices}) must be one of them. A synopsis's other
- * words (placeholders, "both") are not checked.
+ * words (placeholders, "both") are not checked. A fragment is checked as a synopsis, but leaves out
+ * required options by design, and an option in it written without its value is a mention of the
+ * option ("`bench --peer` runs ..."), not a value left out.
  */
 final class DocumentedCommands {
   /** Values of what the files do not set: the environment, arguments, command substitutions. */
@@ -45,6 +50,10 @@ final class DocumentedCommands {
       "1", "run-name", // a function's first argument: lib.sh's train_once's run
       "MAX_STEPS", "400", // density.sh: "DATA=fashion-mnist EPOCHS=1 MAX_STEPS=400"
       "seed", "1"); // seeds.sh: an argument, "$((10#$word))"
+
+  /** The command names a fragment starts with (help's takes a command name, no options). */
+  private static final List<String> COMMANDS = Main.commandLine().getSubcommands().keySet().stream()
+      .filter(c -> !c.equals("help")).toList();
 
   /** More combinations of a line's variable values than this are not all checked. */
   private static final int MAX_EXPANSIONS = 64;
@@ -64,8 +73,12 @@ final class DocumentedCommands {
   private static final Pattern PREFIX =
       Pattern.compile("^(\\$|do|then|else|time|!|nice(\\s+-n\\s*-?\\d+)?|\\w+=\\S*)\\s+");
 
-  /** An example command line: where it is, and its arguments for each combination of variable values. */
-  record Example(String where, List<List<Token>> expansions) {}
+  /**
+   * An example command line: where it is, and its arguments for each combination of variable
+   * values; {@code fragment}: an inline span naming a command without the program, so its
+   * options are checked one by one, never the line whole.
+   */
+  record Example(String where, List<List<Token>> expansions, boolean fragment) {}
 
   /** A shell word; quoted: some of it was in quotes, so none of it is synopsis syntax. */
   record Token(String text, boolean quoted) {}
@@ -89,6 +102,16 @@ final class DocumentedCommands {
 
   /** Adds the examples of a markdown file: its fenced blocks' lines and its inline code spans. */
   void markdown(String name, String text) {
+    markdown(name, text, false);
+  }
+
+  /**
+   * Adds the examples of a markdown file, with its fragments when {@code withFragments}: the
+   * README's, which tell users what to type. docs/testing.md and measurements.md record command
+   * lines of their time, refused ones among them ("`data shortcut --out \"\" --force` replaced
+   * the working directory").
+   */
+  void markdown(String name, String text, boolean withFragments) {
     String[] lines = text.split("\n", -1);
     List<Line> code = new ArrayList<>();
     StringBuilder prose = new StringBuilder();
@@ -105,14 +128,29 @@ final class DocumentedCommands {
       prose.append(fenced || lines[i].strip().startsWith("```") ? "" : lines[i]).append('\n');
     }
     Matcher span = Pattern.compile("`([^`]+)`").matcher(prose);
+    List<Line> fragments = new ArrayList<>();
     while (span.find()) {
       String inline = span.group(1).replace('\n', ' ');
-      if (!PROGRAM.matcher(inline.strip().replaceFirst("^\\$\\s+", "")).find()) continue;
       int line = 1 + (int) prose.substring(0, span.start()).chars().filter(c -> c == '\n').count();
-      code.add(new Line(line, inline));
+      if (PROGRAM.matcher(inline.strip().replaceFirst("^\\$\\s+", "")).find()) {
+        code.add(new Line(line, inline));
+      } else if (withFragments && fragment(inline)) {
+        fragments.add(new Line(line, "bin/irevnet " + inline.strip()));
+      }
     }
     code = preprocess(code);
-    commands(name, code, false, Wrappers.NONE, variables(code));
+    commands(name, code, false, Wrappers.NONE, variables(code), false);
+    commands(name, preprocess(fragments), false, Wrappers.NONE, variables(code), true);
+  }
+
+  /**
+   * Whether an inline span is a command's name followed by at least one option: the README's
+   * tables name the runs they measured so ("`train --data fashion-mnist --epochs 1 --threads 1`"),
+   * and a renamed option left them naming an option that no longer exists unchecked.
+   */
+  private static boolean fragment(String inline) {
+    List<String> words = List.of(inline.strip().split("\\s+"));
+    return words.size() > 1 && COMMANDS.contains(words.get(0)) && words.stream().anyMatch(w -> w.startsWith("--"));
   }
 
   /** Adds the examples of a script; {@code lib} is lib.sh's text when the script sources it, else null. */
@@ -120,7 +158,7 @@ final class DocumentedCommands {
     List<Line> code = preprocess(joinContinued(numbered(text)));
     Wrappers wrappers = wrappers(lib == null ? text : lib);
     Variables own = variables(code);
-    commands(name, code, true, wrappers, lib == null ? own : withFallback(own, wrappers.variables()));
+    commands(name, code, true, wrappers, lib == null ? own : withFallback(own, wrappers.variables()), false);
   }
 
   private static List<Line> numbered(String text) {
@@ -236,7 +274,8 @@ final class DocumentedCommands {
     return v;
   }
 
-  private void commands(String file, List<Line> code, boolean script, Wrappers wrappers, Variables variables) {
+  private void commands(String file, List<Line> code, boolean script, Wrappers wrappers, Variables variables,
+      boolean fragments) {
     for (Line l : code) {
       for (String part : parts(l.text(), script)) {
         String rest = part.strip();
@@ -262,7 +301,7 @@ final class DocumentedCommands {
           List<Token> tokens = tokens(expanded);
           if (!tokens.isEmpty()) expansions.add(tokens);
         }
-        if (!expansions.isEmpty()) examples.add(new Example(where, expansions));
+        if (!expansions.isEmpty()) examples.add(new Example(where, expansions, fragments));
       }
     }
   }
@@ -474,8 +513,11 @@ final class DocumentedCommands {
 
   // ---------------------------------------------------------------- checking
 
-  /** What is wrong with one example's arguments (empty: the command line accepts them). */
-  static List<String> problems(CommandLine root, List<Token> args) {
+  /**
+   * What is wrong with one example's arguments (empty: the command line accepts them); a {@code
+   * fragment}'s options are checked one by one, as a synopsis's.
+   */
+  static List<String> problems(CommandLine root, List<Token> args, boolean fragment) {
     CommandLine named = root;
     int words = 0;
     while (words < args.size() && named.getSubcommands().containsKey(args.get(words).text())) {
@@ -483,7 +525,7 @@ final class DocumentedCommands {
     }
     // "`bin/irevnet cnf` trains ...": a command named in prose, no command line to run.
     if (words == args.size()) return List.of();
-    if (args.stream().noneMatch(DocumentedCommands::synopsis)) {
+    if (!fragment && args.stream().noneMatch(DocumentedCommands::synopsis)) {
       try {
         return choiceProblems(root.parseArgs(args.stream().map(Token::text).toArray(String[]::new)));
       } catch (CommandLine.ParameterException e) {
@@ -522,22 +564,26 @@ final class DocumentedCommands {
             && (args.get(j + 1).quoted() || !args.get(j + 1).text().startsWith("-"))) {
           value = args.get(++j);
         }
-        String problem = optionProblem(root, typed, option, value);
+        String problem = optionProblem(root, typed, option, value, fragment);
         if (problem != null) problems.add(problem);
       }
     }
     return problems;
   }
 
-  /** What is wrong with {@code option} written with {@code value} (null: none written) in command {@code path}. */
-  private static String optionProblem(CommandLine root, List<String> path, String option, Token value) {
-    // Before parsing: a parse that also misses a required option (a synopsis without train's
-    // --out) fails on that first, and an unknown option then went unreported.
+  /**
+   * What is wrong with {@code option} written with {@code value} (null: none written) in command
+   * {@code path}; in a {@code fragment} an option without a value is a mention, so it only has to exist.
+   */
+  private static String optionProblem(CommandLine root, List<String> path, String option, Token value,
+      boolean fragment) {
+    // Before parsing: a parse that also misses a required option (a synopsis or fragment without
+    // train's --out) fails on that first, and an unknown option then went unreported.
     if (command(root, path).getCommandSpec().findOption(option) == null) return "Unknown option: '" + option + "'";
     List<String> alternatives = value == null ? List.of()
         : value.quoted() ? List.of(value.text()) : Arrays.asList(value.text().split("\\|", -1));
     boolean placeholder = alternatives.stream().anyMatch(DocumentedCommands::placeholder);
-    if (value == null) return parseProblem(root, path, option, null);
+    if (value == null) return fragment && missingValueOf(root, path, option) ? null : parseProblem(root, path, option, null);
     if (placeholder) {
       // A placeholder stands for a value: the option must want one, which it says by missing it.
       try {
@@ -596,6 +642,18 @@ final class DocumentedCommands {
       return names(e, option) ? firstLine(e.getMessage()) : null;
     } catch (CommandLine.ParameterException e) {
       return firstLine(e.getMessage());
+    }
+  }
+
+  /** Whether "path option" fails only for want of the option's value. */
+  private static boolean missingValueOf(CommandLine root, List<String> path, String option) {
+    try {
+      root.parseArgs(concat(path, option));
+      return false;
+    } catch (CommandLine.MissingParameterException e) {
+      return names(e, option);
+    } catch (CommandLine.ParameterException e) {
+      return false;
     }
   }
 

@@ -18,7 +18,9 @@ import picocli.CommandLine;
 
 /**
  * Every example command line in README.md, docs/*.md and experiments/*.sh still parses: a renamed
- * or removed option fails here instead of leaving a broken example for a user to find. (The other
+ * or removed option fails here instead of leaving a broken example for a user to find. In the
+ * README also the fragments, a command without the program ("`train --data fashion-mnist --w-mle 0`"),
+ * as its tables name the runs they measured. (The other
  * direction, that the README names every option, is {@link ReadmeOptionsTest}'s.) What counts as
  * an example and how a synopsis with placeholders is checked: {@link DocumentedCommands}.
  */
@@ -96,6 +98,30 @@ class DocumentedCommandsTest {
   }
 
   @Test
+  void theReadmesFragmentsAreCheckedOptionByOptionAndOnlyThere() {
+    String text = """
+        | CE (`train --data fashion-mnist --epochs 1 --threads 1`) | 0.887 |
+        | iCE (`train --objective ice --w-nc-warmpu 600`) | 0.776 |
+        `invert --stability --iterations many`, `probe --nuisance --linear`; `bench --peer` names an option.
+        `--w-nc 0.5` and `train` alone are no fragments; `attack --attack cw` is one.
+        """;
+    DocumentedCommands found = new DocumentedCommands();
+    found.markdown("x.md", text, true);
+    assertThat(found.examples).extracting(Example::where)
+        .containsExactly("x.md:1", "x.md:2", "x.md:3", "x.md:3", "x.md:3", "x.md:4");
+    // Line 1 leaves out train's required --out, and bench --peer its value: neither is a problem here.
+    List<String> failures = check(found);
+    assertThat(failures).hasSize(3);
+    assertThat(failures.get(0)).startsWith("x.md:2:").contains("--w-nc-warmpu");
+    assertThat(failures.get(1)).startsWith("x.md:3:").contains("many");
+    assertThat(failures.get(2)).startsWith("x.md:4:")
+        .endsWith("--attack takes fgsm, pgd-linf, pgd-l2, metamer, feature-match, not 'cw'");
+    DocumentedCommands elsewhere = new DocumentedCommands();
+    elsewhere.markdown("y.md", text);
+    assertThat(elsewhere.examples).isEmpty();
+  }
+
+  @Test
   void everyValueInASynopsisBracketIsTheOptionsDefault() throws IOException {
     assertThat(bracketedDefaultProblems(markdownPages(Path.of("..")))).isEmpty();
   }
@@ -120,7 +146,7 @@ class DocumentedCommandsTest {
   /** The examples of the README and docs/*.md under {@code root}. */
   private static DocumentedCommands markdownPages(Path root) throws IOException {
     DocumentedCommands found = new DocumentedCommands();
-    found.markdown("README.md", Files.readString(root.resolve("README.md")));
+    found.markdown("README.md", Files.readString(root.resolve("README.md")), true);
     for (Path doc : sorted(root.resolve("docs"), ".md")) {
       found.markdown("docs/" + doc.getFileName(), Files.readString(doc));
     }
@@ -192,7 +218,7 @@ class DocumentedCommandsTest {
       // A problem once per line, with the first values of its variables that show it.
       Set<String> seen = new HashSet<>();
       for (List<Token> args : e.expansions()) {
-        for (String problem : DocumentedCommands.problems(cl, args)) {
+        for (String problem : DocumentedCommands.problems(cl, args, e.fragment())) {
           if (seen.add(problem)) failures.add(e.where() + ": bin/irevnet " + joined(args) + ": " + problem);
         }
       }
