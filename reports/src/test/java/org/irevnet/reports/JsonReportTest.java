@@ -42,4 +42,28 @@ class JsonReportTest {
     assertThat(with).as("the record's own fields as before").isEqualTo(without);
     assertThat(without.get("accuracy").asDouble()).isEqualTo(0.5);
   }
+
+  /**
+   * What a file's recorded weights are compared with: the run's best or latest checkpoint, by the
+   * name the file gives; nothing for a file without a digest or naming a checkpoint by its path
+   * (another run's, or a model zip). The report's and seeds' tests only give files naming best.
+   */
+  @Test
+  void theRecordedWeightsAreTheDigestAndTheRunsCheckpointTheFileNames(@TempDir Path dir) throws Exception {
+    Path run = dir.resolve("run");
+    String sha = "d".repeat(64);
+    for (String checkpoint : new String[] {"best", "latest"}) {
+      Probe p = new Probe(0.5, checkpoint);
+      p.writeJson(dir.resolve(checkpoint + ".json"), sha);
+      JsonReport.RecordedWeights w =
+          JsonReport.recordedWeights(run, JsonReport.MAPPER.readTree(dir.resolve(checkpoint + ".json").toFile()));
+      assertThat(w).isEqualTo(new JsonReport.RecordedWeights(checkpoint, run.resolve("checkpoints").resolve(checkpoint),
+          sha));
+    }
+    new Probe(0.5, "/elsewhere/checkpoints/best").writeJson(dir.resolve("path.json"), sha);
+    assertThat(JsonReport.recordedWeights(run, JsonReport.MAPPER.readTree(dir.resolve("path.json").toFile()))).isNull();
+    new Probe(0.5, "best").writeJson(dir.resolve("nodigest.json"));
+    assertThat(JsonReport.recordedWeights(run, JsonReport.MAPPER.readTree(dir.resolve("nodigest.json").toFile())))
+        .isNull();
+  }
 }

@@ -148,6 +148,14 @@ class ProbeReportsTest {
     assertThat(r.line()).isEqualTo(String.format("nuisance probe: logit accuracy 0.7500, nuisance accuracy 0.2500"
         + " (train 1.0000), excess -0.5000; 8 train / 4 test, 10 nuisance dims, 1.0 s (4.0 s with z)%n"
         + "linear reader (standardised z_n): nuisance accuracy 0.7500 (train 0.8750), l2 1e-05, 2.5 s%n"));
+    // With --whiten the first line says the MLP read whitened z_n; the linear reader's stays standardised.
+    NuisanceProbeReport white = NuisanceProbeReport.of("run", "best", "d", "/data/d", "m",
+        new NuisanceProbe.Result(0.75, 0.25, -0.5, 1.0, 8, 4, 10, RECIPE, 1.0, logits, probe, true,
+            new NuisanceProbe.Linear(0.75, 0.875, 1e-5, 2.5, linear, LINEAR)), 4.0);
+    assertThat(white.whitened()).isTrue();
+    assertThat(white.line()).isEqualTo(String.format("nuisance probe (whitened z_n): logit accuracy 0.7500, nuisance"
+        + " accuracy 0.2500 (train 1.0000), excess -0.5000; 8 train / 4 test, 10 nuisance dims, 1.0 s (4.0 s with z)%n"
+        + "linear reader (standardised z_n): nuisance accuracy 0.7500 (train 0.8750), l2 1e-05, 2.5 s%n"));
   }
 
   private static void assertInterval(JsonNode ci, double lo, double hi) {
