@@ -139,7 +139,14 @@ public final class SoftmaxRegression {
     // logits 1e-16 from those of its dense copy (and a wrong product in the readout head's backward).
     // addi(bias), not addiRowVector: ND4J's *RowVector methods let a collection free their op's
     // dimension array while libnd4j reads it (a crash, ProbeNativeLifetimeTest); so throughout the probes.
-    return Tensors.dense(x.castTo(DataType.DOUBLE)).mmul(weights).addi(bias);
+    // The float64 copy of x is freed, not left to the collector: probe --nuisance --linear's accuracy
+    // on the full training split's nuisance made one of 487 MB. gemm, not mmul: mmul leaves a second
+    // product of its own to the collector (as Features.Whitener.apply).
+    INDArray xd = x.castTo(DataType.DOUBLE), dense = Tensors.dense(xd);
+    INDArray logits = Nd4j.gemm(dense, weights, false, false).addi(bias);
+    Tensors.free(dense, xd);
+    Tensors.free(xd, x);
+    return logits;
   }
 
   public double accuracy(INDArray x, int[] labels) {
