@@ -369,6 +369,20 @@ class AnalysisCommandsTest {
     assertThat(oneLinear.err().strip()).isEqualTo("irevnet probe: --linear needs at least 2 training images (a probe is"
         + " fitted on some and its penalty chosen on the others), got 1 (--train-count)");
     assertThat(tmp.resolve("one/nuisance-probe.json")).doesNotExist();
+    // Two are enough (one to fit, one to choose the penalty on) ...
+    MainTest.Run twoLinear = run("probe", "--run", run, "--nuisance", "--linear", "--train-count", "2", "--epochs", "1",
+        "--out", tmp.resolve("two").toString());
+    assertThat(twoLinear.code()).as(twoLinear.err()).isZero();
+    JsonNode two = Json.MAPPER.readTree(tmp.resolve("two/nuisance-probe.json").toFile());
+    assertThat(two.get("train_count").asInt()).isEqualTo(2);
+    assertThat(two.get("linear_correct")).hasSize(20);
+    // ... and a training split of one image is named as the cause rather than --train-count.
+    Path oneImage = org.irevnet.testing.TinyData.idx(tmp.resolve("data-of-one"), 1, 20);
+    MainTest.Run ofOne = run("probe", "--run", run, "--data", oneImage.toString(), "--nuisance", "--linear", "--out",
+        tmp.resolve("one").toString());
+    assertThat(ofOne.code()).isEqualTo(2);
+    assertThat(ofOne.err().strip()).isEqualTo("irevnet probe: --linear needs at least 2 training images (a probe is"
+        + " fitted on some and its penalty chosen on the others), got 1 (data-of-one/train has 1)");
     // The nuisance probe's recipe options say so rather than change nothing.
     MainTest.Run layEpochs = run("probe", "--run", run, "--layers", "--epochs", "2");
     assertThat(layEpochs.code()).isEqualTo(2);
