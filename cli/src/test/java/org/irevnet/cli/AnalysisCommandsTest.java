@@ -541,6 +541,15 @@ class AnalysisCommandsTest {
       assertThat(r.err().strip().lines()).hasSize(1);
       assertThat(r.err()).contains("no checkpoint");
     }
+    // probe's counts and recipe out of range, named before the run is looked for (it is missing here).
+    String[][] outOfRange = {{"--train-count", "0", "must be at least 1, got 0"},
+        {"--test-count", "0", "must be at least 1, got 0"}, {"--epochs", "0", "must be at least 1, got 0"},
+        {"--weight-decay", "-1", "must be at least 0, got -1.0"}};
+    for (String[] o : outOfRange) {
+      MainTest.Run r = run("probe", "--run", tmp.resolve("missing").toString(), "--nuisance", o[0], o[1]);
+      assertThat(r.code()).as(r.err()).isEqualTo(2);
+      assertThat(r.err().strip()).isEqualTo("irevnet probe: " + o[0] + " " + o[2]);
+    }
   }
 
   /**
