@@ -214,7 +214,7 @@ final class RunFiles {
 
   /** What a field the report reads by name must hold. */
   enum Kind {
-    TEXT("text"), INTEGER("an integer"), NUMBER("a number"), OBJECT("an object");
+    TEXT("text"), INTEGER("an integer"), NUMBER("a number"), OBJECT("an object"), BOOLEAN("true or false");
 
     private final String what;
 
@@ -229,6 +229,7 @@ final class RunFiles {
         // Jackson writes a non-finite double as "NaN", "Infinity" or "-Infinity".
         case NUMBER -> v.isNumber() || TreeFigures.isNonFiniteText(v);
         case OBJECT -> v.isObject();
+        case BOOLEAN -> v.isBoolean();
       };
     }
   }

@@ -376,6 +376,30 @@ class ReportTest {
     assertThat(fmTable.rows()).extracting(row -> row.get(0)).containsExactly("run");
   }
 
+  /**
+   * The verdicts of an attack file are read by name too: a {@code sanity.passed} written as text
+   * ("false") was no failed check, and the section said "ok" with "false" in its sanity column.
+   */
+  @Test
+  void anAttackVerdictOfTheWrongTypeIsAnError(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Path fgsm = run.resolve("analysis/attack-fgsm.json");
+    String clean = Files.readString(fgsm);
+    Files.writeString(fgsm, clean.replace("\"passed\": true", "\"passed\": \"false\""));
+    Section s = sections(Report.of(List.of(run)), 0).get("attacks");
+    assertThat(s.status()).isEqualTo(Section.ERROR);
+    assertThat(s.note()).isEqualTo("analysis/attack-fgsm.json: sanity.passed is \"false\", not true or false");
+    Files.writeString(fgsm, clean.replace("\"monotone\": true", "\"monotone\": 1"));
+    Report r = Report.of(List.of(run));
+    assertThat(sections(r, 0).get("attacks").note()).isEqualTo("analysis/attack-fgsm.json: monotone is 1, not true or false");
+    assertThat(r.runs().get(0).headline()).doesNotContainKey("attack fgsm: images");
+    Files.writeString(fgsm, clean.replace("\"attack\": \"fgsm\",", "\"attack\": \"fgsm\", \"multi_targeted\": \"yes\","));
+    assertThat(sections(Report.of(List.of(run)), 0).get("attacks").note())
+        .isEqualTo("analysis/attack-fgsm.json: multi_targeted is \"yes\", not true or false");
+    Files.writeString(fgsm, clean);
+    assertThat(sections(Report.of(List.of(run)), 0).get("attacks").status()).isEqualTo(Section.OK);
+  }
+
   @Test
   void anUnreadableFileFailsItsSectionOnly(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
