@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 class ReadmeJavaNamesTest {
   private static final List<String> MODULES = List.of("irevnet", "analysis", "attacks", "reports", "cli");
 
-  /** Other libraries' classes the README names, by the simple name it uses. */
+  /** Other libraries' and the JDK's classes the README and {@link #DOCS} name, by the simple name they use. */
   private static final Map<String, String> EXTERNAL = Map.of(
       "ComputationGraph", "org.deeplearning4j.nn.graph.ComputationGraph",
       "MultiLayerNetwork", "org.deeplearning4j.nn.multilayer.MultiLayerNetwork",
@@ -42,7 +42,9 @@ class ReadmeJavaNamesTest {
       "ActivationLayer", "org.deeplearning4j.nn.conf.layers.ActivationLayer",
       // the layer's implementation, whose preOutput the README names
       "BatchNormalization", "org.deeplearning4j.nn.layers.normalization.BatchNormalization",
-      "Adam", "org.nd4j.linalg.learning.config.Adam");
+      "Adam", "org.nd4j.linalg.learning.config.Adam",
+      "INDArray", "org.nd4j.linalg.api.ndarray.INDArray",
+      "SplittableRandom", "java.util.SplittableRandom");
 
   /** Words in type form that name no class: a value and an algorithm. */
   private static final Set<String> WORDS = Set.of("NaN", "AdamW");
@@ -52,10 +54,26 @@ class ReadmeJavaNamesTest {
       "(?:org\\.irevnet(?:\\.[a-z]\\w*)*|[A-Z](?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]*)(?:\\.\\w+|\\(.*?\\))*(?:\\.\\.\\..*)?");
   private static final Pattern TYPE_DECLARATION = Pattern.compile("\\b(?:class|record|interface|enum)\\s+(\\w+)");
 
+  /**
+   * The pages of docs/ that describe the code as it is (report.md's classes, shortcuts.md's, the
+   * decisions' reasons); testing.md and measurements.md record what was run at their time, under
+   * the names of that time.
+   */
+  static final List<String> DOCS = List.of("docs/report.md", "docs/shortcuts.md", "docs/decisions.md");
+
   @Test
   void everyJavaNameOfTheReadmeExists() throws IOException {
     Path root = Path.of("..");
     assertThat(problems(Files.readString(root.resolve("README.md")), sources(root))).isEmpty();
+  }
+
+  @Test
+  void everyJavaNameOfTheDocsExists() throws IOException {
+    Path root = Path.of("..");
+    Map<String, List<Path>> sources = sources(root);
+    List<String> problems = new ArrayList<>();
+    for (String doc : DOCS) problems.addAll(problems(doc, Files.readString(root.resolve(doc)), sources));
+    assertThat(problems).isEmpty();
   }
 
   @Test
@@ -78,6 +96,12 @@ class ReadmeJavaNamesTest {
             + " (a DL4J/ND4J class goes in ReadmeJavaNamesTest.EXTERNAL)",
         "README.md:4: `ComputationGraph.feedBackward`: ComputationGraph has no member feedBackward",
         "README.md:4: `Sequential.builder(shape).addd(name, block)`: Builder has no member addd with 2 arguments");
+    // A page of docs/ is named as such, and the JDK's and ND4J's classes it names are looked up there.
+    String doc = "`org.irevnet.reports.RunSectionz` reads; `INDArray.close()`, `INDArray.equals`, `SplittableRandom`,"
+        + " `INDArray.closse()`";
+    assertThat(problems("docs/report.md", doc, sources(Path.of("..")))).containsExactly(
+        "docs/report.md:1: `org.irevnet.reports.RunSectionz`: no class RunSectionz in org.irevnet.reports",
+        "docs/report.md:1: `INDArray.closse()`: INDArray has no member closse with 0 arguments");
   }
 
   /** Every .java file of the modules' main and test sources, by the simple names of the types it declares. */
@@ -98,8 +122,13 @@ class ReadmeJavaNamesTest {
     return byName;
   }
 
-  /** "README.md:LINE: `SPAN`: what is missing" for each Java name of {@code text} (outside code fences) that does not exist. */
+  /** {@link #problems(String, String, Map)} of the README's text. */
   static List<String> problems(String text, Map<String, List<Path>> sources) throws IOException {
+    return problems("README.md", text, sources);
+  }
+
+  /** "FILE:LINE: `SPAN`: what is missing" for each Java name of {@code text} (outside code fences) that does not exist. */
+  static List<String> problems(String file, String text, Map<String, List<Path>> sources) throws IOException {
     // Fences blanked, line breaks kept: a span may wrap onto the next line.
     StringBuilder prose = new StringBuilder();
     boolean fenced = false;
@@ -116,7 +145,7 @@ class ReadmeJavaNamesTest {
       String problem = problem(span, sources);
       if (problem != null) {
         int line = 1 + (int) prose.substring(0, m.start()).chars().filter(c -> c == '\n').count();
-        problems.add("README.md:" + line + ": `" + span + "`: " + problem);
+        problems.add(file + ":" + line + ": `" + span + "`: " + problem);
       }
     }
     return problems;
@@ -250,6 +279,7 @@ class ReadmeJavaNamesTest {
         }
       }
     }
-    return null;
+    // An interface has no superclass, and its getMethods() leave out Object's (INDArray.equals).
+    return type.isInterface() ? member(Object.class, s) : null;
   }
 }
