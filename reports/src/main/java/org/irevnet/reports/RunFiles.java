@@ -165,9 +165,10 @@ final class RunFiles {
   /**
    * The lines of a JSON-lines file of numbers by name ({@code metrics.jsonl}: {@code type} is
    * text, everything else a number). A line that does not parse or has a field of another type is
-   * an IOException naming the file and the line, except a last line without its newline: the
-   * trainer ends every line with one, so that is a line still being written (a running or
-   * interrupted training, whose resume drops it), and it is skipped.
+   * an IOException naming the file and the line, except a last line that does not parse and has no
+   * newline: the trainer ends every line with one, so that is a line still being written (a running
+   * or interrupted training, whose resume drops it), and it is skipped. A last line that parses is
+   * whole, newline or not, and is read.
    */
   List<JsonNode> jsonLines(String rel) throws IOException {
     List<JsonNode> cached = parsedLines.get(rel);
