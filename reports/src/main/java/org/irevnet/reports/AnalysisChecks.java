@@ -31,9 +31,12 @@ final class AnalysisChecks {
    * ill_conditioned} (stability) are properties of the model the commands only note, not failed
    * checks.
    */
+  /** The top-level verdicts of {@link #failed}, true or false wherever a file has them ({@link RunFiles#json}). */
+  static final List<String> VERDICTS = List.of("invariant_holds", "passed", "finite", "inversionHolds");
+
   static List<String> failed(JsonNode n) {
     List<String> out = new ArrayList<>();
-    for (String k : List.of("invariant_holds", "passed", "finite", "inversionHolds")) {
+    for (String k : VERDICTS) {
       if (isFalse(n.get(k))) out.add(k + " false");
     }
     if (isFalse(n.path("sanity").get("passed"))) out.add("sanity.passed false");

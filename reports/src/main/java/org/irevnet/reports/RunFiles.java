@@ -120,6 +120,7 @@ final class RunFiles {
     }
     checkWeights(name, n);
     checkLinearProbe(name, n);
+    checkVerdicts(name, n);
     parsed.put(rel, n);
     return n;
   }
@@ -156,6 +157,16 @@ final class RunFiles {
       throw new IOException(name + ": made by the earlier linear probe (a fixed 10-epoch Adam recipe, which stopped"
           + " short on the first stages); make it again with probe --layers");
     }
+  }
+
+  /**
+   * Refuses a file whose verdicts ({@link AnalysisChecks#VERDICTS}, {@code sanity.passed}) are not
+   * true or false: read as booleans, {@code "invariant_holds": "false"} was no failed check, and
+   * its section said "ok" and its numbers went into the headline as clean ones.
+   */
+  private static void checkVerdicts(String name, JsonNode n) throws IOException {
+    for (String k : AnalysisChecks.VERDICTS) expect(name, k, n.get(k), Kind.BOOLEAN);
+    expect(name, "sanity.passed", n.path("sanity").get("passed"), Kind.BOOLEAN);
   }
 
   private static String shortDigest(String sha) {

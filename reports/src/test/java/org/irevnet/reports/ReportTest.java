@@ -400,6 +400,32 @@ class ReportTest {
     assertThat(sections(Report.of(List.of(run)), 0).get("attacks").status()).isEqualTo(Section.OK);
   }
 
+  /**
+   * A verdict the analysis commands exit 1 on, written as text, was no failed check: metamers.json
+   * with {@code "invariant_holds": "false"} made an "ok" section and a clean headline number.
+   */
+  @Test
+  void aVerdictOfTheWrongTypeIsAnError(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Path metamers = run.resolve("analysis/metamers.json");
+    JsonNode clean = JsonReport.MAPPER.readTree(metamers.toFile());
+    assertThat(clean.path("invariant_holds").isBoolean()).as("the synthetic file records the verdict").isTrue();
+    ObjectNode text = clean.deepCopy();
+    text.put("invariant_holds", "false");
+    JsonReport.MAPPER.writeValue(metamers.toFile(), text);
+    Path samples = run.resolve("analysis/samples-t0.7.json");
+    Files.writeString(samples, Files.readString(samples).replace("\"finite\": true", "\"finite\": 0"));
+    Report r = Report.of(List.of(run));
+    Map<String, Section> s = sections(r, 0);
+    assertThat(s.get("metamers").status()).isEqualTo(Section.ERROR);
+    assertThat(s.get("metamers").note()).isEqualTo("analysis/metamers.json: invariant_holds is \"false\", not true or false");
+    assertThat(s.get("samples").note()).isEqualTo("analysis/samples-t0.7.json: finite is 0, not true or false");
+    assertThat(r.runs().get(0).headline()).doesNotContainKey("metamers: model class is class of a")
+        .containsKey("test accuracy");
+    JsonReport.MAPPER.writeValue(metamers.toFile(), clean);
+    assertThat(sections(Report.of(List.of(run)), 0).get("metamers").status()).isEqualTo(Section.OK);
+  }
+
   @Test
   void anUnreadableFileFailsItsSectionOnly(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
