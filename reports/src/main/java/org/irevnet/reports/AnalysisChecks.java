@@ -20,6 +20,9 @@ import org.irevnet.data.Datasets;
 final class AnalysisChecks {
   private AnalysisChecks() {}
 
+  /** The top-level verdicts of {@link #failed}, true or false wherever a file has them ({@link RunFiles#json}). */
+  static final List<String> VERDICTS = List.of("invariant_holds", "passed", "finite", "inversionHolds");
+
   /**
    * The checks the file records as failed, each as {@code field false} or what failed, details
    * in parentheses after it (empty: none failed, or none recorded). The verdicts are those that make the analysis command exit 1:
@@ -31,9 +34,6 @@ final class AnalysisChecks {
    * ill_conditioned} (stability) are properties of the model the commands only note, not failed
    * checks.
    */
-  /** The top-level verdicts of {@link #failed}, true or false wherever a file has them ({@link RunFiles#json}). */
-  static final List<String> VERDICTS = List.of("invariant_holds", "passed", "finite", "inversionHolds");
-
   static List<String> failed(JsonNode n) {
     List<String> out = new ArrayList<>();
     for (String k : VERDICTS) {
