@@ -26,8 +26,9 @@ from docs/decisions.md, the README and PAPERS.md, not from the Java code:
   probe      per stage: the output averaged over its positions, standardised with the training
              split's mean and population standard deviation (a spread below 1e-6 kept as 1); 1-NN by
              brute-force Euclidean distances, ties to the lowest training index; the linear probe
-             argmin mean CE(xW + b, y) + l2/2 |W|^2 (bias unpenalised) by torch's L-BFGS to a gradient
-             of 1e-9, l2 chosen on the given held-out fifth from 1e-1 .. 1e-5 (strongest first,
+             argmin mean CE(xW + b, y) + l2/2 |W|^2 (bias unpenalised) by Newton's method to a
+             gradient of 1e-10 (in the span of the training rows when they are fewer than the
+             features), l2 chosen on the given held-out fifth from 1e-1 .. 1e-5 (strongest first,
              stopping once two in a row did no better than the best so far; the best held-out
              accuracy wins, ties to the stronger), refitted on all training examples; the PCA curve
              at the last stage: eigh of the standardised training features' covariance, the probe on
@@ -37,7 +38,10 @@ from docs/decisions.md, the README and PAPERS.md, not from the Java code:
              gradient of 1e-4), and the script says how many there were
   nuisance   logit_accuracy = argmax z_s accuracy; nuisance_dims = D - C; excess = nuisance -
              logit accuracy (the probe itself is a trained MLP, whose seeded initialisation and
-             batch order are the workbench's: not recomputed); the logits' per-image results;
+             batch order are the workbench's: not recomputed); the logits' per-image results; with
+             --linear, the linear probe (as above) on z_n standardised by the training split: its
+             penalty, accuracies and per-image results, which may differ from the minimum's at images
+             whose margin there is below 2e-2 / l2 (reader_allowance: ours stops at a gradient of 1e-4);
              every *_ci95 the 95% Wilson interval of its count (closed form) and excess_p_value
              the exact McNemar test of the probe against the logits (integer binomial sums)
 
@@ -45,8 +49,8 @@ Usage: python3 scripts/torch_analysis.py DIR
 DIR/model: a torch_port export (model.json, weights.npz); DIR/analysis.json: {"data": the IDX
 directory, "files": {"eval", "invert", "interpolate", "metamers", "layer_probes", "nuisance": the
 JSON files to check, any may be missing}}; DIR/analysis-in.npz: `dequantized` (the test images as
-eval dequantised them, [n, c, h, w]), `held_out` (the probe's held-out training rows), and where
-the probes took subsets, `train_rows`, `test_rows`.
+eval dequantised them, [n, c, h, w]), `held_out` (the probes' held-out training rows, the linear
+reader's too), and where the probes took subsets, `train_rows`, `test_rows`.
 Prints one JSON object: `checks` (per number: ours, theirs, tolerance, ok) and `margins` (how far the
 recomputation is from a tie that float32 rounding could flip: the smallest logit gap of each
 classification, the smallest relative gap between the nearest and the next training image of 1-NN).
@@ -421,79 +425,151 @@ def nearest(reference, query):
 
 
 def softmax_regression(x, y, classes, l2):
-    """argmin mean CE(x W + b, y) + l2/2 |W|^2 in float64: Newton's method with the exact Hessian
-    (quadratic convergence to a gradient of 1e-10 whatever the features' conditioning), or, where
-    the Hessian would be large, torch's L-BFGS."""
+    """argmin mean CE(x W + b, y) + l2/2 |W|^2 in float64, by Newton's method to a gradient of 1e-10
+    (quadratic convergence whatever the features' conditioning): with the exact Hessian where it is
+    small, else with each step solved by conjugate gradients on exact Hessian-vector products
+    (cg_step), in an orthonormal basis of the training rows' span when they are fewer than the
+    features. That basis loses nothing: the gradient in W, X^T (P - Y) / n + l2 W, vanishes only at a
+    W = -X^T (P - Y) / (n l2) in that span. Returns W, b and the largest component of the gradient
+    in the features' own coordinates."""
     n, d = x.shape
-    xa = torch.cat([x, torch.ones(n, 1, dtype=x.dtype)], 1)  # the bias as a last feature without penalty
-    onehot = F.one_hot(y, classes).to(x.dtype)
-    penalty = torch.full((d + 1, 1), l2, dtype=x.dtype)
-    penalty[d] = 0
-
-    def value(theta):
-        return F.cross_entropy(xa @ theta, y) + 0.5 * (penalty * theta * theta).sum()
-
-    theta = torch.zeros(d + 1, classes, dtype=x.dtype)
     if (d + 1) * classes > 2000:
-        theta.requires_grad_(True)
-        opt = torch.optim.LBFGS([theta], lr=1, max_iter=20000, tolerance_grad=1e-9, tolerance_change=0,
-                                history_size=20, line_search_fn="strong_wolfe")
-
-        def closure():
-            opt.zero_grad()
-            loss = value(theta)
-            loss.backward()
-            return loss
-        opt.step(closure)
-        theta = theta.detach()
-    for _ in range(100):
-        p = (xa @ theta).softmax(1)
-        grad = xa.T @ (p - onehot) / n + penalty * theta
-        if float(grad.abs().max()) < 1e-10 or (d + 1) * classes > 2000:
-            break
-        # H[(j,k),(j',k')] = sum_i xa_ij xa_ij' (p_ik [k = k'] - p_ik p_ik') / n + penalty_j [j = j'][k = k']
-        cov = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]
-        h = (xa.T @ (xa[:, :, None] * cov.reshape(n, 1, -1)).reshape(n, -1)).reshape(d + 1, d + 1, classes, classes)
-        h = h.permute(0, 2, 1, 3).reshape((d + 1) * classes, -1) / n
-        h += torch.diag(penalty.expand(d + 1, classes).reshape(-1))
-        # The logits' common shift is a flat direction (the bias has no penalty): damped out.
-        h += 1e-12 * float(h.diagonal().max()) * torch.eye(len(h), dtype=h.dtype)
-        step = torch.linalg.solve(h, grad.reshape(-1)).reshape(d + 1, classes)
-        f0, t = float(value(theta)), 1.0
-        while float(value(theta - t * step)) > f0 - 1e-4 * t * float((grad * step).sum()) and t > 1e-10:
-            t /= 2
-        theta = theta - t * step
+        basis = row_span(x) if n < d else None
+        theta = newton(x if basis is None else x @ basis, y, classes, l2, cg_step)
+        if basis is not None:
+            theta = torch.cat([basis @ theta[:-1], theta[-1:]])
+    else:
+        theta = newton(x, y, classes, l2, exact_step)
+    xa, onehot, penalty = augmented(x, y, classes, l2)
     p = (xa @ theta).softmax(1)
     grad = xa.T @ (p - onehot) / n + penalty * theta
     return theta[:d], theta[d], float(grad.abs().max())
 
 
-def probe(x, y, test, y_test, classes, held_out):
-    """The linear probe with its penalty chosen on the held-out rows: (test accuracy, train accuracy,
-    l2, the smallest logit gap of a test or a held-out row, the largest final gradient)."""
+def augmented(x, y, classes, l2):
+    """The features with a last column of ones (the bias), the one-hot labels, and the penalty of each
+    row of theta = [W; b]: l2, and 0 for the bias."""
+    n, d = x.shape
+    penalty = torch.full((d + 1, 1), l2, dtype=x.dtype)
+    penalty[d] = 0
+    return torch.cat([x, torch.ones(n, 1, dtype=x.dtype)], 1), F.one_hot(y, classes).to(x.dtype), penalty
+
+
+def objective(xa, y, penalty):
+    return lambda theta: float(F.cross_entropy(xa @ theta, y)) + 0.5 * float((penalty * theta * theta).sum())
+
+
+def backtracked(value, theta, grad, step):
+    """theta - t step for the first t = 1, 1/2, ... that lowers the objective enough (Armijo)."""
+    f0, t = value(theta), 1.0
+    while value(theta - t * step) > f0 - 1e-4 * t * float((grad * step).sum()) and t > 1e-10:
+        t /= 2
+    return theta - t * step
+
+
+def newton(x, y, classes, l2, solve):
+    """theta = [W; b] by Newton's method from zero, until no gradient component exceeds 1e-10; the
+    step H s = g by solve(xa, p, penalty, grad), with p the softmax probabilities."""
+    n, d = x.shape
+    xa, onehot, penalty = augmented(x, y, classes, l2)
+    value = objective(xa, y, penalty)
+    theta = torch.zeros(d + 1, classes, dtype=x.dtype)
+    for _ in range(100):
+        p = (xa @ theta).softmax(1)
+        grad = xa.T @ (p - onehot) / n + penalty * theta
+        if float(grad.abs().max()) < 1e-10:
+            break
+        theta = backtracked(value, theta, grad, solve(xa, p, penalty, grad))
+    return theta
+
+
+def exact_step(xa, p, penalty, grad):
+    """H^-1 g with the Hessian itself."""
+    n, d1 = xa.shape
+    classes = p.shape[1]
+    # H[(j,k),(j',k')] = sum_i xa_ij xa_ij' (p_ik [k = k'] - p_ik p_ik') / n + penalty_j [j = j'][k = k']
+    cov = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]
+    h = (xa.T @ (xa[:, :, None] * cov.reshape(n, 1, -1)).reshape(n, -1)).reshape(d1, d1, classes, classes)
+    h = h.permute(0, 2, 1, 3).reshape(d1 * classes, -1) / n
+    h += torch.diag(penalty.expand(d1, classes).reshape(-1))
+    # The logits' common shift is a flat direction (the bias has no penalty): damped out.
+    h += 1e-12 * float(h.diagonal().max()) * torch.eye(len(h), dtype=h.dtype)
+    return torch.linalg.solve(h, grad.reshape(-1)).reshape(d1, classes)
+
+
+def cg_step(xa, p, penalty, grad):
+    """H^-1 g by conjugate gradients (Jacobi-preconditioned) on exact products H v, to a residual of
+    1e-2 min(0.1, |g|) |g|, so that the steps still converge quadratically near the minimum: the
+    Hessian itself, ((d + 1) C)^2 entries, took 4 s a step to factorise at d = 300."""
+    n, d1 = xa.shape
+    bias = d1 - 1
+
+    def hessian_times(v):
+        zv = xa @ v
+        out = xa.T @ (p * (zv - (p * zv).sum(1, keepdim=True))) / n + penalty * v
+        # The logits' common shift (the same to every bias) is flat; curved here, which changes no
+        # step: the gradient has no part along it (its bias components sum to 0).
+        out[bias] += v[bias].mean()
+        return out
+    diagonal = (xa * xa).T @ (p * (1 - p)) / n + penalty
+    diagonal[bias] += 1.0 / p.shape[1]
+    g_norm = float(grad.norm())
+    step, residual = torch.zeros_like(grad), grad.clone()
+    z = residual / diagonal
+    direction, rz = z.clone(), float((residual * z).sum())
+    for _ in range(20 * grad.numel()):
+        h_direction = hessian_times(direction)
+        a = rz / float((direction * h_direction).sum())
+        step += a * direction
+        residual -= a * h_direction
+        if float(residual.norm()) <= 1e-2 * min(0.1, g_norm) * g_norm:
+            break
+        z = residual / diagonal
+        rz, rz_before = float((residual * z).sum()), rz
+        direction = z + (rz / rz_before) * direction
+    return step
+
+
+def row_span(x):
+    """[d, r]: an orthonormal basis of the span of x's rows (singular values above 1e-12 of the largest)."""
+    _, s, vh = torch.linalg.svd(x, full_matrices=False)
+    return vh[s > 1e-12 * s[0]].T
+
+
+def chosen_fit(x, y, classes, held_out):
+    """The penalty chosen on the held-out rows (fitted on the others at each of PENALTIES, strongest
+    first, stopping once two in a row did no better than the best so far; the best held-out accuracy
+    wins, ties to the stronger) and the fit on all rows there: W, b, l2, each trial's held-out logits
+    (for their margins) and the largest final gradient of any fit."""
     n = len(y)
     val = torch.tensor(sorted(held_out.tolist()))
     rest = torch.tensor(sorted(set(range(n)) - set(held_out.tolist())))
-    tried, best, grads, gaps = [], 0, [], []
+    tried, best, grads, held_logits = [], 0, [], []
     for l2 in PENALTIES:
         w, b, g = softmax_regression(x[rest], y[rest], classes, l2)
         grads.append(g)
-        logits = x[val] @ w + b
-        gaps.append(class_margin(logits))
-        tried.append(float((logits.argmax(1) == y[val]).double().mean()))
+        held_logits.append(x[val] @ w + b)
+        tried.append(float((held_logits[-1].argmax(1) == y[val]).double().mean()))
         if tried[-1] > tried[best]:
             best = len(tried) - 1
         if len(tried) - 1 - best >= 2:
             break
     l2 = PENALTIES[best]
     w, b, g = softmax_regression(x, y, classes, l2)
-    grads.append(g)
+    return w, b, l2, held_logits, max(grads + [g])
+
+
+def probe(x, y, test, y_test, classes, held_out):
+    """The linear probe with its penalty chosen on the held-out rows: (test accuracy, train accuracy,
+    l2, the smallest logit gap of a test or a held-out row, the largest final gradient, the test and
+    the training rows with a gap below UNDECIDED)."""
+    w, b, l2, held_logits, grad = chosen_fit(x, y, classes, held_out)
     logits, train_logits = test @ w + b, x @ w + b
-    gaps.append(class_margin(logits))
+    gap = min(class_margin(z) for z in held_logits + [logits])
     acc = float((logits.argmax(1) == y_test).double().mean())
     train_acc = float((train_logits.argmax(1) == y).double().mean())
     undecided = lambda z: int((gaps_of(z) < UNDECIDED).sum())
-    return acc, train_acc, l2, min(gaps), max(grads), undecided(logits), undecided(train_logits)
+    return acc, train_acc, l2, gap, grad, undecided(logits), undecided(train_logits)
 
 
 def gaps_of(logits):
@@ -565,9 +641,10 @@ def check_layer_probes(c, ours, model, x_train, y_train, x_test, y_test, held_ou
                    len(y_test))
 
 
-def check_nuisance(c, ours, model, x_test, y_test, train_count):
+def check_nuisance(c, ours, model, x_train, y_train, x_test, y_test, held_out):
     k = model.num_classes
     z = batched(lambda b: model(b)[0].flatten(1), x_test)
+    train_count = len(y_train)
     logit_acc = float((z[:, :k].argmax(1) == y_test).double().mean())
     c.close("nuisance logit_accuracy", ours["logit_accuracy"], logit_acc, 1e-12)
     c.close("nuisance excess", ours["excess"], ours["nuisance_accuracy"] - logit_acc, 1e-12)
@@ -586,6 +663,48 @@ def check_nuisance(c, ours, model, x_test, y_test, train_count):
     only_probe = sum(1 for a, b in zip(probe_right, logit_right) if a and not b)
     only_logits = sum(1 for a, b in zip(probe_right, logit_right) if b and not a)
     c.close("nuisance excess_p_value", ours.get("excess_p_value"), mcnemar(only_probe, only_logits), 1e-12)
+    if "linear_accuracy" in ours:
+        z_train = batched(lambda b: model(b)[0].flatten(1), x_train)
+        check_linear_reader(c, ours, *standardise(z_train[:, k:], z[:, k:]), y_train, y_test, k, held_out)
+
+
+def reader_allowance(l2):
+    """How far from the minimum's a class margin of our linear reader (stopped at its gradient tolerance
+    of 1e-4) may be at the penalty l2. Away from the training rows' span only the penalty curves the
+    objective, so a gradient left there moves the weights by it over l2: on the test's z_n (1,014
+    dimensions, 300 images) ours ended 2.4e-4 above the minimum's objective at l2 = 1e-2 and its
+    margins moved by up to 0.0073 / l2, 0.0094 / l2 and 0.0046 / l2 at l2 = 1e-1, 1e-2, 1e-3 (two test
+    images on the other side at 1e-3): twice the largest."""
+    return 2e-2 / l2
+
+
+def check_linear_reader(c, ours, train, test, y_train, y_test, classes, held_out):
+    """probe --nuisance --linear: the linear probe (chosen_fit) on the standardised z_n. Its per-image
+    results must be the minimum's at every image whose margin there is at least reader_allowance,
+    and its accuracies may differ from the minimum's by the images below it."""
+    w, b, l2, held_logits, grad = chosen_fit(train, y_train, classes, held_out)
+    allowance = reader_allowance(l2)
+    logits, train_logits = test @ w + b, train @ w + b
+    right = (logits.argmax(1) == y_test).tolist()
+    decided = (gaps_of(logits) >= allowance).tolist()
+    undecided, train_undecided = decided.count(False), int((gaps_of(train_logits) < allowance).sum())
+    ours_right = ours.get("linear_correct") or []
+    ok = len(ours_right) == len(right) and all(a == t for a, t, sure in zip(ours_right, right, decided) if sure)
+    c.checks["nuisance linear_correct"] = {"ours": ours_right, "theirs": right, "undecided": undecided,
+                                           "differ": sum(a != t for a, t in zip(ours_right, right)), "ok": bool(ok)}
+    c.close("nuisance linear_correct share", sum(ours_right) / max(1, len(ours_right)), ours["linear_accuracy"], 1e-12)
+    c.close("nuisance linear_l2", ours.get("linear_l2"), l2, 1e-15, relative=True)
+    c.share("nuisance linear_accuracy", ours["linear_accuracy"], sum(right) / len(right), len(right), undecided)
+    c.share("nuisance linear_train_accuracy", ours.get("linear_train_accuracy"),
+            float((train_logits.argmax(1) == y_train).double().mean()), len(y_train), train_undecided)
+    c.interval("nuisance linear_accuracy_ci95", ours.get("linear_accuracy_ci95"), sum(ours_right), len(y_test))
+    c.equal("nuisance linear_probe penalties", (ours.get("linear_probe") or {}).get("penalties"), PENALTIES)
+    c.margins["nuisance linear undecided test images"] = undecided
+    c.margins["nuisance linear undecided training images"] = train_undecided
+    # The penalty is chosen by held-out counts, which images near a boundary could change: how many were.
+    c.margins["nuisance linear undecided held-out images"] = sum(
+        int((gaps_of(z) < reader_allowance(l)).sum()) for z, l in zip(held_logits, PENALTIES))
+    c.margins["probe largest final gradient"] = max(c.margins.get("probe largest final gradient", 0), grad)
 
 
 # ---------------------------------------------------------------- main
@@ -620,7 +739,8 @@ def run(directory):
         tr_rows = torch.from_numpy(arrays["train_rows"]).long() if "train_rows" in arrays else torch.arange(len(y_train))
         te_rows = torch.from_numpy(arrays["test_rows"]).long() if "test_rows" in arrays else torch.arange(len(y_test))
         if "nuisance" in ours:
-            check_nuisance(c, ours["nuisance"], model, x_test[te_rows], y_test[te_rows], len(tr_rows))
+            check_nuisance(c, ours["nuisance"], model, x_train[tr_rows], y_train[tr_rows], x_test[te_rows],
+                           y_test[te_rows], torch.from_numpy(arrays["held_out"]).long())
     if "layer_probes" in ours:
         check_layer_probes(c, ours["layer_probes"], model, x_train[tr_rows], y_train[tr_rows], x_test[te_rows],
                            y_test[te_rows], torch.from_numpy(arrays["held_out"]).long())
