@@ -40,8 +40,9 @@ from docs/decisions.md, the README and PAPERS.md, not from the Java code:
              logit accuracy (the probe itself is a trained MLP, whose seeded initialisation and
              batch order are the workbench's: not recomputed); the logits' per-image results; with
              --linear, the linear probe (as above) on z_n standardised by the training split: its
-             penalty, accuracies and per-image results, which may differ from the minimum's at images
-             whose margin there is below 2e-2 / l2 (reader_allowance: ours stops at a gradient of 1e-4);
+             penalty, its objective (at most 1e-3 above the minimum's), accuracies and per-image
+             results, which may differ from the minimum's at images whose margin there is below
+             2e-2 / l2 (reader_allowance: ours stops at a gradient of 1e-4);
              every *_ci95 the 95% Wilson interval of its count (closed form) and excess_p_value
              the exact McNemar test of the probe against the logits (integer binomial sums)
 
@@ -679,9 +680,10 @@ def reader_allowance(l2):
 
 
 def check_linear_reader(c, ours, train, test, y_train, y_test, classes, held_out):
-    """probe --nuisance --linear: the linear probe (chosen_fit) on the standardised z_n. Its per-image
-    results must be the minimum's at every image whose margin there is at least reader_allowance,
-    and its accuracies may differ from the minimum's by the images below it."""
+    """probe --nuisance --linear: the linear probe (chosen_fit) on the standardised z_n. Its objective
+    must be just above the minimum's, its per-image results the minimum's at every image whose margin
+    there is at least reader_allowance, and its accuracies may differ from the minimum's by the images
+    below it."""
     w, b, l2, held_logits, grad = chosen_fit(train, y_train, classes, held_out)
     allowance = reader_allowance(l2)
     logits, train_logits = test @ w + b, train @ w + b
@@ -694,6 +696,14 @@ def check_linear_reader(c, ours, train, test, y_train, y_test, classes, held_out
                                            "differ": sum(a != t for a, t in zip(ours_right, right)), "ok": bool(ok)}
     c.close("nuisance linear_correct share", sum(ours_right) / max(1, len(ours_right)), ours["linear_accuracy"], 1e-12)
     c.close("nuisance linear_l2", ours.get("linear_l2"), l2, 1e-15, relative=True)
+    # The objective where ours stopped can only be above the minimum's, and near it: to second order in
+    # its gradient, where margins are to first. Measured on the test's z_n 2.4e-5, 3.2e-4 and 3.4e-4
+    # above at l2 = 1e-1, 1e-2, 1e-3 (the refit at 1e-2: 2.4e-4): up to 1e-3 passes. Below it by at
+    # most 1e-5: ours is of the float32 model's z (1e-7 of the features).
+    minimum = float(F.cross_entropy(train_logits, y_train)) + 0.5 * l2 * float((w * w).sum())
+    excess = None if ours.get("linear_objective") is None else ours["linear_objective"] - minimum
+    c.checks["nuisance linear_objective"] = {"ours": ours.get("linear_objective"), "theirs": minimum, "excess": excess,
+                                             "ok": excess is not None and -1e-5 <= excess <= 1e-3}
     c.share("nuisance linear_accuracy", ours["linear_accuracy"], sum(right) / len(right), len(right), undecided)
     c.share("nuisance linear_train_accuracy", ours.get("linear_train_accuracy"),
             float((train_logits.argmax(1) == y_train).double().mean()), len(y_train), train_undecided)

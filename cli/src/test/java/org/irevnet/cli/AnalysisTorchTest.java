@@ -169,7 +169,7 @@ class AnalysisTorchTest {
       "probe stage 1 nearest_neighbour_accuracy_ci95", "probe stage 2 linear_accuracy_ci95", "probe pca 4 linear_accuracy_ci95",
       "nuisance logit_correct", "nuisance nuisance_correct", "nuisance logit_accuracy_ci95",
       "nuisance nuisance_accuracy_ci95", "nuisance excess_p_value", "nuisance linear_correct",
-      "nuisance linear_correct share", "nuisance linear_l2", "nuisance linear_accuracy", "nuisance linear_train_accuracy",
+      "nuisance linear_correct share", "nuisance linear_l2", "nuisance linear_objective", "nuisance linear_accuracy", "nuisance linear_train_accuracy",
       "nuisance linear_accuracy_ci95", "nuisance linear_probe penalties"})
   void everyKindOfNumberWasChecked(String name) {
     TorchPython.assertChecked(result, name);

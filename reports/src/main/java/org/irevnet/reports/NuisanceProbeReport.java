@@ -26,7 +26,8 @@ import org.irevnet.stats.Proportions;
  * @param linearAccuracy the linear reader's test accuracy ({@code probe --linear}, {@link
  *     NuisanceProbe.Linear}: the solver of {@code probe --layers} on the standardised {@code z_n},
  *     whitened or not the MLP's); with {@code linearTrainAccuracy}, {@code linearL2} (the penalty
- *     chosen), {@code linearSeconds}, {@code linearCorrect} (per test image, as {@code
+ *     chosen), {@code linearObjective} (the refit's objective, {@link NuisanceProbe.Linear#objective}),
+ *     {@code linearSeconds}, {@code linearCorrect} (per test image, as {@code
  *     nuisanceCorrect}) and {@code linearProbe} (how it was fitted, as {@code layer-probes.json}'s
  *     {@code linear_probe}) absent without the option, so that the recipe's files stay as they were
  */
@@ -40,6 +41,7 @@ public record NuisanceProbeReport(String run, String checkpoint, String data, St
     @JsonInclude(JsonInclude.Include.NON_NULL) Double linearAccuracy,
     @JsonInclude(JsonInclude.Include.NON_NULL) Double linearTrainAccuracy,
     @JsonInclude(JsonInclude.Include.NON_NULL) Double linearL2,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Double linearObjective,
     @JsonInclude(JsonInclude.Include.NON_NULL) Double linearSeconds,
     @JsonInclude(JsonInclude.Include.NON_NULL) boolean[] linearCorrect,
     @JsonInclude(JsonInclude.Include.NON_NULL) LayerProbes.LinearProbe linearProbe)
@@ -83,7 +85,7 @@ public record NuisanceProbeReport(String run, String checkpoint, String data, St
         r.nuisanceTrainAccuracy(), r.trainCount(), r.testCount(), r.nuisanceDims(), r.recipe(), r.seconds(),
         totalSeconds, dataPath, r.logitCorrect(), r.nuisanceCorrect(), r.whitened() ? Boolean.TRUE : null,
         l == null ? null : l.accuracy(), l == null ? null : l.trainAccuracy(), l == null ? null : l.l2(),
-        l == null ? null : l.seconds(), l == null ? null : l.correct(), l == null ? null : l.fitting());
+        l == null ? null : l.objective(), l == null ? null : l.seconds(), l == null ? null : l.correct(), l == null ? null : l.fitting());
   }
 
   /** One line for the terminal, and a second for the linear reader when it ran. */

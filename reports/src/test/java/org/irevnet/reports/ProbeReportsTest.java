@@ -133,12 +133,13 @@ class ProbeReportsTest {
     boolean[] logits = {true, true, true, false}, probe = {true, false, false, false}, linear = {true, true, true, false};
     NuisanceProbeReport r = NuisanceProbeReport.of("run", "best", "d", "/data/d", "m",
         new NuisanceProbe.Result(0.75, 0.25, -0.5, 1.0, 8, 4, 10, RECIPE, 1.0, logits, probe, false,
-            new NuisanceProbe.Linear(0.75, 0.875, 1e-5, 2.5, linear, LINEAR)), 4.0);
+            new NuisanceProbe.Linear(0.75, 0.875, 1e-5, 0.125, 2.5, linear, LINEAR)), 4.0);
     r.writeJson(tmp.resolve("linear.json"));
     JsonNode n = JsonReport.MAPPER.readTree(tmp.resolve("linear.json").toFile());
     assertThat(n.get("linear_accuracy").asDouble()).isEqualTo(0.75);
     assertThat(n.get("linear_train_accuracy").asDouble()).isEqualTo(0.875);
     assertThat(n.get("linear_l2").asDouble()).isEqualTo(1e-5);
+    assertThat(n.get("linear_objective").asDouble()).isEqualTo(0.125);
     assertThat(n.get("linear_seconds").asDouble()).isEqualTo(2.5);
     assertThat(n.get("linear_correct").toString()).isEqualTo("[true,true,true,false]");
     assertInterval(n.get("linear_accuracy_ci95"), 0.30064184258240184, 0.9544127391902995); // 3 of 4
@@ -151,7 +152,7 @@ class ProbeReportsTest {
     // With --whiten the first line says the MLP read whitened z_n; the linear reader's stays standardised.
     NuisanceProbeReport white = NuisanceProbeReport.of("run", "best", "d", "/data/d", "m",
         new NuisanceProbe.Result(0.75, 0.25, -0.5, 1.0, 8, 4, 10, RECIPE, 1.0, logits, probe, true,
-            new NuisanceProbe.Linear(0.75, 0.875, 1e-5, 2.5, linear, LINEAR)), 4.0);
+            new NuisanceProbe.Linear(0.75, 0.875, 1e-5, 0.125, 2.5, linear, LINEAR)), 4.0);
     assertThat(white.whitened()).isTrue();
     assertThat(white.line()).isEqualTo(String.format("nuisance probe (whitened z_n): logit accuracy 0.7500, nuisance"
         + " accuracy 0.2500 (train 1.0000), excess -0.5000; 8 train / 4 test, 10 nuisance dims, 1.0 s (4.0 s with z)%n"
