@@ -91,6 +91,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--adv-replay", paramLabel = "BATCHES",
       description = "iCE: adversary steps draw from the last BATCHES batches' z_n (default 32; 0: current batch).")
   Integer advReplay;
+  @Option(names = "--adv-whiten", description = "iCE experiment (off by default): adversaries see z_n whitened (ZCA of "
+      + "a running covariance of z_n: exact mean of the batches until 100, then decay 0.99; refreshed every step of the "
+      + "first 50, then every 25th; a constant in the model's gradient) in place of batch-standardised z_n. Needs "
+      + "--adv-standardize true. Measured: docs/measurements.md, audit BG.")
+  Boolean advWhiten;
 
   @Option(names = "--resume", description = "Continue the run in RUN_DIR from checkpoints/latest.")
   boolean resume;
@@ -160,9 +165,9 @@ final class TrainCommand implements Callable<Integer> {
           or(nuisanceForm, i.nuisanceForm()), or(paperCap, i.paperCap()), or(advSteps, i.advSteps()),
           or(advHidden, i.advHidden()), or(advLr, i.advLr()), or(adversaries, i.adversaries()),
           or(advReinitEvery, i.advReinitEvery()), or(advStandardize, i.advStandardize()),
-          or(advReplay, i.advReplay()));
+          or(advReplay, i.advReplay()), or(advWhiten, i.advWhiten()));
     } else if (java.util.stream.Stream.of(wNc, wNcWarmup, wMle, nuisanceForm, paperCap, advSteps, advHidden, advLr,
-        adversaries, advReinitEvery, advStandardize, advReplay).anyMatch(java.util.Objects::nonNull)) {
+        adversaries, advReinitEvery, advStandardize, advReplay, advWhiten).anyMatch(java.util.Objects::nonNull)) {
       throw new IllegalArgumentException("the iCE options (--w-nc, --adv-*, ...) need --objective ice");
     } else if (config != null && !java.util.Objects.equals(base.ice(), beforeFile.ice())) {
       // The file's "ice" keys were dropped without a word for another objective: {"objective": "ce",

@@ -610,6 +610,9 @@ class TrainEvalCommandTest {
         "--data", data.toString());
 
     refused(tmp, "need --objective ice", "--arch", arch.toString(), "--data", data.toString(), "--w-nc", "2");
+    refused(tmp, "need --objective ice", "--arch", arch.toString(), "--data", data.toString(), "--adv-whiten");
+    refused(tmp, "--adv-whiten with --adv-standardize false: ", "--arch", arch.toString(), "--data", data.toString(),
+        "--objective", "ice", "--adv-whiten", "--adv-standardize", "false");
     // The same settings from a config file: they were dropped without a word, and the run trained plain CE.
     Path ceWithIce = Files.writeString(tmp.resolve("ce-ice.json"), "{\"objective\": \"ce\", \"ice\": {\"wNc\": 1}}");
     refused(tmp, ceWithIce + ": the iCE settings (\"ice\") need objective ice, and this run's is ce", "--config",

@@ -36,10 +36,30 @@ import org.irevnet.settings.Ranges;
  *     each adversary step on one of them drawn at random (0: always the current batch), so that
  *     adversaries fit the recent representation as a whole, as a fresh probe does, rather than
  *     the last batch
+ * @param advWhiten (an experiment, off by default; needs {@code advStandardize}) the adversaries see
+ *     {@code (z_n - mu) W} instead of the batch-standardised {@code z_n}: ZCA whitening, {@code W = V
+ *     diag((lambda + eps)^-1/2) V^T} from the eigenvectors {@code V} and eigenvalues {@code lambda}
+ *     of a running covariance of the raw {@code z_n}, {@code eps} 1e-8 of the largest. The running
+ *     mean and covariance average every batch's (exactly while fewer than 100 batches were seen,
+ *     then exponentially with decay 0.99, about the last 100 batches); {@code mu} and {@code W} are
+ *     refreshed from them at every step of the first 50 and every 25th step after, and are a
+ *     constant in the model's gradient ({@code dz_n = dx W^T}). Why: under the batch
+ *     standardisation the model put the label into directions of tiny variance, which whitened
+ *     readers find (docs/measurements.md, audit AX); whitened adversaries see those directions at
+ *     unit variance. The running statistics, {@code mu} and {@code W} are in the objective's state,
+ *     and evaluation uses the same {@code mu} and {@code W}
  */
 public record IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuisanceForm, Double paperCap,
     int advSteps, int advHidden, double advLr, int adversaries, int advReinitEvery, boolean advStandardize,
-    int advReplay) {
+    int advReplay, boolean advWhiten) {
+
+  /** The settings without {@code advWhiten} (off), as before it existed. */
+  public IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuisanceForm, Double paperCap,
+      int advSteps, int advHidden, double advLr, int adversaries, int advReinitEvery, boolean advStandardize,
+      int advReplay) {
+    this(wNc, wNcWarmupSteps, wMle, nuisanceForm, paperCap, advSteps, advHidden, advLr, adversaries, advReinitEvery,
+        advStandardize, advReplay, false);
+  }
 
   /** The words {@code nuisanceForm} takes. */
   public static final List<String> NUISANCE_FORMS = List.of("bounded", "paper");
@@ -83,6 +103,12 @@ public record IceConfig(double wNc, int wNcWarmupSteps, double wMle, String nuis
     }
     Ranges.atLeast("adversaries", adversaries, 1);
     Ranges.learningRate("advLr", advLr);
+    if (advWhiten && !advStandardize) {
+      // Whitening is a standardisation (of every direction, not every dimension) and takes the place of the
+      // batch's: "whitened but not standardised" names nothing.
+      throw new IllegalArgumentException("advWhiten with advStandardize false: whitening standardises the adversaries'"
+          + " input in place of the batch standardisation; leave advStandardize at true (its default)");
+    }
     return this;
   }
 

@@ -12,6 +12,7 @@ import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.eigen.Eigen;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -25,8 +26,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * <ul>
  *   <li>{@code L_nuis}, averaged over an ensemble of adversaries {@code D_nc} ({@link
  *       NuisanceClassifier}) that see {@code z_n} (optionally standardised with the batch's
- *       statistics): {@code bounded} = {@code CE(D_nc(z_n), uniform)}; {@code paper} = {@code
- *       -min(CE(D_nc(z_n), y), cap)} per sample.
+ *       statistics, or whitened with running statistics: {@link IceConfig#advWhiten}): {@code
+ *       bounded} = {@code CE(D_nc(z_n), uniform)}; {@code paper} = {@code -min(CE(D_nc(z_n), y),
+ *       cap)} per sample.
  *   <li>{@code L_mle}: {@link GaussianPrior#nll}.
  * </ul>
  *
@@ -35,13 +37,23 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * buffer of recent ones; their parameters move only there), then computes the model's loss against the updated adversaries and runs the model's
  * reversible backward pass with {@code dL/dz} (nuisance and MLE terms) and {@code dL/dlogdet}. The
  * prior's parameters get their gradients in the same pass and move in {@link #stepPrior}, with
- * the model. All state (adversaries and prior with their Adam states) is in {@link #state()}, and
+ * the model. All state (adversaries and prior with their Adam states, replay buffer, whitening
+ * statistics) is in {@link #state()}, and
  * re-initialisation is seeded by (seed, adversary, step), so a resumed run is exact.
  */
 public final class IceObjective {
   private static final double STD_EPS = 1e-5;
   private static final long REINIT = 0x5245494e4954L; // "REINIT"
   private static final long REPLAY = 0x5245504c4159L; // "REPLAY"
+  /** advWhiten: the running statistics' decay once this many batches (1 / (1 - decay)) were averaged exactly. */
+  static final double WHITEN_DECAY = 0.99;
+  /** advWhiten: mu and W are refreshed at every step before this one (the estimate is young), then every 25th. */
+  static final long WHITEN_WARMUP = 50, WHITEN_EVERY = 25;
+  /**
+   * advWhiten: eps of {@code W = V diag((lambda + eps)^-1/2) V^T}, this share of the largest
+   * eigenvalue (the share below which the probe's Features.Whitener drops an axis).
+   */
+  static final double WHITEN_RELATIVE_EPS = 1e-8;
   private final IceConfig cfg;
   private final int classes;
   private final double paperCap;
@@ -53,6 +65,11 @@ public final class IceObjective {
   /** The last {@code advReplay} batches' adversary inputs and labels, oldest first. */
   private final List<INDArray> replayX = new ArrayList<>();
   private final List<int[]> replayY = new ArrayList<>();
+  /**
+   * advWhiten (float64, else null): the running mean {@code [1, d]} and covariance {@code [d, d]} of
+   * the raw {@code z_n}, and the centre {@code mu} and ZCA matrix {@code W} last computed from them.
+   */
+  private INDArray runMean, runCov, whitenMean, whitenMatrix;
 
   /**
    * One batch's terms (batch means). {@code nllBitsPerDim} is NaN when the MLE term is off. {@code
@@ -111,8 +128,9 @@ public final class IceObjective {
       }
     }
     INDArray zn = nuisance(f.z());
-    Standardized std = cfg.advStandardize() ? standardize(zn) : null;
-    INDArray x = std == null ? zn : std.x();
+    if (cfg.advWhiten()) updateWhitening(zn, step);
+    Standardized std = cfg.advWhiten() ? null : cfg.advStandardize() ? standardize(zn) : null;
+    INDArray x = cfg.advWhiten() ? whiten(zn) : std == null ? zn : std.x();
     if (cfg.advReplay() > 0) {
       replayX.add(x);
       replayY.add(labels.clone());
@@ -138,15 +156,19 @@ public final class IceObjective {
   /** The loss of the current model, adversaries and prior, without gradients (for checks). */
   Terms loss(InvertibleClassifier model, InvertibleClassifier.Forward f, int[] labels, long step) {
     INDArray zn = nuisance(f.z());
-    return terms(model, f, labels, zn, cfg.advStandardize() ? standardize(zn) : null, cfg.wNcAt(step), false);
+    return terms(model, f, labels, zn, cfg.advStandardize() && !cfg.advWhiten() ? standardize(zn) : null,
+        cfg.wNcAt(step), false);
   }
 
-  /** The terms on {@code zn = z_n} and its standardisation {@code std} (null when off), made once per step. */
+  /**
+   * The terms on {@code zn = z_n} and its standardisation {@code std} (null when off, or when
+   * whitened: then the adversaries see {@link #whiten}'s {@code z_n}), made once per step.
+   */
   private Terms terms(InvertibleClassifier model, InvertibleClassifier.Forward f, int[] labels, INDArray zn,
       Standardized std, double wNc, boolean backward) {
     long n = labels.length;
     Losses.LossGrad ce = Losses.softmaxCrossEntropy(f.logits(), labels);
-    INDArray x = std == null ? zn : std.x();
+    INDArray x = cfg.advWhiten() ? whiten(zn) : std == null ? zn : std.x();
     INDArray onehot = org.irevnet.nn.Tensors.oneHot(labels, classes, zn.dataType());
     double nuisCe = 0, advAcc = 0, nuisLoss = 0;
     INDArray dx = backward ? Nd4j.zeros(zn.dataType(), zn.shape()) : null;
@@ -176,7 +198,7 @@ public final class IceObjective {
     INDArray dzn = null, dLogDet = null;
     if (backward) {
       dx.muli(wNc / m);
-      dzn = std == null ? dx : std.backward(dx);
+      dzn = cfg.advWhiten() ? whitenBackward(dx) : std == null ? dx : std.backward(dx);
     }
     if (cfg.wMle() > 0) {
       GaussianPrior.Nll nll = prior.nll(zn, f.logDet(), zDims, cfg.wMle(), backward);
@@ -203,7 +225,59 @@ public final class IceObjective {
   }
 
   private INDArray adversaryInput(INDArray zn) {
+    if (cfg.advWhiten()) return whiten(zn);
     return cfg.advStandardize() ? standardize(zn).x() : zn;
+  }
+
+  /**
+   * Adds the batch's raw {@code z_n} (detached) to the running mean and covariance, as the exact
+   * mixture of their distributions: the mean of the first 100 batches' alike, then each new
+   * batch's at weight {@code 1 - WHITEN_DECAY}; then refreshes {@code mu} and {@code W} when due.
+   * {@code step} counts batches from 0 (a resumed run continues it), so the weights need no state.
+   */
+  private void updateWhitening(INDArray zn, long step) {
+    INDArray z = zn.castTo(DataType.DOUBLE);
+    INDArray batchMean = z.mean(true, 0);
+    INDArray centred = z.sub(batchMean);
+    INDArray batchCov = Nd4j.gemm(centred, centred, true, false).divi(z.size(0));
+    double keep = runMean == null ? 0 : Math.min(WHITEN_DECAY, step / (step + 1.0));
+    if (keep == 0) {
+      runMean = batchMean;
+      runCov = batchCov;
+    } else {
+      // Mixture of (runMean, runCov) at weight keep and the batch's at 1 - keep: the spread of the
+      // two means adds keep (1 - keep) d d^T.
+      INDArray d = batchMean.sub(runMean);
+      runCov = runCov.mul(keep).addi(batchCov.muli(1 - keep)).addi(Nd4j.gemm(d, d, true, false).muli(keep * (1 - keep)));
+      runMean = runMean.mul(keep).addi(batchMean.mul(1 - keep));
+    }
+    if (whitenMatrix == null || step < WHITEN_WARMUP || step % WHITEN_EVERY == 0) {
+      whitenMean = runMean.dup();
+      whitenMatrix = zca(runCov);
+    }
+  }
+
+  /** {@code W = V diag((lambda + eps)^-1/2) V^T} of a covariance, eigenvalues below 0 (rounding) read as 0. */
+  static INDArray zca(INDArray cov) {
+    INDArray vectors = cov.castTo(DataType.DOUBLE).dup('f');
+    // LAPACK syev: ascending eigenvalues, the matrix overwritten by the eigenvectors (columns).
+    double[] values = Eigen.symmetricGeneralizedEigenvalues(vectors, true).reshape(-1).toDoubleVector();
+    double eps = WHITEN_RELATIVE_EPS * Math.max(values[values.length - 1], Double.MIN_NORMAL);
+    double[] scale = new double[values.length];
+    for (int j = 0; j < values.length; j++) scale[j] = 1 / Math.sqrt(Math.max(values[j], 0) + eps);
+    INDArray scaled = vectors.mulRowVector(Nd4j.createFromArray(scale));
+    return Nd4j.gemm(scaled, vectors, false, true);
+  }
+
+  /** {@code (z_n - mu) W} in {@code z_n}'s data type. */
+  private INDArray whiten(INDArray zn) {
+    if (whitenMatrix == null) throw new IllegalStateException("advWhiten: no whitening before the first training step");
+    return Nd4j.gemm(zn.castTo(DataType.DOUBLE).sub(whitenMean), whitenMatrix, false, false).castTo(zn.dataType());
+  }
+
+  /** {@code dz_n = dx W^T}: mu and W are constants of the model's step. */
+  private INDArray whitenBackward(INDArray dx) {
+    return Nd4j.gemm(dx.castTo(DataType.DOUBLE), whitenMatrix, false, true).castTo(dx.dataType());
   }
 
   /** Per-dimension batch standardisation and its backward pass (as batch norm without affine). */
@@ -240,7 +314,8 @@ public final class IceObjective {
    * average the density over each pixel's cell, and on noise-free pixels, the padding's exact
    * zeros above all, it would be read at the cell's corner instead. The adversaries see {@code
    * z_n} standardised with the whole split's statistics (as batch norm at inference), so the
-   * accuracy does not depend on {@code batch}.
+   * accuracy does not depend on {@code batch}. With {@link IceConfig#advWhiten} they see {@code
+   * (z_n - mu) W} with the {@code mu} and {@code W} of the last training step instead.
    */
   public Eval evaluate(InvertibleClassifier model, Dataset data, int batch) {
     int n = data.size();
@@ -260,8 +335,9 @@ public final class IceObjective {
   }
 
   /**
-   * Adversaries and prior with their Adam states and the replay buffer, by name ({@code adv.J.*},
-   * {@code prior.*}, {@code replay.I.x|y}).
+   * Adversaries and prior with their Adam states, the replay buffer and, with advWhiten after the
+   * first step, the whitening's statistics, by name ({@code adv.J.*}, {@code prior.*}, {@code
+   * replay.I.x|y}, {@code whiten.run_mean|run_cov|mean|matrix}).
    */
   public Map<String, INDArray> state() {
     Map<String, INDArray> m = new LinkedHashMap<>();
@@ -274,6 +350,12 @@ public final class IceObjective {
     for (int i = 0; i < replayX.size(); i++) {
       m.put("replay." + i + ".x", replayX.get(i).dup());
       m.put("replay." + i + ".y", Nd4j.createFromArray(replayY.get(i)));
+    }
+    if (whitenMatrix != null) {
+      m.put("whiten.run_mean", runMean.dup());
+      m.put("whiten.run_cov", runCov.dup());
+      m.put("whiten.mean", whitenMean.dup());
+      m.put("whiten.matrix", whitenMatrix.dup());
     }
     return m;
   }
@@ -295,6 +377,30 @@ public final class IceObjective {
       replayX.add(m.get("replay." + i + ".x").dup());
       replayY.add(m.get("replay." + i + ".y").toIntVector());
     }
+    // Absent before the first step (nothing seen yet); present with advWhiten off they are refused,
+    // as would be any other state of a run under other settings.
+    boolean whitened = m.containsKey("whiten.matrix");
+    if (whitened && !cfg.advWhiten()) {
+      throw new IllegalArgumentException("objective state has whitening statistics (whiten.*) but advWhiten is off");
+    }
+    runMean = runCov = whitenMean = whitenMatrix = null;
+    if (whitened) {
+      long d = zDims - classes;
+      runMean = whitenEntry(m, "whiten.run_mean", 1, d);
+      runCov = whitenEntry(m, "whiten.run_cov", d, d);
+      whitenMean = whitenEntry(m, "whiten.mean", 1, d);
+      whitenMatrix = whitenEntry(m, "whiten.matrix", d, d);
+    }
+  }
+
+  private static INDArray whitenEntry(Map<String, INDArray> m, String key, long rows, long cols) {
+    INDArray v = m.get(key);
+    if (v == null) throw new IllegalArgumentException("objective state has no entry " + key);
+    if (v.rank() != 2 || v.size(0) != rows || v.size(1) != cols) {
+      throw new IllegalArgumentException("objective state's " + key + " has shape "
+          + java.util.Arrays.toString(v.shape()) + ", expected [" + rows + ", " + cols + "]");
+    }
+    return v.castTo(DataType.DOUBLE).dup('c');
   }
 
   private static Map<String, INDArray> prefixed(Map<String, INDArray> m, String prefix) {

@@ -218,11 +218,12 @@ public record TrainConfig(String arch, String data, String objective, int epochs
 
   /**
    * Primitive keys a saved config may lack: added since the first runs, whose configs do not have
-   * them, and read as 0 (Jackson's value for a missing primitive), which is what those runs did: no
-   * held-out images, adversaries trained on the current batch. A new primitive key belongs here,
-   * with 0 meaning what the code did before it, or older runs can no longer be resumed.
+   * them, and read as 0 or false (Jackson's value for a missing primitive), which is what those runs
+   * did: no held-out images, adversaries trained on the current batch and not whitened. A new
+   * primitive key belongs here, with 0 meaning what the code did before it, or older runs can no
+   * longer be resumed.
    */
-  private static final Set<String> ADDED_SINCE_FIRST_RUNS = Set.of("validation", "ice.advReplay");
+  private static final Set<String> ADDED_SINCE_FIRST_RUNS = Set.of("validation", "ice.advReplay", "ice.advWhiten");
 
   /** Text keys a saved config may lack: null means what the code did before the key (see backward). */
   private static final Set<String> TEXT_ADDED_SINCE_FIRST_RUNS = Set.of("backward");

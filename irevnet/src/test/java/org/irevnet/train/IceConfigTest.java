@@ -29,6 +29,18 @@ class IceConfigTest {
     assertThat(with(0.5, 4, 0, "paper", 2.5, 1, 0, 1e-3, 1, 0, 0).paperCapFor(3)).isEqualTo(2.5);
   }
 
+  /** Whitening is the adversaries' standardisation, so it is refused without it; off by default and in the old constructor. */
+  @Test
+  void whiteningNeedsStandardisationAndIsOffByDefault() {
+    assertThat(IceConfig.defaults().advWhiten()).isFalse();
+    assertThat(OK.advWhiten()).isFalse();
+    IceConfig whitened = new IceConfig(0.5, 4, 0.1, "paper", null, 1, 0, 1e-3, 1, 0, true, 0, true);
+    assertThat(whitened.validate()).isEqualTo(whitened);
+    assertThatThrownBy(() -> new IceConfig(0.5, 4, 0.1, "paper", null, 1, 0, 1e-3, 1, 0, false, 0, true).validate())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("advWhiten with advStandardize false: ")
+        .hasMessageNotContaining("\n");
+  }
+
   @Test
   void theDefaultsAreValid() {
     assertThat(IceConfig.defaults().validate()).isEqualTo(IceConfig.defaults());

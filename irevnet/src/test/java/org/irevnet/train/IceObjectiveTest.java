@@ -433,17 +433,10 @@ class IceObjectiveTest {
     int n = 13;
     INDArray images = images(n, new Random(7));
     INDArray x = Nd4j.createFromArray(standardized(nuisance(s.model, images.castTo(F64))));
-    double[][] first = s.obj.adversaries().get(0).forward(x).logits().toDoubleMatrix();
-    double[][] second = s.obj.adversaries().get(1).forward(x).logits().toDoubleMatrix();
-    int[] labels = new int[n];
-    double secondCorrect = 0;
-    for (int i = 0; i < n; i++) {
-      labels[i] = argmax(first[i]);
-      if (argmax(second[i]) == labels[i]) secondCorrect++;
-    }
-    Dataset data = new Dataset("t", images, labels, List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"));
+    Labelled l = labelledByAdversaryZero(s, images, x);
+    Dataset data = l.data();
     IceObjective.Eval e = s.obj.evaluate(s.model, data, 4);
-    assertThat(e.adversaryAccuracy()).isEqualTo((n + secondCorrect) / 2 / n);
+    assertThat(e.adversaryAccuracy()).isEqualTo(l.accuracy());
     assertThat(e.nllBitsPerDim()).isNaN();
 
     // Copies of one image: one z_n, standardised to 0, so each adversary gives every image the
@@ -456,6 +449,23 @@ class IceObjectiveTest {
     Arrays.fill(allC0, c0);
     Dataset copies = new Dataset("copies", same, allC0, data.classNames());
     assertThat(s.obj.evaluate(s.model, copies, 4).adversaryAccuracy()).isEqualTo(c1 == c0 ? 1.0 : 0.5);
+  }
+
+  /** Images labelled with adversary 0's predictions on {@code x}, and the two adversaries' mean accuracy on {@code x} then. */
+  record Labelled(Dataset data, double accuracy) {}
+
+  static Labelled labelledByAdversaryZero(Setup s, INDArray images, INDArray x) {
+    int n = Math.toIntExact(images.size(0));
+    double[][] first = s.obj.adversaries().get(0).forward(x).logits().toDoubleMatrix();
+    double[][] second = s.obj.adversaries().get(1).forward(x).logits().toDoubleMatrix();
+    int[] labels = new int[n];
+    double secondCorrect = 0;
+    for (int i = 0; i < n; i++) {
+      labels[i] = argmax(first[i]);
+      if (argmax(second[i]) == labels[i]) secondCorrect++;
+    }
+    Dataset data = new Dataset("t", images, labels, List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"));
+    return new Labelled(data, (n + secondCorrect) / 2 / n);
   }
 
   /** The prior moves with the model at the rate it is given: Adam's first step is that rate against each gradient's sign. */
@@ -536,5 +546,144 @@ class IceObjectiveTest {
     Map<String, INDArray> state = a.obj.state();
     b.obj.loadState(state);
     assertThat(b.obj.state()).isEqualTo(state);
+  }
+
+  static IceConfig whitened(double wNc, double wMle, int replay) {
+    return new IceConfig(wNc, 0, wMle, "bounded", null, 2, 5, 1e-2, 2, 0, true, replay, true);
+  }
+
+  /**
+   * Whitened adversaries: the model's gradient through {@code (z_n - mu) W}, with mu and W
+   * constants of the step, against central differences of the loss (which uses the same mu and
+   * W). A batch of 60 for the 54 dimensions of z_n, so that the covariance W comes from is full rank.
+   */
+  @Test
+  void gradientsThroughTheWhitenedInputs() {
+    checkGradients(whitened(1.5, 0, 0), 60);
+    checkGradients(whitened(1.2, 0.5, 2), 60);
+  }
+
+  /** The covariance (population: over n) of {@code [n, d]} rows, by hand. */
+  static double[][] covariance(double[][] x) {
+    int n = x.length, d = x[0].length;
+    double[] mean = new double[d];
+    for (double[] row : x) for (int k = 0; k < d; k++) mean[k] += row[k] / n;
+    double[][] c = new double[d][d];
+    for (double[] row : x) {
+      for (int a = 0; a < d; a++) for (int b = 0; b < d; b++) c[a][b] += (row[a] - mean[a]) * (row[b] - mean[b]) / n;
+    }
+    return c;
+  }
+
+  /**
+   * At the first step the running statistics are the batch's own, and W is refreshed from them,
+   * so the batch the adversaries see (the replay buffer's entry) has identity covariance, by a
+   * covariance computed here; W is symmetric (ZCA), which with that makes it C^-1/2. The
+   * per-dimension standardisation would leave the correlations: its off-diagonal entries are not 0.
+   */
+  @Test
+  void aBatchWhitenedWithItsOwnStatisticsHasIdentityCovariance() {
+    Setup s = setup(whitened(1, 0, 1), 400);
+    s.obj.step(s.model, s.model.forward(s.x, true), s.labels, 0);
+    Map<String, INDArray> state = s.obj.state();
+    double[][] c = covariance(state.get("replay.0.x").toDoubleMatrix());
+    double worst = 0;
+    for (int a = 0; a < c.length; a++) for (int b = 0; b < c.length; b++) worst = Math.max(worst, Math.abs(c[a][b] - (a == b ? 1 : 0)));
+    assertThat(c.length).isEqualTo(54);
+    assertThat(worst).as("largest |cov - I|").isLessThan(1e-6);
+    INDArray w = state.get("whiten.matrix");
+    assertThat(Numerics.maxAbsDiff(w, w.transpose())).isLessThan(1e-12);
+    double[][] s0 = covariance(standardized(nuisance(s.model, s.x)));
+    double offDiagonal = 0;
+    for (int a = 0; a < s0.length; a++) for (int b = 0; b < a; b++) offDiagonal = Math.max(offDiagonal, Math.abs(s0[a][b]));
+    assertThat(offDiagonal).as("the standardised batch's largest correlation").isGreaterThan(0.1);
+  }
+
+  /**
+   * The running statistics after two steps are the pooled mean and covariance of both batches
+   * (weights 1/2 each), computed here from the 2n rows together.
+   */
+  @Test
+  void theRunningStatisticsPoolTheBatchesSeen() {
+    Setup s = setup(whitened(1, 0, 0), 30);
+    INDArray second = Numerics.normal(F64, 31, s.model.inputShape(30));
+    s.obj.step(s.model, s.model.forward(s.x, true), s.labels, 0);
+    double[][] first = nuisance(s.model, s.x); // the model has not moved: no model step here
+    s.obj.step(s.model, s.model.forward(second, true), s.labels, 1);
+    double[][] both = new double[60][];
+    double[][] next = nuisance(s.model, second);
+    for (int i = 0; i < 30; i++) {
+      both[i] = first[i];
+      both[30 + i] = next[i];
+    }
+    Map<String, INDArray> state = s.obj.state();
+    assertThat(Numerics.maxAbsDiff(state.get("whiten.run_cov"), Nd4j.createFromArray(covariance(both)))).isLessThan(1e-10);
+    double[] mean = new double[54];
+    for (double[] row : both) for (int k = 0; k < 54; k++) mean[k] += row[k] / 60;
+    assertThat(Numerics.maxAbsDiff(state.get("whiten.run_mean"), Nd4j.createFromArray(new double[][] {mean})))
+        .isLessThan(1e-12);
+    // W was refreshed at step 1 (in the warm-up) from these statistics.
+    assertThat(state.get("whiten.mean")).isEqualTo(state.get("whiten.run_mean"));
+    assertThat(Numerics.maxAbsDiff(state.get("whiten.matrix"), IceObjective.zca(state.get("whiten.run_cov")))).isZero();
+  }
+
+  /**
+   * With advWhiten the state holds the running statistics, mu and W, and an objective loaded from
+   * it continues exactly, at a step that refreshes W (3) and at one that keeps it (51, after the
+   * warm-up and not a multiple of 25); without the whitening entries the state is refused.
+   */
+  @Test
+  void aLoadedStateContinuesExactlyWithWhitening() {
+    IceConfig cfg = whitened(1, 0.5, 2);
+    Setup a = setup(cfg, 60);
+    List<INDArray> batches = new ArrayList<>();
+    for (int b = 0; b < 5; b++) batches.add(Numerics.normal(F64, 40 + b, a.model.inputShape(60)));
+    for (int step = 0; step < 3; step++) {
+      a.obj.step(a.model, a.model.forward(batches.get(step), true), a.labels, step);
+      a.obj.stepPrior(1e-2);
+    }
+    Map<String, INDArray> state = a.obj.state();
+    assertThat(state).containsKeys("whiten.run_mean", "whiten.run_cov", "whiten.mean", "whiten.matrix");
+    Setup b = setup(cfg, 60);
+    b.obj.step(b.model, b.model.forward(batches.get(4), true), b.labels, 0);
+    b.obj.stepPrior(1e-2);
+    b.obj.loadState(state);
+    for (int step : new int[] {3, 51}) {
+      INDArray w = a.obj.state().get("whiten.matrix");
+      INDArray x = batches.get(step == 3 ? 3 : 4);
+      IceObjective.Terms ta = a.obj.step(a.model, a.model.forward(x, true), a.labels, step);
+      IceObjective.Terms tb = b.obj.step(b.model, b.model.forward(x, true), b.labels, step);
+      a.obj.stepPrior(1e-2);
+      b.obj.stepPrior(1e-2);
+      assertThat(tb).as("step " + step).isEqualTo(ta);
+      assertThat(b.obj.state()).as("step " + step).isEqualTo(a.obj.state());
+      assertThat(a.obj.state().get("whiten.matrix").equals(w)).as("W kept at step " + step).isEqualTo(step == 51);
+    }
+    Map<String, INDArray> partial = new java.util.HashMap<>(state);
+    partial.remove("whiten.run_cov");
+    Setup c = setup(cfg, 60);
+    assertThatThrownBy(() -> c.obj.loadState(partial)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("objective state has no entry whiten.run_cov");
+    Setup plain = setup(config(1, 0.5, "bounded", null, 2, 5, true));
+    assertThatThrownBy(() -> plain.obj.loadState(state)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("advWhiten is off");
+  }
+
+  /**
+   * Evaluation whitens with the mu and W of training, not the split's own statistics: the labels
+   * are adversary 0's predictions on {@code (z_n - mu) W} computed here from the state, so its
+   * accuracy is 1 exactly when evaluation sees the same inputs.
+   */
+  @Test
+  void evaluationWhitensWithTheTrainingStatistics() {
+    Setup s = setup(whitened(1, 0, 0), 60);
+    for (long step = 0; step < 3; step++) s.obj.step(s.model, s.model.forward(s.x, true), s.labels, step);
+    int n = 13;
+    INDArray images = images(n, new Random(7));
+    Map<String, INDArray> state = s.obj.state();
+    INDArray x = Nd4j.createFromArray(nuisance(s.model, images.castTo(F64))).subRowVector(state.get("whiten.mean"))
+        .mmul(state.get("whiten.matrix"));
+    Labelled l = labelledByAdversaryZero(s, images, x);
+    assertThat(s.obj.evaluate(s.model, l.data(), 4).adversaryAccuracy()).isEqualTo(l.accuracy());
   }
 }

@@ -229,7 +229,7 @@ class TrainConfigTest {
         {"{\"epochz\": 7}", "unknown key 'epochz' (known: arch, augmentShift, backward, batch, checkpointEvery, data,"
             + " dequantize, epochs, evalBatch, ice, logEvery, lr, objective, schedule, seed, validation, warmupSteps, weightDecay)"},
         {"{\"ice\": {\"advStep\": 2}}", "unknown key 'ice.advStep' (known: advHidden, advLr, advReinitEvery, advReplay,"
-            + " advStandardize, advSteps, adversaries, nuisanceForm, paperCap, wMle, wNc, wNcWarmupSteps)"},
+            + " advStandardize, advSteps, advWhiten, adversaries, nuisanceForm, paperCap, wMle, wNc, wNcWarmupSteps)"},
         {"[7]", "malformed config JSON: the file must hold one JSON object"},
         {"{\"epochs\": 7}\n{\"epochs\": 8}", "malformed config JSON: the file must hold one JSON object"},
         {"{\"epochs\": \"two\"}", "key 'epochs' must be an integer, got \"two\""},
@@ -302,6 +302,10 @@ class TrainConfigTest {
     assertThat(TrainConfig.fromJson(ce.toJson())).isEqualTo(ce);
     TrainConfig ice = withObjective("ice", true, new IceConfig(0.3, 0, 0, "paper", null, 1, 0, 1e-3, 1, 0, true, 0));
     assertThat(TrainConfig.fromJson(ice.toJson())).isEqualTo(ice);
+    TrainConfig whitened = withObjective("ice", true, new IceConfig(0.3, 0, 0, "paper", null, 1, 0, 1e-3, 1, 0, true, 0,
+        true));
+    assertThat(whitened.toJson()).contains("\"advWhiten\" : true");
+    assertThat(TrainConfig.fromJson(whitened.toJson())).isEqualTo(whitened).isNotEqualTo(ice);
     assertThatThrownBy(() -> TrainConfig.fromJson("{\"epochs\": "))
         .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("malformed config JSON at line 1, column 12: ")
         .hasMessageNotContaining("\n");
@@ -359,8 +363,8 @@ class TrainConfigTest {
    * A run's saved config (config.json, which --resume reads, or a checkpoint's) is written whole:
    * one without a primitive key read it as 0 or false, refused only where 0 is out of range (a
    * missing seed, dequantize or weightDecay changed the run silently). Refused naming the key and
-   * the file, as a null there is; the keys added since the first runs (validation, ice.advReplay)
-   * read as what those runs did, 0, as does a missing backward (reversible). A text key it lacks
+   * the file, as a null there is; the keys added since the first runs (validation, ice.advReplay,
+   * ice.advWhiten) read as what those runs did, 0 or false, as does a missing backward (reversible). A text key it lacks
    * was read as null and refused later by validate, without the file's name ("arch must be an
    * architecture name or file, got null").
    */
@@ -385,10 +389,11 @@ class TrainConfigTest {
 
     var older = saved.deepCopy();
     older.remove(List.of("validation", "backward"));
-    ((ObjectNode) older.get("ice")).remove("advReplay");
+    ((ObjectNode) older.get("ice")).remove(List.of("advReplay", "advWhiten"));
     TrainConfig read = TrainConfig.fromJson(older.toString(), file.toString());
     assertThat(read.validation()).isZero();
     assertThat(read.ice().advReplay()).isZero();
+    assertThat(read.ice().advWhiten()).isFalse();
     assertThat(read.storesActivations()).isFalse();
     assertThat(read.seed()).isEqualTo(7);
     assertThat(TrainConfig.fromJson(saved.toString(), file.toString())).isEqualTo(run);

@@ -294,12 +294,7 @@ class TrainerTest {
     new Trainer(cfg, tmp.resolve("a"), QUIET, Long.MAX_VALUE).run();
     new Trainer(cfg, tmp.resolve("b"), QUIET, 4).run();
     new Trainer(cfg, tmp.resolve("b"), QUIET, Long.MAX_VALUE).run();
-    for (String f : new String[] {ModelFiles.WEIGHTS, Checkpoints.OPTIMIZER, Checkpoints.OBJECTIVE}) {
-      Map<String, INDArray> a = Npz.read(Trainer.latest(tmp.resolve("a")).resolve(f));
-      Map<String, INDArray> b = Npz.read(Trainer.latest(tmp.resolve("b")).resolve(f));
-      assertThat(b.keySet()).as(f).isEqualTo(a.keySet());
-      for (String k : a.keySet()) assertThat(b.get(k)).as(f + " " + k).isEqualTo(a.get(k));
-    }
+    assertSameLatestCheckpoint(tmp.resolve("a"), tmp.resolve("b"));
     Map<String, INDArray> obj = Npz.read(Trainer.latest(tmp.resolve("a")).resolve(Checkpoints.OBJECTIVE));
     assertThat(obj).containsKeys("adv.0.fc0.weight", "adv.1.fc1.bias", "adv.1.adam.moments", "prior.beta",
         "prior.gamma", "prior.adam.moments");
@@ -317,6 +312,40 @@ class TrainerTest {
         assertThat(json.readTree(line).path("zn_max_abs").asDouble(-1))
             .as(line).isPositive().isFinite();
       }
+    }
+  }
+
+  /**
+   * With advWhiten the running statistics, mu and W go into objective.npz, and a run stopped after
+   * 4 of 8 steps and resumed ends bit for bit as the run that was not stopped; config.json records
+   * the setting.
+   */
+  @Test
+  void iceWithWhitenedAdversariesResumesExactly(@TempDir Path tmp) throws Exception {
+    Path arch = Files.writeString(tmp.resolve("tiny.json"), TINY);
+    Path data = TinyData.idx(tmp.resolve("data"), 64, 20);
+    TrainConfig c = iceConfig(arch, data, 2); // 8 steps
+    IceConfig i = c.ice();
+    TrainConfig cfg = new TrainConfig(c.arch(), c.data(), "ice", c.epochs(), c.batch(), c.lr(), c.weightDecay(),
+        c.warmupSteps(), c.schedule(), c.seed(), c.logEvery(), c.checkpointEvery(), false, c.augmentShift(),
+        c.evalBatch(), new IceConfig(i.wNc(), i.wNcWarmupSteps(), i.wMle(), i.nuisanceForm(), i.paperCap(), i.advSteps(),
+            i.advHidden(), i.advLr(), i.adversaries(), i.advReinitEvery(), true, i.advReplay(), true), c.backward(), 0);
+    new Trainer(cfg, tmp.resolve("a"), QUIET, Long.MAX_VALUE).run();
+    new Trainer(cfg, tmp.resolve("b"), QUIET, 4).run();
+    new Trainer(cfg, tmp.resolve("b"), QUIET, Long.MAX_VALUE).run();
+    assertSameLatestCheckpoint(tmp.resolve("a"), tmp.resolve("b"));
+    assertThat(Npz.read(Trainer.latest(tmp.resolve("a")).resolve(Checkpoints.OBJECTIVE)))
+        .containsKeys("whiten.run_mean", "whiten.run_cov", "whiten.mean", "whiten.matrix");
+    assertThat(Files.readString(tmp.resolve("a").resolve(Trainer.CONFIG))).contains("\"advWhiten\" : true");
+  }
+
+  /** The latest checkpoints of two iCE runs hold the same weights, optimizer and objective state, bit for bit. */
+  static void assertSameLatestCheckpoint(Path runA, Path runB) throws IOException {
+    for (String f : new String[] {ModelFiles.WEIGHTS, Checkpoints.OPTIMIZER, Checkpoints.OBJECTIVE}) {
+      Map<String, INDArray> a = Npz.read(Trainer.latest(runA).resolve(f));
+      Map<String, INDArray> b = Npz.read(Trainer.latest(runB).resolve(f));
+      assertThat(b.keySet()).as(f).isEqualTo(a.keySet());
+      for (String k : a.keySet()) assertThat(b.get(k)).as(f + " " + k).isEqualTo(a.get(k));
     }
   }
 
