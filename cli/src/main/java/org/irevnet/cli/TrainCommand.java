@@ -94,7 +94,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--adv-whiten", description = "iCE experiment (off by default): adversaries see z_n whitened (ZCA of "
       + "a running covariance of z_n: exact mean of the batches until 100, then decay 0.99; refreshed every step of the "
       + "first 50, then every 25th; a constant in the model's gradient) in place of batch-standardised z_n. Needs "
-      + "--adv-standardize true. Measured: docs/measurements.md, audit BG.")
+      + "--adv-standardize true. Measured on the mini set (docs/measurements.md, audit BG): nothing hidden, and next "
+      + "to nothing removed.")
   Boolean advWhiten;
 
   @Option(names = "--resume", description = "Continue the run in RUN_DIR from checkpoints/latest.")
