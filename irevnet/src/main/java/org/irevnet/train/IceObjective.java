@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.UnaryOperator;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Preprocess;
 import org.irevnet.data.Seeds;
@@ -129,8 +130,8 @@ public final class IceObjective {
     }
     INDArray zn = nuisance(f.z());
     if (cfg.advWhiten()) updateWhitening(zn, step);
-    Standardized std = cfg.advWhiten() ? null : cfg.advStandardize() ? standardize(zn) : null;
-    INDArray x = cfg.advWhiten() ? whiten(zn) : std == null ? zn : std.x();
+    AdversaryInput in = adversaryInput(zn);
+    INDArray x = in.x();
     if (cfg.advReplay() > 0) {
       replayX.add(x);
       replayY.add(labels.clone());
@@ -150,25 +151,21 @@ public final class IceObjective {
         }
       }
     }
-    return terms(model, f, labels, zn, std, cfg.wNcAt(step), true);
+    return terms(model, f, labels, zn, in, cfg.wNcAt(step), true);
   }
 
   /** The loss of the current model, adversaries and prior, without gradients (for checks). */
   Terms loss(InvertibleClassifier model, InvertibleClassifier.Forward f, int[] labels, long step) {
     INDArray zn = nuisance(f.z());
-    return terms(model, f, labels, zn, cfg.advStandardize() && !cfg.advWhiten() ? standardize(zn) : null,
-        cfg.wNcAt(step), false);
+    return terms(model, f, labels, zn, adversaryInput(zn), cfg.wNcAt(step), false);
   }
 
-  /**
-   * The terms on {@code zn = z_n} and its standardisation {@code std} (null when off, or when
-   * whitened: then the adversaries see {@link #whiten}'s {@code z_n}), made once per step.
-   */
+  /** The terms on {@code zn = z_n} and what the adversaries see of it, {@code in}. */
   private Terms terms(InvertibleClassifier model, InvertibleClassifier.Forward f, int[] labels, INDArray zn,
-      Standardized std, double wNc, boolean backward) {
+      AdversaryInput in, double wNc, boolean backward) {
     long n = labels.length;
     Losses.LossGrad ce = Losses.softmaxCrossEntropy(f.logits(), labels);
-    INDArray x = cfg.advWhiten() ? whiten(zn) : std == null ? zn : std.x();
+    INDArray x = in.x();
     INDArray onehot = org.irevnet.nn.Tensors.oneHot(labels, classes, zn.dataType());
     double nuisCe = 0, advAcc = 0, nuisLoss = 0;
     INDArray dx = backward ? Nd4j.zeros(zn.dataType(), zn.shape()) : null;
@@ -198,7 +195,7 @@ public final class IceObjective {
     INDArray dzn = null, dLogDet = null;
     if (backward) {
       dx.muli(wNc / m);
-      dzn = cfg.advWhiten() ? whitenBackward(dx) : std == null ? dx : std.backward(dx);
+      dzn = in.backward().apply(dx);
     }
     if (cfg.wMle() > 0) {
       GaussianPrior.Nll nll = prior.nll(zn, f.logDet(), zDims, cfg.wMle(), backward);
@@ -224,9 +221,19 @@ public final class IceObjective {
     return z.get(NDArrayIndex.all(), NDArrayIndex.interval(classes, zDims)).dup('c');
   }
 
-  private INDArray adversaryInput(INDArray zn) {
-    if (cfg.advWhiten()) return whiten(zn);
-    return cfg.advStandardize() ? standardize(zn).x() : zn;
+  /** What the adversaries see of {@code z_n}, and the way from its gradient back to {@code z_n}'s. */
+  private record AdversaryInput(INDArray x, UnaryOperator<INDArray> backward) {}
+
+  /**
+   * {@code z_n} whitened ({@link IceConfig#advWhiten}: {@code mu} and {@code W} are constants of the
+   * step), standardised with its own statistics, or as it is: made once per step, for the
+   * adversaries' updates and the terms alike.
+   */
+  private AdversaryInput adversaryInput(INDArray zn) {
+    if (cfg.advWhiten()) return new AdversaryInput(whiten(zn), this::whitenBackward);
+    if (!cfg.advStandardize()) return new AdversaryInput(zn, UnaryOperator.identity());
+    Standardized std = standardize(zn);
+    return new AdversaryInput(std.x(), std::backward);
   }
 
   /**
@@ -327,7 +334,7 @@ public final class IceObjective {
       if (cfg.wMle() > 0) nats[0] += prior.nll(part, f.logDet(), zDims, 1, false).natsPerDim() * x.size(0);
       return part;
     }, images, batch);
-    INDArray in = adversaryInput(zn);
+    INDArray in = adversaryInput(zn).x();
     double correct = 0;
     for (NuisanceClassifier a : adversaries) correct += Losses.accuracy(a.forward(in).logits(), data.labels()) * n;
     double bits = cfg.wMle() > 0 ? nats[0] / n / Math.log(2) + 8 : Double.NaN;
