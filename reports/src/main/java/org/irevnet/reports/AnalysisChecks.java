@@ -20,8 +20,16 @@ import org.irevnet.data.Datasets;
 final class AnalysisChecks {
   private AnalysisChecks() {}
 
-  /** The top-level verdicts of {@link #failed}, true or false wherever a file has them ({@link RunFiles#json}). */
-  static final List<String> VERDICTS = List.of("invariant_holds", "passed", "finite", "inversionHolds");
+  /**
+   * The verdicts of {@link #failed}, true or false wherever a file has them ({@link RunFiles#json}),
+   * by name ({@code sanity.passed} is {@code passed} inside {@code sanity}).
+   */
+  static final List<String> VERDICTS = List.of("invariant_holds", "passed", "finite", "inversionHolds", "sanity.passed");
+
+  /** The verdict {@code name} of {@link #VERDICTS} in {@code n} (missing: a missing node). */
+  static JsonNode verdict(JsonNode n, String name) {
+    return n.at("/" + name.replace('.', '/'));
+  }
 
   /**
    * The checks the file records as failed, each as {@code field false} or what failed, details
@@ -37,9 +45,8 @@ final class AnalysisChecks {
   static List<String> failed(JsonNode n) {
     List<String> out = new ArrayList<>();
     for (String k : VERDICTS) {
-      if (isFalse(n.get(k))) out.add(k + " false");
+      if (isFalse(verdict(n, k))) out.add(k + " false");
     }
-    if (isFalse(n.path("sanity").get("passed"))) out.add("sanity.passed false");
     if ("metamer".equals(n.path("attack").asText()) && !n.has("invariant_holds")) metamerAttackBefore(n, out);
     // An invert.json from before float64_bound (2026-12-04) has no bound to hold its errors to, but a
     // reconstruction that is not finite failed then as now (its command, which judged nothing,

@@ -160,13 +160,12 @@ final class RunFiles {
   }
 
   /**
-   * Refuses a file whose verdicts ({@link AnalysisChecks#VERDICTS}, {@code sanity.passed}) are not
-   * true or false: read as booleans, {@code "invariant_holds": "false"} was no failed check, and
-   * its section said "ok" and its numbers went into the headline as clean ones.
+   * Refuses a file whose verdicts ({@link AnalysisChecks#VERDICTS}) are not true or false: read as
+   * booleans, {@code "invariant_holds": "false"} was no failed check, and its section said "ok" and
+   * its numbers went into the headline as clean ones.
    */
   private static void checkVerdicts(String name, JsonNode n) throws IOException {
-    for (String k : AnalysisChecks.VERDICTS) expect(name, k, n.get(k), Kind.BOOLEAN);
-    expect(name, "sanity.passed", n.path("sanity").get("passed"), Kind.BOOLEAN);
+    for (String k : AnalysisChecks.VERDICTS) expect(name, k, AnalysisChecks.verdict(n, k), Kind.BOOLEAN);
   }
 
   private static String shortDigest(String sha) {
