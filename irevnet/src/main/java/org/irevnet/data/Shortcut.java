@@ -120,10 +120,15 @@ public abstract sealed class Shortcut permits Shortcut.BinaryCode, Shortcut.Text
    * with C(n, n/2) &gt;= classes (10 classes: a 2-of-5 code in a 6x4 pixel region of a 28x28
    * image). Label k gets the k-th such subset in lexicographic order. The whole region is
    * overwritten. Constant weight means an all-dark corner (a removed code) is no codeword and
-   * every codeword lights the same number of pixels.
+   * every codeword lights the same number of pixels. At most {@link #MAX_CLASSES} classes.
    */
   public static final class BinaryCode extends Shortcut {
     static final int LIT = 255;
+    /**
+     * The most labels a shortcut dataset can hold: it is written as IDX files, whose labels are
+     * unsigned bytes. The codes would go further (C(11, 5) = 462 fit the 12x4 region of 256).
+     */
+    static final int MAX_CLASSES = 256;
     final int cell;
     final int cells;
     final int regionRows;
@@ -132,6 +137,12 @@ public abstract sealed class Shortcut permits Shortcut.BinaryCode, Shortcut.Text
 
     BinaryCode(int classes, int rows, int cols) {
       super(classes, rows, cols);
+      // Else 257 classes were stamped and then refused by the IDX writer, in a message that named
+      // a label and an item but neither the shortcut nor its limit.
+      if (classes > MAX_CLASSES) {
+        throw new IllegalArgumentException("binary-code: at most " + MAX_CLASSES + " classes, got "
+            + classes + " (the dataset's IDX labels are single bytes)");
+      }
       int n = 2;
       while (binomial(n, n / 2) < classes) {
         n++;

@@ -507,8 +507,14 @@ class ShortcutDatasetsTest {
   }
 
   @Test
-  void aFailedWriteLeavesNoTemporaryDirectory() throws IOException {
-    // 257 classes: label 256 is stamped (a 2x6-cell code) but does not fit an IDX label byte.
+  void moreClassesThanAnIdxLabelByteHoldsAreRefusedByTheBinaryCodeBeforeAnythingIsWritten()
+      throws IOException {
+    // 257 classes have codes (462 fit the 2x6-cell region), but labels are IDX bytes: before
+    // the up-front refusal the images were stamped and the writer refused "label 256 of item
+    // 256", naming neither the shortcut nor its limit.
+    assertThatThrownBy(() -> Shortcut.create(Shortcut.Kind.BINARY_CODE, 257, 28, 28, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("binary-code: at most 256 classes, got 257 (the dataset's IDX labels are single bytes)");
     // Every training class has an image: an empty class folder is refused as it is loaded.
     Path base = tmp.resolve("many");
     for (int k = 0; k < 257; k++) {
@@ -522,9 +528,34 @@ class ShortcutDatasetsTest {
     assertThatThrownBy(() -> ShortcutDatasets.generate(base.toString(),
         Shortcut.Kind.BINARY_CODE, 0, out, false))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("label 256 of item 256 does not fit in an unsigned byte");
-    try (Stream<Path> s = Files.list(tmp)) {
-      assertThat(s.map(p -> p.getFileName().toString())).containsExactly("many");
+        .hasMessage("binary-code: at most 256 classes, got 257 (the dataset's IDX labels are single bytes)");
+    assertThat(out).doesNotExist();
+  }
+
+  @Test
+  void aFailedWriteLeavesNoTemporaryDirectory() throws IOException {
+    // A write that fails after the temporary directory is made (the 257-class base that failed
+    // the label write here is refused before it now). Linux refuses a path of 4,096 bytes or
+    // more, so the output, a name of 33 characters, goes in a parent 4,015-4,020 long: its
+    // temporary (.NAME., a random part of 1-13 characters, .PID-KEY.tmp of 8-26) and the check
+    // that DIR can be made (.write-check. and the same) fit, and the deepest file written,
+    // randomised/t10k-shortcut-idx1-ubyte, does not.
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")),
+        "paths of at most 4,095 bytes are Linux's");
+    Path base = blankIdx(tmp.resolve("blank"), new int[] {0, 1}, new int[] {1, 0});
+    Path parent = tmp.toAbsolutePath();
+    while (parent.toString().length() < 4018) {
+      parent = parent.resolve("d".repeat(Math.max(1, Math.min(200, 4018 - parent.toString().length() - 1))));
+    }
+    assertThat(parent.toString().length()).isBetween(4015, 4020);
+    Files.createDirectories(parent);
+    Path out = parent.resolve("shortcut-dataset-with-a-long-name");
+    assertThatThrownBy(() -> ShortcutDatasets.generate(base.toString(),
+        Shortcut.Kind.BINARY_CODE, 0, out, false))
+        .isInstanceOf(IOException.class).hasMessageContaining("File name too long");
+    try (Stream<Path> s = Files.list(parent)) {
+      assertThat(s.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".lock")))
+          .isEmpty();
     }
   }
 
