@@ -18,9 +18,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Java names the README gives in backticks exist: a class or test renamed, a method moved or
- * given another parameter list, left "use {@code Tensors.rows(x, from, to)}" naming nothing, and no
- * other test reads the prose (ReadmeJavaExampleTest compiles the one example, in its code fence).
+ * The Java names the README and the pages of {@link #DOCS} give in backticks exist: a class or test
+ * renamed, a method moved or given another parameter list, left "use {@code Tensors.rows(x, from,
+ * to)}" naming nothing, and no other test reads the prose (ReadmeJavaExampleTest compiles the one
+ * example, in its code fence). Named ReadmeJavaNamesTest until it read docs/ too.
  * A name is a span that is wholly a Java reference: {@code org.irevnet.PACKAGE[.Type...]}, or a type
  * name (a capital, then a lower-case letter somewhere, no underscore: {@code D_nc} is mathematics)
  * followed by members and argument lists, e.g. {@code Sequential.builder(shape).add(name, block)}.
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.Test;
  * (every main class, and the irevnet module's tests), and with their number of arguments where the
  * span gives them, following the return type along a chain.
  */
-class ReadmeJavaNamesTest {
+class DocsJavaNamesTest {
   private static final List<String> MODULES = List.of("irevnet", "analysis", "attacks", "reports", "cli");
 
   /** Other libraries' and the JDK's classes the README and {@link #DOCS} name, by the simple name they use. */
@@ -93,7 +94,7 @@ class ReadmeJavaNamesTest {
         "README.md:3: `org.irevnet.layerz.Bijection`: no package org.irevnet.layerz",
         "README.md:3: `org.irevnet.layers.Bijektion`: no class Bijektion in org.irevnet.layers",
         "README.md:3: `BijectionContrakt`: no class BijectionContrakt in the project's sources"
-            + " (a DL4J/ND4J class goes in ReadmeJavaNamesTest.EXTERNAL)",
+            + " (a DL4J/ND4J class goes in DocsJavaNamesTest.EXTERNAL)",
         "README.md:4: `ComputationGraph.feedBackward`: ComputationGraph has no member feedBackward",
         "README.md:4: `Sequential.builder(shape).addd(name, block)`: Builder has no member addd with 2 arguments");
     // A page of docs/ is named as such, and the JDK's and ND4J's classes it names are looked up there.
@@ -184,7 +185,7 @@ class ReadmeJavaNamesTest {
     } else {
       for (Path f : sources.getOrDefault(first, List.of())) candidates.add(qualifiedName(f));
       if (candidates.isEmpty()) {
-        return "no class " + first + " in the project's sources (a DL4J/ND4J class goes in ReadmeJavaNamesTest.EXTERNAL)";
+        return "no class " + first + " in the project's sources (a DL4J/ND4J class goes in DocsJavaNamesTest.EXTERNAL)";
       }
     }
     String last = null;
@@ -237,7 +238,7 @@ class ReadmeJavaNamesTest {
       throws IOException {
     Class<?> type;
     try {
-      type = Class.forName(qualified, false, ReadmeJavaNamesTest.class.getClassLoader());
+      type = Class.forName(qualified, false, DocsJavaNamesTest.class.getClassLoader());
     } catch (ClassNotFoundException e) {
       String simple = qualified.substring(qualified.lastIndexOf('.') + 1);
       for (Segment s : members) {
