@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +70,10 @@ class TrainingTorchTest {
    * warm-up of 2; iCE bounded with the MLE term, standardisation, two MLP adversaries of 2 steps and
    * w_nc warming up over 2 steps; iCE paper with a cap that some samples pass, without
    * standardisation or MLE term, three linear adversaries of 3 steps; iCE with a replay of 2
-   * batches and weight decay; {@code --objective mle} with weight decay and the step schedule.
+   * batches and weight decay; {@code --objective mle} with weight decay and the step schedule; iCE
+   * with whitened adversaries ({@code --adv-whiten}, the constant learning rate), whose running
+   * statistics begin at step 0 and whose W is refreshed at each of the 3 steps (they are in the
+   * warm-up), and {@link #LATE}.
    */
   static final Map<String, List<String>> SCENARIOS = new LinkedHashMap<>();
 
@@ -88,7 +92,23 @@ class TrainingTorchTest {
         "--adv-steps", "2", "--adv-replay", "2", "--adv-reinit-every", "0"));
     SCENARIOS.put("mle", List.of("--objective", "mle", "--lr", "0.01", "--warmup-steps", "1", "--weight-decay", "0.3",
         "--schedule", "step"));
+    List<String> whiten = List.of("--objective", "ice", "--adv-whiten", "--lr", "0.005", "--schedule", "constant",
+        "--warmup-steps", "1", "--w-nc", "0.5", "--w-nc-warmup", "0", "--w-mle", "0.01", "--adversaries", "2",
+        "--adv-hidden", "6", "--adv-steps", "2", "--adv-lr", "0.01", "--adv-reinit-every", "0", "--adv-replay", "0");
+    SCENARIOS.put("ice-whiten", whiten);
   }
+
+  /**
+   * {@code ice-whiten-late}: {@link #STEPS} steps more from {@code ice-whiten}'s checkpoint (its data
+   * position, after 3 steps), numbered from {@link #LATE_FIRST_STEP}, by the retraces alone. The
+   * whitening's schedule depends on the step's number only, so this takes its real constants where
+   * they change: step 99 (after the warm-up of 50, W kept) is the last of the exact average, 100 a
+   * refresh at every 25th step with the first decayed weight (0.99 where the exact average would give
+   * 100/101), 101 keeps W. Reaching step 99 by training would cost 51 refreshes of a 1,014 x 1,014
+   * ZCA (about 0.55 s of CPU each) and 99 steps.
+   */
+  static final String LATE = "ice-whiten-late";
+  static final int LATE_FIRST_STEP = 99;
 
   @TempDir static Path dir;
   private static JsonNode result;
@@ -113,10 +133,16 @@ class TrainingTorchTest {
       assertThat(r.code()).as(s.getKey() + ": " + r.err()).isZero();
       runs.put(s.getKey(), runDir);
       TrainConfig cfg = TrainConfig.fromJson(Checkpoints.trainingState(Trainer.latest(runDir)).configJson()).resolved();
-      Retrace f32 = retrace(cfg, DataType.FLOAT, dir.resolve("f32-" + s.getKey()));
+      Retrace f32 = retrace(cfg, DataType.FLOAT, null, 0, dir.resolve("f32-" + s.getKey()));
       float32.put(s.getKey(), f32);
       scenarios.add(f32.spec(s.getKey(), runDir, cfg));
-      scenarios.add(retrace(cfg, DataType.DOUBLE, dir.resolve("f64-" + s.getKey())).spec(s.getKey(), runDir, cfg));
+      scenarios.add(retrace(cfg, DataType.DOUBLE, null, 0, dir.resolve("f64-" + s.getKey())).spec(s.getKey(), runDir, cfg));
+    }
+    Path whitened = runs.get("ice-whiten");
+    TrainConfig cfg = TrainConfig.fromJson(Checkpoints.trainingState(Trainer.latest(whitened)).configJson()).resolved();
+    for (DataType dt : List.of(DataType.FLOAT, DataType.DOUBLE)) {
+      Retrace late = retrace(cfg, dt, Trainer.latest(whitened), LATE_FIRST_STEP, dir.resolve(dt + "-" + LATE));
+      scenarios.add(late.spec(LATE, whitened, cfg));
     }
     Path check = Files.createDirectories(dir.resolve("check"));
     Files.writeString(check.resolve("training.json"), Json.MAPPER.writeValueAsString(Map.of("scenarios", scenarios)));
@@ -125,9 +151,10 @@ class TrainingTorchTest {
     result = Json.MAPPER.readTree(out.stdout());
   }
 
-  /** Steps retraced with the trainer's parts, each step's batch, states before and after, and losses. */
-  record Retrace(DataType dataType, List<Path> states, List<Path> batches, List<Map<String, Double>> losses,
-      List<String> trainable, InvertibleClassifier model, AdamOptimizer adam, IceObjective ice) {
+  /** Steps retraced with the trainer's parts from step {@code first}, each step's batch, states before and after, and losses. */
+  record Retrace(DataType dataType, long first, long total, List<Path> states, List<Path> batches,
+      List<Map<String, Double>> losses, List<String> trainable, InvertibleClassifier model, AdamOptimizer adam,
+      IceObjective ice) {
     Map<String, Object> spec(String name, Path runDir, TrainConfig cfg) throws Exception {
       List<Map<String, Object>> steps = new ArrayList<>();
       for (int i = 0; i < losses.size(); i++) {
@@ -139,7 +166,8 @@ class TrainingTorchTest {
       m.put("dtype", dataType == DataType.DOUBLE ? "float64" : "float32");
       m.put("model_json", Trainer.latest(runDir).resolve("model.json").toString());
       m.put("config", Json.MAPPER.readTree(cfg.toJson()));
-      m.put("total_steps", IMAGES / BATCH);
+      m.put("total_steps", total);
+      m.put("first_step", first);
       m.put("content_dims", 28 * 28);
       m.put("model_params", trainable);
       m.put("steps", steps);
@@ -148,33 +176,40 @@ class TrainingTorchTest {
   }
 
   /**
-   * The run's first {@link #STEPS} steps in {@code dt}, as {@code Trainer} takes them: the model
-   * built from the seed (in float32, then widened), ActNorm initialised on the first batch, the
-   * learning rate of the schedule, the objective's gradients through the reversible backward pass
-   * with the block-wise Adam, then the prior's step.
+   * {@link #STEPS} steps of the run in {@code dt}, as {@code Trainer} takes them, numbered from
+   * {@code first}: the model built from the seed (in float32, then widened) and ActNorm initialised
+   * on the first batch, or from the checkpoint {@code from} (widened) at its position in the data;
+   * the learning rate of the schedule, the objective's gradients through the reversible backward
+   * pass with the block-wise Adam, then the prior's step.
    */
-  private static Retrace retrace(TrainConfig cfg, DataType dt, Path out) throws Exception {
+  private static Retrace retrace(TrainConfig cfg, DataType dt, Path from, long first, Path out) throws Exception {
     Architecture arch = Architecture.load(cfg.arch());
     Dataset train = Trainer.prepare(Datasets.resolve(cfg.data()).load(Split.TRAIN), arch);
     BatchIterator it = BatchIterator.builder(train).batchSize(cfg.batch()).seed(cfg.seed()).shuffle(true)
         .dequantize(cfg.dequantize()).augment(Augment.shifts(cfg.augmentShift())).build();
     long total = (long) cfg.epochs() * it.batchesPerEpoch();
-    InvertibleClassifier model = InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed()).withDataType(dt);
+    Checkpoints.Loaded c = from == null ? null : Checkpoints.load(from, dt);
+    InvertibleClassifier model = c != null ? c.model()
+        : InvertibleClassifier.build(arch, DataType.FLOAT, cfg.seed()).withDataType(dt);
     AdamOptimizer adam = Trainer.optimizer(model, cfg.lr());
     adam.setWeightDecay(cfg.weightDecay());
     IceObjective ice = cfg.hasIceObjective() ? IceObjective.forModel(cfg.ice(), model, cfg.seed(), cfg.lr()) : null;
+    if (c != null) {
+      adam.loadState(c.optimizer());
+      if (ice != null) ice.loadState(c.objective());
+      it.restore(new BatchIterator.State(c.state().epoch(), c.state().batch()));
+    }
     Density density = cfg.hasMleObjective() ? new Density(model, 28 * 28) : null;
     List<Path> states = new ArrayList<>(), batches = new ArrayList<>();
     List<Map<String, Double>> losses = new ArrayList<>();
-    for (int step = 0; step < STEPS; step++) {
+    for (long step = first; step < first + STEPS; step++) {
+      if (!it.hasNext()) it.reset();
       BatchIterator.Batch b = it.nextBatch();
       INDArray x = b.features().castTo(dt);
-      if (step == 0) {
-        model.initialize(x);
-        states.add(save(out.resolve("state-0"), model, adam, ice));
-      }
+      if (step == 0) model.initialize(x);
+      if (step == first) states.add(save(out.resolve("state-" + first), model, adam, ice));
       batches.add(out.resolve("batch-" + step + ".npz"));
-      Npz.write(batches.get(step), Map.of("x", x, "y", Nd4j.createFromArray(b.labels())));
+      Npz.write(batches.get(batches.size() - 1), Map.of("x", x, "y", Nd4j.createFromArray(b.labels())));
       double lr = cfg.lrAt(step, total);
       adam.setLearningRate(lr);
       InvertibleClassifier.Forward f = model.forward(x, true);
@@ -205,7 +240,7 @@ class TrainingTorchTest {
     }
     List<String> trainable = model.params().entries().entrySet().stream().filter(e -> e.getValue().trainable())
         .map(Map.Entry::getKey).toList();
-    return new Retrace(dt, states, batches, losses, trainable, model, adam, ice);
+    return new Retrace(dt, first, total, states, batches, losses, trainable, model, adam, ice);
   }
 
   /** What a checkpoint holds of the training state, in the checkpoint's files. */
@@ -224,7 +259,7 @@ class TrainingTorchTest {
 
   /** The float32 retrace is the trainer's step: it ends where {@code train}'s checkpoint is, bit for bit. */
   @ParameterizedTest
-  @ValueSource(strings = {"ce", "ice-bounded", "ice-paper", "ice-replay", "mle"})
+  @ValueSource(strings = {"ce", "ice-bounded", "ice-paper", "ice-replay", "mle", "ice-whiten"})
   void theRetracedStepsAreTheTrainers(String scenario) throws Exception {
     Retrace r = float32.get(scenario);
     Checkpoints.Loaded c = Checkpoints.load(Trainer.latest(runs.get(scenario)), DataType.FLOAT);
@@ -245,11 +280,21 @@ class TrainingTorchTest {
     }
   }
 
-  /** ND4J's {@code equals} allows 1e-5: these must be the same numbers. */
+  /**
+   * ND4J's {@code equals} allows 1e-5: these must be the same numbers. Compared by {@link
+   * Arrays#mismatch}: AssertJ's {@code containsExactly} diffs the two lists first, in time quadratic
+   * in their length, which did not end in 25 minutes for the whitening's 1,014 x 1,014 covariance.
+   */
   private static void assertBitForBit(String what, Map<String, INDArray> saved, Map<String, INDArray> retraced) {
     assertThat(saved.keySet()).as(what).isEqualTo(retraced.keySet());
-    saved.forEach((k, v) -> assertThat(v.castTo(DataType.DOUBLE).ravel().toDoubleVector()).as(what + " " + k)
-        .containsExactly(retraced.get(k).castTo(DataType.DOUBLE).ravel().toDoubleVector()));
+    saved.forEach((k, v) -> {
+      double[] ours = v.castTo(DataType.DOUBLE).ravel().toDoubleVector();
+      double[] again = retraced.get(k).castTo(DataType.DOUBLE).ravel().toDoubleVector();
+      int at = Arrays.mismatch(ours, again);
+      assertThat(at).as("%s %s: %d values, the first difference at %d (%s against %s)", what, k, ours.length, at,
+          at >= 0 && at < ours.length ? ours[at] : "none", at >= 0 && at < again.length ? again[at] : "none")
+          .isEqualTo(-1);
+    });
   }
 
   /** Each kind of number was compared, not skipped. */
@@ -260,9 +305,29 @@ class TrainingTorchTest {
       "ice-paper float64 step 2 loss", "ice-paper float64 step 2 state", "ice-paper float32 step 0 nuisance_ce",
       "ice-replay float64 step 2 state", "ice-replay float64 step 2 replay batches", "ice-replay float32 step 2 loss",
       "mle float64 step 2 bits_per_dim", "mle float64 step 2 state", "mle float32 step 1 bits_per_dim",
-      "mle float64 step 2 lr"})
+      "mle float64 step 2 lr", "ice-whiten float64 step 2 state", "ice-whiten float64 step 1 nuisance_ce",
+      "ice-whiten float32 step 2 loss", "ice-whiten float64 step 2 whitening statistics",
+      "ice-whiten-late float64 step 101 state", "ice-whiten-late float64 step 100 whitening statistics",
+      "ice-whiten-late float64 step 99 nuisance_ce", "ice-whiten-late float64 step 101 loss",
+      "ice-whiten-late float32 step 100 adversary_accuracy"})
   void everyKindOfNumberWasChecked(String name) {
     TorchPython.assertChecked(result, name);
+  }
+
+  /**
+   * The whitening's schedule was taken both ways: W refreshed at steps 0-2 and 100, kept from the
+   * state at 99 and 101 (so a kept W is compared after a step that did not change it, and a
+   * refreshed one after a step that did).
+   */
+  @Test
+  void theWhiteningWasRefreshedAtSomeStepsAndKeptAtOthers() {
+    JsonNode m = result.path("measured");
+    for (String dtype : List.of("float32", "float64")) {
+      for (int step : new int[] {0, 1, 2, 99, 100, 101}) {
+        String name = (step > 2 ? LATE : "ice-whiten") + " " + dtype + " step " + step + " whitening refreshed";
+        assertThat(m.path(name).toString()).as(name).isEqualTo(step == 99 || step == 101 ? "false" : "true");
+      }
+    }
   }
 
   /**
@@ -290,7 +355,7 @@ class TrainingTorchTest {
         assertThat(e.getValue().asDouble(0)).as(e.getKey()).isGreaterThan(1e-4);
       }
     });
-    assertThat(gaps).hasSize(2 * SCENARIOS.size() * STEPS);
+    assertThat(gaps).hasSize(2 * (SCENARIOS.size() + 1) * STEPS); // and LATE's
   }
 
   /** The script's bad input is one line naming the directory and what is wrong, exit code 2. */
