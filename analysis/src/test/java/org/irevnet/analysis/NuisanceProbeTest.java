@@ -178,13 +178,22 @@ class NuisanceProbeTest {
       return x;
     };
     INDArray xTrain = standardised.apply(zTrain), xTest = standardised.apply(zTest);
-    SoftmaxRegression.Selected expected = SoftmaxRegression.select(xTrain, yTrain, classes, 5);
+    SoftmaxRegression.Selected expected =
+        SoftmaxRegression.select(xTrain, yTrain, classes, 5, NuisanceProbe.LINEAR_READER_TOLERANCE);
     int[] expectedClasses = Losses.predictions(expected.probe().logits(xTest));
     assertThat(linear.l2()).isEqualTo(expected.probe().fit().l2());
     // Two near-minimisers (their inputs standardised in another order of operations, so their
-    // iterates part by rounding): objectives agree to second order in the gradient tolerance of
-    // 1e-4 (4.4e-9 apart here), where a reader of other features or penalty is far off.
+    // iterates part by rounding): objectives agree to second order in the gradient tolerance
+    // (4.4e-9 apart here at the layer probes' 1e-4), where a reader of other features or penalty
+    // is far off.
     assertThat(linear.objective()).isCloseTo(expected.probe().fit().objective(), within(1e-7));
+    // Each penalty tried, with the held-out accuracy that chose among them: select's.
+    assertThat(linear.heldOut()).hasSameSizeAs(expected.trials());
+    for (int t = 0; t < expected.trials().size(); t++) {
+      assertThat(linear.heldOut().get(t).l2()).isEqualTo(expected.trials().get(t).l2());
+      assertThat(linear.heldOut().get(t).accuracy()).as("penalty %d", t)
+          .isEqualTo(expected.trials().get(t).validationAccuracy());
+    }
     assertThat(linear.accuracy()).isEqualTo(Losses.accuracy(expectedClasses, yTest)).isGreaterThan(0.9);
     assertThat(linear.trainAccuracy()).isEqualTo(expected.probe().accuracy(xTrain, yTrain));
     for (int i = 0; i < yTest.length; i++) {
@@ -193,6 +202,8 @@ class NuisanceProbeTest {
     // The fits it took: the held-out ones and the refit, all converged, under the recipe's seed.
     assertThat(linear.fitting().seed()).isEqualTo(5);
     assertThat(linear.fitting().allConverged()).isTrue();
+    assertThat(linear.fitting().gradientTolerance()).isEqualTo(NuisanceProbe.LINEAR_READER_TOLERANCE);
+    assertThat(linear.fitting().largestGradient()).isLessThanOrEqualTo(1e-6);
     assertThat(linear.fitting().penalties()).containsExactly(1e-1, 1e-2, 1e-3, 1e-4, 1e-5);
     // Its own time, after the recipe's (which does not count it): within the call's.
     assertThat(linear.seconds()).isPositive().isLessThanOrEqualTo(elapsed - r.seconds());

@@ -73,7 +73,8 @@ final class ProbeCommand implements Callable<Integer> {
   boolean whiten;
 
   @Option(names = "--linear", description = "With the nuisance probe, also the linear probe of --layers (L2-penalised"
-      + " softmax regression solved to its minimum, penalty chosen on held-out training images) on the standardised"
+      + " softmax regression solved to its minimum, each fit to a gradient of 1e-6 where --layers' stop at 1e-4, penalty"
+      + " chosen on held-out training images) on the standardised"
       + " z_n, never whitened: linear_* fields in nuisance-probe.json.")
   boolean linear;
 

@@ -170,7 +170,7 @@ class AnalysisTorchTest {
       "nuisance logit_correct", "nuisance nuisance_correct", "nuisance logit_accuracy_ci95",
       "nuisance nuisance_accuracy_ci95", "nuisance excess_p_value", "nuisance linear_correct",
       "nuisance linear_correct share", "nuisance linear_l2", "nuisance linear_objective", "nuisance linear_accuracy", "nuisance linear_train_accuracy",
-      "nuisance linear_accuracy_ci95", "nuisance linear_probe penalties"})
+      "nuisance linear_accuracy_ci95", "nuisance linear_probe penalties", "nuisance linear_held_out"})
   void everyKindOfNumberWasChecked(String name) {
     TorchPython.assertChecked(result, name);
   }
@@ -182,10 +182,11 @@ class AnalysisTorchTest {
    * between a nearest and a next-nearest squared distance must be well above that. The linear
    * probes stop at a gradient of 1e-4, which leaves images with a logit gap below 1e-3 at the
    * minimum undecided (one training image of 300, at 2.4e-4, was on the other side in ours): the
-   * script lets an accuracy differ by those, and there must be few. On the nuisance's 1,014
-   * dimensions the same tolerance leaves the linear reader's margins up to about 1e-2 / l2 from the
-   * minimum's (the script's reader_allowance, twice that): its per-image results are compared at
-   * the images whose margin is larger, which must be most of them. Its Newton fits reached the
+   * script lets an accuracy differ by those, and there must be few. The nuisance's linear reader
+   * stops at a gradient of 1e-6, which on its 1,014 dimensions leaves margins up to about 2.4e-4 /
+   * l2 from the minimum's (the script's reader_allowance, twice that): its per-image results are
+   * compared at the images whose margin is larger, which must be nearly all (none of the 120 test
+   * images fell below it; at the earlier 1e-4 and 2e-2 / l2, 42). Its Newton fits reached the
    * minimum.
    */
   @Test
@@ -197,9 +198,9 @@ class AnalysisTorchTest {
     assertThat(m.path("probe 1-NN relative distance gap").asDouble(0)).as(m.toString()).isGreaterThan(1e-6);
     assertThat(m.path("probe undecided images").asInt(99)).as(m.toString()).isLessThanOrEqualTo(4);
     assertThat(m.path("nuisance linear undecided test images").asInt(PROBE_TEST)).as(m.toString())
-        .isLessThan(PROBE_TEST / 2);
+        .isLessThanOrEqualTo(2);
     assertThat(m.path("nuisance linear undecided training images").asInt(PROBE_TRAIN)).as(m.toString())
-        .isLessThan(PROBE_TRAIN / 2);
+        .isLessThanOrEqualTo(2);
     assertThat(m.path("probe largest final gradient").asDouble(1)).as(m.toString()).isLessThan(1e-9);
   }
 

@@ -29,7 +29,9 @@ import org.irevnet.stats.Proportions;
  *     chosen), {@code linearObjective} (the refit's objective, {@link NuisanceProbe.Linear#objective}),
  *     {@code linearSeconds}, {@code linearCorrect} (per test image, as {@code
  *     nuisanceCorrect}) and {@code linearProbe} (how it was fitted, as {@code layer-probes.json}'s
- *     {@code linear_probe}) absent without the option, so that the recipe's files stay as they were
+ *     {@code linear_probe}) and {@code linearHeldOut} (each penalty tried, {@code l2}, with its held-out
+ *     {@code accuracy}; absent from files before 2026-12-07 too) absent without the option, so that the
+ *     recipe's files stay as they were
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record NuisanceProbeReport(String run, String checkpoint, String data, String model, double logitAccuracy,
@@ -44,7 +46,8 @@ public record NuisanceProbeReport(String run, String checkpoint, String data, St
     @JsonInclude(JsonInclude.Include.NON_NULL) Double linearObjective,
     @JsonInclude(JsonInclude.Include.NON_NULL) Double linearSeconds,
     @JsonInclude(JsonInclude.Include.NON_NULL) boolean[] linearCorrect,
-    @JsonInclude(JsonInclude.Include.NON_NULL) LayerProbes.LinearProbe linearProbe)
+    @JsonInclude(JsonInclude.Include.NON_NULL) LayerProbes.LinearProbe linearProbe,
+    @JsonInclude(JsonInclude.Include.NON_NULL) java.util.List<NuisanceProbe.HeldOut> linearHeldOut)
     implements AnalysisFile {
 
   /** The 95% Wilson interval of {@code logit_accuracy} over the {@code test_count} images. */
@@ -85,7 +88,8 @@ public record NuisanceProbeReport(String run, String checkpoint, String data, St
         r.nuisanceTrainAccuracy(), r.trainCount(), r.testCount(), r.nuisanceDims(), r.recipe(), r.seconds(),
         totalSeconds, dataPath, r.logitCorrect(), r.nuisanceCorrect(), r.whitened() ? Boolean.TRUE : null,
         l == null ? null : l.accuracy(), l == null ? null : l.trainAccuracy(), l == null ? null : l.l2(),
-        l == null ? null : l.objective(), l == null ? null : l.seconds(), l == null ? null : l.correct(), l == null ? null : l.fitting());
+        l == null ? null : l.objective(), l == null ? null : l.seconds(), l == null ? null : l.correct(), l == null ? null : l.fitting(),
+        l == null ? null : l.heldOut());
   }
 
   /** One line for the terminal, and a second for the linear reader when it ran. */
