@@ -161,7 +161,11 @@ public final class SoftmaxRegression {
   }
 
   public double accuracy(INDArray x, int[] labels) {
-    return Losses.accuracy(logits(x), labels);
+    // The logits are freed as logits() frees its copy, not left to the collector.
+    INDArray logits = logits(x);
+    double accuracy = Losses.accuracy(logits, labels);
+    Tensors.free(logits, null);
+    return accuracy;
   }
 
   private static void check(INDArray x, int[] labels, int classes) {

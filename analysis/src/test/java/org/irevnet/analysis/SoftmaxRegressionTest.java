@@ -317,12 +317,13 @@ class SoftmaxRegressionTest {
   }
 
   /**
-   * A fit keeps its weights alone, and a probe's logits of float32 features only the logits. The
-   * fit's rotation of the features into their eigenbasis, an mmul, left two n x d float64 arrays to
-   * the collector (10.3 MB here; 974 MB on the full training split's nuisance, probe --nuisance
-   * --linear); the logits left the features' float64 copy (13.4 MB kept for 1.6 MB of logits; 487 MB
-   * there), and mmul a second product (3.2 MB with the copy freed). The middle of five runs: a
-   * collection during one frees what others left.
+   * A fit keeps its weights alone, a probe's logits of float32 features only the logits, and its
+   * accuracy nothing. The fit's rotation of the features into their eigenbasis, an mmul, left two
+   * n x d float64 arrays to the collector (10.3 MB here; 974 MB on the full training split's
+   * nuisance, probe --nuisance --linear); the logits left the features' float64 copy (13.4 MB kept
+   * for 1.6 MB of logits; 487 MB there), and mmul a second product (3.2 MB with the copy freed); the
+   * accuracy left the logits and its predictions' copies. The middle of five runs: a collection
+   * during one frees what others left.
    */
   @Test
   void neitherAFitNorItsLogitsKeepACopyOfTheFeatures() throws InterruptedException {
@@ -338,6 +339,11 @@ class SoftmaxRegressionTest {
     long logits = (long) n * classes * 8;
     List<Long> kept = KeptBytes.of(5, run -> probe.logits(x));
     assertThat(kept.stream().sorted().toList().get(2)).as("bytes kept: %s", kept).isLessThan(logits + logits / 2);
+    // Its accuracy keeps nothing: it left its logits to the collector (1.6 MB here, 4.8 MB on the
+    // full training split's nuisance for probe --nuisance --linear's train accuracy), and
+    // Losses.predictions a native copy of each row (median 8.0 MB with both).
+    List<Long> read = KeptBytes.of(5, run -> probe.accuracy(x, y));
+    assertThat(read.stream().sorted().toList().get(2)).as("bytes an accuracy kept: %s", read).isLessThan(logits / 2);
     // Still x W + b, with W and b read off the logits of the unit vectors and of zero.
     INDArray b = probe.logits(Nd4j.zeros(DataType.DOUBLE, 1, d));
     INDArray w = probe.logits(Nd4j.eye(d).castTo(DataType.DOUBLE)).sub(b);
