@@ -201,7 +201,8 @@ class RunSectionsTest {
     Path a = Files.createDirectories(run.resolve(RunSections.ANALYSIS));
     Files.writeString(a.resolve("nuisance-probe.json"), """
         {"nuisance_accuracy": 0.25, "excess": -0.5, "loss": 1.5, "per_class_accuracy": [0.5, 0.75],
-         "accuracy_note": "held out", "by_stage": {"s0": {"linear_accuracy": 0.125, "seconds": 2.0}}}
+         "accuracy_note": "held out", "by_stage": {"s0": {"linear_accuracy": 0.125, "seconds": 2.0}},
+         "linear_held_out": [{"accuracy": 0.625, "l2": 0.1}, {"accuracy": 0.75, "l2": 0.01}]}
         """);
     // Without an attack field the attack is named by its file.
     Files.writeString(a.resolve("attack-pgd-l2.json"), """
@@ -213,6 +214,13 @@ class RunSectionsTest {
         entry("nuisance probe: nuisance_accuracy", 0.25), entry("nuisance probe: excess", -0.5),
         entry("nuisance probe: by_stage: s0: linear_accuracy", 0.125),
         entry("attack attack-pgd-l2: accuracy at eps 0.5", 0.375));
+    // probe --linear's held-out accuracy of each penalty tried (an array, so not in the headline
+    // above) is a table of the section, a row a penalty.
+    Section nuisance = RunSections.of(new RunFiles(run)).stream().filter(s -> s.id().equals("nuisance")).findFirst()
+        .orElseThrow();
+    assertThat(nuisance.figures()).filteredOn(f -> f instanceof Figure.Table t && t.title().endsWith("linear_held_out"))
+        .singleElement().satisfies(f -> assertThat(((Figure.Table) f).rows().toString())
+            .isEqualTo("[[0.625, 0.1], [0.75, 0.01]]"));
   }
 
   @Test
