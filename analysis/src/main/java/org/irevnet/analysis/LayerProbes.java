@@ -36,14 +36,14 @@ public final class LayerProbes {
   public record LinearProbe(String solver, List<Double> penalties, double validationShare, long seed,
       double gradientTolerance, int maxIterations, int mostIterations, double largestGradient, boolean allConverged) {
     static LinearProbe of(long seed, List<SoftmaxRegression.Fit> fits) {
-      return of(seed, fits, SoftmaxRegression.GRADIENT_TOLERANCE);
+      return of(seed, fits, SoftmaxRegression.GRADIENT_TOLERANCE, SoftmaxRegression.MAX_ITERATIONS);
     }
 
-    static LinearProbe of(long seed, List<SoftmaxRegression.Fit> fits, double gradientTolerance) {
+    static LinearProbe of(long seed, List<SoftmaxRegression.Fit> fits, double gradientTolerance, int maxIterations) {
       List<Double> penalties = java.util.Arrays.stream(SoftmaxRegression.PENALTIES).boxed().toList();
       return new LinearProbe("L2-penalised softmax regression by L-BFGS in float64, penalty chosen on held-out"
           + " training examples", penalties, SoftmaxRegression.VALIDATION_SHARE, seed,
-          gradientTolerance, SoftmaxRegression.MAX_ITERATIONS,
+          gradientTolerance, maxIterations,
           fits.stream().mapToInt(SoftmaxRegression.Fit::iterations).max().orElse(0),
           fits.stream().mapToDouble(SoftmaxRegression.Fit::gradientMaxAbs).max().orElse(0),
           fits.stream().allMatch(SoftmaxRegression.Fit::converged));

@@ -67,7 +67,7 @@ public final class SoftmaxRegression {
   /**
    * How a fit ended: its penalty, {@code iterations} of L-BFGS, the largest gradient component at
    * the end, and whether that is within the fit's tolerance ({@link #GRADIENT_TOLERANCE} unless
-   * {@link #select(INDArray, int[], int, long, double)} was given another; else the iterations ran
+   * {@link #select(INDArray, int[], int, long, double, int)} was given another; else the iterations ran
    * out, or no step lowered the objective any more in float64).
    */
   public record Fit(double l2, int iterations, double gradientMaxAbs, boolean converged, double objective) {}
@@ -93,7 +93,7 @@ public final class SoftmaxRegression {
     check(x, labels, classes);
     if (!(l2 > 0)) throw new IllegalArgumentException("softmax regression: the penalty must be positive, got " + l2);
     try (Rotated r = Rotated.of(x)) {
-      return r.toFeatures(r.solve(r.rotated, labels, classes, l2, null, GRADIENT_TOLERANCE));
+      return r.toFeatures(r.solve(r.rotated, labels, classes, l2, null, GRADIENT_TOLERANCE, MAX_ITERATIONS));
     }
   }
 
@@ -105,11 +105,15 @@ public final class SoftmaxRegression {
    * accuracy wins, ties going to the stronger one; the probe is then refitted on all examples.
    */
   public static Selected select(INDArray x, int[] labels, int classes, long seed) {
-    return select(x, labels, classes, seed, GRADIENT_TOLERANCE);
+    return select(x, labels, classes, seed, GRADIENT_TOLERANCE, MAX_ITERATIONS);
   }
 
-  /** {@link #select(INDArray, int[], int, long)} with every fit stopped at a gradient of {@code gradientTolerance}. */
-  public static Selected select(INDArray x, int[] labels, int classes, long seed, double gradientTolerance) {
+  /**
+   * {@link #select(INDArray, int[], int, long)} with every fit stopped at a gradient of {@code
+   * gradientTolerance} or after {@code maxIterations}.
+   */
+  public static Selected select(INDArray x, int[] labels, int classes, long seed, double gradientTolerance,
+      int maxIterations) {
     check(x, labels, classes);
     int n = labels.length;
     if (n < 2) throw new IllegalArgumentException("softmax regression: choosing a penalty needs 2 examples, got " + n);
@@ -119,11 +123,12 @@ public final class SoftmaxRegression {
     Arrays.sort(val);
     Arrays.sort(rest);
     try (Rotated r = Rotated.of(x)) {
-      return select(r, labels, classes, val, rest, gradientTolerance);
+      return select(r, labels, classes, val, rest, gradientTolerance, maxIterations);
     }
   }
 
-  private static Selected select(Rotated r, int[] labels, int classes, int[] val, int[] rest, double tolerance) {
+  private static Selected select(Rotated r, int[] labels, int classes, int[] val, int[] rest, double tolerance,
+      int maxIterations) {
     INDArray fitRows = r.rotated.getRows(rest), valRows = r.rotated.getRows(val);
     int[] fitLabels = pick(labels, rest), valLabels = pick(labels, val);
     List<Trial> trials = new ArrayList<>();
@@ -131,7 +136,7 @@ public final class SoftmaxRegression {
     Solution previous = null;
     int best = 0;
     for (double l2 : PENALTIES) {
-      previous = r.solve(fitRows, fitLabels, classes, l2, previous, tolerance);
+      previous = r.solve(fitRows, fitLabels, classes, l2, previous, tolerance, maxIterations);
       double accuracy = Losses.accuracy(valRows.mmul(previous.weights).addi(previous.bias), valLabels);
       trials.add(new Trial(l2, accuracy, previous.fit));
       solutions.add(previous);
@@ -141,7 +146,8 @@ public final class SoftmaxRegression {
     Tensors.free(fitRows, null);
     Tensors.free(valRows, null);
     Solution chosen = solutions.get(best);
-    return new Selected(r.toFeatures(r.solve(r.rotated, labels, classes, chosen.fit.l2(), chosen, tolerance)), trials);
+    return new Selected(r.toFeatures(r.solve(r.rotated, labels, classes, chosen.fit.l2(), chosen, tolerance, maxIterations)),
+        trials);
   }
 
   /** {@code [n, C]} logits in float64. */
@@ -238,7 +244,8 @@ public final class SoftmaxRegression {
      * {@code start} (null: from zero), in coordinates {@code z = r * scale} where the penalty on
      * a weight row is {@code l2 scale^2}.
      */
-    Solution solve(INDArray r, int[] labels, int classes, double l2, Solution start, double tolerance) {
+    Solution solve(INDArray r, int[] labels, int classes, double l2, Solution start, double tolerance,
+        int maxIterations) {
       INDArray scale = Transforms.pow(variances.add(l2 / CURVATURE), -0.5, false).reshape(-1, 1); // [d, 1]
       INDArray scaled = r.mul(scale.reshape(1, -1));
       // Each fit's features and their transposed copy are freed as it ends: a probe's many fits
@@ -251,7 +258,7 @@ public final class SoftmaxRegression {
               .assign(start.weights.divColumnVector(scale).reshape(d * classes));
           theta.get(NDArrayIndex.point(0), NDArrayIndex.interval(d * classes, (d + 1) * classes)).assign(start.bias);
         }
-        Fit fit = minimise(f, theta, l2, tolerance);
+        Fit fit = minimise(f, theta, l2, tolerance, maxIterations);
         return new Solution(f.weights(theta).mulColumnVector(scale), f.bias(theta).dup(), fit);
       } finally {
         Tensors.free(scaled, null);
@@ -392,7 +399,7 @@ public final class SoftmaxRegression {
    * arrays the two-loop recursion's forty-odd small operations per iteration cost more than the
    * objective on features of few dimensions.
    */
-  static Fit minimise(Objective f, INDArray theta, double l2, double tolerance) {
+  static Fit minimise(Objective f, INDArray theta, double l2, double tolerance, int maxIterations) {
     double[] x = theta.toDoubleVector();
     double[] g = new double[x.length], gNew = new double[x.length], next = new double[x.length];
     double fx = f.value(x, g);
@@ -400,7 +407,7 @@ public final class SoftmaxRegression {
     double[] rho = new double[MEMORY], alpha = new double[MEMORY];
     int kept = 0, newest = -1, it = 0;
     double gmax = maxAbs(g);
-    while (gmax > tolerance && it < MAX_ITERATIONS) {
+    while (gmax > tolerance && it < maxIterations) {
       // Two-loop recursion: direction = -H g.
       double[] q = g.clone();
       for (int k = 0; k < kept; k++) {

@@ -179,7 +179,8 @@ class NuisanceProbeTest {
     };
     INDArray xTrain = standardised.apply(zTrain), xTest = standardised.apply(zTest);
     SoftmaxRegression.Selected expected =
-        SoftmaxRegression.select(xTrain, yTrain, classes, 5, NuisanceProbe.LINEAR_READER_TOLERANCE);
+        SoftmaxRegression.select(xTrain, yTrain, classes, 5, NuisanceProbe.LINEAR_READER_TOLERANCE,
+            NuisanceProbe.LINEAR_READER_MAX_ITERATIONS);
     int[] expectedClasses = Losses.predictions(expected.probe().logits(xTest));
     assertThat(linear.l2()).isEqualTo(expected.probe().fit().l2());
     // Two near-minimisers (their inputs standardised in another order of operations, so their
@@ -203,6 +204,7 @@ class NuisanceProbeTest {
     assertThat(linear.fitting().seed()).isEqualTo(5);
     assertThat(linear.fitting().allConverged()).isTrue();
     assertThat(linear.fitting().gradientTolerance()).isEqualTo(NuisanceProbe.LINEAR_READER_TOLERANCE);
+    assertThat(linear.fitting().maxIterations()).isEqualTo(NuisanceProbe.LINEAR_READER_MAX_ITERATIONS);
     assertThat(linear.fitting().largestGradient()).isLessThanOrEqualTo(1e-6);
     assertThat(linear.fitting().penalties()).containsExactly(1e-1, 1e-2, 1e-3, 1e-4, 1e-5);
     // Its own time, after the recipe's (which does not count it): within the call's.
