@@ -627,10 +627,114 @@ class IceObjectiveTest {
     assertThat(Numerics.maxAbsDiff(state.get("whiten.matrix"), IceObjective.zca(state.get("whiten.run_cov")))).isZero();
   }
 
+  /** The mean {@code [d]} of {@code [n, d]} rows, by hand. */
+  static double[] mean(double[][] x) {
+    double[] m = new double[x[0].length];
+    for (double[] row : x) for (int k = 0; k < m.length; k++) m[k] += row[k] / x.length;
+    return m;
+  }
+
+  /**
+   * Past 100 batches a new batch's statistics weigh 1 - 0.99 (step 200 after step 0: not 1/201),
+   * by the mixture's raw moments computed here ({@code E[z z^T] - m m^T}, not the code's spread
+   * of the means); and after the warm-up mu and W are refreshed at multiples of 25 only (200 and
+   * 225, not 201).
+   */
+  @Test
+  void pastAHundredBatchesTheRunningStatisticsDecayAndRefreshEvery25Steps() {
+    Setup s = setup(whitened(1, 0, 0), 30);
+    INDArray next = Numerics.normal(F64, 31, s.model.inputShape(30));
+    s.obj.step(s.model, s.model.forward(s.x, true), s.labels, 0);
+    s.obj.step(s.model, s.model.forward(next, true), s.labels, 200);
+    double[][] a = nuisance(s.model, s.x), b = nuisance(s.model, next); // the model has not moved
+    double[] ma = mean(a), mb = mean(b);
+    double[][] ca = covariance(a), cb = covariance(b);
+    int d = ma.length;
+    double[] m = new double[d];
+    double[][] c = new double[d][d];
+    for (int k = 0; k < d; k++) m[k] = 0.99 * ma[k] + 0.01 * mb[k];
+    for (int i = 0; i < d; i++) {
+      for (int j = 0; j < d; j++) {
+        c[i][j] = 0.99 * (ca[i][j] + ma[i] * ma[j]) + 0.01 * (cb[i][j] + mb[i] * mb[j]) - m[i] * m[j];
+      }
+    }
+    Map<String, INDArray> at200 = s.obj.state();
+    assertThat(Numerics.maxAbsDiff(at200.get("whiten.run_mean"), Nd4j.createFromArray(new double[][] {m})))
+        .isLessThan(1e-12);
+    assertThat(Numerics.maxAbsDiff(at200.get("whiten.run_cov"), Nd4j.createFromArray(c))).isLessThan(1e-10);
+    assertThat(at200.get("whiten.mean")).as("refreshed at step 200").isEqualTo(at200.get("whiten.run_mean"));
+    s.obj.step(s.model, s.model.forward(s.x, true), s.labels, 201);
+    Map<String, INDArray> at201 = s.obj.state();
+    assertThat(at201.get("whiten.run_mean")).as("the statistics move at every step").isNotEqualTo(at200.get("whiten.run_mean"));
+    assertThat(at201.get("whiten.mean")).as("kept at step 201").isEqualTo(at200.get("whiten.mean"));
+    assertThat(at201.get("whiten.matrix")).as("kept at step 201").isEqualTo(at200.get("whiten.matrix"));
+    s.obj.step(s.model, s.model.forward(next, true), s.labels, 225);
+    Map<String, INDArray> at225 = s.obj.state();
+    assertThat(at225.get("whiten.mean")).as("refreshed at step 225").isEqualTo(at225.get("whiten.run_mean"));
+    assertThat(Numerics.maxAbsDiff(at225.get("whiten.matrix"), IceObjective.zca(at225.get("whiten.run_cov")))).isZero();
+  }
+
+  /**
+   * The ZCA matrix of a covariance {@code Q diag(4, 1, 0, -1e-6) Q^T} (a Householder reflection
+   * Q) is {@code Q diag((lambda + eps)^-1/2) Q^T}, computed here, with eps 1e-8 of the largest
+   * eigenvalue (4e-8: the zero direction scaled 5,000, not 20,000 as eps 1e-8 / 4 would) and the
+   * negative eigenvalue, rounding's, read as 0 (without that its scale would be NaN).
+   */
+  @Test
+  void zcaScalesEachEigendirectionWithAFloorOfARelativeEps() {
+    double[] v = {1, -2, 0.5, 3}, lambda = {4, 1, 0, -1e-6};
+    int d = v.length;
+    double vv = 0;
+    for (double x : v) vv += x * x;
+    double[][] q = new double[d][d];
+    for (int i = 0; i < d; i++) for (int j = 0; j < d; j++) q[i][j] = (i == j ? 1 : 0) - 2 * v[i] * v[j] / vv;
+    double eps = 1e-8 * 4;
+    double[][] cov = new double[d][d], expected = new double[d][d];
+    for (int i = 0; i < d; i++) {
+      for (int j = 0; j < d; j++) {
+        for (int k = 0; k < d; k++) {
+          cov[i][j] += q[i][k] * lambda[k] * q[j][k];
+          expected[i][j] += q[i][k] * q[j][k] / Math.sqrt(Math.max(lambda[k], 0) + eps);
+        }
+      }
+    }
+    assertThat(expected[2][2]).as("the zero directions' share dominates").isGreaterThan(100);
+    INDArray w = IceObjective.zca(Nd4j.createFromArray(cov));
+    // Rounding moves the zero eigenvalues by about 1e-15, which (4e-8)^-1/2 magnifies to about 1e-5
+    // in entries of up to 5,000: 1e-3 is 2e-7 of them, and the wrong eps is off by thousands.
+    assertThat(Numerics.maxAbsDiff(w, Nd4j.createFromArray(expected))).isLessThan(1e-3);
+  }
+
+  /**
+   * A whiten.* entry of the wrong shape in objective.npz (another model's, or a damaged file) is
+   * refused by name with the shape it has and the one it needs, rather than loaded and failing,
+   * or whitening wrongly, at the next step.
+   */
+  @Test
+  void aWhiteningEntryOfTheWrongShapeIsRefused() {
+    IceConfig cfg = whitened(1, 0, 0);
+    Setup a = setup(cfg, 60);
+    a.obj.step(a.model, a.model.forward(a.x, true), a.labels, 0);
+    Map<String, INDArray> state = a.obj.state();
+    Map<String, INDArray> narrow = new java.util.HashMap<>(state);
+    narrow.put("whiten.matrix", state.get("whiten.matrix").get(NDArrayIndex.all(), NDArrayIndex.interval(0, 53)).dup());
+    assertThatThrownBy(() -> setup(cfg, 60).obj.loadState(narrow)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("objective state's whiten.matrix has shape [54, 53], expected [54, 54]");
+    Map<String, INDArray> flat = new java.util.HashMap<>(state);
+    flat.put("whiten.run_mean", state.get("whiten.run_mean").reshape(54));
+    assertThatThrownBy(() -> setup(cfg, 60).obj.loadState(flat)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("objective state's whiten.run_mean has shape [54], expected [1, 54]");
+    Map<String, INDArray> tall = new java.util.HashMap<>(state);
+    tall.put("whiten.mean", Nd4j.zeros(F64, 2, 54));
+    assertThatThrownBy(() -> setup(cfg, 60).obj.loadState(tall)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("objective state's whiten.mean has shape [2, 54], expected [1, 54]");
+  }
+
   /**
    * With advWhiten the state holds the running statistics, mu and W, and an objective loaded from
-   * it continues exactly, at a step that refreshes W (3) and at one that keeps it (51, after the
-   * warm-up and not a multiple of 25); without the whitening entries the state is refused.
+   * it continues exactly, at steps that refresh W (3, and 49, the warm-up's last that is not a
+   * multiple of 25) and at one that keeps it (51, after the warm-up and not a multiple of 25);
+   * without the whitening entries the state is refused.
    */
   @Test
   void aLoadedStateContinuesExactlyWithWhitening() {
@@ -648,7 +752,7 @@ class IceObjectiveTest {
     b.obj.step(b.model, b.model.forward(batches.get(4), true), b.labels, 0);
     b.obj.stepPrior(1e-2);
     b.obj.loadState(state);
-    for (int step : new int[] {3, 51}) {
+    for (int step : new int[] {3, 49, 51}) {
       INDArray w = a.obj.state().get("whiten.matrix");
       INDArray x = batches.get(step == 3 ? 3 : 4);
       IceObjective.Terms ta = a.obj.step(a.model, a.model.forward(x, true), a.labels, step);
