@@ -426,6 +426,26 @@ class ReportTest {
     assertThat(sections(Report.of(List.of(run)), 0).get("metamers").status()).isEqualTo(Section.OK);
   }
 
+  /**
+   * Every verdict of {@link AnalysisChecks#VERDICTS} is checked, not only the three the tests above
+   * give: selftest --json's {@code "passed": "no"} and cnf's {@code "inversionHolds": "yes"} in
+   * analysis/ (the "other" section reads them) refuse their file, and a boolean passes.
+   */
+  @Test
+  void aSelftestOrCnfVerdictOfTheWrongTypeIsAnError(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
+    Path file = run.resolve("analysis/extra.json");
+    Files.writeString(file, "{\"schemaVersion\": 1, \"rows\": [], \"passed\": \"no\"}");
+    Section s = sections(Report.of(List.of(run)), 0).get("other");
+    assertThat(s.status()).isEqualTo(Section.ERROR);
+    assertThat(s.note()).isEqualTo("analysis/extra.json: passed is \"no\", not true or false");
+    Files.writeString(file, "{\"inversionError\": 1e-6, \"inversionHolds\": \"yes\"}");
+    assertThat(sections(Report.of(List.of(run)), 0).get("other").note())
+        .isEqualTo("analysis/extra.json: inversionHolds is \"yes\", not true or false");
+    Files.writeString(file, "{\"inversionError\": 1e-6, \"inversionHolds\": true, \"passed\": true}");
+    assertThat(sections(Report.of(List.of(run)), 0).get("other").status()).isEqualTo(Section.OK);
+  }
+
   @Test
   void anUnreadableFileFailsItsSectionOnly(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.9);
