@@ -297,7 +297,9 @@ class AnalysisCommandsTest {
     MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
     assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
     String run = tiny.dir().toString();
+    long before = System.nanoTime();
     MainTest.Run r = run("probe", "--run", run, "--nuisance", "--epochs", "2", "--train-count", "50", "--seed", "1");
+    double wall = (System.nanoTime() - before) / 1e9;
     assertThat(r.code()).as(r.err()).isZero();
     Path json = tiny.dir().resolve("analysis/nuisance-probe.json");
     assertThat(r.out()).contains("nuisance accuracy").contains(json.toString());
@@ -310,6 +312,9 @@ class AnalysisCommandsTest {
     assertThat(logit).isBetween(0.0, 1.0);
     assertThat(nuis).isBetween(0.0, 1.0);
     assertThat(j.get("excess").asDouble()).isCloseTo(nuis - logit, offset(1e-12));
+    // The probe's seconds within the total (z of both splits too), within the command's wall time.
+    assertThat(j.get("seconds").asDouble()).isPositive().isLessThanOrEqualTo(j.get("total_seconds").asDouble());
+    assertThat(j.get("total_seconds").asDouble()).isLessThanOrEqualTo(wall);
     assertThat(j.get("recipe").get("hidden").toString()).isEqualTo("[512,512]");
     assertThat(j.get("recipe").get("epochs").asInt()).isEqualTo(2);
     assertThat(j.get("recipe").get("seed").asInt()).isEqualTo(1);
@@ -333,12 +338,16 @@ class AnalysisCommandsTest {
     assertThat(w.get("linear_probe").get("seed").asInt()).isEqualTo(1);
     assertThat(w.get("linear_probe").get("penalties").toString()).contains(w.get("linear_l2").toString());
 
+    long layBefore = System.nanoTime();
     MainTest.Run lay = run("probe", "--run", run, "--layers", "--train-count", "40", "--seed", "3", "--out",
         tmp.resolve("lay").toString());
+    double layWall = (System.nanoTime() - layBefore) / 1e9;
     assertThat(lay.code()).as(lay.err()).isZero();
     assertThat(lay.out()).contains("1-NN").contains("PCA");
     JsonNode l = Json.MAPPER.readTree(tmp.resolve("lay/layer-probes.json").toFile());
     assertThat(l.get("train_count").asInt()).isEqualTo(40);
+    assertThat(l.get("seconds").asDouble()).isPositive().isLessThanOrEqualTo(l.get("total_seconds").asDouble());
+    assertThat(l.get("total_seconds").asDouble()).isLessThanOrEqualTo(layWall);
     assertThat(l.get("test_count").asInt()).isEqualTo(20);
     assertThat(l.get("stages")).hasSize(2);
     assertThat(l.get("stages").get(1).get("shape").toString()).isEqualTo("[16,8,8]");
@@ -550,6 +559,9 @@ class AnalysisCommandsTest {
       assertThat(r.code()).as(r.err()).isEqualTo(2);
       assertThat(r.err().strip()).isEqualTo("irevnet probe: " + o[0] + " " + o[2]);
     }
+    // probe applies the common options (CommonOptions.apply) before the run is looked for: --threads' ceiling.
+    MainTest.assertRefused(java.util.List.of("probe", "--run", tmp.resolve("missing").toString(), "--layers", "--threads",
+        "100000"), "--threads must be at most 1024, got 100000");
   }
 
   /**
