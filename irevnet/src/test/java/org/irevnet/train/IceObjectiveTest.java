@@ -728,6 +728,29 @@ class IceObjectiveTest {
     tall.put("whiten.mean", Nd4j.zeros(F64, 2, 54));
     assertThatThrownBy(() -> setup(cfg, 60).obj.loadState(tall)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("objective state's whiten.mean has shape [2, 54], expected [1, 54]");
+    // Its first two sizes are right: only the rank tells it apart.
+    Map<String, INDArray> deep = new java.util.HashMap<>(state);
+    deep.put("whiten.mean", state.get("whiten.mean").reshape(1, 54, 1));
+    assertThatThrownBy(() -> setup(cfg, 60).obj.loadState(deep)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("objective state's whiten.mean has shape [1, 54, 1], expected [1, 54]");
+    // Before the first step there is no mu or W to whiten with: said so, not a NullPointerException.
+    Setup fresh = setup(cfg, 60);
+    Dataset data = new Dataset("d", images(4, new Random(3)), new int[] {0, 1, 2, 3},
+        List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"));
+    assertThatThrownBy(() -> fresh.obj.evaluate(fresh.model, data, 4)).isInstanceOf(IllegalStateException.class)
+        .hasMessage("advWhiten: no whitening before the first training step");
+  }
+
+  /**
+   * With advStandardize false (and no whitening) the adversaries see z_n as it is: the replay
+   * buffer's entry is the raw z_n, computed here, not its standardisation.
+   */
+  @Test
+  void withoutStandardisationTheAdversariesSeeTheRawNuisance() {
+    Setup s = setup(new IceConfig(1, 0, 0, "bounded", null, 1, 4, 1e-2, 2, 0, false, 1), 30);
+    s.obj.step(s.model, s.model.forward(s.x, true), s.labels, 0);
+    assertThat(Numerics.maxAbsDiff(s.obj.state().get("replay.0.x"), Nd4j.createFromArray(nuisance(s.model, s.x))))
+        .isLessThan(1e-12);
   }
 
   /**
