@@ -46,7 +46,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * also requires that float32 rounding cannot have decided a class or a nearest neighbour (the
  * script's margins), so that exact agreement is a real one. What the script is given rather than
  * computing: the seeded draws (eval's dequantisation noise, the probes' subsets and held-out fifth).
- * About 35 s on a lightly loaded machine (29 s before it checked the linear reader).
+ * About 30 s in {@code .ci/run} on an idle machine (29 s before it checked the linear reader).
  */
 class AnalysisTorchTest {
   private static final Path SCRIPT = Path.of("..", "scripts", "torch_analysis.py").toAbsolutePath().normalize();

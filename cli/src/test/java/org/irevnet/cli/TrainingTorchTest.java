@@ -50,8 +50,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * checkpoint does and give its {@code metrics.jsonl} numbers exactly (so it is the trainer's step),
  * and once in float64, whose three steps the script chains from the first state and compares with
  * ours (losses to 1e-10, states to 1e-9). The float32 steps' losses are compared with the metrics
- * lines, each from our state before it. 43 s alone at a load average of 7 on the 2-core machine (34
- * s of CPU, most of it the JVM's and ND4J's start), 7 s after other tests in the same JVM.
+ * lines, each from our state before it. 33 s after other tests in the same JVM on an idle 2-core
+ * machine (7 s before the {@code --adv-whiten} scenarios, whose 1,014 x 1,014 covariances the script
+ * and the comparisons handle).
  */
 class TrainingTorchTest {
   private static final Path SCRIPT = Path.of("..", "scripts", "torch_train.py").toAbsolutePath().normalize();
