@@ -263,8 +263,7 @@ public final class LayerProbes {
   /** The linear probe with its penalty chosen on held-out examples; every fit it took goes into {@code fits}. */
   static SoftmaxRegression fitted(INDArray x, int[] y, int classes, long seed, List<SoftmaxRegression.Fit> fits) {
     SoftmaxRegression.Selected s = SoftmaxRegression.select(x, y, classes, seed);
-    s.trials().forEach(t -> fits.add(t.fit()));
-    fits.add(s.probe().fit());
+    fits.addAll(s.fits());
     return s.probe();
   }
 }

@@ -2,7 +2,6 @@ package org.irevnet.analysis;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
-import java.util.ArrayList;
 import java.util.List;
 import org.irevnet.data.Dataset;
 import org.irevnet.models.InvertibleClassifier;
@@ -234,20 +233,16 @@ public final class NuisanceProbe {
     INDArray test = st.applyInPlace(Features.columns(zTest, numClasses, zTest.size(1)));
     SoftmaxRegression.Selected sel = SoftmaxRegression.select(train, yTrain, numClasses, seed, LINEAR_READER_TOLERANCE,
         LINEAR_READER_MAX_ITERATIONS);
-    List<SoftmaxRegression.Fit> fits = new ArrayList<>();
-    List<HeldOut> heldOut = new ArrayList<>();
-    for (SoftmaxRegression.Trial t : sel.trials()) {
-      fits.add(t.fit());
-      heldOut.add(new HeldOut(t.l2(), t.validationAccuracy()));
-    }
-    fits.add(sel.probe().fit());
+    List<HeldOut> heldOut = sel.trials().stream().map(t -> new HeldOut(t.l2(), t.validationAccuracy())).toList();
     SoftmaxRegression probe = sel.probe();
-    int[] classes = Losses.predictions(probe.logits(test));
+    INDArray logits = probe.logits(test);
+    int[] classes = Losses.predictions(logits);
+    Tensors.free(logits, null);
     double trainAccuracy = probe.accuracy(train, yTrain);
     Tensors.free(train, null);
     Tensors.free(test, null);
     return new Linear(Losses.accuracy(classes, yTest), trainAccuracy, probe.fit().l2(), probe.fit().objective(),
-        (System.nanoTime() - t0) / 1e9, correct(classes, yTest), LayerProbes.LinearProbe.of(seed, fits,
+        (System.nanoTime() - t0) / 1e9, correct(classes, yTest), LayerProbes.LinearProbe.of(seed, sel.fits(),
         LINEAR_READER_TOLERANCE, LINEAR_READER_MAX_ITERATIONS), heldOut);
   }
 

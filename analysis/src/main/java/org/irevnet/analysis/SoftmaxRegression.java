@@ -76,7 +76,15 @@ public final class SoftmaxRegression {
   public record Trial(double l2, double validationAccuracy, Fit fit) {}
 
   /** The probe refitted on all training examples at the chosen penalty, and the penalties tried. */
-  public record Selected(SoftmaxRegression probe, List<Trial> trials) {}
+  public record Selected(SoftmaxRegression probe, List<Trial> trials) {
+    /** Every fit it took: each penalty's on the training examples not held out, then the refit. */
+    public List<Fit> fits() {
+      List<Fit> all = new ArrayList<>();
+      trials.forEach(t -> all.add(t.fit()));
+      all.add(probe.fit());
+      return all;
+    }
+  }
 
   private SoftmaxRegression(INDArray weights, INDArray bias, Fit fit) {
     this.weights = weights;
