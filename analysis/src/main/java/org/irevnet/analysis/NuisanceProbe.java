@@ -123,16 +123,10 @@ public final class NuisanceProbe {
    * @param correct per test example, in order, whether its class was its label
    * @param fitting how it was fitted (solver, penalties, held-out share and seed, convergence)
    * @param heldOut each penalty tried, in order, with the held-out accuracy that chose among them
-   *     (null for a reader built without them)
+   *     (null: not recorded, as in files before 2026-12-07)
    */
   public record Linear(double accuracy, double trainAccuracy, double l2, double objective, double seconds,
-      boolean[] correct, LayerProbes.LinearProbe fitting, List<HeldOut> heldOut) {
-
-    public Linear(double accuracy, double trainAccuracy, double l2, double objective, double seconds,
-        boolean[] correct, LayerProbes.LinearProbe fitting) {
-      this(accuracy, trainAccuracy, l2, objective, seconds, correct, fitting, null);
-    }
-  }
+      boolean[] correct, LayerProbes.LinearProbe fitting, List<HeldOut> heldOut) {}
 
   /** A penalty the linear reader tried and its accuracy on the held-out training examples. */
   public record HeldOut(double l2, double accuracy) {}

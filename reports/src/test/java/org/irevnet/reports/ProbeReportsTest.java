@@ -154,7 +154,7 @@ class ProbeReportsTest {
     // With --whiten the first line says the MLP read whitened z_n; the linear reader's stays standardised.
     NuisanceProbeReport white = NuisanceProbeReport.of("run", "best", "d", "/data/d", "m",
         new NuisanceProbe.Result(0.75, 0.25, -0.5, 1.0, 8, 4, 10, RECIPE, 1.0, logits, probe, true,
-            new NuisanceProbe.Linear(0.75, 0.875, 1e-5, 0.125, 2.5, linear, LINEAR)), 4.0);
+            new NuisanceProbe.Linear(0.75, 0.875, 1e-5, 0.125, 2.5, linear, LINEAR, null)), 4.0);
     assertThat(white.whitened()).isTrue();
     // A reader built without its held-out accuracies (as files before 2026-12-07) has no such field.
     white.writeJson(tmp.resolve("white.json"));
