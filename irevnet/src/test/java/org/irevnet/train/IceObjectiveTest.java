@@ -566,8 +566,7 @@ class IceObjectiveTest {
   /** The covariance (population: over n) of {@code [n, d]} rows, by hand. */
   static double[][] covariance(double[][] x) {
     int n = x.length, d = x[0].length;
-    double[] mean = new double[d];
-    for (double[] row : x) for (int k = 0; k < d; k++) mean[k] += row[k] / n;
+    double[] mean = mean(x);
     double[][] c = new double[d][d];
     for (double[] row : x) {
       for (int a = 0; a < d; a++) for (int b = 0; b < d; b++) c[a][b] += (row[a] - mean[a]) * (row[b] - mean[b]) / n;
