@@ -424,6 +424,18 @@ class AnalysisCommandsTest {
     assertThat(bn.get("whitened").asBoolean()).isTrue();
     // --linear reaches the nuisance probe on the shared z as well.
     assertThat(bn.get("linear_correct")).hasSize(20);
+    // --weight-decay reaches the nuisance probe's recipe, and --test-count the layer probes as well as
+    // the nuisance probe (both on one z again): every other test refused the first, and gave --layers
+    // no --test-count, so either could go unused unseen.
+    Path counted = tmp.resolve("counted");
+    MainTest.Run tc = run("probe", "--run", run, "--layers", "--nuisance", "--weight-decay", "0.05", "--epochs", "1",
+        "--train-count", "30", "--test-count", "10", "--out", counted.toString());
+    assertThat(tc.code()).as(tc.err()).isZero();
+    JsonNode cl = Json.MAPPER.readTree(counted.resolve("layer-probes.json").toFile());
+    JsonNode cn = Json.MAPPER.readTree(counted.resolve("nuisance-probe.json").toFile());
+    assertThat(cl.get("test_count").asInt()).isEqualTo(10);
+    assertThat(cn.get("test_count").asInt()).isEqualTo(10);
+    assertThat(cn.get("recipe").get("weight_decay").asDouble()).isEqualTo(0.05);
 
     MainTest.Run ip = run("interpolate", "--run", run, "--count", "2", "--steps", "3", "--seed", "2");
     assertThat(ip.code()).as(ip.err()).isZero();
