@@ -643,6 +643,10 @@ class TrainEvalCommandTest {
         "--objective", "ice", "--w-mle", "Infinity");
     refused(tmp, "--max-steps must be at least 1, got 0", "--arch", arch.toString(), "--data", data.toString(),
         "--max-steps", "0");
+    // The common options are applied (CommonOptions.apply) before anything loads: --threads' ceiling.
+    // Without the call no test noticed; the missing data then names the next problem instead.
+    refused(tmp, "irevnet train: --threads must be at most 1024, got 100000", "--arch", arch.toString(), "--data",
+        tmp.resolve("missing").toString(), "--threads", "100000");
 
     String small = TinyData.ARCH.replace("[1, 32, 32]", "[1, 16, 16]");
     Path smallArch = Files.writeString(tmp.resolve("small.json"), small);
