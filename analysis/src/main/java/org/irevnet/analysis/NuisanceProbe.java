@@ -124,9 +124,12 @@ public final class NuisanceProbe {
    * @param fitting how it was fitted (solver, penalties, held-out share and seed, convergence)
    * @param heldOut each penalty tried, in order, with the held-out accuracy that chose among them
    *     (null: not recorded, as in files before 2026-12-07)
+   * @param l2Ties the penalties tried whose held-out accuracy equalled {@code l2}'s, passed over for
+   *     the stronger ({@link SoftmaxRegression.Selected#tiedPenalties}): empty when the choice was no
+   *     tie, null when {@code heldOut} is
    */
   public record Linear(double accuracy, double trainAccuracy, double l2, double objective, double seconds,
-      boolean[] correct, LayerProbes.LinearProbe fitting, List<HeldOut> heldOut) {}
+      boolean[] correct, LayerProbes.LinearProbe fitting, List<HeldOut> heldOut, List<Double> l2Ties) {}
 
   /** A penalty the linear reader tried and its accuracy on the held-out training examples. */
   public record HeldOut(double l2, double accuracy) {}
@@ -237,7 +240,7 @@ public final class NuisanceProbe {
     Tensors.free(test, null);
     return new Linear(Losses.accuracy(classes, yTest), trainAccuracy, probe.fit().l2(), probe.fit().objective(),
         (System.nanoTime() - t0) / 1e9, correct(classes, yTest), LayerProbes.LinearProbe.of(seed, sel.fits(),
-        LINEAR_READER_TOLERANCE, LINEAR_READER_MAX_ITERATIONS), heldOut);
+        LINEAR_READER_TOLERANCE, LINEAR_READER_MAX_ITERATIONS), heldOut, sel.tiedPenalties());
   }
 
   private static boolean[] correct(int[] classes, int[] labels) {

@@ -84,6 +84,18 @@ public final class SoftmaxRegression {
       all.add(probe.fit());
       return all;
     }
+
+    /**
+     * The penalties tried whose held-out accuracy equalled the chosen one's, which {@link #select}
+     * passed over for the stronger (so all of them are weaker); empty when the choice was no tie.
+     * Equal accuracies are equal counts of the same held-out examples, so {@code ==} is exact.
+     */
+    public List<Double> tiedPenalties() {
+      double chosen = probe.fit().l2();
+      double accuracy = trials.stream().filter(t -> t.l2() == chosen).findFirst().orElseThrow().validationAccuracy();
+      return trials.stream().filter(t -> t.l2() != chosen && t.validationAccuracy() == accuracy).map(Trial::l2)
+          .toList();
+    }
   }
 
   private SoftmaxRegression(INDArray weights, INDArray bias, Fit fit) {

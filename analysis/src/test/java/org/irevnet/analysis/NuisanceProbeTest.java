@@ -195,6 +195,7 @@ class NuisanceProbeTest {
       assertThat(linear.heldOut().get(t).accuracy()).as("penalty %d", t)
           .isEqualTo(expected.trials().get(t).validationAccuracy());
     }
+    assertThat(linear.l2Ties()).isEqualTo(expected.tiedPenalties());
     assertThat(linear.accuracy()).isEqualTo(Losses.accuracy(expectedClasses, yTest)).isGreaterThan(0.9);
     assertThat(linear.trainAccuracy()).isEqualTo(expected.probe().accuracy(xTrain, yTrain));
     for (int i = 0; i < yTest.length; i++) {

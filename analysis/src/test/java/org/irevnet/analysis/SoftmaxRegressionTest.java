@@ -274,6 +274,51 @@ class SoftmaxRegressionTest {
     SoftmaxRegression.Selected s = SoftmaxRegression.select(data.x(), data.y(), c, 1);
     assertThat(s.trials()).extracting(SoftmaxRegression.Trial::validationAccuracy).containsExactly(1.0, 1.0, 1.0);
     assertThat(s.probe().fit().l2()).isEqualTo(SoftmaxRegression.PENALTIES[0]);
+    assertThat(s.tiedPenalties()).containsExactly(1e-2, 1e-3);
+  }
+
+  /**
+   * One column {@code -S} or {@code +S} and 50 examples, the ten {@link SoftmaxRegression#select}
+   * holds out (seed 3) placed by hand: of the 40 it fits, 32 of class 0 at {@code -S} and 8 of
+   * class 1 at {@code +S}, so that the minimiser at {@code l2} = 1e-1 classifies {@code +S} as the
+   * majority class 0 (margin -0.67) and those at 1e-2 and weaker as class 1 (margins 1.05, 2.9,
+   * 4.9, by scipy's BFGS on the same objective). The held-out ten are five at
+   * each point, labelled {@code heldOutLabelAtPlusS} at {@code +S} and 0 at {@code -S}.
+   */
+  private static Labelled heldOutByHand(int heldOutLabelAtPlusS) {
+    int n = 50, held = 10;
+    int[] order = org.irevnet.data.Batches.permutation(n, new Random(3));
+    double[][] x = new double[n][1];
+    int[] y = new int[n];
+    for (int k = 0; k < n; k++) {
+      int i = order[k];
+      boolean plus = k < held ? k % 2 == 1 : k >= n - 8;
+      x[i][0] = plus ? HELD_OUT_POINT : -HELD_OUT_POINT;
+      y[i] = !plus ? 0 : k < held ? heldOutLabelAtPlusS : 1;
+    }
+    return new Labelled(Nd4j.createFromArray(x), y);
+  }
+
+  private static final double HELD_OUT_POINT = 0.3;
+
+  /**
+   * Held-out accuracies known by construction ({@link #heldOutByHand}): with the held-out five at
+   * {@code +S} labelled 1, 1e-1 reads 5 of 10 and 1e-2, 1e-3, 1e-4 read all ten, so 1e-2 is chosen
+   * on a tie with 1e-3 and 1e-4 (the path stops after them); labelled 0, 1e-1 reads all ten and the
+   * weaker ones 5, so 1e-1 wins alone.
+   */
+  @Test
+  void theTiedPenaltiesAreTheWeakerOnesThatClassifiedTheHeldOutExamplesAsWell() {
+    SoftmaxRegression.Selected tie = SoftmaxRegression.select(heldOutByHand(1).x(), heldOutByHand(1).y(), 2, 3);
+    assertThat(tie.trials()).extracting(SoftmaxRegression.Trial::l2).containsExactly(1e-1, 1e-2, 1e-3, 1e-4);
+    assertThat(tie.trials()).extracting(SoftmaxRegression.Trial::validationAccuracy).containsExactly(0.5, 1.0, 1.0, 1.0);
+    assertThat(tie.probe().fit().l2()).isEqualTo(1e-2);
+    assertThat(tie.tiedPenalties()).containsExactly(1e-3, 1e-4);
+
+    SoftmaxRegression.Selected alone = SoftmaxRegression.select(heldOutByHand(0).x(), heldOutByHand(0).y(), 2, 3);
+    assertThat(alone.trials()).extracting(SoftmaxRegression.Trial::validationAccuracy).containsExactly(1.0, 0.5, 0.5);
+    assertThat(alone.probe().fit().l2()).isEqualTo(1e-1);
+    assertThat(alone.tiedPenalties()).isEmpty();
   }
 
   @Test

@@ -30,8 +30,10 @@ import org.irevnet.stats.Proportions;
  *     {@code linearSeconds}, {@code linearCorrect} (per test image, as {@code
  *     nuisanceCorrect}) and {@code linearProbe} (how it was fitted, as {@code layer-probes.json}'s
  *     {@code linear_probe}) and {@code linearHeldOut} (each penalty tried, {@code l2}, with its held-out
- *     {@code accuracy}; absent from files before 2026-12-07 too) absent without the option, so that the
- *     recipe's files stay as they were
+ *     {@code accuracy}; absent from files before 2026-12-07 too) and {@code linearL2Ties} (the penalties
+ *     tried whose held-out accuracy equalled {@code linearL2}'s, which the rule passed over for the
+ *     stronger: empty when the choice was no tie; absent from files before audit BN, 2026-12-07) absent
+ *     without the option, so that the recipe's files stay as they were
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record NuisanceProbeReport(String run, String checkpoint, String data, String model, double logitAccuracy,
@@ -47,7 +49,8 @@ public record NuisanceProbeReport(String run, String checkpoint, String data, St
     @JsonInclude(JsonInclude.Include.NON_NULL) Double linearSeconds,
     @JsonInclude(JsonInclude.Include.NON_NULL) boolean[] linearCorrect,
     @JsonInclude(JsonInclude.Include.NON_NULL) LayerProbes.LinearProbe linearProbe,
-    @JsonInclude(JsonInclude.Include.NON_NULL) java.util.List<NuisanceProbe.HeldOut> linearHeldOut)
+    @JsonInclude(JsonInclude.Include.NON_NULL) java.util.List<NuisanceProbe.HeldOut> linearHeldOut,
+    @JsonInclude(JsonInclude.Include.NON_NULL) java.util.List<Double> linearL2Ties)
     implements AnalysisFile {
 
   /** The 95% Wilson interval of {@code logit_accuracy} over the {@code test_count} images. */
@@ -89,7 +92,7 @@ public record NuisanceProbeReport(String run, String checkpoint, String data, St
         totalSeconds, dataPath, r.logitCorrect(), r.nuisanceCorrect(), r.whitened() ? Boolean.TRUE : null,
         l == null ? null : l.accuracy(), l == null ? null : l.trainAccuracy(), l == null ? null : l.l2(),
         l == null ? null : l.objective(), l == null ? null : l.seconds(), l == null ? null : l.correct(), l == null ? null : l.fitting(),
-        l == null ? null : l.heldOut());
+        l == null ? null : l.heldOut(), l == null ? null : l.l2Ties());
   }
 
   /** One line for the terminal, and a second for the linear reader when it ran. */
@@ -99,7 +102,19 @@ public record NuisanceProbeReport(String run, String checkpoint, String data, St
         + " %d train / %d test, %d nuisance dims, %.1f s (%.1f s with z)%n", logitAccuracy, nuisanceAccuracy,
         nuisanceTrainAccuracy, excess, trainCount, testCount, nuisanceDims, seconds, totalSeconds);
     if (linearAccuracy == null) return recipe;
+    String tie = linearL2Ties == null || linearL2Ties.isEmpty() ? "" : "; " + tieNote(linearL2, linearL2Ties);
     return recipe + String.format(Locale.ROOT, "linear reader (standardised z_n): nuisance accuracy %.4f (train %.4f),"
-        + " l2 %.0e, %.1f s%n", linearAccuracy, linearTrainAccuracy, linearL2, linearSeconds);
+        + " l2 %.0e, %.1f s%s%n", linearAccuracy, linearTrainAccuracy, linearL2, linearSeconds, tie);
+  }
+
+  /**
+   * The sentence that says a linear probe's penalty {@code l2} was chosen on a tie with the weaker
+   * {@code tied} ({@link org.irevnet.analysis.SoftmaxRegression.Selected#tiedPenalties}): its
+   * held-out accuracy alone does not show that a weaker penalty did as well.
+   */
+  public static String tieNote(double l2, java.util.List<Double> tied) {
+    return String.format(Locale.ROOT, "l2 %.0e was chosen on a tie: %s classified the held-out images as well"
+        + " (ties go to the stronger penalty)", l2, String.join(", ",
+        tied.stream().map(t -> String.format(Locale.ROOT, "%.0e", t)).toList()));
   }
 }

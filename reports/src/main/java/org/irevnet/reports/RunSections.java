@@ -45,8 +45,7 @@ final class RunSections {
       new Spec("probes", "Per-layer probes and PCA", (f, id, title) -> generic(f, id, title,
           List.of("*probe*.json", "pca*.json"), List.of("*probe*.png", "pca*.png"), "*nuisance*",
           "bin/irevnet probe --run RUN_DIR --layers")),
-      new Spec("nuisance", "Nuisance probe", (f, id, title) -> generic(f, id, title,
-          List.of("*nuisance*.json"), List.of("*nuisance*.png"), null, "bin/irevnet probe --run RUN_DIR --nuisance")),
+      new Spec("nuisance", "Nuisance probe", RunSections::nuisance),
       new Spec("metamers", "Metamers", (f, id, title) -> generic(f, id, title, List.of("metamers*.json"),
           List.of("metamers*.png"), null, "bin/irevnet metamers --run RUN_DIR")),
       new Spec("interpolation", "Interpolation", (f, id, title) -> generic(f, id, title,
@@ -598,6 +597,33 @@ final class RunSections {
     List<String> sources = new ArrayList<>(json);
     sources.addAll(png);
     return Section.ok(id, title, sources, figs);
+  }
+
+  /**
+   * The nuisance probe's files as {@link #generic} shows them, with a note under {@code probe
+   * --linear}'s held-out table when the reader's penalty was chosen on a tie ({@code linear_l2_ties}
+   * not empty): the table shows the equal accuracies but not that the rule took the stronger.
+   */
+  private static Section nuisance(RunFiles f, String id, String title) throws IOException {
+    Section s = generic(f, id, title, List.of("*nuisance*.json"), List.of("*nuisance*.png"), null,
+        "bin/irevnet probe --run RUN_DIR --nuisance");
+    if (!s.status().equals(Section.OK)) return s;
+    Map<String, String> notes = new LinkedHashMap<>();
+    for (String j : s.sources()) {
+      if (!j.endsWith(".json")) continue;
+      JsonNode file = f.json(j), ties = file.path("linear_l2_ties");
+      if (!ties.isArray() || ties.isEmpty() || !file.path("linear_l2").isNumber()) continue;
+      List<Double> tied = new ArrayList<>();
+      ties.forEach(t -> tied.add(t.asDouble()));
+      notes.put(baseName(j) + ": linear_held_out", NuisanceProbeReport.tieNote(file.get("linear_l2").asDouble(), tied));
+    }
+    if (notes.isEmpty()) return s;
+    List<Figure> figs = new ArrayList<>();
+    for (Figure fig : s.figures()) {
+      figs.add(fig instanceof Figure.Table t && notes.containsKey(t.title())
+          ? new Figure.Table(t.title(), t.columns(), t.rows(), notes.get(t.title())) : fig);
+    }
+    return Section.ok(id, title, s.sources(), figs);
   }
 
   /** An image's title: its file's base name, then what its rows show where that is known. */

@@ -134,7 +134,7 @@ class ProbeReportsTest {
     NuisanceProbeReport r = NuisanceProbeReport.of("run", "best", "d", "/data/d", "m",
         new NuisanceProbe.Result(0.75, 0.25, -0.5, 1.0, 8, 4, 10, RECIPE, 1.0, logits, probe, false,
             new NuisanceProbe.Linear(0.75, 0.875, 1e-5, 0.125, 2.5, linear, LINEAR,
-                List.of(new NuisanceProbe.HeldOut(0.1, 0.5), new NuisanceProbe.HeldOut(1e-5, 0.625)))), 4.0);
+                List.of(new NuisanceProbe.HeldOut(0.1, 0.5), new NuisanceProbe.HeldOut(1e-5, 0.625)), List.of())), 4.0);
     r.writeJson(tmp.resolve("linear.json"));
     JsonNode n = JsonReport.MAPPER.readTree(tmp.resolve("linear.json").toFile());
     assertThat(n.get("linear_accuracy").asDouble()).isEqualTo(0.75);
@@ -147,6 +147,7 @@ class ProbeReportsTest {
     assertThat(n.get("linear_probe").get("most_iterations").asInt()).isEqualTo(37);
     assertThat(n.get("linear_probe").get("all_converged").asBoolean()).isTrue();
     assertThat(n.get("linear_held_out").toString()).isEqualTo("[{\"accuracy\":0.5,\"l2\":0.1},{\"accuracy\":0.625,\"l2\":1.0E-5}]");
+    assertThat(n.get("linear_l2_ties").toString()).as("no tie: empty, not absent").isEqualTo("[]");
     assertThat(n.has("whitened")).isFalse();
     assertThat(r.line()).isEqualTo(String.format("nuisance probe: logit accuracy 0.7500, nuisance accuracy 0.2500"
         + " (train 1.0000), excess -0.5000; 8 train / 4 test, 10 nuisance dims, 1.0 s (4.0 s with z)%n"
@@ -154,14 +155,33 @@ class ProbeReportsTest {
     // With --whiten the first line says the MLP read whitened z_n; the linear reader's stays standardised.
     NuisanceProbeReport white = NuisanceProbeReport.of("run", "best", "d", "/data/d", "m",
         new NuisanceProbe.Result(0.75, 0.25, -0.5, 1.0, 8, 4, 10, RECIPE, 1.0, logits, probe, true,
-            new NuisanceProbe.Linear(0.75, 0.875, 1e-5, 0.125, 2.5, linear, LINEAR, null)), 4.0);
+            new NuisanceProbe.Linear(0.75, 0.875, 1e-5, 0.125, 2.5, linear, LINEAR, null, null)), 4.0);
     assertThat(white.whitened()).isTrue();
     // A reader built without its held-out accuracies (as files before 2026-12-07) has no such field.
     white.writeJson(tmp.resolve("white.json"));
-    assertThat(JsonReport.MAPPER.readTree(tmp.resolve("white.json").toFile()).has("linear_held_out")).isFalse();
+    JsonNode w = JsonReport.MAPPER.readTree(tmp.resolve("white.json").toFile());
+    assertThat(w.has("linear_held_out") || w.has("linear_l2_ties")).isFalse();
     assertThat(white.line()).isEqualTo(String.format("nuisance probe (whitened z_n): logit accuracy 0.7500, nuisance"
         + " accuracy 0.2500 (train 1.0000), excess -0.5000; 8 train / 4 test, 10 nuisance dims, 1.0 s (4.0 s with z)%n"
         + "linear reader (standardised z_n): nuisance accuracy 0.7500 (train 0.8750), l2 1e-05, 2.5 s%n"));
+  }
+
+  /** A penalty chosen on a tie: the weaker penalties that tied are in the file, and the line says so. */
+  @Test
+  void aPenaltyChosenOnATieIsSaidInTheFileAndTheLine(@TempDir Path tmp) throws Exception {
+    boolean[] logits = {true, true, true, false}, probe = {true, false, false, false}, linear = {true, true, true, false};
+    NuisanceProbeReport r = NuisanceProbeReport.of("run", "best", "d", "/data/d", "m",
+        new NuisanceProbe.Result(0.75, 0.25, -0.5, 1.0, 8, 4, 10, RECIPE, 1.0, logits, probe, false,
+            new NuisanceProbe.Linear(0.75, 0.875, 1e-2, 0.125, 2.5, linear, LINEAR,
+                List.of(new NuisanceProbe.HeldOut(0.1, 0.5), new NuisanceProbe.HeldOut(1e-2, 0.75),
+                    new NuisanceProbe.HeldOut(1e-3, 0.75), new NuisanceProbe.HeldOut(1e-4, 0.75)), List.of(1e-3, 1e-4))),
+        4.0);
+    r.writeJson(tmp.resolve("tie.json"));
+    assertThat(JsonReport.MAPPER.readTree(tmp.resolve("tie.json").toFile()).get("linear_l2_ties").toString())
+        .isEqualTo("[0.001,1.0E-4]");
+    assertThat(r.line()).endsWith(String.format("linear reader (standardised z_n): nuisance accuracy 0.7500 (train"
+        + " 0.8750), l2 1e-02, 2.5 s; l2 1e-02 was chosen on a tie: 1e-03, 1e-04 classified the held-out images as well"
+        + " (ties go to the stronger penalty)%n"));
   }
 
   private static void assertInterval(JsonNode ci, double lo, double hi) {

@@ -219,8 +219,32 @@ class RunSectionsTest {
     Section nuisance = RunSections.of(new RunFiles(run)).stream().filter(s -> s.id().equals("nuisance")).findFirst()
         .orElseThrow();
     assertThat(nuisance.figures()).filteredOn(f -> f instanceof Figure.Table t && t.title().endsWith("linear_held_out"))
-        .singleElement().satisfies(f -> assertThat(((Figure.Table) f).rows().toString())
-            .isEqualTo("[[0.625, 0.1], [0.75, 0.01]]"));
+        .singleElement().satisfies(f -> {
+          assertThat(((Figure.Table) f).rows().toString()).isEqualTo("[[0.625, 0.1], [0.75, 0.01]]");
+          assertThat(((Figure.Table) f).note()).as("no linear_l2_ties: no tie to note").isNull();
+        });
+  }
+
+  /** A reader's penalty chosen on a tie ({@code linear_l2_ties}) is noted under its held-out table; no tie, no note. */
+  @Test
+  void aLinearReaderPenaltyChosenOnATieIsNotedUnderItsHeldOutTable(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    Path a = Files.createDirectories(run.resolve(RunSections.ANALYSIS));
+    Files.writeString(a.resolve("nuisance-probe.json"), """
+        {"nuisance_accuracy": 0.25, "linear_l2": 0.01, "linear_l2_ties": [0.001],
+         "linear_held_out": [{"accuracy": 0.625, "l2": 0.1}, {"accuracy": 0.75, "l2": 0.01}, {"accuracy": 0.75, "l2": 0.001}]}
+        """);
+    Files.writeString(a.resolve("nuisance-probe-other.json"), """
+        {"nuisance_accuracy": 0.25, "linear_l2": 0.1, "linear_l2_ties": [],
+         "linear_held_out": [{"accuracy": 0.75, "l2": 0.1}, {"accuracy": 0.625, "l2": 0.01}]}
+        """);
+    Section nuisance = RunSections.of(new RunFiles(run)).stream().filter(s -> s.id().equals("nuisance")).findFirst()
+        .orElseThrow();
+    assertThat(nuisance.figures()).filteredOn(f -> f instanceof Figure.Table t && t.title().endsWith("linear_held_out"))
+        .extracting(f -> ((Figure.Table) f).title() + " / " + ((Figure.Table) f).note()).containsExactlyInAnyOrder(
+            "nuisance-probe: linear_held_out / l2 1e-02 was chosen on a tie: 1e-03 classified the held-out images as"
+                + " well (ties go to the stronger penalty)",
+            "nuisance-probe-other: linear_held_out / null");
   }
 
   @Test
