@@ -69,24 +69,27 @@ public final class LayerProbes {
    * @param linearAccuracyCi95 the 95% Wilson interval of {@code linearAccuracy} over the test
    *     examples ({@code nearestNeighbourAccuracyCi95} likewise); null for a stage built without
    *     their count
+   * @param linearL2Ties the penalties tried whose held-out accuracy equalled {@code linearL2}'s, passed
+   *     over for the stronger ({@link SoftmaxRegression.Selected#tiedPenalties}): empty when the choice
+   *     was no tie; null (absent) for a stage built without them
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
   public record Stage(int stage, String layer, List<Long> shape, long features, double linearAccuracy, double linearTrainAccuracy,
       double linearL2, double nearestNeighbourAccuracy, Proportions.Interval linearAccuracyCi95,
-      Proportions.Interval nearestNeighbourAccuracyCi95) {
+      Proportions.Interval nearestNeighbourAccuracyCi95, List<Double> linearL2Ties) {
 
     public Stage(int stage, String layer, List<Long> shape, long features, double linearAccuracy,
         double linearTrainAccuracy, double linearL2, double nearestNeighbourAccuracy) {
       this(stage, layer, shape, features, linearAccuracy, linearTrainAccuracy, linearL2, nearestNeighbourAccuracy, null,
-          null);
+          null, null);
     }
 
     /** This stage with its accuracies' intervals over {@code testCount} test examples. */
     Stage withIntervals(int testCount) {
       return new Stage(stage, layer, shape, features, linearAccuracy, linearTrainAccuracy, linearL2,
           nearestNeighbourAccuracy, Proportions.wilson95OfShare(linearAccuracy, testCount),
-          Proportions.wilson95OfShare(nearestNeighbourAccuracy, testCount));
+          Proportions.wilson95OfShare(nearestNeighbourAccuracy, testCount), linearL2Ties);
     }
   }
 
@@ -99,14 +102,16 @@ public final class LayerProbes {
    * @param linearL2 the penalty chosen for that probe
    * @param linearAccuracyCi95 the 95% Wilson interval of {@code linearAccuracy} over the test
    *     examples; null (absent) for a point built without their count
+   * @param linearL2Ties as {@link Stage#linearL2Ties}, for that probe; null (absent) for a point built
+   *     without them
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
   public record PcaPoint(int components, double explainedVariance, double linearAccuracy, double linearL2,
-      @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
-      Proportions.Interval linearAccuracyCi95) {
+      Proportions.Interval linearAccuracyCi95, List<Double> linearL2Ties) {
 
     public PcaPoint(int components, double explainedVariance, double linearAccuracy, double linearL2) {
-      this(components, explainedVariance, linearAccuracy, linearL2, null);
+      this(components, explainedVariance, linearAccuracy, linearL2, null, null);
     }
   }
 
@@ -141,7 +146,7 @@ public final class LayerProbes {
     for (Stage s : r.stages()) {
       named.add(new Stage(s.stage(), model.layerNames().get(s.stage()), s.shape(), s.features(), s.linearAccuracy(),
           s.linearTrainAccuracy(), s.linearL2(), s.nearestNeighbourAccuracy(), s.linearAccuracyCi95(),
-          s.nearestNeighbourAccuracyCi95()));
+          s.nearestNeighbourAccuracyCi95(), s.linearL2Ties()));
     }
     return new Result(named, r.pca(), r.linearProbe(), r.trainCount(), r.testCount(), r.seconds());
   }
@@ -162,24 +167,25 @@ public final class LayerProbes {
     List<SoftmaxRegression.Fit> fits = new ArrayList<>();
     List<Stage> stages = new ArrayList<>();
     INDArray lastTrain = null, lastTest = null;
-    SoftmaxRegression lastProbe = null;
+    SoftmaxRegression.Selected last = null;
     for (int s = 0; s < trainFeatures.size(); s++) {
       Features.Standardizer st = Features.Standardizer.fit(trainFeatures.get(s));
       INDArray tr = st.apply(trainFeatures.get(s)), te = st.apply(testFeatures.get(s));
-      SoftmaxRegression probe = fitted(tr, yTrain, classes, seed, fits);
-      lastProbe = probe;
+      last = fitted(tr, yTrain, classes, seed, fits);
+      SoftmaxRegression probe = last.probe();
       int[] nn = nearestNeighbour(tr, te);
       int[] nnLabels = new int[nn.length];
       for (int i = 0; i < nn.length; i++) nnLabels[i] = yTrain[nn[i]];
       long d = tr.size(1);
       stages.add(new Stage(s, null, shapes == null ? List.of(d) : shapes.get(s), d, probe.accuracy(te, yTest),
-          probe.accuracy(tr, yTrain), probe.fit().l2(), Losses.accuracy(nnLabels, yTest)).withIntervals(yTest.length));
+          probe.accuracy(tr, yTrain), probe.fit().l2(), Losses.accuracy(nnLabels, yTest), null, null,
+          last.tiedPenalties()).withIntervals(yTest.length));
       Tensors.free(lastTrain, null);
       Tensors.free(lastTest, null);
       lastTrain = tr;
       lastTest = te;
     }
-    List<PcaPoint> pca = pcaCurve(lastTrain, yTrain, lastTest, yTest, classes, seed, lastProbe, fits);
+    List<PcaPoint> pca = pcaCurve(lastTrain, yTrain, lastTest, yTest, classes, seed, last, fits);
     return new Result(stages, pca, LinearProbe.of(seed, fits), yTrain.length, yTest.length, (System.nanoTime() - t0) / 1e9);
   }
 
@@ -221,13 +227,14 @@ public final class LayerProbes {
    * then the linear probe on the top-{@code d} projections for {@code d = 1, 2, 4, ...} and the
    * full dimension; each probe's fits (held-out and final) are added to {@code fits}.
    *
-   * @param full the probe of {@code train} itself with the same {@code seed}, or null. It is the
+   * @param full the probe of {@code train} itself with the same {@code seed} and the penalties it
+   *     tried, or null. It is the
    *     full dimension's: there the projections are the features rotated and shifted, which moves
    *     neither the held-out examples nor the penalty (the bias has none), so it would be refitted
    *     to the same accuracy at the cost of the largest fit.
    */
   public static List<PcaPoint> pcaCurve(INDArray train, int[] yTrain, INDArray test, int[] yTest, int classes,
-      long seed, SoftmaxRegression full, List<SoftmaxRegression.Fit> fits) {
+      long seed, SoftmaxRegression.Selected full, List<SoftmaxRegression.Fit> fits) {
     INDArray x = train.castTo(DataType.DOUBLE);
     INDArray mean = x.mean(true, 0);
     INDArray centred = x.sub(mean);
@@ -242,28 +249,31 @@ public final class LayerProbes {
     for (long d = 1; ; d = Math.min(d * 2, dim)) {
       double explained = values.get(NDArrayIndex.interval(dim - d, dim)).sumNumber().doubleValue() / total;
       if (d == dim && full != null) {
-        curve.add(pcaPoint((int) d, explained, full.accuracy(test, yTest), full.fit().l2(), yTest.length));
+        curve.add(pcaPoint((int) d, explained, full.probe().accuracy(test, yTest), full, yTest.length));
         break;
       }
       INDArray top = vectors.get(NDArrayIndex.all(), NDArrayIndex.interval(dim - d, dim)).dup('c');
       // Projections, not whitened: at the full dimension this is a rotation of the stage's features.
       INDArray ptr = centred.mmul(top), pte = testCentred.mmul(top);
-      SoftmaxRegression probe = fitted(ptr, yTrain, classes, seed, fits);
-      curve.add(pcaPoint((int) d, explained, probe.accuracy(pte, yTest), probe.fit().l2(), yTest.length));
+      SoftmaxRegression.Selected probe = fitted(ptr, yTrain, classes, seed, fits);
+      curve.add(pcaPoint((int) d, explained, probe.probe().accuracy(pte, yTest), probe, yTest.length));
       for (INDArray a : new INDArray[] {top, ptr, pte}) Tensors.free(a, null);
       if (d == dim) break;
     }
     return curve;
   }
 
-  private static PcaPoint pcaPoint(int components, double explained, double accuracy, double l2, int testCount) {
-    return new PcaPoint(components, explained, accuracy, l2, Proportions.wilson95OfShare(accuracy, testCount));
+  private static PcaPoint pcaPoint(int components, double explained, double accuracy, SoftmaxRegression.Selected probe,
+      int testCount) {
+    return new PcaPoint(components, explained, accuracy, probe.probe().fit().l2(),
+        Proportions.wilson95OfShare(accuracy, testCount), probe.tiedPenalties());
   }
 
   /** The linear probe with its penalty chosen on held-out examples; every fit it took goes into {@code fits}. */
-  static SoftmaxRegression fitted(INDArray x, int[] y, int classes, long seed, List<SoftmaxRegression.Fit> fits) {
+  static SoftmaxRegression.Selected fitted(INDArray x, int[] y, int classes, long seed,
+      List<SoftmaxRegression.Fit> fits) {
     SoftmaxRegression.Selected s = SoftmaxRegression.select(x, y, classes, seed);
     fits.addAll(s.fits());
-    return s.probe();
+    return s;
   }
 }

@@ -34,6 +34,9 @@ class LayerProbesTest {
     assertThat(s.nearestNeighbourAccuracy()).isGreaterThanOrEqualTo(0.995);
     assertThat(s.features()).isEqualTo(8);
     assertThat(s.shape()).containsExactly(8L);
+    // The penalties that tied with the chosen one are select's on the standardised features.
+    INDArray standardised = Features.Standardizer.fit(tr).apply(tr);
+    assertThat(s.linearL2Ties()).isEqualTo(SoftmaxRegression.select(standardised, yTrain, 4, 0).tiedPenalties());
 
     int[] randomTrain = NuisanceProbeTest.labels(800, 4, 5), randomTest = NuisanceProbeTest.labels(400, 4, 6);
     LayerProbes.Result rnd = LayerProbes.measure(List.of(tr), randomTrain, List.of(te), randomTest, 4, null, 0);
@@ -133,9 +136,10 @@ class LayerProbesTest {
 
     // At the full dimension the projections are a rotation of the features: the probe of the
     // features themselves, passed in, stands for it, and is what refitting gives.
-    SoftmaxRegression full = SoftmaxRegression.select(st.apply(tr), yTrain, 4, 0).probe();
-    assertThat(curve.get(4).linearAccuracy()).isEqualTo(full.accuracy(st.apply(te), yTest));
-    assertThat(curve.get(4).linearL2()).isEqualTo(full.fit().l2());
+    SoftmaxRegression.Selected full = SoftmaxRegression.select(st.apply(tr), yTrain, 4, 0);
+    assertThat(curve.get(4).linearAccuracy()).isEqualTo(full.probe().accuracy(st.apply(te), yTest));
+    assertThat(curve.get(4).linearL2()).isEqualTo(full.probe().fit().l2());
+    assertThat(curve.get(4).linearL2Ties()).isEqualTo(full.tiedPenalties());
     List<SoftmaxRegression.Fit> fewer = new java.util.ArrayList<>();
     List<LayerProbes.PcaPoint> given = LayerProbes.pcaCurve(st.apply(tr), yTrain, st.apply(te), yTest, 4, 0, full, fewer);
     assertThat(given).isEqualTo(curve);

@@ -13,7 +13,8 @@ import org.irevnet.stats.Proportions;
  * spatially averaged, standardised stage outputs, and the PCA contraction curve at the last stage
  * (DESIGN.md section 5). {@code logit_accuracy} is the model's own accuracy on the same test images;
  * it and every probe accuracy have their 95% Wilson interval over the {@code test_count} images
- * ({@code *_ci95}, {@code [lo, hi]}).
+ * ({@code *_ci95}, {@code [lo, hi]}). Each stage and PCA point has {@code linear_l2_ties}: the weaker
+ * penalties whose held-out accuracy equalled the chosen one's ({@link LayerProbes.Stage#linearL2Ties}).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record LayerProbeReport(String run, String checkpoint, String data, String model, int trainCount,
@@ -49,6 +50,46 @@ public record LayerProbeReport(String run, String checkpoint, String data, Strin
     }
     b.append(String.format(Locale.ROOT, "model's own accuracy %.4f; %d train / %d test images, probes %.1f s (%.1f s in all)%n",
         logitAccuracy, trainCount, testCount, seconds, totalSeconds));
+    String ties = tieNote(ties(stages, pca));
+    if (ties != null) b.append(ties).append(System.lineSeparator());
     return b.toString();
+  }
+
+  /**
+   * A linear probe whose penalty {@code l2} was chosen on a tie with the weaker {@code tied}
+   * ({@code linear_l2_ties}), named {@code "stage 1"} or {@code "PCA 4"}.
+   */
+  public record Tie(String probe, double l2, List<Double> tied) {}
+
+  /** The stages' and PCA points' probes chosen on a tie, in the file's order. */
+  static List<Tie> ties(List<LayerProbes.Stage> stages, List<LayerProbes.PcaPoint> pca) {
+    List<Tie> ties = new java.util.ArrayList<>();
+    for (LayerProbes.Stage s : stages) {
+      if (s.linearL2Ties() != null && !s.linearL2Ties().isEmpty()) {
+        ties.add(new Tie("stage " + s.stage(), s.linearL2(), s.linearL2Ties()));
+      }
+    }
+    for (LayerProbes.PcaPoint p : pca) {
+      if (p.linearL2Ties() != null && !p.linearL2Ties().isEmpty()) {
+        ties.add(new Tie("PCA " + p.components(), p.linearL2(), p.linearL2Ties()));
+      }
+    }
+    return ties;
+  }
+
+  /**
+   * The sentence that names the probes chosen on a tie: their accuracies alone do not show that a
+   * weaker penalty did as well on the held-out images. Null when there is none.
+   */
+  static String tieNote(List<Tie> ties) {
+    if (ties.isEmpty()) return null;
+    return "linear probes whose penalty was chosen on a tie (the weaker penalties after \"over\" classified the held-out"
+        + " images as well; ties go to the stronger): " + String.join("; ", ties.stream().map(t -> t.probe() + " l2 "
+        + penalty(t.l2()) + " over " + String.join(", ", t.tied().stream().map(LayerProbeReport::penalty).toList()))
+        .toList());
+  }
+
+  private static String penalty(double l2) {
+    return String.format(Locale.ROOT, "%.0e", l2);
   }
 }

@@ -42,9 +42,7 @@ final class RunSections {
       new Spec("training", "Training curves", RunSections::training),
       new Spec("accuracy", "Accuracy and confusion matrix", RunSections::accuracy),
       new Spec("invertibility", "Invertibility", RunSections::invertibility),
-      new Spec("probes", "Per-layer probes and PCA", (f, id, title) -> generic(f, id, title,
-          List.of("*probe*.json", "pca*.json"), List.of("*probe*.png", "pca*.png"), "*nuisance*",
-          "bin/irevnet probe --run RUN_DIR --layers")),
+      new Spec("probes", "Per-layer probes and PCA", RunSections::probes),
       new Spec("nuisance", "Nuisance probe", RunSections::nuisance),
       new Spec("metamers", "Metamers", (f, id, title) -> generic(f, id, title, List.of("metamers*.json"),
           List.of("metamers*.png"), null, "bin/irevnet metamers --run RUN_DIR")),
@@ -600,6 +598,44 @@ final class RunSections {
   }
 
   /**
+   * The layer probes' files as {@link #generic} shows them, with a note under a file's stages and
+   * PCA tables naming the probes whose penalty was chosen on a tie ({@code linear_l2_ties} not
+   * empty; {@link LayerProbeReport#tieNote}): a row's penalty alone does not say a weaker one did as well.
+   */
+  private static Section probes(RunFiles f, String id, String title) throws IOException {
+    Section s = generic(f, id, title, List.of("*probe*.json", "pca*.json"), List.of("*probe*.png", "pca*.png"),
+        "*nuisance*", "bin/irevnet probe --run RUN_DIR --layers");
+    if (!s.status().equals(Section.OK)) return s;
+    Map<String, String> notes = new LinkedHashMap<>();
+    for (String j : s.sources()) {
+      if (!j.endsWith(".json")) continue;
+      JsonNode file = f.json(j);
+      List<LayerProbeReport.Tie> ties = new ArrayList<>();
+      for (JsonNode st : file.path("stages")) {
+        if (tied(st).isEmpty()) continue;
+        ties.add(new LayerProbeReport.Tie("stage " + st.path("stage").asInt(), st.get("linear_l2").asDouble(), tied(st)));
+      }
+      for (JsonNode p : file.path("pca")) {
+        if (tied(p).isEmpty()) continue;
+        ties.add(new LayerProbeReport.Tie("PCA " + p.path("components").asInt(), p.get("linear_l2").asDouble(), tied(p)));
+      }
+      String note = LayerProbeReport.tieNote(ties);
+      if (note == null) continue;
+      notes.put(baseName(j) + ": stages", note);
+      notes.put(baseName(j) + ": pca", note);
+    }
+    return noted(s, notes);
+  }
+
+  /** A probe's {@code linear_l2_ties} (empty when absent, not a list, or without a numeric {@code linear_l2}). */
+  private static List<Double> tied(JsonNode probe) {
+    List<Double> tied = new ArrayList<>();
+    if (!probe.path("linear_l2").isNumber()) return tied;
+    for (JsonNode t : probe.path("linear_l2_ties")) if (t.isNumber()) tied.add(t.asDouble());
+    return tied;
+  }
+
+  /**
    * The nuisance probe's files as {@link #generic} shows them, with a note under {@code probe
    * --linear}'s held-out table when the reader's penalty was chosen on a tie ({@code linear_l2_ties}
    * not empty): the table shows the equal accuracies but not that the rule took the stronger.
@@ -611,19 +647,22 @@ final class RunSections {
     Map<String, String> notes = new LinkedHashMap<>();
     for (String j : s.sources()) {
       if (!j.endsWith(".json")) continue;
-      JsonNode file = f.json(j), ties = file.path("linear_l2_ties");
-      if (!ties.isArray() || ties.isEmpty() || !file.path("linear_l2").isNumber()) continue;
-      List<Double> tied = new ArrayList<>();
-      ties.forEach(t -> tied.add(t.asDouble()));
-      notes.put(baseName(j) + ": linear_held_out", NuisanceProbeReport.tieNote(file.get("linear_l2").asDouble(), tied));
+      JsonNode file = f.json(j);
+      if (tied(file).isEmpty()) continue;
+      notes.put(baseName(j) + ": linear_held_out", NuisanceProbeReport.tieNote(file.get("linear_l2").asDouble(), tied(file)));
     }
+    return noted(s, notes);
+  }
+
+  /** {@code s} with each table whose title {@code notes} has given that note, after its own (rows left out). */
+  private static Section noted(Section s, Map<String, String> notes) {
     if (notes.isEmpty()) return s;
     List<Figure> figs = new ArrayList<>();
     for (Figure fig : s.figures()) {
-      figs.add(fig instanceof Figure.Table t && notes.containsKey(t.title())
-          ? new Figure.Table(t.title(), t.columns(), t.rows(), notes.get(t.title())) : fig);
+      figs.add(fig instanceof Figure.Table t && notes.containsKey(t.title()) ? new Figure.Table(t.title(), t.columns(),
+          t.rows(), t.note() == null ? notes.get(t.title()) : t.note() + "; " + notes.get(t.title())) : fig);
     }
-    return Section.ok(id, title, s.sources(), figs);
+    return Section.ok(s.id(), s.title(), s.sources(), figs);
   }
 
   /** An image's title: its file's base name, then what its rows show where that is known. */

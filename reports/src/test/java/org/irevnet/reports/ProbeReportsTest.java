@@ -166,6 +166,25 @@ class ProbeReportsTest {
         + "linear reader (standardised z_n): nuisance accuracy 0.7500 (train 0.8750), l2 1e-05, 2.5 s%n"));
   }
 
+  /** Layer probes chosen on a tie are in the file and named after the table; without ties the table ends as before. */
+  @Test
+  void layerProbesChosenOnATieAreNamedAfterTheTable(@TempDir Path tmp) throws Exception {
+    assertThat(layers().table()).doesNotContain("tie");
+    LayerProbeReport tied = LayerProbeReport.of("run", "best", "d", "/data/d", "m", 0.875, new LayerProbes.Result(List.of(
+        new LayerProbes.Stage(0, null, List.of(4L), 4, 0.5, 0.55, 0.1, 0.4, null, null, List.of(0.01, 0.001)),
+        new LayerProbes.Stage(1, null, List.of(16L), 16, 0.7, 0.8, 0.1, 0.6, null, null, List.of())),
+        List.of(new LayerProbes.PcaPoint(1, 0.3, 0.25, 0.1, null, List.of()),
+            new LayerProbes.PcaPoint(16, 0.9, 0.7, 0.01, null, List.of(0.001))), LINEAR, 60, 80, 1.5), 2.25);
+    assertThat(tied.table()).endsWith(String.format("linear probes whose penalty was chosen on a tie (the weaker"
+        + " penalties after \"over\" classified the held-out images as well; ties go to the stronger): stage 0 l2 1e-01"
+        + " over 1e-02, 1e-03; PCA 16 l2 1e-02 over 1e-03%n"));
+    tied.writeJson(tmp.resolve("layer-probes.json"));
+    JsonNode l = JsonReport.MAPPER.readTree(tmp.resolve("layer-probes.json").toFile());
+    assertThat(l.get("stages").get(0).get("linear_l2_ties").toString()).isEqualTo("[0.01,0.001]");
+    assertThat(l.get("stages").get(1).get("linear_l2_ties").toString()).isEqualTo("[]");
+    assertThat(l.get("pca").get(1).get("linear_l2_ties").toString()).isEqualTo("[0.001]");
+  }
+
   /** A penalty chosen on a tie: the weaker penalties that tied are in the file, and the line says so. */
   @Test
   void aPenaltyChosenOnATieIsSaidInTheFileAndTheLine(@TempDir Path tmp) throws Exception {

@@ -225,6 +225,31 @@ class RunSectionsTest {
         });
   }
 
+  /** Layer probes chosen on a tie are named under the stages and PCA tables; a file without ties has no note. */
+  @Test
+  void layerProbesChosenOnATieAreNotedUnderTheirTables(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    Path a = Files.createDirectories(run.resolve(RunSections.ANALYSIS));
+    Files.writeString(a.resolve("layer-probes.json"), """
+        {"stages": [{"stage": 0, "linear_accuracy": 0.5, "linear_l2": 0.1, "linear_l2_ties": [0.01]},
+                    {"stage": 1, "linear_accuracy": 0.7, "linear_l2": 0.1, "linear_l2_ties": []}],
+         "pca": [{"components": 1, "linear_accuracy": 0.25, "linear_l2": 0.01, "linear_l2_ties": [0.001, 0.0001]}]}
+        """);
+    Files.writeString(a.resolve("layer-probes-other.json"), """
+        {"stages": [{"stage": 0, "linear_accuracy": 0.5, "linear_l2": 0.1, "linear_l2_ties": []}],
+         "pca": [{"components": 1, "linear_accuracy": 0.25, "linear_l2": 0.01}]}
+        """);
+    Section probes = RunSections.of(new RunFiles(run)).stream().filter(s -> s.id().equals("probes")).findFirst()
+        .orElseThrow();
+    String note = "linear probes whose penalty was chosen on a tie (the weaker penalties after \"over\" classified"
+        + " the held-out images as well; ties go to the stronger): stage 0 l2 1e-01 over 1e-02; PCA 1 l2 1e-02 over"
+        + " 1e-03, 1e-04";
+    assertThat(probes.figures()).filteredOn(f -> f instanceof Figure.Table t && (t.title().endsWith(": stages")
+        || t.title().endsWith(": pca"))).extracting(f -> ((Figure.Table) f).title() + " / " + ((Figure.Table) f).note())
+        .containsExactlyInAnyOrder("layer-probes: stages / " + note, "layer-probes: pca / " + note,
+            "layer-probes-other: stages / null", "layer-probes-other: pca / null");
+  }
+
   /** A reader's penalty chosen on a tie ({@code linear_l2_ties}) is noted under its held-out table; no tie, no note. */
   @Test
   void aLinearReaderPenaltyChosenOnATieIsNotedUnderItsHeldOutTable(@TempDir Path tmp) throws Exception {
