@@ -672,7 +672,7 @@ def check_nuisance(c, ours, model, x_train, y_train, x_test, y_test, held_out):
 
 def reader_allowance(l2):
     """How far from the minimum's a class margin of our linear reader (stopped at its gradient tolerance
-    of 1e-6, NuisanceProbe.LINEAR_READER_TOLERANCE) may be at the penalty l2. Where the data barely
+    of 1e-6, NuisanceProbe.LINEAR_READER) may be at the penalty l2. Where the data barely
     curve the objective (directions of small variance, rows the fit already separates) the penalty
     alone does, so a gradient g left there moves the weights by about g / l2. On the test's z_n (1,014
     dimensions, 300 images) its fits from zero left margins up to 1.1e-4 / l2, 1.2e-4 / l2, 1.4e-4 / l2,

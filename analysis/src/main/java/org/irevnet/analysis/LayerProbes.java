@@ -35,15 +35,11 @@ public final class LayerProbes {
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record LinearProbe(String solver, List<Double> penalties, double validationShare, long seed,
       double gradientTolerance, int maxIterations, int mostIterations, double largestGradient, boolean allConverged) {
-    static LinearProbe of(long seed, List<SoftmaxRegression.Fit> fits) {
-      return of(seed, fits, SoftmaxRegression.GRADIENT_TOLERANCE, SoftmaxRegression.MAX_ITERATIONS);
-    }
-
-    static LinearProbe of(long seed, List<SoftmaxRegression.Fit> fits, double gradientTolerance, int maxIterations) {
+    static LinearProbe of(long seed, List<SoftmaxRegression.Fit> fits, SoftmaxRegression.Stopping stopping) {
       List<Double> penalties = java.util.Arrays.stream(SoftmaxRegression.PENALTIES).boxed().toList();
       return new LinearProbe("L2-penalised softmax regression by L-BFGS in float64, penalty chosen on held-out"
           + " training examples", penalties, SoftmaxRegression.VALIDATION_SHARE, seed,
-          gradientTolerance, maxIterations,
+          stopping.gradientTolerance(), stopping.maxIterations(),
           fits.stream().mapToInt(SoftmaxRegression.Fit::iterations).max().orElse(0),
           fits.stream().mapToDouble(SoftmaxRegression.Fit::gradientMaxAbs).max().orElse(0),
           fits.stream().allMatch(SoftmaxRegression.Fit::converged));
@@ -186,7 +182,8 @@ public final class LayerProbes {
       lastTest = te;
     }
     List<PcaPoint> pca = pcaCurve(lastTrain, yTrain, lastTest, yTest, classes, seed, last, fits);
-    return new Result(stages, pca, LinearProbe.of(seed, fits), yTrain.length, yTest.length, (System.nanoTime() - t0) / 1e9);
+    return new Result(stages, pca, LinearProbe.of(seed, fits, SoftmaxRegression.Stopping.LAYER_PROBES), yTrain.length,
+        yTest.length, (System.nanoTime() - t0) / 1e9);
   }
 
   /**

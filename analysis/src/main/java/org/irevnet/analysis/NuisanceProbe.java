@@ -33,9 +33,9 @@ public final class NuisanceProbe {
       new MlpClassifier.Recipe(List.of(512, 512), DEFAULT_EPOCHS, 256, 1e-3, 0, 0);
 
   /**
-   * Where the {@link #linear} reader's fits stop: no component of the gradient (in the solver's
-   * coordinates) above this. Not the layer probes' {@link SoftmaxRegression#GRADIENT_TOLERANCE}
-   * (1e-4): on {@code AnalysisTorchTest}'s {@code z_n} (1,014 standardised dimensions, 300 images)
+   * Where the {@link #linear} reader's fits stop: at a gradient of 1e-6 (no component, in the
+   * solver's coordinates, above it) or after 3,000 iterations. Not the layer probes' {@link
+   * SoftmaxRegression.Stopping#LAYER_PROBES} (1e-4, 1,000 iterations): on {@code AnalysisTorchTest}'s {@code z_n} (1,014 standardised dimensions, 300 images)
    * that left the refit 2.4e-4 above the minimum's objective and its margins up to 0.94 from the
    * minimum's, so a per-image comparison could not judge 42 of the 120 test images, and the
    * held-out counts that choose the penalty (41 of 60 at both 1e-2 and 1e-4 at the minimum) were
@@ -44,16 +44,10 @@ public final class NuisanceProbe {
    * out of the layer probes' 1,000 iterations. The cost, on the quickstart's models (6,000 images,
    * 1 thread, a loaded machine): CE's reader 59 s instead of 19 (501 iterations at most instead of
    * 44); iCE's, whose penalty is 1e-5, 54 s (175 s at a load of 7-9) instead of 7 (1,146 iterations
-   * at most instead of 52).
+   * at most instead of 52). Hence the 3,000 iterations: iCE's fits took 1,146 to reach 1e-6 (and
+   * stopped at the layer probes' 1,000 at a gradient of 3.4e-6 with the same per-image results).
    */
-  public static final double LINEAR_READER_TOLERANCE = 1e-6;
-  /**
-   * The iterations a fit of the {@link #linear} reader may take: iCE's at the quickstart, whose
-   * penalty is 1e-5, took 1,146 to reach {@link #LINEAR_READER_TOLERANCE} (and stopped at the layer
-   * probes' {@link SoftmaxRegression#MAX_ITERATIONS}, 1,000, at a gradient of 3.4e-6 with the same
-   * per-image results).
-   */
-  public static final int LINEAR_READER_MAX_ITERATIONS = 3000;
+  public static final SoftmaxRegression.Stopping LINEAR_READER = new SoftmaxRegression.Stopping(1e-6, 3000);
 
   private NuisanceProbe() {}
 
@@ -107,8 +101,8 @@ public final class NuisanceProbe {
    * The linear reader of {@code z_n}: the linear probe of {@code probe --layers} ({@link
    * SoftmaxRegression#select}: L2-penalised softmax regression solved to its minimum, the penalty
    * chosen on a held-out fifth of the training examples) on {@code z_n} standardised with the
-   * training split's statistics ({@link Features.Standardizer}), never whitened, every fit stopped at
-   * {@link #LINEAR_READER_TOLERANCE} (or {@link #LINEAR_READER_MAX_ITERATIONS}). Why beside the MLP:
+   * training split's statistics ({@link Features.Standardizer}), never whitened, every fit stopped as
+   * {@link #LINEAR_READER} says. Why beside the MLP:
    * a model can hide the label in directions of tiny variance, which the recipe's few hundred Adam
    * steps barely read but a probe solved to its minimum does.
    *
@@ -150,18 +144,13 @@ public final class NuisanceProbe {
    *     {@code z_n})
    */
   public static Result measure(InvertibleClassifier model, Dataset train, Dataset test, MlpClassifier.Recipe recipe) {
-    return measure(model, train, test, recipe, false);
-  }
-
-  /** {@link #measure(InvertibleClassifier, Dataset, Dataset, MlpClassifier.Recipe)}, on whitened {@code z_n} when {@code whiten}. */
-  public static Result measure(InvertibleClassifier model, Dataset train, Dataset test, MlpClassifier.Recipe recipe,
-      boolean whiten) {
-    return measure(model, train, test, recipe, whiten, false);
+    return measure(model, train, test, recipe, false, false);
   }
 
   /**
-   * {@link #measure(InvertibleClassifier, Dataset, Dataset, MlpClassifier.Recipe, boolean)}, with
-   * the {@link #linear} reader too when {@code linear}.
+   * {@link #measure(InvertibleClassifier, Dataset, Dataset, MlpClassifier.Recipe)}, the MLP on
+   * whitened {@code z_n} when {@code whiten}, with the {@link #linear} reader too when {@code linear}
+   * (as {@link #measure(INDArray, int[], INDArray, int[], int, MlpClassifier.Recipe, boolean, boolean)}).
    */
   public static Result measure(InvertibleClassifier model, Dataset train, Dataset test, MlpClassifier.Recipe recipe,
       boolean whiten, boolean linear) {
@@ -172,30 +161,13 @@ public final class NuisanceProbe {
 
   /**
    * The measurement on given outputs: the first {@code numClasses} columns of {@code z} are the
-   * logits, the rest the nuisance.
+   * logits, the rest the nuisance. With {@code whiten} the MLP reads the standardised {@code z_n}
+   * whitened by the training split's PCA; with {@code linear} there is also the {@link #linear}
+   * reader of the standardised {@code z_n} (whatever {@code whiten} says, which sets the MLP's
+   * input), holding out the training examples drawn with the recipe's seed to choose its penalty.
    *
    * @param zTrain {@code [n, d]} outputs of the training split
    * @param zTest {@code [m, d]} outputs of the test split
-   */
-  public static Result measure(INDArray zTrain, int[] yTrain, INDArray zTest, int[] yTest, int numClasses,
-      MlpClassifier.Recipe recipe) {
-    return measure(zTrain, yTrain, zTest, yTest, numClasses, recipe, false);
-  }
-
-  /**
-   * {@link #measure(INDArray, int[], INDArray, int[], int, MlpClassifier.Recipe)}; with {@code
-   * whiten} the probe reads the standardised {@code z_n} whitened by the training split's PCA.
-   */
-  public static Result measure(INDArray zTrain, int[] yTrain, INDArray zTest, int[] yTest, int numClasses,
-      MlpClassifier.Recipe recipe, boolean whiten) {
-    return measure(zTrain, yTrain, zTest, yTest, numClasses, recipe, whiten, false);
-  }
-
-  /**
-   * {@link #measure(INDArray, int[], INDArray, int[], int, MlpClassifier.Recipe, boolean)}; with
-   * {@code linear} also the {@link #linear} reader of the standardised {@code z_n} (whatever {@code
-   * whiten} says, which sets the MLP's input), holding out the training examples drawn with the
-   * recipe's seed to choose its penalty.
    */
   public static Result measure(INDArray zTrain, int[] yTrain, INDArray zTest, int[] yTest, int numClasses,
       MlpClassifier.Recipe recipe, boolean whiten, boolean linear) {
@@ -228,8 +200,7 @@ public final class NuisanceProbe {
     Features.Standardizer st = Features.Standardizer.fit(train);
     st.applyInPlace(train);
     INDArray test = st.applyInPlace(Features.columns(zTest, numClasses, zTest.size(1)));
-    SoftmaxRegression.Selected sel = SoftmaxRegression.select(train, yTrain, numClasses, seed, LINEAR_READER_TOLERANCE,
-        LINEAR_READER_MAX_ITERATIONS);
+    SoftmaxRegression.Selected sel = SoftmaxRegression.select(train, yTrain, numClasses, seed, LINEAR_READER);
     List<HeldOut> heldOut = sel.trials().stream().map(t -> new HeldOut(t.l2(), t.validationAccuracy())).toList();
     SoftmaxRegression probe = sel.probe();
     INDArray logits = probe.logits(test);
@@ -240,7 +211,7 @@ public final class NuisanceProbe {
     Tensors.free(test, null);
     return new Linear(Losses.accuracy(classes, yTest), trainAccuracy, probe.fit().l2(), probe.fit().objective(),
         (System.nanoTime() - t0) / 1e9, correct(classes, yTest), LayerProbes.LinearProbe.of(seed, sel.fits(),
-        LINEAR_READER_TOLERANCE, LINEAR_READER_MAX_ITERATIONS), heldOut, sel.tiedPenalties());
+        LINEAR_READER), heldOut, sel.tiedPenalties());
   }
 
   private static boolean[] correct(int[] classes, int[] labels) {

@@ -43,13 +43,18 @@ public final class SoftmaxRegression {
   /** Share of the training examples {@link #select} holds out to choose the penalty. */
   static final double VALIDATION_SHARE = 0.2;
   /**
-   * Converged when no component of the objective's gradient (in the solver's coordinates) exceeds
-   * this: the layer probes' tolerance. The nuisance's linear reader stops at a tighter one ({@link
-   * NuisanceProbe#LINEAR_READER_TOLERANCE}); at that one the quickstart CE model's layer probes took
-   * five times as long (266 s against 50 s) for accuracies within 0.3 points.
+   * Where a fit stops: once no component of the objective's gradient (in the solver's coordinates)
+   * exceeds {@code gradientTolerance} (converged), or after {@code maxIterations} of L-BFGS.
    */
-  public static final double GRADIENT_TOLERANCE = 1e-4;
-  public static final int MAX_ITERATIONS = 1000;
+  public record Stopping(double gradientTolerance, int maxIterations) {
+    /**
+     * The layer probes' (and {@link #train}'s): a gradient of 1e-4, 1,000 iterations. The nuisance's
+     * linear reader stops at a tighter one ({@link NuisanceProbe#LINEAR_READER}); at that one the
+     * quickstart CE model's layer probes took five times as long (266 s against 50 s) for accuracies
+     * within 0.3 points.
+     */
+    public static final Stopping LAYER_PROBES = new Stopping(1e-4, 1000);
+  }
   /** Correction pairs L-BFGS keeps. */
   private static final int MEMORY = 10;
   /**
@@ -66,8 +71,8 @@ public final class SoftmaxRegression {
 
   /**
    * How a fit ended: its penalty, {@code iterations} of L-BFGS, the largest gradient component at
-   * the end, and whether that is within the fit's tolerance ({@link #GRADIENT_TOLERANCE} unless
-   * {@link #select(INDArray, int[], int, long, double, int)} was given another; else the iterations ran
+   * the end, and whether that is within the fit's tolerance ({@link Stopping#LAYER_PROBES}' unless
+   * {@link #select(INDArray, int[], int, long, Stopping)} was given another; else the iterations ran
    * out, or no step lowered the objective any more in float64).
    */
   public record Fit(double l2, int iterations, double gradientMaxAbs, boolean converged, double objective) {}
@@ -113,7 +118,7 @@ public final class SoftmaxRegression {
     check(x, labels, classes);
     if (!(l2 > 0)) throw new IllegalArgumentException("softmax regression: the penalty must be positive, got " + l2);
     try (Rotated r = Rotated.of(x)) {
-      return r.toFeatures(r.solve(r.rotated, labels, classes, l2, null, GRADIENT_TOLERANCE, MAX_ITERATIONS));
+      return r.toFeatures(r.solve(r.rotated, labels, classes, l2, null, Stopping.LAYER_PROBES));
     }
   }
 
@@ -122,18 +127,15 @@ public final class SoftmaxRegression {
    * {@code seed}): fits the rest at each of {@link #PENALTIES}, strongest first, each fit starting
    * from the one before, and stops once two penalties in a row did no better than the best so far
    * (weaker ones only fit the training examples more closely). The penalty with the best held-out
-   * accuracy wins, ties going to the stronger one; the probe is then refitted on all examples.
+   * accuracy wins, ties going to the stronger one ({@link Selected#tiedPenalties}); the probe is then
+   * refitted on all examples. Every fit stops as {@link Stopping#LAYER_PROBES}.
    */
   public static Selected select(INDArray x, int[] labels, int classes, long seed) {
-    return select(x, labels, classes, seed, GRADIENT_TOLERANCE, MAX_ITERATIONS);
+    return select(x, labels, classes, seed, Stopping.LAYER_PROBES);
   }
 
-  /**
-   * {@link #select(INDArray, int[], int, long)} with every fit stopped at a gradient of {@code
-   * gradientTolerance} or after {@code maxIterations}.
-   */
-  public static Selected select(INDArray x, int[] labels, int classes, long seed, double gradientTolerance,
-      int maxIterations) {
+  /** {@link #select(INDArray, int[], int, long)} with every fit stopped as {@code stopping} says. */
+  public static Selected select(INDArray x, int[] labels, int classes, long seed, Stopping stopping) {
     check(x, labels, classes);
     int n = labels.length;
     if (n < 2) throw new IllegalArgumentException("softmax regression: choosing a penalty needs 2 examples, got " + n);
@@ -143,12 +145,11 @@ public final class SoftmaxRegression {
     Arrays.sort(val);
     Arrays.sort(rest);
     try (Rotated r = Rotated.of(x)) {
-      return select(r, labels, classes, val, rest, gradientTolerance, maxIterations);
+      return select(r, labels, classes, val, rest, stopping);
     }
   }
 
-  private static Selected select(Rotated r, int[] labels, int classes, int[] val, int[] rest, double tolerance,
-      int maxIterations) {
+  private static Selected select(Rotated r, int[] labels, int classes, int[] val, int[] rest, Stopping stopping) {
     INDArray fitRows = r.rotated.getRows(rest), valRows = r.rotated.getRows(val);
     int[] fitLabels = pick(labels, rest), valLabels = pick(labels, val);
     List<Trial> trials = new ArrayList<>();
@@ -156,7 +157,7 @@ public final class SoftmaxRegression {
     Solution previous = null;
     int best = 0;
     for (double l2 : PENALTIES) {
-      previous = r.solve(fitRows, fitLabels, classes, l2, previous, tolerance, maxIterations);
+      previous = r.solve(fitRows, fitLabels, classes, l2, previous, stopping);
       double accuracy = Losses.accuracy(valRows.mmul(previous.weights).addi(previous.bias), valLabels);
       trials.add(new Trial(l2, accuracy, previous.fit));
       solutions.add(previous);
@@ -166,8 +167,7 @@ public final class SoftmaxRegression {
     Tensors.free(fitRows, null);
     Tensors.free(valRows, null);
     Solution chosen = solutions.get(best);
-    return new Selected(r.toFeatures(r.solve(r.rotated, labels, classes, chosen.fit.l2(), chosen, tolerance, maxIterations)),
-        trials);
+    return new Selected(r.toFeatures(r.solve(r.rotated, labels, classes, chosen.fit.l2(), chosen, stopping)), trials);
   }
 
   /** {@code [n, C]} logits in float64. */
@@ -264,8 +264,7 @@ public final class SoftmaxRegression {
      * {@code start} (null: from zero), in coordinates {@code z = r * scale} where the penalty on
      * a weight row is {@code l2 scale^2}.
      */
-    Solution solve(INDArray r, int[] labels, int classes, double l2, Solution start, double tolerance,
-        int maxIterations) {
+    Solution solve(INDArray r, int[] labels, int classes, double l2, Solution start, Stopping stopping) {
       INDArray scale = Transforms.pow(variances.add(l2 / CURVATURE), -0.5, false).reshape(-1, 1); // [d, 1]
       INDArray scaled = r.mul(scale.reshape(1, -1));
       // Each fit's features and their transposed copy are freed as it ends: a probe's many fits
@@ -278,7 +277,7 @@ public final class SoftmaxRegression {
               .assign(start.weights.divColumnVector(scale).reshape(d * classes));
           theta.get(NDArrayIndex.point(0), NDArrayIndex.interval(d * classes, (d + 1) * classes)).assign(start.bias);
         }
-        Fit fit = minimise(f, theta, l2, tolerance, maxIterations);
+        Fit fit = minimise(f, theta, l2, stopping);
         return new Solution(f.weights(theta).mulColumnVector(scale), f.bias(theta).dup(), fit);
       } finally {
         Tensors.free(scaled, null);
@@ -419,7 +418,8 @@ public final class SoftmaxRegression {
    * arrays the two-loop recursion's forty-odd small operations per iteration cost more than the
    * objective on features of few dimensions.
    */
-  static Fit minimise(Objective f, INDArray theta, double l2, double tolerance, int maxIterations) {
+  static Fit minimise(Objective f, INDArray theta, double l2, Stopping stopping) {
+    double tolerance = stopping.gradientTolerance();
     double[] x = theta.toDoubleVector();
     double[] g = new double[x.length], gNew = new double[x.length], next = new double[x.length];
     double fx = f.value(x, g);
@@ -427,7 +427,7 @@ public final class SoftmaxRegression {
     double[] rho = new double[MEMORY], alpha = new double[MEMORY];
     int kept = 0, newest = -1, it = 0;
     double gmax = maxAbs(g);
-    while (gmax > tolerance && it < maxIterations) {
+    while (gmax > tolerance && it < stopping.maxIterations()) {
       // Two-loop recursion: direction = -H g.
       double[] q = g.clone();
       for (int k = 0; k < kept; k++) {

@@ -167,7 +167,7 @@ class LayerProbesTest {
     LayerProbes.Result r = LayerProbes.measure(m, train, test, 0);
     // Every fit of every stage's and PCA point's probe converged, each at a penalty it may choose.
     assertThat(r.linearProbe().allConverged()).isTrue();
-    assertThat(r.linearProbe().largestGradient()).isLessThanOrEqualTo(SoftmaxRegression.GRADIENT_TOLERANCE);
+    assertThat(r.linearProbe().largestGradient()).isLessThanOrEqualTo(SoftmaxRegression.Stopping.LAYER_PROBES.gradientTolerance());
     assertThat(r.linearProbe().penalties()).containsExactly(1e-1, 1e-2, 1e-3, 1e-4, 1e-5);
     assertThat(r.stages()).extracting(LayerProbes.Stage::linearL2).allMatch(l -> r.linearProbe().penalties().contains(l));
     assertThat(r.pca()).extracting(LayerProbes.PcaPoint::linearL2).allMatch(l -> r.linearProbe().penalties().contains(l));

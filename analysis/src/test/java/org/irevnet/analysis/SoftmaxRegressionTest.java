@@ -95,7 +95,7 @@ class SoftmaxRegressionTest {
    */
   private static void assertIsTheMinimum(INDArray x, int[] y, int c, double l2, SoftmaxRegression p, Random r) {
     assertThat(p.fit().converged()).as(p.fit().toString()).isTrue();
-    assertThat(p.fit().gradientMaxAbs()).isLessThanOrEqualTo(SoftmaxRegression.GRADIENT_TOLERANCE);
+    assertThat(p.fit().gradientMaxAbs()).isLessThanOrEqualTo(SoftmaxRegression.Stopping.LAYER_PROBES.gradientTolerance());
     long d = x.size(1);
     SoftmaxRegression.Objective f = new SoftmaxRegression.Objective(x, y, c, l2);
     // The probe's parameters read back through its logits: W's rows at the unit vectors, b at 0.
@@ -109,7 +109,7 @@ class SoftmaxRegressionTest {
       plus.putScalar(0, i, theta.getDouble(0, i) + h);
       minus.putScalar(0, i, theta.getDouble(0, i) - h);
       assertThat((value(f, plus, null) - value(f, minus, null)) / (2 * h)).as("component " + i)
-          .isCloseTo(0.0, org.assertj.core.data.Offset.offset(SoftmaxRegression.GRADIENT_TOLERANCE));
+          .isCloseTo(0.0, org.assertj.core.data.Offset.offset(SoftmaxRegression.Stopping.LAYER_PROBES.gradientTolerance()));
     }
     for (int t = 0; t < 50; t++) {
       INDArray near = theta.add(randomTheta(r, theta.length()).muli(2e-3));

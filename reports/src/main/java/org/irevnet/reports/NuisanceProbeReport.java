@@ -86,13 +86,19 @@ public record NuisanceProbeReport(String run, String checkpoint, String data, St
   /** @param dataPath the data's directory ({@code data} names only its last part and the split) */
   public static NuisanceProbeReport of(String run, String checkpoint, String data, String dataPath, String model,
       NuisanceProbe.Result r, double totalSeconds) {
-    NuisanceProbe.Linear l = r.linear();
     return new NuisanceProbeReport(run, checkpoint, data, model, r.logitAccuracy(), r.nuisanceAccuracy(), r.excess(),
         r.nuisanceTrainAccuracy(), r.trainCount(), r.testCount(), r.nuisanceDims(), r.recipe(), r.seconds(),
         totalSeconds, dataPath, r.logitCorrect(), r.nuisanceCorrect(), r.whitened() ? Boolean.TRUE : null,
-        l == null ? null : l.accuracy(), l == null ? null : l.trainAccuracy(), l == null ? null : l.l2(),
-        l == null ? null : l.objective(), l == null ? null : l.seconds(), l == null ? null : l.correct(), l == null ? null : l.fitting(),
-        l == null ? null : l.heldOut(), l == null ? null : l.l2Ties());
+        linear(r, NuisanceProbe.Linear::accuracy), linear(r, NuisanceProbe.Linear::trainAccuracy),
+        linear(r, NuisanceProbe.Linear::l2), linear(r, NuisanceProbe.Linear::objective),
+        linear(r, NuisanceProbe.Linear::seconds), linear(r, NuisanceProbe.Linear::correct),
+        linear(r, NuisanceProbe.Linear::fitting), linear(r, NuisanceProbe.Linear::heldOut),
+        linear(r, NuisanceProbe.Linear::l2Ties));
+  }
+
+  /** A field of the linear reader of {@code r}, or null (absent from the file) without it. */
+  private static <T> T linear(NuisanceProbe.Result r, java.util.function.Function<NuisanceProbe.Linear, T> field) {
+    return r.linear() == null ? null : field.apply(r.linear());
   }
 
   /** One line for the terminal, and a second for the linear reader when it ran. */
