@@ -18,12 +18,13 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The linear probe: multinomial logistic regression with an L2 penalty on the weights (not the
- * biases), {@code mean_i CE(x_i W + b, y_i) + (l2 / 2) |W|^2}, minimised to convergence by L-BFGS
- * in float64, with {@code l2} chosen on a held-out part of the training examples
- * ({@link #select}).
+ * biases), {@code mean_i CE(x_i W + b, y_i) + (l2 / 2) |W|^2}, minimised by L-BFGS in float64 until
+ * the gradient is within a tolerance ({@link Stopping}), with {@code l2} chosen on a held-out part
+ * of the training examples ({@link #select}).
  *
- * <p>Why converged: the objective is strictly convex, so the probe is its unique minimiser
- * whatever the optimiser. A probe stopped after a fixed number of Adam steps (the recipe before
+ * <p>Why minimised: the objective is strictly convex, so its unique minimiser does not depend on
+ * the optimiser, and a fit stopped near it is near it whatever the path (how near, in accuracy,
+ * depends on the tolerance: {@link Stopping#LAYER_PROBES}). A probe stopped after a fixed number of Adam steps (the recipe before
  * this one) stopped short on features of few, strongly correlated dimensions: it read stage 0 of a
  * 1-epoch fi-revnet-s at 0.259 where the minimiser reads 0.318, so separability looked as if it
  * grew faster with depth than it does. Why a chosen penalty: a fixed one is wrong at one end or

@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
         + " nuisance z_n (--nuisance).",
     description = "--layers writes layer-probes.json (per stage, or per layer of a DL4J network: linear and 1-NN"
         + " test accuracy of the spatially averaged, standardised output, the linear probe an L2-penalised softmax"
-        + " regression solved to convergence, its penalty chosen on a held-out fifth of the training images; PCA"
+        + " regression fitted by L-BFGS to a gradient of 1e-4, its penalty chosen on a held-out fifth of the training"
+        + " images; PCA"
         + " curve at the last one). --nuisance trains a fresh MLP on the"
         + " standardised z_n of the training split and writes nuisance-probe.json (logit_accuracy,"
         + " nuisance_accuracy, excess, recipe). Every accuracy has its 95%% Wilson interval (*_ci95, over the test"
@@ -59,8 +60,8 @@ final class ProbeCommand implements Callable<Integer> {
   long seed;
 
   @Option(names = "--epochs", paramLabel = "E",
-      description = "Epochs of the nuisance probe (default: its fixed recipe, " + NuisanceProbe.DEFAULT_EPOCHS + "). The linear probes of --layers are"
-          + " solved to convergence.")
+      description = "Epochs of the nuisance probe (default: its fixed recipe, " + NuisanceProbe.DEFAULT_EPOCHS + "). The linear probes of --layers have"
+          + " none: L-BFGS fits them to a gradient of 1e-4.")
   Integer epochs;
 
   @Option(names = "--weight-decay", paramLabel = "W", description = "Decoupled (AdamW) weight decay of the nuisance"
@@ -87,7 +88,7 @@ final class ProbeCommand implements Callable<Integer> {
     if (weightDecay != null) Ranges.nonNegative("--weight-decay", weightDecay);
     // They set the nuisance probe's Adam recipe; the linear probes have none to set.
     if (!nuisance && epochs != null) throw new IllegalArgumentException("--epochs applies to --nuisance only: the linear"
-        + " probes of --layers are solved to convergence");
+        + " probes of --layers have none (L-BFGS fits them to a gradient of 1e-4)");
     if (!nuisance && whiten) throw new IllegalArgumentException("--whiten applies to --nuisance only: it sets what the"
         + " nuisance probe reads");
     if (!nuisance && linear) throw new IllegalArgumentException("--linear applies to --nuisance only: it adds a linear"
