@@ -701,6 +701,16 @@ def check_linear_reader(c, ours, train, test, y_train, y_test, classes, held_out
         for o, (l, a, u) in zip(ours_held, theirs_held))
     c.checks["nuisance linear_held_out"] = {"ours": ours_held, "theirs": [{"l2": l, "accuracy": a, "undecided": u}
                                                                           for l, a, u in theirs_held], "ok": bool(ok)}
+    # The weaker penalties whose held-out accuracy equalled the chosen one's (passed over for it): ours
+    # must be the minimum's, penalty by penalty, unless a held-out image within reader_allowance at that
+    # penalty or the chosen one could move a count (on the test's run: 1e-4 tied at the minimum, with 27
+    # such images there; 1e-1 not, with none).
+    chosen_acc, chosen_undecided = next((a, u) for l, a, u in theirs_held if l == l2)
+    theirs_ties = [l for l, a, _ in theirs_held if l != l2 and a == chosen_acc]
+    ours_ties = ours.get("linear_l2_ties")
+    ok = isinstance(ours_ties, list) and set(ours_ties) <= {l for l, _, _ in theirs_held} - {l2} and all(
+        (l in ours_ties) == (l in theirs_ties) or u + chosen_undecided > 0 for l, _, u in theirs_held if l != l2)
+    c.checks["nuisance linear_l2_ties"] = {"ours": ours_ties, "theirs": theirs_ties, "ok": bool(ok)}
     logits, train_logits = test @ w + b, train @ w + b
     right = (logits.argmax(1) == y_test).tolist()
     decided = (gaps_of(logits) >= allowance).tolist()

@@ -170,7 +170,8 @@ class AnalysisTorchTest {
       "nuisance logit_correct", "nuisance nuisance_correct", "nuisance logit_accuracy_ci95",
       "nuisance nuisance_accuracy_ci95", "nuisance excess_p_value", "nuisance linear_correct",
       "nuisance linear_correct share", "nuisance linear_l2", "nuisance linear_objective", "nuisance linear_accuracy", "nuisance linear_train_accuracy",
-      "nuisance linear_accuracy_ci95", "nuisance linear_probe penalties", "nuisance linear_held_out"})
+      "nuisance linear_accuracy_ci95", "nuisance linear_probe penalties", "nuisance linear_held_out",
+      "nuisance linear_l2_ties"})
   void everyKindOfNumberWasChecked(String name) {
     TorchPython.assertChecked(result, name);
   }
