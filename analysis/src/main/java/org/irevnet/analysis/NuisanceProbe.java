@@ -35,7 +35,8 @@ public final class NuisanceProbe {
   /**
    * Where the {@link #linear} reader's fits stop: at a gradient of 1e-6 (no component, in the
    * solver's coordinates, above it) or after 3,000 iterations. Not the layer probes' {@link
-   * SoftmaxRegression.Stopping#LAYER_PROBES} (1e-4, 1,000 iterations): on {@code AnalysisTorchTest}'s {@code z_n} (1,014 standardised dimensions, 300 images)
+   * SoftmaxRegression.Stopping#LAYER_PROBES} (1e-4, 1,000 iterations): on {@code
+   * AnalysisTorchTest}'s {@code z_n} (1,014 standardised dimensions, 300 images)
    * that left the refit 2.4e-4 above the minimum's objective and its margins up to 0.94 from the
    * minimum's, so a per-image comparison could not judge 42 of the 120 test images, and the
    * held-out counts that choose the penalty (41 of 60 at both 1e-2 and 1e-4 at the minimum) were

@@ -24,8 +24,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *
  * <p>Why minimised: the objective is strictly convex, so its unique minimiser does not depend on
  * the optimiser, and a fit stopped near it is near it whatever the path (how near, in accuracy,
- * depends on the tolerance: {@link Stopping#LAYER_PROBES}). A probe stopped after a fixed number of Adam steps (the recipe before
- * this one) stopped short on features of few, strongly correlated dimensions: it read stage 0 of a
+ * depends on the tolerance: {@link Stopping#LAYER_PROBES}). A probe stopped after a fixed number of
+ * Adam steps (the recipe before this one) stopped short on features of few, strongly correlated dimensions: it read stage 0 of a
  * 1-epoch fi-revnet-s at 0.259 where the minimiser reads 0.318, so separability looked as if it
  * grew faster with depth than it does. Why a chosen penalty: a fixed one is wrong at one end or
  * the other; on the same model scikit-learn's {@code C = 1} fits the training set at 1024
