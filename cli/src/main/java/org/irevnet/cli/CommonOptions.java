@@ -166,9 +166,19 @@ final class CommonOptions {
   }
 
   /**
+   * Sizes libnd4j's pool from {@code threads} (a {@code --threads} as parsed; null: not given)
+   * before the command loads ND4J, as bin/irevnet's OMP_NUM_THREADS does: the pool is fixed when it
+   * loads, and {@code java -jar ... --threads 1} on 2 cores recorded 2 threads in config.json and said
+   * that {@code --threads} did not reach the pool. A count {@link #apply} refuses is left for it to refuse.
+   */
+  static void sizePool(Integer threads) {
+    if (threads != null && threads >= 1 && threads <= MAX_THREADS) org.irevnet.host.Host.setThreadsBeforeLoading(threads);
+  }
+
+  /**
    * Applies the thread count; call before any work. An explicit {@code --threads} that libnd4j's
    * pool does not have is said: the pool is sized from OMP_NUM_THREADS at start-up, which
-   * bin/irevnet sets from {@code --threads} but {@code java -jar} does not.
+   * bin/irevnet sets from {@code --threads}, and {@link #sizePool} too when ND4J was not yet loaded.
    */
   void apply() {
     // bin/irevnet gives OpenMP --threads at start-up: 10,000 threads crashed libgomp at the first
@@ -178,6 +188,8 @@ final class CommonOptions {
     }
     int t = threads != null ? threads : java.lang.Runtime.getRuntime().availableProcessors();
     org.irevnet.host.Host.setThreads(t);
+    // Without --threads, OpenMP keeps what ND4J took from OMP_NUM_THREADS (a user's, or the launcher's).
+    if (threads != null) org.irevnet.host.Host.setOpenMpThreads(t);
     int pool = org.irevnet.host.Host.threads();
     if (threads != null && pool != t) {
       System.err.println("--threads " + t + " sets BLAS's threads, but ND4J's pool keeps the " + pool

@@ -70,6 +70,7 @@ public final class Main implements Runnable {
       CommandLine.ParseResult leaf = parsed;
       while (leaf.hasSubcommand()) leaf = leaf.subcommand();
       Interruption.started(commandAsTyped(leaf.commandSpec()));
+      CommonOptions.sizePool(leaf.matchedOptionValue("--threads", null));
       try {
         return new CommandLine.RunLast().execute(parsed);
       } catch (OutOfMemoryError e) {

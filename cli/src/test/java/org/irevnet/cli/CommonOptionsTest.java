@@ -6,12 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.irevnet.host.Host;
 import org.irevnet.host.Memory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** The options and helpers every command shares: counts, lists, threads, JSON output, logging. */
@@ -54,20 +56,75 @@ class CommonOptionsTest {
   /**
    * Read back from the BLAS threads ND4J's CPU backend runs with: Host.threads() reports the OpenMP
    * pool, sized from OMP_NUM_THREADS when the library loads (bin/irevnet sets it from --threads).
+   * OpenMP's threads follow a given count, and stay as they were without one.
    */
   @Test
   void threadsAreTheGivenCountOrEveryCore() {
     int cores = Runtime.getRuntime().availableProcessors();
+    int openMp = Host.openMpThreads();
     try {
       CommonOptions o = new CommonOptions();
       o.threads = cores + 1;
       o.apply();
       assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(cores + 1);
+      assertThat(Host.openMpThreads()).as("OpenMP's").isEqualTo(cores + 1);
       o.threads = null;
       o.apply();
       assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(cores);
+      assertThat(Host.openMpThreads()).as("OpenMP's, left as it was").isEqualTo(cores + 1);
     } finally {
       Host.setThreads(cores);
+      Host.setOpenMpThreads(openMp);
+    }
+  }
+
+  /**
+   * {@code java -jar} without bin/irevnet: ND4J, loaded after the command line is parsed, takes
+   * {@code --threads} over the OMP_NUM_THREADS it was started with, in its pool, OpenMP's threads
+   * and BLAS's, and says nothing; without {@code --threads} it keeps OMP_NUM_THREADS's. Each in a
+   * child JVM, as this one's ND4J is loaded.
+   */
+  @Test
+  void theCommandLineGivesNd4jTheThreadsItAsksForBeforeLoadingIt(@TempDir Path dir) throws Exception {
+    assertThat(threadCounts(dir, "--threads", "1")).isEqualTo(List.of("pool 1, OpenMP 1, BLAS 1"));
+    assertThat(threadCounts(dir, "--threads", "3")).isEqualTo(List.of("pool 3, OpenMP 3, BLAS 3"));
+    assertThat(threadCounts(dir)).singleElement().asString().startsWith("pool 2, OpenMP 2, BLAS ");
+  }
+
+  /** What {@link ThreadCounts} prints, stdout and stderr, with {@code args} and OMP_NUM_THREADS=2. */
+  private static List<String> threadCounts(Path dir, String... args) throws Exception {
+    List<String> cmd = new java.util.ArrayList<>(PeerComparison.javaCommand(List.of(args)));
+    cmd.set(cmd.indexOf(Main.class.getName()), ThreadCounts.class.getName());
+    cmd.add(cmd.indexOf(ThreadCounts.class.getName()) + 1, "threads");
+    Path log = dir.resolve("child.log");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("OMP_NUM_THREADS", "2");
+    Process p = pb.start();
+    assertThat(p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)).as("the child ended").isTrue();
+    List<String> lines = org.irevnet.testing.ChildJvm.ownLines(java.nio.file.Files.readAllLines(log)).stream()
+        .filter(l -> !l.startsWith("HAVE_") && !l.isBlank()).toList();
+    assertThat(p.exitValue()).as(String.join("\n", lines)).isZero();
+    return lines;
+  }
+
+  /** The command line with a command that prints the thread counts {@code --threads} left (a child's main). */
+  static final class ThreadCounts {
+    public static void main(String[] args) {
+      Logging.configure(false);
+      System.exit(Main.commandLine().addSubcommand("threads", new PrintThreads()).execute(args));
+    }
+  }
+
+  @picocli.CommandLine.Command(name = "threads")
+  static final class PrintThreads implements java.util.concurrent.Callable<Integer> {
+    @picocli.CommandLine.Mixin CommonOptions common;
+
+    @Override
+    public Integer call() {
+      common.apply();
+      System.out.println("pool " + Host.threads() + ", OpenMP " + Host.openMpThreads() + ", BLAS "
+          + Nd4j.factory().blas().getMaxThreads());
+      return 0;
     }
   }
 
@@ -78,6 +135,7 @@ class CommonOptionsTest {
   @Test
   void aThreadCountAboveThePoolIsRemarkedOnAndOnlyThen() {
     int cores = Runtime.getRuntime().availableProcessors();
+    int openMp = Host.openMpThreads();
     PrintStream old = System.err;
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     System.setErr(new PrintStream(err, true));
@@ -99,6 +157,7 @@ class CommonOptionsTest {
     } finally {
       System.setErr(old);
       Host.setThreads(cores);
+      Host.setOpenMpThreads(openMp);
     }
   }
 
@@ -110,6 +169,7 @@ class CommonOptionsTest {
   @Test
   void aThreadCountNoMachineHasIsRefusedBeforeItReachesBlas() {
     int cores = Runtime.getRuntime().availableProcessors();
+    int openMp = Host.openMpThreads();
     try {
       CommonOptions o = new CommonOptions();
       o.threads = 100000;
@@ -120,6 +180,7 @@ class CommonOptionsTest {
       assertThatCode(o::apply).doesNotThrowAnyException();
     } finally {
       Host.setThreads(cores);
+      Host.setOpenMpThreads(openMp);
     }
   }
 

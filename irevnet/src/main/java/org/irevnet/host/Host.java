@@ -9,13 +9,45 @@ public final class Host {
   /**
    * Sets BLAS's thread count and caps libnd4j's master threads. libnd4j 1.0.0-M2.1 cannot resize
    * its OpenMP pool once loaded (setMaxThreads does nothing), so the pool is OMP_NUM_THREADS,
-   * which the launcher sets from {@code --threads}; {@link #threads} reports the pool.
+   * which the launcher sets from {@code --threads} (and the command line too, {@link
+   * #setThreadsBeforeLoading}); {@link #threads} reports the pool. OpenMP's threads are {@link
+   * #setOpenMpThreads}'s.
    */
   public static void setThreads(int threads) {
     org.irevnet.settings.Ranges.atLeast("--threads", threads, 1);
     Nd4j.getEnvironment().setMaxThreads(threads);
     Nd4j.getEnvironment().setMaxMasterThreads(threads);
     Nd4j.factory().blas().setMaxThreads(threads);
+  }
+
+  /**
+   * Sets the OpenMP threads of the parallel regions the calling thread starts (oneDNN's
+   * convolutions among them). ND4J sets them as it loads, from Java's copy of OMP_NUM_THREADS (all
+   * cores without it), so {@code setThreads} alone left {@code java -jar ... --threads 1} on 2
+   * cores with weights that bin/irevnet gave at {@code --threads 2}, not 1 (measured: 3 training
+   * steps' weights.npz). Unlike libnd4j's pool this takes effect after loading, larger too.
+   */
+  public static void setOpenMpThreads(int threads) {
+    org.irevnet.settings.Ranges.atLeast("--threads", threads, 1);
+    org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
+  }
+
+  /** The OpenMP threads of the parallel regions the calling thread starts. */
+  public static int openMpThreads() {
+    return org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads();
+  }
+
+  /**
+   * Puts {@code threads} into this process's OMP_NUM_THREADS, from which libnd4j sizes its pool
+   * ({@link #threads}) and OpenMP its other threads' regions as they load: before ND4J's first use
+   * it gives them what bin/irevnet's OMP_NUM_THREADS gives, after it nothing changes. Java's copy of
+   * the environment, read by ND4J and given to child processes, keeps the value it started with.
+   * Does nothing where the C library's {@code setenv} cannot be called ({@link #threads} says so).
+   */
+  public static void setThreadsBeforeLoading(int threads) {
+    org.irevnet.settings.Ranges.atLeast("--threads", threads, 1);
+    com.sun.jna.Function setenv = libc("setenv");
+    if (setenv != null) setenv.invokeInt(new Object[] {"OMP_NUM_THREADS", Integer.toString(threads), 1});
   }
 
   /**

@@ -36,6 +36,24 @@ class HostTest {
     assertThatThrownBy(() -> Host.setThreads(0)).hasMessage("--threads must be at least 1, got 0");
   }
 
+  /**
+   * OpenMP's threads (of this thread's parallel regions) follow {@code setOpenMpThreads} after ND4J
+   * has loaded, above the pool too, and are read back from OpenMP itself.
+   */
+  @Test
+  void setOpenMpThreadsSetsThoseOfThisThreadsParallelRegions() {
+    int before = Host.openMpThreads();
+    try {
+      Host.setOpenMpThreads(1);
+      assertThat(Host.openMpThreads()).isEqualTo(1);
+      Host.setOpenMpThreads(Host.threads() + 1);
+      assertThat(Host.openMpThreads()).isEqualTo(Host.threads() + 1);
+    } finally {
+      Host.setOpenMpThreads(before);
+    }
+    assertThatThrownBy(() -> Host.setOpenMpThreads(0)).hasMessage("--threads must be at least 1, got 0");
+  }
+
   /** A step that is a multiple of {@code every} runs a collection; {@code every} 0 never does (and never divides). */
   @Test
   void collectGarbageCollectsEveryThatManySteps() {
