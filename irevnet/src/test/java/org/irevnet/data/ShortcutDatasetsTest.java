@@ -535,19 +535,22 @@ class ShortcutDatasetsTest {
   @Test
   void aFailedWriteLeavesNoTemporaryDirectory() throws IOException {
     // A write that fails after the temporary directory is made (the 257-class base that failed
-    // the label write here is refused before it now). Linux refuses a path of 4,096 bytes or
-    // more, so the output, a name of 33 characters, goes in a parent 4,015-4,020 long: its
-    // temporary (.NAME., a random part of 1-13 characters, .PID-KEY.tmp of 8-26) and the check
-    // that DIR can be made (.write-check. and the same) fit, and the deepest file written,
+    // the label write here is refused before it now). The file system refuses a path longer than
+    // its limit, measured here (Linux's is 4,095 bytes; macOS's PATH_MAX is 1,024 with the NUL):
+    // the output, a name of 33 characters, goes in a parent 75-80 shorter, so its temporary (.NAME.,
+    // a random part of 1-13 characters, .PID-KEY.tmp of 8-26) and the check that DIR can be made
+    // (.write-check. and the same) fit, and the deepest file written,
     // randomised/t10k-shortcut-idx1-ubyte, does not.
-    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")),
-        "paths of at most 4,095 bytes are Linux's");
+    int limit = longestPath(tmp.resolve("probe"), 8191);
+    org.junit.jupiter.api.Assumptions.assumeTrue(limit > 0, "no path of up to 8,191 bytes is refused here");
+    if (Files.isDirectory(Path.of("/proc/self"))) assertThat(limit).as("Linux's PATH_MAX, 4,096 with the NUL").isEqualTo(4095);
     Path base = blankIdx(tmp.resolve("blank"), new int[] {0, 1}, new int[] {1, 0});
     Path parent = tmp.toAbsolutePath();
-    while (parent.toString().length() < 4018) {
-      parent = parent.resolve("d".repeat(Math.max(1, Math.min(200, 4018 - parent.toString().length() - 1))));
+    int length = limit - 77;
+    while (parent.toString().length() < length) {
+      parent = parent.resolve("d".repeat(Math.max(1, Math.min(200, length - parent.toString().length() - 1))));
     }
-    assertThat(parent.toString().length()).isBetween(4015, 4020);
+    assertThat(parent.toString().length()).isBetween(limit - 80, limit - 75);
     Files.createDirectories(parent);
     Path out = parent.resolve("shortcut-dataset-with-a-long-name");
     assertThatThrownBy(() -> ShortcutDatasets.generate(base.toString(),
@@ -557,6 +560,34 @@ class ShortcutDatasetsTest {
       assertThat(s.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".lock")))
           .isEmpty();
     }
+  }
+
+  /**
+   * The longest absolute path of ASCII characters at which a file can be made in {@code dir}'s file
+   * system: directories of 100 characters are nested in {@code dir} while they can be, then the
+   * longest file name that fits in the deepest is found. -1 when every path up to {@code most} was taken.
+   */
+  private static int longestPath(Path dir, int most) throws IOException {
+    Path deepest = Files.createDirectories(dir).toAbsolutePath();
+    while (deepest.toString().length() + 101 <= most) {
+      Path next = deepest.resolve("p".repeat(100));
+      try {
+        Files.createDirectory(next);
+      } catch (java.nio.file.FileSystemException e) {
+        break;
+      }
+      deepest = next;
+    }
+    int fits = 0;
+    for (int n = 1; n <= 100 && deepest.toString().length() + 1 + n <= most; n++) {
+      try {
+        Files.delete(Files.createFile(deepest.resolve("f".repeat(n))));
+        fits = n;
+      } catch (java.nio.file.FileSystemException e) {
+        return fits == 0 ? deepest.toString().length() : deepest.toString().length() + 1 + fits;
+      }
+    }
+    return -1;
   }
 
   @Test
