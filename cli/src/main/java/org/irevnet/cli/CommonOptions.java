@@ -5,7 +5,7 @@ import picocli.CommandLine.Option;
 
 /** Options every command takes. */
 final class CommonOptions {
-  @Option(names = "--threads", description = "ND4J/OpenMP threads (default: all cores).")
+  @Option(names = "--threads", description = "ND4J/OpenMP/BLAS threads (default: all cores, or OMP_NUM_THREADS when set).")
   Integer threads;
 
   /** More threads than any CPU this runs on has cores. */
@@ -186,9 +186,11 @@ final class CommonOptions {
     if (threads != null && threads > MAX_THREADS) {
       throw new IllegalArgumentException("--threads must be at most " + MAX_THREADS + ", got " + threads);
     }
-    int t = threads != null ? threads : java.lang.Runtime.getRuntime().availableProcessors();
+    // Without --threads, BLAS takes the pool's count, which OpenMP keeps: what ND4J took from
+    // OMP_NUM_THREADS (a user's, or the launcher's), else every core. All cores for BLAS alone gave
+    // OMP_NUM_THREADS=1 runs two counts at once, and config.json recorded neither.
+    int t = threads != null ? threads : org.irevnet.host.Host.threads();
     org.irevnet.host.Host.setThreads(t);
-    // Without --threads, OpenMP keeps what ND4J took from OMP_NUM_THREADS (a user's, or the launcher's).
     if (threads != null) org.irevnet.host.Host.setOpenMpThreads(t);
     int pool = org.irevnet.host.Host.threads();
     if (threads != null && pool != t) {

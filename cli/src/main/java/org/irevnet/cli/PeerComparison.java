@@ -148,8 +148,9 @@ final class PeerComparison {
 
   /**
    * {@code Main} with {@code args} in a child JVM ({@link #javaCommand}) whose OpenMP pool has
-   * {@code threads}: libnd4j sizes it from OMP_NUM_THREADS at start-up only, so {@code --threads}
-   * alone would leave the child the pool this process was started with.
+   * {@code threads}: libnd4j sizes it from OMP_NUM_THREADS at start-up only. {@code Main} sets that
+   * from a {@code --threads} in {@code args} before ND4J loads; the environment makes it hold
+   * whether or not {@code args} has one.
    */
   static ProcessBuilder ourProcess(List<String> args, int threads) {
     ProcessBuilder pb = new ProcessBuilder(javaCommand(args));

@@ -56,10 +56,10 @@ class CommonOptionsTest {
   /**
    * Read back from the BLAS threads ND4J's CPU backend runs with: Host.threads() reports the OpenMP
    * pool, sized from OMP_NUM_THREADS when the library loads (bin/irevnet sets it from --threads).
-   * OpenMP's threads follow a given count, and stay as they were without one.
+   * OpenMP's threads follow a given count, and stay as they were without one, where BLAS takes the pool's.
    */
   @Test
-  void threadsAreTheGivenCountOrEveryCore() {
+  void threadsAreTheGivenCountOrThePools() {
     int cores = Runtime.getRuntime().availableProcessors();
     int openMp = Host.openMpThreads();
     try {
@@ -70,7 +70,7 @@ class CommonOptionsTest {
       assertThat(Host.openMpThreads()).as("OpenMP's").isEqualTo(cores + 1);
       o.threads = null;
       o.apply();
-      assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(cores);
+      assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(Host.threads()).isNotEqualTo(cores + 1);
       assertThat(Host.openMpThreads()).as("OpenMP's, left as it was").isEqualTo(cores + 1);
     } finally {
       Host.setThreads(cores);
@@ -88,17 +88,24 @@ class CommonOptionsTest {
   void theCommandLineGivesNd4jTheThreadsItAsksForBeforeLoadingIt(@TempDir Path dir) throws Exception {
     assertThat(threadCounts(dir, "--threads", "1")).isEqualTo(List.of("pool 1, OpenMP 1, BLAS 1"));
     assertThat(threadCounts(dir, "--threads", "3")).isEqualTo(List.of("pool 3, OpenMP 3, BLAS 3"));
-    assertThat(threadCounts(dir)).singleElement().asString().startsWith("pool 2, OpenMP 2, BLAS ");
+    assertThat(threadCounts(dir)).isEqualTo(List.of("pool 2, OpenMP 2, BLAS 2"));
+    // Without --threads, OMP_NUM_THREADS is the count for all three (BLAS took every core before).
+    assertThat(threadCounts(dir, 1)).isEqualTo(List.of("pool 1, OpenMP 1, BLAS 1"));
   }
 
   /** What {@link ThreadCounts} prints, stdout and stderr, with {@code args} and OMP_NUM_THREADS=2. */
   private static List<String> threadCounts(Path dir, String... args) throws Exception {
+    return threadCounts(dir, 2, args);
+  }
+
+  /** What {@link ThreadCounts} prints, stdout and stderr, with {@code args} and OMP_NUM_THREADS={@code omp}. */
+  private static List<String> threadCounts(Path dir, int omp, String... args) throws Exception {
     List<String> cmd = new java.util.ArrayList<>(PeerComparison.javaCommand(List.of(args)));
     cmd.set(cmd.indexOf(Main.class.getName()), ThreadCounts.class.getName());
     cmd.add(cmd.indexOf(ThreadCounts.class.getName()) + 1, "threads");
     Path log = dir.resolve("child.log");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("OMP_NUM_THREADS", "2");
+    pb.environment().put("OMP_NUM_THREADS", Integer.toString(omp));
     Process p = pb.start();
     assertThat(p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)).as("the child ended").isTrue();
     List<String> lines = org.irevnet.testing.ChildJvm.ownLines(java.nio.file.Files.readAllLines(log)).stream()
