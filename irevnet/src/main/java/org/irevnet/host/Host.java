@@ -51,6 +51,31 @@ public final class Host {
   }
 
   /**
+   * The processor's model as /proc/cpuinfo names it (its first {@code model name}), or null where
+   * that is unreadable or names none. Recorded with a run: OpenBLAS picks its kernels by processor
+   * (or by OPENBLAS_CORETYPE), and the kernels round differently.
+   */
+  public static String cpuModel() {
+    try {
+      return cpuModel(java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")));
+    } catch (java.io.IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** The first {@code model name} of /proc/cpuinfo's {@code lines}, trimmed; null without one. */
+  static String cpuModel(java.util.List<String> lines) {
+    for (String line : lines) {
+      int colon = line.indexOf(':');
+      if (colon > 0 && line.substring(0, colon).trim().equals("model name")) {
+        String model = line.substring(colon + 1).trim();
+        return model.isEmpty() ? null : model;
+      }
+    }
+    return null;
+  }
+
+  /**
    * Ends the process at once with {@code status}, without the C library's exit handlers (libc's
    * {@code _exit}), where {@code exit} would run every loaded library's destructors. OpenBLAS's
    * joins its worker threads, which the thread stopped inside a BLAS call keeps waiting: a run

@@ -750,7 +750,11 @@ public final class Trainer {
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m);
   }
 
-  /** Versions and threads, echoed into every config and report. */
+  /**
+   * Versions, threads and what picks the numerical kernels, echoed into every config and report:
+   * {@code cpu} (absent where /proc/cpuinfo names none) and {@code openblas_coretype} (only when
+   * set), since OPENBLAS_CORETYPE moved an iCE run's loss in the tenth digit from step 2 (audit BQ).
+   */
   public static Map<String, Object> environment() {
     Map<String, Object> env = new LinkedHashMap<>();
     env.put("java", System.getProperty("java.version"));
@@ -758,6 +762,10 @@ public final class Trainer {
     env.put("backend", String.valueOf(org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName()));
     env.put("threads", Host.threads());
     env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+    String cpu = Host.cpuModel();
+    if (cpu != null) env.put("cpu", cpu);
+    String coretype = System.getenv("OPENBLAS_CORETYPE");
+    if (coretype != null) env.put("openblas_coretype", coretype);
     return env;
   }
 

@@ -68,4 +68,17 @@ class HostTest {
     for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) n += Math.max(0, gc.getCollectionCount());
     return n;
   }
+
+  /** The first {@code model name} of /proc/cpuinfo, whatever the spacing around its colon; null without one. */
+  @Test
+  void cpuModelIsTheFirstModelNameOfCpuinfo() {
+    assertThat(Host.cpuModel(java.util.List.of("processor\t: 0", "vendor_id\t: AuthenticAMD",
+        "model name\t: AMD EPYC 9B14", "flags\t\t: fpu", "", "processor\t: 1", "model name\t: other")))
+        .isEqualTo("AMD EPYC 9B14");
+    assertThat(Host.cpuModel(java.util.List.of("processor : 0", "model\t\t: 1", "model name:"))).isNull();
+    assertThat(Host.cpuModel(java.util.List.of())).isNull();
+    if (java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/cpuinfo"))) {
+      assertThat(Host.cpuModel()).isNotBlank();
+    }
+  }
 }

@@ -1459,6 +1459,10 @@ class TrainerTest {
     assertThat(env.get("backend").asText()).isEqualTo("CpuBackend");
     assertThat(env.get("threads").asInt()).isEqualTo(Host.threads());
     assertThat(env.get("os").asText()).isEqualTo(System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+    assertThat(env.path("cpu").isMissingNode() ? null : env.get("cpu").asText()).isEqualTo(Host.cpuModel());
+    String coretype = System.getenv("OPENBLAS_CORETYPE");
+    assertThat(env.path("openblas_coretype").isMissingNode() ? null : env.get("openblas_coretype").asText())
+        .isEqualTo(coretype);
   }
 
   /**
