@@ -1,5 +1,6 @@
 package org.irevnet.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -598,25 +599,49 @@ public final class Trainer {
     listener.onMessage("resuming " + runDir + " after step " + step + " (next: epoch " + (next.epoch() + 1)
         + ", batch " + (next.batch() + 1) + ")");
     if (changedSettings != null) listener.onMessage(changedSettings);
-    sayIfThreadsChanged(listener, runDir);
+    sayIfEnvironmentChanged(listener, runDir);
   }
 
   /**
-   * A run resumed at another thread count than its {@code config.json} records: said, because the
-   * convolutions then round differently and the run leaves the path an uninterrupted one takes (an
-   * iCE run can take or miss a shock over it; see the README). Resuming at the same count is exact.
+   * A run resumed at another thread count than its {@code config.json} records, or on other
+   * OpenBLAS kernels ({@link #kernelsChanged}): said, because the convolutions then round
+   * differently and the run leaves the path an uninterrupted one takes (an iCE run can take or miss
+   * a shock over it; see the README). Resuming at the same count on the same kernels is exact.
    */
-  private static void sayIfThreadsChanged(Listener listener, Path runDir) {
-    int before;
+  private static void sayIfEnvironmentChanged(Listener listener, Path runDir) {
+    JsonNode recorded;
     try {
-      before = JSON.readTree(runDir.resolve(CONFIG).toFile()).path("environment").path("threads").asInt(0);
+      recorded = JSON.readTree(runDir.resolve(CONFIG).toFile()).path("environment");
     } catch (IOException e) {
       return; // no readable record: nothing to compare with
     }
+    int before = recorded.path("threads").asInt(0);
     if (before > 0 && before != Host.threads()) {
       listener.onMessage("resuming at " + Host.threads() + " thread(s) where the run so far used " + before
           + ": it will not repeat an uninterrupted run exactly (use --threads " + before + " for that)");
     }
+    String kernels = kernelsChanged(recorded, environment());
+    if (kernels != null) listener.onMessage(kernels);
+  }
+
+  /**
+   * What says that OpenBLAS picks other kernels than the run so far did ({@code recorded}, its
+   * config's environment, against {@code now}), or null: another {@code cpu}, or another {@code
+   * openblas_coretype}, which moved an iCE run's loss in the tenth digit. A record without {@code
+   * cpu} (written before 2026-12-07, or where the processor was unknown) is compared on neither.
+   */
+  static String kernelsChanged(JsonNode recorded, Map<String, Object> now) {
+    if (!recorded.path("cpu").isTextual()) return null;
+    List<String> changed = new ArrayList<>();
+    for (String key : List.of("cpu", "openblas_coretype")) {
+      String before = recorded.path(key).isTextual() ? recorded.get(key).asText() : null;
+      Object after = now.get(key);
+      if (!java.util.Objects.equals(before, after)) {
+        changed.add(key + " " + (before == null ? "unset" : before) + " -> " + (after == null ? "unset" : after));
+      }
+    }
+    return changed.isEmpty() ? null : "resuming with " + String.join(", ", changed) + ": OpenBLAS's kernels may round"
+        + " differently, so it may not repeat an uninterrupted run exactly";
   }
 
   /** The largest {@code |z_n|} past which an iCE run without the MLE term is warned (once). */

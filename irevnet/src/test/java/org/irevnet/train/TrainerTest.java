@@ -686,6 +686,34 @@ class TrainerTest {
     assertThat(messages).contains("resuming at " + Host.threads() + " thread(s) where the run so far used " + other
         + ": it will not repeat an uninterrupted run exactly (use --threads " + other + " for that)");
     assertThat(Files.readString(config)).as("the record is of this call").contains("\"threads\" : " + Host.threads());
+
+    // Another processor in the record: said as well (a record names one only where /proc/cpuinfo does).
+    if (Host.cpuModel() != null) {
+      messages.clear();
+      Files.writeString(config, Files.readString(config).replace("\"cpu\" : \"" + Host.cpuModel() + "\"",
+          "\"cpu\" : \"another processor\""));
+      new Trainer(cfg, run, collecting(messages), 1).run();
+      assertThat(messages).anyMatch(m -> m.startsWith("resuming with cpu another processor -> " + Host.cpuModel()));
+    }
+  }
+
+  /**
+   * A resumed run's kernels are compared on the processor and OPENBLAS_CORETYPE, unset counting as a
+   * value, and only where the record names a processor (files before 2026-12-07 name neither).
+   */
+  @Test
+  void otherKernelsThanTheRunSoFarUsedAreNamed() throws IOException {
+    JsonNode haswell = JSON.readTree("{\"threads\": 2, \"cpu\": \"EPYC\", \"openblas_coretype\": \"Haswell\"}");
+    Map<String, Object> same = new java.util.LinkedHashMap<>(Map.of("threads", 2, "cpu", "EPYC", "openblas_coretype",
+        "Haswell"));
+    assertThat(Trainer.kernelsChanged(haswell, same)).isNull();
+    Map<String, Object> unset = new java.util.LinkedHashMap<>(Map.of("threads", 2, "cpu", "EPYC"));
+    assertThat(Trainer.kernelsChanged(haswell, unset)).isEqualTo("resuming with openblas_coretype Haswell -> unset:"
+        + " OpenBLAS's kernels may round differently, so it may not repeat an uninterrupted run exactly");
+    JsonNode plain = JSON.readTree("{\"threads\": 2, \"cpu\": \"Xeon\"}");
+    assertThat(Trainer.kernelsChanged(plain, same)).startsWith("resuming with cpu Xeon -> EPYC, openblas_coretype unset"
+        + " -> Haswell: ");
+    assertThat(Trainer.kernelsChanged(JSON.readTree("{\"threads\": 2}"), same)).as("an older record").isNull();
   }
 
   /**
