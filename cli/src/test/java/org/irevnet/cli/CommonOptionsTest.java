@@ -79,6 +79,46 @@ class CommonOptionsTest {
   }
 
   /**
+   * {@code sizePool} gives {@link Host#setThreadsBeforeLoading} a {@code --threads} that {@code
+   * apply} accepts (1 to {@code MAX_THREADS}) and leaves the rest for it to refuse, and the command
+   * line calls it with the leaf command's {@code --threads}. Read back through the C library's
+   * OMP_NUM_THREADS in this JVM, whose ND4J has loaded already: the child-JVM test below sees the
+   * pool it sizes, but no mutant of this process's code.
+   */
+  @Test
+  void sizePoolPutsAnAcceptedThreadCountIntoTheEnvironment() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Host.libc("getenv") != null, "no C library to read the environment from");
+    String before = cOmpNumThreads();
+    int cores = Runtime.getRuntime().availableProcessors(), openMp = Host.openMpThreads();
+    try {
+      CommonOptions.sizePool(2);
+      assertThat(cOmpNumThreads()).isEqualTo("2");
+      CommonOptions.sizePool(1);
+      assertThat(cOmpNumThreads()).as("after 2: pitest's and the launcher's OMP_NUM_THREADS is often 1").isEqualTo("1");
+      CommonOptions.sizePool(CommonOptions.MAX_THREADS);
+      assertThat(cOmpNumThreads()).isEqualTo(Integer.toString(CommonOptions.MAX_THREADS));
+      CommonOptions.sizePool(2);
+      for (Integer refused : new Integer[] {null, 0, -1, CommonOptions.MAX_THREADS + 1}) {
+        CommonOptions.sizePool(refused);
+        assertThat(cOmpNumThreads()).as("after " + refused).isEqualTo("2");
+      }
+      MainTest.Run r = MainTest.run("probe", "--run", "/nonexistent-irevnet-run", "--layers", "--threads", "3");
+      assertThat(r.code()).as(r.err()).isEqualTo(2);
+      assertThat(cOmpNumThreads()).as("the command line's --threads").isEqualTo("3");
+    } finally {
+      if (before == null) Host.libc("unsetenv").invokeInt(new Object[] {"OMP_NUM_THREADS"});
+      else Host.libc("setenv").invokeInt(new Object[] {"OMP_NUM_THREADS", before, 1});
+      Host.setThreads(cores);
+      Host.setOpenMpThreads(openMp);
+    }
+  }
+
+  /** OMP_NUM_THREADS as the C library's {@code getenv} reads it (Java's copy keeps its start-up value). */
+  private static String cOmpNumThreads() {
+    return Host.libc("getenv").invokeString(new Object[] {"OMP_NUM_THREADS"}, false);
+  }
+
+  /**
    * {@code java -jar} without bin/irevnet: ND4J, loaded after the command line is parsed, takes
    * {@code --threads} over the OMP_NUM_THREADS it was started with, in its pool, OpenMP's threads
    * and BLAS's, and says nothing; without {@code --threads} it keeps OMP_NUM_THREADS's. Each in a

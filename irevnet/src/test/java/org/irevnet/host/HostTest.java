@@ -54,6 +54,43 @@ class HostTest {
     assertThatThrownBy(() -> Host.setOpenMpThreads(0)).hasMessage("--threads must be at least 1, got 0");
   }
 
+  /**
+   * {@code setThreadsBeforeLoading} puts the count into the C library's OMP_NUM_THREADS, read back
+   * here by the C library's own {@code getenv} (Java's copy keeps its start-up value): its only test
+   * was a child JVM's thread counts, which pitest's mutants never reach. This JVM's ND4J and OpenMP
+   * have read the variable already, so changing it here changes neither (checked below).
+   */
+  @Test
+  void setThreadsBeforeLoadingPutsTheCountIntoTheProcesssEnvironment() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Host.libc("getenv") != null, "no C library to read the environment from");
+    String before = cOmpNumThreads();
+    int pool = Host.threads(), openMp = Host.openMpThreads();
+    try {
+      Host.setThreadsBeforeLoading(3);
+      assertThat(cOmpNumThreads()).isEqualTo("3");
+      Host.setThreadsBeforeLoading(1);
+      assertThat(cOmpNumThreads()).as("replaced").isEqualTo("1");
+      assertThatThrownBy(() -> Host.setThreadsBeforeLoading(0)).hasMessage("--threads must be at least 1, got 0");
+      assertThat(cOmpNumThreads()).as("a refused count is not set").isEqualTo("1");
+      assertThat(System.getenv("OMP_NUM_THREADS")).as("Java's copy").isEqualTo(before);
+      assertThat(Host.threads()).as("the loaded pool").isEqualTo(pool);
+      assertThat(Host.openMpThreads()).as("this thread's OpenMP").isEqualTo(openMp);
+    } finally {
+      restoreCOmpNumThreads(before);
+    }
+  }
+
+  /** OMP_NUM_THREADS as the C library's {@code getenv} reads it; null when unset. */
+  static String cOmpNumThreads() {
+    return Host.libc("getenv").invokeString(new Object[] {"OMP_NUM_THREADS"}, false);
+  }
+
+  /** Sets the C library's OMP_NUM_THREADS back to {@code value}, or unsets it for null. */
+  static void restoreCOmpNumThreads(String value) {
+    if (value == null) Host.libc("unsetenv").invokeInt(new Object[] {"OMP_NUM_THREADS"});
+    else Host.libc("setenv").invokeInt(new Object[] {"OMP_NUM_THREADS", value, 1});
+  }
+
   /** A step that is a multiple of {@code every} runs a collection; {@code every} 0 never does (and never divides). */
   @Test
   void collectGarbageCollectsEveryThatManySteps() {
