@@ -225,24 +225,31 @@ class RunSectionsTest {
         });
   }
 
-  /** Layer probes chosen on a tie are named under the stages and PCA tables; a file without ties has no note. */
+  /**
+   * Layer probes chosen on a tie are named under the stages and PCA tables, by their own stage and
+   * component count (stage 1 and PCA 2 here: at stage 0 and PCA 1 a name made of constants passed);
+   * a file without ties has no note, nor one whose ties come without a numeric penalty or are no
+   * numbers (a damaged file: without the check its missing {@code linear_l2} failed the section).
+   */
   @Test
   void layerProbesChosenOnATieAreNotedUnderTheirTables(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
     Path a = Files.createDirectories(run.resolve(RunSections.ANALYSIS));
     Files.writeString(a.resolve("layer-probes.json"), """
-        {"stages": [{"stage": 0, "linear_accuracy": 0.5, "linear_l2": 0.1, "linear_l2_ties": [0.01]},
-                    {"stage": 1, "linear_accuracy": 0.7, "linear_l2": 0.1, "linear_l2_ties": []}],
-         "pca": [{"components": 1, "linear_accuracy": 0.25, "linear_l2": 0.01, "linear_l2_ties": [0.001, 0.0001]}]}
+        {"stages": [{"stage": 0, "linear_accuracy": 0.7, "linear_l2": 0.1, "linear_l2_ties": []},
+                    {"stage": 1, "linear_accuracy": 0.5, "linear_l2": 0.1, "linear_l2_ties": [0.01]}],
+         "pca": [{"components": 1, "linear_accuracy": 0.2, "linear_l2": 0.1},
+                 {"components": 2, "linear_accuracy": 0.25, "linear_l2": 0.01, "linear_l2_ties": [0.001, 0.0001]}]}
         """);
     Files.writeString(a.resolve("layer-probes-other.json"), """
-        {"stages": [{"stage": 0, "linear_accuracy": 0.5, "linear_l2": 0.1, "linear_l2_ties": []}],
-         "pca": [{"components": 1, "linear_accuracy": 0.25, "linear_l2": 0.01}]}
+        {"stages": [{"stage": 0, "linear_accuracy": 0.5, "linear_l2": 0.1, "linear_l2_ties": []},
+                    {"stage": 1, "linear_accuracy": 0.5, "linear_l2_ties": [0.01]}],
+         "pca": [{"components": 1, "linear_accuracy": 0.25, "linear_l2": 0.01, "linear_l2_ties": ["1e-3", null]}]}
         """);
     Section probes = RunSections.of(new RunFiles(run)).stream().filter(s -> s.id().equals("probes")).findFirst()
         .orElseThrow();
     String note = "linear probes whose penalty was chosen on a tie (the weaker penalties after \"over\" classified"
-        + " the held-out images as well; ties go to the stronger): stage 0 l2 1e-01 over 1e-02; PCA 1 l2 1e-02 over"
+        + " the held-out images as well; ties go to the stronger): stage 1 l2 1e-01 over 1e-02; PCA 2 l2 1e-02 over"
         + " 1e-03, 1e-04";
     assertThat(probes.figures()).filteredOn(f -> f instanceof Figure.Table t && (t.title().endsWith(": stages")
         || t.title().endsWith(": pca"))).extracting(f -> ((Figure.Table) f).title() + " / " + ((Figure.Table) f).note())
@@ -250,7 +257,39 @@ class RunSectionsTest {
             "layer-probes-other: stages / null", "layer-probes-other: pca / null");
   }
 
-  /** A reader's penalty chosen on a tie ({@code linear_l2_ties}) is noted under its held-out table; no tie, no note. */
+  /**
+   * A table cut at {@code MAX_ROWS} keeps its own note, with the tie's after it; another file's cut
+   * table keeps its own alone (a note given to every table read "first 40 of 41 rows; null" there).
+   */
+  @Test
+  void aTieNoteFollowsATablesOwnNote(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
+    Path a = Files.createDirectories(run.resolve(RunSections.ANALYSIS));
+    int points = TreeFigures.MAX_ROWS + 1;
+    StringBuilder pca = new StringBuilder(), tiedPca = new StringBuilder();
+    for (int d = 1; d <= points; d++) {
+      String point = "{\"components\": " + d + ", \"linear_accuracy\": 0.5, \"linear_l2\": 0.1";
+      pca.append(d > 1 ? ", " : "").append(point).append("}");
+      tiedPca.append(d > 1 ? ", " : "").append(point).append(d == points ? ", \"linear_l2_ties\": [0.01]}" : "}");
+    }
+    Files.writeString(a.resolve("layer-probes.json"), "{\"stages\": [{\"stage\": 0, \"linear_l2\": 0.1}], \"pca\": ["
+        + tiedPca + "]}");
+    Files.writeString(a.resolve("layer-probes-other.json"), "{\"pca\": [" + pca + "]}");
+    Section probes = RunSections.of(new RunFiles(run)).stream().filter(s -> s.id().equals("probes")).findFirst()
+        .orElseThrow();
+    String cut = "first " + TreeFigures.MAX_ROWS + " of " + points + " rows";
+    String note = "linear probes whose penalty was chosen on a tie (the weaker penalties after \"over\" classified"
+        + " the held-out images as well; ties go to the stronger): PCA " + points + " l2 1e-01 over 1e-02";
+    assertThat(probes.figures()).filteredOn(f -> f instanceof Figure.Table t && (t.title().endsWith(": stages")
+        || t.title().endsWith(": pca"))).extracting(f -> ((Figure.Table) f).title() + " / " + ((Figure.Table) f).note())
+        .containsExactlyInAnyOrder("layer-probes: stages / " + note, "layer-probes: pca / " + cut + "; " + note,
+            "layer-probes-other: pca / " + cut);
+  }
+
+  /**
+   * A reader's penalty chosen on a tie ({@code linear_l2_ties}) is noted under its held-out table; no
+   * tie, no note. A nuisance image beside the files is shown, not read as JSON for ties.
+   */
   @Test
   void aLinearReaderPenaltyChosenOnATieIsNotedUnderItsHeldOutTable(@TempDir Path tmp) throws Exception {
     Path run = SyntheticRun.bare(tmp.resolve("run"), "ce");
@@ -263,6 +302,7 @@ class RunSectionsTest {
         {"nuisance_accuracy": 0.25, "linear_l2": 0.1, "linear_l2_ties": [],
          "linear_held_out": [{"accuracy": 0.75, "l2": 0.1}, {"accuracy": 0.625, "l2": 0.01}]}
         """);
+    SyntheticRun.png(a.resolve("nuisance-probe-z.png"), 4, 4);
     Section nuisance = RunSections.of(new RunFiles(run)).stream().filter(s -> s.id().equals("nuisance")).findFirst()
         .orElseThrow();
     assertThat(nuisance.figures()).filteredOn(f -> f instanceof Figure.Table t && t.title().endsWith("linear_held_out"))
@@ -270,6 +310,7 @@ class RunSectionsTest {
             "nuisance-probe: linear_held_out / l2 1e-02 was chosen on a tie: 1e-03 classified the held-out images as"
                 + " well (ties go to the stronger penalty)",
             "nuisance-probe-other: linear_held_out / null");
+    assertThat(nuisance.sources()).contains("analysis/nuisance-probe-z.png");
   }
 
   @Test
