@@ -264,6 +264,21 @@ class SoftmaxRegressionTest {
   }
 
   /**
+   * A fit that does not reach the gradient tolerance stops after exactly {@code maxIterations}
+   * iterations of L-BFGS, unconverged: every fit had stopped at its tolerance long before its 1,000
+   * (or 3,000), so one iteration more passed unseen. A tolerance of 0 is never reached here.
+   */
+  @Test
+  void aFitStopsAfterItsMaximumIterations() {
+    Labelled data = gaussianSet(new Random(11), 60, 5, 3, 1.0);
+    SoftmaxRegression.Selected s = SoftmaxRegression.select(data.x(), data.y(), 3, 0, new SoftmaxRegression.Stopping(0, 3));
+    assertThat(s.fits()).isNotEmpty().allSatisfy(f -> {
+      assertThat(f.iterations()).as("l2 " + f.l2()).isEqualTo(3);
+      assertThat(f.converged()).isFalse();
+    });
+  }
+
+  /**
    * Well separated classes: every penalty classifies the held-out examples perfectly, so the
    * strongest wins the tie and the path stops after the two that did no better.
    */
