@@ -106,7 +106,10 @@ class HostTest {
     return n;
   }
 
-  /** The first {@code model name} of /proc/cpuinfo, whatever the spacing around its colon; null without one. */
+  /**
+   * The first {@code model name} of /proc/cpuinfo, whatever the spacing around its colon and whatever
+   * lines without a colon come before it; null without one.
+   */
   @Test
   void cpuModelIsTheFirstModelNameOfCpuinfo() {
     assertThat(Host.cpuModel(java.util.List.of("processor\t: 0", "vendor_id\t: AuthenticAMD",
@@ -114,6 +117,9 @@ class HostTest {
         .isEqualTo("AMD EPYC 9B14");
     assertThat(Host.cpuModel(java.util.List.of("processor : 0", "model\t\t: 1", "model name:"))).isNull();
     assertThat(Host.cpuModel(java.util.List.of())).isNull();
+    // Lines without a colon (blank ones between processors) are passed over, not cut at index -1.
+    assertThat(Host.cpuModel(java.util.List.of("", "model name : ARMv8 Processor rev 1 (v8l)")))
+        .isEqualTo("ARMv8 Processor rev 1 (v8l)");
     if (java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/cpuinfo"))) {
       assertThat(Host.cpuModel()).isNotBlank();
     }
