@@ -21,6 +21,30 @@ public final class Host {
   }
 
   /**
+   * {@code body}'s result, computed at one thread: BLAS (OpenBLAS) and the OpenMP regions of the
+   * calling thread, then both back at the counts they had. For code that alternates many small
+   * matrix products with libnd4j's elementwise ops, which a second thread speeds up little: with
+   * both at two threads on 2 cores, each waits for threads the other's spinning keeps from a core:
+   * {@code Invertible1x1Conv} at 1024 channels took 1.2-2 times its one-thread medians on an idle
+   * host and 3-5 times with other jobs running, single calls up to 1.7 s (docs/measurements.md,
+   * Performance). Not for concurrent use: BLAS's count is the process's.
+   */
+  public static <T> T withOneThread(java.util.function.Supplier<T> body) {
+    org.nd4j.linalg.api.blas.Blas blas = Nd4j.factory().blas();
+    int blasBefore = blas.getMaxThreads();
+    int openMpBefore = openMpThreads();
+    if (blasBefore == 1 && openMpBefore == 1) return body.get();
+    blas.setMaxThreads(1);
+    setOpenMpThreads(1);
+    try {
+      return body.get();
+    } finally {
+      blas.setMaxThreads(blasBefore);
+      setOpenMpThreads(openMpBefore);
+    }
+  }
+
+  /**
    * Sets the OpenMP threads of the parallel regions the calling thread starts (oneDNN's
    * convolutions among them). ND4J sets them as it loads, from Java's copy of OMP_NUM_THREADS (all
    * cores without it), so {@code setThreads} alone left {@code java -jar ... --threads 1} on 2

@@ -91,6 +91,32 @@ class HostTest {
     else Host.libc("setenv").invokeInt(new Object[] {"OMP_NUM_THREADS", value, 1});
   }
 
+  /**
+   * {@code withOneThread} runs its body at one BLAS thread and one OpenMP thread and puts both
+   * counts back afterwards, also when the body throws.
+   */
+  @Test
+  void withOneThreadRunsItsBodyAtOneThreadAndRestoresBothCounts() {
+    int blasBefore = Nd4j.factory().blas().getMaxThreads();
+    int openMpBefore = Host.openMpThreads();
+    try {
+      Host.setThreads(2);
+      Host.setOpenMpThreads(3);
+      int[] inside = Host.withOneThread(() -> new int[] {Nd4j.factory().blas().getMaxThreads(), Host.openMpThreads()});
+      assertThat(inside).containsExactly(1, 1);
+      assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(2);
+      assertThat(Host.openMpThreads()).isEqualTo(3);
+      assertThatThrownBy(() -> Host.withOneThread(() -> {
+        throw new ArithmeticException("singular");
+      })).hasMessage("singular");
+      assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(2);
+      assertThat(Host.openMpThreads()).isEqualTo(3);
+    } finally {
+      Host.setThreads(blasBefore);
+      Host.setOpenMpThreads(openMpBefore);
+    }
+  }
+
   /** A step that is a multiple of {@code every} runs a collection; {@code every} 0 never does (and never divides). */
   @Test
   void collectGarbageCollectsEveryThatManySteps() {
