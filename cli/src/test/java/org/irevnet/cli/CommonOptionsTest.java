@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.irevnet.host.Host;
 import org.irevnet.host.Memory;
+import org.irevnet.testing.OmpNumThreads;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.factory.Nd4j;
@@ -87,35 +88,29 @@ class CommonOptionsTest {
    */
   @Test
   void sizePoolPutsAnAcceptedThreadCountIntoTheEnvironment() {
-    org.junit.jupiter.api.Assumptions.assumeTrue(Host.libc("getenv") != null, "no C library to read the environment from");
-    String before = cOmpNumThreads();
+    org.junit.jupiter.api.Assumptions.assumeTrue(OmpNumThreads.readable(), "no C library to read the environment from");
+    String before = OmpNumThreads.get();
     int cores = Runtime.getRuntime().availableProcessors(), openMp = Host.openMpThreads();
     try {
       CommonOptions.sizePool(2);
-      assertThat(cOmpNumThreads()).isEqualTo("2");
+      assertThat(OmpNumThreads.get()).isEqualTo("2");
       CommonOptions.sizePool(1);
-      assertThat(cOmpNumThreads()).as("after 2: pitest's and the launcher's OMP_NUM_THREADS is often 1").isEqualTo("1");
+      assertThat(OmpNumThreads.get()).as("after 2: pitest's and the launcher's OMP_NUM_THREADS is often 1").isEqualTo("1");
       CommonOptions.sizePool(CommonOptions.MAX_THREADS);
-      assertThat(cOmpNumThreads()).isEqualTo(Integer.toString(CommonOptions.MAX_THREADS));
+      assertThat(OmpNumThreads.get()).isEqualTo(Integer.toString(CommonOptions.MAX_THREADS));
       CommonOptions.sizePool(2);
       for (Integer refused : new Integer[] {null, 0, -1, CommonOptions.MAX_THREADS + 1}) {
         CommonOptions.sizePool(refused);
-        assertThat(cOmpNumThreads()).as("after " + refused).isEqualTo("2");
+        assertThat(OmpNumThreads.get()).as("after " + refused).isEqualTo("2");
       }
       MainTest.Run r = MainTest.run("probe", "--run", "/nonexistent-irevnet-run", "--layers", "--threads", "3");
       assertThat(r.code()).as(r.err()).isEqualTo(2);
-      assertThat(cOmpNumThreads()).as("the command line's --threads").isEqualTo("3");
+      assertThat(OmpNumThreads.get()).as("the command line's --threads").isEqualTo("3");
     } finally {
-      if (before == null) Host.libc("unsetenv").invokeInt(new Object[] {"OMP_NUM_THREADS"});
-      else Host.libc("setenv").invokeInt(new Object[] {"OMP_NUM_THREADS", before, 1});
+      OmpNumThreads.restore(before);
       Host.setThreads(cores);
       Host.setOpenMpThreads(openMp);
     }
-  }
-
-  /** OMP_NUM_THREADS as the C library's {@code getenv} reads it (Java's copy keeps its start-up value). */
-  private static String cOmpNumThreads() {
-    return Host.libc("getenv").invokeString(new Object[] {"OMP_NUM_THREADS"}, false);
   }
 
   /**

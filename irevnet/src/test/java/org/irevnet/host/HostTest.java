@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import org.irevnet.testing.OmpNumThreads;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -62,33 +63,22 @@ class HostTest {
    */
   @Test
   void setThreadsBeforeLoadingPutsTheCountIntoTheProcesssEnvironment() {
-    org.junit.jupiter.api.Assumptions.assumeTrue(Host.libc("getenv") != null, "no C library to read the environment from");
-    String before = cOmpNumThreads();
+    org.junit.jupiter.api.Assumptions.assumeTrue(OmpNumThreads.readable(), "no C library to read the environment from");
+    String before = OmpNumThreads.get();
     int pool = Host.threads(), openMp = Host.openMpThreads();
     try {
       Host.setThreadsBeforeLoading(3);
-      assertThat(cOmpNumThreads()).isEqualTo("3");
+      assertThat(OmpNumThreads.get()).isEqualTo("3");
       Host.setThreadsBeforeLoading(1);
-      assertThat(cOmpNumThreads()).as("replaced").isEqualTo("1");
+      assertThat(OmpNumThreads.get()).as("replaced").isEqualTo("1");
       assertThatThrownBy(() -> Host.setThreadsBeforeLoading(0)).hasMessage("--threads must be at least 1, got 0");
-      assertThat(cOmpNumThreads()).as("a refused count is not set").isEqualTo("1");
+      assertThat(OmpNumThreads.get()).as("a refused count is not set").isEqualTo("1");
       assertThat(System.getenv("OMP_NUM_THREADS")).as("Java's copy").isEqualTo(before);
       assertThat(Host.threads()).as("the loaded pool").isEqualTo(pool);
       assertThat(Host.openMpThreads()).as("this thread's OpenMP").isEqualTo(openMp);
     } finally {
-      restoreCOmpNumThreads(before);
+      OmpNumThreads.restore(before);
     }
-  }
-
-  /** OMP_NUM_THREADS as the C library's {@code getenv} reads it; null when unset. */
-  static String cOmpNumThreads() {
-    return Host.libc("getenv").invokeString(new Object[] {"OMP_NUM_THREADS"}, false);
-  }
-
-  /** Sets the C library's OMP_NUM_THREADS back to {@code value}, or unsets it for null. */
-  static void restoreCOmpNumThreads(String value) {
-    if (value == null) Host.libc("unsetenv").invokeInt(new Object[] {"OMP_NUM_THREADS"});
-    else Host.libc("setenv").invokeInt(new Object[] {"OMP_NUM_THREADS", value, 1});
   }
 
   /**
