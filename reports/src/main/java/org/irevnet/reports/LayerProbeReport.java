@@ -89,7 +89,8 @@ public record LayerProbeReport(String run, String checkpoint, String data, Strin
         .toList());
   }
 
-  private static String penalty(double l2) {
+  /** A penalty as the tie notes write it ({@code 1e-03}). */
+  static String penalty(double l2) {
     return String.format(Locale.ROOT, "%.0e", l2);
   }
 }

@@ -120,7 +120,6 @@ public record NuisanceProbeReport(String run, String checkpoint, String data, St
    */
   public static String tieNote(double l2, java.util.List<Double> tied) {
     return String.format(Locale.ROOT, "l2 %.0e was chosen on a tie: %s classified the held-out images as well"
-        + " (ties go to the stronger penalty)", l2, String.join(", ",
-        tied.stream().map(t -> String.format(Locale.ROOT, "%.0e", t)).toList()));
+        + " (ties go to the stronger penalty)", l2, String.join(", ", tied.stream().map(LayerProbeReport::penalty).toList()));
   }
 }

@@ -611,14 +611,9 @@ final class RunSections {
       if (!j.endsWith(".json")) continue;
       JsonNode file = f.json(j);
       List<LayerProbeReport.Tie> ties = new ArrayList<>();
-      for (JsonNode st : file.path("stages")) {
-        if (tied(st).isEmpty()) continue;
-        ties.add(new LayerProbeReport.Tie("stage " + st.path("stage").asInt(), st.get("linear_l2").asDouble(), tied(st)));
-      }
-      for (JsonNode p : file.path("pca")) {
-        if (tied(p).isEmpty()) continue;
-        ties.add(new LayerProbeReport.Tie("PCA " + p.path("components").asInt(), p.get("linear_l2").asDouble(), tied(p)));
-      }
+      file.path("stages").forEach(st -> ties.add(tie("stage " + st.path("stage").asInt(), st)));
+      file.path("pca").forEach(p -> ties.add(tie("PCA " + p.path("components").asInt(), p)));
+      ties.removeIf(java.util.Objects::isNull);
       String note = LayerProbeReport.tieNote(ties);
       if (note == null) continue;
       notes.put(baseName(j) + ": stages", note);
@@ -627,12 +622,15 @@ final class RunSections {
     return noted(s, notes);
   }
 
-  /** A probe's {@code linear_l2_ties} (empty when absent, not a list, or without a numeric {@code linear_l2}). */
-  private static List<Double> tied(JsonNode probe) {
+  /**
+   * The linear probe {@code name} of a file's node as a tie, its {@code linear_l2} over the numbers
+   * of its {@code linear_l2_ties}; null when it has none of those, or no numeric {@code linear_l2}.
+   */
+  private static LayerProbeReport.Tie tie(String name, JsonNode probe) {
+    if (!probe.path("linear_l2").isNumber()) return null;
     List<Double> tied = new ArrayList<>();
-    if (!probe.path("linear_l2").isNumber()) return tied;
     for (JsonNode t : probe.path("linear_l2_ties")) if (t.isNumber()) tied.add(t.asDouble());
-    return tied;
+    return tied.isEmpty() ? null : new LayerProbeReport.Tie(name, probe.get("linear_l2").asDouble(), tied);
   }
 
   /**
@@ -647,9 +645,8 @@ final class RunSections {
     Map<String, String> notes = new LinkedHashMap<>();
     for (String j : s.sources()) {
       if (!j.endsWith(".json")) continue;
-      JsonNode file = f.json(j);
-      if (tied(file).isEmpty()) continue;
-      notes.put(baseName(j) + ": linear_held_out", NuisanceProbeReport.tieNote(file.get("linear_l2").asDouble(), tied(file)));
+      LayerProbeReport.Tie tie = tie("linear reader", f.json(j));
+      if (tie != null) notes.put(baseName(j) + ": linear_held_out", NuisanceProbeReport.tieNote(tie.l2(), tie.tied()));
     }
     return noted(s, notes);
   }
