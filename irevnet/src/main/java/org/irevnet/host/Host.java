@@ -27,22 +27,42 @@ public final class Host {
    * both at two threads on 2 cores, each waits for threads the other's spinning keeps from a core:
    * {@code Invertible1x1Conv} at 1024 channels took 1.2-2 times its one-thread medians on an idle
    * host and 3-5 times with other jobs running, single calls up to 1.7 s (docs/measurements.md,
-   * Performance). Not for concurrent use: BLAS's count is the process's.
+   * Performance).
+   *
+   * <p>Safe on several Java threads at once and nested: BLAS's count is the process's (OpenBLAS),
+   * so the first thread in sets it to one and the last one out puts back what the first found,
+   * where each restoring its own would have let a thread that came in second and left last put
+   * back the first one's 1 for good (and the first's leaving set BLAS back while the second ran).
+   * OpenMP's count is each calling thread's own (libgomp's per-thread ICV), saved and restored by
+   * that thread. Meanwhile other threads' BLAS calls outside this method run at one thread too;
+   * a {@link #setThreads} while some thread is inside is undone by the last one out.
    */
   public static <T> T withOneThread(java.util.function.Supplier<T> body) {
     org.nd4j.linalg.api.blas.Blas blas = Nd4j.factory().blas();
-    int blasBefore = blas.getMaxThreads();
     int openMpBefore = openMpThreads();
-    if (blasBefore == 1 && openMpBefore == 1) return body.get();
-    blas.setMaxThreads(1);
-    setOpenMpThreads(1);
+    synchronized (ONE_THREAD_LOCK) {
+      if (oneThreadEntrants == 0) {
+        blasBeforeOneThread = blas.getMaxThreads();
+        if (blasBeforeOneThread != 1) blas.setMaxThreads(1);
+      }
+      oneThreadEntrants++;
+    }
     try {
+      if (openMpBefore != 1) setOpenMpThreads(1);
       return body.get();
     } finally {
-      blas.setMaxThreads(blasBefore);
-      setOpenMpThreads(openMpBefore);
+      if (openMpBefore != 1) setOpenMpThreads(openMpBefore);
+      synchronized (ONE_THREAD_LOCK) {
+        if (--oneThreadEntrants == 0 && blasBeforeOneThread != 1) blas.setMaxThreads(blasBeforeOneThread);
+      }
     }
   }
+
+  private static final Object ONE_THREAD_LOCK = new Object();
+  /** The threads inside {@link #withOneThread}, counted once per (nested) entry; under the lock. */
+  private static int oneThreadEntrants;
+  /** BLAS's count as the first of them found it, put back by the last; under the lock. */
+  private static int blasBeforeOneThread;
 
   /**
    * Sets the OpenMP threads of the parallel regions the calling thread starts (oneDNN's

@@ -86,25 +86,122 @@ class HostTest {
    * counts back afterwards, also when the body throws.
    */
   @Test
-  void withOneThreadRunsItsBodyAtOneThreadAndRestoresBothCounts() {
-    int blasBefore = Nd4j.factory().blas().getMaxThreads();
-    int openMpBefore = Host.openMpThreads();
-    try {
-      Host.setThreads(2);
-      Host.setOpenMpThreads(3);
-      int[] inside = Host.withOneThread(() -> new int[] {Nd4j.factory().blas().getMaxThreads(), Host.openMpThreads()});
+  void withOneThreadRunsItsBodyAtOneThreadAndRestoresBothCounts() throws Exception {
+    atBlasTwoAndOpenMpThree(() -> {
+      int[] inside = Host.withOneThread(HostTest::counts);
       assertThat(inside).containsExactly(1, 1);
-      assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(2);
-      assertThat(Host.openMpThreads()).isEqualTo(3);
+      assertThat(counts()).containsExactly(2, 3);
       assertThatThrownBy(() -> Host.withOneThread(() -> {
         throw new ArithmeticException("singular");
       })).hasMessage("singular");
-      assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(2);
-      assertThat(Host.openMpThreads()).isEqualTo(3);
+      assertThat(counts()).containsExactly(2, 3);
+    });
+  }
+
+  /** {BLAS's thread count, this thread's OpenMP count}. */
+  private static int[] counts() {
+    return new int[] {Nd4j.factory().blas().getMaxThreads(), Host.openMpThreads()};
+  }
+
+  /** Runs {@code body} with BLAS at 2 threads and this thread's OpenMP at 3, then puts back the counts it found. */
+  private static void atBlasTwoAndOpenMpThree(Body body) throws Exception {
+    int[] before = counts();
+    try {
+      Host.setThreads(2);
+      Host.setOpenMpThreads(3);
+      body.run();
     } finally {
-      Host.setThreads(blasBefore);
-      Host.setOpenMpThreads(openMpBefore);
+      Host.setThreads(before[0]);
+      Host.setOpenMpThreads(before[1]);
     }
+  }
+
+  private interface Body {
+    void run() throws Exception;
+  }
+
+  /**
+   * Two Java threads inside {@code withOneThread} at once, in the order that left BLAS at one thread
+   * for good when each put back the count it found: A enters (BLAS 2 -> 1), B enters (finding A's
+   * 1), A leaves while B runs, B leaves last. B must still run at one BLAS thread after A left, and
+   * BLAS must be back at 2 after both. Each thread's OpenMP count is its own: set and put back per
+   * thread, this thread's untouched.
+   */
+  @Test
+  void withOneThreadOnTwoThreadsAtOnceKeepsOneBlasThreadUntilTheLastLeavesAndThenRestoresIt() throws Exception {
+    java.util.concurrent.CountDownLatch aInside = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch bInside = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch aLeft = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      atBlasTwoAndOpenMpThree(() -> {
+        // {BLAS inside, OpenMP inside, OpenMP after} as each thread saw them.
+        java.util.concurrent.Future<int[]> a = two.submit(() -> {
+          Host.setOpenMpThreads(2);
+          int[] inside = Host.withOneThread(() -> {
+            int[] seen = counts();
+            aInside.countDown();
+            awaitOrFail(bInside, "B inside");
+            return seen;
+          });
+          aLeft.countDown();
+          return new int[] {inside[0], inside[1], Host.openMpThreads()};
+        });
+        java.util.concurrent.Future<int[]> b = two.submit(() -> {
+          Host.setOpenMpThreads(4);
+          awaitOrFail(aInside, "A inside");
+          int[] inside = Host.withOneThread(() -> {
+            bInside.countDown();
+            awaitOrFail(aLeft, "A left");
+            return counts();
+          });
+          return new int[] {inside[0], inside[1], Host.openMpThreads()};
+        });
+        int[] seenByA = a.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        int[] seenByB = b.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(counts()[0]).as("BLAS after both").isEqualTo(2);
+        assertThat(seenByA).as("A: BLAS, OpenMP inside; OpenMP after").containsExactly(1, 1, 2);
+        assertThat(seenByB).as("B, still inside after A left").containsExactly(1, 1, 4);
+        assertThat(Host.openMpThreads()).as("this thread's OpenMP").isEqualTo(3);
+      });
+    } finally {
+      two.shutdownNow();
+    }
+  }
+
+  /** Latches with a time limit: a lock held across the body would deadlock these tests, not hang them. */
+  private static void awaitOrFail(java.util.concurrent.CountDownLatch latch, String what) {
+    try {
+      if (!latch.await(30, java.util.concurrent.TimeUnit.SECONDS)) throw new AssertionError("timed out waiting for " + what);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted waiting for " + what, e);
+    }
+  }
+
+  /**
+   * Nested calls on one thread: the inner call's leaving does not put either count back while the
+   * outer body runs, and a throw from the inner body (caught by the outer) leaves no entry counted,
+   * so the next call still sets BLAS to one and puts it back.
+   */
+  @Test
+  void withOneThreadNestedKeepsOneThreadUntilTheOuterCallLeavesAlsoWhenTheInnerThrows() throws Exception {
+    atBlasTwoAndOpenMpThree(() -> {
+      int[] afterInner = Host.withOneThread(() -> {
+        assertThat(Host.withOneThread(HostTest::counts)).as("inner").containsExactly(1, 1);
+        assertThatThrownBy(() -> Host.withOneThread(() -> {
+          throw new ArithmeticException("singular");
+        })).hasMessage("singular");
+        return counts();
+      });
+      assertThat(afterInner).as("outer, after both inner calls left").containsExactly(1, 1);
+      assertThat(counts()).containsExactly(2, 3);
+      assertThatThrownBy(() -> Host.withOneThread(() -> {
+        throw new ArithmeticException("singular");
+      })).hasMessage("singular");
+      assertThat(Host.withOneThread(HostTest::counts)).as("a call after the throws").containsExactly(1, 1);
+      assertThat(counts()).containsExactly(2, 3);
+    });
   }
 
   /** A step that is a multiple of {@code every} runs a collection; {@code every} 0 never does (and never divides). */
