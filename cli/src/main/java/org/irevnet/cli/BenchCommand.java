@@ -52,8 +52,9 @@ import picocli.CommandLine.Option;
         "With --blocks: JMH benchmarks of one step (ActNorm, permutation, coupling) of every stage",
         "at --batch: forward, inverse and reversible backward, --iterations measured iterations of",
         "1 s after --warmup-iterations unmeasured ones (--steps and --warmup do not apply); prints",
-        "a JSON line per stage with the step's blocks (by class), the times (ms per call) and the",
-        "ratios backward/forward and inverse/forward, then one line summing each over the",
+        "a JSON line per stage (stage counted from 0; layer, its name as attack's --layer and",
+        "probe take it: stage0, stage1, ...) with the step's blocks (by class), the times (ms per call)",
+        "and the ratios backward/forward and inverse/forward, then one line summing each over the",
         "architecture's steps. JMH's own report goes to stderr."})
 final class BenchCommand implements Callable<Integer> {
   @Mixin CommonOptions common;

@@ -50,7 +50,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 public class BlockBenchmarks {
   @Param("fi-revnet-s") public String arch;
   @Param("64") public int batch;
-  @Param("1") public int stage;
+  /** Counted from 0, as the layers stage0, stage1, ... of attack's --layer and probe, and invert's stages. */
+  @Param("0") public int stage;
   @Param("0") public int threads;
 
   /**
@@ -118,13 +119,13 @@ public class BlockBenchmarks {
     return o;
   }
 
-  /** The index of the first block of stage {@code stage} (from 1) after its SpaceToDepth and padding. */
+  /** The index of the first block of stage {@code stage} (from 0) after its SpaceToDepth and padding. */
   private static int stepStart(InvertibleClassifier model, int stage) {
     List<Integer> ends = model.stageEnds();
-    if (stage < 1 || stage > ends.size()) {
-      throw new IllegalArgumentException("stage must be in 1.." + ends.size() + ", got " + stage);
+    if (stage < 0 || stage >= ends.size()) {
+      throw new IllegalArgumentException("stage must be in 0.." + (ends.size() - 1) + ", got " + stage);
     }
-    int i = stage == 1 ? 0 : ends.get(stage - 2) + 1, last = ends.get(stage - 1);
+    int i = stage == 0 ? 0 : ends.get(stage - 1) + 1, last = ends.get(stage);
     while (i <= last && model.body().names().get(i).matches("psi.*|pad.*")) i++;
     for (int j = i; j <= last; j++) if (isCoupling(model.body().blocks().get(j))) return i;
     throw new IllegalArgumentException("stage " + stage + " of " + model.architecture().name() + " has no coupling to benchmark");
@@ -145,7 +146,8 @@ public class BlockBenchmarks {
   record Settings(int forks, int warmupIterations, int iterations, long iterationMs) {}
 
   /**
-   * Runs the benchmarks and returns one map per stage ({@code stage, input, steps, blocks} (the
+   * Runs the benchmarks and returns one map per stage ({@code stage} (from 0), {@code layer} (its
+   * name, stage0, stage1, ...), {@code input, steps, blocks} (the
    * step's blocks by class), {@code forward_ms, inverse_ms, backward_ms}, the two ratios, and JMH's
    * error of each time) and a last one summing the times over the model's steps.
    */
@@ -156,12 +158,12 @@ public class BlockBenchmarks {
     // caught the exception" (exit code 3), after the stages before it had run.
     for (int i = 0; i < a.stages().size(); i++) {
       if (a.stages().get(i).steps() == 0) {
-        throw new IllegalArgumentException("stage " + (i + 1) + " of " + a.name() + " has no coupling to benchmark"
+        throw new IllegalArgumentException("stage " + i + " of " + a.name() + " has no coupling to benchmark"
             + " (it has no steps; --blocks times one step of every stage)");
       }
     }
     String[] stages = new String[a.stages().size()];
-    for (int i = 0; i < stages.length; i++) stages[i] = Integer.toString(i + 1);
+    for (int i = 0; i < stages.length; i++) stages[i] = Integer.toString(i);
     OptionsBuilder o = new OptionsBuilder();
     o.include(BlockBenchmarks.class.getName() + "\\.")
         .param("arch", arch)
@@ -196,10 +198,11 @@ public class BlockBenchmarks {
     List<Map<String, Object>> lines = new ArrayList<>();
     double fwd = 0, inv = 0, bwd = 0;
     for (Map.Entry<Integer, Map<String, Double>> e : ms.entrySet()) {
-      Architecture.Stage st = a.stages().get(e.getKey() - 1);
+      Architecture.Stage st = a.stages().get(e.getKey());
       Map<String, Double> m = e.getValue();
       Map<String, Object> line = new LinkedHashMap<>();
       line.put("stage", e.getKey());
+      line.put("layer", model.layerNames().get(e.getKey()));
       line.put("input", inputShape(model, e.getKey()));
       line.put("steps", st.steps());
       line.put("blocks", step(model, e.getKey()).stream().map(b -> b.getClass().getSimpleName()).toList());

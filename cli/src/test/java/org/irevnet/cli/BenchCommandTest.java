@@ -154,7 +154,8 @@ class BenchCommandTest {
       List<String> lines = r.out().strip().lines().toList();
       assertThat(lines).hasSize(2);
       JsonNode stage = Json.MAPPER.readTree(lines.get(0)), total = Json.MAPPER.readTree(lines.get(1));
-      assertThat(stage.get("stage").asInt()).isEqualTo(1);
+      assertThat(stage.get("stage").asInt()).isEqualTo(0);
+      assertThat(stage.get("layer").asText()).isEqualTo("stage0");
       assertThat(stage.get("input").asText()).isEqualTo("4x16x16");
       assertThat(stage.get("blocks").toString()).isEqualTo("[\"ActNorm\",\"AffineCoupling\"]");
       for (String k : new String[] {"forward", "inverse", "backward"}) {
@@ -166,7 +167,7 @@ class BenchCommandTest {
     }
     assertThat(runs.get(0).err()).isEmpty();
     assertThat(runs.get(1).err()).contains("# Warmup: <none>", "# Measurement: 1 iterations, 1000 ms each",
-        "# Fork: N/A, test runs in the host VM", "# Parameters: (arch = " + arch + ", batch = 2, stage = 1, threads = " + pool + ")");
+        "# Fork: N/A, test runs in the host VM", "# Parameters: (arch = " + arch + ", batch = 2, stage = 0, threads = " + pool + ")");
   }
 
   /**

@@ -46,9 +46,18 @@ class BlockBenchmarksTest {
     assertThat(err.toString()).doesNotContain("# JMH").doesNotContain("# Benchmark");
 
     assertThat(lines).hasSize(3);
-    assertThat(lines.get(0)).containsEntry("stage", 1).containsEntry("input", "4x16x16").containsEntry("steps", 1);
-    assertThat(lines.get(1)).containsEntry("stage", 2).containsEntry("input", "16x8x8").containsEntry("steps", 2)
-        .containsEntry("blocks", List.of("ActNorm", "AffineCoupling"));
+    assertThat(lines.get(0)).containsEntry("stage", 0).containsEntry("layer", "stage0").containsEntry("input", "4x16x16")
+        .containsEntry("steps", 1);
+    assertThat(lines.get(1)).containsEntry("stage", 1).containsEntry("layer", "stage1").containsEntry("input", "16x8x8")
+        .containsEntry("steps", 2).containsEntry("blocks", List.of("ActNorm", "AffineCoupling"));
+    // The same stage as the layer of that name which invert, attack and probe read: a step keeps
+    // its stage's shape, so each line's input is the shape of that layer's output.
+    InvertibleClassifier model = InvertibleClassifier.build(Architecture.load(arch.toString()), DataType.FLOAT, 0);
+    List<org.nd4j.linalg.api.ndarray.INDArray> outputs = model.layerOutputs(Nd4j.rand(DataType.FLOAT, model.inputShape(1)));
+    for (int i = 0; i < 2; i++) {
+      long[] shape = outputs.get(model.layerNames().indexOf((String) lines.get(i).get("layer"))).shape();
+      assertThat(lines.get(i).get("input")).as("line %d", i).isEqualTo(shape[1] + "x" + shape[2] + "x" + shape[3]);
+    }
     double[] sum = new double[3];
     String[] keys = {"forward_ms", "inverse_ms", "backward_ms"};
     for (Map<String, Object> stage : lines.subList(0, 2)) {
@@ -99,15 +108,15 @@ class BlockBenchmarksTest {
     b.arch = arch.toString();
     b.batch = 2;
     b.threads = 0;
-    b.stage = 1;
+    b.stage = 0;
     int blas = Nd4j.factory().blas().getMaxThreads();
     b.setUp();
     assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(blas);
-    b.stage = 2;
-    assertThatThrownBy(b::setUp).hasMessage("stage 2 of tiny has no coupling to benchmark");
-    for (int stage : new int[] {0, 3}) {
+    b.stage = 1;
+    assertThatThrownBy(b::setUp).hasMessage("stage 1 of tiny has no coupling to benchmark");
+    for (int stage : new int[] {-1, 2}) {
       b.stage = stage;
-      assertThatThrownBy(b::setUp).hasMessage("stage must be in 1..2, got " + stage);
+      assertThatThrownBy(b::setUp).hasMessage("stage must be in 0..1, got " + stage);
     }
   }
 
@@ -122,7 +131,7 @@ class BlockBenchmarksTest {
     MainTest.Run r = MainTest.run("bench", "--blocks", "--arch", arch.toString(), "--batch", "2", "--forks", "0",
         "--iterations", "1", "--warmup-iterations", "0", "--no-progress");
     assertThat(r.code()).as(r.err()).isEqualTo(2);
-    assertThat(r.err().strip()).isEqualTo("irevnet bench: stage 2 of tiny has no coupling to benchmark (it has no steps;"
+    assertThat(r.err().strip()).isEqualTo("irevnet bench: stage 1 of tiny has no coupling to benchmark (it has no steps;"
         + " --blocks times one step of every stage)");
     assertThat(r.out()).isEmpty();
   }
@@ -141,16 +150,16 @@ class BlockBenchmarksTest {
                     {"steps": 2, "hidden": 4, "kernel": 3, "coupling": "additive", "actnorm": true, "permutation": "reverse"},
                     {"steps": 2, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": false}]}""");
     InvertibleClassifier model = InvertibleClassifier.build(Architecture.load(arch.toString()), DataType.FLOAT, 0);
-    assertThat(BlockBenchmarks.step(model, 1).stream().map(b -> b.getClass().getSimpleName()))
+    assertThat(BlockBenchmarks.step(model, 0).stream().map(b -> b.getClass().getSimpleName()))
         .containsExactly("ActNorm", "Invertible1x1Conv", "AffineCoupling");
-    assertThat(BlockBenchmarks.step(model, 2).stream().map(b -> b.getClass().getSimpleName()))
+    assertThat(BlockBenchmarks.step(model, 1).stream().map(b -> b.getClass().getSimpleName()))
         .containsExactly("ActNorm", "ChannelReverse", "AdditiveCoupling");
-    assertThat(BlockBenchmarks.step(model, 3).stream().map(b -> b.getClass().getSimpleName())).containsExactly("AffineCoupling");
+    assertThat(BlockBenchmarks.step(model, 2).stream().map(b -> b.getClass().getSimpleName())).containsExactly("AffineCoupling");
 
     BlockBenchmarks b = new BlockBenchmarks();
     b.arch = arch.toString();
     b.batch = 2;
-    b.stage = 2;
+    b.stage = 1;
     b.setUp();
     assertThat(b.blocks).extracting(x -> x.getClass().getSimpleName()).containsExactly("ActNorm", "ChannelReverse", "AdditiveCoupling");
     assertThat(b.xs[0].shape()).containsExactly(2, 16, 8, 8);
