@@ -77,24 +77,41 @@ public final class NuisanceProbe {
       int trainCount, int testCount, long nuisanceDims, MlpClassifier.Recipe recipe, double seconds,
       boolean[] logitCorrect, boolean[] nuisanceCorrect, boolean whitened, Linear linear) {
 
-    public Result(double logitAccuracy, double nuisanceAccuracy, double excess, double nuisanceTrainAccuracy,
-        int trainCount, int testCount, long nuisanceDims, MlpClassifier.Recipe recipe, double seconds,
-        boolean[] logitCorrect, boolean[] nuisanceCorrect, boolean whitened) {
-      this(logitAccuracy, nuisanceAccuracy, excess, nuisanceTrainAccuracy, trainCount, testCount, nuisanceDims, recipe,
-          seconds, logitCorrect, nuisanceCorrect, whitened, null);
+    /**
+     * A result built from the accuracies alone: no per-image results, the MLP on standardised {@code
+     * z_n}, no linear reader.
+     */
+    public static Result ofAccuracies(double logitAccuracy, double nuisanceAccuracy, double excess,
+        double nuisanceTrainAccuracy, int trainCount, int testCount, long nuisanceDims, MlpClassifier.Recipe recipe,
+        double seconds) {
+      return new Result(logitAccuracy, nuisanceAccuracy, excess, nuisanceTrainAccuracy, trainCount, testCount,
+          nuisanceDims, recipe, seconds, null, null, false, null);
     }
 
-    public Result(double logitAccuracy, double nuisanceAccuracy, double excess, double nuisanceTrainAccuracy,
-        int trainCount, int testCount, long nuisanceDims, MlpClassifier.Recipe recipe, double seconds,
-        boolean[] logitCorrect, boolean[] nuisanceCorrect) {
-      this(logitAccuracy, nuisanceAccuracy, excess, nuisanceTrainAccuracy, trainCount, testCount, nuisanceDims, recipe,
-          seconds, logitCorrect, nuisanceCorrect, false);
+    /** This result with the per-image results {@code logitCorrect} and {@code nuisanceCorrect}. */
+    public Result withPerImage(boolean[] logitCorrect, boolean[] nuisanceCorrect) {
+      return new Result(logitAccuracy, nuisanceAccuracy, excess, nuisanceTrainAccuracy, trainCount, testCount,
+          nuisanceDims, recipe, seconds, logitCorrect, nuisanceCorrect, whitened, linear);
+    }
+  }
+
+  /**
+   * What reads {@code z_n}: the MLP, on {@code z_n} standardised or, when {@code whitenedMlp}, also
+   * whitened ({@link Features.Whitener}), and when {@code linear} the {@link #linear} reader of the
+   * standardised {@code z_n} beside it (never whitened, whatever {@code whitenedMlp} says).
+   */
+  public record Readers(boolean whitenedMlp, boolean linear) {
+    /** The fixed measurement: the MLP on standardised {@code z_n}, nothing else. */
+    public static final Readers MLP = new Readers(false, false);
+
+    /** These readers with the MLP on whitened {@code z_n}. */
+    public Readers withWhitenedMlp() {
+      return new Readers(true, linear);
     }
 
-    public Result(double logitAccuracy, double nuisanceAccuracy, double excess, double nuisanceTrainAccuracy,
-        int trainCount, int testCount, long nuisanceDims, MlpClassifier.Recipe recipe, double seconds) {
-      this(logitAccuracy, nuisanceAccuracy, excess, nuisanceTrainAccuracy, trainCount, testCount, nuisanceDims, recipe,
-          seconds, null, null);
+    /** These readers and the {@link #linear} reader. */
+    public Readers withLinear() {
+      return new Readers(whitenedMlp, true);
     }
   }
 
@@ -145,33 +162,33 @@ public final class NuisanceProbe {
    *     {@code z_n})
    */
   public static Result measure(InvertibleClassifier model, Dataset train, Dataset test, MlpClassifier.Recipe recipe) {
-    return measure(model, train, test, recipe, false, false);
+    return measure(model, train, test, recipe, Readers.MLP);
   }
 
   /**
-   * {@link #measure(InvertibleClassifier, Dataset, Dataset, MlpClassifier.Recipe)}, the MLP on
-   * whitened {@code z_n} when {@code whiten}, with the {@link #linear} reader too when {@code linear}
-   * (as {@link #measure(INDArray, int[], INDArray, int[], int, MlpClassifier.Recipe, boolean, boolean)}).
+   * {@link #measure(InvertibleClassifier, Dataset, Dataset, MlpClassifier.Recipe)} by the given
+   * {@code readers} (as {@link #measure(INDArray, int[], INDArray, int[], int, MlpClassifier.Recipe, Readers)}).
    */
   public static Result measure(InvertibleClassifier model, Dataset train, Dataset test, MlpClassifier.Recipe recipe,
-      boolean whiten, boolean linear) {
+      Readers readers) {
     requireFullyInvertible(model);
     return measure(Features.z(model, train.images()), train.labels(), Features.z(model, test.images()),
-        test.labels(), model.numClasses(), recipe, whiten, linear);
+        test.labels(), model.numClasses(), recipe, readers);
   }
 
   /**
    * The measurement on given outputs: the first {@code numClasses} columns of {@code z} are the
-   * logits, the rest the nuisance. With {@code whiten} the MLP reads the standardised {@code z_n}
-   * whitened by the training split's PCA; with {@code linear} there is also the {@link #linear}
-   * reader of the standardised {@code z_n} (whatever {@code whiten} says, which sets the MLP's
-   * input), holding out the training examples drawn with the recipe's seed to choose its penalty.
+   * logits, the rest the nuisance, read as {@code readers} says ({@link Readers}): the MLP on the
+   * standardised {@code z_n}, whitened by the training split's PCA when {@code
+   * readers.whitenedMlp()}; the {@link #linear} reader of the standardised {@code z_n} too when {@code
+   * readers.linear()}, holding out the training examples drawn with the recipe's seed to choose its
+   * penalty.
    *
    * @param zTrain {@code [n, d]} outputs of the training split
    * @param zTest {@code [m, d]} outputs of the test split
    */
   public static Result measure(INDArray zTrain, int[] yTrain, INDArray zTest, int[] yTest, int numClasses,
-      MlpClassifier.Recipe recipe, boolean whiten, boolean linear) {
+      MlpClassifier.Recipe recipe, Readers readers) {
     long d = zTrain.size(1);
     if (d <= numClasses || zTest.size(1) != d) {
       throw new IllegalArgumentException("nuisance probe: z must have more than " + numClasses
@@ -180,13 +197,13 @@ public final class NuisanceProbe {
     if (yTest.length == 0) throw new IllegalArgumentException("nuisance probe: empty test split");
     long t0 = System.nanoTime();
     int[] logitClasses = Losses.predictions(Features.columns(zTest, 0, numClasses));
-    Trained probe = train(zTrain, yTrain, numClasses, recipe, whiten);
+    Trained probe = train(zTrain, yTrain, numClasses, recipe, readers.whitenedMlp());
     int[] probeClasses = probe.classes(zTest);
     double logitAcc = Losses.accuracy(logitClasses, yTest), acc = Losses.accuracy(probeClasses, yTest);
     double seconds = (System.nanoTime() - t0) / 1e9;
     return new Result(logitAcc, acc, acc - logitAcc, probe.trainAccuracy(), yTrain.length, yTest.length,
-        d - numClasses, recipe, seconds, correct(logitClasses, yTest), correct(probeClasses, yTest), whiten,
-        linear ? linear(zTrain, yTrain, zTest, yTest, numClasses, recipe.seed()) : null);
+        d - numClasses, recipe, seconds, correct(logitClasses, yTest), correct(probeClasses, yTest), readers.whitenedMlp(),
+        readers.linear() ? linear(zTrain, yTrain, zTest, yTest, numClasses, recipe.seed()) : null);
   }
 
   /**

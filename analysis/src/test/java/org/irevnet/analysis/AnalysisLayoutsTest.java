@@ -80,7 +80,7 @@ class AnalysisLayoutsTest {
       return List.of(probe.logits(in[4]), probe.accuracy(in[4], yTest), probe.fit());
     });
     analyses.put("NuisanceProbe.measure of z", in -> List.of(NuisanceProbe.measure(in[3], yTrain, in[4], yTest, 4,
-        NuisanceProbeTest.SMALL, false, false)));
+        NuisanceProbeTest.SMALL, NuisanceProbe.Readers.MLP)));
     analyses.put("NuisanceProbe.linear of z", in -> List.of(NuisanceProbe.linear(in[3], yTrain, in[4], yTest, 4, 0)));
     analyses.forEach((name, analysis) -> Layouts.assertSameAsOnDenseCopies(name,
         new INDArray[] {a, b, point, train, test}, analysis,

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
+import org.irevnet.analysis.NuisanceProbe.Readers;
 import org.irevnet.data.Dataset;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
@@ -56,7 +57,7 @@ class NuisanceProbeTest {
     int[] yTrain = labels(600, 4, 1), yTest = labels(200, 4, 2);
     INDArray zTrain = z(yTrain, 4, 12, 0.7, true, 3), zTest = z(yTest, 4, 12, 0.7, true, 4);
     long t0 = System.nanoTime();
-    NuisanceProbe.Result r = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, 4, SMALL, false, false);
+    NuisanceProbe.Result r = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, 4, SMALL, Readers.MLP);
     // The reported time is part of the call's own wall time.
     assertThat(r.seconds()).isPositive().isLessThanOrEqualTo((System.nanoTime() - t0) / 1e9);
     assertThat(r.logitAccuracy()).isCloseTo(0.7, within(1e-9));
@@ -76,7 +77,8 @@ class NuisanceProbeTest {
     NuisanceProbe.Trained probe = NuisanceProbe.train(zTrain, yTrain, 4, SMALL);
     int[] classes = probe.classes(zTest);
     assertThat(Losses.accuracy(classes, yTest))
-        .isEqualTo(NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, 4, SMALL, false, false).nuisanceAccuracy()).isGreaterThan(0.6);
+        .isEqualTo(NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, 4, SMALL, Readers.MLP).nuisanceAccuracy())
+        .isGreaterThan(0.6);
     assertThat(Losses.accuracy(probe.classes(zTrain), yTrain)).isEqualTo(probe.trainAccuracy());
     INDArray otherLogits = zTest.dup();
     otherLogits.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 4)).assign(Init.normal(DataType.FLOAT, new Random(5), 200, 4));
@@ -92,7 +94,7 @@ class NuisanceProbeTest {
   void perImageCorrectnessIsThatOfEachTestImageInOrder() {
     int[] yTrain = labels(600, 4, 1), yTest = labels(200, 4, 2);
     INDArray zTrain = z(yTrain, 4, 12, 0.7, true, 3), zTest = z(yTest, 4, 12, 0.7, true, 4);
-    NuisanceProbe.Result r = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, 4, SMALL, false, false);
+    NuisanceProbe.Result r = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, 4, SMALL, Readers.MLP);
     assertThat(r.logitCorrect()).hasSize(200);
     for (int i = 0; i < 200; i++) assertThat(r.logitCorrect()[i]).as("image %d", i).isEqualTo(i < 140);
     int[] probeClasses = NuisanceProbe.train(zTrain, yTrain, 4, SMALL).classes(zTest);
@@ -116,8 +118,9 @@ class NuisanceProbeTest {
     int classes = 4, nuisance = 12;
     int[] yTrain = labels(600, classes, 1), yTest = labels(400, classes, 2);
     INDArray zTrain = hiddenLabel(yTrain, classes, nuisance, 1e3, 3), zTest = hiddenLabel(yTest, classes, nuisance, 1e3, 4);
-    NuisanceProbe.Result standardised = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, SMALL, false, false);
-    NuisanceProbe.Result whitened = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, SMALL, true, false);
+    NuisanceProbe.Result standardised = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, SMALL, Readers.MLP);
+    NuisanceProbe.Result whitened = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, SMALL,
+        Readers.MLP.withWhitenedMlp());
     assertThat(standardised.whitened()).isFalse();
     assertThat(whitened.whitened()).isTrue();
     assertThat(standardised.nuisanceAccuracy()).isLessThan(0.5);
@@ -159,7 +162,7 @@ class NuisanceProbeTest {
     INDArray zTrain = hiddenLabel(yTrain, classes, nuisance, 30, 3), zTest = hiddenLabel(yTest, classes, nuisance, 30, 4);
     MlpClassifier.Recipe recipe = SMALL.withSeed(5);
     long t0 = System.nanoTime();
-    NuisanceProbe.Result r = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, recipe, false, true);
+    NuisanceProbe.Result r = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, recipe, Readers.MLP.withLinear());
     double elapsed = (System.nanoTime() - t0) / 1e9;
     NuisanceProbe.Linear linear = r.linear();
 
@@ -210,7 +213,7 @@ class NuisanceProbeTest {
     // Its own time, after the recipe's (which does not count it): within the call's.
     assertThat(linear.seconds()).isPositive().isLessThanOrEqualTo(elapsed - r.seconds());
     // The recipe's own numbers are those it gives without the reader.
-    NuisanceProbe.Result alone = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, recipe, false, false);
+    NuisanceProbe.Result alone = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, recipe, Readers.MLP);
     assertThat(alone.linear()).isNull();
     assertThat(r.nuisanceAccuracy()).isEqualTo(alone.nuisanceAccuracy()).isLessThan(linear.accuracy() - 0.1);
     assertThat(r.nuisanceCorrect()).isEqualTo(alone.nuisanceCorrect());
@@ -222,8 +225,10 @@ class NuisanceProbeTest {
     int classes = 4, nuisance = 12;
     int[] yTrain = labels(300, classes, 1), yTest = labels(200, classes, 2);
     INDArray zTrain = hiddenLabel(yTrain, classes, nuisance, 30, 3), zTest = hiddenLabel(yTest, classes, nuisance, 30, 4);
-    NuisanceProbe.Linear plain = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, SMALL, false, true).linear();
-    NuisanceProbe.Result white = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, SMALL, true, true);
+    NuisanceProbe.Linear plain = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, SMALL,
+        Readers.MLP.withLinear()).linear();
+    NuisanceProbe.Result white = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, classes, SMALL,
+        Readers.MLP.withWhitenedMlp().withLinear());
     assertThat(white.whitened()).isTrue();
     assertThat(white.linear().correct()).isEqualTo(plain.correct());
     assertThat(white.linear().trainAccuracy()).isEqualTo(plain.trainAccuracy());
@@ -236,7 +241,7 @@ class NuisanceProbeTest {
   void aNuisanceWithoutLabelInformationGivesChance() {
     int[] yTrain = labels(600, 4, 1), yTest = labels(400, 4, 2);
     NuisanceProbe.Result r = NuisanceProbe.measure(z(yTrain, 4, 12, 1.0, false, 3), yTrain,
-        z(yTest, 4, 12, 1.0, false, 4), yTest, 4, SMALL, false, false);
+        z(yTest, 4, 12, 1.0, false, 4), yTest, 4, SMALL, Readers.MLP);
     assertThat(r.logitAccuracy()).isEqualTo(1.0);
     // Chance is 0.25; the probe overfits its training set but learns nothing that generalises.
     assertThat(r.nuisanceAccuracy()).isBetween(0.15, 0.35);
@@ -270,8 +275,8 @@ class NuisanceProbeTest {
     int[] yTrain = labels(300, 4, 1), yTest = labels(200, 4, 2);
     INDArray zTrain = z(yTrain, 4, 12, 0.5, true, 3), zTest = z(yTest, 4, 12, 0.5, true, 4);
     MlpClassifier.Recipe weak = SMALL.withEpochs(1);
-    NuisanceProbe.Result a = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, 4, weak, false, false);
-    NuisanceProbe.Result b = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, 4, weak, false, false);
+    NuisanceProbe.Result a = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, 4, weak, Readers.MLP);
+    NuisanceProbe.Result b = NuisanceProbe.measure(zTrain, yTrain, zTest, yTest, 4, weak, Readers.MLP);
     assertThat(b.nuisanceAccuracy()).isEqualTo(a.nuisanceAccuracy());
     assertThat(b.nuisanceTrainAccuracy()).isEqualTo(a.nuisanceTrainAccuracy());
     MlpClassifier p0 = MlpClassifier.train(zTrain, yTrain, 4, weak), p1 = MlpClassifier.train(zTrain, yTrain, 4,
@@ -299,14 +304,14 @@ class NuisanceProbeTest {
     assertThatThrownBy(() -> NuisanceProbe.measure(irev, train, test, SMALL))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fully invertible");
     assertThatThrownBy(() -> NuisanceProbe.measure(Nd4j.zeros(DataType.FLOAT, 4, 4), new int[4],
-        Nd4j.zeros(DataType.FLOAT, 4, 4), new int[4], 4, SMALL, false, false)).hasMessageContaining("more than 4 columns");
+        Nd4j.zeros(DataType.FLOAT, 4, 4), new int[4], 4, SMALL, Readers.MLP)).hasMessageContaining("more than 4 columns");
     // A test split of another width, or none: refused before any training (a Java caller's mistake;
     // the commands make both splits with one model).
     assertThatThrownBy(() -> NuisanceProbe.measure(Nd4j.zeros(DataType.FLOAT, 4, 6), new int[4],
-        Nd4j.zeros(DataType.FLOAT, 4, 7), new int[4], 4, SMALL, false, false)).hasMessage("nuisance probe: z must have more than 4"
+        Nd4j.zeros(DataType.FLOAT, 4, 7), new int[4], 4, SMALL, Readers.MLP)).hasMessage("nuisance probe: z must have more than 4"
         + " columns, the same in both splits; got 6 and 7");
     assertThatThrownBy(() -> NuisanceProbe.measure(Nd4j.zeros(DataType.FLOAT, 4, 6), new int[4],
-        Nd4j.zeros(DataType.FLOAT, 0, 6), new int[0], 4, SMALL, false, false)).hasMessage("nuisance probe: empty test split");
+        Nd4j.zeros(DataType.FLOAT, 0, 6), new int[0], 4, SMALL, Readers.MLP)).hasMessage("nuisance probe: empty test split");
   }
 
   /** A row whose nuisance is NaN has no probe class (-1), not ND4J's argmax of a NaN row, class 0. */

@@ -148,10 +148,11 @@ final class ProbeCommand implements Callable<Integer> {
     if (nuisance) {
       long start = System.nanoTime();
       MlpClassifier.Recipe recipe = recipe(NuisanceProbe.DEFAULT_RECIPE);
+      NuisanceProbe.Readers readers = new NuisanceProbe.Readers(whiten, linear);
       NuisanceProbe.Result r = shared
           ? NuisanceProbe.measure(zTrain, nuisanceTrain.labels(), zTest, nuisanceTest.labels(), model.numClasses(), recipe,
-              whiten, linear)
-          : NuisanceProbe.measure(test.model(), nuisanceTrain, nuisanceTest, recipe, whiten, linear);
+              readers)
+          : NuisanceProbe.measure(test.model(), nuisanceTrain, nuisanceTest, recipe, readers);
       NuisanceProbeReport rep = NuisanceProbeReport.of(target.runDir().toString(), test.checkpoint(), nuisanceTest.name(),
           test.dataDir().toString(), model.summary(), r, (System.nanoTime() - start) / 1e9);
       Path json = dir.resolve("nuisance-probe.json");

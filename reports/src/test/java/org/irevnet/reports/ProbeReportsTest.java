@@ -57,7 +57,7 @@ class ProbeReportsTest {
 
   private static NuisanceProbeReport nuisance() {
     return NuisanceProbeReport.of("run", "best", "d", "/data/d", "m",
-        new NuisanceProbe.Result(0.7, 0.3125, -0.3875, 0.99, 60, 80, 1014, RECIPE, 2.0), 3.5);
+        NuisanceProbe.Result.ofAccuracies(0.7, 0.3125, -0.3875, 0.99, 60, 80, 1014, RECIPE, 2.0), 3.5);
   }
 
   @Test
@@ -106,7 +106,7 @@ class ProbeReportsTest {
     // none only the probe, so the exact McNemar p-value is 2 (1/2)^2.
     boolean[] logits = {true, true, true, false}, probe = {true, false, false, false};
     NuisanceProbeReport.of("run", "best", "d", "/data/d", "m",
-        new NuisanceProbe.Result(0.75, 0.25, -0.5, 1.0, 8, 4, 10, RECIPE, 1.0, logits, probe), 1.0)
+        NuisanceProbe.Result.ofAccuracies(0.75, 0.25, -0.5, 1.0, 8, 4, 10, RECIPE, 1.0).withPerImage(logits, probe), 1.0)
         .writeJson(tmp.resolve("paired.json"));
     JsonNode p = JsonReport.MAPPER.readTree(tmp.resolve("paired.json").toFile());
     assertThat(p.get("logit_correct").toString()).isEqualTo("[true,true,true,false]");
