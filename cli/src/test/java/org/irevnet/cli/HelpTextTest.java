@@ -12,6 +12,8 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.irevnet.analysis.NuisanceProbe;
+import org.irevnet.analysis.SoftmaxRegression;
 import org.irevnet.train.IceConfig;
 import org.irevnet.train.TrainConfig;
 import org.junit.jupiter.api.Test;
@@ -123,6 +125,37 @@ class HelpTextTest {
       String text = String.join(" ", main.getSubcommands().get(c[0]).getCommandSpec().findOption(c[1]).description());
       assertThat(text).as(c[0] + " " + c[1]).containsPattern("at most the (test )?split's size");
     }
+  }
+
+  /**
+   * The gradient tolerances probe's help and its --epochs refusal give are those its linear probes
+   * stop at ({@link SoftmaxRegression.Stopping#LAYER_PROBES}, {@link NuisanceProbe#LINEAR_READER}):
+   * picocli's texts must be compile-time constants, so they write the numbers out, and a changed
+   * constant left them saying the old one unseen.
+   */
+  @Test
+  void probesHelpGivesTheTolerancesItsProbesStopAt() {
+    CommandLine.Model.CommandSpec probe = new CommandLine(new Main()).getSubcommands().get("probe").getCommandSpec();
+    double layers = SoftmaxRegression.Stopping.LAYER_PROBES.gradientTolerance();
+    double reader = NuisanceProbe.LINEAR_READER.gradientTolerance();
+    assertThat(numbersAfter("gradient of", String.join(" ", probe.usageMessage().description()))).containsExactly(layers);
+    assertThat(numbersAfter("gradient of", String.join(" ", probe.findOption("--epochs").description())))
+        .containsExactly(layers);
+    String linear = String.join(" ", probe.findOption("--linear").description());
+    assertThat(numbersAfter("gradient of", linear)).containsExactly(reader);
+    assertThat(numbersAfter("stop at", linear)).containsExactly(layers);
+    // The refusal comes before the run is read: no run is needed.
+    MainTest.Run refused = MainTest.run("probe", "--run", "no-such-run", "--layers", "--epochs", "2");
+    assertThat(refused.code()).isEqualTo(2);
+    assertThat(numbersAfter("gradient of", refused.err())).as(refused.err()).containsExactly(layers);
+  }
+
+  /** The numbers ({@code 1e-4}, {@code 0.5}) that follow {@code words} in {@code text}, in order. */
+  private static List<Double> numbersAfter(String words, String text) {
+    Matcher m = Pattern.compile(Pattern.quote(words) + "\\s+([0-9.]+(?:e-?[0-9]+)?)").matcher(text);
+    List<Double> found = new ArrayList<>();
+    while (m.find()) found.add(Double.valueOf(m.group(1)));
+    return found;
   }
 
   /** Where an option has a picocli default, a default its description states as a number is that one. */
