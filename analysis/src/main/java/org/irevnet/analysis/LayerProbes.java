@@ -12,6 +12,7 @@ import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.eigen.Eigen;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -196,11 +197,10 @@ public final class LayerProbes {
       throw new IllegalArgumentException("nearest neighbour: reference " + java.util.Arrays.toString(reference.shape())
           + " and query " + java.util.Arrays.toString(query.shape()) + " must be non-empty with equal widths");
     }
-    INDArray ref = reference.castTo(DataType.DOUBLE);
+    INDArray cast = reference.castTo(DataType.DOUBLE), ref = Tensors.dense(cast);
     INDArray squares = Transforms.pow(ref, 2, true);
     INDArray refNorms = squares.sum(1).reshape(1, ref.size(0));
     Tensors.free(squares, null);
-    INDArray refT = ref.transpose();
     int m = (int) query.size(0);
     int[] out = new int[m];
     for (int start = 0; start < m; start += NN_BLOCK) {
@@ -209,14 +209,18 @@ public final class LayerProbes {
       // near the view's end, and the search failed on its second block.
       INDArray rows = Tensors.rows(query, start, end);
       INDArray q = rows.castTo(DataType.DOUBLE);
-      // argmin_r |q - r|^2 = argmax_r (2 q.r - |r|^2): |q|^2 does not depend on r.
-      INDArray scores = q.mmul(refT).muli(2).subi(refNorms);
+      // argmin_r |q - r|^2 = argmax_r (2 q.r - |r|^2): |q|^2 does not depend on r. gemm against the
+      // reference transposed by the call, not mmul of a transposed view: mmul copied the view and
+      // made a second product, both left to the collector at every block (measure kept 0.9-1.5 GB
+      // of 10,000 x 64 features' two stages).
+      INDArray scores = Nd4j.gemm(q, ref, false, true).muli(2).subi(refNorms);
       int[] idx = scores.argMax(1).toIntVector();
       System.arraycopy(idx, 0, out, start, idx.length);
       Tensors.free(scores, null);
       Tensors.free(q, rows);
     }
-    Tensors.free(ref, reference);
+    Tensors.free(ref, cast);
+    Tensors.free(cast, reference);
     return out;
   }
 
