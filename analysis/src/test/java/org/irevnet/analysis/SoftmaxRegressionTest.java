@@ -363,8 +363,10 @@ class SoftmaxRegressionTest {
     // ones, all left to the collector, which finds them late: probe --layers reached 1.8 GB on
     // 6,000 images, and a choice here kept 20-50 MiB. Now only the probe's weights and what ND4J's
     // products leave behind (mmul copies an operand, an [n, d] array of 3.9 MiB here, now and
-    // then) outlive it: the best of five choices must keep less than one fit's two copies of these
-    // features (8 MiB).
+    // then) outlive it: the best of five choices must keep less than the float64 rows its
+    // held-out fits are fitted on (1,600 x 256, 3.1 MiB), which the choice copies out of the rotated
+    // features and frees (the best of five kept 1.8 MiB; 4.3-5.1 MiB with that copy left to the
+    // collector, audit BV).
     assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
     Random r = new Random(5);
     int n = 2000, d = 256;
@@ -373,7 +375,7 @@ class SoftmaxRegressionTest {
     for (int i = 0; i < n; i++) x.putScalar(i, y[i], x.getDouble(i, y[i]) + 1.5);
     INDArray features = x.castTo(DataType.FLOAT); // the probes' features are float32
     List<Long> seen = KeptBytes.of(5, run -> SoftmaxRegression.select(features, y, 10, run));
-    assertThat(java.util.Collections.min(seen)).as("native bytes each choice kept: %s", seen).isLessThan(8L << 20);
+    assertThat(java.util.Collections.min(seen)).as("native bytes each choice kept: %s", seen).isLessThan(3L << 20);
   }
 
   /**
