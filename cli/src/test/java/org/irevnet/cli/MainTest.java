@@ -702,16 +702,13 @@ class MainTest {
     int cores = Runtime.getRuntime().availableProcessors();
     String[][] cases = {{"attack", "--run", "no-such-run", "--attack", "cw"}, {"train", "--out", "x", "--resume", "--fresh"},
         {"bench", "--blocks", "--iterations", "0"}};
-    try {
-      for (String[] c : cases) {
-        Host.setThreads(cores);
-        List<String> args = new ArrayList<>(List.of(c));
-        args.addAll(List.of("--threads", "" + (cores + 1), "--no-progress"));
-        assertThat(run(args.toArray(String[]::new)).code()).as(c[0]).isEqualTo(2);
-        assertThat(Nd4j.factory().blas().getMaxThreads()).as(c[0]).isEqualTo(cores + 1);
-      }
-    } finally {
+    // Each case starts below the count it asks for; RestoredThreadCounts puts the counts back after.
+    for (String[] c : cases) {
       Host.setThreads(cores);
+      List<String> args = new ArrayList<>(List.of(c));
+      args.addAll(List.of("--threads", "" + (cores + 1), "--no-progress"));
+      assertThat(run(args.toArray(String[]::new)).code()).as(c[0]).isEqualTo(2);
+      assertThat(Nd4j.factory().blas().getMaxThreads()).as(c[0]).isEqualTo(cores + 1);
     }
   }
 
