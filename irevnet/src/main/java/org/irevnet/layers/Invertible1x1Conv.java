@@ -9,8 +9,10 @@ import org.irevnet.nn.Tensors;
 import org.irevnet.nn.Triangular;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Random;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -30,6 +32,8 @@ public final class Invertible1x1Conv extends ChannelBlock {
   private final INDArray lowerMask;
   private final INDArray upperMask;
   private final INDArray identity;
+  /** What the calls derive from the parameters alone; null until the first call. */
+  private Derived derived;
 
   /**
    * @param rng draws the initial rotation; null builds the identity without a draw (a copy whose
@@ -81,13 +85,109 @@ public final class Invertible1x1Conv extends ChannelBlock {
     this.sign = params.addBuffer("sign_s", Nd4j.create(sgn).castTo(dt));
   }
 
+  /**
+   * The factors in the model's type and in float64, P's gather indices and the triangular solves'
+   * prepared factors, all of which depend on the parameters alone, with a copy of the parameters'
+   * bits they were made from. Before each use the five parameters are compared with that copy byte
+   * for byte, so the parameters may change by any route (the optimiser writing the flat buffer
+   * their values view, a checkpoint load, a caller's {@code value().assign}) without a stale
+   * factor being used. The comparison reads 12 MiB at 1024 channels in float32: 0.7-0.9 ms a call,
+   * against 11-25 ms for a rebuild (docs/measurements.md, audit BU). Kept outside any workspace (a
+   * block's workspace reuses its memory after the call): at 1024 channels in float32 about 37 MiB
+   * (the copy 12, the factors 8 and in float64 16, the solves' inverted diagonal blocks 1), freed
+   * when the parameters change and the whole is rebuilt. Not for concurrent calls, as the
+   * gradients' accumulation is not either.
+   */
+  private final class Derived {
+    /** Dense copies of the parameters' values, in {@link #derived()}'s order. */
+    private final INDArray[] from;
+    /** L + I and U + diag(sign_s * exp(log_s)), in the model's type, and in float64. */
+    final INDArray lf;
+    final INDArray uf;
+    final INDArray lf64;
+    final INDArray uf64;
+    /**
+     * Where row i of P has its one: {@code (P m)[i] = m[p[i]]}. P is applied by gathering rows, not
+     * by a {@code c x c} product. The index of P^T: {@code (P^T m)[j] = m[q[j]]}.
+     */
+    final int[] permIndex;
+    final int[] unpermIndex;
+    private Triangular.Factor lowerSolve;
+    private Triangular.Factor upperSolve;
+
+    Derived(INDArray[] values) {
+      from = new INDArray[values.length];
+      for (int i = 0; i < values.length; i++) from[i] = values[i].dup('c');
+      lf = lowerFactor();
+      uf = upperFactor();
+      lf64 = lf.castTo(DataType.DOUBLE);
+      uf64 = uf.castTo(DataType.DOUBLE);
+      permIndex = Nd4j.argMax(perm.value(), 1).toIntVector();
+      unpermIndex = new int[permIndex.length];
+      for (int i = 0; i < permIndex.length; i++) unpermIndex[permIndex[i]] = i;
+    }
+
+    /**
+     * Whether every byte of {@code values} is as when this was made. Bytes, so that only the very
+     * same parameters pass: a comparison of values calls NaN unequal to itself and -0.0 equal to 0.0.
+     */
+    boolean madeFrom(INDArray[] values) {
+      for (int i = 0; i < values.length; i++) {
+        INDArray now = Tensors.dense(values[i]);
+        ByteBuffer a = Tensors.nativeBytes(now), b = Tensors.nativeBytes(from[i]);
+        // Beyond 2 GB (over 23,000 channels in float32) no byte view: rebuilt on every call.
+        boolean same = a != null && b != null && a.mismatch(b) == -1;
+        java.lang.ref.Reference.reachabilityFence(now);
+        Tensors.free(now, values[i]);
+        if (!same) return false;
+      }
+      return true;
+    }
+
+    /** L's solves, prepared at the first inverse or backward (forward needs none). */
+    Triangular.Factor lowerSolve() {
+      if (lowerSolve == null) lowerSolve = Triangular.lowerFactor(lf64, true);
+      return lowerSolve;
+    }
+
+    Triangular.Factor upperSolve() {
+      if (upperSolve == null) upperSolve = Triangular.upperFactor(uf64);
+      return upperSolve;
+    }
+
+    void free() {
+      for (INDArray a : from) Tensors.free(a, null);
+      if (lowerSolve != null) lowerSolve.free();
+      if (upperSolve != null) upperSolve.free();
+      Tensors.free(lf64, lf);
+      Tensors.free(uf64, uf);
+      Tensors.free(lf, null);
+      Tensors.free(uf, null);
+    }
+  }
+
+  /** {@link Derived} for the parameters as they are now, rebuilt if any of their bits changed. */
+  private Derived derived() {
+    INDArray[] values = {lower.value(), upper.value(), logS.value(), perm.value(), sign.value()};
+    if (derived != null && derived.madeFrom(values)) return derived;
+    if (derived != null) derived.free();
+    derived = null;
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+      derived = new Derived(values);
+    }
+    return derived;
+  }
+
   private INDArray lowerFactor() {
     return lower.value().mul(lowerMask).addi(identity);
   }
 
   private INDArray upperFactor() {
     INDArray diag = Nd4j.diag(Transforms.exp(logS.value(), true).muli(sign.value()));
-    return upper.value().mul(upperMask).addi(diag);
+    INDArray factor = upper.value().mul(upperMask).addi(diag);
+    // c x c (4 MiB at 1024 channels in float32): freed now, not at the next collection.
+    Tensors.free(diag, null);
+    return factor;
   }
 
   /** The current channels x channels matrix W. */
@@ -110,32 +210,11 @@ public final class Invertible1x1Conv extends ChannelBlock {
   }
 
   /**
-   * Where row i of P has its one: {@code (P m)[i] = m[p[i]]}. P is applied by gathering rows, not by
-   * a {@code c x c} product; read from the buffer on each call, since a checkpoint may overwrite it.
-   */
-  private int[] permIndex() {
-    return Nd4j.argMax(perm.value(), 1).toIntVector();
-  }
-
-  /** {@code P m}. */
-  private INDArray permuteRows(INDArray m) {
-    return gatherRows(m, permIndex());
-  }
-
-  /**
    * Rows {@code index[0], index[1], ...} of the matrix {@code m}, by libnd4j's pullRows: ND4J's
    * {@code getRows} copies them one at a time, 15 ms for 1024 rows of 64, 40% of a forward call.
    */
   private static INDArray gatherRows(INDArray m, int[] index) {
     return Nd4j.pullRows(m, 1, index, 'c');
-  }
-
-  /** The index of P^T: {@code (P^T m)[j] = m[q[j]]}. */
-  private int[] unpermIndex() {
-    int[] p = permIndex();
-    int[] inverse = new int[p.length];
-    for (int i = 0; i < p.length; i++) inverse[p[i]] = i;
-    return inverse;
   }
 
   @Override
@@ -148,8 +227,8 @@ public final class Invertible1x1Conv extends ChannelBlock {
   private Flow forwardPixels(INDArray x) {
     // In float64, as the inverse: in float32 the three products put the round trip at 512 channels
     // at 4e-5, where U x grows and L cancels it.
-    DataType f64 = DataType.DOUBLE;
-    INDArray y = permuteRows(lowerFactor().castTo(f64).mmul(upperFactor().castTo(f64).mmul(pixels(x).castTo(f64))));
+    Derived d = derived();
+    INDArray y = gatherRows(d.lf64.mmul(d.uf64.mmul(pixels(x).castTo(DataType.DOUBLE))), d.permIndex);
     return new Flow(image(y.castTo(x.dataType()), x.shape()), pixelwiseLogDet(x, 1, logS.value()));
   }
 
@@ -157,7 +236,7 @@ public final class Invertible1x1Conv extends ChannelBlock {
   public Flow inverse(INDArray y) {
     check(y);
     return Host.withOneThread(() -> new Flow(
-        image(solvePixels(pixels(y), lowerFactor(), upperFactor(), unpermIndex()), y.shape()),
+        image(solvePixels(pixels(y), derived()), y.shape()),
         pixelwiseLogDet(y, -1, logS.value())));
   }
 
@@ -165,19 +244,18 @@ public final class Invertible1x1Conv extends ChannelBlock {
    * {@code U^-1 L^-1 P^T y} by triangular solves on the factors, in float64 whatever the model's
    * type: no inverse is formed (libnd4j's refused every 512-channel rotation in float32, its
    * determinant underflowing), and in float32 the solves alone added up to 3e-5 to the round trip
-   * at 1024 channels. {@code unperm} is {@link #unpermIndex()}.
+   * at 1024 channels.
    *
    * @throws ArithmeticException when W is singular: a zero {@code sign_s * exp(log_s)} on U's
    *     diagonal (a {@code log_s} below about -745 underflows in float64, -104 in float32), or so
    *     nearly singular that the solution overflows float64, or the model's type (float32) when
    *     cast back
    */
-  private INDArray solvePixels(INDArray y, INDArray lf, INDArray uf, int[] unperm) {
-    DataType f64 = DataType.DOUBLE;
-    INDArray z = Triangular.solveLower(lf.castTo(f64), gatherRows(y.castTo(f64), unperm), true);
+  private INDArray solvePixels(INDArray y, Derived d) {
+    INDArray z = d.lowerSolve().solve(gatherRows(y.castTo(DataType.DOUBLE), d.unpermIndex));
     INDArray x;
     try {
-      x = Triangular.solveUpper(uf.castTo(f64), z);
+      x = d.upperSolve().solve(z);
     } catch (ArithmeticException e) {
       throw noInverse(e.getMessage());
     }
@@ -208,13 +286,12 @@ public final class Invertible1x1Conv extends ChannelBlock {
 
   private Grad backwardPixels(INDArray y, INDArray dy, INDArray dLogDet) {
     // y = P z2, z2 = L z1, z1 = U x: back through the three products, pixel by pixel.
-    INDArray lf = lowerFactor();
-    INDArray uf = upperFactor();
-    // One argmax over the c x c permutation serves both uses of P^T.
-    int[] unperm = unpermIndex();
-    INDArray x = solvePixels(pixels(y), lf, uf, unperm);
+    Derived d = derived();
+    INDArray lf = d.lf;
+    INDArray uf = d.uf;
+    INDArray x = solvePixels(pixels(y), d);
     INDArray z1 = uf.mmul(x);
-    INDArray dz2 = gatherRows(pixels(dy), unperm);
+    INDArray dz2 = gatherRows(pixels(dy), d.unpermIndex);
     lower.grad().addi(dz2.mmul(z1.transpose()).muli(lowerMask));
     INDArray dz1 = lf.transpose().mmul(dz2);
     INDArray dU = dz1.mmul(x.transpose());

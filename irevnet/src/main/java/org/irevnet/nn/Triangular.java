@@ -1,6 +1,9 @@
 package org.irevnet.nn;
 
+import java.util.HashMap;
+import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -29,7 +32,7 @@ public final class Triangular {
    *     or when X overflows its type although L and B are finite: L is too close to singular
    */
   public static INDArray solveLower(INDArray l, INDArray b, boolean unitDiagonal) {
-    return solve(l, b, true, unitDiagonal);
+    return new Factor(l, true, unitDiagonal).solve(b);
   }
 
   /**
@@ -39,35 +42,109 @@ public final class Triangular {
    *     overflows its type although U and B are finite: U is too close to singular
    */
   public static INDArray solveUpper(INDArray u, INDArray b) {
-    return solve(u, b, false, false);
+    return new Factor(u, false, false).solve(b);
   }
 
-  private static INDArray solve(INDArray t, INDArray b, boolean lower, boolean unit) {
-    // The ranks first: ND4J's rows() throws on anything but a matrix or a vector.
-    if (t.rank() != 2 || b.rank() != 2 || t.columns() != t.rows() || b.rows() != t.rows()) {
-      throw new IllegalArgumentException("triangular solve needs an n x n matrix and n rows, got "
-          + Tensors.shape(t.shape()) + " and " + Tensors.shape(b.shape()));
+  /** {@link #solveLower} for many {@code b} with one {@code l}, which the caller must not change. */
+  public static Factor lowerFactor(INDArray l, boolean unitDiagonal) {
+    return new Factor(l, true, unitDiagonal);
+  }
+
+  /** {@link #solveUpper} for many {@code b} with one {@code u}, which the caller must not change. */
+  public static Factor upperFactor(INDArray u) {
+    return new Factor(u, false, false);
+  }
+
+  /**
+   * A triangular matrix for repeated solves. What depends on it alone, the check of its diagonal
+   * and the inverses of its diagonal blocks (16 of 64 x 64 at 1024 rows, made in Java), is worked
+   * out at the first solve that needs it and kept (outside any workspace, 32 KiB a block in
+   * float64), so the solves give the same bits as {@link #solveLower} and {@link #solveUpper}.
+   */
+  public static final class Factor {
+    private final INDArray t;
+    private final boolean lower;
+    private final boolean unit;
+    private Integer zeroPivot;
+    private final Map<Long, INDArray> inverses = new HashMap<>();
+
+    private Factor(INDArray t, boolean lower, boolean unit) {
+      this.t = t;
+      this.lower = lower;
+      this.unit = unit;
     }
-    // No unknowns or no right-hand sides: libnd4j refuses the subtraction of the recursion on empty
-    // arrays (k = 0 above BLOCK rows), and an empty block has no rows to invert (n = 0).
-    if (b.isEmpty()) return Nd4j.create(t.dataType(), b.rows(), b.columns());
-    // A zero pivot gave infinities and NaN (0/0) in X without a word; none of it is a solution.
-    if (!unit) {
-      double[] diagonal = Tensors.doubles(Nd4j.diag(t));
-      for (int i = 0; i < diagonal.length; i++) {
-        if (diagonal[i] == 0) {
-          throw new ArithmeticException("triangular solve: diagonal entry " + i + " of the " + t.rows() + " x "
-              + t.rows() + " matrix is 0: the matrix is singular");
-        }
+
+    /** X with {@code T X = B}; throws as {@link #solveLower} and {@link #solveUpper} do. */
+    public INDArray solve(INDArray b) {
+      // The ranks first: ND4J's rows() throws on anything but a matrix or a vector.
+      if (t.rank() != 2 || b.rank() != 2 || t.columns() != t.rows() || b.rows() != t.rows()) {
+        throw new IllegalArgumentException("triangular solve needs an n x n matrix and n rows, got "
+            + Tensors.shape(t.shape()) + " and " + Tensors.shape(b.shape()));
       }
+      // No unknowns or no right-hand sides: libnd4j refuses the subtraction of the recursion on empty
+      // arrays (k = 0 above BLOCK rows), and an empty block has no rows to invert (n = 0).
+      if (b.isEmpty()) return Nd4j.create(t.dataType(), b.rows(), b.columns());
+      // A zero pivot gave infinities and NaN (0/0) in X without a word; none of it is a solution.
+      if (!unit && zeroPivot() >= 0) {
+        throw new ArithmeticException("triangular solve: diagonal entry " + zeroPivot + " of the " + t.rows() + " x "
+            + t.rows() + " matrix is 0: the matrix is singular");
+      }
+      INDArray x = solve(0, t.rows(), b.dup('c'));
+      if (Tensors.nonFinite(x) > 0 && finiteSystem(t, b, lower, unit)) {
+        throw new ArithmeticException("triangular solve: the solution of the " + t.rows() + " x " + t.rows()
+            + " system overflows " + Tensors.typeName(x.dataType()) + " (Infinity or NaN): the matrix is too close to singular for this"
+            + " right-hand side" + (unit ? "" : smallestPivot(t)));
+      }
+      return x;
     }
-    INDArray x = solve(t, 0, t.rows(), b.dup('c'), lower, unit);
-    if (Tensors.nonFinite(x) > 0 && finiteSystem(t, b, lower, unit)) {
-      throw new ArithmeticException("triangular solve: the solution of the " + t.rows() + " x " + t.rows()
-          + " system overflows " + Tensors.typeName(x.dataType()) + " (Infinity or NaN): the matrix is too close to singular for this"
-          + " right-hand side" + (unit ? "" : smallestPivot(t)));
+
+    /** The first zero on the diagonal, -1 for none. */
+    private int zeroPivot() {
+      if (zeroPivot == null) {
+        double[] diagonal = Tensors.doubles(Nd4j.diag(t));
+        int k = 0;
+        while (k < diagonal.length && diagonal[k] != 0) k++;
+        zeroPivot = k < diagonal.length ? k : -1;
+      }
+      return zeroPivot;
     }
-    return x;
+
+    /**
+     * Solves with the diagonal block {@code t[from:to, from:to]} for {@code b} (dense, to - from
+     * rows). Blocks are always taken from the whole matrix: ND4J's views of views lost their data.
+     */
+    private INDArray solve(long from, long to, INDArray b) {
+      long n = to - from;
+      if (n <= BLOCK) return inverse(from, to).mmul(b);
+      long mid = from + n / 2;
+      // The half solved first: the top one for a lower matrix, the bottom one for an upper matrix.
+      long f0 = lower ? from : mid, f1 = lower ? mid : to, s0 = lower ? mid : from, s1 = lower ? to : mid;
+      INDArray first = solve(f0, f1, rows(b, f0 - from, f1 - from));
+      INDArray rest = rows(b, s0 - from, s1 - from).subi(block(t, s0, s1, f0, f1).mmul(first));
+      INDArray second = solve(s0, s1, rest);
+      return lower ? Nd4j.vstack(first, second) : Nd4j.vstack(second, first);
+    }
+
+    /** The inverse of the diagonal block {@code [from, to)}, made once. */
+    private INDArray inverse(long from, long to) {
+      INDArray kept = inverses.get(from);
+      if (kept == null) {
+        // Outside the caller's workspace, which reuses its memory once the call is over.
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+          INDArray block = block(t, from, to, from, to);
+          kept = smallInverse(block, lower, unit);
+          Tensors.free(block, null);
+        }
+        inverses.put(from, kept);
+      }
+      return kept;
+    }
+
+    /** Frees the kept inverses now; a later solve makes them again. */
+    public void free() {
+      for (INDArray a : inverses.values()) Tensors.free(a, null);
+      inverses.clear();
+    }
   }
 
   /**
@@ -95,22 +172,6 @@ public final class Triangular {
     for (int i = 1; i < diagonal.length; i++) if (Math.abs(diagonal[i]) < Math.abs(diagonal[k])) k = i;
     String value = t.dataType() == DataType.FLOAT ? Float.toString((float) diagonal[k]) : Double.toString(diagonal[k]);
     return " (its smallest diagonal entry is " + value + ", entry " + k + ")";
-  }
-
-  /**
-   * Solves with the diagonal block {@code t[from:to, from:to]} for {@code b} (dense, to - from
-   * rows). Blocks are always taken from the whole matrix: ND4J's views of views lost their data.
-   */
-  private static INDArray solve(INDArray t, long from, long to, INDArray b, boolean lower, boolean unit) {
-    long n = to - from;
-    if (n <= BLOCK) return smallInverse(block(t, from, to, from, to), lower, unit).mmul(b);
-    long mid = from + n / 2;
-    // The half solved first: the top one for a lower matrix, the bottom one for an upper matrix.
-    long f0 = lower ? from : mid, f1 = lower ? mid : to, s0 = lower ? mid : from, s1 = lower ? to : mid;
-    INDArray first = solve(t, f0, f1, rows(b, f0 - from, f1 - from), lower, unit);
-    INDArray rest = rows(b, s0 - from, s1 - from).subi(block(t, s0, s1, f0, f1).mmul(first));
-    INDArray second = solve(t, s0, s1, rest, lower, unit);
-    return lower ? Nd4j.vstack(first, second) : Nd4j.vstack(second, first);
   }
 
   private static INDArray block(INDArray t, long r0, long r1, long c0, long c1) {
