@@ -5,6 +5,7 @@ import org.apache.commons.math3.linear.LUDecomposition;
 import org.apache.commons.math3.linear.QRDecomposition;
 import org.apache.commons.math3.linear.RealMatrix;
 import org.irevnet.host.Host;
+import org.irevnet.nn.BlockWorkspace;
 import org.irevnet.nn.Tensors;
 import org.irevnet.nn.Triangular;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -12,7 +13,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Random;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -93,38 +93,61 @@ public final class Invertible1x1Conv extends ChannelBlock {
    * their values view, a checkpoint load, a caller's {@code value().assign}) without a stale
    * factor being used. The comparison reads 12 MiB at 1024 channels in float32: 0.7-0.9 ms a call,
    * against 11-25 ms for a rebuild (docs/measurements.md, audit BU). Kept outside any workspace (a
-   * block's workspace reuses its memory after the call): at 1024 channels in float32 about 37 MiB
-   * (the copy 12, the factors 8 and in float64 16, the solves' inverted diagonal blocks 1), freed
-   * when the parameters change and the whole is rebuilt. Not for concurrent calls, as the
-   * gradients' accumulation is not either.
+   * block's workspace reuses its memory after the call): at 1024 channels in float32 about 29 MiB
+   * (the copy 12, the factors in float64 16, the solves' inverted diagonal blocks 1), made again
+   * in the same memory when the parameters change. Not for concurrent calls, as the gradients'
+   * accumulation is not either.
    */
   private final class Derived {
     /** Dense copies of the parameters' values, in {@link #derived()}'s order. */
     private final INDArray[] from;
-    /** L + I and U + diag(sign_s * exp(log_s)), in the model's type, and in float64. */
-    final INDArray lf;
-    final INDArray uf;
+    /**
+     * L + I and U + diag(sign_s * exp(log_s)), made in the model's type and kept in float64 only:
+     * backward casts them back for its products in the model's type, the same bits (a cast of a
+     * float32 to float64 and back gives it again), and a float32 copy would keep 8 MiB more at
+     * 1024 channels.
+     */
     final INDArray lf64;
     final INDArray uf64;
     /**
      * Where row i of P has its one: {@code (P m)[i] = m[p[i]]}. P is applied by gathering rows, not
      * by a {@code c x c} product. The index of P^T: {@code (P^T m)[j] = m[q[j]]}.
      */
-    final int[] permIndex;
-    final int[] unpermIndex;
+    int[] permIndex;
+    int[] unpermIndex;
     private Triangular.Factor lowerSolve;
     private Triangular.Factor upperSolve;
 
+    /** The kept arrays, outside any workspace, filled by {@link #remake}. */
     Derived(INDArray[] values) {
       from = new INDArray[values.length];
-      for (int i = 0; i < values.length; i++) from[i] = values[i].dup('c');
-      lf = lowerFactor();
-      uf = upperFactor();
-      lf64 = lf.castTo(DataType.DOUBLE);
-      uf64 = uf.castTo(DataType.DOUBLE);
+      for (int i = 0; i < values.length; i++) from[i] = BlockWorkspace.outside(values[i].dataType(), values[i].shape());
+      lf64 = BlockWorkspace.outside(DataType.DOUBLE, channels, channels);
+      uf64 = BlockWorkspace.outside(DataType.DOUBLE, channels, channels);
+    }
+
+    /**
+     * Makes everything again from {@code values} into the same native memory. New arrays each time
+     * (as training needs, its parameters changing every step) made a 1x1conv model's step no faster
+     * than rebuilding on every call: each was fresh pages from the system. The temporaries are the
+     * caller's (a block's workspace in a model).
+     */
+    void remake(INDArray[] values) {
+      for (int i = 0; i < values.length; i++) from[i].assign(values[i]);
+      INDArray lf = lowerFactor(), uf = upperFactor();
+      INDArray lfCast = lf.castTo(DataType.DOUBLE), ufCast = uf.castTo(DataType.DOUBLE);
+      lf64.assign(lfCast);
+      uf64.assign(ufCast);
+      Tensors.free(lfCast, lf);
+      Tensors.free(ufCast, uf);
+      Tensors.free(lf, null);
+      Tensors.free(uf, null);
       permIndex = Nd4j.argMax(perm.value(), 1).toIntVector();
       unpermIndex = new int[permIndex.length];
       for (int i = 0; i < permIndex.length; i++) unpermIndex[permIndex[i]] = i;
+      for (Triangular.Factor f : new Triangular.Factor[] {lowerSolve, upperSolve}) if (f != null) f.free();
+      lowerSolve = null;
+      upperSolve = null;
     }
 
     /**
@@ -154,27 +177,14 @@ public final class Invertible1x1Conv extends ChannelBlock {
       if (upperSolve == null) upperSolve = Triangular.upperFactor(uf64);
       return upperSolve;
     }
-
-    void free() {
-      for (INDArray a : from) Tensors.free(a, null);
-      if (lowerSolve != null) lowerSolve.free();
-      if (upperSolve != null) upperSolve.free();
-      Tensors.free(lf64, lf);
-      Tensors.free(uf64, uf);
-      Tensors.free(lf, null);
-      Tensors.free(uf, null);
-    }
   }
 
   /** {@link Derived} for the parameters as they are now, rebuilt if any of their bits changed. */
   private Derived derived() {
     INDArray[] values = {lower.value(), upper.value(), logS.value(), perm.value(), sign.value()};
     if (derived != null && derived.madeFrom(values)) return derived;
-    if (derived != null) derived.free();
-    derived = null;
-    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-      derived = new Derived(values);
-    }
+    if (derived == null) derived = new Derived(values);
+    derived.remake(values);
     return derived;
   }
 
@@ -287,8 +297,8 @@ public final class Invertible1x1Conv extends ChannelBlock {
   private Grad backwardPixels(INDArray y, INDArray dy, INDArray dLogDet) {
     // y = P z2, z2 = L z1, z1 = U x: back through the three products, pixel by pixel.
     Derived d = derived();
-    INDArray lf = d.lf;
-    INDArray uf = d.uf;
+    INDArray lf = d.lf64.castTo(y.dataType());
+    INDArray uf = d.uf64.castTo(y.dataType());
     INDArray x = solvePixels(pixels(y), d);
     INDArray z1 = uf.mmul(x);
     INDArray dz2 = gatherRows(pixels(dy), d.unpermIndex);
