@@ -92,7 +92,7 @@ public final class Invertible1x1Conv extends ChannelBlock {
    * for byte, so the parameters may change by any route (the optimiser writing the flat buffer
    * their values view, a checkpoint load, a caller's {@code value().assign}) without a stale
    * factor being used. The comparison reads 12 MiB at 1024 channels in float32: 0.7-0.9 ms a call,
-   * against 11-25 ms for a rebuild (docs/measurements.md, audit BU). Kept outside any workspace (a
+   * against 8-25 ms for a rebuild (docs/measurements.md, audit BU). Kept outside any workspace (a
    * block's workspace reuses its memory after the call): at 1024 channels in float32 about 29 MiB
    * (the copy 12, the factors in float64 16, the solves' inverted diagonal blocks 1), made again
    * in the same memory when the parameters change. Not for concurrent calls, as the gradients'
