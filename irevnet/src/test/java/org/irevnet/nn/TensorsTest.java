@@ -2,12 +2,18 @@ package org.irevnet.nn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
+import org.irevnet.testing.KeptBytes;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
@@ -398,5 +404,55 @@ class TensorsTest {
       assertThat(first.minNumber().doubleValue()).as("%s", dt).isEqualTo(-2.0);   // NaN-blind on purpose
       assertThat(third.minNumber().doubleValue()).as("%s", dt).isEqualTo(-2.0);   // NaN-blind on purpose
     }
+  }
+
+  /**
+   * {@link Tensors#product} gives mmul's bits in each of the four transpositions, at a shape where
+   * gemm into a row-major array rounds otherwise ({@code [300, 1014] x [1014, 507]}) and at a small
+   * one, the sums against a float64 loop; and it leaves nothing to the collector, where mmul leaves
+   * its column-major product (the size of the result; this test's own measure of what mmul keeps
+   * shows that the bytes read would see it).
+   */
+  @Test
+  void productIsMmulsBitsWithoutTheArrayMmulLeaves() throws InterruptedException {
+    for (long[] s : new long[][] {{300, 1014, 507}, {7, 5, 3}}) {
+      int n = (int) s[0], k = (int) s[1], m = (int) s[2];
+      INDArray a = Init.normal(DataType.DOUBLE, new Random(n), n, k);
+      INDArray b = Init.normal(DataType.DOUBLE, new Random(m), k, m);
+      double[][] av = a.toDoubleMatrix(), bv = b.toDoubleMatrix(), loop = new double[n][m];
+      for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) for (int l = 0; l < k; l++) loop[i][j] += av[i][l] * bv[l][j];
+      INDArray aT = a.transpose().dup('c'), bT = b.transpose().dup('c');
+      List<INDArray> products = List.of(Tensors.product(a, b, false, false), Tensors.product(aT, b, true, false),
+          Tensors.product(a, bT, false, true), Tensors.product(aT, bT, true, true));
+      List<INDArray> mmuls = List.of(a.mmul(b), aT.transpose().mmul(b), a.mmul(bT.transpose()),
+          aT.transpose().mmul(bT.transpose()));
+      for (int t = 0; t < 4; t++) {
+        INDArray p = products.get(t);
+        assertThat(p.shape()).as("%s, transposition %d", Arrays.toString(s), t).containsExactly(n, m);
+        assertThat(p.ordering()).isEqualTo('c');
+        assertThat(p.toDoubleMatrix()).as("%s, transposition %d", Arrays.toString(s), t)
+            .isDeepEqualTo(mmuls.get(t).toDoubleMatrix());
+        double[][] got = p.toDoubleMatrix();
+        for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) {
+          assertThat(got[i][j]).isCloseTo(loop[i][j], within(1e-11 * Math.sqrt(k)));
+        }
+      }
+    }
+    assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
+    INDArray a = Init.normal(DataType.DOUBLE, new Random(1), 2000, 512);
+    INDArray b = Init.normal(DataType.DOUBLE, new Random(2), 512, 256);
+    long result = 2000L * 256 * 8;
+    List<Long> byMmul = KeptBytes.of(5, run -> {
+      Tensors.free(a.mmul(b), null);
+      return null;
+    });
+    List<Long> byProduct = KeptBytes.of(5, run -> {
+      Tensors.free(Tensors.product(a, b, false, false), null);
+      return null;
+    });
+    assertThat(byMmul.stream().sorted().toList().get(2)).as("bytes each mmul kept: %s", byMmul)
+        .isGreaterThan(result * 3 / 4);
+    assertThat(byProduct.stream().sorted().toList().get(2)).as("bytes each product kept: %s", byProduct)
+        .isLessThan(result / 8);
   }
 }
