@@ -197,7 +197,7 @@ public final class NuisanceProbe {
     if (yTest.length == 0) throw new IllegalArgumentException("nuisance probe: empty test split");
     long t0 = System.nanoTime();
     int[] logitClasses = Losses.predictions(Features.columns(zTest, 0, numClasses));
-    Trained probe = train(zTrain, yTrain, numClasses, recipe, readers.whitenedMlp());
+    Trained probe = train(zTrain, yTrain, numClasses, recipe, readers);
     int[] probeClasses = probe.classes(zTest);
     double logitAcc = Losses.accuracy(logitClasses, yTest), acc = Losses.accuracy(probeClasses, yTest);
     double seconds = (System.nanoTime() - t0) / 1e9;
@@ -245,10 +245,6 @@ public final class NuisanceProbe {
   public record Trained(int numClasses, Features.Standardizer standardizer, Features.Whitener whitener,
       MlpClassifier classifier, double trainAccuracy) {
 
-    public Trained(int numClasses, Features.Standardizer standardizer, MlpClassifier classifier, double trainAccuracy) {
-      this(numClasses, standardizer, null, classifier, trainAccuracy);
-    }
-
     /**
      * The probe's class of each row of {@code z} ({@code [n, d]}, logits first), from its {@code
      * z_n} alone; -1 for a row whose probe logits are not finite ({@link Losses#predictions}).
@@ -261,19 +257,23 @@ public final class NuisanceProbe {
 
   /** Trains the probe on the outputs {@code zTrain} ({@code [n, d]}, logits first) of the training split. */
   public static Trained train(INDArray zTrain, int[] yTrain, int numClasses, MlpClassifier.Recipe recipe) {
-    return train(zTrain, yTrain, numClasses, recipe, false);
+    return train(zTrain, yTrain, numClasses, recipe, Readers.MLP);
   }
 
-  /** {@link #train(INDArray, int[], int, MlpClassifier.Recipe)}, on whitened {@code z_n} when {@code whiten}. */
+  /**
+   * {@link #train(INDArray, int[], int, MlpClassifier.Recipe)}, on whitened {@code z_n} when {@code
+   * readers.whitenedMlp()}. Only the MLP: {@code readers.linear()} is {@link #measure}'s to fit
+   * ({@link #linear}), and changes nothing here.
+   */
   public static Trained train(INDArray zTrain, int[] yTrain, int numClasses, MlpClassifier.Recipe recipe,
-      boolean whiten) {
+      Readers readers) {
     // One copy of the training split's nuisance, standardised in place and freed at the end: with
     // a standardised copy beside it and the classifier's own, the full set held three of 232 MiB.
     INDArray x = Features.columns(zTrain, numClasses, zTrain.size(1));
     Features.Standardizer st = Features.Standardizer.fit(x);
     st.applyInPlace(x);
     Features.Whitener w = null;
-    if (whiten) {
+    if (readers.whitenedMlp()) {
       w = Features.Whitener.fit(x);
       INDArray white = w.apply(x);
       Tensors.free(x, null);

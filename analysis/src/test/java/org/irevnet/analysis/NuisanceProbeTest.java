@@ -126,7 +126,7 @@ class NuisanceProbeTest {
     assertThat(standardised.nuisanceAccuracy()).isLessThan(0.5);
     assertThat(whitened.nuisanceAccuracy()).isGreaterThan(0.9);
     // The trained probe classifies new rows through the same whitening.
-    int[] classesOf = NuisanceProbe.train(zTrain, yTrain, classes, SMALL, true).classes(zTest);
+    int[] classesOf = NuisanceProbe.train(zTrain, yTrain, classes, SMALL, Readers.MLP.withWhitenedMlp()).classes(zTest);
     assertThat(Losses.accuracy(classesOf, yTest)).isEqualTo(whitened.nuisanceAccuracy());
   }
 
