@@ -152,7 +152,11 @@ public final class Features {
       INDArray centred = xd.sub(mean);
       // Freed now: of the full set's nuisance each float64 copy is 487 MB.
       Tensors.free(xd, x);
-      INDArray axes = centred.transpose().mmul(centred).divi(x.size(0) - 1).dup('f');
+      // Tensors.product, not mmul, and the row-major covariance freed once copied: the two d x d
+      // arrays were left to the collector (16 MB at the nuisance's 1,014 dimensions).
+      INDArray covariance = Tensors.product(centred, centred, true, false).divi(x.size(0) - 1);
+      INDArray axes = covariance.dup('f');
+      Tensors.free(covariance, null);
       // LAPACK syev: ascending eigenvalues, the matrix overwritten by the eigenvectors (columns).
       double[] variances = Eigen.symmetricGeneralizedEigenvalues(axes, true).reshape(-1).toDoubleVector();
       double largest = variances[variances.length - 1];
