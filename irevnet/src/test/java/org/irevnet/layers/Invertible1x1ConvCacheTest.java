@@ -21,7 +21,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Invertible1x1Conv keeps what it derives from its parameters (factors, permutation indices, the
@@ -115,31 +114,25 @@ class Invertible1x1ConvCacheTest {
     INDArray x = Numerics.normal(dt, 5, 3, CHANNELS, 2, 2);
     INDArray dy = Numerics.normal(dt, 6, 3, CHANNELS, 2, 2);
     INDArray dLogDet = Numerics.normal(dt, 7, 3);
-    int blasBefore = Nd4j.factory().blas().getMaxThreads();
-    int openMpBefore = Host.openMpThreads();
-    try {
-      Host.setThreads(threads);
-      Host.setOpenMpThreads(threads);
-      SoftAssertions soft = new SoftAssertions();
-      for (Map.Entry<String, Consumer<Invertible1x1Conv>> change : changes(dt, x, dy, dLogDet).entrySet()) {
-        Invertible1x1Conv b = new Invertible1x1Conv(CHANNELS, dt, new Random(3));
-        List<double[]> before = results(b, x, dy, dLogDet);
-        // A second round on unchanged parameters, from what was kept: the bits of the first.
-        List<double[]> again = results(b, x, dy, dLogDet);
-        for (int i = 0; i < before.size(); i++) assertThat(again.get(i)).as("unchanged, result " + i).containsExactly(before.get(i));
-        change.getValue().accept(b);
-        List<double[]> expected = results(freshCopy(b, dt), x, dy, dLogDet);
-        assertThat(expected.get(0)).as(change.getKey() + ": the change moves the output").isNotEqualTo(before.get(0));
-        List<double[]> got = results(b, x, dy, dLogDet);
-        // Soft: a failure names every change whose results went stale, not only the first.
-        for (int i = 0; i < expected.size(); i++) {
-          soft.assertThat(got.get(i)).as(change.getKey() + ", result " + i).containsExactly(expected.get(i));
-        }
+    // RestoredThreadCounts puts both counts back after each invocation.
+    Host.setThreads(threads);
+    Host.setOpenMpThreads(threads);
+    SoftAssertions soft = new SoftAssertions();
+    for (Map.Entry<String, Consumer<Invertible1x1Conv>> change : changes(dt, x, dy, dLogDet).entrySet()) {
+      Invertible1x1Conv b = new Invertible1x1Conv(CHANNELS, dt, new Random(3));
+      List<double[]> before = results(b, x, dy, dLogDet);
+      // A second round on unchanged parameters, from what was kept: the bits of the first.
+      List<double[]> again = results(b, x, dy, dLogDet);
+      for (int i = 0; i < before.size(); i++) assertThat(again.get(i)).as("unchanged, result " + i).containsExactly(before.get(i));
+      change.getValue().accept(b);
+      List<double[]> expected = results(freshCopy(b, dt), x, dy, dLogDet);
+      assertThat(expected.get(0)).as(change.getKey() + ": the change moves the output").isNotEqualTo(before.get(0));
+      List<double[]> got = results(b, x, dy, dLogDet);
+      // Soft: a failure names every change whose results went stale, not only the first.
+      for (int i = 0; i < expected.size(); i++) {
+        soft.assertThat(got.get(i)).as(change.getKey() + ", result " + i).containsExactly(expected.get(i));
       }
-      soft.assertAll();
-    } finally {
-      Host.setThreads(blasBefore);
-      Host.setOpenMpThreads(openMpBefore);
     }
+    soft.assertAll();
   }
 }
