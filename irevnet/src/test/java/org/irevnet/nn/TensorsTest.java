@@ -415,7 +415,7 @@ class TensorsTest {
    */
   @Test
   void productIsMmulsBitsWithoutTheArrayMmulLeaves() throws InterruptedException {
-    for (long[] s : new long[][] {{300, 1014, 507}, {7, 5, 3}}) {
+    for (long[] s : new long[][] {{300, 1014, 507}, {7, 5, 3}, {1, 6000, 1}, {1, 64, 3}, {6000, 1024, 1}, {6000, 1, 1}}) {
       int n = (int) s[0], k = (int) s[1], m = (int) s[2];
       INDArray a = Init.normal(DataType.DOUBLE, new Random(n), n, k);
       INDArray b = Init.normal(DataType.DOUBLE, new Random(m), k, m);
@@ -438,6 +438,10 @@ class TensorsTest {
         }
       }
     }
+    // A 1 x 1 result, the one-component PCA probe's covariance: gemm rounded it otherwise than mmul.
+    INDArray column = Init.normal(DataType.DOUBLE, new Random(3), 4800, 1);
+    assertThat(Tensors.product(column, column, true, false).toDoubleMatrix())
+        .isDeepEqualTo(column.transpose().mmul(column).toDoubleMatrix());
     assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
     INDArray a = Init.normal(DataType.DOUBLE, new Random(1), 2000, 512);
     INDArray b = Init.normal(DataType.DOUBLE, new Random(2), 512, 256);
