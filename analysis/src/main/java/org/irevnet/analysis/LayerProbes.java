@@ -12,7 +12,6 @@ import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.eigen.Eigen;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -211,11 +210,11 @@ public final class LayerProbes {
       // near the view's end, and the search failed on its second block.
       INDArray rows = Tensors.rows(query, start, end);
       INDArray q = rows.castTo(DataType.DOUBLE);
-      // argmin_r |q - r|^2 = argmax_r (2 q.r - |r|^2): |q|^2 does not depend on r. gemm against the
-      // reference transposed by the call, not mmul of a transposed view: mmul copied the view and
-      // made a second product, both left to the collector at every block (measure kept 0.9-1.5 GB
-      // of 10,000 x 64 features' two stages).
-      INDArray scores = Nd4j.gemm(q, ref, false, true).muli(2).subi(refNorms);
+      // argmin_r |q - r|^2 = argmax_r (2 q.r - |r|^2): |q|^2 does not depend on r. Tensors.product
+      // with the reference transposed by the call, not mmul of a transposed view: mmul copied the
+      // view and made a second product, both left to the collector at every block (measure kept
+      // 0.9-1.5 GB of 10,000 x 64 features' two stages).
+      INDArray scores = Tensors.product(q, ref, false, true).muli(2).subi(refNorms);
       int[] idx = scores.argMax(1).toIntVector();
       System.arraycopy(idx, 0, out, start, idx.length);
       Tensors.free(scores, null);
