@@ -41,7 +41,6 @@ class BlockBenchmarksTest {
       assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(blas + 1);
     } finally {
       System.setErr(stderr);
-      Host.setThreads(blas);
     }
     assertThat(err.toString()).doesNotContain("# JMH").doesNotContain("# Benchmark");
 

@@ -62,21 +62,15 @@ class CommonOptionsTest {
   @Test
   void threadsAreTheGivenCountOrThePools() {
     int cores = Runtime.getRuntime().availableProcessors();
-    int openMp = Host.openMpThreads();
-    try {
-      CommonOptions o = new CommonOptions();
-      o.threads = cores + 1;
-      o.apply();
-      assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(cores + 1);
-      assertThat(Host.openMpThreads()).as("OpenMP's").isEqualTo(cores + 1);
-      o.threads = null;
-      o.apply();
-      assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(Host.threads()).isNotEqualTo(cores + 1);
-      assertThat(Host.openMpThreads()).as("OpenMP's, left as it was").isEqualTo(cores + 1);
-    } finally {
-      Host.setThreads(cores);
-      Host.setOpenMpThreads(openMp);
-    }
+    CommonOptions o = new CommonOptions();
+    o.threads = cores + 1;
+    o.apply();
+    assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(cores + 1);
+    assertThat(Host.openMpThreads()).as("OpenMP's").isEqualTo(cores + 1);
+    o.threads = null;
+    o.apply();
+    assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(Host.threads()).isNotEqualTo(cores + 1);
+    assertThat(Host.openMpThreads()).as("OpenMP's, left as it was").isEqualTo(cores + 1);
   }
 
   /**
@@ -89,28 +83,20 @@ class CommonOptionsTest {
   @Test
   void sizePoolPutsAnAcceptedThreadCountIntoTheEnvironment() {
     org.junit.jupiter.api.Assumptions.assumeTrue(OmpNumThreads.readable(), "no C library to read the environment from");
-    String before = OmpNumThreads.get();
-    int cores = Runtime.getRuntime().availableProcessors(), openMp = Host.openMpThreads();
-    try {
-      CommonOptions.sizePool(2);
-      assertThat(OmpNumThreads.get()).isEqualTo("2");
-      CommonOptions.sizePool(1);
-      assertThat(OmpNumThreads.get()).as("after 2: pitest's and the launcher's OMP_NUM_THREADS is often 1").isEqualTo("1");
-      CommonOptions.sizePool(CommonOptions.MAX_THREADS);
-      assertThat(OmpNumThreads.get()).isEqualTo(Integer.toString(CommonOptions.MAX_THREADS));
-      CommonOptions.sizePool(2);
-      for (Integer refused : new Integer[] {null, 0, -1, CommonOptions.MAX_THREADS + 1}) {
-        CommonOptions.sizePool(refused);
-        assertThat(OmpNumThreads.get()).as("after " + refused).isEqualTo("2");
-      }
-      MainTest.Run r = MainTest.run("probe", "--run", "/nonexistent-irevnet-run", "--layers", "--threads", "3");
-      assertThat(r.code()).as(r.err()).isEqualTo(2);
-      assertThat(OmpNumThreads.get()).as("the command line's --threads").isEqualTo("3");
-    } finally {
-      OmpNumThreads.restore(before);
-      Host.setThreads(cores);
-      Host.setOpenMpThreads(openMp);
+    CommonOptions.sizePool(2);
+    assertThat(OmpNumThreads.get()).isEqualTo("2");
+    CommonOptions.sizePool(1);
+    assertThat(OmpNumThreads.get()).as("after 2: pitest's and the launcher's OMP_NUM_THREADS is often 1").isEqualTo("1");
+    CommonOptions.sizePool(CommonOptions.MAX_THREADS);
+    assertThat(OmpNumThreads.get()).isEqualTo(Integer.toString(CommonOptions.MAX_THREADS));
+    CommonOptions.sizePool(2);
+    for (Integer refused : new Integer[] {null, 0, -1, CommonOptions.MAX_THREADS + 1}) {
+      CommonOptions.sizePool(refused);
+      assertThat(OmpNumThreads.get()).as("after " + refused).isEqualTo("2");
     }
+    MainTest.Run r = MainTest.run("probe", "--run", "/nonexistent-irevnet-run", "--layers", "--threads", "3");
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(OmpNumThreads.get()).as("the command line's --threads").isEqualTo("3");
   }
 
   /**
@@ -177,7 +163,6 @@ class CommonOptionsTest {
   @Test
   void aThreadCountAboveThePoolIsRemarkedOnAndOnlyThen() {
     int cores = Runtime.getRuntime().availableProcessors();
-    int openMp = Host.openMpThreads();
     PrintStream old = System.err;
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     System.setErr(new PrintStream(err, true));
@@ -198,8 +183,6 @@ class CommonOptionsTest {
       assertThat(err.toString()).isEmpty();
     } finally {
       System.setErr(old);
-      Host.setThreads(cores);
-      Host.setOpenMpThreads(openMp);
     }
   }
 
@@ -210,20 +193,13 @@ class CommonOptionsTest {
    */
   @Test
   void aThreadCountNoMachineHasIsRefusedBeforeItReachesBlas() {
-    int cores = Runtime.getRuntime().availableProcessors();
-    int openMp = Host.openMpThreads();
-    try {
-      CommonOptions o = new CommonOptions();
-      o.threads = 100000;
-      assertThatThrownBy(o::apply).isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("--threads must be at most 1024, got 100000");
-      assertThat(Nd4j.factory().blas().getMaxThreads()).isNotEqualTo(100000);
-      o.threads = 1024;
-      assertThatCode(o::apply).doesNotThrowAnyException();
-    } finally {
-      Host.setThreads(cores);
-      Host.setOpenMpThreads(openMp);
-    }
+    CommonOptions o = new CommonOptions();
+    o.threads = 100000;
+    assertThatThrownBy(o::apply).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--threads must be at most 1024, got 100000");
+    assertThat(Nd4j.factory().blas().getMaxThreads()).isNotEqualTo(100000);
+    o.threads = 1024;
+    assertThatCode(o::apply).doesNotThrowAnyException();
   }
 
   /** One line with sorted keys, or the same indented over several lines. */

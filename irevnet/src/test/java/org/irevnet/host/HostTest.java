@@ -22,18 +22,13 @@ class HostTest {
     String omp = System.getenv("OMP_NUM_THREADS");
     if (omp != null) assertThat(pool).as("OMP_NUM_THREADS").isEqualTo(Integer.parseInt(omp.trim()));
     else assertThat(pool).isPositive();
-    int blasBefore = Nd4j.factory().blas().getMaxThreads();
-    try {
-      Host.setThreads(1);
-      assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(1);
-      assertThat(Nd4j.getEnvironment().maxMasterThreads()).isEqualTo(1);
-      Host.setThreads(pool + 1);
-      assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(pool + 1);
-      assertThat(Nd4j.getEnvironment().maxMasterThreads()).as("at most the pool").isEqualTo(pool);
-      assertThat(Host.threads()).as("the pool").isEqualTo(pool);
-    } finally {
-      Host.setThreads(blasBefore);
-    }
+    Host.setThreads(1);
+    assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(1);
+    assertThat(Nd4j.getEnvironment().maxMasterThreads()).isEqualTo(1);
+    Host.setThreads(pool + 1);
+    assertThat(Nd4j.factory().blas().getMaxThreads()).isEqualTo(pool + 1);
+    assertThat(Nd4j.getEnvironment().maxMasterThreads()).as("at most the pool").isEqualTo(pool);
+    assertThat(Host.threads()).as("the pool").isEqualTo(pool);
     assertThatThrownBy(() -> Host.setThreads(0)).hasMessage("--threads must be at least 1, got 0");
   }
 
@@ -43,15 +38,10 @@ class HostTest {
    */
   @Test
   void setOpenMpThreadsSetsThoseOfThisThreadsParallelRegions() {
-    int before = Host.openMpThreads();
-    try {
-      Host.setOpenMpThreads(1);
-      assertThat(Host.openMpThreads()).isEqualTo(1);
-      Host.setOpenMpThreads(Host.threads() + 1);
-      assertThat(Host.openMpThreads()).isEqualTo(Host.threads() + 1);
-    } finally {
-      Host.setOpenMpThreads(before);
-    }
+    Host.setOpenMpThreads(1);
+    assertThat(Host.openMpThreads()).isEqualTo(1);
+    Host.setOpenMpThreads(Host.threads() + 1);
+    assertThat(Host.openMpThreads()).isEqualTo(Host.threads() + 1);
     assertThatThrownBy(() -> Host.setOpenMpThreads(0)).hasMessage("--threads must be at least 1, got 0");
   }
 
@@ -66,19 +56,15 @@ class HostTest {
     org.junit.jupiter.api.Assumptions.assumeTrue(OmpNumThreads.readable(), "no C library to read the environment from");
     String before = OmpNumThreads.get();
     int pool = Host.threads(), openMp = Host.openMpThreads();
-    try {
-      Host.setThreadsBeforeLoading(3);
-      assertThat(OmpNumThreads.get()).isEqualTo("3");
-      Host.setThreadsBeforeLoading(1);
-      assertThat(OmpNumThreads.get()).as("replaced").isEqualTo("1");
-      assertThatThrownBy(() -> Host.setThreadsBeforeLoading(0)).hasMessage("--threads must be at least 1, got 0");
-      assertThat(OmpNumThreads.get()).as("a refused count is not set").isEqualTo("1");
-      assertThat(System.getenv("OMP_NUM_THREADS")).as("Java's copy").isEqualTo(before);
-      assertThat(Host.threads()).as("the loaded pool").isEqualTo(pool);
-      assertThat(Host.openMpThreads()).as("this thread's OpenMP").isEqualTo(openMp);
-    } finally {
-      OmpNumThreads.restore(before);
-    }
+    Host.setThreadsBeforeLoading(3);
+    assertThat(OmpNumThreads.get()).isEqualTo("3");
+    Host.setThreadsBeforeLoading(1);
+    assertThat(OmpNumThreads.get()).as("replaced").isEqualTo("1");
+    assertThatThrownBy(() -> Host.setThreadsBeforeLoading(0)).hasMessage("--threads must be at least 1, got 0");
+    assertThat(OmpNumThreads.get()).as("a refused count is not set").isEqualTo("1");
+    assertThat(System.getenv("OMP_NUM_THREADS")).as("Java's copy").isEqualTo(before);
+    assertThat(Host.threads()).as("the loaded pool").isEqualTo(pool);
+    assertThat(Host.openMpThreads()).as("this thread's OpenMP").isEqualTo(openMp);
   }
 
   /**
@@ -103,17 +89,14 @@ class HostTest {
     return new int[] {Nd4j.factory().blas().getMaxThreads(), Host.openMpThreads()};
   }
 
-  /** Runs {@code body} with BLAS at 2 threads and this thread's OpenMP at 3, then puts back the counts it found. */
+  /**
+   * Runs {@code body} with BLAS at 2 threads and this thread's OpenMP at 3 (RestoredThreadCounts
+   * puts back the counts after the test).
+   */
   private static void atBlasTwoAndOpenMpThree(Body body) throws Exception {
-    int[] before = counts();
-    try {
-      Host.setThreads(2);
-      Host.setOpenMpThreads(3);
-      body.run();
-    } finally {
-      Host.setThreads(before[0]);
-      Host.setOpenMpThreads(before[1]);
-    }
+    Host.setThreads(2);
+    Host.setOpenMpThreads(3);
+    body.run();
   }
 
   private interface Body {

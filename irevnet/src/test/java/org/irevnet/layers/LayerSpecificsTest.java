@@ -428,26 +428,19 @@ class LayerSpecificsTest {
     INDArray x = Numerics.normal(DataType.FLOAT, 5, 64, 256, 1, 1);
     INDArray dy = Numerics.normal(DataType.FLOAT, 6, 64, 256, 1, 1);
     INDArray dLogDet = Numerics.normal(DataType.FLOAT, 7, 64);
-    int blasBefore = Nd4j.factory().blas().getMaxThreads();
-    int openMpBefore = Host.openMpThreads();
-    try {
-      List<INDArray> one = null;
-      for (int threads : new int[] {1, 2}) {
-        Host.setThreads(threads);
-        Host.setOpenMpThreads(threads);
-        b.params().zeroGrad();
-        Flow f = b.forward(x);
-        Grad g = b.backward(f.out(), dy, dLogDet);
-        List<INDArray> results = List.of(f.out(), b.inverse(f.out()).out(), g.x(), g.dx(),
-            b.params().get("lower").grad().dup(), b.params().get("upper").grad().dup(), b.params().get("log_s").grad().dup());
-        if (one == null) one = results;
-        else for (int i = 0; i < results.size(); i++) assertThat(results.get(i)).as("result " + i).isEqualTo(one.get(i));
-        assertThat(Nd4j.factory().blas().getMaxThreads()).as("BLAS threads put back").isEqualTo(threads);
-        assertThat(Host.openMpThreads()).as("OpenMP threads put back").isEqualTo(threads);
-      }
-    } finally {
-      Host.setThreads(blasBefore);
-      Host.setOpenMpThreads(openMpBefore);
+    List<INDArray> one = null;
+    for (int threads : new int[] {1, 2}) {
+      Host.setThreads(threads);
+      Host.setOpenMpThreads(threads);
+      b.params().zeroGrad();
+      Flow f = b.forward(x);
+      Grad g = b.backward(f.out(), dy, dLogDet);
+      List<INDArray> results = List.of(f.out(), b.inverse(f.out()).out(), g.x(), g.dx(),
+          b.params().get("lower").grad().dup(), b.params().get("upper").grad().dup(), b.params().get("log_s").grad().dup());
+      if (one == null) one = results;
+      else for (int i = 0; i < results.size(); i++) assertThat(results.get(i)).as("result " + i).isEqualTo(one.get(i));
+      assertThat(Nd4j.factory().blas().getMaxThreads()).as("BLAS threads put back").isEqualTo(threads);
+      assertThat(Host.openMpThreads()).as("OpenMP threads put back").isEqualTo(threads);
     }
   }
 
