@@ -138,7 +138,14 @@ public final class Tensors {
    * view's {@code data()} is its whole backing buffer, not the view.
    */
   public static double[] doubles(INDArray x) {
-    return x.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup('c').data().asDouble();
+    INDArray cast = x.castTo(DataType.DOUBLE), copy = cast.dup('c');
+    double[] out = copy.data().asDouble();
+    // Freed now, not by the collector: Triangular reads each diagonal block it inverts so, and the
+    // native copies (32 KiB a 64 x 64 float64 block) outlived Factor.free, 512 KiB per rebuild of
+    // a 512-channel Invertible1x1Conv's two solves.
+    free(copy, cast);
+    free(cast, x);
+    return out;
   }
 
   /**

@@ -1,6 +1,7 @@
 package org.irevnet.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,8 +15,11 @@ import org.irevnet.check.Numerics;
 import org.irevnet.host.Host;
 import org.irevnet.io.Npz;
 import org.irevnet.nn.BlockWorkspace;
+import org.irevnet.nn.NativeHeap;
 import org.irevnet.nn.Tensors;
+import org.irevnet.testing.KeptBytes;
 import org.irevnet.train.AdamOptimizer;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -134,5 +138,42 @@ class Invertible1x1ConvCacheTest {
       }
     }
     soft.assertAll();
+  }
+
+  /**
+   * What a rebuild makes besides its kept arrays is given back at once. Outside a workspace (a
+   * direct call, not a model's) its c x c temporaries (the two factors, U's diagonal, their float64
+   * casts: 1-2 MiB each at 512 channels in float32) are freed by hand. In a block workspace, as
+   * in a model, the temporaries are the workspace's and the solves' inverted diagonal blocks
+   * (outside it, 8 of 64 x 64 float64 per factor at 512 channels, 256 KiB) are kept: a change
+   * frees the old ones, and the copies each was read from (Tensors.doubles's, 512 KiB a rebuild
+   * until 2026-12-07), so that each rebuild keeps no more. The first two runs, in which the
+   * workspace learns its size, are not judged there.
+   */
+  @Test
+  void aRebuildKeepsNothingButWhatItDerives() throws InterruptedException {
+    assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
+    int c = 512;
+    Invertible1x1Conv b = new Invertible1x1Conv(c, DataType.FLOAT, new Random(3));
+    INDArray x = Numerics.normal(DataType.FLOAT, 5, 1, c, 1, 1);
+    INDArray logS = b.params().get("log_s").value();
+    long square = (long) c * c * 4;
+    b.forward(x);
+    List<Long> outside = KeptBytes.of(5, run -> {
+      logS.putScalar(0, 1e-3 * (run + 1));
+      Flow f = b.forward(x);
+      Tensors.free(f.out(), null);
+      return null;
+    });
+    assertThat(outside.stream().sorted().toList().get(2)).as("bytes each rebuild and forward kept: %s", outside)
+        .isLessThan(square / 4);
+    List<Long> inWorkspace = KeptBytes.of(8, run -> {
+      logS.putScalar(0, -1e-3 * (run + 1));
+      return BlockWorkspace.run(() -> b.inverse(x), f -> null);
+    });
+    List<Long> judged = inWorkspace.subList(2, inWorkspace.size()).stream().sorted().toList();
+    // About 140 KB stays (2026-12-07); one factor's inverses are 256 KiB.
+    assertThat(judged.get(2)).as("bytes each rebuild and inverse in a workspace kept: %s", inWorkspace)
+        .isLessThan(2L * 8 * 64 * 64 * 8 / 2);
   }
 }

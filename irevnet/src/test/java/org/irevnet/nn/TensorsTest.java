@@ -459,4 +459,24 @@ class TensorsTest {
     assertThat(byProduct.stream().sorted().toList().get(2)).as("bytes each product kept: %s", byProduct)
         .isLessThan(result / 8);
   }
+
+  /**
+   * {@link Tensors#doubles} reads through a row-major float64 copy (and a float64 cast of a float32
+   * array) and frees both: they were left to the collector, the size of what was read (Triangular
+   * reads each diagonal block it inverts so, outside any workspace).
+   */
+  @Test
+  void doublesKeepsNoCopyOfWhatItRead() throws InterruptedException {
+    assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
+    INDArray base = Init.normal(DataType.DOUBLE, new Random(4), 256, 1024);
+    for (INDArray x : List.of(base, base.castTo(DataType.FLOAT), base.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 256)))) {
+      double[] expected = x.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+      List<Long> kept = KeptBytes.of(5, run -> {
+        assertThat(Tensors.doubles(x)).isEqualTo(expected);
+        return null;
+      });
+      assertThat(kept.stream().sorted().toList().get(2)).as("%s %s: bytes each read kept: %s", x.dataType(), x.ordering(), kept)
+          .isLessThan(256L * 256 * 4 / 8);
+    }
+  }
 }
