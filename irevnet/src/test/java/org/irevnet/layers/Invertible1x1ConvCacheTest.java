@@ -18,6 +18,7 @@ import org.irevnet.nn.BlockWorkspace;
 import org.irevnet.nn.NativeHeap;
 import org.irevnet.nn.Tensors;
 import org.irevnet.testing.KeptBytes;
+import org.irevnet.testing.OpCounts;
 import org.irevnet.train.AdamOptimizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -138,6 +139,24 @@ class Invertible1x1ConvCacheTest {
       }
     }
     soft.assertAll();
+  }
+
+  /**
+   * Calls on unchanged parameters derive nothing again, and after a change the first call derives
+   * everything once for the calls after it. P's gather indices, an argmax over perm's rows, are
+   * made only when the layer derives: libnd4j's argmax calls count the rebuilds.
+   */
+  @ParameterizedTest
+  @CsvSource({"FLOAT", "DOUBLE"})
+  void unchangedParametersAreNotDerivedAgainAndAChangeOnlyOnce(DataType dt) {
+    INDArray x = Numerics.normal(dt, 5, 3, CHANNELS, 2, 2);
+    INDArray dy = Numerics.normal(dt, 6, 3, CHANNELS, 2, 2);
+    INDArray dLogDet = Numerics.normal(dt, 7, 3);
+    Invertible1x1Conv b = new Invertible1x1Conv(CHANNELS, dt, new Random(3));
+    assertThat(OpCounts.calls("argmax", () -> results(b, x, dy, dLogDet))).as("the first round").isEqualTo(1);
+    assertThat(OpCounts.calls("argmax", () -> results(b, x, dy, dLogDet))).as("unchanged").isZero();
+    b.params().get("log_s").value().putScalar(70, 0.3);
+    assertThat(OpCounts.calls("argmax", () -> results(b, x, dy, dLogDet))).as("after a change").isEqualTo(1);
   }
 
   /**

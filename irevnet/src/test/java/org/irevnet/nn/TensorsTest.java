@@ -479,4 +479,36 @@ class TensorsTest {
           .isLessThan(256L * 256 * 4 / 8);
     }
   }
+
+  /**
+   * A row or column result comes from mmul itself, which returns it column-major when both factors
+   * are transposed views: {@link Tensors#product} copies it row-major and frees it. Without that
+   * free a 200,000-entry column kept its 1.6 MB each call (about 2 KB with it; 2026-12-07). Only
+   * the transposed pair: for the others mmul's vector is row-major already and returned as it is,
+   * and mmul then keeps a copy of the result's size of its own, whichever way it is called.
+   */
+  @Test
+  void aRowOrColumnOfTwoTransposedFactorsIsFreedOnceCopiedRowMajor() throws InterruptedException {
+    assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
+    int n = 200_000, k = 8;
+    INDArray aT = Init.normal(DataType.DOUBLE, new Random(1), k, n), bT = Init.normal(DataType.DOUBLE, new Random(2), 1, k);
+    long result = n * 8L;
+    // The column aT^T bT^T (n x 1), and the row (bT^T)^T (aT^T)^T (1 x n) of the same two.
+    INDArray a = aT.transpose().dup('c'), b = bT.transpose().dup('c');
+    assertThat(aT.transpose().mmul(bT.transpose()).ordering()).as("mmul's column of two transposed views").isEqualTo('f');
+    List<Long> column = KeptBytes.of(5, run -> {
+      INDArray p = Tensors.product(aT, bT, true, true);
+      assertThat(p.ordering()).isEqualTo('c');
+      Tensors.free(p, null);
+      return null;
+    });
+    List<Long> row = KeptBytes.of(5, run -> {
+      INDArray p = Tensors.product(b, a, true, true);
+      assertThat(p.shape()).containsExactly(1, n);
+      Tensors.free(p, null);
+      return null;
+    });
+    assertThat(column.stream().sorted().toList().get(2)).as("bytes each column product kept: %s", column).isLessThan(result / 8);
+    assertThat(row.stream().sorted().toList().get(2)).as("bytes each row product kept: %s", row).isLessThan(result / 8);
+  }
 }

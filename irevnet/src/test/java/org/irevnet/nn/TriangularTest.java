@@ -92,9 +92,12 @@ class TriangularTest {
         .hasMessage("triangular solve needs an n x n matrix and n rows, got [3, 3, 3] and [3, 2]");
   }
 
-  /** A zero pivot, inside a small block or past the first of a blocked solve, is named instead of dividing by it. */
+  /**
+   * A zero pivot, inside a small block or past the first of a blocked solve, is named instead of
+   * dividing by it; also the first entry, which a factor's "no zero" of -1 is to be told from.
+   */
   @ParameterizedTest
-  @CsvSource({"5, 3, true", "5, 3, false", "150, 120, true", "150, 120, false"})
+  @CsvSource({"5, 3, true", "5, 3, false", "150, 120, true", "150, 120, false", "5, 0, true", "150, 0, false"})
   void aSingularMatrixIsRefusedNamingTheZeroOnTheDiagonal(int n, int zeroAt, boolean lower) {
     INDArray t = triangle(n, lower, false, new Random(n));
     t.putScalar(zeroAt, zeroAt, 0.0);
@@ -187,6 +190,26 @@ class TriangularTest {
 
   private static INDArray solve(INDArray t, INDArray b, boolean lower) {
     return solve(t, b, lower, false);
+  }
+
+  /**
+   * A factor solves again after {@link Triangular.Factor#free}, which gave its kept inverses of the
+   * diagonal blocks back: the same bits as before and as a one-off solve, lower and upper, over
+   * several blocks (300 rows: 8 blocks of 37 or 38).
+   */
+  @Test
+  void aFactorSolvesAgainAfterFreeingItsInverses() {
+    Random r = new Random(11);
+    INDArray b = Nd4j.randn(DataType.DOUBLE, 300, 3);
+    for (boolean lower : new boolean[] {true, false}) {
+      INDArray t = triangle(300, lower, false, r);
+      Triangular.Factor f = lower ? Triangular.lowerFactor(t, false) : Triangular.upperFactor(t);
+      double[][] first = f.solve(b).toDoubleMatrix();
+      f.free();
+      double[][] again = f.solve(b).toDoubleMatrix();
+      assertThat(again).as("lower %s, after free", lower).isDeepEqualTo(first);
+      assertThat(solve(t, b, lower, false).toDoubleMatrix()).as("lower %s, one-off", lower).isDeepEqualTo(first);
+    }
   }
 
   /**
