@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Random;
 import org.irevnet.layers.Param;
 import org.irevnet.layers.ParamTable;
+import org.irevnet.nn.BlockWorkspace;
 import org.irevnet.nn.Init;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -67,16 +68,25 @@ final class NuisanceClassifier {
     return hiddenGradient(t, dLogits).mmul(w[0].value().transpose());
   }
 
-  /** One Adam step on the mean cross-entropy of {@code x} (detached inputs) against the labels. */
+  /**
+   * One Adam step on the mean cross-entropy of {@code x} (detached inputs) against the labels. The
+   * passes' arrays live in a reused workspace ({@link BlockWorkspace}); only the gradients they add
+   * to outlive it. Left to the collector, each step's (mmul's products, the first layer's weight
+   * gradient twice over) came to 5.0 MB at fi-revnet-s's 1,014 nuisance dimensions and width 512,
+   * 45 MB a model step at iCE's default three adversaries of three updates each.
+   */
   void trainStep(INDArray x, int[] labels) {
-    Tape t = forward(x);
-    INDArray g = Losses.softmaxCrossEntropy(t.logits(), labels).grad();
-    if (hidden == 0) {
-      accumulate(0, x, g);
-    } else {
-      accumulate(1, t.hidden(), g);
-      accumulate(0, x, hiddenGradient(t, g));
-    }
+    BlockWorkspace.run(() -> {
+      Tape t = forward(x);
+      INDArray g = Losses.softmaxCrossEntropy(t.logits(), labels).grad();
+      if (hidden == 0) {
+        accumulate(0, x, g);
+      } else {
+        accumulate(1, t.hidden(), g);
+        accumulate(0, x, hiddenGradient(t, g));
+      }
+      return null;
+    }, r -> r);
     adam.step();
   }
 
