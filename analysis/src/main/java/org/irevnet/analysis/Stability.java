@@ -204,7 +204,7 @@ public final class Stability {
         if (s == 0 || !stagesProduct.isEmpty()) {
           for (int i = 0; i < n; i++) {
             if (s == 0) stagesProduct.add(jacs.get(i));
-            else stagesProduct.set(i, jacs.get(i).mmul(stagesProduct.get(i)));
+            else stagesProduct.set(i, productFreeing(jacs.get(i), stagesProduct.get(i)));
           }
         }
       } else {
@@ -222,6 +222,17 @@ public final class Stability {
     }
     model.params().zeroGrad();
     return all;
+  }
+
+  /**
+   * {@code stage earlier}, mmul's bits ({@link Tensors#product}), with both factors freed: neither is
+   * needed again, and mmul left its column-major product besides.
+   */
+  private static INDArray productFreeing(INDArray stage, INDArray earlier) {
+    INDArray product = Tensors.product(stage, earlier, false, false);
+    Tensors.free(stage, null);
+    Tensors.free(earlier, null);
+    return product;
   }
 
   /**
@@ -269,8 +280,13 @@ public final class Stability {
         shape[0] = rows;
         INDArray unit = Nd4j.zeros(dt, rows, m);
         for (int r = 0; r < rows; r++) unit.putScalar(r, from + r, 1.0);
-        INDArray dx = map.backward(yi.broadcast(shape).dup('c'), unit.reshape('c', shape), Nd4j.zeros(dt, rows)).dx();
+        INDArray spread = yi.broadcast(shape), copies = spread.dup('c');
+        INDArray dx = map.backward(copies, unit.reshape('c', shape), Nd4j.zeros(dt, rows)).dx();
         jac.get(NDArrayIndex.interval(from, from + rows), NDArrayIndex.all()).assign(dx.reshape('c', rows, d));
+        // The pass's inputs freed, not left to the collector (the map's results are its own to keep).
+        Tensors.free(spread, yi); // yi itself where the pass has one row
+        Tensors.free(copies, null);
+        Tensors.free(unit, null);
         // Thousands of float64 backward passes in a row: without it 1.7 GiB resident, 0.14 in use.
         NativeHeap.trim();
         passes.tick();
@@ -301,8 +317,10 @@ public final class Stability {
       Arrays.fill(sv, Double.NaN);
       return sv;
     }
-    INDArray s = Nd4j.create(DataType.DOUBLE, k);
-    Nd4j.getBlasWrapper().lapack().gesvd(a.castTo(DataType.DOUBLE).dup('f'), s, null, null);
+    INDArray s = Nd4j.create(DataType.DOUBLE, k), cast = a.castTo(DataType.DOUBLE), work = cast.dup('f');
+    Nd4j.getBlasWrapper().lapack().gesvd(work, s, null, null);
+    Tensors.free(work, null);
+    Tensors.free(cast, a);
     return s.toDoubleVector();
   }
 
