@@ -1,7 +1,9 @@
 package org.irevnet.layers;
 
 import org.irevnet.nn.Tensors;
+import org.nd4j.enums.DataFormat;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.DepthToSpace;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -38,11 +40,19 @@ public final class SpaceToDepth implements Bijection {
     return new Grad(unsqueeze(y), unsqueeze(dy));
   }
 
+  // libnd4j's space_to_depth and depth_to_space (NCHW) have this channel order and copy once: the
+  // reshape, permute and copy they replace copied twice and took 2-3x as long (640-720 against
+  // 240-330 us a call at [64, 4, 16, 16] float32, two threads). They read a view's elements as if
+  // it were dense (a channel slice came out wrong), so a view or a column-major array is copied
+  // first, as before. An empty batch has nothing to move.
   INDArray squeeze(INDArray x) {
-    long[] s = outputShape(x.shape());
-    long n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-    return x.dup('c').reshape('c', n, c, h / b, b, w / b, b).permute(0, 3, 5, 1, 2, 4).dup('c')
-        .reshape('c', s);
+    INDArray out = Nd4j.createUninitialized(x.dataType(), outputShape(x.shape()));
+    if (!x.isEmpty()) Nd4j.exec(new org.nd4j.linalg.api.ops.impl.layers.convolution.SpaceToDepth(dense(x), out, b, DataFormat.NCHW));
+    return out;
+  }
+
+  private static INDArray dense(INDArray a) {
+    return a.ordering() == 'c' && !a.isView() ? a : a.dup('c');
   }
 
   INDArray unsqueeze(INDArray y) {
@@ -51,9 +61,9 @@ public final class SpaceToDepth implements Bijection {
       throw new IllegalArgumentException("SpaceToDepth(" + b + ") inverse needs channels divisible by "
           + (b * b) + ", got " + Tensors.shape(y.shape()));
     }
-    long c = cb / ((long) b * b);
-    return y.dup('c').reshape('c', n, b, b, c, h, w).permute(0, 3, 4, 1, 5, 2).dup('c')
-        .reshape('c', n, c, h * b, w * b);
+    INDArray out = Nd4j.createUninitialized(y.dataType(), n, cb / ((long) b * b), h * b, w * b);
+    if (!y.isEmpty()) Nd4j.exec(new DepthToSpace(dense(y), out, b, DataFormat.NCHW));
+    return out;
   }
 
   @Override
