@@ -43,16 +43,12 @@ public final class SpaceToDepth implements Bijection {
   // libnd4j's space_to_depth and depth_to_space (NCHW) have this channel order and copy once: the
   // reshape, permute and copy they replace copied twice and took 2-3x as long (640-720 against
   // 240-330 us a call at [64, 4, 16, 16] float32, two threads). They read a view's elements as if
-  // it were dense (a channel slice came out wrong), so a view or a column-major array is copied
-  // first, as before. An empty batch has nothing to move.
+  // it were dense (a channel slice came out wrong), so any other layout is copied first
+  // (Tensors.dense). An empty batch has nothing to move.
   INDArray squeeze(INDArray x) {
     INDArray out = Nd4j.createUninitialized(x.dataType(), outputShape(x.shape()));
-    if (!x.isEmpty()) Nd4j.exec(new org.nd4j.linalg.api.ops.impl.layers.convolution.SpaceToDepth(dense(x), out, b, DataFormat.NCHW));
+    if (!x.isEmpty()) Nd4j.exec(new org.nd4j.linalg.api.ops.impl.layers.convolution.SpaceToDepth(Tensors.dense(x), out, b, DataFormat.NCHW));
     return out;
-  }
-
-  private static INDArray dense(INDArray a) {
-    return a.ordering() == 'c' && !a.isView() ? a : a.dup('c');
   }
 
   INDArray unsqueeze(INDArray y) {
@@ -62,7 +58,7 @@ public final class SpaceToDepth implements Bijection {
           + (b * b) + ", got " + Tensors.shape(y.shape()));
     }
     INDArray out = Nd4j.createUninitialized(y.dataType(), n, cb / ((long) b * b), h * b, w * b);
-    if (!y.isEmpty()) Nd4j.exec(new DepthToSpace(dense(y), out, b, DataFormat.NCHW));
+    if (!y.isEmpty()) Nd4j.exec(new DepthToSpace(Tensors.dense(y), out, b, DataFormat.NCHW));
     return out;
   }
 
