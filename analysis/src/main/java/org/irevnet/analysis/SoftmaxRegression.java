@@ -151,11 +151,7 @@ public final class SoftmaxRegression {
   }
 
   private static Selected select(Rotated r, int[] labels, int classes, int[] val, int[] rest, Stopping stopping) {
-    // pullRows, not getRows: getRows copies through a view per row, each with native shape
-    // information left to the collector (about 670 bytes a row: 13 MB for a choice over 20,000
-    // examples of 8 or 1,024 features), and was slow: seven choices over 20,000 x 8 took 7.8 s
-    // with it, 2.1 s now.
-    INDArray fitRows = Nd4j.pullRows(r.rotated, 1, rest, 'c'), valRows = Nd4j.pullRows(r.rotated, 1, val, 'c');
+    INDArray fitRows = Tensors.gatherRows(r.rotated, rest), valRows = Tensors.gatherRows(r.rotated, val);
     int[] fitLabels = pick(labels, rest), valLabels = pick(labels, val);
     List<Trial> trials = new ArrayList<>();
     List<Solution> solutions = new ArrayList<>();

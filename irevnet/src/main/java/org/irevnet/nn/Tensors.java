@@ -343,6 +343,17 @@ public final class Tensors {
   }
 
   /**
+   * Rows {@code index[0], index[1], ...} of the matrix {@code m}, a new row-major array, by libnd4j's
+   * pullRows. Not ND4J's {@code getRows}, which copies through a view per row: slow (15 ms for 1024
+   * rows of 64, 40% of an {@code Invertible1x1Conv} forward call; seven penalty choices over 20,000 x
+   * 8 took 7.8 s with it, 2.1 s without) and each view's native shape information (about 700 bytes a
+   * row) left to the collector.
+   */
+  public static INDArray gatherRows(INDArray m, int[] index) {
+    return Nd4j.pullRows(m, 1, index, 'c');
+  }
+
+  /**
    * The matrix product {@code a b} ({@code a} transposed first when {@code transposeA}, {@code b}
    * when {@code transposeB}), the same bits as {@code a.mmul(b)} (of {@code a.transpose()}, {@code
    * b.transpose()}), in a new row-major array. mmul multiplies into a column-major array and returns
