@@ -131,6 +131,30 @@ public final class Features {
   }
 
   /**
+   * The rows of {@code x} in float64 centred on their mean, and the eigen-decomposition of their
+   * covariance {@code centred^T centred / divisor}: {@code values} ascending ({@code [d]}), {@code
+   * vectors} their eigenvectors as columns ({@code [d, d]}, column-major as LAPACK leaves them). The
+   * caller frees {@code centred} and {@code vectors} ({@link Tensors#free}) when done with them.
+   */
+  record Eigenbasis(INDArray mean, INDArray centred, INDArray values, INDArray vectors) {
+    static Eigenbasis of(INDArray x, long divisor) {
+      INDArray xd = x.castTo(DataType.DOUBLE);
+      INDArray mean = xd.mean(true, 0);
+      INDArray centred = xd.sub(mean);
+      // Freed now: of the full set's nuisance each float64 copy is 487 MB.
+      Tensors.free(xd, x);
+      // Tensors.product, not mmul, and the row-major covariance freed once copied for LAPACK: the
+      // two d x d arrays were left to the collector (16 MB at the nuisance's 1,014 dimensions).
+      INDArray covariance = Tensors.product(centred, centred, true, false).divi(divisor);
+      INDArray vectors = covariance.dup('f');
+      Tensors.free(covariance, null);
+      // LAPACK syev: ascending eigenvalues, the matrix overwritten by the eigenvectors (columns).
+      INDArray values = Eigen.symmetricGeneralizedEigenvalues(vectors, true).reshape(-1);
+      return new Eigenbasis(mean, centred, values, vectors);
+    }
+  }
+
+  /**
    * PCA whitening with statistics from one (training) set: {@code (x - mean) V diag(1 / sqrt(lambda))}
    * over the principal axes whose variance {@code lambda} exceeds {@link #RELATIVE_CUTOFF} times the
    * largest, so that the output has identity covariance on that set. Why: per-column
@@ -147,18 +171,9 @@ public final class Features {
 
     public static Whitener fit(INDArray x) {
       if (x.size(0) < 2) throw new IllegalArgumentException("whitening needs at least 2 rows, got " + x.size(0));
-      INDArray xd = x.castTo(DataType.DOUBLE);
-      INDArray mean = xd.mean(true, 0);
-      INDArray centred = xd.sub(mean);
-      // Freed now: of the full set's nuisance each float64 copy is 487 MB.
-      Tensors.free(xd, x);
-      // Tensors.product, not mmul, and the row-major covariance freed once copied: the two d x d
-      // arrays were left to the collector (16 MB at the nuisance's 1,014 dimensions).
-      INDArray covariance = Tensors.product(centred, centred, true, false).divi(x.size(0) - 1);
-      INDArray axes = covariance.dup('f');
-      Tensors.free(covariance, null);
-      // LAPACK syev: ascending eigenvalues, the matrix overwritten by the eigenvectors (columns).
-      double[] variances = Eigen.symmetricGeneralizedEigenvalues(axes, true).reshape(-1).toDoubleVector();
+      Eigenbasis basis = Eigenbasis.of(x, x.size(0) - 1);
+      INDArray axes = basis.vectors();
+      double[] variances = basis.values().toDoubleVector();
       double largest = variances[variances.length - 1];
       int first = 0;
       while (first < variances.length - 1 && !(variances[first] > RELATIVE_CUTOFF * largest)) first++;
@@ -166,9 +181,9 @@ public final class Features {
       double[] sd = new double[variances.length - first];
       for (int j = first; j < variances.length; j++) sd[j - first] = Math.sqrt(Math.max(variances[j], Double.MIN_NORMAL));
       projection.diviRowVector(Nd4j.createFromArray(sd));
-      Tensors.free(centred, null);
+      Tensors.free(basis.centred(), null);
       Tensors.free(axes, null);
-      return new Whitener(mean, projection);
+      return new Whitener(basis.mean(), projection);
     }
 
     /** The whitened rows of {@code x}, {@code [n, k]} in {@code x}'s data type. */

@@ -11,7 +11,6 @@ import org.irevnet.stats.Proportions;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.eigen.Eigen;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -242,15 +241,8 @@ public final class LayerProbes {
     // does), not left to the collector: at 6,000 x 1,024 features the copies are about 130 MB and
     // mmul's own column-major products (Tensors.product) 65 MB more; with its probes' row copies
     // (SoftmaxRegression.select) a curve kept 248 MB, 1 MB now.
-    INDArray x = train.castTo(DataType.DOUBLE);
-    INDArray mean = x.mean(true, 0);
-    INDArray centred = x.sub(mean);
-    Tensors.free(x, train);
-    INDArray cov = Tensors.product(centred, centred, true, false).divi(Math.max(1, train.size(0) - 1));
-    INDArray vectors = cov.dup('f');
-    Tensors.free(cov, null);
-    // LAPACK syev: ascending eigenvalues, the matrix overwritten by the eigenvectors (columns).
-    INDArray values = Eigen.symmetricGeneralizedEigenvalues(vectors, true).reshape(-1);
+    Features.Eigenbasis basis = Features.Eigenbasis.of(train, Math.max(1, train.size(0) - 1));
+    INDArray mean = basis.mean(), centred = basis.centred(), vectors = basis.vectors(), values = basis.values();
     long dim = values.length();
     double total = Math.max(values.sumNumber().doubleValue(), Double.MIN_VALUE);
     INDArray testCast = test.castTo(DataType.DOUBLE), testCentred = testCast.sub(mean);

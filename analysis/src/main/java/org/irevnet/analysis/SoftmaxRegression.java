@@ -11,7 +11,6 @@ import org.irevnet.nn.Tensors;
 import org.irevnet.train.Losses;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.eigen.Eigen;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -238,21 +237,14 @@ public final class SoftmaxRegression {
     }
 
     static Rotated of(INDArray x) {
-      INDArray xd = x.castTo(DataType.DOUBLE);
-      INDArray mean = xd.mean(true, 0);
-      INDArray centred = xd.sub(mean);
-      Tensors.free(xd, x);
-      INDArray covariance = Tensors.product(centred, centred, true, false).divi(x.size(0));
-      INDArray vectors = covariance.dup('f');
-      Tensors.free(covariance, null);
-      // LAPACK syev: the matrix overwritten by the eigenvectors (columns); rounding may leave a
-      // zero variance slightly negative.
-      INDArray variances = Transforms.max(Eigen.symmetricGeneralizedEigenvalues(vectors, true).reshape(-1), 0.0);
+      Features.Eigenbasis basis = Features.Eigenbasis.of(x, x.size(0));
+      // Rounding may leave a zero variance slightly negative.
+      INDArray variances = Transforms.max(basis.values(), 0.0);
       // gemm, not mmul: mmul left two n x d float64 arrays of its own to the collector (10.3 MB at
       // 20,000 x 64; 974 MB by arithmetic on the full training split's nuisance, 60,000 x 1,014).
-      INDArray rotated = Nd4j.gemm(centred, vectors, false, false);
-      Tensors.free(centred, null);
-      return new Rotated(mean, vectors, variances, rotated);
+      INDArray rotated = Nd4j.gemm(basis.centred(), basis.vectors(), false, false);
+      Tensors.free(basis.centred(), null);
+      return new Rotated(basis.mean(), basis.vectors(), variances, rotated);
     }
 
     /** Frees the rotated features and the basis ({@link Tensors#free}): a probe's fits are many. */
