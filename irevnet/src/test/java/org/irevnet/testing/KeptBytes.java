@@ -27,6 +27,14 @@ public final class KeptBytes {
     return kept;
   }
 
+  /**
+   * The middle reading of {@code kept} (of five runs, the third smallest): a collection during one
+   * run frees what others left, so one low reading says less than the middle.
+   */
+  public static long middle(List<Long> kept) {
+    return kept.stream().sorted().toList().get(kept.size() / 2);
+  }
+
   private static long settled() throws InterruptedException {
     System.gc();
     long before = NativeHeap.usage().inUseBytes();
