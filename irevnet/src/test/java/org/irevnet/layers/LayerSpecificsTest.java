@@ -204,6 +204,28 @@ class LayerSpecificsTest {
     }
   }
 
+  /**
+   * Built without a draw (a copy whose weights are assigned next) the layer is the identity, as its
+   * constructor says: W = I, y = x, log-det 0, in float32 and float64. Every caller assigns the
+   * weights before a call, so no other test saw the permutation and signs start as zeros.
+   */
+  @Test
+  void invertible1x1ConvWithoutADrawIsTheIdentity() {
+    for (DataType dt : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+      Invertible1x1Conv b = new Invertible1x1Conv(5, dt, null);
+      assertThat(b.weight().castTo(DataType.DOUBLE).toDoubleMatrix()).as("W, %s", dt)
+          .isDeepEqualTo(Nd4j.eye(5).castTo(DataType.DOUBLE).toDoubleMatrix());
+      assertThat(b.params().get("perm").value().castTo(DataType.DOUBLE).toDoubleMatrix()).as("P, %s", dt)
+          .isDeepEqualTo(Nd4j.eye(5).castTo(DataType.DOUBLE).toDoubleMatrix());
+      assertThat(b.params().get("sign_s").value().castTo(DataType.DOUBLE).toDoubleVector()).as("signs, %s", dt)
+          .containsExactly(1, 1, 1, 1, 1);
+      INDArray x = Numerics.normal(dt, 7, 2, 5, 3, 2);
+      Flow f = b.forward(x);
+      assertThat(Numerics.maxAbsDiff(f.out(), x)).as("y = x, %s", dt).isZero();
+      assertThat(Tensors.maxAbs(f.logDet())).as("log-det, %s", dt).isZero();
+    }
+  }
+
   @Test
   void flatteningFreesTheArraysItReplaces() {
     // The model must not hold its parameters twice: the old value and gradient arrays are freed

@@ -18,14 +18,16 @@ class TriangularTest {
 
   /**
    * A well-conditioned triangular matrix (diagonal in [1, 2], off-diagonal entries of size
-   * 1/sqrt(n)); the other triangle holds garbage, which a solve must not read.
+   * 1/sqrt(n)); the other triangle holds garbage, which a solve must not read, and so does a unit
+   * diagonal: NaN, which any product with it carries into X (at 1e3, a substitution that also
+   * multiplied it by the entry of X not yet solved, 0, passed).
    */
   private static INDArray triangle(int n, boolean lower, boolean unit, Random r) {
     INDArray t = Nd4j.create(DataType.DOUBLE, n, n);
     for (int i = 0; i < n; i++) {
       for (int j = 0; j < n; j++) {
         boolean inside = lower ? j < i : j > i;
-        double v = i == j ? (unit ? 1e3 : 1 + r.nextDouble()) : inside ? r.nextGaussian() / Math.sqrt(n) : 1e3 * r.nextGaussian();
+        double v = i == j ? (unit ? Double.NaN : 1 + r.nextDouble()) : inside ? r.nextGaussian() / Math.sqrt(n) : 1e3 * r.nextGaussian();
         t.putScalar(i, j, v);
       }
     }
@@ -152,6 +154,21 @@ class TriangularTest {
     // A NaN the caller passes in is passed on: it is not the solve's.
     b.putScalar(0, 0, Double.NaN);
     assertThat(solve(t.castTo(type), b.castTo(type), lower).getDouble(0, 0)).isNaN();
+  }
+
+  /**
+   * Of equal smallest pivots the refusal names the first, as a zero pivot's does: the same message
+   * for the same system, lower and upper, whichever the solve meets first.
+   */
+  @ParameterizedTest
+  @CsvSource({"true", "false"})
+  void ofEqualSmallestPivotsTheRefusalNamesTheFirst(boolean lower) {
+    INDArray t = Nd4j.eye(5).castTo(DataType.DOUBLE);
+    t.putScalar(1, 1, 1e-309);
+    t.putScalar(3, 3, 1e-309);
+    assertThatThrownBy(() -> solve(t, Nd4j.ones(DataType.DOUBLE, 5, 1), lower))
+        .isInstanceOf(ArithmeticException.class)
+        .hasMessageEndingWith("(its smallest diagonal entry is 1.0E-309, entry 1)");
   }
 
   /**
