@@ -259,6 +259,31 @@ class AnalysisCommandsTest {
         .isEqualTo(ProbeCommand.LAYERS_TEST);
   }
 
+  /**
+   * Without --train-count the layer probes take 6,000 training images and the nuisance probe all of
+   * them: on a larger training split (here one more) the two are not the same images, so the
+   * nuisance probe's z is its own, not the layer probes' last stage. No test had such a split, and
+   * the command with the training sizes' comparison negated failed there ("need [n, d] features
+   * with n = 6001 labels, got [6000, 1014]", exit 2). Synthetic images on the tiny run, one epoch
+   * of the nuisance probe: the two probes took 3.5 s apart on a quiet machine, 25 s at a load of 4.
+   */
+  @Test
+  void probeOfBothOnMoreTrainingImagesThanTheLayerProbesTakeComputesEachItsOwn(@TempDir Path tmp) throws Exception {
+    MainTest.TinyRun tiny = MainTest.trainTiny(tmp, 1);
+    assertThat(tiny.train().code()).as(tiny.train().err()).isZero();
+    Path more = org.irevnet.testing.TinyData.idx(tmp.resolve("data6001"), ProbeCommand.LAYERS_TRAIN + 1, 20);
+    Path out = tmp.resolve("both");
+    MainTest.Run r = run("probe", "--run", tiny.dir().toString(), "--data", more.toString(), "--layers", "--nuisance",
+        "--epochs", "1", "--out", out.toString(), "--no-progress");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode layers = Json.MAPPER.readTree(out.resolve("layer-probes.json").toFile());
+    JsonNode nuisance = Json.MAPPER.readTree(out.resolve("nuisance-probe.json").toFile());
+    assertThat(layers.get("train_count").asInt()).isEqualTo(ProbeCommand.LAYERS_TRAIN);
+    assertThat(nuisance.get("train_count").asInt()).isEqualTo(ProbeCommand.LAYERS_TRAIN + 1);
+    assertThat(layers.get("test_count").asInt()).isEqualTo(20);
+    assertThat(nuisance.get("test_count").asInt()).isEqualTo(20);
+  }
+
   /** libnd4j conv2d calls (forward passes' convolutions) of a command that must succeed. */
   private static long conv2dCalls(String... args) {
     return org.irevnet.testing.OpCounts.conv2d(() -> {
