@@ -117,6 +117,13 @@ class ReportTest {
     assertThat(errors.columns()).containsExactly("stage", "shape", "max f32", "at image", "mean f32", "max f64",
         "mean f64");
     assertThat(errors.rows()).extracting(row -> row.get(3)).containsExactly(1L, 1L, 1L);
+    // The stages' shapes, the data in the title and a series per error, from what SyntheticRun wrote.
+    assertThat(errors.rows()).extracting(row -> row.get(1)).containsExactly("4x16x16", "16x8x8", "16x8x8");
+    assertThat(errors.title()).isEqualTo("reconstruction error |x - F^-1(h)| on synthetic/test[0:2]");
+    assertThat(recon.series()).extracting(Figure.Series::name).containsExactly("float32 max", "float32 mean",
+        "float64 max", "float64 mean");
+    assertThat(recon.series()).extracting(Figure.Series::y).containsExactly(List.of(2e-6, 2e-6, 2e-6),
+        List.of(1e-7, 1e-7, 1e-7), List.of(3e-15, 3e-15, 3e-15), List.of(0.0, 0.0, 0.0));
 
     // Probes: the per-stage accuracies in one chart by stage (shapes do not split the curves), PCA by components.
     List<Figure.Line> probeCharts = lines(s.get("probes"));
@@ -143,6 +150,8 @@ class ReportTest {
         .containsEntry("test accuracy", 0.7).containsEntry("objective", "ice").containsEntry("steps", 60L)
         .doesNotContainKey("test bits/dim"); // a classifier's bits/dim stays in the accuracy section
     assertThat(s.get("samples").sources()).containsExactly("analysis/samples-t0.7.json", "analysis/samples-t0.7.png");
+    // A grid of neither metamers nor interpolate: its file's name alone, no rows to explain.
+    assertThat(imageTitles(s.get("samples"))).containsExactly("samples-t0.7");
     assertThat(s.get("accuracy").figures().get(0).toString()).contains("bits_per_dim");
 
     String html = HtmlPage.render(r);

@@ -197,10 +197,10 @@ class RunSectionsTest {
 
   /**
    * The training section's epochs table: a row per epoch line, a column per field in the order the
-   * lines first give them, the line's type left out, a field a line lacks empty. pitest made no
-   * mutant of the section builders (only the static SPECS list names them) until its
-   * static-initialiser filter was turned off (-Dfeatures=-FSTATI, audit DB): the table's columns
-   * and rows were then read by no test.
+   * lines first give them, the line's type left out, a field a line lacks empty; and no chart for a
+   * field without a point. pitest made no mutant of the section builders (only the static SPECS
+   * list names them) until its static-initialiser filter was turned off (-Dfeatures=-FSTATI, audit
+   * DB): the table's columns and rows, and the empty chart, were then read by no test.
    */
   @Test
   void theEpochsTableHasARowPerEpochLineAndAColumnPerFieldButTheType(@TempDir Path tmp) throws Exception {
@@ -209,8 +209,12 @@ class RunSectionsTest {
         {"type":"train","step":10,"loss":1.5}
         {"type":"epoch","step":10,"epoch":1,"test_accuracy":0.5}
         {"type":"epoch","step":20,"epoch":2,"test_accuracy":0.75,"seconds":3.5}
+        {"type":"probe","accuracy":0.5}
         """);
     Section training = section(run, "training");
+    // A chart per type and field that has a point; the probe line has no step, so no chart of nothing.
+    assertThat(training.figures()).extracting(Figure::title).containsExactly("train: loss", "epoch: test_accuracy",
+        "epoch: seconds", "epochs");
     Figure.Table epochs = training.figures().stream().filter(f -> f instanceof Figure.Table t && t.title().equals("epochs"))
         .map(Figure.Table.class::cast).findFirst().orElseThrow();
     assertThat(epochs.columns()).containsExactly("step", "epoch", "test_accuracy", "seconds");
@@ -227,6 +231,36 @@ class RunSectionsTest {
     Section accuracy = section(run, "accuracy");
     assertThat(accuracy.sources()).containsExactly("eval-test.json", "eval-train.json", "eval-blur.json", "eval-ood.json");
     assertThat(accuracy.figures()).extracting(f -> ((Figure.Table) f).title()).containsExactly("test", "train", "blur", "ood");
+  }
+
+  /**
+   * An attack swept over one epsilon is a row of the summary table but no curve (one point); an
+   * invert.json without stability rows has no stability table (invert without --stability).
+   */
+  @Test
+  void aOnePointSweepDrawsNoCurveAndInvertWithoutStabilityNoStabilityTable(@TempDir Path tmp) throws Exception {
+    Path run = SyntheticRun.full(tmp.resolve("run"), "ce", 0.5);
+    Path pgd = run.resolve(RunSections.ANALYSIS).resolve("attack-pgd-linf.json");
+    com.fasterxml.jackson.databind.node.ObjectNode a =
+        (com.fasterxml.jackson.databind.node.ObjectNode) JsonReport.MAPPER.readTree(pgd.toFile());
+    ((com.fasterxml.jackson.databind.node.ArrayNode) a.get("curve")).remove(1);
+    JsonReport.MAPPER.writeValue(pgd.toFile(), a);
+    Section attacks = section(run, "attacks");
+    assertThat(attacks.figures()).filteredOn(f -> f instanceof Figure.Line).singleElement()
+        .satisfies(f -> assertThat(((Figure.Line) f).series()).extracting(Figure.Series::name).containsExactly("fgsm"));
+    assertThat(attacks.figures()).filteredOn(f -> f.title().equals("attacks")).singleElement()
+        .satisfies(f -> assertThat(((Figure.Table) f).rows()).extracting(r -> r.get(0))
+            .containsExactly("fgsm", "metamer", "pgd-linf"));
+
+    Path inv = run.resolve(RunSections.ANALYSIS).resolve("invert.json");
+    com.fasterxml.jackson.databind.node.ObjectNode i =
+        (com.fasterxml.jackson.databind.node.ObjectNode) JsonReport.MAPPER.readTree(inv.toFile());
+    i.remove(List.of("stability", "stability_images"));
+    JsonReport.MAPPER.writeValue(inv.toFile(), i);
+    Section invertibility = section(run, "invertibility");
+    assertThat(invertibility.status()).as(invertibility.note()).isEqualTo(Section.OK);
+    assertThat(invertibility.figures()).extracting(Figure::title).noneMatch(t -> t.startsWith("inverse stability"))
+        .anyMatch(t -> t.startsWith("reconstruction error"));
   }
 
   private static Section section(Path run, String id) throws IOException {
