@@ -134,6 +134,21 @@ class LayerSpecificsTest {
     }
   }
 
+  /**
+   * The catalogue's 1x1 convolution, which the layer contract tests, changes volume: at a pure
+   * rotation its log-det and the brute-force Jacobian's are both 0, which a log-det that ignored
+   * log_s would match too. Its factory's log_s draw could go unseen (audit DB, under pitest
+   * without its static-initialiser filter).
+   */
+  @Test
+  void theCataloguesInvertible1x1ConvChangesVolume() {
+    Invertible1x1Conv b = (Invertible1x1Conv) BlockCatalog.get("Invertible1x1Conv").create(DataType.DOUBLE, 1);
+    double sumLogS = b.params().get("log_s").value().sumNumber().doubleValue();
+    INDArray x = Numerics.normal(DataType.DOUBLE, 2, 1, 4, 2, 3);
+    assertThat(Math.abs(sumLogS)).as("sum of log_s").isGreaterThan(0.1);
+    assertThat(b.forward(x).logDet().getDouble(0)).as("h w sum(log_s)").isCloseTo(6 * sumLogS, offset(1e-12));
+  }
+
   @Test
   void everyBlockRefusesAShapeThatIsNotNchw() {
     // Without the rank check a rank-3 shape fails with an index out of bounds, or passes a
