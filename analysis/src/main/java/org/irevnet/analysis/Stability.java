@@ -10,6 +10,7 @@ import org.apache.commons.math3.linear.MatrixUtils;
 import org.apache.commons.math3.linear.RealMatrix;
 import org.irevnet.host.Memory;
 import org.irevnet.layers.Bijection;
+import org.irevnet.layers.Grad;
 import org.irevnet.layers.Sequential;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
@@ -206,22 +207,32 @@ public final class Stability {
             if (s == 0) stagesProduct.add(jacs.get(i));
             else stagesProduct.set(i, productFreeing(jacs.get(i), stagesProduct.get(i)));
           }
+        } else {
+          freeAll(jacs); // after an estimated stage: in no product
         }
       } else {
         all.add(estimate(name, stage, in, iterations, seed, passes.on("stage " + name)));
+        freeAll(stagesProduct);
         stagesProduct.clear();
       }
       in = out;
       from = ends.get(s) + 1;
     }
     if (chosen[ends.size()] == Method.JACOBIAN) {
-      all.add(new MapStability("z", d, points(stagesProduct.isEmpty() ? jacobians(model.body(), x, passes.on("z"))
-          : stagesProduct), Method.JACOBIAN, 0));
+      List<INDArray> body = stagesProduct.isEmpty() ? jacobians(model.body(), x, passes.on("z")) : stagesProduct;
+      all.add(new MapStability("z", d, points(body), Method.JACOBIAN, 0));
+      freeAll(body);
     } else {
       all.add(estimate("z", model.body(), x, iterations, seed, passes.on("z")));
+      freeAll(stagesProduct);
     }
     model.params().zeroGrad();
     return all;
+  }
+
+  /** Frees Jacobians no map needs any more: one a point, each as large as the map's input and output. */
+  private static void freeAll(List<INDArray> jacobians) {
+    for (INDArray j : jacobians) Tensors.free(j, null);
   }
 
   /**
@@ -280,13 +291,21 @@ public final class Stability {
         shape[0] = rows;
         INDArray unit = Nd4j.zeros(dt, rows, m);
         for (int r = 0; r < rows; r++) unit.putScalar(r, from + r, 1.0);
-        INDArray spread = yi.broadcast(shape), copies = spread.dup('c');
-        INDArray dx = map.backward(copies, unit.reshape('c', shape), Nd4j.zeros(dt, rows)).dx();
-        jac.get(NDArrayIndex.interval(from, from + rows), NDArrayIndex.all()).assign(dx.reshape('c', rows, d));
-        // The pass's inputs freed, not left to the collector (the map's results are its own to keep).
+        INDArray spread = yi.broadcast(shape), copies = spread.dup('c'), noLogDet = Nd4j.zeros(dt, rows);
+        Grad g = map.backward(copies, unit.reshape('c', shape), noLogDet);
+        jac.get(NDArrayIndex.interval(from, from + rows), NDArrayIndex.all()).assign(g.dx().reshape('c', rows, d));
+        // The pass's inputs freed, not left to the collector.
         Tensors.free(spread, yi); // yi itself where the pass has one row
         Tensors.free(copies, null);
         Tensors.free(unit, null);
+        Tensors.free(noLogDet, null);
+        // And its results where they are the caller's: a Sequential (every map of perStage) copies
+        // its chain's out of its blocks' workspaces, new arrays for each pass; left, they were two
+        // Jacobians' worth a point and map. Another map's may be its own input or a view of it.
+        if (map instanceof Sequential) {
+          Tensors.free(g.x(), null);
+          Tensors.free(g.dx(), null);
+        }
         // Thousands of float64 backward passes in a row: without it 1.7 GiB resident, 0.14 in use.
         NativeHeap.trim();
         passes.tick();
