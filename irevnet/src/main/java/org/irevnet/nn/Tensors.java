@@ -154,7 +154,10 @@ public final class Tensors {
    * terms) and stops counting at 2^24.
    */
   public static double sum64(INDArray x) {
-    return (x.dataType() == DataType.DOUBLE ? x : x.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
+    INDArray wide = x.dataType() == DataType.DOUBLE ? x : x.castTo(DataType.DOUBLE);
+    double sum = wide.sumNumber().doubleValue();
+    free(wide, x); // twice a float32 array's size, once a model step in iCE's prior
+    return sum;
   }
 
   /**

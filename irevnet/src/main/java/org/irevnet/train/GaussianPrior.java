@@ -4,6 +4,7 @@ import static org.irevnet.nn.Tensors.sum64;
 
 import org.irevnet.layers.Param;
 import org.irevnet.layers.ParamTable;
+import org.irevnet.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -57,7 +58,9 @@ final class GaussianPrior {
     // Row-major whatever zn's order: ND4J's results take a column-major zn's order, and the value's
     // sums below then ran in it and moved in the last bits (6e-15) from the same call on a
     // row-major copy. The training step's zn (a row-major column range of z) is not copied.
-    INDArray u = (zn.ordering() == 'c' ? zn : zn.dup('c')).sub(beta.value()).muli(invScale);
+    INDArray rows = zn.ordering() == 'c' ? zn : zn.dup('c');
+    INDArray u = rows.sub(beta.value()).muli(invScale);
+    Tensors.free(rows, zn);
     INDArray uu = u.mul(u);
     // The value's sums in float64: ND4J sums a float32 array in float32, which over an evaluation
     // batch (250 x 1024 squares) moved eval's bits/dim by up to 4e-4 and made it depend on the batch
@@ -70,6 +73,9 @@ final class GaussianPrior {
       beta.grad().subi(dzn.sum(true, 0));
       gamma.grad().addi(uu.rsubi(1).sum(true, 0).muli(c));
     }
+    // Freed now, not at the next collection: u and uu are each the size of z_n.
+    Tensors.free(u, null);
+    Tensors.free(uu, null);
     INDArray dLogDet = Nd4j.valueArrayOf(new long[] {n}, -c, zn.dataType());
     return new Nll(value, dzn, dLogDet);
   }

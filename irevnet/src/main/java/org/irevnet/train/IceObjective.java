@@ -137,7 +137,7 @@ public final class IceObjective {
       replayX.add(x);
       replayY.add(labels.clone());
       if (replayX.size() > cfg.advReplay()) {
-        replayX.remove(0);
+        Tensors.free(replayX.remove(0), null); // held nowhere else: state() copies
         replayY.remove(0);
       }
     }
@@ -152,7 +152,12 @@ public final class IceObjective {
         }
       }
     }
-    return terms(model, f, labels, zn, in, cfg.wNcAt(step), true);
+    Terms terms = terms(model, f, labels, zn, in, cfg.wNcAt(step), true);
+    // Freed now, not at the next collection (the trainer's comes every 20 steps): z_n's copy and
+    // what the adversaries saw, unless the replay buffer keeps it (z_n itself when not standardised).
+    if (cfg.advReplay() == 0) Tensors.free(x, zn);
+    if (cfg.advReplay() == 0 || x != zn) Tensors.free(zn, null);
+    return terms;
   }
 
   /** The loss of the current model, adversaries and prior, without gradients (for checks). */
@@ -189,6 +194,7 @@ public final class IceObjective {
     if (backward) {
       dx.muli(wNc / m);
       dzn = in.backward().apply(dx);
+      Tensors.free(dx, dzn); // dzn is dx itself when the adversaries see z_n as it is
     }
     if (cfg.wMle() > 0) {
       GaussianPrior.Nll nll = prior.nll(zn, f.logDet(), zDims, cfg.wMle(), backward);
@@ -198,6 +204,7 @@ public final class IceObjective {
         dzn.addi(nll.dzn());
         dLogDet = nll.dLogDet();
       }
+      Tensors.free(nll.dzn(), null);
     }
     // A loss that is not finite skips the model's backward pass, as Density.nll does: its gradients
     // would be too, and the block-wise Adam would stop training on "a gradient of block N is not
@@ -206,7 +213,9 @@ public final class IceObjective {
       INDArray dz = Nd4j.zeros(zn.dataType(), n, zDims);
       dz.get(NDArrayIndex.all(), NDArrayIndex.interval(classes, zDims)).assign(dzn);
       model.backward(f, ce.grad(), dz, dLogDet);
+      Tensors.free(dz, null);
     }
+    Tensors.free(dzn, null);
     return new Terms(ce.loss(), nuisCe, advAcc, nuisLoss, bits, wNc, loss, Tensors.maxAbs(zn));
   }
 
@@ -301,27 +310,40 @@ public final class IceObjective {
   /** {@code (z_n - mu) W} in {@code z_n}'s data type. */
   private INDArray whiten(INDArray zn) {
     if (whitenMatrix == null) throw new IllegalStateException("advWhiten: no whitening before the first training step");
-    return Nd4j.gemm(zn.castTo(DataType.DOUBLE).sub(whitenMean), whitenMatrix, false, false).castTo(zn.dataType());
+    INDArray wide = zn.castTo(DataType.DOUBLE), centred = wide.sub(whitenMean);
+    INDArray product = Nd4j.gemm(centred, whitenMatrix, false, false), x = product.castTo(zn.dataType());
+    Tensors.free(wide, zn);
+    Tensors.free(centred, null);
+    Tensors.free(product, x);
+    return x;
   }
 
   /** {@code dz_n = dx W^T}: mu and W are constants of the model's step. */
   private INDArray whitenBackward(INDArray dx) {
-    return Nd4j.gemm(dx.castTo(DataType.DOUBLE), whitenMatrix, false, true).castTo(dx.dataType());
+    INDArray wide = dx.castTo(DataType.DOUBLE), product = Nd4j.gemm(wide, whitenMatrix, false, true);
+    INDArray dzn = product.castTo(dx.dataType());
+    Tensors.free(wide, dx);
+    Tensors.free(product, dzn);
+    return dzn;
   }
 
   /** Per-dimension batch standardisation and its backward pass (as batch norm without affine). */
   private record Standardized(INDArray x, INDArray invStd) {
     INDArray backward(INDArray g) {
       INDArray meanG = g.mean(true, 0);
-      INDArray meanGx = g.mul(x).mean(true, 0);
-      return g.sub(meanG).subi(x.mul(meanGx)).muli(invStd);
+      INDArray gx = g.mul(x), meanGx = gx.mean(true, 0), xMeanGx = x.mul(meanGx);
+      INDArray dzn = g.sub(meanG).subi(xMeanGx).muli(invStd);
+      Tensors.free(gx, null); // each z_n's size
+      Tensors.free(xMeanGx, null);
+      return dzn;
     }
   }
 
   private static Standardized standardize(INDArray zn) {
     INDArray mean = zn.mean(true, 0);
-    INDArray centred = zn.sub(mean);
-    INDArray invStd = Transforms.pow(centred.mul(centred).mean(true, 0).addi(STD_EPS), -0.5, false);
+    INDArray centred = zn.sub(mean), squares = centred.mul(centred);
+    INDArray invStd = Transforms.pow(squares.mean(true, 0).addi(STD_EPS), -0.5, false);
+    Tensors.free(squares, null); // z_n's size
     return new Standardized(centred.muli(invStd), invStd);
   }
 

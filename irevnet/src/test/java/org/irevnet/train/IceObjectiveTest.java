@@ -21,6 +21,7 @@ import org.irevnet.nn.Init;
 import org.irevnet.nn.NativeHeap;
 import org.irevnet.nn.Tensors;
 import org.irevnet.testing.KeptBytes;
+import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -836,5 +837,31 @@ class IceObjectiveTest {
     });
     assertThat(KeptBytes.middle(kept)).as("native bytes three steps kept: %s", kept)
         .isLessThan(8L << 20);
+  }
+
+  /**
+   * A model step leaves none of its terms' arrays to the collector either: z_n's copy, its
+   * standardisation's squares, the standardised input once out of the replay buffer, the input
+   * gradients dx and dz handed back and the MLE term's temporaries (a dozen arrays of z_n's size:
+   * 3.8 MB a step at fi-revnet-s in float32, 0.3 now). Here z_n is 1,014 float32 dimensions of 64
+   * rows (260 KB a copy) and the adversaries narrow, so that the terms' arrays are most of a step's:
+   * three steps kept middles of 13.2-13.3 MB before (two runs), 3.1 and 4.9 now (two runs read).
+   */
+  @Test
+  void aModelStepLeavesNoneOfItsTermsArraysToTheCollector() throws InterruptedException {
+    assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson(TinyData.ARCH), DataType.FLOAT, 3);
+    IceConfig cfg = new IceConfig(1, 0, 0.5, "bounded", null, 1, 8, 1e-2, 1, 0, true, 2); // replay of 2 batches
+    IceObjective obj = IceObjective.forModel(cfg, m, 5, 1e-3);
+    INDArray x = Numerics.normal(DataType.FLOAT, 6, m.inputShape(64));
+    int[] labels = new Random(4).ints(64, 0, 10).toArray();
+    InvertibleClassifier.Forward f = m.forward(x, true);
+    for (long step = 0; step < 3; step++) obj.step(m, f, labels, step); // the replay buffer full
+    long[] step = {3};
+    List<Long> kept = KeptBytes.of(5, run -> {
+      for (int i = 0; i < 3; i++) obj.step(m, f, labels, step[0]++);
+      return null;
+    });
+    assertThat(KeptBytes.middle(kept)).as("native bytes three steps kept: %s", kept).isLessThan(8L << 20);
   }
 }
