@@ -442,7 +442,7 @@ class SoftmaxRegressionTest {
    * freed both, but nothing read the basis's free, a d x d float64 array (8.2 MB at the nuisance's
    * 1,014 dimensions) left to the collector without it. The fewest bytes of five fits of 1,200 x
    * 1,014: below 0 in six runs of this test (a fit leaves 1-7 MB that a later run's collection
-   * frees, so the middle reached 3.3 MB), 6.1 and 6.5 MB with the free removed by hand (audit DB).
+   * frees, so the middle reached 3.3 MB), 6.1-9.0 MB in five runs with the free removed by hand (audit DB).
    */
   @Test
   void aFitKeepsNoEigenbasisOfItsFeatures() throws InterruptedException {
