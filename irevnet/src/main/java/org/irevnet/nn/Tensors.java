@@ -324,7 +324,10 @@ public final class Tensors {
 
   /**
    * {@code f} applied to {@code batch} rows of {@code x} at a time, the results stacked: whatever
-   * {@code f} holds (activations, workspaces) is held for one batch, not for every row.
+   * {@code f} holds (activations, workspaces) is held for one batch, not for every row. Each
+   * batch's copy and {@code f}'s result are freed once stacked, not left to the collector, so
+   * {@code f} must keep neither its input nor its result, and its result must be its caller's own:
+   * a new array, its input, or a view of its input.
    */
   public static INDArray batched(UnaryOperator<INDArray> f, INDArray x, int batch) {
     // A batch below 1 never advanced (the loop ran forever), and no rows gave no output shape.
@@ -334,13 +337,16 @@ public final class Tensors {
     INDArray out = null;
     for (long from = 0; from < n; from += batch) {
       long to = Math.min(n, from + batch);
-      INDArray y = f.apply(rows(x, from, to).dup('c'));
+      INDArray rows = rows(x, from, to).dup('c');
+      INDArray y = f.apply(rows);
       if (out == null) {
         long[] shape = y.shape().clone();
         shape[0] = n;
         out = Nd4j.create(y.dataType(), shape);
       }
       out.get(interval(from, to)).assign(y);
+      free(y, rows); // a transposed or permuted rows is closeable, and closing it closes rows
+      free(rows, null);
     }
     return out;
   }

@@ -3,6 +3,7 @@ package org.irevnet.train;
 import java.util.Random;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Preprocess;
+import org.irevnet.layers.Flow;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
 import org.irevnet.nn.Tensors;
@@ -92,9 +93,17 @@ public final class Density {
    * a non-finite gradient instead of the caller reporting the loss.
    */
   public Step nll(InvertibleClassifier.Forward f, boolean backward) {
-    GaussianPrior.Nll nll = standardNormal.nll(f.z(), f.logDet(), dims, 1, false);
-    if (backward && Double.isFinite(nll.natsPerDim())) model.backward(f, null, nll.dzn(), nll.dLogDet());
-    return new Step(nll.natsPerDim(), bitsPerDim(nll.natsPerDim()));
+    double nats;
+    if (backward) {
+      GaussianPrior.Nll nll = standardNormal.nll(f.z(), f.logDet(), dims, 1, false);
+      nats = nll.natsPerDim();
+      if (Double.isFinite(nats)) model.backward(f, null, nll.dzn(), nll.dLogDet());
+      Tensors.free(nll.dzn(), null);
+      Tensors.free(nll.dLogDet(), null);
+    } else {
+      nats = standardNormal.natsPerDim(f.z(), f.logDet(), dims);
+    }
+    return new Step(nats, bitsPerDim(nats));
   }
 
   /** Bits per real pixel from nats per input dimension (see the class comment). */
@@ -113,8 +122,12 @@ public final class Density {
     for (int start = 0; start < n; start += batch) {
       int end = Math.min(n, start + batch);
       INDArray x = noisy.get(NDArrayIndex.interval(start, end)).castTo(model.dataType()).dup('c');
-      nats += nll(model.forward(x, false), false).natsPerDim() * (end - start);
+      InvertibleClassifier.Forward f = model.forward(x, false);
+      nats += nll(f, false).natsPerDim() * (end - start);
+      f.free();
+      Tensors.free(x, null);
     }
+    Tensors.free(noisy, data.images()); // the split's noisy copy, the size of all its images
     double natsPerDim = nats / n;
     double bits = bitsPerDim(natsPerDim);
     return new Eval(n, dims, contentDims, natsPerDim, bits, bits * contentDims / dims);
@@ -148,7 +161,17 @@ public final class Density {
    * rounding.
    */
   public double reencodeError(Samples s) {
-    INDArray z = Tensors.batched(x -> model.forward(x, false).z(), s.x(), SAMPLE_BATCH);
-    return Tensors.maxAbs(z.sub(s.z()));
+    // The body alone: the readout's logits would be made for nothing.
+    INDArray out = Tensors.batched(x -> {
+      Flow f = model.body().forward(x);
+      Tensors.free(f.logDet(), null);
+      return f.out();
+    }, s.x(), SAMPLE_BATCH);
+    INDArray z = out.reshape('c', out.size(0), dims);
+    INDArray diff = z.sub(s.z());
+    double err = Tensors.maxAbs(diff);
+    Tensors.free(diff, null);
+    Tensors.free(out, null);
+    return err;
   }
 }

@@ -49,11 +49,15 @@ public final class Evaluation {
     for (int start = 0; start < n; start += batch) {
       int end = Math.min(n, start + batch);
       // Not get(interval): of a caller's view of images it is empty near the view's end.
-      INDArray x = Tensors.rows(data.images(), start, end).dup('c');
+      INDArray rows = Tensors.rows(data.images(), start, end).dup('c'), x = rows.castTo(model.dataType());
       int[] y = java.util.Arrays.copyOfRange(data.labels(), start, end);
-      INDArray logits = model.logits(x.castTo(model.dataType()));
-      lossSum += Losses.softmaxCrossEntropy(logits, y).loss() * (end - start);
+      INDArray logits = model.logits(x);
+      Losses.LossGrad ce = Losses.softmaxCrossEntropy(logits, y);
+      lossSum += ce.loss() * (end - start);
       int[] pred = Losses.predictions(logits);
+      // Freed now, not left to the collector: the batch's copy is the size of its images.
+      for (INDArray a : new INDArray[] {ce.grad(), logits, x}) Tensors.free(a, rows);
+      Tensors.free(rows, null);
       for (int i = 0; i < y.length; i++) {
         inClass[y[i]]++;
         if (pred[i] < 0) {

@@ -372,4 +372,22 @@ class InvertibleClassifierTest {
     assertThat(KeptBytes.middle(kept)).as("native bytes three backward passes kept: %s", kept)
         .isLessThan(6L << 20);
   }
+
+  /**
+   * {@code logits} keeps the logits alone: the body's output and log-det and the readout's
+   * activations are freed now, not when the collector finds them. For 250 images it kept 1.3 MB
+   * at fi-revnet-s and 3.2 at irevnet-s that way; every evaluation and attack sweep asks for the
+   * logits batch by batch.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"fi-revnet-s", "irevnet-s"})
+  void logitsLeaveNothingElseToTheCollector(String arch) throws InterruptedException {
+    assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.load(arch), DataType.FLOAT, 0);
+    INDArray x = Init.uniform(DataType.FLOAT, new Random(3), 0.5, m.inputShape(250)).addi(0.5);
+    m.initialize(x);
+    assertThat(m.logits(x)).isEqualTo(m.forward(x, false).logits());
+    List<Long> kept = KeptBytes.of(5, run -> m.logits(x));
+    assertThat(KeptBytes.middle(kept)).as("native bytes each call kept: %s", kept).isLessThan(750L << 10);
+  }
 }

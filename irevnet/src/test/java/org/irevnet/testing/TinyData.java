@@ -5,12 +5,16 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
+import org.irevnet.data.Dataset;
 import org.irevnet.layers.Param;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Tiny datasets and architectures for fast training tests (shared through the test-jar). */
 public final class TinyData {
@@ -21,6 +25,17 @@ public final class TinyData {
       {"name": "tiny", "type": "fi-revnet", "inputShape": [1, 32, 32], "numClasses": 10,
        "stages": [{"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": true},
                   {"steps": 1, "hidden": 4, "kernel": 3, "coupling": "affine", "actnorm": true}]}""";
+
+  /**
+   * A split of {@code n} uniform images of {@code m}'s input shape, labelled at random in ten
+   * classes, with {@code m} initialised (actnorm's data-dependent start) on its first 64.
+   */
+  public static Dataset splitFor(InvertibleClassifier m, int n) {
+    INDArray x = Init.uniform(DataType.FLOAT, new Random(3), 0.5, m.inputShape(n)).addi(0.5);
+    m.initialize(x.get(NDArrayIndex.interval(0, Math.min(n, 64))).dup());
+    return new Dataset("t", x, new Random(8).ints(n, 0, 10).toArray(),
+        List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"));
+  }
 
   /** Weights no freshly built model has, so that a load which skipped them is seen. */
   public static InvertibleClassifier perturbedModel() {

@@ -3,6 +3,7 @@ package org.irevnet.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
 import java.util.Map;
@@ -13,7 +14,10 @@ import org.irevnet.layers.Param;
 import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
+import org.irevnet.nn.NativeHeap;
 import org.irevnet.nn.Tensors;
+import org.irevnet.testing.KeptBytes;
+import org.irevnet.testing.TinyData;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -217,5 +221,31 @@ class DensityTest {
     // A finite loss still runs it.
     d.nll(f, true);
     assertThat(listened[0]).isEqualTo(m.parameterGroups().size());
+  }
+
+  /**
+   * The density of a split, a sampling and a re-encoding free what they make batch by batch (the
+   * batch's copy, the body's output, the readout's activations; the split's noisy copy) now, not
+   * when the collector finds them. At irevnet-s an evaluation of 500 images kept 12.7 MB that way,
+   * sampling 256 images 5.3 (2.1 of them the samples and their z), re-encoding them 6.5.
+   */
+  @Test
+  void densitySamplingAndReencodingLeaveNoBatchArraysToTheCollector() throws InterruptedException {
+    assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.load("irevnet-s"), DataType.FLOAT, 0);
+    Dataset data = TinyData.splitFor(m, 500);
+    Density d = new Density(m, 784);
+    d.evaluate(data, 250, 1);
+    List<Long> evaluation = KeptBytes.of(5, run -> d.evaluate(data, 250, 1));
+    assertThat(KeptBytes.middle(evaluation)).as("native bytes each evaluation kept: %s", evaluation)
+        .isLessThan(3L << 20);
+    long samples = 2L * 256 * d.inputDims() * 4; // x and z, float32
+    List<Long> sampling = KeptBytes.of(5, run -> d.sample(256, 1.0, run));
+    assertThat(KeptBytes.middle(sampling)).as("native bytes each sampling kept: %s", sampling)
+        .isLessThan(samples + (1L << 20));
+    Density.Samples s = d.sample(256, 1.0, 0);
+    List<Long> reencoding = KeptBytes.of(5, run -> d.reencodeError(s));
+    assertThat(KeptBytes.middle(reencoding)).as("native bytes each re-encoding kept: %s", reencoding)
+        .isLessThan(1L << 20);
   }
 }

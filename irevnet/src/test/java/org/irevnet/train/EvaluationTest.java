@@ -3,13 +3,18 @@ package org.irevnet.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
 import java.util.Random;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Datasets;
 import org.irevnet.layers.Param;
+import org.irevnet.models.Architecture;
 import org.irevnet.models.InvertibleClassifier;
+import org.irevnet.nn.NativeHeap;
+import org.irevnet.testing.KeptBytes;
+import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
@@ -151,5 +156,20 @@ class EvaluationTest {
     assertThat(line).doesNotContainKey("validation_non_finite_logits");
     assertThat(Trainer.putValidation(line, two)).isEqualTo(0.25);
     assertThat(line).containsEntry("validation_non_finite_logits", 2);
+  }
+
+  /**
+   * An evaluation frees each batch's copy and what the model makes for its logits (the body's
+   * output, the readout's activations) now, not when the collector finds them: 500 images at
+   * irevnet-s kept 8.5 MB (17 KB an image) that way.
+   */
+  @Test
+  void anEvaluationLeavesNoBatchArraysToTheCollector() throws InterruptedException {
+    assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.load("irevnet-s"), DataType.FLOAT, 0);
+    Dataset data = TinyData.splitFor(m, 500);
+    Evaluation.evaluate(m, data, 250, "test");
+    List<Long> kept = KeptBytes.of(5, run -> Evaluation.evaluate(m, data, 250, "test"));
+    assertThat(KeptBytes.middle(kept)).as("native bytes each evaluation kept: %s", kept).isLessThan(3L << 20);
   }
 }
