@@ -216,14 +216,14 @@ public final class SoftmaxRegression {
   }
 
   /** A fit in the rotated coordinates: logits {@code r weights + bias}. */
-  private record Solution(INDArray weights, INDArray bias, Fit fit) {}
+  record Solution(INDArray weights, INDArray bias, Fit fit) {}
 
   /**
    * The features centred and rotated into the eigenbasis of their covariance:
    * {@code rotated = (x - mean) vectors}. The bias absorbs the centring and the penalty is the same
    * in any orthonormal basis, so a fit here is a fit of the features.
    */
-  private static final class Rotated implements AutoCloseable {
+  static final class Rotated implements AutoCloseable {
     final INDArray mean; // [1, d]
     final INDArray vectors; // [d, d], columns
     final INDArray variances; // [d]
@@ -268,6 +268,14 @@ public final class SoftmaxRegression {
         long d = r.size(1);
         INDArray theta = Nd4j.zeros(DataType.DOUBLE, 1, (d + 1) * classes);
         if (start != null) {
+          // ND4J's assign into a view checks no length: a longer start writes on past the view's end
+          // (into the bias, or past theta), a shorter one leaves the rest 0. The weights' reshape
+          // refuses another length, the bias nothing; every start is the previous penalty's fit of
+          // these features and classes, so this only catches a caller that breaks that.
+          if (start.weights.length() != d * classes || start.bias.length() != classes) {
+            throw new IllegalStateException("softmax regression: a warm start of weights " + Arrays.toString(start.weights.shape())
+                + " and bias " + Arrays.toString(start.bias.shape()) + " for " + d + " features and " + classes + " classes");
+          }
           theta.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, d * classes))
               .assign(start.weights.divColumnVector(scale).reshape(d * classes));
           theta.get(NDArrayIndex.point(0), NDArrayIndex.interval(d * classes, (d + 1) * classes)).assign(start.bias);

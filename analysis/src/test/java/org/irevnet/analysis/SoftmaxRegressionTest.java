@@ -357,6 +357,33 @@ class SoftmaxRegressionTest {
         .hasMessage("softmax regression: the penalty must be positive, got 0.0");
   }
 
+  /**
+   * A warm start of another length is refused before it is written: ND4J's assign into theta's views
+   * checks nothing, so a bias of fewer classes left the rest of theta's bias 0 and the fit ran on
+   * without a word, and weights of fewer classes failed in ND4J's reshape with a message about
+   * shapes (a start of more classes would write past theta's end, so none is tried here).
+   */
+  @Test
+  void aWarmStartOfOtherClassesIsRefused() {
+    int n = 40, d = 3, c = 4;
+    Labelled data = gaussianSet(new Random(12), n, d, c, 1.0);
+    try (SoftmaxRegression.Rotated r = SoftmaxRegression.Rotated.of(data.x())) {
+      SoftmaxRegression.Solution biasShort = new SoftmaxRegression.Solution(Nd4j.zeros(DataType.DOUBLE, d, c),
+          Nd4j.zeros(DataType.DOUBLE, 1, c - 1), null);
+      assertThatThrownBy(() -> r.solve(r.rotated, data.y(), c, 0.1, biasShort, SoftmaxRegression.Stopping.LAYER_PROBES))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("softmax regression: a warm start of weights [3, 4] and bias [1, 3] for 3 features and 4 classes");
+      SoftmaxRegression.Solution fewerClasses = new SoftmaxRegression.Solution(Nd4j.zeros(DataType.DOUBLE, d, c - 1),
+          Nd4j.zeros(DataType.DOUBLE, 1, c - 1), null);
+      assertThatThrownBy(() -> r.solve(r.rotated, data.y(), c, 0.1, fewerClasses, SoftmaxRegression.Stopping.LAYER_PROBES))
+          .hasMessage("softmax regression: a warm start of weights [3, 3] and bias [1, 3] for 3 features and 4 classes");
+      // The start a choice passes, the previous penalty's fit, is taken.
+      SoftmaxRegression.Solution previous = r.solve(r.rotated, data.y(), c, 0.1, null, SoftmaxRegression.Stopping.LAYER_PROBES);
+      assertThat(r.solve(r.rotated, data.y(), c, 0.01, previous, SoftmaxRegression.Stopping.LAYER_PROBES).fit().converged())
+          .isTrue();
+    }
+  }
+
   @Test
   void choosingAPenaltyFreesEveryFitsArraysAsItEnds() throws InterruptedException {
     // Each fit made float64 copies of the features (scaled, transposed) and the choice rotated
