@@ -169,7 +169,9 @@ public final class SoftmaxRegression {
     Tensors.free(fitRows, null);
     Tensors.free(valRows, null);
     Solution chosen = solutions.get(best);
-    return new Selected(r.toFeatures(r.solve(r.rotated, labels, classes, chosen.fit.l2(), chosen, stopping)), trials);
+    SoftmaxRegression probe = r.toFeatures(r.solve(r.rotated, labels, classes, chosen.fit.l2(), chosen, stopping));
+    solutions.forEach(Solution::free);
+    return new Selected(probe, trials);
   }
 
   /** {@code [n, C]} logits in float64. */
@@ -216,7 +218,13 @@ public final class SoftmaxRegression {
   }
 
   /** A fit in the rotated coordinates: logits {@code r weights + bias}. */
-  record Solution(INDArray weights, INDArray bias, Fit fit) {}
+  record Solution(INDArray weights, INDArray bias, Fit fit) {
+    /** Frees the weights and bias ({@link Tensors#free}): the probe made from them has its own. */
+    void free() {
+      Tensors.free(weights, null);
+      Tensors.free(bias, null);
+    }
+  }
 
   /**
    * The features centred and rotated into the eigenbasis of their covariance:
@@ -240,6 +248,7 @@ public final class SoftmaxRegression {
       Features.Eigenbasis basis = Features.Eigenbasis.of(x, x.size(0));
       // Rounding may leave a zero variance slightly negative.
       INDArray variances = Transforms.max(basis.values(), 0.0);
+      Tensors.free(basis.values(), null);
       // gemm, not mmul: mmul left two n x d float64 arrays of its own to the collector (10.3 MB at
       // 20,000 x 64; 974 MB by arithmetic on the full training split's nuisance, 60,000 x 1,014).
       INDArray rotated = Nd4j.gemm(basis.centred(), basis.vectors(), false, false);
@@ -247,11 +256,13 @@ public final class SoftmaxRegression {
       return new Rotated(basis.mean(), basis.vectors(), variances, rotated);
     }
 
-    /** Frees the rotated features and the basis ({@link Tensors#free}): a probe's fits are many. */
+    /** Frees the rotated features, the basis and its statistics ({@link Tensors#free}): a probe's fits are many. */
     @Override
     public void close() {
       Tensors.free(rotated, null);
       Tensors.free(vectors, null);
+      Tensors.free(variances, null);
+      Tensors.free(mean, null);
     }
 
     /**
@@ -260,11 +271,16 @@ public final class SoftmaxRegression {
      * a weight row is {@code l2 scale^2}.
      */
     Solution solve(INDArray r, int[] labels, int classes, double l2, Solution start, Stopping stopping) {
-      INDArray scale = Transforms.pow(variances.add(l2 / CURVATURE), -0.5, false).reshape(-1, 1); // [d, 1]
+      INDArray inverseSd = Transforms.pow(variances.add(l2 / CURVATURE), -0.5, false); // [d]
+      INDArray scale = inverseSd.reshape(-1, 1); // [d, 1]
       INDArray scaled = r.mul(scale.reshape(1, -1));
       // Each fit's features and their transposed copy are freed as it ends: a probe's many fits
-      // left them to the collector, and probe --layers reached 1.8 GB on 6,000 images.
-      try (Objective f = new Objective(scaled, labels, classes, scale.mul(scale).muli(l2).reshape(-1))) {
+      // left them to the collector, and probe --layers reached 1.8 GB on 6,000 images. So are its
+      // [d, C] and [d] arrays (theta, the solver's copies, the warm start, the scale; audit EB), 0.45
+      // MB a fit at 1,024 features and 10 classes, which a choice's six fits and a probe's choices add up.
+      INDArray penalty = scale.mul(scale).muli(l2);
+      try (Objective f = new Objective(scaled, labels, classes, penalty.reshape(-1))) {
+        Tensors.free(penalty, null); // the objective holds it as a Java array
         long d = r.size(1);
         INDArray theta = Nd4j.zeros(DataType.DOUBLE, 1, (d + 1) * classes);
         if (start != null) {
@@ -276,21 +292,32 @@ public final class SoftmaxRegression {
             throw new IllegalStateException("softmax regression: a warm start of weights " + Arrays.toString(start.weights.shape())
                 + " and bias " + Arrays.toString(start.bias.shape()) + " for " + d + " features and " + classes + " classes");
           }
-          theta.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, d * classes))
-              .assign(start.weights.divColumnVector(scale).reshape(d * classes));
+          INDArray startWeights = start.weights.divColumnVector(scale);
+          theta.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, d * classes)).assign(startWeights.reshape(d * classes));
+          Tensors.free(startWeights, null);
           theta.get(NDArrayIndex.point(0), NDArrayIndex.interval(d * classes, (d + 1) * classes)).assign(start.bias);
         }
         Fit fit = minimise(f, theta, l2, stopping);
-        return new Solution(f.weights(theta).mulColumnVector(scale), f.bias(theta).dup(), fit);
+        Solution solution = new Solution(f.weights(theta).mulColumnVector(scale), f.bias(theta).dup(), fit);
+        Tensors.free(theta, null);
+        return solution;
       } finally {
         Tensors.free(scaled, null);
+        Tensors.free(inverseSd, null);
       }
     }
 
-    /** The probe on the features themselves: {@code W = vectors w}, {@code b = bias - mean W}. */
+    /**
+     * The probe on the features themselves: {@code W = vectors w}, {@code b = bias - mean W}; frees
+     * {@code s}'s arrays. Tensors.product, not mmul: mmul left a column-major W of its own.
+     */
     SoftmaxRegression toFeatures(Solution s) {
-      INDArray w = vectors.mmul(s.weights);
-      return new SoftmaxRegression(w, s.bias.sub(mean.mmul(w)), s.fit);
+      INDArray w = Tensors.product(vectors, s.weights, false, false);
+      INDArray shift = Tensors.product(mean, w, false, false);
+      SoftmaxRegression probe = new SoftmaxRegression(w, s.bias.sub(shift), s.fit);
+      Tensors.free(shift, null);
+      s.free();
+      return probe;
     }
   }
 
@@ -423,7 +450,7 @@ public final class SoftmaxRegression {
    */
   static Fit minimise(Objective f, INDArray theta, double l2, Stopping stopping) {
     double tolerance = stopping.gradientTolerance();
-    double[] x = theta.toDoubleVector();
+    double[] x = Tensors.doubles(theta); // not toDoubleVector, which leaves its native copy of theta to the collector
     double[] g = new double[x.length], gNew = new double[x.length], next = new double[x.length];
     double fx = f.value(x, g);
     double[][] s = new double[MEMORY][], y = new double[MEMORY][];
@@ -482,7 +509,9 @@ public final class SoftmaxRegression {
       fx = fNew;
       gmax = maxAbs(g);
     }
-    theta.assign(Nd4j.createFromArray(x).reshape(theta.shape()));
+    INDArray fitted = Nd4j.createFromArray(x);
+    theta.assign(fitted.reshape(theta.shape()));
+    Tensors.free(fitted, null);
     return new Fit(l2, it, gmax, gmax <= tolerance, fx);
   }
 

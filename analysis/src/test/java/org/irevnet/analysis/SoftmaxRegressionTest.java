@@ -411,7 +411,7 @@ class SoftmaxRegressionTest {
    * behind (about 670 bytes a row, at 64 features as at 1,024: a choice over 20,000 examples of 8
    * kept 15.6-20.1 MB with no collection in between), and multiplied the held-out rows with mmul,
    * whose logits and mmul's own copy of them were left too (0.64 MB a penalty there). Now it keeps
-   * the probe and what its solver's small [d, C] arrays leave. The middle of five runs: a collection
+   * the probe and what its ops leave. The middle of five runs: a collection
    * during one frees what the others left. Ten runs of this test each way: the old choice's middles
    * 5.7-11.3 MB, this one's 0.09-0.38 MB.
    */
@@ -465,11 +465,38 @@ class SoftmaxRegressionTest {
   }
 
   /**
+   * A choice leaves none of its fits' weight-sized arrays to the collector (audit EB): each fit's
+   * theta, the solver's two copies of it, the warm start scaled into the solver's coordinates,
+   * every penalty's solution, and mmul's column-major copy of the probe's weights, each d x C
+   * float64 (410 KB here: 200 classes make them large against the rest). Alone in a JVM, the old
+   * choice's middles were 2.4-5.7 MB in four runs of this test (6-14 such arrays), this one's
+   * 0.56-0.57 MB in four (the probe's weights, the LAPACK work array ND4J's eigensolver leaves, 70
+   * KB, and what its ops keep); the bound, three of the arrays, is about twice the one and half the other.
+   */
+  @Test
+  void aChoiceLeavesNoneOfItsFitsWeightSizedArraysToTheCollector() throws InterruptedException {
+    assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
+    int d = 256, classes = 200;
+    Labelled data = gaussianSet(new Random(5), 600, d, classes, 1.0);
+    INDArray features = data.x().castTo(DataType.FLOAT);
+    int[] y = data.y();
+    SoftmaxRegression.select(features, y, classes, 5); // the JVM compiles the solver meanwhile, whose arenas move glibc's bytes by megabytes
+    List<Long> kept = KeptBytes.of(5, run -> SoftmaxRegression.select(features, y, classes, run));
+    long weights = (long) d * classes * 8;
+    assertThat(KeptBytes.middle(kept)).as("native bytes each choice kept: %s", kept).isLessThan(3 * weights);
+  }
+
+  /**
    * A fit keeps neither the eigenbasis it solves in nor the rotated features: closing the rotation
    * freed both, but nothing read the basis's free, a d x d float64 array (8.2 MB at the nuisance's
    * 1,014 dimensions) left to the collector without it. The fewest bytes of five fits of 1,200 x
-   * 1,014: below 0 in six runs of this test (a fit leaves 1-7 MB that a later run's collection
-   * frees, so the middle reached 3.3 MB), 6.1-9.0 MB in five runs with the free removed by hand (audit DB).
+   * 1,014: below 0 in six runs of this test (the middle reached 3.3 MB), 6.1-9.0 MB in five runs with
+   * the free removed by hand (audit DB). What a fit keeps besides (audit EB, Native Memory Tracking
+   * beside glibc's count): 0.44 MB outside the JVM's own allocations (0.88 before its [d, C] arrays
+   * were freed), the probe's weights, the eigensolver's LAPACK work array (0.28 MB) and what its ops
+   * keep; and the JVM's own
+   * compiler arenas move glibc's bytes by +1 to +3 MB in a JVM's first fits and -5 to -10 MB when
+   * they are given back, which were the 1-7 MB and the readings below 0.
    */
   @Test
   void aFitKeepsNoEigenbasisOfItsFeatures() throws InterruptedException {
