@@ -242,14 +242,19 @@ public final class Benchmark {
     adam.endStep();
   }
 
-  /** Images in [0,1] of 28x28 pixels, zero-padded to the model's input size. */
+  /**
+   * Images in [0,1] of 28x28 pixels, zero-padded to the model's input size; filling a smaller input.
+   * Into a 16x16 input the 28x28 pixels went through a view past the array's end (ND4J's assign
+   * checks no length), and the JVM died in libnd4j (SIGSEGV, exit 134; audit EB).
+   */
   static INDArray images(InvertibleClassifier model, int batch, Random rng) {
     long[] shape = model.inputShape(batch);
     INDArray x = Nd4j.zeros(DataType.FLOAT, shape);
-    long ph = (shape[2] - 28) / 2, pw = (shape[3] - 28) / 2;
-    INDArray inner = Init.uniform(DataType.FLOAT, rng, 0.5, batch, shape[1], 28, 28).addi(0.5);
-    x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(ph, ph + 28),
-        NDArrayIndex.interval(pw, pw + 28)).assign(inner);
+    long h = Math.min(28, shape[2]), w = Math.min(28, shape[3]);
+    long ph = (shape[2] - h) / 2, pw = (shape[3] - w) / 2;
+    INDArray inner = Init.uniform(DataType.FLOAT, rng, 0.5, batch, shape[1], h, w).addi(0.5);
+    x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(ph, ph + h),
+        NDArrayIndex.interval(pw, pw + w)).assign(inner);
     return x;
   }
 

@@ -194,6 +194,17 @@ class BenchmarkTest {
     }
   }
 
+  /** An input below 28x28 is filled: the 28x28 pixels went past the array's end, and the JVM died (exit 134). */
+  @Test
+  void imagesFillAnInputSmallerThan28x28() {
+    InvertibleClassifier m = InvertibleClassifier.build(Architecture.fromJson(TinyData.ARCH.replace("[1, 32, 32]", "[2, 16, 12]")),
+        DataType.FLOAT, 0);
+    INDArray x = Benchmark.images(m, 3, new Random(5));
+    assertThat(x.shape()).containsExactly(3, 2, 16, 12);
+    assertThat(x.minNumber().doubleValue()).isGreaterThan(0);
+    assertThat(x.maxNumber().doubleValue()).isLessThanOrEqualTo(1);
+  }
+
   @Test
   void theMedianIsTheMiddleValueOrTheMeanOfTheMiddleTwo() {
     double[] odd = {3, 1, 2};
