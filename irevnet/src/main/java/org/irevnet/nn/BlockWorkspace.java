@@ -38,6 +38,19 @@ public final class BlockWorkspace {
 
   private BlockWorkspace() {}
 
+  /**
+   * The blocks' workspace configuration, for work that opens a workspace of its own (a DL4J
+   * network's evaluation pass, whose layers allocate through a workspace manager by name).
+   */
+  public static WorkspaceConfiguration config() {
+    return CONFIG;
+  }
+
+  /** Whether work runs in workspaces at all ({@code -Direvnet.workspaces=false} turns them off). */
+  public static boolean enabled() {
+    return ENABLED;
+  }
+
   /** Runs {@code work} inside the workspace and returns what {@code copyOut} makes of its result. */
   public static <T, R> R run(Supplier<T> work, Function<T, R> copyOut) {
     if (!ENABLED) return copyOut.apply(work.get());
