@@ -10,6 +10,7 @@ import org.apache.commons.math3.linear.MatrixUtils;
 import org.apache.commons.math3.linear.RealMatrix;
 import org.irevnet.host.Memory;
 import org.irevnet.layers.Bijection;
+import org.irevnet.layers.Flow;
 import org.irevnet.layers.Grad;
 import org.irevnet.layers.Sequential;
 import org.irevnet.models.InvertibleClassifier;
@@ -354,33 +355,63 @@ public final class Stability {
     long n = x.size(0), d = x.length() / n;
     int k = (int) Math.min(iterations, d);
     DataType dt = x.dataType();
-    INDArray y = map.forward(x).out();
+    // A Sequential's results (every map perStage passes) are new arrays, the caller's to free: left,
+    // with each step's inputs, they were 12 of the 111 MB a call at four images kept on StabilityTest's
+    // tiny model. Another map's may be its own input or a view of it.
+    boolean ownResults = map instanceof Sequential;
+    Flow at = map.forward(x);
+    INDArray y = at.out();
+    if (ownResults) Tensors.free(at.logDet(), null);
     INDArray zeroLogDet = Nd4j.zeros(dt, n);
-    double eps = 1e-6 * Math.max(1, Tensors.max(x.reshape(n, d).norm2(1)));
+    INDArray pointNorms = x.reshape(n, d).norm2(1);
+    double eps = 1e-6 * Math.max(1, Tensors.max(pointNorms));
+    Tensors.free(pointNorms, null);
     INDArray[] q = new INDArray[k + 1];
     double[][] alpha = new double[(int) n][k], beta = new double[(int) n][k];
     Random rng = new Random(seed);
-    q[0] = unit(Init.normal(dt, rng, n, d));
+    INDArray start = Init.normal(dt, rng, n, d);
+    q[0] = unit(start);
+    Tensors.free(start, null);
     for (int j = 0; j < k; j++) {
       INDArray v = q[j].reshape('c', x.shape());
       // J v by central differences, then J^T (J v) by the reversible backward pass.
-      INDArray jv = map.forward(x.add(v.mul(eps))).out().subi(map.forward(x.sub(v.mul(eps))).out()).divi(2 * eps);
-      INDArray w = map.backward(y, jv, zeroLogDet).dx().reshape('c', n, d).dup('c');
+      INDArray step = v.mul(eps), ahead = x.add(step), behind = x.sub(step); // one step, the same bits as two
+      Tensors.free(step, null);
+      Flow plus = map.forward(ahead), minus = map.forward(behind);
+      INDArray jv = plus.out().subi(minus.out()).divi(2 * eps);
+      Grad g = map.backward(y, jv, zeroLogDet);
+      INDArray w = g.dx().reshape('c', n, d).dup('c');
+      if (ownResults) {
+        for (INDArray a : new INDArray[] {ahead, behind, jv, plus.logDet(), minus.out(), minus.logDet(), g.x(), g.dx()}) {
+          Tensors.free(a, null);
+        }
+      }
       passes.tick();
       double[] a = rowDots(q[j], w);
       for (int i = 0; i < n; i++) alpha[i][j] = a[i];
-      if (j == k - 1) break;
+      if (j == k - 1) {
+        Tensors.free(w, null);
+        break;
+      }
       // Full reorthogonalisation (twice) instead of the three-term recurrence alone.
       // The dots in the map's type: a float64 column against float32 rows stopped every float32
       // estimate with libnd4j's "execScalar; Expected: [FLOAT]; Actual: [FLOAT, DOUBLE]".
+      // Its dots and projections freed: two a basis vector and sweep, 77 of those 111 MB when left.
       for (int pass = 0; pass < 2; pass++) {
         for (int l = 0; l <= j; l++) {
-          w.subi(q[l].mulColumnVector(Nd4j.createFromArray(rowDots(q[l], w)).reshape(n, 1).castTo(dt)));
+          INDArray dots = Nd4j.createFromArray(rowDots(q[l], w)), column = dots.reshape(n, 1), cast = column.castTo(dt);
+          INDArray projection = q[l].mulColumnVector(cast);
+          w.subi(projection);
+          Tensors.free(projection, null);
+          Tensors.free(cast, column); // column itself where the map is float64
+          Tensors.free(dots, null);
         }
       }
       INDArray norms = w.norm2(1);
       double[] b = norms.toDoubleVector();
-      INDArray next = unit(w);
+      INDArray next = divided(w, norms);
+      Tensors.free(norms, null);
+      Tensors.free(w, null);
       for (int i = 0; i < n; i++) {
         beta[i][j] = b[i];
         if (!(b[i] > 1e-10 * Math.max(Math.abs(a[i]), 1e-300))) {
@@ -399,15 +430,29 @@ public final class Stability {
       double max = Math.sqrt(Math.max(ev[ev.length - 1], 0)), min = Math.sqrt(Math.max(ev[0], 0));
       points.add(new Point(max, 1 / min, max / min));
     }
+    for (int j = 0; j < k; j++) Tensors.free(q[j], null);
+    Tensors.free(zeroLogDet, null);
+    if (ownResults) Tensors.free(y, null);
     return new MapStability(name, d, points, Method.LANCZOS, k);
   }
 
   private static INDArray unit(INDArray rows) {
-    return rows.divColumnVector(rows.norm2(1).reshape(rows.size(0), 1));
+    INDArray norms = rows.norm2(1), unit = divided(rows, norms);
+    Tensors.free(norms, null);
+    return unit;
+  }
+
+  /** Each row of {@code rows} divided by its entry of {@code norms}, a new array. */
+  private static INDArray divided(INDArray rows, INDArray norms) {
+    return rows.divColumnVector(norms.reshape(rows.size(0), 1));
   }
 
   private static double[] rowDots(INDArray a, INDArray b) {
-    return a.mul(b).sum(1).toDoubleVector();
+    INDArray products = a.mul(b), sums = products.sum(1);
+    double[] dots = sums.toDoubleVector();
+    Tensors.free(products, null);
+    Tensors.free(sums, null);
+    return dots;
   }
 
   /** Ascending eigenvalues of the symmetric tridiagonal matrix with diagonal a and off-diagonal b. */
