@@ -49,7 +49,10 @@ public interface Classifier {
     }
   }
 
-  /** The logits {@code [n, classes]} of {@code x}. */
+  /**
+   * The logits {@code [n, classes]} of {@code x}: a new array, the caller's to free ({@code
+   * Evaluation} and {@code Tensors.batched} free it once read), sharing no memory with the model.
+   */
   INDArray logits(INDArray x);
 
   /** The probed layers, from input to output (the layers the probes and feature matching address). */
@@ -58,7 +61,10 @@ public interface Classifier {
   /** The outputs of every probed layer for {@code x}, in {@link #layerNames()} order. */
   List<INDArray> layerOutputs(INDArray x);
 
-  /** The output of probed layer {@code layer} (an index into {@link #layerNames()}). */
+  /**
+   * The output of probed layer {@code layer} (an index into {@link #layerNames()}): a new array, the
+   * caller's to free, as {@link #logits}.
+   */
   INDArray layerOutput(INDArray x, int layer);
 
   /**
