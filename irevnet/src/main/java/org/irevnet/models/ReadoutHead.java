@@ -46,8 +46,7 @@ public final class ReadoutHead {
   /**
    * Logits {@code [n, classes]} and, when {@code tapeOut} is not null, the tape for {@link
    * #backward}. Without a tape every array but the logits is freed now, not left to the collector
-   * (four the size of {@code x}: 4 MB for 250 images at irevnet-s, where evaluation calls this for
-   * every batch).
+   * (xhat and the activations are each the size of {@code x}; evaluation asks for every batch's).
    */
   public INDArray forward(INDArray x, boolean training, Tape[] tapeOut) {
     // A column-major x's batch statistics summed in its order (logits 1e-16 from its row-major

@@ -345,7 +345,7 @@ public final class Tensors {
         out = Nd4j.create(y.dataType(), shape);
       }
       out.get(interval(from, to)).assign(y);
-      free(y, rows); // a transposed or permuted rows is closeable, and closing it closes rows
+      free(y, rows); // a transposed or permuted rows is closeable and closing it closes rows, which is then not
       free(rows, null);
     }
     return out;
