@@ -17,7 +17,6 @@ import org.irevnet.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The warm-up steps leave the weights as initialised: the reconstruction errors after the timed
