@@ -54,20 +54,16 @@ final class GaussianPrior {
    */
   Nll nll(INDArray zn, INDArray logDet, long d, double weight, boolean accumulate) {
     long n = zn.size(0);
-    INDArray invScale = invScale();
-    INDArray u = standardised(zn, invScale);
-    INDArray uu = u.mul(u);
-    double value = value(uu, zn, logDet, d);
+    Standardised s = standardised(zn, logDet, d);
     double c = weight / ((double) n * d);
-    INDArray dzn = u.mul(invScale).muli(c);
+    INDArray dzn = s.u().mul(s.invScale()).muli(c);
     if (accumulate) {
       beta.grad().subi(dzn.sum(true, 0));
-      gamma.grad().addi(uu.rsubi(1).sum(true, 0).muli(c));
+      gamma.grad().addi(s.uu().rsubi(1).sum(true, 0).muli(c));
     }
-    // Freed now, not at the next collection: u and uu are each the size of z_n.
-    for (INDArray a : new INDArray[] {u, uu, invScale}) Tensors.free(a, null);
+    s.free();
     INDArray dLogDet = Nd4j.valueArrayOf(new long[] {n}, -c, zn.dataType());
-    return new Nll(value, dzn, dLogDet);
+    return new Nll(s.value(), dzn, dLogDet);
   }
 
   /**
@@ -75,36 +71,33 @@ final class GaussianPrior {
    * freed {@code nll}'s {@code dz_n} (the size of {@code z_n}) again each batch.
    */
   double natsPerDim(INDArray zn, INDArray logDet, long d) {
-    INDArray invScale = invScale();
-    INDArray u = standardised(zn, invScale);
-    INDArray uu = u.mul(u);
-    double value = value(uu, zn, logDet, d);
-    for (INDArray a : new INDArray[] {u, uu, invScale}) Tensors.free(a, null);
-    return value;
+    Standardised s = standardised(zn, logDet, d);
+    s.free();
+    return s.value();
   }
 
-  private INDArray invScale() {
-    return Transforms.exp(gamma.value().neg(), false);
+  /** {@code u = (z_n - beta) / exp(gamma)}, its squares and the term's value. */
+  private record Standardised(INDArray invScale, INDArray u, INDArray uu, double value) {
+    /** Frees the arrays now, not at the next collection: u and uu are each the size of z_n. */
+    void free() {
+      for (INDArray a : new INDArray[] {u, uu, invScale}) Tensors.free(a, null);
+    }
   }
 
-  /** {@code (z_n - beta) / exp(gamma)}, a new row-major array. */
-  private INDArray standardised(INDArray zn, INDArray invScale) {
+  private Standardised standardised(INDArray zn, INDArray logDet, long d) {
+    long n = zn.size(0);
+    INDArray invScale = Transforms.exp(gamma.value().neg(), false);
     // Row-major whatever zn's order: ND4J's results take a column-major zn's order, and the value's
     // sums below then ran in it and moved in the last bits (6e-15) from the same call on a
     // row-major copy. The training step's zn (a row-major column range of z) is not copied.
     INDArray rows = zn.ordering() == 'c' ? zn : zn.dup('c');
     INDArray u = rows.sub(beta.value()).muli(invScale);
     Tensors.free(rows, zn);
-    return u;
-  }
-
-  /** The value from {@code uu}, the squares of {@link #standardised}. */
-  private double value(INDArray uu, INDArray zn, INDArray logDet, long d) {
-    long n = zn.size(0);
+    INDArray uu = u.mul(u);
     // The value's sums in float64: ND4J sums a float32 array in float32, which over an evaluation
     // batch (250 x 1024 squares) moved eval's bits/dim by up to 4e-4 and made it depend on the batch
     // size. Only the reported number changes; the gradients do not use it.
     double logp = -0.5 * sum64(uu) - n * (sum64(gamma.value()) + zn.size(1) * HALF_LOG_2PI);
-    return -(logp + sum64(logDet)) / ((double) n * d);
+    return new Standardised(invScale, u, uu, -(logp + sum64(logDet)) / ((double) n * d));
   }
 }
