@@ -3,7 +3,6 @@ package org.irevnet.train;
 import java.util.Random;
 import org.irevnet.data.Dataset;
 import org.irevnet.data.Preprocess;
-import org.irevnet.layers.Flow;
 import org.irevnet.models.InvertibleClassifier;
 import org.irevnet.nn.Init;
 import org.irevnet.nn.Tensors;
@@ -162,11 +161,7 @@ public final class Density {
    */
   public double reencodeError(Samples s) {
     // The body alone: the readout's logits would be made for nothing.
-    INDArray out = Tensors.batched(x -> {
-      Flow f = model.body().forward(x);
-      Tensors.free(f.logDet(), null);
-      return f.out();
-    }, s.x(), SAMPLE_BATCH);
+    INDArray out = Tensors.batched(model.body()::apply, s.x(), SAMPLE_BATCH);
     INDArray z = out.reshape('c', out.size(0), dims);
     INDArray diff = z.sub(s.z());
     double err = Tensors.maxAbs(diff);
