@@ -181,8 +181,7 @@ public final class Features {
       double[] sd = new double[variances.length - first];
       for (int j = first; j < variances.length; j++) sd[j - first] = Math.sqrt(Math.max(variances[j], Double.MIN_NORMAL));
       projection.diviRowVector(Nd4j.createFromArray(sd));
-      Tensors.free(basis.centred(), null);
-      Tensors.free(axes, null);
+      Tensors.freeAll(basis.centred(), axes);
       return new Whitener(basis.mean(), projection);
     }
 

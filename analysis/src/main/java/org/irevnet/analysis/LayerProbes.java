@@ -176,14 +176,12 @@ public final class LayerProbes {
       stages.add(new Stage(s, null, shapes == null ? List.of(d) : shapes.get(s), d, probe.accuracy(te, yTest),
           probe.accuracy(tr, yTrain), probe.fit().l2(), Losses.accuracy(nnLabels, yTest), null, null,
           last.tiedPenalties()).withIntervals(yTest.length));
-      Tensors.free(lastTrain, null);
-      Tensors.free(lastTest, null);
+      Tensors.freeAll(lastTrain, lastTest);
       lastTrain = tr;
       lastTest = te;
     }
     List<PcaPoint> pca = pcaCurve(lastTrain, yTrain, lastTest, yTest, classes, seed, last, fits);
-    Tensors.free(lastTrain, null);
-    Tensors.free(lastTest, null);
+    Tensors.freeAll(lastTrain, lastTest);
     return new Result(stages, pca, LinearProbe.of(seed, fits, SoftmaxRegression.Stopping.LAYER_PROBES), yTrain.length,
         yTest.length, (System.nanoTime() - t0) / 1e9);
   }
@@ -259,10 +257,10 @@ public final class LayerProbes {
       INDArray ptr = Tensors.product(centred, top, false, false), pte = Tensors.product(testCentred, top, false, false);
       SoftmaxRegression.Selected probe = fitted(ptr, yTrain, classes, seed, fits);
       curve.add(pcaPoint((int) d, explained, probe.probe().accuracy(pte, yTest), probe, yTest.length));
-      for (INDArray a : new INDArray[] {top, ptr, pte}) Tensors.free(a, null);
+      Tensors.freeAll(top, ptr, pte);
       if (d == dim) break;
     }
-    for (INDArray a : new INDArray[] {centred, testCentred, vectors}) Tensors.free(a, null);
+    Tensors.freeAll(centred, testCentred, vectors);
     return curve;
   }
 

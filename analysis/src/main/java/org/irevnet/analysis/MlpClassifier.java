@@ -130,7 +130,7 @@ public final class MlpClassifier {
         step++;
       }
     }
-    for (INDArray a : new INDArray[] {xe, ye, targets}) Tensors.free(a, null);
+    Tensors.freeAll(xe, ye, targets);
     Tensors.free(xs, x);
     return m;
   }

@@ -225,8 +225,7 @@ public final class NuisanceProbe {
     int[] classes = Losses.predictions(logits);
     Tensors.free(logits, null);
     double trainAccuracy = probe.accuracy(train, yTrain);
-    Tensors.free(train, null);
-    Tensors.free(test, null);
+    Tensors.freeAll(train, test);
     return new Linear(Losses.accuracy(classes, yTest), trainAccuracy, probe.fit().l2(), probe.fit().objective(),
         (System.nanoTime() - t0) / 1e9, correct(classes, yTest), LayerProbes.LinearProbe.of(seed, sel.fits(),
         LINEAR_READER), heldOut, sel.tiedPenalties());

@@ -166,8 +166,7 @@ public final class SoftmaxRegression {
       if (accuracy > trials.get(best).validationAccuracy()) best = trials.size() - 1;
       if (trials.size() - 1 - best >= 2) break;
     }
-    Tensors.free(fitRows, null);
-    Tensors.free(valRows, null);
+    Tensors.freeAll(fitRows, valRows);
     Solution chosen = solutions.get(best);
     SoftmaxRegression probe = r.toFeatures(r.solve(r.rotated, labels, classes, chosen.fit.l2(), chosen, stopping));
     solutions.forEach(Solution::free);
@@ -221,8 +220,7 @@ public final class SoftmaxRegression {
   record Solution(INDArray weights, INDArray bias, Fit fit) {
     /** Frees the weights and bias ({@link Tensors#free}): the probe made from them has its own. */
     void free() {
-      Tensors.free(weights, null);
-      Tensors.free(bias, null);
+      Tensors.freeAll(weights, bias);
     }
   }
 
@@ -259,10 +257,7 @@ public final class SoftmaxRegression {
     /** Frees the rotated features, the basis and its statistics ({@link Tensors#free}): a probe's fits are many. */
     @Override
     public void close() {
-      Tensors.free(rotated, null);
-      Tensors.free(vectors, null);
-      Tensors.free(variances, null);
-      Tensors.free(mean, null);
+      Tensors.freeAll(rotated, vectors, variances, mean);
     }
 
     /**
@@ -302,8 +297,7 @@ public final class SoftmaxRegression {
         Tensors.free(theta, null);
         return solution;
       } finally {
-        Tensors.free(scaled, null);
-        Tensors.free(inverseSd, null);
+        Tensors.freeAll(scaled, inverseSd);
       }
     }
 
@@ -375,7 +369,7 @@ public final class SoftmaxRegression {
     /** Frees the arrays this objective made (not {@code x} as given, when it was float64 already). */
     @Override
     public void close() {
-      for (INDArray a : new INDArray[] {xT, wMatrix, zMatrix, gwMatrix}) Tensors.free(a, null);
+      Tensors.freeAll(xT, wMatrix, zMatrix, gwMatrix);
       Tensors.free(x, given);
     }
 

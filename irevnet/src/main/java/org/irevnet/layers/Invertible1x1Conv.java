@@ -140,8 +140,7 @@ public final class Invertible1x1Conv extends ChannelBlock {
       uf64.assign(ufCast);
       Tensors.free(lfCast, lf);
       Tensors.free(ufCast, uf);
-      Tensors.free(lf, null);
-      Tensors.free(uf, null);
+      Tensors.freeAll(lf, uf);
       permIndex = Nd4j.argMax(perm.value(), 1).toIntVector();
       unpermIndex = new int[permIndex.length];
       for (int i = 0; i < permIndex.length; i++) unpermIndex[permIndex[i]] = i;

@@ -63,7 +63,7 @@ public final class InvertibleClassifier implements Classifier {
      * for one whose backward pass is still to come.
      */
     public void free() {
-      for (INDArray a : new INDArray[] {out, logDet, logits}) Tensors.free(a, null);
+      Tensors.freeAll(out, logDet, logits);
       if (headTape != null) headTape.free();
     }
   }

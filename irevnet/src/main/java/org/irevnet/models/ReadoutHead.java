@@ -25,7 +25,7 @@ public final class ReadoutHead {
   public record Tape(INDArray xhat, INDArray invStd, INDArray act, INDArray pooled, boolean training) {
     /** Frees the tape's arrays now, once no backward pass will read them. */
     void free() {
-      for (INDArray a : new INDArray[] {xhat, invStd, act, pooled}) Tensors.free(a, null);
+      Tensors.freeAll(xhat, invStd, act, pooled);
     }
   }
 

@@ -402,4 +402,17 @@ public final class Tensors {
   public static void free(INDArray made, INDArray source) {
     if (made != null && made != source && made.closeable()) made.close();
   }
+
+  /**
+   * {@link #free} of each array, none of them an input to keep: the arrays a pass made, once read.
+   * Nulls and arrays named twice are passed over (a closed array is no longer closeable).
+   */
+  public static void freeAll(INDArray... made) {
+    for (INDArray a : made) free(a, null);
+  }
+
+  /** {@link #freeAll(INDArray...)} of a collection's arrays. */
+  public static void freeAll(Iterable<INDArray> made) {
+    for (INDArray a : made) free(a, null);
+  }
 }

@@ -142,7 +142,7 @@ public final class Triangular {
 
     /** Frees the kept inverses now; a later solve makes them again. */
     public void free() {
-      for (INDArray a : inverses.values()) Tensors.free(a, null);
+      Tensors.freeAll(inverses.values());
       inverses.clear();
     }
   }

@@ -97,8 +97,7 @@ public final class Density {
       GaussianPrior.Nll nll = standardNormal.nll(f.z(), f.logDet(), dims, 1, false);
       nats = nll.natsPerDim();
       if (Double.isFinite(nats)) model.backward(f, null, nll.dzn(), nll.dLogDet());
-      Tensors.free(nll.dzn(), null);
-      Tensors.free(nll.dLogDet(), null);
+      Tensors.freeAll(nll.dzn(), nll.dLogDet());
     } else {
       nats = standardNormal.natsPerDim(f.z(), f.logDet(), dims);
     }
@@ -165,8 +164,7 @@ public final class Density {
     INDArray z = out.reshape('c', out.size(0), dims);
     INDArray diff = z.sub(s.z());
     double err = Tensors.maxAbs(diff);
-    Tensors.free(diff, null);
-    Tensors.free(out, null);
+    Tensors.freeAll(diff, out);
     return err;
   }
 }

@@ -56,8 +56,7 @@ public final class Evaluation {
       lossSum += ce.loss() * (end - start);
       int[] pred = Losses.predictions(logits);
       // Freed now, not left to the collector: the batch's copy is the size of its images.
-      for (INDArray a : new INDArray[] {ce.grad(), logits, x}) Tensors.free(a, rows);
-      Tensors.free(rows, null);
+      Tensors.freeAll(ce.grad(), logits, x, rows); // x is rows where the model's type is the images'
       for (int i = 0; i < y.length; i++) {
         inClass[y[i]]++;
         if (pred[i] < 0) {

@@ -80,7 +80,7 @@ final class GaussianPrior {
   private record Standardised(INDArray invScale, INDArray u, INDArray uu, double value) {
     /** Frees the arrays now, not at the next collection: u and uu are each the size of z_n. */
     void free() {
-      for (INDArray a : new INDArray[] {u, uu, invScale}) Tensors.free(a, null);
+      Tensors.freeAll(u, uu, invScale);
     }
   }
 

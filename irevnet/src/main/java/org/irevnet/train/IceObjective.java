@@ -284,8 +284,7 @@ public final class IceObjective {
       INDArray spread = Nd4j.gemm(d, d, true, false).muli(keep * (1 - keep));
       runCov.muli(keep).addi(batchCov.muli(1 - keep)).addi(spread);
       runMean.muli(keep).addi(batchMean.muli(1 - keep));
-      Tensors.free(spread, null);
-      Tensors.free(batchCov, null);
+      Tensors.freeAll(spread, batchCov);
     }
     Tensors.free(centred, null);
     Tensors.free(z, zn);
@@ -333,8 +332,7 @@ public final class IceObjective {
       INDArray meanG = g.mean(true, 0);
       INDArray gx = g.mul(x), meanGx = gx.mean(true, 0), xMeanGx = x.mul(meanGx);
       INDArray dzn = g.sub(meanG).subi(xMeanGx).muli(invStd);
-      Tensors.free(gx, null); // each z_n's size
-      Tensors.free(xMeanGx, null);
+      Tensors.freeAll(gx, xMeanGx); // each z_n's size
       return dzn;
     }
   }
@@ -392,8 +390,7 @@ public final class IceObjective {
     for (NuisanceClassifier a : adversaries) {
       NuisanceClassifier.Tape t = a.forward(in);
       correct += Losses.accuracy(t.logits(), data.labels()) * n;
-      Tensors.free(t.hidden(), null);
-      Tensors.free(t.logits(), null);
+      Tensors.freeAll(t.hidden(), t.logits());
     }
     Tensors.free(in, zn);
     Tensors.free(zn, null);

@@ -225,6 +225,33 @@ class TensorsTest {
   }
 
   @Test
+  void freeAllClosesEachArrayOnceAndPassesOverNullsAndRepeats() {
+    INDArray a = Nd4j.ones(DataType.FLOAT, 3), b = Nd4j.ones(DataType.DOUBLE, 2, 2), c = Nd4j.ones(DataType.FLOAT, 4);
+    Tensors.freeAll(a, null, b, a);
+    assertThat(a.wasClosed()).isTrue();
+    assertThat(b.wasClosed()).isTrue();
+    assertThat(c.wasClosed()).isFalse();
+    INDArray d = Nd4j.ones(DataType.FLOAT, 5);
+    Tensors.freeAll(Arrays.asList(c, null, d, c));
+    assertThat(c.wasClosed()).isTrue();
+    assertThat(d.wasClosed()).isTrue();
+  }
+
+  @Test
+  void freeLeavesTheSourceAndWhatIsNotCloseable() {
+    INDArray source = Nd4j.ones(DataType.FLOAT, 3), same = source.castTo(DataType.FLOAT);
+    Tensors.free(same, source);
+    assertThat(source.wasClosed()).isFalse();
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(
+        WorkspaceConfiguration.builder().initialSize(1 << 16).build(), "tensors-free-test")) {
+      INDArray attached = Nd4j.ones(DataType.FLOAT, 3);
+      assertThat(attached.closeable()).isFalse();
+      Tensors.free(attached, null);
+      assertThat(attached.wasClosed()).isFalse();
+    }
+  }
+
+  @Test
   void batchedRefusesABatchBelowOneAndNoRows() {
     INDArray x = Nd4j.zeros(DataType.DOUBLE, 2, 3);
     assertThatThrownBy(() -> Tensors.batched(b -> b, x, 0)).isInstanceOf(IllegalArgumentException.class)
