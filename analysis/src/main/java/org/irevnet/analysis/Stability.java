@@ -209,11 +209,11 @@ public final class Stability {
             else stagesProduct.set(i, productFreeing(jacs.get(i), stagesProduct.get(i)));
           }
         } else {
-          freeAll(jacs); // after an estimated stage: in no product
+          Tensors.freeAll(jacs); // after an estimated stage: in no product
         }
       } else {
         all.add(estimate(name, stage, in, iterations, seed, passes.on("stage " + name)));
-        freeAll(stagesProduct);
+        Tensors.freeAll(stagesProduct);
         stagesProduct.clear();
       }
       in = out;
@@ -222,18 +222,13 @@ public final class Stability {
     if (chosen[ends.size()] == Method.JACOBIAN) {
       List<INDArray> body = stagesProduct.isEmpty() ? jacobians(model.body(), x, passes.on("z")) : stagesProduct;
       all.add(new MapStability("z", d, points(body), Method.JACOBIAN, 0));
-      freeAll(body);
+      Tensors.freeAll(body);
     } else {
       all.add(estimate("z", model.body(), x, iterations, seed, passes.on("z")));
-      freeAll(stagesProduct);
+      Tensors.freeAll(stagesProduct);
     }
     model.params().zeroGrad();
     return all;
-  }
-
-  /** Frees Jacobians no map needs any more: one a point, each as large as the map's input and output. */
-  private static void freeAll(List<INDArray> jacobians) {
-    for (INDArray j : jacobians) Tensors.free(j, null);
   }
 
   /**
@@ -242,8 +237,7 @@ public final class Stability {
    */
   private static INDArray productFreeing(INDArray stage, INDArray earlier) {
     INDArray product = Tensors.product(stage, earlier, false, false);
-    Tensors.free(stage, null);
-    Tensors.free(earlier, null);
+    Tensors.freeAll(stage, earlier);
     return product;
   }
 
@@ -262,7 +256,18 @@ public final class Stability {
    * Jacobian ({@link #jacobians}).
    */
   public static MapStability jacobian(String name, Bijection map, INDArray x) {
-    return new MapStability(name, x.length() / x.size(0), points(jacobians(map, x, Passes.none())), Method.JACOBIAN, 0);
+    List<INDArray> jacs = jacobians(chain(map, x), x, Passes.none());
+    MapStability exact = new MapStability(name, x.length() / x.size(0), points(jacs), Method.JACOBIAN, 0);
+    Tensors.freeAll(jacs);
+    return exact;
+  }
+
+  /**
+   * {@code map} as a chain, whose results are new arrays, ours to free once read ({@link Sequential}):
+   * a lone block's may be its input (the caller's), a view of it, or in the caller's workspace.
+   */
+  private static Sequential chain(Bijection map, INDArray x) {
+    return map instanceof Sequential s ? s : Sequential.of(x.shape(), map);
   }
 
   /**
@@ -270,18 +275,21 @@ public final class Stability {
    * each: row {@code k} is {@code J^T e_k}, the reversible backward pass of the output's unit
    * vector {@code e_k}, many rows a batch of copies of the point.
    */
-  private static List<INDArray> jacobians(Bijection map, INDArray x, Passes passes) {
+  private static List<INDArray> jacobians(Sequential map, INDArray x, Passes passes) {
     long n = x.size(0), d = x.length() / n;
-    INDArray y = map.forward(x).out();
+    Flow at = map.forward(x);
+    INDArray y = at.out();
     long m = y.length() / n;
     // Their convolutions' temporaries mmapped, not from the heap, where they left 1.4 GiB of free
     // chunks for the next quickstart step to make resident (NativeHeap.withBaseThreshold); the
     // float64 convolutions took as long either way (97 and 100 s for invert --stability).
-    return NativeHeap.withBaseThreshold(() -> passes(map, y, n, m, d, x.dataType(), passes));
+    List<INDArray> all = NativeHeap.withBaseThreshold(() -> passes(map, y, n, m, d, x.dataType(), passes));
+    Tensors.freeAll(y, at.logDet());
+    return all;
   }
 
   /** {@link #jacobians}' backward passes, from {@code map}'s outputs {@code y} at the {@code n} points, in {@code dt}. */
-  private static List<INDArray> passes(Bijection map, INDArray y, long n, long m, long d, DataType dt, Passes passes) {
+  private static List<INDArray> passes(Sequential map, INDArray y, long n, long m, long d, DataType dt, Passes passes) {
     List<INDArray> all = new ArrayList<>();
     for (long i = 0; i < n; i++) {
       INDArray yi = y.get(NDArrayIndex.interval(i, i + 1));
@@ -295,18 +303,10 @@ public final class Stability {
         INDArray spread = yi.broadcast(shape), copies = spread.dup('c'), noLogDet = Nd4j.zeros(dt, rows);
         Grad g = map.backward(copies, unit.reshape('c', shape), noLogDet);
         jac.get(NDArrayIndex.interval(from, from + rows), NDArrayIndex.all()).assign(g.dx().reshape('c', rows, d));
-        // The pass's inputs freed, not left to the collector.
+        // The pass's inputs and results freed, not left to the collector: left, the results
+        // were two Jacobians' worth a point and map.
         Tensors.free(spread, yi); // yi itself where the pass has one row
-        Tensors.free(copies, null);
-        Tensors.free(unit, null);
-        Tensors.free(noLogDet, null);
-        // And its results where they are the caller's: a Sequential (every map of perStage) copies
-        // its chain's out of its blocks' workspaces, new arrays for each pass; left, they were two
-        // Jacobians' worth a point and map. Another map's may be its own input or a view of it.
-        if (map instanceof Sequential) {
-          Tensors.free(g.x(), null);
-          Tensors.free(g.dx(), null);
-        }
+        Tensors.freeAll(copies, unit, noLogDet, g.x(), g.dx());
         // Thousands of float64 backward passes in a row: without it 1.7 GiB resident, 0.14 in use.
         NativeHeap.trim();
         passes.tick();
@@ -346,22 +346,20 @@ public final class Stability {
 
   /** Lanczos estimates (lower bounds) for {@code map} at every row of {@code x} ({@code [n, ...]}). */
   public static MapStability estimate(String name, Bijection map, INDArray x, int iterations, long seed) {
-    return estimate(name, map, x, iterations, seed, Passes.none());
+    return estimate(name, chain(map, x), x, iterations, seed, Passes.none());
   }
 
-  private static MapStability estimate(String name, Bijection map, INDArray x, int iterations, long seed,
+  private static MapStability estimate(String name, Sequential map, INDArray x, int iterations, long seed,
       Passes passes) {
     if (iterations < 1) throw new IllegalArgumentException("stability: iterations must be >= 1, got " + iterations);
     long n = x.size(0), d = x.length() / n;
     int k = (int) Math.min(iterations, d);
     DataType dt = x.dataType();
-    // A Sequential's results (every map perStage passes) are new arrays, the caller's to free: left,
-    // with each step's inputs, they were 12 of the 111 MB a call at four images kept on StabilityTest's
-    // tiny model. Another map's may be its own input or a view of it.
-    boolean ownResults = map instanceof Sequential;
+    // The chain's results are ours, freed once read: left, with each step's inputs, they were 12 of
+    // the 111 MB a call at four images kept on StabilityTest's tiny model.
     Flow at = map.forward(x);
     INDArray y = at.out();
-    if (ownResults) Tensors.free(at.logDet(), null);
+    Tensors.free(at.logDet(), null);
     INDArray zeroLogDet = Nd4j.zeros(dt, n);
     INDArray pointNorms = x.reshape(n, d).norm2(1);
     double eps = 1e-6 * Math.max(1, Tensors.max(pointNorms));
@@ -381,11 +379,7 @@ public final class Stability {
       INDArray jv = plus.out().subi(minus.out()).divi(2 * eps);
       Grad g = map.backward(y, jv, zeroLogDet);
       INDArray w = g.dx().reshape('c', n, d).dup('c');
-      if (ownResults) {
-        for (INDArray a : new INDArray[] {ahead, behind, jv, plus.logDet(), minus.out(), minus.logDet(), g.x(), g.dx()}) {
-          Tensors.free(a, null);
-        }
-      }
+      Tensors.freeAll(ahead, behind, jv, plus.logDet(), minus.out(), minus.logDet(), g.x(), g.dx());
       passes.tick();
       double[] a = rowDots(q[j], w);
       for (int i = 0; i < n; i++) alpha[i][j] = a[i];
@@ -410,8 +404,7 @@ public final class Stability {
       INDArray norms = w.norm2(1);
       double[] b = norms.toDoubleVector();
       INDArray next = divided(w, norms);
-      Tensors.free(norms, null);
-      Tensors.free(w, null);
+      Tensors.freeAll(norms, w);
       for (int i = 0; i < n; i++) {
         beta[i][j] = b[i];
         if (!(b[i] > 1e-10 * Math.max(Math.abs(a[i]), 1e-300))) {
@@ -432,7 +425,7 @@ public final class Stability {
     }
     for (int j = 0; j < k; j++) Tensors.free(q[j], null);
     Tensors.free(zeroLogDet, null);
-    if (ownResults) Tensors.free(y, null);
+    Tensors.free(y, null);
     return new MapStability(name, d, points, Method.LANCZOS, k);
   }
 
@@ -450,8 +443,7 @@ public final class Stability {
   private static double[] rowDots(INDArray a, INDArray b) {
     INDArray products = a.mul(b), sums = products.sum(1);
     double[] dots = sums.toDoubleVector();
-    Tensors.free(products, null);
-    Tensors.free(sums, null);
+    Tensors.freeAll(products, sums);
     return dots;
   }
 

@@ -16,6 +16,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * of every parameter in {@link #params()}.
  *
  * <p>Blocks hold no per-call state: forward, inverse and backward may be called in any order.
+ *
+ * <p>A block's results are not the caller's to free: they may be its input, a view of it, or
+ * arrays in the workspace the block runs in. A {@link Sequential}'s are: new arrays outside any
+ * workspace, made for each call; run a block as a chain of one to own what it gives.
  */
 public interface Bijection {
 

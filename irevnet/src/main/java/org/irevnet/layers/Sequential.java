@@ -15,6 +15,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Blocks applied in order: {@code forward} runs {@code blocks[0]} first and sums the log-dets;
  * {@code inverse} and {@code backward} walk the blocks from last to first. Shapes are checked as
  * blocks are added. Each block's parameters appear under the name it was added with.
+ *
+ * <p>Every result a caller gets (of {@code forward}, {@code inverse}, {@code backward}, {@link
+ * #invertFrom}, {@link #forwardWithIntermediates}) is a new array outside any workspace, made for
+ * that call: the caller's to keep, or to free once read ({@link Tensors#free}). Each block runs in
+ * a workspace of its own, so what it makes on the way is freed when it returns.
  */
 public final class Sequential implements Bijection {
   private final List<String> names;
@@ -100,8 +105,8 @@ public final class Sequential implements Bijection {
 
   /**
    * Reusable buffers for the results blocks hand each other: two per role and shape, used
-   * alternately, so block i reads what block i-1 wrote while writing the other one. The results
-   * a caller gets are always fresh arrays. A chain is therefore not safe for concurrent calls from
+   * alternately, so block i reads what block i-1 wrote while writing the other one; the results
+   * a caller gets are still new arrays. A chain is therefore not safe for concurrent calls from
    * several threads.
    *
    * <p>At most {@link #scratchCapacity} buffers, the least recently used dropped first: kept per
@@ -149,7 +154,7 @@ public final class Sequential implements Bijection {
    */
   public Flow forward(INDArray x, Tapes tapes) {
     INDArray logDet = BlockWorkspace.outside(x.dataType(), x.size(0)).assign(0);
-    if (blocks.isEmpty()) return new Flow(x.dup(), logDet);
+    if (blocks.isEmpty()) return new Flow(BlockWorkspace.copyOutside(x), logDet);
     for (int i = 0; i < blocks.size(); i++) {
       final Bijection b = blocks.get(i);
       final INDArray in = x;
@@ -189,7 +194,7 @@ public final class Sequential implements Bijection {
   @Override
   public Flow inverse(INDArray y) {
     INDArray logDet = BlockWorkspace.outside(y.dataType(), y.size(0)).assign(0);
-    if (blocks.isEmpty()) return new Flow(y.dup(), logDet);
+    if (blocks.isEmpty()) return new Flow(BlockWorkspace.copyOutside(y), logDet);
     for (int i = blocks.size() - 1; i >= 0; i--) {
       final Bijection b = blocks.get(i);
       final INDArray out = y;
@@ -204,7 +209,7 @@ public final class Sequential implements Bijection {
 
   /** Inverts the output of block {@code index} back to the chain's input. */
   public INDArray invertFrom(int index, INDArray h) {
-    if (index < 0) return h.dup();
+    if (index < 0) return BlockWorkspace.copyOutside(h);
     for (int i = index; i >= 0; i--) {
       final Bijection b = blocks.get(i);
       final INDArray out = h;
@@ -278,7 +283,7 @@ public final class Sequential implements Bijection {
    */
   public Grad backward(INDArray y, INDArray dy, INDArray dLogDet, Consumer<Bijection> blockDone, Tapes tapes) {
     // Every block's log-det enters the total with weight one, so each sees the same dL/dlogdet.
-    if (blocks.isEmpty()) return new Grad(y.dup(), dy.dup());
+    if (blocks.isEmpty()) return new Grad(BlockWorkspace.copyOutside(y), BlockWorkspace.copyOutside(dy));
     for (int i = blocks.size() - 1; i >= 0; i--) {
       final Bijection b = blocks.get(i);
       final INDArray out = y, dOut = dy;

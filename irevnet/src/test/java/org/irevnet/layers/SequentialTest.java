@@ -121,6 +121,37 @@ class SequentialTest {
     assertThat(g.dx()).isEqualTo(x.mul(2));
   }
 
+  /**
+   * The ownership contract callers free by (Stability, the evaluations): every result is a new
+   * array outside any workspace, also when the caller runs in one and the chain is empty.
+   */
+  @Test
+  void everyResultIsANewArrayOutsideTheCallersWorkspace() {
+    org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration conf =
+        org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration.builder().initialSize(1 << 20).build();
+    for (Sequential s : new Sequential[] {chain(), Sequential.builder(1, 1, 4, 4).build()}) {
+      try (org.nd4j.linalg.api.memory.MemoryWorkspace ws =
+          Nd4j.getWorkspaceManager().getAndActivateWorkspace(conf, "sequential-ownership-test")) {
+        INDArray x = Numerics.normal(F64, 1, 2, 1, 4, 4);
+        assertThat(x.isAttached()).isTrue();
+        Flow f = s.forward(x);
+        INDArray y = f.out().dup();
+        assertThat(y.isAttached()).isTrue();
+        Flow i = s.inverse(y);
+        Grad g = s.backward(y, y, Nd4j.zeros(F64, 2));
+        List<INDArray> results = new ArrayList<>(List.of(f.out(), f.logDet(), i.out(), i.logDet(), g.x(), g.dx(),
+            s.invertFrom(s.blocks().size() - 1, y), s.invertFrom(-1, x)));
+        results.addAll(s.forwardWithIntermediates(x));
+        for (INDArray r : results) {
+          assertThat(r).isNotSameAs(x).isNotSameAs(y);
+          assertThat(r.isAttached()).as("%d blocks: a result in the caller's workspace", s.blocks().size()).isFalse();
+          assertThat(r.isView()).isFalse();
+          assertThat(r.closeable()).isTrue();
+        }
+      }
+    }
+  }
+
   @Test
   void intermediatesArePrefixOutputsAndInvertFromUndoesAPrefix() {
     Sequential s = chain();
