@@ -17,6 +17,16 @@ public final class KeptBytes {
 
   /** The bytes each of {@code runs} runs of {@code action} (given the run's index) kept; its results stay alive. */
   public static List<Long> of(int runs, IntFunction<Object> action) throws InterruptedException {
+    return of(0, runs, action);
+  }
+
+  /**
+   * {@link #of(int, IntFunction)} after {@code warmUps} unmeasured runs: for bounds below a
+   * megabyte, where the JIT's compiler arenas (glibc's memory too) grew by 0.3-0.6 MB in each of a
+   * test's first runs now and then, while hot methods were compiled.
+   */
+  public static List<Long> of(int warmUps, int runs, IntFunction<Object> action) throws InterruptedException {
+    for (int run = 0; run < warmUps; run++) action.apply(run);
     List<Object> results = new ArrayList<>();
     List<Long> kept = new ArrayList<>();
     for (int run = 0; run < runs; run++) {
