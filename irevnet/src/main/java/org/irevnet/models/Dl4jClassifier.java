@@ -1,6 +1,7 @@
 package org.irevnet.models;
 
 import java.io.IOException;
+import java.lang.reflect.Field;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,6 +55,13 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 public final class Dl4jClassifier implements Classifier {
   private static final String EVAL_WORKSPACE = "irevnet-dl4j-eval";
+  /**
+   * DL4J's BatchNormalization ends each forward pass (without a helper, as on CPU) by detaching x - mean
+   * and (x - mean) / std into these fields for its training backward, which is never run here ({@link
+   * #batchNormBackward}): two copies the size of its input, outside any workspace, held until its next
+   * pass and freed by the collector after it. Empty where the fields are not found (another DL4J).
+   */
+  private static final List<Field> BATCH_NORM_COPIES = batchNormCopyFields("xMu", "xHat");
   private final ComputationGraph net;
   private final String name;
   private final long[] chw;
@@ -285,6 +293,9 @@ public final class Dl4jClassifier implements Classifier {
         // overwrite the kept output of the vertex before and the point its backward needs.
         for (int j = 0; j < in.length; j++) v.setInput(j, out[in[j].getVertexIndex()].dup(), mgr);
         out[idx] = idx == outputVertex ? outputLogits(v, mgr) : v.doForward(false, mgr);
+        if (v.getLayer() instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization bn) {
+          freeBatchNormCopies(bn);
+        }
       }
       if (idx == target) break;
     }
@@ -425,6 +436,34 @@ public final class Dl4jClassifier implements Classifier {
     // DL4J's BatchNormalization applies no activation function (its configured one is unused).
     INDArray d = dOut.mul(scale);
     return pre == null ? d : pre.backprop(d, batch, mgr);
+  }
+
+  private static List<Field> batchNormCopyFields(String... names) {
+    List<Field> fields = new ArrayList<>();
+    for (String n : names) {
+      try {
+        Field f = org.deeplearning4j.nn.layers.normalization.BatchNormalization.class.getDeclaredField(n);
+        f.setAccessible(true);
+        fields.add(f);
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        return List.of();
+      }
+    }
+    return List.copyOf(fields);
+  }
+
+  /** Frees the copies {@code bn}'s forward pass kept ({@link #BATCH_NORM_COPIES}) and drops them. */
+  private static void freeBatchNormCopies(org.deeplearning4j.nn.layers.normalization.BatchNormalization bn) {
+    try {
+      for (Field f : BATCH_NORM_COPIES) {
+        INDArray kept = (INDArray) f.get(bn);
+        f.set(bn, null);
+        // DL4J detaches both: an attached one (none seen) would go with its workspace; a view is not its own.
+        if (kept != null && !kept.isAttached() && !kept.isView()) Tensors.free(kept, null);
+      }
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private int position(int vertex) {
