@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.deeplearning4j.exception.DL4JException;
 import org.deeplearning4j.nn.api.Layer;
@@ -39,7 +40,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * ModelSerializer}.
  *
  * <p>The graph is walked vertex by vertex in topological order with DL4J's own {@code doForward}
- * and {@code doBackward} (evaluation mode, no workspaces), so any layer's output and the input
+ * and {@code doBackward} (evaluation mode, in a workspace of its own), so any layer's output and the input
  * gradient of a loss of it come from DL4J's layer code. Each vertex gets copies of its inputs:
  * DL4J's {@code ActivationLayer} works in place in evaluation mode, which makes {@code
  * ComputationGraph.feedForward} return the activated values for a vertex that feeds one. BatchNorm
@@ -54,7 +55,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * gradient buffer (never its parameters): do not analyse a network while an optimiser uses it.
  */
 public final class Dl4jClassifier implements Classifier {
-  private static final String EVAL_WORKSPACE = "irevnet-dl4j-eval";
+  private static final String PASS_WORKSPACE = "irevnet-dl4j-pass";
   /**
    * DL4J's BatchNormalization ends each forward pass (without a helper, as on CPU) by detaching x - mean
    * and (x - mean) / std into these fields for its training backward, which is never run here ({@link
@@ -241,24 +242,33 @@ public final class Dl4jClassifier implements Classifier {
     int last = 0;
     for (int v : targets) last = Math.max(last, position(v));
     int to = order[last];
-    // Every array of the pass, the layers' own working memory included, in a workspace of its own
-    // (DL4J's manager allocates by the workspace's name), reused by the next pass: only the targets'
-    // outputs are copied out. With no workspace, a logits call on 250 images left 124 MB to the
-    // collector at cnn-s and 542 MB at resnet-s.
-    if (!BlockWorkspace.enabled()) return outputs(forward(x, to, LayerWorkspaceMgr.noWorkspaces()), targets);
-    LayerWorkspaceMgr mgr = LayerWorkspaceMgr.builder().defaultWorkspace(EVAL_WORKSPACE, BlockWorkspace.config()).build();
-    mgr.setHelperWorkspacePointers(new java.util.HashMap<>());
-    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BlockWorkspace.config(), EVAL_WORKSPACE)) {
-      return outputs(forward(x, to, mgr), targets);
-    }
+    return inPassWorkspace(true, mgr -> {
+      INDArray[] out = forward(x, to, mgr);
+      List<INDArray> r = new ArrayList<>();
+      for (int v : targets) r.add(BlockWorkspace.copyOutside(out[v]));
+      return r;
+    });
   }
 
-  /** Copies of {@code targets}' outputs outside any workspace; the vertices let go of their inputs. */
-  private List<INDArray> outputs(INDArray[] out, int... targets) {
-    List<INDArray> r = new ArrayList<>();
-    for (int v : targets) r.add(BlockWorkspace.copyOutside(out[v]));
-    for (GraphVertex v : vertices) if (!v.isInputVertex()) v.clear();
-    return r;
+  /**
+   * Runs {@code pass} given a workspace manager and lets the vertices go of their inputs after.
+   * With {@code workspace} (and workspaces enabled), every array of the pass, the layers' own working
+   * memory included, is made in a workspace of its own (DL4J's manager allocates by the workspace's
+   * name), reused by the next pass: {@code pass} must copy out what it returns. Without one, a logits
+   * call on 250 images left 124 MB to the collector at cnn-s and 542 MB at resnet-s, and a logit
+   * gradient on 64 images 123 and 460 MB.
+   */
+  private <T> T inPassWorkspace(boolean workspace, Function<LayerWorkspaceMgr, T> pass) {
+    try {
+      if (!workspace || !BlockWorkspace.enabled()) return pass.apply(LayerWorkspaceMgr.noWorkspaces());
+      LayerWorkspaceMgr mgr = LayerWorkspaceMgr.builder().defaultWorkspace(PASS_WORKSPACE, BlockWorkspace.config()).build();
+      mgr.setHelperWorkspacePointers(new java.util.HashMap<>());
+      try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BlockWorkspace.config(), PASS_WORKSPACE)) {
+        return pass.apply(mgr);
+      }
+    } finally {
+      for (GraphVertex v : vertices) if (!v.isInputVertex()) v.clear();
+    }
   }
 
   @Override
@@ -271,10 +281,31 @@ public final class Dl4jClassifier implements Classifier {
     return gradient(x, layerVertices[layer], dOutput);
   }
 
+  /**
+   * {@link #logitGradient} ({@code layer} negative) or {@link #layerGradient} as they ran before
+   * they had a workspace, every array left to the collector: for the tests, which hold the two to
+   * the same bits.
+   */
+  Gradient gradientWithoutWorkspace(INDArray x, int layer, UnaryOperator<INDArray> dOut) {
+    return gradient(x, layer < 0 ? outputVertex : layerVertices[layer], dOut, false);
+  }
+
   private Gradient gradient(INDArray x, int target, UnaryOperator<INDArray> dOut) {
-    INDArray[] out = forward(x, target, LayerWorkspaceMgr.noWorkspaces());
-    INDArray dx = backward(out, target, dOut.apply(out[target]), (int) x.size(0));
-    return new Gradient(out[target], dx.reshape('c', x.shape()));
+    return gradient(x, target, dOut, true);
+  }
+
+  /**
+   * The forward pass to {@code target} and the backward pass from it, in the pass workspace when
+   * {@code workspace}; only the target's output and the input gradient are copied out. {@code dOut}
+   * runs in it too: what it makes goes with the pass, and the output it is given lives only as long
+   * (the attacks' losses keep none of it).
+   */
+  private Gradient gradient(INDArray x, int target, UnaryOperator<INDArray> dOut, boolean workspace) {
+    return inPassWorkspace(workspace, mgr -> {
+      INDArray[] out = forward(x, target, mgr);
+      INDArray dx = backward(out, target, dOut.apply(out[target]), (int) x.size(0), mgr);
+      return new Gradient(BlockWorkspace.copyOutside(out[target]), BlockWorkspace.copyOutside(dx.reshape('c', x.shape())));
+    });
   }
 
   /** Every vertex's output up to {@code target} in topological order (the output vertex gives the logits). */
@@ -303,8 +334,7 @@ public final class Dl4jClassifier implements Classifier {
   }
 
   /** The input gradient given {@code dTarget}, the gradient with respect to vertex {@code target}'s output. */
-  private INDArray backward(INDArray[] out, int target, INDArray dTarget, int batch) {
-    LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+  private INDArray backward(INDArray[] out, int target, INDArray dTarget, int batch, LayerWorkspaceMgr mgr) {
     INDArray[] eps = new INDArray[vertices.length];
     eps[target] = dTarget;
     for (int k = position(target); k >= 0; k--) {
