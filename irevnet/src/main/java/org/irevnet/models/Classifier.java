@@ -69,13 +69,15 @@ public interface Classifier {
 
   /**
    * The logits of {@code x} and the input gradient of a loss whose gradient with respect to the
-   * logits is {@code dLogits.apply(logits)}.
+   * logits is {@code dLogits.apply(logits)}: both new arrays, the caller's. The array the function
+   * is given lives only as long as the pass (a DL4J network's is in the pass's workspace): it must
+   * keep nothing of it, and may return an array the caller keeps, which is left as it is.
    */
   Gradient logitGradient(INDArray x, UnaryOperator<INDArray> dLogits);
 
   /**
    * The output {@code h} of probed layer {@code layer} and the input gradient of a loss whose
-   * gradient with respect to {@code h} is {@code dOutput.apply(h)}.
+   * gradient with respect to {@code h} is {@code dOutput.apply(h)}, as {@link #logitGradient}.
    */
   Gradient layerGradient(INDArray x, int layer, UnaryOperator<INDArray> dOutput);
 

@@ -240,7 +240,10 @@ public final class InvertibleClassifier implements Classifier {
     if (head != null && groupDone != null) groupDone.accept(head.params());
     INDArray dl = dLogDet == null ? Nd4j.zeros(out.dataType(), n) : dLogDet;
     Tapes stored = f.bodyTapes() != null && f.bodyTapes().isCurrent() ? f.bodyTapes().tapes() : null;
-    return body.backward(out, d, dl, groupDone == null ? null : b -> groupDone.accept(b.params()), stored);
+    Grad g = body.backward(out, d, dl, groupDone == null ? null : b -> groupDone.accept(b.params()), stored);
+    Tensors.free(d, null); // the body output's size, every training step
+    Tensors.free(dl, dLogDet);
+    return g;
   }
 
   /**
@@ -378,7 +381,13 @@ public final class InvertibleClassifier implements Classifier {
   public Gradient logitGradient(INDArray x, UnaryOperator<INDArray> dLogits) {
     return keepingParamGradients(() -> {
       Forward f = forward(x, false);
-      return new Gradient(f.logits(), backward(f, dLogits.apply(f.logits()), null, null).dx());
+      INDArray d = dLogits.apply(f.logits());
+      Grad g = backward(f, d, null, null);
+      // What the pass made, but the logits and dx, freed now: attacks ask for hundreds of these in a
+      // row. Not d: the caller's function may give back an array the caller keeps.
+      Tensors.freeAll(f.out(), f.logDet(), g.x());
+      if (f.headTape() != null) f.headTape().free();
+      return new Gradient(f.logits(), g.dx());
     });
   }
 
@@ -389,8 +398,10 @@ public final class InvertibleClassifier implements Classifier {
     Sequential prefix = stagePrefix(stage);
     return keepingParamGradients(() -> {
       Flow f = prefix.forward(x);
-      INDArray dx = prefix.backward(f.out(), dOutput.apply(f.out()), Nd4j.zeros(x.dataType(), x.size(0))).dx();
-      return new Gradient(f.out(), dx);
+      INDArray d = dOutput.apply(f.out()), noLogDet = Nd4j.zeros(x.dataType(), x.size(0));
+      Grad g = prefix.backward(f.out(), d, noLogDet);
+      Tensors.freeAll(f.logDet(), noLogDet, g.x()); // as logitGradient does, and not d either
+      return new Gradient(f.out(), g.dx());
     });
   }
 
@@ -414,6 +425,7 @@ public final class InvertibleClassifier implements Classifier {
     } finally {
       gradientListener = listener;
       for (int i = 0; i < trainable.size(); i++) trainable.get(i).grad().assign(saved.get(i));
+      Tensors.freeAll(saved); // the parameters' size each call: 14.6 MB at fi-revnet-s
     }
   }
 
