@@ -63,7 +63,13 @@ public final class InvertibleClassifier implements Classifier {
      * for one whose backward pass is still to come.
      */
     public void free() {
-      Tensors.freeAll(out, logDet, logits);
+      freeAllButLogits();
+      Tensors.free(logits, null);
+    }
+
+    /** {@link #free} of everything but the logits: for a pass whose logits are returned. */
+    void freeAllButLogits() {
+      Tensors.freeAll(out, logDet);
       if (headTape != null) headTape.free();
     }
   }
@@ -385,8 +391,8 @@ public final class InvertibleClassifier implements Classifier {
       Grad g = backward(f, d, null, null);
       // What the pass made, but the logits and dx, freed now: attacks ask for hundreds of these in a
       // row. Not d: the caller's function may give back an array the caller keeps.
-      Tensors.freeAll(f.out(), f.logDet(), g.x());
-      if (f.headTape() != null) f.headTape().free();
+      f.freeAllButLogits();
+      Tensors.free(g.x(), null);
       return new Gradient(f.logits(), g.dx());
     });
   }
