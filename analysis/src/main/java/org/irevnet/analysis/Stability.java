@@ -423,9 +423,8 @@ public final class Stability {
       double max = Math.sqrt(Math.max(ev[ev.length - 1], 0)), min = Math.sqrt(Math.max(ev[0], 0));
       points.add(new Point(max, 1 / min, max / min));
     }
-    for (int j = 0; j < k; j++) Tensors.free(q[j], null);
-    Tensors.free(zeroLogDet, null);
-    Tensors.free(y, null);
+    Tensors.freeAll(q); // q[k] is never made: the last step stops before it
+    Tensors.freeAll(zeroLogDet, y);
     return new MapStability(name, d, points, Method.LANCZOS, k);
   }
 
