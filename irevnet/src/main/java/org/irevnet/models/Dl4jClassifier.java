@@ -273,12 +273,12 @@ public final class Dl4jClassifier implements Classifier {
 
   @Override
   public Gradient logitGradient(INDArray x, UnaryOperator<INDArray> dLogits) {
-    return gradient(x, outputVertex, dLogits);
+    return gradient(x, outputVertex, dLogits, true);
   }
 
   @Override
   public Gradient layerGradient(INDArray x, int layer, UnaryOperator<INDArray> dOutput) {
-    return gradient(x, layerVertices[layer], dOutput);
+    return gradient(x, layerVertices[layer], dOutput, true);
   }
 
   /**
@@ -288,10 +288,6 @@ public final class Dl4jClassifier implements Classifier {
    */
   Gradient gradientWithoutWorkspace(INDArray x, int layer, UnaryOperator<INDArray> dOut) {
     return gradient(x, layer < 0 ? outputVertex : layerVertices[layer], dOut, false);
-  }
-
-  private Gradient gradient(INDArray x, int target, UnaryOperator<INDArray> dOut) {
-    return gradient(x, target, dOut, true);
   }
 
   /**
@@ -488,8 +484,8 @@ public final class Dl4jClassifier implements Classifier {
       for (Field f : BATCH_NORM_COPIES) {
         INDArray kept = (INDArray) f.get(bn);
         f.set(bn, null);
-        // DL4J detaches both: an attached one (none seen) would go with its workspace; a view is not its own.
-        if (kept != null && !kept.isAttached() && !kept.isView()) Tensors.free(kept, null);
+        // DL4J detaches both; an attached one (none seen) is not closeable, and a view is not its own.
+        if (kept != null && !kept.isView()) Tensors.free(kept, null);
       }
     } catch (IllegalAccessException e) {
       throw new IllegalStateException(e);
