@@ -517,7 +517,7 @@ class TensorsTest {
     assumeTrue(NativeHeap.usage() != null, "no glibc mallinfo2");
     // Large enough that a copy left (2-8 MB a read) stands well above what the JIT's compiler
     // arenas add while the first runs are compiled: 0.46-0.62 MB a run in the fresh-clone CI at
-    // 686751b0, 0.08-0.33 MB in two of four runs at b4706a0f after five reads to warm up, against
+    // 686751b0, 0.08-0.33 MB in two of four runs at 9e378680 after five reads to warm up, against
     // the old bound of 32 KB on a quarter of these arrays.
     INDArray base = Init.normal(DataType.DOUBLE, new Random(4), 1024, 1024);
     for (INDArray x : List.of(base, base.castTo(DataType.FLOAT), base.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 256)))) {

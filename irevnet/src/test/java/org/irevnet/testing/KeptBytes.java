@@ -22,7 +22,7 @@ public final class KeptBytes {
 
   /**
    * {@link #of(int, IntFunction)} after {@code warmUps} unmeasured runs: for bounds below a
-   * megabyte, where the JIT's compiler arenas (glibc's memory too) grew by 0.3-0.6 MB in each of a
+   * megabyte, where the JIT's compiler arenas (glibc's memory too) grew by 0.1-0.6 MB in each of a
    * test's first runs now and then, while hot methods were compiled.
    */
   public static List<Long> of(int warmUps, int runs, IntFunction<Object> action) throws InterruptedException {
