@@ -54,6 +54,24 @@ class InputGradientTest {
   }
 
   /**
+   * Every call gives the same bits, also past the collections (every 5 calls) and glibc trims
+   * (every 25) that keep a sweep's memory down: they return only what is free.
+   */
+  @Test
+  void callsPastCollectionsAndTrimsGiveTheSameGradient() {
+    InvertibleClassifier m = TinyModels.fiRevnet(F64, 4);
+    INDArray x = TinyModels.images(3, F64, 8);
+    int[] y = TinyModels.labels(3, 9);
+    InputGradient ig = new InputGradient(m);
+    InputGradient.Step first = ig.classification(InputGradient.Loss.CE, x, y);
+    for (int call = 2; call <= 30; call++) {
+      InputGradient.Step s = ig.classification(InputGradient.Loss.CE, x, y);
+      assertThat(Tensors.doubles(s.grad())).as("call %d", call).isEqualTo(Tensors.doubles(first.grad()));
+      assertThat(Tensors.doubles(s.output())).as("call %d", call).isEqualTo(Tensors.doubles(first.output()));
+    }
+  }
+
+  /**
    * One goal class a row, or the attack is refused in one line: FGSM given one goal for four
    * images pushed all four away from it (the cross-entropy's one-hot row broadcast over the batch),
    * and the margin loss gave the rows past the goals no gradient.
