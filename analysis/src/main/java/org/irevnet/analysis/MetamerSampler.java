@@ -118,6 +118,7 @@ public final class MetamerSampler {
         metamers = Nd4j.create(r.metamers().dataType(), shape);
       }
       metamers.get(NDArrayIndex.interval(from, to)).assign(r.metamers());
+      Tensors.free(r.metamers(), null);
       pairs.addAll(r.pairs());
     }
     return new Result(metamers, pairs);
@@ -125,15 +126,15 @@ public final class MetamerSampler {
 
   private static Result sampleBatch(InvertibleClassifier model, INDArray a, INDArray b, int[] labelsB) {
     long n = a.size(0);
-    a = a.castTo(model.dataType()).dup('c');
-    b = b.castTo(model.dataType()).dup('c');
+    a = own(a, model);
+    b = own(b, model);
     int c = model.numClasses();
     InvertibleClassifier.Forward forwardA = model.forward(a, false), forwardB = model.forward(b, false);
     INDArray za = forwardA.z(), zb = forwardB.z();
     long d = za.size(1);
     INDArray zMet = za.dup('c');
     zMet.get(NDArrayIndex.all(), NDArrayIndex.interval(c, d)).assign(zb.get(NDArrayIndex.all(), NDArrayIndex.interval(c, d)));
-    INDArray xMet = model.invert(zMet).dup('c');
+    INDArray xMet = model.invert(zMet); // a new array of its own (Sequential's contract)
     InvertibleClassifier.Forward forwardM = model.forward(xMet, false);
     INDArray zm = forwardM.z();
     int[] classM = Losses.predictions(forwardM.logits()), classA = Losses.predictions(forwardA.logits()),
@@ -155,11 +156,31 @@ public final class MetamerSampler {
           nuisanceDiff == null ? 0 : Tensors.maxAbs(nuisanceDiff.getRow(i)),
           classM[i], classA[i], classB[i],
           labelsB == null ? -1 : labelsB[i],
-          row.sub(fa.getRow(i)).norm2Number().doubleValue(),
-          row.sub(fb.getRow(i)).norm2Number().doubleValue(),
+          distance(row, fa.getRow(i)), distance(row, fb.getRow(i)),
           Tensors.min(row), Tensors.max(row)));
     }
+    // What the batch made, but the metamers, freed now rather than left to the collector, as every
+    // batch loop does (a batch of 256 pairs' three passes and an inversion, in float64 for the
+    // metamer attack's re-check).
+    forwardA.free();
+    forwardB.free();
+    forwardM.free();
+    Tensors.freeAll(a, b, zMet, logitDiff, nuisanceDiff);
     return new Result(xMet, pairs);
+  }
+
+  /** {@code x} as a new array of the model's type, whatever its own type (castTo returns x itself when it is that type). */
+  private static INDArray own(INDArray x, InvertibleClassifier model) {
+    INDArray cast = x.castTo(model.dataType()), own = cast.dup('c');
+    Tensors.free(cast, x);
+    return own;
+  }
+
+  private static double distance(INDArray u, INDArray v) {
+    INDArray d = u.sub(v);
+    double n = d.norm2Number().doubleValue();
+    Tensors.free(d, null);
+    return n;
   }
 
   /**
