@@ -27,7 +27,7 @@ public final class InputGradient {
   /**
    * Gradient calls between giving glibc's free pages back ({@link NativeHeap#trim}). A call frees
    * what it makes, yet glibc kept 300-450 MB of it resident in fragmented heaps: PGD on 256 images
-   * of the quickstart's models peaked at 716-849 MB, with a trim every 25 calls at 547-562 (4% more
+   * of the quickstart's models peaked at 700-850 MB, with a trim every 25 calls at 518-572 (2-4% more
    * time; every 5 calls 498-540, 11% more).
    */
   private static final int TRIM_EVERY = 25;
