@@ -412,6 +412,41 @@ class Dl4jClassifierTest {
   }
 
   /**
+   * DL4J's batch norm keeps x - mean and the normalised x (its fields {@code xMu}, {@code xHat})
+   * after every forward pass, for a training backward this class never runs; each of its passes
+   * frees and drops them, by reflection (DL4J is pinned at 1.0.0-M2.1). A DL4J that renames the
+   * fields fails here, where the classifier would free nothing and say nothing.
+   */
+  @Test
+  void everyPassDropsWhatTheBatchNormsKeptForTraining() throws ReflectiveOperationException {
+    ComputationGraph net = graph(builder().setInputTypes(InputType.convolutional(6, 6, 1))
+        .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(2).activation(Activation.TANH).build(), "in")
+        .addLayer("bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "conv")
+        .addLayer("dense", new DenseLayer.Builder().nOut(4).activation(Activation.SIGMOID).build(), "bn")
+        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+            .activation(Activation.SOFTMAX).build(), "dense").setOutputs("out"), false);
+    Dl4jClassifier m = Dl4jClassifier.of(net, "bn", CHW, null);
+    Object bn = net.getLayer("bn");
+    List<java.lang.reflect.Field> kept = new java.util.ArrayList<>();
+    for (String name : new String[] {"xMu", "xHat"}) {
+      java.lang.reflect.Field f = org.deeplearning4j.nn.layers.normalization.BatchNormalization.class.getDeclaredField(name);
+      f.setAccessible(true);
+      kept.add(f);
+    }
+    INDArray x = images(DataType.DOUBLE, 19, 3);
+    net.output(x);
+    for (java.lang.reflect.Field f : kept) assertThat(f.get(bn)).as("DL4J's own pass keeps %s", f.getName()).isNotNull();
+    m.logits(x);
+    for (java.lang.reflect.Field f : kept) assertThat(f.get(bn)).as("%s after logits", f.getName()).isNull();
+    net.output(x);
+    m.layerOutputs(x);
+    for (java.lang.reflect.Field f : kept) assertThat(f.get(bn)).as("%s after layerOutputs", f.getName()).isNull();
+    net.output(x);
+    m.logitGradient(x, l -> l.mul(0));
+    for (java.lang.reflect.Field f : kept) assertThat(f.get(bn)).as("%s after logitGradient", f.getName()).isNull();
+  }
+
+  /**
    * A BatchNorm over channels-last maps: its gradient here assumes NCHW, so the gradient is
    * refused by name (the forward pass is DL4J's own and works).
    */
