@@ -159,9 +159,8 @@ public final class MetamerSampler {
           distance(row, fa.getRow(i)), distance(row, fb.getRow(i)),
           Tensors.min(row), Tensors.max(row)));
     }
-    // What the batch made, but the metamers, freed now rather than left to the collector, as every
-    // batch loop does (a batch of 256 pairs' three passes and an inversion, in float64 for the
-    // metamer attack's re-check).
+    // What the batch made, but the metamers, freed now rather than left to the collector: a batch
+    // of 256 pairs' three passes and an inversion (in float64 for the metamer attack's re-check).
     forwardA.free();
     forwardB.free();
     forwardM.free();

@@ -20,8 +20,9 @@ public final class InputGradient {
    * workspaces, whose native memory is freed only when the collector finds their Java wrappers
    * (see {@link Host#collectGarbage}); attacks call this hundreds of times without the periodic
    * collection training has, and the quickstart's PGD sweep on the iCE model grew to 6 GB. Still
-   * so since every pass frees what it makes (the attacks' own steps do not): without it, PGD on
-   * 256 images of the quickstart's CE model peaked at 1,164-1,198 MB against 764-813, in the same time.
+   * needed now that the passes free what they make, as the attacks' own steps do not: without it
+   * PGD on 256 images of the quickstart's CE model peaked at 1,164-1,198 MB against 764-813, in the
+   * same time.
    */
   private static final int GC_EVERY = 5;
   /**
