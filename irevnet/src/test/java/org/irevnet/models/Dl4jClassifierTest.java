@@ -434,16 +434,16 @@ class Dl4jClassifierTest {
       kept.add(f);
     }
     INDArray x = images(DataType.DOUBLE, 19, 3);
-    net.output(x);
-    for (java.lang.reflect.Field f : kept) assertThat(f.get(bn)).as("DL4J's own pass keeps %s", f.getName()).isNotNull();
-    m.logits(x);
-    for (java.lang.reflect.Field f : kept) assertThat(f.get(bn)).as("%s after logits", f.getName()).isNull();
-    net.output(x);
-    m.layerOutputs(x);
-    for (java.lang.reflect.Field f : kept) assertThat(f.get(bn)).as("%s after layerOutputs", f.getName()).isNull();
-    net.output(x);
-    m.logitGradient(x, l -> l.mul(0));
-    for (java.lang.reflect.Field f : kept) assertThat(f.get(bn)).as("%s after logitGradient", f.getName()).isNull();
+    Map<String, Runnable> passes = new java.util.LinkedHashMap<>();
+    passes.put("logits", () -> m.logits(x));
+    passes.put("layerOutputs", () -> m.layerOutputs(x));
+    passes.put("logitGradient", () -> m.logitGradient(x, l -> l.mul(0)));
+    for (Map.Entry<String, Runnable> pass : passes.entrySet()) {
+      net.output(x);
+      for (java.lang.reflect.Field f : kept) assertThat(f.get(bn)).as("DL4J's own pass keeps %s", f.getName()).isNotNull();
+      pass.getValue().run();
+      for (java.lang.reflect.Field f : kept) assertThat(f.get(bn)).as("%s after %s", f.getName(), pass.getKey()).isNull();
+    }
   }
 
   /**
